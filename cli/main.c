@@ -1,0 +1,195 @@
+/*
+ * main.c - the accord command: global options, the command table, help.
+ *
+ * Commands are declared once, as data (name, summary, full help, handler); `accord help`, `accord
+ * help CMD`, `accord CMD --help` and usage errors all print from that table.  Each handler parses
+ * its own options and calls the library; none of them holds logic the library should have.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *data_dir;
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+static const cli_command commands[] = {
+    {"import", "store STIX 2.x objects from files, directories or stdin",
+     "usage: accord import [--strict] [--batch N] [--quiet] FILE|DIR|- ...\n"
+     "\n"
+     "Reads STIX 2.x bundles, JSON arrays of objects and JSON lines (also .gz) and stores every\n"
+     "valid object; a directory is read recursively (*.json, *.jsonl, *.json.gz, *.jsonl.gz).\n"
+     "Re-importing an object is a no-op reported as a duplicate; a new `modified` adds a version.\n"
+     "Rejected objects are reported with their index, id, property and broken rule.\n"
+     "\n"
+     "  --strict     reject a whole input on its first invalid object (nothing of it is stored)\n"
+     "  --batch N    objects per transaction (default 20000)\n"
+     "  --quiet      no progress output\n"
+     "\n"
+     "Exit: 0 all accepted or duplicates, 3 some rejected, 4 an input rejected by --strict,\n"
+     "1 I/O or store error.\n",
+     cmd_import},
+    {"get", "print an object by id",
+     "usage: accord get [--all-versions] ID\n"
+     "\n"
+     "Prints the latest stored version of ID as one line of JSON, or every version, oldest first.\n",
+     cmd_get},
+    {"search", "list every object that mentions an observable value",
+     "usage: accord search [--json] VALUE\n"
+     "\n"
+     "VALUE is an IP address or CIDR, domain name, URL, e-mail address, file hash, ...  Lists\n"
+     "every stored version whose SCO properties or indicator pattern constants mention it, as\n"
+     "`id<TAB>modified<TAB>type`, or the objects as JSON lines with --json.\n",
+     cmd_search},
+    {"export", "write stored objects as a STIX bundle",
+     "usage: accord export [--type T]... [--added-after TS] [--include-revoked] [--all-versions]\n"
+     "\n"
+     "Writes a STIX 2.1 bundle to stdout with the latest version of every stored object that is\n"
+     "not revoked, in the order they were added.\n"
+     "\n"
+     "  --type T            only objects of type T (repeatable)\n"
+     "  --added-after TS    only versions added after TS (RFC 3339, e.g. 2026-01-01T00:00:00Z)\n"
+     "  --include-revoked   include objects whose latest version is revoked\n"
+     "  --all-versions      every stored version, not only the latest\n",
+     cmd_export},
+    {"stats", "print what the store holds",
+     "usage: accord stats\n\nPrints counts of objects, versions and index runs, per type too.\n",
+     cmd_stats},
+    {"validate", "check STIX objects without storing them",
+     "usage: accord validate FILE|DIR|- ...\n"
+     "\n"
+     "Validates like `accord import --strict` would, but stores nothing; prints each rejection.\n"
+     "Exit: 0 all valid, 3 some invalid.\n",
+     cmd_validate},
+    {"help", "show help for accord or a command", "usage: accord help [COMMAND]\n", cmd_help},
+    {"version", "print the version", "usage: accord version\n", cmd_version},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+const char *cli_data_dir(void)
+{
+    if (data_dir)
+        return data_dir;
+    const char *env = getenv("ACCORD_DATA");
+    return env && *env ? env : "./accord-data";
+}
+
+accord_store *cli_open_store(unsigned flags)
+{
+    accord_store *s = NULL;
+    accord_error err = {0};
+    if (accord_store_open(cli_data_dir(), flags, &s, &err) != 0) {
+        fprintf(stderr, "accord: %s\n", err.msg);
+        return NULL;
+    }
+    return s;
+}
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "accord %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+int cli_usage(const char *cmd)
+{
+    const cli_command *c = find_command(cmd);
+    if (c)
+        fputs(c->usage, stderr);
+    return EXIT_USAGE;
+}
+
+static void print_overview(FILE *f)
+{
+    fprintf(f, "accord %s - a coalition's node for sharing and applying threat intelligence\n\n"
+               "usage: accord [--data DIR] COMMAND [ARGS]\n\ncommands:\n",
+            ACCORD_VERSION_STRING);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nThe store lives in --data DIR, else $ACCORD_DATA, else ./accord-data.\n"
+               "`accord help COMMAND` or `accord COMMAND --help` shows a command's options.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stdout);
+        return EXIT_OK;
+    }
+    const cli_command *c = find_command(argv[1]);
+    if (!c) {
+        cli_error("help", "no command \"%s\"; `accord help` lists them", argv[1]);
+        return EXIT_USAGE;
+    }
+    fputs(c->usage, stdout);
+    return EXIT_OK;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("accord %s\n", ACCORD_VERSION_STRING);
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) {
+            data_dir = argv[++i];
+        } else if (strncmp(argv[i], "--data=", 7) == 0) {
+            data_dir = argv[i] + 7;
+        } else if (cli_is_help(argv[i])) {
+            print_overview(stdout);
+            return EXIT_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            return cmd_version(0, NULL);
+        } else {
+            fprintf(stderr, "accord: unknown option %s\n\n", argv[i]);
+            print_overview(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        print_overview(stderr);
+        return EXIT_USAGE;
+    }
+    const cli_command *c = find_command(argv[i]);
+    if (!c) {
+        fprintf(stderr, "accord: no command \"%s\"; `accord help` lists them\n", argv[i]);
+        return EXIT_USAGE;
+    }
+    for (int j = i + 1; j < argc; j++) {
+        if (strcmp(argv[j], "--") == 0)
+            break;
+        if (cli_is_help(argv[j])) {
+            fputs(c->usage, stdout);
+            return EXIT_OK;
+        }
+    }
+    return c->run(argc - i, argv + i);
+}

@@ -1,0 +1,242 @@
+/*
+ * accord.h - the public API of libaccord.
+ *
+ * libaccord stores STIX 2.x objects in an embedded SQLite database, validates them by the STIX 2.1
+ * specification's MUST rules, and answers queries over them.  This header is the whole contract: a
+ * program that embeds accord includes only this file and links -laccord.
+ *
+ * Conventions, the same for every function:
+ *   - Functions return int: 0 on success, a negative ACCORD_E* code on failure.  Codes are frozen:
+ *     a published code is never renumbered.
+ *   - Functions that can fail for a reason a person must read take a trailing `accord_error *err`
+ *     (may be NULL); on failure it receives the code and a one-line message that names what and
+ *     where (object id, property, byte offset).
+ *   - Arguments are borrowed.  Records passed to callbacks are valid only during the callback.
+ *     Handles are opaque and allocated by the library; every _close/_free accepts NULL.
+ *   - The library never prints, exits or aborts on outside input, and never reads global state other
+ *     than what the caller passes in.
+ */
+#ifndef ACCORD_H
+#define ACCORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(ACCORD_BUILDING) && defined(__GNUC__)
+#define ACCORD_API __attribute__((visibility("default")))
+#else
+#define ACCORD_API
+#endif
+
+#define ACCORD_VERSION_STRING "0.1.0"
+
+/* Error codes: name, value, message.  Append only; never renumber. */
+#define ACCORD_ERRNO_MAP(XX)                                                                       \
+    XX(NOMEM, -1, "out of memory")                                                                 \
+    XX(INVAL, -2, "invalid argument")                                                              \
+    XX(IO, -3, "input/output error")                                                               \
+    XX(JSON, -4, "invalid JSON")                                                                   \
+    XX(STIX, -5, "invalid STIX object")                                                            \
+    XX(STORE, -6, "storage error")                                                                 \
+    XX(NOTFOUND, -7, "not found")                                                                  \
+    XX(BUSY, -8, "store is busy")                                                                  \
+    XX(LIMIT, -9, "limit exceeded")                                                                \
+    XX(SCHEMA, -10, "store was written by a newer accord")                                        \
+    XX(CORRUPT, -11, "store is corrupt")                                                           \
+    XX(STRICT, -12, "import stopped: --strict and an object was rejected")                         \
+    XX(CANCELED, -13, "operation canceled")
+
+enum {
+#define ACCORD_XX_(name, val, msg) ACCORD_E##name = (val),
+    ACCORD_ERRNO_MAP(ACCORD_XX_)
+#undef ACCORD_XX_
+};
+
+/* A failure a person reads: the code and a message naming what and where. */
+typedef struct accord_error {
+    int code;
+    char msg[512];
+} accord_error;
+
+/* The fixed message of an error code ("unknown error" for codes accord does not know). */
+ACCORD_API const char *accord_strerror(int rc);
+/* The name of an error code without the ACCORD_E prefix ("NOMEM"), or "UNKNOWN". */
+ACCORD_API const char *accord_err_name(int rc);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Store                                                                                        */
+
+typedef struct accord_store accord_store;
+
+enum {
+    ACCORD_STORE_READONLY = 1 << 0, /* open for reading only; the directory must exist */
+};
+
+/*
+ * Opens (creating when needed, unless READONLY) the store in data directory `dir`, migrating an
+ * older schema.  On success *out owns the handle; close it with accord_store_close.
+ * Errors: ACCORD_EIO (directory), ACCORD_ESTORE, ACCORD_ESCHEMA, ACCORD_ECORRUPT, ACCORD_ENOMEM.
+ */
+ACCORD_API int accord_store_open(const char *dir, unsigned flags, accord_store **out,
+                                 accord_error *err);
+/* Closes the store; accepts NULL. */
+ACCORD_API void accord_store_close(accord_store *store);
+
+/* One stored version of one object, as handed to callbacks. */
+typedef struct accord_record {
+    int64_t seq;          /* position in added order, strictly increasing, never reused */
+    int64_t added_us;     /* date_added, microseconds since the Unix epoch, strictly increasing */
+    const char *id;       /* "type--uuid" */
+    const char *type;     /* STIX type */
+    const char *modified; /* version timestamp; for objects without one, "" */
+    const char *spec_version; /* "2.1", or "2.0" for objects that carry none */
+    int revoked;          /* 1 when the version says revoked: true */
+    int latest;           /* 1 when no newer version of the id is stored */
+    const char *body;     /* the object as compact JSON (not NUL-terminated inside body_len) */
+    size_t body_len;
+} accord_record;
+
+/* Return 0 to go on, anything else to stop the walk (the function then returns that value). */
+typedef int (*accord_record_cb)(void *ud, const accord_record *rec);
+
+enum {
+    ACCORD_GET_ALL_VERSIONS = 1 << 0, /* every version, oldest modified first; default: latest */
+};
+
+/*
+ * Calls cb for the latest stored version of `id` (or every version with ACCORD_GET_ALL_VERSIONS).
+ * Returns ACCORD_ENOTFOUND when no version is stored.
+ */
+ACCORD_API int accord_store_get(accord_store *store, const char *id, unsigned flags,
+                                accord_record_cb cb, void *ud, accord_error *err);
+
+/*
+ * Calls cb for every stored version that mentions observable `value` (an IP address or CIDR, a
+ * domain name, URL, e-mail address, file hash, ...) in an SCO property or in a constant of an
+ * indicator pattern.  The value is normalised the way it was at import (addresses to canonical
+ * text, domain names and hashes to lower case).  Versions are reported in added order.
+ */
+ACCORD_API int accord_store_search(accord_store *store, const char *value, accord_record_cb cb,
+                                   void *ud, accord_error *err);
+
+typedef struct accord_scan_filter {
+    const char *const *types; /* NULL-terminated list of STIX types, or NULL for all */
+    int64_t added_after_us;   /* only versions added strictly after this; 0 = from the start */
+    int include_revoked;      /* include latest versions that are revoked */
+    int all_versions;         /* every version instead of the latest of each object */
+    int64_t after_seq;        /* resume after this seq (keyset pagination); 0 = from the start */
+    uint32_t limit;           /* stop after this many records; 0 = no limit */
+} accord_scan_filter;
+
+/* Walks stored versions in added order under `filter` (NULL = latest, non-revoked, all). */
+ACCORD_API int accord_store_scan(accord_store *store, const accord_scan_filter *filter,
+                                 accord_record_cb cb, void *ud, accord_error *err);
+
+typedef struct accord_store_stats {
+    int64_t versions;       /* stored versions */
+    int64_t objects;        /* distinct ids */
+    int64_t revoked;        /* objects whose latest version is revoked */
+    int64_t body_bytes;     /* bytes of stored JSON */
+    int64_t audit_records;  /* audit log length */
+    int64_t index_runs;     /* sorted runs of the id and value indexes */
+    int64_t index_entries;  /* entries in those runs */
+    int64_t file_bytes;     /* database file size */
+    int64_t last_added_us;  /* newest date_added, 0 when empty */
+} accord_store_stats;
+
+/* Per-type counts go to cb(ud, type, latest_objects, versions); cb may be NULL. */
+typedef void (*accord_type_count_cb)(void *ud, const char *type, int64_t objects,
+                                     int64_t versions);
+ACCORD_API int accord_store_stats_get(accord_store *store, accord_store_stats *out,
+                                      accord_type_count_cb cb, void *ud, accord_error *err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Import                                                                                       */
+
+enum {
+    ACCORD_IMPORT_STRICT = 1 << 0, /* the first invalid object rejects the whole input */
+};
+
+/* What happened to the objects of one import so far. */
+typedef struct accord_import_stats {
+    uint64_t read;       /* objects read from the input */
+    uint64_t accepted;   /* stored as new objects */
+    uint64_t versions;   /* stored as new versions of known objects */
+    uint64_t duplicates; /* already stored, identical: nothing written */
+    uint64_t conflicts;  /* same id and modified as a stored version, other content: not stored */
+    uint64_t rejected;   /* invalid: not stored */
+    uint64_t committed;  /* objects whose outcome is durable in the store */
+    uint64_t bytes_read; /* input bytes consumed (compressed bytes for .gz) */
+} accord_import_stats;
+
+/* One rejected object. */
+typedef struct accord_reject {
+    uint64_t index;       /* 0-based position of the object in the input */
+    uint64_t offset;      /* byte offset of the object (or of the JSON error) in the input */
+    const char *id;       /* the object's id when it has a usable one, else NULL */
+    const char *property; /* the property at fault (a JSON path like "external_references[2].url") or NULL */
+    const char *rule;     /* short stable name of the broken rule, e.g. "required-property" */
+    const char *message;  /* one line naming object, property and rule */
+} accord_reject;
+
+typedef struct accord_import_options {
+    unsigned flags;                /* ACCORD_IMPORT_* */
+    uint32_t batch_objects;        /* objects per transaction; 0 = default (20,000) */
+    const char *source;            /* name of the input for messages and the audit log */
+    /* Called for each rejected object (may be NULL). */
+    void (*on_reject)(void *ud, const accord_reject *r);
+    /* Called after each commit and at the end (may be NULL). */
+    void (*on_progress)(void *ud, const accord_import_stats *st);
+    void *ud;
+} accord_import_options;
+
+/*
+ * Reads STIX 2.x from `fd` (a bundle, a JSON array of objects, or JSON lines of objects or
+ * bundles; gzip-compressed input is recognised by its magic bytes) and stores every valid object.
+ * Memory stays bounded whatever the input's size.  Returns 0 when every object was accepted or was
+ * a duplicate; ACCORD_ESTIX when some were rejected or conflicted (the rest are stored);
+ * ACCORD_ESTRICT when the STRICT flag rejected the whole input (nothing stored); ACCORD_EJSON when
+ * the input is not JSON past some point (objects before that point are stored unless STRICT).
+ */
+ACCORD_API int accord_import_fd(accord_store *store, int fd, const accord_import_options *opts,
+                                accord_import_stats *out, accord_error *err);
+
+/*
+ * Like accord_import_fd but stores nothing: reads and validates every object of the input and
+ * reports rejections the same way (a dry run).  `accepted` counts the valid objects.
+ */
+ACCORD_API int accord_validate_fd(int fd, const accord_import_options *opts,
+                                  accord_import_stats *out, accord_error *err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Validation of one object, without a store                                                  */
+
+/*
+ * Parses and validates one STIX object given as JSON.  Returns 0 when valid, ACCORD_EJSON or
+ * ACCORD_ESTIX with the reason in *err.
+ */
+ACCORD_API int accord_validate_json(const char *json, size_t len, accord_error *err);
+
+/*
+ * Normalises an observable value as the value index does (canonical IP/CIDR text, lower-case
+ * domain names and hashes).  Writes a NUL-terminated string into out.  ACCORD_ELIMIT when it does
+ * not fit.
+ */
+ACCORD_API int accord_value_normalize(const char *value, char *out, size_t outlen);
+
+/*
+ * Parses an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS[.fff]Z) into microseconds since the
+ * epoch.  ACCORD_EINVAL when it is not one.
+ */
+ACCORD_API int accord_timestamp_parse(const char *text, int64_t *us);
+/* Formats microseconds since the epoch as YYYY-MM-DDTHH:MM:SS.ffffffZ into out (>= 28 bytes). */
+ACCORD_API void accord_timestamp_format(int64_t us, char *out, size_t outlen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ACCORD_H */

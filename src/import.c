@@ -1,0 +1,347 @@
+/*
+ * import.c - the ingest pipeline: input stream -> objects -> parse -> validate -> store.
+ *
+ * One code path for every ingest: reader.c cuts the stream into objects, util/json.c parses each
+ * strictly, stix.c validates it, values.c finds its observable values, and store.c appends it with
+ * its index entries and audit record.  Objects are committed in batches (one SQLite transaction
+ * each); a batch is reported through on_progress only after its COMMIT returned, so a caller that
+ * prints "committed N" never claims an object that a crash could lose.
+ *
+ * Failure policy:
+ *   - an object that is not valid JSON or not valid STIX is rejected with a message naming its
+ *     index, id, property and rule; an audit record says so; the import goes on (default) or the
+ *     whole input is rolled back (ACCORD_IMPORT_STRICT: everything is one transaction);
+ *   - a broken stream skeleton (a truncated file, garbage between objects) ends the import: the
+ *     objects before it stay committed (default) or nothing is kept (strict);
+ *   - store errors abandon the open batch, never a committed one.
+ *
+ * It does not read files by name (the caller opens them), print, or decide exit codes.
+ */
+#include "accord.h"
+#include "reader.h"
+#include "stix.h"
+#include "store.h"
+#include "util/json.h"
+#include "util/timestamp.h"
+#include "values.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_BATCH 20000
+#define MAX_VALUES 4096
+
+typedef struct import_ctx {
+    accord_store *store;
+    const accord_import_options *opts;
+    accord_import_stats st;
+    json_arena arena;
+    char *body;
+    size_t body_cap;
+    uint64_t values[MAX_VALUES];
+    size_t nvalues;
+    uint64_t in_batch;
+    int strict;
+} import_ctx;
+
+static void add_value(void *ud, const char *value, size_t len)
+{
+    import_ctx *c = ud;
+    if (c->nvalues < MAX_VALUES)
+        c->values[c->nvalues++] = store_value_hash(value, len);
+}
+
+/* Reports one rejected object to the caller and the audit log. */
+static int reject(import_ctx *c, const reader_item *it, const char *id, const char *property,
+                  const char *rule, const char *what, accord_error *err)
+{
+    char msg[768];
+    char where[160];
+    if (id)
+        snprintf(where, sizeof(where), "object %llu (%.100s)", (unsigned long long)it->index, id);
+    else
+        snprintf(where, sizeof(where), "object %llu at byte %llu", (unsigned long long)it->index,
+                 (unsigned long long)it->offset);
+    snprintf(msg, sizeof(msg), "%s: %s", where, what);
+    c->st.rejected++;
+    if (c->opts->on_reject) {
+        accord_reject r = {.index = it->index,
+                           .offset = it->offset,
+                           .id = id,
+                           .property = property,
+                           .rule = rule,
+                           .message = msg};
+        c->opts->on_reject(c->opts->ud, &r);
+    }
+    if (c->strict)
+        return accord_err_set(err, ACCORD_ESTRICT, "%s", msg);
+    return c->store ? store_audit(c->store, "rejected", 0, id, msg, err) : 0;
+}
+
+static int ensure_body(import_ctx *c, size_t len)
+{
+    if (c->body_cap >= len)
+        return 0;
+    size_t cap = c->body_cap ? c->body_cap : 65536;
+    while (cap < len)
+        cap *= 2;
+    char *b = realloc(c->body, cap);
+    if (!b)
+        return ACCORD_ENOMEM;
+    c->body = b;
+    c->body_cap = cap;
+    return 0;
+}
+
+/* Parses, validates and stores one item.  Returns 0 also for rejected objects (unless strict). */
+static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
+{
+    json_error jerr;
+    json_arena_reset(&c->arena);
+    c->st.read++;
+    const json_value *root = json_parse(&c->arena, it->text, it->len, &jerr);
+    if (!root) {
+        char what[256];
+        snprintf(what, sizeof(what), "invalid JSON at byte %llu: %s (rule json-syntax)",
+                 (unsigned long long)(it->offset + jerr.offset), jerr.msg);
+        return reject(c, it, NULL, NULL, "json-syntax", what, err);
+    }
+    if (root->type != JSON_OBJECT) {
+        char what[128];
+        snprintf(what, sizeof(what), "is a JSON %s, not a STIX object (rule object-type)",
+                 json_type_name(root->type));
+        return reject(c, it, NULL, NULL, "object-type", what, err);
+    }
+    stix_info info;
+    stix_problem prob;
+    memset(&info, 0, sizeof(info));
+    if (stix_validate(root, it->bundle_spec, &info, &prob) != 0) {
+        const char *id = info.id ? info.id : json_str(json_get(root, "id"));
+        return reject(c, it, id, prob.property[0] ? prob.property : NULL, prob.rule, prob.message,
+                      err);
+    }
+    if (!c->store) { /* validation only */
+        c->st.accepted++;
+        return 0;
+    }
+    int rc = ensure_body(c, it->len);
+    if (rc)
+        return accord_err_set(err, rc, "import: out of memory");
+    size_t blen = json_minify(it->text, it->len, c->body);
+    c->nvalues = 0;
+    values_extract(root, info.type, add_value, c);
+    store_outcome outcome;
+    int64_t seq;
+    rc = store_put(c->store, &info, c->body, blen, c->values, c->nvalues, &outcome, &seq, err);
+    if (rc)
+        return rc;
+    switch (outcome) {
+    case STORE_NEW:
+        c->st.accepted++;
+        break;
+    case STORE_VERSION:
+        c->st.versions++;
+        break;
+    case STORE_DUPLICATE:
+        c->st.duplicates++;
+        break;
+    case STORE_CONFLICT: {
+        c->st.conflicts++;
+        char what[256];
+        snprintf(what, sizeof(what),
+                 "version modified=%s is already stored with other content; the stored one is "
+                 "kept (rule version-conflict)",
+                 info.modified ? info.modified : "(none)");
+        if (c->opts->on_reject) {
+            char msg[400];
+            snprintf(msg, sizeof(msg), "object %llu (%.100s): %s", (unsigned long long)it->index,
+                     info.id, what);
+            accord_reject r = {.index = it->index,
+                               .offset = it->offset,
+                               .id = info.id,
+                               .property = "modified",
+                               .rule = "version-conflict",
+                               .message = msg};
+            c->opts->on_reject(c->opts->ud, &r);
+        }
+        if (c->strict)
+            return accord_err_set(err, ACCORD_ESTRICT, "object %llu (%s): %s",
+                                  (unsigned long long)it->index, info.id, what);
+        return store_audit(c->store, "conflict", 0, info.id, what, err);
+    }
+    }
+    return 0;
+}
+
+static int commit_batch(import_ctx *c, reader *r, accord_error *err)
+{
+    int rc = c->store ? store_commit(c->store, err) : 0;
+    if (rc)
+        return rc;
+    c->st.committed = c->st.read;
+    c->st.bytes_read = reader_bytes_in(r);
+    c->in_batch = 0;
+    if (c->opts->on_progress)
+        c->opts->on_progress(c->opts->ud, &c->st);
+    return 0;
+}
+
+/* After a strict import failed: one audit record for the whole input. */
+static void audit_strict_failure(import_ctx *c, const char *why)
+{
+    accord_error e2;
+    if (c->store && store_begin(c->store, &e2) == 0) {
+        char detail[700];
+        snprintf(detail, sizeof(detail), "%s: whole input rejected (--strict): %s",
+                 c->opts->source ? c->opts->source : "input", why);
+        if (store_audit(c->store, "rejected", 0, NULL, detail, &e2) == 0)
+            store_commit(c->store, &e2);
+        else
+            store_rollback(c->store);
+    }
+}
+
+static int begin(accord_store *store, accord_error *err)
+{
+    return store ? store_begin(store, err) : 0;
+}
+
+static void rollback(accord_store *store)
+{
+    if (store)
+        store_rollback(store);
+}
+
+/* The pipeline; store NULL validates only. */
+static int run_import(accord_store *store, int fd, const accord_import_options *opts,
+                      accord_import_stats *out, accord_error *err)
+{
+    static const accord_import_options dflt = {0};
+    import_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.store = store;
+    c.opts = opts ? opts : &dflt;
+    c.strict = (c.opts->flags & ACCORD_IMPORT_STRICT) != 0;
+    uint64_t batch = c.opts->batch_objects ? c.opts->batch_objects : DEFAULT_BATCH;
+    json_arena_init(&c.arena, 0);
+    reader *r = NULL;
+    int rc = reader_open(fd, 0, &r), stream_rc = 0;
+    if (rc) {
+        accord_err_set(err, rc, "import: cannot read the input: %s", accord_strerror(rc));
+        goto done;
+    }
+    if ((rc = begin(store, err)))
+        goto done;
+    for (;;) {
+        reader_item it;
+        int n = reader_next(r, &it);
+        if (n < 0) {
+            stream_rc = n;
+            accord_err_set(err, n, "%s: %s", c.opts->source ? c.opts->source : "input",
+                           reader_errmsg(r));
+            break;
+        }
+        if (n == 0)
+            break;
+        if ((rc = import_item(&c, &it, err)))
+            break;
+        if (!c.strict && ++c.in_batch >= batch && (rc = commit_batch(&c, r, err)) == 0)
+            rc = begin(store, err);
+        if (rc)
+            break;
+    }
+    if (c.strict && (rc || stream_rc)) {
+        rollback(store);
+        c.st.committed = 0;
+        audit_strict_failure(&c, err ? err->msg : "rejected");
+        if (!rc)
+            rc = stream_rc;
+        if (rc != ACCORD_ESTRICT && err) {
+            char why[sizeof(err->msg)];
+            snprintf(why, sizeof(why), "%s", err->msg);
+            accord_err_set(err, ACCORD_ESTRICT, "%s", why);
+        }
+        rc = ACCORD_ESTRICT;
+        goto done;
+    }
+    if (rc) {
+        rollback(store);
+        goto done;
+    }
+    if ((rc = commit_batch(&c, r, err)))
+        goto done;
+    if (stream_rc)
+        rc = stream_rc;
+    else if (c.st.rejected || c.st.conflicts)
+        rc = accord_err_set(err, ACCORD_ESTIX, "%llu object(s) rejected, %llu conflict(s)",
+                            (unsigned long long)c.st.rejected, (unsigned long long)c.st.conflicts);
+done:
+    if (r)
+        c.st.bytes_read = reader_bytes_in(r);
+    if (out)
+        *out = c.st;
+    reader_close(r);
+    json_arena_free(&c.arena);
+    free(c.body);
+    return rc;
+}
+
+int accord_import_fd(accord_store *store, int fd, const accord_import_options *opts,
+                     accord_import_stats *out, accord_error *err)
+{
+    if (!store)
+        return accord_err_set(err, ACCORD_EINVAL, "import: no store");
+    return run_import(store, fd, opts, out, err);
+}
+
+int accord_validate_fd(int fd, const accord_import_options *opts, accord_import_stats *out,
+                       accord_error *err)
+{
+    return run_import(NULL, fd, opts, out, err);
+}
+
+int accord_validate_json(const char *text, size_t len, accord_error *err)
+{
+    json_arena a;
+    json_arena_init(&a, 0);
+    json_error jerr;
+    int rc = 0;
+    const json_value *root = json_parse(&a, text, len, &jerr);
+    if (!root) {
+        rc = accord_err_set(err, ACCORD_EJSON, "invalid JSON at byte %zu: %s", jerr.offset,
+                            jerr.msg);
+    } else if (root->type != JSON_OBJECT) {
+        rc = accord_err_set(err, ACCORD_ESTIX, "a JSON %s is not a STIX object",
+                            json_type_name(root->type));
+    } else {
+        stix_info info;
+        stix_problem prob;
+        memset(&info, 0, sizeof(info));
+        if (stix_validate(root, NULL, &info, &prob) != 0)
+            rc = accord_err_set(err, ACCORD_ESTIX, "%s%s%s", info.id ? info.id : "",
+                                info.id ? ": " : "", prob.message);
+    }
+    json_arena_free(&a);
+    return rc;
+}
+
+int accord_value_normalize(const char *value, char *out, size_t outlen)
+{
+    long n = value_normalize(value, strlen(value), out, outlen);
+    return n < 0 ? ACCORD_ELIMIT : 0;
+}
+
+int accord_timestamp_parse(const char *text, int64_t *us)
+{
+    ts_value t;
+    if (!text || ts_parse(text, &t) != 0)
+        return ACCORD_EINVAL;
+    *us = t.sec * 1000000 + t.nsec / 1000;
+    return 0;
+}
+
+void accord_timestamp_format(int64_t us, char *out, size_t outlen)
+{
+    ts_format_us(us, out, outlen);
+}

@@ -1,0 +1,1153 @@
+/*
+ * store.c - the STIX object store: every version of every object, in one SQLite database.
+ *
+ * This is the only file that includes sqlite3.h.  Its design follows from one measured fact
+ * (docs/ARCHITECTURE.md): what costs in SQLite is every random-order B-tree key touched per object
+ * and rewritten at each commit.  So the per-object path only appends:
+ *
+ *   - objects are appended in added order (seq = INTEGER PRIMARY KEY, strictly increasing);
+ *   - audit records are appended in the same transaction;
+ *   - the three lookup indexes (id -> versions, value -> objects, version -> content hash) are not
+ *     B-tree indexes but sorted runs: each transaction sorts its index entries in memory and
+ *     appends them as one run of fixed-size chunks; runs are merged four at a time into the next
+ *     level (an LSM tree stored in SQLite rows), inside the transaction that makes the fourth run,
+ *     so every committed state is complete and consistent;
+ *   - duplicates are found in memory: the writer keeps a set of stored ids and a map of stored
+ *     versions to content hashes, loaded from the runs at its first transaction and brought up to
+ *     date at each later one from the rows other processes appended meanwhile.
+ *
+ * The schema (PRAGMA user_version = SCHEMA_VERSION; migrations[] upgrades older stores):
+ *
+ *   table objects           one row per stored version
+ *     seq      INTEGER PK   added order; never reused
+ *     added    INTEGER      date_added, microseconds since the epoch, strictly increasing with seq
+ *     id       TEXT         "type--uuid"
+ *     type     TEXT         STIX type (indexed with seq: objects_type)
+ *     modified TEXT         the version's modified, '' when the object has none
+ *     spec     TEXT         '2.1' or '2.0'
+ *     flags    INTEGER      bit 0 revoked, bit 1 superseded (a newer version is stored)
+ *     chash    INTEGER      XXH3-64 of body
+ *     body     BLOB         the object as compact JSON, bytes as received less whitespace
+ *
+ *   table runs              one row per sorted run
+ *     kind, run  PK         kind 0 id index, 1 value index, 2 version index; run number
+ *     level                 0 for a transaction's run, L+1 for a merge of four level-L runs
+ *     entries, chunks       sizes
+ *   table chunks            the runs' entries, CHUNK_ENTRIES per row
+ *     kind, run, chunk PK   chunk = 0, 1, ... in key order
+ *     first, last           the chunk's first and last key (keys compare as signed 64-bit)
+ *     data                  entries of 16 bytes: key int64, val int64, little-endian, sorted
+ *                           kind 0: key XXH3(id), val seq; kind 1: key XXH3(value), val seq;
+ *                           kind 2: key vkey(id, modified), val chash
+ *
+ *   table audit             the change log, appended in the transaction of the change
+ *     seq PK, ts (µs), action, object_seq (objects.seq or NULL), ref (an id), detail
+ *   table signatures        signature sets of object versions (filled by the trust layer)
+ *     object_seq, keyid PK, signer, sig, added
+ *   table meta              key/value: created, ...
+ *
+ * Invariants: a version (id, modified instant) is stored at most once; of the versions of an id,
+ * exactly the one with the greatest modified has the superseded bit clear; seq and added increase
+ * together; every index entry refers to a row committed in the same transaction or earlier.
+ *
+ * Durability: WAL with synchronous=NORMAL: a committed transaction survives a crash of the
+ * process (kill -9); a power failure may lose the last transactions but never corrupts the store.
+ *
+ * It does not: parse or validate JSON (the caller hands in validated objects), enforce TLP (the
+ * trust layer filters reads), or delete versions.
+ */
+#include "store.h"
+
+#include "util/timestamp.h"
+#include "util/u64map.h"
+#include "values.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the run chunk format is little-endian; add byte swapping for this host"
+#endif
+
+#define SCHEMA_VERSION 1
+#define CHUNK_ENTRIES 1024
+#define MERGE_FANOUT 4
+#define FLAG_REVOKED 1
+#define FLAG_SUPERSEDED 2
+
+enum { KIND_ID = 0, KIND_VALUE = 1, KIND_VERSION = 2, KIND_COUNT = 3 };
+
+typedef struct entry {
+    int64_t key, val;
+} entry;
+
+typedef struct entries {
+    entry *v;
+    size_t n, cap;
+} entries;
+
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE objects(seq INTEGER PRIMARY KEY, added INTEGER NOT NULL, id TEXT NOT NULL,"
+    " type TEXT NOT NULL, modified TEXT NOT NULL, spec TEXT NOT NULL, flags INTEGER NOT NULL,"
+    " chash INTEGER NOT NULL, body BLOB NOT NULL);"
+    "CREATE INDEX objects_type ON objects(type, seq);"
+    "CREATE TABLE runs(kind INTEGER NOT NULL, run INTEGER NOT NULL, level INTEGER NOT NULL,"
+    " entries INTEGER NOT NULL, chunks INTEGER NOT NULL, PRIMARY KEY(kind, run)) WITHOUT ROWID;"
+    "CREATE TABLE chunks(kind INTEGER NOT NULL, run INTEGER NOT NULL, chunk INTEGER NOT NULL,"
+    " first INTEGER NOT NULL, last INTEGER NOT NULL, data BLOB NOT NULL,"
+    " PRIMARY KEY(kind, run, chunk)) WITHOUT ROWID;"
+    "CREATE INDEX chunks_last ON chunks(kind, run, last, chunk);"
+    "CREATE TABLE audit(seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, action TEXT NOT NULL,"
+    " object_seq INTEGER, ref TEXT, detail TEXT);"
+    "CREATE TABLE signatures(object_seq INTEGER NOT NULL, keyid TEXT NOT NULL, signer TEXT,"
+    " sig BLOB NOT NULL, added INTEGER NOT NULL, PRIMARY KEY(object_seq, keyid)) WITHOUT ROWID;"
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value);",
+};
+
+enum stmt_id {
+    S_INS_OBJ,
+    S_INS_AUDIT,
+    S_ROW_VERSION,
+    S_SET_FLAGS,
+    S_LAST_ROW,
+    S_ROWS_AFTER,
+    S_RUNS_OF_KIND,
+    S_RUNS_AT_LEVEL,
+    S_CHUNK_FIND,
+    S_CHUNK_GET,
+    S_CHUNK_INS,
+    S_RUN_INS,
+    S_RUN_DEL,
+    S_CHUNK_DEL,
+    S_MAX_RUN,
+    S_CHUNKS_OF_KIND,
+    S_RECORD,
+    S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_INS_OBJ] = "INSERT INTO objects(seq, added, id, type, modified, spec, flags, chash, body)"
+                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_INS_AUDIT] = "INSERT INTO audit(ts, action, object_seq, ref, detail) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [S_ROW_VERSION] = "SELECT id, modified, flags FROM objects WHERE seq = ?1",
+    [S_SET_FLAGS] = "UPDATE objects SET flags = ?2 WHERE seq = ?1",
+    [S_LAST_ROW] = "SELECT seq, added FROM objects ORDER BY seq DESC LIMIT 1",
+    [S_ROWS_AFTER] = "SELECT seq, id, modified, chash FROM objects WHERE seq > ?1 ORDER BY seq",
+    [S_RUNS_OF_KIND] = "SELECT run FROM runs WHERE kind = ?1 ORDER BY run",
+    [S_RUNS_AT_LEVEL] = "SELECT run, chunks FROM runs WHERE kind = ?1 AND level = ?2 ORDER BY run",
+    [S_CHUNK_FIND] = "SELECT first, data FROM chunks WHERE kind = ?1 AND run = ?2 AND last >= ?3"
+                     " ORDER BY last, chunk",
+    [S_CHUNK_GET] = "SELECT data FROM chunks WHERE kind = ?1 AND run = ?2 AND chunk = ?3",
+    [S_CHUNK_INS] = "INSERT INTO chunks(kind, run, chunk, first, last, data)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_RUN_INS] = "INSERT INTO runs(kind, run, level, entries, chunks) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [S_RUN_DEL] = "DELETE FROM runs WHERE kind = ?1 AND run = ?2",
+    [S_CHUNK_DEL] = "DELETE FROM chunks WHERE kind = ?1 AND run = ?2",
+    [S_MAX_RUN] = "SELECT coalesce(max(run), 0) FROM runs",
+    [S_CHUNKS_OF_KIND] = "SELECT data FROM chunks WHERE kind = ?1",
+    [S_RECORD] = "SELECT seq, added, id, type, modified, spec, flags, body FROM objects"
+                 " WHERE seq = ?1",
+};
+
+struct accord_store {
+    sqlite3 *db;
+    sqlite3_stmt *st[S_COUNT];
+    int readonly;
+    /* writer state, valid between store_begin and store_commit/rollback */
+    int in_txn;
+    int64_t last_seq, last_added;
+    entries pend[KIND_COUNT]; /* index entries of the open transaction */
+    u64map pend_id;           /* id hash -> 1 + index in pend[KIND_ID] of its newest entry */
+    size_t *pend_prev;        /* per pend[KIND_ID] entry: 1 + index of the previous same-id one */
+    size_t pend_prev_cap;
+    /* writer caches, kept across transactions while no other process writes */
+    int sets_loaded;
+    int64_t sets_seq; /* the sets cover every row with seq <= sets_seq */
+    u64map idset;     /* XXH3(id) -> 1 */
+    u64map verset;    /* vkey -> chash */
+};
+
+/* ------------------------------------------------------------------------------------------ */
+
+static int db_fail(accord_store *s, accord_error *err, const char *what)
+{
+    int code = sqlite3_errcode(s->db);
+    int rc = ACCORD_ESTORE;
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+        rc = ACCORD_EBUSY;
+    else if (code == SQLITE_NOMEM)
+        rc = ACCORD_ENOMEM;
+    else if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+        rc = ACCORD_ECORRUPT;
+    return accord_err_set(err, rc, "store: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static sqlite3_stmt *stmt(accord_store *s, enum stmt_id id)
+{
+    sqlite3_stmt *st = s->st[id];
+    if (!st && sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL))
+        return NULL;
+    s->st[id] = st;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+/* Runs a statement that returns no rows (or whose rows are ignored) to completion. */
+static int step_done(sqlite3_stmt *st)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int exec(accord_store *s, const char *sql, accord_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = db_fail(s, err, msg ? msg : sql);
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+static int migrate(accord_store *s, accord_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL))
+        return db_fail(s, err, "reading the schema version");
+    int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (version > SCHEMA_VERSION)
+        return accord_err_set(err, ACCORD_ESCHEMA,
+                              "store: schema version %d is newer than this accord's (%d)", version,
+                              SCHEMA_VERSION);
+    if (version == SCHEMA_VERSION)
+        return 0;
+    if (s->readonly)
+        return accord_err_set(err, ACCORD_ESCHEMA,
+                              "store: schema version %d needs migrating; open it read-write once",
+                              version);
+    int rc = exec(s, "BEGIN IMMEDIATE", err);
+    if (rc)
+        return rc;
+    for (int v = version; v < SCHEMA_VERSION; v++)
+        if ((rc = exec(s, migrations[v], err)))
+            goto out;
+    char sql[64];
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+    if ((rc = exec(s, sql, err)))
+        goto out;
+    if (version == 0) {
+        char meta[128];
+        snprintf(meta, sizeof(meta), "INSERT INTO meta VALUES('created', %lld)",
+                 (long long)ts_now_us());
+        if ((rc = exec(s, meta, err)))
+            goto out;
+    }
+    rc = exec(s, "COMMIT", err);
+out:
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int accord_store_open(const char *dir, unsigned flags, accord_store **out, accord_error *err)
+{
+    *out = NULL;
+    if (!dir || !*dir)
+        return accord_err_set(err, ACCORD_EINVAL, "store: no data directory given");
+    int ro = (flags & ACCORD_STORE_READONLY) != 0;
+    struct stat stbuf;
+    if (stat(dir, &stbuf) != 0) {
+        if (ro || errno != ENOENT || mkdir(dir, 0700) != 0)
+            return accord_err_set(err, ACCORD_EIO, "store: data directory %s: %s", dir,
+                                  strerror(errno));
+    } else if (!S_ISDIR(stbuf.st_mode)) {
+        return accord_err_set(err, ACCORD_EIO, "store: %s is not a directory", dir);
+    }
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof(path), "%s/accord.db", dir) >= sizeof(path))
+        return accord_err_set(err, ACCORD_EINVAL, "store: data directory path too long");
+    accord_store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return accord_err_set(err, ACCORD_ENOMEM, "store: out of memory");
+    s->readonly = ro;
+    int oflags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int rc;
+    if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = accord_err_set(err, ACCORD_ESTORE, "store: cannot open %s: %s", path,
+                            s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto out;
+    }
+    sqlite3_busy_timeout(s->db, 30000);
+    sqlite3_extended_result_codes(s->db, 0);
+    if (!ro && (rc = exec(s, "PRAGMA journal_mode=WAL", err)))
+        goto out;
+    if ((rc = exec(s,
+                   "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072;"
+                   " PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF",
+                   err)))
+        goto out;
+    if ((rc = exec(s, "PRAGMA quick_check(1)", err)))
+        goto out;
+    if ((rc = migrate(s, err)))
+        goto out;
+    *out = s;
+    return 0;
+out:
+    accord_store_close(s);
+    return rc;
+}
+
+static void pend_clear(accord_store *s)
+{
+    for (int k = 0; k < KIND_COUNT; k++)
+        s->pend[k].n = 0;
+    u64map_free(&s->pend_id);
+}
+
+static void sets_drop(accord_store *s)
+{
+    u64map_free(&s->idset);
+    u64map_free(&s->verset);
+    s->sets_loaded = 0;
+    s->sets_seq = 0;
+}
+
+void accord_store_close(accord_store *s)
+{
+    if (!s)
+        return;
+    if (s->in_txn)
+        store_rollback(s);
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    if (s->db) {
+        if (!s->readonly)
+            sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
+        sqlite3_close(s->db);
+    }
+    for (int k = 0; k < KIND_COUNT; k++)
+        free(s->pend[k].v);
+    free(s->pend_prev);
+    u64map_free(&s->pend_id);
+    sets_drop(s);
+    free(s);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Hashes                                                                                       */
+
+static uint64_t id_hash(const char *id)
+{
+    return XXH3_64bits(id, strlen(id));
+}
+
+uint64_t store_value_hash(const char *value, size_t len)
+{
+    return XXH3_64bits_withSeed(value, len, 0x76616c7565ULL);
+}
+
+/* The version key: the id and the instant of modified, so equal instants written differently
+ * ("...00Z" and "...00.000Z") are the same version. */
+static uint64_t version_key(uint64_t idh, const char *modified)
+{
+    ts_value t;
+    if (!modified || !*modified)
+        return XXH3_64bits_withSeed("", 0, idh);
+    if (ts_parse(modified, &t) != 0)
+        return XXH3_64bits_withSeed(modified, strlen(modified), idh);
+    unsigned char b[12];
+    memcpy(b, &t.sec, 8);
+    memcpy(b + 8, &t.nsec, 4);
+    return XXH3_64bits_withSeed(b, sizeof(b), idh);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sorted runs                                                                                  */
+
+static int entries_push(entries *e, int64_t key, int64_t val)
+{
+    if (e->n == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 4096;
+        entry *v = realloc(e->v, cap * sizeof(*v));
+        if (!v)
+            return ACCORD_ENOMEM;
+        e->v = v;
+        e->cap = cap;
+    }
+    e->v[e->n].key = key;
+    e->v[e->n].val = val;
+    e->n++;
+    return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->val > y->val) - (x->val < y->val);
+}
+
+/* Appends chunk `chunk` of run (kind, run) holding v[0..n). */
+static int chunk_write(accord_store *s, int kind, int64_t run, int64_t chunk, const entry *v,
+                       size_t n, accord_error *err)
+{
+    sqlite3_stmt *st = stmt(s, S_CHUNK_INS);
+    if (!st)
+        return db_fail(s, err, "preparing a chunk insert");
+    sqlite3_bind_int(st, 1, kind);
+    sqlite3_bind_int64(st, 2, run);
+    sqlite3_bind_int64(st, 3, chunk);
+    sqlite3_bind_int64(st, 4, v[0].key);
+    sqlite3_bind_int64(st, 5, v[n - 1].key);
+    sqlite3_bind_blob(st, 6, v, (int)(n * sizeof(*v)), SQLITE_STATIC);
+    return step_done(st) ? db_fail(s, err, "writing an index chunk") : 0;
+}
+
+static int run_register(accord_store *s, int kind, int64_t run, int level, int64_t n,
+                        int64_t chunks, accord_error *err)
+{
+    sqlite3_stmt *st = stmt(s, S_RUN_INS);
+    if (!st)
+        return db_fail(s, err, "preparing a run insert");
+    sqlite3_bind_int(st, 1, kind);
+    sqlite3_bind_int64(st, 2, run);
+    sqlite3_bind_int(st, 3, level);
+    sqlite3_bind_int64(st, 4, n);
+    sqlite3_bind_int64(st, 5, chunks);
+    return step_done(st) ? db_fail(s, err, "writing an index run") : 0;
+}
+
+static int next_run_number(accord_store *s, int64_t *out, accord_error *err)
+{
+    sqlite3_stmt *st = stmt(s, S_MAX_RUN);
+    if (!st || sqlite3_step(st) != SQLITE_ROW)
+        return db_fail(s, err, "reading the run counter");
+    *out = sqlite3_column_int64(st, 0) + 1;
+    sqlite3_reset(st);
+    return 0;
+}
+
+/* Reads chunk `chunk` of a run into buf (CHUNK_ENTRIES entries); *n gets the count, 0 past end. */
+static int chunk_read(accord_store *s, int kind, int64_t run, int64_t chunk, entry *buf, size_t *n,
+                      accord_error *err)
+{
+    sqlite3_stmt *st = stmt(s, S_CHUNK_GET);
+    if (!st)
+        return db_fail(s, err, "preparing a chunk read");
+    sqlite3_bind_int(st, 1, kind);
+    sqlite3_bind_int64(st, 2, run);
+    sqlite3_bind_int64(st, 3, chunk);
+    *n = 0;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        size_t bytes = (size_t)sqlite3_column_bytes(st, 0);
+        if (bytes % sizeof(entry) || bytes > CHUNK_ENTRIES * sizeof(entry)) {
+            sqlite3_reset(st);
+            return accord_err_set(err, ACCORD_ECORRUPT, "store: index chunk %d/%lld/%lld: bad size",
+                                  kind, (long long)run, (long long)chunk);
+        }
+        memcpy(buf, sqlite3_column_blob(st, 0), bytes);
+        *n = bytes / sizeof(entry);
+    } else if (rc != SQLITE_DONE) {
+        return db_fail(s, err, "reading an index chunk");
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+typedef struct run_cursor {
+    int64_t run, chunk;
+    entry buf[CHUNK_ENTRIES];
+    size_t n, pos;
+} run_cursor;
+
+static int cursor_fill(accord_store *s, int kind, run_cursor *c, accord_error *err)
+{
+    if (c->pos < c->n)
+        return 0;
+    c->pos = 0;
+    return chunk_read(s, kind, c->run, c->chunk++, c->buf, &c->n, err);
+}
+
+/* Merges runs[0..k) of `kind` into one new run at `level`, then deletes them. */
+static int merge_runs(accord_store *s, int kind, const int64_t *runs, int k, int level,
+                      accord_error *err)
+{
+    int rc = 0;
+    run_cursor *cur = calloc((size_t)k, sizeof(*cur));
+    entry *out = malloc(CHUNK_ENTRIES * sizeof(*out));
+    int64_t run, chunk = 0, total = 0;
+    size_t n = 0;
+    if (!cur || !out) {
+        rc = accord_err_set(err, ACCORD_ENOMEM, "store: out of memory merging index runs");
+        goto out;
+    }
+    if ((rc = next_run_number(s, &run, err)))
+        goto out;
+    for (int i = 0; i < k; i++) {
+        cur[i].run = runs[i];
+        if ((rc = cursor_fill(s, kind, &cur[i], err)))
+            goto out;
+    }
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < k; i++)
+            if (cur[i].pos < cur[i].n &&
+                (best < 0 || entry_cmp(&cur[i].buf[cur[i].pos], &cur[best].buf[cur[best].pos]) < 0))
+                best = i;
+        if (best < 0)
+            break;
+        out[n++] = cur[best].buf[cur[best].pos++];
+        if ((rc = cursor_fill(s, kind, &cur[best], err)))
+            goto out;
+        if (n == CHUNK_ENTRIES) {
+            if ((rc = chunk_write(s, kind, run, chunk++, out, n, err)))
+                goto out;
+            total += (int64_t)n;
+            n = 0;
+        }
+    }
+    if (n) {
+        if ((rc = chunk_write(s, kind, run, chunk++, out, n, err)))
+            goto out;
+        total += (int64_t)n;
+    }
+    if ((rc = run_register(s, kind, run, level, total, chunk, err)))
+        goto out;
+    for (int i = 0; i < k; i++) {
+        for (int which = S_RUN_DEL; which <= S_CHUNK_DEL; which++) {
+            sqlite3_stmt *st = stmt(s, (enum stmt_id)which);
+            if (!st)
+                return db_fail(s, err, "preparing a run delete");
+            sqlite3_bind_int(st, 1, kind);
+            sqlite3_bind_int64(st, 2, runs[i]);
+            if (step_done(st)) {
+                rc = db_fail(s, err, "deleting a merged run");
+                goto out;
+            }
+        }
+    }
+out:
+    free(cur);
+    free(out);
+    return rc;
+}
+
+/* Merges MERGE_FANOUT runs of a level into the next while some level has that many. */
+static int compact(accord_store *s, int kind, accord_error *err)
+{
+    for (int level = 0; level < 32; level++) {
+        int64_t runs[MERGE_FANOUT];
+        int k = 0;
+        sqlite3_stmt *st = stmt(s, S_RUNS_AT_LEVEL);
+        if (!st)
+            return db_fail(s, err, "preparing a run listing");
+        sqlite3_bind_int(st, 1, kind);
+        sqlite3_bind_int(st, 2, level);
+        while (k < MERGE_FANOUT && sqlite3_step(st) == SQLITE_ROW)
+            runs[k++] = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (k < MERGE_FANOUT)
+            return 0;
+        int rc = merge_runs(s, kind, runs, k, level + 1, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Writes a sorted batch as a new level-0 run of `kind`. */
+static int run_write(accord_store *s, int kind, entries *e, accord_error *err)
+{
+    if (!e->n)
+        return 0;
+    qsort(e->v, e->n, sizeof(entry), entry_cmp);
+    int64_t run, chunk = 0;
+    int rc = next_run_number(s, &run, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < e->n; i += CHUNK_ENTRIES) {
+        size_t n = e->n - i < CHUNK_ENTRIES ? e->n - i : CHUNK_ENTRIES;
+        if ((rc = chunk_write(s, kind, run, chunk++, e->v + i, n, err)))
+            return rc;
+    }
+    if ((rc = run_register(s, kind, run, 0, (int64_t)e->n, chunk, err)))
+        return rc;
+    return compact(s, kind, err);
+}
+
+/* First index in v[0..n) whose key is >= key. */
+static size_t lower_bound(const entry *v, size_t n, int64_t key)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Appends to out the values of every committed entry of `kind` with this key. */
+static int runs_lookup(accord_store *s, int kind, int64_t key, entries *out, accord_error *err)
+{
+    int64_t runs[256];
+    int nruns = 0, rc = 0;
+    sqlite3_stmt *st = stmt(s, S_RUNS_OF_KIND);
+    if (!st)
+        return db_fail(s, err, "preparing a run listing");
+    sqlite3_bind_int(st, 1, kind);
+    while (nruns < 256 && sqlite3_step(st) == SQLITE_ROW)
+        runs[nruns++] = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    for (int r = 0; r < nruns && !rc; r++) {
+        st = stmt(s, S_CHUNK_FIND);
+        if (!st)
+            return db_fail(s, err, "preparing a chunk search");
+        sqlite3_bind_int(st, 1, kind);
+        sqlite3_bind_int64(st, 2, runs[r]);
+        sqlite3_bind_int64(st, 3, key);
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            if (sqlite3_column_int64(st, 0) > key)
+                break;
+            const entry *v = sqlite3_column_blob(st, 1);
+            size_t n = (size_t)sqlite3_column_bytes(st, 1) / sizeof(entry);
+            size_t i = lower_bound(v, n, key);
+            for (; i < n && v[i].key == key && !rc; i++)
+                rc = entries_push(out, v[i].key, v[i].val);
+            if (i < n)
+                break;
+        }
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            rc = db_fail(s, err, "searching an index run");
+        sqlite3_reset(st);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Writer                                                                                       */
+
+/* Loads every committed entry of kind into map (key -> val, or key -> 1 when keys_only). */
+static int load_map(accord_store *s, int kind, u64map *map, int keys_only, accord_error *err)
+{
+    sqlite3_stmt *st = stmt(s, S_CHUNKS_OF_KIND);
+    if (!st)
+        return db_fail(s, err, "preparing the index load");
+    sqlite3_bind_int(st, 1, kind);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const entry *v = sqlite3_column_blob(st, 0);
+        size_t n = (size_t)sqlite3_column_bytes(st, 0) / sizeof(entry);
+        for (size_t i = 0; i < n && !rc; i++)
+            if (u64map_put(map, (uint64_t)v[i].key, keys_only ? 1 : (uint64_t)v[i].val))
+                rc = accord_err_set(err, ACCORD_ENOMEM, "store: out of memory loading the index");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* Adds rows appended after sets_seq (by this or another process) to the in-memory sets. */
+static int sets_catch_up(accord_store *s, accord_error *err)
+{
+    sqlite3_stmt *st = stmt(s, S_ROWS_AFTER);
+    if (!st)
+        return db_fail(s, err, "preparing the catch-up scan");
+    sqlite3_bind_int64(st, 1, s->sets_seq);
+    int rc = 0;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 1);
+        const char *mod = (const char *)sqlite3_column_text(st, 2);
+        uint64_t idh = id_hash(id ? id : "");
+        if (u64map_put(&s->idset, idh, 1) ||
+            u64map_put(&s->verset, version_key(idh, mod), (uint64_t)sqlite3_column_int64(st, 3)))
+            rc = accord_err_set(err, ACCORD_ENOMEM, "store: out of memory");
+        s->sets_seq = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int store_begin(accord_store *s, accord_error *err)
+{
+    if (s->readonly)
+        return accord_err_set(err, ACCORD_EINVAL, "store: opened read-only");
+    if (s->in_txn)
+        return accord_err_set(err, ACCORD_EINVAL, "store: a transaction is already open");
+    int rc = exec(s, "BEGIN IMMEDIATE", err);
+    if (rc)
+        return rc;
+    s->in_txn = 1;
+    pend_clear(s);
+    sqlite3_stmt *st = stmt(s, S_LAST_ROW);
+    if (!st) {
+        rc = db_fail(s, err, "preparing");
+        goto out;
+    }
+    s->last_seq = s->last_added = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        s->last_seq = sqlite3_column_int64(st, 0);
+        s->last_added = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (!s->sets_loaded) {
+        if ((rc = load_map(s, KIND_ID, &s->idset, 1, err)) ||
+            (rc = load_map(s, KIND_VERSION, &s->verset, 0, err)))
+            goto out;
+        s->sets_loaded = 1;
+        s->sets_seq = s->last_seq;
+    } else if (s->last_seq > s->sets_seq) {
+        rc = sets_catch_up(s, err);
+    }
+out:
+    if (rc)
+        store_rollback(s);
+    return rc;
+}
+
+void store_rollback(accord_store *s)
+{
+    if (!s->in_txn)
+        return;
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->in_txn = 0;
+    pend_clear(s);
+    sets_drop(s); /* they may hold versions of the abandoned transaction */
+}
+
+int store_commit(accord_store *s, accord_error *err)
+{
+    if (!s->in_txn)
+        return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
+    int rc = 0;
+    for (int k = 0; k < KIND_COUNT && !rc; k++)
+        rc = run_write(s, k, &s->pend[k], err);
+    if (!rc)
+        rc = exec(s, "COMMIT", err);
+    if (rc) {
+        store_rollback(s);
+        return rc;
+    }
+    s->in_txn = 0;
+    s->sets_seq = s->last_seq;
+    pend_clear(s);
+    return 0;
+}
+
+int store_audit(accord_store *s, const char *action, int64_t object_seq, const char *ref,
+                const char *detail, accord_error *err)
+{
+    sqlite3_stmt *st = stmt(s, S_INS_AUDIT);
+    if (!st)
+        return db_fail(s, err, "preparing an audit insert");
+    sqlite3_bind_int64(st, 1, ts_now_us());
+    sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
+    if (object_seq)
+        sqlite3_bind_int64(st, 3, object_seq);
+    if (ref)
+        sqlite3_bind_text(st, 4, ref, -1, SQLITE_STATIC);
+    if (detail)
+        sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
+    return step_done(st) ? db_fail(s, err, "writing an audit record") : 0;
+}
+
+/* One stored version of an id, as the supersede logic needs it. */
+typedef struct version_row {
+    int64_t seq;
+    int flags;
+    ts_value mod;
+} version_row;
+
+static int read_version(accord_store *s, int64_t seq, const char *id, version_row *out, int *found,
+                        accord_error *err)
+{
+    sqlite3_stmt *st = stmt(s, S_ROW_VERSION);
+    if (!st)
+        return db_fail(s, err, "preparing a version read");
+    sqlite3_bind_int64(st, 1, seq);
+    *found = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *rid = (const char *)sqlite3_column_text(st, 0);
+        const char *mod = (const char *)sqlite3_column_text(st, 1);
+        if (rid && strcmp(rid, id) == 0) {
+            *found = 1;
+            out->seq = seq;
+            out->flags = sqlite3_column_int(st, 2);
+            if (!mod || ts_parse(mod, &out->mod) != 0)
+                memset(&out->mod, 0, sizeof(out->mod));
+        }
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+/*
+ * For a new version of a known id: finds the stored version that is latest now.  *latest.seq is
+ * 0 when no version of this exact id is stored (the id hash matched another id).
+ */
+static int find_latest(accord_store *s, uint64_t idh, const char *id, version_row *latest,
+                       accord_error *err)
+{
+    entries seqs = {0};
+    int rc = runs_lookup(s, KIND_ID, (int64_t)idh, &seqs, err);
+    uint64_t at;
+    if (!rc && u64map_get(&s->pend_id, idh, &at))
+        for (size_t i = (size_t)at; i && !rc; i = s->pend_prev[i - 1])
+            rc = entries_push(&seqs, 0, s->pend[KIND_ID].v[i - 1].val);
+    latest->seq = 0;
+    for (size_t i = 0; i < seqs.n && !rc; i++) {
+        version_row row;
+        int found = 0;
+        rc = read_version(s, seqs.v[i].val, id, &row, &found, err);
+        if (!rc && found && !(row.flags & FLAG_SUPERSEDED))
+            *latest = row;
+    }
+    free(seqs.v);
+    return rc;
+}
+
+static int set_flags(accord_store *s, int64_t seq, int flags, accord_error *err)
+{
+    sqlite3_stmt *st = stmt(s, S_SET_FLAGS);
+    if (!st)
+        return db_fail(s, err, "preparing a flag update");
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int(st, 2, flags);
+    return step_done(st) ? db_fail(s, err, "updating a superseded version") : 0;
+}
+
+static int pend_id_add(accord_store *s, uint64_t idh, int64_t seq)
+{
+    entries *e = &s->pend[KIND_ID];
+    if (entries_push(e, (int64_t)idh, seq))
+        return ACCORD_ENOMEM;
+    if (s->pend_prev_cap < e->cap) {
+        size_t *p = realloc(s->pend_prev, e->cap * sizeof(*p));
+        if (!p)
+            return ACCORD_ENOMEM;
+        s->pend_prev = p;
+        s->pend_prev_cap = e->cap;
+    }
+    uint64_t prev = 0;
+    u64map_get(&s->pend_id, idh, &prev);
+    s->pend_prev[e->n - 1] = (size_t)prev;
+    return u64map_put(&s->pend_id, idh, e->n) ? ACCORD_ENOMEM : 0;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Adds the index entries of a new version: id, version and (deduplicated) values. */
+static int index_version(accord_store *s, uint64_t idh, uint64_t vkey, uint64_t chash, int64_t seq,
+                         const uint64_t *values, size_t nvalues)
+{
+    if (pend_id_add(s, idh, seq) ||
+        entries_push(&s->pend[KIND_VERSION], (int64_t)vkey, (int64_t)chash) ||
+        u64map_put(&s->idset, idh, 1) || u64map_put(&s->verset, vkey, chash))
+        return ACCORD_ENOMEM;
+    uint64_t local[64], *v = local;
+    if (nvalues > 64 && !(v = malloc(nvalues * sizeof(*v))))
+        return ACCORD_ENOMEM;
+    memcpy(v, values, nvalues * sizeof(*v));
+    qsort(v, nvalues, sizeof(*v), u64_cmp);
+    int rc = 0;
+    for (size_t i = 0; i < nvalues && !rc; i++)
+        if (i == 0 || v[i] != v[i - 1])
+            rc = entries_push(&s->pend[KIND_VALUE], (int64_t)v[i], seq);
+    if (v != local)
+        free(v);
+    return rc;
+}
+
+int store_put(accord_store *s, const stix_info *info, const char *body, size_t len,
+              const uint64_t *values, size_t nvalues, store_outcome *outcome, int64_t *seq_out,
+              accord_error *err)
+{
+    if (!s->in_txn)
+        return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
+    uint64_t idh = id_hash(info->id);
+    uint64_t vkey = version_key(idh, info->modified);
+    uint64_t chash = XXH3_64bits(body, len), stored;
+    *seq_out = 0;
+    if (u64map_get(&s->verset, vkey, &stored)) {
+        *outcome = stored == chash ? STORE_DUPLICATE : STORE_CONFLICT;
+        return 0;
+    }
+    int flags = info->revoked ? FLAG_REVOKED : 0, rc;
+    *outcome = STORE_NEW;
+    if (u64map_get(&s->idset, idh, NULL)) {
+        version_row latest;
+        if ((rc = find_latest(s, idh, info->id, &latest, err)))
+            return rc;
+        if (latest.seq) {
+            ts_value mod = {0};
+            if (info->modified)
+                ts_parse(info->modified, &mod);
+            *outcome = STORE_VERSION;
+            if (ts_cmp(&mod, &latest.mod) > 0)
+                rc = set_flags(s, latest.seq, latest.flags | FLAG_SUPERSEDED, err);
+            else
+                flags |= FLAG_SUPERSEDED;
+            if (rc)
+                return rc;
+        }
+    }
+    int64_t seq = ++s->last_seq, now = ts_now_us();
+    s->last_added = now > s->last_added ? now : s->last_added + 1;
+    sqlite3_stmt *st = stmt(s, S_INS_OBJ);
+    if (!st)
+        return db_fail(s, err, "preparing an object insert");
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, s->last_added);
+    sqlite3_bind_text(st, 3, info->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, info->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, info->modified ? info->modified : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, info->spec_version ? info->spec_version : "2.1", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, flags);
+    sqlite3_bind_int64(st, 8, (int64_t)chash);
+    sqlite3_bind_blob(st, 9, body, (int)len, SQLITE_STATIC);
+    if (step_done(st))
+        return db_fail(s, err, "storing an object");
+    if ((rc = index_version(s, idh, vkey, chash, seq, values, nvalues)))
+        return accord_err_set(err, rc, "store: out of memory indexing %s", info->id);
+    *seq_out = seq;
+    return store_audit(s, *outcome == STORE_NEW ? "accepted" : "version", seq, NULL, NULL, err);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Readers                                                                                      */
+
+static void record_from_row(sqlite3_stmt *st, accord_record *r)
+{
+    r->seq = sqlite3_column_int64(st, 0);
+    r->added_us = sqlite3_column_int64(st, 1);
+    r->id = (const char *)sqlite3_column_text(st, 2);
+    r->type = (const char *)sqlite3_column_text(st, 3);
+    r->modified = (const char *)sqlite3_column_text(st, 4);
+    r->spec_version = (const char *)sqlite3_column_text(st, 5);
+    int flags = sqlite3_column_int(st, 6);
+    r->revoked = (flags & FLAG_REVOKED) != 0;
+    r->latest = (flags & FLAG_SUPERSEDED) == 0;
+    r->body = sqlite3_column_blob(st, 7);
+    r->body_len = (size_t)sqlite3_column_bytes(st, 7);
+}
+
+/* Calls cb for the row `seq` when it exists (and, when id is not NULL, has that id). */
+static int emit_seq(accord_store *s, int64_t seq, const char *id, int latest_only,
+                    accord_record_cb cb, void *ud, int *emitted, accord_error *err)
+{
+    sqlite3_stmt *st = stmt(s, S_RECORD);
+    if (!st)
+        return db_fail(s, err, "preparing a record read");
+    sqlite3_bind_int64(st, 1, seq);
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        accord_record r;
+        record_from_row(st, &r);
+        if ((!id || strcmp(r.id, id) == 0) && (!latest_only || r.latest)) {
+            *emitted += 1;
+            rc = cb(ud, &r);
+        }
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int val_cmp(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    return (x->val > y->val) - (x->val < y->val);
+}
+
+/* Record callbacks of accord_store_get for all versions: collects then orders by modified. */
+typedef struct version_list {
+    struct vitem {
+        ts_value mod;
+        int64_t seq;
+    } *v;
+    size_t n, cap;
+} version_list;
+
+static int collect_version(void *ud, const accord_record *r)
+{
+    version_list *l = ud;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        struct vitem *v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return ACCORD_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    memset(&l->v[l->n].mod, 0, sizeof(ts_value));
+    ts_parse(r->modified, &l->v[l->n].mod);
+    l->v[l->n++].seq = r->seq;
+    return 0;
+}
+
+static int vitem_cmp(const void *a, const void *b)
+{
+    const struct vitem *x = a, *y = b;
+    int c = ts_cmp(&x->mod, &y->mod);
+    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int accord_store_get(accord_store *s, const char *id, unsigned flags, accord_record_cb cb,
+                     void *ud, accord_error *err)
+{
+    entries seqs = {0};
+    version_list list = {0};
+    int rc = runs_lookup(s, KIND_ID, (int64_t)id_hash(id), &seqs, err), emitted = 0;
+    if (rc)
+        goto out;
+    qsort(seqs.v, seqs.n, sizeof(entry), val_cmp);
+    int all = (flags & ACCORD_GET_ALL_VERSIONS) != 0;
+    for (size_t i = 0; i < seqs.n && !rc; i++)
+        rc = emit_seq(s, seqs.v[i].val, id, !all, all ? collect_version : cb, all ? &list : ud,
+                      &emitted, err);
+    if (!rc && all) {
+        qsort(list.v, list.n, sizeof(*list.v), vitem_cmp);
+        int dummy = 0;
+        for (size_t i = 0; i < list.n && !rc; i++)
+            rc = emit_seq(s, list.v[i].seq, NULL, 0, cb, ud, &dummy, err);
+    }
+    if (!rc && !emitted)
+        rc = accord_err_set(err, ACCORD_ENOTFOUND, "%s: no such object in the store", id);
+out:
+    free(seqs.v);
+    free(list.v);
+    return rc;
+}
+
+int accord_store_search(accord_store *s, const char *value, accord_record_cb cb, void *ud,
+                        accord_error *err)
+{
+    char norm[VALUE_MAX + 1];
+    long n = value_normalize(value, strlen(value), norm, sizeof(norm));
+    if (n < 0)
+        return accord_err_set(err, ACCORD_EINVAL, "search: \"%.80s\" is not a value to search for",
+                              value);
+    entries seqs = {0};
+    int rc = runs_lookup(s, KIND_VALUE, (int64_t)store_value_hash(norm, (size_t)n), &seqs, err);
+    int emitted = 0;
+    if (!rc)
+        qsort(seqs.v, seqs.n, sizeof(entry), val_cmp);
+    for (size_t i = 0; i < seqs.n && !rc; i++)
+        if (i == 0 || seqs.v[i].val != seqs.v[i - 1].val)
+            rc = emit_seq(s, seqs.v[i].val, NULL, 0, cb, ud, &emitted, err);
+    free(seqs.v);
+    return rc;
+}
+
+int accord_store_scan(accord_store *s, const accord_scan_filter *f, accord_record_cb cb, void *ud,
+                      accord_error *err)
+{
+    static const accord_scan_filter dflt = {0};
+    if (!f)
+        f = &dflt;
+    char sql[2048];
+    size_t len = (size_t)snprintf(sql, sizeof(sql),
+                                  "SELECT seq, added, id, type, modified, spec, flags, body"
+                                  " FROM objects WHERE seq > ?1 AND added > ?2");
+    int ntypes = 0;
+    if (f->types) {
+        len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND type IN (");
+        for (; f->types[ntypes]; ntypes++) {
+            if (ntypes >= 64)
+                return accord_err_set(err, ACCORD_ELIMIT, "scan: more than 64 types");
+            len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s?%d", ntypes ? "," : "",
+                                    ntypes + 4);
+        }
+        len += (size_t)snprintf(sql + len, sizeof(sql) - len, ")");
+    }
+    if (!f->all_versions)
+        len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND (flags & 2) = 0");
+    if (!f->include_revoked)
+        len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND (flags & 1) = 0");
+    snprintf(sql + len, sizeof(sql) - len, " ORDER BY seq LIMIT ?3");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+        return db_fail(s, err, "preparing a scan");
+    sqlite3_bind_int64(st, 1, f->after_seq);
+    sqlite3_bind_int64(st, 2, f->added_after_us);
+    sqlite3_bind_int64(st, 3, f->limit ? (int64_t)f->limit : -1);
+    for (int i = 0; i < ntypes; i++)
+        sqlite3_bind_text(st, i + 4, f->types[i], -1, SQLITE_STATIC);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        accord_record r;
+        record_from_row(st, &r);
+        rc = cb(ud, &r);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(s, err, "scanning objects");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int64_t scalar(accord_store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+int accord_store_stats_get(accord_store *s, accord_store_stats *out, accord_type_count_cb cb,
+                           void *ud, accord_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = exec(s, "BEGIN", err); /* one consistent snapshot for every figure */
+    if (rc)
+        return rc;
+    out->versions = scalar(s, "SELECT count(*) FROM objects");
+    out->objects = scalar(s, "SELECT count(*) FROM objects WHERE (flags & 2) = 0");
+    out->revoked = scalar(s, "SELECT count(*) FROM objects WHERE flags = 1");
+    out->body_bytes = scalar(s, "SELECT coalesce(sum(length(body)), 0) FROM objects");
+    out->audit_records = scalar(s, "SELECT count(*) FROM audit");
+    out->index_runs = scalar(s, "SELECT count(*) FROM runs");
+    out->index_entries = scalar(s, "SELECT coalesce(sum(entries), 0) FROM runs");
+    out->last_added_us = scalar(s, "SELECT coalesce(max(added), 0) FROM objects");
+    out->file_bytes = scalar(s, "SELECT page_count * page_size FROM pragma_page_count(),"
+                                " pragma_page_size()");
+    if (cb) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT type, sum((flags & 2) = 0), count(*) FROM objects"
+                               " GROUP BY type ORDER BY type",
+                               -1, &st, NULL) == SQLITE_OK) {
+            while (sqlite3_step(st) == SQLITE_ROW)
+                cb(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+                   sqlite3_column_int64(st, 2));
+            sqlite3_finalize(st);
+        } else {
+            rc = db_fail(s, err, "counting types");
+        }
+    }
+    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    return rc;
+}

@@ -1,0 +1,750 @@
+/*
+ * json.c - a strict recursive-descent JSON parser into an arena.
+ *
+ * The parser walks the text once.  Items of an array or members of an object are first pushed on
+ * a scratch stack owned by the arena (reused across documents); when the container closes they are
+ * copied into one exact-size block of the arena, so a tree costs one allocation per container and
+ * one per string, all bump allocations.  Strings are unescaped and NUL-terminated; numbers keep the
+ * text they were written with, so nothing is lost or rounded before a caller asks for a value.
+ *
+ * Invariants:
+ *   - the parser never reads text[len] or beyond; every pointer comparison is against `end`;
+ *   - recursion depth is bounded by JSON_MAX_DEPTH, so hostile nesting cannot exhaust the C stack;
+ *   - arena memory is bounded by the arena's cap, so a huge document fails cleanly;
+ *   - on failure the tree built so far is garbage in the arena, and the caller must not use it.
+ *
+ * It does not: accept comments, trailing commas, NaN/Infinity, single quotes, or a BOM; convert
+ * numbers eagerly; or keep an index of object keys (STIX objects have tens of members, and a
+ * linear json_get is faster than building a table for them).
+ */
+#include "util/json.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_BLOCK (64 * 1024)
+#define ARENA_DEFAULT_CAP ((size_t)256 * 1024 * 1024)
+
+struct json_block {
+    struct json_block *next;
+    size_t size, used;
+    _Alignas(8) unsigned char data[];
+};
+
+void json_arena_init(json_arena *a, size_t cap)
+{
+    memset(a, 0, sizeof(*a));
+    a->cap = cap ? cap : ARENA_DEFAULT_CAP;
+}
+
+/* Keeps the most recent block (the largest, since blocks only grow) and frees the others. */
+void json_arena_reset(json_arena *a)
+{
+    struct json_block *b = a->head;
+    if (b) {
+        struct json_block *n = b->next;
+        while (n) {
+            struct json_block *next = n->next;
+            free(n);
+            n = next;
+        }
+        b->next = NULL;
+        b->used = 0;
+    }
+    a->used = 0;
+    a->stack_len = 0;
+}
+
+void json_arena_free(json_arena *a)
+{
+    if (!a)
+        return;
+    json_arena_reset(a);
+    free(a->head);
+    free(a->stack);
+    a->head = NULL;
+    a->stack = NULL;
+    a->stack_cap = 0;
+}
+
+void *json_arena_alloc(json_arena *a, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    if (n > a->cap || a->used > a->cap - n)
+        return NULL;
+    struct json_block *b = a->head;
+    if (!b || b->size - b->used < n) {
+        size_t size = ARENA_BLOCK;
+        if (b && b->size * 2 > size)
+            size = b->size * 2;
+        if (size < n)
+            size = n;
+        struct json_block *nb = malloc(sizeof(*nb) + size);
+        if (!nb)
+            return NULL;
+        nb->next = b;
+        nb->size = size;
+        nb->used = 0;
+        a->head = b = nb;
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    a->used += n;
+    return p;
+}
+
+typedef struct parser {
+    const char *start, *p, *end;
+    json_arena *a;
+    json_error *err;
+    int failed;
+} parser;
+
+static void fail_at(parser *ps, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void fail_at(parser *ps, const char *at, const char *fmt, ...)
+{
+    if (ps->failed)
+        return;
+    ps->failed = 1;
+    if (!ps->err)
+        return;
+    ps->err->offset = (size_t)(at - ps->start);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
+    va_end(ap);
+}
+
+/* A printable description of the byte at p, for "unexpected ..." messages. */
+static void describe(const parser *ps, const char *p, char *out, size_t outlen)
+{
+    if (p >= ps->end)
+        snprintf(out, outlen, "end of input");
+    else if (*p >= 0x21 && *p < 0x7f)
+        snprintf(out, outlen, "'%c'", *p);
+    else
+        snprintf(out, outlen, "byte 0x%02x", (unsigned char)*p);
+}
+
+static void fail_unexpected(parser *ps, const char *what)
+{
+    char d[32];
+    describe(ps, ps->p, d, sizeof(d));
+    fail_at(ps, ps->p, "expected %s, found %s", what, d);
+}
+
+static void skip_ws(parser *ps)
+{
+    const char *p = ps->p, *end = ps->end;
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    ps->p = p;
+}
+
+static void *stack_push(parser *ps, size_t n)
+{
+    json_arena *a = ps->a;
+    if (a->stack_cap - a->stack_len < n) {
+        size_t cap = a->stack_cap ? a->stack_cap * 2 : 4096;
+        while (cap - a->stack_len < n)
+            cap *= 2;
+        if (cap > a->cap) {
+            fail_at(ps, ps->p, "document too large (limit %zu bytes)", a->cap);
+            return NULL;
+        }
+        unsigned char *s = realloc(a->stack, cap);
+        if (!s) {
+            fail_at(ps, ps->p, "out of memory");
+            return NULL;
+        }
+        a->stack = s;
+        a->stack_cap = cap;
+    }
+    void *p = a->stack + a->stack_len;
+    a->stack_len += n;
+    return p;
+}
+
+static void *alloc_or_fail(parser *ps, size_t n)
+{
+    void *p = json_arena_alloc(ps->a, n);
+    if (!p)
+        fail_at(ps, ps->p, "document too large (limit %zu bytes)", ps->a->cap);
+    return p;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Reads 4 hex digits at p (p + 4 <= end checked by the caller); -1 when not hex. */
+static long read_hex4(const char *p)
+{
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(p[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at p (first byte >= 0x80), or 0 when invalid: overlong
+ * forms, UTF-16 surrogates and code points above U+10FFFF are invalid (RFC 3629).
+ */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        if (c == 0xe0)
+            lo = 0xa0;
+        else if (c == 0xed)
+            hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        if (c == 0xf0)
+            lo = 0x90;
+        else if (c == 0xf4)
+            hi = 0x8f;
+    } else
+        return 0;
+    if ((size_t)(end - p) < n)
+        return 0;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+static size_t utf8_put(char *out, unsigned long cp)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xc0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    out[0] = (char)(0xf0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    out[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* Decodes the escape at ps->p (just after the backslash) into out; returns bytes written or 0. */
+static size_t parse_escape(parser *ps, char *out)
+{
+    const char *p = ps->p;
+    if (p >= ps->end) {
+        fail_at(ps, p, "unterminated string");
+        return 0;
+    }
+    char c = *p++;
+    static const char simple_in[] = "\"\\/bfnrt", simple_out[] = "\"\\/\b\f\n\r\t";
+    const char *s = c ? strchr(simple_in, c) : NULL;
+    if (s) {
+        ps->p = p;
+        out[0] = simple_out[s - simple_in];
+        return 1;
+    }
+    if (c != 'u') {
+        fail_at(ps, p - 2, "invalid escape '\\%c' in string", c >= 0x21 && c < 0x7f ? c : '?');
+        return 0;
+    }
+    long cp = ps->end - p >= 4 ? read_hex4(p) : -1;
+    if (cp < 0) {
+        fail_at(ps, p - 2, "invalid \\u escape: expected 4 hex digits");
+        return 0;
+    }
+    p += 4;
+    if (cp == 0) {
+        fail_at(ps, p - 6, "\\u0000 is not allowed in strings");
+        return 0;
+    }
+    if (cp >= 0xdc00 && cp <= 0xdfff) {
+        fail_at(ps, p - 6, "invalid \\u escape: lone low surrogate \\u%04lx", cp);
+        return 0;
+    }
+    if (cp >= 0xd800 && cp <= 0xdbff) {
+        long lo = (ps->end - p >= 6 && p[0] == '\\' && p[1] == 'u') ? read_hex4(p + 2) : -1;
+        if (lo < 0xdc00 || lo > 0xdfff) {
+            fail_at(ps, p - 6, "invalid \\u escape: high surrogate \\u%04lx without low surrogate",
+                    cp);
+            return 0;
+        }
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        p += 6;
+    }
+    ps->p = p;
+    return utf8_put(out, (unsigned long)cp);
+}
+
+/* Parses a string at ps->p (on the opening quote); returns the NUL-terminated copy. */
+static const char *parse_string(parser *ps, size_t *len_out)
+{
+    const char *open = ps->p++;
+    const unsigned char *p = (const unsigned char *)ps->p, *end = (const unsigned char *)ps->end;
+    /* Fast scan: the length of a plain run bounds the unescaped length. */
+    const unsigned char *q = p;
+    while (q < end && *q != '"')
+        q += (*q == '\\' && q + 1 < end) ? 2 : 1;
+    if (q >= end) {
+        fail_at(ps, open, "unterminated string");
+        return NULL;
+    }
+    char *out = alloc_or_fail(ps, (size_t)(q - p) + 1);
+    if (!out)
+        return NULL;
+    size_t n = 0;
+    while (p < end) {
+        unsigned c = *p;
+        if (c == '"') {
+            ps->p = (const char *)p + 1;
+            out[n] = '\0';
+            *len_out = n;
+            return out;
+        }
+        if (c == '\\') {
+            ps->p = (const char *)p + 1;
+            size_t k = parse_escape(ps, out + n);
+            if (!k)
+                return NULL;
+            n += k;
+            p = (const unsigned char *)ps->p;
+        } else if (c < 0x20) {
+            fail_at(ps, (const char *)p, "control character 0x%02x in string (must be escaped)",
+                    c);
+            return NULL;
+        } else if (c < 0x80) {
+            out[n++] = (char)c;
+            p++;
+        } else {
+            size_t k = utf8_seq(p, end);
+            if (!k) {
+                fail_at(ps, (const char *)p, "invalid UTF-8 in string");
+                return NULL;
+            }
+            memcpy(out + n, p, k);
+            n += k;
+            p += k;
+        }
+    }
+    fail_at(ps, open, "unterminated string");
+    return NULL;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int parse_number(parser *ps, json_value *v)
+{
+    const char *s = ps->p, *p = s, *end = ps->end;
+    if (p < end && *p == '-')
+        p++;
+    if (p < end && *p == '0')
+        p++;
+    else if (p < end && is_digit(*p))
+        while (p < end && is_digit(*p))
+            p++;
+    else {
+        fail_at(ps, s, "invalid number: expected a digit");
+        return -1;
+    }
+    if (p < end && *p == '.') {
+        p++;
+        if (p >= end || !is_digit(*p)) {
+            fail_at(ps, p, "invalid number: expected a digit after '.'");
+            return -1;
+        }
+        while (p < end && is_digit(*p))
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || !is_digit(*p)) {
+            fail_at(ps, p, "invalid number: expected a digit in the exponent");
+            return -1;
+        }
+        while (p < end && is_digit(*p))
+            p++;
+    }
+    size_t n = (size_t)(p - s);
+    char *text = alloc_or_fail(ps, n + 1);
+    if (!text)
+        return -1;
+    memcpy(text, s, n);
+    text[n] = '\0';
+    v->type = JSON_NUMBER;
+    v->len = n;
+    v->u.str = text;
+    ps->p = p;
+    return 0;
+}
+
+static int parse_value(parser *ps, json_value *v, int depth);
+
+static int keys_equal(const json_member *a, const json_member *b)
+{
+    return a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0;
+}
+
+static int cmp_member_ptr(const void *x, const void *y)
+{
+    const json_member *a = *(const json_member *const *)x, *b = *(const json_member *const *)y;
+    if (a->key_len != b->key_len)
+        return a->key_len < b->key_len ? -1 : 1;
+    int c = memcmp(a->key, b->key, a->key_len);
+    return c ? c : (a < b ? -1 : 1);
+}
+
+/* The first member whose key repeats an earlier one, or NULL. */
+static const json_member *find_duplicate(const json_member *m, size_t n)
+{
+    if (n <= 32) {
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = 0; j < i; j++)
+                if (keys_equal(&m[i], &m[j]))
+                    return &m[i];
+        return NULL;
+    }
+    const json_member **idx = malloc(n * sizeof(*idx));
+    if (!idx)
+        return NULL; /* cannot check without memory; the caller's cap keeps this rare */
+    for (size_t i = 0; i < n; i++)
+        idx[i] = &m[i];
+    qsort(idx, n, sizeof(*idx), cmp_member_ptr);
+    const json_member *dup = NULL;
+    for (size_t i = 1; i < n; i++)
+        if (keys_equal(idx[i], idx[i - 1]) && (!dup || idx[i] < dup))
+            dup = idx[i];
+    free(idx);
+    return dup;
+}
+
+static int parse_object(parser *ps, json_value *v, int depth)
+{
+    size_t base = ps->a->stack_len, n = 0;
+    ps->p++;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == '}') {
+        ps->p++;
+        goto done;
+    }
+    for (;;) {
+        if (ps->p >= ps->end || *ps->p != '"') {
+            fail_unexpected(ps, n ? "a string key after ','" : "a string key or '}'");
+            return -1;
+        }
+        const char *key_at = ps->p;
+        size_t klen;
+        const char *key = parse_string(ps, &klen);
+        if (!key)
+            return -1;
+        skip_ws(ps);
+        if (ps->p >= ps->end || *ps->p != ':') {
+            fail_unexpected(ps, "':' after object key");
+            return -1;
+        }
+        ps->p++;
+        skip_ws(ps);
+        json_member *m = stack_push(ps, sizeof(*m));
+        if (!m)
+            return -1;
+        m->key = key;
+        m->key_len = klen;
+        size_t at = (size_t)((unsigned char *)m - ps->a->stack);
+        json_value tmp;
+        if (parse_value(ps, &tmp, depth + 1))
+            return -1;
+        m = (json_member *)(ps->a->stack + at); /* the stack may have moved */
+        m->value = tmp;
+        n++;
+        (void)key_at;
+        skip_ws(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            skip_ws(ps);
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == '}') {
+            ps->p++;
+            break;
+        }
+        fail_unexpected(ps, "',' or '}' in object");
+        return -1;
+    }
+done:
+    v->type = JSON_OBJECT;
+    v->len = n;
+    v->u.members = NULL;
+    if (n) {
+        json_member *src = (json_member *)(ps->a->stack + base);
+        const json_member *dup = find_duplicate(src, n);
+        if (dup) {
+            fail_at(ps, ps->start + dup->value.offset, "duplicate key \"%.60s\" in object",
+                    dup->key);
+            return -1;
+        }
+        json_member *dst = alloc_or_fail(ps, n * sizeof(*dst));
+        if (!dst)
+            return -1;
+        memcpy(dst, src, n * sizeof(*dst));
+        v->u.members = dst;
+    }
+    ps->a->stack_len = base;
+    return 0;
+}
+
+static int parse_array(parser *ps, json_value *v, int depth)
+{
+    size_t base = ps->a->stack_len, n = 0;
+    ps->p++;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == ']') {
+        ps->p++;
+        goto done;
+    }
+    for (;;) {
+        json_value tmp;
+        if (parse_value(ps, &tmp, depth + 1))
+            return -1;
+        json_value *slot = stack_push(ps, sizeof(*slot));
+        if (!slot)
+            return -1;
+        *slot = tmp;
+        n++;
+        skip_ws(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            skip_ws(ps);
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == ']') {
+            ps->p++;
+            break;
+        }
+        fail_unexpected(ps, "',' or ']' in array");
+        return -1;
+    }
+done:
+    v->type = JSON_ARRAY;
+    v->len = n;
+    v->u.items = NULL;
+    if (n) {
+        json_value *dst = alloc_or_fail(ps, n * sizeof(*dst));
+        if (!dst)
+            return -1;
+        memcpy(dst, ps->a->stack + base, n * sizeof(*dst));
+        v->u.items = dst;
+    }
+    ps->a->stack_len = base;
+    return 0;
+}
+
+static int parse_literal(parser *ps, json_value *v, const char *word, json_type t)
+{
+    size_t n = strlen(word);
+    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) {
+        fail_at(ps, ps->p, "invalid literal: expected %s", word);
+        return -1;
+    }
+    ps->p += n;
+    v->type = t;
+    v->len = 0;
+    v->u.str = NULL;
+    return 0;
+}
+
+static int parse_value(parser *ps, json_value *v, int depth)
+{
+    if (depth > JSON_MAX_DEPTH) {
+        fail_at(ps, ps->p, "nesting deeper than %d levels", JSON_MAX_DEPTH);
+        return -1;
+    }
+    if (ps->p >= ps->end) {
+        fail_at(ps, ps->p, "unexpected end of input, expected a value");
+        return -1;
+    }
+    v->offset = (uint32_t)(ps->p - ps->start);
+    switch (*ps->p) {
+    case '{':
+        return parse_object(ps, v, depth);
+    case '[':
+        return parse_array(ps, v, depth);
+    case '"': {
+        size_t n;
+        const char *s = parse_string(ps, &n);
+        if (!s)
+            return -1;
+        v->type = JSON_STRING;
+        v->len = n;
+        v->u.str = s;
+        return 0;
+    }
+    case 't':
+        return parse_literal(ps, v, "true", JSON_TRUE);
+    case 'f':
+        return parse_literal(ps, v, "false", JSON_FALSE);
+    case 'n':
+        return parse_literal(ps, v, "null", JSON_NULL);
+    default:
+        if (*ps->p == '-' || is_digit(*ps->p))
+            return parse_number(ps, v);
+        fail_unexpected(ps, "a value");
+        return -1;
+    }
+}
+
+const json_value *json_parse(json_arena *a, const char *text, size_t len, json_error *err)
+{
+    parser ps = {.start = text, .p = text, .end = text + len, .a = a, .err = err};
+    if (err) {
+        err->offset = 0;
+        err->msg[0] = '\0';
+    }
+    if (len > UINT32_MAX) {
+        fail_at(&ps, text, "document larger than 4 GiB");
+        return NULL;
+    }
+    a->stack_len = 0;
+    json_value *root = alloc_or_fail(&ps, sizeof(*root));
+    if (!root)
+        return NULL;
+    skip_ws(&ps);
+    if (parse_value(&ps, root, 1))
+        return NULL;
+    skip_ws(&ps);
+    if (ps.p != ps.end) {
+        char d[32];
+        describe(&ps, ps.p, d, sizeof(d));
+        fail_at(&ps, ps.p, "unexpected %s after the JSON value", d);
+        return NULL;
+    }
+    return root;
+}
+
+const json_value *json_get(const json_value *obj, const char *key)
+{
+    if (!obj || obj->type != JSON_OBJECT)
+        return NULL;
+    size_t klen = strlen(key);
+    for (size_t i = 0; i < obj->len; i++) {
+        const json_member *m = &obj->u.members[i];
+        if (m->key_len == klen && memcmp(m->key, key, klen) == 0)
+            return &m->value;
+    }
+    return NULL;
+}
+
+const char *json_str(const json_value *v)
+{
+    return v && v->type == JSON_STRING ? v->u.str : NULL;
+}
+
+int json_int(const json_value *v, int64_t *out)
+{
+    if (!v || v->type != JSON_NUMBER || strpbrk(v->u.str, ".eE"))
+        return 0;
+    errno = 0;
+    char *end;
+    long long x = strtoll(v->u.str, &end, 10);
+    if (errno || *end)
+        return 0;
+    *out = x;
+    return 1;
+}
+
+int json_double(const json_value *v, double *out)
+{
+    if (!v || v->type != JSON_NUMBER)
+        return 0;
+    char *end;
+    *out = strtod(v->u.str, &end);
+    return 1;
+}
+
+int json_bool(const json_value *v, int *out)
+{
+    if (!v || (v->type != JSON_TRUE && v->type != JSON_FALSE))
+        return 0;
+    *out = v->type == JSON_TRUE;
+    return 1;
+}
+
+const char *json_type_name(json_type t)
+{
+    switch (t) {
+    case JSON_NULL:
+        return "null";
+    case JSON_FALSE:
+    case JSON_TRUE:
+        return "boolean";
+    case JSON_NUMBER:
+        return "number";
+    case JSON_STRING:
+        return "string";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_OBJECT:
+        return "object";
+    }
+    return "unknown";
+}
+
+size_t json_minify(const char *text, size_t len, char *out)
+{
+    size_t n = 0;
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        char c = *p;
+        if (c == '"') {
+            const char *q = p + 1;
+            while (q < end && *q != '"')
+                q += (*q == '\\' && q + 1 < end) ? 2 : 1;
+            if (q < end)
+                q++;
+            memcpy(out + n, p, (size_t)(q - p));
+            n += (size_t)(q - p);
+            p = q;
+        } else {
+            if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+                out[n++] = c;
+            p++;
+        }
+    }
+    return n;
+}

@@ -1,0 +1,55 @@
+/*
+ * t.h - the unit test harness: a few macros and a closing line "N passed, N failed".
+ * Each tests/unit/test_*.c is one executable with one main() that runs its cases.
+ */
+#ifndef ACCORD_TEST_T_H
+#define ACCORD_TEST_T_H
+
+#include <stdio.h>
+#include <string.h>
+
+static int t_passed, t_failed;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            t_passed++;                                                                            \
+        } else {                                                                                   \
+            t_failed++;                                                                            \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);              \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *t_a_ = (a), *t_b_ = (b);                                                       \
+        if (t_a_ && t_b_ && strcmp(t_a_, t_b_) == 0) {                                             \
+            t_passed++;                                                                            \
+        } else {                                                                                   \
+            t_failed++;                                                                            \
+            fprintf(stderr, "%s:%d: \"%s\" != \"%s\" (%s vs %s)\n", __FILE__, __LINE__,           \
+                    t_a_ ? t_a_ : "(null)", t_b_ ? t_b_ : "(null)", #a, #b);                     \
+        }                                                                                          \
+    } while (0)
+
+/* Data under ../shared/data, or NULL when it is not there (cases using it then skip). */
+static const char *t_shared_data(void)
+{
+    static const char *dirs[] = {ACCORD_SOURCE_DIR "/../shared/data", NULL};
+    for (int i = 0; dirs[i]; i++) {
+        FILE *f = fopen(dirs[i], "r");
+        if (f) {
+            fclose(f);
+            return dirs[i];
+        }
+    }
+    return NULL;
+}
+
+static int t_done(void)
+{
+    printf("%d passed, %d failed\n", t_passed, t_failed);
+    return t_failed ? 1 : 0;
+}
+
+#endif
