@@ -292,14 +292,14 @@ int accord_store_open(const char *dir, unsigned flags, accord_store **out, accor
     }
     sqlite3_busy_timeout(s->db, 30000);
     sqlite3_extended_result_codes(s->db, 0);
-    if (!ro && (rc = exec(s, "PRAGMA journal_mode=WAL", err)))
+    /* 16 KiB pages: a fourth of the I/O calls of the default for the same bytes (bulk import
+     * writes every page twice: WAL, then checkpoint); takes effect only on a new database */
+    if (!ro && (rc = exec(s, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL", err)))
         goto out;
     if ((rc = exec(s,
-                   "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072;"
+                   "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=2500;"
                    " PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF",
                    err)))
-        goto out;
-    if ((rc = exec(s, "PRAGMA quick_check(1)", err)))
         goto out;
     if ((rc = migrate(s, err)))
         goto out;
@@ -345,6 +345,8 @@ void accord_store_close(accord_store *s)
     sets_drop(s);
     free(s);
 }
+
+static int64_t scalar(accord_store *s, const char *sql);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Hashes                                                                                       */
@@ -574,7 +576,7 @@ static int compact(accord_store *s, int kind, accord_error *err)
 static int run_write(accord_store *s, int kind, entries *e, accord_error *err)
 {
     if (!e->n)
-        return 0;
+        return 0; /* also keeps qsort away from a NULL array */
     qsort(e->v, e->n, sizeof(entry), entry_cmp);
     int64_t run, chunk = 0;
     int rc = next_run_number(s, &run, err);
@@ -648,6 +650,10 @@ static int runs_lookup(accord_store *s, int kind, int64_t key, entries *out, acc
 /* Loads every committed entry of kind into map (key -> val, or key -> 1 when keys_only). */
 static int load_map(accord_store *s, int kind, u64map *map, int keys_only, accord_error *err)
 {
+    char sql[80];
+    snprintf(sql, sizeof(sql), "SELECT coalesce(sum(entries), 0) FROM runs WHERE kind = %d", kind);
+    if (u64map_reserve(map, (size_t)scalar(s, sql) + 65536))
+        return accord_err_set(err, ACCORD_ENOMEM, "store: out of memory loading the index");
     sqlite3_stmt *st = stmt(s, S_CHUNKS_OF_KIND);
     if (!st)
         return db_fail(s, err, "preparing the index load");
@@ -865,6 +871,8 @@ static int index_version(accord_store *s, uint64_t idh, uint64_t vkey, uint64_t 
         entries_push(&s->pend[KIND_VERSION], (int64_t)vkey, (int64_t)chash) ||
         u64map_put(&s->idset, idh, 1) || u64map_put(&s->verset, vkey, chash))
         return ACCORD_ENOMEM;
+    if (!nvalues)
+        return 0;
     uint64_t local[64], *v = local;
     if (nvalues > 64 && !(v = malloc(nvalues * sizeof(*v))))
         return ACCORD_ENOMEM;
@@ -1020,12 +1028,13 @@ int accord_store_get(accord_store *s, const char *id, unsigned flags, accord_rec
     int rc = runs_lookup(s, KIND_ID, (int64_t)id_hash(id), &seqs, err), emitted = 0;
     if (rc)
         goto out;
-    qsort(seqs.v, seqs.n, sizeof(entry), val_cmp);
+    if (seqs.n)
+        qsort(seqs.v, seqs.n, sizeof(entry), val_cmp);
     int all = (flags & ACCORD_GET_ALL_VERSIONS) != 0;
     for (size_t i = 0; i < seqs.n && !rc; i++)
         rc = emit_seq(s, seqs.v[i].val, id, !all, all ? collect_version : cb, all ? &list : ud,
                       &emitted, err);
-    if (!rc && all) {
+    if (!rc && all && list.n) {
         qsort(list.v, list.n, sizeof(*list.v), vitem_cmp);
         int dummy = 0;
         for (size_t i = 0; i < list.n && !rc; i++)
@@ -1050,7 +1059,7 @@ int accord_store_search(accord_store *s, const char *value, accord_record_cb cb,
     entries seqs = {0};
     int rc = runs_lookup(s, KIND_VALUE, (int64_t)store_value_hash(norm, (size_t)n), &seqs, err);
     int emitted = 0;
-    if (!rc)
+    if (!rc && seqs.n)
         qsort(seqs.v, seqs.n, sizeof(entry), val_cmp);
     for (size_t i = 0; i < seqs.n && !rc; i++)
         if (i == 0 || seqs.v[i].val != seqs.v[i - 1].val)

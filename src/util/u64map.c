@@ -36,9 +36,8 @@ static void insert_raw(uint64_t *keys, uint64_t *vals, size_t cap, uint64_t key,
     vals[i] = val;
 }
 
-static int grow(u64map *m)
+static int resize(u64map *m, size_t cap)
 {
-    size_t cap = m->cap ? m->cap * 2 : 1024;
     uint64_t *keys = calloc(cap, sizeof(*keys));
     uint64_t *vals = malloc(cap * sizeof(*vals));
     if (!keys || !vals) {
@@ -57,10 +56,18 @@ static int grow(u64map *m)
     return 0;
 }
 
+int u64map_reserve(u64map *m, size_t n)
+{
+    size_t cap = m->cap ? m->cap : 1024;
+    while (cap < n * 2)
+        cap *= 2;
+    return cap == m->cap ? 0 : resize(m, cap);
+}
+
 int u64map_put(u64map *m, uint64_t key, uint64_t val)
 {
     key = u64map_key(key);
-    if ((m->n + 1) * 2 > m->cap && grow(m))
+    if ((m->n + 1) * 2 > m->cap && resize(m, m->cap ? m->cap * 2 : 1024))
         return -1;
     size_t i = slot_of(key, m->cap);
     while (m->keys[i] && m->keys[i] != key)

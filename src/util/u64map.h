@@ -26,6 +26,8 @@ static inline uint64_t u64map_key(uint64_t h)
 
 void u64map_init(u64map *m);
 void u64map_free(u64map *m);
+/* Grows the table to hold n keys without further growth; 0, or -1 when memory runs out. */
+int u64map_reserve(u64map *m, size_t n);
 /* Inserts or overwrites; 0, or -1 when memory runs out (the map is unchanged then). */
 int u64map_put(u64map *m, uint64_t key, uint64_t val);
 /* 1 with *val set when key is present, else 0.  val may be NULL. */
