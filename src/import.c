@@ -36,7 +36,7 @@ typedef struct import_ctx {
     accord_store *store;
     const accord_import_options *opts;
     accord_import_stats st;
-    json_arena arena;
+    ajson_arena arena;
     char *body;
     size_t body_cap;
     uint64_t values[MAX_VALUES];
@@ -97,27 +97,27 @@ static int ensure_body(import_ctx *c, size_t len)
 /* Parses, validates and stores one item.  Returns 0 also for rejected objects (unless strict). */
 static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
 {
-    json_error jerr;
-    json_arena_reset(&c->arena);
+    ajson_error jerr;
+    ajson_arena_reset(&c->arena);
     c->st.read++;
-    const json_value *root = json_parse(&c->arena, it->text, it->len, &jerr);
+    const ajson_value *root = ajson_parse(&c->arena, it->text, it->len, &jerr);
     if (!root) {
         char what[256];
         snprintf(what, sizeof(what), "invalid JSON at byte %llu: %s (rule json-syntax)",
                  (unsigned long long)(it->offset + jerr.offset), jerr.msg);
         return reject(c, it, NULL, NULL, "json-syntax", what, err);
     }
-    if (root->type != JSON_OBJECT) {
+    if (root->type != AJSON_OBJECT) {
         char what[128];
         snprintf(what, sizeof(what), "is a JSON %s, not a STIX object (rule object-type)",
-                 json_type_name(root->type));
+                 ajson_type_name(root->type));
         return reject(c, it, NULL, NULL, "object-type", what, err);
     }
     stix_info info;
     stix_problem prob;
     memset(&info, 0, sizeof(info));
     if (stix_validate(root, it->bundle_spec, &info, &prob) != 0) {
-        const char *id = info.id ? info.id : json_str(json_get(root, "id"));
+        const char *id = info.id ? info.id : ajson_str(ajson_get(root, "id"));
         return reject(c, it, id, prob.property[0] ? prob.property : NULL, prob.rule, prob.message,
                       err);
     }
@@ -128,7 +128,7 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
     int rc = ensure_body(c, it->len);
     if (rc)
         return accord_err_set(err, rc, "import: out of memory");
-    size_t blen = json_minify(it->text, it->len, c->body);
+    size_t blen = ajson_minify(it->text, it->len, c->body);
     c->nvalues = 0;
     values_extract(root, info.type, add_value, c);
     store_outcome outcome;
@@ -224,7 +224,7 @@ static int run_import(accord_store *store, int fd, const accord_import_options *
     c.opts = opts ? opts : &dflt;
     c.strict = (c.opts->flags & ACCORD_IMPORT_STRICT) != 0;
     uint64_t batch = c.opts->batch_objects ? c.opts->batch_objects : DEFAULT_BATCH;
-    json_arena_init(&c.arena, 0);
+    ajson_arena_init(&c.arena, 0);
     reader *r = NULL;
     int rc = reader_open(fd, 0, &r), stream_rc = 0;
     if (rc) {
@@ -252,15 +252,16 @@ static int run_import(accord_store *store, int fd, const accord_import_options *
             break;
     }
     if (c.strict && (rc || stream_rc)) {
+        /* nothing of this input is kept: every object read counts as rejected */
         rollback(store);
-        c.st.committed = 0;
         audit_strict_failure(&c, err ? err->msg : "rejected");
-        if (!rc)
-            rc = stream_rc;
-        if (rc != ACCORD_ESTRICT && err) {
+        c.st.committed = c.st.accepted = c.st.versions = c.st.duplicates = c.st.conflicts = 0;
+        c.st.rejected = c.st.read;
+        if (err) {
             char why[sizeof(err->msg)];
             snprintf(why, sizeof(why), "%s", err->msg);
-            accord_err_set(err, ACCORD_ESTRICT, "%s", why);
+            accord_err_set(err, ACCORD_ESTRICT, "%s: whole input rejected (--strict): %s",
+                           c.opts->source ? c.opts->source : "input", why);
         }
         rc = ACCORD_ESTRICT;
         goto done;
@@ -282,7 +283,7 @@ done:
     if (out)
         *out = c.st;
     reader_close(r);
-    json_arena_free(&c.arena);
+    ajson_arena_free(&c.arena);
     free(c.body);
     return rc;
 }
@@ -303,17 +304,17 @@ int accord_validate_fd(int fd, const accord_import_options *opts, accord_import_
 
 int accord_validate_json(const char *text, size_t len, accord_error *err)
 {
-    json_arena a;
-    json_arena_init(&a, 0);
-    json_error jerr;
+    ajson_arena a;
+    ajson_arena_init(&a, 0);
+    ajson_error jerr;
     int rc = 0;
-    const json_value *root = json_parse(&a, text, len, &jerr);
+    const ajson_value *root = ajson_parse(&a, text, len, &jerr);
     if (!root) {
         rc = accord_err_set(err, ACCORD_EJSON, "invalid JSON at byte %zu: %s", jerr.offset,
                             jerr.msg);
-    } else if (root->type != JSON_OBJECT) {
+    } else if (root->type != AJSON_OBJECT) {
         rc = accord_err_set(err, ACCORD_ESTIX, "a JSON %s is not a STIX object",
-                            json_type_name(root->type));
+                            ajson_type_name(root->type));
     } else {
         stix_info info;
         stix_problem prob;
@@ -322,7 +323,7 @@ int accord_validate_json(const char *text, size_t len, accord_error *err)
             rc = accord_err_set(err, ACCORD_ESTIX, "%s%s%s", info.id ? info.id : "",
                                 info.id ? ": " : "", prob.message);
     }
-    json_arena_free(&a);
+    ajson_arena_free(&a);
     return rc;
 }
 

@@ -43,7 +43,7 @@ typedef struct stix_problem {
  * `bundle_spec` is the spec_version of the enclosing STIX 2.0 bundle ("2.0") or NULL; an SDO or
  * SRO without spec_version is validated as STIX 2.0.
  */
-int stix_validate(const json_value *obj, const char *bundle_spec, stix_info *info,
+int stix_validate(const ajson_value *obj, const char *bundle_spec, stix_info *info,
                   stix_problem *prob);
 
 /* The kind of a type name, or STIX_KIND_CUSTOM for a type the specification does not define. */

@@ -492,7 +492,7 @@ static int merge_runs(accord_store *s, int kind, const int64_t *runs, int k, int
     int rc = 0;
     run_cursor *cur = calloc((size_t)k, sizeof(*cur));
     entry *out = malloc(CHUNK_ENTRIES * sizeof(*out));
-    int64_t run, chunk = 0, total = 0;
+    int64_t run = 0, chunk = 0, total = 0;
     size_t n = 0;
     if (!cur || !out) {
         rc = accord_err_set(err, ACCORD_ENOMEM, "store: out of memory merging index runs");
@@ -578,7 +578,7 @@ static int run_write(accord_store *s, int kind, entries *e, accord_error *err)
     if (!e->n)
         return 0; /* also keeps qsort away from a NULL array */
     qsort(e->v, e->n, sizeof(entry), entry_cmp);
-    int64_t run, chunk = 0;
+    int64_t run = 0, chunk = 0;
     int rc = next_run_number(s, &run, err);
     if (rc)
         return rc;

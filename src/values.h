@@ -23,7 +23,7 @@ typedef void (*value_cb)(void *ud, const char *value, size_t len);
  * Calls cb once per normalised value that obj (a valid STIX object of type `type`) mentions.
  * The same value may be reported more than once.  Values longer than VALUE_MAX are skipped.
  */
-void values_extract(const json_value *obj, const char *type, value_cb cb, void *ud);
+void values_extract(const ajson_value *obj, const char *type, value_cb cb, void *ud);
 
 /*
  * Normalises in[0..len) into out (outlen bytes, NUL-terminated).  Returns the length written, or

@@ -9,13 +9,13 @@
  *
  * Invariants:
  *   - the parser never reads text[len] or beyond; every pointer comparison is against `end`;
- *   - recursion depth is bounded by JSON_MAX_DEPTH, so hostile nesting cannot exhaust the C stack;
+ *   - recursion depth is bounded by AJSON_MAX_DEPTH, so hostile nesting cannot exhaust the C stack;
  *   - arena memory is bounded by the arena's cap, so a huge document fails cleanly;
  *   - on failure the tree built so far is garbage in the arena, and the caller must not use it.
  *
  * It does not: accept comments, trailing commas, NaN/Infinity, single quotes, or a BOM; convert
  * numbers eagerly; or keep an index of object keys (STIX objects have tens of members, and a
- * linear json_get is faster than building a table for them).
+ * linear ajson_get is faster than building a table for them).
  */
 #include "util/json.h"
 
@@ -28,26 +28,26 @@
 #define ARENA_BLOCK (64 * 1024)
 #define ARENA_DEFAULT_CAP ((size_t)256 * 1024 * 1024)
 
-struct json_block {
-    struct json_block *next;
+struct ajson_block {
+    struct ajson_block *next;
     size_t size, used;
     _Alignas(8) unsigned char data[];
 };
 
-void json_arena_init(json_arena *a, size_t cap)
+void ajson_arena_init(ajson_arena *a, size_t cap)
 {
     memset(a, 0, sizeof(*a));
     a->cap = cap ? cap : ARENA_DEFAULT_CAP;
 }
 
 /* Keeps the most recent block (the largest, since blocks only grow) and frees the others. */
-void json_arena_reset(json_arena *a)
+void ajson_arena_reset(ajson_arena *a)
 {
-    struct json_block *b = a->head;
+    struct ajson_block *b = a->head;
     if (b) {
-        struct json_block *n = b->next;
+        struct ajson_block *n = b->next;
         while (n) {
-            struct json_block *next = n->next;
+            struct ajson_block *next = n->next;
             free(n);
             n = next;
         }
@@ -58,11 +58,11 @@ void json_arena_reset(json_arena *a)
     a->stack_len = 0;
 }
 
-void json_arena_free(json_arena *a)
+void ajson_arena_free(ajson_arena *a)
 {
     if (!a)
         return;
-    json_arena_reset(a);
+    ajson_arena_reset(a);
     free(a->head);
     free(a->stack);
     a->head = NULL;
@@ -70,19 +70,19 @@ void json_arena_free(json_arena *a)
     a->stack_cap = 0;
 }
 
-void *json_arena_alloc(json_arena *a, size_t n)
+void *ajson_arena_alloc(ajson_arena *a, size_t n)
 {
     n = (n + 7) & ~(size_t)7;
     if (n > a->cap || a->used > a->cap - n)
         return NULL;
-    struct json_block *b = a->head;
+    struct ajson_block *b = a->head;
     if (!b || b->size - b->used < n) {
         size_t size = ARENA_BLOCK;
         if (b && b->size * 2 > size)
             size = b->size * 2;
         if (size < n)
             size = n;
-        struct json_block *nb = malloc(sizeof(*nb) + size);
+        struct ajson_block *nb = malloc(sizeof(*nb) + size);
         if (!nb)
             return NULL;
         nb->next = b;
@@ -98,8 +98,8 @@ void *json_arena_alloc(json_arena *a, size_t n)
 
 typedef struct parser {
     const char *start, *p, *end;
-    json_arena *a;
-    json_error *err;
+    ajson_arena *a;
+    ajson_error *err;
     int failed;
 } parser;
 
@@ -148,7 +148,7 @@ static void skip_ws(parser *ps)
 
 static void *stack_push(parser *ps, size_t n)
 {
-    json_arena *a = ps->a;
+    ajson_arena *a = ps->a;
     if (a->stack_cap - a->stack_len < n) {
         size_t cap = a->stack_cap ? a->stack_cap * 2 : 4096;
         while (cap - a->stack_len < n)
@@ -172,7 +172,7 @@ static void *stack_push(parser *ps, size_t n)
 
 static void *alloc_or_fail(parser *ps, size_t n)
 {
-    void *p = json_arena_alloc(ps->a, n);
+    void *p = ajson_arena_alloc(ps->a, n);
     if (!p)
         fail_at(ps, ps->p, "document too large (limit %zu bytes)", ps->a->cap);
     return p;
@@ -368,7 +368,7 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-static int parse_number(parser *ps, json_value *v)
+static int parse_number(parser *ps, ajson_value *v)
 {
     const char *s = ps->p, *p = s, *end = ps->end;
     if (p < end && *p == '-')
@@ -408,54 +408,59 @@ static int parse_number(parser *ps, json_value *v)
         return -1;
     memcpy(text, s, n);
     text[n] = '\0';
-    v->type = JSON_NUMBER;
+    v->type = AJSON_NUMBER;
     v->len = n;
     v->u.str = text;
     ps->p = p;
     return 0;
 }
 
-static int parse_value(parser *ps, json_value *v, int depth);
+static int parse_value(parser *ps, ajson_value *v, int depth);
 
-static int keys_equal(const json_member *a, const json_member *b)
+static int keys_equal(const ajson_member *a, const ajson_member *b)
 {
     return a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0;
 }
 
 static int cmp_member_ptr(const void *x, const void *y)
 {
-    const json_member *a = *(const json_member *const *)x, *b = *(const json_member *const *)y;
+    const ajson_member *a = *(const ajson_member *const *)x, *b = *(const ajson_member *const *)y;
     if (a->key_len != b->key_len)
         return a->key_len < b->key_len ? -1 : 1;
     int c = memcmp(a->key, b->key, a->key_len);
     return c ? c : (a < b ? -1 : 1);
 }
 
-/* The first member whose key repeats an earlier one, or NULL. */
-static const json_member *find_duplicate(const json_member *m, size_t n)
+/* Sets *dup_out to the first member whose key repeats an earlier one (or NULL); -1: no memory. */
+static int find_duplicate(const ajson_member *m, size_t n, const ajson_member **dup_out)
 {
+    *dup_out = NULL;
     if (n <= 32) {
         for (size_t i = 1; i < n; i++)
             for (size_t j = 0; j < i; j++)
-                if (keys_equal(&m[i], &m[j]))
-                    return &m[i];
-        return NULL;
+                if (keys_equal(&m[i], &m[j])) {
+                    *dup_out = &m[i];
+                    return 0;
+                }
+        return 0;
     }
-    const json_member **idx = malloc(n * sizeof(*idx));
+    /* Without memory the check cannot be made, and an unchecked object must not pass. */
+    const ajson_member **idx = malloc(n * sizeof(*idx));
     if (!idx)
-        return NULL; /* cannot check without memory; the caller's cap keeps this rare */
+        return -1;
     for (size_t i = 0; i < n; i++)
         idx[i] = &m[i];
     qsort(idx, n, sizeof(*idx), cmp_member_ptr);
-    const json_member *dup = NULL;
+    const ajson_member *dup = NULL;
     for (size_t i = 1; i < n; i++)
         if (keys_equal(idx[i], idx[i - 1]) && (!dup || idx[i] < dup))
             dup = idx[i];
     free(idx);
-    return dup;
+    *dup_out = dup;
+    return 0;
 }
 
-static int parse_object(parser *ps, json_value *v, int depth)
+static int parse_object(parser *ps, ajson_value *v, int depth)
 {
     size_t base = ps->a->stack_len, n = 0;
     ps->p++;
@@ -481,16 +486,16 @@ static int parse_object(parser *ps, json_value *v, int depth)
         }
         ps->p++;
         skip_ws(ps);
-        json_member *m = stack_push(ps, sizeof(*m));
+        ajson_member *m = stack_push(ps, sizeof(*m));
         if (!m)
             return -1;
         m->key = key;
         m->key_len = klen;
         size_t at = (size_t)((unsigned char *)m - ps->a->stack);
-        json_value tmp;
+        ajson_value tmp;
         if (parse_value(ps, &tmp, depth + 1))
             return -1;
-        m = (json_member *)(ps->a->stack + at); /* the stack may have moved */
+        m = (ajson_member *)(ps->a->stack + at); /* the stack may have moved */
         m->value = tmp;
         n++;
         (void)key_at;
@@ -508,18 +513,22 @@ static int parse_object(parser *ps, json_value *v, int depth)
         return -1;
     }
 done:
-    v->type = JSON_OBJECT;
+    v->type = AJSON_OBJECT;
     v->len = n;
     v->u.members = NULL;
     if (n) {
-        json_member *src = (json_member *)(ps->a->stack + base);
-        const json_member *dup = find_duplicate(src, n);
+        ajson_member *src = (ajson_member *)(ps->a->stack + base);
+        const ajson_member *dup;
+        if (find_duplicate(src, n, &dup)) {
+            fail_at(ps, ps->start + v->offset, "out of memory checking duplicate keys");
+            return -1;
+        }
         if (dup) {
             fail_at(ps, ps->start + dup->value.offset, "duplicate key \"%.60s\" in object",
                     dup->key);
             return -1;
         }
-        json_member *dst = alloc_or_fail(ps, n * sizeof(*dst));
+        ajson_member *dst = alloc_or_fail(ps, n * sizeof(*dst));
         if (!dst)
             return -1;
         memcpy(dst, src, n * sizeof(*dst));
@@ -529,7 +538,7 @@ done:
     return 0;
 }
 
-static int parse_array(parser *ps, json_value *v, int depth)
+static int parse_array(parser *ps, ajson_value *v, int depth)
 {
     size_t base = ps->a->stack_len, n = 0;
     ps->p++;
@@ -539,10 +548,10 @@ static int parse_array(parser *ps, json_value *v, int depth)
         goto done;
     }
     for (;;) {
-        json_value tmp;
+        ajson_value tmp;
         if (parse_value(ps, &tmp, depth + 1))
             return -1;
-        json_value *slot = stack_push(ps, sizeof(*slot));
+        ajson_value *slot = stack_push(ps, sizeof(*slot));
         if (!slot)
             return -1;
         *slot = tmp;
@@ -561,11 +570,11 @@ static int parse_array(parser *ps, json_value *v, int depth)
         return -1;
     }
 done:
-    v->type = JSON_ARRAY;
+    v->type = AJSON_ARRAY;
     v->len = n;
     v->u.items = NULL;
     if (n) {
-        json_value *dst = alloc_or_fail(ps, n * sizeof(*dst));
+        ajson_value *dst = alloc_or_fail(ps, n * sizeof(*dst));
         if (!dst)
             return -1;
         memcpy(dst, ps->a->stack + base, n * sizeof(*dst));
@@ -575,7 +584,7 @@ done:
     return 0;
 }
 
-static int parse_literal(parser *ps, json_value *v, const char *word, json_type t)
+static int parse_literal(parser *ps, ajson_value *v, const char *word, ajson_type t)
 {
     size_t n = strlen(word);
     if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0) {
@@ -589,10 +598,10 @@ static int parse_literal(parser *ps, json_value *v, const char *word, json_type 
     return 0;
 }
 
-static int parse_value(parser *ps, json_value *v, int depth)
+static int parse_value(parser *ps, ajson_value *v, int depth)
 {
-    if (depth > JSON_MAX_DEPTH) {
-        fail_at(ps, ps->p, "nesting deeper than %d levels", JSON_MAX_DEPTH);
+    if (depth > AJSON_MAX_DEPTH) {
+        fail_at(ps, ps->p, "nesting deeper than %d levels", AJSON_MAX_DEPTH);
         return -1;
     }
     if (ps->p >= ps->end) {
@@ -610,17 +619,17 @@ static int parse_value(parser *ps, json_value *v, int depth)
         const char *s = parse_string(ps, &n);
         if (!s)
             return -1;
-        v->type = JSON_STRING;
+        v->type = AJSON_STRING;
         v->len = n;
         v->u.str = s;
         return 0;
     }
     case 't':
-        return parse_literal(ps, v, "true", JSON_TRUE);
+        return parse_literal(ps, v, "true", AJSON_TRUE);
     case 'f':
-        return parse_literal(ps, v, "false", JSON_FALSE);
+        return parse_literal(ps, v, "false", AJSON_FALSE);
     case 'n':
-        return parse_literal(ps, v, "null", JSON_NULL);
+        return parse_literal(ps, v, "null", AJSON_NULL);
     default:
         if (*ps->p == '-' || is_digit(*ps->p))
             return parse_number(ps, v);
@@ -629,7 +638,7 @@ static int parse_value(parser *ps, json_value *v, int depth)
     }
 }
 
-const json_value *json_parse(json_arena *a, const char *text, size_t len, json_error *err)
+const ajson_value *ajson_parse(ajson_arena *a, const char *text, size_t len, ajson_error *err)
 {
     parser ps = {.start = text, .p = text, .end = text + len, .a = a, .err = err};
     if (err) {
@@ -641,7 +650,7 @@ const json_value *json_parse(json_arena *a, const char *text, size_t len, json_e
         return NULL;
     }
     a->stack_len = 0;
-    json_value *root = alloc_or_fail(&ps, sizeof(*root));
+    ajson_value *root = alloc_or_fail(&ps, sizeof(*root));
     if (!root)
         return NULL;
     skip_ws(&ps);
@@ -657,27 +666,27 @@ const json_value *json_parse(json_arena *a, const char *text, size_t len, json_e
     return root;
 }
 
-const json_value *json_get(const json_value *obj, const char *key)
+const ajson_value *ajson_get(const ajson_value *obj, const char *key)
 {
-    if (!obj || obj->type != JSON_OBJECT)
+    if (!obj || obj->type != AJSON_OBJECT)
         return NULL;
     size_t klen = strlen(key);
     for (size_t i = 0; i < obj->len; i++) {
-        const json_member *m = &obj->u.members[i];
+        const ajson_member *m = &obj->u.members[i];
         if (m->key_len == klen && memcmp(m->key, key, klen) == 0)
             return &m->value;
     }
     return NULL;
 }
 
-const char *json_str(const json_value *v)
+const char *ajson_str(const ajson_value *v)
 {
-    return v && v->type == JSON_STRING ? v->u.str : NULL;
+    return v && v->type == AJSON_STRING ? v->u.str : NULL;
 }
 
-int json_int(const json_value *v, int64_t *out)
+int ajson_int(const ajson_value *v, int64_t *out)
 {
-    if (!v || v->type != JSON_NUMBER || strpbrk(v->u.str, ".eE"))
+    if (!v || v->type != AJSON_NUMBER || strpbrk(v->u.str, ".eE"))
         return 0;
     errno = 0;
     char *end;
@@ -688,44 +697,44 @@ int json_int(const json_value *v, int64_t *out)
     return 1;
 }
 
-int json_double(const json_value *v, double *out)
+int ajson_double(const ajson_value *v, double *out)
 {
-    if (!v || v->type != JSON_NUMBER)
+    if (!v || v->type != AJSON_NUMBER)
         return 0;
     char *end;
     *out = strtod(v->u.str, &end);
     return 1;
 }
 
-int json_bool(const json_value *v, int *out)
+int ajson_bool(const ajson_value *v, int *out)
 {
-    if (!v || (v->type != JSON_TRUE && v->type != JSON_FALSE))
+    if (!v || (v->type != AJSON_TRUE && v->type != AJSON_FALSE))
         return 0;
-    *out = v->type == JSON_TRUE;
+    *out = v->type == AJSON_TRUE;
     return 1;
 }
 
-const char *json_type_name(json_type t)
+const char *ajson_type_name(ajson_type t)
 {
     switch (t) {
-    case JSON_NULL:
+    case AJSON_NULL:
         return "null";
-    case JSON_FALSE:
-    case JSON_TRUE:
+    case AJSON_FALSE:
+    case AJSON_TRUE:
         return "boolean";
-    case JSON_NUMBER:
+    case AJSON_NUMBER:
         return "number";
-    case JSON_STRING:
+    case AJSON_STRING:
         return "string";
-    case JSON_ARRAY:
+    case AJSON_ARRAY:
         return "array";
-    case JSON_OBJECT:
+    case AJSON_OBJECT:
         return "object";
     }
     return "unknown";
 }
 
-size_t json_minify(const char *text, size_t len, char *out)
+size_t ajson_minify(const char *text, size_t len, char *out)
 {
     size_t n = 0;
     const char *p = text, *end = text + len;

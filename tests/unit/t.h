@@ -33,7 +33,7 @@ static int t_passed, t_failed;
     } while (0)
 
 /* Data under ../shared/data, or NULL when it is not there (cases using it then skip). */
-static const char *t_shared_data(void)
+static inline const char *t_shared_data(void)
 {
     static const char *dirs[] = {ACCORD_SOURCE_DIR "/../shared/data", NULL};
     for (int i = 0; dirs[i]; i++) {
@@ -46,7 +46,7 @@ static const char *t_shared_data(void)
     return NULL;
 }
 
-static int t_done(void)
+static inline int t_done(void)
 {
     printf("%d passed, %d failed\n", t_passed, t_failed);
     return t_failed ? 1 : 0;

@@ -129,7 +129,7 @@ static void test_versions(void)
     accord_store_get(s, fmt("indicator--%s", U1), 0, collect, &c, &err);
     CHECK_STR(c.name[0], "third");
     /* the same instant written with other precision is the same version */
-    const char *v3c = fmt(IND_FMT, U1, "2024-03-01T00:00:00Z", "third", "198.51.100.7", "");
+    const char *v3c = fmt(IND_FMT, U1, "2024-03-01T00:00:00.000000Z", "third", "198.51.100.7", "");
     CHECK(import_text(s, v3c, 0, 0, &st) == ACCORD_ESTIX);
     CHECK(st.conflicts == 1 && st.versions == 0);
     /* revocation is a version like any other; scans leave revoked objects out by default */
