@@ -39,5 +39,6 @@ int cmd_search(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
+int cmd_pattern(int argc, char **argv);
 
 #endif

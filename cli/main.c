@@ -65,6 +65,15 @@ static const cli_command commands[] = {
      "Validates like `accord import --strict` would, but stores nothing; prints each rejection.\n"
      "Exit: 0 all valid, 3 some invalid.\n",
      cmd_validate},
+    {"pattern", "check STIX patterns and match them against observations",
+     "usage: accord pattern check [--stix-version 2.0|2.1] PATTERN|-\n"
+     "       accord pattern match [--stix-version V] [--explain] --pattern P FILE|-\n"
+     "\n"
+     "check: exit 0 when the pattern is valid, 2 with the error (byte offset, token, expected).\n"
+     "match: evaluates P against the observed-data in FILE (a bundle, or JSON lines in batch\n"
+     "mode); exit 0 on a match, 1 on none, 2 on error.  --explain prints the observations of the\n"
+     "first binding.\n",
+     cmd_pattern},
     {"help", "show help for accord or a command", "usage: accord help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: accord version\n", cmd_version},
 };

@@ -239,4 +239,8 @@ ACCORD_API void accord_timestamp_format(int64_t us, char *out, size_t outlen);
 #ifdef __cplusplus
 }
 #endif
+
+/* STIX patterning: compiling and evaluating patterns. */
+#include "accord_pattern.h"
+
 #endif /* ACCORD_H */
