@@ -13,7 +13,7 @@
  * It prints objects/s (wall and per CPU-second) and peak RSS for each; no assertions.
  *
  * usage: bench_import [--objects N] [--dir DIR]
- *        bench_import --generate FILE [--objects N]     (only write the bundle)
+ *        bench_import --generate FILE [--objects N] [--seed S]    (only write the bundle)
  */
 #include "accord.h"
 
@@ -236,6 +236,8 @@ int main(int argc, char **argv)
             base = argv[i + 1];
         else if (strcmp(argv[i], "--generate") == 0)
             gen = argv[i + 1];
+        else if (strcmp(argv[i], "--seed") == 0)
+            rng_state ^= strtoull(argv[i + 1], NULL, 10) * 0x2545f4914f6cdd1dULL;
     }
     if (gen)
         return generate(gen, n) ? 1 : 0;

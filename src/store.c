@@ -283,6 +283,7 @@ int accord_store_open(const char *dir, unsigned flags, accord_store **out, accor
     if (!s)
         return accord_err_set(err, ACCORD_ENOMEM, "store: out of memory");
     s->readonly = ro;
+    u64map_init_set(&s->idset);
     int oflags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     int rc;
     if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -321,6 +322,7 @@ static void sets_drop(accord_store *s)
 {
     u64map_free(&s->idset);
     u64map_free(&s->verset);
+    u64map_init_set(&s->idset);
     s->sets_loaded = 0;
     s->sets_seq = 0;
 }

@@ -1,6 +1,11 @@
 /*
  * u64map.c - see u64map.h.  Growth doubles the table and reinserts every key; a map that fails to
- * grow is left exactly as it was, so an out-of-memory error never loses entries.
+ * grow is left exactly as it was, so an out-of-memory error never loses entries.  A map made with
+ * u64map_init_set keeps no values (half the memory): its gets report presence only.
+ *
+ * Load factor: at most 7/10.  The tables of a large store are big (a million stored versions make
+ * two tables of about 2 million slots); every slot costs a zeroed page at first touch, so a lower
+ * load factor costs more in page faults than it saves in probes.
  */
 #include "util/u64map.h"
 
@@ -10,6 +15,13 @@ void u64map_init(u64map *m)
 {
     m->keys = m->vals = NULL;
     m->cap = m->n = 0;
+    m->keys_only = 0;
+}
+
+void u64map_init_set(u64map *m)
+{
+    u64map_init(m);
+    m->keys_only = 1;
 }
 
 void u64map_free(u64map *m)
@@ -18,7 +30,8 @@ void u64map_free(u64map *m)
         return;
     free(m->keys);
     free(m->vals);
-    u64map_init(m);
+    m->keys = m->vals = NULL;
+    m->cap = m->n = 0;
 }
 
 static size_t slot_of(uint64_t key, size_t cap)
@@ -27,27 +40,31 @@ static size_t slot_of(uint64_t key, size_t cap)
     return (size_t)((key ^ (key >> 29)) & (cap - 1));
 }
 
-static void insert_raw(uint64_t *keys, uint64_t *vals, size_t cap, uint64_t key, uint64_t val)
+static size_t find_slot(const uint64_t *keys, size_t cap, uint64_t key)
 {
     size_t i = slot_of(key, cap);
     while (keys[i] && keys[i] != key)
         i = (i + 1) & (cap - 1);
-    keys[i] = key;
-    vals[i] = val;
+    return i;
 }
 
 static int resize(u64map *m, size_t cap)
 {
     uint64_t *keys = calloc(cap, sizeof(*keys));
-    uint64_t *vals = malloc(cap * sizeof(*vals));
-    if (!keys || !vals) {
+    uint64_t *vals = m->keys_only ? NULL : malloc(cap * sizeof(*vals));
+    if (!keys || (!m->keys_only && !vals)) {
         free(keys);
         free(vals);
         return -1;
     }
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i])
-            insert_raw(keys, vals, cap, m->keys[i], m->vals[i]);
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i])
+            continue;
+        size_t j = find_slot(keys, cap, m->keys[i]);
+        keys[j] = m->keys[i];
+        if (vals)
+            vals[j] = m->vals[i];
+    }
     free(m->keys);
     free(m->vals);
     m->keys = keys;
@@ -56,10 +73,15 @@ static int resize(u64map *m, size_t cap)
     return 0;
 }
 
+static int over_load(size_t n, size_t cap)
+{
+    return n * 10 > cap * 7;
+}
+
 int u64map_reserve(u64map *m, size_t n)
 {
     size_t cap = m->cap ? m->cap : 1024;
-    while (cap < n * 2)
+    while (over_load(n, cap))
         cap *= 2;
     return cap == m->cap ? 0 : resize(m, cap);
 }
@@ -67,15 +89,14 @@ int u64map_reserve(u64map *m, size_t n)
 int u64map_put(u64map *m, uint64_t key, uint64_t val)
 {
     key = u64map_key(key);
-    if ((m->n + 1) * 2 > m->cap && resize(m, m->cap ? m->cap * 2 : 1024))
+    if ((!m->cap || over_load(m->n + 1, m->cap)) && resize(m, m->cap ? m->cap * 2 : 1024))
         return -1;
-    size_t i = slot_of(key, m->cap);
-    while (m->keys[i] && m->keys[i] != key)
-        i = (i + 1) & (m->cap - 1);
+    size_t i = find_slot(m->keys, m->cap, key);
     if (!m->keys[i])
         m->n++;
     m->keys[i] = key;
-    m->vals[i] = val;
+    if (m->vals)
+        m->vals[i] = val;
     return 0;
 }
 
@@ -84,14 +105,10 @@ int u64map_get(const u64map *m, uint64_t key, uint64_t *val)
     if (!m->cap)
         return 0;
     key = u64map_key(key);
-    size_t i = slot_of(key, m->cap);
-    while (m->keys[i]) {
-        if (m->keys[i] == key) {
-            if (val)
-                *val = m->vals[i];
-            return 1;
-        }
-        i = (i + 1) & (m->cap - 1);
-    }
-    return 0;
+    size_t i = find_slot(m->keys, m->cap, key);
+    if (!m->keys[i])
+        return 0;
+    if (val)
+        *val = m->vals ? m->vals[i] : 1;
+    return 1;
 }
