@@ -56,7 +56,7 @@
  * It does not: parse or validate JSON (the caller hands in validated objects), enforce TLP (the
  * trust layer filters reads), or delete versions.
  */
-#include "store.h"
+#include "store_int.h"
 
 #include "util/timestamp.h"
 #include "util/u64map.h"
@@ -64,7 +64,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,23 +73,7 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the run chunk format is little-endian; add byte swapping for this host"
 #endif
-
 #define SCHEMA_VERSION 1
-#define CHUNK_ENTRIES 1024
-#define MERGE_FANOUT 4
-#define FLAG_REVOKED 1
-#define FLAG_SUPERSEDED 2
-
-enum { KIND_ID = 0, KIND_VALUE = 1, KIND_VERSION = 2, KIND_COUNT = 3 };
-
-typedef struct entry {
-    int64_t key, val;
-} entry;
-
-typedef struct entries {
-    entry *v;
-    size_t n, cap;
-} entries;
 
 static const char *const migrations[] = {
     /* 0 -> 1 */
@@ -109,27 +92,6 @@ static const char *const migrations[] = {
     "CREATE TABLE signatures(object_seq INTEGER NOT NULL, keyid TEXT NOT NULL, signer TEXT,"
     " sig BLOB NOT NULL, added INTEGER NOT NULL, PRIMARY KEY(object_seq, keyid)) WITHOUT ROWID;"
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value);",
-};
-
-enum stmt_id {
-    S_INS_OBJ,
-    S_INS_AUDIT,
-    S_ROW_VERSION,
-    S_SET_FLAGS,
-    S_LAST_ROW,
-    S_ROWS_AFTER,
-    S_RUNS_OF_KIND,
-    S_RUNS_AT_LEVEL,
-    S_CHUNK_FIND,
-    S_CHUNK_GET,
-    S_CHUNK_INS,
-    S_RUN_INS,
-    S_RUN_DEL,
-    S_CHUNK_DEL,
-    S_MAX_RUN,
-    S_CHUNKS_OF_KIND,
-    S_RECORD,
-    S_COUNT
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -156,27 +118,9 @@ static const char *const stmt_sql[S_COUNT] = {
                  " WHERE seq = ?1",
 };
 
-struct accord_store {
-    sqlite3 *db;
-    sqlite3_stmt *st[S_COUNT];
-    int readonly;
-    /* writer state, valid between store_begin and store_commit/rollback */
-    int in_txn;
-    int64_t last_seq, last_added;
-    entries pend[KIND_COUNT]; /* index entries of the open transaction */
-    u64map pend_id;           /* id hash -> 1 + index in pend[KIND_ID] of its newest entry */
-    size_t *pend_prev;        /* per pend[KIND_ID] entry: 1 + index of the previous same-id one */
-    size_t pend_prev_cap;
-    /* writer caches, kept across transactions while no other process writes */
-    int sets_loaded;
-    int64_t sets_seq; /* the sets cover every row with seq <= sets_seq */
-    u64map idset;     /* XXH3(id) -> 1 */
-    u64map verset;    /* vkey -> chash */
-};
-
 /* ------------------------------------------------------------------------------------------ */
 
-static int db_fail(accord_store *s, accord_error *err, const char *what)
+int store_db_fail(accord_store *s, accord_error *err, const char *what)
 {
     int code = sqlite3_errcode(s->db);
     int rc = ACCORD_ESTORE;
@@ -189,7 +133,7 @@ static int db_fail(accord_store *s, accord_error *err, const char *what)
     return accord_err_set(err, rc, "store: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static sqlite3_stmt *stmt(accord_store *s, enum stmt_id id)
+sqlite3_stmt *store_stmt(accord_store *s, enum stmt_id id)
 {
     sqlite3_stmt *st = s->st[id];
     if (!st && sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL))
@@ -201,7 +145,7 @@ static sqlite3_stmt *stmt(accord_store *s, enum stmt_id id)
 }
 
 /* Runs a statement that returns no rows (or whose rows are ignored) to completion. */
-static int step_done(sqlite3_stmt *st)
+int store_step_done(sqlite3_stmt *st)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -210,11 +154,11 @@ static int step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int exec(accord_store *s, const char *sql, accord_error *err)
+int store_exec(accord_store *s, const char *sql, accord_error *err)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int rc = db_fail(s, err, msg ? msg : sql);
+        int rc = store_db_fail(s, err, msg ? msg : sql);
         sqlite3_free(msg);
         return rc;
     }
@@ -225,7 +169,7 @@ static int migrate(accord_store *s, accord_error *err)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL))
-        return db_fail(s, err, "reading the schema version");
+        return store_db_fail(s, err, "reading the schema version");
     int version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
     if (version > SCHEMA_VERSION)
@@ -238,24 +182,24 @@ static int migrate(accord_store *s, accord_error *err)
         return accord_err_set(err, ACCORD_ESCHEMA,
                               "store: schema version %d needs migrating; open it read-write once",
                               version);
-    int rc = exec(s, "BEGIN IMMEDIATE", err);
+    int rc = store_exec(s, "BEGIN IMMEDIATE", err);
     if (rc)
         return rc;
     for (int v = version; v < SCHEMA_VERSION; v++)
-        if ((rc = exec(s, migrations[v], err)))
+        if ((rc = store_exec(s, migrations[v], err)))
             goto out;
     char sql[64];
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
-    if ((rc = exec(s, sql, err)))
+    if ((rc = store_exec(s, sql, err)))
         goto out;
     if (version == 0) {
         char meta[128];
         snprintf(meta, sizeof(meta), "INSERT INTO meta VALUES('created', %lld)",
                  (long long)ts_now_us());
-        if ((rc = exec(s, meta, err)))
+        if ((rc = store_exec(s, meta, err)))
             goto out;
     }
-    rc = exec(s, "COMMIT", err);
+    rc = store_exec(s, "COMMIT", err);
 out:
     if (rc)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -295,9 +239,9 @@ int accord_store_open(const char *dir, unsigned flags, accord_store **out, accor
     sqlite3_extended_result_codes(s->db, 0);
     /* 16 KiB pages: a fourth of the I/O calls of the default for the same bytes (bulk import
      * writes every page twice: WAL, then checkpoint); takes effect only on a new database */
-    if (!ro && (rc = exec(s, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL", err)))
+    if (!ro && (rc = store_exec(s, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL", err)))
         goto out;
-    if ((rc = exec(s,
+    if ((rc = store_exec(s,
                    "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=2500;"
                    " PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF",
                    err)))
@@ -348,12 +292,10 @@ void accord_store_close(accord_store *s)
     free(s);
 }
 
-static int64_t scalar(accord_store *s, const char *sql);
-
 /* ------------------------------------------------------------------------------------------ */
 /* Hashes                                                                                       */
 
-static uint64_t id_hash(const char *id)
+uint64_t store_id_hash(const char *id)
 {
     return XXH3_64bits(id, strlen(id));
 }
@@ -365,7 +307,7 @@ uint64_t store_value_hash(const char *value, size_t len)
 
 /* The version key: the id and the instant of modified, so equal instants written differently
  * ("...00Z" and "...00.000Z") are the same version. */
-static uint64_t version_key(uint64_t idh, const char *modified)
+uint64_t store_version_key(uint64_t idh, const char *modified)
 {
     ts_value t;
     if (!modified || !*modified)
@@ -379,274 +321,6 @@ static uint64_t version_key(uint64_t idh, const char *modified)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Sorted runs                                                                                  */
-
-static int entries_push(entries *e, int64_t key, int64_t val)
-{
-    if (e->n == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 4096;
-        entry *v = realloc(e->v, cap * sizeof(*v));
-        if (!v)
-            return ACCORD_ENOMEM;
-        e->v = v;
-        e->cap = cap;
-    }
-    e->v[e->n].key = key;
-    e->v[e->n].val = val;
-    e->n++;
-    return 0;
-}
-
-static int entry_cmp(const void *a, const void *b)
-{
-    const entry *x = a, *y = b;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return (x->val > y->val) - (x->val < y->val);
-}
-
-/* Appends chunk `chunk` of run (kind, run) holding v[0..n). */
-static int chunk_write(accord_store *s, int kind, int64_t run, int64_t chunk, const entry *v,
-                       size_t n, accord_error *err)
-{
-    sqlite3_stmt *st = stmt(s, S_CHUNK_INS);
-    if (!st)
-        return db_fail(s, err, "preparing a chunk insert");
-    sqlite3_bind_int(st, 1, kind);
-    sqlite3_bind_int64(st, 2, run);
-    sqlite3_bind_int64(st, 3, chunk);
-    sqlite3_bind_int64(st, 4, v[0].key);
-    sqlite3_bind_int64(st, 5, v[n - 1].key);
-    sqlite3_bind_blob(st, 6, v, (int)(n * sizeof(*v)), SQLITE_STATIC);
-    return step_done(st) ? db_fail(s, err, "writing an index chunk") : 0;
-}
-
-static int run_register(accord_store *s, int kind, int64_t run, int level, int64_t n,
-                        int64_t chunks, accord_error *err)
-{
-    sqlite3_stmt *st = stmt(s, S_RUN_INS);
-    if (!st)
-        return db_fail(s, err, "preparing a run insert");
-    sqlite3_bind_int(st, 1, kind);
-    sqlite3_bind_int64(st, 2, run);
-    sqlite3_bind_int(st, 3, level);
-    sqlite3_bind_int64(st, 4, n);
-    sqlite3_bind_int64(st, 5, chunks);
-    return step_done(st) ? db_fail(s, err, "writing an index run") : 0;
-}
-
-static int next_run_number(accord_store *s, int64_t *out, accord_error *err)
-{
-    sqlite3_stmt *st = stmt(s, S_MAX_RUN);
-    if (!st || sqlite3_step(st) != SQLITE_ROW)
-        return db_fail(s, err, "reading the run counter");
-    *out = sqlite3_column_int64(st, 0) + 1;
-    sqlite3_reset(st);
-    return 0;
-}
-
-/* Reads chunk `chunk` of a run into buf (CHUNK_ENTRIES entries); *n gets the count, 0 past end. */
-static int chunk_read(accord_store *s, int kind, int64_t run, int64_t chunk, entry *buf, size_t *n,
-                      accord_error *err)
-{
-    sqlite3_stmt *st = stmt(s, S_CHUNK_GET);
-    if (!st)
-        return db_fail(s, err, "preparing a chunk read");
-    sqlite3_bind_int(st, 1, kind);
-    sqlite3_bind_int64(st, 2, run);
-    sqlite3_bind_int64(st, 3, chunk);
-    *n = 0;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        size_t bytes = (size_t)sqlite3_column_bytes(st, 0);
-        if (bytes % sizeof(entry) || bytes > CHUNK_ENTRIES * sizeof(entry)) {
-            sqlite3_reset(st);
-            return accord_err_set(err, ACCORD_ECORRUPT, "store: index chunk %d/%lld/%lld: bad size",
-                                  kind, (long long)run, (long long)chunk);
-        }
-        memcpy(buf, sqlite3_column_blob(st, 0), bytes);
-        *n = bytes / sizeof(entry);
-    } else if (rc != SQLITE_DONE) {
-        return db_fail(s, err, "reading an index chunk");
-    }
-    sqlite3_reset(st);
-    return 0;
-}
-
-typedef struct run_cursor {
-    int64_t run, chunk;
-    entry buf[CHUNK_ENTRIES];
-    size_t n, pos;
-} run_cursor;
-
-static int cursor_fill(accord_store *s, int kind, run_cursor *c, accord_error *err)
-{
-    if (c->pos < c->n)
-        return 0;
-    c->pos = 0;
-    return chunk_read(s, kind, c->run, c->chunk++, c->buf, &c->n, err);
-}
-
-/* Merges runs[0..k) of `kind` into one new run at `level`, then deletes them. */
-static int merge_runs(accord_store *s, int kind, const int64_t *runs, int k, int level,
-                      accord_error *err)
-{
-    int rc = 0;
-    run_cursor *cur = calloc((size_t)k, sizeof(*cur));
-    entry *out = malloc(CHUNK_ENTRIES * sizeof(*out));
-    int64_t run = 0, chunk = 0, total = 0;
-    size_t n = 0;
-    if (!cur || !out) {
-        rc = accord_err_set(err, ACCORD_ENOMEM, "store: out of memory merging index runs");
-        goto out;
-    }
-    if ((rc = next_run_number(s, &run, err)))
-        goto out;
-    for (int i = 0; i < k; i++) {
-        cur[i].run = runs[i];
-        if ((rc = cursor_fill(s, kind, &cur[i], err)))
-            goto out;
-    }
-    for (;;) {
-        int best = -1;
-        for (int i = 0; i < k; i++)
-            if (cur[i].pos < cur[i].n &&
-                (best < 0 || entry_cmp(&cur[i].buf[cur[i].pos], &cur[best].buf[cur[best].pos]) < 0))
-                best = i;
-        if (best < 0)
-            break;
-        out[n++] = cur[best].buf[cur[best].pos++];
-        if ((rc = cursor_fill(s, kind, &cur[best], err)))
-            goto out;
-        if (n == CHUNK_ENTRIES) {
-            if ((rc = chunk_write(s, kind, run, chunk++, out, n, err)))
-                goto out;
-            total += (int64_t)n;
-            n = 0;
-        }
-    }
-    if (n) {
-        if ((rc = chunk_write(s, kind, run, chunk++, out, n, err)))
-            goto out;
-        total += (int64_t)n;
-    }
-    if ((rc = run_register(s, kind, run, level, total, chunk, err)))
-        goto out;
-    for (int i = 0; i < k; i++) {
-        for (int which = S_RUN_DEL; which <= S_CHUNK_DEL; which++) {
-            sqlite3_stmt *st = stmt(s, (enum stmt_id)which);
-            if (!st)
-                return db_fail(s, err, "preparing a run delete");
-            sqlite3_bind_int(st, 1, kind);
-            sqlite3_bind_int64(st, 2, runs[i]);
-            if (step_done(st)) {
-                rc = db_fail(s, err, "deleting a merged run");
-                goto out;
-            }
-        }
-    }
-out:
-    free(cur);
-    free(out);
-    return rc;
-}
-
-/* Merges MERGE_FANOUT runs of a level into the next while some level has that many. */
-static int compact(accord_store *s, int kind, accord_error *err)
-{
-    for (int level = 0; level < 32; level++) {
-        int64_t runs[MERGE_FANOUT];
-        int k = 0;
-        sqlite3_stmt *st = stmt(s, S_RUNS_AT_LEVEL);
-        if (!st)
-            return db_fail(s, err, "preparing a run listing");
-        sqlite3_bind_int(st, 1, kind);
-        sqlite3_bind_int(st, 2, level);
-        while (k < MERGE_FANOUT && sqlite3_step(st) == SQLITE_ROW)
-            runs[k++] = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-        if (k < MERGE_FANOUT)
-            return 0;
-        int rc = merge_runs(s, kind, runs, k, level + 1, err);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-/* Writes a sorted batch as a new level-0 run of `kind`. */
-static int run_write(accord_store *s, int kind, entries *e, accord_error *err)
-{
-    if (!e->n)
-        return 0; /* also keeps qsort away from a NULL array */
-    qsort(e->v, e->n, sizeof(entry), entry_cmp);
-    int64_t run = 0, chunk = 0;
-    int rc = next_run_number(s, &run, err);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < e->n; i += CHUNK_ENTRIES) {
-        size_t n = e->n - i < CHUNK_ENTRIES ? e->n - i : CHUNK_ENTRIES;
-        if ((rc = chunk_write(s, kind, run, chunk++, e->v + i, n, err)))
-            return rc;
-    }
-    if ((rc = run_register(s, kind, run, 0, (int64_t)e->n, chunk, err)))
-        return rc;
-    return compact(s, kind, err);
-}
-
-/* First index in v[0..n) whose key is >= key. */
-static size_t lower_bound(const entry *v, size_t n, int64_t key)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid].key < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* Appends to out the values of every committed entry of `kind` with this key. */
-static int runs_lookup(accord_store *s, int kind, int64_t key, entries *out, accord_error *err)
-{
-    int64_t runs[256];
-    int nruns = 0, rc = 0;
-    sqlite3_stmt *st = stmt(s, S_RUNS_OF_KIND);
-    if (!st)
-        return db_fail(s, err, "preparing a run listing");
-    sqlite3_bind_int(st, 1, kind);
-    while (nruns < 256 && sqlite3_step(st) == SQLITE_ROW)
-        runs[nruns++] = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    for (int r = 0; r < nruns && !rc; r++) {
-        st = stmt(s, S_CHUNK_FIND);
-        if (!st)
-            return db_fail(s, err, "preparing a chunk search");
-        sqlite3_bind_int(st, 1, kind);
-        sqlite3_bind_int64(st, 2, runs[r]);
-        sqlite3_bind_int64(st, 3, key);
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            if (sqlite3_column_int64(st, 0) > key)
-                break;
-            const entry *v = sqlite3_column_blob(st, 1);
-            size_t n = (size_t)sqlite3_column_bytes(st, 1) / sizeof(entry);
-            size_t i = lower_bound(v, n, key);
-            for (; i < n && v[i].key == key && !rc; i++)
-                rc = entries_push(out, v[i].key, v[i].val);
-            if (i < n)
-                break;
-        }
-        if (step != SQLITE_ROW && step != SQLITE_DONE)
-            rc = db_fail(s, err, "searching an index run");
-        sqlite3_reset(st);
-    }
-    return rc;
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* Writer                                                                                       */
 
 /* Loads every committed entry of kind into map (key -> val, or key -> 1 when keys_only). */
@@ -654,11 +328,11 @@ static int load_map(accord_store *s, int kind, u64map *map, int keys_only, accor
 {
     char sql[80];
     snprintf(sql, sizeof(sql), "SELECT coalesce(sum(entries), 0) FROM runs WHERE kind = %d", kind);
-    if (u64map_reserve(map, (size_t)scalar(s, sql) + 65536))
+    if (u64map_reserve(map, (size_t)store_scalar(s, sql) + 65536))
         return accord_err_set(err, ACCORD_ENOMEM, "store: out of memory loading the index");
-    sqlite3_stmt *st = stmt(s, S_CHUNKS_OF_KIND);
+    sqlite3_stmt *st = store_stmt(s, S_CHUNKS_OF_KIND);
     if (!st)
-        return db_fail(s, err, "preparing the index load");
+        return store_db_fail(s, err, "preparing the index load");
     sqlite3_bind_int(st, 1, kind);
     int rc = 0, step;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -675,17 +349,17 @@ static int load_map(accord_store *s, int kind, u64map *map, int keys_only, accor
 /* Adds rows appended after sets_seq (by this or another process) to the in-memory sets. */
 static int sets_catch_up(accord_store *s, accord_error *err)
 {
-    sqlite3_stmt *st = stmt(s, S_ROWS_AFTER);
+    sqlite3_stmt *st = store_stmt(s, S_ROWS_AFTER);
     if (!st)
-        return db_fail(s, err, "preparing the catch-up scan");
+        return store_db_fail(s, err, "preparing the catch-up scan");
     sqlite3_bind_int64(st, 1, s->sets_seq);
     int rc = 0;
     while (!rc && sqlite3_step(st) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(st, 1);
         const char *mod = (const char *)sqlite3_column_text(st, 2);
-        uint64_t idh = id_hash(id ? id : "");
+        uint64_t idh = store_id_hash(id ? id : "");
         if (u64map_put(&s->idset, idh, 1) ||
-            u64map_put(&s->verset, version_key(idh, mod), (uint64_t)sqlite3_column_int64(st, 3)))
+            u64map_put(&s->verset, store_version_key(idh, mod), (uint64_t)sqlite3_column_int64(st, 3)))
             rc = accord_err_set(err, ACCORD_ENOMEM, "store: out of memory");
         s->sets_seq = sqlite3_column_int64(st, 0);
     }
@@ -699,14 +373,14 @@ int store_begin(accord_store *s, accord_error *err)
         return accord_err_set(err, ACCORD_EINVAL, "store: opened read-only");
     if (s->in_txn)
         return accord_err_set(err, ACCORD_EINVAL, "store: a transaction is already open");
-    int rc = exec(s, "BEGIN IMMEDIATE", err);
+    int rc = store_exec(s, "BEGIN IMMEDIATE", err);
     if (rc)
         return rc;
     s->in_txn = 1;
     pend_clear(s);
-    sqlite3_stmt *st = stmt(s, S_LAST_ROW);
+    sqlite3_stmt *st = store_stmt(s, S_LAST_ROW);
     if (!st) {
-        rc = db_fail(s, err, "preparing");
+        rc = store_db_fail(s, err, "preparing");
         goto out;
     }
     s->last_seq = s->last_added = 0;
@@ -746,9 +420,9 @@ int store_commit(accord_store *s, accord_error *err)
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
     int rc = 0;
     for (int k = 0; k < KIND_COUNT && !rc; k++)
-        rc = run_write(s, k, &s->pend[k], err);
+        rc = store_run_write(s, k, &s->pend[k], err);
     if (!rc)
-        rc = exec(s, "COMMIT", err);
+        rc = store_exec(s, "COMMIT", err);
     if (rc) {
         store_rollback(s);
         return rc;
@@ -762,9 +436,9 @@ int store_commit(accord_store *s, accord_error *err)
 int store_audit(accord_store *s, const char *action, int64_t object_seq, const char *ref,
                 const char *detail, accord_error *err)
 {
-    sqlite3_stmt *st = stmt(s, S_INS_AUDIT);
+    sqlite3_stmt *st = store_stmt(s, S_INS_AUDIT);
     if (!st)
-        return db_fail(s, err, "preparing an audit insert");
+        return store_db_fail(s, err, "preparing an audit insert");
     sqlite3_bind_int64(st, 1, ts_now_us());
     sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
     if (object_seq)
@@ -773,7 +447,7 @@ int store_audit(accord_store *s, const char *action, int64_t object_seq, const c
         sqlite3_bind_text(st, 4, ref, -1, SQLITE_STATIC);
     if (detail)
         sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
-    return step_done(st) ? db_fail(s, err, "writing an audit record") : 0;
+    return store_step_done(st) ? store_db_fail(s, err, "writing an audit record") : 0;
 }
 
 /* One stored version of an id, as the supersede logic needs it. */
@@ -786,9 +460,9 @@ typedef struct version_row {
 static int read_version(accord_store *s, int64_t seq, const char *id, version_row *out, int *found,
                         accord_error *err)
 {
-    sqlite3_stmt *st = stmt(s, S_ROW_VERSION);
+    sqlite3_stmt *st = store_stmt(s, S_ROW_VERSION);
     if (!st)
-        return db_fail(s, err, "preparing a version read");
+        return store_db_fail(s, err, "preparing a version read");
     sqlite3_bind_int64(st, 1, seq);
     *found = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -814,11 +488,11 @@ static int find_latest(accord_store *s, uint64_t idh, const char *id, version_ro
                        accord_error *err)
 {
     entries seqs = {0};
-    int rc = runs_lookup(s, KIND_ID, (int64_t)idh, &seqs, err);
+    int rc = store_runs_lookup(s, KIND_ID, (int64_t)idh, &seqs, err);
     uint64_t at;
     if (!rc && u64map_get(&s->pend_id, idh, &at))
         for (size_t i = (size_t)at; i && !rc; i = s->pend_prev[i - 1])
-            rc = entries_push(&seqs, 0, s->pend[KIND_ID].v[i - 1].val);
+            rc = store_entries_push(&seqs, 0, s->pend[KIND_ID].v[i - 1].val);
     latest->seq = 0;
     for (size_t i = 0; i < seqs.n && !rc; i++) {
         version_row row;
@@ -833,18 +507,18 @@ static int find_latest(accord_store *s, uint64_t idh, const char *id, version_ro
 
 static int set_flags(accord_store *s, int64_t seq, int flags, accord_error *err)
 {
-    sqlite3_stmt *st = stmt(s, S_SET_FLAGS);
+    sqlite3_stmt *st = store_stmt(s, S_SET_FLAGS);
     if (!st)
-        return db_fail(s, err, "preparing a flag update");
+        return store_db_fail(s, err, "preparing a flag update");
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_int(st, 2, flags);
-    return step_done(st) ? db_fail(s, err, "updating a superseded version") : 0;
+    return store_step_done(st) ? store_db_fail(s, err, "updating a superseded version") : 0;
 }
 
 static int pend_id_add(accord_store *s, uint64_t idh, int64_t seq)
 {
     entries *e = &s->pend[KIND_ID];
-    if (entries_push(e, (int64_t)idh, seq))
+    if (store_entries_push(e, (int64_t)idh, seq))
         return ACCORD_ENOMEM;
     if (s->pend_prev_cap < e->cap) {
         size_t *p = realloc(s->pend_prev, e->cap * sizeof(*p));
@@ -870,7 +544,7 @@ static int index_version(accord_store *s, uint64_t idh, uint64_t vkey, uint64_t 
                          const uint64_t *values, size_t nvalues)
 {
     if (pend_id_add(s, idh, seq) ||
-        entries_push(&s->pend[KIND_VERSION], (int64_t)vkey, (int64_t)chash) ||
+        store_entries_push(&s->pend[KIND_VERSION], (int64_t)vkey, (int64_t)chash) ||
         u64map_put(&s->idset, idh, 1) || u64map_put(&s->verset, vkey, chash))
         return ACCORD_ENOMEM;
     if (!nvalues)
@@ -883,7 +557,7 @@ static int index_version(accord_store *s, uint64_t idh, uint64_t vkey, uint64_t 
     int rc = 0;
     for (size_t i = 0; i < nvalues && !rc; i++)
         if (i == 0 || v[i] != v[i - 1])
-            rc = entries_push(&s->pend[KIND_VALUE], (int64_t)v[i], seq);
+            rc = store_entries_push(&s->pend[KIND_VALUE], (int64_t)v[i], seq);
     if (v != local)
         free(v);
     return rc;
@@ -895,8 +569,8 @@ int store_put(accord_store *s, const stix_info *info, const char *body, size_t l
 {
     if (!s->in_txn)
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
-    uint64_t idh = id_hash(info->id);
-    uint64_t vkey = version_key(idh, info->modified);
+    uint64_t idh = store_id_hash(info->id);
+    uint64_t vkey = store_version_key(idh, info->modified);
     uint64_t chash = XXH3_64bits(body, len), stored;
     *seq_out = 0;
     if (u64map_get(&s->verset, vkey, &stored)) {
@@ -924,9 +598,9 @@ int store_put(accord_store *s, const stix_info *info, const char *body, size_t l
     }
     int64_t seq = ++s->last_seq, now = ts_now_us();
     s->last_added = now > s->last_added ? now : s->last_added + 1;
-    sqlite3_stmt *st = stmt(s, S_INS_OBJ);
+    sqlite3_stmt *st = store_stmt(s, S_INS_OBJ);
     if (!st)
-        return db_fail(s, err, "preparing an object insert");
+        return store_db_fail(s, err, "preparing an object insert");
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_int64(st, 2, s->last_added);
     sqlite3_bind_text(st, 3, info->id, -1, SQLITE_STATIC);
@@ -936,229 +610,10 @@ int store_put(accord_store *s, const stix_info *info, const char *body, size_t l
     sqlite3_bind_int(st, 7, flags);
     sqlite3_bind_int64(st, 8, (int64_t)chash);
     sqlite3_bind_blob(st, 9, body, (int)len, SQLITE_STATIC);
-    if (step_done(st))
-        return db_fail(s, err, "storing an object");
+    if (store_step_done(st))
+        return store_db_fail(s, err, "storing an object");
     if ((rc = index_version(s, idh, vkey, chash, seq, values, nvalues)))
         return accord_err_set(err, rc, "store: out of memory indexing %s", info->id);
     *seq_out = seq;
     return store_audit(s, *outcome == STORE_NEW ? "accepted" : "version", seq, NULL, NULL, err);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Readers                                                                                      */
-
-static void record_from_row(sqlite3_stmt *st, accord_record *r)
-{
-    r->seq = sqlite3_column_int64(st, 0);
-    r->added_us = sqlite3_column_int64(st, 1);
-    r->id = (const char *)sqlite3_column_text(st, 2);
-    r->type = (const char *)sqlite3_column_text(st, 3);
-    r->modified = (const char *)sqlite3_column_text(st, 4);
-    r->spec_version = (const char *)sqlite3_column_text(st, 5);
-    int flags = sqlite3_column_int(st, 6);
-    r->revoked = (flags & FLAG_REVOKED) != 0;
-    r->latest = (flags & FLAG_SUPERSEDED) == 0;
-    r->body = sqlite3_column_blob(st, 7);
-    r->body_len = (size_t)sqlite3_column_bytes(st, 7);
-}
-
-/* Calls cb for the row `seq` when it exists (and, when id is not NULL, has that id). */
-static int emit_seq(accord_store *s, int64_t seq, const char *id, int latest_only,
-                    accord_record_cb cb, void *ud, int *emitted, accord_error *err)
-{
-    sqlite3_stmt *st = stmt(s, S_RECORD);
-    if (!st)
-        return db_fail(s, err, "preparing a record read");
-    sqlite3_bind_int64(st, 1, seq);
-    int rc = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        accord_record r;
-        record_from_row(st, &r);
-        if ((!id || strcmp(r.id, id) == 0) && (!latest_only || r.latest)) {
-            *emitted += 1;
-            rc = cb(ud, &r);
-        }
-    }
-    sqlite3_reset(st);
-    return rc;
-}
-
-static int val_cmp(const void *a, const void *b)
-{
-    const entry *x = a, *y = b;
-    return (x->val > y->val) - (x->val < y->val);
-}
-
-/* Record callbacks of accord_store_get for all versions: collects then orders by modified. */
-typedef struct version_list {
-    struct vitem {
-        ts_value mod;
-        int64_t seq;
-    } *v;
-    size_t n, cap;
-} version_list;
-
-static int collect_version(void *ud, const accord_record *r)
-{
-    version_list *l = ud;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        struct vitem *v = realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            return ACCORD_ENOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
-    memset(&l->v[l->n].mod, 0, sizeof(ts_value));
-    ts_parse(r->modified, &l->v[l->n].mod);
-    l->v[l->n++].seq = r->seq;
-    return 0;
-}
-
-static int vitem_cmp(const void *a, const void *b)
-{
-    const struct vitem *x = a, *y = b;
-    int c = ts_cmp(&x->mod, &y->mod);
-    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-int accord_store_get(accord_store *s, const char *id, unsigned flags, accord_record_cb cb,
-                     void *ud, accord_error *err)
-{
-    entries seqs = {0};
-    version_list list = {0};
-    int rc = runs_lookup(s, KIND_ID, (int64_t)id_hash(id), &seqs, err), emitted = 0;
-    if (rc)
-        goto out;
-    if (seqs.n)
-        qsort(seqs.v, seqs.n, sizeof(entry), val_cmp);
-    int all = (flags & ACCORD_GET_ALL_VERSIONS) != 0;
-    for (size_t i = 0; i < seqs.n && !rc; i++)
-        rc = emit_seq(s, seqs.v[i].val, id, !all, all ? collect_version : cb, all ? &list : ud,
-                      &emitted, err);
-    if (!rc && all && list.n) {
-        qsort(list.v, list.n, sizeof(*list.v), vitem_cmp);
-        int dummy = 0;
-        for (size_t i = 0; i < list.n && !rc; i++)
-            rc = emit_seq(s, list.v[i].seq, NULL, 0, cb, ud, &dummy, err);
-    }
-    if (!rc && !emitted)
-        rc = accord_err_set(err, ACCORD_ENOTFOUND, "%s: no such object in the store", id);
-out:
-    free(seqs.v);
-    free(list.v);
-    return rc;
-}
-
-int accord_store_search(accord_store *s, const char *value, accord_record_cb cb, void *ud,
-                        accord_error *err)
-{
-    char norm[VALUE_MAX + 1];
-    long n = value_normalize(value, strlen(value), norm, sizeof(norm));
-    if (n < 0)
-        return accord_err_set(err, ACCORD_EINVAL, "search: \"%.80s\" is not a value to search for",
-                              value);
-    entries seqs = {0};
-    int rc = runs_lookup(s, KIND_VALUE, (int64_t)store_value_hash(norm, (size_t)n), &seqs, err);
-    int emitted = 0;
-    if (!rc && seqs.n)
-        qsort(seqs.v, seqs.n, sizeof(entry), val_cmp);
-    for (size_t i = 0; i < seqs.n && !rc; i++)
-        if (i == 0 || seqs.v[i].val != seqs.v[i - 1].val)
-            rc = emit_seq(s, seqs.v[i].val, NULL, 0, cb, ud, &emitted, err);
-    free(seqs.v);
-    return rc;
-}
-
-int accord_store_scan(accord_store *s, const accord_scan_filter *f, accord_record_cb cb, void *ud,
-                      accord_error *err)
-{
-    static const accord_scan_filter dflt = {0};
-    if (!f)
-        f = &dflt;
-    char sql[2048];
-    size_t len = (size_t)snprintf(sql, sizeof(sql),
-                                  "SELECT seq, added, id, type, modified, spec, flags, body"
-                                  " FROM objects WHERE seq > ?1 AND added > ?2");
-    int ntypes = 0;
-    if (f->types) {
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND type IN (");
-        for (; f->types[ntypes]; ntypes++) {
-            if (ntypes >= 64)
-                return accord_err_set(err, ACCORD_ELIMIT, "scan: more than 64 types");
-            len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s?%d", ntypes ? "," : "",
-                                    ntypes + 4);
-        }
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, ")");
-    }
-    if (!f->all_versions)
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND (flags & 2) = 0");
-    if (!f->include_revoked)
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND (flags & 1) = 0");
-    snprintf(sql + len, sizeof(sql) - len, " ORDER BY seq LIMIT ?3");
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
-        return db_fail(s, err, "preparing a scan");
-    sqlite3_bind_int64(st, 1, f->after_seq);
-    sqlite3_bind_int64(st, 2, f->added_after_us);
-    sqlite3_bind_int64(st, 3, f->limit ? (int64_t)f->limit : -1);
-    for (int i = 0; i < ntypes; i++)
-        sqlite3_bind_text(st, i + 4, f->types[i], -1, SQLITE_STATIC);
-    int rc = 0, step;
-    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        accord_record r;
-        record_from_row(st, &r);
-        rc = cb(ud, &r);
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = db_fail(s, err, "scanning objects");
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static int64_t scalar(accord_store *s, const char *sql)
-{
-    sqlite3_stmt *st;
-    int64_t v = 0;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    return v;
-}
-
-int accord_store_stats_get(accord_store *s, accord_store_stats *out, accord_type_count_cb cb,
-                           void *ud, accord_error *err)
-{
-    memset(out, 0, sizeof(*out));
-    int rc = exec(s, "BEGIN", err); /* one consistent snapshot for every figure */
-    if (rc)
-        return rc;
-    out->versions = scalar(s, "SELECT count(*) FROM objects");
-    out->objects = scalar(s, "SELECT count(*) FROM objects WHERE (flags & 2) = 0");
-    out->revoked = scalar(s, "SELECT count(*) FROM objects WHERE flags = 1");
-    out->body_bytes = scalar(s, "SELECT coalesce(sum(length(body)), 0) FROM objects");
-    out->audit_records = scalar(s, "SELECT count(*) FROM audit");
-    out->index_runs = scalar(s, "SELECT count(*) FROM runs");
-    out->index_entries = scalar(s, "SELECT coalesce(sum(entries), 0) FROM runs");
-    out->last_added_us = scalar(s, "SELECT coalesce(max(added), 0) FROM objects");
-    out->file_bytes = scalar(s, "SELECT page_count * page_size FROM pragma_page_count(),"
-                                " pragma_page_size()");
-    if (cb) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(s->db,
-                               "SELECT type, sum((flags & 2) = 0), count(*) FROM objects"
-                               " GROUP BY type ORDER BY type",
-                               -1, &st, NULL) == SQLITE_OK) {
-            while (sqlite3_step(st) == SQLITE_ROW)
-                cb(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
-                   sqlite3_column_int64(st, 2));
-            sqlite3_finalize(st);
-        } else {
-            rc = db_fail(s, err, "counting types");
-        }
-    }
-    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
-    return rc;
 }

@@ -1,0 +1,92 @@
+/*
+ * store_int.h - what the files of the store subsystem share: the handle, the prepared statements,
+ * the sorted-run index.  Only store*.c include this file (and sqlite3.h).
+ */
+#ifndef ACCORD_STORE_INT_H
+#define ACCORD_STORE_INT_H
+
+#include "store.h"
+#include "util/u64map.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#define CHUNK_ENTRIES 1024
+#define MERGE_FANOUT 4
+#define FLAG_REVOKED 1
+#define FLAG_SUPERSEDED 2
+
+enum { KIND_ID = 0, KIND_VALUE = 1, KIND_VERSION = 2, KIND_COUNT = 3 };
+
+typedef struct entry {
+    int64_t key, val;
+} entry;
+
+typedef struct entries {
+    entry *v;
+    size_t n, cap;
+} entries;
+
+enum stmt_id {
+    S_INS_OBJ,
+    S_INS_AUDIT,
+    S_ROW_VERSION,
+    S_SET_FLAGS,
+    S_LAST_ROW,
+    S_ROWS_AFTER,
+    S_RUNS_OF_KIND,
+    S_RUNS_AT_LEVEL,
+    S_CHUNK_FIND,
+    S_CHUNK_GET,
+    S_CHUNK_INS,
+    S_RUN_INS,
+    S_RUN_DEL,
+    S_CHUNK_DEL,
+    S_MAX_RUN,
+    S_CHUNKS_OF_KIND,
+    S_RECORD,
+    S_COUNT
+};
+
+struct accord_store {
+    sqlite3 *db;
+    sqlite3_stmt *st[S_COUNT];
+    int readonly;
+    /* writer state, valid between store_begin and store_commit/rollback */
+    int in_txn;
+    int64_t last_seq, last_added;
+    entries pend[KIND_COUNT]; /* index entries of the open transaction */
+    u64map pend_id;           /* id hash -> 1 + index in pend[KIND_ID] of its newest entry */
+    size_t *pend_prev;        /* per pend[KIND_ID] entry: 1 + index of the previous same-id one */
+    size_t pend_prev_cap;
+    /* writer caches, kept across transactions while no other process writes */
+    int sets_loaded;
+    int64_t sets_seq; /* the sets cover every row with seq <= sets_seq */
+    u64map idset;     /* XXH3(id) -> 1 */
+    u64map verset;    /* vkey -> chash */
+};
+
+
+/* Sets err from the connection's last error ("store: WHAT: sqlite message"); returns the code. */
+int store_db_fail(accord_store *s, accord_error *err, const char *what);
+/* The prepared statement id, reset and unbound; NULL when it cannot be prepared. */
+sqlite3_stmt *store_stmt(accord_store *s, enum stmt_id id);
+/* Steps st to completion and resets it; 0, or -1 on an error. */
+int store_step_done(sqlite3_stmt *st);
+/* Runs SQL without results. */
+int store_exec(accord_store *s, const char *sql, accord_error *err);
+/* The first column of the first row of SQL, 0 when none. */
+int64_t store_scalar(accord_store *s, const char *sql);
+
+uint64_t store_id_hash(const char *id);
+/* The version key: the id and the instant of modified ("...00Z" and "...00.000Z" are equal). */
+uint64_t store_version_key(uint64_t idh, const char *modified);
+
+int store_entries_push(entries *e, int64_t key, int64_t val);
+int store_entry_cmp(const void *a, const void *b);
+/* Sorts e and writes it as a new level-0 run of kind, merging runs when due. */
+int store_run_write(accord_store *s, int kind, entries *e, accord_error *err);
+/* Appends the value of every committed entry of kind with this key to out. */
+int store_runs_lookup(accord_store *s, int kind, int64_t key, entries *out, accord_error *err);
+
+#endif

@@ -1,0 +1,231 @@
+/*
+ * store_read.c - the read side of the store: get by id, search by value, scans in added order,
+ * statistics.  Records are handed to callbacks straight from the rows' bytes, never re-serialised.
+ */
+#include "store_int.h"
+#include "util/timestamp.h"
+#include "values.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+/* ------------------------------------------------------------------------------------------ */
+/* Readers                                                                                      */
+
+static void record_from_row(sqlite3_stmt *st, accord_record *r)
+{
+    r->seq = sqlite3_column_int64(st, 0);
+    r->added_us = sqlite3_column_int64(st, 1);
+    r->id = (const char *)sqlite3_column_text(st, 2);
+    r->type = (const char *)sqlite3_column_text(st, 3);
+    r->modified = (const char *)sqlite3_column_text(st, 4);
+    r->spec_version = (const char *)sqlite3_column_text(st, 5);
+    int flags = sqlite3_column_int(st, 6);
+    r->revoked = (flags & FLAG_REVOKED) != 0;
+    r->latest = (flags & FLAG_SUPERSEDED) == 0;
+    r->body = sqlite3_column_blob(st, 7);
+    r->body_len = (size_t)sqlite3_column_bytes(st, 7);
+}
+
+/* Calls cb for the row `seq` when it exists (and, when id is not NULL, has that id). */
+static int emit_seq(accord_store *s, int64_t seq, const char *id, int latest_only,
+                    accord_record_cb cb, void *ud, int *emitted, accord_error *err)
+{
+    sqlite3_stmt *st = store_stmt(s, S_RECORD);
+    if (!st)
+        return store_db_fail(s, err, "preparing a record read");
+    sqlite3_bind_int64(st, 1, seq);
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        accord_record r;
+        record_from_row(st, &r);
+        if ((!id || strcmp(r.id, id) == 0) && (!latest_only || r.latest)) {
+            *emitted += 1;
+            rc = cb(ud, &r);
+        }
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int val_cmp(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    return (x->val > y->val) - (x->val < y->val);
+}
+
+/* Record callbacks of accord_store_get for all versions: collects then orders by modified. */
+typedef struct version_list {
+    struct vitem {
+        ts_value mod;
+        int64_t seq;
+    } *v;
+    size_t n, cap;
+} version_list;
+
+static int collect_version(void *ud, const accord_record *r)
+{
+    version_list *l = ud;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        struct vitem *v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return ACCORD_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    memset(&l->v[l->n].mod, 0, sizeof(ts_value));
+    ts_parse(r->modified, &l->v[l->n].mod);
+    l->v[l->n++].seq = r->seq;
+    return 0;
+}
+
+static int vitem_cmp(const void *a, const void *b)
+{
+    const struct vitem *x = a, *y = b;
+    int c = ts_cmp(&x->mod, &y->mod);
+    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+int accord_store_get(accord_store *s, const char *id, unsigned flags, accord_record_cb cb,
+                     void *ud, accord_error *err)
+{
+    entries seqs = {0};
+    version_list list = {0};
+    int rc = store_runs_lookup(s, KIND_ID, (int64_t)store_id_hash(id), &seqs, err), emitted = 0;
+    if (rc)
+        goto out;
+    if (seqs.n)
+        qsort(seqs.v, seqs.n, sizeof(entry), val_cmp);
+    int all = (flags & ACCORD_GET_ALL_VERSIONS) != 0;
+    for (size_t i = 0; i < seqs.n && !rc; i++)
+        rc = emit_seq(s, seqs.v[i].val, id, !all, all ? collect_version : cb, all ? &list : ud,
+                      &emitted, err);
+    if (!rc && all && list.n) {
+        qsort(list.v, list.n, sizeof(*list.v), vitem_cmp);
+        int dummy = 0;
+        for (size_t i = 0; i < list.n && !rc; i++)
+            rc = emit_seq(s, list.v[i].seq, NULL, 0, cb, ud, &dummy, err);
+    }
+    if (!rc && !emitted)
+        rc = accord_err_set(err, ACCORD_ENOTFOUND, "%s: no such object in the store", id);
+out:
+    free(seqs.v);
+    free(list.v);
+    return rc;
+}
+
+int accord_store_search(accord_store *s, const char *value, accord_record_cb cb, void *ud,
+                        accord_error *err)
+{
+    char norm[VALUE_MAX + 1];
+    long n = value_normalize(value, strlen(value), norm, sizeof(norm));
+    if (n < 0)
+        return accord_err_set(err, ACCORD_EINVAL, "search: \"%.80s\" is not a value to search for",
+                              value);
+    entries seqs = {0};
+    int rc = store_runs_lookup(s, KIND_VALUE, (int64_t)store_value_hash(norm, (size_t)n), &seqs, err);
+    int emitted = 0;
+    if (!rc && seqs.n)
+        qsort(seqs.v, seqs.n, sizeof(entry), val_cmp);
+    for (size_t i = 0; i < seqs.n && !rc; i++)
+        if (i == 0 || seqs.v[i].val != seqs.v[i - 1].val)
+            rc = emit_seq(s, seqs.v[i].val, NULL, 0, cb, ud, &emitted, err);
+    free(seqs.v);
+    return rc;
+}
+
+int accord_store_scan(accord_store *s, const accord_scan_filter *f, accord_record_cb cb, void *ud,
+                      accord_error *err)
+{
+    static const accord_scan_filter dflt = {0};
+    if (!f)
+        f = &dflt;
+    char sql[2048];
+    size_t len = (size_t)snprintf(sql, sizeof(sql),
+                                  "SELECT seq, added, id, type, modified, spec, flags, body"
+                                  " FROM objects WHERE seq > ?1 AND added > ?2");
+    int ntypes = 0;
+    if (f->types) {
+        len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND type IN (");
+        for (; f->types[ntypes]; ntypes++) {
+            if (ntypes >= 64)
+                return accord_err_set(err, ACCORD_ELIMIT, "scan: more than 64 types");
+            len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s?%d", ntypes ? "," : "",
+                                    ntypes + 4);
+        }
+        len += (size_t)snprintf(sql + len, sizeof(sql) - len, ")");
+    }
+    if (!f->all_versions)
+        len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND (flags & 2) = 0");
+    if (!f->include_revoked)
+        len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND (flags & 1) = 0");
+    snprintf(sql + len, sizeof(sql) - len, " ORDER BY seq LIMIT ?3");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+        return store_db_fail(s, err, "preparing a scan");
+    sqlite3_bind_int64(st, 1, f->after_seq);
+    sqlite3_bind_int64(st, 2, f->added_after_us);
+    sqlite3_bind_int64(st, 3, f->limit ? (int64_t)f->limit : -1);
+    for (int i = 0; i < ntypes; i++)
+        sqlite3_bind_text(st, i + 4, f->types[i], -1, SQLITE_STATIC);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        accord_record r;
+        record_from_row(st, &r);
+        rc = cb(ud, &r);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = store_db_fail(s, err, "scanning objects");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int64_t store_scalar(accord_store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+int accord_store_stats_get(accord_store *s, accord_store_stats *out, accord_type_count_cb cb,
+                           void *ud, accord_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = store_exec(s, "BEGIN", err); /* one consistent snapshot for every figure */
+    if (rc)
+        return rc;
+    out->versions = store_scalar(s, "SELECT count(*) FROM objects");
+    out->objects = store_scalar(s, "SELECT count(*) FROM objects WHERE (flags & 2) = 0");
+    out->revoked = store_scalar(s, "SELECT count(*) FROM objects WHERE flags = 1");
+    out->body_bytes = store_scalar(s, "SELECT coalesce(sum(length(body)), 0) FROM objects");
+    out->audit_records = store_scalar(s, "SELECT count(*) FROM audit");
+    out->index_runs = store_scalar(s, "SELECT count(*) FROM runs");
+    out->index_entries = store_scalar(s, "SELECT coalesce(sum(entries), 0) FROM runs");
+    out->last_added_us = store_scalar(s, "SELECT coalesce(max(added), 0) FROM objects");
+    out->file_bytes = store_scalar(s, "SELECT page_count * page_size FROM pragma_page_count(),"
+                                " pragma_page_size()");
+    if (cb) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT type, sum((flags & 2) = 0), count(*) FROM objects"
+                               " GROUP BY type ORDER BY type",
+                               -1, &st, NULL) == SQLITE_OK) {
+            while (sqlite3_step(st) == SQLITE_ROW)
+                cb(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+                   sqlite3_column_int64(st, 2));
+            sqlite3_finalize(st);
+        } else {
+            rc = store_db_fail(s, err, "counting types");
+        }
+    }
+    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    return rc;
+}
