@@ -40,5 +40,7 @@ int cmd_export(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_pattern(int argc, char **argv);
+int cmd_collection(int argc, char **argv);
+int cmd_root(int argc, char **argv);
 
 #endif

@@ -285,6 +285,7 @@ static int import_main(int argc, char **argv, int validate_only)
     static const struct option longopts[] = {{"strict", no_argument, NULL, 's'},
                                              {"batch", required_argument, NULL, 'b'},
                                              {"quiet", no_argument, NULL, 'q'},
+                                             {"collection", required_argument, NULL, 'c'},
                                              {NULL, 0, NULL, 0}};
     const char *cmd = argv[0];
     accord_import_options opts = {0};
@@ -293,8 +294,10 @@ static int import_main(int argc, char **argv, int validate_only)
     run.cmd = cmd;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, validate_only ? "q" : "sb:q", longopts, NULL)) != -1) {
-        if (c == 's') {
+    while ((c = getopt_long(argc, argv, validate_only ? "q" : "sb:qc:", longopts, NULL)) != -1) {
+        if (c == 'c' && !validate_only) {
+            opts.collection = optarg;
+        } else if (c == 's') {
             opts.flags |= ACCORD_IMPORT_STRICT;
         } else if (c == 'b') {
             char *end;
@@ -313,8 +316,6 @@ static int import_main(int argc, char **argv, int validate_only)
     }
     if (optind >= argc)
         return cli_usage(cmd);
-    if (validate_only)
-        opts.flags |= 0;
     run.tty = isatty(STDERR_FILENO);
     run.t0 = now_s();
     accord_store *store = NULL;
@@ -425,7 +426,8 @@ static int export_one(void *ud, const accord_record *r)
 
 int cmd_export(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"type", required_argument, NULL, 't'},
+    static const struct option longopts[] = {{"collection", required_argument, NULL, 'c'},
+                                             {"type", required_argument, NULL, 't'},
                                              {"added-after", required_argument, NULL, 'a'},
                                              {"include-revoked", no_argument, NULL, 'r'},
                                              {"all-versions", no_argument, NULL, 'v'},
@@ -435,7 +437,9 @@ int cmd_export(int argc, char **argv)
     int ntypes = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 't' && ntypes < 64) {
+        if (c == 'c') {
+            f.collection = optarg;
+        } else if (c == 't' && ntypes < 64) {
             types[ntypes++] = optarg;
         } else if (c == 'a') {
             if (accord_timestamp_parse(optarg, &f.added_after_us) != 0) {

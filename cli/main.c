@@ -19,13 +19,15 @@ static int cmd_version(int argc, char **argv);
 
 static const cli_command commands[] = {
     {"import", "store STIX 2.x objects from files, directories or stdin",
-     "usage: accord import [--strict] [--batch N] [--quiet] FILE|DIR|- ...\n"
+     "usage: accord import [--collection C] [--strict] [--batch N] [--quiet] FILE|DIR|- ...\n"
      "\n"
      "Reads STIX 2.x bundles, JSON arrays of objects and JSON lines (also .gz) and stores every\n"
      "valid object; a directory is read recursively (*.json, *.jsonl, *.json.gz, *.jsonl.gz).\n"
      "Re-importing an object is a no-op reported as a duplicate; a new `modified` adds a version.\n"
      "Rejected objects are reported with their index, id, property and broken rule.\n"
      "\n"
+     "  --collection C  add the objects to collection C (id or alias; default: the default\n"
+     "               collection)\n"
      "  --strict     reject a whole input on its first invalid object (nothing of it is stored)\n"
      "  --batch N    objects per transaction (default 20000)\n"
      "  --quiet      no progress output\n"
@@ -46,11 +48,13 @@ static const cli_command commands[] = {
      "`id<TAB>modified<TAB>type`, or the objects as JSON lines with --json.\n",
      cmd_search},
     {"export", "write stored objects as a STIX bundle",
-     "usage: accord export [--type T]... [--added-after TS] [--include-revoked] [--all-versions]\n"
+     "usage: accord export [--collection C] [--type T]... [--added-after TS] [--include-revoked]\n"
+     "                     [--all-versions]\n"
      "\n"
      "Writes a STIX 2.1 bundle to stdout with the latest version of every stored object that is\n"
      "not revoked, in the order they were added.\n"
      "\n"
+     "  --collection C      only collection C (id or alias), by its date_added\n"
      "  --type T            only objects of type T (repeatable)\n"
      "  --added-after TS    only versions added after TS (RFC 3339, e.g. 2026-01-01T00:00:00Z)\n"
      "  --include-revoked   include objects whose latest version is revoked\n"
@@ -65,6 +69,18 @@ static const cli_command commands[] = {
      "Validates like `accord import --strict` would, but stores nothing; prints each rejection.\n"
      "Exit: 0 all valid, 3 some invalid.\n",
      cmd_validate},
+    {"collection", "add, list and remove collections",
+     "usage: accord collection list [--root NAME]\n"
+     "       accord collection add [--root NAME] [--alias A] [--description D] TITLE\n"
+     "       accord collection rm ID|ALIAS\n"
+     "\n"
+     "Collections hold object versions and are served over TAXII under their API root.\n"
+     "Removing a collection keeps its objects in the store.\n",
+     cmd_collection},
+    {"root", "add and list TAXII API roots",
+     "usage: accord root list\n"
+     "       accord root add [--title T] [--description D] [--max-content-length BYTES] NAME\n",
+     cmd_root},
     {"pattern", "check STIX patterns and match them against observations",
      "usage: accord pattern check [--stix-version 2.0|2.1] PATTERN|-\n"
      "       accord pattern match [--stix-version V] [--explain] --pattern P FILE|-\n"

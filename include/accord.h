@@ -89,7 +89,8 @@ ACCORD_API void accord_store_close(accord_store *store);
 /* One stored version of one object, as handed to callbacks. */
 typedef struct accord_record {
     int64_t seq;          /* position in added order, strictly increasing, never reused */
-    int64_t added_us;     /* date_added, microseconds since the Unix epoch, strictly increasing */
+    int64_t added_us;     /* date_added, microseconds since the Unix epoch, strictly increasing;
+                             in a collection scan, when the version was added to the collection */
     const char *id;       /* "type--uuid" */
     const char *type;     /* STIX type */
     const char *modified; /* version timestamp; for objects without one, "" */
@@ -124,6 +125,8 @@ ACCORD_API int accord_store_search(accord_store *store, const char *value, accor
                                    void *ud, accord_error *err);
 
 typedef struct accord_scan_filter {
+    const char *collection;   /* collection id or alias: its versions, by its date_added, and
+                                 latest within it; NULL = the whole store, latest overall */
     const char *const *types; /* NULL-terminated list of STIX types, or NULL for all */
     int64_t added_after_us;   /* only versions added strictly after this; 0 = from the start */
     int include_revoked;      /* include latest versions that are revoked */
@@ -155,6 +158,54 @@ ACCORD_API int accord_store_stats_get(accord_store *store, accord_store_stats *o
                                       accord_type_count_cb cb, void *ud, accord_error *err);
 
 /* ------------------------------------------------------------------------------------------ */
+/* API roots and collections                                                                  */
+
+/* A TAXII API root: served under /NAME/. */
+typedef struct accord_root {
+    const char *name;         /* 1-64 of [a-z0-9_-] */
+    const char *title;
+    const char *description;  /* or NULL */
+    int64_t max_content_length;
+    int64_t created_us;
+} accord_root;
+
+/* A collection of object versions in an API root. */
+typedef struct accord_collection {
+    const char *id;           /* UUID */
+    const char *root;         /* its API root's name */
+    const char *alias;        /* or NULL; unique within the root */
+    const char *title;
+    const char *description;  /* or NULL */
+    int64_t created_us;
+    int64_t versions;         /* object versions in the collection */
+} accord_collection;
+
+typedef int (*accord_root_cb)(void *ud, const accord_root *root);
+typedef int (*accord_collection_cb)(void *ud, const accord_collection *c);
+
+/* Adds an API root; max_content_length 0 = the default (100 MiB).  Audited. */
+ACCORD_API int accord_root_add(accord_store *store, const char *name, const char *title,
+                               const char *description, int64_t max_content_length,
+                               accord_error *err);
+ACCORD_API int accord_root_list(accord_store *store, accord_root_cb cb, void *ud,
+                                accord_error *err);
+/*
+ * Adds a collection to API root `root` (NULL = "accord"); its new UUID goes to id_out (37 bytes,
+ * may be NULL).  alias may be NULL.  Audited.
+ */
+ACCORD_API int accord_collection_add(accord_store *store, const char *root, const char *title,
+                                     const char *alias, const char *description, char *id_out,
+                                     accord_error *err);
+/* Lists the collections of `root` (NULL = of every root). */
+ACCORD_API int accord_collection_list(accord_store *store, const char *root,
+                                      accord_collection_cb cb, void *ud, accord_error *err);
+/*
+ * Removes a collection (by id or alias) and its memberships; the object versions stay in the
+ * store.  The default collection cannot be removed.  Audited.
+ */
+ACCORD_API int accord_collection_remove(accord_store *store, const char *ref, accord_error *err);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Import                                                                                       */
 
 enum {
@@ -164,7 +215,7 @@ enum {
 /* What happened to the objects of one import so far. */
 typedef struct accord_import_stats {
     uint64_t read;       /* objects read from the input */
-    uint64_t accepted;   /* stored as new objects */
+    uint64_t accepted;   /* new in the collection: new objects, or stored ones added to it */
     uint64_t versions;   /* stored as new versions of known objects */
     uint64_t duplicates; /* already stored, identical: nothing written */
     uint64_t conflicts;  /* same id and modified as a stored version, other content: not stored */
@@ -187,6 +238,7 @@ typedef struct accord_import_options {
     unsigned flags;                /* ACCORD_IMPORT_* */
     uint32_t batch_objects;        /* objects per transaction; 0 = default (20,000) */
     const char *source;            /* name of the input for messages and the audit log */
+    const char *collection;        /* collection id or alias to add objects to; NULL = default */
     /* Called for each rejected object (may be NULL). */
     void (*on_reject)(void *ud, const accord_reject *r);
     /* Called after each commit and at the end (may be NULL). */

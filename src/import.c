@@ -42,6 +42,7 @@ typedef struct import_ctx {
     uint64_t values[MAX_VALUES];
     size_t nvalues;
     uint64_t in_batch;
+    int64_t cid; /* the collection objects go to */
     int strict;
 } import_ctx;
 
@@ -133,11 +134,13 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
     values_extract(root, info.type, add_value, c);
     store_outcome outcome;
     int64_t seq;
-    rc = store_put(c->store, &info, c->body, blen, c->values, c->nvalues, &outcome, &seq, err);
+    rc = store_put(c->store, c->cid, &info, c->body, blen, c->values, c->nvalues, &outcome, &seq,
+                   err);
     if (rc)
         return rc;
     switch (outcome) {
     case STORE_NEW:
+    case STORE_LINKED:
         c->st.accepted++;
         break;
     case STORE_VERSION:
@@ -231,6 +234,8 @@ static int run_import(accord_store *store, int fd, const accord_import_options *
         accord_err_set(err, rc, "import: cannot read the input: %s", accord_strerror(rc));
         goto done;
     }
+    if (store && (rc = store_collection_resolve(store, c.opts->collection, &c.cid, err)))
+        goto done;
     if ((rc = begin(store, err)))
         goto done;
     for (;;) {

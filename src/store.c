@@ -38,17 +38,30 @@
  *     first, last           the chunk's first and last key (keys compare as signed 64-bit)
  *     data                  entries of 16 bytes: key int64, val int64, little-endian, sorted
  *                           kind 0: key XXH3(id), val seq; kind 1: key XXH3(value), val seq;
- *                           kind 2: key vkey(id, modified), val chash
+ *                           kind 2: key vkey(id, modified), val seq
  *
  *   table audit             the change log, appended in the transaction of the change
  *     seq PK, ts (µs), action, object_seq (objects.seq or NULL), ref (an id), detail
+ *   table roots             TAXII API roots: name PK, title, description, max_content_length
+ *   table collections       cid PK, id (UUID) UNIQUE, root, alias (unique per root), title,
+ *                           description, created
+ *   table members           which versions are in which collection, in collection added order
+ *     coll, added PK        collection; date_added there (µs, from the store's one clock)
+ *     seq                   objects.seq (index members_seq(seq, coll))
+ *     type                  objects.type, for the (coll, type, added) index of type filters
+ *     flags                 bit 0 revoked, bit 1 superseded within this collection
+ *   table clock             one row: the last date_added handed out, so added values increase
+ *                           strictly across objects, collections and processes
  *   table signatures        signature sets of object versions (filled by the trust layer)
  *     object_seq, keyid PK, signer, sig, added
  *   table meta              key/value: created, ...
  *
- * Invariants: a version (id, modified instant) is stored at most once; of the versions of an id,
- * exactly the one with the greatest modified has the superseded bit clear; seq and added increase
- * together; every index entry refers to a row committed in the same transaction or earlier.
+ * Invariants: a version (id, modified instant) is stored at most once, and is in a collection at
+ * most once; of the versions of an id, exactly the one with the greatest modified has the
+ * superseded bit clear, in objects and within each collection's members; every object row has at
+ * least one members row; seq and added increase together; every date_added is greater than every
+ * one committed before it, so a reader paging by date_added never misses a later commit; every
+ * index entry refers to a row committed in the same transaction or earlier.
  *
  * Durability: WAL with synchronous=NORMAL: a committed transaction survives a crash of the
  * process (kill -9); a power failure may lose the last transactions but never corrupts the store.
@@ -91,7 +104,19 @@ static const char *const migrations[] = {
     " object_seq INTEGER, ref TEXT, detail TEXT);"
     "CREATE TABLE signatures(object_seq INTEGER NOT NULL, keyid TEXT NOT NULL, signer TEXT,"
     " sig BLOB NOT NULL, added INTEGER NOT NULL, PRIMARY KEY(object_seq, keyid)) WITHOUT ROWID;"
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value);",
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
+    "CREATE TABLE roots(name TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT,"
+    " max_content_length INTEGER NOT NULL, created INTEGER NOT NULL);"
+    "CREATE TABLE collections(cid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+    " root TEXT NOT NULL, alias TEXT, title TEXT NOT NULL, description TEXT,"
+    " created INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX collections_alias ON collections(root, alias) WHERE alias IS NOT NULL;"
+    "CREATE TABLE members(coll INTEGER NOT NULL, added INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " type TEXT NOT NULL, flags INTEGER NOT NULL, PRIMARY KEY(coll, added)) WITHOUT ROWID;"
+    "CREATE INDEX members_type ON members(coll, type, added);"
+    "CREATE INDEX members_seq ON members(seq, coll);"
+    "CREATE TABLE clock(one INTEGER PRIMARY KEY CHECK (one = 0), last_added INTEGER NOT NULL);"
+    "INSERT INTO clock VALUES(0, 0);",
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -100,8 +125,14 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_INS_AUDIT] = "INSERT INTO audit(ts, action, object_seq, ref, detail) VALUES(?1, ?2, ?3, ?4, ?5)",
     [S_ROW_VERSION] = "SELECT id, modified, flags FROM objects WHERE seq = ?1",
     [S_SET_FLAGS] = "UPDATE objects SET flags = ?2 WHERE seq = ?1",
-    [S_LAST_ROW] = "SELECT seq, added FROM objects ORDER BY seq DESC LIMIT 1",
-    [S_ROWS_AFTER] = "SELECT seq, id, modified, chash FROM objects WHERE seq > ?1 ORDER BY seq",
+    [S_LAST_ROW] = "SELECT (SELECT coalesce(max(seq), 0) FROM objects),"
+                   " (SELECT last_added FROM clock)",
+    [S_CLOCK_SET] = "UPDATE clock SET last_added = ?1",
+    [S_ROW_CHASH] = "SELECT chash FROM objects WHERE seq = ?1",
+    [S_MEMBER_GET] = "SELECT added, flags FROM members WHERE seq = ?1 AND coll = ?2",
+    [S_MEMBER_FLAGS] = "UPDATE members SET flags = ?3 WHERE coll = ?1 AND added = ?2",
+    [S_INS_MEMBER] = "INSERT INTO members(coll, added, seq, type, flags) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [S_ROWS_AFTER] = "SELECT seq, id, modified FROM objects WHERE seq > ?1 ORDER BY seq",
     [S_RUNS_OF_KIND] = "SELECT run FROM runs WHERE kind = ?1 ORDER BY run",
     [S_RUNS_AT_LEVEL] = "SELECT run, chunks FROM runs WHERE kind = ?1 AND level = ?2 ORDER BY run",
     [S_CHUNK_FIND] = "SELECT first, data FROM chunks WHERE kind = ?1 AND run = ?2 AND last >= ?3"
@@ -192,13 +223,8 @@ static int migrate(accord_store *s, accord_error *err)
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
     if ((rc = store_exec(s, sql, err)))
         goto out;
-    if (version == 0) {
-        char meta[128];
-        snprintf(meta, sizeof(meta), "INSERT INTO meta VALUES('created', %lld)",
-                 (long long)ts_now_us());
-        if ((rc = store_exec(s, meta, err)))
-            goto out;
-    }
+    if (version == 0 && (rc = store_coll_create_defaults(s, err)))
+        goto out;
     rc = store_exec(s, "COMMIT", err);
 out:
     if (rc)
@@ -214,6 +240,10 @@ int accord_store_open(const char *dir, unsigned flags, accord_store **out, accor
     int ro = (flags & ACCORD_STORE_READONLY) != 0;
     struct stat stbuf;
     if (stat(dir, &stbuf) != 0) {
+        if (ro && errno == ENOENT)
+            return accord_err_set(err, ACCORD_ENOTFOUND,
+                                  "store: no store in %s yet (`accord import` or `accord serve` "
+                                  "creates it; --data or ACCORD_DATA choose another)", dir);
         if (ro || errno != ENOENT || mkdir(dir, 0700) != 0)
             return accord_err_set(err, ACCORD_EIO, "store: data directory %s: %s", dir,
                                   strerror(errno));
@@ -359,7 +389,8 @@ static int sets_catch_up(accord_store *s, accord_error *err)
         const char *mod = (const char *)sqlite3_column_text(st, 2);
         uint64_t idh = store_id_hash(id ? id : "");
         if (u64map_put(&s->idset, idh, 1) ||
-            u64map_put(&s->verset, store_version_key(idh, mod), (uint64_t)sqlite3_column_int64(st, 3)))
+            u64map_put(&s->verset, store_version_key(idh, mod),
+                       (uint64_t)sqlite3_column_int64(st, 0)))
             rc = accord_err_set(err, ACCORD_ENOMEM, "store: out of memory");
         s->sets_seq = sqlite3_column_int64(st, 0);
     }
@@ -421,6 +452,12 @@ int store_commit(accord_store *s, accord_error *err)
     int rc = 0;
     for (int k = 0; k < KIND_COUNT && !rc; k++)
         rc = store_run_write(s, k, &s->pend[k], err);
+    sqlite3_stmt *st = rc ? NULL : store_stmt(s, S_CLOCK_SET);
+    if (st) {
+        sqlite3_bind_int64(st, 1, s->last_added);
+        if (store_step_done(st))
+            rc = store_db_fail(s, err, "advancing the clock");
+    }
     if (!rc)
         rc = store_exec(s, "COMMIT", err);
     if (rc) {
@@ -457,6 +494,26 @@ typedef struct version_row {
     ts_value mod;
 } version_row;
 
+typedef struct version_rows {
+    version_row *v;
+    size_t n, cap;
+} version_rows;
+
+static int rows_push(version_rows *r, const version_row *row)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 8;
+        version_row *v = realloc(r->v, cap * sizeof(*v));
+        if (!v)
+            return ACCORD_ENOMEM;
+        r->v = v;
+        r->cap = cap;
+    }
+    r->v[r->n++] = *row;
+    return 0;
+}
+
+/* Reads version `seq` into out when it is a version of `id` (*found), else leaves *found 0. */
 static int read_version(accord_store *s, int64_t seq, const char *id, version_row *out, int *found,
                         accord_error *err)
 {
@@ -480,12 +537,9 @@ static int read_version(accord_store *s, int64_t seq, const char *id, version_ro
     return 0;
 }
 
-/*
- * For a new version of a known id: finds the stored version that is latest now.  *latest.seq is
- * 0 when no version of this exact id is stored (the id hash matched another id).
- */
-static int find_latest(accord_store *s, uint64_t idh, const char *id, version_row *latest,
-                       accord_error *err)
+/* Every stored version of id, committed or written earlier in this transaction. */
+static int find_versions(accord_store *s, uint64_t idh, const char *id, version_rows *out,
+                         accord_error *err)
 {
     entries seqs = {0};
     int rc = store_runs_lookup(s, KIND_ID, (int64_t)idh, &seqs, err);
@@ -493,13 +547,12 @@ static int find_latest(accord_store *s, uint64_t idh, const char *id, version_ro
     if (!rc && u64map_get(&s->pend_id, idh, &at))
         for (size_t i = (size_t)at; i && !rc; i = s->pend_prev[i - 1])
             rc = store_entries_push(&seqs, 0, s->pend[KIND_ID].v[i - 1].val);
-    latest->seq = 0;
     for (size_t i = 0; i < seqs.n && !rc; i++) {
         version_row row;
         int found = 0;
         rc = read_version(s, seqs.v[i].val, id, &row, &found, err);
-        if (!rc && found && !(row.flags & FLAG_SUPERSEDED))
-            *latest = row;
+        if (!rc && found)
+            rc = rows_push(out, &row);
     }
     free(seqs.v);
     return rc;
@@ -513,6 +566,82 @@ static int set_flags(accord_store *s, int64_t seq, int flags, accord_error *err)
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_int(st, 2, flags);
     return store_step_done(st) ? store_db_fail(s, err, "updating a superseded version") : 0;
+}
+
+/* The membership of version seq in collection cid: 1 with *added and *flags, 0 when none. */
+static int member_get(accord_store *s, int64_t cid, int64_t seq, int64_t *added, int *flags,
+                      int *found, accord_error *err)
+{
+    sqlite3_stmt *st = store_stmt(s, S_MEMBER_GET);
+    if (!st)
+        return store_db_fail(s, err, "preparing a membership read");
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, cid);
+    *found = 0;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *found = 1;
+        *added = sqlite3_column_int64(st, 0);
+        *flags = sqlite3_column_int(st, 1);
+    }
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0
+                                                      : store_db_fail(s, err, "reading membership");
+}
+
+static int64_t next_added(accord_store *s)
+{
+    int64_t now = ts_now_us();
+    s->last_added = now > s->last_added ? now : s->last_added + 1;
+    return s->last_added;
+}
+
+/*
+ * Adds version `seq` (modified `mod`) to collection cid, keeping exactly one latest version of the
+ * id per collection: `others` are the id's other stored versions.  Returns its date_added.
+ */
+static int member_add(accord_store *s, int64_t cid, int64_t seq, const char *type, int revoked,
+                      const ts_value *mod, const version_rows *others, int64_t *added_out,
+                      accord_error *err)
+{
+    int mflags = revoked ? FLAG_REVOKED : 0, rc = 0;
+    int64_t latest_added = 0;
+    int latest_flags = 0;
+    ts_value latest_mod = {0};
+    for (size_t i = 0; i < others->n && !rc; i++) {
+        int64_t added;
+        int flags, found;
+        rc = member_get(s, cid, others->v[i].seq, &added, &flags, &found, err);
+        if (!rc && found && !(flags & FLAG_SUPERSEDED)) {
+            latest_added = added;
+            latest_flags = flags;
+            latest_mod = others->v[i].mod;
+        }
+    }
+    if (rc)
+        return rc;
+    if (latest_added && ts_cmp(mod, &latest_mod) > 0) {
+        sqlite3_stmt *st = store_stmt(s, S_MEMBER_FLAGS);
+        if (!st)
+            return store_db_fail(s, err, "preparing a membership update");
+        sqlite3_bind_int64(st, 1, cid);
+        sqlite3_bind_int64(st, 2, latest_added);
+        sqlite3_bind_int(st, 3, latest_flags | FLAG_SUPERSEDED);
+        if (store_step_done(st))
+            return store_db_fail(s, err, "updating a superseded membership");
+    } else if (latest_added) {
+        mflags |= FLAG_SUPERSEDED;
+    }
+    sqlite3_stmt *st = store_stmt(s, S_INS_MEMBER);
+    if (!st)
+        return store_db_fail(s, err, "preparing a membership insert");
+    *added_out = next_added(s);
+    sqlite3_bind_int64(st, 1, cid);
+    sqlite3_bind_int64(st, 2, *added_out);
+    sqlite3_bind_int64(st, 3, seq);
+    sqlite3_bind_text(st, 4, type, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, mflags);
+    return store_step_done(st) ? store_db_fail(s, err, "adding to a collection") : 0;
 }
 
 static int pend_id_add(accord_store *s, uint64_t idh, int64_t seq)
@@ -540,12 +669,11 @@ static int u64_cmp(const void *a, const void *b)
 }
 
 /* Adds the index entries of a new version: id, version and (deduplicated) values. */
-static int index_version(accord_store *s, uint64_t idh, uint64_t vkey, uint64_t chash, int64_t seq,
+static int index_version(accord_store *s, uint64_t idh, uint64_t vkey, int64_t seq,
                          const uint64_t *values, size_t nvalues)
 {
-    if (pend_id_add(s, idh, seq) ||
-        store_entries_push(&s->pend[KIND_VERSION], (int64_t)vkey, (int64_t)chash) ||
-        u64map_put(&s->idset, idh, 1) || u64map_put(&s->verset, vkey, chash))
+    if (pend_id_add(s, idh, seq) || store_entries_push(&s->pend[KIND_VERSION], (int64_t)vkey, seq) ||
+        u64map_put(&s->idset, idh, 1) || u64map_put(&s->verset, vkey, (uint64_t)seq))
         return ACCORD_ENOMEM;
     if (!nvalues)
         return 0;
@@ -563,7 +691,47 @@ static int index_version(accord_store *s, uint64_t idh, uint64_t vkey, uint64_t 
     return rc;
 }
 
-int store_put(accord_store *s, const stix_info *info, const char *body, size_t len,
+/*
+ * A version already stored (seq): a duplicate or a conflict, or, when it is not yet in collection
+ * cid, a link of the stored version into it.
+ */
+static int put_known_version(accord_store *s, int64_t cid, const stix_info *info, uint64_t idh,
+                             int64_t seq, uint64_t chash, store_outcome *outcome, accord_error *err)
+{
+    sqlite3_stmt *st = store_stmt(s, S_ROW_CHASH);
+    if (!st)
+        return store_db_fail(s, err, "preparing a content check");
+    sqlite3_bind_int64(st, 1, seq);
+    uint64_t stored = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (stored != chash) {
+        *outcome = STORE_CONFLICT;
+        return 0;
+    }
+    int64_t added;
+    int flags, found, rc = member_get(s, cid, seq, &added, &flags, &found, err);
+    if (rc || found) {
+        *outcome = STORE_DUPLICATE;
+        return rc;
+    }
+    version_rows others = {0};
+    version_row self = {0};
+    ts_value mod = {0};
+    if (info->modified)
+        ts_parse(info->modified, &mod);
+    rc = find_versions(s, idh, info->id, &others, err);
+    for (size_t i = 0; i < others.n; i++) /* drop this version itself */
+        if (others.v[i].seq == seq)
+            self = others.v[i], others.v[i] = others.v[--others.n];
+    (void)self;
+    if (!rc)
+        rc = member_add(s, cid, seq, info->type, info->revoked, &mod, &others, &added, err);
+    free(others.v);
+    *outcome = STORE_LINKED;
+    return rc ? rc : store_audit(s, "linked", seq, NULL, NULL, err);
+}
+
+int store_put(accord_store *s, int64_t cid, const stix_info *info, const char *body, size_t len,
               const uint64_t *values, size_t nvalues, store_outcome *outcome, int64_t *seq_out,
               accord_error *err)
 {
@@ -571,38 +739,42 @@ int store_put(accord_store *s, const stix_info *info, const char *body, size_t l
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
     uint64_t idh = store_id_hash(info->id);
     uint64_t vkey = store_version_key(idh, info->modified);
-    uint64_t chash = XXH3_64bits(body, len), stored;
+    uint64_t chash = XXH3_64bits(body, len), known;
     *seq_out = 0;
-    if (u64map_get(&s->verset, vkey, &stored)) {
-        *outcome = stored == chash ? STORE_DUPLICATE : STORE_CONFLICT;
-        return 0;
+    if (u64map_get(&s->verset, vkey, &known)) {
+        *seq_out = (int64_t)known;
+        return put_known_version(s, cid, info, idh, (int64_t)known, chash, outcome, err);
     }
-    int flags = info->revoked ? FLAG_REVOKED : 0, rc;
+    int flags = info->revoked ? FLAG_REVOKED : 0, rc = 0;
+    ts_value mod = {0};
+    if (info->modified)
+        ts_parse(info->modified, &mod);
+    version_rows others = {0};
     *outcome = STORE_NEW;
-    if (u64map_get(&s->idset, idh, NULL)) {
-        version_row latest;
-        if ((rc = find_latest(s, idh, info->id, &latest, err)))
-            return rc;
-        if (latest.seq) {
-            ts_value mod = {0};
-            if (info->modified)
-                ts_parse(info->modified, &mod);
-            *outcome = STORE_VERSION;
-            if (ts_cmp(&mod, &latest.mod) > 0)
-                rc = set_flags(s, latest.seq, latest.flags | FLAG_SUPERSEDED, err);
-            else
-                flags |= FLAG_SUPERSEDED;
-            if (rc)
-                return rc;
-        }
+    if (u64map_get(&s->idset, idh, NULL) && (rc = find_versions(s, idh, info->id, &others, err)))
+        goto out;
+    for (size_t i = 0; i < others.n && !rc; i++) {
+        if (others.v[i].flags & FLAG_SUPERSEDED)
+            continue;
+        if (ts_cmp(&mod, &others.v[i].mod) > 0)
+            rc = set_flags(s, others.v[i].seq, others.v[i].flags | FLAG_SUPERSEDED, err);
+        else
+            flags |= FLAG_SUPERSEDED;
     }
-    int64_t seq = ++s->last_seq, now = ts_now_us();
-    s->last_added = now > s->last_added ? now : s->last_added + 1;
+    if (rc)
+        goto out;
+    if (others.n)
+        *outcome = STORE_VERSION;
+    int64_t seq = ++s->last_seq, added;
+    if ((rc = member_add(s, cid, seq, info->type, info->revoked, &mod, &others, &added, err)))
+        goto out;
     sqlite3_stmt *st = store_stmt(s, S_INS_OBJ);
-    if (!st)
-        return store_db_fail(s, err, "preparing an object insert");
+    if (!st) {
+        rc = store_db_fail(s, err, "preparing an object insert");
+        goto out;
+    }
     sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_int64(st, 2, s->last_added);
+    sqlite3_bind_int64(st, 2, added);
     sqlite3_bind_text(st, 3, info->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, info->type, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, info->modified ? info->modified : "", -1, SQLITE_STATIC);
@@ -610,10 +782,17 @@ int store_put(accord_store *s, const stix_info *info, const char *body, size_t l
     sqlite3_bind_int(st, 7, flags);
     sqlite3_bind_int64(st, 8, (int64_t)chash);
     sqlite3_bind_blob(st, 9, body, (int)len, SQLITE_STATIC);
-    if (store_step_done(st))
-        return store_db_fail(s, err, "storing an object");
-    if ((rc = index_version(s, idh, vkey, chash, seq, values, nvalues)))
-        return accord_err_set(err, rc, "store: out of memory indexing %s", info->id);
+    if (store_step_done(st)) {
+        rc = store_db_fail(s, err, "storing an object");
+        goto out;
+    }
+    if ((rc = index_version(s, idh, vkey, seq, values, nvalues))) {
+        rc = accord_err_set(err, rc, "store: out of memory indexing %s", info->id);
+        goto out;
+    }
     *seq_out = seq;
-    return store_audit(s, *outcome == STORE_NEW ? "accepted" : "version", seq, NULL, NULL, err);
+    rc = store_audit(s, *outcome == STORE_NEW ? "accepted" : "version", seq, NULL, NULL, err);
+out:
+    free(others.v);
+    return rc;
 }

@@ -17,17 +17,19 @@ typedef enum store_outcome {
     STORE_VERSION,   /* another version of a stored id */
     STORE_DUPLICATE, /* this version is stored with identical content: nothing written */
     STORE_CONFLICT,  /* this version is stored with other content: nothing written */
+    STORE_LINKED,    /* this version is stored, and was now added to the collection too */
 } store_outcome;
 
 /* Starts a write transaction (waits for other writers up to the busy timeout). */
 int store_begin(accord_store *s, accord_error *err);
 
 /*
- * Stores one validated object.  body is its compact JSON; values are the XXH3 hashes of the
+ * Stores one validated object in collection cid (see store_collection_resolve).  body is its
+ * compact JSON; values are the XXH3 hashes of the
  * normalised observable values it mentions (see values.h).  *outcome says what happened; *seq is
  * the new version's seq (or the stored one's for duplicates/conflicts, 0 when unknown).
  */
-int store_put(accord_store *s, const stix_info *info, const char *body, size_t len,
+int store_put(accord_store *s, int64_t cid, const stix_info *info, const char *body, size_t len,
               const uint64_t *values, size_t nvalues, store_outcome *outcome, int64_t *seq,
               accord_error *err);
 
@@ -42,6 +44,12 @@ int store_audit(accord_store *s, const char *action, int64_t object_seq, const c
 int store_commit(accord_store *s, accord_error *err);
 /* Abandons the transaction; nothing of it is kept. */
 void store_rollback(accord_store *s);
+
+/*
+ * The collection named by ref (its id, or its alias when that is unique; NULL or "" = the default
+ * collection) as *cid.  ACCORD_ENOTFOUND when there is none.
+ */
+int store_collection_resolve(accord_store *s, const char *ref, int64_t *cid, accord_error *err);
 
 /* The 64-bit hash the value index uses for a normalised value. */
 uint64_t store_value_hash(const char *value, size_t len);

@@ -33,6 +33,11 @@ enum stmt_id {
     S_ROW_VERSION,
     S_SET_FLAGS,
     S_LAST_ROW,
+    S_CLOCK_SET,
+    S_ROW_CHASH,
+    S_MEMBER_GET,
+    S_MEMBER_FLAGS,
+    S_INS_MEMBER,
     S_ROWS_AFTER,
     S_RUNS_OF_KIND,
     S_RUNS_AT_LEVEL,
@@ -63,7 +68,7 @@ struct accord_store {
     int sets_loaded;
     int64_t sets_seq; /* the sets cover every row with seq <= sets_seq */
     u64map idset;     /* XXH3(id) -> 1 */
-    u64map verset;    /* vkey -> chash */
+    u64map verset;    /* vkey -> seq */
 };
 
 
@@ -79,6 +84,8 @@ int store_exec(accord_store *s, const char *sql, accord_error *err);
 int64_t store_scalar(accord_store *s, const char *sql);
 
 uint64_t store_id_hash(const char *id);
+/* Creates the default API root and collection of a new store (inside the migration). */
+int store_coll_create_defaults(accord_store *s, accord_error *err);
 /* The version key: the id and the instant of modified ("...00Z" and "...00.000Z" are equal). */
 uint64_t store_version_key(uint64_t idh, const char *modified);
 

@@ -137,41 +137,63 @@ int accord_store_search(accord_store *s, const char *value, accord_record_cb cb,
     return rc;
 }
 
+/*
+ * Builds the scan's SQL.  Over the whole store it walks objects by seq; in a collection it walks
+ * members by (coll, added), or by (coll, type, added) when one type is asked for, joining the
+ * objects by seq.  Either way rows come in the order of an index, never sorted.
+ */
+static int scan_sql(const accord_scan_filter *f, int in_coll, char *sql, size_t cap, int *ntypes,
+                    accord_error *err)
+{
+    const char *m = in_coll ? "m." : "";
+    size_t len = (size_t)snprintf(
+        sql, cap, "%s",
+        in_coll ? "SELECT o.seq, m.added, o.id, o.type, o.modified, o.spec, m.flags, o.body"
+                  " FROM members m JOIN objects o ON o.seq = m.seq"
+                  " WHERE m.coll = ?4 AND m.added > ?2 AND ?1 >= 0"
+                : "SELECT seq, added, id, type, modified, spec, flags, body"
+                  " FROM objects WHERE seq > ?1 AND added > ?2 AND ?4 = 0");
+    *ntypes = 0;
+    if (f->types) {
+        len += (size_t)snprintf(sql + len, cap - len, " AND %stype IN (", m);
+        for (; f->types[*ntypes]; (*ntypes)++) {
+            if (*ntypes >= 64)
+                return accord_err_set(err, ACCORD_ELIMIT, "scan: more than 64 types");
+            len += (size_t)snprintf(sql + len, cap - len, "%s?%d", *ntypes ? "," : "",
+                                    *ntypes + 5);
+        }
+        len += (size_t)snprintf(sql + len, cap - len, ")");
+    }
+    if (!f->all_versions)
+        len += (size_t)snprintf(sql + len, cap - len, " AND (%sflags & 2) = 0", m);
+    if (!f->include_revoked)
+        len += (size_t)snprintf(sql + len, cap - len, " AND (%sflags & 1) = 0", m);
+    snprintf(sql + len, cap - len, " ORDER BY %s LIMIT ?3", in_coll ? "m.added" : "seq");
+    return 0;
+}
+
 int accord_store_scan(accord_store *s, const accord_scan_filter *f, accord_record_cb cb, void *ud,
                       accord_error *err)
 {
     static const accord_scan_filter dflt = {0};
     if (!f)
         f = &dflt;
+    int64_t cid = 0;
+    int rc, ntypes, step = SQLITE_DONE;
+    if (f->collection && (rc = store_collection_resolve(s, f->collection, &cid, err)))
+        return rc;
     char sql[2048];
-    size_t len = (size_t)snprintf(sql, sizeof(sql),
-                                  "SELECT seq, added, id, type, modified, spec, flags, body"
-                                  " FROM objects WHERE seq > ?1 AND added > ?2");
-    int ntypes = 0;
-    if (f->types) {
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND type IN (");
-        for (; f->types[ntypes]; ntypes++) {
-            if (ntypes >= 64)
-                return accord_err_set(err, ACCORD_ELIMIT, "scan: more than 64 types");
-            len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s?%d", ntypes ? "," : "",
-                                    ntypes + 4);
-        }
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, ")");
-    }
-    if (!f->all_versions)
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND (flags & 2) = 0");
-    if (!f->include_revoked)
-        len += (size_t)snprintf(sql + len, sizeof(sql) - len, " AND (flags & 1) = 0");
-    snprintf(sql + len, sizeof(sql) - len, " ORDER BY seq LIMIT ?3");
+    if ((rc = scan_sql(f, f->collection != NULL, sql, sizeof(sql), &ntypes, err)))
+        return rc;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
         return store_db_fail(s, err, "preparing a scan");
     sqlite3_bind_int64(st, 1, f->after_seq);
     sqlite3_bind_int64(st, 2, f->added_after_us);
     sqlite3_bind_int64(st, 3, f->limit ? (int64_t)f->limit : -1);
+    sqlite3_bind_int64(st, 4, cid);
     for (int i = 0; i < ntypes; i++)
-        sqlite3_bind_text(st, i + 4, f->types[i], -1, SQLITE_STATIC);
-    int rc = 0, step;
+        sqlite3_bind_text(st, i + 5, f->types[i], -1, SQLITE_STATIC);
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         accord_record r;
         record_from_row(st, &r);

@@ -28,19 +28,25 @@ static accord_store *new_store(void)
     return s;
 }
 
-/* Imports text with options; returns the library's code and fills st. */
-static int import_text(accord_store *s, const char *text, unsigned flags, uint32_t batch,
-                       accord_import_stats *st)
+/* Imports text into collection coll (NULL = default); returns the library's code. */
+static int import_into(accord_store *s, const char *coll, const char *text, unsigned flags,
+                       uint32_t batch, accord_import_stats *st)
 {
     int fd = memfd_create("input", 0);
     if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
         return -100;
     lseek(fd, 0, SEEK_SET);
-    accord_import_options o = {.flags = flags, .batch_objects = batch};
+    accord_import_options o = {.flags = flags, .batch_objects = batch, .collection = coll};
     accord_error err = {0};
     int rc = accord_import_fd(s, fd, &o, st, &err);
     close(fd);
     return rc;
+}
+
+static int import_text(accord_store *s, const char *text, unsigned flags, uint32_t batch,
+                       accord_import_stats *st)
+{
+    return import_into(s, NULL, text, flags, batch, st);
 }
 
 #define IND_FMT                                                                                    \
@@ -312,6 +318,64 @@ static void test_strict_and_broken(void)
     accord_store_close(t);
 }
 
+static int count_coll(void *ud, const accord_collection *c)
+{
+    int *n = ud;
+    (*n)++;
+    return c->id && strlen(c->id) == 36 ? 0 : 1;
+}
+
+/* One version in several collections; latest is per collection; removal keeps the objects. */
+static void test_collections(void)
+{
+    accord_store *s = new_store();
+    accord_error err;
+    int n = 0;
+    CHECK(accord_collection_list(s, NULL, count_coll, &n, &err) == 0);
+    CHECK(n == 1);
+    char id[37] = "";
+    CHECK(accord_collection_add(s, NULL, "Shared", "shared", NULL, id, &err) == 0);
+    CHECK(strlen(id) == 36);
+    CHECK(accord_collection_add(s, NULL, "Again", "shared", NULL, NULL, &err) == ACCORD_EINVAL);
+    CHECK(accord_collection_add(s, "nope", "X", NULL, NULL, NULL, &err) == ACCORD_ENOTFOUND);
+    CHECK(accord_root_add(s, "Bad Name", "x", NULL, 0, &err) == ACCORD_EINVAL);
+    CHECK(accord_root_add(s, "isac", "ISAC", NULL, 0, &err) == 0);
+    CHECK(accord_collection_add(s, "isac", "Shared there", "shared", NULL, NULL, &err) == 0);
+    accord_import_stats st;
+    const char *v1 = fmt(IND_FMT, U1, "2024-01-01T00:00:00.000Z", "one", "192.0.2.10", "");
+    const char *v2 = fmt(IND_FMT, U1, "2024-02-01T00:00:00.000Z", "two", "192.0.2.10", "");
+    CHECK(import_into(s, NULL, v1, 0, 0, &st) == 0 && st.accepted == 1);
+    /* "shared" is ambiguous now (two roots); the id is not */
+    CHECK(import_into(s, "shared", v1, 0, 0, &st) == ACCORD_EINVAL);
+    CHECK(import_into(s, id, v1, 0, 0, &st) == 0 && st.accepted == 1 && st.duplicates == 0);
+    CHECK(import_into(s, id, v1, 0, 0, &st) == 0 && st.duplicates == 1);
+    CHECK(import_into(s, id, v2, 0, 0, &st) == 0 && st.versions == 1);
+    accord_store_stats ss;
+    CHECK(accord_store_stats_get(s, &ss, NULL, NULL, &err) == 0);
+    CHECK(ss.versions == 2);
+    collected c = {0};
+    accord_scan_filter f = {.collection = id};
+    CHECK(accord_store_scan(s, &f, collect, &c, &err) == 0);
+    CHECK(c.n == 1 && strcmp(c.name[0], "two") == 0);
+    memset(&c, 0, sizeof(c));
+    f.collection = "default";
+    CHECK(accord_store_scan(s, &f, collect, &c, &err) == 0);
+    CHECK(c.n == 1 && strcmp(c.name[0], "one") == 0); /* v2 is not in the default collection */
+    memset(&c, 0, sizeof(c));
+    f.collection = id;
+    f.all_versions = 1;
+    CHECK(accord_store_scan(s, &f, collect, &c, &err) == 0);
+    CHECK(c.n == 2 && c.added[0] < c.added[1]);
+    CHECK(accord_collection_remove(s, "default", &err) == ACCORD_EINVAL);
+    CHECK(accord_collection_remove(s, id, &err) == 0);
+    CHECK(accord_store_scan(s, &f, collect, &c, &err) == ACCORD_ENOTFOUND);
+    memset(&c, 0, sizeof(c));
+    CHECK(accord_store_get(s, fmt("indicator--%s", U1), ACCORD_GET_ALL_VERSIONS, collect, &c,
+                           &err) == 0);
+    CHECK(c.n == 2);
+    accord_store_close(s);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-store-XXXXXX");
@@ -324,6 +388,7 @@ int main(void)
     test_runs();
     test_two_writers();
     test_strict_and_broken();
+    test_collections();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)

@@ -1,0 +1,297 @@
+/*
+ * store_coll.c - API roots and collections: the TAXII 2.1 structure over the store.
+ *
+ * An API root is a name (the URL path segment the server serves it under) with a title and a
+ * max_content_length.  A collection belongs to one API root and has a UUID id, an optional alias
+ * unique within its root, a title and a description.  Object versions belong to collections
+ * through the members table (store.c): one version can be in several collections, each with its
+ * own date_added.  A new store has one root ("accord") with one collection (alias "default"), which
+ * is where `accord import` puts objects unless told otherwise.
+ *
+ * Every change here is one transaction with its audit record.  Removing a collection removes its
+ * memberships, never object versions: they stay findable by id and value.
+ */
+#include "store_int.h"
+#include "util/timestamp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define DEFAULT_MAX_CONTENT_LENGTH (100 * 1024 * 1024)
+
+static void uuid4(char out[37])
+{
+    unsigned char u[16];
+    if (getrandom(u, sizeof(u), 0) != (ssize_t)sizeof(u)) {
+        /* getrandom on Linux >= 3.17 does not fail for 16 bytes; keep ids unique regardless */
+        int64_t t = ts_now_us();
+        memcpy(u, &t, sizeof(t));
+        memcpy(u + 8, &t, sizeof(t));
+    }
+    u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+    u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
+             u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+             u[14], u[15]);
+}
+
+/* Root names are URL path segments: 1-64 of [a-z0-9_-]. */
+static int root_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+              name[i] == '-' || name[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* Runs one prepared-on-the-fly statement with text/int binds given as a format string. */
+static int run_sql(accord_store *s, const char *sql, const char *types, const void *const *args,
+                   accord_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+        return store_db_fail(s, err, "preparing");
+    for (int i = 0; types[i]; i++) {
+        if (types[i] == 't')
+            sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(st, i + 1, *(const int64_t *)args[i]);
+    }
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE && step != SQLITE_ROW)
+        return store_db_fail(s, err, "writing the configuration");
+    return 0;
+}
+
+static int insert_root(accord_store *s, const char *name, const char *title,
+                       const char *description, int64_t max_len, accord_error *err)
+{
+    int64_t now = ts_now_us();
+    const void *args[] = {name, title, description, &max_len, &now};
+    return run_sql(s,
+                   "INSERT INTO roots(name, title, description, max_content_length, created)"
+                   " VALUES(?1, ?2, ?3, ?4, ?5)",
+                   "tttii", args, err);
+}
+
+static int insert_collection(accord_store *s, const char *id, const char *root, const char *alias,
+                             const char *title, const char *description, accord_error *err)
+{
+    int64_t now = ts_now_us();
+    const void *args[] = {id, root, alias, title, description, &now};
+    return run_sql(s,
+                   "INSERT INTO collections(id, root, alias, title, description, created)"
+                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                   "ttttti", args, err);
+}
+
+int store_coll_create_defaults(accord_store *s, accord_error *err)
+{
+    char id[37], meta[160];
+    uuid4(id);
+    int rc = insert_root(s, "accord", "accord", "This node's intelligence",
+                         DEFAULT_MAX_CONTENT_LENGTH, err);
+    if (!rc)
+        rc = insert_collection(s, id, "accord", "default", "Default collection",
+                               "Objects imported without a collection", err);
+    snprintf(meta, sizeof(meta),
+             "INSERT INTO meta VALUES('created', %lld);"
+             " INSERT INTO meta VALUES('default_collection', '%s')",
+             (long long)ts_now_us(), id);
+    if (!rc)
+        rc = store_exec(s, meta, err);
+    return rc;
+}
+
+int store_collection_resolve(accord_store *s, const char *ref, int64_t *cid, accord_error *err)
+{
+    sqlite3_stmt *st;
+    const char *sql =
+        ref && *ref ? "SELECT cid FROM collections WHERE id = ?1 OR alias = ?1 ORDER BY id = ?1 DESC"
+                    : "SELECT cid FROM collections WHERE id = (SELECT value FROM meta"
+                      " WHERE key = 'default_collection')";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+        return store_db_fail(s, err, "preparing a collection lookup");
+    if (ref && *ref)
+        sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW && n < 2) {
+        if (n == 0)
+            *cid = sqlite3_column_int64(st, 0);
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (n == 0)
+        return accord_err_set(err, ACCORD_ENOTFOUND, "collection %s: no such collection",
+                              ref && *ref ? ref : "(default)");
+    if (n > 1 && strlen(ref) != 36)
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "collection %s: the alias names collections in several API roots; "
+                              "give the collection's id",
+                              ref);
+    return 0;
+}
+
+/* Wraps a configuration change in a transaction with its audit record. */
+static int begin_config(accord_store *s, accord_error *err)
+{
+    if (s->readonly)
+        return accord_err_set(err, ACCORD_EINVAL, "store: opened read-only");
+    return store_exec(s, "BEGIN IMMEDIATE", err);
+}
+
+static int end_config(accord_store *s, int rc, const char *action, const char *ref,
+                      const char *detail, accord_error *err)
+{
+    if (!rc)
+        rc = store_audit(s, action, 0, ref, detail, err);
+    if (!rc)
+        rc = store_exec(s, "COMMIT", err);
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int accord_root_add(accord_store *s, const char *name, const char *title, const char *description,
+                    int64_t max_content_length, accord_error *err)
+{
+    if (!name || !root_name_ok(name))
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "root name \"%.80s\": use 1 to 64 of a-z, 0-9, '-' and '_'",
+                              name ? name : "");
+    if (max_content_length < 0)
+        return accord_err_set(err, ACCORD_EINVAL, "root %s: max_content_length must be >= 0",
+                              name);
+    int rc = begin_config(s, err);
+    if (rc)
+        return rc;
+    char q[200];
+    snprintf(q, sizeof(q), "SELECT count(*) FROM roots WHERE name = '%s'", name);
+    if (store_scalar(s, q))
+        rc = accord_err_set(err, ACCORD_EINVAL, "root %s already exists", name);
+    if (!rc)
+        rc = insert_root(s, name, title && *title ? title : name, description,
+                         max_content_length ? max_content_length : DEFAULT_MAX_CONTENT_LENGTH,
+                         err);
+    return end_config(s, rc, "root-add", name, title, err);
+}
+
+int accord_root_list(accord_store *s, accord_root_cb cb, void *ud, accord_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT name, title, description, max_content_length, created"
+                           " FROM roots ORDER BY name",
+                           -1, &st, NULL))
+        return store_db_fail(s, err, "listing roots");
+    int rc = 0;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        accord_root r = {
+            .name = (const char *)sqlite3_column_text(st, 0),
+            .title = (const char *)sqlite3_column_text(st, 1),
+            .description = (const char *)sqlite3_column_text(st, 2),
+            .max_content_length = sqlite3_column_int64(st, 3),
+            .created_us = sqlite3_column_int64(st, 4),
+        };
+        rc = cb(ud, &r);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int accord_collection_add(accord_store *s, const char *root, const char *title, const char *alias,
+                          const char *description, char *id_out, accord_error *err)
+{
+    if (!root || !*root)
+        root = "accord";
+    if (!title || !*title)
+        return accord_err_set(err, ACCORD_EINVAL, "a collection needs a title");
+    if (alias && (!*alias || strlen(alias) > 64 || strlen(alias) == 36))
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "alias \"%.80s\": 1 to 64 characters, and not id-shaped", alias);
+    int rc = begin_config(s, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st;
+    int exists = 0, taken = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT (SELECT count(*) FROM roots WHERE name = ?1),"
+                           " (SELECT count(*) FROM collections WHERE root = ?1 AND alias = ?2)",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, alias ? alias : "", -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            exists = sqlite3_column_int(st, 0);
+            taken = sqlite3_column_int(st, 1);
+        }
+        sqlite3_finalize(st);
+    }
+    char id[37];
+    uuid4(id);
+    if (!exists)
+        rc = accord_err_set(err, ACCORD_ENOTFOUND, "API root %s: no such root", root);
+    else if (taken)
+        rc = accord_err_set(err, ACCORD_EINVAL, "alias %s is taken in API root %s", alias, root);
+    if (!rc)
+        rc = insert_collection(s, id, root, alias, title, description, err);
+    rc = end_config(s, rc, "collection-add", id, title, err);
+    if (!rc && id_out)
+        memcpy(id_out, id, 37);
+    return rc;
+}
+
+int accord_collection_list(accord_store *s, const char *root, accord_collection_cb cb, void *ud,
+                           accord_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, root, alias, title, description, created,"
+                           " (SELECT count(*) FROM members m WHERE m.coll = c.cid)"
+                           " FROM collections c WHERE ?1 IS NULL OR root = ?1 ORDER BY cid",
+                           -1, &st, NULL))
+        return store_db_fail(s, err, "listing collections");
+    if (root)
+        sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+    int rc = 0;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        accord_collection c = {
+            .id = (const char *)sqlite3_column_text(st, 0),
+            .root = (const char *)sqlite3_column_text(st, 1),
+            .alias = (const char *)sqlite3_column_text(st, 2),
+            .title = (const char *)sqlite3_column_text(st, 3),
+            .description = (const char *)sqlite3_column_text(st, 4),
+            .created_us = sqlite3_column_int64(st, 5),
+            .versions = sqlite3_column_int64(st, 6),
+        };
+        rc = cb(ud, &c);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int accord_collection_remove(accord_store *s, const char *ref, accord_error *err)
+{
+    int rc = begin_config(s, err);
+    if (rc)
+        return rc;
+    int64_t cid = 0, dflt = 0;
+    rc = store_collection_resolve(s, ref, &cid, err);
+    if (!rc)
+        rc = store_collection_resolve(s, NULL, &dflt, err);
+    if (!rc && cid == dflt)
+        rc = accord_err_set(err, ACCORD_EINVAL, "collection %s is the default; it stays", ref);
+    if (!rc) {
+        const void *args[] = {&cid};
+        rc = run_sql(s, "DELETE FROM members WHERE coll = ?1", "i", args, err);
+        if (!rc)
+            rc = run_sql(s, "DELETE FROM collections WHERE cid = ?1", "i", args, err);
+    }
+    return end_config(s, rc, "collection-remove", ref, NULL, err);
+}
