@@ -294,5 +294,7 @@ ACCORD_API void accord_timestamp_format(int64_t us, char *out, size_t outlen);
 
 /* STIX patterning: compiling and evaluating patterns. */
 #include "accord_pattern.h"
+/* Accounts, API tokens and collection rights. */
+#include "accord_account.h"
 
 #endif /* ACCORD_H */

@@ -50,6 +50,11 @@
  *     seq                   objects.seq (index members_seq(seq, coll))
  *     type                  objects.type, for the (coll, type, added) index of type filters
  *     flags                 bit 0 revoked, bit 1 superseded within this collection
+ *   table accounts          name PK, pwhash (Argon2id string, NULL = token-only), is_admin,
+ *                           created, disabled                      (store_account.c)
+ *   table tokens            id PK (public prefix), account, hash (BLAKE2b-256 of the secret)
+ *                           UNIQUE, created, expires (NULL = never), revoked (NULL = live)
+ *   table rights            account, coll PK; can_read, can_write
  *   table clock             one row: the last date_added handed out, so added values increase
  *                           strictly across objects, collections and processes
  *   table signatures        signature sets of object versions (filled by the trust layer)
@@ -115,6 +120,12 @@ static const char *const migrations[] = {
     " type TEXT NOT NULL, flags INTEGER NOT NULL, PRIMARY KEY(coll, added)) WITHOUT ROWID;"
     "CREATE INDEX members_type ON members(coll, type, added);"
     "CREATE INDEX members_seq ON members(seq, coll);"
+    "CREATE TABLE accounts(name TEXT PRIMARY KEY, pwhash TEXT, is_admin INTEGER NOT NULL,"
+    " created INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE tokens(id TEXT PRIMARY KEY, account TEXT NOT NULL, hash BLOB NOT NULL UNIQUE,"
+    " created INTEGER NOT NULL, expires INTEGER, revoked INTEGER);"
+    "CREATE TABLE rights(account TEXT NOT NULL, coll INTEGER NOT NULL, can_read INTEGER NOT NULL,"
+    " can_write INTEGER NOT NULL, PRIMARY KEY(account, coll)) WITHOUT ROWID;"
     "CREATE TABLE clock(one INTEGER PRIMARY KEY CHECK (one = 0), last_added INTEGER NOT NULL);"
     "INSERT INTO clock VALUES(0, 0);",
 };
