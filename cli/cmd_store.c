@@ -450,7 +450,7 @@ int cmd_export(int argc, char **argv)
         } else if (c == 'r') {
             f.include_revoked = 1;
         } else if (c == 'v') {
-            f.all_versions = 1;
+            f.versions = ACCORD_VERSIONS_ALL;
         } else {
             return cli_usage("export");
         }

@@ -96,7 +96,8 @@ typedef struct accord_record {
     const char *modified; /* version timestamp; for objects without one, "" */
     const char *spec_version; /* "2.1", or "2.0" for objects that carry none */
     int revoked;          /* 1 when the version says revoked: true */
-    int latest;           /* 1 when no newer version of the id is stored */
+    int latest;           /* 1 when no newer version of the id is stored (in the collection) */
+    int first;            /* 1 when no older version of the id is stored (in the collection) */
     const char *body;     /* the object as compact JSON (not NUL-terminated inside body_len) */
     size_t body_len;
 } accord_record;
@@ -124,18 +125,33 @@ ACCORD_API int accord_store_get(accord_store *store, const char *id, unsigned fl
 ACCORD_API int accord_store_search(accord_store *store, const char *value, accord_record_cb cb,
                                    void *ud, accord_error *err);
 
+/* Which versions of each object a scan returns. */
+typedef enum accord_versions {
+    ACCORD_VERSIONS_LAST = 0, /* the latest version of each object (default) */
+    ACCORD_VERSIONS_ALL,      /* every version */
+    ACCORD_VERSIONS_FIRST,    /* the earliest version of each object */
+    ACCORD_VERSIONS_LIST,     /* the versions whose modified is in filter.version_list */
+} accord_versions;
+
 typedef struct accord_scan_filter {
     const char *collection;   /* collection id or alias: its versions, by its date_added, and
-                                 latest within it; NULL = the whole store, latest overall */
+                                 latest/first within it; NULL = the whole store */
     const char *const *types; /* NULL-terminated list of STIX types, or NULL for all */
+    const char *const *ids;   /* NULL-terminated list of object ids (at most 100), or NULL */
+    const char *const *spec_versions; /* NULL-terminated: "2.0", "2.1"; NULL for all */
+    accord_versions versions;
+    const char *const *version_list; /* for ACCORD_VERSIONS_LIST: modified timestamps */
     int64_t added_after_us;   /* only versions added strictly after this; 0 = from the start */
-    int include_revoked;      /* include latest versions that are revoked */
-    int all_versions;         /* every version instead of the latest of each object */
-    int64_t after_seq;        /* resume after this seq (keyset pagination); 0 = from the start */
+    int include_revoked;      /* include versions that say revoked: true */
+    int64_t after_seq;        /* store-wide scans: resume after this seq; 0 = from the start */
     uint32_t limit;           /* stop after this many records; 0 = no limit */
 } accord_scan_filter;
 
-/* Walks stored versions in added order under `filter` (NULL = latest, non-revoked, all). */
+/*
+ * Walks stored versions in added order under `filter` (NULL = the latest non-revoked version of
+ * every object).  Errors: ACCORD_ENOTFOUND for an unknown collection, ACCORD_ELIMIT for too many
+ * ids, types or versions in the filter.
+ */
 ACCORD_API int accord_store_scan(accord_store *store, const accord_scan_filter *filter,
                                  accord_record_cb cb, void *ud, accord_error *err);
 

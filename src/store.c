@@ -25,7 +25,8 @@
  *     type     TEXT         STIX type (indexed with seq: objects_type)
  *     modified TEXT         the version's modified, '' when the object has none
  *     spec     TEXT         '2.1' or '2.0'
- *     flags    INTEGER      bit 0 revoked, bit 1 superseded (a newer version is stored)
+ *     flags    INTEGER      bit 0 revoked, bit 1 superseded (a newer version is stored),
+ *                           bit 2 not first (an older version is stored)
  *     chash    INTEGER      XXH3-64 of body
  *     body     BLOB         the object as compact JSON, bytes as received less whitespace
  *
@@ -49,7 +50,8 @@
  *     coll, added PK        collection; date_added there (µs, from the store's one clock)
  *     seq                   objects.seq (index members_seq(seq, coll))
  *     type                  objects.type, for the (coll, type, added) index of type filters
- *     flags                 bit 0 revoked, bit 1 superseded within this collection
+ *     flags                 bit 0 revoked, bit 1 superseded, bit 2 not first, within this
+ *                           collection
  *   table accounts          name PK, pwhash (Argon2id string, NULL = token-only), is_admin,
  *                           created, disabled                      (store_account.c)
  *   table tokens            id PK (public prefix), account, hash (BLAKE2b-256 of the secret)
@@ -600,6 +602,30 @@ static int member_get(accord_store *s, int64_t cid, int64_t seq, int64_t *added,
                                                       : store_db_fail(s, err, "reading membership");
 }
 
+/*
+ * Orders a new version (modified `mod`, flags *newf) against another stored version (omod, oflags):
+ * the older of the two is superseded, the newer is not the first.  Returns the other version's new
+ * flags and updates *newf.  Applied to every other version, this leaves exactly one latest and one
+ * first version (ties keep the stored one in place).
+ */
+static int rank_versions(const ts_value *mod, const ts_value *omod, int oflags, int *newf)
+{
+    int c = ts_cmp(mod, omod);
+    if (!(oflags & FLAG_SUPERSEDED)) {
+        if (c > 0)
+            oflags |= FLAG_SUPERSEDED;
+        else
+            *newf |= FLAG_SUPERSEDED;
+    }
+    if (!(oflags & FLAG_NOT_FIRST)) {
+        if (c < 0)
+            oflags |= FLAG_NOT_FIRST;
+        else
+            *newf |= FLAG_NOT_FIRST;
+    }
+    return oflags;
+}
+
 static int64_t next_added(accord_store *s)
 {
     int64_t now = ts_now_us();
@@ -616,33 +642,26 @@ static int member_add(accord_store *s, int64_t cid, int64_t seq, const char *typ
                       accord_error *err)
 {
     int mflags = revoked ? FLAG_REVOKED : 0, rc = 0;
-    int64_t latest_added = 0;
-    int latest_flags = 0;
-    ts_value latest_mod = {0};
     for (size_t i = 0; i < others->n && !rc; i++) {
         int64_t added;
         int flags, found;
         rc = member_get(s, cid, others->v[i].seq, &added, &flags, &found, err);
-        if (!rc && found && !(flags & FLAG_SUPERSEDED)) {
-            latest_added = added;
-            latest_flags = flags;
-            latest_mod = others->v[i].mod;
-        }
-    }
-    if (rc)
-        return rc;
-    if (latest_added && ts_cmp(mod, &latest_mod) > 0) {
+        if (rc || !found)
+            continue;
+        int f = rank_versions(mod, &others->v[i].mod, flags, &mflags);
+        if (f == flags)
+            continue;
         sqlite3_stmt *st = store_stmt(s, S_MEMBER_FLAGS);
         if (!st)
             return store_db_fail(s, err, "preparing a membership update");
         sqlite3_bind_int64(st, 1, cid);
-        sqlite3_bind_int64(st, 2, latest_added);
-        sqlite3_bind_int(st, 3, latest_flags | FLAG_SUPERSEDED);
+        sqlite3_bind_int64(st, 2, added);
+        sqlite3_bind_int(st, 3, f);
         if (store_step_done(st))
             return store_db_fail(s, err, "updating a superseded membership");
-    } else if (latest_added) {
-        mflags |= FLAG_SUPERSEDED;
     }
+    if (rc)
+        return rc;
     sqlite3_stmt *st = store_stmt(s, S_INS_MEMBER);
     if (!st)
         return store_db_fail(s, err, "preparing a membership insert");
@@ -765,12 +784,9 @@ int store_put(accord_store *s, int64_t cid, const stix_info *info, const char *b
     if (u64map_get(&s->idset, idh, NULL) && (rc = find_versions(s, idh, info->id, &others, err)))
         goto out;
     for (size_t i = 0; i < others.n && !rc; i++) {
-        if (others.v[i].flags & FLAG_SUPERSEDED)
-            continue;
-        if (ts_cmp(&mod, &others.v[i].mod) > 0)
-            rc = set_flags(s, others.v[i].seq, others.v[i].flags | FLAG_SUPERSEDED, err);
-        else
-            flags |= FLAG_SUPERSEDED;
+        int f = rank_versions(&mod, &others.v[i].mod, others.v[i].flags, &flags);
+        if (f != others.v[i].flags)
+            rc = set_flags(s, others.v[i].seq, f, err);
     }
     if (rc)
         goto out;

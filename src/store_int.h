@@ -15,6 +15,7 @@
 #define MERGE_FANOUT 4
 #define FLAG_REVOKED 1
 #define FLAG_SUPERSEDED 2
+#define FLAG_NOT_FIRST 4
 
 enum { KIND_ID = 0, KIND_VALUE = 1, KIND_VERSION = 2, KIND_COUNT = 3 };
 

@@ -3,6 +3,7 @@
  * statistics.  Records are handed to callbacks straight from the rows' bytes, never re-serialised.
  */
 #include "store_int.h"
+#include "util/buf.h"
 #include "util/timestamp.h"
 #include "values.h"
 
@@ -25,6 +26,7 @@ static void record_from_row(sqlite3_stmt *st, accord_record *r)
     int flags = sqlite3_column_int(st, 6);
     r->revoked = (flags & FLAG_REVOKED) != 0;
     r->latest = (flags & FLAG_SUPERSEDED) == 0;
+    r->first = (flags & FLAG_NOT_FIRST) == 0;
     r->body = sqlite3_column_blob(st, 7);
     r->body_len = (size_t)sqlite3_column_bytes(st, 7);
 }
@@ -137,39 +139,119 @@ int accord_store_search(accord_store *s, const char *value, accord_record_cb cb,
     return rc;
 }
 
+/* Values bound to a scan's numbered parameters, in order. */
+typedef struct binds {
+    int n;
+    struct bind {
+        const char *text; /* NULL: an integer */
+        int64_t i;
+    } v[600];
+} binds;
+
+/* Appends ",?N" for a new text or integer parameter. */
+static int bind_text(binds *b, buf *sql, const char *sep, const char *text)
+{
+    if (b->n >= (int)(sizeof(b->v) / sizeof(b->v[0])))
+        return -1;
+    b->v[b->n].text = text;
+    b->v[b->n].i = 0;
+    b->n++;
+    return buf_printf(sql, "%s?%d", sep, b->n);
+}
+
+static int bind_int(binds *b, buf *sql, const char *sep, int64_t i)
+{
+    if (b->n >= (int)(sizeof(b->v) / sizeof(b->v[0])))
+        return -1;
+    b->v[b->n].text = NULL;
+    b->v[b->n].i = i;
+    b->n++;
+    return buf_printf(sql, "%s?%d", sep, b->n);
+}
+
+/* " AND col IN (?a,?b,...)" for a NULL-terminated list (at most max entries). */
+static int bind_list(binds *b, buf *sql, const char *col, const char *const *list, int max)
+{
+    if (!list)
+        return 0;
+    if (buf_printf(sql, " AND %s IN (", col))
+        return -1;
+    for (int i = 0; list[i]; i++)
+        if (i >= max || bind_text(b, sql, i ? "," : "", list[i]))
+            return -1;
+    return buf_adds(sql, list[0] ? ")" : "NULL)");
+}
+
+/* The seqs of every stored version of the given ids, as " AND seqcol IN (...)". */
+static int bind_ids(accord_store *s, binds *b, buf *sql, const char *seqcol,
+                    const char *const *ids, accord_error *err)
+{
+    entries seqs = {0};
+    int rc = 0, n = 0;
+    for (int i = 0; ids[i] && !rc; i++)
+        if (i >= 100)
+            rc = accord_err_set(err, ACCORD_ELIMIT, "scan: more than 100 ids");
+        else
+            rc = store_runs_lookup(s, KIND_ID, (int64_t)store_id_hash(ids[i]), &seqs, err);
+    if (!rc && buf_printf(sql, " AND %s IN (", seqcol))
+        rc = ACCORD_ENOMEM;
+    for (size_t i = 0; i < seqs.n && !rc; i++)
+        if (bind_int(b, sql, n++ ? "," : "", seqs.v[i].val))
+            rc = accord_err_set(err, ACCORD_ELIMIT, "scan: the ids have too many versions");
+    if (!rc && buf_adds(sql, seqs.n ? ")" : "NULL)"))
+        rc = ACCORD_ENOMEM;
+    free(seqs.v);
+    return rc;
+}
+
 /*
  * Builds the scan's SQL.  Over the whole store it walks objects by seq; in a collection it walks
- * members by (coll, added), or by (coll, type, added) when one type is asked for, joining the
- * objects by seq.  Either way rows come in the order of an index, never sorted.
+ * members by (coll, added), or by (coll, type, added) for a type filter, joining the objects by
+ * seq; an id filter becomes a list of seqs from the id index, so it never scans.
  */
-static int scan_sql(const accord_scan_filter *f, int in_coll, char *sql, size_t cap, int *ntypes,
+static int scan_sql(accord_store *s, const accord_scan_filter *f, int64_t cid, buf *sql, binds *b,
                     accord_error *err)
 {
+    int in_coll = f->collection != NULL, rc = 0;
     const char *m = in_coll ? "m." : "";
-    size_t len = (size_t)snprintf(
-        sql, cap, "%s",
-        in_coll ? "SELECT o.seq, m.added, o.id, o.type, o.modified, o.spec, m.flags, o.body"
-                  " FROM members m JOIN objects o ON o.seq = m.seq"
-                  " WHERE m.coll = ?4 AND m.added > ?2 AND ?1 >= 0"
-                : "SELECT seq, added, id, type, modified, spec, flags, body"
-                  " FROM objects WHERE seq > ?1 AND added > ?2 AND ?4 = 0");
-    *ntypes = 0;
-    if (f->types) {
-        len += (size_t)snprintf(sql + len, cap - len, " AND %stype IN (", m);
-        for (; f->types[*ntypes]; (*ntypes)++) {
-            if (*ntypes >= 64)
-                return accord_err_set(err, ACCORD_ELIMIT, "scan: more than 64 types");
-            len += (size_t)snprintf(sql + len, cap - len, "%s?%d", *ntypes ? "," : "",
-                                    *ntypes + 5);
-        }
-        len += (size_t)snprintf(sql + len, cap - len, ")");
+    if (in_coll) {
+        buf_adds(sql, "SELECT o.seq, m.added, o.id, o.type, o.modified, o.spec, m.flags, o.body"
+                      " FROM members m JOIN objects o ON o.seq = m.seq WHERE m.coll = ");
+        bind_int(b, sql, "", cid);
+    } else {
+        buf_adds(sql, "SELECT seq, added, id, type, modified, spec, flags, body FROM objects"
+                      " WHERE seq > ");
+        bind_int(b, sql, "", f->after_seq);
     }
-    if (!f->all_versions)
-        len += (size_t)snprintf(sql + len, cap - len, " AND (%sflags & 2) = 0", m);
+    buf_printf(sql, " AND %sadded > ", m);
+    bind_int(b, sql, "", f->added_after_us);
+    if (bind_list(b, sql, in_coll ? "m.type" : "type", f->types, 64) ||
+        bind_list(b, sql, in_coll ? "o.spec" : "spec", f->spec_versions, 8))
+        return accord_err_set(err, ACCORD_ELIMIT, "scan: too many types or spec versions");
+    if (f->ids && (rc = bind_ids(s, b, sql, in_coll ? "m.seq" : "seq", f->ids, err)))
+        return rc;
+    if (f->ids && bind_list(b, sql, in_coll ? "o.id" : "id", f->ids, 100))
+        return accord_err_set(err, ACCORD_ELIMIT, "scan: more than 100 ids");
+    switch (f->versions) {
+    case ACCORD_VERSIONS_LAST:
+        buf_printf(sql, " AND (%sflags & %d) = 0", m, FLAG_SUPERSEDED);
+        break;
+    case ACCORD_VERSIONS_FIRST:
+        buf_printf(sql, " AND (%sflags & %d) = 0", m, FLAG_NOT_FIRST);
+        break;
+    case ACCORD_VERSIONS_LIST:
+        if (!f->version_list || bind_list(b, sql, in_coll ? "o.modified" : "modified",
+                                          f->version_list, 100))
+            return accord_err_set(err, ACCORD_ELIMIT, "scan: no versions, or more than 100");
+        break;
+    case ACCORD_VERSIONS_ALL:
+        break;
+    }
     if (!f->include_revoked)
-        len += (size_t)snprintf(sql + len, cap - len, " AND (%sflags & 1) = 0", m);
-    snprintf(sql + len, cap - len, " ORDER BY %s LIMIT ?3", in_coll ? "m.added" : "seq");
-    return 0;
+        buf_printf(sql, " AND (%sflags & %d) = 0", m, FLAG_REVOKED);
+    buf_printf(sql, " ORDER BY %s LIMIT ", in_coll ? "m.added" : "seq");
+    bind_int(b, sql, "", f->limit ? (int64_t)f->limit : -1);
+    return sql->failed ? accord_err_set(err, ACCORD_ENOMEM, "scan: out of memory") : 0;
 }
 
 int accord_store_scan(accord_store *s, const accord_scan_filter *f, accord_record_cb cb, void *ud,
@@ -179,21 +261,28 @@ int accord_store_scan(accord_store *s, const accord_scan_filter *f, accord_recor
     if (!f)
         f = &dflt;
     int64_t cid = 0;
-    int rc, ntypes, step = SQLITE_DONE;
+    int rc, step = SQLITE_DONE;
     if (f->collection && (rc = store_collection_resolve(s, f->collection, &cid, err)))
         return rc;
-    char sql[2048];
-    if ((rc = scan_sql(f, f->collection != NULL, sql, sizeof(sql), &ntypes, err)))
-        return rc;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
-        return store_db_fail(s, err, "preparing a scan");
-    sqlite3_bind_int64(st, 1, f->after_seq);
-    sqlite3_bind_int64(st, 2, f->added_after_us);
-    sqlite3_bind_int64(st, 3, f->limit ? (int64_t)f->limit : -1);
-    sqlite3_bind_int64(st, 4, cid);
-    for (int i = 0; i < ntypes; i++)
-        sqlite3_bind_text(st, i + 5, f->types[i], -1, SQLITE_STATIC);
+    buf sql;
+    buf_init(&sql, 64 * 1024);
+    binds *b = calloc(1, sizeof(*b));
+    sqlite3_stmt *st = NULL;
+    if (!b) {
+        rc = accord_err_set(err, ACCORD_ENOMEM, "scan: out of memory");
+        goto out;
+    }
+    if ((rc = scan_sql(s, f, cid, &sql, b, err)))
+        goto out;
+    if (sqlite3_prepare_v2(s->db, sql.p, -1, &st, NULL)) {
+        rc = store_db_fail(s, err, "preparing a scan");
+        goto out;
+    }
+    for (int i = 0; i < b->n; i++)
+        if (b->v[i].text)
+            sqlite3_bind_text(st, i + 1, b->v[i].text, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(st, i + 1, b->v[i].i);
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         accord_record r;
         record_from_row(st, &r);
@@ -201,7 +290,10 @@ int accord_store_scan(accord_store *s, const accord_scan_filter *f, accord_recor
     }
     if (!rc && step != SQLITE_DONE)
         rc = store_db_fail(s, err, "scanning objects");
+out:
     sqlite3_finalize(st);
+    buf_free(&sql);
+    free(b);
     return rc;
 }
 
@@ -226,7 +318,7 @@ int accord_store_stats_get(accord_store *s, accord_store_stats *out, accord_type
         return rc;
     out->versions = store_scalar(s, "SELECT count(*) FROM objects");
     out->objects = store_scalar(s, "SELECT count(*) FROM objects WHERE (flags & 2) = 0");
-    out->revoked = store_scalar(s, "SELECT count(*) FROM objects WHERE flags = 1");
+    out->revoked = store_scalar(s, "SELECT count(*) FROM objects WHERE (flags & 3) = 1");
     out->body_bytes = store_scalar(s, "SELECT coalesce(sum(length(body)), 0) FROM objects");
     out->audit_records = store_scalar(s, "SELECT count(*) FROM audit");
     out->index_runs = store_scalar(s, "SELECT count(*) FROM runs");

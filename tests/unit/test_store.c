@@ -363,9 +363,25 @@ static void test_collections(void)
     CHECK(c.n == 1 && strcmp(c.name[0], "one") == 0); /* v2 is not in the default collection */
     memset(&c, 0, sizeof(c));
     f.collection = id;
-    f.all_versions = 1;
+    f.versions = ACCORD_VERSIONS_ALL;
     CHECK(accord_store_scan(s, &f, collect, &c, &err) == 0);
     CHECK(c.n == 2 && c.added[0] < c.added[1]);
+    /* first version, and the id filter (through the id index) */
+    memset(&c, 0, sizeof(c));
+    const char *ids[] = {fmt("indicator--%s", U1), NULL};
+    const char *none[] = {"indicator--00000000-0000-4000-8000-000000000000", NULL};
+    accord_scan_filter g = {.collection = id, .ids = ids, .versions = ACCORD_VERSIONS_FIRST};
+    CHECK(accord_store_scan(s, &g, collect, &c, &err) == 0);
+    CHECK(c.n == 1 && strcmp(c.name[0], "one") == 0);
+    memset(&c, 0, sizeof(c));
+    g.ids = none;
+    CHECK(accord_store_scan(s, &g, collect, &c, &err) == 0);
+    CHECK(c.n == 0);
+    const char *vl[] = {"2024-02-01T00:00:00.000Z", NULL};
+    accord_scan_filter h = {.ids = ids, .versions = ACCORD_VERSIONS_LIST, .version_list = vl};
+    memset(&c, 0, sizeof(c));
+    CHECK(accord_store_scan(s, &h, collect, &c, &err) == 0);
+    CHECK(c.n == 1 && strcmp(c.name[0], "two") == 0);
     CHECK(accord_collection_remove(s, "default", &err) == ACCORD_EINVAL);
     CHECK(accord_collection_remove(s, id, &err) == 0);
     CHECK(accord_store_scan(s, &f, collect, &c, &err) == ACCORD_ENOTFOUND);
