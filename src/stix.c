@@ -26,7 +26,7 @@
  * modified-before-created, time-order, ref-format, ref-type, empty-list, empty-dictionary,
  * value-range, value-format, enum-value, at-least-one, mutually-exclusive, co-required,
  * custom-property-name, hash-key, hash-format, external-id-format, selector-unresolved,
- * extension-key, extension-type, extension-properties, tlp-id.
+ * extension-key, extension-type, extension-properties, tlp-id, pattern-syntax.
  *
  * Invariants: nothing here allocates; every string written goes through sbuf, which never
  * overflows and never cuts a UTF-8 sequence; prob->property and prob->message contain no control
@@ -34,7 +34,8 @@
  *
  * What this file deliberately does not do: it does not resolve references against other objects
  * (a reference names a well-formed id of an allowed type; whether that object exists is the
- * store's business); it does not parse indicator patterns; it does not check SHOULD rules or open
+ * store's business); it parses indicator patterns only to reject invalid STIX ones (rule
+ * pattern-syntax, through the pattern engine); it does not check SHOULD rules or open
  * vocabularies (deterministic UUIDv5 ids of SCOs, "x_" prefixes, lower-case dictionary keys);
  * it does not validate custom content beyond the naming rules (custom *_ref properties included:
  * public content uses that suffix for values that are not ids); it checks dictionary keys only in
@@ -1938,10 +1939,26 @@ static int seen_rule(vctx *c, const char *path, const ajson_value *o)
     return check_order(c, path, o, "first_seen", "last_seen", 0, "time-order");
 }
 
+/* A STIX pattern (pattern_type "stix", or none) must parse by its version's grammar. */
+static int pattern_rule(vctx *c, const char *path, const ajson_value *o)
+{
+    const ajson_value *pat = ajson_get(o, "pattern");
+    const char *pt = ajson_str(ajson_get(o, "pattern_type"));
+    accord_error err = {0};
+    char ppath[PATH_LEN];
+    if (!ajson_str(pat) || (pt && strcmp(pt, "stix") != 0))
+        return 0;
+    if (accord_pattern_check(pat->u.str, pat->len, c->v20 ? ACCORD_PATTERN_STIX20 : 0, &err) == 0)
+        return 0;
+    path_key(ppath, path, "pattern");
+    return fail(c, ppath, "pattern-syntax", NULL, "is not a valid STIX pattern: %s", err.msg);
+}
+
 static int indicator_rule(vctx *c, const char *path, const ajson_value *o)
 {
-    if (c->v20)
-        return 0;
+    int rc = pattern_rule(c, path, o);
+    if (rc || c->v20)
+        return rc;
     return check_order(c, path, o, "valid_from", "valid_until", 1, "time-order");
 }
 
