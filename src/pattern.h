@@ -12,7 +12,7 @@
  *   pattern_index.c  many patterns at once: the (type, property, constant) index and the
  *                    per-thread matcher with bounded temporal state
  *
- * Memory: a compiled pattern lives in one ajson_arena owned by its accord_pattern; nothing in the
+ * Memory: a compiled pattern lives in one pattern_mem owned by its accord_pattern; nothing in the
  * tree is freed on its own (the PCRE2 codes are listed in the pattern and freed with it).
  *
  * Times are ts_value (seconds + nanoseconds), so timestamps of any year 0000-9999 compare exactly.
@@ -204,8 +204,14 @@ typedef struct pattern_oexpr {
 #define PATTERN_MAX_DEPTH 64  /* nesting of parentheses and brackets */
 #define PATTERN_MAX_LEN (1u << 20)
 
+/* A bump allocator sized for one pattern: blocks that double, freed together. */
+typedef struct pattern_mem {
+    struct pattern_block *head;
+    size_t next; /* size of the next block */
+} pattern_mem;
+
 struct accord_pattern {
-    ajson_arena arena;  /* every node, string and literal */
+    pattern_mem mem;    /* every node, string and literal */
     pattern_oexpr *root;
     pattern_oexpr *leaves[PATTERN_MAX_LEAVES];
     uint32_t nleaves;

@@ -135,9 +135,43 @@ static int expect(parser *ps, pattern_tok_kind k)
     return 0;
 }
 
+struct pattern_block {
+    struct pattern_block *next;
+    size_t size, used;
+    _Alignas(16) unsigned char data[];
+};
+
+/* n bytes, 8-aligned, from the pattern's blocks; NULL when memory runs out. */
+static void *mem_alloc(pattern_mem *m, size_t n)
+{
+    struct pattern_block *b = m->head;
+    n = (n + 7) & ~(size_t)7;
+    if (!b || b->size - b->used < n) {
+        size_t size = m->next > n ? m->next : n;
+        if (size > SIZE_MAX / 2 - sizeof *b || !(b = malloc(sizeof *b + size)))
+            return NULL;
+        b->next = m->head;
+        b->size = size;
+        b->used = 0;
+        m->head = b;
+        m->next = size * 2;
+    }
+    b->used += n;
+    return b->data + b->used - n;
+}
+
+static void mem_free(pattern_mem *m)
+{
+    while (m->head) {
+        struct pattern_block *next = m->head->next;
+        free(m->head);
+        m->head = next;
+    }
+}
+
 static void *palloc(parser *ps, size_t n)
 {
-    void *m = ajson_arena_alloc(&ps->p->arena, n ? n : 1);
+    void *m = mem_alloc(&ps->p->mem, n ? n : 1);
     if (!m) {
         perr_code(ps, ACCORD_ENOMEM, ps->tok.off, "out of memory");
         return NULL;
@@ -935,7 +969,7 @@ ACCORD_API int accord_pattern_compile(const char *text, size_t len, unsigned fla
     p = calloc(1, sizeof *p);
     if (!p)
         return ACCORD_ENOMEM;
-    ajson_arena_init(&p->arena, 64u << 20);
+    p->mem.next = 512 + 4 * len;
     p->v20 = (flags & ACCORD_PATTERN_STIX20) != 0;
     p->text = malloc(len + 1);
     rc = p->text ? pattern_parse(p, text, len, err) : ACCORD_ENOMEM;
@@ -958,7 +992,7 @@ ACCORD_API void accord_pattern_free(accord_pattern *p)
         pcre2_code_free(p->codes[i]);
     free(p->codes);
     free(p->text);
-    ajson_arena_free(&p->arena);
+    mem_free(&p->mem);
     free(p);
 }
 
