@@ -11,11 +11,11 @@
  * Authentication results, for the server (accord_auth_*):
  *   0               authenticated; *out names the account
  *   ACCORD_EINVAL   unauthenticated: no such account, wrong password, token unknown, malformed,
- *                   expired or revoked, account disabled (deliberately one code: the caller must not
- *                   tell a client which of these it was)
- *   ACCORD_EBUSY    rate-limited: too many failed attempts for this account or from this address;
- *                   refused without checking the credentials; out->retry_after_s says when to retry
- *   other           the store failed (ACCORD_ESTORE, ACCORD_ENOMEM, ...): answer 500, not 401
+ *                   expired or revoked, account disabled (deliberately one code: the caller must
+ * not tell a client which of these it was) ACCORD_EBUSY    rate-limited: too many failed attempts
+ * for this account or from this address; refused without checking the credentials;
+ * out->retry_after_s says when to retry other           the store failed (ACCORD_ESTORE,
+ * ACCORD_ENOMEM, ...): answer 500, not 401
  */
 #ifndef ACCORD_ACCOUNT_H
 #define ACCORD_ACCOUNT_H
@@ -74,8 +74,8 @@ typedef int (*accord_right_cb)(void *ud, const accord_right *r);
 
 /*
  * Adds account `name`.  password is a NUL-terminated string of 1 to ACCORD_PASSWORD_MAX bytes, or
- * NULL for a token-only account; it is hashed with Argon2id (interactive limits: ~0.1-0.5 s, 64 MiB)
- * before the store is locked.  Errors: ACCORD_EINVAL (bad name or password, or the account
+ * NULL for a token-only account; it is hashed with Argon2id (interactive limits: ~0.1-0.5 s, 64
+ * MiB) before the store is locked.  Errors: ACCORD_EINVAL (bad name or password, or the account
  * exists), store errors.  Audited as "account-add".
  */
 ACCORD_API int accord_account_add(accord_store *store, const char *name, const char *password,
@@ -143,14 +143,13 @@ ACCORD_API int accord_account_bootstrap(accord_store *store, char *token_out, si
 
 /*
  * Checks HTTP Basic credentials (the decoded user and password).  client_addr names the peer for
- * rate limiting (may be NULL: then only the per-account limit applies).  Returns 0, ACCORD_EINVAL or
- * ACCORD_EBUSY as described at the top of this file.  A successful check is remembered for a few
+ * rate limiting (may be NULL: then only the per-account limit applies).  Returns 0, ACCORD_EINVAL
+ * or ACCORD_EBUSY as described at the top of this file.  A successful check is remembered for a few
  * minutes (a keyed hash of the credentials, never the password), so that later requests need no
  * Argon2id; the memory ends when any account, token or right changes.
  */
 ACCORD_API int accord_auth_basic(accord_store *store, const char *user, const char *password,
-                                 const char *client_addr, accord_principal *out,
-                                 accord_error *err);
+                                 const char *client_addr, accord_principal *out, accord_error *err);
 /* Checks an API token's text (the part after "Bearer ").  Same results as accord_auth_basic. */
 ACCORD_API int accord_auth_bearer(accord_store *store, const char *token, const char *client_addr,
                                   accord_principal *out, accord_error *err);

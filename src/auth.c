@@ -29,10 +29,10 @@
  * per-process key of (store identity, user, password): no password is kept, and a key means nothing
  * outside this process.  An entry holds the account's name, its admin flag, the account generation
  * it was verified at (store_account.c: a counter in the meta table that every committed change to
- * accounts, tokens or rights increments, from any process) and its expiry (auth_limits.cache_ttl_us,
- * 5 minutes).  A lookup reads the current generation (one row read) and trusts an entry only when
- * it is equal: a password change, a removal, a disabled account end cached logins at the next
- * request, even when the CLI made the change while a server runs.
+ * accounts, tokens or rights increments, from any process) and its expiry
+ * (auth_limits.cache_ttl_us, 5 minutes).  A lookup reads the current generation (one row read) and
+ * trusts an entry only when it is equal: a password change, a removal, a disabled account end
+ * cached logins at the next request, even when the CLI made the change while a server runs.
  *
  * The failed-login limiter counts failures per account (password checks only: tokens are not
  * guessable, and a token user must not be locked out by someone guessing the account's password)
@@ -102,7 +102,7 @@ static const auth_limits default_limits = {
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int init_rc;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;  /* cache, limiter, limits */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER; /* cache, limiter, limits */
 static pthread_mutex_t dummy_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned char *proc_key; /* crypto_generichash_KEYBYTES, sodium_malloc */
 static cache_entry *cache;      /* CACHE_SLOTS, sodium_malloc */
@@ -262,8 +262,8 @@ int auth_parse_basic(const char *value, size_t len, char *buf, size_t cap, const
     if (cap < 2 || auth_parse_scheme(value, len, &b64, &b64_len) != AUTH_SCHEME_BASIC ||
         b64_len == 0 || b64_len > AUTH_BASIC_B64_MAX)
         return ACCORD_EINVAL;
-    int variant = b64_len % 4 ? sodium_base64_VARIANT_ORIGINAL_NO_PADDING
-                              : sodium_base64_VARIANT_ORIGINAL;
+    int variant =
+        b64_len % 4 ? sodium_base64_VARIANT_ORIGINAL_NO_PADDING : sodium_base64_VARIANT_ORIGINAL;
     if (sodium_base642bin((unsigned char *)buf, cap - 1, b64, b64_len, NULL, &n, &end, variant) ||
         end != b64 + b64_len)
         goto bad;
@@ -366,8 +366,7 @@ static int cache_lookup(const unsigned char key[32], int64_t generation, accord_
     return 0;
 }
 
-static void cache_insert(const unsigned char key[32], int64_t generation,
-                         const accord_principal *p)
+static void cache_insert(const unsigned char key[32], int64_t generation, const accord_principal *p)
 {
     cache_entry *set = cache_set(key), *victim = set;
     for (int i = 0; i < CACHE_WAYS; i++) {

@@ -63,12 +63,12 @@ int auth_parse_basic(const char *value, size_t len, char *buf, size_t cap, const
 /* Tunables and counters, for tests                                                             */
 
 typedef struct auth_limits {
-    int64_t window_us;        /* failures older than this are forgotten */
-    uint32_t account_max;     /* failures per account within the window before a lockout */
-    uint32_t address_max;     /* failures per client address within the window */
-    int64_t lock_us;          /* the first lockout; each further one doubles it */
-    int64_t lock_max_us;      /* the longest lockout */
-    int64_t cache_ttl_us;     /* how long a verified login is remembered */
+    int64_t window_us;    /* failures older than this are forgotten */
+    uint32_t account_max; /* failures per account within the window before a lockout */
+    uint32_t address_max; /* failures per client address within the window */
+    int64_t lock_us;      /* the first lockout; each further one doubles it */
+    int64_t lock_max_us;  /* the longest lockout */
+    int64_t cache_ttl_us; /* how long a verified login is remembered */
 } auth_limits;
 
 /* Sets the limits (NULL = the defaults) and forgets every failure, lockout and cached login. */
@@ -106,8 +106,8 @@ typedef struct store_token_row {
 
 /*
  * What a cached login depends on: the store's identity (its default collection's UUID, random per
- * store) and the account generation (meta key "account_generation"), which every committed change to
- * accounts, tokens or rights increments.
+ * store) and the account generation (meta key "account_generation"), which every committed change
+ * to accounts, tokens or rights increments.
  */
 typedef struct store_account_state {
     char ident[40];
@@ -116,8 +116,7 @@ typedef struct store_account_state {
 
 int store_account_state_get(accord_store *s, store_account_state *out, accord_error *err);
 /* The account `name`; ACCORD_ENOTFOUND when there is none. */
-int store_account_get(accord_store *s, const char *name, store_account_row *out,
-                      accord_error *err);
+int store_account_get(accord_store *s, const char *name, store_account_row *out, accord_error *err);
 /* The token with public id `id`; ACCORD_ENOTFOUND when there is none. */
 int store_account_token_get(accord_store *s, const char *id, store_token_row *out,
                             accord_error *err);

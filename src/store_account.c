@@ -147,12 +147,11 @@ int store_account_state_get(accord_store *s, store_account_state *out, accord_er
     return rc;
 }
 
-int store_account_get(accord_store *s, const char *name, store_account_row *out,
-                      accord_error *err)
+int store_account_get(accord_store *s, const char *name, store_account_row *out, accord_error *err)
 {
     sqlite3_stmt *st;
-    int rc = prep(s, "SELECT name, pwhash, is_admin, disabled FROM accounts WHERE name = ?1", &st,
-                  err);
+    int rc =
+        prep(s, "SELECT name, pwhash, is_admin, disabled FROM accounts WHERE name = ?1", &st, err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -459,11 +458,12 @@ int accord_rights_get(accord_store *s, const char *account, const char *collecti
     if (rc || (rc = store_collection_resolve(s, collection_ref, &cid, err)))
         return rc;
     sqlite3_stmt *st;
-    if ((rc = prep(s,
-                   "SELECT a.is_admin, a.disabled, coalesce(r.can_read, 0), coalesce(r.can_write, 0)"
-                   " FROM accounts a LEFT JOIN rights r ON r.account = a.name AND r.coll = ?2"
-                   " WHERE a.name = ?1",
-                   &st, err)))
+    if ((rc =
+             prep(s,
+                  "SELECT a.is_admin, a.disabled, coalesce(r.can_read, 0), coalesce(r.can_write, 0)"
+                  " FROM accounts a LEFT JOIN rights r ON r.account = a.name AND r.coll = ?2"
+                  " WHERE a.name = ?1",
+                  &st, err)))
         return rc;
     sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, cid);

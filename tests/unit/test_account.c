@@ -337,13 +337,13 @@ static void test_basic_header(void)
     CHECK(auth_parse_basic(header, strlen(header), buf, sizeof(buf), &user, &pass) == 0);
     CHECK_STR(user, "frank");
     CHECK_STR(pass, "pa:ss word");
-    static const char *bad[] = {"Basic Zm9v",         /* "foo": no colon */
-                                "Basic OnBhc3M=",     /* ":pass": no user */
-                                "Basic dXNlcjo=",     /* "user:": no password */
-                                "Basic dSB2OnA=",     /* "u v:p": bad user */
-                                "Bearer dXNlcjpw",    /* wrong scheme */
-                                "Basic dXNlcjpw=",    /* bad padding */
-                                "Basic dXNl cjpw"};   /* space inside */
+    static const char *bad[] = {"Basic Zm9v",       /* "foo": no colon */
+                                "Basic OnBhc3M=",   /* ":pass": no user */
+                                "Basic dXNlcjo=",   /* "user:": no password */
+                                "Basic dSB2OnA=",   /* "u v:p": bad user */
+                                "Bearer dXNlcjpw",  /* wrong scheme */
+                                "Basic dXNlcjpw=",  /* bad padding */
+                                "Basic dXNl cjpw"}; /* space inside */
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CHECK(auth_parse_basic(bad[i], strlen(bad[i]), buf, sizeof(buf), &user, &pass) ==
               ACCORD_EINVAL);
@@ -490,10 +490,10 @@ static char *audit_text(const char *dir)
     if (sqlite3_prepare_v2(db, "SELECT action, ref, detail FROM audit ORDER BY seq", -1, &st,
                            NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW && n < sizeof(out) - 400)
-            n += (size_t)snprintf(out + n, sizeof(out) - n, "%s|%s|%s\n",
-                                  (const char *)sqlite3_column_text(st, 0),
-                                  sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "",
-                                  sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
+            n += (size_t)snprintf(
+                out + n, sizeof(out) - n, "%s|%s|%s\n", (const char *)sqlite3_column_text(st, 0),
+                sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "",
+                sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
         sqlite3_finalize(st);
     }
     sqlite3_close(db);
@@ -515,9 +515,13 @@ static void test_audit(void)
     CHECK(accord_account_remove(s, "jack", &err) == 0);
     accord_store_close(s);
     const char *a = audit_text(last_dir);
-    static const char *expect[] = {"account-add|admin|", "token-create|", "account-add|jack|",
-                                   "account-password|jack|", "rights-set|jack|collection default",
-                                   "token-revoke|", "account-remove|jack|"};
+    static const char *expect[] = {"account-add|admin|",
+                                   "token-create|",
+                                   "account-add|jack|",
+                                   "account-password|jack|",
+                                   "rights-set|jack|collection default",
+                                   "token-revoke|",
+                                   "account-remove|jack|"};
     for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
         CHECK(strstr(a, expect[i]) != NULL);
         if (!strstr(a, expect[i]))
