@@ -426,6 +426,20 @@ static int rights_write(accord_store *s, const char *account, int64_t cid, int r
     return step_done(s, st, "writing rights", err);
 }
 
+/* The UUID of collection cid, for audit records that must stay unambiguous. */
+static int collection_uuid(accord_store *s, int64_t cid, char *out, size_t cap, accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, "SELECT id FROM collections WHERE cid = ?1", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, cid);
+    if (sqlite3_step(st) != SQLITE_ROW || column_copy(st, 0, out, cap))
+        rc = store_db_fail(s, err, "reading a collection id");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int accord_rights_set(accord_store *s, const char *account, const char *collection_ref,
                       int can_read, int can_write, accord_error *err)
 {
@@ -442,8 +456,11 @@ int accord_rights_set(accord_store *s, const char *account, const char *collecti
         rc = store_collection_resolve(s, collection_ref, &cid, err);
     if (!rc)
         rc = rights_write(s, account, cid, can_read, can_write, err);
-    snprintf(detail, sizeof(detail), "collection %.100s read=%d write=%d", collection_ref,
-             can_read ? 1 : 0, can_write ? 1 : 0);
+    char uuid[40] = "";
+    if (!rc)
+        rc = collection_uuid(s, cid, uuid, sizeof(uuid), err);
+    snprintf(detail, sizeof(detail), "collection %s read=%d write=%d", uuid, can_read ? 1 : 0,
+             can_write ? 1 : 0);
     return store_account_end(s, rc, "rights-set", account, detail, err);
 }
 

@@ -519,7 +519,7 @@ static void test_audit(void)
                                    "token-create|",
                                    "account-add|jack|",
                                    "account-password|jack|",
-                                   "rights-set|jack|collection default",
+                                   "rights-set|jack|collection ",
                                    "token-revoke|",
                                    "account-remove|jack|"};
     for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
