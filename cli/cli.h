@@ -42,5 +42,8 @@ int cmd_validate(int argc, char **argv);
 int cmd_pattern(int argc, char **argv);
 int cmd_collection(int argc, char **argv);
 int cmd_root(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 
 #endif

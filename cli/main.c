@@ -18,6 +18,23 @@ static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
 static const cli_command commands[] = {
+    {"serve", "run the TAXII 2.1 server over HTTPS",
+     "usage: accord serve [--listen ADDR:PORT] [--cert FILE --key FILE] [--plain-http]\n"
+     "                    [--threads N] [--access-log FILE|-] [--title T] [--public-url URL]\n"
+     "\n"
+     "Serves the store over TAXII 2.1 at https://ADDR:PORT/taxii2/ (default 127.0.0.1:8443,\n"
+     "port 0 = any free port).  Without --cert/--key a self-signed certificate is created in\n"
+     "DATA/tls/ on the first start and its fingerprint printed.  On the first start of an empty\n"
+     "store an admin account is created and its API token printed once.\n"
+     "\n"
+     "  --plain-http       HTTP without TLS, only on a loopback address\n"
+     "  --threads N        request threads (default: one per CPU)\n"
+     "  --access-log F     JSON lines access log to F (- = stderr)\n"
+     "  --public-url URL   the base URL clients use, for the discovery resource\n"
+     "\n"
+     "Stops on SIGINT or SIGTERM after requests in flight finish.  Accounts, tokens, rights and\n"
+     "collections changed with the CLI apply to the next request.\n",
+     cmd_serve},
     {"import", "store STIX 2.x objects from files, directories or stdin",
      "usage: accord import [--collection C] [--strict] [--batch N] [--quiet] FILE|DIR|- ...\n"
      "\n"
@@ -81,6 +98,24 @@ static const cli_command commands[] = {
      "usage: accord root list\n"
      "       accord root add [--title T] [--description D] [--max-content-length BYTES] NAME\n",
      cmd_root},
+    {"user", "add, list and remove accounts; grant collection rights",
+     "usage: accord user add [--admin] [--password-file F | --password-stdin] NAME\n"
+     "       accord user list\n"
+     "       accord user rm NAME\n"
+     "       accord user grant NAME COLLECTION --read|--write|--read-write|--none\n"
+     "\n"
+     "Accounts log in to `accord serve` with HTTP Basic (a password, stored as an Argon2id hash)\n"
+     "or with API tokens (`accord token`).  An account without a password is token-only.\n"
+     "Passwords are never taken on the command line.  Admins read and write every collection.\n",
+     cmd_user},
+    {"token", "create, list and revoke API tokens",
+     "usage: accord token create [--expires RFC3339] ACCOUNT\n"
+     "       accord token list [ACCOUNT]\n"
+     "       accord token revoke ID\n"
+     "\n"
+     "A token is printed once, when it is created; only a hash of its secret is stored.\n"
+     "Clients send it as `Authorization: Bearer TOKEN`.\n",
+     cmd_token},
     {"pattern", "check STIX patterns and match them against observations",
      "usage: accord pattern check [--stix-version 2.0|2.1] PATTERN|-\n"
      "       accord pattern match [--stix-version V] [--explain] --pattern P FILE|-\n"

@@ -125,13 +125,13 @@ ACCORD_API int accord_store_get(accord_store *store, const char *id, unsigned fl
 ACCORD_API int accord_store_search(accord_store *store, const char *value, accord_record_cb cb,
                                    void *ud, accord_error *err);
 
-/* Which versions of each object a scan returns. */
-typedef enum accord_versions {
-    ACCORD_VERSIONS_LAST = 0, /* the latest version of each object (default) */
-    ACCORD_VERSIONS_ALL,      /* every version */
-    ACCORD_VERSIONS_FIRST,    /* the earliest version of each object */
-    ACCORD_VERSIONS_LIST,     /* the versions whose modified is in filter.version_list */
-} accord_versions;
+/* Which versions of each object a scan returns: 0 (the latest), or any union of these bits. */
+enum {
+    ACCORD_VERSIONS_LAST = 1 << 0,  /* the latest version of each object */
+    ACCORD_VERSIONS_FIRST = 1 << 1, /* the earliest version of each object */
+    ACCORD_VERSIONS_LIST = 1 << 2,  /* the versions whose modified is in filter.version_list */
+    ACCORD_VERSIONS_ALL = 1 << 3,   /* every version */
+};
 
 typedef struct accord_scan_filter {
     const char *collection;   /* collection id or alias: its versions, by its date_added, and
@@ -139,7 +139,7 @@ typedef struct accord_scan_filter {
     const char *const *types; /* NULL-terminated list of STIX types, or NULL for all */
     const char *const *ids;   /* NULL-terminated list of object ids (at most 100), or NULL */
     const char *const *spec_versions; /* NULL-terminated: "2.0", "2.1"; NULL for all */
-    accord_versions versions;
+    unsigned versions;        /* ACCORD_VERSIONS_* bits; 0 = ACCORD_VERSIONS_LAST */
     const char *const *version_list; /* for ACCORD_VERSIONS_LIST: modified timestamps */
     int64_t added_after_us;   /* only versions added strictly after this; 0 = from the start */
     int include_revoked;      /* include versions that say revoked: true */
@@ -221,6 +221,27 @@ ACCORD_API int accord_collection_list(accord_store *store, const char *root,
  */
 ACCORD_API int accord_collection_remove(accord_store *store, const char *ref, accord_error *err);
 
+/* Keeps a TAXII status resource (JSON) under id for root and account; audited. */
+ACCORD_API int accord_status_put(accord_store *store, const char *id, const char *root,
+                                 const char *account, const char *json, size_t len,
+                                 accord_error *err);
+/*
+ * Calls cb(ud, account, json, len) for the status id of root; ACCORD_ENOTFOUND when none.  The
+ * callback's return value is returned.
+ */
+ACCORD_API int accord_status_get(accord_store *store, const char *id, const char *root,
+                                 int (*cb)(void *ud, const char *account, const char *json,
+                                           size_t len),
+                                 void *ud, accord_error *err);
+/*
+ * Removes the versions of object `id` matched by filter (its collection, versions and
+ * spec_versions; NULL filter fields match all) from the collection, keeping the latest/first
+ * flags of the versions that stay right.  *removed gets the count.  Audited.
+ */
+ACCORD_API int accord_collection_delete_object(accord_store *store, const char *collection,
+                                               const char *id, const accord_scan_filter *filter,
+                                               int64_t *removed, accord_error *err);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Import                                                                                       */
 
@@ -257,6 +278,12 @@ typedef struct accord_import_options {
     const char *collection;        /* collection id or alias to add objects to; NULL = default */
     /* Called for each rejected object (may be NULL). */
     void (*on_reject)(void *ud, const accord_reject *r);
+    /*
+     * Called for each valid object once the store took it (may be NULL): its id, its modified
+     * ("" when it has none) and 1 when it was written (new object, new version, or newly added
+     * to the collection), 0 when it was already there.  Before the batch commits.
+     */
+    void (*on_object)(void *ud, const char *id, const char *modified, int written);
     /* Called after each commit and at the end (may be NULL). */
     void (*on_progress)(void *ud, const accord_import_stats *st);
     void *ud;
@@ -296,11 +323,48 @@ ACCORD_API int accord_validate_json(const char *json, size_t len, accord_error *
  */
 ACCORD_API int accord_value_normalize(const char *value, char *out, size_t outlen);
 
+/* ------------------------------------------------------------------------------------------ */
+/* The TAXII 2.1 server                                                                         */
+
+typedef struct accord_server accord_server;
+
+typedef struct accord_server_options {
+    const char *data_dir;       /* the store's data directory */
+    const char *listen;         /* "ADDR:PORT" (IPv4 or [IPv6]); NULL = "127.0.0.1:8443";
+                                   port 0 = any free port (see accord_server_port) */
+    const char *cert_file;      /* PEM certificate and key; both NULL = the self-signed pair in */
+    const char *key_file;       /* DATA/tls/, created on the first start */
+    int plain_http;             /* no TLS: refused unless `listen` is a loopback address */
+    unsigned threads;           /* request threads; 0 = one per CPU */
+    unsigned max_connections;   /* 0 = 256 */
+    unsigned timeout_s;         /* a connection idle this long is closed; 0 = 30 */
+    const char *title, *description, *contact; /* discovery resource; NULL = defaults */
+    const char *public_url;     /* "https://host:port" clients use; NULL = from the Host header */
+    int log_fd;                 /* access log, one JSON object per line; -1 = none */
+} accord_server_options;
+
+/*
+ * Opens the store and the listening socket and starts serving in background threads.  On the
+ * first start of an empty store an admin account and token are created: *admin_token (when not
+ * NULL, at least 128 bytes) receives the token, shown this once; "" otherwise.
+ */
+ACCORD_API int accord_server_start(const accord_server_options *opts, accord_server **out,
+                                   char *admin_token, size_t admin_token_len, accord_error *err);
+/* The port the server listens on. */
+ACCORD_API int accord_server_port(const accord_server *srv);
+/* The SHA-256 fingerprint of the server's certificate ("AB:CD:..."), "" without TLS; *created
+ * (may be NULL) tells whether the self-signed pair was created on this start. */
+ACCORD_API const char *accord_server_fingerprint(const accord_server *srv, int *created);
+/* Stops accepting, lets requests in flight finish (at most grace_ms), stops; accepts NULL. */
+ACCORD_API void accord_server_stop(accord_server *srv, unsigned grace_ms);
+
 /*
  * Parses an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS[.fff]Z) into microseconds since the
  * epoch.  ACCORD_EINVAL when it is not one.
  */
 ACCORD_API int accord_timestamp_parse(const char *text, int64_t *us);
+/* The current time in microseconds since the epoch. */
+ACCORD_API int64_t accord_timestamp_now(void);
 /* Formats microseconds since the epoch as YYYY-MM-DDTHH:MM:SS.ffffffZ into out (>= 28 bytes). */
 ACCORD_API void accord_timestamp_format(int64_t us, char *out, size_t outlen);
 

@@ -18,6 +18,7 @@
  * It does not read files by name (the caller opens them), print, or decide exit codes.
  */
 #include "accord.h"
+#include "import.h"
 #include "reader.h"
 #include "stix.h"
 #include "store.h"
@@ -138,6 +139,9 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
                    err);
     if (rc)
         return rc;
+    if (outcome != STORE_CONFLICT && c->opts->on_object)
+        c->opts->on_object(c->opts->ud, info.id, info.modified ? info.modified : "",
+                           outcome != STORE_DUPLICATE);
     switch (outcome) {
     case STORE_NEW:
     case STORE_LINKED:
@@ -350,4 +354,25 @@ int accord_timestamp_parse(const char *text, int64_t *us)
 void accord_timestamp_format(int64_t us, char *out, size_t outlen)
 {
     ts_format_us(us, out, outlen);
+}
+
+int import_check_skeleton(int fd, uint64_t *objects, accord_error *err)
+{
+    reader *r = NULL;
+    int rc = reader_open(fd, 0, &r);
+    *objects = 0;
+    if (rc)
+        return accord_err_set(err, rc, "cannot read the input: %s", accord_strerror(rc));
+    reader_item it;
+    while ((rc = reader_next(r, &it)) == 1)
+        (*objects)++;
+    if (rc < 0)
+        accord_err_set(err, rc, "%s", reader_errmsg(r));
+    reader_close(r);
+    return rc < 0 ? rc : 0;
+}
+
+int64_t accord_timestamp_now(void)
+{
+    return ts_now_us();
 }

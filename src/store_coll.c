@@ -295,3 +295,149 @@ int accord_collection_remove(accord_store *s, const char *ref, accord_error *err
     }
     return end_config(s, rc, "collection-remove", ref, NULL, err);
 }
+
+int accord_status_put(accord_store *s, const char *id, const char *root, const char *account,
+                      const char *json, size_t len, accord_error *err)
+{
+    int rc = begin_config(s, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO statuses(id, root, account, created, body)"
+                           " VALUES(?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL)) {
+        rc = store_db_fail(s, err, "preparing a status insert");
+    } else {
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, root, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, ts_now_us());
+        sqlite3_bind_blob(st, 5, json, (int)len, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = store_db_fail(s, err, "storing a status");
+        sqlite3_finalize(st);
+    }
+    return end_config(s, rc, "status", id, root, err);
+}
+
+int accord_status_get(accord_store *s, const char *id, const char *root,
+                      int (*cb)(void *ud, const char *account, const char *json, size_t len),
+                      void *ud, accord_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT account, body FROM statuses WHERE id = ?1 AND root = ?2",
+                           -1, &st, NULL))
+        return store_db_fail(s, err, "preparing a status read");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, root, -1, SQLITE_STATIC);
+    int rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        rc = cb(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_blob(st, 1),
+                (size_t)sqlite3_column_bytes(st, 1));
+    else
+        rc = accord_err_set(err, ACCORD_ENOTFOUND, "status %.64s: no such status", id);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The memberships of one object in one collection, for deletion and re-ranking. */
+typedef struct member_list {
+    struct member_item {
+        int64_t added;
+        int flags;
+        ts_value mod;
+    } *v;
+    size_t n, cap;
+    int failed;
+} member_list;
+
+static int collect_member(void *ud, const accord_record *r)
+{
+    member_list *l = ud;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        struct member_item *v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return ACCORD_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    struct member_item *it = &l->v[l->n++];
+    it->added = r->added_us;
+    it->flags = (r->revoked ? FLAG_REVOKED : 0) | (r->latest ? 0 : FLAG_SUPERSEDED) |
+                (r->first ? 0 : FLAG_NOT_FIRST);
+    memset(&it->mod, 0, sizeof(it->mod));
+    ts_parse(r->modified, &it->mod);
+    return 0;
+}
+
+static int member_write(accord_store *s, int64_t cid, int64_t added, int flags, int del,
+                        accord_error *err)
+{
+    int64_t f64 = flags;
+    const void *args[] = {&cid, &added, &f64};
+    return run_sql(s,
+                   del ? "DELETE FROM members WHERE coll = ?1 AND added = ?2"
+                       : "UPDATE members SET flags = ?3 WHERE coll = ?1 AND added = ?2",
+                   del ? "ii" : "iii", args, err);
+}
+
+/* After a deletion: exactly one latest and one first version of the object again. */
+static int rerank(accord_store *s, int64_t cid, const member_list *l, accord_error *err)
+{
+    size_t newest = 0, oldest = 0;
+    for (size_t i = 1; i < l->n; i++) {
+        if (ts_cmp(&l->v[i].mod, &l->v[newest].mod) > 0)
+            newest = i;
+        if (ts_cmp(&l->v[i].mod, &l->v[oldest].mod) < 0)
+            oldest = i;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < l->n && !rc; i++) {
+        int f = l->v[i].flags & FLAG_REVOKED;
+        if (i != newest)
+            f |= FLAG_SUPERSEDED;
+        if (i != oldest)
+            f |= FLAG_NOT_FIRST;
+        if (f != l->v[i].flags)
+            rc = member_write(s, cid, l->v[i].added, f, 0, err);
+    }
+    return rc;
+}
+
+int accord_collection_delete_object(accord_store *s, const char *collection, const char *id,
+                                    const accord_scan_filter *filter, int64_t *removed,
+                                    accord_error *err)
+{
+    *removed = 0;
+    int rc = begin_config(s, err);
+    if (rc)
+        return rc;
+    int64_t cid = 0;
+    const char *ids[] = {id, NULL};
+    accord_scan_filter f = filter ? *filter : (accord_scan_filter){.versions = ACCORD_VERSIONS_ALL};
+    f.collection = collection;
+    f.ids = ids;
+    f.include_revoked = 1;
+    f.limit = 0;
+    f.added_after_us = 0;
+    member_list gone = {0}, left = {0};
+    rc = store_collection_resolve(s, collection, &cid, err);
+    if (!rc)
+        rc = accord_store_scan(s, &f, collect_member, &gone, err);
+    for (size_t i = 0; i < gone.n && !rc; i++)
+        rc = member_write(s, cid, gone.v[i].added, 0, 1, err);
+    f.versions = ACCORD_VERSIONS_ALL;
+    f.spec_versions = NULL;
+    if (!rc && gone.n)
+        rc = accord_store_scan(s, &f, collect_member, &left, err);
+    if (!rc && left.n)
+        rc = rerank(s, cid, &left, err);
+    *removed = rc ? 0 : (int64_t)gone.n;
+    char detail[64];
+    snprintf(detail, sizeof(detail), "%zu version(s) removed from the collection", gone.n);
+    free(gone.v);
+    free(left.v);
+    return end_config(s, rc, "object-delete", id, detail, err);
+}

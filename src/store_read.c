@@ -232,20 +232,26 @@ static int scan_sql(accord_store *s, const accord_scan_filter *f, int64_t cid, b
         return rc;
     if (f->ids && bind_list(b, sql, in_coll ? "o.id" : "id", f->ids, 100))
         return accord_err_set(err, ACCORD_ELIMIT, "scan: more than 100 ids");
-    switch (f->versions) {
-    case ACCORD_VERSIONS_LAST:
-        buf_printf(sql, " AND (%sflags & %d) = 0", m, FLAG_SUPERSEDED);
-        break;
-    case ACCORD_VERSIONS_FIRST:
-        buf_printf(sql, " AND (%sflags & %d) = 0", m, FLAG_NOT_FIRST);
-        break;
-    case ACCORD_VERSIONS_LIST:
-        if (!f->version_list || bind_list(b, sql, in_coll ? "o.modified" : "modified",
-                                          f->version_list, 100))
-            return accord_err_set(err, ACCORD_ELIMIT, "scan: no versions, or more than 100");
-        break;
-    case ACCORD_VERSIONS_ALL:
-        break;
+    unsigned v = f->versions ? f->versions : ACCORD_VERSIONS_LAST;
+    if (!(v & ACCORD_VERSIONS_ALL)) {
+        const char *or = "";
+        buf_adds(sql, " AND (");
+        if (v & ACCORD_VERSIONS_LAST) {
+            buf_printf(sql, "(%sflags & %d) = 0", m, FLAG_SUPERSEDED);
+            or = " OR ";
+        }
+        if (v & ACCORD_VERSIONS_FIRST) {
+            buf_printf(sql, "%s(%sflags & %d) = 0", or, m, FLAG_NOT_FIRST);
+            or = " OR ";
+        }
+        if (v & ACCORD_VERSIONS_LIST) {
+            if (!f->version_list)
+                return accord_err_set(err, ACCORD_EINVAL, "scan: no version list");
+            buf_printf(sql, "%s1", or); /* bind_list appends " AND col IN (...)" */
+            if (bind_list(b, sql, in_coll ? "o.modified" : "modified", f->version_list, 100))
+                return accord_err_set(err, ACCORD_ELIMIT, "scan: more than 100 versions");
+        }
+        buf_adds(sql, ")");
     }
     if (!f->include_revoked)
         buf_printf(sql, " AND (%sflags & %d) = 0", m, FLAG_REVOKED);

@@ -1,0 +1,121 @@
+/*
+ * cmd_serve.c - `accord serve`: runs the TAXII 2.1 server until SIGINT or SIGTERM.
+ *
+ * Signals are blocked before the server's threads start, so they inherit the mask and only this
+ * thread receives them, in sigwait.  On the first start of an empty store the admin token is
+ * printed once, with the certificate's fingerprint for clients to pin.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
+                                             {"cert", required_argument, NULL, 'c'},
+                                             {"key", required_argument, NULL, 'k'},
+                                             {"plain-http", no_argument, NULL, 'p'},
+                                             {"threads", required_argument, NULL, 't'},
+                                             {"access-log", required_argument, NULL, 'a'},
+                                             {"title", required_argument, NULL, 'T'},
+                                             {"public-url", required_argument, NULL, 'u'},
+                                             {NULL, 0, NULL, 0}};
+    accord_server_options o = {.data_dir = cli_data_dir(), .log_fd = -1};
+    const char *log_path = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'l':
+            o.listen = optarg;
+            break;
+        case 'c':
+            o.cert_file = optarg;
+            break;
+        case 'k':
+            o.key_file = optarg;
+            break;
+        case 'p':
+            o.plain_http = 1;
+            break;
+        case 't':
+            errno = 0;
+            o.threads = (unsigned)strtoul(optarg, &end, 10);
+            if (errno || *end || o.threads < 1 || o.threads > 256) {
+                cli_error("serve", "--threads %s: expected 1 to 256", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'a':
+            log_path = optarg;
+            break;
+        case 'T':
+            o.title = optarg;
+            break;
+        case 'u':
+            o.public_url = optarg;
+            break;
+        default:
+            return cli_usage("serve");
+        }
+    }
+    if (optind < argc || (!o.cert_file != !o.key_file)) {
+        if (!o.cert_file != !o.key_file)
+            cli_error("serve", "--cert and --key go together");
+        return cli_usage("serve");
+    }
+    if (log_path) {
+        o.log_fd = strcmp(log_path, "-") == 0
+                       ? STDERR_FILENO
+                       : open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (o.log_fd < 0) {
+            cli_error("serve", "--access-log %s: %s", log_path, strerror(errno));
+            return EXIT_FAIL;
+        }
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    accord_server *srv;
+    accord_error err = {0};
+    char token[160];
+    if (accord_server_start(&o, &srv, token, sizeof(token), &err) != 0) {
+        cli_error("serve", "%s", err.msg);
+        return EXIT_FAIL;
+    }
+    int created = 0;
+    const char *fp = accord_server_fingerprint(srv, &created);
+    const char *listen = o.listen ? o.listen : "127.0.0.1:8443";
+    printf("accord %s serving TAXII 2.1 on %s://%.*s:%d/taxii2/ (data %s)\n",
+           ACCORD_VERSION_STRING, o.plain_http ? "http" : "https",
+           (int)(strrchr(listen, ':') - listen), listen, accord_server_port(srv), o.data_dir);
+    if (*fp)
+        printf("certificate SHA-256 fingerprint %s%s\n", fp,
+               created ? " (self-signed, created now)" : "");
+    if (token[0]) {
+        printf("created account admin; its API token (shown once, keep it):\n%s\n", token);
+        memset(token, 0, sizeof(token));
+    }
+    fflush(stdout);
+    int sig = 0;
+    do {
+        sigwait(&set, &sig);
+    } while (sig == SIGHUP); /* accounts and collections are read per request: nothing to reload */
+    fprintf(stderr, "accord serve: signal %d, finishing requests in flight\n", sig);
+    accord_server_stop(srv, 10000);
+    if (o.log_fd > STDERR_FILENO)
+        close(o.log_fd);
+    return EXIT_OK;
+}

@@ -1,0 +1,86 @@
+/*
+ * taxii.h - the TAXII 2.1 protocol over the store, independent of any HTTP library.
+ *
+ * The server (server.c) turns each HTTP request into a taxii_request, calls taxii_handle, and
+ * sends the taxii_response.  Keeping the protocol here, as plain functions over plain structs,
+ * lets the routing and query parsing be fuzzed and unit-tested without sockets.
+ */
+#ifndef ACCORD_TAXII_H
+#define ACCORD_TAXII_H
+
+#include "accord.h"
+#include "util/buf.h"
+
+#include <pthread.h>
+
+#define TAXII_MEDIA "application/taxii+json;version=2.1"
+#define STIX_MEDIA "application/stix+json;version=2.1"
+#define TAXII_DEFAULT_LIMIT 1000
+#define TAXII_MAX_LIMIT 10000
+
+typedef struct taxii_param {
+    const char *key, *value;
+} taxii_param;
+
+typedef struct taxii_request {
+    const char *method;        /* "GET", "POST", "DELETE", ... */
+    const char *path;          /* the URL path, percent-decoded */
+    const taxii_param *query;  /* query parameters, percent-decoded, in order */
+    size_t nquery;
+    const char *host;          /* Host header or NULL */
+    const char *accept;        /* Accept header or NULL */
+    const char *content_type;  /* Content-Type header or NULL */
+    const char *authorization; /* Authorization header or NULL */
+    const char *client_addr;   /* the peer's address, for rate limits and logs */
+    const char *body;          /* request body (POST) */
+    size_t body_len;
+    int body_too_large;        /* the body passed the API root's max_content_length */
+} taxii_request;
+
+typedef struct taxii_response {
+    int status;
+    const char *content_type; /* static string; NULL = no body */
+    buf body;
+    char date_first[40], date_last[40]; /* X-TAXII-Date-Added-First/Last, "" = none */
+    int www_authenticate;     /* send WWW-Authenticate (401) */
+    const char *endpoint;     /* route name, for metrics and logs */
+} taxii_response;
+
+/* Who is asking, once authenticated. */
+typedef struct taxii_principal {
+    char account[72];
+    int is_admin;
+} taxii_principal;
+
+/* What the protocol needs from the server around it. */
+typedef struct taxii_ctx {
+    const char *title, *description, *contact;
+    const char *public_url;    /* "https://host:port" as clients reach it; NULL = from Host */
+    /* Authenticates the request: 0 with *out set, ACCORD_EINVAL for missing or bad
+     * credentials, ACCORD_EBUSY when rate-limited. */
+    int (*authenticate)(void *ud, accord_store *s, const taxii_request *rq, taxii_principal *out);
+    /* Rights of p on collection id. */
+    int (*rights)(void *ud, accord_store *s, const taxii_principal *p, const char *collection_id,
+                  int *can_read, int *can_write);
+    void *ud;
+    /* The one writer: POST and DELETE run on this handle, one at a time. */
+    accord_store *writer;
+    pthread_mutex_t *writer_lock;
+} taxii_ctx;
+
+void taxii_response_init(taxii_response *rs);
+void taxii_response_free(taxii_response *rs);
+
+/*
+ * Handles one request: reads go to `reader` (the calling thread's own store handle), writes to
+ * ctx->writer.  Always fills rs with a complete response (errors as TAXII error resources).
+ */
+void taxii_handle(const taxii_ctx *ctx, accord_store *reader, const taxii_request *rq,
+                  taxii_response *rs);
+
+/* 1 when an Accept header value admits TAXII 2.1 JSON (absent, any, or the media type). */
+int taxii_accepts(const char *accept);
+/* 1 when a Content-Type value is TAXII 2.1 JSON (with or without the version parameter). */
+int taxii_is_taxii_json(const char *content_type);
+
+#endif
