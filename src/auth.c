@@ -204,10 +204,12 @@ static int is_lower_hex(const char *p, size_t n)
 
 int auth_parse_token(const char *text, size_t len, char *id_out, unsigned char *secret_out)
 {
-    const char *id = text + AUTH_TOKEN_PREFIX_LEN, *b64 = id + AUTH_ID_HEX + 1, *end = NULL;
     char again[AUTH_SECRET_B64 + 1];
     size_t n = 0;
-    if (len != AUTH_TOKEN_LEN || memcmp(text, AUTH_TOKEN_PREFIX, AUTH_TOKEN_PREFIX_LEN) != 0 ||
+    if (!text || len != AUTH_TOKEN_LEN)
+        return ACCORD_EINVAL;
+    const char *id = text + AUTH_TOKEN_PREFIX_LEN, *b64 = id + AUTH_ID_HEX + 1, *end = NULL;
+    if (memcmp(text, AUTH_TOKEN_PREFIX, AUTH_TOKEN_PREFIX_LEN) != 0 ||
         !is_lower_hex(id, AUTH_ID_HEX) || id[AUTH_ID_HEX] != '_')
         return ACCORD_EINVAL;
     if (sodium_base642bin(secret_out, AUTH_SECRET_BYTES, b64, AUTH_SECRET_B64, NULL, &n, &end,
