@@ -14,6 +14,7 @@
 #include "t.h"
 
 #include <sodium.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <time.h>
@@ -475,6 +476,54 @@ static void test_bootstrap(void)
     accord_store_close(s);
 }
 
+/* Several threads, each with its own store handle, share the cache and the limiter. */
+typedef struct worker {
+    int id, ok, refused, other;
+} worker;
+
+static void *work(void *ud)
+{
+    worker *w = ud;
+    accord_store *s = NULL;
+    accord_error err;
+    char addr[32];
+    if (accord_store_open(last_dir, 0, &s, &err) != 0)
+        w->other++; /* no CHECK here: the harness counters are not thread-safe */
+    for (int i = 0; i < 40 && s; i++) {
+        snprintf(addr, sizeof(addr), "203.0.113.%d", w->id);
+        int rc = basic(s, "kim", i % 4 == 3 ? "wrong" : "kim-pw", addr);
+        if (rc == 0)
+            w->ok++;
+        else if (rc == ACCORD_EINVAL || rc == ACCORD_EBUSY)
+            w->refused++;
+        else
+            w->other++;
+    }
+    accord_store_close(s);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    auth_limits l = test_limits;
+    l.account_max = 1000;
+    l.address_max = 1000;
+    auth_limits_set(&l);
+    accord_store *s = new_store();
+    accord_error err;
+    CHECK(accord_account_add(s, "kim", "kim-pw", 0, &err) == 0);
+    pthread_t t[4];
+    worker w[4] = {{.id = 1}, {.id = 2}, {.id = 3}, {.id = 4}};
+    for (int i = 0; i < 4; i++)
+        CHECK(pthread_create(&t[i], NULL, work, &w[i]) == 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++)
+        CHECK(w[i].ok == 30 && w[i].refused == 10 && w[i].other == 0);
+    accord_store_close(s);
+    auth_limits_set(&test_limits);
+}
+
 /* Every audit record of the store at dir: "action|ref|detail" lines. */
 static char *audit_text(const char *dir)
 {
@@ -515,12 +564,9 @@ static void test_audit(void)
     CHECK(accord_account_remove(s, "jack", &err) == 0);
     accord_store_close(s);
     const char *a = audit_text(last_dir);
-    static const char *expect[] = {"account-add|admin|",
-                                   "token-create|",
-                                   "account-add|jack|",
-                                   "account-password|jack|",
-                                   "rights-set|jack|collection ",
-                                   "token-revoke|",
+    static const char *expect[] = {"account-add|admin|",          "token-create|",
+                                   "account-add|jack|",           "account-password|jack|",
+                                   "rights-set|jack|collection ", "token-revoke|",
                                    "account-remove|jack|"};
     for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
         CHECK(strstr(a, expect[i]) != NULL);
@@ -551,6 +597,7 @@ int main(void)
     test_rate_limit();
     test_rights();
     test_bootstrap();
+    test_threads();
     test_audit();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
