@@ -4,8 +4,8 @@
  * Two files implement it: auth.c (credentials: Argon2id, tokens, the verified-login cache, the
  * failed-login limiter, the header parsers; the only file besides sign.c that includes sodium.h)
  * and store_account.c (the accounts, tokens and rights tables; part of the store subsystem, so it
- * alone of the two includes sqlite3.h).  auth.c calls store_account_* and never the reverse: the
- * store side receives hashes, never passwords or token secrets.
+ * alone of the two includes sqlite3.h).  auth.c calls store_account_*; the store side calls back
+ * only the pure auth_name_ok, and receives hashes, never passwords or token secrets.
  *
  * The public API is include/accord_account.h.  What is here is for the server (the parsers) and for
  * tests (the limits setter, the fast-hash switch, the counters).
