@@ -49,8 +49,8 @@ static void check_scheme(const char *value, size_t len)
         return;
     if (param < value || param + plen > value + len)
         __builtin_trap();
-    if (plen && (param[0] == ' ' || param[0] == '\t' || param[plen - 1] == ' ' ||
-                 param[plen - 1] == '\t'))
+    if (plen &&
+        (param[0] == ' ' || param[0] == '\t' || param[plen - 1] == ' ' || param[plen - 1] == '\t'))
         __builtin_trap();
     if (scheme == AUTH_SCHEME_BEARER)
         check_token(param, plen);
