@@ -11,9 +11,11 @@
 
 static int print_collection(void *ud, const accord_collection *c)
 {
-    (void)ud;
+    int64_t n = -1;
+    accord_error err;
+    accord_collection_count(ud, c->id, &n, &err);
     printf("%s  %-10s %-16s %10lld  %s\n", c->id, c->root, c->alias ? c->alias : "-",
-           (long long)c->versions, c->title);
+           (long long)n, c->title);
     return 0;
 }
 
@@ -92,7 +94,7 @@ int cmd_collection(int argc, char **argv)
         if (!(s = cli_open_store(ACCORD_STORE_READONLY)))
             return EXIT_FAIL;
         printf("%-36s  %-10s %-16s %10s  %s\n", "id", "root", "alias", "versions", "title");
-        rc = accord_collection_list(s, o.root, print_collection, NULL, &err);
+        rc = accord_collection_list(s, o.root, print_collection, s, &err);
     } else if (strcmp(verb, "add") == 0 && nargs == 1) {
         if (!(s = cli_open_store(0)))
             return EXIT_FAIL;

@@ -100,21 +100,36 @@ static const cli_command commands[] = {
      cmd_root},
     {"user", "add, list and remove accounts; grant collection rights",
      "usage: accord user add [--admin] [--password-file F | --password-stdin] NAME\n"
+     "       accord user passwd (--password-file F | --password-stdin | --no-password) NAME\n"
      "       accord user list\n"
      "       accord user rm NAME\n"
-     "       accord user grant NAME COLLECTION --read|--write|--read-write|--none\n"
+     "       accord user grant NAME COLLECTION (--read | --write | --read-write | --none)\n"
      "\n"
-     "Accounts log in to `accord serve` with HTTP Basic (a password, stored as an Argon2id hash)\n"
-     "or with API tokens (`accord token`).  An account without a password is token-only.\n"
-     "Passwords are never taken on the command line.  Admins read and write every collection.\n",
+     "Accounts log in to the TAXII server with HTTP Basic (when they have a password) or with\n"
+     "API tokens (`accord token`).  NAME is 1 to 64 of A-Z a-z 0-9 . _ @ -.  Without a password\n"
+     "option an account is token-only.  Passwords are never taken on the command line: from the\n"
+     "first line of a file, or from standard input (without echo on a terminal); they are stored\n"
+     "as Argon2id hashes.  An admin may read and write every collection; other accounts only the\n"
+     "collections (id or alias) they are granted.  rm removes the account's tokens and grants.\n"
+     "Changes apply to a running server from its next request.\n"
+     "\n"
+     "  --admin            the account may read and write every collection\n"
+     "  --password-file F  read the password from the first line of F\n"
+     "  --password-stdin   read the password from standard input\n"
+     "  --no-password      (passwd) remove the password: the account becomes token-only\n"
+     "  --read, --write, --read-write, --none   (grant) the rights on COLLECTION\n",
      cmd_user},
     {"token", "create, list and revoke API tokens",
-     "usage: accord token create [--expires RFC3339] ACCOUNT\n"
+     "usage: accord token create [--expires TIMESTAMP] ACCOUNT\n"
      "       accord token list [ACCOUNT]\n"
      "       accord token revoke ID\n"
      "\n"
-     "A token is printed once, when it is created; only a hash of its secret is stored.\n"
-     "Clients send it as `Authorization: Bearer TOKEN`.\n",
+     "create prints a new API token for ACCOUNT on stdout, once: accord keeps only a hash of it.\n"
+     "Clients send it as `Authorization: Bearer TOKEN`.  A token looks like acc_ID_SECRET; ID (16\n"
+     "hex digits) names it in `list` and `revoke` and in the audit log.  revoke takes the ID or\n"
+     "the whole token and ends it from the next request.\n"
+     "\n"
+     "  --expires TS   the token stops working at TS (RFC 3339 UTC, e.g. 2027-01-01T00:00:00Z)\n",
      cmd_token},
     {"pattern", "check STIX patterns and match them against observations",
      "usage: accord pattern check [--stix-version 2.0|2.1] PATTERN|-\n"

@@ -167,7 +167,11 @@ typedef struct accord_store_stats {
     int64_t last_added_us;  /* newest date_added, 0 when empty */
 } accord_store_stats;
 
-/* Per-type counts go to cb(ud, type, latest_objects, versions); cb may be NULL. */
+/* Only the figures that cost nothing to read: versions (the last seq) and last_added_us. */
+ACCORD_API int accord_store_stats_light(accord_store *store, accord_store_stats *out,
+                                        accord_error *err);
+/* Per-type counts go to cb(ud, type, latest_objects, versions); cb may be NULL.  Counts every
+ * row: O(store size). */
 typedef void (*accord_type_count_cb)(void *ud, const char *type, int64_t objects,
                                      int64_t versions);
 ACCORD_API int accord_store_stats_get(accord_store *store, accord_store_stats *out,
@@ -193,7 +197,7 @@ typedef struct accord_collection {
     const char *title;
     const char *description;  /* or NULL */
     int64_t created_us;
-    int64_t versions;         /* object versions in the collection */
+    int64_t cid;              /* the store's number for it */
 } accord_collection;
 
 typedef int (*accord_root_cb)(void *ud, const accord_root *root);
@@ -215,6 +219,9 @@ ACCORD_API int accord_collection_add(accord_store *store, const char *root, cons
 /* Lists the collections of `root` (NULL = of every root). */
 ACCORD_API int accord_collection_list(accord_store *store, const char *root,
                                       accord_collection_cb cb, void *ud, accord_error *err);
+/* Counts the object versions in a collection (a scan: O(versions)). */
+ACCORD_API int accord_collection_count(accord_store *store, const char *ref, int64_t *versions,
+                                       accord_error *err);
 /*
  * Removes a collection (by id or alias) and its memberships; the object versions stay in the
  * store.  The default collection cannot be removed.  Audited.
@@ -335,7 +342,7 @@ typedef struct accord_server_options {
     const char *cert_file;      /* PEM certificate and key; both NULL = the self-signed pair in */
     const char *key_file;       /* DATA/tls/, created on the first start */
     int plain_http;             /* no TLS: refused unless `listen` is a loopback address */
-    unsigned threads;           /* request threads; 0 = one per CPU */
+    unsigned threads;           /* request threads; 0 = two per CPU */
     unsigned max_connections;   /* 0 = 256 */
     unsigned timeout_s;         /* a connection idle this long is closed; 0 = 30 */
     const char *title, *description, *contact; /* discovery resource; NULL = defaults */

@@ -65,6 +65,7 @@ struct accord_server {
     atomic_ullong requests[N_ENDPOINTS][6]; /* by status class 1xx..5xx, [0] other */
     atomic_ullong latency[N_BUCKETS + 1];
     atomic_ullong latency_sum_us;
+    atomic_ullong ingested;
 };
 
 /* Per request. */
@@ -114,8 +115,10 @@ static int authenticate(void *ud, accord_store *s, const taxii_request *rq, taxi
     accord_principal p;
     accord_error err;
     int rc = accord_auth_header(s, rq->authorization, rq->client_addr, &p, &err);
+    if (rc == ACCORD_EBUSY)
+        out->retry_after_s = p.retry_after_s;
     if (rc)
-        return rc == ACCORD_EBUSY ? ACCORD_EBUSY : ACCORD_EINVAL;
+        return rc; /* EINVAL: 401, EBUSY: 429, anything else: the store failed, 500 */
     snprintf(out->account, sizeof(out->account), "%s", p.name);
     out->is_admin = p.is_admin;
     return 0;
@@ -157,7 +160,13 @@ static void record(accord_server *srv, const req *r, double ms)
     atomic_fetch_add(&srv->latency_sum_us, (unsigned long long)(ms * 1000));
 }
 
-static void metrics_text(accord_server *srv, buf *b)
+static void on_ingest(void *ud, uint64_t n)
+{
+    accord_server *srv = ud;
+    atomic_fetch_add(&srv->ingested, n);
+}
+
+static void metrics_text(accord_server *srv, accord_store *s, buf *b)
 {
     static const char *cls[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
     buf_adds(b, "# HELP accord_http_requests_total HTTP requests by endpoint and status class\n"
@@ -185,6 +194,16 @@ static void metrics_text(accord_server *srv, buf *b)
     buf_printf(b, "accord_http_request_duration_seconds_count %llu\n", cum);
     buf_printf(b, "# TYPE accord_http_connections gauge\naccord_http_connections %d\n",
                atomic_load(&srv->active));
+    buf_printf(b, "# HELP accord_objects_ingested_total object versions stored by TAXII POSTs\n"
+                  "# TYPE accord_objects_ingested_total counter\n"
+                  "accord_objects_ingested_total %llu\n",
+               atomic_load(&srv->ingested));
+    accord_store_stats st;
+    accord_error err;
+    if (accord_store_stats_light(s, &st, &err) == 0)
+        buf_printf(b, "# HELP accord_objects_stored object versions in the store\n"
+                      "# TYPE accord_objects_stored gauge\naccord_objects_stored %lld\n",
+                   (long long)st.versions);
 }
 
 static void access_log(accord_server *srv, struct MHD_Connection *conn, const req *r, double ms)
@@ -302,6 +321,13 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, req *r, taxii_
         MHD_add_response_header(resp, "X-TAXII-Date-Added-First", rs->date_first);
     if (rs->date_last[0])
         MHD_add_response_header(resp, "X-TAXII-Date-Added-Last", rs->date_last);
+    if (rs->allow[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rs->allow);
+    if (rs->retry_after_s > 0) {
+        char ra[24];
+        snprintf(ra, sizeof(ra), "%lld", (long long)rs->retry_after_s);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     if (rs->www_authenticate)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"accord\", Bearer realm=\"accord\"");
@@ -319,6 +345,7 @@ static void serve_metrics(accord_server *srv, accord_store *s, const taxii_reque
 {
     taxii_principal who;
     rs->endpoint = "metrics";
+    memset(&who, 0, sizeof(who));
     if (authenticate(srv, s, rq, &who) != 0) {
         rs->status = 401;
         rs->www_authenticate = 1;
@@ -328,7 +355,7 @@ static void serve_metrics(accord_server *srv, accord_store *s, const taxii_reque
     }
     rs->status = 200;
     rs->content_type = "text/plain; version=0.0.4";
-    metrics_text(srv, &rs->body);
+    metrics_text(srv, s, &rs->body);
 }
 
 /* The largest max_content_length of any API root: the cap while reading a body. */
@@ -527,13 +554,15 @@ int accord_server_start(const accord_server_options *o, accord_server **out, cha
                            .public_url = o->public_url,
                            .authenticate = authenticate,
                            .rights = rights,
+                           .on_ingest = on_ingest,
                            .ud = srv,
                            .writer = srv->writer,
                            .writer_lock = &srv->writer_lock};
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
     if (srv->tls_on)
         flags |= MHD_USE_TLS;
-    unsigned threads = o->threads ? o->threads : cpu_count();
+    /* two per CPU: a thread waiting for the writer lock must not leave reads without one */
+    unsigned threads = o->threads ? o->threads : 2 * cpu_count();
     unsigned max_conn = o->max_connections ? o->max_connections : 256;
     unsigned timeout = o->timeout_s ? o->timeout_s : 30;
     struct MHD_OptionItem tls_opts[] = {

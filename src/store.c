@@ -44,7 +44,8 @@
  *   table audit             the change log, appended in the transaction of the change
  *     seq PK, ts (µs), action, object_seq (objects.seq or NULL), ref (an id), detail
  *   table roots             TAXII API roots: name PK, title, description, max_content_length
- *   table collections       cid PK, id (UUID) UNIQUE, root, alias (unique per root), title,
+ *   table collections       cid PK (never reused, so no grant outlives its collection), id (UUID)
+ *                           UNIQUE, root, alias (unique per root), title,
  *                           description, created
  *   table members           which versions are in which collection, in collection added order
  *     coll, added PK        collection; date_added there (µs, from the store's one clock)
@@ -57,6 +58,8 @@
  *   table tokens            id PK (public prefix), account, hash (BLAKE2b-256 of the secret)
  *                           UNIQUE, created, expires (NULL = never), revoked (NULL = live)
  *   table rights            account, coll PK; can_read, can_write
+ *   table statuses          TAXII status resources of finished POSTs: id PK (UUID), root,
+ *                           account, created, body (the status resource as JSON)
  *   table clock             one row: the last date_added handed out, so added values increase
  *                           strictly across objects, collections and processes
  *   table signatures        signature sets of object versions (filled by the trust layer)
@@ -114,7 +117,7 @@ static const char *const migrations[] = {
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
     "CREATE TABLE roots(name TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT,"
     " max_content_length INTEGER NOT NULL, created INTEGER NOT NULL);"
-    "CREATE TABLE collections(cid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+    "CREATE TABLE collections(cid INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,"
     " root TEXT NOT NULL, alias TEXT, title TEXT NOT NULL, description TEXT,"
     " created INTEGER NOT NULL);"
     "CREATE UNIQUE INDEX collections_alias ON collections(root, alias) WHERE alias IS NOT NULL;"
@@ -128,6 +131,8 @@ static const char *const migrations[] = {
     " created INTEGER NOT NULL, expires INTEGER, revoked INTEGER);"
     "CREATE TABLE rights(account TEXT NOT NULL, coll INTEGER NOT NULL, can_read INTEGER NOT NULL,"
     " can_write INTEGER NOT NULL, PRIMARY KEY(account, coll)) WITHOUT ROWID;"
+    "CREATE TABLE statuses(id TEXT PRIMARY KEY, root TEXT NOT NULL, account TEXT,"
+    " created INTEGER NOT NULL, body BLOB NOT NULL);"
     "CREATE TABLE clock(one INTEGER PRIMARY KEY CHECK (one = 0), last_added INTEGER NOT NULL);"
     "INSERT INTO clock VALUES(0, 0);",
 };
@@ -245,6 +250,19 @@ out:
     return rc;
 }
 
+/* SQL ts_ns(text): a timestamp as integer nanoseconds since the epoch, NULL when not one; so
+ * that versions compare as instants whatever their precision. */
+static void sql_ts_ns(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    ts_value t;
+    const char *text = (const char *)sqlite3_value_text(argv[0]);
+    (void)argc;
+    if (text && ts_parse(text, &t) == 0)
+        sqlite3_result_int64(ctx, t.sec * 1000000000 + t.nsec);
+    else
+        sqlite3_result_null(ctx);
+}
+
 int accord_store_open(const char *dir, unsigned flags, accord_store **out, accord_error *err)
 {
     *out = NULL;
@@ -279,6 +297,8 @@ int accord_store_open(const char *dir, unsigned flags, accord_store **out, accor
         goto out;
     }
     sqlite3_busy_timeout(s->db, 30000);
+    sqlite3_create_function(s->db, "ts_ns", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_ts_ns,
+                            NULL, NULL);
     sqlite3_extended_result_codes(s->db, 0);
     /* 16 KiB pages: a fourth of the I/O calls of the default for the same bytes (bulk import
      * writes every page twice: WAL, then checkpoint); takes effect only on a new database */
@@ -286,7 +306,7 @@ int accord_store_open(const char *dir, unsigned flags, accord_store **out, accor
         goto out;
     if ((rc = store_exec(s,
                    "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=2500;"
-                   " PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF",
+                   " PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF; PRAGMA mmap_size=8589934592",
                    err)))
         goto out;
     if ((rc = migrate(s, err)))

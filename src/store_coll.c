@@ -9,7 +9,7 @@
  * is where `accord import` puts objects unless told otherwise.
  *
  * Every change here is one transaction with its audit record.  Removing a collection removes its
- * memberships, never object versions: they stay findable by id and value.
+ * memberships and the grants on it, never object versions: they stay findable by id and value.
  */
 #include "store_int.h"
 #include "util/timestamp.h"
@@ -252,8 +252,7 @@ int accord_collection_list(accord_store *s, const char *root, accord_collection_
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, root, alias, title, description, created,"
-                           " (SELECT count(*) FROM members m WHERE m.coll = c.cid)"
+                           "SELECT id, root, alias, title, description, created, cid"
                            " FROM collections c WHERE ?1 IS NULL OR root = ?1 ORDER BY cid",
                            -1, &st, NULL))
         return store_db_fail(s, err, "listing collections");
@@ -268,7 +267,7 @@ int accord_collection_list(accord_store *s, const char *root, accord_collection_
             .title = (const char *)sqlite3_column_text(st, 3),
             .description = (const char *)sqlite3_column_text(st, 4),
             .created_us = sqlite3_column_int64(st, 5),
-            .versions = sqlite3_column_int64(st, 6),
+            .cid = sqlite3_column_int64(st, 6),
         };
         rc = cb(ud, &c);
     }
@@ -290,6 +289,8 @@ int accord_collection_remove(accord_store *s, const char *ref, accord_error *err
     if (!rc) {
         const void *args[] = {&cid};
         rc = run_sql(s, "DELETE FROM members WHERE coll = ?1", "i", args, err);
+        if (!rc)
+            rc = run_sql(s, "DELETE FROM rights WHERE coll = ?1", "i", args, err);
         if (!rc)
             rc = run_sql(s, "DELETE FROM collections WHERE cid = ?1", "i", args, err);
     }
@@ -440,4 +441,16 @@ int accord_collection_delete_object(accord_store *s, const char *collection, con
     free(gone.v);
     free(left.v);
     return end_config(s, rc, "object-delete", id, detail, err);
+}
+
+int accord_collection_count(accord_store *s, const char *ref, int64_t *versions, accord_error *err)
+{
+    int64_t cid;
+    int rc = store_collection_resolve(s, ref, &cid, err);
+    if (rc)
+        return rc;
+    char sql[96];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM members WHERE coll = %lld", (long long)cid);
+    *versions = store_scalar(s, sql);
+    return 0;
 }

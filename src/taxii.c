@@ -611,7 +611,7 @@ static int find_coll(void *ud, const accord_collection *k)
         *dst[i] = c->coll_buf + off;
         off += n + 1;
     }
-    c->coll.versions = k->versions;
+    c->coll.cid = k->cid;
     return 0;
 }
 
@@ -742,7 +742,7 @@ static void run_page(call *c, query *q, int kind, const char *list_name, int not
 
 static void h_manifest(call *c)
 {
-    query q;
+    query q = {0};
     if (load_collection(c, 'r') == 0 && parse_query(c, &q, "id,type,version,spec_version") == 0)
         run_page(c, &q, 'm', "objects", 0);
     query_free(&q);
@@ -750,7 +750,7 @@ static void h_manifest(call *c)
 
 static void h_objects_get(call *c)
 {
-    query q;
+    query q = {0};
     if (load_collection(c, 'r') == 0 && parse_query(c, &q, "id,type,version,spec_version") == 0)
         run_page(c, &q, 'o', "objects", 0);
     query_free(&q);
@@ -769,7 +769,7 @@ static int object_query(call *c, query *q, const char *allowed)
 
 static void h_object_get(call *c)
 {
-    query q;
+    query q = {0};
     if (load_collection(c, 'r') == 0 && object_query(c, &q, "version,spec_version") == 0)
         run_page(c, &q, 'o', "objects", 1);
     query_free(&q);
@@ -777,7 +777,7 @@ static void h_object_get(call *c)
 
 static void h_versions(call *c)
 {
-    query q;
+    query q = {0};
     if (load_collection(c, 'r') == 0 && object_query(c, &q, "spec_version") == 0) {
         q.versions = ACCORD_VERSIONS_ALL;
         run_page(c, &q, 'v', "versions", 1);
@@ -787,8 +787,7 @@ static void h_versions(call *c)
 
 static void h_object_delete(call *c)
 {
-    query q;
-    memset(&q, 0, sizeof(q));
+    query q = {0};
     if (load_collection(c, 'w') || object_query(c, &q, "version,spec_version")) {
         query_free(&q);
         return;
@@ -944,6 +943,8 @@ static void h_objects_post(call *c)
     buf_adds(b, "}");
     buf_free(&p.ok);
     buf_free(&p.bad);
+    if (c->ctx->on_ingest)
+        c->ctx->on_ingest(c->ctx->ud, st.accepted + st.versions);
     if (rc && rc != ACCORD_ESTIX) {
         pthread_mutex_unlock(c->ctx->writer_lock);
         fail(c, 500, "Store error", "%s", err.msg);
@@ -1004,7 +1005,10 @@ void taxii_handle(const taxii_ctx *ctx, accord_store *reader, const taxii_reques
                 : strcmp(rq->method, "DELETE") == 0 ? r->del
                                                     : NULL;
     if (!h) {
-        fail(&c, 405, "Method not allowed", "%.16s is not allowed on %s", rq->method, r->name);
+        snprintf(rs->allow, sizeof(rs->allow), "%s%s%s", r->get ? "GET" : "",
+                 r->post ? ", POST" : "", r->del ? ", DELETE" : "");
+        fail(&c, 405, "Method not allowed", "%.16s is not allowed on %s (allowed: %s)",
+             rq->method, r->name, rs->allow);
         return;
     }
     if (!taxii_accepts(rq->accept)) {
@@ -1014,7 +1018,13 @@ void taxii_handle(const taxii_ctx *ctx, accord_store *reader, const taxii_reques
     }
     int rc = ctx->authenticate(ctx->ud, reader, rq, &c.who);
     if (rc == ACCORD_EBUSY) {
-        fail(&c, 429, "Too many failed logins", "try again later");
+        fail(&c, 429, "Too many failed logins", "try again in %lld s",
+             (long long)c.who.retry_after_s);
+        rs->retry_after_s = c.who.retry_after_s > 0 ? c.who.retry_after_s : 1;
+        return;
+    }
+    if (rc && rc != ACCORD_EINVAL) {
+        fail(&c, 500, "Server error", "the account store failed: %s", accord_strerror(rc));
         return;
     }
     if (rc) {

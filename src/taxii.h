@@ -43,6 +43,8 @@ typedef struct taxii_response {
     buf body;
     char date_first[40], date_last[40]; /* X-TAXII-Date-Added-First/Last, "" = none */
     int www_authenticate;     /* send WWW-Authenticate (401) */
+    int64_t retry_after_s;    /* send Retry-After (429), 0 = none */
+    char allow[32];           /* send Allow (405), "" = none */
     const char *endpoint;     /* route name, for metrics and logs */
 } taxii_response;
 
@@ -50,6 +52,7 @@ typedef struct taxii_response {
 typedef struct taxii_principal {
     char account[72];
     int is_admin;
+    int64_t retry_after_s; /* when rate-limited */
 } taxii_principal;
 
 /* What the protocol needs from the server around it. */
@@ -57,11 +60,14 @@ typedef struct taxii_ctx {
     const char *title, *description, *contact;
     const char *public_url;    /* "https://host:port" as clients reach it; NULL = from Host */
     /* Authenticates the request: 0 with *out set, ACCORD_EINVAL for missing or bad
-     * credentials, ACCORD_EBUSY when rate-limited. */
+     * credentials, ACCORD_EBUSY when rate-limited (out->retry_after_s set), another code when
+     * the store failed. */
     int (*authenticate)(void *ud, accord_store *s, const taxii_request *rq, taxii_principal *out);
     /* Rights of p on collection id. */
     int (*rights)(void *ud, accord_store *s, const taxii_principal *p, const char *collection_id,
                   int *can_read, int *can_write);
+    /* Told how many objects a POST stored (may be NULL). */
+    void (*on_ingest)(void *ud, uint64_t objects);
     void *ud;
     /* The one writer: POST and DELETE run on this handle, one at a time. */
     accord_store *writer;
