@@ -126,6 +126,9 @@ req() {
   local line
   while IFS= read -r line; do auth+=("$line"); done < <(auth_args "$WHO")
   local out
+  rm -f "$T/body" "$T/hdr"
+  : >"$T/body"
+  : >"$T/hdr"
   out=$(curl -g -s -S --max-time 30 --cacert "$T/cacert.pem" -X "$method" "${auth[@]}" \
     -D "$T/hdr" -o "$T/body" -w '%{http_code} %{content_type}' "$@" "$url" 2>"$T/curl.err")
   CODE=${out%% *}
