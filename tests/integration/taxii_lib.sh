@@ -31,7 +31,8 @@ WAIT_TENTHS=${TAXII_WAIT_TENTHS:-300}
 
 taxii_cleanup() {
   stop_server
-  [ -n "${WRITER_PID:-}" ] && kill "$WRITER_PID" 2>/dev/null && wait "$WRITER_PID" 2>/dev/null
+  local p
+  for p in ${WRITER_PID:-} ${IMPORTER_PID:-}; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   rm -rf "$T"
 }
 trap taxii_cleanup EXIT
