@@ -247,8 +247,11 @@ static int run_import(accord_store *store, int fd, const accord_import_options *
         int n = reader_next(r, &it);
         if (n < 0) {
             stream_rc = n;
-            accord_err_set(err, n, "%s: %s", c.opts->source ? c.opts->source : "input",
-                           reader_errmsg(r));
+            accord_err_set(err, n, "%s: %s (rule %s)", c.opts->source ? c.opts->source : "input",
+                           reader_errmsg(r),
+                           n == ACCORD_ELIMIT ? "object-size"
+                           : n == ACCORD_EIO  ? "io"
+                                              : "json-syntax");
             break;
         }
         if (n == 0)
