@@ -101,6 +101,15 @@ stop_server() {
     SERVER_RC=$?
   fi
   SPID=
+  sanitizer_report
+}
+
+# Sanitizer builds: a report in the server's output is a failure even when the server lived on.
+sanitizer_report() {
+  if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$T/serve.out" 2>/dev/null; then
+    bad "sanitizer report from accord serve"
+    grep -E -A12 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$T/serve.out" | head -n 40 | sed 's/^/  | /' >&2
+  fi
 }
 
 # The curl options of an identity: admin (token), token:SECRET, basic:USER:PASS, none, or raw:HEADER.
@@ -154,7 +163,7 @@ server_alive() {
   local rc=$?
   bad "SERVER DIED (exit $rc) during $1"
   grep -v '^acc_' "$T/serve.out" | tail -n 25 | sed 's/^/  | /' >&2
-  cat "$T/serve.out" >>"$T/serve.crashes"
+  sanitizer_report
   SPID=
   local tok=$TOKEN
   start_server "$START_DATA" "${START_ARGS[@]}" || return 1

@@ -193,6 +193,14 @@ get "$O?match[type]=indicator&match[id]=$I1,$M1"
 check "AND across fields, OR within" test "$(ids)" = "$I1"
 get "$O?match[type]=indicator&match[type]=malware"
 expect 200 "a repeated match[type]"
+check "a repeated match[type] = OR" test "$(ids)" = "$I2 $M1 $L20 $I1"
+# percent-encoded, as HTTP client libraries send them: match%5Btype%5D, %2C, %3A
+get "$O?match%5Btype%5D=malware%2Cipv4-addr"
+expect 200 "percent-encoded match[type] and comma"
+check "percent-encoded filter applied" test "$(ids)" = "$M1 $S1"
+get "$O?match%5Bid%5D=$I1&match%5Bversion%5D=first"
+check "percent-encoded match[id] and match[version]" test "$(body_count)" = 1
+body_has "$O_I1V1" "percent-encoded match[version]=first"
 
 get "$O?match[version]=last"
 check "match[version]=last = default" test "$(ids)" = "$I2 $M1 $S1 $L20 $I1"
@@ -214,6 +222,8 @@ check "first,last: two versions" test "$(body_count)" = 2
 body_has "$O_I1V1" "first,last: first"
 body_has "$O_I1V3" "first,last: last"
 body_lacks "$O_I1V2" "first,last: not the middle"
+get "$O?match[id]=$I1&match[version]=first&match[version]=last"
+check "match[version] repeated: first and last" test "$(body_count)" = 2
 get "$O?match[id]=$I1&match[version]=first,$V2"
 check "first,timestamp: two versions" test "$(body_count)" = 2
 get "$O?match[id]=$I2&match[version]=first,last"
@@ -221,8 +231,8 @@ check "first,last of a single-version object: once" test "$(body_count)" = 1
 get "$O?match[id]=$I1&match[version]=2026-01-01T00:00:00.000Z"
 expect 200 "a timestamp no version has"
 check "no such version: nothing" test "$(body_count)" = 0
-# BUG: match[version] compares the text, not the time: 2026-02-10T09:10:00Z names the same
-# instant as the stored modified 2026-02-10T09:10:00.000Z.
+# match[version] compares instants, not text: 2026-02-10T09:10:00Z names the same instant as
+# the stored modified 2026-02-10T09:10:00.000Z (a regression check).
 get "$O?match[id]=$I1&match[version]=2026-02-10T09:10:00Z"
 check "match[version] timestamp in another precision names the same version" test "$(body_count)" = 1
 
@@ -241,6 +251,8 @@ get "$O?added_after=$D_M1"
 expect 200 "added_after"
 check "added_after is exclusive" test "$(ids)" = "$S1 $L20 $I1"
 check "added_after: Date-Added-First is after it" test "$(hdr_value X-TAXII-Date-Added-First)" \> "$D_M1"
+get "$O?added_after=$(echo "$D_M1" | sed 's/:/%3A/g')"
+check "added_after percent-encoded" test "$(ids)" = "$S1 $L20 $I1"
 get "$O?added_after=2000-01-01T00:00:00Z"
 check "added_after long ago: everything" test "$(body_count)" = 5
 get "$O?added_after=2999-01-01T00:00:00.000000Z"
@@ -395,10 +407,16 @@ for mp in "PUT $O" "PATCH $O" "DELETE /accord/collections/" "DELETE /accord/coll
   "PUT $O$I1/" "POST $O$I1/" "DELETE $O$I1/versions/" "DELETE /accord/status/$SID/"; do
   req ${mp% *} "${mp#* }" -H "Accept: $TAXII_CT" -H "Content-Type: $TAXII_CT" --data-binary '{}'
   expect_error 405 "$mp"
-  # BUG: RFC 9110 15.5.6: "The origin server MUST generate an Allow header field in a 405
+  # RFC 9110 15.5.6: "The origin server MUST generate an Allow header field in a 405
   # response containing a list of the target resource's currently supported methods."
-  hdr_has '^Allow: ' "$mp: Allow header"
+  hdr_has '^Allow: GET' "$mp: Allow header"
 done
+req PUT "$O" -H "Accept: $TAXII_CT"
+check "Allow on objects: GET, POST" test "$(hdr_value Allow)" = "GET, POST"
+req PUT "$O$I1/" -H "Accept: $TAXII_CT"
+check "Allow on an object: GET, DELETE" test "$(hdr_value Allow)" = "GET, DELETE"
+req POST "/accord/collections/$DEF/manifest/" -H "Accept: $TAXII_CT"
+check "Allow on manifest: GET" test "$(hdr_value Allow)" = "GET"
 
 # --- 406 and content negotiation -------------------------------------------------------------------------
 get /taxii2/ -H 'Accept: application/json'
@@ -472,6 +490,16 @@ expect 202 "the same body is fine under the default root"
 get /taxii2/
 expect 200 "the server still answers after 413s"
 
+# a removed collection is gone without a restart
+cli collection add --alias gone Gone >/dev/null
+get /accord/collections/gone/
+expect 200 "a new collection is served without a restart"
+cli collection rm gone >/dev/null 2>"$T/err"
+get /accord/collections/gone/
+expect_error 404 "a removed collection is 404 without a restart"
+get /accord/collections/gone/objects/
+expect_error 404 "a removed collection's objects are 404"
+
 # oversized headers are refused, not crashing the server
 { printf 'X-Big: '; head -c 200000 /dev/zero | tr '\0' a; echo; } >"$T/bighdr"
 req GET /taxii2/ -H "@$T/bighdr"
@@ -490,8 +518,9 @@ check "metrics: 4xx counter" grep -qE '^accord_http_requests_total\{endpoint="[a
 check "metrics: manifest counter" grep -qE '^accord_http_requests_total\{endpoint="manifest",status="2xx"\} [1-9]' "$T/body"
 check "metrics: latency histogram" grep -q '^accord_http_request_duration_seconds_bucket{le="+Inf"} [1-9]' "$T/body"
 check "metrics: TYPE lines" grep -q '^# TYPE accord_http_requests_total counter' "$T/body"
-# BUG: issue 3 asks /metrics for "objects stored, ingest rate"; there is no objects metric.
-check "metrics: an objects stored/ingested metric" grep -qE '^accord_[a-z_]*objects[a-z_]* [0-9]' "$T/body"
+# issue 3 asks /metrics for "objects stored, ingest rate"
+check "metrics: objects ingested by POSTs" grep -qE '^accord_objects_ingested_total [1-9][0-9]*$' "$T/body"
+check "metrics: objects stored" grep -qE '^accord_objects_stored [1-9][0-9]*$' "$T/body"
 WHO=none req GET /metrics
 expect 401 "/metrics needs credentials"
 check "access log: one JSON line per request" grep -q '^{"ts":"[^"]*","client":"127.0.0.1","endpoint":"objects","status":202,' "$T/access.log"

@@ -264,6 +264,7 @@ for i in 1 2 3 4 5; do
 done
 WHO="basic:alice:wrong 6" get /taxii2/
 expect_error 429 "6th wrong password: 429"
+hdr_has '^Retry-After: [1-9]' "429 says when to retry"
 WHO=$ALICE get /taxii2/
 expect_error 429 "the locked account is refused even with the right password"
 WHO="token:$ALICE_TOK" get /taxii2/
