@@ -558,8 +558,24 @@ expect 200 "objects survive a restart"
 body_has "$O_I1V3" "the stored object after a restart"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -k "https://127.0.0.1:$PORT/taxii2/" 2>/dev/null)
 check "no TLS on the plain port (got '$code')" test "$code" != 200
+# SIGTERM with idle connections: one kept alive after its request was answered, one that never
+# sent a request.  Neither has a request in flight, so neither should hold the shutdown back.
+exec 3<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'GET /taxii2/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer %s\r\n\r\n' "$TOKEN" >&3
+line=
+IFS= read -r -t 5 line <&3
+check "keep-alive request over plain HTTP answered (got '${line%$'\r'}')" test "${line%$'\r'}" = "HTTP/1.1 200 OK"
+exec 4<>"/dev/tcp/127.0.0.1/$PORT"
+sleep 0.2
+t0=$(date +%s%N)
 stop_server
+t1=$(date +%s%N)
+exec 3>&- 4>&-
 check "plain HTTP server exits 0" test "$SERVER_RC" = 0
+# BUG: with an idle keep-alive connection open, SIGTERM waits out the whole 10 s grace period
+# (accord_server_stop waits for open connections, not for requests in flight).
+check "SIGTERM with idle connections: exits within 3 s (took $(((t1 - t0) / 1000000)) ms)" \
+  test $(((t1 - t0) / 1000000)) -lt 3000
 expect_rc 1 "plain HTTP on 0.0.0.0 is refused" -- "$ACCORD" --data "$T/data" serve --plain-http --listen 0.0.0.0:0
 check "refusal names loopback" grep -qi 'loopback' "$T/err"
 expect_rc 1 "plain HTTP on [::] is refused" -- "$ACCORD" --data "$T/data" serve --plain-http --listen '[::]:0'
