@@ -1,5 +1,5 @@
 /*
- * cmd_store.c - the store commands: import, validate, get, search, export, stats.
+ * cmd_store.c - the store commands: import, validate, get, search, stats (export: cmd_export.c).
  *
  * Import reports progress on a terminal as one rewritten line (percent of the input, objects/s)
  * and otherwise as one plain line per committed batch, so a log shows how far an import got;
@@ -412,79 +412,7 @@ int cmd_search(int argc, char **argv)
     return EXIT_OK;
 }
 
-typedef struct export_ctx {
-    uint64_t n;
-} export_ctx;
-
-static int export_one(void *ud, const accord_record *r)
-{
-    export_ctx *e = ud;
-    fputs(e->n++ ? ",\n" : "\n", stdout);
-    fwrite(r->body, 1, r->body_len, stdout);
-    return ferror(stdout) ? ACCORD_EIO : 0;
-}
-
-int cmd_export(int argc, char **argv)
-{
-    static const struct option longopts[] = {{"collection", required_argument, NULL, 'c'},
-                                             {"type", required_argument, NULL, 't'},
-                                             {"added-after", required_argument, NULL, 'a'},
-                                             {"include-revoked", no_argument, NULL, 'r'},
-                                             {"all-versions", no_argument, NULL, 'v'},
-                                             {NULL, 0, NULL, 0}};
-    accord_scan_filter f = {0};
-    const char *types[65];
-    int ntypes = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 'c') {
-            f.collection = optarg;
-        } else if (c == 't' && ntypes < 64) {
-            types[ntypes++] = optarg;
-        } else if (c == 'a') {
-            if (accord_timestamp_parse(optarg, &f.added_after_us) != 0) {
-                cli_error("export", "--added-after %s: expected an RFC 3339 UTC timestamp like "
-                                    "2026-01-31T12:00:00Z", optarg);
-                return EXIT_USAGE;
-            }
-        } else if (c == 'r') {
-            f.include_revoked = 1;
-        } else if (c == 'v') {
-            f.versions = ACCORD_VERSIONS_ALL;
-        } else {
-            return cli_usage("export");
-        }
-    }
-    if (optind < argc)
-        return cli_usage("export");
-    types[ntypes] = NULL;
-    f.types = ntypes ? types : NULL;
-    accord_store *s = cli_open_store(ACCORD_STORE_READONLY);
-    if (!s)
-        return EXIT_FAIL;
-    unsigned char u[16];
-    if (getrandom(u, sizeof(u), 0) != sizeof(u))
-        memset(u, 0, sizeof(u));
-    u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
-    u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-    static char buf[1 << 16];
-    setvbuf(stdout, buf, _IOFBF, sizeof(buf));
-    printf("{\"type\":\"bundle\",\"id\":\"bundle--%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-           "%02x%02x%02x%02x%02x%02x\",\"objects\":[",
-           u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-           u[14], u[15]);
-    export_ctx e = {0};
-    accord_error err = {0};
-    int rc = accord_store_scan(s, &f, export_one, &e, &err);
-    printf("%s]}\n", e.n ? "\n" : "");
-    fflush(stdout);
-    accord_store_close(s);
-    if (rc) {
-        cli_error("export", "%s", err.msg[0] ? err.msg : accord_strerror(rc));
-        return EXIT_FAIL;
-    }
-    return EXIT_OK;
-}
+/* accord export lives in cmd_export.c. */
 
 static void print_type(void *ud, const char *type, int64_t objects, int64_t versions)
 {

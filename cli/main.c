@@ -64,19 +64,54 @@ static const cli_command commands[] = {
      "every stored version whose SCO properties or indicator pattern constants mention it, as\n"
      "`id<TAB>modified<TAB>type`, or the objects as JSON lines with --json.\n",
      cmd_search},
-    {"export", "write stored objects as a STIX bundle",
-     "usage: accord export [--collection C] [--type T]... [--added-after TS] [--include-revoked]\n"
-     "                     [--all-versions]\n"
+    {"export", "write a STIX bundle, or the active indicators for firewalls, DNS and IDS",
+     "usage: accord export [--format F] [--out FILE|DIR] [--collection C] [--type T]...\n"
+     "                     [--at TS] [--label L]... [--creator ID]... [--indicator-type T]...\n"
+     "                     [--min-confidence N] [--max-tlp TLP] [--rpz-action A]\n"
+     "                     [--columns LIST] [--nft-table NAME] [--quiet]\n"
+     "       accord export [--format stix] [--added-after TS] [--include-revoked] [--all-versions]\n"
      "\n"
-     "Writes a STIX 2.1 bundle to stdout with the latest version of every stored object that is\n"
-     "not revoked, in the order they were added.\n"
+     "--format stix (the default) writes a STIX 2.1 bundle with the latest version of every\n"
+     "stored object that is not revoked, in the order they were added.  The other formats hold\n"
+     "the active indicators (latest version, not revoked, valid_from <= TS < valid_until), with\n"
+     "each pattern turned into values; patterns a format cannot express are left out whole,\n"
+     "counted and named on stderr, and allow-listed values (`accord allowlist`, plus the RFC\n"
+     "1918/6890 special-purpose ranges) are never written.\n"
      "\n"
-     "  --collection C      only collection C (id or alias), by its date_added\n"
-     "  --type T            only objects of type T (repeatable)\n"
-     "  --added-after TS    only versions added after TS (RFC 3339, e.g. 2026-01-01T00:00:00Z)\n"
-     "  --include-revoked   include objects whose latest version is revoked\n"
-     "  --all-versions      every stored version, not only the latest\n",
+     "  --format F          stix, zeek-intel, suricata-dataset (DIR), suricata-rules (DIR), rpz,\n"
+     "                      nft, csv, plain\n"
+     "  --out FILE|DIR      write there (atomically: a temporary renamed into place); default\n"
+     "                      stdout\n"
+     "  --collection C      only collection C (id or alias)\n"
+     "  --type T            stix: objects of STIX type T; other formats: values of kind T (ipv4,\n"
+     "                      ipv6, cidr4, cidr6, domain, domain-suffix, url, email, md5, sha1,\n"
+     "                      sha256, sha512, cert-sha1, cert-sha256); repeatable\n"
+     "  --at TS             the export time (RFC 3339); default now\n"
+     "  --label L           indicators with label L (repeatable: any of them)\n"
+     "  --creator ID        indicators whose created_by_ref is ID (repeatable)\n"
+     "  --indicator-type T  indicators with indicator_types T (repeatable)\n"
+     "  --min-confidence N  indicators with confidence >= N (those without one are left out)\n"
+     "  --max-tlp TLP       clear, green, amber, amber+strict, red: the most the destination may\n"
+     "                      receive (indicators without a TLP marking count as amber)\n"
+     "  --rpz-action A      nxdomain (default), nodata, passthru, drop, cname:HOST\n"
+     "  --columns LIST      csv: value,kind,indicator,name,confidence,tlp,valid_until\n"
+     "  --nft-table NAME    nft: the inet table holding the sets ipv4 and ipv6 (default accord)\n"
+     "  --added-after TS    stix: only versions added after TS\n"
+     "  --include-revoked   stix: include objects whose latest version is revoked\n"
+     "  --all-versions      stix: every stored version, not only the latest\n",
      cmd_export},
+    {"allowlist", "values exports never contain: import MISP warninglists and plain lists",
+     "usage: accord allowlist import [--name NAME] FILE...\n"
+     "       accord allowlist list\n"
+     "       accord allowlist rm NAME\n"
+     "\n"
+     "import reads MISP warninglists (list.json: types string, substring, hostname, cidr, regex)\n"
+     "or plain lists (one value a line, # comments; cidr, hostname or string by shape).  Each\n"
+     "file replaces the stored list of the same name (the JSON name, else --name, else the file\n"
+     "name).  Exports leave out every value a list holds, every name below an allowed hostname\n"
+     "and every address or network overlapping an allowed cidr; the RFC 1918/6890\n"
+     "special-purpose ranges are always allowed.\n",
+     cmd_allowlist},
     {"stats", "print what the store holds",
      "usage: accord stats\n\nPrints counts of objects, versions and index runs, per type too.\n",
      cmd_stats},

@@ -65,6 +65,8 @@
  *   table signatures        signature sets of object versions (filled by the trust layer)
  *     object_seq, keyid PK, signer, sig, added
  *   table meta              key/value: created, ...
+ *   table allowlist         values exports never contain (store_allow.c): list, kind (string,
+ *                           substring, hostname, cidr, regex), value PK
  *
  * Invariants: a version (id, modified instant) is stored at most once, and is in a collection at
  * most once; of the versions of an id, exactly the one with the greatest modified has the
@@ -134,7 +136,9 @@ static const char *const migrations[] = {
     "CREATE TABLE statuses(id TEXT PRIMARY KEY, root TEXT NOT NULL, account TEXT,"
     " created INTEGER NOT NULL, body BLOB NOT NULL);"
     "CREATE TABLE clock(one INTEGER PRIMARY KEY CHECK (one = 0), last_added INTEGER NOT NULL);"
-    "INSERT INTO clock VALUES(0, 0);",
+    "INSERT INTO clock VALUES(0, 0);"
+    "CREATE TABLE allowlist(list TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY(list, kind, value)) WITHOUT ROWID;",
 };
 
 static const char *const stmt_sql[S_COUNT] = {

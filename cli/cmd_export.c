@@ -1,0 +1,400 @@
+/*
+ * cmd_export.c - accord export: a STIX bundle (the default), or a defender format.
+ *
+ * `--format stix` streams the store's objects as one bundle, as it always did.  The other
+ * formats select the active indicators once (accord_export_select) and write them with
+ * accord_export_write.  Output never appears half-written to a reader: a file is written as
+ * NAME.tmp next to its destination and renamed over it once complete; a directory format
+ * (suricata-*) renames each of its files only after all of them were written.  Standard output
+ * is used when --out is not given (single-file formats only).
+ *
+ * The summary on stderr counts what was selected, what was left out and why, and names the
+ * first indicators no format, or not this format, can express.
+ */
+#include "cli.h"
+#include "export.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_LIST 64
+
+typedef struct export_args {
+    const char *format, *out;
+    accord_scan_filter scan;      /* stix */
+    accord_export_filter filter;  /* the other formats */
+    accord_export_options opts;
+    const char *types[MAX_LIST + 1], *labels[MAX_LIST + 1], *creators[MAX_LIST + 1],
+        *itypes[MAX_LIST + 1];
+    int ntypes, nlabels, ncreators, nitypes;
+    int stix_only; /* an option only the stix format takes was given */
+    int quiet;
+} export_args;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* STIX bundle                                                                                  */
+
+typedef struct bundle_ctx {
+    FILE *f;
+    uint64_t n;
+} bundle_ctx;
+
+static int bundle_one(void *ud, const accord_record *r)
+{
+    bundle_ctx *e = ud;
+    fputs(e->n++ ? ",\n" : "\n", e->f);
+    fwrite(r->body, 1, r->body_len, e->f);
+    return ferror(e->f) ? ACCORD_EIO : 0;
+}
+
+static int write_bundle(accord_store *s, const accord_scan_filter *f, FILE *out,
+                        accord_error *err)
+{
+    unsigned char u[16];
+    if (getrandom(u, sizeof(u), 0) != sizeof(u))
+        memset(u, 0, sizeof(u));
+    u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+    u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+    fprintf(out,
+            "{\"type\":\"bundle\",\"id\":\"bundle--%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+            "%02x%02x%02x%02x%02x%02x\",\"objects\":[",
+            u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+            u[14], u[15]);
+    bundle_ctx e = {.f = out};
+    int rc = accord_store_scan(s, f, bundle_one, &e, err);
+    fprintf(out, "%s]}\n", e.n ? "\n" : "");
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Output: stdout, a file, or files in a directory, each renamed into place when complete      */
+
+#define MAX_FILES 16
+
+typedef struct sink {
+    const char *dir;   /* directory formats: the directory */
+    const char *path;  /* single-file formats: the file, or NULL for stdout */
+    FILE *f;           /* the file being written */
+    char names[MAX_FILES][64];
+    int nfiles;
+} sink;
+
+static void tmp_name(const sink *k, const char *name, char *out, size_t outlen, int tmp)
+{
+    if (k->dir)
+        snprintf(out, outlen, "%s/%s%s%s", k->dir, tmp ? "." : "", name, tmp ? ".tmp" : "");
+    else
+        snprintf(out, outlen, "%s%s", k->path, tmp ? ".tmp" : "");
+}
+
+static int sink_open(sink *k, const char *name)
+{
+    char p[4096];
+    if (!k->dir && !k->path) {
+        k->f = stdout;
+        return 0;
+    }
+    if (k->f && k->f != stdout && fclose(k->f))
+        return ACCORD_EIO;
+    k->f = NULL;
+    if (k->dir && k->nfiles == MAX_FILES)
+        return ACCORD_ELIMIT;
+    tmp_name(k, name ? name : "", p, sizeof(p), 1);
+    if (!(k->f = fopen(p, "w")))
+        return ACCORD_EIO;
+    if (k->dir)
+        snprintf(k->names[k->nfiles++], sizeof(k->names[0]), "%s", name);
+    return 0;
+}
+
+static int sink_write(void *ud, const char *file, const char *data, size_t len)
+{
+    sink *k = ud;
+    if (len == 0) /* a file starts */
+        return sink_open(k, file);
+    return fwrite(data, 1, len, k->f) == len ? 0 : ACCORD_EIO;
+}
+
+/* Closes the last file and renames every temporary into place (ok), or removes them. */
+static int sink_finish(sink *k, int ok)
+{
+    char a[4096], b[4096];
+    int rc = 0;
+    if (k->f && k->f != stdout && fclose(k->f))
+        rc = ACCORD_EIO;
+    if (k->f == stdout && fflush(stdout))
+        rc = ACCORD_EIO;
+    k->f = NULL;
+    int n = k->dir ? k->nfiles : k->path ? 1 : 0;
+    for (int i = 0; i < n; i++) {
+        tmp_name(k, k->names[i], a, sizeof(a), 1);
+        tmp_name(k, k->names[i], b, sizeof(b), 0);
+        if (ok && !rc ? rename(a, b) != 0 : unlink(a) != 0 && errno != ENOENT)
+            rc = ACCORD_EIO;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Defender formats                                                                             */
+
+static void print_summary(const export_args *a, const accord_export_stats *st,
+                          const accord_export_summary *sum, double secs)
+{
+    fprintf(stderr,
+            "accord export: %s: %llu indicators, %llu values written in %.2f s\n"
+            "  scanned %llu, selected %llu, expired %llu, not yet valid %llu, filtered %llu\n"
+            "  allow-listed values left out %llu, duplicates merged %llu, unexportable "
+            "indicators %llu\n",
+            a->format, (unsigned long long)sum->indicators, (unsigned long long)sum->values, secs,
+            (unsigned long long)st->scanned, (unsigned long long)st->selected,
+            (unsigned long long)st->expired, (unsigned long long)st->not_yet_valid,
+            (unsigned long long)st->filtered, (unsigned long long)st->allowlisted,
+            (unsigned long long)sum->duplicates, (unsigned long long)sum->unexportable);
+    for (size_t i = 0; i < sum->nnames; i++)
+        fprintf(stderr, "    %s\n", sum->names[i]);
+    if (sum->unexportable > sum->nnames)
+        fprintf(stderr, "    ... and %llu more\n",
+                (unsigned long long)(sum->unexportable - sum->nnames));
+}
+
+static int run_defender(export_args *a, accord_store *s)
+{
+    int files = accord_export_format_files(a->format);
+    if (files && !a->out) {
+        cli_error("export", "--format %s writes several files: give --out DIR", a->format);
+        return EXIT_USAGE;
+    }
+    if (files && mkdir(a->out, 0755) != 0 && errno != EEXIST) {
+        cli_error("export", "%s: %s", a->out, strerror(errno));
+        return EXIT_FAIL;
+    }
+    double t0 = now_s();
+    accord_export_set *set = NULL;
+    accord_export_summary sum;
+    accord_export_stats st;
+    accord_error err = {0};
+    sink k = {.dir = files ? a->out : NULL, .path = files ? NULL : a->out};
+    int rc = accord_export_select(s, &a->filter, &set, &err);
+    if (!rc)
+        rc = accord_export_write(set, &a->opts, sink_write, &k, &sum, &err);
+    int frc = sink_finish(&k, rc == 0);
+    if (!rc && frc)
+        snprintf(err.msg, sizeof(err.msg), "%s: %s", a->out ? a->out : "stdout", strerror(errno));
+    rc = rc ? rc : frc;
+    if (set)
+        accord_export_set_stats(set, &st);
+    if (!rc && !a->quiet)
+        print_summary(a, &st, &sum, now_s() - t0);
+    accord_export_set_free(set);
+    if (rc) {
+        cli_error("export", "%s", err.msg[0] ? err.msg : accord_strerror(rc));
+        return rc == ACCORD_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+static int run_stix(export_args *a, accord_store *s)
+{
+    FILE *out = stdout;
+    char tmp[4096];
+    static char iobuf[1 << 16];
+    if (a->out) {
+        snprintf(tmp, sizeof(tmp), "%s.tmp", a->out);
+        if (!(out = fopen(tmp, "w"))) {
+            cli_error("export", "%s: %s", tmp, strerror(errno));
+            return EXIT_FAIL;
+        }
+    }
+    setvbuf(out, iobuf, _IOFBF, sizeof(iobuf));
+    accord_error err = {0};
+    int rc = write_bundle(s, &a->scan, out, &err);
+    int wrc = out == stdout ? fflush(out) : fclose(out);
+    if (a->out && (rc || wrc || rename(tmp, a->out) != 0)) {
+        unlink(tmp);
+        if (!rc)
+            snprintf(err.msg, sizeof(err.msg), "%s: %s", a->out, strerror(errno)), rc = ACCORD_EIO;
+    }
+    if (rc) {
+        cli_error("export", "%s", err.msg[0] ? err.msg : accord_strerror(rc));
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Options                                                                                      */
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int push(const char **list, int *n, const char *v)
+{
+    if (*n >= MAX_LIST)
+        return -1;
+    list[(*n)++] = v;
+    list[*n] = NULL;
+    return 0;
+}
+
+static int parse_rpz_action(export_args *a, const char *v)
+{
+    static const char *const names[] = {"nxdomain", "nodata", "passthru", "drop"};
+    for (int i = 0; i < 4; i++)
+        if (strcasecmp(v, names[i]) == 0)
+            return a->opts.rpz_action = i, 0;
+    if (strncasecmp(v, "cname:", 6) == 0 && v[6]) {
+        a->opts.rpz_action = ACCORD_RPZ_CNAME;
+        a->opts.rpz_cname = v + 6;
+        return 0;
+    }
+    return -1;
+}
+
+/* One option; 0, or an exit code. */
+static int option(export_args *a, int c, const char *v)
+{
+    long n;
+    switch (c) {
+    case 'f': a->format = v; return 0;
+    case 'o': a->out = v; return 0;
+    case 'c': a->scan.collection = a->filter.collection = v; return 0;
+    case 't': return push(a->types, &a->ntypes, v) ? EXIT_USAGE : 0;
+    case 'l': return push(a->labels, &a->nlabels, v) ? EXIT_USAGE : 0;
+    case 'C': return push(a->creators, &a->ncreators, v) ? EXIT_USAGE : 0;
+    case 'I': return push(a->itypes, &a->nitypes, v) ? EXIT_USAGE : 0;
+    case 'n':
+        if (parse_int(v, 0, 100, &n))
+            return cli_error("export", "--min-confidence %s: expected 0 to 100", v), EXIT_USAGE;
+        a->filter.min_confidence = (int)n;
+        return 0;
+    case 'T':
+        if ((a->filter.max_tlp = accord_export_tlp_parse(v)) < 0)
+            return cli_error("export", "--max-tlp %s: expected clear, green, amber, "
+                                       "amber+strict or red", v),
+                   EXIT_USAGE;
+        return 0;
+    case 'R':
+        if (parse_rpz_action(a, v))
+            return cli_error("export", "--rpz-action %s: expected nxdomain, nodata, passthru, "
+                                       "drop or cname:HOST", v),
+                   EXIT_USAGE;
+        return 0;
+    case 'k': a->opts.csv_columns = v; return 0;
+    case 'N': a->opts.nft_table = v; return 0;
+    case 'q': a->quiet = 1; return 0;
+    case 'A':
+    case 'a': {
+        int64_t *dst = c == 'A' ? &a->filter.at_us : &a->scan.added_after_us;
+        if (accord_timestamp_parse(v, dst) != 0)
+            return cli_error("export", "%s %s: expected an RFC 3339 UTC timestamp like "
+                                       "2026-01-31T12:00:00Z",
+                             c == 'A' ? "--at" : "--added-after", v),
+                   EXIT_USAGE;
+        a->stix_only |= c == 'a';
+        return 0;
+    }
+    case 'r': a->scan.include_revoked = 1, a->stix_only = 1; return 0;
+    case 'v': a->scan.versions = ACCORD_VERSIONS_ALL, a->stix_only = 1; return 0;
+    default: return cli_usage("export");
+    }
+}
+
+static int parse_args(export_args *a, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'},    {"out", required_argument, NULL, 'o'},
+        {"collection", required_argument, NULL, 'c'}, {"type", required_argument, NULL, 't'},
+        {"label", required_argument, NULL, 'l'},     {"creator", required_argument, NULL, 'C'},
+        {"indicator-type", required_argument, NULL, 'I'},
+        {"min-confidence", required_argument, NULL, 'n'},
+        {"max-tlp", required_argument, NULL, 'T'},   {"rpz-action", required_argument, NULL, 'R'},
+        {"columns", required_argument, NULL, 'k'},   {"nft-table", required_argument, NULL, 'N'},
+        {"at", required_argument, NULL, 'A'},        {"added-after", required_argument, NULL, 'a'},
+        {"include-revoked", no_argument, NULL, 'r'}, {"all-versions", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},           {NULL, 0, NULL, 0}};
+    int c, rc;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+        if ((rc = option(a, c, optarg)))
+            return rc;
+    if (optind < argc)
+        return cli_usage("export");
+    return 0;
+}
+
+/* For the defender formats: --type names export kinds. */
+static int kinds_of(export_args *a)
+{
+    for (int i = 0; i < a->ntypes; i++) {
+        int k = accord_export_kind_parse(a->types[i]);
+        if (k < 0) {
+            cli_error("export", "--type %s: with --format %s, --type is a value kind: ipv4, ipv6, "
+                                "cidr4, cidr6, domain, domain-suffix, url, email, md5, sha1, "
+                                "sha256, sha512, cert-sha1, cert-sha256",
+                      a->types[i], a->format);
+            return EXIT_USAGE;
+        }
+        a->filter.kinds |= ACCORD_EK_BIT(k);
+    }
+    return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    static export_args a;
+    memset(&a, 0, sizeof(a));
+    a.format = "stix";
+    a.filter.min_confidence = -1;
+    a.filter.max_tlp = -1;
+    int rc = parse_args(&a, argc, argv);
+    if (rc)
+        return rc;
+    int stix = strcmp(a.format, "stix") == 0;
+    if (!stix && accord_export_format_files(a.format) < 0) {
+        cli_error("export", "--format %s: expected stix, zeek-intel, suricata-dataset, "
+                            "suricata-rules, rpz, nft, csv or plain", a.format);
+        return EXIT_USAGE;
+    }
+    if (!stix && a.stix_only) {
+        cli_error("export", "--added-after, --include-revoked and --all-versions apply to "
+                            "--format stix only: the other formats hold the active indicators");
+        return EXIT_USAGE;
+    }
+    a.scan.types = a.ntypes ? a.types : NULL;
+    a.filter.labels = a.nlabels ? a.labels : NULL;
+    a.filter.creators = a.ncreators ? a.creators : NULL;
+    a.filter.indicator_types = a.nitypes ? a.itypes : NULL;
+    a.opts.format = a.format;
+    if (!stix && (rc = kinds_of(&a)))
+        return rc;
+    accord_store *s = cli_open_store(ACCORD_STORE_READONLY);
+    if (!s)
+        return EXIT_FAIL;
+    rc = stix ? run_stix(&a, s) : run_defender(&a, s);
+    accord_store_close(s);
+    return rc;
+}

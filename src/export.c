@@ -1,0 +1,864 @@
+/*
+ * export.c - which indicators a defender export holds, and what each of them becomes.
+ *
+ * An export is taken at one instant `at` (now, or --at).  An indicator is active at `at` when its
+ * latest stored version is not revoked and valid_from <= at < valid_until (valid_until absent =
+ * forever).  Active indicators pass through the filters (indicator_types, labels, creator,
+ * confidence, TLP, collection, kind), and then their pattern is compiled by the pattern engine
+ * and its tree walked.  Only patterns that *mean* "one of these values" are translated:
+ *
+ *   pattern shape                                   items
+ *   [ipv4-addr:value = 'a']  [ipv6-addr:value = 'a']   ipv4 / ipv6, or cidr4 / cidr6 when 'a/n'
+ *   [ipv4-addr:value ISSUBSET 'n/p']                cidr4 (cidr6), or the address for /32 (/128)
+ *   [domain-name:value = 'd']                       domain
+ *   [domain-name:value LIKE '%.d']                  domain-suffix d (strict subdomains of d)
+ *   [url:value = 'u']                               url
+ *   [email-addr:value = 'e']                        email
+ *   [file:hashes.'MD5' = 'h'] (SHA-1, SHA-256, SHA-512)            md5, sha1, sha256, sha512
+ *   [x509-certificate:hashes.'SHA-1' = 'h'] (SHA-256)              cert-sha1, cert-sha256
+ *   x IN ('a', 'b'), c1 OR c2 inside [ ], [..] OR [..] between      the union of the above
+ *
+ * Anything else - comparisons joined by AND, observation expressions joined by AND or
+ * FOLLOWEDBY, qualifiers, negation, other operators or object paths, other pattern types - makes
+ * the whole indicator untranslatable: it is counted and named, never half-translated (an AND of
+ * two comparisons is not the union of their values).  A format that expresses only some kinds
+ * (nft: addresses) leaves out, counts and names each indicator that holds another kind.
+ *
+ * Values are normalised by values.c's rule (the value index uses the same one), then checked for
+ * the kind's shape (a domain is labels of [a-z0-9_-], 1-63 bytes, at most 253 in all), so every
+ * writer may print them without quoting surprises.  Allow-listed values are dropped here and
+ * counted (export_allow.c decides).
+ *
+ * The set is sorted by (kind, value, indicator id), so an export depends only on what is active,
+ * never on import order: two nodes with the same intelligence write the same bytes.
+ *
+ * Memory: every string of the set lives in one growing array (offsets, not pointers, so it can
+ * be reallocated); about 120 bytes per indicator with one value.  What this file does not do:
+ * write any format (export_<format>.c), or read the allow-lists' SQL (store_allow.c).
+ */
+#include "export.h"
+
+#include "pattern.h"
+#include "store.h"
+#include "util/json.h"
+#include "values.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Why no format can express an indicator. */
+#define EXPORT_WHY(XX)                                                                             \
+    XX(NONE, "")                                                                                   \
+    XX(PATTERN_TYPE, "pattern_type is not stix")                                                   \
+    XX(INVALID, "pattern does not compile")                                                        \
+    XX(OBS_AND, "observation expressions joined by AND or FOLLOWEDBY")                             \
+    XX(QUALIFIER, "WITHIN, REPEATS or START/STOP qualifier")                                       \
+    XX(CMP_AND, "comparisons joined by AND")                                                       \
+    XX(NEGATED, "negated comparison")                                                              \
+    XX(OPERATOR, "operator other than =, IN, ISSUBSET or LIKE '%.domain'")                         \
+    XX(PATH, "object path with no exportable kind")                                                \
+    XX(VALUE, "value not valid for its kind")
+
+enum {
+#define WHY_XX_(name, text) WHY_##name,
+    EXPORT_WHY(WHY_XX_)
+#undef WHY_XX_
+};
+
+static const char *const why_text[] = {
+#define WHY_XX_(name, text) text,
+    EXPORT_WHY(WHY_XX_)
+#undef WHY_XX_
+};
+
+static const char *const kind_names[] = {
+#define EXPORT_XX_(name, text) text,
+    EXPORT_KINDS(EXPORT_XX_)
+#undef EXPORT_XX_
+};
+
+const char *accord_export_kind_name(int kind)
+{
+    return kind >= 0 && kind < ACCORD_EK_COUNT ? kind_names[kind] : NULL;
+}
+
+int accord_export_kind_parse(const char *name)
+{
+    for (int k = 0; k < ACCORD_EK_COUNT; k++)
+        if (strcmp(kind_names[k], name) == 0)
+            return k;
+    return -1;
+}
+
+/* The fixed OASIS TLP marking-definition ids (TLP 1.0 and 2.0; see stix.c) and their levels. */
+static const struct {
+    const char *id;
+    int level;
+} tlp_ids[] = {
+    {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", ACCORD_TLP_CLEAR},
+    {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", ACCORD_TLP_GREEN},
+    {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", ACCORD_TLP_AMBER},
+    {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", ACCORD_TLP_RED},
+    {"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", ACCORD_TLP_CLEAR},
+    {"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", ACCORD_TLP_GREEN},
+    {"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", ACCORD_TLP_AMBER},
+    {"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", ACCORD_TLP_AMBER_STRICT},
+    {"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", ACCORD_TLP_RED},
+};
+
+int accord_export_tlp_parse(const char *name)
+{
+    static const char *const names[] = {"clear", "green", "amber", "amber+strict", "red"};
+    if (strncasecmp(name, "tlp:", 4) == 0)
+        name += 4;
+    if (strcasecmp(name, "white") == 0)
+        return ACCORD_TLP_CLEAR;
+    for (int i = 0; i < 5; i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The set's arrays                                                                             */
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 1024;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * size);
+    if (!q)
+        return ACCORD_ENOMEM;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+/* Appends s[0..len) and a NUL; *off receives its offset. */
+static int str_add(accord_export_set *s, const char *v, size_t len, uint64_t *off)
+{
+    if (grow((void **)&s->str, &s->str_cap, s->str_len + len + 1, 1))
+        return ACCORD_ENOMEM;
+    memcpy(s->str + s->str_len, v, len);
+    s->str[s->str_len + len] = '\0';
+    *off = s->str_len;
+    s->str_len += len + 1;
+    return 0;
+}
+
+void accord_export_set_free(accord_export_set *set)
+{
+    if (!set)
+        return;
+    free(set->str);
+    free(set->inds);
+    free(set->items);
+    free(set);
+}
+
+void accord_export_set_stats(const accord_export_set *set, accord_export_stats *out)
+{
+    *out = set->stats;
+}
+
+uint32_t accord_export_set_serial(const accord_export_set *set)
+{
+    int64_t s = set->serial_us / 1000000;
+    if (s < 1)
+        return 1;
+    return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Values of each kind                                                                          */
+
+int export_net_range(const char *s, int *family, export_u128 *lo, export_u128 *hi)
+{
+    int prefix;
+    unsigned char a[16];
+    if (export_net_parse(s, family, a, &prefix) < 0)
+        return -1;
+    int bits = *family == 4 ? 32 : 128;
+    export_u128 v = 0;
+    for (int i = 0; i < bits / 8; i++)
+        v = v << 8 | a[i];
+    export_u128 host = prefix == 0 ? ~(export_u128)0 : ((export_u128)1 << (bits - prefix)) - 1;
+    if (bits == 32)
+        host &= 0xffffffffu;
+    *lo = v & ~host;
+    *hi = *lo | host;
+    return 0;
+}
+
+int export_net_parse(const char *s, int *family, unsigned char addr[16], int *prefix)
+{
+    pattern_net n;
+    if (pattern_net_parse(s, strlen(s), &n) < 0)
+        return -1;
+    *family = n.family;
+    memcpy(addr, n.addr, 16);
+    *prefix = n.prefix;
+    return 0;
+}
+
+/* Labels of [a-z0-9_-], 1-63 bytes, at most 253 in all, the last not all digits. */
+static int domain_ok(const char *d, size_t len)
+{
+    size_t label = 0;
+    int digits = 1;
+    if (len == 0 || len > 253)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = d[i];
+        if (c == '.') {
+            if (label == 0)
+                return 0;
+            label = 0;
+            digits = 1;
+        } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
+            if (++label > 63)
+                return 0;
+            digits &= c >= '0' && c <= '9';
+        } else {
+            return 0;
+        }
+    }
+    return label > 0 && !digits;
+}
+
+/* Printable ASCII without spaces and quotes: safe in every format's line syntax. */
+static int printable(const char *v, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f || v[i] == '"')
+            return 0;
+    return 1;
+}
+
+static int url_ok(const char *v, size_t len)
+{
+    const char *p = strstr(v, "://");
+    return p && p > v && p[3] && p[3] != '/' && printable(v, len);
+}
+
+static int email_ok(const char *v, size_t len)
+{
+    const char *at = strchr(v, '@');
+    return at && at > v && !strchr(at + 1, '@') && domain_ok(at + 1, len - (size_t)(at + 1 - v)) &&
+           printable(v, len);
+}
+
+static int hex_ok(const char *v, size_t len, size_t want)
+{
+    if (len != want)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+/* An address or CIDR of the family `fam`: its kind, or -1. */
+static int addr_kind(const char *v, int fam)
+{
+    int family, prefix;
+    unsigned char a[16];
+    if (export_net_parse(v, &family, a, &prefix) < 0 || family != fam)
+        return -1;
+    if (fam == 4)
+        return prefix == 32 ? ACCORD_EK_IPV4 : ACCORD_EK_CIDR4;
+    return prefix == 128 ? ACCORD_EK_IPV6 : ACCORD_EK_CIDR6;
+}
+
+/* What an object path compares: a "family" the value then refines into a kind. */
+enum { P_NONE, P_IPV4, P_IPV6, P_DOMAIN, P_URL, P_EMAIL, P_FILE, P_CERT };
+
+static int hash_kind(const char *key, int cert)
+{
+    char k[16];
+    size_t n = 0;
+    for (const char *p = key; *p && n < sizeof(k) - 1; p++)
+        if (*p != '-')
+            k[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    k[n] = '\0';
+    if (cert)
+        return strcmp(k, "SHA1") == 0     ? ACCORD_EK_CERT_SHA1
+               : strcmp(k, "SHA256") == 0 ? ACCORD_EK_CERT_SHA256
+                                          : -1;
+    return strcmp(k, "MD5") == 0      ? ACCORD_EK_MD5
+           : strcmp(k, "SHA1") == 0   ? ACCORD_EK_SHA1
+           : strcmp(k, "SHA256") == 0 ? ACCORD_EK_SHA256
+           : strcmp(k, "SHA512") == 0 ? ACCORD_EK_SHA512
+                                      : -1;
+}
+
+/* The path family of a comparison; for hashes, *hkind gets the hash kind. */
+static int path_family(const pattern_cmp *c, int *hkind)
+{
+    static const struct {
+        const char *type;
+        int fam;
+    } value_types[] = {{"ipv4-addr", P_IPV4},  {"ipv6-addr", P_IPV6}, {"domain-name", P_DOMAIN},
+                       {"url", P_URL},         {"email-addr", P_EMAIL}};
+    if (c->nsteps == 1 && c->steps[0].kind == PS_KEY && strcmp(c->steps[0].key, "value") == 0) {
+        for (size_t i = 0; i < sizeof(value_types) / sizeof(value_types[0]); i++)
+            if (strcmp(c->type, value_types[i].type) == 0)
+                return value_types[i].fam;
+        return P_NONE;
+    }
+    if (c->nsteps != 2 || c->steps[0].kind != PS_KEY || c->steps[1].kind != PS_KEY ||
+        strcmp(c->steps[0].key, "hashes") != 0)
+        return P_NONE;
+    int cert = strcmp(c->type, "x509-certificate") == 0;
+    if (!cert && strcmp(c->type, "file") != 0)
+        return P_NONE;
+    *hkind = hash_kind(c->steps[1].key, cert);
+    return *hkind < 0 ? P_NONE : cert ? P_CERT : P_FILE;
+}
+
+/* The kind of normalised value v of path family fam, or -1. */
+static int value_kind(int fam, int hkind, const char *v, size_t len)
+{
+    static const size_t hex_len[ACCORD_EK_COUNT] = {
+        [ACCORD_EK_MD5] = 32,    [ACCORD_EK_SHA1] = 40,      [ACCORD_EK_SHA256] = 64,
+        [ACCORD_EK_SHA512] = 128, [ACCORD_EK_CERT_SHA1] = 40, [ACCORD_EK_CERT_SHA256] = 64};
+    switch (fam) {
+    case P_IPV4: return addr_kind(v, 4);
+    case P_IPV6: return addr_kind(v, 6);
+    case P_DOMAIN: return domain_ok(v, len) ? ACCORD_EK_DOMAIN : -1;
+    case P_URL: return url_ok(v, len) ? ACCORD_EK_URL : -1;
+    case P_EMAIL: return email_ok(v, len) ? ACCORD_EK_EMAIL : -1;
+    default: return hex_ok(v, len, hex_len[hkind]) ? hkind : -1;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Pattern -> items                                                                             */
+
+typedef struct sel {
+    accord_export_set *set;
+    const accord_export_filter *f;
+    export_allow *allow;
+    uint32_t ind;        /* the indicator being translated */
+    unsigned kinds;      /* the kinds its pattern holds */
+    ajson_arena arena;
+    int64_t at;
+    int why;             /* WHY_* of the indicator being translated */
+} sel;
+
+static uint64_t prefix_key(const char *v, size_t len)
+{
+    uint64_t k = 0;
+    for (size_t i = 0; i < 8; i++)
+        k = k << 8 | (i < len ? (unsigned char)v[i] : 0);
+    return k;
+}
+
+/* One value of one kind: checked against the allow-list, then added. */
+static int add_item(sel *x, int kind, const char *v, size_t len)
+{
+    x->kinds |= ACCORD_EK_BIT(kind);
+    if (x->allow && export_allow_match(x->allow, kind, v, len)) {
+        x->set->stats.allowlisted++;
+        return 0;
+    }
+    accord_export_set *s = x->set;
+    if (grow((void **)&s->items, &s->items_cap, s->nitems + 1, sizeof(*s->items)))
+        return ACCORD_ENOMEM;
+    export_item *it = &s->items[s->nitems];
+    if (str_add(s, v, len, &it->value))
+        return ACCORD_ENOMEM;
+    it->prefix = prefix_key(v, len);
+    it->ind = x->ind;
+    it->len = (uint32_t)len;
+    it->kind = (uint8_t)kind;
+    s->nitems++;
+    return 0;
+}
+
+/* A string constant compared with path family fam. */
+static int add_literal(sel *x, int fam, int hkind, const pattern_lit *l)
+{
+    char norm[VALUE_MAX + 1];
+    if (l->kind != PL_STRING)
+        return x->why = WHY_VALUE, 0;
+    long n = value_normalize(l->s, l->len, norm, sizeof(norm));
+    int kind = n < 0 ? -1 : value_kind(fam, hkind, norm, (size_t)n);
+    if (kind < 0)
+        return x->why = WHY_VALUE, 0;
+    return add_item(x, kind, norm, (size_t)n);
+}
+
+/* ISSUBSET 'net': the network, or the address when it is a host. */
+static int add_subset(sel *x, int fam, const pattern_net *net)
+{
+    char a[INET6_ADDRSTRLEN], v[INET6_ADDRSTRLEN + 8];
+    int full = net->family == 4 ? 32 : 128;
+    if ((fam == P_IPV4) != (net->family == 4) ||
+        !inet_ntop(net->family == 4 ? AF_INET : AF_INET6, net->addr, a, sizeof(a)))
+        return x->why = WHY_VALUE, 0;
+    if (net->prefix == full)
+        return add_item(x, net->family == 4 ? ACCORD_EK_IPV4 : ACCORD_EK_IPV6, a, strlen(a));
+    int n = snprintf(v, sizeof(v), "%s/%d", a, net->prefix);
+    return add_item(x, net->family == 4 ? ACCORD_EK_CIDR4 : ACCORD_EK_CIDR6, v, (size_t)n);
+}
+
+/* LIKE '%.suffix' (no other wildcard) on a domain: the suffix; LIKE without wildcards: =. */
+static int add_like(sel *x, const pattern_lit *l)
+{
+    char norm[VALUE_MAX + 1];
+    const char *s = l->s;
+    size_t len = l->len;
+    int suffix = len > 2 && s[0] == '%' && s[1] == '.';
+    if (suffix)
+        s += 2, len -= 2;
+    if (memchr(s, '%', len) || memchr(s, '_', len))
+        return x->why = WHY_OPERATOR, 0;
+    long n = value_normalize(s, len, norm, sizeof(norm));
+    if (n < 0 || !domain_ok(norm, (size_t)n))
+        return x->why = WHY_VALUE, 0;
+    return add_item(x, suffix ? ACCORD_EK_SUFFIX : ACCORD_EK_DOMAIN, norm, (size_t)n);
+}
+
+static int walk_cmp(sel *x, const pattern_cmp *c)
+{
+    int hkind = -1, rc = 0;
+    if (c->negated)
+        return x->why = WHY_NEGATED, 0;
+    int fam = path_family(c, &hkind);
+    if (fam == P_NONE)
+        return x->why = WHY_PATH, 0;
+    if (c->op == PO_EQ || c->op == PO_IN) {
+        for (size_t i = 0; i < c->nlits && !rc && !x->why; i++)
+            rc = add_literal(x, fam, hkind, &c->lits[i]);
+        return rc;
+    }
+    if (c->op == PO_ISSUBSET && (fam == P_IPV4 || fam == P_IPV6))
+        return add_subset(x, fam, &c->net);
+    if (c->op == PO_LIKE && fam == P_DOMAIN && c->lits[0].kind == PL_STRING)
+        return add_like(x, &c->lits[0]);
+    return x->why = WHY_OPERATOR, 0;
+}
+
+static int walk_cexpr(sel *x, const pattern_cexpr *e)
+{
+    if (e->kind == PC_CMP)
+        return walk_cmp(x, e->cmp);
+    if (e->kind == PC_AND)
+        return x->why = WHY_CMP_AND, 0;
+    int rc = walk_cexpr(x, e->l);
+    return rc || x->why ? rc : walk_cexpr(x, e->r);
+}
+
+static int walk_oexpr(sel *x, const pattern_oexpr *o)
+{
+    switch (o->kind) {
+    case PX_LEAF: return walk_cexpr(x, o->leaf);
+    case PX_OR: {
+        int rc = walk_oexpr(x, o->l);
+        return rc || x->why ? rc : walk_oexpr(x, o->r);
+    }
+    case PX_AND:
+    case PX_FOLLOWEDBY: return x->why = WHY_OBS_AND, 0;
+    default: return x->why = WHY_QUALIFIER, 0;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Filters                                                                                      */
+
+static int in_list(const char *const *list, const char *s)
+{
+    for (; s && *list; list++)
+        if (strcmp(*list, s) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 when some string of JSON array arr is in list. */
+static int any_in(const char *const *list, const ajson_value *arr)
+{
+    if (!arr || arr->type != AJSON_ARRAY)
+        return 0;
+    for (size_t i = 0; i < arr->len; i++)
+        if (in_list(list, ajson_str(&arr->u.items[i])))
+            return 1;
+    return 0;
+}
+
+/* The highest TLP level among the object markings; AMBER when there is none. */
+static int tlp_of(const ajson_value *refs)
+{
+    int level = -1;
+    for (size_t i = 0; refs && refs->type == AJSON_ARRAY && i < refs->len; i++) {
+        const char *id = ajson_str(&refs->u.items[i]);
+        for (size_t j = 0; id && j < sizeof(tlp_ids) / sizeof(tlp_ids[0]); j++)
+            if (strcmp(id, tlp_ids[j].id) == 0 && tlp_ids[j].level > level)
+                level = tlp_ids[j].level;
+    }
+    return level < 0 ? ACCORD_TLP_AMBER : level;
+}
+
+static int confidence_of(const ajson_value *o)
+{
+    int64_t c;
+    return ajson_int(ajson_get(o, "confidence"), &c) && c >= 0 && c <= 100 ? (int)c : -1;
+}
+
+/* 1 when the indicator passes the filters that need no pattern. */
+static int passes(const accord_export_filter *f, const ajson_value *o, int tlp, int conf)
+{
+    if (f->labels && !any_in(f->labels, ajson_get(o, "labels")))
+        return 0;
+    if (f->indicator_types && !any_in(f->indicator_types, ajson_get(o, "indicator_types")))
+        return 0;
+    if (f->creators && !in_list(f->creators, ajson_str(ajson_get(o, "created_by_ref"))))
+        return 0;
+    if (f->min_confidence >= 0 && conf < f->min_confidence)
+        return 0;
+    return f->max_tlp < 0 || tlp <= f->max_tlp;
+}
+
+/* Parses an optional timestamp property; *us = dflt when absent, -1 when malformed. */
+static int time_of(const ajson_value *o, const char *key, int64_t dflt, int64_t *us)
+{
+    const char *t = ajson_str(ajson_get(o, key));
+    *us = dflt;
+    return t && accord_timestamp_parse(t, us) != 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The scan                                                                                     */
+
+static void note_untranslatable(sel *x, const char *id, int why)
+{
+    accord_export_set *s = x->set;
+    s->stats.not_translatable++;
+    if (s->nuntr < ACCORD_EXPORT_NAMES)
+        snprintf(s->untr[s->nuntr++], sizeof(s->untr[0]), "%s: %s", id, why_text[why]);
+}
+
+/* Translates the pattern of indicator o into items; an untranslatable one is rolled back. */
+static int translate(sel *x, const ajson_value *o, const accord_record *r)
+{
+    accord_export_set *s = x->set;
+    size_t items0 = s->nitems, str0 = s->str_len;
+    uint64_t allow0 = s->stats.allowlisted;
+    const char *ptype = ajson_str(ajson_get(o, "pattern_type"));
+    const ajson_value *pv = ajson_get(o, "pattern");
+    x->why = WHY_NONE;
+    x->kinds = 0;
+    int rc = 0;
+    if (ptype && strcmp(ptype, "stix") != 0) {
+        x->why = WHY_PATTERN_TYPE;
+    } else if (!pv || pv->type != AJSON_STRING) {
+        x->why = WHY_INVALID;
+    } else {
+        accord_pattern *p = NULL;
+        unsigned flags = strcmp(r->spec_version, "2.0") == 0 ? ACCORD_PATTERN_STIX20 : 0;
+        if (accord_pattern_compile(pv->u.str, pv->len, flags, &p, NULL) != 0)
+            x->why = WHY_INVALID;
+        else
+            rc = walk_oexpr(x, p->root);
+        accord_pattern_free(p);
+    }
+    if (rc || x->why) {
+        s->nitems = items0;
+        s->str_len = str0;
+        s->stats.allowlisted = allow0;
+        if (!rc)
+            note_untranslatable(x, r->id, x->why);
+    }
+    return rc;
+}
+
+static void note_boundary(sel *x, int64_t t)
+{
+    if (t <= x->at && t > x->set->serial_us)
+        x->set->serial_us = t;
+}
+
+/* Adds indicator o (record r) when active and passing; 0 or an error. */
+static int consider(sel *x, const ajson_value *o, const accord_record *r)
+{
+    accord_export_set *s = x->set;
+    int64_t from, until;
+    s->stats.scanned++;
+    if (time_of(o, "valid_from", INT64_MIN, &from) || time_of(o, "valid_until", INT64_MAX, &until))
+        return 0; /* the validator guarantees both; a malformed one is simply not active */
+    note_boundary(x, from);
+    note_boundary(x, until);
+    if (from > x->at)
+        return s->stats.not_yet_valid++, 0;
+    if (until <= x->at)
+        return s->stats.expired++, 0;
+    int tlp = tlp_of(ajson_get(o, "object_marking_refs")), conf = confidence_of(o);
+    if (!passes(x->f, o, tlp, conf))
+        return s->stats.filtered++, 0;
+    if (grow((void **)&s->inds, &s->inds_cap, s->ninds + 1, sizeof(*s->inds)))
+        return ACCORD_ENOMEM;
+    export_ind *ind = &s->inds[s->ninds];
+    memset(ind, 0, sizeof(*ind));
+    size_t str_before = s->str_len;
+    const char *name = ajson_str(ajson_get(o, "name"));
+    if (str_add(s, r->id, strlen(r->id), &ind->id) ||
+        str_add(s, name ? name : "", name ? strlen(name) : 0, &ind->name))
+        return ACCORD_ENOMEM;
+    ind->valid_until = until;
+    ind->confidence = conf;
+    ind->tlp = (uint8_t)tlp;
+    x->ind = (uint32_t)s->ninds;
+    size_t items0 = s->nitems;
+    int rc = translate(x, o, r);
+    if (rc || x->why)
+        return s->str_len = str_before, rc; /* untranslatable: not selected */
+    if (x->f->kinds && (x->kinds & ~x->f->kinds)) {
+        s->nitems = items0;
+        s->str_len = str_before;
+        return s->stats.filtered++, 0;
+    }
+    ind->kinds = x->kinds;
+    s->ninds++;
+    s->stats.selected++;
+    return 0;
+}
+
+static int on_record(void *ud, const accord_record *r)
+{
+    sel *x = ud;
+    ajson_error jerr;
+    ajson_arena_reset(&x->arena);
+    const ajson_value *o = ajson_parse(&x->arena, r->body, r->body_len, &jerr);
+    if (!o)
+        return 0; /* stored bodies were validated; an unreadable one cannot be exported */
+    return consider(x, o, r);
+}
+
+static int item_cmp(const void *pa, const void *pb, void *ud)
+{
+    const export_item *a = pa, *b = pb;
+    const accord_export_set *s = ud;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    if (a->prefix != b->prefix)
+        return a->prefix < b->prefix ? -1 : 1;
+    int c = strcmp(s->str + a->value, s->str + b->value);
+    if (c)
+        return c;
+    return strcmp(s->str + s->inds[a->ind].id, s->str + s->inds[b->ind].id);
+}
+
+static const accord_export_filter no_filter = {.min_confidence = -1, .max_tlp = -1};
+
+int accord_export_select(accord_store *store, const accord_export_filter *f,
+                         accord_export_set **out, accord_error *err)
+{
+    static const char *const types[] = {"indicator", NULL};
+    sel x = {.f = f ? f : &no_filter};
+    *out = NULL;
+    x.at = x.f->at_us ? x.f->at_us : accord_timestamp_now();
+    if (!(x.set = calloc(1, sizeof(*x.set))))
+        return accord_err_set(err, ACCORD_ENOMEM, "export: out of memory");
+    ajson_arena_init(&x.arena, 0);
+    accord_store_stats st;
+    int rc = accord_store_stats_light(store, &st, err);
+    if (!rc)
+        rc = export_allow_load(store, &x.allow, err);
+    if (!rc) {
+        x.set->serial_us = st.last_added_us;
+        int64_t ch = accord_allowlist_changed(store);
+        if (ch > x.set->serial_us)
+            x.set->serial_us = ch;
+        accord_scan_filter sf = {.collection = x.f->collection, .types = types};
+        rc = accord_store_scan(store, &sf, on_record, &x, err);
+        if (rc == ACCORD_ENOMEM)
+            accord_err_set(err, rc, "export: out of memory");
+    }
+    ajson_arena_free(&x.arena);
+    export_allow_free(x.allow);
+    if (rc) {
+        accord_export_set_free(x.set);
+        return rc;
+    }
+    if (x.set->nitems)
+        qsort_r(x.set->items, x.set->nitems, sizeof(*x.set->items), item_cmp, x.set);
+    x.set->stats.items = x.set->nitems;
+    *out = x.set;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Writing: the helpers every format uses, and the dispatcher                                  */
+
+#define FLUSH_AT (64 * 1024)
+
+int export_flush(export_out *w)
+{
+    if (w->rc)
+        return w->rc;
+    if (w->b.failed)
+        return w->rc = ACCORD_ENOMEM;
+    if (w->b.len) {
+        int rc = w->cb(w->ud, w->file, w->b.p, w->b.len);
+        if (rc)
+            return w->rc = rc;
+    }
+    buf_reset(&w->b);
+    return 0;
+}
+
+int export_file(export_out *w, const char *name)
+{
+    if (export_flush(w))
+        return w->rc;
+    w->file = name;
+    int rc = w->cb(w->ud, name, "", 0);
+    return rc ? (w->rc = rc) : 0;
+}
+
+int export_add(export_out *w, const char *s, size_t len)
+{
+    if (w->rc)
+        return w->rc;
+    if (buf_add(&w->b, s, len))
+        return w->rc = ACCORD_ENOMEM;
+    return w->b.len >= FLUSH_AT ? export_flush(w) : 0;
+}
+
+int export_printf(export_out *w, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    if (w->rc)
+        return w->rc;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return w->rc = ACCORD_EINVAL;
+    if ((size_t)n < sizeof(tmp))
+        return export_add(w, tmp, (size_t)n);
+    char *big = malloc((size_t)n + 1); /* a long line: format it again on the heap */
+    if (!big)
+        return w->rc = ACCORD_ENOMEM;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    int rc = export_add(w, big, (size_t)n);
+    free(big);
+    return rc;
+}
+
+const export_ind *export_item_ind(const accord_export_set *s, size_t i)
+{
+    return &s->inds[s->items[i].ind];
+}
+
+int export_item_dup(const accord_export_set *s, size_t i)
+{
+    const export_item *a = &s->items[i], *b = i ? &s->items[i - 1] : NULL;
+    return b && a->kind == b->kind && a->len == b->len &&
+           memcmp(s->str + a->value, s->str + b->value, a->len) == 0;
+}
+
+int export_item_ok(export_out *w, size_t i)
+{
+    const accord_export_set *s = w->set;
+    unsigned char *mark = w->mark;
+    uint32_t ind = s->items[i].ind;
+    if (mark[ind])
+        return mark[ind] == 1;
+    const export_ind *d = &s->inds[ind];
+    unsigned bad = d->kinds & ~w->supported;
+    if (!bad) {
+        w->sum->indicators++;
+        return (mark[ind] = 1) == 1;
+    }
+    mark[ind] = 2;
+    w->sum->unexportable++;
+    if (w->sum->nnames < ACCORD_EXPORT_NAMES) {
+        int k = __builtin_ctz(bad);
+        snprintf(w->sum->names[w->sum->nnames++], sizeof(w->sum->names[0]),
+                 "%s: %s values cannot be expressed in %s", s->str + d->id, kind_names[k],
+                 w->format);
+    }
+    return 0;
+}
+
+typedef struct format_def {
+    const char *name;
+    int files; /* writes several files */
+} format_def;
+
+static const format_def formats[] = {
+    {"zeek-intel", 0}, {"suricata-dataset", 1}, {"suricata-rules", 1}, {"rpz", 0},
+    {"nft", 0},        {"csv", 0},              {"plain", 0},
+};
+
+int accord_export_format_files(const char *format)
+{
+    for (size_t i = 0; format && i < sizeof(formats) / sizeof(formats[0]); i++)
+        if (strcmp(formats[i].name, format) == 0)
+            return formats[i].files;
+    return -1;
+}
+
+static int dispatch(export_out *w, accord_error *err)
+{
+    const char *f = w->format;
+    if (strcmp(f, "zeek-intel") == 0)
+        return export_zeek(w);
+    if (strcmp(f, "suricata-dataset") == 0)
+        return export_suricata_dataset(w);
+    if (strcmp(f, "suricata-rules") == 0)
+        return export_suricata_rules(w);
+    if (strcmp(f, "rpz") == 0)
+        return export_rpz(w);
+    if (strcmp(f, "nft") == 0)
+        return export_nft(w);
+    if (strcmp(f, "csv") == 0)
+        return export_csv(w, err);
+    if (strcmp(f, "plain") == 0)
+        return export_plain(w);
+    return accord_err_set(err, ACCORD_EINVAL,
+                          "export: unknown format \"%s\" (zeek-intel, suricata-dataset, "
+                          "suricata-rules, rpz, nft, csv, plain)",
+                          f);
+}
+
+int accord_export_write(const accord_export_set *set, const accord_export_options *o,
+                        accord_export_write_cb cb, void *ud, accord_export_summary *sum,
+                        accord_error *err)
+{
+    accord_export_summary local;
+    if (!sum)
+        sum = &local;
+    memset(sum, 0, sizeof(*sum));
+    if (!o || !o->format || accord_export_format_files(o->format) < 0)
+        return dispatch(&(export_out){.format = o && o->format ? o->format : "(none)"}, err);
+    export_out w = {.set = set, .o = o, .cb = cb, .ud = ud, .sum = sum, .format = o->format};
+    buf_init(&w.b, 16u << 20);
+    /* what no format expresses is named first */
+    sum->unexportable = set->stats.not_translatable;
+    for (size_t i = 0; i < set->nuntr; i++)
+        memcpy(sum->names[sum->nnames++], set->untr[i], sizeof(set->untr[i]));
+    w.mark = calloc(set->ninds ? set->ninds : 1, 1);
+    int rc = w.mark ? dispatch(&w, err) : ACCORD_ENOMEM;
+    if (!rc)
+        rc = export_flush(&w);
+    for (size_t i = 0; !rc && i < set->nitems; i++)
+        export_item_ok(&w, i); /* count and name what the writer never looked at */
+    free(w.mark);
+    buf_free(&w.b);
+    if (rc && err && !err->msg[0])
+        accord_err_set(err, rc, "export %s: %s", o->format, accord_strerror(rc));
+    return rc;
+}

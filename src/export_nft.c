@@ -1,0 +1,167 @@
+/*
+ * export_nft.c - an nftables script that fills two named interval sets.
+ *
+ *   add table inet TABLE
+ *   add set inet TABLE ipv4 { type ipv4_addr; flags interval; }
+ *   add set inet TABLE ipv6 { type ipv6_addr; flags interval; }
+ *   flush set inet TABLE ipv4
+ *   flush set inet TABLE ipv6
+ *   add element inet TABLE ipv4 { ELEM, ELEM, ... }        (at most 512 elements a statement)
+ *   add element inet TABLE ipv6 { ... }
+ *
+ * `nft -f` applies a script as one transaction, so the sets are replaced atomically and the
+ * rules that reference them (`ip daddr @ipv4 drop` in the member's own chains) never see them
+ * empty.  TABLE is "accord" unless the options name another.
+ *
+ * Elements: the kernel rejects overlapping intervals, so addresses and networks are turned into
+ * ranges, sorted, and merged where they overlap or touch (10.0.0.0/8 swallows 10.1.2.3; 1.2.3.4
+ * and 1.2.3.5 become 1.2.3.4-1.2.3.5).  A merged range is written as an address, a prefix when
+ * it is exactly one, or "first-last".  Each swallowed value counts as a duplicate.
+ *
+ * Not expressible: everything but ipv4, ipv6, cidr4 and cidr6.
+ */
+#include "export.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PER_STATEMENT 512
+
+typedef struct span {
+    export_u128 lo, hi;
+} span;
+
+static int span_cmp(const void *pa, const void *pb)
+{
+    const span *a = pa, *b = pb;
+    if (a->lo != b->lo)
+        return a->lo < b->lo ? -1 : 1;
+    return a->hi < b->hi ? -1 : a->hi > b->hi;
+}
+
+static void u128_text(export_u128 v, int fam, char *out, size_t outlen)
+{
+    unsigned char a[16];
+    int n = fam == 4 ? 4 : 16;
+    for (int i = n - 1; i >= 0; i--, v >>= 8)
+        a[i] = (unsigned char)(v & 0xff);
+    inet_ntop(fam == 4 ? AF_INET : AF_INET6, a, out, (socklen_t)outlen);
+}
+
+/* The element text of [lo, hi]: "a", "a/p" or "a-b". */
+static void element_text(const span *r, int fam, char *out, size_t outlen)
+{
+    char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+    int bits = fam == 4 ? 32 : 128;
+    export_u128 size = r->hi - r->lo; /* one less than the count of addresses */
+    u128_text(r->lo, fam, a, sizeof(a));
+    if (size == 0) {
+        snprintf(out, outlen, "%s", a);
+        return;
+    }
+    int host = 0;
+    while (host < bits && (size >> host & 1))
+        host++;
+    int prefix_ok = (host == bits || (size >> host) == 0) && (r->lo & size) == 0;
+    if (prefix_ok) {
+        snprintf(out, outlen, "%s/%d", a, bits - host);
+        return;
+    }
+    u128_text(r->hi, fam, b, sizeof(b));
+    snprintf(out, outlen, "%s-%s", a, b);
+}
+
+/* Collects the ranges of family fam from exportable items, sorted and merged. */
+static int collect(export_out *w, int fam, span **out, size_t *n)
+{
+    const accord_export_set *s = w->set;
+    size_t cap = 0, m = 0;
+    span *v = NULL;
+    for (size_t i = 0; i < s->nitems; i++) {
+        int k = s->items[i].kind, f;
+        int want = fam == 4 ? (k == ACCORD_EK_IPV4 || k == ACCORD_EK_CIDR4)
+                            : (k == ACCORD_EK_IPV6 || k == ACCORD_EK_CIDR6);
+        if (!want || !export_item_ok(w, i))
+            continue;
+        if (m == cap) {
+            cap = cap ? cap * 2 : 1024;
+            span *g = realloc(v, cap * sizeof(*v));
+            if (!g)
+                return free(v), ACCORD_ENOMEM;
+            v = g;
+        }
+        if (export_net_range(export_str(s, s->items[i].value), &f, &v[m].lo, &v[m].hi) == 0)
+            m++;
+    }
+    if (m)
+        qsort(v, m, sizeof(*v), span_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++) {
+        if (k && (v[i].lo <= v[k - 1].hi || v[i].lo - 1 == v[k - 1].hi)) {
+            if (v[i].hi > v[k - 1].hi)
+                v[k - 1].hi = v[i].hi;
+            w->sum->duplicates++;
+        } else {
+            v[k++] = v[i];
+        }
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+static int write_family(export_out *w, int fam)
+{
+    const char *table = w->o->nft_table ? w->o->nft_table : "accord";
+    const char *set = fam == 4 ? "ipv4" : "ipv6";
+    char el[2 * INET6_ADDRSTRLEN + 8];
+    span *v = NULL;
+    size_t n = 0;
+    int rc = collect(w, fam, &v, &n);
+    if (rc)
+        return w->rc = rc;
+    for (size_t i = 0; i < n && !w->rc; i++) {
+        if (i % PER_STATEMENT == 0)
+            export_printf(w, "%sadd element inet %s %s { ", i ? " }\n" : "", table, set);
+        element_text(&v[i], fam, el, sizeof(el));
+        export_printf(w, "%s%s", i % PER_STATEMENT ? ", " : "", el);
+        w->sum->values++;
+    }
+    if (n)
+        export_add(w, " }\n", 3);
+    free(v);
+    return w->rc;
+}
+
+static int table_ok(const char *t)
+{
+    size_t n = strlen(t);
+    if (n == 0 || n > 64 || !((t[0] >= 'a' && t[0] <= 'z') || (t[0] >= 'A' && t[0] <= 'Z')))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') ||
+              (t[i] >= '0' && t[i] <= '9') || t[i] == '_'))
+            return 0;
+    return 1;
+}
+
+int export_nft(export_out *w)
+{
+    const char *t = w->o->nft_table ? w->o->nft_table : "accord";
+    if (!table_ok(t))
+        return w->rc = ACCORD_EINVAL;
+    w->supported = ACCORD_EK_IP_BITS;
+    export_file(w, NULL);
+    export_printf(w,
+                  "#!/usr/sbin/nft -f\n# accord indicators, serial %u\n"
+                  "add table inet %s\n"
+                  "add set inet %s ipv4 { type ipv4_addr; flags interval; }\n"
+                  "add set inet %s ipv6 { type ipv6_addr; flags interval; }\n"
+                  "flush set inet %s ipv4\nflush set inet %s ipv6\n",
+                  accord_export_set_serial(w->set), t, t, t, t, t);
+    write_family(w, 4);
+    write_family(w, 6);
+    return w->rc;
+}
