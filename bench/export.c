@@ -1,0 +1,195 @@
+/*
+ * bench/export.c - defender export throughput.
+ *
+ * Generates N indicators (default 1,000,000; --objects 10000000 for the issue's target) as JSON
+ * lines - 40% IPv4 addresses, 5% IPv4 networks, 25% domains, 15% URLs, 15% SHA-256 hashes, 5%
+ * of them expired, TLP:GREEN, confidence 80 - imports them into a temporary store with
+ * accord_import_fd, then measures:
+ *   1. accord_export_select: the store scan, pattern translation, allow-list and sort, once;
+ *   2. accord_export_write for each format into a sink that counts bytes.
+ * A format's full export time is (1) + its (2); the target is under 20 s for 10 million.
+ *
+ * usage: bench_export [--objects N] [--dir DIR] [--keep]
+ */
+#include "accord.h"
+#include "export.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
+
+static uint64_t rnd(void)
+{
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rng_state = x;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The pattern of indicator i. */
+static void pattern(char *out, size_t outlen)
+{
+    uint64_t r = rnd();
+    unsigned k = (unsigned)(r % 100);
+    unsigned a = (unsigned)(r >> 8), b = (unsigned)(r >> 40);
+    if (k < 40)
+        snprintf(out, outlen, "[ipv4-addr:value = '%u.%u.%u.%u']", 11 + a % 180, (a >> 8) & 255,
+                 (a >> 16) & 255, 1 + (a >> 24) % 254);
+    else if (k < 45)
+        snprintf(out, outlen, "[ipv4-addr:value = '%u.%u.%u.0/24']", 11 + a % 180, (a >> 8) & 255,
+                 (a >> 16) & 255);
+    else if (k < 70)
+        snprintf(out, outlen, "[domain-name:value = 'h%x.bench%u.net']", a, b % 4096);
+    else if (k < 85)
+        snprintf(out, outlen, "[url:value = 'http://c%u.bench.net/p/%x']", b % 65536, a);
+    else
+        snprintf(out, outlen, "[file:hashes.'SHA-256' = '%016llx%016llx%016llx%016llx']",
+                 (unsigned long long)r, (unsigned long long)rnd(), (unsigned long long)rnd(),
+                 (unsigned long long)rnd());
+}
+
+static int generate(FILE *f, uint64_t n)
+{
+    char p[256];
+    for (uint64_t i = 0; i < n; i++) {
+        pattern(p, sizeof(p));
+        int expired = rnd() % 20 == 0;
+        fprintf(f,
+                "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%08llx-"
+                "0000-4000-8000-%012llx\",\"created\":\"2025-01-01T00:00:00.000Z\","
+                "\"modified\":\"2025-01-01T00:00:00.000Z\",\"name\":\"bench %llu\","
+                "\"pattern\":\"%s\",\"pattern_type\":\"stix\","
+                "\"valid_from\":\"2025-01-01T00:00:00Z\"%s,\"confidence\":80,"
+                "\"object_marking_refs\":[\"marking-definition--"
+                "34098fce-860f-48ae-8e50-ebd3cc5e41da\"]}\n",
+                (unsigned long long)(i >> 16), (unsigned long long)(rnd() & 0xffffffffffffULL),
+                (unsigned long long)i, p,
+                expired ? ",\"valid_until\":\"2025-03-01T00:00:00Z\"" : "");
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+static int count_cb(void *ud, const char *file, const char *data, size_t len)
+{
+    (void)file;
+    (void)data;
+    *(uint64_t *)ud += len;
+    return 0;
+}
+
+static long peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t n = 1000000;
+    const char *dir = NULL;
+    int keep = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--objects") == 0 && i + 1 < argc) {
+            char *end;
+            n = strtoull(argv[++i], &end, 10);
+        } else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (strcmp(argv[i], "--keep") == 0) {
+            keep = 1;
+        } else {
+            fprintf(stderr, "usage: bench_export [--objects N] [--dir DIR] [--keep]\n");
+            return 2;
+        }
+    }
+    char tmp[256] = BENCH_DIR "/bench-export-XXXXXX";
+    if (!dir && !(dir = mkdtemp(tmp))) {
+        perror("mkdtemp");
+        return 1;
+    }
+    char store_dir[512], input[512];
+    snprintf(store_dir, sizeof(store_dir), "%s/store", dir);
+    snprintf(input, sizeof(input), "%s/indicators.jsonl", dir);
+    accord_store *s = NULL;
+    accord_error err = {0};
+    if (accord_store_open(store_dir, 0, &s, &err)) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        return 1;
+    }
+    accord_store_stats st0;
+    accord_store_stats_light(s, &st0, &err);
+    if (st0.versions < (int64_t)n) {
+        double t = now_s();
+        FILE *f = fopen(input, "w");
+        if (!f || generate(f, n) || fclose(f)) {
+            perror(input);
+            return 1;
+        }
+        int fd = open(input, O_RDONLY);
+        accord_import_options o = {.batch_objects = 50000};
+        accord_import_stats ist;
+        int rc = accord_import_fd(s, fd, &o, &ist, &err);
+        close(fd);
+        unlink(input);
+        if (rc) {
+            fprintf(stderr, "import: %s\n", err.msg);
+            return 1;
+        }
+        printf("generated and imported %llu indicators in %.1f s\n", (unsigned long long)n,
+               now_s() - t);
+    }
+    accord_export_filter f = {.at_us = 0, .min_confidence = -1, .max_tlp = -1};
+    accord_export_set *set = NULL;
+    double t0 = now_s();
+    if (accord_export_select(s, &f, &set, &err)) {
+        fprintf(stderr, "select: %s\n", err.msg);
+        return 1;
+    }
+    double sel = now_s() - t0;
+    accord_export_stats es;
+    accord_export_set_stats(set, &es);
+    printf("select: %llu indicators scanned, %llu active, %llu values in %.2f s "
+           "(%.0f indicators/s), peak RSS %ld MB\n",
+           (unsigned long long)es.scanned, (unsigned long long)es.selected,
+           (unsigned long long)es.items, sel, (double)es.scanned / sel, peak_rss_mb());
+    static const char *const formats[] = {"zeek-intel", "suricata-dataset", "suricata-rules",
+                                          "rpz",        "nft",              "csv",
+                                          "plain"};
+    printf("%-18s %10s %10s %12s %16s\n", "format", "write s", "total s", "MB", "indicators/s");
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        accord_export_options o = {.format = formats[i]};
+        uint64_t bytes = 0;
+        double t = now_s();
+        if (accord_export_write(set, &o, count_cb, &bytes, NULL, &err)) {
+            fprintf(stderr, "%s: %s\n", formats[i], err.msg);
+            return 1;
+        }
+        double w = now_s() - t;
+        printf("%-18s %10.2f %10.2f %12.1f %16.0f\n", formats[i], w, sel + w, (double)bytes / 1e6,
+               (double)es.scanned / (sel + w));
+    }
+    printf("peak RSS %ld MB\n", peak_rss_mb());
+    accord_export_set_free(set);
+    accord_store_close(s);
+    if (!keep && dir == tmp) {
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", dir);
+    }
+    return 0;
+}
