@@ -166,9 +166,8 @@ int main(int argc, char **argv)
            "(%.0f indicators/s), peak RSS %ld MB\n",
            (unsigned long long)es.scanned, (unsigned long long)es.selected,
            (unsigned long long)es.items, sel, (double)es.scanned / sel, peak_rss_mb());
-    static const char *const formats[] = {"zeek-intel", "suricata-dataset", "suricata-rules",
-                                          "rpz",        "nft",              "csv",
-                                          "plain"};
+    static const char *const formats[] = {
+        "zeek-intel", "suricata-dataset", "suricata-rules", "rpz", "nft", "csv", "plain"};
     printf("%-18s %10s %10s %12s %16s\n", "format", "write s", "total s", "MB", "indicators/s");
     for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
         accord_export_options o = {.format = formats[i]};

@@ -29,8 +29,8 @@
 
 typedef struct export_args {
     const char *format, *out;
-    accord_scan_filter scan;      /* stix */
-    accord_export_filter filter;  /* the other formats */
+    accord_scan_filter scan;     /* stix */
+    accord_export_filter filter; /* the other formats */
     accord_export_options opts;
     const char *types[MAX_LIST + 1], *labels[MAX_LIST + 1], *creators[MAX_LIST + 1],
         *itypes[MAX_LIST + 1];
@@ -62,8 +62,7 @@ static int bundle_one(void *ud, const accord_record *r)
     return ferror(e->f) ? ACCORD_EIO : 0;
 }
 
-static int write_bundle(accord_store *s, const accord_scan_filter *f, FILE *out,
-                        accord_error *err)
+static int write_bundle(accord_store *s, const accord_scan_filter *f, FILE *out, accord_error *err)
 {
     unsigned char u[16];
     if (getrandom(u, sizeof(u), 0) != sizeof(u))
@@ -87,9 +86,9 @@ static int write_bundle(accord_store *s, const accord_scan_filter *f, FILE *out,
 #define MAX_FILES 16
 
 typedef struct sink {
-    const char *dir;   /* directory formats: the directory */
-    const char *path;  /* single-file formats: the file, or NULL for stdout */
-    FILE *f;           /* the file being written */
+    const char *dir;  /* directory formats: the directory */
+    const char *path; /* single-file formats: the file, or NULL for stdout */
+    FILE *f;          /* the file being written */
     char names[MAX_FILES][64];
     int nfiles;
 } sink;
@@ -279,13 +278,23 @@ static int option(export_args *a, int c, const char *v)
 {
     long n;
     switch (c) {
-    case 'f': a->format = v; return 0;
-    case 'o': a->out = v; return 0;
-    case 'c': a->scan.collection = a->filter.collection = v; return 0;
-    case 't': return push(a->types, &a->ntypes, v) ? EXIT_USAGE : 0;
-    case 'l': return push(a->labels, &a->nlabels, v) ? EXIT_USAGE : 0;
-    case 'C': return push(a->creators, &a->ncreators, v) ? EXIT_USAGE : 0;
-    case 'I': return push(a->itypes, &a->nitypes, v) ? EXIT_USAGE : 0;
+    case 'f':
+        a->format = v;
+        return 0;
+    case 'o':
+        a->out = v;
+        return 0;
+    case 'c':
+        a->scan.collection = a->filter.collection = v;
+        return 0;
+    case 't':
+        return push(a->types, &a->ntypes, v) ? EXIT_USAGE : 0;
+    case 'l':
+        return push(a->labels, &a->nlabels, v) ? EXIT_USAGE : 0;
+    case 'C':
+        return push(a->creators, &a->ncreators, v) ? EXIT_USAGE : 0;
+    case 'I':
+        return push(a->itypes, &a->nitypes, v) ? EXIT_USAGE : 0;
     case 'n':
         if (parse_int(v, 0, 100, &n))
             return cli_error("export", "--min-confidence %s: expected 0 to 100", v), EXIT_USAGE;
@@ -293,49 +302,72 @@ static int option(export_args *a, int c, const char *v)
         return 0;
     case 'T':
         if ((a->filter.max_tlp = accord_export_tlp_parse(v)) < 0)
-            return cli_error("export", "--max-tlp %s: expected clear, green, amber, "
-                                       "amber+strict or red", v),
+            return cli_error("export",
+                             "--max-tlp %s: expected clear, green, amber, "
+                             "amber+strict or red",
+                             v),
                    EXIT_USAGE;
         return 0;
     case 'R':
         if (parse_rpz_action(a, v))
-            return cli_error("export", "--rpz-action %s: expected nxdomain, nodata, passthru, "
-                                       "drop or cname:HOST", v),
+            return cli_error("export",
+                             "--rpz-action %s: expected nxdomain, nodata, passthru, "
+                             "drop or cname:HOST",
+                             v),
                    EXIT_USAGE;
         return 0;
-    case 'k': a->opts.csv_columns = v; return 0;
-    case 'N': a->opts.nft_table = v; return 0;
-    case 'q': a->quiet = 1; return 0;
+    case 'k':
+        a->opts.csv_columns = v;
+        return 0;
+    case 'N':
+        a->opts.nft_table = v;
+        return 0;
+    case 'q':
+        a->quiet = 1;
+        return 0;
     case 'A':
     case 'a': {
         int64_t *dst = c == 'A' ? &a->filter.at_us : &a->scan.added_after_us;
         if (accord_timestamp_parse(v, dst) != 0)
-            return cli_error("export", "%s %s: expected an RFC 3339 UTC timestamp like "
-                                       "2026-01-31T12:00:00Z",
+            return cli_error("export",
+                             "%s %s: expected an RFC 3339 UTC timestamp like "
+                             "2026-01-31T12:00:00Z",
                              c == 'A' ? "--at" : "--added-after", v),
                    EXIT_USAGE;
         a->stix_only |= c == 'a';
         return 0;
     }
-    case 'r': a->scan.include_revoked = 1, a->stix_only = 1; return 0;
-    case 'v': a->scan.versions = ACCORD_VERSIONS_ALL, a->stix_only = 1; return 0;
-    default: return cli_usage("export");
+    case 'r':
+        a->scan.include_revoked = 1, a->stix_only = 1;
+        return 0;
+    case 'v':
+        a->scan.versions = ACCORD_VERSIONS_ALL, a->stix_only = 1;
+        return 0;
+    default:
+        return cli_usage("export");
     }
 }
 
 static int parse_args(export_args *a, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},    {"out", required_argument, NULL, 'o'},
-        {"collection", required_argument, NULL, 'c'}, {"type", required_argument, NULL, 't'},
-        {"label", required_argument, NULL, 'l'},     {"creator", required_argument, NULL, 'C'},
-        {"indicator-type", required_argument, NULL, 'I'},
-        {"min-confidence", required_argument, NULL, 'n'},
-        {"max-tlp", required_argument, NULL, 'T'},   {"rpz-action", required_argument, NULL, 'R'},
-        {"columns", required_argument, NULL, 'k'},   {"nft-table", required_argument, NULL, 'N'},
-        {"at", required_argument, NULL, 'A'},        {"added-after", required_argument, NULL, 'a'},
-        {"include-revoked", no_argument, NULL, 'r'}, {"all-versions", no_argument, NULL, 'v'},
-        {"quiet", no_argument, NULL, 'q'},           {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
+                                             {"out", required_argument, NULL, 'o'},
+                                             {"collection", required_argument, NULL, 'c'},
+                                             {"type", required_argument, NULL, 't'},
+                                             {"label", required_argument, NULL, 'l'},
+                                             {"creator", required_argument, NULL, 'C'},
+                                             {"indicator-type", required_argument, NULL, 'I'},
+                                             {"min-confidence", required_argument, NULL, 'n'},
+                                             {"max-tlp", required_argument, NULL, 'T'},
+                                             {"rpz-action", required_argument, NULL, 'R'},
+                                             {"columns", required_argument, NULL, 'k'},
+                                             {"nft-table", required_argument, NULL, 'N'},
+                                             {"at", required_argument, NULL, 'A'},
+                                             {"added-after", required_argument, NULL, 'a'},
+                                             {"include-revoked", no_argument, NULL, 'r'},
+                                             {"all-versions", no_argument, NULL, 'v'},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {NULL, 0, NULL, 0}};
     int c, rc;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
@@ -352,9 +384,10 @@ static int kinds_of(export_args *a)
     for (int i = 0; i < a->ntypes; i++) {
         int k = accord_export_kind_parse(a->types[i]);
         if (k < 0) {
-            cli_error("export", "--type %s: with --format %s, --type is a value kind: ipv4, ipv6, "
-                                "cidr4, cidr6, domain, domain-suffix, url, email, md5, sha1, "
-                                "sha256, sha512, cert-sha1, cert-sha256",
+            cli_error("export",
+                      "--type %s: with --format %s, --type is a value kind: ipv4, ipv6, "
+                      "cidr4, cidr6, domain, domain-suffix, url, email, md5, sha1, "
+                      "sha256, sha512, cert-sha1, cert-sha256",
                       a->types[i], a->format);
             return EXIT_USAGE;
         }
@@ -375,8 +408,10 @@ int cmd_export(int argc, char **argv)
         return rc;
     int stix = strcmp(a.format, "stix") == 0;
     if (!stix && accord_export_format_files(a.format) < 0) {
-        cli_error("export", "--format %s: expected stix, zeek-intel, suricata-dataset, "
-                            "suricata-rules, rpz, nft, csv or plain", a.format);
+        cli_error("export",
+                  "--format %s: expected stix, zeek-intel, suricata-dataset, "
+                  "suricata-rules, rpz, nft, csv or plain",
+                  a.format);
         return EXIT_USAGE;
     }
     if (!stix && a.stix_only) {

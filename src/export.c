@@ -306,8 +306,11 @@ static int path_family(const pattern_cmp *c, int *hkind)
     static const struct {
         const char *type;
         int fam;
-    } value_types[] = {{"ipv4-addr", P_IPV4},  {"ipv6-addr", P_IPV6}, {"domain-name", P_DOMAIN},
-                       {"url", P_URL},         {"email-addr", P_EMAIL}};
+    } value_types[] = {{"ipv4-addr", P_IPV4},
+                       {"ipv6-addr", P_IPV6},
+                       {"domain-name", P_DOMAIN},
+                       {"url", P_URL},
+                       {"email-addr", P_EMAIL}};
     if (c->nsteps == 1 && c->steps[0].kind == PS_KEY && strcmp(c->steps[0].key, "value") == 0) {
         for (size_t i = 0; i < sizeof(value_types) / sizeof(value_types[0]); i++)
             if (strcmp(c->type, value_types[i].type) == 0)
@@ -328,15 +331,21 @@ static int path_family(const pattern_cmp *c, int *hkind)
 static int value_kind(int fam, int hkind, const char *v, size_t len)
 {
     static const size_t hex_len[ACCORD_EK_COUNT] = {
-        [ACCORD_EK_MD5] = 32,    [ACCORD_EK_SHA1] = 40,      [ACCORD_EK_SHA256] = 64,
+        [ACCORD_EK_MD5] = 32,     [ACCORD_EK_SHA1] = 40,      [ACCORD_EK_SHA256] = 64,
         [ACCORD_EK_SHA512] = 128, [ACCORD_EK_CERT_SHA1] = 40, [ACCORD_EK_CERT_SHA256] = 64};
     switch (fam) {
-    case P_IPV4: return addr_kind(v, 4);
-    case P_IPV6: return addr_kind(v, 6);
-    case P_DOMAIN: return domain_ok(v, len) ? ACCORD_EK_DOMAIN : -1;
-    case P_URL: return url_ok(v, len) ? ACCORD_EK_URL : -1;
-    case P_EMAIL: return email_ok(v, len) ? ACCORD_EK_EMAIL : -1;
-    default: return hex_ok(v, len, hex_len[hkind]) ? hkind : -1;
+    case P_IPV4:
+        return addr_kind(v, 4);
+    case P_IPV6:
+        return addr_kind(v, 6);
+    case P_DOMAIN:
+        return domain_ok(v, len) ? ACCORD_EK_DOMAIN : -1;
+    case P_URL:
+        return url_ok(v, len) ? ACCORD_EK_URL : -1;
+    case P_EMAIL:
+        return email_ok(v, len) ? ACCORD_EK_EMAIL : -1;
+    default:
+        return hex_ok(v, len, hex_len[hkind]) ? hkind : -1;
     }
 }
 
@@ -347,11 +356,11 @@ typedef struct sel {
     accord_export_set *set;
     const accord_export_filter *f;
     export_allow *allow;
-    uint32_t ind;        /* the indicator being translated */
-    unsigned kinds;      /* the kinds its pattern holds */
+    uint32_t ind;   /* the indicator being translated */
+    unsigned kinds; /* the kinds its pattern holds */
     ajson_arena arena;
     int64_t at;
-    int why;             /* WHY_* of the indicator being translated */
+    int why; /* WHY_* of the indicator being translated */
 } sel;
 
 static uint64_t prefix_key(const char *v, size_t len)
@@ -461,14 +470,17 @@ static int walk_cexpr(sel *x, const pattern_cexpr *e)
 static int walk_oexpr(sel *x, const pattern_oexpr *o)
 {
     switch (o->kind) {
-    case PX_LEAF: return walk_cexpr(x, o->leaf);
+    case PX_LEAF:
+        return walk_cexpr(x, o->leaf);
     case PX_OR: {
         int rc = walk_oexpr(x, o->l);
         return rc || x->why ? rc : walk_oexpr(x, o->r);
     }
     case PX_AND:
-    case PX_FOLLOWEDBY: return x->why = WHY_OBS_AND, 0;
-    default: return x->why = WHY_QUALIFIER, 0;
+    case PX_FOLLOWEDBY:
+        return x->why = WHY_OBS_AND, 0;
+    default:
+        return x->why = WHY_QUALIFIER, 0;
     }
 }
 
@@ -799,8 +811,13 @@ typedef struct format_def {
 } format_def;
 
 static const format_def formats[] = {
-    {"zeek-intel", 0}, {"suricata-dataset", 1}, {"suricata-rules", 1}, {"rpz", 0},
-    {"nft", 0},        {"csv", 0},              {"plain", 0},
+    {"zeek-intel", 0},
+    {"suricata-dataset", 1},
+    {"suricata-rules", 1},
+    {"rpz", 0},
+    {"nft", 0},
+    {"csv", 0},
+    {"plain", 0},
 };
 
 int accord_export_format_files(const char *format)

@@ -54,7 +54,7 @@ typedef enum accord_export_kind {
 
 #define ACCORD_EK_BIT(k) (1u << (k))
 #define ACCORD_EK_IP_BITS                                                                          \
-    (ACCORD_EK_BIT(ACCORD_EK_IPV4) | ACCORD_EK_BIT(ACCORD_EK_IPV6) |                              \
+    (ACCORD_EK_BIT(ACCORD_EK_IPV4) | ACCORD_EK_BIT(ACCORD_EK_IPV6) |                               \
      ACCORD_EK_BIT(ACCORD_EK_CIDR4) | ACCORD_EK_BIT(ACCORD_EK_CIDR6))
 
 /* The kind's name ("ipv4", "domain-suffix", ...); NULL when out of range. */
@@ -63,8 +63,13 @@ ACCORD_API const char *accord_export_kind_name(int kind);
 ACCORD_API int accord_export_kind_parse(const char *name);
 
 /* TLP levels, ordered: a destination cleared for one level receives every lower one. */
-enum { ACCORD_TLP_CLEAR = 0, ACCORD_TLP_GREEN, ACCORD_TLP_AMBER, ACCORD_TLP_AMBER_STRICT,
-       ACCORD_TLP_RED };
+enum {
+    ACCORD_TLP_CLEAR = 0,
+    ACCORD_TLP_GREEN,
+    ACCORD_TLP_AMBER,
+    ACCORD_TLP_AMBER_STRICT,
+    ACCORD_TLP_RED
+};
 /* "clear"/"white", "green", "amber", "amber+strict", "red" (any case) -> level, or -1. */
 ACCORD_API int accord_export_tlp_parse(const char *name);
 
@@ -72,14 +77,14 @@ ACCORD_API int accord_export_tlp_parse(const char *name);
 /* Selection                                                                                    */
 
 typedef struct accord_export_filter {
-    const char *collection;   /* collection id or alias; NULL = the whole store */
-    int64_t at_us;            /* the export time; 0 = now */
-    unsigned kinds;           /* ACCORD_EK_BIT() of the kinds wanted; 0 = all */
-    const char *const *labels;     /* NULL-terminated: the indicator has one of them; NULL = any */
-    const char *const *creators;   /* NULL-terminated created_by_ref ids; NULL = any */
+    const char *collection;      /* collection id or alias; NULL = the whole store */
+    int64_t at_us;               /* the export time; 0 = now */
+    unsigned kinds;              /* ACCORD_EK_BIT() of the kinds wanted; 0 = all */
+    const char *const *labels;   /* NULL-terminated: the indicator has one of them; NULL = any */
+    const char *const *creators; /* NULL-terminated created_by_ref ids; NULL = any */
     const char *const *indicator_types; /* NULL-terminated; NULL = any */
-    int min_confidence;       /* 0..100; -1 = no threshold (else indicators without one fail) */
-    int max_tlp;              /* ACCORD_TLP_*; -1 = no limit.  Unmarked counts as AMBER. */
+    int min_confidence; /* 0..100; -1 = no threshold (else indicators without one fail) */
+    int max_tlp;        /* ACCORD_TLP_*; -1 = no limit.  Unmarked counts as AMBER. */
 } accord_export_filter;
 
 typedef struct accord_export_set accord_export_set;
@@ -114,18 +119,23 @@ ACCORD_API uint32_t accord_export_set_serial(const accord_export_set *set);
 /* ------------------------------------------------------------------------------------------ */
 /* Writing                                                                                      */
 
-enum { ACCORD_RPZ_NXDOMAIN = 0, ACCORD_RPZ_NODATA, ACCORD_RPZ_PASSTHRU, ACCORD_RPZ_DROP,
-       ACCORD_RPZ_CNAME };
+enum {
+    ACCORD_RPZ_NXDOMAIN = 0,
+    ACCORD_RPZ_NODATA,
+    ACCORD_RPZ_PASSTHRU,
+    ACCORD_RPZ_DROP,
+    ACCORD_RPZ_CNAME
+};
 
 typedef struct accord_export_options {
-    const char *format;       /* zeek-intel, suricata-dataset, suricata-rules, rpz, nft, csv,
-                                 plain */
-    int rpz_action;           /* ACCORD_RPZ_* */
-    const char *rpz_cname;    /* ACCORD_RPZ_CNAME: the walled-garden host name */
-    const char *csv_columns;  /* comma-separated column names; NULL = the default set */
-    const char *nft_table;    /* nft table name (inet family); NULL = "accord" */
-    const char *source;       /* a name for feeds that carry one (zeek meta.source); NULL =
-                                 "accord" */
+    const char *format;      /* zeek-intel, suricata-dataset, suricata-rules, rpz, nft, csv,
+                                plain */
+    int rpz_action;          /* ACCORD_RPZ_* */
+    const char *rpz_cname;   /* ACCORD_RPZ_CNAME: the walled-garden host name */
+    const char *csv_columns; /* comma-separated column names; NULL = the default set */
+    const char *nft_table;   /* nft table name (inet family); NULL = "accord" */
+    const char *source;      /* a name for feeds that carry one (zeek meta.source); NULL =
+                                "accord" */
 } accord_export_options;
 
 /*
@@ -157,8 +167,8 @@ ACCORD_API int accord_export_format_files(const char *format);
  * non-zero return value.
  */
 ACCORD_API int accord_export_write(const accord_export_set *set, const accord_export_options *o,
-                                   accord_export_write_cb cb, void *ud,
-                                   accord_export_summary *sum, accord_error *err);
+                                   accord_export_write_cb cb, void *ud, accord_export_summary *sum,
+                                   accord_error *err);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Allow-lists (store_allow.c, export_allow.c)                                                  */
@@ -199,12 +209,12 @@ ACCORD_API int64_t accord_allowlist_changed(accord_store *store);
 
 /* One selected indicator. */
 typedef struct export_ind {
-    uint64_t id, name;     /* offsets of NUL-terminated strings in set->str */
-    int64_t valid_until;   /* microseconds; INT64_MAX when none */
-    int32_t confidence;    /* -1 when none */
-    uint8_t tlp;           /* ACCORD_TLP_* (unmarked: AMBER) */
+    uint64_t id, name;      /* offsets of NUL-terminated strings in set->str */
+    int64_t valid_until;    /* microseconds; INT64_MAX when none */
+    int32_t confidence;     /* -1 when none */
+    uint8_t tlp;            /* ACCORD_TLP_* (unmarked: AMBER) */
     uint8_t untranslatable; /* 0, or an export_why reason: no format can express it */
-    uint32_t kinds;        /* ACCORD_EK_BIT of every kind its pattern holds */
+    uint32_t kinds;         /* ACCORD_EK_BIT of every kind its pattern holds */
 } export_ind;
 
 /* One exportable value of one indicator. */
@@ -217,11 +227,11 @@ typedef struct export_item {
 } export_item;
 
 struct accord_export_set {
-    char *str;             /* every string, NUL-terminated, one after the other */
+    char *str; /* every string, NUL-terminated, one after the other */
     size_t str_len, str_cap;
     export_ind *inds;
     size_t ninds, inds_cap;
-    export_item *items;    /* sorted by (kind, value, indicator id) */
+    export_item *items; /* sorted by (kind, value, indicator id) */
     size_t nitems, items_cap;
     accord_export_stats stats;
     int64_t serial_us;
@@ -239,7 +249,7 @@ typedef struct export_out {
     buf b;            /* pending bytes of the current file */
     int rc;           /* the first failure; writes stop after it */
     accord_export_summary *sum;
-    unsigned supported; /* ACCORD_EK_BIT of the kinds the format expresses */
+    unsigned supported;  /* ACCORD_EK_BIT of the kinds the format expresses */
     unsigned char *mark; /* per indicator: 0 not yet asked, 1 written, 2 unexportable */
     const char *format;
 } export_out;

@@ -61,11 +61,11 @@ struct export_allow {
 
 /* RFC 1918 and the special-purpose registries of RFC 6890 (and their updates). */
 static const char *const builtin_cidrs[] = {
-    "0.0.0.0/8",      "10.0.0.0/8",      "100.64.0.0/10",   "127.0.0.0/8",    "169.254.0.0/16",
-    "172.16.0.0/12",  "192.0.0.0/24",    "192.0.2.0/24",    "192.88.99.0/24", "192.168.0.0/16",
-    "198.18.0.0/15",  "198.51.100.0/24", "203.0.113.0/24",  "224.0.0.0/4",    "240.0.0.0/4",
-    "::/128",         "::1/128",         "::ffff:0:0/96",   "64:ff9b:1::/48", "100::/64",
-    "2001::/23",      "2001:db8::/32",   "fc00::/7",        "fe80::/10",      "ff00::/8",
+    "0.0.0.0/8",     "10.0.0.0/8",      "100.64.0.0/10",  "127.0.0.0/8",    "169.254.0.0/16",
+    "172.16.0.0/12", "192.0.0.0/24",    "192.0.2.0/24",   "192.88.99.0/24", "192.168.0.0/16",
+    "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4",    "240.0.0.0/4",
+    "::/128",        "::1/128",         "::ffff:0:0/96",  "64:ff9b:1::/48", "100::/64",
+    "2001::/23",     "2001:db8::/32",   "fc00::/7",       "fe80::/10",      "ff00::/8",
 };
 
 static uint64_t h(const char *v, size_t len)
@@ -322,8 +322,10 @@ int export_allow_match(const export_allow *a, int kind, const char *v, size_t le
     case ACCORD_EK_IPV4:
     case ACCORD_EK_IPV6:
     case ACCORD_EK_CIDR4:
-    case ACCORD_EK_CIDR6: return net_match(a, v);
-    case ACCORD_EK_DOMAIN: return host_or_parent(a, v, len);
+    case ACCORD_EK_CIDR6:
+        return net_match(a, v);
+    case ACCORD_EK_DOMAIN:
+        return host_or_parent(a, v, len);
     case ACCORD_EK_SUFFIX:
         return host_or_parent(a, v, len) || u64map_get(&a->parents, h(v, len), NULL);
     case ACCORD_EK_URL:
@@ -331,7 +333,8 @@ int export_allow_match(const export_allow *a, int kind, const char *v, size_t le
             return 0;
         return net_match(a, host) || host_or_parent(a, host, strlen(host)) ||
                u64map_get(&a->exact, h(host, strlen(host)), NULL);
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -392,8 +395,7 @@ static const char *line_kind(const char *v)
     for (long i = 0; host && i < n; i++) {
         char c = norm[i];
         dots += c == '.';
-        host = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-               c == '.';
+        host = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     }
     return host && dots ? "hostname" : "string";
 }

@@ -134,8 +134,8 @@ int export_rpz(export_out *w)
         return w->rc = ACCORD_EINVAL;
     u64map seen;
     u64map_init_set(&seen);
-    w->supported = ACCORD_EK_IP_BITS | ACCORD_EK_BIT(ACCORD_EK_DOMAIN) |
-                   ACCORD_EK_BIT(ACCORD_EK_SUFFIX);
+    w->supported =
+        ACCORD_EK_IP_BITS | ACCORD_EK_BIT(ACCORD_EK_DOMAIN) | ACCORD_EK_BIT(ACCORD_EK_SUFFIX);
     export_file(w, NULL);
     export_printf(w,
                   "; accord response policy zone\n$TTL 300\n"

@@ -239,10 +239,12 @@ static int rule_suffix(export_out *w, sids *t, const char *id, const char *v, si
 {
     static const struct {
         const char *proto, *buffer, *purpose;
-    } bufs[] = {{"dns", "dns.query", "dns"}, {"tls", "tls.sni", "sni"}, {"http", "http.host", "host"}};
+    } bufs[] = {
+        {"dns", "dns.query", "dns"}, {"tls", "tls.sni", "sni"}, {"http", "http.host", "host"}};
     for (size_t i = 0; i < 3 && !w->rc; i++) {
-        export_printf(w, "alert %s any any -> any any (msg:\"accord %s domain suffix\"; %s; "
-                         "content:\".",
+        export_printf(w,
+                      "alert %s any any -> any any (msg:\"accord %s domain suffix\"; %s; "
+                      "content:\".",
                       bufs[i].proto, id, bufs[i].buffer);
         add_content(w, v, len);
         export_printf(w, "\"; endswith; nocase; ");

@@ -99,15 +99,20 @@ static int add_column(export_out *w, int col, size_t i)
     const export_ind *d = export_item_ind(s, i);
     char tmp[40] = "";
     switch (col) {
-    case COL_VALUE: return add_field(w, export_str(s, it->value));
-    case COL_KIND: return add_field(w, accord_export_kind_name(it->kind));
-    case COL_INDICATOR: return add_field(w, export_str(s, d->id));
-    case COL_NAME: return add_field(w, export_str(s, d->name));
+    case COL_VALUE:
+        return add_field(w, export_str(s, it->value));
+    case COL_KIND:
+        return add_field(w, accord_export_kind_name(it->kind));
+    case COL_INDICATOR:
+        return add_field(w, export_str(s, d->id));
+    case COL_NAME:
+        return add_field(w, export_str(s, d->name));
     case COL_CONFIDENCE:
         if (d->confidence >= 0)
             snprintf(tmp, sizeof(tmp), "%d", (int)d->confidence);
         return add_field(w, tmp);
-    case COL_TLP: return add_field(w, tlp_names[d->tlp]);
+    case COL_TLP:
+        return add_field(w, tlp_names[d->tlp]);
     default:
         if (d->valid_until != INT64_MAX)
             accord_timestamp_format(d->valid_until, tmp, sizeof(tmp));
@@ -123,8 +128,7 @@ int export_csv(export_out *w, accord_error *err)
                                          : "value,kind,indicator,name,confidence,tlp,valid_until";
     int n = parse_columns(spec, cols, err);
     if (n <= 0)
-        return n < 0 ? ACCORD_EINVAL
-                     : accord_err_set(err, ACCORD_EINVAL, "csv: no columns");
+        return n < 0 ? ACCORD_EINVAL : accord_err_set(err, ACCORD_EINVAL, "csv: no columns");
     w->supported = ~0u;
     export_file(w, NULL);
     for (int c = 0; c < n; c++)

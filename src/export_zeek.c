@@ -29,14 +29,21 @@ static const char *zeek_type(int kind)
 {
     switch (kind) {
     case ACCORD_EK_IPV4:
-    case ACCORD_EK_IPV6: return "Intel::ADDR";
+    case ACCORD_EK_IPV6:
+        return "Intel::ADDR";
     case ACCORD_EK_CIDR4:
-    case ACCORD_EK_CIDR6: return "Intel::SUBNET";
-    case ACCORD_EK_DOMAIN: return "Intel::DOMAIN";
-    case ACCORD_EK_URL: return "Intel::URL";
-    case ACCORD_EK_EMAIL: return "Intel::EMAIL";
-    case ACCORD_EK_CERT_SHA1: return "Intel::CERT_HASH";
-    default: return "Intel::FILE_HASH";
+    case ACCORD_EK_CIDR6:
+        return "Intel::SUBNET";
+    case ACCORD_EK_DOMAIN:
+        return "Intel::DOMAIN";
+    case ACCORD_EK_URL:
+        return "Intel::URL";
+    case ACCORD_EK_EMAIL:
+        return "Intel::EMAIL";
+    case ACCORD_EK_CERT_SHA1:
+        return "Intel::CERT_HASH";
+    default:
+        return "Intel::FILE_HASH";
     }
 }
 

@@ -52,8 +52,9 @@ static int check_entry(const char *kind, const char *value, size_t i, accord_err
                                    value);
     }
     if (strcmp(kind, "string") && strcmp(kind, "substring") && strcmp(kind, "hostname"))
-        return accord_err_set(err, ACCORD_EINVAL, "allow-list entry %zu: kind \"%.40s\" is not one of %s",
-                              i, kind, ACCORD_ALLOW_KINDS);
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "allow-list entry %zu: kind \"%.40s\" is not one of %s", i, kind,
+                              ACCORD_ALLOW_KINDS);
     return *value ? 0 : accord_err_set(err, ACCORD_EINVAL, "allow-list entry %zu: empty", i);
 }
 
@@ -61,8 +62,9 @@ static int insert_entries(accord_store *s, const char *list, const char *const *
                           const char *const *values, size_t n, accord_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO allowlist(list, kind, value)"
-                                  " VALUES(?1, ?2, ?3)",
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO allowlist(list, kind, value)"
+                           " VALUES(?1, ?2, ?3)",
                            -1, &st, NULL))
         return store_db_fail(s, err, "preparing an allow-list insert");
     int rc = 0;
@@ -94,8 +96,9 @@ static int touch_changed(accord_store *s, accord_error *err)
 {
     char sql[200];
     int64_t now = ts_now_us(), last = accord_allowlist_changed(s);
-    snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta(key, value) VALUES('allowlist_changed',"
-                               " %lld)",
+    snprintf(sql, sizeof(sql),
+             "INSERT OR REPLACE INTO meta(key, value) VALUES('allowlist_changed',"
+             " %lld)",
              (long long)(now > last ? now : last + 1));
     return store_exec(s, sql, err);
 }
@@ -137,8 +140,9 @@ int accord_allowlist_each(accord_store *s,
                           void *ud, accord_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT list, kind, value FROM allowlist ORDER BY list, kind,"
-                                  " value",
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT list, kind, value FROM allowlist ORDER BY list, kind,"
+                           " value",
                            -1, &st, NULL)) {
         if (strstr(sqlite3_errmsg(s->db), "no such table"))
             return 0; /* a store from before the table */

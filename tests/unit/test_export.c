@@ -26,8 +26,8 @@
 static char tmpdir[256];
 static int store_no;
 
-static const char *const formats[] = {"zeek-intel", "suricata-dataset", "suricata-rules", "rpz",
-                                      "nft",        "csv",              "plain"};
+static const char *const formats[] = {
+    "zeek-intel", "suricata-dataset", "suricata-rules", "rpz", "nft", "csv", "plain"};
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
 /* ------------------------------------------------------------------------------------------ */
@@ -313,9 +313,9 @@ static void test_golden(accord_store *s)
         for (int j = 0; j < c.n; j++)
             check_golden(formats[i], &c.f[j], accord_export_set_serial(set));
         /* never present: expired, not yet valid, revoked, allow-listed, untranslatable */
-        static const char *const absent[] = {"expired.top", "future.top", "revoked.top",
-                                             "10.1.2.3", "8.8.8.8", "google.com", "8.8.0.0",
-                                             "91.92.93.97", "a.top", "evil.exe"};
+        static const char *const absent[] = {
+            "expired.top", "future.top", "revoked.top", "10.1.2.3", "8.8.8.8",
+            "google.com",  "8.8.0.0",    "91.92.93.97", "a.top",    "evil.exe"};
         for (size_t k = 0; k < sizeof(absent) / sizeof(absent[0]); k++)
             if (captured(&c, absent[k])) {
                 fprintf(stderr, "%s holds %s\n", formats[i], absent[k]);
@@ -352,9 +352,9 @@ static int in_every_format(accord_store *s, const char *at, const char *needle, 
 }
 
 #define EXP_FMT                                                                                    \
-    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%s\","                 \
-    "\"created\":\"2025-01-01T00:00:00.000Z\",\"modified\":\"%s\",\"name\":\"p\","               \
-    "\"pattern\":\"[domain-name:value = '%s'] OR [ipv4-addr:value = '%s']\","                     \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%s\","                   \
+    "\"created\":\"2025-01-01T00:00:00.000Z\",\"modified\":\"%s\",\"name\":\"p\","                 \
+    "\"pattern\":\"[domain-name:value = '%s'] OR [ipv4-addr:value = '%s']\","                      \
     "\"pattern_type\":\"stix\",\"valid_from\":\"2025-01-01T00:00:00Z\"%s}"
 
 /* Property: an indicator in every format disappears from every format once expired or revoked. */
@@ -480,8 +480,8 @@ static void test_net_and_options(accord_store *s)
     accord_error err = {0};
     CHECK(accord_export_select(s, &f, &set, &err) == 0);
     capture c = {.n = 0};
-    accord_export_options o = {.format = "rpz", .rpz_action = ACCORD_RPZ_CNAME,
-                               .rpz_cname = "walled.example"};
+    accord_export_options o = {
+        .format = "rpz", .rpz_action = ACCORD_RPZ_CNAME, .rpz_cname = "walled.example"};
     CHECK(accord_export_write(set, &o, capture_cb, &c, NULL, &err) == 0);
     CHECK(captured(&c, "evil-domain.xyz CNAME walled.example.\n"));
     capture_free(&c);
@@ -528,9 +528,9 @@ static void big_free(big_list *e)
 }
 
 #define WL_IND                                                                                     \
-    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"                           \
-    "7e57a110-0000-4000-8000-%012d\",\"created\":\"2025-01-01T00:00:00.000Z\",\"modified\":"          \
-    "\"2025-01-01T00:00:00.000Z\",\"pattern\":\"%s\",\"pattern_type\":\"stix\","                     \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"                        \
+    "7e57a110-0000-4000-8000-%012d\",\"created\":\"2025-01-01T00:00:00.000Z\",\"modified\":"       \
+    "\"2025-01-01T00:00:00.000Z\",\"pattern\":\"%s\",\"pattern_type\":\"stix\","                   \
     "\"valid_from\":\"2025-01-01T00:00:00Z\"}\n"
 
 /* The MISP warninglists of ../shared/data: top sites, public resolvers, empty-file hashes. */
@@ -565,7 +565,8 @@ static void test_warninglists(void)
         "[domain-name:value = 'google.com']",
         "[domain-name:value = 'mail.google.com']",
         "[ipv4-addr:value = '1.1.1.1']",
-        "[file:hashes.'SHA-256' = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']",
+        "[file:hashes.'SHA-256' = "
+        "'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']",
         "[domain-name:value LIKE '%.com']",
         "[url:value = 'https://www.google.com/x']",
         "[domain-name:value = 'not-listed-anywhere.top']",
@@ -592,11 +593,15 @@ static void test_warninglists(void)
     accord_export_set_free(set);
     /* replacing a list with fewer entries lets its old values through again */
     const char *k[] = {"hostname"}, *v[] = {"example.org"};
-    CHECK(accord_allowlist_replace(s, "List of known hashes with common false-positives (based "
-                                      "on Florian Roth input list)", k, v, 1, &err) == 0);
+    CHECK(accord_allowlist_replace(s,
+                                   "List of known hashes with common false-positives (based "
+                                   "on Florian Roth input list)",
+                                   k, v, 1, &err) == 0);
     int64_t t1 = accord_allowlist_changed(s);
-    CHECK(accord_allowlist_replace(s, "List of known hashes with common false-positives (based "
-                                      "on Florian Roth input list)", NULL, NULL, 0, &err) == 0);
+    CHECK(accord_allowlist_replace(s,
+                                   "List of known hashes with common false-positives (based "
+                                   "on Florian Roth input list)",
+                                   NULL, NULL, 0, &err) == 0);
     CHECK(accord_allowlist_changed(s) > t1);
     const char *bad_k[] = {"cidr"}, *bad_v[] = {"300.1.2.3/8"};
     CHECK(accord_allowlist_replace(s, "bad", bad_k, bad_v, 1, &err) == ACCORD_EINVAL);
