@@ -60,7 +60,8 @@ struct accord_server {
     int key_ok;
     int log_fd;
     pthread_mutex_t log_lock;
-    atomic_int active;
+    atomic_int active;   /* open connections */
+    atomic_int inflight; /* requests being read, handled or answered */
     /* metrics */
     atomic_ullong requests[N_ENDPOINTS][6]; /* by status class 1xx..5xx, [0] other */
     atomic_ullong latency[N_BUCKETS + 1];
@@ -252,6 +253,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     buf_free(&r->body);
     free(r);
     *con_cls = NULL;
+    atomic_fetch_sub(&srv->inflight, 1);
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
@@ -374,6 +376,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!r)
             return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &r->t0);
+        atomic_fetch_add(&srv->inflight, 1);
         accord_store *s = thread_reader(srv);
         r->max_body = s ? body_cap(s) : 0;
         buf_init(&r->body, r->max_body + 1);
@@ -609,7 +612,8 @@ void accord_server_stop(accord_server *srv, unsigned grace_ms)
         return;
     if (srv->mhd) {
         MHD_socket s = MHD_quiesce_daemon(srv->mhd); /* no new connections from here on */
-        for (unsigned waited = 0; waited < grace_ms && atomic_load(&srv->active) > 0;
+        /* idle keep-alive connections do not hold the stop back; requests in flight do */
+        for (unsigned waited = 0; waited < grace_ms && atomic_load(&srv->inflight) > 0;
              waited += 20)
             usleep(20 * 1000);
         MHD_stop_daemon(srv->mhd);
