@@ -151,7 +151,9 @@ static const char *const stmt_sql[S_COUNT] = {
                    " (SELECT last_added FROM clock)",
     [S_CLOCK_SET] = "UPDATE clock SET last_added = ?1",
     [S_ROW_CHASH] = "SELECT chash FROM objects WHERE seq = ?1",
-    [S_MEMBER_GET] = "SELECT added, flags FROM members WHERE seq = ?1 AND coll = ?2",
+    /* INDEXED BY: without it the planner walks the collection by its primary key */
+    [S_MEMBER_GET] = "SELECT added, flags FROM members INDEXED BY members_seq"
+                     " WHERE seq = ?1 AND coll = ?2",
     [S_MEMBER_FLAGS] = "UPDATE members SET flags = ?3 WHERE coll = ?1 AND added = ?2",
     [S_INS_MEMBER] = "INSERT INTO members(coll, added, seq, type, flags) VALUES(?1, ?2, ?3, ?4, ?5)",
     [S_ROWS_AFTER] = "SELECT seq, id, modified FROM objects WHERE seq > ?1 ORDER BY seq",

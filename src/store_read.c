@@ -215,8 +215,14 @@ static int scan_sql(accord_store *s, const accord_scan_filter *f, int64_t cid, b
     int in_coll = f->collection != NULL, rc = 0;
     const char *m = in_coll ? "m." : "";
     if (in_coll) {
-        buf_adds(sql, "SELECT o.seq, m.added, o.id, o.type, o.modified, o.spec, m.flags, o.body"
-                      " FROM members m JOIN objects o ON o.seq = m.seq WHERE m.coll = ");
+        /* the index is named: the planner, left alone, may walk the whole collection */
+        const char *index = f->ids     ? "INDEXED BY members_seq"
+                            : f->types ? "INDEXED BY members_type"
+                                       : "NOT INDEXED";
+        buf_printf(sql,
+                   "SELECT o.seq, m.added, o.id, o.type, o.modified, o.spec, m.flags, o.body"
+                   " FROM members m %s JOIN objects o ON o.seq = m.seq WHERE m.coll = ",
+                   index);
         bind_int(b, sql, "", cid);
     } else {
         buf_adds(sql, "SELECT seq, added, id, type, modified, spec, flags, body FROM objects"
