@@ -45,6 +45,7 @@ int cmd_root(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_match(int argc, char **argv);
 int cmd_allowlist(int argc, char **argv);
 
 #endif

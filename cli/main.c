@@ -175,6 +175,31 @@ static const cli_command commands[] = {
      "mode); exit 0 on a match, 1 on none, 2 on error.  --explain prints the observations of the\n"
      "first binding.\n",
      cmd_pattern},
+    {"match", "apply the indicators to telemetry (Zeek, Suricata, plain values)",
+     "usage: accord match [--indicators FILE|DIR]... [--summary] [--threads N]\n"
+     "                    [--event-bytes N] [--now TIMESTAMP] INPUT...\n"
+     "\n"
+     "Matches telemetry against the active indicators of the store (latest version, not\n"
+     "revoked, valid now), or against the indicators of STIX files with --indicators.  INPUT is\n"
+     "a file (plain or .gz) or - for stdin: JSON lines (Zeek JSON logs, Suricata eve.json,\n"
+     "recognised by their keys) or plain text, one value per line (address, domain name, URL,\n"
+     "e-mail address or digest).  Simple patterns (addresses, CIDRs, domain names and\n"
+     "LIKE '%.suffix', URLs, e-mail addresses, file and certificate hashes) are matched by\n"
+     "specialised tables; every other pattern by the pattern engine, per event.\n"
+     "\n"
+     "Each match is one JSON line: time, input, field, value, indicators (id and name) and the\n"
+     "first bytes of the event.  Malformed lines are reported on stderr as FILE:LINE: reason and\n"
+     "skipped; totals go to stderr at the end.\n"
+     "\n"
+     "  --indicators P   STIX bundle, JSON lines or .gz file, or a directory of them\n"
+     "                   (repeatable; default: the store)\n"
+     "  --summary        print one line per matched indicator with its count instead\n"
+     "  --threads N      matching threads (default 1); output order is kept\n"
+     "  --event-bytes N  bytes of the event to include (default 512, 0 = none)\n"
+     "  --now TS         evaluate validity at TS instead of the current time\n"
+     "\n"
+     "Exit: 0 done, 3 some lines were malformed, 1 I/O or store error, 2 usage error.\n",
+     cmd_match},
     {"help", "show help for accord or a command", "usage: accord help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: accord version\n", cmd_version},
 };

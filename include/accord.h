@@ -383,5 +383,6 @@ ACCORD_API void accord_timestamp_format(int64_t us, char *out, size_t outlen);
 #include "accord_pattern.h"
 /* Accounts, API tokens and collection rights. */
 #include "accord_account.h"
+#include "accord_match.h"
 
 #endif /* ACCORD_H */

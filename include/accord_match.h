@@ -1,0 +1,182 @@
+/*
+ * accord_match.h - applying indicators to telemetry (part of the public API; included by
+ * accord.h).
+ *
+ * Two objects:
+ *   accord_snapshot   a compiled indicator set: immutable once built and reference-counted, so
+ *                     any number of matchers in any threads share it without locks; a new one is
+ *                     built beside it and swapped in by the caller
+ *   accord_matcher    one thread's matching state over a snapshot: feed it telemetry lines,
+ *                     iterate the matches and malformed lines of each call
+ *
+ * A snapshot is made by a builder: add indicators (from the store, from STIX files, or one at a
+ * time), then build.  Indicator patterns that are single comparisons, or ORs of equality
+ * comparisons, on one observable value (ipv4-addr / ipv6-addr addresses and CIDRs, domain-name
+ * including LIKE '%.example.com', url, email-addr, file and x509-certificate hashes) are compiled
+ * into specialised tables; every other pattern goes to the pattern engine (accord_pattern.h),
+ * evaluated against each event as an observation.
+ *
+ * Telemetry: JSON lines (Zeek JSON logs, Suricata eve.json, recognised by their keys) and plain
+ * text, one value per line.  What an event is, field by field, and how its values are normalised
+ * is documented in src/match.c and src/match_input.c.
+ *
+ * Ownership follows accord.h.  A matcher holds a reference to its snapshot; the snapshot is freed
+ * when its last reference is dropped.
+ */
+#ifndef ACCORD_MATCH_H
+#define ACCORD_MATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef ACCORD_API
+#if defined(ACCORD_BUILDING) && defined(__GNUC__)
+#define ACCORD_API __attribute__((visibility("default")))
+#else
+#define ACCORD_API
+#endif
+#endif
+
+struct accord_error;
+struct accord_store;
+
+typedef struct accord_snapshot accord_snapshot;
+typedef struct accord_snapshot_builder accord_snapshot_builder;
+typedef struct accord_matcher accord_matcher;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Snapshots                                                                                    */
+
+/* What a snapshot holds. */
+typedef struct accord_snapshot_stats {
+    uint64_t indicators; /* indicators taken */
+    uint64_t simple;     /* compiled into the fast tables */
+    uint64_t complex;    /* evaluated by the pattern engine */
+    uint64_t skipped;    /* not taken: revoked, expired, not a STIX pattern, invalid pattern */
+    uint64_t ipv4, ipv4_prefixes, ipv6, ipv6_prefixes; /* distinct keys per table */
+    uint64_t domains, domain_suffixes, urls, emails, hashes;
+    uint64_t normalised; /* literals the fast path matches in their normalised form (upper-case
+                            hashes and domain names, non-canonical IPv6 text, CIDR by `=`) */
+    uint64_t memory;     /* bytes held by the tables and indicator records */
+    double build_seconds;
+} accord_snapshot_stats;
+
+/* One indicator of a snapshot. */
+typedef struct accord_indicator_info {
+    char id[160];         /* "indicator--<uuid>" */
+    const char *name;     /* owned by the snapshot; "" when the indicator has none */
+    int64_t valid_from_s; /* seconds since the epoch */
+    int64_t valid_until_s; /* INT64_MAX when it has no end */
+} accord_indicator_info;
+
+/* A new, empty builder in *out.  `now_s` (seconds since the epoch; 0 = the current time) decides
+ * which indicators have expired. */
+ACCORD_API int accord_snapshot_builder_new(int64_t now_s, accord_snapshot_builder **out);
+ACCORD_API void accord_snapshot_builder_free(accord_snapshot_builder *b);
+
+/*
+ * Adds one indicator: id ("indicator--<uuid>"), name (may be NULL), its STIX pattern, and its
+ * validity (seconds; valid_until_s 0 = no end).  An indicator already expired at now_s is
+ * skipped; an indicator added twice keeps the last.  ACCORD_EINVAL with the compile error in err
+ * when the pattern is not valid (the builder stays usable).
+ */
+ACCORD_API int accord_snapshot_builder_add(accord_snapshot_builder *b, const char *id,
+                                           const char *name, const char *pattern,
+                                           int64_t valid_from_s, int64_t valid_until_s,
+                                           struct accord_error *err);
+/*
+ * Adds one STIX indicator object given as JSON.  Other object types, revoked and expired
+ * indicators and patterns that are not pattern_type "stix" are counted as skipped and return 0.
+ * ACCORD_EJSON / ACCORD_EINVAL for invalid JSON or pattern.
+ */
+ACCORD_API int accord_snapshot_builder_add_json(accord_snapshot_builder *b, const char *json,
+                                                size_t len, struct accord_error *err);
+/* Adds the active indicators of the store: the latest version of each, not revoked, valid now.
+ * Invalid ones are counted as skipped. */
+ACCORD_API int accord_snapshot_builder_add_store(accord_snapshot_builder *b,
+                                                 struct accord_store *store,
+                                                 struct accord_error *err);
+/*
+ * Adds the indicators of a STIX input read from fd (bundles, arrays, JSON lines, .gz), as
+ * accord_import_fd reads them.  Where one id appears more than once, the greatest `modified`
+ * wins.  Invalid objects are counted as skipped; ACCORD_EJSON / ACCORD_EIO when the input
+ * itself is broken (what came before is kept).
+ */
+ACCORD_API int accord_snapshot_builder_add_fd(accord_snapshot_builder *b, int fd,
+                                              struct accord_error *err);
+/* Compiles what was added into a snapshot (*out holds one reference).  The builder is then
+ * empty and may be freed or reused. */
+ACCORD_API int accord_snapshot_build(accord_snapshot_builder *b, accord_snapshot **out,
+                                     struct accord_error *err);
+
+/* Takes another reference (atomic); returns s. */
+ACCORD_API accord_snapshot *accord_snapshot_ref(accord_snapshot *s);
+/* Drops a reference; the last one frees the snapshot.  Accepts NULL. */
+ACCORD_API void accord_snapshot_unref(accord_snapshot *s);
+ACCORD_API void accord_snapshot_stats_get(const accord_snapshot *s, accord_snapshot_stats *out);
+ACCORD_API size_t accord_snapshot_count(const accord_snapshot *s);
+/* Indicator number i (as in accord_match.indicators); ACCORD_ENOTFOUND when out of range. */
+ACCORD_API int accord_snapshot_indicator(const accord_snapshot *s, size_t i,
+                                         accord_indicator_info *out);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Matchers                                                                                     */
+
+/* One match: an event value that some indicators name, or an event a complex pattern matched. */
+typedef struct accord_match {
+    uint64_t line;          /* 1-based line number within the buffer given */
+    const char *field;      /* the event's field ("id.resp_h", "dns.rrname", "url", "value"), or
+                               NULL for a complex pattern */
+    const char *value;      /* the matched value, normalised (not NUL-terminated), or NULL */
+    size_t value_len;
+    const char *time;       /* the event's time as written (not NUL-terminated), or NULL */
+    size_t time_len;
+    int time_is_string;     /* the time was a JSON string (else a number) */
+    const char *event;      /* the event line (not NUL-terminated, no newline) */
+    size_t event_len;
+    const uint32_t *indicators; /* indicator numbers (see accord_snapshot_indicator) */
+    size_t nindicators;
+} accord_match;
+
+/* A line that was skipped because it could not be read. */
+typedef struct accord_match_malformed {
+    uint64_t line;      /* 1-based line number within the buffer given */
+    uint64_t offset;    /* byte offset of the fault within the line */
+    const char *reason; /* static text */
+} accord_match_malformed;
+
+typedef struct accord_matcher_stats {
+    uint64_t lines, events, bytes, values, matches, malformed, expired, complex_errors;
+} accord_matcher_stats;
+
+/* A matcher over s (it takes a reference). */
+ACCORD_API int accord_matcher_new(accord_snapshot *s, accord_matcher **out);
+ACCORD_API void accord_matcher_free(accord_matcher *m);
+
+/*
+ * Matches every line of buf[0..len) (lines end in '\n'; a last line without one counts; empty
+ * lines and lines starting with '#' are skipped).  The matches and malformed lines of this call
+ * are then iterated with accord_matcher_next / accord_matcher_next_malformed; they stay valid
+ * until the next call and point into buf, which must stay unchanged until then.  Indicators
+ * whose validity does not include now_s (0 = the current time) are not reported.  Returns the
+ * number of matches, or ACCORD_ENOMEM (the matches so far are kept).  A malformed line never
+ * stops the call.
+ */
+ACCORD_API long accord_matcher_match_lines(accord_matcher *m, const char *buf, size_t len,
+                                           int64_t now_s);
+/* The next match of the last call: 1 with *out set, 0 when there are no more. */
+ACCORD_API int accord_matcher_next(accord_matcher *m, accord_match *out);
+/* The next malformed line of the last call: 1 with *out set, 0 when there are no more. */
+ACCORD_API int accord_matcher_next_malformed(accord_matcher *m, accord_match_malformed *out);
+/* Counters since the matcher was made. */
+ACCORD_API void accord_matcher_stats_get(const accord_matcher *m, accord_matcher_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

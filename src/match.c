@@ -1,0 +1,472 @@
+/*
+ * match.c - the matcher: telemetry lines in, matches out, over an immutable snapshot.
+ *
+ * A matcher is one thread's state: scratch memory, the current batch, the results of the last
+ * call, and a pattern-engine matcher when the snapshot has complex patterns.  The snapshot itself
+ * is shared read-only, so N threads run N matchers over one snapshot without any lock.
+ *
+ * The pipeline of one call, per batch of BATCH lines:
+ *
+ *   A. read   each line: JSON (first byte '{') through the field extractor (match_input.c),
+ *             anything else as one plain-text value; a line that cannot be read is recorded as
+ *             malformed (line, offset, reason) and skipped.  Fields become items
+ *             (match_event.c); each item's hash is computed and the cache line(s) its lookup
+ *             will read are prefetched.
+ *   B. match  each item is looked up in its kind's table (by then its cache lines are in, or on
+ *             their way: the batch is the prefetch distance); the refs found are expanded to
+ *             indicator numbers, those not valid now are dropped, and what is left is one
+ *             result.  Then, when the snapshot has complex patterns, the event's observation is
+ *             written and fed to the pattern engine, each pattern it completes one result.
+ *
+ * Almost every lookup misses, and a miss costs one cache line per table probed, so the cost that
+ * remains is reading the line; the batch hides memory latency behind that work.
+ *
+ * Results (matches and malformed lines) point into the caller's buffer and the matcher's scratch,
+ * both unchanged until the next call.  Memory is bounded by the buffer given: scratch holds at
+ * most a copy of each value, results one record per match.
+ *
+ * Not here: reading files, threads, output formats (cli/cmd_match.c); temporal state of complex
+ * patterns across matchers (each matcher has its own: with several threads, a FOLLOWEDBY whose
+ * events land in different threads' chunks is not seen).
+ */
+#include "match.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BATCH 32
+#define HX_MAX (BATCH * 64)
+#define REFS_MAX 64
+
+typedef struct mline {
+    const char *p;
+    uint32_t len;
+    uint32_t item0, nitems;
+    uint32_t field0, nfields;
+    uint64_t line;
+} mline;
+
+typedef struct mres {
+    uint64_t line;
+    const char *event, *value, *time;
+    uint32_t event_len, value_len, time_len;
+    uint32_t ind0, nind;
+    uint16_t field;
+    uint8_t time_str, complex;
+} mres;
+
+struct accord_matcher {
+    accord_snapshot *s;
+    const mmap *map;
+    mscratch sc;
+    mfield fields[BATCH * MFIELDS_MAX];
+    mitem items[BATCH * MITEMS_MAX];
+    uint64_t hx[HX_MAX];
+    size_t nfields, nitems, nhx;
+    mline lines[BATCH];
+    size_t nlines;
+    mres *res;
+    size_t nres, res_cap, res_pos;
+    uint32_t *inds;
+    size_t ninds, inds_cap;
+    accord_match_malformed *bad;
+    size_t nbad, bad_cap, bad_pos;
+    accord_pattern_matcher *pm;
+    buf obs;
+    const mline *cur; /* the line whose complex hits are being collected */
+    uint32_t now;
+    int oom;
+    accord_matcher_stats st;
+};
+
+ACCORD_API int accord_matcher_new(accord_snapshot *s, accord_matcher **out)
+{
+    accord_matcher *m = calloc(1, sizeof *m);
+    *out = NULL;
+    if (!m)
+        return ACCORD_ENOMEM;
+    m->s = accord_snapshot_ref(s);
+    m->map = mmap_builtin();
+    ajson_arena_init(&m->sc, 0);
+    buf_init(&m->obs, 1u << 20);
+    if (s->complex && accord_pattern_matcher_new(s->complex, &m->pm) != 0) {
+        accord_matcher_free(m);
+        return ACCORD_ENOMEM;
+    }
+    *out = m;
+    return 0;
+}
+
+ACCORD_API void accord_matcher_free(accord_matcher *m)
+{
+    if (!m)
+        return;
+    accord_pattern_matcher_free(m->pm);
+    accord_snapshot_unref(m->s);
+    ajson_arena_free(&m->sc);
+    buf_free(&m->obs);
+    free(m->res);
+    free(m->inds);
+    free(m->bad);
+    free(m);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Results                                                                                      */
+
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+    size_t c = *cap ? *cap : 256;
+    void *nv;
+    if (need <= *cap)
+        return 0;
+    while (c < need)
+        c *= 2;
+    nv = realloc(*v, c * size);
+    if (!nv)
+        return ACCORD_ENOMEM;
+    *v = nv;
+    *cap = c;
+    return 0;
+}
+
+static void add_malformed(accord_matcher *m, uint64_t line, size_t off, const char *why)
+{
+    m->st.malformed++;
+    if (grow((void **)&m->bad, &m->bad_cap, m->nbad + 1, sizeof *m->bad)) {
+        m->oom = 1;
+        return;
+    }
+    m->bad[m->nbad++] = (accord_match_malformed){line, off, why};
+}
+
+/* The first time field of line l. */
+static void line_time(const accord_matcher *m, const mline *l, mres *r)
+{
+    for (uint32_t i = 0; i < l->nfields; i++) {
+        const mfield *f = &m->fields[l->field0 + i];
+        if (f->role == MR_TIME) {
+            r->time = f->p;
+            r->time_len = f->len;
+            r->time_str = f->str;
+            return;
+        }
+    }
+}
+
+/* Appends a result for line l with the indicators inds[ind0..ninds). */
+static void add_result(accord_matcher *m, const mline *l, const mitem *it, uint32_t ind0)
+{
+    mres *r;
+    if (grow((void **)&m->res, &m->res_cap, m->nres + 1, sizeof *m->res)) {
+        m->oom = 1;
+        return;
+    }
+    r = &m->res[m->nres++];
+    memset(r, 0, sizeof *r);
+    r->line = l->line;
+    r->event = l->p;
+    r->event_len = l->len;
+    r->ind0 = ind0;
+    r->nind = (uint32_t)(m->ninds - ind0);
+    if (it) {
+        r->value = it->text;
+        r->value_len = it->len;
+        r->field = it->field;
+    } else {
+        r->complex = 1;
+    }
+    line_time(m, l, r);
+    m->st.matches++;
+}
+
+static int valid_now(const accord_matcher *m, uint32_t ind)
+{
+    const mind *r = &m->s->inds[ind];
+    return r->valid_from <= m->now && m->now < r->valid_until;
+}
+
+/* Appends the indicators of refs[0..n) that are valid now and not yet listed since ind0. */
+static void expand_refs(accord_matcher *m, const uint32_t *refs, size_t n, uint32_t ind0)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t tmp;
+        size_t k;
+        const uint32_t *v = mrefs_get(&m->s->refs, refs[i], &tmp, &k);
+        for (size_t j = 0; j < k; j++) {
+            int dup = 0;
+            if (!valid_now(m, v[j])) {
+                m->st.expired++;
+                continue;
+            }
+            for (size_t x = ind0; x < m->ninds && !dup; x++)
+                dup = m->inds[x] == v[j];
+            if (dup)
+                continue;
+            if (grow((void **)&m->inds, &m->inds_cap, m->ninds + 1, sizeof *m->inds)) {
+                m->oom = 1;
+                return;
+            }
+            m->inds[m->ninds++] = v[j];
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Lookups                                                                                      */
+
+/* Computes the hashes of an item and prefetches what its lookup reads. */
+static void prepare(accord_matcher *m, mitem *it)
+{
+    const accord_snapshot *s = m->s;
+    switch (it->kind) {
+    case MK_IPV4: mip_prefetch4(&s->ip, it->k.v4); break;
+    case MK_IPV6: mip_prefetch6(&s->ip, it->k.v6); break;
+    case MK_DOMAIN: {
+        uint32_t offs[MDOMAIN_LABELS];
+        size_t n;
+        if (s->domain.n == 0)
+            break;
+        it->h = mstr_hash(&s->domain, it->text, it->len);
+        mtab_prefetch(&s->domain.t, it->h);
+        n = mdomain_suffixes(it->text, it->len, offs);
+        if (m->nhx + n > HX_MAX)
+            break;
+        it->hx = (uint32_t)m->nhx;
+        it->nhx = (uint8_t)n;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t h = mstr_hash(&s->domain, it->text + offs[i], it->len - offs[i]);
+            m->hx[m->nhx++] = h;
+            mtab_prefetch(&s->domain.t, h);
+        }
+        break;
+    }
+    case MK_URL:
+    case MK_EMAIL: {
+        const mstrset *set = it->kind == MK_URL ? &s->url : &s->email;
+        if (set->n == 0)
+            break;
+        it->h = mstr_hash(set, it->text, it->len);
+        mtab_prefetch(&set->t, it->h);
+        break;
+    }
+    default:
+        if (s->hash[it->kind - MK_HASH_FIRST].n == 0)
+            break;
+        it->h = mhash_hash(it->k.digest);
+        mtab_prefetch(&s->hash[it->kind - MK_HASH_FIRST].t, it->h);
+        break;
+    }
+}
+
+static size_t lookup_domain(const accord_matcher *m, const mitem *it, uint32_t *refs)
+{
+    const mstrset *set = &m->s->domain;
+    const mstr_entry *e;
+    uint32_t offs[MDOMAIN_LABELS];
+    size_t n = 0, ns;
+    if (set->n == 0)
+        return 0;
+    if ((e = mstr_find(set, it->h, it->text, it->len)) && e->ref != MREF_NONE)
+        refs[n++] = e->ref;
+    ns = mdomain_suffixes(it->text, it->len, offs);
+    for (size_t i = 0; i < ns; i++) {
+        size_t sl = it->len - offs[i];
+        uint64_t h = i < it->nhx ? m->hx[it->hx + i] : mstr_hash(set, it->text + offs[i], sl);
+        if ((e = mstr_find(set, h, it->text + offs[i], sl)) && e->ref2 != MREF_NONE)
+            refs[n++] = e->ref2;
+    }
+    return n;
+}
+
+/* The refs of every key item matches, into refs[0..REFS_MAX). */
+static size_t lookup(const accord_matcher *m, const mitem *it, uint32_t *refs)
+{
+    const accord_snapshot *s = m->s;
+    const mstr_entry *e;
+    uint32_t r;
+    switch (it->kind) {
+    case MK_IPV4: return mip_lookup4(&s->ip, it->k.v4, refs, REFS_MAX);
+    case MK_IPV6: return mip_lookup6(&s->ip, it->k.v6, refs, REFS_MAX);
+    case MK_DOMAIN: return lookup_domain(m, it, refs);
+    case MK_URL:
+    case MK_EMAIL: {
+        const mstrset *set = it->kind == MK_URL ? &s->url : &s->email;
+        if (set->n == 0 || !(e = mstr_find(set, it->h, it->text, it->len)))
+            return 0;
+        refs[0] = e->ref;
+        return 1;
+    }
+    default:
+        if (s->hash[it->kind - MK_HASH_FIRST].n == 0)
+            return 0;
+        r = mhash_find(&s->hash[it->kind - MK_HASH_FIRST], it->h, it->k.digest);
+        refs[0] = r;
+        return r != MREF_NONE;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Complex patterns                                                                             */
+
+static void on_complex_hit(void *ud, uint64_t tag, size_t index)
+{
+    accord_matcher *m = ud;
+    uint32_t ind = (uint32_t)tag, ind0 = (uint32_t)m->ninds;
+    (void)index;
+    if (!valid_now(m, ind)) {
+        m->st.expired++;
+        return;
+    }
+    if (grow((void **)&m->inds, &m->inds_cap, m->ninds + 1, sizeof *m->inds)) {
+        m->oom = 1;
+        return;
+    }
+    m->inds[m->ninds++] = ind;
+    add_result(m, m->cur, NULL, ind0);
+}
+
+static void match_complex(accord_matcher *m, const mline *l)
+{
+    const mfield *f = &m->fields[l->field0];
+    buf_reset(&m->obs);
+    if (mobs_write(&m->items[l->item0], l->nitems, f, l->nfields, mevent_time_us(f, l->nfields),
+                   &m->obs) < 0) {
+        m->st.complex_errors++;
+        return;
+    }
+    m->cur = l;
+    if (accord_pattern_matcher_feed(m->pm, m->obs.p, m->obs.len, on_complex_hit, m, NULL) != 0)
+        m->st.complex_errors++;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Batches                                                                                      */
+
+/* Stage A for one line. */
+static void read_line(accord_matcher *m, const char *p, size_t len, uint64_t lineno)
+{
+    mline *l = &m->lines[m->nlines];
+    mfield *f = &m->fields[m->nfields];
+    const char *why = NULL;
+    size_t off = 0, i = 0;
+    int nf;
+    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
+        i++;
+    if (i == len || p[i] == '#')
+        return;
+    m->st.events++;
+    if (p[i] == '{') {
+        nf = mjson_extract(m->map, p, len, f, MFIELDS_MAX, &m->sc, &why, &off);
+    } else {
+        f[0] = (mfield){p, (uint32_t)len, MR_ANY, MFIELD_VALUE, 1};
+        nf = 1;
+    }
+    if (nf < 0) {
+        add_malformed(m, lineno, off, why);
+        return;
+    }
+    *l = (mline){p, (uint32_t)len, (uint32_t)m->nitems, 0, (uint32_t)m->nfields, (uint32_t)nf,
+                 lineno};
+    l->nitems = (uint32_t)mitems_from_fields(f, (size_t)nf, &m->items[m->nitems], MITEMS_MAX,
+                                             &m->sc);
+    if (p[i] != '{' && l->nitems == 0) {
+        add_malformed(m, lineno, i, "not an address, domain name, URL, e-mail address or digest");
+        return;
+    }
+    for (uint32_t k = 0; k < l->nitems; k++)
+        prepare(m, &m->items[m->nitems + k]);
+    m->st.values += l->nitems;
+    m->nitems += l->nitems;
+    m->nfields += (size_t)nf;
+    m->nlines++;
+}
+
+/* Stage B for the batch. */
+static void match_batch(accord_matcher *m)
+{
+    uint32_t refs[REFS_MAX];
+    for (size_t li = 0; li < m->nlines; li++) {
+        const mline *l = &m->lines[li];
+        for (uint32_t k = 0; k < l->nitems; k++) {
+            const mitem *it = &m->items[l->item0 + k];
+            size_t n = lookup(m, it, refs);
+            uint32_t ind0 = (uint32_t)m->ninds;
+            if (n == 0)
+                continue;
+            expand_refs(m, refs, n, ind0);
+            if (m->ninds > ind0)
+                add_result(m, l, it, ind0);
+        }
+        if (m->pm)
+            match_complex(m, l);
+    }
+    m->nlines = m->nitems = m->nfields = m->nhx = 0;
+}
+
+static uint32_t clamp_now(int64_t now_s)
+{
+    if (now_s == 0)
+        now_s = (int64_t)time(NULL);
+    return now_s <= 0 ? 0 : now_s >= 0xFFFFFFFEll ? 0xFFFFFFFEu : (uint32_t)now_s;
+}
+
+ACCORD_API long accord_matcher_match_lines(accord_matcher *m, const char *b, size_t len,
+                                           int64_t now_s)
+{
+    const char *p = b, *end = b + len;
+    uint64_t lineno = 0;
+    ajson_arena_reset(&m->sc);
+    m->nres = m->res_pos = m->ninds = m->nbad = m->bad_pos = 0;
+    m->oom = 0;
+    m->now = clamp_now(now_s);
+    m->st.bytes += len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        size_t n = (size_t)(e - p);
+        if (n && p[n - 1] == '\r')
+            n--;
+        m->st.lines++;
+        read_line(m, p, n, ++lineno);
+        if (m->nlines == BATCH)
+            match_batch(m);
+        p = nl ? nl + 1 : end;
+    }
+    match_batch(m);
+    return m->oom ? ACCORD_ENOMEM : (long)m->nres;
+}
+
+ACCORD_API int accord_matcher_next(accord_matcher *m, accord_match *out)
+{
+    const mres *r;
+    if (m->res_pos >= m->nres)
+        return 0;
+    r = &m->res[m->res_pos++];
+    out->line = r->line;
+    out->field = r->complex ? NULL : mfield_name(m->map, r->field);
+    out->value = r->value;
+    out->value_len = r->value_len;
+    out->time = r->time;
+    out->time_len = r->time_len;
+    out->time_is_string = r->time_str;
+    out->event = r->event;
+    out->event_len = r->event_len;
+    out->indicators = &m->inds[r->ind0];
+    out->nindicators = r->nind;
+    return 1;
+}
+
+ACCORD_API int accord_matcher_next_malformed(accord_matcher *m, accord_match_malformed *out)
+{
+    if (m->bad_pos >= m->nbad)
+        return 0;
+    *out = m->bad[m->bad_pos++];
+    return 1;
+}
+
+ACCORD_API void accord_matcher_stats_get(const accord_matcher *m, accord_matcher_stats *out)
+{
+    *out = m->st;
+}

@@ -1,0 +1,484 @@
+/*
+ * match.h - what the files of the indicator matcher share (match*.c).
+ *
+ * The matcher applies a compiled indicator set (a snapshot) to telemetry lines.  One dispatcher
+ * and one file per indicator kind, after Suricata's datasets:
+ *   match_table.c     the cache-line hash table every kind uses, and indicator reference lists
+ *   match_ip.c        IPv4/IPv6 addresses and prefixes (hash sets, DIR-24-8, per-length sets)
+ *   match_domain.c    domain names, exact and `LIKE '%.suffix'` per label boundary
+ *   match_hash.c      file and certificate digests, keyed by their bytes
+ *   match_string.c    exact strings (URLs, e-mail addresses; the domain table too)
+ *   match_input.c     telemetry lines -> fields: field maps and the hand-written JSON extractor
+ *   match_snapshot.c  indicators -> snapshot: recognising simple patterns, building the kinds
+ *   match.c           the matcher: batches of lines -> items -> lookups -> matches; events as
+ *                     observations for the pattern engine
+ *
+ * Everything a lookup touches is immutable once built, so any number of threads read it without
+ * locks.  Keys are normalised by one function per kind (declared here), used both on indicator
+ * literals when the snapshot is built and on telemetry values when they are matched.
+ */
+#ifndef ACCORD_MATCH_INT_H
+#define ACCORD_MATCH_INT_H
+
+#include "accord.h"
+#include "accord_match.h"
+#include "util/buf.h"
+#include "util/json.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------------------------------ */
+/* The cache-line hash table (match_table.c)                                                    */
+
+/*
+ * An open-addressing table of entry numbers, designed for misses: a bucket is one cache line of
+ * eight (fingerprint, entry) slots.  A key's 64-bit hash picks the bucket (low bits) and the
+ * fingerprint (high 32 bits, never 0; 0 marks an empty slot).  A lookup reads one line, compares
+ * eight fingerprints, and verifies the key of a matching slot against the kind's entry array (a
+ * second access only on a fingerprint hit: about 1 in 500 million misses).  A full bucket
+ * overflows into the next; a lookup stops at the first bucket with an empty slot.  No deletion.
+ */
+#define MTAB_SLOTS 8
+typedef struct mtab_bucket {
+    uint32_t fp[MTAB_SLOTS];
+    uint32_t ent[MTAB_SLOTS];
+} mtab_bucket;
+_Static_assert(sizeof(mtab_bucket) == 64, "a bucket is one cache line");
+
+typedef struct mtab {
+    mtab_bucket *b; /* 64-byte aligned; NULL when empty */
+    size_t mask;    /* buckets - 1 */
+    size_t n;       /* entries */
+} mtab;
+
+/* Builds t over n entries, entry i having hash h[i] (keys unique).  0 or ACCORD_ENOMEM. */
+int mtab_build(mtab *t, const uint64_t *h, size_t n);
+void mtab_free(mtab *t);
+
+static inline uint32_t mtab_fp(uint64_t h)
+{
+    return (uint32_t)(h >> 32) | 1u;
+}
+
+static inline void mtab_prefetch(const mtab *t, uint64_t h)
+{
+    if (t->b)
+        __builtin_prefetch(&t->b[h & t->mask]);
+}
+
+/* Walks the candidate entries of hash h: call with *pos = 0; 1 with *ent set, 0 at the end. */
+static inline int mtab_next(const mtab *t, uint64_t h, size_t *pos, uint32_t *ent)
+{
+    uint32_t fp = mtab_fp(h);
+    size_t p = *pos;
+    if (!t->b)
+        return 0;
+    for (;;) {
+        const mtab_bucket *b = &t->b[((h & t->mask) + p / MTAB_SLOTS) & t->mask];
+        for (unsigned s = (unsigned)(p % MTAB_SLOTS); s < MTAB_SLOTS; s++) {
+            if (b->fp[s] == 0)
+                return 0;
+            if (b->fp[s] == fp) {
+                *pos = p - p % MTAB_SLOTS + s + 1;
+                *ent = b->ent[s];
+                return 1;
+            }
+        }
+        p = p - p % MTAB_SLOTS + MTAB_SLOTS;
+        if (p / MTAB_SLOTS > t->mask)
+            return 0;
+    }
+}
+
+/* A 64-bit mix of a 64-bit value (the murmur3 finaliser). */
+static inline uint64_t mix64(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdull;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ull;
+    k ^= k >> 33;
+    return k;
+}
+
+/*
+ * Indicator references: an entry of a kind names the indicators of its key by one uint32 `ref`.
+ * A ref without the top bit is one indicator number; with it, (ref & MREF_LIST) indexes
+ * v[] where v[i] is the count and v[i+1..] the indicator numbers.  MREF_NONE: no indicator.
+ */
+#define MREF_LIST 0x80000000u
+#define MREF_NONE 0xFFFFFFFFu
+typedef struct mrefs {
+    uint32_t *v;
+    size_t n, cap;
+} mrefs;
+
+/* The ref for inds[0..n) (n >= 1), appending a list when n > 1.  0 or ACCORD_ENOMEM/ELIMIT. */
+int mrefs_add(mrefs *r, const uint32_t *inds, size_t n, uint32_t *ref);
+void mrefs_free(mrefs *r);
+/* The indicators of ref: a pointer to *n numbers (tmp holds a single one). */
+static inline const uint32_t *mrefs_get(const mrefs *r, uint32_t ref, uint32_t *tmp, size_t *n)
+{
+    if (ref == MREF_NONE) {
+        *n = 0;
+        return tmp;
+    }
+    if (!(ref & MREF_LIST)) {
+        *tmp = ref;
+        *n = 1;
+        return tmp;
+    }
+    *n = r->v[ref & ~MREF_LIST];
+    return &r->v[(ref & ~MREF_LIST) + 1];
+}
+
+/* (key, indicator) pairs sorted and grouped by key: the common step of every kind's build. */
+typedef struct mpair {
+    uint64_t k[2]; /* the key or, for variable keys, (hash, offset) */
+    uint32_t ind;
+    uint32_t aux;  /* kind-specific (a length, a flag) */
+} mpair;
+typedef struct mpairs {
+    mpair *v;
+    size_t n, cap;
+} mpairs;
+int mpairs_push(mpairs *p, uint64_t k0, uint64_t k1, uint32_t ind, uint32_t aux);
+void mpairs_free(mpairs *p);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Kinds of telemetry values and indicator keys                                                 */
+
+typedef enum mkind {
+    MK_NONE = 0,
+    MK_IPV4,
+    MK_IPV6,
+    MK_DOMAIN,
+    MK_URL,
+    MK_EMAIL,
+    MK_FILE_MD5, /* the digest kinds, in mhash_kinds order */
+    MK_FILE_SHA1,
+    MK_FILE_SHA256,
+    MK_FILE_SHA512,
+    MK_X509_MD5,
+    MK_X509_SHA1,
+    MK_X509_SHA256,
+    MK_COUNT
+} mkind;
+
+#define MK_HASH_FIRST MK_FILE_MD5
+#define MK_HASH_N (MK_X509_SHA256 - MK_FILE_MD5 + 1)
+
+/* The STIX object type and hashes key of a digest kind, and its length in bytes. */
+typedef struct mhash_kind {
+    const char *type; /* "file", "x509-certificate" */
+    const char *algo; /* "MD5", "SHA-1", "SHA-256", "SHA-512" */
+    unsigned len;     /* digest bytes */
+} mhash_kind;
+extern const mhash_kind mhash_kinds[MK_HASH_N];
+
+/* ------------------------------------------------------------------------------------------ */
+/* IP addresses and prefixes (match_ip.c)                                                       */
+
+/* Parses a dotted-quad IPv4 address (no leading zeros, no CIDR); 0 or -1. */
+int mip_parse4(const char *s, size_t len, uint32_t *out);
+/* Parses an IPv6 address (inet_pton syntax, no zone, no CIDR) into 16 bytes; 0 or -1. */
+int mip_parse6(const char *s, size_t len, uint8_t out[16]);
+/* Canonical text of an address (inet_ntop); returns the length. out >= 46 bytes. */
+size_t mip_format(int family, const uint8_t *addr, char *out, size_t outlen);
+
+typedef struct mip_builder {
+    mpairs v4;      /* (addr, -) exact */
+    mpairs v4pfx;   /* (addr, len) prefixes of length < 32 */
+    mpairs v6;      /* (hi, lo) with aux = prefix length (128 = exact) */
+} mip_builder;
+
+typedef struct mip {
+    /* exact IPv4 */
+    mtab t4;
+    uint32_t *key4, *ref4;
+    /* IPv4 prefixes: DIR-24-8 over "cover sets" (see match_ip.c) */
+    uint32_t *tbl24;    /* 2^24 cells, or NULL when there are no prefixes */
+    uint32_t *tbl8;     /* groups of 256 cells */
+    size_t ntbl8;
+    uint32_t *cover;    /* cover set i: cover[2i] = parent set (0 = none), cover[2i+1] = ref */
+    size_t ncover;
+    /* IPv6 by prefix length */
+    struct mip6_len {
+        int len;
+        mtab t;
+        uint64_t *key; /* 2 words per entry */
+        uint32_t *ref;
+    } *v6;
+    size_t nv6;
+    size_t n_exact4, n_prefix4, n_exact6, n_prefix6;
+} mip;
+
+void mip_builder_init(mip_builder *b);
+void mip_builder_free(mip_builder *b);
+int mip_add4(mip_builder *b, uint32_t addr, int plen, uint32_t ind);
+int mip_add6(mip_builder *b, const uint8_t addr[16], int plen, uint32_t ind);
+/* Builds ip from b (b is emptied).  0, ACCORD_ENOMEM or ACCORD_ELIMIT. */
+int mip_build(mip_builder *b, mrefs *refs, mip *ip);
+void mip_free(mip *ip);
+
+static inline uint64_t mip_hash4(uint32_t a)
+{
+    return mix64((uint64_t)a ^ 0x5bd1e9955bd1e995ull);
+}
+/* Prefetches what a lookup of a will read. */
+void mip_prefetch4(const mip *ip, uint32_t a);
+void mip_prefetch6(const mip *ip, const uint8_t a[16]);
+/* The refs of every indicator key that matches a (exact, and each containing prefix) into
+ * out[0..max); returns how many (at most max). */
+size_t mip_lookup4(const mip *ip, uint32_t a, uint32_t *out, size_t max);
+size_t mip_lookup6(const mip *ip, const uint8_t a[16], uint32_t *out, size_t max);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Exact strings (match_string.c)                                                               */
+
+typedef struct mstr_entry {
+    uint32_t off, len; /* the key in pool */
+    uint32_t ref;      /* indicators matching the key exactly */
+    uint32_t ref2;     /* a second relation (domains: indicators of `%.key`), or MREF_NONE */
+} mstr_entry;
+
+typedef struct mstrset {
+    mtab t;
+    mstr_entry *e;
+    char *pool;
+    size_t n, pool_len;
+    uint64_t seed;
+} mstrset;
+
+typedef struct mstr_builder {
+    mpairs p;  /* (hash, pool offset) with aux = (len << 1) | relation */
+    char *pool;
+    size_t pool_len, pool_cap;
+    uint64_t seed;
+} mstr_builder;
+
+void mstr_builder_init(mstr_builder *b, uint64_t seed);
+void mstr_builder_free(mstr_builder *b);
+/* Adds key s[0..len) for indicator ind, relation 0 (ref) or 1 (ref2). */
+int mstr_add(mstr_builder *b, const char *s, size_t len, uint32_t ind, int rel);
+int mstr_build(mstr_builder *b, mrefs *refs, mstrset *set);
+void mstr_free(mstrset *set);
+uint64_t mstr_hash(const mstrset *set, const char *s, size_t len);
+/* The entry of key s (hash h = mstr_hash(set, s, len)), or NULL. */
+const mstr_entry *mstr_find(const mstrset *set, uint64_t h, const char *s, size_t len);
+
+/* Normalises a URL in place-free form into out (cap outlen): scheme and host lower case, default
+ * port dropped, empty path "/".  Returns the length, or -1 when it is not scheme://host... or
+ * does not fit. */
+long murl_norm(const char *s, size_t len, char *out, size_t outlen);
+/* E-mail addresses: lower case; -1 when there is no '@' or it does not fit. */
+long memail_norm(const char *s, size_t len, char *out, size_t outlen);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Domain names (match_domain.c)                                                                */
+
+#define MDOMAIN_MAX 253
+#define MDOMAIN_LABELS 32 /* suffixes probed per name */
+
+/* Lower-cases ASCII and drops one trailing dot into out; the length, or -1 (empty, too long,
+ * an empty label, a byte below 0x21). */
+long mdomain_norm(const char *s, size_t len, char *out, size_t outlen);
+/* The offsets in name[0..len) of each proper suffix at a label boundary (after each dot), at
+ * most MDOMAIN_LABELS; returns how many. */
+size_t mdomain_suffixes(const char *name, size_t len, uint32_t *offs);
+
+typedef struct mdomain_builder {
+    mstr_builder s;
+} mdomain_builder;
+
+/* exact: rel 0; suffix ("%.key" matches names ending in ".key"): rel 1 */
+int mdomain_add(mdomain_builder *b, const char *name, size_t len, int suffix, uint32_t ind);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Digests (match_hash.c)                                                                       */
+
+typedef struct mhashset {
+    mtab t;
+    uint8_t *key; /* len bytes per entry */
+    uint32_t *ref;
+    size_t n;
+    unsigned len;
+} mhashset;
+
+typedef struct mhash_builder {
+    mpairs p[MK_HASH_N]; /* (offset into keys, -) */
+    uint8_t *keys[MK_HASH_N];
+    size_t keys_len[MK_HASH_N], keys_cap[MK_HASH_N];
+} mhash_builder;
+
+/* Decodes hex text of exactly 2*len digits (either case) into out; 0 or -1. */
+int mhash_decode(const char *s, size_t slen, uint8_t *out, unsigned len);
+static inline uint64_t mhash_hash(const uint8_t *d)
+{
+    uint64_t k;
+    __builtin_memcpy(&k, d, 8);
+    return mix64(k ^ 0x2545f4914f6cdd1dull);
+}
+void mhash_builder_init(mhash_builder *b);
+void mhash_builder_free(mhash_builder *b);
+int mhash_add(mhash_builder *b, int kind, const uint8_t *digest, uint32_t ind);
+int mhash_build(mhash_builder *b, mrefs *refs, mhashset sets[MK_HASH_N]);
+void mhash_free(mhashset sets[MK_HASH_N]);
+/* The ref of digest d in set, or MREF_NONE. */
+uint32_t mhash_find(const mhashset *set, uint64_t h, const uint8_t *d);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Telemetry fields (match_input.c)                                                             */
+
+/* What a field of an event holds; decides how its values become items. */
+typedef enum mrole {
+    MR_NONE = 0,
+    MR_TIME,     /* event time: epoch seconds (number) or RFC 3339 text */
+    MR_SRC_IP,   /* an address; also the network-traffic source */
+    MR_DST_IP,
+    MR_SRC_PORT, /* numbers, for the network-traffic object */
+    MR_DST_PORT,
+    MR_PROTO,
+    MR_IP,       /* an address */
+    MR_NAME,     /* a domain name, or an address */
+    MR_HOST,     /* an HTTP host: a name or address, and the host part of the URL */
+    MR_URI,      /* an HTTP request target: with the host, the URL */
+    MR_URL,      /* a whole URL */
+    MR_EMAIL,    /* an e-mail address, angle brackets allowed */
+    MR_MD5,
+    MR_SHA1,
+    MR_SHA256,
+    MR_SHA512,
+    MR_CERT_FP,  /* a certificate fingerprint: SHA-1 or SHA-256 by length, ':' allowed */
+    MR_CERT_SHA1,
+    MR_ANY,      /* plain text: the kind is decided by the value's shape */
+} mrole;
+
+/* A node of a field map: the keys of one JSON object level that matter. */
+typedef struct mmap_key {
+    const char *key;
+    uint32_t key_len;
+    uint16_t role;      /* MR_* for a value, MR_NONE when only `sub` matters */
+    uint16_t field;     /* index of the field's name in mmap.names */
+    struct mmap_node *sub; /* the keys of an object value (or of objects in an array) */
+} mmap_key;
+
+#define MMAP_HASH 64
+typedef struct mmap_node {
+    mmap_key *keys;
+    size_t n;
+    uint8_t slot[MMAP_HASH][4]; /* key index + 1 by (len, first, last) hash; 0 = none */
+} mmap_node;
+
+typedef struct mmap {
+    mmap_node root;
+    const char **names; /* "id.orig_h", "dns.rrname", ... */
+    size_t nnames;
+} mmap;
+
+/* The built-in map: Zeek JSON (conn, dns, http, ssl, files, x509, smtp, notice) and Suricata
+ * eve.json; one map serves both because their keys do not collide. */
+const mmap *mmap_builtin(void);
+
+/* One value the extractor found. */
+typedef struct mfield {
+    const char *p;    /* the value: unescaped string bytes, or a literal's text */
+    uint32_t len;
+    uint16_t role;
+    uint16_t field;
+    uint8_t str;      /* 1 for a string, 0 for a number or literal */
+} mfield;
+
+#define MFIELDS_MAX 64 /* values taken from one line; further ones are ignored */
+
+/* Scratch for unescaped strings and normalised copies: an arena, so earlier bytes never move
+ * while later ones are added; reset per batch. */
+typedef ajson_arena mscratch;
+
+/*
+ * Extracts the fields of map from the JSON object line[0..len).  Values with escapes are
+ * unescaped into sc (valid until sc is reset; out[].p may point into line or into sc).  Returns
+ * the number of fields (at most max), or -1 with *why (static text) and *off (byte offset) when
+ * the line is not a well-formed JSON object.  It checks structure, strings and escapes, not
+ * everything the strict parser checks (UTF-8, number grammar, duplicate keys): a line the strict
+ * parser accepts is always accepted, with the same values.
+ */
+int mjson_extract(const mmap *map, const char *line, size_t len, mfield *out, size_t max,
+                  mscratch *sc, const char **why, size_t *off);
+/* The scalar and (when the CPU has it) vector string scanners; tests force each. */
+void mjson_force_scalar(int on);
+
+/* ------------------------------------------------------------------------------------------ */
+/* The snapshot (match_snapshot.c)                                                              */
+
+typedef struct mind {
+    uint8_t uuid[16];
+    uint32_t id_off;   /* offset of the id text in pool when it is not "indicator--<uuid>",
+                          else UINT32_MAX */
+    uint32_t name_off; /* offset of the name in pool ("" when none) */
+    uint32_t valid_from, valid_until; /* seconds since the epoch, clamped; until 0xFFFFFFFF =
+                                         no end */
+} mind;
+
+struct accord_snapshot {
+    atomic_uint refcount;
+    mind *inds;
+    size_t ninds;
+    char *pool; /* names and odd ids, NUL-terminated */
+    size_t pool_len;
+    mrefs refs;
+    mip ip;
+    mstrset domain, url, email;
+    mhashset hash[MK_HASH_N];
+    accord_pattern_set *complex; /* patterns the fast path does not take, or NULL */
+    accord_snapshot_stats stats;
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Items and observations (match.c)                                                             */
+
+/* One value of an event, normalised for its kind. */
+typedef struct mitem {
+    uint8_t kind;     /* mkind */
+    uint8_t role;     /* the field's role (source/destination for network-traffic) */
+    uint16_t field;   /* the field's name: mmap.names[field], or MFIELD_URL / MFIELD_VALUE */
+    uint32_t len;     /* bytes of text */
+    const char *text; /* normalised text (output, observations; domain/URL/e-mail keys) */
+    union {
+        uint32_t v4;
+        uint8_t v6[16];
+        const uint8_t *digest;
+    } k;
+    uint64_t h;       /* the lookup hash (strings and digests) */
+    uint32_t hx;      /* domains: where the suffix hashes start in the matcher's array */
+    uint8_t nhx;      /* domains: how many suffixes */
+} mitem;
+
+#define MFIELD_URL 0xFFFE   /* an item made from a host and a request target */
+#define MFIELD_VALUE 0xFFFF /* a plain-text line */
+#define MITEMS_MAX 64       /* items taken from one event */
+
+/* The name of field f of map (handles MFIELD_URL and MFIELD_VALUE). */
+const char *mfield_name(const mmap *map, unsigned f);
+
+/* Turns the fields of one event into items (at most max); text copies go to sc.  Returns the
+ * item count. */
+size_t mitems_from_fields(const mfield *f, size_t nf, mitem *out, size_t max, mscratch *sc);
+/* The item of a plain-text line (role MR_ANY): 1 with *out set, 0 when it is no value. */
+size_t mitem_from_text(const char *s, size_t len, mitem *out, mscratch *sc);
+
+/* The event time of fields f[0..nf) as microseconds since the epoch; 0 when there is none. */
+int64_t mevent_time_us(const mfield *f, size_t nf);
+
+/*
+ * Appends to out the STIX observed-data (the 2.0-style "objects" form, which the pattern
+ * engine reads) that stands for an event: one SCO per item (ipv4-addr, ipv6-addr, domain-name,
+ * url, email-addr; digests as file / x509-certificate hashes), a network-traffic object over the
+ * source and destination addresses with ports and protocol, first/last_observed the event time.
+ * 0, or -1 when out fails (its cap).
+ */
+int mobs_write(const mitem *it, size_t n, const mfield *f, size_t nf, int64_t time_us, buf *out);
+
+#endif

@@ -1,0 +1,486 @@
+/*
+ * match_event.c - what an event is: its fields turned into items (normalised values of a kind),
+ * its time, and the observation the pattern engine sees for it.
+ *
+ * The fast tables and the pattern engine must agree on every event, so both are fed from the
+ * same items: the fast path looks each item up, and the observation written for the pattern
+ * engine holds one SCO per item with the item's normalised text.  How a field becomes items:
+ *
+ *   role                      item
+ *   SRC_IP, DST_IP, IP        an IPv4 address (dotted quad, no leading zeros) or IPv6 address;
+ *                             anything else gives no item
+ *   NAME, HOST                an address when it parses as one, else a domain name
+ *                             (match_domain.c normalisation; HOST drops a ":port")
+ *   URI (+ HOST)              the URL "http://" HOST URI (or URI itself when it is absolute),
+ *                             normalised (match_string.c)
+ *   URL                       the URL, normalised
+ *   EMAIL                     an e-mail address, lower case, <> removed
+ *   MD5, SHA1, SHA256         a file digest of that length in hex
+ *   CERT_FP, CERT_SHA1        a certificate digest: MD5, SHA-1 or SHA-256 by its length, ':'
+ *                             separators allowed
+ *   ANY (plain text)          by shape: address, 32/40/64/128 hex digits (file digest), "://"
+ *                             (URL), '@' (e-mail), else a domain name
+ *   TIME, ports, PROTO        no item: the event time and the network-traffic object
+ *
+ * The observation (STIX 2.0-style observed-data with an "objects" dictionary, which the engine
+ * reads for 2.1 patterns too):
+ *
+ *   key   object
+ *   "0".. one per item in order: {"type":"ipv4-addr"|"ipv6-addr"|"domain-name"|"url"|
+ *         "email-addr","value":TEXT}; digests: {"type":"file"|"x509-certificate",
+ *         "hashes":{"MD5"|"SHA-1"|"SHA-256"|"SHA-512":HEX}}, consecutive digests of different
+ *         algorithms sharing one object
+ *   next  {"type":"network-traffic","src_ref":K,"dst_ref":K,"src_port":N,"dst_port":N,
+ *         "protocols":[PROTO]} when the event has a source or destination address (the first
+ *         of each); ports only when they are integers 0-65535
+ *
+ * first_observed = last_observed = the event time (1970-01-01 when it has none), number 1.
+ * Text that is not valid UTF-8 is written with U+FFFD in place of the bad bytes (a pattern
+ * literal cannot hold such bytes, so nothing that could match is lost).
+ */
+#include "match.h"
+#include "pattern.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *mfield_name(const mmap *map, unsigned f)
+{
+    if (f == MFIELD_URL)
+        return "url";
+    if (f == MFIELD_VALUE)
+        return "value";
+    return f < map->nnames ? map->names[f] : "?";
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Items                                                                                        */
+
+static char *copy_lower(mscratch *sc, const char *s, size_t len)
+{
+    char *o = ajson_arena_alloc(sc, len + 1);
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        o[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+    o[len] = '\0';
+    return o;
+}
+
+static int item_ip(const char *s, size_t len, mitem *it, mscratch *sc)
+{
+    char *t;
+    if (mip_parse4(s, len, &it->k.v4) == 0) {
+        it->kind = MK_IPV4;
+        it->text = s;
+        it->len = (uint32_t)len;
+        return 1;
+    }
+    if (mip_parse6(s, len, it->k.v6) < 0 || !(t = ajson_arena_alloc(sc, 48)))
+        return 0;
+    it->kind = MK_IPV6;
+    it->len = (uint32_t)mip_format(6, it->k.v6, t, 48);
+    it->text = t;
+    return 1;
+}
+
+/* A host without its ":port" (not for bracketed or bare IPv6 literals). */
+static size_t strip_port(const char *s, size_t len)
+{
+    const char *c = memchr(s, ':', len);
+    size_t i;
+    if (!c || memchr(c + 1, ':', len - (size_t)(c - s) - 1))
+        return len;
+    for (i = (size_t)(c - s) + 1; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return len;
+    return (size_t)(c - s);
+}
+
+static int item_name(const char *s, size_t len, int host, mitem *it, mscratch *sc)
+{
+    char *o;
+    long n;
+    if (host)
+        len = strip_port(s, len);
+    if (item_ip(s, len, it, sc))
+        return 1;
+    if (len == 0 || len > MDOMAIN_MAX + 1 || !(o = ajson_arena_alloc(sc, len + 1)))
+        return 0;
+    n = mdomain_norm(s, len, o, len + 1);
+    if (n < 0)
+        return 0;
+    it->kind = MK_DOMAIN;
+    it->text = o;
+    it->len = (uint32_t)n;
+    return 1;
+}
+
+static int item_norm(const char *s, size_t len, int kind, mitem *it, mscratch *sc)
+{
+    char *o = ajson_arena_alloc(sc, len + 2);
+    long n;
+    if (!o)
+        return 0;
+    n = kind == MK_URL ? murl_norm(s, len, o, len + 2) : memail_norm(s, len, o, len + 2);
+    if (n < 0)
+        return 0;
+    it->kind = (uint8_t)kind;
+    it->text = o;
+    it->len = (uint32_t)n;
+    return 1;
+}
+
+/* A digest of kind (or, for kind 0, of the certificate kind its length says). */
+static int item_digest(const char *s, size_t len, int kind, mitem *it, mscratch *sc)
+{
+    char hex[129];
+    size_t n = 0;
+    uint8_t *d;
+    for (size_t i = 0; i < len && n < sizeof hex; i++)
+        if (s[i] != ':' || kind)
+            hex[n++] = s[i];
+    if (kind == 0)
+        kind = n == 32 ? MK_X509_MD5 : n == 40 ? MK_X509_SHA1 : n == 64 ? MK_X509_SHA256 : 0;
+    if (kind == 0 || n != 2 * mhash_kinds[kind - MK_HASH_FIRST].len)
+        return 0;
+    d = ajson_arena_alloc(sc, n / 2);
+    if (!d || mhash_decode(hex, n, d, (unsigned)(n / 2)) < 0)
+        return 0;
+    it->kind = (uint8_t)kind;
+    it->k.digest = d;
+    it->text = copy_lower(sc, hex, n);
+    it->len = (uint32_t)n;
+    return it->text != NULL;
+}
+
+/* The item of one string field by its role: 1, or 0 for none. */
+static int item_of(const mfield *f, mitem *it, mscratch *sc)
+{
+    memset(it, 0, sizeof *it);
+    it->role = (uint8_t)f->role;
+    it->field = f->field;
+    if (!f->str)
+        return 0;
+    switch (f->role) {
+    case MR_SRC_IP:
+    case MR_DST_IP:
+    case MR_IP: return item_ip(f->p, f->len, it, sc);
+    case MR_NAME: return item_name(f->p, f->len, 0, it, sc);
+    case MR_HOST: return item_name(f->p, f->len, 1, it, sc);
+    case MR_URL: return item_norm(f->p, f->len, MK_URL, it, sc);
+    case MR_EMAIL: return item_norm(f->p, f->len, MK_EMAIL, it, sc);
+    case MR_MD5: return item_digest(f->p, f->len, MK_FILE_MD5, it, sc);
+    case MR_SHA1: return item_digest(f->p, f->len, MK_FILE_SHA1, it, sc);
+    case MR_SHA256: return item_digest(f->p, f->len, MK_FILE_SHA256, it, sc);
+    case MR_CERT_FP:
+    case MR_CERT_SHA1: return item_digest(f->p, f->len, 0, it, sc);
+    case MR_ANY: return (int)mitem_from_text(f->p, f->len, it, sc);
+    default: return 0;
+    }
+}
+
+/* The URL of an event with a request target (and maybe a host). */
+static int item_url(const mfield *f, size_t nf, mitem *it, mscratch *sc)
+{
+    const mfield *host = NULL, *uri = NULL;
+    char *u;
+    size_t n;
+    for (size_t i = 0; i < nf; i++) {
+        if (f[i].role == MR_HOST && f[i].str && !host)
+            host = &f[i];
+        if (f[i].role == MR_URI && f[i].str && !uri)
+            uri = &f[i];
+    }
+    if (!uri || uri->len == 0)
+        return 0;
+    memset(it, 0, sizeof *it);
+    it->field = MFIELD_URL;
+    if (uri->p[0] != '/')
+        return memmem(uri->p, uri->len, "://", 3) ? item_norm(uri->p, uri->len, MK_URL, it, sc)
+                                                  : 0;
+    if (!host || host->len == 0 || !(u = ajson_arena_alloc(sc, host->len + uri->len + 8)))
+        return 0;
+    memcpy(u, "http://", 7);
+    memcpy(u + 7, host->p, host->len);
+    memcpy(u + 7 + host->len, uri->p, uri->len);
+    n = 7 + host->len + uri->len;
+    return item_norm(u, n, MK_URL, it, sc);
+}
+
+size_t mitems_from_fields(const mfield *f, size_t nf, mitem *out, size_t max, mscratch *sc)
+{
+    size_t n = 0;
+    int has_uri = 0;
+    for (size_t i = 0; i < nf && n < max; i++) {
+        if (f[i].role == MR_URI)
+            has_uri = 1;
+        if (item_of(&f[i], &out[n], sc))
+            n++;
+    }
+    if (has_uri && n < max && item_url(f, nf, &out[n], sc))
+        n++;
+    return n;
+}
+
+static int all_hex(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return 0;
+    }
+    return 1;
+}
+
+size_t mitem_from_text(const char *s, size_t len, mitem *it, mscratch *sc)
+{
+    static const int digest[] = {MK_FILE_MD5, MK_FILE_SHA1, MK_FILE_SHA256, MK_FILE_SHA512};
+    while (len && (*s == ' ' || *s == '\t'))
+        s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+        len--;
+    memset(it, 0, sizeof *it);
+    it->role = MR_ANY;
+    it->field = MFIELD_VALUE;
+    if (len == 0)
+        return 0;
+    if (item_ip(s, len, it, sc))
+        return 1;
+    if (all_hex(s, len))
+        for (int i = 0; i < 4; i++)
+            if (len == 2 * mhash_kinds[digest[i] - MK_HASH_FIRST].len)
+                return (size_t)item_digest(s, len, digest[i], it, sc);
+    if (memmem(s, len, "://", 3))
+        return (size_t)item_norm(s, len, MK_URL, it, sc);
+    if (memchr(s, '@', len))
+        return (size_t)item_norm(s, len, MK_EMAIL, it, sc);
+    return (size_t)item_name(s, len, 0, it, sc);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Time                                                                                         */
+
+/* Seconds since the epoch of a civil date (days_from_civil, proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char *s, int n, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.frac][Z|+HHMM|+HH:MM]" (Zeek, Suricata) in microseconds; 0 if not. */
+static int64_t iso_us(const char *s, size_t len)
+{
+    unsigned y, mo, d, h, mi, se, oh = 0, om = 0;
+    int64_t us = 0, scale = 100000;
+    size_t i = 19;
+    if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+        s[13] != ':' || s[16] != ':' || digits(s, 4, &y) || digits(s + 5, 2, &mo) ||
+        digits(s + 8, 2, &d) || digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) ||
+        digits(s + 17, 2, &se) || mo < 1 || mo > 12 || d < 1 || d > 31)
+        return 0;
+    if (i < len && s[i] == '.')
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, scale /= 10)
+            us += (s[i] - '0') * scale;
+    if (i + 5 <= len && (s[i] == '+' || s[i] == '-') && !digits(s + i + 1, 2, &oh)) {
+        size_t j = i + 3 + (s[i + 3] == ':');
+        if (j + 2 > len || digits(s + j, 2, &om))
+            oh = om = 0;
+        if (s[i] == '-')
+            us += ((int64_t)oh * 3600 + om * 60) * 1000000;
+        else
+            us -= ((int64_t)oh * 3600 + om * 60) * 1000000;
+    }
+    return ((days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000000) + us;
+}
+
+int64_t mevent_time_us(const mfield *f, size_t nf)
+{
+    for (size_t i = 0; i < nf; i++) {
+        char num[40], *end;
+        double v;
+        if (f[i].role != MR_TIME)
+            continue;
+        if (f[i].str)
+            return iso_us(f[i].p, f[i].len);
+        if (f[i].len == 0 || f[i].len >= sizeof num)
+            return 0;
+        memcpy(num, f[i].p, f[i].len);
+        num[f[i].len] = '\0';
+        v = strtod(num, &end);
+        if (*end || !(v >= 0 && v < 253402300800.0))
+            return 0;
+        return (int64_t)(v * 1e6);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Observations                                                                                 */
+
+/* Appends s[0..len) as a JSON string, bad UTF-8 replaced by U+FFFD. */
+static int json_text(buf *b, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, run = 0;
+    int rc = buf_add(b, "\"", 1);
+    while (i < len && rc == 0) {
+        size_t j = i;
+        int32_t cp = u[i] < 0x80 ? u[i++] : pattern_utf8_next(u, len, &i);
+        if (cp >= 0x20 && cp != '"' && cp != '\\') {
+            run += i - j;
+            continue;
+        }
+        rc = buf_add(b, s + j - run, run);
+        run = 0;
+        if (cp < 0) {
+            i = j + 1;
+            rc = rc ? rc : buf_add(b, "\\ufffd", 6);
+        } else if (rc == 0) {
+            rc = buf_printf(b, "\\u%04x", (unsigned)cp);
+        }
+    }
+    if (rc == 0)
+        rc = buf_add(b, s + len - run, run);
+    return rc ? rc : buf_add(b, "\"", 1);
+}
+
+static const char *sco_type(int kind)
+{
+    switch (kind) {
+    case MK_IPV4: return "ipv4-addr";
+    case MK_IPV6: return "ipv6-addr";
+    case MK_DOMAIN: return "domain-name";
+    case MK_URL: return "url";
+    case MK_EMAIL: return "email-addr";
+    default: return kind >= MK_HASH_FIRST && kind < MK_COUNT ? mhash_kinds[kind - MK_HASH_FIRST].type
+                                                          : "x-unknown";
+    }
+}
+
+/* Writes the objects of the items; *src / *dst get the keys of the first source / destination
+ * address (-1 when none).  Returns the number of objects written, or -1. */
+static long write_items(const mitem *it, size_t n, buf *out, long *src, long *dst)
+{
+    long k = 0;
+    unsigned algos = 0; /* bit per digest kind in the open hashes object */
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        int kind = it[i].kind;
+        if (kind >= MK_HASH_FIRST) {
+            const mhash_kind *hk = &mhash_kinds[kind - MK_HASH_FIRST];
+            int same = algos && i > 0 && it[i - 1].kind >= MK_HASH_FIRST &&
+                       !strcmp(mhash_kinds[it[i - 1].kind - MK_HASH_FIRST].type, hk->type) &&
+                       !(algos & 1u << kind);
+            if (!same) {
+                rc = buf_printf(out, "%s\"%ld\":{\"type\":\"%s\",\"hashes\":{", algos ? "}}," : k ? "," : "",
+                                k, hk->type);
+                k++;
+                algos = 0;
+            }
+            rc = rc ? rc : buf_printf(out, "%s\"%s\":", algos ? "," : "", hk->algo);
+            rc = rc ? rc : json_text(out, it[i].text, it[i].len);
+            algos |= 1u << kind;
+            continue;
+        }
+        if (algos)
+            rc = buf_add(out, "}}", 2);
+        algos = 0;
+        if (it[i].role == MR_SRC_IP && *src < 0)
+            *src = k;
+        if (it[i].role == MR_DST_IP && *dst < 0)
+            *dst = k;
+        rc = rc ? rc : buf_printf(out, "%s\"%ld\":{\"type\":\"%s\",\"value\":", k ? "," : "", k,
+                                  sco_type(kind));
+        rc = rc ? rc : json_text(out, it[i].text, it[i].len);
+        rc = rc ? rc : buf_add(out, "}", 1);
+        k++;
+    }
+    if (rc == 0 && algos)
+        rc = buf_add(out, "}}", 2);
+    return rc ? -1 : k;
+}
+
+/* An integer 0..65535 written as digits only, or -1. */
+static long port_of(const mfield *f)
+{
+    long v = 0;
+    if (f->str || f->len == 0 || f->len > 5)
+        return -1;
+    for (uint32_t i = 0; i < f->len; i++) {
+        if (f->p[i] < '0' || f->p[i] > '9')
+            return -1;
+        v = v * 10 + (f->p[i] - '0');
+    }
+    return v <= 65535 && (f->len == 1 || f->p[0] != '0') ? v : -1;
+}
+
+static int write_traffic(buf *out, long k, long src, long dst, const mfield *f, size_t nf)
+{
+    long sp = -1, dp = -1;
+    const mfield *proto = NULL;
+    int rc = buf_printf(out, "%s\"%ld\":{\"type\":\"network-traffic\"", k ? "," : "", k);
+    for (size_t i = 0; i < nf; i++) {
+        if (f[i].role == MR_SRC_PORT && sp < 0)
+            sp = port_of(&f[i]);
+        if (f[i].role == MR_DST_PORT && dp < 0)
+            dp = port_of(&f[i]);
+        if (f[i].role == MR_PROTO && f[i].str && !proto)
+            proto = &f[i];
+    }
+    if (rc == 0 && src >= 0)
+        rc = buf_printf(out, ",\"src_ref\":\"%ld\"", src);
+    if (rc == 0 && dst >= 0)
+        rc = buf_printf(out, ",\"dst_ref\":\"%ld\"", dst);
+    if (rc == 0 && sp >= 0)
+        rc = buf_printf(out, ",\"src_port\":%ld", sp);
+    if (rc == 0 && dp >= 0)
+        rc = buf_printf(out, ",\"dst_port\":%ld", dp);
+    if (rc == 0 && proto) {
+        char lp[32];
+        size_t n = proto->len < sizeof lp ? proto->len : sizeof lp - 1;
+        for (size_t i = 0; i < n; i++)
+            lp[i] = proto->p[i] >= 'A' && proto->p[i] <= 'Z' ? (char)(proto->p[i] + 32) : proto->p[i];
+        rc = buf_adds(out, ",\"protocols\":[");
+        rc = rc ? rc : json_text(out, lp, n);
+        rc = rc ? rc : buf_adds(out, "]");
+    }
+    return rc ? rc : buf_adds(out, "}");
+}
+
+int mobs_write(const mitem *it, size_t n, const mfield *f, size_t nf, int64_t time_us, buf *out)
+{
+    char ts[40];
+    long src = -1, dst = -1, k;
+    int rc;
+    ts_format_us(time_us, ts, sizeof ts);
+    rc = buf_printf(out,
+                    "{\"type\":\"observed-data\",\"id\":\"observed-data--00000000-0000-4000-8000-"
+                    "000000000000\",\"first_observed\":\"%s\",\"last_observed\":\"%s\","
+                    "\"number_observed\":1,\"objects\":{",
+                    ts, ts);
+    if (rc)
+        return -1;
+    k = write_items(it, n, out, &src, &dst);
+    if (k < 0)
+        return -1;
+    if ((src >= 0 || dst >= 0) && write_traffic(out, k, src, dst, f, nf))
+        return -1;
+    return buf_adds(out, "}}") ? -1 : 0;
+}

@@ -1,0 +1,814 @@
+/*
+ * match_snapshot.c - indicators to a snapshot: which patterns are simple, and the tables they
+ * compile into.
+ *
+ * A builder takes indicators one at a time (from the store, from STIX files, or directly),
+ * compiles each pattern with the pattern engine and inspects the tree (src/pattern.h).  A pattern
+ * is simple when it is one observation expression, or an OR of them, whose comparison
+ * expressions are comparisons or ORs of comparisons, each of them one of:
+ *
+ *   path                                   operators            key
+ *   ipv4-addr:value, ipv6-addr:value       =, IN                address; CIDR text = prefix (*)
+ *                                          ISSUBSET             prefix (an address: /32, /128)
+ *                                          ISSUPERSET           the address of a full-length net
+ *   domain-name:value                      =, IN                name (*)
+ *                                          LIKE 'name'          name (*)
+ *                                          LIKE '%.name'        every name below `name`
+ *   url:value, email-addr:value            =, IN                normalised text (*)
+ *   file:hashes.'MD5'|'SHA-1'|'SHA-256'|'SHA-512'   =, IN       digest bytes (*)
+ *   x509-certificate:hashes.'MD5'|'SHA-1'|'SHA-256' =, IN       digest bytes (*)
+ *
+ * without NOT.  An OR of such comparisons matches an event when any one of them does, so each
+ * becomes an independent key naming the same indicator.  Every other pattern (AND, NOT, other
+ * operators or paths, observation operators and qualifiers) goes whole to a pattern set
+ * (pattern_index.c), evaluated against each event's observation.
+ *
+ * (*) Where the fast path is more lenient than the evaluator, on purpose: literals are
+ * normalised the way telemetry values are (match_domain.c, match_string.c): upper-case digests
+ * and domain names, non-canonical IPv6 text, URLs with upper-case hosts or default ports, and
+ * `ipv4-addr:value = '10.0.0.0/8'` meaning the network.  The evaluator compares such literals as
+ * text, so they would never match normalised telemetry; a feed that writes them means the value.
+ * stats.normalised counts them.  For literals already in normal form the two agree exactly,
+ * which tests/unit/test_match.c checks differentially.  A literal that cannot be a value of its
+ * path (an integer, a malformed address or digest) can never match and is dropped.
+ *
+ * Indicator records (mind) are 32 bytes: the id's UUID as bytes (ids that are not
+ * "indicator--<lower-case uuid>" go to the pool as text), the name (deduplicated in the pool:
+ * feeds give thousands of indicators one name), validity in seconds.  An id added again replaces
+ * the earlier record: the old one stays with an empty validity, so its keys never report, which
+ * is cheaper than removing keys from tables that are not built yet.
+ *
+ * The snapshot is immutable once built and reference-counted (atomic): accord_snapshot_unref of
+ * the last reference frees it, whichever thread drops it.
+ */
+#include "match.h"
+#include "pattern.h"
+#include "reader.h"
+#include "util/u64map.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <xxhash.h>
+
+#define MAX_KEYS_PER_PATTERN 65536
+#define NO_END 0xFFFFFFFFu
+
+struct accord_snapshot_builder {
+    int64_t now_s;
+    mind *inds;
+    int64_t *modified_us; /* per indicator, for files: the newest version of an id wins */
+    size_t n, cap;
+    char *pool;
+    size_t pool_len, pool_cap;
+    u64map byid;  /* XXH3(id) -> indicator index */
+    u64map names; /* XXH3(name) -> pool offset */
+    mip_builder ip;
+    mdomain_builder domain;
+    mstr_builder url, email;
+    mhash_builder hash;
+    accord_pattern_set *complex;
+    accord_snapshot_stats st;
+    ajson_arena tmp;
+};
+
+/* A key a simple pattern compiles to. */
+typedef struct plan_key {
+    uint8_t kind, rel;
+    int16_t plen;     /* IP prefixes */
+    uint8_t bin[64];  /* addresses, digests */
+    const char *s;    /* strings (in the builder's tmp arena) */
+    size_t len;
+} plan_key;
+
+typedef struct plan {
+    plan_key *v;
+    size_t n, cap;
+    int normalised;
+} plan;
+
+enum { SIMPLE = 0, NOT_SIMPLE = 1 };
+
+/* ------------------------------------------------------------------------------------------ */
+/* Recognising simple patterns                                                                  */
+
+static int plan_push(plan *pl, const plan_key *k)
+{
+    if (pl->n == pl->cap) {
+        size_t cap = pl->cap ? pl->cap * 2 : 16;
+        plan_key *v;
+        if (cap > MAX_KEYS_PER_PATTERN)
+            return NOT_SIMPLE;
+        v = realloc(pl->v, cap * sizeof *v);
+        if (!v)
+            return ACCORD_ENOMEM;
+        pl->v = v;
+        pl->cap = cap;
+    }
+    pl->v[pl->n++] = *k;
+    return SIMPLE;
+}
+
+/* The kind a comparison's (type, path) names, or MK_NONE. */
+static int path_kind(const pattern_cmp *c)
+{
+    static const struct {
+        const char *type;
+        int kind;
+    } v[] = {{"ipv4-addr", MK_IPV4},
+             {"ipv6-addr", MK_IPV6},
+             {"domain-name", MK_DOMAIN},
+             {"url", MK_URL},
+             {"email-addr", MK_EMAIL}};
+    if (c->binary)
+        return MK_NONE;
+    if (c->nsteps == 1 && c->steps[0].kind == PS_KEY && strcmp(c->steps[0].key, "value") == 0) {
+        for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+            if (strcmp(c->type, v[i].type) == 0)
+                return v[i].kind;
+        return MK_NONE;
+    }
+    if (c->nsteps == 2 && c->steps[0].kind == PS_KEY && c->steps[1].kind == PS_KEY &&
+        strcmp(c->steps[0].key, "hashes") == 0)
+        for (int k = 0; k < MK_HASH_N; k++)
+            if (strcmp(c->type, mhash_kinds[k].type) == 0 &&
+                strcmp(c->steps[1].key, mhash_kinds[k].algo) == 0)
+                return MK_HASH_FIRST + k;
+    return MK_NONE;
+}
+
+/* Parses "a.b.c.d/n" (n without leading zeros); 0 or -1. */
+static int parse_cidr4(const char *s, size_t len, uint32_t *a, int *plen)
+{
+    const char *sl = memchr(s, '/', len);
+    size_t nl;
+    int v = 0;
+    if (!sl || mip_parse4(s, (size_t)(sl - s), a) < 0)
+        return -1;
+    nl = len - (size_t)(sl - s) - 1;
+    if (nl == 0 || nl > 2 || (nl == 2 && sl[1] == '0'))
+        return -1;
+    for (size_t i = 1; i <= nl; i++) {
+        if (sl[i] < '0' || sl[i] > '9')
+            return -1;
+        v = v * 10 + (sl[i] - '0');
+    }
+    *plen = v;
+    return v <= 32 ? 0 : -1;
+}
+
+static int plan_ip_literal(plan *pl, int kind, const pattern_lit *l)
+{
+    plan_key k = {.kind = (uint8_t)kind, .plen = 128};
+    pattern_net net;
+    char canon[64];
+    if (kind == MK_IPV4) {
+        uint32_t a;
+        int plen = 32;
+        if (mip_parse4(l->s, l->len, &a) < 0) {
+            if (parse_cidr4(l->s, l->len, &a, &plen) < 0)
+                return SIMPLE; /* never equal to an address */
+            pl->normalised = 1;
+        }
+        k.plen = (int16_t)plen;
+        memcpy(k.bin, &a, 4);
+        return plan_push(pl, &k);
+    }
+    if (pattern_net_parse(l->s, l->len, &net) < 0 || net.family != 6)
+        return SIMPLE;
+    if (memchr(l->s, '/', l->len) || mip_format(6, net.addr, canon, sizeof canon) != l->len ||
+        memcmp(canon, l->s, l->len) != 0)
+        pl->normalised = 1;
+    k.plen = (int16_t)net.prefix;
+    memcpy(k.bin, net.addr, 16);
+    return plan_push(pl, &k);
+}
+
+/* A normalised string key of kind into the builder's tmp arena. */
+static int plan_string(plan *pl, ajson_arena *tmp, int kind, const char *s, size_t len, int rel)
+{
+    plan_key k = {.kind = (uint8_t)kind, .rel = (uint8_t)rel};
+    char *o = ajson_arena_alloc(tmp, len + 2);
+    long n;
+    if (!o)
+        return ACCORD_ENOMEM;
+    n = kind == MK_DOMAIN ? mdomain_norm(s, len, o, len + 2)
+        : kind == MK_URL  ? murl_norm(s, len, o, len + 2)
+                          : memail_norm(s, len, o, len + 2);
+    if (n < 0)
+        return SIMPLE; /* no telemetry value normalises to it */
+    if ((size_t)n != len || memcmp(o, s, len) != 0)
+        pl->normalised = 1;
+    k.s = o;
+    k.len = (size_t)n;
+    return plan_push(pl, &k);
+}
+
+static int plan_literal(plan *pl, ajson_arena *tmp, int kind, const pattern_lit *l)
+{
+    if (l->kind != PL_STRING)
+        return SIMPLE; /* a number or boolean is never equal to these string values */
+    if (kind == MK_IPV4 || kind == MK_IPV6)
+        return plan_ip_literal(pl, kind, l);
+    if (kind >= MK_HASH_FIRST) {
+        plan_key k = {.kind = (uint8_t)kind};
+        const mhash_kind *hk = &mhash_kinds[kind - MK_HASH_FIRST];
+        if (mhash_decode(l->s, l->len, k.bin, hk->len) < 0)
+            return SIMPLE;
+        for (size_t i = 0; i < l->len; i++)
+            if (l->s[i] >= 'A' && l->s[i] <= 'F')
+                pl->normalised = 1;
+        return plan_push(pl, &k);
+    }
+    return plan_string(pl, tmp, kind, l->s, l->len, 0);
+}
+
+static int is_ascii(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
+/* domain-name:value LIKE: 'name' or '%.name' without further wildcards. */
+static int plan_like(plan *pl, ajson_arena *tmp, const pattern_lit *l)
+{
+    const char *s = l->s;
+    size_t len = l->len;
+    int suffix = 0;
+    if (l->kind != PL_STRING || !is_ascii(s, len))
+        return NOT_SIMPLE;
+    if (len >= 2 && s[0] == '%' && s[1] == '.') {
+        suffix = 1;
+        s += 2;
+        len -= 2;
+    }
+    if (memchr(s, '%', len) || memchr(s, '_', len) || (suffix && len && s[len - 1] == '.'))
+        return NOT_SIMPLE;
+    return plan_string(pl, tmp, MK_DOMAIN, s, len, suffix);
+}
+
+static int plan_net(plan *pl, int kind, const pattern_cmp *c)
+{
+    plan_key k = {.kind = (uint8_t)kind, .plen = (int16_t)c->net.prefix};
+    int full = kind == MK_IPV4 ? 32 : 128;
+    if (c->net.family != (kind == MK_IPV4 ? 4 : 6))
+        return SIMPLE; /* never true for this type */
+    if (c->op == PO_ISSUPERSET && c->net.prefix != full)
+        return SIMPLE; /* an address is a superset only of itself */
+    if (kind == MK_IPV4) {
+        uint32_t a = (uint32_t)c->net.addr[0] << 24 | (uint32_t)c->net.addr[1] << 16 |
+                     (uint32_t)c->net.addr[2] << 8 | c->net.addr[3];
+        memcpy(k.bin, &a, 4);
+    } else {
+        memcpy(k.bin, c->net.addr, 16);
+    }
+    return plan_push(pl, &k);
+}
+
+static int plan_cmp(plan *pl, ajson_arena *tmp, const pattern_cmp *c)
+{
+    int kind = path_kind(c), rc = SIMPLE;
+    if (c->negated || kind == MK_NONE)
+        return NOT_SIMPLE;
+    switch (c->op) {
+    case PO_EQ:
+    case PO_IN:
+        for (size_t i = 0; i < c->nlits && rc == SIMPLE; i++)
+            rc = plan_literal(pl, tmp, kind, &c->lits[i]);
+        return rc;
+    case PO_ISSUBSET:
+    case PO_ISSUPERSET:
+        return kind == MK_IPV4 || kind == MK_IPV6 ? plan_net(pl, kind, c) : NOT_SIMPLE;
+    case PO_LIKE:
+        return kind == MK_DOMAIN ? plan_like(pl, tmp, &c->lits[0]) : NOT_SIMPLE;
+    default:
+        return NOT_SIMPLE;
+    }
+}
+
+static int plan_cexpr(plan *pl, ajson_arena *tmp, const pattern_cexpr *e)
+{
+    int rc;
+    if (e->kind == PC_CMP)
+        return plan_cmp(pl, tmp, e->cmp);
+    if (e->kind != PC_OR)
+        return NOT_SIMPLE;
+    rc = plan_cexpr(pl, tmp, e->l);
+    return rc == SIMPLE ? plan_cexpr(pl, tmp, e->r) : rc;
+}
+
+static int plan_oexpr(plan *pl, ajson_arena *tmp, const pattern_oexpr *e)
+{
+    int rc;
+    if (e->kind == PX_LEAF)
+        return plan_cexpr(pl, tmp, e->leaf);
+    if (e->kind != PX_OR)
+        return NOT_SIMPLE;
+    rc = plan_oexpr(pl, tmp, e->l);
+    return rc == SIMPLE ? plan_oexpr(pl, tmp, e->r) : rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The builder                                                                                  */
+
+ACCORD_API int accord_snapshot_builder_new(int64_t now_s, accord_snapshot_builder **out)
+{
+    accord_snapshot_builder *b = calloc(1, sizeof *b);
+    *out = NULL;
+    if (!b)
+        return ACCORD_ENOMEM;
+    b->now_s = now_s ? now_s : (int64_t)time(NULL);
+    u64map_init(&b->byid);
+    u64map_init(&b->names);
+    mip_builder_init(&b->ip);
+    mstr_builder_init(&b->domain.s, 0x646f6d61696e0001ull);
+    mstr_builder_init(&b->url, 0x75726c0000000002ull);
+    mstr_builder_init(&b->email, 0x656d61696c000003ull);
+    mhash_builder_init(&b->hash);
+    ajson_arena_init(&b->tmp, 0);
+    if (accord_pattern_set_new(&b->complex) != 0) {
+        accord_snapshot_builder_free(b);
+        return ACCORD_ENOMEM;
+    }
+    *out = b;
+    return 0;
+}
+
+ACCORD_API void accord_snapshot_builder_free(accord_snapshot_builder *b)
+{
+    if (!b)
+        return;
+    free(b->inds);
+    free(b->modified_us);
+    free(b->pool);
+    u64map_free(&b->byid);
+    u64map_free(&b->names);
+    mip_builder_free(&b->ip);
+    mstr_builder_free(&b->domain.s);
+    mstr_builder_free(&b->url);
+    mstr_builder_free(&b->email);
+    mhash_builder_free(&b->hash);
+    accord_pattern_set_free(b->complex);
+    ajson_arena_free(&b->tmp);
+    free(b);
+}
+
+/* Appends s (NUL-terminated) to the pool; its offset in *off. */
+static int pool_put(accord_snapshot_builder *b, const char *s, size_t len, uint32_t *off)
+{
+    if (b->pool_len + len + 1 > 0xFFFFFFF0u)
+        return ACCORD_ELIMIT;
+    if (b->pool_len + len + 1 > b->pool_cap) {
+        size_t cap = b->pool_cap ? b->pool_cap : 4096;
+        char *p;
+        while (cap < b->pool_len + len + 1)
+            cap *= 2;
+        p = realloc(b->pool, cap);
+        if (!p)
+            return ACCORD_ENOMEM;
+        b->pool = p;
+        b->pool_cap = cap;
+    }
+    *off = (uint32_t)b->pool_len;
+    memcpy(b->pool + b->pool_len, s, len);
+    b->pool[b->pool_len + len] = '\0';
+    b->pool_len += len + 1;
+    return 0;
+}
+
+/* The pool offset of name, shared with earlier indicators of the same name. */
+static int name_put(accord_snapshot_builder *b, const char *name, uint32_t *off)
+{
+    size_t len = name ? strlen(name) : 0;
+    uint64_t key = u64map_key(XXH3_64bits(name ? name : "", len)), v;
+    int rc;
+    if (u64map_get(&b->names, key, &v) && strcmp(b->pool + v, name ? name : "") == 0) {
+        *off = (uint32_t)v;
+        return 0;
+    }
+    rc = pool_put(b, name ? name : "", len, off);
+    if (rc == 0 && u64map_put(&b->names, key, *off) < 0)
+        rc = ACCORD_ENOMEM;
+    return rc;
+}
+
+static int hexdig(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* "indicator--" + a lower-case UUID into 16 bytes; 0 or -1. */
+static int parse_id(const char *id, uint8_t uuid[16])
+{
+    static const char pfx[] = "indicator--";
+    const char *u = id + sizeof pfx - 1;
+    int k = 0;
+    if (strncmp(id, pfx, sizeof pfx - 1) != 0 || strlen(u) != 36)
+        return -1;
+    for (int i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (u[i] != '-')
+                return -1;
+            continue;
+        }
+        int hi = hexdig(u[i]), lo = hexdig(u[i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        uuid[k++] = (uint8_t)(hi << 4 | lo);
+        i++;
+    }
+    return 0;
+}
+
+static uint32_t clamp_s(int64_t s)
+{
+    return s <= 0 ? 0 : s >= (int64_t)NO_END ? NO_END - 1 : (uint32_t)s;
+}
+
+static int grow_inds(accord_snapshot_builder *b)
+{
+    size_t cap = b->cap ? b->cap * 2 : 1024;
+    mind *v;
+    int64_t *m;
+    if (b->n < b->cap)
+        return 0;
+    if (cap >= MREF_LIST)
+        return ACCORD_ELIMIT;
+    v = realloc(b->inds, cap * sizeof *v);
+    if (v)
+        b->inds = v;
+    m = realloc(b->modified_us, cap * sizeof *m);
+    if (m)
+        b->modified_us = m;
+    if (!v || !m)
+        return ACCORD_ENOMEM;
+    b->cap = cap;
+    return 0;
+}
+
+/*
+ * Makes the record of a new indicator (number *ind).  When the id is known: the newer version
+ * (by modified_us; on a tie the later) replaces the older, whose record is emptied; *ind is
+ * UINT32_MAX when the new one is the older and must be skipped.
+ */
+static int ind_new(accord_snapshot_builder *b, const char *id, const char *name, int64_t from,
+                   int64_t until, int64_t modified_us, uint32_t *ind)
+{
+    uint64_t key = u64map_key(XXH3_64bits(id, strlen(id))), old;
+    mind *r;
+    int rc = grow_inds(b);
+    if (rc)
+        return rc;
+    if (u64map_get(&b->byid, key, &old)) {
+        if (b->modified_us[old] > modified_us) {
+            *ind = UINT32_MAX;
+            return 0;
+        }
+        b->inds[old].valid_from = NO_END; /* never valid: its keys stay, silent */
+        b->inds[old].valid_until = 0;
+    }
+    r = &b->inds[b->n];
+    memset(r, 0, sizeof *r);
+    r->id_off = UINT32_MAX;
+    if (parse_id(id, r->uuid) < 0)
+        rc = pool_put(b, id, strlen(id), &r->id_off);
+    if (rc == 0)
+        rc = name_put(b, name, &r->name_off);
+    if (rc == 0 && u64map_put(&b->byid, key, b->n) < 0)
+        rc = ACCORD_ENOMEM;
+    if (rc)
+        return rc;
+    r->valid_from = clamp_s(from);
+    r->valid_until = until ? clamp_s(until) : NO_END;
+    b->modified_us[b->n] = modified_us;
+    *ind = (uint32_t)b->n++;
+    return 0;
+}
+
+/* Adds the keys of a simple pattern's plan for indicator ind. */
+static int apply_plan(accord_snapshot_builder *b, const plan *pl, uint32_t ind)
+{
+    int rc = 0;
+    for (size_t i = 0; i < pl->n && rc == 0; i++) {
+        const plan_key *k = &pl->v[i];
+        uint32_t a;
+        switch (k->kind) {
+        case MK_IPV4:
+            memcpy(&a, k->bin, 4);
+            rc = mip_add4(&b->ip, a, k->plen, ind);
+            break;
+        case MK_IPV6: rc = mip_add6(&b->ip, k->bin, k->plen, ind); break;
+        case MK_DOMAIN: rc = mdomain_add(&b->domain, k->s, k->len, k->rel, ind); break;
+        case MK_URL: rc = mstr_add(&b->url, k->s, k->len, ind, 0); break;
+        case MK_EMAIL: rc = mstr_add(&b->email, k->s, k->len, ind, 0); break;
+        default: rc = mhash_add(&b->hash, k->kind, k->bin, ind); break;
+        }
+    }
+    return rc;
+}
+
+/* Compiles pattern and files the indicator as simple or complex. */
+static int add_pattern(accord_snapshot_builder *b, const char *id, const char *name,
+                       const char *pattern, int64_t from, int64_t until, int64_t modified_us,
+                       accord_error *err)
+{
+    accord_pattern *p = NULL;
+    plan pl = {0};
+    uint32_t ind;
+    size_t len = strlen(pattern);
+    unsigned flags = 0;
+    int rc = accord_pattern_compile(pattern, len, 0, &p, err);
+    if (rc == ACCORD_EINVAL && accord_pattern_compile(pattern, len, ACCORD_PATTERN_STIX20, &p,
+                                                      NULL) == 0) {
+        rc = 0;
+        flags = ACCORD_PATTERN_STIX20;
+    }
+    if (rc) {
+        b->st.skipped++;
+        return rc;
+    }
+    ajson_arena_reset(&b->tmp);
+    int simple = plan_oexpr(&pl, &b->tmp, p->root);
+    accord_pattern_free(p);
+    rc = simple < 0 ? simple : ind_new(b, id, name, from, until, modified_us, &ind);
+    if (rc == 0 && ind == UINT32_MAX) {
+        b->st.skipped++;
+    } else if (rc == 0 && simple == SIMPLE) {
+        rc = apply_plan(b, &pl, ind);
+        b->st.simple++;
+        b->st.normalised += pl.normalised ? 1 : 0;
+    } else if (rc == 0) {
+        rc = accord_pattern_set_add(b->complex, pattern, len, flags, ind, err);
+        b->st.complex++;
+    }
+    free(pl.v);
+    return rc;
+}
+
+ACCORD_API int accord_snapshot_builder_add(accord_snapshot_builder *b, const char *id,
+                                           const char *name, const char *pattern,
+                                           int64_t valid_from_s, int64_t valid_until_s,
+                                           accord_error *err)
+{
+    if (!b || !id || !pattern)
+        return ACCORD_EINVAL;
+    if (valid_until_s && valid_until_s <= b->now_s) {
+        b->st.skipped++;
+        return 0;
+    }
+    return add_pattern(b, id, name, pattern, valid_from_s, valid_until_s, INT64_MAX, err);
+}
+
+/* A timestamp property in microseconds (*us unchanged when absent); -1 when invalid. */
+static int ts_prop(const ajson_value *obj, const char *key, int64_t *us)
+{
+    const char *t = ajson_str(ajson_get(obj, key));
+    if (!t)
+        return 0;
+    return accord_timestamp_parse(t, us) == 0 ? 0 : -1;
+}
+
+/* Adds a parsed indicator object; 0 also for objects that are skipped. */
+static int add_object(accord_snapshot_builder *b, const ajson_value *o, accord_error *err)
+{
+    const char *type = ajson_str(ajson_get(o, "type")), *id = ajson_str(ajson_get(o, "id"));
+    const char *pattern = ajson_str(ajson_get(o, "pattern"));
+    const char *ptype = ajson_str(ajson_get(o, "pattern_type"));
+    int64_t from = 0, until = 0, modified = 0;
+    int revoked = 0;
+    if (!type || strcmp(type, "indicator") != 0)
+        return 0;
+    ajson_bool(ajson_get(o, "revoked"), &revoked);
+    if (!id || !pattern || revoked || (ptype && strcmp(ptype, "stix") != 0) ||
+        ts_prop(o, "valid_from", &from) < 0 || ts_prop(o, "valid_until", &until) < 0 ||
+        ts_prop(o, "modified", &modified) < 0 || (until && until / 1000000 <= b->now_s)) {
+        b->st.skipped++;
+        return 0;
+    }
+    until = until ? (until + 999999) / 1000000 : 0;
+    return add_pattern(b, id, ajson_str(ajson_get(o, "name")), pattern, from / 1000000, until,
+                       modified, err);
+}
+
+ACCORD_API int accord_snapshot_builder_add_json(accord_snapshot_builder *b, const char *json,
+                                                size_t len, accord_error *err)
+{
+    ajson_arena a;
+    ajson_error je;
+    const ajson_value *root;
+    int rc;
+    ajson_arena_init(&a, 0);
+    root = ajson_parse(&a, json, len, &je);
+    if (!root) {
+        if (err) {
+            err->code = ACCORD_EJSON;
+            snprintf(err->msg, sizeof err->msg, "offset %zu: %s", je.offset, je.msg);
+        }
+        b->st.skipped++;
+        ajson_arena_free(&a);
+        return ACCORD_EJSON;
+    }
+    rc = add_object(b, root, err);
+    ajson_arena_free(&a);
+    return rc;
+}
+
+static int on_store_record(void *ud, const accord_record *rec)
+{
+    accord_snapshot_builder *b = ud;
+    int rc = accord_snapshot_builder_add_json(b, rec->body, rec->body_len, NULL);
+    return rc == ACCORD_ENOMEM || rc == ACCORD_ELIMIT ? rc : 0;
+}
+
+ACCORD_API int accord_snapshot_builder_add_store(accord_snapshot_builder *b,
+                                                 struct accord_store *store, accord_error *err)
+{
+    static const char *const types[] = {"indicator", NULL};
+    accord_scan_filter f = {0};
+    f.types = types;
+    f.versions = ACCORD_VERSIONS_LAST;
+    return accord_store_scan(store, &f, on_store_record, b, err);
+}
+
+ACCORD_API int accord_snapshot_builder_add_fd(accord_snapshot_builder *b, int fd,
+                                              accord_error *err)
+{
+    reader *r = NULL;
+    reader_item it;
+    int rc = reader_open(fd, 0, &r);
+    while (rc == 0 && (rc = reader_next(r, &it)) == 1) {
+        rc = accord_snapshot_builder_add_json(b, it.text, it.len, NULL);
+        if (rc != ACCORD_ENOMEM && rc != ACCORD_ELIMIT)
+            rc = 0;
+    }
+    if (rc < 0 && err) {
+        err->code = rc;
+        snprintf(err->msg, sizeof err->msg, "%s",
+                 r ? reader_errmsg(r) : accord_strerror(rc));
+    }
+    reader_close(r);
+    return rc < 0 ? rc : 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Building and sharing snapshots                                                               */
+
+static uint64_t mtab_bytes(const mtab *t)
+{
+    return t->b ? (t->mask + 1) * sizeof(mtab_bucket) : 0;
+}
+
+static void count_memory(accord_snapshot *s)
+{
+    uint64_t m = s->ninds * sizeof(mind) + s->pool_len + s->refs.n * 4;
+    const mip *ip = &s->ip;
+    const mstrset *sets[] = {&s->domain, &s->url, &s->email};
+    m += mtab_bytes(&ip->t4) + ip->n_exact4 * 8 + ip->ntbl8 * 1024 + ip->ncover * 8;
+    for (size_t i = 0; i < ip->nv6; i++)
+        m += mtab_bytes(&ip->v6[i].t) + ip->v6[i].t.n * 20;
+    for (int i = 0; i < 3; i++)
+        m += mtab_bytes(&sets[i]->t) + sets[i]->n * sizeof(mstr_entry) + sets[i]->pool_len;
+    for (int k = 0; k < MK_HASH_N; k++)
+        m += mtab_bytes(&s->hash[k].t) + s->hash[k].n * (s->hash[k].len + 4);
+    s->stats.memory = m; /* tbl24 is counted by what a process shows resident, not here */
+}
+
+static void fill_stats(accord_snapshot *s)
+{
+    accord_snapshot_stats *st = &s->stats;
+    st->indicators = st->simple + st->complex;
+    st->ipv4 = s->ip.n_exact4;
+    st->ipv4_prefixes = s->ip.n_prefix4;
+    st->ipv6 = s->ip.n_exact6;
+    st->ipv6_prefixes = s->ip.n_prefix6;
+    st->domains = st->domain_suffixes = 0;
+    for (size_t i = 0; i < s->domain.n; i++) {
+        st->domains += s->domain.e[i].ref != MREF_NONE;
+        st->domain_suffixes += s->domain.e[i].ref2 != MREF_NONE;
+    }
+    st->urls = s->url.n;
+    st->emails = s->email.n;
+    st->hashes = 0;
+    for (int k = 0; k < MK_HASH_N; k++)
+        st->hashes += s->hash[k].n;
+    count_memory(s);
+}
+
+static int build_tables(accord_snapshot_builder *b, accord_snapshot *s, accord_error *err)
+{
+    int rc = mip_build(&b->ip, &s->refs, &s->ip);
+    if (rc == 0)
+        rc = mstr_build(&b->domain.s, &s->refs, &s->domain);
+    if (rc == 0)
+        rc = mstr_build(&b->url, &s->refs, &s->url);
+    if (rc == 0)
+        rc = mstr_build(&b->email, &s->refs, &s->email);
+    if (rc == 0)
+        rc = mhash_build(&b->hash, &s->refs, s->hash);
+    if (rc == 0 && accord_pattern_set_count(b->complex) > 0) {
+        rc = accord_pattern_set_build(b->complex, err);
+        if (rc == 0) {
+            s->complex = b->complex;
+            b->complex = NULL;
+        }
+    }
+    return rc;
+}
+
+static double mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+ACCORD_API int accord_snapshot_build(accord_snapshot_builder *b, accord_snapshot **out,
+                                     accord_error *err)
+{
+    double t0 = mono_seconds();
+    accord_snapshot *s = calloc(1, sizeof *s);
+    int rc;
+    *out = NULL;
+    if (!s)
+        return ACCORD_ENOMEM;
+    atomic_init(&s->refcount, 1);
+    rc = build_tables(b, s, err);
+    s->inds = b->inds;
+    s->ninds = b->n;
+    s->pool = b->pool;
+    s->pool_len = b->pool_len;
+    s->stats = b->st;
+    b->inds = NULL;
+    b->pool = NULL;
+    b->n = b->cap = b->pool_len = b->pool_cap = 0;
+    if (rc) {
+        if (err && err->code != rc) {
+            err->code = rc;
+            snprintf(err->msg, sizeof err->msg, "building the snapshot: %s", accord_strerror(rc));
+        }
+        accord_snapshot_unref(s);
+        return rc;
+    }
+    fill_stats(s);
+    s->stats.build_seconds = mono_seconds() - t0;
+    *out = s;
+    return 0;
+}
+
+ACCORD_API accord_snapshot *accord_snapshot_ref(accord_snapshot *s)
+{
+    if (s)
+        atomic_fetch_add_explicit(&s->refcount, 1, memory_order_relaxed);
+    return s;
+}
+
+ACCORD_API void accord_snapshot_unref(accord_snapshot *s)
+{
+    if (!s || atomic_fetch_sub_explicit(&s->refcount, 1, memory_order_acq_rel) != 1)
+        return;
+    free(s->inds);
+    free(s->pool);
+    mrefs_free(&s->refs);
+    mip_free(&s->ip);
+    mstr_free(&s->domain);
+    mstr_free(&s->url);
+    mstr_free(&s->email);
+    mhash_free(s->hash);
+    accord_pattern_set_free(s->complex);
+    free(s);
+}
+
+ACCORD_API void accord_snapshot_stats_get(const accord_snapshot *s, accord_snapshot_stats *out)
+{
+    *out = s->stats;
+}
+
+ACCORD_API size_t accord_snapshot_count(const accord_snapshot *s)
+{
+    return s->ninds;
+}
+
+ACCORD_API int accord_snapshot_indicator(const accord_snapshot *s, size_t i,
+                                         accord_indicator_info *out)
+{
+    const mind *r;
+    const uint8_t *u;
+    if (i >= s->ninds)
+        return ACCORD_ENOTFOUND;
+    r = &s->inds[i];
+    u = r->uuid;
+    if (r->id_off != UINT32_MAX)
+        snprintf(out->id, sizeof out->id, "%s", s->pool + r->id_off);
+    else
+        snprintf(out->id, sizeof out->id,
+                 "indicator--%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+                 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+                 u[13], u[14], u[15]);
+    out->name = s->pool + r->name_off;
+    out->valid_from_s = r->valid_from;
+    out->valid_until_s = r->valid_until == NO_END ? INT64_MAX : r->valid_until;
+    return 0;
+}
