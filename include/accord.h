@@ -74,6 +74,7 @@ typedef struct accord_store accord_store;
 
 enum {
     ACCORD_STORE_READONLY = 1 << 0, /* open for reading only; the directory must exist */
+    ACCORD_STORE_MMAP = 1 << 1,     /* read through a memory map (fast paging of big stores) */
 };
 
 /*

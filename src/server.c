@@ -99,7 +99,7 @@ static accord_store *thread_reader(accord_server *srv)
     if (s)
         return s;
     accord_error err;
-    if (accord_store_open(srv->data_dir, 0, &s, &err) != 0)
+    if (accord_store_open(srv->data_dir, ACCORD_STORE_MMAP, &s, &err) != 0)
         return NULL;
     pthread_setspecific(srv->reader_key, s);
     return s;

@@ -92,7 +92,12 @@ static void sb_putn(sbuf *b, const char *s, size_t n)
 
 static void sb_puts(sbuf *b, const char *s)
 {
-    while (*s)
+    size_t n = strlen(s);
+    if (b->len + n < b->cap) {
+        sb_putn(b, s, n);
+        return;
+    }
+    while (*s) /* does not fit: as much as fits, byte by byte */
         sb_putn(b, s++, 1);
 }
 
@@ -128,6 +133,15 @@ static size_t utf8_len(unsigned char c)
 static void sb_esc(sbuf *b, const char *s, size_t len, size_t max)
 {
     size_t out = 0, i = 0;
+    /* fast path, the common case of property names: nothing to escape and it all fits */
+    while (i < len && i < max && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f &&
+           s[i] != '"' && s[i] != '\\')
+        i++;
+    if (i == len && b->len + len < b->cap) {
+        sb_putn(b, s, len);
+        return;
+    }
+    i = 0;
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
         char tmp[8];
@@ -1290,7 +1304,7 @@ static const type_def types[] = {
 static const type_def *type_find(const char *type)
 {
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (strcmp(types[i].type, type) == 0)
+        if (types[i].type[0] == type[0] && strcmp(types[i].type, type) == 0)
             return &types[i];
     return NULL;
 }
@@ -1579,10 +1593,11 @@ static int check_value(vctx *c, const char *path, const ajson_value *v, const pr
 /* ------------------------------------------------------------------------------------------ */
 /* Objects: members against tables, custom properties, required properties                    */
 
+/* Linear, but the first byte decides most comparisons without a call. */
 static const prop *prop_find(const prop *t, const char *key)
 {
     for (; t && t->name; t++)
-        if (strcmp(t->name, key) == 0)
+        if (t->name[0] == key[0] && strcmp(t->name, key) == 0)
             return t;
     return NULL;
 }

@@ -312,8 +312,13 @@ int accord_store_open(const char *dir, unsigned flags, accord_store **out, accor
         goto out;
     if ((rc = store_exec(s,
                    "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=2500;"
-                   " PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF; PRAGMA mmap_size=8589934592",
+                   " PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF",
                    err)))
+        goto out;
+    /* readers that page through large stores (the server's) map the file instead of copying
+     * pages through read(); mapped pages count in RSS, so bulk writers do not */
+    if ((flags & ACCORD_STORE_MMAP) &&
+        (rc = store_exec(s, "PRAGMA mmap_size=8589934592", err)))
         goto out;
     if ((rc = migrate(s, err)))
         goto out;
