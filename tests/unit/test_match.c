@@ -1,0 +1,1050 @@
+/*
+ * test_match.c - the indicator matcher: each table against a naive reference, CIDR and domain
+ * suffix edge cases, the JSON field extractor against the strict parser (real Zeek and Suricata
+ * lines from ../shared/data when present, and fuzzed lines), and the whole fast path against the
+ * pattern evaluator on random indicators and random events.
+ */
+#include "match.h"
+#include "pattern.h"
+#include "t.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+static uint64_t rng_s = 0x243F6A8885A308D3ull;
+
+static uint64_t rnd(void)
+{
+    rng_s ^= rng_s << 13;
+    rng_s ^= rng_s >> 7;
+    rng_s ^= rng_s << 17;
+    return rng_s;
+}
+
+static unsigned rndn(unsigned n)
+{
+    return (unsigned)(rnd() % n);
+}
+
+/* Sorted, distinct indicator numbers of refs[0..n). */
+static size_t expand(const mrefs *r, const uint32_t *refs, size_t n, uint32_t *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t tmp;
+        size_t c;
+        const uint32_t *v = mrefs_get(r, refs[i], &tmp, &c);
+        for (size_t j = 0; j < c; j++)
+            out[k++] = v[j];
+    }
+    for (size_t i = 1; i < k; i++)
+        for (size_t j = i; j > 0 && out[j - 1] > out[j]; j--) {
+            uint32_t t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    size_t d = 0;
+    for (size_t i = 0; i < k; i++)
+        if (d == 0 || out[d - 1] != out[i])
+            out[d++] = out[i];
+    return d;
+}
+
+static int same_sets(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+    return na == nb && (na == 0 || memcmp(a, b, na * sizeof *a) == 0);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* IPv4 and IPv6 against a naive list                                                           */
+
+typedef struct ref4 {
+    uint32_t a;
+    int plen;
+} ref4;
+
+static int contains4(const ref4 *r, uint32_t a)
+{
+    uint32_t m = r->plen == 0 ? 0 : ~(0xFFFFFFFFu >> r->plen);
+    if (r->plen == 32)
+        m = 0xFFFFFFFFu;
+    return ((a ^ r->a) & m) == 0;
+}
+
+static uint32_t rnd_addr4(void)
+{
+    /* a small space so that random queries hit: 10.x.y.z with few x, y */
+    return 0x0A000000u | (rndn(4) << 16) | (rndn(8) << 8) | rndn(256);
+}
+
+static void test_ip4_random(void)
+{
+    enum { N = 3000, Q = 20000 };
+    static ref4 refs[N];
+    static uint32_t want[N + 1], got[N + 1], rr[64];
+    mip_builder b;
+    mrefs r = {0};
+    mip ip;
+    int bad = 0;
+    mip_builder_init(&b);
+    for (uint32_t i = 0; i < N; i++) {
+        int kind = rndn(10);
+        refs[i].plen = kind < 6 ? 32 : kind < 9 ? 16 + (int)rndn(17) : (int)rndn(16);
+        refs[i].a = rnd_addr4();
+        if (rndn(50) == 0)
+            refs[i].plen = 0;
+        CHECK(mip_add4(&b, refs[i].a, refs[i].plen, i) == 0);
+    }
+    CHECK(mip_build(&b, &r, &ip) == 0);
+    for (int q = 0; q < Q; q++) {
+        uint32_t a = q % 3 == 0 ? refs[rndn(N)].a : rnd_addr4();
+        size_t nw = 0, n = mip_lookup4(&ip, a, rr, 64);
+        for (uint32_t i = 0; i < N; i++)
+            if (contains4(&refs[i], a))
+                want[nw++] = i;
+        size_t ng = expand(&r, rr, n, got);
+        if (!same_sets(want, nw, got, ng))
+            bad++;
+    }
+    CHECK(bad == 0);
+    mip_free(&ip);
+    mrefs_free(&r);
+}
+
+static void test_cidr_edges(void)
+{
+    mip_builder b;
+    mrefs r = {0};
+    mip ip;
+    uint32_t rr[64], got[16];
+    uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8}, q6[16];
+    mip_builder_init(&b);
+    CHECK(mip_add4(&b, 0, 0, 0) == 0);                   /* /0: everything */
+    CHECK(mip_add4(&b, 0xC0A80101u, 32, 1) == 0);        /* 192.168.1.1/32 */
+    CHECK(mip_add4(&b, 0xC0A80000u, 16, 2) == 0);        /* 192.168.0.0/16 */
+    CHECK(mip_add4(&b, 0xC0A80100u, 24, 3) == 0);        /* 192.168.1.0/24 */
+    CHECK(mip_add4(&b, 0xC0A80180u, 25, 4) == 0);        /* 192.168.1.128/25 */
+    CHECK(mip_add4(&b, 0xC0A801FFu, 31, 5) == 0);        /* host bits set: 192.168.1.254/31 */
+    CHECK(mip_add6(&b, a6, 32, 6) == 0);                 /* 2001:db8::/32 */
+    CHECK(mip_add6(&b, (uint8_t[16]){0}, 0, 7) == 0);    /* ::/0 */
+    memcpy(q6, a6, 16);
+    q6[15] = 1;
+    CHECK(mip_add6(&b, q6, 128, 8) == 0);                /* 2001:db8::1 */
+    CHECK(mip_build(&b, &r, &ip) == 0);
+    CHECK(expand(&r, rr, mip_lookup4(&ip, 0x01020304u, rr, 64), got) == 1 && got[0] == 0);
+    size_t n = expand(&r, rr, mip_lookup4(&ip, 0xC0A80101u, rr, 64), got);
+    CHECK(n == 4 && got[0] == 0 && got[1] == 1 && got[2] == 2 && got[3] == 3);
+    n = expand(&r, rr, mip_lookup4(&ip, 0xC0A801FEu, rr, 64), got);
+    CHECK(n == 5 && got[4] == 5);
+    n = expand(&r, rr, mip_lookup4(&ip, 0xC0A801FFu, rr, 64), got);
+    CHECK(n == 5 && got[3] == 4 && got[4] == 5);
+    n = expand(&r, rr, mip_lookup4(&ip, 0xC0A80201u, rr, 64), got);
+    CHECK(n == 2 && got[1] == 2);
+    n = expand(&r, rr, mip_lookup6(&ip, q6, rr, 64), got);
+    CHECK(n == 3 && got[0] == 6 && got[1] == 7 && got[2] == 8);
+    q6[15] = 2;
+    CHECK(expand(&r, rr, mip_lookup6(&ip, q6, rr, 64), got) == 2);
+    q6[1] = 2;
+    CHECK(expand(&r, rr, mip_lookup6(&ip, q6, rr, 64), got) == 1);
+    mip_free(&ip);
+    mrefs_free(&r);
+    /* parsing */
+    uint32_t v;
+    CHECK(mip_parse4("1.2.3.4", 7, &v) == 0 && v == 0x01020304u);
+    CHECK(mip_parse4("01.2.3.4", 8, &v) < 0);
+    CHECK(mip_parse4("1.2.3.256", 9, &v) < 0);
+    CHECK(mip_parse4("1.2.3", 5, &v) < 0);
+    CHECK(mip_parse4("1.2.3.4.5", 9, &v) < 0);
+    CHECK(mip_parse4("0.0.0.0", 7, &v) == 0 && v == 0);
+}
+
+typedef struct ref6 {
+    uint8_t a[16];
+    int plen;
+} ref6;
+
+static int contains6(const ref6 *r, const uint8_t *a)
+{
+    for (int i = 0; i < r->plen; i++) {
+        unsigned bit = 0x80u >> (i % 8);
+        if ((r->a[i / 8] & bit) != (a[i / 8] & bit))
+            return 0;
+    }
+    return 1;
+}
+
+static void rnd_addr6(uint8_t *a)
+{
+    memset(a, 0, 16);
+    a[0] = 0x20;
+    a[1] = 0x01;
+    a[2] = (uint8_t)rndn(3);
+    a[7] = (uint8_t)rndn(4);
+    a[15] = (uint8_t)rndn(64);
+}
+
+static void test_ip6_random(void)
+{
+    enum { N = 1000, Q = 5000 };
+    static ref6 refs[N];
+    static uint32_t want[N + 1], got[N + 1], rr[64];
+    static const int lens[] = {128, 128, 128, 64, 48, 32, 16, 127, 65, 0};
+    mip_builder b;
+    mrefs r = {0};
+    mip ip;
+    int bad = 0;
+    mip_builder_init(&b);
+    for (uint32_t i = 0; i < N; i++) {
+        rnd_addr6(refs[i].a);
+        refs[i].plen = lens[rndn(10)];
+        if (refs[i].plen == 0 && rndn(5))
+            refs[i].plen = 128;
+        CHECK(mip_add6(&b, refs[i].a, refs[i].plen, i) == 0);
+    }
+    CHECK(mip_build(&b, &r, &ip) == 0);
+    for (int q = 0; q < Q; q++) {
+        uint8_t a[16];
+        size_t nw = 0;
+        if (q % 3 == 0)
+            memcpy(a, refs[rndn(N)].a, 16);
+        else
+            rnd_addr6(a);
+        size_t n = mip_lookup6(&ip, a, rr, 64);
+        for (uint32_t i = 0; i < N; i++)
+            if (contains6(&refs[i], a))
+                want[nw++] = i;
+        if (!same_sets(want, nw, got, expand(&r, rr, n, got)))
+            bad++;
+    }
+    CHECK(bad == 0);
+    mip_free(&ip);
+    mrefs_free(&r);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Domains, strings and digests                                                                 */
+
+static const char *labels[] = {"a", "b", "evil", "example", "com", "net", "x-y", "badexample"};
+
+static size_t rnd_domain(char *out)
+{
+    size_t n = 0, k = 1 + rndn(4);
+    for (size_t i = 0; i < k; i++) {
+        const char *l = labels[rndn(8)];
+        if (i)
+            out[n++] = '.';
+        memcpy(out + n, l, strlen(l));
+        n += strlen(l);
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* Naive LIKE '%.s' / = s. */
+static int domain_matches(const char *name, const char *key, int suffix)
+{
+    size_t n = strlen(name), k = strlen(key);
+    if (!suffix)
+        return strcmp(name, key) == 0;
+    return n > k + 1 && name[n - k - 1] == '.' && strcmp(name + n - k, key) == 0;
+}
+
+static size_t domain_lookup(const mstrset *set, const char *name, uint32_t *refs)
+{
+    uint32_t offs[MDOMAIN_LABELS];
+    size_t len = strlen(name), n = 0, ns = mdomain_suffixes(name, len, offs);
+    const mstr_entry *e = mstr_find(set, mstr_hash(set, name, len), name, len);
+    if (e && e->ref != MREF_NONE)
+        refs[n++] = e->ref;
+    for (size_t i = 0; i < ns; i++) {
+        const char *s = name + offs[i];
+        e = mstr_find(set, mstr_hash(set, s, len - offs[i]), s, len - offs[i]);
+        if (e && e->ref2 != MREF_NONE)
+            refs[n++] = e->ref2;
+    }
+    return n;
+}
+
+static void test_domain_random(void)
+{
+    enum { N = 400, Q = 5000 };
+    static char keys[N][64];
+    static int suf[N];
+    static uint32_t want[N + 1], got[N + 1], rr[64];
+    mdomain_builder b;
+    mrefs r = {0};
+    mstrset set;
+    int bad = 0;
+    mstr_builder_init(&b.s, 7);
+    for (uint32_t i = 0; i < N; i++) {
+        size_t n = rnd_domain(keys[i]);
+        suf[i] = (int)rndn(2);
+        CHECK(mdomain_add(&b, keys[i], n, suf[i], i) == 0);
+    }
+    CHECK(mstr_build(&b.s, &r, &set) == 0);
+    for (int q = 0; q < Q; q++) {
+        char name[128];
+        size_t nw = 0;
+        rnd_domain(name);
+        for (uint32_t i = 0; i < N; i++)
+            if (domain_matches(name, keys[i], suf[i]))
+                want[nw++] = i;
+        if (!same_sets(want, nw, got, expand(&r, rr, domain_lookup(&set, name, rr), got)))
+            bad++;
+    }
+    CHECK(bad == 0);
+    mstr_free(&set);
+    mrefs_free(&r);
+}
+
+static void test_domain_edges(void)
+{
+    mdomain_builder b;
+    mrefs r = {0};
+    mstrset set;
+    uint32_t rr[64], got[8];
+    char o[300];
+    mstr_builder_init(&b.s, 1);
+    CHECK(mdomain_add(&b, "example.com", 11, 1, 0) == 0);
+    CHECK(mdomain_add(&b, "example.com", 11, 0, 1) == 0);
+    CHECK(mdomain_add(&b, "com", 3, 1, 2) == 0);
+    CHECK(mstr_build(&b.s, &r, &set) == 0);
+    CHECK(expand(&r, rr, domain_lookup(&set, "a.example.com", rr), got) == 2 && got[0] == 0 &&
+          got[1] == 2);
+    CHECK(expand(&r, rr, domain_lookup(&set, "a.b.example.com", rr), got) == 2);
+    CHECK(expand(&r, rr, domain_lookup(&set, "badexample.com", rr), got) == 1 && got[0] == 2);
+    CHECK(expand(&r, rr, domain_lookup(&set, "example.com", rr), got) == 2 && got[0] == 1);
+    CHECK(expand(&r, rr, domain_lookup(&set, "com", rr), got) == 0);
+    CHECK(expand(&r, rr, domain_lookup(&set, "example.org", rr), got) == 0);
+    mstr_free(&set);
+    mrefs_free(&r);
+    CHECK(mdomain_norm("Evil.EXAMPLE.com.", 17, o, sizeof o) == 16 && !strcmp(o, "evil.example.com"));
+    CHECK(mdomain_norm("a..b", 4, o, sizeof o) < 0);
+    CHECK(mdomain_norm(".a", 2, o, sizeof o) < 0);
+    CHECK(mdomain_norm("a b", 3, o, sizeof o) < 0);
+    CHECK(mdomain_norm("", 0, o, sizeof o) < 0);
+    CHECK(murl_norm("HTTP://Ex.COM:80", 16, o, sizeof o) > 0 && !strcmp(o, "http://ex.com/"));
+    CHECK(murl_norm("http://u:P@Ex.com:8080/A?b#C", 28, o, sizeof o) > 0 &&
+          !strcmp(o, "http://u:P@ex.com:8080/A?b#C"));
+    CHECK(murl_norm("https://x.org:443?q", 19, o, sizeof o) > 0 && !strcmp(o, "https://x.org/?q"));
+    CHECK(murl_norm("x.org/a", 7, o, sizeof o) < 0);
+    CHECK(memail_norm("<John@X.org>", 12, o, sizeof o) == 10 && !strcmp(o, "john@x.org"));
+}
+
+static void test_hash_random(void)
+{
+    enum { N = 2000, Q = 6000 };
+    static uint8_t keys[N][32];
+    static int kinds[N];
+    static uint32_t want[N + 1], got[N + 1];
+    mhash_builder b;
+    mrefs r = {0};
+    mhashset sets[MK_HASH_N];
+    int bad = 0;
+    mhash_builder_init(&b);
+    for (uint32_t i = 0; i < N; i++) {
+        kinds[i] = MK_FILE_MD5 + (int)rndn(3);
+        for (int j = 0; j < 32; j++)
+            keys[i][j] = (uint8_t)(j < 2 ? rndn(4) : rnd());
+        if (i > 10 && rndn(10) == 0) /* some keys named twice, some by two kinds */
+            memcpy(keys[i], keys[rndn(i)], 32);
+        CHECK(mhash_add(&b, kinds[i], keys[i], i) == 0);
+    }
+    CHECK(mhash_build(&b, &r, sets) == 0);
+    for (int q = 0; q < Q; q++) {
+        uint8_t d[32];
+        int kind = MK_FILE_MD5 + (int)rndn(3);
+        unsigned len = mhash_kinds[kind - MK_HASH_FIRST].len;
+        size_t nw = 0, n;
+        uint32_t ref;
+        if (q % 2)
+            memcpy(d, keys[rndn(N)], 32);
+        else
+            for (int j = 0; j < 32; j++)
+                d[j] = (uint8_t)rnd();
+        for (uint32_t i = 0; i < N; i++)
+            if (kinds[i] == kind && memcmp(keys[i], d, len) == 0)
+                want[nw++] = i;
+        ref = mhash_find(&sets[kind - MK_HASH_FIRST], mhash_hash(d), d);
+        n = ref == MREF_NONE ? 0 : expand(&r, &ref, 1, got);
+        if (!same_sets(want, nw, got, n))
+            bad++;
+    }
+    CHECK(bad == 0);
+    mhash_free(sets);
+    mrefs_free(&r);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The field extractor against the strict parser                                                */
+
+#define FMAX MFIELDS_MAX
+
+typedef struct ref_fields {
+    mfield f[FMAX];
+    size_t n;
+} ref_fields;
+
+static const mmap_key *ref_find(const mmap_node *node, const char *k, size_t len)
+{
+    for (size_t i = 0; i < node->n; i++)
+        if (node->keys[i].key_len == len && memcmp(node->keys[i].key, k, len) == 0)
+            return &node->keys[i];
+    return NULL;
+}
+
+static void ref_emit(ref_fields *r, const mmap_key *mk, const char *p, size_t len, int str)
+{
+    if (r->n < FMAX)
+        r->f[r->n++] = (mfield){p, (uint32_t)len, mk->role, mk->field, (uint8_t)str};
+}
+
+static void ref_obj(ref_fields *r, const mmap_node *node, const ajson_value *o);
+
+static void ref_value(ref_fields *r, const mmap_key *mk, const ajson_value *v)
+{
+    if (!mk)
+        return;
+    switch (v->type) {
+    case AJSON_STRING:
+    case AJSON_NUMBER:
+        if (mk->role)
+            ref_emit(r, mk, v->u.str, v->len, v->type == AJSON_STRING);
+        break;
+    case AJSON_TRUE:
+    case AJSON_FALSE:
+    case AJSON_NULL:
+        if (mk->role) {
+            const char *t = v->type == AJSON_TRUE ? "true" : v->type == AJSON_FALSE ? "false" : "null";
+            ref_emit(r, mk, t, strlen(t), 0);
+        }
+        break;
+    case AJSON_OBJECT:
+        if (mk->sub)
+            ref_obj(r, mk->sub, v);
+        break;
+    case AJSON_ARRAY:
+        for (size_t i = 0; i < v->len; i++)
+            ref_value(r, mk, &v->u.items[i]);
+        break;
+    }
+}
+
+static void ref_obj(ref_fields *r, const mmap_node *node, const ajson_value *o)
+{
+    for (size_t i = 0; i < o->len; i++)
+        ref_value(r, ref_find(node, o->u.members[i].key, o->u.members[i].key_len),
+                  &o->u.members[i].value);
+}
+
+typedef struct diff_stats {
+    long lines, strict_ok, agree, disagree, extra_accepted, fields;
+} diff_stats;
+
+/* One line through both; counts agreement. */
+static void diff_line(diff_stats *d, const char *line, size_t len)
+{
+    static ajson_arena a, sc;
+    static int init;
+    ajson_error je;
+    mfield f[FMAX];
+    ref_fields r = {.n = 0};
+    const char *why;
+    size_t off;
+    const ajson_value *root;
+    int n, ok = 1;
+    if (!init) {
+        ajson_arena_init(&a, 0);
+        ajson_arena_init(&sc, 0);
+        init = 1;
+    }
+    ajson_arena_reset(&a);
+    ajson_arena_reset(&sc);
+    d->lines++;
+    root = ajson_parse(&a, line, len, &je);
+    n = mjson_extract(mmap_builtin(), line, len, f, FMAX, &sc, &why, &off);
+    if (!root || root->type != AJSON_OBJECT) {
+        if (n >= 0)
+            d->extra_accepted++;
+        return;
+    }
+    d->strict_ok++;
+    ref_obj(&r, &mmap_builtin()->root, root);
+    if (n < 0 || (size_t)n != r.n) {
+        ok = 0;
+    } else {
+        for (int i = 0; i < n && ok; i++)
+            ok = f[i].len == r.f[i].len && f[i].role == r.f[i].role &&
+                 f[i].field == r.f[i].field && f[i].str == r.f[i].str &&
+                 memcmp(f[i].p, r.f[i].p, f[i].len) == 0;
+    }
+    if (ok) {
+        d->agree++;
+        d->fields += n;
+    } else {
+        d->disagree++;
+        if (d->disagree <= 3)
+            fprintf(stderr, "extractor disagrees (%d vs %zu fields%s%s) on: %.*s\n", n, r.n,
+                    n < 0 ? ": " : "", n < 0 ? why : "", (int)(len > 300 ? 300 : len), line);
+    }
+}
+
+/* Calls fn on each line of a (maybe gzipped) file. */
+static void each_line(const char *path, void (*fn)(void *, const char *, size_t), void *ud)
+{
+    gzFile gz = gzopen(path, "rb");
+    static char line[1 << 20];
+    if (!gz)
+        return;
+    while (gzgets(gz, line, sizeof line)) {
+        size_t n = strlen(line);
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            n--;
+        if (n && line[0] == '{')
+            fn(ud, line, n);
+    }
+    gzclose(gz);
+}
+
+typedef struct corpus {
+    char **lines;
+    size_t n, cap;
+} corpus;
+
+static void corpus_add(void *ud, const char *line, size_t len)
+{
+    corpus *c = ud;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 1024;
+        c->lines = realloc(c->lines, c->cap * sizeof *c->lines);
+    }
+    c->lines[c->n] = malloc(len + 1);
+    memcpy(c->lines[c->n], line, len);
+    c->lines[c->n++][len] = '\0';
+}
+
+static void corpus_dir(corpus *c, const char *dir, const char *must)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char path[4600];
+        if (e->d_name[0] == '.' || !strstr(e->d_name, must))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        each_line(path, corpus_add, c);
+    }
+    closedir(d);
+}
+
+static void load_corpus(corpus *c)
+{
+    const char *root = t_shared_data();
+    char dir[4096];
+    static const char *dirs[][2] = {
+        {"zeek-otrf-apt29-day1", ".log"},
+        {"zeek-zed-sample-data/zeek-json", ".json"},
+        {"telemetry-slips/test9-mixed-zeek-dir", ".log"},
+        {"telemetry-slips", ".json"},
+        {"suricata-fever/util/testdata", ".json"},
+        {"suricata-fever/cmd/fever/cmds/testdata", ".json"},
+    };
+    if (!root)
+        return;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(dir, sizeof dir, "%s/%s", root, dirs[i][0]);
+        corpus_dir(c, dir, dirs[i][1]);
+    }
+}
+
+static const char *hand_lines[] = {
+    "{\"id.orig\\u005fh\":\"10.0.0.\\u0031\",\"query\":\"a\\/b\\\"c\",\"answers\":[\"x\\\\y\","
+    "\"\\ud83d\\ude00\",1,null,[\"n\"]],\"ts\":1.5e3}",
+    "{\"dns\":{\"queries\":[{\"rrname\":\"q.example\"}],\"answers\":[{\"rrname\":\"r\",\"rdata\":"
+    "\"1.2.3.4\"},{\"x\":{}}]},\"http\":{\"hostname\":\"H\",\"url\":\"\\/p\"},\"tls\":[]}",
+    "  {\"a\":{\"b\":[1,{\"c\":\"}\"}]},\"host\":\"\"}  ",
+    "{}",
+    "{\"query\":{\"nested\":\"no\"},\"id\":{\"orig_h\":\"::1\",\"resp_p\":-0.5E-3}}",
+    "{\"query\":\"a\"",
+    "{\"query\":\"a\",}",
+    "{\"query\" \"a\"}",
+    "[{\"query\":\"a\"}]",
+    "{\"query\":\"\\u0000\"}",
+    "{\"query\":\"\\ud800\"}",
+    "{\"query\":\"\\x41\"}",
+    "{\"a\":[}",
+    "{\"query\":\"a\"} x",
+};
+
+static void mutate(char *dst, size_t *len, const char *src, size_t n, size_t cap)
+{
+    static const char pool[] = "{}[]\",:\\u0aZ \x01\xc3\xa9";
+    size_t pos = n ? rndn((unsigned)n) : 0;
+    memcpy(dst, src, n);
+    *len = n;
+    switch (rndn(6)) {
+    case 0: if (n) dst[pos] = pool[rndn(sizeof pool - 1)]; break;
+    case 1: if (n) { memmove(dst + pos, dst + pos + 1, n - pos - 1); (*len)--; } break;
+    case 2: *len = pos; break;
+    case 3:
+        if (n + 6 < cap) {
+            static const char *esc[] = {"\\u00e9", "\\/", "\\\"", "\\\\", "\\n", "\\ud83d"};
+            const char *e = esc[rndn(6)];
+            size_t el = strlen(e);
+            memmove(dst + pos + el, dst + pos, n - pos);
+            memcpy(dst + pos, e, el);
+            *len = n + el;
+        }
+        break;
+    case 4:
+        if (n + 1 < cap) {
+            memmove(dst + pos + 1, dst + pos, n - pos);
+            dst[pos] = pool[rndn(sizeof pool - 1)];
+            *len = n + 1;
+        }
+        break;
+    default: {
+        size_t a = n ? rndn((unsigned)n) : 0, l = n - a < 20 ? n - a : 20;
+        if (n + l < cap) {
+            memmove(dst + pos + l, dst + pos, n - pos);
+            memmove(dst + pos, dst + a + (a >= pos ? l : 0), l);
+            *len = n + l;
+        }
+    }
+    }
+}
+
+static void test_extractor(int scalar)
+{
+    corpus c = {0};
+    diff_stats d = {0}, fz = {0};
+    static char buf_[70000];
+    mjson_force_scalar(scalar);
+    load_corpus(&c);
+    for (size_t i = 0; i < sizeof hand_lines / sizeof hand_lines[0]; i++)
+        corpus_add(&c, hand_lines[i], strlen(hand_lines[i]));
+    for (size_t i = 0; i < c.n; i++)
+        diff_line(&d, c.lines[i], strlen(c.lines[i]));
+    for (int k = 0; k < 60000 && c.n; k++) {
+        const char *src = c.lines[rndn((unsigned)c.n)];
+        size_t n = strlen(src), len;
+        if (n > 60000)
+            continue;
+        mutate(buf_, &len, src, n, sizeof buf_);
+        for (int again = rndn(3); again > 0; again--) {
+            static char b2[70000];
+            size_t l2;
+            mutate(b2, &l2, buf_, len, sizeof b2);
+            memcpy(buf_, b2, l2);
+            len = l2;
+        }
+        diff_line(&fz, buf_, len);
+    }
+    printf("extractor (%s): %ld real lines, %ld strict-valid, %ld agree (%ld fields), %ld "
+           "disagree; fuzzed: %ld lines, %ld strict-valid, %ld agree, %ld disagree, %ld read "
+           "though the strict parser rejects them\n",
+           scalar ? "scalar" : "vector", d.lines, d.strict_ok, d.agree, d.fields, d.disagree,
+           fz.lines, fz.strict_ok, fz.agree, fz.disagree, fz.extra_accepted);
+    CHECK(d.disagree == 0);
+    CHECK(fz.disagree == 0);
+    CHECK(d.agree == d.strict_ok);
+    if (t_shared_data())
+        CHECK(d.strict_ok > 1000);
+    for (size_t i = 0; i < c.n; i++)
+        free(c.lines[i]);
+    free(c.lines);
+    mjson_force_scalar(0);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The fast path against the pattern evaluator                                                  */
+
+#define NV4 60
+#define NV6 20
+#define NDOM 60
+#define NHASH 20
+
+static char v4s[NV4][20], v6s[NV6][48], doms[NDOM][64], md5s[NHASH][33], sha1s[NHASH][41],
+    sha256s[NHASH][65];
+
+static void hex(char *out, size_t bytes)
+{
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < bytes; i++) {
+        unsigned v = (unsigned)rnd() & 0xFF;
+        out[2 * i] = d[v >> 4];
+        out[2 * i + 1] = d[v & 15];
+    }
+    out[2 * bytes] = '\0';
+}
+
+static void make_pools(void)
+{
+    for (int i = 0; i < NV4; i++) {
+        uint32_t a = rnd_addr4();
+        snprintf(v4s[i], sizeof v4s[i], "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255,
+                 a & 255);
+    }
+    for (int i = 0; i < NV6; i++) {
+        uint8_t a[16];
+        rnd_addr6(a);
+        mip_format(6, a, v6s[i], sizeof v6s[i]);
+    }
+    for (int i = 0; i < NDOM; i++)
+        rnd_domain(doms[i]);
+    for (int i = 0; i < NHASH; i++) {
+        hex(md5s[i], 16);
+        hex(sha1s[i], 20);
+        hex(sha256s[i], 32);
+    }
+}
+
+static const char *paths[] = {"/", "/x", "/a/b?q=1"};
+
+/* One random comparison (canonical literals) appended to b. */
+static void rnd_cmp(buf *b)
+{
+    switch (rndn(12)) {
+    case 0: buf_printf(b, "ipv4-addr:value = '%s'", v4s[rndn(NV4)]); break;
+    case 1: {
+        uint32_t a;
+        const char *s = v4s[rndn(NV4)];
+        mip_parse4(s, strlen(s), &a);
+        int pl = rndn(20) == 0 ? (int)rndn(8) : 12 + (int)rndn(21);
+        uint32_t m = pl == 0 ? 0 : pl == 32 ? 0xFFFFFFFFu : ~(0xFFFFFFFFu >> pl);
+        a &= m;
+        buf_printf(b, "ipv4-addr:value ISSUBSET '%u.%u.%u.%u/%d'", a >> 24, a >> 16 & 255,
+                   a >> 8 & 255, a & 255, pl);
+        break;
+    }
+    case 2: buf_printf(b, "ipv6-addr:value = '%s'", v6s[rndn(NV6)]); break;
+    case 3: {
+        static const int l6[] = {128, 64, 48, 32, 0, 120};
+        buf_printf(b, "ipv6-addr:value ISSUBSET '%s/%d'", v6s[rndn(NV6)], l6[rndn(6)]);
+        break;
+    }
+    case 4: buf_printf(b, "domain-name:value = '%s'", doms[rndn(NDOM)]); break;
+    case 5: buf_printf(b, "domain-name:value LIKE '%%.%s'", doms[rndn(NDOM)]); break;
+    case 6:
+        buf_printf(b, "url:value = 'http://%s%s'", doms[rndn(NDOM)], paths[rndn(3)]);
+        break;
+    case 7: buf_printf(b, "email-addr:value = 'u@%s'", doms[rndn(NDOM)]); break;
+    case 8: buf_printf(b, "file:hashes.'MD5' = '%s'", md5s[rndn(NHASH)]); break;
+    case 9: buf_printf(b, "file:hashes.'SHA-256' IN ('%s', '%s')", sha256s[rndn(NHASH)],
+                       sha256s[rndn(NHASH)]); break;
+    case 10: buf_printf(b, "x509-certificate:hashes.'SHA-1' = '%s'", sha1s[rndn(NHASH)]); break;
+    default: buf_printf(b, "file:hashes.'SHA-1' = '%s'", sha1s[rndn(NHASH)]); break;
+    }
+}
+
+static char *rnd_pattern(int complex)
+{
+    buf b;
+    buf_init(&b, 1 << 16);
+    if (complex) {
+        static const char *c[] = {
+            "[ipv4-addr:value = '%s' AND ipv4-addr:value != '1.1.1.1']",
+            "[network-traffic:dst_ref.value = '%s']",
+            "[domain-name:value LIKE '%%e_il%%' OR ipv4-addr:value = '%s']",
+            "[ipv4-addr:value = '%s'] OR [domain-name:value LIKE 'b%%']",
+            "[network-traffic:src_ref.value ISSUBSET '10.0.0.0/14' AND network-traffic:dst_port > 1000 AND ipv4-addr:value = '%s']",
+        };
+        buf_printf(&b, c[rndn(5)], v4s[rndn(NV4)]);
+        return buf_take(&b, NULL);
+    }
+    int n = 1 + (int)rndn(3), obs = rndn(4) == 0;
+    buf_adds(&b, "[");
+    for (int i = 0; i < n; i++) {
+        if (i)
+            buf_adds(&b, obs ? "] OR [" : " OR ");
+        rnd_cmp(&b);
+    }
+    buf_adds(&b, "]");
+    return buf_take(&b, NULL);
+}
+
+/* One random Zeek/Suricata-style event line. */
+static void rnd_event(buf *b)
+{
+    buf_reset(b);
+    buf_printf(b, "{\"ts\":%u.5", 1600000000u + rndn(1000));
+    if (rndn(2))
+        buf_printf(b, ",\"id.orig_h\":\"%s\",\"id.orig_p\":%u", rndn(4) ? v4s[rndn(NV4)] : v6s[rndn(NV6)], rndn(65536));
+    if (rndn(2))
+        buf_printf(b, ",\"id.resp_h\":\"%s\",\"id.resp_p\":%u,\"proto\":\"tcp\"", rndn(4) ? v4s[rndn(NV4)] : v6s[rndn(NV6)], rndn(65536));
+    if (rndn(3) == 0)
+        buf_printf(b, ",\"query\":\"%s\",\"answers\":[\"%s\",\"%s\"]", doms[rndn(NDOM)], v4s[rndn(NV4)], doms[rndn(NDOM)]);
+    if (rndn(3) == 0)
+        buf_printf(b, ",\"host\":\"%s\",\"uri\":\"%s\"", doms[rndn(NDOM)], paths[rndn(3)]);
+    if (rndn(4) == 0)
+        buf_printf(b, ",\"md5\":\"%s\",\"sha1\":\"%s\",\"sha256\":\"%s\"", md5s[rndn(NHASH)], sha1s[rndn(NHASH)], sha256s[rndn(NHASH)]);
+    if (rndn(6) == 0)
+        buf_printf(b, ",\"mailfrom\":\"<u@%s>\"", doms[rndn(NDOM)]);
+    if (rndn(6) == 0)
+        buf_printf(b, ",\"cert_chain_fps\":[\"%s\"]", sha1s[rndn(NHASH)]);
+    if (rndn(6) == 0)
+        buf_printf(b, ",\"dns\":{\"rrname\":\"%s\"},\"src_ip\":\"%s\"", doms[rndn(NDOM)], v4s[rndn(NV4)]);
+    buf_adds(b, "}");
+}
+
+/* The indicators the evaluator says match the event line. */
+static size_t reference(char **pats, size_t np, const char *line, size_t len, uint32_t *out)
+{
+    static ajson_arena sc;
+    static int init;
+    mfield f[MFIELDS_MAX];
+    mitem it[MITEMS_MAX];
+    const char *why;
+    size_t off, k = 0;
+    buf obs;
+    accord_pattern_obs *o = NULL;
+    if (!init) {
+        ajson_arena_init(&sc, 0);
+        init = 1;
+    }
+    ajson_arena_reset(&sc);
+    int nf = mjson_extract(mmap_builtin(), line, len, f, MFIELDS_MAX, &sc, &why, &off);
+    if (nf < 0)
+        return 0;
+    size_t ni = mitems_from_fields(f, (size_t)nf, it, MITEMS_MAX, &sc);
+    buf_init(&obs, 1 << 20);
+    mobs_write(it, ni, f, (size_t)nf, mevent_time_us(f, (size_t)nf), &obs);
+    accord_pattern_obs_new(&o);
+    if (accord_pattern_obs_add_json(o, obs.p, obs.len, NULL) != 0)
+        fprintf(stderr, "observation rejected: %s\n", obs.p);
+    for (size_t i = 0; i < np; i++) {
+        accord_pattern *p = NULL;
+        int matched = 0;
+        accord_pattern_compile(pats[i], strlen(pats[i]), 0, &p, NULL);
+        if (p && accord_pattern_match(p, o, &matched, NULL, NULL) == 0 && matched)
+            out[k++] = (uint32_t)i;
+        accord_pattern_free(p);
+    }
+    accord_pattern_obs_free(o);
+    buf_free(&obs);
+    return k;
+}
+
+static void test_differential(void)
+{
+    enum { NP = 300, NE = 1500 };
+    static char *pats[NP];
+    static uint32_t want[NP], got[NP];
+    accord_snapshot_builder *b = NULL;
+    accord_snapshot *s = NULL;
+    accord_matcher *m = NULL;
+    accord_snapshot_stats st;
+    buf ev;
+    long bad = 0, matched_events = 0;
+    make_pools();
+    CHECK(accord_snapshot_builder_new(0, &b) == 0);
+    for (int i = 0; i < NP; i++) {
+        char id[64];
+        accord_error err = {0};
+        pats[i] = rnd_pattern(i % 10 == 9);
+        snprintf(id, sizeof id, "indicator--00000000-0000-4000-8000-%012d", i);
+        if (accord_snapshot_builder_add(b, id, "n", pats[i], 0, 0, &err) != 0)
+            fprintf(stderr, "pattern %s: %s\n", pats[i], err.msg);
+    }
+    CHECK(accord_snapshot_build(b, &s, NULL) == 0);
+    accord_snapshot_builder_free(b);
+    accord_snapshot_stats_get(s, &st);
+    CHECK(st.simple == NP - NP / 10 && st.complex == NP / 10 && st.normalised == 0);
+    CHECK(accord_matcher_new(s, &m) == 0);
+    buf_init(&ev, 1 << 20);
+    for (int e = 0; e < NE; e++) {
+        accord_match mt;
+        size_t nw, ng = 0;
+        rnd_event(&ev);
+        nw = reference(pats, NP, ev.p, ev.len, want);
+        CHECK(accord_matcher_match_lines(m, ev.p, ev.len, 0) >= 0);
+        while (accord_matcher_next(m, &mt) == 1)
+            for (size_t i = 0; i < mt.nindicators; i++)
+                got[ng++] = mt.indicators[i];
+        ng = expand(&(mrefs){0}, got, ng, got); /* sort and dedupe: single refs expand to themselves */
+        matched_events += nw > 0;
+        if (!same_sets(want, nw, got, ng) && bad++ < 3) {
+            fprintf(stderr, "fast path %zu vs evaluator %zu indicators on %s\n", ng, nw, ev.p);
+            for (size_t i = 0; i < nw; i++)
+                fprintf(stderr, "  evaluator: %s\n", pats[want[i]]);
+            for (size_t i = 0; i < ng; i++)
+                fprintf(stderr, "  fast:      %s\n", pats[got[i]]);
+        }
+    }
+    printf("differential: %d patterns (%llu fast, %llu engine), %d events, %ld with matches, %ld "
+           "disagree\n",
+           NP, (unsigned long long)st.simple, (unsigned long long)st.complex, NE, matched_events,
+           bad);
+    CHECK(bad == 0);
+    CHECK(matched_events > NE / 10);
+    buf_free(&ev);
+    accord_matcher_free(m);
+    accord_snapshot_unref(s);
+    for (int i = 0; i < NP; i++)
+        free(pats[i]);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Snapshot behaviour: lenient literals, validity, malformed lines, JSON indicators             */
+
+static accord_snapshot *snap_of(const char *const *pats, size_t n, int64_t now)
+{
+    accord_snapshot_builder *b = NULL;
+    accord_snapshot *s = NULL;
+    accord_snapshot_builder_new(now, &b);
+    for (size_t i = 0; i < n; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "indicator--00000000-0000-4000-8000-%012zu", i);
+        accord_snapshot_builder_add(b, id, "", pats[i], 0, 0, NULL);
+    }
+    accord_snapshot_build(b, &s, NULL);
+    accord_snapshot_builder_free(b);
+    return s;
+}
+
+/* The indicator numbers matched by text, joined as "0,2,..." per match, ";" between matches. */
+static void matches_of(accord_snapshot *s, const char *text, int64_t now, char *out, size_t cap)
+{
+    accord_matcher *m = NULL;
+    accord_match mt;
+    size_t k = 0;
+    out[0] = '\0';
+    accord_matcher_new(s, &m);
+    accord_matcher_match_lines(m, text, strlen(text), now);
+    while (accord_matcher_next(m, &mt) == 1) {
+        for (size_t i = 0; i < mt.nindicators && k + 16 < cap; i++)
+            k += (size_t)snprintf(out + k, cap - k, "%s%u", i ? "," : "", mt.indicators[i]);
+        if (k + 2 < cap)
+            out[k++] = ';', out[k] = '\0';
+    }
+    accord_matcher_free(m);
+}
+
+static void test_lenient_and_validity(void)
+{
+    static const char *const pats[] = {
+        "[file:hashes.'MD5' = 'CC85D7649546D3C0B1607F761B73FEC2']",
+        "[ipv4-addr:value = '10.0.0.0/8']",
+        "[domain-name:value = 'Evil.Example.']",
+        "[ipv6-addr:value = '2001:0DB8::1']",
+        "[url:value = 'HTTP://X.org:80']",
+    };
+    char out[256];
+    accord_snapshot *s = snap_of(pats, 5, 0);
+    accord_snapshot_stats st;
+    accord_snapshot_stats_get(s, &st);
+    CHECK(st.simple == 5 && st.normalised == 5);
+    matches_of(s, "cc85d7649546d3c0b1607f761b73fec2\n10.9.8.7\nevil.example\n2001:db8::1\n"
+                  "http://x.org/\n11.0.0.1\n",
+               0, out, sizeof out);
+    CHECK_STR(out, "0;1;2;3;4;");
+    accord_snapshot_unref(s);
+
+    /* validity: one indicator valid from 2030, one expired after 2020 */
+    accord_snapshot_builder *b = NULL;
+    accord_snapshot_builder_new(1700000000, &b);
+    CHECK(accord_snapshot_builder_add(b, "indicator--00000000-0000-4000-8000-000000000000", "f",
+                                      "[ipv4-addr:value = '1.2.3.4']", 1900000000, 0, NULL) == 0);
+    CHECK(accord_snapshot_builder_add(b, "indicator--00000000-0000-4000-8000-000000000001", "u",
+                                      "[ipv4-addr:value = '1.2.3.4']", 0, 1800000000, NULL) == 0);
+    CHECK(accord_snapshot_builder_add(b, "indicator--00000000-0000-4000-8000-000000000002", "x",
+                                      "[ipv4-addr:value = '1.2.3.4']", 0, 1600000000, NULL) == 0);
+    CHECK(accord_snapshot_build(b, &s, NULL) == 0);
+    accord_snapshot_builder_free(b);
+    CHECK(accord_snapshot_count(s) == 2);
+    matches_of(s, "1.2.3.4", 1700000000, out, sizeof out);
+    CHECK_STR(out, "1;");
+    matches_of(s, "1.2.3.4", 1850000000, out, sizeof out);
+    CHECK_STR(out, "");
+    matches_of(s, "1.2.3.4", 1950000000, out, sizeof out);
+    CHECK_STR(out, "0;");
+    accord_snapshot_unref(s);
+}
+
+static void test_json_indicators(void)
+{
+    static const char *objs[] = {
+        "{\"type\":\"indicator\",\"id\":\"indicator--00000000-0000-4000-8000-000000000001\","
+        "\"modified\":\"2024-01-01T00:00:00Z\",\"name\":\"old\",\"pattern\":\"[ipv4-addr:value = "
+        "'1.1.1.1']\",\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\"}",
+        "{\"type\":\"indicator\",\"id\":\"indicator--00000000-0000-4000-8000-000000000001\","
+        "\"modified\":\"2024-02-01T00:00:00Z\",\"name\":\"new\",\"pattern\":\"[ipv4-addr:value = "
+        "'2.2.2.2']\",\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\"}",
+        "{\"type\":\"indicator\",\"id\":\"indicator--00000000-0000-4000-8000-000000000002\","
+        "\"modified\":\"2024-01-01T00:00:00Z\",\"revoked\":true,\"pattern\":\"[ipv4-addr:value = "
+        "'3.3.3.3']\",\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\"}",
+        "{\"type\":\"indicator\",\"id\":\"indicator--00000000-0000-4000-8000-000000000003\","
+        "\"modified\":\"2024-01-01T00:00:00Z\",\"pattern\":\"alert tcp any any\","
+        "\"pattern_type\":\"snort\",\"valid_from\":\"2024-01-01T00:00:00Z\"}",
+        "{\"type\":\"malware\",\"id\":\"malware--00000000-0000-4000-8000-000000000003\"}",
+    };
+    accord_snapshot_builder *b = NULL;
+    accord_snapshot *s = NULL;
+    accord_snapshot_stats st;
+    accord_indicator_info info;
+    char out[128];
+    accord_snapshot_builder_new(0, &b);
+    for (size_t i = 0; i < 5; i++)
+        CHECK(accord_snapshot_builder_add_json(b, objs[i], strlen(objs[i]), NULL) == 0);
+    CHECK(accord_snapshot_builder_add_json(b, "{", 1, NULL) == ACCORD_EJSON);
+    CHECK(accord_snapshot_build(b, &s, NULL) == 0);
+    accord_snapshot_builder_free(b);
+    accord_snapshot_stats_get(s, &st);
+    CHECK(st.skipped == 3);
+    matches_of(s, "1.1.1.1\n2.2.2.2\n3.3.3.3\n", 0, out, sizeof out);
+    CHECK_STR(out, "1;");
+    CHECK(accord_snapshot_indicator(s, 1, &info) == 0);
+    CHECK_STR(info.id, "indicator--00000000-0000-4000-8000-000000000001");
+    CHECK_STR(info.name, "new");
+    accord_snapshot_unref(s);
+}
+
+static void test_malformed(void)
+{
+    static const char *const pats[] = {"[domain-name:value = 'a.example']"};
+    static const char text[] = "{\"query\":\"a.example\"}\n{\"query\":\"a.exa\n\n# comment\n"
+                               "not a value\n{\"query\":\"A.Example.\"}\r\n{\"query\":\"a.example\"}";
+    accord_snapshot *s = snap_of(pats, 1, 0);
+    accord_matcher *m = NULL;
+    accord_match mt;
+    accord_match_malformed bm;
+    accord_matcher_stats st;
+    uint64_t lines[8];
+    int n = 0;
+    accord_matcher_new(s, &m);
+    long nm = accord_matcher_match_lines(m, text, sizeof text - 1, 0);
+    CHECK(nm == 3);
+    while (accord_matcher_next(m, &mt) == 1 && n < 8)
+        lines[n++] = mt.line;
+    CHECK(n == 3 && lines[0] == 1 && lines[1] == 6 && lines[2] == 7);
+    if (n != 3)
+        fprintf(stderr, "malformed test: %ld matches\n", nm);
+    CHECK(accord_matcher_next_malformed(m, &bm) == 1 && bm.line == 2);
+    CHECK(accord_matcher_next_malformed(m, &bm) == 1 && bm.line == 5);
+    CHECK(accord_matcher_next_malformed(m, &bm) == 0);
+    accord_matcher_stats_get(m, &st);
+    CHECK(st.lines == 7 && st.events == 5 && st.malformed == 2 && st.matches == 3);
+    accord_matcher_free(m);
+    accord_snapshot_unref(s);
+}
+
+int main(void)
+{
+    test_cidr_edges();
+    test_ip4_random();
+    test_ip6_random();
+    test_domain_edges();
+    test_domain_random();
+    test_hash_random();
+    test_extractor(1);
+    test_extractor(0);
+    test_differential();
+    test_lenient_and_validity();
+    test_json_indicators();
+    test_malformed();
+    return t_done();
+}
