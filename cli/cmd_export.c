@@ -64,16 +64,9 @@ static int bundle_one(void *ud, const accord_record *r)
 
 static int write_bundle(accord_store *s, const accord_scan_filter *f, FILE *out, accord_error *err)
 {
-    unsigned char u[16];
-    if (getrandom(u, sizeof(u), 0) != sizeof(u))
-        memset(u, 0, sizeof(u));
-    u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
-    u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-    fprintf(out,
-            "{\"type\":\"bundle\",\"id\":\"bundle--%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-            "%02x%02x%02x%02x%02x%02x\",\"objects\":[",
-            u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-            u[14], u[15]);
+    char id[37];
+    accord_uuid4(id);
+    fprintf(out, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", id);
     bundle_ctx e = {.f = out};
     int rc = accord_store_scan(s, f, bundle_one, &e, err);
     fprintf(out, "%s]}\n", e.n ? "\n" : "");

@@ -371,6 +371,8 @@ ACCORD_API void accord_server_stop(accord_server *srv, unsigned grace_ms);
  * epoch.  ACCORD_EINVAL when it is not one.
  */
 ACCORD_API int accord_timestamp_parse(const char *text, int64_t *us);
+/* Writes a random (version 4) UUID and a NUL into out (37 bytes). */
+ACCORD_API void accord_uuid4(char *out);
 /* The current time in microseconds since the epoch. */
 ACCORD_API int64_t accord_timestamp_now(void);
 /* Formats microseconds since the epoch as YYYY-MM-DDTHH:MM:SS.ffffffZ into out (>= 28 bytes). */

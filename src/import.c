@@ -24,6 +24,7 @@
 #include "store.h"
 #include "util/json.h"
 #include "util/timestamp.h"
+#include "util/uuid.h"
 #include "values.h"
 
 #include <stdio.h>
@@ -378,4 +379,9 @@ int import_check_skeleton(int fd, uint64_t *objects, accord_error *err)
 int64_t accord_timestamp_now(void)
 {
     return ts_now_us();
+}
+
+void accord_uuid4(char *out)
+{
+    uuid4_make(out);
 }

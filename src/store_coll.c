@@ -13,29 +13,14 @@
  */
 #include "store_int.h"
 #include "util/timestamp.h"
+#include "util/uuid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define DEFAULT_MAX_CONTENT_LENGTH (100 * 1024 * 1024)
 
-static void uuid4(char out[37])
-{
-    unsigned char u[16];
-    if (getrandom(u, sizeof(u), 0) != (ssize_t)sizeof(u)) {
-        /* getrandom on Linux >= 3.17 does not fail for 16 bytes; keep ids unique regardless */
-        int64_t t = ts_now_us();
-        memcpy(u, &t, sizeof(t));
-        memcpy(u + 8, &t, sizeof(t));
-    }
-    u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
-    u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
-             u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-             u[14], u[15]);
-}
 
 /* Root names are URL path segments: 1-64 of [a-z0-9_-]. */
 static int root_name_ok(const char *name)
@@ -95,7 +80,7 @@ static int insert_collection(accord_store *s, const char *id, const char *root, 
 int store_coll_create_defaults(accord_store *s, accord_error *err)
 {
     char id[37], meta[160];
-    uuid4(id);
+    uuid4_make(id);
     int rc = insert_root(s, "accord", "accord", "This node's intelligence",
                          DEFAULT_MAX_CONTENT_LENGTH, err);
     if (!rc)
@@ -234,7 +219,7 @@ int accord_collection_add(accord_store *s, const char *root, const char *title, 
         sqlite3_finalize(st);
     }
     char id[37];
-    uuid4(id);
+    uuid4_make(id);
     if (!exists)
         rc = accord_err_set(err, ACCORD_ENOTFOUND, "API root %s: no such root", root);
     else if (taken)

@@ -27,6 +27,7 @@
 
 #include "import.h"
 #include "util/timestamp.h"
+#include "util/uuid.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -35,7 +36,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #define MAX_LIST 100 /* values of one match[] field */
@@ -851,17 +851,6 @@ static void post_bad(void *ud, const accord_reject *r)
     buf_adds(&p->bad, "}");
 }
 
-static void new_status_id(char out[37])
-{
-    unsigned char u[16];
-    if (getrandom(u, sizeof(u), 0) != (ssize_t)sizeof(u))
-        memset(u, 0x5a, sizeof(u));
-    u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
-    u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
-             u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-             u[14], u[15]);
-}
 
 /* Writes the body to a memory file, checks its skeleton; the fd or -1 after a failure. */
 static int body_fd(call *c)
@@ -911,7 +900,7 @@ static void h_objects_post(call *c)
     if (fd < 0)
         return;
     char sid[37], ts[40];
-    new_status_id(sid);
+    uuid4_make(sid);
     fmt_added(accord_timestamp_now(), ts, sizeof(ts));
     post_ctx p;
     memset(&p, 0, sizeof(p));
