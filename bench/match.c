@@ -1,0 +1,355 @@
+/*
+ * bench/match.c - the matcher's speed: a deterministic generator of Zeek-style JSON telemetry
+ * and of an indicator set, then compile time, MB/s and events/s with 1 and 2 threads, peak RSS.
+ *
+ * Indicators, in the proportions of issue 5 (10M: 4M IPv4, 1M IPv6, 100k CIDRs, 3M domains,
+ * 1M URLs, 1M SHA-256), scaled to --indicators N (default 1,000,000; --10m for 10,000,000).
+ * Each is one pattern text given to accord_snapshot_builder_add, so compile time covers the
+ * pattern engine's parse, the recognition of simple patterns and the table builds.
+ *
+ * Telemetry: --mb M megabytes (default 1024) of JSON lines of about 250 bytes, written to a file
+ * in /tmp (deleted at the end) and read back through mmap, so the figure is for data in the page
+ * cache: 40% conn, 25% dns, 20% http, 10% files, 5% ssl, one address in ten IPv6.  --hit P: the
+ * share of events that carry an indicator value (default 0.01).  Matching covers extraction,
+ * normalisation, lookups and collecting matches; not output formatting (the command adds that).
+ * Threads take 4 MiB line-aligned chunks from a shared counter, each with its own matcher.
+ *
+ * Usage: bench_match [--indicators N | --10m] [--mb M] [--hit P] [--threads-max T]
+ * Prints figures, no assertions: the matches found are about the hits planted, plus events
+ * whose fixed addresses (a resolver, a web server, answers) fall in a generated CIDR.
+ */
+#include "accord.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK (4u << 20)
+
+static uint64_t mix(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdull;
+    k ^= k >> 33;
+    k *= 0xc4ceb9fe1a85ec53ull;
+    k ^= k >> 33;
+    return k;
+}
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Values: value i of a kind, with a salt (0 for indicators, 1 for misses)                      */
+
+enum { K_V4, K_V6, K_CIDR, K_DOM, K_URL, K_SHA, K_N };
+static const double share[K_N] = {0.4, 0.1, 0.01, 0.3, 0.1, 0.1};
+static const char *tlds[] = {"com", "net", "org", "info", "ru", "cn", "io", "xyz"};
+
+static void v4(uint64_t i, int salt, char *o, size_t n)
+{
+    uint32_t a = (uint32_t)mix(i * 4 + (uint64_t)salt + 11);
+    if (salt == 0)
+        a |= 0x80000000u; /* indicators in 128-255.x, misses anywhere: misses can be hits */
+    else
+        a &= 0x7FFFFFFFu;
+    snprintf(o, n, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
+}
+
+static void v6(uint64_t i, int salt, char *o, size_t n)
+{
+    uint64_t h = mix(i * 4 + (uint64_t)salt + 22);
+    snprintf(o, n, "2001:db8:%x:%x::%x", (unsigned)(h >> 48), (unsigned)(h >> 32 & 0xFFFF),
+             (unsigned)(h & 0xFFFF) | (salt ? 0x1u : 0));
+}
+
+static void dom(uint64_t i, int salt, char *o, size_t n)
+{
+    uint64_t h = mix(i * 4 + (uint64_t)salt + 33);
+    snprintf(o, n, "%s%08" PRIx64 ".%s", salt ? "www.m" : "x", (uint64_t)(h & 0xFFFFFFFFu), tlds[h >> 61]);
+}
+
+static void sha(uint64_t i, int salt, char *o, size_t n)
+{
+    uint64_t a = mix(i * 4 + (uint64_t)salt + 44), b = mix(a), c = mix(b), d = mix(c);
+    snprintf(o, n, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64, a, b, c, d);
+}
+
+static void path(uint64_t i, int salt, char *o, size_t n)
+{
+    snprintf(o, n, "/%s/%06" PRIx64 ".php", salt ? "static" : "gate", (uint64_t)(mix(i + 55) & 0xFFFFFFu));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Indicators                                                                                   */
+
+static accord_snapshot *build_indicators(uint64_t total, double *secs)
+{
+    accord_snapshot_builder *b = NULL;
+    accord_snapshot *s = NULL;
+    uint64_t n = 0;
+    double t0 = now_s();
+    char pat[512], v[200], p[64];
+    accord_snapshot_builder_new(0, &b);
+    for (int k = 0; k < K_N; k++) {
+        uint64_t count = (uint64_t)(share[k] * (double)total);
+        for (uint64_t i = 0; i < count; i++, n++) {
+            char id[64];
+            snprintf(id, sizeof id, "indicator--%08" PRIx64 "-0000-4000-8000-%012" PRIx64,
+                     (uint64_t)k, i);
+            switch (k) {
+            case K_V4: v4(i, 0, v, sizeof v); snprintf(pat, sizeof pat, "[ipv4-addr:value = '%s']", v); break;
+            case K_V6: v6(i, 0, v, sizeof v); snprintf(pat, sizeof pat, "[ipv6-addr:value = '%s']", v); break;
+            case K_CIDR: {
+                uint32_t a = (uint32_t)mix(i + 99) | 0x80000000u;
+                int len = 16 + (int)(i % 13);
+                a &= ~(0xFFFFFFFFu >> len);
+                snprintf(pat, sizeof pat, "[ipv4-addr:value ISSUBSET '%u.%u.%u.%u/%d']", a >> 24,
+                         a >> 16 & 255, a >> 8 & 255, a & 255, len);
+                break;
+            }
+            case K_DOM: dom(i, 0, v, sizeof v);
+                snprintf(pat, sizeof pat, i % 10 ? "[domain-name:value = '%s']" : "[domain-name:value LIKE '%%.%s']", v); break;
+            case K_URL: dom(i, 0, v, sizeof v); path(i, 0, p, sizeof p);
+                snprintf(pat, sizeof pat, "[url:value = 'http://%s%s']", v, p); break;
+            default: sha(i, 0, v, sizeof v); snprintf(pat, sizeof pat, "[file:hashes.'SHA-256' = '%s']", v); break;
+            }
+            if (accord_snapshot_builder_add(b, id, (i % 1000) ? "feed" : "feed sample", pat, 0, 0, NULL) != 0)
+                fprintf(stderr, "bad pattern %s\n", pat);
+        }
+    }
+    if (accord_snapshot_build(b, &s, NULL) != 0)
+        s = NULL;
+    accord_snapshot_builder_free(b);
+    *secs = now_s() - t0;
+    (void)n;
+    return s;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Telemetry                                                                                    */
+
+/* A value of kind k for an event: an indicator's (hit) or a fresh one. */
+static void value(int k, uint64_t total, int hit, char *o, size_t n)
+{
+    uint64_t count = (uint64_t)(share[k] * (double)total);
+    uint64_t i = hit ? rng() % (count ? count : 1) : rng();
+    switch (k) {
+    case K_V4: v4(i, !hit, o, n); break;
+    case K_V6: v6(i, !hit, o, n); break;
+    case K_DOM: dom(i, !hit, o, n); break;
+    default: sha(i, !hit, o, n); break;
+    }
+}
+
+static int gen_line(char *o, size_t cap, uint64_t total, double hit_rate, uint64_t *hits)
+{
+    int type = (int)(rng() % 100), hit = (double)(rng() % 1000000) < hit_rate * 1e6;
+    int v6e = rng() % 10 == 0, which = (int)(rng() % 2);
+    char src[64], dst[64], a[200], b[64], uid[20];
+    double ts = 1700000000.0 + (double)(rng() % 86400000) / 1000.0;
+    snprintf(uid, sizeof uid, "C%016" PRIx64, rng());
+    value(v6e ? K_V6 : K_V4, total, 0, src, sizeof src);
+    value(v6e ? K_V6 : K_V4, total, hit && type < 40 && which, dst, sizeof dst);
+    if (hit && type < 40 && !which)
+        value(v6e ? K_V6 : K_V4, total, 1, src, sizeof src);
+    *hits += (uint64_t)hit;
+    if (type < 40)
+        return snprintf(o, cap, "{\"ts\":%.6f,\"uid\":\"%s\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"%s\",\"id.resp_p\":443,\"proto\":\"tcp\",\"service\":\"ssl\",\"duration\":%.6f,\"orig_bytes\":%u,\"resp_bytes\":%u,\"conn_state\":\"SF\",\"history\":\"ShADadFf\",\"orig_pkts\":%u}\n",
+                        ts, uid, src, (unsigned)(rng() % 60000 + 1024), dst, (double)(rng() % 100000) / 1000.0, (unsigned)(rng() % 100000), (unsigned)(rng() % 1000000), (unsigned)(rng() % 100));
+    if (type < 65) {
+        value(K_DOM, total, hit, a, sizeof a);
+        return snprintf(o, cap, "{\"ts\":%.6f,\"uid\":\"%s\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"10.0.0.53\",\"id.resp_p\":53,\"proto\":\"udp\",\"trans_id\":%u,\"query\":\"%s\",\"qtype_name\":\"A\",\"rcode_name\":\"NOERROR\",\"answers\":[\"203.0.113.%u\"],\"TTLs\":[300.0]}\n",
+                        ts, uid, src, (unsigned)(rng() % 60000 + 1024), (unsigned)(rng() % 65536), a, (unsigned)(rng() % 256));
+    }
+    if (type < 85) {
+        uint64_t count = (uint64_t)(share[K_URL] * (double)total), i = hit ? rng() % count : rng();
+        dom(i, !hit, a, sizeof a);
+        path(i, !hit, b, sizeof b);
+        return snprintf(o, cap, "{\"ts\":%.6f,\"uid\":\"%s\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"198.51.100.7\",\"id.resp_p\":80,\"method\":\"GET\",\"host\":\"%s\",\"uri\":\"%s\",\"user_agent\":\"Mozilla/5.0\",\"status_code\":200}\n",
+                        ts, uid, src, (unsigned)(rng() % 60000 + 1024), a, b);
+    }
+    if (type < 95) {
+        value(K_SHA, total, hit, a, sizeof a);
+        return snprintf(o, cap, "{\"ts\":%.6f,\"fuid\":\"F%s\",\"tx_hosts\":[\"%s\"],\"source\":\"HTTP\",\"mime_type\":\"application/x-dosexec\",\"seen_bytes\":%u,\"sha256\":\"%s\"}\n",
+                        ts, uid + 1, dst, (unsigned)(rng() % 1000000), a);
+    }
+    value(K_DOM, total, hit, a, sizeof a);
+    return snprintf(o, cap, "{\"ts\":%.6f,\"uid\":\"%s\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"%s\",\"id.resp_p\":443,\"version\":\"TLSv13\",\"server_name\":\"%s\",\"established\":true}\n",
+                    ts, uid, src, (unsigned)(rng() % 60000 + 1024), dst, a);
+}
+
+static int gen_file(const char *path, uint64_t bytes, uint64_t total, double hit_rate,
+                    uint64_t *lines, uint64_t *hits)
+{
+    FILE *f = fopen(path, "w");
+    char line[1024];
+    uint64_t written = 0;
+    if (!f)
+        return -1;
+    setvbuf(f, NULL, _IOFBF, 1 << 20);
+    while (written < bytes) {
+        int n = gen_line(line, sizeof line, total, hit_rate, hits);
+        fwrite(line, 1, (size_t)n, f);
+        written += (uint64_t)n;
+        (*lines)++;
+    }
+    return fclose(f);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Matching                                                                                     */
+
+typedef struct job {
+    accord_snapshot *s;
+    const char *data;
+    size_t len;
+    atomic_size_t next;
+    atomic_uint_fast64_t matches, events;
+} job;
+
+static void *worker(void *arg)
+{
+    job *j = arg;
+    accord_matcher *m = NULL;
+    accord_match mt;
+    accord_matcher_stats st;
+    uint64_t matches = 0;
+    accord_matcher_new(j->s, &m);
+    for (;;) {
+        size_t start = atomic_fetch_add(&j->next, CHUNK), end;
+        if (start >= j->len)
+            break;
+        end = start + CHUNK < j->len ? start + CHUNK : j->len;
+        /* chunks own the lines that start inside them */
+        if (start > 0)
+            while (start < end && j->data[start - 1] != '\n')
+                start++;
+        while (end < j->len && j->data[end - 1] != '\n')
+            end++;
+        if (start >= end)
+            continue;
+        accord_matcher_match_lines(m, j->data + start, end - start, 0);
+        while (accord_matcher_next(m, &mt) == 1)
+            matches++;
+    }
+    accord_matcher_stats_get(m, &st);
+    atomic_fetch_add(&j->matches, matches);
+    atomic_fetch_add(&j->events, st.events);
+    accord_matcher_free(m);
+    return NULL;
+}
+
+static void run(accord_snapshot *s, const char *data, size_t len, unsigned threads)
+{
+    job j = {.s = s, .data = data, .len = len};
+    pthread_t t[16];
+    double t0 = now_s(), secs;
+    atomic_init(&j.next, 0);
+    atomic_init(&j.matches, 0);
+    atomic_init(&j.events, 0);
+    for (unsigned i = 0; i < threads; i++)
+        pthread_create(&t[i], NULL, worker, &j);
+    for (unsigned i = 0; i < threads; i++)
+        pthread_join(t[i], NULL);
+    secs = now_s() - t0;
+    printf("  %u thread%s: %.2f s, %.0f MB/s (%.0f MB/s per thread), %.2f M events/s, %" PRIu64
+           " matches, peak RSS %ld MB\n",
+           threads, threads > 1 ? "s" : " ", secs, (double)len / 1e6 / secs,
+           (double)len / 1e6 / secs / threads, (double)atomic_load(&j.events) / 1e6 / secs,
+           (uint64_t)atomic_load(&j.matches), peak_rss_mb());
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t total = 1000000, mb = 1024, lines = 0, hits = 0;
+    double hit_rate = 0.01, csecs;
+    unsigned tmax = 2;
+    char path[] = "/tmp/accord-bench-match-XXXXXX";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--10m"))
+            total = 10000000;
+        else if (!strcmp(argv[i], "--indicators") && i + 1 < argc)
+            total = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--mb") && i + 1 < argc)
+            mb = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--hit") && i + 1 < argc)
+            hit_rate = strtod(argv[++i], NULL);
+        else if (!strcmp(argv[i], "--threads-max") && i + 1 < argc)
+            tmax = (unsigned)strtoul(argv[++i], NULL, 10);
+        else {
+            fprintf(stderr, "usage: bench_match [--indicators N | --10m] [--mb M] [--hit P] "
+                            "[--threads-max T]\n");
+            return 2;
+        }
+    }
+    if (tmax < 1 || tmax > 16)
+        tmax = 2;
+    accord_snapshot *s = build_indicators(total, &csecs);
+    if (!s)
+        return 1;
+    accord_snapshot_stats st;
+    accord_snapshot_stats_get(s, &st);
+    printf("indicators: %" PRIu64 " compiled in %.2f s (%.0f/s); tables %.1f MB (%.1f bytes per "
+           "indicator); peak RSS %ld MB\n",
+           st.indicators, csecs, (double)st.indicators / csecs, (double)st.memory / 1e6,
+           (double)st.memory / (double)(st.indicators ? st.indicators : 1), peak_rss_mb());
+    printf("  ipv4 %" PRIu64 ", ipv4 prefixes %" PRIu64 ", ipv6 %" PRIu64 ", domains %" PRIu64
+           " + suffixes %" PRIu64 ", urls %" PRIu64 ", digests %" PRIu64 "\n",
+           st.ipv4, st.ipv4_prefixes, st.ipv6, st.domains, st.domain_suffixes, st.urls, st.hashes);
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return 1;
+    close(fd);
+    double t0 = now_s();
+    if (gen_file(path, mb << 20, total, hit_rate, &lines, &hits) != 0) {
+        unlink(path);
+        return 1;
+    }
+    fd = open(path, O_RDONLY);
+    off_t len = lseek(fd, 0, SEEK_END);
+    const char *data = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    unlink(path); /* the mapping keeps the data; nothing is left behind */
+    if (data == MAP_FAILED)
+        return 1;
+    printf("telemetry: %.0f MB, %" PRIu64 " lines (%.0f bytes/line), %" PRIu64
+           " with an indicator value (%.2f%%), generated in %.1f s\n",
+           (double)len / 1e6, lines, (double)len / (double)lines, hits,
+           100.0 * (double)hits / (double)lines, now_s() - t0);
+    madvise((void *)data, (size_t)len, MADV_SEQUENTIAL);
+    for (unsigned t = 1; t <= tmax; t++)
+        run(s, data, (size_t)len, t);
+    munmap((void *)data, (size_t)len);
+    accord_snapshot_unref(s);
+    return 0;
+}
