@@ -67,9 +67,7 @@ typedef struct ref4 {
 
 static int contains4(const ref4 *r, uint32_t a)
 {
-    uint32_t m = r->plen == 0 ? 0 : ~(0xFFFFFFFFu >> r->plen);
-    if (r->plen == 32)
-        m = 0xFFFFFFFFu;
+    uint32_t m = r->plen == 0 ? 0 : r->plen >= 32 ? 0xFFFFFFFFu : ~(0xFFFFFFFFu >> r->plen);
     return ((a ^ r->a) & m) == 0;
 }
 
