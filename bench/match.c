@@ -15,6 +15,7 @@
  * Threads take 4 MiB line-aligned chunks from a shared counter, each with its own matcher.
  *
  * Usage: bench_match [--indicators N | --10m] [--mb M] [--hit P] [--threads-max T]
+ *        bench_match --write FILE [--indicators N] [--mb M] [--hit P]   (telemetry only, kept)
  * Prints figures, no assertions: the matches found are about the hits planted, plus events
  * whose fixed addresses (a resolver, a web server, answers) fall in a generated CIDR.
  */
@@ -295,6 +296,7 @@ int main(int argc, char **argv)
     double hit_rate = 0.01, csecs;
     unsigned tmax = 2;
     char path[] = "/tmp/accord-bench-match-XXXXXX";
+    const char *write_to = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--10m"))
             total = 10000000;
@@ -304,16 +306,20 @@ int main(int argc, char **argv)
             mb = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--hit") && i + 1 < argc)
             hit_rate = strtod(argv[++i], NULL);
+        else if (!strcmp(argv[i], "--write") && i + 1 < argc)
+            write_to = argv[++i];
         else if (!strcmp(argv[i], "--threads-max") && i + 1 < argc)
             tmax = (unsigned)strtoul(argv[++i], NULL, 10);
         else {
             fprintf(stderr, "usage: bench_match [--indicators N | --10m] [--mb M] [--hit P] "
-                            "[--threads-max T]\n");
+                            "[--threads-max T] [--write FILE]\n");
             return 2;
         }
     }
     if (tmax < 1 || tmax > 16)
         tmax = 2;
+    if (write_to)
+        return gen_file(write_to, mb << 20, total, hit_rate, &lines, &hits) != 0;
     accord_snapshot *s = build_indicators(total, &csecs);
     if (!s)
         return 1;
@@ -337,7 +343,7 @@ int main(int argc, char **argv)
     }
     fd = open(path, O_RDONLY);
     off_t len = lseek(fd, 0, SEEK_END);
-    const char *data = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, fd, 0);
+    const char *data = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     close(fd);
     unlink(path); /* the mapping keeps the data; nothing is left behind */
     if (data == MAP_FAILED)

@@ -20,7 +20,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const mmap_key *ref_find(const mmap_node *node, const char *k, size_t len)
+static const mfmap_key *ref_find(const mfmap_node *node, const char *k, size_t len)
 {
     for (size_t i = 0; i < node->n; i++)
         if (node->keys[i].key_len == len && memcmp(node->keys[i].key, k, len) == 0)
@@ -33,9 +33,9 @@ typedef struct ref_fields {
     size_t n;
 } ref_fields;
 
-static void ref_obj(ref_fields *r, const mmap_node *node, const ajson_value *o);
+static void ref_obj(ref_fields *r, const mfmap_node *node, const ajson_value *o);
 
-static void ref_value(ref_fields *r, const mmap_key *mk, const ajson_value *v)
+static void ref_value(ref_fields *r, const mfmap_key *mk, const ajson_value *v)
 {
     const char *t = NULL;
     if (!mk)
@@ -59,7 +59,7 @@ static void ref_value(ref_fields *r, const mmap_key *mk, const ajson_value *v)
                                 mk->field, (uint8_t)(v->type == AJSON_STRING)};
 }
 
-static void ref_obj(ref_fields *r, const mmap_node *node, const ajson_value *o)
+static void ref_obj(ref_fields *r, const mfmap_node *node, const ajson_value *o)
 {
     for (size_t i = 0; i < o->len; i++)
         ref_value(r, ref_find(node, o->u.members[i].key, o->u.members[i].key_len),
@@ -82,13 +82,13 @@ static void check_extractor(const char *line, size_t len)
     }
     ajson_arena_reset(&a);
     ajson_arena_reset(&sc);
-    int n = mjson_extract(mmap_builtin(), line, len, f, MFIELDS_MAX, &sc, &why, &off);
+    int n = mjson_extract(mfmap_builtin(), line, len, f, MFIELDS_MAX, &sc, &why, &off);
     if (n < 0 && (off > len || !why))
         __builtin_trap();
     const ajson_value *root = ajson_parse(&a, line, len, &je);
     if (!root || root->type != AJSON_OBJECT)
         return;
-    ref_obj(&r, &mmap_builtin()->root, root);
+    ref_obj(&r, &mfmap_builtin()->root, root);
     if (n < 0 || (size_t)n != r.n)
         __builtin_trap();
     for (int i = 0; i < n; i++)

@@ -58,7 +58,7 @@ typedef struct mres {
 
 struct accord_matcher {
     accord_snapshot *s;
-    const mmap *map;
+    const mfmap *map;
     mscratch sc;
     mfield fields[BATCH * MFIELDS_MAX];
     mitem items[BATCH * MITEMS_MAX];
@@ -87,7 +87,7 @@ ACCORD_API int accord_matcher_new(accord_snapshot *s, accord_matcher **out)
     if (!m)
         return ACCORD_ENOMEM;
     m->s = accord_snapshot_ref(s);
-    m->map = mmap_builtin();
+    m->map = mfmap_builtin();
     ajson_arena_init(&m->sc, 0);
     buf_init(&m->obs, 1u << 20);
     if (s->complex && accord_pattern_matcher_new(s->complex, &m->pm) != 0) {
@@ -390,12 +390,14 @@ static void match_batch(accord_matcher *m)
     for (size_t li = 0; li < m->nlines; li++) {
         const mline *l = &m->lines[li];
         for (uint32_t k = 0; k < l->nitems; k++) {
-            const mitem *it = &m->items[l->item0 + k];
+            mitem *it = &m->items[l->item0 + k];
             size_t n = lookup(m, it, refs);
             uint32_t ind0 = (uint32_t)m->ninds;
             if (n == 0)
                 continue;
             expand_refs(m, refs, n, ind0);
+            if (m->ninds > ind0 && it->kind == MK_IPV6 && mitem_canon6(it, &m->sc) < 0)
+                m->oom = 1;
             if (m->ninds > ind0)
                 add_result(m, l, it, ind0);
         }

@@ -357,30 +357,30 @@ typedef enum mrole {
 } mrole;
 
 /* A node of a field map: the keys of one JSON object level that matter. */
-typedef struct mmap_key {
+typedef struct mfmap_key {
     const char *key;
     uint32_t key_len;
     uint16_t role;      /* MR_* for a value, MR_NONE when only `sub` matters */
-    uint16_t field;     /* index of the field's name in mmap.names */
-    struct mmap_node *sub; /* the keys of an object value (or of objects in an array) */
-} mmap_key;
+    uint16_t field;     /* index of the field's name in mfmap.names */
+    struct mfmap_node *sub; /* the keys of an object value (or of objects in an array) */
+} mfmap_key;
 
-#define MMAP_HASH 64
-typedef struct mmap_node {
-    mmap_key *keys;
+#define MFMAP_HASH 64
+typedef struct mfmap_node {
+    mfmap_key *keys;
     size_t n;
-    uint8_t slot[MMAP_HASH][4]; /* key index + 1 by (len, first, last) hash; 0 = none */
-} mmap_node;
+    uint8_t slot[MFMAP_HASH][4]; /* key index + 1 by (len, first, last) hash; 0 = none */
+} mfmap_node;
 
-typedef struct mmap {
-    mmap_node root;
+typedef struct mfmap {
+    mfmap_node root;
     const char **names; /* "id.orig_h", "dns.rrname", ... */
     size_t nnames;
-} mmap;
+} mfmap;
 
 /* The built-in map: Zeek JSON (conn, dns, http, ssl, files, x509, smtp, notice) and Suricata
  * eve.json; one map serves both because their keys do not collide. */
-const mmap *mmap_builtin(void);
+const mfmap *mfmap_builtin(void);
 
 /* One value the extractor found. */
 typedef struct mfield {
@@ -405,7 +405,7 @@ typedef ajson_arena mscratch;
  * everything the strict parser checks (UTF-8, number grammar, duplicate keys): a line the strict
  * parser accepts is always accepted, with the same values.
  */
-int mjson_extract(const mmap *map, const char *line, size_t len, mfield *out, size_t max,
+int mjson_extract(const mfmap *map, const char *line, size_t len, mfield *out, size_t max,
                   mscratch *sc, const char **why, size_t *off);
 /* The scalar and (when the CPU has it) vector string scanners; tests force each. */
 void mjson_force_scalar(int on);
@@ -443,9 +443,10 @@ struct accord_snapshot {
 typedef struct mitem {
     uint8_t kind;     /* mkind */
     uint8_t role;     /* the field's role (source/destination for network-traffic) */
-    uint16_t field;   /* the field's name: mmap.names[field], or MFIELD_URL / MFIELD_VALUE */
+    uint16_t field;   /* the field's name: mfmap.names[field], or MFIELD_URL / MFIELD_VALUE */
     uint32_t len;     /* bytes of text */
-    const char *text; /* normalised text (output, observations; domain/URL/e-mail keys) */
+    const char *text; /* normalised text (output, observations; domain/URL/e-mail keys);
+                         IPv6: as written until mitem_canon6 */
     union {
         uint32_t v4;
         uint8_t v6[16];
@@ -461,11 +462,14 @@ typedef struct mitem {
 #define MITEMS_MAX 64       /* items taken from one event */
 
 /* The name of field f of map (handles MFIELD_URL and MFIELD_VALUE). */
-const char *mfield_name(const mmap *map, unsigned f);
+const char *mfield_name(const mfmap *map, unsigned f);
 
 /* Turns the fields of one event into items (at most max); text copies go to sc.  Returns the
  * item count. */
 size_t mitems_from_fields(const mfield *f, size_t nf, mitem *out, size_t max, mscratch *sc);
+/* IPv6 items carry the text as written; this replaces it with the canonical text (in sc), as
+ * matches show it.  0, or -1 when sc is full. */
+int mitem_canon6(mitem *it, mscratch *sc);
 /* The item of a plain-text line (role MR_ANY): 1 with *out set, 0 when it is no value. */
 size_t mitem_from_text(const char *s, size_t len, mitem *out, mscratch *sc);
 

@@ -44,7 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *mfield_name(const mmap *map, unsigned f)
+const char *mfield_name(const mfmap *map, unsigned f)
 {
     if (f == MFIELD_URL)
         return "url";
@@ -69,18 +69,18 @@ static char *copy_lower(mscratch *sc, const char *s, size_t len)
 
 static int item_ip(const char *s, size_t len, mitem *it, mscratch *sc)
 {
-    char *t;
     if (mip_parse4(s, len, &it->k.v4) == 0) {
         it->kind = MK_IPV4;
         it->text = s;
         it->len = (uint32_t)len;
         return 1;
     }
-    if (mip_parse6(s, len, it->k.v6) < 0 || !(t = ajson_arena_alloc(sc, 48)))
+    (void)sc;
+    if (mip_parse6(s, len, it->k.v6) < 0)
         return 0;
     it->kind = MK_IPV6;
-    it->len = (uint32_t)mip_format(6, it->k.v6, t, 48);
-    it->text = t;
+    it->text = s; /* as written: mitem_canon6 gives the canonical text where it is shown */
+    it->len = (uint32_t)len;
     return 1;
 }
 
@@ -154,14 +154,25 @@ static int item_digest(const char *s, size_t len, int kind, mitem *it, mscratch 
     return it->text != NULL;
 }
 
+int mitem_canon6(mitem *it, mscratch *sc)
+{
+    char *t = ajson_arena_alloc(sc, 48);
+    if (!t)
+        return -1;
+    it->len = (uint32_t)mip_format(6, it->k.v6, t, 48);
+    it->text = t;
+    return 0;
+}
+
 /* The item of one string field by its role: 1, or 0 for none. */
 static int item_of(const mfield *f, mitem *it, mscratch *sc)
 {
+    if (f->role == MR_TIME || f->role == MR_SRC_PORT || f->role == MR_DST_PORT ||
+        f->role == MR_PROTO || f->role == MR_URI || !f->str)
+        return 0;
     memset(it, 0, sizeof *it);
     it->role = (uint8_t)f->role;
     it->field = f->field;
-    if (!f->str)
-        return 0;
     switch (f->role) {
     case MR_SRC_IP:
     case MR_DST_IP:
@@ -408,7 +419,13 @@ static long write_items(const mitem *it, size_t n, buf *out, long *src, long *ds
             *dst = k;
         rc = rc ? rc : buf_printf(out, "%s\"%ld\":{\"type\":\"%s\",\"value\":", k ? "," : "", k,
                                   sco_type(kind));
-        rc = rc ? rc : json_text(out, it[i].text, it[i].len);
+        if (kind == MK_IPV6) {
+            char t[48];
+            size_t tl = mip_format(6, it[i].k.v6, t, sizeof t);
+            rc = rc ? rc : json_text(out, t, tl);
+        } else {
+            rc = rc ? rc : json_text(out, it[i].text, it[i].len);
+        }
         rc = rc ? rc : buf_add(out, "}", 1);
         k++;
     }

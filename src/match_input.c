@@ -78,31 +78,31 @@ static const char *names[F_COUNT] = {
 
 #define K(s, role, field, sub) {s, sizeof(s) - 1, role, field, sub}
 
-static mmap_node n_id, n_dns, n_dns_q, n_dns_a, n_http, n_tls, n_fileinfo;
+static mfmap_node n_id, n_dns, n_dns_q, n_dns_a, n_http, n_tls, n_fileinfo;
 
-static mmap_key k_id[] = {
+static mfmap_key k_id[] = {
     K("orig_h", MR_SRC_IP, F_ORIG_H, NULL), K("resp_h", MR_DST_IP, F_RESP_H, NULL),
     K("orig_p", MR_SRC_PORT, F_ORIG_P, NULL), K("resp_p", MR_DST_PORT, F_RESP_P, NULL),
 };
-static mmap_key k_dns_q[] = {K("rrname", MR_NAME, F_DNS_Q_RRNAME, NULL)};
-static mmap_key k_dns_a[] = {
+static mfmap_key k_dns_q[] = {K("rrname", MR_NAME, F_DNS_Q_RRNAME, NULL)};
+static mfmap_key k_dns_a[] = {
     K("rrname", MR_NAME, F_DNS_A_RRNAME, NULL), K("rdata", MR_NAME, F_DNS_A_RDATA, NULL),
 };
-static mmap_key k_dns[] = {
+static mfmap_key k_dns[] = {
     K("rrname", MR_NAME, F_DNS_RRNAME, NULL), K("rdata", MR_NAME, F_DNS_RDATA, NULL),
     K("queries", MR_NONE, 0, &n_dns_q), K("answers", MR_NONE, 0, &n_dns_a),
 };
-static mmap_key k_http[] = {
+static mfmap_key k_http[] = {
     K("hostname", MR_HOST, F_HTTP_HOSTNAME, NULL), K("url", MR_URI, F_HTTP_URL, NULL),
 };
-static mmap_key k_tls[] = {
+static mfmap_key k_tls[] = {
     K("sni", MR_NAME, F_TLS_SNI, NULL), K("fingerprint", MR_CERT_SHA1, F_TLS_FINGERPRINT, NULL),
 };
-static mmap_key k_fileinfo[] = {
+static mfmap_key k_fileinfo[] = {
     K("md5", MR_MD5, F_FI_MD5, NULL), K("sha1", MR_SHA1, F_FI_SHA1, NULL),
     K("sha256", MR_SHA256, F_FI_SHA256, NULL),
 };
-static mmap_key k_root[] = {
+static mfmap_key k_root[] = {
     K("ts", MR_TIME, F_TS, NULL),
     K("timestamp", MR_TIME, F_TIMESTAMP, NULL),
     K("id.orig_h", MR_SRC_IP, F_ORIG_H, NULL),
@@ -143,7 +143,7 @@ static mmap_key k_root[] = {
 
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
-static mmap builtin;
+static mfmap builtin;
 static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
 
 static unsigned slot_of(const char *k, size_t len)
@@ -151,11 +151,11 @@ static unsigned slot_of(const char *k, size_t len)
     if (len == 0)
         return 0;
     return (unsigned)(len * 7 + (unsigned char)k[0] * 31 + (unsigned char)k[len - 1]) %
-           MMAP_HASH;
+           MFMAP_HASH;
 }
 
 /* Fills a node's slot table; asserts the static map fits (it is data in this file). */
-static void node_init(mmap_node *n, mmap_key *keys, size_t nkeys)
+static void node_init(mfmap_node *n, mfmap_key *keys, size_t nkeys)
 {
     n->keys = keys;
     n->n = nkeys;
@@ -184,18 +184,27 @@ static void builtin_init(void)
     builtin.nnames = F_COUNT;
 }
 
-const mmap *mmap_builtin(void)
+const mfmap *mfmap_builtin(void)
 {
     pthread_once(&builtin_once, builtin_init);
     return &builtin;
 }
 
-static const mmap_key *node_find(const mmap_node *n, const char *k, size_t len)
+/* Keys are short: an inline byte loop beats a call to memcmp. */
+static inline int same_bytes(const char *a, const char *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+static const mfmap_key *node_find(const mfmap_node *n, const char *k, size_t len)
 {
     const uint8_t *s = n->slot[slot_of(k, len)];
     for (int j = 0; j < 4 && s[j]; j++) {
-        const mmap_key *mk = &n->keys[s[j] - 1];
-        if (mk->key_len == len && memcmp(mk->key, k, len) == 0)
+        const mfmap_key *mk = &n->keys[s[j] - 1];
+        if (mk->key_len == len && same_bytes(mk->key, k, len))
             return mk;
     }
     return NULL;
@@ -231,8 +240,10 @@ static int fail(xs *x, const char *at, const char *why)
     return -1;
 }
 
-static void skip_ws(xs *x)
+static inline void skip_ws(xs *x)
 {
+    if (x->p < x->end && (unsigned char)*x->p > ' ')
+        return;
     while (x->p < x->end && (*x->p == ' ' || *x->p == '\t' || *x->p == '\r' || *x->p == '\n'))
         x->p++;
 }
@@ -308,6 +319,20 @@ static int scan_string(xs *x, const char **q, int *esc)
 {
     const char *p = x->p;
     *esc = 0;
+    /* most keys and many values are short: look at 16 bytes inline first */
+    for (int k = 0; k < 2 && x->end - p >= 8; k++, p += 8) {
+        uint64_t v, m;
+        memcpy(&v, p, 8);
+        m = eqbytes(v, '"') | eqbytes(v, '\\');
+        if (m) {
+            p += __builtin_ctzll(m) >> 3;
+            if (*p == '"') {
+                *q = p;
+                return 0;
+            }
+            break;
+        }
+    }
     for (;;) {
         p = find_special(p, x->end);
         if (p >= x->end)
@@ -440,7 +465,7 @@ static int string_bytes(xs *x, const char *s, size_t n, int esc, const char **ou
     return 0;
 }
 
-static void emit(xs *x, const mmap_key *mk, const char *p, size_t len, int str)
+static void emit(xs *x, const mfmap_key *mk, const char *p, size_t len, int str)
 {
     if (x->n >= x->max || len > UINT32_MAX)
         return;
@@ -474,19 +499,20 @@ static int skip_nested(xs *x, int depth)
     return fail(x, x->end, "unterminated object or array");
 }
 
-static int parse_object(xs *x, const mmap_node *node, int depth);
-static int parse_array(xs *x, const mmap_key *mk, int depth);
+static int parse_object(xs *x, const mfmap_node *node, int depth);
+static int parse_array(xs *x, const mfmap_key *mk, int depth);
+
+/* Bytes that end a literal: , } ] and whitespace. */
+static const uint8_t ends_literal[256] = {
+    [','] = 1, ['}'] = 1, [']'] = 1, [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1,
+};
 
 /* A literal (number, true, false, null): its text up to the next delimiter. */
-static int parse_literal(xs *x, const mmap_key *mk)
+static int parse_literal(xs *x, const mfmap_key *mk)
 {
     const char *s = x->p;
-    while (x->p < x->end) {
-        char c = *x->p;
-        if (c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\r' || c == '\n')
-            break;
+    while (x->p < x->end && !ends_literal[(unsigned char)*x->p])
         x->p++;
-    }
     if (x->p == s)
         return fail(x, s, "expected a value");
     if (mk && mk->role)
@@ -494,7 +520,7 @@ static int parse_literal(xs *x, const mmap_key *mk)
     return 0;
 }
 
-static int parse_string_value(xs *x, const mmap_key *mk)
+static int parse_string_value(xs *x, const mfmap_key *mk)
 {
     const char *q, *v;
     size_t len;
@@ -511,7 +537,7 @@ static int parse_string_value(xs *x, const mmap_key *mk)
     return 0;
 }
 
-static int parse_value(xs *x, const mmap_key *mk, int depth)
+static int parse_value(xs *x, const mfmap_key *mk, int depth)
 {
     if (x->p >= x->end)
         return fail(x, x->p, "expected a value");
@@ -547,7 +573,7 @@ static int next_element(xs *x, char closer)
     return fail(x, x->p, closer == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
 }
 
-static int parse_array(xs *x, const mmap_key *mk, int depth)
+static int parse_array(xs *x, const mfmap_key *mk, int depth)
 {
     int more;
     if (depth >= MAX_NEST)
@@ -567,7 +593,7 @@ static int parse_array(xs *x, const mmap_key *mk, int depth)
 }
 
 /* A key at x->p (the opening quote): its map entry in *mk (NULL when the map lacks it). */
-static int parse_key(xs *x, const mmap_node *node, const mmap_key **mk)
+static int parse_key(xs *x, const mfmap_node *node, const mfmap_key **mk)
 {
     const char *q, *k;
     size_t len;
@@ -589,9 +615,9 @@ static int parse_key(xs *x, const mmap_node *node, const mmap_key **mk)
     return 0;
 }
 
-static int parse_object(xs *x, const mmap_node *node, int depth)
+static int parse_object(xs *x, const mfmap_node *node, int depth)
 {
-    const mmap_key *mk;
+    const mfmap_key *mk;
     int more;
     if (depth >= MAX_NEST)
         return fail(x, x->p, "nesting too deep");
@@ -609,7 +635,7 @@ static int parse_object(xs *x, const mmap_node *node, int depth)
     return more;
 }
 
-int mjson_extract(const mmap *map, const char *line, size_t len, mfield *out, size_t max,
+int mjson_extract(const mfmap *map, const char *line, size_t len, mfield *out, size_t max,
                   mscratch *sc, const char **why, size_t *off)
 {
     xs x = {line, line + len, line, out, 0, max, sc, NULL, NULL};

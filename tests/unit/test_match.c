@@ -385,7 +385,7 @@ typedef struct ref_fields {
     size_t n;
 } ref_fields;
 
-static const mmap_key *ref_find(const mmap_node *node, const char *k, size_t len)
+static const mfmap_key *ref_find(const mfmap_node *node, const char *k, size_t len)
 {
     for (size_t i = 0; i < node->n; i++)
         if (node->keys[i].key_len == len && memcmp(node->keys[i].key, k, len) == 0)
@@ -393,15 +393,15 @@ static const mmap_key *ref_find(const mmap_node *node, const char *k, size_t len
     return NULL;
 }
 
-static void ref_emit(ref_fields *r, const mmap_key *mk, const char *p, size_t len, int str)
+static void ref_emit(ref_fields *r, const mfmap_key *mk, const char *p, size_t len, int str)
 {
     if (r->n < FMAX)
         r->f[r->n++] = (mfield){p, (uint32_t)len, mk->role, mk->field, (uint8_t)str};
 }
 
-static void ref_obj(ref_fields *r, const mmap_node *node, const ajson_value *o);
+static void ref_obj(ref_fields *r, const mfmap_node *node, const ajson_value *o);
 
-static void ref_value(ref_fields *r, const mmap_key *mk, const ajson_value *v)
+static void ref_value(ref_fields *r, const mfmap_key *mk, const ajson_value *v)
 {
     if (!mk)
         return;
@@ -430,7 +430,7 @@ static void ref_value(ref_fields *r, const mmap_key *mk, const ajson_value *v)
     }
 }
 
-static void ref_obj(ref_fields *r, const mmap_node *node, const ajson_value *o)
+static void ref_obj(ref_fields *r, const mfmap_node *node, const ajson_value *o)
 {
     for (size_t i = 0; i < o->len; i++)
         ref_value(r, ref_find(node, o->u.members[i].key, o->u.members[i].key_len),
@@ -462,14 +462,14 @@ static void diff_line(diff_stats *d, const char *line, size_t len)
     ajson_arena_reset(&sc);
     d->lines++;
     root = ajson_parse(&a, line, len, &je);
-    n = mjson_extract(mmap_builtin(), line, len, f, FMAX, &sc, &why, &off);
+    n = mjson_extract(mfmap_builtin(), line, len, f, FMAX, &sc, &why, &off);
     if (!root || root->type != AJSON_OBJECT) {
         if (n >= 0)
             d->extra_accepted++;
         return;
     }
     d->strict_ok++;
-    ref_obj(&r, &mmap_builtin()->root, root);
+    ref_obj(&r, &mfmap_builtin()->root, root);
     if (n < 0 || (size_t)n != r.n) {
         ok = 0;
     } else {
@@ -805,7 +805,7 @@ static size_t reference(char **pats, size_t np, const char *line, size_t len, ui
         init = 1;
     }
     ajson_arena_reset(&sc);
-    int nf = mjson_extract(mmap_builtin(), line, len, f, MFIELDS_MAX, &sc, &why, &off);
+    int nf = mjson_extract(mfmap_builtin(), line, len, f, MFIELDS_MAX, &sc, &why, &off);
     if (nf < 0)
         return 0;
     size_t ni = mitems_from_fields(f, (size_t)nf, it, MITEMS_MAX, &sc);
