@@ -96,7 +96,8 @@ static void v6(uint64_t i, int salt, char *o, size_t n)
 static void dom(uint64_t i, int salt, char *o, size_t n)
 {
     uint64_t h = mix(i * 4 + (uint64_t)salt + 33);
-    snprintf(o, n, "%s%08" PRIx64 ".%s", salt ? "www.m" : "x", (uint64_t)(h & 0xFFFFFFFFu), tlds[h >> 61]);
+    snprintf(o, n, "%s%08" PRIx64 ".%s", salt ? "www.m" : "x", (uint64_t)(h & 0xFFFFFFFFu),
+             tlds[h >> 61]);
 }
 
 static void sha(uint64_t i, int salt, char *o, size_t n)
@@ -107,7 +108,8 @@ static void sha(uint64_t i, int salt, char *o, size_t n)
 
 static void path(uint64_t i, int salt, char *o, size_t n)
 {
-    snprintf(o, n, "/%s/%06" PRIx64 ".php", salt ? "static" : "gate", (uint64_t)(mix(i + 55) & 0xFFFFFFu));
+    snprintf(o, n, "/%s/%06" PRIx64 ".php", salt ? "static" : "gate",
+             (uint64_t)(mix(i + 55) & 0xFFFFFFu));
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -128,8 +130,14 @@ static accord_snapshot *build_indicators(uint64_t total, double *secs)
             snprintf(id, sizeof id, "indicator--%08" PRIx64 "-0000-4000-8000-%012" PRIx64,
                      (uint64_t)k, i);
             switch (k) {
-            case K_V4: v4(i, 0, v, sizeof v); snprintf(pat, sizeof pat, "[ipv4-addr:value = '%s']", v); break;
-            case K_V6: v6(i, 0, v, sizeof v); snprintf(pat, sizeof pat, "[ipv6-addr:value = '%s']", v); break;
+            case K_V4:
+                v4(i, 0, v, sizeof v);
+                snprintf(pat, sizeof pat, "[ipv4-addr:value = '%s']", v);
+                break;
+            case K_V6:
+                v6(i, 0, v, sizeof v);
+                snprintf(pat, sizeof pat, "[ipv6-addr:value = '%s']", v);
+                break;
             case K_CIDR: {
                 uint32_t a = (uint32_t)mix(i + 99) | 0x80000000u;
                 int len = 16 + (int)(i % 13);
@@ -138,13 +146,24 @@ static accord_snapshot *build_indicators(uint64_t total, double *secs)
                          a >> 16 & 255, a >> 8 & 255, a & 255, len);
                 break;
             }
-            case K_DOM: dom(i, 0, v, sizeof v);
-                snprintf(pat, sizeof pat, i % 10 ? "[domain-name:value = '%s']" : "[domain-name:value LIKE '%%.%s']", v); break;
-            case K_URL: dom(i, 0, v, sizeof v); path(i, 0, p, sizeof p);
-                snprintf(pat, sizeof pat, "[url:value = 'http://%s%s']", v, p); break;
-            default: sha(i, 0, v, sizeof v); snprintf(pat, sizeof pat, "[file:hashes.'SHA-256' = '%s']", v); break;
+            case K_DOM:
+                dom(i, 0, v, sizeof v);
+                snprintf(pat, sizeof pat,
+                         i % 10 ? "[domain-name:value = '%s']" : "[domain-name:value LIKE '%%.%s']",
+                         v);
+                break;
+            case K_URL:
+                dom(i, 0, v, sizeof v);
+                path(i, 0, p, sizeof p);
+                snprintf(pat, sizeof pat, "[url:value = 'http://%s%s']", v, p);
+                break;
+            default:
+                sha(i, 0, v, sizeof v);
+                snprintf(pat, sizeof pat, "[file:hashes.'SHA-256' = '%s']", v);
+                break;
             }
-            if (accord_snapshot_builder_add(b, id, (i % 1000) ? "feed" : "feed sample", pat, 0, 0, NULL) != 0)
+            if (accord_snapshot_builder_add(b, id, (i % 1000) ? "feed" : "feed sample", pat, 0, 0,
+                                            NULL) != 0)
                 fprintf(stderr, "bad pattern %s\n", pat);
         }
     }
@@ -165,10 +184,18 @@ static void value(int k, uint64_t total, int hit, char *o, size_t n)
     uint64_t count = (uint64_t)(share[k] * (double)total);
     uint64_t i = hit ? rng() % (count ? count : 1) : rng();
     switch (k) {
-    case K_V4: v4(i, !hit, o, n); break;
-    case K_V6: v6(i, !hit, o, n); break;
-    case K_DOM: dom(i, !hit, o, n); break;
-    default: sha(i, !hit, o, n); break;
+    case K_V4:
+        v4(i, !hit, o, n);
+        break;
+    case K_V6:
+        v6(i, !hit, o, n);
+        break;
+    case K_DOM:
+        dom(i, !hit, o, n);
+        break;
+    default:
+        sha(i, !hit, o, n);
+        break;
     }
 }
 
@@ -185,28 +212,48 @@ static int gen_line(char *o, size_t cap, uint64_t total, double hit_rate, uint64
         value(v6e ? K_V6 : K_V4, total, 1, src, sizeof src);
     *hits += (uint64_t)hit;
     if (type < 40)
-        return snprintf(o, cap, "{\"ts\":%.6f,\"uid\":\"%s\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"%s\",\"id.resp_p\":443,\"proto\":\"tcp\",\"service\":\"ssl\",\"duration\":%.6f,\"orig_bytes\":%u,\"resp_bytes\":%u,\"conn_state\":\"SF\",\"history\":\"ShADadFf\",\"orig_pkts\":%u}\n",
-                        ts, uid, src, (unsigned)(rng() % 60000 + 1024), dst, (double)(rng() % 100000) / 1000.0, (unsigned)(rng() % 100000), (unsigned)(rng() % 1000000), (unsigned)(rng() % 100));
+        return snprintf(o, cap,
+                        "{\"ts\":%.6f,\"uid\":\"%s\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id."
+                        "resp_h\":\"%s\",\"id.resp_p\":443,\"proto\":\"tcp\",\"service\":\"ssl\","
+                        "\"duration\":%.6f,\"orig_bytes\":%u,\"resp_bytes\":%u,\"conn_state\":"
+                        "\"SF\",\"history\":\"ShADadFf\",\"orig_pkts\":%u}\n",
+                        ts, uid, src, (unsigned)(rng() % 60000 + 1024), dst,
+                        (double)(rng() % 100000) / 1000.0, (unsigned)(rng() % 100000),
+                        (unsigned)(rng() % 1000000), (unsigned)(rng() % 100));
     if (type < 65) {
         value(K_DOM, total, hit, a, sizeof a);
-        return snprintf(o, cap, "{\"ts\":%.6f,\"uid\":\"%s\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"10.0.0.53\",\"id.resp_p\":53,\"proto\":\"udp\",\"trans_id\":%u,\"query\":\"%s\",\"qtype_name\":\"A\",\"rcode_name\":\"NOERROR\",\"answers\":[\"203.0.113.%u\"],\"TTLs\":[300.0]}\n",
-                        ts, uid, src, (unsigned)(rng() % 60000 + 1024), (unsigned)(rng() % 65536), a, (unsigned)(rng() % 256));
+        return snprintf(o, cap,
+                        "{\"ts\":%.6f,\"uid\":\"%s\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id."
+                        "resp_h\":\"10.0.0.53\",\"id.resp_p\":53,\"proto\":\"udp\",\"trans_id\":%u,"
+                        "\"query\":\"%s\",\"qtype_name\":\"A\",\"rcode_name\":\"NOERROR\","
+                        "\"answers\":[\"203.0.113.%u\"],\"TTLs\":[300.0]}\n",
+                        ts, uid, src, (unsigned)(rng() % 60000 + 1024), (unsigned)(rng() % 65536),
+                        a, (unsigned)(rng() % 256));
     }
     if (type < 85) {
         uint64_t count = (uint64_t)(share[K_URL] * (double)total), i = hit ? rng() % count : rng();
         dom(i, !hit, a, sizeof a);
         path(i, !hit, b, sizeof b);
-        return snprintf(o, cap, "{\"ts\":%.6f,\"uid\":\"%s\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"198.51.100.7\",\"id.resp_p\":80,\"method\":\"GET\",\"host\":\"%s\",\"uri\":\"%s\",\"user_agent\":\"Mozilla/5.0\",\"status_code\":200}\n",
+        return snprintf(o, cap,
+                        "{\"ts\":%.6f,\"uid\":\"%s\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id."
+                        "resp_h\":\"198.51.100.7\",\"id.resp_p\":80,\"method\":\"GET\",\"host\":\"%"
+                        "s\",\"uri\":\"%s\",\"user_agent\":\"Mozilla/5.0\",\"status_code\":200}\n",
                         ts, uid, src, (unsigned)(rng() % 60000 + 1024), a, b);
     }
     if (type < 95) {
         value(K_SHA, total, hit, a, sizeof a);
-        return snprintf(o, cap, "{\"ts\":%.6f,\"fuid\":\"F%s\",\"tx_hosts\":[\"%s\"],\"source\":\"HTTP\",\"mime_type\":\"application/x-dosexec\",\"seen_bytes\":%u,\"sha256\":\"%s\"}\n",
-                        ts, uid + 1, dst, (unsigned)(rng() % 1000000), a);
+        return snprintf(
+            o, cap,
+            "{\"ts\":%.6f,\"fuid\":\"F%s\",\"tx_hosts\":[\"%s\"],\"source\":\"HTTP\",\"mime_type\":"
+            "\"application/x-dosexec\",\"seen_bytes\":%u,\"sha256\":\"%s\"}\n",
+            ts, uid + 1, dst, (unsigned)(rng() % 1000000), a);
     }
     value(K_DOM, total, hit, a, sizeof a);
-    return snprintf(o, cap, "{\"ts\":%.6f,\"uid\":\"%s\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"%s\",\"id.resp_p\":443,\"version\":\"TLSv13\",\"server_name\":\"%s\",\"established\":true}\n",
-                    ts, uid, src, (unsigned)(rng() % 60000 + 1024), dst, a);
+    return snprintf(
+        o, cap,
+        "{\"ts\":%.6f,\"uid\":\"%s\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id.resp_h\":\"%s\","
+        "\"id.resp_p\":443,\"version\":\"TLSv13\",\"server_name\":\"%s\",\"established\":true}\n",
+        ts, uid, src, (unsigned)(rng() % 60000 + 1024), dst, a);
 }
 
 static int gen_file(const char *path, uint64_t bytes, uint64_t total, double hit_rate,

@@ -94,20 +94,26 @@ static int put_str(buf *b, const char *s, size_t len)
     const unsigned char *u = (const unsigned char *)s;
     int rc = buf_add(b, "\"", 1);
     for (size_t i = 0; i < len && rc == 0;) {
-        size_t j = i, n = u[i] < 0x80 ? 1 : u[i] >= 0xF0 ? 4 : u[i] >= 0xE0 ? 3 : u[i] >= 0xC2 ? 2 : 0;
+        size_t j = i, n = u[i] < 0x80    ? 1
+                          : u[i] >= 0xF0 ? 4
+                          : u[i] >= 0xE0 ? 3
+                          : u[i] >= 0xC2 ? 2
+                                         : 0;
         int ok = n > 0 && i + n <= len;
         for (size_t k = 1; ok && k < n; k++)
             ok = (u[i + k] & 0xC0) == 0x80;
-        if (ok && n == 3 && ((u[i] == 0xE0 && u[i + 1] < 0xA0) || (u[i] == 0xED && u[i + 1] >= 0xA0)))
+        if (ok && n == 3 &&
+            ((u[i] == 0xE0 && u[i + 1] < 0xA0) || (u[i] == 0xED && u[i + 1] >= 0xA0)))
             ok = 0;
-        if (ok && n == 4 && ((u[i] == 0xF0 && u[i + 1] < 0x90) || u[i] > 0xF4 ||
-                             (u[i] == 0xF4 && u[i + 1] >= 0x90)))
+        if (ok && n == 4 &&
+            ((u[i] == 0xF0 && u[i + 1] < 0x90) || u[i] > 0xF4 ||
+             (u[i] == 0xF4 && u[i + 1] >= 0x90)))
             ok = 0;
         if (!ok) {
             rc = buf_add(b, "\\ufffd", 6);
             i++;
         } else if (n == 1 && (u[i] < 0x20 || u[i] == '"' || u[i] == '\\')) {
-            rc = u[i] == '"' ? buf_add(b, "\\\"", 2)
+            rc = u[i] == '"'    ? buf_add(b, "\\\"", 2)
                  : u[i] == '\\' ? buf_add(b, "\\\\", 2)
                                 : buf_printf(b, "\\u%04x", u[i]);
             i++;

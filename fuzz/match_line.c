@@ -49,10 +49,17 @@ static void ref_value(ref_fields *r, const mfmap_key *mk, const ajson_value *v)
         for (size_t i = 0; i < v->len; i++)
             ref_value(r, mk, &v->u.items[i]);
         return;
-    case AJSON_TRUE: t = "true"; break;
-    case AJSON_FALSE: t = "false"; break;
-    case AJSON_NULL: t = "null"; break;
-    default: break;
+    case AJSON_TRUE:
+        t = "true";
+        break;
+    case AJSON_FALSE:
+        t = "false";
+        break;
+    case AJSON_NULL:
+        t = "null";
+        break;
+    default:
+        break;
     }
     if (mk->role && r->n < MFIELDS_MAX)
         r->f[r->n++] = (mfield){t ? t : v->u.str, (uint32_t)(t ? strlen(t) : v->len), mk->role,

@@ -67,9 +67,9 @@ typedef struct accord_snapshot_stats {
 
 /* One indicator of a snapshot. */
 typedef struct accord_indicator_info {
-    char id[160];         /* "indicator--<uuid>" */
-    const char *name;     /* owned by the snapshot; "" when the indicator has none */
-    int64_t valid_from_s; /* seconds since the epoch */
+    char id[160];          /* "indicator--<uuid>" */
+    const char *name;      /* owned by the snapshot; "" when the indicator has none */
+    int64_t valid_from_s;  /* seconds since the epoch */
     int64_t valid_until_s; /* INT64_MAX when it has no end */
 } accord_indicator_info;
 
@@ -128,15 +128,15 @@ ACCORD_API int accord_snapshot_indicator(const accord_snapshot *s, size_t i,
 
 /* One match: an event value that some indicators name, or an event a complex pattern matched. */
 typedef struct accord_match {
-    uint64_t line;          /* 1-based line number within the buffer given */
-    const char *field;      /* the event's field ("id.resp_h", "dns.rrname", "url", "value"), or
-                               NULL for a complex pattern */
-    const char *value;      /* the matched value, normalised (not NUL-terminated), or NULL */
+    uint64_t line;     /* 1-based line number within the buffer given */
+    const char *field; /* the event's field ("id.resp_h", "dns.rrname", "url", "value"), or
+                          NULL for a complex pattern */
+    const char *value; /* the matched value, normalised (not NUL-terminated), or NULL */
     size_t value_len;
-    const char *time;       /* the event's time as written (not NUL-terminated), or NULL */
+    const char *time; /* the event's time as written (not NUL-terminated), or NULL */
     size_t time_len;
-    int time_is_string;     /* the time was a JSON string (else a number) */
-    const char *event;      /* the event line (not NUL-terminated, no newline) */
+    int time_is_string; /* the time was a JSON string (else a number) */
+    const char *event;  /* the event line (not NUL-terminated, no newline) */
     size_t event_len;
     const uint32_t *indicators; /* indicator numbers (see accord_snapshot_indicator) */
     size_t nindicators;

@@ -221,8 +221,12 @@ static void prepare(accord_matcher *m, mitem *it)
 {
     const accord_snapshot *s = m->s;
     switch (it->kind) {
-    case MK_IPV4: mip_prefetch4(&s->ip, it->k.v4); break;
-    case MK_IPV6: mip_prefetch6(&s->ip, it->k.v6); break;
+    case MK_IPV4:
+        mip_prefetch4(&s->ip, it->k.v4);
+        break;
+    case MK_IPV6:
+        mip_prefetch6(&s->ip, it->k.v6);
+        break;
     case MK_DOMAIN: {
         uint32_t offs[MDOMAIN_LABELS];
         size_t n;
@@ -287,9 +291,12 @@ static size_t lookup(const accord_matcher *m, const mitem *it, uint32_t *refs)
     const mstr_entry *e;
     uint32_t r;
     switch (it->kind) {
-    case MK_IPV4: return mip_lookup4(&s->ip, it->k.v4, refs, REFS_MAX);
-    case MK_IPV6: return mip_lookup6(&s->ip, it->k.v6, refs, REFS_MAX);
-    case MK_DOMAIN: return lookup_domain(m, it, refs);
+    case MK_IPV4:
+        return mip_lookup4(&s->ip, it->k.v4, refs, REFS_MAX);
+    case MK_IPV6:
+        return mip_lookup6(&s->ip, it->k.v6, refs, REFS_MAX);
+    case MK_DOMAIN:
+        return lookup_domain(m, it, refs);
     case MK_URL:
     case MK_EMAIL: {
         const mstrset *set = it->kind == MK_URL ? &s->url : &s->email;
@@ -367,10 +374,10 @@ static void read_line(accord_matcher *m, const char *p, size_t len, uint64_t lin
         add_malformed(m, lineno, off, why);
         return;
     }
-    *l = (mline){p, (uint32_t)len, (uint32_t)m->nitems, 0, (uint32_t)m->nfields, (uint32_t)nf,
+    *l = (mline){p,     (uint32_t)len, (uint32_t)m->nitems, 0, (uint32_t)m->nfields, (uint32_t)nf,
                  lineno};
-    l->nitems = (uint32_t)mitems_from_fields(f, (size_t)nf, &m->items[m->nitems], MITEMS_MAX,
-                                             &m->sc);
+    l->nitems =
+        (uint32_t)mitems_from_fields(f, (size_t)nf, &m->items[m->nitems], MITEMS_MAX, &m->sc);
     if (p[i] != '{' && l->nitems == 0) {
         add_malformed(m, lineno, i, "not an address, domain name, URL, e-mail address or digest");
         return;

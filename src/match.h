@@ -138,7 +138,7 @@ static inline const uint32_t *mrefs_get(const mrefs *r, uint32_t ref, uint32_t *
 typedef struct mpair {
     uint64_t k[2]; /* the key or, for variable keys, (hash, offset) */
     uint32_t ind;
-    uint32_t aux;  /* kind-specific (a length, a flag) */
+    uint32_t aux; /* kind-specific (a length, a flag) */
 } mpair;
 typedef struct mpairs {
     mpair *v;
@@ -189,9 +189,9 @@ int mip_parse6(const char *s, size_t len, uint8_t out[16]);
 size_t mip_format(int family, const uint8_t *addr, char *out, size_t outlen);
 
 typedef struct mip_builder {
-    mpairs v4;      /* (addr, -) exact */
-    mpairs v4pfx;   /* (addr, len) prefixes of length < 32 */
-    mpairs v6;      /* (hi, lo) with aux = prefix length (128 = exact) */
+    mpairs v4;    /* (addr, -) exact */
+    mpairs v4pfx; /* (addr, len) prefixes of length < 32 */
+    mpairs v6;    /* (hi, lo) with aux = prefix length (128 = exact) */
 } mip_builder;
 
 typedef struct mip {
@@ -199,10 +199,10 @@ typedef struct mip {
     mtab t4;
     uint32_t *key4, *ref4;
     /* IPv4 prefixes: DIR-24-8 over "cover sets" (see match_ip.c) */
-    uint32_t *tbl24;    /* 2^24 cells, or NULL when there are no prefixes */
-    uint32_t *tbl8;     /* groups of 256 cells */
+    uint32_t *tbl24; /* 2^24 cells, or NULL when there are no prefixes */
+    uint32_t *tbl8;  /* groups of 256 cells */
     size_t ntbl8;
-    uint32_t *cover;    /* cover set i: cover[2i] = parent set (0 = none), cover[2i+1] = ref */
+    uint32_t *cover; /* cover set i: cover[2i] = parent set (0 = none), cover[2i+1] = ref */
     size_t ncover;
     /* IPv6 by prefix length */
     struct mip6_len {
@@ -210,7 +210,7 @@ typedef struct mip {
         mtab t;
         uint64_t *key; /* 2 words per entry */
         uint32_t *ref;
-    } *v6;
+    } * v6;
     size_t nv6;
     size_t n_exact4, n_prefix4, n_exact6, n_prefix6;
 } mip;
@@ -253,7 +253,7 @@ typedef struct mstrset {
 } mstrset;
 
 typedef struct mstr_builder {
-    mpairs p;  /* (hash, pool offset) with aux = (len << 1) | relation */
+    mpairs p; /* (hash, pool offset) with aux = (len << 1) | relation */
     char *pool;
     size_t pool_len, pool_cap;
     uint64_t seed;
@@ -335,33 +335,33 @@ uint32_t mhash_find(const mhashset *set, uint64_t h, const uint8_t *d);
 /* What a field of an event holds; decides how its values become items. */
 typedef enum mrole {
     MR_NONE = 0,
-    MR_TIME,     /* event time: epoch seconds (number) or RFC 3339 text */
-    MR_SRC_IP,   /* an address; also the network-traffic source */
+    MR_TIME,   /* event time: epoch seconds (number) or RFC 3339 text */
+    MR_SRC_IP, /* an address; also the network-traffic source */
     MR_DST_IP,
     MR_SRC_PORT, /* numbers, for the network-traffic object */
     MR_DST_PORT,
     MR_PROTO,
-    MR_IP,       /* an address */
-    MR_NAME,     /* a domain name, or an address */
-    MR_HOST,     /* an HTTP host: a name or address, and the host part of the URL */
-    MR_URI,      /* an HTTP request target: with the host, the URL */
-    MR_URL,      /* a whole URL */
-    MR_EMAIL,    /* an e-mail address, angle brackets allowed */
+    MR_IP,    /* an address */
+    MR_NAME,  /* a domain name, or an address */
+    MR_HOST,  /* an HTTP host: a name or address, and the host part of the URL */
+    MR_URI,   /* an HTTP request target: with the host, the URL */
+    MR_URL,   /* a whole URL */
+    MR_EMAIL, /* an e-mail address, angle brackets allowed */
     MR_MD5,
     MR_SHA1,
     MR_SHA256,
     MR_SHA512,
-    MR_CERT_FP,  /* a certificate fingerprint: SHA-1 or SHA-256 by length, ':' allowed */
+    MR_CERT_FP, /* a certificate fingerprint: SHA-1 or SHA-256 by length, ':' allowed */
     MR_CERT_SHA1,
-    MR_ANY,      /* plain text: the kind is decided by the value's shape */
+    MR_ANY, /* plain text: the kind is decided by the value's shape */
 } mrole;
 
 /* A node of a field map: the keys of one JSON object level that matter. */
 typedef struct mfmap_key {
     const char *key;
     uint32_t key_len;
-    uint16_t role;      /* MR_* for a value, MR_NONE when only `sub` matters */
-    uint16_t field;     /* index of the field's name in mfmap.names */
+    uint16_t role;          /* MR_* for a value, MR_NONE when only `sub` matters */
+    uint16_t field;         /* index of the field's name in mfmap.names */
     struct mfmap_node *sub; /* the keys of an object value (or of objects in an array) */
 } mfmap_key;
 
@@ -384,11 +384,11 @@ const mfmap *mfmap_builtin(void);
 
 /* One value the extractor found. */
 typedef struct mfield {
-    const char *p;    /* the value: unescaped string bytes, or a literal's text */
+    const char *p; /* the value: unescaped string bytes, or a literal's text */
     uint32_t len;
     uint16_t role;
     uint16_t field;
-    uint8_t str;      /* 1 for a string, 0 for a number or literal */
+    uint8_t str; /* 1 for a string, 0 for a number or literal */
 } mfield;
 
 #define MFIELDS_MAX 64 /* values taken from one line; further ones are ignored */
@@ -452,9 +452,9 @@ typedef struct mitem {
         uint8_t v6[16];
         const uint8_t *digest;
     } k;
-    uint64_t h;       /* the lookup hash (strings and digests) */
-    uint32_t hx;      /* domains: where the suffix hashes start in the matcher's array */
-    uint8_t nhx;      /* domains: how many suffixes */
+    uint64_t h;  /* the lookup hash (strings and digests) */
+    uint32_t hx; /* domains: where the suffix hashes start in the matcher's array */
+    uint8_t nhx; /* domains: how many suffixes */
 } mitem;
 
 #define MFIELD_URL 0xFFFE   /* an item made from a host and a request target */

@@ -176,18 +176,29 @@ static int item_of(const mfield *f, mitem *it, mscratch *sc)
     switch (f->role) {
     case MR_SRC_IP:
     case MR_DST_IP:
-    case MR_IP: return item_ip(f->p, f->len, it, sc);
-    case MR_NAME: return item_name(f->p, f->len, 0, it, sc);
-    case MR_HOST: return item_name(f->p, f->len, 1, it, sc);
-    case MR_URL: return item_norm(f->p, f->len, MK_URL, it, sc);
-    case MR_EMAIL: return item_norm(f->p, f->len, MK_EMAIL, it, sc);
-    case MR_MD5: return item_digest(f->p, f->len, MK_FILE_MD5, it, sc);
-    case MR_SHA1: return item_digest(f->p, f->len, MK_FILE_SHA1, it, sc);
-    case MR_SHA256: return item_digest(f->p, f->len, MK_FILE_SHA256, it, sc);
+    case MR_IP:
+        return item_ip(f->p, f->len, it, sc);
+    case MR_NAME:
+        return item_name(f->p, f->len, 0, it, sc);
+    case MR_HOST:
+        return item_name(f->p, f->len, 1, it, sc);
+    case MR_URL:
+        return item_norm(f->p, f->len, MK_URL, it, sc);
+    case MR_EMAIL:
+        return item_norm(f->p, f->len, MK_EMAIL, it, sc);
+    case MR_MD5:
+        return item_digest(f->p, f->len, MK_FILE_MD5, it, sc);
+    case MR_SHA1:
+        return item_digest(f->p, f->len, MK_FILE_SHA1, it, sc);
+    case MR_SHA256:
+        return item_digest(f->p, f->len, MK_FILE_SHA256, it, sc);
     case MR_CERT_FP:
-    case MR_CERT_SHA1: return item_digest(f->p, f->len, 0, it, sc);
-    case MR_ANY: return (int)mitem_from_text(f->p, f->len, it, sc);
-    default: return 0;
+    case MR_CERT_SHA1:
+        return item_digest(f->p, f->len, 0, it, sc);
+    case MR_ANY:
+        return (int)mitem_from_text(f->p, f->len, it, sc);
+    default:
+        return 0;
     }
 }
 
@@ -208,8 +219,7 @@ static int item_url(const mfield *f, size_t nf, mitem *it, mscratch *sc)
     memset(it, 0, sizeof *it);
     it->field = MFIELD_URL;
     if (uri->p[0] != '/')
-        return memmem(uri->p, uri->len, "://", 3) ? item_norm(uri->p, uri->len, MK_URL, it, sc)
-                                                  : 0;
+        return memmem(uri->p, uri->len, "://", 3) ? item_norm(uri->p, uri->len, MK_URL, it, sc) : 0;
     if (!host || host->len == 0 || !(u = ajson_arena_alloc(sc, host->len + uri->len + 8)))
         return 0;
     memcpy(u, "http://", 7);
@@ -301,10 +311,10 @@ static int64_t iso_us(const char *s, size_t len)
     unsigned y, mo, d, h, mi, se, oh = 0, om = 0;
     int64_t us = 0, scale = 100000;
     size_t i = 19;
-    if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
-        s[13] != ':' || s[16] != ':' || digits(s, 4, &y) || digits(s + 5, 2, &mo) ||
-        digits(s + 8, 2, &d) || digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) ||
-        digits(s + 17, 2, &se) || mo < 1 || mo > 12 || d < 1 || d > 31)
+    if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
+        s[16] != ':' || digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+        digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &se) || mo < 1 ||
+        mo > 12 || d < 1 || d > 31)
         return 0;
     if (i < len && s[i] == '.')
         for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, scale /= 10)
@@ -375,13 +385,19 @@ static int json_text(buf *b, const char *s, size_t len)
 static const char *sco_type(int kind)
 {
     switch (kind) {
-    case MK_IPV4: return "ipv4-addr";
-    case MK_IPV6: return "ipv6-addr";
-    case MK_DOMAIN: return "domain-name";
-    case MK_URL: return "url";
-    case MK_EMAIL: return "email-addr";
-    default: return kind >= MK_HASH_FIRST && kind < MK_COUNT ? mhash_kinds[kind - MK_HASH_FIRST].type
-                                                          : "x-unknown";
+    case MK_IPV4:
+        return "ipv4-addr";
+    case MK_IPV6:
+        return "ipv6-addr";
+    case MK_DOMAIN:
+        return "domain-name";
+    case MK_URL:
+        return "url";
+    case MK_EMAIL:
+        return "email-addr";
+    default:
+        return kind >= MK_HASH_FIRST && kind < MK_COUNT ? mhash_kinds[kind - MK_HASH_FIRST].type
+                                                        : "x-unknown";
     }
 }
 
@@ -400,7 +416,10 @@ static long write_items(const mitem *it, size_t n, buf *out, long *src, long *ds
                        !strcmp(mhash_kinds[it[i - 1].kind - MK_HASH_FIRST].type, hk->type) &&
                        !(algos & 1u << kind);
             if (!same) {
-                rc = buf_printf(out, "%s\"%ld\":{\"type\":\"%s\",\"hashes\":{", algos ? "}}," : k ? "," : "",
+                rc = buf_printf(out, "%s\"%ld\":{\"type\":\"%s\",\"hashes\":{",
+                                algos ? "}},"
+                                : k   ? ","
+                                      : "",
                                 k, hk->type);
                 k++;
                 algos = 0;
@@ -417,8 +436,9 @@ static long write_items(const mitem *it, size_t n, buf *out, long *src, long *ds
             *src = k;
         if (it[i].role == MR_DST_IP && *dst < 0)
             *dst = k;
-        rc = rc ? rc : buf_printf(out, "%s\"%ld\":{\"type\":\"%s\",\"value\":", k ? "," : "", k,
-                                  sco_type(kind));
+        rc = rc ? rc
+                : buf_printf(out, "%s\"%ld\":{\"type\":\"%s\",\"value\":", k ? "," : "", k,
+                             sco_type(kind));
         if (kind == MK_IPV6) {
             char t[48];
             size_t tl = mip_format(6, it[i].k.v6, t, sizeof t);
@@ -473,7 +493,8 @@ static int write_traffic(buf *out, long k, long src, long dst, const mfield *f, 
         char lp[32];
         size_t n = proto->len < sizeof lp ? proto->len : sizeof lp - 1;
         for (size_t i = 0; i < n; i++)
-            lp[i] = proto->p[i] >= 'A' && proto->p[i] <= 'Z' ? (char)(proto->p[i] + 32) : proto->p[i];
+            lp[i] =
+                proto->p[i] >= 'A' && proto->p[i] <= 'Z' ? (char)(proto->p[i] + 32) : proto->p[i];
         rc = buf_adds(out, ",\"protocols\":[");
         rc = rc ? rc : json_text(out, lp, n);
         rc = rc ? rc : buf_adds(out, "]");

@@ -59,47 +59,125 @@
 /* The built-in map                                                                             */
 
 enum {
-    F_TS, F_TIMESTAMP, F_ORIG_H, F_RESP_H, F_ORIG_P, F_RESP_P, F_SRC_IP, F_DEST_IP, F_SRC_PORT,
-    F_DEST_PORT, F_PROTO, F_QUERY, F_ANSWERS, F_HOST, F_URI, F_SERVER_NAME, F_MD5, F_SHA1,
-    F_SHA256, F_FINGERPRINT, F_CERT_CHAIN_FPS, F_TX_HOSTS, F_RX_HOSTS, F_MAILFROM, F_RCPTTO,
-    F_SRC, F_DST, F_DNS_RRNAME, F_DNS_RDATA, F_DNS_Q_RRNAME, F_DNS_A_RRNAME, F_DNS_A_RDATA,
-    F_HTTP_HOSTNAME, F_HTTP_URL, F_TLS_SNI, F_TLS_FINGERPRINT, F_FI_MD5, F_FI_SHA1, F_FI_SHA256,
+    F_TS,
+    F_TIMESTAMP,
+    F_ORIG_H,
+    F_RESP_H,
+    F_ORIG_P,
+    F_RESP_P,
+    F_SRC_IP,
+    F_DEST_IP,
+    F_SRC_PORT,
+    F_DEST_PORT,
+    F_PROTO,
+    F_QUERY,
+    F_ANSWERS,
+    F_HOST,
+    F_URI,
+    F_SERVER_NAME,
+    F_MD5,
+    F_SHA1,
+    F_SHA256,
+    F_FINGERPRINT,
+    F_CERT_CHAIN_FPS,
+    F_TX_HOSTS,
+    F_RX_HOSTS,
+    F_MAILFROM,
+    F_RCPTTO,
+    F_SRC,
+    F_DST,
+    F_DNS_RRNAME,
+    F_DNS_RDATA,
+    F_DNS_Q_RRNAME,
+    F_DNS_A_RRNAME,
+    F_DNS_A_RDATA,
+    F_HTTP_HOSTNAME,
+    F_HTTP_URL,
+    F_TLS_SNI,
+    F_TLS_FINGERPRINT,
+    F_FI_MD5,
+    F_FI_SHA1,
+    F_FI_SHA256,
     F_COUNT
 };
 
 static const char *names[F_COUNT] = {
-    "ts", "timestamp", "id.orig_h", "id.resp_h", "id.orig_p", "id.resp_p", "src_ip", "dest_ip",
-    "src_port", "dest_port", "proto", "query", "answers", "host", "uri", "server_name", "md5",
-    "sha1", "sha256", "fingerprint", "cert_chain_fps", "tx_hosts", "rx_hosts", "mailfrom",
-    "rcptto", "src", "dst", "dns.rrname", "dns.rdata", "dns.queries.rrname",
-    "dns.answers.rrname", "dns.answers.rdata", "http.hostname", "http.url", "tls.sni",
-    "tls.fingerprint", "fileinfo.md5", "fileinfo.sha1", "fileinfo.sha256",
+    "ts",
+    "timestamp",
+    "id.orig_h",
+    "id.resp_h",
+    "id.orig_p",
+    "id.resp_p",
+    "src_ip",
+    "dest_ip",
+    "src_port",
+    "dest_port",
+    "proto",
+    "query",
+    "answers",
+    "host",
+    "uri",
+    "server_name",
+    "md5",
+    "sha1",
+    "sha256",
+    "fingerprint",
+    "cert_chain_fps",
+    "tx_hosts",
+    "rx_hosts",
+    "mailfrom",
+    "rcptto",
+    "src",
+    "dst",
+    "dns.rrname",
+    "dns.rdata",
+    "dns.queries.rrname",
+    "dns.answers.rrname",
+    "dns.answers.rdata",
+    "http.hostname",
+    "http.url",
+    "tls.sni",
+    "tls.fingerprint",
+    "fileinfo.md5",
+    "fileinfo.sha1",
+    "fileinfo.sha256",
 };
 
-#define K(s, role, field, sub) {s, sizeof(s) - 1, role, field, sub}
+#define K(s, role, field, sub)                                                                     \
+    {                                                                                              \
+        s, sizeof(s) - 1, role, field, sub                                                         \
+    }
 
 static mfmap_node n_id, n_dns, n_dns_q, n_dns_a, n_http, n_tls, n_fileinfo;
 
 static mfmap_key k_id[] = {
-    K("orig_h", MR_SRC_IP, F_ORIG_H, NULL), K("resp_h", MR_DST_IP, F_RESP_H, NULL),
-    K("orig_p", MR_SRC_PORT, F_ORIG_P, NULL), K("resp_p", MR_DST_PORT, F_RESP_P, NULL),
+    K("orig_h", MR_SRC_IP, F_ORIG_H, NULL),
+    K("resp_h", MR_DST_IP, F_RESP_H, NULL),
+    K("orig_p", MR_SRC_PORT, F_ORIG_P, NULL),
+    K("resp_p", MR_DST_PORT, F_RESP_P, NULL),
 };
 static mfmap_key k_dns_q[] = {K("rrname", MR_NAME, F_DNS_Q_RRNAME, NULL)};
 static mfmap_key k_dns_a[] = {
-    K("rrname", MR_NAME, F_DNS_A_RRNAME, NULL), K("rdata", MR_NAME, F_DNS_A_RDATA, NULL),
+    K("rrname", MR_NAME, F_DNS_A_RRNAME, NULL),
+    K("rdata", MR_NAME, F_DNS_A_RDATA, NULL),
 };
 static mfmap_key k_dns[] = {
-    K("rrname", MR_NAME, F_DNS_RRNAME, NULL), K("rdata", MR_NAME, F_DNS_RDATA, NULL),
-    K("queries", MR_NONE, 0, &n_dns_q), K("answers", MR_NONE, 0, &n_dns_a),
+    K("rrname", MR_NAME, F_DNS_RRNAME, NULL),
+    K("rdata", MR_NAME, F_DNS_RDATA, NULL),
+    K("queries", MR_NONE, 0, &n_dns_q),
+    K("answers", MR_NONE, 0, &n_dns_a),
 };
 static mfmap_key k_http[] = {
-    K("hostname", MR_HOST, F_HTTP_HOSTNAME, NULL), K("url", MR_URI, F_HTTP_URL, NULL),
+    K("hostname", MR_HOST, F_HTTP_HOSTNAME, NULL),
+    K("url", MR_URI, F_HTTP_URL, NULL),
 };
 static mfmap_key k_tls[] = {
-    K("sni", MR_NAME, F_TLS_SNI, NULL), K("fingerprint", MR_CERT_SHA1, F_TLS_FINGERPRINT, NULL),
+    K("sni", MR_NAME, F_TLS_SNI, NULL),
+    K("fingerprint", MR_CERT_SHA1, F_TLS_FINGERPRINT, NULL),
 };
 static mfmap_key k_fileinfo[] = {
-    K("md5", MR_MD5, F_FI_MD5, NULL), K("sha1", MR_SHA1, F_FI_SHA1, NULL),
+    K("md5", MR_MD5, F_FI_MD5, NULL),
+    K("sha1", MR_SHA1, F_FI_SHA1, NULL),
     K("sha256", MR_SHA256, F_FI_SHA256, NULL),
 };
 static mfmap_key k_root[] = {
@@ -150,8 +228,7 @@ static unsigned slot_of(const char *k, size_t len)
 {
     if (len == 0)
         return 0;
-    return (unsigned)(len * 7 + (unsigned char)k[0] * 31 + (unsigned char)k[len - 1]) %
-           MFMAP_HASH;
+    return (unsigned)(len * 7 + (unsigned char)k[0] * 31 + (unsigned char)k[len - 1]) % MFMAP_HASH;
 }
 
 /* Fills a node's slot table; asserts the static map fits (it is data in this file). */
@@ -278,8 +355,7 @@ static const char *find_special_swar(const char *p, const char *end)
 #include <immintrin.h>
 
 /* The same with AVX2, 32 bytes at a time; only called when the CPU has AVX2. */
-__attribute__((target("avx2"))) static const char *find_special_avx2(const char *p,
-                                                                     const char *end)
+__attribute__((target("avx2"))) static const char *find_special_avx2(const char *p, const char *end)
 {
     const __m256i q = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\');
     while (end - p >= 32) {
@@ -398,8 +474,7 @@ static long unicode_escape(const char *s, size_t n, size_t *used)
         return -1;
     if (hi < 0xD800 || hi > 0xDBFF)
         return (long)hi;
-    if (n < 11 || s[5] != '\\' || s[6] != 'u' || hex4(s + 7, &lo) < 0 || lo < 0xDC00 ||
-        lo > 0xDFFF)
+    if (n < 11 || s[5] != '\\' || s[6] != 'u' || hex4(s + 7, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
         return -1;
     *used = 11;
     return 0x10000 + (((long)hi - 0xD800) << 10) + ((long)lo - 0xDC00);
@@ -420,14 +495,30 @@ static long unescape(const char *s, size_t n, char *o)
         if (i + 1 >= n)
             return -1;
         switch (s[i + 1]) {
-        case '"': o[k++] = '"'; break;
-        case '\\': o[k++] = '\\'; break;
-        case '/': o[k++] = '/'; break;
-        case 'b': o[k++] = '\b'; break;
-        case 'f': o[k++] = '\f'; break;
-        case 'n': o[k++] = '\n'; break;
-        case 'r': o[k++] = '\r'; break;
-        case 't': o[k++] = '\t'; break;
+        case '"':
+            o[k++] = '"';
+            break;
+        case '\\':
+            o[k++] = '\\';
+            break;
+        case '/':
+            o[k++] = '/';
+            break;
+        case 'b':
+            o[k++] = '\b';
+            break;
+        case 'f':
+            o[k++] = '\f';
+            break;
+        case 'n':
+            o[k++] = '\n';
+            break;
+        case 'r':
+            o[k++] = '\r';
+            break;
+        case 't':
+            o[k++] = '\t';
+            break;
         case 'u': {
             long cp = unicode_escape(s + i + 1, n - i - 1, &used);
             if (cp < 0)
@@ -436,7 +527,8 @@ static long unescape(const char *s, size_t n, char *o)
             used += 1;
             break;
         }
-        default: return -1;
+        default:
+            return -1;
         }
         i += used;
     }

@@ -76,9 +76,9 @@ struct accord_snapshot_builder {
 /* A key a simple pattern compiles to. */
 typedef struct plan_key {
     uint8_t kind, rel;
-    int16_t plen;     /* IP prefixes */
-    uint8_t bin[64];  /* addresses, digests */
-    const char *s;    /* strings (in the builder's tmp arena) */
+    int16_t plen;    /* IP prefixes */
+    uint8_t bin[64]; /* addresses, digests */
+    const char *s;   /* strings (in the builder's tmp arena) */
     size_t len;
 } plan_key;
 
@@ -500,11 +500,21 @@ static int apply_plan(accord_snapshot_builder *b, const plan *pl, uint32_t ind)
             memcpy(&a, k->bin, 4);
             rc = mip_add4(&b->ip, a, k->plen, ind);
             break;
-        case MK_IPV6: rc = mip_add6(&b->ip, k->bin, k->plen, ind); break;
-        case MK_DOMAIN: rc = mdomain_add(&b->domain, k->s, k->len, k->rel, ind); break;
-        case MK_URL: rc = mstr_add(&b->url, k->s, k->len, ind, 0); break;
-        case MK_EMAIL: rc = mstr_add(&b->email, k->s, k->len, ind, 0); break;
-        default: rc = mhash_add(&b->hash, k->kind, k->bin, ind); break;
+        case MK_IPV6:
+            rc = mip_add6(&b->ip, k->bin, k->plen, ind);
+            break;
+        case MK_DOMAIN:
+            rc = mdomain_add(&b->domain, k->s, k->len, k->rel, ind);
+            break;
+        case MK_URL:
+            rc = mstr_add(&b->url, k->s, k->len, ind, 0);
+            break;
+        case MK_EMAIL:
+            rc = mstr_add(&b->email, k->s, k->len, ind, 0);
+            break;
+        default:
+            rc = mhash_add(&b->hash, k->kind, k->bin, ind);
+            break;
         }
     }
     return rc;
@@ -521,8 +531,8 @@ static int add_pattern(accord_snapshot_builder *b, const char *id, const char *n
     size_t len = strlen(pattern);
     unsigned flags = 0;
     int rc = accord_pattern_compile(pattern, len, 0, &p, err);
-    if (rc == ACCORD_EINVAL && accord_pattern_compile(pattern, len, ACCORD_PATTERN_STIX20, &p,
-                                                      NULL) == 0) {
+    if (rc == ACCORD_EINVAL &&
+        accord_pattern_compile(pattern, len, ACCORD_PATTERN_STIX20, &p, NULL) == 0) {
         rc = 0;
         flags = ACCORD_PATTERN_STIX20;
     }
@@ -633,8 +643,7 @@ ACCORD_API int accord_snapshot_builder_add_store(accord_snapshot_builder *b,
     return accord_store_scan(store, &f, on_store_record, b, err);
 }
 
-ACCORD_API int accord_snapshot_builder_add_fd(accord_snapshot_builder *b, int fd,
-                                              accord_error *err)
+ACCORD_API int accord_snapshot_builder_add_fd(accord_snapshot_builder *b, int fd, accord_error *err)
 {
     reader *r = NULL;
     reader_item it;
@@ -646,8 +655,7 @@ ACCORD_API int accord_snapshot_builder_add_fd(accord_snapshot_builder *b, int fd
     }
     if (rc < 0 && err) {
         err->code = rc;
-        snprintf(err->msg, sizeof err->msg, "%s",
-                 r ? reader_errmsg(r) : accord_strerror(rc));
+        snprintf(err->msg, sizeof err->msg, "%s", r ? reader_errmsg(r) : accord_strerror(rc));
     }
     reader_close(r);
     return rc < 0 ? rc : 0;

@@ -119,17 +119,17 @@ static void test_cidr_edges(void)
     uint32_t rr[64], got[16];
     uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8}, q6[16];
     mip_builder_init(&b);
-    CHECK(mip_add4(&b, 0, 0, 0) == 0);                   /* /0: everything */
-    CHECK(mip_add4(&b, 0xC0A80101u, 32, 1) == 0);        /* 192.168.1.1/32 */
-    CHECK(mip_add4(&b, 0xC0A80000u, 16, 2) == 0);        /* 192.168.0.0/16 */
-    CHECK(mip_add4(&b, 0xC0A80100u, 24, 3) == 0);        /* 192.168.1.0/24 */
-    CHECK(mip_add4(&b, 0xC0A80180u, 25, 4) == 0);        /* 192.168.1.128/25 */
-    CHECK(mip_add4(&b, 0xC0A801FFu, 31, 5) == 0);        /* host bits set: 192.168.1.254/31 */
-    CHECK(mip_add6(&b, a6, 32, 6) == 0);                 /* 2001:db8::/32 */
-    CHECK(mip_add6(&b, (uint8_t[16]){0}, 0, 7) == 0);    /* ::/0 */
+    CHECK(mip_add4(&b, 0, 0, 0) == 0);                /* /0: everything */
+    CHECK(mip_add4(&b, 0xC0A80101u, 32, 1) == 0);     /* 192.168.1.1/32 */
+    CHECK(mip_add4(&b, 0xC0A80000u, 16, 2) == 0);     /* 192.168.0.0/16 */
+    CHECK(mip_add4(&b, 0xC0A80100u, 24, 3) == 0);     /* 192.168.1.0/24 */
+    CHECK(mip_add4(&b, 0xC0A80180u, 25, 4) == 0);     /* 192.168.1.128/25 */
+    CHECK(mip_add4(&b, 0xC0A801FFu, 31, 5) == 0);     /* host bits set: 192.168.1.254/31 */
+    CHECK(mip_add6(&b, a6, 32, 6) == 0);              /* 2001:db8::/32 */
+    CHECK(mip_add6(&b, (uint8_t[16]){0}, 0, 7) == 0); /* ::/0 */
     memcpy(q6, a6, 16);
     q6[15] = 1;
-    CHECK(mip_add6(&b, q6, 128, 8) == 0);                /* 2001:db8::1 */
+    CHECK(mip_add6(&b, q6, 128, 8) == 0); /* 2001:db8::1 */
     CHECK(mip_build(&b, &r, &ip) == 0);
     CHECK(expand(&r, rr, mip_lookup4(&ip, 0x01020304u, rr, 64), got) == 1 && got[0] == 0);
     size_t n = expand(&r, rr, mip_lookup4(&ip, 0xC0A80101u, rr, 64), got);
@@ -318,7 +318,8 @@ static void test_domain_edges(void)
     CHECK(expand(&r, rr, domain_lookup(&set, "example.org", rr), got) == 0);
     mstr_free(&set);
     mrefs_free(&r);
-    CHECK(mdomain_norm("Evil.EXAMPLE.com.", 17, o, sizeof o) == 16 && !strcmp(o, "evil.example.com"));
+    CHECK(mdomain_norm("Evil.EXAMPLE.com.", 17, o, sizeof o) == 16 &&
+          !strcmp(o, "evil.example.com"));
     CHECK(mdomain_norm("a..b", 4, o, sizeof o) < 0);
     CHECK(mdomain_norm(".a", 2, o, sizeof o) < 0);
     CHECK(mdomain_norm("a b", 3, o, sizeof o) < 0);
@@ -415,7 +416,9 @@ static void ref_value(ref_fields *r, const mfmap_key *mk, const ajson_value *v)
     case AJSON_FALSE:
     case AJSON_NULL:
         if (mk->role) {
-            const char *t = v->type == AJSON_TRUE ? "true" : v->type == AJSON_FALSE ? "false" : "null";
+            const char *t = v->type == AJSON_TRUE    ? "true"
+                            : v->type == AJSON_FALSE ? "false"
+                                                     : "null";
             ref_emit(r, mk, t, strlen(t), 0);
         }
         break;
@@ -474,9 +477,8 @@ static void diff_line(diff_stats *d, const char *line, size_t len)
         ok = 0;
     } else {
         for (int i = 0; i < n && ok; i++)
-            ok = f[i].len == r.f[i].len && f[i].role == r.f[i].role &&
-                 f[i].field == r.f[i].field && f[i].str == r.f[i].str &&
-                 memcmp(f[i].p, r.f[i].p, f[i].len) == 0;
+            ok = f[i].len == r.f[i].len && f[i].role == r.f[i].role && f[i].field == r.f[i].field &&
+                 f[i].str == r.f[i].str && memcmp(f[i].p, r.f[i].p, f[i].len) == 0;
     }
     if (ok) {
         d->agree++;
@@ -585,9 +587,19 @@ static void mutate(char *dst, size_t *len, const char *src, size_t n, size_t cap
     memcpy(dst, src, n);
     *len = n;
     switch (rndn(6)) {
-    case 0: if (n) dst[pos] = pool[rndn(sizeof pool - 1)]; break;
-    case 1: if (n) { memmove(dst + pos, dst + pos + 1, n - pos - 1); (*len)--; } break;
-    case 2: *len = pos; break;
+    case 0:
+        if (n)
+            dst[pos] = pool[rndn(sizeof pool - 1)];
+        break;
+    case 1:
+        if (n) {
+            memmove(dst + pos, dst + pos + 1, n - pos - 1);
+            (*len)--;
+        }
+        break;
+    case 2:
+        *len = pos;
+        break;
     case 3:
         if (n + 6 < cap) {
             static const char *esc[] = {"\\u00e9", "\\/", "\\\"", "\\\\", "\\n", "\\ud83d"};
@@ -707,7 +719,9 @@ static const char *paths[] = {"/", "/x", "/a/b?q=1"};
 static void rnd_cmp(buf *b)
 {
     switch (rndn(12)) {
-    case 0: buf_printf(b, "ipv4-addr:value = '%s'", v4s[rndn(NV4)]); break;
+    case 0:
+        buf_printf(b, "ipv4-addr:value = '%s'", v4s[rndn(NV4)]);
+        break;
     case 1: {
         uint32_t a;
         const char *s = v4s[rndn(NV4)];
@@ -719,23 +733,39 @@ static void rnd_cmp(buf *b)
                    a >> 8 & 255, a & 255, pl);
         break;
     }
-    case 2: buf_printf(b, "ipv6-addr:value = '%s'", v6s[rndn(NV6)]); break;
+    case 2:
+        buf_printf(b, "ipv6-addr:value = '%s'", v6s[rndn(NV6)]);
+        break;
     case 3: {
         static const int l6[] = {128, 64, 48, 32, 0, 120};
         buf_printf(b, "ipv6-addr:value ISSUBSET '%s/%d'", v6s[rndn(NV6)], l6[rndn(6)]);
         break;
     }
-    case 4: buf_printf(b, "domain-name:value = '%s'", doms[rndn(NDOM)]); break;
-    case 5: buf_printf(b, "domain-name:value LIKE '%%.%s'", doms[rndn(NDOM)]); break;
+    case 4:
+        buf_printf(b, "domain-name:value = '%s'", doms[rndn(NDOM)]);
+        break;
+    case 5:
+        buf_printf(b, "domain-name:value LIKE '%%.%s'", doms[rndn(NDOM)]);
+        break;
     case 6:
         buf_printf(b, "url:value = 'http://%s%s'", doms[rndn(NDOM)], paths[rndn(3)]);
         break;
-    case 7: buf_printf(b, "email-addr:value = 'u@%s'", doms[rndn(NDOM)]); break;
-    case 8: buf_printf(b, "file:hashes.'MD5' = '%s'", md5s[rndn(NHASH)]); break;
-    case 9: buf_printf(b, "file:hashes.'SHA-256' IN ('%s', '%s')", sha256s[rndn(NHASH)],
-                       sha256s[rndn(NHASH)]); break;
-    case 10: buf_printf(b, "x509-certificate:hashes.'SHA-1' = '%s'", sha1s[rndn(NHASH)]); break;
-    default: buf_printf(b, "file:hashes.'SHA-1' = '%s'", sha1s[rndn(NHASH)]); break;
+    case 7:
+        buf_printf(b, "email-addr:value = 'u@%s'", doms[rndn(NDOM)]);
+        break;
+    case 8:
+        buf_printf(b, "file:hashes.'MD5' = '%s'", md5s[rndn(NHASH)]);
+        break;
+    case 9:
+        buf_printf(b, "file:hashes.'SHA-256' IN ('%s', '%s')", sha256s[rndn(NHASH)],
+                   sha256s[rndn(NHASH)]);
+        break;
+    case 10:
+        buf_printf(b, "x509-certificate:hashes.'SHA-1' = '%s'", sha1s[rndn(NHASH)]);
+        break;
+    default:
+        buf_printf(b, "file:hashes.'SHA-1' = '%s'", sha1s[rndn(NHASH)]);
+        break;
     }
 }
 
@@ -749,7 +779,8 @@ static char *rnd_pattern(int complex)
             "[network-traffic:dst_ref.value = '%s']",
             "[domain-name:value LIKE '%%e_il%%' OR ipv4-addr:value = '%s']",
             "[ipv4-addr:value = '%s'] OR [domain-name:value LIKE 'b%%']",
-            "[network-traffic:src_ref.value ISSUBSET '10.0.0.0/14' AND network-traffic:dst_port > 1000 AND ipv4-addr:value = '%s']",
+            "[network-traffic:src_ref.value ISSUBSET '10.0.0.0/14' AND network-traffic:dst_port > "
+            "1000 AND ipv4-addr:value = '%s']",
         };
         buf_printf(&b, c[rndn(5)], v4s[rndn(NV4)]);
         return buf_take(&b, NULL);
@@ -771,21 +802,26 @@ static void rnd_event(buf *b)
     buf_reset(b);
     buf_printf(b, "{\"ts\":%u.5", 1600000000u + rndn(1000));
     if (rndn(2))
-        buf_printf(b, ",\"id.orig_h\":\"%s\",\"id.orig_p\":%u", rndn(4) ? v4s[rndn(NV4)] : v6s[rndn(NV6)], rndn(65536));
+        buf_printf(b, ",\"id.orig_h\":\"%s\",\"id.orig_p\":%u",
+                   rndn(4) ? v4s[rndn(NV4)] : v6s[rndn(NV6)], rndn(65536));
     if (rndn(2))
-        buf_printf(b, ",\"id.resp_h\":\"%s\",\"id.resp_p\":%u,\"proto\":\"tcp\"", rndn(4) ? v4s[rndn(NV4)] : v6s[rndn(NV6)], rndn(65536));
+        buf_printf(b, ",\"id.resp_h\":\"%s\",\"id.resp_p\":%u,\"proto\":\"tcp\"",
+                   rndn(4) ? v4s[rndn(NV4)] : v6s[rndn(NV6)], rndn(65536));
     if (rndn(3) == 0)
-        buf_printf(b, ",\"query\":\"%s\",\"answers\":[\"%s\",\"%s\"]", doms[rndn(NDOM)], v4s[rndn(NV4)], doms[rndn(NDOM)]);
+        buf_printf(b, ",\"query\":\"%s\",\"answers\":[\"%s\",\"%s\"]", doms[rndn(NDOM)],
+                   v4s[rndn(NV4)], doms[rndn(NDOM)]);
     if (rndn(3) == 0)
         buf_printf(b, ",\"host\":\"%s\",\"uri\":\"%s\"", doms[rndn(NDOM)], paths[rndn(3)]);
     if (rndn(4) == 0)
-        buf_printf(b, ",\"md5\":\"%s\",\"sha1\":\"%s\",\"sha256\":\"%s\"", md5s[rndn(NHASH)], sha1s[rndn(NHASH)], sha256s[rndn(NHASH)]);
+        buf_printf(b, ",\"md5\":\"%s\",\"sha1\":\"%s\",\"sha256\":\"%s\"", md5s[rndn(NHASH)],
+                   sha1s[rndn(NHASH)], sha256s[rndn(NHASH)]);
     if (rndn(6) == 0)
         buf_printf(b, ",\"mailfrom\":\"<u@%s>\"", doms[rndn(NDOM)]);
     if (rndn(6) == 0)
         buf_printf(b, ",\"cert_chain_fps\":[\"%s\"]", sha1s[rndn(NHASH)]);
     if (rndn(6) == 0)
-        buf_printf(b, ",\"dns\":{\"rrname\":\"%s\"},\"src_ip\":\"%s\"", doms[rndn(NDOM)], v4s[rndn(NV4)]);
+        buf_printf(b, ",\"dns\":{\"rrname\":\"%s\"},\"src_ip\":\"%s\"", doms[rndn(NDOM)],
+                   v4s[rndn(NV4)]);
     buf_adds(b, "}");
 }
 
@@ -863,7 +899,8 @@ static void test_differential(void)
         while (accord_matcher_next(m, &mt) == 1)
             for (size_t i = 0; i < mt.nindicators; i++)
                 got[ng++] = mt.indicators[i];
-        ng = expand(&(mrefs){0}, got, ng, got); /* sort and dedupe: single refs expand to themselves */
+        ng = expand(&(mrefs){0}, got, ng,
+                    got); /* sort and dedupe: single refs expand to themselves */
         matched_events += nw > 0;
         if (!same_sets(want, nw, got, ng) && bad++ < 3) {
             fprintf(stderr, "fast path %zu vs evaluator %zu indicators on %s\n", ng, nw, ev.p);
@@ -936,8 +973,9 @@ static void test_lenient_and_validity(void)
     accord_snapshot_stats st;
     accord_snapshot_stats_get(s, &st);
     CHECK(st.simple == 5 && st.normalised == 5);
-    matches_of(s, "cc85d7649546d3c0b1607f761b73fec2\n10.9.8.7\nevil.example\n2001:db8::1\n"
-                  "http://x.org/\n11.0.0.1\n",
+    matches_of(s,
+               "cc85d7649546d3c0b1607f761b73fec2\n10.9.8.7\nevil.example\n2001:db8::1\n"
+               "http://x.org/\n11.0.0.1\n",
                0, out, sizeof out);
     CHECK_STR(out, "0;1;2;3;4;");
     accord_snapshot_unref(s);
@@ -1004,8 +1042,9 @@ static void test_json_indicators(void)
 static void test_malformed(void)
 {
     static const char *const pats[] = {"[domain-name:value = 'a.example']"};
-    static const char text[] = "{\"query\":\"a.example\"}\n{\"query\":\"a.exa\n\n# comment\n"
-                               "not a value\n{\"query\":\"A.Example.\"}\r\n{\"query\":\"a.example\"}";
+    static const char text[] =
+        "{\"query\":\"a.example\"}\n{\"query\":\"a.exa\n\n# comment\n"
+        "not a value\n{\"query\":\"A.Example.\"}\r\n{\"query\":\"a.example\"}";
     accord_snapshot *s = snap_of(pats, 1, 0);
     accord_matcher *m = NULL;
     accord_match mt;
