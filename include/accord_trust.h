@@ -1,0 +1,171 @@
+/*
+ * accord_trust.h - the cryptographic foundations of the trust layer (part of the public API;
+ * included by accord.h).
+ *
+ * Three independent pieces, each reproducible with other tools from its published specification:
+ *   accord_jcs*            RFC 8785 JSON Canonicalization Scheme: the bytes that are signed
+ *   accord_merkle_*        RFC 6962 / RFC 9162 Merkle tree hashes, inclusion and consistency
+ *                          proofs (SHA-256): batch signatures and the audit log
+ *   accord_sign_*          Ed25519 (RFC 8032, pure, never Ed25519ph) keys, signatures, and the
+ *                          DSSE pre-authentication encoding that binds a media type to a body
+ *
+ * Ownership follows accord.h.  Buffers returned through `char **out` are the caller's, released
+ * with free().  Verification functions return 0 when the proof or signature holds and
+ * ACCORD_EINVAL when it does not (or when its sizes are impossible); they never allocate.
+ */
+#ifndef ACCORD_TRUST_H
+#define ACCORD_TRUST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* RFC 8785 canonical JSON                                                                      */
+
+/* Hard cap on the canonical output of one document (the input cap of callers is lower). */
+#define ACCORD_JCS_MAX_OUTPUT ((size_t)1 << 30)
+
+/*
+ * Canonicalises the JSON document text[0..len) by RFC 8785: no whitespace, object members sorted
+ * by the UTF-16 code units of their keys, strings escaped minimally, numbers printed as IEEE-754
+ * doubles the way ECMAScript's Number.prototype.toString does.  On success *out is a
+ * NUL-terminated malloc'd string of *out_len bytes (free() it).
+ *
+ * Rejected, with ACCORD_EJSON and a message naming the byte offset: invalid JSON (RFC 8259
+ * grammar, invalid UTF-8, lone surrogates, duplicate keys, nesting deeper than 100); numbers
+ * that overflow a double (1e400: JSON has no NaN or Infinity, so this is the only way to write a
+ * non-finite number); integer literals (no fraction, no exponent) whose magnitude exceeds 2^53,
+ * which a double cannot hold exactly, so their canonical form would silently differ from what
+ * the producer meant.  2^53 itself, and numbers written with a fraction or exponent, are
+ * accepted and rounded to the nearest double as RFC 8785 prescribes.
+ * ACCORD_ENOMEM / ACCORD_ELIMIT when memory or ACCORD_JCS_MAX_OUTPUT runs out.
+ */
+ACCORD_API int accord_jcs(const char *text, size_t len, char **out, size_t *out_len,
+                          accord_error *err);
+
+/*
+ * Formats the double d as ECMAScript Number.prototype.toString would (the RFC 8785 number form)
+ * into out (>= 32 bytes), NUL-terminated; returns the length, or ACCORD_EINVAL for NaN and
+ * infinities.  -0 prints as "0".
+ */
+ACCORD_API int accord_jcs_number(double d, char *out, size_t outlen);
+
+/* ------------------------------------------------------------------------------------------ */
+/* RFC 6962 / RFC 9162 Merkle trees                                                             */
+
+#define ACCORD_MERKLE_HASH_LEN 32
+/* The longest inclusion or consistency proof of a tree of at most 2^64-1 leaves. */
+#define ACCORD_MERKLE_MAX_PROOF 128
+
+typedef uint8_t accord_merkle_hash[ACCORD_MERKLE_HASH_LEN];
+
+/* The leaf hash SHA-256(0x00 || data). */
+ACCORD_API void accord_merkle_leaf_hash(const void *data, size_t len, accord_merkle_hash out);
+/* The interior node hash SHA-256(0x01 || left || right). */
+ACCORD_API void accord_merkle_node_hash(const accord_merkle_hash left,
+                                        const accord_merkle_hash right, accord_merkle_hash out);
+
+/* A tree over a fixed list of leaf hashes, with every level kept so that proofs are O(log n). */
+typedef struct accord_merkle_tree accord_merkle_tree;
+
+/*
+ * Builds the tree over n leaf hashes (copied; n may be 0: the root is then SHA-256 of nothing).
+ * *out owns the tree; free it with accord_merkle_tree_free.  ACCORD_ENOMEM, ACCORD_ELIMIT.
+ */
+ACCORD_API int accord_merkle_tree_new(const accord_merkle_hash *leaves, size_t n,
+                                      accord_merkle_tree **out);
+ACCORD_API void accord_merkle_tree_free(accord_merkle_tree *t);
+/* The number of leaves and the tree head (MTH of RFC 6962 section 2.1). */
+ACCORD_API size_t accord_merkle_tree_size(const accord_merkle_tree *t);
+ACCORD_API void accord_merkle_tree_root(const accord_merkle_tree *t, accord_merkle_hash out);
+
+/*
+ * The audit path of leaf `index` (RFC 9162 section 2.1.3.1), leaf-side first, into path (room
+ * for ACCORD_MERKLE_MAX_PROOF hashes); *path_len hashes written.  ACCORD_EINVAL when index >= size.
+ */
+ACCORD_API int accord_merkle_tree_inclusion(const accord_merkle_tree *t, size_t index,
+                                            accord_merkle_hash *path, size_t *path_len);
+/*
+ * The consistency proof between the first old_size leaves and the whole tree (RFC 9162 section
+ * 2.1.4.1).  Empty for old_size == size; ACCORD_EINVAL for old_size == 0 or > size.
+ */
+ACCORD_API int accord_merkle_tree_consistency(const accord_merkle_tree *t, size_t old_size,
+                                              accord_merkle_hash *path, size_t *path_len);
+
+/*
+ * Verifies that leaf_hash is leaf `index` of the tree of `size` leaves whose head is `root`
+ * (RFC 9162 section 2.1.3.2).  0 when it is, ACCORD_EINVAL when not.
+ */
+ACCORD_API int accord_merkle_verify_inclusion(const accord_merkle_hash leaf_hash, uint64_t index,
+                                              uint64_t size, const accord_merkle_hash *path,
+                                              size_t path_len, const accord_merkle_hash root);
+/*
+ * Verifies that the tree (old_size, old_root) is a prefix of (new_size, new_root) (RFC 9162
+ * section 2.1.4.2).  0 when it is, ACCORD_EINVAL when not.
+ */
+ACCORD_API int accord_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
+                                                const accord_merkle_hash old_root,
+                                                const accord_merkle_hash new_root,
+                                                const accord_merkle_hash *path, size_t path_len);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Ed25519 signatures and DSSE                                                                  */
+
+#define ACCORD_SIGN_SEED_LEN 32
+#define ACCORD_SIGN_PUBLIC_LEN 32
+#define ACCORD_SIGN_SIG_LEN 64
+
+/* A secret key: held in guarded, locked memory (sodium_malloc), wiped when freed. */
+typedef struct accord_sign_key accord_sign_key;
+
+/* Derives the key pair of a 32-byte seed (RFC 8032 "secret key").  ACCORD_ENOMEM. */
+ACCORD_API int accord_sign_key_from_seed(const uint8_t seed[ACCORD_SIGN_SEED_LEN],
+                                         accord_sign_key **out);
+/* A new random key pair.  ACCORD_ENOMEM. */
+ACCORD_API int accord_sign_key_generate(accord_sign_key **out);
+/*
+ * Loads a seed file: exactly 32 raw bytes, a regular file not readable, writable or executable by
+ * group or others (mode 0600 or stricter).  ACCORD_EIO (cannot open or read), ACCORD_EINVAL
+ * (permissions too open, not a regular file, wrong size), with the path and reason in *err.
+ */
+ACCORD_API int accord_sign_key_load(const char *path, accord_sign_key **out, accord_error *err);
+/* Writes the key's seed to a new file of mode 0600 (never overwrites).  ACCORD_EIO. */
+ACCORD_API int accord_sign_key_save(const accord_sign_key *key, const char *path,
+                                    accord_error *err);
+/* Wipes and frees the key; accepts NULL. */
+ACCORD_API void accord_sign_key_free(accord_sign_key *key);
+/* The key's public half. */
+ACCORD_API void accord_sign_key_public(const accord_sign_key *key,
+                                       uint8_t pk[ACCORD_SIGN_PUBLIC_LEN]);
+
+/* The Ed25519 signature of msg[0..len). */
+ACCORD_API void accord_sign(const accord_sign_key *key, const void *msg, size_t len,
+                            uint8_t sig[ACCORD_SIGN_SIG_LEN]);
+/* 0 when sig is pk's Ed25519 signature of msg[0..len), ACCORD_EINVAL when not. */
+ACCORD_API int accord_sign_verify(const uint8_t pk[ACCORD_SIGN_PUBLIC_LEN], const void *msg,
+                                  size_t len, const uint8_t sig[ACCORD_SIGN_SIG_LEN]);
+
+/*
+ * The DSSE v1 pre-authentication encoding of (type, body): "DSSEv1" SP LEN(type) SP type SP
+ * LEN(body) SP body, lengths as ASCII decimal byte counts (src/sign.c has the table).  *out is
+ * malloc'd (free() it), NUL-terminated after *out_len bytes.  ACCORD_ENOMEM.
+ */
+ACCORD_API int accord_sign_pae(const char *type, const void *body, size_t body_len, char **out,
+                               size_t *out_len);
+/* Signs PAE(type, body).  ACCORD_ENOMEM. */
+ACCORD_API int accord_sign_dsse(const accord_sign_key *key, const char *type, const void *body,
+                                size_t body_len, uint8_t sig[ACCORD_SIGN_SIG_LEN]);
+/* 0 when sig is pk's signature of PAE(type, body); ACCORD_EINVAL when not; ACCORD_ENOMEM. */
+ACCORD_API int accord_sign_dsse_verify(const uint8_t pk[ACCORD_SIGN_PUBLIC_LEN], const char *type,
+                                       const void *body, size_t body_len,
+                                       const uint8_t sig[ACCORD_SIGN_SIG_LEN]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

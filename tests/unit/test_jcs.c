@@ -1,0 +1,368 @@
+/*
+ * test_jcs.c - RFC 8785 canonical JSON against its published vectors.
+ *
+ * Four sets of cases:
+ *   1. The cyberphone test suite (../shared/data/jcs-cyberphone): each input/ file must
+ *      canonicalise to its output/ file byte for byte (checked against outhex/ too).
+ *   2. RFC 8785 Appendix B: IEEE-754 bit patterns and their canonical numbers.
+ *   3. The ECMAScript number reference file of the same suite, regenerated here by the README's
+ *      algorithm (168 edge values, 2,000 subnormal-boundary values, then doubles drawn from a
+ *      SHA-256 chain): the first 1,000 / 10,000 / 100,000 lines "hex,expected\n" must hash to the
+ *      published SHA-256 sums, so every line is right.
+ *   4. Rejections and edge cases: duplicate keys, lone surrogates, overflowing numbers, integer
+ *      literals beyond 2^53, key order by UTF-16 code units.
+ */
+#include "accord.h"
+#include "jcs.h"
+#include "t.h"
+
+#include <math.h>
+#include <sodium.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *p = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = (cap + 4096) * 2;
+            char *q = realloc(p, cap);
+            if (!q) {
+                free(p);
+                fclose(f);
+                return NULL;
+            }
+            p = q;
+        }
+        size_t r = fread(p + n, 1, 4096, f);
+        n += r;
+        if (r < 4096)
+            break;
+    }
+    fclose(f);
+    p[n] = '\0';
+    *len = n;
+    return p;
+}
+
+/* Canonicalises text; returns the malloc'd output or NULL (err filled). */
+static char *jcs(const char *text, accord_error *err)
+{
+    char *out = NULL;
+    size_t len = 0;
+    if (accord_jcs(text, strlen(text), &out, &len, err) != 0)
+        return NULL;
+    return out;
+}
+
+static void expect_jcs(const char *in, const char *want)
+{
+    accord_error err = {0};
+    char *got = jcs(in, &err);
+    if (!got)
+        fprintf(stderr, "jcs(%s): %s\n", in, err.msg);
+    CHECK_STR(got, want);
+    free(got);
+}
+
+static void expect_reject(const char *in, const char *msg_part)
+{
+    accord_error err = {0};
+    char *got = jcs(in, &err);
+    CHECK(got == NULL);
+    CHECK(err.code == ACCORD_EJSON);
+    if (!strstr(err.msg, msg_part)) {
+        fprintf(stderr, "jcs(%s): message \"%s\" lacks \"%s\"\n", in, err.msg, msg_part);
+        t_failed++;
+    } else {
+        t_passed++;
+    }
+    free(got);
+}
+
+static void test_cyberphone(void)
+{
+    const char *base = t_shared_data();
+    if (!base) {
+        fprintf(stderr, "skip: ../shared/data not found\n");
+        return;
+    }
+    static const char *names[] = {"arrays", "french", "structures", "unicode", "values", "weird"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char path[512];
+        size_t in_len = 0, want_len = 0, hex_len = 0, got_len = 0;
+        snprintf(path, sizeof(path), "%s/jcs-cyberphone/input/%s.json", base, names[i]);
+        char *in = slurp(path, &in_len);
+        snprintf(path, sizeof(path), "%s/jcs-cyberphone/output/%s.json", base, names[i]);
+        char *want = slurp(path, &want_len);
+        snprintf(path, sizeof(path), "%s/jcs-cyberphone/outhex/%s.txt", base, names[i]);
+        char *hex = slurp(path, &hex_len);
+        CHECK(in && want && hex);
+        char *got = NULL;
+        accord_error err = {0};
+        int rc = in ? accord_jcs(in, in_len, &got, &got_len, &err) : -1;
+        if (rc)
+            fprintf(stderr, "%s: %s\n", names[i], err.msg);
+        CHECK(rc == 0);
+        int same = got && want && got_len == want_len && memcmp(got, want, got_len) == 0;
+        if (!same)
+            fprintf(stderr, "%s: got %s\n   want %s\n", names[i], got ? got : "-", want ? want : "-");
+        CHECK(same);
+        /* the hex form says the same bytes */
+        size_t k = 0, j = 0;
+        int hex_ok = hex != NULL;
+        while (hex_ok && j < hex_len) {
+            unsigned v;
+            if (hex[j] == ' ' || hex[j] == '\n' || hex[j] == '\r') {
+                j++;
+                continue;
+            }
+            if (sscanf(hex + j, "%2x", &v) != 1 || k >= got_len || (unsigned char)got[k] != v)
+                hex_ok = 0;
+            k++;
+            j += 2;
+        }
+        CHECK(hex_ok && k == got_len);
+        free(in);
+        free(want);
+        free(hex);
+        free(got);
+    }
+}
+
+static double from_bits(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof(d));
+    return d;
+}
+
+static void test_appendix_b(void)
+{
+    static const struct {
+        uint64_t bits;
+        const char *want;
+    } rows[] = {
+        {0x0000000000000000ULL, "0"},
+        {0x8000000000000000ULL, "0"},
+        {0x0000000000000001ULL, "5e-324"},
+        {0x8000000000000001ULL, "-5e-324"},
+        {0x7fefffffffffffffULL, "1.7976931348623157e+308"},
+        {0xffefffffffffffffULL, "-1.7976931348623157e+308"},
+        {0x4340000000000000ULL, "9007199254740992"},
+        {0xc340000000000000ULL, "-9007199254740992"},
+        {0x4430000000000000ULL, "295147905179352830000"},
+        {0x44b52d02c7e14af5ULL, "9.999999999999997e+22"},
+        {0x44b52d02c7e14af6ULL, "1e+23"},
+        {0x44b52d02c7e14af7ULL, "1.0000000000000001e+23"},
+        {0x444b1ae4d6e2ef4eULL, "999999999999999700000"},
+        {0x444b1ae4d6e2ef4fULL, "999999999999999900000"},
+        {0x444b1ae4d6e2ef50ULL, "1e+21"},
+        {0x3eb0c6f7a0b5ed8cULL, "9.999999999999997e-7"},
+        {0x3eb0c6f7a0b5ed8dULL, "0.000001"},
+        {0x41b3de4355555553ULL, "333333333.3333332"},
+        {0x41b3de4355555554ULL, "333333333.33333325"},
+        {0x41b3de4355555555ULL, "333333333.3333333"},
+        {0x41b3de4355555556ULL, "333333333.3333334"},
+        {0x41b3de4355555557ULL, "333333333.33333343"},
+        {0xbecbf647612f3696ULL, "-0.0000033333333333333333"},
+        {0x43143ff3c1cb0959ULL, "1424953923781206.2"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char s[40];
+        int n = accord_jcs_number(from_bits(rows[i].bits), s, sizeof(s));
+        CHECK(n > 0);
+        CHECK_STR(s, rows[i].want);
+    }
+    char s[40];
+    CHECK(accord_jcs_number(from_bits(0x7fffffffffffffffULL), s, sizeof(s)) == ACCORD_EINVAL);
+    CHECK(accord_jcs_number(from_bits(0x7ff0000000000000ULL), s, sizeof(s)) == ACCORD_EINVAL);
+    CHECK(accord_jcs_number(-INFINITY, s, sizeof(s)) == ACCORD_EINVAL);
+    /* through the parser: the literal's nearest double */
+    expect_jcs("[1.7976931348623157e308,5e-324,-0,0.0,1E0,100e-2,9007199254740992]",
+               "[1.7976931348623157e+308,5e-324,0,0,1,1,9007199254740992]");
+    expect_jcs("[1e21,1e20,1.2345678901234568e20,1e-7,1.5e-7,0.000001]",
+               "[1e+21,100000000000000000000,123456789012345680000,1e-7,1.5e-7,0.000001]");
+}
+
+/* The ECMAScript number file generator of the cyberphone README, in C. */
+static const uint64_t static_u64s[] = {
+    0x0000000000000000ULL, 0x8000000000000000ULL, 0x0000000000000001ULL, 0x8000000000000001ULL,
+    0xc46696695dbd1cc3ULL, 0xc43211ede4974a35ULL, 0xc3fce97ca0f21056ULL, 0xc3c7213080c1a6acULL,
+    0xc39280f39a348556ULL, 0xc35d9b1f5d20d557ULL, 0xc327af4c4a80aaacULL, 0xc2f2f2a36ecd5556ULL,
+    0xc2be51057e155558ULL, 0xc28840d131aaaaacULL, 0xc253670dc1555557ULL, 0xc21f0b4935555557ULL,
+    0xc1e8d5d42aaaaaacULL, 0xc1b3de4355555556ULL, 0xc17fca0555555556ULL, 0xc1496e6aaaaaaaabULL,
+    0xc114585555555555ULL, 0xc0e046aaaaaaaaabULL, 0xc0aa0aaaaaaaaaaaULL, 0xc074d55555555555ULL,
+    0xc040aaaaaaaaaaabULL, 0xc00aaaaaaaaaaaabULL, 0xbfd5555555555555ULL, 0xbfa1111111111111ULL,
+    0xbf6b4e81b4e81b4fULL, 0xbf35d867c3ece2a5ULL, 0xbf0179ec9cbd821eULL, 0xbecbf647612f3696ULL,
+    0xbe965e9f80f29212ULL, 0xbe61e54c672874dbULL, 0xbe2ca213d840baf8ULL, 0xbdf6e80fe033c8c6ULL,
+    0xbdc2533fe68fd3d2ULL, 0xbd8d51ffd74c861cULL, 0xbd5774ccac3d3817ULL, 0xbd22c3d6f030f9acULL,
+    0xbcee0624b3818f79ULL, 0xbcb804ea293472c7ULL, 0xbc833721ba905bd3ULL, 0xbc4ebe9c5db3c61eULL,
+    0xbc18987d17c304e5ULL, 0xbbe3ad30dfcf371dULL, 0xbbaf7b816618582fULL, 0xbb792f9ab81379bfULL,
+    0xbb442615600f9499ULL, 0xbb101e77800c76e1ULL, 0xbad9ca58cce0be35ULL, 0xbaa4a1e0a3e6fe90ULL,
+    0xba708180831f320dULL, 0xba3a68cd9e985016ULL, 0x446696695dbd1cc3ULL, 0x443211ede4974a35ULL,
+    0x43fce97ca0f21056ULL, 0x43c7213080c1a6acULL, 0x439280f39a348556ULL, 0x435d9b1f5d20d557ULL,
+    0x4327af4c4a80aaacULL, 0x42f2f2a36ecd5556ULL, 0x42be51057e155558ULL, 0x428840d131aaaaacULL,
+    0x4253670dc1555557ULL, 0x421f0b4935555557ULL, 0x41e8d5d42aaaaaacULL, 0x41b3de4355555556ULL,
+    0x417fca0555555556ULL, 0x41496e6aaaaaaaabULL, 0x4114585555555555ULL, 0x40e046aaaaaaaaabULL,
+    0x40aa0aaaaaaaaaaaULL, 0x4074d55555555555ULL, 0x4040aaaaaaaaaaabULL, 0x400aaaaaaaaaaaabULL,
+    0x3fd5555555555555ULL, 0x3fa1111111111111ULL, 0x3f6b4e81b4e81b4fULL, 0x3f35d867c3ece2a5ULL,
+    0x3f0179ec9cbd821eULL, 0x3ecbf647612f3696ULL, 0x3e965e9f80f29212ULL, 0x3e61e54c672874dbULL,
+    0x3e2ca213d840baf8ULL, 0x3df6e80fe033c8c6ULL, 0x3dc2533fe68fd3d2ULL, 0x3d8d51ffd74c861cULL,
+    0x3d5774ccac3d3817ULL, 0x3d22c3d6f030f9acULL, 0x3cee0624b3818f79ULL, 0x3cb804ea293472c7ULL,
+    0x3c833721ba905bd3ULL, 0x3c4ebe9c5db3c61eULL, 0x3c18987d17c304e5ULL, 0x3be3ad30dfcf371dULL,
+    0x3baf7b816618582fULL, 0x3b792f9ab81379bfULL, 0x3b442615600f9499ULL, 0x3b101e77800c76e1ULL,
+    0x3ad9ca58cce0be35ULL, 0x3aa4a1e0a3e6fe90ULL, 0x3a708180831f320dULL, 0x3a3a68cd9e985016ULL,
+    0x4024000000000000ULL, 0x4014000000000000ULL, 0x3fe0000000000000ULL, 0x3fa999999999999aULL,
+    0x3f747ae147ae147bULL, 0x3f40624dd2f1a9fcULL, 0x3f0a36e2eb1c432dULL, 0x3ed4f8b588e368f1ULL,
+    0x3ea0c6f7a0b5ed8dULL, 0x3e6ad7f29abcaf48ULL, 0x3e35798ee2308c3aULL, 0x3ed539223589fa95ULL,
+    0x3ed4ff26cd5a7781ULL, 0x3ed4f95a762283ffULL, 0x3ed4f8c60703520cULL, 0x3ed4f8b72f19cd0dULL,
+    0x3ed4f8b5b31c0c8dULL, 0x3ed4f8b58d1c461aULL, 0x3ed4f8b5894f7f0eULL, 0x3ed4f8b588ee37f3ULL,
+    0x3ed4f8b588e47da4ULL, 0x3ed4f8b588e3849cULL, 0x3ed4f8b588e36bb5ULL, 0x3ed4f8b588e36937ULL,
+    0x3ed4f8b588e368f8ULL, 0x3ed4f8b588e368f1ULL, 0x3ff0000000000000ULL, 0xbff0000000000000ULL,
+    0xbfeffffffffffffaULL, 0xbfeffffffffffffbULL, 0x3feffffffffffffaULL, 0x3feffffffffffffbULL,
+    0x3feffffffffffffcULL, 0x3feffffffffffffeULL, 0xbfefffffffffffffULL, 0xbfefffffffffffffULL,
+    0x3fefffffffffffffULL, 0x3fefffffffffffffULL, 0x3fd3333333333332ULL, 0x3fd3333333333333ULL,
+    0x3fd3333333333334ULL, 0x0010000000000000ULL, 0x000ffffffffffffdULL, 0x000fffffffffffffULL,
+    0x7fefffffffffffffULL, 0xffefffffffffffffULL, 0x4340000000000000ULL, 0xc340000000000000ULL,
+    0x4430000000000000ULL, 0x44b52d02c7e14af5ULL, 0x44b52d02c7e14af6ULL, 0x44b52d02c7e14af7ULL,
+    0x444b1ae4d6e2ef4eULL, 0x444b1ae4d6e2ef4fULL, 0x444b1ae4d6e2ef50ULL, 0x3eb0c6f7a0b5ed8cULL,
+    0x3eb0c6f7a0b5ed8dULL, 0x41b3de4355555553ULL, 0x41b3de4355555554ULL, 0x41b3de4355555555ULL,
+    0x41b3de4355555556ULL, 0x41b3de4355555557ULL, 0xbecbf647612f3696ULL, 0x43143ff3c1cb0959ULL,
+};
+
+typedef struct numgen {
+    uint64_t idx;
+    unsigned char block[32];
+    size_t avail; /* doubles left in block, taken from the front */
+} numgen;
+
+static double numgen_next(numgen *g)
+{
+    size_t nstatic = sizeof(static_u64s) / sizeof(static_u64s[0]);
+    double f = 0.0;
+    if (g->idx < nstatic) {
+        f = from_bits(static_u64s[g->idx]);
+    } else if (g->idx < nstatic + 2000) {
+        f = from_bits(0x0010000000000000ULL + (g->idx - nstatic));
+    } else {
+        while (f == 0.0 || !isfinite(f)) {
+            if (g->avail == 0) {
+                crypto_hash_sha256(g->block, g->block, sizeof(g->block));
+                g->avail = 4;
+            }
+            uint64_t u = 0;
+            const unsigned char *b = g->block + (4 - g->avail) * 8;
+            for (int i = 7; i >= 0; i--)
+                u = (u << 8) | b[i]; /* Float64Array reads little-endian */
+            f = from_bits(u);
+            g->avail--;
+        }
+    }
+    g->idx++;
+    return f;
+}
+
+static void test_es6_numbers(void)
+{
+    static const struct {
+        unsigned long lines;
+        const char *sha256;
+    } sums[] = {
+        {1000, "be18b62b6f69cdab33a7e0dae0d9cfa869fda80ddc712221570f9f40a5878687"},
+        {10000, "b9f7a8e75ef22a835685a52ccba7f7d6bdc99e34b010992cbc5864cd12be6892"},
+        {100000, "22776e6d4b49fa294a0d0f349268e5c28808fe7e0cb2bcbe28f63894e494d4c7"},
+    };
+    numgen g;
+    memset(&g, 0, sizeof(g));
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    size_t next = 0;
+    unsigned long bytes = 0;
+    for (unsigned long line = 1; line <= 100000; line++) {
+        double f = numgen_next(&g);
+        uint64_t u;
+        memcpy(&u, &f, sizeof(u));
+        char num[40], row[64];
+        int n = accord_jcs_number(f, num, sizeof(num));
+        if (n < 0) {
+            CHECK(n >= 0);
+            return;
+        }
+        int w = snprintf(row, sizeof(row), "%llx,%s\n", (unsigned long long)u, num);
+        crypto_hash_sha256_update(&st, (const unsigned char *)row, (unsigned long long)w);
+        bytes += (unsigned long)w;
+        if (line == sums[next].lines) {
+            crypto_hash_sha256_state copy = st;
+            unsigned char h[32];
+            char hex[65];
+            crypto_hash_sha256_final(&copy, h);
+            for (int i = 0; i < 32; i++)
+                snprintf(hex + 2 * i, 3, "%02x", h[i]);
+            if (strcmp(hex, sums[next].sha256) != 0)
+                fprintf(stderr, "ES6 numbers: first %lu lines (%lu bytes) hash %s\n", line, bytes,
+                        hex);
+            CHECK_STR(hex, sums[next].sha256);
+            next++;
+        }
+    }
+    CHECK(bytes == 4031728);
+}
+
+static void test_rejections(void)
+{
+    expect_reject("{\"a\":1,\"a\":2}", "duplicate");
+    expect_reject("[\"\\ud800\"]", "byte 2: invalid");
+    expect_reject("[\"\\udc00x\"]", "byte");
+    expect_reject("[1e400]", "byte 1: number 1e400 is out of the range");
+    expect_reject("{\"x\":[0,-1e999]}", "byte 8: number -1e999");
+    expect_reject("[9007199254740993]", "beyond 2^53");
+    expect_reject("[-9007199254740993]", "beyond 2^53");
+    expect_reject("[123456789012345678901234567890]", "beyond 2^53");
+    expect_reject("{\"a\" 1}", "byte 5");
+    expect_reject("", "byte 0");
+    expect_reject("[1,]", "byte");
+    expect_reject("\"\xff\"", "UTF-8");
+    /* the boundary and double literals are fine */
+    expect_jcs("[9007199254740992,-9007199254740992,9007199254740993.0]",
+               "[9007199254740992,-9007199254740992,9007199254740992]");
+    expect_jcs("[1e-400]", "[0]");
+    CHECK(jcs_integer_too_big("9007199254740992", 16) == 0);
+    CHECK(jcs_integer_too_big("9007199254740993", 16) == 1);
+    CHECK(jcs_integer_too_big("10000000000000000", 17) == 1);
+    CHECK(jcs_integer_too_big("1e16", 4) == 0);
+}
+
+static void test_order_and_strings(void)
+{
+    /* U+FB33 (UTF-8 EF AC B3) sorts after U+1F602 (F0 9F 98 82) by UTF-16, before by UTF-8 */
+    expect_jcs("{\"\xef\xac\xb3\":1,\"\xf0\x9f\x98\x82\":2,\"a\":3,\"\":4,\"ab\":5,\"\\u0080\":6}",
+               "{\"\":4,\"a\":3,\"ab\":5,\"\xc2\x80\":6,\"\xf0\x9f\x98\x82\":2,\"\xef\xac\xb3\":1}");
+    expect_jcs("\"\\u001f\\u007f\\u2028\\b\\t\\n\\f\\r\\/\\\"\\\\\"",
+               "\"\\u001f\x7f\xe2\x80\xa8\\b\\t\\n\\f\\r/\\\"\\\\\"");
+    expect_jcs(" { \"b\" : [ true , false , null , { } , [ ] ] , \"a\" : \"x\" } ",
+               "{\"a\":\"x\",\"b\":[true,false,null,{},[]]}");
+    expect_jcs("{\"z\":{\"b\":1,\"a\":{\"d\":1,\"c\":2}}}", "{\"z\":{\"a\":{\"c\":2,\"d\":1},\"b\":1}}");
+    expect_jcs("-12.50", "-12.5");
+    /* idempotence on the cyberphone outputs is covered by the fuzz target; one case here */
+    expect_jcs("{\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27]}",
+               "{\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27]}");
+}
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    test_cyberphone();
+    test_appendix_b();
+    test_es6_numbers();
+    test_rejections();
+    test_order_and_strings();
+    return t_done();
+}
