@@ -61,6 +61,7 @@ ACCORD_API int accord_jcs_number(double d, char *out, size_t outlen);
 /* The longest inclusion or consistency proof of a tree of at most 2^64-1 leaves. */
 #define ACCORD_MERKLE_MAX_PROOF 128
 
+/* One hash.  Lists of hashes (leaves, proofs) are flat byte arrays, 32 bytes per hash. */
 typedef uint8_t accord_merkle_hash[ACCORD_MERKLE_HASH_LEN];
 
 /* The leaf hash SHA-256(0x00 || data). */
@@ -73,10 +74,10 @@ ACCORD_API void accord_merkle_node_hash(const accord_merkle_hash left,
 typedef struct accord_merkle_tree accord_merkle_tree;
 
 /*
- * Builds the tree over n leaf hashes (copied; n may be 0: the root is then SHA-256 of nothing).
+ * Builds the tree over n leaf hashes, 32 bytes each back to back in leaves (copied; n may be 0: the root is then SHA-256 of nothing).
  * *out owns the tree; free it with accord_merkle_tree_free.  ACCORD_ENOMEM, ACCORD_ELIMIT.
  */
-ACCORD_API int accord_merkle_tree_new(const accord_merkle_hash *leaves, size_t n,
+ACCORD_API int accord_merkle_tree_new(const uint8_t *leaves, size_t n,
                                       accord_merkle_tree **out);
 ACCORD_API void accord_merkle_tree_free(accord_merkle_tree *t);
 /* The number of leaves and the tree head (MTH of RFC 6962 section 2.1). */
@@ -85,23 +86,23 @@ ACCORD_API void accord_merkle_tree_root(const accord_merkle_tree *t, accord_merk
 
 /*
  * The audit path of leaf `index` (RFC 9162 section 2.1.3.1), leaf-side first, into path (room
- * for ACCORD_MERKLE_MAX_PROOF hashes); *path_len hashes written.  ACCORD_EINVAL when index >= size.
+ * for ACCORD_MERKLE_MAX_PROOF hashes of 32 bytes, back to back); *path_len hashes written.  ACCORD_EINVAL when index >= size.
  */
 ACCORD_API int accord_merkle_tree_inclusion(const accord_merkle_tree *t, size_t index,
-                                            accord_merkle_hash *path, size_t *path_len);
+                                            uint8_t *path, size_t *path_len);
 /*
  * The consistency proof between the first old_size leaves and the whole tree (RFC 9162 section
  * 2.1.4.1).  Empty for old_size == size; ACCORD_EINVAL for old_size == 0 or > size.
  */
 ACCORD_API int accord_merkle_tree_consistency(const accord_merkle_tree *t, size_t old_size,
-                                              accord_merkle_hash *path, size_t *path_len);
+                                              uint8_t *path, size_t *path_len);
 
 /*
  * Verifies that leaf_hash is leaf `index` of the tree of `size` leaves whose head is `root`
  * (RFC 9162 section 2.1.3.2).  0 when it is, ACCORD_EINVAL when not.
  */
 ACCORD_API int accord_merkle_verify_inclusion(const accord_merkle_hash leaf_hash, uint64_t index,
-                                              uint64_t size, const accord_merkle_hash *path,
+                                              uint64_t size, const uint8_t *path,
                                               size_t path_len, const accord_merkle_hash root);
 /*
  * Verifies that the tree (old_size, old_root) is a prefix of (new_size, new_root) (RFC 9162
@@ -110,7 +111,7 @@ ACCORD_API int accord_merkle_verify_inclusion(const accord_merkle_hash leaf_hash
 ACCORD_API int accord_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
                                                 const accord_merkle_hash old_root,
                                                 const accord_merkle_hash new_root,
-                                                const accord_merkle_hash *path, size_t path_len);
+                                                const uint8_t *path, size_t path_len);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Ed25519 signatures and DSSE                                                                  */
