@@ -648,7 +648,9 @@ static int on_record(void *ud, const accord_record *r)
     sel *x = ud;
     ajson_error jerr;
     ajson_arena_reset(&x->arena);
-    const ajson_value *o = ajson_parse(&x->arena, r->body, r->body_len, &jerr);
+    const ajson_value *o = export_fields_parse(&x->arena, r->body, r->body_len);
+    if (!o) /* an escape or an unexpected shape: the strict parser decides */
+        o = ajson_parse(&x->arena, r->body, r->body_len, &jerr);
     if (!o)
         return 0; /* stored bodies were validated; an unreadable one cannot be exported */
     return consider(x, o, r);

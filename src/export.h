@@ -206,6 +206,14 @@ ACCORD_API int64_t accord_allowlist_changed(accord_store *store);
 /* What the format files share (export_<format>.c)                                              */
 
 #include "util/buf.h"
+#include "util/json.h"
+
+/*
+ * The members of an indicator body that selection reads, as an ajson object in arena a (the
+ * subset of ajson_parse's tree), or NULL when the body needs the full parser (escapes, unexpected
+ * shapes): the caller then parses it with ajson_parse.  export_fields.c.
+ */
+const ajson_value *export_fields_parse(ajson_arena *a, const char *body, size_t len);
 
 /* One selected indicator. */
 typedef struct export_ind {

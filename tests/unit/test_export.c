@@ -609,6 +609,65 @@ static void test_warninglists(void)
     accord_store_close(s);
 }
 
+/* 1 when the members of fast (the field extractor's object) equal those of full. */
+static int same_members(const ajson_value *fast, const ajson_value *full)
+{
+    for (size_t i = 0; i < fast->len; i++) {
+        const ajson_member *m = &fast->u.members[i];
+        const ajson_value *a = &m->value, *b = ajson_get(full, m->key);
+        if (!b || a->type != b->type || a->len != b->len)
+            return 0;
+        if (a->type == AJSON_ARRAY) {
+            for (size_t j = 0; j < a->len; j++)
+                if (strcmp(ajson_str(&a->u.items[j]), ajson_str(&b->u.items[j])) != 0)
+                    return 0;
+        } else if (strcmp(a->u.str, b->u.str) != 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The field extractor gives the strict parser's members, or gives up (escapes, shapes). */
+static void test_fields(void)
+{
+    static const struct {
+        const char *body;
+        int fast; /* 1: extracted; 0: gives up (the full parse decides) */
+        size_t members;
+    } cases[] = {
+        {"{\"type\":\"indicator\",\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\","
+         "\"labels\":[\"a\",\"b\"],\"confidence\":80,\"x\":{\"y\":[1,\"]}\\\"\"]},"
+         "\"name\":\"n\"}",
+         1, 4},
+        {" { \"name\" : \"sp\" , \"labels\" : [ ] , \"z\" : true } ", 1, 2},
+        {"{\"pattern\":\"[url:value = 'a\\\\b']\"}", 0, 0},     /* escape in a wanted string */
+        {"{\"labels\":[\"a\",1]}", 0, 0},                          /* not an array of strings */
+        {"{\"labels\":{\"a\":1}}", 0, 0},                          /* unexpected shape */
+        {"{\"d\":\"\\u00e9\\\"\",\"name\":\"x\"}", 1, 1}, /* escapes in a skipped one */
+        {"{\"name\":\"x\"} x", 0, 0},                              /* trailing bytes */
+        {"{}", 1, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ajson_arena a, b;
+        ajson_error je;
+        ajson_arena_init(&a, 0);
+        ajson_arena_init(&b, 0);
+        const char *t = cases[i].body;
+        const ajson_value *fast = export_fields_parse(&a, t, strlen(t));
+        const ajson_value *full = ajson_parse(&b, t, strlen(t), &je);
+        CHECK(!!fast == cases[i].fast);
+        if (fast) {
+            CHECK(fast->len == cases[i].members);
+            CHECK(full && same_members(fast, full));
+        }
+        if (!!fast != cases[i].fast)
+            fprintf(stderr, "fields case %zu\n", i);
+        ajson_arena_free(&a);
+        ajson_arena_free(&b);
+    }
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-export-XXXXXX");
@@ -616,6 +675,7 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
+    test_fields();
     accord_store *s = fixture_store();
     test_golden(s);
     test_filters(s);
