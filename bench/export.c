@@ -12,7 +12,6 @@
  * usage: bench_export [--objects N] [--dir DIR] [--keep]
  */
 #include "accord.h"
-#include "export.h"
 
 #include <fcntl.h>
 #include <stdio.h>

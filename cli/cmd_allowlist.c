@@ -10,7 +10,7 @@
  * The built-in special-purpose ranges (RFC 1918, RFC 6890) need no import and are not listed.
  */
 #include "cli.h"
-#include "export.h"
+#include "accord_export.h"
 
 #include <errno.h>
 #include <fcntl.h>

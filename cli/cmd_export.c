@@ -12,7 +12,7 @@
  * first indicators no format, or not this format, can express.
  */
 #include "cli.h"
-#include "export.h"
+#include "accord_export.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -387,6 +387,7 @@ ACCORD_API void accord_timestamp_format(int64_t us, char *out, size_t outlen);
 /* Accounts, API tokens and collection rights. */
 #include "accord_account.h"
 #include "accord_match.h"
+#include "accord_export.h"
 /* Canonical JSON, Merkle trees and Ed25519 signatures: the foundations of the trust layer. */
 #include "accord_trust.h"
 

@@ -77,9 +77,9 @@ static const char *const why_text[] = {
 };
 
 static const char *const kind_names[] = {
-#define EXPORT_XX_(name, text) text,
-    EXPORT_KINDS(EXPORT_XX_)
-#undef EXPORT_XX_
+#define ACCORD_EK_XX_(name, text) text,
+    ACCORD_EXPORT_KINDS(ACCORD_EK_XX_)
+#undef ACCORD_EK_XX_
 };
 
 const char *accord_export_kind_name(int kind)

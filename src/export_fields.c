@@ -12,11 +12,12 @@
  * reads it (ajson_get, ajson_str, ajson_int) is the same as for a full parse.
  *
  * Invariant: the object built here is exactly the subset of what ajson_parse would build (value
- * offsets aside: they are 0), or nothing.  It gives up (returns NULL, and the caller parses the body fully) whenever that is not
- * obvious: a wanted string with an escape or a control byte, a key with an escape, a wanted member
- * of a shape other than string, number or array of escape-free strings, or any syntax it does not
- * expect.  Bodies come from the store, where they were validated, so giving up is rare and
- * malformed input is never trusted: it only costs the full parse.
+ * offsets aside: they are 0), or nothing.  It gives up (returns NULL, and the caller parses the
+ * body fully) whenever that is not obvious: a wanted string with an escape or a control byte, a key
+ * with an escape, a wanted member of a shape other than string, number or array of escape-free
+ * strings, or any syntax it does not expect.  Bodies come from the store, where they were
+ * validated, so giving up is rare and malformed input is never trusted: it only costs the full
+ * parse.
  *
  * What it does not do: validate JSON (skipped values are only bracket-matched), or decode
  * escapes (that is the strict parser's job).
@@ -26,13 +27,16 @@
 #include <stddef.h>
 #include <string.h>
 
-#define W_(k) {k, sizeof(k) - 1}
+#define W_(k)                                                                                      \
+    {                                                                                              \
+        k, sizeof(k) - 1                                                                           \
+    }
 static const struct {
     const char *key;
     size_t len;
 } wanted[] = {
-    W_("pattern"),    W_("pattern_type"),        W_("valid_from"), W_("valid_until"),
-    W_("name"),       W_("confidence"),          W_("labels"),     W_("indicator_types"),
+    W_("pattern"),        W_("pattern_type"),        W_("valid_from"), W_("valid_until"),
+    W_("name"),           W_("confidence"),          W_("labels"),     W_("indicator_types"),
     W_("created_by_ref"), W_("object_marking_refs"),
 };
 #undef W_

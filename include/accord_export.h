@@ -1,0 +1,212 @@
+/*
+ * accord_export.h - defender exports (part of the public API; included by accord.h): the active
+ * indicators of a store as the files firewalls, DNS resolvers and IDS load (Zeek intel, Suricata
+ * datasets and rules, DNS RPZ, nftables sets and their incremental updates, CSV, plain lists),
+ * with allow-lists that keep what must never be blocked out of every export.
+ *
+ * Two steps, so one selection can be written in several formats:
+ *
+ *   accord_export_select   scans the store once: the latest, non-revoked version of each
+ *                          indicator, valid at the export time, passing the filters; turns each
+ *                          pattern into (kind, value) items through the pattern engine; drops
+ *                          allow-listed items.  The result is an immutable set.
+ *   accord_export_write    writes a set in one format through a callback, counting what the
+ *                          format cannot express (whole indicators, never half of one).
+ *
+ * Ownership follows accord.h: arguments are borrowed; a set belongs to the caller and is freed
+ * with accord_export_set_free (which accepts NULL).  The library writes nothing itself: every
+ * byte goes through the caller's callback.
+ */
+#ifndef ACCORD_EXPORT_H
+#define ACCORD_EXPORT_H
+
+#include "accord.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* What an indicator becomes: kinds of exportable values                                       */
+
+#define ACCORD_EXPORT_KINDS(XX)                                                                    \
+    XX(IPV4, "ipv4")                                                                               \
+    XX(IPV6, "ipv6")                                                                               \
+    XX(CIDR4, "cidr4")                                                                             \
+    XX(CIDR6, "cidr6")                                                                             \
+    XX(DOMAIN, "domain")                                                                           \
+    XX(SUFFIX, "domain-suffix")                                                                    \
+    XX(URL, "url")                                                                                 \
+    XX(EMAIL, "email")                                                                             \
+    XX(MD5, "md5")                                                                                 \
+    XX(SHA1, "sha1")                                                                               \
+    XX(SHA256, "sha256")                                                                           \
+    XX(SHA512, "sha512")                                                                           \
+    XX(CERT_SHA1, "cert-sha1")                                                                     \
+    XX(CERT_SHA256, "cert-sha256")
+
+typedef enum accord_export_kind {
+#define ACCORD_EK_XX_(name, text) ACCORD_EK_##name,
+    ACCORD_EXPORT_KINDS(ACCORD_EK_XX_)
+#undef ACCORD_EK_XX_
+        ACCORD_EK_COUNT
+} accord_export_kind;
+
+#define ACCORD_EK_BIT(k) (1u << (k))
+#define ACCORD_EK_IP_BITS                                                                          \
+    (ACCORD_EK_BIT(ACCORD_EK_IPV4) | ACCORD_EK_BIT(ACCORD_EK_IPV6) |                               \
+     ACCORD_EK_BIT(ACCORD_EK_CIDR4) | ACCORD_EK_BIT(ACCORD_EK_CIDR6))
+
+/* The kind's name ("ipv4", "domain-suffix", ...); NULL when out of range. */
+ACCORD_API const char *accord_export_kind_name(int kind);
+/* The kind named `name`, or -1. */
+ACCORD_API int accord_export_kind_parse(const char *name);
+
+/* TLP levels, ordered: a destination cleared for one level receives every lower one. */
+enum {
+    ACCORD_TLP_CLEAR = 0,
+    ACCORD_TLP_GREEN,
+    ACCORD_TLP_AMBER,
+    ACCORD_TLP_AMBER_STRICT,
+    ACCORD_TLP_RED
+};
+/* "clear"/"white", "green", "amber", "amber+strict", "red" (any case) -> level, or -1. */
+ACCORD_API int accord_export_tlp_parse(const char *name);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Selection                                                                                    */
+
+typedef struct accord_export_filter {
+    const char *collection;      /* collection id or alias; NULL = the whole store */
+    int64_t at_us;               /* the export time; 0 = now */
+    unsigned kinds;              /* ACCORD_EK_BIT() of the kinds wanted; 0 = all */
+    const char *const *labels;   /* NULL-terminated: the indicator has one of them; NULL = any */
+    const char *const *creators; /* NULL-terminated created_by_ref ids; NULL = any */
+    const char *const *indicator_types; /* NULL-terminated; NULL = any */
+    int min_confidence; /* 0..100; -1 = no threshold (else indicators without one fail) */
+    int max_tlp;        /* ACCORD_TLP_*; -1 = no limit.  Unmarked counts as AMBER. */
+} accord_export_filter;
+
+typedef struct accord_export_set accord_export_set;
+
+/* What a selection saw. */
+typedef struct accord_export_stats {
+    uint64_t scanned;       /* latest non-revoked indicator versions read */
+    uint64_t not_yet_valid; /* valid_from after the export time */
+    uint64_t expired;       /* valid_until at or before the export time */
+    uint64_t filtered;      /* left out by a filter (label, creator, type, confidence, TLP, kind) */
+    uint64_t selected;      /* active indicators that passed every filter */
+    uint64_t items;         /* exportable values they hold (after the allow-list) */
+    uint64_t allowlisted;   /* values left out because an allow-list holds them */
+    uint64_t not_translatable; /* indicators no format can express (AND, qualifiers, ...) */
+} accord_export_stats;
+
+/*
+ * Selects the active indicators of store under filter f (NULL = no filter, now) into *out.
+ * Errors: ACCORD_ENOTFOUND (collection), ACCORD_ESTORE, ACCORD_ENOMEM, ACCORD_EINVAL.
+ */
+ACCORD_API int accord_export_select(accord_store *store, const accord_export_filter *f,
+                                    accord_export_set **out, accord_error *err);
+ACCORD_API void accord_export_set_free(accord_export_set *set);
+ACCORD_API void accord_export_set_stats(const accord_export_set *set, accord_export_stats *out);
+/*
+ * The RPZ serial of a set: the second (since the epoch) of the last change that can alter an
+ * export at its time: the newest date_added, the newest allow-list change, the newest
+ * valid_from/valid_until passed.  It increases whenever the output may change.
+ */
+ACCORD_API uint32_t accord_export_set_serial(const accord_export_set *set);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Writing                                                                                      */
+
+enum {
+    ACCORD_RPZ_NXDOMAIN = 0,
+    ACCORD_RPZ_NODATA,
+    ACCORD_RPZ_PASSTHRU,
+    ACCORD_RPZ_DROP,
+    ACCORD_RPZ_CNAME
+};
+
+typedef struct accord_export_options {
+    const char *format;      /* zeek-intel, suricata-dataset, suricata-rules, rpz, nft, csv,
+                                plain */
+    int rpz_action;          /* ACCORD_RPZ_* */
+    const char *rpz_cname;   /* ACCORD_RPZ_CNAME: the walled-garden host name */
+    const char *csv_columns; /* comma-separated column names; NULL = the default set */
+    const char *nft_table;   /* nft table name (inet family); NULL = "accord" */
+    const char *source;      /* a name for feeds that carry one (zeek meta.source); NULL =
+                                "accord" */
+} accord_export_options;
+
+/*
+ * Receives the output: `file` is NULL for the one stream of single-file formats, or a file name
+ * (no directory part) for formats that write several files; each file's bytes arrive in order,
+ * and every file is announced by a first call (maybe with len 0).  Return 0 to go on.
+ */
+typedef int (*accord_export_write_cb)(void *ud, const char *file, const char *data, size_t len);
+
+#define ACCORD_EXPORT_NAMES 32
+
+/* What one format could not express. */
+typedef struct accord_export_summary {
+    uint64_t indicators;   /* indicators written */
+    uint64_t values;       /* values (lines, elements, rules) written */
+    uint64_t duplicates;   /* values merged into another (same value, overlapping ranges) */
+    uint64_t unexportable; /* indicators the format cannot express: left out whole */
+    size_t nnames;         /* the first ACCORD_EXPORT_NAMES of them: id and reason */
+    char names[ACCORD_EXPORT_NAMES][160];
+} accord_export_summary;
+
+/* 1 when the format writes several files (the callback gets their names), 0 when one stream,
+ * -1 for an unknown format. */
+ACCORD_API int accord_export_format_files(const char *format);
+
+/*
+ * Writes set in o->format through cb.  *sum (may be NULL) receives the counts.  Errors:
+ * ACCORD_EINVAL (unknown format, bad option, with the reason), ACCORD_ENOMEM, or the callback's
+ * non-zero return value.
+ */
+ACCORD_API int accord_export_write(const accord_export_set *set, const accord_export_options *o,
+                                   accord_export_write_cb cb, void *ud, accord_export_summary *sum,
+                                   accord_error *err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Allow-lists (store_allow.c, export_allow.c)                                                  */
+
+/* Entry kinds, as MISP warninglists name them. */
+#define ACCORD_ALLOW_KINDS "string, substring, hostname, cidr, regex"
+
+/*
+ * Parses an allow-list file: MISP warninglist JSON ({"name", "type", "list": [...]}) or a plain
+ * list (one value per line, '#' comments; each line is a cidr, a hostname, or a string by its
+ * shape).  Calls cb(ud, kind, value) per entry; *name receives the list's name (the JSON "name",
+ * else NULL), owned by the caller (free()).  ACCORD_EJSON / ACCORD_EINVAL with the offset.
+ */
+ACCORD_API int accord_allowlist_parse(const char *text, size_t len, char **name,
+                                      int (*cb)(void *ud, const char *kind, const char *value),
+                                      void *ud, accord_error *err);
+
+/*
+ * Replaces the entries of allow-list `list` with kinds[i], values[i] (i < n), in one
+ * transaction with its audit record.  n = 0 removes the list.  ACCORD_EINVAL for an unknown
+ * kind or an invalid regex/cidr (naming the entry).
+ */
+ACCORD_API int accord_allowlist_replace(accord_store *store, const char *list,
+                                        const char *const *kinds, const char *const *values,
+                                        size_t n, accord_error *err);
+/* Calls cb for every stored entry (list, kind, value), by list then kind then value. */
+ACCORD_API int accord_allowlist_each(accord_store *store,
+                                     int (*cb)(void *ud, const char *list, const char *kind,
+                                               const char *value),
+                                     void *ud, accord_error *err);
+/* The time of the newest allow-list change (microseconds), 0 when none. */
+ACCORD_API int64_t accord_allowlist_changed(accord_store *store);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ACCORD_EXPORT_H */
