@@ -47,5 +47,6 @@ int cmd_user(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_allowlist(int argc, char **argv);
+int cmd_jcs(int argc, char **argv);
 
 #endif

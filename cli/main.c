@@ -200,6 +200,19 @@ static const cli_command commands[] = {
      "\n"
      "Exit: 0 done, 3 some lines were malformed, 1 I/O or store error, 2 usage error.\n",
      cmd_match},
+    {"jcs", "print a JSON document's RFC 8785 canonical form (the bytes accord signs)",
+     "usage: accord jcs [FILE|-]\n"
+     "\n"
+     "Prints the RFC 8785 (JSON Canonicalization Scheme) form of the JSON document in FILE, or\n"
+     "standard input: no whitespace, object members sorted by the UTF-16 code units of their\n"
+     "keys, minimal string escapes, numbers as ECMAScript prints doubles.  Exactly those bytes\n"
+     "are written, without a trailing newline, so other tools can reproduce and hash what\n"
+     "accord signs.\n"
+     "\n"
+     "Rejected (exit 2, with the byte offset): invalid JSON or UTF-8, duplicate keys, lone\n"
+     "surrogates, numbers beyond the range of a double (1e400), integer literals whose\n"
+     "magnitude exceeds 2^53.  Exit 1 on I/O errors.\n",
+     cmd_jcs},
     {"help", "show help for accord or a command", "usage: accord help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: accord version\n", cmd_version},
 };

@@ -1,0 +1,64 @@
+/*
+ * fuzz/jcs.c - RFC 8785 canonicalisation of arbitrary bytes.
+ *
+ * For every input the parser accepts and accord_jcs canonicalises, checks the two properties a
+ * signature depends on: the output is JSON that the strict parser accepts, and canonicalising
+ * it again gives the same bytes (jcs(jcs(x)) == jcs(x)).  Inputs accord_jcs rejects must carry a
+ * message naming a byte offset within the input.  Also checks the number formatter on the
+ * input's first 8 bytes taken as a double: its output must read back as the same double.
+ */
+#include "accord.h"
+#include "util/json.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_number(const uint8_t *data, size_t size)
+{
+    double d;
+    if (size < sizeof(d))
+        return;
+    memcpy(&d, data, sizeof(d));
+    char s[40];
+    int n = accord_jcs_number(d, s, sizeof(s));
+    if (!isfinite(d)) {
+        if (n != ACCORD_EINVAL)
+            abort();
+        return;
+    }
+    if (n <= 0 || (size_t)n != strlen(s) || strtod(s, NULL) != d)
+        abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    check_number(data, size);
+    char *out = NULL, *again = NULL;
+    size_t len = 0, again_len = 0;
+    accord_error err = {0};
+    int rc = accord_jcs((const char *)data, size, &out, &len, &err);
+    if (rc != 0) {
+        if (out || strncmp(err.msg, "byte ", 5) != 0)
+            abort();
+        if (rc == ACCORD_EJSON && strtoul(err.msg + 5, NULL, 10) > size)
+            abort();
+        return 0;
+    }
+    ajson_arena a;
+    ajson_error perr;
+    ajson_arena_init(&a, 0);
+    if (!ajson_parse(&a, out, len, &perr))
+        abort();
+    ajson_arena_free(&a);
+    if (accord_jcs(out, len, &again, &again_len, &err) != 0)
+        abort();
+    if (again_len != len || memcmp(out, again, len) != 0)
+        abort();
+    free(out);
+    free(again);
+    return 0;
+}
