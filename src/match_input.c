@@ -267,9 +267,26 @@ const mfmap *mfmap_builtin(void)
     return &builtin;
 }
 
-/* Keys are short: an inline byte loop beats a call to memcmp. */
+/* Keys are short: two overlapping word loads (4 or 8 bytes, never past either key) beat a call
+ * to memcmp and a byte loop. */
 static inline int same_bytes(const char *a, const char *b, size_t len)
 {
+    if (len >= 8 && len <= 16) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + len - 8, 8);
+        memcpy(&b1, b + len - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (len >= 4 && len < 8) {
+        uint32_t a0, a1, b0, b1;
+        memcpy(&a0, a, 4);
+        memcpy(&b0, b, 4);
+        memcpy(&a1, a + len - 4, 4);
+        memcpy(&b1, b + len - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
     for (size_t i = 0; i < len; i++)
         if (a[i] != b[i])
             return 0;
@@ -299,6 +316,8 @@ typedef struct xs {
     mscratch *sc;
     const char *why;
     const char *at;
+    const uint64_t *qm, *dm; /* the line index (see below), or NULL: scan byte by byte */
+    size_t nw;               /* words of qm and dm */
 } xs;
 
 static int force_scalar;
@@ -389,12 +408,122 @@ static inline const char *find_special(const char *p, const char *end)
     return find_special_swar(p, end);
 }
 
+/*
+ * The line index: one pass over a line (AVX2, 64 bytes per step, or a table-driven scalar
+ * loop) gives two bitmaps, bit i for byte i: qm marks '"', dm the bytes that end a literal
+ * (, } ] and whitespace).  A line without a backslash has no escaped quote, so every '"' in it
+ * delimits a string: the end of a string or literal is then the next set bit, found with a
+ * count of trailing zeros instead of a scan.  Lines with a backslash, and lines longer than
+ * IDX_MAX, are read with the byte scanners above; both ways give the same result by
+ * construction (the bitmaps are exactly the bytes those scanners stop at).
+ */
+#define IDX_MAX 2048
+#define IDX_WORDS (IDX_MAX / 64)
+
+enum { C_QUOTE = 1, C_DELIM = 2, C_BSLASH = 4 };
+static const uint8_t byte_class[256] = {
+    ['"'] = C_QUOTE, ['\\'] = C_BSLASH, [','] = C_DELIM,  ['}'] = C_DELIM,  [']'] = C_DELIM,
+    [' '] = C_DELIM, ['\t'] = C_DELIM,  ['\r'] = C_DELIM, ['\n'] = C_DELIM,
+};
+
+/* The scalar index of s[0..len) (len <= IDX_MAX); 0, or -1 when s has a backslash. */
+static int index_scalar(const char *s, size_t len, uint64_t *qm, uint64_t *dm)
+{
+    unsigned any = 0;
+    for (size_t w = 0; w * 64 < len; w++) {
+        uint64_t q = 0, d = 0;
+        size_t n = len - w * 64 < 64 ? len - w * 64 : 64;
+        for (size_t i = 0; i < n; i++) {
+            unsigned c = byte_class[(unsigned char)s[w * 64 + i]];
+            any |= c;
+            q |= (uint64_t)(c & C_QUOTE) << i;
+            d |= (uint64_t)((c & C_DELIM) >> 1) << i;
+        }
+        qm[w] = q;
+        dm[w] = d;
+    }
+    return any & C_BSLASH ? -1 : 0;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The same with AVX2; only called when the CPU has it. */
+__attribute__((target("avx2"))) static int index_avx2(const char *s, size_t len, uint64_t *qm,
+                                                      uint64_t *dm)
+{
+    const __m256i q = _mm256_set1_epi8('"'), bs = _mm256_set1_epi8('\\');
+    const __m256i cm = _mm256_set1_epi8(','), cb = _mm256_set1_epi8('}'),
+                  sb = _mm256_set1_epi8(']'), sp = _mm256_set1_epi8(' '),
+                  tb = _mm256_set1_epi8('\t'), cr = _mm256_set1_epi8('\r'),
+                  lf = _mm256_set1_epi8('\n');
+    __m256i bsany = _mm256_setzero_si256();
+    char tail[64];
+    for (size_t w = 0; w * 64 < len; w++) {
+        const char *p = s + w * 64;
+        uint64_t qw = 0, dw = 0;
+        if (len - w * 64 < 64) {
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, p, len - w * 64);
+            p = tail;
+        }
+        for (int h = 0; h < 2; h++) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * h));
+            __m256i d = _mm256_or_si256(
+                _mm256_or_si256(
+                    _mm256_or_si256(_mm256_cmpeq_epi8(v, cm), _mm256_cmpeq_epi8(v, cb)),
+                    _mm256_or_si256(_mm256_cmpeq_epi8(v, sb), _mm256_cmpeq_epi8(v, sp))),
+                _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, tb), _mm256_cmpeq_epi8(v, cr)),
+                                _mm256_cmpeq_epi8(v, lf)));
+            bsany = _mm256_or_si256(bsany, _mm256_cmpeq_epi8(v, bs));
+            qw |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, q)) << (32 * h);
+            dw |= (uint64_t)(uint32_t)_mm256_movemask_epi8(d) << (32 * h);
+        }
+        qm[w] = qw;
+        dm[w] = dw;
+    }
+    return _mm256_testz_si256(bsany, bsany) ? 0 : -1;
+}
+#endif
+
+static int index_line(const char *s, size_t len, uint64_t *qm, uint64_t *dm)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!force_scalar && have_avx2())
+        return index_avx2(s, len, qm, dm);
+#endif
+    return index_scalar(s, len, qm, dm);
+}
+
+/* The offset of the first set bit at or after pos in m[0..nw), or len when there is none (bits
+ * at or past len are never set). */
+static inline size_t next_bit(const uint64_t *m, size_t nw, size_t pos, size_t len)
+{
+    size_t w = pos >> 6;
+    uint64_t v;
+    if (w >= nw)
+        return len;
+    v = m[w] & (~0ull << (pos & 63));
+    while (!v) {
+        if (++w >= nw)
+            return len;
+        v = m[w];
+    }
+    return (w << 6) + (size_t)__builtin_ctzll(v);
+}
+
 /* Scans a string whose opening quote was consumed: *q = its closing quote, *esc = it has a
  * backslash.  0, or -1 when it is not terminated. */
-static int scan_string(xs *x, const char **q, int *esc)
+static inline __attribute__((always_inline)) int scan_string(xs *x, const char **q, int *esc)
 {
     const char *p = x->p;
     *esc = 0;
+    if (x->qm) {
+        size_t len = (size_t)(x->end - x->start);
+        size_t at = next_bit(x->qm, x->nw, (size_t)(p - x->start), len);
+        if (at >= len)
+            return fail(x, x->p - 1, "unterminated string");
+        *q = x->start + at;
+        return 0;
+    }
     /* most keys and many values are short: look at 16 bytes inline first */
     for (int k = 0; k < 2 && x->end - p >= 8; k++, p += 8) {
         uint64_t v, m;
@@ -536,7 +665,8 @@ static long unescape(const char *s, size_t n, char *o)
 }
 
 /* The string s[0..n) (escaped when esc) as plain bytes: s itself or a copy in the scratch. */
-static int string_bytes(xs *x, const char *s, size_t n, int esc, const char **out, size_t *len)
+static inline __attribute__((always_inline)) int
+string_bytes(xs *x, const char *s, size_t n, int esc, const char **out, size_t *len)
 {
     char *o;
     long k;
@@ -603,8 +733,12 @@ static const uint8_t ends_literal[256] = {
 static int parse_literal(xs *x, const mfmap_key *mk)
 {
     const char *s = x->p;
-    while (x->p < x->end && !ends_literal[(unsigned char)*x->p])
-        x->p++;
+    if (x->dm)
+        x->p =
+            x->start + next_bit(x->dm, x->nw, (size_t)(s - x->start), (size_t)(x->end - x->start));
+    else
+        while (x->p < x->end && !ends_literal[(unsigned char)*x->p])
+            x->p++;
     if (x->p == s)
         return fail(x, s, "expected a value");
     if (mk && mk->role)
@@ -730,7 +864,13 @@ static int parse_object(xs *x, const mfmap_node *node, int depth)
 int mjson_extract(const mfmap *map, const char *line, size_t len, mfield *out, size_t max,
                   mscratch *sc, const char **why, size_t *off)
 {
-    xs x = {line, line + len, line, out, 0, max, sc, NULL, NULL};
+    uint64_t qm[IDX_WORDS], dm[IDX_WORDS];
+    xs x = {line, line + len, line, out, 0, max, sc, NULL, NULL, NULL, NULL, 0};
+    if (len <= IDX_MAX && index_line(line, len, qm, dm) == 0) {
+        x.qm = qm;
+        x.dm = dm;
+        x.nw = (len + 63) / 64;
+    }
     skip_ws(&x);
     if (x.p >= x.end || *x.p != '{') {
         fail(&x, x.p, "not a JSON object");

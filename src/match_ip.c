@@ -40,21 +40,34 @@
 
 int mip_parse4(const char *s, size_t len, uint32_t *out)
 {
+    /* One to three digits per part, unrolled: this runs for every address field of every event.
+     * A fourth digit, a leading zero or a part above 255 rejects the text. */
     uint32_t a = 0;
     size_t i = 0;
+    if (len < 7 || len > 15)
+        return -1;
     for (int part = 0; part < 4; part++) {
-        unsigned v = 0, digits = 0;
-        if (part && (i >= len || s[i++] != '.'))
+        unsigned v, d;
+        if (part && s[i++] != '.')
             return -1;
-        while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 4) {
-            if (digits == 1 && v == 0)
+        if (i >= len || (v = (unsigned)(unsigned char)s[i] - '0') > 9)
+            return -1;
+        i++;
+        if (i < len && (d = (unsigned)(unsigned char)s[i] - '0') <= 9) {
+            if (v == 0)
                 return -1; /* leading zero: octal to some, decimal to others */
-            v = v * 10 + (unsigned)(s[i++] - '0');
-            digits++;
+            v = v * 10 + d;
+            i++;
+            if (i < len && (d = (unsigned)(unsigned char)s[i] - '0') <= 9) {
+                v = v * 10 + d;
+                i++;
+                if (v > 255 || (i < len && (unsigned)(unsigned char)s[i] - '0' <= 9))
+                    return -1;
+            }
         }
-        if (digits == 0 || v > 255)
-            return -1;
         a = a << 8 | v;
+        if (part < 3 && i >= len)
+            return -1;
     }
     if (i != len)
         return -1;

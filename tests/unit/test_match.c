@@ -111,6 +111,57 @@ static void test_ip4_random(void)
     mrefs_free(&r);
 }
 
+/* The byte-loop dotted-quad parser the unrolled mip_parse4 replaced: the reference. */
+static int ref_parse4(const char *s, size_t len, uint32_t *out)
+{
+    uint32_t a = 0;
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        unsigned v = 0, digits = 0;
+        if (part && (i >= len || s[i++] != '.'))
+            return -1;
+        while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 4) {
+            if (digits == 1 && v == 0)
+                return -1;
+            v = v * 10 + (unsigned)(s[i++] - '0');
+            digits++;
+        }
+        if (digits == 0 || v > 255)
+            return -1;
+        a = a << 8 | v;
+    }
+    if (i != len)
+        return -1;
+    *out = a;
+    return 0;
+}
+
+static void test_parse4_random(void)
+{
+    static const char alpha[] = "0123456789...12a";
+    long bad = 0, ok = 0;
+    for (int k = 0; k < 300000; k++) {
+        char t[20];
+        size_t len = rndn(19);
+        uint32_t a = 1, b = 2;
+        int ra, rb;
+        if (k % 3 == 0) {
+            len = (size_t)snprintf(t, sizeof t, "%u.%u.%u.%u", rndn(300), rndn(300), rndn(1100),
+                                   rndn(256));
+        } else {
+            for (size_t i = 0; i < len; i++)
+                t[i] = alpha[rndn(sizeof alpha - 1)];
+        }
+        ra = mip_parse4(t, len, &a);
+        rb = ref_parse4(t, len, &b);
+        if (ra != rb || (ra == 0 && a != b))
+            bad++;
+        ok += ra == 0;
+    }
+    printf("mip_parse4 vs reference: %ld valid, %ld disagree\n", ok, bad);
+    CHECK(bad == 0);
+}
+
 static void test_cidr_edges(void)
 {
     mip_builder b;
@@ -1071,6 +1122,7 @@ static void test_malformed(void)
 
 int main(void)
 {
+    test_parse4_random();
     test_cidr_edges();
     test_ip4_random();
     test_ip6_random();
