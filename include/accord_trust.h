@@ -38,10 +38,11 @@ extern "C" {
  * Rejected, with ACCORD_EJSON and a message naming the byte offset: invalid JSON (RFC 8259
  * grammar, invalid UTF-8, lone surrogates, duplicate keys, nesting deeper than 100); numbers
  * that overflow a double (1e400: JSON has no NaN or Infinity, so this is the only way to write a
- * non-finite number); integer literals (no fraction, no exponent) whose magnitude exceeds 2^53,
- * which a double cannot hold exactly, so their canonical form would silently differ from what
- * the producer meant.  2^53 itself, and numbers written with a fraction or exponent, are
- * accepted and rounded to the nearest double as RFC 8785 prescribes.
+ * non-finite number); integers beyond 2^53: integer literals (no fraction, no exponent) whose
+ * magnitude exceeds 2^53, which a double cannot hold exactly, and any number whose value lies
+ * beyond 2^53 and below 1e21, whose canonical form would be such a literal.  2^53 itself,
+ * fractions, and numbers from 1e21 up (printed in exponent form) are accepted, rounded to the
+ * nearest double as RFC 8785 prescribes.  So canonical output is always accepted again.
  * ACCORD_ENOMEM / ACCORD_ELIMIT when memory or ACCORD_JCS_MAX_OUTPUT runs out.
  */
 ACCORD_API int accord_jcs(const char *text, size_t len, char **out, size_t *out_len,

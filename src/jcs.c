@@ -30,17 +30,21 @@
  * surrogates and duplicate keys, which RFC 8785 requires too):
  *   - numbers that overflow a double, like 1e400: JSON cannot write NaN or Infinity, and this is
  *     the only way to reach one; ECMAScript would print "Infinity", which is not JSON.
- *   - integer literals (digits only, no fraction or exponent) whose magnitude exceeds 2^53.  They
- *     are the identifiers and counters for which silent rounding (9007199254740993 becomes
- *     ...992) would make the signed bytes differ from what the producer wrote.  A number written
- *     with a fraction or exponent states a double and is rounded as RFC 8785 says.
+ *   - integers beyond 2^53, in two forms.  (a) Integer literals (digits only, no fraction or
+ *     exponent) whose magnitude exceeds 2^53: they are the identifiers and counters for which
+ *     silent rounding (9007199254740993 becomes ...992) would make the signed bytes differ from
+ *     what the producer wrote.  (b) Any number whose value lies beyond 2^53 and below 1e21,
+ *     however written (1e20, 9007199254740993.0): every double there is an integer and prints in
+ *     plain digits, so its canonical form would be a literal of kind (a).  Rejecting (b) too
+ *     keeps the rule closed: canonical output is always accepted again, and jcs(jcs(x)) ==
+ *     jcs(x) (fuzz/jcs.c checks it).  From 1e21 up ECMAScript prints exponent notation, which
+ *     states a double, and such numbers are accepted, as are fractions and all of |x| <= 2^53.
  *
  * What this file does not do: parse (json.c does), or decide what is signed (sign.c, later the
  * signature extension code).
  */
 #include "jcs.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,11 +252,11 @@ static int write_number(buf *out, const ajson_value *v, const ajson_value **bad)
         *bad = v;
         return ACCORD_EJSON;
     }
-    errno = 0;
     double d = strtod(v->u.str, NULL);
     char s[40];
     int n = accord_jcs_number(d, s, sizeof(s));
-    if (n < 0) {
+    if (n < 0 || jcs_integer_too_big(s, (size_t)n)) {
+        /* non-finite, or a value that prints as an integer literal beyond 2^53 (rule 5) */
         *bad = v;
         return ACCORD_EJSON;
     }
@@ -348,10 +352,14 @@ int accord_jcs(const char *text, size_t len, char **out, size_t *out_len, accord
     rc = jcs_write(&b, root, &bad);
     if (rc == ACCORD_EJSON) {
         char msg[160];
-        int big = jcs_integer_too_big(bad->u.str, bad->len);
+        const char *why = "is an integer beyond 2^53 (not exact as a double)";
+        if (!jcs_integer_too_big(bad->u.str, bad->len))
+            why = isfinite(strtod(bad->u.str, NULL))
+                      ? "is beyond 2^53 and below 1e21, so its canonical form would be an "
+                        "integer beyond 2^53"
+                      : "is out of the range of a double";
         snprintf(msg, sizeof(msg), "number %.40s%s %s", bad->u.str, bad->len > 40 ? "..." : "",
-                 big ? "is an integer beyond 2^53 (not exact as a double)"
-                     : "is out of the range of a double");
+                 why);
         set_err(err, rc, bad->offset, msg);
         goto out;
     }
