@@ -35,7 +35,8 @@ typedef struct export_args {
     const char *types[MAX_LIST + 1], *labels[MAX_LIST + 1], *creators[MAX_LIST + 1],
         *itypes[MAX_LIST + 1];
     int ntypes, nlabels, ncreators, nitypes;
-    int stix_only; /* an option only the stix format takes was given */
+    int stix_only;     /* an option only the stix format takes was given */
+    const char *since; /* --since CURSOR (nft) */
     int quiet;
 } export_args;
 
@@ -165,6 +166,38 @@ static void print_summary(const export_args *a, const accord_export_stats *st,
                 (unsigned long long)(sum->unexportable - sum->nnames));
 }
 
+/*
+ * --since: the state at the cursor, rebuilt from the store's history.  *prev is NULL (write the
+ * full script) when the rebuilt state does not match the cursor's digest.
+ */
+static int select_since(export_args *a, accord_store *s, accord_export_set **prev,
+                        accord_error *err)
+{
+    accord_export_cursor c, got;
+    *prev = NULL;
+    if (accord_export_cursor_parse(a->since, &c) != 0) {
+        snprintf(err->msg, sizeof(err->msg), "--since %s: not a cursor (v1.AT.ADDED.DIGEST)",
+                 a->since);
+        return ACCORD_EINVAL;
+    }
+    accord_export_filter f = a->filter;
+    f.at_us = c.at_us;
+    f.as_of_added_us = c.added_us;
+    int rc = accord_export_select(s, &f, prev, err);
+    if (!rc)
+        rc = accord_export_nft_cursor(*prev, &got);
+    if (!rc && got.digest != c.digest) {
+        if (!a->quiet)
+            fprintf(stderr,
+                    "accord export: the state at cursor %s cannot be rebuilt (allow-lists "
+                    "or filters changed since): writing the full script\n",
+                    a->since);
+        accord_export_set_free(*prev);
+        *prev = NULL;
+    }
+    return rc;
+}
+
 static int run_defender(export_args *a, accord_store *s)
 {
     int files = accord_export_format_files(a->format);
@@ -177,14 +210,20 @@ static int run_defender(export_args *a, accord_store *s)
         return EXIT_FAIL;
     }
     double t0 = now_s();
-    accord_export_set *set = NULL;
+    accord_export_set *set = NULL, *prev = NULL;
     accord_export_summary sum;
     accord_export_stats st;
+    accord_export_cursor cur = {0};
     accord_error err = {0};
     sink k = {.dir = files ? a->out : NULL, .path = files ? NULL : a->out};
     int rc = accord_export_select(s, &a->filter, &set, &err);
+    if (!rc && a->since)
+        rc = select_since(a, s, &prev, &err);
+    if (!rc && strcmp(a->format, "nft") == 0)
+        rc = accord_export_nft_cursor(set, &cur);
     if (!rc)
-        rc = accord_export_write(set, &a->opts, sink_write, &k, &sum, &err);
+        rc = prev ? accord_export_nft_delta(prev, set, &a->opts, sink_write, &k, &sum, &err)
+                  : accord_export_write(set, &a->opts, sink_write, &k, &sum, &err);
     int frc = sink_finish(&k, rc == 0);
     if (!rc && frc)
         snprintf(err.msg, sizeof(err.msg), "%s: %s", a->out ? a->out : "stdout", strerror(errno));
@@ -193,7 +232,13 @@ static int run_defender(export_args *a, accord_store *s)
         accord_export_set_stats(set, &st);
     if (!rc && !a->quiet)
         print_summary(a, &st, &sum, now_s() - t0);
+    if (!rc && cur.added_us) {
+        char text[ACCORD_EXPORT_CURSOR_MAX];
+        accord_export_cursor_format(&cur, text, sizeof(text));
+        fprintf(stderr, "cursor %s\n", text); /* even with --quiet: the next --since needs it */
+    }
     accord_export_set_free(set);
+    accord_export_set_free(prev);
     if (rc) {
         cli_error("export", "%s", err.msg[0] ? err.msg : accord_strerror(rc));
         return rc == ACCORD_EINVAL ? EXIT_USAGE : EXIT_FAIL;
@@ -315,6 +360,9 @@ static int option(export_args *a, int c, const char *v)
     case 'N':
         a->opts.nft_table = v;
         return 0;
+    case 'S':
+        a->since = v;
+        return 0;
     case 'q':
         a->quiet = 1;
         return 0;
@@ -356,6 +404,7 @@ static int parse_args(export_args *a, int argc, char **argv)
                                              {"columns", required_argument, NULL, 'k'},
                                              {"nft-table", required_argument, NULL, 'N'},
                                              {"at", required_argument, NULL, 'A'},
+                                             {"since", required_argument, NULL, 'S'},
                                              {"added-after", required_argument, NULL, 'a'},
                                              {"include-revoked", no_argument, NULL, 'r'},
                                              {"all-versions", no_argument, NULL, 'v'},
@@ -410,6 +459,10 @@ int cmd_export(int argc, char **argv)
     if (!stix && a.stix_only) {
         cli_error("export", "--added-after, --include-revoked and --all-versions apply to "
                             "--format stix only: the other formats hold the active indicators");
+        return EXIT_USAGE;
+    }
+    if (a.since && strcmp(a.format, "nft") != 0) {
+        cli_error("export", "--since applies to --format nft only");
         return EXIT_USAGE;
     }
     a.scan.types = a.ntypes ? a.types : NULL;

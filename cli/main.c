@@ -68,7 +68,7 @@ static const cli_command commands[] = {
      "usage: accord export [--format F] [--out FILE|DIR] [--collection C] [--type T]...\n"
      "                     [--at TS] [--label L]... [--creator ID]... [--indicator-type T]...\n"
      "                     [--min-confidence N] [--max-tlp TLP] [--rpz-action A]\n"
-     "                     [--columns LIST] [--nft-table NAME] [--quiet]\n"
+     "                     [--columns LIST] [--nft-table NAME] [--since CURSOR] [--quiet]\n"
      "       accord export [--format stix] [--added-after TS] [--include-revoked] [--all-versions]\n"
      "\n"
      "--format stix (the default) writes a STIX 2.1 bundle with the latest version of every\n"
@@ -96,6 +96,9 @@ static const cli_command commands[] = {
      "  --rpz-action A      nxdomain (default), nodata, passthru, drop, cname:HOST\n"
      "  --columns LIST      csv: value,kind,indicator,name,confidence,tlp,valid_until\n"
      "  --nft-table NAME    nft: the inet table holding the sets ipv4 and ipv6 (default accord)\n"
+     "  --since CURSOR      nft: only `delete element`/`add element` since the export that printed\n"
+     "                      CURSOR (every nft export prints `cursor v1.AT.ADDED.DIGEST` on\n"
+     "                      stderr); the full script when that state cannot be rebuilt\n"
      "  --added-after TS    stix: only versions added after TS\n"
      "  --include-revoked   stix: include objects whose latest version is revoked\n"
      "  --all-versions      stix: every stored version, not only the latest\n",

@@ -86,8 +86,10 @@ typedef struct accord_export_filter {
     const char *const *labels;   /* NULL-terminated: the indicator has one of them; NULL = any */
     const char *const *creators; /* NULL-terminated created_by_ref ids; NULL = any */
     const char *const *indicator_types; /* NULL-terminated; NULL = any */
-    int min_confidence; /* 0..100; -1 = no threshold (else indicators without one fail) */
-    int max_tlp;        /* ACCORD_TLP_*; -1 = no limit.  Unmarked counts as AMBER. */
+    int min_confidence;     /* 0..100; -1 = no threshold (else indicators without one fail) */
+    int max_tlp;            /* ACCORD_TLP_*; -1 = no limit.  Unmarked counts as AMBER. */
+    int64_t as_of_added_us; /* the store as it was then: only versions added at or before this
+                               (microseconds of date_added); 0 = the store as it is */
 } accord_export_filter;
 
 typedef struct accord_export_set accord_export_set;
@@ -172,6 +174,57 @@ ACCORD_API int accord_export_format_files(const char *format);
 ACCORD_API int accord_export_write(const accord_export_set *set, const accord_export_options *o,
                                    accord_export_write_cb cb, void *ud, accord_export_summary *sum,
                                    accord_error *err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Incremental exports (nft): cursors                                                           */
+
+/*
+ * A cursor names the state an export showed, so the next one can send only the difference.  An
+ * export prints its cursor; `--since CURSOR` rebuilds the state at that cursor from the store's
+ * history (the versions added up to `added`, active at `at`, under the same filters and the
+ * current allow-lists), checks it against `digest`, and writes `delete element` for what left
+ * (expired, revoked, superseded, newly allow-listed) and `add element` for what arrived.  When the
+ * digest does not match (allow-lists or filters changed, or the cursor is from another store),
+ * the full script is written instead: it flushes the sets, so it is always correct.
+ *
+ * Text form, fields separated by '.':
+ *
+ *   field    example            meaning
+ *   version  v1                 the cursor format; a later one gets a new letter-number
+ *   at       1748736000000000   the export time, microseconds since the epoch (decimal)
+ *   added    1764464770123456   the newest date_added the export could see, microseconds
+ *   digest   9f1c03a2b4d5e6f7   XXH3-64 of the exported elements (16 lower-case hex digits):
+ *                               each merged range as family (1 byte: 4 or 6), first and last
+ *                               address (16 bytes each, big-endian), IPv4 ranges first, in order
+ *
+ * e.g. "v1.1748736000000000.1764464770123456.9f1c03a2b4d5e6f7" (at most ACCORD_EXPORT_CURSOR_MAX
+ * bytes with the NUL).
+ */
+typedef struct accord_export_cursor {
+    int64_t at_us;
+    int64_t added_us;
+    uint64_t digest;
+} accord_export_cursor;
+
+#define ACCORD_EXPORT_CURSOR_MAX 64
+
+/* Parses the text form; ACCORD_EINVAL when it is not one. */
+ACCORD_API int accord_export_cursor_parse(const char *text, accord_export_cursor *out);
+/* Writes the text form into out (outlen >= ACCORD_EXPORT_CURSOR_MAX). */
+ACCORD_API void accord_export_cursor_format(const accord_export_cursor *c, char *out,
+                                            size_t outlen);
+/* The cursor of set's nft export (its time, its newest date_added, its elements' digest).
+ * ACCORD_ENOMEM. */
+ACCORD_API int accord_export_nft_cursor(const accord_export_set *set, accord_export_cursor *out);
+/*
+ * Writes the nft statements that turn the sets of prev's export into those of set's: `delete
+ * element` first (so a range that changed shape never overlaps its successor), then `add
+ * element`.  Counts as accord_export_write does (sum->values: elements added and deleted).  Apply
+ * it only on top of prev's export (check prev against the cursor's digest first).
+ */
+ACCORD_API int accord_export_nft_delta(const accord_export_set *prev, const accord_export_set *set,
+                                       const accord_export_options *o, accord_export_write_cb cb,
+                                       void *ud, accord_export_summary *sum, accord_error *err);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Allow-lists (store_allow.c, export_allow.c)                                                  */

@@ -41,7 +41,10 @@
 #include "pattern.h"
 #include "store.h"
 #include "util/json.h"
+#include "util/u64map.h"
 #include "values.h"
+
+#include <xxhash.h>
 
 #include <arpa/inet.h>
 #include <limits.h>
@@ -672,6 +675,76 @@ static int item_cmp(const void *pa, const void *pb, void *ud)
 
 static const accord_export_filter no_filter = {.min_confidence = -1, .max_tlp = -1};
 
+/*
+ * The store as it was at date_added `limit` (for a cursor): every version added up to then, the
+ * latest of each id by modified (the later added on a tie), unless that one is revoked.  Two
+ * passes in added order: the first picks each id's version (a map id hash -> pick), the second
+ * hands the picked versions to on_record.  The walk stops at the first version added after limit.
+ */
+typedef struct asof {
+    sel *x;
+    int64_t limit;
+    u64map ids; /* hash(id) -> index in picks */
+    struct pick {
+        int64_t modified, seq;
+        int revoked;
+    } * picks;
+    size_t n, cap;
+} asof;
+
+#define ASOF_STOP 1 /* a positive callback value: stop the walk, no error */
+
+static int asof_pick(void *ud, const accord_record *r)
+{
+    asof *a = ud;
+    uint64_t key = u64map_key(XXH3_64bits(r->id, strlen(r->id))), i;
+    int64_t mod = 0;
+    if (r->added_us > a->limit)
+        return ASOF_STOP;
+    if (r->modified[0] && accord_timestamp_parse(r->modified, &mod) != 0)
+        mod = 0;
+    if (!u64map_get(&a->ids, key, &i)) {
+        if (grow((void **)&a->picks, &a->cap, a->n + 1, sizeof(*a->picks)) ||
+            u64map_put(&a->ids, key, a->n))
+            return ACCORD_ENOMEM;
+        i = a->n++;
+    } else if (mod < a->picks[i].modified) {
+        return 0;
+    }
+    a->picks[i] = (struct pick){mod, r->seq, r->revoked};
+    return 0;
+}
+
+static int asof_take(void *ud, const accord_record *r)
+{
+    asof *a = ud;
+    uint64_t i;
+    if (r->added_us > a->limit)
+        return ASOF_STOP;
+    if (!u64map_get(&a->ids, u64map_key(XXH3_64bits(r->id, strlen(r->id))), &i) ||
+        a->picks[i].seq != r->seq || a->picks[i].revoked)
+        return 0;
+    return on_record(a->x, r);
+}
+
+static int scan_as_of(accord_store *store, sel *x, const char *const *types, accord_error *err)
+{
+    asof a = {.x = x, .limit = x->f->as_of_added_us};
+    accord_scan_filter sf = {.collection = x->f->collection,
+                             .types = types,
+                             .versions = ACCORD_VERSIONS_ALL,
+                             .include_revoked = 1};
+    u64map_init(&a.ids);
+    int rc = accord_store_scan(store, &sf, asof_pick, &a, err);
+    if (rc == ASOF_STOP || rc == 0)
+        rc = accord_store_scan(store, &sf, asof_take, &a, err);
+    if (rc == ASOF_STOP)
+        rc = 0;
+    u64map_free(&a.ids);
+    free(a.picks);
+    return rc;
+}
+
 int accord_export_select(accord_store *store, const accord_export_filter *f,
                          accord_export_set **out, accord_error *err)
 {
@@ -687,12 +760,19 @@ int accord_export_select(accord_store *store, const accord_export_filter *f,
     if (!rc)
         rc = export_allow_load(store, &x.allow, err);
     if (!rc) {
-        x.set->serial_us = st.last_added_us;
+        x.set->at_us = x.at;
+        x.set->added_us = st.last_added_us;
+        if (x.f->as_of_added_us && x.f->as_of_added_us < st.last_added_us)
+            x.set->added_us = x.f->as_of_added_us;
+        x.set->serial_us = x.set->added_us;
         int64_t ch = accord_allowlist_changed(store);
         if (ch > x.set->serial_us)
             x.set->serial_us = ch;
         accord_scan_filter sf = {.collection = x.f->collection, .types = types};
-        rc = accord_store_scan(store, &sf, on_record, &x, err);
+        if (x.f->as_of_added_us)
+            rc = scan_as_of(store, &x, types, err);
+        else
+            rc = accord_store_scan(store, &sf, on_record, &x, err);
         if (rc == ACCORD_ENOMEM)
             accord_err_set(err, rc, "export: out of memory");
     }
@@ -853,9 +933,10 @@ static int dispatch(export_out *w, accord_error *err)
                           f);
 }
 
-int accord_export_write(const accord_export_set *set, const accord_export_options *o,
-                        accord_export_write_cb cb, void *ud, accord_export_summary *sum,
-                        accord_error *err)
+/* Runs one writer over set: dispatch (prev NULL) or the nft delta from prev. */
+static int run_writer(const accord_export_set *set, const accord_export_set *prev,
+                      const accord_export_options *o, accord_export_write_cb cb, void *ud,
+                      accord_export_summary *sum, accord_error *err)
 {
     accord_export_summary local;
     if (!sum)
@@ -870,7 +951,7 @@ int accord_export_write(const accord_export_set *set, const accord_export_option
     for (size_t i = 0; i < set->nuntr; i++)
         memcpy(sum->names[sum->nnames++], set->untr[i], sizeof(set->untr[i]));
     w.mark = calloc(set->ninds ? set->ninds : 1, 1);
-    int rc = w.mark ? dispatch(&w, err) : ACCORD_ENOMEM;
+    int rc = !w.mark ? ACCORD_ENOMEM : prev ? export_nft_delta(&w, prev) : dispatch(&w, err);
     if (!rc)
         rc = export_flush(&w);
     for (size_t i = 0; !rc && i < set->nitems; i++)
@@ -880,4 +961,76 @@ int accord_export_write(const accord_export_set *set, const accord_export_option
     if (rc && err && !err->msg[0])
         accord_err_set(err, rc, "export %s: %s", o->format, accord_strerror(rc));
     return rc;
+}
+
+int accord_export_write(const accord_export_set *set, const accord_export_options *o,
+                        accord_export_write_cb cb, void *ud, accord_export_summary *sum,
+                        accord_error *err)
+{
+    return run_writer(set, NULL, o, cb, ud, sum, err);
+}
+
+int accord_export_nft_delta(const accord_export_set *prev, const accord_export_set *set,
+                            const accord_export_options *o, accord_export_write_cb cb, void *ud,
+                            accord_export_summary *sum, accord_error *err)
+{
+    accord_export_options nft = {.format = "nft"};
+    if (o) {
+        nft = *o;
+        nft.format = "nft";
+    }
+    return run_writer(set, prev, &nft, cb, ud, sum, err);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cursors                                                                                      */
+
+int accord_export_nft_cursor(const accord_export_set *set, accord_export_cursor *out)
+{
+    out->at_us = set->at_us;
+    out->added_us = set->added_us;
+    return export_nft_digest(set, &out->digest);
+}
+
+void accord_export_cursor_format(const accord_export_cursor *c, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "v1.%lld.%lld.%016llx", (long long)c->at_us, (long long)c->added_us,
+             (unsigned long long)c->digest);
+}
+
+/* A decimal field of a cursor ending at `stop`; *p moves past the stop byte. */
+static int cursor_num(const char **p, char stop, int hex, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+    size_t n = 0;
+    for (; *s && *s != stop; s++, n++) {
+        int d = *s >= '0' && *s <= '9'          ? *s - '0'
+                : hex && *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
+                                                : -1;
+        if (d < 0 || n >= (hex ? 16u : 18u))
+            return -1;
+        v = v * (hex ? 16u : 10u) + (unsigned)d;
+    }
+    if (n == 0 || *s != stop)
+        return -1;
+    *p = *s ? s + 1 : s;
+    *out = v;
+    return 0;
+}
+
+int accord_export_cursor_parse(const char *text, accord_export_cursor *out)
+{
+    uint64_t at, added, digest;
+    const char *p = text;
+    if (!text || strncmp(p, "v1.", 3) != 0)
+        return ACCORD_EINVAL;
+    p += 3;
+    if (cursor_num(&p, '.', 0, &at) || cursor_num(&p, '.', 0, &added) || added == 0 ||
+        cursor_num(&p, '\0', 1, &digest) || p - text > ACCORD_EXPORT_CURSOR_MAX)
+        return ACCORD_EINVAL;
+    out->at_us = (int64_t)at;
+    out->added_us = (int64_t)added;
+    out->digest = digest;
+    return 0;
 }

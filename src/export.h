@@ -53,6 +53,8 @@ struct accord_export_set {
     size_t nitems, items_cap;
     accord_export_stats stats;
     int64_t serial_us;
+    int64_t at_us;    /* the export time */
+    int64_t added_us; /* the newest date_added the selection could see (its cursor's) */
     size_t nuntr; /* the first indicators no format can express: "id: reason" */
     char untr[ACCORD_EXPORT_NAMES][160];
 };
@@ -104,6 +106,10 @@ int export_rpz(export_out *w);
 int export_nft(export_out *w);
 int export_csv(export_out *w, accord_error *err);
 int export_plain(export_out *w);
+/* The nft delta from prev's elements to w->set's (export_nft.c). */
+int export_nft_delta(export_out *w, const accord_export_set *prev);
+/* The digest of a set's nft elements (see accord_export_cursor); 0 or ACCORD_ENOMEM. */
+int export_nft_digest(const accord_export_set *s, uint64_t *out);
 
 /* Parses an IPv4/IPv6 address or CIDR into 16 bytes (IPv4 in the first 4) and a prefix. */
 int export_net_parse(const char *s, int *family, unsigned char addr[16], int *prefix);

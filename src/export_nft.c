@@ -23,6 +23,7 @@
 #include "export.h"
 
 #include <arpa/inet.h>
+#include <xxhash.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,17 +74,32 @@ static void element_text(const span *r, int fam, char *out, size_t outlen)
     snprintf(out, outlen, "%s-%s", a, b);
 }
 
-/* Collects the ranges of family fam from exportable items, sorted and merged. */
-static int collect(export_out *w, int fam, span **out, size_t *n)
+/* 1 when item i goes into the nft sets of family fam.  With a writer, it counts and names what
+ * it leaves out; without one (a cursor's digest, the previous state of a delta) it decides the
+ * same way silently: an indicator is exported only when all its values are addresses. */
+static int wanted(export_out *w, const accord_export_set *s, size_t i, int fam)
 {
-    const accord_export_set *s = w->set;
+    int k = s->items[i].kind;
+    int want = fam == 4 ? (k == ACCORD_EK_IPV4 || k == ACCORD_EK_CIDR4)
+                        : (k == ACCORD_EK_IPV6 || k == ACCORD_EK_CIDR6);
+    if (!want)
+        return 0;
+    if (w)
+        return export_item_ok(w, i);
+    const export_ind *d = export_item_ind(s, i);
+    return !d->untranslatable && !(d->kinds & ~(unsigned)ACCORD_EK_IP_BITS);
+}
+
+/* Collects the ranges of family fam of set s, sorted and merged; w (may be NULL) counts. */
+static int collect(export_out *w, const accord_export_set *s, int fam, span **out, size_t *n)
+{
     size_t cap = 0, m = 0;
     span *v = NULL;
+    *out = NULL;
+    *n = 0;
     for (size_t i = 0; i < s->nitems; i++) {
-        int k = s->items[i].kind, f;
-        int want = fam == 4 ? (k == ACCORD_EK_IPV4 || k == ACCORD_EK_CIDR4)
-                            : (k == ACCORD_EK_IPV6 || k == ACCORD_EK_CIDR6);
-        if (!want || !export_item_ok(w, i))
+        int f;
+        if (!wanted(w, s, i, fam))
             continue;
         if (m == cap) {
             cap = cap ? cap * 2 : 1024;
@@ -102,7 +118,8 @@ static int collect(export_out *w, int fam, span **out, size_t *n)
         if (k && (v[i].lo <= v[k - 1].hi || v[i].lo - 1 == v[k - 1].hi)) {
             if (v[i].hi > v[k - 1].hi)
                 v[k - 1].hi = v[i].hi;
-            w->sum->duplicates++;
+            if (w)
+                w->sum->duplicates++;
         } else {
             v[k++] = v[i];
         }
@@ -119,7 +136,7 @@ static int write_family(export_out *w, int fam)
     char el[2 * INET6_ADDRSTRLEN + 8];
     span *v = NULL;
     size_t n = 0;
-    int rc = collect(w, fam, &v, &n);
+    int rc = collect(w, w->set, fam, &v, &n);
     if (rc)
         return w->rc = rc;
     for (size_t i = 0; i < n && !w->rc; i++) {
@@ -164,4 +181,88 @@ int export_nft(export_out *w)
     write_family(w, 4);
     write_family(w, 6);
     return w->rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cursors and deltas                                                                           */
+
+int export_nft_digest(const accord_export_set *s, uint64_t *out)
+{
+    XXH3_state_t *st = XXH3_createState();
+    int rc = st ? 0 : ACCORD_ENOMEM;
+    if (!rc)
+        XXH3_64bits_reset(st);
+    for (int fam = 4; !rc && fam <= 6; fam += 2) {
+        span *v;
+        size_t n;
+        if ((rc = collect(NULL, s, fam, &v, &n)))
+            break;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char b[33];
+            b[0] = (unsigned char)fam;
+            for (int j = 0; j < 16; j++) {
+                b[1 + j] = (unsigned char)(v[i].lo >> (8 * (15 - j)));
+                b[17 + j] = (unsigned char)(v[i].hi >> (8 * (15 - j)));
+            }
+            XXH3_64bits_update(st, b, sizeof(b));
+        }
+        free(v);
+    }
+    if (!rc)
+        *out = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return rc;
+}
+
+/* Writes the elements of a (n) missing from b (m), both sorted and merged, as `verb element`
+ * statements. */
+static void write_missing(export_out *w, const char *verb, int fam, const span *a, size_t n,
+                          const span *b, size_t m)
+{
+    const char *table = w->o->nft_table ? w->o->nft_table : "accord";
+    char el[2 * INET6_ADDRSTRLEN + 8];
+    size_t j = 0, written = 0;
+    for (size_t i = 0; i < n && !w->rc; i++) {
+        while (j < m && span_cmp(&b[j], &a[i]) < 0)
+            j++;
+        if (j < m && span_cmp(&b[j], &a[i]) == 0)
+            continue;
+        if (written % PER_STATEMENT == 0)
+            export_printf(w, "%s%s element inet %s %s { ", written ? " }\n" : "", verb, table,
+                          fam == 4 ? "ipv4" : "ipv6");
+        element_text(&a[i], fam, el, sizeof(el));
+        export_printf(w, "%s%s", written % PER_STATEMENT ? ", " : "", el);
+        written++;
+        w->sum->values++;
+    }
+    if (written)
+        export_add(w, " }\n", 3);
+}
+
+int export_nft_delta(export_out *w, const accord_export_set *prev)
+{
+    const char *t = w->o->nft_table ? w->o->nft_table : "accord";
+    span *old[2] = {NULL, NULL}, *now[2] = {NULL, NULL};
+    size_t nold[2] = {0, 0}, nnow[2] = {0, 0};
+    int rc = table_ok(t) ? 0 : ACCORD_EINVAL;
+    w->supported = ACCORD_EK_IP_BITS;
+    for (int f = 0; f < 2 && !rc; f++) {
+        rc = collect(NULL, prev, f ? 6 : 4, &old[f], &nold[f]);
+        if (!rc)
+            rc = collect(w, w->set, f ? 6 : 4, &now[f], &nnow[f]);
+    }
+    if (!rc) {
+        export_file(w, NULL);
+        export_printf(w, "#!/usr/sbin/nft -f\n# accord indicators, changes, serial %u\n",
+                      accord_export_set_serial(w->set));
+        /* deletes first: a range that changed shape must leave before its successor arrives */
+        for (int f = 0; f < 2; f++)
+            write_missing(w, "delete", f ? 6 : 4, old[f], nold[f], now[f], nnow[f]);
+        for (int f = 0; f < 2; f++)
+            write_missing(w, "add", f ? 6 : 4, now[f], nnow[f], old[f], nold[f]);
+        rc = w->rc;
+    }
+    for (int f = 0; f < 2; f++)
+        free(old[f]), free(now[f]);
+    return rc ? (w->rc = rc) : 0;
 }

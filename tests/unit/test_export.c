@@ -609,6 +609,22 @@ static void test_warninglists(void)
     accord_store_close(s);
 }
 
+/* Cursors: the text form round-trips; anything else is rejected. */
+static void test_cursor(void)
+{
+    accord_export_cursor c = {1748736000000000, 1764464770123456, 0x9f1c03a2b4d5e6f7ull}, d;
+    char text[ACCORD_EXPORT_CURSOR_MAX];
+    accord_export_cursor_format(&c, text, sizeof(text));
+    CHECK_STR(text, "v1.1748736000000000.1764464770123456.9f1c03a2b4d5e6f7");
+    CHECK(accord_export_cursor_parse(text, &d) == 0);
+    CHECK(d.at_us == c.at_us && d.added_us == c.added_us && d.digest == c.digest);
+    static const char *const bad[] = {"", "v1", "v2.1.2.3", "v1.1.2", "v1.1.2.", "v1..2.3",
+                                      "v1.1.0.3", "v1.1.2.3x", "v1.1.2.0123456789abcdef0",
+                                      "v1.-1.2.3", "v1.1.2.3.4", "v1.1.2.ABC"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK(accord_export_cursor_parse(bad[i], &d) == ACCORD_EINVAL);
+}
+
 /* 1 when the members of fast (the field extractor's object) equal those of full. */
 static int same_members(const ajson_value *fast, const ajson_value *full)
 {
@@ -676,6 +692,7 @@ int main(void)
         return 1;
     }
     test_fields();
+    test_cursor();
     accord_store *s = fixture_store();
     test_golden(s);
     test_filters(s);
