@@ -21,7 +21,12 @@
  * matches and malformed lines.  Exit: 0, 3 when some lines were malformed, 1 on I/O or store
  * errors, 2 on usage errors.
  *
- * Not done here yet: --follow, Zeek TSV logs, sightings into the store, --report.
+ * Sightings (--sightings, --report COLLECTION): workers count every match into one
+ * accord_sightings under a lock (matches are rare next to lines, so the lock is not contended);
+ * at the end the aggregated sightings and this node's identity go to the store through the
+ * normal import, into COLLECTION (or the default collection), where TAXII clients read them.
+ *
+ * Not done here yet: --follow, Zeek TSV logs.
  */
 #include "cli.h"
 #include "util/buf.h"
@@ -66,6 +71,12 @@ typedef struct run {
     const char *cmd;
     accord_snapshot *snap;
     int summary;
+    int sightings;        /* --sightings or --report */
+    int64_t interval_s;   /* --sightings-interval */
+    const char *report;   /* --report COLLECTION, or NULL */
+    accord_sightings *sg; /* with sightings: guarded by sg_mu */
+    pthread_mutex_t sg_mu;
+    int sg_failed;
     size_t event_bytes;
     int64_t now_s;
     unsigned threads;
@@ -181,6 +192,12 @@ static void collect(run *r, slot *s, accord_matcher *m, uint64_t *counts)
     const char *input = r->inputs[s->input];
     while (accord_matcher_next(m, &mt) == 1) {
         s->matches++;
+        if (r->sg) {
+            pthread_mutex_lock(&r->sg_mu);
+            if (accord_sightings_add_match(r->sg, &mt, r->now_s * 1000000) != 0)
+                r->sg_failed = 1;
+            pthread_mutex_unlock(&r->sg_mu);
+        }
         if (counts)
             for (size_t i = 0; i < mt.nindicators; i++)
                 counts[mt.indicators[i]]++;
@@ -540,6 +557,17 @@ static int parse_args(run *r, int argc, char **argv, char ***ind, int *nind)
             break;
         } else if (strcmp(a, "--summary") == 0) {
             r->summary = 1;
+        } else if (strcmp(a, "--sightings") == 0) {
+            r->sightings = 1;
+        } else if (strcmp(a, "--report") == 0 && i + 1 < argc) {
+            r->sightings = 1;
+            r->report = argv[++i];
+        } else if (strcmp(a, "--sightings-interval") == 0 && i + 1 < argc) {
+            errno = 0;
+            long v = strtol(argv[++i], &end, 10);
+            if (errno || *end || v < 1 || v > 31 * 86400)
+                return -1;
+            r->interval_s = v;
         } else if (strcmp(a, "--indicators") == 0 && i + 1 < argc) {
             (*ind)[(*nind)++] = argv[++i];
         } else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
@@ -603,7 +631,34 @@ static void cleanup(run *r)
     for (unsigned t = 0; r->counts && t < r->threads; t++)
         free(r->counts[t]);
     free(r->counts);
+    accord_sightings_free(r->sg);
     accord_snapshot_unref(r->snap);
+}
+
+/* Writes the sightings to the store; 0 or -1 (reported). */
+static int store_sightings(run *r)
+{
+    accord_error err = {0};
+    accord_import_stats ist = {0};
+    accord_store *st;
+    int rc;
+    if (r->sg_failed) {
+        cli_error(r->cmd, "sightings: out of memory or too many groups; none written");
+        return -1;
+    }
+    if (!(st = cli_open_store(0)))
+        return -1;
+    rc = accord_sightings_store(r->sg, st, cli_data_dir(), r->report, &ist, &err);
+    if (rc)
+        cli_error(r->cmd, "sightings: %s", err.msg[0] ? err.msg : "could not be stored");
+    else
+        fprintf(stderr,
+                "accord match: %zu sightings to %s (%" PRIu64 " objects new or updated, %" PRIu64
+                " unchanged)\n",
+                accord_sightings_count(r->sg), r->report ? r->report : "the default collection",
+                ist.accepted + ist.versions, ist.duplicates);
+    accord_store_close(st);
+    return rc ? -1 : 0;
 }
 
 static double mono(void)
@@ -615,7 +670,7 @@ static double mono(void)
 
 int cmd_match(int argc, char **argv)
 {
-    run r = {.cmd = "match", .threads = 1, .event_bytes = 512, .cur_input = -1};
+    run r = {.cmd = "match", .threads = 1, .event_bytes = 512, .cur_input = -1, .interval_s = 3600};
     pthread_t tids[MAX_THREADS];
     worker ws[MAX_THREADS];
     char **ind = NULL;
@@ -629,6 +684,12 @@ int cmd_match(int argc, char **argv)
     free(ind);
     if (!r.snap)
         return EXIT_FAIL;
+    if (r.sightings && accord_sightings_new(r.snap, r.interval_s, &r.sg) != 0) {
+        cli_error(r.cmd, "out of memory");
+        accord_snapshot_unref(r.snap);
+        return EXIT_FAIL;
+    }
+    pthread_mutex_init(&r.sg_mu, NULL);
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
     t0 = mono();
@@ -650,9 +711,12 @@ int cmd_match(int argc, char **argv)
         print_summary(&r);
     fflush(stdout);
     report_totals(&r, mono() - t0);
+    if (r.sg && store_sightings(&r) != 0)
+        r.failed = 1;
     rc = r.failed ? EXIT_FAIL : r.malformed ? EXIT_PARTIAL : EXIT_OK;
     cleanup(&r);
     pthread_mutex_destroy(&r.mu);
+    pthread_mutex_destroy(&r.sg_mu);
     pthread_cond_destroy(&r.cv);
     return rc;
 }

@@ -180,7 +180,8 @@ static const cli_command commands[] = {
      cmd_pattern},
     {"match", "apply the indicators to telemetry (Zeek, Suricata, plain values)",
      "usage: accord match [--indicators FILE|DIR]... [--summary] [--threads N]\n"
-     "                    [--event-bytes N] [--now TIMESTAMP] INPUT...\n"
+     "                    [--event-bytes N] [--now TIMESTAMP] [--sightings]\n"
+     "                    [--sightings-interval SECONDS] [--report COLLECTION] INPUT...\n"
      "\n"
      "Matches telemetry against the active indicators of the store (latest version, not\n"
      "revoked, valid now), or against the indicators of STIX files with --indicators.  INPUT is\n"
@@ -200,6 +201,12 @@ static const cli_command commands[] = {
      "  --threads N      matching threads (default 1); output order is kept\n"
      "  --event-bytes N  bytes of the event to include (default 512, 0 = none)\n"
      "  --now TS         evaluate validity at TS instead of the current time\n"
+     "  --sightings      also store STIX 2.1 sightings: per indicator and interval, the count\n"
+     "                   and first/last event time, sighted by this node's identity (one\n"
+     "                   identity object per data directory, created on first use)\n"
+     "  --sightings-interval S  interval of one sighting in seconds (default 3600)\n"
+     "  --report C       store the sightings in collection C (id or alias) so TAXII clients\n"
+     "                   see them; implies --sightings (default: the default collection)\n"
      "\n"
      "Exit: 0 done, 3 some lines were malformed, 1 I/O or store error, 2 usage error.\n",
      cmd_match},

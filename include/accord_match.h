@@ -175,6 +175,42 @@ ACCORD_API int accord_matcher_next_malformed(accord_matcher *m, accord_match_mal
 /* Counters since the matcher was made. */
 ACCORD_API void accord_matcher_stats_get(const accord_matcher *m, accord_matcher_stats *out);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Sightings                                                                                    */
+
+/*
+ * Matches aggregated into STIX 2.1 sightings: per indicator and per interval of event time,
+ * the count and the first and last times (src/match_sighting.c documents the objects and their
+ * ids).  Not thread-safe: one per thread, or a lock around accord_sightings_add_match.
+ */
+typedef struct accord_sightings accord_sightings;
+struct accord_import_stats;
+
+/* A new aggregation over the indicators of snap (it takes a reference), in intervals of
+ * interval_s seconds.  ACCORD_EINVAL, ACCORD_ENOMEM. */
+ACCORD_API int accord_sightings_new(accord_snapshot *snap, int64_t interval_s,
+                                    accord_sightings **out);
+ACCORD_API void accord_sightings_free(accord_sightings *sg);
+/* Counts match m (each of its indicators) at the event's time, or at default_us (0 = now) when
+ * the event has none.  ACCORD_ENOMEM, or ACCORD_ELIMIT past 16M (indicator, interval) groups. */
+ACCORD_API int accord_sightings_add_match(accord_sightings *sg, const accord_match *m,
+                                          int64_t default_us);
+/* The number of (indicator, interval) groups, i.e. of sightings to write. */
+ACCORD_API size_t accord_sightings_count(const accord_sightings *sg);
+/* This node's identity id for data directory data_dir (the same on every run): "identity--"
+ * and a UUID into out (outlen >= 47).  ACCORD_EINVAL. */
+ACCORD_API int accord_node_identity(const char *data_dir, char *out, size_t outlen);
+/* A STIX bundle of the node identity `identity` and one sighting per group, NUL-terminated, in
+ * *out (the caller frees it with free()); *len its length.  ACCORD_EINVAL, ACCORD_ENOMEM. */
+ACCORD_API int accord_sightings_bundle(const accord_sightings *sg, const char *identity, char **out,
+                                       size_t *len);
+/* Writes that bundle (identity of data_dir) to the store through accord_import_fd, into
+ * `collection` (id or alias; NULL = the default collection).  Returns what the import
+ * returns; *st (may be NULL) gets its counts. */
+ACCORD_API int accord_sightings_store(const accord_sightings *sg, struct accord_store *store,
+                                      const char *data_dir, const char *collection,
+                                      struct accord_import_stats *st, struct accord_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,297 @@
+/*
+ * match_sighting.c - matches aggregated into STIX 2.1 sightings, written to the store.
+ *
+ * A sightings object counts the matches of each indicator per interval: the key is (indicator
+ * number in the snapshot, interval number = event time / interval), the value the count and the
+ * first and last event times.  The table is open-addressing over those keys and doubles when
+ * half full; it is capped at SIGHT_MAX groups (ACCORD_ELIMIT past that), so its memory is
+ * bounded whatever the telemetry.
+ *
+ * What is written (one bundle, through accord_import_fd like any other STIX input):
+ *
+ *   object     property             value
+ *   identity   id                   identity--U(data dir), U = a UUID made from an XXH3-128 hash
+ *                                   of "accord-node:" and the data directory's real path, with
+ *                                   the version 4 and variant bits set: the same for every run
+ *                                   on one data directory, different between directories
+ *              created, modified    2020-01-01T00:00:00.000Z (fixed, so rewriting it is a no-op)
+ *              name                 "accord node " + the first 8 hex digits of U
+ *              identity_class       "system"
+ *   sighting   id                   sighting--U(identity, indicator id, interval start)
+ *              created              the interval's start
+ *              modified             last_seen (a later run that adds to an interval writes a
+ *                                   new version; the same run twice writes nothing new)
+ *              count                matches (at most 999999999, the STIX limit)
+ *              first_seen/last_seen the first and last event times in the interval
+ *              sighting_of_ref      the indicator
+ *              where_sighted_refs   [the node identity]; created_by_ref the same
+ *
+ * Not here: which collection (the caller passes it to the import), thread safety (one
+ * sightings object per thread, or a lock around accord_sightings_add_match).
+ */
+#include "match.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define SIGHT_MAX (1u << 24)
+#define NODE_TIME "2020-01-01T00:00:00.000Z"
+
+typedef struct sgroup {
+    uint32_t ind; /* UINT32_MAX = empty slot */
+    int64_t bucket;
+    uint64_t count;
+    int64_t first_us, last_us;
+} sgroup;
+
+struct accord_sightings {
+    accord_snapshot *snap;
+    int64_t interval_us;
+    sgroup *g;
+    size_t cap, n; /* cap: a power of two */
+};
+
+ACCORD_API int accord_sightings_new(accord_snapshot *snap, int64_t interval_s,
+                                    accord_sightings **out)
+{
+    accord_sightings *sg;
+    *out = NULL;
+    if (!snap || interval_s <= 0 || interval_s > 366ll * 86400 * 100)
+        return ACCORD_EINVAL;
+    if (!(sg = calloc(1, sizeof *sg)))
+        return ACCORD_ENOMEM;
+    sg->snap = accord_snapshot_ref(snap);
+    sg->interval_us = interval_s * 1000000;
+    *out = sg;
+    return 0;
+}
+
+ACCORD_API void accord_sightings_free(accord_sightings *sg)
+{
+    if (!sg)
+        return;
+    accord_snapshot_unref(sg->snap);
+    free(sg->g);
+    free(sg);
+}
+
+ACCORD_API size_t accord_sightings_count(const accord_sightings *sg)
+{
+    return sg ? sg->n : 0;
+}
+
+static size_t slot_of(const accord_sightings *sg, uint32_t ind, int64_t bucket)
+{
+    return (size_t)mix64((uint64_t)ind * 0x9E3779B97F4A7C15ull ^ (uint64_t)bucket) & (sg->cap - 1);
+}
+
+static int grow(accord_sightings *sg)
+{
+    size_t cap = sg->cap ? sg->cap * 2 : 256;
+    sgroup *old = sg->g, *g = malloc(cap * sizeof *g);
+    size_t ocap = sg->cap;
+    if (!g)
+        return ACCORD_ENOMEM;
+    for (size_t i = 0; i < cap; i++)
+        g[i].ind = UINT32_MAX;
+    sg->g = g;
+    sg->cap = cap;
+    for (size_t i = 0; i < ocap; i++) {
+        size_t s;
+        if (old[i].ind == UINT32_MAX)
+            continue;
+        for (s = slot_of(sg, old[i].ind, old[i].bucket); g[s].ind != UINT32_MAX;
+             s = (s + 1) & (cap - 1))
+            ;
+        g[s] = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+static int add_one(accord_sightings *sg, uint32_t ind, int64_t t_us)
+{
+    int64_t bucket = t_us / sg->interval_us;
+    size_t s;
+    if (sg->n * 2 >= sg->cap) {
+        if (sg->n >= SIGHT_MAX)
+            return ACCORD_ELIMIT;
+        if (grow(sg) != 0)
+            return ACCORD_ENOMEM;
+    }
+    for (s = slot_of(sg, ind, bucket); sg->g[s].ind != UINT32_MAX; s = (s + 1) & (sg->cap - 1)) {
+        sgroup *g = &sg->g[s];
+        if (g->ind == ind && g->bucket == bucket) {
+            g->count++;
+            if (t_us < g->first_us)
+                g->first_us = t_us;
+            if (t_us > g->last_us)
+                g->last_us = t_us;
+            return 0;
+        }
+    }
+    sg->g[s] = (sgroup){ind, bucket, 1, t_us, t_us};
+    sg->n++;
+    return 0;
+}
+
+ACCORD_API int accord_sightings_add_match(accord_sightings *sg, const accord_match *m,
+                                          int64_t default_us)
+{
+    int64_t t = 0;
+    if (m->time) {
+        mfield f = {m->time, (uint32_t)m->time_len, MR_TIME, 0, (uint8_t)(m->time_is_string != 0)};
+        t = mevent_time_us(&f, 1);
+    }
+    if (t <= 0)
+        t = default_us > 0 ? default_us : accord_timestamp_now();
+    for (size_t i = 0; i < m->nindicators; i++) {
+        int rc = add_one(sg, m->indicators[i], t);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* A UUID (37 bytes with the NUL) from the hash of parts, shaped as version 4. */
+static void uuid_of(const char *const *parts, size_t n, char *out)
+{
+    XXH3_state_t *st = XXH3_createState();
+    XXH128_hash_t h = {0, 0};
+    uint8_t b[16];
+    if (st && XXH3_128bits_reset(st) == XXH_OK) {
+        for (size_t i = 0; i < n; i++)
+            XXH3_128bits_update(st, parts[i], strlen(parts[i]) + 1);
+        h = XXH3_128bits_digest(st);
+    }
+    XXH3_freeState(st);
+    for (int i = 0; i < 8; i++) {
+        b[i] = (uint8_t)(h.high64 >> (56 - 8 * i));
+        b[8 + i] = (uint8_t)(h.low64 >> (56 - 8 * i));
+    }
+    b[6] = (uint8_t)((b[6] & 0x0F) | 0x40);
+    b[8] = (uint8_t)((b[8] & 0x3F) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+ACCORD_API int accord_node_identity(const char *data_dir, char *out, size_t outlen)
+{
+    char path[PATH_MAX], u[37];
+    const char *parts[2] = {"accord-node:", path};
+    if (!data_dir || outlen < 47)
+        return ACCORD_EINVAL;
+    if (!realpath(data_dir, path))
+        snprintf(path, sizeof path, "%s", data_dir);
+    uuid_of(parts, 2, u);
+    snprintf(out, outlen, "identity--%s", u);
+    return 0;
+}
+
+/* Appends the identity object of node id (see the table above). */
+static int put_identity(buf *b, const char *id)
+{
+    return buf_printf(b,
+                      "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"%s\","
+                      "\"created\":\"" NODE_TIME "\",\"modified\":\"" NODE_TIME "\","
+                      "\"name\":\"accord node %.8s\",\"identity_class\":\"system\"}",
+                      id, id + 10);
+}
+
+static int put_sighting(const accord_sightings *sg, const sgroup *g, const char *identity, buf *b)
+{
+    accord_indicator_info info;
+    char u[37], created[40], first[40], last[40];
+    const char *parts[3] = {identity, info.id, created};
+    int rc = accord_snapshot_indicator(sg->snap, g->ind, &info);
+    if (rc)
+        return rc;
+    accord_timestamp_format(g->bucket * sg->interval_us, created, sizeof created);
+    accord_timestamp_format(g->first_us, first, sizeof first);
+    accord_timestamp_format(g->last_us, last, sizeof last);
+    uuid_of(parts, 3, u);
+    return buf_printf(b,
+                      "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"sighting--%s\","
+                      "\"created\":\"%s\",\"modified\":\"%s\",\"created_by_ref\":\"%s\","
+                      "\"count\":%llu,\"first_seen\":\"%s\",\"last_seen\":\"%s\","
+                      "\"sighting_of_ref\":\"%s\",\"where_sighted_refs\":[\"%s\"]}",
+                      u, created, last, identity,
+                      (unsigned long long)(g->count > 999999999 ? 999999999 : g->count), first,
+                      last, info.id, identity);
+}
+
+ACCORD_API int accord_sightings_bundle(const accord_sightings *sg, const char *identity, char **out,
+                                       size_t *len)
+{
+    buf b;
+    char bid[37];
+    const char *parts[2] = {"bundle", identity};
+    int rc;
+    *out = NULL;
+    *len = 0;
+    if (!identity || strncmp(identity, "identity--", 10) != 0 || strlen(identity) != 46)
+        return ACCORD_EINVAL;
+    buf_init(&b, (size_t)1 << 34);
+    uuid_of(parts, 2, bid);
+    rc = buf_printf(&b, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", bid);
+    rc = rc ? rc : put_identity(&b, identity);
+    for (size_t i = 0; rc == 0 && i < sg->cap; i++) {
+        if (sg->g[i].ind == UINT32_MAX)
+            continue;
+        rc = buf_add(&b, ",", 1);
+        rc = rc ? rc : put_sighting(sg, &sg->g[i], identity, &b);
+    }
+    rc = rc ? rc : buf_add(&b, "]}", 3); /* with the NUL */
+    if (rc) {
+        buf_free(&b);
+        return rc < 0 ? rc : ACCORD_ENOMEM;
+    }
+    *len = b.len - 1;
+    *out = b.p; /* the caller frees it */
+    return 0;
+}
+
+ACCORD_API int accord_sightings_store(const accord_sightings *sg, struct accord_store *store,
+                                      const char *data_dir, const char *collection,
+                                      struct accord_import_stats *st, struct accord_error *err)
+{
+    char identity[64], *json = NULL;
+    size_t len = 0;
+    int fd = -1, rc;
+    accord_import_options o = {0};
+    rc = accord_node_identity(data_dir, identity, sizeof identity);
+    rc = rc ? rc : accord_sightings_bundle(sg, identity, &json, &len);
+    if (rc)
+        goto out;
+    fd = memfd_create("accord-sightings", MFD_CLOEXEC);
+    if (fd < 0) {
+        rc = ACCORD_EIO;
+        goto out;
+    }
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(fd, json + off, len - off);
+        if (w <= 0) {
+            rc = ACCORD_EIO;
+            goto out;
+        }
+        off += (size_t)w;
+    }
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        rc = ACCORD_EIO;
+        goto out;
+    }
+    o.source = "accord match sightings";
+    o.collection = collection;
+    rc = accord_import_fd(store, fd, &o, st, err);
+out:
+    if (fd >= 0)
+        close(fd);
+    free(json);
+    return rc;
+}
