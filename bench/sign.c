@@ -61,9 +61,9 @@ static uint64_t rng(void)
     return rng_state = x;
 }
 
-static const char *words[] = {"alpha",   "bravo",  "charlie", "delta",  "echo",   "foxtrot",
-                              "golf",    "hotel",  "india",   "juliet", "kilo",   "lima",
-                              "malware", "beacon", "loader",  "phish",  "c2",     "dropper"};
+static const char *words[] = {"alpha",   "bravo",  "charlie", "delta",  "echo", "foxtrot",
+                              "golf",    "hotel",  "india",   "juliet", "kilo", "lima",
+                              "malware", "beacon", "loader",  "phish",  "c2",   "dropper"};
 
 static void gen_one(char *out, size_t cap, size_t i)
 {

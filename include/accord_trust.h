@@ -75,11 +75,11 @@ ACCORD_API void accord_merkle_node_hash(const accord_merkle_hash left,
 typedef struct accord_merkle_tree accord_merkle_tree;
 
 /*
- * Builds the tree over n leaf hashes, 32 bytes each back to back in leaves (copied; n may be 0: the root is then SHA-256 of nothing).
- * *out owns the tree; free it with accord_merkle_tree_free.  ACCORD_ENOMEM, ACCORD_ELIMIT.
+ * Builds the tree over n leaf hashes, 32 bytes each back to back in leaves (copied; n may be 0: the
+ * root is then SHA-256 of nothing). *out owns the tree; free it with accord_merkle_tree_free.
+ * ACCORD_ENOMEM, ACCORD_ELIMIT.
  */
-ACCORD_API int accord_merkle_tree_new(const uint8_t *leaves, size_t n,
-                                      accord_merkle_tree **out);
+ACCORD_API int accord_merkle_tree_new(const uint8_t *leaves, size_t n, accord_merkle_tree **out);
 ACCORD_API void accord_merkle_tree_free(accord_merkle_tree *t);
 /* The number of leaves and the tree head (MTH of RFC 6962 section 2.1). */
 ACCORD_API size_t accord_merkle_tree_size(const accord_merkle_tree *t);
@@ -87,7 +87,8 @@ ACCORD_API void accord_merkle_tree_root(const accord_merkle_tree *t, accord_merk
 
 /*
  * The audit path of leaf `index` (RFC 9162 section 2.1.3.1), leaf-side first, into path (room
- * for ACCORD_MERKLE_MAX_PROOF hashes of 32 bytes, back to back); *path_len hashes written.  ACCORD_EINVAL when index >= size.
+ * for ACCORD_MERKLE_MAX_PROOF hashes of 32 bytes, back to back); *path_len hashes written.
+ * ACCORD_EINVAL when index >= size.
  */
 ACCORD_API int accord_merkle_tree_inclusion(const accord_merkle_tree *t, size_t index,
                                             uint8_t *path, size_t *path_len);
@@ -103,8 +104,8 @@ ACCORD_API int accord_merkle_tree_consistency(const accord_merkle_tree *t, size_
  * (RFC 9162 section 2.1.3.2).  0 when it is, ACCORD_EINVAL when not.
  */
 ACCORD_API int accord_merkle_verify_inclusion(const accord_merkle_hash leaf_hash, uint64_t index,
-                                              uint64_t size, const uint8_t *path,
-                                              size_t path_len, const accord_merkle_hash root);
+                                              uint64_t size, const uint8_t *path, size_t path_len,
+                                              const accord_merkle_hash root);
 /*
  * Verifies that the tree (old_size, old_root) is a prefix of (new_size, new_root) (RFC 9162
  * section 2.1.4.2).  0 when it is, ACCORD_EINVAL when not.

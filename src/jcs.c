@@ -224,13 +224,27 @@ static int write_string(buf *out, const char *s, size_t len)
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t n = 2;
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\r': esc[1] = 'r'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
         default:
             memcpy(esc + 1, "u00", 3);
             esc[4] = hex[c >> 4];
@@ -303,12 +317,18 @@ out:
 int jcs_write(buf *out, const ajson_value *v, const ajson_value **bad)
 {
     switch (v->type) {
-    case AJSON_NULL: return buf_add(out, "null", 4) ? ACCORD_ENOMEM : 0;
-    case AJSON_FALSE: return buf_add(out, "false", 5) ? ACCORD_ENOMEM : 0;
-    case AJSON_TRUE: return buf_add(out, "true", 4) ? ACCORD_ENOMEM : 0;
-    case AJSON_NUMBER: return write_number(out, v, bad);
-    case AJSON_STRING: return write_string(out, v->u.str, v->len);
-    case AJSON_OBJECT: return write_object(out, v, bad);
+    case AJSON_NULL:
+        return buf_add(out, "null", 4) ? ACCORD_ENOMEM : 0;
+    case AJSON_FALSE:
+        return buf_add(out, "false", 5) ? ACCORD_ENOMEM : 0;
+    case AJSON_TRUE:
+        return buf_add(out, "true", 4) ? ACCORD_ENOMEM : 0;
+    case AJSON_NUMBER:
+        return write_number(out, v, bad);
+    case AJSON_STRING:
+        return write_string(out, v->u.str, v->len);
+    case AJSON_OBJECT:
+        return write_object(out, v, bad);
     case AJSON_ARRAY:
         if (buf_add(out, "[", 1))
             return ACCORD_ENOMEM;

@@ -36,8 +36,8 @@
  * algorithms, written from the text, and never trusts the path length: a proof that is too short
  * or too long fails.  A root means nothing without its tree size: the verifier uses the size only
  * for the shape of the path, and one path can fit trees of several sizes, so whoever signs a root
- * signs its size with it (batch signatures, audit checkpoints).  What this file does not do: store trees, sign roots, or encode proofs as
- * text; its users do.
+ * signs its size with it (batch signatures, audit checkpoints).  What this file does not do: store
+ * trees, sign roots, or encode proofs as text; its users do.
  */
 #include "merkle.h"
 
@@ -46,8 +46,8 @@
 #include <string.h>
 
 struct accord_merkle_tree {
-    size_t n;                  /* leaves */
-    int nlevels;               /* levels stored, leaves included */
+    size_t n;    /* leaves */
+    int nlevels; /* levels stored, leaves included */
     accord_merkle_hash *level[65];
     size_t level_len[65];
     accord_merkle_hash root;
@@ -134,8 +134,8 @@ void accord_merkle_tree_root(const accord_merkle_tree *t, accord_merkle_hash out
     memcpy(out, t->root, ACCORD_MERKLE_HASH_LEN);
 }
 
-int accord_merkle_tree_inclusion(const accord_merkle_tree *t, size_t index,
-                                 uint8_t *path_, size_t *path_len)
+int accord_merkle_tree_inclusion(const accord_merkle_tree *t, size_t index, uint8_t *path_,
+                                 size_t *path_len)
 {
     accord_merkle_hash *path = (accord_merkle_hash *)path_;
     *path_len = 0;
@@ -190,8 +190,8 @@ static void subproof(const accord_merkle_tree *t, size_t m, size_t start, size_t
     }
 }
 
-int accord_merkle_tree_consistency(const accord_merkle_tree *t, size_t old_size,
-                                   uint8_t *path_, size_t *path_len)
+int accord_merkle_tree_consistency(const accord_merkle_tree *t, size_t old_size, uint8_t *path_,
+                                   size_t *path_len)
 {
     accord_merkle_hash *path = (accord_merkle_hash *)path_;
     *path_len = 0;
@@ -235,8 +235,8 @@ int accord_merkle_verify_inclusion(const accord_merkle_hash leaf_hash, uint64_t 
 
 int accord_merkle_verify_consistency(uint64_t old_size, uint64_t new_size,
                                      const accord_merkle_hash old_root,
-                                     const accord_merkle_hash new_root,
-                                     const uint8_t *path_, size_t path_len)
+                                     const accord_merkle_hash new_root, const uint8_t *path_,
+                                     size_t path_len)
 {
     const accord_merkle_hash *path = (const accord_merkle_hash *)path_;
     if (old_size == 0 || old_size > new_size)

@@ -137,8 +137,7 @@ int accord_sign_key_load(const char *path, accord_sign_key **out, accord_error *
         goto out;
     }
     if (st.st_size != ACCORD_SIGN_SEED_LEN) {
-        rc = set_err(err, ACCORD_EINVAL, "key file %s: %s", path,
-                     "not a 32-byte Ed25519 seed");
+        rc = set_err(err, ACCORD_EINVAL, "key file %s: %s", path, "not a 32-byte Ed25519 seed");
         goto out;
     }
     if (!(seed = sodium_malloc(ACCORD_SIGN_SEED_LEN))) {

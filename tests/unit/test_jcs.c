@@ -113,7 +113,8 @@ static void test_cyberphone(void)
         CHECK(rc == 0);
         int same = got && want && got_len == want_len && memcmp(got, want, got_len) == 0;
         if (!same)
-            fprintf(stderr, "%s: got %s\n   want %s\n", names[i], got ? got : "-", want ? want : "-");
+            fprintf(stderr, "%s: got %s\n   want %s\n", names[i], got ? got : "-",
+                    want ? want : "-");
         CHECK(same);
         /* the hex form says the same bytes */
         size_t k = 0, j = 0;
@@ -363,13 +364,15 @@ static void test_rejections(void)
 static void test_order_and_strings(void)
 {
     /* U+FB33 (UTF-8 EF AC B3) sorts after U+1F602 (F0 9F 98 82) by UTF-16, before by UTF-8 */
-    expect_jcs("{\"\xef\xac\xb3\":1,\"\xf0\x9f\x98\x82\":2,\"a\":3,\"\":4,\"ab\":5,\"\\u0080\":6}",
-               "{\"\":4,\"a\":3,\"ab\":5,\"\xc2\x80\":6,\"\xf0\x9f\x98\x82\":2,\"\xef\xac\xb3\":1}");
+    expect_jcs(
+        "{\"\xef\xac\xb3\":1,\"\xf0\x9f\x98\x82\":2,\"a\":3,\"\":4,\"ab\":5,\"\\u0080\":6}",
+        "{\"\":4,\"a\":3,\"ab\":5,\"\xc2\x80\":6,\"\xf0\x9f\x98\x82\":2,\"\xef\xac\xb3\":1}");
     expect_jcs("\"\\u001f\\u007f\\u2028\\b\\t\\n\\f\\r\\/\\\"\\\\\"",
                "\"\\u001f\x7f\xe2\x80\xa8\\b\\t\\n\\f\\r/\\\"\\\\\"");
     expect_jcs(" { \"b\" : [ true , false , null , { } , [ ] ] , \"a\" : \"x\" } ",
                "{\"a\":\"x\",\"b\":[true,false,null,{},[]]}");
-    expect_jcs("{\"z\":{\"b\":1,\"a\":{\"d\":1,\"c\":2}}}", "{\"z\":{\"a\":{\"c\":2,\"d\":1},\"b\":1}}");
+    expect_jcs("{\"z\":{\"b\":1,\"a\":{\"d\":1,\"c\":2}}}",
+               "{\"z\":{\"a\":{\"c\":2,\"d\":1},\"b\":1}}");
     expect_jcs("-12.50", "-12.5");
     /* idempotence on the cyberphone outputs is covered by the fuzz target; one case here */
     expect_jcs("{\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27]}",

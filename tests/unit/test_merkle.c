@@ -28,8 +28,14 @@ static void hex_to(const char *hex, uint8_t *out, size_t n)
     }
 }
 
-static const char *leaf_hex[8] = {"", "00", "10", "2021", "3031", "40414243",
-                                  "5051525354555657", "606162636465666768696a6b6c6d6e6f"};
+static const char *leaf_hex[8] = {"",
+                                  "00",
+                                  "10",
+                                  "2021",
+                                  "3031",
+                                  "40414243",
+                                  "5051525354555657",
+                                  "606162636465666768696a6b6c6d6e6f"};
 
 /* ---- the reference: RFC 6962 section 2.1 word for word, over leaf hashes ---- */
 
@@ -52,8 +58,7 @@ static void ref_mth(accord_merkle_hash *d, size_t n, accord_merkle_hash out)
     accord_merkle_node_hash(l, r, out);
 }
 
-static void ref_path(size_t m, accord_merkle_hash *d, size_t n, accord_merkle_hash *p,
-                     size_t *len)
+static void ref_path(size_t m, accord_merkle_hash *d, size_t n, accord_merkle_hash *p, size_t *len)
 {
     if (n <= 1)
         return;
@@ -69,8 +74,8 @@ static void ref_path(size_t m, accord_merkle_hash *d, size_t n, accord_merkle_ha
     }
 }
 
-static void ref_subproof(size_t m, accord_merkle_hash *d, size_t n, int b,
-                         accord_merkle_hash *p, size_t *len)
+static void ref_subproof(size_t m, accord_merkle_hash *d, size_t n, int b, accord_merkle_hash *p,
+                         size_t *len)
 {
     if (m == n) {
         if (!b)
@@ -150,8 +155,7 @@ static void test_ct_vectors(void)
     accord_merkle_tree_free(t);
 }
 
-static int same_path(accord_merkle_hash *a, size_t alen, accord_merkle_hash *b,
-                     size_t blen)
+static int same_path(accord_merkle_hash *a, size_t alen, accord_merkle_hash *b, size_t blen)
 {
     return alen == blen && memcmp(a, b, alen * sizeof(*a)) == 0;
 }
@@ -164,7 +168,11 @@ static void test_against_reference(void)
         uint8_t b[2] = {(uint8_t)i, 0x5a};
         accord_merkle_leaf_hash(b, (size_t)(1 + i % 2), leaves[i]);
     }
-#define FORGE(x) if (!(x)) { forge_ok = 0; fprintf(stderr, "forgery accepted: n=%zu line %d\n", n, __LINE__); }
+#define FORGE(x)                                                                                   \
+    if (!(x)) {                                                                                    \
+        forge_ok = 0;                                                                              \
+        fprintf(stderr, "forgery accepted: n=%zu line %d\n", n, __LINE__);                         \
+    }
     int root_ok = 1, incl_ok = 1, cons_ok = 1, forge_ok = 1;
     for (size_t n = 1; n <= N; n++) {
         accord_merkle_tree *t = NULL;
@@ -186,8 +194,8 @@ static void test_against_reference(void)
             /* forgeries */
             FORGE(accord_merkle_verify_inclusion(leaves[(i + 1) % N], i, n, p[0], len, root) != 0);
             if (n > 1)
-                FORGE(accord_merkle_verify_inclusion(leaves[i], (i + 1) % n, n, p[0], len,
-                                                           root) != 0);
+                FORGE(accord_merkle_verify_inclusion(leaves[i], (i + 1) % n, n, p[0], len, root) !=
+                      0);
             /* no size case: one path can fit trees of several sizes (the verifier only uses
                the size for the path's shape), which is why a root is signed with its size */
             if (len) {
