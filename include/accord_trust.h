@@ -43,7 +43,7 @@ extern "C" {
  * beyond 2^53 and below 1e21, whose canonical form would be such a literal.  2^53 itself,
  * fractions, and numbers from 1e21 up (printed in exponent form) are accepted, rounded to the
  * nearest double as RFC 8785 prescribes.  So canonical output is always accepted again.
- * ACCORD_ENOMEM / ACCORD_ELIMIT when memory or ACCORD_JCS_MAX_OUTPUT runs out.
+ * ACCORD_ENOMEM when memory or ACCORD_JCS_MAX_OUTPUT runs out.
  */
 ACCORD_API int accord_jcs(const char *text, size_t len, char **out, size_t *out_len,
                           accord_error *err);
@@ -155,7 +155,7 @@ ACCORD_API int accord_sign_verify(const uint8_t pk[ACCORD_SIGN_PUBLIC_LEN], cons
 /*
  * The DSSE v1 pre-authentication encoding of (type, body): "DSSEv1" SP LEN(type) SP type SP
  * LEN(body) SP body, lengths as ASCII decimal byte counts (src/sign.c has the table).  *out is
- * malloc'd (free() it), NUL-terminated after *out_len bytes.  ACCORD_ENOMEM.
+ * malloc'd (free() it), NUL-terminated after *out_len bytes.  ACCORD_ENOMEM, ACCORD_ELIMIT.
  */
 ACCORD_API int accord_sign_pae(const char *type, const void *body, size_t body_len, char **out,
                                size_t *out_len);
