@@ -407,7 +407,8 @@ typedef ajson_arena mscratch;
  */
 int mjson_extract(const mfmap *map, const char *line, size_t len, mfield *out, size_t max,
                   mscratch *sc, const char **why, size_t *off);
-/* The scalar and (when the CPU has it) vector string scanners; tests force each. */
+/* The scalar and (when the CPU has it) vector scanners; tests force each: 0 = vector when the
+ * CPU has it, 1 = scalar, 2 = scalar without the line index (byte scans only). */
 void mjson_force_scalar(int on);
 
 /* ------------------------------------------------------------------------------------------ */

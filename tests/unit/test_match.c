@@ -679,6 +679,74 @@ static void mutate(char *dst, size_t *len, const char *src, size_t n, size_t cap
     }
 }
 
+/* One line through the three extractor modes (vector index, scalar index, byte scans): the
+ * same fields, or the same error at the same offset. */
+static int modes_agree(const char *line, size_t len)
+{
+    static ajson_arena sc[3];
+    static int init;
+    mfield f[3][FMAX];
+    const char *why[3] = {NULL, NULL, NULL};
+    size_t off[3] = {0, 0, 0};
+    int n[3];
+    if (!init) {
+        for (int m = 0; m < 3; m++)
+            ajson_arena_init(&sc[m], 0);
+        init = 1;
+    }
+    for (int m = 0; m < 3; m++) {
+        ajson_arena_reset(&sc[m]);
+        mjson_force_scalar(m);
+        n[m] = mjson_extract(mfmap_builtin(), line, len, f[m], FMAX, &sc[m], &why[m], &off[m]);
+    }
+    mjson_force_scalar(0);
+    for (int m = 1; m < 3; m++) {
+        if (n[m] != n[0])
+            return 0;
+        if (n[0] < 0 && (off[m] != off[0] || strcmp(why[m], why[0]) != 0))
+            return 0;
+        for (int i = 0; i < n[0]; i++)
+            if (f[m][i].len != f[0][i].len || f[m][i].field != f[0][i].field ||
+                f[m][i].str != f[0][i].str || memcmp(f[m][i].p, f[0][i].p, f[0][i].len) != 0)
+                return 0;
+    }
+    return 1;
+}
+
+static void test_extractor_modes(void)
+{
+    corpus c = {0};
+    static char b1[70000], b2[70000];
+    long lines = 0, bad = 0;
+    load_corpus(&c);
+    for (size_t i = 0; i < sizeof hand_lines / sizeof hand_lines[0]; i++)
+        corpus_add(&c, hand_lines[i], strlen(hand_lines[i]));
+    for (int k = 0; k < 40000 && c.n; k++) {
+        const char *src = c.lines[rndn((unsigned)c.n)];
+        size_t n = strlen(src), len, l2;
+        if (n > 60000)
+            continue;
+        mutate(b1, &len, src, n, sizeof b1);
+        if (k & 1) {
+            mutate(b2, &l2, b1, len, sizeof b2);
+            memcpy(b1, b2, l2);
+            len = l2;
+        }
+        lines++;
+        if (!modes_agree(b1, len)) {
+            if (++bad <= 3)
+                fprintf(stderr, "extractor modes disagree on: %.*s\n", (int)(len > 300 ? 300 : len),
+                        b1);
+        }
+    }
+    printf("extractor modes (vector index, scalar index, byte scans): %ld lines, %ld disagree\n",
+           lines, bad);
+    CHECK(bad == 0);
+    for (size_t i = 0; i < c.n; i++)
+        free(c.lines[i]);
+    free(c.lines);
+}
+
 static void test_extractor(int scalar)
 {
     corpus c = {0};
@@ -708,8 +776,11 @@ static void test_extractor(int scalar)
     printf("extractor (%s): %ld real lines, %ld strict-valid, %ld agree (%ld fields), %ld "
            "disagree; fuzzed: %ld lines, %ld strict-valid, %ld agree, %ld disagree, %ld read "
            "though the strict parser rejects them\n",
-           scalar ? "scalar" : "vector", d.lines, d.strict_ok, d.agree, d.fields, d.disagree,
-           fz.lines, fz.strict_ok, fz.agree, fz.disagree, fz.extra_accepted);
+           scalar == 2 ? "byte scans"
+           : scalar    ? "scalar"
+                       : "vector",
+           d.lines, d.strict_ok, d.agree, d.fields, d.disagree, fz.lines, fz.strict_ok, fz.agree,
+           fz.disagree, fz.extra_accepted);
     CHECK(d.disagree == 0);
     CHECK(fz.disagree == 0);
     CHECK(d.agree == d.strict_ok);
@@ -1131,6 +1202,8 @@ int main(void)
     test_hash_random();
     test_extractor(1);
     test_extractor(0);
+    test_extractor(2);
+    test_extractor_modes();
     test_differential();
     test_lenient_and_validity();
     test_json_indicators();
