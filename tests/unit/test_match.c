@@ -718,6 +718,19 @@ static void test_extractor_modes(void)
     corpus c = {0};
     static char b1[70000], b2[70000];
     long lines = 0, bad = 0;
+    for (int b = 0; b < 256; b++) { /* every byte value in a literal, a string and a key */
+        char l[160];
+        int n = snprintf(l, sizeof l,
+                         "{\"ts\":12%c5,\"query\":\"a%cb\",\"x%c\":[1%c],\"proto\":7%c}"
+                         " {\"uri\":\"0123456789012345678901234567890123456789012345678901%c\"}",
+                         b, b, b, b, b, b);
+        lines++;
+        for (int cut = 0; cut <= n; cut += 7)
+            if (!modes_agree(l, (size_t)cut))
+                bad++;
+        if (!modes_agree(l, (size_t)n) || !modes_agree(l + 1, (size_t)n - 1))
+            bad++;
+    }
     load_corpus(&c);
     for (size_t i = 0; i < sizeof hand_lines / sizeof hand_lines[0]; i++)
         corpus_add(&c, hand_lines[i], strlen(hand_lines[i]));
