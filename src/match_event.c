@@ -56,17 +56,6 @@ const char *mfield_name(const mfmap *map, unsigned f)
 /* ------------------------------------------------------------------------------------------ */
 /* Items                                                                                        */
 
-static char *copy_lower(mscratch *sc, const char *s, size_t len)
-{
-    char *o = ajson_arena_alloc(sc, len + 1);
-    if (!o)
-        return NULL;
-    for (size_t i = 0; i < len; i++)
-        o[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
-    o[len] = '\0';
-    return o;
-}
-
 static int item_ip(const char *s, size_t len, mitem *it, mscratch *sc)
 {
     if (mip_parse4(s, len, &it->k.v4) == 0) {
@@ -131,27 +120,50 @@ static int item_norm(const char *s, size_t len, int kind, mitem *it, mscratch *s
     return 1;
 }
 
-/* A digest of kind (or, for kind 0, of the certificate kind its length says). */
+/* Hex digit values plus one (0: not a hex digit). */
+static const uint8_t hexv[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+/* A digest of kind (or, for kind 0, of the certificate kind its length says).  One pass decodes
+ * the bytes and writes the lower-case text; ':' separators are dropped first only for
+ * certificate fingerprints that have them. */
 static int item_digest(const char *s, size_t len, int kind, mitem *it, mscratch *sc)
 {
-    char hex[129];
-    size_t n = 0;
+    static const char digits[] = "0123456789abcdef";
+    char hex[129], *t;
+    size_t n = len;
     uint8_t *d;
-    for (size_t i = 0; i < len && n < sizeof hex; i++)
-        if (s[i] != ':' || kind)
-            hex[n++] = s[i];
+    if (kind == 0 && memchr(s, ':', len)) {
+        n = 0;
+        for (size_t i = 0; i < len && n < sizeof hex; i++)
+            if (s[i] != ':')
+                hex[n++] = s[i];
+        s = hex;
+    }
     if (kind == 0)
         kind = n == 32 ? MK_X509_MD5 : n == 40 ? MK_X509_SHA1 : n == 64 ? MK_X509_SHA256 : 0;
     if (kind == 0 || n != 2 * mhash_kinds[kind - MK_HASH_FIRST].len)
         return 0;
-    d = ajson_arena_alloc(sc, n / 2);
-    if (!d || mhash_decode(hex, n, d, (unsigned)(n / 2)) < 0)
+    if (!(t = ajson_arena_alloc(sc, n + 1 + n / 2)))
         return 0;
+    d = (uint8_t *)t + n + 1;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned hi = hexv[(unsigned char)s[2 * i]], lo = hexv[(unsigned char)s[2 * i + 1]];
+        if (!hi || !lo)
+            return 0;
+        d[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+        t[2 * i] = digits[hi - 1];
+        t[2 * i + 1] = digits[lo - 1];
+    }
+    t[n] = '\0';
     it->kind = (uint8_t)kind;
     it->k.digest = d;
-    it->text = copy_lower(sc, hex, n);
+    it->text = t;
     it->len = (uint32_t)n;
-    return it->text != NULL;
+    return 1;
 }
 
 int mitem_canon6(mitem *it, mscratch *sc)
