@@ -2,7 +2,8 @@
  * test_match.c - the indicator matcher: each table against a naive reference, CIDR and domain
  * suffix edge cases, the JSON field extractor against the strict parser (real Zeek and Suricata
  * lines from ../shared/data when present, and fuzzed lines), and the whole fast path against the
- * pattern evaluator on random indicators and random events.
+ * pattern evaluator on random indicators and random events; the extractor's three modes (vector
+ * index, scalar index, byte scans) against each other; sightings aggregation and their bundle.
  */
 #include "match.h"
 #include "pattern.h"
@@ -11,6 +12,8 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zlib.h>
 
 static uint64_t rng_s = 0x243F6A8885A308D3ull;
@@ -1204,6 +1207,79 @@ static void test_malformed(void)
     accord_snapshot_unref(s);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Sightings                                                                                    */
+
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void test_sightings(void)
+{
+    static const char *pats[] = {"[ipv4-addr:value = '198.51.100.7']",
+                                 "[domain-name:value LIKE '%.evil.example']"};
+    static const char lines[] =
+        "{\"ts\":1700000000.5,\"id.resp_h\":\"198.51.100.7\"}\n" /* 22:13:20.5 */
+        "{\"ts\":1700000100,\"id.resp_h\":\"198.51.100.7\",\"query\":\"a.evil.example\"}\n"
+        "{\"timestamp\":\"2023-11-14T23:00:00.000000+0000\",\"src_ip\":\"198.51.100.7\"}\n"
+        "198.51.100.7\n"; /* no time: the default */
+    accord_snapshot *s = snap_of(pats, 2, 1700000000);
+    accord_matcher *m = NULL;
+    accord_sightings *sg = NULL;
+    accord_match mt;
+    char id1[64], id2[64], id3[64], *json = NULL, *json2 = NULL;
+    size_t len = 0, len2 = 0;
+    CHECK(accord_sightings_new(s, 0, &sg) == ACCORD_EINVAL && sg == NULL);
+    CHECK(accord_sightings_new(s, 3600, &sg) == 0);
+    CHECK(accord_matcher_new(s, &m) == 0);
+    CHECK(accord_matcher_match_lines(m, lines, sizeof lines - 1, 1700000000) == 5);
+    while (accord_matcher_next(m, &mt) == 1)
+        CHECK(accord_sightings_add_match(sg, &mt, 1700001000ll * 1000000) == 0);
+    /* 198.51.100.7: hour 22 (2 events + the untimed one at 22:30), hour 23 (1); domain: 1 */
+    CHECK(accord_sightings_count(sg) == 3);
+
+    CHECK(accord_node_identity("/nonexistent/accord-a", id1, sizeof id1) == 0);
+    CHECK(accord_node_identity("/nonexistent/accord-a", id2, sizeof id2) == 0);
+    CHECK(accord_node_identity("/nonexistent/accord-b", id3, sizeof id3) == 0);
+    CHECK(strcmp(id1, id2) == 0 && strcmp(id1, id3) != 0 && strlen(id1) == 46);
+    CHECK(strncmp(id1, "identity--", 10) == 0 && id1[24] == '4');
+    CHECK(accord_node_identity("/x", id3, 20) == ACCORD_EINVAL);
+
+    CHECK(accord_sightings_bundle(sg, "identity--bad", &json, &len) == ACCORD_EINVAL);
+    CHECK(accord_sightings_bundle(sg, id1, &json, &len) == 0 && json && strlen(json) == len);
+    CHECK(accord_sightings_bundle(sg, id1, &json2, &len2) == 0 && len2 == len);
+    if (json && json2) {
+        accord_error err = {0};
+        CHECK(memcmp(json, json2, len) == 0); /* deterministic ids and content */
+        CHECK(count_of(json, "\"type\":\"sighting\"") == 3);
+        CHECK(count_of(json, "\"type\":\"identity\"") == 1);
+        CHECK(count_of(json, "\"count\":3,\"first_seen\":\"2023-11-14T22:13:20.500000Z\","
+                             "\"last_seen\":\"2023-11-14T22:30:00.000000Z\"") == 1);
+        CHECK(count_of(json, "\"count\":1,\"first_seen\":\"2023-11-14T23:00:00.000000Z\"") == 1);
+        CHECK(count_of(json, "\"sighting_of_ref\":\"indicator--00000000-0000-4000-8000-"
+                             "000000000001\"") == 1);
+        CHECK(count_of(json, id1) == 1 + 3 * 2); /* its id; created_by and where_sighted */
+        /* every object is valid STIX 2.1 for the store's validator */
+        {
+            int fd = memfd_create("t", 0);
+            accord_import_stats st = {0};
+            CHECK(fd >= 0 && write(fd, json, len) == (ssize_t)len && lseek(fd, 0, SEEK_SET) == 0);
+            CHECK(accord_validate_fd(fd, NULL, &st, &err) == 0 && st.accepted == 4);
+            close(fd);
+        }
+    }
+    free(json);
+    free(json2);
+    accord_sightings_free(sg);
+    accord_sightings_free(NULL);
+    accord_matcher_free(m);
+    accord_snapshot_unref(s);
+}
+
 int main(void)
 {
     test_parse4_random();
@@ -1221,5 +1297,6 @@ int main(void)
     test_lenient_and_validity();
     test_json_indicators();
     test_malformed();
+    test_sightings();
     return t_done();
 }
