@@ -7,7 +7,9 @@
  * target traps.  Second, as a buffer of lines for a matcher over a small fixed snapshot that has
  * a simple indicator of every kind and two patterns for the pattern engine, so item
  * normalisation, lookups and observation building all run; the matcher must never fail on input
- * and every match and malformed report must point inside the buffer.
+ * and every match and malformed report must point inside the buffer.  The first line also goes
+ * through the extractor's three modes (vector line index, scalar line index, byte scans), which
+ * must agree exactly, errors included.
  *
  * Without ACCORD_FUZZ this file is linked with fuzz/replay.c, which runs it on every file of
  * fuzz/corpus/match_line/.
@@ -150,11 +152,44 @@ static void check_matcher(const char *text, size_t len)
             __builtin_trap();
 }
 
+/* The extractor's modes (vector index, scalar index, byte scans) must agree on every line, valid
+ * or not: the same fields, or the same error at the same offset. */
+static void check_modes(const char *line, size_t len)
+{
+    static ajson_arena sc[3];
+    static int init;
+    mfield f[3][MFIELDS_MAX];
+    const char *why[3] = {NULL, NULL, NULL};
+    size_t off[3] = {0, 0, 0};
+    int n[3];
+    if (!init) {
+        for (int m = 0; m < 3; m++)
+            ajson_arena_init(&sc[m], 1u << 26);
+        init = 1;
+    }
+    for (int m = 0; m < 3; m++) {
+        ajson_arena_reset(&sc[m]);
+        mjson_force_scalar(m);
+        n[m] =
+            mjson_extract(mfmap_builtin(), line, len, f[m], MFIELDS_MAX, &sc[m], &why[m], &off[m]);
+    }
+    mjson_force_scalar(0);
+    for (int m = 1; m < 3; m++) {
+        if (n[m] != n[0] || (n[0] < 0 && (off[m] != off[0] || strcmp(why[m], why[0]) != 0)))
+            __builtin_trap();
+        for (int i = 0; i < n[0]; i++)
+            if (f[m][i].len != f[0][i].len || f[m][i].field != f[0][i].field ||
+                f[m][i].str != f[0][i].str || memcmp(f[m][i].p, f[0][i].p, f[0][i].len) != 0)
+                __builtin_trap();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *text = (const char *)data;
     const char *nl = memchr(text, '\n', size);
     check_extractor(text, nl ? (size_t)(nl - text) : size);
+    check_modes(text, nl ? (size_t)(nl - text) : size);
     check_matcher(text, size);
     return 0;
 }
