@@ -62,7 +62,8 @@ struct accord_matcher {
     mscratch sc;
     mfield fields[BATCH * MFIELDS_MAX];
     mitem items[BATCH * MITEMS_MAX];
-    uint64_t hx[HX_MAX];
+    uint64_t hx[HX_MAX]; /* domain suffix hashes, from prepare() to lookup_domain() */
+    uint8_t hxo[HX_MAX]; /* and their offsets in the name (names are at most 253 bytes) */
     size_t nfields, nitems, nhx;
     mline lines[BATCH];
     size_t nlines;
@@ -230,6 +231,8 @@ static void prepare(accord_matcher *m, mitem *it)
     case MK_DOMAIN: {
         uint32_t offs[MDOMAIN_LABELS];
         size_t n;
+        it->hx = UINT32_MAX; /* no suffixes prepared */
+        it->nhx = 0;
         if (s->domain.n == 0)
             break;
         it->h = mstr_hash(&s->domain, it->text, it->len);
@@ -241,6 +244,7 @@ static void prepare(accord_matcher *m, mitem *it)
         it->nhx = (uint8_t)n;
         for (size_t i = 0; i < n; i++) {
             uint64_t h = mstr_hash(&s->domain, it->text + offs[i], it->len - offs[i]);
+            m->hxo[m->nhx] = (uint8_t)offs[i];
             m->hx[m->nhx++] = h;
             mtab_prefetch(&s->domain.t, h);
         }
@@ -274,10 +278,19 @@ static size_t lookup_domain(const accord_matcher *m, const mitem *it, uint32_t *
         return 0;
     if ((e = mstr_find(set, it->h, it->text, it->len)) && e->ref != MREF_NONE)
         refs[n++] = e->ref;
+    if (it->hx != UINT32_MAX) { /* the usual case: prepare() found the suffixes */
+        for (size_t i = 0; i < it->nhx; i++) {
+            size_t o = m->hxo[it->hx + i];
+            if ((e = mstr_find(set, m->hx[it->hx + i], it->text + o, it->len - o)) &&
+                e->ref2 != MREF_NONE)
+                refs[n++] = e->ref2;
+        }
+        return n;
+    }
     ns = mdomain_suffixes(it->text, it->len, offs);
     for (size_t i = 0; i < ns; i++) {
         size_t sl = it->len - offs[i];
-        uint64_t h = i < it->nhx ? m->hx[it->hx + i] : mstr_hash(set, it->text + offs[i], sl);
+        uint64_t h = mstr_hash(set, it->text + offs[i], sl);
         if ((e = mstr_find(set, h, it->text + offs[i], sl)) && e->ref2 != MREF_NONE)
             refs[n++] = e->ref2;
     }

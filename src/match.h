@@ -285,6 +285,9 @@ long memail_norm(const char *s, size_t len, char *out, size_t outlen);
 /* Lower-cases ASCII and drops one trailing dot into out; the length, or -1 (empty, too long,
  * an empty label, a byte below 0x21). */
 long mdomain_norm(const char *s, size_t len, char *out, size_t outlen);
+/* 1 when s[0..len) is a valid name that mdomain_norm would leave unchanged (no upper case, no
+ * trailing dot), so it can be used where it is; else 0. */
+int mdomain_is_norm(const char *s, size_t len);
 /* The offsets in name[0..len) of each proper suffix at a label boundary (after each dot), at
  * most MDOMAIN_LABELS; returns how many. */
 size_t mdomain_suffixes(const char *name, size_t len, uint32_t *offs);
@@ -454,7 +457,8 @@ typedef struct mitem {
         const uint8_t *digest;
     } k;
     uint64_t h;  /* the lookup hash (strings and digests) */
-    uint32_t hx; /* domains: where the suffix hashes start in the matcher's array */
+    uint32_t hx; /* domains: where the suffix hashes start in the matcher's array (UINT32_MAX:
+                    not prepared) */
     uint8_t nhx; /* domains: how many suffixes */
 } mitem;
 

@@ -48,6 +48,26 @@ long mdomain_norm(const char *s, size_t len, char *out, size_t outlen)
     return (long)len;
 }
 
+int mdomain_is_norm(const char *s, size_t len)
+{
+    size_t label = 0;
+    if (len == 0 || len > MDOMAIN_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x21 || c == 0x7F || (c >= 'A' && c <= 'Z'))
+            return 0;
+        if (c == '.') {
+            if (label == 0)
+                return 0;
+            label = 0;
+        } else {
+            label++;
+        }
+    }
+    return label != 0;
+}
+
 size_t mdomain_suffixes(const char *name, size_t len, uint32_t *offs)
 {
     size_t n = 0;

@@ -94,6 +94,12 @@ static int item_name(const char *s, size_t len, int host, mitem *it, mscratch *s
         len = strip_port(s, len);
     if (item_ip(s, len, it, sc))
         return 1;
+    if (mdomain_is_norm(s, len)) { /* the usual case: no copy */
+        it->kind = MK_DOMAIN;
+        it->text = s;
+        it->len = (uint32_t)len;
+        return 1;
+    }
     if (len == 0 || len > MDOMAIN_MAX + 1 || !(o = ajson_arena_alloc(sc, len + 1)))
         return 0;
     n = mdomain_norm(s, len, o, len + 1);
