@@ -9,6 +9,7 @@
 #include "pattern.h"
 #include "t.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,60 @@ static void test_parse4_random(void)
         ok += ra == 0;
     }
     printf("mip_parse4 vs reference: %ld valid, %ld disagree\n", ok, bad);
+    CHECK(bad == 0);
+}
+
+/* mip_parse6 against inet_pton on random texts of hex digits, colons and dots, and on mutated
+ * real addresses. */
+static void test_parse6_random(void)
+{
+    static const char alpha[] = "0123456789abcdefABCDEF::::...g";
+    static const char *seeds[] = {"2001:db8::1",
+                                  "::",
+                                  "::1",
+                                  "1::",
+                                  "::ffff:1.2.3.4",
+                                  "1:2:3:4:5:6:7:8",
+                                  "fe80::1:2:3:4:5",
+                                  "1:2:3:4:5:6:1.2.3.4",
+                                  "::1.2.3.4",
+                                  "0:0:0:0:0:0:0:0"};
+    long bad = 0, ok = 0;
+    for (int k = 0; k < 300000; k++) {
+        char t[48], z[49];
+        size_t len;
+        uint8_t a[16], b[16];
+        int ra, rb;
+        if (k % 2) {
+            const char *sd = seeds[rndn(sizeof seeds / sizeof seeds[0])];
+            len = strlen(sd);
+            memcpy(t, sd, len);
+            for (int e = (int)rndn(3); e > 0 && len; e--) {
+                size_t at = rndn((unsigned)len);
+                if (rndn(2))
+                    t[at] = alpha[rndn(sizeof alpha - 1)];
+                else if (len + 1 < sizeof t) {
+                    memmove(t + at + 1, t + at, len - at);
+                    t[at] = alpha[rndn(sizeof alpha - 1)];
+                    len++;
+                }
+            }
+        } else {
+            len = rndn(40);
+            for (size_t i = 0; i < len; i++)
+                t[i] = alpha[rndn(sizeof alpha - 1)];
+        }
+        memcpy(z, t, len);
+        z[len] = '\0';
+        ra = mip_parse6(t, len, a);
+        rb = strchr(z, ':') && len >= 2 && inet_pton(AF_INET6, z, b) == 1 ? 0 : -1;
+        if (ra != rb || (ra == 0 && memcmp(a, b, 16) != 0)) {
+            if (++bad <= 3)
+                fprintf(stderr, "mip_parse6 %d, inet_pton %d on '%s'\n", ra, rb, z);
+        }
+        ok += ra == 0;
+    }
+    printf("mip_parse6 vs inet_pton: %ld valid, %ld disagree\n", ok, bad);
     CHECK(bad == 0);
 }
 
@@ -1283,6 +1338,7 @@ static void test_sightings(void)
 int main(void)
 {
     test_parse4_random();
+    test_parse6_random();
     test_cidr_edges();
     test_ip4_random();
     test_ip6_random();
