@@ -16,10 +16,12 @@
  *   DONE         worker   holds output, waits to be written (then FREE)
  *
  * Output: one JSON object per match (see usage), or with --summary one per matched indicator
- * with its count.  Malformed lines are reported on stderr as FILE:LINE: reason (the first
- * MAX_REPORTS per input, all of them counted), and a closing line gives events, bytes, MB/s,
- * matches and malformed lines.  Exit: 0, 3 when some lines were malformed, 1 on I/O or store
- * errors, 2 on usage errors.
+ * with its count.  When stderr is a terminal (and stdout is not, or --summary holds the output
+ * back), stderr shows a progress line (MB, MB/s, events/s, matches), updated as slots are
+ * written, at most twice a second, and cleared before other messages.
+ * Malformed lines are reported on stderr as FILE:LINE: reason (the first MAX_REPORTS per input, all
+ * of them counted), and a closing line gives events, bytes, MB/s, matches and malformed lines.
+ * Exit: 0, 3 when some lines were malformed, 1 on I/O or store errors, 2 on usage errors.
  *
  * Sightings (--sightings, --report COLLECTION): workers count every match into one
  * accord_sightings under a lock (matches are rare next to lines, so the lock is not contended);
@@ -94,6 +96,9 @@ typedef struct run {
     int cur_input;
     uint64_t reports;
     int failed;
+    int progress;           /* a progress line on stderr (a terminal, not --no-progress) */
+    int progress_shown;     /* the line is on screen: cleared before other stderr output */
+    double t0, progress_at; /* start, last progress update (monotonic seconds) */
 } run;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -272,6 +277,30 @@ static void *worker_main(void *arg)
 /* ------------------------------------------------------------------------------------------ */
 /* The main thread: reading and writing                                                         */
 
+static double mono(void);
+
+/* Updates the progress line (at most twice a second), or clears it when final. */
+static void progress(run *r, int final)
+{
+    double t = mono(), secs = t - r->t0;
+    if (!r->progress || (!final && t - r->progress_at < 0.5))
+        return;
+    r->progress_at = t;
+    if (final) {
+        if (r->progress_shown)
+            fputs("\r\033[K", stderr);
+        r->progress_shown = 0;
+        return;
+    }
+    fprintf(stderr,
+            "\r\033[Kaccord match: %.0f MB, %.0f MB/s, %.2f M events/s, %" PRIu64
+            " matches, %" PRIu64 " malformed",
+            (double)r->bytes / 1e6, secs > 0 ? (double)r->bytes / 1e6 / secs : 0.0,
+            secs > 0 ? (double)r->events / 1e6 / secs : 0.0, r->matches, r->malformed);
+    fflush(stderr);
+    r->progress_shown = 1;
+}
+
 /* Writes slot s (done) and frees it; called without the lock. */
 static void write_slot(run *r, slot *s)
 {
@@ -282,6 +311,10 @@ static void write_slot(run *r, slot *s)
     }
     if (s->out.len && fwrite(s->out.p, 1, s->out.len, stdout) != s->out.len)
         r->failed = 1;
+    if (s->nbad && r->progress_shown) {
+        fputs("\r\033[K", stderr);
+        r->progress_shown = 0;
+    }
     for (size_t i = 0; i < s->nbad; i++)
         if (r->reports++ < MAX_REPORTS)
             fprintf(stderr, "%s:%" PRIu64 ": %s (byte %" PRIu64 ")\n", r->inputs[s->input],
@@ -298,6 +331,7 @@ static void write_slot(run *r, slot *s)
     r->events += s->events;
     r->matches += s->matches;
     r->malformed += s->malformed;
+    progress(r, 0);
 }
 
 /* Writes every finished slot in order; with wait, blocks until slot `until` is free.  Called
@@ -557,6 +591,8 @@ static int parse_args(run *r, int argc, char **argv, char ***ind, int *nind)
             break;
         } else if (strcmp(a, "--summary") == 0) {
             r->summary = 1;
+        } else if (strcmp(a, "--no-progress") == 0) {
+            r->progress = 0;
         } else if (strcmp(a, "--sightings") == 0) {
             r->sightings = 1;
         } else if (strcmp(a, "--report") == 0 && i + 1 < argc) {
@@ -676,10 +712,13 @@ int cmd_match(int argc, char **argv)
     char **ind = NULL;
     int nind = 0, rc = EXIT_OK;
     double t0;
+    r.progress = 1;
     if (parse_args(&r, argc, argv, &ind, &nind) != 0) {
         free(ind);
         return cli_usage("match");
     }
+    /* not when matches go to the same terminal (they would tear the line) */
+    r.progress = r.progress && isatty(STDERR_FILENO) && (r.summary || !isatty(STDOUT_FILENO));
     r.snap = load_snapshot(r.cmd, ind, nind, r.now_s);
     free(ind);
     if (!r.snap)
@@ -692,7 +731,7 @@ int cmd_match(int argc, char **argv)
     pthread_mutex_init(&r.sg_mu, NULL);
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
-    t0 = mono();
+    t0 = r.t0 = r.progress_at = mono();
     if (start(&r, tids, ws) != 0) {
         cli_error(r.cmd, "out of memory");
         return EXIT_FAIL; /* threads already started keep the process until exit */
@@ -707,6 +746,7 @@ int cmd_match(int argc, char **argv)
     pthread_mutex_unlock(&r.mu);
     for (unsigned t = 0; t < r.threads; t++)
         pthread_join(tids[t], NULL);
+    progress(&r, 1);
     if (r.summary)
         print_summary(&r);
     fflush(stdout);

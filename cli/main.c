@@ -55,7 +55,8 @@ static const cli_command commands[] = {
     {"get", "print an object by id",
      "usage: accord get [--all-versions] ID\n"
      "\n"
-     "Prints the latest stored version of ID as one line of JSON, or every version, oldest first.\n",
+     "Prints the latest stored version of ID as one line of JSON, or every version, oldest "
+     "first.\n",
      cmd_get},
     {"search", "list every object that mentions an observable value",
      "usage: accord search [--json] VALUE\n"
@@ -69,7 +70,8 @@ static const cli_command commands[] = {
      "                     [--at TS] [--label L]... [--creator ID]... [--indicator-type T]...\n"
      "                     [--min-confidence N] [--max-tlp TLP] [--rpz-action A]\n"
      "                     [--columns LIST] [--nft-table NAME] [--since CURSOR] [--quiet]\n"
-     "       accord export [--format stix] [--added-after TS] [--include-revoked] [--all-versions]\n"
+     "       accord export [--format stix] [--added-after TS] [--include-revoked] "
+     "[--all-versions]\n"
      "\n"
      "--format stix (the default) writes a STIX 2.1 bundle with the latest version of every\n"
      "stored object that is not revoked, in the order they were added.  The other formats hold\n"
@@ -96,7 +98,8 @@ static const cli_command commands[] = {
      "  --rpz-action A      nxdomain (default), nodata, passthru, drop, cname:HOST\n"
      "  --columns LIST      csv: value,kind,indicator,name,confidence,tlp,valid_until\n"
      "  --nft-table NAME    nft: the inet table holding the sets ipv4 and ipv6 (default accord)\n"
-     "  --since CURSOR      nft: only `delete element`/`add element` since the export that printed\n"
+     "  --since CURSOR      nft: only `delete element`/`add element` since the export that "
+     "printed\n"
      "                      CURSOR (every nft export prints `cursor v1.AT.ADDED.DIGEST` on\n"
      "                      stderr); the full script when that state cannot be rebuilt\n"
      "  --added-after TS    stix: only versions added after TS\n"
@@ -181,7 +184,8 @@ static const cli_command commands[] = {
     {"match", "apply the indicators to telemetry (Zeek, Suricata, plain values)",
      "usage: accord match [--indicators FILE|DIR]... [--summary] [--threads N]\n"
      "                    [--event-bytes N] [--now TIMESTAMP] [--sightings]\n"
-     "                    [--sightings-interval SECONDS] [--report COLLECTION] INPUT...\n"
+     "                    [--sightings-interval SECONDS] [--report COLLECTION]\n"
+     "                    [--no-progress] INPUT...\n"
      "\n"
      "Matches telemetry against the active indicators of the store (latest version, not\n"
      "revoked, valid now), or against the indicators of STIX files with --indicators.  INPUT is\n"
@@ -207,6 +211,8 @@ static const cli_command commands[] = {
      "  --sightings-interval S  interval of one sighting in seconds (default 3600)\n"
      "  --report C       store the sightings in collection C (id or alias) so TAXII clients\n"
      "                   see them; implies --sightings (default: the default collection)\n"
+     "  --no-progress    no progress line (shown on stderr when it is a terminal and the\n"
+     "                   matches do not go to it too)\n"
      "\n"
      "Exit: 0 done, 3 some lines were malformed, 1 I/O or store error, 2 usage error.\n",
      cmd_match},
@@ -281,8 +287,9 @@ int cli_usage(const char *cmd)
 
 static void print_overview(FILE *f)
 {
-    fprintf(f, "accord %s - a coalition's node for sharing and applying threat intelligence\n\n"
-               "usage: accord [--data DIR] COMMAND [ARGS]\n\ncommands:\n",
+    fprintf(f,
+            "accord %s - a coalition's node for sharing and applying threat intelligence\n\n"
+            "usage: accord [--data DIR] COMMAND [ARGS]\n\ncommands:\n",
             ACCORD_VERSION_STRING);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);

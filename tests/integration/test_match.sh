@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # accord match end to end: indicators from files and from the store, Zeek and Suricata JSON lines,
 # plain values, .gz and stdin, malformed lines reported with file:line, --summary, --threads
-# keeping the output order, validity, and the real Zeek logs under ../shared/data when present.
+# keeping the output order, validity, the real Zeek logs under ../shared/data when present, and the
+# progress line on a terminal.
 . "$(dirname "$0")/lib.sh" "$@"
 
 ind() { # ind N NAME PATTERN [extra JSON members]
@@ -122,5 +123,17 @@ if [ -d "$DATA" ]; then
   got=$(sed 's/.*"matches":\([0-9]*\)}/\1/' "$T/out" | awk '{ s += $1 } END { print s + 0 }')
   check "real zeek dns: $want values matched (got $got)" test "$got" = "$want"
   check "real zeek dns: some" test "$want" -gt 10
+fi
+
+# the progress line: on a terminal (a pty from script(1)) for a run that lasts, cleared at the end
+if command -v script >/dev/null 2>&1; then
+  script -qc "(cat '$T/zeek.json'; sleep 1; cat '$T/zeek.json') | '$ACCORD' match --summary --indicators '$T/ind.jsonl' -" /dev/null </dev/null >"$T/tty" 2>&1
+  check "progress line on a terminal" grep -q "accord match: .* MB/s, .* events/s, .* matches" "$T/tty"
+  check "progress line cleared" grep -q $'\r\033\[K{' "$T/tty"
+  script -qc "(cat '$T/zeek.json'; sleep 1; cat '$T/zeek.json') | '$ACCORD' match --no-progress --summary --indicators '$T/ind.jsonl' -" /dev/null </dev/null >"$T/tty" 2>&1
+  check "no progress line with --no-progress" sh -c "! grep -q 'events/s' '$T/tty'"
+  expect_rc 3 "no progress line off a terminal" -- "$ACCORD" match --summary --indicators "$T/ind.jsonl" "$T/zeek.json"
+  check "stderr: the malformed line and the totals" test "$(grep -c . "$T/err")" = 2
+  check "stderr: no progress line" sh -c "! grep -q 'events/s' '$T/err'"
 fi
 finish
