@@ -145,6 +145,17 @@ static int put_str(buf *b, const char *s, size_t len)
     return rc ? rc : buf_add(b, "\"", 1);
 }
 
+/* ,"labels":[...] when the indicator has labels, ,"tlp":"..." when it is marked. */
+static int put_labels_tlp(buf *b, const accord_indicator_info *info)
+{
+    int rc = 0;
+    if (strcmp(info->labels, "[]") != 0)
+        rc = buf_printf(b, ",\"labels\":%s", info->labels);
+    if (rc == 0 && info->tlp[0])
+        rc = buf_printf(b, ",\"tlp\":\"%s\"", info->tlp);
+    return rc;
+}
+
 static int put_indicators(buf *b, const accord_snapshot *snap, const accord_match *mt)
 {
     int rc = buf_adds(b, ",\"indicators\":[");
@@ -155,6 +166,7 @@ static int put_indicators(buf *b, const accord_snapshot *snap, const accord_matc
         rc = rc ? rc : put_str(b, info.id, strlen(info.id));
         rc = rc ? rc : buf_adds(b, ",\"name\":");
         rc = rc ? rc : put_str(b, info.name, strlen(info.name));
+        rc = rc ? rc : put_labels_tlp(b, &info);
         rc = rc ? rc : buf_adds(b, "}");
     }
     return rc ? rc : buf_adds(b, "]");
@@ -557,6 +569,7 @@ static void print_summary(run *r)
         put_str(&b, info.id, strlen(info.id));
         buf_adds(&b, ",\"name\":");
         put_str(&b, info.name, strlen(info.name));
+        put_labels_tlp(&b, &info);
         buf_printf(&b, ",\"matches\":%" PRIu64 "}\n", c);
         if (b.p)
             fputs(b.p, stdout);

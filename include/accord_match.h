@@ -71,6 +71,11 @@ typedef struct accord_indicator_info {
     const char *name;      /* owned by the snapshot; "" when the indicator has none */
     int64_t valid_from_s;  /* seconds since the epoch */
     int64_t valid_until_s; /* INT64_MAX when it has no end */
+    const char *labels;    /* owned by the snapshot: its labels as a JSON array text, "[]" when
+                              none (or when added by accord_snapshot_builder_add) */
+    const char *tlp;       /* owned by the snapshot: the strictest TLP marking of its
+                              object_marking_refs ("clear", "green", "amber", "amber+strict",
+                              "red"; TLP 1.0 WHITE is "clear"), "" when unmarked */
 } accord_indicator_info;
 
 /* A new, empty builder in *out.  `now_s` (seconds since the epoch; 0 = the current time) decides

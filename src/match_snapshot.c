@@ -379,19 +379,42 @@ static int pool_put(accord_snapshot_builder *b, const char *s, size_t len, uint3
     return 0;
 }
 
-/* The pool offset of name, shared with earlier indicators of the same name. */
-static int name_put(accord_snapshot_builder *b, const char *name, uint32_t *off)
+/* What an indicator record describes besides its id and validity. */
+typedef struct ind_desc {
+    const char *name;   /* or NULL */
+    const char *labels; /* a JSON array text */
+    const char *tlp;    /* a TLP name, or "" */
+} ind_desc;
+
+/*
+ * The pool offset of an indicator's description: name, NUL, labels (a JSON array text), NUL,
+ * TLP name, NUL; shared with earlier indicators that have the same three.
+ */
+static int name_put(accord_snapshot_builder *b, const char *name, const char *labels,
+                    const char *tlp, uint32_t *off)
 {
-    size_t len = name ? strlen(name) : 0;
-    uint64_t key = u64map_key(XXH3_64bits(name ? name : "", len)), v;
-    int rc;
-    if (u64map_get(&b->names, key, &v) && strcmp(b->pool + v, name ? name : "") == 0) {
+    size_t nl = name ? strlen(name) : 0, ll = strlen(labels), tl = strlen(tlp);
+    size_t len = nl + 1 + ll + 1 + tl;
+    char stack[256], *blob = len < sizeof stack ? stack : malloc(len + 1);
+    uint64_t key, v;
+    int rc = 0;
+    if (!blob)
+        return ACCORD_ENOMEM;
+    memcpy(blob, name ? name : "", nl);
+    blob[nl] = '\0';
+    memcpy(blob + nl + 1, labels, ll + 1);
+    memcpy(blob + nl + 1 + ll + 1, tlp, tl + 1);
+    key = u64map_key(XXH3_64bits(blob, len));
+    if (u64map_get(&b->names, key, &v) && v + len < b->pool_len &&
+        memcmp(b->pool + v, blob, len + 1) == 0) {
         *off = (uint32_t)v;
-        return 0;
+    } else {
+        rc = pool_put(b, blob, len, off);
+        if (rc == 0 && u64map_put(&b->names, key, *off) < 0)
+            rc = ACCORD_ENOMEM;
     }
-    rc = pool_put(b, name ? name : "", len, off);
-    if (rc == 0 && u64map_put(&b->names, key, *off) < 0)
-        rc = ACCORD_ENOMEM;
+    if (blob != stack)
+        free(blob);
     return rc;
 }
 
@@ -454,7 +477,7 @@ static int grow_inds(accord_snapshot_builder *b)
  * (by modified_us; on a tie the later) replaces the older, whose record is emptied; *ind is
  * UINT32_MAX when the new one is the older and must be skipped.
  */
-static int ind_new(accord_snapshot_builder *b, const char *id, const char *name, int64_t from,
+static int ind_new(accord_snapshot_builder *b, const char *id, const ind_desc *d, int64_t from,
                    int64_t until, int64_t modified_us, uint32_t *ind)
 {
     uint64_t key = u64map_key(XXH3_64bits(id, strlen(id))), old;
@@ -476,7 +499,7 @@ static int ind_new(accord_snapshot_builder *b, const char *id, const char *name,
     if (parse_id(id, r->uuid) < 0)
         rc = pool_put(b, id, strlen(id), &r->id_off);
     if (rc == 0)
-        rc = name_put(b, name, &r->name_off);
+        rc = name_put(b, d->name, d->labels, d->tlp, &r->name_off);
     if (rc == 0 && u64map_put(&b->byid, key, b->n) < 0)
         rc = ACCORD_ENOMEM;
     if (rc)
@@ -521,7 +544,7 @@ static int apply_plan(accord_snapshot_builder *b, const plan *pl, uint32_t ind)
 }
 
 /* Compiles pattern and files the indicator as simple or complex. */
-static int add_pattern(accord_snapshot_builder *b, const char *id, const char *name,
+static int add_pattern(accord_snapshot_builder *b, const char *id, const ind_desc *d,
                        const char *pattern, int64_t from, int64_t until, int64_t modified_us,
                        accord_error *err)
 {
@@ -543,7 +566,7 @@ static int add_pattern(accord_snapshot_builder *b, const char *id, const char *n
     ajson_arena_reset(&b->tmp);
     int simple = plan_oexpr(&pl, &b->tmp, p->root);
     accord_pattern_free(p);
-    rc = simple < 0 ? simple : ind_new(b, id, name, from, until, modified_us, &ind);
+    rc = simple < 0 ? simple : ind_new(b, id, d, from, until, modified_us, &ind);
     if (rc == 0 && ind == UINT32_MAX) {
         b->st.skipped++;
     } else if (rc == 0 && simple == SIMPLE) {
@@ -569,7 +592,8 @@ ACCORD_API int accord_snapshot_builder_add(accord_snapshot_builder *b, const cha
         b->st.skipped++;
         return 0;
     }
-    return add_pattern(b, id, name, pattern, valid_from_s, valid_until_s, INT64_MAX, err);
+    ind_desc d = {name, "[]", ""};
+    return add_pattern(b, id, &d, pattern, valid_from_s, valid_until_s, INT64_MAX, err);
 }
 
 /* A timestamp property in microseconds (*us unchanged when absent); -1 when invalid. */
@@ -579,6 +603,57 @@ static int ts_prop(const ajson_value *obj, const char *key, int64_t *us)
     if (!t)
         return 0;
     return accord_timestamp_parse(t, us) == 0 ? 0 : -1;
+}
+
+/* The TLP markings (1.0 and 2.0 marking definitions) and their names. */
+static const struct {
+    const char *id, *name;
+    int rank;
+} tlps[] = {
+    {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", "clear", 0}, /* 1.0 WHITE */
+    {"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", "clear", 0},
+    {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", "green", 1},
+    {"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", "green", 1},
+    {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", "amber", 2},
+    {"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", "amber", 2},
+    {"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", "amber+strict", 3},
+    {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "red", 4},
+    {"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", "red", 4},
+};
+
+/* The strictest TLP of an object's object_marking_refs, or "" when it has none. */
+static const char *tlp_of(const ajson_value *o)
+{
+    const ajson_value *refs = ajson_get(o, "object_marking_refs");
+    const char *best = "";
+    int rank = -1;
+    if (!refs || refs->type != AJSON_ARRAY)
+        return best;
+    for (size_t i = 0; i < refs->len; i++) {
+        const char *r = ajson_str(&refs->u.items[i]);
+        for (size_t k = 0; r && k < sizeof tlps / sizeof tlps[0]; k++)
+            if (strcmp(r, tlps[k].id) == 0 && tlps[k].rank > rank) {
+                best = tlps[k].name;
+                rank = tlps[k].rank;
+            }
+    }
+    return best;
+}
+
+/* The labels of an object as a JSON array text into out (string labels only). */
+static int labels_of(const ajson_value *o, buf *out)
+{
+    const ajson_value *l = ajson_get(o, "labels");
+    int rc = buf_add(out, "[", 1);
+    size_t n = 0;
+    for (size_t i = 0; rc == 0 && l && l->type == AJSON_ARRAY && i < l->len; i++) {
+        const char *t = ajson_str(&l->u.items[i]);
+        if (!t)
+            continue;
+        rc = n++ ? buf_add(out, ",", 1) : 0;
+        rc = rc ? rc : buf_json_str(out, t);
+    }
+    return rc ? rc : buf_add(out, "]", 2); /* with the NUL */
 }
 
 /* Adds a parsed indicator object; 0 also for objects that are skipped. */
@@ -599,8 +674,20 @@ static int add_object(accord_snapshot_builder *b, const ajson_value *o, accord_e
         return 0;
     }
     until = until ? (until + 999999) / 1000000 : 0;
-    return add_pattern(b, id, ajson_str(ajson_get(o, "name")), pattern, from / 1000000, until,
-                       modified, err);
+    {
+        buf lb;
+        ind_desc d = {ajson_str(ajson_get(o, "name")), NULL, tlp_of(o)};
+        int rc;
+        buf_init(&lb, 1u << 20);
+        if (labels_of(o, &lb) != 0) {
+            buf_free(&lb);
+            return ACCORD_ENOMEM;
+        }
+        d.labels = lb.p;
+        rc = add_pattern(b, id, &d, pattern, from / 1000000, until, modified, err);
+        buf_free(&lb);
+        return rc;
+    }
 }
 
 ACCORD_API int accord_snapshot_builder_add_json(accord_snapshot_builder *b, const char *json,
@@ -816,6 +903,8 @@ ACCORD_API int accord_snapshot_indicator(const accord_snapshot *s, size_t i,
                  u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
                  u[13], u[14], u[15]);
     out->name = s->pool + r->name_off;
+    out->labels = out->name + strlen(out->name) + 1;
+    out->tlp = out->labels + strlen(out->labels) + 1;
     out->valid_from_s = r->valid_from;
     out->valid_until_s = r->valid_until == NO_END ? INT64_MAX : r->valid_until;
     return 0;

@@ -17,7 +17,7 @@ ind() { # ind N NAME PATTERN [extra JSON members]
   ind 6 "v6 net" "[ipv6-addr:value ISSUBSET '2001:db8:bad::/48']"
   ind 7 "dns to c2" "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 53]"
   ind 8 "expired" "[ipv4-addr:value = '192.0.2.1']" ',"valid_until":"2024-06-01T00:00:00Z"'
-  ind 9 "phish sender" "[email-addr:value = 'boss@evil.example']"
+  ind 9 "phish sender" "[email-addr:value = 'boss@evil.example']" ',"labels":["phishing","b\"ec"],"object_marking_refs":["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da","marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]'
 } >"$T/ind.jsonl"
 
 cat >"$T/zeek.json" <<'EOF'
@@ -45,6 +45,8 @@ expect_rc 2 "bad --threads" -- "$ACCORD" match --threads 0 --indicators "$T/ind.
 expect_rc 3 "zeek lines" -- "$ACCORD" match --indicators "$T/ind.jsonl" "$T/zeek.json"
 check "zeek: 9 match lines" test "$(wc -l <"$T/out")" = 9
 check "zeek: c2 address on id.resp_h" grep -q '"field":"id.resp_h","value":"198.51.100.7"' "$T/out"
+check "zeek: labels and strictest TLP" grep -q '"name":"phish sender","labels":\["phishing","b\\"ec"\],"tlp":"red"}' "$T/out"
+check "zeek: no labels, no TLP when there are none" grep -q '"name":"c2 address"}' "$T/out"
 check "zeek: suffix on query" grep -q '"field":"query","value":"www.evil.example"' "$T/out"
 check "zeek: CIDR on answers" grep -q '"field":"answers","value":"203.0.113.9"' "$T/out"
 check "zeek: url from host and uri" grep -q '"field":"url","value":"http://gate.example/panel/gate.php"' "$T/out"
