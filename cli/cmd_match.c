@@ -28,7 +28,8 @@
  * at the end the aggregated sightings and this node's identity go to the store through the
  * normal import, into COLLECTION (or the default collection), where TAXII clients read them.
  *
- * Not done here yet: --follow, Zeek TSV logs.
+ * Not done here yet: --follow, Zeek TSV logs, swapping in a new snapshot while running (on
+ * SIGHUP or a store change).
  */
 #include "cli.h"
 #include "util/buf.h"
