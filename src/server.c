@@ -20,6 +20,7 @@
  * request, so changes made with the CLI apply to the next request without a restart.
  */
 #include "accord.h"
+#include "api.h"
 #include "taxii.h"
 #include "tls.h"
 #include "util/buf.h"
@@ -39,12 +40,13 @@
 
 #define MAX_PARAMS 64
 #define CONN_MEMORY (128 * 1024)
-#define N_ENDPOINTS 11
+#define N_ENDPOINTS 13
 #define N_BUCKETS 12
 
 static const char *const endpoint_names[N_ENDPOINTS] = {
     "discovery", "api_root", "status", "collections", "collection", "manifest",
-    "objects",   "object",   "versions", "metrics",   "unknown"};
+    "objects",   "object",   "versions", "metrics",   "api",     "feeds",
+    "unknown"};
 static const double bucket_ms[N_BUCKETS] = {0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000};
 
 struct accord_server {
@@ -325,6 +327,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, req *r, taxii_
         MHD_add_response_header(resp, "X-TAXII-Date-Added-Last", rs->date_last);
     if (rs->allow[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rs->allow);
+    if (rs->etag[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, rs->etag);
     if (rs->retry_after_s > 0) {
         char ra[24];
         snprintf(ra, sizeof(ra), "%lld", (long long)rs->retry_after_s);
@@ -407,6 +411,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
         .authorization =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        .if_none_match =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
         .client_addr = addr,
         .body = r->body.p ? r->body.p : "",
         .body_len = r->body.len,
@@ -427,7 +433,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                    MAX_PARAMS);
     } else if (strcmp(url, "/metrics") == 0 && strcmp(method, "GET") == 0) {
         serve_metrics(srv, s, &rq, &rs);
-    } else {
+    } else if (!api_handle(&srv->ctx, s, &rq, &rs)) {
         taxii_handle(&srv->ctx, s, &rq, &rs);
     }
     enum MHD_Result ret = send_response(conn, r, &rs);

@@ -31,6 +31,7 @@ typedef struct taxii_request {
     const char *accept;        /* Accept header or NULL */
     const char *content_type;  /* Content-Type header or NULL */
     const char *authorization; /* Authorization header or NULL */
+    const char *if_none_match; /* If-None-Match header or NULL */
     const char *client_addr;   /* the peer's address, for rate limits and logs */
     const char *body;          /* request body (POST) */
     size_t body_len;
@@ -45,6 +46,7 @@ typedef struct taxii_response {
     int www_authenticate;     /* send WWW-Authenticate (401) */
     int64_t retry_after_s;    /* send Retry-After (429), 0 = none */
     char allow[32];           /* send Allow (405), "" = none */
+    char etag[80];            /* send ETag (quoted entity tag), "" = none */
     const char *endpoint;     /* route name, for metrics and logs */
 } taxii_response;
 

@@ -252,6 +252,21 @@ if [ -n "$exp" ]; then
   expect_error 401 "an expired token"
 fi
 
+# --- accord's own JSON API beside TAXII (src/api.c): same accounts, JSON errors -----------------------
+WHO=$ALICE get /api/whoami
+expect 200 "GET /api/whoami as alice"
+body_has '"account":"alice"' "whoami names the account"
+body_has '"admin":false' "alice is not an admin"
+WHO=admin get /api/whoami
+body_has '"admin":true' "the admin token is an admin"
+WHO=none get /api/whoami
+expect 401 "/api/whoami without credentials"
+check "API errors are application/json" test "$CTYPE" = application/json
+body_has '"http_status":"401"' "API error names its status"
+hdr_has '^WWW-Authenticate: ' "API 401 asks for credentials"
+WHO=$ALICE get /api/whoamix
+check "a path beside an API route is not the API (TAXII 404)" test "$CODE" = 404 -a "$CTYPE" = "$TAXII_CT"
+
 # --- rate limiting (src/auth.c: 5 failures lock an account, 20 an address) ---------------------------------------------
 # A fresh server: the limiter lives in the process, so the failures above do not count.
 stop_server
