@@ -17,8 +17,9 @@
  * evaluated against each event as an observation.
  *
  * Telemetry: JSON lines (Zeek JSON logs, Suricata eve.json, recognised by their keys) and plain
- * text, one value per line.  What an event is, field by field, and how its values are normalised
- * is documented in src/match.c and src/match_input.c.
+ * text, one value per line; or events of values already decoded (accord_matcher_match_values).
+ * What an event is, field by field, and how its values are normalised is documented in
+ * src/match.c and src/match_input.c.
  *
  * Ownership follows accord.h.  A matcher holds a reference to its snapshot; the snapshot is freed
  * when its last reference is dropped.
@@ -179,6 +180,62 @@ ACCORD_API int accord_matcher_next(accord_matcher *m, accord_match *out);
 ACCORD_API int accord_matcher_next_malformed(accord_matcher *m, accord_match_malformed *out);
 /* Counters since the matcher was made. */
 ACCORD_API void accord_matcher_stats_get(const accord_matcher *m, accord_matcher_stats *out);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Decoded values                                                                               */
+
+/*
+ * For telemetry that is already decoded (flow records, dnstap, packet metadata): events given
+ * as typed values, matched exactly as the JSON path would match an event with the same values
+ * (the same normalisation, tables, validity and pattern-engine observation), without writing
+ * or parsing any text.
+ */
+enum {
+    ACCORD_VALUE_IPV4 = 1,   /* addr[0..4), network byte order */
+    ACCORD_VALUE_IPV6 = 2,   /* addr[0..16), network byte order */
+    ACCORD_VALUE_DOMAIN = 3, /* text: a domain name in text form (any case, a trailing dot
+                                allowed); text that is an address is taken as the address */
+    ACCORD_VALUE_URL = 4     /* text: an absolute URL ("http://host/path") */
+};
+enum {
+    ACCORD_ROLE_NONE = 0,
+    ACCORD_ROLE_SRC = 1, /* addresses: the source of the event's network-traffic */
+    ACCORD_ROLE_DST = 2  /* addresses: the destination */
+};
+
+typedef struct accord_value {
+    int type;          /* ACCORD_VALUE_* */
+    int role;          /* ACCORD_ROLE_*; the first source and first destination address make
+                          the network-traffic object complex patterns see */
+    const char *field; /* shown as accord_match.field (NUL-terminated, must stay valid until the
+                          next call on the matcher); NULL = "src", "dst", "ip", "domain" or
+                          "url" by role and type */
+    uint8_t addr[16];  /* IPV4, IPV6 */
+    int32_t port;      /* with ROLE_SRC / ROLE_DST: the port, 0-65535; -1 = none */
+    const char *text;  /* DOMAIN, URL (not NUL-terminated) */
+    size_t text_len;
+} accord_value;
+
+/* One event: its values (at most 64 are taken) and what the network-traffic object gets. */
+typedef struct accord_value_event {
+    const accord_value *values;
+    size_t nvalues;
+    int64_t time_us;   /* the event time in microseconds since the epoch; 0 = none */
+    const char *proto; /* "tcp", "udp" ... (NUL-terminated), or NULL */
+} accord_value_event;
+
+/*
+ * Matches events ev[0..nev) like accord_matcher_match_lines matches lines: iterate the results
+ * with accord_matcher_next.  In each match, line is the 1-based event number, event is NULL
+ * (event_len 0), value is the normalised text (addresses in canonical form), and time is the
+ * event time as "SECONDS.MICROSECONDS" (a number, time_is_string 0) or NULL.  Values that are
+ * not valid for their type (an unknown type, a domain name that is not one) are ignored.  The
+ * results point into the matcher and the caller's values (field names, text), which must stay
+ * unchanged until the next call.  Returns the number of matches, or ACCORD_ENOMEM (the matches so
+ * far are kept).
+ */
+ACCORD_API long accord_matcher_match_values(accord_matcher *m, const accord_value_event *ev,
+                                            size_t nev, int64_t now_s);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Sightings                                                                                    */

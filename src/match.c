@@ -31,6 +31,7 @@
  */
 #include "match.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -51,6 +52,7 @@ typedef struct mres {
     uint64_t line;
     const char *event, *value, *time;
     uint32_t event_len, value_len, time_len;
+    const char *fname; /* the field's name for decoded values, else NULL (see field) */
     uint32_t ind0, nind;
     uint16_t field;
     uint8_t time_str, complex;
@@ -62,6 +64,7 @@ struct accord_matcher {
     mscratch sc;
     mfield fields[BATCH * MFIELDS_MAX];
     mitem items[BATCH * MITEMS_MAX];
+    const char *vnames[BATCH * MITEMS_MAX]; /* decoded values: the name of items[i]'s field */
     uint64_t hx[HX_MAX]; /* domain suffix hashes, from prepare() to lookup_domain() */
     uint8_t hxo[HX_MAX]; /* and their offsets in the name (names are at most 253 bytes) */
     size_t nfields, nitems, nhx;
@@ -175,6 +178,8 @@ static void add_result(accord_matcher *m, const mline *l, const mitem *it, uint3
         r->value = it->text;
         r->value_len = it->len;
         r->field = it->field;
+        if (it->field == MFIELD_NAMED)
+            r->fname = m->vnames[it - m->items];
     } else {
         r->complex = 1;
     }
@@ -460,6 +465,92 @@ ACCORD_API long accord_matcher_match_lines(accord_matcher *m, const char *b, siz
     return m->oom ? ACCORD_ENOMEM : (long)m->nres;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Decoded values                                                                               */
+
+static const char *value_name(const accord_value *v)
+{
+    if (v->field)
+        return v->field;
+    switch (v->type) {
+    case ACCORD_VALUE_DOMAIN:
+        return "domain";
+    case ACCORD_VALUE_URL:
+        return "url";
+    default:
+        return v->role == ACCORD_ROLE_SRC ? "src" : v->role == ACCORD_ROLE_DST ? "dst" : "ip";
+    }
+}
+
+/* A number field written in the scratch as JSON would have it: an integer, or with micro >= 0
+ * "WHOLE.MICRO" (a time in seconds). */
+static int number_field(accord_matcher *m, mfield *f, int role, int64_t whole, long micro)
+{
+    char *t = ajson_arena_alloc(&m->sc, 32);
+    int n;
+    if (!t)
+        return 0;
+    n = micro >= 0 ? snprintf(t, 32, "%lld.%06ld", (long long)whole, micro)
+                   : snprintf(t, 32, "%lld", (long long)whole);
+    *f = (mfield){t, (uint32_t)n, (uint16_t)role, 0, 0};
+    return 1;
+}
+
+/* Stage A for one event of decoded values: the fields (time, protocol, ports) and items a JSON
+ * line with these values would give. */
+static void read_event(accord_matcher *m, const accord_value_event *ev, uint64_t no)
+{
+    mline *l = &m->lines[m->nlines];
+    mfield *f = &m->fields[m->nfields];
+    mitem *it = &m->items[m->nitems];
+    size_t nf = 0, ni = 0;
+    int sp = 0, dp = 0;
+    m->st.events++;
+    if (ev->time_us > 0)
+        nf += (size_t)number_field(m, &f[nf], MR_TIME, ev->time_us / 1000000,
+                                   (long)(ev->time_us % 1000000));
+    if (ev->proto)
+        f[nf++] = (mfield){ev->proto, (uint32_t)strlen(ev->proto), MR_PROTO, 0, 1};
+    for (size_t i = 0; i < ev->nvalues && ni < MITEMS_MAX; i++) {
+        const accord_value *v = &ev->values[i];
+        if (!mitem_from_value(v, &it[ni], &m->sc))
+            continue;
+        m->vnames[m->nitems + ni] = value_name(v);
+        ni++;
+        if ((v->type != ACCORD_VALUE_IPV4 && v->type != ACCORD_VALUE_IPV6) || v->port < 0 ||
+            v->port > 65535 || nf + 1 >= MFIELDS_MAX)
+            continue;
+        if (v->role == ACCORD_ROLE_SRC && !sp++)
+            nf += (size_t)number_field(m, &f[nf], MR_SRC_PORT, v->port, -1);
+        else if (v->role == ACCORD_ROLE_DST && !dp++)
+            nf += (size_t)number_field(m, &f[nf], MR_DST_PORT, v->port, -1);
+    }
+    *l =
+        (mline){NULL, 0, (uint32_t)m->nitems, (uint32_t)ni, (uint32_t)m->nfields, (uint32_t)nf, no};
+    for (size_t k = 0; k < ni; k++)
+        prepare(m, &it[k]);
+    m->st.values += ni;
+    m->nitems += ni;
+    m->nfields += nf;
+    m->nlines++;
+}
+
+ACCORD_API long accord_matcher_match_values(accord_matcher *m, const accord_value_event *ev,
+                                            size_t nev, int64_t now_s)
+{
+    ajson_arena_reset(&m->sc);
+    m->nres = m->res_pos = m->ninds = m->nbad = m->bad_pos = 0;
+    m->oom = 0;
+    m->now = clamp_now(now_s);
+    for (size_t i = 0; i < nev; i++) {
+        read_event(m, &ev[i], i + 1);
+        if (m->nlines == BATCH)
+            match_batch(m);
+    }
+    match_batch(m);
+    return m->oom ? ACCORD_ENOMEM : (long)m->nres;
+}
+
 ACCORD_API int accord_matcher_next(accord_matcher *m, accord_match *out)
 {
     const mres *r;
@@ -467,7 +558,7 @@ ACCORD_API int accord_matcher_next(accord_matcher *m, accord_match *out)
         return 0;
     r = &m->res[m->res_pos++];
     out->line = r->line;
-    out->field = r->complex ? NULL : mfield_name(m->map, r->field);
+    out->field = r->complex ? NULL : r->fname ? r->fname : mfield_name(m->map, r->field);
     out->value = r->value;
     out->value_len = r->value_len;
     out->time = r->time;

@@ -462,6 +462,7 @@ typedef struct mitem {
     uint8_t nhx; /* domains: how many suffixes */
 } mitem;
 
+#define MFIELD_NAMED 0xFFFD /* a decoded value: the matcher keeps the field's name */
 #define MFIELD_URL 0xFFFE   /* an item made from a host and a request target */
 #define MFIELD_VALUE 0xFFFF /* a plain-text line */
 #define MITEMS_MAX 64       /* items taken from one event */
@@ -477,6 +478,10 @@ size_t mitems_from_fields(const mfield *f, size_t nf, mitem *out, size_t max, ms
 int mitem_canon6(mitem *it, mscratch *sc);
 /* The item of a plain-text line (role MR_ANY): 1 with *out set, 0 when it is no value. */
 size_t mitem_from_text(const char *s, size_t len, mitem *out, mscratch *sc);
+
+/* The item of a decoded value (accord_matcher_match_values): 1 with *out set (field
+ * MFIELD_NAMED, text in sc), 0 when the value is not valid for its type. */
+int mitem_from_value(const accord_value *v, mitem *out, mscratch *sc);
 
 /* The event time of fields f[0..nf) as microseconds since the epoch; 0 when there is none. */
 int64_t mevent_time_us(const mfield *f, size_t nf);

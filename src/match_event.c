@@ -262,6 +262,41 @@ size_t mitems_from_fields(const mfield *f, size_t nf, mitem *out, size_t max, ms
     return n;
 }
 
+int mitem_from_value(const accord_value *v, mitem *it, mscratch *sc)
+{
+    char *t;
+    memset(it, 0, sizeof *it);
+    it->field = MFIELD_NAMED;
+    it->role = v->role == ACCORD_ROLE_SRC   ? MR_SRC_IP
+               : v->role == ACCORD_ROLE_DST ? MR_DST_IP
+                                            : MR_IP;
+    switch (v->type) {
+    case ACCORD_VALUE_IPV4:
+    case ACCORD_VALUE_IPV6:
+        if (!(t = ajson_arena_alloc(sc, 48)))
+            return 0;
+        if (v->type == ACCORD_VALUE_IPV4) {
+            it->kind = MK_IPV4;
+            it->k.v4 = (uint32_t)v->addr[0] << 24 | (uint32_t)v->addr[1] << 16 |
+                       (uint32_t)v->addr[2] << 8 | v->addr[3];
+        } else {
+            it->kind = MK_IPV6;
+            memcpy(it->k.v6, v->addr, 16);
+        }
+        it->len = (uint32_t)mip_format(it->kind == MK_IPV4 ? 4 : 6, v->addr, t, 48);
+        it->text = t;
+        return 1;
+    case ACCORD_VALUE_DOMAIN:
+        it->role = MR_NAME;
+        return v->text ? item_name(v->text, v->text_len, 0, it, sc) : 0;
+    case ACCORD_VALUE_URL:
+        it->role = MR_URL;
+        return v->text ? item_norm(v->text, v->text_len, MK_URL, it, sc) : 0;
+    default:
+        return 0;
+    }
+}
+
 static int all_hex(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
