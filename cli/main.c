@@ -216,6 +216,21 @@ static const cli_command commands[] = {
      "\n"
      "Exit: 0 done, 3 some lines were malformed, 1 I/O or store error, 2 usage error.\n",
      cmd_match},
+    {"member", "this node's organisation: identity and Ed25519 keys",
+     "usage: accord member init --name ORG [--root-out PATH]\n"
+     "       accord member show [IDENTITY]\n"
+     "       accord member rotate --signing|--node [--root PATH]\n"
+     "       accord member revoke KEYID [--root PATH]\n"
+     "\n"
+     "init creates this node's organisation: a STIX identity whose key list (a property\n"
+     "extension) holds a root key, a signing key and a node key, the latter two delegated by\n"
+     "the root key, and the whole identity signed by it.  Seeds go to DATA/keys/*.seed (mode\n"
+     "0600; an existing node.seed is adopted); --root-out writes the root seed elsewhere, to\n"
+     "keep it offline.  rotate retires the active signing or node key and delegates a new one;\n"
+     "revoke marks a key compromised: signatures by it are refused from then on.  Both write a\n"
+     "new identity version signed by the root key (--root PATH when it is kept elsewhere).\n"
+     "show prints `identity<TAB>keyid<TAB>purpose<TAB>status<TAB>since` per key.\n",
+     cmd_member},
     {"jcs", "print a JSON document's RFC 8785 canonical form (the bytes accord signs)",
      "usage: accord jcs [FILE|-]\n"
      "\n"

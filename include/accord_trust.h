@@ -167,6 +167,45 @@ ACCORD_API int accord_sign_dsse_verify(const uint8_t pk[ACCORD_SIGN_PUBLIC_LEN],
                                        const void *body, size_t body_len,
                                        const uint8_t sig[ACCORD_SIGN_SIG_LEN]);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Members: this node's organisation and its keys                                               */
+
+/* One key of an organisation's key list (src/member.h tables the format). */
+typedef struct accord_member_key {
+    const char *keyid;      /* 32 lowercase hex digits: SHA-256(public key)[0..16) */
+    const char *purpose;    /* "root", "signing", "node" */
+    const char *status;     /* "active", "retired", "compromised" */
+    const char *since;      /* when it was delegated */
+    const char *public_key; /* base64 */
+    int64_t status_us;      /* when this node applied the status (date_added), 0 if unknown */
+} accord_member_key;
+
+/* Called once per key with the identity's id and name. */
+typedef int (*accord_member_key_cb)(void *ud, const char *identity, const char *name,
+                                    const accord_member_key *key);
+
+/*
+ * Creates this node's organisation `name` in the store of data_dir: DATA/keys/{root,signing,node}
+ * .seed (mode 0600; the root seed at root_out instead when not NULL; an existing node.seed is
+ * adopted) and a STIX identity listing the keys, signed by the root key.  cb (may be NULL) is
+ * called for each key.  ACCORD_EINVAL when one exists already.
+ */
+ACCORD_API int accord_member_init(accord_store *store, const char *data_dir, const char *name,
+                                  const char *root_out, accord_member_key_cb cb, void *ud,
+                                  accord_error *err);
+/*
+ * A new version of this node's identity signed by the root key (root_path NULL = DATA/keys/
+ * root.seed): rotate "signing" or "node" (or NULL) retires that key and delegates a new one;
+ * compromised_keyid (or NULL) marks a key compromised.
+ */
+ACCORD_API int accord_member_update(accord_store *store, const char *data_dir,
+                                    const char *root_path, const char *rotate,
+                                    const char *compromised_keyid, accord_member_key_cb cb,
+                                    void *ud, accord_error *err);
+/* The keys of identity `identity` as stored (NULL = this node's organisation). */
+ACCORD_API int accord_member_keys(accord_store *store, const char *identity,
+                                  accord_member_key_cb cb, void *ud, accord_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -30,6 +30,7 @@
  * sightings object per thread, or a lock around accord_sightings_add_match).
  */
 #include "match.h"
+#include "member.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -181,12 +182,25 @@ static void uuid_of(const char *const *parts, size_t n, char *out)
              b[14], b[15]);
 }
 
+/* The organisation `accord member init` made for data_dir, when there is one. */
+static int member_identity_of(const char *data_dir, char *out, size_t outlen)
+{
+    accord_store *s = NULL;
+    int rc = accord_store_open(data_dir, ACCORD_STORE_READONLY, &s, NULL);
+    if (!rc)
+        rc = member_self_id(s, out, outlen);
+    accord_store_close(s);
+    return rc;
+}
+
 ACCORD_API int accord_node_identity(const char *data_dir, char *out, size_t outlen)
 {
     char path[PATH_MAX], u[37];
     const char *parts[2] = {"accord-node:", path};
     if (!data_dir || outlen < 47)
         return ACCORD_EINVAL;
+    if (member_identity_of(data_dir, out, outlen) == 0)
+        return 0;
     if (!realpath(data_dir, path))
         snprintf(path, sizeof path, "%s", data_dir);
     uuid_of(parts, 2, u);
@@ -226,8 +240,10 @@ static int put_sighting(const accord_sightings *sg, const sgroup *g, const char 
                       last, info.id, identity);
 }
 
-ACCORD_API int accord_sightings_bundle(const accord_sightings *sg, const char *identity, char **out,
-                                       size_t *len)
+/* with_identity: 0 when identity is this node's organisation (member.h), whose signed identity
+ * object is stored already and must not be replaced by a plain one. */
+static int sightings_bundle(const accord_sightings *sg, const char *identity, int with_identity,
+                            char **out, size_t *len)
 {
     buf b;
     char bid[37];
@@ -240,11 +256,13 @@ ACCORD_API int accord_sightings_bundle(const accord_sightings *sg, const char *i
     buf_init(&b, (size_t)1 << 34);
     uuid_of(parts, 2, bid);
     rc = buf_printf(&b, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", bid);
-    rc = rc ? rc : put_identity(&b, identity);
-    for (size_t i = 0; rc == 0 && i < sg->cap; i++) {
+    if (with_identity)
+        rc = rc ? rc : put_identity(&b, identity);
+    for (size_t i = 0, n = with_identity; rc == 0 && i < sg->cap; i++) {
         if (sg->g[i].ind == UINT32_MAX)
             continue;
-        rc = buf_add(&b, ",", 1);
+        if (n++)
+            rc = buf_add(&b, ",", 1);
         rc = rc ? rc : put_sighting(sg, &sg->g[i], identity, &b);
     }
     rc = rc ? rc : buf_add(&b, "]}", 3); /* with the NUL */
@@ -257,6 +275,12 @@ ACCORD_API int accord_sightings_bundle(const accord_sightings *sg, const char *i
     return 0;
 }
 
+ACCORD_API int accord_sightings_bundle(const accord_sightings *sg, const char *identity, char **out,
+                                       size_t *len)
+{
+    return sightings_bundle(sg, identity, 1, out, len);
+}
+
 ACCORD_API int accord_sightings_store(const accord_sightings *sg, struct accord_store *store,
                                       const char *data_dir, const char *collection,
                                       struct accord_import_stats *st, struct accord_error *err)
@@ -265,8 +289,9 @@ ACCORD_API int accord_sightings_store(const accord_sightings *sg, struct accord_
     size_t len = 0;
     int fd = -1, rc;
     accord_import_options o = {0};
-    rc = accord_node_identity(data_dir, identity, sizeof identity);
-    rc = rc ? rc : accord_sightings_bundle(sg, identity, &json, &len);
+    int member = member_self_id(store, identity, sizeof identity) == 0;
+    rc = member ? 0 : accord_node_identity(data_dir, identity, sizeof identity);
+    rc = rc ? rc : sightings_bundle(sg, identity, !member, &json, &len);
     if (rc)
         goto out;
     fd = memfd_create("accord-sightings", MFD_CLOEXEC);

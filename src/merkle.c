@@ -202,16 +202,14 @@ int accord_merkle_tree_consistency(const accord_merkle_tree *t, size_t old_size,
     return 0;
 }
 
-int accord_merkle_verify_inclusion(const accord_merkle_hash leaf_hash, uint64_t index,
-                                   uint64_t size, const uint8_t *path_, size_t path_len,
-                                   const accord_merkle_hash root)
+int merkle_root_from_path(const accord_merkle_hash leaf_hash, uint64_t index, uint64_t size,
+                          const uint8_t *path_, size_t path_len, accord_merkle_hash r)
 {
     const accord_merkle_hash *path = (const accord_merkle_hash *)path_;
     if (index >= size)
         return ACCORD_EINVAL;
     uint64_t fn = index, sn = size - 1;
-    accord_merkle_hash r;
-    memcpy(r, leaf_hash, sizeof(r));
+    memcpy(r, leaf_hash, ACCORD_MERKLE_HASH_LEN);
     for (size_t i = 0; i < path_len; i++) {
         if (sn == 0)
             return ACCORD_EINVAL;
@@ -228,7 +226,15 @@ int accord_merkle_verify_inclusion(const accord_merkle_hash leaf_hash, uint64_t 
         fn >>= 1;
         sn >>= 1;
     }
-    if (sn != 0)
+    return sn != 0 ? ACCORD_EINVAL : 0;
+}
+
+int accord_merkle_verify_inclusion(const accord_merkle_hash leaf_hash, uint64_t index,
+                                   uint64_t size, const uint8_t *path, size_t path_len,
+                                   const accord_merkle_hash root)
+{
+    accord_merkle_hash r;
+    if (merkle_root_from_path(leaf_hash, index, size, path, path_len, r))
         return ACCORD_EINVAL;
     return sodium_memcmp(r, root, sizeof(r)) == 0 ? 0 : ACCORD_EINVAL;
 }

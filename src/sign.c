@@ -117,6 +117,8 @@ int accord_sign_key_load(const char *path, accord_sign_key **out, accord_error *
     int rc = 0;
     unsigned char *seed = NULL;
     *out = NULL;
+    if (sodium_init() < 0) /* sodium_malloc needs it, below */
+        return set_err(err, ACCORD_ENOMEM, "key file %s: %s", path, "libsodium failed to start");
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return set_err(err, ACCORD_EIO, "key file %s: %s", path, strerror(errno));
@@ -259,4 +261,58 @@ int accord_sign_dsse_verify(const uint8_t pk[ACCORD_SIGN_PUBLIC_LEN], const char
     rc = accord_sign_verify(pk, pae, len, sig);
     free(pae);
     return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Encodings shared by the trust layer                                                          */
+
+void sign_sha256(const void *data, size_t len, uint8_t out[SIGN_SHA256_LEN])
+{
+    crypto_hash_sha256(out, data, len);
+}
+
+void sign_sha256_pae(const char *type, const void *body, size_t len, uint8_t out[SIGN_SHA256_LEN])
+{
+    crypto_hash_sha256_state st;
+    char head[96];
+    size_t tlen = strlen(type);
+    int h = snprintf(head, sizeof(head), "DSSEv1 %zu ", tlen);
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, (const unsigned char *)head, (size_t)h);
+    crypto_hash_sha256_update(&st, (const unsigned char *)type, tlen);
+    h = snprintf(head, sizeof(head), " %zu ", len);
+    crypto_hash_sha256_update(&st, (const unsigned char *)head, (size_t)h);
+    crypto_hash_sha256_update(&st, body, len);
+    crypto_hash_sha256_final(&st, out);
+}
+
+int sign_b64_encode(const uint8_t *bin, size_t len, char *out, size_t outlen)
+{
+    if (outlen < SIGN_B64_LEN(len) + 1)
+        return ACCORD_ELIMIT;
+    sodium_bin2base64(out, outlen, bin, len, sodium_base64_VARIANT_ORIGINAL);
+    return 0;
+}
+
+int sign_b64_decode(const char *text, size_t len, uint8_t *out, size_t want)
+{
+    size_t got = 0;
+    const char *end = NULL;
+    if (len != SIGN_B64_LEN(want))
+        return -1;
+    if (sodium_base642bin(out, want, text, len, NULL, &got, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        got != want || end != text + len)
+        return -1;
+    return 0;
+}
+
+void sign_hex(const uint8_t *bin, size_t len, char *out)
+{
+    sodium_bin2hex(out, len * 2 + 1, bin, len);
+}
+
+int sign_memcmp(const void *a, const void *b, size_t len)
+{
+    return sodium_memcmp(a, b, len);
 }

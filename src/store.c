@@ -854,3 +854,34 @@ out:
     free(others.v);
     return rc;
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* meta                                                                                         */
+
+int store_meta_get(accord_store *s, const char *key, char *out, size_t outlen)
+{
+    sqlite3_stmt *st;
+    int rc = ACCORD_ENOTFOUND;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL))
+        return ACCORD_ESTORE;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        const char *v = (const char *)sqlite3_column_text(st, 0);
+        rc = v && (size_t)snprintf(out, outlen, "%s", v) < outlen ? 0 : ACCORD_ELIMIT;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_meta_set(accord_store *s, const char *key, const char *value, accord_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", -1,
+                           &st, NULL))
+        return store_db_fail(s, err, "preparing a meta update");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    int rc = store_step_done(st) ? store_db_fail(s, err, "writing meta") : 0;
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -51,6 +51,11 @@ void store_rollback(accord_store *s);
  */
 int store_collection_resolve(accord_store *s, const char *ref, int64_t *cid, accord_error *err);
 
+/* meta(key) into out: 0, ACCORD_ENOTFOUND, ACCORD_ELIMIT (too long), ACCORD_ESTORE. */
+int store_meta_get(accord_store *s, const char *key, char *out, size_t outlen);
+/* Sets meta(key) (inside the caller's transaction when one is open). */
+int store_meta_set(accord_store *s, const char *key, const char *value, accord_error *err);
+
 /* The 64-bit hash the value index uses for a normalised value. */
 uint64_t store_value_hash(const char *value, size_t len);
 

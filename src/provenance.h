@@ -1,0 +1,131 @@
+/*
+ * provenance.h - signed STIX objects: the signature extension, signing single objects and
+ * batches, verifying them with a cache (the contract; src/provenance.c has the formats).
+ */
+#ifndef ACCORD_PROVENANCE_H
+#define ACCORD_PROVENANCE_H
+
+#include "accord.h"
+#include "member.h"
+#include "util/buf.h"
+#include "util/json.h"
+
+#define PROV_SIG_EXT "extension-definition--53c7b8eb-425d-4c94-b293-1a9751b00c31"
+/* The DSSE media type of a signed object (PAE(PROV_OBJECT_TYPE, JCS(object without the
+ * signature extension))) and of a signed batch root (PAE(PROV_BATCH_TYPE, root || size)). */
+#define PROV_OBJECT_TYPE "application/vnd.accord.stix-object+json"
+#define PROV_BATCH_TYPE "application/vnd.accord.stix-batch+json"
+#define PROV_MAX_SIGS 16
+#define PROV_MAX_PATH 32 /* inclusion paths: batches of up to 2^32 objects */
+#define PROV_MAX_BATCH 65536
+
+typedef struct prov_sig {
+    char signer_ref[MEMBER_ID_LEN + 1];
+    char keyid[MEMBER_KEYID_HEX + 1];
+    uint8_t sig[ACCORD_SIGN_SIG_LEN];
+    int batch;            /* 0: sig signs the object; 1: sig signs a Merkle root */
+    uint64_t index, size; /* batch: the object's leaf index and the batch's size */
+    size_t npath;         /* batch: hashes in path, leaf side first */
+    uint8_t path[PROV_MAX_PATH * ACCORD_MERKLE_HASH_LEN];
+} prov_sig;
+
+typedef struct prov_sigs {
+    size_t n;
+    prov_sig v[PROV_MAX_SIGS];
+} prov_sigs;
+
+/*
+ * Splits a parsed object into its content (the object without the signature extension; without
+ * `extensions` at all when that was the only one; a shallow copy in arena a, or obj itself when it
+ * carries no signature) and its signatures.  ACCORD_EINVAL with the property path in err when the
+ * extension is malformed; ACCORD_ENOMEM.
+ */
+int prov_parse(ajson_arena *a, const ajson_value *obj, const ajson_value **content, prov_sigs *sigs,
+               accord_error *err);
+
+/* JCS(content) into out (appended); ACCORD_EJSON for numbers JCS refuses, ACCORD_ENOMEM. */
+int prov_canonical(const ajson_value *content, buf *out, accord_error *err);
+/* The object hash: SHA-256(PAE(PROV_OBJECT_TYPE, jcs)). */
+void prov_object_hash(const char *jcs, size_t len, uint8_t out[32]);
+
+/*
+ * The stored form of a signed object: JCS of content with the signature extension holding sigs,
+ * sorted by (keyid, then the entry's bytes) and without duplicates, so that equal signature sets
+ * serialise to the same bytes on every node.  Appended to out.
+ */
+int prov_write(ajson_arena *a, const ajson_value *content, const prov_sigs *sigs, buf *out,
+               accord_error *err);
+
+/* A single signature of jcs by key (key id keyid) for signer_ref. */
+int prov_sign(const accord_sign_key *key, const char *signer_ref, const char *keyid,
+              const char *jcs, size_t len, prov_sig *out);
+
+/*
+ * One batch signature over the object hashes hashes[0..n) (32 bytes each, prov_object_hash):
+ * out[i] gets object i's signature entry with its inclusion path.  n <= PROV_MAX_BATCH.
+ */
+int prov_sign_batch(const accord_sign_key *key, const char *signer_ref, const char *keyid,
+                    const uint8_t *hashes, size_t n, prov_sig *out);
+
+/* Adds s to sigs unless a signature with its key id is there; 1 when added, 0 when not. */
+int prov_sigs_add(prov_sigs *sigs, const prov_sig *s);
+
+typedef enum prov_status {
+    PROV_UNVERIFIED = 0, /* no signature, or none by a key this node knows */
+    PROV_AUTHORED,       /* a valid signature by the identity in created_by_ref */
+    PROV_ENDORSED,       /* valid signatures, none by created_by_ref's identity */
+    PROV_INVALID,        /* a signature does not verify, or its key may not sign */
+} prov_status;
+
+const char *prov_status_name(prov_status s);
+
+typedef struct prov_result {
+    prov_status status;
+    size_t valid;     /* signatures that verified */
+    size_t unknown;   /* signatures by identities or keys not known here */
+    char reason[320]; /* for PROV_INVALID: which signature and why */
+} prov_result;
+
+/* Verifies signatures for one store; caches keys and verified (object hash, signature) pairs. */
+typedef struct prov_verifier prov_verifier;
+
+int prov_verifier_new(accord_store *s, prov_verifier **out);
+void prov_verifier_free(prov_verifier *v);
+/* Forgets the cached keys of identities (after an identity version was stored). */
+void prov_verifier_forget_keys(prov_verifier *v);
+/* Hits of the verification cache (tests and benchmarks). */
+uint64_t prov_verifier_hits(const prov_verifier *v);
+
+/*
+ * Verifies sigs over the object whose content has canonical form jcs[0..len) and object hash
+ * `hash` (prov_object_hash).  created_by may
+ * be NULL.  accepted_us is when the object was first accepted here (now, for ingest): a key
+ * compromised before that makes its signature invalid; retired keys stay valid.  An identity
+ * carrying a key list is checked against its own stored versions too (rotation: a new version
+ * must carry a valid signature by a root key of the version before it).  0 with *out filled;
+ * ACCORD_ENOMEM or store errors.
+ */
+int prov_verify(prov_verifier *v, const char *jcs, size_t len, const uint8_t hash[32],
+                const char *created_by, const prov_sigs *sigs, int64_t accepted_us,
+                prov_result *out, accord_error *err);
+
+/*
+ * For an identity carrying a key list (content: without the signature extension): the list must
+ * be well formed with valid delegations, and the version signed by an active root key of the
+ * stored version of that identity (rotation), or of its own list when none is stored; no key may
+ * be dropped or move back in status.  *out is PROV_AUTHORED when all holds, PROV_INVALID with the
+ * reason when not, PROV_UNVERIFIED when the identity has no key list (then judge it with
+ * prov_verify like any object).
+ */
+int prov_verify_identity(prov_verifier *v, const ajson_value *content, const char *jcs, size_t len,
+                         const uint8_t hash[32], const prov_sigs *sigs, int64_t accepted_us,
+                         prov_result *out, accord_error *err);
+
+/*
+ * The extension-definition object accord ships for the signature extension (and the one for the
+ * key list, member.h), as compact JSON: published in every collection.
+ */
+extern const char prov_sig_extdef_json[];
+extern const char prov_keys_extdef_json[];
+
+#endif
