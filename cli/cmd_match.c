@@ -32,6 +32,7 @@
  * SIGHUP or a store change).
  */
 #include "cli.h"
+#include "match_flow.h"
 #include "util/buf.h"
 
 #include <dirent.h>
@@ -100,6 +101,8 @@ typedef struct run {
     int progress;           /* a progress line on stderr (a terminal, not --no-progress) */
     int progress_shown;     /* the line is on screen: cleared before other stderr output */
     double t0, progress_at; /* start, last progress update (monotonic seconds) */
+    match_flow_opts flow;   /* flow and dnstap inputs (match_flow.c) */
+    match_flow_totals ft;
 } run;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -592,7 +595,7 @@ static void report_totals(const run *r, double secs)
 
 static int parse_args(run *r, int argc, char **argv, char ***ind, int *nind)
 {
-    int i = 1;
+    int i = 1, n;
     *ind = calloc((size_t)argc, sizeof **ind);
     *nind = 0;
     if (!*ind)
@@ -637,13 +640,36 @@ static int parse_args(run *r, int argc, char **argv, char ***ind, int *nind)
             if (accord_timestamp_parse(argv[++i], &us) != 0)
                 return -1;
             r->now_s = us / 1000000;
+        } else if ((n = match_flow_arg(&r->flow, argc, argv, i)) != 0) {
+            if (n < 0)
+                return -1;
+            i += n - 1;
         } else {
             return -1;
         }
     }
     r->inputs = argv + i;
     r->ninputs = argc - i;
-    return r->ninputs > 0 ? 0 : -1;
+    return r->ninputs > 0 || r->flow.listen_flows || r->flow.listen_dnstap ? 0 : -1;
+}
+
+/* A match of a flow or dnstap input (match_flow.c never calls it twice at once, and the workers
+ * are idle then). */
+static void flow_emit(void *ud, const char *input, const accord_match *mt)
+{
+    run *r = ud;
+    buf b;
+    if (r->sg && accord_sightings_add_match(r->sg, mt, r->now_s * 1000000) != 0)
+        r->sg_failed = 1;
+    if (r->counts) {
+        for (size_t i = 0; i < mt->nindicators; i++)
+            r->counts[0][mt->indicators[i]]++;
+        return;
+    }
+    buf_init(&b, OUT_CAP);
+    if (put_match(r, &b, input, mt) != 0 || fwrite(b.p, 1, b.len, stdout) != b.len)
+        r->failed = 1;
+    buf_free(&b);
 }
 
 static int start(run *r, pthread_t *tids, worker *ws)
@@ -750,9 +776,21 @@ int cmd_match(int argc, char **argv)
         cli_error(r.cmd, "out of memory");
         return EXIT_FAIL; /* threads already started keep the process until exit */
     }
-    for (int i = 0; i < r.ninputs; i++)
-        if (read_input(&r, i) != 0)
+    r.flow.threads = r.threads;
+    for (int i = 0; i < r.ninputs; i++) {
+        if (match_flow_sniff(r.inputs[i])) { /* what came before is written first */
+            pthread_mutex_lock(&r.mu);
+            drain(&r, r.next_fill, 1);
+            pthread_mutex_unlock(&r.mu);
+            if (match_flow_file(&r.flow, r.snap, r.now_s, r.inputs[i], flow_emit, &r, &r.ft))
+                r.failed = 1;
+        } else if (read_input(&r, i) != 0) {
             r.failed = 1;
+        }
+    }
+    if ((r.flow.listen_flows || r.flow.listen_dnstap) &&
+        match_flow_listen(&r.flow, r.snap, r.now_s, flow_emit, &r, &r.ft) != 0)
+        r.failed = 1;
     pthread_mutex_lock(&r.mu);
     r.reading_done = 1;
     pthread_cond_broadcast(&r.cv);
@@ -764,6 +802,8 @@ int cmd_match(int argc, char **argv)
     if (r.summary)
         print_summary(&r);
     fflush(stdout);
+    r.events += r.ft.records, r.bytes += r.ft.bytes;
+    r.matches += r.ft.matches, r.malformed += r.ft.malformed;
     report_totals(&r, mono() - t0);
     if (r.sg && store_sightings(&r) != 0)
         r.failed = 1;

@@ -416,10 +416,7 @@ static void *udp_main(void *arg)
     struct mmsghdr msgs[VLEN];
     struct iovec iov[VLEN];
     struct sockaddr_storage from[VLEN];
-    union {
-        char b[CMSG_SPACE(sizeof(uint32_t))];
-        struct cmsghdr align;
-    } ctl[VLEN];
+    _Alignas(struct cmsghdr) char ctl[VLEN][CMSG_SPACE(sizeof(uint32_t))];
     if (!bufs) {
         u->c.failed = 1;
         return NULL;
@@ -431,8 +428,8 @@ static void *udp_main(void *arg)
                                               .msg_namelen = sizeof from[i],
                                               .msg_iov = &iov[i],
                                               .msg_iovlen = 1,
-                                              .msg_control = ctl[i].b,
-                                              .msg_controllen = sizeof ctl[i].b};
+                                              .msg_control = ctl[i],
+                                              .msg_controllen = sizeof ctl[i]};
         }
         int n = recvmmsg(u->fd, msgs, VLEN, MSG_WAITFORONE, NULL);
         if (n <= 0) {
