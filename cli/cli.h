@@ -49,5 +49,6 @@ int cmd_match(int argc, char **argv);
 int cmd_allowlist(int argc, char **argv);
 int cmd_jcs(int argc, char **argv);
 int cmd_member(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

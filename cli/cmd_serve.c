@@ -3,7 +3,8 @@
  *
  * Signals are blocked before the server's threads start, so they inherit the mask and only this
  * thread receives them, in sigwait.  On the first start of an empty store the admin token is
- * printed once, with the certificate's fingerprint for clients to pin.
+ * printed once, with the certificate's fingerprint for clients to pin.  While it runs, the main
+ * thread signs an audit-log checkpoint every --checkpoint-interval seconds (60) and at shutdown.
  */
 #include "cli.h"
 
@@ -14,7 +15,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Signs an audit checkpoint when records were added since the last one. */
+static void audit_checkpoint(accord_store *s)
+{
+    accord_error err = {0};
+    if (accord_audit_checkpoint(s, NULL, &err) != 0)
+        cli_error("serve", "audit checkpoint: %s", err.msg);
+}
 
 int cmd_serve(int argc, char **argv)
 {
@@ -26,7 +36,9 @@ int cmd_serve(int argc, char **argv)
                                              {"access-log", required_argument, NULL, 'a'},
                                              {"title", required_argument, NULL, 'T'},
                                              {"public-url", required_argument, NULL, 'u'},
+                                             {"checkpoint-interval", required_argument, NULL, 'i'},
                                              {NULL, 0, NULL, 0}};
+    long interval = 60; /* seconds between audit checkpoints */
     accord_server_options o = {.data_dir = cli_data_dir(), .log_fd = -1};
     const char *log_path = NULL;
     int c;
@@ -62,6 +74,14 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'u':
             o.public_url = optarg;
+            break;
+        case 'i':
+            errno = 0;
+            interval = strtol(optarg, &end, 10);
+            if (errno || *end || interval < 1 || interval > 86400) {
+                cli_error("serve", "--checkpoint-interval %s: expected 1 to 86400 seconds", optarg);
+                return EXIT_USAGE;
+            }
             break;
         default:
             return cli_usage("serve");
@@ -109,12 +129,21 @@ int cmd_serve(int argc, char **argv)
         memset(token, 0, sizeof(token));
     }
     fflush(stdout);
+    /* the audit log gets a signed checkpoint every interval and at shutdown, from this thread's
+       own store handle (the server's threads keep theirs) */
+    accord_store *audit = cli_open_store(0);
+    struct timespec tick = {.tv_sec = interval};
     int sig = 0;
     do {
-        sigwait(&set, &sig);
-    } while (sig == SIGHUP); /* accounts and collections are read per request: nothing to reload */
+        sig = sigtimedwait(&set, NULL, &tick);
+        if (sig < 0 && audit)
+            audit_checkpoint(audit);
+    } while (sig < 0 || sig == SIGHUP); /* accounts and collections are read per request */
     fprintf(stderr, "accord serve: signal %d, finishing requests in flight\n", sig);
     accord_server_stop(srv, 10000);
+    if (audit)
+        audit_checkpoint(audit);
+    accord_store_close(audit);
     if (o.log_fd > STDERR_FILENO)
         close(o.log_fd);
     return EXIT_OK;

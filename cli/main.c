@@ -21,6 +21,7 @@ static const cli_command commands[] = {
     {"serve", "run the TAXII 2.1 server over HTTPS",
      "usage: accord serve [--listen ADDR:PORT] [--cert FILE --key FILE] [--plain-http]\n"
      "                    [--threads N] [--access-log FILE|-] [--title T] [--public-url URL]\n"
+     "                    [--checkpoint-interval S]\n"
      "\n"
      "Serves the store over TAXII 2.1 at https://ADDR:PORT/taxii2/ (default 127.0.0.1:8443,\n"
      "port 0 = any free port).  Without --cert/--key a self-signed certificate is created in\n"
@@ -31,6 +32,7 @@ static const cli_command commands[] = {
      "  --threads N        request threads (default: one per CPU)\n"
      "  --access-log F     JSON lines access log to F (- = stderr)\n"
      "  --public-url URL   the base URL clients use, for the discovery resource\n"
+     "  --checkpoint-interval S  sign an audit-log checkpoint every S seconds (60) and at exit\n"
      "\n"
      "Stops on SIGINT or SIGTERM after requests in flight finish.  Accounts, tokens, rights and\n"
      "collections changed with the CLI apply to the next request.\n",
@@ -259,6 +261,26 @@ static const cli_command commands[] = {
      "surrogates, numbers beyond the range of a double (1e400), integer literals whose\n"
      "magnitude exceeds 2^53.  Exit 1 on I/O errors.\n",
      cmd_jcs},
+    {"audit", "the tamper-evident audit log: checkpoints, export, offline verify, proofs",
+     "usage: accord audit export DIR          write the log and its signed checkpoints to DIR\n"
+     "       accord audit verify [--key K] DIR check an export offline (no store needed)\n"
+     "       accord audit prove SEQ            RFC 9162 inclusion proof of record SEQ\n"
+     "       accord audit consistency OLD NEW  RFC 9162 consistency proof between checkpoints\n"
+     "       accord audit check [--key K] FILE check a printed proof offline\n"
+     "       accord audit checkpoint           sign a checkpoint of the whole log now\n"
+     "       accord audit list                 the checkpoints: size and root\n"
+     "       accord audit key                  the node key's verifier key (for --key)\n"
+     "\n"
+     "Every change to the store appends one record (object accepted, rejected, conflict; accounts,\n"
+     "tokens, collections, allow-lists ...).  Records are the leaves of an RFC 6962 Merkle tree;\n"
+     "the node key (DATA/keys/node.seed, created on first use) signs a C2SP checkpoint every\n"
+     "1,000 records, every 60 s while `accord serve` runs, at its shutdown, and at each export.\n"
+     "\n"
+     "verify names the first bad record (edited, missing, out of order), says \"truncated\" when\n"
+     "the records stop short of a checkpoint and \"fork\" for inconsistent checkpoints.  --key K\n"
+     "pins the signer: a verifier key (name+keyid+base64, from `accord audit key`) or a file of\n"
+     "them; without it the keys file of the export is trusted.  Exit 0 intact, 1 not.\n",
+     cmd_audit},
     {"help", "show help for accord or a command", "usage: accord help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: accord version\n", cmd_version},
 };

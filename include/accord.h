@@ -390,5 +390,6 @@ ACCORD_API void accord_timestamp_format(int64_t us, char *out, size_t outlen);
 #include "accord_export.h"
 /* Canonical JSON, Merkle trees and Ed25519 signatures: the foundations of the trust layer. */
 #include "accord_trust.h"
+#include "accord_audit.h"
 
 #endif /* ACCORD_H */

@@ -43,6 +43,12 @@
  *
  *   table audit             the change log, appended in the transaction of the change
  *     seq PK, ts (µs), action, object_seq (objects.seq or NULL), ref (an id), detail
+ *     leaf     BLOB         the record's Merkle leaf hash when it was written (src/audit.c has
+ *                           the leaf bytes); seq runs 1, 2, 3 ... without gaps
+ *   table checkpoints       signed tree heads of the audit log (store_audit.c)
+ *     size PK               records covered (seq 1 .. size); ts (µs)
+ *     root, frontier        the tree head; the right edge of the tree (audit_frontier hashes)
+ *     note, vkey            the C2SP signed note; the verifier key that signed it
  *   table roots             TAXII API roots: name PK, title, description, max_content_length
  *   table collections       cid PK (never reused, so no grant outlives its collection), id (UUID)
  *                           UNIQUE, root, alias (unique per root), title,
@@ -64,7 +70,7 @@
  *                           strictly across objects, collections and processes
  *   table signatures        signature sets of object versions (filled by the trust layer)
  *     object_seq, keyid PK, signer, sig, added
- *   table meta              key/value: created, ...
+ *   table meta              key/value: created, audit_origin (the log's checkpoint origin), ...
  *   table allowlist         values exports never contain (store_allow.c): list, kind (string,
  *                           substring, hostname, cidr, regex), value PK
  *
@@ -83,6 +89,7 @@
  */
 #include "store_int.h"
 
+#include "audit.h"
 #include "util/timestamp.h"
 #include "util/u64map.h"
 #include "values.h"
@@ -98,7 +105,7 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the run chunk format is little-endian; add byte swapping for this host"
 #endif
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char *const migrations[] = {
     /* 0 -> 1 */
@@ -139,12 +146,20 @@ static const char *const migrations[] = {
     "INSERT INTO clock VALUES(0, 0);"
     "CREATE TABLE allowlist(list TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
     " PRIMARY KEY(list, kind, value)) WITHOUT ROWID;",
+    /* 1 -> 2: the audit log becomes a Merkle tree (leaf hashes, signed checkpoints) */
+    "ALTER TABLE audit ADD COLUMN leaf BLOB;"
+    "CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, ts INTEGER NOT NULL, root BLOB NOT NULL,"
+    " frontier BLOB NOT NULL, note TEXT NOT NULL, vkey TEXT NOT NULL);"
+    "INSERT OR IGNORE INTO meta(key, value)"
+    " VALUES('audit_origin', 'accord.audit/' || lower(hex(randomblob(16))));",
 };
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_INS_OBJ] = "INSERT INTO objects(seq, added, id, type, modified, spec, flags, chash, body)"
                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [S_INS_AUDIT] = "INSERT INTO audit(ts, action, object_seq, ref, detail) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [S_INS_AUDIT] = "INSERT INTO audit(seq, ts, action, object_seq, ref, detail, leaf)"
+                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [S_AUDIT_LAST] = "SELECT coalesce(max(seq), 0) FROM audit",
     [S_ROW_VERSION] = "SELECT id, modified, flags FROM objects WHERE seq = ?1",
     [S_SET_FLAGS] = "UPDATE objects SET flags = ?2 WHERE seq = ?1",
     [S_LAST_ROW] = "SELECT (SELECT coalesce(max(seq), 0) FROM objects),"
@@ -249,6 +264,8 @@ static int migrate(accord_store *s, accord_error *err)
         goto out;
     if (version == 0 && (rc = store_coll_create_defaults(s, err)))
         goto out;
+    if (version == 1 && (rc = store_audit_backfill(s, err)))
+        goto out;
     rc = store_exec(s, "COMMIT", err);
 out:
     if (rc)
@@ -295,6 +312,12 @@ int accord_store_open(const char *dir, unsigned flags, accord_store **out, accor
         return accord_err_set(err, ACCORD_ENOMEM, "store: out of memory");
     s->readonly = ro;
     u64map_init_set(&s->idset);
+    if (!(s->dir = strdup(dir)) || !(s->leafbuf = malloc(sizeof(buf)))) {
+        free(s->dir);
+        free(s);
+        return accord_err_set(err, ACCORD_ENOMEM, "store: out of memory");
+    }
+    buf_init(s->leafbuf, AUDIT_LINE_MAX * 4);
     int oflags = ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     int rc;
     if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -363,6 +386,10 @@ void accord_store_close(accord_store *s)
     free(s->pend_prev);
     u64map_free(&s->pend_id);
     sets_drop(s);
+    buf_free(s->leafbuf);
+    free(s->leafbuf);
+    accord_sign_key_free(s->node_key);
+    free(s->dir);
     free(s);
 }
 
@@ -452,6 +479,7 @@ int store_begin(accord_store *s, accord_error *err)
     if (rc)
         return rc;
     s->in_txn = 1;
+    s->audit_next = 0;
     pend_clear(s);
     sqlite3_stmt *st = store_stmt(s, S_LAST_ROW);
     if (!st) {
@@ -485,6 +513,7 @@ void store_rollback(accord_store *s)
         return;
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_txn = 0;
+    s->audit_next = 0;
     pend_clear(s);
     sets_drop(s); /* they may hold versions of the abandoned transaction */
 }
@@ -509,26 +538,58 @@ int store_commit(accord_store *s, accord_error *err)
         return rc;
     }
     s->in_txn = 0;
+    s->audit_next = 0;
     s->sets_seq = s->last_seq;
     pend_clear(s);
     return 0;
 }
 
+/*
+ * The record's seq is chosen here, not by SQLite, because it is part of the leaf bytes: the next
+ * after the last (cached inside a store_begin transaction, which no other writer can interleave).
+ * The leaf hash is computed now, from the fields as written, so a row edited later no longer
+ * matches it.  The record that completes a multiple of ACCORD_AUDIT_CHECKPOINT_EVERY also gets
+ * its signed checkpoint, in the same transaction.
+ */
 int store_audit(accord_store *s, const char *action, int64_t object_seq, const char *ref,
                 const char *detail, accord_error *err)
 {
+    audit_fields f = {.seq = s->in_txn ? s->audit_next : 0,
+                      .ts = ts_now_us(),
+                      .object = object_seq,
+                      .action = action,
+                      .ref = ref,
+                      .detail = detail};
+    if (f.seq == 0) {
+        sqlite3_stmt *last = store_stmt(s, S_AUDIT_LAST);
+        if (!last || sqlite3_step(last) != SQLITE_ROW)
+            return store_db_fail(s, err, "reading the audit log's length");
+        f.seq = sqlite3_column_int64(last, 0) + 1;
+        sqlite3_reset(last);
+    }
+    accord_merkle_hash leaf;
+    buf_reset(s->leafbuf);
+    if (audit_leaf_write(s->leafbuf, &f))
+        return accord_err_set(err, ACCORD_ENOMEM, "store: out of memory writing an audit record");
+    accord_merkle_leaf_hash(s->leafbuf->p, s->leafbuf->len, leaf);
     sqlite3_stmt *st = store_stmt(s, S_INS_AUDIT);
     if (!st)
         return store_db_fail(s, err, "preparing an audit insert");
-    sqlite3_bind_int64(st, 1, ts_now_us());
-    sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 1, f.seq);
+    sqlite3_bind_int64(st, 2, f.ts);
+    sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
     if (object_seq)
-        sqlite3_bind_int64(st, 3, object_seq);
+        sqlite3_bind_int64(st, 4, object_seq);
     if (ref)
-        sqlite3_bind_text(st, 4, ref, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, ref, -1, SQLITE_STATIC);
     if (detail)
-        sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
-    return store_step_done(st) ? store_db_fail(s, err, "writing an audit record") : 0;
+        sqlite3_bind_text(st, 6, detail, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 7, leaf, sizeof(leaf), SQLITE_STATIC);
+    if (store_step_done(st))
+        return store_db_fail(s, err, "writing an audit record");
+    if (s->in_txn)
+        s->audit_next = f.seq + 1;
+    return f.seq % ACCORD_AUDIT_CHECKPOINT_EVERY ? 0 : store_audit_checkpoint_at(s, f.seq, err);
 }
 
 /* One stored version of an id, as the supersede logic needs it. */
@@ -849,7 +910,7 @@ int store_put(accord_store *s, int64_t cid, const stix_info *info, const char *b
         goto out;
     }
     *seq_out = seq;
-    rc = store_audit(s, *outcome == STORE_NEW ? "accepted" : "version", seq, NULL, NULL, err);
+    rc = store_audit(s, "accepted", seq, info->id, info->modified, err);
 out:
     free(others.v);
     return rc;

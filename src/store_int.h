@@ -17,6 +17,8 @@
 #define FLAG_SUPERSEDED 2
 #define FLAG_NOT_FIRST 4
 
+struct buf;
+
 enum { KIND_ID = 0, KIND_VALUE = 1, KIND_VERSION = 2, KIND_COUNT = 3 };
 
 typedef struct entry {
@@ -51,6 +53,7 @@ enum stmt_id {
     S_MAX_RUN,
     S_CHUNKS_OF_KIND,
     S_RECORD,
+    S_AUDIT_LAST,
     S_COUNT
 };
 
@@ -70,6 +73,11 @@ struct accord_store {
     int64_t sets_seq; /* the sets cover every row with seq <= sets_seq */
     u64map idset;     /* XXH3(id) -> 1 */
     u64map verset;    /* vkey -> seq */
+    /* audit log (store_audit.c) */
+    char *dir;                /* the data directory: DIR/keys/node.seed signs checkpoints */
+    int64_t audit_next;       /* inside a store_begin transaction: the next record's seq, 0 = ask */
+    struct buf *leafbuf;      /* the leaf bytes of the record being written (util/buf.h) */
+    accord_sign_key *node_key; /* loaded (or created) at the first checkpoint */
 };
 
 
@@ -96,5 +104,11 @@ int store_entry_cmp(const void *a, const void *b);
 int store_run_write(accord_store *s, int kind, entries *e, accord_error *err);
 /* Appends the value of every committed entry of kind with this key to out. */
 int store_runs_lookup(accord_store *s, int kind, int64_t key, entries *out, accord_error *err);
+
+/* Signs the checkpoint of the first `size` audit records inside the open transaction, unless one
+ * of that size or larger exists (store_audit.c). */
+int store_audit_checkpoint_at(accord_store *s, int64_t size, accord_error *err);
+/* Computes the leaf hash of every record that has none (stores from before leaves existed). */
+int store_audit_backfill(accord_store *s, accord_error *err);
 
 #endif
