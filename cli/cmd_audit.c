@@ -146,8 +146,8 @@ static int print_checkpoint(void *ud, const accord_audit_checkpoint_info *c)
 /* The subcommands that open the store. */
 static int with_store(const char *sub, int argc, char **argv)
 {
-    int ro = strcmp(sub, "prove") == 0 || strcmp(sub, "consistency") == 0 ||
-             strcmp(sub, "list") == 0;
+    int ro =
+        strcmp(sub, "prove") == 0 || strcmp(sub, "consistency") == 0 || strcmp(sub, "list") == 0;
     accord_store *s = cli_open_store(ro ? ACCORD_STORE_READONLY : 0);
     if (!s)
         return EXIT_FAIL;

@@ -28,13 +28,13 @@ extern "C" {
 
 /* What a verification or an export saw. */
 typedef struct accord_audit_summary {
-    uint64_t records;      /* records in the log (export) or read from the export (verify) */
-    uint64_t checkpoints;  /* checkpoints written (export) or whose signature verified (verify) */
-    uint64_t signed_size;  /* the size of the largest checkpoint */
+    uint64_t records;     /* records in the log (export) or read from the export (verify) */
+    uint64_t checkpoints; /* checkpoints written (export) or whose signature verified (verify) */
+    uint64_t signed_size; /* the size of the largest checkpoint */
     uint64_t unsigned_records; /* records after the largest checkpoint (not yet signed) */
-    char origin[128];      /* the log's origin line, "accord.audit/<32 hex digits>" */
-    char root[48];         /* the base64 root hash of the largest checkpoint */
-    char keys[64];         /* where the verifying keys came from */
+    char origin[128];          /* the log's origin line, "accord.audit/<32 hex digits>" */
+    char root[48];             /* the base64 root hash of the largest checkpoint */
+    char keys[64];             /* where the verifying keys came from */
 } accord_audit_summary;
 
 /*
@@ -82,8 +82,8 @@ ACCORD_API int accord_audit_consistency(accord_store *store, uint64_t old_size, 
  * for accord_audit_verify; NULL trusts the keys the proof names.  On success `what` receives a
  * one-line description of what was proved.  ACCORD_EINVAL when the proof does not hold.
  */
-ACCORD_API int accord_audit_proof_verify(const char *text, size_t len, const char *keys,
-                                         char *what, size_t whatcap, accord_error *err);
+ACCORD_API int accord_audit_proof_verify(const char *text, size_t len, const char *keys, char *what,
+                                         size_t whatcap, accord_error *err);
 
 /* One signed checkpoint, as handed to accord_audit_checkpoints' callback. */
 typedef struct accord_audit_checkpoint_info {

@@ -109,8 +109,12 @@ static int jcs_string(buf *b, const char *s)
             if (buf_add(b, esc, 2))
                 return -1;
         } else if (c < 0x20) {
-            const char *named = c == '\b' ? "\\b" : c == '\t' ? "\\t" : c == '\n' ? "\\n"
-                                : c == '\f' ? "\\f" : c == '\r' ? "\\r" : NULL;
+            const char *named = c == '\b'   ? "\\b"
+                                : c == '\t' ? "\\t"
+                                : c == '\n' ? "\\n"
+                                : c == '\f' ? "\\f"
+                                : c == '\r' ? "\\r"
+                                            : NULL;
             char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
             if (buf_adds(b, named ? named : esc))
                 return -1;
@@ -147,8 +151,8 @@ int audit_why(char *why, size_t cap, const char *msg)
     return ACCORD_EINVAL;
 }
 
-int audit_leaf_parse(ajson_arena *a, buf *scratch, const char *line, size_t len,
-                     audit_fields *out, char *why, size_t whycap)
+int audit_leaf_parse(ajson_arena *a, buf *scratch, const char *line, size_t len, audit_fields *out,
+                     char *why, size_t whycap)
 {
     memset(out, 0, sizeof(*out));
     if (len > AUDIT_LINE_MAX)
@@ -283,8 +287,8 @@ int audit_key_format(const audit_key *k, char *out, size_t cap)
 int audit_b64_decode(const char *s, size_t len, uint8_t *out, size_t cap, size_t *n)
 {
     const char *end = NULL;
-    if (len == 0 || sodium_base642bin(out, cap, s, len, NULL, n, &end,
-                                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+    if (len == 0 ||
+        sodium_base642bin(out, cap, s, len, NULL, n, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
         end != s + len)
         return -1;
     return 0;
@@ -352,7 +356,8 @@ int audit_keys_parse(const char *text, size_t len, audit_key **out, size_t *n, c
                     free(*out);
                     *out = NULL;
                     *n = 0;
-                    return cap > 1024 ? audit_why(why, whycap, "more than 1024 keys") : ACCORD_ENOMEM;
+                    return cap > 1024 ? audit_why(why, whycap, "more than 1024 keys")
+                                      : ACCORD_ENOMEM;
                 }
                 *out = k;
             }
@@ -400,8 +405,7 @@ int audit_note_sign(buf *out, const char *origin, uint64_t size, const accord_me
 }
 
 /* Parses the three body lines of a tlog-checkpoint. */
-static int body_parse(const char *body, size_t len, audit_checkpoint *out, char *why,
-                      size_t whycap)
+static int body_parse(const char *body, size_t len, audit_checkpoint *out, char *why, size_t whycap)
 {
     const char *line[3];
     size_t ll[3];
@@ -438,8 +442,8 @@ static int body_parse(const char *body, size_t len, audit_checkpoint *out, char 
 
 /* One signature line: *verified 1 when by a known key and valid; ACCORD_EINVAL when malformed or
  * by a known key and invalid. */
-static int sig_line(const char *body, size_t blen, const char *p, size_t len,
-                    const audit_key *keys, size_t nkeys, int *which, char *why, size_t whycap)
+static int sig_line(const char *body, size_t blen, const char *p, size_t len, const audit_key *keys,
+                    size_t nkeys, int *which, char *why, size_t whycap)
 {
     size_t dl = sizeof(EM_DASH) - 1;
     if (len < dl || memcmp(p, EM_DASH, dl) != 0)
@@ -453,7 +457,8 @@ static int sig_line(const char *body, size_t blen, const char *p, size_t len,
     unsigned char blob[256];
     size_t n = 0;
     if (audit_b64_decode(sp + 1, len - nlen - 1, blob, sizeof(blob), &n) || n < 5)
-        return audit_why(why, whycap, "signature line: signature is not base64 of a key id and more");
+        return audit_why(why, whycap,
+                         "signature line: signature is not base64 of a key id and more");
     for (size_t i = 0; i < nkeys; i++) {
         if (strlen(keys[i].name) != nlen || memcmp(keys[i].name, p, nlen) != 0 ||
             memcmp(keys[i].id, blob, 4) != 0)

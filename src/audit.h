@@ -43,8 +43,8 @@ int audit_leaf_write(buf *out, const audit_fields *f);
  * fields they hold (so the check rewrites them into scratch).  0, ACCORD_EINVAL with the reason in
  * why, ACCORD_ENOMEM.
  */
-int audit_leaf_parse(ajson_arena *a, buf *scratch, const char *line, size_t len,
-                     audit_fields *out, char *why, size_t whycap);
+int audit_leaf_parse(ajson_arena *a, buf *scratch, const char *line, size_t len, audit_fields *out,
+                     char *why, size_t whycap);
 
 /*
  * The right edge of an RFC 6962 tree of n leaves: the roots of its perfect subtrees, largest

@@ -47,8 +47,8 @@ static int read_file(const char *path, size_t max, char **out, size_t *len, acco
     *len = 0;
     FILE *fp = fopen(path, "rb");
     if (!fp)
-        return accord_err_set(err, errno == ENOENT ? ACCORD_ENOTFOUND : ACCORD_EIO, "%s: %s",
-                              path, strerror(errno));
+        return accord_err_set(err, errno == ENOENT ? ACCORD_ENOTFOUND : ACCORD_EIO, "%s: %s", path,
+                              strerror(errno));
     buf b;
     buf_init(&b, max);
     char chunk[8192];
@@ -71,9 +71,9 @@ static int read_file(const char *path, size_t max, char **out, size_t *len, acco
 typedef struct cp_entry {
     char file[96];
     audit_checkpoint cp;
-    int have_r;                 /* the records reached this size */
-    accord_merkle_hash root_r;  /* FR's root at this size */
-    accord_merkle_hash root_s;  /* FS's root at this size (when leaves.bin reached it) */
+    int have_r;                /* the records reached this size */
+    accord_merkle_hash root_r; /* FR's root at this size */
+    accord_merkle_hash root_s; /* FS's root at this size (when leaves.bin reached it) */
     int have_s;
 } cp_entry;
 
@@ -84,10 +84,10 @@ typedef struct verifier {
     cp_entry *cps;
     size_t ncps;
     /* the pass over the records */
-    uint64_t n;         /* records read and well-formed */
-    uint64_t bad_line;  /* first structural problem, 0 = none */
+    uint64_t n;        /* records read and well-formed */
+    uint64_t bad_line; /* first structural problem, 0 = none */
     char bad_msg[400];
-    uint64_t mismatch;  /* first record whose hash differs from leaves.bin, 0 = none */
+    uint64_t mismatch; /* first record whose hash differs from leaves.bin, 0 = none */
 } verifier;
 
 static int cp_cmp(const void *a, const void *b)
@@ -147,9 +147,8 @@ static int load_checkpoint(verifier *v, const char *name, accord_error *err)
     if (rc)
         return accord_err_set(err, ACCORD_EINVAL, "%s: %s", e->file, why);
     if (v->ncps && strcmp(e->cp.origin, v->cps[0].cp.origin) != 0)
-        return accord_err_set(err, ACCORD_EINVAL,
-                              "fork: %s is of log %s, %s of log %s", e->file, e->cp.origin,
-                              v->cps[0].file, v->cps[0].cp.origin);
+        return accord_err_set(err, ACCORD_EINVAL, "fork: %s is of log %s, %s of log %s", e->file,
+                              e->cp.origin, v->cps[0].file, v->cps[0].cp.origin);
     v->ncps++;
     return 0;
 }
@@ -180,10 +179,9 @@ static int load_checkpoints(verifier *v, accord_error *err)
     for (size_t i = 1; i < v->ncps; i++)
         if (v->cps[i].cp.size == v->cps[i - 1].cp.size &&
             memcmp(v->cps[i].cp.root, v->cps[i - 1].cp.root, ACCORD_MERKLE_HASH_LEN) != 0)
-            return accord_err_set(err, ACCORD_EINVAL,
-                                  "fork: %s and %s both sign %llu records with different roots",
-                                  v->cps[i - 1].file, v->cps[i].file,
-                                  (unsigned long long)v->cps[i].cp.size);
+            return accord_err_set(
+                err, ACCORD_EINVAL, "fork: %s and %s both sign %llu records with different roots",
+                v->cps[i - 1].file, v->cps[i].file, (unsigned long long)v->cps[i].cp.size);
     return 0;
 }
 
@@ -245,9 +243,9 @@ static int scan_records(verifier *v, accord_error *err)
         char why[240];
         audit_fields f;
         ajson_arena_reset(&arena);
-        int prc = len < 0 ? ACCORD_EINVAL
-                          : audit_leaf_parse(&arena, &scratch, line, (size_t)len, &f, why,
-                                             sizeof(why));
+        int prc = len < 0
+                      ? ACCORD_EINVAL
+                      : audit_leaf_parse(&arena, &scratch, line, (size_t)len, &f, why, sizeof(why));
         if (prc == ACCORD_ENOMEM) {
             rc = accord_err_set(err, prc, "out of memory");
             break;
@@ -258,12 +256,14 @@ static int scan_records(verifier *v, accord_error *err)
                 snprintf(v->bad_msg, sizeof(v->bad_msg), "record %llu: line longer than 64 KiB",
                          (unsigned long long)l);
             else if (prc)
-                snprintf(v->bad_msg, sizeof(v->bad_msg), "record %llu (records.jsonl line %llu): %s",
-                         (unsigned long long)l, (unsigned long long)l, why);
-            else if (f.seq > (int64_t)l)
                 snprintf(v->bad_msg, sizeof(v->bad_msg),
-                         "record %llu: missing or moved (records.jsonl line %llu holds record %lld)",
-                         (unsigned long long)l, (unsigned long long)l, (long long)f.seq);
+                         "record %llu (records.jsonl line %llu): %s", (unsigned long long)l,
+                         (unsigned long long)l, why);
+            else if (f.seq > (int64_t)l)
+                snprintf(
+                    v->bad_msg, sizeof(v->bad_msg),
+                    "record %llu: missing or moved (records.jsonl line %llu holds record %lld)",
+                    (unsigned long long)l, (unsigned long long)l, (long long)f.seq);
             else
                 snprintf(v->bad_msg, sizeof(v->bad_msg),
                          "record %lld: out of order (found again at records.jsonl line %llu)",
@@ -391,7 +391,7 @@ int accord_audit_verify(const char *dir, const char *keys, accord_audit_summary 
 /* Proofs                                                                                       */
 
 typedef struct proof {
-    int kind; /* 1 inclusion, 2 consistency */
+    int kind;      /* 1 inclusion, 2 consistency */
     uint64_t a, b; /* seq and size, or old and new */
     const char *record;
     size_t record_len;
@@ -539,8 +539,7 @@ static int check_consistency(proof *p, const audit_checkpoint cps[2], char *what
         return audit_why(why, whycap, "the checkpoints' sizes are not the proof's sizes");
     if (strcmp(cps[0].origin, cps[1].origin) != 0)
         return audit_why(why, whycap, "fork: the checkpoints are of different logs");
-    if (accord_merkle_verify_consistency(p->a, p->b, cps[0].root, cps[1].root, p->path,
-                                         p->npath)) {
+    if (accord_merkle_verify_consistency(p->a, p->b, cps[0].root, cps[1].root, p->path, p->npath)) {
         snprintf(why, whycap, "fork: checkpoint %llu is not a prefix of checkpoint %llu",
                  (unsigned long long)p->a, (unsigned long long)p->b);
         return ACCORD_EINVAL;

@@ -114,8 +114,9 @@ static int last_checkpoint(accord_store *s, audit_frontier *f, accord_error *err
 {
     sqlite3_stmt *st;
     memset(f, 0, sizeof(*f));
-    if (sqlite3_prepare_v2(s->db, "SELECT size, frontier FROM checkpoints ORDER BY size DESC LIMIT 1",
-                           -1, &st, NULL))
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT size, frontier FROM checkpoints ORDER BY size DESC LIMIT 1", -1,
+                           &st, NULL))
         return store_db_fail(s, err, "reading the latest checkpoint");
     int rc = 0;
     if (sqlite3_step(st) == SQLITE_ROW &&
@@ -131,8 +132,9 @@ static int last_checkpoint(accord_store *s, audit_frontier *f, accord_error *err
 static int add_leaves(accord_store *s, audit_frontier *f, int64_t size, accord_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT seq, leaf FROM audit WHERE seq > ?1 AND seq <= ?2"
-                                  " ORDER BY seq",
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, leaf FROM audit WHERE seq > ?1 AND seq <= ?2"
+                           " ORDER BY seq",
                            -1, &st, NULL))
         return store_db_fail(s, err, "reading audit leaves");
     sqlite3_bind_int64(st, 1, (int64_t)f->n);
@@ -319,8 +321,10 @@ static int make_dirs(const char *dir, accord_error *err)
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return accord_err_set(err, ACCORD_EIO, "audit: creating %s: %s", dir, strerror(errno));
     if (mkdir(sub, 0755) != 0)
-        return accord_err_set(err, ACCORD_EIO, "audit: creating %s: %s (export into a new or empty "
-                              "directory)", sub, strerror(errno));
+        return accord_err_set(err, ACCORD_EIO,
+                              "audit: creating %s: %s (export into a new or empty "
+                              "directory)",
+                              sub, strerror(errno));
     return 0;
 }
 
@@ -444,12 +448,13 @@ static int checkpoint_get(accord_store *s, uint64_t size, uint64_t *got, buf *no
     sqlite3_bind_int64(st, 1, (int64_t)size);
     int rc = 0;
     if (sqlite3_step(st) != SQLITE_ROW)
-        rc = size ? accord_err_set(err, ACCORD_ENOTFOUND,
-                                   "audit: no checkpoint of size %llu (`accord audit list` shows "
-                                   "them)",
-                                   (unsigned long long)size)
-                  : accord_err_set(err, ACCORD_ENOTFOUND,
-                                   "audit: no checkpoint yet (`accord audit checkpoint` signs one)");
+        rc = size
+                 ? accord_err_set(err, ACCORD_ENOTFOUND,
+                                  "audit: no checkpoint of size %llu (`accord audit list` shows "
+                                  "them)",
+                                  (unsigned long long)size)
+                 : accord_err_set(err, ACCORD_ENOTFOUND,
+                                  "audit: no checkpoint yet (`accord audit checkpoint` signs one)");
     else {
         *got = (uint64_t)sqlite3_column_int64(st, 0);
         if (buf_printf(note, "checkpoint %d\n", sqlite3_column_bytes(st, 1)) ||
@@ -520,8 +525,8 @@ static int record_get(accord_store *s, uint64_t seq, buf *out, accord_error *err
     sqlite3_bind_int64(st, 1, (int64_t)seq);
     int rc = 0;
     if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = accord_err_set(err, ACCORD_ENOTFOUND, "audit: no record %llu",
-                            (unsigned long long)seq);
+        rc =
+            accord_err_set(err, ACCORD_ENOTFOUND, "audit: no record %llu", (unsigned long long)seq);
     } else {
         audit_fields f = {.seq = sqlite3_column_int64(st, 0),
                           .ts = sqlite3_column_int64(st, 1),

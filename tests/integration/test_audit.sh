@@ -10,13 +10,13 @@
 expect_rc 0 "import the sample" -- "$ACCORD" import --quiet "$ROOT/tests/data/sample"
 expect_rc 0 "audit key" -- "$ACCORD" audit key
 KEY=$(cat "$T/out")
-check "verifier key form" grep -qE '^accord\.audit/[0-9a-f]{32}\+[0-9a-f]{8}\+[A-Za-z0-9+/]{43}=?$' "$T/out"
+check "verifier key form" grep -qE '^accord\.audit/[0-9a-f]{32}\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$' "$T/out"
 check "node key 0600" test "$(stat -c %a "$ACCORD_DATA/keys/node.seed")" = 600
 expect_rc 0 "export" -- "$ACCORD" audit export "$T/exp"
 expect_rc 0 "verify the untouched export" -- "$ACCORD" audit verify "$T/exp"
 has "intact:" "$T/out" && ok || bad "verify says intact"
 expect_rc 0 "verify with the key pinned" -- "$ACCORD" audit verify --key "$KEY" "$T/exp"
-expect_rc 2 "export over an export" -- "$ACCORD" audit export "$T/exp"
+expect_rc 1 "export over an export" -- "$ACCORD" audit export "$T/exp"
 
 n=$(wc -l <"$T/exp/records.jsonl")
 check "the export holds records" test "$n" -ge 5
@@ -52,7 +52,7 @@ def mth(x):
     while k * 2 < len(x):
         k *= 2
     return hashlib.sha256(b"\1" + mth(x[:k]) + mth(x[k:])).digest()
-name, kid, pk = open(d + "/keys").read().split()[0].split("+")
+name, kid, pk = open(d + "/keys").read().split()[0].split("+", 2)
 raw = base64.b64decode(pk)
 assert raw[0] == 1 and hashlib.sha256(name.encode() + b"\n" + raw).hexdigest()[:8] == kid
 for f in glob.glob(d + "/checkpoints/*.note"):
@@ -80,14 +80,14 @@ if command -v curl >/dev/null 2>&1; then
   "$ACCORD" serve --listen 127.0.0.1:0 --plain-http --checkpoint-interval 1 >"$T/serve.out" 2>&1 &
   spid=$!
   for i in $(seq 100); do grep -q 'serving TAXII' "$T/serve.out" && break; sleep 0.1; done
-  "$ACCORD" collection add --title extra >/dev/null
+  "$ACCORD" collection add extra >/dev/null
   before=$("$ACCORD" stats | grep -o 'audit records [0-9]*' | grep -o '[0-9]*')
   for i in $(seq 50); do
     "$ACCORD" audit list | grep -q "^ *$before " && break
     sleep 0.2
   done
   check "the server signed a checkpoint on its timer" sh -c "\"$ACCORD\" audit list | grep -q '^ *$before '"
-  "$ACCORD" token create admin >/dev/null 2>&1 || "$ACCORD" collection add --title more >/dev/null
+  "$ACCORD" collection add more >/dev/null
   kill -TERM $spid
   wait $spid
   last=$("$ACCORD" stats | grep -o 'audit records [0-9]*' | grep -o '[0-9]*')

@@ -25,8 +25,12 @@ static void test_leaf(void)
     buf b, scratch;
     buf_init(&b, 0);
     buf_init(&scratch, 0);
-    audit_fields f = {.seq = 7, .ts = 1764468000000001, .object = 3, .action = "accepted",
-                      .ref = "indicator--x", .detail = "tab\there \"q\" \\ \b\f\x01 \xC3\xA9 \x7F"};
+    audit_fields f = {.seq = 7,
+                      .ts = 1764468000000001,
+                      .object = 3,
+                      .action = "accepted",
+                      .ref = "indicator--x",
+                      .detail = "tab\there \"q\" \\ \b\f\x01 \xC3\xA9 \x7F"};
     CHECK(audit_leaf_write(&b, &f) == 0);
     CHECK_STR(b.p, "{\"action\":\"accepted\",\"detail\":\"tab\\there \\\"q\\\" \\\\ \\b\\f\\u0001 "
                    "\xC3\xA9 \x7F\",\"object\":3,\"ref\":\"indicator--x\",\"seq\":7,"
@@ -160,9 +164,9 @@ static void test_keys_and_notes(void)
 /* Stores and exports                                                                           */
 
 #define IND_FMT                                                                                    \
-    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%08x-0000-4000-8000-"   \
-    "%012x\",\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\"," \
-    "\"pattern\":\"[ipv4-addr:value = '10.%u.%u.%u']\",\"pattern_type\":\"stix\","               \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%08x-0000-4000-8000-"    \
+    "%012x\",\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\","  \
+    "\"pattern\":\"[ipv4-addr:value = '10.%u.%u.%u']\",\"pattern_type\":\"stix\","                 \
     "\"valid_from\":\"2024-01-01T00:00:00Z\"}\n"
 
 /* Imports n generated indicators numbered from first (a batch per call). */
@@ -308,7 +312,8 @@ static void test_export_verify(void)
     accord_store_close(s);
 }
 
-/* Two copies of one store grow apart: a checkpoint of one, added to the other's export, is a fork. */
+/* Two copies of one store grow apart: a checkpoint of one, added to the other's export, is a fork.
+ */
 static void test_fork(void)
 {
     char cmd[1200];
@@ -332,8 +337,8 @@ static void test_fork(void)
              tmpdir, tmpdir);
     run(cmd);
     expect_fail("fa", "fork");
-    snprintf(cmd, sizeof(cmd),
-             "rm %s/fa/checkpoints/2000.note %s/fa/checkpoints/2100.note", tmpdir, tmpdir);
+    snprintf(cmd, sizeof(cmd), "rm %s/fa/checkpoints/2000.note %s/fa/checkpoints/2100.note", tmpdir,
+             tmpdir);
     run(cmd); /* only the forked 2000 is left above the real 1000: the range is named */
     expect_fail("fa", "records 1001..2000 do not match");
 
