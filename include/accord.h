@@ -72,6 +72,14 @@ ACCORD_API const char *accord_err_name(int rc);
 
 typedef struct accord_store accord_store;
 
+/*
+ * Who reads: an account's TLP 2.0 clearance (accord_viewer_open in accord_account.h; the rule is
+ * described there).  Reads given a viewer hand out only the object versions it is cleared for,
+ * filtering inside the walk so that limits count what is handed out.  A NULL viewer is the
+ * node's operator (the local CLI): every version.
+ */
+typedef struct accord_viewer accord_viewer;
+
 enum {
     ACCORD_STORE_READONLY = 1 << 0, /* open for reading only; the directory must exist */
     ACCORD_STORE_MMAP = 1 << 1,     /* read through a memory map (fast paging of big stores) */
@@ -101,6 +109,8 @@ typedef struct accord_record {
     int first;            /* 1 when no older version of the id is stored (in the collection) */
     const char *body;     /* the object as compact JSON (not NUL-terminated inside body_len) */
     size_t body_len;
+    int tlp;              /* its most restrictive TLP marking (ACCORD_TLP_*), or
+                             ACCORD_TLP_UNMARKED (the store's default applies) */
 } accord_record;
 
 /* Return 0 to go on, anything else to stop the walk (the function then returns that value). */
@@ -116,6 +126,10 @@ enum {
  */
 ACCORD_API int accord_store_get(accord_store *store, const char *id, unsigned flags,
                                 accord_record_cb cb, void *ud, accord_error *err);
+/* accord_store_get for viewer: only the versions it may read; ACCORD_ENOTFOUND when none. */
+ACCORD_API int accord_store_get_as(accord_store *store, const accord_viewer *viewer,
+                                   const char *id, unsigned flags, accord_record_cb cb, void *ud,
+                                   accord_error *err);
 
 /*
  * Calls cb for every stored version that mentions observable `value` (an IP address or CIDR, a
@@ -125,6 +139,10 @@ ACCORD_API int accord_store_get(accord_store *store, const char *id, unsigned fl
  */
 ACCORD_API int accord_store_search(accord_store *store, const char *value, accord_record_cb cb,
                                    void *ud, accord_error *err);
+/* accord_store_search for viewer: only the versions it may read. */
+ACCORD_API int accord_store_search_as(accord_store *store, const accord_viewer *viewer,
+                                      const char *value, accord_record_cb cb, void *ud,
+                                      accord_error *err);
 
 /* Which versions of each object a scan returns: 0 (the latest), or any union of these bits. */
 enum {
@@ -146,6 +164,7 @@ typedef struct accord_scan_filter {
     int include_revoked;      /* include versions that say revoked: true */
     int64_t after_seq;        /* store-wide scans: resume after this seq; 0 = from the start */
     uint32_t limit;           /* stop after this many records; 0 = no limit */
+    const accord_viewer *viewer; /* only what it may read; NULL = every version (operator) */
 } accord_scan_filter;
 
 /*

@@ -49,6 +49,8 @@ typedef struct accord_account {
     int disabled;
     int64_t created_us;
     int64_t live_tokens; /* tokens neither revoked nor expired */
+    const char *org;     /* its organisation's STIX identity id, or NULL */
+    int community;       /* a community account (cleared for TLP:GREEN) */
 } accord_account;
 
 /* One API token, as accord_token_list reports it (never its secret). */
@@ -161,6 +163,60 @@ ACCORD_API int accord_auth_bearer(accord_store *store, const char *token, const 
 ACCORD_API int accord_auth_header(accord_store *store, const char *header_value,
                                   const char *client_addr, accord_principal *out,
                                   accord_error *err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* TLP 2.0 clearance                                                                            */
+/*
+ * Each object version reads at its most restrictive TLP marking (object-level or granular; TLP
+ * 1.0 WHITE = CLEAR); an unmarked one at the store's default (AMBER unless set).  An account
+ * reads:
+ *   CLEAR          always
+ *   GREEN          when it is a community account, or has an organisation that is a member
+ *                  (every organisation until a roster is kept), or would read it as AMBER
+ *   AMBER          when its organisation produced it (created_by_ref) or is named in the
+ *                  object's "x_accord_recipients" (an array of identity ids)
+ *   AMBER+STRICT   when its organisation produced it
+ *   RED            when it is on the RED list of the collection the version is read from (for
+ *                  reads across the store: of a collection holding it)
+ * Admin accounts read everything; so does the local operator (a NULL viewer).  A sighting reads
+ * only when the objects it names (sighting_of_ref, observed_data_refs) held here read too.
+ */
+#define ACCORD_TLP_UNMARKED (-1)
+
+/*
+ * Loads the clearance of `account` (its organisation, flags, RED lists and the store's default).
+ * ACCORD_ENOTFOUND for an unknown account.  A disabled account's viewer reads TLP:CLEAR only.
+ */
+ACCORD_API int accord_viewer_open(accord_store *store, const char *account, accord_viewer **out,
+                                  accord_error *err);
+/* Frees a viewer; accepts NULL. */
+ACCORD_API void accord_viewer_free(accord_viewer *viewer);
+/*
+ * Sets the organisation of an account: a STIX identity id ("identity--<uuid>"), or NULL for none.
+ * ACCORD_EINVAL (not an identity id), ACCORD_ENOTFOUND.  Audited "account-org".
+ */
+ACCORD_API int accord_account_set_org(accord_store *store, const char *name, const char *org,
+                                      accord_error *err);
+/* Marks an account as a community account (cleared for GREEN) or not.  Audited
+ * "account-community". */
+ACCORD_API int accord_account_set_community(accord_store *store, const char *name, int on,
+                                            accord_error *err);
+
+/*
+ * Adds (on = 1) or removes an account on the RED list of a collection (id or alias).
+ * ACCORD_ENOTFOUND for an unknown account or collection.  Audited "red-add" / "red-remove".
+ */
+ACCORD_API int accord_red_set(accord_store *store, const char *collection_ref, const char *account,
+                              int on, accord_error *err);
+/* Calls cb(ud, collection_id, account) for the RED lists of one collection (NULL = of all). */
+ACCORD_API int accord_red_list(accord_store *store, const char *collection_ref,
+                               int (*cb)(void *ud, const char *collection, const char *account),
+                               void *ud, accord_error *err);
+
+/* The level unmarked objects read as (ACCORD_TLP_*; AMBER until set). */
+ACCORD_API int accord_tlp_default_get(accord_store *store, int *level, accord_error *err);
+/* Sets it (CLEAR..RED).  Audited "tlp-default". */
+ACCORD_API int accord_tlp_default_set(accord_store *store, int level, accord_error *err);
 
 #ifdef __cplusplus
 }

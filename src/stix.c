@@ -2387,6 +2387,7 @@ int stix_validate(const ajson_value *obj, const char *bundle_spec, stix_info *in
         info->created = ajson_str(ajson_get(obj, "created"));
     if (!sco_like && !(td && strcmp(td->type, "marking-definition") == 0))
         info->modified = ajson_str(ajson_get(obj, "modified"));
+    tlp_label_json(obj, &info->label);
 out:
     return rc;
 }

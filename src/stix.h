@@ -8,6 +8,7 @@
 #ifndef ACCORD_STIX_H
 #define ACCORD_STIX_H
 
+#include "tlp.h"
 #include "util/json.h"
 
 typedef enum stix_kind {
@@ -27,6 +28,7 @@ typedef struct stix_info {
     const char *spec_version; /* "2.1", or "2.0" when the object carries none and is a 2.0 object */
     int revoked;
     stix_kind kind;
+    tlp_label label; /* its TLP, producer, recipients, what a sighting reveals (tlp.h) */
 } stix_info;
 
 /* Why an object is invalid: the first broken rule. */

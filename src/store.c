@@ -29,6 +29,10 @@
  *                           bit 2 not first (an older version is stored)
  *     chash    INTEGER      XXH3-64 of body
  *     body     BLOB         the object as compact JSON, bytes as received less whitespace
+ *     tlp      INTEGER      its most restrictive TLP marking (ACCORD_TLP_*), -1 unmarked (tlp.h)
+ *     tlp_org  TEXT         created_by_ref when tlp is GREEN, AMBER, AMBER+STRICT or unmarked
+ *     tlp_to   TEXT         AMBER or unmarked: x_accord_recipients, space-separated, or NULL
+ *     tlp_dep  TEXT         sightings: sighting_of_ref and observed_data_refs, or NULL
  *
  *   table runs              one row per sorted run
  *     kind, run  PK         kind 0 id index, 1 value index, 2 version index; run number
@@ -60,10 +64,12 @@
  *     flags                 bit 0 revoked, bit 1 superseded, bit 2 not first, within this
  *                           collection
  *   table accounts          name PK, pwhash (Argon2id string, NULL = token-only), is_admin,
- *                           created, disabled                      (store_account.c)
+ *                           created, disabled, org (identity id or NULL), community
+ *                           (store_account.c)
  *   table tokens            id PK (public prefix), account, hash (BLAKE2b-256 of the secret)
  *                           UNIQUE, created, expires (NULL = never), revoked (NULL = live)
  *   table rights            account, coll PK; can_read, can_write
+ *   table red               coll, account PK: the accounts cleared for TLP:RED in a collection
  *   table statuses          TAXII status resources of finished POSTs: id PK (UUID), root,
  *                           account, created, body (the status resource as JSON)
  *   table clock             one row: the last date_added handed out, so added values increase
@@ -84,12 +90,15 @@
  * Durability: WAL with synchronous=NORMAL: a committed transaction survives a crash of the
  * process (kill -9); a power failure may lose the last transactions but never corrupts the store.
  *
- * It does not: parse or validate JSON (the caller hands in validated objects), enforce TLP (the
- * trust layer filters reads), or delete versions.
+ * It does not: parse or validate JSON (the caller hands in validated objects and their TLP
+ * labels; only the migration that added the labels parses stored bodies), decide TLP clearance
+ * (tlp.c; store_read.c applies it inside scans), or delete versions.
  */
 #include "store_int.h"
 
 #include "audit.h"
+#include "tlp.h"
+#include "util/buf.h"
 #include "util/timestamp.h"
 #include "util/u64map.h"
 #include "values.h"
@@ -105,7 +114,7 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the run chunk format is little-endian; add byte swapping for this host"
 #endif
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char *const migrations[] = {
     /* 0 -> 1 */
@@ -152,11 +161,25 @@ static const char *const migrations[] = {
     " frontier BLOB NOT NULL, note TEXT NOT NULL, vkey TEXT NOT NULL);"
     "INSERT OR IGNORE INTO meta(key, value)"
     " VALUES('audit_origin', 'accord.audit/' || lower(hex(randomblob(16))));",
+    /* 2 -> 3: TLP labels (tlp.h) beside each version, labelled from the stored bodies; account
+     * organisations and community flags; RED lists */
+    "ALTER TABLE objects ADD COLUMN tlp INTEGER NOT NULL DEFAULT -1;"
+    "ALTER TABLE objects ADD COLUMN tlp_org TEXT;"
+    "ALTER TABLE objects ADD COLUMN tlp_to TEXT;"
+    "ALTER TABLE objects ADD COLUMN tlp_dep TEXT;"
+    "UPDATE objects SET tlp = tlp_label(body, 0), tlp_org = tlp_label(body, 1),"
+    " tlp_to = tlp_label(body, 2), tlp_dep = tlp_label(body, 3);"
+    "ALTER TABLE accounts ADD COLUMN org TEXT;"
+    "ALTER TABLE accounts ADD COLUMN community INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE red(coll INTEGER NOT NULL, account TEXT NOT NULL,"
+    " PRIMARY KEY(coll, account)) WITHOUT ROWID;"
+    "CREATE INDEX red_account ON red(account, coll);",
 };
 
 static const char *const stmt_sql[S_COUNT] = {
-    [S_INS_OBJ] = "INSERT INTO objects(seq, added, id, type, modified, spec, flags, chash, body)"
-                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_INS_OBJ] = "INSERT INTO objects(seq, added, id, type, modified, spec, flags, chash, body,"
+                  " tlp, tlp_org, tlp_to, tlp_dep)"
+                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [S_INS_AUDIT] = "INSERT INTO audit(seq, ts, action, object_seq, ref, detail, leaf)"
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_AUDIT_LAST] = "SELECT coalesce(max(seq), 0) FROM audit",
@@ -184,8 +207,11 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_CHUNK_DEL] = "DELETE FROM chunks WHERE kind = ?1 AND run = ?2",
     [S_MAX_RUN] = "SELECT coalesce(max(run), 0) FROM runs",
     [S_CHUNKS_OF_KIND] = "SELECT data FROM chunks WHERE kind = ?1",
-    [S_RECORD] = "SELECT seq, added, id, type, modified, spec, flags, body FROM objects"
-                 " WHERE seq = ?1",
+    [S_RECORD] = "SELECT seq, added, id, type, modified, spec, flags, body, tlp, tlp_org, tlp_to,"
+                 " tlp_dep FROM objects WHERE seq = ?1",
+    [S_LABEL] = "SELECT id, flags, tlp, tlp_org, tlp_to FROM objects WHERE seq = ?1",
+    [S_RED_ANY] = "SELECT 1 FROM members m INDEXED BY members_seq JOIN red r"
+                  " ON r.coll = m.coll AND r.account = ?2 WHERE m.seq = ?1 LIMIT 1",
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -286,6 +312,46 @@ static void sql_ts_ns(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_null(ctx);
 }
 
+/* The label columns of a version: its level, and the producer and lists only where the rule
+ * reads them (tlp.h).  *org is NULL when not kept; the lists go into to and dep. */
+static int label_columns(const tlp_label *l, const char **org, buf *to, buf *dep)
+{
+    *org = l->level == ACCORD_TLP_CLEAR || l->level == ACCORD_TLP_RED ? NULL : l->org;
+    return tlp_label_text(l, to, dep);
+}
+
+/* SQL tlp_label(body, what): the label of a stored body (what 0 level, 1 producer, 2 recipients,
+ * 3 depends), for the migration that added the label columns to stores that had none. */
+static void sql_tlp_label(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    ajson_arena a;
+    ajson_error jerr;
+    ajson_arena_init(&a, 0);
+    const char *body = sqlite3_value_blob(argv[0]);
+    int what = sqlite3_value_int(argv[1]), n = sqlite3_value_bytes(argv[0]);
+    const ajson_value *root = body ? ajson_parse(&a, body, (size_t)n, &jerr) : NULL;
+    tlp_label l;
+    tlp_label_json(root, &l);
+    const char *org;
+    buf to, dep;
+    buf_init(&to, 1 << 20);
+    buf_init(&dep, 1 << 20);
+    int rc = label_columns(&l, &org, &to, &dep);
+    const char *text = what == 1 ? org : what == 2 ? to.p : dep.p;
+    if (rc)
+        sqlite3_result_error_nomem(ctx);
+    else if (what == 0)
+        sqlite3_result_int(ctx, l.level);
+    else if (text && *text)
+        sqlite3_result_text(ctx, text, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_result_null(ctx);
+    buf_free(&to);
+    buf_free(&dep);
+    ajson_arena_free(&a);
+}
+
 int accord_store_open(const char *dir, unsigned flags, accord_store **out, accord_error *err)
 {
     *out = NULL;
@@ -328,6 +394,8 @@ int accord_store_open(const char *dir, unsigned flags, accord_store **out, accor
     sqlite3_busy_timeout(s->db, 30000);
     sqlite3_create_function(s->db, "ts_ns", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_ts_ns,
                             NULL, NULL);
+    sqlite3_create_function(s->db, "tlp_label", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            sql_tlp_label, NULL, NULL);
     sqlite3_extended_result_codes(s->db, 0);
     /* 16 KiB pages: a fourth of the I/O calls of the default for the same bytes (bulk import
      * writes every page twice: WAL, then checkpoint); takes effect only on a new database */
@@ -859,6 +927,8 @@ int store_put(accord_store *s, int64_t cid, const stix_info *info, const char *b
 {
     if (!s->in_txn)
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
+    if (!info->label.set)
+        return accord_err_set(err, ACCORD_EINVAL, "store: %s has no TLP label", info->id);
     uint64_t idh = store_id_hash(info->id);
     uint64_t vkey = store_version_key(idh, info->modified);
     uint64_t chash = XXH3_64bits(body, len), known;
@@ -872,6 +942,9 @@ int store_put(accord_store *s, int64_t cid, const stix_info *info, const char *b
     if (info->modified)
         ts_parse(info->modified, &mod);
     version_rows others = {0};
+    buf to, dep;
+    buf_init(&to, 1 << 20);
+    buf_init(&dep, 1 << 20);
     *outcome = STORE_NEW;
     if (u64map_get(&s->idset, idh, NULL) && (rc = find_versions(s, idh, info->id, &others, err)))
         goto out;
@@ -901,6 +974,18 @@ int store_put(accord_store *s, int64_t cid, const stix_info *info, const char *b
     sqlite3_bind_int(st, 7, flags);
     sqlite3_bind_int64(st, 8, (int64_t)chash);
     sqlite3_bind_blob(st, 9, body, (int)len, SQLITE_STATIC);
+    const char *org;
+    if (label_columns(&info->label, &org, &to, &dep)) {
+        rc = accord_err_set(err, ACCORD_ENOMEM, "store: out of memory labelling %s", info->id);
+        goto out;
+    }
+    sqlite3_bind_int(st, 10, info->label.level);
+    if (org)
+        sqlite3_bind_text(st, 11, org, -1, SQLITE_STATIC);
+    if (to.len)
+        sqlite3_bind_text(st, 12, to.p, (int)to.len, SQLITE_STATIC);
+    if (dep.len)
+        sqlite3_bind_text(st, 13, dep.p, (int)dep.len, SQLITE_STATIC);
     if (store_step_done(st)) {
         rc = store_db_fail(s, err, "storing an object");
         goto out;
@@ -912,6 +997,8 @@ int store_put(accord_store *s, int64_t cid, const stix_info *info, const char *b
     *seq_out = seq;
     rc = store_audit(s, "accepted", seq, info->id, info->modified, err);
 out:
+    buf_free(&to);
+    buf_free(&dep);
     free(others.v);
     return rc;
 }

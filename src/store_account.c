@@ -3,9 +3,11 @@
  *
  * Three tables of the schema (store.c) hold them:
  *
- *   accounts(name PK, pwhash, is_admin, created, disabled)
+ *   accounts(name PK, pwhash, is_admin, created, disabled, org, community)
  *       pwhash is the Argon2id string crypto_pwhash_str wrote ("$argon2id$v=19$m=...,t=...,p=1$
- *       salt$hash"), NULL for a token-only account.
+ *       salt$hash"), NULL for a token-only account.  org is the STIX identity id of the
+ *       account's organisation (NULL = none) and community marks a community account: the two
+ *       facts TLP clearance (tlp.h) reads besides is_admin and the RED lists.
  *   tokens(id PK, account, hash UNIQUE, created, expires, revoked)
  *       id is the token's public id (16 lowercase hex digits); hash is the 32-byte BLAKE2b-256 of
  *       its secret; expires and revoked are microseconds since the epoch, NULL = never / live.
@@ -24,15 +26,22 @@
  * record.  This file never sees a password or a token secret: auth.c hands it hashes, and audit
  * records name accounts, token ids and collections only.
  *
+ * Viewers (accord_viewer_open) are an account's TLP clearance read in one go: its organisation,
+ * flags, the collections whose RED list names it, and the store's default level for unmarked
+ * objects (meta key "tlp_default").
+ *
  * It does not: hash or compare credentials (auth.c), cache anything, or decide who may do what
- * beyond reporting the stored rights (the server maps them to its endpoints).  The only call it
- * makes into auth.c is the pure auth_name_ok.
+ * beyond reporting the stored rights and clearances (the server maps rights to its endpoints,
+ * tlp.c decides what a clearance reads).  The only call it makes into auth.c is the pure
+ * auth_name_ok.
  */
 #include "auth.h"
 #include "store_int.h"
+#include "tlp.h"
 #include "util/timestamp.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------------------------------ */
@@ -307,6 +316,8 @@ int accord_account_remove(accord_store *s, const char *name, accord_error *err)
     if (!rc)
         rc = exec_named(s, "DELETE FROM rights WHERE account = ?1", name, err);
     if (!rc)
+        rc = exec_named(s, "DELETE FROM red WHERE account = ?1", name, err);
+    if (!rc)
         rc = exec_named(s, "DELETE FROM accounts WHERE name = ?1", name, err);
     return store_account_end(s, rc, "account-remove", name, NULL, err);
 }
@@ -317,7 +328,7 @@ int accord_account_list(accord_store *s, accord_account_cb cb, void *ud, accord_
     int rc = prep(s,
                   "SELECT name, is_admin, pwhash IS NOT NULL, disabled, created,"
                   " (SELECT count(*) FROM tokens t WHERE t.account = a.name AND t.revoked IS NULL"
-                  " AND (t.expires IS NULL OR t.expires > ?1))"
+                  " AND (t.expires IS NULL OR t.expires > ?1)), org, community"
                   " FROM accounts a ORDER BY name",
                   &st, err);
     if (rc)
@@ -332,6 +343,8 @@ int accord_account_list(accord_store *s, accord_account_cb cb, void *ud, accord_
             .disabled = sqlite3_column_int(st, 3),
             .created_us = sqlite3_column_int64(st, 4),
             .live_tokens = sqlite3_column_int64(st, 5),
+            .org = (const char *)sqlite3_column_text(st, 6),
+            .community = sqlite3_column_int(st, 7),
         };
         rc = cb(ud, &a);
     }
@@ -525,4 +538,180 @@ int accord_rights_list(accord_store *s, const char *account, accord_right_cb cb,
         rc = store_db_fail(s, err, "listing rights");
     sqlite3_finalize(st);
     return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* TLP clearance                                                                                */
+
+/* "identity--" and a UUID in lower case: the form accord compares organisations in. */
+static int identity_id_ok(const char *id)
+{
+    static const char pattern[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    if (!id || strncmp(id, "identity--", 10) != 0 || strlen(id) != 10 + sizeof(pattern) - 1)
+        return 0;
+    for (size_t i = 0; pattern[i]; i++) {
+        char c = id[10 + i];
+        if (pattern[i] == '-' ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+    }
+    return 1;
+}
+
+/* Runs UPDATE accounts SET <set> WHERE name = ?1 with ?2 = text or integer. */
+static int account_update(accord_store *s, const char *sql, const char *name, const char *text,
+                          int value, accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, sql, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (text)
+        bind_text_or_null(st, 2, *text ? text : NULL);
+    else
+        sqlite3_bind_int(st, 2, value);
+    if ((rc = step_done(s, st, "updating an account", err)))
+        return rc;
+    if (sqlite3_changes(s->db) == 0)
+        return accord_err_set(err, ACCORD_ENOTFOUND, "account %.80s: no such account", name);
+    return 0;
+}
+
+int accord_account_set_org(accord_store *s, const char *name, const char *org, accord_error *err)
+{
+    int rc = name_checked(name, err);
+    if (!rc && org && !identity_id_ok(org))
+        rc = accord_err_set(err, ACCORD_EINVAL,
+                            "organisation \"%.80s\": expected a STIX identity id "
+                            "(identity--<uuid>, lower case)",
+                            org);
+    if (rc || (rc = store_account_begin(s, err)))
+        return rc;
+    rc = account_update(s, "UPDATE accounts SET org = ?2 WHERE name = ?1", name, org ? org : "", 0,
+                        err);
+    return store_account_end(s, rc, "account-org", name, org ? org : "none", err);
+}
+
+int accord_account_set_community(accord_store *s, const char *name, int on, accord_error *err)
+{
+    int rc = name_checked(name, err);
+    if (rc || (rc = store_account_begin(s, err)))
+        return rc;
+    rc = account_update(s, "UPDATE accounts SET community = ?2 WHERE name = ?1", name, NULL,
+                        on ? 1 : 0, err);
+    return store_account_end(s, rc, "account-community", name, on ? "on" : "off", err);
+}
+
+int accord_tlp_default_get(accord_store *s, int *level, accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, "SELECT value FROM meta WHERE key = 'tlp_default'", &st, err);
+    if (rc)
+        return rc;
+    *level = TLP_DEFAULT_LEVEL;
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        int v = sqlite3_column_int(st, 0);
+        /* anything else than a level is not what was set: read it as RED, withholding */
+        *level = v >= ACCORD_TLP_CLEAR && v <= ACCORD_TLP_RED ? v : ACCORD_TLP_RED;
+    } else if (step != SQLITE_DONE) {
+        rc = store_db_fail(s, err, "reading the default TLP");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int accord_tlp_default_set(accord_store *s, int level, accord_error *err)
+{
+    if (level < ACCORD_TLP_CLEAR || level > ACCORD_TLP_RED)
+        return accord_err_set(err, ACCORD_EINVAL, "default TLP: %d is not a TLP level", level);
+    int rc = store_account_begin(s, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st;
+    if (!(rc = prep(s, "INSERT OR REPLACE INTO meta(key, value) VALUES('tlp_default', ?1)", &st,
+                    err))) {
+        sqlite3_bind_int(st, 1, level);
+        rc = step_done(s, st, "setting the default TLP", err);
+    }
+    return store_account_end(s, rc, "tlp-default", NULL, tlp_level_name(level), err);
+}
+
+/* Loads the collections whose RED list names v->account into v->red (sorted). */
+static int viewer_red_load(accord_store *s, accord_viewer *v, accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, "SELECT coll FROM red WHERE account = ?1 ORDER BY coll", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, v->account, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    int step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (v->nred == cap) {
+            cap = cap ? cap * 2 : 8;
+            int64_t *red = realloc(v->red, cap * sizeof(*red));
+            if (!red) {
+                rc = accord_err_set(err, ACCORD_ENOMEM, "viewer: out of memory");
+                break;
+            }
+            v->red = red;
+        }
+        v->red[v->nred++] = sqlite3_column_int64(st, 0);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = store_db_fail(s, err, "reading RED lists");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int accord_viewer_open(accord_store *s, const char *account, accord_viewer **out,
+                       accord_error *err)
+{
+    *out = NULL;
+    int rc = name_checked(account, err);
+    if (rc)
+        return rc;
+    accord_viewer *v = calloc(1, sizeof(*v));
+    if (!v)
+        return accord_err_set(err, ACCORD_ENOMEM, "viewer: out of memory");
+    snprintf(v->account, sizeof(v->account), "%s", account);
+    sqlite3_stmt *st = NULL;
+    if ((rc = prep(s, "SELECT is_admin, disabled, org, community FROM accounts WHERE name = ?1",
+                   &st, err)))
+        goto out;
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_DONE) {
+        rc = accord_err_set(err, ACCORD_ENOTFOUND, "account %.80s: no such account", account);
+    } else if (step != SQLITE_ROW) {
+        rc = store_db_fail(s, err, "reading an account");
+    } else if (!sqlite3_column_int(st, 1)) { /* a disabled account keeps CLEAR only */
+        v->all = sqlite3_column_int(st, 0) != 0;
+        if (column_copy(st, 2, v->org, sizeof(v->org)))
+            rc = accord_err_set(err, ACCORD_ECORRUPT, "store: account %.80s: oversized org",
+                                account);
+        v->community = sqlite3_column_int(st, 3) != 0;
+        /* the roster decides membership once it is kept; until then every organisation is one */
+        v->member = v->org[0] != '\0';
+    }
+    sqlite3_finalize(st);
+    if (!rc)
+        rc = viewer_red_load(s, v, err);
+    if (!rc)
+        rc = accord_tlp_default_get(s, &v->dflt, err);
+out:
+    if (rc)
+        accord_viewer_free(v);
+    else
+        *out = v;
+    return rc;
+}
+
+void accord_viewer_free(accord_viewer *v)
+{
+    if (!v)
+        return;
+    free(v->red);
+    free(v);
 }

@@ -8,8 +8,12 @@
  * own date_added.  A new store has one root ("accord") with one collection (alias "default"), which
  * is where `accord import` puts objects unless told otherwise.
  *
+ * A collection's RED list (table red) names the accounts cleared for its TLP:RED versions
+ * (tlp.h); it is kept here because it belongs to the collection, not to the account's rights.
+ *
  * Every change here is one transaction with its audit record.  Removing a collection removes its
- * memberships and the grants on it, never object versions: they stay findable by id and value.
+ * memberships, the grants on it and its RED list, never object versions: they stay findable by
+ * id and value.
  */
 #include "store_int.h"
 #include "util/timestamp.h"
@@ -277,6 +281,8 @@ int accord_collection_remove(accord_store *s, const char *ref, accord_error *err
         if (!rc)
             rc = run_sql(s, "DELETE FROM rights WHERE coll = ?1", "i", args, err);
         if (!rc)
+            rc = run_sql(s, "DELETE FROM red WHERE coll = ?1", "i", args, err);
+        if (!rc)
             rc = run_sql(s, "DELETE FROM collections WHERE cid = ?1", "i", args, err);
     }
     return end_config(s, rc, "collection-remove", ref, NULL, err);
@@ -438,4 +444,71 @@ int accord_collection_count(accord_store *s, const char *ref, int64_t *versions,
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM members WHERE coll = %lld", (long long)cid);
     *versions = store_scalar(s, sql);
     return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* RED lists                                                                                    */
+
+/* 1 when account exists, 0 when not, -1 when the store failed. */
+static int account_exists(accord_store *s, const char *account)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM accounts WHERE name = ?1", -1, &st, NULL))
+        return -1;
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : -1;
+}
+
+int accord_red_set(accord_store *s, const char *collection_ref, const char *account, int on,
+                   accord_error *err)
+{
+    if (!collection_ref || !*collection_ref || !account || !*account)
+        return accord_err_set(err, ACCORD_EINVAL, "red: a collection and an account are needed");
+    int rc = begin_config(s, err);
+    if (rc)
+        return rc;
+    int64_t cid = 0;
+    int known = account_exists(s, account);
+    rc = store_collection_resolve(s, collection_ref, &cid, err);
+    if (!rc && known < 0)
+        rc = store_db_fail(s, err, "reading an account");
+    if (!rc && !known)
+        rc = accord_err_set(err, ACCORD_ENOTFOUND, "account %.80s: no such account", account);
+    if (!rc) {
+        const void *args[] = {&cid, account};
+        rc = run_sql(s,
+                     on ? "INSERT OR IGNORE INTO red(coll, account) VALUES(?1, ?2)"
+                        : "DELETE FROM red WHERE coll = ?1 AND account = ?2",
+                     "it", args, err);
+    }
+    char detail[200];
+    snprintf(detail, sizeof(detail), "account %.80s, collection %.80s", account, collection_ref);
+    return end_config(s, rc, on ? "red-add" : "red-remove", account, detail, err);
+}
+
+int accord_red_list(accord_store *s, const char *collection_ref,
+                    int (*cb)(void *ud, const char *collection, const char *account), void *ud,
+                    accord_error *err)
+{
+    int64_t cid = 0;
+    int rc = collection_ref ? store_collection_resolve(s, collection_ref, &cid, err) : 0;
+    if (rc)
+        return rc;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT c.id, r.account FROM red r JOIN collections c ON c.cid = r.coll"
+                           " WHERE ?1 = 0 OR r.coll = ?1 ORDER BY r.coll, r.account",
+                           -1, &st, NULL))
+        return store_db_fail(s, err, "preparing a RED list read");
+    sqlite3_bind_int64(st, 1, cid);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = cb(ud, (const char *)sqlite3_column_text(st, 0),
+                (const char *)sqlite3_column_text(st, 1));
+    if (!rc && step != SQLITE_DONE)
+        rc = store_db_fail(s, err, "reading RED lists");
+    sqlite3_finalize(st);
+    return rc;
 }

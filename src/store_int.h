@@ -54,6 +54,8 @@ enum stmt_id {
     S_CHUNKS_OF_KIND,
     S_RECORD,
     S_AUDIT_LAST,
+    S_LABEL,
+    S_RED_ANY,
     S_COUNT
 };
 

@@ -1,8 +1,15 @@
 /*
  * store_read.c - the read side of the store: get by id, search by value, scans in added order,
  * statistics.  Records are handed to callbacks straight from the rows' bytes, never re-serialised.
+ *
+ * TLP: reads given a viewer (tlp.h) decide each row from its label columns before the row counts
+ * for anything: a scan's limit counts rows handed out, so a page filled around withheld rows is
+ * as long as one without them and its last row is where the next page starts.  Rows of a
+ * sighting also look up the objects it names (their latest version) and are withheld when one of
+ * them would be.
  */
 #include "store_int.h"
+#include "tlp.h"
 #include "util/buf.h"
 #include "util/timestamp.h"
 #include "values.h"
@@ -29,21 +36,116 @@ static void record_from_row(sqlite3_stmt *st, accord_record *r)
     r->first = (flags & FLAG_NOT_FIRST) == 0;
     r->body = sqlite3_column_blob(st, 7);
     r->body_len = (size_t)sqlite3_column_bytes(st, 7);
+    r->tlp = sqlite3_column_int(st, 8);
 }
 
-/* Calls cb for the row `seq` when it exists (and, when id is not NULL, has that id). */
-static int emit_seq(accord_store *s, int64_t seq, const char *id, int latest_only,
-                    accord_record_cb cb, void *ud, int *emitted, accord_error *err)
+/* ------------------------------------------------------------------------------------------ */
+/* TLP                                                                                          */
+
+/* 1 in *ok when v is on the RED list of a collection holding version seq. */
+static int red_anywhere(accord_store *s, const accord_viewer *v, int64_t seq, int *ok,
+                        accord_error *err)
+{
+    *ok = 0;
+    if (!v->nred)
+        return 0;
+    sqlite3_stmt *st = store_stmt(s, S_RED_ANY);
+    if (!st)
+        return store_db_fail(s, err, "preparing a RED list check");
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, v->account, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    *ok = step == SQLITE_ROW;
+    sqlite3_reset(st);
+    return step == SQLITE_ROW || step == SQLITE_DONE ? 0 : store_db_fail(s, err, "RED lists");
+}
+
+/* The rule for one version: its label columns, RED by collection cid (0: any collection). */
+static int label_clears(accord_store *s, const accord_viewer *v, int64_t seq, int level,
+                        const char *org, const char *to, int64_t cid, int *ok, accord_error *err)
+{
+    int red = 0, rc = 0;
+    level = tlp_effective(level, v->dflt);
+    if (level == ACCORD_TLP_RED)
+        rc = cid ? (red = tlp_viewer_red(v, cid), 0) : red_anywhere(s, v, seq, &red, err);
+    *ok = !rc && tlp_clears(v, level, org, to, red);
+    return rc;
+}
+
+/* 1 in *ok when the latest stored version of id is readable by v, or none is stored. */
+static int dep_clears(accord_store *s, const accord_viewer *v, const char *id, size_t len,
+                      int *ok, accord_error *err)
+{
+    char key[300];
+    *ok = 0;
+    if (len >= sizeof(key))
+        return 0; /* no stored id is that long, but withhold rather than guess */
+    memcpy(key, id, len);
+    key[len] = '\0';
+    entries seqs = {0};
+    int rc = store_runs_lookup(s, KIND_ID, (int64_t)store_id_hash(key), &seqs, err), found = 0;
+    for (size_t i = 0; i < seqs.n && !rc && !found; i++) {
+        sqlite3_stmt *st = store_stmt(s, S_LABEL);
+        if (!st) {
+            rc = store_db_fail(s, err, "preparing a label read");
+            break;
+        }
+        sqlite3_bind_int64(st, 1, seqs.v[i].val);
+        if (sqlite3_step(st) == SQLITE_ROW &&
+            strcmp((const char *)sqlite3_column_text(st, 0), key) == 0 &&
+            !(sqlite3_column_int(st, 1) & FLAG_SUPERSEDED)) {
+            found = 1;
+            rc = label_clears(s, v, seqs.v[i].val, sqlite3_column_int(st, 2),
+                              (const char *)sqlite3_column_text(st, 3),
+                              (const char *)sqlite3_column_text(st, 4), 0, ok, err);
+        }
+        sqlite3_reset(st);
+    }
+    if (!found)
+        *ok = 1;
+    free(seqs.v);
+    return rc;
+}
+
+/*
+ * Whether viewer v may read the row st is on (columns as record_from_row, then 9 tlp_org,
+ * 10 tlp_to, 11 tlp_dep), read from collection cid (0: across the store).
+ */
+static int row_clears(accord_store *s, const accord_viewer *v, sqlite3_stmt *st, int64_t cid,
+                      int *ok, accord_error *err)
+{
+    if (!v || v->all) {
+        *ok = 1;
+        return 0;
+    }
+    int rc = label_clears(s, v, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 8),
+                          (const char *)sqlite3_column_text(st, 9),
+                          (const char *)sqlite3_column_text(st, 10), cid, ok, err);
+    const char *dep = (const char *)sqlite3_column_text(st, 11);
+    while (!rc && *ok && dep && *dep) {
+        size_t n = strcspn(dep, " ");
+        rc = dep_clears(s, v, dep, n, ok, err);
+        dep += n + (dep[n] == ' ');
+    }
+    return rc;
+}
+
+/* Calls cb for the row `seq` when it exists (and, when id is not NULL, has that id) and v may
+ * read it. */
+static int emit_seq(accord_store *s, const accord_viewer *v, int64_t seq, const char *id,
+                    int latest_only, accord_record_cb cb, void *ud, int *emitted,
+                    accord_error *err)
 {
     sqlite3_stmt *st = store_stmt(s, S_RECORD);
     if (!st)
         return store_db_fail(s, err, "preparing a record read");
     sqlite3_bind_int64(st, 1, seq);
-    int rc = 0;
+    int rc = 0, ok = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
         accord_record r;
         record_from_row(st, &r);
-        if ((!id || strcmp(r.id, id) == 0) && (!latest_only || r.latest)) {
+        if ((!id || strcmp(r.id, id) == 0) && (!latest_only || r.latest) &&
+            !(rc = row_clears(s, v, st, 0, &ok, err)) && ok) {
             *emitted += 1;
             rc = cb(ud, &r);
         }
@@ -94,6 +196,12 @@ static int vitem_cmp(const void *a, const void *b)
 int accord_store_get(accord_store *s, const char *id, unsigned flags, accord_record_cb cb,
                      void *ud, accord_error *err)
 {
+    return accord_store_get_as(s, NULL, id, flags, cb, ud, err);
+}
+
+int accord_store_get_as(accord_store *s, const accord_viewer *v, const char *id, unsigned flags,
+                        accord_record_cb cb, void *ud, accord_error *err)
+{
     entries seqs = {0};
     version_list list = {0};
     int rc = store_runs_lookup(s, KIND_ID, (int64_t)store_id_hash(id), &seqs, err), emitted = 0;
@@ -103,13 +211,13 @@ int accord_store_get(accord_store *s, const char *id, unsigned flags, accord_rec
         qsort(seqs.v, seqs.n, sizeof(entry), val_cmp);
     int all = (flags & ACCORD_GET_ALL_VERSIONS) != 0;
     for (size_t i = 0; i < seqs.n && !rc; i++)
-        rc = emit_seq(s, seqs.v[i].val, id, !all, all ? collect_version : cb, all ? &list : ud,
-                      &emitted, err);
+        rc = emit_seq(s, v, seqs.v[i].val, id, !all, all ? collect_version : cb,
+                      all ? &list : ud, &emitted, err);
     if (!rc && all && list.n) {
         qsort(list.v, list.n, sizeof(*list.v), vitem_cmp);
         int dummy = 0;
         for (size_t i = 0; i < list.n && !rc; i++)
-            rc = emit_seq(s, list.v[i].seq, NULL, 0, cb, ud, &dummy, err);
+            rc = emit_seq(s, NULL, list.v[i].seq, NULL, 0, cb, ud, &dummy, err);
     }
     if (!rc && !emitted)
         rc = accord_err_set(err, ACCORD_ENOTFOUND, "%s: no such object in the store", id);
@@ -121,6 +229,12 @@ out:
 
 int accord_store_search(accord_store *s, const char *value, accord_record_cb cb, void *ud,
                         accord_error *err)
+{
+    return accord_store_search_as(s, NULL, value, cb, ud, err);
+}
+
+int accord_store_search_as(accord_store *s, const accord_viewer *v, const char *value,
+                           accord_record_cb cb, void *ud, accord_error *err)
 {
     char norm[VALUE_MAX + 1];
     long n = value_normalize(value, strlen(value), norm, sizeof(norm));
@@ -134,7 +248,7 @@ int accord_store_search(accord_store *s, const char *value, accord_record_cb cb,
         qsort(seqs.v, seqs.n, sizeof(entry), val_cmp);
     for (size_t i = 0; i < seqs.n && !rc; i++)
         if (i == 0 || seqs.v[i].val != seqs.v[i - 1].val)
-            rc = emit_seq(s, seqs.v[i].val, NULL, 0, cb, ud, &emitted, err);
+            rc = emit_seq(s, v, seqs.v[i].val, NULL, 0, cb, ud, &emitted, err);
     free(seqs.v);
     return rc;
 }
@@ -220,13 +334,14 @@ static int scan_sql(accord_store *s, const accord_scan_filter *f, int64_t cid, b
                             : f->types ? "INDEXED BY members_type"
                                        : "NOT INDEXED";
         buf_printf(sql,
-                   "SELECT o.seq, m.added, o.id, o.type, o.modified, o.spec, m.flags, o.body"
+                   "SELECT o.seq, m.added, o.id, o.type, o.modified, o.spec, m.flags, o.body,"
+                   " o.tlp, o.tlp_org, o.tlp_to, o.tlp_dep"
                    " FROM members m %s JOIN objects o ON o.seq = m.seq WHERE m.coll = ",
                    index);
         bind_int(b, sql, "", cid);
     } else {
-        buf_adds(sql, "SELECT seq, added, id, type, modified, spec, flags, body FROM objects"
-                      " WHERE seq > ");
+        buf_adds(sql, "SELECT seq, added, id, type, modified, spec, flags, body, tlp, tlp_org,"
+                      " tlp_to, tlp_dep FROM objects WHERE seq > ");
         bind_int(b, sql, "", f->after_seq);
     }
     buf_printf(sql, " AND %sadded > ", m);
@@ -268,8 +383,10 @@ static int scan_sql(accord_store *s, const accord_scan_filter *f, int64_t cid, b
     }
     if (!f->include_revoked)
         buf_printf(sql, " AND (%sflags & %d) = 0", m, FLAG_REVOKED);
+    /* with a viewer that may not read everything the limit counts in accord_store_scan */
+    int filtered = f->viewer && !f->viewer->all;
     buf_printf(sql, " ORDER BY %s LIMIT ", in_coll ? "m.added" : "seq");
-    bind_int(b, sql, "", f->limit ? (int64_t)f->limit : -1);
+    bind_int(b, sql, "", f->limit && !filtered ? (int64_t)f->limit : -1);
     return sql->failed ? accord_err_set(err, ACCORD_ENOMEM, "scan: out of memory") : 0;
 }
 
@@ -302,12 +419,20 @@ int accord_store_scan(accord_store *s, const accord_scan_filter *f, accord_recor
             sqlite3_bind_text(st, i + 1, b->v[i].text, -1, SQLITE_STATIC);
         else
             sqlite3_bind_int64(st, i + 1, b->v[i].i);
+    uint32_t n = 0;
+    int ok = 1;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (f->viewer && (rc = row_clears(s, f->viewer, st, cid, &ok, err)))
+            break;
+        if (!ok)
+            continue;
         accord_record r;
         record_from_row(st, &r);
         rc = cb(ud, &r);
+        if (f->limit && ++n == f->limit)
+            break;
     }
-    if (!rc && step != SQLITE_DONE)
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = store_db_fail(s, err, "scanning objects");
 out:
     sqlite3_finalize(st);
