@@ -47,6 +47,7 @@ int cmd_user(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_allowlist(int argc, char **argv);
+int cmd_feed(int argc, char **argv);
 int cmd_jcs(int argc, char **argv);
 int cmd_member(int argc, char **argv);
 int cmd_audit(int argc, char **argv);

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -29,12 +28,10 @@
 
 typedef struct export_args {
     const char *format, *out;
-    accord_scan_filter scan;     /* stix */
-    accord_export_filter filter; /* the other formats */
-    accord_export_options opts;
-    const char *types[MAX_LIST + 1], *labels[MAX_LIST + 1], *creators[MAX_LIST + 1],
-        *itypes[MAX_LIST + 1];
-    int ntypes, nlabels, ncreators, nitypes;
+    accord_scan_filter scan; /* stix */
+    accord_export_spec spec; /* the other formats: their selection and options */
+    const char *types[MAX_LIST + 1];
+    int ntypes;
     int stix_only;     /* an option only the stix format takes was given */
     const char *since; /* --since CURSOR (nft) */
     int quiet;
@@ -180,7 +177,7 @@ static int select_since(export_args *a, accord_store *s, accord_export_set **pre
                  a->since);
         return ACCORD_EINVAL;
     }
-    accord_export_filter f = a->filter;
+    accord_export_filter f = a->spec.filter;
     f.at_us = c.at_us;
     f.as_of_added_us = c.added_us;
     int rc = accord_export_select(s, &f, prev, err);
@@ -216,14 +213,14 @@ static int run_defender(export_args *a, accord_store *s)
     accord_export_cursor cur = {0};
     accord_error err = {0};
     sink k = {.dir = files ? a->out : NULL, .path = files ? NULL : a->out};
-    int rc = accord_export_select(s, &a->filter, &set, &err);
+    int rc = accord_export_select(s, &a->spec.filter, &set, &err);
     if (!rc && a->since)
         rc = select_since(a, s, &prev, &err);
     if (!rc && strcmp(a->format, "nft") == 0)
         rc = accord_export_nft_cursor(set, &cur);
     if (!rc)
-        rc = prev ? accord_export_nft_delta(prev, set, &a->opts, sink_write, &k, &sum, &err)
-                  : accord_export_write(set, &a->opts, sink_write, &k, &sum, &err);
+        rc = prev ? accord_export_nft_delta(prev, set, &a->spec.opts, sink_write, &k, &sum, &err)
+                  : accord_export_write(set, &a->spec.opts, sink_write, &k, &sum, &err);
     int frc = sink_finish(&k, rc == 0);
     if (!rc && frc)
         snprintf(err.msg, sizeof(err.msg), "%s: %s", a->out ? a->out : "stdout", strerror(errno));
@@ -277,17 +274,6 @@ static int run_stix(export_args *a, accord_store *s)
 /* ------------------------------------------------------------------------------------------ */
 /* Options                                                                                      */
 
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int push(const char **list, int *n, const char *v)
 {
     if (*n >= MAX_LIST)
@@ -297,24 +283,10 @@ static int push(const char **list, int *n, const char *v)
     return 0;
 }
 
-static int parse_rpz_action(export_args *a, const char *v)
+/* One option (name: its long name); 0, or an exit code. */
+static int option(export_args *a, int c, const char *name, const char *v)
 {
-    static const char *const names[] = {"nxdomain", "nodata", "passthru", "drop"};
-    for (int i = 0; i < 4; i++)
-        if (strcasecmp(v, names[i]) == 0)
-            return a->opts.rpz_action = i, 0;
-    if (strncasecmp(v, "cname:", 6) == 0 && v[6]) {
-        a->opts.rpz_action = ACCORD_RPZ_CNAME;
-        a->opts.rpz_cname = v + 6;
-        return 0;
-    }
-    return -1;
-}
-
-/* One option; 0, or an exit code. */
-static int option(export_args *a, int c, const char *v)
-{
-    long n;
+    accord_error err = {0};
     switch (c) {
     case 'f':
         a->format = v;
@@ -323,43 +295,10 @@ static int option(export_args *a, int c, const char *v)
         a->out = v;
         return 0;
     case 'c':
-        a->scan.collection = a->filter.collection = v;
+        a->scan.collection = a->spec.filter.collection = v;
         return 0;
-    case 't':
+    case 't': /* a STIX type for stix, a value kind for the others: checked later */
         return push(a->types, &a->ntypes, v) ? EXIT_USAGE : 0;
-    case 'l':
-        return push(a->labels, &a->nlabels, v) ? EXIT_USAGE : 0;
-    case 'C':
-        return push(a->creators, &a->ncreators, v) ? EXIT_USAGE : 0;
-    case 'I':
-        return push(a->itypes, &a->nitypes, v) ? EXIT_USAGE : 0;
-    case 'n':
-        if (parse_int(v, 0, 100, &n))
-            return cli_error("export", "--min-confidence %s: expected 0 to 100", v), EXIT_USAGE;
-        a->filter.min_confidence = (int)n;
-        return 0;
-    case 'T':
-        if ((a->filter.max_tlp = accord_export_tlp_parse(v)) < 0)
-            return cli_error("export",
-                             "--max-tlp %s: expected clear, green, amber, "
-                             "amber+strict or red",
-                             v),
-                   EXIT_USAGE;
-        return 0;
-    case 'R':
-        if (parse_rpz_action(a, v))
-            return cli_error("export",
-                             "--rpz-action %s: expected nxdomain, nodata, passthru, "
-                             "drop or cname:HOST",
-                             v),
-                   EXIT_USAGE;
-        return 0;
-    case 'k':
-        a->opts.csv_columns = v;
-        return 0;
-    case 'N':
-        a->opts.nft_table = v;
-        return 0;
     case 'S':
         a->since = v;
         return 0;
@@ -368,7 +307,7 @@ static int option(export_args *a, int c, const char *v)
         return 0;
     case 'A':
     case 'a': {
-        int64_t *dst = c == 'A' ? &a->filter.at_us : &a->scan.added_after_us;
+        int64_t *dst = c == 'A' ? &a->spec.filter.at_us : &a->scan.added_after_us;
         if (accord_timestamp_parse(v, dst) != 0)
             return cli_error("export",
                              "%s %s: expected an RFC 3339 UTC timestamp like "
@@ -384,6 +323,11 @@ static int option(export_args *a, int c, const char *v)
     case 'v':
         a->scan.versions = ACCORD_VERSIONS_ALL, a->stix_only = 1;
         return 0;
+    case 'x': /* the selection options every defender format and feed shares */
+        if (accord_export_spec_set(&a->spec, name, v, &err) == 0)
+            return 0;
+        cli_error("export", "%s", err.msg);
+        return EXIT_USAGE;
     default:
         return cli_usage("export");
     }
@@ -395,14 +339,15 @@ static int parse_args(export_args *a, int argc, char **argv)
                                              {"out", required_argument, NULL, 'o'},
                                              {"collection", required_argument, NULL, 'c'},
                                              {"type", required_argument, NULL, 't'},
-                                             {"label", required_argument, NULL, 'l'},
-                                             {"creator", required_argument, NULL, 'C'},
-                                             {"indicator-type", required_argument, NULL, 'I'},
-                                             {"min-confidence", required_argument, NULL, 'n'},
-                                             {"max-tlp", required_argument, NULL, 'T'},
-                                             {"rpz-action", required_argument, NULL, 'R'},
-                                             {"columns", required_argument, NULL, 'k'},
-                                             {"nft-table", required_argument, NULL, 'N'},
+                                             {"label", required_argument, NULL, 'x'},
+                                             {"creator", required_argument, NULL, 'x'},
+                                             {"indicator-type", required_argument, NULL, 'x'},
+                                             {"min-confidence", required_argument, NULL, 'x'},
+                                             {"max-tlp", required_argument, NULL, 'x'},
+                                             {"rpz-action", required_argument, NULL, 'x'},
+                                             {"columns", required_argument, NULL, 'x'},
+                                             {"nft-table", required_argument, NULL, 'x'},
+                                             {"source", required_argument, NULL, 'x'},
                                              {"at", required_argument, NULL, 'A'},
                                              {"since", required_argument, NULL, 'S'},
                                              {"added-after", required_argument, NULL, 'a'},
@@ -410,10 +355,10 @@ static int parse_args(export_args *a, int argc, char **argv)
                                              {"all-versions", no_argument, NULL, 'v'},
                                              {"quiet", no_argument, NULL, 'q'},
                                              {NULL, 0, NULL, 0}};
-    int c, rc;
+    int c, rc, li = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
-        if ((rc = option(a, c, optarg)))
+    while ((c = getopt_long(argc, argv, "", longopts, &li)) != -1)
+        if ((rc = option(a, c, c == 'x' ? longopts[li].name : NULL, optarg)))
             return rc;
     if (optind < argc)
         return cli_usage("export");
@@ -423,18 +368,12 @@ static int parse_args(export_args *a, int argc, char **argv)
 /* For the defender formats: --type names export kinds. */
 static int kinds_of(export_args *a)
 {
-    for (int i = 0; i < a->ntypes; i++) {
-        int k = accord_export_kind_parse(a->types[i]);
-        if (k < 0) {
-            cli_error("export",
-                      "--type %s: with --format %s, --type is a value kind: ipv4, ipv6, "
-                      "cidr4, cidr6, domain, domain-suffix, url, email, md5, sha1, "
-                      "sha256, sha512, cert-sha1, cert-sha256",
-                      a->types[i], a->format);
+    accord_error err = {0};
+    for (int i = 0; i < a->ntypes; i++)
+        if (accord_export_spec_set(&a->spec, "type", a->types[i], &err)) {
+            cli_error("export", "%s (with --format %s)", err.msg, a->format);
             return EXIT_USAGE;
         }
-        a->filter.kinds |= ACCORD_EK_BIT(k);
-    }
     return 0;
 }
 
@@ -443,8 +382,7 @@ int cmd_export(int argc, char **argv)
     static export_args a;
     memset(&a, 0, sizeof(a));
     a.format = "stix";
-    a.filter.min_confidence = -1;
-    a.filter.max_tlp = -1;
+    accord_export_spec_init(&a.spec);
     int rc = parse_args(&a, argc, argv);
     if (rc)
         return rc;
@@ -466,10 +404,7 @@ int cmd_export(int argc, char **argv)
         return EXIT_USAGE;
     }
     a.scan.types = a.ntypes ? a.types : NULL;
-    a.filter.labels = a.nlabels ? a.labels : NULL;
-    a.filter.creators = a.ncreators ? a.creators : NULL;
-    a.filter.indicator_types = a.nitypes ? a.itypes : NULL;
-    a.opts.format = a.format;
+    a.spec.opts.format = a.format;
     if (!stix && (rc = kinds_of(&a)))
         return rc;
     accord_store *s = cli_open_store(ACCORD_STORE_READONLY);

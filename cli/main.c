@@ -120,6 +120,19 @@ static const cli_command commands[] = {
      "and every address or network overlapping an allowed cidr; the RFC 1918/6890\n"
      "special-purpose ranges are always allowed.\n",
      cmd_allowlist},
+    {"feed", "the exports `accord serve` publishes at /feeds/NAME",
+     "usage: accord feed add NAME --format F [--collection C] [--type T]... [--label L]...\n"
+     "                       [--creator ID]... [--indicator-type T]... [--min-confidence N]\n"
+     "                       [--max-tlp TLP] [--rpz-action A] [--columns LIST] [--nft-table N]\n"
+     "       accord feed list\n"
+     "       accord feed rm NAME\n"
+     "\n"
+     "add stores a feed (replacing one of that name) with the format and selection options of\n"
+     "`accord export`.  `accord serve` publishes it at https://HOST/feeds/NAME (suricata-* and\n"
+     "misp-feed: /feeds/NAME/FILE) to accounts with read rights on its collection (a feed\n"
+     "without --collection: administrators only), with an ETag so an unchanged feed answers\n"
+     "304.  nft feeds print `# cursor C`; /feeds/NAME?since=C sends only the changes.\n",
+     cmd_feed},
     {"stats", "print what the store holds",
      "usage: accord stats\n\nPrints counts of objects, versions and index runs, per type too.\n",
      cmd_stats},

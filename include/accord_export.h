@@ -141,6 +141,9 @@ typedef struct accord_export_options {
     const char *nft_table;   /* nft table name (inet family); NULL = "accord" */
     const char *source;      /* a name for feeds that carry one (zeek meta.source); NULL =
                                 "accord" */
+    const char *nft_cursor;  /* nft: a cursor printed as "# cursor C" on the second line, so a
+                                fetch over HTTPS carries the --since for the next one; NULL =
+                                none */
 } accord_export_options;
 
 /*
@@ -174,6 +177,73 @@ ACCORD_API int accord_export_format_files(const char *format);
 ACCORD_API int accord_export_write(const accord_export_set *set, const accord_export_options *o,
                                    accord_export_write_cb cb, void *ud, accord_export_summary *sum,
                                    accord_error *err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* A selection and format as words (export_spec.c): what `accord feed add` stores               */
+
+/*
+ * The options of `accord export` that pick a format and a selection, as words, so a feed can be
+ * stored as its arguments and read back by the server the same way the command line reads them:
+ *
+ *   format F, collection C, type KIND (repeatable), label L (rep.), creator ID (rep.),
+ *   indicator-type T (rep.), min-confidence N, max-tlp TLP, rpz-action A, columns LIST,
+ *   nft-table NAME, source NAME
+ *
+ * Values are borrowed: they must outlive the spec.
+ */
+#define ACCORD_EXPORT_SPEC_MAX 64
+
+typedef struct accord_export_spec {
+    accord_export_filter filter;
+    accord_export_options opts;
+    const char *labels[ACCORD_EXPORT_SPEC_MAX + 1], *creators[ACCORD_EXPORT_SPEC_MAX + 1],
+        *itypes[ACCORD_EXPORT_SPEC_MAX + 1];
+    int nlabels, ncreators, nitypes;
+} accord_export_spec;
+
+/* An empty spec: no filter, no format. */
+ACCORD_API void accord_export_spec_init(accord_export_spec *sp);
+/*
+ * Sets option `name` (without "--") to value.  ACCORD_ENOTFOUND when the name is not one of the
+ * spec's (the caller may know it), ACCORD_EINVAL for a bad value (err says what was expected),
+ * ACCORD_ELIMIT past ACCORD_EXPORT_SPEC_MAX repetitions.
+ */
+ACCORD_API int accord_export_spec_set(accord_export_spec *sp, const char *name,
+                                      const char *value, accord_error *err);
+/*
+ * Reads argv[0..argc) as "--name value" or "--name=value" words into sp (initialised first).
+ * A format is required and must be a defender format.  ACCORD_EINVAL naming the word.
+ */
+ACCORD_API int accord_export_spec_parse(accord_export_spec *sp, size_t argc,
+                                        const char *const *argv, accord_error *err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Feeds (store_feed.c): named exports `accord serve` publishes at /feeds/NAME                  */
+
+/*
+ * A feed is a name and the export words that define it (accord_export_spec_parse accepts them).
+ * Names: 1-64 of [A-Za-z0-9_.-], not starting with '.'.
+ */
+typedef struct accord_feed {
+    const char *name;
+    size_t argc;
+    const char *const *argv;
+    int64_t changed_us; /* when it was last added or replaced */
+} accord_feed;
+
+/* Adds feed `name`, or replaces it; argv is checked first.  Audited.  ACCORD_EINVAL. */
+ACCORD_API int accord_feed_put(accord_store *store, const char *name, size_t argc,
+                               const char *const *argv, accord_error *err);
+/* Removes feed `name`.  Audited.  ACCORD_ENOTFOUND when there is none. */
+ACCORD_API int accord_feed_remove(accord_store *store, const char *name, accord_error *err);
+/*
+ * Calls cb for feed `name` (ACCORD_ENOTFOUND when there is none), or for every feed by name when
+ * name is NULL.  The feed is valid during the call only.  The callback's non-zero value stops
+ * the walk and is returned.
+ */
+ACCORD_API int accord_feed_each(accord_store *store, const char *name,
+                                int (*cb)(void *ud, const accord_feed *feed), void *ud,
+                                accord_error *err);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Incremental exports (nft): cursors                                                           */

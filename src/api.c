@@ -2,6 +2,7 @@
  * api.c - dispatch of accord's own HTTPS routes (see api.h).
  */
 #include "api.h"
+#include "export_feed.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@ static const struct api_route {
     api_handler handler;
 } api_routes[] = {
     {"/api/whoami", "api", h_whoami},
+    {"/feeds/", "feeds", export_feed_handle},
 };
 
 void api_fail(api_call *c, int status, const char *title, const char *fmt, ...)

@@ -597,8 +597,16 @@ static int translate(sel *x, const ajson_value *o, const accord_record *r)
 
 static void note_boundary(sel *x, int64_t t)
 {
-    if (t <= x->at && t > x->set->serial_us)
-        x->set->serial_us = t;
+    accord_export_set *s = x->set;
+    if (t > x->at) {
+        if (t < s->next_us)
+            s->next_us = t;
+        return;
+    }
+    if (t > s->serial_us)
+        s->serial_us = t;
+    if (t > s->boundary_us)
+        s->boundary_us = t;
 }
 
 /* Adds indicator o (record r) when active and passing; 0 or an error. */
@@ -761,6 +769,8 @@ int accord_export_select(accord_store *store, const accord_export_filter *f,
         rc = export_allow_load(store, &x.allow, err);
     if (!rc) {
         x.set->at_us = x.at;
+        x.set->boundary_us = INT64_MIN;
+        x.set->next_us = INT64_MAX;
         x.set->added_us = st.last_added_us;
         if (x.f->as_of_added_us && x.f->as_of_added_us < st.last_added_us)
             x.set->added_us = x.f->as_of_added_us;

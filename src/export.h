@@ -53,6 +53,9 @@ struct accord_export_set {
     size_t nitems, items_cap;
     accord_export_stats stats;
     int64_t serial_us;
+    int64_t boundary_us; /* the newest valid_from/valid_until at or before the export time */
+    int64_t next_us;     /* the first one after it (INT64_MAX: none): the selection may change
+                            then without any change to the store */
     int64_t at_us;    /* the export time */
     int64_t added_us; /* the newest date_added the selection could see (its cursor's) */
     size_t nuntr; /* the first indicators no format can express: "id: reason" */

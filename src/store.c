@@ -79,6 +79,8 @@
  *   table meta              key/value: created, audit_origin (the log's checkpoint origin), ...
  *   table allowlist         values exports never contain (store_allow.c): list, kind (string,
  *                           substring, hostname, cidr, regex), value PK
+ *   table feeds             feeds `accord serve` publishes (store_feed.c): name PK, args (the
+ *                           export words as a JSON array), changed (µs)
  *
  * Invariants: a version (id, modified instant) is stored at most once, and is in a collection at
  * most once; of the versions of an id, exactly the one with the greatest modified has the
@@ -154,7 +156,8 @@ static const char *const migrations[] = {
     "CREATE TABLE clock(one INTEGER PRIMARY KEY CHECK (one = 0), last_added INTEGER NOT NULL);"
     "INSERT INTO clock VALUES(0, 0);"
     "CREATE TABLE allowlist(list TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
-    " PRIMARY KEY(list, kind, value)) WITHOUT ROWID;",
+    " PRIMARY KEY(list, kind, value)) WITHOUT ROWID;"
+    "CREATE TABLE feeds(name TEXT PRIMARY KEY, args TEXT NOT NULL, changed INTEGER NOT NULL) WITHOUT ROWID;",
     /* 1 -> 2: the audit log becomes a Merkle tree (leaf hashes, signed checkpoints) */
     "ALTER TABLE audit ADD COLUMN leaf BLOB;"
     "CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, ts INTEGER NOT NULL, root BLOB NOT NULL,"

@@ -618,8 +618,9 @@ static void test_cursor(void)
     CHECK_STR(text, "v1.1748736000000000.1764464770123456.9f1c03a2b4d5e6f7");
     CHECK(accord_export_cursor_parse(text, &d) == 0);
     CHECK(d.at_us == c.at_us && d.added_us == c.added_us && d.digest == c.digest);
-    static const char *const bad[] = {"", "v1", "v2.1.2.3", "v1.1.2", "v1.1.2.", "v1..2.3",
-                                      "v1.1.0.3", "v1.1.2.3x", "v1.1.2.0123456789abcdef0",
+    static const char *const bad[] = {"",          "v1",         "v2.1.2.3",
+                                      "v1.1.2",    "v1.1.2.",    "v1..2.3",
+                                      "v1.1.0.3",  "v1.1.2.3x",  "v1.1.2.0123456789abcdef0",
                                       "v1.-1.2.3", "v1.1.2.3.4", "v1.1.2.ABC"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CHECK(accord_export_cursor_parse(bad[i], &d) == ACCORD_EINVAL);
@@ -657,11 +658,11 @@ static void test_fields(void)
          "\"name\":\"n\"}",
          1, 4},
         {" { \"name\" : \"sp\" , \"labels\" : [ ] , \"z\" : true } ", 1, 2},
-        {"{\"pattern\":\"[url:value = 'a\\\\b']\"}", 0, 0},     /* escape in a wanted string */
-        {"{\"labels\":[\"a\",1]}", 0, 0},                          /* not an array of strings */
-        {"{\"labels\":{\"a\":1}}", 0, 0},                          /* unexpected shape */
-        {"{\"d\":\"\\u00e9\\\"\",\"name\":\"x\"}", 1, 1}, /* escapes in a skipped one */
-        {"{\"name\":\"x\"} x", 0, 0},                              /* trailing bytes */
+        {"{\"pattern\":\"[url:value = 'a\\\\b']\"}", 0, 0}, /* escape in a wanted string */
+        {"{\"labels\":[\"a\",1]}", 0, 0},                   /* not an array of strings */
+        {"{\"labels\":{\"a\":1}}", 0, 0},                   /* unexpected shape */
+        {"{\"d\":\"\\u00e9\\\"\",\"name\":\"x\"}", 1, 1},   /* escapes in a skipped one */
+        {"{\"name\":\"x\"} x", 0, 0},                       /* trailing bytes */
         {"{}", 1, 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -684,6 +685,108 @@ static void test_fields(void)
     }
 }
 
+/* The words of a feed: parsed as the command line parses them, stored and read back whole. */
+static int feed_seen(void *ud, const accord_feed *f)
+{
+    char *out = ud;
+    size_t n = strlen(out);
+    snprintf(out + n, 512 - n, "%s:", f->name);
+    for (size_t i = 0; i < f->argc; i++) {
+        n = strlen(out);
+        snprintf(out + n, 512 - n, "%s%s", i ? " " : "", f->argv[i]);
+    }
+    n = strlen(out);
+    snprintf(out + n, 512 - n, ";");
+    return 0;
+}
+
+static void test_feeds(void)
+{
+    accord_export_spec sp;
+    accord_error err = {0};
+    const char *ok[] = {"--format",
+                        "rpz",
+                        "--label=a",
+                        "--label",
+                        "b",
+                        "--max-tlp",
+                        "green",
+                        "--rpz-action",
+                        "cname:garden.example",
+                        "--type",
+                        "domain"};
+    CHECK(accord_export_spec_parse(&sp, 11, ok, &err) == 0);
+    CHECK_STR(sp.opts.format, "rpz");
+    CHECK(sp.nlabels == 2 && strcmp(sp.filter.labels[1], "b") == 0 && !sp.filter.labels[2]);
+    CHECK(sp.filter.max_tlp == ACCORD_TLP_GREEN && sp.filter.min_confidence == -1);
+    CHECK(sp.opts.rpz_action == ACCORD_RPZ_CNAME &&
+          strcmp(sp.opts.rpz_cname, "garden.example") == 0);
+    CHECK(sp.filter.kinds == ACCORD_EK_BIT(ACCORD_EK_DOMAIN));
+    static const struct {
+        size_t argc;
+        const char *argv[4];
+        const char *msg; /* a part of the error */
+    } bad[] = {
+        {2, {"--format", "bogus"}, "--format bogus"},
+        {2, {"--label", "x"}, "--format is required"},
+        {3, {"--format", "nft", "--min-confidence"}, "a value is missing"},
+        {4, {"--format", "nft", "--min-confidence", "101"}, "0 to 100"},
+        {4, {"--format", "nft", "--frob", "1"}, "--frob: not an export option"},
+        {3, {"--format", "nft", "plain"}, "expected an option"},
+        {4, {"--format", "nft", "--type", "ipv5"}, "--type ipv5"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err.msg[0] = '\0';
+        CHECK(accord_export_spec_parse(&sp, bad[i].argc, bad[i].argv, &err) == ACCORD_EINVAL);
+        CHECK(strstr(err.msg, bad[i].msg) != NULL);
+        if (!strstr(err.msg, bad[i].msg))
+            fprintf(stderr, "spec case %zu: %s\n", i, err.msg);
+    }
+
+    accord_store *s = new_store();
+    char seen[512] = "";
+    const char *fw[] = {"--format", "nft", "--collection", "default"};
+    CHECK(accord_feed_each(s, NULL, feed_seen, seen, &err) == 0 && !seen[0]);
+    CHECK(accord_feed_put(s, "fw", 4, fw, &err) == 0);
+    CHECK(accord_feed_put(s, "dns", 2, (const char *[]){"--format", "rpz"}, &err) == 0);
+    CHECK(accord_feed_put(s, "x/y", 2, fw, &err) == ACCORD_EINVAL);
+    CHECK(accord_feed_put(s, "bad", 2, (const char *[]){"--format", "nope"}, &err) ==
+          ACCORD_EINVAL);
+    CHECK(accord_feed_each(s, NULL, feed_seen, seen, &err) == 0);
+    CHECK_STR(seen, "dns:--format rpz;fw:--format nft --collection default;");
+    CHECK(accord_feed_put(s, "fw", 2, (const char *[]){"--format", "plain"}, &err) == 0);
+    seen[0] = '\0';
+    CHECK(accord_feed_each(s, "fw", feed_seen, seen, &err) == 0);
+    CHECK_STR(seen, "fw:--format plain;");
+    CHECK(accord_feed_remove(s, "fw", &err) == 0);
+    CHECK(accord_feed_remove(s, "fw", &err) == ACCORD_ENOTFOUND);
+    CHECK(accord_feed_each(s, "fw", feed_seen, seen, &err) == ACCORD_ENOTFOUND);
+    accord_store_close(s);
+}
+
+/* The validity boundaries a feed's ETag relies on: the newest passed one and the next one. */
+static void test_boundaries(void)
+{
+    accord_store *s = new_store();
+    char doc[1024];
+    snprintf(doc, sizeof(doc), EXP_FMT, "5d0a1a6e-0000-4000-8000-0000000000b1",
+             "2025-01-01T00:00:00.000Z", "bound-a.top", "77.1.2.9",
+             ",\"valid_until\":\"2025-07-01T00:00:00Z\"");
+    CHECK(import_text(s, doc) == 0);
+    accord_export_filter f = filter_at(AT);
+    accord_export_set *set = NULL;
+    accord_error err = {0};
+    CHECK(accord_export_select(s, &f, &set, &err) == 0);
+    CHECK(set && set->boundary_us == ts("2025-01-01T00:00:00Z"));
+    CHECK(set && set->next_us == ts("2025-07-01T00:00:00Z"));
+    accord_export_set_free(set);
+    f = filter_at("2025-07-01T00:00:00Z");
+    CHECK(accord_export_select(s, &f, &set, &err) == 0);
+    CHECK(set && set->boundary_us == ts("2025-07-01T00:00:00Z") && set->next_us == INT64_MAX);
+    accord_export_set_free(set);
+    accord_store_close(s);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-export-XXXXXX");
@@ -701,6 +804,8 @@ int main(void)
     accord_store_close(s);
     test_disappears();
     test_warninglists();
+    test_feeds();
+    test_boundaries();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)

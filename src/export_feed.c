@@ -1,0 +1,418 @@
+/*
+ * export_feed.c - feeds over HTTPS: GET /feeds/NAME (single-file formats), /feeds/NAME/FILE
+ * (suricata-dataset, suricata-rules, misp-feed; /feeds/NAME lists the files), and
+ * /feeds/NAME?since=CURSOR (nft: only the changes since the export that printed CURSOR).
+ *
+ * A firewall polls its feed every minute; nearly every poll must cost nothing.  So the entity
+ * tag is a function of what decides the bytes, never of the bytes:
+ *
+ *   tag = XXH3(name, XXH3(the feed's words), last date_added of the store, allow-list change
+ *              stamp, the newest validity boundary at or before now, since, file)
+ *
+ * The first four are read from the store in three indexed look-ups.  The boundary (the newest
+ * valid_from/valid_until of the feed's indicators that has passed) is known only after a
+ * selection, which also tells the next one (export.c: set->boundary_us, set->next_us): until
+ * that next boundary passes, and while the store, the allow-lists and the words stay the same,
+ * the boundary cannot change.  A build is therefore cached under (server, name, words, since,
+ * last added, allow-list stamp) and valid until its next boundary; a poll that hits it answers
+ * 304 (If-None-Match) or the cached bytes without selecting anything.  An import or a revocation
+ * (a new version: a new last date_added), an allow-list import, a changed feed, or an expiry
+ * (a boundary passes) makes the next poll miss and rebuild, with a new tag.  The tag does not
+ * depend on which process computed it, so it survives a restart (the first poll after one
+ * rebuilds once to learn the boundary).
+ *
+ * Cache: CACHE_SLOTS builds, least recently used evicted; a build is immutable and reference
+ * counted, so a request keeps using one that another request evicts.  Concurrent misses of the
+ * same feed both build (correct, only wasted work).
+ *
+ * Access: the feed's collection decides: an account needs read rights on it; a feed of the
+ * whole store (no --collection) is for administrators only.  TLP: the feed's --max-tlp.
+ *
+ * What this file does not do: store feeds (store_feed.c), or write any format (export_*.c).
+ */
+#include "export_feed.h"
+
+#include "export.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#define FEED_FILES 16
+#define CACHE_SLOTS 8
+#define FILE_CAP ((size_t)256 * 1024 * 1024) /* the response body's own cap */
+
+typedef struct feed_file {
+    char name[64]; /* "" for the one stream of a single-file format */
+    buf b;
+} feed_file;
+
+typedef struct feed_build {
+    /* the key */
+    const void *owner; /* the server's context */
+    char name[65];
+    uint64_t words;
+    char since[ACCORD_EXPORT_CURSOR_MAX];
+    int64_t added_us, allow_us;
+    int64_t next_us; /* valid before then */
+    /* the result */
+    uint64_t tag;
+    int nfiles;
+    feed_file files[FEED_FILES];
+    int refs;      /* the cache's and each request's; under cache_lock */
+    uint64_t used; /* for LRU */
+} feed_build;
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static feed_build *cache[CACHE_SLOTS];
+static uint64_t cache_clock;
+
+static void build_free(feed_build *b)
+{
+    if (!b)
+        return;
+    for (int i = 0; i < b->nfiles; i++)
+        buf_free(&b->files[i].b);
+    free(b);
+}
+
+static void build_release(feed_build *b)
+{
+    pthread_mutex_lock(&cache_lock);
+    int last = --b->refs == 0;
+    pthread_mutex_unlock(&cache_lock);
+    if (last)
+        build_free(b);
+}
+
+/* The cached build for key k (a feed_build with only the key filled), with a reference. */
+static feed_build *cache_get(const feed_build *k, int64_t now)
+{
+    feed_build *hit = NULL;
+    pthread_mutex_lock(&cache_lock);
+    for (int i = 0; i < CACHE_SLOTS && !hit; i++) {
+        feed_build *b = cache[i];
+        if (b && b->owner == k->owner && b->words == k->words && b->added_us == k->added_us &&
+            b->allow_us == k->allow_us && now < b->next_us && strcmp(b->name, k->name) == 0 &&
+            strcmp(b->since, k->since) == 0) {
+            hit = b;
+            hit->refs++;
+            hit->used = ++cache_clock;
+        }
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return hit;
+}
+
+/* Keeps b in the cache (which takes its own reference), evicting the least recently used. */
+static void cache_put(feed_build *b)
+{
+    feed_build *old = NULL;
+    pthread_mutex_lock(&cache_lock);
+    int slot = 0;
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        if (!cache[i]) {
+            slot = i;
+            break;
+        }
+        if (cache[i]->used < cache[slot]->used)
+            slot = i;
+    }
+    if ((old = cache[slot]) && --old->refs != 0)
+        old = NULL;
+    cache[slot] = b;
+    b->refs++;
+    b->used = ++cache_clock;
+    pthread_mutex_unlock(&cache_lock);
+    build_free(old);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The feed's words                                                                             */
+
+typedef struct feed_def {
+    char *words; /* the words, NUL-separated */
+    const char *argv[4 * ACCORD_EXPORT_SPEC_MAX];
+    size_t argc;
+    uint64_t hash; /* of the words */
+    accord_export_spec spec;
+} feed_def;
+
+static int copy_words(void *ud, const accord_feed *f)
+{
+    feed_def *d = ud;
+    size_t len = 0;
+    for (size_t i = 0; i < f->argc; i++)
+        len += strlen(f->argv[i]) + 1;
+    if (f->argc > sizeof(d->argv) / sizeof(d->argv[0]) || !(d->words = malloc(len + 1)))
+        return ACCORD_ENOMEM;
+    char *p = d->words;
+    for (size_t i = 0; i < f->argc; i++) {
+        size_t n = strlen(f->argv[i]) + 1;
+        memcpy(p, f->argv[i], n);
+        d->argv[i] = p;
+        p += n;
+    }
+    d->argc = f->argc;
+    d->hash = XXH3_64bits(d->words, len);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Building                                                                                     */
+
+static int collect_file(void *ud, const char *file, const char *data, size_t len)
+{
+    feed_build *b = ud;
+    if (len == 0 && (b->nfiles == 0 || strcmp(b->files[b->nfiles - 1].name, file ? file : ""))) {
+        if (b->nfiles == FEED_FILES)
+            return ACCORD_ELIMIT;
+        feed_file *f = &b->files[b->nfiles++];
+        snprintf(f->name, sizeof(f->name), "%s", file ? file : "");
+        buf_init(&f->b, FILE_CAP);
+        return 0;
+    }
+    return buf_add(&b->files[b->nfiles - 1].b, data, len) ? ACCORD_ELIMIT : 0;
+}
+
+static uint64_t build_tag(const feed_build *b, int64_t boundary_us)
+{
+    char text[256];
+    int n = snprintf(text, sizeof(text), "%s|%s|%llx|%lld|%lld|%lld", b->name, b->since,
+                     (unsigned long long)b->words, (long long)b->added_us, (long long)b->allow_us,
+                     (long long)boundary_us);
+    return XXH3_64bits(text, n > 0 && (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+}
+
+/* The previous state for ?since (NULL: it cannot be rebuilt; write the full script). */
+static int select_prev(accord_store *s, const feed_def *d, const accord_export_cursor *c,
+                       accord_export_set **prev, accord_error *err)
+{
+    accord_export_filter f = d->spec.filter;
+    accord_export_cursor got;
+    f.at_us = c->at_us;
+    f.as_of_added_us = c->added_us;
+    int rc = accord_export_select(s, &f, prev, err);
+    if (!rc)
+        rc = accord_export_nft_cursor(*prev, &got);
+    if (!rc && got.digest != c->digest) {
+        accord_export_set_free(*prev);
+        *prev = NULL;
+    }
+    return rc;
+}
+
+/* Selects and writes feed d into b (whose key is filled). */
+static int build(accord_store *s, feed_def *d, const accord_export_cursor *since, feed_build *b,
+                 accord_error *err)
+{
+    accord_export_set *set = NULL, *prev = NULL;
+    accord_export_options o = d->spec.opts;
+    accord_export_cursor cur;
+    char text[ACCORD_EXPORT_CURSOR_MAX];
+    int rc = accord_export_select(s, &d->spec.filter, &set, err);
+    if (!rc && since)
+        rc = select_prev(s, d, since, &prev, err);
+    if (!rc && strcmp(o.format, "nft") == 0 && !(rc = accord_export_nft_cursor(set, &cur))) {
+        accord_export_cursor_format(&cur, text, sizeof(text));
+        o.nft_cursor = text;
+    }
+    if (!rc)
+        rc = prev ? accord_export_nft_delta(prev, set, &o, collect_file, b, NULL, err)
+                  : accord_export_write(set, &o, collect_file, b, NULL, err);
+    if (!rc) {
+        b->next_us = set->next_us;
+        b->tag = build_tag(b, set->boundary_us);
+    }
+    accord_export_set_free(set);
+    accord_export_set_free(prev);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Answering                                                                                    */
+
+static const char *content_type(const char *format, const char *file)
+{
+    const char *dot = strrchr(file, '.');
+    if (dot && strcmp(dot, ".json") == 0)
+        return "application/json";
+    if ((dot && strcmp(dot, ".csv") == 0) || (!*file && strcmp(format, "csv") == 0))
+        return "text/csv; charset=utf-8";
+    return "text/plain; charset=utf-8";
+}
+
+static void set_etag(taxii_response *rs, const feed_build *b, const char *file)
+{
+    uint64_t t = b->tag ^ XXH3_64bits(file, strlen(file));
+    snprintf(rs->etag, sizeof(rs->etag), "\"%016llx\"", (unsigned long long)t);
+}
+
+/* /feeds/NAME of a multi-file format: the files' names. */
+static void list_files(api_call *c, const feed_build *b, const char *format)
+{
+    taxii_response *rs = c->rs;
+    rs->status = 200;
+    rs->content_type = API_JSON;
+    buf_adds(&rs->body, "{\"feed\":");
+    buf_json_str(&rs->body, b->name);
+    buf_adds(&rs->body, ",\"format\":");
+    buf_json_str(&rs->body, format);
+    buf_adds(&rs->body, ",\"files\":[");
+    for (int i = 0; i < b->nfiles; i++) {
+        buf_adds(&rs->body, i ? "," : "");
+        buf_json_str(&rs->body, b->files[i].name);
+    }
+    buf_adds(&rs->body, "]}");
+}
+
+static void answer(api_call *c, const feed_build *b, const char *format, const char *file)
+{
+    taxii_response *rs = c->rs;
+    const feed_file *f = NULL;
+    int multi = accord_export_format_files(format) == 1;
+    for (int i = 0; i < b->nfiles && !f; i++)
+        if (strcmp(b->files[i].name, file) == 0)
+            f = &b->files[i];
+    if (!f && !(multi && !*file)) {
+        api_fail(c, 404, "No such file", "feed %s has no file \"%.100s\"", b->name, file);
+        return;
+    }
+    set_etag(rs, b, file);
+    if (api_etag_matches(c->rq, rs->etag)) {
+        rs->status = 304; /* no body: nothing changed */
+        rs->content_type = NULL;
+        return;
+    }
+    if (!f) {
+        list_files(c, b, format);
+        return;
+    }
+    rs->status = 200;
+    rs->content_type = content_type(format, file);
+    if (f->b.len && buf_add(&rs->body, f->b.p, f->b.len))
+        api_fail(c, 500, "Feed too large", "feed %s passes the response size cap", b->name);
+}
+
+/* May the caller read feed d?  0 yes, or the HTTP status to answer. */
+static int access_status(api_call *c, const feed_def *d)
+{
+    int can_read = 0, can_write = 0;
+    if (c->who.is_admin)
+        return 0;
+    if (!d->spec.filter.collection)
+        return 403;
+    int rc = c->ctx->rights(c->ctx->ud, c->reader, &c->who, d->spec.filter.collection, &can_read,
+                            &can_write);
+    return rc == 0 && can_read ? 0 : rc && rc != ACCORD_ENOTFOUND ? 500 : 403;
+}
+
+/* Splits rest into the feed name and file; 0, or -1 when it is not NAME or NAME/FILE. */
+static int split_path(const char *rest, char name[65], const char **file)
+{
+    const char *slash = strchr(rest, '/');
+    size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (n == 0 || n > 64 || (slash && strchr(slash + 1, '/')))
+        return -1;
+    memcpy(name, rest, n);
+    name[n] = '\0';
+    *file = slash ? slash + 1 : "";
+    return 0;
+}
+
+/* Reads feed `name` into d; 0 or the HTTP status it failed with (answered). */
+static int load_feed(api_call *c, const char *name, feed_def *d)
+{
+    accord_error err = {0};
+    int rc = accord_feed_each(c->reader, name, copy_words, d, &err);
+    if (rc == ACCORD_ENOTFOUND)
+        return api_fail(c, 404, "No such feed", "%s", err.msg), 404;
+    if (!rc)
+        rc = accord_export_spec_parse(&d->spec, d->argc, d->argv, &err);
+    if (rc)
+        return api_fail(c, 500, "Feed unreadable", "%s", err.msg[0] ? err.msg : "store error"), 500;
+    return 0;
+}
+
+/* Fills the key of b from the feed, the request and the store's change stamps. */
+static int make_key(api_call *c, const feed_def *d, const char *name, const char *since,
+                    feed_build *k)
+{
+    accord_store_stats st;
+    accord_error err;
+    if (accord_store_stats_light(c->reader, &st, &err) != 0)
+        return -1;
+    k->owner = c->ctx;
+    snprintf(k->name, sizeof(k->name), "%s", name);
+    snprintf(k->since, sizeof(k->since), "%s", since ? since : "");
+    k->words = d->hash;
+    k->added_us = st.last_added_us;
+    k->allow_us = accord_allowlist_changed(c->reader);
+    return 0;
+}
+
+void export_feed_handle(api_call *c)
+{
+    char name[65];
+    const char *file, *since = api_param(c, "since");
+    feed_def d = {0};
+    accord_export_cursor cur;
+    feed_build *b = NULL;
+    if (strcmp(c->rq->method, "GET") != 0 && strcmp(c->rq->method, "HEAD") != 0) {
+        snprintf(c->rs->allow, sizeof(c->rs->allow), "GET, HEAD");
+        api_fail(c, 405, "Method not allowed", "feeds are read with GET");
+        return;
+    }
+    if (split_path(c->rest, name, &file) != 0) {
+        api_fail(c, 404, "No such feed", "expected /feeds/NAME or /feeds/NAME/FILE");
+        return;
+    }
+    if (load_feed(c, name, &d))
+        goto out;
+    int st = access_status(c, &d);
+    if (st) {
+        api_fail(c, st, st == 403 ? "Forbidden" : "Store error",
+                 "account %s may not read feed %s (%s)", c->who.account, name,
+                 d.spec.filter.collection ? "needs read rights on its collection"
+                                          : "a feed of the whole store is for administrators");
+        goto out;
+    }
+    if (since &&
+        (strcmp(d.spec.opts.format, "nft") != 0 || accord_export_cursor_parse(since, &cur) != 0)) {
+        api_fail(c, 400, "Bad cursor",
+                 "since=%.80s: incremental fetches are for nft feeds, with the cursor an nft "
+                 "feed prints (# cursor v1.AT.ADDED.DIGEST)",
+                 since);
+        goto out;
+    }
+    feed_build key = {0};
+    if (make_key(c, &d, name, since, &key) != 0) {
+        api_fail(c, 500, "Store error", "the store's state could not be read");
+        goto out;
+    }
+    if (!(b = cache_get(&key, accord_timestamp_now()))) {
+        accord_error err = {0};
+        if (!(b = malloc(sizeof(*b)))) {
+            api_fail(c, 500, "Out of memory", "building feed %s", name);
+            goto out;
+        }
+        *b = key;
+        b->refs = 1;
+        int rc = build(c->reader, &d, since ? &cur : NULL, b, &err);
+        if (rc) {
+            api_fail(c, rc == ACCORD_ENOTFOUND ? 404 : 500, "Feed not built", "feed %s: %s", name,
+                     err.msg[0] ? err.msg : accord_strerror(rc));
+            build_free(b);
+            b = NULL;
+            goto out;
+        }
+        cache_put(b);
+    }
+    answer(c, b, d.spec.opts.format, file);
+out:
+    if (b)
+        build_release(b);
+    free(d.words);
+}

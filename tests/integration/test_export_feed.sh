@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# test_export_feed.sh - feeds served by `accord serve` over HTTPS, with curl: `accord feed
+# add/list/rm`; GET /feeds/NAME answers 200 with an ETag, then 304 with no body for the same
+# ETag; a new ETag and new content after an import, after a revocation, and after an indicator's
+# valid_until passes (no store change at all); ?since=CURSOR sends nft deletes and adds;
+# multi-file formats list their files and serve each; 401 without credentials, 403 without read
+# rights on the feed's collection (and for a whole-store feed unless admin), 404, 400, 405.
+. "$(dirname "$0")/lib.sh" "$@"
+. "$(dirname "$0")/taxii_lib.sh"
+
+DATA=$T/data
+start_server || { bad "server start"; finish; }
+check "admin token printed" test -n "$TOKEN"
+
+# ETag of the last response
+etag() { hdr_value ETag; }
+# ind ID IP [extra JSON members]: an indicator valid from 2026-01-01
+ind() {
+  printf '{"type":"indicator","spec_version":"2.1","id":"%s","created":"2026-01-01T00:00:00.000Z","modified":"%s","pattern":"[ipv4-addr:value = '"'"'%s'"'"']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"%s}' \
+    "$1" "${4:-2026-01-01T00:00:00.000Z}" "$2" "${3:-}"
+}
+bundle() { local IFS=,; printf '{"type":"bundle","id":"bundle--00000000-0000-4000-8000-00000000000b","objects":[%s]}' "$*"; }
+A=$(mkid indicator 1 1)
+B=$(mkid indicator 1 2)
+E=$(mkid indicator 1 3)
+# E expires a few seconds from now: the feed must change then without any change to the store
+EXP_AT=$(date -u -d '+6 seconds' +%Y-%m-%dT%H:%M:%SZ)
+bundle "$(ind "$A" 45.77.1.10)" "$(ind "$E" 45.77.1.30 ",\"valid_until\":\"$EXP_AT\"")" >"$T/b1.json"
+expect_rc 0 "import A and E" -- cli import --quiet "$T/b1.json"
+
+# --- configuration ------------------------------------------------------------------------------
+expect_rc 0 "feed add fw (nft, default collection)" -- cli feed add fw --format nft --collection default
+expect_rc 0 "feed add all (zeek, whole store)" -- cli feed add all --format zeek-intel
+expect_rc 0 "feed add ds (suricata-dataset)" -- cli feed add ds --format suricata-dataset --collection default
+expect_rc 2 "feed add: unknown format" -- cli feed add x --format bogus
+expect_rc 2 "feed add: unknown option" -- cli feed add x --format nft --frobnicate 1
+expect_rc 2 "feed add: bad name" -- cli feed add ../x --format nft
+expect_rc 2 "feed add: bad TLP" -- cli feed add x --format nft --max-tlp purple
+expect_rc 0 "feed list" -- cli feed list
+check "feed list shows fw and its words" has "^fw.*--format nft --collection default" "$T/out"
+expect_rc 0 "feed add tmp" -- cli feed add tmp --format plain
+expect_rc 0 "feed rm tmp" -- cli feed rm tmp
+expect_rc 1 "feed rm: no such feed" -- cli feed rm tmp
+
+# --- 200, then 304 on the same ETag --------------------------------------------------------------
+req GET /feeds/fw
+expect 200 "GET /feeds/fw"
+body_has "45.77.1.10" "fw holds A"
+body_has "45.77.1.30" "fw holds E (not yet expired)"
+body_has "# cursor v1." "fw carries its cursor"
+E1=$(etag)
+check "an ETag is sent" test -n "$E1"
+CUR1=$(sed -n 's/^# cursor //p' "$T/body")
+cp "$T/body" "$T/fw1.nft"
+req GET /feeds/fw -H "If-None-Match: $E1"
+expect 304 "same ETag: 304"
+check "304 has no body" test ! -s "$T/body"
+req GET /feeds/fw -H "If-None-Match: \"0000000000000000\", $E1"
+expect 304 "ETag in a list: 304"
+req GET /feeds/fw -H 'If-None-Match: "0000000000000000"'
+expect 200 "another ETag: 200"
+check "the same ETag again" test "$(etag)" = "$E1"
+
+# --- an import changes it ------------------------------------------------------------------------
+bundle "$(ind "$B" 45.77.1.20)" >"$T/b2.json"
+expect_rc 0 "import B" -- cli import --quiet "$T/b2.json"
+req GET /feeds/fw -H "If-None-Match: $E1"
+expect 200 "after an import: 200"
+body_has "45.77.1.20" "fw holds B after the import"
+E2=$(etag)
+check "new ETag after the import" test -n "$E2" -a "$E2" != "$E1"
+req GET /feeds/fw -H "If-None-Match: $E2"
+expect 304 "after the import, unchanged: 304"
+
+# --- a revocation changes it ---------------------------------------------------------------------
+bundle "$(ind "$A" 45.77.1.10 ',"revoked":true' 2026-01-02T00:00:00.000Z)" >"$T/b3.json"
+expect_rc 0 "revoke A" -- cli import --quiet "$T/b3.json"
+req GET /feeds/fw -H "If-None-Match: $E2"
+expect 200 "after a revocation: 200"
+body_lacks "45.77.1.10" "revoked A left the feed"
+E3=$(etag)
+check "new ETag after the revocation" test -n "$E3" -a "$E3" != "$E2"
+# the incremental form since the first fetch: A deleted, B added
+req GET "/feeds/fw?since=$CUR1"
+expect 200 "GET ?since=CURSOR"
+if grep -q '^delete element inet accord ipv4 {.*45.77.1.10' "$T/body"; then ok; else
+  bad "since: revoked A is a delete"; show_last; fi
+if grep -q '^add element inet accord ipv4 {.*45.77.1.20' "$T/body"; then ok; else
+  bad "since: B is an add"; show_last; fi
+body_lacks "flush set" "since: no flush"
+if command -v nft >/dev/null 2>&1 && nft -c -f /dev/null 2>/dev/null; then
+  { cat "$T/fw1.nft"; grep -v '^#' "$T/body"; } >"$T/applied.nft"
+  check "nft -c -f accepts the full feed followed by its changes" nft -c -f "$T/applied.nft"
+fi
+
+# --- an expiry changes it, with no change to the store --------------------------------------------
+req GET /feeds/fw -H "If-None-Match: $E3"
+if [ "$(date -u +%s)" -lt "$(date -u -d "$EXP_AT" +%s)" ]; then
+  expect 304 "before E expires: 304"
+fi
+while [ "$(date -u +%s)" -le "$(date -u -d "$EXP_AT" +%s)" ]; do sleep 0.2; done
+req GET /feeds/fw -H "If-None-Match: $E3"
+expect 200 "after E expired: 200"
+body_lacks "45.77.1.30" "expired E left the feed"
+body_has "45.77.1.20" "B is still there"
+E4=$(etag)
+check "new ETag after the expiry" test -n "$E4" -a "$E4" != "$E3"
+req GET "/feeds/fw?since=$CUR1"
+if grep -q '^delete element inet accord ipv4 {.*45.77.1.30' "$T/body"; then ok; else
+  bad "since: expired E is a delete"; show_last; fi
+
+# --- multi-file formats ----------------------------------------------------------------------------
+req GET /feeds/ds
+expect 200 "GET /feeds/ds lists files"
+body_has '"accord-ipv4.lst"' "the listing names the IPv4 dataset"
+req GET /feeds/ds/accord-ipv4.lst
+expect 200 "GET /feeds/ds/accord-ipv4.lst"
+body_has "45.77.1.20" "the dataset holds B"
+D1=$(etag)
+req GET /feeds/ds/accord-ipv4.lst -H "If-None-Match: $D1"
+expect 304 "dataset file: 304"
+req GET /feeds/ds/nope.lst
+expect 404 "no such file"
+
+# --- access ----------------------------------------------------------------------------------------
+cli user add bob >/dev/null 2>&1
+cli user add dave >/dev/null 2>&1
+expect_rc 0 "grant dave read on default" -- cli user grant dave default --read
+BOB=$(cli token create bob 2>/dev/null | grep '^acc_' | head -n 1)
+DAVE=$(cli token create dave 2>/dev/null | grep '^acc_' | head -n 1)
+check "tokens created" test -n "$BOB" -a -n "$DAVE"
+WHO=none req GET /feeds/fw
+expect 401 "no credentials: 401"
+hdr_has '^WWW-Authenticate' "401 asks for credentials"
+WHO=token:acc_bogus_bogus req GET /feeds/fw
+expect 401 "a bad token: 401"
+WHO=none req GET /feeds/nope
+expect 401 "no credentials on an unknown feed: 401, not 404"
+WHO=token:$BOB req GET /feeds/fw
+expect 403 "no read rights on the collection: 403"
+body_lacks "45.77.1" "403 carries no indicator"
+WHO=token:$DAVE req GET /feeds/fw
+expect 200 "read rights on the collection: 200"
+check "the ETag is the same for every reader" test "$(etag)" = "$E4"
+WHO=token:$DAVE req GET /feeds/all
+expect 403 "a whole-store feed is for administrators"
+req GET /feeds/all
+expect 200 "admin reads the whole-store feed"
+body_has "#fields" "zeek header"
+
+# --- errors ------------------------------------------------------------------------------------------
+req GET /feeds/nope
+expect 404 "unknown feed"
+req GET "/feeds/all?since=$CUR1"
+expect 400 "since on a zeek feed"
+req GET "/feeds/fw?since=garbage"
+expect 400 "since that is not a cursor"
+req POST /feeds/fw --data-binary x
+expect 405 "POST"
+
+# a changed feed definition changes the ETag
+expect_rc 0 "feed fw replaced" -- cli feed add fw --format nft --collection default --nft-table other
+req GET /feeds/fw -H "If-None-Match: $E4"
+expect 200 "after the feed changed: 200"
+body_has "inet other" "the new table name"
+finish
