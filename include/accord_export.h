@@ -90,6 +90,8 @@ typedef struct accord_export_filter {
     int max_tlp;            /* ACCORD_TLP_*; -1 = no limit.  Unmarked counts as AMBER. */
     int64_t as_of_added_us; /* the store as it was then: only versions added at or before this
                                (microseconds of date_added); 0 = the store as it is */
+    const accord_viewer *viewer; /* only what this TLP clearance may read (accord_viewer_open);
+                                    NULL = everything (the node's operator) */
 } accord_export_filter;
 
 typedef struct accord_export_set accord_export_set;

@@ -741,7 +741,8 @@ static int scan_as_of(accord_store *store, sel *x, const char *const *types, acc
     accord_scan_filter sf = {.collection = x->f->collection,
                              .types = types,
                              .versions = ACCORD_VERSIONS_ALL,
-                             .include_revoked = 1};
+                             .include_revoked = 1,
+                             .viewer = x->f->viewer};
     u64map_init(&a.ids);
     int rc = accord_store_scan(store, &sf, asof_pick, &a, err);
     if (rc == ASOF_STOP || rc == 0)
@@ -778,7 +779,8 @@ int accord_export_select(accord_store *store, const accord_export_filter *f,
         int64_t ch = accord_allowlist_changed(store);
         if (ch > x.set->serial_us)
             x.set->serial_us = ch;
-        accord_scan_filter sf = {.collection = x.f->collection, .types = types};
+        accord_scan_filter sf = {
+            .collection = x.f->collection, .types = types, .viewer = x.f->viewer};
         if (x.f->as_of_added_us)
             rc = scan_as_of(store, &x, types, err);
         else

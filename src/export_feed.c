@@ -6,8 +6,9 @@
  * A firewall polls its feed every minute; nearly every poll must cost nothing.  So the entity
  * tag is a function of what decides the bytes, never of the bytes:
  *
- *   tag = XXH3(name, XXH3(the feed's words), last date_added of the store, allow-list change
- *              stamp, the newest validity boundary at or before now, since, file)
+ *   tag = XXH3(name, XXH3(the feed's words), the reader's clearance, last date_added of the
+ *              store, allow-list change stamp, the newest validity boundary at or before now,
+ *              since, file)
  *
  * The first four are read from the store in three indexed look-ups.  The boundary (the newest
  * valid_from/valid_until of the feed's indicators that has passed) is known only after a
@@ -26,13 +27,17 @@
  * same feed both build (correct, only wasted work).
  *
  * Access: the feed's collection decides: an account needs read rights on it; a feed of the
- * whole store (no --collection) is for administrators only.  TLP: the feed's --max-tlp.
+ * whole store (no --collection) is for administrators only.  TLP: the reader's clearance
+ * (tlp.h: the store scan hands out only what it may read) and then the feed's --max-tlp, the
+ * most its destination may receive.  The clearance is part of the cache key and the tag, so
+ * readers cleared differently never share bytes; readers cleared alike (all administrators) do.
  *
  * What this file does not do: store feeds (store_feed.c), or write any format (export_*.c).
  */
 #include "export_feed.h"
 
 #include "export.h"
+#include "tlp.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -54,6 +59,7 @@ typedef struct feed_build {
     const void *owner; /* the server's context */
     char name[65];
     uint64_t words;
+    uint64_t clearance; /* the reader's TLP clearance (clearance_hash) */
     char since[ACCORD_EXPORT_CURSOR_MAX];
     int64_t added_us, allow_us;
     int64_t next_us; /* valid before then */
@@ -94,9 +100,9 @@ static feed_build *cache_get(const feed_build *k, int64_t now)
     pthread_mutex_lock(&cache_lock);
     for (int i = 0; i < CACHE_SLOTS && !hit; i++) {
         feed_build *b = cache[i];
-        if (b && b->owner == k->owner && b->words == k->words && b->added_us == k->added_us &&
-            b->allow_us == k->allow_us && now < b->next_us && strcmp(b->name, k->name) == 0 &&
-            strcmp(b->since, k->since) == 0) {
+        if (b && b->owner == k->owner && b->words == k->words && b->clearance == k->clearance &&
+            b->added_us == k->added_us && b->allow_us == k->allow_us && now < b->next_us &&
+            strcmp(b->name, k->name) == 0 && strcmp(b->since, k->since) == 0) {
             hit = b;
             hit->refs++;
             hit->used = ++cache_clock;
@@ -180,9 +186,9 @@ static int collect_file(void *ud, const char *file, const char *data, size_t len
 static uint64_t build_tag(const feed_build *b, int64_t boundary_us)
 {
     char text[256];
-    int n = snprintf(text, sizeof(text), "%s|%s|%llx|%lld|%lld|%lld", b->name, b->since,
-                     (unsigned long long)b->words, (long long)b->added_us, (long long)b->allow_us,
-                     (long long)boundary_us);
+    int n = snprintf(text, sizeof(text), "%s|%s|%llx|%llx|%lld|%lld|%lld", b->name, b->since,
+                     (unsigned long long)b->words, (unsigned long long)b->clearance,
+                     (long long)b->added_us, (long long)b->allow_us, (long long)boundary_us);
     return XXH3_64bits(text, n > 0 && (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
 }
 
@@ -336,6 +342,22 @@ static int load_feed(api_call *c, const char *name, feed_def *d)
     return 0;
 }
 
+/*
+ * What decides which versions viewer v reads: two accounts with the same clearance share a build
+ * and an ETag (every administrator does); a change of organisation, flags, RED lists or the
+ * store's default level gives another one.
+ */
+static uint64_t clearance_hash(const accord_viewer *v)
+{
+    if (v->all)
+        return 1;
+    char text[TLP_ORG_MAX + 64];
+    int n = snprintf(text, sizeof(text), "%s|%d|%d|%d|%zu", v->org, v->community, v->member,
+                     v->dflt, v->nred);
+    uint64_t h = XXH3_64bits(text, n > 0 && (size_t)n < sizeof(text) ? (size_t)n : 0);
+    return h ^ XXH3_64bits(v->red, v->nred * sizeof(*v->red));
+}
+
 /* Fills the key of b from the feed, the request and the store's change stamps. */
 static int make_key(api_call *c, const feed_def *d, const char *name, const char *since,
                     feed_build *k)
@@ -348,6 +370,7 @@ static int make_key(api_call *c, const feed_def *d, const char *name, const char
     snprintf(k->name, sizeof(k->name), "%s", name);
     snprintf(k->since, sizeof(k->since), "%s", since ? since : "");
     k->words = d->hash;
+    k->clearance = clearance_hash(d->spec.filter.viewer);
     k->added_us = st.last_added_us;
     k->allow_us = accord_allowlist_changed(c->reader);
     return 0;
@@ -360,6 +383,7 @@ void export_feed_handle(api_call *c)
     feed_def d = {0};
     accord_export_cursor cur;
     feed_build *b = NULL;
+    accord_viewer *viewer = NULL;
     if (strcmp(c->rq->method, "GET") != 0 && strcmp(c->rq->method, "HEAD") != 0) {
         snprintf(c->rs->allow, sizeof(c->rs->allow), "GET, HEAD");
         api_fail(c, 405, "Method not allowed", "feeds are read with GET");
@@ -379,6 +403,13 @@ void export_feed_handle(api_call *c)
                                           : "a feed of the whole store is for administrators");
         goto out;
     }
+    accord_error verr = {0};
+    if (accord_viewer_open(c->reader, c->who.account, &viewer, &verr) != 0) {
+        api_fail(c, 500, "Store error", "the clearance of %s could not be read: %s", c->who.account,
+                 verr.msg);
+        goto out;
+    }
+    d.spec.filter.viewer = viewer; /* the reader's TLP clearance, besides the feed's --max-tlp */
     if (since &&
         (strcmp(d.spec.opts.format, "nft") != 0 || accord_export_cursor_parse(since, &cur) != 0)) {
         api_fail(c, 400, "Bad cursor",
@@ -414,5 +445,6 @@ void export_feed_handle(api_call *c)
 out:
     if (b)
         build_release(b);
+    accord_viewer_free(viewer);
     free(d.words);
 }

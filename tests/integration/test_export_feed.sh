@@ -4,7 +4,8 @@
 # ETag; a new ETag and new content after an import, after a revocation, and after an indicator's
 # valid_until passes (no store change at all); ?since=CURSOR sends nft deletes and adds;
 # multi-file formats list their files and serve each; 401 without credentials, 403 without read
-# rights on the feed's collection (and for a whole-store feed unless admin), 404, 400, 405.
+# rights on the feed's collection (and for a whole-store feed unless admin), 404, 400, 405; each
+# reader gets what its TLP clearance admits, under its own ETag.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/taxii_lib.sh"
 
@@ -14,10 +15,13 @@ check "admin token printed" test -n "$TOKEN"
 
 # ETag of the last response
 etag() { hdr_value ETag; }
-# ind ID IP [extra JSON members]: an indicator valid from 2026-01-01
+# ind ID IP [extra JSON members [modified [marking]]]: an indicator valid from 2026-01-01, TLP:CLEAR
+# unless a marking-definition id is given
+CLEAR=marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487
+AMBER=marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421
 ind() {
-  printf '{"type":"indicator","spec_version":"2.1","id":"%s","created":"2026-01-01T00:00:00.000Z","modified":"%s","pattern":"[ipv4-addr:value = '"'"'%s'"'"']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"%s}' \
-    "$1" "${4:-2026-01-01T00:00:00.000Z}" "$2" "${3:-}"
+  printf '{"type":"indicator","spec_version":"2.1","id":"%s","created":"2026-01-01T00:00:00.000Z","modified":"%s","pattern":"[ipv4-addr:value = '"'"'%s'"'"']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","object_marking_refs":["%s"]%s}' \
+    "$1" "${4:-2026-01-01T00:00:00.000Z}" "$2" "${5:-$CLEAR}" "${3:-}"
 }
 bundle() { local IFS=,; printf '{"type":"bundle","id":"bundle--00000000-0000-4000-8000-00000000000b","objects":[%s]}' "$*"; }
 A=$(mkid indicator 1 1)
@@ -25,8 +29,10 @@ B=$(mkid indicator 1 2)
 E=$(mkid indicator 1 3)
 # E expires a few seconds from now: the feed must change then without any change to the store
 EXP_AT=$(date -u -d '+6 seconds' +%Y-%m-%dT%H:%M:%SZ)
-bundle "$(ind "$A" 45.77.1.10)" "$(ind "$E" 45.77.1.30 ",\"valid_until\":\"$EXP_AT\"")" >"$T/b1.json"
-expect_rc 0 "import A and E" -- cli import --quiet "$T/b1.json"
+AM=$(mkid indicator 1 4)
+bundle "$(ind "$A" 45.77.1.10)" "$(ind "$E" 45.77.1.30 ",\"valid_until\":\"$EXP_AT\"")" \
+  "$(ind "$AM" 45.77.1.40 '' 2026-01-01T00:00:00.000Z "$AMBER")" >"$T/b1.json"
+expect_rc 0 "import A, E and an AMBER one" -- cli import --quiet "$T/b1.json"
 
 # --- configuration ------------------------------------------------------------------------------
 expect_rc 0 "feed add fw (nft, default collection)" -- cli feed add fw --format nft --collection default
@@ -141,7 +147,15 @@ expect 403 "no read rights on the collection: 403"
 body_lacks "45.77.1" "403 carries no indicator"
 WHO=token:$DAVE req GET /feeds/fw
 expect 200 "read rights on the collection: 200"
-check "the ETag is the same for every reader" test "$(etag)" = "$E4"
+body_has "45.77.1.20" "dave reads the TLP:CLEAR indicator"
+body_lacks "45.77.1.40" "dave is not cleared for the AMBER one (no organisation)"
+DV=$(etag)
+check "another clearance, another ETag" test -n "$DV" -a "$DV" != "$E4"
+WHO=token:$DAVE req GET /feeds/fw -H "If-None-Match: $DV"
+expect 304 "dave's own ETag: 304"
+req GET /feeds/fw
+body_has "45.77.1.40" "the admin reads the AMBER one"
+check "the admin's ETag is unchanged" test "$(etag)" = "$E4"
 WHO=token:$DAVE req GET /feeds/all
 expect 403 "a whole-store feed is for administrators"
 req GET /feeds/all
