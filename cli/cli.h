@@ -30,6 +30,9 @@ accord_store *cli_open_store(unsigned flags);
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints the usage of cmd to stderr and returns EXIT_USAGE. */
 int cli_usage(const char *cmd);
+/* Reads file path (- = stdin) of at most max bytes, NUL-terminated (free() it); NULL after
+ * printing why, as command cmd. */
+char *cli_slurp(const char *cmd, const char *path, size_t max, size_t *len);
 /* 1 when argv[i] is -h or --help. */
 int cli_is_help(const char *arg);
 
@@ -51,5 +54,6 @@ int cmd_feed(int argc, char **argv);
 int cmd_jcs(int argc, char **argv);
 int cmd_member(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_roster(int argc, char **argv);
 
 #endif

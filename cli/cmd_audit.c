@@ -15,12 +15,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Reads a small file (keys, proofs) whole; NULL with a message on failure. */
-static char *slurp(const char *path, size_t max, size_t *len)
+char *cli_slurp(const char *cmd, const char *path, size_t max, size_t *len)
 {
     FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!fp) {
-        cli_error("audit", "%s: %s", path, strerror(errno));
+        cli_error(cmd, "%s: %s", path, strerror(errno));
         return NULL;
     }
     char *p = malloc(max + 1);
@@ -28,13 +27,18 @@ static char *slurp(const char *path, size_t max, size_t *len)
     if (fp != stdin)
         fclose(fp);
     if (!p || n > max) {
-        cli_error("audit", "%s: larger than %zu bytes", path, max);
+        cli_error(cmd, "%s: larger than %zu bytes", path, max);
         free(p);
         return NULL;
     }
     p[n] = '\0';
     *len = n;
     return p;
+}
+
+static char *slurp(const char *path, size_t max, size_t *len)
+{
+    return cli_slurp("audit", path, max, len);
 }
 
 /* --key VKEY or --key FILE (of verifier keys): the keys text, or NULL when none was given. */

@@ -294,6 +294,26 @@ static const cli_command commands[] = {
      "pins the signer: a verifier key (name+keyid+base64, from `accord audit key`) or a file of\n"
      "them; without it the keys file of the export is trusted.  Exit 0 intact, 1 not.\n",
      cmd_audit},
+    {"roster", "the coalition's members: propose, vote, admit, air-gapped signing",
+     "usage: accord roster create --threshold N IDENTITY-FILE...   version 1 (pinned here)\n"
+     "       accord roster pin HASH                    pin version 1 made elsewhere\n"
+     "       accord roster propose [--add IDENTITY-FILE] [--remove ORG] [--threshold N]\n"
+     "                             [--expires TS]      propose version N+1\n"
+     "       accord roster vote [HASH] [--root SEED]   vote as this node's organisation\n"
+     "       accord roster status                      current version, proposals, votes\n"
+     "       accord roster export [HASH]               a version and its votes, as JSON\n"
+     "       accord roster sign --root SEED --member ID EXPORT-FILE\n"
+     "                                                 vote offline (no store): prints the vote\n"
+     "       accord roster import FILE|-               a version, an export, or a vote\n"
+     "       accord roster import-signature FILE|-     the vote `roster sign` printed\n"
+     "\n"
+     "A roster version lists the members (identity, name, root keys), the threshold and when the\n"
+     "vote on it ends.  Version N+1 takes effect when at least threshold(N) distinct members of N\n"
+     "voted for that exact proposal with a root key, every member it adds voted too, before its\n"
+     "expires, and threshold(N+1) is more than half its members.  Two versions N+1 that both reach\n"
+     "quorum are recorded as equivocation, and governance stops.  IDENTITY-FILE is an identity\n"
+     "with a key list (`accord get IDENTITY-ID` on the member's node).  ORG: identity id or name.\n",
+     cmd_roster},
     {"help", "show help for accord or a command", "usage: accord help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: accord version\n", cmd_version},
 };

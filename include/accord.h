@@ -410,5 +410,6 @@ ACCORD_API void accord_timestamp_format(int64_t us, char *out, size_t outlen);
 /* Canonical JSON, Merkle trees and Ed25519 signatures: the foundations of the trust layer. */
 #include "accord_trust.h"
 #include "accord_audit.h"
+#include "accord_roster.h"
 
 #endif /* ACCORD_H */

@@ -76,7 +76,12 @@
  *                           strictly across objects, collections and processes
  *   table signatures        signature sets of object versions (filled by the trust layer)
  *     object_seq, keyid PK, signer, sig, added
- *   table meta              key/value: created, audit_origin (the log's checkpoint origin), ...
+ *   table rosters           roster versions: hash PK (SHA-256 of the canonical JSON), id, version,
+ *                           previous, body, state (current|superseded|proposed|equivocation),
+ *                           added                                  (store_roster.c)
+ *   table roster_votes      roster, keyid PK; member, sig, added (when this node accepted it)
+ *   table meta              key/value: created, audit_origin (the log's checkpoint origin),
+ *                           roster_pin, roster_halt, ...
  *   table allowlist         values exports never contain (store_allow.c): list, kind (string,
  *                           substring, hostname, cidr, regex), value PK
  *   table feeds             feeds `accord serve` publishes (store_feed.c): name PK, args (the
@@ -116,7 +121,7 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the run chunk format is little-endian; add byte swapping for this host"
 #endif
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 static const char *const migrations[] = {
     /* 0 -> 1 */
@@ -177,6 +182,11 @@ static const char *const migrations[] = {
     "CREATE TABLE red(coll INTEGER NOT NULL, account TEXT NOT NULL,"
     " PRIMARY KEY(coll, account)) WITHOUT ROWID;"
     "CREATE INDEX red_account ON red(account, coll);",
+    /* 3 -> 4: rosters and votes (store_roster.c) */
+    "CREATE TABLE rosters(hash TEXT PRIMARY KEY, id TEXT NOT NULL, version INTEGER NOT NULL,"
+    " previous TEXT, body TEXT NOT NULL, state TEXT NOT NULL, added INTEGER NOT NULL);"
+    "CREATE TABLE roster_votes(roster TEXT NOT NULL, keyid TEXT NOT NULL, member TEXT NOT NULL,"
+    " sig BLOB NOT NULL, added INTEGER NOT NULL, PRIMARY KEY(roster, keyid)) WITHOUT ROWID;",
 };
 
 static const char *const stmt_sql[S_COUNT] = {

@@ -1,0 +1,107 @@
+/*
+ * accord_roster.h - the coalition's membership and admission by vote (part of the public API;
+ * included by accord.h).  src/roster.c documents the roster object, votes and the rule.
+ *
+ * Version 1 of the roster is pinned by its hash in each node's configuration (the store's meta
+ * table: accord_roster_create pins what it creates, accord_roster_pin what another node created).
+ * Later versions are proposals until enough members of the version before voted for them with
+ * a root key; then they take effect.  Two different versions N+1 that both reach quorum are an
+ * equivocation: it is recorded and governance stops (no proposal, vote or import is accepted)
+ * until an operator resolves it.  Every change writes an audit record in its transaction.
+ *
+ * Times (now_us) are microseconds since the epoch; pass 0 for the current time.
+ */
+#ifndef ACCORD_ROSTER_PUB_H
+#define ACCORD_ROSTER_PUB_H
+
+#include "accord.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ACCORD_ROSTER_HASH_BUFLEN 65 /* hex SHA-256 and a NUL */
+
+/*
+ * Creates version 1 from n member identities (JSON texts of identity objects carrying a key
+ * list: their active root keys are listed) with `threshold` (> n / 2), stores it as the current
+ * roster and pins its hash.  ACCORD_EINVAL when a roster exists or an identity is unusable.
+ */
+ACCORD_API int accord_roster_create(accord_store *store, const char *const *identities,
+                                    const size_t *lens, size_t n, int64_t threshold,
+                                    char hash[ACCORD_ROSTER_HASH_BUFLEN], accord_error *err);
+/* Pins the hash of version 1 (before importing it).  ACCORD_EINVAL when another is pinned. */
+ACCORD_API int accord_roster_pin(accord_store *store, const char *hash, accord_error *err);
+
+/*
+ * Proposes version N+1 of the current version N: add a member (identity JSON), remove one (id or
+ * name), and/or set a new threshold (0 = keep; after a change the threshold must still be more
+ * than half of the members).  Voting ends at `expires` (NULL: seven days from now).
+ */
+ACCORD_API int accord_roster_propose(accord_store *store, const char *add_identity, size_t add_len,
+                                     const char *remove_org, int64_t threshold, const char *expires,
+                                     int64_t now_us, char hash[ACCORD_ROSTER_HASH_BUFLEN],
+                                     accord_error *err);
+
+/*
+ * Votes for proposal `hash` (NULL: the only open one) as this node's organisation with its root
+ * key (root_path, NULL = DATA/keys/root.seed).  The proposal takes effect when the vote completes
+ * its quorum.  *effective (may be NULL) says whether it did.
+ */
+ACCORD_API int accord_roster_vote(accord_store *store, const char *data_dir, const char *hash,
+                                  const char *root_path, int64_t now_us, int *effective,
+                                  accord_error *err);
+
+/*
+ * Offline voting (no store): signs the proposal in an export (accord_roster_export's JSON) with
+ * the root key in seed file root_path for member `member`, and writes the vote (one JSON line) to
+ * *out (malloc'd).  For root keys kept on an air-gapped host.
+ */
+ACCORD_API int accord_roster_sign(const char *export_json, size_t len, const char *root_path,
+                                  const char *member, char **out, size_t *out_len,
+                                  accord_error *err);
+
+/*
+ * Imports a roster export ({"roster": ..., "votes": [...]}), a bare roster version, or one vote
+ * line: version 1 only with the pinned hash; later versions when their predecessor is known; each
+ * vote only when it verifies, is for a stored proposal and arrives before its expires.  Votes
+ * already stored are skipped.  One transaction.  *effective as for accord_roster_vote.
+ */
+ACCORD_API int accord_roster_import(accord_store *store, const char *text, size_t len,
+                                    int64_t now_us, int *effective, accord_error *err);
+
+/* The version `hash` (NULL: the newest open proposal, else the current version) with its votes,
+ * as JSON {"roster": ..., "votes": [...]} (malloc'd). */
+ACCORD_API int accord_roster_export(accord_store *store, const char *hash, char **out,
+                                    size_t *out_len, accord_error *err);
+
+/* One roster version as accord_roster_status reports it. */
+typedef struct accord_roster_info {
+    int64_t version;
+    const char *hash, *state; /* state: current, superseded, proposed, equivocation */
+    const char *expires, *previous;
+    int64_t threshold;
+    size_t members;
+    const char *const *member_ids;   /* members identity ids, sorted */
+    const char *const *member_names; /* and their names */
+    /* proposals: the tally against their predecessor */
+    size_t votes, needed, new_members, new_voted;
+    int effective;
+} accord_roster_info;
+typedef int (*accord_roster_cb)(void *ud, const accord_roster_info *r);
+
+/*
+ * Calls cb for the current version and every proposal, oldest first.  *halted (may be NULL)
+ * receives 1 when governance stopped on an equivocation, with the reason in err->msg.
+ */
+ACCORD_API int accord_roster_status(accord_store *store, accord_roster_cb cb, void *ud, int *halted,
+                                    accord_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# accord roster through the CLI on four nodes: create and pin version 1, another node refuses it
+# until pinned, propose adding a member, vote here, vote offline with root keys kept outside the
+# store (roster sign + import-signature), the proposal takes effect only when the new member voted
+# too; the audit log records each step and still verifies.
+. "$(dirname "$0")/lib.sh" "$@"
+
+for o in a b c d; do
+  expect_rc 0 "member init $o" -- "$ACCORD" --data "$T/$o" member init --name "Org-$o"
+  id=$("$ACCORD" --data "$T/$o" member show | awk 'NR==1{print $2}')
+  eval "ID_$o=$id"
+  "$ACCORD" --data "$T/$o" get "$id" >"$T/$o.json"
+done
+
+expect_rc 2 "threshold not above half" -- "$ACCORD" --data "$T/a" roster create --threshold 1 \
+  "$T/a.json" "$T/b.json" "$T/c.json"
+expect_rc 0 "create" -- "$ACCORD" --data "$T/a" roster create --threshold 2 \
+  "$T/a.json" "$T/b.json" "$T/c.json"
+H1=$(grep -o '[0-9a-f]\{64\}' "$T/out")
+"$ACCORD" --data "$T/a" roster export "$H1" >"$T/v1.json"
+expect_rc 2 "version 1 unpinned elsewhere" -- "$ACCORD" --data "$T/b" roster import "$T/v1.json"
+has "not the pinned one" "$T/err" && ok || bad "says not pinned"
+expect_rc 0 "pin" -- "$ACCORD" --data "$T/b" roster pin "$H1"
+expect_rc 0 "import version 1" -- "$ACCORD" --data "$T/b" roster import "$T/v1.json"
+
+expect_rc 0 "propose adding d" -- "$ACCORD" --data "$T/a" roster propose --add "$T/d.json" --threshold 3
+H2=$(grep -o '[0-9a-f]\{64\}' "$T/out")
+expect_rc 0 "a votes" -- "$ACCORD" --data "$T/a" roster vote
+"$ACCORD" --data "$T/a" roster export >"$T/p.json"
+expect_rc 0 "b signs offline" -- "$ACCORD" roster sign --root "$T/b/keys/root.seed" --member "$ID_b" "$T/p.json"
+cp "$T/out" "$T/vote-b"
+expect_rc 0 "import b's vote" -- "$ACCORD" --data "$T/a" roster import-signature "$T/vote-b"
+expect_rc 0 "status" -- "$ACCORD" --data "$T/a" roster status
+has "votes 2/2, new members voted 0/1" "$T/out" && ok || bad "quorum without the new member"
+check "version 1 still current" grep -q "^version 1  current" "$T/out"
+expect_rc 0 "d signs offline" -- "$ACCORD" roster sign --root "$T/d/keys/root.seed" --member "$ID_d" "$T/p.json"
+cp "$T/out" "$T/vote-d"
+expect_rc 0 "import d's vote" -- "$ACCORD" --data "$T/a" roster import-signature "$T/vote-d"
+has "took effect" "$T/out" && ok || bad "the proposal took effect"
+expect_rc 0 "status after" -- "$ACCORD" --data "$T/a" roster status
+check "version 2 current" grep -q "^version 2  current  $H2" "$T/out"
+has "$ID_d" "$T/out" && ok || bad "d is a member"
+# the same vote again is a no-op; a vote for another member's key is refused
+expect_rc 0 "duplicate vote" -- "$ACCORD" --data "$T/a" roster import-signature "$T/vote-d"
+sed "s/$ID_d/$ID_c/" "$T/vote-d" >"$T/vote-forged"
+expect_rc 2 "forged vote" -- "$ACCORD" --data "$T/a" roster import-signature "$T/vote-forged"
+
+expect_rc 0 "audit export" -- "$ACCORD" --data "$T/a" audit export "$T/exp"
+expect_rc 0 "audit verify" -- "$ACCORD" audit verify "$T/exp"
+for a in roster-applied roster-propose roster-vote; do
+  check "audit has $a" grep -q "\"action\":\"$a\"" "$T/exp/records.jsonl"
+done
+finish
