@@ -113,5 +113,7 @@ int roster_current(accord_store *s, roster *r, accord_error *err);
  * effect still answers), negative on store errors.
  */
 int roster_is_member(accord_store *s, const char *org);
+/* 1 when this node keeps a roster (a version is in effect), 0 when not, negative on errors. */
+int roster_kept(accord_store *s);
 
 #endif

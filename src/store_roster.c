@@ -796,3 +796,13 @@ int roster_is_member(accord_store *s, const char *org)
     sqlite3_finalize(st);
     return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : ACCORD_ESTORE;
 }
+
+int roster_kept(accord_store *s)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM rosters WHERE state = 'current'", -1, &st, NULL))
+        return ACCORD_ESTORE;
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : ACCORD_ESTORE;
+}

@@ -299,10 +299,12 @@ static void test_store(void)
     size_t lens[3] = {n[0].len, n[1].len, n[2].len};
     char h1[ACCORD_ROSTER_HASH_BUFLEN], h2[ACCORD_ROSTER_HASH_BUFLEN],
         h2b[ACCORD_ROSTER_HASH_BUFLEN];
+    CHECK(roster_kept(n[0].s) == 0 && roster_is_member(n[0].s, n[1].id) == 0);
     /* threshold 1 of 3 is not more than half */
     CHECK(accord_roster_create(n[0].s, texts, lens, 3, 1, h1, &err) == ACCORD_EINVAL);
     CHECK(accord_roster_create(n[0].s, texts, lens, 3, 2, h1, &err) == 0);
     CHECK(roster_is_member(n[0].s, n[1].id) == 1 && roster_is_member(n[0].s, n[3].id) == 0);
+    CHECK(roster_kept(n[0].s) == 1);
 
     /* another node takes version 1 only with the pinned hash */
     char *v1 = NULL;
