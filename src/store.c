@@ -183,10 +183,12 @@ static const char *const migrations[] = {
     " PRIMARY KEY(coll, account)) WITHOUT ROWID;"
     "CREATE INDEX red_account ON red(account, coll);",
     /* 3 -> 4: rosters and votes (store_roster.c) */
-    "CREATE TABLE rosters(hash TEXT PRIMARY KEY, id TEXT NOT NULL, version INTEGER NOT NULL,"
-    " previous TEXT, body TEXT NOT NULL, state TEXT NOT NULL, added INTEGER NOT NULL);"
-    "CREATE TABLE roster_votes(roster TEXT NOT NULL, keyid TEXT NOT NULL, member TEXT NOT NULL,"
-    " sig BLOB NOT NULL, added INTEGER NOT NULL, PRIMARY KEY(roster, keyid)) WITHOUT ROWID;",
+    "CREATE TABLE IF NOT EXISTS rosters(hash TEXT PRIMARY KEY, id TEXT NOT NULL,"
+    " version INTEGER NOT NULL, previous TEXT, body TEXT NOT NULL, state TEXT NOT NULL,"
+    " added INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS roster_votes(roster TEXT NOT NULL, keyid TEXT NOT NULL,"
+    " member TEXT NOT NULL, sig BLOB NOT NULL, added INTEGER NOT NULL,"
+    " PRIMARY KEY(roster, keyid)) WITHOUT ROWID;",
 };
 
 static const char *const stmt_sql[S_COUNT] = {
