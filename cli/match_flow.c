@@ -517,7 +517,7 @@ typedef struct conn {
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
     while (n) {
-        ssize_t w = write(fd, p, n);
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL); /* a resolver may hang up first */
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)

@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# accord match over flows and dnstap, end to end:
+#   - files: pmacct's pcap, ipfixcol2's IPFIX file and go-dnscollector's dnstap capture (when
+#     ../shared/data is there), matched and decoded;
+#   - differential: --decode against ipfixDump (libfixbuf-tools) record by record, and against
+#     dnstap-ldns line by line;
+#   - real producers on 127.0.0.1: softflowd exports NetFlow v5, v9 and IPFIX from a pcap this
+#     script writes to the --listen-flows collector; unbound with dnstap answers a local zone to
+#     dig and streams into --listen-dnstap;
+#   - bad input: cut and garbage files, garbage datagrams on the socket: reported, no crash.
+# A missing tool skips its part locally and fails when CI is set.
+. "$(dirname "$0")/lib.sh" "$@"
+
+DATA=${ACCORD_SHARED_DATA:-$ROOT/../shared/data}
+need() { # need TOOL: 0 when present; else skip (1) or, under CI, fail
+  if command -v "$1" >/dev/null 2>&1; then return 0; fi
+  if [ -n "${CI:-}" ]; then bad "$1 is not installed (debian-packages.txt)"; else
+    echo "skip: $1 not installed" >&2; fi
+  return 1
+}
+port() { echo $((20000 + RANDOM % 20000)); }
+
+ind() { # ind N NAME PATTERN
+  printf '{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-%012d","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"%s","pattern":"%s","pattern_type":"stix","valid_from":"2000-01-01T00:00:00Z"}\n' "$1" "$2" "$3"
+}
+{
+  ind 1 "c2" "[ipv4-addr:value = '198.51.100.7']"
+  ind 2 "evil zone" "[domain-name:value = 'evil.test' OR domain-name:value LIKE '%.evil.test']"
+  ind 3 "pmacct src" "[ipv4-addr:value = '10.231.65.56']"
+  ind 4 "google" "[domain-name:value LIKE '%.google.com']"
+  ind 5 "answer net" "[ipv4-addr:value ISSUBSET '216.58.213.0/24']"
+  ind 6 "c2 port" "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 443]"
+} >"$T/ind.jsonl"
+
+# ---------------------------------------------------------------------------------------------
+# A pcap of TCP packets, written with printf (the generator of test captures for softflowd)
+le32() { printf '%08x' "$1" | sed 's/\(..\)\(..\)\(..\)\(..\)/\4\3\2\1/'; }
+ip2hex() { local IFS=.; set -- $1; printf '%02x%02x%02x%02x' "$1" "$2" "$3" "$4"; }
+hexbytes() { printf "$(printf '%s' "$1" | sed 's/\(..\)/\\x\1/g')"; }
+tcp_packet() { # TS SRC SPORT DST DPORT: an Ethernet/IPv4/TCP SYN frame
+  hexbytes "$(le32 "$1")00000000$(le32 54)$(le32 54)"
+  hexbytes "0000000000020000000000010800450000280001000040060000$(ip2hex "$2")$(ip2hex "$4")$(printf '%04x%04x' "$3" "$5")00000001000000005002200000000000"
+}
+{
+  hexbytes d4c3b2a102000400000000000000000000ff000001000000
+  for i in 0 1 2; do
+    tcp_packet $((1700000000 + i)) 10.0.0.1 40000 198.51.100.7 443
+    tcp_packet $((1700000000 + i)) 10.0.0.2 40001 192.0.2.10 80
+    tcp_packet $((1700000000 + i)) 10.0.0.3 40002 198.51.100.7 22
+  done
+} >"$T/tcp.pcap"
+check "generated pcap has 9 packets" test "$(stat -c %s "$T/tcp.pcap")" = $((24 + 9 * 70))
+
+# ---------------------------------------------------------------------------------------------
+# Files from ../shared/data
+if [ -d "$DATA/telemetry-flows-pmacct" ]; then
+  P=$DATA/telemetry-flows-pmacct/100-IPFIXv10-CISCO/traffic-00.pcap
+  F=$DATA/telemetry-dnstap-dnscollector/dnstap.fstrm
+  I=$DATA/telemetry-ipfix-ipfixcol2/example_flows.ipfix
+  expect_rc 0 "match pcap, dnstap and IPFIX files" -- "$ACCORD" match --indicators "$T/ind.jsonl" "$P" "$F" "$I"
+  check "pmacct flow matched on its source" has '"field":"src","value":"10.231.65.56"' "$T/out"
+  check "flow event names exporter and counts" has 'exporter\\":\\"138.187.0.13\\".*bytes\\":220,\\"packets\\":2' "$T/out"
+  check "dnstap query name matched by suffix" has '"field":"dns.qname","value":"www.google.com"' "$T/out"
+  check "dnstap answer matched by CIDR" has '"field":"dns.answer","value":"216.58.213.68"' "$T/out"
+  check "dnstap event reports the client" has 'client\\":\\"172.19.0.1\\"' "$T/out"
+  check "three matches" test "$(wc -l <"$T/out")" = 3
+  check "IPFIX file record count" has "3979 flow records in 68 messages" "$T/err"
+  check "totals count the records" has "3993 events" "$T/err"
+  check "match output keeps the JSON path's keys" has '^{"time":[0-9.]*,"input":"[^"]*","field":"src","value":"10.231.65.56","indicators":\[{"id":"indicator--00000000-0000-4000-8000-000000000003","name":"pmacct src"}\],"event":"{' "$T/out"
+
+  # differential: ipfixDump, record by record on the fields accord uses (IPv6 written out in
+  # full on both sides: ipfixDump keeps leading zeros)
+  full6() {
+    awk 'function pad(g) { while (length(g) < 4) g = "0" g; return g }
+      function full(a,   h, l, r, nl, nr, L, R, o, i) {
+        if (index(a, ":") == 0) return a
+        h = index(a, "::")
+        if (h) { l = substr(a, 1, h - 1); r = substr(a, h + 2) } else { l = a; r = "" }
+        nl = l == "" ? 0 : split(l, L, ":"); nr = r == "" ? 0 : split(r, R, ":")
+        o = ""
+        for (i = 1; i <= nl; i++) o = o (o == "" ? "" : ":") pad(L[i])
+        for (i = 0; i < 8 - nl - nr; i++) o = o (o == "" ? "" : ":") "0000"
+        for (i = 1; i <= nr; i++) o = o (o == "" ? "" : ":") pad(R[i])
+        return o
+      }
+      { $1 = full($1); $2 = full($2); print }'
+  }
+  if need ipfixDump; then
+    ipfixDump -d --in "$I" 2>/dev/null | awk '
+      function flush() { if (n) print src, dst, sp, dp, pr, by, pk; n = 0 }
+      /^--- data record/ { flush(); n = 1; src = dst = "-"; sp = dp = pr = by = pk = 0; next }
+      /\(8\) |\(27\) / { src = $NF } /\(12\) |\(28\) / { dst = $NF }
+      /\(7\) / { sp = $NF } /\(11\) / { dp = $NF } /\(4\) / { pr = $NF }
+      /\(1\) / { by = $NF } /\(2\) / { pk = $NF }
+      END { flush() }' | full6 | sort >"$T/ipfixdump.txt"
+    "$ACCORD" match --indicators "$T/ind.jsonl" --decode "$I" 2>/dev/null |
+      sed -E -e 's/"proto":/"sport":0,"dport":0,"proto":/; s/("sport":[0-9]*,"dport":[0-9]*),"sport":0,"dport":0/\1/' \
+        -e 's/.*"src":"([^"]*)","dst":"([^"]*)","sport":([0-9]*),"dport":([0-9]*),"proto":([0-9]*),"bytes":([0-9]*),"packets":([0-9]*).*/\1 \2 \3 \4 \5 \6 \7/' |
+      full6 | sort >"$T/accord-ipfix.txt"
+    check "ipfixDump and accord agree on 3979 records" test "$(wc -l <"$T/ipfixdump.txt")" = 3979
+    check "ipfixDump and accord decode the same records" cmp -s "$T/ipfixdump.txt" "$T/accord-ipfix.txt"
+  fi
+  # differential: dnstap-ldns's one-line form
+  if need dnstap-ldns; then
+    TZ=UTC dnstap-ldns -r "$F" >"$T/ldns.txt"
+    "$ACCORD" match --indicators "$T/ind.jsonl" --decode "$F" 2>/dev/null |
+      sed -E 's/.*"client":"([^"]*)".*"protocol":"([^"]*)","qname":"([^"]*)","qtype":"([^"]*)","code":"([^"]*)","size":([0-9]*),"time":"([0-9-]*)T([0-9:.]*)Z".*/\7 \8 \5 \1 \2 \6b "\3." IN \4/' >"$T/accord-ldns.txt"
+    check "dnstap-ldns and accord print the same messages" cmp -s "$T/ldns.txt" "$T/accord-ldns.txt"
+  fi
+
+  # bad input: cut files, a pcap header on garbage
+  head -c 1000 "$I" >"$T/cut.ipfix"
+  expect_rc 1 "cut IPFIX file" -- "$ACCORD" match --indicators "$T/ind.jsonl" "$T/cut.ipfix"
+  check "cut IPFIX file reported with its offset" has "cut.ipfix: IPFIX message cut short at byte" "$T/err"
+  head -c 150 "$F" >"$T/cut.fstrm"
+  expect_rc 1 "cut dnstap file" -- "$ACCORD" match --indicators "$T/ind.jsonl" "$T/cut.fstrm"
+  check "cut dnstap file reported" has "cut.fstrm: Frame Streams file cut short at byte" "$T/err"
+else
+  echo "skip: ../shared/data not found (file tests)" >&2
+fi
+{ hexbytes d4c3b2a102000400000000000000000000ff000001000000; head -c 3000 /dev/urandom; } >"$T/junk.pcap"
+expect_rc 1 "garbage after a pcap header" -- "$ACCORD" match --indicators "$T/ind.jsonl" "$T/junk.pcap"
+check "garbage pcap reported" has "junk.pcap: " "$T/err"
+
+# ---------------------------------------------------------------------------------------------
+# softflowd -> UDP collector, NetFlow v5, v9 and IPFIX
+if need softflowd; then
+  P=$(port)
+  "$ACCORD" match --indicators "$T/ind.jsonl" --listen-flows 127.0.0.1:$P --listen-seconds 6 \
+    --threads 2 >"$T/sf.out" 2>"$T/sf.err" &
+  APID=$!
+  for i in $(seq 50); do has "collecting flows" "$T/sf.err" 2>/dev/null && break; sleep 0.1; done
+  for v in 5 9 10; do softflowd -r "$T/tcp.pcap" -n 127.0.0.1:$P -v $v -d >/dev/null 2>&1; done
+  # garbage on the socket: counted, not fatal
+  printf 'garbage, not a flow' >/dev/udp/127.0.0.1/$P
+  wait $APID
+  check "collector exits 3 (one datagram was not a flow message)" test $? = 3
+  for v in 5 9 10; do
+    check "softflowd v$v flow to the c2 address" has "\"field\":\"dst\",\"value\":\"198.51.100.7\".*version\\\\\":$v," "$T/sf.out"
+  done
+  check "address and port indicator matched" has '"indicators":\[[^]]*"name":"c2 port"' "$T/sf.out"
+  check "flow to port 22 matches the address only" has 'dport\\":22' "$T/sf.out"
+  check "no match for the clean host" test "$(grep -c '192.0.2.10' "$T/sf.out")" = 0
+  check "9 flow records decoded" has ": 9 flow records" "$T/sf.err"
+  check "garbage datagram counted" has "1 not flow messages" "$T/sf.err"
+  check "kernel drops reported" has "0 dropped by the kernel" "$T/sf.err"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# unbound with dnstap -> dnstap socket
+if need unbound && need dig; then
+  if ! unbound -V 2>/dev/null | grep -q -- --enable-dnstap; then
+    bad "unbound was built without dnstap"
+  else
+    P=$(port)
+    cat >"$T/unbound.conf" <<EOF
+server:
+  interface: 127.0.0.1
+  port: $P
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "$T"
+  pidfile: "$T/unbound.pid"
+  use-syslog: no
+  logfile: "$T/unbound.log"
+  do-ip6: no
+  module-config: "iterator"
+  local-zone: "evil.test." static
+  local-data: "www.evil.test. A 192.0.2.66"
+  local-data: "mail.evil.test. A 192.0.2.67"
+  local-zone: "good.test." static
+  local-data: "www.good.test. A 192.0.2.1"
+  local-data: "cdn.good.test. CNAME edge.evil.test."
+remote-control:
+  control-enable: no
+dnstap:
+  dnstap-enable: yes
+  dnstap-bidirectional: yes
+  dnstap-socket-path: "$T/dnstap.sock"
+  dnstap-send-identity: yes
+  dnstap-identity: "accord-test"
+  dnstap-log-client-query-messages: yes
+  dnstap-log-client-response-messages: yes
+EOF
+    "$ACCORD" match --indicators "$T/ind.jsonl" --listen-dnstap "$T/dnstap.sock" \
+      --listen-seconds 8 >"$T/dt.out" 2>"$T/dt.err" &
+    APID=$!
+    for i in $(seq 50); do [ -S "$T/dnstap.sock" ] && break; sleep 0.1; done
+    unbound -c "$T/unbound.conf" &
+    UPID=$!
+    # unbound connects to the socket after it starts answering: warm up until it has
+    sleep 2
+    for i in 1 2 3; do dig @127.0.0.1 -p $P +short +tries=1 +time=1 warm$i.good.test >/dev/null; done
+    sleep 1
+    for n in www mail a1 a2; do dig @127.0.0.1 -p $P +short +tries=1 +time=1 $n.evil.test >/dev/null; done
+    dig @127.0.0.1 -p $P +short +tries=1 +time=1 www.good.test >/dev/null
+    dig @127.0.0.1 -p $P +short +tries=1 +time=1 cdn.good.test >/dev/null
+    sleep 1
+    kill $UPID
+    wait $UPID
+    wait $APID
+    check "dnstap listener exits 0" test $? = 0
+    for n in www mail a1 a2; do
+      check "query for $n.evil.test reported" has "\"field\":\"dns.qname\",\"value\":\"$n.evil.test\"" "$T/dt.out"
+    done
+    check "each query reported once" test "$(grep -c '"dns.qname"' "$T/dt.out")" = 4
+    check "CNAME target matched" has '"field":"dns.cname","value":"edge.evil.test"' "$T/dt.out"
+    check "client address reported" has 'client\\":\\"127.0.0.1\\"' "$T/dt.out"
+    check "identity reported" has 'identity\\":\\"accord-test\\"' "$T/dt.out"
+    check "clean name not reported" test "$(grep -c '"value":"www.good.test"' "$T/dt.out")" = 0
+  fi
+fi
+
+finish
