@@ -102,6 +102,7 @@ typedef struct sink {
     const char *input;
     pthread_mutex_t mu;
     match_flow_totals *t;
+    uint64_t streams, messages, malformed; /* dnstap, under mu */
 } sink;
 
 static void on_match(void *ud, const accord_match *mt)
@@ -251,16 +252,23 @@ out:
     return rc ? -1 : 0;
 }
 
+/* What one dnstap stream (a file, a connection) counted; added to the totals at its end. */
+typedef struct dcount {
+    uint64_t no, reports, malformed;
+} dcount;
+
 /* One dnstap message: matched, or printed with --decode. */
-static void dnstap_one(sink *k, fmatch *fm, const uint8_t *p, size_t len, uint64_t no,
-                       uint64_t *reports, char *text, size_t cap)
+static void dnstap_one(sink *k, fmatch *fm, const uint8_t *p, size_t len, dcount *dc, char *text,
+                       size_t cap)
 {
     dnstap_msg m;
     const char *why;
-    k->t->records++;
+    dc->no++;
     if (dnstap_decode(p, len, &m, &why) != 0) {
-        k->t->malformed++;
-        report_message(k->input, reports, no, why, 0);
+        dc->malformed++;
+        pthread_mutex_lock(&k->mu);
+        report_message(k->input, &dc->reports, dc->no, why, 0);
+        pthread_mutex_unlock(&k->mu);
         return;
     }
     if (k->o->decode) {
@@ -270,9 +278,22 @@ static void dnstap_one(sink *k, fmatch *fm, const uint8_t *p, size_t len, uint64
         fputc('\n', stdout);
         pthread_mutex_unlock(&k->mu);
     } else if (fmatch_dnstap(fm, &m) == ACCORD_EINVAL) {
-        k->t->malformed++;
-        report_message(k->input, reports, no, "DNS message malformed", 0);
+        dc->malformed++;
+        pthread_mutex_lock(&k->mu);
+        report_message(k->input, &dc->reports, dc->no, "DNS message malformed", 0);
+        pthread_mutex_unlock(&k->mu);
     }
+}
+
+static void dcount_add(sink *k, const dcount *dc)
+{
+    pthread_mutex_lock(&k->mu);
+    k->t->records += dc->no;
+    k->t->malformed += dc->malformed;
+    k->streams++;
+    k->messages += dc->no;
+    k->malformed += dc->malformed;
+    pthread_mutex_unlock(&k->mu);
 }
 
 static int dnstap_file(sink *k, const uint8_t *p, size_t len)
@@ -282,7 +303,7 @@ static int dnstap_file(sink *k, const uint8_t *p, size_t len)
     fmatch *fm = NULL;
     const char *why = NULL;
     size_t off = 0;
-    uint64_t no = 0, reports = 0;
+    dcount dc = {0};
     long n;
     char text[2048];
     if (fmatch_new(k->snap, k->now_s, on_match, k, &fm) != 0) {
@@ -293,17 +314,19 @@ static int dnstap_file(sink *k, const uint8_t *p, size_t len)
         off += (size_t)n;
         if (f.control)
             continue;
-        dnstap_one(k, fm, f.p, f.len, ++no, &reports, text, sizeof text);
+        dnstap_one(k, fm, f.p, f.len, &dc, text, sizeof text);
     }
     fmatch_flush(fm);
     fmatch_free(fm);
+    dcount_add(k, &dc);
     if (n < 0 || off < len) {
         cli_error(CMD, "%s: %s at byte %zu; what came before was matched", k->input,
                   why ? why : "Frame Streams file cut short", off);
         k->t->malformed++;
         return -1;
     }
-    fprintf(stderr, "accord match: %s: %" PRIu64 " dnstap messages\n", k->input, no);
+    fprintf(stderr, "accord match: %s: %" PRIu64 " dnstap messages, %" PRIu64 " malformed\n",
+            k->input, dc.no, dc.malformed);
     return 0;
 }
 
@@ -563,7 +586,7 @@ static void *conn_main(void *arg)
     fmatch *fm = NULL;
     size_t cap = FRAME_MAX + 64, have = 0;
     uint8_t *b = malloc(cap), ctl[128];
-    uint64_t no = 0, reports = 0;
+    dcount dc = {0};
     char text[2048];
     if (!b || fmatch_new(k->snap, k->now_s, on_match, k, &fm) != 0)
         goto out;
@@ -592,7 +615,7 @@ static void *conn_main(void *arg)
                 size_t cl = dnstap_frame_control(FSTRM_FINISH, ctl, sizeof ctl);
                 (void)write_all(cn->fd, ctl, cl);
             } else if (!f.control) {
-                dnstap_one(k, fm, f.p, f.len, ++no, &reports, text, sizeof text);
+                dnstap_one(k, fm, f.p, f.len, &dc, text, sizeof text);
             }
         }
         if (used < 0) {
@@ -611,6 +634,7 @@ out:
     if (fm)
         fmatch_flush(fm);
     fmatch_free(fm);
+    dcount_add(k, &dc);
     free(b);
     close(cn->fd);
     atomic_fetch_sub(cn->active, 1);
@@ -766,6 +790,11 @@ int match_flow_listen(const match_flow_opts *o, accord_snapshot *snap, int64_t n
         t->records += tot.records;
         t->malformed += tot.malformed + tot.not_flow;
     }
+    if (o->listen_dnstap && dstarted)
+        fprintf(stderr,
+                "accord match: %s: %" PRIu64 " dnstap messages in %" PRIu64
+                " connections, %" PRIu64 " malformed\n",
+                dname, dk.messages, dk.streams, dk.malformed);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     pthread_mutex_destroy(&fk.mu);

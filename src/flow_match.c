@@ -40,6 +40,7 @@ typedef struct fsrc {
 
 struct fmatch {
     accord_matcher *m;
+    int lean; /* no pattern-engine indicators: events carry no time or ports (see fmatch_new) */
     int64_t now_s;
     fmatch_cb cb;
     void *ud;
@@ -54,6 +55,7 @@ struct fmatch {
     size_t names_len;
     fmatch_stats st;
     char text[TEXT_CAP];
+    char time[32];
 };
 
 int fmatch_new(accord_snapshot *snap, int64_t now_s, fmatch_cb cb, void *ud, fmatch **out)
@@ -75,6 +77,12 @@ int fmatch_new(accord_snapshot *snap, int64_t now_s, fmatch_cb cb, void *ud, fma
         fmatch_free(f);
         return ACCORD_ENOMEM;
     }
+    /* Times and ports matter to the matcher only as the observation the pattern engine sees;
+     * the tables match values alone.  Without pattern-engine indicators they are left out (the
+     * matcher would format each as text) and a match's time is written here, for matches only. */
+    accord_snapshot_stats st;
+    accord_snapshot_stats_get(snap, &st);
+    f->lean = st.complex == 0;
     *out = f;
     return 0;
 }
@@ -239,6 +247,12 @@ static size_t dnstap_text(const char *names, const fsrc *s, char *out, size_t ca
     return n < cap ? n : cap - 1;
 }
 
+/* The time of a record: its end, else its start, else its message's export time. */
+static int64_t flow_time_ms(const flow_rec *r)
+{
+    return r->end_ms ? r->end_ms : r->start_ms ? r->start_ms : r->export_s * 1000;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Batches                                                                                      */
 
@@ -255,6 +269,15 @@ int fmatch_flush(fmatch *f)
                                        : dnstap_text(f->names, s, f->text, sizeof f->text);
         mt.event = f->text;
         mt.event_len = n;
+        if (f->lean) {
+            int64_t us = s->kind == SRC_FLOW ? flow_time_ms(&s->r) * 1000 : s->time_us;
+            int k = us > 0 ? snprintf(f->time, sizeof f->time, "%lld.%06lld",
+                                      (long long)(us / 1000000), (long long)(us % 1000000))
+                           : 0;
+            mt.time = k > 0 ? f->time : NULL;
+            mt.time_len = k > 0 ? (size_t)k : 0;
+            mt.time_is_string = 0;
+        }
         f->st.matches++;
         if (f->cb)
             f->cb(f->ud, &mt);
@@ -278,6 +301,8 @@ static accord_value *val(fmatch *f, int type, int role, const char *field)
 static void addr_val(fmatch *f, int family, const uint8_t *a, int role, int port,
                      const char *field)
 {
+    if (f->lean)
+        port = -1;
     accord_value *v = val(f, family == 6 ? ACCORD_VALUE_IPV6 : ACCORD_VALUE_IPV4, role, field);
     memcpy(v->addr, a, family == 6 ? 16 : 4);
     v->port = port;
@@ -288,7 +313,7 @@ static void event(fmatch *f, size_t first_val, int64_t time_us, const char *prot
     accord_value_event *e = &f->ev[f->nev];
     e->values = &f->vals[first_val];
     e->nvalues = f->nvals - first_val;
-    e->time_us = time_us;
+    e->time_us = f->lean ? 0 : time_us;
     e->proto = proto;
     f->ev_src[f->nev++] = (uint32_t)(f->nsrc - 1);
 }
@@ -309,7 +334,7 @@ int fmatch_flow(fmatch *f, const flow_rec *r)
         s->r.exporter = &s->exp;
     }
     f->st.records++;
-    int64_t ms = r->end_ms ? r->end_ms : r->start_ms ? r->start_ms : r->export_s * 1000;
+    int64_t ms = flow_time_ms(r);
     const char *proto = proto_name(r->proto);
     size_t v0 = f->nvals;
     if (r->family) {

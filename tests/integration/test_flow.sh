@@ -208,6 +208,7 @@ EOF
     check "CNAME target matched" has '"field":"dns.cname","value":"edge.evil.test"' "$T/dt.out"
     check "client address reported" has 'client\\":\\"127.0.0.1\\"' "$T/dt.out"
     check "identity reported" has 'identity\\":\\"accord-test\\"' "$T/dt.out"
+    check "dnstap connection counted" has "dnstap messages in 1 connections, 0 malformed" "$T/dt.err"
     check "clean name not reported" test "$(grep -c '"value":"www.good.test"' "$T/dt.out")" = 0
   fi
 fi

@@ -1,0 +1,183 @@
+/*
+ * test_flow_match.c - flow records and dnstap messages against a snapshot (src/flow_match.c):
+ * which fields match, the CGNAT public side, the event text, times with and without
+ * pattern-engine indicators, and batches larger than one.
+ */
+#include "accord.h"
+#include "dnstapgen.h"
+#include "flow_match.h"
+#include "t.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+
+typedef struct hit {
+    char field[32], value[64], event[1024], time[40];
+    size_t nind;
+} hit;
+
+typedef struct hits {
+    hit v[2048];
+    size_t n;
+} hits;
+
+static void on_match(void *ud, const accord_match *mt)
+{
+    hits *h = ud;
+    if (h->n >= 2048)
+        return;
+    hit *x = &h->v[h->n++];
+    snprintf(x->field, sizeof x->field, "%s", mt->field ? mt->field : "(complex)");
+    snprintf(x->value, sizeof x->value, "%.*s", (int)mt->value_len, mt->value ? mt->value : "");
+    snprintf(x->event, sizeof x->event, "%.*s", (int)mt->event_len, mt->event);
+    snprintf(x->time, sizeof x->time, "%.*s", (int)mt->time_len, mt->time ? mt->time : "");
+    x->nind = mt->nindicators;
+}
+
+static accord_snapshot *snap(const char **patterns, size_t n)
+{
+    accord_snapshot_builder *b = NULL;
+    accord_snapshot *s = NULL;
+    CHECK(accord_snapshot_builder_new(0, &b) == 0);
+    for (size_t i = 0; i < n; i++) {
+        char id[80];
+        snprintf(id, sizeof id, "indicator--00000000-0000-4000-8000-%012zu", i + 1);
+        CHECK(accord_snapshot_builder_add(b, id, "t", patterns[i], 0, 0, NULL) == 0);
+    }
+    CHECK(accord_snapshot_build(b, &s, NULL) == 0);
+    accord_snapshot_builder_free(b);
+    return s;
+}
+
+static const flow_exporter EXP = {.family = 4, .addr = {192, 0, 2, 1}, .port = 2055};
+
+static flow_rec rec4(const char *src, const char *dst, unsigned sport, unsigned dport)
+{
+    flow_rec r;
+    memset(&r, 0, sizeof r);
+    r.version = 10;
+    r.family = 4;
+    r.proto = 6;
+    inet_pton(AF_INET, src, r.src);
+    inet_pton(AF_INET, dst, r.dst);
+    r.sport = (uint16_t)sport;
+    r.dport = (uint16_t)dport;
+    r.has_ports = 1;
+    r.bytes = 1500;
+    r.packets = 3;
+    r.sampling = 100;
+    r.end_ms = 1700000000123ll;
+    r.exporter = &EXP;
+    return r;
+}
+
+static void test_flows(void)
+{
+    static const char *pats[] = {"[ipv4-addr:value = '198.51.100.7']",
+                                 "[ipv4-addr:value ISSUBSET '203.0.113.0/24']"};
+    accord_snapshot *s = snap(pats, 2);
+    hits *h = calloc(1, sizeof *h);
+    fmatch *fm;
+    CHECK(fmatch_new(s, 0, on_match, h, &fm) == 0);
+    /* more records than one batch: the hits are found wherever they fall */
+    for (int i = 0; i < 1500; i++) {
+        flow_rec r = rec4("10.0.0.1", i % 500 == 7 ? "198.51.100.7" : "192.0.2.55", 40000, 443);
+        CHECK(fmatch_flow(fm, &r) == 0);
+    }
+    /* CGNAT: inside 100.64.0.1:5555, public 203.0.113.9:40000 */
+    flow_rec r = rec4("100.64.0.1", "192.0.2.80", 5555, 443);
+    r.nat_family = 4;
+    inet_pton(AF_INET, "203.0.113.9", r.xsrc);
+    inet_pton(AF_INET, "192.0.2.80", r.xdst);
+    r.xsport = 40000;
+    r.xdport = 443;
+    r.has_nat_ports = 1;
+    r.nat_event = 1;
+    CHECK(fmatch_flow(fm, &r) == 0);
+    CHECK(fmatch_flush(fm) == 0);
+    CHECK(h->n == 4);
+    CHECK(strcmp(h->v[0].field, "dst") == 0 && strcmp(h->v[0].value, "198.51.100.7") == 0);
+    CHECK(strcmp(h->v[0].time, "1700000000.123000") == 0);
+    CHECK(strstr(h->v[0].event, "\"exporter\":\"192.0.2.1\"") != NULL);
+    CHECK(strstr(h->v[0].event, "\"bytes\":1500,\"packets\":3,\"sampling\":100") != NULL);
+    const hit *n = &h->v[3];
+    CHECK(strcmp(n->field, "nat.src") == 0 && strcmp(n->value, "203.0.113.9") == 0);
+    CHECK(strstr(n->event, "\"src\":\"100.64.0.1\"") && strstr(n->event, "\"sport\":5555"));
+    CHECK(strstr(n->event, "\"nat\":{\"src\":\"203.0.113.9\",\"dst\":\"192.0.2.80\",\"sport\":40000"));
+    fmatch_stats st;
+    fmatch_stats_get(fm, &st);
+    CHECK(st.records == 1501 && st.events == 1502 && st.matches == 4);
+    fmatch_free(fm);
+    accord_snapshot_unref(s);
+    free(h);
+}
+
+/* A network-traffic pattern needs the port: the pattern engine sees the flow as an observation. */
+static void test_ports(void)
+{
+    static const char *pats[] = {
+        "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 443]"};
+    accord_snapshot *s = snap(pats, 1);
+    hits *h = calloc(1, sizeof *h);
+    fmatch *fm;
+    CHECK(fmatch_new(s, 0, on_match, h, &fm) == 0);
+    flow_rec a = rec4("10.0.0.1", "198.51.100.7", 40000, 443);
+    flow_rec b = rec4("10.0.0.1", "198.51.100.7", 40000, 22);
+    CHECK(fmatch_flow(fm, &a) == 0 && fmatch_flow(fm, &b) == 0 && fmatch_flush(fm) == 0);
+    CHECK(h->n == 1 && strcmp(h->v[0].field, "(complex)") == 0);
+    CHECK(strstr(h->v[0].event, "\"dport\":443") != NULL);
+    CHECK(strncmp(h->v[0].time, "1700000000.123", 14) == 0);
+    fmatch_free(fm);
+    accord_snapshot_unref(s);
+    free(h);
+}
+
+static void test_dnstap(void)
+{
+    static const char *pats[] = {"[domain-name:value LIKE '%.evil.example']",
+                                 "[ipv4-addr:value = '198.51.100.9']",
+                                 "[domain-name:value = 'cdn.bad.example']"};
+    accord_snapshot *s = snap(pats, 3);
+    hits *h = calloc(1, sizeof *h);
+    fmatch *fm;
+    uint8_t dns[600];
+    static const uint8_t client[4] = {10, 9, 8, 7}, a[4] = {198, 51, 100, 9};
+    dgen g;
+    dnstap_msg m;
+    const char *why;
+    CHECK(fmatch_new(s, 0, on_match, h, &fm) == 0);
+    size_t n = dg_dns(dns, sizeof dns, 1, 0, "WWW.Evil.Example", 1, NULL, NULL);
+    dg_dnstap(&g, 5, client, 5353, 1700000000, 250000000, dns, n);
+    CHECK(dnstap_decode(g.b, g.len, &m, &why) == 0 && fmatch_dnstap(fm, &m) == 0);
+    n = dg_dns(dns, sizeof dns, 1, 1, "www.evil.example", 1, a, NULL); /* its response */
+    dg_dnstap(&g, 6, client, 5353, 1700000000, 260000000, dns, n);
+    CHECK(dnstap_decode(g.b, g.len, &m, &why) == 0 && fmatch_dnstap(fm, &m) == 0);
+    n = dg_dns(dns, sizeof dns, 2, 1, "www.example.org", 1, NULL, "cdn.bad.example");
+    dg_dnstap(&g, 6, client, 5354, 1700000001, 0, dns, n);
+    CHECK(dnstap_decode(g.b, g.len, &m, &why) == 0 && fmatch_dnstap(fm, &m) == 0);
+    dns[5] = 9; /* a question count that lies */
+    dg_dnstap(&g, 5, client, 5355, 1700000001, 0, dns, n);
+    CHECK(dnstap_decode(g.b, g.len, &m, &why) == 0 && fmatch_dnstap(fm, &m) == ACCORD_EINVAL);
+    CHECK(fmatch_flush(fm) == 0);
+    CHECK(h->n == 3);
+    CHECK(strcmp(h->v[0].field, "dns.qname") == 0 && strcmp(h->v[0].value, "www.evil.example") == 0);
+    CHECK(strstr(h->v[0].event, "\"client\":\"10.9.8.7\",\"client_port\":5353") != NULL);
+    CHECK(strcmp(h->v[0].time, "1700000000.250000") == 0);
+    CHECK(strcmp(h->v[1].field, "dns.answer") == 0 && strcmp(h->v[1].value, "198.51.100.9") == 0);
+    CHECK(strstr(h->v[1].event, "CLIENT_RESPONSE") != NULL);
+    CHECK(strcmp(h->v[2].field, "dns.cname") == 0 && strcmp(h->v[2].value, "cdn.bad.example") == 0);
+    fmatch_stats st;
+    fmatch_stats_get(fm, &st);
+    CHECK(st.records == 4 && st.dns_malformed == 1);
+    fmatch_free(fm);
+    accord_snapshot_unref(s);
+    free(h);
+}
+
+int main(void)
+{
+    test_flows();
+    test_ports();
+    test_dnstap();
+    return t_done();
+}
