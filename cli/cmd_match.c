@@ -1,13 +1,15 @@
 /*
- * cmd_match.c - `accord match`: apply the indicators to telemetry files, in parallel.
+ * cmd_match.c - `accord match`: apply the indicators to telemetry files, in parallel, once or
+ * following growing files, with the indicators reloaded while running.
  *
  * The indicators come from the store (the active ones) or from STIX files (--indicators), and
- * are compiled once into a snapshot that every worker thread shares.  Inputs are read in turn by
- * the main thread (zlib reads plain and gzip files alike) and cut into chunks of about CHUNK
- * bytes that end at a line end; each chunk gets a sequence number and goes into a ring of
- * slots.  N workers, each with its own matcher, take filled slots in sequence order, match
- * them and format their output into the slot.  The main thread writes finished slots strictly in
- * sequence order, so the output of one input is in input order whatever the thread count.
+ * are compiled into a snapshot that every worker thread shares.  Inputs are read by the main
+ * thread (zlib reads plain and gzip files alike) and cut into chunks of about CHUNK bytes that
+ * end at a line end; each chunk gets a sequence number, a reference to the current snapshot,
+ * and goes into a ring of slots.  N workers, each with its own matcher, take filled slots in
+ * sequence order, match them against the slot's snapshot and format their output into the slot.
+ * The main thread writes finished slots strictly in sequence order, so the output of one input
+ * is in input order whatever the thread count.
  *
  *   slot state   set by   meaning
  *   FREE         main     may be filled
@@ -15,37 +17,61 @@
  *   WORKING      worker   being matched
  *   DONE         worker   holds output, waits to be written (then FREE)
  *
+ * Reloading: a monitor thread waits on a signalfd (SIGHUP, and with --follow SIGINT / SIGTERM)
+ * and, every POLL_MS, looks whether the indicators changed: the store's last seq and last
+ * date_added (two cheap reads), or the size, mtime and inode of every --indicators file.  On a
+ * change or SIGHUP it builds a new snapshot beside the current one (both are in memory while it
+ * builds) and swaps it in under the lock; a failed build keeps the current one.  Chunks filled
+ * after the swap get the new snapshot, chunks already filled keep theirs, so every chunk, and so
+ * every event, is matched exactly once against one snapshot.  Validity needs no reload: every
+ * chunk is matched at the current time (or --now), so an indicator stops matching when its
+ * valid_until passes and starts when its valid_from comes; a reload drops the expired ones.
+ *
+ * --follow: every input is tailed (as tail -F does): complete lines are matched as they come,
+ * a partial last line waits for its end; when the path names a new file (renamed away and
+ * created again) the old one is read to its end and the new one from its start, and when the
+ * file shrank (copytruncate) it is read again from its start; line numbers restart with each
+ * new file.  SIGINT or SIGTERM ends the run as the end of the inputs does (summary, sightings,
+ * totals).  Matches are flushed whenever the inputs are idle.
+ *
  * Output: one JSON object per match (see usage), or with --summary one per matched indicator
- * with its count.  When stderr is a terminal (and stdout is not, or --summary holds the output
- * back), stderr shows a progress line (MB, MB/s, events/s, matches), updated as slots are
- * written, at most twice a second, and cleared before other messages.
- * Malformed lines are reported on stderr as FILE:LINE: reason (the first MAX_REPORTS per input, all
- * of them counted), and a closing line gives events, bytes, MB/s, matches and malformed lines.
- * Exit: 0, 3 when some lines were malformed, 1 on I/O or store errors, 2 on usage errors.
+ * with its count, counted by indicator id across snapshots.  When stderr is a terminal (and
+ * stdout is not, or --summary holds the output back), stderr shows a progress line (MB, MB/s,
+ * events/s, matches), updated as slots are written, at most twice a second, and cleared before
+ * other messages.  Malformed lines are reported on stderr as FILE:LINE: reason (the first
+ * MAX_REPORTS per input, all of them counted), and a closing line gives events, bytes, MB/s,
+ * matches and malformed lines.  Exit: 0, 3 when some lines were malformed, 1 on I/O or store
+ * errors, 2 on usage errors.
  *
  * Sightings (--sightings, --report COLLECTION): workers count every match into one
- * accord_sightings under a lock (matches are rare next to lines, so the lock is not contended);
- * at the end the aggregated sightings and this node's identity go to the store through the
- * normal import, into COLLECTION (or the default collection), where TAXII clients read them.
- *
- * Not done here yet: --follow, Zeek TSV logs, swapping in a new snapshot while running (on
- * SIGHUP or a store change).
+ * accord_sightings under a lock (matches are rare next to lines, so the lock is not contended),
+ * moving it to the slot's snapshot first; at the end the aggregated sightings and this node's
+ * identity go to the store through the normal import, into COLLECTION (or the default
+ * collection), where TAXII clients read them.
  */
 #include "cli.h"
 #include "match_flow.h"
 #include "util/buf.h"
+#include "util/u64map.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 #include <zlib.h>
 
 #define CHUNK (4u << 20)
@@ -53,6 +79,8 @@
 #define MAX_REPORTS 100
 #define MAX_THREADS 64
 #define OUT_CAP (1ull << 32)
+#define POLL_MS 1000 /* how often the monitor looks for changed indicators */
+#define IDLE_MS 100  /* how long --follow sleeps when no input grew */
 
 enum { FREE, FILLED, WORKING, DONE };
 
@@ -63,18 +91,32 @@ typedef struct bad_line {
 
 typedef struct slot {
     int state, input, failed;
+    int restart;           /* the first chunk of a new file of its input: line numbers restart */
+    accord_snapshot *snap; /* what the chunk is matched against (a reference) */
     char *data;
     size_t len, cap;
     buf out;
     bad_line *bad;
     size_t nbad, bad_cap;
+    uint32_t *hits; /* --summary: the indicator numbers of every match, counted when written */
+    size_t nhits, hits_cap;
     uint64_t lines, events, matches, malformed;
 } slot;
 
+/* --summary: counts per indicator id, in the order indicators were first counted. */
+typedef struct sum_entry {
+    char *id;
+    char *head; /* {"indicator":ID,"name":NAME[,"labels":..][,"tlp":..] */
+    uint64_t count;
+} sum_entry;
+
 typedef struct run {
     const char *cmd;
-    accord_snapshot *snap;
+    accord_snapshot *snap; /* the current snapshot; swapped under mu */
+    char **ind;            /* --indicators paths; none = the store */
+    int nind;
     int summary;
+    int follow;
     int sightings;        /* --sightings or --report */
     int64_t interval_s;   /* --sightings-interval */
     const char *report;   /* --report COLLECTION, or NULL */
@@ -92,11 +134,19 @@ typedef struct run {
     size_t nslots;
     uint64_t next_fill, next_take, next_write;
     int reading_done;
-    uint64_t **counts; /* per worker, per indicator (with --summary) */
+    buf notices;       /* messages of the monitor, printed by the main thread (under mu) */
+    atomic_int stop;   /* --follow: SIGINT or SIGTERM came */
+    int sigfd, stopfd; /* the monitor's signalfd, and the eventfd that ends it */
+    uint64_t store_seq, store_added, files_fp; /* what the current indicators were built from */
+    /* --summary counts, kept by the main thread */
+    accord_snapshot *sum_snap;
+    uint64_t *sum_counts;
+    sum_entry *sums;
+    size_t nsums, sums_cap;
+    u64map sum_ids; /* XXH3(id) -> index in sums */
     /* totals, written by the main thread */
-    uint64_t bytes, events, matches, malformed, lines_base;
-    int cur_input;
-    uint64_t reports;
+    uint64_t bytes, events, matches, malformed, reloads;
+    uint64_t *lines_base, *reports; /* per input */
     int failed;
     int progress;           /* a progress line on stderr (a terminal, not --no-progress) */
     int progress_shown;     /* the line is on screen: cleared before other stderr output */
@@ -176,8 +226,9 @@ static int put_indicators(buf *b, const accord_snapshot *snap, const accord_matc
     return rc ? rc : buf_adds(b, "]");
 }
 
-/* One output line for a match. */
-static int put_match(const run *r, buf *b, const char *input, const accord_match *mt)
+/* One output line for a match of a chunk matched against snap. */
+static int put_match(const run *r, const accord_snapshot *snap, buf *b, const char *input,
+                     const accord_match *mt)
 {
     int rc = buf_adds(b, "{\"time\":");
     if (rc == 0 && !mt->time)
@@ -192,7 +243,7 @@ static int put_match(const run *r, buf *b, const char *input, const accord_match
     rc = rc ? rc : mt->field ? put_str(b, mt->field, strlen(mt->field)) : buf_adds(b, "null");
     rc = rc ? rc : buf_adds(b, ",\"value\":");
     rc = rc ? rc : mt->value ? put_str(b, mt->value, mt->value_len) : buf_adds(b, "null");
-    rc = rc ? rc : put_indicators(b, r->snap, mt);
+    rc = rc ? rc : put_indicators(b, snap, mt);
     if (rc == 0 && r->event_bytes) {
         size_t n = mt->event_len < r->event_bytes ? mt->event_len : r->event_bytes;
         rc = buf_adds(b, ",\"event\":");
@@ -206,7 +257,22 @@ static int put_match(const run *r, buf *b, const char *input, const accord_match
 /* ------------------------------------------------------------------------------------------ */
 /* Workers                                                                                      */
 
-static void collect(run *r, slot *s, accord_matcher *m, uint64_t *counts)
+static int grow_array(void **v, size_t *cap, size_t need, size_t size)
+{
+    size_t c = *cap ? *cap : 64;
+    void *nv;
+    if (need <= *cap)
+        return 0;
+    while (c < need)
+        c *= 2;
+    if (!(nv = realloc(*v, c * size)))
+        return -1;
+    *v = nv;
+    *cap = c;
+    return 0;
+}
+
+static void collect(run *r, slot *s, accord_matcher *m)
 {
     accord_match mt;
     accord_match_malformed bm;
@@ -215,56 +281,50 @@ static void collect(run *r, slot *s, accord_matcher *m, uint64_t *counts)
         s->matches++;
         if (r->sg) {
             pthread_mutex_lock(&r->sg_mu);
-            if (accord_sightings_add_match(r->sg, &mt, r->now_s * 1000000) != 0)
+            if (accord_sightings_set_snapshot(r->sg, s->snap) != 0 ||
+                accord_sightings_add_match(r->sg, &mt, r->now_s * 1000000) != 0)
                 r->sg_failed = 1;
             pthread_mutex_unlock(&r->sg_mu);
         }
-        if (counts)
-            for (size_t i = 0; i < mt.nindicators; i++)
-                counts[mt.indicators[i]]++;
-        else if (put_match(r, &s->out, input, &mt) != 0)
+        if (r->summary) {
+            if (grow_array((void **)&s->hits, &s->hits_cap, s->nhits + mt.nindicators,
+                           sizeof *s->hits) != 0) {
+                s->failed = 1;
+                continue;
+            }
+            memcpy(s->hits + s->nhits, mt.indicators, mt.nindicators * sizeof *s->hits);
+            s->nhits += mt.nindicators;
+        } else if (put_match(r, s->snap, &s->out, input, &mt) != 0) {
             s->failed = 1;
+        }
     }
     while (accord_matcher_next_malformed(m, &bm) == 1) {
         s->malformed++;
-        if (s->nbad == s->bad_cap) {
-            size_t cap = s->bad_cap ? s->bad_cap * 2 : 64;
-            bad_line *nb = realloc(s->bad, cap * sizeof *nb);
-            if (!nb)
-                continue;
-            s->bad = nb;
-            s->bad_cap = cap;
-        }
+        if (grow_array((void **)&s->bad, &s->bad_cap, s->nbad + 1, sizeof *s->bad) != 0)
+            continue;
         s->bad[s->nbad++] = (bad_line){bm.line, bm.offset, bm.reason};
     }
 }
 
-static void process(run *r, slot *s, accord_matcher *m, uint64_t *counts)
+static void process(run *r, slot *s, accord_matcher *m)
 {
     accord_matcher_stats before, after;
     accord_matcher_stats_get(m, &before);
     buf_reset(&s->out);
-    s->nbad = 0;
+    s->nbad = s->nhits = 0;
     s->matches = s->malformed = 0;
     s->failed = accord_matcher_match_lines(m, s->data, s->len, r->now_s) < 0;
-    collect(r, s, m, counts);
+    collect(r, s, m);
     accord_matcher_stats_get(m, &after);
     s->lines = after.lines - before.lines;
     s->events = after.events - before.events;
 }
 
-typedef struct worker {
-    run *r;
-    unsigned id;
-} worker;
-
 static void *worker_main(void *arg)
 {
-    worker *w = arg;
-    run *r = w->r;
+    run *r = arg;
     accord_matcher *m = NULL;
-    if (accord_matcher_new(r->snap, &m) != 0)
-        m = NULL;
+    accord_snapshot *msnap = NULL; /* the snapshot of m */
     pthread_mutex_lock(&r->mu);
     for (;;) {
         slot *s = &r->slots[r->next_take % r->nslots];
@@ -272,8 +332,15 @@ static void *worker_main(void *arg)
             s->state = WORKING;
             r->next_take++;
             pthread_mutex_unlock(&r->mu);
+            if (s->snap != msnap) { /* a new snapshot was swapped in: a matcher over it */
+                accord_matcher_free(m);
+                m = NULL;
+                msnap = s->snap;
+                if (accord_matcher_new(msnap, &m) != 0)
+                    m = NULL;
+            }
             if (m)
-                process(r, s, m, r->counts ? r->counts[w->id] : NULL);
+                process(r, s, m);
             else
                 s->failed = 1;
             pthread_mutex_lock(&r->mu);
@@ -291,9 +358,99 @@ static void *worker_main(void *arg)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* The main thread: reading and writing                                                         */
+/* --summary: counts per indicator id                                                           */
 
-static double mono(void);
+/* Moves the counts of sum_snap into the entries by id (in indicator order, so one snapshot
+ * gives the order of the indicators), and clears them. */
+static int sum_fold(run *r)
+{
+    size_t n = r->sum_snap ? accord_snapshot_count(r->sum_snap) : 0;
+    for (size_t i = 0; i < n; i++) {
+        accord_indicator_info info;
+        uint64_t h, v;
+        buf b;
+        if (!r->sum_counts[i])
+            continue;
+        accord_snapshot_indicator(r->sum_snap, i, &info);
+        h = XXH3_64bits(info.id, strlen(info.id));
+        /* a 64-bit hash names the id; a collision (never seen) probes on */
+        while (u64map_get(&r->sum_ids, u64map_key(h), &v) && strcmp(r->sums[v].id, info.id))
+            h += 0x9E3779B97F4A7C15ull;
+        if (!u64map_get(&r->sum_ids, u64map_key(h), &v)) {
+            if (grow_array((void **)&r->sums, &r->sums_cap, r->nsums + 1, sizeof *r->sums) != 0)
+                return -1;
+            buf_init(&b, 1 << 20);
+            buf_adds(&b, "{\"indicator\":");
+            put_str(&b, info.id, strlen(info.id));
+            buf_adds(&b, ",\"name\":");
+            put_str(&b, info.name, strlen(info.name));
+            put_labels_tlp(&b, &info);
+            v = r->nsums;
+            r->sums[v] = (sum_entry){strdup(info.id), buf_take(&b, NULL), 0};
+            if (!r->sums[v].id || !r->sums[v].head ||
+                u64map_put(&r->sum_ids, u64map_key(h), v) != 0) {
+                free(r->sums[v].id);
+                free(r->sums[v].head);
+                return -1;
+            }
+            r->nsums++;
+        }
+        r->sums[v].count += r->sum_counts[i];
+        r->sum_counts[i] = 0;
+    }
+    return 0;
+}
+
+/* Counts the indicators inds[0..n) of snapshot snap (main thread). */
+static void sum_add(run *r, accord_snapshot *snap, const uint32_t *inds, size_t n)
+{
+    if (n == 0)
+        return;
+    if (snap != r->sum_snap) {
+        if (sum_fold(r) != 0)
+            r->failed = 1;
+        free(r->sum_counts);
+        accord_snapshot_unref(r->sum_snap);
+        r->sum_snap = accord_snapshot_ref(snap);
+        r->sum_counts = calloc(accord_snapshot_count(snap) + 1, sizeof *r->sum_counts);
+        if (!r->sum_counts) {
+            cli_error(r->cmd, "out of memory counting matches");
+            r->failed = 1;
+            accord_snapshot_unref(r->sum_snap);
+            r->sum_snap = NULL;
+            return;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        r->sum_counts[inds[i]]++;
+}
+
+static void print_summary(run *r)
+{
+    if (sum_fold(r) != 0) {
+        cli_error(r->cmd, "out of memory counting matches");
+        r->failed = 1;
+    }
+    for (size_t i = 0; i < r->nsums; i++)
+        printf("%s,\"matches\":%" PRIu64 "}\n", r->sums[i].head, r->sums[i].count);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The main thread: writing                                                                     */
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void clear_progress(run *r)
+{
+    if (r->progress_shown)
+        fputs("\r\033[K", stderr);
+    r->progress_shown = 0;
+}
 
 /* Updates the progress line (at most twice a second), or clears it when final. */
 static void progress(run *r, int final)
@@ -303,9 +460,7 @@ static void progress(run *r, int final)
         return;
     r->progress_at = t;
     if (final) {
-        if (r->progress_shown)
-            fputs("\r\033[K", stderr);
-        r->progress_shown = 0;
+        clear_progress(r);
         return;
     }
     fprintf(stderr,
@@ -317,36 +472,46 @@ static void progress(run *r, int final)
     r->progress_shown = 1;
 }
 
-/* Writes slot s (done) and frees it; called without the lock. */
+/* Prints the monitor's messages; called with the lock held. */
+static void print_notices(run *r)
+{
+    if (r->notices.len == 0)
+        return;
+    clear_progress(r);
+    fwrite(r->notices.p, 1, r->notices.len, stderr);
+    buf_reset(&r->notices);
+}
+
+/* Writes slot s (done); called without the lock. */
 static void write_slot(run *r, slot *s)
 {
-    if (s->input != r->cur_input) {
-        r->cur_input = s->input;
-        r->lines_base = 0;
-        r->reports = 0;
-    }
+    const char *path = r->inputs[s->input];
+    uint64_t *base = &r->lines_base[s->input], *reports = &r->reports[s->input];
+    if (s->restart)
+        *base = 0;
     if (s->out.len && fwrite(s->out.p, 1, s->out.len, stdout) != s->out.len)
         r->failed = 1;
-    if (s->nbad && r->progress_shown) {
-        fputs("\r\033[K", stderr);
-        r->progress_shown = 0;
-    }
+    if (s->nbad)
+        clear_progress(r);
     for (size_t i = 0; i < s->nbad; i++)
-        if (r->reports++ < MAX_REPORTS)
-            fprintf(stderr, "%s:%" PRIu64 ": %s (byte %" PRIu64 ")\n", r->inputs[s->input],
-                    r->lines_base + s->bad[i].line, s->bad[i].why, s->bad[i].offset + 1);
-    if (r->reports > MAX_REPORTS && r->reports - s->nbad <= MAX_REPORTS)
-        fprintf(stderr, "%s: further malformed lines are counted, not shown\n",
-                r->inputs[s->input]);
+        if ((*reports)++ < MAX_REPORTS)
+            fprintf(stderr, "%s:%" PRIu64 ": %s (byte %" PRIu64 ")\n", path, *base + s->bad[i].line,
+                    s->bad[i].why, s->bad[i].offset + 1);
+    if (*reports > MAX_REPORTS && *reports - s->nbad <= MAX_REPORTS)
+        fprintf(stderr, "%s: further malformed lines are counted, not shown\n", path);
     if (s->failed) {
-        cli_error(r->cmd, "%s: out of memory formatting matches", r->inputs[s->input]);
+        cli_error(r->cmd, "%s: out of memory matching or formatting matches", path);
         r->failed = 1;
     }
-    r->lines_base += s->lines;
+    if (r->summary)
+        sum_add(r, s->snap, s->hits, s->nhits);
+    *base += s->lines;
     r->bytes += s->len;
     r->events += s->events;
     r->matches += s->matches;
     r->malformed += s->malformed;
+    accord_snapshot_unref(s->snap);
+    s->snap = NULL;
     progress(r, 0);
 }
 
@@ -356,6 +521,7 @@ static void drain(run *r, uint64_t until, int wait)
 {
     for (;;) {
         slot *s = &r->slots[r->next_write % r->nslots];
+        print_notices(r);
         if (r->next_write < r->next_fill && s->state == DONE) {
             pthread_mutex_unlock(&r->mu);
             write_slot(r, s);
@@ -370,20 +536,69 @@ static void drain(run *r, uint64_t until, int wait)
     }
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* The main thread: reading                                                                     */
+
+/* The slot to fill next, once it is free (earlier output written meanwhile). */
+static slot *next_slot(run *r)
+{
+    slot *s;
+    pthread_mutex_lock(&r->mu);
+    drain(r, r->next_fill + 1 > r->nslots ? r->next_fill + 1 - r->nslots : 0, 1);
+    s = &r->slots[r->next_fill % r->nslots];
+    pthread_mutex_unlock(&r->mu);
+    return s;
+}
+
+/* Hands the filled slot s (input idx) to the workers with the current snapshot. */
+static void submit(run *r, slot *s, int idx, int restart)
+{
+    pthread_mutex_lock(&r->mu);
+    s->input = idx;
+    s->restart = restart;
+    s->snap = accord_snapshot_ref(r->snap);
+    s->state = FILLED;
+    r->next_fill++;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Room for need bytes in s. */
+static int slot_reserve(slot *s, size_t need)
+{
+    char *d;
+    if (s->cap >= need)
+        return 0;
+    if (!(d = realloc(s->data, need)))
+        return -1;
+    s->data = d;
+    s->cap = need;
+    return 0;
+}
+
+/* Keeps the complete lines of s and moves the partial last line to carry; 1 when complete
+ * lines are left, 0 when there are none (all of it went to carry), -1 on no memory.  A line
+ * longer than LINE_MAX_BYTES is matched as it is, cut. */
+static int cut_lines(slot *s, buf *carry)
+{
+    char *nl = s->len ? memrchr(s->data, '\n', s->len) : NULL;
+    size_t keep = nl ? (size_t)(nl - s->data) + 1 : 0;
+    if (!nl && s->len >= LINE_MAX_BYTES)
+        return 1;
+    if (buf_add(carry, s->data + keep, s->len - keep) < 0)
+        return -1;
+    s->len = keep;
+    return keep > 0;
+}
+
 /* Fills slot s from gz: the carried partial line, then input up to a line end. */
-static int fill(run *r, slot *s, gzFile gz, buf *carry, int *eof)
+static int fill(slot *s, gzFile gz, buf *carry, int *eof)
 {
     size_t want = CHUNK;
-    s->len = 0;
     for (;;) {
-        if (s->cap < carry->len + want) {
-            size_t cap = carry->len + want;
-            char *d = realloc(s->data, cap);
-            if (!d)
-                return -1;
-            s->data = d;
-            s->cap = cap;
-        }
+        int rc;
+        if (slot_reserve(s, carry->len + want) < 0)
+            return -1;
         memcpy(s->data, carry->p ? carry->p : "", carry->len);
         s->len = carry->len;
         buf_reset(carry);
@@ -397,27 +612,22 @@ static int fill(run *r, slot *s, gzFile gz, buf *carry, int *eof)
         }
         if (*eof)
             return 0;
-        char *nl = memrchr(s->data, '\n', s->len);
-        if (nl) {
-            size_t keep = (size_t)(nl - s->data) + 1;
-            if (buf_add(carry, s->data + keep, s->len - keep) < 0)
-                return -1;
-            s->len = keep;
-            return 0;
-        }
-        if (s->len >= LINE_MAX_BYTES) /* one line over the cap: matched as it is, cut */
-            return 0;
-        if (buf_add(carry, s->data, s->len) < 0)
-            return -1;
+        if ((rc = cut_lines(s, carry)) != 0)
+            return rc < 0 ? -1 : 0;
         want *= 2;
-        (void)r;
     }
 }
 
+static int open_input(const char *path)
+{
+    return strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Reads input idx to its end. */
 static int read_input(run *r, int idx)
 {
     const char *path = r->inputs[idx];
-    int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open_input(path);
     gzFile gz;
     buf carry;
     int eof = 0, rc = 0;
@@ -433,26 +643,175 @@ static int read_input(run *r, int idx)
     gzbuffer(gz, 1u << 20);
     buf_init(&carry, LINE_MAX_BYTES + CHUNK);
     while (!eof && rc == 0) {
-        pthread_mutex_lock(&r->mu);
-        drain(r, r->next_fill + 1 > r->nslots ? r->next_fill + 1 - r->nslots : 0, 1);
-        slot *s = &r->slots[r->next_fill % r->nslots];
-        pthread_mutex_unlock(&r->mu);
-        s->input = idx;
-        if (fill(r, s, gz, &carry, &eof) < 0) {
+        slot *s = next_slot(r);
+        if (fill(s, gz, &carry, &eof) < 0) {
             cli_error(r->cmd, "%s: read error", path);
             rc = -1;
         }
-        pthread_mutex_lock(&r->mu);
-        if (s->len > 0) {
-            s->state = FILLED;
-            r->next_fill++;
-            pthread_cond_broadcast(&r->cv);
-        }
-        pthread_mutex_unlock(&r->mu);
+        if (s->len > 0)
+            submit(r, s, idx, 0);
     }
     buf_free(&carry);
     gzclose(gz);
     return rc;
+}
+
+/* --follow: one tailed input. */
+typedef struct tail {
+    int fd;      /* -1 while the path does not exist */
+    int stream;  /* a pipe or terminal: no rotation, read only when poll says so */
+    int restart; /* the next chunk is the first of a new file */
+    int missing; /* told that the path does not exist */
+    dev_t dev;
+    ino_t ino;
+    off_t off;
+    buf carry;
+} tail;
+
+static int tail_open(run *r, tail *t, int idx)
+{
+    struct stat st;
+    const char *path = r->inputs[idx];
+    t->fd = open_input(path);
+    if (t->fd < 0) {
+        if (!t->missing++)
+            fprintf(stderr, "accord match: %s: %s; waiting for it\n", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(t->fd, &st) != 0) {
+        close(t->fd);
+        t->fd = -1;
+        return -1;
+    }
+    t->stream = !S_ISREG(st.st_mode);
+    t->dev = st.st_dev;
+    t->ino = st.st_ino;
+    t->off = 0;
+    t->restart = 1;
+    t->missing = 0;
+    return 0;
+}
+
+/* Submits the carried partial line of t as a line (its file ended). */
+static void tail_flush(run *r, tail *t, int idx)
+{
+    slot *s;
+    if (t->carry.len == 0)
+        return;
+    s = next_slot(r);
+    if (slot_reserve(s, t->carry.len) < 0) {
+        r->failed = 1;
+        return;
+    }
+    memcpy(s->data, t->carry.p, t->carry.len);
+    s->len = t->carry.len;
+    buf_reset(&t->carry);
+    submit(r, s, idx, t->restart);
+    t->restart = 0;
+}
+
+/* Reads what input idx has now: 1 when it gave lines (or switched files), 0 when idle. */
+static int tail_step(run *r, tail *t, int idx)
+{
+    const char *path = r->inputs[idx];
+    struct stat st;
+    slot *s;
+    ssize_t n;
+    int rc;
+    if (t->fd < 0 && tail_open(r, t, idx) < 0)
+        return 0;
+    if (t->stream) {
+        struct pollfd p = {t->fd, POLLIN, 0};
+        if (poll(&p, 1, 0) <= 0)
+            return 0;
+    }
+    s = next_slot(r);
+    if (slot_reserve(s, t->carry.len + CHUNK) < 0) {
+        r->failed = 1;
+        return 0;
+    }
+    memcpy(s->data, t->carry.p ? t->carry.p : "", t->carry.len);
+    s->len = t->carry.len;
+    n = read(t->fd, s->data + s->len, CHUNK);
+    if (n > 0) {
+        buf_reset(&t->carry);
+        s->len += (size_t)n;
+        t->off += n;
+        if ((rc = cut_lines(s, &t->carry)) < 0)
+            r->failed = 1;
+        if (rc > 0) {
+            submit(r, s, idx, t->restart);
+            t->restart = 0;
+        }
+        return 1;
+    }
+    if (n < 0 && errno != EINTR && errno != EAGAIN) {
+        cli_error(r->cmd, "%s: %s", path, strerror(errno));
+        r->failed = 1;
+    }
+    if (t->stream) { /* a pipe's end: nothing more will come */
+        if (n == 0) {
+            tail_flush(r, t, idx);
+            close(t->fd);
+            t->fd = -1;
+            t->missing = 1; /* not opened again */
+            t->stream = 2;
+        }
+        return 0;
+    }
+    /* at the end of the file: was it rotated (a new file at the path) or truncated? */
+    if (stat(path, &st) == 0 && (st.st_ino != t->ino || st.st_dev != t->dev)) {
+        tail_flush(r, t, idx);
+        close(t->fd);
+        t->fd = -1;
+        tail_open(r, t, idx);
+        return 1;
+    }
+    if (fstat(t->fd, &st) == 0 && st.st_size < t->off) {
+        tail_flush(r, t, idx);
+        lseek(t->fd, 0, SEEK_SET);
+        t->off = 0;
+        t->restart = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* --follow: tails every input until SIGINT or SIGTERM. */
+static int follow_inputs(run *r)
+{
+    tail *t = calloc((size_t)r->ninputs, sizeof *t);
+    if (!t)
+        return -1;
+    for (int i = 0; i < r->ninputs; i++) {
+        t[i].fd = -1;
+        buf_init(&t[i].carry, LINE_MAX_BYTES + CHUNK);
+    }
+    while (!atomic_load(&r->stop)) {
+        int busy = 0, open = 0;
+        for (int i = 0; i < r->ninputs; i++)
+            if (t[i].stream != 2) {
+                busy |= tail_step(r, &t[i], i);
+                open++;
+            }
+        if (busy)
+            continue;
+        if (!open) /* every input was a pipe, and each has ended */
+            break;
+        pthread_mutex_lock(&r->mu);
+        drain(r, 0, 0);
+        pthread_mutex_unlock(&r->mu);
+        fflush(stdout);
+        poll(NULL, 0, IDLE_MS);
+    }
+    for (int i = 0; i < r->ninputs; i++) {
+        tail_flush(r, &t[i], i);
+        if (t[i].fd >= 0)
+            close(t[i].fd);
+        buf_free(&t[i].carry);
+    }
+    free(t);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -464,18 +823,38 @@ static int has_suffix(const char *s, const char *suf)
     return n >= k && strcmp(s + n - k, suf) == 0;
 }
 
-static int add_file(const char *cmd, accord_snapshot_builder *b, const char *path)
+/* What is done with each indicator file: added to a builder, or hashed into a fingerprint. */
+typedef struct loader {
+    accord_snapshot_builder *b; /* or NULL: fingerprint only */
+    uint64_t fp;
+    char err[600];
+} loader;
+
+static int load_file(loader *l, const char *path)
 {
     accord_error err = {0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
-    if (fd < 0) {
-        cli_error(cmd, "%s: %s", path, strerror(errno));
+    struct stat st;
+    int fd, rc;
+    if (!l->b) { /* what changes when a file is rewritten, replaced or touched */
+        uint64_t v[4] = {0, 0, 0, 0};
+        if (stat(path, &st) == 0) {
+            v[0] = (uint64_t)st.st_size;
+            v[1] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+            v[2] = (uint64_t)st.st_ino;
+            v[3] = (uint64_t)st.st_dev;
+        }
+        l->fp = XXH3_64bits_withSeed(path, strlen(path), l->fp) ^ XXH3_64bits(v, sizeof v);
+        l->fp = l->fp * 0x9E3779B97F4A7C15ull + 1;
+        return 0;
+    }
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        snprintf(l->err, sizeof l->err, "%s: %s", path, strerror(errno));
         return -1;
     }
-    rc = accord_snapshot_builder_add_fd(b, fd, &err);
+    rc = accord_snapshot_builder_add_fd(l->b, fd, &err);
     close(fd);
     if (rc)
-        cli_error(cmd, "%s: %s", path, err.msg);
+        snprintf(l->err, sizeof l->err, "%s: %s", path, err.msg);
     return rc ? -1 : 0;
 }
 
@@ -484,8 +863,8 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Adds a file, or every STIX file under a directory (sorted, recursively). */
-static int add_path(const char *cmd, accord_snapshot_builder *b, const char *path)
+/* A file, or every STIX file under a directory (sorted, recursively). */
+static int load_path(loader *l, const char *path)
 {
     struct stat st;
     DIR *d;
@@ -493,10 +872,8 @@ static int add_path(const char *cmd, accord_snapshot_builder *b, const char *pat
     char **names = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return add_file(cmd, b, path);
-    if (!(d = opendir(path)))
-        return add_file(cmd, b, path);
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || !(d = opendir(path)))
+        return load_file(l, path);
     while ((e = readdir(d)) != NULL && rc == 0) {
         char full[4096];
         if (e->d_name[0] == '.')
@@ -505,15 +882,8 @@ static int add_path(const char *cmd, accord_snapshot_builder *b, const char *pat
         if (stat(full, &st) != 0 || (!S_ISDIR(st.st_mode) && !has_suffix(full, ".json") &&
                                      !has_suffix(full, ".jsonl") && !has_suffix(full, ".gz")))
             continue;
-        if (n == cap) {
-            char **nn = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof *nn);
-            if (!nn) {
-                rc = -1;
-                break;
-            }
-            names = nn;
-        }
-        if (!(names[n] = strdup(full)))
+        if (grow_array((void **)&names, &cap, n + 1, sizeof *names) != 0 ||
+            !(names[n] = strdup(full)))
             rc = -1;
         else
             n++;
@@ -523,63 +893,166 @@ static int add_path(const char *cmd, accord_snapshot_builder *b, const char *pat
         qsort(names, n, sizeof *names, name_cmp);
     for (size_t i = 0; i < n; i++) {
         if (rc == 0)
-            rc = add_path(cmd, b, names[i]);
+            rc = load_path(l, names[i]);
         free(names[i]);
     }
     free(names);
+    if (rc && !l->err[0])
+        snprintf(l->err, sizeof l->err, "%s: out of memory", path);
     return rc;
 }
 
-static accord_snapshot *load_snapshot(const char *cmd, char **paths, int npaths, int64_t now)
+/* The fingerprint of the indicator files (0 when they come from the store). */
+static uint64_t files_fingerprint(const run *r)
 {
-    accord_snapshot_builder *b = NULL;
+    loader l = {NULL, 0, ""};
+    for (int i = 0; i < r->nind; i++)
+        load_path(&l, r->ind[i]);
+    return l.fp;
+}
+
+/* The store's last seq and last date_added into *seq, *added; 0 or -1. */
+static int store_mark(accord_store *st, uint64_t *seq, uint64_t *added)
+{
+    accord_store_stats ss = {0};
+    if (!st || accord_store_stats_light(st, &ss, NULL) != 0)
+        return -1;
+    *seq = (uint64_t)ss.versions;
+    *added = (uint64_t)ss.last_added_us;
+    return 0;
+}
+
+/* A snapshot of the current indicators, or NULL with the reason in err. */
+static accord_snapshot *load_snapshot(const run *r, char *err, size_t errlen)
+{
     accord_snapshot *s = NULL;
-    accord_error err = {0};
-    int rc = accord_snapshot_builder_new(now, &b);
-    for (int i = 0; i < npaths && rc == 0; i++)
-        rc = add_path(cmd, b, paths[i]);
-    if (rc == 0 && npaths == 0) {
-        accord_store *st = cli_open_store(ACCORD_STORE_READONLY);
-        rc = st ? accord_snapshot_builder_add_store(b, st, &err) : -1;
-        if (st && rc)
-            cli_error(cmd, "%s", err.msg);
+    accord_error e = {0};
+    loader l = {NULL, 0, ""};
+    int rc = accord_snapshot_builder_new(r->now_s, &l.b);
+    for (int i = 0; i < r->nind && rc == 0; i++)
+        rc = load_path(&l, r->ind[i]);
+    if (rc == 0 && r->nind == 0) {
+        accord_store *st = NULL;
+        rc = accord_store_open(cli_data_dir(), ACCORD_STORE_READONLY, &st, &e);
+        rc = rc ? rc : accord_snapshot_builder_add_store(l.b, st, &e);
+        if (rc)
+            snprintf(l.err, sizeof l.err, "%s", e.msg);
         accord_store_close(st);
     }
-    if (rc == 0 && accord_snapshot_build(b, &s, &err) != 0) {
-        cli_error(cmd, "%s", err.msg);
+    if (rc == 0 && accord_snapshot_build(l.b, &s, &e) != 0) {
+        snprintf(l.err, sizeof l.err, "%s", e.msg);
         s = NULL;
     }
-    accord_snapshot_builder_free(b);
+    accord_snapshot_builder_free(l.b);
+    if (!s)
+        snprintf(err, errlen, "%s", l.err[0] ? l.err : "out of memory");
     return s;
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* The command                                                                                  */
+/* The monitor: signals, and reloading the indicators when they change                         */
 
-static void print_summary(run *r)
+static void notice(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void notice(run *r, const char *fmt, ...)
 {
-    size_t n = accord_snapshot_count(r->snap);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t c = 0;
-        for (unsigned t = 0; t < r->threads; t++)
-            c += r->counts[t][i];
-        if (c == 0)
-            continue;
-        accord_indicator_info info;
-        buf b;
-        accord_snapshot_indicator(r->snap, i, &info);
-        buf_init(&b, 1 << 20);
-        buf_adds(&b, "{\"indicator\":");
-        put_str(&b, info.id, strlen(info.id));
-        buf_adds(&b, ",\"name\":");
-        put_str(&b, info.name, strlen(info.name));
-        put_labels_tlp(&b, &info);
-        buf_printf(&b, ",\"matches\":%" PRIu64 "}\n", c);
-        if (b.p)
-            fputs(b.p, stdout);
-        buf_free(&b);
-    }
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&r->mu);
+    buf_printf(&r->notices, "accord match: %s\n", line);
+    pthread_mutex_unlock(&r->mu);
 }
+
+/* Builds a snapshot of the current indicators and swaps it in; the reason goes in the notice. */
+static void reload(run *r, const char *why)
+{
+    char err[700];
+    double t0 = mono();
+    accord_snapshot *s = load_snapshot(r, err, sizeof err), *old;
+    accord_snapshot_stats st;
+    if (!s) {
+        notice(r, "%s: reloading the indicators failed (%s); keeping the current ones", why, err);
+        return;
+    }
+    accord_snapshot_stats_get(s, &st);
+    pthread_mutex_lock(&r->mu);
+    old = r->snap;
+    r->snap = s;
+    r->reloads++;
+    pthread_mutex_unlock(&r->mu);
+    accord_snapshot_unref(old); /* freed when the last chunk matched against it is written */
+    notice(r,
+           "%s: indicators reloaded: %" PRIu64 " (%" PRIu64 " fast, %" PRIu64
+           " pattern engine) in %.2f s",
+           why, st.indicators, st.simple, st.complex, mono() - t0);
+}
+
+static void *monitor_main(void *arg)
+{
+    run *r = arg;
+    accord_store *st = NULL;
+    for (;;) {
+        struct pollfd p[2] = {{r->sigfd, POLLIN, 0}, {r->stopfd, POLLIN, 0}};
+        const char *why = NULL;
+        uint64_t seq = 0, added = 0, fp = 0;
+        if (poll(p, 2, POLL_MS) < 0 && errno != EINTR)
+            break;
+        if (p[1].revents)
+            break;
+        if (p[0].revents) {
+            struct signalfd_siginfo si;
+            if (read(r->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (si.ssi_signo == SIGHUP)
+                    why = "SIGHUP";
+                else
+                    atomic_store(&r->stop, 1);
+            }
+        }
+        /* the marks are taken before the build, so a change during it is seen next time */
+        if (r->nind) {
+            fp = files_fingerprint(r);
+            if (!why && fp != r->files_fp)
+                why = "indicator files changed";
+            r->files_fp = fp;
+        } else {
+            if (!st && accord_store_open(cli_data_dir(), ACCORD_STORE_READONLY, &st, NULL) != 0)
+                st = NULL;
+            if (store_mark(st, &seq, &added) == 0) {
+                if (!why && (seq != r->store_seq || added != r->store_added))
+                    why = "store changed";
+                r->store_seq = seq;
+                r->store_added = added;
+            }
+        }
+        if (why)
+            reload(r, why);
+    }
+    accord_store_close(st);
+    return NULL;
+}
+
+/* The signals the monitor takes: blocked in every thread (set before any starts), read from a
+ * signalfd.  SIGINT and SIGTERM only with --follow (else they end the process as usual). */
+static int signals_setup(run *r, sigset_t *old)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    if (r->follow) {
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+    }
+    if (pthread_sigmask(SIG_BLOCK, &set, old) != 0)
+        return -1;
+    r->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+    r->stopfd = eventfd(0, EFD_CLOEXEC);
+    return r->sigfd >= 0 && r->stopfd >= 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The command                                                                                  */
 
 static void report_totals(const run *r, double secs)
 {
@@ -588,17 +1061,20 @@ static void report_totals(const run *r, double secs)
     fprintf(stderr,
             "accord match: %" PRIu64 " indicators (%" PRIu64 " fast, %" PRIu64
             " pattern engine); %" PRIu64 " events, %.1f MB in %.2f s (%.0f MB/s); %" PRIu64
-            " matches, %" PRIu64 " malformed lines\n",
+            " matches, %" PRIu64 " malformed lines",
             st.indicators, st.simple, st.complex, r->events, (double)r->bytes / 1e6, secs,
             secs > 0 ? (double)r->bytes / 1e6 / secs : 0.0, r->matches, r->malformed);
+    if (r->reloads)
+        fprintf(stderr, "; indicators reloaded %" PRIu64 " times", r->reloads);
+    fputc('\n', stderr);
 }
 
-static int parse_args(run *r, int argc, char **argv, char ***ind, int *nind)
+static int parse_args(run *r, int argc, char **argv)
 {
     int i = 1, n;
-    *ind = calloc((size_t)argc, sizeof **ind);
-    *nind = 0;
-    if (!*ind)
+    r->ind = calloc((size_t)argc, sizeof *r->ind);
+    r->nind = 0;
+    if (!r->ind)
         return -1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         const char *a = argv[i];
@@ -608,6 +1084,8 @@ static int parse_args(run *r, int argc, char **argv, char ***ind, int *nind)
             break;
         } else if (strcmp(a, "--summary") == 0) {
             r->summary = 1;
+        } else if (strcmp(a, "--follow") == 0 || strcmp(a, "-f") == 0) {
+            r->follow = 1;
         } else if (strcmp(a, "--no-progress") == 0) {
             r->progress = 0;
         } else if (strcmp(a, "--sightings") == 0) {
@@ -622,7 +1100,7 @@ static int parse_args(run *r, int argc, char **argv, char ***ind, int *nind)
                 return -1;
             r->interval_s = v;
         } else if (strcmp(a, "--indicators") == 0 && i + 1 < argc) {
-            (*ind)[(*nind)++] = argv[++i];
+            r->ind[r->nind++] = argv[++i];
         } else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
             errno = 0;
             long v = strtol(argv[++i], &end, 10);
@@ -653,46 +1131,66 @@ static int parse_args(run *r, int argc, char **argv, char ***ind, int *nind)
     return r->ninputs > 0 || r->flow.listen_flows || r->flow.listen_dnstap ? 0 : -1;
 }
 
-/* A match of a flow or dnstap input (match_flow.c never calls it twice at once, and the workers
- * are idle then). */
+/* A flow or dnstap input matched against one snapshot (a reference taken for the input). */
+typedef struct flow_ctx {
+    run *r;
+    accord_snapshot *snap;
+} flow_ctx;
+
+/* A match of a flow or dnstap input (match_flow.c never calls it twice at once; the main
+ * thread, which writes the workers' output, is inside match_flow.c then). */
 static void flow_emit(void *ud, const char *input, const accord_match *mt)
 {
-    run *r = ud;
+    flow_ctx *c = ud;
+    run *r = c->r;
     buf b;
-    if (r->sg && accord_sightings_add_match(r->sg, mt, r->now_s * 1000000) != 0)
-        r->sg_failed = 1;
-    if (r->counts) {
-        for (size_t i = 0; i < mt->nindicators; i++)
-            r->counts[0][mt->indicators[i]]++;
+    if (r->sg) {
+        pthread_mutex_lock(&r->sg_mu);
+        if (accord_sightings_set_snapshot(r->sg, c->snap) != 0 ||
+            accord_sightings_add_match(r->sg, mt, r->now_s * 1000000) != 0)
+            r->sg_failed = 1;
+        pthread_mutex_unlock(&r->sg_mu);
+    }
+    if (r->summary) {
+        sum_add(r, c->snap, mt->indicators, mt->nindicators);
         return;
     }
     buf_init(&b, OUT_CAP);
-    if (put_match(r, &b, input, mt) != 0 || fwrite(b.p, 1, b.len, stdout) != b.len)
+    if (put_match(r, c->snap, &b, input, mt) != 0 || fwrite(b.p, 1, b.len, stdout) != b.len)
         r->failed = 1;
     buf_free(&b);
 }
 
-static int start(run *r, pthread_t *tids, worker *ws)
+/* Matches flow / dnstap file idx, or the listeners (idx -1), against the current snapshot. */
+static int flow_input(run *r, int idx)
+{
+    flow_ctx c = {r, NULL};
+    int rc;
+    pthread_mutex_lock(&r->mu);
+    drain(r, r->next_fill, 1); /* what came before is written first */
+    c.snap = accord_snapshot_ref(r->snap);
+    pthread_mutex_unlock(&r->mu);
+    if (idx >= 0)
+        rc = match_flow_file(&r->flow, c.snap, r->now_s, r->inputs[idx], flow_emit, &c, &r->ft);
+    else
+        rc = match_flow_listen(&r->flow, c.snap, r->now_s, flow_emit, &c, &r->ft);
+    accord_snapshot_unref(c.snap);
+    return rc;
+}
+
+static int start(run *r, pthread_t *tids)
 {
     r->nslots = (size_t)r->threads * 2 + 2;
     r->slots = calloc(r->nslots, sizeof *r->slots);
-    if (!r->slots)
+    r->lines_base = calloc((size_t)r->ninputs, sizeof *r->lines_base);
+    r->reports = calloc((size_t)r->ninputs, sizeof *r->reports);
+    if (!r->slots || !r->lines_base || !r->reports)
         return -1;
     for (size_t i = 0; i < r->nslots; i++)
         buf_init(&r->slots[i].out, OUT_CAP);
-    if (r->summary) {
-        r->counts = calloc(r->threads, sizeof *r->counts);
-        for (unsigned t = 0; r->counts && t < r->threads; t++)
-            if (!(r->counts[t] = calloc(accord_snapshot_count(r->snap) + 1, sizeof(uint64_t))))
-                return -1;
-        if (!r->counts)
+    for (unsigned t = 0; t < r->threads; t++)
+        if (pthread_create(&tids[t], NULL, worker_main, r) != 0)
             return -1;
-    }
-    for (unsigned t = 0; t < r->threads; t++) {
-        ws[t] = (worker){r, t};
-        if (pthread_create(&tids[t], NULL, worker_main, &ws[t]) != 0)
-            return -1;
-    }
     return 0;
 }
 
@@ -701,12 +1199,23 @@ static void cleanup(run *r)
     for (size_t i = 0; r->slots && i < r->nslots; i++) {
         free(r->slots[i].data);
         free(r->slots[i].bad);
+        free(r->slots[i].hits);
         buf_free(&r->slots[i].out);
+        accord_snapshot_unref(r->slots[i].snap);
     }
     free(r->slots);
-    for (unsigned t = 0; r->counts && t < r->threads; t++)
-        free(r->counts[t]);
-    free(r->counts);
+    for (size_t i = 0; i < r->nsums; i++) {
+        free(r->sums[i].id);
+        free(r->sums[i].head);
+    }
+    free(r->sums);
+    u64map_free(&r->sum_ids);
+    free(r->sum_counts);
+    accord_snapshot_unref(r->sum_snap);
+    free(r->lines_base);
+    free(r->reports);
+    free(r->ind);
+    buf_free(&r->notices);
     accord_sightings_free(r->sg);
     accord_snapshot_unref(r->snap);
 }
@@ -737,60 +1246,68 @@ static int store_sightings(run *r)
     return rc ? -1 : 0;
 }
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int cmd_match(int argc, char **argv)
 {
-    run r = {.cmd = "match", .threads = 1, .event_bytes = 512, .cur_input = -1, .interval_s = 3600};
-    pthread_t tids[MAX_THREADS];
-    worker ws[MAX_THREADS];
-    char **ind = NULL;
-    int nind = 0, rc = EXIT_OK;
+    run r = {.cmd = "match", .threads = 1, .event_bytes = 512, .interval_s = 3600};
+    pthread_t tids[MAX_THREADS], mon;
+    sigset_t oldmask;
+    char err[700];
+    int rc = EXIT_OK;
     double t0;
     r.progress = 1;
-    if (parse_args(&r, argc, argv, &ind, &nind) != 0) {
-        free(ind);
+    r.sigfd = r.stopfd = -1;
+    buf_init(&r.notices, 1 << 20);
+    u64map_init(&r.sum_ids);
+    if (parse_args(&r, argc, argv) != 0) {
+        cleanup(&r);
         return cli_usage("match");
     }
     /* not when matches go to the same terminal (they would tear the line) */
     r.progress = r.progress && isatty(STDERR_FILENO) && (r.summary || !isatty(STDOUT_FILENO));
-    r.snap = load_snapshot(r.cmd, ind, nind, r.now_s);
-    free(ind);
-    if (!r.snap)
+    /* what the indicators are now, taken before they are read: a change while they are read
+     * is seen by the first poll */
+    if (r.nind) {
+        r.files_fp = files_fingerprint(&r);
+    } else {
+        accord_store *st = NULL;
+        if (accord_store_open(cli_data_dir(), ACCORD_STORE_READONLY, &st, NULL) == 0)
+            store_mark(st, &r.store_seq, &r.store_added);
+        accord_store_close(st);
+    }
+    if (!(r.snap = load_snapshot(&r, err, sizeof err))) {
+        cli_error(r.cmd, "%s", err);
+        cleanup(&r);
         return EXIT_FAIL;
+    }
     if (r.sightings && accord_sightings_new(r.snap, r.interval_s, &r.sg) != 0) {
         cli_error(r.cmd, "out of memory");
-        accord_snapshot_unref(r.snap);
+        cleanup(&r);
         return EXIT_FAIL;
     }
     pthread_mutex_init(&r.sg_mu, NULL);
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
     t0 = r.t0 = r.progress_at = mono();
-    if (start(&r, tids, ws) != 0) {
-        cli_error(r.cmd, "out of memory");
+    if (signals_setup(&r, &oldmask) != 0 || start(&r, tids) != 0 ||
+        pthread_create(&mon, NULL, monitor_main, &r) != 0) {
+        cli_error(r.cmd, "out of memory or threads");
         return EXIT_FAIL; /* threads already started keep the process until exit */
     }
-    r.flow.threads = r.threads;
-    for (int i = 0; i < r.ninputs; i++) {
-        if (match_flow_sniff(r.inputs[i])) { /* what came before is written first */
-            pthread_mutex_lock(&r.mu);
-            drain(&r, r.next_fill, 1);
-            pthread_mutex_unlock(&r.mu);
-            if (match_flow_file(&r.flow, r.snap, r.now_s, r.inputs[i], flow_emit, &r, &r.ft))
+    if (r.follow) {
+        /* compressed inputs are read whole first; the others are tailed */
+        for (int i = 0; i < r.ninputs; i++)
+            if (has_suffix(r.inputs[i], ".gz") && read_input(&r, i) != 0)
                 r.failed = 1;
-        } else if (read_input(&r, i) != 0) {
+        if (follow_inputs(&r) != 0)
             r.failed = 1;
-        }
+    } else {
+        r.flow.threads = r.threads;
+        for (int i = 0; i < r.ninputs; i++)
+            if ((match_flow_sniff(r.inputs[i]) ? flow_input(&r, i) : read_input(&r, i)) != 0)
+                r.failed = 1;
+        if ((r.flow.listen_flows || r.flow.listen_dnstap) && flow_input(&r, -1) != 0)
+            r.failed = 1;
     }
-    if ((r.flow.listen_flows || r.flow.listen_dnstap) &&
-        match_flow_listen(&r.flow, r.snap, r.now_s, flow_emit, &r, &r.ft) != 0)
-        r.failed = 1;
     pthread_mutex_lock(&r.mu);
     r.reading_done = 1;
     pthread_cond_broadcast(&r.cv);
@@ -798,6 +1315,15 @@ int cmd_match(int argc, char **argv)
     pthread_mutex_unlock(&r.mu);
     for (unsigned t = 0; t < r.threads; t++)
         pthread_join(tids[t], NULL);
+    {
+        uint64_t one = 1; /* ends the monitor */
+        if (write(r.stopfd, &one, sizeof one) != (ssize_t)sizeof one)
+            r.failed = 1;
+        pthread_join(mon, NULL);
+    }
+    pthread_mutex_lock(&r.mu);
+    print_notices(&r);
+    pthread_mutex_unlock(&r.mu);
     progress(&r, 1);
     if (r.summary)
         print_summary(&r);
@@ -809,6 +1335,9 @@ int cmd_match(int argc, char **argv)
         r.failed = 1;
     rc = r.failed ? EXIT_FAIL : r.malformed ? EXIT_PARTIAL : EXIT_OK;
     cleanup(&r);
+    close(r.sigfd);
+    close(r.stopfd);
+    pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
     pthread_mutex_destroy(&r.mu);
     pthread_mutex_destroy(&r.sg_mu);
     pthread_cond_destroy(&r.cv);

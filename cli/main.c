@@ -197,7 +197,7 @@ static const cli_command commands[] = {
      "first binding.\n",
      cmd_pattern},
     {"match", "apply the indicators to telemetry (Zeek, Suricata, plain values)",
-     "usage: accord match [--indicators FILE|DIR]... [--summary] [--threads N]\n"
+     "usage: accord match [--indicators FILE|DIR]... [--summary] [--threads N] [--follow]\n"
      "                    [--event-bytes N] [--now TIMESTAMP] [--sightings]\n"
      "                    [--sightings-interval SECONDS] [--report COLLECTION]\n"
      "                    [--no-progress] [--listen-flows ADDR:PORT] [--listen-dnstap PATH]\n"
@@ -219,6 +219,8 @@ static const cli_command commands[] = {
      "                   (repeatable; default: the store)\n"
      "  --summary        print one line per matched indicator with its count instead\n"
      "  --threads N      matching threads (default 1); output order is kept\n"
+     "  --follow, -f     keep reading the inputs as they grow (rotation by rename or\n"
+     "                   copytruncate followed) until SIGINT or SIGTERM\n"
      "  --event-bytes N  bytes of the event to include (default 512, 0 = none)\n"
      "  --now TS         evaluate validity at TS instead of the current time\n"
      "  --sightings      also store STIX 2.1 sightings: per indicator and interval, the count\n"
@@ -243,6 +245,10 @@ static const cli_command commands[] = {
      "  --listen-seconds S  stop listening after S seconds (default: at SIGINT/SIGTERM)\n"
      "  --decode         print the decoded flow records / dnstap messages as JSON lines\n"
      "                   instead of matching\n"
+     "\n"
+     "The indicators are reloaded while running, without losing or repeating an event, when\n"
+     "the store or an --indicators file changes (looked at every second) and on SIGHUP;\n"
+     "validity is evaluated as each chunk of input is matched.\n"
      "\n"
      "Exit: 0 done, 3 some lines were malformed, 1 I/O or store error, 2 usage error.\n",
      cmd_match},

@@ -257,7 +257,11 @@ ACCORD_API void accord_sightings_free(accord_sightings *sg);
  * the event has none.  ACCORD_ENOMEM, or ACCORD_ELIMIT past 16M (indicator, interval) groups. */
 ACCORD_API int accord_sightings_add_match(accord_sightings *sg, const accord_match *m,
                                           int64_t default_us);
-/* The number of (indicator, interval) groups, i.e. of sightings to write. */
+/* Matches added from now on name indicators of snap (it takes a reference), e.g. after a new
+ * snapshot was swapped in; the counts so far are kept and merged by indicator id.  0 (also when
+ * snap is the current one), ACCORD_EINVAL, ACCORD_ENOMEM. */
+ACCORD_API int accord_sightings_set_snapshot(accord_sightings *sg, accord_snapshot *snap);
+/* The number of (indicator id, interval) groups, i.e. of sightings to write. */
 ACCORD_API size_t accord_sightings_count(const accord_sightings *sg);
 /* This node's identity id for data directory data_dir (the same on every run): "identity--"
  * and a UUID into out (outlen >= 47).  ACCORD_EINVAL. */

@@ -5,7 +5,10 @@
  * number in the snapshot, interval number = event time / interval), the value the count and the
  * first and last event times.  The table is open-addressing over those keys and doubles when
  * half full; it is capped at SIGHT_MAX groups (ACCORD_ELIMIT past that), so its memory is
- * bounded whatever the telemetry.
+ * bounded whatever the telemetry.  Indicator numbers belong to one snapshot: when matching moves
+ * to a new snapshot (accord_sightings_set_snapshot), the groups so far are retired with their
+ * indicator's id, and the bundle merges groups of the same (id, interval) whichever snapshot
+ * counted them.  The bundle lists them sorted by indicator id and interval.
  *
  * What is written (one bundle, through accord_import_fd like any other STIX input):
  *
@@ -50,11 +53,21 @@ typedef struct sgroup {
     int64_t first_us, last_us;
 } sgroup;
 
+/* A group counted under an earlier snapshot, or (in a bundle) a merged group. */
+typedef struct rgroup {
+    char *id;
+    int64_t bucket;
+    uint64_t count;
+    int64_t first_us, last_us;
+} rgroup;
+
 struct accord_sightings {
     accord_snapshot *snap;
     int64_t interval_us;
     sgroup *g;
     size_t cap, n; /* cap: a power of two */
+    rgroup *old;   /* retired groups (owned ids) */
+    size_t nold, old_cap;
 };
 
 ACCORD_API int accord_sightings_new(accord_snapshot *snap, int64_t interval_s,
@@ -78,12 +91,116 @@ ACCORD_API void accord_sightings_free(accord_sightings *sg)
         return;
     accord_snapshot_unref(sg->snap);
     free(sg->g);
+    for (size_t i = 0; i < sg->nold; i++)
+        free(sg->old[i].id);
+    free(sg->old);
     free(sg);
+}
+
+static int push_old(rgroup **v, size_t *n, size_t *cap, const rgroup *g)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        rgroup *nv = realloc(*v, c * sizeof *nv);
+        if (!nv)
+            return ACCORD_ENOMEM;
+        *v = nv;
+        *cap = c;
+    }
+    (*v)[(*n)++] = *g;
+    return 0;
+}
+
+ACCORD_API int accord_sightings_set_snapshot(accord_sightings *sg, accord_snapshot *snap)
+{
+    if (!sg || !snap)
+        return ACCORD_EINVAL;
+    if (snap == sg->snap)
+        return 0;
+    for (size_t i = 0; i < sg->cap; i++) {
+        const sgroup *g = &sg->g[i];
+        accord_indicator_info info;
+        rgroup r;
+        if (g->ind == UINT32_MAX || accord_snapshot_indicator(sg->snap, g->ind, &info) != 0)
+            continue;
+        r = (rgroup){strdup(info.id), g->bucket, g->count, g->first_us, g->last_us};
+        if (!r.id || push_old(&sg->old, &sg->nold, &sg->old_cap, &r) != 0) {
+            free(r.id);
+            return ACCORD_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < sg->cap; i++)
+        sg->g[i].ind = UINT32_MAX;
+    sg->n = 0;
+    accord_snapshot_unref(sg->snap);
+    sg->snap = accord_snapshot_ref(snap);
+    return 0;
+}
+
+static int rgroup_cmp(const void *a, const void *b)
+{
+    const rgroup *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->bucket > y->bucket) - (x->bucket < y->bucket);
+}
+
+/* Every group, current and retired, merged per (indicator id, interval) and sorted; the ids
+ * point into sg->old or into names (which the caller frees). */
+static int merged(const accord_sightings *sg, rgroup **out, size_t *nout, char **names)
+{
+    size_t n = 0, cap = sg->n + sg->nold + 1, k = 0;
+    rgroup *v = malloc(cap * sizeof *v);
+    char *ids = malloc((sg->n + 1) * 160);
+    *out = NULL;
+    *nout = 0;
+    *names = NULL;
+    if (!v || !ids) {
+        free(v);
+        free(ids);
+        return ACCORD_ENOMEM;
+    }
+    for (size_t i = 0; i < sg->cap; i++) {
+        const sgroup *g = &sg->g[i];
+        accord_indicator_info info;
+        if (g->ind == UINT32_MAX || accord_snapshot_indicator(sg->snap, g->ind, &info) != 0)
+            continue;
+        memcpy(ids + k * 160, info.id, sizeof info.id);
+        v[n++] = (rgroup){ids + k++ * 160, g->bucket, g->count, g->first_us, g->last_us};
+    }
+    memcpy(v + n, sg->old, sg->nold * sizeof *v);
+    n += sg->nold;
+    qsort(v, n, sizeof *v, rgroup_cmp);
+    k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k && rgroup_cmp(&v[k - 1], &v[i]) == 0) {
+            rgroup *g = &v[k - 1];
+            g->count += v[i].count;
+            g->first_us = v[i].first_us < g->first_us ? v[i].first_us : g->first_us;
+            g->last_us = v[i].last_us > g->last_us ? v[i].last_us : g->last_us;
+        } else {
+            v[k++] = v[i];
+        }
+    }
+    *out = v;
+    *nout = k;
+    *names = ids;
+    return 0;
 }
 
 ACCORD_API size_t accord_sightings_count(const accord_sightings *sg)
 {
-    return sg ? sg->n : 0;
+    rgroup *v;
+    char *names;
+    size_t n = 0;
+    if (!sg)
+        return 0;
+    if (sg->nold == 0)
+        return sg->n;
+    if (merged(sg, &v, &n, &names) != 0)
+        return sg->n + sg->nold;
+    free(v);
+    free(names);
+    return n;
 }
 
 static size_t slot_of(const accord_sightings *sg, uint32_t ind, int64_t bucket)
@@ -120,7 +237,7 @@ static int add_one(accord_sightings *sg, uint32_t ind, int64_t t_us)
     int64_t bucket = t_us / sg->interval_us;
     size_t s;
     if (sg->n * 2 >= sg->cap) {
-        if (sg->n >= SIGHT_MAX)
+        if (sg->n + sg->nold >= SIGHT_MAX)
             return ACCORD_ELIMIT;
         if (grow(sg) != 0)
             return ACCORD_ENOMEM;
@@ -218,14 +335,10 @@ static int put_identity(buf *b, const char *id)
                       id, id + 10);
 }
 
-static int put_sighting(const accord_sightings *sg, const sgroup *g, const char *identity, buf *b)
+static int put_sighting(const accord_sightings *sg, const rgroup *g, const char *identity, buf *b)
 {
-    accord_indicator_info info;
     char u[37], created[40], first[40], last[40];
-    const char *parts[3] = {identity, info.id, created};
-    int rc = accord_snapshot_indicator(sg->snap, g->ind, &info);
-    if (rc)
-        return rc;
+    const char *parts[3] = {identity, g->id, created};
     accord_timestamp_format(g->bucket * sg->interval_us, created, sizeof created);
     accord_timestamp_format(g->first_us, first, sizeof first);
     accord_timestamp_format(g->last_us, last, sizeof last);
@@ -237,7 +350,7 @@ static int put_sighting(const accord_sightings *sg, const sgroup *g, const char 
                       "\"sighting_of_ref\":\"%s\",\"where_sighted_refs\":[\"%s\"]}",
                       u, created, last, identity,
                       (unsigned long long)(g->count > 999999999 ? 999999999 : g->count), first,
-                      last, info.id, identity);
+                      last, g->id, identity);
 }
 
 /* with_identity: 0 when identity is this node's organisation (member.h), whose signed identity
@@ -246,26 +359,30 @@ static int sightings_bundle(const accord_sightings *sg, const char *identity, in
                             char **out, size_t *len)
 {
     buf b;
-    char bid[37];
+    char bid[37], *names;
     const char *parts[2] = {"bundle", identity};
+    rgroup *v;
+    size_t n;
     int rc;
     *out = NULL;
     *len = 0;
     if (!identity || strncmp(identity, "identity--", 10) != 0 || strlen(identity) != 46)
         return ACCORD_EINVAL;
+    if (merged(sg, &v, &n, &names) != 0)
+        return ACCORD_ENOMEM;
     buf_init(&b, (size_t)1 << 34);
     uuid_of(parts, 2, bid);
     rc = buf_printf(&b, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", bid);
     if (with_identity)
         rc = rc ? rc : put_identity(&b, identity);
-    for (size_t i = 0, n = with_identity; rc == 0 && i < sg->cap; i++) {
-        if (sg->g[i].ind == UINT32_MAX)
-            continue;
-        if (n++)
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (i || with_identity)
             rc = buf_add(&b, ",", 1);
-        rc = rc ? rc : put_sighting(sg, &sg->g[i], identity, &b);
+        rc = rc ? rc : put_sighting(sg, &v[i], identity, &b);
     }
     rc = rc ? rc : buf_add(&b, "]}", 3); /* with the NUL */
+    free(v);
+    free(names);
     if (rc) {
         buf_free(&b);
         return rc < 0 ? rc : ACCORD_ENOMEM;

@@ -328,8 +328,52 @@ static void test_names_and_validity(void)
     accord_snapshot_unref(s);
 }
 
+/* Sightings counted under two snapshots are merged per indicator id and interval. */
+static void test_sightings_across_snapshots(void)
+{
+    accord_snapshot *s[2];
+    accord_sightings *sg = NULL;
+    accord_matcher *m = NULL;
+    accord_match mt;
+    char *json = NULL;
+    size_t len = 0;
+    for (int k = 0; k < 2; k++) { /* the second snapshot numbers the indicators differently */
+        accord_snapshot_builder *b = NULL;
+        accord_snapshot_builder_new(0, &b);
+        if (k)
+            accord_snapshot_builder_add(b, "indicator--00000000-0000-4000-8000-000000000009", "z",
+                                        "[ipv4-addr:value = '192.0.2.9']", 0, 0, NULL);
+        accord_snapshot_builder_add(b, "indicator--00000000-0000-4000-8000-000000000001", "a",
+                                    "[ipv4-addr:value = '192.0.2.1']", 0, 0, NULL);
+        CHECK(accord_snapshot_build(b, &s[k], NULL) == 0);
+        accord_snapshot_builder_free(b);
+    }
+    CHECK(accord_sightings_new(s[0], 3600, &sg) == 0);
+    for (int k = 0; k < 2; k++) {
+        const char *lines = "{\"ts\":1700000000,\"id.resp_h\":\"192.0.2.1\"}\n"
+                            "{\"ts\":1700000001,\"id.resp_h\":\"192.0.2.9\"}\n";
+        CHECK(accord_sightings_set_snapshot(sg, s[k]) == 0);
+        CHECK(accord_matcher_new(s[k], &m) == 0);
+        accord_matcher_match_lines(m, lines, strlen(lines), 0);
+        while (accord_matcher_next(m, &mt) == 1)
+            CHECK(accord_sightings_add_match(sg, &mt, 0) == 0);
+        accord_matcher_free(m);
+    }
+    CHECK(accord_sightings_count(sg) == 2);
+    CHECK(accord_sightings_bundle(sg, "identity--00000000-0000-4000-8000-000000000000", &json,
+                                  &len) == 0);
+    CHECK(json && strstr(json, "\"count\":2,\"first_seen\":\"2023-11-14T22:13:20.000000Z\"") &&
+          strstr(json, "000000000001\""));
+    CHECK(json && strstr(json, "\"count\":1,") && strstr(json, "000000000009\""));
+    free(json);
+    accord_sightings_free(sg);
+    accord_snapshot_unref(s[0]);
+    accord_snapshot_unref(s[1]);
+}
+
 int main(void)
 {
+    test_sightings_across_snapshots();
     test_names_and_validity();
     test_against_json();
     return t_done();
