@@ -55,5 +55,6 @@ int cmd_jcs(int argc, char **argv);
 int cmd_member(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_roster(int argc, char **argv);
+int cmd_misp(int argc, char **argv);
 
 #endif

@@ -320,6 +320,27 @@ static const cli_command commands[] = {
      "quorum are recorded as equivocation, and governance stops.  IDENTITY-FILE is an identity\n"
      "with a key list (`accord get IDENTITY-ID` on the member's node).  ORG: identity id or name.\n",
      cmd_roster},
+    {"misp", "import MISP events (files, directories, stdin) and follow MISP feeds",
+     "usage: accord misp import [--strict] [--collection C] [--quiet] FILE|DIR|- ...\n"
+     "       accord misp convert FILE|-\n"
+     "       accord misp feed add [--ca-file PEM] [--pin sha256//BASE64] NAME DIR|URL\n"
+     "       accord misp feed list | remove NAME | pull [--quiet] [NAME]\n"
+     "\n"
+     "import: reads MISP event JSON ({\"Event\": ...}, a list of them, {\"response\": [...]},\n"
+     "also .gz; a directory recursively) and stores it as STIX 2.1 (docs/MISP.md): the event as\n"
+     "a report, to_ids attributes and objects as indicators, the others as observed-data, galaxies\n"
+     "as SDOs with relationships, tlp tags as TLP 2.0 markings, sightings as sightings.  Ids come\n"
+     "from the MISP uuids: a re-import writes nothing, a newer event timestamp new versions.\n"
+     "Each event is one transaction; problems name the file, event uuid and attribute path.\n"
+     "  --strict   any bad attribute or invalid object rejects the whole file\n"
+     "convert: prints the STIX objects as JSON lines, storing nothing.\n"
+     "feed: follows MISP feeds (manifest.json + EVENT.json), fetching only events whose\n"
+     "manifest timestamp is newer than the stored report; resumable and idempotent.  URLs are\n"
+     "https:// (--ca-file, --pin), http:// to a loopback host, or a directory.\n"
+     "\n"
+     "Exit: 0 all imported, 3 some attributes/events skipped or rejected, 4 --strict rejected\n"
+     "an input, 1 I/O or store error.\n",
+     cmd_misp},
     {"help", "show help for accord or a command", "usage: accord help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: accord version\n", cmd_version},
 };

@@ -411,5 +411,7 @@ ACCORD_API void accord_timestamp_format(int64_t us, char *out, size_t outlen);
 #include "accord_trust.h"
 #include "accord_audit.h"
 #include "accord_roster.h"
+/* MISP events and feeds into the store. */
+#include "accord_misp.h"
 
 #endif /* ACCORD_H */

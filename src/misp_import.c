@@ -1,0 +1,631 @@
+/*
+ * misp_import.c - MISP event JSON into the store: find the events, map them (misp_map.c), and
+ * hand the STIX objects to the ordinary import pipeline (import.c), so that MISP content is
+ * validated, indexed, audited and versioned exactly like any other STIX input.
+ *
+ * The mapper runs in a second thread and writes the objects as JSON lines into one end of a
+ * socket pair; accord_import_fd reads the other end.  So memory holds the parsed MISP document
+ * and a socket buffer, never the STIX output (an event of a million attributes maps to more
+ * STIX text than MISP text).  A socket pair rather than a pipe because send(MSG_NOSIGNAL) fails
+ * with EPIPE instead of raising SIGPIPE when the importer stops reading early, and a library
+ * must not touch signal dispositions.
+ *
+ * Transactions: without STRICT, one accord_import_fd call - one transaction - per event, so a
+ * bad event never takes the others with it and a feed pull can resume after the last committed
+ * event.  With STRICT, all events of the input go through one call with the STRICT flag: the first
+ * bad attribute or invalid object rejects the whole input, and nothing of it is stored.
+ *
+ * It does not read directories (the CLI walks them) or fetch URLs (misp_feed.c).
+ */
+#include "accord.h"
+#include "misp.h"
+#include "store.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/u64map.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zlib.h>
+
+#define MISP_MAX_INPUT ((size_t)4 << 30)
+#define SEND_CHUNK (256 * 1024)
+
+
+int misp_read_all(int fd, size_t max, char **out, size_t *len, accord_error *err)
+{
+    int dfd = dup(fd);
+    if (dfd < 0)
+        return accord_err_set(err, ACCORD_EIO, "cannot read the input: %s", strerror(errno));
+    gzFile gz = gzdopen(dfd, "rb"); /* reads plain input unchanged */
+    if (!gz) {
+        close(dfd);
+        return accord_err_set(err, ACCORD_ENOMEM, "out of memory");
+    }
+    gzbuffer(gz, 1 << 17);
+    size_t cap = 1 << 20, n = 0;
+    char *p = malloc(cap + 1);
+    int rc = p ? 0 : ACCORD_ENOMEM;
+    while (rc == 0) {
+        if (n == cap) {
+            if (cap >= max) {
+                rc = accord_err_set(err, ACCORD_ELIMIT, "input larger than %zu bytes", max);
+                break;
+            }
+            cap = cap * 2 > max ? max : cap * 2;
+            char *q = realloc(p, cap + 1);
+            if (!q) {
+                rc = ACCORD_ENOMEM;
+                break;
+            }
+            p = q;
+        }
+        size_t want = cap - n > (1u << 30) ? (1u << 30) : cap - n;
+        int got = gzread(gz, p + n, (unsigned)want);
+        if (got < 0) {
+            int zerr;
+            const char *m = gzerror(gz, &zerr);
+            rc = accord_err_set(err, ACCORD_EIO, "cannot read the input: %s",
+                                zerr == Z_ERRNO ? strerror(errno) : m);
+            break;
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+    }
+    gzclose(gz);
+    if (rc) {
+        free(p);
+        if (rc == ACCORD_ENOMEM)
+            accord_err_set(err, rc, "out of memory reading the input");
+        return rc;
+    }
+    p[n] = 0;
+    *out = p;
+    *len = n;
+    return 0;
+}
+
+void misp_line_col(const char *text, size_t len, size_t off, unsigned long *line,
+                   unsigned long *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off && i < len; i++) {
+        if (text[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Producer: events -> JSON lines on a socket                                                 */
+
+typedef struct producer {
+    const ajson_value *const *events;
+    size_t n, first; /* events[0..n) of the input; `first` is the index of events[0] */
+    misp_map_ctx map;
+    int fd;          /* write end; closed by the producer when done */
+    buf out;         /* pending bytes */
+    int rc;          /* 0, or why mapping stopped */
+    int send_failed; /* the importer stopped reading */
+} producer;
+
+static int flush(producer *p)
+{
+    size_t off = 0;
+    while (off < p->out.len) {
+        ssize_t w = send(p->fd, p->out.p + off, p->out.len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            p->send_failed = 1;
+            return ACCORD_EIO;
+        }
+        off += (size_t)w;
+    }
+    buf_reset(&p->out);
+    return 0;
+}
+
+static int produce_obj(void *ud, const char *json, size_t len)
+{
+    producer *p = ud;
+    if (buf_add(&p->out, json, len) || buf_add(&p->out, "\n", 1))
+        return ACCORD_ENOMEM;
+    return p->out.len >= SEND_CHUNK ? flush(p) : 0;
+}
+
+static void *produce(void *arg)
+{
+    producer *p = arg;
+    for (size_t i = 0; i < p->n && p->rc == 0; i++) {
+        int rc = misp_map_event(&p->map, p->events[i], p->first + i);
+        if (rc && !p->send_failed)
+            p->rc = rc;
+    }
+    if (p->rc == 0 && !p->send_failed)
+        p->rc = flush(p);
+    else if (p->rc)
+        (void)send(p->fd, "{", 1, MSG_NOSIGNAL); /* a truncated object: the import fails */
+    close(p->fd);
+    p->fd = -1;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Consumer: the import pipeline                                                              */
+
+typedef struct run {
+    const accord_misp_options *opts;
+    accord_misp_stats *st;
+    const char *event_uuid; /* for messages: the event of the batch (NULL in strict mode) */
+} run;
+
+static void on_reject(void *ud, const accord_reject *r)
+{
+    run *u = ud;
+    if (!u->opts->on_error)
+        return;
+    char msg[1100];
+    snprintf(msg, sizeof(msg), "%s: %s%s%s%s", u->opts->source ? u->opts->source : "input",
+             u->event_uuid ? "event " : "", u->event_uuid ? u->event_uuid : "",
+             u->event_uuid ? ": STIX " : "STIX ", r->message);
+    u->opts->on_error(u->opts->ud, msg);
+}
+
+/*
+ * Maps events[0..n) in a producer thread and imports the objects in one accord_import_fd call
+ * (one transaction).  mst receives the mapping counts, the store counts go to mst->store.
+ */
+static int import_batch(accord_store *store, const ajson_value *const *events, size_t n,
+                        size_t first, const accord_misp_options *opts, int strict,
+                        accord_misp_stats *mst, accord_error *err)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return accord_err_set(err, ACCORD_EIO, "misp: socketpair: %s", strerror(errno));
+    producer p;
+    memset(&p, 0, sizeof(p));
+    p.events = events;
+    p.n = n;
+    p.first = first;
+    p.map.opts = opts;
+    p.map.st = mst;
+    p.map.emit = produce_obj;
+    p.map.ud = &p;
+    p.map.strict = strict;
+    p.fd = sv[1];
+    buf_init(&p.out, (size_t)128 << 20);
+    pthread_t th;
+    if (pthread_create(&th, NULL, produce, &p) != 0) {
+        close(sv[0]);
+        close(sv[1]);
+        buf_free(&p.out);
+        return accord_err_set(err, ACCORD_ENOMEM, "misp: cannot start the mapping thread");
+    }
+    run u = {opts, mst, n == 1 ? NULL : NULL};
+    char uuid[40] = "";
+    if (n == 1) {
+        const ajson_value *v = ajson_get(events[0], "uuid");
+        snprintf(uuid, sizeof(uuid), "%s", ajson_str(v) ? v->u.str : "");
+        u.event_uuid = uuid;
+    }
+    accord_import_options io;
+    memset(&io, 0, sizeof(io));
+    io.flags = strict ? ACCORD_IMPORT_STRICT : 0;
+    io.batch_objects = UINT32_MAX; /* the whole event (or input) is one transaction */
+    io.source = opts->source;
+    io.collection = opts->collection;
+    io.on_reject = on_reject;
+    io.ud = &u;
+    accord_error ierr;
+    memset(&ierr, 0, sizeof(ierr));
+    int rc = accord_import_fd(store, sv[0], &io, &mst->store, &ierr);
+    /* unblock a producer still writing, then wait for it */
+    shutdown(sv[0], SHUT_RDWR);
+    pthread_join(th, NULL);
+    close(sv[0]);
+    buf_free(&p.out);
+    if (p.rc && rc != ACCORD_ESTRICT) {
+        /* mapping failed: in strict mode the truncated stream made the import roll back */
+        rc = p.rc;
+        accord_err_set(err, rc, "%s: mapping stopped: %s", opts->source ? opts->source : "input",
+                       accord_strerror(rc));
+    } else if (rc == ACCORD_ESTRICT && p.rc) {
+        accord_err_set(err, rc, "%s: whole input rejected (--strict): an attribute was bad",
+                       opts->source ? opts->source : "input");
+    } else if (rc) {
+        if (err)
+            *err = ierr;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Attributes an update dropped: revoked                                                      */
+
+/*
+ * MISP feeds and exports leave deleted attributes out instead of flagging them.  So when an
+ * event comes again with a newer timestamp, every attribute-derived SDO that the previous report
+ * referenced and the new one does not is written once more with revoked: true and the new
+ * event's timestamp as modified: consumers of the store then stop using it, as MISP users
+ * stopped seeing it.  Clusters, identities and relationships are left alone (other events may
+ * still use them).
+ */
+
+typedef struct body_copy {
+    char *p;
+    size_t len;
+    char modified[64];
+    int revoked;
+} body_copy;
+
+static int on_body(void *ud, const accord_record *r)
+{
+    body_copy *b = ud;
+    free(b->p);
+    b->p = malloc(r->body_len + 1);
+    if (!b->p)
+        return ACCORD_ENOMEM;
+    memcpy(b->p, r->body, r->body_len);
+    b->p[r->body_len] = 0;
+    b->len = r->body_len;
+    b->revoked = r->revoked;
+    snprintf(b->modified, sizeof(b->modified), "%s", r->modified);
+    return 0;
+}
+
+static int latest_body(accord_store *store, const char *id, body_copy *out)
+{
+    memset(out, 0, sizeof(*out));
+    return accord_store_get(store, id, 0, on_body, out, NULL) == 0 && out->p ? 0 : -1;
+}
+
+/* Writes v as compact JSON (strings re-escaped, numbers as written). */
+static void json_write(buf *b, const ajson_value *v)
+{
+    switch (v->type) {
+    case AJSON_NULL: buf_adds(b, "null"); break;
+    case AJSON_TRUE: buf_adds(b, "true"); break;
+    case AJSON_FALSE: buf_adds(b, "false"); break;
+    case AJSON_NUMBER: buf_add(b, v->u.str, v->len); break;
+    case AJSON_STRING: buf_json_str(b, v->u.str); break;
+    case AJSON_ARRAY:
+        buf_adds(b, "[");
+        for (size_t i = 0; i < v->len; i++) {
+            if (i)
+                buf_adds(b, ",");
+            json_write(b, &v->u.items[i]);
+        }
+        buf_adds(b, "]");
+        break;
+    case AJSON_OBJECT:
+        buf_adds(b, "{");
+        for (size_t i = 0; i < v->len; i++) {
+            if (i)
+                buf_adds(b, ",");
+            buf_json_str(b, v->u.members[i].key);
+            buf_adds(b, ":");
+            json_write(b, &v->u.members[i].value);
+        }
+        buf_adds(b, "}");
+        break;
+    }
+}
+
+/* The object `body` again with modified = `modified` and revoked: true, as a line in out. */
+static int revoked_version(const body_copy *body, const char *modified, ajson_arena *a, buf *out)
+{
+    ajson_error jerr;
+    ajson_arena_reset(a);
+    const ajson_value *o = ajson_parse(a, body->p, body->len, &jerr);
+    if (!o || o->type != AJSON_OBJECT)
+        return -1;
+    buf_adds(out, "{");
+    int n = 0;
+    for (size_t i = 0; i < o->len; i++) {
+        const ajson_member *m = &o->u.members[i];
+        if (strcmp(m->key, "revoked") == 0)
+            continue;
+        buf_adds(out, n++ ? "," : "");
+        buf_json_str(out, m->key);
+        buf_adds(out, ":");
+        if (strcmp(m->key, "modified") == 0)
+            buf_json_str(out, modified);
+        else
+            json_write(out, &m->value);
+    }
+    buf_adds(out, ",\"revoked\":true}\n");
+    return out->failed ? ACCORD_ENOMEM : 0;
+}
+
+static int is_attribute_sdo(const char *id)
+{
+    static const char *const types[] = {"indicator--", "observed-data--", "x-misp-attribute--",
+                                        "vulnerability--"};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strncmp(id, types[i], strlen(types[i])) == 0)
+            return 1;
+    return 0;
+}
+
+/* Stores JSON lines `lines` (a few objects) in one transaction. */
+static int import_lines(accord_store *store, const buf *lines, const accord_misp_options *opts,
+                        accord_import_stats *ist, accord_error *err)
+{
+    FILE *f = tmpfile();
+    if (!f)
+        return accord_err_set(err, ACCORD_EIO, "misp: tmpfile: %s", strerror(errno));
+    int rc = 0;
+    if (fwrite(lines->p, 1, lines->len, f) != lines->len || fflush(f) != 0)
+        rc = accord_err_set(err, ACCORD_EIO, "misp: tmpfile: %s", strerror(errno));
+    if (rc == 0) {
+        rewind(f);
+        accord_import_options io;
+        memset(&io, 0, sizeof(io));
+        io.batch_objects = UINT32_MAX;
+        io.source = opts->source;
+        io.collection = opts->collection;
+        rc = accord_import_fd(store, fileno(f), &io, ist, err);
+    }
+    fclose(f);
+    return rc;
+}
+
+/*
+ * After event `uuid` was imported: revokes what the previous report (old, may be empty)
+ * referenced and the stored latest report does not, when the latter is newer.
+ */
+static int revoke_dropped(accord_store *store, const char *report_id, const body_copy *old,
+                          const accord_misp_options *opts, accord_misp_stats *st,
+                          accord_error *err)
+{
+    body_copy now;
+    int64_t t_old, t_now;
+    if (!old->p || latest_body(store, report_id, &now) != 0)
+        return 0;
+    int rc = 0;
+    ajson_arena a;
+    ajson_arena_init(&a, 0);
+    u64map keep;
+    u64map_init_set(&keep);
+    buf lines;
+    buf_init(&lines, (size_t)1 << 30);
+    ajson_error jerr;
+    if (accord_timestamp_parse(old->modified, &t_old) || accord_timestamp_parse(now.modified, &t_now) ||
+        t_now <= t_old)
+        goto out;
+    const ajson_value *r = ajson_parse(&a, now.p, now.len, &jerr);
+    const ajson_value *refs = ajson_get(r, "object_refs");
+    for (size_t i = 0; refs && refs->type == AJSON_ARRAY && i < refs->len; i++)
+        if (ajson_str(&refs->u.items[i]) &&
+            u64map_put(&keep, u64map_key(XXH3_64bits(refs->u.items[i].u.str, refs->u.items[i].len)), 1))
+            rc = ACCORD_ENOMEM;
+    /* the old refs: parsed into a second arena, the first one is in use */
+    ajson_arena b, c;
+    ajson_arena_init(&b, 0);
+    ajson_arena_init(&c, 0);
+    const ajson_value *orp = ajson_get(ajson_parse(&b, old->p, old->len, &jerr), "object_refs");
+    uint64_t n = 0;
+    for (size_t i = 0; rc == 0 && orp && orp->type == AJSON_ARRAY && i < orp->len; i++) {
+        const ajson_value *v = &orp->u.items[i];
+        body_copy prev;
+        if (!ajson_str(v) || !is_attribute_sdo(v->u.str) ||
+            u64map_get(&keep, u64map_key(XXH3_64bits(v->u.str, v->len)), NULL))
+            continue;
+        if (latest_body(store, v->u.str, &prev) != 0)
+            continue;
+        int64_t t_prev;
+        if (!prev.revoked && accord_timestamp_parse(prev.modified, &t_prev) == 0 && t_prev < t_now) {
+            rc = revoked_version(&prev, now.modified, &c, &lines);
+            n += rc == 0;
+        }
+        free(prev.p);
+    }
+    ajson_arena_free(&b);
+    ajson_arena_free(&c);
+    if (rc == 0 && n) {
+        accord_import_stats ist;
+        memset(&ist, 0, sizeof(ist));
+        rc = import_lines(store, &lines, opts, &ist, err);
+        st->revoked += n;
+        st->store.read += ist.read;
+        st->store.versions += ist.versions;
+        st->store.duplicates += ist.duplicates;
+        st->store.rejected += ist.rejected;
+        st->store.conflicts += ist.conflicts;
+        st->store.committed += ist.committed;
+    }
+out:
+    free(now.p);
+    buf_free(&lines);
+    u64map_free(&keep);
+    ajson_arena_free(&a);
+    return rc;
+}
+
+typedef struct collect {
+    const ajson_value **v;
+    size_t n, cap;
+} collect;
+
+static int collect_event(void *ud, const ajson_value *e, size_t i)
+{
+    collect *c = ud;
+    (void)i;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        const ajson_value **v = realloc(c->v, cap * sizeof(*v));
+        if (!v)
+            return ACCORD_ENOMEM;
+        c->v = v;
+        c->cap = cap;
+    }
+    c->v[c->n++] = e;
+    return 0;
+}
+
+/* Parses text and lists its events; the caller frees *events and the arena. */
+static int parse_events(const char *text, size_t len, const accord_misp_options *opts,
+                        ajson_arena *a, collect *ev, accord_error *err)
+{
+    const char *src = opts->source ? opts->source : "input";
+    ajson_error jerr;
+    const ajson_value *root = ajson_parse(a, text, len, &jerr);
+    if (!root) {
+        unsigned long line, col;
+        misp_line_col(text, len, jerr.offset, &line, &col);
+        return accord_err_set(err, ACCORD_EJSON, "%s:%lu:%lu: invalid JSON (byte %zu): %s", src,
+                              line, col, jerr.offset, jerr.msg);
+    }
+    int cb_rc;
+    long n = misp_events(root, collect_event, ev, &cb_rc);
+    if (cb_rc)
+        return accord_err_set(err, cb_rc, "%s: out of memory", src);
+    if (n < 0)
+        return accord_err_set(err, ACCORD_EJSON,
+                              "%s: no MISP event ({\"Event\": ...}, a list of them, or "
+                              "{\"response\": [...]})",
+                              src);
+    return 0;
+}
+
+/* The mapping without a store: the emit callback receives the objects directly. */
+int accord_misp_map_mem(const char *text, size_t len, const accord_misp_options *opts,
+                        int (*emit)(void *ud, const char *json, size_t len), void *ud,
+                        accord_misp_stats *st, accord_error *err)
+{
+    static const accord_misp_options dflt = {0};
+    accord_misp_stats local;
+    accord_misp_stats *s = st ? st : &local;
+    memset(s, 0, sizeof(*s));
+    opts = opts ? opts : &dflt;
+    ajson_arena a;
+    ajson_arena_init(&a, len * 16 + ((size_t)64 << 20));
+    collect ev = {0};
+    int rc = parse_events(text, len, opts, &a, &ev, err);
+    misp_map_ctx c = {opts, s, emit, ud, (opts->flags & ACCORD_IMPORT_STRICT) != 0};
+    int bad = 0;
+    for (size_t i = 0; rc == 0 && i < ev.n; i++) {
+        int r = misp_map_event(&c, ev.v[i], i);
+        if (r == ACCORD_ESTIX && !c.strict) {
+            s->events_failed++;
+            bad = 1;
+        } else if (r) {
+            rc = accord_err_set(err, r, "%s: event %zu: %s",
+                                opts->source ? opts->source : "input", i, accord_strerror(r));
+        }
+    }
+    if (rc == 0 && (bad || s->bad))
+        rc = accord_err_set(err, ACCORD_ESTIX, "%llu attribute(s) skipped, %llu event(s) failed",
+                            (unsigned long long)s->bad, (unsigned long long)s->events_failed);
+    free(ev.v);
+    ajson_arena_free(&a);
+    return rc;
+}
+
+int accord_misp_import_mem(accord_store *store, const char *text, size_t len,
+                           const accord_misp_options *opts, accord_misp_stats *st,
+                           accord_error *err)
+{
+    static const accord_misp_options dflt = {0};
+    accord_misp_stats local;
+    accord_misp_stats *s = st ? st : &local;
+    memset(s, 0, sizeof(*s));
+    opts = opts ? opts : &dflt;
+    if (!store)
+        return accord_err_set(err, ACCORD_EINVAL, "misp: no store");
+    int strict = (opts->flags & ACCORD_IMPORT_STRICT) != 0;
+    ajson_arena a;
+    ajson_arena_init(&a, len * 16 + ((size_t)64 << 20));
+    collect ev = {0};
+    int rc = parse_events(text, len, opts, &a, &ev, err);
+    if (rc == 0 && strict) {
+        rc = import_batch(store, ev.v, ev.n, 0, opts, 1, s, err);
+        if (rc) {
+            s->events_failed = ev.n;
+            if (rc != ACCORD_ESTRICT && rc != ACCORD_ENOMEM && rc != ACCORD_ESTORE)
+                rc = ACCORD_ESTRICT;
+        }
+    }
+    int partial = 0;
+    for (size_t i = 0; rc == 0 && !strict && i < ev.n; i++) {
+        accord_misp_stats one;
+        memset(&one, 0, sizeof(one));
+        accord_error e1;
+        memset(&e1, 0, sizeof(e1));
+        char report_id[80];
+        const ajson_value *uv = ajson_get(ev.v[i], "uuid");
+        snprintf(report_id, sizeof(report_id), "report--%.40s", ajson_str(uv) ? uv->u.str : "");
+        for (char *q = report_id; *q; q++)
+            *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+        body_copy old;
+        if (latest_body(store, report_id, &old) != 0)
+            memset(&old, 0, sizeof(old));
+        int r = import_batch(store, &ev.v[i], 1, i, opts, 0, &one, &e1);
+        if ((r == 0 || (r == ACCORD_ESTIX && one.events)) && old.p) {
+            int r2 = revoke_dropped(store, report_id, &old, opts, &one, &e1);
+            if (r2)
+                r = r2;
+        }
+        free(old.p);
+        int failed = r && r != ACCORD_ESTIX;
+        if (r == ACCORD_ESTIX && one.events == 0)
+            failed = 1;
+        if (failed) {
+            one.events_failed++;
+            if (r != ACCORD_ESTIX && opts->on_error && e1.msg[0])
+                opts->on_error(opts->ud, e1.msg);
+        }
+        partial |= r != 0 || one.bad != 0;
+        accord_misp_stats_add(s, &one);
+        if (opts->on_event) {
+            const ajson_value *u = ajson_get(ev.v[i], "uuid"), *info = ajson_get(ev.v[i], "info");
+            opts->on_event(opts->ud, ajson_str(u) ? u->u.str : "", ajson_str(info), failed);
+        }
+        if (r == ACCORD_ESTORE || r == ACCORD_ENOMEM || r == ACCORD_EBUSY) {
+            rc = r; /* the store itself is in trouble: stop */
+            if (err)
+                *err = e1;
+        }
+    }
+    if (rc == 0 && partial)
+        rc = accord_err_set(err, ACCORD_ESTIX,
+                            "%llu attribute(s) skipped, %llu object(s) rejected, %llu event(s) "
+                            "failed",
+                            (unsigned long long)s->bad, (unsigned long long)s->store.rejected,
+                            (unsigned long long)s->events_failed);
+    free(ev.v);
+    ajson_arena_free(&a);
+    return rc;
+}
+
+int accord_misp_import_fd(accord_store *store, int fd, const accord_misp_options *opts,
+                          accord_misp_stats *st, accord_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (st)
+        memset(st, 0, sizeof(*st));
+    int rc = misp_read_all(fd, MISP_MAX_INPUT, &text, &len, err);
+    if (rc)
+        return rc;
+    rc = accord_misp_import_mem(store, text, len, opts, st, err);
+    free(text);
+    return rc;
+}
+
+int accord_misp_read_fd(int fd, char **text, size_t *len, accord_error *err)
+{
+    return misp_read_all(fd, MISP_MAX_INPUT, text, len, err);
+}

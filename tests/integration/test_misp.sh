@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# accord misp end to end on the fixtures in tests/data/misp: import (file, directory, stdin,
+# .gz, list and response shapes), idempotent re-import, updates, --strict, the summary naming
+# unmapped types and bad attributes, then match and export on what was imported, and MISP feeds
+# from a directory and over HTTPS (CA file, pinned key, refusals), incremental and resumable.
+. "$(dirname "$0")/lib.sh" "$@"
+F="$ROOT/tests/data/misp"
+EV=5f6e2a1c-eeee-4000-8000-000000000042
+IND1=indicator--5f6e2a1c-0000-4000-8000-000000000001
+
+expect_rc 0 "help misp" -- "$ACCORD" help misp
+check "help shows feed pull" grep -q "feed list | remove NAME | pull" "$T/out" "$T/err"
+expect_rc 2 "misp without subcommand" -- "$ACCORD" misp
+expect_rc 2 "misp import without input" -- "$ACCORD" misp import
+
+# import: one bad value -> exit 3, everything else stored, the problem named
+expect_rc 3 "import event" -- "$ACCORD" misp import "$F/event.json"
+check "bad value named with event and path" has "event $EV: Attribute\[13\] (uuid 5f6e2a1c-0000-4000-8000-000000000014): value \"999.1.1.1\"" "$T/err"
+check "unmapped types named and counted" has "kept as x-misp-attribute (no STIX equivalent): btc 1, text 3" "$T/err"
+check "indicators counted" grep -qE "indicators +16 " "$T/err"
+check "nothing rejected" grep -qE "rejected +0$" "$T/err"
+accepted=$(sed -nE 's/^  accepted +([0-9]+)$/\1/p' "$T/err")
+check "objects accepted" test "${accepted:-0}" -gt 40
+expect_rc 0 "get the report" -- "$ACCORD" get "report--$EV"
+check "report named after the event" has '"name":"Example campaign: EvilRAT C2"' "$T/out"
+expect_rc 0 "get an indicator" -- "$ACCORD" get "$IND1"
+check "indicator pattern" has "\[ipv4-addr:value = '198.51.100.7'\]" "$T/out"
+check "TLP:AMBER marking" has "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421" "$T/out"
+expect_rc 0 "search the address" -- "$ACCORD" search 198.51.100.7
+check "search finds the indicator" has "$IND1" "$T/out"
+
+# re-import: nothing new
+expect_rc 3 "re-import" -- "$ACCORD" misp import "$F/event.json"
+check "re-import: accepted 0" grep -qE "accepted +0$" "$T/err"
+check "re-import: no new versions" grep -qE "new versions +0$" "$T/err"
+check "re-import: all duplicates" grep -qE "duplicates +$accepted$" "$T/err"
+
+# update from stdin, gzip-compressed: new versions, the dropped attribute revoked
+gzip -c "$F/event-v2.json" >"$T/v2.json.gz"
+expect_rc 3 "import the update from stdin (.gz)" -- sh -c "\"$ACCORD\" misp import - <\"$T/v2.json.gz\""
+check "update: new versions" grep -qE "new versions +[1-9]" "$T/err"
+expect_rc 0 "report versions" -- "$ACCORD" get --all-versions "report--$EV"
+check "report has 2 versions" test "$(wc -l <"$T/out")" = 2
+expect_rc 0 "dropped attribute" -- "$ACCORD" get indicator--5f6e2a1c-0000-4000-8000-000000000004
+check "dropped attribute revoked" has '"revoked":true' "$T/out"
+
+# match and export use what was imported
+printf '198.51.100.7\nevil.example.com\nunrelated.example.org\n' >"$T/telemetry.txt"
+expect_rc 0 "match" -- "$ACCORD" match --no-progress "$T/telemetry.txt"
+check "match finds the address indicator" has "$IND1" "$T/out"
+check "match finds the domain indicator" has "indicator--5f6e2a1c-0000-4000-8000-000000000002" "$T/out"
+check "match: two matches" test "$(wc -l <"$T/out")" = 2
+expect_rc 0 "export plain" -- "$ACCORD" export --format plain
+check "export has the domain" has "^evil.example.com$" "$T/out"
+check "export has the hash" has "^d41d8cd98f00b204e9800998ecf8427e$" "$T/out"
+check "export has not the URL the update dropped" sh -c "! grep -q 'gate.php' '$T/out'"
+check "export has no revoked value" sh -c "! grep -q '198.51.100.66' '$T/out'"
+
+# shapes: a list of events and an API response, in a directory with a non-event
+mkdir -p "$T/dir/sub"
+python3 - "$F/event.json" "$T/dir" <<'EOF' || { echo "python3 missing"; }
+import json, sys
+e = json.load(open(sys.argv[1]))["Event"]
+def small(uuid, ip):
+    return {"uuid": uuid, "info": "small " + ip, "timestamp": "1600000000",
+            "Attribute": [{"uuid": uuid[:-4] + "aaaa", "type": "ip-dst", "value": ip, "to_ids": True,
+                           "category": "Network activity", "timestamp": "1600000000"}]}
+json.dump([{"Event": small("0a0a0a0a-0000-4000-8000-000000000001", "192.0.2.1")},
+           {"Event": small("0a0a0a0a-0000-4000-8000-000000000002", "192.0.2.2")}],
+          open(sys.argv[2] + "/list.json", "w"))
+json.dump({"response": [{"Event": small("0a0a0a0a-0000-4000-8000-000000000003", "192.0.2.3")}]},
+          open(sys.argv[2] + "/sub/response.json", "w"))
+json.dump({"name": "not an event"}, open(sys.argv[2] + "/sub/other.json", "w"))
+EOF
+expect_rc 3 "import a directory" -- "$ACCORD" --data "$T/d2" misp import "$T/dir"
+check "directory: 3 events" grep -qE "^  events +3$" "$T/err"
+check "directory: the non-event named" has "other.json: no MISP event" "$T/err"
+
+# malformed JSON: file, line and column; strict rejects the whole file
+printf '{"Event": {"uuid": "0b0b0b0b-0000-4000-8000-000000000001",\n "Attribute": [\n {"type": "md5"},\n ]}}\n' >"$T/bad.json"
+expect_rc 3 "malformed" -- "$ACCORD" --data "$T/d3" misp import "$T/bad.json"
+check "malformed: line and column" has "bad.json:4:2: invalid JSON" "$T/err"
+expect_rc 4 "strict rejects the file" -- "$ACCORD" --data "$T/d4" misp import --strict "$F/event.json"
+expect_rc 0 "strict stored nothing" -- "$ACCORD" --data "$T/d4" stats
+check "strict: empty store" grep -qE "versions +0" "$T/out"
+
+# convert: STIX lines, every one valid
+expect_rc 3 "convert" -- "$ACCORD" misp convert "$F/event.json"
+cp "$T/out" "$T/converted.jsonl"
+expect_rc 0 "converted objects validate" -- "$ACCORD" validate "$T/converted.jsonl"
+
+# ---- feeds ---------------------------------------------------------------------------------
+FD="$T/feed"
+mkdir -p "$FD"
+mkfeed() { # mkfeed DIR EVENT-FILE... : manifest.json + UUID.json per event
+  python3 - "$@" <<'EOF'
+import json, sys, shutil
+d, files = sys.argv[1], sys.argv[2:]
+m = {}
+for f in files:
+    e = json.load(open(f))["Event"]
+    m[e["uuid"]] = {"info": e["info"], "timestamp": e["timestamp"], "Orgc": e.get("Orgc", {})}
+    shutil.copy(f, "%s/%s.json" % (d, e["uuid"]))
+m["0c0c0c0c-0000-4000-8000-00000000dead"] = {"info": "withheld", "timestamp": "1600000000"}
+json.dump(m, open(d + "/manifest.json", "w"))
+open(d + "/hashes.csv", "w").write("")
+EOF
+}
+mkfeed "$FD" "$F/event.json"
+expect_rc 0 "feed add" -- "$ACCORD" --data "$T/f" misp feed add local "$FD"
+expect_rc 2 "feed add refuses plain http to a remote host" -- "$ACCORD" --data "$T/f" misp feed add bad http://example.com/feed
+expect_rc 2 "feed add refuses a bad name" -- "$ACCORD" --data "$T/f" misp feed add "a b" "$FD"
+expect_rc 0 "feed list" -- "$ACCORD" --data "$T/f" misp feed list
+check "feed listed" has "^local	$FD	last pull never" "$T/out"
+expect_rc 3 "feed pull" -- "$ACCORD" --data "$T/f" misp feed pull
+check "pull: fetched 1, missing 1" has "2 event(s) listed, 0 current (not fetched), 1 fetched, 1 missing" "$T/err"
+check "pull: missing event named" has "event 0c0c0c0c-0000-4000-8000-00000000dead is listed in manifest.json but missing" "$T/err"
+expect_rc 0 "pulled report stored" -- "$ACCORD" --data "$T/f" get "report--$EV"
+expect_rc 3 "pull again" -- "$ACCORD" --data "$T/f" misp feed pull local
+check "pull again: nothing fetched" has "1 current (not fetched), 0 fetched" "$T/err"
+check "pull again: nothing written" grep -qE "accepted +0$" "$T/err"
+mkfeed "$FD" "$F/event-v2.json"
+expect_rc 3 "pull the update" -- "$ACCORD" --data "$T/f" misp feed pull local
+check "update fetched" has "0 current (not fetched), 1 fetched" "$T/err"
+check "update: new versions" grep -qE "new versions +[1-9]" "$T/err"
+expect_rc 0 "feed list after pulls" -- "$ACCORD" --data "$T/f" misp feed list
+check "feed list: last pull and events" grep -qE "last pull 20[0-9-]+T.*	2 event\(s\)" "$T/out"
+
+# resumable: a bad event does not stop the others; once fixed only it is fetched
+FR="$T/feed-resume"
+mkdir -p "$FR"
+python3 - "$FR" <<'EOF'
+import json, sys
+d = sys.argv[1]
+m = {}
+for i in range(3):
+    u = "0d0d0d0d-0000-4000-8000-00000000000%d" % i
+    ev = {"Event": {"uuid": u, "info": "r%d" % i, "timestamp": "1600000000",
+                    "Attribute": [{"uuid": u[:-4] + "bbb%d" % i, "type": "domain", "to_ids": True,
+                                   "value": "r%d.example.com" % i, "timestamp": "1600000000"}]}}
+    m[u] = {"info": "r%d" % i, "timestamp": "1600000000"}
+    text = json.dumps(ev)
+    open("%s/%s.json" % (d, u), "w").write(text[:-5] + ",]}}" if i == 1 else text)
+json.dump(m, open(d + "/manifest.json", "w"))
+EOF
+expect_rc 0 "feed add resume" -- "$ACCORD" --data "$T/r" misp feed add resume "$FR"
+expect_rc 3 "pull with a broken event" -- "$ACCORD" --data "$T/r" misp feed pull resume
+check "broken event named" has "resume/0d0d0d0d-0000-4000-8000-000000000001.json:1:" "$T/err"
+check "others fetched" has "3 event(s) listed, 0 current (not fetched), 2 fetched, 0 missing, 1 failed" "$T/err"
+python3 -c "
+import json,sys
+u='0d0d0d0d-0000-4000-8000-000000000001'
+json.dump({'Event':{'uuid':u,'info':'r1','timestamp':'1600000000','Attribute':[{'uuid':u[:-4]+'bbb1','type':'domain','to_ids':True,'value':'r1.example.com','timestamp':'1600000000'}]}},open('$FR/'+u+'.json','w'))"
+expect_rc 0 "pull after the fix" -- "$ACCORD" --data "$T/r" misp feed pull resume
+check "only the fixed event fetched" has "3 event(s) listed, 2 current (not fetched), 1 fetched, 0 missing, 0 failed" "$T/err"
+expect_rc 0 "feed remove" -- "$ACCORD" --data "$T/r" misp feed remove resume
+expect_rc 1 "pull a removed feed" -- "$ACCORD" --data "$T/r" misp feed pull resume
+
+# over HTTPS: python's TLS server with a throw-away certificate
+if ! command -v openssl >/dev/null || ! command -v python3 >/dev/null; then
+  [ -n "${CI:-}" ] && { bad "openssl and python3 are needed for the HTTPS feed test"; finish; }
+  echo "skipped HTTPS feed: openssl or python3 missing"
+  finish
+fi
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/key.pem" \
+  -out "$T/cert.pem" -days 2 -subj /CN=localhost -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+PIN="sha256//$(openssl x509 -in "$T/cert.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+  openssl dgst -sha256 -binary | base64)"
+python3 - "$FD" "$T/cert.pem" "$T/key.pem" "$T/port" <<'EOF' &
+import functools, http.server, ssl, sys
+d, cert, key, portfile = sys.argv[1:5]
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=d))
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+open(portfile + ".tmp", "w").write(str(srv.server_address[1]))
+import os; os.rename(portfile + ".tmp", portfile)
+srv.serve_forever()
+EOF
+SRV=$!
+trap 'kill $SRV 2>/dev/null; rm -rf "$T"' EXIT
+for _ in $(seq 50); do [ -f "$T/port" ] && break; sleep 0.1; done
+URL="https://127.0.0.1:$(cat "$T/port")"
+expect_rc 0 "feed add https with CA" -- "$ACCORD" --data "$T/h" misp feed add --ca-file "$T/cert.pem" tls "$URL/"
+expect_rc 3 "pull over https" -- "$ACCORD" --data "$T/h" misp feed pull tls
+check "https: fetched 1, missing 1" has "0 current (not fetched), 1 fetched, 1 missing" "$T/err"
+expect_rc 0 "https report stored" -- "$ACCORD" --data "$T/h" get "report--$EV"
+expect_rc 3 "pull over https again" -- "$ACCORD" --data "$T/h" misp feed pull tls
+check "https again: current" has "1 current (not fetched), 0 fetched" "$T/err"
+expect_rc 0 "feed add https pinned" -- "$ACCORD" --data "$T/h2" misp feed add --ca-file "$T/cert.pem" --pin "$PIN" pinned "$URL"
+expect_rc 3 "pull with the right pin" -- "$ACCORD" --data "$T/h2" misp feed pull pinned
+check "pinned: fetched" has "1 fetched" "$T/err"
+expect_rc 0 "feed add https wrong pin" -- "$ACCORD" --data "$T/h3" misp feed add --ca-file "$T/cert.pem" --pin "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" wrongpin "$URL"
+expect_rc 1 "pull with a wrong pin fails" -- "$ACCORD" --data "$T/h3" misp feed pull wrongpin
+check "wrong pin: named" has "manifest.json" "$T/err"
+expect_rc 0 "feed add https without CA" -- "$ACCORD" --data "$T/h4" misp feed add untrusted "$URL"
+expect_rc 1 "pull without trusting the certificate fails" -- "$ACCORD" --data "$T/h4" misp feed pull untrusted
+check "untrusted: certificate problem named" grep -qiE "certificate|SSL" "$T/err"
+expect_rc 0 "nothing stored from the untrusted feed" -- "$ACCORD" --data "$T/h4" stats
+check "untrusted: empty store" grep -qE "versions +0" "$T/out"
+kill $SRV 2>/dev/null
+finish

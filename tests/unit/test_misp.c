@@ -1,0 +1,383 @@
+/*
+ * test_misp.c - MISP events to STIX: the mapping of tests/data/misp/event.json object by object,
+ * the validity of everything produced, determinism, the event shapes, TLP spellings, and the
+ * store side: idempotent re-import, new versions from a newer event, revocation of attributes
+ * an update dropped, --strict, malformed JSON named by line and column.  Real data under
+ * ../shared/data is exercised by tests/integration/test_misp_data.sh.
+ */
+#include "accord.h"
+#include "t.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EV "5f6e2a1c-eeee-4000-8000-000000000042"
+#define AMBER "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+#define RED "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
+#define CLEAR "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *p = malloc((size_t)n + 1);
+    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+        free(p);
+        p = NULL;
+    }
+    fclose(f);
+    if (p)
+        p[n] = 0;
+    *len = (size_t)n;
+    return p;
+}
+
+/* Every object produced, as lines; and how many of them failed validation. */
+typedef struct out {
+    char *text;
+    size_t len, cap;
+    int n, invalid;
+    char first_invalid[600];
+} out;
+
+static int collect(void *ud, const char *json, size_t len)
+{
+    out *o = ud;
+    accord_error err;
+    if (accord_validate_json(json, len, &err) != 0) {
+        if (!o->invalid++)
+            snprintf(o->first_invalid, sizeof(o->first_invalid), "%s", err.msg);
+    }
+    if (o->len + len + 2 > o->cap) {
+        o->cap = (o->len + len + 2) * 2;
+        o->text = realloc(o->text, o->cap);
+    }
+    memcpy(o->text + o->len, json, len);
+    o->len += len;
+    o->text[o->len++] = '\n';
+    o->text[o->len] = 0;
+    o->n++;
+    return 0;
+}
+
+/* The line of the object with id `id`, or NULL (static buffer). */
+static const char *find(const out *o, const char *id)
+{
+    static char line[65536];
+    char key[200];
+    snprintf(key, sizeof(key), "\"id\":\"%s\"", id);
+    const char *p = o->text ? strstr(o->text, key) : NULL;
+    if (!p)
+        return NULL;
+    while (p > o->text && p[-1] != '\n')
+        p--;
+    const char *e = strchr(p, '\n');
+    size_t n = (size_t)(e - p) < sizeof(line) - 1 ? (size_t)(e - p) : sizeof(line) - 1;
+    memcpy(line, p, n);
+    line[n] = 0;
+    return line;
+}
+
+static int count(const out *o, const char *needle)
+{
+    int n = 0;
+    for (const char *p = o->text; p && (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+static char *errors;
+static void on_error(void *ud, const char *msg)
+{
+    (void)ud;
+    size_t a = errors ? strlen(errors) : 0, b = strlen(msg);
+    errors = realloc(errors, a + b + 2);
+    memcpy(errors + a, msg, b);
+    errors[a + b] = '\n';
+    errors[a + b + 1] = 0;
+}
+
+static int map(const char *text, size_t len, out *o, accord_misp_stats *st)
+{
+    memset(o, 0, sizeof(*o));
+    free(errors);
+    errors = NULL;
+    accord_misp_options opts = {0};
+    opts.source = "event.json";
+    opts.on_error = on_error;
+    accord_error err;
+    return accord_misp_map_mem(text, len, &opts, collect, o, st, &err);
+}
+
+static void test_mapping(const char *text, size_t len)
+{
+    out o;
+    accord_misp_stats st;
+    int rc = map(text, len, &o, &st);
+    CHECK(rc == ACCORD_ESTIX); /* one bad value */
+    CHECK(o.invalid == 0);
+    if (o.invalid)
+        fprintf(stderr, "first invalid: %s\n", o.first_invalid);
+    CHECK(st.events == 1);
+    CHECK(st.indicators == 16);
+    CHECK(st.terms == 22);
+    CHECK(st.observed == 4);
+    CHECK(st.custom == 4);
+    CHECK(st.bad == 1);
+    CHECK(st.revoked == 1);
+    CHECK(st.sightings == 2);
+    CHECK(st.clusters == 3);
+    CHECK(st.relationships == 1);
+    CHECK(st.nunmapped == 2 && strcmp(st.unmapped[0].type, "btc") == 0 && st.unmapped[0].n == 1 &&
+          strcmp(st.unmapped[1].type, "text") == 0 && st.unmapped[1].n == 3);
+    /* the bad value is named with the event, the path and the attribute uuid */
+    CHECK(errors && strstr(errors, "event.json: event " EV ": Attribute[13] (uuid "
+                                   "5f6e2a1c-0000-4000-8000-000000000014): value \"999.1.1.1\""));
+
+    const char *l = find(&o, "indicator--5f6e2a1c-0000-4000-8000-000000000001");
+    CHECK(l && strstr(l, "\"pattern\":\"[ipv4-addr:value = '198.51.100.7']\""));
+    CHECK(l && strstr(l, "\"labels\":[\"misp:type=\\\"ip-dst\\\"\",\"misp:category=\\\"Network "
+                         "activity\\\"\",\"misp:to_ids=\\\"True\\\"\"]"));
+    CHECK(l && strstr(l, "\"object_marking_refs\":[\"" AMBER "\"]"));
+    CHECK(l && strstr(l, "\"description\":\"C2 server\""));
+    CHECK(l && strstr(l, "\"created_by_ref\":\"identity--5f6e2a1c-0b7d-4c3e-9a8b-1c2d3e4f5a6b\""));
+    CHECK(l && strstr(l, "\"modified\":\"2023-11-14T22:13:20.000000Z\""));
+    CHECK(l && strstr(l, "\"x_misp_distribution\":5"));
+    /* non-to_ids: observed-data with its SCO */
+    l = find(&o, "observed-data--5f6e2a1c-0000-4000-8000-000000000003");
+    CHECK(l && strstr(l, "\"object_refs\":[\"ipv4-addr--"));
+    CHECK(count(&o, "\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\"") >= 3);
+    CHECK(strstr(o.text, "\"value\":\"203.0.113.9\"") != NULL);
+    /* composite values */
+    l = find(&o, "indicator--5f6e2a1c-0000-4000-8000-000000000006");
+    CHECK(l && strstr(l, "[file:name = 'dropper.exe' AND file:hashes.'SHA-256' = "
+                         "'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']"));
+    l = find(&o, "indicator--5f6e2a1c-0000-4000-8000-000000000008");
+    CHECK(l && strstr(l, "[network-traffic:dst_ref.value = 'c2.example.org' AND "
+                         "network-traffic:dst_port = 8443]"));
+    /* quotes and backslashes escaped in the pattern, then in JSON */
+    l = find(&o, "indicator--5f6e2a1c-0000-4000-8000-000000000010");
+    CHECK(l && strstr(l, "[mutex:name = 'Global\\\\\\\\evil\\\\'mutex']"));
+    /* deleted -> revoked; the attribute's own tlp tag wins */
+    l = find(&o, "indicator--5f6e2a1c-0000-4000-8000-000000000015");
+    CHECK(l && strstr(l, "\"revoked\":true"));
+    l = find(&o, "indicator--5f6e2a1c-0000-4000-8000-000000000016");
+    CHECK(l && strstr(l, "\"object_marking_refs\":[\"" RED "\"]"));
+    /* first_seen/last_seen with offsets, converted to UTC */
+    l = find(&o, "indicator--5f6e2a1c-0000-4000-8000-000000000017");
+    CHECK(l && strstr(l, "\"valid_from\":\"2023-11-01T10:00:00.000000Z\""));
+    CHECK(l && strstr(l, "\"valid_until\":\"2023-11-10T10:30:00.000000Z\""));
+    /* unmapped types: x-misp-attribute */
+    l = find(&o, "x-misp-attribute--5f6e2a1c-0000-4000-8000-000000000012");
+    CHECK(l && strstr(l, "\"x_misp_type\":\"btc\"") &&
+          strstr(l, "\"x_misp_value\":\"1BoatSLRHtKNngkdXEeobR76b53LETtpyT\""));
+    /* sightings: a sighting by the sensor org, and the false positive as an opinion */
+    l = find(&o, "sighting--5f6e2a1c-5555-4000-8000-000000000001");
+    CHECK(l && strstr(l, "\"sighting_of_ref\":\"indicator--5f6e2a1c-0000-4000-8000-000000000018\""));
+    CHECK(l && strstr(l, "\"where_sighted_refs\":[\"identity--5f6e2a1c-9999-4000-8000-000000000009\"]"));
+    CHECK(l && strstr(l, "\"first_seen\":\"2023-11-14T22:30:00.000000Z\""));
+    l = find(&o, "opinion--5f6e2a1c-5555-4000-8000-000000000002");
+    CHECK(l && strstr(l, "\"opinion\":\"strongly-disagree\""));
+    /* galaxies: ATT&CK ids as external references, relationships from the attribute */
+    l = find(&o, "attack-pattern--5f6e2a1c-8888-4000-8000-000000000008");
+    CHECK(l && strstr(l, "{\"source_name\":\"mitre-attack\",\"external_id\":\"T1566\"}"));
+    CHECK(l && strstr(l, "{\"kill_chain_name\":\"mitre-attack\",\"phase_name\":\"initial-access\"}"));
+    l = find(&o, "malware--5f6e2a1c-7777-4000-8000-000000000007");
+    CHECK(l && strstr(l, "\"is_family\":true") && strstr(l, "\"aliases\":[\"EvilRAT\"]"));
+    CHECK(find(&o, "threat-actor--5f6e2a1c-6666-4000-8000-000000000006") != NULL);
+    CHECK(strstr(o.text, "\"relationship_type\":\"indicates\",\"source_ref\":\"indicator--5f6e2a1c-"
+                         "0000-4000-8000-000000000018\",\"target_ref\":\"malware--5f6e2a1c-7777-"
+                         "4000-8000-000000000007\"") != NULL);
+    l = find(&o, "vulnerability--5f6e2a1c-0000-4000-8000-000000000019");
+    CHECK(l && strstr(l, "{\"source_name\":\"cve\",\"external_id\":\"CVE-2021-44228\"}"));
+    l = find(&o, "indicator--5f6e2a1c-0000-4000-8000-000000000020");
+    CHECK(l && strstr(l, "\"pattern_type\":\"snort\""));
+    /* objects: one pattern per object, its attributes together */
+    l = find(&o, "indicator--5f6e2a1c-1111-4000-8000-000000000001");
+    CHECK(l && strstr(l, "[file:name = 'invoice.pdf.exe' AND file:hashes.'MD5' = "
+                         "'0cc175b9c0f1b6a831c399e269772661' AND file:hashes.'SHA-1' = "
+                         "'86f7e437faa5a7fce15d1ddcb9eaeaea377667b8' AND file:size = 1024]"));
+    CHECK(l && strstr(l, "\"labels\":[\"misp:name=\\\"file\\\"\""));
+    l = find(&o, "indicator--5f6e2a1c-1111-4000-8000-000000000003");
+    CHECK(l && strstr(l, "network-traffic:protocols[*] = 'tcp'"));
+    l = find(&o, "observed-data--5f6e2a1c-1111-4000-8000-000000000002");
+    CHECK(l != NULL);
+    CHECK(strstr(o.text, "\"type\":\"domain-name\",\"spec_version\":\"2.1\",\"id\":\"domain-name--") &&
+          strstr(o.text, "\"value\":\"resolved.example.com\",\"resolves_to_refs\":[\"ipv4-addr--"));
+    /* a relation without a table entry stays, on its own */
+    CHECK(find(&o, "x-misp-attribute--5f6e2a1c-0000-4000-8000-000000000035") != NULL);
+    CHECK(find(&o, "indicator--5f6e2a1c-0000-4000-8000-000000000061") != NULL);
+    /* the report last, with the markings written once */
+    l = find(&o, "report--" EV);
+    CHECK(l && strstr(l, "\"name\":\"Example campaign: EvilRAT C2\""));
+    CHECK(l && strstr(l, "\"indicator--5f6e2a1c-0000-4000-8000-000000000001\""));
+    CHECK(l && strstr(l, "\"attack-pattern--5f6e2a1c-8888-4000-8000-000000000008\""));
+    CHECK(l && strstr(l, "\"labels\":[\"misp:threat_level_id=\\\"1\\\"\",\"misp:analysis=\\\"2\\\"\","
+                         "\"tlp:amber\",\"type:OSINT\"]"));
+    CHECK(l && strstr(l, "\"published\":\"2023-11-14T22:15:00.000000Z\""));
+    CHECK(o.text && strstr(o.text, "\"id\":\"report--") > strstr(o.text, "\"id\":\"indicator--"));
+    CHECK(count(&o, "\"id\":\"" AMBER "\"") == 1 && count(&o, "\"id\":\"" RED "\"") == 1);
+
+    /* deterministic: the same bytes again */
+    out o2;
+    map(text, len, &o2, &st);
+    CHECK(o2.len == o.len && memcmp(o2.text, o.text, o.len) == 0);
+    free(o.text);
+    free(o2.text);
+}
+
+static void test_shapes(void)
+{
+    out o;
+    accord_misp_stats st;
+    const char *two = "[{\"Event\":{\"uuid\":\"11111111-1111-4111-8111-111111111111\",\"info\":\"a\","
+                      "\"timestamp\":\"1600000000\",\"Tag\":[{\"name\":\"tlp:white\"}]}},"
+                      "{\"Event\":{\"uuid\":\"22222222-2222-4222-8222-222222222222\",\"info\":\"b\","
+                      "\"timestamp\":1600000001,\"Tag\":[{\"name\":\"TLP:CLEAR\"}]}}]";
+    CHECK(map(two, strlen(two), &o, &st) == 0 && st.events == 2 && o.invalid == 0);
+    CHECK(count(&o, "\"id\":\"" CLEAR "\"") == 2); /* once per event, both spellings */
+    free(o.text);
+    const char *resp = "{\"response\":[{\"Event\":{\"uuid\":\"11111111-1111-4111-8111-111111111111\","
+                       "\"info\":\"a\",\"timestamp\":\"1600000000\",\"Tag\":[{\"name\":"
+                       "\"tlp:amber+strict\"}]}}]}";
+    CHECK(map(resp, strlen(resp), &o, &st) == 0 && st.events == 1);
+    CHECK(strstr(o.text, "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003") != NULL);
+    free(o.text);
+    /* an event without uuids (a template): ids derived from content, stable */
+    const char *tmpl = "{\"info\":\"t\",\"date\":\"2020-01-02\",\"Attribute\":[{\"type\":\"ip-dst\","
+                       "\"value\":\"192.0.2.1\",\"to_ids\":true}]}";
+    CHECK(map(tmpl, strlen(tmpl), &o, &st) == 0 && st.indicators == 1 && o.invalid == 0);
+    char *first = strdup(o.text);
+    free(o.text);
+    CHECK(map(tmpl, strlen(tmpl), &o, &st) == 0 && strcmp(first, o.text) == 0);
+    free(first);
+    free(o.text);
+    /* not an event */
+    const char *none = "{\"Galaxy\":[]}";
+    CHECK(map(none, strlen(none), &o, &st) == ACCORD_EJSON);
+    free(o.text);
+    /* malformed: named by line and column */
+    const char *bad = "{\"Event\":{\n\"uuid\":\"11111111-1111-4111-8111-111111111111\",\n\"Attribute\":"
+                      "[{\"type\":\"md5\"},]}}";
+    memset(&o, 0, sizeof(o));
+    accord_error err;
+    accord_misp_options opts = {0};
+    opts.source = "bad.json";
+    CHECK(accord_misp_map_mem(bad, strlen(bad), &opts, collect, &o, &st, &err) == ACCORD_EJSON);
+    CHECK(strstr(err.msg, "bad.json:3:") != NULL);
+    free(o.text);
+}
+
+typedef struct got {
+    int found, revoked;
+    char modified[64];
+} got;
+
+static int on_rec(void *ud, const accord_record *r)
+{
+    got *g = ud;
+    g->found++;
+    g->revoked = r->revoked;
+    snprintf(g->modified, sizeof(g->modified), "%s", r->modified);
+    return 0;
+}
+
+static got get(accord_store *s, const char *id, unsigned flags)
+{
+    got g = {0};
+    accord_store_get(s, id, flags, on_rec, &g, NULL);
+    return g;
+}
+
+static void test_store(const char *dir, const char *v1, size_t l1, const char *v2, size_t l2)
+{
+    accord_store *s = NULL;
+    accord_error err;
+    CHECK(accord_store_open(dir, 0, &s, &err) == 0);
+    if (!s)
+        return;
+    accord_misp_options opts = {0};
+    opts.source = "event.json";
+    accord_misp_stats st;
+    CHECK(accord_misp_import_mem(s, v1, l1, &opts, &st, &err) == ACCORD_ESTIX);
+    uint64_t n = st.store.read;
+    CHECK(n > 40 && st.store.accepted == n && st.store.rejected == 0 && st.bad == 1);
+    /* a re-import writes nothing */
+    CHECK(accord_misp_import_mem(s, v1, l1, &opts, &st, &err) == ACCORD_ESTIX);
+    CHECK(st.store.duplicates == n && st.store.accepted == 0 && st.store.versions == 0);
+    /* the update: new versions of the report and the edited attribute, the dropped one revoked */
+    CHECK(accord_misp_import_mem(s, v2, l2, &opts, &st, &err) == ACCORD_ESTIX);
+    CHECK(st.store.rejected == 0 && st.store.conflicts == 0);
+    got g = get(s, "report--" EV, ACCORD_GET_ALL_VERSIONS);
+    CHECK(g.found == 2 && strcmp(g.modified, "2023-11-15T12:06:40.000000Z") == 0);
+    g = get(s, "indicator--5f6e2a1c-0000-4000-8000-000000000002", ACCORD_GET_ALL_VERSIONS);
+    CHECK(g.found == 2 && !g.revoked);
+    g = get(s, "indicator--5f6e2a1c-0000-4000-8000-000000000001", ACCORD_GET_ALL_VERSIONS);
+    CHECK(g.found == 1);
+    g = get(s, "indicator--5f6e2a1c-0000-4000-8000-000000000004", 0);
+    CHECK(g.found == 1 && g.revoked && strcmp(g.modified, "2023-11-15T12:06:40.000000Z") == 0);
+    CHECK(st.revoked >= 2); /* the deleted one and the dropped one */
+    /* the update again: nothing new */
+    CHECK(accord_misp_import_mem(s, v2, l2, &opts, &st, &err) == ACCORD_ESTIX);
+    CHECK(st.store.accepted == 0 && st.store.versions == 0 && st.store.conflicts == 0);
+    accord_store_close(s);
+}
+
+static void test_strict(const char *dir, const char *v1, size_t l1)
+{
+    accord_store *s = NULL;
+    accord_error err;
+    CHECK(accord_store_open(dir, 0, &s, &err) == 0);
+    if (!s)
+        return;
+    accord_misp_options opts = {0};
+    opts.flags = ACCORD_IMPORT_STRICT;
+    accord_misp_stats st;
+    CHECK(accord_misp_import_mem(s, v1, l1, &opts, &st, &err) == ACCORD_ESTRICT);
+    accord_store_stats ss;
+    CHECK(accord_store_stats_light(s, &ss, &err) == 0 && ss.versions == 0);
+    /* without the bad attribute the same strict import stores everything */
+    char *fixed = strdup(v1);
+    char *p = strstr(fixed, "999.1.1.1");
+    if (p)
+        memcpy(p, "192.0.2.1", 9);
+    CHECK(accord_misp_import_mem(s, fixed, l1, &opts, &st, &err) == 0);
+    CHECK(st.store.accepted > 40 && st.store.rejected == 0);
+    free(fixed);
+    accord_store_close(s);
+}
+
+int main(void)
+{
+    size_t l1 = 0, l2 = 0;
+    char *v1 = slurp(ACCORD_SOURCE_DIR "/tests/data/misp/event.json", &l1);
+    char *v2 = slurp(ACCORD_SOURCE_DIR "/tests/data/misp/event-v2.json", &l2);
+    CHECK(v1 && v2);
+    if (!v1 || !v2)
+        return t_done();
+    test_mapping(v1, l1);
+    test_shapes();
+    char tmpdir[] = "/tmp/accord-misp-XXXXXX";
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    char d1[300], d2[300], cmd[400];
+    snprintf(d1, sizeof(d1), "%s/a", tmpdir);
+    snprintf(d2, sizeof(d2), "%s/b", tmpdir);
+    test_store(d1, v1, l1, v2, l2);
+    test_strict(d2, v1, l1);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", tmpdir);
+    free(v1);
+    free(v2);
+    free(errors);
+    return t_done();
+}
