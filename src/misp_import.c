@@ -534,6 +534,204 @@ int accord_misp_map_mem(const char *text, size_t len, const accord_misp_options 
     return rc;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* The document's skeleton: one element (usually one event) at a time                          */
+
+/*
+ * A list of a million attributes' events must not become one JSON tree: the skeleton around the
+ * events (the top-level array, or {"response": [...]}) is walked without building anything, and
+ * each element is parsed on its own into an arena reset between elements.  So memory holds the
+ * text and one event's tree.  The walk checks only the structure it needs (brackets, strings);
+ * ajson_parse checks each element strictly, and a broken element is reported and skipped while
+ * the others import.
+ */
+
+static size_t skip_ws(const char *t, size_t len, size_t p)
+{
+    while (p < len && (t[p] == ' ' || t[p] == '\n' || t[p] == '\r' || t[p] == '\t'))
+        p++;
+    return p;
+}
+
+/* The end of the JSON value starting at p, or (size_t)-1 when the text ends first. */
+static size_t skip_value(const char *t, size_t len, size_t p)
+{
+    size_t depth = 0;
+    for (; p < len; p++) {
+        char ch = t[p];
+        if (ch == '"') {
+            for (p++; p < len && t[p] != '"'; p++)
+                if (t[p] == '\\')
+                    p++;
+            if (p >= len)
+                return (size_t)-1;
+            if (depth == 0)
+                return p + 1;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if (ch == '}' || ch == ']') {
+            if (depth == 0)
+                return p; /* the end of an enclosing container: a scalar stopped here */
+            if (--depth == 0)
+                return p + 1;
+        } else if (depth == 0 && (ch == ',' || ch == ' ' || ch == '\n' || ch == '\r' ||
+                                  ch == '\t')) {
+            return p;
+        }
+    }
+    return depth == 0 ? p : (size_t)-1;
+}
+
+typedef int (*elem_fn)(void *ud, size_t start, size_t end);
+
+/* Calls fn for each element of the array at t[p] == '['; *bad = offset of a structure error. */
+static int walk_array(const char *t, size_t len, size_t p, elem_fn fn, void *ud, size_t *bad)
+{
+    int rc = 0;
+    p = skip_ws(t, len, p + 1);
+    if (p < len && t[p] == ']')
+        return 0;
+    while (rc == 0) {
+        size_t e = skip_value(t, len, p);
+        if (e == (size_t)-1 || e == p) {
+            *bad = p;
+            return ACCORD_EJSON;
+        }
+        rc = fn(ud, p, e);
+        p = skip_ws(t, len, e);
+        if (p < len && t[p] == ']')
+            break;
+        if (p >= len || t[p] != ',') {
+            *bad = p;
+            return ACCORD_EJSON;
+        }
+        p = skip_ws(t, len, p + 1);
+    }
+    return rc;
+}
+
+/* The elements of the document: a top-level array's, {"response": [...]}'s, or the document. */
+static int walk_document(const char *t, size_t len, elem_fn fn, void *ud, size_t *bad)
+{
+    size_t p = skip_ws(t, len, 0);
+    if (p < len && t[p] == '[')
+        return walk_array(t, len, p, fn, ud, bad);
+    if (p < len && t[p] == '{') {
+        /* look for a "response" member whose value is an array */
+        size_t q = skip_ws(t, len, p + 1);
+        while (q < len && t[q] == '"') {
+            size_t k = skip_value(t, len, q);
+            if (k == (size_t)-1)
+                break;
+            int is_resp = k - q == 10 && memcmp(t + q, "\"response\"", 10) == 0;
+            q = skip_ws(t, len, k);
+            if (q >= len || t[q] != ':')
+                break;
+            q = skip_ws(t, len, q + 1);
+            if (is_resp && q < len && t[q] == '[')
+                return walk_array(t, len, q, fn, ud, bad);
+            size_t v = skip_value(t, len, q);
+            if (v == (size_t)-1 || v == q)
+                break;
+            q = skip_ws(t, len, v);
+            if (q < len && t[q] == ',')
+                q = skip_ws(t, len, q + 1);
+        }
+    }
+    return fn(ud, p, len); /* one document: parsed whole, errors named by the parser */
+}
+
+typedef struct walk {
+    accord_store *store;
+    const char *text;
+    size_t len;
+    const accord_misp_options *opts;
+    accord_misp_stats *s;
+    ajson_arena arena;
+    size_t index;   /* events seen */
+    size_t nonevent; /* elements holding no event */
+    int partial;
+    int fatal; /* the store failed: stop */
+    accord_error *err;
+} walk;
+
+/* Imports one event (its own transaction) and revokes what an update dropped. */
+static void import_event(walk *w, const ajson_value *ev)
+{
+    const accord_misp_options *opts = w->opts;
+    accord_misp_stats one;
+    memset(&one, 0, sizeof(one));
+    accord_error e1;
+    memset(&e1, 0, sizeof(e1));
+    char report_id[80];
+    const ajson_value *uv = ajson_get(ev, "uuid");
+    snprintf(report_id, sizeof(report_id), "report--%.40s", ajson_str(uv) ? uv->u.str : "");
+    for (char *q = report_id; *q; q++)
+        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+    body_copy old;
+    if (latest_body(w->store, report_id, &old) != 0)
+        memset(&old, 0, sizeof(old));
+    const ajson_value *evs[1] = {ev};
+    int r = import_batch(w->store, evs, 1, w->index++, opts, 0, &one, &e1);
+    if ((r == 0 || (r == ACCORD_ESTIX && one.events)) && old.p) {
+        int r2 = revoke_dropped(w->store, report_id, &old, opts, &one, &e1);
+        if (r2)
+            r = r2;
+    }
+    free(old.p);
+    int failed = (r && r != ACCORD_ESTIX) || (r == ACCORD_ESTIX && one.events == 0);
+    if (failed) {
+        one.events_failed++;
+        if (r != ACCORD_ESTIX && opts->on_error && e1.msg[0])
+            opts->on_error(opts->ud, e1.msg);
+    }
+    w->partial |= r != 0 || one.bad != 0;
+    accord_misp_stats_add(w->s, &one);
+    if (opts->on_event) {
+        const ajson_value *info = ajson_get(ev, "info");
+        opts->on_event(opts->ud, ajson_str(uv) ? uv->u.str : "", ajson_str(info), failed);
+    }
+    if (r == ACCORD_ESTORE || r == ACCORD_ENOMEM || r == ACCORD_EBUSY) {
+        w->fatal = r; /* the store itself is in trouble: stop */
+        if (w->err)
+            *w->err = e1;
+    }
+}
+
+static int import_event_cb(void *ud, const ajson_value *ev, size_t i)
+{
+    walk *w = ud;
+    (void)i;
+    import_event(w, ev);
+    return w->fatal;
+}
+
+static int on_element(void *ud, size_t start, size_t end)
+{
+    walk *w = ud;
+    const char *src = w->opts->source ? w->opts->source : "input";
+    ajson_error jerr;
+    ajson_arena_reset(&w->arena);
+    const ajson_value *root = ajson_parse(&w->arena, w->text + start, end - start, &jerr);
+    if (!root) {
+        unsigned long line, col;
+        misp_line_col(w->text, w->len, start + jerr.offset, &line, &col);
+        char msg[400];
+        snprintf(msg, sizeof(msg), "%s:%lu:%lu: invalid JSON (byte %zu): %s; skipped", src, line,
+                 col, start + jerr.offset, jerr.msg);
+        if (w->opts->on_error)
+            w->opts->on_error(w->opts->ud, msg);
+        w->s->events_failed++;
+        w->partial = 1;
+        return 0;
+    }
+    int cb_rc;
+    long n = misp_events(root, import_event_cb, w, &cb_rc);
+    if (n <= 0)
+        w->nonevent++;
+    return w->fatal;
+}
+
 int accord_misp_import_mem(accord_store *store, const char *text, size_t len,
                            const accord_misp_options *opts, accord_misp_stats *st,
                            accord_error *err)
@@ -545,68 +743,72 @@ int accord_misp_import_mem(accord_store *store, const char *text, size_t len,
     opts = opts ? opts : &dflt;
     if (!store)
         return accord_err_set(err, ACCORD_EINVAL, "misp: no store");
-    int strict = (opts->flags & ACCORD_IMPORT_STRICT) != 0;
-    ajson_arena a;
-    ajson_arena_init(&a, len * 16 + ((size_t)64 << 20));
-    collect ev = {0};
-    int rc = parse_events(text, len, opts, &a, &ev, err);
-    if (rc == 0 && strict) {
-        rc = import_batch(store, ev.v, ev.n, 0, opts, 1, s, err);
-        if (rc) {
-            s->events_failed = ev.n;
-            if (rc != ACCORD_ESTRICT && rc != ACCORD_ENOMEM && rc != ACCORD_ESTORE)
-                rc = ACCORD_ESTRICT;
+    const char *src = opts->source ? opts->source : "input";
+    int rc = 0;
+    if (opts->flags & ACCORD_IMPORT_STRICT) { /* one transaction: every event's tree at once */
+        ajson_arena a;
+        ajson_arena_init(&a, len * 16 + ((size_t)64 << 20));
+        collect ev = {0};
+        rc = parse_events(text, len, opts, &a, &ev, err);
+        if (rc == 0) {
+            rc = import_batch(store, ev.v, ev.n, 0, opts, 1, s, err);
+            if (rc) {
+                s->events_failed = ev.n;
+                if (rc != ACCORD_ESTRICT && rc != ACCORD_ENOMEM && rc != ACCORD_ESTORE)
+                    rc = ACCORD_ESTRICT;
+            }
         }
+        free(ev.v);
+        ajson_arena_free(&a);
+        return rc;
     }
-    int partial = 0;
-    for (size_t i = 0; rc == 0 && !strict && i < ev.n; i++) {
-        accord_misp_stats one;
-        memset(&one, 0, sizeof(one));
-        accord_error e1;
-        memset(&e1, 0, sizeof(e1));
-        char report_id[80];
-        const ajson_value *uv = ajson_get(ev.v[i], "uuid");
-        snprintf(report_id, sizeof(report_id), "report--%.40s", ajson_str(uv) ? uv->u.str : "");
-        for (char *q = report_id; *q; q++)
-            *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
-        body_copy old;
-        if (latest_body(store, report_id, &old) != 0)
-            memset(&old, 0, sizeof(old));
-        int r = import_batch(store, &ev.v[i], 1, i, opts, 0, &one, &e1);
-        if ((r == 0 || (r == ACCORD_ESTIX && one.events)) && old.p) {
-            int r2 = revoke_dropped(store, report_id, &old, opts, &one, &e1);
-            if (r2)
-                r = r2;
-        }
-        free(old.p);
-        int failed = r && r != ACCORD_ESTIX;
-        if (r == ACCORD_ESTIX && one.events == 0)
-            failed = 1;
-        if (failed) {
-            one.events_failed++;
-            if (r != ACCORD_ESTIX && opts->on_error && e1.msg[0])
-                opts->on_error(opts->ud, e1.msg);
-        }
-        partial |= r != 0 || one.bad != 0;
-        accord_misp_stats_add(s, &one);
-        if (opts->on_event) {
-            const ajson_value *u = ajson_get(ev.v[i], "uuid"), *info = ajson_get(ev.v[i], "info");
-            opts->on_event(opts->ud, ajson_str(u) ? u->u.str : "", ajson_str(info), failed);
-        }
-        if (r == ACCORD_ESTORE || r == ACCORD_ENOMEM || r == ACCORD_EBUSY) {
-            rc = r; /* the store itself is in trouble: stop */
-            if (err)
-                *err = e1;
-        }
+    walk w;
+    memset(&w, 0, sizeof(w));
+    w.store = store;
+    w.text = text;
+    w.len = len;
+    w.opts = opts;
+    w.s = s;
+    w.err = err;
+    ajson_arena_init(&w.arena, len * 16 + ((size_t)64 << 20));
+    size_t bad = 0;
+    rc = walk_document(text, len, on_element, &w, &bad);
+    ajson_arena_free(&w.arena);
+    if (rc == ACCORD_EJSON) {
+        unsigned long line, col;
+        misp_line_col(text, len, bad, &line, &col);
+        accord_err_set(err, rc, "%s:%lu:%lu: invalid JSON (byte %zu): the list of events is "
+                                "broken here; %zu event(s) before it were read",
+                       src, line, col, bad, w.index);
+        if (opts->on_error && err)
+            opts->on_error(opts->ud, err->msg);
+        return rc;
     }
-    if (rc == 0 && partial)
+    if (rc)
+        return rc;
+    if (w.fatal)
+        return w.fatal;
+    if (w.index == 0 && !w.partial)
+        return accord_err_set(err, ACCORD_EJSON,
+                              "%s: no MISP event ({\"Event\": ...}, a list of them, or "
+                              "{\"response\": [...]})",
+                              src);
+    if (w.index == 0)
+        return accord_err_set(err, ACCORD_EJSON, "%s: no MISP event could be read", src);
+    if (w.nonevent) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "%s: %zu element(s) of the list are not MISP events; skipped",
+                 src, w.nonevent);
+        if (opts->on_error)
+            opts->on_error(opts->ud, msg);
+        w.partial = 1;
+    }
+    if (w.partial)
         rc = accord_err_set(err, ACCORD_ESTIX,
                             "%llu attribute(s) skipped, %llu object(s) rejected, %llu event(s) "
                             "failed",
                             (unsigned long long)s->bad, (unsigned long long)s->store.rejected,
                             (unsigned long long)s->events_failed);
-    free(ev.v);
-    ajson_arena_free(&a);
     return rc;
 }
 

@@ -1624,6 +1624,20 @@ static int map_attribute(ev *x, const ajson_value *a, const char *path, const ch
     return write_group(x, &s, &g, type, value);
 }
 
+/* Properties a SCO can hold several values of (lists); the others take the first attribute. */
+static int multi_valued(prop p)
+{
+    return p == P_RESOLVES || p == P_TO || p == P_PROTO;
+}
+
+static int has_fact(const group *g, prop p, const char *hkey)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (g->f[i].p == p && (!hkey || (g->f[i].hkey && strcmp(g->f[i].hkey, hkey) == 0)))
+            return 1;
+    return 0;
+}
+
 /* One MISP object: a table's group, and its other attributes one by one. */
 static int map_object(ev *x, const ajson_value *o, size_t oi)
 {
@@ -1681,6 +1695,8 @@ static int map_object(ev *x, const ajson_value *o, size_t oi)
             }
             continue;
         }
+        if (!multi_valued(r->p) && has_fact(&g, r->p, r->hkey))
+            continue; /* a second sha1 in one file object: mapped on its own */
         if (add_fact(&g, r->p, r->hkey, v, r->p == P_SIZE || r->p == P_SPORT || r->p == P_DPORT))
             continue;
         g.root = r->root;
@@ -1693,9 +1709,6 @@ static int map_object(ev *x, const ajson_value *o, size_t oi)
     }
     /* a domain-ip without its domain, a network-traffic without an end: map one by one */
     int usable = ingroup && !(strcmp(g.root, "domain-name") == 0 && g.f[0].p != P_VALUE);
-    for (size_t i = 0; usable && strcmp(g.root, "domain-name") == 0 && i < g.n; i++)
-        if (i && g.f[i].p == P_VALUE)
-            usable = 0; /* two domains: keep them apart */
     if (usable) {
         x->c->st->attributes += ingroup;
         const char *ot = name ? name : "object";

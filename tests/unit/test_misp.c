@@ -258,6 +258,17 @@ static void test_shapes(void)
     CHECK(map(tmpl, strlen(tmpl), &o, &st) == 0 && strcmp(first, o.text) == 0);
     free(first);
     free(o.text);
+    /* an object with one relation twice: the second is mapped on its own, the SCO stays valid */
+    const char *dup = "{\"Event\":{\"uuid\":\"33333333-3333-4333-8333-333333333333\",\"timestamp\":\"1\","
+                      "\"Object\":[{\"name\":\"file\",\"uuid\":\"44444444-4444-4444-8444-444444444444\","
+                      "\"Attribute\":[{\"uuid\":\"55555555-5555-4555-8555-555555555551\",\"type\":\"sha1\","
+                      "\"object_relation\":\"sha1\",\"value\":\"da39a3ee5e6b4b0d3255bfef95601890afd80709\"},"
+                      "{\"uuid\":\"55555555-5555-4555-8555-555555555552\",\"type\":\"sha1\","
+                      "\"object_relation\":\"sha1\",\"value\":\"86f7e437faa5a7fce15d1ddcb9eaeaea377667b8\"}]}]}}";
+    CHECK(map(dup, strlen(dup), &o, &st) == 0 && o.invalid == 0 && st.observed == 2);
+    CHECK(find(&o, "observed-data--44444444-4444-4444-8444-444444444444") != NULL);
+    CHECK(find(&o, "observed-data--55555555-5555-4555-8555-555555555552") != NULL);
+    free(o.text);
     /* not an event */
     const char *none = "{\"Galaxy\":[]}";
     CHECK(map(none, strlen(none), &o, &st) == ACCORD_EJSON);

@@ -1,0 +1,57 @@
+/*
+ * fuzz/misp.c - the MISP event mapper on arbitrary bytes.
+ *
+ * The input is MISP JSON as `accord misp import` reads it.  Checks: every STIX object the mapper
+ * produces passes accord's own validation (so a MISP event can never make the import write, or
+ * try to write, an invalid object); the mapping is deterministic (the same bytes twice give the
+ * same objects, which is what makes re-imports idempotent); an invalid document is reported with
+ * a line and column.
+ */
+#include "accord.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+typedef struct seen {
+    uint64_t h, n;
+} seen;
+
+static int check(void *ud, const char *json, size_t len)
+{
+    seen *s = ud;
+    accord_error err;
+    if (accord_validate_json(json, len, &err) != 0) {
+        fprintf(stderr, "invalid object: %s\n%.*s\n", err.msg, (int)len, json);
+        __builtin_trap();
+    }
+    for (size_t i = 0; i < len; i++) /* FNV-1a */
+        s->h = (s->h ^ (unsigned char)json[i]) * 1099511628211ull;
+    s->n++;
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    seen a = {1469598103934665603ull, 0}, b = {1469598103934665603ull, 0};
+    accord_misp_stats st;
+    accord_error err;
+    memset(&err, 0, sizeof(err));
+    accord_misp_options opts = {0};
+    opts.source = "fuzz";
+    int rc = accord_misp_map_mem((const char *)data, size, &opts, check, &a, &st, &err);
+    if (rc == ACCORD_EJSON && strncmp(err.msg, "fuzz", 4) != 0)
+        __builtin_trap();
+    if (rc != 0 && rc != ACCORD_ESTIX && rc != ACCORD_EJSON && rc != ACCORD_ENOMEM &&
+        rc != ACCORD_ELIMIT)
+        __builtin_trap();
+    if (st.events == 0 && a.n != 0 && rc != ACCORD_ESTIX)
+        __builtin_trap();
+    accord_misp_map_mem((const char *)data, size, &opts, check, &b, &st, &err);
+    if (a.h != b.h || a.n != b.n)
+        __builtin_trap();
+    return 0;
+}
