@@ -74,8 +74,9 @@ static flow_rec rec4(const char *src, const char *dst, unsigned sport, unsigned 
 static void test_flows(void)
 {
     static const char *pats[] = {"[ipv4-addr:value = '198.51.100.7']",
-                                 "[ipv4-addr:value ISSUBSET '203.0.113.0/24']"};
-    accord_snapshot *s = snap(pats, 2);
+                                 "[ipv4-addr:value ISSUBSET '203.0.113.0/24']",
+                                 "[ipv6-addr:value ISSUBSET '2001:db8:bad::/48']"};
+    accord_snapshot *s = snap(pats, 3);
     hits *h = calloc(1, sizeof *h);
     fmatch *fm;
     CHECK(fmatch_new(s, 0, on_match, h, &fm) == 0);
@@ -94,8 +95,17 @@ static void test_flows(void)
     r.has_nat_ports = 1;
     r.nat_event = 1;
     CHECK(fmatch_flow(fm, &r) == 0);
+    /* IPv6, by prefix */
+    flow_rec r6 = rec4("10.0.0.1", "10.0.0.2", 1, 2);
+    r6.family = 6;
+    inet_pton(AF_INET6, "2001:db8:bad::5", r6.src);
+    inet_pton(AF_INET6, "2001:db8:900d::5", r6.dst);
+    CHECK(fmatch_flow(fm, &r6) == 0);
+    inet_pton(AF_INET6, "2001:db8:900d::6", r6.src);
+    CHECK(fmatch_flow(fm, &r6) == 0);
     CHECK(fmatch_flush(fm) == 0);
-    CHECK(h->n == 4);
+    CHECK(h->n == 5);
+    CHECK(strcmp(h->v[4].field, "src") == 0 && strcmp(h->v[4].value, "2001:db8:bad::5") == 0);
     CHECK(strcmp(h->v[0].field, "dst") == 0 && strcmp(h->v[0].value, "198.51.100.7") == 0);
     CHECK(strcmp(h->v[0].time, "1700000000.123000") == 0);
     CHECK(strstr(h->v[0].event, "\"exporter\":\"192.0.2.1\"") != NULL);
@@ -106,7 +116,7 @@ static void test_flows(void)
     CHECK(strstr(n->event, "\"nat\":{\"src\":\"203.0.113.9\",\"dst\":\"192.0.2.80\",\"sport\":40000"));
     fmatch_stats st;
     fmatch_stats_get(fm, &st);
-    CHECK(st.records == 1501 && st.events == 1502 && st.matches == 4);
+    CHECK(st.records == 1503 && st.events == 1504 && st.matches == 5);
     fmatch_free(fm);
     accord_snapshot_unref(s);
     free(h);
