@@ -100,6 +100,25 @@ if [ -d "$DATA/telemetry-flows-pmacct" ]; then
     check "ipfixDump and accord agree on 3979 records" test "$(wc -l <"$T/ipfixdump.txt")" = 3979
     check "ipfixDump and accord decode the same records" cmp -s "$T/ipfixdump.txt" "$T/accord-ipfix.txt"
   fi
+  # differential: tshark's NetFlow/IPFIX dissector on pmacct's captures (v9 and IPFIX), IPv4
+  # records (a packet's fields come as lists, one entry per record)
+  if need tshark; then
+    for c in 101-NFv9-CISCO-cust_primitives:9991 100-IPFIXv10-CISCO:9991; do
+      cap=$DATA/telemetry-flows-pmacct/${c%%:*}/traffic-00.pcap
+      tshark -r "$cap" -d udp.port==${c##*:},cflow -T fields -E separator=' ' -e cflow.srcaddr \
+        -e cflow.dstaddr -e cflow.srcport -e cflow.dstport -e cflow.protocol -e cflow.octets \
+        -e cflow.packets 2>/dev/null |
+        awk 'NF == 7 { n = split($1, a, ","); split($2, b, ","); split($3, c, ","); split($4, d, ",")
+                        split($5, e, ","); split($6, f, ","); split($7, g, ",")
+                        for (i = 1; i <= n; i++) print a[i], b[i], c[i], d[i], e[i], f[i], g[i] }' |
+        sort >"$T/tshark.txt"
+      "$ACCORD" match --indicators "$T/ind.jsonl" --decode "$cap" 2>/dev/null |
+        sed -E 's/.*"src":"([^"]*)","dst":"([^"]*)","sport":([0-9]*),"dport":([0-9]*),"proto":([0-9]*),"bytes":([0-9]*),"packets":([0-9]*).*/\1 \2 \3 \4 \5 \6 \7/' |
+        grep -v '^[^ ]*:' | sort >"$T/accord-tshark.txt" # IPv4 (tshark lists IPv6 apart)
+      check "tshark decodes ${c%%:*}" test -s "$T/tshark.txt"
+      check "tshark and accord decode ${c%%:*} alike" cmp -s "$T/tshark.txt" "$T/accord-tshark.txt"
+    done
+  fi
   # differential: dnstap-ldns's one-line form
   if need dnstap-ldns; then
     TZ=UTC dnstap-ldns -r "$F" >"$T/ldns.txt"
