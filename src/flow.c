@@ -461,6 +461,20 @@ static void source_sampler(source *s, uint32_t id, uint32_t rate)
 /* ------------------------------------------------------------------------------------------ */
 /* Records                                                                                      */
 
+/* Times beyond MAX_MS (about the year 5138) are taken as absent: arithmetic on them, here and
+ * by the matcher (microseconds), must not overflow. */
+#define MAX_MS 100000000000000ll
+
+static int64_t ms_of(uint64_t v)
+{
+    return v > (uint64_t)MAX_MS ? 0 : (int64_t)v;
+}
+
+static int64_t ms_of_s(uint64_t v)
+{
+    return v > (uint64_t)(MAX_MS / 1000) ? 0 : (int64_t)v * 1000;
+}
+
 static void ntp_ms(const uint8_t *v, int64_t *out)
 {
     uint64_t sec = rd32(v), frac = rd32(v + 4);
@@ -536,23 +550,23 @@ static void put(xrec *x, uint8_t act, const uint8_t *v, unsigned len)
         r->nat_event = (uint8_t)rdn(v, len);
         break;
     case FA_START_S:
-        r->start_ms = (int64_t)rdn(v, len) * 1000;
+        r->start_ms = ms_of_s(rdn(v, len));
         break;
     case FA_END_S:
-        r->end_ms = (int64_t)rdn(v, len) * 1000;
+        r->end_ms = ms_of_s(rdn(v, len));
         break;
     case FA_START_MS:
-        r->start_ms = (int64_t)rdn(v, len);
+        r->start_ms = ms_of(rdn(v, len));
         break;
     case FA_END_MS:
-        r->end_ms = (int64_t)rdn(v, len);
+        r->end_ms = ms_of(rdn(v, len));
         break;
     case FA_START_UP:
-        x->start_up = (int64_t)rdn(v, len);
+        x->start_up = ms_of(rdn(v, len));
         x->has_up |= 1;
         break;
     case FA_END_UP:
-        x->end_up = (int64_t)rdn(v, len);
+        x->end_up = ms_of(rdn(v, len));
         x->has_up |= 2;
         break;
     case FA_START_US:
@@ -583,7 +597,7 @@ static void put(xrec *x, uint8_t act, const uint8_t *v, unsigned len)
         x->has_sampler = 1;
         break;
     case FA_SYS_INIT:
-        x->sys_init_ms = (int64_t)rdn(v, len);
+        x->sys_init_ms = ms_of(rdn(v, len));
         break;
     default:
         break;
