@@ -390,7 +390,7 @@ int cmd_export(int argc, char **argv)
     if (!stix && accord_export_format_files(a.format) < 0) {
         cli_error("export",
                   "--format %s: expected stix, zeek-intel, suricata-dataset, "
-                  "suricata-rules, rpz, nft, csv or plain",
+                  "suricata-rules, rpz, nft, csv, plain or misp-feed",
                   a.format);
         return EXIT_USAGE;
     }

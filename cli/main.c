@@ -83,7 +83,7 @@ static const cli_command commands[] = {
      "1918/6890 special-purpose ranges) are never written.\n"
      "\n"
      "  --format F          stix, zeek-intel, suricata-dataset (DIR), suricata-rules (DIR), rpz,\n"
-     "                      nft, csv, plain\n"
+     "                      nft, csv, plain, misp-feed (DIR: EVENT.json, hashes.csv, manifest.json)\n"
      "  --out FILE|DIR      write there (atomically: a temporary renamed into place); default\n"
      "                      stdout\n"
      "  --collection C      only collection C (id or alias)\n"

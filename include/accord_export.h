@@ -136,7 +136,7 @@ enum {
 
 typedef struct accord_export_options {
     const char *format;      /* zeek-intel, suricata-dataset, suricata-rules, rpz, nft, csv,
-                                plain */
+                                plain, misp-feed */
     int rpz_action;          /* ACCORD_RPZ_* */
     const char *rpz_cname;   /* ACCORD_RPZ_CNAME: the walled-garden host name */
     const char *csv_columns; /* comma-separated column names; NULL = the default set */

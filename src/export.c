@@ -912,6 +912,7 @@ static const format_def formats[] = {
     {"nft", 0},
     {"csv", 0},
     {"plain", 0},
+    {"misp-feed", 1},
 };
 
 int accord_export_format_files(const char *format)
@@ -939,9 +940,11 @@ static int dispatch(export_out *w, accord_error *err)
         return export_csv(w, err);
     if (strcmp(f, "plain") == 0)
         return export_plain(w);
+    if (strcmp(f, "misp-feed") == 0)
+        return export_misp_feed(w);
     return accord_err_set(err, ACCORD_EINVAL,
                           "export: unknown format \"%s\" (zeek-intel, suricata-dataset, "
-                          "suricata-rules, rpz, nft, csv, plain)",
+                          "suricata-rules, rpz, nft, csv, plain, misp-feed)",
                           f);
 }
 

@@ -109,6 +109,7 @@ int export_rpz(export_out *w);
 int export_nft(export_out *w);
 int export_csv(export_out *w, accord_error *err);
 int export_plain(export_out *w);
+int export_misp_feed(export_out *w);
 /* The nft delta from prev's elements to w->set's (export_nft.c). */
 int export_nft_delta(export_out *w, const accord_export_set *prev);
 /* The digest of a set's nft elements (see accord_export_cursor); 0 or ACCORD_ENOMEM. */

@@ -36,6 +36,14 @@ for f in suricata-dataset suricata-rules; do
   check "$f wrote the IPv4 dataset" test -s "$T/dir.$f/accord-ipv4.lst"
   check "$f: no temporaries left" test -z "$(ls -A "$T/dir.$f" | grep '^\.')"
 done
+expect_rc 0 "export misp-feed" -- "$ACCORD" export --format misp-feed --at $AT --out "$T/dir.misp"
+check "misp-feed wrote its manifest" test -s "$T/dir.misp/manifest.json"
+check "misp-feed wrote hashes.csv" test -s "$T/dir.misp/hashes.csv"
+check "misp-feed summary names domain-suffix as unexpressible" \
+  has "domain-suffix values cannot be expressed in misp-feed" "$T/err"
+for v in expired.top future.top revoked.top 10.1.2.3 8.8.8.8 google.com; do
+  if grep -q -- "\"$v\"" "$T"/dir.misp/*.json; then bad "misp-feed holds $v"; else ok; fi
+done
 check "suricata-rules wrote rules" has "dataset:isset,accord-domain,type string" \
   "$T/dir.suricata-rules/accord.rules"
 expect_rc 2 "a directory format needs --out" -- "$ACCORD" export --format suricata-dataset

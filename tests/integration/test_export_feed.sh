@@ -128,6 +128,21 @@ expect 304 "dataset file: 304"
 req GET /feeds/ds/nope.lst
 expect 404 "no such file"
 
+# a MISP feed: MISP's loader fetches FEED_URL/manifest.json, then FEED_URL/<uuid>.json
+expect_rc 0 "feed add misp" -- cli feed add misp --format misp-feed --collection default
+req GET /feeds/misp/manifest.json
+expect 200 "GET /feeds/misp/manifest.json"
+check "manifest is JSON" test "$CTYPE" = application/json
+EV=$(sed -n 's/^{"\([0-9a-f-]*\)":.*/\1/p' "$T/body")
+check "the manifest names one event" test -n "$EV"
+req GET "/feeds/misp/$EV.json"
+expect 200 "GET the event file the manifest names"
+body_has '"value":"45.77.1.20"' "the event holds B as an attribute"
+body_has '"type":"ip-dst"' "as ip-dst"
+req GET /feeds/misp/hashes.csv
+expect 200 "GET hashes.csv"
+check "hashes.csv has md5(value),event" has "^$(printf 45.77.1.20 | md5sum | cut -c1-32),$EV\$" "$T/body"
+
 # --- access ----------------------------------------------------------------------------------------
 cli user add bob >/dev/null 2>&1
 cli user add dave >/dev/null 2>&1

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DATA ACCORD_SOURCE_DIR "/tests/data/export"
@@ -27,7 +28,7 @@ static char tmpdir[256];
 static int store_no;
 
 static const char *const formats[] = {
-    "zeek-intel", "suricata-dataset", "suricata-rules", "rpz", "nft", "csv", "plain"};
+    "zeek-intel", "suricata-dataset", "suricata-rules", "rpz", "nft", "csv", "plain", "misp-feed"};
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
 /* ------------------------------------------------------------------------------------------ */
@@ -223,18 +224,27 @@ static int export_to(const accord_export_set *set, const char *format, capture *
 /* ------------------------------------------------------------------------------------------ */
 /* Golden files                                                                                 */
 
-/* Replaces every occurrence of the serial's digits with "SERIAL". */
-static char *unserial(const char *text, uint32_t serial)
+/* Replaces every occurrence of the serial's digits with "SERIAL" (misp-feed: and its date,
+ * "YYYY-MM-DD", with "DATE"). */
+static char *unserial(const char *text, uint32_t serial, int date)
 {
-    char num[16];
+    char num[16], day[16] = "";
     snprintf(num, sizeof(num), "%u", serial);
-    size_t n = strlen(text), m = strlen(num);
-    char *out = malloc(n + 1 + 16 * 8), *o = out;
-    size_t budget = 8;
+    if (date) {
+        time_t t = (time_t)serial;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(day, sizeof(day), "\"%Y-%m-%d\"", &tm);
+    }
+    size_t n = strlen(text), m = strlen(num), dn = strlen(day);
+    char *out = malloc(n + 1), *o = out; /* each replacement is shorter than what it replaces */
     for (const char *p = text; *p;) {
-        if (budget && strncmp(p, num, m) == 0) {
+        if (strncmp(p, num, m) == 0) {
             memcpy(o, "SERIAL", 6);
-            o += 6, p += m, budget--;
+            o += 6, p += m;
+        } else if (dn && strncmp(p, day, dn) == 0) {
+            memcpy(o, "\"DATE\"", 6);
+            o += 6, p += dn;
         } else {
             *o++ = *p++;
         }
@@ -250,7 +260,7 @@ static void check_golden(const char *format, const out_file *f, uint32_t serial)
         snprintf(path, sizeof(path), "%s/golden/%s/%s", DATA, format, f->name);
     else
         snprintf(path, sizeof(path), "%s/golden/%s", DATA, format);
-    char *got = unserial(f->p, serial);
+    char *got = unserial(f->p, serial, strcmp(format, "misp-feed") == 0);
     const char *upd = getenv("ACCORD_UPDATE_GOLDEN");
     if (upd && *upd == '1') {
         char dir[512];
@@ -787,6 +797,73 @@ static void test_boundaries(void)
     accord_store_close(s);
 }
 
+/* Every member of object `want` is a member of object `got` (names only). */
+static int members_cover(const ajson_value *got, const ajson_value *want, const char *what)
+{
+    int ok = got && want && got->type == AJSON_OBJECT && want->type == AJSON_OBJECT;
+    for (size_t i = 0; ok && i < want->len; i++)
+        if (!ajson_get(got, want->u.members[i].key)) {
+            fprintf(stderr, "misp-feed %s lacks \"%s\"\n", what, want->u.members[i].key);
+            ok = 0;
+        }
+    return ok;
+}
+
+/* The misp-feed files have every member a real MISP feed (CIRCL's OSINT feed) and a real MISP
+ * event (PyMISP's test data) have, in the same places. */
+static void test_misp_shape(accord_store *s)
+{
+    const char *shared = t_shared_data();
+    if (!shared) {
+        printf("skip: ../shared/data is absent (MISP feed shape)\n");
+        return;
+    }
+    char path[512];
+    size_t len;
+    ajson_arena a;
+    ajson_error jerr;
+    ajson_arena_init(&a, 0);
+    accord_export_filter f = filter_at(AT);
+    accord_export_set *set = NULL;
+    accord_error err = {0};
+    capture c = {.n = 0};
+    CHECK(accord_export_select(s, &f, &set, &err) == 0 &&
+          export_to(set, "misp-feed", &c, NULL) == 0);
+    CHECK(c.n == 3 && strcmp(c.f[2].name, "manifest.json") == 0);
+    if (c.n != 3)
+        goto out;
+    const ajson_value *ev = ajson_parse(&a, c.f[0].p, c.f[0].len, &jerr);
+    const ajson_value *man = ajson_parse(&a, c.f[2].p, c.f[2].len, &jerr);
+    CHECK(ev && man && man->type == AJSON_OBJECT && man->len == 1);
+    snprintf(path, sizeof(path), "%s/misp-feed-circl-sample/misp_dir/manifest.json", shared);
+    char *text = slurp(path, &len);
+    const ajson_value *real = text ? ajson_parse(&a, text, len, &jerr) : NULL;
+    CHECK(real && real->len > 0 && man && man->len == 1 &&
+          members_cover(&man->u.members[0].value, &real->u.members[0].value, "manifest entry"));
+    free(text);
+    snprintf(path, sizeof(path),
+             "%s/misp-feed-circl-sample/misp_dir/57e27c3d-17a8-4c3b-8195-493e950d210f.json",
+             shared);
+    text = slurp(path, &len);
+    real = text ? ajson_parse(&a, text, len, &jerr) : NULL;
+    CHECK(members_cover(ev, real, "event file") &&
+          members_cover(ajson_get(ev, "Event"), ajson_get(real, "Event"), "Event"));
+    free(text);
+    snprintf(path, sizeof(path), "%s/misp-pymisp/57c4445b-c548-4654-af0b-4be3950d210f.json",
+             shared);
+    text = slurp(path, &len);
+    real = text ? ajson_parse(&a, text, len, &jerr) : NULL;
+    const ajson_value *ra = ajson_get(ajson_get(real, "Event"), "Attribute");
+    const ajson_value *ga = ajson_get(ajson_get(ev, "Event"), "Attribute");
+    CHECK(ra && ga && ra->len > 0 && ga->len > 0 &&
+          members_cover(&ga->u.items[0], &ra->u.items[0], "Attribute"));
+    free(text);
+out:
+    capture_free(&c);
+    accord_export_set_free(set);
+    ajson_arena_free(&a);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-export-XXXXXX");
@@ -801,6 +878,7 @@ int main(void)
     test_filters(s);
     test_net_and_options(s);
     test_sid_stable(s);
+    test_misp_shape(s);
     accord_store_close(s);
     test_disappears();
     test_warninglists();

@@ -1,0 +1,229 @@
+/*
+ * export_misp.c - a MISP feed: the directory layout MISP's feed loader (Sync Actions > Feeds,
+ * "MISP Feed" source format) fetches over HTTP(S).
+ *
+ *   file             content
+ *   <uuid>.json      {"Event": {uuid, info, date, timestamp, publish_timestamp, published,
+ *                    analysis, threat_level_id, Orgc {name, uuid}, Tag [...], Attribute [...]}}
+ *   hashes.csv       one line per attribute: md5(value),<event uuid>  (MISP's cache and
+ *                    correlation look-ups read it)
+ *   manifest.json    {"<uuid>": {info, date, timestamp, analysis, threat_level_id, Orgc, Tag}}:
+ *                    the loader fetches an event only when its manifest timestamp is newer
+ *
+ * One event holds the whole selection; each exported value is one attribute, to_ids true:
+ *
+ *   export kind                 type                      category
+ *   ipv4, ipv6, cidr4, cidr6    ip-dst                    Network activity
+ *   domain                      domain                    Network activity
+ *   url                         url                       Network activity
+ *   email                       email-src                 Payload delivery
+ *   md5, sha1, sha256, sha512   md5, sha1, sha256, sha512 Payload delivery
+ *   cert-sha1, cert-sha256      x509-fingerprint-sha1/256 Network activity
+ *
+ * Not expressible: domain-suffix (MISP attribute types match whole names; a "*.x" value would be
+ * a literal).  Each attribute carries its indicator's TLP as a tag ("tlp:amber"), and a comment
+ * with the indicator id and name; the event's tag is the strictest TLP of its attributes.  A
+ * value held by several indicators is one attribute (MISP refuses duplicates in one event): the
+ * first indicator in id order names it, the others count as duplicates.
+ *
+ * Stability: the event uuid is derived from the source name (options.source, "accord" unless
+ * set) and each attribute uuid from (indicator id, kind, value), both as XXH3-128 shaped as
+ * version-4 UUIDs, so every export of the same intelligence names the same objects and MISP
+ * updates rather than duplicates them.  Timestamps (event, attributes, manifest) are the set's
+ * serial (accord_export_set_serial): they advance exactly when the content may have changed,
+ * which is what the loader's "newer timestamp" test needs.
+ */
+#include "export.h"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <xxhash.h>
+
+static const struct misp_type {
+    const char *type, *category;
+} misp_types[ACCORD_EK_COUNT] = {
+    [ACCORD_EK_IPV4] = {"ip-dst", "Network activity"},
+    [ACCORD_EK_IPV6] = {"ip-dst", "Network activity"},
+    [ACCORD_EK_CIDR4] = {"ip-dst", "Network activity"},
+    [ACCORD_EK_CIDR6] = {"ip-dst", "Network activity"},
+    [ACCORD_EK_DOMAIN] = {"domain", "Network activity"},
+    [ACCORD_EK_URL] = {"url", "Network activity"},
+    [ACCORD_EK_EMAIL] = {"email-src", "Payload delivery"},
+    [ACCORD_EK_MD5] = {"md5", "Payload delivery"},
+    [ACCORD_EK_SHA1] = {"sha1", "Payload delivery"},
+    [ACCORD_EK_SHA256] = {"sha256", "Payload delivery"},
+    [ACCORD_EK_SHA512] = {"sha512", "Payload delivery"},
+    [ACCORD_EK_CERT_SHA1] = {"x509-fingerprint-sha1", "Network activity"},
+    [ACCORD_EK_CERT_SHA256] = {"x509-fingerprint-sha256", "Network activity"},
+};
+
+static const char *const tlp_tags[] = {"tlp:clear", "tlp:green", "tlp:amber", "tlp:amber+strict",
+                                       "tlp:red"};
+
+/* A version-4-shaped UUID from XXH3-128 of data. */
+static void uuid_of(const void *data, size_t len, char out[37])
+{
+    XXH128_hash_t h = XXH3_128bits(data, len);
+    unsigned char b[16];
+    for (int i = 0; i < 8; i++) {
+        b[i] = (unsigned char)(h.high64 >> (56 - 8 * i));
+        b[8 + i] = (unsigned char)(h.low64 >> (56 - 8 * i));
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+}
+
+/* Appends s as a JSON string (quotes included). */
+static int add_json(export_out *w, buf *tmp, const char *s)
+{
+    buf_reset(tmp);
+    if (buf_json_str(tmp, s))
+        return w->rc = ACCORD_ENOMEM;
+    return export_add(w, tmp->p, tmp->len);
+}
+
+/* 1 when item i becomes an attribute: expressible, and not a value an earlier item holds. */
+static int attribute_ok(export_out *w, size_t i)
+{
+    if (!export_item_ok(w, i))
+        return 0;
+    const accord_export_set *s = w->set;
+    for (size_t j = i; j > 0 && export_item_dup(s, j); j--)
+        if (w->mark[s->items[j - 1].ind] == 1)
+            return 0; /* an earlier indicator's attribute already holds the value */
+    return 1;
+}
+
+typedef struct event_head {
+    char uuid[37], org_uuid[37], date[16];
+    const char *source;
+    uint32_t ts;
+    int tlp; /* the strictest TLP of the attributes, -1 when none */
+} event_head;
+
+/* The members the event and its manifest entry share (no braces). */
+static void write_head(export_out *w, buf *tmp, const event_head *h)
+{
+    export_add(w, "\"info\":", 7);
+    char info[200];
+    snprintf(info, sizeof(info), "%s indicators", h->source);
+    add_json(w, tmp, info);
+    export_printf(w,
+                  ",\"date\":\"%s\",\"timestamp\":\"%u\",\"analysis\":\"2\","
+                  "\"threat_level_id\":\"4\",\"Orgc\":{\"name\":",
+                  h->date, h->ts);
+    add_json(w, tmp, h->source);
+    export_printf(w, ",\"uuid\":\"%s\"},\"Tag\":[", h->org_uuid);
+    if (h->tlp >= 0)
+        export_printf(w, "{\"name\":\"%s\",\"colour\":\"#ffffff\",\"exportable\":true}",
+                      tlp_tags[h->tlp]);
+    export_add(w, "]", 1);
+}
+
+static void write_attribute(export_out *w, buf *tmp, size_t i, const event_head *h, int first)
+{
+    const accord_export_set *s = w->set;
+    const export_item *it = &s->items[i];
+    const export_ind *d = export_item_ind(s, i);
+    char key[512], uuid[37], comment[400];
+    int n = snprintf(key, sizeof(key), "%s|%d|", export_str(s, d->id), it->kind);
+    XXH128_hash_t vh = XXH3_128bits(export_str(s, it->value), it->len);
+    if (n > 0 && (size_t)n + 32 < sizeof(key)) {
+        memcpy(key + n, &vh, sizeof(vh));
+        n += (int)sizeof(vh);
+    }
+    uuid_of(key, n > 0 ? (size_t)n : 0, uuid);
+    export_printf(w,
+                  "%s\n{\"uuid\":\"%s\",\"type\":\"%s\",\"category\":\"%s\",\"to_ids\":true,"
+                  "\"timestamp\":\"%u\",\"value\":",
+                  first ? "" : ",", uuid, misp_types[it->kind].type, misp_types[it->kind].category,
+                  h->ts);
+    add_json(w, tmp, export_str(s, it->value));
+    const char *name = export_str(s, d->name);
+    snprintf(comment, sizeof(comment), "%s%s%s", export_str(s, d->id), *name ? " " : "", name);
+    export_add(w, ",\"comment\":", 11);
+    add_json(w, tmp, comment);
+    export_printf(w, ",\"Tag\":[{\"name\":\"%s\",\"colour\":\"#ffffff\",\"exportable\":true}]}",
+                  tlp_tags[d->tlp <= ACCORD_TLP_RED ? d->tlp : ACCORD_TLP_RED]);
+}
+
+static void write_hashes(export_out *w, const event_head *h)
+{
+    const accord_export_set *s = w->set;
+    unsigned char md5[16];
+    for (size_t i = 0; i < s->nitems && !w->rc; i++) {
+        if (!attribute_ok(w, i))
+            continue;
+        const export_item *it = &s->items[i];
+        if (gnutls_hash_fast(GNUTLS_DIG_MD5, export_str(s, it->value), it->len, md5) < 0) {
+            w->rc = ACCORD_EINVAL;
+            break;
+        }
+        char line[96];
+        int n = 0;
+        for (int j = 0; j < 16; j++)
+            n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x", md5[j]);
+        snprintf(line + n, sizeof(line) - (size_t)n, ",%s\n", h->uuid);
+        export_add(w, line, strlen(line));
+    }
+}
+
+int export_misp_feed(export_out *w)
+{
+    const accord_export_set *s = w->set;
+    event_head h = {.source = w->o->source ? w->o->source : "accord", .tlp = -1};
+    char file[48], seed[300];
+    buf tmp;
+    w->supported = ~0u & ~ACCORD_EK_BIT(ACCORD_EK_SUFFIX);
+    snprintf(seed, sizeof(seed), "accord misp-feed event|%s", h.source);
+    uuid_of(seed, strlen(seed), h.uuid);
+    snprintf(seed, sizeof(seed), "accord misp-feed org|%s", h.source);
+    uuid_of(seed, strlen(seed), h.org_uuid);
+    h.ts = accord_export_set_serial(s);
+    time_t t = (time_t)h.ts;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(h.date, sizeof(h.date), "%Y-%m-%d", &tm);
+    buf_init(&tmp, 64 * 1024);
+
+    snprintf(file, sizeof(file), "%s.json", h.uuid);
+    export_file(w, file);
+    export_printf(w,
+                  "{\"Event\":{\"uuid\":\"%s\",\"published\":true,\"publish_timestamp\":\"%u\","
+                  "\"extends_uuid\":\"\",",
+                  h.uuid, h.ts);
+    export_add(w, "\"Attribute\":[", 13);
+    int first = 1;
+    for (size_t i = 0; i < s->nitems && !w->rc; i++) {
+        if (!attribute_ok(w, i)) {
+            if (w->mark[s->items[i].ind] == 1)
+                w->sum->duplicates++;
+            continue;
+        }
+        write_attribute(w, &tmp, i, &h, first);
+        first = 0;
+        w->sum->values++;
+        int tlp = export_item_ind(s, i)->tlp;
+        if (tlp > h.tlp)
+            h.tlp = tlp > ACCORD_TLP_RED ? ACCORD_TLP_RED : tlp;
+    }
+    export_add(w, "\n],", 3);
+    write_head(w, &tmp, &h);
+    export_add(w, "}}\n", 3);
+
+    export_file(w, "hashes.csv");
+    write_hashes(w, &h);
+
+    export_file(w, "manifest.json");
+    export_printf(w, "{\"%s\":{", h.uuid);
+    write_head(w, &tmp, &h);
+    export_add(w, "}}\n", 3);
+    buf_free(&tmp);
+    return w->rc;
+}
