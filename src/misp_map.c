@@ -81,6 +81,7 @@ typedef struct fact {
     const char *hkey; /* P_HASH: the STIX hash name */
     const char *v;    /* the value as text (numbers too) */
     int num;          /* 1: written as an integer */
+    char digits[24];  /* a number's canonical text (no leading zeros: JSON forbids them) */
 } fact;
 
 typedef struct group {
@@ -105,6 +106,7 @@ typedef struct ev {
     buf tmp;          /* scratch: patterns, split values */
     ajson_arena scratch;
     u64map seen; /* ids written in this event (identities, clusters, markings, SCOs) */
+    u64map sdo;  /* attribute uuid hash -> 1 indicator, 2 observed-data (for event sightings) */
     int failed;  /* strict mode met a bad attribute */
 } ev;
 
@@ -576,7 +578,16 @@ static int add_fact(group *g, prop p, const char *hkey, const char *v, int num)
 {
     if (g->n >= MAX_FACTS)
         return -1;
-    g->f[g->n++] = (fact){p, hkey, v, num};
+    fact *f = &g->f[g->n++];
+    memset(f, 0, sizeof(*f));
+    f->p = p;
+    f->hkey = hkey;
+    f->v = v;
+    f->num = num;
+    if (num) { /* validated digits: "0080" -> "80" */
+        snprintf(f->digits, sizeof(f->digits), "%llu", strtoull(v, NULL, 10));
+        f->v = f->digits;
+    }
     return 0;
 }
 
@@ -1302,7 +1313,7 @@ static void common_tail(ev *x, const gsrc *s)
         buf_json_str(&x->o, comment);
     }
     if (dist)
-        buf_printf(&x->o, ",\"x_misp_distribution\":%s", uint_ok(dist, 5) ? dist : "5");
+        buf_printf(&x->o, ",\"x_misp_distribution\":%ld", uint_ok(dist, 5) ? strtol(dist, NULL, 10) : 5L);
     else if (jint(s->a, "distribution", &d))
         buf_printf(&x->o, ",\"x_misp_distribution\":%lld", (long long)d);
     if (s->deleted)
@@ -1396,7 +1407,7 @@ static int write_observed(ev *x, const gsrc *s, const group *g, char *id, size_t
     common_tail(x, &s2);
     const char *dist = jstr(s->a, "distribution");
     if (dist)
-        buf_printf(&x->o, ",\"x_misp_distribution\":%s", uint_ok(dist, 5) ? dist : "5");
+        buf_printf(&x->o, ",\"x_misp_distribution\":%ld", uint_ok(dist, 5) ? strtol(dist, NULL, 10) : 5L);
     buf_adds(&x->o, "}");
     buf_free(&ids);
     x->c->st->observed++;
@@ -1470,17 +1481,53 @@ static int write_vulnerability(ev *x, const gsrc *s, const char *value, char *id
 }
 
 /* Sightings of the SDO `of` (type 0: sighting; 1: false positive -> opinion; 2: expiration). */
+static int sightings_of(ev *x, const gsrc *s, const ajson_value *list, const char *of,
+                        int event_level);
+
 static int sightings(ev *x, const gsrc *s, const char *of)
 {
-    const ajson_value *list = ajson_get(s->a, "Sighting");
+    return sightings_of(x, s, ajson_get(s->a, "Sighting"), of, 0);
+}
+
+/* The SDO an event-level sighting is about (its attribute_uuid), or "" when none was written. */
+static void sighting_target(ev *x, const ajson_value *si, char *of, size_t len)
+{
+    const char *u = jstr(si, "attribute_uuid");
+    uint64_t kind = 0;
+    of[0] = 0;
+    if (!u || !uuid_ok(u))
+        return;
+    char lc[37];
+    for (int i = 0; i < 37; i++)
+        lc[i] = (char)tolower((unsigned char)u[i]);
+    if (u64map_get(&x->sdo, u64map_key(XXH3_64bits(lc, 36)), &kind))
+        snprintf(of, len, "%s--%s", kind == 1 ? "indicator" : "observed-data", lc);
+}
+
+static int sightings_of(ev *x, const gsrc *s, const ajson_value *list, const char *of_attr,
+                        int event_level)
+{
     int rc = 0;
+    char target[128];
+    const char *of = of_attr;
     for (size_t i = 0; list && list->type == AJSON_ARRAY && i < list->len && rc == 0; i++) {
         const ajson_value *si = &list->u.items[i];
+        if (event_level) {
+            sighting_target(x, si, target, sizeof(target));
+            if (!target[0]) {
+                x->c->st->bad++;
+                report_error(x, "Sighting[%zu]: attribute_uuid names no attribute of the event; "
+                                "sighting skipped", i);
+                continue;
+            }
+            of = target;
+        }
         int64_t when, type = 0;
         char org[128], id[128], t[40];
         if (!jint(si, "date_sighting", &when)) {
             x->c->st->bad++;
-            report_error(x, "%s.Sighting[%zu]: no date_sighting; sighting skipped", s->path, i);
+            report_error(x, "%s%sSighting[%zu]: no date_sighting; sighting skipped", s->path,
+                         s->path[0] ? "." : "", i);
             continue;
         }
         jint(si, "type", &type);
@@ -1547,6 +1594,12 @@ static int write_group(ev *x, const gsrc *s, const group *g, const char *type,
     if (s->deleted)
         x->c->st->revoked++;
     add_ref(&x->refs, id);
+    if (strncmp(id, "x-misp", 6) != 0 && strlen(s->uuid) == 36) {
+        char lc[37];
+        for (int i = 0; i < 37; i++)
+            lc[i] = (char)tolower((unsigned char)s->uuid[i]);
+        u64map_put(&x->sdo, u64map_key(XXH3_64bits(lc, 36)), id[0] == 'i' ? 1 : 2);
+    }
     rc = galaxies(x, ajson_get(s->a, "Galaxy"), id, strncmp(id, "indicator--", 11) == 0, s->ts);
     if (rc == 0 && strncmp(id, "x-misp", 6) != 0)
         rc = sightings(x, s, id);
@@ -1827,6 +1880,7 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
     buf_init(&x.tmp, OBJ_CAP);
     ajson_arena_init(&x.scratch, (size_t)16 << 20);
     u64map_init_set(&x.seen);
+    u64map_init(&x.sdo);
     int rc = 0;
     x.tlp = tlp_of(&x, ajson_get(e, "Tag"), &rc);
     const ajson_value *org = ajson_get(e, "Orgc") ? ajson_get(e, "Orgc") : ajson_get(e, "Org");
@@ -1839,6 +1893,12 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
         rc = map_list(&x, "Object", 1);
     if (rc == 0)
         rc = galaxies(&x, ajson_get(e, "Galaxy"), NULL, 0, x.ts);
+    if (rc == 0) { /* sightings listed at the event level (the API's form) */
+        gsrc s;
+        memset(&s, 0, sizeof(s));
+        s.tlp = x.tlp;
+        rc = sightings_of(&x, &s, ajson_get(e, "Sighting"), NULL, 1);
+    }
     if (rc == 0)
         rc = write_report(&x);
     if (rc == 0)
@@ -1848,6 +1908,7 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
     buf_free(&x.tmp);
     ajson_arena_free(&x.scratch);
     u64map_free(&x.seen);
+    u64map_free(&x.sdo);
     return rc;
 }
 

@@ -88,6 +88,36 @@ check "the rest of the directory imported" grep -qE "^  events +[1-9][0-9]+$" "$
 expect_rc 3 "galaxy file is not an event" -- "$ACCORD" --data "$T/p" misp import "$D/misp-pymisp/mispevent_testfiles/galaxy.json"
 check "not an event: named" has "galaxy.json: no MISP event" "$T/err"
 
+# accord match finds the events' address and domain indicators in telemetry built from their
+# values, and the plain export holds those values
+M="$T/m"
+cat >"$T/telemetry.py" <<'EOF2'
+import json, sys
+tele, want, vals = open(sys.argv[2], "w"), open(sys.argv[3], "w"), open(sys.argv[4], "w")
+for f in sys.argv[5:]:
+    d = json.load(open(f))
+    e = d.get("Event", d)
+    for a in e.get("Attribute", []):
+        if a.get("type") in ("ip-dst", "ip-src", "domain", "hostname") and \
+           a.get("to_ids") in (True, "1", 1) and not a.get("deleted") and "|" not in a["value"] \
+           and not a.get("last_seen") and "/" not in a["value"]:
+            tele.write(a["value"] + "\n")
+            want.write("indicator--" + a["uuid"].lower() + "\n")
+            vals.write(a["value"].lower() + "\n")
+EOF2
+MF="$D/misp-pymisp/reportlab_testfiles/long_event.json $D/misp-pymisp/reportlab_testfiles/sighting_1.json $D/misp-pymisp/57c4445b-c548-4654-af0b-4be3950d210f.json"
+python3 "$T/telemetry.py" x "$T/tele.txt" "$T/want.txt" "$T/vals.txt" $MF
+check "telemetry built from the events" test "$(wc -l <"$T/want.txt")" -ge 20
+for f in $MF; do "$ACCORD" --data "$M" misp import -q "$f" >/dev/null 2>&1; done
+expect_rc 0 "match the events' values" -- "$ACCORD" --data "$M" match --no-progress "$T/tele.txt"
+missing=0
+while IFS= read -r id; do grep -q "$id" "$T/out" || { missing=$((missing + 1)); echo "not matched: $id" >&2; }; done <"$T/want.txt"
+check "every address and domain indicator matched" test "$missing" = 0
+expect_rc 0 "export the events' values" -- "$ACCORD" --data "$M" export --format plain
+sort -u "$T/out" >"$T/exported.txt"
+gone=$(sort -u "$T/vals.txt" | comm -23 - "$T/exported.txt" | wc -l)
+check "the export holds the domains and addresses" test "$gone" = 0
+
 # the CIRCL feed excerpt: one event, one withheld
 expect_rc 0 "feed add circl" -- "$ACCORD" --data "$T/f" misp feed add circl "$D/misp-feed-circl-sample/misp_dir"
 expect_rc 3 "feed pull circl" -- "$ACCORD" --data "$T/f" misp feed pull

@@ -269,6 +269,18 @@ static void test_shapes(void)
     CHECK(find(&o, "observed-data--44444444-4444-4444-8444-444444444444") != NULL);
     CHECK(find(&o, "observed-data--55555555-5555-4555-8555-555555555552") != NULL);
     free(o.text);
+    /* sightings listed at the event level name their attribute by attribute_uuid */
+    const char *evs = "{\"Event\":{\"uuid\":\"33333333-3333-4333-8333-333333333333\",\"timestamp\":\"1\","
+                      "\"Attribute\":[{\"uuid\":\"66666666-6666-4666-8666-666666666666\",\"type\":\"domain\","
+                      "\"value\":\"s.example\",\"to_ids\":true}],\"Sighting\":[{\"date_sighting\":\"1600000000\","
+                      "\"type\":\"0\",\"attribute_uuid\":\"66666666-6666-4666-8666-666666666666\","
+                      "\"uuid\":\"77777777-7777-4777-8777-777777777777\"},{\"date_sighting\":\"1600000000\","
+                      "\"attribute_uuid\":\"88888888-8888-4888-8888-888888888888\"}]}}";
+    CHECK(map(evs, strlen(evs), &o, &st) == ACCORD_ESTIX && st.sightings == 1 && st.bad == 1);
+    const char *sl = find(&o, "sighting--77777777-7777-4777-8777-777777777777");
+    CHECK(sl && strstr(sl, "\"sighting_of_ref\":\"indicator--66666666-6666-4666-8666-666666666666\""));
+    CHECK(errors && strstr(errors, "Sighting[1]: attribute_uuid names no attribute"));
+    free(o.text);
     /* not an event */
     const char *none = "{\"Galaxy\":[]}";
     CHECK(map(none, strlen(none), &o, &st) == ACCORD_EJSON);
