@@ -163,6 +163,17 @@ if need softflowd; then
   check "9 flow records decoded" has ": 9 flow records" "$T/sf.err"
   check "garbage datagram counted" has "1 not flow messages" "$T/sf.err"
   check "kernel drops reported" has "0 dropped by the kernel" "$T/sf.err"
+  # an IPv6 exporter
+  if [ -e /proc/net/if_inet6 ]; then
+    P=$(port)
+    "$ACCORD" match --indicators "$T/ind.jsonl" --listen-flows "[::1]:$P" --listen-seconds 4 \
+      >"$T/sf6.out" 2>"$T/sf6.err" &
+    APID=$!
+    for i in $(seq 50); do has "collecting flows" "$T/sf6.err" 2>/dev/null && break; sleep 0.1; done
+    softflowd -r "$T/tcp.pcap" -n "[::1]:$P" -v 10 -d >/dev/null 2>&1
+    wait $APID
+    check "IPFIX from an IPv6 exporter" has 'exporter\\":\\"::1\\".*198.51.100.7' "$T/sf6.out"
+  fi
 fi
 
 # ---------------------------------------------------------------------------------------------
