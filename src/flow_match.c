@@ -27,6 +27,7 @@ enum { SRC_FLOW = 1, SRC_DNSTAP };
 
 typedef struct fsrc {
     int kind;
+    int deferred; /* a flow record whose events are made at the flush, if it may match */
     flow_rec r;
     flow_exporter exp;
     /* dnstap */
@@ -257,6 +258,30 @@ static int64_t flow_time_ms(const flow_rec *r)
     return r->end_ms ? r->end_ms : r->start_ms ? r->start_ms : r->export_s * 1000;
 }
 
+/*
+ * Whether address a can match any address or CIDR indicator (the lookups the matcher would do,
+ * minus validity).  With no pattern-engine indicator, a record none of whose addresses can match
+ * never reaches the matcher: nearly all records, at the cost of one table probe per address.
+ */
+static int may_match(const fmatch *f, int family, const uint8_t *a)
+{
+    uint32_t ref;
+    if (family == 4)
+        return mip_lookup4(&f->snap->ip,
+                           (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3],
+                           &ref, 1) > 0;
+    return mip_lookup6(&f->snap->ip, a, &ref, 1) > 0;
+}
+
+static int flow_may_match(const fmatch *f, const flow_rec *r)
+{
+    return (r->family && (may_match(f, r->family, r->src) || may_match(f, r->family, r->dst))) ||
+           (r->nat_family &&
+            (may_match(f, r->nat_family, r->xsrc) || may_match(f, r->nat_family, r->xdst)));
+}
+
+static void flow_events(fmatch *f, size_t i);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Batches                                                                                      */
 
@@ -264,6 +289,14 @@ int fmatch_flush(fmatch *f)
 {
     long rc = 0;
     accord_match mt;
+    for (size_t i = 0; i < f->nsrc; i++) {
+        if (f->src[i].kind != SRC_FLOW || !f->src[i].deferred)
+            continue;
+        if (flow_may_match(f, &f->src[i].r))
+            flow_events(f, i);
+        else
+            f->st.events += (f->src[i].r.family != 0) + (f->src[i].r.nat_family != 0);
+    }
     if (f->nev)
         rc = accord_matcher_match_values(f->m, f->ev, f->nev, f->now_s);
     f->st.events += f->nev;
@@ -312,67 +345,27 @@ static void addr_val(fmatch *f, int family, const uint8_t *a, int role, int port
     v->port = port;
 }
 
-static void event(fmatch *f, size_t first_val, int64_t time_us, const char *proto)
+static void event(fmatch *f, size_t src, size_t first_val, int64_t time_us, const char *proto)
 {
     accord_value_event *e = &f->ev[f->nev];
     e->values = &f->vals[first_val];
     e->nvalues = f->nvals - first_val;
     e->time_us = f->lean ? 0 : time_us;
     e->proto = proto;
-    f->ev_src[f->nev++] = (uint32_t)(f->nsrc - 1);
+    f->ev_src[f->nev++] = (uint32_t)src;
 }
 
-/*
- * Whether address a can match any address or CIDR indicator (the lookups the matcher would do,
- * minus validity).  With no pattern-engine indicator, a record none of whose addresses can match
- * never reaches the matcher: nearly all records, at the cost of one table probe per address.
- */
-static int may_match(const fmatch *f, int family, const uint8_t *a)
+/* The events of flow record number i of the batch. */
+static void flow_events(fmatch *f, size_t i)
 {
-    uint32_t ref;
-    if (family == 4)
-        return mip_lookup4(&f->snap->ip,
-                           (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3],
-                           &ref, 1) > 0;
-    return mip_lookup6(&f->snap->ip, a, &ref, 1) > 0;
-}
-
-static int flow_may_match(const fmatch *f, const flow_rec *r)
-{
-    if (!f->lean)
-        return 1;
-    return (r->family && (may_match(f, r->family, r->src) || may_match(f, r->family, r->dst))) ||
-           (r->nat_family &&
-            (may_match(f, r->nat_family, r->xsrc) || may_match(f, r->nat_family, r->xdst)));
-}
-
-int fmatch_flow(fmatch *f, const flow_rec *r)
-{
-    fsrc *s;
-    f->st.records++;
-    if (!flow_may_match(f, r)) {
-        f->st.events += (r->family != 0) + (r->nat_family != 0);
-        return 0;
-    }
-    if (f->nsrc == FM_BATCH) {
-        int rc = fmatch_flush(f);
-        if (rc)
-            return rc;
-    }
-    s = &f->src[f->nsrc++];
-    s->kind = SRC_FLOW;
-    s->r = *r;
-    if (r->exporter) {
-        s->exp = *r->exporter;
-        s->r.exporter = &s->exp;
-    }
+    const flow_rec *r = &f->src[i].r;
     int64_t ms = flow_time_ms(r);
     const char *proto = proto_name(r->proto);
     size_t v0 = f->nvals;
     if (r->family) {
         addr_val(f, r->family, r->src, ACCORD_ROLE_SRC, r->has_ports ? r->sport : -1, "src");
         addr_val(f, r->family, r->dst, ACCORD_ROLE_DST, r->has_ports ? r->dport : -1, "dst");
-        event(f, v0, ms * 1000, proto);
+        event(f, i, v0, ms * 1000, proto);
     }
     if (r->nat_family) {
         /* the public side: what a complaint names, matched as its own traffic */
@@ -381,7 +374,46 @@ int fmatch_flow(fmatch *f, const flow_rec *r)
                  "nat.src");
         addr_val(f, r->nat_family, r->xdst, ACCORD_ROLE_DST, r->has_nat_ports ? r->xdport : -1,
                  "nat.dst");
-        event(f, v0, ms * 1000, proto);
+        event(f, i, v0, ms * 1000, proto);
+    }
+}
+
+static void prefetch(const fmatch *f, int family, const uint8_t *a)
+{
+    if (family == 4)
+        mip_prefetch4(&f->snap->ip, (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+                                        (uint32_t)a[2] << 8 | a[3]);
+    else if (family == 6)
+        mip_prefetch6(&f->snap->ip, a);
+}
+
+int fmatch_flow(fmatch *f, const flow_rec *r)
+{
+    fsrc *s;
+    if (f->nsrc == FM_BATCH) {
+        int rc = fmatch_flush(f);
+        if (rc)
+            return rc;
+    }
+    f->st.records++;
+    s = &f->src[f->nsrc++];
+    s->kind = SRC_FLOW;
+    s->r = *r;
+    if (r->exporter) {
+        s->exp = *r->exporter;
+        s->r.exporter = &s->exp;
+    }
+    s->deferred = f->lean;
+    if (!f->lean) {
+        flow_events(f, f->nsrc - 1);
+        return 0;
+    }
+    /* the prefilter's probes, read at the flush: the lines arrive meanwhile */
+    prefetch(f, r->family, r->src);
+    prefetch(f, r->family, r->dst);
+    if (r->nat_family) {
+        prefetch(f, r->nat_family, r->xsrc);
+        prefetch(f, r->nat_family, r->xdst);
     }
     return 0;
 }
@@ -526,6 +558,7 @@ int fmatch_dnstap(fmatch *f, const dnstap_msg *m)
         rc = ACCORD_EINVAL;
     }
     if (f->nvals > c.v0)
-        event(f, c.v0, s->time_us, s->protocol == 1 ? "udp" : s->protocol == 2 ? "tcp" : NULL);
+        event(f, f->nsrc - 1, c.v0, s->time_us,
+              s->protocol == 1 ? "udp" : s->protocol == 2 ? "tcp" : NULL);
     return rc;
 }
