@@ -56,5 +56,6 @@ int cmd_member(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_roster(int argc, char **argv);
 int cmd_misp(int argc, char **argv);
+int cmd_case(int argc, char **argv);
 
 #endif

@@ -108,6 +108,37 @@ static const cli_command commands[] = {
      "  --include-revoked   stix: include objects whose latest version is revoked\n"
      "  --all-versions      stix: every stored version, not only the latest\n",
      cmd_export},
+    {"case", "coordinated vulnerability disclosure: cases, vendors, embargo, CSAF and OSV",
+     "usage: accord case open --title T [--summary S] [--embargo TS] [--deadline TS]\n"
+     "                        [--role reporter|coordinator] [--coordinator ACCOUNT]\n"
+     "       accord case set ID FIELD VALUE   (title summary cve cwe cvss embargo deadline\n"
+     "                                         reference indicator)\n"
+     "       accord case add-vendor ID ORG [--account A] [--contact C]\n"
+     "       accord case add-participant ID ACCOUNT ROLE [--vendor ORG]\n"
+     "       accord case add-product ID [--vendor ORG] [--name N] [--purl P] [--cpe C]\n"
+     "                               [--affected '>=1.0,<2.1'] [--fixed V]\n"
+     "       accord case vendors ID [--vendor ORG] [--after N] [--limit N]\n"
+     "       accord case post ID [--topic T] [--private ORG] MESSAGE\n"
+     "       accord case messages|timeline ID [--topic T] [--after N] [--limit N]\n"
+     "       accord case status ID [--vendor ORG [--product P] --set STATUS [--statement S]]\n"
+     "       accord case show ID case|vendors|messages|timeline|csaf|osv|stix\n"
+     "       accord case list [--after N] [--limit N]\n"
+     "       accord case lift ID [--reason R]\n"
+     "       accord case publish ID [--out DIR]\n"
+     "       accord case profile ORG --purl PREFIX [--account A] [--contact C]\n"
+     "       accord case publisher NAME https://NAMESPACE\n"
+     "\n"
+     "A case is one vulnerability under coordinated disclosure.  Roles: reporter, coordinator,\n"
+     "vendor (speaks for one vendor), observer; every verb takes --as ACCOUNT to act as that\n"
+     "account (default: the node's operator, a coordinator of every case).  Statuses: unknown,\n"
+     "under_investigation, affected, not_affected, fixed; a vendor still unknown after the\n"
+     "deadline is shown as no_response.  Products with a purl bring in every vendor whose\n"
+     "profile registers a covering purl prefix.  Until publication the case is visible only to\n"
+     "its participants (each read is audited) and nothing of it is in the STIX store; publish\n"
+     "is refused while the embargo (an RFC 3339 instant with offset) runs, unless a coordinator\n"
+     "lifts it.  publish writes revision N of the CSAF 2.0 advisory, OSV records for affected\n"
+     "packages and the STIX vulnerability (TLP:CLEAR); --out DIR also writes them as files.\n",
+     cmd_case},
     {"allowlist", "values exports never contain: import MISP warninglists and plain lists",
      "usage: accord allowlist import [--name NAME] FILE...\n"
      "       accord allowlist list\n"

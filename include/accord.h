@@ -413,5 +413,7 @@ ACCORD_API void accord_timestamp_format(int64_t us, char *out, size_t outlen);
 #include "accord_roster.h"
 /* MISP events and feeds into the store. */
 #include "accord_misp.h"
+/* Coordinated vulnerability disclosure cases. */
+#include "accord_case.h"
 
 #endif /* ACCORD_H */

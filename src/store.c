@@ -86,6 +86,8 @@
  *                           substring, hostname, cidr, regex), value PK
  *   table feeds             feeds `accord serve` publishes (store_feed.c): name PK, args (the
  *                           export words as a JSON array), changed (µs)
+ *   tables cases, case_parts, case_vendors, case_products, case_msgs, case_events, case_links,
+ *          case_docs, vendor_profiles: disclosure cases (schema 5; case_store.c's table)
  *
  * Invariants: a version (id, modified instant) is stored at most once, and is in a collection at
  * most once; of the versions of an id, exactly the one with the greatest modified has the
@@ -121,7 +123,7 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the run chunk format is little-endian; add byte swapping for this host"
 #endif
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 static const char *const migrations[] = {
     /* 0 -> 1 */
@@ -189,6 +191,34 @@ static const char *const migrations[] = {
     "CREATE TABLE IF NOT EXISTS roster_votes(roster TEXT NOT NULL, keyid TEXT NOT NULL,"
     " member TEXT NOT NULL, sig BLOB NOT NULL, added INTEGER NOT NULL,"
     " PRIMARY KEY(roster, keyid)) WITHOUT ROWID;",
+    /* 4 -> 5: disclosure cases (case_store.c documents these tables) */
+    "CREATE TABLE cases(cid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL,"
+    " summary TEXT, created INTEGER NOT NULL, embargo_end INTEGER, embargo_text TEXT,"
+    " lifted INTEGER, deadline INTEGER, published INTEGER, cve TEXT, cwe TEXT, cvss3 TEXT,"
+    " cvss4 TEXT, vuln_id TEXT NOT NULL, revision INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE case_parts(cid INTEGER NOT NULL, account TEXT NOT NULL, role TEXT NOT NULL,"
+    " vendor TEXT, added INTEGER NOT NULL, PRIMARY KEY(cid, account)) WITHOUT ROWID;"
+    "CREATE INDEX case_parts_account ON case_parts(account, cid);"
+    "CREATE TABLE case_vendors(vid INTEGER PRIMARY KEY, cid INTEGER NOT NULL, name TEXT NOT NULL,"
+    " account TEXT, contact TEXT, status TEXT NOT NULL DEFAULT 'unknown', statement TEXT,"
+    " responded INTEGER, added INTEGER NOT NULL, UNIQUE(cid, name));"
+    "CREATE TABLE case_products(pid INTEGER PRIMARY KEY, cid INTEGER NOT NULL,"
+    " vendor TEXT NOT NULL, name TEXT NOT NULL, purl TEXT, cpe TEXT, affected TEXT, fixed TEXT,"
+    " status TEXT NOT NULL DEFAULT 'unknown', statement TEXT, updated INTEGER,"
+    " UNIQUE(cid, vendor, name));"
+    "CREATE TABLE case_msgs(seq INTEGER PRIMARY KEY, cid INTEGER NOT NULL, topic TEXT NOT NULL,"
+    " private_vendor TEXT, author TEXT NOT NULL, ts INTEGER NOT NULL, body TEXT NOT NULL);"
+    "CREATE INDEX case_msgs_cid ON case_msgs(cid, seq);"
+    "CREATE TABLE case_events(seq INTEGER PRIMARY KEY, cid INTEGER NOT NULL, ts INTEGER NOT NULL,"
+    " actor TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT);"
+    "CREATE INDEX case_events_cid ON case_events(cid, seq);"
+    "CREATE TABLE case_links(cid INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY(cid, kind, value)) WITHOUT ROWID;"
+    "CREATE TABLE case_docs(cid INTEGER NOT NULL, revision INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " name TEXT NOT NULL, date INTEGER NOT NULL, body TEXT NOT NULL,"
+    " PRIMARY KEY(cid, revision, kind, name)) WITHOUT ROWID;"
+    "CREATE TABLE vendor_profiles(vendor TEXT NOT NULL, purl TEXT NOT NULL, account TEXT,"
+    " contact TEXT, PRIMARY KEY(vendor, purl)) WITHOUT ROWID;",
 };
 
 static const char *const stmt_sql[S_COUNT] = {

@@ -1,0 +1,177 @@
+/*
+ * accord_case.h - coordinated vulnerability disclosure cases (part of the public API; included by
+ * accord.h).
+ *
+ * A case is one vulnerability under coordinated disclosure: a reporter, one or more coordinators,
+ * the vendors whose products it affects (accounts of this node or outside organisations with
+ * contacts) and observers.  It holds products (CPE 2.3 and package URLs), per-vendor and
+ * per-product status with a statement, a CVE id, a CWE id, CVSS v3.1/v4.0 vectors (scored by
+ * accord), threaded messages (private vendor<->coordinator threads among them), a timeline of every
+ * event, a vendor response deadline and an embargo with an exact end instant.
+ *
+ * Who may do what is decided here, not by callers.  `actor` is an account name, or NULL for the
+ * node's operator (the local CLI), who acts as a coordinator of every case.  Roles:
+ *   coordinator  everything: vendors, products, participants, embargo, publication
+ *   reporter     reads the case, posts in shared topics, sets scores and ids before publication
+ *   vendor       reads the case, posts (also in its private thread), sets its own status
+ *   observer     reads the case and shared topics
+ * Until publication after the embargo, a case exists only for its participants: every other
+ * account gets ACCORD_ENOTFOUND, as for a case that does not exist, and nothing of the case is
+ * in the STIX store (so TAXII, search, get, exports and feeds cannot show it).  Every read of an
+ * embargoed case is an audit record.  Publication writes the advisories (CSAF 2.0, OSV) and the
+ * STIX vulnerability (TLP:CLEAR) and is refused while the embargo runs.
+ *
+ * Views are JSON documents (the same the HTTPS API serves); the caller free()s them.
+ */
+#ifndef ACCORD_CASE_H
+#define ACCORD_CASE_H
+
+#include "accord.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ACCORD_CASE_ID_MAX 32    /* bytes of a case id ("CASE-2026-0001") with its NUL */
+#define ACCORD_CASE_PAGE_MAX 500 /* most items one list call returns */
+
+/* What a new case starts with (strings may be NULL unless said otherwise). */
+typedef struct accord_case_spec {
+    const char *title; /* required */
+    const char *summary;
+    const char *embargo;  /* RFC 3339 instant with offset ("2027-01-15T16:00:00+01:00" or ...Z) */
+    const char *deadline; /* vendors' response deadline, RFC 3339 */
+    const char *role;     /* the opener's role: "reporter" (default) or "coordinator" */
+    const char *coordinator; /* an account added as coordinator, or NULL */
+} accord_case_spec;
+
+/* Opens a case; its id goes to id_out (ACCORD_CASE_ID_MAX bytes).  Audited "case-open". */
+ACCORD_API int accord_case_open(accord_store *store, const char *actor,
+                                const accord_case_spec *spec, char *id_out, accord_error *err);
+
+/*
+ * Sets one property: "title", "summary", "cve", "cwe", "cvss" (v3.x or v4.0 vector; replaces the
+ * one of the same major version), "embargo", "deadline", "reference" (adds a URL), "indicator"
+ * (adds a STIX indicator id the published vulnerability is related to).  Values are checked
+ * (ACCORD_EINVAL naming what is wrong).
+ */
+ACCORD_API int accord_case_set(accord_store *store, const char *case_id, const char *actor,
+                               const char *field, const char *value, accord_error *err);
+
+/* Adds (or changes the role of) a participant account: role reporter, coordinator, vendor (then
+ * vendor names the case's vendor it speaks for) or observer.  Coordinators only. */
+ACCORD_API int accord_case_add_participant(accord_store *store, const char *case_id,
+                                           const char *actor, const char *account, const char *role,
+                                           const char *vendor, accord_error *err);
+
+/*
+ * Adds a vendor: name (an organisation), account (a member account that speaks for it, which
+ * becomes a vendor participant; NULL for an outside organisation) and contact (e-mail or URL, for
+ * outside organisations).  Coordinators only.  Adding a known vendor again updates it.
+ */
+ACCORD_API int accord_case_add_vendor(accord_store *store, const char *case_id, const char *actor,
+                                      const char *name, const char *account, const char *contact,
+                                      accord_error *err);
+
+/* A product of the case. */
+typedef struct accord_case_product {
+    const char *vendor;   /* NULL: from the purl's vendor profile, else required */
+    const char *name;     /* product name; NULL = the purl's name or the CPE's product */
+    const char *purl;     /* package URL, or NULL */
+    const char *cpe;      /* CPE 2.3 formatted string, or NULL */
+    const char *affected; /* affected versions: ">=1.0.0,<2.1.0" style bounds, or NULL */
+    const char *fixed;    /* first fixed version, or NULL */
+} accord_case_product;
+
+/*
+ * Adds a product.  With a purl, every vendor whose profile registers a covering purl prefix is
+ * added to the case (with its member account as participant); names of the vendors added this way
+ * go to cb (may be NULL).  Coordinators and reporters.
+ */
+ACCORD_API int accord_case_add_product(accord_store *store, const char *case_id, const char *actor,
+                                       const accord_case_product *product,
+                                       void (*cb)(void *ud, const char *vendor), void *ud,
+                                       accord_error *err);
+
+/*
+ * Sets a status: unknown, under_investigation, affected, not_affected or fixed, with a statement,
+ * for a vendor as a whole (product NULL) or one of its products (by name).  A vendor participant
+ * may set only its own; coordinators any.
+ */
+ACCORD_API int accord_case_status(accord_store *store, const char *case_id, const char *actor,
+                                  const char *vendor, const char *product, const char *status,
+                                  const char *statement, accord_error *err);
+
+/*
+ * Posts a message in topic (NULL = "general"); private_vendor names a vendor whose private thread
+ * with the coordinators it goes to (NULL = shared with every participant).  Message seq to *seq.
+ */
+ACCORD_API int accord_case_post(accord_store *store, const char *case_id, const char *actor,
+                                const char *topic, const char *private_vendor, const char *body,
+                                int64_t *seq, accord_error *err);
+
+/* Lifts the embargo now (coordinators only), with a reason kept in the timeline. */
+ACCORD_API int accord_case_lift(accord_store *store, const char *case_id, const char *actor,
+                                const char *reason, accord_error *err);
+
+/*
+ * Publishes (or re-publishes, as the next revision) the case: refused with ACCORD_EINVAL while the
+ * embargo runs.  Writes the CSAF 2.0 advisory, an OSV record per affected package with a purl and
+ * the STIX vulnerability (TLP:CLEAR, with a note per vendor statement and relationships to the
+ * linked indicators) into the store's default collection, in one transaction.  Coordinators only.
+ */
+ACCORD_API int accord_case_publish(accord_store *store, const char *case_id, const char *actor,
+                                   accord_error *err);
+
+enum accord_case_view_kind {
+    ACCORD_CASE_VIEW_CASE = 0, /* the case: properties, embargo, scores, participants */
+    ACCORD_CASE_VIEW_VENDORS,  /* vendors with their products and statuses (paged by vendor) */
+    ACCORD_CASE_VIEW_MESSAGES, /* messages the actor may read (paged by seq), topic filter */
+    ACCORD_CASE_VIEW_TIMELINE, /* events (paged by seq); participants only */
+    ACCORD_CASE_VIEW_CSAF,     /* the latest published CSAF document */
+    ACCORD_CASE_VIEW_OSV,      /* the latest published OSV records, as a JSON array */
+    ACCORD_CASE_VIEW_STIX,     /* the STIX bundle the case publishes (participants before) */
+};
+
+/* Paging and filters of a view. */
+typedef struct accord_case_page {
+    int64_t after;      /* keyset cursor: items after this one (0 = from the start) */
+    unsigned limit;     /* 1..ACCORD_CASE_PAGE_MAX; 0 = 100 */
+    const char *topic;  /* messages: only this topic, or NULL */
+    const char *vendor; /* vendors: only this one, or NULL */
+} accord_case_page;
+
+/*
+ * Renders a view as JSON into *json (free() it).  Lists are {"items":[...],"more":bool,
+ * "next":CURSOR}.  ACCORD_ENOTFOUND when the case does not exist for actor.  Reads of an embargoed
+ * case are audited as "case-read" with the account and view, so store must be writable then.
+ */
+ACCORD_API int accord_case_view(accord_store *store, const char *case_id, const char *actor,
+                                int view, const accord_case_page *page, char **json,
+                                accord_error *err);
+
+/* The cases actor may see, newest first, as a JSON list paged by case number. */
+ACCORD_API int accord_case_list(accord_store *store, const char *actor,
+                                const accord_case_page *page, char **json, accord_error *err);
+
+/*
+ * Registers (or with purl NULL, lists nothing and removes every prefix of) a vendor profile: the
+ * purl prefix ("pkg:npm/%40acme", "pkg:maven/org.acme") the vendor ships under, the member account
+ * that speaks for it (or NULL) and a contact.  Operator or admins.
+ */
+ACCORD_API int accord_vendor_profile_set(accord_store *store, const char *vendor,
+                                         const char *purl_prefix, const char *account,
+                                         const char *contact, accord_error *err);
+
+/* Sets the CSAF publisher every advisory names (default "accord", https://accord.invalid). */
+ACCORD_API int accord_case_publisher_set(accord_store *store, const char *name,
+                                         const char *namespace_url, accord_error *err);
+
+/* Parses an RFC 3339 instant with any offset ("...+02:00", "...Z") to microseconds. */
+ACCORD_API int accord_instant_parse(const char *text, int64_t *us);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

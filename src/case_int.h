@@ -1,0 +1,68 @@
+/*
+ * case_int.h - what the files of the disclosure subsystem share: a case loaded whole into memory
+ * (case_store.c loads it; csaf.c, osv.c and case_stix.c render publications from it without
+ * touching the store).
+ */
+#ifndef ACCORD_CASE_INT_H
+#define ACCORD_CASE_INT_H
+
+#include "accord.h"
+#include "accord_case.h"
+#include "util/buf.h"
+
+#include <stdint.h>
+
+typedef struct case_vendor {
+    int64_t vid;
+    char *name, *account, *contact, *status, *statement;
+    int64_t responded, added; /* 0 = never */
+} case_vendor;
+
+typedef struct case_product {
+    int64_t pid;
+    char *vendor, *name, *purl, *cpe, *affected, *fixed, *status, *statement;
+    int64_t updated;
+} case_product;
+
+typedef struct case_revision {
+    int number;
+    int64_t date; /* µs */
+} case_revision;
+
+typedef struct case_data {
+    int64_t cid;
+    char id[ACCORD_CASE_ID_MAX];
+    char *title, *summary, *cve, *cwe, *cvss3, *cvss4, *vuln_id, *embargo_text, *reporter;
+    int64_t created, embargo_end, lifted, deadline, published; /* µs, 0 = none */
+    int revision;                                              /* published revisions so far */
+    case_vendor *v;
+    size_t nv;
+    case_product *p;
+    size_t np;
+    char **refs, **indicators;
+    size_t nrefs, nind;
+    case_revision *revs; /* oldest first, nrevs == revision */
+    size_t nrevs;
+    int64_t now; /* the instant the publication is rendered for */
+    char publisher_name[128], publisher_namespace[256]; /* CSAF document.publisher */
+} case_data;
+
+/* The status a vendor shows: "no_response" when still unknown after the deadline. */
+const char *case_vendor_shown_status(const case_data *d, const case_vendor *v);
+
+/* A product's status: its own, or while that is unknown, its vendor's. */
+const char *case_product_status(const case_data *d, const case_product *p);
+
+/* The CSAF 2.0 csaf_security_advisory of d, as JSON into out.  0, or ACCORD_ENOMEM / EINVAL. */
+int csaf_render(const case_data *d, buf *out, accord_error *err);
+/* The OSV record of product p of d (p must have a purl of an OSV ecosystem); 0, or -1 to skip. */
+int osv_render(const case_data *d, const case_product *p, buf *out);
+/* The STIX 2.1 bundle of d: vulnerability, notes, relationships to indicators, TLP:CLEAR. */
+int case_stix_render(const case_data *d, buf *out);
+
+/* Formats µs as "YYYY-MM-DDTHH:MM:SSZ" (seconds precision, what CSAF and OSV carry). */
+void case_time(int64_t us, char *out, size_t outlen);
+/* The CWE name the CWE list gives id, or NULL when accord does not carry it. */
+const char *case_cwe_name(const char *cwe_id);
+
+#endif

@@ -1,0 +1,1536 @@
+/*
+ * case_store.c - coordinated disclosure cases in the store: who may do what, every change with
+ * its timeline event and audit record, and the JSON views (see accord_case.h).
+ *
+ * Tables (schema 5, created by store.c's migration):
+ *
+ *   cases           cid PK (the case number), id "CASE-YYYY-NNNN" UNIQUE, title, summary,
+ *                   created, embargo_end (µs; NULL = no embargo), embargo_text (the instant as
+ *                   given, with its offset, shown beside UTC), lifted (µs the coordinator lifted
+ *                   it, NULL), deadline (vendors' response deadline, µs), published (µs of the
+ *                   first publication, NULL), cve, cwe, cvss3, cvss4 (vectors), vuln_id (the STIX
+ *                   vulnerability's id, fixed at open), revision (publications so far)
+ *   case_parts      cid, account PK; role (reporter, coordinator, vendor, observer); vendor (the
+ *                   case_vendors.name a vendor participant speaks for); added
+ *   case_vendors    vid PK (paging key); cid, name UNIQUE; account (member) or NULL; contact;
+ *                   status, statement; responded (µs of its first status, NULL = never); added
+ *   case_products   pid PK; cid, vendor, name UNIQUE; purl, cpe, affected, fixed, status,
+ *                   statement, updated
+ *   case_msgs       seq PK (paging key); cid, topic, private_vendor (NULL = shared), author, ts,
+ *                   body
+ *   case_events     seq PK; cid, ts, actor ("operator" for the local CLI), kind, detail: the
+ *                   timeline, appended in the transaction of the change it records
+ *   case_links      cid, kind ("reference" URL, "indicator" STIX id), value PK
+ *   case_docs       cid, revision, kind ("csaf", "osv", "stix"), name PK; date, body (JSON)
+ *   vendor_profiles vendor, purl (canonical prefix) PK; account, contact
+ *
+ * Invariants: every change is one transaction holding the change, its case_events row and its
+ * audit row; a case is readable by a non-participant only once published (publication is refused
+ * while the embargo runs, so "published" implies "embargo over"); nothing of a case reaches the
+ * objects table before publication.
+ *
+ * It does not: render CSAF, OSV or STIX (csaf.c, osv.c, case_stix.c do, from a case_data this
+ * file loads), send mail to outside vendors' contacts, or serve HTTP (case_api.c).
+ */
+#include "case_ident.h"
+#include "case_int.h"
+#include "cvss.h"
+#include "store.h"
+#include "store_int.h"
+#include "util/timestamp.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VIEW_MAX (64u << 20) /* the largest JSON view or document */
+#define TEXT_MAX 65536       /* the longest title, summary, statement or message */
+
+enum role { R_NONE = 0, R_OBSERVER, R_REPORTER, R_VENDOR, R_COORDINATOR, R_OPERATOR };
+static const char *const role_names[] = {"none",   "observer",    "reporter",
+                                         "vendor", "coordinator", "operator"};
+
+static const char *const statuses[] = {
+    "unknown", "under_investigation", "affected", "not_affected", "fixed", NULL};
+
+/* What one request knows about the case and the actor. */
+typedef struct ctx {
+    accord_store *s;
+    int64_t cid, now;
+    int role;
+    char vendor[256]; /* the vendor a vendor participant speaks for */
+    char case_id[ACCORD_CASE_ID_MAX];
+    int64_t embargo_end, lifted, published;
+    const char *actor; /* NULL = operator */
+} ctx;
+
+/* ------------------------------------------------------------------------------------------ */
+/* SQL helpers                                                                                  */
+
+static int prep(accord_store *s, const char *sql, sqlite3_stmt **st, accord_error *err)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        return store_db_fail(s, err, "preparing a case statement");
+    }
+    return 0;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_us(sqlite3_stmt *st, int i, int64_t us)
+{
+    if (us)
+        sqlite3_bind_int64(st, i, us);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Runs sql with text parameters (NULL binds NULL; `n` of them) and an int64 as ?1. */
+static int exec_args(accord_store *s, const char *sql, int64_t a1, int n, const char *const *v,
+                     accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, sql, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, a1);
+    for (int i = 0; i < n; i++)
+        bind_opt(st, i + 2, v[i]);
+    int step = sqlite3_step(st);
+    rc = step == SQLITE_DONE || step == SQLITE_ROW ? 0 : store_db_fail(s, err, "writing a case");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static char *col_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *v = sqlite3_column_text(st, col);
+    return v ? strdup((const char *)v) : NULL;
+}
+
+static int64_t col_us(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, col);
+}
+
+static const char *actor_name(const ctx *c)
+{
+    return c->actor ? c->actor : "operator";
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Time                                                                                         */
+
+static int num(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int accord_instant_parse(const char *t, int64_t *us)
+{
+    int y, mo, d, h, mi, se, oh = 0, om = 0;
+    if (!t || strlen(t) < 20 || num(t, 4, &y) || t[4] != '-' || num(t + 5, 2, &mo) || t[7] != '-' ||
+        num(t + 8, 2, &d) || (t[10] != 'T' && t[10] != 't') || num(t + 11, 2, &h) || t[13] != ':' ||
+        num(t + 14, 2, &mi) || t[16] != ':' || num(t + 17, 2, &se))
+        return ACCORD_EINVAL;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 60)
+        return ACCORD_EINVAL;
+    const char *p = t + 19;
+    int64_t frac = 0, scale = 1000000;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return ACCORD_EINVAL;
+        for (; isdigit((unsigned char)*p); p++)
+            if (scale > 1)
+                frac = frac * 10 + (*p - '0'), scale /= 10;
+        frac *= scale;
+    }
+    int sign = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if ((*p == '+' || *p == '-') && !num(p + 1, 2, &oh) && p[3] == ':' &&
+               !num(p + 4, 2, &om) && oh < 24 && om < 60) {
+        sign = *p == '-' ? -1 : 1;
+        p += 6;
+    } else {
+        return ACCORD_EINVAL;
+    }
+    if (*p)
+        return ACCORD_EINVAL;
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+                    .tm_min = mi, .tm_sec = se};
+    int64_t secs = (int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60);
+    *us = secs * 1000000 + frac;
+    return 0;
+}
+
+void case_time(int64_t us, char *out, size_t outlen)
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Transactions, events, roles                                                                  */
+
+static int begin(accord_store *s, accord_error *err)
+{
+    if (s->readonly)
+        return accord_err_set(err, ACCORD_EINVAL, "case: the store is open read-only");
+    if (s->in_txn)
+        return accord_err_set(err, ACCORD_EINVAL, "case: a transaction is already open");
+    return store_exec(s, "BEGIN IMMEDIATE", err);
+}
+
+/* Appends the timeline event and the audit record of a change, then commits (or rolls back). */
+static int finish(ctx *c, int rc, const char *kind, const char *detail, accord_error *err)
+{
+    if (!rc) {
+        const char *v[] = {actor_name(c), kind, detail};
+        sqlite3_stmt *st;
+        rc = prep(c->s,
+                  "INSERT INTO case_events(cid, ts, actor, kind, detail)"
+                  " VALUES(?1, ?2, ?3, ?4, ?5)",
+                  &st, err);
+        if (!rc) {
+            sqlite3_bind_int64(st, 1, c->cid);
+            sqlite3_bind_int64(st, 2, c->now);
+            for (int i = 0; i < 3; i++)
+                bind_opt(st, i + 3, v[i]);
+            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(c->s, err, "case event");
+            sqlite3_finalize(st);
+        }
+    }
+    if (!rc) {
+        char action[64], d[512];
+        snprintf(action, sizeof(action), "case-%s", kind);
+        snprintf(d, sizeof(d), "%s by %s%s%.400s", c->case_id, actor_name(c), detail ? ": " : "",
+                 detail ? detail : "");
+        rc = store_audit(c->s, action, 0, c->case_id, d, err);
+    }
+    if (!rc)
+        rc = store_exec(c->s, "COMMIT", err);
+    if (rc)
+        sqlite3_exec(c->s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int role_parse(const char *name)
+{
+    for (int r = R_OBSERVER; r <= R_COORDINATOR; r++)
+        if (name && strcmp(name, role_names[r]) == 0)
+            return r;
+    return R_NONE;
+}
+
+static int embargoed(const ctx *c)
+{
+    return c->embargo_end && c->now < c->embargo_end && !c->lifted;
+}
+
+/* Loads the case and the actor's role into c.  ACCORD_ENOTFOUND when the case does not exist,
+ * or exists only for its participants and actor is not one. */
+static int load_ctx(accord_store *s, const char *case_id, const char *actor, ctx *c,
+                    accord_error *err)
+{
+    memset(c, 0, sizeof(*c));
+    c->s = s;
+    c->actor = actor;
+    c->now = ts_now_us();
+    sqlite3_stmt *st;
+    int rc = prep(s, "SELECT cid, id, embargo_end, lifted, published FROM cases WHERE id = ?1", &st,
+                  err);
+    if (rc)
+        return rc;
+    bind_opt(st, 1, case_id ? case_id : "");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        c->cid = sqlite3_column_int64(st, 0);
+        snprintf(c->case_id, sizeof(c->case_id), "%s", (const char *)sqlite3_column_text(st, 1));
+        c->embargo_end = col_us(st, 2);
+        c->lifted = col_us(st, 3);
+        c->published = col_us(st, 4);
+    }
+    sqlite3_finalize(st);
+    if (!c->cid)
+        return accord_err_set(err, ACCORD_ENOTFOUND, "case: no case %s", case_id ? case_id : "");
+    if (!actor) {
+        c->role = R_OPERATOR;
+        return 0;
+    }
+    if ((rc = prep(s, "SELECT role, vendor FROM case_parts WHERE cid = ?1 AND account = ?2", &st,
+                   err)))
+        return rc;
+    sqlite3_bind_int64(st, 1, c->cid);
+    bind_opt(st, 2, actor);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        c->role = role_parse((const char *)sqlite3_column_text(st, 0));
+        const unsigned char *v = sqlite3_column_text(st, 1);
+        snprintf(c->vendor, sizeof(c->vendor), "%s", v ? (const char *)v : "");
+    }
+    sqlite3_finalize(st);
+    if (c->role == R_NONE && !c->published)
+        return accord_err_set(err, ACCORD_ENOTFOUND, "case: no case %s", case_id);
+    return 0;
+}
+
+static int need(const ctx *c, int min_role, const char *what, accord_error *err)
+{
+    if (c->role >= min_role && !(c->role == R_VENDOR && min_role == R_REPORTER))
+        return 0;
+    return accord_err_set(err, ACCORD_EINVAL, "case %s: %s needs the %s role (%s has %s)",
+                          c->case_id, what, role_names[min_role], actor_name(c),
+                          role_names[c->role]);
+}
+
+static int text_ok(const char *what, const char *v, int required, accord_error *err)
+{
+    if (!v || !*v)
+        return required ? accord_err_set(err, ACCORD_EINVAL, "case: %s is required", what) : 0;
+    if (strlen(v) > TEXT_MAX)
+        return accord_err_set(err, ACCORD_ELIMIT, "case: %s longer than %d bytes", what, TEXT_MAX);
+    return 0;
+}
+
+static int account_exists(accord_store *s, const char *name)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM accounts WHERE name = ?1", -1, &st, NULL))
+        return 0;
+    bind_opt(st, 1, name);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
+static int put_participant(ctx *c, const char *account, int role, const char *vendor,
+                           accord_error *err)
+{
+    if (!account_exists(c->s, account))
+        return accord_err_set(err, ACCORD_ENOTFOUND, "case %s: no account %s", c->case_id, account);
+    sqlite3_stmt *st;
+    int rc = prep(c->s,
+                  "INSERT INTO case_parts(cid, account, role, vendor, added)"
+                  " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(cid, account) DO UPDATE SET"
+                  " role = excluded.role, vendor = excluded.vendor",
+                  &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, c->cid);
+    bind_opt(st, 2, account);
+    bind_opt(st, 3, role_names[role]);
+    bind_opt(st, 4, vendor);
+    sqlite3_bind_int64(st, 5, c->now);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(c->s, err, "adding a participant");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Changes                                                                                      */
+
+int accord_case_open(accord_store *s, const char *actor, const accord_case_spec *spec, char *id_out,
+                     accord_error *err)
+{
+    int64_t embargo = 0, deadline = 0;
+    int role = spec->role ? role_parse(spec->role) : R_REPORTER;
+    int rc = text_ok("title", spec->title, 1, err);
+    if (!rc)
+        rc = text_ok("summary", spec->summary, 0, err);
+    if (rc)
+        return rc;
+    if (role != R_REPORTER && role != R_COORDINATOR)
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "case: the opener is reporter or coordinator, not %s", spec->role);
+    if (spec->embargo && accord_instant_parse(spec->embargo, &embargo))
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "case: embargo \"%s\" is not an RFC 3339 instant with offset",
+                              spec->embargo);
+    if (spec->deadline && accord_instant_parse(spec->deadline, &deadline))
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "case: deadline \"%s\" is not an RFC 3339 instant with offset",
+                              spec->deadline);
+    if ((rc = begin(s, err)))
+        return rc;
+    ctx c = {.s = s, .actor = actor, .now = ts_now_us(), .role = actor ? role : R_OPERATOR};
+    c.cid = store_scalar(s, "SELECT coalesce(max(cid), 0) + 1 FROM cases");
+    char year[8], vuln[64], uuid[37];
+    case_time(c.now, year, sizeof(year));
+    snprintf(c.case_id, sizeof(c.case_id), "CASE-%.4s-%04lld", year, (long long)c.cid);
+    accord_uuid4(uuid);
+    snprintf(vuln, sizeof(vuln), "vulnerability--%s", uuid);
+    sqlite3_stmt *st;
+    if (!(rc = prep(s,
+                    "INSERT INTO cases(cid, id, title, summary, created, embargo_end,"
+                    " embargo_text, deadline, vuln_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                    " ?9)",
+                    &st, err))) {
+        sqlite3_bind_int64(st, 1, c.cid);
+        bind_opt(st, 2, c.case_id);
+        bind_opt(st, 3, spec->title);
+        bind_opt(st, 4, spec->summary);
+        sqlite3_bind_int64(st, 5, c.now);
+        bind_us(st, 6, embargo);
+        bind_opt(st, 7, spec->embargo);
+        bind_us(st, 8, deadline);
+        bind_opt(st, 9, vuln);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "opening a case");
+        sqlite3_finalize(st);
+    }
+    if (!rc && actor)
+        rc = put_participant(&c, actor, role, NULL, err);
+    if (!rc && spec->coordinator)
+        rc = put_participant(&c, spec->coordinator, R_COORDINATOR, NULL, err);
+    rc = finish(&c, rc, "open", spec->title, err);
+    if (!rc && id_out)
+        snprintf(id_out, ACCORD_CASE_ID_MAX, "%s", c.case_id);
+    return rc;
+}
+
+/* Checks a value of accord_case_set; for "cvss", *column gets "cvss3" or "cvss4". */
+static int check_field(const char *field, const char *value, const char **column, int64_t *us,
+                       accord_error *err)
+{
+    char e[200] = "";
+    *column = field;
+    if (strcmp(field, "title") == 0 || strcmp(field, "summary") == 0)
+        return text_ok(field, value, strcmp(field, "title") == 0, err);
+    if (strcmp(field, "cve") == 0)
+        return cve_id_check(value, e, sizeof(e)) ? accord_err_set(err, ACCORD_EINVAL, "case: %s", e)
+                                                 : 0;
+    if (strcmp(field, "cwe") == 0)
+        return cwe_id_check(value, e, sizeof(e)) ? accord_err_set(err, ACCORD_EINVAL, "case: %s", e)
+                                                 : 0;
+    if (strcmp(field, "cvss") == 0) {
+        cvss_score sc;
+        if (cvss_parse(value, &sc, e, sizeof(e)))
+            return accord_err_set(err, ACCORD_EINVAL, "case: %s", e);
+        *column = sc.version == CVSS_V40 ? "cvss4" : "cvss3";
+        return 0;
+    }
+    if (strcmp(field, "embargo") == 0 || strcmp(field, "deadline") == 0) {
+        *column = strcmp(field, "embargo") == 0 ? "embargo_end" : "deadline";
+        if (accord_instant_parse(value, us))
+            return accord_err_set(err, ACCORD_EINVAL,
+                                  "case: %s \"%s\" is not an RFC 3339 instant with offset", field,
+                                  value);
+        return 0;
+    }
+    if (strcmp(field, "reference") == 0)
+        return strncmp(value, "https://", 8) && strncmp(value, "http://", 7)
+                   ? accord_err_set(err, ACCORD_EINVAL, "case: reference \"%s\" is not a URL",
+                                    value)
+                   : 0;
+    if (strcmp(field, "indicator") == 0)
+        return strncmp(value, "indicator--", 11) || strlen(value) != 47
+                   ? accord_err_set(err, ACCORD_EINVAL, "case: \"%s\" is not a STIX indicator id",
+                                    value)
+                   : 0;
+    return accord_err_set(err, ACCORD_EINVAL,
+                          "case: unknown field %s (title, summary, cve, cwe, cvss, embargo, "
+                          "deadline, reference, indicator)",
+                          field);
+}
+
+int accord_case_set(accord_store *s, const char *case_id, const char *actor, const char *field,
+                    const char *value, accord_error *err)
+{
+    const char *column;
+    int64_t us = 0;
+    if (!field || !value)
+        return accord_err_set(err, ACCORD_EINVAL, "case: field and value are required");
+    int rc = check_field(field, value, &column, &us, err);
+    if (rc || (rc = begin(s, err)))
+        return rc;
+    ctx c;
+    if (!(rc = load_ctx(s, case_id, actor, &c, err))) {
+        int managing = strcmp(field, "embargo") == 0 || strcmp(field, "deadline") == 0;
+        rc = need(&c, managing ? R_COORDINATOR : R_REPORTER, field, err);
+    }
+    if (!rc && strcmp(field, "embargo") == 0 && c.published)
+        rc = accord_err_set(err, ACCORD_EINVAL, "case %s: published; its embargo is over",
+                            c.case_id);
+    char sql[160];
+    if (!rc && (strcmp(field, "reference") == 0 || strcmp(field, "indicator") == 0)) {
+        const char *v[] = {field, value};
+        rc = exec_args(s, "INSERT OR IGNORE INTO case_links(cid, kind, value) VALUES(?1, ?2, ?3)",
+                       c.cid, 2, v, err);
+    } else if (!rc && us) {
+        snprintf(sql, sizeof(sql), "UPDATE cases SET %s = ?2%s WHERE cid = ?1", column,
+                 strcmp(column, "embargo_end") == 0 ? ", embargo_text = ?3, lifted = NULL" : "");
+        sqlite3_stmt *st;
+        if (!(rc = prep(s, sql, &st, err))) {
+            sqlite3_bind_int64(st, 1, c.cid);
+            sqlite3_bind_int64(st, 2, us);
+            if (strcmp(column, "embargo_end") == 0)
+                bind_opt(st, 3, value);
+            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "updating a case");
+            sqlite3_finalize(st);
+        }
+    } else if (!rc) {
+        snprintf(sql, sizeof(sql), "UPDATE cases SET %s = ?2 WHERE cid = ?1", column);
+        const char *v[] = {value};
+        rc = exec_args(s, sql, c.cid, 1, v, err);
+    }
+    char detail[600];
+    snprintf(detail, sizeof(detail), "%s = %.500s", field, value);
+    return finish(&c, rc, "set", detail, err);
+}
+
+int accord_case_add_participant(accord_store *s, const char *case_id, const char *actor,
+                                const char *account, const char *role, const char *vendor,
+                                accord_error *err)
+{
+    int r = role_parse(role);
+    if (!account || r == R_NONE)
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "case: a participant needs an account and a role (reporter, "
+                              "coordinator, vendor, observer)");
+    if ((r == R_VENDOR) != (vendor != NULL))
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "case: a vendor participant names its vendor, others do not");
+    int rc = begin(s, err);
+    if (rc)
+        return rc;
+    ctx c;
+    if (!(rc = load_ctx(s, case_id, actor, &c, err)))
+        rc = need(&c, R_COORDINATOR, "adding participants", err);
+    if (!rc && vendor) {
+        sqlite3_stmt *st;
+        if (!(rc = prep(s, "SELECT 1 FROM case_vendors WHERE cid = ?1 AND name = ?2", &st, err))) {
+            sqlite3_bind_int64(st, 1, c.cid);
+            bind_opt(st, 2, vendor);
+            if (sqlite3_step(st) != SQLITE_ROW)
+                rc = accord_err_set(err, ACCORD_ENOTFOUND, "case %s: no vendor %s", c.case_id,
+                                    vendor);
+            sqlite3_finalize(st);
+        }
+    }
+    if (!rc)
+        rc = put_participant(&c, account, r, vendor, err);
+    char detail[256];
+    snprintf(detail, sizeof(detail), "%s as %s%s%s", account, role_names[r], vendor ? " of " : "",
+             vendor ? vendor : "");
+    return finish(&c, rc, "participant", detail, err);
+}
+
+/* Inserts or updates a vendor inside an open transaction. */
+static int put_vendor(ctx *c, const char *name, const char *account, const char *contact,
+                      accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(c->s,
+                  "INSERT INTO case_vendors(cid, name, account, contact, added)"
+                  " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(cid, name) DO UPDATE SET"
+                  " account = coalesce(excluded.account, account),"
+                  " contact = coalesce(excluded.contact, contact)",
+                  &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, c->cid);
+    bind_opt(st, 2, name);
+    bind_opt(st, 3, account);
+    bind_opt(st, 4, contact);
+    sqlite3_bind_int64(st, 5, c->now);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(c->s, err, "adding a vendor");
+    sqlite3_finalize(st);
+    if (!rc && account)
+        rc = put_participant(c, account, R_VENDOR, name, err);
+    return rc;
+}
+
+int accord_case_add_vendor(accord_store *s, const char *case_id, const char *actor,
+                           const char *name, const char *account, const char *contact,
+                           accord_error *err)
+{
+    int rc = text_ok("vendor name", name, 1, err);
+    if (rc || (rc = begin(s, err)))
+        return rc;
+    ctx c;
+    if (!(rc = load_ctx(s, case_id, actor, &c, err)))
+        rc = need(&c, R_COORDINATOR, "adding vendors", err);
+    if (!rc)
+        rc = put_vendor(&c, name, account, contact, err);
+    return finish(&c, rc, "vendor", name, err);
+}
+
+/* Adds the vendors whose profiles cover purl base; reports each to cb.  *first gets the first
+ * one's name (for a product given without a vendor). */
+static int vendors_from_profiles(ctx *c, const char *base, char *first, size_t firstlen,
+                                 void (*cb)(void *, const char *), void *ud, accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(c->s,
+                  "SELECT vendor, purl, account, contact FROM vendor_profiles"
+                  " ORDER BY vendor",
+                  &st, err);
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        const char *vendor = (const char *)sqlite3_column_text(st, 0);
+        if (!purl_covers((const char *)sqlite3_column_text(st, 1), base))
+            continue;
+        char *v = strdup(vendor), *a = col_dup(st, 2), *ct = col_dup(st, 3);
+        if (!v)
+            rc = accord_err_set(err, ACCORD_ENOMEM, "case: out of memory");
+        if (!rc && !first[0])
+            snprintf(first, firstlen, "%s", v);
+        if (!rc)
+            rc = put_vendor(c, v, a && account_exists(c->s, a) ? a : NULL, ct, err);
+        if (!rc && cb)
+            cb(ud, v);
+        free(v), free(a), free(ct);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int accord_case_add_product(accord_store *s, const char *case_id, const char *actor,
+                            const accord_case_product *p, void (*cb)(void *, const char *),
+                            void *ud, accord_error *err)
+{
+    char e[200] = "", vendor[256] = "", name[256] = "";
+    purl pu;
+    if (!p->purl && !p->cpe && !p->name)
+        return accord_err_set(err, ACCORD_EINVAL, "case: a product needs a name, purl or CPE");
+    if (p->purl && purl_parse(p->purl, &pu, e, sizeof(e)))
+        return accord_err_set(err, ACCORD_EINVAL, "case: product %s: %s", p->purl, e);
+    if (p->cpe && cpe23_check(p->cpe, e, sizeof(e)))
+        return accord_err_set(err, ACCORD_EINVAL, "case: product %s: %s", p->cpe, e);
+    if (p->name)
+        snprintf(name, sizeof(name), "%s", p->name);
+    else if (p->purl)
+        snprintf(name, sizeof(name), "%s", pu.name);
+    else {
+        char cv[128];
+        cpe23_vendor_product(p->cpe, cv, sizeof(cv), name, sizeof(name));
+    }
+    if (p->vendor)
+        snprintf(vendor, sizeof(vendor), "%s", p->vendor);
+    int rc = begin(s, err);
+    if (rc)
+        return rc;
+    ctx c;
+    if (!(rc = load_ctx(s, case_id, actor, &c, err)))
+        rc = need(&c, R_REPORTER, "adding products", err);
+    if (!rc && p->purl)
+        rc = vendors_from_profiles(&c, pu.base, vendor, sizeof(vendor), cb, ud, err);
+    if (!rc && !vendor[0] && p->cpe) {
+        char pv[128];
+        cpe23_vendor_product(p->cpe, vendor, sizeof(vendor), pv, sizeof(pv));
+    }
+    if (!rc && !vendor[0])
+        rc = accord_err_set(err, ACCORD_EINVAL,
+                            "case %s: product %s: no vendor given and no vendor profile covers "
+                            "its purl",
+                            c.case_id, name);
+    if (!rc)
+        rc = put_vendor(&c, vendor, NULL, NULL, err);
+    if (!rc) {
+        const char *v[] = {vendor, name, p->purl ? pu.base : NULL, p->cpe, p->affected, p->fixed};
+        rc = exec_args(s,
+                       "INSERT INTO case_products(cid, vendor, name, purl, cpe, affected, fixed)"
+                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(cid, vendor, name) DO"
+                       " UPDATE SET purl = excluded.purl, cpe = excluded.cpe,"
+                       " affected = excluded.affected, fixed = excluded.fixed",
+                       c.cid, 6, v, err);
+    }
+    char detail[2048];
+    snprintf(detail, sizeof(detail), "%s %s%s%s", vendor, name, p->purl ? " " : "",
+             p->purl ? pu.base : "");
+    return finish(&c, rc, "product", detail, err);
+}
+
+int accord_case_status(accord_store *s, const char *case_id, const char *actor, const char *vendor,
+                       const char *product, const char *status, const char *statement,
+                       accord_error *err)
+{
+    int known = 0;
+    for (int i = 0; statuses[i]; i++)
+        known |= status && strcmp(status, statuses[i]) == 0;
+    if (!known)
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "case: status \"%s\" is not unknown, under_investigation, affected, "
+                              "not_affected or fixed",
+                              status ? status : "");
+    int rc = text_ok("statement", statement, 0, err);
+    if (rc || (rc = begin(s, err)))
+        return rc;
+    ctx c;
+    if (!(rc = load_ctx(s, case_id, actor, &c, err)) && !vendor && c.role == R_VENDOR)
+        vendor = c.vendor;
+    if (!rc && !vendor)
+        rc = accord_err_set(err, ACCORD_EINVAL, "case: which vendor's status?");
+    if (!rc && !(c.role >= R_COORDINATOR || (c.role == R_VENDOR && strcmp(c.vendor, vendor) == 0)))
+        rc = accord_err_set(err, ACCORD_EINVAL,
+                            "case %s: only %s's own participants or a coordinator set its status",
+                            c.case_id, vendor);
+    if (!rc) {
+        const char *v[] = {vendor, status, statement, product};
+        /* a vendor's first answer of any kind, also about one product, is its response */
+        const char *sql = product ? "UPDATE case_products SET status = ?3, statement = ?4,"
+                                    " updated = ?6 WHERE cid = ?1 AND vendor = ?2 AND name = ?5"
+                                  : "UPDATE case_vendors SET status = ?3, statement = ?4,"
+                                    " responded = coalesce(responded, ?6)"
+                                    " WHERE cid = ?1 AND name = ?2 AND ?5 IS NULL";
+        for (int pass = 0; pass < (product ? 2 : 1) && !rc; pass++) {
+            sqlite3_stmt *st;
+            if (pass == 1)
+                sql = "UPDATE case_vendors SET responded = coalesce(responded, ?6)"
+                      " WHERE cid = ?1 AND name = ?2 AND ?3 = ?3 AND ?4 IS ?4 AND ?5 = ?5";
+            if ((rc = prep(s, sql, &st, err)))
+                break;
+            sqlite3_bind_int64(st, 1, c.cid);
+            for (int i = 0; i < 4; i++)
+                bind_opt(st, i + 2, v[i]);
+            sqlite3_bind_int64(st, 6, c.now);
+            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "setting a status");
+            sqlite3_finalize(st);
+            if (!rc && sqlite3_changes(s->db) == 0)
+                rc = accord_err_set(err, ACCORD_ENOTFOUND, "case %s: no %s %s%s%s", c.case_id,
+                                    product && !pass ? "product" : "vendor", vendor,
+                                    product && !pass ? " " : "", product && !pass ? product : "");
+        }
+    }
+    char detail[600];
+    snprintf(detail, sizeof(detail), "%s%s%s: %s", vendor ? vendor : "", product ? " " : "",
+             product ? product : "", status);
+    return finish(&c, rc, "status", detail, err);
+}
+
+int accord_case_post(accord_store *s, const char *case_id, const char *actor, const char *topic,
+                     const char *private_vendor, const char *body, int64_t *seq, accord_error *err)
+{
+    int rc = text_ok("message", body, 1, err);
+    if (!rc && topic)
+        rc = text_ok("topic", topic, 0, err);
+    if (rc || (rc = begin(s, err)))
+        return rc;
+    ctx c;
+    if (!(rc = load_ctx(s, case_id, actor, &c, err)) && c.role <= R_OBSERVER)
+        rc = accord_err_set(err, ACCORD_EINVAL, "case %s: %s may read but not post", c.case_id,
+                            actor_name(&c));
+    if (!rc && c.role == R_VENDOR && private_vendor && strcmp(private_vendor, c.vendor) != 0)
+        rc = accord_err_set(err, ACCORD_EINVAL,
+                            "case %s: a vendor posts privately only in its own thread (%s)",
+                            c.case_id, c.vendor);
+    if (!rc && c.role == R_REPORTER && private_vendor)
+        rc = accord_err_set(err, ACCORD_EINVAL,
+                            "case %s: private threads are between a vendor and the coordinators",
+                            c.case_id);
+    if (!rc) {
+        const char *v[] = {topic ? topic : "general", private_vendor, actor_name(&c), body};
+        sqlite3_stmt *st;
+        if (!(rc = prep(s,
+                        "INSERT INTO case_msgs(cid, topic, private_vendor, author, ts, body)"
+                        " VALUES(?1, ?2, ?3, ?4, ?6, ?5)",
+                        &st, err))) {
+            sqlite3_bind_int64(st, 1, c.cid);
+            for (int i = 0; i < 4; i++)
+                bind_opt(st, i + 2, v[i]);
+            sqlite3_bind_int64(st, 6, c.now);
+            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "posting");
+            sqlite3_finalize(st);
+        }
+        if (!rc && seq)
+            *seq = sqlite3_last_insert_rowid(s->db);
+    }
+    char detail[300];
+    snprintf(detail, sizeof(detail), "%s%s%s", topic ? topic : "general",
+             private_vendor ? " (private: " : "", private_vendor ? private_vendor : "");
+    if (private_vendor)
+        snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail), ")");
+    return finish(&c, rc, "post", detail, err);
+}
+
+int accord_case_lift(accord_store *s, const char *case_id, const char *actor, const char *reason,
+                     accord_error *err)
+{
+    int rc = begin(s, err);
+    if (rc)
+        return rc;
+    ctx c;
+    if (!(rc = load_ctx(s, case_id, actor, &c, err)))
+        rc = need(&c, R_COORDINATOR, "lifting the embargo", err);
+    if (!rc && !embargoed(&c))
+        rc = accord_err_set(err, ACCORD_EINVAL, "case %s: no embargo is running", c.case_id);
+    if (!rc) {
+        sqlite3_stmt *st;
+        if (!(rc = prep(s, "UPDATE cases SET lifted = ?2 WHERE cid = ?1", &st, err))) {
+            sqlite3_bind_int64(st, 1, c.cid);
+            sqlite3_bind_int64(st, 2, c.now);
+            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "lifting");
+            sqlite3_finalize(st);
+        }
+    }
+    return finish(&c, rc, "lift", reason ? reason : "lifted early", err);
+}
+
+int accord_case_publisher_set(accord_store *s, const char *name, const char *namespace_url,
+                              accord_error *err)
+{
+    int rc = text_ok("publisher name", name, 1, err);
+    if (!rc && (!namespace_url || strncmp(namespace_url, "https://", 8) != 0))
+        rc = accord_err_set(err, ACCORD_EINVAL, "case: the publisher namespace is an https URL");
+    if (rc || (rc = begin(s, err)))
+        return rc;
+    const char *v[] = {name, namespace_url};
+    rc = exec_args(s,
+                   "INSERT OR REPLACE INTO meta(key, value) VALUES('csaf_publisher_name', ?2),"
+                   " ('csaf_publisher_namespace', ?3)",
+                   0, 2, v, err);
+    if (!rc)
+        rc = store_audit(s, "csaf-publisher", 0, name, namespace_url, err);
+    if (!rc)
+        rc = store_exec(s, "COMMIT", err);
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int accord_vendor_profile_set(accord_store *s, const char *vendor, const char *purl_prefix,
+                              const char *account, const char *contact, accord_error *err)
+{
+    char e[200];
+    purl pu;
+    int rc = text_ok("vendor", vendor, 1, err);
+    if (rc)
+        return rc;
+    if (purl_prefix && purl_parse(purl_prefix, &pu, e, sizeof(e)))
+        return accord_err_set(err, ACCORD_EINVAL, "vendor profile: %s: %s", purl_prefix, e);
+    if (account && !account_exists(s, account))
+        return accord_err_set(err, ACCORD_ENOTFOUND, "vendor profile: no account %s", account);
+    if ((rc = begin(s, err)))
+        return rc;
+    const char *v[] = {vendor, purl_prefix ? pu.base : NULL, account, contact};
+    rc = exec_args(s,
+                   purl_prefix ? "INSERT OR REPLACE INTO vendor_profiles(vendor, purl, account,"
+                                 " contact) VALUES(?2, ?3, ?4, ?5)"
+                               : "DELETE FROM vendor_profiles WHERE vendor = ?2 AND ?1 = ?1",
+                   0, 4, v, err);
+    if (!rc)
+        rc = store_audit(s, "vendor-profile", 0, vendor, purl_prefix ? pu.base : "removed", err);
+    if (!rc)
+        rc = store_exec(s, "COMMIT", err);
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Loading a whole case (for publication and the STIX view)                                    */
+
+static void vendor_free(case_vendor *v)
+{
+    free(v->name), free(v->account), free(v->contact), free(v->status), free(v->statement);
+}
+
+static void product_free(case_product *p)
+{
+    free(p->vendor), free(p->name), free(p->purl), free(p->cpe), free(p->affected);
+    free(p->fixed), free(p->status), free(p->statement);
+}
+
+static void case_data_free(case_data *d)
+{
+    free(d->title), free(d->summary), free(d->cve), free(d->cwe), free(d->cvss3);
+    free(d->cvss4), free(d->vuln_id), free(d->embargo_text), free(d->reporter);
+    for (size_t i = 0; i < d->nv; i++)
+        vendor_free(&d->v[i]);
+    for (size_t i = 0; i < d->np; i++)
+        product_free(&d->p[i]);
+    for (size_t i = 0; i < d->nrefs; i++)
+        free(d->refs[i]);
+    for (size_t i = 0; i < d->nind; i++)
+        free(d->indicators[i]);
+    free(d->v), free(d->p), free(d->refs), free(d->indicators), free(d->revs);
+    memset(d, 0, sizeof(*d));
+}
+
+/* Grows *arr (of elem-sized items) by one zeroed item; NULL when out of memory. */
+static void *grow(void *arr_p, size_t *n, size_t elem)
+{
+    void **arr = arr_p;
+    void *p = realloc(*arr, (*n + 1) * elem);
+    if (!p)
+        return NULL;
+    *arr = p;
+    memset((char *)p + *n * elem, 0, elem);
+    return (char *)p + (*n)++ * elem;
+}
+
+static int case_data_load(const ctx *c, case_data *d, accord_error *err)
+{
+    memset(d, 0, sizeof(*d));
+    d->cid = c->cid;
+    d->now = c->now;
+    snprintf(d->id, sizeof(d->id), "%s", c->case_id);
+    sqlite3_stmt *st;
+    int rc = prep(c->s,
+                  "SELECT title, summary, cve, cwe, cvss3, cvss4, vuln_id, embargo_text,"
+                  " created, embargo_end, lifted, deadline, published, revision,"
+                  " (SELECT account FROM case_parts p WHERE p.cid = cases.cid AND"
+                  " role = 'reporter' ORDER BY added LIMIT 1)"
+                  " FROM cases WHERE cid = ?1",
+                  &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, c->cid);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        char **f[] = {&d->title, &d->summary, &d->cve,     &d->cwe,
+                      &d->cvss3, &d->cvss4,   &d->vuln_id, &d->embargo_text};
+        for (int i = 0; i < 8; i++)
+            *f[i] = col_dup(st, i);
+        d->created = col_us(st, 8), d->embargo_end = col_us(st, 9), d->lifted = col_us(st, 10);
+        d->deadline = col_us(st, 11), d->published = col_us(st, 12);
+        d->revision = sqlite3_column_int(st, 13);
+        d->reporter = col_dup(st, 14);
+    }
+    sqlite3_finalize(st);
+    snprintf(d->publisher_name, sizeof(d->publisher_name), "%s", "accord");
+    snprintf(d->publisher_namespace, sizeof(d->publisher_namespace), "%s",
+             "https://accord.invalid");
+    if ((rc = prep(c->s,
+                   "SELECT key, value FROM meta WHERE key IN ('csaf_publisher_name',"
+                   " 'csaf_publisher_namespace')",
+                   &st, err)))
+        goto out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        const char *v = (const char *)sqlite3_column_text(st, 1);
+        if (v && strcmp(k, "csaf_publisher_name") == 0)
+            snprintf(d->publisher_name, sizeof(d->publisher_name), "%s", v);
+        else if (v)
+            snprintf(d->publisher_namespace, sizeof(d->publisher_namespace), "%s", v);
+    }
+    sqlite3_finalize(st);
+    if ((rc = prep(c->s,
+                   "SELECT vid, name, account, contact, status, statement, responded, added"
+                   " FROM case_vendors WHERE cid = ?1 ORDER BY vid",
+                   &st, err)))
+        goto out;
+    sqlite3_bind_int64(st, 1, c->cid);
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        case_vendor *v = grow(&d->v, &d->nv, sizeof(*v));
+        if (!v) {
+            rc = accord_err_set(err, ACCORD_ENOMEM, "case: out of memory");
+            break;
+        }
+        v->vid = sqlite3_column_int64(st, 0);
+        v->name = col_dup(st, 1), v->account = col_dup(st, 2), v->contact = col_dup(st, 3);
+        v->status = col_dup(st, 4), v->statement = col_dup(st, 5);
+        v->responded = col_us(st, 6), v->added = col_us(st, 7);
+    }
+    sqlite3_finalize(st);
+    if (rc || (rc = prep(c->s,
+                         "SELECT pid, vendor, name, purl, cpe, affected, fixed, status,"
+                         " statement, updated FROM case_products WHERE cid = ?1"
+                         " ORDER BY pid",
+                         &st, err)))
+        goto out;
+    sqlite3_bind_int64(st, 1, c->cid);
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        case_product *p = grow(&d->p, &d->np, sizeof(*p));
+        if (!p) {
+            rc = accord_err_set(err, ACCORD_ENOMEM, "case: out of memory");
+            break;
+        }
+        p->pid = sqlite3_column_int64(st, 0);
+        char **f[] = {&p->vendor,   &p->name,  &p->purl,   &p->cpe,
+                      &p->affected, &p->fixed, &p->status, &p->statement};
+        for (int i = 0; i < 8; i++)
+            *f[i] = col_dup(st, i + 1);
+        p->updated = col_us(st, 9);
+    }
+    sqlite3_finalize(st);
+    if (rc || (rc = prep(c->s,
+                         "SELECT kind, value FROM case_links WHERE cid = ?1"
+                         " ORDER BY kind, value",
+                         &st, err)))
+        goto out;
+    sqlite3_bind_int64(st, 1, c->cid);
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        int ind = strcmp((const char *)sqlite3_column_text(st, 0), "indicator") == 0;
+        char **slot = ind ? grow(&d->indicators, &d->nind, sizeof(char *))
+                          : grow(&d->refs, &d->nrefs, sizeof(char *));
+        if (!slot || !(*slot = col_dup(st, 1)))
+            rc = accord_err_set(err, ACCORD_ENOMEM, "case: out of memory");
+    }
+    sqlite3_finalize(st);
+    if (rc || (rc = prep(c->s,
+                         "SELECT revision, min(date) FROM case_docs WHERE cid = ?1"
+                         " GROUP BY revision ORDER BY revision",
+                         &st, err)))
+        goto out;
+    sqlite3_bind_int64(st, 1, c->cid);
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        case_revision *r = grow(&d->revs, &d->nrevs, sizeof(*r));
+        if (!r) {
+            rc = accord_err_set(err, ACCORD_ENOMEM, "case: out of memory");
+            break;
+        }
+        r->number = sqlite3_column_int(st, 0);
+        r->date = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+out:
+    if (rc)
+        case_data_free(d);
+    return rc;
+}
+
+const char *case_vendor_shown_status(const case_data *d, const case_vendor *v)
+{
+    if (!v->responded && strcmp(v->status, "unknown") == 0 && d->deadline && d->now >= d->deadline)
+        return "no_response";
+    return v->status;
+}
+
+const char *case_product_status(const case_data *d, const case_product *p)
+{
+    if (strcmp(p->status, "unknown") != 0)
+        return p->status;
+    for (size_t i = 0; i < d->nv; i++)
+        if (strcmp(d->v[i].name, p->vendor) == 0)
+            return d->v[i].status;
+    return p->status;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Publication                                                                                  */
+
+/* Stores the STIX bundle through the import pipeline (validated like any other input). */
+static int import_stix(accord_store *s, const buf *b, accord_error *err)
+{
+    int fd = memfd_create("accord-case-stix", MFD_CLOEXEC);
+    if (fd < 0)
+        return accord_err_set(err, ACCORD_EIO, "case: memfd_create failed");
+    int rc = 0;
+    if (write(fd, b->p, b->len) != (ssize_t)b->len || lseek(fd, 0, SEEK_SET) != 0)
+        rc = accord_err_set(err, ACCORD_EIO, "case: writing the STIX bundle failed");
+    accord_import_options o = {.flags = ACCORD_IMPORT_STRICT, .source = "case publication"};
+    accord_import_stats stats;
+    if (!rc)
+        rc = accord_import_fd(s, fd, &o, &stats, err);
+    close(fd);
+    return rc;
+}
+
+static int put_doc(ctx *c, int revision, const char *kind, const char *name, const buf *b,
+                   accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(c->s,
+                  "INSERT OR REPLACE INTO case_docs(cid, revision, kind, name, date, body)"
+                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                  &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, c->cid);
+    sqlite3_bind_int(st, 2, revision);
+    bind_opt(st, 3, kind);
+    bind_opt(st, 4, name);
+    sqlite3_bind_int64(st, 5, c->now);
+    sqlite3_bind_text(st, 6, b->p, (int)b->len, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(c->s, err, "storing a document");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int accord_case_publish(accord_store *s, const char *case_id, const char *actor, accord_error *err)
+{
+    ctx c;
+    case_data d;
+    buf csaf, stix, osv;
+    buf_init(&csaf, VIEW_MAX);
+    buf_init(&stix, VIEW_MAX);
+    buf_init(&osv, VIEW_MAX);
+    int rc = load_ctx(s, case_id, actor, &c, err);
+    if (!rc)
+        rc = need(&c, R_COORDINATOR, "publication", err);
+    if (!rc && embargoed(&c)) {
+        char end[40];
+        case_time(c.embargo_end, end, sizeof(end));
+        rc = accord_err_set(err, ACCORD_EINVAL,
+                            "case %s: the embargo runs until %s; publication before it is "
+                            "refused (a coordinator may lift it)",
+                            c.case_id, end);
+    }
+    if (rc)
+        goto out;
+    if ((rc = case_data_load(&c, &d, err)))
+        goto out;
+    /* the revision being published, with its date, is part of what the documents show */
+    case_revision *r = grow(&d.revs, &d.nrevs, sizeof(*r));
+    if (!r) {
+        rc = accord_err_set(err, ACCORD_ENOMEM, "case: out of memory");
+        goto free_data;
+    }
+    r->number = ++d.revision;
+    r->date = c.now;
+    if (!d.published)
+        d.published = c.now;
+    if ((rc = csaf_render(&d, &csaf, err)))
+        goto free_data;
+    if (case_stix_render(&d, &stix)) {
+        rc = accord_err_set(err, ACCORD_ENOMEM, "case: rendering the STIX bundle failed");
+        goto free_data;
+    }
+    if ((rc = import_stix(s, &stix, err)))
+        goto free_data;
+    if ((rc = begin(s, err)))
+        goto free_data;
+    rc = put_doc(&c, d.revision, "csaf", "csaf", &csaf, err);
+    if (!rc)
+        rc = put_doc(&c, d.revision, "stix", "stix", &stix, err);
+    for (size_t i = 0; i < d.np && !rc; i++) {
+        buf_reset(&osv);
+        if (osv_render(&d, &d.p[i], &osv) == 0)
+            rc = put_doc(&c, d.revision, "osv", d.p[i].name, &osv, err);
+    }
+    if (!rc) {
+        sqlite3_stmt *st;
+        if (!(rc = prep(s,
+                        "UPDATE cases SET revision = ?2, published = coalesce(published, ?3)"
+                        " WHERE cid = ?1",
+                        &st, err))) {
+            sqlite3_bind_int64(st, 1, c.cid);
+            sqlite3_bind_int(st, 2, d.revision);
+            sqlite3_bind_int64(st, 3, c.now);
+            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "publishing");
+            sqlite3_finalize(st);
+        }
+    }
+    char detail[64];
+    snprintf(detail, sizeof(detail), "revision %d", d.revision);
+    rc = finish(&c, rc, "publish", detail, err);
+free_data:
+    case_data_free(&d);
+out:
+    buf_free(&csaf), buf_free(&stix), buf_free(&osv);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Views                                                                                        */
+
+static void json_time(buf *b, int64_t us)
+{
+    char t[40];
+    if (!us) {
+        buf_adds(b, "null");
+        return;
+    }
+    case_time(us, t, sizeof(t));
+    buf_json_str(b, t);
+}
+
+static void json_opt(buf *b, const char *v)
+{
+    if (v)
+        buf_json_str(b, v);
+    else
+        buf_adds(b, "null");
+}
+
+static void json_cvss(buf *b, const char *vector)
+{
+    cvss_score sc;
+    if (!vector || cvss_parse(vector, &sc, NULL, 0)) {
+        buf_adds(b, "null");
+        return;
+    }
+    buf_adds(b, "{\"vector\":");
+    buf_json_str(b, vector);
+    buf_printf(b, ",\"base_score\":%.1f,\"severity\":\"%s\"}", sc.base, sc.severity);
+}
+
+/* Audits a read of a case not yet public (embargoed, or awaiting publication), in its own
+ * transaction. */
+static int audit_read(ctx *c, const char *view, accord_error *err)
+{
+    if (c->published)
+        return 0;
+    int rc = begin(c->s, err);
+    if (rc)
+        return rc;
+    char d[200];
+    snprintf(d, sizeof(d), "%s read %s of unpublished %s%s", actor_name(c), view, c->case_id,
+             embargoed(c) ? " (embargoed)" : "");
+    rc = store_audit(c->s, "case-read", 0, c->case_id, d, err);
+    if (!rc)
+        rc = store_exec(c->s, "COMMIT", err);
+    if (rc)
+        sqlite3_exec(c->s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int view_case(ctx *c, buf *b, accord_error *err)
+{
+    case_data d;
+    int rc = case_data_load(c, &d, err);
+    if (rc)
+        return rc;
+    buf_adds(b, "{\"id\":");
+    buf_json_str(b, d.id);
+    buf_adds(b, ",\"title\":");
+    buf_json_str(b, d.title);
+    buf_adds(b, ",\"summary\":");
+    json_opt(b, d.summary);
+    buf_adds(b, ",\"created\":");
+    json_time(b, d.created);
+    buf_adds(b, ",\"embargo\":{\"end\":");
+    json_opt(b, d.embargo_text);
+    buf_adds(b, ",\"end_utc\":");
+    json_time(b, d.embargo_end);
+    buf_adds(b, ",\"lifted\":");
+    json_time(b, d.lifted);
+    buf_printf(b, ",\"active\":%s}", embargoed(c) ? "true" : "false");
+    buf_adds(b, ",\"deadline\":");
+    json_time(b, d.deadline);
+    buf_adds(b, ",\"published\":");
+    json_time(b, d.published);
+    buf_printf(b, ",\"revision\":%d,\"cve\":", d.revision);
+    json_opt(b, d.cve);
+    buf_adds(b, ",\"cwe\":");
+    json_opt(b, d.cwe);
+    buf_adds(b, ",\"cvss_v3\":");
+    json_cvss(b, d.cvss3);
+    buf_adds(b, ",\"cvss_v4\":");
+    json_cvss(b, d.cvss4);
+    buf_adds(b, ",\"stix_id\":");
+    buf_json_str(b, d.vuln_id);
+    buf_adds(b, ",\"references\":[");
+    for (size_t i = 0; i < d.nrefs; i++) {
+        buf_adds(b, i ? "," : "");
+        buf_json_str(b, d.refs[i]);
+    }
+    buf_adds(b, "],\"your_role\":");
+    buf_json_str(b, role_names[c->role]);
+    if (c->role != R_NONE) {
+        buf_adds(b, ",\"indicators\":[");
+        for (size_t i = 0; i < d.nind; i++) {
+            buf_adds(b, i ? "," : "");
+            buf_json_str(b, d.indicators[i]);
+        }
+        buf_adds(b, "],\"participants\":[");
+        sqlite3_stmt *st;
+        if (!(rc = prep(c->s,
+                        "SELECT account, role, vendor FROM case_parts WHERE cid = ?1"
+                        " ORDER BY account",
+                        &st, err))) {
+            sqlite3_bind_int64(st, 1, c->cid);
+            for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+                buf_adds(b, n ? ",{\"account\":" : "{\"account\":");
+                buf_json_str(b, (const char *)sqlite3_column_text(st, 0));
+                buf_adds(b, ",\"role\":");
+                buf_json_str(b, (const char *)sqlite3_column_text(st, 1));
+                buf_adds(b, ",\"vendor\":");
+                json_opt(b, (const char *)sqlite3_column_text(st, 2));
+                buf_adds(b, "}");
+            }
+            sqlite3_finalize(st);
+        }
+        buf_adds(b, "]");
+    }
+    buf_adds(b, "}");
+    case_data_free(&d);
+    return rc;
+}
+
+static void page_end(buf *b, int more, int64_t next)
+{
+    buf_printf(b, "],\"more\":%s,\"next\":%lld}", more ? "true" : "false",
+               more ? (long long)next : 0LL);
+}
+
+static int view_vendors(ctx *c, const accord_case_page *pg, buf *b, accord_error *err)
+{
+    /* the deadline and status rule need the case; products are read per vendor page */
+    case_data d = {.now = c->now};
+    sqlite3_stmt *st, *pst;
+    int rc = prep(c->s, "SELECT deadline FROM cases WHERE cid = ?1", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, c->cid);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        d.deadline = col_us(st, 0);
+    sqlite3_finalize(st);
+    unsigned limit = pg && pg->limit ? pg->limit : 100;
+    if ((rc = prep(c->s,
+                   "SELECT vid, name, account, contact, status, statement, responded"
+                   " FROM case_vendors WHERE cid = ?1 AND vid > ?2"
+                   " AND (?3 IS NULL OR name = ?3) ORDER BY vid LIMIT ?4",
+                   &st, err)))
+        return rc;
+    if ((rc = prep(c->s,
+                   "SELECT name, purl, cpe, affected, fixed, status, statement, updated"
+                   " FROM case_products WHERE cid = ?1 AND vendor = ?2 ORDER BY pid",
+                   &pst, err))) {
+        sqlite3_finalize(st);
+        return rc;
+    }
+    sqlite3_bind_int64(st, 1, c->cid);
+    sqlite3_bind_int64(st, 2, pg ? pg->after : 0);
+    bind_opt(st, 3, pg ? pg->vendor : NULL);
+    sqlite3_bind_int64(st, 4, (int64_t)limit + 1);
+    buf_adds(b, "{\"items\":[");
+    unsigned n = 0;
+    int64_t last = 0;
+    int more = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == limit) {
+            more = 1;
+            break;
+        }
+        case_vendor v = {.status = (char *)sqlite3_column_text(st, 4), .responded = col_us(st, 6)};
+        last = sqlite3_column_int64(st, 0);
+        buf_adds(b, n++ ? ",{\"vendor\":" : "{\"vendor\":");
+        buf_json_str(b, (const char *)sqlite3_column_text(st, 1));
+        buf_adds(b, ",\"member\":");
+        json_opt(b, (const char *)sqlite3_column_text(st, 2));
+        if (c->role >= R_COORDINATOR) {
+            buf_adds(b, ",\"contact\":");
+            json_opt(b, (const char *)sqlite3_column_text(st, 3));
+        }
+        buf_adds(b, ",\"status\":");
+        buf_json_str(b, case_vendor_shown_status(&d, &v));
+        buf_adds(b, ",\"statement\":");
+        json_opt(b, (const char *)sqlite3_column_text(st, 5));
+        buf_adds(b, ",\"responded\":");
+        json_time(b, v.responded);
+        buf_adds(b, ",\"products\":[");
+        sqlite3_reset(pst);
+        sqlite3_bind_int64(pst, 1, c->cid);
+        sqlite3_bind_text(pst, 2, (const char *)sqlite3_column_text(st, 1), -1, SQLITE_TRANSIENT);
+        static const char *const pk[] = {"name",  "purl",   "cpe",      "affected",
+                                         "fixed", "status", "statement"};
+        for (int k = 0; sqlite3_step(pst) == SQLITE_ROW; k++) {
+            buf_adds(b, k ? ",{" : "{");
+            for (int f = 0; f < 7; f++) {
+                buf_printf(b, "%s\"%s\":", f ? "," : "", pk[f]);
+                json_opt(b, (const char *)sqlite3_column_text(pst, f));
+            }
+            buf_adds(b, "}");
+        }
+        buf_adds(b, "]}");
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(pst);
+    page_end(b, more, last);
+    return 0;
+}
+
+/* Messages and timeline share the paging; private threads are filtered here, in SQL. */
+static int view_list(ctx *c, int view, const accord_case_page *pg, buf *b, accord_error *err)
+{
+    unsigned limit = pg && pg->limit ? pg->limit : 100;
+    int all_private = c->role >= R_COORDINATOR;
+    const char *sql =
+        view == ACCORD_CASE_VIEW_MESSAGES
+            ? "SELECT seq, ts, author, topic, private_vendor, body FROM case_msgs"
+              " WHERE cid = ?1 AND seq > ?2 AND (?3 IS NULL OR topic = ?3)"
+              " AND (private_vendor IS NULL OR ?4 OR private_vendor = ?5)"
+              " ORDER BY seq LIMIT ?6"
+            : "SELECT seq, ts, actor, kind, NULL, detail FROM case_events"
+              " WHERE cid = ?1 AND seq > ?2 AND (?3 IS NULL OR ?3 = ?3) AND (?4 OR ?5 = ?5)"
+              " ORDER BY seq LIMIT ?6";
+    sqlite3_stmt *st;
+    int rc = prep(c->s, sql, &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, c->cid);
+    sqlite3_bind_int64(st, 2, pg ? pg->after : 0);
+    bind_opt(st, 3, pg ? pg->topic : NULL);
+    sqlite3_bind_int(st, 4, all_private);
+    bind_opt(st, 5, c->role == R_VENDOR ? c->vendor : "");
+    sqlite3_bind_int64(st, 6, (int64_t)limit + 1);
+    int msgs = view == ACCORD_CASE_VIEW_MESSAGES;
+    buf_adds(b, "{\"items\":[");
+    unsigned n = 0;
+    int64_t last = 0;
+    int more = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == limit) {
+            more = 1;
+            break;
+        }
+        last = sqlite3_column_int64(st, 0);
+        buf_printf(b, "%s{\"seq\":%lld,\"ts\":", n++ ? "," : "", (long long)last);
+        json_time(b, sqlite3_column_int64(st, 1));
+        buf_adds(b, msgs ? ",\"author\":" : ",\"actor\":");
+        buf_json_str(b, (const char *)sqlite3_column_text(st, 2));
+        buf_adds(b, msgs ? ",\"topic\":" : ",\"kind\":");
+        buf_json_str(b, (const char *)sqlite3_column_text(st, 3));
+        if (msgs) {
+            buf_adds(b, ",\"private_vendor\":");
+            json_opt(b, (const char *)sqlite3_column_text(st, 4));
+        }
+        buf_adds(b, msgs ? ",\"body\":" : ",\"detail\":");
+        json_opt(b, (const char *)sqlite3_column_text(st, 5));
+        buf_adds(b, "}");
+    }
+    sqlite3_finalize(st);
+    page_end(b, more, last);
+    return 0;
+}
+
+/* The latest published document(s) of kind; OSV records as an array. */
+static int view_doc(ctx *c, const char *kind, buf *b, accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(c->s,
+                  "SELECT body FROM case_docs WHERE cid = ?1 AND kind = ?2 AND revision ="
+                  " (SELECT max(revision) FROM case_docs WHERE cid = ?1) ORDER BY name",
+                  &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, c->cid);
+    bind_opt(st, 2, kind);
+    int array = strcmp(kind, "osv") == 0, n = 0;
+    if (array)
+        buf_adds(b, "[");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        buf_adds(b, n++ && array ? "," : "");
+        buf_add(b, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    }
+    sqlite3_finalize(st);
+    if (array)
+        buf_adds(b, "]");
+    else if (!n)
+        return accord_err_set(err, ACCORD_ENOTFOUND, "case %s: not published yet", c->case_id);
+    return 0;
+}
+
+int accord_case_view(accord_store *s, const char *case_id, const char *actor, int view,
+                     const accord_case_page *page, char **json, accord_error *err)
+{
+    static const char *const names[] = {"case", "vendors", "messages", "timeline",
+                                        "csaf", "osv",     "stix"};
+    *json = NULL;
+    if (view < ACCORD_CASE_VIEW_CASE || view > ACCORD_CASE_VIEW_STIX)
+        return accord_err_set(err, ACCORD_EINVAL, "case: unknown view %d", view);
+    if (page && page->limit > ACCORD_CASE_PAGE_MAX)
+        return accord_err_set(err, ACCORD_EINVAL, "case: limit %u is above %d", page->limit,
+                              ACCORD_CASE_PAGE_MAX);
+    ctx c;
+    int rc = load_ctx(s, case_id, actor, &c, err);
+    if (rc)
+        return rc;
+    /* published cases show their public parts to everyone; the conversation stays private */
+    if (c.role == R_NONE &&
+        (view == ACCORD_CASE_VIEW_MESSAGES || view == ACCORD_CASE_VIEW_TIMELINE))
+        return accord_err_set(err, ACCORD_ENOTFOUND, "case %s: %s are for participants", c.case_id,
+                              names[view]);
+    if ((rc = audit_read(&c, names[view], err)))
+        return rc;
+    buf b;
+    buf_init(&b, VIEW_MAX);
+    switch (view) {
+    case ACCORD_CASE_VIEW_CASE:
+        rc = view_case(&c, &b, err);
+        break;
+    case ACCORD_CASE_VIEW_VENDORS:
+        rc = view_vendors(&c, page, &b, err);
+        break;
+    case ACCORD_CASE_VIEW_MESSAGES:
+    case ACCORD_CASE_VIEW_TIMELINE:
+        rc = view_list(&c, view, page, &b, err);
+        break;
+    case ACCORD_CASE_VIEW_STIX:
+        if (!c.published) {
+            case_data d;
+            if (!(rc = case_data_load(&c, &d, err))) {
+                rc =
+                    case_stix_render(&d, &b) ? accord_err_set(err, ACCORD_ENOMEM, "case: stix") : 0;
+                case_data_free(&d);
+            }
+            break;
+        }
+        /* fall through */
+    default:
+        rc = view_doc(&c, names[view], &b, err);
+    }
+    if (!rc && b.failed)
+        rc = accord_err_set(err, ACCORD_ELIMIT, "case %s: view larger than %u bytes", c.case_id,
+                            VIEW_MAX);
+    if (!rc)
+        *json = buf_take(&b, NULL);
+    buf_free(&b);
+    return rc;
+}
+
+int accord_case_list(accord_store *s, const char *actor, const accord_case_page *page, char **json,
+                     accord_error *err)
+{
+    *json = NULL;
+    unsigned limit = page && page->limit ? page->limit : 100;
+    if (limit > ACCORD_CASE_PAGE_MAX)
+        return accord_err_set(err, ACCORD_EINVAL, "case: limit %u is above %d", limit,
+                              ACCORD_CASE_PAGE_MAX);
+    int64_t after = page && page->after ? page->after : INT64_MAX;
+    sqlite3_stmt *st;
+    int rc = prep(s,
+                  "SELECT c.cid, c.id, c.title, c.embargo_end, c.lifted, c.published, p.role"
+                  " FROM cases c LEFT JOIN case_parts p ON p.cid = c.cid AND p.account = ?2"
+                  " WHERE c.cid < ?1 AND (?3 OR p.role IS NOT NULL OR c.published IS NOT NULL)"
+                  " ORDER BY c.cid DESC LIMIT ?4",
+                  &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, after);
+    bind_opt(st, 2, actor ? actor : "");
+    sqlite3_bind_int(st, 3, actor == NULL);
+    sqlite3_bind_int64(st, 4, (int64_t)limit + 1);
+    buf b;
+    buf_init(&b, VIEW_MAX);
+    buf_adds(&b, "{\"items\":[");
+    unsigned n = 0;
+    int64_t last = 0, now = ts_now_us();
+    int more = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == limit) {
+            more = 1;
+            break;
+        }
+        last = sqlite3_column_int64(st, 0);
+        int64_t end = col_us(st, 3), lifted = col_us(st, 4);
+        buf_adds(&b, n++ ? ",{\"id\":" : "{\"id\":");
+        buf_json_str(&b, (const char *)sqlite3_column_text(st, 1));
+        buf_adds(&b, ",\"title\":");
+        buf_json_str(&b, (const char *)sqlite3_column_text(st, 2));
+        buf_printf(
+            &b, ",\"embargoed\":%s,\"published\":", end && now < end && !lifted ? "true" : "false");
+        json_time(&b, col_us(st, 5));
+        buf_adds(&b, ",\"role\":");
+        json_opt(&b, actor ? (const char *)sqlite3_column_text(st, 6) : "operator");
+        buf_adds(&b, "}");
+    }
+    sqlite3_finalize(st);
+    page_end(&b, more, last);
+    if (b.failed)
+        rc = accord_err_set(err, ACCORD_ELIMIT, "case: list too large");
+    else
+        *json = buf_take(&b, NULL);
+    buf_free(&b);
+    return rc;
+}
