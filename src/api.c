@@ -2,6 +2,7 @@
  * api.c - dispatch of accord's own HTTPS routes (see api.h).
  */
 #include "api.h"
+#include "case_api.h"
 #include "export_feed.h"
 
 #include <stdarg.h>
@@ -21,6 +22,8 @@ static const struct api_route {
 } api_routes[] = {
     {"/api/whoami", "api", h_whoami},
     {"/feeds/", "feeds", export_feed_handle},
+    {"/api/cases", "cases", case_api_handle},
+    {"/api/cases/", "cases", case_api_handle},
 };
 
 void api_fail(api_call *c, int status, const char *title, const char *fmt, ...)

@@ -50,6 +50,10 @@ typedef struct case_data {
 /* The status a vendor shows: "no_response" when still unknown after the deadline. */
 const char *case_vendor_shown_status(const case_data *d, const case_vendor *v);
 
+/* Refusals for lack of a role say "not allowed: " after the case id, so that the HTTPS API
+ * answers them 403 rather than 400. */
+#define CASE_NOT_ALLOWED "not allowed: "
+
 /* A product's status: its own, or while that is unknown, its vendor's. */
 const char *case_product_status(const case_data *d, const case_product *p);
 

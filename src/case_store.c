@@ -177,8 +177,12 @@ int accord_instant_parse(const char *t, int64_t *us)
     }
     if (*p)
         return ACCORD_EINVAL;
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                    .tm_min = mi, .tm_sec = se};
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = se};
     int64_t secs = (int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60);
     *us = secs * 1000000 + frac;
     return 0;
@@ -299,9 +303,9 @@ static int need(const ctx *c, int min_role, const char *what, accord_error *err)
 {
     if (c->role >= min_role && !(c->role == R_VENDOR && min_role == R_REPORTER))
         return 0;
-    return accord_err_set(err, ACCORD_EINVAL, "case %s: %s needs the %s role (%s has %s)",
-                          c->case_id, what, role_names[min_role], actor_name(c),
-                          role_names[c->role]);
+    return accord_err_set(err, ACCORD_EINVAL,
+                          "case %s: not allowed: %s needs the %s role (%s has %s)", c->case_id,
+                          what, role_names[min_role], actor_name(c), role_names[c->role]);
 }
 
 static int text_ok(const char *what, const char *v, int required, accord_error *err)
@@ -681,9 +685,10 @@ int accord_case_status(accord_store *s, const char *case_id, const char *actor, 
     if (!rc && !vendor)
         rc = accord_err_set(err, ACCORD_EINVAL, "case: which vendor's status?");
     if (!rc && !(c.role >= R_COORDINATOR || (c.role == R_VENDOR && strcmp(c.vendor, vendor) == 0)))
-        rc = accord_err_set(err, ACCORD_EINVAL,
-                            "case %s: only %s's own participants or a coordinator set its status",
-                            c.case_id, vendor);
+        rc = accord_err_set(
+            err, ACCORD_EINVAL,
+            "case %s: not allowed: only %s's own participants or a coordinator set its status",
+            c.case_id, vendor);
     if (!rc) {
         const char *v[] = {vendor, status, statement, product};
         /* a vendor's first answer of any kind, also about one product, is its response */
@@ -727,16 +732,18 @@ int accord_case_post(accord_store *s, const char *case_id, const char *actor, co
         return rc;
     ctx c;
     if (!(rc = load_ctx(s, case_id, actor, &c, err)) && c.role <= R_OBSERVER)
-        rc = accord_err_set(err, ACCORD_EINVAL, "case %s: %s may read but not post", c.case_id,
-                            actor_name(&c));
+        rc = accord_err_set(err, ACCORD_EINVAL, "case %s: not allowed: %s may read but not post",
+                            c.case_id, actor_name(&c));
     if (!rc && c.role == R_VENDOR && private_vendor && strcmp(private_vendor, c.vendor) != 0)
-        rc = accord_err_set(err, ACCORD_EINVAL,
-                            "case %s: a vendor posts privately only in its own thread (%s)",
-                            c.case_id, c.vendor);
+        rc = accord_err_set(
+            err, ACCORD_EINVAL,
+            "case %s: not allowed: a vendor posts privately only in its own thread (%s)", c.case_id,
+            c.vendor);
     if (!rc && c.role == R_REPORTER && private_vendor)
-        rc = accord_err_set(err, ACCORD_EINVAL,
-                            "case %s: private threads are between a vendor and the coordinators",
-                            c.case_id);
+        rc = accord_err_set(
+            err, ACCORD_EINVAL,
+            "case %s: not allowed: private threads are between a vendor and the coordinators",
+            c.case_id);
     if (!rc) {
         const char *v[] = {topic ? topic : "general", private_vendor, actor_name(&c), body};
         sqlite3_stmt *st;
