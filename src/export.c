@@ -561,6 +561,71 @@ static void note_untranslatable(sel *x, const char *id, int why)
         snprintf(s->untr[s->nuntr++], sizeof(s->untr[0]), "%s: %s", id, why_text[why]);
 }
 
+/*
+ * The shape nearly every shared indicator has, "[type:value = 'v']" or "[file:hashes.'K' = 'v']",
+ * read without the pattern engine (whose compile is most of a selection's time): the comparison
+ * is built as the compiler would build it and walked the same way.  Only the plainest form is
+ * taken - known object types, printable ASCII, no escapes, no other operator or term; anything
+ * else returns 0 and goes through the compiler, so the result never depends on the path.
+ * 1 when the pattern was handled (x->why says whether it translated).
+ */
+int export_force_compile;
+
+static int simple_pattern(sel *x, const char *p, size_t len, int *rc)
+{
+    static const char *const types[] = {"ipv4-addr",  "ipv6-addr", "domain-name",     "url",
+                                        "email-addr", "file",      "x509-certificate"};
+    char type[20], key[16], value[VALUE_MAX + 1];
+    const char *e = p + len, *q;
+    size_t n = 0, k = 0, v = 0;
+    if (export_force_compile || len < 8 || p[0] != '[' || e[-1] != ']')
+        return 0;
+    for (p++; p < e && ((*p >= 'a' && *p <= 'z') || *p == '-' || (*p >= '0' && *p <= '9'));)
+        if (n == sizeof(type) - 1)
+            return 0;
+        else
+            type[n++] = *p++;
+    type[n] = '\0';
+    size_t t = 0;
+    while (t < sizeof(types) / sizeof(types[0]) && strcmp(types[t], type) != 0)
+        t++;
+    if (t == sizeof(types) / sizeof(types[0]) || p >= e || *p++ != ':')
+        return 0;
+    pattern_step steps[2] = {{.kind = PS_KEY}, {.kind = PS_KEY}};
+    pattern_cmp c = {.op = PO_EQ, .type = type, .steps = steps, .nsteps = 1};
+    if (e - p > 6 && memcmp(p, "value ", 6) == 0) {
+        steps[0].key = "value", steps[0].key_len = 5, p += 5;
+    } else if (e - p > 9 && memcmp(p, "hashes.'", 8) == 0) {
+        steps[0].key = "hashes", steps[0].key_len = 6, p += 8;
+        for (; p < e && ((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'); p++)
+            if (k == sizeof(key) - 1)
+                return 0;
+            else
+                key[k++] = *p;
+        if (k == 0 || p >= e || *p++ != '\'')
+            return 0;
+        key[k] = '\0';
+        steps[1].key = key, steps[1].key_len = k, c.nsteps = 2;
+    } else {
+        return 0;
+    }
+    if (e - p < 6 || memcmp(p, " = '", 4) != 0)
+        return 0;
+    for (p += 4, q = p; q < e - 2 && *q != '\'' && *q != '\\'; q++)
+        if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e || v == VALUE_MAX)
+            return 0;
+        else
+            value[v++] = *q;
+    if (q != e - 2 || *q != '\'')
+        return 0;
+    value[v] = '\0';
+    pattern_lit lit = {.kind = PL_STRING, .s = value, .len = v};
+    c.lits = &lit;
+    c.nlits = 1;
+    *rc = walk_cmp(x, &c);
+    return 1;
+}
+
 /* Translates the pattern of indicator o into items; an untranslatable one is rolled back. */
 static int translate(sel *x, const ajson_value *o, const accord_record *r)
 {
@@ -576,7 +641,7 @@ static int translate(sel *x, const ajson_value *o, const accord_record *r)
         x->why = WHY_PATTERN_TYPE;
     } else if (!pv || pv->type != AJSON_STRING) {
         x->why = WHY_INVALID;
-    } else {
+    } else if (!simple_pattern(x, pv->u.str, pv->len, &rc)) {
         accord_pattern *p = NULL;
         unsigned flags = strcmp(r->spec_version, "2.0") == 0 ? ACCORD_PATTERN_STIX20 : 0;
         if (accord_pattern_compile(pv->u.str, pv->len, flags, &p, NULL) != 0)
@@ -649,6 +714,9 @@ static int consider(sel *x, const ajson_value *o, const accord_record *r)
         return s->stats.filtered++, 0;
     }
     ind->kinds = x->kinds;
+    ind->nitems = (uint32_t)(s->nitems - items0);
+    for (size_t i = items0; i < s->nitems; i++)
+        s->items[i].ikinds = (uint16_t)x->kinds;
     s->ninds++;
     s->stats.selected++;
     return 0;
@@ -877,18 +945,15 @@ int export_item_dup(const accord_export_set *s, size_t i)
 
 int export_item_ok(export_out *w, size_t i)
 {
+    if (export_item_fits(w, i))
+        return 1; /* the common case: counted once per indicator by run_writer */
     const accord_export_set *s = w->set;
-    unsigned char *mark = w->mark;
     uint32_t ind = s->items[i].ind;
-    if (mark[ind])
-        return mark[ind] == 1;
+    if (w->mark[ind])
+        return 0;
     const export_ind *d = &s->inds[ind];
     unsigned bad = d->kinds & ~w->supported;
-    if (!bad) {
-        w->sum->indicators++;
-        return (mark[ind] = 1) == 1;
-    }
-    mark[ind] = 2;
+    w->mark[ind] = 1;
     w->sum->unexportable++;
     if (w->sum->nnames < ACCORD_EXPORT_NAMES) {
         int k = __builtin_ctz(bad);
@@ -970,7 +1035,10 @@ static int run_writer(const accord_export_set *set, const accord_export_set *pre
     if (!rc)
         rc = export_flush(&w);
     for (size_t i = 0; !rc && i < set->nitems; i++)
-        export_item_ok(&w, i); /* count and name what the writer never looked at */
+        if (!export_item_fits(&w, i))
+            export_item_ok(&w, i); /* count and name what the writer never looked at */
+    for (size_t i = 0; !rc && i < set->ninds; i++)
+        sum->indicators += set->inds[i].nitems && !(set->inds[i].kinds & ~w.supported);
     free(w.mark);
     buf_free(&w.b);
     if (rc && err && !err->msg[0])

@@ -33,6 +33,7 @@ typedef struct export_ind {
     uint8_t tlp;            /* ACCORD_TLP_* (unmarked: AMBER) */
     uint8_t untranslatable; /* 0, or an export_why reason: no format can express it */
     uint32_t kinds;         /* ACCORD_EK_BIT of every kind its pattern holds */
+    uint32_t nitems;        /* its items (after the allow-list) */
 } export_ind;
 
 /* One exportable value of one indicator. */
@@ -42,6 +43,8 @@ typedef struct export_item {
     uint32_t ind;    /* index into set->inds */
     uint32_t len;    /* bytes of the value */
     uint8_t kind;    /* accord_export_kind */
+    uint16_t ikinds; /* the kinds of its indicator (export_ind.kinds), kept here so that writers
+                        decide per item without a random access to the indicator */
 } export_item;
 
 struct accord_export_set {
@@ -73,7 +76,7 @@ typedef struct export_out {
     int rc;           /* the first failure; writes stop after it */
     accord_export_summary *sum;
     unsigned supported;  /* ACCORD_EK_BIT of the kinds the format expresses */
-    unsigned char *mark; /* per indicator: 0 not yet asked, 1 written, 2 unexportable */
+    unsigned char *mark; /* per indicator: 1 once counted and named as unexportable */
     const char *format;
 } export_out;
 
@@ -96,10 +99,19 @@ int export_flush(export_out *w);
  * way after the writer returns, so an indicator of a kind a format ignores is still named.
  */
 int export_item_ok(export_out *w, size_t i);
+/* 1 when the indicator of item i is expressible in the format (no counting, no naming). */
+static inline int export_item_fits(const export_out *w, size_t i)
+{
+    return !(w->set->items[i].ikinds & ~w->supported);
+}
 /* 1 when item i has the same kind and value as item i-1 (a duplicate value). */
 int export_item_dup(const accord_export_set *s, size_t i);
 /* The indicator of item i. */
 const export_ind *export_item_ind(const accord_export_set *s, size_t i);
+
+/* Tests: 1 makes every pattern go through the pattern compiler (export.c reads the simplest
+ * shape itself otherwise); both ways must give the same set. */
+extern int export_force_compile;
 
 /* The format writers; each returns 0 or the first error. */
 int export_zeek(export_out *w);

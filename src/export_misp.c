@@ -63,6 +63,18 @@ static const struct misp_type {
 static const char *const tlp_tags[] = {"tlp:clear", "tlp:green", "tlp:amber", "tlp:amber+strict",
                                        "tlp:red"};
 
+/* Appends a string literal. */
+#define ADDS(w, lit) export_add((w), (lit), sizeof(lit) - 1)
+
+static void hex(char *out, const unsigned char *b, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+}
+
 /* A version-4-shaped UUID from XXH3-128 of data. */
 static void uuid_of(const void *data, size_t len, char out[37])
 {
@@ -74,14 +86,30 @@ static void uuid_of(const void *data, size_t len, char out[37])
     }
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
+    hex(out, b, 4);
+    out[8] = '-';
+    hex(out + 9, b + 4, 2);
+    out[13] = '-';
+    hex(out + 14, b + 6, 2);
+    out[18] = '-';
+    hex(out + 19, b + 8, 2);
+    out[23] = '-';
+    hex(out + 24, b + 10, 6);
+    out[36] = '\0';
 }
 
-/* Appends s as a JSON string (quotes included). */
+/* Appends s as a JSON string (quotes included); values without a backslash or a control byte
+ * (every exported value: export.c checks them) go as they are. */
 static int add_json(export_out *w, buf *tmp, const char *s)
 {
+    size_t n = strlen(s), i = 0;
+    while (i < n && s[i] != '\\' && s[i] != '"' && (unsigned char)s[i] >= 0x20)
+        i++;
+    if (i == n) {
+        ADDS(w, "\"");
+        export_add(w, s, n);
+        return ADDS(w, "\"");
+    }
     buf_reset(tmp);
     if (buf_json_str(tmp, s))
         return w->rc = ACCORD_ENOMEM;
@@ -95,13 +123,13 @@ static int attribute_ok(export_out *w, size_t i)
         return 0;
     const accord_export_set *s = w->set;
     for (size_t j = i; j > 0 && export_item_dup(s, j); j--)
-        if (w->mark[s->items[j - 1].ind] == 1)
+        if (export_item_fits(w, j - 1))
             return 0; /* an earlier indicator's attribute already holds the value */
     return 1;
 }
 
 typedef struct event_head {
-    char uuid[37], org_uuid[37], date[16];
+    char uuid[37], org_uuid[37], date[16], ts_text[16];
     const char *source;
     uint32_t ts;
     int tlp; /* the strictest TLP of the attributes, -1 when none */
@@ -110,7 +138,7 @@ typedef struct event_head {
 /* The members the event and its manifest entry share (no braces). */
 static void write_head(export_out *w, buf *tmp, const event_head *h)
 {
-    export_add(w, "\"info\":", 7);
+    ADDS(w, "\"info\":");
     char info[200];
     snprintf(info, sizeof(info), "%s indicators", h->source);
     add_json(w, tmp, info);
@@ -123,7 +151,7 @@ static void write_head(export_out *w, buf *tmp, const event_head *h)
     if (h->tlp >= 0)
         export_printf(w, "{\"name\":\"%s\",\"colour\":\"#ffffff\",\"exportable\":true}",
                       tlp_tags[h->tlp]);
-    export_add(w, "]", 1);
+    ADDS(w, "]");
 }
 
 static void write_attribute(export_out *w, buf *tmp, size_t i, const event_head *h, int first)
@@ -131,26 +159,42 @@ static void write_attribute(export_out *w, buf *tmp, size_t i, const event_head 
     const accord_export_set *s = w->set;
     const export_item *it = &s->items[i];
     const export_ind *d = export_item_ind(s, i);
-    char key[512], uuid[37], comment[400];
-    int n = snprintf(key, sizeof(key), "%s|%d|", export_str(s, d->id), it->kind);
-    XXH128_hash_t vh = XXH3_128bits(export_str(s, it->value), it->len);
-    if (n > 0 && (size_t)n + 32 < sizeof(key)) {
-        memcpy(key + n, &vh, sizeof(vh));
-        n += (int)sizeof(vh);
+    const char *id = export_str(s, d->id), *name = export_str(s, d->name);
+    char key[512], uuid[37];
+    size_t idlen = strlen(id), n = 0;
+    if (idlen + 1 + sizeof(XXH128_hash_t) <= sizeof(key)) {
+        XXH128_hash_t vh = XXH3_128bits(export_str(s, it->value), it->len);
+        memcpy(key, id, idlen);
+        key[idlen] = (char)('a' + it->kind);
+        memcpy(key + idlen + 1, &vh, sizeof(vh));
+        n = idlen + 1 + sizeof(vh);
     }
-    uuid_of(key, n > 0 ? (size_t)n : 0, uuid);
-    export_printf(w,
-                  "%s\n{\"uuid\":\"%s\",\"type\":\"%s\",\"category\":\"%s\",\"to_ids\":true,"
-                  "\"timestamp\":\"%u\",\"value\":",
-                  first ? "" : ",", uuid, misp_types[it->kind].type, misp_types[it->kind].category,
-                  h->ts);
+    uuid_of(key, n, uuid);
+    const struct misp_type *t = &misp_types[it->kind];
+    if (!first)
+        ADDS(w, ",");
+    ADDS(w, "\n{\"uuid\":\"");
+    export_add(w, uuid, 36);
+    ADDS(w, "\",\"type\":\"");
+    export_add(w, t->type, strlen(t->type));
+    ADDS(w, "\",\"category\":\"");
+    export_add(w, t->category, strlen(t->category));
+    ADDS(w, "\",\"to_ids\":true,\"timestamp\":\"");
+    export_add(w, h->ts_text, strlen(h->ts_text));
+    ADDS(w, "\",\"value\":");
     add_json(w, tmp, export_str(s, it->value));
-    const char *name = export_str(s, d->name);
-    snprintf(comment, sizeof(comment), "%s%s%s", export_str(s, d->id), *name ? " " : "", name);
-    export_add(w, ",\"comment\":", 11);
-    add_json(w, tmp, comment);
-    export_printf(w, ",\"Tag\":[{\"name\":\"%s\",\"colour\":\"#ffffff\",\"exportable\":true}]}",
-                  tlp_tags[d->tlp <= ACCORD_TLP_RED ? d->tlp : ACCORD_TLP_RED]);
+    ADDS(w, ",\"comment\":");
+    if (*name) {
+        char comment[400];
+        snprintf(comment, sizeof(comment), "%s %s", id, name);
+        add_json(w, tmp, comment);
+    } else {
+        add_json(w, tmp, id);
+    }
+    const char *tag = tlp_tags[d->tlp <= ACCORD_TLP_RED ? d->tlp : ACCORD_TLP_RED];
+    ADDS(w, ",\"Tag\":[{\"name\":\"");
+    export_add(w, tag, strlen(tag));
+    ADDS(w, "\",\"colour\":\"#ffffff\",\"exportable\":true}]}");
 }
 
 static void write_hashes(export_out *w, const event_head *h)
@@ -165,12 +209,12 @@ static void write_hashes(export_out *w, const event_head *h)
             w->rc = ACCORD_EINVAL;
             break;
         }
-        char line[96];
-        int n = 0;
-        for (int j = 0; j < 16; j++)
-            n += snprintf(line + n, sizeof(line) - (size_t)n, "%02x", md5[j]);
-        snprintf(line + n, sizeof(line) - (size_t)n, ",%s\n", h->uuid);
-        export_add(w, line, strlen(line));
+        char line[72];
+        hex(line, md5, 16);
+        line[32] = ',';
+        memcpy(line + 33, h->uuid, 36);
+        line[69] = '\n';
+        export_add(w, line, 70);
     }
 }
 
@@ -186,6 +230,7 @@ int export_misp_feed(export_out *w)
     snprintf(seed, sizeof(seed), "accord misp-feed org|%s", h.source);
     uuid_of(seed, strlen(seed), h.org_uuid);
     h.ts = accord_export_set_serial(s);
+    snprintf(h.ts_text, sizeof(h.ts_text), "%u", h.ts);
     time_t t = (time_t)h.ts;
     struct tm tm;
     gmtime_r(&t, &tm);
@@ -198,11 +243,11 @@ int export_misp_feed(export_out *w)
                   "{\"Event\":{\"uuid\":\"%s\",\"published\":true,\"publish_timestamp\":\"%u\","
                   "\"extends_uuid\":\"\",",
                   h.uuid, h.ts);
-    export_add(w, "\"Attribute\":[", 13);
+    ADDS(w, "\"Attribute\":[");
     int first = 1;
     for (size_t i = 0; i < s->nitems && !w->rc; i++) {
         if (!attribute_ok(w, i)) {
-            if (w->mark[s->items[i].ind] == 1)
+            if (export_item_fits(w, i))
                 w->sum->duplicates++;
             continue;
         }
@@ -213,9 +258,9 @@ int export_misp_feed(export_out *w)
         if (tlp > h.tlp)
             h.tlp = tlp > ACCORD_TLP_RED ? ACCORD_TLP_RED : tlp;
     }
-    export_add(w, "\n],", 3);
+    ADDS(w, "\n],");
     write_head(w, &tmp, &h);
-    export_add(w, "}}\n", 3);
+    ADDS(w, "}}\n");
 
     export_file(w, "hashes.csv");
     write_hashes(w, &h);
@@ -223,7 +268,7 @@ int export_misp_feed(export_out *w)
     export_file(w, "manifest.json");
     export_printf(w, "{\"%s\":{", h.uuid);
     write_head(w, &tmp, &h);
-    export_add(w, "}}\n", 3);
+    ADDS(w, "}}\n");
     buf_free(&tmp);
     return w->rc;
 }

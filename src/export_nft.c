@@ -91,8 +91,7 @@ static int wanted(export_out *w, const accord_export_set *s, size_t i, int fam)
         return 0;
     if (w)
         return export_item_ok(w, i);
-    const export_ind *d = export_item_ind(s, i);
-    return !d->untranslatable && !(d->kinds & ~(unsigned)ACCORD_EK_IP_BITS);
+    return !(s->items[i].ikinds & ~(unsigned)ACCORD_EK_IP_BITS);
 }
 
 /* Collects the ranges of family fam of set s, sorted and merged; w (may be NULL) counts. */

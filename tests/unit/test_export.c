@@ -864,6 +864,73 @@ out:
     ajson_arena_free(&a);
 }
 
+/* The simple-pattern reader and the pattern compiler give the same set, item for item. */
+static void test_simple_patterns(void)
+{
+    static const char *const patterns[] = {
+        "[ipv4-addr:value = '45.33.32.156']",
+        "[ipv4-addr:value = '45.33.32.0/24']",
+        "[ipv4-addr:value = '45.33.32.0/33']",
+        "[ipv4-addr:value = 'not an address']",
+        "[ipv6-addr:value = '2001:DB8::1']",
+        "[ipv6-addr:value = '2a00:1450:4001::/48']",
+        "[domain-name:value = 'Example.ORG']",
+        "[domain-name:value = 'exa mple.org']",
+        "[domain-name:value = 'example.org' ]",
+        "[domain-name:value='example.org']",
+        "[url:value = 'http://Evil.example/a?b=c']",
+        "[email-addr:value = 'a@evil.example']",
+        "[file:hashes.'SHA-256' = "
+        "'AABBCCDDEEFF00112233445566778899AABBCCDDEEFF00112233445566778899']",
+        "[file:hashes.'MD5' = 'd41d8cd98f00b204e9800998ecf8427e']",
+        "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']",
+        "[file:hashes.'SHA-1' = 'tooshort']",
+        "[file:hashes.'FOO' = 'd41d8cd98f00b204e9800998ecf8427e']",
+        "[x509-certificate:hashes.'SHA-256' = "
+        "'aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899']",
+        "[file:name = 'x.exe']",
+        "[process:name = 'x.exe']",
+        "[domain-name:value = 'caf\\u00e9.org']",
+        "[domain-name:value = 'x.org'] OR [domain-name:value = 'y.org']",
+        "[ipv4-addr:value != '1.2.3.4']",
+        "[ipv4-addr:value = '1.2.3.4'] WITHIN 5 SECONDS",
+    };
+    char doc[1024];
+    accord_store *s = new_store();
+    for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+        snprintf(doc, sizeof(doc),
+                 "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
+                 "5d0a1a6e-0000-4000-8000-%012zx\",\"created\":\"2025-01-01T00:00:00.000Z\","
+                 "\"modified\":\"2025-01-01T00:00:00.000Z\",\"pattern\":\"%s\","
+                 "\"pattern_type\":\"stix\",\"valid_from\":\"2025-01-01T00:00:00Z\"}",
+                 i + 0x500, patterns[i]);
+        if (import_text(s, doc) != 0)
+            fprintf(stderr, "simple pattern %zu not imported (invalid): %s\n", i, patterns[i]);
+    }
+    accord_export_filter f = filter_at(AT);
+    accord_export_set *fast = NULL, *slow = NULL;
+    accord_error err = {0};
+    CHECK(accord_export_select(s, &f, &fast, &err) == 0);
+    export_force_compile = 1;
+    CHECK(accord_export_select(s, &f, &slow, &err) == 0);
+    export_force_compile = 0;
+    CHECK(fast && slow && fast->nitems == slow->nitems && fast->nitems >= 10);
+    CHECK(fast && slow && fast->stats.selected == slow->stats.selected &&
+          fast->stats.not_translatable == slow->stats.not_translatable);
+    for (size_t i = 0; fast && slow && i < fast->nitems && i < slow->nitems; i++) {
+        const export_item *a = &fast->items[i], *b = &slow->items[i];
+        int same = a->kind == b->kind &&
+                   strcmp(export_str(fast, a->value), export_str(slow, b->value)) == 0;
+        CHECK(same);
+        if (!same)
+            fprintf(stderr, "item %zu: %s vs %s\n", i, export_str(fast, a->value),
+                    export_str(slow, b->value));
+    }
+    accord_export_set_free(fast);
+    accord_export_set_free(slow);
+    accord_store_close(s);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-export-XXXXXX");
@@ -883,6 +950,7 @@ int main(void)
     test_disappears();
     test_warninglists();
     test_feeds();
+    test_simple_patterns();
     test_boundaries();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
