@@ -268,7 +268,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
  * Reads feed file `name` into *text.  ACCORD_ENOTFOUND when the feed does not hold it (no such
  * file, HTTP 404), ACCORD_EIO for any other failure (message in err).
  */
-static int fetch(const accord_misp_feed *f, const char *name, size_t max, char **text,
+static int fetch(const accord_misp_feed *f, CURL *c, const char *name, size_t max, char **text,
                  size_t *len, accord_error *err)
 {
     char url[4096];
@@ -283,14 +283,17 @@ static int fetch(const accord_misp_feed *f, const char *name, size_t max, char *
         close(fd);
         return rc;
     }
-    CURL *c = curl_easy_init();
     if (!c)
         return accord_err_set(err, ACCORD_ENOMEM, "cannot start libcurl");
+    curl_easy_reset(c); /* keeps the connection to the feed's host open across events */
     buf b;
     buf_init(&b, max);
     char ebuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, strncmp(f->url, "http://", 7) ? "https" : "http");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L); /* mirrors redirect; never to http */
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
@@ -307,7 +310,6 @@ static int fetch(const accord_misp_feed *f, const char *name, size_t max, char *
     CURLcode cc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
     int rc = 0;
     if (cc != CURLE_OK)
         rc = accord_err_set(err, ACCORD_EIO, "%s: %s", url,
@@ -387,9 +389,11 @@ static int pull_one(accord_store *store, accord_misp_feed *f, const accord_misp_
 {
     char *text = NULL;
     size_t len = 0;
-    int rc = fetch(f, "manifest.json", MAX_MANIFEST, &text, &len, err);
+    CURL *c = strstr(f->url, "://") ? curl_easy_init() : NULL;
+    int rc = fetch(f, c, "manifest.json", MAX_MANIFEST, &text, &len, err);
     if (rc) {
         problem(opts, "feed %s: manifest.json: %s", f->name, err ? err->msg : "unreadable");
+        curl_easy_cleanup(c);
         return rc == ACCORD_ENOTFOUND ? ACCORD_EIO : rc;
     }
     ajson_arena a;
@@ -430,7 +434,7 @@ static int pull_one(accord_store *store, accord_misp_feed *f, const accord_misp_
         char *ev = NULL;
         size_t evlen = 0;
         accord_error ferr = {0};
-        int r = fetch(f, name, MAX_EVENT, &ev, &evlen, &ferr);
+        int r = fetch(f, c, name, MAX_EVENT, &ev, &evlen, &ferr);
         if (r == ACCORD_ENOTFOUND) {
             ps->missing++;
             partial = 1;
@@ -469,6 +473,7 @@ static int pull_one(accord_store *store, accord_misp_feed *f, const accord_misp_
     if (partial)
         rc = accord_err_set(err, ACCORD_ESTIX, "feed %s: some events missing or failed", f->name);
 out:
+    curl_easy_cleanup(c);
     ajson_arena_free(&a);
     free(text);
     return rc;
