@@ -2,7 +2,7 @@
  * match_flow.c - `accord match` over flow records and dnstap: files, a UDP collector and a
  * dnstap socket.
  *
- * Files are mapped and recognised by their first bytes: a pcap (NetFlow v5/v9 and IPFIX
+ * Files are mapped and recognised by their first bytes: a pcap or pcapng (NetFlow v5/v9 and IPFIX
  * datagrams, each decoded as if it had arrived over UDP from the packet's source address), an
  * IPFIX file (RFC 5655; the exporter is unknown and shown as 0.0.0.0) or a Frame Streams file of
  * dnstap messages.
@@ -218,11 +218,11 @@ static int flows_file(sink *k, const uint8_t *p, size_t len, int kind)
     const char *why = NULL;
     size_t off = 0;
     int rc = -1;
-    if (fctx_init(&c, k, kind == 1) != 0) {
+    if (fctx_init(&c, k, kind != 2) != 0) { /* captures came over UDP */
         cli_error(CMD, "out of memory");
         goto out;
     }
-    if (kind == 1) {
+    if (kind != 2) { /* pcap or pcapng */
         pctx pc = {&c, 0};
         flow_pcap_stats ps;
         rc = flow_pcap_walk(p, len, on_datagram, &pc, &ps, &why, &off);

@@ -112,7 +112,7 @@ typedef struct flow_pcap_stats {
 typedef void (*flow_datagram_cb)(void *ud, const flow_datagram *dg);
 
 /*
- * Walks a classic pcap file held in p[0..len) (either byte order, micro- or nanosecond; link
+ * Walks a pcap or pcapng file held in p[0..len) (either byte order, micro- or nanosecond; link
  * types Ethernet with VLAN tags, Linux cooked v1/v2, raw IP, BSD loopback) and calls cb for every
  * unfragmented UDP datagram over IPv4 or IPv6.  Returns 0, or ACCORD_EINVAL with why (static
  * text) and *offset set when the file is not a pcap or is cut short (datagrams before the fault
@@ -130,7 +130,8 @@ int flow_pcap_walk(const uint8_t *p, size_t len, flow_datagram_cb cb, void *ud,
 int flow_ipfix_file(flow_decoder *d, const flow_exporter *exp, const uint8_t *p, size_t len,
                     flow_rec_cb cb, void *ud, const char **why, size_t *offset);
 
-/* 1 when the bytes look like the start of a pcap file, 2 like an IPFIX message, else 0. */
+/* 1 when the bytes look like the start of a pcap file, 2 like an IPFIX message, 3 like a
+ * pcapng file, else 0. */
 int flow_sniff(const uint8_t *p, size_t len);
 
 #endif

@@ -12,6 +12,8 @@
  *                 113 Linux cooked, 276 Linux cooked v2)
  *   then per packet: seconds(4) fraction(4) captured length(4) original length(4) and the bytes
  *
+ * pcapng files are read too (pcapng_walk below).
+ *
  * Only whole UDP datagrams are delivered: IP fragments and packets cut by the snap length are
  * counted and skipped (exporters send datagrams below the path MTU; reassembly is not done).
  * The walk works on the file's bytes in memory and copies nothing.
@@ -45,6 +47,9 @@ int flow_sniff(const uint8_t *p, size_t len)
     }
     if (len >= 16 && be16(p) == 10 && be16(p + 2) >= 16)
         return 2;
+    if (len >= 12 && le32(p) == 0x0a0d0d0a &&
+        (le32(p + 8) == 0x1a2b3c4d || be32(p + 8) == 0x1a2b3c4d))
+        return 3;
     return 0;
 }
 
@@ -165,6 +170,119 @@ static const uint8_t *link_ip(uint32_t lt, const uint8_t *p, size_t len, size_t 
     return p + off;
 }
 
+/* One captured frame of link type lt: its UDP datagram, if any, to cb. */
+static void frame(uint32_t lt, const uint8_t *fr, size_t caplen, size_t origlen, int64_t time_us,
+                  flow_datagram_cb cb, void *ud, flow_pcap_stats *st)
+{
+    size_t iplen;
+    const uint8_t *ip = link_ip(lt, fr, caplen, &iplen);
+    flow_datagram dg;
+    st->packets++;
+    if (!ip || !ip_udp(ip, iplen, &dg, st)) {
+        if (caplen < origlen)
+            st->truncated++;
+        else
+            st->skipped_other++;
+        return;
+    }
+    st->udp++;
+    dg.time_us = time_us;
+    cb(ud, &dg);
+}
+
+/*
+ * pcapng (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-02.html): blocks of
+ * type(4) length(4) body length(4); the section header (0x0a0d0d0a) gives the byte order by its
+ * magic 0x1a2b3c4d; interface descriptions (1) the link type and, by option if_tsresol (9),
+ * the timestamp unit; enhanced packets (6) interface(4) time high(4) low(4) caplen(4) len(4)
+ * data; simple packets (3) len(4) data, on interface 0.  Other blocks are skipped.
+ */
+#define PCAPNG_IFS 64
+static int pcapng_walk(const uint8_t *p, size_t len, flow_datagram_cb cb, void *ud,
+                       flow_pcap_stats *st, const char **why, size_t *offset)
+{
+    uint32_t (*rd)(const uint8_t *) = le32;
+    uint32_t lt[PCAPNG_IFS];
+    uint64_t per_s[PCAPNG_IFS]; /* timestamp units per second */
+    size_t nif = 0, off = 0;
+    while (off < len) {
+        if (len - off < 12) {
+            *why = "pcapng block header cut short";
+            *offset = off;
+            return ACCORD_EINVAL;
+        }
+        uint32_t type = le32(p + off);
+        if (type == 0x0a0d0d0a) {
+            if (len - off < 28) {
+                *why = "pcapng section header cut short";
+                *offset = off;
+                return ACCORD_EINVAL;
+            }
+            rd = le32(p + off + 8) == 0x1a2b3c4d ? le32 : be32;
+            if (rd(p + off + 8) != 0x1a2b3c4d) {
+                *why = "pcapng section header with an unknown byte-order magic";
+                *offset = off + 8;
+                return ACCORD_EINVAL;
+            }
+            nif = 0;
+        } else {
+            type = rd(p + off);
+        }
+        uint32_t blen = rd(p + off + 4);
+        if (blen < 12 || blen % 4 || blen > len - off) {
+            *why = "pcapng block length out of range";
+            *offset = off + 4;
+            return ACCORD_EINVAL;
+        }
+        const uint8_t *b = p + off + 8;
+        size_t body = blen - 12;
+        if (type == 1 && body >= 8 && nif < PCAPNG_IFS) {
+            lt[nif] = rd(b) & 0xffff;
+            per_s[nif] = 1000000;
+            for (size_t o = 8; body - o >= 4;) { /* options: code(2) length(2) value, padded */
+                uint32_t code = rd == le32 ? (uint32_t)(b[o] | b[o + 1] << 8)
+                                           : (uint32_t)(b[o] << 8 | b[o + 1]);
+                uint32_t olen = rd == le32 ? (uint32_t)(b[o + 2] | b[o + 3] << 8)
+                                           : (uint32_t)(b[o + 2] << 8 | b[o + 3]);
+                if (code == 0 || olen > body - o - 4)
+                    break;
+                if (code == 9 && olen >= 1) {
+                    uint8_t r = b[o + 4];
+                    uint64_t u = 1;
+                    for (unsigned k = 0; k < (r & 0x7f) && u < (1ull << 40); k++)
+                        u *= r & 0x80 ? 2 : 10;
+                    per_s[nif] = u;
+                }
+                o += 4 + ((olen + 3) & ~3u);
+            }
+            nif++;
+        } else if ((type == 6 && body >= 20) || (type == 3 && body >= 4)) {
+            uint32_t ifc = type == 6 ? rd(b) : 0;
+            size_t caplen = type == 6 ? rd(b + 12) : body - 4;
+            size_t origlen = type == 6 ? rd(b + 16) : rd(b);
+            size_t hdr = type == 6 ? 20 : 4;
+            if (caplen > body - hdr) {
+                *why = "pcapng packet longer than its block";
+                *offset = off + 8;
+                return ACCORD_EINVAL;
+            }
+            if (caplen > origlen)
+                caplen = origlen;
+            if (ifc < nif) {
+                uint64_t ts = type == 6 ? (uint64_t)rd(b + 4) << 32 | rd(b + 8) : 0;
+                int64_t us = (int64_t)(ts / per_s[ifc] * 1000000 +
+                                       ts % per_s[ifc] * 1000000 / per_s[ifc]);
+                frame(lt[ifc], b + hdr, caplen, origlen, us, cb, ud, st);
+            } else {
+                st->packets++;
+                st->skipped_other++;
+            }
+        }
+        off += blen;
+    }
+    return 0;
+}
+
 int flow_pcap_walk(const uint8_t *p, size_t len, flow_datagram_cb cb, void *ud,
                    flow_pcap_stats *st, const char **why, size_t *offset)
 {
@@ -174,8 +292,10 @@ int flow_pcap_walk(const uint8_t *p, size_t len, flow_datagram_cb cb, void *ud,
     memset(st, 0, sizeof *st);
     *why = NULL;
     *offset = 0;
+    if (flow_sniff(p, len) == 3)
+        return pcapng_walk(p, len, cb, ud, st, why, offset);
     if (flow_sniff(p, len) != 1 || len < 24) {
-        *why = "not a pcap file (pcapng is not read: convert it with editcap -F pcap)";
+        *why = "not a pcap or pcapng file";
         return ACCORD_EINVAL;
     }
     uint32_t magic = le32(p);
@@ -197,22 +317,9 @@ int flow_pcap_walk(const uint8_t *p, size_t len, flow_datagram_cb cb, void *ud,
             *offset = off + 8;
             return ACCORD_EINVAL;
         }
-        const uint8_t *frame = p + off + 16;
-        st->packets++;
+        frame(lt, p + off + 16, caplen, origlen,
+              (int64_t)sec * 1000000 + (nano ? frac / 1000 : frac), cb, ud, st);
         off += 16 + (size_t)caplen;
-        size_t iplen;
-        const uint8_t *ip = link_ip(lt, frame, caplen, &iplen);
-        flow_datagram dg;
-        if (!ip || !ip_udp(ip, iplen, &dg, st)) {
-            if (caplen < origlen)
-                st->truncated++;
-            else
-                st->skipped_other++;
-            continue;
-        }
-        st->udp++;
-        dg.time_us = (int64_t)sec * 1000000 + (nano ? frac / 1000 : frac);
-        cb(ud, &dg);
     }
     return 0;
 }

@@ -119,6 +119,15 @@ if [ -d "$DATA/telemetry-flows-pmacct" ]; then
       check "tshark and accord decode ${c%%:*} alike" cmp -s "$T/tshark.txt" "$T/accord-tshark.txt"
     done
   fi
+  # the same capture as pcapng (editcap, from tshark's package) decodes the same
+  if need editcap; then
+    cap=$DATA/telemetry-flows-pmacct/104-IPFIXv10-IPv6-CISCO-sampling_option/traffic-00.pcap
+    editcap -F pcapng "$cap" "$T/104.pcapng"
+    "$ACCORD" match --indicators "$T/ind.jsonl" --decode "$cap" >"$T/104-pcap.txt" 2>/dev/null
+    "$ACCORD" match --indicators "$T/ind.jsonl" --decode "$T/104.pcapng" >"$T/104-pcapng.txt" 2>/dev/null
+    check "pcapng decoded" test "$(wc -l <"$T/104-pcapng.txt")" = 3
+    check "pcap and pcapng decode alike" cmp -s "$T/104-pcap.txt" "$T/104-pcapng.txt"
+  fi
   # differential: dnstap-ldns's one-line form
   if need dnstap-ldns; then
     TZ=UTC dnstap-ldns -r "$F" >"$T/ldns.txt"

@@ -748,6 +748,70 @@ static void test_pcap(void)
     free(mem);
 }
 
+/* pcapng: a section, an interface in nanoseconds, an enhanced packet of an IPFIX datagram. */
+static void put32le(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+}
+
+static void test_pcapng(void)
+{
+    static uint8_t f[4096];
+    size_t n = 0;
+    fgen g;
+    char *mem = NULL;
+    size_t memlen = 0;
+    FILE *pc = open_memstream(&mem, &memlen);
+    fg_pcap_header(pc);
+    fg_ipfix(&g, 100, 0, 1);
+    v4_template(&g, 256);
+    fg_set(&g, 256);
+    fg_v4_record(&g, 1, 2, 3, 4, 6, 10, 1, 0);
+    fg_end_set(&g);
+    fg_end(&g);
+    fg_pcap_udp4(pc, 100, 0xc0000201, 4739, 0x7f000001, 4739, g.b, g.len);
+    fclose(pc);
+    const uint8_t *frame = (const uint8_t *)mem + 24 + 16; /* the Ethernet frame */
+    size_t flen = memlen - 40;
+    /* section header */
+    put32le(f, 0x0a0d0d0a), put32le(f + 4, 28), put32le(f + 8, 0x1a2b3c4d);
+    put32le(f + 12, 1), put32le(f + 16, 0xffffffff), put32le(f + 20, 0xffffffff);
+    put32le(f + 24, 28);
+    n = 28;
+    /* interface: Ethernet, if_tsresol 9 (ns) */
+    put32le(f + n, 1), put32le(f + n + 4, 32), put32le(f + n + 8, 1), put32le(f + n + 12, 65535);
+    f[n + 16] = 9, f[n + 17] = 0, f[n + 18] = 1, f[n + 19] = 0, f[n + 20] = 9, f[n + 21] = 0;
+    f[n + 22] = 0, f[n + 23] = 0;
+    put32le(f + n + 24, 0), put32le(f + n + 28, 32);
+    n += 32;
+    /* enhanced packet */
+    uint64_t ts = 1700000000123456789ull;
+    size_t pad = (flen + 3) & ~(size_t)3, blen = 32 + pad;
+    put32le(f + n, 6), put32le(f + n + 4, (uint32_t)blen), put32le(f + n + 8, 0);
+    put32le(f + n + 12, (uint32_t)(ts >> 32)), put32le(f + n + 16, (uint32_t)ts);
+    put32le(f + n + 20, (uint32_t)flen), put32le(f + n + 24, (uint32_t)flen);
+    memcpy(f + n + 28, frame, flen);
+    memset(f + n + 28 + flen, 0, pad - flen);
+    put32le(f + n + blen - 4, (uint32_t)blen);
+    n += blen;
+    CHECK(flow_sniff(f, n) == 3);
+    flow_decoder *d = dec(1, 0);
+    got out = {0};
+    pcap_ctx c = {d, &out, 0};
+    const char *why;
+    size_t off;
+    flow_pcap_stats st;
+    CHECK(flow_pcap_walk(f, n, pcap_cb, &c, &st, &why, &off) == 0);
+    CHECK(st.packets == 1 && st.udp == 1 && out.n == 1 && out.r[0].sport == 3);
+    CHECK(out.r[0].exporter && out.r[0].exporter->addr[3] == 1);
+    /* a block length that lies */
+    put32le(f + 28 + 4, 4000);
+    CHECK(flow_pcap_walk(f, n, pcap_cb, &c, &st, &why, &off) == ACCORD_EINVAL);
+    CHECK(why && strstr(why, "block length") && off == 32);
+    flow_decoder_free(d);
+    free(mem);
+}
+
 /* ipfixcol2's IPFIX file: ipfixDump counts 3,979 data records and 8 templates. */
 static void test_ipfix_file(void)
 {
@@ -797,6 +861,7 @@ int main(void)
     test_v5();
     test_bad();
     test_pcap();
+    test_pcapng();
     test_pmacct();
     test_ipfix_file();
     return t_done();
