@@ -57,5 +57,6 @@ int cmd_audit(int argc, char **argv);
 int cmd_roster(int argc, char **argv);
 int cmd_misp(int argc, char **argv);
 int cmd_case(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 #endif

@@ -286,6 +286,7 @@ static int import_main(int argc, char **argv, int validate_only)
                                              {"batch", required_argument, NULL, 'b'},
                                              {"quiet", no_argument, NULL, 'q'},
                                              {"collection", required_argument, NULL, 'c'},
+                                             {"sign", no_argument, NULL, 'S'},
                                              {NULL, 0, NULL, 0}};
     const char *cmd = argv[0];
     accord_import_options opts = {0};
@@ -294,11 +295,14 @@ static int import_main(int argc, char **argv, int validate_only)
     run.cmd = cmd;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, validate_only ? "q" : "sb:qc:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, validate_only ? "q" : "sb:qc:S", longopts, NULL)) != -1) {
         if (c == 'c' && !validate_only) {
             opts.collection = optarg;
         } else if (c == 's') {
             opts.flags |= ACCORD_IMPORT_STRICT;
+        } else if (c == 'S' && !validate_only) {
+            opts.flags |= ACCORD_IMPORT_SIGN;
+            opts.data_dir = cli_data_dir();
         } else if (c == 'b') {
             char *end;
             errno = 0;

@@ -38,16 +38,19 @@ static const cli_command commands[] = {
      "collections changed with the CLI apply to the next request.\n",
      cmd_serve},
     {"import", "store STIX 2.x objects from files, directories or stdin",
-     "usage: accord import [--collection C] [--strict] [--batch N] [--quiet] FILE|DIR|- ...\n"
+     "usage: accord import [--collection C] [--strict] [--sign] [--batch N] [--quiet] FILE|DIR|- "
+     "...\n"
      "\n"
      "Reads STIX 2.x bundles, JSON arrays of objects and JSON lines (also .gz) and stores every\n"
      "valid object; a directory is read recursively (*.json, *.jsonl, *.json.gz, *.jsonl.gz).\n"
      "Re-importing an object is a no-op reported as a duplicate; a new `modified` adds a version.\n"
-     "Rejected objects are reported with their index, id, property and broken rule.\n"
+     "Rejected objects are reported with their index, id, property and broken rule.  Signed\n"
+     "objects are verified: an invalid signature rejects the object (rule signature).\n"
      "\n"
      "  --collection C  add the objects to collection C (id or alias; default: the default\n"
      "               collection)\n"
      "  --strict     reject a whole input on its first invalid object (nothing of it is stored)\n"
+     "  --sign       sign every object with this node's organisation (accord member init)\n"
      "  --batch N    objects per transaction (default 20000)\n"
      "  --quiet      no progress output\n"
      "\n"
@@ -298,6 +301,20 @@ static const cli_command commands[] = {
      "new identity version signed by the root key (--root PATH when it is kept elsewhere).\n"
      "show prints `identity<TAB>keyid<TAB>purpose<TAB>status<TAB>since` per key.\n",
      cmd_member},
+    {"verify", "say who produced each object: authored, endorsed, unverified or invalid",
+     "usage: accord verify [--all-versions] FILE|ID|-\n"
+     "\n"
+     "Checks the signatures (the accord signature extension) of every object in FILE, or of the\n"
+     "stored object ID (its latest version, or every one), against the members' keys in the\n"
+     "store and the identities earlier in FILE, and prints `id<TAB>modified<TAB>status`:\n"
+     "  authored    a valid signature by the organisation named in created_by_ref\n"
+     "  endorsed    valid signatures, by other members only\n"
+     "  unverified  no signature, or only by keys this node does not know\n"
+     "  invalid     with the reason: content changed after signing, a key that is not the\n"
+     "              signer's, a key compromised before the object was accepted here\n"
+     "\n"
+     "Exit: 0 none invalid, 3 some invalid, 1 I/O or store error.\n",
+     cmd_verify},
     {"jcs", "print a JSON document's RFC 8785 canonical form (the bytes accord signs)",
      "usage: accord jcs [FILE|-]\n"
      "\n"

@@ -274,6 +274,8 @@ ACCORD_API int accord_collection_delete_object(accord_store *store, const char *
 
 enum {
     ACCORD_IMPORT_STRICT = 1 << 0, /* the first invalid object rejects the whole input */
+    ACCORD_IMPORT_SIGN = 1 << 1,   /* sign every object with this node's organisation (the
+                                      signing key in options.data_dir/keys; `accord member`) */
 };
 
 /* What happened to the objects of one import so far. */
@@ -314,6 +316,7 @@ typedef struct accord_import_options {
     /* Called after each commit and at the end (may be NULL). */
     void (*on_progress)(void *ud, const accord_import_stats *st);
     void *ud;
+    const char *data_dir; /* for ACCORD_IMPORT_SIGN: the data directory holding keys/ */
 } accord_import_options;
 
 /*
@@ -323,6 +326,11 @@ typedef struct accord_import_options {
  * a duplicate; ACCORD_ESTIX when some were rejected or conflicted (the rest are stored);
  * ACCORD_ESTRICT when the STRICT flag rejected the whole input (nothing stored); ACCORD_EJSON when
  * the input is not JSON past some point (objects before that point are stored unless STRICT).
+ *
+ * Signed objects (the signature extension, src/provenance.c) are verified first: an invalid
+ * signature, a key that is not the signer's, or a key compromised before now rejects the object
+ * (rule "signature"), and nothing of it is stored.  Valid signatures join the stored version's
+ * list without making a new version (an endorsement).
  */
 ACCORD_API int accord_import_fd(accord_store *store, int fd, const accord_import_options *opts,
                                 accord_import_stats *out, accord_error *err);

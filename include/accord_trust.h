@@ -206,6 +206,40 @@ ACCORD_API int accord_member_update(accord_store *store, const char *data_dir,
 ACCORD_API int accord_member_keys(accord_store *store, const char *identity,
                                   accord_member_key_cb cb, void *ud, accord_error *err);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Signed objects                                                                               */
+
+/* What verification says of one object (src/provenance.c has the signature format). */
+typedef struct accord_verify_result {
+    uint64_t index;       /* position in the input (files), or 0 */
+    const char *id;       /* the object's id, or NULL when it has none */
+    const char *modified; /* its modified, or "" */
+    const char *status;   /* "authored": a valid signature by the identity in created_by_ref;
+                             "endorsed": valid signatures, none by that identity;
+                             "unverified": no signature, or only by keys not known here;
+                             "invalid": a signature does not verify or its key may not sign */
+    const char *reason;   /* for "invalid" (and unreadable objects): why; else "" */
+    size_t valid;         /* signatures that verified */
+    size_t unknown;       /* signatures by identities or keys this node does not know */
+} accord_verify_result;
+
+typedef int (*accord_verify_cb)(void *ud, const accord_verify_result *r);
+
+/*
+ * Verifies every object of a STIX input (as accord_import_fd reads it) against the keys in store
+ * (may be NULL) and the identities with key lists earlier in the input; calls cb per object.
+ * Returns 0, or ACCORD_ESTIX when some object is invalid (cb saw it), or an input error.
+ */
+ACCORD_API int accord_verify_fd(accord_store *store, int fd, accord_verify_cb cb, void *ud,
+                                accord_error *err);
+/*
+ * Verifies the stored versions of `id` (the latest, or every one with ACCORD_GET_ALL_VERSIONS):
+ * keys compromised after a version was accepted here do not make it invalid.  ACCORD_ENOTFOUND,
+ * ACCORD_ESTIX when a version is invalid.
+ */
+ACCORD_API int accord_verify_id(accord_store *store, const char *id, unsigned flags,
+                                accord_verify_cb cb, void *ud, accord_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,6 +19,8 @@
  */
 #include "accord.h"
 #include "import.h"
+#include "member.h"
+#include "provenance.h"
 #include "reader.h"
 #include "stix.h"
 #include "store.h"
@@ -46,7 +48,21 @@ typedef struct import_ctx {
     uint64_t in_batch;
     int64_t cid; /* the collection objects go to */
     int strict;
+    /* provenance: verification of signed objects, signing with ACCORD_IMPORT_SIGN */
+    prov_verifier *pv;
+    prov_sigs *sigs, *known; /* the object's signatures; those stored already */
+    buf canon, sbody;
+    accord_sign_key *skey;
+    char signer[MEMBER_ID_LEN + 1], keyid[MEMBER_KEYID_HEX + 1];
 } import_ctx;
+
+/* What provenance() decided for one object. */
+typedef struct signed_obj {
+    int is_signed;               /* body is the canonical form with a signature list */
+    int identity_keys;           /* an identity with a key list: keys change when stored */
+    const ajson_value *content;  /* the object without its signatures */
+    uint64_t chash;              /* content hash for the store */
+} signed_obj;
 
 static void add_value(void *ud, const char *value, size_t len)
 {
@@ -97,6 +113,166 @@ static int ensure_body(import_ctx *c, size_t len)
     return 0;
 }
 
+/* 1 for an object rejected and reported, or reject()'s error (strict mode, the audit write). */
+static int rejected(int rc)
+{
+    return rc ? rc : 1;
+}
+
+/* Moves the signatures version seq already holds out of c->sigs into c->known. */
+static void drop_known(import_ctx *c, int64_t seq)
+{
+    size_t n = 0;
+    c->known->n = 0;
+    for (size_t i = 0; i < c->sigs->n; i++) {
+        const prov_sig *s = &c->sigs->v[i];
+        if (store_sig_has(c->store, seq, s->keyid, s->sig))
+            c->known->v[c->known->n++] = *s;
+        else if (n++ != i)
+            c->sigs->v[n - 1] = *s;
+    }
+    c->sigs->n = n;
+}
+
+/*
+ * The signature step of one valid object: parses the signature extension, verifies it (an
+ * identity's key list by the rotation rules), signs with ACCORD_IMPORT_SIGN, and writes the
+ * stored form (canonical, sorted list) into c->sbody.  Returns 0, 1 when the object was rejected
+ * (reported and audited), or a negative error.
+ */
+static int provenance(import_ctx *c, const reader_item *it, const ajson_value *root,
+                      const stix_info *info, signed_obj *so, accord_error *err)
+{
+    accord_error perr = {0};
+    memset(so, 0, sizeof(*so));
+    int rc = prov_parse(&c->arena, root, &so->content, c->sigs, &perr);
+    if (rc == ACCORD_ENOMEM)
+        return accord_err_set(err, rc, "import: out of memory");
+    if (rc)
+        return rejected(reject(c, it, info->id, "extensions", "signature-format", perr.msg, err));
+    so->identity_keys = strcmp(info->type, "identity") == 0 &&
+                        ajson_get(ajson_get(so->content, "extensions"), MEMBER_KEYS_EXT);
+    if (!c->sigs->n && !c->skey && !so->identity_keys)
+        return 0;
+    buf_reset(&c->canon);
+    if ((rc = prov_canonical(so->content, &c->canon, &perr)) == ACCORD_ENOMEM)
+        return accord_err_set(err, rc, "import: out of memory");
+    if (rc)
+        return rejected(reject(c, it, info->id, NULL, "canonical-json", perr.msg, err));
+    uint8_t hash[32];
+    prov_object_hash(c->canon.p, c->canon.len, hash);
+    so->chash = store_content_hash(c->canon.p, c->canon.len);
+    /* signatures this node verified when it stored this very content are not checked again
+     * (and a key compromised since does not undo what was accepted before) */
+    int64_t seq;
+    uint64_t stored_hash;
+    int known = store_version_find(c->store, info, &seq, &stored_hash) && stored_hash == so->chash;
+    if (known && c->sigs->n)
+        drop_known(c, seq);
+    prov_result res;
+    if (so->identity_keys && !known) /* a stored key list was vetted when it was stored */
+        rc = prov_verify_identity(c->pv, so->content, c->canon.p, c->canon.len, hash, c->sigs,
+                                  ts_now_us(), &res, err);
+    else
+        rc = prov_verify(c->pv, c->canon.p, c->canon.len, hash,
+                         ajson_str(ajson_get(root, "created_by_ref")), c->sigs, ts_now_us(), &res,
+                         err);
+    if (rc)
+        return rc;
+    if (res.status == PROV_INVALID) {
+        char what[400];
+        snprintf(what, sizeof(what), "%s (rule signature)", res.reason);
+        return rejected(reject(c, it, info->id, "extensions", "signature", what, err));
+    }
+    for (size_t i = 0; i < c->known->n; i++)
+        prov_sigs_add(c->sigs, &c->known->v[i]);
+    c->known->n = 0;
+    if (c->skey) {
+        prov_sig mine;
+        if ((rc = prov_sign(c->skey, c->signer, c->keyid, c->canon.p, c->canon.len, &mine)))
+            return accord_err_set(err, rc, "import: cannot sign %s", info->id);
+        prov_sigs_add(c->sigs, &mine);
+    }
+    so->is_signed = c->sigs->n > 0;
+    buf_reset(&c->sbody);
+    if (!so->is_signed) {
+        so->chash = 0;
+        return 0;
+    }
+    return prov_write(&c->arena, so->content, c->sigs, &c->sbody, err);
+}
+
+/*
+ * Records the signatures of a stored version: all of them for a new version; for one stored
+ * before, the union with its stored list, the body rewritten in place when that list grew.
+ */
+static int store_sigs(import_ctx *c, int64_t seq, int is_new,
+                      accord_error *err)
+{
+    store_sig rows[PROV_MAX_SIGS];
+    size_t n = 0;
+    char *old = NULL;
+    size_t olen = 0;
+    int rc = 0;
+    if (is_new) {
+        for (size_t i = 0; i < c->sigs->n; i++)
+            rows[n++] = (store_sig){c->sigs->v[i].keyid, c->sigs->v[i].signer_ref,
+                                    c->sigs->v[i].sig};
+        return store_signatures_add(c->store, seq, NULL, 0, rows, n, 0, err);
+    }
+    /* an endorsement: merge into the stored list (verified when it was stored) */
+    prov_sigs *have = malloc(sizeof(*have));
+    const ajson_value *stored, *content;
+    ajson_error jerr;
+    if (!have)
+        return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
+    if ((rc = store_body_get(c->store, seq, &old, &olen, err)))
+        goto out;
+    if (!(stored = ajson_parse(&c->arena, old, olen, &jerr)) ||
+        prov_parse(&c->arena, stored, &content, have, NULL) != 0) {
+        rc = accord_err_set(err, ACCORD_ECORRUPT, "import: stored version %lld is unreadable",
+                            (long long)seq);
+        goto out;
+    }
+    for (size_t i = 0; i < c->sigs->n; i++)
+        if (prov_sigs_add(have, &c->sigs->v[i]))
+            rows[n++] = (store_sig){c->sigs->v[i].keyid, c->sigs->v[i].signer_ref,
+                                    c->sigs->v[i].sig};
+    if (!n)
+        goto out;
+    buf_reset(&c->sbody);
+    if (!(rc = prov_write(&c->arena, content, have, &c->sbody, err)))
+        rc = store_signatures_add(c->store, seq, c->sbody.p, c->sbody.len, rows, n, 1, err);
+out:
+    free(old);
+    free(have);
+    return rc;
+}
+
+/* Loads the signing key and this node's organisation for ACCORD_IMPORT_SIGN. */
+static int load_signer(import_ctx *c, accord_error *err)
+{
+    member_identity *m = malloc(sizeof(*m));
+    int rc = m ? member_self(c->store, m, err) : ACCORD_ENOMEM;
+    uint8_t pk[ACCORD_SIGN_PUBLIC_LEN];
+    if (!rc && !c->opts->data_dir)
+        rc = accord_err_set(err, ACCORD_EINVAL, "import: signing needs the data directory");
+    if (!rc)
+        rc = member_key_load(c->opts->data_dir, MEMBER_SIGNING, NULL, &c->skey, err);
+    if (!rc) {
+        const member_key *k = member_key_active(m, MEMBER_SIGNING);
+        accord_sign_key_public(c->skey, pk);
+        if (!k || memcmp(k->pk, pk, sizeof(pk)) != 0)
+            rc = accord_err_set(err, ACCORD_EINVAL,
+                                "import: keys/signing.seed is not the active signing key of %s",
+                                m->id);
+        else
+            memcpy(c->keyid, k->keyid, sizeof(c->keyid)), memcpy(c->signer, m->id, sizeof(c->signer));
+    }
+    free(m);
+    return rc;
+}
+
 /* Parses, validates and stores one item.  Returns 0 also for rejected objects (unless strict). */
 static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
 {
@@ -128,16 +304,29 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
         c->st.accepted++;
         return 0;
     }
-    int rc = ensure_body(c, it->len);
+    signed_obj so;
+    int rc = provenance(c, it, root, &info, &so, err);
     if (rc)
-        return accord_err_set(err, rc, "import: out of memory");
-    size_t blen = ajson_minify(it->text, it->len, c->body);
+        return rc > 0 ? 0 : rc; /* > 0: rejected and reported */
+    const char *body = c->sbody.p;
+    size_t blen = c->sbody.len;
+    if (!so.is_signed) {
+        if ((rc = ensure_body(c, it->len)))
+            return accord_err_set(err, rc, "import: out of memory");
+        blen = ajson_minify(it->text, it->len, c->body);
+        body = c->body;
+        so.chash = store_content_hash(body, blen);
+    }
     c->nvalues = 0;
     values_extract(root, info.type, add_value, c);
     store_outcome outcome;
     int64_t seq;
-    rc = store_put(c->store, c->cid, &info, c->body, blen, c->values, c->nvalues, &outcome, &seq,
-                   err);
+    rc = store_put_hashed(c->store, c->cid, &info, body, blen, so.chash, c->values, c->nvalues,
+                          &outcome, &seq, err);
+    if (!rc && so.is_signed && outcome != STORE_CONFLICT)
+        rc = store_sigs(c, seq, outcome == STORE_NEW || outcome == STORE_VERSION, err);
+    if (!rc && so.identity_keys && (outcome == STORE_NEW || outcome == STORE_VERSION))
+        rc = prov_verifier_learn(c->pv, so.content, ts_now_us(), err);
     if (rc)
         return rc;
     if (outcome != STORE_CONFLICT && c->opts->on_object)
@@ -233,6 +422,8 @@ static int run_import(accord_store *store, int fd, const accord_import_options *
     c.strict = (c.opts->flags & ACCORD_IMPORT_STRICT) != 0;
     uint64_t batch = c.opts->batch_objects ? c.opts->batch_objects : DEFAULT_BATCH;
     ajson_arena_init(&c.arena, 0);
+    buf_init(&c.canon, (size_t)1 << 27);
+    buf_init(&c.sbody, (size_t)1 << 27);
     reader *r = NULL;
     int rc = reader_open(fd, 0, &r), stream_rc = 0;
     if (rc) {
@@ -240,6 +431,13 @@ static int run_import(accord_store *store, int fd, const accord_import_options *
         goto done;
     }
     if (store && (rc = store_collection_resolve(store, c.opts->collection, &c.cid, err)))
+        goto done;
+    if (store && ((rc = prov_verifier_new(store, &c.pv)) ||
+                  !(c.sigs = malloc(sizeof(*c.sigs))) || !(c.known = calloc(1, sizeof(*c.known))))) {
+        rc = accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
+        goto done;
+    }
+    if (store && (c.opts->flags & ACCORD_IMPORT_SIGN) && (rc = load_signer(&c, err)))
         goto done;
     if ((rc = begin(store, err)))
         goto done;
@@ -298,6 +496,12 @@ done:
     reader_close(r);
     ajson_arena_free(&c.arena);
     free(c.body);
+    buf_free(&c.canon);
+    buf_free(&c.sbody);
+    free(c.sigs);
+    free(c.known);
+    prov_verifier_free(c.pv);
+    accord_sign_key_free(c.skey);
     return rc;
 }
 

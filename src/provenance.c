@@ -568,6 +568,36 @@ static const member_identity *keys_of(prov_verifier *v, const char *id, accord_e
     return m;
 }
 
+int prov_verifier_learn(prov_verifier *v, const ajson_value *content, int64_t added_us,
+                        accord_error *err)
+{
+    member_identity *m = malloc(sizeof(*m));
+    int rc = m ? member_parse(content, m, err) : ACCORD_ENOMEM;
+    if (rc) {
+        free(m);
+        return rc == ACCORD_ENOTFOUND ? 0 : rc;
+    }
+    const member_identity *prev = keys_of(v, m->id, err, &rc);
+    for (size_t i = 0; i < m->nkeys; i++) {
+        const member_key *old = prev ? member_key_find(prev, m->keys[i].keyid) : NULL;
+        m->keys[i].status_us = old && old->status == m->keys[i].status ? old->status_us : added_us;
+    }
+    m->added_us = added_us;
+    for (size_t i = 0; i < v->nids; i++) /* replace the cached version */
+        if (strcmp(v->ids[i]->id, m->id) == 0) {
+            free(v->ids[i]);
+            v->ids[i] = m;
+            return 0;
+        }
+    for (size_t i = 0; i < v->nabsent; i++)
+        if (strcmp(v->absent[i], m->id) == 0)
+            memcpy(v->absent[i], v->absent[--v->nabsent], MEMBER_ID_LEN + 1);
+    if (v->nids == KEY_CACHE)
+        prov_verifier_forget_keys(v);
+    v->ids[v->nids++] = m;
+    return 0;
+}
+
 static void proof_digest(int kind, const uint8_t *msg, size_t len, const uint8_t *pk,
                          const uint8_t *sig, uint8_t out[32])
 {

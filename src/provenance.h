@@ -93,6 +93,10 @@ int prov_verifier_new(accord_store *s, prov_verifier **out);
 void prov_verifier_free(prov_verifier *v);
 /* Forgets the cached keys of identities (after an identity version was stored). */
 void prov_verifier_forget_keys(prov_verifier *v);
+/* Takes the key list of an identity version just stored (content: without signatures; stored
+ * at added_us) into the cache, since the store's index shows it only once committed. */
+int prov_verifier_learn(prov_verifier *v, const ajson_value *content, int64_t added_us,
+                        accord_error *err);
 /* Hits of the verification cache (tests and benchmarks). */
 uint64_t prov_verifier_hits(const prov_verifier *v);
 

@@ -74,8 +74,14 @@
  *                           account, created, body (the status resource as JSON)
  *   table clock             one row: the last date_added handed out, so added values increase
  *                           strictly across objects, collections and processes
- *   table signatures        signature sets of object versions (filled by the trust layer)
- *     object_seq, keyid PK, signer, sig, added
+ *   table signatures        who signed which version (provenance.c; the list itself is in body)
+ *     object_seq, keyid PK  objects.seq; the signing key's id (member.h)
+ *     signer                the signer's identity id
+ *     sig                   the 64-byte Ed25519 signature (of the object, or of its batch root)
+ *     added                 when this node stored it (µs); an endorsement added later rewrites
+ *                           objects.body in place (same seq, same date_added, audit "signature
+ *                           added") and keeps objects.chash, which for a signed object hashes
+ *                           its content without the signature list
  *   table rosters           roster versions: hash PK (SHA-256 of the canonical JSON), id, version,
  *                           previous, body, state (current|superseded|proposed|equivocation),
  *                           added                                  (store_roster.c)
@@ -969,9 +975,22 @@ static int put_known_version(accord_store *s, int64_t cid, const stix_info *info
     return rc ? rc : store_audit(s, "linked", seq, NULL, NULL, err);
 }
 
+uint64_t store_content_hash(const void *data, size_t len)
+{
+    return XXH3_64bits(data, len);
+}
+
 int store_put(accord_store *s, int64_t cid, const stix_info *info, const char *body, size_t len,
               const uint64_t *values, size_t nvalues, store_outcome *outcome, int64_t *seq_out,
               accord_error *err)
+{
+    return store_put_hashed(s, cid, info, body, len, XXH3_64bits(body, len), values, nvalues,
+                            outcome, seq_out, err);
+}
+
+int store_put_hashed(accord_store *s, int64_t cid, const stix_info *info, const char *body,
+                     size_t len, uint64_t chash, const uint64_t *values, size_t nvalues,
+                     store_outcome *outcome, int64_t *seq_out, accord_error *err)
 {
     if (!s->in_txn)
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
@@ -979,7 +998,7 @@ int store_put(accord_store *s, int64_t cid, const stix_info *info, const char *b
         return accord_err_set(err, ACCORD_EINVAL, "store: %s has no TLP label", info->id);
     uint64_t idh = store_id_hash(info->id);
     uint64_t vkey = store_version_key(idh, info->modified);
-    uint64_t chash = XXH3_64bits(body, len), known;
+    uint64_t known;
     *seq_out = 0;
     if (u64map_get(&s->verset, vkey, &known)) {
         *seq_out = (int64_t)known;
@@ -1078,6 +1097,112 @@ int store_meta_set(accord_store *s, const char *key, const char *value, accord_e
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
     int rc = store_step_done(st) ? store_db_fail(s, err, "writing meta") : 0;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Signature sets                                                                               */
+
+int store_version_find(accord_store *s, const stix_info *info, int64_t *seq, uint64_t *chash)
+{
+    uint64_t known;
+    *seq = 0;
+    if (!s->in_txn ||
+        !u64map_get(&s->verset, store_version_key(store_id_hash(info->id), info->modified), &known))
+        return 0;
+    sqlite3_stmt *st = store_stmt(s, S_ROW_CHASH);
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 1, (int64_t)known);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        *seq = (int64_t)known;
+        *chash = (uint64_t)sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    return found;
+}
+
+int store_body_get(accord_store *s, int64_t seq, char **body, size_t *len, accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = ACCORD_ENOTFOUND;
+    *body = NULL;
+    *len = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT body FROM objects WHERE seq = ?1", -1, &st, NULL))
+        return store_db_fail(s, err, "preparing a body read");
+    sqlite3_bind_int64(st, 1, seq);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        char *p = malloc(n + 1);
+        rc = p ? 0 : ACCORD_ENOMEM;
+        if (p) {
+            if (n)
+                memcpy(p, sqlite3_column_blob(st, 0), n);
+            p[n] = 0;
+            *body = p;
+            *len = n;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == ACCORD_ENOTFOUND ? accord_err_set(err, rc, "store: no version %lld", (long long)seq)
+                                  : rc;
+}
+
+int store_sig_has(accord_store *s, int64_t seq, const char *keyid, const uint8_t sig[64])
+{
+    sqlite3_stmt *st;
+    int has = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT sig FROM signatures WHERE object_seq = ?1 AND keyid = ?2",
+                           -1, &st, NULL))
+        return 0;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, keyid, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 64)
+        has = memcmp(sqlite3_column_blob(st, 0), sig, 64) == 0;
+    sqlite3_finalize(st);
+    return has;
+}
+
+int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t len,
+                         const store_sig *sigs, size_t n, int endorse, accord_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (!s->in_txn)
+        return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
+    if (endorse) { /* the same version, its list rewritten: no new version, no date_added */
+        if (sqlite3_prepare_v2(s->db, "UPDATE objects SET body = ?2 WHERE seq = ?1", -1, &st,
+                               NULL))
+            return store_db_fail(s, err, "preparing a signature update");
+        sqlite3_bind_int64(st, 1, seq);
+        sqlite3_bind_blob(st, 2, body, (int)len, SQLITE_STATIC);
+        rc = store_step_done(st) ? store_db_fail(s, err, "adding a signature") : 0;
+        sqlite3_finalize(st);
+        if (rc)
+            return rc;
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO signatures(object_seq, keyid, signer, sig, added)"
+                           " VALUES(?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL))
+        return store_db_fail(s, err, "preparing a signature insert");
+    for (size_t i = 0; i < n && !rc; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, seq);
+        sqlite3_bind_text(st, 2, sigs[i].keyid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, sigs[i].signer, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 4, sigs[i].sig, 64, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, ts_now_us());
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = store_db_fail(s, err, "storing a signature");
+        else if (endorse && sqlite3_changes(s->db) == 1) {
+            char detail[160];
+            snprintf(detail, sizeof(detail), "key %s of %s", sigs[i].keyid, sigs[i].signer);
+            rc = store_audit(s, "signature added", seq, NULL, detail, err);
+        }
+    }
     sqlite3_finalize(st);
     return rc;
 }

@@ -33,6 +33,37 @@ int store_put(accord_store *s, int64_t cid, const stix_info *info, const char *b
               const uint64_t *values, size_t nvalues, store_outcome *outcome, int64_t *seq,
               accord_error *err);
 
+/* store_put with the content hash given: for signed objects, the hash of their canonical form
+ * without signatures, so the same content with another signature set is the same version
+ * (STORE_DUPLICATE or STORE_LINKED, then store_signatures_add merges the sets). */
+int store_put_hashed(accord_store *s, int64_t cid, const stix_info *info, const char *body,
+                     size_t len, uint64_t chash, const uint64_t *values, size_t nvalues,
+                     store_outcome *outcome, int64_t *seq, accord_error *err);
+/* The content hash store_put uses (XXH3-64). */
+uint64_t store_content_hash(const void *data, size_t len);
+
+/* 1 with *seq and *chash when the version (id, modified) of info is stored (inside a
+ * transaction), else 0. */
+int store_version_find(accord_store *s, const stix_info *info, int64_t *seq, uint64_t *chash);
+/* A copy of version seq's body (free() it), NUL-terminated.  ACCORD_ENOTFOUND. */
+int store_body_get(accord_store *s, int64_t seq, char **body, size_t *len, accord_error *err);
+
+typedef struct store_sig {
+    const char *keyid, *signer;
+    const uint8_t *sig; /* 64 bytes */
+} store_sig;
+
+/* 1 when version seq holds a signature by keyid with exactly these bytes (verified before). */
+int store_sig_has(accord_store *s, int64_t seq, const char *keyid, const uint8_t sig[64]);
+/*
+ * Records the signatures of version seq (rows of the signatures table; ones already there are
+ * kept).  endorse: the version was stored before and body is its new form with the merged list:
+ * the body is replaced in place (no new version) and each new signature gets a "signature added"
+ * audit record.
+ */
+int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t len,
+                         const store_sig *sigs, size_t n, int endorse, accord_error *err);
+
 /*
  * Appends an audit record: action ("accepted", "version", "rejected", "conflict", ...), the
  * object's seq (0 when not stored), its id (may be NULL) and a detail line (may be NULL).
