@@ -126,6 +126,22 @@ check "update: new versions" grep -qE "new versions +[1-9]" "$T/err"
 expect_rc 0 "feed list after pulls" -- "$ACCORD" --data "$T/f" misp feed list
 check "feed list: last pull and events" grep -qE "last pull 20[0-9-]+T.*	2 event\(s\)" "$T/out"
 
+# round trip through accord's own misp-feed export: the same indicator values and TLP
+expect_rc 0 "export misp-feed" -- "$ACCORD" --data "$T/f" export --format misp-feed --out "$T/rt-feed"
+check "misp-feed export has a manifest" test -f "$T/rt-feed/manifest.json"
+expect_rc 0 "add the exported feed" -- "$ACCORD" --data "$T/rt" misp feed add rt "$T/rt-feed"
+expect_rc 0 "pull the exported feed" -- "$ACCORD" --data "$T/rt" misp feed pull rt
+expect_rc 0 "values before" -- "$ACCORD" --data "$T/f" export --format plain
+sort "$T/out" >"$T/rt-before"
+expect_rc 0 "values after" -- "$ACCORD" --data "$T/rt" export --format plain
+sort "$T/out" >"$T/rt-after"
+check "round trip: values exported" test -s "$T/rt-before"
+check "round trip: the same indicator values" cmp -s "$T/rt-before" "$T/rt-after"
+expect_rc 0 "amber values after" -- "$ACCORD" --data "$T/rt" export --format plain --max-tlp amber
+check "round trip: TLP:AMBER kept (visible at amber)" cmp -s "$T/rt-before" <(sort "$T/out")
+expect_rc 0 "green values after" -- "$ACCORD" --data "$T/rt" export --format plain --max-tlp green
+check "round trip: TLP:AMBER kept (hidden at green)" test ! -s "$T/out"
+
 # resumable: a bad event does not stop the others; once fixed only it is fetched
 FR="$T/feed-resume"
 mkdir -p "$FR"
