@@ -407,7 +407,7 @@ int cmd_export(int argc, char **argv)
     a.spec.opts.format = a.format;
     if (!stix && (rc = kinds_of(&a)))
         return rc;
-    accord_store *s = cli_open_store(ACCORD_STORE_READONLY | ACCORD_STORE_MMAP); /* one long scan */
+    accord_store *s = cli_open_store(ACCORD_STORE_READONLY);
     if (!s)
         return EXIT_FAIL;
     rc = stix ? run_stix(&a, s) : run_defender(&a, s);

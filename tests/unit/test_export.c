@@ -367,14 +367,24 @@ static int in_every_format(accord_store *s, const char *at, const char *needle, 
     "\"pattern\":\"[domain-name:value = '%s'] OR [ipv4-addr:value = '%s']\","                      \
     "\"pattern_type\":\"stix\",\"valid_from\":\"2025-01-01T00:00:00Z\"%s}"
 
-/* Property: an indicator in every format disappears from every format once expired or revoked. */
+/* An address-only indicator (nft holds only indicators whose values are all addresses). */
+#define IP_FMT                                                                                     \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%s\","                   \
+    "\"created\":\"2025-01-01T00:00:00.000Z\",\"modified\":\"%s\",\"name\":\"q\","                 \
+    "\"pattern\":\"[ipv4-addr:value = '%s']\",\"pattern_type\":\"stix\","                          \
+    "\"valid_from\":\"2025-01-01T00:00:00Z\"%s}"
+
+/* Property: an indicator in every format disappears from every format once expired or revoked,
+ * and the nft changes since the state that held it delete it. */
 static void test_disappears(void)
 {
     static const struct {
-        const char *domain, *b64, *ip, *uuid;
+        const char *domain, *b64, *ip, *uuid, *ip2, *uuid2;
     } cases[] = {
-        {"gone-a.top", "Z29uZS1hLnRvcA==", "77.1.2.3", "5d0a1a6e-0000-4000-8000-000000000001"},
-        {"gone-b.top", "Z29uZS1iLnRvcA==", "77.1.2.4", "5d0a1a6e-0000-4000-8000-000000000002"},
+        {"gone-a.top", "Z29uZS1hLnRvcA==", "77.1.2.3", "5d0a1a6e-0000-4000-8000-000000000001",
+         "77.1.9.3", "5d0a1a6e-0000-4000-8000-000000000011"},
+        {"gone-b.top", "Z29uZS1iLnRvcA==", "77.1.2.4", "5d0a1a6e-0000-4000-8000-000000000002",
+         "77.1.9.4", "5d0a1a6e-0000-4000-8000-000000000012"},
     };
     char doc[1024];
     for (size_t i = 0; i < 2; i++) {
@@ -384,15 +394,38 @@ static void test_disappears(void)
                  cases[i].domain, cases[i].ip,
                  i == 0 ? ",\"valid_until\":\"2025-07-01T00:00:00Z\"" : "");
         CHECK(import_text(s, doc) == 0);
+        snprintf(doc, sizeof(doc), IP_FMT, cases[i].uuid2, "2025-01-01T00:00:00.000Z", cases[i].ip2,
+                 i == 0 ? ",\"valid_until\":\"2025-07-01T00:00:00Z\"" : "");
+        CHECK(import_text(s, doc) == 0);
         /* rpz and nft cannot hold an indicator with a domain and an address? They can: both. */
         int before = in_every_format(s, AT, cases[i].domain, cases[i].b64) +
                      in_every_format(s, AT, cases[i].ip, NULL);
+        accord_export_filter fb = filter_at(AT);
+        accord_export_set *prev = NULL;
+        accord_error e2 = {0};
+        CHECK(accord_export_select(s, &fb, &prev, &e2) == 0);
         if (i == 1) {
             snprintf(doc, sizeof(doc), EXP_FMT, cases[i].uuid, "2025-02-01T00:00:00.000Z",
                      cases[i].domain, cases[i].ip, ",\"revoked\":true");
             CHECK(import_text(s, doc) == 0);
+            snprintf(doc, sizeof(doc), IP_FMT, cases[i].uuid2, "2025-02-01T00:00:00.000Z",
+                     cases[i].ip2, ",\"revoked\":true");
+            CHECK(import_text(s, doc) == 0);
         }
         const char *after_at = i == 0 ? "2025-07-01T00:00:00Z" : AT;
+        /* the incremental form from the state before: the address leaves as a delete */
+        accord_export_filter fa = filter_at(after_at);
+        accord_export_set *now = NULL;
+        capture c = {.n = 0};
+        char want[64];
+        snprintf(want, sizeof(want), "delete element inet accord ipv4 { %s }", cases[i].ip2);
+        CHECK(in_every_format(s, after_at, cases[i].ip2, NULL) == 0);
+        CHECK(prev && accord_export_select(s, &fa, &now, &e2) == 0 &&
+              accord_export_nft_delta(prev, now, NULL, capture_cb, &c, NULL, &e2) == 0);
+        CHECK(c.n == 1 && strstr(c.f[0].p, want) != NULL && !strstr(c.f[0].p, "add element"));
+        capture_free(&c);
+        accord_export_set_free(prev);
+        accord_export_set_free(now);
         int after = in_every_format(s, after_at, cases[i].domain, cases[i].b64) +
                     in_every_format(s, after_at, cases[i].ip, NULL);
         /* the domain reaches 6 formats (not nft), the address 5 (not... every one but none) */
