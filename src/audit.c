@@ -93,7 +93,14 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
     return len;
 }
 
-/* Appends s as an RFC 8785 string literal, invalid UTF-8 replaced by U+FFFD. */
+/* 1 for the bytes RFC 8785 writes as they are when they start a run of ASCII. */
+static int plain_ascii(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* Appends s as an RFC 8785 string literal, invalid UTF-8 replaced by U+FFFD.  Runs of plain
+ * ASCII (nearly every byte of a record) are copied at once. */
 static int jcs_string(buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
@@ -102,6 +109,15 @@ static int jcs_string(buf *b, const char *s)
     if (buf_add(b, "\"", 1))
         return -1;
     while (n) {
+        size_t run = 0;
+        while (run < n && plain_ascii(p[run]))
+            run++;
+        if (run && buf_add(b, p, run))
+            return -1;
+        p += run;
+        n -= run;
+        if (!n)
+            break;
         unsigned char c = *p;
         size_t k = 1;
         if (c == '"' || c == '\\') {
@@ -131,17 +147,32 @@ static int jcs_string(buf *b, const char *s)
     return buf_add(b, "\"", 1);
 }
 
+/* Appends ",\"name\":" and the decimal v (no printf: this runs once per stored object). */
+static int member_int(buf *out, const char *name, int64_t v)
+{
+    char d[24];
+    size_t i = sizeof(d);
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        d[--i] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        d[--i] = '-';
+    return buf_adds(out, name) || buf_add(out, d + i, sizeof(d) - i);
+}
+
 int audit_leaf_write(buf *out, const audit_fields *f)
 {
     int bad = buf_adds(out, "{\"action\":") || jcs_string(out, f->action ? f->action : "");
     if (!bad && f->detail)
         bad = buf_adds(out, ",\"detail\":") || jcs_string(out, f->detail);
     if (!bad && f->object)
-        bad = buf_printf(out, ",\"object\":%lld", (long long)f->object);
+        bad = member_int(out, ",\"object\":", f->object);
     if (!bad && f->ref)
         bad = buf_adds(out, ",\"ref\":") || jcs_string(out, f->ref);
     if (!bad)
-        bad = buf_printf(out, ",\"seq\":%lld,\"ts\":%lld}", (long long)f->seq, (long long)f->ts);
+        bad = member_int(out, ",\"seq\":", f->seq) || member_int(out, ",\"ts\":", f->ts) ||
+              buf_add(out, "}", 1);
     return bad ? ACCORD_ENOMEM : 0;
 }
 
