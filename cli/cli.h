@@ -52,6 +52,7 @@ int cmd_match(int argc, char **argv);
 int cmd_allowlist(int argc, char **argv);
 int cmd_feed(int argc, char **argv);
 int cmd_jcs(int argc, char **argv);
+int cmd_tlp(int argc, char **argv);
 int cmd_member(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_roster(int argc, char **argv);

@@ -1,5 +1,5 @@
 /*
- * cmd_coll.c - `accord collection add|list|rm` and `accord root add|list`.
+ * cmd_coll.c - `accord collection add|list|rm|red` and `accord root add|list`.
  */
 #include "cli.h"
 
@@ -77,6 +77,34 @@ static int finish(accord_store *s, int rc, const char *cmd, const accord_error *
     return EXIT_OK;
 }
 
+static int print_red(void *ud, const char *collection, const char *account)
+{
+    (void)ud;
+    printf("%s  %s\n", collection, account);
+    return 0;
+}
+
+/* `collection red list [COLL]`, `collection red add|rm COLL ACCOUNT`: the RED lists. */
+static int collection_red(int nargs, char **args)
+{
+    accord_error err = {0};
+    accord_store *s;
+    int rc;
+    const char *sub = nargs ? args[0] : "";
+    if (strcmp(sub, "list") == 0 && nargs <= 2) {
+        if (!(s = cli_open_store(ACCORD_STORE_READONLY)))
+            return EXIT_FAIL;
+        rc = accord_red_list(s, nargs == 2 ? args[1] : NULL, print_red, NULL, &err);
+    } else if ((strcmp(sub, "add") == 0 || strcmp(sub, "rm") == 0) && nargs == 3) {
+        if (!(s = cli_open_store(0)))
+            return EXIT_FAIL;
+        rc = accord_red_set(s, args[1], args[2], strcmp(sub, "add") == 0, &err);
+    } else {
+        return cli_usage("collection");
+    }
+    return finish(s, rc, "collection", &err);
+}
+
 int cmd_collection(int argc, char **argv)
 {
     if (argc < 2)
@@ -90,6 +118,8 @@ int cmd_collection(int argc, char **argv)
     accord_error err = {0};
     accord_store *s;
     int rc;
+    if (strcmp(verb, "red") == 0)
+        return collection_red(nargs, args);
     if (strcmp(verb, "list") == 0 && nargs == 0) {
         if (!(s = cli_open_store(ACCORD_STORE_READONLY)))
             return EXIT_FAIL;

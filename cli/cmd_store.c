@@ -362,13 +362,31 @@ static int print_hit(void *ud, const accord_record *r)
     return ferror(stdout) ? ACCORD_EIO : 0;
 }
 
+/*
+ * The viewer `--as ACCOUNT` names (into *v; NULL without --as: the operator reads everything).
+ * Returns 0, or an exit code after printing why.
+ */
+static int open_viewer(const char *cmd, accord_store *s, const char *as, accord_viewer **v)
+{
+    accord_error err = {0};
+    *v = NULL;
+    if (!as)
+        return 0;
+    int rc = accord_viewer_open(s, as, v, &err);
+    if (rc)
+        cli_error(cmd, "--as %s: %s", as, err.msg);
+    return rc == 0 ? 0 : rc == ACCORD_ENOTFOUND || rc == ACCORD_EINVAL ? EXIT_USAGE : EXIT_FAIL;
+}
+
 int cmd_get(int argc, char **argv)
 {
     unsigned flags = 0;
-    const char *id = NULL;
+    const char *id = NULL, *as = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--all-versions") == 0)
             flags |= ACCORD_GET_ALL_VERSIONS;
+        else if (strcmp(argv[i], "--as") == 0 && i + 1 < argc)
+            as = argv[++i];
         else if (argv[i][0] == '-' || id)
             return cli_usage("get");
         else
@@ -380,7 +398,14 @@ int cmd_get(int argc, char **argv)
     if (!s)
         return EXIT_FAIL;
     accord_error err = {0};
-    int rc = accord_store_get(s, id, flags, print_body, NULL, &err);
+    accord_viewer *v;
+    int rc = open_viewer("get", s, as, &v);
+    if (rc) {
+        accord_store_close(s);
+        return rc;
+    }
+    rc = accord_store_get_as(s, v, id, flags, print_body, NULL, &err);
+    accord_viewer_free(v);
     accord_store_close(s);
     if (rc) {
         cli_error("get", "%s", err.msg);
@@ -392,10 +417,12 @@ int cmd_get(int argc, char **argv)
 int cmd_search(int argc, char **argv)
 {
     int json = 0;
-    const char *value = NULL;
+    const char *value = NULL, *as = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
+        else if (strcmp(argv[i], "--as") == 0 && i + 1 < argc)
+            as = argv[++i];
         else if (value)
             return cli_usage("search");
         else
@@ -407,7 +434,14 @@ int cmd_search(int argc, char **argv)
     if (!s)
         return EXIT_FAIL;
     accord_error err = {0};
-    int rc = accord_store_search(s, value, json ? print_body : print_hit, NULL, &err);
+    accord_viewer *v;
+    int rc = open_viewer("search", s, as, &v);
+    if (rc) {
+        accord_store_close(s);
+        return rc;
+    }
+    rc = accord_store_search_as(s, v, value, json ? print_body : print_hit, NULL, &err);
+    accord_viewer_free(v);
     accord_store_close(s);
     if (rc) {
         cli_error("search", "%s", err.msg);

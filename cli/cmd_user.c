@@ -1,5 +1,5 @@
 /*
- * cmd_user.c - `accord user add|list|rm|passwd|grant` and `accord token create|revoke|list`.
+ * cmd_user.c - `accord user add|list|rm|passwd|grant|set` and `accord token create|revoke|list`.
  *
  * Thin: each verb parses its options and calls one accord_account_* / accord_token_* /
  * accord_rights_* function.  Passwords never come from the command line itself (where `ps` and
@@ -28,6 +28,8 @@ typedef struct user_opts {
     int password_stdin;
     int can_read, can_write, rights_given;
     const char *expires;
+    const char *org; /* --org ID; "" for --no-org; NULL = unchanged */
+    int community;   /* 1 --community, 0 --no-community, -1 unchanged */
 } user_opts;
 
 enum {
@@ -39,7 +41,11 @@ enum {
     OPT_WRITE,
     OPT_RW,
     OPT_NONE,
-    OPT_EXPIRES
+    OPT_EXPIRES,
+    OPT_ORG,
+    OPT_NO_ORG,
+    OPT_COMMUNITY,
+    OPT_NO_COMMUNITY
 };
 
 static int parse_opts(int argc, char **argv, user_opts *o)
@@ -53,11 +59,26 @@ static int parse_opts(int argc, char **argv, user_opts *o)
                                              {"read-write", no_argument, NULL, OPT_RW},
                                              {"none", no_argument, NULL, OPT_NONE},
                                              {"expires", required_argument, NULL, OPT_EXPIRES},
+                                             {"org", required_argument, NULL, OPT_ORG},
+                                             {"no-org", no_argument, NULL, OPT_NO_ORG},
+                                             {"community", no_argument, NULL, OPT_COMMUNITY},
+                                             {"no-community", no_argument, NULL, OPT_NO_COMMUNITY},
                                              {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
+    o->community = -1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
+        case OPT_ORG:
+            o->org = optarg;
+            break;
+        case OPT_NO_ORG:
+            o->org = "";
+            break;
+        case OPT_COMMUNITY:
+        case OPT_NO_COMMUNITY:
+            o->community = c == OPT_COMMUNITY;
+            break;
         case OPT_ADMIN:
             o->admin = 1;
             break;
@@ -188,8 +209,9 @@ static int print_account(void *ud, const accord_account *a)
 {
     accord_store *s = ud;
     accord_error err = {0};
-    printf("%-32s %-5s %-10s %6lld%s\n", a->name, a->is_admin ? "admin" : "-",
+    printf("%-32s %-5s %-10s %6lld  %-45s %s%s\n", a->name, a->is_admin ? "admin" : "-",
            a->has_password ? "password" : "token-only", (long long)a->live_tokens,
+           a->org ? a->org : "-", a->community ? "community" : "-",
            a->disabled ? "  (disabled)" : "");
     return accord_rights_list(s, a->name, print_right, NULL, &err);
 }
@@ -226,6 +248,18 @@ static int finish(accord_store *s, int rc, const char *cmd, const accord_error *
 /* ------------------------------------------------------------------------------------------ */
 /* accord user                                                                                  */
 
+/* Applies --org/--no-org and --community/--no-community to account name. */
+static int apply_clearance(accord_store *s, const user_opts *o, const char *name,
+                           accord_error *err)
+{
+    int rc = 0;
+    if (o->org)
+        rc = accord_account_set_org(s, name, *o->org ? o->org : NULL, err);
+    if (!rc && o->community >= 0)
+        rc = accord_account_set_community(s, name, o->community, err);
+    return rc;
+}
+
 /* `user add` and `user passwd`: the verbs that take a password. */
 static int user_password_verb(const char *verb, const user_opts *o, const char *name)
 {
@@ -244,6 +278,8 @@ static int user_password_verb(const char *verb, const user_opts *o, const char *
     if (s) {
         rc = add ? accord_account_add(s, name, password, o->admin, &err)
                  : accord_account_set_password(s, name, password, &err);
+        if (!rc && add)
+            rc = apply_clearance(s, o, name, &err);
         rc = finish(s, rc, "user", &err);
     }
     explicit_bzero(buf, sizeof(buf));
@@ -280,10 +316,20 @@ int cmd_user(int argc, char **argv)
         return user_password_verb(verb, &o, args[0]);
     if (strcmp(verb, "grant") == 0 && nargs == 2)
         return user_grant(&o, args[0], args[1]);
+    if (strcmp(verb, "set") == 0 && nargs == 1) {
+        if (!o.org && o.community < 0) {
+            cli_error("user", "set: give --org ID, --no-org, --community or --no-community");
+            return EXIT_USAGE;
+        }
+        if (!(s = cli_open_store(0)))
+            return EXIT_FAIL;
+        return finish(s, apply_clearance(s, &o, args[0], &err), "user", &err);
+    }
     if (strcmp(verb, "list") == 0 && nargs == 0) {
         if (!(s = cli_open_store(ACCORD_STORE_READONLY)))
             return EXIT_FAIL;
-        printf("%-32s %-5s %-10s %6s\n", "name", "admin", "login", "tokens");
+        printf("%-32s %-5s %-10s %6s  %-45s %s\n", "name", "admin", "login", "tokens",
+               "organisation", "community");
         return finish(s, accord_account_list(s, print_account, s, &err), "user", &err);
     }
     if (strcmp(verb, "rm") == 0 && nargs == 1) {

@@ -58,17 +58,20 @@ static const cli_command commands[] = {
      "1 I/O or store error.\n",
      cmd_import},
     {"get", "print an object by id",
-     "usage: accord get [--all-versions] ID\n"
+     "usage: accord get [--all-versions] [--as ACCOUNT] ID\n"
      "\n"
      "Prints the latest stored version of ID as one line of JSON, or every version, oldest "
-     "first.\n",
+     "first.\n"
+     "The local command reads every version; --as ACCOUNT reads only what ACCOUNT is cleared\n"
+     "for by TLP (see `accord help user`), as the TAXII server would serve it.\n",
      cmd_get},
     {"search", "list every object that mentions an observable value",
-     "usage: accord search [--json] VALUE\n"
+     "usage: accord search [--json] [--as ACCOUNT] VALUE\n"
      "\n"
      "VALUE is an IP address or CIDR, domain name, URL, e-mail address, file hash, ...  Lists\n"
      "every stored version whose SCO properties or indicator pattern constants mention it, as\n"
-     "`id<TAB>modified<TAB>type`, or the objects as JSON lines with --json.\n",
+     "`id<TAB>modified<TAB>type`, or the objects as JSON lines with --json.  --as ACCOUNT\n"
+     "lists only what ACCOUNT is cleared for by TLP; without it the local operator sees all.\n",
      cmd_search},
     {"export", "write a STIX bundle, or the active indicators for firewalls, DNS and IDS",
      "usage: accord export [--format F] [--out FILE|DIR] [--collection C] [--type T]...\n"
@@ -180,17 +183,30 @@ static const cli_command commands[] = {
      "usage: accord collection list [--root NAME]\n"
      "       accord collection add [--root NAME] [--alias A] [--description D] TITLE\n"
      "       accord collection rm ID|ALIAS\n"
+     "       accord collection red list [ID|ALIAS]\n"
+     "       accord collection red add|rm ID|ALIAS ACCOUNT\n"
      "\n"
      "Collections hold object versions and are served over TAXII under their API root.\n"
-     "Removing a collection keeps its objects in the store.\n",
+     "Removing a collection keeps its objects in the store.  A collection's RED list names the\n"
+     "accounts that read its TLP:RED objects; nobody else does (admins aside).\n",
      cmd_collection},
+    {"tlp", "the TLP level unmarked objects read as",
+     "usage: accord tlp default [clear|green|amber|amber+strict|red]\n"
+     "\n"
+     "Prints, or sets, the TLP level of objects that carry no TLP marking.  The default is amber:\n"
+     "an unmarked object reaches only the organisation that produced it (created_by_ref) and\n"
+     "those it names; set green when the sources of this node share unmarked data with the\n"
+     "whole community.  Applies to objects already stored, from the next read.\n",
+     cmd_tlp},
     {"root", "add and list TAXII API roots",
      "usage: accord root list\n"
      "       accord root add [--title T] [--description D] [--max-content-length BYTES] NAME\n",
      cmd_root},
     {"user", "add, list and remove accounts; grant collection rights",
-     "usage: accord user add [--admin] [--password-file F | --password-stdin] NAME\n"
+     "usage: accord user add [--admin] [--password-file F | --password-stdin] [--org ID]\n"
+     "                       [--community] NAME\n"
      "       accord user passwd (--password-file F | --password-stdin | --no-password) NAME\n"
+     "       accord user set [--org ID | --no-org] [--community | --no-community] NAME\n"
      "       accord user list\n"
      "       accord user rm NAME\n"
      "       accord user grant NAME COLLECTION (--read | --write | --read-write | --none)\n"
@@ -207,7 +223,14 @@ static const cli_command commands[] = {
      "  --password-file F  read the password from the first line of F\n"
      "  --password-stdin   read the password from standard input\n"
      "  --no-password      (passwd) remove the password: the account becomes token-only\n"
-     "  --read, --write, --read-write, --none   (grant) the rights on COLLECTION\n",
+     "  --read, --write, --read-write, --none   (grant) the rights on COLLECTION\n"
+     "  --org ID           the account's organisation: a STIX identity id (identity--<uuid>)\n"
+     "  --community        a community account (reads TLP:GREEN)\n"
+     "\n"
+     "TLP: an account reads TLP:CLEAR; GREEN when it has an organisation or is a community\n"
+     "account; AMBER when its organisation produced the object (created_by_ref) or is named in\n"
+     "its x_accord_recipients; AMBER+STRICT when its organisation produced it; RED when it is on\n"
+     "the collection's RED list (`accord collection red`).  Admins read everything.\n",
      cmd_user},
     {"token", "create, list and revoke API tokens",
      "usage: accord token create [--expires TIMESTAMP] ACCOUNT\n"

@@ -261,8 +261,9 @@ ACCORD_API int accord_status_get(accord_store *store, const char *id, const char
                                            size_t len),
                                  void *ud, accord_error *err);
 /*
- * Removes the versions of object `id` matched by filter (its collection, versions and
- * spec_versions; NULL filter fields match all) from the collection, keeping the latest/first
+ * Removes the versions of object `id` matched by filter (its collection, versions,
+ * spec_versions and viewer: only versions it may read; NULL filter fields match all) from the
+ * collection, keeping the latest/first
  * flags of the versions that stay right.  *removed gets the count.  Audited.
  */
 ACCORD_API int accord_collection_delete_object(accord_store *store, const char *collection,

@@ -422,6 +422,7 @@ int accord_collection_delete_object(accord_store *s, const char *collection, con
         rc = member_write(s, cid, gone.v[i].added, 0, 1, err);
     f.versions = ACCORD_VERSIONS_ALL;
     f.spec_versions = NULL;
+    f.viewer = NULL; /* the versions that stay are ranked whoever may read them */
     if (!rc && gone.n)
         rc = accord_store_scan(s, &f, collect_member, &left, err);
     if (!rc && left.n)

@@ -15,6 +15,13 @@
  * Bodies of stored objects are copied into responses as they were stored (compact JSON), never
  * re-serialised.
  *
+ * TLP: every route that lists objects, ids or versions (objects, object, versions, manifest, and
+ * DELETE, whose 200/404 would tell whether an id exists) reads through the caller's viewer
+ * (tlp.h), loaded once per request; the store filters inside its scan, so a page holds `limit`
+ * objects the caller may read and `next` resumes after the last of them.  A withheld object
+ * answers 404 exactly like one that does not exist.  Admin accounts read everything.  A status
+ * is shown only to the account that posted it (and admins): it lists only ids that account sent.
+ *
  * Writes (POST objects, DELETE object) run on the context's one writer handle under its lock: the
  * store has one writer at a time anyway, and one handle keeps one set of dedup caches.  A POST is
  * processed before the response is sent; the 202 carries a status that is already complete, and
@@ -71,6 +78,7 @@ typedef struct call {
     char coll_buf[1024];
     int can_read, can_write;
     int64_t max_content_length;
+    accord_viewer *viewer; /* the caller's TLP clearance, NULL for admins (load_viewer) */
 } call;
 
 typedef void (*handler)(call *c);
@@ -420,6 +428,7 @@ static int parse_query(call *c, query *q, const char *allowed)
 static void filter_from_query(const call *c, const query *q, accord_scan_filter *f)
 {
     memset(f, 0, sizeof(*f));
+    f->viewer = c->viewer;
     f->collection = c->coll.id;
     f->types = q->ntypes ? q->types : NULL;
     f->ids = q->nids ? q->ids : NULL;
@@ -641,6 +650,25 @@ static int load_collection(call *c, int need)
     return 0;
 }
 
+/* Loads the caller's TLP clearance (nothing for admins, who read everything). */
+static int load_viewer(call *c)
+{
+    accord_error err;
+    if (c->who.is_admin || c->viewer)
+        return 0;
+    int rc = accord_viewer_open(c->reader, c->who.account, &c->viewer, &err);
+    if (rc == ACCORD_ENOTFOUND) { /* removed since it authenticated */
+        fail(c, 401, "Unauthorized", "account %s no longer exists", c->who.account);
+        return -1;
+    }
+    if (rc) { /* the account authenticated a moment ago: a failure here is the store's */
+        fail(c, 500, "Store error", "cannot read the clearance of %s: %s", c->who.account,
+             err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 static void h_collection(call *c)
 {
     if (load_collection(c, 0))
@@ -737,7 +765,8 @@ static void run_page(call *c, query *q, int kind, const char *list_name, int not
 static void h_manifest(call *c)
 {
     query q = {0};
-    if (load_collection(c, 'r') == 0 && parse_query(c, &q, "id,type,version,spec_version") == 0)
+    if (load_collection(c, 'r') == 0 && parse_query(c, &q, "id,type,version,spec_version") == 0 &&
+        load_viewer(c) == 0)
         run_page(c, &q, 'm', "objects", 0);
     query_free(&q);
 }
@@ -745,7 +774,8 @@ static void h_manifest(call *c)
 static void h_objects_get(call *c)
 {
     query q = {0};
-    if (load_collection(c, 'r') == 0 && parse_query(c, &q, "id,type,version,spec_version") == 0)
+    if (load_collection(c, 'r') == 0 && parse_query(c, &q, "id,type,version,spec_version") == 0 &&
+        load_viewer(c) == 0)
         run_page(c, &q, 'o', "objects", 0);
     query_free(&q);
 }
@@ -764,7 +794,8 @@ static int object_query(call *c, query *q, const char *allowed)
 static void h_object_get(call *c)
 {
     query q = {0};
-    if (load_collection(c, 'r') == 0 && object_query(c, &q, "version,spec_version") == 0)
+    if (load_collection(c, 'r') == 0 && object_query(c, &q, "version,spec_version") == 0 &&
+        load_viewer(c) == 0)
         run_page(c, &q, 'o', "objects", 1);
     query_free(&q);
 }
@@ -772,7 +803,8 @@ static void h_object_get(call *c)
 static void h_versions(call *c)
 {
     query q = {0};
-    if (load_collection(c, 'r') == 0 && object_query(c, &q, "spec_version") == 0) {
+    if (load_collection(c, 'r') == 0 && object_query(c, &q, "spec_version") == 0 &&
+        load_viewer(c) == 0) {
         q.versions = ACCORD_VERSIONS_ALL;
         run_page(c, &q, 'v', "versions", 1);
     }
@@ -782,7 +814,8 @@ static void h_versions(call *c)
 static void h_object_delete(call *c)
 {
     query q = {0};
-    if (load_collection(c, 'w') || object_query(c, &q, "version,spec_version")) {
+    if (load_collection(c, 'w') || object_query(c, &q, "version,spec_version") ||
+        load_viewer(c)) {
         query_free(&q);
         return;
     }
@@ -1015,4 +1048,5 @@ void taxii_handle(const taxii_ctx *ctx, accord_store *reader, const taxii_reques
         return;
     }
     h(&c);
+    accord_viewer_free(c.viewer);
 }

@@ -9,6 +9,10 @@
 
 start_server || { bad "server start"; finish; }
 check "admin token printed" test -n "$TOKEN"
+# This test is about accounts and rights; the objects it posts carry no TLP marking and no
+# producer, so they read as the default level: CLEAR here, so that rights alone decide.  TLP
+# clearance has its own tests (unit/test_tlp_matrix, integration/test_taxii_tlp).
+expect_rc 0 "tlp default clear" -- "$ACCORD" --data "$T/data" tlp default clear
 
 # collections: default (read-write for alice), ro, wo, hidden
 DEF=$(collection_id default)
