@@ -3,7 +3,9 @@
  *
  * Starts `accord serve` in this process (self-signed TLS on 127.0.0.1, any free port), then:
  *   1. ingest: N indicators (default 100,000) POSTed as envelopes of 500 by 2 client threads;
- *   2. read: every object of the collection paged with limit=1000 (next), one client;
+ *   2. read: every object of the collection paged with limit=1000 (next), one client: as the
+ *      admin (who reads everything) and as a member account, whose every row passes the TLP
+ *      filter (the objects are unmarked, AMBER by default, produced by its organisation);
  *   3. grows the store to --big objects (default 1,000,000) with a direct import;
  *   4. p50/p99 latency of 1,000-object pages at random positions: alone, while a writer POSTs,
  *      and with a selective match[type] filter (5% of the objects).
@@ -23,6 +25,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#define BENCH_ORG "identity--b3c4d5e6-0000-4000-8000-000000000001"
 
 static char base_url[256], auth_header[256], cacert[4096];
 static atomic_ullong uuid_counter;
@@ -103,7 +107,8 @@ static size_t envelope(char *out, size_t cap, int n)
             "4b1c-4d2e-8f3a-%012llx\",\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":"
             "\"2026-01-01T00:00:00.000Z\",\"name\":\"bench %llu\",\"indicator_types\":"
             "[\"malicious-activity\"],\"pattern\":\"[ipv4-addr:value = '10.%llu.%llu.%llu']\","
-            "\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\"}",
+            "\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\","
+            "\"created_by_ref\":\"" BENCH_ORG "\"}",
             i ? "," : "", k >> 16, k * 2654435761ULL % 1000000000000ULL, k, (k >> 16) & 255,
             (k >> 8) & 255, k & 255);
     }
@@ -218,6 +223,30 @@ static void page_latency(const char *label, const char *filter, int64_t lo, int6
     curl_easy_cleanup(c);
 }
 
+/* Creates account "member" of BENCH_ORG with read rights and makes auth_header its token's. */
+static int member_login(const char *data)
+{
+    accord_store *s;
+    accord_error err;
+    char token[ACCORD_TOKEN_BUFLEN];
+    int rc = accord_store_open(data, 0, &s, &err);
+    if (!rc)
+        rc = accord_account_add(s, "member", NULL, 0, &err);
+    if (!rc)
+        rc = accord_account_set_org(s, "member", BENCH_ORG, &err);
+    if (!rc)
+        rc = accord_rights_set(s, "member", "default", 1, 0, &err);
+    if (!rc)
+        rc = accord_token_create(s, "member", 0, token, sizeof(token), NULL, &err);
+    accord_store_close(s);
+    if (rc) {
+        printf("member: %s\n", err.msg);
+        return rc;
+    }
+    snprintf(auth_header, sizeof(auth_header), "Authorization: Bearer %s", token);
+    return 0;
+}
+
 static void grow(const char *dir, long target, long have)
 {
     char gen[4300], cmd[4400];
@@ -280,7 +309,16 @@ int main(int argc, char **argv)
     phase_ingest((int)n);
     double secs;
     long got = walk("", &secs);
-    printf("read    %ld objects, pages of 1000: %.2f s, %.0f objects/s\n", got, secs, got / secs);
+    printf("read    %ld objects, pages of 1000, admin: %.2f s, %.0f objects/s\n", got, secs,
+           got / secs);
+    char admin_header[256];
+    snprintf(admin_header, sizeof(admin_header), "%s", auth_header);
+    if (member_login(data) == 0) {
+        got = walk("", &secs);
+        printf("read    %ld objects, pages of 1000, member (TLP filter): %.2f s, %.0f objects/s\n",
+               got, secs, got / secs);
+    }
+    snprintf(auth_header, sizeof(auth_header), "%s", admin_header);
     if (big > n)
         grow(dir, big, n);
     int64_t hi = accord_timestamp_now(); /* pages start between `start` and here */

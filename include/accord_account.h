@@ -171,8 +171,8 @@ ACCORD_API int accord_auth_header(accord_store *store, const char *header_value,
  * 1.0 WHITE = CLEAR); an unmarked one at the store's default (AMBER unless set).  An account
  * reads:
  *   CLEAR          always
- *   GREEN          when it is a community account, or has an organisation that is a member
- *                  (every organisation until a roster is kept), or would read it as AMBER
+ *   GREEN          when it is a community account, or its organisation is on the current
+ *                  roster (every organisation while no roster is kept), or it reads it as AMBER
  *   AMBER          when its organisation produced it (created_by_ref) or is named in the
  *                  object's "x_accord_recipients" (an array of identity ids)
  *   AMBER+STRICT   when its organisation produced it

@@ -36,6 +36,7 @@
  * auth_name_ok.
  */
 #include "auth.h"
+#include "roster.h"
 #include "store_int.h"
 #include "tlp.h"
 #include "util/timestamp.h"
@@ -665,6 +666,18 @@ static int viewer_red_load(accord_store *s, accord_viewer *v, accord_error *err)
     return rc;
 }
 
+/* Whether v's organisation is a member: the roster decides once one is kept; until then every
+ * organisation an account names is one (accounts are made by this node's admins). */
+static int viewer_member(accord_store *s, accord_viewer *v, accord_error *err)
+{
+    int kept = roster_kept(s), member = kept > 0 ? roster_is_member(s, v->org) : 1;
+    if (kept < 0 || member < 0)
+        return accord_err_set(err, ACCORD_ESTORE, "viewer %.80s: cannot read the roster",
+                              v->account);
+    v->member = member > 0;
+    return 0;
+}
+
 int accord_viewer_open(accord_store *s, const char *account, accord_viewer **out,
                        accord_error *err)
 {
@@ -692,10 +705,10 @@ int accord_viewer_open(accord_store *s, const char *account, accord_viewer **out
             rc = accord_err_set(err, ACCORD_ECORRUPT, "store: account %.80s: oversized org",
                                 account);
         v->community = sqlite3_column_int(st, 3) != 0;
-        /* the roster decides membership once it is kept; until then every organisation is one */
-        v->member = v->org[0] != '\0';
     }
     sqlite3_finalize(st);
+    if (!rc && v->org[0] && !v->all)
+        rc = viewer_member(s, v, err);
     if (!rc)
         rc = viewer_red_load(s, v, err);
     if (!rc)

@@ -18,8 +18,9 @@
  *
  *   level          cleared
  *   CLEAR          everyone
- *   GREEN          community accounts; accounts whose organisation is a roster member (until
- *                  the roster is kept: every account with an organisation); AMBER's readers
+ *   GREEN          community accounts; accounts whose organisation is on the current roster
+ *                  (while the node keeps no roster: every account with an organisation);
+ *                  AMBER's readers
  *   AMBER          the producer's organisation (created_by_ref) and the organisations the object
  *                  names in x_accord_recipients
  *   AMBER+STRICT   the producer's organisation only

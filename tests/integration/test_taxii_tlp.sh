@@ -135,4 +135,16 @@ expect_error 404 "dave cannot read alice's status"
 body_lacks "$(mkid indicator 2 1)" "dave's 404 names no id"
 stop_server
 check "server exits 0" test "$SERVER_RC" = 0
+
+# --- GREEN and the roster: once the node keeps one, only its members' accounts read GREEN -----------
+expect_rc 0 "member init" -- "$ACCORD" member init --name "Org N"
+NODE=$("$ACCORD" member show | grep -v '^#' | head -n 1 | cut -f1)
+"$ACCORD" get "$NODE" >"$T/node.json"
+expect_rc 0 "user add: an account of the node's organisation" -- "$ACCORD" user add --org "$NODE" nina
+expect_rc 0 "bob reads GREEN before a roster is kept" -- "$ACCORD" get --as bob "$I_GREEN"
+expect_rc 0 "roster create (the node's organisation only)" -- "$ACCORD" roster create --threshold 1 "$T/node.json"
+expect_rc 1 "bob (not on the roster) no longer reads GREEN" -- "$ACCORD" get --as bob "$I_GREEN"
+expect_rc 0 "nina (on the roster) reads GREEN" -- "$ACCORD" get --as nina "$I_GREEN"
+expect_rc 0 "carol (community) reads GREEN" -- "$ACCORD" get --as carol "$I_GREEN"
+expect_rc 0 "bob still reads CLEAR" -- "$ACCORD" get --as bob "$I_CLEAR"
 finish
