@@ -3,8 +3,7 @@
 # python3-jsonschema).  Sourced after lib.sh.
 
 CSAF_LIB_VERSION=2.0.10
-OSV_SCHEMA="$ROOT/../shared/data/osv-schema/validation/schema.json"
-[ -f "$OSV_SCHEMA" ] || OSV_SCHEMA=/work/shared/data/osv-schema/validation/schema.json
+OSV_SCHEMA="$ROOT/tests/data/osv/schema.json" # the OSV project's schema (Apache-2.0)
 
 # need_tool TOOL: 0 when present; a skip line locally, a failure under CI
 need_tool() {
