@@ -93,6 +93,8 @@ typedef struct slot {
     int state, input, failed;
     int restart;           /* the first chunk of a new file of its input: line numbers restart */
     accord_snapshot *snap; /* what the chunk is matched against (a reference) */
+    char *hdr;             /* the Zeek TSV header in effect at the chunk's start */
+    size_t hdr_len, hdr_cap;
     char *data;
     size_t len, cap;
     buf out;
@@ -313,6 +315,7 @@ static void process(run *r, slot *s, accord_matcher *m)
     buf_reset(&s->out);
     s->nbad = s->nhits = 0;
     s->matches = s->malformed = 0;
+    accord_matcher_set_header(m, s->hdr, s->hdr_len);
     s->failed = accord_matcher_match_lines(m, s->data, s->len, r->now_s) < 0;
     collect(r, s, m);
     accord_matcher_stats_get(m, &after);
@@ -550,9 +553,51 @@ static slot *next_slot(run *r)
     return s;
 }
 
-/* Hands the filled slot s (input idx) to the workers with the current snapshot. */
-static void submit(run *r, slot *s, int idx, int restart)
+/* The Zeek TSV header lines of d[0..n) added to hdr, the header in effect after them: a
+ * #separator line starts a new one, #close ends it.  Other lines starting with '#' (comments)
+ * are left out, and so is a header past 1 MiB. */
+static void track_header(buf *hdr, const char *d, size_t n)
 {
+    static const char *const keys[] = {"#set_separator", "#empty_field", "#unset_field",
+                                       "#fields",        "#types",       "#path"};
+    const char *p = d, *end = d + n;
+    while (p < end && (p = memchr(p, '#', (size_t)(end - p))) != NULL) {
+        const char *nl;
+        size_t len;
+        if (p > d && p[-1] != '\n') {
+            p++;
+            continue;
+        }
+        nl = memchr(p, '\n', (size_t)(end - p));
+        len = (size_t)((nl ? nl : end) - p);
+        if (len >= 10 && memcmp(p, "#separator", 10) == 0) {
+            buf_reset(hdr);
+        } else if (len >= 6 && memcmp(p, "#close", 6) == 0) {
+            buf_reset(hdr);
+            len = 0;
+        } else {
+            int known = 0;
+            for (size_t k = 0; k < sizeof keys / sizeof keys[0] && !known; k++)
+                known = len > strlen(keys[k]) && memcmp(p, keys[k], strlen(keys[k])) == 0;
+            if (!known || hdr->len + len > (1u << 20))
+                len = 0;
+        }
+        if (len && (buf_add(hdr, p, len) < 0 || buf_add(hdr, "\n", 1) < 0))
+            buf_reset(hdr);
+        p = nl ? nl + 1 : end;
+    }
+}
+
+/* Hands the filled slot s (input idx) to the workers with the current snapshot and the header
+ * in effect hdr (then updated with the header lines of s). */
+static void submit(run *r, slot *s, int idx, int restart, buf *hdr)
+{
+    s->hdr_len = 0;
+    if (hdr->len && grow_array((void **)&s->hdr, &s->hdr_cap, hdr->len, 1) == 0) {
+        memcpy(s->hdr, hdr->p, hdr->len);
+        s->hdr_len = hdr->len;
+    }
+    track_header(hdr, s->data, s->len);
     pthread_mutex_lock(&r->mu);
     s->input = idx;
     s->restart = restart;
@@ -629,7 +674,7 @@ static int read_input(run *r, int idx)
     const char *path = r->inputs[idx];
     int fd = open_input(path);
     gzFile gz;
-    buf carry;
+    buf carry, hdr;
     int eof = 0, rc = 0;
     if (fd < 0) {
         cli_error(r->cmd, "%s: %s", path, strerror(errno));
@@ -642,6 +687,7 @@ static int read_input(run *r, int idx)
     }
     gzbuffer(gz, 1u << 20);
     buf_init(&carry, LINE_MAX_BYTES + CHUNK);
+    buf_init(&hdr, 2u << 20);
     while (!eof && rc == 0) {
         slot *s = next_slot(r);
         if (fill(s, gz, &carry, &eof) < 0) {
@@ -649,9 +695,10 @@ static int read_input(run *r, int idx)
             rc = -1;
         }
         if (s->len > 0)
-            submit(r, s, idx, 0);
+            submit(r, s, idx, 0, &hdr);
     }
     buf_free(&carry);
+    buf_free(&hdr);
     gzclose(gz);
     return rc;
 }
@@ -666,6 +713,7 @@ typedef struct tail {
     ino_t ino;
     off_t off;
     buf carry;
+    buf hdr; /* the Zeek TSV header in effect */
 } tail;
 
 static int tail_open(run *r, tail *t, int idx)
@@ -689,6 +737,7 @@ static int tail_open(run *r, tail *t, int idx)
     t->off = 0;
     t->restart = 1;
     t->missing = 0;
+    buf_reset(&t->hdr);
     return 0;
 }
 
@@ -706,7 +755,7 @@ static void tail_flush(run *r, tail *t, int idx)
     memcpy(s->data, t->carry.p, t->carry.len);
     s->len = t->carry.len;
     buf_reset(&t->carry);
-    submit(r, s, idx, t->restart);
+    submit(r, s, idx, t->restart, &t->hdr);
     t->restart = 0;
 }
 
@@ -740,7 +789,7 @@ static int tail_step(run *r, tail *t, int idx)
         if ((rc = cut_lines(s, &t->carry)) < 0)
             r->failed = 1;
         if (rc > 0) {
-            submit(r, s, idx, t->restart);
+            submit(r, s, idx, t->restart, &t->hdr);
             t->restart = 0;
         }
         return 1;
@@ -772,6 +821,7 @@ static int tail_step(run *r, tail *t, int idx)
         lseek(t->fd, 0, SEEK_SET);
         t->off = 0;
         t->restart = 1;
+        buf_reset(&t->hdr);
         return 1;
     }
     return 0;
@@ -786,6 +836,7 @@ static int follow_inputs(run *r)
     for (int i = 0; i < r->ninputs; i++) {
         t[i].fd = -1;
         buf_init(&t[i].carry, LINE_MAX_BYTES + CHUNK);
+        buf_init(&t[i].hdr, 2u << 20);
     }
     while (!atomic_load(&r->stop)) {
         int busy = 0, open = 0;
@@ -809,6 +860,7 @@ static int follow_inputs(run *r)
         if (t[i].fd >= 0)
             close(t[i].fd);
         buf_free(&t[i].carry);
+        buf_free(&t[i].hdr);
     }
     free(t);
     return 0;
@@ -1200,6 +1252,7 @@ static void cleanup(run *r)
         free(r->slots[i].data);
         free(r->slots[i].bad);
         free(r->slots[i].hits);
+        free(r->slots[i].hdr);
         buf_free(&r->slots[i].out);
         accord_snapshot_unref(r->slots[i].snap);
     }

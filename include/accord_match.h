@@ -16,10 +16,10 @@
  * into specialised tables; every other pattern goes to the pattern engine (accord_pattern.h),
  * evaluated against each event as an observation.
  *
- * Telemetry: JSON lines (Zeek JSON logs, Suricata eve.json, recognised by their keys) and plain
- * text, one value per line; or events of values already decoded (accord_matcher_match_values).
- * What an event is, field by field, and how its values are normalised is documented in
- * src/match.c and src/match_input.c.
+ * Telemetry: JSON lines (Zeek JSON logs, Suricata eve.json, recognised by their keys), Zeek TSV
+ * logs (by their header), and plain text, one value per line; or events of values already decoded
+ * (accord_matcher_match_values). What an event is, field by field, and how its values are
+ * normalised is documented in src/match.c and src/match_input.c.
  *
  * Ownership follows accord.h.  A matcher holds a reference to its snapshot; the snapshot is freed
  * when its last reference is dropped.
@@ -174,6 +174,16 @@ ACCORD_API void accord_matcher_free(accord_matcher *m);
  */
 ACCORD_API long accord_matcher_match_lines(accord_matcher *m, const char *buf, size_t len,
                                            int64_t now_s);
+/*
+ * Zeek TSV logs: a line starting with '#' that is a Zeek header line (#separator,
+ * #set_separator, #empty_field, #unset_field, #fields, #types; #close ends it) sets the header
+ * in effect, kept across calls: the lines that follow (other than '{' JSON lines) are rows of
+ * that log, their columns read as the keys of the same names in Zeek JSON.  When a log is cut
+ * into buffers matched by different matchers, each matcher is given the header in effect at the
+ * start of its buffer with accord_matcher_set_header: it forgets the header it had and reads
+ * the '#' lines of text[0..len) (NULL: none; plain values and JSON lines again).
+ */
+ACCORD_API void accord_matcher_set_header(accord_matcher *m, const char *text, size_t len);
 /* The next match of the last call: 1 with *out set, 0 when there are no more. */
 ACCORD_API int accord_matcher_next(accord_matcher *m, accord_match *out);
 /* The next malformed line of the last call: 1 with *out set, 0 when there are no more. */

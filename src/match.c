@@ -77,6 +77,7 @@ struct accord_matcher {
     accord_match_malformed *bad;
     size_t nbad, bad_cap, bad_pos;
     accord_pattern_matcher *pm;
+    mtsv tsv; /* the Zeek TSV header in effect */
     buf obs;
     const mline *cur; /* the line whose complex hits are being collected */
     uint32_t now;
@@ -92,6 +93,7 @@ ACCORD_API int accord_matcher_new(accord_snapshot *s, accord_matcher **out)
         return ACCORD_ENOMEM;
     m->s = accord_snapshot_ref(s);
     m->map = mfmap_builtin();
+    mtsv_reset(&m->tsv);
     ajson_arena_init(&m->sc, 0);
     buf_init(&m->obs, 1u << 20);
     if (s->complex && accord_pattern_matcher_new(s->complex, &m->pm) != 0) {
@@ -379,11 +381,17 @@ static void read_line(accord_matcher *m, const char *p, size_t len, uint64_t lin
     int nf;
     while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
         i++;
-    if (i == len || p[i] == '#')
+    if (i == len)
         return;
+    if (p[i] == '#') {
+        mtsv_header(&m->tsv, m->map, p + i, len - i);
+        return;
+    }
     m->st.events++;
     if (p[i] == '{') {
         nf = mjson_extract(m->map, p, len, f, MFIELDS_MAX, &m->sc, &why, &off);
+    } else if (m->tsv.active) {
+        nf = mtsv_extract(&m->tsv, p, len, f, MFIELDS_MAX, &m->sc, &why, &off);
     } else {
         f[0] = (mfield){p, (uint32_t)len, MR_ANY, MFIELD_VALUE, 1};
         nf = 1;
@@ -396,7 +404,7 @@ static void read_line(accord_matcher *m, const char *p, size_t len, uint64_t lin
                  lineno};
     l->nitems =
         (uint32_t)mitems_from_fields(f, (size_t)nf, &m->items[m->nitems], MITEMS_MAX, &m->sc);
-    if (p[i] != '{' && l->nitems == 0) {
+    if (p[i] != '{' && !m->tsv.active && l->nitems == 0) {
         add_malformed(m, lineno, i, "not an address, domain name, URL, e-mail address or digest");
         return;
     }
@@ -549,6 +557,21 @@ ACCORD_API long accord_matcher_match_values(accord_matcher *m, const accord_valu
     }
     match_batch(m);
     return m->oom ? ACCORD_ENOMEM : (long)m->nres;
+}
+
+ACCORD_API void accord_matcher_set_header(accord_matcher *m, const char *text, size_t len)
+{
+    const char *p = text, *end = text ? text + len : NULL;
+    mtsv_reset(&m->tsv);
+    while (p && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)((nl ? nl : end) - p);
+        if (n && p[n - 1] == '\r')
+            n--;
+        if (n && p[0] == '#')
+            mtsv_header(&m->tsv, m->map, p, n);
+        p = nl ? nl + 1 : end;
+    }
 }
 
 ACCORD_API int accord_matcher_next(accord_matcher *m, accord_match *out)

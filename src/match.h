@@ -385,6 +385,9 @@ typedef struct mfmap {
  * eve.json; one map serves both because their keys do not collide. */
 const mfmap *mfmap_builtin(void);
 
+/* The key k[0..len) of node n, or NULL. */
+const mfmap_key *mfmap_find(const mfmap_node *n, const char *k, size_t len);
+
 /* One value the extractor found. */
 typedef struct mfield {
     const char *p; /* the value: unescaped string bytes, or a literal's text */
@@ -413,6 +416,34 @@ int mjson_extract(const mfmap *map, const char *line, size_t len, mfield *out, s
 /* The scalar and (when the CPU has it) vector scanners; tests force each: 0 = vector when the
  * CPU has it, 1 = scalar, 2 = scalar without the line index (byte scans only). */
 void mjson_force_scalar(int on);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Zeek TSV logs (match_tsv.c)                                                                  */
+
+#define MTSV_COLS 256
+typedef struct mtsv_col {
+    uint16_t role, field; /* from the field map, by column name; role 0 = not used */
+    uint8_t str;          /* given as a string (else a number) */
+    uint8_t set;          /* a set[..] or vector[..]: one field per element */
+} mtsv_col;
+
+typedef struct mtsv {
+    int active; /* a #fields line is in effect */
+    char sep, set_sep;
+    char empty[32], unset[32];
+    uint8_t empty_len, unset_len;
+    size_t ncols;
+    mtsv_col cols[MTSV_COLS];
+} mtsv;
+
+/* No header: TSV rows are not recognised until a #fields line. */
+void mtsv_reset(mtsv *t);
+/* Reads a '#' line: 1 when it is a header line (the state is updated), 0 for another comment. */
+int mtsv_header(mtsv *t, const mfmap *map, const char *line, size_t len);
+/* The fields of a row (as mjson_extract), or -1 with *why, *off when its column count is not
+ * the header's. */
+int mtsv_extract(const mtsv *t, const char *line, size_t len, mfield *out, size_t max, mscratch *sc,
+                 const char **why, size_t *off);
 
 /* ------------------------------------------------------------------------------------------ */
 /* The snapshot (match_snapshot.c)                                                              */

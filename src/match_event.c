@@ -210,6 +210,8 @@ static int item_of(const mfield *f, mitem *it, mscratch *sc)
         return item_digest(f->p, f->len, MK_FILE_SHA1, it, sc);
     case MR_SHA256:
         return item_digest(f->p, f->len, MK_FILE_SHA256, it, sc);
+    case MR_SHA512:
+        return item_digest(f->p, f->len, MK_FILE_SHA512, it, sc);
     case MR_CERT_FP:
     case MR_CERT_SHA1:
         return item_digest(f->p, f->len, 0, it, sc);

@@ -308,6 +308,11 @@ static inline __attribute__((always_inline)) const mfmap_key *node_find(const mf
     return NULL;
 }
 
+const mfmap_key *mfmap_find(const mfmap_node *n, const char *k, size_t len)
+{
+    return node_find(n, k, len);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Scanning                                                                                     */
 
