@@ -167,7 +167,8 @@ static int merged(const accord_sightings *sg, rgroup **out, size_t *nout, char *
         memcpy(ids + k * 160, info.id, sizeof info.id);
         v[n++] = (rgroup){ids + k++ * 160, g->bucket, g->count, g->first_us, g->last_us};
     }
-    memcpy(v + n, sg->old, sg->nold * sizeof *v);
+    if (sg->nold) /* sg->old is NULL when nothing was merged yet */
+        memcpy(v + n, sg->old, sg->nold * sizeof *v);
     n += sg->nold;
     qsort(v, n, sizeof *v, rgroup_cmp);
     k = 0;
