@@ -157,6 +157,26 @@ static const cli_command commands[] = {
      "and every address or network overlapping an allowed cidr; the RFC 1918/6890\n"
      "special-purpose ranges are always allowed.\n",
      cmd_allowlist},
+    {"peer", "the TAXII 2.1 servers `accord sync` pulls from",
+     "usage: accord peer add NAME URL --collection ID --pull --token-file F\n"
+     "                       (--cacert FILE | --pin sha256//BASE64) [--page N]\n"
+     "       accord peer list\n"
+     "       accord peer rm NAME\n"
+     "\n"
+     "URL is the peer's TAXII API root (https://HOST:PORT/ROOT/), ID a collection there.  The\n"
+     "token file holds the bearer token (read at each sync).  The peer's certificate is verified\n"
+     "against FILE, or only by its public key's SHA-256 (`openssl x509 -pubkey -noout | openssl\n"
+     "pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`).  --page: objects per\n"
+     "request (default 1000).  list shows each peer's cursor: the last committed date_added.\n",
+     cmd_peer},
+    {"sync", "pull new objects from the peers (one round)",
+     "usage: accord sync [PEER]\n"
+     "\n"
+     "Pulls what each peer (or PEER) added since its cursor through the import pipeline\n"
+     "(validation, signature verification, audit log); each page and the new cursor are committed\n"
+     "together, so an interrupted sync resumes without loss or duplicates.  Exit 3 when some\n"
+     "objects were rejected, 1 when a peer failed.\n",
+     cmd_sync},
     {"feed", "the exports `accord serve` publishes at /feeds/NAME",
      "usage: accord feed add NAME --format F [--collection C] [--type T]... [--label L]...\n"
      "                       [--creator ID]... [--indicator-type T]... [--min-confidence N]\n"
