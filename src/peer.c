@@ -367,8 +367,8 @@ static int64_t ts_us(const ts_value *t)
 int peer_next_cursor(const char *first, const char *last, int more, char *out, size_t outlen)
 {
     ts_value f, l;
-    if (ts_parse(first, &f) || ts_parse(last, &l) || ts_cmp(&f, &l) > 0)
-        return -1;
+    if (ts_parse(first, &f) || ts_parse(last, &l) || ts_cmp(&f, &l) > 0 || f.sec < 0)
+        return -1; /* date_added is never before 1970 */
     if (!more) {
         snprintf(out, outlen, "%s", last);
         return 0;
@@ -380,7 +380,7 @@ int peer_next_cursor(const char *first, const char *last, int more, char *out, s
     if (l.nsec % 1000 == 0)
         us--;
     ts_format_us(us, out, outlen);
-    return 0;
+    return ts_parse(out, &f) ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */

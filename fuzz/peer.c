@@ -1,0 +1,50 @@
+/*
+ * fuzz/peer.c - what the pull client reads from a peer: TAXII envelopes and the
+ * X-TAXII-Date-Added-First/Last header lines.
+ *
+ * Checks: no crash or overread; an accepted envelope's "next" is a NUL-terminated string that fits
+ * its buffer; an accepted header value parses as a timestamp and the cursor rule on it never
+ * moves a cursor past the page's last date_added.
+ */
+#include "peer.h"
+#include "util/timestamp.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    peer_page pg;
+    accord_error err;
+    if (peer_page_parse((const char *)data, size, &pg, &err) == 0) {
+        if (memchr(pg.next, 0, sizeof(pg.next)) == NULL)
+            __builtin_trap();
+    } else if (err.msg[0] == 0) {
+        __builtin_trap();
+    }
+    char first[PEER_TS_LEN] = "", last[PEER_TS_LEN] = "";
+    /* each line of the input as a header */
+    const char *p = (const char *)data, *end = p + size;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+        if (peer_header_parse(p, n, first, last) == 1) {
+            ts_value tv;
+            if ((first[0] && ts_parse(first, &tv)) || (last[0] && ts_parse(last, &tv)))
+                __builtin_trap();
+        }
+        p += n;
+    }
+    if (first[0] && last[0]) {
+        char c[PEER_TS_LEN];
+        ts_value cv, lv;
+        for (int more = 0; more < 2; more++)
+            if (peer_next_cursor(first, last, more, c, sizeof(c)) == 0 &&
+                (ts_parse(c, &cv) || ts_parse(last, &lv) || ts_cmp(&cv, &lv) > 0))
+                __builtin_trap();
+    }
+    return 0;
+}
