@@ -505,7 +505,9 @@ static int dnstap_src(fsrc *s, const dnstap_msg *m, const uint8_t **dns, size_t 
     s->dns_len = *dns_len;
     uint64_t sec = query ? m->query_time_sec : m->response_time_sec;
     uint32_t nsec = query ? m->query_time_nsec : m->response_time_nsec;
-    s->time_us = (int64_t)sec * 1000000 + nsec / 1000;
+    /* as for flow records (flow.c, MAX_MS): a time past about the year 5138 is taken as absent, so
+     * that microseconds cannot overflow here or in the matcher */
+    s->time_us = sec > 100000000000ull ? 0 : (int64_t)sec * 1000000 + nsec / 1000;
     return query;
 }
 
