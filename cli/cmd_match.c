@@ -830,7 +830,9 @@ static int tail_step(run *r, tail *t, int idx)
 /* --follow: tails every input until SIGINT or SIGTERM. */
 static int follow_inputs(run *r)
 {
-    tail *t = calloc((size_t)r->ninputs, sizeof *t);
+    if (r->ninputs <= 0)
+        return -1;
+    tail *t = calloc((unsigned)r->ninputs, sizeof *t);
     if (!t)
         return -1;
     for (int i = 0; i < r->ninputs; i++) {

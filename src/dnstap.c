@@ -132,7 +132,7 @@ static int decode_message(const uint8_t *p, size_t len, dnstap_msg *m, const cha
 int dnstap_decode(const uint8_t *p, size_t len, dnstap_msg *m, const char **why)
 {
     size_t pos = 0;
-    pbfield f;
+    pbfield f = {0};
     int rc, have = 0;
     memset(m, 0, sizeof *m);
     *why = NULL;
