@@ -6,6 +6,7 @@
 #define ACCORD_TEST_T_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int t_passed, t_failed;
@@ -31,6 +32,28 @@ static int t_passed, t_failed;
                     t_a_ ? t_a_ : "(null)", t_b_ ? t_b_ : "(null)", #a, #b);                     \
         }                                                                                          \
     } while (0)
+
+/* The whole file at path, NUL-terminated (free() it), its size in *len; NULL when it cannot be read. */
+static inline char *t_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *p = NULL;
+    long n;
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+        p = malloc((size_t)n + 1);
+        if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+            free(p);
+            p = NULL;
+        }
+        if (p)
+            p[n] = '\0';
+        *len = (size_t)n;
+    }
+    fclose(f);
+    return p;
+}
 
 /* Data under ../shared/data, or NULL when it is not there (cases using it then skip). */
 static inline const char *t_shared_data(void)

@@ -23,25 +23,6 @@ static void take(void *ud, const dns_item *it)
         s->v[s->n++] = *it;
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *p = NULL;
-    long n;
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        p = malloc((size_t)n + 1);
-        if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-            free(p);
-            p = NULL;
-        }
-        *len = (size_t)n;
-    }
-    fclose(f);
-    return p;
-}
-
 /*
  * dnstap-ldns -r dnstap.fstrm:
  *   2024-06-05 18:49:49.590209 CQ 172.19.0.1 UDP 55b "www.google.com." IN A
@@ -58,7 +39,7 @@ static void test_dnscollector(void)
         return;
     }
     snprintf(path, sizeof path, "%s/telemetry-dnstap-dnscollector/dnstap.fstrm", data);
-    uint8_t *p = slurp(path, &len);
+    uint8_t *p = (uint8_t *)t_slurp(path, &len);
     CHECK(p != NULL);
     if (!p)
         return;

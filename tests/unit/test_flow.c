@@ -114,32 +114,13 @@ static void pm_datagram(void *ud, const flow_datagram *dg)
         c->errors++;
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *p = NULL;
-    long n;
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        p = malloc((size_t)n + 1);
-        if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-            free(p);
-            p = NULL;
-        }
-        *len = (size_t)n;
-    }
-    fclose(f);
-    return p;
-}
-
 static void test_pmacct_case(const char *data, const char *name, const char *peer)
 {
     char path[1024];
     size_t len = 0;
     aggs *mine = calloc(1, sizeof *mine), *want = calloc(1, sizeof *want);
     snprintf(path, sizeof path, "%s/telemetry-flows-pmacct/%s/traffic-00.pcap", data, name);
-    uint8_t *pcap = slurp(path, &len);
+    uint8_t *pcap = (uint8_t *)t_slurp(path, &len);
     CHECK(pcap != NULL);
     flow_opts o = {.udp = 1};
     pm_ctx c = {.a = mine};
@@ -821,7 +802,7 @@ static void test_ipfix_file(void)
     if (!data)
         return;
     snprintf(path, sizeof path, "%s/telemetry-ipfix-ipfixcol2/example_flows.ipfix", data);
-    uint8_t *p = slurp(path, &len);
+    uint8_t *p = (uint8_t *)t_slurp(path, &len);
     CHECK(p != NULL);
     if (!p)
         return;

@@ -18,26 +18,6 @@
 #define RED "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
 #define CLEAR "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *p = malloc((size_t)n + 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    if (p)
-        p[n] = 0;
-    *len = (size_t)n;
-    return p;
-}
-
 /* Every object produced, as lines; and how many of them failed validation. */
 typedef struct out {
     char *text;
@@ -379,8 +359,8 @@ static void test_strict(const char *dir, const char *v1, size_t l1)
 int main(void)
 {
     size_t l1 = 0, l2 = 0;
-    char *v1 = slurp(ACCORD_SOURCE_DIR "/tests/data/misp/event.json", &l1);
-    char *v2 = slurp(ACCORD_SOURCE_DIR "/tests/data/misp/event-v2.json", &l2);
+    char *v1 = t_slurp(ACCORD_SOURCE_DIR "/tests/data/misp/event.json", &l1);
+    char *v2 = t_slurp(ACCORD_SOURCE_DIR "/tests/data/misp/event-v2.json", &l2);
     CHECK(v1 && v2);
     if (!v1 || !v2)
         return t_done();
