@@ -417,10 +417,11 @@ static int pull_one(accord_store *store, accord_misp_feed *f, const accord_misp_
         const char *tstr = ajson_str(tv);
         ps->listed++;
         if (!uuid_name_ok(e->key) ||
-            !(tstr ? (ts = strtoll(tstr, NULL, 10)) > 0 : ajson_int(tv, &ts))) {
+            !(tstr ? (ts = strtoll(tstr, NULL, 10)) > 0 : ajson_int(tv, &ts)) || ts < 0 ||
+            ts > INT64_C(253402300799)) {
             ps->failed++;
             partial = 1;
-            problem(opts, "feed %s: manifest.json: entry \"%.60s\": no event uuid and timestamp",
+            problem(opts, "feed %s: manifest.json: entry \"%.60s\": no event uuid and timestamp in 1970..9999",
                     f->name, e->key);
             continue;
         }

@@ -151,8 +151,25 @@ static int jtrue(const ajson_value *o, const char *k)
     return jint(o, k, &n) && n != 0;
 }
 
+/* The last second STIX timestamps can carry: 9999-12-31T23:59:59Z. */
+#define MISP_EPOCH_MAX INT64_C(253402300799)
+
+/* A MISP epoch-seconds field; 0 when it is absent or outside 1970..9999, which callers treat as absent. */
+static int jepoch(const ajson_value *o, const char *k, int64_t *out)
+{
+    int64_t n;
+    if (!jint(o, k, &n) || n < 0 || n > MISP_EPOCH_MAX)
+        return 0;
+    *out = n;
+    return 1;
+}
+
 void misp_epoch_ts(int64_t s, char *out, size_t outlen)
 {
+    if (s < 0)
+        s = 0;
+    if (s > MISP_EPOCH_MAX)
+        s = MISP_EPOCH_MAX;
     ts_format_us(s * 1000000, out, outlen);
 }
 
@@ -1524,9 +1541,9 @@ static int sightings_of(ev *x, const gsrc *s, const ajson_value *list, const cha
         }
         int64_t when, type = 0;
         char org[128], id[128], t[40];
-        if (!jint(si, "date_sighting", &when)) {
+        if (!jepoch(si, "date_sighting", &when)) {
             x->c->st->bad++;
-            report_error(x, "%s%sSighting[%zu]: no date_sighting; sighting skipped", s->path,
+            report_error(x, "%s%sSighting[%zu]: no date_sighting in 1970..9999; sighting skipped", s->path,
                          s->path[0] ? "." : "", i);
             continue;
         }
@@ -1619,7 +1636,7 @@ static void attr_src(ev *x, const ajson_value *a, gsrc *s, char *l1, char *l2, s
     s->label2 = l2;
     s->to_ids = jtrue(a, "to_ids");
     s->deleted = jtrue(a, "deleted");
-    if (!jint(a, "timestamp", &s->ts))
+    if (!jepoch(a, "timestamp", &s->ts))
         s->ts = x->ts;
     s->tags = ajson_get(a, "Tag");
     s->tlp = tlp_of(x, s->tags, rc);
@@ -1721,7 +1738,7 @@ static int map_object(ev *x, const ajson_value *o, size_t oi)
              jstr(o, "meta-category") ? jstr(o, "meta-category") : "");
     s.label1 = l1;
     s.label2 = l2;
-    if (!jint(o, "timestamp", &s.ts))
+    if (!jepoch(o, "timestamp", &s.ts))
         s.ts = x->ts;
     s.deleted = jtrue(o, "deleted");
     s.tags = NULL;
@@ -1757,7 +1774,7 @@ static int map_object(ev *x, const ajson_value *o, size_t oi)
         ingroup++;
         s.to_ids |= jtrue(a, "to_ids");
         int64_t ats;
-        if (jint(a, "timestamp", &ats) && ats > s.ts)
+        if (jepoch(a, "timestamp", &ats) && ats > s.ts)
             s.ts = ats;
     }
     /* a domain-ip without its domain, a network-traffic without an end: map one by one */
@@ -1791,7 +1808,7 @@ static int write_report(ev *x)
     const char *info = jstr(x->e, "info");
     buf_adds(&x->o, ",\"name\":");
     buf_json_str(&x->o, info && *info ? info : x->uuid);
-    if (!jint(x->e, "publish_timestamp", &pub) || pub <= 0)
+    if (!jepoch(x->e, "publish_timestamp", &pub) || pub <= 0)
         pub = x->ts;
     misp_epoch_ts(pub, pt, sizeof(pt));
     buf_printf(&x->o, ",\"published\":\"%s\",\"report_types\":[\"misp-event\"]", pt);
@@ -1873,7 +1890,7 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
     if (iso_parse(jstr(e, "date"), &x.date, &us) != 0)
         x.date = 0;
     /* no timestamp (a template): the date, or the publication, or the epoch */
-    if (!jint(e, "timestamp", &x.ts) && !jint(e, "publish_timestamp", &x.ts))
+    if (!jepoch(e, "timestamp", &x.ts) && !jepoch(e, "publish_timestamp", &x.ts))
         x.ts = x.date;
     buf_init(&x.o, OBJ_CAP);
     buf_init(&x.refs, REFS_CAP);

@@ -261,6 +261,18 @@ static void test_shapes(void)
     CHECK(sl && strstr(sl, "\"sighting_of_ref\":\"indicator--66666666-6666-4666-8666-666666666666\""));
     CHECK(errors && strstr(errors, "Sighting[1]: attribute_uuid names no attribute"));
     free(o.text);
+    /* timestamps past year 9999: treated as absent (the attribute takes the event's), never overflow */
+    const char *far = "{\"Event\":{\"uuid\":\"33333333-3333-4333-8333-333333333333\","
+                      "\"timestamp\":\"1700000000\",\"publish_timestamp\":\"111111117000000000\","
+                      "\"Attribute\":[{\"uuid\":\"66666666-6666-4666-8666-666666666666\",\"type\":"
+                      "\"domain\",\"value\":\"far.example\",\"to_ids\":true,"
+                      "\"timestamp\":\"11111111700000000\"}]}}";
+    CHECK(map(far, strlen(far), &o, &st) == 0 && st.indicators == 1 && o.invalid == 0);
+    sl = find(&o, "indicator--66666666-6666-4666-8666-666666666666");
+    CHECK(sl && strstr(sl, "\"modified\":\"2023-11-14T22:13:20.000000Z\""));
+    sl = find(&o, "report--33333333-3333-4333-8333-333333333333");
+    CHECK(sl && strstr(sl, "\"published\":\"2023-11-14T22:13:20.000000Z\""));
+    free(o.text);
     /* not an event */
     const char *none = "{\"Galaxy\":[]}";
     CHECK(map(none, strlen(none), &o, &st) == ACCORD_EJSON);
