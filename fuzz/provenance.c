@@ -5,6 +5,8 @@
  * the extension, or splits it into content and signatures; then the stored form (prov_write) must
  * parse again, split into the same content bytes (JCS) and the same number of signatures, and
  * writing it again must give the same bytes (equal signature sets serialise identically).  The
+ * one-pass forms the importer uses (prov_forms, prov_stored) must equal prov_canonical's and
+ * prov_write's bytes exactly.  The
  * signatures are then checked against a verifier without a store (every signer is unknown), which
  * must say "unverified" and never crash.
  */
@@ -41,6 +43,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (prov_canonical(content, &c1, &err) || prov_write(&a, content, &sigs, &w1, &err))
         goto out; /* numbers JCS refuses */
+    prov_form f;
+    buf_init(&f.canon, 1 << 24);
+    buf_init(&f.skel, 1 << 24);
+    buf_reset(&w2);
+    if (prov_forms(&a, content, &f, &err) || f.canon.len != c1.len ||
+        memcmp(f.canon.p, c1.p, c1.len) || prov_stored(&f, &sigs, &w2, &err) ||
+        w2.len != w1.len || memcmp(w2.p, w1.p, w1.len))
+        abort();
+    buf_free(&f.canon);
+    buf_free(&f.skel);
+    buf_reset(&w2);
     const ajson_value *v2 = ajson_parse(&a, w1.p, w1.len, &jerr);
     if (!v2 || prov_parse(&a, v2, &content2, &again, &err) != 0 || again.n != sigs.n)
         abort();

@@ -51,7 +51,8 @@ typedef struct import_ctx {
     /* provenance: verification of signed objects, signing with ACCORD_IMPORT_SIGN */
     prov_verifier *pv;
     prov_sigs *sigs, *known; /* the object's signatures; those stored already */
-    buf canon, sbody;
+    prov_form form;          /* its signed bytes (form.canon) and stored form with a hole */
+    buf sbody;
     accord_sign_key *skey;
     char signer[MEMBER_ID_LEN + 1], keyid[MEMBER_KEYID_HEX + 1];
 } import_ctx;
@@ -154,14 +155,14 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
                         ajson_get(ajson_get(so->content, "extensions"), MEMBER_KEYS_EXT);
     if (!c->sigs->n && !c->skey && !so->identity_keys)
         return 0;
-    buf_reset(&c->canon);
-    if ((rc = prov_canonical(so->content, &c->canon, &perr)) == ACCORD_ENOMEM)
+    if ((rc = prov_forms(&c->arena, so->content, &c->form, &perr)) == ACCORD_ENOMEM)
         return accord_err_set(err, rc, "import: out of memory");
     if (rc)
         return rejected(reject(c, it, info->id, NULL, "canonical-json", perr.msg, err));
+    const buf *canon = &c->form.canon;
     uint8_t hash[32];
-    prov_object_hash(c->canon.p, c->canon.len, hash);
-    so->chash = store_content_hash(c->canon.p, c->canon.len);
+    prov_object_hash(canon->p, canon->len, hash);
+    so->chash = store_content_hash(canon->p, canon->len);
     /* signatures this node verified when it stored this very content are not checked again
      * (and a key compromised since does not undo what was accepted before) */
     int64_t seq;
@@ -171,10 +172,10 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
         drop_known(c, seq);
     prov_result res;
     if (so->identity_keys && !known) /* a stored key list was vetted when it was stored */
-        rc = prov_verify_identity(c->pv, so->content, c->canon.p, c->canon.len, hash, c->sigs,
+        rc = prov_verify_identity(c->pv, so->content, canon->p, canon->len, hash, c->sigs,
                                   ts_now_us(), &res, err);
     else
-        rc = prov_verify(c->pv, c->canon.p, c->canon.len, hash,
+        rc = prov_verify(c->pv, canon->p, canon->len, hash,
                          ajson_str(ajson_get(root, "created_by_ref")), c->sigs, ts_now_us(), &res,
                          err);
     if (rc)
@@ -189,7 +190,7 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
     c->known->n = 0;
     if (c->skey) {
         prov_sig mine;
-        if ((rc = prov_sign(c->skey, c->signer, c->keyid, c->canon.p, c->canon.len, &mine)))
+        if ((rc = prov_sign(c->skey, c->signer, c->keyid, canon->p, canon->len, &mine)))
             return accord_err_set(err, rc, "import: cannot sign %s", info->id);
         prov_sigs_add(c->sigs, &mine);
     }
@@ -199,7 +200,7 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
         so->chash = 0;
         return 0;
     }
-    return prov_write(&c->arena, so->content, c->sigs, &c->sbody, err);
+    return prov_stored(&c->form, c->sigs, &c->sbody, err);
 }
 
 /*
@@ -422,7 +423,8 @@ static int run_import(accord_store *store, int fd, const accord_import_options *
     c.strict = (c.opts->flags & ACCORD_IMPORT_STRICT) != 0;
     uint64_t batch = c.opts->batch_objects ? c.opts->batch_objects : DEFAULT_BATCH;
     ajson_arena_init(&c.arena, 0);
-    buf_init(&c.canon, (size_t)1 << 27);
+    buf_init(&c.form.canon, (size_t)1 << 27);
+    buf_init(&c.form.skel, (size_t)1 << 27);
     buf_init(&c.sbody, (size_t)1 << 27);
     reader *r = NULL;
     int rc = reader_open(fd, 0, &r), stream_rc = 0;
@@ -496,7 +498,8 @@ done:
     reader_close(r);
     ajson_arena_free(&c.arena);
     free(c.body);
-    buf_free(&c.canon);
+    buf_free(&c.form.canon);
+    buf_free(&c.form.skel);
     buf_free(&c.sbody);
     free(c.sigs);
     free(c.known);

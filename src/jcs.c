@@ -204,22 +204,55 @@ static int utf16_cmp(const char *a, size_t alen, const char *b, size_t blen)
     return a_more - b_more;
 }
 
-static int member_cmp(const void *x, const void *y)
+/*
+ * Key order.  UTF-8 byte order is code point order, which differs from UTF-16 order only between
+ * two non-ASCII characters; so the first differing byte decides when either side is ASCII there
+ * (the shared prefix puts both at the same character boundary), and utf16_cmp only when not.
+ */
+static int key_cmp(const ajson_member *a, const ajson_member *b)
 {
-    const ajson_member *a = *(const ajson_member *const *)x;
-    const ajson_member *b = *(const ajson_member *const *)y;
+    size_t n = a->key_len < b->key_len ? a->key_len : b->key_len, i = 0;
+    const unsigned char *p = (const unsigned char *)a->key, *q = (const unsigned char *)b->key;
+    while (i < n && p[i] == q[i])
+        i++;
+    if (i == n)
+        return (a->key_len > n) - (b->key_len > n);
+    if (p[i] < 0x80 || q[i] < 0x80)
+        return p[i] < q[i] ? -1 : 1;
     return utf16_cmp(a->key, a->key_len, b->key, b->key_len);
 }
+
+static int member_cmp(const void *x, const void *y)
+{
+    return key_cmp(*(const ajson_member *const *)x, *(const ajson_member *const *)y);
+}
+
+/* buf_add without the call when the bytes fit (the writer's hot path). */
+static inline int put(buf *b, const void *data, size_t len)
+{
+    if (b->p && !b->failed && len < b->cap - b->len && b->len + len <= b->max) {
+        memcpy(b->p + b->len, data, len);
+        b->len += len;
+        b->p[b->len] = '\0';
+        return 0;
+    }
+    return buf_add(b, data, len);
+}
+
+/* 1 for the bytes RFC 8785 escapes: '"', '\\' and the C0 controls. */
+static const unsigned char needs_escape[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1};
 
 static int write_string(buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     size_t run = 0; /* start of the pending literal run */
-    if (buf_add(out, "\"", 1))
+    if (put(out, "\"", 1))
         return ACCORD_ENOMEM;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!needs_escape[c])
             continue;
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t n = 2;
@@ -251,11 +284,11 @@ static int write_string(buf *out, const char *s, size_t len)
             esc[5] = hex[c & 15];
             n = 6;
         }
-        if (buf_add(out, s + run, i - run) || buf_add(out, esc, n))
+        if (put(out, s + run, i - run) || put(out, esc, n))
             return ACCORD_ENOMEM;
         run = i + 1;
     }
-    if (buf_add(out, s + run, len - run) || buf_add(out, "\"", 1))
+    if (put(out, s + run, len - run) || put(out, "\"", 1))
         return ACCORD_ENOMEM;
     return 0;
 }
@@ -266,6 +299,13 @@ static int write_number(buf *out, const ajson_value *v, const ajson_value **bad)
         *bad = v;
         return ACCORD_EJSON;
     }
+    /* an integer literal of up to 15 digits is exact as a double and already in ECMAScript's
+     * form (JSON has no leading zeros), except that -0 prints as 0 */
+    size_t neg = v->len && v->u.str[0] == '-', digits = v->len - neg;
+    if (digits && digits <= 15 && strspn(v->u.str + neg, "0123456789") == digits)
+        return put(out, v->u.str[neg] == '0' ? "0" : v->u.str, v->u.str[neg] == '0' ? 1 : v->len)
+                   ? ACCORD_ENOMEM
+                   : 0;
     double d = strtod(v->u.str, NULL);
     char s[40];
     int n = accord_jcs_number(d, s, sizeof(s));
@@ -274,74 +314,128 @@ static int write_number(buf *out, const ajson_value *v, const ajson_value **bad)
         *bad = v;
         return ACCORD_EJSON;
     }
-    return buf_add(out, s, (size_t)n) ? ACCORD_ENOMEM : 0;
+    return put(out, s, (size_t)n) ? ACCORD_ENOMEM : 0;
 }
 
-static int write_object(buf *out, const ajson_value *v, const ajson_value **bad)
+#define SMALL_OBJECT 32
+
+static int write_value(buf *out, const ajson_value *v, const ajson_value **bad, jcs_watch *w,
+                       size_t nw);
+
+/* Records where member i of an object of n members, value v, was written, if it is watched. */
+static void note_member(buf *out, const ajson_value *v, size_t i, size_t n, size_t key_at,
+                        size_t value_at, jcs_watch *w, size_t nw)
+{
+    for (size_t k = 0; k < nw; k++) {
+        if (w[k].value != v)
+            continue;
+        w[k].found = 1;
+        w[k].value_start = value_at;
+        w[k].value_end = out->len;
+        w[k].alone = n == 1;
+        /* the bytes that drop the member: its key and value with one separating comma */
+        w[k].cut_start = i ? key_at - 1 : key_at;
+        w[k].cut_end = i || n == 1 ? out->len : out->len + 1;
+    }
+}
+
+static int write_object(buf *out, const ajson_value *v, const ajson_value **bad, jcs_watch *w,
+                        size_t nw)
 {
     int rc = 0;
-    const ajson_member **order = NULL;
-    if (v->len) {
-        order = malloc(v->len * sizeof(*order));
-        if (!order)
-            return ACCORD_ENOMEM;
-        for (size_t i = 0; i < v->len; i++)
-            order[i] = &v->u.members[i];
+    const ajson_member *small[SMALL_OBJECT], **order = small;
+    if (v->len > SMALL_OBJECT && !(order = malloc(v->len * sizeof(*order))))
+        return ACCORD_ENOMEM;
+    for (size_t i = 0; i < v->len; i++)
+        order[i] = &v->u.members[i];
+    if (v->len > SMALL_OBJECT) {
         qsort(order, v->len, sizeof(*order), member_cmp);
+    } else { /* STIX objects have a dozen members, often nearly sorted: insertion sort */
+        for (size_t i = 1; i < v->len; i++) {
+            const ajson_member *m = order[i];
+            size_t j = i;
+            for (; j && key_cmp(order[j - 1], m) > 0; j--)
+                order[j] = order[j - 1];
+            order[j] = m;
+        }
     }
-    if (buf_add(out, "{", 1)) {
+    if (put(out, "{", 1)) {
         rc = ACCORD_ENOMEM;
         goto out;
     }
     for (size_t i = 0; i < v->len; i++) {
-        if (i && buf_add(out, ",", 1)) {
+        if (i && put(out, ",", 1)) {
             rc = ACCORD_ENOMEM;
             goto out;
         }
+        size_t key_at = out->len;
         if ((rc = write_string(out, order[i]->key, order[i]->key_len)))
             goto out;
-        if (buf_add(out, ":", 1)) {
+        if (put(out, ":", 1)) {
             rc = ACCORD_ENOMEM;
             goto out;
         }
-        if ((rc = jcs_write(out, &order[i]->value, bad)))
+        size_t value_at = out->len;
+        if ((rc = write_value(out, &order[i]->value, bad, w, nw)))
             goto out;
+        if (nw)
+            note_member(out, &order[i]->value, i, v->len, key_at, value_at, w, nw);
     }
-    if (buf_add(out, "}", 1))
+    if (put(out, "}", 1))
         rc = ACCORD_ENOMEM;
 out:
-    free(order);
+    if (order != small)
+        free(order);
     return rc;
 }
 
-int jcs_write(buf *out, const ajson_value *v, const ajson_value **bad)
+static int write_value(buf *out, const ajson_value *v, const ajson_value **bad, jcs_watch *w,
+                       size_t nw)
 {
     switch (v->type) {
     case AJSON_NULL:
-        return buf_add(out, "null", 4) ? ACCORD_ENOMEM : 0;
+        return put(out, "null", 4) ? ACCORD_ENOMEM : 0;
     case AJSON_FALSE:
-        return buf_add(out, "false", 5) ? ACCORD_ENOMEM : 0;
+        return put(out, "false", 5) ? ACCORD_ENOMEM : 0;
     case AJSON_TRUE:
-        return buf_add(out, "true", 4) ? ACCORD_ENOMEM : 0;
+        return put(out, "true", 4) ? ACCORD_ENOMEM : 0;
     case AJSON_NUMBER:
         return write_number(out, v, bad);
     case AJSON_STRING:
         return write_string(out, v->u.str, v->len);
     case AJSON_OBJECT:
-        return write_object(out, v, bad);
+        return write_object(out, v, bad, w, nw);
     case AJSON_ARRAY:
-        if (buf_add(out, "[", 1))
+        if (put(out, "[", 1))
             return ACCORD_ENOMEM;
         for (size_t i = 0; i < v->len; i++) {
-            if (i && buf_add(out, ",", 1))
+            if (i && put(out, ",", 1))
                 return ACCORD_ENOMEM;
-            int rc = jcs_write(out, &v->u.items[i], bad);
+            int rc = write_value(out, &v->u.items[i], bad, w, nw);
             if (rc)
                 return rc;
         }
-        return buf_add(out, "]", 1) ? ACCORD_ENOMEM : 0;
+        return put(out, "]", 1) ? ACCORD_ENOMEM : 0;
     }
     return ACCORD_EINVAL;
+}
+
+int jcs_write_str(buf *out, const char *s, size_t len)
+{
+    return write_string(out, s, len);
+}
+
+int jcs_write(buf *out, const ajson_value *v, const ajson_value **bad)
+{
+    return write_value(out, v, bad, NULL, 0);
+}
+
+int jcs_write_watch(buf *out, const ajson_value *v, jcs_watch *w, size_t nw,
+                    const ajson_value **bad)
+{
+    for (size_t k = 0; k < nw; k++)
+        w[k].found = 0;
+    return write_value(out, v, bad, w, nw);
 }
 
 static int set_err(accord_error *err, int code, size_t offset, const char *what)

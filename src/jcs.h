@@ -19,6 +19,25 @@
  */
 int jcs_write(buf *out, const ajson_value *v, const ajson_value **bad);
 
+/*
+ * A member value whose place jcs_write_watch reports (matched by address, so a value the caller
+ * put in the tree): where the value's bytes start and end in out, and the byte range [cut_start,
+ * cut_end) whose removal leaves the canonical form of the tree without that member (its key, its
+ * value and one separating comma; for the only member of an object, {} remains).
+ */
+typedef struct jcs_watch {
+    const ajson_value *value;
+    int found, alone;
+    size_t value_start, value_end, cut_start, cut_end;
+} jcs_watch;
+
+/* jcs_write, filling w[0..nw) for the watched member values it writes. */
+int jcs_write_watch(buf *out, const ajson_value *v, jcs_watch *w, size_t nw,
+                    const ajson_value **bad);
+
+/* Appends the RFC 8785 form of the UTF-8 string s[0..len), quotes included. */
+int jcs_write_str(buf *out, const char *s, size_t len);
+
 /* 1 when the NUMBER text is an integer literal (no '.', 'e', 'E') of magnitude above 2^53. */
 int jcs_integer_too_big(const char *num, size_t len);
 

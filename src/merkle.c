@@ -209,8 +209,30 @@ int accord_merkle_tree_consistency(const accord_merkle_tree *t, size_t old_size,
     return 0;
 }
 
-int merkle_root_from_path(const accord_merkle_hash leaf_hash, uint64_t index, uint64_t size,
-                          const uint8_t *path_, size_t path_len, accord_merkle_hash r)
+/* node_hash(left, right) into out (which may alias either), through step i of memo. */
+static void node_memo(merkle_memo *memo, size_t i, const uint8_t *left, const uint8_t *right,
+                      accord_merkle_hash out)
+{
+    if (!memo || i >= MERKLE_MEMO_STEPS) {
+        accord_merkle_node_hash(left, right, out);
+        return;
+    }
+    uint8_t in[2 * ACCORD_MERKLE_HASH_LEN];
+    memcpy(in, left, ACCORD_MERKLE_HASH_LEN);
+    memcpy(in + ACCORD_MERKLE_HASH_LEN, right, ACCORD_MERKLE_HASH_LEN);
+    if (memo->valid[i] && memcmp(memo->in[i], in, sizeof(in)) == 0) {
+        memcpy(out, memo->out[i], ACCORD_MERKLE_HASH_LEN);
+        return;
+    }
+    accord_merkle_node_hash(in, in + ACCORD_MERKLE_HASH_LEN, out);
+    memcpy(memo->in[i], in, sizeof(in));
+    memcpy(memo->out[i], out, ACCORD_MERKLE_HASH_LEN);
+    memo->valid[i] = 1;
+}
+
+int merkle_root_from_path_memo(const accord_merkle_hash leaf_hash, uint64_t index, uint64_t size,
+                               const uint8_t *path_, size_t path_len, merkle_memo *memo,
+                               accord_merkle_hash r)
 {
     const accord_merkle_hash *path = (const accord_merkle_hash *)path_;
     if (index >= size)
@@ -221,19 +243,25 @@ int merkle_root_from_path(const accord_merkle_hash leaf_hash, uint64_t index, ui
         if (sn == 0)
             return ACCORD_EINVAL;
         if ((fn & 1) || fn == sn) {
-            accord_merkle_node_hash(path[i], r, r);
+            node_memo(memo, i, path[i], r, r);
             if (!(fn & 1))
                 while (fn != 0 && !(fn & 1)) {
                     fn >>= 1;
                     sn >>= 1;
                 }
         } else {
-            accord_merkle_node_hash(r, path[i], r);
+            node_memo(memo, i, r, path[i], r);
         }
         fn >>= 1;
         sn >>= 1;
     }
     return sn != 0 ? ACCORD_EINVAL : 0;
+}
+
+int merkle_root_from_path(const accord_merkle_hash leaf_hash, uint64_t index, uint64_t size,
+                          const uint8_t *path, size_t path_len, accord_merkle_hash r)
+{
+    return merkle_root_from_path_memo(leaf_hash, index, size, path, path_len, NULL, r);
 }
 
 int accord_merkle_verify_inclusion(const accord_merkle_hash leaf_hash, uint64_t index,

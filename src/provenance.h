@@ -56,6 +56,23 @@ void prov_object_hash(const char *jcs, size_t len, uint8_t out[32]);
 int prov_write(ajson_arena *a, const ajson_value *content, const prov_sigs *sigs, buf *out,
                accord_error *err);
 
+/*
+ * Both forms of an object from one RFC 8785 pass: canon = JCS(content), the signed bytes, and
+ * skel = JCS(content with a null signature extension), the stored form with a hole at
+ * [hole_start, hole_end) where prov_stored puts the signature list, which may change after
+ * canon was verified (endorsements merged, this node's signature added).  Buffers are the
+ * caller's (buf_init them, reused across objects).
+ */
+typedef struct prov_form {
+    buf canon, skel;
+    size_t hole_start, hole_end;
+} prov_form;
+
+/* Fills f for content (prov_parse's); ACCORD_EJSON for numbers JCS refuses, ACCORD_ENOMEM. */
+int prov_forms(ajson_arena *a, const ajson_value *content, prov_form *f, accord_error *err);
+/* Appends the stored form of f's object with sigs to out: byte for byte prov_write's. */
+int prov_stored(const prov_form *f, const prov_sigs *sigs, buf *out, accord_error *err);
+
 /* A single signature of jcs by key (key id keyid) for signer_ref. */
 int prov_sign(const accord_sign_key *key, const char *signer_ref, const char *keyid,
               const char *jcs, size_t len, prov_sig *out);

@@ -266,6 +266,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_LABEL] = "SELECT id, flags, tlp, tlp_org, tlp_to FROM objects WHERE seq = ?1",
     [S_RED_ANY] = "SELECT 1 FROM members m INDEXED BY members_seq JOIN red r"
                   " ON r.coll = m.coll AND r.account = ?2 WHERE m.seq = ?1 LIMIT 1",
+    [S_INS_SIG] = "INSERT OR IGNORE INTO signatures(object_seq, keyid, signer, sig, added)"
+                  " VALUES(?1, ?2, ?3, ?4, ?5)",
+    [S_SIG_GET] = "SELECT sig FROM signatures WHERE object_seq = ?1 AND keyid = ?2",
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1152,16 +1155,15 @@ int store_body_get(accord_store *s, int64_t seq, char **body, size_t *len, accor
 
 int store_sig_has(accord_store *s, int64_t seq, const char *keyid, const uint8_t sig[64])
 {
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = store_stmt(s, S_SIG_GET);
     int has = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT sig FROM signatures WHERE object_seq = ?1 AND keyid = ?2",
-                           -1, &st, NULL))
+    if (!st)
         return 0;
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_text(st, 2, keyid, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 64)
         has = memcmp(sqlite3_column_blob(st, 0), sig, 64) == 0;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return has;
 }
 
@@ -1183,18 +1185,17 @@ int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t 
         if (rc)
             return rc;
     }
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT OR IGNORE INTO signatures(object_seq, keyid, signer, sig, added)"
-                           " VALUES(?1, ?2, ?3, ?4, ?5)",
-                           -1, &st, NULL))
+    /* a cached statement: every signed object of an import passes here */
+    if (!(st = store_stmt(s, S_INS_SIG)))
         return store_db_fail(s, err, "preparing a signature insert");
+    int64_t now = ts_now_us();
     for (size_t i = 0; i < n && !rc; i++) {
         sqlite3_reset(st);
         sqlite3_bind_int64(st, 1, seq);
         sqlite3_bind_text(st, 2, sigs[i].keyid, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, sigs[i].signer, -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, 4, sigs[i].sig, 64, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, ts_now_us());
+        sqlite3_bind_int64(st, 5, now);
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = store_db_fail(s, err, "storing a signature");
         else if (endorse && sqlite3_changes(s->db) == 1) {
@@ -1203,6 +1204,6 @@ int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t 
             rc = store_audit(s, "signature added", seq, NULL, detail, err);
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }

@@ -56,6 +56,8 @@ enum stmt_id {
     S_AUDIT_LAST,
     S_LABEL,
     S_RED_ANY,
+    S_INS_SIG,
+    S_SIG_GET,
     S_COUNT
 };
 

@@ -9,7 +9,9 @@
  *    only one Ed25519 verification is done for the batch (the cache is hit 499 times); an object
  *    swapped into another's leaf index or changed after signing is invalid.
  * 3. The stored form: the same signature set added in two orders serialises to the same bytes,
- *    and parsing it gives back the content's canonical bytes.
+ *    and parsing it gives back the content's canonical bytes; the importer's one-pass forms
+ *    (prov_forms, prov_stored) give exactly prov_canonical's and prov_write's bytes, for single
+ *    and batch signatures, with and without other extensions beside the signature's.
  */
 #include "member.h"
 #include "provenance.h"
@@ -42,6 +44,28 @@ static int obj_load(obj *o, const char *json)
         return -1;
     prov_object_hash(o->canon.p, o->canon.len, o->hash);
     return 0;
+}
+
+/* prov_forms + prov_stored of o with sigs must be prov_canonical + prov_write, byte for byte. */
+static int forms_match(obj *o, const prov_sigs *sigs)
+{
+    accord_error err;
+    prov_form f;
+    buf w, st;
+    buf_init(&f.canon, 1 << 20);
+    buf_init(&f.skel, 1 << 20);
+    buf_init(&w, 1 << 20);
+    buf_init(&st, 1 << 20);
+    int ok = prov_forms(&o->a, o->content, &f, &err) == 0 && f.canon.len == o->canon.len &&
+             memcmp(f.canon.p, o->canon.p, o->canon.len) == 0 &&
+             prov_write(&o->a, o->content, sigs, &w, &err) == 0 &&
+             prov_stored(&f, sigs, &st, &err) == 0 && st.len == w.len &&
+             memcmp(st.p, w.p, w.len) == 0;
+    buf_free(&f.canon);
+    buf_free(&f.skel);
+    buf_free(&w);
+    buf_free(&st);
+    return ok;
 }
 
 static void obj_free(obj *o)
@@ -132,6 +156,15 @@ int main(void)
     CHECK(prov_write(&o.a, o.content, &two, &w1, &err) == 0);
     CHECK(prov_write(&o.a, o.content, &rev, &w2, &err) == 0);
     CHECK(w1.len == w2.len && memcmp(w1.p, w2.p, w1.len) == 0);
+    CHECK(forms_match(&o, &two) && forms_match(&o, &rev) && forms_match(&o, &one));
+    prov_sigs none = {0};
+    CHECK(forms_match(&o, &none));
+    obj ext; /* another extension beside the signature's, and \u escapes in the content */
+    CHECK(obj_load(&ext, "{\"type\":\"note\",\"id\":\"note--1\",\"content\":\"a\\u0001\\\"b\","
+                         "\"extensions\":{\"zz\":{\"x\":1},\"aa\":{\"y\":[1.5,-0,true,null]}}}") ==
+          0);
+    CHECK(forms_match(&ext, &two) && forms_match(&ext, &none));
+    obj_free(&ext);
     obj back;
     CHECK(obj_load(&back, w1.p) == 0);
     CHECK(back.sigs.n == 2 && back.canon.len == o.canon.len &&
@@ -163,6 +196,10 @@ int main(void)
     }
     CHECK(ok == N);
     CHECK(prov_verifier_hits(pv) == hits + N - 1); /* one Ed25519 verification per batch */
+    prov_sigs batch_two = {.n = 1};
+    batch_two.v[0] = bs[N - 1];
+    prov_sigs_add(&batch_two, &other);
+    CHECK(forms_match(&objs[N - 1], &batch_two));
     prov_sigs wrong = {.n = 1};
     wrong.v[0] = bs[7]; /* object 8 presented with object 7's leaf */
     CHECK(verify(pv, &objs[8], me.id, &wrong) == PROV_INVALID);
