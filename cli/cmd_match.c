@@ -153,6 +153,8 @@ typedef struct run {
     int progress;           /* a progress line on stderr (a terminal, not --no-progress) */
     int progress_shown;     /* the line is on screen: cleared before other stderr output */
     double t0, progress_at; /* start, last progress update (monotonic seconds) */
+    const char *fmap_path;  /* --field-map FILE, or NULL */
+    accord_field_map *fmap; /* its map (read once, at the start), or NULL: the built-in one */
     match_flow_opts flow;   /* flow and dnstap inputs (match_flow.c) */
     match_flow_totals ft;
 } run;
@@ -341,6 +343,8 @@ static void *worker_main(void *arg)
                 msnap = s->snap;
                 if (accord_matcher_new(msnap, &m) != 0)
                     m = NULL;
+                else
+                    accord_matcher_set_field_map(m, r->fmap);
             }
             if (m)
                 process(r, s, m);
@@ -1153,6 +1157,8 @@ static int parse_args(run *r, int argc, char **argv)
             if (errno || *end || v < 1 || v > 31 * 86400)
                 return -1;
             r->interval_s = v;
+        } else if (strcmp(a, "--field-map") == 0 && i + 1 < argc) {
+            r->fmap_path = argv[++i];
         } else if (strcmp(a, "--indicators") == 0 && i + 1 < argc) {
             r->ind[r->nind++] = argv[++i];
         } else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
@@ -1273,6 +1279,23 @@ static void cleanup(run *r)
     buf_free(&r->notices);
     accord_sightings_free(r->sg);
     accord_snapshot_unref(r->snap);
+    accord_field_map_free(r->fmap);
+}
+
+/* Reads --field-map; 0, or -1 with the error (FILE:LINE: what) reported. */
+static int load_field_map(run *r)
+{
+    accord_error e = {0};
+    size_t len;
+    char *text;
+    if (!r->fmap_path)
+        return 0;
+    if (!(text = cli_slurp(r->cmd, r->fmap_path, 1u << 20, &len)))
+        return -1;
+    if (accord_field_map_parse(text, len, r->fmap_path, &r->fmap, &e) != 0)
+        cli_error(r->cmd, "%s", e.msg);
+    free(text);
+    return r->fmap ? 0 : -1;
 }
 
 /* Writes the sightings to the store; 0 or -1 (reported). */
@@ -1316,6 +1339,10 @@ int cmd_match(int argc, char **argv)
     if (parse_args(&r, argc, argv) != 0) {
         cleanup(&r);
         return cli_usage("match");
+    }
+    if (load_field_map(&r) != 0) {
+        cleanup(&r);
+        return EXIT_USAGE;
     }
     /* not when matches go to the same terminal (they would tear the line) */
     r.progress = r.progress && isatty(STDERR_FILENO) && (r.summary || !isatty(STDOUT_FILENO));

@@ -48,6 +48,7 @@ struct accord_store;
 typedef struct accord_snapshot accord_snapshot;
 typedef struct accord_snapshot_builder accord_snapshot_builder;
 typedef struct accord_matcher accord_matcher;
+typedef struct accord_field_map accord_field_map;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Snapshots                                                                                    */
@@ -190,6 +191,39 @@ ACCORD_API int accord_matcher_next(accord_matcher *m, accord_match *out);
 ACCORD_API int accord_matcher_next_malformed(accord_matcher *m, accord_match_malformed *out);
 /* Counters since the matcher was made. */
 ACCORD_API void accord_matcher_stats_get(const accord_matcher *m, accord_matcher_stats *out);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Field maps                                                                                   */
+
+/*
+ * A field map says which keys of JSON lines (and columns of Zeek TSV logs, by name) hold which
+ * kind of value.  The built-in map knows Zeek JSON logs and Suricata eve.json; a configured map
+ * is the built-in one plus the entries of a text, one per line:
+ *
+ *     # comment
+ *     PATH = ROLE
+ *
+ * PATH names a key and the keys of the objects under it, joined by '.' ("event.dst.ip"); a key
+ * holding '.', '=', '#', '"', a space or a tab is written in double quotes, in which \" and \\
+ * stand for '"' and '\' ("id.orig_h" = src-ip maps the flat key of Zeek JSON); an array
+ * on the way is entered element by element.  ROLE is one of: time, src-ip, dst-ip, src-port,
+ * dst-port, proto, ip, domain, host, uri, url, email, md5, sha1, sha256, sha512, cert-fingerprint,
+ * text (the kind is decided by the value's shape, as for plain-text lines), or none (the key is
+ * ignored, also where the built-in map names it).  A host and a uri of one event make a URL.  The
+ * field name matches show is PATH without quotes.
+ */
+
+/* Parses a field map from text[0..len).  `source` (a file name, or NULL) names it in errors:
+ * ACCORD_EINVAL with "SOURCE:LINE: what" in err, also for more than 4096 entries, 16 levels
+ * or 4096 bytes in a line; ACCORD_ENOMEM. */
+ACCORD_API int accord_field_map_parse(const char *text, size_t len, const char *source,
+                                      accord_field_map **out, struct accord_error *err);
+/* Accepts NULL. */
+ACCORD_API void accord_field_map_free(accord_field_map *fm);
+/* Reads lines of later calls with fm (NULL: the built-in map) instead of the map in use, and
+ * forgets the Zeek TSV header in effect.  fm is borrowed: it must outlive m's use of it, and the
+ * field names of matches point into it. */
+ACCORD_API void accord_matcher_set_field_map(accord_matcher *m, const accord_field_map *fm);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Decoded values                                                                               */

@@ -104,6 +104,12 @@ ACCORD_API int accord_matcher_new(accord_snapshot *s, accord_matcher **out)
     return 0;
 }
 
+ACCORD_API void accord_matcher_set_field_map(accord_matcher *m, const accord_field_map *fm)
+{
+    m->map = mfmap_of(fm);
+    mtsv_reset(&m->tsv);
+}
+
 ACCORD_API void accord_matcher_free(accord_matcher *m)
 {
     if (!m)

@@ -373,6 +373,8 @@ typedef struct mfmap_node {
     mfmap_key *keys;
     size_t n;
     uint8_t slot[MFMAP_HASH][4]; /* key index + 1 by (len, first, last) hash; 0 = none */
+    uint8_t linear; /* some key has no slot (a full slot, or index past 254): a miss in the slot
+                       table is confirmed by a scan of every key */
 } mfmap_node;
 
 typedef struct mfmap {
@@ -381,9 +383,14 @@ typedef struct mfmap {
     size_t nnames;
 } mfmap;
 
+/* Fills the slot table of n (keys[0..n) set) and its linear flag. */
+void mfmap_node_index(mfmap_node *n);
+
 /* The built-in map: Zeek JSON (conn, dns, http, ssl, files, x509, smtp, notice) and Suricata
  * eve.json; one map serves both because their keys do not collide. */
 const mfmap *mfmap_builtin(void);
+/* The map of a field map read from a configuration file (match_fieldmap.c). */
+const mfmap *mfmap_of(const accord_field_map *fm);
 
 /* The key k[0..len) of node n, or NULL. */
 const mfmap_key *mfmap_find(const mfmap_node *n, const char *k, size_t len);

@@ -234,20 +234,30 @@ static unsigned slot_of(const char *k, size_t len)
     return (unsigned)(len * 7 + (unsigned char)k[0] * 31 + (unsigned char)k[len - 1]) % MFMAP_HASH;
 }
 
-/* Fills a node's slot table; asserts the static map fits (it is data in this file). */
+/* Fills a node's slot table.  A key that finds its slot full (or whose index does not fit a
+ * byte) is left out of the table and the node marked for a scan on a miss: the built-in nodes
+ * never need it, a configured node with unlucky keys costs a scan per unmapped key. */
+void mfmap_node_index(mfmap_node *n)
+{
+    memset(n->slot, 0, sizeof n->slot);
+    n->linear = 0;
+    for (size_t i = 0; i < n->n; i++) {
+        uint8_t *s = n->slot[slot_of(n->keys[i].key, n->keys[i].key_len)];
+        int j = 0;
+        while (j < 4 && s[j])
+            j++;
+        if (j < 4 && i < 255)
+            s[j] = (uint8_t)(i + 1);
+        else
+            n->linear = 1;
+    }
+}
+
 static void node_init(mfmap_node *n, mfmap_key *keys, size_t nkeys)
 {
     n->keys = keys;
     n->n = nkeys;
-    memset(n->slot, 0, sizeof n->slot);
-    for (size_t i = 0; i < nkeys; i++) {
-        uint8_t *s = n->slot[slot_of(keys[i].key, keys[i].key_len)];
-        int j = 0;
-        while (j < 4 && s[j])
-            j++;
-        if (j < 4)
-            s[j] = (uint8_t)(i + 1);
-    }
+    mfmap_node_index(n);
 }
 
 static void builtin_init(void)
@@ -305,6 +315,10 @@ static inline __attribute__((always_inline)) const mfmap_key *node_find(const mf
         if (mk->key_len == len && same_bytes(mk->key, k, len))
             return mk;
     }
+    if (__builtin_expect(n->linear, 0))
+        for (size_t i = 0; i < n->n; i++)
+            if (n->keys[i].key_len == len && memcmp(n->keys[i].key, k, len) == 0)
+                return &n->keys[i];
     return NULL;
 }
 
