@@ -707,6 +707,12 @@ static int read_input(run *r, int idx)
     return rc;
 }
 
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
 /* --follow: one tailed input. */
 typedef struct tail {
     int fd;      /* -1 while the path does not exist */
@@ -843,6 +849,15 @@ static int follow_inputs(run *r)
         t[i].fd = -1;
         buf_init(&t[i].carry, LINE_MAX_BYTES + CHUNK);
         buf_init(&t[i].hdr, 2u << 20);
+        if (has_suffix(r->inputs[i], ".gz")) {
+            /* read whole by cmd_match before: a compressed log is a finished one (rotated
+             * away), and a gzip writer flushes whole blocks, so there is nothing to tail */
+            t[i].stream = 2;
+            fprintf(stderr,
+                    "accord match: %s: compressed; read to its end, not followed (--follow tails "
+                    "plain files and pipes)\n",
+                    r->inputs[i]);
+        }
     }
     while (!atomic_load(&r->stop)) {
         int busy = 0, open = 0;
@@ -875,11 +890,6 @@ static int follow_inputs(run *r)
 /* ------------------------------------------------------------------------------------------ */
 /* Indicators                                                                                   */
 
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), k = strlen(suf);
-    return n >= k && strcmp(s + n - k, suf) == 0;
-}
 
 /* What is done with each indicator file: added to a builder, or hashed into a fingerprint. */
 typedef struct loader {

@@ -49,7 +49,7 @@ _Static_assert(sizeof(mtab_bucket) == 64, "a bucket is one cache line");
 
 typedef struct mtab {
     mtab_bucket *b; /* 64-byte aligned; NULL when empty */
-    size_t mask;    /* buckets - 1 */
+    size_t nb;      /* buckets (any number up to 2^32, not only powers of two) */
     size_t n;       /* entries */
 } mtab;
 
@@ -62,21 +62,30 @@ static inline uint32_t mtab_fp(uint64_t h)
     return (uint32_t)(h >> 32) | 1u;
 }
 
+/* The home bucket of hash h: its low 32 bits scaled to the bucket count (a multiply and a
+ * shift, so the table need not be a power of two); the fingerprint takes the high bits. */
+static inline size_t mtab_home(const mtab *t, uint64_t h)
+{
+    return (size_t)(((h & 0xFFFFFFFFu) * (uint64_t)t->nb) >> 32);
+}
+
 static inline void mtab_prefetch(const mtab *t, uint64_t h)
 {
     if (t->b)
-        __builtin_prefetch(&t->b[h & t->mask]);
+        __builtin_prefetch(&t->b[mtab_home(t, h)]);
 }
 
 /* Walks the candidate entries of hash h: call with *pos = 0; 1 with *ent set, 0 at the end. */
 static inline int mtab_next(const mtab *t, uint64_t h, size_t *pos, uint32_t *ent)
 {
     uint32_t fp = mtab_fp(h);
-    size_t p = *pos;
+    size_t p = *pos, home;
     if (!t->b)
         return 0;
+    home = mtab_home(t, h);
     for (;;) {
-        const mtab_bucket *b = &t->b[((h & t->mask) + p / MTAB_SLOTS) & t->mask];
+        size_t bi = home + p / MTAB_SLOTS; /* p / MTAB_SLOTS < nb: one wrap at most */
+        const mtab_bucket *b = &t->b[bi >= t->nb ? bi - t->nb : bi];
         for (unsigned s = (unsigned)(p % MTAB_SLOTS); s < MTAB_SLOTS; s++) {
             if (b->fp[s] == 0)
                 return 0;
@@ -87,7 +96,7 @@ static inline int mtab_next(const mtab *t, uint64_t h, size_t *pos, uint32_t *en
             }
         }
         p = p - p % MTAB_SLOTS + MTAB_SLOTS;
-        if (p / MTAB_SLOTS > t->mask)
+        if (p / MTAB_SLOTS >= t->nb)
             return 0;
     }
 }
@@ -239,10 +248,11 @@ size_t mip_lookup6(const mip *ip, const uint8_t a[16], uint32_t *out, size_t max
 /* Exact strings (match_string.c)                                                               */
 
 typedef struct mstr_entry {
-    uint32_t off, len; /* the key in pool */
+    uint32_t off;      /* the key in pool: pool[off .. the next entry's off, or pool_len) */
     uint32_t ref;      /* indicators matching the key exactly */
     uint32_t ref2;     /* a second relation (domains: indicators of `%.key`), or MREF_NONE */
 } mstr_entry;
+_Static_assert(sizeof(mstr_entry) == 12, "a string entry is 12 bytes");
 
 typedef struct mstrset {
     mtab t;
@@ -456,13 +466,14 @@ int mtsv_extract(const mtsv *t, const char *line, size_t len, mfield *out, size_
 /* The snapshot (match_snapshot.c)                                                              */
 
 typedef struct mind {
-    uint8_t uuid[16];
-    uint32_t id_off;   /* offset of the id text in pool when it is not "indicator--<uuid>",
-                          else UINT32_MAX */
-    uint32_t name_off; /* offset of the name in pool ("" when none) */
+    uint8_t uuid[16]; /* the id's UUID; with MIND_ODD_ID, the first 4 bytes are instead the pool
+                         offset of the id text (an id that is not "indicator--<uuid>") */
+    uint32_t desc;    /* pool offset of the name, labels and TLP (see name_put), | MIND_ODD_ID */
     uint32_t valid_from, valid_until; /* seconds since the epoch, clamped; until 0xFFFFFFFF =
                                          no end */
 } mind;
+#define MIND_ODD_ID 0x80000000u /* pool offsets stay below it */
+_Static_assert(sizeof(mind) == 28, "an indicator record is 28 bytes");
 
 struct accord_snapshot {
     atomic_uint refcount;

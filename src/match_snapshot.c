@@ -359,7 +359,7 @@ ACCORD_API void accord_snapshot_builder_free(accord_snapshot_builder *b)
 /* Appends s (NUL-terminated) to the pool; its offset in *off. */
 static int pool_put(accord_snapshot_builder *b, const char *s, size_t len, uint32_t *off)
 {
-    if (b->pool_len + len + 1 > 0xFFFFFFF0u)
+    if (b->pool_len + len + 1 >= MIND_ODD_ID) /* offsets leave the flag bit free */
         return ACCORD_ELIMIT;
     if (b->pool_len + len + 1 > b->pool_cap) {
         size_t cap = b->pool_cap ? b->pool_cap : 4096;
@@ -482,7 +482,7 @@ static int ind_new(accord_snapshot_builder *b, const char *id, const ind_desc *d
 {
     uint64_t key = u64map_key(XXH3_64bits(id, strlen(id))), old;
     mind *r;
-    int rc = grow_inds(b);
+    int odd, rc = grow_inds(b);
     if (rc)
         return rc;
     if (u64map_get(&b->byid, key, &old)) {
@@ -495,11 +495,17 @@ static int ind_new(accord_snapshot_builder *b, const char *id, const ind_desc *d
     }
     r = &b->inds[b->n];
     memset(r, 0, sizeof *r);
-    r->id_off = UINT32_MAX;
-    if (parse_id(id, r->uuid) < 0)
-        rc = pool_put(b, id, strlen(id), &r->id_off);
+    odd = parse_id(id, r->uuid) < 0;
+    if (odd) {
+        uint32_t off = 0;
+        rc = pool_put(b, id, strlen(id), &off);
+        memset(r->uuid, 0, sizeof r->uuid);
+        memcpy(r->uuid, &off, sizeof off);
+    }
     if (rc == 0)
-        rc = name_put(b, d->name, d->labels, d->tlp, &r->name_off);
+        rc = name_put(b, d->name, d->labels, d->tlp, &r->desc);
+    if (odd)
+        r->desc |= MIND_ODD_ID;
     if (rc == 0 && u64map_put(&b->byid, key, b->n) < 0)
         rc = ACCORD_ENOMEM;
     if (rc)
@@ -753,7 +759,7 @@ ACCORD_API int accord_snapshot_builder_add_fd(accord_snapshot_builder *b, int fd
 
 static uint64_t mtab_bytes(const mtab *t)
 {
-    return t->b ? (t->mask + 1) * sizeof(mtab_bucket) : 0;
+    return t->b ? t->nb * sizeof(mtab_bucket) : 0;
 }
 
 static void count_memory(accord_snapshot *s)
@@ -835,6 +841,12 @@ ACCORD_API int accord_snapshot_build(accord_snapshot_builder *b, accord_snapshot
     s->ninds = b->n;
     s->pool = b->pool;
     s->pool_len = b->pool_len;
+    if (rc == 0 && b->n) { /* grown by doubling: give the slack back (the memory figure is real) */
+        mind *v = realloc(s->inds, b->n * sizeof *v);
+        char *p = s->pool_len ? realloc(s->pool, s->pool_len) : NULL;
+        s->inds = v ? v : s->inds;
+        s->pool = p ? p : s->pool;
+    }
     s->stats = b->st;
     b->inds = NULL;
     b->pool = NULL;
@@ -895,14 +907,16 @@ ACCORD_API int accord_snapshot_indicator(const accord_snapshot *s, size_t i,
         return ACCORD_ENOTFOUND;
     r = &s->inds[i];
     u = r->uuid;
-    if (r->id_off != UINT32_MAX)
-        snprintf(out->id, sizeof out->id, "%s", s->pool + r->id_off);
-    else
+    if (r->desc & MIND_ODD_ID) {
+        uint32_t off;
+        memcpy(&off, u, sizeof off);
+        snprintf(out->id, sizeof out->id, "%s", s->pool + off);
+    } else
         snprintf(out->id, sizeof out->id,
                  "indicator--%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
                  u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
                  u[13], u[14], u[15]);
-    out->name = s->pool + r->name_off;
+    out->name = s->pool + (r->desc & ~MIND_ODD_ID);
     out->labels = out->name + strlen(out->name) + 1;
     out->tlp = out->labels + strlen(out->labels) + 1;
     out->valid_from_s = r->valid_from;

@@ -127,8 +127,7 @@ static int add_entry(mstrset *set, const char *bpool, const mpair *v, size_t i, 
     mstr_entry *e = &set->e[set->n];
     int rc;
     e->off = (uint32_t)set->pool_len;
-    e->len = v[i].aux >> 1;
-    rc = pool_add(&set->pool, &set->pool_len, pool_cap, bpool + v[i].k[1], e->len);
+    rc = pool_add(&set->pool, &set->pool_len, pool_cap, bpool + v[i].k[1], v[i].aux >> 1);
     if (rc == 0)
         rc = ref_of(v, i, j, 0, tmp, refs, &e->ref);
     if (rc == 0)
@@ -174,6 +173,12 @@ int mstr_build(mstr_builder *b, mrefs *refs, mstrset *set)
     rc = group(b, refs, set, h);
     if (rc == 0)
         rc = mtab_build(&set->t, h, set->n);
+    if (rc == 0) { /* entries were sized for every pair, the pool by doubling: trim both */
+        mstr_entry *e = realloc(set->e, set->n * sizeof *e);
+        char *p = realloc(set->pool, set->pool_len ? set->pool_len : 1);
+        set->e = e ? e : set->e;
+        set->pool = p ? p : set->pool;
+    }
 out:
     free(h);
     mstr_builder_free(b);
@@ -198,7 +203,8 @@ const mstr_entry *mstr_find(const mstrset *set, uint64_t h, const char *s, size_
     uint32_t e;
     while (mtab_next(&set->t, h, &pos, &e)) {
         const mstr_entry *x = &set->e[e];
-        if (x->len == len && memcmp(set->pool + x->off, s, len) == 0)
+        size_t end = e + 1 < set->n ? set->e[e + 1].off : set->pool_len;
+        if (end - x->off == len && memcmp(set->pool + x->off, s, len) == 0)
             return x;
     }
     return NULL;

@@ -10,8 +10,11 @@
  * addressing.
  *
  * Invariants:
- *   1. Buckets are a power of two, loaded to at most 6 of 8 slots on average (capacity is the
- *      next power of two of n/6 buckets), so overflow chains are short.
+ *   1. There are ceil(n/6) buckets, so they are loaded to 6 of 8 slots on average and overflow
+ *      chains stay short.  A key's home bucket is its hash's low 32 bits scaled to the bucket
+ *      count (multiply and shift), so the count need not be a power of two: a power of two
+ *      would leave the table between 3/8 and 6/8 full, and the entries 10.7 to 21 bytes each
+ *      instead of 10.7.
  *   2. Slots of a bucket fill from slot 0; a bucket with an empty slot ends every probe sequence
  *      that reaches it (there is no deletion, so this stays true).
  *   3. Fingerprints are never 0 (the low bit is forced), 0 marking an empty slot.
@@ -29,19 +32,19 @@
 
 int mtab_build(mtab *t, const uint64_t *h, size_t n)
 {
-    size_t nb = 1;
+    size_t nb = (n + 5) / 6;
     memset(t, 0, sizeof *t);
     if (n == 0)
         return 0;
-    while (nb * 6 < n)
-        nb *= 2;
+    if (nb > UINT32_MAX)
+        return ACCORD_ELIMIT;
     t->b = aligned_alloc(64, nb * sizeof(mtab_bucket));
     if (!t->b)
         return ACCORD_ENOMEM;
     memset(t->b, 0, nb * sizeof(mtab_bucket));
-    t->mask = nb - 1;
+    t->nb = nb;
     for (size_t i = 0; i < n; i++) {
-        size_t bi = h[i] & t->mask;
+        size_t bi = mtab_home(t, h[i]);
         for (;;) {
             mtab_bucket *b = &t->b[bi];
             unsigned s = 0;
@@ -52,7 +55,7 @@ int mtab_build(mtab *t, const uint64_t *h, size_t n)
                 b->ent[s] = (uint32_t)i;
                 break;
             }
-            bi = (bi + 1) & t->mask;
+            bi = bi + 1 == nb ? 0 : bi + 1;
         }
     }
     t->n = n;

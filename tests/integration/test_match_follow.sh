@@ -2,7 +2,7 @@
 # accord match --follow: a growing file matched as it grows; indicators reloaded while running
 # (a store import, SIGHUP, a changed indicator file) with every event matched exactly once;
 # rotation by rename and by copytruncate; a partial line waits for its end; expiry while
-# running; SIGTERM ends the run with its totals.
+# running; SIGTERM ends the run with its totals; a .gz input beside followed ones is read once.
 . "$(dirname "$0")/lib.sh" "$@"
 
 ind() { # ind N NAME PATTERN [extra JSON members]
@@ -105,4 +105,18 @@ check "SIGINT ends with 0" test $? = 0
 check "the expired indicator matched only before its end" test "$(grep -c short-lived "$T/s.out")" = 1
 check "the new indicator matched event 3" grep -q '"time":3,.*"name":"late"' "$T/s.out"
 check "totals: 4 events, 2 matches" grep -q "4 events, .* 2 matches" "$T/s.err"
+
+# --- a .gz input with --follow: read once (not its compressed bytes again), said so ----------
+{ conn 1 192.0.2.2; conn 2 192.0.2.9; } | gzip >"$T/old.json.gz"
+: >"$T/live3.json"
+"$ACCORD" match --follow --event-bytes 0 --indicators "$T/f.json" "$T/old.json.gz" "$T/live3.json" >"$T/g.out" 2>"$T/g.err" &
+pid=$!
+wait_for "the compressed input matched" count_is "$T/g.out" 1
+conn 3 192.0.2.2 >>"$T/live3.json"
+wait_for "the plain input followed beside it" count_is "$T/g.out" 2
+kill -TERM $pid
+wait $pid
+check "gz with --follow: exit 0, no malformed line" test $? = 0
+check "gz with --follow: told it is not followed" grep -q "old.json.gz: compressed; read to its end, not followed" "$T/g.err"
+check "gz with --follow: 3 events, 2 matches" grep -q "3 events, .* 2 matches, 0 malformed" "$T/g.err"
 finish
