@@ -142,7 +142,8 @@ static int view(accord_store *s, const char *id, int kind, const case_opts *o, a
     return rc;
 }
 
-/* Writes the published documents to DIR: ID.json (CSAF), ID-osv.json (array), ID-stix.json. */
+/* Writes the published documents to DIR: ID.json (CSAF), ID-osv.json (array), ID-stix.json and,
+ * for a case with a CVE id, ID-cve.json (CVE JSON 5 record). */
 static int write_docs(accord_store *s, const char *id, const case_opts *o, accord_error *err)
 {
     static const struct {
@@ -150,7 +151,8 @@ static int write_docs(accord_store *s, const char *id, const case_opts *o, accor
         const char *suffix;
     } docs[] = {{ACCORD_CASE_VIEW_CSAF, ".json"},
                 {ACCORD_CASE_VIEW_OSV, "-osv.json"},
-                {ACCORD_CASE_VIEW_STIX, "-stix.json"}};
+                {ACCORD_CASE_VIEW_STIX, "-stix.json"},
+                {ACCORD_CASE_VIEW_CVE, "-cve.json"}};
     if (mkdir(o->out, 0755) != 0 && errno != EEXIST) {
         snprintf(err->msg, sizeof(err->msg), "%s: %s", o->out, strerror(errno));
         return ACCORD_EIO;
@@ -158,6 +160,8 @@ static int write_docs(accord_store *s, const char *id, const case_opts *o, accor
     for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
         char *json = NULL, path[4096];
         int rc = accord_case_view(s, id, o->as, docs[i].view, NULL, &json, err);
+        if (rc == ACCORD_ENOTFOUND && docs[i].view == ACCORD_CASE_VIEW_CVE)
+            continue; /* no CVE id, no record */
         if (rc)
             return rc;
         snprintf(path, sizeof(path), "%s/%s%s", o->out, id, docs[i].suffix);
@@ -254,16 +258,16 @@ int cmd_case(int argc, char **argv)
                       &o, &err);
     } else if (strcmp(verb, "show") == 0) {
         static const char *const kinds[] = {"case", "vendors", "messages", "timeline",
-                                            "csaf", "osv",     "stix"};
+                                            "csaf", "osv",     "stix",     "cve"};
         usage = need_args(2, npos, verb);
         int k = -1;
-        for (int i = 0; !usage && i < 7; i++)
+        for (int i = 0; !usage && i < 8; i++)
             if (strcmp(pos[1], kinds[i]) == 0)
                 k = i;
         if (!usage && k < 0)
             usage = need_args(99, 0,
                               "show: view is case, vendors, messages, timeline, csaf, "
-                              "osv or stix;");
+                              "osv, stix or cve;");
         if (!usage)
             rc = view(s, id, k, &o, &err);
     } else if (strcmp(verb, "list") == 0) {
@@ -288,6 +292,10 @@ int cmd_case(int argc, char **argv)
         usage = need_args(2, npos, verb);
         if (!usage)
             rc = accord_case_publisher_set(s, pos[0], pos[1], &err);
+    } else if (strcmp(verb, "cna") == 0) {
+        usage = need_args(1, npos, verb);
+        if (!usage)
+            rc = accord_case_cna_set(s, pos[0], npos > 1 ? pos[1] : NULL, &err);
     } else {
         cli_error("case", "unknown verb %s", verb);
         usage = 1;

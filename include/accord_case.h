@@ -116,8 +116,8 @@ ACCORD_API int accord_case_lift(accord_store *store, const char *case_id, const 
 
 /*
  * Publishes (or re-publishes, as the next revision) the case: refused with ACCORD_EINVAL while the
- * embargo runs.  Writes the CSAF 2.0 advisory, an OSV record per affected package with a purl and
- * the STIX vulnerability (TLP:CLEAR, with a note per vendor statement and relationships to the
+ * embargo runs.  Writes the CSAF 2.0 advisory, an OSV record per affected package with a purl, a
+ * CVE JSON 5 record when the case has a CVE id, and the STIX vulnerability (TLP:CLEAR, with a note per vendor statement and relationships to the
  * linked indicators) into the store's default collection, in one transaction.  Coordinators only.
  */
 ACCORD_API int accord_case_publish(accord_store *store, const char *case_id, const char *actor,
@@ -131,6 +131,7 @@ enum accord_case_view_kind {
     ACCORD_CASE_VIEW_CSAF,     /* the latest published CSAF document */
     ACCORD_CASE_VIEW_OSV,      /* the latest published OSV records, as a JSON array */
     ACCORD_CASE_VIEW_STIX,     /* the STIX bundle the case publishes (participants before) */
+    ACCORD_CASE_VIEW_CVE,      /* the latest published CVE JSON 5 record (cases with a CVE id) */
 };
 
 /* Paging and filters of a view. */
@@ -166,6 +167,14 @@ ACCORD_API int accord_vendor_profile_set(accord_store *store, const char *vendor
 /* Sets the CSAF publisher every advisory names (default "accord", https://accord.invalid). */
 ACCORD_API int accord_case_publisher_set(accord_store *store, const char *name,
                                          const char *namespace_url, accord_error *err);
+
+/*
+ * Sets the CNA that CVE JSON 5 records name: its CVE Program organisation UUID (version 4) and
+ * short name (2..32 characters, or NULL).  Without it a record carries a UUID derived from the
+ * publisher namespace, fit for review but not for submission.
+ */
+ACCORD_API int accord_case_cna_set(accord_store *store, const char *org_id, const char *short_name,
+                                   accord_error *err);
 
 /* Parses an RFC 3339 instant with any offset ("...+02:00", "...Z") to microseconds. */
 ACCORD_API int accord_instant_parse(const char *text, int64_t *us);

@@ -18,7 +18,7 @@
  *   POST /api/cases/ID/fields                            {"field", "value"} (accord_case_set)
  *   POST /api/cases/ID/lift                              {"reason"}
  *   POST /api/cases/ID/publish                           publication (refused under embargo)
- *   GET  /api/cases/ID/csaf | osv | stix                 published documents (stix: the draft for
+ *   GET  /api/cases/ID/csaf | osv | cve | stix           published documents (stix: the draft for
  *                                                        participants before publication)
  *
  * Every call runs on the server's writer handle under its lock: reads of unpublished cases write
@@ -160,7 +160,8 @@ static int view_of(const char *what)
                  {"timeline", ACCORD_CASE_VIEW_TIMELINE},
                  {"csaf", ACCORD_CASE_VIEW_CSAF},
                  {"osv", ACCORD_CASE_VIEW_OSV},
-                 {"stix", ACCORD_CASE_VIEW_STIX}};
+                 {"stix", ACCORD_CASE_VIEW_STIX},
+                 {"cve", ACCORD_CASE_VIEW_CVE}};
     for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++)
         if (strcmp(views[i].name, what) == 0)
             return views[i].view;

@@ -45,6 +45,7 @@ typedef struct case_data {
     size_t nrevs;
     int64_t now; /* the instant the publication is rendered for */
     char publisher_name[128], publisher_namespace[256]; /* CSAF document.publisher */
+    char cve_org[37], cve_short[33]; /* the CNA's CVE Program UUID and short name, "" = unset */
 } case_data;
 
 /* The status a vendor shows: "no_response" when still unknown after the deadline. */
@@ -63,6 +64,20 @@ int csaf_render(const case_data *d, buf *out, accord_error *err);
 int osv_render(const case_data *d, const case_product *p, buf *out);
 /* The STIX 2.1 bundle of d: vulnerability, notes, relationships to indicators, TLP:CLEAR. */
 int case_stix_render(const case_data *d, buf *out);
+
+/* The CVE JSON 5 record (state PUBLISHED, CNA container) of d; ACCORD_EINVAL without a CVE id. */
+int case_cve_render(const case_data *d, buf *out, accord_error *err);
+
+/* Writes "key":"value" (NULL as "") without printf. */
+void case_json_kv(buf *b, const char *key, const char *v);
+/* The version after bound op (">=", "<=", "<") in an "a,b" or "a|b" list, into out; 0 when
+ * found, -1 when not. */
+int case_bound(const char *affected, const char *op, char *out, size_t outlen);
+/* The CSAF file name of a tracking id (CSAF 2.0 section 5.1: lower case, [+-a-z0-9] kept, others
+ * '_', ".json"), and the URL of d's advisory in the provider directory (section 7.1.11:
+ * NAMESPACE/.well-known/csaf/white/YEAR/NAME). */
+void case_csaf_filename(const char *tracking_id, char *out, size_t outlen);
+void case_csaf_url(const case_data *d, char *out, size_t outlen);
 
 /* Formats µs as "YYYY-MM-DDTHH:MM:SSZ" (seconds precision, what CSAF and OSV carry). */
 void case_time(int64_t us, char *out, size_t outlen);

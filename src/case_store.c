@@ -64,53 +64,111 @@ typedef struct ctx {
     int role;
     char vendor[256]; /* the vendor a vendor participant speaks for */
     char case_id[ACCORD_CASE_ID_MAX];
-    int64_t embargo_end, lifted, published;
+    int64_t embargo_end, lifted, published, deadline;
     const char *actor; /* NULL = operator */
 } ctx;
 
 /* ------------------------------------------------------------------------------------------ */
-/* SQL helpers                                                                                  */
+/* SQL helpers: every statement of this file is prepared, bound from an argument list, stepped  */
+/* and finalized by these, so that each change and view states only its SQL and its values.    */
 
-static int prep(accord_store *s, const char *sql, sqlite3_stmt **st, accord_error *err)
+/* One parameter of a statement, bound in order from ?1. */
+typedef struct arg {
+    char kind;        /* 't' text (NULL binds NULL), 'i' int64, 'u' µs (0 binds NULL) */
+    const char *text; /* 't' */
+    int64_t n;        /* 'i', 'u'; for 't' the length, -1 = up to the NUL */
+} arg;
+
+#define A_T(v) ((arg){'t', (v), -1})
+#define A_TN(v, len) ((arg){'t', (v), (int64_t)(len)})
+#define A_I(v) ((arg){'i', NULL, (int64_t)(v)})
+#define A_US(v) ((arg){'u', NULL, (int64_t)(v)})
+/* the argument array and its length, from a list of A_* */
+#define ARGS(...) (const arg[]){__VA_ARGS__}, sizeof((const arg[]){__VA_ARGS__}) / sizeof(arg)
+
+/* Binds a[i] to ?(i+1); a parameter the statement does not use is ignored (SQLITE_RANGE), so
+ * variants of one statement take the same list. */
+static void bind(sqlite3_stmt *st, const arg *a, size_t n)
+{
+    sqlite3_reset(st);
+    for (size_t i = 0; i < n; i++) {
+        int k = (int)i + 1;
+        if (a[i].kind == 'i' || (a[i].kind == 'u' && a[i].n))
+            sqlite3_bind_int64(st, k, a[i].n);
+        else if (a[i].kind == 't' && a[i].text)
+            sqlite3_bind_text(st, k, a[i].text, (int)a[i].n, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(st, k);
+    }
+}
+#define BIND(st, ...) bind(st, ARGS(__VA_ARGS__))
+
+/* Prepares sql and binds a[0..n); the caller finalizes *st. */
+static int query(accord_store *s, const char *sql, const arg *a, size_t n, sqlite3_stmt **st,
+                 accord_error *err)
 {
     if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(*st);
         *st = NULL;
         return store_db_fail(s, err, "preparing a case statement");
     }
+    bind(*st, a, n);
     return 0;
 }
+#define QUERY(s, sql, st, err, ...) query(s, sql, ARGS(__VA_ARGS__), st, err)
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_us(sqlite3_stmt *st, int i, int64_t us)
-{
-    if (us)
-        sqlite3_bind_int64(st, i, us);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-/* Runs sql with text parameters (NULL binds NULL; `n` of them) and an int64 as ?1. */
-static int exec_args(accord_store *s, const char *sql, int64_t a1, int n, const char *const *v,
-                     accord_error *err)
+/* Runs a statement without result rows; "what" names the change in an error. */
+static int run(accord_store *s, const char *what, const char *sql, const arg *a, size_t n,
+               accord_error *err)
 {
     sqlite3_stmt *st;
-    int rc = prep(s, sql, &st, err);
+    int rc = query(s, sql, a, n, &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(st, 1, a1);
-    for (int i = 0; i < n; i++)
-        bind_opt(st, i + 2, v[i]);
     int step = sqlite3_step(st);
-    rc = step == SQLITE_DONE || step == SQLITE_ROW ? 0 : store_db_fail(s, err, "writing a case");
+    rc = step == SQLITE_DONE || step == SQLITE_ROW ? 0 : store_db_fail(s, err, what);
     sqlite3_finalize(st);
     return rc;
+}
+#define RUN(s, what, sql, err, ...) run(s, what, sql, ARGS(__VA_ARGS__), err)
+
+#define ROW_STOP 1 /* what a row callback returns to end the walk early (error codes are < 0) */
+
+/* Calls row(st, ud) for each result row until it returns non-zero: an error is returned,
+ * ROW_STOP ends the walk with 0. */
+static int each_row(accord_store *s, const char *sql, const arg *a, size_t n,
+                    int (*row)(sqlite3_stmt *, void *), void *ud, accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = query(s, sql, a, n, &st, err), step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = row(st, ud);
+    if (!rc && step != SQLITE_DONE)
+        rc = store_db_fail(s, err, "reading a case");
+    sqlite3_finalize(st);
+    return rc == ROW_STOP ? 0 : rc;
+}
+#define EACH(s, sql, row, ud, err, ...) each_row(s, sql, ARGS(__VA_ARGS__), row, ud, err)
+
+static int row_found(sqlite3_stmt *st, void *ud)
+{
+    (void)st;
+    *(int *)ud = 1;
+    return ROW_STOP;
+}
+
+/* 1 when sql returns a row, 0 when not or on an error. */
+static int exists(accord_store *s, const char *sql, const arg *a, size_t n)
+{
+    int found = 0;
+    each_row(s, sql, a, n, row_found, &found, NULL);
+    return found;
+}
+#define EXISTS(s, sql, ...) exists(s, sql, ARGS(__VA_ARGS__))
+
+static int oom(accord_error *err)
+{
+    return accord_err_set(err, ACCORD_ENOMEM, "case: out of memory");
 }
 
 static char *col_dup(sqlite3_stmt *st, int col)
@@ -208,37 +266,32 @@ static int begin(accord_store *s, accord_error *err)
     return store_exec(s, "BEGIN IMMEDIATE", err);
 }
 
+/* Appends the audit record (action, ref, detail) and commits, or rolls back when rc or the
+ * audit fails; returns the first failure. */
+static int audit_commit(accord_store *s, int rc, const char *action, const char *ref,
+                        const char *detail, accord_error *err)
+{
+    if (!rc)
+        rc = store_audit(s, action, 0, ref, detail, err);
+    if (!rc)
+        rc = store_exec(s, "COMMIT", err);
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 /* Appends the timeline event and the audit record of a change, then commits (or rolls back). */
 static int finish(ctx *c, int rc, const char *kind, const char *detail, accord_error *err)
 {
-    if (!rc) {
-        const char *v[] = {actor_name(c), kind, detail};
-        sqlite3_stmt *st;
-        rc = prep(c->s,
-                  "INSERT INTO case_events(cid, ts, actor, kind, detail)"
-                  " VALUES(?1, ?2, ?3, ?4, ?5)",
-                  &st, err);
-        if (!rc) {
-            sqlite3_bind_int64(st, 1, c->cid);
-            sqlite3_bind_int64(st, 2, c->now);
-            for (int i = 0; i < 3; i++)
-                bind_opt(st, i + 3, v[i]);
-            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(c->s, err, "case event");
-            sqlite3_finalize(st);
-        }
-    }
-    if (!rc) {
-        char action[64], d[512];
-        snprintf(action, sizeof(action), "case-%s", kind);
-        snprintf(d, sizeof(d), "%s by %s%s%.400s", c->case_id, actor_name(c), detail ? ": " : "",
-                 detail ? detail : "");
-        rc = store_audit(c->s, action, 0, c->case_id, d, err);
-    }
     if (!rc)
-        rc = store_exec(c->s, "COMMIT", err);
-    if (rc)
-        sqlite3_exec(c->s->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+        rc = RUN(c->s, "case event",
+                 "INSERT INTO case_events(cid, ts, actor, kind, detail) VALUES(?1, ?2, ?3, ?4, ?5)",
+                 err, A_I(c->cid), A_I(c->now), A_T(actor_name(c)), A_T(kind), A_T(detail));
+    char action[64], d[512];
+    snprintf(action, sizeof(action), "case-%s", kind);
+    snprintf(d, sizeof(d), "%s by %s%s%.400s", c->case_id, actor_name(c), detail ? ": " : "",
+             detail ? detail : "");
+    return audit_commit(c->s, rc, action, c->case_id, d, err);
 }
 
 static int role_parse(const char *name)
@@ -254,6 +307,23 @@ static int embargoed(const ctx *c)
     return c->embargo_end && c->now < c->embargo_end && !c->lifted;
 }
 
+static int ctx_row(sqlite3_stmt *st, void *ud)
+{
+    ctx *c = ud;
+    c->cid = sqlite3_column_int64(st, 0);
+    snprintf(c->case_id, sizeof(c->case_id), "%s", (const char *)sqlite3_column_text(st, 1));
+    c->embargo_end = col_us(st, 2);
+    c->lifted = col_us(st, 3);
+    c->published = col_us(st, 4);
+    c->deadline = col_us(st, 7);
+    if (c->actor) {
+        c->role = role_parse((const char *)sqlite3_column_text(st, 5));
+        const unsigned char *v = sqlite3_column_text(st, 6);
+        snprintf(c->vendor, sizeof(c->vendor), "%s", v ? (const char *)v : "");
+    }
+    return 0;
+}
+
 /* Loads the case and the actor's role into c.  ACCORD_ENOTFOUND when the case does not exist,
  * or exists only for its participants and actor is not one. */
 static int load_ctx(accord_store *s, const char *case_id, const char *actor, ctx *c,
@@ -263,37 +333,18 @@ static int load_ctx(accord_store *s, const char *case_id, const char *actor, ctx
     c->s = s;
     c->actor = actor;
     c->now = ts_now_us();
-    sqlite3_stmt *st;
-    int rc = prep(s, "SELECT cid, id, embargo_end, lifted, published FROM cases WHERE id = ?1", &st,
-                  err);
+    c->role = actor ? R_NONE : R_OPERATOR;
+    /* the case and the actor's part in it in one statement: every request starts here */
+    int rc = EACH(s,
+                  "SELECT c.cid, c.id, c.embargo_end, c.lifted, c.published, p.role, p.vendor,"
+                  " c.deadline"
+                  " FROM cases c LEFT JOIN case_parts p ON p.cid = c.cid AND p.account = ?2"
+                  " WHERE c.id = ?1",
+                  ctx_row, c, err, A_T(case_id ? case_id : ""), A_T(actor ? actor : ""));
     if (rc)
         return rc;
-    bind_opt(st, 1, case_id ? case_id : "");
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        c->cid = sqlite3_column_int64(st, 0);
-        snprintf(c->case_id, sizeof(c->case_id), "%s", (const char *)sqlite3_column_text(st, 1));
-        c->embargo_end = col_us(st, 2);
-        c->lifted = col_us(st, 3);
-        c->published = col_us(st, 4);
-    }
-    sqlite3_finalize(st);
     if (!c->cid)
         return accord_err_set(err, ACCORD_ENOTFOUND, "case: no case %s", case_id ? case_id : "");
-    if (!actor) {
-        c->role = R_OPERATOR;
-        return 0;
-    }
-    if ((rc = prep(s, "SELECT role, vendor FROM case_parts WHERE cid = ?1 AND account = ?2", &st,
-                   err)))
-        return rc;
-    sqlite3_bind_int64(st, 1, c->cid);
-    bind_opt(st, 2, actor);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        c->role = role_parse((const char *)sqlite3_column_text(st, 0));
-        const unsigned char *v = sqlite3_column_text(st, 1);
-        snprintf(c->vendor, sizeof(c->vendor), "%s", v ? (const char *)v : "");
-    }
-    sqlite3_finalize(st);
     if (c->role == R_NONE && !c->published)
         return accord_err_set(err, ACCORD_ENOTFOUND, "case: no case %s", case_id);
     return 0;
@@ -319,13 +370,7 @@ static int text_ok(const char *what, const char *v, int required, accord_error *
 
 static int account_exists(accord_store *s, const char *name)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM accounts WHERE name = ?1", -1, &st, NULL))
-        return 0;
-    bind_opt(st, 1, name);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return found;
+    return EXISTS(s, "SELECT 1 FROM accounts WHERE name = ?1", A_T(name));
 }
 
 static int put_participant(ctx *c, const char *account, int role, const char *vendor,
@@ -333,22 +378,11 @@ static int put_participant(ctx *c, const char *account, int role, const char *ve
 {
     if (!account_exists(c->s, account))
         return accord_err_set(err, ACCORD_ENOTFOUND, "case %s: no account %s", c->case_id, account);
-    sqlite3_stmt *st;
-    int rc = prep(c->s,
-                  "INSERT INTO case_parts(cid, account, role, vendor, added)"
-                  " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(cid, account) DO UPDATE SET"
-                  " role = excluded.role, vendor = excluded.vendor",
-                  &st, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, c->cid);
-    bind_opt(st, 2, account);
-    bind_opt(st, 3, role_names[role]);
-    bind_opt(st, 4, vendor);
-    sqlite3_bind_int64(st, 5, c->now);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(c->s, err, "adding a participant");
-    sqlite3_finalize(st);
-    return rc;
+    return RUN(c->s, "adding a participant",
+               "INSERT INTO case_parts(cid, account, role, vendor, added)"
+               " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(cid, account) DO UPDATE SET"
+               " role = excluded.role, vendor = excluded.vendor",
+               err, A_I(c->cid), A_T(account), A_T(role_names[role]), A_T(vendor), A_I(c->now));
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -384,24 +418,11 @@ int accord_case_open(accord_store *s, const char *actor, const accord_case_spec 
     snprintf(c.case_id, sizeof(c.case_id), "CASE-%.4s-%04lld", year, (long long)c.cid);
     accord_uuid4(uuid);
     snprintf(vuln, sizeof(vuln), "vulnerability--%s", uuid);
-    sqlite3_stmt *st;
-    if (!(rc = prep(s,
-                    "INSERT INTO cases(cid, id, title, summary, created, embargo_end,"
-                    " embargo_text, deadline, vuln_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-                    " ?9)",
-                    &st, err))) {
-        sqlite3_bind_int64(st, 1, c.cid);
-        bind_opt(st, 2, c.case_id);
-        bind_opt(st, 3, spec->title);
-        bind_opt(st, 4, spec->summary);
-        sqlite3_bind_int64(st, 5, c.now);
-        bind_us(st, 6, embargo);
-        bind_opt(st, 7, spec->embargo);
-        bind_us(st, 8, deadline);
-        bind_opt(st, 9, vuln);
-        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "opening a case");
-        sqlite3_finalize(st);
-    }
+    rc = RUN(s, "opening a case",
+             "INSERT INTO cases(cid, id, title, summary, created, embargo_end, embargo_text,"
+             " deadline, vuln_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             err, A_I(c.cid), A_T(c.case_id), A_T(spec->title), A_T(spec->summary), A_I(c.now),
+             A_US(embargo), A_T(spec->embargo), A_US(deadline), A_T(vuln));
     if (!rc && actor)
         rc = put_participant(&c, actor, role, NULL, err);
     if (!rc && spec->coordinator)
@@ -477,25 +498,17 @@ int accord_case_set(accord_store *s, const char *case_id, const char *actor, con
                             c.case_id);
     char sql[160];
     if (!rc && (strcmp(field, "reference") == 0 || strcmp(field, "indicator") == 0)) {
-        const char *v[] = {field, value};
-        rc = exec_args(s, "INSERT OR IGNORE INTO case_links(cid, kind, value) VALUES(?1, ?2, ?3)",
-                       c.cid, 2, v, err);
-    } else if (!rc && us) {
-        snprintf(sql, sizeof(sql), "UPDATE cases SET %s = ?2%s WHERE cid = ?1", column,
-                 strcmp(column, "embargo_end") == 0 ? ", embargo_text = ?3, lifted = NULL" : "");
-        sqlite3_stmt *st;
-        if (!(rc = prep(s, sql, &st, err))) {
-            sqlite3_bind_int64(st, 1, c.cid);
-            sqlite3_bind_int64(st, 2, us);
-            if (strcmp(column, "embargo_end") == 0)
-                bind_opt(st, 3, value);
-            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "updating a case");
-            sqlite3_finalize(st);
-        }
+        rc = RUN(s, "linking a case",
+                 "INSERT OR IGNORE INTO case_links(cid, kind, value) VALUES(?1, ?2, ?3)", err,
+                 A_I(c.cid), A_T(field), A_T(value));
     } else if (!rc) {
-        snprintf(sql, sizeof(sql), "UPDATE cases SET %s = ?2 WHERE cid = ?1", column);
-        const char *v[] = {value};
-        rc = exec_args(s, sql, c.cid, 1, v, err);
+        /* column is one of check_field's names, never outside text */
+        int embargo = strcmp(column, "embargo_end") == 0;
+        int instant = embargo || strcmp(column, "deadline") == 0;
+        snprintf(sql, sizeof(sql), "UPDATE cases SET %s = ?2%s WHERE cid = ?1", column,
+                 embargo ? ", embargo_text = ?3, lifted = NULL" : "");
+        rc = RUN(s, "updating a case", sql, err, A_I(c.cid), instant ? A_I(us) : A_T(value),
+                 A_T(value));
     }
     char detail[600];
     snprintf(detail, sizeof(detail), "%s = %.500s", field, value);
@@ -520,17 +533,10 @@ int accord_case_add_participant(accord_store *s, const char *case_id, const char
     ctx c;
     if (!(rc = load_ctx(s, case_id, actor, &c, err)))
         rc = need(&c, R_COORDINATOR, "adding participants", err);
-    if (!rc && vendor) {
-        sqlite3_stmt *st;
-        if (!(rc = prep(s, "SELECT 1 FROM case_vendors WHERE cid = ?1 AND name = ?2", &st, err))) {
-            sqlite3_bind_int64(st, 1, c.cid);
-            bind_opt(st, 2, vendor);
-            if (sqlite3_step(st) != SQLITE_ROW)
-                rc = accord_err_set(err, ACCORD_ENOTFOUND, "case %s: no vendor %s", c.case_id,
-                                    vendor);
-            sqlite3_finalize(st);
-        }
-    }
+    if (!rc && vendor &&
+        !EXISTS(s, "SELECT 1 FROM case_vendors WHERE cid = ?1 AND name = ?2", A_I(c.cid),
+                A_T(vendor)))
+        rc = accord_err_set(err, ACCORD_ENOTFOUND, "case %s: no vendor %s", c.case_id, vendor);
     if (!rc)
         rc = put_participant(&c, account, r, vendor, err);
     char detail[256];
@@ -543,22 +549,12 @@ int accord_case_add_participant(accord_store *s, const char *case_id, const char
 static int put_vendor(ctx *c, const char *name, const char *account, const char *contact,
                       accord_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = prep(c->s,
-                  "INSERT INTO case_vendors(cid, name, account, contact, added)"
-                  " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(cid, name) DO UPDATE SET"
-                  " account = coalesce(excluded.account, account),"
-                  " contact = coalesce(excluded.contact, contact)",
-                  &st, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, c->cid);
-    bind_opt(st, 2, name);
-    bind_opt(st, 3, account);
-    bind_opt(st, 4, contact);
-    sqlite3_bind_int64(st, 5, c->now);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(c->s, err, "adding a vendor");
-    sqlite3_finalize(st);
+    int rc = RUN(c->s, "adding a vendor",
+                 "INSERT INTO case_vendors(cid, name, account, contact, added)"
+                 " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(cid, name) DO UPDATE SET"
+                 " account = coalesce(excluded.account, account),"
+                 " contact = coalesce(excluded.contact, contact)",
+                 err, A_I(c->cid), A_T(name), A_T(account), A_T(contact), A_I(c->now));
     if (!rc && account)
         rc = put_participant(c, account, R_VENDOR, name, err);
     return rc;
@@ -581,31 +577,39 @@ int accord_case_add_vendor(accord_store *s, const char *case_id, const char *act
 
 /* Adds the vendors whose profiles cover purl base; reports each to cb.  *first gets the first
  * one's name (for a product given without a vendor). */
+typedef struct profile_walk {
+    ctx *c;
+    const char *base;
+    char *first;
+    size_t firstlen;
+    void (*cb)(void *, const char *);
+    void *ud;
+    accord_error *err;
+} profile_walk;
+
+static int profile_row(sqlite3_stmt *st, void *ud)
+{
+    profile_walk *w = ud;
+    if (!purl_covers((const char *)sqlite3_column_text(st, 1), w->base))
+        return 0;
+    char *v = col_dup(st, 0), *a = col_dup(st, 2), *ct = col_dup(st, 3);
+    int rc = v ? 0 : oom(w->err);
+    if (!rc && !w->first[0])
+        snprintf(w->first, w->firstlen, "%s", v);
+    if (!rc)
+        rc = put_vendor(w->c, v, a && account_exists(w->c->s, a) ? a : NULL, ct, w->err);
+    if (!rc && w->cb)
+        w->cb(w->ud, v);
+    free(v), free(a), free(ct);
+    return rc;
+}
+
 static int vendors_from_profiles(ctx *c, const char *base, char *first, size_t firstlen,
                                  void (*cb)(void *, const char *), void *ud, accord_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = prep(c->s,
-                  "SELECT vendor, purl, account, contact FROM vendor_profiles"
-                  " ORDER BY vendor",
-                  &st, err);
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        const char *vendor = (const char *)sqlite3_column_text(st, 0);
-        if (!purl_covers((const char *)sqlite3_column_text(st, 1), base))
-            continue;
-        char *v = strdup(vendor), *a = col_dup(st, 2), *ct = col_dup(st, 3);
-        if (!v)
-            rc = accord_err_set(err, ACCORD_ENOMEM, "case: out of memory");
-        if (!rc && !first[0])
-            snprintf(first, firstlen, "%s", v);
-        if (!rc)
-            rc = put_vendor(c, v, a && account_exists(c->s, a) ? a : NULL, ct, err);
-        if (!rc && cb)
-            cb(ud, v);
-        free(v), free(a), free(ct);
-    }
-    sqlite3_finalize(st);
-    return rc;
+    profile_walk w = {c, base, first, firstlen, cb, ud, err};
+    return EACH(c->s, "SELECT vendor, purl, account, contact FROM vendor_profiles ORDER BY vendor",
+                profile_row, &w, err, A_I(0));
 }
 
 int accord_case_add_product(accord_store *s, const char *case_id, const char *actor,
@@ -649,15 +653,14 @@ int accord_case_add_product(accord_store *s, const char *case_id, const char *ac
                             c.case_id, name);
     if (!rc)
         rc = put_vendor(&c, vendor, NULL, NULL, err);
-    if (!rc) {
-        const char *v[] = {vendor, name, p->purl ? pu.base : NULL, p->cpe, p->affected, p->fixed};
-        rc = exec_args(s,
-                       "INSERT INTO case_products(cid, vendor, name, purl, cpe, affected, fixed)"
-                       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(cid, vendor, name) DO"
-                       " UPDATE SET purl = excluded.purl, cpe = excluded.cpe,"
-                       " affected = excluded.affected, fixed = excluded.fixed",
-                       c.cid, 6, v, err);
-    }
+    if (!rc)
+        rc = RUN(s, "adding a product",
+                 "INSERT INTO case_products(cid, vendor, name, purl, cpe, affected, fixed)"
+                 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(cid, vendor, name) DO"
+                 " UPDATE SET purl = excluded.purl, cpe = excluded.cpe,"
+                 " affected = excluded.affected, fixed = excluded.fixed",
+                 err, A_I(c.cid), A_T(vendor), A_T(name), A_T(p->purl ? pu.base : NULL),
+                 A_T(p->cpe), A_T(p->affected), A_T(p->fixed));
     char detail[2048];
     snprintf(detail, sizeof(detail), "%s %s%s%s", vendor, name, p->purl ? " " : "",
              p->purl ? pu.base : "");
@@ -690,26 +693,18 @@ int accord_case_status(accord_store *s, const char *case_id, const char *actor, 
             "case %s: not allowed: only %s's own participants or a coordinator set its status",
             c.case_id, vendor);
     if (!rc) {
-        const char *v[] = {vendor, status, statement, product};
         /* a vendor's first answer of any kind, also about one product, is its response */
         const char *sql = product ? "UPDATE case_products SET status = ?3, statement = ?4,"
                                     " updated = ?6 WHERE cid = ?1 AND vendor = ?2 AND name = ?5"
                                   : "UPDATE case_vendors SET status = ?3, statement = ?4,"
                                     " responded = coalesce(responded, ?6)"
-                                    " WHERE cid = ?1 AND name = ?2 AND ?5 IS NULL";
+                                    " WHERE cid = ?1 AND name = ?2";
         for (int pass = 0; pass < (product ? 2 : 1) && !rc; pass++) {
-            sqlite3_stmt *st;
             if (pass == 1)
                 sql = "UPDATE case_vendors SET responded = coalesce(responded, ?6)"
-                      " WHERE cid = ?1 AND name = ?2 AND ?3 = ?3 AND ?4 IS ?4 AND ?5 = ?5";
-            if ((rc = prep(s, sql, &st, err)))
-                break;
-            sqlite3_bind_int64(st, 1, c.cid);
-            for (int i = 0; i < 4; i++)
-                bind_opt(st, i + 2, v[i]);
-            sqlite3_bind_int64(st, 6, c.now);
-            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "setting a status");
-            sqlite3_finalize(st);
+                      " WHERE cid = ?1 AND name = ?2";
+            rc = RUN(s, "setting a status", sql, err, A_I(c.cid), A_T(vendor), A_T(status),
+                     A_T(statement), A_T(product), A_I(c.now));
             if (!rc && sqlite3_changes(s->db) == 0)
                 rc = accord_err_set(err, ACCORD_ENOTFOUND, "case %s: no %s %s%s%s", c.case_id,
                                     product && !pass ? "product" : "vendor", vendor,
@@ -745,19 +740,11 @@ int accord_case_post(accord_store *s, const char *case_id, const char *actor, co
             "case %s: not allowed: private threads are between a vendor and the coordinators",
             c.case_id);
     if (!rc) {
-        const char *v[] = {topic ? topic : "general", private_vendor, actor_name(&c), body};
-        sqlite3_stmt *st;
-        if (!(rc = prep(s,
-                        "INSERT INTO case_msgs(cid, topic, private_vendor, author, ts, body)"
-                        " VALUES(?1, ?2, ?3, ?4, ?6, ?5)",
-                        &st, err))) {
-            sqlite3_bind_int64(st, 1, c.cid);
-            for (int i = 0; i < 4; i++)
-                bind_opt(st, i + 2, v[i]);
-            sqlite3_bind_int64(st, 6, c.now);
-            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "posting");
-            sqlite3_finalize(st);
-        }
+        rc = RUN(s, "posting",
+                 "INSERT INTO case_msgs(cid, topic, private_vendor, author, ts, body)"
+                 " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                 err, A_I(c.cid), A_T(topic ? topic : "general"), A_T(private_vendor),
+                 A_T(actor_name(&c)), A_I(c.now), A_T(body));
         if (!rc && seq)
             *seq = sqlite3_last_insert_rowid(s->db);
     }
@@ -780,15 +767,9 @@ int accord_case_lift(accord_store *s, const char *case_id, const char *actor, co
         rc = need(&c, R_COORDINATOR, "lifting the embargo", err);
     if (!rc && !embargoed(&c))
         rc = accord_err_set(err, ACCORD_EINVAL, "case %s: no embargo is running", c.case_id);
-    if (!rc) {
-        sqlite3_stmt *st;
-        if (!(rc = prep(s, "UPDATE cases SET lifted = ?2 WHERE cid = ?1", &st, err))) {
-            sqlite3_bind_int64(st, 1, c.cid);
-            sqlite3_bind_int64(st, 2, c.now);
-            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "lifting");
-            sqlite3_finalize(st);
-        }
-    }
+    if (!rc)
+        rc = RUN(s, "lifting", "UPDATE cases SET lifted = ?2 WHERE cid = ?1", err, A_I(c.cid),
+                 A_I(c.now));
     return finish(&c, rc, "lift", reason ? reason : "lifted early", err);
 }
 
@@ -800,18 +781,48 @@ int accord_case_publisher_set(accord_store *s, const char *name, const char *nam
         rc = accord_err_set(err, ACCORD_EINVAL, "case: the publisher namespace is an https URL");
     if (rc || (rc = begin(s, err)))
         return rc;
-    const char *v[] = {name, namespace_url};
-    rc = exec_args(s,
-                   "INSERT OR REPLACE INTO meta(key, value) VALUES('csaf_publisher_name', ?2),"
-                   " ('csaf_publisher_namespace', ?3)",
-                   0, 2, v, err);
-    if (!rc)
-        rc = store_audit(s, "csaf-publisher", 0, name, namespace_url, err);
-    if (!rc)
-        rc = store_exec(s, "COMMIT", err);
+    rc = RUN(s, "setting the publisher",
+             "INSERT OR REPLACE INTO meta(key, value) VALUES('csaf_publisher_name', ?1),"
+             " ('csaf_publisher_namespace', ?2)",
+             err, A_T(name), A_T(namespace_url));
+    return audit_commit(s, rc, "csaf-publisher", name, namespace_url, err);
+}
+
+static int uuid4_check(const char *u)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-4xxx-Nxxx-xxxxxxxxxxxx";
+    if (!u || strlen(u) != sizeof(shape) - 1)
+        return -1;
+    for (size_t i = 0; shape[i]; i++) {
+        int ok = shape[i] == 'x'   ? isxdigit((unsigned char)u[i])
+                 : shape[i] == 'N' ? strchr("89abAB", u[i]) != NULL && u[i]
+                                   : u[i] == shape[i];
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+int accord_case_cna_set(accord_store *s, const char *org_id, const char *short_name,
+                        accord_error *err)
+{
+    if (uuid4_check(org_id))
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "case: CNA org id \"%s\" is not a version 4 UUID (CVE JSON 5 "
+                              "orgId)",
+                              org_id ? org_id : "");
+    size_t sl = short_name ? strlen(short_name) : 0;
+    if (short_name && (sl < 2 || sl > 32))
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "case: CNA short name \"%s\" is not 2 to 32 characters", short_name);
+    int rc = begin(s, err);
     if (rc)
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+        return rc;
+    rc = RUN(s, "setting the CNA",
+             "INSERT OR REPLACE INTO meta(key, value) VALUES('cve_org_id', ?1),"
+             " ('cve_short_name', ?2)",
+             err, A_T(org_id), A_T(short_name ? short_name : ""));
+    return audit_commit(s, rc, "cve-cna", org_id, short_name ? short_name : "", err);
 }
 
 int accord_vendor_profile_set(accord_store *s, const char *vendor, const char *purl_prefix,
@@ -828,19 +839,12 @@ int accord_vendor_profile_set(accord_store *s, const char *vendor, const char *p
         return accord_err_set(err, ACCORD_ENOTFOUND, "vendor profile: no account %s", account);
     if ((rc = begin(s, err)))
         return rc;
-    const char *v[] = {vendor, purl_prefix ? pu.base : NULL, account, contact};
-    rc = exec_args(s,
-                   purl_prefix ? "INSERT OR REPLACE INTO vendor_profiles(vendor, purl, account,"
-                                 " contact) VALUES(?2, ?3, ?4, ?5)"
-                               : "DELETE FROM vendor_profiles WHERE vendor = ?2 AND ?1 = ?1",
-                   0, 4, v, err);
-    if (!rc)
-        rc = store_audit(s, "vendor-profile", 0, vendor, purl_prefix ? pu.base : "removed", err);
-    if (!rc)
-        rc = store_exec(s, "COMMIT", err);
-    if (rc)
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+    rc = RUN(s, "setting a vendor profile",
+             purl_prefix ? "INSERT OR REPLACE INTO vendor_profiles(vendor, purl, account, contact)"
+                           " VALUES(?1, ?2, ?3, ?4)"
+                         : "DELETE FROM vendor_profiles WHERE vendor = ?1",
+             err, A_T(vendor), A_T(purl_prefix ? pu.base : NULL), A_T(account), A_T(contact));
+    return audit_commit(s, rc, "vendor-profile", vendor, purl_prefix ? pu.base : "removed", err);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -885,121 +889,134 @@ static void *grow(void *arr_p, size_t *n, size_t elem)
     return (char *)p + (*n)++ * elem;
 }
 
-static int case_data_load(const ctx *c, case_data *d, accord_error *err)
+typedef struct loader {
+    case_data *d;
+    accord_error *err;
+} loader;
+
+static int head_row(sqlite3_stmt *st, void *ud)
+{
+    case_data *d = ((loader *)ud)->d;
+    char **f[] = {&d->title, &d->summary, &d->cve,     &d->cwe,
+                  &d->cvss3, &d->cvss4,   &d->vuln_id, &d->embargo_text};
+    for (int i = 0; i < 8; i++)
+        *f[i] = col_dup(st, i);
+    d->created = col_us(st, 8), d->embargo_end = col_us(st, 9), d->lifted = col_us(st, 10);
+    d->deadline = col_us(st, 11), d->published = col_us(st, 12);
+    d->revision = sqlite3_column_int(st, 13);
+    d->reporter = col_dup(st, 14);
+    return 0;
+}
+
+static int publisher_row(sqlite3_stmt *st, void *ud)
+{
+    case_data *d = ((loader *)ud)->d;
+    const char *k = (const char *)sqlite3_column_text(st, 0);
+    const char *v = (const char *)sqlite3_column_text(st, 1);
+    static const char *const keys[] = {"csaf_publisher_name", "csaf_publisher_namespace",
+                                       "cve_org_id", "cve_short_name"};
+    char *const slots[] = {d->publisher_name, d->publisher_namespace, d->cve_org, d->cve_short};
+    const size_t sizes[] = {sizeof(d->publisher_name), sizeof(d->publisher_namespace),
+                            sizeof(d->cve_org), sizeof(d->cve_short)};
+    for (int i = 0; i < 4; i++)
+        if (v && strcmp(k, keys[i]) == 0)
+            snprintf(slots[i], sizes[i], "%s", v);
+    return 0;
+}
+
+static int vendor_row(sqlite3_stmt *st, void *ud)
+{
+    loader *l = ud;
+    case_vendor *v = grow(&l->d->v, &l->d->nv, sizeof(*v));
+    if (!v)
+        return oom(l->err);
+    v->vid = sqlite3_column_int64(st, 0);
+    v->name = col_dup(st, 1), v->account = col_dup(st, 2), v->contact = col_dup(st, 3);
+    v->status = col_dup(st, 4), v->statement = col_dup(st, 5);
+    v->responded = col_us(st, 6), v->added = col_us(st, 7);
+    return 0;
+}
+
+static int product_row(sqlite3_stmt *st, void *ud)
+{
+    loader *l = ud;
+    case_product *p = grow(&l->d->p, &l->d->np, sizeof(*p));
+    if (!p)
+        return oom(l->err);
+    p->pid = sqlite3_column_int64(st, 0);
+    char **f[] = {&p->vendor,   &p->name,  &p->purl,   &p->cpe,
+                  &p->affected, &p->fixed, &p->status, &p->statement};
+    for (int i = 0; i < 8; i++)
+        *f[i] = col_dup(st, i + 1);
+    p->updated = col_us(st, 9);
+    return 0;
+}
+
+static int link_row(sqlite3_stmt *st, void *ud)
+{
+    loader *l = ud;
+    case_data *d = l->d;
+    int ind = strcmp((const char *)sqlite3_column_text(st, 0), "indicator") == 0;
+    char **slot = ind ? grow(&d->indicators, &d->nind, sizeof(char *))
+                      : grow(&d->refs, &d->nrefs, sizeof(char *));
+    return !slot || !(*slot = col_dup(st, 1)) ? oom(l->err) : 0;
+}
+
+static int revision_row(sqlite3_stmt *st, void *ud)
+{
+    loader *l = ud;
+    case_revision *r = grow(&l->d->revs, &l->d->nrevs, sizeof(*r));
+    if (!r)
+        return oom(l->err);
+    r->number = sqlite3_column_int(st, 0);
+    r->date = sqlite3_column_int64(st, 1);
+    return 0;
+}
+
+enum { LOAD_HEAD = 0, LOAD_ALL = 1 };
+
+/* Loads the case into d: with LOAD_HEAD its properties and links (what the case view shows),
+ * with LOAD_ALL also the publisher, vendors, products and revisions (what publication needs). */
+static int case_data_load(const ctx *c, int what, case_data *d, accord_error *err)
 {
     memset(d, 0, sizeof(*d));
     d->cid = c->cid;
     d->now = c->now;
     snprintf(d->id, sizeof(d->id), "%s", c->case_id);
-    sqlite3_stmt *st;
-    int rc = prep(c->s,
+    snprintf(d->publisher_name, sizeof(d->publisher_name), "%s", "accord");
+    snprintf(d->publisher_namespace, sizeof(d->publisher_namespace), "%s",
+             "https://accord.invalid");
+    loader l = {d, err};
+    int rc = EACH(c->s,
                   "SELECT title, summary, cve, cwe, cvss3, cvss4, vuln_id, embargo_text,"
                   " created, embargo_end, lifted, deadline, published, revision,"
                   " (SELECT account FROM case_parts p WHERE p.cid = cases.cid AND"
                   " role = 'reporter' ORDER BY added LIMIT 1)"
                   " FROM cases WHERE cid = ?1",
-                  &st, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, c->cid);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        char **f[] = {&d->title, &d->summary, &d->cve,     &d->cwe,
-                      &d->cvss3, &d->cvss4,   &d->vuln_id, &d->embargo_text};
-        for (int i = 0; i < 8; i++)
-            *f[i] = col_dup(st, i);
-        d->created = col_us(st, 8), d->embargo_end = col_us(st, 9), d->lifted = col_us(st, 10);
-        d->deadline = col_us(st, 11), d->published = col_us(st, 12);
-        d->revision = sqlite3_column_int(st, 13);
-        d->reporter = col_dup(st, 14);
-    }
-    sqlite3_finalize(st);
-    snprintf(d->publisher_name, sizeof(d->publisher_name), "%s", "accord");
-    snprintf(d->publisher_namespace, sizeof(d->publisher_namespace), "%s",
-             "https://accord.invalid");
-    if ((rc = prep(c->s,
-                   "SELECT key, value FROM meta WHERE key IN ('csaf_publisher_name',"
-                   " 'csaf_publisher_namespace')",
-                   &st, err)))
-        goto out;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *k = (const char *)sqlite3_column_text(st, 0);
-        const char *v = (const char *)sqlite3_column_text(st, 1);
-        if (v && strcmp(k, "csaf_publisher_name") == 0)
-            snprintf(d->publisher_name, sizeof(d->publisher_name), "%s", v);
-        else if (v)
-            snprintf(d->publisher_namespace, sizeof(d->publisher_namespace), "%s", v);
-    }
-    sqlite3_finalize(st);
-    if ((rc = prep(c->s,
-                   "SELECT vid, name, account, contact, status, statement, responded, added"
-                   " FROM case_vendors WHERE cid = ?1 ORDER BY vid",
-                   &st, err)))
-        goto out;
-    sqlite3_bind_int64(st, 1, c->cid);
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        case_vendor *v = grow(&d->v, &d->nv, sizeof(*v));
-        if (!v) {
-            rc = accord_err_set(err, ACCORD_ENOMEM, "case: out of memory");
-            break;
-        }
-        v->vid = sqlite3_column_int64(st, 0);
-        v->name = col_dup(st, 1), v->account = col_dup(st, 2), v->contact = col_dup(st, 3);
-        v->status = col_dup(st, 4), v->statement = col_dup(st, 5);
-        v->responded = col_us(st, 6), v->added = col_us(st, 7);
-    }
-    sqlite3_finalize(st);
-    if (rc || (rc = prep(c->s,
-                         "SELECT pid, vendor, name, purl, cpe, affected, fixed, status,"
-                         " statement, updated FROM case_products WHERE cid = ?1"
-                         " ORDER BY pid",
-                         &st, err)))
-        goto out;
-    sqlite3_bind_int64(st, 1, c->cid);
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        case_product *p = grow(&d->p, &d->np, sizeof(*p));
-        if (!p) {
-            rc = accord_err_set(err, ACCORD_ENOMEM, "case: out of memory");
-            break;
-        }
-        p->pid = sqlite3_column_int64(st, 0);
-        char **f[] = {&p->vendor,   &p->name,  &p->purl,   &p->cpe,
-                      &p->affected, &p->fixed, &p->status, &p->statement};
-        for (int i = 0; i < 8; i++)
-            *f[i] = col_dup(st, i + 1);
-        p->updated = col_us(st, 9);
-    }
-    sqlite3_finalize(st);
-    if (rc || (rc = prep(c->s,
-                         "SELECT kind, value FROM case_links WHERE cid = ?1"
-                         " ORDER BY kind, value",
-                         &st, err)))
-        goto out;
-    sqlite3_bind_int64(st, 1, c->cid);
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        int ind = strcmp((const char *)sqlite3_column_text(st, 0), "indicator") == 0;
-        char **slot = ind ? grow(&d->indicators, &d->nind, sizeof(char *))
-                          : grow(&d->refs, &d->nrefs, sizeof(char *));
-        if (!slot || !(*slot = col_dup(st, 1)))
-            rc = accord_err_set(err, ACCORD_ENOMEM, "case: out of memory");
-    }
-    sqlite3_finalize(st);
-    if (rc || (rc = prep(c->s,
-                         "SELECT revision, min(date) FROM case_docs WHERE cid = ?1"
-                         " GROUP BY revision ORDER BY revision",
-                         &st, err)))
-        goto out;
-    sqlite3_bind_int64(st, 1, c->cid);
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
-        case_revision *r = grow(&d->revs, &d->nrevs, sizeof(*r));
-        if (!r) {
-            rc = accord_err_set(err, ACCORD_ENOMEM, "case: out of memory");
-            break;
-        }
-        r->number = sqlite3_column_int(st, 0);
-        r->date = sqlite3_column_int64(st, 1);
-    }
-    sqlite3_finalize(st);
-out:
+                  head_row, &l, err, A_I(c->cid));
+    if (!rc)
+        rc = EACH(c->s, "SELECT kind, value FROM case_links WHERE cid = ?1 ORDER BY kind, value",
+                  link_row, &l, err, A_I(c->cid));
+    if (!rc && what == LOAD_ALL)
+        rc = EACH(c->s,
+                  "SELECT key, value FROM meta WHERE key IN ('csaf_publisher_name',"
+                  " 'csaf_publisher_namespace', 'cve_org_id', 'cve_short_name')",
+                  publisher_row, &l, err, A_I(0));
+    if (!rc && what == LOAD_ALL)
+        rc = EACH(c->s,
+                  "SELECT vid, name, account, contact, status, statement, responded, added"
+                  " FROM case_vendors WHERE cid = ?1 ORDER BY vid",
+                  vendor_row, &l, err, A_I(c->cid));
+    if (!rc && what == LOAD_ALL)
+        rc = EACH(c->s,
+                  "SELECT pid, vendor, name, purl, cpe, affected, fixed, status, statement,"
+                  " updated FROM case_products WHERE cid = ?1 ORDER BY pid",
+                  product_row, &l, err, A_I(c->cid));
+    if (!rc && what == LOAD_ALL)
+        rc = EACH(c->s,
+                  "SELECT revision, min(date) FROM case_docs WHERE cid = ?1"
+                  " GROUP BY revision ORDER BY revision",
+                  revision_row, &l, err, A_I(c->cid));
     if (rc)
         case_data_free(d);
     return rc;
@@ -1045,22 +1062,11 @@ static int import_stix(accord_store *s, const buf *b, accord_error *err)
 static int put_doc(ctx *c, int revision, const char *kind, const char *name, const buf *b,
                    accord_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = prep(c->s,
-                  "INSERT OR REPLACE INTO case_docs(cid, revision, kind, name, date, body)"
-                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-                  &st, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, c->cid);
-    sqlite3_bind_int(st, 2, revision);
-    bind_opt(st, 3, kind);
-    bind_opt(st, 4, name);
-    sqlite3_bind_int64(st, 5, c->now);
-    sqlite3_bind_text(st, 6, b->p, (int)b->len, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(c->s, err, "storing a document");
-    sqlite3_finalize(st);
-    return rc;
+    return RUN(c->s, "storing a document",
+               "INSERT OR REPLACE INTO case_docs(cid, revision, kind, name, date, body)"
+               " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+               err, A_I(c->cid), A_I(revision), A_T(kind), A_T(name), A_I(c->now),
+               A_TN(b->p, b->len));
 }
 
 int accord_case_publish(accord_store *s, const char *case_id, const char *actor, accord_error *err)
@@ -1084,12 +1090,12 @@ int accord_case_publish(accord_store *s, const char *case_id, const char *actor,
     }
     if (rc)
         goto out;
-    if ((rc = case_data_load(&c, &d, err)))
+    if ((rc = case_data_load(&c, LOAD_ALL, &d, err)))
         goto out;
     /* the revision being published, with its date, is part of what the documents show */
     case_revision *r = grow(&d.revs, &d.nrevs, sizeof(*r));
     if (!r) {
-        rc = accord_err_set(err, ACCORD_ENOMEM, "case: out of memory");
+        rc = oom(err);
         goto free_data;
     }
     r->number = ++d.revision;
@@ -1114,19 +1120,16 @@ int accord_case_publish(accord_store *s, const char *case_id, const char *actor,
         if (osv_render(&d, &d.p[i], &osv) == 0)
             rc = put_doc(&c, d.revision, "osv", d.p[i].name, &osv, err);
     }
-    if (!rc) {
-        sqlite3_stmt *st;
-        if (!(rc = prep(s,
-                        "UPDATE cases SET revision = ?2, published = coalesce(published, ?3)"
-                        " WHERE cid = ?1",
-                        &st, err))) {
-            sqlite3_bind_int64(st, 1, c.cid);
-            sqlite3_bind_int(st, 2, d.revision);
-            sqlite3_bind_int64(st, 3, c.now);
-            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "publishing");
-            sqlite3_finalize(st);
-        }
+    if (!rc && d.cve) { /* a CVE record only for a case with a CVE id */
+        buf_reset(&osv);
+        if (!(rc = case_cve_render(&d, &osv, err)))
+            rc = put_doc(&c, d.revision, "cve", "cve", &osv, err);
     }
+    if (!rc)
+        rc = RUN(s, "publishing",
+                 "UPDATE cases SET revision = ?2, published = coalesce(published, ?3)"
+                 " WHERE cid = ?1",
+                 err, A_I(c.cid), A_I(d.revision), A_I(c.now));
     char detail[64];
     snprintf(detail, sizeof(detail), "revision %d", d.revision);
     rc = finish(&c, rc, "publish", detail, err);
@@ -1151,6 +1154,14 @@ static void json_time(buf *b, int64_t us)
     buf_json_str(b, t);
 }
 
+void case_json_kv(buf *b, const char *key, const char *v)
+{
+    buf_adds(b, "\"");
+    buf_adds(b, key);
+    buf_adds(b, "\":");
+    buf_json_str(b, v ? v : "");
+}
+
 static void json_opt(buf *b, const char *v)
 {
     if (v)
@@ -1171,6 +1182,35 @@ static void json_cvss(buf *b, const char *vector)
     buf_printf(b, ",\"base_score\":%.1f,\"severity\":\"%s\"}", sc.base, sc.severity);
 }
 
+/* Writes each row as a JSON object of text (or null) columns named keys, comma-separated. */
+typedef struct json_rows {
+    buf *b;
+    const char *const *keys;
+    int nkeys;
+    unsigned n; /* rows written */
+} json_rows;
+
+/* Writes {"keys[0]":column col0, ...} of n text (or null) columns.  Without printf: pages of
+ * hundreds of rows spend most of their time here. */
+static void json_text_object(buf *b, sqlite3_stmt *st, int col0, const char *const *keys, int n)
+{
+    for (int f = 0; f < n; f++) {
+        buf_adds(b, f ? ",\"" : "{\"");
+        buf_adds(b, keys[f]);
+        buf_adds(b, "\":");
+        json_opt(b, (const char *)sqlite3_column_text(st, col0 + f));
+    }
+    buf_adds(b, "}");
+}
+
+static int json_row(sqlite3_stmt *st, void *ud)
+{
+    json_rows *o = ud;
+    buf_adds(o->b, o->n++ ? "," : "");
+    json_text_object(o->b, st, 0, o->keys, o->nkeys);
+    return 0;
+}
+
 /* Audits a read of a case not yet public (embargoed, or awaiting publication), in its own
  * transaction. */
 static int audit_read(ctx *c, const char *view, accord_error *err)
@@ -1183,18 +1223,13 @@ static int audit_read(ctx *c, const char *view, accord_error *err)
     char d[200];
     snprintf(d, sizeof(d), "%s read %s of unpublished %s%s", actor_name(c), view, c->case_id,
              embargoed(c) ? " (embargoed)" : "");
-    rc = store_audit(c->s, "case-read", 0, c->case_id, d, err);
-    if (!rc)
-        rc = store_exec(c->s, "COMMIT", err);
-    if (rc)
-        sqlite3_exec(c->s->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+    return audit_commit(c->s, 0, "case-read", c->case_id, d, err);
 }
 
 static int view_case(ctx *c, buf *b, accord_error *err)
 {
     case_data d;
-    int rc = case_data_load(c, &d, err);
+    int rc = case_data_load(c, LOAD_HEAD, &d, err);
     if (rc)
         return rc;
     buf_adds(b, "{\"id\":");
@@ -1240,23 +1275,11 @@ static int view_case(ctx *c, buf *b, accord_error *err)
             buf_json_str(b, d.indicators[i]);
         }
         buf_adds(b, "],\"participants\":[");
-        sqlite3_stmt *st;
-        if (!(rc = prep(c->s,
-                        "SELECT account, role, vendor FROM case_parts WHERE cid = ?1"
-                        " ORDER BY account",
-                        &st, err))) {
-            sqlite3_bind_int64(st, 1, c->cid);
-            for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
-                buf_adds(b, n ? ",{\"account\":" : "{\"account\":");
-                buf_json_str(b, (const char *)sqlite3_column_text(st, 0));
-                buf_adds(b, ",\"role\":");
-                buf_json_str(b, (const char *)sqlite3_column_text(st, 1));
-                buf_adds(b, ",\"vendor\":");
-                json_opt(b, (const char *)sqlite3_column_text(st, 2));
-                buf_adds(b, "}");
-            }
-            sqlite3_finalize(st);
-        }
+        static const char *const keys[] = {"account", "role", "vendor"};
+        json_rows o = {b, keys, 3, 0};
+        rc = EACH(c->s, "SELECT account, role, vendor FROM case_parts WHERE cid = ?1"
+                  " ORDER BY account",
+                  json_row, &o, err, A_I(c->cid));
         buf_adds(b, "]");
     }
     buf_adds(b, "}");
@@ -1264,177 +1287,191 @@ static int view_case(ctx *c, buf *b, accord_error *err)
     return rc;
 }
 
-static void page_end(buf *b, int more, int64_t next)
+/* A page of rows: items written, the paging key of the last one, whether more follow. */
+typedef struct page_out {
+    ctx *c;
+    buf *b;
+    unsigned limit, n;
+    int64_t last;
+    int more;
+    case_data d; /* for the status rule: deadline and now */
+    int msgs;    /* view_list: messages (else timeline events) */
+    int open;    /* view_vendors: a vendor's products array is open */
+    const char *actor; /* accord_case_list: NULL = operator */
+} page_out;
+
+/* Starts a row of key `key` on the page: 0 to write it, ROW_STOP past the limit. */
+static int page_row(page_out *o, int64_t key)
 {
-    buf_printf(b, "],\"more\":%s,\"next\":%lld}", more ? "true" : "false",
-               more ? (long long)next : 0LL);
+    if (o->n == o->limit) {
+        o->more = 1;
+        return ROW_STOP;
+    }
+    buf_adds(o->b, o->n++ ? "," : "");
+    o->last = key;
+    return 0;
 }
 
-static int view_vendors(ctx *c, const accord_case_page *pg, buf *b, accord_error *err)
+static void page_end(buf *b, const page_out *o)
 {
-    /* the deadline and status rule need the case; products are read per vendor page */
-    case_data d = {.now = c->now};
-    sqlite3_stmt *st, *pst;
-    int rc = prep(c->s, "SELECT deadline FROM cases WHERE cid = ?1", &st, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, c->cid);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        d.deadline = col_us(st, 0);
-    sqlite3_finalize(st);
-    unsigned limit = pg && pg->limit ? pg->limit : 100;
-    if ((rc = prep(c->s,
-                   "SELECT vid, name, account, contact, status, statement, responded"
-                   " FROM case_vendors WHERE cid = ?1 AND vid > ?2"
-                   " AND (?3 IS NULL OR name = ?3) ORDER BY vid LIMIT ?4",
-                   &st, err)))
-        return rc;
-    if ((rc = prep(c->s,
-                   "SELECT name, purl, cpe, affected, fixed, status, statement, updated"
-                   " FROM case_products WHERE cid = ?1 AND vendor = ?2 ORDER BY pid",
-                   &pst, err))) {
-        sqlite3_finalize(st);
-        return rc;
-    }
-    sqlite3_bind_int64(st, 1, c->cid);
-    sqlite3_bind_int64(st, 2, pg ? pg->after : 0);
-    bind_opt(st, 3, pg ? pg->vendor : NULL);
-    sqlite3_bind_int64(st, 4, (int64_t)limit + 1);
-    buf_adds(b, "{\"items\":[");
-    unsigned n = 0;
-    int64_t last = 0;
-    int more = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == limit) {
-            more = 1;
-            break;
-        }
+    buf_printf(b, "],\"more\":%s,\"next\":%lld}", o->more ? "true" : "false",
+               o->more ? (long long)o->last : 0LL);
+}
+
+/* One row per product (or one with NULL products for a vendor without any), vendors in vid
+ * order: a vendor's object opens at its first row and closes at the next vendor's or the end. */
+static int vendor_page_row(sqlite3_stmt *st, void *ud)
+{
+    page_out *o = ud;
+    buf *b = o->b;
+    int64_t vid = sqlite3_column_int64(st, 0);
+    if (!o->open || vid != o->last) {
+        if (o->open)
+            buf_adds(b, "]}");
+        o->open = 0;
+        int rc = page_row(o, vid);
+        if (rc)
+            return rc;
+        o->open = 1;
         case_vendor v = {.status = (char *)sqlite3_column_text(st, 4), .responded = col_us(st, 6)};
-        last = sqlite3_column_int64(st, 0);
-        buf_adds(b, n++ ? ",{\"vendor\":" : "{\"vendor\":");
+        buf_adds(b, "{\"vendor\":");
         buf_json_str(b, (const char *)sqlite3_column_text(st, 1));
         buf_adds(b, ",\"member\":");
         json_opt(b, (const char *)sqlite3_column_text(st, 2));
-        if (c->role >= R_COORDINATOR) {
+        if (o->c->role >= R_COORDINATOR) {
             buf_adds(b, ",\"contact\":");
             json_opt(b, (const char *)sqlite3_column_text(st, 3));
         }
         buf_adds(b, ",\"status\":");
-        buf_json_str(b, case_vendor_shown_status(&d, &v));
+        buf_json_str(b, case_vendor_shown_status(&o->d, &v));
         buf_adds(b, ",\"statement\":");
         json_opt(b, (const char *)sqlite3_column_text(st, 5));
         buf_adds(b, ",\"responded\":");
         json_time(b, v.responded);
         buf_adds(b, ",\"products\":[");
-        sqlite3_reset(pst);
-        sqlite3_bind_int64(pst, 1, c->cid);
-        sqlite3_bind_text(pst, 2, (const char *)sqlite3_column_text(st, 1), -1, SQLITE_TRANSIENT);
-        static const char *const pk[] = {"name",  "purl",   "cpe",      "affected",
-                                         "fixed", "status", "statement"};
-        for (int k = 0; sqlite3_step(pst) == SQLITE_ROW; k++) {
-            buf_adds(b, k ? ",{" : "{");
-            for (int f = 0; f < 7; f++) {
-                buf_printf(b, "%s\"%s\":", f ? "," : "", pk[f]);
-                json_opt(b, (const char *)sqlite3_column_text(pst, f));
-            }
-            buf_adds(b, "}");
-        }
-        buf_adds(b, "]}");
+    } else {
+        buf_adds(b, ",");
     }
-    sqlite3_finalize(st);
-    sqlite3_finalize(pst);
-    page_end(b, more, last);
+    if (sqlite3_column_type(st, 7) == SQLITE_NULL)
+        return 0;
+    static const char *const keys[] = {"name",  "purl",   "cpe",      "affected",
+                                       "fixed", "status", "statement"};
+    json_text_object(b, st, 7, keys, 7);
+    return 0;
+}
+
+/* Vendors with their products, one statement per page (the vendor filter by its unique key). */
+static int view_vendors(ctx *c, const accord_case_page *pg, buf *b, accord_error *err)
+{
+    page_out o = {.c = c, .b = b, .limit = pg && pg->limit ? pg->limit : 100};
+    o.d.now = c->now;
+    o.d.deadline = c->deadline;
+    const char *vendor = pg ? pg->vendor : NULL;
+    char sql[900];
+    snprintf(sql, sizeof(sql),
+             "SELECT v.vid, v.name, v.account, v.contact, v.status, v.statement, v.responded,"
+             " p.name, p.purl, p.cpe, p.affected, p.fixed, p.status, p.statement"
+             " FROM (SELECT * FROM case_vendors WHERE cid = ?1 AND vid > ?2%s"
+             " ORDER BY vid LIMIT ?4) v"
+             " LEFT JOIN case_products p ON p.cid = v.cid AND p.vendor = v.name"
+             " ORDER BY v.vid, p.pid",
+             vendor ? " AND name = ?3" : "");
+    buf_adds(b, "{\"items\":[");
+    int rc = EACH(c->s, sql, vendor_page_row, &o, err, A_I(c->cid), A_I(pg ? pg->after : 0),
+                  A_T(vendor), A_I((int64_t)o.limit + 1));
+    if (o.open)
+        buf_adds(b, "]}");
+    page_end(b, &o);
+    return rc;
+}
+
+static int list_row(sqlite3_stmt *st, void *ud)
+{
+    page_out *o = ud;
+    buf *b = o->b;
+    int64_t seq = sqlite3_column_int64(st, 0);
+    int rc = page_row(o, seq);
+    if (rc)
+        return rc;
+    char num[24];
+    int len = snprintf(num, sizeof(num), "%lld", (long long)seq);
+    buf_adds(b, "{\"seq\":");
+    buf_add(b, num, (size_t)len);
+    buf_adds(b, ",\"ts\":");
+    json_time(b, sqlite3_column_int64(st, 1));
+    buf_adds(b, o->msgs ? ",\"author\":" : ",\"actor\":");
+    buf_json_str(b, (const char *)sqlite3_column_text(st, 2));
+    buf_adds(b, o->msgs ? ",\"topic\":" : ",\"kind\":");
+    buf_json_str(b, (const char *)sqlite3_column_text(st, 3));
+    if (o->msgs) {
+        buf_adds(b, ",\"private_vendor\":");
+        json_opt(b, (const char *)sqlite3_column_text(st, 4));
+    }
+    buf_adds(b, o->msgs ? ",\"body\":" : ",\"detail\":");
+    json_opt(b, (const char *)sqlite3_column_text(st, 5));
+    buf_adds(b, "}");
     return 0;
 }
 
 /* Messages and timeline share the paging; private threads are filtered here, in SQL. */
 static int view_list(ctx *c, int view, const accord_case_page *pg, buf *b, accord_error *err)
 {
-    unsigned limit = pg && pg->limit ? pg->limit : 100;
-    int all_private = c->role >= R_COORDINATOR;
+    page_out o = {.c = c,
+                  .b = b,
+                  .limit = pg && pg->limit ? pg->limit : 100,
+                  .msgs = view == ACCORD_CASE_VIEW_MESSAGES};
     const char *sql =
-        view == ACCORD_CASE_VIEW_MESSAGES
-            ? "SELECT seq, ts, author, topic, private_vendor, body FROM case_msgs"
-              " WHERE cid = ?1 AND seq > ?2 AND (?3 IS NULL OR topic = ?3)"
-              " AND (private_vendor IS NULL OR ?4 OR private_vendor = ?5)"
-              " ORDER BY seq LIMIT ?6"
-            : "SELECT seq, ts, actor, kind, NULL, detail FROM case_events"
-              " WHERE cid = ?1 AND seq > ?2 AND (?3 IS NULL OR ?3 = ?3) AND (?4 OR ?5 = ?5)"
-              " ORDER BY seq LIMIT ?6";
-    sqlite3_stmt *st;
-    int rc = prep(c->s, sql, &st, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, c->cid);
-    sqlite3_bind_int64(st, 2, pg ? pg->after : 0);
-    bind_opt(st, 3, pg ? pg->topic : NULL);
-    sqlite3_bind_int(st, 4, all_private);
-    bind_opt(st, 5, c->role == R_VENDOR ? c->vendor : "");
-    sqlite3_bind_int64(st, 6, (int64_t)limit + 1);
-    int msgs = view == ACCORD_CASE_VIEW_MESSAGES;
+        o.msgs ? "SELECT seq, ts, author, topic, private_vendor, body FROM case_msgs"
+                 " WHERE cid = ?1 AND seq > ?2 AND (?3 IS NULL OR topic = ?3)"
+                 " AND (private_vendor IS NULL OR ?4 OR private_vendor = ?5)"
+                 " ORDER BY seq LIMIT ?6"
+               : "SELECT seq, ts, actor, kind, NULL, detail FROM case_events"
+                 " WHERE cid = ?1 AND seq > ?2 ORDER BY seq LIMIT ?6";
     buf_adds(b, "{\"items\":[");
-    unsigned n = 0;
-    int64_t last = 0;
-    int more = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == limit) {
-            more = 1;
-            break;
-        }
-        last = sqlite3_column_int64(st, 0);
-        buf_printf(b, "%s{\"seq\":%lld,\"ts\":", n++ ? "," : "", (long long)last);
-        json_time(b, sqlite3_column_int64(st, 1));
-        buf_adds(b, msgs ? ",\"author\":" : ",\"actor\":");
-        buf_json_str(b, (const char *)sqlite3_column_text(st, 2));
-        buf_adds(b, msgs ? ",\"topic\":" : ",\"kind\":");
-        buf_json_str(b, (const char *)sqlite3_column_text(st, 3));
-        if (msgs) {
-            buf_adds(b, ",\"private_vendor\":");
-            json_opt(b, (const char *)sqlite3_column_text(st, 4));
-        }
-        buf_adds(b, msgs ? ",\"body\":" : ",\"detail\":");
-        json_opt(b, (const char *)sqlite3_column_text(st, 5));
-        buf_adds(b, "}");
-    }
-    sqlite3_finalize(st);
-    page_end(b, more, last);
+    int rc = EACH(c->s, sql, list_row, &o, err, A_I(c->cid), A_I(pg ? pg->after : 0),
+                  A_T(pg ? pg->topic : NULL), A_I(c->role >= R_COORDINATOR),
+                  A_T(c->role == R_VENDOR ? c->vendor : ""), A_I((int64_t)o.limit + 1));
+    page_end(b, &o);
+    return rc;
+}
+
+typedef struct doc_out {
+    buf *b;
+    int n, array;
+} doc_out;
+
+static int doc_row(sqlite3_stmt *st, void *ud)
+{
+    doc_out *o = ud;
+    buf_adds(o->b, o->n++ && o->array ? "," : "");
+    buf_add(o->b, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
     return 0;
 }
 
 /* The latest published document(s) of kind; OSV records as an array. */
 static int view_doc(ctx *c, const char *kind, buf *b, accord_error *err)
 {
-    sqlite3_stmt *st;
-    int rc = prep(c->s,
+    doc_out o = {b, 0, strcmp(kind, "osv") == 0};
+    if (o.array)
+        buf_adds(b, "[");
+    int rc = EACH(c->s,
                   "SELECT body FROM case_docs WHERE cid = ?1 AND kind = ?2 AND revision ="
                   " (SELECT max(revision) FROM case_docs WHERE cid = ?1) ORDER BY name",
-                  &st, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, c->cid);
-    bind_opt(st, 2, kind);
-    int array = strcmp(kind, "osv") == 0, n = 0;
-    if (array)
-        buf_adds(b, "[");
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        buf_adds(b, n++ && array ? "," : "");
-        buf_add(b, sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
-    }
-    sqlite3_finalize(st);
-    if (array)
+                  doc_row, &o, err, A_I(c->cid), A_T(kind));
+    if (o.array)
         buf_adds(b, "]");
-    else if (!n)
+    else if (!rc && !o.n)
         return accord_err_set(err, ACCORD_ENOTFOUND, "case %s: not published yet", c->case_id);
-    return 0;
+    return rc;
 }
 
 int accord_case_view(accord_store *s, const char *case_id, const char *actor, int view,
                      const accord_case_page *page, char **json, accord_error *err)
 {
     static const char *const names[] = {"case", "vendors", "messages", "timeline",
-                                        "csaf", "osv",     "stix"};
+                                        "csaf", "osv",     "stix",     "cve"};
     *json = NULL;
-    if (view < ACCORD_CASE_VIEW_CASE || view > ACCORD_CASE_VIEW_STIX)
+    if (view < ACCORD_CASE_VIEW_CASE || view > ACCORD_CASE_VIEW_CVE)
         return accord_err_set(err, ACCORD_EINVAL, "case: unknown view %d", view);
     if (page && page->limit > ACCORD_CASE_PAGE_MAX)
         return accord_err_set(err, ACCORD_EINVAL, "case: limit %u is above %d", page->limit,
@@ -1466,7 +1503,7 @@ int accord_case_view(accord_store *s, const char *case_id, const char *actor, in
     case ACCORD_CASE_VIEW_STIX:
         if (!c.published) {
             case_data d;
-            if (!(rc = case_data_load(&c, &d, err))) {
+            if (!(rc = case_data_load(&c, LOAD_ALL, &d, err))) {
                 rc =
                     case_stix_render(&d, &b) ? accord_err_set(err, ACCORD_ENOMEM, "case: stix") : 0;
                 case_data_free(&d);
@@ -1486,57 +1523,51 @@ int accord_case_view(accord_store *s, const char *case_id, const char *actor, in
     return rc;
 }
 
+static int case_list_row(sqlite3_stmt *st, void *ud)
+{
+    page_out *o = ud;
+    buf *b = o->b;
+    int rc = page_row(o, sqlite3_column_int64(st, 0));
+    if (rc)
+        return rc;
+    int64_t end = col_us(st, 3), lifted = col_us(st, 4);
+    buf_adds(b, "{\"id\":");
+    buf_json_str(b, (const char *)sqlite3_column_text(st, 1));
+    buf_adds(b, ",\"title\":");
+    buf_json_str(b, (const char *)sqlite3_column_text(st, 2));
+    buf_printf(b, ",\"embargoed\":%s,\"published\":",
+               end && o->d.now < end && !lifted ? "true" : "false");
+    json_time(b, col_us(st, 5));
+    buf_adds(b, ",\"role\":");
+    json_opt(b, o->actor ? (const char *)sqlite3_column_text(st, 6) : "operator");
+    buf_adds(b, "}");
+    return 0;
+}
+
 int accord_case_list(accord_store *s, const char *actor, const accord_case_page *page, char **json,
                      accord_error *err)
 {
     *json = NULL;
-    unsigned limit = page && page->limit ? page->limit : 100;
-    if (limit > ACCORD_CASE_PAGE_MAX)
-        return accord_err_set(err, ACCORD_EINVAL, "case: limit %u is above %d", limit,
+    buf b;
+    page_out o = {.b = &b, .limit = page && page->limit ? page->limit : 100, .actor = actor};
+    o.d.now = ts_now_us();
+    if (o.limit > ACCORD_CASE_PAGE_MAX)
+        return accord_err_set(err, ACCORD_EINVAL, "case: limit %u is above %d", o.limit,
                               ACCORD_CASE_PAGE_MAX);
-    int64_t after = page && page->after ? page->after : INT64_MAX;
-    sqlite3_stmt *st;
-    int rc = prep(s,
+    buf_init(&b, VIEW_MAX);
+    buf_adds(&b, "{\"items\":[");
+    int rc = EACH(s,
                   "SELECT c.cid, c.id, c.title, c.embargo_end, c.lifted, c.published, p.role"
                   " FROM cases c LEFT JOIN case_parts p ON p.cid = c.cid AND p.account = ?2"
                   " WHERE c.cid < ?1 AND (?3 OR p.role IS NOT NULL OR c.published IS NOT NULL)"
                   " ORDER BY c.cid DESC LIMIT ?4",
-                  &st, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(st, 1, after);
-    bind_opt(st, 2, actor ? actor : "");
-    sqlite3_bind_int(st, 3, actor == NULL);
-    sqlite3_bind_int64(st, 4, (int64_t)limit + 1);
-    buf b;
-    buf_init(&b, VIEW_MAX);
-    buf_adds(&b, "{\"items\":[");
-    unsigned n = 0;
-    int64_t last = 0, now = ts_now_us();
-    int more = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == limit) {
-            more = 1;
-            break;
-        }
-        last = sqlite3_column_int64(st, 0);
-        int64_t end = col_us(st, 3), lifted = col_us(st, 4);
-        buf_adds(&b, n++ ? ",{\"id\":" : "{\"id\":");
-        buf_json_str(&b, (const char *)sqlite3_column_text(st, 1));
-        buf_adds(&b, ",\"title\":");
-        buf_json_str(&b, (const char *)sqlite3_column_text(st, 2));
-        buf_printf(
-            &b, ",\"embargoed\":%s,\"published\":", end && now < end && !lifted ? "true" : "false");
-        json_time(&b, col_us(st, 5));
-        buf_adds(&b, ",\"role\":");
-        json_opt(&b, actor ? (const char *)sqlite3_column_text(st, 6) : "operator");
-        buf_adds(&b, "}");
-    }
-    sqlite3_finalize(st);
-    page_end(&b, more, last);
-    if (b.failed)
+                  case_list_row, &o, err,
+                  A_I(page && page->after ? page->after : INT64_MAX), A_T(actor ? actor : ""),
+                  A_I(actor == NULL), A_I((int64_t)o.limit + 1));
+    page_end(&b, &o);
+    if (!rc && b.failed)
         rc = accord_err_set(err, ACCORD_ELIMIT, "case: list too large");
-    else
+    else if (!rc)
         *json = buf_take(&b, NULL);
     buf_free(&b);
     return rc;

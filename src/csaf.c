@@ -24,6 +24,7 @@
 #include "cvss.h"
 #include "store.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -99,17 +100,35 @@ const char *case_cwe_name(const char *id)
     return NULL;
 }
 
-static void str(buf *b, const char *key, const char *v)
+
+void case_csaf_filename(const char *tracking_id, char *out, size_t outlen)
 {
-    buf_printf(b, "\"%s\":", key);
-    buf_json_str(b, v ? v : "");
+    size_t n = 0;
+    for (const char *c = tracking_id; *c && n + 6 < outlen; c++) {
+        char l = (char)tolower((unsigned char)*c);
+        out[n++] = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9') || l == '+' || l == '-' ? l
+                                                                                          : '_';
+    }
+    snprintf(out + n, outlen - n, ".json");
+}
+
+void case_csaf_url(const case_data *d, char *out, size_t outlen)
+{
+    char name[128], year[8];
+    case_csaf_filename(d->id, name, sizeof(name));
+    case_time(d->nrevs ? d->revs[0].date : d->now, year, sizeof(year));
+    size_t nl = strlen(d->publisher_namespace);
+    while (nl && d->publisher_namespace[nl - 1] == '/')
+        nl--;
+    snprintf(out, outlen, "%.*s/.well-known/csaf/white/%.4s/%s", (int)nl, d->publisher_namespace,
+             year, name);
 }
 
 static void ts(buf *b, const char *key, int64_t us)
 {
     char t[40];
     case_time(us, t, sizeof(t));
-    str(b, key, t);
+    case_json_kv(b, key, t);
 }
 
 /* The affected range in vers syntax ("vers:npm/>=1.0.0|<2.1.0") when p has a purl. */
@@ -133,17 +152,17 @@ static void product_leaf(buf *b, const case_product *p, const char *suffix, cons
     snprintf(name, sizeof(name), "%s %s%s%s", p->vendor, p->name, version ? " " : "",
              version ? version : "");
     buf_adds(b, "\"product\":{");
-    str(b, "name", name);
+    case_json_kv(b, "name", name);
     buf_printf(b, ",\"product_id\":\"CSAFPID-%lld%s\"", (long long)p->pid, suffix);
     if (p->purl || p->cpe) {
         buf_adds(b, ",\"product_identification_helper\":{");
         if (p->cpe)
-            str(b, "cpe", p->cpe);
+            case_json_kv(b, "cpe", p->cpe);
         if (p->purl) {
             char pu[1200];
             snprintf(pu, sizeof(pu), "%s%s%s", p->purl, version ? "@" : "", version ? version : "");
             buf_adds(b, p->cpe ? "," : "");
-            str(b, "purl", pu);
+            case_json_kv(b, "purl", pu);
         }
         buf_adds(b, "}");
     }
@@ -164,12 +183,12 @@ static void product_tree(const case_data *d, buf *b)
     for (size_t i = 0; i < d->nv; i++) {
         const case_vendor *v = &d->v[i];
         buf_adds(b, i ? ",{\"category\":\"vendor\"," : "{\"category\":\"vendor\",");
-        str(b, "name", v->name);
+        case_json_kv(b, "name", v->name);
         if (!has_products(d, v->name)) {
             buf_adds(b, ",\"product\":{");
             char name[300];
             snprintf(name, sizeof(name), "%s products", v->name);
-            str(b, "name", name);
+            case_json_kv(b, "name", name);
             buf_printf(b, ",\"product_id\":\"CSAFPID-V%lld\"}}", (long long)v->vid);
             continue;
         }
@@ -181,7 +200,7 @@ static void product_tree(const case_data *d, buf *b)
                 continue;
             buf_adds(b,
                      n++ ? ",{\"category\":\"product_name\"," : "{\"category\":\"product_name\",");
-            str(b, "name", p->name);
+            case_json_kv(b, "name", p->name);
             buf_adds(b, ",");
             if (!p->affected && !p->fixed) {
                 product_leaf(b, p, "", NULL);
@@ -193,7 +212,7 @@ static void product_tree(const case_data *d, buf *b)
                 char range[600];
                 range_name(p, range, sizeof(range));
                 buf_adds(b, "{\"category\":\"product_version_range\",");
-                str(b, "name", range);
+                case_json_kv(b, "name", range);
                 buf_adds(b, ",");
                 product_leaf(b, p, "", NULL);
                 buf_adds(b, "}");
@@ -201,7 +220,7 @@ static void product_tree(const case_data *d, buf *b)
             if (p->fixed) {
                 buf_adds(b, p->affected ? ",{\"category\":\"product_version\","
                                         : "{\"category\":\"product_version\",");
-                str(b, "name", p->fixed);
+                case_json_kv(b, "name", p->fixed);
                 buf_adds(b, ",");
                 product_leaf(b, p, p->affected ? "-fixed" : "", p->fixed);
                 buf_adds(b, "}");
@@ -277,7 +296,7 @@ static void vendor_note(const case_data *d, buf *b)
                            d->p[k].statement ? d->p[k].statement : "");
     }
     buf_adds(b, ",{\"category\":\"other\",\"title\":\"Vendor status\",");
-    str(b, "text", out.p ? out.p : "");
+    case_json_kv(b, "text", out.p ? out.p : "");
     buf_adds(b, "}");
     buf_free(&out);
 }
@@ -286,23 +305,23 @@ static void vulnerability(const case_data *d, buf *b)
 {
     buf_adds(b, "\"vulnerabilities\":[{");
     if (d->cve) {
-        str(b, "cve", d->cve);
+        case_json_kv(b, "cve", d->cve);
         buf_adds(b, ",");
     }
     const char *cwe = case_cwe_name(d->cwe);
     if (cwe) {
         buf_adds(b, "\"cwe\":{");
-        str(b, "id", d->cwe);
+        case_json_kv(b, "id", d->cwe);
         buf_adds(b, ",");
-        str(b, "name", cwe);
+        case_json_kv(b, "name", cwe);
         buf_adds(b, "},");
     }
     buf_adds(b, "\"ids\":[{\"system_name\":\"accord case\",");
-    str(b, "text", d->id);
+    case_json_kv(b, "text", d->id);
     buf_adds(b, "}],");
-    str(b, "title", d->title);
+    case_json_kv(b, "title", d->title);
     buf_adds(b, ",\"notes\":[{\"category\":\"description\",\"title\":\"Description\",");
-    str(b, "text", d->summary && *d->summary ? d->summary : d->title);
+    case_json_kv(b, "text", d->summary && *d->summary ? d->summary : d->title);
     buf_adds(b, "}");
     vendor_note(d, b);
     if (d->cvss4) {
@@ -313,12 +332,12 @@ static void vulnerability(const case_data *d, buf *b)
             snprintf(t, sizeof(t), "%s (base score %.1f, %s)", d->cvss4, sc.base, sc.severity);
         else
             snprintf(t, sizeof(t), "%s", d->cvss4);
-        str(b, "text", t);
+        case_json_kv(b, "text", t);
         buf_adds(b, "}");
     }
     if (d->cwe && !cwe) {
         buf_adds(b, ",{\"category\":\"other\",\"title\":\"CWE\",");
-        str(b, "text", d->cwe);
+        case_json_kv(b, "text", d->cwe);
         buf_adds(b, "}");
     }
     buf_adds(b, "],\"product_status\":{");
@@ -342,7 +361,7 @@ static void vulnerability(const case_data *d, buf *b)
     if (naff && d->cvss3 && cvss_parse(d->cvss3, &sc, NULL, 0) == 0) {
         buf_adds(b, ",\"scores\":[{\"cvss_v3\":{");
         buf_printf(b, "\"version\":\"%s\",", sc.version == CVSS_V30 ? "3.0" : "3.1");
-        str(b, "vectorString", d->cvss3);
+        case_json_kv(b, "vectorString", d->cvss3);
         buf_printf(b, ",\"baseScore\":%.1f,\"baseSeverity\":\"%s\"},\"products\":[%s]}]", sc.base,
                    sc.severity, aff.p);
     }
@@ -357,7 +376,7 @@ static void vulnerability(const case_data *d, buf *b)
         char details[800];
         snprintf(details, sizeof(details), "Update %s %s to version %s or later.", p->vendor,
                  p->name, p->fixed);
-        str(b, "details", details);
+        case_json_kv(b, "details", details);
         buf_printf(b, ",\"product_ids\":[\"CSAFPID-%lld\"]}", (long long)p->pid);
     }
     if (nrem)
@@ -370,7 +389,7 @@ static void vulnerability(const case_data *d, buf *b)
             continue;
         buf_adds(b, nthr++ ? "," : ",\"threats\":[");
         buf_adds(b, "{\"category\":\"impact\",");
-        str(b, "details", p->statement);
+        case_json_kv(b, "details", p->statement);
         buf_printf(b, ",\"product_ids\":[\"CSAFPID-%lld\"]}", (long long)p->pid);
     }
     for (size_t i = 0; i < d->nv; i++) {
@@ -379,7 +398,7 @@ static void vulnerability(const case_data *d, buf *b)
             continue;
         buf_adds(b, nthr++ ? "," : ",\"threats\":[");
         buf_adds(b, "{\"category\":\"impact\",");
-        str(b, "details", v->statement);
+        case_json_kv(b, "details", v->statement);
         buf_printf(b, ",\"product_ids\":[\"CSAFPID-V%lld\"]}", (long long)v->vid);
     }
     if (nthr)
@@ -392,19 +411,19 @@ static void document(const case_data *d, buf *b)
     buf_adds(b, "\"document\":{\"category\":\"csaf_security_advisory\",\"csaf_version\":\"2.0\",");
     buf_adds(b, "\"distribution\":{\"tlp\":{\"label\":\"WHITE\"}},\"lang\":\"en\",");
     buf_adds(b, "\"notes\":[{\"category\":\"summary\",\"title\":\"Summary\",");
-    str(b, "text", d->summary && *d->summary ? d->summary : d->title);
+    case_json_kv(b, "text", d->summary && *d->summary ? d->summary : d->title);
     buf_adds(b, "}],\"publisher\":{\"category\":\"coordinator\",");
-    str(b, "name", d->publisher_name);
+    case_json_kv(b, "name", d->publisher_name);
     buf_adds(b, ",");
-    str(b, "namespace", d->publisher_namespace);
+    case_json_kv(b, "namespace", d->publisher_namespace);
     buf_adds(b, "}");
     if (d->nrefs) {
         buf_adds(b, ",\"references\":[");
         for (size_t i = 0; i < d->nrefs; i++) {
             buf_adds(b, i ? ",{\"category\":\"external\"," : "{\"category\":\"external\",");
-            str(b, "summary", d->refs[i]);
+            case_json_kv(b, "summary", d->refs[i]);
             buf_adds(b, ",");
-            str(b, "url", d->refs[i]);
+            case_json_kv(b, "url", d->refs[i]);
             buf_adds(b, "}");
         }
         buf_adds(b, "]");
@@ -415,13 +434,13 @@ static void document(const case_data *d, buf *b)
         buf_adds(b, "],\"summary\":\"reporting the vulnerability\"}]");
     }
     buf_adds(b, ",");
-    str(b, "title", d->title);
+    case_json_kv(b, "title", d->title);
     buf_adds(b, ",\"tracking\":{");
     ts(b, "current_release_date", d->revs[d->nrevs - 1].date);
     buf_adds(b,
              ",\"generator\":{\"engine\":{\"name\":\"accord\",\"version\":\"" ACCORD_VERSION_STRING
              "\"}},");
-    str(b, "id", d->id);
+    case_json_kv(b, "id", d->id);
     buf_adds(b, ",");
     ts(b, "initial_release_date", d->revs[0].date);
     buf_adds(b, ",\"revision_history\":[");

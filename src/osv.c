@@ -16,14 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static void str(buf *b, const char *key, const char *v)
-{
-    buf_printf(b, "\"%s\":", key);
-    buf_json_str(b, v ? v : "");
-}
 
-/* The version after bound op (">=", "<=") in a "a,b" or "a|b" list, into out; 0 when found. */
-static int bound(const char *affected, const char *op, char *out, size_t outlen)
+int case_bound(const char *affected, const char *op, char *out, size_t outlen)
 {
     size_t n = strlen(op);
     for (const char *p = affected; p && *p;) {
@@ -49,58 +43,58 @@ int osv_render(const case_data *d, const case_product *p, buf *b)
     char name[600], intro[128] = "0", last[128] = "", t[40];
     purl_osv_name(&pu, name, sizeof(name));
     if (p->affected) {
-        bound(p->affected, ">=", intro, sizeof(intro));
-        bound(p->affected, "<=", last, sizeof(last));
+        case_bound(p->affected, ">=", intro, sizeof(intro));
+        case_bound(p->affected, "<=", last, sizeof(last));
     }
     buf_adds(b, "{\"schema_version\":\"1.6.0\",");
     char id[80];
     snprintf(id, sizeof(id), "x_accord-%s", d->id);
-    str(b, "id", id);
+    case_json_kv(b, "id", id);
     case_time(d->now, t, sizeof(t));
     buf_adds(b, ",");
-    str(b, "modified", t);
+    case_json_kv(b, "modified", t);
     case_time(d->published ? d->published : d->now, t, sizeof(t));
     buf_adds(b, ",");
-    str(b, "published", t);
+    case_json_kv(b, "published", t);
     if (d->cve) {
         buf_adds(b, ",\"aliases\":[");
         buf_json_str(b, d->cve);
         buf_adds(b, "]");
     }
     buf_adds(b, ",");
-    str(b, "summary", d->title);
+    case_json_kv(b, "summary", d->title);
     buf_adds(b, ",");
-    str(b, "details", d->summary && *d->summary ? d->summary : d->title);
+    case_json_kv(b, "details", d->summary && *d->summary ? d->summary : d->title);
     if (d->cvss3 || d->cvss4) {
         buf_adds(b, ",\"severity\":[");
         if (d->cvss3) {
             buf_adds(b, "{\"type\":\"CVSS_V3\",");
-            str(b, "score", d->cvss3);
+            case_json_kv(b, "score", d->cvss3);
             buf_adds(b, "}");
         }
         if (d->cvss4) {
             buf_adds(b, d->cvss3 ? ",{\"type\":\"CVSS_V4\"," : "{\"type\":\"CVSS_V4\",");
-            str(b, "score", d->cvss4);
+            case_json_kv(b, "score", d->cvss4);
             buf_adds(b, "}");
         }
         buf_adds(b, "]");
     }
     buf_adds(b, ",\"affected\":[{\"package\":{");
-    str(b, "ecosystem", purl_osv_ecosystem(pu.type));
+    case_json_kv(b, "ecosystem", purl_osv_ecosystem(pu.type));
     buf_adds(b, ",");
-    str(b, "name", name);
+    case_json_kv(b, "name", name);
     buf_adds(b, ",");
-    str(b, "purl", pu.base);
+    case_json_kv(b, "purl", pu.base);
     buf_adds(b, "},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{");
-    str(b, "introduced", intro);
+    case_json_kv(b, "introduced", intro);
     buf_adds(b, "}");
     if (p->fixed) {
         buf_adds(b, ",{");
-        str(b, "fixed", p->fixed);
+        case_json_kv(b, "fixed", p->fixed);
         buf_adds(b, "}");
     } else if (last[0]) {
         buf_adds(b, ",{");
-        str(b, "last_affected", last);
+        case_json_kv(b, "last_affected", last);
         buf_adds(b, "}");
     }
     buf_adds(b, "]}]");
@@ -113,7 +107,7 @@ int osv_render(const case_data *d, const case_product *p, buf *b)
         }
         if (p->statement) {
             buf_adds(b, d->cwe ? "," : "");
-            str(b, "vendor_statement", p->statement);
+            case_json_kv(b, "vendor_statement", p->statement);
         }
         buf_adds(b, "}");
     }
@@ -122,14 +116,14 @@ int osv_render(const case_data *d, const case_product *p, buf *b)
         buf_adds(b, ",\"references\":[");
         for (size_t i = 0; i < d->nrefs; i++) {
             buf_adds(b, i ? ",{\"type\":\"ADVISORY\"," : "{\"type\":\"ADVISORY\",");
-            str(b, "url", d->refs[i]);
+            case_json_kv(b, "url", d->refs[i]);
             buf_adds(b, "}");
         }
         buf_adds(b, "]");
     }
     if (d->reporter) {
         buf_adds(b, ",\"credits\":[{");
-        str(b, "name", d->reporter);
+        case_json_kv(b, "name", d->reporter);
         buf_adds(b, ",\"type\":\"FINDER\"}]");
     }
     buf_adds(b, "}");

@@ -4,6 +4,7 @@
 
 CSAF_LIB_VERSION=2.0.10
 OSV_SCHEMA="$ROOT/tests/data/osv/schema.json" # the OSV project's schema (Apache-2.0)
+CVE_SCHEMA="$ROOT/tests/data/cve/CVE_JSON_bundled_5.1.1.json" # CVE Record Format 5.1.1 (MIT)
 
 # need_tool TOOL: 0 when present; a skip line locally, a failure under CI
 need_tool() {
@@ -50,4 +51,15 @@ validate_osv() {
   fi
   if python3 "$ROOT/tests/integration/osv_validate.py" "$OSV_SCHEMA" "$@" >"$T/osv.out" 2>&1
   then ok; else bad "OSV validation: $(head -c 2000 "$T/osv.out")"; fi
+}
+
+# validate_cve FILE...: CVE JSON 5 records against the CVE Record Format schema
+validate_cve() {
+  if ! python3 -c 'import jsonschema' 2>/dev/null; then
+    if [ "${CI:-}" = true ]; then bad "python3-jsonschema is not installed"
+    else echo "skip: python3-jsonschema not installed"; fi
+    return 0
+  fi
+  if python3 "$ROOT/tests/integration/cve_validate.py" "$CVE_SCHEMA" "$@" >"$T/cve.out" 2>&1
+  then ok; else bad "CVE validation: $(head -c 2000 "$T/cve.out")"; fi
 }

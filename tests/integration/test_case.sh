@@ -77,6 +77,20 @@ check "osv fixed event" has '"fixed":"1.5.0"' "$T/pub/$ID-osv.json"
 check "csaf fixed product" has '"fixed":\["CSAFPID-1-fixed"\]' "$T/pub/$ID.json"
 check "csaf not affected" has '"known_not_affected":\["CSAFPID-2"\]' "$T/pub/$ID.json"
 check "csaf score" has '"baseScore":8.8' "$T/pub/$ID.json"
+validate_cve "$T/pub/$ID-cve.json"
+check "cve id" has '"cveId":"CVE-2026-40001"' "$T/pub/$ID-cve.json"
+check "cve range up to the fix" has '"version":"1.0.0","status":"affected","versionType":"custom","lessThan":"1.5.0"' "$T/pub/$ID-cve.json"
+check "cve package" has '"collectionURL":"https://www.npmjs.com","packageName":"@acme/widget"' "$T/pub/$ID-cve.json"
+check "cve not affected" has '"product":"Viewer","cpes":\["cpe:2.3:a:globex:viewer:\*:\*:\*:\*:\*:\*:\*:\*"\],"defaultStatus":"unaffected"' "$T/pub/$ID-cve.json"
+check "cve silent vendor unknown" has '"vendor":"Initech","product":"all products","defaultStatus":"unknown"' "$T/pub/$ID-cve.json"
+check "cve scores" has '"cvssV3_1":{"version":"3.1","vectorString":"CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H","baseScore":8.8,"baseSeverity":"HIGH"}' "$T/pub/$ID-cve.json"
+# the schema check can fail: a record without its references is refused
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); del r["containers"]["cna"]["references"]; json.dump(r,open(sys.argv[2],"w"))' \
+  "$T/pub/$ID-cve.json" "$T/cve-bad.json"
+if python3 -c 'import jsonschema' 2>/dev/null; then
+  expect_rc 1 "a CVE record without references fails the schema" -- \
+    python3 "$ROOT/tests/integration/cve_validate.py" "$CVE_SCHEMA" "$T/cve-bad.json"
+fi
 expect_rc 0 "stix vulnerability in the store" -- "$A" get "$VULN"
 check "TLP:CLEAR" has 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487' "$T/out"
 expect_rc 0 "outsider reads the published case" -- "$A" case show "$ID" csaf --as eve
@@ -85,9 +99,14 @@ expect_rc 1 "outsider still cannot read messages" -- "$A" case messages "$ID" --
 # a second revision
 expect_rc 0 "Initech answers late" -- "$A" case status "$ID" --vendor Initech --set not_affected \
   --statement "No Initech product ships the parser."
+expect_rc 1 "CNA id must be a UUID" -- "$A" case cna not-a-uuid
+check "CNA refusal says why" has "version 4 UUID" "$T/err"
+expect_rc 0 "CNA" -- "$A" case cna 8254265b-2729-46b6-b9e3-3dfca2d5bfca accord-test
 expect_rc 0 "republish" -- "$A" case publish "$ID" --out "$T/pub2"
 check "revision 2" has '"version":"2"' "$T/pub2/$ID.json"
 validate_csaf "$T/pub2/$ID.json"
+validate_cve "$T/pub2/$ID-cve.json"
+check "cve names the CNA" has '"orgId":"8254265b-2729-46b6-b9e3-3dfca2d5bfca","shortName":"accord-test"' "$T/pub2/$ID-cve.json"
 expect_rc 0 "timeline" -- "$A" case timeline "$ID"
 check "timeline has both publications" test "$(grep -o '"kind":"publish"' "$T/out" | wc -l)" = 2
 finish

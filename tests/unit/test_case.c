@@ -358,6 +358,70 @@ static void test_case_rules(void)
     accord_store_close(s);
 }
 
+/* The vendors view pages by vendor with each vendor's products (one statement per page): every
+ * page is JSON, pages follow on without loss or repetition, products stay with their vendor, a
+ * vendor without products has an empty list, and ?vendor= picks one vendor. */
+static void test_vendor_pages(void)
+{
+    accord_store *s = NULL;
+    accord_error err = {0};
+    char dir[300], id[ACCORD_CASE_ID_MAX];
+    snprintf(dir, sizeof(dir), "%s/pages", tmpdir);
+    CHECK(accord_store_open(dir, 0, &s, &err) == 0);
+    CHECK(accord_account_add(s, "coord", NULL, 0, &err) == 0);
+    accord_case_spec spec = {.title = "Paging", .role = "coordinator"};
+    CHECK(accord_case_open(s, "coord", &spec, id, &err) == 0);
+    const char *vendors[] = {"V0", "V1", "V2", "V3", "V4"};
+    for (int v = 0; v < 5; v++) {
+        CHECK(accord_case_add_vendor(s, id, "coord", vendors[v], NULL, NULL, &err) == 0);
+        for (int k = 0; k < v % 3; k++) { /* 0, 1, 2, 0, 1 products */
+            char name[32];
+            snprintf(name, sizeof(name), "%s-prod%d", vendors[v], k);
+            accord_case_product p = {.vendor = vendors[v], .name = name};
+            CHECK(accord_case_add_product(s, id, "coord", &p, NULL, NULL, &err) == 0);
+        }
+    }
+    ajson_arena a;
+    ajson_arena_init(&a, 0);
+    accord_case_page pg = {.limit = 2};
+    int seen = 0, pages = 0, more = 1;
+    while (more && pages < 10) {
+        char *json = NULL;
+        CHECK(accord_case_view(s, id, "coord", ACCORD_CASE_VIEW_VENDORS, &pg, &json, &err) == 0);
+        ajson_error je;
+        ajson_arena_reset(&a);
+        const ajson_value *root = json ? ajson_parse(&a, json, strlen(json), &je) : NULL;
+        CHECK(root != NULL);
+        const ajson_value *items = ajson_get(root, "items");
+        CHECK(items && items->type == AJSON_ARRAY);
+        for (size_t i = 0; items && i < items->len; i++, seen++) {
+            const ajson_value *it = &items->u.items[i];
+            const char *name = ajson_str(ajson_get(it, "vendor"));
+            CHECK(name && seen < 5 && strcmp(name, vendors[seen < 5 ? seen : 0]) == 0);
+            const ajson_value *prods = ajson_get(it, "products");
+            CHECK(prods && prods->type == AJSON_ARRAY && prods->len == (size_t)(seen % 3));
+            for (size_t k = 0; prods && k < prods->len; k++) {
+                const char *pn = ajson_str(ajson_get(&prods->u.items[k], "name"));
+                CHECK(pn && name && strncmp(pn, name, strlen(name)) == 0);
+            }
+        }
+        int64_t next = 0;
+        CHECK(ajson_bool(ajson_get(root, "more"), &more) && ajson_int(ajson_get(root, "next"), &next));
+        pg.after = next;
+        pages++;
+        free(json);
+    }
+    CHECK(seen == 5 && pages == 3);
+    char *json = NULL;
+    accord_case_page one = {.vendor = "V2"};
+    CHECK(accord_case_view(s, id, "coord", ACCORD_CASE_VIEW_VENDORS, &one, &json, &err) == 0);
+    CHECK(json && count_in(json, "\"vendor\":") == 1 && strstr(json, "V2-prod1") &&
+          strstr(json, "\"more\":false"));
+    free(json);
+    ajson_arena_free(&a);
+    accord_store_close(s);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-case-XXXXXX");
@@ -369,6 +433,7 @@ int main(void)
     test_cvss_published();
     test_idents();
     test_case_rules();
+    test_vendor_pages();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
