@@ -147,6 +147,11 @@ typedef struct accord_match {
     size_t event_len;
     const uint32_t *indicators; /* indicator numbers (see accord_snapshot_indicator) */
     size_t nindicators;
+    /* Traffic of the event, for flow records (0 = unknown; accord_matcher_next sets 0, the flow
+     * inputs set them): octets and packets as the exporter counted them, and its 1-in-N packet
+     * sampling interval.  Sightings sum them per group (accord_sightings_add_match). */
+    uint64_t bytes, packets;
+    uint32_t sampling;
 } accord_match;
 
 /* A line that was skipped because it could not be read. */
@@ -298,7 +303,7 @@ ACCORD_API int accord_sightings_new(accord_snapshot *snap, int64_t interval_s,
                                     accord_sightings **out);
 ACCORD_API void accord_sightings_free(accord_sightings *sg);
 /* Counts match m (each of its indicators) at the event's time, or at default_us (0 = now) when
- * the event has none.  ACCORD_ENOMEM, or ACCORD_ELIMIT past 16M (indicator, interval) groups. */
+ * the event has none; its bytes, packets and sampling (when not 0) are added to the group's.  ACCORD_ENOMEM, or ACCORD_ELIMIT past 16M (indicator, interval) groups. */
 ACCORD_API int accord_sightings_add_match(accord_sightings *sg, const accord_match *m,
                                           int64_t default_us);
 /* Matches added from now on name indicators of snap (it takes a reference), e.g. after a new

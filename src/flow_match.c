@@ -306,6 +306,11 @@ int fmatch_flush(fmatch *f)
                                        : dnstap_text(f->names, s, f->text, sizeof f->text);
         mt.event = f->text;
         mt.event_len = n;
+        if (s->kind == SRC_FLOW) { /* for sightings */
+            mt.bytes = s->r.bytes;
+            mt.packets = s->r.packets;
+            mt.sampling = s->r.sampling;
+        }
         if (f->lean) {
             int64_t us = s->kind == SRC_FLOW ? flow_time_ms(&s->r) * 1000 : s->time_us;
             int k = us > 0 ? snprintf(f->time, sizeof f->time, "%lld.%06lld",

@@ -597,6 +597,8 @@ ACCORD_API int accord_matcher_next(accord_matcher *m, accord_match *out)
     out->event_len = r->event_len;
     out->indicators = &m->inds[r->ind0];
     out->nindicators = r->nind;
+    out->bytes = out->packets = 0;
+    out->sampling = 0;
     return 1;
 }
 

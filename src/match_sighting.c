@@ -28,6 +28,15 @@
  *              first_seen/last_seen the first and last event times in the interval
  *              sighting_of_ref      the indicator
  *              where_sighted_refs   [the node identity]; created_by_ref the same
+ *              x_accord_bytes,      when matches carried flow traffic (accord_match.bytes ...):
+ *              x_accord_packets     the sums of the records' counters as exported
+ *              x_accord_sampling_interval  the exporters' 1-in-N packet sampling, when known and
+ *                                   the same for every record of the group
+ *              x_accord_estimated_bytes, x_accord_estimated_packets  when some record was
+ *                                   sampled: the sums of each counter times its record's
+ *                                   interval (1 when unknown), the traffic on the wire
+ *              count stays the number of matches (flow records): sampling scales traffic, not
+ *              how often an indicator was seen.  Sums saturate at 2^53 - 1 (exact in JSON).
  *
  * Not here: which collection (the caller passes it to the import), thread safety (one
  * sightings object per thread, or a lock around accord_sightings_add_match).
@@ -46,11 +55,19 @@
 #define SIGHT_MAX (1u << 24)
 #define NODE_TIME "2020-01-01T00:00:00.000Z"
 
+/* Flow traffic of a group's matches (see the table above). */
+typedef struct straffic {
+    uint64_t flows; /* matches that carried bytes or packets */
+    uint64_t bytes, packets, est_bytes, est_packets;
+    uint32_t sampling; /* the records' interval, 0 unknown, UINT32_MAX when they differ */
+} straffic;
+
 typedef struct sgroup {
     uint32_t ind; /* UINT32_MAX = empty slot */
     int64_t bucket;
     uint64_t count;
     int64_t first_us, last_us;
+    straffic tr;
 } sgroup;
 
 /* A group counted under an earlier snapshot, or (in a bundle) a merged group. */
@@ -59,7 +76,35 @@ typedef struct rgroup {
     int64_t bucket;
     uint64_t count;
     int64_t first_us, last_us;
+    straffic tr;
 } rgroup;
+
+#define TRAFFIC_MAX ((1ull << 53) - 1)
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    a = a < TRAFFIC_MAX ? a : TRAFFIC_MAX;
+    b = b < TRAFFIC_MAX ? b : TRAFFIC_MAX;
+    return a + b < TRAFFIC_MAX ? a + b : TRAFFIC_MAX;
+}
+
+static uint64_t sat_mul(uint64_t a, uint32_t n)
+{
+    return n && a > TRAFFIC_MAX / n ? TRAFFIC_MAX : a * n;
+}
+
+/* b's flows added to a's; the interval stays only while every record had the same one (an
+ * unknown interval, 0, differs from a known one). */
+static void traffic_merge(straffic *a, const straffic *b)
+{
+    if (b->flows)
+        a->sampling = !a->flows || a->sampling == b->sampling ? b->sampling : UINT32_MAX;
+    a->flows = sat_add(a->flows, b->flows);
+    a->bytes = sat_add(a->bytes, b->bytes);
+    a->packets = sat_add(a->packets, b->packets);
+    a->est_bytes = sat_add(a->est_bytes, b->est_bytes);
+    a->est_packets = sat_add(a->est_packets, b->est_packets);
+}
 
 struct accord_sightings {
     accord_snapshot *snap;
@@ -123,7 +168,7 @@ ACCORD_API int accord_sightings_set_snapshot(accord_sightings *sg, accord_snapsh
         rgroup r;
         if (g->ind == UINT32_MAX || accord_snapshot_indicator(sg->snap, g->ind, &info) != 0)
             continue;
-        r = (rgroup){strdup(info.id), g->bucket, g->count, g->first_us, g->last_us};
+        r = (rgroup){strdup(info.id), g->bucket, g->count, g->first_us, g->last_us, g->tr};
         if (!r.id || push_old(&sg->old, &sg->nold, &sg->old_cap, &r) != 0) {
             free(r.id);
             return ACCORD_ENOMEM;
@@ -165,7 +210,7 @@ static int merged(const accord_sightings *sg, rgroup **out, size_t *nout, char *
         if (g->ind == UINT32_MAX || accord_snapshot_indicator(sg->snap, g->ind, &info) != 0)
             continue;
         memcpy(ids + k * 160, info.id, sizeof info.id);
-        v[n++] = (rgroup){ids + k++ * 160, g->bucket, g->count, g->first_us, g->last_us};
+        v[n++] = (rgroup){ids + k++ * 160, g->bucket, g->count, g->first_us, g->last_us, g->tr};
     }
     if (sg->nold) /* sg->old is NULL when nothing was merged yet */
         memcpy(v + n, sg->old, sg->nold * sizeof *v);
@@ -178,6 +223,7 @@ static int merged(const accord_sightings *sg, rgroup **out, size_t *nout, char *
             g->count += v[i].count;
             g->first_us = v[i].first_us < g->first_us ? v[i].first_us : g->first_us;
             g->last_us = v[i].last_us > g->last_us ? v[i].last_us : g->last_us;
+            traffic_merge(&g->tr, &v[i].tr);
         } else {
             v[k++] = v[i];
         }
@@ -233,7 +279,7 @@ static int grow(accord_sightings *sg)
     return 0;
 }
 
-static int add_one(accord_sightings *sg, uint32_t ind, int64_t t_us)
+static int add_one(accord_sightings *sg, uint32_t ind, int64_t t_us, const straffic *tr)
 {
     int64_t bucket = t_us / sg->interval_us;
     size_t s;
@@ -251,10 +297,11 @@ static int add_one(accord_sightings *sg, uint32_t ind, int64_t t_us)
                 g->first_us = t_us;
             if (t_us > g->last_us)
                 g->last_us = t_us;
+            traffic_merge(&g->tr, tr);
             return 0;
         }
     }
-    sg->g[s] = (sgroup){ind, bucket, 1, t_us, t_us};
+    sg->g[s] = (sgroup){ind, bucket, 1, t_us, t_us, *tr};
     sg->n++;
     return 0;
 }
@@ -263,6 +310,12 @@ ACCORD_API int accord_sightings_add_match(accord_sightings *sg, const accord_mat
                                           int64_t default_us)
 {
     int64_t t = 0;
+    straffic tr = {0};
+    if (m->bytes || m->packets) {
+        uint32_t n = m->sampling ? m->sampling : 1;
+        tr = (straffic){1, sat_add(m->bytes, 0), sat_add(m->packets, 0), sat_mul(m->bytes, n),
+                        sat_mul(m->packets, n), m->sampling};
+    }
     if (m->time) {
         mfield f = {m->time, (uint32_t)m->time_len, MR_TIME, 0, (uint8_t)(m->time_is_string != 0)};
         t = mevent_time_us(&f, 1);
@@ -270,7 +323,7 @@ ACCORD_API int accord_sightings_add_match(accord_sightings *sg, const accord_mat
     if (t <= 0)
         t = default_us > 0 ? default_us : accord_timestamp_now();
     for (size_t i = 0; i < m->nindicators; i++) {
-        int rc = add_one(sg, m->indicators[i], t);
+        int rc = add_one(sg, m->indicators[i], t, &tr);
         if (rc)
             return rc;
     }
@@ -336,22 +389,40 @@ static int put_identity(buf *b, const char *id)
                       id, id + 10);
 }
 
+/* The x_accord_* traffic properties of a group (see the table above), "" when it has none. */
+static void traffic_props(const straffic *t, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = 0;
+    if (!t->flows)
+        return;
+    n = (size_t)snprintf(out, cap, ",\"x_accord_bytes\":%llu,\"x_accord_packets\":%llu",
+                         (unsigned long long)t->bytes, (unsigned long long)t->packets);
+    if (t->sampling && t->sampling != UINT32_MAX && n < cap)
+        n += (size_t)snprintf(out + n, cap - n, ",\"x_accord_sampling_interval\":%u", t->sampling);
+    if ((t->est_bytes != t->bytes || t->est_packets != t->packets) && n < cap)
+        snprintf(out + n, cap - n,
+                 ",\"x_accord_estimated_bytes\":%llu,\"x_accord_estimated_packets\":%llu",
+                 (unsigned long long)t->est_bytes, (unsigned long long)t->est_packets);
+}
+
 static int put_sighting(const accord_sightings *sg, const rgroup *g, const char *identity, buf *b)
 {
-    char u[37], created[40], first[40], last[40];
+    char u[37], created[40], first[40], last[40], traffic[256];
     const char *parts[3] = {identity, g->id, created};
     accord_timestamp_format(g->bucket * sg->interval_us, created, sizeof created);
     accord_timestamp_format(g->first_us, first, sizeof first);
     accord_timestamp_format(g->last_us, last, sizeof last);
     uuid_of(parts, 3, u);
+    traffic_props(&g->tr, traffic, sizeof traffic);
     return buf_printf(b,
                       "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"sighting--%s\","
                       "\"created\":\"%s\",\"modified\":\"%s\",\"created_by_ref\":\"%s\","
                       "\"count\":%llu,\"first_seen\":\"%s\",\"last_seen\":\"%s\","
-                      "\"sighting_of_ref\":\"%s\",\"where_sighted_refs\":[\"%s\"]}",
+                      "\"sighting_of_ref\":\"%s\",\"where_sighted_refs\":[\"%s\"]%s}",
                       u, created, last, identity,
                       (unsigned long long)(g->count > 999999999 ? 999999999 : g->count), first,
-                      last, g->id, identity);
+                      last, g->id, identity, traffic);
 }
 
 /* with_identity: 0 when identity is this node's organisation (member.h), whose signed identity

@@ -128,6 +128,17 @@ if [ -d "$DATA/telemetry-flows-pmacct" ]; then
     check "pcapng decoded" test "$(wc -l <"$T/104-pcapng.txt")" = 3
     check "pcap and pcapng decode alike" cmp -s "$T/104-pcap.txt" "$T/104-pcapng.txt"
   fi
+  # sightings of flow records carry their traffic: pmacct's capture 104 has two records to
+  # ff02::12 (5760 + 4800 bytes, 60 + 60 packets) from an exporter sampling 1 packet in 256
+  cap=$DATA/telemetry-flows-pmacct/104-IPFIXv10-IPv6-CISCO-sampling_option/traffic-00.pcap
+  ind 7 "vrrp group" "[ipv6-addr:value = 'ff02::12']" >"$T/ind104.jsonl"
+  expect_rc 0 "import the ff02::12 indicator" -- "$ACCORD" import "$T/ind104.jsonl"
+  expect_rc 0 "match capture 104 --sightings" -- "$ACCORD" match --sightings "$cap"
+  check "one sighting stored" has "1 sightings to the default collection" "$T/err"
+  expect_rc 0 "export the sightings" -- "$ACCORD" export --type sighting
+  check "sighting counts the two records, sums and scales their traffic" has \
+    '"count":2,.*"sighting_of_ref":"indicator--00000000-0000-4000-8000-000000000007".*"x_accord_bytes":10560,"x_accord_packets":120,"x_accord_sampling_interval":256,"x_accord_estimated_bytes":2703360,"x_accord_estimated_packets":30720}' "$T/out"
+
   # differential: dnstap-ldns's one-line form
   if need dnstap-ldns; then
     TZ=UTC dnstap-ldns -r "$F" >"$T/ldns.txt"

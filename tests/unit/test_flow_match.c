@@ -184,8 +184,96 @@ static void test_dnstap(void)
     free(h);
 }
 
+/* Matches carry their record's bytes, packets and sampling into sightings: summed per group,
+ * the interval kept while every record agrees, estimates scaled by it and saturated. */
+typedef struct sctx {
+    accord_sightings *sg;
+    uint64_t bytes, packets;
+    uint32_t sampling;
+    size_t n;
+} sctx;
+
+static void on_sight(void *ud, const accord_match *mt)
+{
+    sctx *c = ud;
+    c->n++;
+    c->bytes += mt->bytes, c->packets += mt->packets, c->sampling = mt->sampling;
+    CHECK(accord_sightings_add_match(c->sg, mt, 0) == 0);
+}
+
+static void test_sightings(void)
+{
+    static const char *pats[] = {"[ipv4-addr:value = '198.51.100.7']",
+                                 "[ipv4-addr:value = '203.0.113.9']",
+                                 "[ipv4-addr:value = '192.0.2.99']",
+                                 "[domain-name:value = 'evil.example']"};
+    accord_snapshot *s = snap(pats, 4);
+    sctx c = {0};
+    fmatch *fm;
+    char *json = NULL;
+    size_t len = 0;
+    CHECK(accord_sightings_new(s, 3600, &c.sg) == 0);
+    CHECK(fmatch_new(s, 0, on_sight, &c, &fm) == 0);
+    flow_rec a = rec4("10.0.0.1", "198.51.100.7", 40000, 443); /* 1500 B, 3 pkts, 1 in 100 */
+    flow_rec b = rec4("10.0.0.2", "198.51.100.7", 40001, 443);
+    b.bytes = 1000, b.packets = 2;
+    flow_rec c1 = rec4("10.0.0.3", "203.0.113.9", 40002, 443);
+    flow_rec c2 = rec4("10.0.0.3", "203.0.113.9", 40003, 443);
+    c2.bytes = 40, c2.packets = 1, c2.sampling = 0; /* no options data from that exporter yet */
+    flow_rec d = rec4("10.0.0.4", "192.0.2.99", 40004, 443);
+    d.bytes = 1ull << 60, d.packets = 5, d.sampling = 1000;
+    flow_rec clean = rec4("10.0.0.5", "192.0.2.1", 1, 2);
+    CHECK(fmatch_flow(fm, &a) == 0 && fmatch_flow(fm, &b) == 0 && fmatch_flow(fm, &c1) == 0);
+    CHECK(fmatch_flow(fm, &clean) == 0 && fmatch_flow(fm, &c2) == 0 && fmatch_flow(fm, &d) == 0);
+    CHECK(fmatch_flush(fm) == 0);
+    CHECK(c.n == 5 && c.packets == 3 + 2 + 3 + 1 + 5 && c.sampling == 1000);
+    /* a match of the JSON path carries no traffic: its group has no traffic properties */
+    accord_matcher *m;
+    accord_match mt;
+    static const char line[] = "{\"ts\":1700000000.5,\"query\":\"evil.example\"}\n";
+    CHECK(accord_matcher_new(s, &m) == 0);
+    CHECK(accord_matcher_match_lines(m, line, sizeof line - 1, 0) == 1);
+    CHECK(accord_matcher_next(m, &mt) == 1 && mt.bytes == 0 && mt.packets == 0 && mt.sampling == 0);
+    CHECK(accord_sightings_add_match(c.sg, &mt, 0) == 0);
+    accord_matcher_free(m);
+    CHECK(accord_sightings_count(c.sg) == 4);
+    CHECK(accord_sightings_bundle(c.sg, "identity--00000000-0000-4000-8000-000000000000", &json,
+                                  &len) == 0);
+    CHECK(strstr(json, "\"count\":2,") != NULL);
+    CHECK(strstr(json, "000000000001\",\"where_sighted_refs\":[\"identity--00000000-0000-4000-"
+                       "8000-000000000000\"],\"x_accord_bytes\":2500,\"x_accord_packets\":5,"
+                       "\"x_accord_sampling_interval\":100,\"x_accord_estimated_bytes\":250000,"
+                       "\"x_accord_estimated_packets\":500}") != NULL);
+    /* 1 in 100 and unknown: no interval; the unknown record counts once */
+    CHECK(strstr(json, "000000000002\",\"where_sighted_refs\":[\"identity--00000000-0000-4000-"
+                       "8000-000000000000\"],\"x_accord_bytes\":1540,\"x_accord_packets\":4,"
+                       "\"x_accord_estimated_bytes\":150040,\"x_accord_estimated_packets\":301}") !=
+          NULL);
+    /* 2^60 bytes: saturated at 2^53 - 1, exact in JSON */
+    CHECK(strstr(json, "\"x_accord_bytes\":9007199254740991,\"x_accord_packets\":5,"
+                       "\"x_accord_sampling_interval\":1000,\"x_accord_estimated_bytes\":"
+                       "9007199254740991,\"x_accord_estimated_packets\":5000}") != NULL);
+    CHECK(strstr(json, "000000000004\",\"where_sighted_refs\":[\"identity--00000000-0000-4000-"
+                       "8000-000000000000\"]}") != NULL);
+    /* every sighting is valid STIX, the custom properties included (objects hold no braces) */
+    size_t nsight = 0;
+    for (const char *o = strstr(json, "{\"type\":\"sighting\""); o;
+         o = strstr(o + 1, "{\"type\":\"sighting\"")) {
+        accord_error err;
+        const char *end = strchr(o, '}');
+        CHECK(end && accord_validate_json(o, (size_t)(end + 1 - o), &err) == 0);
+        nsight++;
+    }
+    CHECK(nsight == 4);
+    free(json);
+    fmatch_free(fm);
+    accord_sightings_free(c.sg);
+    accord_snapshot_unref(s);
+}
+
 int main(void)
 {
+    test_sightings();
     test_flows();
     test_ports();
     test_dnstap();
