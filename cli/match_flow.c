@@ -5,7 +5,9 @@
  * Files are mapped and recognised by their first bytes: a pcap or pcapng (NetFlow v5/v9 and IPFIX
  * datagrams, each decoded as if it had arrived over UDP from the packet's source address), an
  * IPFIX file (RFC 5655; the exporter is unknown and shown as 0.0.0.0) or a Frame Streams file of
- * dnstap messages.
+ * dnstap messages.  Any of them gzip-compressed (rotated captures usually are) is recognised by
+ * its decompressed first bytes and decompressed whole into memory first (the readers work on
+ * one buffer); a compressed file cut short is matched as far as it decompresses, and reported.
  *
  * The collector (--listen-flows ADDR:PORT) opens one UDP socket per thread on the same address
  * with SO_REUSEPORT: the kernel spreads exporters over the sockets by their address and port, so
@@ -35,12 +37,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +54,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define MAX_REPORTS 20
 #define MAX_THREADS 64
@@ -166,6 +171,11 @@ static void report_flow_stats(const char *input, const flow_stats *s)
 /* ------------------------------------------------------------------------------------------ */
 /* Files                                                                                        */
 
+static int is_gzip(const uint8_t *b, size_t n)
+{
+    return n >= 2 && b[0] == 0x1f && b[1] == 0x8b;
+}
+
 int match_flow_sniff(const char *path)
 {
     uint8_t b[16];
@@ -174,7 +184,16 @@ int match_flow_sniff(const char *path)
     if (fd < 0)
         return 0;
     n = read(fd, b, sizeof b);
-    close(fd);
+    if (n > 0 && is_gzip(b, (size_t)n) && lseek(fd, 0, SEEK_SET) == 0) {
+        gzFile gz = gzdopen(fd, "rb"); /* closes fd */
+        n = gz ? gzread(gz, b, sizeof b) : -1;
+        if (gz)
+            gzclose(gz);
+        else
+            close(fd);
+    } else {
+        close(fd);
+    }
     if (n < 8)
         return 0;
     if (flow_sniff(b, (size_t)n))
@@ -226,11 +245,14 @@ static int flows_file(sink *k, const uint8_t *p, size_t len, int kind)
         pctx pc = {&c, 0};
         flow_pcap_stats ps;
         rc = flow_pcap_walk(p, len, on_datagram, &pc, &ps, &why, &off);
-        if (ps.skipped_fragments || ps.truncated)
+        if (ps.fragments)
             fprintf(stderr,
-                    "accord match: %s: %" PRIu64 " fragmented and %" PRIu64
-                    " truncated UDP packets skipped\n",
-                    k->input, ps.skipped_fragments, ps.truncated);
+                    "accord match: %s: %" PRIu64 " IP fragments: %" PRIu64
+                    " datagrams reassembled, %" PRIu64 " fragments of incomplete ones skipped\n",
+                    k->input, ps.fragments, ps.reassembled, ps.skipped_fragments);
+        if (ps.truncated)
+            fprintf(stderr, "accord match: %s: %" PRIu64 " truncated UDP packets skipped\n",
+                    k->input, ps.truncated);
     } else {
         static const flow_exporter unknown = {.family = 4};
         rc = flow_ipfix_file(c.d, &unknown, p, len, on_record, &c, &why, &off);
@@ -344,13 +366,69 @@ static void sink_init(sink *k, const match_flow_opts *o, accord_snapshot *snap, 
     pthread_mutex_init(&k->mu, NULL);
 }
 
+/* Decompresses gzip file fd (taken) into *out (malloc'd) and *len.  0; -1 when it could not
+ * be read at all (reported); 1 when it broke partway (reported; *out holds what came before). */
+static int gunzip_all(const char *path, int fd, uint8_t **out, size_t *len)
+{
+    gzFile gz = gzdopen(fd, "rb");
+    size_t cap = 1 << 20, n = 0;
+    uint8_t *b = malloc(cap);
+    int rc = 0;
+    *out = NULL;
+    *len = 0;
+    if (!gz || !b) {
+        cli_error(CMD, "%s: out of memory", path);
+        if (gz)
+            gzclose(gz);
+        else
+            close(fd);
+        free(b);
+        return -1;
+    }
+    gzbuffer(gz, 1 << 18);
+    for (;;) {
+        if (cap - n < (1 << 16)) {
+            uint8_t *nb = cap > SIZE_MAX / 2 ? NULL : realloc(b, cap * 2);
+            if (!nb) {
+                cli_error(CMD, "%s: out of memory decompressing (%zu bytes so far)", path, n);
+                rc = 1;
+                break;
+            }
+            b = nb;
+            cap *= 2;
+        }
+        int r = gzread(gz, b + n, (unsigned)(cap - n < INT_MAX ? cap - n : INT_MAX)), zerr = Z_OK;
+        const char *msg = gzerror(gz, &zerr);
+        if (r > 0)
+            n += (size_t)r;
+        if (msg && strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ": ")) /* gzdopen's name */
+            msg = strstr(msg, ": ") + 2;
+        /* a stream cut short: the bytes before it, then an error ("unexpected end of file") */
+        if (r < 0 || zerr != Z_OK) {
+            cli_error(CMD, "%s: gzip: %s after %zu decompressed bytes; what came before is matched",
+                      path, msg && *msg ? msg : "read error", n);
+            rc = 1;
+            break;
+        }
+        if (r == 0)
+            break;
+    }
+    gzclose(gz);
+    *out = b;
+    *len = n;
+    return rc;
+}
+
 int match_flow_file(const match_flow_opts *o, accord_snapshot *snap, int64_t now_s,
                     const char *path, match_flow_emit emit, void *ud, match_flow_totals *t)
 {
     sink k;
     struct stat st;
-    int fd = open(path, O_RDONLY), rc = -1;
+    int fd = open(path, O_RDONLY), rc = -1, broken = 0;
     void *map = MAP_FAILED;
+    uint8_t *plain = NULL, head[2] = {0, 0};
+    const uint8_t *p;
+    size_t len;
     if (fd < 0 || fstat(fd, &st) != 0) {
         cli_error(CMD, "%s: %s", path, strerror(errno));
         if (fd >= 0)
@@ -361,20 +439,33 @@ int match_flow_file(const match_flow_opts *o, accord_snapshot *snap, int64_t now
         close(fd);
         return 0;
     }
-    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) {
-        cli_error(CMD, "%s: %s", path, strerror(errno));
-        return -1;
+    t->bytes += (uint64_t)st.st_size;
+    if (pread(fd, head, 2, 0) == 2 && is_gzip(head, 2)) {
+        broken = gunzip_all(path, fd, &plain, &len);
+        if (broken < 0)
+            return -1;
+        p = plain;
+    } else {
+        map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        if (map == MAP_FAILED) {
+            cli_error(CMD, "%s: %s", path, strerror(errno));
+            return -1;
+        }
+        p = map;
+        len = (size_t)st.st_size;
     }
     sink_init(&k, o, snap, now_s, emit, ud, path, t);
-    const uint8_t *p = map;
-    size_t len = (size_t)st.st_size;
-    t->bytes += len;
     int kind = flow_sniff(p, len);
-    rc = kind ? flows_file(&k, p, len, kind) : dnstap_file(&k, p, len);
-    munmap(map, len);
+    rc = !len ? 0 : kind ? flows_file(&k, p, len, kind) : dnstap_file(&k, p, len);
+    if (map != MAP_FAILED)
+        munmap(map, len);
+    free(plain);
     pthread_mutex_destroy(&k.mu);
+    if (broken) {
+        t->malformed++;
+        rc = -1;
+    }
     return rc;
 }
 

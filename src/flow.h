@@ -106,7 +106,10 @@ typedef struct flow_datagram {
 } flow_datagram;
 
 typedef struct flow_pcap_stats {
-    uint64_t packets, udp, skipped_fragments, skipped_other, truncated;
+    uint64_t packets, udp, skipped_other, truncated;
+    uint64_t fragments;         /* IP fragments seen */
+    uint64_t reassembled;       /* UDP datagrams made of fragments (counted in udp too) */
+    uint64_t skipped_fragments; /* fragments of datagrams that could not be reassembled */
 } flow_pcap_stats;
 
 typedef void (*flow_datagram_cb)(void *ud, const flow_datagram *dg);
@@ -114,7 +117,8 @@ typedef void (*flow_datagram_cb)(void *ud, const flow_datagram *dg);
 /*
  * Walks a pcap or pcapng file held in p[0..len) (either byte order, micro- or nanosecond; link
  * types Ethernet with VLAN tags, Linux cooked v1/v2, raw IP, BSD loopback) and calls cb for every
- * unfragmented UDP datagram over IPv4 or IPv6.  Returns 0, or ACCORD_EINVAL with why (static
+ * UDP datagram over IPv4 or IPv6, fragmented ones once reassembled (dg->p then points into the
+ * walk's own buffer, valid during the call).  Returns 0, or ACCORD_EINVAL with why (static
  * text) and *offset set when the file is not a pcap or is cut short (datagrams before the fault
  * were delivered).
  */

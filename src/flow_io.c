@@ -14,15 +14,17 @@
  *
  * pcapng files are read too (pcapng_walk below).
  *
- * Only whole UDP datagrams are delivered: IP fragments and packets cut by the snap length are
- * counted and skipped (exporters send datagrams below the path MTU; reassembly is not done).
- * The walk works on the file's bytes in memory and copies nothing.
+ * Whole UDP datagrams are delivered: packets cut by the snap length are counted and skipped.  An
+ * exporter whose datagrams exceed the path MTU (a large template set, an IPFIX message of many
+ * records over a tunnel) has them fragmented: IPv4 and IPv6 fragments are reassembled (see
+ * frag_add below).  Unfragmented datagrams point into the file's bytes, nothing copied.
  *
  * An IPFIX file is IPFIX messages back to back, each with its length in its header.
  */
 #include "flow.h"
 #include "accord.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static inline uint32_t be16(const uint8_t *p)
@@ -53,11 +55,133 @@ int flow_sniff(const uint8_t *p, size_t len)
     return 0;
 }
 
-/* The UDP datagram in an IP packet p[0..len) (version from its first nibble), or 0. */
-static int ip_udp(const uint8_t *p, size_t len, flow_datagram *dg, flow_pcap_stats *st)
+/*
+ * IP fragment reassembly.  A datagram is keyed by (family, source, destination, identification,
+ * and for IPv4 the protocol) and gathered in one of FRAG_SLOTS slots of 64 KiB, allocated at the
+ * first fragment of a walk.  Fragments may come in any order and overlap (a later copy of a
+ * byte wins); a fragment other than the last must be a multiple of 8 bytes, and none may reach
+ * past 65,535 bytes or past the end the last fragment gave.  A datagram is delivered when every
+ * 8-byte block up to its end has come.  One that breaks those rules, that is not complete
+ * FRAG_TIMEOUT_US of capture time after its first fragment (Linux's ipfrag_time), that is the
+ * oldest when a new datagram needs a slot, or that is incomplete at the end of the file is
+ * dropped, its fragments counted in skipped_fragments.
+ */
+#define FRAG_SLOTS 16
+#define FRAG_DATA 65536
+#define FRAG_TIMEOUT_US 30000000ll
+
+typedef struct frag {
+    int used;
+    uint8_t family, proto, has_proto;
+    uint8_t src[16], dst[16];
+    uint32_t id;
+    int64_t first_us;
+    uint32_t end;    /* the datagram's length, once its last fragment came; else 0 */
+    uint32_t maxend; /* the furthest byte any fragment reached */
+    uint32_t blocks; /* distinct 8-byte blocks received */
+    uint32_t nfrags;
+    uint8_t have[FRAG_DATA / 64]; /* a bit per 8-byte block */
+    uint8_t data[FRAG_DATA];
+} frag;
+
+typedef struct walker {
+    flow_datagram_cb cb;
+    void *ud;
+    flow_pcap_stats *st;
+    frag *frags; /* FRAG_SLOTS of them, NULL until the first fragment */
+} walker;
+
+static void frag_drop(walker *w, frag *f)
+{
+    w->st->skipped_fragments += f->nfrags;
+    f->used = 0;
+}
+
+/* Adds a fragment: bytes p[0..len) at offset off of the datagram, more = not the last; proto
+ * is the protocol of the payload when known from this fragment (IPv6: the offset-0 one).
+ * Returns the slot when the datagram is complete (the caller frees it with used = 0). */
+static frag *frag_add(walker *w, int family, const uint8_t *src, const uint8_t *dst, uint32_t id,
+                      int proto, size_t off, int more, const uint8_t *p, size_t len,
+                      int64_t t_us)
+{
+    size_t alen = family == 4 ? 4 : 16;
+    frag *f = NULL, *empty = NULL, *oldest = NULL;
+    w->st->fragments++;
+    if (!w->frags && !(w->frags = calloc(FRAG_SLOTS, sizeof *w->frags))) {
+        w->st->skipped_fragments++;
+        return NULL;
+    }
+    for (int i = 0; i < FRAG_SLOTS; i++) {
+        frag *x = &w->frags[i];
+        /* both ways (a capture's clock may step back), in unsigned arithmetic: times come from
+         * the file */
+        uint64_t age = (uint64_t)t_us > (uint64_t)x->first_us
+                           ? (uint64_t)t_us - (uint64_t)x->first_us
+                           : (uint64_t)x->first_us - (uint64_t)t_us;
+        if (x->used && age > (uint64_t)FRAG_TIMEOUT_US)
+            frag_drop(w, x);
+        if (!x->used) {
+            empty = empty ? empty : x;
+        } else if (x->family == family && x->id == id && memcmp(x->src, src, alen) == 0 &&
+                   memcmp(x->dst, dst, alen) == 0 && (family == 6 || x->proto == proto)) {
+            f = x;
+        } else if (!oldest || x->first_us < oldest->first_us) {
+            oldest = x;
+        }
+    }
+    if (!f) {
+        if (!empty)
+            frag_drop(w, empty = oldest);
+        f = empty;
+        f->used = 1;
+        f->family = (uint8_t)family;
+        memcpy(f->src, src, alen);
+        memcpy(f->dst, dst, alen);
+        f->id = id;
+        f->proto = (uint8_t)(proto < 0 ? 0 : proto);
+        f->has_proto = proto >= 0;
+        f->first_us = t_us;
+        f->end = f->maxend = f->blocks = f->nfrags = 0;
+        memset(f->have, 0, sizeof f->have);
+    }
+    f->nfrags++;
+    if ((more && len % 8) || len > FRAG_DATA - 1 - off || (!more && f->end && f->end != off + len) ||
+        (!more && f->maxend > off + len) || (f->end && off + len > f->end)) {
+        frag_drop(w, f);
+        return NULL;
+    }
+    if (!more)
+        f->end = (uint32_t)(off + len);
+    if (off + len > f->maxend)
+        f->maxend = (uint32_t)(off + len);
+    if (proto >= 0 && off == 0) {
+        f->proto = (uint8_t)proto;
+        f->has_proto = 1;
+    }
+    memcpy(f->data + off, p, len);
+    for (size_t b = off / 8; b < (off + len + 7) / 8; b++) {
+        if (!(f->have[b / 8] & (1u << (b % 8)))) {
+            f->have[b / 8] |= (uint8_t)(1u << (b % 8));
+            f->blocks++;
+        }
+    }
+    if (!f->end || f->blocks != (f->end + 7) / 8 || !f->has_proto)
+        return NULL;
+    w->st->reassembled++;
+    return f;
+}
+
+/*
+ * The UDP datagram in an IP packet p[0..len) (version from its first nibble): 1 with *dg set (in
+ * a reassembly slot, given in *done, when it came in fragments), 2 when p was a fragment that
+ * did not complete a datagram, else 0.
+ */
+static int ip_udp(walker *w, const uint8_t *p, size_t len, int64_t t_us, flow_datagram *dg,
+                  frag **done)
 {
     size_t off;
     uint8_t proto;
+    *done = NULL;
     if (len < 1)
         return 0;
     memset(&dg->src, 0, sizeof dg->src);
@@ -65,11 +189,7 @@ static int ip_udp(const uint8_t *p, size_t len, flow_datagram *dg, flow_pcap_sta
         size_t ihl = (size_t)(p[0] & 15) * 4;
         if (len < 20 || ihl < 20 || len < ihl)
             return 0;
-        uint32_t frag = be16(p + 6);
-        if (frag & 0x3fff) { /* more fragments, or an offset */
-            st->skipped_fragments++;
-            return 0;
-        }
+        uint32_t fl = be16(p + 6);
         size_t tot = be16(p + 2);
         if (tot >= ihl && tot < len)
             len = tot; /* Ethernet padding */
@@ -77,23 +197,60 @@ static int ip_udp(const uint8_t *p, size_t len, flow_datagram *dg, flow_pcap_sta
         dg->src.family = 4;
         memcpy(dg->src.addr, p + 12, 4);
         off = ihl;
+        if ((fl & 0x3fff) && proto == 17) { /* more fragments, or an offset */
+            if (tot > len || tot < ihl) { /* cut by the snap length, or a lying length */
+                w->st->truncated++;
+                return 2;
+            }
+            frag *f = frag_add(w, 4, p + 12, p + 16, be16(p + 4), proto, (size_t)(fl & 0x1fff) * 8,
+                               (fl & 0x2000) != 0, p + ihl, len - ihl, t_us);
+            if (!f)
+                return 2;
+            *done = f;
+            p = f->data;
+            len = f->end;
+            off = 0;
+        }
     } else if (p[0] >> 4 == 6) {
         if (len < 40)
             return 0;
         size_t plen = be16(p + 4);
         if (40 + plen < len)
             len = 40 + plen;
+        int cut = 40 + plen > len;
         proto = p[6];
         dg->src.family = 6;
         memcpy(dg->src.addr, p + 8, 16);
         off = 40;
-        /* extension headers before UDP: hop-by-hop, routing, destination options, fragment */
+        /* extension headers before UDP: hop-by-hop, routing, destination options, fragment
+         * (after reassembly, the headers that followed the fragment header) */
         for (int n = 0; n < 8 && (proto == 0 || proto == 43 || proto == 60 || proto == 44); n++) {
             if (len - off < 8)
                 return 0;
             if (proto == 44) {
-                st->skipped_fragments++;
-                return 0;
+                uint32_t fo = be16(p + off + 2);
+                if (*done) /* a fragment header inside a reassembled datagram */
+                    return 0;
+                if (!(fo & 0xfff9)) { /* an atomic fragment (RFC 6946): the packet is whole */
+                    proto = p[off];
+                    off += 8;
+                    continue;
+                }
+                if (cut) {
+                    w->st->truncated++;
+                    return 2;
+                }
+                frag *f = frag_add(w, 6, p + 8, p + 24, be32(p + off + 4),
+                                   (fo & 0xfff8) ? -1 : p[off], fo & 0xfff8, fo & 1, p + off + 8,
+                                   len - off - 8, t_us);
+                if (!f)
+                    return 2;
+                *done = f;
+                proto = f->proto;
+                p = f->data;
+                len = f->end;
+                off = 0;
+                continue;
             }
             proto = p[off];
             off += ((size_t)p[off + 1] + 1) * 8;
@@ -107,7 +264,7 @@ static int ip_udp(const uint8_t *p, size_t len, flow_datagram *dg, flow_pcap_sta
         return 0;
     size_t ulen = be16(p + off + 4);
     if (ulen < 8 || ulen > len - off) {
-        st->truncated++;
+        w->st->truncated++;
         return 0;
     }
     dg->src.port = (uint16_t)be16(p + off);
@@ -171,23 +328,29 @@ static const uint8_t *link_ip(uint32_t lt, const uint8_t *p, size_t len, size_t 
 }
 
 /* One captured frame of link type lt: its UDP datagram, if any, to cb. */
-static void frame(uint32_t lt, const uint8_t *fr, size_t caplen, size_t origlen, int64_t time_us,
-                  flow_datagram_cb cb, void *ud, flow_pcap_stats *st)
+static void frame(walker *w, uint32_t lt, const uint8_t *fr, size_t caplen, size_t origlen,
+                  int64_t time_us)
 {
     size_t iplen;
     const uint8_t *ip = link_ip(lt, fr, caplen, &iplen);
     flow_datagram dg;
-    st->packets++;
-    if (!ip || !ip_udp(ip, iplen, &dg, st)) {
-        if (caplen < origlen)
-            st->truncated++;
-        else
-            st->skipped_other++;
+    frag *done = NULL;
+    int got = ip ? ip_udp(w, ip, iplen, time_us, &dg, &done) : 0;
+    w->st->packets++;
+    if (got != 1) {
+        if (got == 0 && caplen < origlen) /* got == 2: a fragment, counted by frag_add */
+            w->st->truncated++;
+        else if (got == 0)
+            w->st->skipped_other++;
+        if (done)
+            done->used = 0;
         return;
     }
-    st->udp++;
+    w->st->udp++;
     dg.time_us = time_us;
-    cb(ud, &dg);
+    w->cb(w->ud, &dg);
+    if (done)
+        done->used = 0;
 }
 
 /*
@@ -198,8 +361,7 @@ static void frame(uint32_t lt, const uint8_t *fr, size_t caplen, size_t origlen,
  * data; simple packets (3) len(4) data, on interface 0.  Other blocks are skipped.
  */
 #define PCAPNG_IFS 64
-static int pcapng_walk(const uint8_t *p, size_t len, flow_datagram_cb cb, void *ud,
-                       flow_pcap_stats *st, const char **why, size_t *offset)
+static int pcapng_walk(walker *w, const uint8_t *p, size_t len, const char **why, size_t *offset)
 {
     uint32_t (*rd)(const uint8_t *) = le32;
     uint32_t lt[PCAPNG_IFS];
@@ -272,10 +434,10 @@ static int pcapng_walk(const uint8_t *p, size_t len, flow_datagram_cb cb, void *
                 uint64_t ts = type == 6 ? (uint64_t)rd(b + 4) << 32 | rd(b + 8) : 0;
                 int64_t us = (int64_t)(ts / per_s[ifc] * 1000000 +
                                        ts % per_s[ifc] * 1000000 / per_s[ifc]);
-                frame(lt[ifc], b + hdr, caplen, origlen, us, cb, ud, st);
+                frame(w, lt[ifc], b + hdr, caplen, origlen, us);
             } else {
-                st->packets++;
-                st->skipped_other++;
+                w->st->packets++;
+                w->st->skipped_other++;
             }
         }
         off += blen;
@@ -283,17 +445,10 @@ static int pcapng_walk(const uint8_t *p, size_t len, flow_datagram_cb cb, void *
     return 0;
 }
 
-int flow_pcap_walk(const uint8_t *p, size_t len, flow_datagram_cb cb, void *ud,
-                   flow_pcap_stats *st, const char **why, size_t *offset)
+static int pcap_walk(walker *w, const uint8_t *p, size_t len, const char **why, size_t *offset)
 {
-    flow_pcap_stats local;
-    if (!st)
-        st = &local;
-    memset(st, 0, sizeof *st);
-    *why = NULL;
-    *offset = 0;
     if (flow_sniff(p, len) == 3)
-        return pcapng_walk(p, len, cb, ud, st, why, offset);
+        return pcapng_walk(w, p, len, why, offset);
     if (flow_sniff(p, len) != 1 || len < 24) {
         *why = "not a pcap or pcapng file";
         return ACCORD_EINVAL;
@@ -317,11 +472,27 @@ int flow_pcap_walk(const uint8_t *p, size_t len, flow_datagram_cb cb, void *ud,
             *offset = off + 8;
             return ACCORD_EINVAL;
         }
-        frame(lt, p + off + 16, caplen, origlen,
-              (int64_t)sec * 1000000 + (nano ? frac / 1000 : frac), cb, ud, st);
+        frame(w, lt, p + off + 16, caplen, origlen,
+              (int64_t)sec * 1000000 + (nano ? frac / 1000 : frac));
         off += 16 + (size_t)caplen;
     }
     return 0;
+}
+
+int flow_pcap_walk(const uint8_t *p, size_t len, flow_datagram_cb cb, void *ud,
+                   flow_pcap_stats *st, const char **why, size_t *offset)
+{
+    flow_pcap_stats local;
+    walker w = {cb, ud, st ? st : &local, NULL};
+    memset(w.st, 0, sizeof *w.st);
+    *why = NULL;
+    *offset = 0;
+    int rc = pcap_walk(&w, p, len, why, offset);
+    for (int i = 0; w.frags && i < FRAG_SLOTS; i++)
+        if (w.frags[i].used)
+            frag_drop(&w, &w.frags[i]);
+    free(w.frags);
+    return rc;
 }
 
 int flow_ipfix_file(flow_decoder *d, const flow_exporter *exp, const uint8_t *p, size_t len,

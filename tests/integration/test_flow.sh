@@ -147,6 +147,25 @@ if [ -d "$DATA/telemetry-flows-pmacct" ]; then
     check "dnstap-ldns and accord print the same messages" cmp -s "$T/ldns.txt" "$T/accord-ldns.txt"
   fi
 
+  # gzip-compressed captures, IPFIX and dnstap files decode as the plain ones; one cut short is
+  # matched as far as it goes and reported
+  for f in "$P" "$I" "$F"; do
+    b=$(basename "$f")
+    gzip -c "$f" >"$T/$b.gz"
+    "$ACCORD" match --indicators "$T/ind.jsonl" --decode "$f" >"$T/plain.txt" 2>/dev/null
+    "$ACCORD" match --indicators "$T/ind.jsonl" --decode "$T/$b.gz" >"$T/gz.txt" 2>/dev/null
+    check "$b.gz decodes as $b" cmp -s "$T/plain.txt" "$T/gz.txt"
+    check "$b decodes to records" test -s "$T/gz.txt"
+  done
+  expect_rc 0 "match gzip-compressed inputs" -- "$ACCORD" match --indicators "$T/ind.jsonl" "$T/traffic-00.pcap.gz" "$T/dnstap.fstrm.gz"
+  check "compressed pcap matched" has '"field":"src","value":"10.231.65.56"' "$T/out"
+  check "compressed dnstap matched" has '"field":"dns.qname","value":"www.google.com"' "$T/out"
+  sz=$(stat -c %s "$T/example_flows.ipfix.gz")
+  head -c $((sz / 2)) "$T/example_flows.ipfix.gz" >"$T/cut.ipfix.gz"
+  expect_rc 1 "cut gzip IPFIX file" -- "$ACCORD" match --indicators "$T/ind.jsonl" --decode "$T/cut.ipfix.gz"
+  check "cut gzip reported" has "cut.ipfix.gz: gzip: .* decompressed bytes; what came before is matched" "$T/err"
+  check "records before the cut decoded" test "$(wc -l <"$T/out")" -gt 100
+
   # bad input: cut files, a pcap header on garbage
   head -c 1000 "$I" >"$T/cut.ipfix"
   expect_rc 1 "cut IPFIX file" -- "$ACCORD" match --indicators "$T/ind.jsonl" "$T/cut.ipfix"

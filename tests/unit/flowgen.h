@@ -155,4 +155,53 @@ static inline void fg_pcap_udp4(FILE *f, uint32_t ts_s, uint32_t src, unsigned s
     fwrite(p, 1, len, f);
 }
 
+/* A UDP datagram (header, checksum 0, and p[0..len)) into out; its length. */
+static inline size_t fg_udp(uint8_t *out, unsigned sport, unsigned dport, const uint8_t *p,
+                            size_t len)
+{
+    size_t ulen = 8 + len;
+    out[0] = (uint8_t)(sport >> 8), out[1] = (uint8_t)sport;
+    out[2] = (uint8_t)(dport >> 8), out[3] = (uint8_t)dport;
+    out[4] = (uint8_t)(ulen >> 8), out[5] = (uint8_t)ulen, out[6] = out[7] = 0;
+    memcpy(out + 8, p, len);
+    return ulen;
+}
+
+/* An Ethernet frame of one IP fragment of a UDP datagram: bytes p[0..len) at byte offset off
+ * (a multiple of 8) of the IP payload, more = not the last.  family 4: src/dst are 4 bytes and
+ * id the 16-bit identification; 6: 16 bytes, a fragment header with the 32-bit id. */
+static inline void fg_pcap_frag(FILE *f, int family, uint32_t ts_s, const uint8_t *src,
+                                const uint8_t *dst, uint32_t id, size_t off, int more,
+                                const uint8_t *p, size_t len)
+{
+    uint8_t hdr[14 + 48] = {0};
+    size_t hl = family == 4 ? 20 : 48;
+    uint32_t caplen = (uint32_t)(14 + hl + len);
+    uint32_t ph[4] = {ts_s, 0, caplen, caplen};
+    uint8_t *ip = hdr + 14;
+    hdr[12] = family == 4 ? 0x08 : 0x86;
+    hdr[13] = family == 4 ? 0x00 : 0xdd;
+    if (family == 4) {
+        size_t tot = 20 + len;
+        unsigned fl = (unsigned)(off / 8) | (more ? 0x2000u : 0);
+        ip[0] = 0x45, ip[2] = (uint8_t)(tot >> 8), ip[3] = (uint8_t)tot;
+        ip[4] = (uint8_t)(id >> 8), ip[5] = (uint8_t)id;
+        ip[6] = (uint8_t)(fl >> 8), ip[7] = (uint8_t)fl, ip[8] = 64, ip[9] = 17;
+        memcpy(ip + 12, src, 4);
+        memcpy(ip + 16, dst, 4);
+    } else {
+        size_t plen = 8 + len;
+        unsigned fo = (unsigned)off | (more ? 1u : 0);
+        ip[0] = 0x60, ip[4] = (uint8_t)(plen >> 8), ip[5] = (uint8_t)plen, ip[6] = 44, ip[7] = 64;
+        memcpy(ip + 8, src, 16);
+        memcpy(ip + 24, dst, 16);
+        ip[40] = 17, ip[42] = (uint8_t)(fo >> 8), ip[43] = (uint8_t)fo;
+        ip[44] = (uint8_t)(id >> 24), ip[45] = (uint8_t)(id >> 16), ip[46] = (uint8_t)(id >> 8);
+        ip[47] = (uint8_t)id;
+    }
+    fwrite(ph, sizeof ph, 1, f);
+    fwrite(hdr, 14 + hl, 1, f);
+    fwrite(p, 1, len, f);
+}
+
 #endif

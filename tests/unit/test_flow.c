@@ -793,6 +793,87 @@ static void test_pcapng(void)
     free(mem);
 }
 
+/* IP fragments: datagrams of 70 records (3.2 KB) cut for a 1500-byte MTU, in and out of order,
+ * over IPv4 and IPv6, among datagrams that never complete or break the rules. */
+typedef struct fr_ctx {
+    flow_decoder *d;
+    uint64_t records, bytes, datagrams;
+    flow_exporter exp[4];
+} fr_ctx;
+
+static void fr_rec(void *ud, const flow_rec *r)
+{
+    fr_ctx *c = ud;
+    c->records++;
+    c->bytes += r->bytes;
+}
+
+static void fr_cb(void *ud, const flow_datagram *dg)
+{
+    fr_ctx *c = ud;
+    flow_exporter *e = &c->exp[c->datagrams++ % 4];
+    *e = dg->src;
+    (void)flow_decode(c->d, e, dg->p, dg->len, fr_rec, c);
+}
+
+static void test_fragments(void)
+{
+    static uint8_t udp[4096];
+    static const uint8_t a4[4] = {192, 0, 2, 1}, b4[4] = {192, 0, 2, 2}, c4[4] = {192, 0, 2, 3},
+                         d4[4] = {127, 0, 0, 1};
+    uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}, d6[16] = {[15] = 1};
+    char *mem = NULL;
+    size_t memlen = 0;
+    fgen g;
+    FILE *f = open_memstream(&mem, &memlen);
+    fg_pcap_header(f);
+    fg_ipfix(&g, 100, 0, 1);
+    v4_template(&g, 256);
+    fg_set(&g, 256);
+    for (unsigned i = 0; i < 70; i++)
+        fg_v4_record(&g, 0x0a000001, 0xc6336407, 40000 + i, 443, 6, 100 + i, 1, 0);
+    fg_end_set(&g);
+    fg_end(&g);
+    size_t ulen = fg_udp(udp, 4739, 4739, g.b, g.len);
+    CHECK(ulen > 2 * 1480 && ulen < 3 * 1480);
+    /* IPv4, fragments 3, 1, 2; an unrelated datagram of another exporter in between */
+    fg_pcap_frag(f, 4, 100, a4, d4, 7, 2960, 0, udp + 2960, ulen - 2960);
+    fg_pcap_frag(f, 4, 100, a4, d4, 7, 0, 1, udp, 1480);
+    fg_pcap_frag(f, 4, 100, c4, d4, 9, 0, 1, udp, 1480); /* never completed */
+    fg_pcap_frag(f, 4, 100, c4, d4, 9, 2960, 0, udp + 2960, ulen - 2960);
+    fg_pcap_frag(f, 4, 100, a4, d4, 7, 1480, 1, udp + 1480, 1480);
+    /* IPv6 in order, 1232-byte pieces; the same id from another source is another datagram */
+    for (size_t off = 0; off < ulen; off += 1232) {
+        size_t n = ulen - off < 1232 ? ulen - off : 1232;
+        fg_pcap_frag(f, 6, 101, a6, d6, 0x12345678, off, off + n < ulen, udp + off, n);
+    }
+    /* a middle fragment not a multiple of 8 bytes: that datagram is dropped */
+    fg_pcap_frag(f, 4, 102, b4, d4, 8, 0, 1, udp, 1480);
+    fg_pcap_frag(f, 4, 102, b4, d4, 8, 1480, 1, udp + 1480, 1477);
+    fg_pcap_frag(f, 4, 102, b4, d4, 8, 2960, 0, udp + 2960, ulen - 2960);
+    /* the same again 31 s apart: dropped by the timeout, then complete from the start */
+    fg_pcap_frag(f, 4, 200, b4, d4, 10, 0, 1, udp, 1480);
+    fg_pcap_frag(f, 4, 231, b4, d4, 10, 1480, 1, udp + 1480, 1480);
+    fg_pcap_frag(f, 4, 231, b4, d4, 10, 2960, 0, udp + 2960, ulen - 2960);
+    fg_pcap_frag(f, 4, 232, b4, d4, 10, 0, 1, udp, 1480);
+    fclose(f);
+    fr_ctx c = {0};
+    flow_opts o = {.udp = 1};
+    const char *why;
+    size_t off;
+    flow_pcap_stats st;
+    CHECK(flow_decoder_new(&o, &c.d) == 0);
+    CHECK(flow_pcap_walk((const uint8_t *)mem, memlen, fr_cb, &c, &st, &why, &off) == 0);
+    /* 192.0.2.1 over IPv4, 2001:db8::1 over IPv6, 192.0.2.2 after the timeout */
+    CHECK(st.fragments == 15 && st.reassembled == 3 && c.datagrams == 3 && st.udp == 3);
+    CHECK(c.records == 210 && c.bytes == 3 * (70 * 100 + 69 * 70 / 2));
+    /* 2 never completed, 3 broken, 1 timed out */
+    CHECK(st.skipped_fragments == 6);
+    CHECK(c.exp[1].family == 6 && c.exp[1].addr[15] == 1 && c.exp[2].addr[3] == 2);
+    flow_decoder_free(c.d);
+    free(mem);
+}
+
 /* ipfixcol2's IPFIX file: ipfixDump counts 3,979 data records and 8 templates. */
 static void test_ipfix_file(void)
 {
@@ -843,6 +924,7 @@ int main(void)
     test_bad();
     test_pcap();
     test_pcapng();
+    test_fragments();
     test_pmacct();
     test_ipfix_file();
     return t_done();
