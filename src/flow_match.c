@@ -6,7 +6,11 @@
  * change once a call returns) and the events made of them; event i names its source in
  * ev_src[i], so a match (line = event number) finds the record to describe.  Text of domain
  * names lives in an arena of the batch.  Nothing is formatted unless it matched: the event text
- * is written when a match is reported, which is rare next to records.
+ * is written when a match is reported, which is rare next to records.  Likewise no address is
+ * formatted unless it may match: without pattern-engine indicators, a flow record or dnstap
+ * answer none of whose addresses the snapshot's address tables hold never reaches the matcher
+ * (which writes every value it gets as text); with them, every record is an observation the
+ * pattern engine reads, and is given whole.
  */
 #include "flow_match.h"
 #include "match.h" /* the snapshot's address tables, for the prefilter */
@@ -473,10 +477,11 @@ static void on_dns(void *ud, const dns_item *it)
             name_val(f, it->name, it->name_len, "dns.qname");
         break;
     case DNS_A:
-        addr_val(f, 4, it->addr, ACCORD_ROLE_NONE, -1, "dns.answer");
-        break;
     case DNS_AAAA:
-        addr_val(f, 6, it->addr, ACCORD_ROLE_NONE, -1, "dns.answer");
+        /* as for flow records: without pattern-engine indicators an answer no table holds is
+         * left out, so the matcher never formats it (most answers of most responses) */
+        if (!f->lean || may_match(f, it->kind == DNS_A ? 4 : 6, it->addr))
+            addr_val(f, it->kind == DNS_A ? 4 : 6, it->addr, ACCORD_ROLE_NONE, -1, "dns.answer");
         break;
     case DNS_CNAME:
         name_val(f, it->target, it->target_len, "dns.cname");

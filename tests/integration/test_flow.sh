@@ -176,6 +176,27 @@ if [ -d "$DATA/telemetry-flows-pmacct" ]; then
 else
   echo "skip: ../shared/data not found (file tests)" >&2
 fi
+# IP fragments: the flow_pcap fuzz seed holds an IPFIX datagram of 70 records cut into IPv4
+# fragments (last first) and IPv6 fragments, and a fragment that never completes; tshark's
+# reassembly and NetFlow dissector see the same 140 records
+FR=$ROOT/fuzz/corpus/flow_pcap/fragments.pcap
+expect_rc 0 "fragmented capture" -- "$ACCORD" match --indicators "$T/ind.jsonl" --decode "$FR"
+check "fragments reassembled and counted" has "7 IP fragments: 2 datagrams reassembled, 1 fragments of incomplete ones skipped" "$T/err"
+check "140 records from fragments" test "$(wc -l <"$T/out")" = 140
+if need tshark; then
+  tshark -r "$FR" -d udp.port==4739,cflow -T fields -E separator=' ' -e cflow.srcaddr \
+    -e cflow.dstaddr -e cflow.srcport -e cflow.dstport -e cflow.protocol -e cflow.octets \
+    -e cflow.packets 2>/dev/null |
+    awk 'NF == 7 { n = split($1, a, ","); split($2, b, ","); split($3, c, ","); split($4, d, ",")
+                    split($5, e, ","); split($6, f, ","); split($7, g, ",")
+                    for (i = 1; i <= n; i++) print a[i], b[i], c[i], d[i], e[i], f[i], g[i] }' |
+    sort >"$T/tshark-frag.txt"
+  sed -E 's/.*"src":"([^"]*)","dst":"([^"]*)","sport":([0-9]*),"dport":([0-9]*),"proto":([0-9]*),"bytes":([0-9]*),"packets":([0-9]*).*/\1 \2 \3 \4 \5 \6 \7/' \
+    "$T/out" | sort >"$T/accord-frag.txt"
+  check "tshark reassembles 140 records" test "$(wc -l <"$T/tshark-frag.txt")" = 140
+  check "tshark and accord reassemble alike" cmp -s "$T/tshark-frag.txt" "$T/accord-frag.txt"
+fi
+
 { hexbytes d4c3b2a102000400000000000000000000ff000001000000; head -c 3000 /dev/urandom; } >"$T/junk.pcap"
 expect_rc 1 "garbage after a pcap header" -- "$ACCORD" match --indicators "$T/ind.jsonl" "$T/junk.pcap"
 check "garbage pcap reported" has "junk.pcap: " "$T/err"
