@@ -1,13 +1,16 @@
 /*
- * cmd_peer.c - accord peer: the TAXII 2.1 servers `accord sync` pulls from.
+ * cmd_peer.c - accord peer: the TAXII 2.1 servers this node pulls from and pushes to.
  *
- *   add NAME URL --collection ID --pull --token-file F (--cacert FILE | --pin sha256//B64)
- *       [--page N]
- *   list        each peer: name, URL, collection, verification, cursor
+ *   add NAME URL --collection ID (--pull|--push|--both) --token-file F
+ *       (--cacert FILE | --pin sha256//B64) [--page N] [--interval S] [--local COLL]
+ *       [--org IDENTITY]
+ *   list        each peer: name, URL, collection, directions, verification, cursor
+ *   status      each peer: cursor, push position, last success, lag, failures, next try, error
  *   rm NAME
  */
 #include "cli.h"
 #include "peer.h"
+#include "util/timestamp.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -18,9 +21,45 @@
 static int print_peer(void *ud, const peer_conf *p, const char *cursor)
 {
     (void)ud;
-    printf("%s\t%s\t%s\tpull\t%s %s\tcursor %s\n", p->name, p->url, p->collection,
+    static const char *const modes[] = {"-", "pull", "push", "both"};
+    printf("%s\t%s\t%s\t%s\t%s %s\tcursor %s\n", p->name, p->url, p->collection, modes[p->mode & 3],
            p->cacert[0] ? "cacert" : "pin", p->cacert[0] ? p->cacert : p->pin,
            cursor && cursor[0] ? cursor : "-");
+    return 0;
+}
+
+static void when(int64_t us, char *out, size_t cap)
+{
+    if (us <= 0)
+        snprintf(out, cap, "-");
+    else
+        ts_format_us(us, out, cap);
+}
+
+/* One line per peer; lag is the time since the last successful round. */
+static int print_status(void *ud, const peer_conf *p, const char *cursor)
+{
+    accord_store *s = ud;
+    peer_status st;
+    accord_error err = {0};
+    if (peer_status_get(s, p->name, &st, &err)) {
+        cli_error("peer", "%s", err.msg);
+        return 1;
+    }
+    char ok[40], next[40], pushed[40], lag[32];
+    when(st.last_success_us, ok, sizeof(ok));
+    when(st.next_attempt_us, next, sizeof(next));
+    when(st.push_after_us, pushed, sizeof(pushed));
+    int64_t now = ts_now_us();
+    if (st.last_success_us > 0)
+        snprintf(lag, sizeof(lag), "%llds", (long long)((now - st.last_success_us) / 1000000));
+    else
+        snprintf(lag, sizeof(lag), "-");
+    printf("%s\tinterval %ds\tcursor %s\tpushed-to %s\tlast-success %s\tlag %s\tfailures %lld"
+           "\tnext %s\tpulled %llu\tpushed %llu\terror %s\n",
+           p->name, p->interval, cursor && cursor[0] ? cursor : "-", pushed, ok, lag,
+           (long long)st.failures, next, (unsigned long long)st.pulled,
+           (unsigned long long)st.pushed, st.last_error[0] ? st.last_error : "-");
     return 0;
 }
 
@@ -44,6 +83,11 @@ static int peer_add_cmd(int argc, char **argv)
 {
     static const struct option opts[] = {{"collection", required_argument, NULL, 'c'},
                                          {"pull", no_argument, NULL, 'P'},
+                                         {"push", no_argument, NULL, 'U'},
+                                         {"both", no_argument, NULL, 'B'},
+                                         {"interval", required_argument, NULL, 'i'},
+                                         {"local", required_argument, NULL, 'l'},
+                                         {"org", required_argument, NULL, 'o'},
                                          {"token-file", required_argument, NULL, 't'},
                                          {"cacert", required_argument, NULL, 'a'},
                                          {"pin", required_argument, NULL, 'p'},
@@ -52,7 +96,8 @@ static int peer_add_cmd(int argc, char **argv)
     peer_conf p;
     memset(&p, 0, sizeof(p));
     p.page = PEER_DEFAULT_PAGE;
-    int pull = 0, ch;
+    p.interval = PEER_DEFAULT_INTERVAL;
+    int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
@@ -60,7 +105,25 @@ static int peer_add_cmd(int argc, char **argv)
             snprintf(p.collection, sizeof(p.collection), "%s", optarg);
             break;
         case 'P':
-            pull = 1;
+            p.mode |= PEER_PULL;
+            break;
+        case 'U':
+            p.mode |= PEER_PUSH;
+            break;
+        case 'B':
+            p.mode |= PEER_PULL | PEER_PUSH;
+            break;
+        case 'i': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            p.interval = (*end || v < 0 || v > PEER_MAX_INTERVAL) ? -1 : (int)v;
+            break;
+        }
+        case 'l':
+            snprintf(p.local, sizeof(p.local), "%s", optarg);
+            break;
+        case 'o':
+            snprintf(p.org, sizeof(p.org), "%s", optarg);
             break;
         case 't':
             if (abs_file(optarg, p.token_file, sizeof(p.token_file), "token file"))
@@ -83,7 +146,7 @@ static int peer_add_cmd(int argc, char **argv)
             return cli_usage("peer");
         }
     }
-    if (argc - optind != 2 || !pull)
+    if (argc - optind != 2 || !p.mode)
         return cli_usage("peer");
     snprintf(p.name, sizeof(p.name), "%s", argv[optind]);
     const char *url = argv[optind + 1];
@@ -101,7 +164,11 @@ static int peer_add_cmd(int argc, char **argv)
     if (rc)
         cli_error("peer", "%s", err.msg[0] ? err.msg : accord_strerror(rc));
     else
-        printf("peer %s: pull %scollections/%s/\n", p.name, p.url, p.collection);
+        printf("peer %s: %s%s %scollections/%s/\n", p.name, p.mode & PEER_PULL ? "pull" : "",
+               p.mode == (PEER_PULL | PEER_PUSH) ? "+push"
+               : p.mode == PEER_PUSH             ? "push"
+                                                 : "",
+               p.url, p.collection);
     accord_store_close(s);
     return rc ? EXIT_FAIL : EXIT_OK;
 }
@@ -113,14 +180,17 @@ int cmd_peer(int argc, char **argv)
     const char *verb = argv[1];
     if (strcmp(verb, "add") == 0)
         return peer_add_cmd(argc - 1, argv + 1);
-    int list = strcmp(verb, "list") == 0, rm = strcmp(verb, "rm") == 0;
-    if ((list && argc != 2) || (rm && argc != 3) || !(list || rm))
+    int list = strcmp(verb, "list") == 0, rm = strcmp(verb, "rm") == 0,
+        status = strcmp(verb, "status") == 0;
+    if (((list || status) && argc != 2) || (rm && argc != 3) || !(list || rm || status))
         return cli_usage("peer");
-    accord_store *s = cli_open_store(list ? ACCORD_STORE_READONLY : 0);
+    accord_store *s = cli_open_store(list || status ? ACCORD_STORE_READONLY : 0);
     if (!s)
         return EXIT_FAIL;
     accord_error err = {0};
-    int rc = list ? peer_each(s, print_peer, NULL, &err) : peer_remove(s, argv[2], &err);
+    int rc = list     ? peer_each(s, print_peer, NULL, &err)
+             : status ? peer_each(s, print_status, s, &err)
+                      : peer_remove(s, argv[2], &err);
     if (rc)
         cli_error("peer", "%s", err.msg[0] ? err.msg : accord_strerror(rc));
     else if (rm)

@@ -158,25 +158,38 @@ static const cli_command commands[] = {
      "and every address or network overlapping an allowed cidr; the RFC 1918/6890\n"
      "special-purpose ranges are always allowed.\n",
      cmd_allowlist},
-    {"peer", "the TAXII 2.1 servers `accord sync` pulls from",
-     "usage: accord peer add NAME URL --collection ID --pull --token-file F\n"
-     "                       (--cacert FILE | --pin sha256//BASE64) [--page N]\n"
+    {"peer", "the TAXII 2.1 servers this node pulls from and pushes to",
+     "usage: accord peer add NAME URL --collection ID (--pull|--push|--both) --token-file F\n"
+     "                       (--cacert FILE | --pin sha256//BASE64) [--page N] [--interval S]\n"
+     "                       [--local COLLECTION] [--org IDENTITY]\n"
      "       accord peer list\n"
+     "       accord peer status\n"
      "       accord peer rm NAME\n"
      "\n"
      "URL is the peer's TAXII API root (https://HOST:PORT/ROOT/), ID a collection there.  The\n"
      "token file holds the bearer token (read at each sync).  The peer's certificate is verified\n"
      "against FILE, or only by its public key's SHA-256 (`openssl x509 -pubkey -noout | openssl\n"
      "pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`).  --page: objects per\n"
-     "request (default 1000).  list shows each peer's cursor: the last committed date_added.\n",
+     "request (default 1000).  --interval: seconds between the rounds `accord serve` runs in the\n"
+     "background (default 60; 0 = only `accord sync`); failed rounds back off exponentially and a\n"
+     "peer's Retry-After is honoured.  --local: the collection pulled into and pushed from\n"
+     "(default: pulls into the default collection, pushes from the whole store).  --org: the\n"
+     "peer's organisation (an identity id), making it a member's node: only signed objects are\n"
+     "taken from it, and it is pushed what that organisation is cleared to read (TLP; without\n"
+     "--org: CLEAR only; RED never).  Adding an existing NAME changes it and keeps its cursors.\n"
+     "list shows each peer's cursor (the last committed date_added); status the push position,\n"
+     "the last success, the lag since then, failed rounds in a row, the next try and the error.\n",
      cmd_peer},
-    {"sync", "pull new objects from the peers (one round)",
-     "usage: accord sync [PEER]\n"
+    {"sync", "one sync round with the peers (pull, push)",
+     "usage: accord sync [--dry-run] [PEER]\n"
      "\n"
      "Pulls what each peer (or PEER) added since its cursor through the import pipeline\n"
      "(validation, signature verification, audit log); each page and the new cursor are committed\n"
-     "together, so an interrupted sync resumes without loss or duplicates.  Exit 3 when some\n"
-     "objects were rejected, 1 when a peer failed.\n",
+     "together, so an interrupted sync resumes without loss or duplicates.  Objects a peer should\n"
+     "not have sent (over-shared TLP; unsigned, from a member's node) are refused and audited.\n"
+     "Then pushes the new local versions the peer may receive, except what came from it.\n"
+     "--dry-run lists what would move (pull/push PEER ID MODIFIED) and changes nothing.  Exit 3\n"
+     "when some objects were rejected, 1 when a peer failed.\n",
      cmd_sync},
     {"feed", "the exports `accord serve` publishes at /feeds/NAME",
      "usage: accord feed add NAME --format F [--collection C] [--type T]... [--label L]...\n"

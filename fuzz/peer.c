@@ -1,10 +1,11 @@
 /*
- * fuzz/peer.c - what the pull client reads from a peer: TAXII envelopes and the
- * X-TAXII-Date-Added-First/Last header lines.
+ * fuzz/peer.c - what the sync client reads from a peer: TAXII envelopes, the
+ * X-TAXII-Date-Added-First/Last and Retry-After header lines.
  *
  * Checks: no crash or overread; an accepted envelope's "next" is a NUL-terminated string that fits
  * its buffer; an accepted header value parses as a timestamp and the cursor rule on it never
- * moves a cursor past the page's last date_added.
+ * moves a cursor past the page's last date_added; an accepted Retry-After is 0 to a day, and the
+ * wait computed from it is at least that and at most a day.
  */
 #include "peer.h"
 #include "util/timestamp.h"
@@ -31,6 +32,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+        int64_t secs = -1;
+        int ra = peer_retry_after_parse(p, n, 1796010711, &secs);
+        if (ra == 1 && (secs < 0 || secs > 86400))
+            __builtin_trap();
+        if (ra == 1) {
+            int64_t d = peer_next_delay_ms(60, (int64_t)n, secs, (uint32_t)size);
+            if (d < secs * 1000 || d > 86400 * 1000)
+                __builtin_trap();
+        }
         if (peer_header_parse(p, n, first, last) == 1) {
             ts_value tv;
             if ((first[0] && ts_parse(first, &tv)) || (last[0] && ts_parse(last, &tv)))

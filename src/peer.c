@@ -2,21 +2,27 @@
  * peer.c - federation peers and the pull half of sync: a libcurl TAXII 2.1 client.
  *
  * A pull round walks GET {api root}collections/{id}/objects/?match[version]=all&added_after=
- * CURSOR&limit=N (every version: each has its own date_added) and follows `next` within the walk (never persisted: a server may forget it).  Each page goes
- * through the import pipeline (accord_import_fd: validation, signature verification, audit
- * records) with the batch size above the page size, so the page is one transaction; the new
- * cursor is written from the pipeline's per-object callback when the page's last object was
- * taken, i.e. inside that same transaction.  A crash therefore replays at most one page, and a
- * replayed page stores nothing (same id and version: a duplicate).
+ * CURSOR&limit=N (every version: each has its own date_added) and follows `next` within the walk
+ * (never persisted: a server may forget it).  Each page goes through the import pipeline
+ * (accord_import_fd: validation, signature verification, audit records) with the batch size above
+ * the page size, so the page is one transaction; the new cursor is written from the pipeline's
+ * per-object callback when the page's last object was taken, i.e. inside that same transaction.  A
+ * crash therefore replays at most one page, and a replayed page stores nothing (same id and
+ * version: a duplicate).
  *
  * The cursor after a page is X-TAXII-Date-Added-Last when the walk ends, and the microsecond
  * before it while more pages follow: objects added at that same instant may continue on the next
  * page.  A full page whose first and last date_added are equal (a server with coarse timestamps)
  * is asked again with a doubled limit instead of being skipped.
  */
-#include "peer.h"
+#include "member.h"
+#include "peer_int.h"
+#include "provenance.h"
+#include "roster.h"
 #include "store.h"
 #include "store_int.h"
+#include "tlp.h"
+#include "util/buf.h"
 #include "util/json.h"
 #include "util/timestamp.h"
 
@@ -30,14 +36,40 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/*
+ * Tables (the columns after `added` came with push and background sync; older stores get them
+ * by ALTER TABLE with the defaults of a pull-only peer synced by hand):
+ *
+ *   peers         name, url, collection, token_file, cacert, pin, page, added (us),
+ *                 mode (1 pull, 2 push, 3 both), interval (s, 0 = by hand), local (collection
+ *                 ref or ""), org (identity id or "")
+ *   peer_cursors  (peer, collection) -> cursor: the peer's X-TAXII-Date-Added-Last committed last
+ *   peer_state    peer -> last_attempt, last_success, next_attempt (us), failures, last_error,
+ *                 pulled, pushed, push_after (local date_added us of the last version pushed)
+ *   peer_origin   (peer, id, modified): versions received from that peer, never pushed back to it
+ */
 #define PEER_TABLES                                                                                \
     "CREATE TABLE IF NOT EXISTS peers(name TEXT PRIMARY KEY, url TEXT NOT NULL,"                   \
-    " collection TEXT NOT NULL, token_file TEXT NOT NULL, cacert TEXT NOT NULL, pin TEXT NOT NULL," \
+    " collection TEXT NOT NULL, token_file TEXT NOT NULL, cacert TEXT NOT NULL, pin TEXT NOT "     \
+    "NULL,"                                                                                        \
     " page INTEGER NOT NULL, added INTEGER NOT NULL) WITHOUT ROWID;"                               \
     "CREATE TABLE IF NOT EXISTS peer_cursors(peer TEXT NOT NULL, collection TEXT NOT NULL,"        \
-    " cursor TEXT NOT NULL, PRIMARY KEY(peer, collection)) WITHOUT ROWID;"
+    " cursor TEXT NOT NULL, PRIMARY KEY(peer, collection)) WITHOUT ROWID;"                         \
+    "CREATE TABLE IF NOT EXISTS peer_state(peer TEXT PRIMARY KEY, last_attempt INTEGER NOT NULL"   \
+    " DEFAULT 0, last_success INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL DEFAULT "  \
+    "0,"                                                                                           \
+    " failures INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',"                   \
+    " pulled INTEGER NOT NULL DEFAULT 0, pushed INTEGER NOT NULL DEFAULT 0,"                       \
+    " push_after INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"                                       \
+    "CREATE TABLE IF NOT EXISTS peer_origin(peer TEXT NOT NULL, id TEXT NOT NULL,"                 \
+    " modified TEXT NOT NULL, PRIMARY KEY(peer, id, modified)) WITHOUT ROWID;"
 
-#define MAX_PAGE_BYTES ((size_t)256 << 20)
+#define PEER_COLUMNS                                                                               \
+    "ALTER TABLE peers ADD COLUMN mode INTEGER NOT NULL DEFAULT 1;"                                \
+    "ALTER TABLE peers ADD COLUMN interval INTEGER NOT NULL DEFAULT 0;"                            \
+    "ALTER TABLE peers ADD COLUMN local TEXT NOT NULL DEFAULT '';"                                 \
+    "ALTER TABLE peers ADD COLUMN org TEXT NOT NULL DEFAULT '';"
+
 #define MAX_TOKEN 4096
 
 /* ------------------------------------------------------------------------------------------ */
@@ -58,9 +90,9 @@ int peer_conf_check(const peer_conf *p, accord_error *err)
                               "peer %s: URL \"%.200s\" is not an https:// TAXII API root ending "
                               "in '/'",
                               p->name, p->url);
-    if (!p->collection[0] || strspn(p->collection, "abcdefghijklmnopqrstuvwxyz"
-                                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-                                 strlen(p->collection))
+    if (!p->collection[0] ||
+        strspn(p->collection, "abcdefghijklmnopqrstuvwxyz"
+                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(p->collection))
         return accord_err_set(err, ACCORD_EINVAL, "peer %s: collection \"%.100s\" is not an id",
                               p->name, p->collection);
     if (!p->token_file[0])
@@ -73,15 +105,52 @@ int peer_conf_check(const peer_conf *p, accord_error *err)
                               "peer %s: pin \"%.100s\" is not sha256//BASE64 (44 characters) of "
                               "the certificate's public key",
                               p->name, p->pin);
+    if (p->mode < PEER_PULL || p->mode > (PEER_PULL | PEER_PUSH))
+        return accord_err_set(err, ACCORD_EINVAL, "peer %s: give --pull, --push or --both",
+                              p->name);
+    if (p->interval < 0 || p->interval > PEER_MAX_INTERVAL)
+        return accord_err_set(err, ACCORD_EINVAL, "peer %s: interval %d is not in 0..%d seconds",
+                              p->name, p->interval, PEER_MAX_INTERVAL);
+    if (p->org[0] && (strncmp(p->org, "identity--", 10) != 0 || strlen(p->org) != 46))
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "peer %s: organisation \"%.100s\" is not an identity id", p->name,
+                              p->org);
+    if (strspn(p->local, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+        strlen(p->local))
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "peer %s: local collection \"%.100s\" is not an id or alias", p->name,
+                              p->local);
     if (p->page < 1 || p->page > PEER_MAX_PAGE)
-        return accord_err_set(err, ACCORD_EINVAL, "peer %s: page size %d is not in 1..%d",
-                              p->name, p->page, PEER_MAX_PAGE);
+        return accord_err_set(err, ACCORD_EINVAL, "peer %s: page size %d is not in 1..%d", p->name,
+                              p->page, PEER_MAX_PAGE);
     return 0;
+}
+
+/* 1 when table peers has column `mode` (the stores written before push lack it). */
+static int has_columns(accord_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('peers') WHERE name = 'mode'",
+                           -1, &st, NULL) == SQLITE_OK)
+        found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
+int peer_tables(accord_store *s, accord_error *err)
+{
+    if (s->readonly)
+        return 0;
+    int rc = store_exec(s, PEER_TABLES, err);
+    if (!rc && !has_columns(s))
+        rc = store_exec(s, PEER_COLUMNS, err);
+    return rc;
 }
 
 static int ensure_tables(accord_store *s, accord_error *err)
 {
-    return store_exec(s, PEER_TABLES, err);
+    return peer_tables(s, err);
 }
 
 int peer_add(accord_store *s, const peer_conf *p, accord_error *err)
@@ -96,8 +165,10 @@ int peer_add(accord_store *s, const peer_conf *p, accord_error *err)
     if (!(rc = ensure_tables(s, err))) {
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(s->db,
-                               "INSERT OR REPLACE INTO peers VALUES(?1,?2,?3,?4,?5,?6,?7,?8)", -1,
-                               &st, NULL))
+                               "INSERT OR REPLACE INTO peers(name, url, collection, token_file,"
+                               " cacert, pin, page, added, mode, interval, local, org)"
+                               " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                               -1, &st, NULL))
             rc = store_db_fail(s, err, "preparing a peer change");
         else {
             sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
@@ -108,6 +179,10 @@ int peer_add(accord_store *s, const peer_conf *p, accord_error *err)
             sqlite3_bind_text(st, 6, p->pin, -1, SQLITE_STATIC);
             sqlite3_bind_int(st, 7, p->page);
             sqlite3_bind_int64(st, 8, ts_now_us());
+            sqlite3_bind_int(st, 9, p->mode);
+            sqlite3_bind_int(st, 10, p->interval);
+            sqlite3_bind_text(st, 11, p->local, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 12, p->org, -1, SQLITE_STATIC);
             if (sqlite3_step(st) != SQLITE_DONE)
                 rc = store_db_fail(s, err, "writing a peer");
         }
@@ -115,7 +190,9 @@ int peer_add(accord_store *s, const peer_conf *p, accord_error *err)
     }
     if (!rc) {
         char detail[1400];
-        snprintf(detail, sizeof(detail), "peer added: %s collection %s", p->url, p->collection);
+        snprintf(detail, sizeof(detail), "peer added: %s collection %s%s%s%s%s", p->url,
+                 p->collection, p->mode & PEER_PULL ? " pull" : "",
+                 p->mode & PEER_PUSH ? " push" : "", p->org[0] ? " org " : "", p->org);
         rc = store_audit(s, "peer", 0, p->name, detail, err);
     }
     if (!rc)
@@ -142,9 +219,12 @@ int peer_remove(accord_store *s, const char *name, accord_error *err)
         }
         sqlite3_finalize(st);
     }
-    if (!rc) {
+    static const char *const forget[] = {"DELETE FROM peer_cursors WHERE peer = ?1",
+                                         "DELETE FROM peer_state WHERE peer = ?1",
+                                         "DELETE FROM peer_origin WHERE peer = ?1"};
+    for (size_t i = 0; !rc && i < sizeof(forget) / sizeof(forget[0]); i++) {
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(s->db, "DELETE FROM peer_cursors WHERE peer = ?1", -1, &st, NULL))
+        if (sqlite3_prepare_v2(s->db, forget[i], -1, &st, NULL))
             rc = store_db_fail(s, err, "preparing a peer change");
         else {
             sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -177,11 +257,21 @@ static void row_conf(sqlite3_stmt *st, peer_conf *p)
     copy_col(p->cacert, sizeof(p->cacert), st, 4);
     copy_col(p->pin, sizeof(p->pin), st, 5);
     p->page = sqlite3_column_int(st, 6);
+    p->mode = sqlite3_column_int(st, 8);
+    p->interval = sqlite3_column_int(st, 9);
+    copy_col(p->local, sizeof(p->local), st, 10);
+    copy_col(p->org, sizeof(p->org), st, 11);
 }
 
 #define PEER_SELECT                                                                                \
     "SELECT p.name, p.url, p.collection, p.token_file, p.cacert, p.pin, p.page,"                   \
-    " coalesce(c.cursor, '') FROM peers p LEFT JOIN peer_cursors c"                                \
+    " coalesce(c.cursor, ''), p.mode, p.interval, p.local, p.org FROM peers p"                     \
+    " LEFT JOIN peer_cursors c"                                                                    \
+    " ON c.peer = p.name AND c.collection = p.collection"
+
+#define PEER_SELECT_OLD                                                                            \
+    "SELECT p.name, p.url, p.collection, p.token_file, p.cacert, p.pin, p.page,"                   \
+    " coalesce(c.cursor, ''), 1, 0, '', '' FROM peers p LEFT JOIN peer_cursors c"                  \
     " ON c.peer = p.name AND c.collection = p.collection"
 
 /* Prepares sql; 1 when the peer tables do not exist yet (no peer was ever added). */
@@ -191,6 +281,13 @@ static int prepare(accord_store *s, const char *sql, sqlite3_stmt **st, accord_e
         return 0;
     if (strstr(sqlite3_errmsg(s->db), "no such table"))
         return 1;
+    if (strstr(sqlite3_errmsg(s->db), "no such column") && strstr(sql, PEER_SELECT)) {
+        /* a store from before push, opened read-only: its peers pull, by hand */
+        char old[1024];
+        snprintf(old, sizeof(old), "%s%s", PEER_SELECT_OLD, sql + strlen(PEER_SELECT));
+        if (sqlite3_prepare_v2(s->db, old, -1, st, NULL) == SQLITE_OK)
+            return 0;
+    }
     return store_db_fail(s, err, "reading peers");
 }
 
@@ -234,13 +331,12 @@ int peer_get(accord_store *s, const char *name, peer_conf *p, accord_error *err)
     return rc;
 }
 
-static int cursor_get(accord_store *s, const peer_conf *p, char *out, size_t cap,
-                      accord_error *err)
+static int cursor_get(accord_store *s, const peer_conf *p, char *out, size_t cap, accord_error *err)
 {
     sqlite3_stmt *st = NULL;
     out[0] = 0;
-    int rc = prepare(s, "SELECT cursor FROM peer_cursors WHERE peer = ?1 AND collection = ?2",
-                     &st, err);
+    int rc =
+        prepare(s, "SELECT cursor FROM peer_cursors WHERE peer = ?1 AND collection = ?2", &st, err);
     if (rc)
         return rc == 1 ? 0 : rc;
     sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
@@ -317,8 +413,8 @@ int peer_page_parse(const char *body, size_t len, peer_page *pg, accord_error *e
         }
         for (size_t i = 0; i < o->len; i++)
             if (o->u.items[i].type != AJSON_OBJECT) {
-                rc = accord_err_set(err, ACCORD_EJSON, "envelope: objects[%zu] is not an object",
-                                    i);
+                rc =
+                    accord_err_set(err, ACCORD_EJSON, "envelope: objects[%zu] is not an object", i);
                 goto done;
             }
         pg->objects = o->len;
@@ -383,22 +479,68 @@ int peer_next_cursor(const char *first, const char *last, int more, char *out, s
     return ts_parse(out, &f) ? -1 : 0;
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* the walk                                                                                    */
+/* An IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") as seconds since 1970; -1 when it is not. */
+static int64_t http_date(const char *v)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char wd[4], mon[4], tz[4];
+    int d, y, h, mi, sec, n = 0;
+    if (sscanf(v, "%3s, %2d %3s %4d %2d:%2d:%2d %3s%n", wd, &d, mon, &y, &h, &mi, &sec, tz, &n) !=
+            8 ||
+        v[n] || strcmp(tz, "GMT") != 0 || strlen(wd) != 3 || strlen(mon) != 3)
+        return -1;
+    const char *mp = strstr(months, mon);
+    if (!mp || (mp - months) % 3 || d < 0 || y < 0 || h < 0 || mi < 0 || sec < 0)
+        return -1;
+    /* the RFC 3339 parser checks the ranges (day of month, leap years, seconds) */
+    char rfc[80];
+    ts_value tv;
+    snprintf(rfc, sizeof(rfc), "%04d-%02d-%02dT%02d:%02d:%02dZ", y, (int)((mp - months) / 3) + 1, d,
+             h, mi, sec);
+    if (ts_parse(rfc, &tv) || tv.sec < 0)
+        return -1;
+    return tv.sec;
+}
 
-typedef struct fetch {
-    char *body;
-    size_t len, cap;
-    int too_big;
-    char first[PEER_TS_LEN], last[PEER_TS_LEN];
-    int bad_header;
-} fetch;
+int peer_retry_after_parse(const char *line, size_t len, int64_t now_s, int64_t *secs)
+{
+    static const char pfx[] = "Retry-After:";
+    size_t pl = sizeof(pfx) - 1;
+    if (len < pl || strncasecmp(line, pfx, pl) != 0)
+        return 0;
+    const char *p = line + pl, *end = line + len;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    while (end > p && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    char v[64];
+    size_t n = (size_t)(end - p);
+    if (n == 0 || n >= sizeof(v))
+        return -1;
+    memcpy(v, p, n);
+    v[n] = 0;
+    int64_t s;
+    if (strspn(v, "0123456789") == n) {
+        /* delta-seconds: more than a day's digits saturate instead of overflowing */
+        s = n > 6 ? 86400 : strtol(v, NULL, 10);
+    } else {
+        int64_t at = http_date(v);
+        if (at < 0)
+            return -1;
+        s = at <= now_s ? 0 : at - now_s;
+    }
+    *secs = s > 86400 ? 86400 : s;
+    return 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the HTTP client                                                                             */
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
-    fetch *f = ud;
+    peer_fetch *f = ud;
     size_t n = size * nmemb;
-    if (f->len + n + 1 > MAX_PAGE_BYTES) {
+    if (f->len + n + 1 > PEER_MAX_PAGE_BYTES) {
         f->too_big = 1;
         return 0;
     }
@@ -420,13 +562,24 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 {
-    fetch *f = ud;
+    peer_fetch *f = ud;
     size_t n = size * nmemb;
     if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) /* a new response (after a redirect/100) */
-        f->first[0] = f->last[0] = 0, f->bad_header = 0;
+        f->first[0] = f->last[0] = 0, f->bad_header = 0, f->retry_after = -1;
     if (peer_header_parse(ptr, n, f->first, f->last) < 0)
         f->bad_header = 1;
+    int64_t ra;
+    if (peer_retry_after_parse(ptr, n, ts_now_us() / 1000000, &ra) == 1)
+        f->retry_after = ra;
     return n;
+}
+
+/* Aborts a transfer when the syncer stops. */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    const atomic_int *cancel = ud;
+    return cancel && *cancel;
 }
 
 static int read_token(const peer_conf *p, char *tok, size_t cap, accord_error *err)
@@ -449,9 +602,9 @@ static int read_token(const peer_conf *p, char *tok, size_t cap, accord_error *e
     return 0;
 }
 
-/* The title and description of a TAXII error resource, or a piece of the body. */
-static void error_text(const fetch *f, char *out, size_t cap)
+void peer_http_error_text(const peer_http *h, char *out, size_t cap)
 {
+    const peer_fetch *f = &h->f;
     out[0] = 0;
     if (!f->body)
         return;
@@ -464,6 +617,287 @@ static void error_text(const fetch *f, char *out, size_t cap)
         snprintf(out, cap, ": %.200s%s%.300s", t, d ? ": " : "", d ? d : "");
     ajson_arena_free(&a);
 }
+
+void peer_url_escape(peer_http *h, const char *in, char *out, size_t cap)
+{
+    char *e = curl_easy_escape(h->c, in, 0);
+    snprintf(out, cap, "%s", e ? e : "");
+    curl_free(e);
+}
+
+int peer_http_open(peer_http *h, const peer_conf *p, const atomic_int *cancel, accord_error *err)
+{
+    memset(h, 0, sizeof(*h));
+    h->p = p;
+    h->cancel = cancel;
+    h->f.retry_after = -1;
+    char token[MAX_TOKEN], auth[MAX_TOKEN + 32];
+    int rc = read_token(p, token, sizeof(token), err);
+    if (rc)
+        return rc;
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    h->c = curl_easy_init();
+    struct curl_slist *l = curl_slist_append(NULL, "Accept: application/taxii+json;version=2.1");
+    h->hdrs = l;
+    if (l && (l = curl_slist_append(h->hdrs, auth)))
+        h->hdrs = l;
+    explicit_bzero(token, sizeof(token));
+    explicit_bzero(auth, sizeof(auth));
+    if (!h->c || !l) {
+        peer_http_close(h);
+        return accord_err_set(err, ACCORD_ENOMEM, "peer %s: cannot start libcurl", p->name);
+    }
+    CURL *c = h->c;
+    /* one handle for the whole round: the connection stays open between requests */
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->hdrs);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &h->f);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h->f);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->ebuf);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "accord/" ACCORD_VERSION_STRING);
+    if (cancel) {
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)(uintptr_t)cancel);
+    }
+    if (p->cacert[0]) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, p->cacert);
+    } else {
+        /* the pinned public key is the whole verification: a self-signed peer has no CA */
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+        curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, p->pin);
+    }
+    return 0;
+}
+
+void peer_http_close(peer_http *h)
+{
+    free(h->f.body);
+    curl_slist_free_all(h->hdrs);
+    curl_easy_cleanup(h->c);
+    memset(h, 0, sizeof(*h));
+}
+
+int peer_http_do(peer_http *h, const char *url, const char *body, size_t len, long *status,
+                 peer_sync_stats *st, accord_error *err)
+{
+    peer_fetch *f = &h->f;
+    f->len = 0;
+    f->too_big = f->bad_header = 0;
+    f->first[0] = f->last[0] = 0;
+    f->retry_after = -1;
+    if (f->body)
+        f->body[0] = 0;
+    h->ebuf[0] = 0;
+    *status = 0;
+    curl_easy_setopt(h->c, CURLOPT_URL, url);
+    if (body) {
+        curl_easy_setopt(h->c, CURLOPT_POST, 1L);
+        curl_easy_setopt(h->c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h->c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    } else {
+        curl_easy_setopt(h->c, CURLOPT_HTTPGET, 1L);
+    }
+    struct curl_slist *extra = NULL, *all = h->hdrs;
+    if (body) {
+        /* the Content-Type joins the handle's headers for this request only */
+        extra = curl_slist_append(NULL, "Content-Type: application/taxii+json;version=2.1");
+        if (!extra)
+            return accord_err_set(err, ACCORD_ENOMEM, "peer %s: out of memory", h->p->name);
+        extra->next = h->hdrs;
+        all = extra;
+    }
+    curl_easy_setopt(h->c, CURLOPT_HTTPHEADER, all);
+    CURLcode cc = curl_easy_perform(h->c);
+    if (extra) {
+        extra->next = NULL;
+        curl_slist_free_all(extra);
+        curl_easy_setopt(h->c, CURLOPT_HTTPHEADER, h->hdrs);
+    }
+    curl_easy_getinfo(h->c, CURLINFO_RESPONSE_CODE, status);
+    if (cc != CURLE_OK)
+        return accord_err_set(err, ACCORD_EIO, "peer %s: %s %s: %s", h->p->name,
+                              body ? "POST" : "GET", url,
+                              f->too_big                        ? "answer larger than 256 MiB"
+                              : cc == CURLE_ABORTED_BY_CALLBACK ? "stopped"
+                              : h->ebuf[0]                      ? h->ebuf
+                                                                : curl_easy_strerror(cc));
+    if (*status >= 400) {
+        st->http_status = *status;
+        st->retry_after_s = f->retry_after;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the accept policy                                                                           */
+
+/*
+ * The byte just past the JSON value starting at t[off] (the text is valid JSON: ajson parsed
+ * it), so that objects are handed to the import pipeline exactly as the peer sent them.
+ */
+static size_t json_end(const char *t, size_t len, size_t off)
+{
+    int depth = 0, in_str = 0;
+    for (size_t i = off; i < len; i++) {
+        char ch = t[i];
+        if (in_str) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_str = 0;
+            continue;
+        }
+        if (ch == '"')
+            in_str = 1;
+        else if (ch == '{' || ch == '[')
+            depth++;
+        else if ((ch == '}' || ch == ']') && --depth == 0)
+            return i + 1;
+    }
+    return len;
+}
+
+typedef struct policy {
+    accord_store *s;
+    const peer_conf *p;
+    prov_verifier *pv;
+    accord_viewer self; /* this node's organisation, as a reader */
+    int have_self;
+    int roster; /* 1 when this node keeps a roster */
+    ajson_arena a;
+    buf canon, recip, deps;
+} policy;
+
+static int policy_open(policy *pl, accord_store *s, const peer_conf *p, accord_error *err)
+{
+    memset(pl, 0, sizeof(*pl));
+    pl->s = s;
+    pl->p = p;
+    ajson_arena_init(&pl->a, 64 << 20);
+    char self[MEMBER_ID_LEN + 1];
+    if (member_self_id(s, self, sizeof(self)) == 0) {
+        snprintf(pl->self.org, sizeof(pl->self.org), "%s", self);
+        pl->self.member = 1;
+        pl->have_self = 1;
+    }
+    int d = TLP_DEFAULT_LEVEL;
+    accord_tlp_default_get(s, &d, NULL);
+    pl->self.dflt = d;
+    pl->roster = roster_kept(s) > 0;
+    if (p->org[0] && prov_verifier_new(s, &pl->pv))
+        return accord_err_set(err, ACCORD_ENOMEM, "peer %s: out of memory", p->name);
+    return 0;
+}
+
+static void policy_close(policy *pl)
+{
+    prov_verifier_free(pl->pv);
+    ajson_arena_free(&pl->a);
+    buf_free(&pl->canon);
+    buf_free(&pl->recip);
+    buf_free(&pl->deps);
+}
+
+/* 1 when one of sigs names a signer on the roster (or no roster is kept). */
+static int signed_by_member(policy *pl, const prov_sigs *sigs)
+{
+    if (!pl->roster)
+        return 1;
+    for (size_t i = 0; i < sigs->n; i++)
+        if (roster_is_member(pl->s, sigs->v[i].signer_ref) > 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Whether obj may be taken from the peer: 0 yes; 1 no, with the reason in why.  Negative on
+ * errors.  Over-share: a TLP marking that does not clear this node's organisation (RED always:
+ * it never leaves its node).  Unmarked objects carry no restriction from their sender.  From a
+ * member peer: a valid signature by a known key of a roster member.
+ */
+static int policy_check(policy *pl, const ajson_value *obj, char *why, size_t cap,
+                        accord_error *err)
+{
+    tlp_label l;
+    tlp_label_json(obj, &l);
+    if (l.level != TLP_UNMARKED) {
+        buf_reset(&pl->recip);
+        buf_reset(&pl->deps);
+        tlp_label_text(&l, &pl->recip, &pl->deps);
+        int cleared = l.level != ACCORD_TLP_RED &&
+                      (!pl->have_self || tlp_clears(&pl->self, l.level, l.org,
+                                                    pl->recip.len ? pl->recip.p : NULL, 0));
+        if (!cleared) {
+            snprintf(why, cap, "over-share: TLP:%s not cleared for %s", tlp_level_name(l.level),
+                     pl->have_self ? pl->self.org : "this node");
+            return 1;
+        }
+    }
+    if (!pl->p->org[0])
+        return 0; /* a public feed: taken as it is, unverified unless signed */
+    const ajson_value *content;
+    prov_sigs *sigs = ajson_arena_alloc(&pl->a, sizeof(*sigs));
+    if (!sigs)
+        return accord_err_set(err, ACCORD_ENOMEM, "peer %s: out of memory", pl->p->name);
+    accord_error pe = {0};
+    int rc = prov_parse(&pl->a, obj, &content, sigs, &pe);
+    if (rc == ACCORD_ENOMEM)
+        return accord_err_set(err, rc, "peer %s: out of memory", pl->p->name);
+    if (rc) {
+        snprintf(why, cap, "signature extension: %.300s", pe.msg);
+        return 1;
+    }
+    const char *type = ajson_str(ajson_get(obj, "type"));
+    int keys = type && strcmp(type, "identity") == 0 &&
+               ajson_get(ajson_get(content, "extensions"), MEMBER_KEYS_EXT);
+    if (!sigs->n) {
+        snprintf(why, cap, "unsigned: a member's node relays only signed objects");
+        return 1;
+    }
+    buf_reset(&pl->canon);
+    if ((rc = prov_canonical(content, &pl->canon, &pe))) {
+        snprintf(why, cap, "canonical form: %.300s", pe.msg);
+        return rc == ACCORD_ENOMEM ? rc : 1;
+    }
+    uint8_t hash[32];
+    prov_object_hash(pl->canon.p, pl->canon.len, hash);
+    prov_result res;
+    int64_t now = ts_now_us();
+    rc = keys ? prov_verify_identity(pl->pv, content, pl->canon.p, pl->canon.len, hash, sigs, now,
+                                     &res, err)
+              : prov_verify(pl->pv, pl->canon.p, pl->canon.len, hash,
+                            ajson_str(ajson_get(obj, "created_by_ref")), sigs, now, &res, err);
+    if (rc)
+        return rc;
+    if (res.status == PROV_INVALID) {
+        snprintf(why, cap, "signature: %s", res.reason);
+        return 1;
+    }
+    if (res.status == PROV_UNVERIFIED) {
+        snprintf(why, cap, "unverified: no signature by a key this node knows");
+        return 1;
+    }
+    if (!keys && !signed_by_member(pl, sigs)) {
+        snprintf(why, cap, "signed by no member of the roster");
+        return 1;
+    }
+    if (keys && (rc = prov_verifier_learn(pl->pv, content, now, err)))
+        return rc; /* later objects of the page may be signed by these keys */
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* the walk                                                                                    */
 
 typedef struct page_ctx {
     accord_store *s;
@@ -486,8 +920,13 @@ static void page_count(page_ctx *c)
 
 static void on_object(void *ud, const char *id, const char *modified, int written)
 {
-    (void)id, (void)modified, (void)written;
-    page_count(ud);
+    (void)written;
+    page_ctx *c = ud;
+    accord_error e;
+    /* what came from this peer is never pushed back to it (in the page's transaction) */
+    if (peer_origin_add(c->s, c->p->name, id, modified ? modified : "", &e))
+        c->failed = 1;
+    page_count(c);
 }
 
 static void on_reject(void *ud, const accord_reject *r)
@@ -496,154 +935,221 @@ static void on_reject(void *ud, const accord_reject *r)
     page_count(ud);
 }
 
-/* Imports one page and commits the cursor with it. */
-static int import_page(accord_store *s, const peer_conf *p, const fetch *f, size_t nobjects,
-                       const char *cursor, peer_sync_stats *st, accord_error *err)
+/* Commits the cursor alone (a page whose objects were all refused before import). */
+static int cursor_commit(accord_store *s, const peer_conf *p, const char *cursor, accord_error *err)
 {
-    int fd = memfd_create("accord-peer-page", MFD_CLOEXEC);
-    if (fd < 0)
-        return accord_err_set(err, ACCORD_EIO, "peer %s: memfd: %s", p->name, strerror(errno));
-    size_t off = 0;
-    while (off < f->len) {
-        ssize_t w = write(fd, f->body + off, f->len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            close(fd);
-            return accord_err_set(err, ACCORD_EIO, "peer %s: memfd: %s", p->name, strerror(errno));
+    int rc = store_begin(s, err);
+    if (rc)
+        return rc;
+    if (!(rc = cursor_set(s, p, cursor, err)))
+        return store_commit(s, err);
+    store_rollback(s);
+    return rc;
+}
+
+/* Writes the objects policy lets through to fd as JSON lines; audits the others. */
+static int filter_page(accord_store *s, const peer_conf *p, const char *body, size_t len,
+                       const ajson_value *objs, int fd, size_t *kept, peer_sync_stats *st,
+                       accord_error *err)
+{
+    policy pl;
+    int rc = policy_open(&pl, s, p, err), in_txn = 0;
+    *kept = 0;
+    for (size_t i = 0; !rc && i < objs->len; i++) {
+        const ajson_value *o = &objs->u.items[i];
+        char why[400];
+        int r = policy_check(&pl, o, why, sizeof(why), err);
+        if (r < 0) {
+            rc = r;
+            break;
         }
-        off += (size_t)w;
+        if (r == 0) {
+            size_t off = o->offset, end = json_end(body, len, off);
+            if (write(fd, body + off, end - off) != (ssize_t)(end - off) || write(fd, "\n", 1) != 1)
+                rc =
+                    accord_err_set(err, ACCORD_EIO, "peer %s: memfd: %s", p->name, strerror(errno));
+            (*kept)++;
+            continue;
+        }
+        /* refused: audited (at least once: a crash before the page commits audits it again) */
+        st->refused++;
+        const char *id = ajson_str(ajson_get(o, "id")), *mod = ajson_str(ajson_get(o, "modified"));
+        char detail[700];
+        snprintf(detail, sizeof(detail), "refused from peer %s: %s%s%s", p->name, why,
+                 mod ? " version " : "", mod ? mod : "");
+        if (!in_txn && !(rc = store_begin(s, err)))
+            in_txn = 1;
+        if (!rc)
+            rc = store_audit(s, "peer-refused", 0, id ? id : "?", detail, err);
+    }
+    if (in_txn) {
+        if (!rc)
+            rc = store_commit(s, err);
+        else
+            store_rollback(s);
+    }
+    policy_close(&pl);
+    return rc;
+}
+
+/* Dry run: reports each object of the page this store does not hold yet. */
+typedef struct have_ctx {
+    const char *modified;
+    int found;
+} have_ctx;
+
+static int have_version(void *ud, const accord_record *r)
+{
+    have_ctx *h = ud;
+    if (strcmp(r->modified, h->modified) == 0)
+        h->found = 1;
+    return h->found;
+}
+
+static int dry_page(accord_store *s, const peer_conf *p, const ajson_value *objs,
+                    const peer_round_opts *o, peer_sync_stats *st, accord_error *err)
+{
+    policy pl;
+    int rc = policy_open(&pl, s, p, err);
+    for (size_t i = 0; !rc && i < objs->len; i++) {
+        const ajson_value *v = &objs->u.items[i];
+        const char *id = ajson_str(ajson_get(v, "id")), *mod = ajson_str(ajson_get(v, "modified"));
+        char why[400];
+        int r = policy_check(&pl, v, why, sizeof(why), err);
+        if (r < 0)
+            rc = r;
+        if (r)
+            st->refused += r > 0;
+        if (r || !id)
+            continue;
+        have_ctx h = {.modified = mod ? mod : ""};
+        accord_store_get(s, id, ACCORD_GET_ALL_VERSIONS, have_version, &h, NULL);
+        if (h.found) {
+            st->duplicates++;
+            continue;
+        }
+        st->would_move++;
+        if (o->on_item)
+            o->on_item(o->ud, "pull", id, h.modified);
+    }
+    policy_close(&pl);
+    return rc;
+}
+
+/* Imports one page and commits the cursor with it (nothing but reports on a dry run). */
+static int import_page(accord_store *s, const peer_conf *p, const peer_fetch *f,
+                       const peer_round_opts *o, const char *cursor, peer_sync_stats *st,
+                       accord_error *err)
+{
+    ajson_arena a;
+    ajson_arena_init(&a, 0);
+    ajson_error je;
+    const ajson_value *root = ajson_parse(&a, f->body, f->len, &je);
+    const ajson_value *objs = ajson_get(root, "objects"); /* peer_page_parse checked it */
+    int rc = 0, fd = -1;
+    if (!objs) {
+        rc = accord_err_set(err, ACCORD_EJSON, "peer %s: page does not parse: %s", p->name, je.msg);
+        goto out;
+    }
+    if (o->dry_run) {
+        st->objects += objs->len;
+        rc = dry_page(s, p, objs, o, st, err);
+        goto out;
+    }
+    if ((fd = memfd_create("accord-peer-page", MFD_CLOEXEC)) < 0) {
+        rc = accord_err_set(err, ACCORD_EIO, "peer %s: memfd: %s", p->name, strerror(errno));
+        goto out;
+    }
+    size_t kept;
+    if ((rc = filter_page(s, p, f->body, f->len, objs, fd, &kept, st, err)))
+        goto out;
+    st->objects += objs->len - kept;
+    if (kept == 0) {
+        rc = cursor_commit(s, p, cursor, err);
+        goto out;
     }
     lseek(fd, 0, SEEK_SET);
     char source[200];
     snprintf(source, sizeof(source), "peer %s", p->name);
-    page_ctx pc = {.s = s, .p = p, .cursor = cursor, .want = nobjects};
-    accord_import_options o = {.batch_objects = UINT32_MAX,
-                               .source = source,
-                               .on_reject = on_reject,
-                               .on_object = on_object,
-                               .ud = &pc};
+    page_ctx pc = {.s = s, .p = p, .cursor = cursor, .want = kept};
+    accord_import_options io = {.batch_objects = UINT32_MAX,
+                                .source = source,
+                                .collection = p->local[0] ? p->local : NULL,
+                                .on_reject = on_reject,
+                                .on_object = on_object,
+                                .ud = &pc};
     accord_import_stats is;
     memset(&is, 0, sizeof(is));
-    int rc = accord_import_fd(s, fd, &o, &is, err);
-    close(fd);
+    rc = accord_import_fd(s, fd, &io, &is, err);
     st->objects += is.read;
     st->stored += is.accepted + is.versions;
     st->duplicates += is.duplicates;
     st->rejected += is.rejected;
     st->conflicts += is.conflicts;
     if (rc && rc != ACCORD_ESTIX)
-        return rc; /* the cursor stays where it was unless the page was complete */
+        goto out; /* the cursor stays where it was unless the page was complete */
+    if (pc.failed) {
+        rc = accord_err_set(err, ACCORD_EIO, "peer %s: cannot record the page's origin", p->name);
+        goto out;
+    }
     if (!pc.written) { /* the callbacks did not see every object: commit the cursor after it */
         accord_error e2;
-        int r2 = store_begin(s, &e2);
-        if (!r2 && !(r2 = cursor_set(s, p, cursor, &e2)))
-            r2 = store_commit(s, &e2);
-        else if (r2)
-            store_rollback(s);
+        int r2 = cursor_commit(s, p, cursor, &e2);
         if (r2) {
             if (err)
                 *err = e2;
-            return r2;
+            rc = r2;
         }
     }
+out:
+    if (fd >= 0)
+        close(fd);
+    ajson_arena_free(&a);
     return rc;
 }
 
-static void url_escape(CURL *c, const char *in, char *out, size_t cap)
+int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, peer_sync_stats *st,
+              accord_error *err)
 {
-    char *e = curl_easy_escape(c, in, 0);
-    snprintf(out, cap, "%s", e ? e : "");
-    curl_free(e);
-}
-
-int peer_pull(accord_store *s, const peer_conf *p, peer_sync_stats *st, accord_error *err)
-{
-    memset(st, 0, sizeof(*st));
+    static const peer_round_opts none;
+    if (!o)
+        o = &none;
     int rc = peer_conf_check(p, err);
     if (rc)
         return rc;
-    if ((rc = store_exec(s, PEER_TABLES, err)))
+    if ((rc = peer_tables(s, err)))
         return rc;
-    char token[MAX_TOKEN], auth[MAX_TOKEN + 32];
-    if ((rc = read_token(p, token, sizeof(token), err)))
-        return rc;
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
     char start[PEER_TS_LEN];
     if ((rc = cursor_get(s, p, start, sizeof(start), err)))
         return rc;
     snprintf(st->cursor, sizeof(st->cursor), "%s", start);
-
-    CURL *c = curl_easy_init();
-    struct curl_slist *hdrs = NULL;
-    hdrs = curl_slist_append(hdrs, "Accept: application/taxii+json;version=2.1");
-    hdrs = curl_slist_append(hdrs, auth);
-    if (!c || !hdrs) {
-        curl_easy_cleanup(c);
-        curl_slist_free_all(hdrs);
-        return accord_err_set(err, ACCORD_ENOMEM, "peer %s: cannot start libcurl", p->name);
-    }
-    char ebuf[CURL_ERROR_SIZE];
-    fetch f;
-    memset(&f, 0, sizeof(f));
-    /* one handle for the whole walk: the connection stays open between pages */
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &f);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &f);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "accord/" ACCORD_VERSION_STRING);
-    if (p->cacert[0]) {
-        curl_easy_setopt(c, CURLOPT_CAINFO, p->cacert);
-    } else {
-        /* the pinned public key is the whole verification: a self-signed peer has no CA */
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-        curl_easy_setopt(c, CURLOPT_PINNEDPUBLICKEY, p->pin);
-    }
-
+    peer_http h;
+    if ((rc = peer_http_open(&h, p, o->cancel, err)))
+        return rc;
     char coll[400], after[200], next[800], url[3000];
-    url_escape(c, p->collection, coll, sizeof(coll));
-    url_escape(c, start, after, sizeof(after));
+    peer_url_escape(&h, p->collection, coll, sizeof(coll));
+    peer_url_escape(&h, start, after, sizeof(after));
     long limit = p->page;
     next[0] = 0;
     for (;;) {
-        snprintf(url, sizeof(url), "%scollections/%s/objects/?match%%5Bversion%%5D=all&limit=%ld%s%s%s%s", p->url, coll,
-                 limit, start[0] ? "&added_after=" : "", start[0] ? after : "",
+        snprintf(url, sizeof(url),
+                 "%scollections/%s/objects/?match%%5Bversion%%5D=all&limit=%ld%s%s%s%s", p->url,
+                 coll, limit, start[0] ? "&added_after=" : "", start[0] ? after : "",
                  next[0] ? "&next=" : "", next);
-        f.len = 0;
-        f.too_big = f.bad_header = 0;
-        f.first[0] = f.last[0] = 0;
-        ebuf[0] = 0;
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        CURLcode cc = curl_easy_perform(c);
-        long status = 0;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        if (cc != CURLE_OK) {
-            rc = accord_err_set(err, ACCORD_EIO, "peer %s: GET %s: %s", p->name, url,
-                                f.too_big ? "page larger than 256 MiB"
-                                : ebuf[0] ? ebuf
-                                          : curl_easy_strerror(cc));
+        long status;
+        if ((rc = peer_http_do(&h, url, NULL, 0, &status, st, err)))
             break;
-        }
+        peer_fetch *f = &h.f;
         if (status != 200) {
             char why[600];
-            error_text(&f, why, sizeof(why));
+            peer_http_error_text(&h, why, sizeof(why));
             rc = accord_err_set(err, ACCORD_EIO, "peer %s: GET %s: HTTP %ld%s", p->name, url,
                                 status, why);
             break;
         }
         peer_page pg;
         accord_error pe;
-        if (peer_page_parse(f.body ? f.body : "", f.len, &pg, &pe)) {
+        if (peer_page_parse(f->body ? f->body : "", f->len, &pg, &pe)) {
             rc = accord_err_set(err, ACCORD_EJSON, "peer %s: GET %s: %s", p->name, url, pe.msg);
             break;
         }
@@ -656,12 +1162,12 @@ int peer_pull(accord_store *s, const peer_conf *p, peer_sync_stats *st, accord_e
         st->pages++;
         if (pg.objects == 0) {
             if (pg.more) { /* an empty page that says more: follow it */
-                url_escape(c, pg.next, next, sizeof(next));
+                peer_url_escape(&h, pg.next, next, sizeof(next));
                 continue;
             }
             break;
         }
-        if (f.bad_header || !f.first[0] || !f.last[0]) {
+        if (f->bad_header || !f->first[0] || !f->last[0]) {
             rc = accord_err_set(err, ACCORD_EJSON,
                                 "peer %s: GET %s: missing or invalid X-TAXII-Date-Added-First/Last "
                                 "headers on a page of %zu objects",
@@ -669,11 +1175,11 @@ int peer_pull(accord_store *s, const peer_conf *p, peer_sync_stats *st, accord_e
             break;
         }
         char cursor[PEER_TS_LEN];
-        int nc = peer_next_cursor(f.first, f.last, pg.more, cursor, sizeof(cursor));
+        int nc = peer_next_cursor(f->first, f->last, pg.more, cursor, sizeof(cursor));
         if (nc < 0) {
             rc = accord_err_set(err, ACCORD_EJSON,
                                 "peer %s: GET %s: X-TAXII-Date-Added-First %s after -Last %s",
-                                p->name, url, f.first, f.last);
+                                p->name, url, f->first, f->last);
             break;
         }
         if (nc == 1) { /* every object of a full page was added at one instant: widen */
@@ -681,34 +1187,31 @@ int peer_pull(accord_store *s, const peer_conf *p, peer_sync_stats *st, accord_e
             if (limit >= PEER_MAX_PAGE) {
                 rc = accord_err_set(err, ACCORD_ELIMIT,
                                     "peer %s: more than %d objects share date_added %s", p->name,
-                                    PEER_MAX_PAGE, f.first);
+                                    PEER_MAX_PAGE, f->first);
                 break;
             }
             limit = limit * 2 > PEER_MAX_PAGE ? PEER_MAX_PAGE : limit * 2;
             st->widened++;
             continue;
         }
-        int ir = import_page(s, p, &f, pg.objects, cursor, st, err);
+        int ir = import_page(s, p, f, o, cursor, st, err);
         if (ir && ir != ACCORD_ESTIX) {
             rc = ir;
             break;
         }
         if (ir)
             rc = ir;
-        snprintf(st->cursor, sizeof(st->cursor), "%s", cursor);
+        if (!o->dry_run)
+            snprintf(st->cursor, sizeof(st->cursor), "%s", cursor);
         if (!pg.more)
             break;
-        url_escape(c, pg.next, next, sizeof(next));
+        peer_url_escape(&h, pg.next, next, sizeof(next));
         limit = p->page;
     }
     if (rc == ACCORD_ESTIX)
         accord_err_set(err, ACCORD_ESTIX, "peer %s: %llu object(s) rejected, %llu conflict(s)",
                        p->name, (unsigned long long)st->rejected,
                        (unsigned long long)st->conflicts);
-    free(f.body);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
-    explicit_bzero(token, sizeof(token));
-    explicit_bzero(auth, sizeof(auth));
+    peer_http_close(&h);
     return rc;
 }

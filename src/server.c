@@ -18,9 +18,14 @@
  *
  * Reload: accounts, tokens, rights, roots and collections are read from the store on each
  * request, so changes made with the CLI apply to the next request without a restart.
+ *
+ * Federation: the server also runs the background sync rounds with its peers (peer_sync.c: a
+ * thread per peer with an interval, each with its own store handle), started after the listener
+ * and stopped before it.
  */
 #include "accord.h"
 #include "api.h"
+#include "peer.h"
 #include "taxii.h"
 #include "tls.h"
 #include "util/buf.h"
@@ -69,6 +74,7 @@ struct accord_server {
     atomic_ullong latency[N_BUCKETS + 1];
     atomic_ullong latency_sum_us;
     atomic_ullong ingested;
+    peer_syncer *sync; /* background federation rounds (peer_sync.c) */
 };
 
 /* Per request. */
@@ -589,6 +595,8 @@ int accord_server_start(const accord_server_options *o, accord_server **out, cha
         rc = accord_err_set(err, ACCORD_EIO, "serve: the HTTP server did not start");
         goto fail;
     }
+    if ((rc = peer_syncer_start(srv->data_dir, &srv->sync, err)))
+        goto fail;
     *out = srv;
     return 0;
 fail:
@@ -616,6 +624,7 @@ void accord_server_stop(accord_server *srv, unsigned grace_ms)
 {
     if (!srv)
         return;
+    peer_syncer_stop(srv->sync); /* aborts transfers in flight */
     if (srv->mhd) {
         MHD_socket s = MHD_quiesce_daemon(srv->mhd); /* no new connections from here on */
         /* idle keep-alive connections do not hold the stop back; requests in flight do */

@@ -85,6 +85,7 @@ static peer_conf conf(const char *name)
     snprintf(p.token_file, sizeof(p.token_file), "/etc/accord/peer.token");
     snprintf(p.pin, sizeof(p.pin), "sha256//%s", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
     p.page = 500;
+    p.mode = PEER_PULL;
     return p;
 }
 
@@ -148,8 +149,62 @@ static void test_conf_and_table(void)
     CHECK(system(cmd) == 0);
 }
 
+static void test_retry_after(void)
+{
+    int64_t secs = -7;
+    const int64_t now = 784111777; /* Sun, 06 Nov 1994 08:49:37 GMT */
+    const char *h1 = "Retry-After: 120\r\n";
+    CHECK(peer_retry_after_parse(h1, strlen(h1), now, &secs) == 1 && secs == 120);
+    const char *h2 = "retry-after:Sun, 06 Nov 1994 08:50:07 GMT\r\n";
+    CHECK(peer_retry_after_parse(h2, strlen(h2), now, &secs) == 1 && secs == 30);
+    const char *h3 = "Retry-After: Sun, 06 Nov 1994 08:00:00 GMT\r\n"; /* past: now */
+    CHECK(peer_retry_after_parse(h3, strlen(h3), now, &secs) == 1 && secs == 0);
+    const char *h4 = "Retry-After: 99999999999999999999999\r\n"; /* saturates at a day */
+    CHECK(peer_retry_after_parse(h4, strlen(h4), now, &secs) == 1 && secs == 86400);
+    const char *h5 = "Retry-After: Fri, 31 Dec 9999 23:59:59 GMT\r\n";
+    CHECK(peer_retry_after_parse(h5, strlen(h5), now, &secs) == 1 && secs == 86400);
+    const char *bad[] = {"Retry-After: soon\r\n", "Retry-After: -5\r\n", "Retry-After:\r\n",
+                         "Retry-After: Sun, 06 Nov 1994 08:49:37 CET\r\n",
+                         "Retry-After: Sun, 32 Nov 1994 08:49:37 GMT\r\n",
+                         "Retry-After: Sun, 06 Nox 1994 08:49:37 GMT\r\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK(peer_retry_after_parse(bad[i], strlen(bad[i]), now, &secs) == -1);
+    const char *other = "Content-Length: 5\r\n";
+    CHECK(peer_retry_after_parse(other, strlen(other), now, &secs) == 0);
+}
+
+static void test_backoff(void)
+{
+    /* success: the interval */
+    CHECK(peer_next_delay_ms(30, 0, -1, 0) == 30000);
+    /* failures double from 1 s, jitter scales into [1/2, 1] */
+    CHECK(peer_next_delay_ms(600, 1, -1, 0xffff) == 1000);
+    CHECK(peer_next_delay_ms(600, 1, -1, 0) == 500);
+    CHECK(peer_next_delay_ms(600, 4, -1, 0xffff) == 8000);
+    int64_t prev = 0;
+    for (int64_t f = 1; f < 12; f++) { /* never shrinks as failures grow */
+        int64_t d = peer_next_delay_ms(600, f, -1, 0xffff);
+        CHECK(d >= prev);
+        prev = d;
+    }
+    /* capped by the interval (at least 8 s), and by an hour */
+    CHECK(peer_next_delay_ms(20, 50, -1, 0xffff) == 20000);
+    CHECK(peer_next_delay_ms(1, 50, -1, 0xffff) == PEER_BACKOFF_FLOOR_MS);
+    CHECK(peer_next_delay_ms(0, 1000000, -1, 0xffff) == PEER_BACKOFF_FLOOR_MS);
+    CHECK(peer_next_delay_ms(86400, INT64_MAX, -1, 0xffff) == PEER_BACKOFF_MAX_MS);
+    /* a peer's Retry-After is honoured, up to a day */
+    CHECK(peer_next_delay_ms(600, 1, 120, 0xffff) == 120000);
+    CHECK(peer_next_delay_ms(600, 1, INT64_MAX, 0) == 86400000);
+    for (uint32_t j = 0; j < 65536; j += 4099) {
+        int64_t d = peer_next_delay_ms(3600, 3, -1, j);
+        CHECK(d >= 2000 && d <= 4000);
+    }
+}
+
 int main(void)
 {
+    test_retry_after();
+    test_backoff();
     test_page_parse();
     test_headers();
     test_cursor();
