@@ -404,7 +404,10 @@ static int identity_store(accord_store *s, const char *json, size_t len,
     store_outcome outcome;
     if ((rc = store_collection_resolve(s, NULL, &cid, err)) || (rc = store_begin(s, err)))
         goto out;
-    rc = store_put(s, cid, &info, body.p, body.len, NULL, 0, &outcome, &seq, err);
+    /* the content hash of a signed version is that of its canonical content, as import computes
+       it: a copy relayed back by a peer is then the same version, not a conflict */
+    rc = store_put_hashed(s, cid, &info, body.p, body.len, store_content_hash(canon.p, canon.len),
+                          NULL, 0, &outcome, &seq, err);
     if (!rc && outcome != STORE_NEW && outcome != STORE_VERSION)
         rc = accord_err_set(err, ACCORD_EINVAL, "member: %s version %s is already stored", id,
                             info.modified);

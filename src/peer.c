@@ -784,6 +784,9 @@ static int policy_open(policy *pl, accord_store *s, const peer_conf *p, accord_e
     pl->s = s;
     pl->p = p;
     ajson_arena_init(&pl->a, 64 << 20);
+    buf_init(&pl->canon, PEER_MAX_PAGE_BYTES);
+    buf_init(&pl->recip, 1 << 20);
+    buf_init(&pl->deps, 1 << 20);
     char self[MEMBER_ID_LEN + 1];
     if (member_self_id(s, self, sizeof(self)) == 0) {
         snprintf(pl->self.org, sizeof(pl->self.org), "%s", self);
@@ -828,6 +831,7 @@ static int signed_by_member(policy *pl, const prov_sigs *sigs)
 static int policy_check(policy *pl, const ajson_value *obj, char *why, size_t cap,
                         accord_error *err)
 {
+    ajson_arena_reset(&pl->a); /* what the previous object needed */
     tlp_label l;
     tlp_label_json(obj, &l);
     if (l.level != TLP_UNMARKED) {
@@ -865,9 +869,11 @@ static int policy_check(policy *pl, const ajson_value *obj, char *why, size_t ca
         return 1;
     }
     buf_reset(&pl->canon);
-    if ((rc = prov_canonical(content, &pl->canon, &pe))) {
+    if ((rc = prov_canonical(content, &pl->canon, &pe)) == ACCORD_ENOMEM)
+        return accord_err_set(err, rc, "peer %s: %s", pl->p->name, pe.msg);
+    if (rc) {
         snprintf(why, cap, "canonical form: %.300s", pe.msg);
-        return rc == ACCORD_ENOMEM ? rc : 1;
+        return 1;
     }
     uint8_t hash[32];
     prov_object_hash(pl->canon.p, pl->canon.len, hash);
