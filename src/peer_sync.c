@@ -183,7 +183,8 @@ int peer_round(accord_store *s, const peer_conf *p, const peer_round_opts *o, pe
         }
     }
     int64_t failures = 0, delay = 0;
-    if (!o->dry_run) {
+    /* a round cut short by shutdown says nothing about the peer */
+    if (!o->dry_run && !(o->cancel && atomic_load(o->cancel))) {
         int failed = rc && rc != ACCORD_ESTIX;
         delay = state_record(s, p, failed, failed && err ? err->msg : "", st, &failures);
     }
@@ -320,6 +321,9 @@ static void *supervise(void *arg)
 
 int peer_syncer_start(const char *data_dir, peer_syncer **out, accord_error *err)
 {
+    /* libcurl's global state is set up here, on the calling thread, before any worker uses it */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return accord_err_set(err, ACCORD_EIO, "sync: libcurl did not start");
     peer_syncer *sy = calloc(1, sizeof(*sy));
     if (!sy)
         return accord_err_set(err, ACCORD_ENOMEM, "sync: out of memory");

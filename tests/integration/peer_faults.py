@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""A TAXII 2.1 peer that misbehaves on demand, for test_peer_faults.sh.
+
+Usage: peer_faults.py CERT KEY MODEFILE PORTFILE
+
+Serves HTTPS on 127.0.0.1 (a free port, written to PORTFILE).  Each request reads MODEFILE:
+  ok            a page of one indicator with X-TAXII-Date-Added-First/Last
+  429           Too Many Requests with Retry-After: 30
+  503           Service Unavailable with Retry-After as an HTTP date 40 s ahead
+  500           Internal Server Error with a TAXII error resource
+  garbage       200 with a body that is not JSON
+  more-no-next  200, "more": true without "next"
+  no-headers    200 with an object but no X-TAXII-Date-Added headers
+"""
+import email.utils
+import http.server
+import ssl
+import sys
+import time
+
+CERT, KEY, MODEFILE, PORTFILE = sys.argv[1:5]
+OBJ = ('{"type":"indicator","spec_version":"2.1","id":"indicator--0000fa17-0000-4000-8000-000000000001",'
+       '"created":"2026-01-10T09:10:00.000Z","modified":"2026-01-10T09:10:00.000Z","name":"fault test",'
+       '"indicator_types":["malicious-activity"],"pattern":"[ipv4-addr:value = \'192.0.2.7\']",'
+       '"pattern_type":"stix","valid_from":"2026-01-10T09:10:00Z"}')
+ADDED = "2026-03-01T10:00:00.000000Z"
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send(self, code, body, headers=()):
+        data = body.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/taxii+json;version=2.1")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        with open(MODEFILE) as f:
+            mode = f.read().strip()
+        added = [("X-TAXII-Date-Added-First", ADDED), ("X-TAXII-Date-Added-Last", ADDED)]
+        if mode == "ok":
+            self.send(200, '{"more":false,"objects":[%s]}' % OBJ, added)
+        elif mode == "429":
+            self.send(429, '{"title":"slow down"}', [("Retry-After", "30")])
+        elif mode == "503":
+            when = email.utils.formatdate(time.time() + 40, usegmt=True)
+            self.send(503, '{"title":"maintenance"}', [("Retry-After", when)])
+        elif mode == "500":
+            self.send(500, '{"title":"Internal error","description":"database on fire"}')
+        elif mode == "garbage":
+            self.send(200, "<html>not taxii</html>", added)
+        elif mode == "more-no-next":
+            self.send(200, '{"more":true,"objects":[%s]}' % OBJ, added)
+        elif mode == "no-headers":
+            self.send(200, '{"more":false,"objects":[%s]}' % OBJ)
+        else:
+            self.send(404, '{"title":"unknown mode"}')
+
+
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(CERT, KEY)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+with open(PORTFILE + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+import os
+os.rename(PORTFILE + ".tmp", PORTFILE)
+srv.serve_forever()
