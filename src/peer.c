@@ -658,8 +658,11 @@ int peer_http_open(peer_http *h, const peer_conf *p, const atomic_int *cancel, a
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->ebuf);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+    /* a peer trickling bytes (a slow or hostile server) fails the round rather than holding its
+       thread: under 64 bytes/s for 30 s, or 15 minutes for one request */
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 64L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 900L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_USERAGENT, "accord/" ACCORD_VERSION_STRING);

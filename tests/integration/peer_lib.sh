@@ -10,6 +10,7 @@
 #   gen_indicators PREFIX FROM TO TLP [MODIFIED]   JSON lines; TLP clear|green|amber|
 #                                    amber+strict|red|none
 #   wait_for SECONDS DESC CMD...     retries CMD every 0.2 s; a failed check when time runs out
+#   sq DB SQL                        the sqlite3 shell with a busy timeout
 WAIT_SCALE=${TAXII_WAIT_TENTHS:-300}
 NODES=
 
@@ -95,3 +96,5 @@ wait_for() {
   bad "$d (waited ${secs}s)"
   return 1
 }
+# sq DB SQL...: the sqlite3 shell, waiting for a node's writer instead of failing on its lock
+sq() { sqlite3 -cmd '.timeout 10000' "$@"; }

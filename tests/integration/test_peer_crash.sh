@@ -29,9 +29,9 @@ ncli c peer list | grep -q '^a	' && ok || bad "setup: C's peer"
 # versions A added up to C's cursor that C lacks; duplicate (id, version) rows on C
 check_state() {
   local cur
-  cur=$(sqlite3 "$T/c/accord.db" "SELECT cursor FROM peer_cursors WHERE peer = 'a'")
+  cur=$(sq "$T/c/accord.db" "SELECT cursor FROM peer_cursors WHERE peer = 'a'")
   [ -z "$cur" ] && return 0
-  sqlite3 "$T/c/accord.db" >"$T/chk" <<SQL
+  sq "$T/c/accord.db" >"$T/chk" <<SQL
 PRAGMA busy_timeout = 10000;
 ATTACH '$T/a/accord.db' AS a;
 SELECT 'ahead', count(*) FROM (
@@ -42,7 +42,7 @@ SELECT 'ahead', count(*) FROM (
 SELECT 'dups', count(*) FROM (SELECT 1 FROM main.objects GROUP BY id, modified HAVING count(*) > 1);
 SQL
   grep -qx 'ahead|0' "$T/chk" && grep -qx 'dups|0' "$T/chk" &&
-    [ "$(sqlite3 "$T/c/accord.db" 'PRAGMA integrity_check')" = ok ]
+    [ "$(sq "$T/c/accord.db" 'PRAGMA integrity_check')" = ok ]
 }
 kills=0
 for i in 1 2 3 4 5 6; do
@@ -57,13 +57,13 @@ done
 echo "killed $kills of 6 syncs in flight (at $(node_versions c) of $VA versions at the end)"
 ncli c sync a >"$T/final" 2>&1
 check "the last sync completes" grep -q "^a	pages" "$T/final" || cat "$T/final" >&2
-sqlite3 "$T/a/accord.db" "SELECT id, modified, chash FROM objects ORDER BY id, modified" >"$T/set.a"
-sqlite3 "$T/c/accord.db" "SELECT id, modified, chash FROM objects ORDER BY id, modified" >"$T/set.c"
+sq "$T/a/accord.db" "SELECT id, modified, chash FROM objects ORDER BY id, modified" >"$T/set.a"
+sq "$T/c/accord.db" "SELECT id, modified, chash FROM objects ORDER BY id, modified" >"$T/set.c"
 check "C's (id, version, content hash) set equals A's" cmp -s "$T/set.a" "$T/set.c" ||
   diff "$T/set.a" "$T/set.c" | head -5 >&2
 check "no duplicates at the end" check_state
-ACC=$(sqlite3 "$T/c/accord.db" "SELECT count(*) FROM audit WHERE action = 'accepted'")
-ACCD=$(sqlite3 "$T/c/accord.db" "SELECT count(*) FROM (SELECT DISTINCT ref, detail FROM audit WHERE action = 'accepted')")
+ACC=$(sq "$T/c/accord.db" "SELECT count(*) FROM audit WHERE action = 'accepted'")
+ACCD=$(sq "$T/c/accord.db" "SELECT count(*) FROM (SELECT DISTINCT ref, detail FROM audit WHERE action = 'accepted')")
 [ "$ACC" = "$VA" ] && [ "$ACCD" = "$VA" ] && ok || bad "C's audit log: $ACC accepted records ($ACCD distinct) for $VA versions"
 ncli c audit export "$T/audit" >/dev/null 2>&1
 expect_rc 0 "C's audit log verifies" -- ncli c audit verify "$T/audit"

@@ -121,7 +121,7 @@ ncli c peer add bgate "$(node_url b)" --collection "$(node_default b)" --pull --
 ncli c sync bgate >"$T/ungated" 2>&1
 check "without B's gate C refuses one object" grep -q "^bgate	.*	refused 1	" "$T/ungated" || cat "$T/ungated" >&2
 ncli c get "$STRICT" >/dev/null 2>&1 && bad "AMBER+STRICT reached C through an ungated B" || ok
-sqlite3 "$T/c/accord.db" "SELECT detail FROM audit WHERE action = 'peer-refused' AND ref = '$STRICT'" >"$T/aud"
+sq "$T/c/accord.db" "SELECT detail FROM audit WHERE action = 'peer-refused' AND ref = '$STRICT'" >"$T/aud"
 check "C audited the over-share" grep -q "over-share: TLP:amber+strict" "$T/aud" || cat "$T/aud" >&2
 
 # tampering relay: four new signed objects reach B; B's copies of three are altered
@@ -134,7 +134,7 @@ check "C audited the over-share" grep -q "over-share: TLP:amber+strict" "$T/aud"
 ncli b sync a >/dev/null 2>&1
 [ "$(node_objects b)" = 10 ] && ok || bad "setup: B got A's 4 new objects (B holds $(node_objects b))"
 tamper() { # ID SQL-REPLACE-FROM SQL-REPLACE-TO
-  sqlite3 "$T/b/accord.db" "PRAGMA busy_timeout = 10000; UPDATE objects SET body = CAST(replace(CAST(body AS TEXT), '$2', '$3') AS BLOB) WHERE id = '$1'" >/dev/null
+  sq "$T/b/accord.db" "PRAGMA busy_timeout = 10000; UPDATE objects SET body = CAST(replace(CAST(body AS TEXT), '$2', '$3') AS BLOB) WHERE id = '$1'" >/dev/null
 }
 tamper "$(pid_of 4 1)" "peer test 1" "peer test 7"                      # one byte of the content
 tamper "$(pid_of 4 2)" "\"signer_ref\":\"$ID_a\"" "\"signer_ref\":\"$ID_b\"" # another signer
@@ -148,11 +148,11 @@ for i in 1 2 3; do
   ncli c get "$(pid_of 4 "$i")" >/dev/null 2>&1 && bad "altered object $i stored on C" || ok
 done
 ncli c verify "$(pid_of 4 4)" | grep -q "	authored$" && ok || bad "the valid object is A's"
-sqlite3 "$T/c/accord.db" "SELECT ref || ' ' || detail FROM audit WHERE action = 'peer-refused'" >"$T/aud2"
+sq "$T/c/accord.db" "SELECT ref || ' ' || detail FROM audit WHERE action = 'peer-refused'" >"$T/aud2"
 for i in 1 2 3; do
   check "C audited why altered object $i was refused" grep -q "$(pid_of 4 "$i") refused from peer b: signature: " "$T/aud2" || cat "$T/aud2" >&2
 done
 ncli c get "$CLEAR" >/dev/null && ok || bad "C lost what it had accepted before"
-check "C's store is intact" sh -c "sqlite3 '$T/c/accord.db' 'PRAGMA integrity_check' | grep -qx ok"
+check "C's store is intact" sh -c "sqlite3 -cmd '.timeout 10000' '$T/c/accord.db' 'PRAGMA integrity_check' | grep -qx ok"
 for n in a b c; do node_stop "$n"; done
 finish
