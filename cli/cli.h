@@ -61,5 +61,8 @@ int cmd_case(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_nats(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
 
 #endif

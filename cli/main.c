@@ -451,6 +451,48 @@ static const cli_command commands[] = {
      "Exit: 0 all imported, 3 some attributes/events skipped or rejected, 4 --strict rejected\n"
      "an input, 1 I/O or store error.\n",
      cmd_misp},
+    {"nats", "matching spread over hosts with NATS JetStream: setup, status, snapshot, collect",
+     "usage: accord nats setup   --nats URL [--max-bytes N] [--dup-window S] [--ack-wait S]\n"
+     "                           [--max-deliver N] [--max-ack-pending N] [--replicas N]\n"
+     "       accord nats status  --nats URL\n"
+     "       accord nats snapshot --nats URL [--indicators PATH]...\n"
+     "       accord nats collect --nats URL [--db FILE] [--print] [--idle S] [--sightings]\n"
+     "                           [--report COLLECTION] [--sightings-every S] [--sightings-interval S]\n"
+     "       accord nats send    --nats URL SUBJECT [FILE] [--header NAME:VALUE]... [--msg-id ID]\n"
+     "\n"
+     "setup creates (or updates) the streams ACCORD_TEL (work queue of telemetry chunks, discard\n"
+     "new when full, duplicate window), ACCORD_RES (results), ACCORD_DLQ (dead letters),\n"
+     "ACCORD_SNAP (indicator snapshots), the consumers `workers` and `collector` and the KV\n"
+     "bucket accord_snapshot; running it again changes nothing.  status prints messages, lag,\n"
+     "redeliveries and dead letters.  snapshot publishes the active indicators of the store (or\n"
+     "of --indicators files) as a new version for the workers, in parts of under 1 MiB, with\n"
+     "its SHA-256 in KV accord_snapshot/current.  collect turns results into matches in\n"
+     "DATA/nats-results.db exactly once per chunk and, with --sightings or --report, into STIX\n"
+     "sightings in the store.  send publishes one message as it is (diagnostics).\n"
+     "\n"
+     "Connection options (every NATS command): --nats URL[,URL...]  --nats-creds FILE (JWT +\n"
+     "nkey)  --nats-nkey SEEDFILE  --nats-ca FILE (TLS)  --nats-cert FILE --nats-key FILE\n"
+     "--tenant NAME (subjects accord.tel.NAME.*, accord.res.NAME; default \"default\").\n",
+     cmd_nats},
+    {"publish", "cut telemetry into chunks on a NATS JetStream work queue",
+     "usage: accord publish --nats URL [--source ID] [--chunk-kib N] [--tenant T] FILE|DIR|-...\n"
+     "\n"
+     "Cuts each input (plain or gzip; a directory: its files in name order) into chunks ending\n"
+     "at a line end, of at most N KiB (512), published to accord.tel.TENANT.SOURCE with the id\n"
+     "SOURCE:OFFSET, so publishing the same input again (a restarted producer) adds nothing.\n"
+     "SOURCE is --source or made from the path; standard input needs --source.  A full stream\n"
+     "makes the producer wait.  Connection options: see accord help nats.\n",
+     cmd_publish},
+    {"worker", "match telemetry chunks from NATS JetStream (run any number, anywhere)",
+     "usage: accord worker --nats URL [--batch N] [--idle S] [--event-bytes N] [--now TS]\n"
+     "\n"
+     "Takes chunks from the shared consumer `workers`, matches them against the snapshot that\n"
+     "KV accord_snapshot/current names (swapped between chunks when it changes), publishes the\n"
+     "matches to accord.res.TENANT and then acknowledges the chunk.  A chunk delivered the\n"
+     "consumer's max-deliver times goes to accord.dlq.TENANT.  --idle S: exit after S seconds\n"
+     "without a chunk (default: run until SIGINT/SIGTERM).  Connection options: see accord help\n"
+     "nats.\n",
+     cmd_worker},
     {"help", "show help for accord or a command", "usage: accord help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: accord version\n", cmd_version},
 };

@@ -1,0 +1,87 @@
+/*
+ * cmd_nats.h - what the NATS JetStream commands share (accord nats, publish, worker): the
+ * connection options, the streams, and the indicator snapshot kept in the stream and KV bucket.
+ *
+ *   stream       subjects                      retention   what
+ *   ACCORD_TEL   accord.tel.<tenant>.<source>  work queue  telemetry chunks (discard new when
+ *                                                          full, duplicate window for msg ids)
+ *   ACCORD_RES   accord.res.<tenant>           limits      match results, one or more parts per
+ *                                                          chunk, msg id <chunk>@<version>#<part>
+ *   ACCORD_DLQ   accord.dlq.<tenant>           limits      chunks given up after max deliveries
+ *   ACCORD_SNAP  accord.snap.<version>.<part>  limits      indicator snapshots in parts of < 1 MiB
+ *   KV accord_snapshot, key current            the snapshot pointer (src/nats_msg.h)
+ *
+ * Consumers: "workers" (pull, on ACCORD_TEL, shared by every worker) and "collector" (pull, on
+ * ACCORD_RES).  `accord nats setup` creates all of them; creating them again is a no-op.
+ */
+#ifndef ACCORD_CMD_NATS_H
+#define ACCORD_CMD_NATS_H
+
+#include "cli.h"
+#include "nats_msg.h"
+#include "util/buf.h"
+
+#include <nats/nats.h>
+#include <signal.h>
+
+#define NATS_STREAM_TEL "ACCORD_TEL"
+#define NATS_STREAM_RES "ACCORD_RES"
+#define NATS_STREAM_DLQ "ACCORD_DLQ"
+#define NATS_STREAM_SNAP "ACCORD_SNAP"
+#define NATS_KV_BUCKET "accord_snapshot"
+#define NATS_CONSUMER_WORKERS "workers"
+#define NATS_CONSUMER_COLLECTOR "collector"
+#define NATS_PART_MAX ((1u << 20) - 16384) /* payload of one snapshot part, headers aside */
+
+typedef struct nats_opts {
+    const char *url;    /* --nats: nats://host:port, comma-separated for a cluster */
+    const char *creds;  /* --nats-creds: user JWT + nkey seed file */
+    const char *nkey;   /* --nats-nkey: nkey seed file */
+    const char *ca;     /* --nats-ca: CA bundle; implies TLS */
+    const char *cert;   /* --nats-cert / --nats-key: client certificate */
+    const char *key;
+    const char *tenant; /* --tenant (default "default") */
+} nats_opts;
+
+typedef struct nats_link {
+    natsConnection *nc;
+    jsCtx *js;
+    kvStore *kv;
+} nats_link;
+
+/* Set by SIGINT / SIGTERM once nats_signals() is called. */
+extern volatile sig_atomic_t nats_stop;
+void nats_signals(void);
+
+/* Takes a connection option at argv[i]: the number of arguments used (0: not one, -1: bad). */
+int nats_opt_arg(nats_opts *o, int argc, char **argv, int i);
+/* Connects (retrying while the server is down when `retry`), opens JetStream and, when the
+ * bucket exists, the KV bucket.  0, or -1 after printing why. */
+int nats_link_open(const char *cmd, const nats_opts *o, int retry, nats_link *l);
+void nats_link_close(nats_link *l);
+/* "what: status text (jetstream error N)" for a failed call */
+void nats_fail(const char *cmd, const char *what, natsStatus s, jsErrCode jerr);
+
+/* The snapshot pointer: 0 with *p set, 1 when none was published, -1 after printing why. */
+int nats_pointer_get(const char *cmd, nats_link *l, nats_pointer *p, uint64_t *rev);
+/* Fetches the parts of p, checks size and SHA-256, compiles them at now_s: *out, or -1 after
+ * printing why. */
+int nats_snapshot_fetch(const char *cmd, nats_link *l, const nats_pointer *p, int64_t now_s,
+                        accord_snapshot **out);
+/* Compiles a snapshot of JSON lines text[0..len) (each line one STIX object), as accord match
+ * --indicators compiles a JSON-lines file. */
+int nats_snapshot_compile(const char *text, size_t len, int64_t now_s, accord_snapshot **out,
+                          accord_error *err);
+
+/* Appends s[0..len) as a JSON string (invalid UTF-8 as U+FFFD, controls escaped). */
+int nats_json_str(buf *b, const char *s, size_t len);
+/* Monotonic seconds. */
+double nats_mono(void);
+
+int cmd_nats_setup(const nats_opts *o, int argc, char **argv);
+int cmd_nats_status(const nats_opts *o, int argc, char **argv);
+int cmd_nats_snapshot(const nats_opts *o, int argc, char **argv);
+int cmd_nats_collect(const nats_opts *o, int argc, char **argv);
+int cmd_nats_send(const nats_opts *o, int argc, char **argv);
+
+#endif

@@ -1,0 +1,490 @@
+/*
+ * cmd_worker.c - `accord worker --nats URL`: matches telemetry chunks from the work queue.
+ *
+ * Any number of workers, on any hosts, share the durable pull consumer "workers" of
+ * ACCORD_TEL; JetStream hands each chunk to one of them at a time.  For each chunk a worker:
+ *
+ *   1. matches it against its current snapshot, in pieces of about 64 KiB, telling the server
+ *      the chunk is in progress whenever a quarter of the ack wait has passed, so a slow chunk
+ *      is not handed to another worker meanwhile;
+ *   2. publishes the matches to accord.res.<tenant> in parts of at most 768 KiB (one empty part
+ *      when there are none), msg id <chunk>@<version>#<part>, and waits for the server to
+ *      acknowledge every part;
+ *   3. only then acknowledges the chunk (and waits for that acknowledgement).
+ *
+ * A worker that dies between 2 and 3 leaves the chunk to be delivered again after the ack
+ * wait: its results are published again under the same ids (the duplicate window drops them,
+ * and the collector keeps one complete version of each chunk whatever comes twice).  A chunk
+ * that cannot be read (no chunk id, a bad header) is refused (nak, delivered again a little
+ * later); on its last allowed delivery (the consumer's max deliver) a chunk is not matched but
+ * moved to accord.dlq.<tenant> with the reason, and acknowledged, so a chunk that kills every
+ * worker that takes it cannot stall the queue.
+ *
+ * Snapshots: every second the worker reads the pointer (KV current); when it names a new
+ * version, the worker fetches and checks the parts and compiles them beside the current
+ * snapshot, then swaps between two chunks.  A chunk is matched entirely against one snapshot
+ * and its results name that version (Accord-Snapshot, and "snapshot" in each match).  A
+ * snapshot that fails its checks is refused and the current one kept.
+ */
+#include "cmd_nats.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#define PIECE (64u << 10)
+#define RESULT_PART_MAX (768u << 10)
+#define NAK_DELAY_MS 200
+
+typedef struct worker {
+    const char *cmd;
+    nats_link l;
+    natsSubscription *sub;
+    accord_snapshot *snap;
+    accord_matcher *m;
+    uint64_t version;
+    int64_t now_s;
+    size_t event_bytes;
+    double ack_wait_s, last_check;
+    int64_t max_deliver;
+    buf res;
+    /* totals */
+    uint64_t chunks, bytes, lines, events, matches, malformed, dead, refused, redelivered, swaps;
+} worker;
+
+/* Takes the snapshot the pointer names when it is not the current one.  0, or -1 when there is
+ * none yet or it could not be loaded (the current one stays). */
+static int snapshot_refresh(worker *w)
+{
+    nats_pointer p;
+    accord_snapshot *snap;
+    accord_matcher *m;
+    int rc = nats_pointer_get(w->cmd, &w->l, &p, NULL);
+    w->last_check = nats_mono();
+    if (rc != 0)
+        return -1;
+    if (w->snap && p.version == w->version)
+        return 0;
+    if (nats_snapshot_fetch(w->cmd, &w->l, &p, w->now_s, &snap) != 0)
+        return -1;
+    if (accord_matcher_new(snap, &m) != 0) {
+        accord_snapshot_unref(snap);
+        cli_error(w->cmd, "out of memory");
+        return -1;
+    }
+    accord_matcher_free(w->m);
+    accord_snapshot_unref(w->snap);
+    w->m = m;
+    w->snap = snap;
+    if (w->version)
+        w->swaps++;
+    w->version = p.version;
+    fprintf(stderr, "accord worker: snapshot %" PRIu64 " (%zu indicators)\n", p.version,
+            accord_snapshot_count(snap));
+    return 0;
+}
+
+/* The tenant token of accord.tel.<tenant>.<source>; "unknown" for another subject. */
+static void subject_tenant(const char *subj, char *out, size_t outlen)
+{
+    const char *t = strncmp(subj, "accord.tel.", 11) == 0 ? subj + 11 : NULL;
+    const char *dot = t ? strchr(t, '.') : NULL;
+    if (!dot || !nats_source_valid(t, (size_t)(dot - t)) || (size_t)(dot - t) >= outlen)
+        snprintf(out, outlen, "unknown");
+    else
+        snprintf(out, outlen, "%.*s", (int)(dot - t), t);
+}
+
+static int put_match(worker *w, const char *chunk, const char *input, uint64_t line,
+                     const accord_match *mt)
+{
+    buf *b = &w->res;
+    int rc = buf_adds(b, "{\"chunk\":");
+    rc = rc ? rc : nats_json_str(b, chunk, strlen(chunk));
+    rc = rc ? rc : buf_printf(b, ",\"snapshot\":%" PRIu64 ",\"input\":", w->version);
+    rc = rc ? rc : nats_json_str(b, input, strlen(input));
+    rc = rc ? rc : buf_printf(b, ",\"line\":%" PRIu64 ",\"time\":", line);
+    if (rc == 0 && !mt->time)
+        rc = buf_adds(b, "null");
+    else if (rc == 0)
+        rc = mt->time_is_string ? nats_json_str(b, mt->time, mt->time_len)
+                                : buf_add(b, mt->time, mt->time_len);
+    rc = rc ? rc : buf_adds(b, ",\"field\":");
+    rc = rc ? rc : mt->field ? nats_json_str(b, mt->field, strlen(mt->field)) : buf_adds(b, "null");
+    rc = rc ? rc : buf_adds(b, ",\"value\":");
+    rc = rc ? rc : mt->value ? nats_json_str(b, mt->value, mt->value_len) : buf_adds(b, "null");
+    rc = rc ? rc : buf_adds(b, ",\"indicators\":[");
+    for (size_t i = 0; i < mt->nindicators && rc == 0; i++) {
+        accord_indicator_info info;
+        accord_snapshot_indicator(w->snap, mt->indicators[i], &info);
+        rc = buf_adds(b, i ? ",{\"id\":" : "{\"id\":");
+        rc = rc ? rc : nats_json_str(b, info.id, strlen(info.id));
+        rc = rc ? rc : buf_adds(b, ",\"name\":");
+        rc = rc ? rc : nats_json_str(b, info.name, strlen(info.name));
+        rc = rc ? rc : buf_adds(b, "}");
+    }
+    rc = rc ? rc : buf_adds(b, "]");
+    if (rc == 0 && w->event_bytes && mt->event) {
+        size_t n = mt->event_len < w->event_bytes ? mt->event_len : w->event_bytes;
+        rc = buf_adds(b, ",\"event\":");
+        rc = rc ? rc : nats_json_str(b, mt->event, n);
+        if (rc == 0 && n < mt->event_len)
+            rc = buf_adds(b, ",\"event_truncated\":true");
+    }
+    return rc ? rc : buf_adds(b, "}\n");
+}
+
+typedef struct chunk_counts {
+    uint64_t lines, events, matches, malformed;
+} chunk_counts;
+
+/* Matches body[0..len) (first line `line`) into w->res; 0 or -1 (out of memory). */
+static int match_chunk(worker *w, natsMsg *msg, const char *chunk, const char *input,
+                       uint64_t line, const char *hdr, size_t hdr_len, const char *body,
+                       size_t len, chunk_counts *cc)
+{
+    accord_matcher_stats before, after;
+    double touched = nats_mono();
+    size_t at = 0;
+    uint64_t base = line;
+    accord_matcher_stats_get(w->m, &before);
+    accord_matcher_set_header(w->m, hdr_len ? hdr : NULL, hdr_len);
+    buf_reset(&w->res);
+    while (at < len) {
+        size_t end = at + PIECE < len ? at + PIECE : len, n;
+        const char *nl = end < len ? memchr(body + end - 1, '\n', len - end + 1) : NULL;
+        accord_match mt;
+        accord_match_malformed bad;
+        end = end < len ? (nl ? (size_t)(nl - body) + 1 : len) : len;
+        n = end - at;
+        if (accord_matcher_match_lines(w->m, body + at, n, w->now_s) < 0)
+            return -1;
+        while (accord_matcher_next(w->m, &mt) == 1) {
+            cc->matches++;
+            if (put_match(w, chunk, input, base + mt.line - 1, &mt) != 0)
+                return -1;
+        }
+        while (accord_matcher_next_malformed(w->m, &bad) == 1)
+            cc->malformed++;
+        for (const char *p = body + at; (p = memchr(p, '\n', (size_t)(body + end - p))) != NULL;
+             p++)
+            base++;
+        at = end;
+        if (nats_mono() - touched > w->ack_wait_s / 4) {
+            natsMsg_InProgress(msg, NULL);
+            touched = nats_mono();
+        }
+    }
+    accord_matcher_stats_get(w->m, &after);
+    cc->lines = after.lines - before.lines;
+    cc->events = after.events - before.events;
+    return 0;
+}
+
+/* Publishes w->res as the results of chunk, part by part, each acknowledged by the server. */
+static int publish_results(worker *w, natsMsg *msg, const char *chunk, const char *tenant,
+                           const char *input, const chunk_counts *cc, size_t bytes)
+{
+    char subj[200], id[300], v[32], part[32], nums[4][32], nb[32];
+    size_t starts[NATS_PARTS_MAX + 1], nparts = 0, at = 0;
+    const char *names[4] = {"Accord-Lines", "Accord-Events", "Accord-Matches",
+                            "Accord-Malformed"};
+    uint64_t vals[4] = {cc->lines, cc->events, cc->matches, cc->malformed};
+    double touched = nats_mono();
+    /* parts end at line ends */
+    do {
+        size_t end = at + RESULT_PART_MAX < w->res.len ? at + RESULT_PART_MAX : w->res.len;
+        if (end < w->res.len) {
+            const char *nl = memrchr(w->res.p + at, '\n', end - at);
+            end = nl ? (size_t)(nl - w->res.p) + 1 : end;
+        }
+        if (nparts == NATS_PARTS_MAX)
+            return -1;
+        starts[nparts++] = at;
+        at = end;
+    } while (at < w->res.len);
+    starts[nparts] = w->res.len;
+    snprintf(subj, sizeof subj, "accord.res.%s", tenant);
+    snprintf(v, sizeof v, "%" PRIu64, w->version);
+    snprintf(nb, sizeof nb, "%zu", bytes);
+    for (int k = 0; k < 4; k++)
+        snprintf(nums[k], sizeof nums[k], "%" PRIu64, vals[k]);
+    for (size_t i = 0; i < nparts; i++) {
+        int tries = 0;
+        snprintf(id, sizeof id, "%s@%" PRIu64 "#%zu", chunk, w->version, i + 1);
+        snprintf(part, sizeof part, "%zu/%zu", i + 1, nparts);
+        for (;;) {
+            natsMsg *m = NULL;
+            jsPubAck *pa = NULL;
+            jsPubOptions po;
+            jsErrCode jerr = 0;
+            natsStatus s = natsMsg_Create(&m, subj, NULL, w->res.p ? w->res.p + starts[i] : "",
+                                          (int)(starts[i + 1] - starts[i]));
+            s = s ? s : natsMsgHeader_Set(m, "Accord-Chunk", chunk);
+            s = s ? s : natsMsgHeader_Set(m, "Accord-Snapshot", v);
+            s = s ? s : natsMsgHeader_Set(m, "Accord-Part", part);
+            s = s ? s : natsMsgHeader_Set(m, "Accord-Input", input);
+            s = s ? s : natsMsgHeader_Set(m, "Accord-Bytes", nb);
+            for (int k = 0; k < 4 && s == NATS_OK; k++)
+                s = natsMsgHeader_Set(m, names[k], nums[k]);
+            jsPubOptions_Init(&po);
+            po.MsgId = id;
+            po.MaxWait = 5000;
+            if (s == NATS_OK)
+                s = js_PublishMsg(&pa, w->l.js, m, &po, &jerr);
+            natsMsg_Destroy(m);
+            jsPubAck_Destroy(pa);
+            if (s == NATS_OK)
+                break;
+            if (++tries > 40 || nats_stop) {
+                nats_fail(w->cmd, id, s, jerr);
+                return -1;
+            }
+            /* the server is away or the results stream is full: keep the chunk ours */
+            if (nats_mono() - touched > w->ack_wait_s / 4) {
+                natsMsg_InProgress(msg, NULL);
+                touched = nats_mono();
+            }
+            nats_Sleep(250);
+        }
+    }
+    return 0;
+}
+
+/* Moves msg to the dead-letter subject with the reason, then acknowledges it. */
+static void dead_letter(worker *w, natsMsg *msg, const char *tenant, const char *why,
+                        uint64_t delivered)
+{
+    char subj[200], id[64], n[32];
+    const char *keep[] = {"Nats-Msg-Id", "Accord-Line", "Accord-Input", "Accord-Header-Len"};
+    const char *val;
+    natsMsg *m = NULL;
+    jsPubAck *pa = NULL;
+    jsPubOptions po;
+    jsErrCode jerr = 0;
+    natsStatus s;
+    snprintf(subj, sizeof subj, "accord.dlq.%s", tenant);
+    snprintf(id, sizeof id, "dlq:%" PRIu64, natsMsg_GetSequence(msg));
+    snprintf(n, sizeof n, "%" PRIu64, delivered);
+    s = natsMsg_Create(&m, subj, NULL, natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
+    s = s ? s : natsMsgHeader_Set(m, "Accord-Error", why);
+    s = s ? s : natsMsgHeader_Set(m, "Accord-Subject", natsMsg_GetSubject(msg));
+    s = s ? s : natsMsgHeader_Set(m, "Accord-Delivered", n);
+    for (int k = 0; k < 4 && s == NATS_OK; k++)
+        if (natsMsgHeader_Get(msg, keep[k], &val) == NATS_OK)
+            s = natsMsgHeader_Set(m, k == 0 ? "Accord-Chunk" : keep[k], val);
+    jsPubOptions_Init(&po);
+    po.MsgId = id;
+    if (s == NATS_OK)
+        s = js_PublishMsg(&pa, w->l.js, m, &po, &jerr);
+    natsMsg_Destroy(m);
+    jsPubAck_Destroy(pa);
+    if (s != NATS_OK) { /* kept in the queue: delivered again once the server takes it */
+        nats_fail(w->cmd, subj, s, jerr);
+        natsMsg_NakWithDelay(msg, NAK_DELAY_MS, NULL);
+        return;
+    }
+    fprintf(stderr, "accord worker: %s (stream seq %" PRIu64 ") to %s after %" PRIu64
+                    " deliveries: %s\n",
+            natsMsg_GetSubject(msg), natsMsg_GetSequence(msg), subj, delivered, why);
+    w->dead++;
+    natsMsg_AckSync(msg, NULL, NULL);
+}
+
+static void handle(worker *w, natsMsg *msg)
+{
+    jsMsgMetaData *meta = NULL;
+    uint64_t delivered = 1, line = 0, hdr_len = 0;
+    const char *id = NULL, *ls = NULL, *input = NULL, *hs = NULL, *why = NULL;
+    char tenant[NATS_SOURCE_MAX + 1];
+    const char *data = natsMsg_GetData(msg);
+    size_t len = (size_t)natsMsg_GetDataLength(msg);
+    nats_chunk_id cid;
+    chunk_counts cc = {0, 0, 0, 0};
+    if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+        delivered = meta->NumDelivered;
+        jsMsgMetaData_Destroy(meta);
+    }
+    w->redelivered += delivered > 1;
+    subject_tenant(natsMsg_GetSubject(msg), tenant, sizeof tenant);
+    if (delivered >= (uint64_t)w->max_deliver && delivered > 1) {
+        dead_letter(w, msg, tenant, "not finished by its earlier deliveries", delivered);
+        return;
+    }
+    if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) != NATS_OK)
+        why = "no Nats-Msg-Id (chunk id)";
+    else if (nats_chunk_id_parse(id, strlen(id), &cid, &why) != 0)
+        ;
+    else if (natsMsgHeader_Get(msg, "Accord-Line", &ls) != NATS_OK ||
+             nats_u64_parse(ls, strlen(ls), &line) != 0 || line == 0)
+        why = "Accord-Line is not a line number";
+    else if (natsMsgHeader_Get(msg, "Accord-Header-Len", &hs) != NATS_OK ||
+             nats_u64_parse(hs, strlen(hs), &hdr_len) != 0 || hdr_len > len)
+        why = "Accord-Header-Len is not a length within the payload";
+    else if (natsMsgHeader_Get(msg, "Accord-Input", &input) != NATS_OK)
+        why = "no Accord-Input";
+    else if (strcmp(tenant, "unknown") == 0)
+        why = "subject is not accord.tel.<tenant>.<source>";
+    if (why) {
+        w->refused++;
+        if (delivered >= (uint64_t)w->max_deliver) {
+            dead_letter(w, msg, tenant, why, delivered);
+        } else {
+            fprintf(stderr, "accord worker: %s (stream seq %" PRIu64 "): %s; refused\n",
+                    natsMsg_GetSubject(msg), natsMsg_GetSequence(msg), why);
+            natsMsg_NakWithDelay(msg, NAK_DELAY_MS, NULL);
+        }
+        return;
+    }
+    if (match_chunk(w, msg, id, input, line, data, (size_t)hdr_len, data + hdr_len,
+                    len - (size_t)hdr_len, &cc) != 0 ||
+        publish_results(w, msg, id, tenant, input, &cc, len - (size_t)hdr_len) != 0) {
+        natsMsg_NakWithDelay(msg, NAK_DELAY_MS, NULL);
+        return;
+    }
+    {
+        jsErrCode jerr = 0;
+        natsStatus s = natsMsg_AckSync(msg, NULL, &jerr);
+        if (s != NATS_OK) /* delivered again; its results are already there */
+            nats_fail(w->cmd, id, s, jerr);
+    }
+    w->chunks++;
+    w->bytes += len - (size_t)hdr_len;
+    w->lines += cc.lines;
+    w->events += cc.events;
+    w->matches += cc.matches;
+    w->malformed += cc.malformed;
+}
+
+static int consumer_limits(worker *w)
+{
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetConsumerInfo(&ci, w->l.js, NATS_STREAM_TEL, NATS_CONSUMER_WORKERS, NULL,
+                                      &jerr);
+    if (s != NATS_OK) {
+        nats_fail(w->cmd, "consumer " NATS_CONSUMER_WORKERS " (run accord nats setup)", s, jerr);
+        return -1;
+    }
+    w->ack_wait_s = (double)ci->Config->AckWait / 1e9;
+    w->max_deliver = ci->Config->MaxDeliver > 0 ? ci->Config->MaxDeliver : INT64_MAX;
+    jsConsumerInfo_Destroy(ci);
+    return 0;
+}
+
+int cmd_worker(int argc, char **argv)
+{
+    worker w = {.cmd = "worker", .event_bytes = 512};
+    nats_opts o = {.tenant = "default"};
+    double idle = 0, last_work, t0;
+    int batch = 2, rc = 0, k, waiting_noted = 0;
+    struct rusage ru;
+    for (int i = 1; i < argc; i += k) {
+        char *end;
+        k = nats_opt_arg(&o, argc, argv, i);
+        if (k < 0)
+            return cli_usage("worker");
+        if (k > 0)
+            continue;
+        k = 2;
+        if (i + 1 >= argc)
+            return cli_usage("worker");
+        if (strcmp(argv[i], "--batch") == 0) {
+            long v = strtol(argv[i + 1], &end, 10);
+            if (*end || v < 1 || v > 256)
+                return cli_usage("worker");
+            batch = (int)v;
+        } else if (strcmp(argv[i], "--idle") == 0) {
+            idle = strtod(argv[i + 1], &end);
+            if (*end || !(idle >= 0 && idle < 1e6))
+                return cli_usage("worker");
+        } else if (strcmp(argv[i], "--event-bytes") == 0) {
+            long v = strtol(argv[i + 1], &end, 10);
+            if (*end || v < 0 || v > (64 << 10))
+                return cli_usage("worker");
+            w.event_bytes = (size_t)v;
+        } else if (strcmp(argv[i], "--now") == 0) {
+            int64_t us;
+            if (accord_timestamp_parse(argv[i + 1], &us) != 0)
+                return cli_usage("worker");
+            w.now_s = us / 1000000;
+        } else {
+            return cli_usage("worker");
+        }
+    }
+    buf_init(&w.res, (size_t)NATS_PARTS_MAX * RESULT_PART_MAX);
+    nats_signals();
+    if (nats_link_open(w.cmd, &o, 1, &w.l) != 0) {
+        buf_free(&w.res);
+        return EXIT_FAIL;
+    }
+    if (consumer_limits(&w) != 0) {
+        rc = -1;
+    } else {
+        jsSubOptions so;
+        jsErrCode jerr = 0;
+        natsStatus s;
+        jsSubOptions_Init(&so);
+        so.Stream = NATS_STREAM_TEL;
+        so.Consumer = NATS_CONSUMER_WORKERS;
+        s = js_PullSubscribe(&w.sub, w.l.js, "accord.tel.>", NATS_CONSUMER_WORKERS, NULL, &so,
+                             &jerr);
+        if (s != NATS_OK) {
+            nats_fail(w.cmd, "pull subscription", s, jerr);
+            rc = -1;
+        }
+    }
+    /* no chunk is taken before there is a snapshot to match it with */
+    while (rc == 0 && !nats_stop && snapshot_refresh(&w) != 0) {
+        if (!waiting_noted++)
+            fprintf(stderr, "accord worker: waiting for a snapshot (accord nats snapshot)\n");
+        nats_Sleep(250);
+    }
+    t0 = last_work = nats_mono();
+    while (rc == 0 && !nats_stop) {
+        natsMsgList list = {NULL, 0};
+        jsErrCode jerr = 0;
+        natsStatus s;
+        if (nats_mono() - w.last_check >= 1.0)
+            snapshot_refresh(&w);
+        s = natsSubscription_Fetch(&list, w.sub, batch, 500, &jerr);
+        if (s == NATS_OK) {
+            for (int i = 0; i < list.Count; i++) {
+                if (nats_stop) /* back to the queue for the others at once */
+                    natsMsg_Nak(list.Msgs[i], NULL);
+                else
+                    handle(&w, list.Msgs[i]);
+            }
+            if (list.Count)
+                last_work = nats_mono();
+            natsMsgList_Destroy(&list);
+        } else if (s != NATS_TIMEOUT) {
+            nats_Sleep(200); /* the server is away: the connection comes back by itself */
+        }
+        if (idle > 0 && nats_mono() - last_work > idle)
+            break;
+    }
+    getrusage(RUSAGE_SELF, &ru);
+    {
+        double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        double secs = nats_mono() - t0;
+        fprintf(stderr,
+                "accord worker: %" PRIu64 " chunks, %" PRIu64 " lines, %" PRIu64 " events, %.1f MB, %" PRIu64
+                " matches, %" PRIu64 " malformed, %" PRIu64 " redelivered, %" PRIu64
+                " refused, %" PRIu64 " dead-lettered, %" PRIu64
+                " snapshot swaps; %.2f s, CPU %.2f s (%.2f s/GB)\n",
+                w.chunks, w.lines, w.events, (double)w.bytes / 1e6, w.matches, w.malformed,
+                w.redelivered, w.refused, w.dead, w.swaps, secs, cpu,
+                w.bytes ? cpu / ((double)w.bytes / 1e9) : 0.0);
+    }
+    natsSubscription_Destroy(w.sub);
+    accord_matcher_free(w.m);
+    accord_snapshot_unref(w.snap);
+    nats_link_close(&w.l);
+    buf_free(&w.res);
+    nats_Close();
+    return rc ? EXIT_FAIL : EXIT_OK;
+}

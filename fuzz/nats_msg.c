@@ -1,0 +1,58 @@
+/*
+ * fuzz/nats_msg.c - the readers of what arrives over NATS: chunk ids, result parts, numbers and
+ * the snapshot pointer (src/nats_msg.c).
+ *
+ * Checks: a chunk id that parses has a valid source and prints back to the same text; a part
+ * that parses is within 1..parts <= NATS_PARTS_MAX; a pointer that parses formats to JSON that
+ * parses to the same pointer; a source made from any text is valid.
+ */
+#include "nats_msg.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *s = (const char *)data, *why = NULL;
+    nats_chunk_id id;
+    nats_pointer p, q;
+    uint32_t part, parts;
+    uint64_t v;
+    char text[512], src[NATS_SOURCE_MAX + 1];
+    if (nats_chunk_id_parse(s, size, &id, &why) == 0) {
+        int n = snprintf(text, sizeof text, "%s:%" PRIu64, id.source, id.offset);
+        if (!nats_source_valid(id.source, strlen(id.source)) || n <= 0)
+            abort();
+        /* the same text, unless the offset had leading zeros */
+        if ((size_t)n == size && memcmp(text, s, size) != 0)
+            abort();
+    } else if (!why) {
+        abort();
+    }
+    if (nats_part_parse(s, size, &part, &parts) == 0 &&
+        (part < 1 || part > parts || parts > NATS_PARTS_MAX))
+        abort();
+    if (nats_u64_parse(s, size, &v) == 0 && (size == 0 || size > 19))
+        abort();
+    why = NULL;
+    if (nats_pointer_parse(s, size, &p, &why) == 0) {
+        int n = nats_pointer_format(&p, text, sizeof text);
+        if (n < 0 || nats_pointer_parse(text, (size_t)n, &q, &why) != 0 ||
+            memcmp(&p, &q, sizeof p) != 0)
+            abort();
+    } else if (!why) {
+        abort();
+    }
+    if (size < 400) {
+        memcpy(text, s, size);
+        text[size] = '\0';
+        nats_source_from(text, src);
+        if (!nats_source_valid(src, strlen(src)))
+            abort();
+    }
+    return 0;
+}

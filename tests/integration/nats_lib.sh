@@ -1,0 +1,93 @@
+# nats_lib.sh - shared by test_nats*.sh: a real nats-server with JetStream on 127.0.0.1, a free
+# port and a store under $T, always stopped on exit; generated telemetry with known hits.
+# Sourced after lib.sh.
+if ! command -v nats-server >/dev/null 2>&1; then
+  if [ -n "${CI:-}" ]; then
+    echo "FAIL: nats-server is not installed (Debian package nats-server, debian-packages.txt)" >&2
+    exit 1
+  fi
+  echo "SKIP: nats-server is not installed (apt-get install nats-server)" >&2
+  exit 77
+fi
+NATS_PID=
+nats_stop_server() {
+  if [ -n "$NATS_PID" ]; then
+    kill "$NATS_PID" 2>/dev/null
+    wait "$NATS_PID" 2>/dev/null
+    NATS_PID=
+  fi
+}
+# every process a test starts in the background is listed here and killed on exit
+BG_PIDS=()
+nats_cleanup() {
+  for p in "${BG_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  nats_stop_server
+  rm -rf "$T"
+}
+trap nats_cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+NATS_PORT=$(free_port)
+NATS_URL="nats://127.0.0.1:$NATS_PORT"
+# nats_start: (re)starts the server on the same port and store; waits until it answers
+nats_start() {
+  nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$T/js" -l "$T/nats-server.log" &
+  NATS_PID=$!
+  for _ in $(seq 1 100); do
+    if (exec 3<>/dev/tcp/127.0.0.1/"$NATS_PORT") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  echo "nats-server did not start" >&2
+  return 1
+}
+
+# gen_telemetry FILE LINES SEED: Zeek conn JSON lines with unique uids; every 97th line goes to
+# 198.51.100.7 (indicator 1), every 89th asks for x.evil.example (indicator 3), every 101st
+# comes from 203.0.113.N (indicator 2)
+gen_telemetry() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import sys, random
+path, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+r = random.Random(seed)
+with open(path, "w") as f:
+    for i in range(n):
+        dst = "198.51.100.7" if i % 97 == 5 else "10.%d.%d.%d" % (r.randrange(256), r.randrange(256), r.randrange(1, 255))
+        src = "203.0.113.%d" % (i % 250) if i % 101 == 7 else "10.0.%d.%d" % (r.randrange(256), r.randrange(1, 255))
+        extra = ',"query":"h%d.evil.example"' % i if i % 89 == 3 else ',"query":"www%d.example.com"' % r.randrange(10**6)
+        f.write('{"ts":%d.%06d,"uid":"C%08d","id.orig_h":"%s","id.orig_p":%d,"id.resp_h":"%s","id.resp_p":%d,"proto":"tcp"%s,"pad":"%s"}\n'
+                % (1700000000 + i, r.randrange(10**6), i, src, r.randrange(1024, 65535), dst, r.choice([53, 80, 443]), extra, "x" * r.randrange(20, 120)))
+PY
+}
+
+ind() { # ind N NAME PATTERN
+  printf '{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-%012d","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"%s","pattern":"%s","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}\n' "$1" "$2" "$3"
+}
+gen_indicators() { # gen_indicators FILE [more]: indicators 1-3 (4 with "more")
+  {
+    ind 1 "c2 address" "[ipv4-addr:value = '198.51.100.7']"
+    ind 2 "bad net" "[ipv4-addr:value ISSUBSET '203.0.113.0/24']"
+    ind 3 "evil domains" "[domain-name:value LIKE '%.evil.example']"
+    if [ -n "${2:-}" ]; then ind 4 "dns servers" "[network-traffic:dst_port = 53]"; fi
+  } >"$1"
+}
+
+# pairs FILE: the sorted (event, indicator id) pairs of accord match / collector output lines
+pairs() {
+  python3 -c '
+import sys, json
+out = set()
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    for i in o["indicators"]:
+        out.add(json.dumps([o["event"], i["id"]]))
+print("\n".join(sorted(out)))' "$1"
+}
+# db_pairs DB: the same pairs from the collector database
+db_pairs() {
+  python3 -c '
+import sys, json, sqlite3
+db = sqlite3.connect(sys.argv[1])
+print("\n".join(sorted(set(json.dumps([e, i]) for e, i in db.execute("SELECT event, indicator FROM matches")))))' "$1"
+}

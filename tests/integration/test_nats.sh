@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# accord nats / publish / worker against a real nats-server with JetStream: setup is idempotent,
+# three workers over generated telemetry give the same (event, indicator) pairs as one accord
+# match, each chunk is done once and names its snapshot, publishing again adds nothing, a poison
+# chunk lands in the dead-letter stream after the maximum deliveries, and the results become
+# sightings in the store.
+. "$(dirname "$0")/lib.sh" "$@"
+. "$(dirname "$0")/nats_lib.sh"
+
+mkdir -p "$T/js" "$T/in"
+nats_start || exit 1
+U=$NATS_URL
+
+# usage and errors
+expect_rc 2 "publish: stdin without --source" -- "$ACCORD" publish --nats "$U" -
+expect_rc 1 "publish: no --nats" -- "$ACCORD" publish "$T/none"
+check "publish: says --nats is required" has "nats URL is required" "$T/err"
+expect_rc 1 "worker before setup" -- "$ACCORD" worker --nats "$U" --idle 1
+check "worker before setup: names setup" has "accord nats setup" "$T/err"
+expect_rc 2 "nats: unknown subcommand" -- "$ACCORD" nats frobnicate --nats "$U"
+
+# setup twice: the second run changes nothing and succeeds
+expect_rc 0 "setup" -- "$ACCORD" nats setup --nats "$U" --ack-wait 2 --max-deliver 3
+expect_rc 0 "setup again" -- "$ACCORD" nats setup --nats "$U" --ack-wait 2 --max-deliver 3
+expect_rc 0 "status" -- "$ACCORD" nats status --nats "$U"
+check "status: work queue" grep -q "^stream	ACCORD_TEL	messages 0" "$T/out"
+check "status: consumers" grep -q "^consumer	workers	pending 0" "$T/out"
+
+gen_telemetry "$T/in/a.json" 12000 1
+gen_telemetry "$T/in/b.json" 8000 2
+gen_indicators "$T/ind.jsonl"
+"$ACCORD" match --indicators "$T/ind.jsonl" "$T/in/a.json" "$T/in/b.json" >"$T/match.out" 2>/dev/null
+pairs "$T/match.out" >"$T/want"
+check "generated telemetry has hits" test "$(wc -l <"$T/want")" -gt 300
+
+expect_rc 0 "snapshot" -- "$ACCORD" nats snapshot --nats "$U" --indicators "$T/ind.jsonl"
+check "snapshot: version 1, 3 indicators" has "snapshot 1: 3 indicators" "$T/out"
+expect_rc 0 "publish a directory" -- "$ACCORD" publish --nats "$U" --chunk-kib 32 "$T/in"
+chunks=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/err")
+check "publish: chunks of at most 32 KiB" test "${chunks:-0}" -ge 150
+
+W=()
+for i in 1 2 3; do
+  "$ACCORD" worker --nats "$U" --idle 3 2>"$T/w$i.err" &
+  W+=($!)
+done
+BG_PIDS+=("${W[@]}")
+"$ACCORD" nats collect --nats "$U" --idle 5 2>"$T/collect.err"
+wait "${W[@]}"
+DB="$ACCORD_DATA/nats-results.db"
+db_pairs "$DB" >"$T/got"
+check "3 workers: the same pairs as accord match" cmp -s "$T/want" "$T/got"
+check "3 workers: each did some chunks" bash -c "grep -c '^accord worker: [1-9][0-9]* chunks' $T/w1.err $T/w2.err $T/w3.err | grep -c ':1' | grep -qx 3"
+check "every chunk done once" test "$(sqlite3 "$DB" 'SELECT count(*) FROM chunks')" = "$chunks"
+check "every line matched once" test "$(sqlite3 "$DB" 'SELECT sum(lines) FROM chunks')" = 20000
+check "every match names snapshot 1" test "$(sqlite3 "$DB" 'SELECT count(*) FROM matches WHERE version <> 1')" = 0
+check "line numbers as in the inputs" test "$(sqlite3 "$DB" "SELECT count(*) FROM matches WHERE line < 1 OR line > 12000")" = 0
+
+# a restarted producer sends the same chunks again: the duplicate window drops them
+expect_rc 0 "publish again" -- "$ACCORD" publish --nats "$U" --chunk-kib 32 "$T/in"
+check "publish again: all already stored" has "($chunks already stored)" "$T/err"
+"$ACCORD" nats status --nats "$U" >"$T/status"
+check "publish again: queue stays empty" grep -q "^stream	ACCORD_TEL	messages 0" "$T/status"
+
+# a poison chunk (no chunk id): refused, then dead-lettered on its 3rd delivery
+printf 'not a chunk\n' >"$T/poison"
+expect_rc 0 "send poison" -- "$ACCORD" nats send --nats "$U" accord.tel.default.poison "$T/poison"
+"$ACCORD" worker --nats "$U" --idle 3 2>"$T/wp.err"
+check "poison: refused first" grep -q "no Nats-Msg-Id (chunk id); refused" "$T/wp.err"
+check "poison: dead-lettered after 3 deliveries" grep -q "to accord.dlq.default after 3 deliveries" "$T/wp.err"
+"$ACCORD" nats status --nats "$U" >"$T/status"
+check "poison: in ACCORD_DLQ" grep -q "^stream	ACCORD_DLQ	messages 1" "$T/status"
+check "poison: gone from the queue" grep -q "^stream	ACCORD_TEL	messages 0" "$T/status"
+
+# the results again (nothing new) and the sightings in the store
+expect_rc 0 "collect sightings" -- "$ACCORD" nats collect --nats "$U" --idle 1 --sightings
+nmatch=$(python3 -c 'import sys,json; print(sum(len(json.loads(l)["indicators"]) for l in open(sys.argv[1])))' "$T/match.out")
+check "sightings: from every match once" grep -q "sightings of $nmatch matches" "$T/err"
+expect_rc 0 "collect sightings again" -- "$ACCORD" nats collect --nats "$U" --idle 1 --sightings
+check "sightings again: nothing new" grep -q "(0 objects new or updated)" "$T/err"
+finish
