@@ -111,7 +111,7 @@ static int send_chunk(pub *p, const char *input, uint64_t off, uint64_t line, co
             s = natsMsgHeader_Set(m, "Accord-Header-Len", hlen);
         jsPubOptions_Init(&po);
         po.MsgId = id;
-        po.MaxWait = 10000;
+        po.MaxWait = 2000; /* an ack lost to a server restart costs this much */
         if (s == NATS_OK)
             s = js_PublishMsg(&pa, p->l.js, m, &po, &jerr);
         natsMsg_Destroy(m);

@@ -231,7 +231,7 @@ static int publish_results(worker *w, natsMsg *msg, const char *chunk, const cha
                 s = natsMsgHeader_Set(m, names[k], nums[k]);
             jsPubOptions_Init(&po);
             po.MsgId = id;
-            po.MaxWait = 5000;
+            po.MaxWait = 2000;
             if (s == NATS_OK)
                 s = js_PublishMsg(&pa, w->l.js, m, &po, &jerr);
             natsMsg_Destroy(m);
