@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# bench/nats.sh - matching through NATS JetStream (accord publish -> accord worker -> results) on
+# this machine, against one `accord match` process on the same data.
+#
+# Usage: bench/nats.sh BUILD_DIR [MB] [CHUNK_KIB]      (defaults: 256 MB, 512 KiB chunks)
+#
+# Starts its own nats-server (JetStream, 127.0.0.1, free port, store under a temporary directory,
+# stopped at the end), writes MB of Zeek-style telemetry with bench_match --write, 10,000 IPv4 and
+# domain indicators, and then for 1 and 2 workers: workers started first, the input published,
+# the clock stopped when the queue is empty and nothing is in flight.  Prints end-to-end MB/s and
+# records/s, and CPU seconds per GB of telemetry for each worker, the server and the publisher
+# (user+sys: the machine is shared, wall time is noisy), the worker's transport overhead against
+# `accord match --threads 1`, and from those a table of what N GB/s needs.
+set -eu
+BUILD=$(cd "${1:?usage: bench/nats.sh BUILD_DIR [MB] [CHUNK_KIB]}" && pwd)
+MB=${2:-256}
+CHUNK=${3:-512}
+A=$BUILD/accord
+command -v nats-server >/dev/null || { echo "nats-server is not installed (apt-get install nats-server)"; exit 1; }
+D=$(mktemp -d /tmp/accord-bench-nats.XXXXXX)
+SRV=
+cleanup() { [ -n "$SRV" ] && kill "$SRV" 2>/dev/null; wait 2>/dev/null; rm -rf "$D"; }
+trap cleanup EXIT
+export ACCORD_DATA=$D/data
+
+"$BUILD/bench_match" --write "$D/tel.json" --mb "$MB" --indicators 10000 >/dev/null
+python3 - "$D/ind.jsonl" <<'PY'
+import sys, random
+r = random.Random(7)
+with open(sys.argv[1], "w") as f:
+    for i in range(10000):
+        pat = "[ipv4-addr:value = '%d.%d.%d.%d']" % (r.randrange(1, 224), r.randrange(256), r.randrange(256), r.randrange(256)) \
+            if i % 2 else "[domain-name:value = 'h%d.example.net']" % i
+        f.write('{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-%012d","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern":"%s","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}\n' % (i, pat))
+PY
+BYTES=$(stat -c %s "$D/tel.json")
+LINES=$(wc -l <"$D/tel.json")
+GB=$(awk -v b="$BYTES" 'BEGIN {print b / 1e9}')
+
+cpu_of() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; } # user+sys seconds of a live pid
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# the baseline: one process, one matching thread
+/usr/bin/time -f "%U %S %e" -o "$D/match.time" "$A" match --no-progress --summary --threads 1 \
+  --indicators "$D/ind.jsonl" "$D/tel.json" >/dev/null 2>"$D/match.err"
+read -r mu ms me <"$D/match.time"
+MATCH_CPU=$(awk -v u="$mu" -v s="$ms" -v g="$GB" 'BEGIN {printf "%.2f", (u + s) / g}')
+printf 'input: %.0f MB, %d records, %s KiB chunks; accord match --threads 1: %.1f MB/s, %.2f CPU s/GB\n' \
+  "$(awk -v b="$BYTES" 'BEGIN {print b / 1e6}')" "$LINES" "$CHUNK" \
+  "$(awk -v b="$BYTES" -v e="$me" 'BEGIN {print b / 1e6 / e}')" "$MATCH_CPU"
+printf '%-8s %8s %12s %14s %14s %14s %10s\n' workers MB/s records/s "worker s/GB" "server s/GB" \
+  "publish s/GB" overhead
+
+for N in 1 2; do
+  P=$(port)
+  rm -rf "$D/js" "$D/data"
+  nats-server -js -a 127.0.0.1 -p "$P" -sd "$D/js" -l "$D/server.log" &
+  SRV=$!
+  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$P") 2>/dev/null && break; sleep 0.05; done
+  U=nats://127.0.0.1:$P
+  "$A" nats setup --nats "$U" --max-bytes $((4 << 30)) >/dev/null
+  "$A" nats snapshot --nats "$U" --indicators "$D/ind.jsonl" >/dev/null
+  W=()
+  for i in $(seq 1 "$N"); do
+    "$A" worker --nats "$U" --idle 600 --batch 4 2>"$D/w$i.err" &
+    W+=($!)
+  done
+  for i in $(seq 1 "$N"); do
+    for _ in $(seq 1 200); do grep -q snapshot "$D/w$i.err" && break; sleep 0.05; done
+  done
+  s0=$(cpu_of "$SRV")
+  t0=$(date +%s.%N)
+  /usr/bin/time -f "%U %S" -o "$D/pub.time" "$A" publish --nats "$U" --chunk-kib "$CHUNK" \
+    --source bench "$D/tel.json" 2>/dev/null
+  while :; do
+    "$A" nats status --nats "$U" >"$D/st"
+    grep -q "^consumer	workers	pending 0	ack-pending 0" "$D/st" && break
+    sleep 0.05
+  done
+  t1=$(date +%s.%N)
+  s1=$(cpu_of "$SRV")
+  kill -TERM "${W[@]}"
+  wait "${W[@]}" 2>/dev/null || true
+  read -r pu ps <"$D/pub.time"
+  wcpu=$(cat "$D"/w*.err | sed -n 's/.*CPU \([0-9.]*\) s.*/\1/p' | awk '{s += $1} END {print s}')
+  awk -v n="$N" -v b="$BYTES" -v l="$LINES" -v t="$(awk -v a="$t0" -v z="$t1" 'BEGIN {print z - a}')" \
+      -v w="$wcpu" -v s="$(awk -v a="$s0" -v z="$s1" 'BEGIN {print z - a}')" -v p="$(awk -v u="$pu" -v s="$ps" 'BEGIN {print u + s}')" \
+      -v g="$GB" -v m="$MATCH_CPU" 'BEGIN {
+        printf "%-8d %8.1f %12.0f %14.2f %14.2f %14.2f %9.0f%%\n", n, b / 1e6 / t, l / t, w / g, s / g, p / g, (w / g - m) / m * 100
+      }' | tee -a "$D/rows"
+  kill "$SRV"; wait "$SRV" 2>/dev/null || true; SRV=
+  rm -f "$D"/w*.err
+done
+
+# sizing from the 2-worker row: CPU seconds per GB are cores per GB/s
+awk 'END {
+  w = $4; s = $5; p = $6
+  print ""
+  print "sizing (from the figures above; cores = CPU s/GB x GB/s; one JetStream server taken at 8 cores):"
+  printf "%-8s %14s %14s %16s %10s\n", "GB/s", "worker cores", "server cores", "publisher cores", "servers"
+  n = split("1 2.5 5 10", r, " ")
+  for (i = 1; i <= n; i++)
+    printf "%-8s %14.0f %14.0f %16.0f %10.0f\n", r[i], w * r[i] + 0.5, s * r[i] + 0.5, p * r[i] + 0.5, (s * r[i]) / 8 + 1
+}' "$D/rows"

@@ -1,0 +1,86 @@
+/* test_nats_msg.c - chunk ids, result parts and the snapshot pointer (src/nats_msg.c). */
+#include "nats_msg.h"
+#include "t.h"
+
+#include <string.h>
+
+static void test_chunk_id(void)
+{
+    nats_chunk_id id;
+    const char *why = NULL;
+    CHECK(nats_chunk_id_parse("conn_log:524288", 15, &id, &why) == 0);
+    CHECK_STR(id.source, "conn_log");
+    CHECK(id.offset == 524288);
+    CHECK(nats_chunk_id_parse("a:0", 3, &id, &why) == 0 && id.offset == 0);
+    CHECK(nats_chunk_id_parse("noколон", strlen("noколон"), &id, &why) == -1);
+    CHECK(why && strstr(why, "':'"));
+    CHECK(nats_chunk_id_parse(":5", 2, &id, &why) == -1 && strstr(why, "source"));
+    CHECK(nats_chunk_id_parse("a.b:5", 5, &id, &why) == -1); /* a dot is no subject token */
+    CHECK(nats_chunk_id_parse("a:", 2, &id, &why) == -1 && strstr(why, "offset"));
+    CHECK(nats_chunk_id_parse("a:-1", 4, &id, &why) == -1);
+    CHECK(nats_chunk_id_parse("a:99999999999999999999", 22, &id, &why) == -1); /* 20 digits */
+    CHECK(nats_chunk_id_parse("a:9999999999999999999", 21, &id, &why) == 0);
+}
+
+static void test_source_from(void)
+{
+    char s[NATS_SOURCE_MAX + 1], longp[400];
+    nats_source_from("/var/log/zeek/conn.log", s);
+    CHECK_STR(s, "_var_log_zeek_conn_log");
+    nats_source_from("", s);
+    CHECK_STR(s, "_");
+    memset(longp, 'x', sizeof longp - 1);
+    longp[sizeof longp - 1] = '\0';
+    longp[sizeof longp - 2] = 'Z'; /* the end is kept, where file names differ */
+    nats_source_from(longp, s);
+    CHECK(strlen(s) == NATS_SOURCE_MAX && s[NATS_SOURCE_MAX - 1] == 'Z');
+    CHECK(nats_source_valid(s, strlen(s)));
+}
+
+static void test_part(void)
+{
+    uint32_t a, b;
+    CHECK(nats_part_parse("1/1", 3, &a, &b) == 0 && a == 1 && b == 1);
+    CHECK(nats_part_parse("3/7", 3, &a, &b) == 0 && a == 3 && b == 7);
+    CHECK(nats_part_parse("0/7", 3, &a, &b) == -1);
+    CHECK(nats_part_parse("8/7", 3, &a, &b) == -1);
+    CHECK(nats_part_parse("1/4097", 6, &a, &b) == -1);
+    CHECK(nats_part_parse("1", 1, &a, &b) == -1);
+}
+
+static void test_pointer(void)
+{
+    nats_pointer p, q;
+    const char *why = NULL;
+    char text[256];
+    const char *ok = "{\"version\":3,\"parts\":2,\"bytes\":1048577,\"sha256\":"
+                     "\"33c14ad973a6e76457fbe06dfe092342e15c7cd97476be3e7c5f5b67cf388213\"}";
+    CHECK(nats_pointer_parse(ok, strlen(ok), &p, &why) == 0);
+    CHECK(p.version == 3 && p.parts == 2 && p.bytes == 1048577);
+    CHECK(nats_pointer_format(&p, text, sizeof text) > 0);
+    CHECK(nats_pointer_parse(text, strlen(text), &q, &why) == 0 && memcmp(&p, &q, sizeof p) == 0);
+    CHECK(nats_pointer_format(&p, text, 20) == -1);
+    CHECK(nats_pointer_parse("[]", 2, &p, &why) == -1 && strstr(why, "object"));
+    CHECK(nats_pointer_parse("{\"version\":0}", 13, &p, &why) == -1 && strstr(why, "version"));
+    const char *big = "{\"version\":1,\"parts\":1,\"bytes\":2000000,\"sha256\":\"\"}";
+    const char *upper = "{\"version\":1,\"parts\":1,\"bytes\":2,\"sha256\":\"ABC\"}";
+    CHECK(nats_pointer_parse(big, strlen(big), &p, &why) == -1 && strstr(why, "bytes"));
+    CHECK(nats_pointer_parse(upper, strlen(upper), &p, &why) == -1 && strstr(why, "sha256"));
+}
+
+static void test_sha256(void)
+{
+    char h[65];
+    nats_sha256_hex("abc", 3, h);
+    CHECK_STR(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+int main(void)
+{
+    test_chunk_id();
+    test_source_from();
+    test_part();
+    test_pointer();
+    test_sha256();
+    return t_done();
+}
