@@ -255,17 +255,15 @@ typedef struct snap_ids {
     u64map ids; /* XXH3(id) -> indicator number + 1 */
 } snap_ids;
 
-static int snap_ids_load(collector *c, uint64_t version, snap_ids *s)
+/* The current snapshot and its indicator ids: sightings name indicators by id, and the
+ * results database holds ids, so any snapshot that has an indicator can count its matches. */
+static int snap_ids_load(collector *c, snap_ids *s)
 {
     nats_pointer p;
     memset(s, 0, sizeof *s);
     u64map_init(&s->ids);
     if (nats_pointer_get(c->cmd, &c->l, &p, NULL) != 0)
         return -1;
-    /* the pointer's hash is only for its own version; older versions are read by their parts'
-     * subjects and checked against nothing but their own size, so the current one is preferred
-     * whenever it knows the indicator */
-    (void)version;
     if (nats_snapshot_fetch(c->cmd, &c->l, &p, 0, &s->snap) != 0)
         return -1;
     for (size_t i = 0, n = accord_snapshot_count(s->snap); i < n; i++) {
@@ -287,7 +285,7 @@ static int write_sightings(collector *c, const char *report, int64_t interval_s)
     accord_error err = {0};
     uint64_t counted = 0, unknown = 0;
     int rc = 0;
-    if (snap_ids_load(c, 0, &si) != 0 || accord_sightings_new(si.snap, interval_s, &sg) != 0) {
+    if (snap_ids_load(c, &si) != 0 || accord_sightings_new(si.snap, interval_s, &sg) != 0) {
         u64map_free(&si.ids);
         accord_snapshot_unref(si.snap);
         cli_error(c->cmd, "sightings: no snapshot to name the indicators");

@@ -104,7 +104,7 @@ int nats_link_open(const char *cmd, const nats_opts *o, int retry, nats_link *l)
     if (s == NATS_OK && o->creds)
         s = natsOptions_SetUserCredentialsFromFiles(no, o->creds, NULL);
     if (s == NATS_OK && o->nkey) {
-        char pub[128] = "";
+        char pub[256] = "";
         FILE *f = fopen(o->nkey, "r");
         /* the public key is the seed's, but the C client wants it given: read it from the
          * line after the seed when the file has one (as nsc writes them) */

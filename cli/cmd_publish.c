@@ -163,8 +163,12 @@ static int publish_input(pub *p, const char *path)
             close(fd);
         return -1;
     }
-    if (!p->source || !*p->source) {
-        nats_source_from(path, src);
+    if (!p->source) {
+        /* from the real path, so the same file gives the same chunk ids whatever the working
+         * directory or spelling of a restarted producer */
+        char *real = strcmp(path, "-") == 0 ? NULL : realpath(path, NULL);
+        nats_source_from(real ? real : path, src);
+        free(real);
         p->source = src;
     }
     buf_reset(&p->hdr);
@@ -224,6 +228,12 @@ static int publish_path(pub *p, const char *path)
     if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
         !(d = opendir(path)))
         return publish_input(p, path);
+    if (p->source) { /* every file needs its own ids */
+        closedir(d);
+        cli_error(p->cmd, "%s: --source names one file; a directory's files are named by path",
+                  path);
+        return -1;
+    }
     while ((e = readdir(d)) != NULL && rc == 0) {
         char **nn;
         size_t len = strlen(path) + strlen(e->d_name) + 2;

@@ -187,7 +187,7 @@ static int match_chunk(worker *w, natsMsg *msg, const char *chunk, const char *i
 static int publish_results(worker *w, natsMsg *msg, const char *chunk, const char *tenant,
                            const char *input, const chunk_counts *cc, size_t bytes)
 {
-    char subj[200], id[300], v[32], part[32], nums[4][32], nb[32];
+    char subj[200], id[300], v[32], part[48], nums[4][32], nb[32];
     size_t starts[NATS_PARTS_MAX + 1], nparts = 0, at = 0;
     const char *names[4] = {"Accord-Lines", "Accord-Events", "Accord-Matches",
                             "Accord-Malformed"};
@@ -309,10 +309,6 @@ static void handle(worker *w, natsMsg *msg)
     }
     w->redelivered += delivered > 1;
     subject_tenant(natsMsg_GetSubject(msg), tenant, sizeof tenant);
-    if (delivered >= (uint64_t)w->max_deliver && delivered > 1) {
-        dead_letter(w, msg, tenant, "not finished by its earlier deliveries", delivered);
-        return;
-    }
     if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) != NATS_OK)
         why = "no Nats-Msg-Id (chunk id)";
     else if (nats_chunk_id_parse(id, strlen(id), &cid, &why) != 0)
@@ -336,6 +332,11 @@ static void handle(worker *w, natsMsg *msg)
                     natsMsg_GetSubject(msg), natsMsg_GetSequence(msg), why);
             natsMsg_NakWithDelay(msg, NAK_DELAY_MS, NULL);
         }
+        return;
+    }
+    if (delivered >= (uint64_t)w->max_deliver && delivered > 1) {
+        /* the earlier deliveries neither finished nor refused it: it may be what kills them */
+        dead_letter(w, msg, tenant, "not finished by its earlier deliveries", delivered);
         return;
     }
     if (match_chunk(w, msg, id, input, line, data, (size_t)hdr_len, data + hdr_len,
