@@ -37,16 +37,18 @@ workers() { # workers N IDLE NAME [OPTIONS OF THE FIRST]: starts N workers, thei
 }
 redelivered() { cat "$T"/$1.w*.err | sed -n 's/.* \([0-9]*\) redelivered.*/\1/p' | awk '{s+=$1} END {print s+0}'; }
 stop_workers() { # once everything is matched: SIGTERM, and wait for them to finish
-  wait_drained
+  wait_drained || bad "queue not drained within 60 s"
   kill -TERM "${W[@]}" 2>/dev/null
   wait "${W[@]}" 2>/dev/null
 }
-wait_drained() { # until the work queue is empty and nothing is in flight (at most 20 s)
-  for _ in $(seq 1 200); do
+wait_drained() { # until the work queue is empty and nothing is in flight (at most 60 s)
+  local t0=$SECONDS
+  while [ $((SECONDS - t0)) -lt 60 ]; do
     "$ACCORD" nats status --nats "$U" >"$T/st" 2>/dev/null
     grep -q "^stream	ACCORD_TEL	messages 0" "$T/st" && grep -q "^consumer	workers	pending 0	ack-pending 0" "$T/st" && return 0
     sleep 0.1
   done
+  { echo "not drained:"; cat "$T/st"; tail -n 3 "$T"/*.w*.err; } >&2
   return 1
 }
 
