@@ -23,6 +23,9 @@
 #include "member.h"
 #include "provenance.h"
 
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -248,6 +251,49 @@ static double best(double a, double b)
 /* ------------------------------------------------------------------------------------------ */
 /* Ingest: the same objects unsigned and batch-signed, through accord_import_fd               */
 
+/* Appends objects [at, at+n) of o to b, comma-separated; signed: as one batch signed by me. */
+static void batch_text(const objs *o, size_t at, size_t n, int sign, const accord_sign_key *key,
+                       const member_identity *me, buf *b)
+{
+    const member_key *sk = member_key_active(me, MEMBER_SIGNING);
+    prov_sig *sigs = calloc(BATCH, sizeof(*sigs));
+    uint8_t *hashes = malloc(BATCH * 32);
+    const ajson_value **content = calloc(n, sizeof(*content));
+    ajson_arena a;
+    ajson_arena_init(&a, 0);
+    if (!sigs || !hashes || !content)
+        die("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        ajson_error jerr;
+        accord_error err;
+        prov_sigs none;
+        buf c;
+        buf_init(&c, 1 << 20);
+        const ajson_value *v = ajson_parse(&a, o->text[at + i], o->len[at + i], &jerr);
+        if (!v || prov_parse(&a, v, &content[i], &none, &err) ||
+            prov_canonical(content[i], &c, &err))
+            die("canonical form");
+        prov_object_hash(c.p, c.len, hashes + 32 * i);
+        buf_free(&c);
+    }
+    if (sign && prov_sign_batch(key, me->id, sk->keyid, hashes, n, sigs))
+        die("batch sign");
+    for (size_t i = 0; i < n; i++) {
+        accord_error err;
+        prov_sigs one = {.n = sign ? 1 : 0};
+        if (sign)
+            one.v[0] = sigs[i];
+        if (i)
+            buf_add(b, ",", 1);
+        if (prov_write(&a, content[i], &one, b, &err))
+            die("write");
+    }
+    ajson_arena_free(&a);
+    free(content);
+    free(sigs);
+    free(hashes);
+}
+
 /* A bundle of o's objects in a memfd; signed: each batch of BATCH signed by member me. */
 static int bundle_fd(const objs *o, int sign, const accord_sign_key *key, const member_identity *me)
 {
@@ -255,51 +301,16 @@ static int bundle_fd(const objs *o, int sign, const accord_sign_key *key, const 
     buf_init(&b, (size_t)1 << 34);
     buf_adds(&b, "{\"type\":\"bundle\",\"id\":\"bundle--6f1c8a3e-2b7d-4c59-9e0a-1d2f3b4c5d6e\","
                  "\"objects\":[");
-    const member_key *sk = member_key_active(me, MEMBER_SIGNING);
-    prov_sig *sigs = calloc(BATCH, sizeof(*sigs));
-    uint8_t *hashes = malloc(BATCH * 32);
-    if (!sigs || !hashes)
-        die("out of memory");
     for (size_t at = 0; at < o->n; at += BATCH) {
-        size_t n = o->n - at < BATCH ? o->n - at : BATCH;
-        ajson_arena a;
-        ajson_arena_init(&a, 0);
-        const ajson_value **content = calloc(n, sizeof(*content));
-        for (size_t i = 0; i < n; i++) {
-            ajson_error jerr;
-            accord_error err;
-            prov_sigs none;
-            buf c;
-            buf_init(&c, 1 << 20);
-            const ajson_value *v = ajson_parse(&a, o->text[at + i], o->len[at + i], &jerr);
-            if (!v || prov_parse(&a, v, &content[i], &none, &err) ||
-                prov_canonical(content[i], &c, &err))
-                die("canonical form");
-            prov_object_hash(c.p, c.len, hashes + 32 * i);
-            buf_free(&c);
-        }
-        if (sign && prov_sign_batch(key, me->id, sk->keyid, hashes, n, sigs))
-            die("batch sign");
-        for (size_t i = 0; i < n; i++) {
-            accord_error err;
-            prov_sigs one = {.n = sign ? 1 : 0};
-            if (sign)
-                one.v[0] = sigs[i];
-            if (at + i)
-                buf_add(&b, ",", 1);
-            if (prov_write(&a, content[i], &one, &b, &err))
-                die("write");
-        }
-        free(content);
-        ajson_arena_free(&a);
+        if (at)
+            buf_add(&b, ",", 1);
+        batch_text(o, at, o->n - at < BATCH ? o->n - at : BATCH, sign, key, me, &b);
     }
     buf_adds(&b, "]}");
     int fd = memfd_create("bench-sign", MFD_CLOEXEC);
     if (fd < 0 || b.failed || write(fd, b.p, b.len) != (ssize_t)b.len)
         die("memfd");
     buf_free(&b);
-    free(sigs);
-    free(hashes);
     return fd;
 }
 
@@ -323,6 +334,25 @@ static int write_record(void *ud, const accord_record *r)
     return write(*(int *)ud, r->body, r->body_len) == (ssize_t)r->body_len ? 0 : -1;
 }
 
+/* The receiving node knows the signer: its identity, as the producer's store exports it. */
+static void import_identity(accord_store *s, const char *member_from)
+{
+    accord_store *src;
+    accord_error err;
+    accord_import_stats st;
+    if (accord_store_open(member_from, ACCORD_STORE_READONLY, &src, &err))
+        die(err.msg);
+    char id[MEMBER_ID_LEN + 1];
+    member_self_id(src, id, sizeof(id));
+    int mfd = memfd_create("identity", MFD_CLOEXEC);
+    accord_store_get(src, id, ACCORD_GET_ALL_VERSIONS, write_record, &mfd, &err);
+    lseek(mfd, 0, SEEK_SET);
+    if (accord_import_fd(s, mfd, NULL, &st, &err))
+        die(err.msg);
+    close(mfd);
+    accord_store_close(src);
+}
+
 /* Imports fd into a new store under dir/name; wall and CPU seconds. */
 static void import_once(const char *dir, const char *name, int fd, double *wall, double *cpu,
                         double *sys, const char *member_from)
@@ -334,20 +364,8 @@ static void import_once(const char *dir, const char *name, int fd, double *wall,
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     if (accord_store_open(path, 0, &s, &err))
         die(err.msg);
-    if (member_from) { /* the receiving node knows the signer: its identity, as exported */
-        accord_store *src;
-        if (accord_store_open(member_from, ACCORD_STORE_READONLY, &src, &err))
-            die(err.msg);
-        char id[MEMBER_ID_LEN + 1];
-        member_self_id(src, id, sizeof(id));
-        int mfd = memfd_create("identity", MFD_CLOEXEC);
-        accord_store_get(src, id, ACCORD_GET_ALL_VERSIONS, write_record, &mfd, &err);
-        lseek(mfd, 0, SEEK_SET);
-        if (accord_import_fd(s, mfd, NULL, &st, &err))
-            die(err.msg);
-        close(mfd);
-        accord_store_close(src);
-    }
+    if (member_from)
+        import_identity(s, member_from);
     lseek(fd, 0, SEEK_SET);
     double t0 = now(), c0 = cpu_now(), s0 = sys_now();
     if (accord_import_fd(s, fd, NULL, &st, &err))
@@ -358,7 +376,139 @@ static void import_once(const char *dir, const char *name, int fd, double *wall,
     accord_store_close(s);
 }
 
-static void run_ingest(const objs *o)
+/* ------------------------------------------------------------------------------------------ */
+/* TAXII ingest: envelopes of BATCH POSTed over HTTPS by two clients to a server in-process     */
+
+typedef struct envelopes {
+    char **body;
+    size_t *len;
+    size_t n;
+    atomic_size_t next; /* the next envelope a client takes */
+    const char *url, *auth, *cacert;
+    atomic_int failures;
+} envelopes;
+
+static void make_envelopes(const objs *o, int sign, const accord_sign_key *key,
+                           const member_identity *me, envelopes *e)
+{
+    e->n = (o->n + BATCH - 1) / BATCH;
+    e->body = calloc(e->n, sizeof(*e->body));
+    e->len = calloc(e->n, sizeof(*e->len));
+    if (!e->body || !e->len)
+        die("out of memory");
+    for (size_t k = 0; k < e->n; k++) {
+        size_t at = k * BATCH, n = o->n - at < BATCH ? o->n - at : BATCH;
+        buf b;
+        buf_init(&b, (size_t)1 << 30);
+        buf_adds(&b, "{\"objects\":[");
+        batch_text(o, at, n, sign, key, me, &b);
+        buf_adds(&b, "]}");
+        if (b.failed)
+            die("out of memory");
+        e->body[k] = buf_take(&b, &e->len[k]);
+    }
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *ud)
+{
+    (void)p;
+    (void)ud;
+    return size * n;
+}
+
+static void *post_thread(void *ud)
+{
+    envelopes *e = ud;
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, e->auth);
+    h = curl_slist_append(h, "Accept: application/taxii+json;version=2.1");
+    h = curl_slist_append(h, "Content-Type: application/taxii+json;version=2.1");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_CAINFO, e->cacert);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(c, CURLOPT_URL, e->url);
+    for (size_t k; (k = atomic_fetch_add(&e->next, 1)) < e->n;) {
+        long code = 0;
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, e->body[k]);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)e->len[k]);
+        if (curl_easy_perform(c) != CURLE_OK ||
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK || code != 202)
+            atomic_fetch_add(&e->failures, 1);
+    }
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+/* POSTs e to a new server on dir/name (knowing member_from's identity when not NULL). */
+static void taxii_once(const char *dir, const char *name, envelopes *e, const char *member_from,
+                       double *wall, double *cpu)
+{
+    char data[600], cacert[700], url[300], auth[300], token[200];
+    accord_store *s;
+    accord_error err;
+    snprintf(data, sizeof(data), "%s/%s", dir, name);
+    snprintf(cacert, sizeof(cacert), "%s/tls/cert.pem", data);
+    if (accord_store_open(data, 0, &s, &err))
+        die(err.msg);
+    if (member_from)
+        import_identity(s, member_from);
+    accord_store_close(s);
+    accord_server_options so = {.data_dir = data, .listen = "127.0.0.1:0", .log_fd = -1};
+    accord_server *srv;
+    if (accord_server_start(&so, &srv, token, sizeof(token), &err))
+        die(err.msg);
+    snprintf(url, sizeof(url), "https://localhost:%d/accord/collections/default/objects/",
+             accord_server_port(srv));
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    e->url = url;
+    e->auth = auth;
+    e->cacert = cacert;
+    atomic_store(&e->next, 0);
+    atomic_store(&e->failures, 0);
+    pthread_t t[2];
+    double t0 = now(), c0 = cpu_now();
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, post_thread, e);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    *wall = now() - t0;
+    *cpu = cpu_now() - c0;
+    accord_server_stop(srv, 2000);
+    if (atomic_load(&e->failures))
+        die("a TAXII POST failed");
+}
+
+static void envelopes_free(envelopes *e)
+{
+    for (size_t k = 0; k < e->n; k++)
+        free(e->body[k]);
+    free(e->body);
+    free(e->len);
+}
+
+static void run_taxii(const objs *o, const char *dir, const char *producer,
+                      const accord_sign_key *key, const member_identity *me)
+{
+    envelopes plain = {0}, signd = {0};
+    make_envelopes(o, 0, key, me, &plain);
+    make_envelopes(o, 1, key, me, &signd);
+    double wp, cp, ws, cs;
+    curl_global_init(CURL_GLOBAL_ALL);
+    taxii_once(dir, "taxii-plain", &plain, NULL, &wp, &cp);
+    taxii_once(dir, "taxii-signed", &signd, producer, &ws, &cs);
+    curl_global_cleanup();
+    printf("TAXII unsigned:  %10.0f objects/s wall, %10.0f objects/s per CPU second (HTTPS, "
+           "envelopes of %d, 2 clients, server and clients in this process)\n",
+           (double)o->n / wp, (double)o->n / cp, BATCH);
+    printf("TAXII signed:    %10.0f objects/s wall, %10.0f objects/s per CPU second (one batch "
+           "signature per envelope, verified)\n",
+           (double)o->n / ws, (double)o->n / cs);
+    envelopes_free(&plain);
+    envelopes_free(&signd);
+}
+
+static void run_ingest(const objs *o, int taxii)
 {
     char dir[] = "/tmp/bench-sign-XXXXXX", data[600];
     if (!mkdtemp(dir))
@@ -387,6 +537,8 @@ static void run_ingest(const objs *o)
            ss / (double)o->n * 1e6, BATCH);
     printf("verification overhead: %+.0f%% CPU, %+.0f%% wall\n", (cs / cp - 1) * 100,
            (ws / wp - 1) * 100);
+    if (taxii)
+        run_taxii(o, dir, data, key, &me);
     close(plain);
     close(signd);
     accord_sign_key_free(key);
@@ -399,21 +551,23 @@ static void run_ingest(const objs *o)
 int main(int argc, char **argv)
 {
     size_t n = 20000;
-    int ingest_only = 0;
+    int ingest_only = 0, taxii = 1;
     for (int i = 1; i < argc; i++) {
         char *end;
         unsigned long long v = strtoull(argv[i], &end, 10);
         if (strcmp(argv[i], "--ingest") == 0)
             ingest_only = 1;
+        else if (strcmp(argv[i], "--no-taxii") == 0)
+            taxii = 0;
         else if (*end || v == 0 || v > 10000000)
-            die("usage: bench_sign [N] [--ingest]");
+            die("usage: bench_sign [N] [--ingest] [--no-taxii]");
         else
             n = (size_t)v;
     }
     objs o = {0};
     gen(&o, n);
     if (ingest_only) { /* the import comparison alone, e.g. under callgrind */
-        run_ingest(&o);
+        run_ingest(&o, taxii);
         return 0;
     }
     accord_sign_key *k;
@@ -453,7 +607,7 @@ int main(int argc, char **argv)
     printf("batch verify:   %10.0f objects/s  (one signature per batch, JCS + inclusion path "
            "per object)\n",
            (double)n / t_bv);
-    run_ingest(&o);
+    run_ingest(&o, taxii);
     for (size_t i = 0; i < nb; i++) {
         free(b[i].paths);
         free(b[i].path_len);

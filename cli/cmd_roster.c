@@ -228,9 +228,10 @@ int cmd_roster(int argc, char **argv)
     if (strcmp(sub, "import") == 0 || strcmp(sub, "import-signature") == 0)
         return do_import(argc, argv);
     int ro = strcmp(sub, "status") == 0 || strcmp(sub, "export") == 0;
-    if (!ro && strcmp(sub, "pin") != 0)
+    int pin = strcmp(sub, "pin") == 0, resolve = strcmp(sub, "resolve") == 0;
+    if (!ro && !pin && !resolve)
         return cli_usage("roster");
-    if ((strcmp(sub, "pin") == 0 && argc != 3) || (strcmp(sub, "status") == 0 && argc != 2) ||
+    if (((pin || resolve) && argc != 3) || (strcmp(sub, "status") == 0 && argc != 2) ||
         (strcmp(sub, "export") == 0 && argc > 3))
         return cli_usage("roster");
     accord_store *s = cli_open_store(ro ? ACCORD_STORE_READONLY : 0);
@@ -240,9 +241,17 @@ int cmd_roster(int argc, char **argv)
     int rc, halted = 0;
     char *out = NULL;
     size_t len = 0;
-    if (strcmp(sub, "pin") == 0) {
+    if (pin) {
         if (!(rc = accord_roster_pin(s, argv[2], &err)))
             printf("version 1 pinned to %s\n", argv[2]);
+    } else if (resolve) {
+        if (!(rc = accord_roster_resolve(s, argv[2], &err)) &&
+            !(rc = accord_roster_status(s, print_roster, NULL, &halted, &err))) {
+            if (halted)
+                printf("GOVERNANCE STOPPED: %s\n", err.msg);
+            else
+                printf("resolved: governance resumes\n");
+        }
     } else if (strcmp(sub, "status") == 0) {
         rc = accord_roster_status(s, print_roster, NULL, &halted, &err);
         if (!rc && halted)

@@ -417,6 +417,7 @@ static const cli_command commands[] = {
      "                             [--expires TS]      propose version N+1\n"
      "       accord roster vote [HASH] [--root SEED]   vote as this node's organisation\n"
      "       accord roster status                      current version, proposals, votes\n"
+     "       accord roster resolve HASH                after an equivocation: HASH stands\n"
      "       accord roster export [HASH]               a version and its votes, as JSON\n"
      "       accord roster sign --root SEED --member ID EXPORT-FILE\n"
      "                                                 vote offline (no store): prints the vote\n"

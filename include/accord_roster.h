@@ -78,10 +78,20 @@ ACCORD_API int accord_roster_import(accord_store *store, const char *text, size_
 ACCORD_API int accord_roster_export(accord_store *store, const char *hash, char **out,
                                     size_t *out_len, accord_error *err);
 
+/*
+ * Ends a stop of governance on equivocation: the operator names the version that stands (hash:
+ * one of the rival successors of one version, in state current, superseded or equivocation).
+ * Its rivals, and every version built on them, become "rejected"; the chosen one becomes current
+ * unless a version built on it already is; governance resumes when no other equivocation is
+ * left.  One transaction with a "roster-resolved" audit record.  ACCORD_EINVAL when governance is
+ * not stopped or hash has no rival; ACCORD_ENOTFOUND for an unknown hash.
+ */
+ACCORD_API int accord_roster_resolve(accord_store *store, const char *hash, accord_error *err);
+
 /* One roster version as accord_roster_status reports it. */
 typedef struct accord_roster_info {
     int64_t version;
-    const char *hash, *state; /* state: current, superseded, proposed, equivocation */
+    const char *hash, *state; /* current, superseded, proposed, equivocation, rejected */
     const char *expires, *previous;
     int64_t threshold;
     size_t members;

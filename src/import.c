@@ -63,6 +63,7 @@ typedef struct signed_obj {
     int identity_keys;           /* an identity with a key list: keys change when stored */
     const ajson_value *content;  /* the object without its signatures */
     uint64_t chash;              /* content hash for the store */
+    const char *conflict;        /* why this copy conflicts with the stored version, or NULL */
 } signed_obj;
 
 static void add_value(void *ud, const char *value, size_t len)
@@ -120,6 +121,59 @@ static int rejected(int rc)
     return rc ? rc : 1;
 }
 
+/*
+ * Reports a copy of a stored version that is not that version (other content, or signed where the
+ * stored one is not or the other way round): the stored one is kept, an audit record says why.
+ */
+static int conflict(import_ctx *c, const reader_item *it, const stix_info *info, const char *why,
+                    accord_error *err)
+{
+    char what[320];
+    c->st.conflicts++;
+    snprintf(what, sizeof(what), "version modified=%s is already stored %s; the stored one is kept "
+             "(rule version-conflict)",
+             info->modified ? info->modified : "(none)", why);
+    if (c->opts->on_reject) {
+        char msg[480];
+        snprintf(msg, sizeof(msg), "object %llu (%.100s): %s", (unsigned long long)it->index,
+                 info->id, what);
+        accord_reject r = {.index = it->index,
+                           .offset = it->offset,
+                           .id = info->id,
+                           .property = "modified",
+                           .rule = "version-conflict",
+                           .message = msg};
+        c->opts->on_reject(c->opts->ud, &r);
+    }
+    if (c->strict)
+        return accord_err_set(err, ACCORD_ESTRICT, "object %llu (%s): %s",
+                              (unsigned long long)it->index, info->id, what);
+    return store_audit(c->store, "conflict", 0, info->id, what, err);
+}
+
+/*
+ * A signed and an unsigned copy of one version are two claims, not one: whoever strips the
+ * signatures from a signed object, or offers a signed copy of what was stored unsigned, changes
+ * what a reader can tell about who produced it.  So either way round it is a conflict, whatever
+ * the bytes, and the stored copy stays.  Sets so->conflict; negative on store errors.
+ */
+static int signed_mismatch(import_ctx *c, const stix_info *info, int incoming_signed,
+                           signed_obj *so)
+{
+    int64_t seq;
+    uint64_t stored_hash;
+    if (!store_version_find(c->store, info, &seq, &stored_hash))
+        return 0;
+    int stored_signed = store_sig_any(c->store, seq);
+    if (stored_signed < 0)
+        return stored_signed;
+    if (stored_signed && !incoming_signed)
+        so->conflict = "signed, and this copy is unsigned";
+    else if (!stored_signed && incoming_signed)
+        so->conflict = "unsigned, and this copy is signed";
+    return 0;
+}
+
 /* Moves the signatures version seq already holds out of c->sigs into c->known. */
 static void drop_known(import_ctx *c, int64_t seq)
 {
@@ -153,8 +207,12 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
         return rejected(reject(c, it, info->id, "extensions", "signature-format", perr.msg, err));
     so->identity_keys = strcmp(info->type, "identity") == 0 &&
                         ajson_get(ajson_get(so->content, "extensions"), MEMBER_KEYS_EXT);
-    if (!c->sigs->n && !c->skey && !so->identity_keys)
+    if (!c->sigs->n && !c->skey && !so->identity_keys) {
+        if ((rc = signed_mismatch(c, info, 0, so)))
+            return accord_err_set(err, rc, "import: cannot read the stored version of %s",
+                                  info->id);
         return 0;
+    }
     if ((rc = prov_forms(&c->arena, so->content, &c->form, &perr)) == ACCORD_ENOMEM)
         return accord_err_set(err, rc, "import: out of memory");
     if (rc)
@@ -167,7 +225,18 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
      * (and a key compromised since does not undo what was accepted before) */
     int64_t seq;
     uint64_t stored_hash;
-    int known = store_version_find(c->store, info, &seq, &stored_hash) && stored_hash == so->chash;
+    int found = store_version_find(c->store, info, &seq, &stored_hash);
+    int known = found && stored_hash == so->chash;
+    if (found && (c->sigs->n || c->skey)) {
+        int stored_signed = store_sig_any(c->store, seq);
+        if (stored_signed < 0)
+            return accord_err_set(err, stored_signed, "import: cannot read the stored version of %s",
+                                  info->id);
+        if (!stored_signed) {
+            so->conflict = "unsigned, and this copy is signed";
+            return 0;
+        }
+    }
     if (known && c->sigs->n)
         drop_known(c, seq);
     prov_result res;
@@ -309,6 +378,8 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
     int rc = provenance(c, it, root, &info, &so, err);
     if (rc)
         return rc > 0 ? 0 : rc; /* > 0: rejected and reported */
+    if (so.conflict)
+        return conflict(c, it, &info, so.conflict, err);
     const char *body = c->sbody.p;
     size_t blen = c->sbody.len;
     if (!so.is_signed) {
@@ -344,30 +415,8 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
     case STORE_DUPLICATE:
         c->st.duplicates++;
         break;
-    case STORE_CONFLICT: {
-        c->st.conflicts++;
-        char what[256];
-        snprintf(what, sizeof(what),
-                 "version modified=%s is already stored with other content; the stored one is "
-                 "kept (rule version-conflict)",
-                 info.modified ? info.modified : "(none)");
-        if (c->opts->on_reject) {
-            char msg[400];
-            snprintf(msg, sizeof(msg), "object %llu (%.100s): %s", (unsigned long long)it->index,
-                     info.id, what);
-            accord_reject r = {.index = it->index,
-                               .offset = it->offset,
-                               .id = info.id,
-                               .property = "modified",
-                               .rule = "version-conflict",
-                               .message = msg};
-            c->opts->on_reject(c->opts->ud, &r);
-        }
-        if (c->strict)
-            return accord_err_set(err, ACCORD_ESTRICT, "object %llu (%s): %s",
-                                  (unsigned long long)it->index, info.id, what);
-        return store_audit(c->store, "conflict", 0, info.id, what, err);
-    }
+    case STORE_CONFLICT:
+        return conflict(c, it, &info, "with other content", err);
     }
     return 0;
 }

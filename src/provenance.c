@@ -50,6 +50,7 @@
 #include "util/u64map.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,7 +438,9 @@ int prov_write(ajson_arena *a, const ajson_value *content, const prov_sigs *sigs
     if (!sigs->n)
         return prov_canonical(content, out, err);
     ajson_value ev, root;
-    const ajson_value *sig_at, *exts_at;
+    const ajson_value *sig_at, *exts_at, *exts = ajson_get(content, "extensions");
+    if (exts && exts->type != AJSON_OBJECT)
+        return accord_err_set(err, ACCORD_EINVAL, "extensions: not an object, cannot be signed");
     if (ext_value(a, sigs, &ev) || with_ext(a, content, &ev, &root, &sig_at, &exts_at))
         return accord_err_set(err, ACCORD_ENOMEM, "out of memory writing signatures");
     return prov_canonical(&root, out, err);
@@ -452,6 +455,11 @@ int prov_forms(ajson_arena *a, const ajson_value *content, prov_form *f, accord_
     hole.type = AJSON_NULL;
     buf_reset(&f->skel);
     buf_reset(&f->canon);
+    const ajson_value *exts = ajson_get(content, "extensions");
+    if (exts && exts->type != AJSON_OBJECT) { /* no place for signatures (STIX refuses it) */
+        f->hole_start = f->hole_end = SIZE_MAX;
+        return prov_canonical(content, &f->canon, err);
+    }
     if (with_ext(a, content, &hole, &root, &w[0].value, &w[1].value))
         return accord_err_set(err, ACCORD_ENOMEM, "out of memory canonicalising");
     int rc = jcs_write_watch(&f->skel, &root, w, 2, &bad);
@@ -514,6 +522,8 @@ int prov_stored(const prov_form *f, const prov_sigs *sigs, buf *out, accord_erro
         return buf_add(out, f->canon.p, f->canon.len)
                    ? accord_err_set(err, ACCORD_ENOMEM, "out of memory writing signatures")
                    : 0;
+    if (f->hole_start == SIZE_MAX)
+        return accord_err_set(err, ACCORD_EINVAL, "extensions: not an object, cannot be signed");
     if (buf_add(out, f->skel.p, f->hole_start) || write_ext(sigs, out) ||
         buf_add(out, f->skel.p + f->hole_end, f->skel.len - f->hole_end))
         return accord_err_set(err, ACCORD_ENOMEM, "out of memory writing signatures");

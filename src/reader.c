@@ -199,6 +199,18 @@ static int scan_value(reader *r, const char *what)
         size_t i = r->pos, len = r->len;
         for (; i < len; i++) {
             char c = b[i];
+            if (in_str && !esc && c != '"' && c != '\\') {
+                /* inside a string only '"' and '\\' matter: jump to the first of them */
+                const char *q = memchr(b + i, '"', len - i);
+                const char *bs = memchr(b + i, '\\', (size_t)((q ? q : b + len) - (b + i)));
+                const char *next = bs ? bs : q;
+                if (!next) {
+                    i = len - 1; /* none in the buffer: refill */
+                    continue;
+                }
+                i = (size_t)(next - b);
+                c = *next;
+            }
             if (in_str) {
                 if (esc)
                     esc = 0;

@@ -269,6 +269,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_INS_SIG] = "INSERT OR IGNORE INTO signatures(object_seq, keyid, signer, sig, added)"
                   " VALUES(?1, ?2, ?3, ?4, ?5)",
     [S_SIG_GET] = "SELECT sig FROM signatures WHERE object_seq = ?1 AND keyid = ?2",
+    [S_SIG_ANY] = "SELECT 1 FROM signatures WHERE object_seq = ?1 LIMIT 1",
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1165,6 +1166,17 @@ int store_sig_has(accord_store *s, int64_t seq, const char *keyid, const uint8_t
         has = memcmp(sqlite3_column_blob(st, 0), sig, 64) == 0;
     sqlite3_reset(st);
     return has;
+}
+
+int store_sig_any(accord_store *s, int64_t seq)
+{
+    sqlite3_stmt *st = store_stmt(s, S_SIG_ANY);
+    if (!st)
+        return ACCORD_ESTORE;
+    sqlite3_bind_int64(st, 1, seq);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : ACCORD_ESTORE;
 }
 
 int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t len,

@@ -55,6 +55,8 @@ typedef struct store_sig {
 
 /* 1 when version seq holds a signature by keyid with exactly these bytes (verified before). */
 int store_sig_has(accord_store *s, int64_t seq, const char *keyid, const uint8_t sig[64]);
+/* 1 when version seq holds any signature (it was stored signed), 0 when not, or ACCORD_ESTORE. */
+int store_sig_any(accord_store *s, int64_t seq);
 /*
  * Records the signatures of version seq (rows of the signatures table; ones already there are
  * kept).  endorse: the version was stored before and body is its new form with the merged list:

@@ -58,6 +58,7 @@ enum stmt_id {
     S_RED_ANY,
     S_INS_SIG,
     S_SIG_GET,
+    S_SIG_ANY,
     S_COUNT
 };
 

@@ -11,19 +11,21 @@
  *         proposed      waiting for votes (also when its predecessor was superseded meanwhile:
  *                       its votes still count, so a second quorum shows as equivocation)
  *         equivocation  reached quorum as a second successor of one version
+ *         rejected      set aside by the operator resolving an equivocation (accord_roster_
+ *                       resolve), with every version built on it
  *   roster_votes(roster, keyid PK, member, sig, added)
  *       one row per (proposal, root key): a duplicate vote is the same row; added is when this
  *       node accepted it, which decides "before expires"
  *   meta roster_pin    the hash of version 1: the only version 1 this node accepts
  *   meta roster_halt   set when an equivocation was recorded: governance stops until an operator
- *                      resolves it (deletes the key after deciding which version stands)
+ *                      resolves it (accord_roster_resolve names the version that stands)
  *
  * Every change (create, pin, proposal, vote, a version taking effect, equivocation) is one
  * transaction with its audit record.  A version takes effect inside the transaction of the vote
  * that completes its quorum, so no reader ever sees a quorum without its effect.
  *
- * What it does not do: carry rosters over TAXII (they travel as exports between nodes), or
- * resolve an equivocation.
+ * What it does not do: carry rosters over TAXII (they travel as exports between nodes), or decide
+ * which side of an equivocation is right: an operator does, out of band, and names it.
  */
 #include "jcs.h"
 #include "roster.h"
@@ -701,6 +703,122 @@ int accord_roster_export(accord_store *s, const char *hash, char **out, size_t *
         *out = buf_take(&b, out_len);
     free(v);
     buf_free(&b);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Resolving an equivocation                                                                    */
+
+/* Sets version hash and every version built on it (any state) to rejected. */
+static int reject_branch(accord_store *s, const char *hash, accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s,
+                  "WITH RECURSIVE branch(h) AS (SELECT ?1 UNION SELECT r.hash FROM rosters r"
+                  " JOIN branch b ON r.previous = b.h)"
+                  " UPDATE rosters SET state = 'rejected' WHERE hash IN (SELECT h FROM branch)",
+                  &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "rejecting a roster branch");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The hashes of the other successors of chosen's predecessor that took effect or reached
+ * quorum, into out (n at most max). */
+static int rivals_of(accord_store *s, const roster *chosen, char (*out)[ROSTER_HASH_HEX + 1],
+                     size_t max, size_t *n, accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s,
+                  "SELECT hash FROM rosters WHERE previous = ?1 AND hash <> ?2"
+                  " AND state IN ('current', 'superseded', 'equivocation') ORDER BY added",
+                  &st, err);
+    *n = 0;
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, chosen->previous, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, chosen->hash, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW && *n < max)
+        snprintf(out[(*n)++], ROSTER_HASH_HEX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int count_state(accord_store *s, const char *state, int64_t *n, accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = prep(s, "SELECT count(*) FROM rosters WHERE state = ?1", &st, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+    *n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int accord_roster_resolve(accord_store *s, const char *hash, accord_error *err)
+{
+    enum { MAX_RIVALS = 16 };
+    roster *chosen = malloc(sizeof(*chosen));
+    char state[16], why[400], (*rivals)[ROSTER_HASH_HEX + 1] = malloc(MAX_RIVALS * sizeof(*rivals));
+    size_t n = 0;
+    int64_t left = 0;
+    int rc = chosen && rivals ? begin(s, err) : accord_err_set(err, ACCORD_ENOMEM, "out of memory");
+    if (rc)
+        goto out;
+    if (store_meta_get(s, "roster_halt", why, sizeof(why)) != 0) {
+        rc = accord_err_set(err, ACCORD_EINVAL, "roster: governance is not stopped; nothing to "
+                                                "resolve");
+        goto done;
+    }
+    if ((rc = load(s, hash ? hash : "", chosen, NULL, state, err)))
+        goto done;
+    if (strcmp(state, "current") != 0 && strcmp(state, "superseded") != 0 &&
+        strcmp(state, "equivocation") != 0) {
+        rc = accord_err_set(err, ACCORD_EINVAL,
+                            "roster: version %lld (%.12s) is %s: name one that took effect or "
+                            "reached quorum",
+                            (long long)chosen->version, chosen->hash, state);
+        goto done;
+    }
+    if ((rc = rivals_of(s, chosen, rivals, MAX_RIVALS, &n, err)))
+        goto done;
+    if (!n) {
+        rc = accord_err_set(err, ACCORD_EINVAL,
+                            "roster: version %lld (%.12s) has no rival successor of %.12s",
+                            (long long)chosen->version, chosen->hash, chosen->previous);
+        goto done;
+    }
+    /* the rivals' branches go, with whatever took effect on top of them; the chosen one becomes
+     * current unless a version built on it already is */
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = reject_branch(s, rivals[i], err);
+    int64_t current = 0;
+    if (!rc && !(rc = count_state(s, "current", &current, err)) && !current)
+        rc = set_state(s, chosen->hash, "current", err);
+    char detail[400];
+    snprintf(detail, sizeof(detail),
+             "equivocation resolved: version %lld (%s) stands; %zu rival version(s) from %.12s "
+             "set aside with what was built on them",
+             (long long)chosen->version, chosen->hash, n, rivals[0]);
+    if (!rc)
+        rc = store_audit(s, "roster-resolved", 0, chosen->id, detail, err);
+    /* governance resumes only when no other equivocation is left */
+    if (!rc && !(rc = count_state(s, "equivocation", &left, err)) && !left) {
+        sqlite3_stmt *st;
+        if (!(rc = prep(s, "DELETE FROM meta WHERE key = 'roster_halt'", &st, err))) {
+            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "resuming governance");
+            sqlite3_finalize(st);
+        }
+    }
+done:
+    rc = end(s, rc, err);
+out:
+    free(chosen);
+    free(rivals);
     return rc;
 }
 

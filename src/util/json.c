@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,10 +311,42 @@ static size_t parse_escape(parser *ps, char *out)
 }
 
 /* Parses a string at ps->p (on the opening quote); returns the NUL-terminated copy. */
+/* 1 when every byte of p[0..len) is in 0x20..0x7f (no control character, no UTF-8 sequence);
+ * eight bytes at a time: a byte below 0x20 borrows into its high bit after subtracting 0x20. */
+static int plain_ascii(const unsigned char *p, size_t len)
+{
+    const uint64_t high = 0x8080808080808080ULL, twenty = 0x2020202020202020ULL;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (((w - twenty) | w) & high)
+            return 0;
+    }
+    for (; i < len; i++)
+        if (p[i] < 0x20 || p[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
 static const char *parse_string(parser *ps, size_t *len_out)
 {
     const char *open = ps->p++;
     const unsigned char *p = (const unsigned char *)ps->p, *end = (const unsigned char *)ps->end;
+    /* Most strings are printable ASCII without escapes: find the first quote with memchr, and when
+     * no backslash comes before it and every byte is in 0x20..0x7f, the string is those bytes. */
+    const unsigned char *quote = memchr(p, '"', (size_t)(end - p));
+    if (quote && !memchr(p, '\\', (size_t)(quote - p)) && plain_ascii(p, (size_t)(quote - p))) {
+        size_t len = (size_t)(quote - p);
+        char *out = alloc_or_fail(ps, len + 1);
+        if (!out)
+            return NULL;
+        memcpy(out, p, len);
+        out[len] = '\0';
+        *len_out = len;
+        ps->p = (const char *)quote + 1;
+        return out;
+    }
     /* Fast scan: the length of a plain run bounds the unescaped length. */
     const unsigned char *q = p;
     while (q < end && *q != '"')

@@ -7,7 +7,9 @@
 #     marked compromised (C learnt the revocation first);
 #   - an object accepted before the revocation stays valid (accord verify ID);
 #   - endorsement: B's --sign adds a signature without a new version, with a "signature added"
-#     audit record and no second "accepted"; equal signature sets give byte-identical exports.
+#     audit record and no second "accepted"; equal signature sets give byte-identical exports;
+#   - a signed and an unsigned copy of one version conflict, in either order: the stored copy
+#     stays as it was, and the audit record says which was signed.
 . "$(dirname "$0")/lib.sh" "$@"
 if ! command -v sqlite3 >/dev/null; then
   [ -n "${CI:-}" ] && { echo "FAIL: sqlite3 (debian-packages.txt) is missing" >&2; exit 1; }
@@ -43,6 +45,23 @@ expect_rc 0 "import --sign A" -- acc "$A" import --quiet --sign "$ROOT/tests/dat
 acc "$A" export >"$T/signed.json"
 check "every object carries the signature extension" \
   test "$(grep -c 'extension-definition--53c7b8eb' "$T/signed.json")" -ge 10
+
+# the same versions unsigned and signed, in both orders: a conflict each time, the first kept
+RID=indicator--6a1f1c5e-1e3d-4b59-9d0c-3b1f7f0a2d11
+expect_rc 0 "U stores the red indicator unsigned" -- acc "$T/u" import --quiet "$T/red.json"
+acc "$T/u" get "$RID" >"$T/u-before.json"
+expect_rc 3 "U: the signed copy conflicts" -- acc "$T/u" import --quiet "$T/signed.json"
+check "U: reported as a version conflict" has "$RID.*stored unsigned, and this copy is signed" "$T/err"
+acc "$T/u" get "$RID" >"$T/u-after.json"
+check "U: the unsigned copy is kept as it was" cmp -s "$T/u-before.json" "$T/u-after.json"
+check "U: audit conflict record" test -n "$(audit "$T/u" "SELECT 1 FROM audit WHERE action='conflict' AND ref='$RID' AND detail LIKE '%unsigned, and this copy is signed%'")"
+check "U: no signature rows" test "$(audit "$T/u" "SELECT count(*) FROM signatures s JOIN objects o ON o.seq = s.object_seq WHERE o.id = '$RID'")" = 0
+expect_rc 0 "S stores the signed export" -- acc "$T/s" import --quiet "$T/signed.json"
+expect_rc 3 "S: the unsigned copy conflicts" -- acc "$T/s" import --quiet "$T/red.json"
+check "S: reported as a version conflict" has "$RID.*stored signed, and this copy is unsigned" "$T/err"
+check "S: audit conflict record" test -n "$(audit "$T/s" "SELECT 1 FROM audit WHERE action='conflict' AND ref='$RID' AND detail LIKE '%signed, and this copy is unsigned%'")"
+acc "$T/s" get "$RID" >"$T/s-after.json"
+check "S: the signed copy is kept" has "extension-definition--53c7b8eb" "$T/s-after.json"
 
 # C has never seen A: A's identity, first in the export, introduces its keys
 expect_rc 0 "verify file on an empty node" -- acc "$C" verify "$T/signed.json"

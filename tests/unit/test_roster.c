@@ -13,6 +13,10 @@
  *    another hash than the pinned one is refused; conflicting proposals: the first to reach
  *    quorum takes effect, the second reaching quorum too is recorded as equivocation and stops
  *    governance; a vote after expires is refused; roster_is_member follows the current version.
+ * 4. Resolving the equivocation: refused for a version without a rival; naming the second
+ *    version 2 makes it current and sets the first aside as rejected (its added member is no
+ *    longer one), governance resumes (a new proposal is taken), and a second resolve is refused
+ *    as nothing is stopped.
  */
 #include "accord.h"
 #include "roster.h"
@@ -355,6 +359,22 @@ static void test_store(void)
     char h3[ACCORD_ROSTER_HASH_BUFLEN];
     CHECK(accord_roster_propose(n[0].s, NULL, 0, "bravo", 0, NULL, 0, h3, &err) == ACCORD_EINVAL);
     CHECK(strstr(err.msg, "governance stopped") != NULL);
+
+    /* 4. the operator decides: the version that removes charlie stands */
+    CHECK(accord_roster_resolve(n[0].s, h1, &err) == ACCORD_EINVAL);
+    CHECK(strstr(err.msg, "is superseded") || strstr(err.msg, "no rival"));
+    CHECK(accord_roster_resolve(n[0].s, "0000", &err) == ACCORD_ENOTFOUND);
+    CHECK(accord_roster_resolve(n[0].s, h2b, &err) == 0);
+    cur = 0;
+    CHECK(accord_roster_status(n[0].s, count_state, &cur, &halted, &err) == 0);
+    CHECK(cur == 2 && !halted);
+    CHECK(roster_is_member(n[0].s, n[3].id) == 0 && roster_is_member(n[0].s, n[2].id) == 0);
+    CHECK(roster_is_member(n[0].s, n[1].id) == 1);
+    CHECK(accord_roster_resolve(n[0].s, h2b, &err) == ACCORD_EINVAL);
+    CHECK(strstr(err.msg, "not stopped") != NULL);
+    /* governance resumed: delta may be proposed again, as version 3 on top of the one that stands */
+    CHECK(accord_roster_propose(n[0].s, n[3].identity, n[3].len, NULL, 3, NULL, 0, h3, &err) == 0);
+    CHECK(strcmp(h3, h2) != 0);
     for (int i = 0; i < 4; i++) {
         accord_store_close(n[i].s);
         free(n[i].identity);
