@@ -48,8 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_init(&f.skel, 1 << 24);
     buf_reset(&w2);
     if (prov_forms(&a, content, &f, &err) || f.canon.len != c1.len ||
-        memcmp(f.canon.p, c1.p, c1.len) || prov_stored(&f, &sigs, &w2, &err) ||
-        w2.len != w1.len || memcmp(w2.p, w1.p, w1.len))
+        memcmp(f.canon.p, c1.p, c1.len) || prov_stored(&f, &sigs, &w2, &err) || w2.len != w1.len ||
+        memcmp(w2.p, w1.p, w1.len))
         abort();
     buf_free(&f.canon);
     buf_free(&f.skel);

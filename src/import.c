@@ -130,7 +130,8 @@ static int conflict(import_ctx *c, const reader_item *it, const stix_info *info,
 {
     char what[320];
     c->st.conflicts++;
-    snprintf(what, sizeof(what), "version modified=%s is already stored %s; the stored one is kept "
+    snprintf(what, sizeof(what),
+             "version modified=%s is already stored %s; the stored one is kept "
              "(rule version-conflict)",
              info->modified ? info->modified : "(none)", why);
     if (c->opts->on_reject) {
@@ -230,8 +231,8 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
     if (found && (c->sigs->n || c->skey)) {
         int stored_signed = store_sig_any(c->store, seq);
         if (stored_signed < 0)
-            return accord_err_set(err, stored_signed, "import: cannot read the stored version of %s",
-                                  info->id);
+            return accord_err_set(err, stored_signed,
+                                  "import: cannot read the stored version of %s", info->id);
         if (!stored_signed) {
             so->conflict = "unsigned, and this copy is signed";
             return 0;

@@ -239,10 +239,11 @@ static inline int put(buf *b, const void *data, size_t len)
     return buf_add(b, data, len);
 }
 
-/* 1 for the bytes RFC 8785 escapes: '"', '\\' and the C0 controls. */
-static const unsigned char needs_escape[256] = {
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1};
+/* The bytes RFC 8785 escapes: '"', '\\' and the C0 controls. */
+static inline int needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
 
 static int write_string(buf *out, const char *s, size_t len)
 {
@@ -252,7 +253,7 @@ static int write_string(buf *out, const char *s, size_t len)
         return ACCORD_ENOMEM;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (!needs_escape[c])
+        if (!needs_escape(c))
             continue;
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t n = 2;

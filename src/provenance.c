@@ -759,14 +759,14 @@ static int check_sig(prov_verifier *v, const prov_sig *s, const char *jcs, size_
         uint8_t leaf[32], root[32];
         accord_merkle_leaf_hash(hash, 32, leaf);
         /* the path must lead from this leaf to the root that was signed: recompute that root */
-        if (merkle_root_from_path_memo(leaf, s->index, s->size, s->path, s->npath, &v->memo,
-                                       root))
+        if (merkle_root_from_path_memo(leaf, s->index, s->size, s->path, s->npath, &v->memo, root))
             return ACCORD_EINVAL;
         batch_message(root, s->size, msg);
         mlen = 40;
         kind = 2;
         if (v->have_last_batch && memcmp(v->last_batch, msg, 40) == 0 &&
-            memcmp(v->last_batch + 40, pk, 32) == 0 && memcmp(v->last_batch + 72, s->sig, 64) == 0) {
+            memcmp(v->last_batch + 40, pk, 32) == 0 &&
+            memcmp(v->last_batch + 72, s->sig, 64) == 0) {
             v->hits++;
             return 0;
         }

@@ -770,8 +770,9 @@ int accord_roster_resolve(accord_store *s, const char *hash, accord_error *err)
     if (rc)
         goto out;
     if (store_meta_get(s, "roster_halt", why, sizeof(why)) != 0) {
-        rc = accord_err_set(err, ACCORD_EINVAL, "roster: governance is not stopped; nothing to "
-                                                "resolve");
+        rc = accord_err_set(err, ACCORD_EINVAL,
+                            "roster: governance is not stopped; nothing to "
+                            "resolve");
         goto done;
     }
     if ((rc = load(s, hash ? hash : "", chosen, NULL, state, err)))

@@ -372,7 +372,8 @@ static void test_store(void)
     CHECK(roster_is_member(n[0].s, n[1].id) == 1);
     CHECK(accord_roster_resolve(n[0].s, h2b, &err) == ACCORD_EINVAL);
     CHECK(strstr(err.msg, "not stopped") != NULL);
-    /* governance resumed: delta may be proposed again, as version 3 on top of the one that stands */
+    /* governance resumed: delta may be proposed again, as version 3 on top of the one that stands
+     */
     CHECK(accord_roster_propose(n[0].s, n[3].identity, n[3].len, NULL, 3, NULL, 0, h3, &err) == 0);
     CHECK(strcmp(h3, h2) != 0);
     for (int i = 0; i < 4; i++) {

@@ -8,8 +8,13 @@
  *    changed type or body.
  * 3. Seed files: save creates mode 0600 and never overwrites; load refuses group/other access,
  *    wrong sizes, symlinks and directories, naming the path; a saved key loads to the same key.
+ * 4. Base64 (the signature and path encoding): RFC 4648 section 10 vectors; every length 0..70
+ *    round-trips, and the SHA-256 and SHA-256-of-PAE helpers match the RFC 6234 "abc" digest; a
+ *    character outside the alphabet, padding in the middle, a wrong length and non-zero unused
+ *    bits are refused, so one byte string has one accepted text.
  */
 #include "accord.h"
+#include "sign.h"
 #include "t.h"
 
 #include <stdlib.h>
@@ -224,8 +229,52 @@ static void test_seed_files(void)
     rmdir(dir);
 }
 
+static void test_base64(void)
+{
+    static const char *const vec[][2] = {{"", ""},
+                                         {"f", "Zg=="},
+                                         {"fo", "Zm8="},
+                                         {"foo", "Zm9v"},
+                                         {"foob", "Zm9vYg=="},
+                                         {"fooba", "Zm9vYmE="},
+                                         {"foobar", "Zm9vYmFy"}};
+    char text[200];
+    uint8_t bin[80], back[80];
+    for (size_t i = 0; i < sizeof(vec) / sizeof(vec[0]); i++) {
+        size_t n = strlen(vec[i][0]);
+        CHECK(sign_b64_encode((const uint8_t *)vec[i][0], n, text, sizeof(text)) == 0);
+        CHECK(strcmp(text, vec[i][1]) == 0);
+        CHECK(sign_b64_decode(vec[i][1], strlen(vec[i][1]), back, n) == 0);
+        CHECK(memcmp(back, vec[i][0], n) == 0);
+    }
+    for (size_t n = 0; n <= 70; n++) {
+        for (size_t i = 0; i < n; i++)
+            bin[i] = (uint8_t)(i * 37 + n * 11 + 255 * (i & 1));
+        CHECK(sign_b64_encode(bin, n, text, sizeof(text)) == 0 && strlen(text) == SIGN_B64_LEN(n));
+        CHECK(sign_b64_decode(text, strlen(text), back, n) == 0 && memcmp(back, bin, n) == 0);
+    }
+    CHECK(sign_b64_decode("Zg==", 4, back, 2) == -1);  /* wrong length for 2 bytes */
+    CHECK(sign_b64_decode("Zh==", 4, back, 1) == -1);  /* unused bits not zero */
+    CHECK(sign_b64_decode("Zm9=", 4, back, 2) == -1);  /* unused bits not zero */
+    CHECK(sign_b64_decode("Zm9v", 4, back, 2) == -1);  /* no padding where needed */
+    CHECK(sign_b64_decode("Z=9v", 4, back, 3) == -1);  /* padding in the middle */
+    CHECK(sign_b64_decode("Zm9-", 4, back, 3) == -1);  /* URL-safe alphabet */
+    CHECK(sign_b64_decode("Zm9\n", 4, back, 3) == -1); /* whitespace */
+    CHECK(sign_b64_decode("AAAA", 4, back, 3) == 0 && !back[0] && !back[1] && !back[2]);
+    uint8_t h[32], want[32];
+    hex_to("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", want, 32);
+    sign_sha256("abc", 3, h);
+    CHECK(memcmp(h, want, 32) == 0);
+    /* PAE("t", "abc") = "DSSEv1 1 t 3 abc" */
+    uint8_t h2[32];
+    sign_sha256_pae("t", "abc", 3, h);
+    sign_sha256("DSSEv1 1 t 3 abc", 16, h2);
+    CHECK(memcmp(h, h2, 32) == 0);
+}
+
 int main(void)
 {
+    test_base64();
     test_rfc8032();
     test_pae();
     test_seed_files();
