@@ -292,6 +292,10 @@ int cmd_case(int argc, char **argv)
         usage = need_args(2, npos, verb);
         if (!usage)
             rc = accord_case_publisher_set(s, pos[0], pos[1], &err);
+    } else if (strcmp(verb, "provider") == 0) {
+        usage = need_args(1, npos, verb);
+        if (!usage && !(rc = accord_csaf_provider_write(s, pos[0], &err)))
+            printf("%s/provider-metadata.json\n", pos[0]);
     } else if (strcmp(verb, "cna") == 0) {
         usage = need_args(1, npos, verb);
         if (!usage)

@@ -134,6 +134,7 @@ static const cli_command commands[] = {
      "       accord case profile ORG --purl PREFIX [--account A] [--contact C]\n"
      "       accord case publisher NAME https://NAMESPACE\n"
      "       accord case cna ORG-UUID [SHORT-NAME]   (the CNA CVE JSON 5 records name)\n"
+     "       accord case provider DIR   (the CSAF provider directory of published advisories)\n"
      "\n"
      "A case is one vulnerability under coordinated disclosure.  Roles: reporter, coordinator,\n"
      "vendor (speaks for one vendor), observer; every verb takes --as ACCOUNT to act as that\n"

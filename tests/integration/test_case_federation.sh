@@ -18,6 +18,7 @@ check "node A has a default collection" test -n "$DEF"
 for u in rita coord acme globex; do
   expect_rc 0 "user add $u" -- cli user add "$u" --no-password
 done
+expect_rc 0 "publisher" -- cli case publisher "Example CERT" https://cert.example.org
 expect_rc 0 "Acme's purl profile" -- cli case profile "Acme Corp" --purl pkg:npm/@acme --account acme
 expect_rc 0 "open" -- cli case open --as rita --title "Heap overflow in widget parser" \
   --summary "A crafted widget file overflows a heap buffer." --deadline 2000-01-01T00:00:00Z \
@@ -57,6 +58,28 @@ while [ "$(date -u +%s)" -le "$(date -u -d "$END" +%s)" ]; do sleep 1; done
 expect_rc 0 "publish" -- cli case publish "$ID" --as coord --out "$T/pub"
 check "CSAF written" test -s "$T/pub/$ID.json"
 check "CVE record written" has '"cveId":"CVE-2026-40777"' "$T/pub/$ID-cve.json"
+
+# A's CSAF provider directory holds the advisory with its hashes, index, changes and ROLIE feed
+expect_rc 0 "provider directory" -- cli case provider "$T/csaf"
+Y=$(date -u +%Y)
+NAME=$(echo "$ID" | tr 'A-Z' 'a-z').json
+check "advisory in white/YEAR" test -s "$T/csaf/white/$Y/$NAME"
+check "the advisory is the published CSAF" cmp -s "$T/pub/$ID.json" <(cat "$T/csaf/white/$Y/$NAME"; echo)
+check "sha256 matches" sh -c "cd '$T/csaf/white/$Y' && sha256sum --quiet -c '$NAME.sha256'"
+check "sha512 matches" sh -c "cd '$T/csaf/white/$Y' && sha512sum --quiet -c '$NAME.sha512'"
+echo tampered >>"$T/csaf/white/$Y/$NAME"
+check "a changed advisory fails its hash" sh -c "cd '$T/csaf/white/$Y' && ! sha512sum --quiet -c '$NAME.sha512' 2>/dev/null"
+expect_rc 0 "provider directory rewritten" -- cli case provider "$T/csaf"
+check "index.txt" has "^$Y/$NAME\$" "$T/csaf/white/index.txt"
+check "canonical URL" has '"canonical_url":"https://cert.example.org/.well-known/csaf/provider-metadata.json"' "$T/csaf/provider-metadata.json"
+if python3 -c 'import jsonschema, referencing' 2>/dev/null; then
+  expect_rc 0 "provider directory checks (schema, index, changes, ROLIE)" -- \
+    python3 "$ROOT/tests/integration/csaf_provider_validate.py" "$ROOT/tests/data/csaf" "$T/csaf"
+  sed -i 's/"role":"csaf_provider"/"role":"csaf_vendor"/' "$T/csaf/provider-metadata.json"
+  expect_rc 1 "a wrong role fails the provider schema" -- \
+    python3 "$ROOT/tests/integration/csaf_provider_validate.py" "$ROOT/tests/data/csaf" "$T/csaf"
+elif [ "${CI:-}" = true ]; then bad "python3-jsonschema is not installed"
+else echo "skip: python3-jsonschema not installed"; fi
 
 # node B receives the published vulnerability
 expect_rc 0 "B: sync after publication" -- bcli sync a
