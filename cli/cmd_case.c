@@ -19,7 +19,7 @@ int cmd_case(int argc, char **argv);
 typedef struct case_opts {
     const char *as, *title, *summary, *embargo, *deadline, *role, *coordinator;
     const char *account, *contact, *vendor, *name, *purl, *cpe, *affected, *fixed;
-    const char *topic, *private_vendor, *set, *statement, *product, *reason, *out;
+    const char *topic, *private_vendor, *set, *statement, *product, *reason, *out, *sign_key;
     long limit;
     long long after;
 } case_opts;
@@ -48,7 +48,8 @@ enum {
     O_REASON,
     O_OUT,
     O_LIMIT,
-    O_AFTER
+    O_AFTER,
+    O_SIGN_KEY
 };
 
 static int parse(int argc, char **argv, case_opts *o)
@@ -77,6 +78,7 @@ static int parse(int argc, char **argv, case_opts *o)
                                        {"out", required_argument, NULL, O_OUT},
                                        {"limit", required_argument, NULL, O_LIMIT},
                                        {"after", required_argument, NULL, O_AFTER},
+                                       {"sign-key", required_argument, NULL, O_SIGN_KEY},
                                        {NULL, 0, NULL, 0}};
     const char **slot[] = {[O_AS] = &o->as,
                            [O_TITLE] = &o->title,
@@ -99,7 +101,8 @@ static int parse(int argc, char **argv, case_opts *o)
                            [O_STATEMENT] = &o->statement,
                            [O_PRODUCT] = &o->product,
                            [O_REASON] = &o->reason,
-                           [O_OUT] = &o->out};
+                           [O_OUT] = &o->out,
+                           [O_SIGN_KEY] = &o->sign_key};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -294,7 +297,7 @@ int cmd_case(int argc, char **argv)
             rc = accord_case_publisher_set(s, pos[0], pos[1], &err);
     } else if (strcmp(verb, "provider") == 0) {
         usage = need_args(1, npos, verb);
-        if (!usage && !(rc = accord_csaf_provider_write(s, pos[0], &err)))
+        if (!usage && !(rc = accord_csaf_provider_write(s, pos[0], o.sign_key, &err)))
             printf("%s/provider-metadata.json\n", pos[0]);
     } else if (strcmp(verb, "cna") == 0) {
         usage = need_args(1, npos, verb);

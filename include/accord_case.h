@@ -180,10 +180,12 @@ ACCORD_API int accord_case_cna_set(accord_store *store, const char *org_id, cons
  * Writes the CSAF 2.0 provider directory of every published advisory (latest revisions) into dir,
  * which a web server maps to https://NAMESPACE/.well-known/csaf/: provider-metadata.json, and
  * under white/: YEAR/NAME.json with .sha256 and .sha512, index.txt, changes.csv and the ROLIE
- * feed csaf-feed-tlp-white.json.  Unsigned (role csaf_provider).
+ * feed csaf-feed-tlp-white.json.  With sign_key (a fingerprint in the GnuPG home, $GNUPGHOME),
+ * each advisory also gets a detached armored OpenPGP signature NAME.json.asc (CSAF 7.1.19) and
+ * the public key is written to openpgp/FPR.asc and listed in the metadata.
  */
 ACCORD_API int accord_csaf_provider_write(accord_store *store, const char *dir,
-                                          accord_error *err);
+                                          const char *sign_key, accord_error *err);
 
 /* Parses an RFC 3339 instant with any offset ("...+02:00", "...Z") to microseconds. */
 ACCORD_API int accord_instant_parse(const char *text, int64_t *us);

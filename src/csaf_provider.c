@@ -15,8 +15,12 @@
  * TLP directory and one feed.  The files come from the store's case_docs, so the directory can be
  * rewritten at any time and always matches the published revisions.
  *
- * It does not: sign (no .asc files, so the role is csaf_provider, not csaf_trusted_provider),
- * serve the files over HTTPS, or publish security.txt.
+ *   white/YEAR/NAME.json.asc                with a signing key: a detached armored OpenPGP
+ *                                           signature by GnuPG (gpgme) (7.1.19), the public key in
+ *                                           openpgp/FPR.asc, listed in the metadata (7.1.20)
+ *
+ * It does not: serve the files over HTTPS, or publish security.txt; the role stays
+ * csaf_provider (a trusted provider also needs the server side of section 7).
  */
 #include "case_int.h"
 #include "store.h"
@@ -24,6 +28,7 @@
 #include "util/timestamp.h"
 
 #include <errno.h>
+#include <gpgme.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +46,8 @@ typedef struct provider {
     advisory *a;
     size_t n;
     char name[128], ns[256];
+    gpgme_ctx_t gpg; /* NULL = unsigned */
+    char fpr[128];   /* the signing key's fingerprint */
 } provider;
 
 static int mkdir_p(const char *path)
@@ -77,8 +84,81 @@ static void hex(const unsigned char *h, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-/* NAME.json, NAME.json.sha256 and NAME.json.sha512 in dir. */
-static int write_advisory(const char *dir, const advisory *a, accord_error *err)
+/* Writes what gpgme put in out to dir/name and releases out. */
+static int write_gpg_data(const char *dir, const char *name, gpgme_data_t out, accord_error *err)
+{
+    size_t n = 0;
+    char *mem = gpgme_data_release_and_get_mem(out, &n);
+    int rc = mem && n ? write_file(dir, name, mem, n, err)
+                      : accord_err_set(err, ACCORD_EIO, "csaf provider: GnuPG wrote nothing for %s",
+                                       name);
+    gpgme_free(mem);
+    return rc;
+}
+
+static int gpg_fail(gpgme_error_t e, const char *what, accord_error *err)
+{
+    return accord_err_set(err, ACCORD_EINVAL, "csaf provider: OpenPGP %s: %s (%s)", what,
+                          gpgme_strerror(e), gpgme_strsource(e));
+}
+
+/* Opens GnuPG with key fpr as the only signer; ASCII armor. */
+static int gpg_open(provider *p, const char *fpr, accord_error *err)
+{
+    gpgme_check_version(NULL);
+    gpgme_key_t key = NULL;
+    gpgme_error_t e = gpgme_new(&p->gpg);
+    if (!e)
+        e = gpgme_set_protocol(p->gpg, GPGME_PROTOCOL_OpenPGP);
+    if (e)
+        return gpg_fail(e, "engine", err);
+    gpgme_set_armor(p->gpg, 1);
+    if ((e = gpgme_get_key(p->gpg, fpr, &key, 1)))
+        return gpg_fail(e, "secret key", err);
+    snprintf(p->fpr, sizeof(p->fpr), "%s", key->subkeys ? key->subkeys->fpr : fpr);
+    e = gpgme_signers_add(p->gpg, key);
+    gpgme_key_unref(key);
+    return e ? gpg_fail(e, "signer", err) : 0;
+}
+
+/* openpgp/FPR.asc: the public key. */
+static int gpg_export(const provider *p, const char *dir, accord_error *err)
+{
+    char kdir[4200], name[160];
+    snprintf(kdir, sizeof(kdir), "%s/openpgp", dir);
+    if (mkdir(kdir, 0755) && errno != EEXIST)
+        return accord_err_set(err, ACCORD_EIO, "csaf provider: cannot create %.3000s", kdir);
+    gpgme_data_t out;
+    gpgme_error_t e = gpgme_data_new(&out);
+    if (!e && (e = gpgme_op_export(p->gpg, p->fpr, 0, out)))
+        gpgme_data_release(out);
+    if (e)
+        return gpg_fail(e, "export", err);
+    snprintf(name, sizeof(name), "%s.asc", p->fpr);
+    return write_gpg_data(kdir, name, out, err);
+}
+
+/* NAME.json.asc: a detached signature of the advisory's bytes. */
+static int gpg_sign(const provider *p, const char *dir, const advisory *a, const char *name,
+                    accord_error *err)
+{
+    gpgme_data_t in, out;
+    gpgme_error_t e = gpgme_data_new_from_mem(&in, a->body, a->len, 0);
+    if (e)
+        return gpg_fail(e, "input", err);
+    if (!(e = gpgme_data_new(&out)) && (e = gpgme_op_sign(p->gpg, in, out, GPGME_SIG_MODE_DETACH)))
+        gpgme_data_release(out);
+    gpgme_data_release(in);
+    if (e)
+        return gpg_fail(e, "signature", err);
+    char file[200];
+    snprintf(file, sizeof(file), "%s.asc", name);
+    return write_gpg_data(dir, file, out, err);
+}
+
+/* NAME.json, NAME.json.sha256, NAME.json.sha512 (and NAME.json.asc when signing) in dir. */
+static int write_advisory(const provider *p, const char *dir, const advisory *a,
+                          accord_error *err)
 {
     const char *name = strrchr(a->path, '/') + 1;
     int rc = write_file(dir, name, a->body, a->len, err);
@@ -96,6 +176,8 @@ static int write_advisory(const char *dir, const advisory *a, accord_error *err)
         snprintf(file, sizeof(file), "%s.%s", name, k ? "sha512" : "sha256");
         rc = write_file(dir, file, line, strlen(line), err);
     }
+    if (!rc && p->gpg)
+        rc = gpg_sign(p, dir, a, name, err);
     return rc;
 }
 
@@ -165,6 +247,8 @@ static void provider_free(provider *p)
     for (size_t i = 0; i < p->n; i++)
         free(p->a[i].id), free(p->a[i].title), free(p->a[i].body);
     free(p->a);
+    if (p->gpg)
+        gpgme_release(p->gpg);
 }
 
 static void kv_time(buf *b, const char *key, int64_t us)
@@ -188,6 +272,15 @@ static void metadata(const provider *p, int64_t updated, buf *b)
     buf_adds(b, ",\"tlp_label\":\"WHITE\",\"url\":\"");
     buf_adds(b, p->ns);
     buf_adds(b, "/.well-known/csaf/white/csaf-feed-tlp-white.json\"}]}}],");
+    if (p->gpg) {
+        buf_adds(b, "\"public_openpgp_keys\":[{");
+        case_json_kv(b, "fingerprint", p->fpr);
+        buf_adds(b, ",\"url\":\"");
+        buf_adds(b, p->ns);
+        buf_adds(b, "/.well-known/csaf/openpgp/");
+        buf_adds(b, p->fpr);
+        buf_adds(b, ".asc\"}],");
+    }
     kv_time(b, "last_updated", updated);
     buf_adds(b, ",\"list_on_CSAF_aggregators\":true,\"metadata_version\":\"2.0\","
                 "\"mirror_on_CSAF_aggregators\":true,\"publisher\":{\"category\":\"coordinator\",");
@@ -245,10 +338,13 @@ static void feed(const provider *p, int64_t updated, buf *b)
     buf_adds(b, "]}}\n");
 }
 
-int accord_csaf_provider_write(accord_store *s, const char *dir, accord_error *err)
+int accord_csaf_provider_write(accord_store *s, const char *dir, const char *sign_key,
+                               accord_error *err)
 {
     provider p = {0};
-    int rc = load(s, &p, err);
+    int rc = sign_key ? gpg_open(&p, sign_key, err) : 0;
+    if (!rc)
+        rc = load(s, &p, err);
     char white[4096];
     snprintf(white, sizeof(white), "%s/white", dir);
     if (!rc && mkdir_p(white))
@@ -263,7 +359,7 @@ int accord_csaf_provider_write(accord_store *s, const char *dir, accord_error *e
         if (mkdir_p(ydir))
             rc = accord_err_set(err, ACCORD_EIO, "csaf provider: cannot create %.3000s", ydir);
         else
-            rc = write_advisory(ydir, a, err);
+            rc = write_advisory(&p, ydir, a, err);
         buf_adds(&idx, a->path);
         buf_adds(&idx, "\n");
         case_time(a->current, t, sizeof(t));
@@ -277,6 +373,8 @@ int accord_csaf_provider_write(accord_store *s, const char *dir, accord_error *e
         feed(&p, updated, &b);
         rc = write_file(white, "csaf-feed-tlp-white.json", b.p, b.len, err);
     }
+    if (!rc && p.gpg)
+        rc = gpg_export(&p, dir, err);
     if (!rc) {
         buf_reset(&b);
         metadata(&p, updated, &b);

@@ -81,6 +81,32 @@ if python3 -c 'import jsonschema, referencing' 2>/dev/null; then
 elif [ "${CI:-}" = true ]; then bad "python3-jsonschema is not installed"
 else echo "skip: python3-jsonschema not installed"; fi
 
+# with a GnuPG key: a detached OpenPGP signature beside every advisory, the public key published
+if command -v gpg >/dev/null 2>&1; then
+  export GNUPGHOME=$T/gnupg
+  mkdir -m 700 "$GNUPGHOME"
+  trap 'gpgconf --kill gpg-agent 2>/dev/null; taxii_cleanup' EXIT
+  expect_rc 0 "a signing key" -- gpg --batch --passphrase '' --quick-gen-key \
+    "Example CERT <cert@example.org>" ed25519 sign never
+  FPR=$(gpg --list-secret-keys --with-colons 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
+  check "key fingerprint" test -n "$FPR"
+  expect_rc 1 "an unknown key is refused" -- cli case provider "$T/csaf2" --sign-key 0123456789ABCDEF0123456789ABCDEF01234567
+  check "the refusal names the key" has "OpenPGP secret key" "$T/err"
+  expect_rc 0 "signed provider directory" -- cli case provider "$T/csaf2" --sign-key "$FPR"
+  check "signature beside the advisory" has "BEGIN PGP SIGNATURE" "$T/csaf2/white/$Y/$NAME.asc"
+  expect_rc 0 "the signature verifies" -- gpg --verify "$T/csaf2/white/$Y/$NAME.asc" "$T/csaf2/white/$Y/$NAME"
+  check "the public key is published" has "BEGIN PGP PUBLIC KEY BLOCK" "$T/csaf2/openpgp/$FPR.asc"
+  check "the metadata lists the key" has "\"public_openpgp_keys\":\[{\"fingerprint\":\"$FPR\"" "$T/csaf2/provider-metadata.json"
+  echo tampered >>"$T/csaf2/white/$Y/$NAME"
+  expect_rc 1 "a changed advisory fails its signature" -- gpg --verify "$T/csaf2/white/$Y/$NAME.asc" "$T/csaf2/white/$Y/$NAME"
+  if python3 -c 'import jsonschema, referencing' 2>/dev/null; then
+    expect_rc 0 "signed provider directory rewritten" -- cli case provider "$T/csaf2" --sign-key "$FPR"
+    expect_rc 0 "signed provider directory checks" -- \
+      python3 "$ROOT/tests/integration/csaf_provider_validate.py" "$ROOT/tests/data/csaf" "$T/csaf2"
+  fi
+elif [ "${CI:-}" = true ]; then bad "gpg is not installed (debian-packages.txt lists gnupg)"
+else echo "skip: gpg not installed"; fi
+
 # node B receives the published vulnerability
 expect_rc 0 "B: sync after publication" -- bcli sync a
 check "B stored the publication" grep -Eq "stored [1-9]" "$T/out"
