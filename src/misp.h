@@ -8,6 +8,9 @@
 #include "accord.h"
 #include "util/json.h"
 
+#include "util/buf.h"
+#include "util/u64map.h"
+
 #include <stdint.h>
 
 /* Receives each STIX object (compact JSON); non-zero stops the mapping with that code. */
@@ -50,5 +53,112 @@ int misp_read_all(int fd, size_t max, char **out, size_t *len, accord_error *err
 /* Line and column (1-based) of byte offset off in text. */
 void misp_line_col(const char *text, size_t len, size_t off, unsigned long *line,
                    unsigned long *col);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Between misp_map.c (events, SDOs) and misp_attr.c (values: facts, patterns, SCOs)           */
+
+#define MISP_MAX_FACTS 64
+#define MISP_OBJ_CAP ((size_t)96 << 20)
+#define MISP_REFS_CAP ((size_t)512 << 20)
+
+/* The STIX property a MISP value gives its root SCO (the pattern path in the comment). */
+typedef enum misp_prop {
+    P_VALUE,    /* ROOT:value */
+    P_NAME,     /* file:name, mutex:name */
+    P_HASH,     /* file:hashes.'K', x509-certificate:hashes.'K' */
+    P_SIZE,     /* file:size */
+    P_KEY,      /* windows-registry-key:key */
+    P_REGDATA,  /* windows-registry-key:values[*].data */
+    P_ASN,      /* autonomous-system:number */
+    P_SUBJECT,  /* email-message:subject, x509-certificate:subject */
+    P_FROM,     /* email-message:from_ref.value */
+    P_TO,       /* email-message:to_refs[*].value */
+    P_RESOLVES, /* domain-name:resolves_to_refs[*].value */
+    P_SRC,      /* network-traffic:src_ref.value */
+    P_DST,      /* network-traffic:dst_ref.value */
+    P_SPORT,    /* network-traffic:src_port */
+    P_DPORT,    /* network-traffic:dst_port */
+    P_PROTO,    /* network-traffic:protocols[*] */
+    P_UA,       /* network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' */
+    P_ISSUER,   /* x509-certificate:issuer */
+    P_SERIAL,   /* x509-certificate:serial_number */
+    P_IMPHASH,  /* file:extensions.'windows-pebinary-ext'.imphash (patterns only) */
+} misp_prop;
+
+typedef struct misp_fact {
+    misp_prop p;
+    const char *hkey; /* P_HASH: the STIX hash name */
+    const char *v;    /* the value as text (numbers too) */
+    int num;          /* 1: written as an integer */
+    char digits[24];  /* a number's canonical text (no leading zeros: JSON forbids them) */
+} misp_fact;
+
+/* A group: the facts of one attribute, or of one MISP object, all about one root SCO type. */
+typedef struct misp_group {
+    const char *root; /* root SCO type of the facts */
+    size_t n;
+    const char *pattern_type; /* non-NULL: the value is a pattern in that language (snort...) */
+    const char *sig;          /* that pattern */
+    int vulnerability;        /* a vulnerability attribute (its own SDO, no facts) */
+    misp_fact f[MISP_MAX_FACTS];
+} misp_group;
+
+/* One event's mapping state. */
+typedef struct misp_ev {
+    misp_map_ctx *c;
+    const ajson_value *e;
+    size_t index;
+    char uuid[40];
+    char creator[128]; /* identity id, "" when the event names no org */
+    int64_t ts, date;  /* event timestamp; date at midnight (seconds) */
+    const char *tlp;   /* the event's marking id, or NULL */
+    buf o;             /* the object being written */
+    buf refs;          /* the report's object_refs, comma-separated quoted ids */
+    buf tmp;           /* scratch: patterns */
+    buf body, hashes, srefs; /* scratch of misp_scos */
+    ajson_arena scratch;     /* split values; reset per attribute */
+    u64map seen; /* ids written in this event (identities, clusters, markings, SCOs) */
+    u64map sdo;  /* attribute uuid hash -> 1 indicator, 2 observed-data (for event sightings) */
+    int failed;  /* strict mode met a bad attribute */
+} misp_ev;
+
+/* misp_map.c: 1 the first time id is written in this event; emits x->o. */
+int misp_first_time(misp_ev *x, const char *id);
+int misp_emit(misp_ev *x);
+/* Appends "id" (quoted, comma-separated) to a list under construction. */
+void misp_add_ref(buf *b, const char *id);
+
+/* misp_attr.c */
+/* An empty group. */
+void misp_group_init(misp_group *g);
+/*
+ * The facts of an attribute of MISP type `type` with value v, into g.  Returns 0; 1 when the
+ * type has no STIX equivalent (g stays empty: a custom object); -1 with *why when the value
+ * cannot be of the type.  Split values are copied into x->scratch.
+ */
+int misp_attr_facts(misp_ev *x, const char *type, const char *v, misp_group *g, const char **why);
+/*
+ * Adds the fact of relation `relation` of a MISP object named `object` (value v) to g.  Returns
+ * 0 when added; 1 when the object table has no such relation, it is about another root SCO, or g
+ * holds that single-valued property already (the attribute is then mapped on its own); -1 with
+ * *why when the value cannot be what the relation says.
+ */
+int misp_object_fact(misp_group *g, const char *object, const char *relation, const char *v,
+                     const char **why);
+/* g's STIX pattern, [root:path = 'v' AND ...], into out (reset first). */
+void misp_pattern(const misp_group *g, buf *out);
+/*
+ * Writes the SCOs of g (sub-objects first, the root last; each once per event) and appends their
+ * ids to ids.  guuid names the group (UUIDv5 ids).  Returns 0; 1 when the facts cannot make a
+ * valid SCO (a network-traffic without an end, a file without name or hash); or an emit error.
+ */
+int misp_scos(misp_ev *x, const misp_group *g, const char *guuid, buf *ids);
+/* 1 when v is decimal digits (at most 10) of a number <= max. */
+int misp_uint_ok(const char *v, uint64_t max);
+/* "ipv4-addr" or "ipv6-addr" for an address or CIDR, NULL for anything else. */
+const char *misp_ip_type(const char *v);
+/* A STIX timestamp (27 characters and a NUL) of s seconds and us microseconds, clamped to
+ * 0001..9999. */
+void misp_ts_format(int64_t s, int us, char out[28]);
 
 #endif

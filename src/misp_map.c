@@ -3,8 +3,8 @@
  * project's own STIX export), so that a MISP user finds in accord what MISP's export gives.
  *
  * The unit of mapping is a *group*: a standalone attribute, or a MISP object whose name has a
- * table below (file, domain-ip, ip-port, network-connection, url, email, x509, registry-key).  A
- * group is a list of facts (SCO type, property, value), all about one root SCO type, so that:
+ * table in misp_attr.c (file, domain-ip, ip-port, network-connection, url, email, x509,
+ * registry-key), which also turns values into facts, patterns and SCOs.  A group is a list of facts (SCO type, property, value), all about one root SCO type, so that:
  *   - a group with a to_ids attribute becomes one indicator whose STIX pattern is the AND of one
  *     comparison per fact, inside one observation expression;
  *   - any other group becomes one observed-data and the SCOs its facts describe (the root SCO
@@ -27,6 +27,9 @@
  * (misp-stix writes network-traffic:dst_ref.value), because accord's matcher and defender
  * exports index address comparisons; the direction is kept in the misp:type label.
  *
+ * SDOs are written with buf appends rather than printf, and timestamps and UUIDv5 ids by hand
+ * (nettle's SHA-1): the mapper writes a few million objects for a large MISP instance.
+ *
  * It does not: talk to the store (the caller stores what emit receives), fetch anything, or keep
  * attachments' data (malware-sample content is never stored, its name and hash are).
  */
@@ -38,77 +41,22 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
+#include <nettle/sha1.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
-#define MAX_FACTS 64
-#define OBJ_CAP ((size_t)96 << 20)
-#define REFS_CAP ((size_t)512 << 20)
+#define MISP_NS_LEN 16
 
 /* The namespace of accord's UUIDv5 ids for what MISP does not name (fixed forever). */
-static const unsigned char MISP_NS[16] = {0x6f, 0x1c, 0x3e, 0x8a, 0x52, 0x0b, 0x4d, 0x21,
-                                          0x9c, 0x6e, 0x3b, 0x7d, 0x14, 0xa0, 0x58, 0xe2};
+static const unsigned char MISP_NS[MISP_NS_LEN] = {0x6f, 0x1c, 0x3e, 0x8a, 0x52, 0x0b, 0x4d, 0x21,
+                                                   0x9c, 0x6e, 0x3b, 0x7d, 0x14, 0xa0, 0x58, 0xe2};
 
-typedef enum prop {
-    P_VALUE,    /* ROOT:value */
-    P_NAME,     /* file:name, mutex:name */
-    P_HASH,     /* file:hashes.'K', x509-certificate:hashes.'K' */
-    P_SIZE,     /* file:size */
-    P_KEY,      /* windows-registry-key:key */
-    P_REGDATA,  /* windows-registry-key:values[*].data */
-    P_ASN,      /* autonomous-system:number */
-    P_SUBJECT,  /* email-message:subject, x509-certificate:subject */
-    P_FROM,     /* email-message:from_ref.value */
-    P_TO,       /* email-message:to_refs[*].value */
-    P_RESOLVES, /* domain-name:resolves_to_refs[*].value */
-    P_SRC,      /* network-traffic:src_ref.value */
-    P_DST,      /* network-traffic:dst_ref.value */
-    P_SPORT,    /* network-traffic:src_port */
-    P_DPORT,    /* network-traffic:dst_port */
-    P_PROTO,    /* network-traffic:protocols[*] */
-    P_UA,       /* network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' */
-    P_ISSUER,   /* x509-certificate:issuer */
-    P_SERIAL,   /* x509-certificate:serial_number */
-    P_IMPHASH,  /* file:extensions.'windows-pebinary-ext'.imphash (patterns only) */
-} prop;
+typedef misp_ev ev;
+typedef misp_group group;
+typedef misp_prop prop;
 
-typedef struct fact {
-    prop p;
-    const char *hkey; /* P_HASH: the STIX hash name */
-    const char *v;    /* the value as text (numbers too) */
-    int num;          /* 1: written as an integer */
-    char digits[24];  /* a number's canonical text (no leading zeros: JSON forbids them) */
-} fact;
-
-typedef struct group {
-    const char *root; /* root SCO type of the facts */
-    fact f[MAX_FACTS];
-    size_t n;
-    const char *pattern_type; /* non-NULL: the value is a pattern in that language (snort...) */
-    const char *sig;          /* that pattern */
-} group;
-
-/* One event's mapping state. */
-typedef struct ev {
-    misp_map_ctx *c;
-    const ajson_value *e;
-    size_t index;
-    char uuid[40];
-    char creator[128]; /* identity id, "" when the event names no org */
-    int64_t ts, date; /* event timestamp; date at midnight (seconds) */
-    const char *tlp;  /* the event's marking id, or NULL */
-    buf o;            /* the object being written */
-    buf refs;         /* the report's object_refs, comma-separated quoted ids */
-    buf tmp;          /* scratch: patterns, split values */
-    ajson_arena scratch;
-    u64map seen; /* ids written in this event (identities, clusters, markings, SCOs) */
-    u64map sdo;  /* attribute uuid hash -> 1 indicator, 2 observed-data (for event sightings) */
-    int failed;  /* strict mode met a bad attribute */
-} ev;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Small helpers                                                                              */
@@ -164,13 +112,25 @@ static int jepoch(const ajson_value *o, const char *k, int64_t *out)
     return 1;
 }
 
+/* Copies the string t into out (outlen > 0 bytes), cut to fit. */
+static void copy_text(char *out, size_t outlen, const char *t)
+{
+    size_t n = strlen(t);
+    if (n >= outlen)
+        n = outlen - 1;
+    memcpy(out, t, n);
+    out[n] = 0;
+}
+
 void misp_epoch_ts(int64_t s, char *out, size_t outlen)
 {
+    char t[28];
     if (s < 0)
         s = 0;
     if (s > MISP_EPOCH_MAX)
         s = MISP_EPOCH_MAX;
-    ts_format_us(s * 1000000, out, outlen);
+    misp_ts_format(s, 0, t);
+    copy_text(out, outlen, t);
 }
 
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -249,9 +209,58 @@ static int iso_parse(const char *t, int64_t *s, int *us)
     return 0;
 }
 
+/* The first second of year 1 and the last of year 9999, as epoch seconds. */
+#define TS_MIN INT64_C(-62135596800)
+
+/* Writes n (< 10^width) as width decimal digits. */
+static void put_digits(char *p, unsigned n, int width)
+{
+    for (int i = width - 1; i >= 0; i--, n /= 10)
+        p[i] = (char)('0' + n % 10);
+}
+
+void misp_ts_format(int64_t s, int us, char out[28])
+{
+    if (s < TS_MIN)
+        s = TS_MIN, us = 0;
+    if (s > MISP_EPOCH_MAX)
+        s = MISP_EPOCH_MAX, us = 999999;
+    if (us < 0 || us > 999999)
+        us = 0;
+    int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+    int64_t sec = s - days * 86400;
+    /* civil_from_days (H. Hinnant): the proleptic Gregorian date of a day number */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    int64_t y = (int64_t)yoe + era * 400 + (m <= 2);
+    put_digits(out, (unsigned)y, 4);
+    out[4] = '-';
+    put_digits(out + 5, m, 2);
+    out[7] = '-';
+    put_digits(out + 8, d, 2);
+    out[10] = 'T';
+    put_digits(out + 11, (unsigned)(sec / 3600), 2);
+    out[13] = ':';
+    put_digits(out + 14, (unsigned)(sec / 60 % 60), 2);
+    out[16] = ':';
+    put_digits(out + 17, (unsigned)(sec % 60), 2);
+    out[19] = '.';
+    put_digits(out + 20, (unsigned)us, 6);
+    out[26] = 'Z';
+    out[27] = 0;
+}
+
 static void ts_text(int64_t s, int us, char *out, size_t outlen)
 {
-    ts_format_us(s * 1000000 + us, out, outlen);
+    char t[28];
+    misp_ts_format(s, us, t);
+    copy_text(out, outlen, t);
 }
 
 static int uuid_ok(const char *u)
@@ -271,20 +280,31 @@ static int uuid_ok(const char *u)
 
 void misp_uuid5_id(const char *type, const char *name, size_t len, char *out, size_t outlen)
 {
-    unsigned char h[20];
-    gnutls_hash_hd_t hd;
-    memset(h, 0, sizeof(h));
-    if (gnutls_hash_init(&hd, GNUTLS_DIG_SHA1) == 0) {
-        gnutls_hash(hd, MISP_NS, sizeof(MISP_NS));
-        gnutls_hash(hd, name, len);
-        gnutls_hash_deinit(hd, h);
-    }
+    static const char hex[] = "0123456789abcdef";
+    unsigned char h[SHA1_DIGEST_SIZE];
+    struct sha1_ctx ctx;
+    sha1_init(&ctx);
+    sha1_update(&ctx, MISP_NS_LEN, MISP_NS);
+    sha1_update(&ctx, len, (const uint8_t *)name);
+    sha1_digest(&ctx, sizeof(h), h);
     h[6] = (unsigned char)((h[6] & 0x0f) | 0x50);
     h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
-    snprintf(out, outlen,
-             "%s--%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", type,
-             h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12],
-             h[13], h[14], h[15]);
+    char u[37];
+    for (int i = 0, k = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            u[k++] = '-';
+        u[k++] = hex[h[i] >> 4];
+        u[k++] = hex[h[i] & 15];
+    }
+    u[36] = 0;
+    size_t tl = strlen(type);
+    if (outlen < tl + 2 + 37) { /* callers pass room for it; keep the contract of snprintf */
+        snprintf(out, outlen, "%s--%s", type, u);
+        return;
+    }
+    memcpy(out, type, tl);
+    memcpy(out + tl, "--", 2);
+    memcpy(out + tl + 2, u, 37);
 }
 
 /* A UUIDv5 (text, 37 bytes) for something MISP did not name: a template without uuids. */
@@ -317,17 +337,18 @@ static void tree_hash(XXH3_state_t *h, const ajson_value *v, int depth)
 /* "type--uuid" from a MISP uuid (lower-cased), or from UUIDv5 of it when it is not a UUID. */
 static void sdo_id(const char *type, const char *uuid, char *out, size_t outlen)
 {
-    if (uuid_ok(uuid)) {
-        int n = snprintf(out, outlen, "%s--%s", type, uuid);
-        for (int i = n - 36; n > 36 && i < n; i++)
-            out[i] = (char)tolower((unsigned char)out[i]);
+    size_t tl = strlen(type);
+    if (uuid_ok(uuid) && outlen >= tl + 2 + 37) {
+        memcpy(out, type, tl);
+        memcpy(out + tl, "--", 2);
+        for (int i = 0; i < 37; i++)
+            out[tl + 2 + i] = (char)tolower((unsigned char)uuid[i]);
     } else {
         misp_uuid5_id(type, uuid ? uuid : "", uuid ? strlen(uuid) : 0, out, outlen);
     }
 }
 
-/* 1 the first time id is seen in this event. */
-static int first_time(ev *x, const char *id)
+int misp_first_time(ev *x, const char *id)
 {
     uint64_t k = u64map_key(XXH3_64bits(id, strlen(id)));
     if (u64map_get(&x->seen, k, NULL))
@@ -336,14 +357,13 @@ static int first_time(ev *x, const char *id)
     return 1;
 }
 
-static char *scratch_dup(ev *x, const char *s, size_t len)
+void misp_add_ref(buf *b, const char *id)
 {
-    char *p = ajson_arena_alloc(&x->scratch, len + 1);
-    if (p) {
-        memcpy(p, s, len);
-        p[len] = 0;
-    }
-    return p;
+    if (b->len)
+        buf_add(b, ",", 1);
+    buf_add(b, "\"", 1);
+    buf_adds(b, id);
+    buf_add(b, "\"", 1);
 }
 
 static void report_error(ev *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -425,7 +445,7 @@ static const struct tlp {
      "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"},
 };
 
-static int emit(ev *x)
+int misp_emit(ev *x)
 {
     if (x->o.failed)
         return ACCORD_ENOMEM;
@@ -446,7 +466,7 @@ static const char *tlp_of(ev *x, const ajson_value *tags, int *rc)
     if (best < 0)
         return NULL;
     const struct tlp *t = &tlps[best];
-    if (first_time(x, t->id)) {
+    if (misp_first_time(x, t->id)) {
         buf_reset(&x->o);
         buf_printf(&x->o,
                    "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"%s\","
@@ -454,618 +474,51 @@ static const char *tlp_of(ev *x, const ajson_value *tags, int *rc)
                    "\"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d\":{"
                    "\"extension_type\":\"property-extension\",\"tlp_2_0\":\"%s\"}}}",
                    t->id, t->name, t->color);
-        *rc = emit(x);
+        *rc = misp_emit(x);
     }
     return t->id;
 }
 
-/* ------------------------------------------------------------------------------------------ */
-/* Attribute types                                                                            */
-
-enum kind {
-    K_IP = 1, K_IP_PORT, K_DOMAIN, K_DOMAIN_IP, K_HOST_PORT, K_URL, K_EMAIL, K_EMAIL_SUBJECT,
-    K_HASH, K_FILE_HASH, K_FILENAME, K_MUTEX, K_REGKEY, K_REGKEY_VALUE, K_AS, K_MAC, K_X509,
-    K_PORT, K_UA, K_SIG, K_VULN, K_IMPHASH,
-};
-
-static const struct atype {
-    const char *name;
-    enum kind kind;
-    const char *arg; /* hash name, direction, pattern language */
-} atypes[] = {
-    {"ip-src", K_IP, "src"},
-    {"ip-dst", K_IP, "dst"},
-    {"ip-src|port", K_IP_PORT, "src"},
-    {"ip-dst|port", K_IP_PORT, "dst"},
-    {"domain", K_DOMAIN, NULL},
-    {"hostname", K_DOMAIN, NULL},
-    {"domain|ip", K_DOMAIN_IP, NULL},
-    {"hostname|port", K_HOST_PORT, NULL},
-    {"url", K_URL, NULL},
-    {"uri", K_URL, NULL},
-    {"link", K_URL, NULL},
-    {"email", K_EMAIL, NULL},
-    {"email-src", K_EMAIL, NULL},
-    {"email-dst", K_EMAIL, NULL},
-    {"email-reply-to", K_EMAIL, NULL},
-    {"target-email", K_EMAIL, NULL},
-    {"whois-registrant-email", K_EMAIL, NULL},
-    {"email-subject", K_EMAIL_SUBJECT, NULL},
-    {"md5", K_HASH, "MD5"},
-    {"sha1", K_HASH, "SHA-1"},
-    {"sha256", K_HASH, "SHA-256"},
-    {"sha512", K_HASH, "SHA-512"},
-    {"sha3-256", K_HASH, "SHA3-256"},
-    {"sha3-512", K_HASH, "SHA3-512"},
-    {"ssdeep", K_HASH, "SSDEEP"},
-    {"tlsh", K_HASH, "TLSH"},
-    {"filename|md5", K_FILE_HASH, "MD5"},
-    {"filename|sha1", K_FILE_HASH, "SHA-1"},
-    {"filename|sha256", K_FILE_HASH, "SHA-256"},
-    {"filename|sha512", K_FILE_HASH, "SHA-512"},
-    {"filename|sha3-256", K_FILE_HASH, "SHA3-256"},
-    {"filename|sha3-512", K_FILE_HASH, "SHA3-512"},
-    {"filename|ssdeep", K_FILE_HASH, "SSDEEP"},
-    {"filename|tlsh", K_FILE_HASH, "TLSH"},
-    {"malware-sample", K_FILE_HASH, "MD5"},
-    {"filename", K_FILENAME, NULL},
-    {"email-attachment", K_FILENAME, NULL},
-    {"mutex", K_MUTEX, NULL},
-    {"regkey", K_REGKEY, NULL},
-    {"regkey|value", K_REGKEY_VALUE, NULL},
-    {"AS", K_AS, NULL},
-    {"mac-address", K_MAC, NULL},
-    {"x509-fingerprint-md5", K_X509, "MD5"},
-    {"x509-fingerprint-sha1", K_X509, "SHA-1"},
-    {"x509-fingerprint-sha256", K_X509, "SHA-256"},
-    {"imphash", K_IMPHASH, NULL},
-    {"port", K_PORT, NULL},
-    {"user-agent", K_UA, NULL},
-    {"snort", K_SIG, "snort"},
-    {"yara", K_SIG, "yara"},
-    {"sigma", K_SIG, "sigma"},
-    {"vulnerability", K_VULN, NULL},
-};
-
-static const struct atype *atype_find(const char *name)
-{
-    for (size_t i = 0; name && i < sizeof(atypes) / sizeof(atypes[0]); i++)
-        if (strcmp(atypes[i].name, name) == 0)
-            return &atypes[i];
-    return NULL;
-}
-
-/* "ipv4-addr" or "ipv6-addr" for an address or CIDR, NULL for anything else. */
-static const char *ip_type(const char *v)
-{
-    char a[64];
-    unsigned char bin[16];
-    const char *slash = strchr(v, '/');
-    size_t n = slash ? (size_t)(slash - v) : strlen(v);
-    if (n == 0 || n >= sizeof(a))
-        return NULL;
-    memcpy(a, v, n);
-    a[n] = 0;
-    int fam = strchr(a, ':') ? AF_INET6 : AF_INET;
-    if (inet_pton(fam, a, bin) != 1)
-        return NULL;
-    if (slash) {
-        char *end;
-        long p = strtol(slash + 1, &end, 10);
-        if (*end || end == slash + 1 || p < 0 || p > (fam == AF_INET ? 32 : 128))
-            return NULL;
-    }
-    return fam == AF_INET ? "ipv4-addr" : "ipv6-addr";
-}
-
-static int hash_ok(const char *key, const char *v)
-{
-    static const struct {
-        const char *k;
-        size_t len;
-    } lens[] = {{"MD5", 32},      {"SHA-1", 40},    {"SHA-256", 64},
-                {"SHA-512", 128}, {"SHA3-256", 64}, {"SHA3-512", 128}};
-    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
-        if (strcmp(lens[i].k, key))
-            continue;
-        if (strlen(v) != lens[i].len)
-            return 0;
-        for (const char *p = v; *p; p++)
-            if (!isxdigit((unsigned char)*p))
-                return 0;
-        return 1;
-    }
-    return *v != 0;
-}
-
-static int uint_ok(const char *v, uint64_t max)
-{
-    uint64_t n = 0;
-    if (!*v || strlen(v) > 10)
-        return 0;
-    for (const char *p = v; *p; p++) {
-        if (!isdigit((unsigned char)*p))
-            return 0;
-        n = n * 10 + (uint64_t)(*p - '0');
-    }
-    return n <= max;
-}
-
-static int add_fact(group *g, prop p, const char *hkey, const char *v, int num)
-{
-    if (g->n >= MAX_FACTS)
-        return -1;
-    fact *f = &g->f[g->n++];
-    memset(f, 0, sizeof(*f));
-    f->p = p;
-    f->hkey = hkey;
-    f->v = v;
-    f->num = num;
-    if (num) { /* validated digits: "0080" -> "80" */
-        snprintf(f->digits, sizeof(f->digits), "%llu", strtoull(v, NULL, 10));
-        f->v = f->digits;
-    }
-    return 0;
-}
-
-/* Splits "a|b" (MISP composite values) at the first '|' into scratch copies. */
-static int split2(ev *x, const char *v, const char **a, const char **b)
-{
-    const char *bar = strchr(v, '|');
-    if (!bar)
-        return -1;
-    *a = scratch_dup(x, v, (size_t)(bar - v));
-    *b = scratch_dup(x, bar + 1, strlen(bar + 1));
-    return *a && *b ? 0 : -1;
-}
-
-/*
- * Facts of one attribute value of type t into g (whose root is set when empty).  Returns 0, or
- * -1 with *why set when the value cannot be of the type.
- */
-static int attr_facts(ev *x, const struct atype *t, const char *v, group *g, const char **why)
-{
-    const char *a, *b, *it;
-    *why = NULL;
-    switch (t->kind) {
-    case K_IP:
-        if (!(it = ip_type(v)))
-            return *why = "is not an IP address or CIDR", -1;
-        g->root = it;
-        return add_fact(g, P_VALUE, NULL, v, 0);
-    case K_IP_PORT:
-        if (split2(x, v, &a, &b) || !ip_type(a) || !uint_ok(b, 65535))
-            return *why = "is not ADDRESS|PORT", -1;
-        g->root = "network-traffic";
-        add_fact(g, strcmp(t->arg, "src") ? P_DST : P_SRC, NULL, a, 0);
-        return add_fact(g, strcmp(t->arg, "src") ? P_DPORT : P_SPORT, NULL, b, 1);
-    case K_DOMAIN:
-        if (!*v || strpbrk(v, " /\t"))
-            return *why = "is not a domain name", -1;
-        g->root = "domain-name";
-        return add_fact(g, P_VALUE, NULL, v, 0);
-    case K_DOMAIN_IP:
-        if (split2(x, v, &a, &b) || !*a || !ip_type(b))
-            return *why = "is not DOMAIN|ADDRESS", -1;
-        g->root = "domain-name";
-        add_fact(g, P_VALUE, NULL, a, 0);
-        return add_fact(g, P_RESOLVES, NULL, b, 0);
-    case K_HOST_PORT:
-        if (split2(x, v, &a, &b) || !*a || !uint_ok(b, 65535))
-            return *why = "is not HOST|PORT", -1;
-        g->root = "network-traffic";
-        add_fact(g, P_DST, NULL, a, 0);
-        return add_fact(g, P_DPORT, NULL, b, 1);
-    case K_URL:
-        if (!*v)
-            return *why = "is empty", -1;
-        g->root = "url";
-        return add_fact(g, P_VALUE, NULL, v, 0);
-    case K_EMAIL:
-        if (!strchr(v, '@'))
-            return *why = "is not an e-mail address", -1;
-        g->root = "email-addr";
-        return add_fact(g, P_VALUE, NULL, v, 0);
-    case K_EMAIL_SUBJECT:
-        g->root = "email-message";
-        return add_fact(g, P_SUBJECT, NULL, v, 0);
-    case K_HASH:
-        if (!hash_ok(t->arg, v))
-            return *why = "is not a hash of that kind", -1;
-        g->root = "file";
-        return add_fact(g, P_HASH, t->arg, v, 0);
-    case K_FILE_HASH:
-        if (split2(x, v, &a, &b) || !hash_ok(t->arg, b))
-            return *why = "is not FILENAME|HASH", -1;
-        g->root = "file";
-        if (*a)
-            add_fact(g, P_NAME, NULL, a, 0);
-        return add_fact(g, P_HASH, t->arg, b, 0);
-    case K_FILENAME:
-        if (!*v)
-            return *why = "is empty", -1;
-        g->root = "file";
-        return add_fact(g, P_NAME, NULL, v, 0);
-    case K_MUTEX:
-        g->root = "mutex";
-        return add_fact(g, P_NAME, NULL, v, 0);
-    case K_REGKEY:
-        g->root = "windows-registry-key";
-        return add_fact(g, P_KEY, NULL, v, 0);
-    case K_REGKEY_VALUE:
-        if (split2(x, v, &a, &b))
-            return *why = "is not KEY|DATA", -1;
-        g->root = "windows-registry-key";
-        add_fact(g, P_KEY, NULL, a, 0);
-        return add_fact(g, P_REGDATA, NULL, b, 0);
-    case K_AS:
-        a = (v[0] == 'A' || v[0] == 'a') && (v[1] == 'S' || v[1] == 's') ? v + 2 : v;
-        if (!uint_ok(a, 4294967295u))
-            return *why = "is not an AS number", -1;
-        g->root = "autonomous-system";
-        return add_fact(g, P_ASN, NULL, a, 1);
-    case K_MAC: {
-        char *m = scratch_dup(x, v, strlen(v));
-        if (!m || strlen(m) != 17)
-            return *why = "is not a MAC address", -1;
-        for (int i = 0; i < 17; i++) {
-            m[i] = (char)tolower((unsigned char)(m[i] == '-' ? ':' : m[i]));
-            if (i % 3 == 2 ? m[i] != ':' : !isxdigit((unsigned char)m[i]))
-                return *why = "is not a MAC address", -1;
-        }
-        g->root = "mac-addr";
-        return add_fact(g, P_VALUE, NULL, m, 0);
-    }
-    case K_X509:
-        if (!hash_ok(t->arg, v))
-            return *why = "is not a certificate fingerprint of that kind", -1;
-        g->root = "x509-certificate";
-        return add_fact(g, P_HASH, t->arg, v, 0);
-    case K_PORT:
-        if (!uint_ok(v, 65535))
-            return *why = "is not a port", -1;
-        g->root = "network-traffic";
-        return add_fact(g, P_DPORT, NULL, v, 1);
-    case K_UA:
-        g->root = "network-traffic";
-        return add_fact(g, P_UA, NULL, v, 0);
-    case K_IMPHASH:
-        if (!hash_ok("MD5", v))
-            return *why = "is not an MD5 imphash", -1;
-        g->root = "file";
-        return add_fact(g, P_IMPHASH, NULL, v, 0);
-    case K_SIG:
-        g->pattern_type = t->arg;
-        g->sig = v;
-        return 0;
-    case K_VULN:
-        return 0;
-    }
-    return *why = "has an unknown type", -1;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Objects                                                                                    */
-
-static const struct orel {
-    const char *object, *relation;
-    const char *root;
-    prop p;
-    const char *hkey;
-} orels[] = {
-    {"file", "filename", "file", P_NAME, NULL},
-    {"file", "md5", "file", P_HASH, "MD5"},
-    {"file", "sha1", "file", P_HASH, "SHA-1"},
-    {"file", "sha256", "file", P_HASH, "SHA-256"},
-    {"file", "sha512", "file", P_HASH, "SHA-512"},
-    {"file", "ssdeep", "file", P_HASH, "SSDEEP"},
-    {"file", "tlsh", "file", P_HASH, "TLSH"},
-    {"file", "size-in-bytes", "file", P_SIZE, NULL},
-    {"pe", "imphash", "file", P_IMPHASH, NULL},
-    {"domain-ip", "domain", "domain-name", P_VALUE, NULL},
-    {"domain-ip", "hostname", "domain-name", P_VALUE, NULL},
-    {"domain-ip", "ip", "domain-name", P_RESOLVES, NULL},
-    {"url", "url", "url", P_VALUE, NULL},
-    {"ip-port", "ip", "network-traffic", P_DST, NULL},
-    {"ip-port", "ip-dst", "network-traffic", P_DST, NULL},
-    {"ip-port", "ip-src", "network-traffic", P_SRC, NULL},
-    {"ip-port", "dst-port", "network-traffic", P_DPORT, NULL},
-    {"ip-port", "src-port", "network-traffic", P_SPORT, NULL},
-    {"network-connection", "ip-src", "network-traffic", P_SRC, NULL},
-    {"network-connection", "ip-dst", "network-traffic", P_DST, NULL},
-    {"network-connection", "hostname-dst", "network-traffic", P_DST, NULL},
-    {"network-connection", "src-port", "network-traffic", P_SPORT, NULL},
-    {"network-connection", "dst-port", "network-traffic", P_DPORT, NULL},
-    {"network-connection", "layer4-protocol", "network-traffic", P_PROTO, NULL},
-    {"email", "from", "email-message", P_FROM, NULL},
-    {"email", "to", "email-message", P_TO, NULL},
-    {"email", "subject", "email-message", P_SUBJECT, NULL},
-    {"x509", "x509-fingerprint-md5", "x509-certificate", P_HASH, "MD5"},
-    {"x509", "x509-fingerprint-sha1", "x509-certificate", P_HASH, "SHA-1"},
-    {"x509", "x509-fingerprint-sha256", "x509-certificate", P_HASH, "SHA-256"},
-    {"x509", "subject", "x509-certificate", P_SUBJECT, NULL},
-    {"x509", "issuer", "x509-certificate", P_ISSUER, NULL},
-    {"x509", "serial-number", "x509-certificate", P_SERIAL, NULL},
-    {"registry-key", "key", "windows-registry-key", P_KEY, NULL},
-    {"registry-key", "data", "windows-registry-key", P_REGDATA, NULL},
-};
-
-static const struct orel *orel_find(const char *object, const char *relation)
-{
-    for (size_t i = 0; object && relation && i < sizeof(orels) / sizeof(orels[0]); i++)
-        if (strcmp(orels[i].object, object) == 0 && strcmp(orels[i].relation, relation) == 0)
-            return &orels[i];
-    return NULL;
-}
-
-/* The value check of an object relation's fact; NULL when fine. */
-static const char *fact_check(const struct orel *r, const char *v)
-{
-    switch (r->p) {
-    case P_HASH:
-        return hash_ok(r->hkey, v) ? NULL : "is not a hash of that kind";
-    case P_IMPHASH:
-        return hash_ok("MD5", v) ? NULL : "is not an MD5 imphash";
-    case P_RESOLVES:
-    case P_SRC:
-        return ip_type(v) ? NULL : "is not an IP address";
-    case P_DST:
-        return *v ? NULL : "is empty";
-    case P_SPORT:
-    case P_DPORT:
-        return uint_ok(v, 65535) ? NULL : "is not a port";
-    case P_SIZE:
-        return uint_ok(v, 9999999999u) ? NULL : "is not a size";
-    case P_FROM:
-    case P_TO:
-        return strchr(v, '@') ? NULL : "is not an e-mail address";
-    default:
-        return *v ? NULL : "is empty";
-    }
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Writing patterns and SCOs                                                                  */
-
-/* The object path of fact f under root (without "root:"). */
-static void fact_path(const char *root, const fact *f, char *out, size_t outlen)
-{
-    const char *p = "value";
-    switch (f->p) {
-    case P_VALUE: p = "value"; break;
-    case P_NAME: p = "name"; break;
-    case P_HASH: snprintf(out, outlen, "hashes.'%s'", f->hkey); return;
-    case P_SIZE: p = "size"; break;
-    case P_KEY: p = "key"; break;
-    case P_REGDATA: p = "values[*].data"; break;
-    case P_ASN: p = "number"; break;
-    case P_SUBJECT: p = "subject"; break;
-    case P_FROM: p = "from_ref.value"; break;
-    case P_TO: p = "to_refs[*].value"; break;
-    case P_RESOLVES: p = "resolves_to_refs[*].value"; break;
-    case P_SRC: p = "src_ref.value"; break;
-    case P_DST: p = "dst_ref.value"; break;
-    case P_SPORT: p = "src_port"; break;
-    case P_DPORT: p = "dst_port"; break;
-    case P_PROTO: p = "protocols[*]"; break;
-    case P_UA: p = "extensions.'http-request-ext'.request_header.'User-Agent'"; break;
-    case P_ISSUER: p = "issuer"; break;
-    case P_SERIAL: p = "serial_number"; break;
-    case P_IMPHASH: p = "extensions.'windows-pebinary-ext'.imphash"; break;
-    }
-    (void)root;
-    snprintf(out, outlen, "%s", p);
-}
-
-/* A STIX pattern string literal: quotes and backslashes escaped. */
-static void pattern_lit(buf *b, const char *v)
-{
-    buf_add(b, "'", 1);
-    for (const char *p = v; *p; p++) {
-        if (*p == '\'' || *p == '\\')
-            buf_add(b, "\\", 1);
-        buf_add(b, p, 1);
-    }
-    buf_add(b, "'", 1);
-}
-
-/* The group's pattern into x->tmp: [root:path = 'v' AND ...]. */
-static void write_pattern(ev *x, const group *g)
-{
-    buf_reset(&x->tmp);
-    buf_add(&x->tmp, "[", 1);
-    for (size_t i = 0; i < g->n; i++) {
-        char path[96];
-        fact_path(g->root, &g->f[i], path, sizeof(path));
-        if (i)
-            buf_adds(&x->tmp, " AND ");
-        buf_printf(&x->tmp, "%s:%s = ", g->root, path);
-        if (g->f[i].num)
-            buf_adds(&x->tmp, g->f[i].v);
-        else if (g->f[i].p == P_PROTO) {
-            char lc[32];
-            size_t k = 0;
-            for (; g->f[i].v[k] && k + 1 < sizeof(lc); k++)
-                lc[k] = (char)tolower((unsigned char)g->f[i].v[k]);
-            lc[k] = 0;
-            pattern_lit(&x->tmp, lc);
-        } else
-            pattern_lit(&x->tmp, g->f[i].v);
-    }
-    buf_add(&x->tmp, "]", 1);
-}
-
-static void sco_id(const char *type, const char *guuid, const char *v, char *out, size_t outlen)
-{
-    char name[1024];
-    int n = snprintf(name, sizeof(name), "%s/%s/%s", guuid, type, v);
-    misp_uuid5_id(type, name, n < (int)sizeof(name) ? (size_t)n : sizeof(name) - 1, out,
-                  outlen);
-}
-
-/* Writes a value SCO (address, domain, e-mail) once; its id into id. */
-static int value_sco(ev *x, const char *type, const char *guuid, const char *v, char *id,
-                     size_t idlen)
-{
-    sco_id(type, guuid, v, id, idlen);
-    if (!first_time(x, id))
-        return 0;
-    buf_reset(&x->o);
-    buf_printf(&x->o, "{\"type\":\"%s\",\"spec_version\":\"2.1\",\"id\":\"%s\",\"value\":", type,
-               id);
-    buf_json_str(&x->o, v);
-    buf_adds(&x->o, "}");
-    return emit(x);
-}
-
-/* The SCO of a network-traffic end: an address, or a domain name. */
-static int end_sco(ev *x, const char *guuid, const char *v, char *id, size_t idlen)
-{
-    const char *t = ip_type(v);
-    return value_sco(x, t ? t : "domain-name", guuid, v, id, idlen);
-}
-
-/* Appends ,"id" to the list (refs) under construction. */
-static void add_ref(buf *b, const char *id)
-{
-    buf_printf(b, "%s\"%s\"", b->len ? "," : "", id);
-}
-
-/*
- * Writes the SCOs of group g (sub-objects first, the root last) and their ids (JSON list items)
- * into ids.  Returns 0; 1 when the facts cannot make a valid SCO (a network-traffic without an
- * end); or an emit error.
- */
-static int write_scos(ev *x, const group *g, const char *guuid, buf *ids)
-{
-    char id[128], sub[128];
-    buf body; /* the root's properties after the common ones */
-    buf_init(&body, OBJ_CAP);
-    buf hashes, refs;
-    buf_init(&hashes, 1 << 20);
-    buf_init(&refs, OBJ_CAP);
-    int rc = 0, have_end = 0;
-    const char *first = g->n ? g->f[0].v : "";
-    const char *list_prop = NULL;
-    for (size_t i = 0; i < g->n && rc == 0; i++) {
-        const fact *f = &g->f[i];
-        switch (f->p) {
-        case P_VALUE:
-        case P_NAME:
-        case P_KEY:
-        case P_SUBJECT:
-        case P_ISSUER:
-        case P_SERIAL: {
-            char path[96];
-            fact_path(g->root, f, path, sizeof(path));
-            buf_printf(&body, ",\"%s\":", path);
-            buf_json_str(&body, f->v);
-            break;
-        }
-        case P_HASH:
-            buf_printf(&hashes, "%s\"%s\":", hashes.len ? "," : "", f->hkey);
-            buf_json_str(&hashes, f->v);
-            break;
-        case P_SIZE:
-        case P_ASN:
-            buf_printf(&body, ",\"%s\":%s", f->p == P_SIZE ? "size" : "number", f->v);
-            break;
-        case P_SPORT:
-        case P_DPORT:
-            buf_printf(&body, ",\"%s\":%s", f->p == P_SPORT ? "src_port" : "dst_port", f->v);
-            break;
-        case P_REGDATA:
-            buf_adds(&body, ",\"values\":[{\"data\":");
-            buf_json_str(&body, f->v);
-            buf_adds(&body, "}]");
-            break;
-        case P_PROTO:
-            break;
-        case P_UA:
-        case P_IMPHASH: /* the extension needs pe_type, which MISP does not say */
-            break;
-        case P_RESOLVES:
-        case P_TO:
-            rc = f->p == P_TO ? value_sco(x, "email-addr", guuid, f->v, sub, sizeof(sub))
-                              : end_sco(x, guuid, f->v, sub, sizeof(sub));
-            add_ref(&refs, sub);
-            add_ref(ids, sub);
-            list_prop = f->p == P_TO ? "to_refs" : "resolves_to_refs";
-            break;
-        case P_FROM:
-            rc = value_sco(x, "email-addr", guuid, f->v, sub, sizeof(sub));
-            buf_printf(&body, ",\"from_ref\":\"%s\"", sub);
-            add_ref(ids, sub);
-            break;
-        case P_SRC:
-        case P_DST:
-            rc = end_sco(x, guuid, f->v, sub, sizeof(sub));
-            buf_printf(&body, ",\"%s\":\"%s\"", f->p == P_SRC ? "src_ref" : "dst_ref", sub);
-            add_ref(ids, sub);
-            have_end = 1;
-            break;
-        }
-    }
-    if (rc == 0 && strcmp(g->root, "network-traffic") == 0) {
-        if (!have_end) {
-            rc = 1;
-            goto out;
-        }
-        buf_adds(&body, ",\"protocols\":[");
-        int np = 0;
-        for (size_t i = 0; i < g->n; i++)
-            if (g->f[i].p == P_PROTO) {
-                char lc[32];
-                size_t k = 0;
-                for (; g->f[i].v[k] && k + 1 < sizeof(lc); k++)
-                    lc[k] = (char)tolower((unsigned char)g->f[i].v[k]);
-                lc[k] = 0;
-                buf_printf(&body, "%s", np++ ? "," : "");
-                buf_json_str(&body, lc);
-            }
-        buf_adds(&body, np ? "]" : "\"tcp\"]");
-    }
-    if (rc == 0 && strcmp(g->root, "file") == 0 && !hashes.len && !strstr(body.p ? body.p : "", "\"name\""))
-        rc = 1; /* a file SCO needs a name or hashes */
-    if (rc == 0 && strcmp(g->root, "email-message") == 0)
-        buf_adds(&body, ",\"is_multipart\":false");
-    if (rc)
-        goto out;
-    sco_id(g->root, guuid, first, id, sizeof(id));
-    if (first_time(x, id)) {
-        buf_reset(&x->o);
-        buf_printf(&x->o, "{\"type\":\"%s\",\"spec_version\":\"2.1\",\"id\":\"%s\"", g->root, id);
-        if (body.len)
-            buf_add(&x->o, body.p, body.len);
-        if (hashes.len)
-            buf_printf(&x->o, ",\"hashes\":{%s}", hashes.p);
-        if (list_prop)
-            buf_printf(&x->o, ",\"%s\":[%s]", list_prop, refs.p);
-        buf_adds(&x->o, "}");
-        rc = body.failed || hashes.failed || refs.failed ? ACCORD_ENOMEM : emit(x);
-    }
-    add_ref(ids, id);
-out:
-    buf_free(&body);
-    buf_free(&hashes);
-    buf_free(&refs);
-    return rc;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* SDOs                                                                                       */
 
+/* ,"key":"text" for a text known to need no escaping (ids, timestamps, fixed words). */
+static void plain_prop(buf *b, const char *key, const char *text)
+{
+    buf_add(b, ",\"", 2);
+    buf_adds(b, key);
+    buf_add(b, "\":\"", 3);
+    buf_adds(b, text);
+    buf_add(b, "\"", 1);
+}
+
+/* ,"key":"text" escaped as JSON, when text is not empty. */
+static void text_prop(buf *b, const char *key, const char *text)
+{
+    if (!text || !*text)
+        return;
+    buf_add(b, ",\"", 2);
+    buf_adds(b, key);
+    buf_add(b, "\":", 2);
+    buf_json_str(b, text);
+}
+
 /* "type","spec_version","id","created_by_ref","created","modified" of an SDO, opening brace. */
 static void sdo_head(ev *x, const char *type, const char *id, int64_t created, int64_t modified)
 {
-    char cr[40], mo[40];
+    char cr[28], mo[28];
     misp_epoch_ts(created, cr, sizeof(cr));
     misp_epoch_ts(modified, mo, sizeof(mo));
     buf_reset(&x->o);
-    buf_printf(&x->o, "{\"type\":\"%s\",\"spec_version\":\"2.1\",\"id\":\"%s\"", type, id);
+    buf_add(&x->o, "{\"type\":\"", 9);
+    buf_adds(&x->o, type);
+    buf_adds(&x->o, "\",\"spec_version\":\"2.1\"");
+    plain_prop(&x->o, "id", id);
     if (x->creator[0])
-        buf_printf(&x->o, ",\"created_by_ref\":\"%s\"", x->creator);
-    buf_printf(&x->o, ",\"created\":\"%s\",\"modified\":\"%s\"", cr, mo);
+        plain_prop(&x->o, "created_by_ref", x->creator);
+    plain_prop(&x->o, "created", cr);
+    plain_prop(&x->o, "modified", mo);
 }
 
 /* ,"labels":[...] from the misp: labels and tag names. */
@@ -1074,23 +527,28 @@ static void labels(ev *x, const char *const *fixed, size_t nfixed, const ajson_v
     int n = 0;
     buf_adds(&x->o, ",\"labels\":[");
     for (size_t i = 0; i < nfixed; i++) {
-        buf_adds(&x->o, n++ ? "," : "");
+        if (n++)
+            buf_add(&x->o, ",", 1);
         buf_json_str(&x->o, fixed[i]);
     }
     for (size_t i = 0; tags && tags->type == AJSON_ARRAY && i < tags->len; i++) {
         const char *name = jstr(&tags->u.items[i], "name");
         if (!name || !*name)
             continue;
-        buf_adds(&x->o, n++ ? "," : "");
+        if (n++)
+            buf_add(&x->o, ",", 1);
         buf_json_str(&x->o, name);
     }
-    buf_adds(&x->o, "]");
+    buf_add(&x->o, "]", 1);
 }
 
 static void marking(ev *x, const char *tlp)
 {
-    if (tlp)
-        buf_printf(&x->o, ",\"object_marking_refs\":[\"%s\"]", tlp);
+    if (!tlp)
+        return;
+    buf_adds(&x->o, ",\"object_marking_refs\":[\"");
+    buf_adds(&x->o, tlp);
+    buf_add(&x->o, "\"]", 2);
 }
 
 /* The identity of an org (Orgc, Organisation of a sighting) once per event; its id into id. */
@@ -1104,7 +562,7 @@ static int org_identity(ev *x, const ajson_value *org, char *id, size_t idlen)
         sdo_id("identity", uuid, id, idlen);
     else
         misp_uuid5_id("identity", name, strlen(name), id, idlen);
-    if (!first_time(x, id))
+    if (!misp_first_time(x, id))
         return 0;
     char saved[128];
     snprintf(saved, sizeof(saved), "%s", x->creator);
@@ -1114,7 +572,7 @@ static int org_identity(ev *x, const ajson_value *org, char *id, size_t idlen)
     buf_adds(&x->o, ",\"name\":");
     buf_json_str(&x->o, name);
     buf_adds(&x->o, ",\"identity_class\":\"organization\"}");
-    return emit(x);
+    return misp_emit(x);
 }
 
 /* Galaxy types to STIX SDO types (misp-stix's choices); the rest is x-misp-galaxy-cluster. */
@@ -1219,7 +677,7 @@ static int write_cluster(ev *x, const ajson_value *gal, const ajson_value *cl, c
         const char *tag = jstr(cl, "tag_name");
         misp_uuid5_id(type, tag ? tag : value, strlen(tag ? tag : value), id, idlen);
     }
-    if (!first_time(x, id))
+    if (!misp_first_time(x, id))
         return 0;
     x->c->st->clusters++;
     sdo_head(x, type, id, x->ts, x->ts);
@@ -1256,8 +714,8 @@ static int write_cluster(ev *x, const ajson_value *gal, const ajson_value *cl, c
         kill_chain(x, ajson_get(meta, "kill_chain"));
     marking(x, x->tlp);
     buf_adds(&x->o, "}");
-    add_ref(&x->refs, id);
-    return emit(x);
+    misp_add_ref(&x->refs, id);
+    return misp_emit(x);
 }
 
 static int relationship(ev *x, const char *src, const char *type, const char *dst, int64_t ts)
@@ -1265,7 +723,7 @@ static int relationship(ev *x, const char *src, const char *type, const char *ds
     char id[128], name[300];
     int n = snprintf(name, sizeof(name), "%s|%s|%s", src, type, dst);
     misp_uuid5_id("relationship", name, (size_t)n, id, sizeof(id));
-    if (!first_time(x, id))
+    if (!misp_first_time(x, id))
         return 0;
     x->c->st->relationships++;
     sdo_head(x, "relationship", id, ts, ts);
@@ -1273,8 +731,8 @@ static int relationship(ev *x, const char *src, const char *type, const char *ds
                type, src, dst);
     marking(x, x->tlp);
     buf_adds(&x->o, "}");
-    add_ref(&x->refs, id);
-    return emit(x);
+    misp_add_ref(&x->refs, id);
+    return misp_emit(x);
 }
 
 /* The clusters of a Galaxy list; related to `from` (an SDO id) when not NULL. */
@@ -1312,27 +770,57 @@ typedef struct gsrc {
     char path[64];
 } gsrc;
 
-static void times(ev *x, const gsrc *s, int64_t *created, int64_t *fs, int *fs_us, int64_t *ls,
-                  int *ls_us, int *has_fs, int *has_ls)
+/* first_seen / last_seen of an attribute or object, when they parse. */
+typedef struct seen_times {
+    int64_t fs, ls;
+    int fs_us, ls_us, has_fs, has_ls;
+} seen_times;
+
+static void seen_times_of(const gsrc *s, seen_times *t)
 {
-    *created = x->date && x->date < s->ts ? x->date : s->ts;
-    *has_fs = iso_parse(jstr(s->a, "first_seen"), fs, fs_us) == 0;
-    *has_ls = iso_parse(jstr(s->a, "last_seen"), ls, ls_us) == 0;
+    t->has_fs = iso_parse(jstr(s->a, "first_seen"), &t->fs, &t->fs_us) == 0;
+    t->has_ls = iso_parse(jstr(s->a, "last_seen"), &t->ls, &t->ls_us) == 0;
 }
 
-static void common_tail(ev *x, const gsrc *s)
+/* created: the event's date when earlier than the attribute's timestamp. */
+static int64_t created_of(const ev *x, const gsrc *s)
 {
-    const char *comment = jstr(s->a, "comment");
-    const char *dist = jstr(s->a, "distribution");
+    return x->date && x->date < s->ts ? x->date : s->ts;
+}
+
+/* The SDO of type `type` named after s: its id into id, its head into x->o. */
+static void sdo_open(ev *x, const gsrc *s, const char *type, char *id, size_t idlen)
+{
+    sdo_id(type, s->uuid, id, idlen);
+    sdo_head(x, type, id, created_of(x, s), s->ts);
+}
+
+/* The labels of s: its two misp: labels, `extra` when not NULL, and its tags. */
+static void src_labels(ev *x, const gsrc *s, const char *extra)
+{
+    const char *fixed[] = {s->label1, s->label2, extra};
+    labels(x, fixed, extra ? 3 : 2, s->tags);
+}
+
+/* ,"x_misp_distribution" of a MISP "distribution" written as a string. */
+static void distribution_str(ev *x, const char *dist)
+{
+    buf_adds(&x->o, ",\"x_misp_distribution\":");
+    buf_add(&x->o, misp_uint_ok(dist, 5) ? dist + strlen(dist) - 1 : "5", 1);
+}
+
+/* with_attr: the attribute's description and distribution; then revoked and the marking. */
+static void common_tail(ev *x, const gsrc *s, int with_attr)
+{
     int64_t d;
-    if (comment && *comment) {
-        buf_adds(&x->o, ",\"description\":");
-        buf_json_str(&x->o, comment);
+    if (with_attr) {
+        const ajson_value *dist = ajson_get(s->a, "distribution");
+        text_prop(&x->o, "description", jstr(s->a, "comment"));
+        if (ajson_str(dist))
+            distribution_str(x, dist->u.str);
+        else if (jint(s->a, "distribution", &d))
+            buf_printf(&x->o, ",\"x_misp_distribution\":%lld", (long long)d);
     }
-    if (dist)
-        buf_printf(&x->o, ",\"x_misp_distribution\":%ld", uint_ok(dist, 5) ? strtol(dist, NULL, 10) : 5L);
-    else if (jint(s->a, "distribution", &d))
-        buf_printf(&x->o, ",\"x_misp_distribution\":%lld", (long long)d);
     if (s->deleted)
         buf_adds(&x->o, ",\"revoked\":true");
     marking(x, s->tlp);
@@ -1340,34 +828,31 @@ static void common_tail(ev *x, const gsrc *s)
 
 static int write_indicator(ev *x, const gsrc *s, const group *g, char *id, size_t idlen)
 {
-    int64_t created, fs, ls;
-    int fs_us, ls_us, has_fs, has_ls;
-    times(x, s, &created, &fs, &fs_us, &ls, &ls_us, &has_fs, &has_ls);
-    sdo_id("indicator", s->uuid, id, idlen);
-    sdo_head(x, "indicator", id, created, s->ts);
+    seen_times t;
+    seen_times_of(s, &t);
+    sdo_open(x, s, "indicator", id, idlen);
     if (g->pattern_type) {
         buf_adds(&x->o, ",\"pattern\":");
         buf_json_str(&x->o, g->sig);
-        buf_printf(&x->o, ",\"pattern_type\":\"%s\"", g->pattern_type);
+        plain_prop(&x->o, "pattern_type", g->pattern_type);
     } else {
-        write_pattern(x, g);
+        misp_pattern(g, &x->tmp);
         if (x->tmp.failed)
             return ACCORD_ENOMEM;
-        buf_adds(&x->o, ",\"pattern\":");
-        buf_json_str(&x->o, x->tmp.p);
+        text_prop(&x->o, "pattern", x->tmp.p);
         buf_adds(&x->o, ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\"");
         x->c->st->terms += g->n;
     }
     char vf[40], vu[40];
-    if (has_fs)
-        ts_text(fs, fs_us, vf, sizeof(vf));
+    if (t.has_fs)
+        ts_text(t.fs, t.fs_us, vf, sizeof(vf));
     else
-        misp_epoch_ts(created, vf, sizeof(vf));
-    buf_printf(&x->o, ",\"valid_from\":\"%s\"", vf);
-    if (has_ls && (!has_fs || ls > fs || (ls == fs && ls_us > fs_us))) {
-        ts_text(ls, ls_us, vu, sizeof(vu));
+        misp_epoch_ts(created_of(x, s), vf, sizeof(vf));
+    plain_prop(&x->o, "valid_from", vf);
+    if (t.has_ls && (!t.has_fs || t.ls > t.fs || (t.ls == t.fs && t.ls_us > t.fs_us))) {
+        ts_text(t.ls, t.ls_us, vu, sizeof(vu));
         if (strcmp(vu, vf) > 0)
-            buf_printf(&x->o, ",\"valid_until\":\"%s\"", vu);
+            plain_prop(&x->o, "valid_until", vu);
     }
     const char *cat = jstr(s->a, "category") ? jstr(s->a, "category") : jstr(s->a, "meta-category");
     if (cat && *cat) {
@@ -1376,72 +861,57 @@ static int write_indicator(ev *x, const gsrc *s, const group *g, char *id, size_
         buf_json_str(&x->o, cat);
         buf_adds(&x->o, "}]");
     }
-    const char *fixed[] = {s->label1, s->label2, "misp:to_ids=\"True\""};
-    labels(x, fixed, 3, s->tags);
-    common_tail(x, s);
-    buf_adds(&x->o, "}");
+    src_labels(x, s, "misp:to_ids=\"True\"");
+    common_tail(x, s, 1);
+    buf_add(&x->o, "}", 1);
     x->c->st->indicators++;
-    return emit(x);
+    return misp_emit(x);
 }
 
+/* Returns 1 (and writes nothing) when the facts make no valid SCO; *rc the outcome otherwise. */
 static int write_observed(ev *x, const gsrc *s, const group *g, char *id, size_t idlen, int *rc)
 {
-    buf ids;
-    buf_init(&ids, REFS_CAP);
-    *rc = write_scos(x, g, s->uuid, &ids);
-    if (*rc) {
-        buf_free(&ids);
-        return *rc == 1 ? 1 : *rc;
-    }
-    int64_t created, fs, ls;
-    int fs_us, ls_us, has_fs, has_ls;
-    times(x, s, &created, &fs, &fs_us, &ls, &ls_us, &has_fs, &has_ls);
-    sdo_id("observed-data", s->uuid, id, idlen);
-    sdo_head(x, "observed-data", id, created, s->ts);
+    buf_reset(&x->tmp); /* the SCO ids */
+    *rc = misp_scos(x, g, s->uuid, &x->tmp);
+    if (*rc)
+        return *rc;
+    if (x->tmp.failed)
+        return *rc = ACCORD_ENOMEM;
+    seen_times t;
+    seen_times_of(s, &t);
+    sdo_open(x, s, "observed-data", id, idlen);
     char fo[40], lo[40];
-    if (has_fs)
-        ts_text(fs, fs_us, fo, sizeof(fo));
+    if (t.has_fs)
+        ts_text(t.fs, t.fs_us, fo, sizeof(fo));
     else
         misp_epoch_ts(s->ts, fo, sizeof(fo));
-    if (has_ls)
-        ts_text(ls, ls_us, lo, sizeof(lo));
-    if (!has_ls || strcmp(lo, fo) < 0)
-        snprintf(lo, sizeof(lo), "%s", fo);
-    buf_printf(&x->o,
-               ",\"first_observed\":\"%s\",\"last_observed\":\"%s\",\"number_observed\":1,"
-               "\"object_refs\":[%s]",
-               fo, lo, ids.p ? ids.p : "");
-    const char *fixed[] = {s->label1, s->label2};
-    labels(x, fixed, 2, s->tags);
+    if (t.has_ls)
+        ts_text(t.ls, t.ls_us, lo, sizeof(lo));
+    if (!t.has_ls || strcmp(lo, fo) < 0)
+        copy_text(lo, sizeof(lo), fo);
+    plain_prop(&x->o, "first_observed", fo);
+    plain_prop(&x->o, "last_observed", lo);
+    buf_adds(&x->o, ",\"number_observed\":1,\"object_refs\":[");
+    buf_add(&x->o, x->tmp.p, x->tmp.len);
+    buf_add(&x->o, "]", 1);
+    src_labels(x, s, NULL);
     /* observed-data has no description: the comment goes to x_misp_comment */
-    const char *comment = jstr(s->a, "comment");
-    if (comment && *comment) {
-        buf_adds(&x->o, ",\"x_misp_comment\":");
-        buf_json_str(&x->o, comment);
-    }
-    gsrc s2 = *s;
-    s2.a = NULL;
-    common_tail(x, &s2);
+    text_prop(&x->o, "x_misp_comment", jstr(s->a, "comment"));
+    common_tail(x, s, 0);
     const char *dist = jstr(s->a, "distribution");
     if (dist)
-        buf_printf(&x->o, ",\"x_misp_distribution\":%ld", uint_ok(dist, 5) ? strtol(dist, NULL, 10) : 5L);
-    buf_adds(&x->o, "}");
-    buf_free(&ids);
+        distribution_str(x, dist);
+    buf_add(&x->o, "}", 1);
     x->c->st->observed++;
-    return *rc = emit(x);
+    return *rc = misp_emit(x);
 }
 
 /* An attribute without a STIX equivalent: the x-misp-attribute custom object. */
 static int write_custom(ev *x, const gsrc *s, const char *type, const char *value, char *id,
                         size_t idlen)
 {
-    int64_t created, fs, ls;
-    int fs_us, ls_us, has_fs, has_ls;
-    times(x, s, &created, &fs, &fs_us, &ls, &ls_us, &has_fs, &has_ls);
-    sdo_id("x-misp-attribute", s->uuid, id, idlen);
-    sdo_head(x, "x-misp-attribute", id, created, s->ts);
-    const char *fixed[] = {s->label1, s->label2};
-    labels(x, fixed, 2, s->tags);
+    sdo_open(x, s, "x-misp-attribute", id, idlen);
+    src_labels(x, s, NULL);
     buf_adds(&x->o, ",\"x_misp_type\":");
     buf_json_str(&x->o, type);
     const char *cat = jstr(s->a, "category");
@@ -1451,19 +921,13 @@ static int write_custom(ev *x, const gsrc *s, const char *type, const char *valu
     }
     buf_adds(&x->o, ",\"x_misp_value\":");
     buf_json_str(&x->o, value);
-    buf_printf(&x->o, ",\"x_misp_to_ids\":%s", s->to_ids ? "true" : "false");
-    const char *comment = jstr(s->a, "comment");
-    if (comment && *comment) {
-        buf_adds(&x->o, ",\"x_misp_comment\":");
-        buf_json_str(&x->o, comment);
-    }
-    gsrc s2 = *s;
-    s2.a = NULL;
-    common_tail(x, &s2);
-    buf_adds(&x->o, "}");
+    buf_adds(&x->o, s->to_ids ? ",\"x_misp_to_ids\":true" : ",\"x_misp_to_ids\":false");
+    text_prop(&x->o, "x_misp_comment", jstr(s->a, "comment"));
+    common_tail(x, s, 0);
+    buf_add(&x->o, "}", 1);
     x->c->st->custom++;
     count_unmapped(x->c->st, type, 1);
-    return emit(x);
+    return misp_emit(x);
 }
 
 static int cve_ok(const char *v)
@@ -1478,11 +942,7 @@ static int cve_ok(const char *v)
 
 static int write_vulnerability(ev *x, const gsrc *s, const char *value, char *id, size_t idlen)
 {
-    int64_t created, fs, ls;
-    int fs_us, ls_us, has_fs, has_ls;
-    times(x, s, &created, &fs, &fs_us, &ls, &ls_us, &has_fs, &has_ls);
-    sdo_id("vulnerability", s->uuid, id, idlen);
-    sdo_head(x, "vulnerability", id, created, s->ts);
+    sdo_open(x, s, "vulnerability", id, idlen);
     buf_adds(&x->o, ",\"name\":");
     buf_json_str(&x->o, value);
     if (cve_ok(value)) {
@@ -1490,11 +950,10 @@ static int write_vulnerability(ev *x, const gsrc *s, const char *value, char *id
         buf_json_str(&x->o, value);
         buf_adds(&x->o, "}]");
     }
-    const char *fixed[] = {s->label1, s->label2};
-    labels(x, fixed, 2, s->tags);
-    common_tail(x, s);
-    buf_adds(&x->o, "}");
-    return emit(x);
+    src_labels(x, s, NULL);
+    common_tail(x, s, 1);
+    buf_add(&x->o, "}", 1);
+    return misp_emit(x);
 }
 
 /* Sightings of the SDO `of` (type 0: sighting; 1: false positive -> opinion; 2: expiration). */
@@ -1587,7 +1046,7 @@ static int sightings_of(ev *x, const gsrc *s, const ajson_value *list, const cha
         marking(x, s->tlp);
         buf_adds(&x->o, "}");
         x->c->st->sightings++;
-        rc = emit(x);
+        rc = misp_emit(x);
     }
     return rc;
 }
@@ -1610,7 +1069,7 @@ static int write_group(ev *x, const gsrc *s, const group *g, const char *type,
         return rc;
     if (s->deleted)
         x->c->st->revoked++;
-    add_ref(&x->refs, id);
+    misp_add_ref(&x->refs, id);
     if (strncmp(id, "x-misp", 6) != 0 && strlen(s->uuid) == 36) {
         char lc[37];
         for (int i = 0; i < 37; i++)
@@ -1623,6 +1082,24 @@ static int write_group(ev *x, const gsrc *s, const group *g, const char *type,
     return rc;
 }
 
+/* "prefix" + v + '"' into out (len bytes), cut as snprintf would: misp:type="ip-dst". */
+static const char *label_kv(char *out, size_t len, const char *prefix, const char *v)
+{
+    size_t n = strlen(prefix), k = v ? strlen(v) : 0;
+    if (n > len - 1)
+        n = len - 1;
+    memcpy(out, prefix, n);
+    if (k > len - 1 - n)
+        k = len - 1 - n;
+    if (k)
+        memcpy(out + n, v, k);
+    n += k;
+    if (n < len - 1)
+        out[n++] = '"';
+    out[n] = 0;
+    return out;
+}
+
 /* The SDO source of an attribute a (tags and TLP its own, else the event's). */
 static void attr_src(ev *x, const ajson_value *a, gsrc *s, char *l1, char *l2, size_t llen,
                      int *rc)
@@ -1630,37 +1107,41 @@ static void attr_src(ev *x, const ajson_value *a, gsrc *s, char *l1, char *l2, s
     memset(s, 0, sizeof(*s));
     s->a = a;
     s->uuid = jstr(a, "uuid");
-    snprintf(l1, llen, "misp:type=\"%s\"", jstr(a, "type") ? jstr(a, "type") : "");
-    snprintf(l2, llen, "misp:category=\"%s\"", jstr(a, "category") ? jstr(a, "category") : "");
-    s->label1 = l1;
-    s->label2 = l2;
+    s->label1 = label_kv(l1, llen, "misp:type=\"", jstr(a, "type"));
+    s->label2 = label_kv(l2, llen, "misp:category=\"", jstr(a, "category"));
     s->to_ids = jtrue(a, "to_ids");
     s->deleted = jtrue(a, "deleted");
     if (!jepoch(a, "timestamp", &s->ts))
         s->ts = x->ts;
     s->tags = ajson_get(a, "Tag");
-    s->tlp = tlp_of(x, s->tags, rc);
+    s->tlp = s->tags ? tlp_of(x, s->tags, rc) : NULL;
     if (!s->tlp)
         s->tlp = x->tlp;
 }
 
+/* Reports a skipped attribute; ACCORD_ESTIX in strict mode (the event fails), else 0. */
+static int skip_attribute(ev *x)
+{
+    x->c->st->bad++;
+    return x->c->strict ? (x->failed = 1, ACCORD_ESTIX) : 0;
+}
+
 /* One standalone attribute (or an object's attribute mapped alone). */
-static int map_attribute(ev *x, const ajson_value *a, const char *path, const char *object)
+static int map_attribute(ev *x, const ajson_value *a, const char *path)
 {
     char l1[200], l2[200];
     gsrc s;
     int rc = 0;
     x->c->st->attributes++;
     attr_src(x, a, &s, l1, l2, sizeof(l1), &rc);
-    snprintf(s.path, sizeof(s.path), "%s", path);
+    copy_text(s.path, sizeof(s.path), path);
     if (rc)
         return rc;
     const char *type = jstr(a, "type"), *value = jstr(a, "value");
     if (!type || !value) {
-        x->c->st->bad++;
         report_error(x, "%s (uuid %s): %s; attribute skipped", path, s.uuid ? s.uuid : "none",
                      !type ? "no type" : "no value (a string)");
-        return x->c->strict ? (x->failed = 1, ACCORD_ESTIX) : 0;
+        return skip_attribute(x);
     }
     char duuid[37];
     if (!uuid_ok(s.uuid)) { /* a template without uuids: named by its place and content */
@@ -1669,22 +1150,19 @@ static int map_attribute(ev *x, const ajson_value *a, const char *path, const ch
         derived_uuid(name, duuid);
         s.uuid = duuid;
     }
-    (void)object;
-    const struct atype *t = atype_find(type);
     group g;
-    memset(&g, 0, sizeof(g));
+    misp_group_init(&g);
     const char *why = NULL;
-    if (t && attr_facts(x, t, value, &g, &why) != 0) {
-        x->c->st->bad++;
+    if (misp_attr_facts(x, type, value, &g, &why) < 0) {
         report_error(x, "%s (uuid %s): value \"%.200s\" %s for type %s; attribute skipped", path,
                      s.uuid, value, why ? why : "is invalid", type);
-        return x->c->strict ? (x->failed = 1, ACCORD_ESTIX) : 0;
+        return skip_attribute(x);
     }
-    if (t && t->kind == K_VULN) {
+    if (g.vulnerability) {
         char id[128];
         rc = write_vulnerability(x, &s, value, id, sizeof(id));
         if (rc == 0) {
-            add_ref(&x->refs, id);
+            misp_add_ref(&x->refs, id);
             rc = galaxies(x, ajson_get(a, "Galaxy"), id, 0, s.ts);
         }
         return rc;
@@ -1694,18 +1172,27 @@ static int map_attribute(ev *x, const ajson_value *a, const char *path, const ch
     return write_group(x, &s, &g, type, value);
 }
 
-/* Properties a SCO can hold several values of (lists); the others take the first attribute. */
-static int multi_valued(prop p)
+/* The SDO source of MISP object o (the oi-th of its event). */
+static void object_src(ev *x, const ajson_value *o, size_t oi, gsrc *s, char *duuid, char *l1,
+                       char *l2, size_t llen)
 {
-    return p == P_RESOLVES || p == P_TO || p == P_PROTO;
-}
-
-static int has_fact(const group *g, prop p, const char *hkey)
-{
-    for (size_t i = 0; i < g->n; i++)
-        if (g->f[i].p == p && (!hkey || (g->f[i].hkey && strcmp(g->f[i].hkey, hkey) == 0)))
-            return 1;
-    return 0;
+    const char *name = jstr(o, "name");
+    memset(s, 0, sizeof(*s));
+    s->a = o;
+    s->uuid = jstr(o, "uuid");
+    if (!uuid_ok(s->uuid)) {
+        char nm[200];
+        snprintf(nm, sizeof(nm), "%s/Object[%zu]/%s", x->uuid, oi, name ? name : "");
+        derived_uuid(nm, duuid);
+        s->uuid = duuid;
+    }
+    s->label1 = label_kv(l1, llen, "misp:name=\"", name);
+    s->label2 = label_kv(l2, llen, "misp:meta-category=\"", jstr(o, "meta-category"));
+    if (!jepoch(o, "timestamp", &s->ts))
+        s->ts = x->ts;
+    s->deleted = jtrue(o, "deleted");
+    s->tlp = x->tlp;
+    snprintf(s->path, sizeof(s->path), "Object[%zu]", oi);
 }
 
 /* One MISP object: a table's group, and its other attributes one by one. */
@@ -1714,63 +1201,35 @@ static int map_object(ev *x, const ajson_value *o, size_t oi)
     const char *name = jstr(o, "name");
     const ajson_value *attrs = ajson_get(o, "Attribute");
     size_t na = attrs && attrs->type == AJSON_ARRAY ? attrs->len : 0;
-    char path[64], l1[200], l2[200];
+    char path[64], l1[200], l2[200], duuid[37];
     int rc = 0;
     x->c->st->objects++;
     group g;
-    memset(&g, 0, sizeof(g));
+    misp_group_init(&g);
     unsigned char *in = calloc(na ? na : 1, 1); /* 1: the attribute went into the group */
     if (!in)
         return ACCORD_ENOMEM;
     gsrc s;
-    memset(&s, 0, sizeof(s));
-    s.a = o;
-    s.uuid = jstr(o, "uuid");
-    char duuid[37];
-    if (!uuid_ok(s.uuid)) {
-        char nm[200];
-        snprintf(nm, sizeof(nm), "%s/Object[%zu]/%s", x->uuid, oi, name ? name : "");
-        derived_uuid(nm, duuid);
-        s.uuid = duuid;
-    }
-    snprintf(l1, sizeof(l1), "misp:name=\"%s\"", name ? name : "");
-    snprintf(l2, sizeof(l2), "misp:meta-category=\"%s\"",
-             jstr(o, "meta-category") ? jstr(o, "meta-category") : "");
-    s.label1 = l1;
-    s.label2 = l2;
-    if (!jepoch(o, "timestamp", &s.ts))
-        s.ts = x->ts;
-    s.deleted = jtrue(o, "deleted");
-    s.tags = NULL;
-    s.tlp = x->tlp;
-    snprintf(s.path, sizeof(s.path), "Object[%zu]", oi);
+    object_src(x, o, oi, &s, duuid, l1, l2, sizeof(l1));
     size_t ingroup = 0;
     for (size_t i = 0; i < na; i++) {
         const ajson_value *a = &attrs->u.items[i];
-        const struct orel *r = orel_find(name, jstr(a, "object_relation"));
-        const char *v = jstr(a, "value");
-        if (!r || !v || jtrue(a, "deleted") || (g.root && strcmp(g.root, r->root)))
+        const char *v = jstr(a, "value"), *rel = jstr(a, "object_relation"), *why;
+        if (!v || jtrue(a, "deleted"))
             continue;
-        const char *why = fact_check(r, v);
-        if (why) {
+        int r = misp_object_fact(&g, name, rel, v, &why);
+        if (r > 0)
+            continue;
+        in[i] = 1;
+        if (r < 0) {
             x->c->st->attributes++;
-            x->c->st->bad++;
-            in[i] = 1;
             report_error(x, "Object[%zu].Attribute[%zu] (uuid %s, %s): value \"%.200s\" %s; "
                             "attribute skipped",
-                         oi, i, jstr(a, "uuid") ? jstr(a, "uuid") : "none", r->relation, v, why);
-            if (x->c->strict) {
-                free(in);
-                return x->failed = 1, ACCORD_ESTIX;
-            }
+                         oi, i, jstr(a, "uuid") ? jstr(a, "uuid") : "none", rel, v, why);
+            if ((rc = skip_attribute(x)))
+                break;
             continue;
         }
-        if (!multi_valued(r->p) && has_fact(&g, r->p, r->hkey))
-            continue; /* a second sha1 in one file object: mapped on its own */
-        if (add_fact(&g, r->p, r->hkey, v, r->p == P_SIZE || r->p == P_SPORT || r->p == P_DPORT))
-            continue;
-        g.root = r->root;
-        in[i] = 1;
         ingroup++;
         s.to_ids |= jtrue(a, "to_ids");
         int64_t ats;
@@ -1778,7 +1237,7 @@ static int map_object(ev *x, const ajson_value *o, size_t oi)
             s.ts = ats;
     }
     /* a domain-ip without its domain, a network-traffic without an end: map one by one */
-    int usable = ingroup && !(strcmp(g.root, "domain-name") == 0 && g.f[0].p != P_VALUE);
+    int usable = rc == 0 && ingroup && !(strcmp(g.root, "domain-name") == 0 && g.f[0].p != P_VALUE);
     if (usable) {
         x->c->st->attributes += ingroup;
         const char *ot = name ? name : "object";
@@ -1790,7 +1249,7 @@ static int map_object(ev *x, const ajson_value *o, size_t oi)
         if (in[i])
             continue;
         snprintf(path, sizeof(path), "Object[%zu].Attribute[%zu]", oi, i);
-        rc = map_attribute(x, &attrs->u.items[i], path, name);
+        rc = map_attribute(x, &attrs->u.items[i], path);
     }
     free(in);
     return rc;
@@ -1813,7 +1272,7 @@ static int write_report(ev *x)
     misp_epoch_ts(pub, pt, sizeof(pt));
     buf_printf(&x->o, ",\"published\":\"%s\",\"report_types\":[\"misp-event\"]", pt);
     if (!x->refs.len)
-        add_ref(&x->refs, x->creator[0] ? x->creator : id);
+        misp_add_ref(&x->refs, x->creator[0] ? x->creator : id);
     if (x->refs.failed)
         return ACCORD_ENOMEM;
     buf_adds(&x->o, ",\"object_refs\":[");
@@ -1833,7 +1292,25 @@ static int write_report(ev *x)
         buf_printf(&x->o, ",\"x_misp_distribution\":%lld", (long long)d);
     marking(x, x->tlp);
     buf_adds(&x->o, "}");
-    return emit(x);
+    return misp_emit(x);
+}
+
+/* "key[i]" into out (key at most 20 characters): a place in the event, for messages. */
+static void index_path(char out[48], const char *key, size_t i)
+{
+    char num[24];
+    size_t k = sizeof(num), n = strlen(key);
+    do
+        num[--k] = (char)('0' + i % 10);
+    while ((i /= 10) && k);
+    if (n > 20)
+        n = 20;
+    memcpy(out, key, n);
+    out[n++] = '[';
+    memcpy(out + n, num + k, sizeof(num) - k);
+    n += sizeof(num) - k;
+    out[n++] = ']';
+    out[n] = 0;
 }
 
 static int map_list(ev *x, const char *key, int objects)
@@ -1852,8 +1329,8 @@ static int map_list(ev *x, const char *key, int objects)
         if (objects) {
             rc = map_object(x, &l->u.items[i], i);
         } else {
-            snprintf(path, sizeof(path), "Attribute[%zu]", i);
-            rc = map_attribute(x, &l->u.items[i], path, NULL);
+            index_path(path, key, i);
+            rc = map_attribute(x, &l->u.items[i], path);
         }
     }
     return rc;
@@ -1892,9 +1369,12 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
     /* no timestamp (a template): the date, or the publication, or the epoch */
     if (!jepoch(e, "timestamp", &x.ts) && !jepoch(e, "publish_timestamp", &x.ts))
         x.ts = x.date;
-    buf_init(&x.o, OBJ_CAP);
-    buf_init(&x.refs, REFS_CAP);
-    buf_init(&x.tmp, OBJ_CAP);
+    buf_init(&x.o, MISP_OBJ_CAP);
+    buf_init(&x.refs, MISP_REFS_CAP);
+    buf_init(&x.tmp, MISP_OBJ_CAP);
+    buf_init(&x.body, MISP_OBJ_CAP);
+    buf_init(&x.hashes, MISP_OBJ_CAP);
+    buf_init(&x.srefs, MISP_OBJ_CAP);
     ajson_arena_init(&x.scratch, (size_t)16 << 20);
     u64map_init_set(&x.seen);
     u64map_init(&x.sdo);
@@ -1923,6 +1403,9 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
     buf_free(&x.o);
     buf_free(&x.refs);
     buf_free(&x.tmp);
+    buf_free(&x.body);
+    buf_free(&x.hashes);
+    buf_free(&x.srefs);
     ajson_arena_free(&x.scratch);
     u64map_free(&x.seen);
     u64map_free(&x.sdo);
