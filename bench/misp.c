@@ -10,7 +10,8 @@
  *      1,000): the bulk import of a MISP instance's history;
  *   2. one event of BIG attributes (default 350,000): the events MISP itself struggles with;
  *   3. re-import of case 1's events (all duplicates: what a feed pull costs when nothing changed).
- * Prints events/s and attributes/s per wall second and per CPU second (user+sys), and peak RSS.
+ * Prints events/s and attributes/s per wall second and per CPU second (user+sys), and peak RSS
+ * (the child's: the generated JSON it reads is part of it) with its ratio to the JSON's size.
  * No assertions: the figures are for reading.
  *
  * usage: bench_misp [--attributes N] [--per-event N] [--big N] [--dir DIR] [--map-only]
@@ -250,11 +251,12 @@ static void run_case(const char *label, const char *dir, const char *text, size_
         double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
                      (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
         printf("%-34s %8llu events %9llu attributes  %6.2f s wall %6.2f s cpu  "
-               "%9.0f attributes/s (%9.0f per cpu-s)  %7.1f events/s  peak RSS %.0f MiB  "
-               "(STIX: %llu objects, %llu accepted, %llu duplicates, rc %d)\n",
+               "%9.0f attributes/s (%9.0f per cpu-s)  %7.1f events/s  peak RSS %.0f MiB "
+               "(%.1fx the JSON)  (STIX: %llu objects, %llu accepted, %llu duplicates, rc %d)\n",
                label, (unsigned long long)events, (unsigned long long)attrs, dt, cpu,
                (double)attrs / dt, (double)attrs / cpu, (double)events / dt,
-               (double)ru.ru_maxrss / 1024.0, (unsigned long long)st.store.read,
+               (double)ru.ru_maxrss / 1024.0, (double)ru.ru_maxrss * 1024.0 / (double)len,
+               (unsigned long long)st.store.read,
                (unsigned long long)st.store.accepted, (unsigned long long)st.store.duplicates,
                rc);
         fflush(stdout);

@@ -16,12 +16,29 @@
 /* Receives each STIX object (compact JSON); non-zero stops the mapping with that code. */
 typedef int (*misp_emit_fn)(void *ud, const char *json, size_t len);
 
+/* A byte range [start, end) of the input text. */
+typedef struct misp_span {
+    size_t start, end;
+} misp_span;
+
+/*
+ * The Attribute and Object lists of one event kept as text: the event's tree then holds them
+ * empty, and the mapper parses one element at a time (misp_import.c checked every element
+ * already), so memory holds one attribute's tree instead of the event's.
+ */
+typedef struct misp_lists {
+    const char *text; /* the whole input: spans index it */
+    misp_span *v[2];  /* 0: the elements of "Attribute", 1: of "Object" */
+    size_t n[2], cap[2];
+} misp_lists;
+
 typedef struct misp_map_ctx {
     const accord_misp_options *opts;
     accord_misp_stats *st;
     misp_emit_fn emit;
     void *ud;
-    int strict; /* a bad attribute fails the event (and the caller's whole input) */
+    int strict;               /* a bad attribute fails the event (and the caller's whole input) */
+    const misp_lists *lists;  /* NULL: the lists are in the event's tree */
 } misp_map_ctx;
 
 /*
@@ -60,6 +77,7 @@ void misp_line_col(const char *text, size_t len, size_t off, unsigned long *line
 #define MISP_MAX_FACTS 64
 #define MISP_OBJ_CAP ((size_t)96 << 20)
 #define MISP_REFS_CAP ((size_t)512 << 20)
+#define MISP_ELEMENT_CAP ((size_t)1 << 30) /* the tree of one attribute or MISP object */
 
 /* The STIX property a MISP value gives its root SCO (the pattern path in the comment). */
 typedef enum misp_prop {

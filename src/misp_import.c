@@ -188,8 +188,8 @@ static void on_reject(void *ud, const accord_reject *r)
  * (one transaction).  mst receives the mapping counts, the store counts go to mst->store.
  */
 static int import_batch(accord_store *store, const ajson_value *const *events, size_t n,
-                        size_t first, const accord_misp_options *opts, int strict,
-                        accord_misp_stats *mst, accord_error *err)
+                        size_t first, const misp_lists *lists, const accord_misp_options *opts,
+                        int strict, accord_misp_stats *mst, accord_error *err)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
@@ -204,6 +204,7 @@ static int import_batch(accord_store *store, const ajson_value *const *events, s
     p.map.emit = produce_obj;
     p.map.ud = &p;
     p.map.strict = strict;
+    p.map.lists = lists;
     p.fd = sv[1];
     buf_init(&p.out, (size_t)128 << 20);
     pthread_t th;
@@ -500,40 +501,6 @@ static int parse_events(const char *text, size_t len, const accord_misp_options 
     return 0;
 }
 
-/* The mapping without a store: the emit callback receives the objects directly. */
-int accord_misp_map_mem(const char *text, size_t len, const accord_misp_options *opts,
-                        int (*emit)(void *ud, const char *json, size_t len), void *ud,
-                        accord_misp_stats *st, accord_error *err)
-{
-    static const accord_misp_options dflt = {0};
-    accord_misp_stats local;
-    accord_misp_stats *s = st ? st : &local;
-    memset(s, 0, sizeof(*s));
-    opts = opts ? opts : &dflt;
-    ajson_arena a;
-    ajson_arena_init(&a, len * 16 + ((size_t)64 << 20));
-    collect ev = {0};
-    int rc = parse_events(text, len, opts, &a, &ev, err);
-    misp_map_ctx c = {opts, s, emit, ud, (opts->flags & ACCORD_IMPORT_STRICT) != 0};
-    int bad = 0;
-    for (size_t i = 0; rc == 0 && i < ev.n; i++) {
-        int r = misp_map_event(&c, ev.v[i], i);
-        if (r == ACCORD_ESTIX && !c.strict) {
-            s->events_failed++;
-            bad = 1;
-        } else if (r) {
-            rc = accord_err_set(err, r, "%s: event %zu: %s",
-                                opts->source ? opts->source : "input", i, accord_strerror(r));
-        }
-    }
-    if (rc == 0 && (bad || s->bad))
-        rc = accord_err_set(err, ACCORD_ESTIX, "%llu attribute(s) skipped, %llu event(s) failed",
-                            (unsigned long long)s->bad, (unsigned long long)s->events_failed);
-    free(ev.v);
-    ajson_arena_free(&a);
-    return rc;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* The document's skeleton: one element (usually one event) at a time                          */
 
@@ -642,16 +609,23 @@ static int walk_document(const char *t, size_t len, elem_fn fn, void *ud, size_t
 }
 
 typedef struct walk {
-    accord_store *store;
+    accord_store *store; /* NULL: map only, objects to emit */
+    misp_emit_fn emit;
+    void *emit_ud;
     const char *text;
     size_t len;
     const accord_misp_options *opts;
     accord_misp_stats *s;
-    ajson_arena arena;
-    size_t index;   /* events seen */
-    size_t nonevent; /* elements holding no event */
+    ajson_arena arena;    /* the current element's tree (its lists cut out) */
+    ajson_arena elem;     /* one list element, parsed to check it */
+    misp_lists lists;     /* the current event's lists, when `cut` */
+    int cut;              /* the tree of the current element has its lists as spans */
+    buf head;             /* the current element's text with its lists cut out */
+    size_t index;         /* events seen */
+    size_t nonevent;      /* elements holding no event */
     int partial;
-    int fatal; /* the store failed: stop */
+    int fatal;            /* the store failed (or strict mapping met a bad attribute): stop */
+    char first_bad[400];  /* the first unreadable element's message */
     accord_error *err;
 } walk;
 
@@ -672,7 +646,8 @@ static void import_event(walk *w, const ajson_value *ev)
     if (latest_body(w->store, report_id, &old) != 0)
         memset(&old, 0, sizeof(old));
     const ajson_value *evs[1] = {ev};
-    int r = import_batch(w->store, evs, 1, w->index++, opts, 0, &one, &e1);
+    int r = import_batch(w->store, evs, 1, w->index++, w->cut ? &w->lists : NULL, opts, 0, &one,
+                         &e1);
     if ((r == 0 || (r == ACCORD_ESTIX && one.events)) && old.p) {
         int r2 = revoke_dropped(w->store, report_id, &old, opts, &one, &e1);
         if (r2)
@@ -698,82 +673,289 @@ static void import_event(walk *w, const ajson_value *ev)
     }
 }
 
-static int import_event_cb(void *ud, const ajson_value *ev, size_t i)
+/* Maps one event to the emit callback (no store). */
+static void map_event(walk *w, const ajson_value *ev)
+{
+    int strict = (w->opts->flags & ACCORD_IMPORT_STRICT) != 0;
+    misp_map_ctx c = {w->opts, w->s, w->emit, w->emit_ud, strict, w->cut ? &w->lists : NULL};
+    uint64_t bad = w->s->bad;
+    int r = misp_map_event(&c, ev, w->index++);
+    w->partial |= w->s->bad != bad;
+    if (r == ACCORD_ESTIX && !strict) {
+        w->s->events_failed++;
+        w->partial = 1;
+    } else if (r) {
+        w->fatal = r;
+        accord_err_set(w->err, r, "%s: event %zu: %s", w->opts->source ? w->opts->source : "input",
+                       w->index - 1, accord_strerror(r));
+    }
+}
+
+static int event_cb(void *ud, const ajson_value *ev, size_t i)
 {
     walk *w = ud;
     (void)i;
-    import_event(w, ev);
+    if (w->store)
+        import_event(w, ev);
+    else
+        map_event(w, ev);
     return w->fatal;
+}
+
+/* Reports an element that is not valid JSON (offset into the whole text); it is skipped. */
+static void bad_element(walk *w, size_t off, const char *why)
+{
+    unsigned long line, col;
+    misp_line_col(w->text, w->len, off, &line, &col);
+    char msg[400];
+    snprintf(msg, sizeof(msg), "%s:%lu:%lu: invalid JSON (byte %zu): %s",
+             w->opts->source ? w->opts->source : "input", line, col, off, why);
+    if (!w->first_bad[0])
+        snprintf(w->first_bad, sizeof(w->first_bad), "%s", msg);
+    if (w->opts->on_error) {
+        char m2[440];
+        snprintf(m2, sizeof(m2), "%s; skipped", msg);
+        w->opts->on_error(w->opts->ud, m2);
+    }
+    w->s->events_failed++;
+    w->partial = 1;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* One event without the tree of its lists                                                    */
+
+/*
+ * The tree of an event is about three times its text, so an event of 350,000 attributes would
+ * need 400 MB of tree beside its 140 MB of text.  So an element of the document is read in two
+ * steps: its skeleton is walked to find the event's "Attribute" and "Object" arrays, whose
+ * elements are noted as spans and each parsed once, strictly, only to check it (an event with one
+ * broken attribute is still reported and skipped whole, before anything of it is stored); then
+ * the element is parsed with those two arrays cut out ("[]"), and the mapper parses each element
+ * again when its turn comes, into an arena reset between elements.  Anything unusual in the
+ * skeleton (escaped keys, a list that is not an array, a broken skeleton) takes the plain path:
+ * the whole element parsed at once, as the parser's own errors then say where it is broken.
+ */
+
+typedef struct event_scan {
+    const char *t;
+    misp_lists *l;
+    misp_span cut[2];   /* the value spans of the arrays to cut out */
+    int have[2];
+    misp_span event;    /* the "Event" member's object, when there is one */
+    int has_event;
+    int k;              /* the list being walked: 0 Attribute, 1 Object */
+    int odd;            /* take the plain path */
+} event_scan;
+
+static int key_is(const char *t, size_t ks, size_t ke, const char *quoted)
+{
+    size_t n = strlen(quoted);
+    return ke - ks == n && memcmp(t + ks, quoted, n) == 0;
+}
+
+static int on_list_element(void *ud, size_t start, size_t end)
+{
+    event_scan *e = ud;
+    int k = e->k;
+    misp_lists *l = e->l;
+    if (l->n[k] == l->cap[k]) {
+        size_t cap = l->cap[k] ? l->cap[k] * 2 : 64;
+        misp_span *v = realloc(l->v[k], cap * sizeof(*v));
+        if (!v)
+            return ACCORD_ENOMEM;
+        l->v[k] = v;
+        l->cap[k] = cap;
+    }
+    l->v[k][l->n[k]++] = (misp_span){start, end};
+    return 0;
+}
+
+/* One member (key t[ks..ke) with its quotes, value t[vs..ve)) of an event, or of its wrapper. */
+static int on_member(event_scan *e, size_t ks, size_t ke, size_t vs, size_t ve, int depth)
+{
+    const char *t = e->t;
+    if (memchr(t + ks, '\\', ke - ks))
+        return e->odd = 1, 0; /* an escaped key could spell a list's name */
+    if (depth == 0 && key_is(t, ks, ke, "\"Event\"") && t[vs] == '{') {
+        e->event = (misp_span){vs, ve};
+        e->has_event = 1;
+        return 0;
+    }
+    int k = key_is(t, ks, ke, "\"Attribute\"") ? 0 : key_is(t, ks, ke, "\"Object\"") ? 1 : -1;
+    if (k < 0)
+        return 0;
+    if (t[vs] != '[' || e->have[k])
+        return e->odd = 1, 0; /* not a list, or twice: the parser says what is wrong */
+    e->have[k] = 1;
+    e->cut[k] = (misp_span){vs, ve};
+    e->k = k;
+    size_t bad = 0;
+    int rc = walk_array(t, ve, vs, on_list_element, e, &bad);
+    if (rc == ACCORD_EJSON)
+        return e->odd = 1, 0;
+    return rc;
+}
+
+/* The members of the object t[p] == '{' ending at end; 1 when its skeleton is broken. */
+static int scan_object(event_scan *e, size_t p, size_t end, int depth)
+{
+    const char *t = e->t;
+    int rc = 0;
+    p = skip_ws(t, end, p + 1);
+    if (p < end && t[p] == '}')
+        return 0;
+    while (rc == 0 && !e->odd) {
+        size_t ks = p, ke = skip_value(t, end, p);
+        if (p >= end || t[p] != '"' || ke == (size_t)-1)
+            return e->odd = 1, 0;
+        p = skip_ws(t, end, ke);
+        if (p >= end || t[p] != ':')
+            return e->odd = 1, 0;
+        size_t vs = skip_ws(t, end, p + 1), ve = skip_value(t, end, vs);
+        if (ve == (size_t)-1 || ve == vs)
+            return e->odd = 1, 0;
+        rc = on_member(e, ks, ke, vs, ve, depth);
+        p = skip_ws(t, end, ve);
+        if (p < end && t[p] == '}')
+            break;
+        if (p >= end || t[p] != ',')
+            return e->odd = 1, 0;
+        p = skip_ws(t, end, p + 1);
+    }
+    return rc;
+}
+
+static void lists_clear(misp_lists *l)
+{
+    l->n[0] = l->n[1] = 0;
+}
+
+/*
+ * Reads element [start, end) with its event's lists cut out: the tree into *root, the lists into
+ * w->lists (w->cut = 1).  Returns 0; 1 for the plain path; -1 when an element of a list is not
+ * valid JSON (reported); or ACCORD_ENOMEM.
+ */
+static int read_cut(walk *w, size_t start, size_t end, const ajson_value **root)
+{
+    const char *t = w->text;
+    event_scan e;
+    memset(&e, 0, sizeof(e));
+    e.t = t;
+    e.l = &w->lists;
+    lists_clear(&w->lists);
+    w->lists.text = t;
+    if (t[start] != '{')
+        return 1;
+    int rc = scan_object(&e, start, end, 0);
+    if (rc == 0 && !e.odd && e.has_event) { /* {"Event": {...}}: the lists inside it count */
+        lists_clear(&w->lists);
+        e.have[0] = e.have[1] = 0;
+        memset(e.cut, 0, sizeof(e.cut));
+        rc = scan_object(&e, e.event.start, e.event.end, 1);
+    }
+    if (rc || e.odd || (!e.have[0] && !e.have[1]))
+        return rc ? rc : 1;
+    /* every element checked now, so the mapping cannot stop half-way through the event */
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < w->lists.n[k]; i++) {
+            const misp_span *sp = &w->lists.v[k][i];
+            ajson_error jerr;
+            ajson_arena_reset(&w->elem);
+            if (!ajson_parse(&w->elem, t + sp->start, sp->end - sp->start, &jerr)) {
+                bad_element(w, sp->start + jerr.offset, jerr.msg);
+                return -1;
+            }
+        }
+    /* the element's text less the lists' contents: the cuts in text order */
+    misp_span c[2] = {e.cut[0], e.cut[1]};
+    int nc = 0;
+    misp_span cs[2];
+    for (int k = 0; k < 2; k++)
+        if (e.have[k])
+            cs[nc++] = c[k];
+    if (nc == 2 && cs[0].start > cs[1].start) {
+        misp_span tmp = cs[0];
+        cs[0] = cs[1];
+        cs[1] = tmp;
+    }
+    buf_reset(&w->head);
+    size_t p = start;
+    for (int i = 0; i < nc; i++) {
+        buf_add(&w->head, t + p, cs[i].start - p);
+        buf_add(&w->head, "[]", 2);
+        p = cs[i].end;
+    }
+    buf_add(&w->head, t + p, end - p);
+    if (w->head.failed)
+        return ACCORD_ENOMEM;
+    ajson_error jerr;
+    ajson_arena_reset(&w->arena);
+    *root = ajson_parse(&w->arena, w->head.p, w->head.len, &jerr);
+    if (!*root)
+        return 1; /* the plain parse names the place */
+    w->cut = 1;
+    return 0;
 }
 
 static int on_element(void *ud, size_t start, size_t end)
 {
     walk *w = ud;
-    const char *src = w->opts->source ? w->opts->source : "input";
-    ajson_error jerr;
-    ajson_arena_reset(&w->arena);
-    const ajson_value *root = ajson_parse(&w->arena, w->text + start, end - start, &jerr);
-    if (!root) {
-        unsigned long line, col;
-        misp_line_col(w->text, w->len, start + jerr.offset, &line, &col);
-        char msg[400];
-        snprintf(msg, sizeof(msg), "%s:%lu:%lu: invalid JSON (byte %zu): %s; skipped", src, line,
-                 col, start + jerr.offset, jerr.msg);
-        if (w->opts->on_error)
-            w->opts->on_error(w->opts->ud, msg);
-        w->s->events_failed++;
-        w->partial = 1;
-        return 0;
+    const ajson_value *root = NULL;
+    w->cut = 0;
+    int r = read_cut(w, start, end, &root);
+    if (r < 0) {
+        if (r != -1) {
+            w->fatal = r;
+            accord_err_set(w->err, r, "misp: out of memory");
+        }
+        return w->fatal;
+    }
+    if (r == 1) {
+        ajson_error jerr;
+        w->cut = 0;
+        ajson_arena_reset(&w->arena);
+        root = ajson_parse(&w->arena, w->text + start, end - start, &jerr);
+        if (!root) {
+            bad_element(w, start + jerr.offset, jerr.msg);
+            return 0;
+        }
     }
     int cb_rc;
-    long n = misp_events(root, import_event_cb, w, &cb_rc);
+    long n = misp_events(root, event_cb, w, &cb_rc);
     if (n <= 0)
         w->nonevent++;
     return w->fatal;
 }
 
-int accord_misp_import_mem(accord_store *store, const char *text, size_t len,
-                           const accord_misp_options *opts, accord_misp_stats *st,
-                           accord_error *err)
+/*
+ * The elements of text one at a time: imported into store (each event its own transaction), or,
+ * with store NULL, mapped to emit.  The outcome as accord_misp_import_mem says.
+ */
+static int walk_input(accord_store *store, misp_emit_fn emit, void *emit_ud, const char *text,
+                      size_t len, const accord_misp_options *opts, accord_misp_stats *s,
+                      accord_error *err)
 {
-    static const accord_misp_options dflt = {0};
-    accord_misp_stats local;
-    accord_misp_stats *s = st ? st : &local;
-    memset(s, 0, sizeof(*s));
-    opts = opts ? opts : &dflt;
-    if (!store)
-        return accord_err_set(err, ACCORD_EINVAL, "misp: no store");
     const char *src = opts->source ? opts->source : "input";
-    int rc = 0;
-    if (opts->flags & ACCORD_IMPORT_STRICT) { /* one transaction: every event's tree at once */
-        ajson_arena a;
-        ajson_arena_init(&a, len * 16 + ((size_t)64 << 20));
-        collect ev = {0};
-        rc = parse_events(text, len, opts, &a, &ev, err);
-        if (rc == 0) {
-            rc = import_batch(store, ev.v, ev.n, 0, opts, 1, s, err);
-            if (rc) {
-                s->events_failed = ev.n;
-                if (rc != ACCORD_ESTRICT && rc != ACCORD_ENOMEM && rc != ACCORD_ESTORE)
-                    rc = ACCORD_ESTRICT;
-            }
-        }
-        free(ev.v);
-        ajson_arena_free(&a);
-        return rc;
-    }
     walk w;
     memset(&w, 0, sizeof(w));
     w.store = store;
+    w.emit = emit;
+    w.emit_ud = emit_ud;
     w.text = text;
     w.len = len;
     w.opts = opts;
     w.s = s;
     w.err = err;
     ajson_arena_init(&w.arena, len * 16 + ((size_t)64 << 20));
+    ajson_arena_init(&w.elem, MISP_ELEMENT_CAP);
+    buf_init(&w.head, len + 16);
     size_t bad = 0;
-    rc = walk_document(text, len, on_element, &w, &bad);
+    int rc = walk_document(text, len, on_element, &w, &bad);
     ajson_arena_free(&w.arena);
+    ajson_arena_free(&w.elem);
+    buf_free(&w.head);
+    free(w.lists.v[0]);
+    free(w.lists.v[1]);
     if (rc == ACCORD_EJSON) {
         unsigned long line, col;
         misp_line_col(text, len, bad, &line, &col);
@@ -794,7 +976,8 @@ int accord_misp_import_mem(accord_store *store, const char *text, size_t len,
                               "{\"response\": [...]})",
                               src);
     if (w.index == 0)
-        return accord_err_set(err, ACCORD_EJSON, "%s: no MISP event could be read", src);
+        return accord_err_set(err, ACCORD_EJSON, "%s; no MISP event could be read",
+                              w.first_bad[0] ? w.first_bad : src);
     if (w.nonevent) {
         char msg[300];
         snprintf(msg, sizeof(msg), "%s: %zu element(s) of the list are not MISP events; skipped",
@@ -810,6 +993,38 @@ int accord_misp_import_mem(accord_store *store, const char *text, size_t len,
                             (unsigned long long)s->bad, (unsigned long long)s->store.rejected,
                             (unsigned long long)s->events_failed);
     return rc;
+}
+
+int accord_misp_import_mem(accord_store *store, const char *text, size_t len,
+                           const accord_misp_options *opts, accord_misp_stats *st,
+                           accord_error *err)
+{
+    static const accord_misp_options dflt = {0};
+    accord_misp_stats local;
+    accord_misp_stats *s = st ? st : &local;
+    memset(s, 0, sizeof(*s));
+    opts = opts ? opts : &dflt;
+    if (!store)
+        return accord_err_set(err, ACCORD_EINVAL, "misp: no store");
+    int rc = 0;
+    if (opts->flags & ACCORD_IMPORT_STRICT) { /* one transaction: every event's tree at once */
+        ajson_arena a;
+        ajson_arena_init(&a, len * 16 + ((size_t)64 << 20));
+        collect ev = {0};
+        rc = parse_events(text, len, opts, &a, &ev, err);
+        if (rc == 0) {
+            rc = import_batch(store, ev.v, ev.n, 0, NULL, opts, 1, s, err);
+            if (rc) {
+                s->events_failed = ev.n;
+                if (rc != ACCORD_ESTRICT && rc != ACCORD_ENOMEM && rc != ACCORD_ESTORE)
+                    rc = ACCORD_ESTRICT;
+            }
+        }
+        free(ev.v);
+        ajson_arena_free(&a);
+        return rc;
+    }
+    return walk_input(store, NULL, NULL, text, len, opts, s, err);
 }
 
 int accord_misp_import_fd(accord_store *store, int fd, const accord_misp_options *opts,
@@ -830,4 +1045,17 @@ int accord_misp_import_fd(accord_store *store, int fd, const accord_misp_options
 int accord_misp_read_fd(int fd, char **text, size_t *len, accord_error *err)
 {
     return misp_read_all(fd, MISP_MAX_INPUT, text, len, err);
+}
+
+/* The mapping without a store: the emit callback receives the objects directly. */
+int accord_misp_map_mem(const char *text, size_t len, const accord_misp_options *opts,
+                        int (*emit)(void *ud, const char *json, size_t len), void *ud,
+                        accord_misp_stats *st, accord_error *err)
+{
+    static const accord_misp_options dflt = {0};
+    accord_misp_stats local;
+    accord_misp_stats *s = st ? st : &local;
+    memset(s, 0, sizeof(*s));
+    opts = opts ? opts : &dflt;
+    return walk_input(NULL, emit, ud, text, len, opts, s, err);
 }

@@ -334,6 +334,37 @@ static void tree_hash(XXH3_state_t *h, const ajson_value *v, int depth)
         }
 }
 
+/* tree_hash of an event whose lists are spans: the same value as for the whole tree. */
+static void event_hash(ev *x, XXH3_state_t *h, const ajson_value *e)
+{
+    const misp_lists *ls = x->c->lists;
+    if (!ls || e->type != AJSON_OBJECT) {
+        tree_hash(h, e, 0);
+        return;
+    }
+    unsigned char t = (unsigned char)e->type, at = AJSON_ARRAY;
+    XXH3_128bits_update(h, &t, 1);
+    for (size_t i = 0; i < e->len; i++) {
+        const ajson_member *m = &e->u.members[i];
+        int k = strcmp(m->key, "Attribute") == 0 ? 0 : strcmp(m->key, "Object") == 0 ? 1 : -1;
+        XXH3_128bits_update(h, m->key, m->key_len + 1);
+        if (k < 0 || m->value.type != AJSON_ARRAY) {
+            tree_hash(h, &m->value, 1);
+            continue;
+        }
+        XXH3_128bits_update(h, &at, 1);
+        for (size_t j = 0; j < ls->n[k]; j++) {
+            const misp_span *sp = &ls->v[k][j];
+            ajson_error jerr;
+            ajson_arena_reset(&x->scratch);
+            const ajson_value *v =
+                ajson_parse(&x->scratch, ls->text + sp->start, sp->end - sp->start, &jerr);
+            if (v)
+                tree_hash(h, v, 2);
+        }
+    }
+}
+
 /* "type--uuid" from a MISP uuid (lower-cased), or from UUIDv5 of it when it is not a UUID. */
 static void sdo_id(const char *type, const char *uuid, char *out, size_t outlen)
 {
@@ -1313,24 +1344,43 @@ static void index_path(char out[48], const char *key, size_t i)
     out[n] = 0;
 }
 
+/* Element i of list `objects` (0 Attribute, 1 Object): from the tree, or parsed from its span
+ * into x->scratch (which the caller reset). */
+static const ajson_value *list_item(ev *x, const ajson_value *l, int objects, size_t i, int *rc)
+{
+    const misp_lists *ls = x->c->lists;
+    if (!ls)
+        return &l->u.items[i];
+    const misp_span *sp = &ls->v[objects][i];
+    ajson_error jerr;
+    const ajson_value *v = ajson_parse(&x->scratch, ls->text + sp->start, sp->end - sp->start, &jerr);
+    if (!v) /* checked before mapping began: only memory can fail here */
+        *rc = ACCORD_ENOMEM;
+    return v;
+}
+
 static int map_list(ev *x, const char *key, int objects)
 {
     const ajson_value *l = ajson_get(x->e, key);
+    size_t n = x->c->lists ? x->c->lists->n[objects] : l && l->type == AJSON_ARRAY ? l->len : 0;
     int rc = 0;
     char path[48];
-    for (size_t i = 0; l && l->type == AJSON_ARRAY && i < l->len && rc == 0; i++) {
+    for (size_t i = 0; i < n && rc == 0; i++) {
         ajson_arena_reset(&x->scratch);
-        if (l->u.items[i].type != AJSON_OBJECT) {
+        const ajson_value *it = list_item(x, l, objects, i, &rc);
+        if (!it)
+            break;
+        if (it->type != AJSON_OBJECT) {
             x->c->st->bad++;
             report_error(x, "%s[%zu]: is a JSON %s, not an object; skipped", key, i,
-                         ajson_type_name(l->u.items[i].type));
+                         ajson_type_name(it->type));
             continue;
         }
         if (objects) {
-            rc = map_object(x, &l->u.items[i], i);
+            rc = map_object(x, it, i);
         } else {
             index_path(path, key, i);
-            rc = map_attribute(x, &l->u.items[i], path);
+            rc = map_attribute(x, it, path);
         }
     }
     return rc;
@@ -1343,6 +1393,7 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
     x.c = c;
     x.e = e;
     x.index = index;
+    ajson_arena_init(&x.scratch, MISP_ELEMENT_CAP);
     const char *uuid = jstr(e, "uuid");
     if (uuid_ok(uuid)) {
         snprintf(x.uuid, sizeof(x.uuid), "%s", uuid);
@@ -1350,10 +1401,12 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
         derived_uuid(uuid, x.uuid);
     } else { /* an event template (PyMISP writes them): named by its content */
         XXH3_state_t *h = XXH3_createState();
-        if (!h)
+        if (!h) {
+            ajson_arena_free(&x.scratch);
             return ACCORD_ENOMEM;
+        }
         XXH3_128bits_reset(h);
-        tree_hash(h, e, 0);
+        event_hash(&x, h, e);
         XXH128_hash_t d = XXH3_128bits_digest(h);
         XXH3_freeState(h);
         char name[40];
@@ -1375,7 +1428,6 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
     buf_init(&x.body, MISP_OBJ_CAP);
     buf_init(&x.hashes, MISP_OBJ_CAP);
     buf_init(&x.srefs, MISP_OBJ_CAP);
-    ajson_arena_init(&x.scratch, (size_t)16 << 20);
     u64map_init_set(&x.seen);
     u64map_init(&x.sdo);
     int rc = 0;
