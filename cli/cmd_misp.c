@@ -58,7 +58,7 @@ static void print_stats(const misp_run *r, double dt)
             "  objects         %10llu\n  indicators      %10llu  (%llu pattern terms)\n"
             "  observed-data   %10llu\n  x-misp-attribute %9llu\n  revoked         %10llu\n"
             "  sightings       %10llu\n  galaxy clusters %10llu\n  relationships   %10llu\n"
-            "  bad values      %10llu\n",
+            "  proposals       %10llu\n  bad values      %10llu\n",
             r->cmd, r->inputs, (unsigned long long)s->events, dt,
             (unsigned long long)s->events, (unsigned long long)s->events_failed,
             (unsigned long long)s->attributes, (unsigned long long)s->objects,
@@ -66,7 +66,7 @@ static void print_stats(const misp_run *r, double dt)
             (unsigned long long)s->observed, (unsigned long long)s->custom,
             (unsigned long long)s->revoked, (unsigned long long)s->sightings,
             (unsigned long long)s->clusters, (unsigned long long)s->relationships,
-            (unsigned long long)s->bad);
+            (unsigned long long)s->proposals, (unsigned long long)s->bad);
     if (s->nunmapped) {
         fprintf(stderr, "  kept as x-misp-attribute (no STIX equivalent):");
         for (unsigned i = 0; i < s->nunmapped; i++)
@@ -364,10 +364,11 @@ static int feed_pull(int argc, char **argv)
         cli_error(r.cmd, "%s", err.msg);
     fprintf(stderr,
             "%s: %llu event(s) listed, %llu current (not fetched), %llu fetched, %llu missing, "
-            "%llu failed\n",
+            "%llu failed; hashes.csv: %llu line(s), %llu event(s) out of step\n",
             r.cmd, (unsigned long long)ps.listed, (unsigned long long)ps.current,
             (unsigned long long)ps.fetched, (unsigned long long)ps.missing,
-            (unsigned long long)ps.failed);
+            (unsigned long long)ps.failed, (unsigned long long)ps.hashes,
+            (unsigned long long)ps.out_of_step);
     r.total = ps.misp;
     r.inputs = (int)ps.fetched;
     print_stats(&r, now_s() - t0);

@@ -37,6 +37,7 @@ typedef struct accord_misp_stats {
     uint64_t sightings;     /* sightings (and false-positive opinions) written */
     uint64_t clusters;      /* galaxy clusters written as SDOs */
     uint64_t relationships; /* relationships written */
+    uint64_t proposals;     /* proposals (ShadowAttribute) written as x-misp-proposal */
     uint64_t bad;           /* attributes or sightings skipped for a bad value (each reported) */
     /* Attribute types kept as x-misp-attribute, with counts; further types add to `other`. */
     struct {
@@ -119,6 +120,9 @@ typedef struct accord_misp_pull_stats {
     uint64_t fetched;   /* fetched and imported */
     uint64_t missing;   /* listed but absent from the feed (reported, not fatal) */
     uint64_t failed;    /* fetched but unusable or rejected */
+    uint64_t hashes;    /* lines of the feed's hashes.csv (0: the feed has none) */
+    uint64_t out_of_step; /* fetched events whose values hashes.csv does not list, or whose
+                             hashes.csv lines match none of their values (reported, imported) */
     accord_misp_stats misp;
 } accord_misp_pull_stats;
 

@@ -32,6 +32,9 @@ typedef struct misp_lists {
     size_t n[2], cap[2];
 } misp_lists;
 
+/* Sees each attribute value of each event mapped (in the mapping thread); event_uuid lower case. */
+typedef void (*misp_value_fn)(void *ud, const char *event_uuid, const char *value);
+
 typedef struct misp_map_ctx {
     const accord_misp_options *opts;
     accord_misp_stats *st;
@@ -39,6 +42,8 @@ typedef struct misp_map_ctx {
     void *ud;
     int strict;               /* a bad attribute fails the event (and the caller's whole input) */
     const misp_lists *lists;  /* NULL: the lists are in the event's tree */
+    misp_value_fn on_value;   /* NULL, or told every attribute value */
+    void *value_ud;
 } misp_map_ctx;
 
 /*
@@ -63,6 +68,11 @@ void misp_uuid5_id(const char *type, const char *name, size_t len, char *out, si
 
 /* Epoch seconds as a STIX timestamp (out >= 28 bytes). */
 void misp_epoch_ts(int64_t s, char *out, size_t outlen);
+
+/* accord_misp_import_mem with on_value told every attribute value mapped (NULL: none). */
+int misp_import_mem_values(accord_store *store, const char *text, size_t len,
+                           const accord_misp_options *opts, accord_misp_stats *st,
+                           misp_value_fn on_value, void *value_ud, accord_error *err);
 
 /* Reads all of fd (inflating gzip) into a malloc'd buffer of at most max bytes. */
 int misp_read_all(int fd, size_t max, char **out, size_t *len, accord_error *err);

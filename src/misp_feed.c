@@ -5,7 +5,7 @@
  *
  *   manifest.json   {"EVENT-UUID": {"info": ..., "timestamp": "EPOCH", "Orgc": ..., ...}, ...}
  *   EVENT-UUID.json {"Event": {...}}, one file per event
- *   hashes.csv      md5 of attribute values, event uuid (for MISP's own correlation; not read)
+ *   hashes.csv      md5(attribute value),EVENT-UUID per line: MISP's index of the feed's values
  *
  * The state of a pull is the store itself: an event is current when the store holds its report
  * (report--EVENT-UUID) with modified equal to or newer than the manifest's timestamp, since the
@@ -22,27 +22,39 @@
  * written to a temporary file and renamed, so a crash leaves the old or the new list.  URLs are
  * https://, or http:// to a loopback host only (tests, a local mirror), or a directory.
  *
- * It does not verify feed signatures (MISP feeds have none) or read hashes.csv.
+ * hashes.csv, when the feed has one, checks each fetched event: every attribute value of the event
+ * should be listed for it (as md5(value), or, for composite values "a|b", md5 of each part), and
+ * every line listed for it should match one of its values.  A difference means the feed's files
+ * are out of step (an event file older or newer than the index, a cut file, a mirror caught
+ * half-way): it is reported and counted, and the event is imported all the same, since the event
+ * file is what MISP itself would load.
+ *
+ * It does not verify feed signatures (MISP feeds have none).
  */
 #include "accord.h"
 #include "misp.h"
 #include "store.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/u64map.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <nettle/md5.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #define MAX_FEEDS 256
 #define MAX_LIST ((size_t)1 << 20)
 #define MAX_MANIFEST ((size_t)256 << 20)
 #define MAX_EVENT ((size_t)1 << 30)
+#define MAX_HASHES ((size_t)1 << 30)
 
 typedef struct feed_list {
     accord_misp_feed f[MAX_FEEDS];
@@ -384,15 +396,148 @@ static int uuid_name_ok(const char *k)
     return 1;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* hashes.csv                                                                                 */
+
+/* The feed's hashes.csv as sets: (md5, event) lines, and lines per event. */
+typedef struct feed_hashes {
+    u64map lines;  /* line key -> 1 listed, 2 matched by a value of the event */
+    u64map events; /* XXH3(event uuid) -> lines listed for it */
+    uint64_t n;
+} feed_hashes;
+
+/* One fetched event's check against hashes.csv (the value hook runs in the mapping thread, which
+ * ends before the check is read). */
+typedef struct hash_check {
+    feed_hashes *h;
+    uint64_t matched, unlisted;
+} hash_check;
+
+static uint64_t line_key(const unsigned char md5[16], const char *uuid)
+{
+    unsigned char k[16 + 36];
+    memcpy(k, md5, 16);
+    for (int i = 0; i < 36; i++)
+        k[16 + i] = (unsigned char)tolower((unsigned char)uuid[i]);
+    return u64map_key(XXH3_64bits(k, sizeof(k)));
+}
+
+static int hex_md5(const char *p, unsigned char out[16])
+{
+    for (int i = 0; i < 32; i++)
+        if (!isxdigit((unsigned char)p[i]))
+            return -1;
+    for (int i = 0; i < 16; i++) {
+        char b[3] = {p[2 * i], p[2 * i + 1], 0};
+        out[i] = (unsigned char)strtoul(b, NULL, 16);
+    }
+    return 0;
+}
+
+/* Reads "md5,uuid" lines (CR LF or LF; others reported once and skipped). */
+static void hashes_load(feed_hashes *h, const char *text, size_t len, const char *feed,
+                        const accord_misp_options *opts)
+{
+    uint64_t bad = 0, first_bad = 0, line = 0;
+    for (size_t p = 0; p < len;) {
+        const char *nl = memchr(text + p, '\n', len - p);
+        size_t e = nl ? (size_t)(nl - text) : len, n = e - p;
+        line++;
+        if (n && text[e - 1] == '\r')
+            n--;
+        unsigned char md5[16];
+        if (n == 69 && text[p + 32] == ',' && hex_md5(text + p, md5) == 0) {
+            uint64_t k = line_key(md5, text + p + 33), ev = 0;
+            uint64_t ek = u64map_key(XXH3_64bits(text + p + 33, 36));
+            if (!u64map_get(&h->lines, k, NULL)) {
+                u64map_get(&h->events, ek, &ev);
+                u64map_put(&h->lines, k, 1);
+                u64map_put(&h->events, ek, ev + 1);
+                h->n++;
+            }
+        } else if (n) {
+            if (!bad++)
+                first_bad = line;
+        }
+        p = e + 1;
+    }
+    if (bad)
+        problem(opts, "feed %s: hashes.csv: %llu line(s) not \"md5,event-uuid\" (the first is line "
+                      "%llu); skipped",
+                feed, (unsigned long long)bad, (unsigned long long)first_bad);
+}
+
+/* 1 when md5(v[0..len)) is listed for the event; marks the line matched. */
+static int listed(hash_check *c, const char *uuid, const char *v, size_t len)
+{
+    struct md5_ctx m;
+    unsigned char d[16];
+    uint64_t k, state = 0;
+    md5_init(&m);
+    md5_update(&m, len, (const uint8_t *)v);
+    md5_digest(&m, sizeof(d), d);
+    k = line_key(d, uuid);
+    if (!u64map_get(&c->h->lines, k, &state))
+        return 0;
+    if (state == 1) {
+        u64map_put(&c->h->lines, k, 2);
+        c->matched++;
+    }
+    return 1;
+}
+
+static void on_value(void *ud, const char *uuid, const char *v)
+{
+    hash_check *c = ud;
+    if (strlen(uuid) != 36 || listed(c, uuid, v, strlen(v)))
+        return;
+    int all = strchr(v, '|') != NULL; /* composite: each part may be listed instead */
+    for (const char *p = v; all; p++) {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        all = listed(c, uuid, p, n);
+        if (!bar)
+            break;
+        p = bar;
+    }
+    if (!all)
+        c->unlisted++;
+}
+
+/* Compares event `uuid`'s values (seen through on_value) with its hashes.csv lines. */
+static void hashes_verdict(const feed_hashes *h, const hash_check *c, const char *feed,
+                           const char *uuid, const accord_misp_options *opts,
+                           accord_misp_pull_stats *ps)
+{
+    char lc[37];
+    uint64_t n = 0;
+    for (int i = 0; i < 37; i++)
+        lc[i] = (char)tolower((unsigned char)uuid[i]);
+    u64map_get(&h->events, u64map_key(XXH3_64bits(lc, 36)), &n);
+    if (!c->unlisted && c->matched >= n)
+        return;
+    ps->out_of_step++;
+    problem(opts, "feed %s: event %s: %llu attribute value(s) not in hashes.csv, %llu of its %llu "
+                  "hashes.csv line(s) match no value: the feed's files are out of step (imported "
+                  "as the event file says)",
+            feed, uuid, (unsigned long long)c->unlisted, (unsigned long long)(n - c->matched),
+            (unsigned long long)n);
+}
+
 static int pull_one(accord_store *store, accord_misp_feed *f, const accord_misp_options *opts,
                     accord_misp_pull_stats *ps, accord_error *err)
 {
     char *text = NULL;
     size_t len = 0;
+    feed_hashes h = {.n = 0};
+    u64map_init(&h.lines);
+    u64map_init(&h.events);
     CURL *c = strstr(f->url, "://") ? curl_easy_init() : NULL;
     int rc = fetch(f, c, "manifest.json", MAX_MANIFEST, &text, &len, err);
     if (rc) {
         problem(opts, "feed %s: manifest.json: %s", f->name, err ? err->msg : "unreadable");
+        u64map_free(&h.lines);
+        u64map_free(&h.events);
         curl_easy_cleanup(c);
         return rc == ACCORD_ENOTFOUND ? ACCORD_EIO : rc;
     }
@@ -410,6 +555,16 @@ static int pull_one(accord_store *store, accord_misp_feed *f, const accord_misp_
         goto out;
     }
     int partial = 0;
+    char *htext = NULL;
+    size_t hlen = 0;
+    accord_error herr = {0};
+    int hr = fetch(f, c, "hashes.csv", MAX_HASHES, &htext, &hlen, &herr);
+    if (hr == 0)
+        hashes_load(&h, htext, hlen, f->name, opts);
+    else if (hr != ACCORD_ENOTFOUND) /* not fatal: the events are what is imported */
+        problem(opts, "feed %s: hashes.csv: %s; events not checked against it", f->name, herr.msg);
+    free(htext);
+    ps->hashes += h.n;
     for (size_t i = 0; i < m->len; i++) {
         const ajson_member *e = &m->u.members[i];
         int64_t ts = 0;
@@ -452,8 +607,11 @@ static int pull_one(accord_store *store, accord_misp_feed *f, const accord_misp_
         accord_misp_options o = *opts;
         o.source = src;
         accord_misp_stats st;
-        r = accord_misp_import_mem(store, ev, evlen, &o, &st, &ferr);
+        hash_check hc = {&h, 0, 0};
+        r = misp_import_mem_values(store, ev, evlen, &o, &st, h.n ? on_value : NULL, &hc, &ferr);
         free(ev);
+        if (h.n && (r == 0 || r == ACCORD_ESTIX) && st.events)
+            hashes_verdict(&h, &hc, f->name, e->key, opts, ps);
         accord_misp_stats_add(&ps->misp, &st);
         if (r && r != ACCORD_ESTIX) {
             ps->failed++;
@@ -474,6 +632,8 @@ static int pull_one(accord_store *store, accord_misp_feed *f, const accord_misp_
     if (partial)
         rc = accord_err_set(err, ACCORD_ESTIX, "feed %s: some events missing or failed", f->name);
 out:
+    u64map_free(&h.lines);
+    u64map_free(&h.events);
     curl_easy_cleanup(c);
     ajson_arena_free(&a);
     free(text);

@@ -187,9 +187,15 @@ static void on_reject(void *ud, const accord_reject *r)
  * Maps events[0..n) in a producer thread and imports the objects in one accord_import_fd call
  * (one transaction).  mst receives the mapping counts, the store counts go to mst->store.
  */
+typedef struct value_hook {
+    misp_value_fn fn;
+    void *ud;
+} value_hook;
+
 static int import_batch(accord_store *store, const ajson_value *const *events, size_t n,
-                        size_t first, const misp_lists *lists, const accord_misp_options *opts,
-                        int strict, accord_misp_stats *mst, accord_error *err)
+                        size_t first, const misp_lists *lists, const value_hook *hook,
+                        const accord_misp_options *opts, int strict, accord_misp_stats *mst,
+                        accord_error *err)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
@@ -205,6 +211,8 @@ static int import_batch(accord_store *store, const ajson_value *const *events, s
     p.map.ud = &p;
     p.map.strict = strict;
     p.map.lists = lists;
+    p.map.on_value = hook ? hook->fn : NULL;
+    p.map.value_ud = hook ? hook->ud : NULL;
     p.fd = sv[1];
     buf_init(&p.out, (size_t)128 << 20);
     pthread_t th;
@@ -620,6 +628,7 @@ typedef struct walk {
     ajson_arena elem;     /* one list element, parsed to check it */
     misp_lists lists;     /* the current event's lists, when `cut` */
     int cut;              /* the tree of the current element has its lists as spans */
+    value_hook hook;
     buf head;             /* the current element's text with its lists cut out */
     size_t index;         /* events seen */
     size_t nonevent;      /* elements holding no event */
@@ -646,8 +655,8 @@ static void import_event(walk *w, const ajson_value *ev)
     if (latest_body(w->store, report_id, &old) != 0)
         memset(&old, 0, sizeof(old));
     const ajson_value *evs[1] = {ev};
-    int r = import_batch(w->store, evs, 1, w->index++, w->cut ? &w->lists : NULL, opts, 0, &one,
-                         &e1);
+    int r = import_batch(w->store, evs, 1, w->index++, w->cut ? &w->lists : NULL, &w->hook, opts,
+                         0, &one, &e1);
     if ((r == 0 || (r == ACCORD_ESTIX && one.events)) && old.p) {
         int r2 = revoke_dropped(w->store, report_id, &old, opts, &one, &e1);
         if (r2)
@@ -677,7 +686,8 @@ static void import_event(walk *w, const ajson_value *ev)
 static void map_event(walk *w, const ajson_value *ev)
 {
     int strict = (w->opts->flags & ACCORD_IMPORT_STRICT) != 0;
-    misp_map_ctx c = {w->opts, w->s, w->emit, w->emit_ud, strict, w->cut ? &w->lists : NULL};
+    misp_map_ctx c = {w->opts, w->s, w->emit, w->emit_ud, strict, w->cut ? &w->lists : NULL,
+                      w->hook.fn, w->hook.ud};
     uint64_t bad = w->s->bad;
     int r = misp_map_event(&c, ev, w->index++);
     w->partial |= w->s->bad != bad;
@@ -933,7 +943,7 @@ static int on_element(void *ud, size_t start, size_t end)
  */
 static int walk_input(accord_store *store, misp_emit_fn emit, void *emit_ud, const char *text,
                       size_t len, const accord_misp_options *opts, accord_misp_stats *s,
-                      accord_error *err)
+                      const value_hook *hook, accord_error *err)
 {
     const char *src = opts->source ? opts->source : "input";
     walk w;
@@ -946,6 +956,7 @@ static int walk_input(accord_store *store, misp_emit_fn emit, void *emit_ud, con
     w.opts = opts;
     w.s = s;
     w.err = err;
+    w.hook = *hook;
     ajson_arena_init(&w.arena, len * 16 + ((size_t)64 << 20));
     ajson_arena_init(&w.elem, MISP_ELEMENT_CAP);
     buf_init(&w.head, len + 16);
@@ -999,6 +1010,14 @@ int accord_misp_import_mem(accord_store *store, const char *text, size_t len,
                            const accord_misp_options *opts, accord_misp_stats *st,
                            accord_error *err)
 {
+    return misp_import_mem_values(store, text, len, opts, st, NULL, NULL, err);
+}
+
+int misp_import_mem_values(accord_store *store, const char *text, size_t len,
+                           const accord_misp_options *opts, accord_misp_stats *st,
+                           misp_value_fn on_value, void *value_ud, accord_error *err)
+{
+    value_hook hook = {on_value, value_ud};
     static const accord_misp_options dflt = {0};
     accord_misp_stats local;
     accord_misp_stats *s = st ? st : &local;
@@ -1013,7 +1032,7 @@ int accord_misp_import_mem(accord_store *store, const char *text, size_t len,
         collect ev = {0};
         rc = parse_events(text, len, opts, &a, &ev, err);
         if (rc == 0) {
-            rc = import_batch(store, ev.v, ev.n, 0, NULL, opts, 1, s, err);
+            rc = import_batch(store, ev.v, ev.n, 0, NULL, &hook, opts, 1, s, err);
             if (rc) {
                 s->events_failed = ev.n;
                 if (rc != ACCORD_ESTRICT && rc != ACCORD_ENOMEM && rc != ACCORD_ESTORE)
@@ -1024,7 +1043,7 @@ int accord_misp_import_mem(accord_store *store, const char *text, size_t len,
         ajson_arena_free(&a);
         return rc;
     }
-    return walk_input(store, NULL, NULL, text, len, opts, s, err);
+    return walk_input(store, NULL, NULL, text, len, opts, s, &hook, err);
 }
 
 int accord_misp_import_fd(accord_store *store, int fd, const accord_misp_options *opts,
@@ -1057,5 +1076,6 @@ int accord_misp_map_mem(const char *text, size_t len, const accord_misp_options 
     accord_misp_stats *s = st ? st : &local;
     memset(s, 0, sizeof(*s));
     opts = opts ? opts : &dflt;
-    return walk_input(NULL, emit, ud, text, len, opts, s, err);
+    static const value_hook none = {NULL, NULL};
+    return walk_input(NULL, emit, ud, text, len, opts, s, &none, err);
 }

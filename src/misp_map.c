@@ -14,6 +14,8 @@
  * nothing of an object is lost and each value stays matchable on its own.  Types without a STIX
  * equivalent (text, comment, btc, ...) become x-misp-attribute custom objects and are counted by
  * type; a value that cannot be what its type says (ip-dst "foo") is reported and skipped.
+ * Proposals (ShadowAttribute), which MISP has not accepted, become x-misp-proposal custom objects
+ * of their proposer, never indicators.
  *
  * Ids are deterministic, so importing the same event twice writes nothing new: SDOs take the
  * MISP uuid of their attribute/object/event/org/cluster (type--uuid, as misp-stix does); SCOs and
@@ -441,6 +443,7 @@ void accord_misp_stats_add(accord_misp_stats *a, const accord_misp_stats *b)
     a->sightings += b->sightings;
     a->clusters += b->clusters;
     a->relationships += b->relationships;
+    a->proposals += b->proposals;
     a->bad += b->bad;
     for (unsigned i = 0; i < b->nunmapped; i++)
         count_unmapped(a, b->unmapped[i].type, b->unmapped[i].n);
@@ -798,6 +801,7 @@ typedef struct gsrc {
     int64_t ts;
     const ajson_value *tags;
     const char *tlp;
+    const ajson_value *proposals; /* ShadowAttribute lists: of the attribute, or its object's */
     char path[64];
 } gsrc;
 
@@ -937,12 +941,11 @@ static int write_observed(ev *x, const gsrc *s, const group *g, char *id, size_t
     return *rc = misp_emit(x);
 }
 
-/* An attribute without a STIX equivalent: the x-misp-attribute custom object. */
-static int write_custom(ev *x, const gsrc *s, const char *type, const char *value, char *id,
-                        size_t idlen)
+/* The MISP properties of a custom object: labels, type, category, value, to_ids, comment. */
+static void custom_body(ev *x, const gsrc *s, const char *extra_label, const char *type,
+                        const char *value)
 {
-    sdo_open(x, s, "x-misp-attribute", id, idlen);
-    src_labels(x, s, NULL);
+    src_labels(x, s, extra_label);
     buf_adds(&x->o, ",\"x_misp_type\":");
     buf_json_str(&x->o, type);
     const char *cat = jstr(s->a, "category");
@@ -954,6 +957,14 @@ static int write_custom(ev *x, const gsrc *s, const char *type, const char *valu
     buf_json_str(&x->o, value);
     buf_adds(&x->o, s->to_ids ? ",\"x_misp_to_ids\":true" : ",\"x_misp_to_ids\":false");
     text_prop(&x->o, "x_misp_comment", jstr(s->a, "comment"));
+}
+
+/* An attribute without a STIX equivalent: the x-misp-attribute custom object. */
+static int write_custom(ev *x, const gsrc *s, const char *type, const char *value, char *id,
+                        size_t idlen)
+{
+    sdo_open(x, s, "x-misp-attribute", id, idlen);
+    custom_body(x, s, NULL, type, value);
     common_tail(x, s, 0);
     buf_add(&x->o, "}", 1);
     x->c->st->custom++;
@@ -1082,19 +1093,21 @@ static int sightings_of(ev *x, const gsrc *s, const ajson_value *list, const cha
     return rc;
 }
 
-/* Writes group g as an indicator or an observed-data (with SCOs), then its galaxies and
- * sightings.  type/value name the attribute for the custom fallback. */
+static int proposals(ev *x, const ajson_value *list, const char *of, const char *path,
+                     const char *tlp);
+
+/* Writes group g as an indicator or an observed-data (with SCOs), then its galaxies, sightings
+ * and proposals; the SDO's id into id (128 bytes).  type/value name the custom fallback. */
 static int write_group(ev *x, const gsrc *s, const group *g, const char *type,
-                       const char *value)
+                       const char *value, char *id)
 {
-    char id[128];
     int rc = 0;
     if (s->to_ids && (g->n || g->pattern_type)) {
-        rc = write_indicator(x, s, g, id, sizeof(id));
-    } else if (g->n && write_observed(x, s, g, id, sizeof(id), &rc) == 1) {
-        rc = write_custom(x, s, type, value, id, sizeof(id)); /* no valid SCO from the facts */
+        rc = write_indicator(x, s, g, id, 128);
+    } else if (g->n && write_observed(x, s, g, id, 128, &rc) == 1) {
+        rc = write_custom(x, s, type, value, id, 128); /* no valid SCO from the facts */
     } else if (!g->n) {
-        rc = write_custom(x, s, type, value, id, sizeof(id));
+        rc = write_custom(x, s, type, value, id, 128);
     }
     if (rc)
         return rc;
@@ -1110,6 +1123,8 @@ static int write_group(ev *x, const gsrc *s, const group *g, const char *type,
     rc = galaxies(x, ajson_get(s->a, "Galaxy"), id, strncmp(id, "indicator--", 11) == 0, s->ts);
     if (rc == 0 && strncmp(id, "x-misp", 6) != 0)
         rc = sightings(x, s, id);
+    if (rc == 0 && s->proposals)
+        rc = proposals(x, s->proposals, id, s->path, s->tlp);
     return rc;
 }
 
@@ -1157,6 +1172,62 @@ static int skip_attribute(ev *x)
     return x->c->strict ? (x->failed = 1, ACCORD_ESTIX) : 0;
 }
 
+/*
+ * MISP proposals (ShadowAttribute): another organisation's suggested change to an attribute
+ * (listed in the attribute, `of` its SDO), or a suggested new attribute (listed in the event).
+ * MISP has not accepted them, so they are never indicators, which exports and matching would
+ * use: each becomes an x-misp-proposal custom object created by the proposing organisation,
+ * with the proposed type, category, value and to_ids, x_misp_attribute_ref to what it would
+ * change and x_misp_proposal_to_delete when it proposes a deletion.
+ */
+static int proposals(ev *x, const ajson_value *list, const char *of, const char *path,
+                     const char *tlp)
+{
+    int rc = 0;
+    for (size_t i = 0; list && list->type == AJSON_ARRAY && i < list->len && rc == 0; i++) {
+        const ajson_value *p = &list->u.items[i];
+        const char *type = jstr(p, "type"), *value = jstr(p, "value");
+        char l1[200], l2[200], org[128], id[128], duuid[37], saved[128];
+        gsrc s;
+        attr_src(x, p, &s, l1, l2, sizeof(l1), &rc);
+        if (rc)
+            break;
+        if (!ajson_get(p, "Tag"))
+            s.tlp = tlp;
+        if (!type || !value) {
+            report_error(x, "%s%sShadowAttribute[%zu]: no type or no value; proposal skipped", path,
+                         path[0] ? "." : "", i);
+            rc = skip_attribute(x);
+            continue;
+        }
+        if (!uuid_ok(s.uuid)) { /* named by its place and content, like attributes */
+            char name[600];
+            snprintf(name, sizeof(name), "%s/%s/ShadowAttribute[%zu]/%s/%.400s", x->uuid, path, i,
+                     type, value);
+            derived_uuid(name, duuid);
+            s.uuid = duuid;
+        }
+        if ((rc = org_identity(x, ajson_get(p, "Org"), org, sizeof(org))))
+            break;
+        snprintf(saved, sizeof(saved), "%s", x->creator);
+        if (org[0])
+            snprintf(x->creator, sizeof(x->creator), "%s", org);
+        sdo_open(x, &s, "x-misp-proposal", id, sizeof(id));
+        snprintf(x->creator, sizeof(x->creator), "%s", saved);
+        custom_body(x, &s, "misp:proposal", type, value);
+        if (jtrue(p, "proposal_to_delete"))
+            buf_adds(&x->o, ",\"x_misp_proposal_to_delete\":true");
+        if (of)
+            plain_prop(&x->o, "x_misp_attribute_ref", of);
+        common_tail(x, &s, 0);
+        buf_add(&x->o, "}", 1);
+        x->c->st->proposals++;
+        misp_add_ref(&x->refs, id);
+        rc = misp_emit(x);
+    }
+    return rc;
+}
+
 /* One standalone attribute (or an object's attribute mapped alone). */
 static int map_attribute(ev *x, const ajson_value *a, const char *path)
 {
@@ -1169,6 +1240,8 @@ static int map_attribute(ev *x, const ajson_value *a, const char *path)
     if (rc)
         return rc;
     const char *type = jstr(a, "type"), *value = jstr(a, "value");
+    if (value && x->c->on_value)
+        x->c->on_value(x->c->value_ud, x->uuid, value);
     if (!type || !value) {
         report_error(x, "%s (uuid %s): %s; attribute skipped", path, s.uuid ? s.uuid : "none",
                      !type ? "no type" : "no value (a string)");
@@ -1196,11 +1269,15 @@ static int map_attribute(ev *x, const ajson_value *a, const char *path)
             misp_add_ref(&x->refs, id);
             rc = galaxies(x, ajson_get(a, "Galaxy"), id, 0, s.ts);
         }
+        if (rc == 0)
+            rc = proposals(x, ajson_get(a, "ShadowAttribute"), id, path, s.tlp);
         return rc;
     }
     if (g.pattern_type && !s.to_ids)
         g.pattern_type = NULL; /* a rule not for detection: kept as it is */
-    return write_group(x, &s, &g, type, value);
+    char id[128];
+    s.proposals = ajson_get(a, "ShadowAttribute");
+    return write_group(x, &s, &g, type, value, id);
 }
 
 /* The SDO source of MISP object o (the oi-th of its event). */
@@ -1248,10 +1325,12 @@ static int map_object(ev *x, const ajson_value *o, size_t oi)
         const char *v = jstr(a, "value"), *rel = jstr(a, "object_relation"), *why;
         if (!v || jtrue(a, "deleted"))
             continue;
+        if (x->c->on_value) /* told again if mapped on its own: a set sees it once */
+            x->c->on_value(x->c->value_ud, x->uuid, v);
         int r = misp_object_fact(&g, name, rel, v, &why);
         if (r > 0)
             continue;
-        in[i] = 1;
+        in[i] = r < 0 ? 2 : 1; /* 2: reported and skipped */
         if (r < 0) {
             x->c->st->attributes++;
             report_error(x, "Object[%zu].Attribute[%zu] (uuid %s, %s): value \"%.200s\" %s; "
@@ -1270,9 +1349,17 @@ static int map_object(ev *x, const ajson_value *o, size_t oi)
     /* a domain-ip without its domain, a network-traffic without an end: map one by one */
     int usable = rc == 0 && ingroup && !(strcmp(g.root, "domain-name") == 0 && g.f[0].p != P_VALUE);
     if (usable) {
+        char id[128];
         x->c->st->attributes += ingroup;
         const char *ot = name ? name : "object";
-        rc = write_group(x, &s, &g, ot, ot);
+        rc = write_group(x, &s, &g, ot, ot, id);
+        for (size_t i = 0; i < na && rc == 0; i++) { /* proposals about the grouped attributes */
+            const ajson_value *sh = ajson_get(&attrs->u.items[i], "ShadowAttribute");
+            if (in[i] != 1 || !sh)
+                continue;
+            snprintf(path, sizeof(path), "Object[%zu].Attribute[%zu]", oi, i);
+            rc = proposals(x, sh, id, path, s.tlp);
+        }
     } else {
         memset(in, 0, na ? na : 1);
     }
@@ -1440,6 +1527,8 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
         rc = map_list(&x, "Attribute", 0);
     if (rc == 0)
         rc = map_list(&x, "Object", 1);
+    if (rc == 0) /* proposed new attributes */
+        rc = proposals(&x, ajson_get(e, "ShadowAttribute"), NULL, "", x.tlp);
     if (rc == 0)
         rc = galaxies(&x, ajson_get(e, "Galaxy"), NULL, 0, x.ts);
     if (rc == 0) { /* sightings listed at the event level (the API's form) */

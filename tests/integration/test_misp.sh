@@ -137,6 +137,9 @@ expect_rc 0 "values after" -- "$ACCORD" --data "$T/rt" export --format plain
 sort "$T/out" >"$T/rt-after"
 check "round trip: values exported" test -s "$T/rt-before"
 check "round trip: the same indicator values" cmp -s "$T/rt-before" "$T/rt-after"
+expect_rc 0 "add the exported feed to a new store" -- "$ACCORD" --data "$T/rt2" misp feed add rt "$T/rt-feed"
+expect_rc 0 "pull the exported feed into a new store" -- "$ACCORD" --data "$T/rt2" misp feed pull rt
+check "round trip: every value in its hashes.csv" grep -qE "hashes.csv: [1-9][0-9]* line\(s\), 0 event\(s\) out of step" "$T/err"
 expect_rc 0 "amber values after" -- "$ACCORD" --data "$T/rt" export --format plain --max-tlp amber
 check "round trip: TLP:AMBER kept (visible at amber)" cmp -s "$T/rt-before" <(sort "$T/out")
 expect_rc 0 "green values after" -- "$ACCORD" --data "$T/rt" export --format plain --max-tlp green
@@ -171,6 +174,35 @@ expect_rc 0 "pull after the fix" -- "$ACCORD" --data "$T/r" misp feed pull resum
 check "only the fixed event fetched" has "3 event(s) listed, 2 current (not fetched), 1 fetched, 0 missing, 0 failed" "$T/err"
 expect_rc 0 "feed remove" -- "$ACCORD" --data "$T/r" misp feed remove resume
 expect_rc 1 "pull a removed feed" -- "$ACCORD" --data "$T/r" misp feed pull resume
+
+# hashes.csv: each fetched event checked against it; a difference is reported, not fatal
+FH="$T/feed-hashes"
+mkdir -p "$FH"
+python3 - "$FH" <<'EOF'
+import hashlib, json, sys
+d = sys.argv[1]
+m, lines = {}, []
+for i in range(2):
+    u = "0e0e0e0e-0000-4000-8000-00000000000%d" % i
+    vals = ["h%d.example.com" % i, "f%d.exe|d41d8cd98f00b204e9800998ecf8427e" % i]
+    ev = {"Event": {"uuid": u, "info": "h%d" % i, "timestamp": "1600000000", "Attribute": [
+        {"uuid": u[:-4] + "c%dc%d" % (i, k), "type": t, "to_ids": True, "value": v, "timestamp": "1600000000"}
+        for k, (t, v) in enumerate(zip(["domain", "filename|md5"], vals))]}}
+    m[u] = {"info": "h%d" % i, "timestamp": "1600000000"}
+    json.dump(ev, open("%s/%s.json" % (d, u), "w"))
+    listed = vals if i == 0 else vals[:1] + ["stale.example.com"]
+    for v in listed:  # event 0: every value; event 1: one value missing, one line stale
+        lines.append("%s,%s" % (hashlib.md5(v.encode()).hexdigest(), u))
+lines.append("not a line")
+json.dump(m, open(d + "/manifest.json", "w"))
+open(d + "/hashes.csv", "w").write("\r\n".join(lines) + "\r\n")
+EOF
+expect_rc 0 "feed add hashes" -- "$ACCORD" --data "$T/hh" misp feed add hashes "$FH"
+expect_rc 0 "pull a feed whose hashes.csv is out of step with one event" -- "$ACCORD" --data "$T/hh" misp feed pull hashes
+check "hashes.csv read" has "2 fetched, 0 missing, 0 failed; hashes.csv: 4 line(s), 1 event(s) out of step" "$T/err"
+check "the event out of step named" has "event 0e0e0e0e-0000-4000-8000-000000000001: 1 attribute value(s) not in hashes.csv, 1 of its 2 hashes.csv line(s) match no value" "$T/err"
+check "a bad hashes.csv line reported" has "hashes.csv: 1 line(s) not \"md5,event-uuid\" (the first is line 5)" "$T/err"
+check "the event in step not named" test -z "$(grep -- "event 0e0e0e0e-0000-4000-8000-000000000000:" "$T/err")"
 
 # over HTTPS: python's TLS server with a throw-away certificate
 if ! command -v openssl >/dev/null || ! command -v python3 >/dev/null; then

@@ -158,6 +158,39 @@ static void test_lists_as_text(const char *v1, size_t l1)
     free(o.text);
 }
 
+/* Proposals (ShadowAttribute) are custom objects of their proposer, never indicators. */
+static void test_proposals(void)
+{
+    const char *ev =
+        "{\"Event\":{\"uuid\":\"12121212-1212-4212-8212-121212121212\",\"timestamp\":\"1600000000\","
+        "\"Orgc\":{\"name\":\"Owner\",\"uuid\":\"13131313-1313-4313-8313-131313131313\"},"
+        "\"Tag\":[{\"name\":\"tlp:amber\"}],\"Attribute\":[{\"uuid\":\"14141414-1414-4414-8414-141414141414\","
+        "\"type\":\"filename\",\"value\":\"bar.exe\",\"to_ids\":true,\"category\":\"Payload delivery\","
+        "\"ShadowAttribute\":[{\"uuid\":\"15151515-1515-4515-8515-151515151515\",\"type\":\"filename\","
+        "\"value\":\"bar.pdf\",\"to_ids\":true,\"category\":\"Payload delivery\",\"timestamp\":\"1600000100\","
+        "\"Org\":{\"name\":\"Proposer\",\"uuid\":\"16161616-1616-4616-8616-161616161616\"}},"
+        "{\"type\":\"filename\",\"value\":\"bar.exe\",\"proposal_to_delete\":true}]}],"
+        "\"ShadowAttribute\":[{\"type\":\"domain\",\"value\":\"new.example\",\"to_ids\":\"1\","
+        "\"comment\":\"seen too\"},{\"type\":\"domain\"}]}}";
+    out o;
+    accord_misp_stats st;
+    CHECK(map(ev, strlen(ev), &o, &st) == ACCORD_ESTIX); /* the last proposal has no value */
+    CHECK(o.invalid == 0 && st.proposals == 3 && st.bad == 1 && st.indicators == 1);
+    const char *p = find(&o, "x-misp-proposal--15151515-1515-4515-8515-151515151515");
+    CHECK(p && strstr(p, "\"x_misp_value\":\"bar.pdf\"") &&
+          strstr(p, "\"x_misp_attribute_ref\":\"indicator--14141414-1414-4414-8414-141414141414\"") &&
+          strstr(p, "\"created_by_ref\":\"identity--16161616-1616-4616-8616-161616161616\"") &&
+          strstr(p, "\"modified\":\"2020-09-13T12:28:20.000000Z\"") &&
+          strstr(p, "\"object_marking_refs\":[\"marking-definition--55d920b0"));
+    CHECK(count(&o, "\"x_misp_proposal_to_delete\":true") == 1);
+    CHECK(count(&o, "\"type\":\"x-misp-proposal\"") == 3);
+    CHECK(!strstr(o.text, "'new.example'") && !strstr(o.text, "'bar.pdf'")); /* no pattern */
+    const char *r = find(&o, "report--12121212-1212-4212-8212-121212121212");
+    CHECK(r && strstr(r, "x-misp-proposal--15151515-1515-4515-8515-151515151515"));
+    CHECK(errors && strstr(errors, "ShadowAttribute[1]: no type or no value"));
+    free(o.text);
+}
+
 static void test_mapping(const char *text, size_t len)
 {
     out o;
@@ -442,6 +475,7 @@ int main(void)
     test_mapping(v1, l1);
     test_shapes();
     test_lists_as_text(v1, l1);
+    test_proposals();
     char tmpdir[] = "/tmp/accord-misp-XXXXXX";
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
