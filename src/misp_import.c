@@ -854,7 +854,7 @@ static int read_cut(walk *w, size_t start, size_t end, const ajson_value **root)
     e.l = &w->lists;
     lists_clear(&w->lists);
     w->lists.text = t;
-    if (t[start] != '{')
+    if (start >= end || t[start] != '{') /* an empty document, or not an object */
         return 1;
     int rc = scan_object(&e, start, end, 0);
     if (rc == 0 && !e.odd && e.has_event) { /* {"Event": {...}}: the lists inside it count */
