@@ -975,7 +975,12 @@ static int write_custom(ev *x, const gsrc *s, const char *type, const char *valu
 static int cve_ok(const char *v)
 {
     size_t n = 0;
-    if (strncmp(v, "CVE-", 4) != 0 || !isdigit((unsigned char)v[4]) || v[8] != '-')
+    if (strncmp(v, "CVE-", 4) != 0)
+        return 0;
+    for (int i = 4; i < 8; i++) /* the year: four digits (the NUL of a short value stops it) */
+        if (!isdigit((unsigned char)v[i]))
+            return 0;
+    if (v[8] != '-')
         return 0;
     for (const char *p = v + 9; isdigit((unsigned char)*p); p++)
         n++;
