@@ -9,7 +9,12 @@
  *   2. accord_export_write for each format into a sink that counts bytes.
  * A format's full export time is (1) + its (2); the target is under 20 s for 10 million.
  *
- * usage: bench_export [--objects N] [--dir DIR] [--keep] [--formats F,F,...|none]
+ * --check also prints a 64-bit FNV-1a digest of each format's output (file names and bytes), so
+ * that a change meant to make exports faster can be shown to write the same bytes: run it before
+ * and after on the same store (--dir DIR --keep) and compare the digests.  The digest is taken in
+ * the sink, so the write times of a --check run include it.
+ *
+ * usage: bench_export [--objects N] [--dir DIR] [--keep] [--check] [--formats F,F,...|none]
  */
 #include "accord.h"
 
@@ -82,11 +87,28 @@ static int generate(FILE *f, uint64_t n)
     return ferror(f) ? -1 : 0;
 }
 
+typedef struct sink {
+    uint64_t bytes;
+    int check;       /* --check: digest what is written */
+    uint64_t digest; /* FNV-1a over each file's name and bytes */
+} sink;
+
+static uint64_t fnv(uint64_t h, const void *p, size_t len)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
 static int count_cb(void *ud, const char *file, const char *data, size_t len)
 {
-    (void)file;
-    (void)data;
-    *(uint64_t *)ud += len;
+    sink *k = ud;
+    k->bytes += len;
+    if (k->check && len == 0 && file) /* a new file starts: its name is part of the output */
+        k->digest = fnv(k->digest, file, strlen(file) + 1);
+    if (k->check)
+        k->digest = fnv(k->digest, data, len);
     return 0;
 }
 
@@ -111,7 +133,7 @@ int main(int argc, char **argv)
 {
     uint64_t n = 1000000;
     const char *dir = NULL;
-    int keep = 0;
+    int keep = 0, check = 0;
     const char *only = NULL; /* --formats: a comma-separated subset ("none": select only) */
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--objects") == 0 && i + 1 < argc) {
@@ -123,8 +145,10 @@ int main(int argc, char **argv)
             only = argv[++i];
         } else if (strcmp(argv[i], "--keep") == 0) {
             keep = 1;
+        } else if (strcmp(argv[i], "--check") == 0) {
+            check = 1;
         } else {
-            fprintf(stderr, "usage: bench_export [--objects N] [--dir DIR] [--keep] "
+            fprintf(stderr, "usage: bench_export [--objects N] [--dir DIR] [--keep] [--check] "
                             "[--formats F,F,...|none]\n");
             return 2;
         }
@@ -194,19 +218,22 @@ int main(int argc, char **argv)
            "total cpu", "MB", "indicators/s");
     for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
         accord_export_options o = {.format = formats[i]};
-        uint64_t bytes = 0;
+        sink k = {.check = check, .digest = 0xcbf29ce484222325ULL};
         size_t fl = strlen(formats[i]);
         const char *hit = only ? strstr(only, formats[i]) : NULL;
         if (only && !(hit && (hit == only || hit[-1] == ',') && (!hit[fl] || hit[fl] == ',')))
             continue;
         double t = now_s(), c = cpu_s();
-        if (accord_export_write(set, &o, count_cb, &bytes, NULL, &err)) {
+        if (accord_export_write(set, &o, count_cb, &k, NULL, &err)) {
             fprintf(stderr, "%s: %s\n", formats[i], err.msg);
             return 1;
         }
         double w = now_s() - t, cw = cpu_s() - c;
-        printf("%-18s %9.2f %9.2f %9.2f %9.2f %10.1f %14.0f\n", formats[i], w, cw, sel + w,
-               csel + cw, (double)bytes / 1e6, (double)es.scanned / (sel + w));
+        printf("%-18s %9.2f %9.2f %9.2f %9.2f %10.1f %14.0f", formats[i], w, cw, sel + w,
+               csel + cw, (double)k.bytes / 1e6, (double)es.scanned / (sel + w));
+        if (check)
+            printf("  digest %016llx", (unsigned long long)k.digest);
+        printf("\n");
     }
     printf("peak RSS %ld MB\n", peak_rss_mb());
     accord_export_set_free(set);
