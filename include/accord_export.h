@@ -87,7 +87,8 @@ typedef struct accord_export_filter {
     const char *const *creators; /* NULL-terminated created_by_ref ids; NULL = any */
     const char *const *indicator_types; /* NULL-terminated; NULL = any */
     int min_confidence;     /* 0..100; -1 = no threshold (else indicators without one fail) */
-    int max_tlp;            /* ACCORD_TLP_*; -1 = no limit.  Unmarked counts as AMBER. */
+    int max_tlp;            /* ACCORD_TLP_*; -1 = no limit.  Unmarked counts as the store's
+                               default level (accord_tlp_default_get; AMBER unless set). */
     int64_t as_of_added_us; /* the store as it was then: only versions added at or before this
                                (microseconds of date_added); 0 = the store as it is */
     const accord_viewer *viewer; /* only what this TLP clearance may read (accord_viewer_open);

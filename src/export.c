@@ -40,6 +40,7 @@
 
 #include "pattern.h"
 #include "store.h"
+#include "tlp.h"
 #include "util/json.h"
 #include "util/u64map.h"
 #include "values.h"
@@ -97,22 +98,6 @@ int accord_export_kind_parse(const char *name)
             return k;
     return -1;
 }
-
-/* The fixed OASIS TLP marking-definition ids (TLP 1.0 and 2.0; see stix.c) and their levels. */
-static const struct {
-    const char *id;
-    int level;
-} tlp_ids[] = {
-    {"marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9", ACCORD_TLP_CLEAR},
-    {"marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da", ACCORD_TLP_GREEN},
-    {"marking-definition--f88d31f6-486f-44da-b317-01333bde0b82", ACCORD_TLP_AMBER},
-    {"marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed", ACCORD_TLP_RED},
-    {"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487", ACCORD_TLP_CLEAR},
-    {"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb", ACCORD_TLP_GREEN},
-    {"marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421", ACCORD_TLP_AMBER},
-    {"marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003", ACCORD_TLP_AMBER_STRICT},
-    {"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", ACCORD_TLP_RED},
-};
 
 int accord_export_tlp_parse(const char *name)
 {
@@ -363,7 +348,8 @@ typedef struct sel {
     unsigned kinds; /* the kinds its pattern holds */
     ajson_arena arena;
     int64_t at;
-    int why; /* WHY_* of the indicator being translated */
+    int why;  /* WHY_* of the indicator being translated */
+    int dflt; /* the level of unmarked indicators: the store's default TLP (tlp.h) */
 } sel;
 
 static uint64_t prefix_key(const char *v, size_t len)
@@ -396,12 +382,36 @@ static int add_item(sel *x, int kind, const char *v, size_t len)
     return 0;
 }
 
+/*
+ * (export.h) 1 when v is an IPv4 address written canonically (four decimal parts 0-255 without leading
+ * zeros): value_normalize would give it back unchanged, as an ACCORD_EK_IPV4 value.  Nearly half
+ * of shared indicators are such addresses, and this check costs a tenth of the normaliser's
+ * parse-and-print round trip.
+ */
+int export_ipv4_canonical(const char *v, size_t len)
+{
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        size_t start = i;
+        unsigned n = 0;
+        for (; i < len && v[i] >= '0' && v[i] <= '9' && i - start < 3; i++)
+            n = n * 10 + (unsigned)(v[i] - '0');
+        if (i == start || n > 255 || (v[start] == '0' && i - start > 1))
+            return 0;
+        if (part < 3 && (i >= len || v[i++] != '.'))
+            return 0;
+    }
+    return i == len;
+}
+
 /* A string constant compared with path family fam. */
 static int add_literal(sel *x, int fam, int hkind, const pattern_lit *l)
 {
     char norm[VALUE_MAX + 1];
     if (l->kind != PL_STRING)
         return x->why = WHY_VALUE, 0;
+    if (fam == P_IPV4 && export_ipv4_canonical(l->s, l->len))
+        return add_item(x, ACCORD_EK_IPV4, l->s, l->len);
     long n = value_normalize(l->s, l->len, norm, sizeof(norm));
     int kind = n < 0 ? -1 : value_kind(fam, hkind, norm, (size_t)n);
     if (kind < 0)
@@ -507,19 +517,6 @@ static int any_in(const char *const *list, const ajson_value *arr)
         if (in_list(list, ajson_str(&arr->u.items[i])))
             return 1;
     return 0;
-}
-
-/* The highest TLP level among the object markings; AMBER when there is none. */
-static int tlp_of(const ajson_value *refs)
-{
-    int level = -1;
-    for (size_t i = 0; refs && refs->type == AJSON_ARRAY && i < refs->len; i++) {
-        const char *id = ajson_str(&refs->u.items[i]);
-        for (size_t j = 0; id && j < sizeof(tlp_ids) / sizeof(tlp_ids[0]); j++)
-            if (strcmp(id, tlp_ids[j].id) == 0 && tlp_ids[j].level > level)
-                level = tlp_ids[j].level;
-    }
-    return level < 0 ? ACCORD_TLP_AMBER : level;
 }
 
 static int confidence_of(const ajson_value *o)
@@ -688,7 +685,8 @@ static int consider(sel *x, const ajson_value *o, const accord_record *r)
         return s->stats.not_yet_valid++, 0;
     if (until <= x->at)
         return s->stats.expired++, 0;
-    int tlp = tlp_of(ajson_get(o, "object_marking_refs")), conf = confidence_of(o);
+    /* the store's label: object and granular markings, decided once at import (tlp.h) */
+    int tlp = tlp_effective(r->tlp, x->dflt), conf = confidence_of(o);
     if (!passes(x->f, o, tlp, conf))
         return s->stats.filtered++, 0;
     if (grow((void **)&s->inds, &s->inds_cap, s->ninds + 1, sizeof(*s->inds)))
@@ -733,20 +731,6 @@ static int on_record(void *ud, const accord_record *r)
     if (!o)
         return 0; /* stored bodies were validated; an unreadable one cannot be exported */
     return consider(x, o, r);
-}
-
-static int item_cmp(const void *pa, const void *pb, void *ud)
-{
-    const export_item *a = pa, *b = pb;
-    const accord_export_set *s = ud;
-    if (a->kind != b->kind)
-        return a->kind < b->kind ? -1 : 1;
-    if (a->prefix != b->prefix)
-        return a->prefix < b->prefix ? -1 : 1;
-    int c = strcmp(s->str + a->value, s->str + b->value);
-    if (c)
-        return c;
-    return strcmp(s->str + s->inds[a->ind].id, s->str + s->inds[b->ind].id);
 }
 
 static const accord_export_filter no_filter = {.min_confidence = -1, .max_tlp = -1};
@@ -835,6 +819,8 @@ int accord_export_select(accord_store *store, const accord_export_filter *f,
     accord_store_stats st;
     int rc = accord_store_stats_light(store, &st, err);
     if (!rc)
+        rc = accord_tlp_default_get(store, &x.dflt, err);
+    if (!rc)
         rc = export_allow_load(store, &x.allow, err);
     if (!rc) {
         x.set->at_us = x.at;
@@ -862,8 +848,11 @@ int accord_export_select(accord_store *store, const accord_export_filter *f,
         accord_export_set_free(x.set);
         return rc;
     }
-    if (x.set->nitems)
-        qsort_r(x.set->items, x.set->nitems, sizeof(*x.set->items), item_cmp, x.set);
+    if ((rc = export_sort(x.set))) {
+        accord_err_set(err, rc, "export: out of memory");
+        accord_export_set_free(x.set);
+        return rc;
+    }
     x.set->stats.items = x.set->nitems;
     *out = x.set;
     return 0;

@@ -30,7 +30,7 @@ typedef struct export_ind {
     uint64_t id, name;      /* offsets of NUL-terminated strings in set->str */
     int64_t valid_until;    /* microseconds; INT64_MAX when none */
     int32_t confidence;     /* -1 when none */
-    uint8_t tlp;            /* ACCORD_TLP_* (unmarked: AMBER) */
+    uint8_t tlp;            /* ACCORD_TLP_* (unmarked: the store's default, tlp.h) */
     uint8_t untranslatable; /* 0, or an export_why reason: no format can express it */
     uint32_t kinds;         /* ACCORD_EK_BIT of every kind its pattern holds */
     uint32_t nitems;        /* its items (after the allow-list) */
@@ -104,10 +104,18 @@ static inline int export_item_fits(const export_out *w, size_t i)
 {
     return !(w->set->items[i].ikinds & ~w->supported);
 }
+/* The export order of two items: kind, value, indicator id (<0, 0, >0). */
+int export_item_cmp(const accord_export_set *s, const export_item *a, const export_item *b);
+/* Puts s->items in that order (export_sort.c); 0 or ACCORD_ENOMEM. */
+int export_sort(accord_export_set *s);
 /* 1 when item i has the same kind and value as item i-1 (a duplicate value). */
 int export_item_dup(const accord_export_set *s, size_t i);
 /* The indicator of item i. */
 const export_ind *export_item_ind(const accord_export_set *s, size_t i);
+
+/* 1 when v[0..len) is an IPv4 address as value_normalize writes one (a.b.c.d, no leading
+ * zeros): the normaliser would return it unchanged. */
+int export_ipv4_canonical(const char *v, size_t len);
 
 /* Tests: 1 makes every pattern go through the pattern compiler (export.c reads the simplest
  * shape itself otherwise); both ways must give the same set. */

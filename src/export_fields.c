@@ -2,8 +2,9 @@
  * export_fields.c - the few members of a stored indicator body that an export reads, without
  * parsing the rest.
  *
- * Selection reads ten top-level members of each indicator (pattern, pattern_type, valid_from,
- * valid_until, name, confidence, object_marking_refs, labels, indicator_types, created_by_ref).
+ * Selection reads nine top-level members of each indicator (pattern, pattern_type, valid_from,
+ * valid_until, name, confidence, labels, indicator_types, created_by_ref); its TLP comes from the
+ * store's label column, computed at import (tlp.h).
  * Building the whole tree with the strict parser (validating UTF-8 byte by byte, decoding every
  * string, allocating every member) was about half of the instructions of a selection, although
  * every stored body was already validated by that same parser at import.  This file walks the
@@ -37,7 +38,7 @@ static const struct {
 } wanted[] = {
     W_("pattern"),        W_("pattern_type"),        W_("valid_from"), W_("valid_until"),
     W_("name"),           W_("confidence"),          W_("labels"),     W_("indicator_types"),
-    W_("created_by_ref"), W_("object_marking_refs"),
+    W_("created_by_ref"),
 };
 #undef W_
 #define NWANTED (sizeof(wanted) / sizeof(wanted[0]))

@@ -11,7 +11,7 @@
  *   indicator    the indicator id
  *   name         the indicator's name ("" when none)
  *   confidence   0-100, "" when none
- *   tlp          clear, green, amber, amber+strict, red (unmarked: amber)
+ *   tlp          clear, green, amber, amber+strict, red (unmarked: the store's default)
  *   valid_until  RFC 3339, "" when none
  *
  * Default columns: value,kind,indicator,name,confidence,tlp,valid_until.
