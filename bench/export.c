@@ -229,8 +229,8 @@ int main(int argc, char **argv)
             return 1;
         }
         double w = now_s() - t, cw = cpu_s() - c;
-        printf("%-18s %9.2f %9.2f %9.2f %9.2f %10.1f %14.0f", formats[i], w, cw, sel + w,
-               csel + cw, (double)k.bytes / 1e6, (double)es.scanned / (sel + w));
+        printf("%-18s %9.2f %9.2f %9.2f %9.2f %10.1f %14.0f", formats[i], w, cw, sel + w, csel + cw,
+               (double)k.bytes / 1e6, (double)es.scanned / (sel + w));
         if (check)
             printf("  digest %016llx", (unsigned long long)k.digest);
         printf("\n");

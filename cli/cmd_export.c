@@ -348,6 +348,7 @@ static int parse_args(export_args *a, int argc, char **argv)
                                              {"columns", required_argument, NULL, 'x'},
                                              {"nft-table", required_argument, NULL, 'x'},
                                              {"source", required_argument, NULL, 'x'},
+                                             {"max-bytes", required_argument, NULL, 'x'},
                                              {"at", required_argument, NULL, 'A'},
                                              {"since", required_argument, NULL, 'S'},
                                              {"added-after", required_argument, NULL, 'a'},

@@ -102,7 +102,10 @@ static const cli_command commands[] = {
      "  --indicator-type T  indicators with indicator_types T (repeatable)\n"
      "  --min-confidence N  indicators with confidence >= N (those without one are left out)\n"
      "  --max-tlp TLP       clear, green, amber, amber+strict, red: the most the destination may\n"
-     "                      receive (indicators without a TLP marking count as amber)\n"
+     "                      receive (indicators without a TLP marking count as the node's\n"
+     "                      default, `accord tlp default`; amber unless set)\n"
+     "  --max-bytes N       stop with an error rather than write more than N bytes (K, M, G;\n"
+     "                      at most 256M, which is also every served feed's cap)\n"
      "  --rpz-action A      nxdomain (default), nodata, passthru, drop, cname:HOST\n"
      "  --columns LIST      csv: value,kind,indicator,name,confidence,tlp,valid_until\n"
      "  --nft-table NAME    nft: the inet table holding the sets ipv4 and ipv6 (default accord)\n"
@@ -197,6 +200,7 @@ static const cli_command commands[] = {
      "usage: accord feed add NAME --format F [--collection C] [--type T]... [--label L]...\n"
      "                       [--creator ID]... [--indicator-type T]... [--min-confidence N]\n"
      "                       [--max-tlp TLP] [--rpz-action A] [--columns LIST] [--nft-table N]\n"
+     "                       [--max-bytes N]\n"
      "       accord feed list\n"
      "       accord feed rm NAME\n"
      "\n"
@@ -204,7 +208,9 @@ static const cli_command commands[] = {
      "`accord export`.  `accord serve` publishes it at https://HOST/feeds/NAME (suricata-* and\n"
      "misp-feed: /feeds/NAME/FILE) to accounts with read rights on its collection (a feed\n"
      "without --collection: administrators only), with an ETag so an unchanged feed answers\n"
-     "304.  nft feeds print `# cursor C`; /feeds/NAME?since=C sends only the changes.\n",
+     "304.  nft feeds print `# cursor C`; /feeds/NAME?since=C sends only the changes.  A feed\n"
+     "holds at most 256 MiB (or --max-bytes): past it the server answers 507 \"Feed too large\"\n"
+     "with what to narrow, and sends nothing partial.\n",
      cmd_feed},
     {"stats", "print what the store holds",
      "usage: accord stats\n\nPrints counts of objects, versions and index runs, per type too.\n",

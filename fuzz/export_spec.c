@@ -5,7 +5,8 @@
  * The input is split at NUL bytes into words (at most 64).  Besides memory errors it checks the
  * parser's promises: success means a defender format was set, every list pointer it set is
  * NUL-terminated within ACCORD_EXPORT_SPEC_MAX entries, confidence is -1 or 0..100, TLP -1 or a
- * level; a failure carries a message.  A broken promise traps.
+ * level, the size cap 0 (none) or at most ACCORD_FEED_MAX_BYTES; a failure carries a message.  A
+ * broken promise traps.
  *
  * Without ACCORD_FUZZ this file is linked with fuzz/replay.c, which runs it on every file of
  * fuzz/corpus/export_spec/.
@@ -49,7 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!sp.opts.format || accord_export_format_files(sp.opts.format) < 0)
             __builtin_trap();
         if (sp.filter.min_confidence < -1 || sp.filter.min_confidence > 100 ||
-            sp.filter.max_tlp < -1 || sp.filter.max_tlp > ACCORD_TLP_RED)
+            sp.filter.max_tlp < -1 || sp.filter.max_tlp > ACCORD_TLP_RED ||
+            sp.opts.max_bytes > ACCORD_FEED_MAX_BYTES)
             __builtin_trap();
         list_ok(sp.filter.labels);
         list_ok(sp.filter.creators);

@@ -147,7 +147,15 @@ typedef struct accord_export_options {
     const char *nft_cursor;  /* nft: a cursor printed as "# cursor C" on the second line, so a
                                 fetch over HTTPS carries the --since for the next one; NULL =
                                 none */
+    uint64_t max_bytes;      /* the most bytes the output may hold, all files together; past it
+                                the write stops with ACCORD_ELIMIT, before handing those bytes
+                                on (err names the cap).  0 = no cap.  A feed is always capped
+                                at ACCORD_FEED_MAX_BYTES. */
 } accord_export_options;
+
+/* The most a feed served by `accord serve` may hold (all its files): 256 MiB, the size of one
+ * HTTPS response body.  A feed past it is answered 507 "Feed too large". */
+#define ACCORD_FEED_MAX_BYTES ((uint64_t)256 * 1024 * 1024)
 
 /*
  * Receives the output: `file` is NULL for the one stream of single-file formats, or a file name
@@ -264,7 +272,11 @@ ACCORD_API int accord_feed_each(accord_store *store, const char *name,
  *
  *   field    example            meaning
  *   version  v1                 the cursor format; a later one gets a new letter-number
- *   at       1748736000000000   the export time, microseconds since the epoch (decimal)
+ *   at       1748736000000000   an instant at which the selection was the export's,
+ *                               microseconds since the epoch (decimal): the newest validity
+ *                               boundary at or before the export time (1 when none is after
+ *                               the epoch), so that two exports of one unchanged store print
+ *                               the same cursor, and the same bytes, whenever they run
  *   added    1764464770123456   the newest date_added the export could see, microseconds
  *   digest   9f1c03a2b4d5e6f7   XXH3-64 of the exported elements (16 lower-case hex digits):
  *                               each merged range as family (1 byte: 4 or 6), first and last

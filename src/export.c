@@ -870,6 +870,11 @@ int export_flush(export_out *w)
     if (w->b.failed)
         return w->rc = ACCORD_ENOMEM;
     if (w->b.len) {
+        if (w->o->max_bytes && w->b.len > w->o->max_bytes - w->written) {
+            w->capped = 1; /* nothing past the cap leaves: the caller sees a whole refusal */
+            return w->rc = ACCORD_ELIMIT;
+        }
+        w->written += w->b.len;
         int rc = w->cb(w->ud, w->file, w->b.p, w->b.len);
         if (rc)
             return w->rc = rc;
@@ -1030,7 +1035,14 @@ static int run_writer(const accord_export_set *set, const accord_export_set *pre
         sum->indicators += set->inds[i].nitems && !(set->inds[i].kinds & ~w.supported);
     free(w.mark);
     buf_free(&w.b);
-    if (rc && err && !err->msg[0])
+    if (rc && w.capped)
+        accord_err_set(err, rc,
+                       "export %s: the output passes %llu bytes, its cap (a feed serves at most "
+                       "%llu MiB); narrow the selection (--type, --min-confidence, --max-tlp, "
+                       "--collection, --label) or split it into several feeds",
+                       o->format, (unsigned long long)o->max_bytes,
+                       (unsigned long long)(ACCORD_FEED_MAX_BYTES >> 20));
+    else if (rc && err && !err->msg[0])
         accord_err_set(err, rc, "export %s: %s", o->format, accord_strerror(rc));
     return rc;
 }
@@ -1059,7 +1071,9 @@ int accord_export_nft_delta(const accord_export_set *prev, const accord_export_s
 
 int accord_export_nft_cursor(const accord_export_set *set, accord_export_cursor *out)
 {
-    out->at_us = set->at_us;
+    /* No valid_from or valid_until of the store lies in (boundary, at], so selecting at the
+     * boundary gives this very set; and it does not move while nothing changes. */
+    out->at_us = set->boundary_us > 0 ? set->boundary_us : 1;
     out->added_us = set->added_us;
     return export_nft_digest(set, &out->digest);
 }

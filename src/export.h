@@ -78,6 +78,8 @@ typedef struct export_out {
     unsigned supported;  /* ACCORD_EK_BIT of the kinds the format expresses */
     unsigned char *mark; /* per indicator: 1 once counted and named as unexportable */
     const char *format;
+    uint64_t written; /* bytes handed to the callback */
+    int capped;       /* 1 once the output would pass o->max_bytes */
 } export_out;
 
 static inline const char *export_str(const accord_export_set *s, uint64_t off)
@@ -140,6 +142,10 @@ int export_net_parse(const char *s, int *family, unsigned char addr[16], int *pr
 /* Addresses as numbers: the first and last address of a network, IPv4 in the low 32 bits. */
 __extension__ typedef unsigned __int128 export_u128;
 int export_net_range(const char *s, int *family, export_u128 *lo, export_u128 *hi);
+
+/* The store's change stamp for feed caching (store_feed.c): grows with every committed change;
+ * -1 when the store fails. */
+int64_t store_feed_stamp(accord_store *s);
 
 /* ------------------------------------------------------------------------------------------ */
 /* The allow-list matcher (export_allow.c)                                                      */

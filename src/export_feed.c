@@ -3,24 +3,30 @@
  * (suricata-dataset, suricata-rules, misp-feed; /feeds/NAME lists the files), and
  * /feeds/NAME?since=CURSOR (nft: only the changes since the export that printed CURSOR).
  *
- * A firewall polls its feed every minute; nearly every poll must cost nothing.  So the entity
- * tag is a function of what decides the bytes, never of the bytes:
+ * A firewall polls its feed every minute; nearly every poll must cost nothing.  A build is
+ * cached under what decides its bytes:
  *
- *   tag = XXH3(name, XXH3(the feed's words), the reader's clearance, last date_added of the
- *              store, allow-list change stamp, the newest validity boundary at or before now,
- *              since, file)
+ *   key = (server, name, XXH3(the feed's words), the reader's clearance, since,
+ *          the store's change stamp, last date_added, allow-list change stamp)
  *
- * The first four are read from the store in three indexed look-ups.  The boundary (the newest
- * valid_from/valid_until of the feed's indicators that has passed) is known only after a
- * selection, which also tells the next one (export.c: set->boundary_us, set->next_us): until
- * that next boundary passes, and while the store, the allow-lists and the words stay the same,
- * the boundary cannot change.  A build is therefore cached under (server, name, words, since,
- * last added, allow-list stamp) and valid until its next boundary; a poll that hits it answers
- * 304 (If-None-Match) or the cached bytes without selecting anything.  An import or a revocation
- * (a new version: a new last date_added), an allow-list import, a changed feed, or an expiry
- * (a boundary passes) makes the next poll miss and rebuild, with a new tag.  The tag does not
- * depend on which process computed it, so it survives a restart (the first poll after one
- * rebuilds once to learn the boundary).
+ * and is valid until the first validity boundary (valid_from/valid_until) of the feed's
+ * indicators after the build (export.c: set->next_us): until then, and while the key holds, no
+ * indicator can enter or leave the selection.  The change stamp is the length of the store's
+ * audit log, which every committed change extends in its own transaction (store.c): an import, a
+ * revocation, an indicator removed from a collection, a collection, allow-list, RED list, account
+ * or default-TLP change.  Reading it is one look-up at the end of an index, so a poll that hits
+ * the cache answers 304 (If-None-Match) or the cached bytes without selecting anything.
+ *
+ * The entity tag of a file is XXH3 of its bytes (of the file names for a listing).  Exports are
+ * a function of the store's state (the nft cursor names an instant of that state, not the time
+ * of the build), so a rebuild after an unrelated change (a new account) writes the same bytes
+ * under the same tag, and a client holding it still gets 304; any change of the bytes is a new
+ * tag.  Tags do not depend on the process, so they survive a restart.
+ *
+ * Size: a build holds at most ACCORD_FEED_MAX_BYTES (256 MiB, one response body), or the feed's
+ * --max-bytes, all files together; past it the writer stops before handing the bytes on and the
+ * request is answered 507 "Feed too large", naming the cap and the options that narrow a feed.
+ * Nothing partial is ever served or cached.
  *
  * Cache: CACHE_SLOTS builds, least recently used evicted; a build is immutable and reference
  * counted, so a request keeps using one that another request evicts.  Concurrent misses of the
@@ -47,11 +53,10 @@
 
 #define FEED_FILES 16
 #define CACHE_SLOTS 8
-#define FILE_CAP ((size_t)256 * 1024 * 1024) /* the response body's own cap */
-
 typedef struct feed_file {
     char name[64]; /* "" for the one stream of a single-file format */
     buf b;
+    uint64_t tag; /* XXH3 of the bytes */
 } feed_file;
 
 typedef struct feed_build {
@@ -62,9 +67,10 @@ typedef struct feed_build {
     uint64_t clearance; /* the reader's TLP clearance (clearance_hash) */
     char since[ACCORD_EXPORT_CURSOR_MAX];
     int64_t added_us, allow_us;
+    int64_t stamp;   /* the store's change stamp (store_feed_stamp) */
     int64_t next_us; /* valid before then */
     /* the result */
-    uint64_t tag;
+    uint64_t tag; /* of the listing of a multi-file feed: XXH3 of its files' tags */
     int nfiles;
     feed_file files[FEED_FILES];
     int refs;      /* the cache's and each request's; under cache_lock */
@@ -101,8 +107,8 @@ static feed_build *cache_get(const feed_build *k, int64_t now)
     for (int i = 0; i < CACHE_SLOTS && !hit; i++) {
         feed_build *b = cache[i];
         if (b && b->owner == k->owner && b->words == k->words && b->clearance == k->clearance &&
-            b->added_us == k->added_us && b->allow_us == k->allow_us && now < b->next_us &&
-            strcmp(b->name, k->name) == 0 && strcmp(b->since, k->since) == 0) {
+            b->added_us == k->added_us && b->allow_us == k->allow_us && b->stamp == k->stamp &&
+            now < b->next_us && strcmp(b->name, k->name) == 0 && strcmp(b->since, k->since) == 0) {
             hit = b;
             hit->refs++;
             hit->used = ++cache_clock;
@@ -177,19 +183,23 @@ static int collect_file(void *ud, const char *file, const char *data, size_t len
             return ACCORD_ELIMIT;
         feed_file *f = &b->files[b->nfiles++];
         snprintf(f->name, sizeof(f->name), "%s", file ? file : "");
-        buf_init(&f->b, FILE_CAP);
+        buf_init(&f->b, (size_t)ACCORD_FEED_MAX_BYTES); /* the writer enforces the cap */
         return 0;
     }
     return buf_add(&b->files[b->nfiles - 1].b, data, len) ? ACCORD_ELIMIT : 0;
 }
 
-static uint64_t build_tag(const feed_build *b, int64_t boundary_us)
+/* Tags each file by its bytes, and the listing by the files' tags. */
+static void tag_files(feed_build *b)
 {
-    char text[256];
-    int n = snprintf(text, sizeof(text), "%s|%s|%llx|%llx|%lld|%lld|%lld", b->name, b->since,
-                     (unsigned long long)b->words, (unsigned long long)b->clearance,
-                     (long long)b->added_us, (long long)b->allow_us, (long long)boundary_us);
-    return XXH3_64bits(text, n > 0 && (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
+    uint64_t tags[FEED_FILES];
+    for (int i = 0; i < b->nfiles; i++) {
+        feed_file *f = &b->files[i];
+        f->tag = XXH3_64bits_withSeed(f->b.p ? f->b.p : "", f->b.len,
+                                      XXH3_64bits(f->name, strlen(f->name)));
+        tags[i] = f->tag;
+    }
+    b->tag = XXH3_64bits(tags, (size_t)b->nfiles * sizeof(tags[0]));
 }
 
 /* The previous state for ?since (NULL: it cannot be rebuilt; write the full script). */
@@ -216,6 +226,8 @@ static int build(accord_store *s, feed_def *d, const accord_export_cursor *since
 {
     accord_export_set *set = NULL, *prev = NULL;
     accord_export_options o = d->spec.opts;
+    if (!o.max_bytes || o.max_bytes > ACCORD_FEED_MAX_BYTES)
+        o.max_bytes = ACCORD_FEED_MAX_BYTES;
     accord_export_cursor cur;
     char text[ACCORD_EXPORT_CURSOR_MAX];
     int rc = accord_export_select(s, &d->spec.filter, &set, err);
@@ -230,7 +242,7 @@ static int build(accord_store *s, feed_def *d, const accord_export_cursor *since
                   : accord_export_write(set, &o, collect_file, b, NULL, err);
     if (!rc) {
         b->next_us = set->next_us;
-        b->tag = build_tag(b, set->boundary_us);
+        tag_files(b);
     }
     accord_export_set_free(set);
     accord_export_set_free(prev);
@@ -250,9 +262,10 @@ static const char *content_type(const char *format, const char *file)
     return "text/plain; charset=utf-8";
 }
 
-static void set_etag(taxii_response *rs, const feed_build *b, const char *file)
+/* The tag of file f, or of the listing when f is NULL. */
+static void set_etag(taxii_response *rs, const feed_build *b, const feed_file *f)
 {
-    uint64_t t = b->tag ^ XXH3_64bits(file, strlen(file));
+    uint64_t t = f ? f->tag : b->tag;
     snprintf(rs->etag, sizeof(rs->etag), "\"%016llx\"", (unsigned long long)t);
 }
 
@@ -286,7 +299,7 @@ static void answer(api_call *c, const feed_build *b, const char *format, const c
         api_fail(c, 404, "No such file", "feed %s has no file \"%.100s\"", b->name, file);
         return;
     }
-    set_etag(rs, b, file);
+    set_etag(rs, b, f);
     if (api_etag_matches(c->rq, rs->etag)) {
         rs->status = 304; /* no body: nothing changed */
         rs->content_type = NULL;
@@ -373,7 +386,8 @@ static int make_key(api_call *c, const feed_def *d, const char *name, const char
     k->clearance = clearance_hash(d->spec.filter.viewer);
     k->added_us = st.last_added_us;
     k->allow_us = accord_allowlist_changed(c->reader);
-    return 0;
+    k->stamp = store_feed_stamp(c->reader);
+    return k->stamp < 0 ? -1 : 0;
 }
 
 void export_feed_handle(api_call *c)
@@ -432,6 +446,13 @@ void export_feed_handle(api_call *c)
         *b = key;
         b->refs = 1;
         int rc = build(c->reader, &d, since ? &cur : NULL, b, &err);
+        if (rc == ACCORD_ELIMIT) {
+            api_fail(c, 507, "Feed too large", "feed %s: %s", name,
+                     err.msg[0] ? err.msg : accord_strerror(rc));
+            build_free(b);
+            b = NULL;
+            goto out;
+        }
         if (rc) {
             api_fail(c, rc == ACCORD_ENOTFOUND ? 404 : 500, "Feed not built", "feed %s: %s", name,
                      err.msg[0] ? err.msg : accord_strerror(rc));

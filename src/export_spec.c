@@ -61,7 +61,8 @@ enum {
     O_RPZ,
     O_COLUMNS,
     O_TABLE,
-    O_SOURCE
+    O_SOURCE,
+    O_MAXBYTES
 };
 
 static const struct spec_option {
@@ -84,7 +85,29 @@ static const struct spec_option {
     {"columns", O_COLUMNS, "value,kind,indicator,name,confidence,tlp,valid_until"},
     {"nft-table", O_TABLE, "a table name"},
     {"source", O_SOURCE, "a source name"},
+    {"max-bytes", O_MAXBYTES, "a size in bytes, 1 to 268435456 (256 MiB), with K, M or G"},
 };
+
+/* "N", "NK", "NM", "NG" (powers of 1024) up to 256 MiB, the most a feed serves. */
+static int parse_size(const char *v, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || end == v || n <= 0 || n > (long long)ACCORD_FEED_MAX_BYTES)
+        return -1;
+    uint64_t mult = 1;
+    if (*end == 'K' || *end == 'k')
+        mult = 1024, end++;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1024 * 1024, end++;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1024 * 1024 * 1024, end++;
+    if (*end || (uint64_t)n > ACCORD_FEED_MAX_BYTES / mult)
+        return -1;
+    *out = (uint64_t)n * mult;
+    return 0;
+}
 
 /* 0, or -1 when v is not a valid value for option which. */
 static int set_one(accord_export_spec *sp, int which, const char *v)
@@ -124,6 +147,8 @@ static int set_one(accord_export_spec *sp, int which, const char *v)
         return *v ? (sp->opts.csv_columns = v, 0) : -1;
     case O_TABLE:
         return *v ? (sp->opts.nft_table = v, 0) : -1;
+    case O_MAXBYTES:
+        return parse_size(v, &sp->opts.max_bytes);
     default:
         return *v ? (sp->opts.source = v, 0) : -1;
     }

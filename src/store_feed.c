@@ -163,3 +163,21 @@ int accord_feed_each(accord_store *s, const char *name,
     sqlite3_finalize(st);
     return rc;
 }
+
+/*
+ * (export.h) The store's change stamp: the length of its audit log, which every committed change
+ * extends in the same transaction.  The audit table's seq is its INTEGER PRIMARY KEY, so this is
+ * one look-up at the end of the table however long the log is.  -1 when the store fails.
+ */
+int64_t store_feed_stamp(accord_store *s)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(seq), 0) FROM audit", -1, &st, NULL) ==
+        SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}

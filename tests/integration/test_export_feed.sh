@@ -2,7 +2,10 @@
 # test_export_feed.sh - feeds served by `accord serve` over HTTPS, with curl: `accord feed
 # add/list/rm`; GET /feeds/NAME answers 200 with an ETag, then 304 with no body for the same
 # ETag; a new ETag and new content after an import, after a revocation, and after an indicator's
-# valid_until passes (no store change at all); ?since=CURSOR sends nft deletes and adds;
+# valid_until passes (no store change at all) and after an indicator leaves the feed's collection,
+# the same ETag after a change that leaves the bytes alone; the default TLP decides for unmarked
+# indicators under --max-tlp; a feed past its size cap is answered 507, nothing partial;
+# ?since=CURSOR sends nft deletes and adds;
 # multi-file formats list their files and serve each; 401 without credentials, 403 without read
 # rights on the feed's collection (and for a whole-store feed unless admin), 404, 400, 405; each
 # reader gets what its TLP clearance admits, under its own ETag.
@@ -186,6 +189,53 @@ req GET "/feeds/fw?since=garbage"
 expect 400 "since that is not a cursor"
 req POST /feeds/fw --data-binary x
 expect 405 "POST"
+
+# --- a store change that leaves the feed's bytes alone keeps its ETag ------------------------------
+req GET /feeds/fw
+E5=$(etag)
+cli user add erin >/dev/null 2>&1
+req GET /feeds/fw -H "If-None-Match: $E5"
+expect 304 "an unrelated change (a new account) rebuilds to the same bytes: 304"
+
+# --- an indicator removed from the collection changes it ------------------------------------------
+DEF=$(collection_id default)
+req DELETE "/accord/collections/$DEF/objects/$B/" -H "Accept: $TAXII_CT"
+expect 200 "DELETE B from the default collection"
+req GET /feeds/fw -H "If-None-Match: $E5"
+expect 200 "after B left the collection: 200"
+body_lacks "45.77.1.20" "B left the feed"
+E6=$(etag)
+check "new ETag after the removal" test -n "$E6" -a "$E6" != "$E5"
+
+# --- the default TLP decides for unmarked indicators under --max-tlp --------------------------------
+U=$(mkid indicator 1 5)
+printf '{"type":"bundle","id":"bundle--00000000-0000-4000-8000-00000000000c","objects":[{"type":"indicator","spec_version":"2.1","id":"%s","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '"'"'45.77.1.50'"'"']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}]}' "$U" >"$T/b4.json"
+expect_rc 0 "import an unmarked indicator" -- cli import --quiet "$T/b4.json"
+expect_rc 0 "feed add green (--max-tlp green)" -- cli feed add green --format plain --max-tlp green
+req GET /feeds/green
+expect 200 "GET /feeds/green"
+body_lacks "45.77.1.50" "unmarked reads as amber by default: not in a green feed"
+G1=$(etag)
+expect_rc 0 "default TLP green" -- cli tlp default green
+req GET /feeds/green -H "If-None-Match: $G1"
+expect 200 "after the default TLP changed: 200"
+body_has "45.77.1.50" "unmarked reads as green now: in the green feed"
+expect_rc 0 "default TLP back to amber" -- cli tlp default amber
+
+# --- the size cap: 507, nothing partial ------------------------------------------------------------
+expect_rc 2 "feed add: --max-bytes past 256 MiB" -- cli feed add big --format zeek-intel --max-bytes 300M
+expect_rc 0 "feed add tiny (--max-bytes 200)" -- cli feed add tiny --format zeek-intel --max-bytes 200
+req GET /feeds/tiny
+expect 507 "a feed past its cap: 507"
+body_has "Feed too large" "507 says why"
+body_has "passes 200 bytes" "507 names the cap"
+body_lacks "45.77.1" "507 carries no indicator"
+expect_rc 0 "feed add tiny (--max-bytes 64K)" -- cli feed add tiny --format zeek-intel --max-bytes 64K
+req GET /feeds/tiny
+expect 200 "under its cap: 200"
+expect_rc 1 "export --max-bytes 100: refused" -- cli export --format zeek-intel --max-bytes 100 --out "$T/tiny.zeek"
+check "export --max-bytes names the cap" has "passes 100 bytes" "$T/err"
+check "export --max-bytes leaves no partial file" test ! -e "$T/tiny.zeek"
 
 # a changed feed definition changes the ETag
 expect_rc 0 "feed fw replaced" -- cli feed add fw --format nft --collection default --nft-table other

@@ -968,11 +968,10 @@ static void test_simple_patterns(void)
 /* The IPv4 shortcut agrees with the normaliser: what it takes, value_normalize gives back. */
 static void test_ipv4_canonical(void)
 {
-    static const char *const v[] = {"1.2.3.4",   "0.0.0.0",  "255.255.255.255", "10.0.0.1",
-                                     "01.2.3.4",  "1.2.3.04", "1.2.3.256",       "1.2.3",
-                                     "1.2.3.4.5", "1.2.3.",   " 1.2.3.4",        "1.2.3.4 ",
-                                     "1..3.4",    "1.2.3.a",  "1234.1.1.1",      "1.2.3.4/32",
-                                     "00.1.2.3",  "9.99.199.249"};
+    static const char *const v[] = {
+        "1.2.3.4",   "0.0.0.0", "255.255.255.255", "10.0.0.1",   "01.2.3.4", "1.2.3.04",
+        "1.2.3.256", "1.2.3",   "1.2.3.4.5",       "1.2.3.",     " 1.2.3.4", "1.2.3.4 ",
+        "1..3.4",    "1.2.3.a", "1234.1.1.1",      "1.2.3.4/32", "00.1.2.3", "9.99.199.249"};
     int taken = 0;
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         char norm[VALUE_MAX + 1];
@@ -983,8 +982,7 @@ static void test_ipv4_canonical(void)
             taken++;
             CHECK(same);
             if (!same)
-                fprintf(stderr, "ipv4 shortcut takes %s, normalised to %.*s\n", v[i], (int)n,
-                        norm);
+                fprintf(stderr, "ipv4 shortcut takes %s, normalised to %.*s\n", v[i], (int)n, norm);
         }
     }
     CHECK(taken == 5);
@@ -1003,8 +1001,8 @@ static void test_sort_order(void)
         unsigned r = i * 2654435761u;
         switch (i % 6) {
         case 0: /* 40-byte shared prefix, short varying tail */
-            snprintf(pat, sizeof(pat),
-                     "[url:value = 'http://cdn.example.org/static/assets/js/%u']", r % 97);
+            snprintf(pat, sizeof(pat), "[url:value = 'http://cdn.example.org/static/assets/js/%u']",
+                     r % 97);
             break;
         case 1: /* prefixes of each other */
             snprintf(pat, sizeof(pat), "[url:value = 'http://a.example/%.*s']", (int)(r % 23),
