@@ -861,8 +861,6 @@ int accord_export_select(accord_store *store, const accord_export_filter *f,
 /* ------------------------------------------------------------------------------------------ */
 /* Writing: the helpers every format uses, and the dispatcher                                  */
 
-#define FLUSH_AT (64 * 1024)
-
 int export_flush(export_out *w)
 {
     if (w->rc)
@@ -892,13 +890,13 @@ int export_file(export_out *w, const char *name)
     return rc ? (w->rc = rc) : 0;
 }
 
-int export_add(export_out *w, const char *s, size_t len)
+int export_add_slow(export_out *w, const char *s, size_t len)
 {
     if (w->rc)
         return w->rc;
     if (buf_add(&w->b, s, len))
         return w->rc = ACCORD_ENOMEM;
-    return w->b.len >= FLUSH_AT ? export_flush(w) : 0;
+    return w->b.len >= EXPORT_FLUSH_AT ? export_flush(w) : 0;
 }
 
 int export_printf(export_out *w, const char *fmt, ...)

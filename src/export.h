@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ------------------------------------------------------------------------------------------ */
 /* What the format files share (export_<format>.c)                                              */
@@ -87,11 +88,25 @@ static inline const char *export_str(const accord_export_set *s, uint64_t off)
     return s->str + off;
 }
 
+#define EXPORT_FLUSH_AT (64 * 1024) /* bytes held before they go to the callback */
+
 /* Starts file `name` (NULL: the one stream), flushing the previous one. */
 int export_file(export_out *w, const char *name);
 /* Appends to the current file, flushing to the callback past 64 KiB. */
 int export_printf(export_out *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int export_add(export_out *w, const char *s, size_t len);
+int export_add_slow(export_out *w, const char *s, size_t len);
+/* Writers append a few bytes at a time, tens of millions of times: the common case (room in the
+ * buffer, far below its cap and the flush point) is a copy here, the rest export_add_slow. */
+static inline int export_add(export_out *w, const char *s, size_t len)
+{
+    buf *b = &w->b;
+    if (w->rc || b->failed || !b->p || len >= b->cap - b->len || b->len + len >= EXPORT_FLUSH_AT)
+        return export_add_slow(w, s, len);
+    memcpy(b->p + b->len, s, len);
+    b->len += len;
+    b->p[b->len] = '\0';
+    return 0;
+}
 /* Flushes what is pending. */
 int export_flush(export_out *w);
 /*
