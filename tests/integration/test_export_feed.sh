@@ -31,7 +31,7 @@ A=$(mkid indicator 1 1)
 B=$(mkid indicator 1 2)
 E=$(mkid indicator 1 3)
 # E expires a few seconds from now: the feed must change then without any change to the store
-EXP_AT=$(date -u -d '+6 seconds' +%Y-%m-%dT%H:%M:%SZ)
+EXP_AT=$(date -u -d '+15 seconds' +%Y-%m-%dT%H:%M:%SZ) # room for a slow (sanitised) build
 AM=$(mkid indicator 1 4)
 bundle "$(ind "$A" 45.77.1.10)" "$(ind "$E" 45.77.1.30 ",\"valid_until\":\"$EXP_AT\"")" \
   "$(ind "$AM" 45.77.1.40 '' 2026-01-01T00:00:00.000Z "$AMBER")" >"$T/b1.json"
