@@ -138,6 +138,7 @@ typedef struct run {
     int reading_done;
     buf notices;       /* messages of the monitor, printed by the main thread (under mu) */
     atomic_int stop;   /* --follow: SIGINT or SIGTERM came */
+    atomic_int listening; /* --listen-flows / --listen-dnstap are running */
     int sigfd, stopfd; /* the monitor's signalfd, and the eventfd that ends it */
     uint64_t store_seq, store_added, files_fp; /* what the current indicators were built from */
     /* --summary counts, kept by the main thread */
@@ -1053,8 +1054,11 @@ static void reload(run *r, const char *why)
     accord_snapshot_unref(old); /* freed when the last chunk matched against it is written */
     notice(r,
            "%s: indicators reloaded: %" PRIu64 " (%" PRIu64 " fast, %" PRIu64
-           " pattern engine) in %.2f s",
-           why, st.indicators, st.simple, st.complex, mono() - t0);
+           " pattern engine) in %.2f s%s",
+           why, st.indicators, st.simple, st.complex, mono() - t0,
+           atomic_load(&r->listening) ? "; the --listen-flows / --listen-dnstap collectors keep "
+                                        "the indicators they started with"
+                                      : "");
 }
 
 static void *monitor_main(void *arg)
@@ -1242,8 +1246,11 @@ static int flow_input(run *r, int idx)
     pthread_mutex_unlock(&r->mu);
     if (idx >= 0)
         rc = match_flow_file(&r->flow, c.snap, r->now_s, r->inputs[idx], flow_emit, &c, &r->ft);
-    else
+    else {
+        atomic_store(&r->listening, 1);
         rc = match_flow_listen(&r->flow, c.snap, r->now_s, flow_emit, &c, &r->ft);
+        atomic_store(&r->listening, 0);
+    }
     accord_snapshot_unref(c.snap);
     return rc;
 }

@@ -352,7 +352,8 @@ static const cli_command commands[] = {
      "\n"
      "The indicators are reloaded while running, without losing or repeating an event, when\n"
      "the store or an --indicators file changes (looked at every second) and on SIGHUP;\n"
-     "validity is evaluated as each chunk of input is matched.\n"
+     "validity is evaluated as each chunk of input is matched.  The --listen-* collectors\n"
+     "keep the indicators they started with (a reload says so).\n"
      "\n"
      "Exit: 0 done, 3 some lines were malformed, 1 I/O or store error, 2 usage error.\n",
      cmd_match},

@@ -13,6 +13,7 @@
  * fuzz/corpus/match_fieldmap/.
  */
 #include "match.h"
+#include "match_fuzz.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,24 +69,15 @@ static void check_lines(const mfmap *map, const char *line, size_t len)
 static accord_snapshot *snapshot(void)
 {
     static accord_snapshot *s;
-    static const char *pats[] = {
+    static const char *const pats[] = {
         "[ipv4-addr:value = '10.0.0.1' OR ipv4-addr:value ISSUBSET '10.1.0.0/16']",
         "[domain-name:value = 'evil.example' OR domain-name:value LIKE '%.evil.example']",
         "[url:value = 'http://evil.example/a']",
         "[file:hashes.'MD5' = 'd41d8cd98f00b204e9800998ecf8427e']",
         "[network-traffic:dst_port = 53 AND network-traffic:dst_ref.value = '10.0.0.1']",
     };
-    if (!s) {
-        accord_snapshot_builder *b = NULL;
-        accord_snapshot_builder_new(1700000000, &b);
-        for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
-            char id[64];
-            snprintf(id, sizeof id, "indicator--00000000-0000-4000-8000-%012zu", i);
-            accord_snapshot_builder_add(b, id, "n", pats[i], 0, 0, NULL);
-        }
-        accord_snapshot_build(b, &s, NULL);
-        accord_snapshot_builder_free(b);
-    }
+    if (!s)
+        s = fuzz_snapshot(pats, sizeof pats / sizeof pats[0]);
     return s;
 }
 

@@ -15,6 +15,7 @@
  * fuzz/corpus/match_line/.
  */
 #include "match.h"
+#include "match_fuzz.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,7 +110,7 @@ static void check_extractor(const char *line, size_t len)
 static accord_snapshot *snapshot(void)
 {
     static accord_snapshot *s;
-    static const char *pats[] = {
+    static const char *const pats[] = {
         "[ipv4-addr:value = '10.0.0.1' OR ipv4-addr:value ISSUBSET '10.1.0.0/16']",
         "[ipv6-addr:value ISSUBSET '2001:db8::/32']",
         "[domain-name:value = 'evil.example' OR domain-name:value LIKE '%.evil.example']",
@@ -120,17 +121,8 @@ static accord_snapshot *snapshot(void)
         "[network-traffic:dst_port = 53 AND network-traffic:dst_ref.value = '10.0.0.1']",
         "[domain-name:value MATCHES '^x[a-z]+\\\\.example$']",
     };
-    if (!s) {
-        accord_snapshot_builder *b = NULL;
-        accord_snapshot_builder_new(1700000000, &b);
-        for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++) {
-            char id[64];
-            snprintf(id, sizeof id, "indicator--00000000-0000-4000-8000-%012zu", i);
-            accord_snapshot_builder_add(b, id, "n", pats[i], 0, 0, NULL);
-        }
-        accord_snapshot_build(b, &s, NULL);
-        accord_snapshot_builder_free(b);
-    }
+    if (!s)
+        s = fuzz_snapshot(pats, sizeof pats / sizeof pats[0]);
     return s;
 }
 

@@ -1335,8 +1335,44 @@ static void test_sightings(void)
     accord_snapshot_unref(s);
 }
 
+/* Ids that are not "indicator--<uuid>" keep their text in the pool (the record's flag bit),
+ * beside records holding the UUID itself; both give back their id, name and validity. */
+static void test_odd_ids(void)
+{
+    accord_snapshot_builder *b = NULL;
+    accord_snapshot *s = NULL;
+    accord_indicator_info info;
+    CHECK(accord_snapshot_builder_new(1700000000, &b) == 0);
+    CHECK(accord_snapshot_builder_add(b, "indicator--custom-One", "odd",
+                                      "[ipv4-addr:value = '192.0.2.1']", 0, 0, NULL) == 0);
+    CHECK(accord_snapshot_builder_add(b, "indicator--0A5C3F46-2F0E-4D8A-8D43-6F3E2C1B0A01", NULL,
+                                      "[ipv4-addr:value = '192.0.2.2']", 1000, 4000000000,
+                                      NULL) == 0);
+    CHECK(accord_snapshot_builder_add(b, "indicator--0a5c3f46-2f0e-4d8a-8d43-6f3e2c1b0a02",
+                                      "plain", "[ipv4-addr:value = '192.0.2.3']", 0, 0,
+                                      NULL) == 0);
+    CHECK(accord_snapshot_build(b, &s, NULL) == 0);
+    accord_snapshot_builder_free(b);
+    CHECK(accord_snapshot_count(s) == 3);
+    CHECK(accord_snapshot_indicator(s, 0, &info) == 0);
+    CHECK_STR(info.id, "indicator--custom-One");
+    CHECK_STR(info.name, "odd");
+    CHECK(info.valid_until_s == INT64_MAX);
+    CHECK(accord_snapshot_indicator(s, 1, &info) == 0);
+    CHECK_STR(info.id, "indicator--0A5C3F46-2F0E-4D8A-8D43-6F3E2C1B0A01"); /* as given */
+    CHECK_STR(info.name, "");
+    CHECK(info.valid_from_s == 1000 && info.valid_until_s == 4000000000);
+    CHECK(accord_snapshot_indicator(s, 2, &info) == 0);
+    CHECK_STR(info.id, "indicator--0a5c3f46-2f0e-4d8a-8d43-6f3e2c1b0a02");
+    CHECK_STR(info.name, "plain");
+    CHECK_STR(info.labels, "[]");
+    CHECK(accord_snapshot_indicator(s, 3, &info) == ACCORD_ENOTFOUND);
+    accord_snapshot_unref(s);
+}
+
 int main(void)
 {
+    test_odd_ids();
     test_parse4_random();
     test_parse6_random();
     test_cidr_edges();
