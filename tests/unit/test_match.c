@@ -972,8 +972,8 @@ static char *rnd_pattern(int complex)
             "[network-traffic:dst_ref.value = '%s']",
             "[domain-name:value LIKE '%%e_il%%' OR ipv4-addr:value = '%s']",
             "[ipv4-addr:value = '%s'] OR [domain-name:value LIKE 'b%%']",
-            "[network-traffic:src_ref.value ISSUBSET '10.0.0.0/14' AND network-traffic:dst_port > "
-            "1000 AND ipv4-addr:value = '%s']",
+            ("[network-traffic:src_ref.value ISSUBSET '10.0.0.0/14' AND network-traffic:dst_port > "
+             "1000 AND ipv4-addr:value = '%s']"),
         };
         buf_printf(&b, c[rndn(5)], v4s[rndn(NV4)]);
         return buf_take(&b, NULL);

@@ -12,8 +12,8 @@ static accord_snapshot *snap(void)
         "[ipv4-addr:value = '198.51.100.7']",
         "[domain-name:value LIKE '%.evil.example']",
         "[url:value = 'http://evil.example/a']",
-        "[file:hashes.'SHA-256' = "
-        "'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']",
+        ("[file:hashes.'SHA-256' = "
+         "'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']"),
         "[network-traffic:dst_port = 4444 AND network-traffic:dst_ref.value = '203.0.113.9']",
     };
     accord_snapshot_builder *b = NULL;
