@@ -38,7 +38,8 @@
  * fingerprint (high 32 bits, never 0; 0 marks an empty slot).  A lookup reads one line, compares
  * eight fingerprints, and verifies the key of a matching slot against the kind's entry array (a
  * second access only on a fingerprint hit: about 1 in 500 million misses).  A full bucket
- * overflows into the next; a lookup stops at the first bucket with an empty slot.  No deletion.
+ * overflows into the next; a lookup stops at the first bucket with an empty slot, or at a full
+ * one that no key went past (MTAB_PASSED).  No deletion.
  */
 #define MTAB_SLOTS 8
 typedef struct mtab_bucket {
@@ -46,6 +47,10 @@ typedef struct mtab_bucket {
     uint32_t ent[MTAB_SLOTS];
 } mtab_bucket;
 _Static_assert(sizeof(mtab_bucket) == 64, "a bucket is one cache line");
+/* In the last slot's entry number of a full bucket: some key was placed past this bucket, so a
+ * probe that misses here goes on to the next one; without it a probe ends here (entry numbers
+ * are below 2^31). */
+#define MTAB_PASSED 0x80000000u
 
 typedef struct mtab {
     mtab_bucket *b; /* 64-byte aligned; NULL when empty */
@@ -91,10 +96,12 @@ static inline int mtab_next(const mtab *t, uint64_t h, size_t *pos, uint32_t *en
                 return 0;
             if (b->fp[s] == fp) {
                 *pos = p - p % MTAB_SLOTS + s + 1;
-                *ent = b->ent[s];
+                *ent = b->ent[s] & ~MTAB_PASSED;
                 return 1;
             }
         }
+        if (!(b->ent[MTAB_SLOTS - 1] & MTAB_PASSED)) /* no key went past this full bucket */
+            return 0;
         p = p - p % MTAB_SLOTS + MTAB_SLOTS;
         if (p / MTAB_SLOTS >= t->nb)
             return 0;

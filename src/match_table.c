@@ -16,7 +16,10 @@
  *      would leave the table between 3/8 and 6/8 full, and the entries 10.7 to 21 bytes each
  *      instead of 10.7.
  *   2. Slots of a bucket fill from slot 0; a bucket with an empty slot ends every probe sequence
- *      that reaches it (there is no deletion, so this stays true).
+ *      that reaches it (there is no deletion, so this stays true), and so does a full bucket
+ *      without MTAB_PASSED, set on every full bucket a key was carried past.  So a miss reads a
+ *      second line only where keys really overflowed (at 6 of 8 slots, about 1 home bucket in
+ *      7), not wherever the home bucket is full.
  *   3. Fingerprints are never 0 (the low bit is forced), 0 marking an empty slot.
  *
  * Reference lists (mrefs): most keys name one indicator, so an entry stores the indicator
@@ -36,7 +39,7 @@ int mtab_build(mtab *t, const uint64_t *h, size_t n)
     memset(t, 0, sizeof *t);
     if (n == 0)
         return 0;
-    if (nb > UINT32_MAX)
+    if (nb > UINT32_MAX || n >= MTAB_PASSED)
         return ACCORD_ELIMIT;
     t->b = aligned_alloc(64, nb * sizeof(mtab_bucket));
     if (!t->b)
@@ -55,6 +58,7 @@ int mtab_build(mtab *t, const uint64_t *h, size_t n)
                 b->ent[s] = (uint32_t)i;
                 break;
             }
+            b->ent[MTAB_SLOTS - 1] |= MTAB_PASSED;
             bi = bi + 1 == nb ? 0 : bi + 1;
         }
     }
