@@ -68,7 +68,10 @@ static int write_file(const char *dir, const char *name, const void *data, size_
                       accord_error *err)
 {
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    int pl = snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (pl < 0 || (size_t)pl >= sizeof(path))
+        return accord_err_set(err, ACCORD_EINVAL, "csaf provider: path too long: %.200s/%.200s", dir,
+                              name);
     FILE *f = fopen(path, "wb");
     int bad = !f || fwrite(data, 1, len, f) != len;
     if (f && fclose(f))
