@@ -266,20 +266,6 @@ static int begin(accord_store *s, accord_error *err)
     return store_exec(s, "BEGIN IMMEDIATE", err);
 }
 
-/* Appends the audit record (action, ref, detail) and commits, or rolls back when rc or the
- * audit fails; returns the first failure. */
-static int audit_commit(accord_store *s, int rc, const char *action, const char *ref,
-                        const char *detail, accord_error *err)
-{
-    if (!rc)
-        rc = store_audit(s, action, 0, ref, detail, err);
-    if (!rc)
-        rc = store_exec(s, "COMMIT", err);
-    if (rc)
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
-}
-
 /* Appends the timeline event and the audit record of a change, then commits (or rolls back). */
 static int finish(ctx *c, int rc, const char *kind, const char *detail, accord_error *err)
 {
@@ -291,7 +277,7 @@ static int finish(ctx *c, int rc, const char *kind, const char *detail, accord_e
     snprintf(action, sizeof(action), "case-%s", kind);
     snprintf(d, sizeof(d), "%s by %s%s%.400s", c->case_id, actor_name(c), detail ? ": " : "",
              detail ? detail : "");
-    return audit_commit(c->s, rc, action, c->case_id, d, err);
+    return store_audit_commit(c->s, rc, action, c->case_id, d, err);
 }
 
 static int role_parse(const char *name)
@@ -785,7 +771,7 @@ int accord_case_publisher_set(accord_store *s, const char *name, const char *nam
              "INSERT OR REPLACE INTO meta(key, value) VALUES('csaf_publisher_name', ?1),"
              " ('csaf_publisher_namespace', ?2)",
              err, A_T(name), A_T(namespace_url));
-    return audit_commit(s, rc, "csaf-publisher", name, namespace_url, err);
+    return store_audit_commit(s, rc, "csaf-publisher", name, namespace_url, err);
 }
 
 static int uuid4_check(const char *u)
@@ -822,7 +808,7 @@ int accord_case_cna_set(accord_store *s, const char *org_id, const char *short_n
              "INSERT OR REPLACE INTO meta(key, value) VALUES('cve_org_id', ?1),"
              " ('cve_short_name', ?2)",
              err, A_T(org_id), A_T(short_name ? short_name : ""));
-    return audit_commit(s, rc, "cve-cna", org_id, short_name ? short_name : "", err);
+    return store_audit_commit(s, rc, "cve-cna", org_id, short_name ? short_name : "", err);
 }
 
 int accord_vendor_profile_set(accord_store *s, const char *vendor, const char *purl_prefix,
@@ -844,7 +830,7 @@ int accord_vendor_profile_set(accord_store *s, const char *vendor, const char *p
                            " VALUES(?1, ?2, ?3, ?4)"
                          : "DELETE FROM vendor_profiles WHERE vendor = ?1",
              err, A_T(vendor), A_T(purl_prefix ? pu.base : NULL), A_T(account), A_T(contact));
-    return audit_commit(s, rc, "vendor-profile", vendor, purl_prefix ? pu.base : "removed", err);
+    return store_audit_commit(s, rc, "vendor-profile", vendor, purl_prefix ? pu.base : "removed", err);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1223,7 +1209,7 @@ static int audit_read(ctx *c, const char *view, accord_error *err)
     char d[200];
     snprintf(d, sizeof(d), "%s read %s of unpublished %s%s", actor_name(c), view, c->case_id,
              embargoed(c) ? " (embargoed)" : "");
-    return audit_commit(c->s, 0, "case-read", c->case_id, d, err);
+    return store_audit_commit(c->s, 0, "case-read", c->case_id, d, err);
 }
 
 static int view_case(ctx *c, buf *b, accord_error *err)

@@ -718,6 +718,18 @@ int store_audit(accord_store *s, const char *action, int64_t object_seq, const c
     return f.seq % ACCORD_AUDIT_CHECKPOINT_EVERY ? 0 : store_audit_checkpoint_at(s, f.seq, err);
 }
 
+int store_audit_commit(accord_store *s, int rc, const char *action, const char *ref,
+                       const char *detail, accord_error *err)
+{
+    if (!rc)
+        rc = store_audit(s, action, 0, ref, detail, err);
+    if (!rc)
+        rc = store_exec(s, "COMMIT", err);
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 /* One stored version of an id, as the supersede logic needs it. */
 typedef struct version_row {
     int64_t seq;

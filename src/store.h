@@ -72,6 +72,13 @@ int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t 
  */
 int store_audit(accord_store *s, const char *action, int64_t object_seq, const char *ref,
                 const char *detail, accord_error *err);
+/*
+ * Ends a change begun with BEGIN IMMEDIATE outside store_begin (configuration, cases): appends
+ * its audit record (action, ref, detail) and commits, or rolls back when rc or either step
+ * fails.  Returns the first failure.
+ */
+int store_audit_commit(accord_store *s, int rc, const char *action, const char *ref,
+                       const char *detail, accord_error *err);
 
 /* Writes the transaction's index runs, compacts them when due, and commits. */
 int store_commit(accord_store *s, accord_error *err);

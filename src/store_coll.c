@@ -136,18 +136,6 @@ static int begin_config(accord_store *s, accord_error *err)
     return store_exec(s, "BEGIN IMMEDIATE", err);
 }
 
-static int end_config(accord_store *s, int rc, const char *action, const char *ref,
-                      const char *detail, accord_error *err)
-{
-    if (!rc)
-        rc = store_audit(s, action, 0, ref, detail, err);
-    if (!rc)
-        rc = store_exec(s, "COMMIT", err);
-    if (rc)
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
-}
-
 int accord_root_add(accord_store *s, const char *name, const char *title, const char *description,
                     int64_t max_content_length, accord_error *err)
 {
@@ -169,7 +157,7 @@ int accord_root_add(accord_store *s, const char *name, const char *title, const 
         rc = insert_root(s, name, title && *title ? title : name, description,
                          max_content_length ? max_content_length : DEFAULT_MAX_CONTENT_LENGTH,
                          err);
-    return end_config(s, rc, "root-add", name, title, err);
+    return store_audit_commit(s, rc, "root-add", name, title, err);
 }
 
 int accord_root_list(accord_store *s, accord_root_cb cb, void *ud, accord_error *err)
@@ -230,7 +218,7 @@ int accord_collection_add(accord_store *s, const char *root, const char *title, 
         rc = accord_err_set(err, ACCORD_EINVAL, "alias %s is taken in API root %s", alias, root);
     if (!rc)
         rc = insert_collection(s, id, root, alias, title, description, err);
-    rc = end_config(s, rc, "collection-add", id, title, err);
+    rc = store_audit_commit(s, rc, "collection-add", id, title, err);
     if (!rc && id_out)
         memcpy(id_out, id, 37);
     return rc;
@@ -285,7 +273,7 @@ int accord_collection_remove(accord_store *s, const char *ref, accord_error *err
         if (!rc)
             rc = run_sql(s, "DELETE FROM collections WHERE cid = ?1", "i", args, err);
     }
-    return end_config(s, rc, "collection-remove", ref, NULL, err);
+    return store_audit_commit(s, rc, "collection-remove", ref, NULL, err);
 }
 
 int accord_status_put(accord_store *s, const char *id, const char *root, const char *account,
@@ -310,7 +298,7 @@ int accord_status_put(accord_store *s, const char *id, const char *root, const c
             rc = store_db_fail(s, err, "storing a status");
         sqlite3_finalize(st);
     }
-    return end_config(s, rc, "status", id, root, err);
+    return store_audit_commit(s, rc, "status", id, root, err);
 }
 
 int accord_status_get(accord_store *s, const char *id, const char *root,
@@ -432,7 +420,7 @@ int accord_collection_delete_object(accord_store *s, const char *collection, con
     snprintf(detail, sizeof(detail), "%zu version(s) removed from the collection", gone.n);
     free(gone.v);
     free(left.v);
-    return end_config(s, rc, "object-delete", id, detail, err);
+    return store_audit_commit(s, rc, "object-delete", id, detail, err);
 }
 
 int accord_collection_count(accord_store *s, const char *ref, int64_t *versions, accord_error *err)
@@ -486,7 +474,7 @@ int accord_red_set(accord_store *s, const char *collection_ref, const char *acco
     }
     char detail[200];
     snprintf(detail, sizeof(detail), "account %.80s, collection %.80s", account, collection_ref);
-    return end_config(s, rc, on ? "red-add" : "red-remove", account, detail, err);
+    return store_audit_commit(s, rc, on ? "red-add" : "red-remove", account, detail, err);
 }
 
 int accord_red_list(accord_store *s, const char *collection_ref,
