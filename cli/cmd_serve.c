@@ -37,6 +37,7 @@ int cmd_serve(int argc, char **argv)
                                              {"title", required_argument, NULL, 'T'},
                                              {"public-url", required_argument, NULL, 'u'},
                                              {"checkpoint-interval", required_argument, NULL, 'i'},
+                                             {"ui", required_argument, NULL, 'U'},
                                              {NULL, 0, NULL, 0}};
     long interval = 60; /* seconds between audit checkpoints */
     accord_server_options o = {.data_dir = cli_data_dir(), .log_fd = -1};
@@ -74,6 +75,9 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'u':
             o.public_url = optarg;
+            break;
+        case 'U':
+            o.ui_dir = optarg;
             break;
         case 'i':
             errno = 0;

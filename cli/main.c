@@ -21,7 +21,7 @@ static const cli_command commands[] = {
     {"serve", "run the TAXII 2.1 server over HTTPS",
      "usage: accord serve [--listen ADDR:PORT] [--cert FILE --key FILE] [--plain-http]\n"
      "                    [--threads N] [--access-log FILE|-] [--title T] [--public-url URL]\n"
-     "                    [--checkpoint-interval S]\n"
+     "                    [--checkpoint-interval S] [--ui DIR]\n"
      "\n"
      "Serves the store over TAXII 2.1 at https://ADDR:PORT/taxii2/ (default 127.0.0.1:8443,\n"
      "port 0 = any free port).  Without --cert/--key a self-signed certificate is created in\n"
@@ -33,6 +33,8 @@ static const cli_command commands[] = {
      "  --access-log F     JSON lines access log to F (- = stderr)\n"
      "  --public-url URL   the base URL clients use, for the discovery resource\n"
      "  --checkpoint-interval S  sign an audit-log checkpoint every S seconds (60) and at exit\n"
+     "  --ui DIR           the web console's files, served at /ui/ (default: ui/ beside the\n"
+     "                     binary, or $ACCORD_UI_DIR)\n"
      "\n"
      "Stops on SIGINT or SIGTERM after requests in flight finish.  Accounts, tokens, rights and\n"
      "collections changed with the CLI apply to the next request.\n",

@@ -377,6 +377,8 @@ typedef struct accord_server_options {
     const char *title, *description, *contact; /* discovery resource; NULL = defaults */
     const char *public_url;     /* "https://host:port" clients use; NULL = from the Host header */
     int log_fd;                 /* access log, one JSON object per line; -1 = none */
+    const char *ui_dir;         /* the web console's files (served at /ui/); NULL = $ACCORD_UI_DIR,
+                                   else ui/ or ../share/accord/ui/ beside the executable */
 } accord_server_options;
 
 /*

@@ -3,6 +3,7 @@
  */
 #include "api.h"
 #include "case_api.h"
+#include "console_api.h"
 #include "export_feed.h"
 
 #include <stdarg.h>
@@ -24,6 +25,8 @@ static const struct api_route {
     {"/feeds/", "feeds", export_feed_handle},
     {"/api/cases", "cases", case_api_handle},
     {"/api/cases/", "cases", case_api_handle},
+    {"/api/search", "console", console_search},
+    {"/api/objects/", "console", console_object},
 };
 
 void api_fail(api_call *c, int status, const char *title, const char *fmt, ...)

@@ -28,6 +28,7 @@
 #include "peer.h"
 #include "taxii.h"
 #include "tls.h"
+#include "ui.h"
 #include "util/buf.h"
 
 #include <arpa/inet.h>
@@ -45,13 +46,13 @@
 
 #define MAX_PARAMS 64
 #define CONN_MEMORY (128 * 1024)
-#define N_ENDPOINTS 14
+#define N_ENDPOINTS 17
 #define N_BUCKETS 12
 
 static const char *const endpoint_names[N_ENDPOINTS] = {
     "discovery", "api_root", "status", "collections", "collection", "manifest",
     "objects",   "object",   "versions", "metrics",   "api",     "feeds",
-    "cases",     "unknown"};
+    "cases",     "ui",       "session", "console",  "unknown"};
 static const double bucket_ms[N_BUCKETS] = {0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000};
 
 struct accord_server {
@@ -75,6 +76,7 @@ struct accord_server {
     atomic_ullong latency_sum_us;
     atomic_ullong ingested;
     peer_syncer *sync; /* background federation rounds (peer_sync.c) */
+    ui_ctx *ui;        /* the web console's files and sessions (ui.c) */
 };
 
 /* Per request. */
@@ -118,9 +120,8 @@ static accord_store *thread_reader(accord_server *srv)
 
 static int authenticate(void *ud, accord_store *s, const taxii_request *rq, taxii_principal *out)
 {
-    (void)ud;
-    if (!rq->authorization)
-        return ACCORD_EINVAL;
+    if (!rq->authorization) /* a console session, on /api/ only */
+        return ui_session_principal(((accord_server *)ud)->ui, s, rq, out);
     accord_principal p;
     accord_error err;
     int rc = accord_auth_header(s, rq->authorization, rq->client_addr, &p, &err);
@@ -314,7 +315,8 @@ static void client_addr(struct MHD_Connection *conn, char *out, size_t len)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, req *r, taxii_response *rs)
+static enum MHD_Result send_response(struct MHD_Connection *conn, req *r, taxii_response *rs,
+                                     int tls)
 {
     size_t len = 0;
     char *body = rs->content_type ? buf_take(&rs->body, &len) : NULL;
@@ -343,7 +345,15 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, req *r, taxii_
     if (rs->www_authenticate)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"accord\", Bearer realm=\"accord\"");
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (rs->set_cookie[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rs->set_cookie);
+    /* no-store unless a route says otherwise (the console's static files) */
+    MHD_add_response_header(resp, "Cache-Control",
+                            rs->cache_control ? rs->cache_control : "no-store");
+    for (size_t i = 0; ui_security_headers[i][0]; i++)
+        MHD_add_response_header(resp, ui_security_headers[i][0], ui_security_headers[i][1]);
+    if (tls)
+        MHD_add_response_header(resp, ui_hsts[0], ui_hsts[1]);
     r->status = rs->status;
     r->endpoint = rs->endpoint;
     r->sent = len;
@@ -423,6 +433,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body = r->body.p ? r->body.p : "",
         .body_len = r->body.len,
         .body_too_large = r->too_large,
+        .cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE),
+        .origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"),
+        .csrf_token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, SESSION_CSRF_HEADER),
+        .tls = srv->tls_on,
     };
     if (!s) {
         rs.status = 503;
@@ -439,10 +453,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                    MAX_PARAMS);
     } else if (strcmp(url, "/metrics") == 0 && strcmp(method, "GET") == 0) {
         serve_metrics(srv, s, &rq, &rs);
+    } else if (ui_handle(srv->ui, &srv->ctx, s, &rq, &rs)) {
+        /* the console's files, its login session, or its CSRF guard answered */
     } else if (!api_handle(&srv->ctx, s, &rq, &rs)) {
         taxii_handle(&srv->ctx, s, &rq, &rs);
     }
-    enum MHD_Result ret = send_response(conn, r, &rs);
+    enum MHD_Result ret = send_response(conn, r, &rs, srv->tls_on);
     taxii_response_free(&rs);
     return ret;
 }
@@ -563,6 +579,8 @@ int accord_server_start(const accord_server_options *o, accord_server **out, cha
         goto fail;
     }
     srv->key_ok = 1;
+    if ((rc = ui_open(o->ui_dir, &srv->ui, err)))
+        goto fail;
     srv->ctx = (taxii_ctx){.title = o->title ? o->title : "accord",
                            .description = o->description,
                            .contact = o->contact,
@@ -641,6 +659,7 @@ void accord_server_stop(accord_server *srv, unsigned grace_ms)
         pthread_key_delete(srv->reader_key);
     accord_store_close(srv->writer);
     tls_pair_free(&srv->tls);
+    ui_close(srv->ui);
     pthread_mutex_destroy(&srv->writer_lock);
     pthread_mutex_destroy(&srv->log_lock);
     free(srv);

@@ -36,6 +36,10 @@ typedef struct taxii_request {
     const char *body;          /* request body (POST) */
     size_t body_len;
     int body_too_large;        /* the body passed the API root's max_content_length */
+    const char *cookie;        /* Cookie header or NULL (console sessions, ui.c) */
+    const char *origin;        /* Origin header or NULL */
+    const char *csrf_token;    /* X-CSRF-Token header or NULL */
+    int tls;                   /* 1 when the request came over HTTPS */
 } taxii_request;
 
 typedef struct taxii_response {
@@ -48,6 +52,8 @@ typedef struct taxii_response {
     char allow[32];           /* send Allow (405), "" = none */
     char etag[80];            /* send ETag (quoted entity tag), "" = none */
     const char *endpoint;     /* route name, for metrics and logs */
+    char set_cookie[192];     /* send Set-Cookie, "" = none */
+    const char *cache_control; /* static string; NULL = "no-store" */
 } taxii_response;
 
 /* Who is asking, once authenticated. */

@@ -1,0 +1,584 @@
+/*
+ * console_api.c - the JSON endpoints of the web console's search and object pages (see
+ * console_api.h).
+ *
+ * Cursors are keys, never offsets: a search page resumes at (value index, seq), an object's
+ * versions at a modified timestamp, its relationships at a seq.  A page therefore costs the same
+ * however deep into a list it is, and rows added meanwhile neither repeat nor vanish.
+ *
+ * Relationships have no index by endpoint yet: a page walks the relationship objects in seq order
+ * from its cursor (through the type index) and stops after RELS_SCAN_BUDGET of them, returning a
+ * cursor even when it found fewer rows than asked, so that no request reads the whole store.
+ */
+#include "console_api.h"
+#include "store.h"
+#include "tlp.h"
+#include "util/json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEARCH_BODY_MAX ((size_t)1024 * 1024)
+#define VALUE_TEXT_MAX 2048
+#define RELS_SCAN_BUDGET 20000
+#define SOURCES_CACHED 32
+#define STOP 1 /* a callback's "page full": positive, unlike every ACCORD_E* code */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Shared                                                                                       */
+
+/* The caller's clearance: NULL for admins (they read everything). 0, or answered an error. */
+static int viewer_of(api_call *c, accord_viewer **v)
+{
+    *v = NULL;
+    if (c->who.is_admin)
+        return 0;
+    accord_error err = {0};
+    if (accord_viewer_open(c->reader, c->who.account, v, &err) != 0) {
+        api_fail(c, 500, "Store error", "the caller's clearance could not be read: %s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int limit_of(api_call *c, int *limit)
+{
+    const char *s = api_param(c, "limit");
+    *limit = CONSOLE_LIMIT_DEFAULT;
+    if (!s)
+        return 0;
+    char *end;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    if (errno || end == s || *end || n < 1 || n > CONSOLE_LIMIT_MAX) {
+        api_fail(c, 400, "Bad limit", "limit must be 1 to %d", CONSOLE_LIMIT_MAX);
+        return -1;
+    }
+    *limit = (int)n;
+    return 0;
+}
+
+/* A non-negative decimal integer of the whole text [s, e); -1 when it is not one. */
+static int64_t nonneg(const char *s, const char *e)
+{
+    if (s == e || e - s > 18)
+        return -1;
+    int64_t n = 0;
+    for (; s < e; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        n = n * 10 + (*s - '0');
+    }
+    return n;
+}
+
+static int tlp_default(accord_store *s)
+{
+    int lvl = ACCORD_TLP_AMBER;
+    accord_error err;
+    accord_tlp_default_get(s, &lvl, &err);
+    return lvl;
+}
+
+static void json_str_or_null(buf *b, const char *s)
+{
+    if (s)
+        buf_json_str(b, s);
+    else
+        buf_adds(b, "null");
+}
+
+/* The names of the identities rows point to, looked up once per request. */
+typedef struct sources {
+    size_t n;
+    struct {
+        char id[80];
+        char name[160];
+        int found;
+    } v[SOURCES_CACHED];
+} sources;
+
+typedef struct name_ud {
+    char *out;
+    size_t cap;
+    int found;
+} name_ud;
+
+static int name_cb(void *ud, const accord_record *rec)
+{
+    name_ud *n = ud;
+    ajson_arena a;
+    ajson_arena_init(&a, 4 * rec->body_len + 4096);
+    ajson_error je;
+    const ajson_value *obj = ajson_parse(&a, rec->body, rec->body_len, &je);
+    const char *name = obj ? ajson_str(ajson_get(obj, "name")) : NULL;
+    if (name) {
+        snprintf(n->out, n->cap, "%s", name);
+        n->found = 1;
+    }
+    ajson_arena_free(&a);
+    return 0;
+}
+
+/* The name of identity id as the viewer may read it, or NULL. */
+static const char *source_name(sources *src, accord_store *s, const accord_viewer *v,
+                               const char *id)
+{
+    if (!id || strlen(id) >= sizeof(src->v[0].id))
+        return NULL;
+    for (size_t i = 0; i < src->n; i++)
+        if (strcmp(src->v[i].id, id) == 0)
+            return src->v[i].found ? src->v[i].name : NULL;
+    size_t i = src->n < SOURCES_CACHED ? src->n++ : SOURCES_CACHED - 1;
+    snprintf(src->v[i].id, sizeof(src->v[i].id), "%s", id);
+    name_ud n = {src->v[i].name, sizeof(src->v[i].name), 0};
+    accord_error err;
+    accord_store_get_as(s, v, id, 0, name_cb, &n, &err);
+    src->v[i].found = n.found;
+    return n.found ? src->v[i].name : NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Search                                                                                       */
+
+typedef struct search_ctx {
+    api_call *c;
+    const accord_viewer *v;
+    int dflt;
+    const char *value;
+    size_t vi;         /* index of value in the request */
+    int64_t after_seq; /* of value vi: rows up to this seq were on earlier pages */
+    int limit, rows;
+    size_t hits;       /* versions found for value vi, shown or not */
+    int more;
+    size_t next_vi;
+    int64_t next_seq;
+    size_t last_vi;
+    int64_t last_seq;
+    int bad;           /* the body buffer failed */
+    sources src;
+    ajson_arena a;
+} search_ctx;
+
+/* A short text to recognise an object by: its name, an SCO's value, a pattern. */
+static const char *label_of(const ajson_value *obj)
+{
+    static const char *const keys[] = {"name", "value", "pattern", "path", "body", "subject"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *s = ajson_str(ajson_get(obj, keys[i]));
+        if (s)
+            return s;
+    }
+    return NULL;
+}
+
+static int search_cb(void *ud, const accord_record *rec)
+{
+    search_ctx *x = ud;
+    x->hits++;
+    if (rec->seq <= x->after_seq)
+        return 0;
+    if (x->rows == x->limit) {
+        /* the page is full: the next one starts after the last row shown, or at this value
+           when every row of the value shown last is on this page */
+        x->more = 1;
+        x->next_vi = x->vi == x->last_vi ? x->last_vi : x->vi;
+        x->next_seq = x->vi == x->last_vi ? x->last_seq : 0;
+        return STOP;
+    }
+    buf *b = &x->c->rs->body;
+    ajson_arena_reset(&x->a);
+    ajson_error je;
+    const ajson_value *obj = ajson_parse(&x->a, rec->body, rec->body_len, &je);
+    const char *by = obj ? ajson_str(ajson_get(obj, "created_by_ref")) : NULL;
+    buf_adds(b, x->rows ? ",{\"value\":" : "{\"value\":");
+    buf_json_str(b, x->value);
+    buf_adds(b, ",\"id\":");
+    buf_json_str(b, rec->id);
+    buf_adds(b, ",\"type\":");
+    buf_json_str(b, rec->type);
+    buf_adds(b, ",\"modified\":");
+    buf_json_str(b, rec->modified);
+    buf_printf(b, ",\"seq\":%lld,\"tlp\":\"%s\",\"revoked\":%s,\"latest\":%s,\"name\":",
+               (long long)rec->seq, tlp_level_name(tlp_effective(rec->tlp, x->dflt)),
+               rec->revoked ? "true" : "false", rec->latest ? "true" : "false");
+    json_str_or_null(b, obj ? label_of(obj) : NULL);
+    buf_adds(b, ",\"created_by_ref\":");
+    json_str_or_null(b, by);
+    buf_adds(b, ",\"source\":");
+    json_str_or_null(b, source_name(&x->src, x->c->reader, x->v, by));
+    buf_adds(b, "}");
+    x->rows++;
+    x->last_vi = x->vi;
+    x->last_seq = rec->seq;
+    return 0;
+}
+
+/* "VI.SEQ" */
+static int search_cursor(const char *s, size_t *vi, int64_t *seq)
+{
+    const char *dot = strchr(s, '.');
+    if (!dot)
+        return -1;
+    int64_t a = nonneg(s, dot), b = nonneg(dot + 1, dot + strlen(dot));
+    if (a < 0 || b < 0 || a > CONSOLE_SEARCH_VALUES_MAX)
+        return -1;
+    *vi = (size_t)a;
+    *seq = b;
+    return 0;
+}
+
+/* The values asked for: ?value=V, or the body's "values" array (strings, at most 1,000). */
+static int search_values(api_call *c, ajson_arena *a, const char **vals, size_t *n)
+{
+    *n = 0;
+    if (strcmp(c->rq->method, "GET") == 0) {
+        const char *v = api_param(c, "value");
+        if (!v || !*v) {
+            api_fail(c, 400, "No value", "search needs ?value=V (or POST {\"values\":[...]})");
+            return -1;
+        }
+        vals[(*n)++] = v;
+        return 0;
+    }
+    if (c->rq->body_too_large || c->rq->body_len > SEARCH_BODY_MAX) {
+        api_fail(c, 413, "Body too large", "a search body is at most %zu bytes", SEARCH_BODY_MAX);
+        return -1;
+    }
+    ajson_error je;
+    const ajson_value *doc = ajson_parse(a, c->rq->body, c->rq->body_len, &je);
+    if (!doc) {
+        api_fail(c, 400, "Invalid JSON", "body, byte %zu: %s", je.offset, je.msg);
+        return -1;
+    }
+    const ajson_value *arr = ajson_get(doc, "values");
+    if (!arr || arr->type != AJSON_ARRAY) {
+        api_fail(c, 400, "No values", "body: expected {\"values\":[\"...\", ...]}");
+        return -1;
+    }
+    if (arr->len > CONSOLE_SEARCH_VALUES_MAX) {
+        api_fail(c, 400, "Too many values", "body.values: %zu values, at most %d", arr->len,
+                 CONSOLE_SEARCH_VALUES_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < arr->len; i++) {
+        const char *s = ajson_str(&arr->u.items[i]);
+        if (!s || !*s || arr->u.items[i].len > VALUE_TEXT_MAX) {
+            api_fail(c, 400, "Bad value", "body.values[%zu]: a string of 1 to %d bytes expected",
+                     i, VALUE_TEXT_MAX);
+            return -1;
+        }
+        vals[(*n)++] = s;
+    }
+    return 0;
+}
+
+void console_search(api_call *c)
+{
+    if (strcmp(c->rq->method, "GET") != 0 && strcmp(c->rq->method, "POST") != 0) {
+        snprintf(c->rs->allow, sizeof(c->rs->allow), "GET, POST");
+        api_fail(c, 405, "Method not allowed", "GET or POST");
+        return;
+    }
+    if (*c->rest) {
+        api_fail(c, 404, "Not found", "no such resource");
+        return;
+    }
+    static const char *vals_static[1];
+    const char **vals = strcmp(c->rq->method, "GET") == 0
+                            ? vals_static
+                            : calloc(CONSOLE_SEARCH_VALUES_MAX, sizeof(*vals));
+    search_ctx x = {.c = c};
+    size_t n = 0, start = 0;
+    int64_t start_seq = 0;
+    ajson_arena body;
+    ajson_arena_init(&body, 8 * SEARCH_BODY_MAX);
+    ajson_arena_init(&x.a, 0);
+    buf unknown, invalid;
+    buf_init(&unknown, 4 * SEARCH_BODY_MAX);
+    buf_init(&invalid, 4 * SEARCH_BODY_MAX);
+    const char *after = api_param(c, "after");
+    if (!vals) {
+        api_fail(c, 500, "Out of memory", "search");
+        goto out;
+    }
+    if (limit_of(c, &x.limit) || search_values(c, &body, vals, &n))
+        goto out;
+    if (after && search_cursor(after, &start, &start_seq)) {
+        api_fail(c, 400, "Bad cursor", "after: expected the \"next\" of a previous page");
+        goto out;
+    }
+    accord_viewer *v;
+    if (viewer_of(c, &v))
+        goto out;
+    x.v = v;
+    x.dflt = tlp_default(c->reader);
+    c->rs->status = 200;
+    c->rs->content_type = API_JSON;
+    buf_adds(&c->rs->body, "{\"rows\":[");
+    size_t nunknown = 0, ninvalid = 0;
+    for (size_t i = start; i < n && !x.more; i++) {
+        x.value = vals[i];
+        x.vi = i;
+        x.hits = 0;
+        x.after_seq = i == start ? start_seq : 0;
+        accord_error err = {0};
+        int rc = accord_store_search_as(c->reader, v, vals[i], search_cb, &x, &err);
+        if (rc == ACCORD_EINVAL) {
+            buf_adds(&invalid, ninvalid++ ? "," : "");
+            buf_json_str(&invalid, vals[i]);
+        } else if (rc && rc != STOP) {
+            api_fail(c, 500, "Store error", "search %s: %s", vals[i], err.msg);
+            accord_viewer_free(v);
+            goto out;
+        } else if (x.hits == 0) {
+            buf_adds(&unknown, nunknown++ ? "," : "");
+            buf_json_str(&unknown, vals[i]);
+        }
+    }
+    accord_viewer_free(v);
+    buf_adds(&c->rs->body, "],\"unknown\":[");
+    buf_add(&c->rs->body, unknown.p ? unknown.p : "", unknown.len);
+    buf_adds(&c->rs->body, "],\"invalid\":[");
+    buf_add(&c->rs->body, invalid.p ? invalid.p : "", invalid.len);
+    buf_printf(&c->rs->body, "],\"values\":%zu,\"next\":", n);
+    if (x.more)
+        buf_printf(&c->rs->body, "\"%zu.%lld\"}", x.next_vi, (long long)x.next_seq);
+    else
+        buf_adds(&c->rs->body, "null}");
+    if (c->rs->body.failed || unknown.failed || invalid.failed)
+        api_fail(c, 500, "Response too large", "ask for fewer values or a smaller limit");
+out:
+    if (vals != vals_static)
+        free(vals);
+    ajson_arena_free(&body);
+    ajson_arena_free(&x.a);
+    buf_free(&unknown);
+    buf_free(&invalid);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* One object                                                                                   */
+
+typedef struct versions_ctx {
+    api_call *c;
+    int dflt, limit, rows, more;
+    int64_t after_us;
+    char (*shown)[40]; /* modified of each version on the page, for its signatures */
+    char next[40];
+    char type[64];
+} versions_ctx;
+
+static int version_cb(void *ud, const accord_record *rec)
+{
+    versions_ctx *x = ud;
+    int64_t us = 0;
+    if (rec->modified[0] && accord_timestamp_parse(rec->modified, &us) == 0 && x->after_us &&
+        us <= x->after_us)
+        return 0;
+    if (x->rows == x->limit) {
+        x->more = 1;
+        return STOP;
+    }
+    buf *b = &x->c->rs->body;
+    char added[40];
+    accord_timestamp_format(rec->added_us, added, sizeof(added));
+    snprintf(x->type, sizeof(x->type), "%s", rec->type);
+    buf_adds(b, x->rows ? ",{\"modified\":" : "{\"modified\":");
+    buf_json_str(b, rec->modified);
+    buf_printf(b, ",\"added\":\"%s\",\"seq\":%lld,\"revoked\":%s,\"latest\":%s,\"tlp\":\"%s\","
+                  "\"object\":",
+               added, (long long)rec->seq, rec->revoked ? "true" : "false",
+               rec->latest ? "true" : "false", tlp_level_name(tlp_effective(rec->tlp, x->dflt)));
+    buf_add(b, rec->body, rec->body_len);
+    buf_adds(b, "}");
+    snprintf(x->shown[x->rows], sizeof(x->shown[0]), "%s", rec->modified);
+    snprintf(x->next, sizeof(x->next), "%s", rec->modified);
+    x->rows++;
+    return 0;
+}
+
+typedef struct sigs_ctx {
+    versions_ctx *x;
+    buf *b;
+    int n;
+} sigs_ctx;
+
+static int sig_cb(void *ud, const accord_verify_result *r)
+{
+    sigs_ctx *s = ud;
+    for (int i = 0; i < s->x->rows; i++) {
+        if (strcmp(s->x->shown[i], r->modified ? r->modified : "") != 0)
+            continue;
+        buf_adds(s->b, s->n++ ? ",{\"modified\":" : "{\"modified\":");
+        buf_json_str(s->b, r->modified);
+        buf_adds(s->b, ",\"status\":");
+        buf_json_str(s->b, r->status);
+        buf_printf(s->b, ",\"valid\":%zu,\"unknown\":%zu,\"reason\":", r->valid, r->unknown);
+        buf_json_str(s->b, r->reason ? r->reason : "");
+        buf_adds(s->b, "}");
+        break;
+    }
+    return 0;
+}
+
+static void object_versions(api_call *c, const char *id, const accord_viewer *v)
+{
+    versions_ctx x = {.c = c, .dflt = tlp_default(c->reader)};
+    if (limit_of(c, &x.limit))
+        return;
+    const char *after = api_param(c, "after");
+    if (after && accord_timestamp_parse(after, &x.after_us) != 0) {
+        api_fail(c, 400, "Bad cursor", "after: a modified timestamp expected");
+        return;
+    }
+    x.shown = calloc((size_t)x.limit, sizeof(*x.shown));
+    if (!x.shown) {
+        api_fail(c, 500, "Out of memory", "versions");
+        return;
+    }
+    buf *b = &c->rs->body;
+    buf_adds(b, "{\"id\":");
+    buf_json_str(b, id);
+    buf_adds(b, ",\"versions\":[");
+    accord_error err = {0};
+    int rc = accord_store_get_as(c->reader, v, id, ACCORD_GET_ALL_VERSIONS, version_cb, &x, &err);
+    if (rc == ACCORD_ENOTFOUND || (rc == 0 && x.rows == 0 && !after)) {
+        api_fail(c, 404, "Not found", "no object %s that you may read", id);
+    } else if (rc && rc != STOP) {
+        api_fail(c, 500, "Store error", "%s", err.msg);
+    } else {
+        buf_adds(b, "],\"type\":");
+        buf_json_str(b, x.type);
+        buf_adds(b, ",\"signatures\":[");
+        sigs_ctx s = {&x, b, 0};
+        accord_error verr = {0};
+        if (x.rows)
+            accord_verify_id(c->reader, id, ACCORD_GET_ALL_VERSIONS, sig_cb, &s, &verr);
+        buf_adds(b, "],\"next\":");
+        json_str_or_null(b, x.more ? x.next : NULL);
+        buf_adds(b, "}");
+        c->rs->status = 200;
+        c->rs->content_type = API_JSON;
+        if (b->failed)
+            api_fail(c, 500, "Response too large", "ask for a smaller limit");
+    }
+    free(x.shown);
+}
+
+typedef struct rels_ctx {
+    api_call *c;
+    const char *id;
+    size_t idlen;
+    int dflt, limit, rows, more;
+    int64_t last_seq, last_row_seq;
+    uint32_t scanned;
+    ajson_arena a;
+} rels_ctx;
+
+static int rel_cb(void *ud, const accord_record *rec)
+{
+    rels_ctx *x = ud;
+    x->scanned++;
+    x->last_seq = rec->seq;
+    if (!memmem(rec->body, rec->body_len, x->id, x->idlen))
+        return 0;
+    ajson_arena_reset(&x->a);
+    ajson_error je;
+    const ajson_value *obj = ajson_parse(&x->a, rec->body, rec->body_len, &je);
+    const char *src = obj ? ajson_str(ajson_get(obj, "source_ref")) : NULL;
+    const char *dst = obj ? ajson_str(ajson_get(obj, "target_ref")) : NULL;
+    if (!src || !dst || (strcmp(src, x->id) != 0 && strcmp(dst, x->id) != 0))
+        return 0;
+    if (x->rows == x->limit) {
+        x->more = 1;
+        return STOP;
+    }
+    buf *b = &x->c->rs->body;
+    buf_adds(b, x->rows ? ",{\"id\":" : "{\"id\":");
+    buf_json_str(b, rec->id);
+    buf_adds(b, ",\"relationship_type\":");
+    json_str_or_null(b, ajson_str(ajson_get(obj, "relationship_type")));
+    buf_adds(b, ",\"source_ref\":");
+    buf_json_str(b, src);
+    buf_adds(b, ",\"target_ref\":");
+    buf_json_str(b, dst);
+    buf_adds(b, ",\"modified\":");
+    buf_json_str(b, rec->modified);
+    buf_printf(b, ",\"seq\":%lld,\"tlp\":\"%s\"}", (long long)rec->seq,
+               tlp_level_name(tlp_effective(rec->tlp, x->dflt)));
+    x->rows++;
+    x->last_row_seq = rec->seq;
+    return 0;
+}
+
+static void object_relationships(api_call *c, const char *id, const accord_viewer *v)
+{
+    rels_ctx x = {.c = c, .id = id, .idlen = strlen(id), .dflt = tlp_default(c->reader)};
+    if (limit_of(c, &x.limit))
+        return;
+    const char *after = api_param(c, "after");
+    int64_t after_seq = after ? nonneg(after, after + strlen(after)) : 0;
+    if (after_seq < 0) {
+        api_fail(c, 400, "Bad cursor", "after: a seq expected");
+        return;
+    }
+    static const char *const types[] = {"relationship", NULL};
+    accord_scan_filter f = {.types = types,
+                            .after_seq = after_seq,
+                            .limit = RELS_SCAN_BUDGET,
+                            .viewer = v};
+    ajson_arena_init(&x.a, 0);
+    buf *b = &c->rs->body;
+    buf_adds(b, "{\"rows\":[");
+    accord_error err = {0};
+    int rc = accord_store_scan(c->reader, &f, rel_cb, &x, &err);
+    ajson_arena_free(&x.a);
+    if (rc && rc != STOP) {
+        api_fail(c, 500, "Store error", "%s", err.msg);
+        return;
+    }
+    /* full page: resume after its last row; budget spent: after the last relationship read */
+    int64_t next = x.more ? x.last_row_seq : x.scanned == RELS_SCAN_BUDGET ? x.last_seq : 0;
+    if (next)
+        buf_printf(b, "],\"next\":\"%lld\",\"scanned\":%u}", (long long)next, x.scanned);
+    else
+        buf_printf(b, "],\"next\":null,\"scanned\":%u}", x.scanned);
+    c->rs->status = 200;
+    c->rs->content_type = API_JSON;
+    if (b->failed)
+        api_fail(c, 500, "Response too large", "ask for a smaller limit");
+}
+
+void console_object(api_call *c)
+{
+    if (strcmp(c->rq->method, "GET") != 0 && strcmp(c->rq->method, "HEAD") != 0) {
+        snprintf(c->rs->allow, sizeof(c->rs->allow), "GET");
+        api_fail(c, 405, "Method not allowed", "GET");
+        return;
+    }
+    char id[128];
+    const char *slash = strchr(c->rest, '/');
+    size_t len = slash ? (size_t)(slash - c->rest) : strlen(c->rest);
+    const char *what = slash ? slash + 1 : "";
+    if (len == 0 || len >= sizeof(id) || !strstr(c->rest, "--")) {
+        api_fail(c, 404, "Not found", "expected /api/objects/TYPE--UUID");
+        return;
+    }
+    memcpy(id, c->rest, len);
+    id[len] = '\0';
+    if (*what && strcmp(what, "relationships") != 0) {
+        api_fail(c, 404, "Not found", "no such resource of an object");
+        return;
+    }
+    accord_viewer *v;
+    if (viewer_of(c, &v))
+        return;
+    if (*what)
+        object_relationships(c, id, v);
+    else
+        object_versions(c, id, v);
+    accord_viewer_free(v);
+}

@@ -1,0 +1,480 @@
+/*
+ * ui.c - the web console's files, login sessions and CSRF guard (see ui.h).
+ */
+#include "ui.h"
+#include "api.h"
+#include "auth.h"
+#include "store.h"
+#include "util/json.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define UI_MAX_FILES 1024
+#define UI_MAX_BYTES ((size_t)64 * 1024 * 1024) /* all files together */
+#define UI_MAX_DEPTH 6
+#define LOGIN_BODY_MAX 4096
+
+const char *const ui_security_headers[][2] = {
+    {"Content-Security-Policy",
+     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"Referrer-Policy", "no-referrer"},
+    {NULL, NULL}};
+const char *const ui_hsts[2] = {"Strict-Transport-Security", "max-age=31536000"};
+
+typedef struct ui_file {
+    char *path; /* relative to the directory, '/'-separated: "index.html", "assets/x-1a2b.js" */
+    char *data;
+    size_t len;
+    const char *type;
+    int immutable;
+} ui_file;
+
+struct ui_ctx {
+    char dir[PATH_MAX];
+    int on;
+    ui_file files[UI_MAX_FILES];
+    size_t nfiles, bytes;
+    const ui_file *index;
+    session_table *sessions;
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Files                                                                                        */
+
+static const char *type_of(const char *name)
+{
+    static const char *const types[][2] = {
+        {".html", "text/html; charset=utf-8"},  {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},          {".map", "application/json"},
+        {".svg", "image/svg+xml"},              {".png", "image/png"},
+        {".ico", "image/x-icon"},               {".woff2", "font/woff2"},
+        {".txt", "text/plain; charset=utf-8"},  {".webmanifest", "application/manifest+json"}};
+    const char *dot = strrchr(name, '.');
+    for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(dot, types[i][0]) == 0)
+            return types[i][1];
+    return "application/octet-stream";
+}
+
+static int read_file(const char *path, char **out, size_t *len, size_t room, accord_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return accord_err_set(err, ACCORD_EIO, "console file %s: %s", path, strerror(e));
+    }
+    if ((size_t)st.st_size > room) {
+        close(fd);
+        return accord_err_set(err, ACCORD_ELIMIT, "console file %s: the console's files pass %zu MiB",
+                              path, UI_MAX_BYTES >> 20);
+    }
+    char *p = malloc((size_t)st.st_size + 1);
+    size_t got = 0;
+    while (p && got < (size_t)st.st_size) {
+        ssize_t n = read(fd, p + got, (size_t)st.st_size - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (!p || got != (size_t)st.st_size) {
+        free(p);
+        return accord_err_set(err, p ? ACCORD_EIO : ACCORD_ENOMEM, "console file %s: short read",
+                              path);
+    }
+    *out = p;
+    *len = got;
+    return 0;
+}
+
+static int load_dir(ui_ctx *u, const char *rel, int depth, accord_error *err)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof(path), "%s/%s", u->dir, rel) >= (int)sizeof(path))
+        return accord_err_set(err, ACCORD_ELIMIT, "console directory %s: path too long", u->dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return accord_err_set(err, ACCORD_EIO, "console directory %s: %s", path, strerror(errno));
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue; /* ., .., and hidden files are never served */
+        char sub[PATH_MAX], full[PATH_MAX];
+        if (snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", de->d_name) >=
+                (int)sizeof(sub) ||
+            snprintf(full, sizeof(full), "%s/%s", u->dir, sub) >= (int)sizeof(full)) {
+            rc = accord_err_set(err, ACCORD_ELIMIT, "console file %s/%s: path too long", path,
+                                de->d_name);
+            break;
+        }
+        struct stat st;
+        if (stat(full, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            if (depth >= UI_MAX_DEPTH)
+                rc = accord_err_set(err, ACCORD_ELIMIT, "console directory %s: nested too deep",
+                                    full);
+            else
+                rc = load_dir(u, sub, depth + 1, err);
+            continue;
+        }
+        if (!S_ISREG(st.st_mode))
+            continue;
+        if (u->nfiles == UI_MAX_FILES) {
+            rc = accord_err_set(err, ACCORD_ELIMIT, "console directory %s: more than %d files",
+                                u->dir, UI_MAX_FILES);
+            break;
+        }
+        ui_file *f = &u->files[u->nfiles];
+        if ((rc = read_file(full, &f->data, &f->len, UI_MAX_BYTES - u->bytes, err)))
+            break;
+        f->path = strdup(sub);
+        if (!f->path) {
+            free(f->data);
+            rc = accord_err_set(err, ACCORD_ENOMEM, "console: out of memory");
+            break;
+        }
+        f->type = type_of(sub);
+        f->immutable = strncmp(sub, "assets/", 7) == 0;
+        u->bytes += f->len;
+        u->nfiles++;
+    }
+    closedir(d);
+    return rc;
+}
+
+static int has_index(const char *dir)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    return snprintf(p, sizeof(p), "%s/index.html", dir) < (int)sizeof(p) && stat(p, &st) == 0 &&
+           S_ISREG(st.st_mode);
+}
+
+/* The directory to load: dir, $ACCORD_UI_DIR, or beside the executable; "" when none. */
+static void find_dir(const char *dir, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!dir)
+        dir = getenv("ACCORD_UI_DIR");
+    if (dir) {
+        snprintf(out, cap, "%s", dir);
+        return;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    static const char *const beside[] = {"ui", "../share/accord/ui"};
+    for (size_t i = 0; i < sizeof(beside) / sizeof(beside[0]); i++) {
+        char cand[PATH_MAX];
+        if (snprintf(cand, sizeof(cand), "%s/%s", exe, beside[i]) < (int)sizeof(cand) &&
+            has_index(cand)) {
+            snprintf(out, cap, "%s", cand);
+            return;
+        }
+    }
+}
+
+int ui_open(const char *dir, ui_ctx **out, accord_error *err)
+{
+    *out = NULL;
+    ui_ctx *u = calloc(1, sizeof(*u));
+    if (!u || !(u->sessions = session_table_new())) {
+        free(u);
+        return accord_err_set(err, ACCORD_ENOMEM, "console: out of memory");
+    }
+    int explicit = dir || getenv("ACCORD_UI_DIR");
+    find_dir(dir, u->dir, sizeof(u->dir));
+    int rc = 0;
+    if (u->dir[0] && !has_index(u->dir)) {
+        if (explicit)
+            rc = accord_err_set(err, ACCORD_ENOTFOUND,
+                                "console directory %s: no index.html (build the console first)",
+                                u->dir);
+        u->dir[0] = '\0';
+    }
+    if (rc == 0 && u->dir[0] && (rc = load_dir(u, "", 0, err)) == 0) {
+        for (size_t i = 0; i < u->nfiles; i++)
+            if (strcmp(u->files[i].path, "index.html") == 0)
+                u->index = &u->files[i];
+        u->on = u->index != NULL;
+    }
+    if (rc) {
+        ui_close(u);
+        return rc;
+    }
+    *out = u;
+    return 0;
+}
+
+void ui_close(ui_ctx *u)
+{
+    if (!u)
+        return;
+    for (size_t i = 0; i < u->nfiles; i++) {
+        free(u->files[i].path);
+        free(u->files[i].data);
+    }
+    session_table_free(u->sessions);
+    free(u);
+}
+
+const char *ui_dir(const ui_ctx *u)
+{
+    return u && u->on ? u->dir : NULL;
+}
+
+static void text_answer(taxii_response *rs, int status, const char *text)
+{
+    rs->status = status;
+    rs->content_type = "text/plain; charset=utf-8";
+    buf_reset(&rs->body);
+    buf_adds(&rs->body, text);
+}
+
+static void serve_file(ui_ctx *u, const taxii_request *rq, taxii_response *rs)
+{
+    rs->endpoint = "ui";
+    if (strcmp(rq->method, "GET") != 0 && strcmp(rq->method, "HEAD") != 0) {
+        snprintf(rs->allow, sizeof(rs->allow), "GET, HEAD");
+        text_answer(rs, 405, "method not allowed\n");
+        return;
+    }
+    if (!u->on) {
+        text_answer(rs, 404,
+                    "the web console is not installed: build it (cmake finds Node.js 18 or newer "
+                    "and npm) or point accord serve --ui at its directory\n");
+        return;
+    }
+    const char *rel = rq->path + 3; /* after "/ui" */
+    while (*rel == '/')
+        rel++;
+    const ui_file *f = NULL;
+    for (size_t i = 0; i < u->nfiles && !f; i++)
+        if (strcmp(u->files[i].path, rel) == 0)
+            f = &u->files[i];
+    if (!f && strncmp(rel, "assets/", 7) == 0) {
+        /* a missing hashed asset is an error, not a page of the app */
+        text_answer(rs, 404, "no such file\n");
+        return;
+    }
+    if (!f)
+        f = u->index; /* the app's own routes: /ui/search, /ui/object/ID, ... */
+    rs->status = 200;
+    rs->content_type = f->type;
+    rs->cache_control = f->immutable ? "public, max-age=31536000, immutable" : "no-cache";
+    buf_add(&rs->body, f->data, f->len);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sessions                                                                                     */
+
+static int cookie_of(const taxii_request *rq, const char **id, size_t *len)
+{
+    return rq->cookie && session_cookie_find(rq->cookie, strlen(rq->cookie), SESSION_COOKIE, id, len);
+}
+
+static int from_this_origin(const taxii_ctx *ctx, const taxii_request *rq)
+{
+    return session_origin_ok(rq->origin, rq->tls ? "https" : "http", rq->host, ctx->public_url);
+}
+
+static int api_fail_rs(taxii_response *rs, int status, const char *title, const char *desc)
+{
+    rs->status = status;
+    rs->content_type = API_JSON;
+    buf_reset(&rs->body);
+    buf_adds(&rs->body, "{\"title\":");
+    buf_json_str(&rs->body, title);
+    buf_adds(&rs->body, ",\"description\":");
+    buf_json_str(&rs->body, desc);
+    buf_printf(&rs->body, ",\"http_status\":\"%d\"}", status);
+    return 1;
+}
+
+static void session_json(taxii_response *rs, const char *account, int is_admin, const char *csrf,
+                         int64_t expires_us)
+{
+    char ts[40];
+    accord_timestamp_format(expires_us, ts, sizeof(ts));
+    rs->status = 200;
+    rs->content_type = API_JSON;
+    buf_adds(&rs->body, "{\"account\":");
+    buf_json_str(&rs->body, account);
+    buf_printf(&rs->body, ",\"admin\":%s,\"csrf_token\":", is_admin ? "true" : "false");
+    buf_json_str(&rs->body, csrf);
+    buf_printf(&rs->body, ",\"expires\":\"%s\"}", ts);
+}
+
+/* The account behind a session, checked against the store: gone or disabled = no session. */
+static int session_account(accord_store *s, const char *account, int *is_admin)
+{
+    store_account_row row;
+    accord_error err;
+    int rc = store_account_get(s, account, &row, &err);
+    if (rc == ACCORD_ENOTFOUND || (rc == 0 && row.disabled))
+        return ACCORD_EINVAL;
+    if (rc == 0)
+        *is_admin = row.is_admin;
+    return rc;
+}
+
+static void login(ui_ctx *u, const taxii_ctx *ctx, accord_store *s, const taxii_request *rq,
+                  taxii_response *rs)
+{
+    if (!from_this_origin(ctx, rq)) {
+        api_fail_rs(rs, 403, "Origin refused", "a login must come from this server's own page");
+        return;
+    }
+    if (!rq->content_type || strncmp(rq->content_type, "application/json", 16) != 0) {
+        api_fail_rs(rs, 415, "Unsupported media type", "send the credentials as application/json");
+        return;
+    }
+    if (rq->body_too_large || rq->body_len > LOGIN_BODY_MAX) {
+        api_fail_rs(rs, 413, "Body too large", "a login body is at most 4096 bytes");
+        return;
+    }
+    ajson_arena a;
+    ajson_arena_init(&a, 4 * LOGIN_BODY_MAX + 4096);
+    ajson_error je;
+    const ajson_value *v = ajson_parse(&a, rq->body, rq->body_len, &je);
+    const char *user = v ? ajson_str(ajson_get(v, "username")) : NULL;
+    const char *pass = v ? ajson_str(ajson_get(v, "password")) : NULL;
+    if (!user || !pass) {
+        ajson_arena_free(&a);
+        api_fail_rs(rs, 400, "Bad login", "expected {\"username\":..,\"password\":..}");
+        return;
+    }
+    accord_principal p;
+    accord_error err = {0};
+    int rc = accord_auth_basic(s, user, pass, rq->client_addr, &p, &err);
+    ajson_arena_free(&a);
+    if (rc == ACCORD_EBUSY) {
+        rs->retry_after_s = p.retry_after_s;
+        api_fail_rs(rs, 429, "Too many failed logins", "wait and retry");
+        return;
+    }
+    if (rc == ACCORD_EINVAL) {
+        api_fail_rs(rs, 401, "Login failed", "unknown account or wrong password");
+        return;
+    }
+    if (rc) {
+        api_fail_rs(rs, 500, "Store error", "the login could not be checked");
+        return;
+    }
+    char id[SESSION_TOKEN_LEN + 1], csrf[SESSION_TOKEN_LEN + 1];
+    int64_t now = accord_timestamp_now();
+    if (session_create(u->sessions, p.name, now, id, csrf) != 0) {
+        api_fail_rs(rs, 500, "Session error", "no session could be created");
+        return;
+    }
+    snprintf(rs->set_cookie, sizeof(rs->set_cookie),
+             "%s=%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=%lld", SESSION_COOKIE, id,
+             (long long)(SESSION_MAX_US / 1000000));
+    session_json(rs, p.name, p.is_admin, csrf, now + SESSION_IDLE_US);
+}
+
+static void session_route(ui_ctx *u, const taxii_ctx *ctx, accord_store *s,
+                          const taxii_request *rq, taxii_response *rs)
+{
+    rs->endpoint = "session";
+    if (strcmp(rq->method, "POST") == 0) {
+        login(u, ctx, s, rq, rs);
+        return;
+    }
+    const char *id;
+    size_t len;
+    session_info si;
+    int have = cookie_of(rq, &id, &len) &&
+               session_lookup(u->sessions, id, len, accord_timestamp_now(), &si) == 0;
+    int is_admin = 0;
+    int rc = have ? session_account(s, si.account, &is_admin) : ACCORD_EINVAL;
+    if (strcmp(rq->method, "GET") == 0) {
+        if (rc == 0)
+            session_json(rs, si.account, is_admin, si.csrf, si.expires_us);
+        else
+            api_fail_rs(rs, rc == ACCORD_EINVAL ? 401 : 500, "Not logged in",
+                        "no valid session: log in with POST /api/session");
+    } else if (strcmp(rq->method, "DELETE") == 0) {
+        /* logout changes state: the same guard as any other change */
+        if (have && (!from_this_origin(ctx, rq) || !session_csrf_ok(&si, rq->csrf_token))) {
+            api_fail_rs(rs, 403, "CSRF check failed",
+                        "a logout needs the session's X-CSRF-Token and this server's Origin");
+            return;
+        }
+        if (have)
+            session_destroy(u->sessions, id, len);
+        snprintf(rs->set_cookie, sizeof(rs->set_cookie),
+                 "%s=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0", SESSION_COOKIE);
+        rs->status = 204;
+    } else {
+        snprintf(rs->allow, sizeof(rs->allow), "GET, POST, DELETE");
+        api_fail_rs(rs, 405, "Method not allowed", "GET, POST or DELETE");
+    }
+}
+
+int ui_session_principal(ui_ctx *u, accord_store *s, const taxii_request *rq, taxii_principal *out)
+{
+    const char *id;
+    size_t len;
+    session_info si;
+    if (!u || rq->authorization || strncmp(rq->path, "/api/", 5) != 0 || !cookie_of(rq, &id, &len) ||
+        session_lookup(u->sessions, id, len, accord_timestamp_now(), &si) != 0)
+        return ACCORD_EINVAL;
+    int is_admin = 0;
+    int rc = session_account(s, si.account, &is_admin);
+    if (rc)
+        return rc;
+    snprintf(out->account, sizeof(out->account), "%s", si.account);
+    out->is_admin = is_admin;
+    return 0;
+}
+
+int ui_handle(ui_ctx *u, const taxii_ctx *ctx, accord_store *reader, const taxii_request *rq,
+              taxii_response *rs)
+{
+    const char *path = rq->path;
+    if (strcmp(path, "/ui") == 0 || strncmp(path, "/ui/", 4) == 0) {
+        serve_file(u, rq, rs);
+        return 1;
+    }
+    if (strcmp(path, "/api/session") == 0) {
+        session_route(u, ctx, reader, rq, rs);
+        return 1;
+    }
+    /* the guard: a change authenticated by the cookie alone must prove it comes from the page */
+    const char *id;
+    size_t len;
+    session_info si;
+    if (strncmp(path, "/api/", 5) != 0 || rq->authorization || !session_method_unsafe(rq->method) ||
+        !cookie_of(rq, &id, &len) ||
+        session_lookup(u->sessions, id, len, accord_timestamp_now(), &si) != 0)
+        return 0;
+    if (from_this_origin(ctx, rq) && session_csrf_ok(&si, rq->csrf_token))
+        return 0;
+    rs->endpoint = "api";
+    return api_fail_rs(rs, 403, "CSRF check failed",
+                       "a change made with a session cookie needs its X-CSRF-Token header and "
+                       "this server's Origin");
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The web console, end to end: `accord serve` on 127.0.0.1 (HTTPS, self-signed) over a small
+# seeded store.  First the session API with curl (login cookie flags, CSRF and Origin guard,
+# logout, security headers, caching of the app's files, bearer tokens unchanged), then the pages
+# in Debian's chromium driven by playwright-core under Node's test runner (tests/browser/).
+# Screenshots go to BUILD_DIR/console-artifacts/.  Skips (77) without the built console, Node or
+# chromium; fails instead when CI is set.
+. "$(dirname "$0")/lib.sh" "$@"
+. "$(dirname "$0")/taxii_lib.sh"
+
+UI=$BIN_DIR/ui
+ART=$BIN_DIR/console-artifacts
+missing() { # missing WHAT: skip, or fail under CI
+  if [ -n "${CI:-}" ]; then
+    echo "FAIL: $1 (CI is set: the console tests must run)" >&2
+    exit 1
+  fi
+  echo "SKIP: $1"
+  exit 77
+}
+[ -f "$UI/index.html" ] || missing "the console is not built ($UI/index.html; cmake needs Node.js >= 18 and npm)"
+
+"$ACCORD" import "$ROOT/tests/browser/seed.json" >"$T/import.out" 2>&1 ||
+  { echo "FATAL: seed import failed" >&2; cat "$T/import.out" >&2; exit 1; }
+PASS=console-test-pass-1
+printf '%s\n' "$PASS" | "$ACCORD" user add --admin --password-stdin analyst >/dev/null
+printf '%s\n' "$PASS" | "$ACCORD" user add --password-stdin reader >/dev/null
+TOKEN=$("$ACCORD" token create analyst)
+start_server "$T/data" || exit 1
+ORIGIN=$BASE
+WHO=none
+
+# --- the app's files
+req GET /ui/
+expect 200 "GET /ui/"
+check "index.html is text/html" [ "$CTYPE" = "text/html; charset=utf-8" ]
+hdr_has "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'" "CSP on /ui/"
+hdr_has "X-Content-Type-Options: nosniff" "nosniff"
+hdr_has "Referrer-Policy: no-referrer" "referrer policy"
+hdr_has "Strict-Transport-Security: max-age=31536000" "HSTS"
+hdr_has "Cache-Control: no-cache" "index.html revalidated"
+asset=$(grep -o '/ui/assets/index-[^"]*\.js' "$T/body" | head -n 1)
+check "index.html loads a hashed script" [ -n "$asset" ]
+req GET "$asset"
+expect 200 "GET $asset"
+check "script is text/javascript" [ "$CTYPE" = "text/javascript; charset=utf-8" ]
+hdr_has "Cache-Control: public, max-age=31536000, immutable" "hashed asset cached as immutable"
+req GET /ui/object/indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f
+expect 200 "an app route falls back to index.html"
+body_has '<div id="app">' "fallback is index.html"
+req GET /ui/assets/missing-0000.js
+expect 404 "a missing asset is 404, not index.html"
+req POST /ui/
+expect 405 "POST /ui/"
+
+# --- login
+login() { # login USER PASS [ORIGIN]: cookie jar in $T/jar
+  req POST /api/session -c "$T/jar" -H "Origin: ${3:-$ORIGIN}" -H 'Content-Type: application/json' \
+    --data-binary "{\"username\":\"$1\",\"password\":\"$2\"}"
+}
+login analyst wrong-password
+expect 401 "login with a wrong password"
+login analyst "$PASS" https://evil.example
+expect 403 "login from another origin"
+login analyst "$PASS"
+expect 200 "login"
+hdr_has "Set-Cookie: __Host-accord=" "session cookie is __Host-"
+check "cookie is Secure, HttpOnly, SameSite=Strict, Path=/" \
+  grep -qi 'Set-Cookie: __Host-accord=[A-Za-z0-9_-]\{43\}; Path=/; Secure; HttpOnly; SameSite=Strict' "$T/hdr"
+CSRF=$(sed -n 's/.*"csrf_token":"\([A-Za-z0-9_-]*\)".*/\1/p' "$T/body")
+check "login returns a CSRF token" [ ${#CSRF} = 43 ]
+cp "$T/jar" "$T/jar.analyst"
+
+req GET /api/session -b "$T/jar.analyst"
+expect 200 "GET /api/session with the cookie"
+body_has "\"csrf_token\":\"$CSRF\"" "the session's CSRF token"
+req GET /api/whoami -b "$T/jar.analyst"
+expect 200 "the cookie authenticates /api/"
+body_has '"account":"analyst"' "as analyst"
+req GET /taxii2/ -b "$T/jar.analyst" -H "Accept: $TAXII_CT"
+expect 401 "the cookie does not authenticate TAXII"
+req GET "/api/search?value=198.51.100.7" -b "$T/jar.analyst"
+expect 200 "search with the cookie"
+body_has '"id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"' "search finds the seeded indicator"
+hdr_has "Cache-Control: no-store" "API data is not cached"
+
+# --- CSRF and Origin guard on changes
+SEARCH='{"values":["198.51.100.7","c2.example.net","203.0.113.99"]}'
+req POST /api/search -b "$T/jar.analyst" -H "Origin: $ORIGIN" -H 'Content-Type: application/json' --data-binary "$SEARCH"
+expect 403 "POST with the cookie and no CSRF token"
+req POST /api/search -b "$T/jar.analyst" -H "Origin: $ORIGIN" -H "X-CSRF-Token: ${CSRF%?}x" -H 'Content-Type: application/json' --data-binary "$SEARCH"
+expect 403 "POST with a wrong CSRF token"
+req POST /api/search -b "$T/jar.analyst" -H "Origin: https://evil.example" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' --data-binary "$SEARCH"
+expect 403 "POST from another origin"
+req POST /api/search -b "$T/jar.analyst" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' --data-binary "$SEARCH"
+expect 403 "POST without an Origin"
+req POST /api/search -b "$T/jar.analyst" -H "Origin: $ORIGIN" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' --data-binary "$SEARCH"
+expect 200 "POST with the CSRF token and Origin"
+body_has '"unknown":["203.0.113.99"]' "the unknown value is listed"
+body_has '"value":"c2.example.net"' "the domain's hit"
+
+# --- bearer tokens keep working, with no CSRF token
+WHO=token:$TOKEN
+req POST /api/search -H 'Content-Type: application/json' --data-binary "$SEARCH"
+expect 200 "POST with a bearer token needs no CSRF token"
+get /taxii2/
+expect 200 "TAXII with a bearer token"
+WHO=none
+req GET /api/search?value=198.51.100.7
+expect 401 "no credentials"
+
+# --- logout
+req DELETE /api/session -b "$T/jar.analyst" -H "Origin: $ORIGIN"
+expect 403 "logout without the CSRF token"
+req DELETE /api/session -b "$T/jar.analyst" -H "Origin: $ORIGIN" -H "X-CSRF-Token: $CSRF"
+expect 204 "logout"
+hdr_has "Max-Age=0" "logout clears the cookie"
+req GET /api/whoami -b "$T/jar.analyst"
+expect 401 "the session is gone after logout"
+
+# --- the pages in a real browser
+run_browser() {
+  command -v node >/dev/null 2>&1 || { missing "node is not installed (apt-get install nodejs)"; }
+  local chromium=${CHROMIUM:-/usr/bin/chromium}
+  [ -x "$chromium" ] || missing "chromium is not installed (apt-get install chromium)"
+  [ -d "$ROOT/web/node_modules/playwright-core" ] || missing "web/node_modules/playwright-core is missing (the console build runs npm ci)"
+  mkdir -p "$ART"
+  if ACCORD_URL=$BASE ACCORD_USER=analyst ACCORD_PASS=$PASS CHROMIUM=$chromium \
+    ARTIFACTS=$ART PLAYWRIGHT_CORE=$ROOT/web/node_modules/playwright-core \
+    timeout 120 node --test --test-reporter=spec "$ROOT/tests/browser/" >"$T/browser.out" 2>&1; then
+    ok
+  else
+    bad "browser tests (tests/browser/)"
+  fi
+  sed 's/^/  | /' "$T/browser.out" | tail -n 60
+}
+if [ "$failed" != 0 ]; then finish; fi
+run_browser
+finish
