@@ -35,6 +35,7 @@
 #include "case_ident.h"
 #include "case_int.h"
 #include "cvss.h"
+#include "import.h"
 #include "store.h"
 #include "store_int.h"
 #include "util/timestamp.h"
@@ -1028,7 +1029,8 @@ const char *case_product_status(const case_data *d, const case_product *p)
 /* ------------------------------------------------------------------------------------------ */
 /* Publication                                                                                  */
 
-/* Stores the STIX bundle through the import pipeline (validated like any other input). */
+/* Stores the STIX bundle through the import pipeline (validated like any other input), in the
+ * publication's transaction. */
 static int import_stix(accord_store *s, const buf *b, accord_error *err)
 {
     int fd = memfd_create("accord-case-stix", MFD_CLOEXEC);
@@ -1040,7 +1042,7 @@ static int import_stix(accord_store *s, const buf *b, accord_error *err)
     accord_import_options o = {.flags = ACCORD_IMPORT_STRICT, .source = "case publication"};
     accord_import_stats stats;
     if (!rc)
-        rc = accord_import_fd(s, fd, &o, &stats, err);
+        rc = import_fd_in_txn(s, fd, &o, &stats, err);
     close(fd);
     return rc;
 }
@@ -1055,16 +1057,53 @@ static int put_doc(ctx *c, int revision, const char *kind, const char *name, con
                A_TN(b->p, b->len));
 }
 
+/* Renders and stores the documents of the revision being published: the STIX bundle into the
+ * objects table, CSAF, STIX, OSV and CVE documents into case_docs, and the case's new revision. */
+static int publish_docs(ctx *c, case_data *d, accord_error *err)
+{
+    buf csaf, stix, doc;
+    buf_init(&csaf, VIEW_MAX);
+    buf_init(&stix, VIEW_MAX);
+    buf_init(&doc, VIEW_MAX);
+    int rc = csaf_render(d, &csaf, err);
+    if (!rc && case_stix_render(d, &stix))
+        rc = accord_err_set(err, ACCORD_ENOMEM, "case: rendering the STIX bundle failed");
+    if (!rc)
+        rc = import_stix(c->s, &stix, err);
+    if (!rc)
+        rc = put_doc(c, d->revision, "csaf", "csaf", &csaf, err);
+    if (!rc)
+        rc = put_doc(c, d->revision, "stix", "stix", &stix, err);
+    for (size_t i = 0; i < d->np && !rc; i++) {
+        buf_reset(&doc);
+        if (osv_render(d, &d->p[i], &doc) == 0)
+            rc = put_doc(c, d->revision, "osv", d->p[i].name, &doc, err);
+    }
+    if (!rc && d->cve) { /* a CVE record only for a case with a CVE id */
+        buf_reset(&doc);
+        if (!(rc = case_cve_render(d, &doc, err)))
+            rc = put_doc(c, d->revision, "cve", "cve", &doc, err);
+    }
+    if (!rc)
+        rc = RUN(c->s, "publishing",
+                 "UPDATE cases SET revision = ?2, published = coalesce(published, ?3)"
+                 " WHERE cid = ?1",
+                 err, A_I(c->cid), A_I(d->revision), A_I(c->now));
+    buf_free(&csaf), buf_free(&stix), buf_free(&doc);
+    return rc;
+}
+
+/* Publication is one transaction (a store_begin one, because the STIX objects go through the
+ * import pipeline's pending writes): the STIX objects, the documents, the case's revision, the
+ * timeline event and the audit record commit together or not at all. */
 int accord_case_publish(accord_store *s, const char *case_id, const char *actor, accord_error *err)
 {
     ctx c;
     case_data d;
-    buf csaf, stix, osv;
-    buf_init(&csaf, VIEW_MAX);
-    buf_init(&stix, VIEW_MAX);
-    buf_init(&osv, VIEW_MAX);
-    int rc = load_ctx(s, case_id, actor, &c, err);
-    if (!rc)
+    int rc = store_begin(s, err);
+    if (rc)
+        return rc;
+    if (!(rc = load_ctx(s, case_id, actor, &c, err)))
         rc = need(&c, R_COORDINATOR, "publication", err);
     if (!rc && embargoed(&c)) {
         char end[40];
@@ -1074,55 +1113,36 @@ int accord_case_publish(accord_store *s, const char *case_id, const char *actor,
                             "refused (a coordinator may lift it)",
                             c.case_id, end);
     }
-    if (rc)
-        goto out;
-    if ((rc = case_data_load(&c, LOAD_ALL, &d, err)))
-        goto out;
-    /* the revision being published, with its date, is part of what the documents show */
-    case_revision *r = grow(&d.revs, &d.nrevs, sizeof(*r));
-    if (!r) {
-        rc = oom(err);
-        goto free_data;
-    }
-    r->number = ++d.revision;
-    r->date = c.now;
-    if (!d.published)
-        d.published = c.now;
-    if ((rc = csaf_render(&d, &csaf, err)))
-        goto free_data;
-    if (case_stix_render(&d, &stix)) {
-        rc = accord_err_set(err, ACCORD_ENOMEM, "case: rendering the STIX bundle failed");
-        goto free_data;
-    }
-    if ((rc = import_stix(s, &stix, err)))
-        goto free_data;
-    if ((rc = begin(s, err)))
-        goto free_data;
-    rc = put_doc(&c, d.revision, "csaf", "csaf", &csaf, err);
-    if (!rc)
-        rc = put_doc(&c, d.revision, "stix", "stix", &stix, err);
-    for (size_t i = 0; i < d.np && !rc; i++) {
-        buf_reset(&osv);
-        if (osv_render(&d, &d.p[i], &osv) == 0)
-            rc = put_doc(&c, d.revision, "osv", d.p[i].name, &osv, err);
-    }
-    if (!rc && d.cve) { /* a CVE record only for a case with a CVE id */
-        buf_reset(&osv);
-        if (!(rc = case_cve_render(&d, &osv, err)))
-            rc = put_doc(&c, d.revision, "cve", "cve", &osv, err);
+    if (!rc && !(rc = case_data_load(&c, LOAD_ALL, &d, err))) {
+        /* the revision being published, with its date, is part of what the documents show */
+        case_revision *r = grow(&d.revs, &d.nrevs, sizeof(*r));
+        if (!r) {
+            rc = oom(err);
+        } else {
+            r->number = ++d.revision;
+            r->date = c.now;
+            if (!d.published)
+                d.published = c.now;
+            rc = publish_docs(&c, &d, err);
+        }
+        char detail[64];
+        snprintf(detail, sizeof(detail), "revision %d", d.revision);
+        if (!rc)
+            rc = RUN(s, "case event",
+                     "INSERT INTO case_events(cid, ts, actor, kind, detail)"
+                     " VALUES(?1, ?2, ?3, 'publish', ?4)",
+                     err, A_I(c.cid), A_I(c.now), A_T(actor_name(&c)), A_T(detail));
+        if (!rc) {
+            char a[512];
+            snprintf(a, sizeof(a), "%s by %s: %s", c.case_id, actor_name(&c), detail);
+            rc = store_audit(s, "case-publish", 0, c.case_id, a, err);
+        }
+        case_data_free(&d);
     }
     if (!rc)
-        rc = RUN(s, "publishing",
-                 "UPDATE cases SET revision = ?2, published = coalesce(published, ?3)"
-                 " WHERE cid = ?1",
-                 err, A_I(c.cid), A_I(d.revision), A_I(c.now));
-    char detail[64];
-    snprintf(detail, sizeof(detail), "revision %d", d.revision);
-    rc = finish(&c, rc, "publish", detail, err);
-free_data:
-    case_data_free(&d);
-out:
-    buf_free(&csaf), buf_free(&stix), buf_free(&osv);
+        rc = store_commit(s, err);
+    else
+        store_rollback(s);
     return rc;
 }
 

@@ -48,6 +48,7 @@ typedef struct import_ctx {
     uint64_t in_batch;
     int64_t cid; /* the collection objects go to */
     int strict;
+    int outer; /* the caller's transaction holds the objects: no BEGIN, COMMIT or ROLLBACK here */
     /* provenance: verification of signed objects, signing with ACCORD_IMPORT_SIGN */
     prov_verifier *pv;
     prov_sigs *sigs, *known; /* the object's signatures; those stored already */
@@ -424,7 +425,7 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
 
 static int commit_batch(import_ctx *c, reader *r, accord_error *err)
 {
-    int rc = c->store ? store_commit(c->store, err) : 0;
+    int rc = c->store && !c->outer ? store_commit(c->store, err) : 0;
     if (rc)
         return rc;
     c->st.committed = c->st.read;
@@ -462,15 +463,16 @@ static void rollback(accord_store *store)
 }
 
 /* The pipeline; store NULL validates only. */
-static int run_import(accord_store *store, int fd, const accord_import_options *opts,
+static int run_import(accord_store *store, int outer, int fd, const accord_import_options *opts,
                       accord_import_stats *out, accord_error *err)
 {
     static const accord_import_options dflt = {0};
     import_ctx c;
     memset(&c, 0, sizeof(c));
     c.store = store;
+    c.outer = outer;
     c.opts = opts ? opts : &dflt;
-    c.strict = (c.opts->flags & ACCORD_IMPORT_STRICT) != 0;
+    c.strict = outer || (c.opts->flags & ACCORD_IMPORT_STRICT) != 0;
     uint64_t batch = c.opts->batch_objects ? c.opts->batch_objects : DEFAULT_BATCH;
     ajson_arena_init(&c.arena, 0);
     buf_init(&c.form.canon, (size_t)1 << 27);
@@ -491,7 +493,7 @@ static int run_import(accord_store *store, int fd, const accord_import_options *
     }
     if (store && (c.opts->flags & ACCORD_IMPORT_SIGN) && (rc = load_signer(&c, err)))
         goto done;
-    if ((rc = begin(store, err)))
+    if (!outer && (rc = begin(store, err)))
         goto done;
     for (;;) {
         reader_item it;
@@ -515,9 +517,12 @@ static int run_import(accord_store *store, int fd, const accord_import_options *
             break;
     }
     if (c.strict && (rc || stream_rc)) {
-        /* nothing of this input is kept: every object read counts as rejected */
-        rollback(store);
-        audit_strict_failure(&c, err ? err->msg : "rejected");
+        /* nothing of this input is kept: every object read counts as rejected (in the caller's
+         * transaction, the caller rolls back and records the failure) */
+        if (!outer) {
+            rollback(store);
+            audit_strict_failure(&c, err ? err->msg : "rejected");
+        }
         c.st.committed = c.st.accepted = c.st.versions = c.st.duplicates = c.st.conflicts = 0;
         c.st.rejected = c.st.read;
         if (err) {
@@ -530,7 +535,8 @@ static int run_import(accord_store *store, int fd, const accord_import_options *
         goto done;
     }
     if (rc) {
-        rollback(store);
+        if (!outer)
+            rollback(store);
         goto done;
     }
     if ((rc = commit_batch(&c, r, err)))
@@ -563,13 +569,21 @@ int accord_import_fd(accord_store *store, int fd, const accord_import_options *o
 {
     if (!store)
         return accord_err_set(err, ACCORD_EINVAL, "import: no store");
-    return run_import(store, fd, opts, out, err);
+    return run_import(store, 0, fd, opts, out, err);
+}
+
+int import_fd_in_txn(accord_store *store, int fd, const accord_import_options *opts,
+                     accord_import_stats *out, accord_error *err)
+{
+    if (!store)
+        return accord_err_set(err, ACCORD_EINVAL, "import: no store");
+    return run_import(store, 1, fd, opts, out, err);
 }
 
 int accord_validate_fd(int fd, const accord_import_options *opts, accord_import_stats *out,
                        accord_error *err)
 {
-    return run_import(NULL, fd, opts, out, err);
+    return run_import(NULL, 0, fd, opts, out, err);
 }
 
 int accord_validate_json(const char *text, size_t len, accord_error *err)

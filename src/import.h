@@ -13,4 +13,12 @@
  */
 int import_check_skeleton(int fd, uint64_t *objects, accord_error *err);
 
+/*
+ * accord_import_fd inside the caller's open transaction (store_begin): strict whatever the flags
+ * say, and it neither commits nor rolls back, so the objects commit or vanish with the rest of the
+ * caller's change (a case publication).  On an error the caller rolls back.
+ */
+int import_fd_in_txn(accord_store *store, int fd, const accord_import_options *opts,
+                     accord_import_stats *out, accord_error *err);
+
 #endif

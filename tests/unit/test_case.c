@@ -5,7 +5,7 @@
  * ids and RFC 3339 instants with offsets, good and bad; and the case rules on a real store:
  * roles, the embargo refusing publication, private threads, "no response" after the deadline,
  * paging, vendors found from purl profiles, the audit of unpublished reads, and publication
- * writing the STIX vulnerability only once allowed.
+ * writing the STIX vulnerability only once allowed, and all or nothing.
  */
 #include "accord.h"
 #include "case_ident.h"
@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 /* ------------------------------------------------------------------------------------------ */
@@ -358,6 +359,92 @@ static void test_case_rules(void)
     accord_store_close(s);
 }
 
+static void sql_exec(const char *db, const char *sql)
+{
+    sqlite3 *h = NULL;
+    CHECK(sqlite3_open(db, &h) == SQLITE_OK);
+    char *msg = NULL;
+    CHECK(sqlite3_exec(h, sql, NULL, NULL, &msg) == SQLITE_OK);
+    sqlite3_free(msg);
+    sqlite3_close(h);
+}
+
+static int got_record(void *ud, const accord_record *rec)
+{
+    (void)ud, (void)rec;
+    return 0;
+}
+
+static int64_t versions_stored(accord_store *s)
+{
+    accord_store_stats st;
+    accord_error err;
+    return accord_store_stats_get(s, &st, NULL, NULL, &err) ? -1 : st.versions;
+}
+
+/* Publication is all or nothing: when storing a document fails after the STIX bundle went through
+ * the import pipeline and the CSAF document was written (a real SQLite failure, raised by a trigger
+ * on the OSV document), none of it is committed: no STIX object, no document, the case still
+ * unpublished at revision 0, no timeline event and no audit record.  Without the trigger the same
+ * call publishes. */
+static void test_publish_atomic(void)
+{
+    accord_store *s = NULL;
+    accord_error err = {0};
+    char dir[300], db[320];
+    snprintf(dir, sizeof(dir), "%s/atomic", tmpdir);
+    snprintf(db, sizeof(db), "%s/accord.db", dir);
+    CHECK(accord_store_open(dir, 0, &s, &err) == 0);
+    char id[ACCORD_CASE_ID_MAX];
+    accord_case_spec spec = {.title = "Injection in the template engine"};
+    CHECK(accord_case_open(s, NULL, &spec, id, &err) == 0);
+    CHECK(accord_case_add_vendor(s, id, NULL, "Acme", NULL, "psirt@acme.example", &err) == 0);
+    accord_case_product p = {.purl = "pkg:npm/%40acme/tpl@1.0.0",
+                             .vendor = "Acme",
+                             .affected = ">=1.0.0,<1.4.2",
+                             .fixed = "1.4.2"};
+    CHECK(accord_case_add_product(s, id, NULL, &p, NULL, NULL, &err) == 0);
+    CHECK(accord_case_status(s, id, NULL, "Acme", NULL, "affected", "Update.", &err) == 0);
+    CHECK(accord_case_set(s, id, NULL, "cve", "CVE-2026-0042", &err) == 0);
+    int64_t audit0 = audit_records(s), versions0 = versions_stored(s);
+    sql_exec(db, "CREATE TRIGGER fail_osv BEFORE INSERT ON case_docs WHEN NEW.kind = 'osv'"
+                 " BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+    CHECK(accord_case_publish(s, id, NULL, &err) != 0);
+    CHECK(strstr(err.msg, "disk says no") != NULL);
+    CHECK(audit_records(s) == audit0);
+    CHECK(versions_stored(s) == versions0);
+    char *json = NULL;
+    CHECK(accord_case_view(s, id, NULL, ACCORD_CASE_VIEW_CSAF, NULL, &json, &err) ==
+          ACCORD_ENOTFOUND);
+    CHECK(accord_case_view(s, id, NULL, ACCORD_CASE_VIEW_CASE, NULL, &json, &err) == 0);
+    CHECK(json && strstr(json, "\"published\":null") && strstr(json, "\"revision\":0"));
+    free(json);
+    CHECK(accord_case_view(s, id, NULL, ACCORD_CASE_VIEW_TIMELINE, NULL, &json, &err) == 0);
+    CHECK(json && !strstr(json, "\"kind\":\"publish\""));
+    free(json);
+    CHECK(accord_case_list(s, "eve", NULL, &json, &err) == 0); /* still private */
+    CHECK(json && !strstr(json, id));
+    free(json);
+    /* the STIX view of an unpublished case renders its vulnerability; the store has none of it */
+    CHECK(accord_case_view(s, id, NULL, ACCORD_CASE_VIEW_STIX, NULL, &json, &err) == 0);
+    const char *v = json ? strstr(json, "vulnerability--") : NULL;
+    CHECK(v != NULL);
+    char vid[64] = "";
+    if (v)
+        snprintf(vid, sizeof(vid), "%.51s", v);
+    free(json);
+    CHECK(accord_store_get(s, vid, 0, got_record, NULL, &err) == ACCORD_ENOTFOUND);
+
+    sql_exec(db, "DROP TRIGGER fail_osv");
+    CHECK(accord_case_publish(s, id, NULL, &err) == 0);
+    CHECK(versions_stored(s) > versions0);
+    CHECK(accord_store_get(s, vid, 0, got_record, NULL, &err) == 0);
+    CHECK(accord_case_view(s, id, NULL, ACCORD_CASE_VIEW_OSV, NULL, &json, &err) == 0);
+    CHECK(json && strstr(json, "\"fixed\":\"1.4.2\""));
+    free(json);
+    accord_store_close(s);
+}
+
 /* The vendors view pages by vendor with each vendor's products (one statement per page): every
  * page is JSON, pages follow on without loss or repetition, products stay with their vendor, a
  * vendor without products has an empty list, and ?vendor= picks one vendor. */
@@ -434,6 +521,7 @@ int main(void)
     test_idents();
     test_case_rules();
     test_vendor_pages();
+    test_publish_atomic();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
