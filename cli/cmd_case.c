@@ -295,6 +295,8 @@ int cmd_case(int argc, char **argv)
         usage = need_args(2, npos, verb);
         if (!usage)
             rc = accord_case_publisher_set(s, pos[0], pos[1], &err);
+        if (!usage && !rc && o.sign_key)
+            rc = accord_csaf_sign_key_set(s, o.sign_key, &err);
     } else if (strcmp(verb, "provider") == 0) {
         usage = need_args(1, npos, verb);
         if (!usage && !(rc = accord_csaf_provider_write(s, pos[0], o.sign_key, &err)))

@@ -187,6 +187,13 @@ ACCORD_API int accord_case_cna_set(accord_store *store, const char *org_id, cons
 ACCORD_API int accord_csaf_provider_write(accord_store *store, const char *dir,
                                           const char *sign_key, accord_error *err);
 
+/*
+ * Sets the OpenPGP key (a fingerprint of a secret key in the GnuPG home, $GNUPGHOME, which must
+ * be able to sign) that `accord serve` signs the advisories of /.well-known/csaf/ with; NULL or ""
+ * removes it (no signatures).  The server's GnuPG home must hold the key too.
+ */
+ACCORD_API int accord_csaf_sign_key_set(accord_store *store, const char *fpr, accord_error *err);
+
 /* Parses an RFC 3339 instant with any offset ("...+02:00", "...Z") to microseconds. */
 ACCORD_API int accord_instant_parse(const char *text, int64_t *us);
 

@@ -13,20 +13,23 @@
 static void h_whoami(api_call *c);
 
 /*
- * One line per feature: path prefix, route name (metrics and access log), handler.  A prefix
+ * One line per feature: path prefix, route name (metrics and access log), handler, and 1 for a
+ * public route (no credentials asked; the handler serves only what anyone may read).  A prefix
  * ending in '/' matches everything below it; otherwise the path must equal it.
  */
 static const struct api_route {
     const char *prefix;
     const char *name;
     api_handler handler;
+    int public_route;
 } api_routes[] = {
-    {"/api/whoami", "api", h_whoami},
-    {"/feeds/", "feeds", export_feed_handle},
-    {"/api/cases", "cases", case_api_handle},
-    {"/api/cases/", "cases", case_api_handle},
-    {"/api/search", "console", console_search},
-    {"/api/objects/", "console", console_object},
+    {"/api/whoami", "api", h_whoami, 0},
+    {"/feeds/", "feeds", export_feed_handle, 0},
+    {"/api/cases", "cases", case_api_handle, 0},
+    {"/api/cases/", "cases", case_api_handle, 0},
+    {"/api/search", "console", console_search, 0},
+    {"/api/objects/", "console", console_object, 0},
+    {"/.well-known/csaf/", "csaf", csaf_provider_handle, 1},
 };
 
 void api_fail(api_call *c, int status, const char *title, const char *fmt, ...)
@@ -109,7 +112,7 @@ int api_handle(const taxii_ctx *ctx, accord_store *reader, const taxii_request *
         return 0;
     api_call c = {.ctx = ctx, .reader = reader, .rq = rq, .rs = rs, .rest = rest};
     rs->endpoint = r->name;
-    int rc = ctx->authenticate(ctx->ud, reader, rq, &c.who);
+    int rc = r->public_route ? 0 : ctx->authenticate(ctx->ud, reader, rq, &c.who);
     if (rc == ACCORD_EINVAL) {
         rs->www_authenticate = 1;
         api_fail(&c, 401, "Authentication required", "send a bearer token or basic credentials");

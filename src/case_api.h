@@ -11,6 +11,10 @@
 /* Handles /api/cases and everything below it (see case_api.c for the resources). */
 void case_api_handle(api_call *c);
 
+/* Answers GET /.well-known/csaf/... from the provider directory's generator (csaf_provider.c):
+ * a public route, for anyone. */
+void csaf_provider_handle(api_call *c);
+
 /*
  * Parses a request body: a JSON object whose members are among the NULL-terminated keys and are
  * strings or null; out[i] receives keys[i]'s string or NULL (an empty body gives all NULL).  0, or

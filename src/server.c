@@ -46,13 +46,13 @@
 
 #define MAX_PARAMS 64
 #define CONN_MEMORY (128 * 1024)
-#define N_ENDPOINTS 17
+#define N_ENDPOINTS 18
 #define N_BUCKETS 12
 
 static const char *const endpoint_names[N_ENDPOINTS] = {
     "discovery", "api_root", "status", "collections", "collection", "manifest",
     "objects",   "object",   "versions", "metrics",   "api",     "feeds",
-    "cases",     "ui",       "session", "console",  "unknown"};
+    "cases",     "ui",       "session", "console",  "csaf",     "unknown"};
 static const double bucket_ms[N_BUCKETS] = {0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000};
 
 struct accord_server {
