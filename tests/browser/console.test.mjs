@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const env = (k) => {
@@ -16,6 +17,8 @@ const BASE = env('ACCORD_URL');
 const ART = env('ARTIFACTS');
 const require = createRequire(import.meta.url);
 const { chromium } = require(env('PLAYWRIGHT_CORE'));
+// axe-core sits beside playwright-core in web/node_modules
+const AXE = readFileSync(join(env('PLAYWRIGHT_CORE'), '..', 'axe-core', 'axe.min.js'), 'utf8');
 
 const INDICATOR = 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f';
 const MALWARE = 'malware--31b940d4-6f7f-459a-80ea-9c1f17b58abc';
@@ -63,12 +66,27 @@ async function shot(name) {
   await page.screenshot({ path: join(ART, `${name}.png`), fullPage: true });
 }
 
+// axe-core's serious and critical violations on the current page.  It is evaluated through the
+// DevTools protocol, which the page's CSP does not govern (an injected <script> would be blocked).
+async function accessibility(name) {
+  await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  assert.deepEqual(found, [], `accessibility of the ${name} page`);
+}
+
 async function cspViolations() {
   return page.evaluate(() => window.__csp || []);
 }
 
 test('login', async () => {
   await page.goto(`${BASE}/ui/`);
+  await page.getByLabel('Account').waitFor();
+  await accessibility('login');
   await page.getByLabel('Account').fill(env('ACCORD_USER'));
   await page.getByLabel('Password').fill('not-the-password');
   await page.getByRole('button', { name: 'Log in' }).click();
@@ -104,6 +122,7 @@ test('search renders the seeded hits as text', async () => {
   assert.equal(await page.locator('img[src="x"], script:not([src]), svg[onload], iframe').count(), 0);
   assert.match(page.url(), /\/ui\/search\?q=198\.51\.100\.7$/);
   await shot('search');
+  await accessibility('search');
 
   // pasted values: hits for two, one unknown
   await page.getByLabel(/^Values/).fill('198.51.100.7\nc2.example.net\n203.0.113.99');
@@ -132,12 +151,39 @@ test('object page: versions with a diff, relationships, safe links', async () =>
   await rels.waitFor();
   assert.ok((await rels.innerText()).includes('indicates'));
   await shot('object');
+  await accessibility('object');
   await rels.locator(`a[href$="${MALWARE}"]`).first().click();
   await page.waitForURL(new RegExp(MALWARE));
   await page.locator('table.rels').waitFor();
   assert.ok((await page.locator('h1').innerText()).includes("Loader <iframe src=javascript:alert('malware')>"));
   assert.ok((await page.locator('table.rels').innerText()).includes(INDICATOR));
   await shot('object-malware');
+});
+
+test('keyboard only: from search to an object', async () => {
+  await page.goto(`${BASE}/ui/search`);
+  await page.getByLabel(/^Values/).waitFor();
+  await page.keyboard.press('Tab'); // into the page, past the navigation links
+  let focused = '';
+  for (let i = 0; i < 20 && focused !== 'TEXTAREA'; i++) {
+    await page.keyboard.press('Tab');
+    focused = await page.evaluate(() => document.activeElement.tagName);
+  }
+  assert.equal(focused, 'TEXTAREA', 'the search field is reachable with Tab');
+  await page.keyboard.type('c2.example.net');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await page.locator('table.hits').waitFor();
+  let onLink = false;
+  for (let i = 0; i < 20 && !onLink; i++) {
+    await page.keyboard.press('Tab');
+    onLink = await page.evaluate(() => !!document.activeElement.closest('table.hits a'));
+  }
+  assert.ok(onLink, 'a result link is reachable with Tab');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/ui\/object\/domain-name--/);
+  await page.locator('ol.versions').waitFor();
+  assert.ok((await page.locator('h1').innerText()).includes('c2.example.net'));
 });
 
 test('a change without the CSRF token is refused', async () => {
