@@ -378,6 +378,25 @@ static int kinds_of(export_args *a)
     return 0;
 }
 
+/* The store, read-only; a store of an older schema is migrated first (a read-write open does
+ * it), so that an upgraded node's scheduled exports do not stop at the upgrade. */
+static accord_store *open_store(void)
+{
+    accord_store *s = NULL;
+    accord_error err = {0};
+    int rc = accord_store_open(cli_data_dir(), ACCORD_STORE_READONLY, &s, &err);
+    if (rc == ACCORD_ESCHEMA && accord_store_open(cli_data_dir(), 0, &s, &err) == 0) {
+        accord_store_close(s);
+        s = NULL;
+        rc = accord_store_open(cli_data_dir(), ACCORD_STORE_READONLY, &s, &err);
+    }
+    if (rc) {
+        fprintf(stderr, "accord: %s\n", err.msg);
+        return NULL;
+    }
+    return s;
+}
+
 int cmd_export(int argc, char **argv)
 {
     static export_args a;
@@ -408,7 +427,7 @@ int cmd_export(int argc, char **argv)
     a.spec.opts.format = a.format;
     if (!stix && (rc = kinds_of(&a)))
         return rc;
-    accord_store *s = cli_open_store(ACCORD_STORE_READONLY);
+    accord_store *s = open_store();
     if (!s)
         return EXIT_FAIL;
     rc = stix ? run_stix(&a, s) : run_defender(&a, s);

@@ -272,12 +272,14 @@ ACCORD_API int accord_feed_each(accord_store *store, const char *name,
  *
  *   field    example            meaning
  *   version  v1                 the cursor format; a later one gets a new letter-number
- *   at       1748736000000000   an instant at which the selection was the export's,
+ *   at       1748736000000000   an instant at which the selection's addresses were the export's,
  *                               microseconds since the epoch (decimal): the newest validity
- *                               boundary at or before the export time (1 when none is after
- *                               the epoch), so that two exports of one unchanged store print
- *                               the same cursor, and the same bytes, whenever they run
- *   added    1764464770123456   the newest date_added the export could see, microseconds
+ *                               boundary at or before the export time that changed which
+ *                               addresses are selected (1 when none)
+ *   added    1764464770123456   the newest date_added that changed them (1 when none),
+ *                               microseconds; so an export prints the same cursor, and the same
+ *                               bytes, for as long as its elements stay the same, whatever else
+ *                               expires or arrives (another kind, another object)
  *   digest   9f1c03a2b4d5e6f7   XXH3-64 of the exported elements (16 lower-case hex digits):
  *                               each merged range as family (1 byte: 4 or 6), first and last
  *                               address (16 bytes each, big-endian), IPv4 ranges first, in order

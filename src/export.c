@@ -348,7 +348,8 @@ typedef struct sel {
     unsigned kinds; /* the kinds its pattern holds */
     ajson_arena arena;
     int64_t at;
-    int why;  /* WHY_* of the indicator being translated */
+    int quiet; /* 1: an untranslatable pattern is not counted or named */
+    int why;   /* WHY_* of the indicator being translated */
     int dflt; /* the level of unmarked indicators: the store's default TLP (tlp.h) */
 } sel;
 
@@ -519,22 +520,36 @@ static int any_in(const char *const *list, const ajson_value *arr)
     return 0;
 }
 
-static int confidence_of(const ajson_value *o)
+/*
+ * One indicator version as selection reads it: from the store's indicators table (store.h), or
+ * from its parsed body when a filter needs a property that table does not hold (labels,
+ * indicator_types, created_by_ref).
+ */
+typedef struct ind_view {
+    const accord_record *r;
+    int64_t from, until; /* from INT64_MIN: none; INT64_MAX: unreadable (never active) */
+    int conf;            /* -1 when none */
+    const char *name, *ptype, *pattern; /* NULL when absent */
+    size_t plen;
+    const ajson_value *o; /* the parsed body (the body filters), or NULL */
+} ind_view;
+
+/* 1 when the filter needs the body: a property the indicators table does not keep. */
+static int needs_body(const accord_export_filter *f)
 {
-    int64_t c;
-    return ajson_int(ajson_get(o, "confidence"), &c) && c >= 0 && c <= 100 ? (int)c : -1;
+    return f->labels || f->indicator_types || f->creators;
 }
 
 /* 1 when the indicator passes the filters that need no pattern. */
-static int passes(const accord_export_filter *f, const ajson_value *o, int tlp, int conf)
+static int passes(const accord_export_filter *f, const ind_view *v, int tlp)
 {
-    if (f->labels && !any_in(f->labels, ajson_get(o, "labels")))
+    if (f->labels && !any_in(f->labels, ajson_get(v->o, "labels")))
         return 0;
-    if (f->indicator_types && !any_in(f->indicator_types, ajson_get(o, "indicator_types")))
+    if (f->indicator_types && !any_in(f->indicator_types, ajson_get(v->o, "indicator_types")))
         return 0;
-    if (f->creators && !in_list(f->creators, ajson_str(ajson_get(o, "created_by_ref"))))
+    if (f->creators && !in_list(f->creators, ajson_str(ajson_get(v->o, "created_by_ref"))))
         return 0;
-    if (f->min_confidence >= 0 && conf < f->min_confidence)
+    if (f->min_confidence >= 0 && v->conf < f->min_confidence)
         return 0;
     return f->max_tlp < 0 || tlp <= f->max_tlp;
 }
@@ -545,6 +560,24 @@ static int time_of(const ajson_value *o, const char *key, int64_t dflt, int64_t 
     const char *t = ajson_str(ajson_get(o, key));
     *us = dflt;
     return t && accord_timestamp_parse(t, us) != 0 ? -1 : 0;
+}
+
+/* The view of a parsed body o of record r (the path of the body filters). */
+static void view_of_body(ind_view *v, const accord_record *r, const ajson_value *o)
+{
+    int64_t c;
+    const ajson_value *pv = ajson_get(o, "pattern");
+    memset(v, 0, sizeof(*v));
+    v->r = r;
+    v->o = o;
+    if (time_of(o, "valid_from", INT64_MIN, &v->from) ||
+        time_of(o, "valid_until", INT64_MAX, &v->until))
+        v->from = INT64_MAX; /* the validator guarantees both; a malformed one is never active */
+    v->conf = ajson_int(ajson_get(o, "confidence"), &c) && c >= 0 && c <= 100 ? (int)c : -1;
+    v->name = ajson_str(ajson_get(o, "name"));
+    v->ptype = ajson_str(ajson_get(o, "pattern_type"));
+    if (pv && pv->type == AJSON_STRING)
+        v->pattern = pv->u.str, v->plen = pv->len;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -623,25 +656,24 @@ static int simple_pattern(sel *x, const char *p, size_t len, int *rc)
     return 1;
 }
 
-/* Translates the pattern of indicator o into items; an untranslatable one is rolled back. */
-static int translate(sel *x, const ajson_value *o, const accord_record *r)
+/* Translates the pattern of indicator v into items; an untranslatable one is rolled back (and,
+ * unless x->quiet, counted and named). */
+static int translate(sel *x, const ind_view *v)
 {
     accord_export_set *s = x->set;
     size_t items0 = s->nitems, str0 = s->str_len;
     uint64_t allow0 = s->stats.allowlisted;
-    const char *ptype = ajson_str(ajson_get(o, "pattern_type"));
-    const ajson_value *pv = ajson_get(o, "pattern");
     x->why = WHY_NONE;
     x->kinds = 0;
     int rc = 0;
-    if (ptype && strcmp(ptype, "stix") != 0) {
+    if (v->ptype && strcmp(v->ptype, "stix") != 0) {
         x->why = WHY_PATTERN_TYPE;
-    } else if (!pv || pv->type != AJSON_STRING) {
+    } else if (!v->pattern) {
         x->why = WHY_INVALID;
-    } else if (!simple_pattern(x, pv->u.str, pv->len, &rc)) {
+    } else if (!simple_pattern(x, v->pattern, v->plen, &rc)) {
         accord_pattern *p = NULL;
-        unsigned flags = strcmp(r->spec_version, "2.0") == 0 ? ACCORD_PATTERN_STIX20 : 0;
-        if (accord_pattern_compile(pv->u.str, pv->len, flags, &p, NULL) != 0)
+        unsigned flags = strcmp(v->r->spec_version, "2.0") == 0 ? ACCORD_PATTERN_STIX20 : 0;
+        if (accord_pattern_compile(v->pattern, v->plen, flags, &p, NULL) != 0)
             x->why = WHY_INVALID;
         else
             rc = walk_oexpr(x, p->root);
@@ -651,8 +683,8 @@ static int translate(sel *x, const ajson_value *o, const accord_record *r)
         s->nitems = items0;
         s->str_len = str0;
         s->stats.allowlisted = allow0;
-        if (!rc)
-            note_untranslatable(x, r->id, x->why);
+        if (!rc && !x->quiet)
+            note_untranslatable(x, v->r->id, x->why);
     }
     return rc;
 }
@@ -671,39 +703,81 @@ static void note_boundary(sel *x, int64_t t)
         s->boundary_us = t;
 }
 
-/* Adds indicator o (record r) when active and passing; 0 or an error. */
-static int consider(sel *x, const ajson_value *o, const accord_record *r)
+/* Raises the change stamps (export.h: kind_at, kind_added) of the kinds in `kinds`. */
+static void note_kinds(accord_export_set *s, unsigned kinds, int64_t at, int64_t added)
+{
+    for (int k = 0; k < ACCORD_EK_COUNT; k++) {
+        if (!(kinds & ACCORD_EK_BIT(k)))
+            continue;
+        if (at > s->kind_at[k])
+            s->kind_at[k] = at;
+        if (added > s->kind_added[k])
+            s->kind_added[k] = added;
+    }
+}
+
+/* The kinds of an indicator that is not selected (expired), without counting anything. */
+static int kinds_quietly(sel *x, const ind_view *v, unsigned *kinds)
 {
     accord_export_set *s = x->set;
-    int64_t from, until;
+    size_t items0 = s->nitems, str0 = s->str_len;
+    uint64_t allow0 = s->stats.allowlisted;
+    x->quiet = 1;
+    int rc = translate(x, v);
+    x->quiet = 0;
+    *kinds = x->why ? 0 : x->kinds;
+    s->nitems = items0;
+    s->str_len = str0;
+    s->stats.allowlisted = allow0;
+    return rc;
+}
+
+/*
+ * Adds indicator v when active and passing; 0 or an error.  Besides, it keeps for each kind the
+ * newest instant at or before the export time and the newest date_added that can make a
+ * difference to that kind's values (kind_at, kind_added; export.h says why): the start of what
+ * is selected, the end of what expired, the arrival of what is selected, and any version that
+ * replaced or revoked an older one.
+ */
+static int consider(sel *x, const ind_view *v)
+{
+    accord_export_set *s = x->set;
+    const accord_record *r = v->r;
+    if (!r->first) /* its older version may have held any kind */
+        note_kinds(s, ~0u, INT64_MIN, r->added_us);
+    if (r->revoked)
+        return 0;
     s->stats.scanned++;
-    if (time_of(o, "valid_from", INT64_MIN, &from) || time_of(o, "valid_until", INT64_MAX, &until))
-        return 0; /* the validator guarantees both; a malformed one is simply not active */
-    note_boundary(x, from);
-    note_boundary(x, until);
-    if (from > x->at)
+    if (v->from == INT64_MAX)
+        return 0;
+    note_boundary(x, v->from);
+    note_boundary(x, v->until);
+    if (v->from > x->at)
         return s->stats.not_yet_valid++, 0;
-    if (until <= x->at)
-        return s->stats.expired++, 0;
     /* the store's label: object and granular markings, decided once at import (tlp.h) */
-    int tlp = tlp_effective(r->tlp, x->dflt), conf = confidence_of(o);
-    if (!passes(x->f, o, tlp, conf))
+    int tlp = tlp_effective(r->tlp, x->dflt);
+    if (!passes(x->f, v, tlp))
         return s->stats.filtered++, 0;
+    if (v->until <= x->at) {
+        unsigned kinds;
+        int rc = kinds_quietly(x, v, &kinds);
+        note_kinds(s, kinds, v->until, INT64_MIN);
+        return rc ? rc : (s->stats.expired++, 0);
+    }
     if (grow((void **)&s->inds, &s->inds_cap, s->ninds + 1, sizeof(*s->inds)))
         return ACCORD_ENOMEM;
     export_ind *ind = &s->inds[s->ninds];
     memset(ind, 0, sizeof(*ind));
     size_t str_before = s->str_len;
-    const char *name = ajson_str(ajson_get(o, "name"));
     if (str_add(s, r->id, strlen(r->id), &ind->id) ||
-        str_add(s, name ? name : "", name ? strlen(name) : 0, &ind->name))
+        str_add(s, v->name ? v->name : "", v->name ? strlen(v->name) : 0, &ind->name))
         return ACCORD_ENOMEM;
-    ind->valid_until = until;
-    ind->confidence = conf;
+    ind->valid_until = v->until;
+    ind->confidence = v->conf;
     ind->tlp = (uint8_t)tlp;
     x->ind = (uint32_t)s->ninds;
     size_t items0 = s->nitems;
-    int rc = translate(x, o, r);
+    int rc = translate(x, v);
     if (rc || x->why)
         return s->str_len = str_before, rc; /* untranslatable: not selected */
     if (x->f->kinds && (x->kinds & ~x->f->kinds)) {
@@ -711,6 +785,7 @@ static int consider(sel *x, const ajson_value *o, const accord_record *r)
         s->str_len = str_before;
         return s->stats.filtered++, 0;
     }
+    note_kinds(s, x->kinds, v->from, r->added_us);
     ind->kinds = x->kinds;
     ind->nitems = (uint32_t)(s->nitems - items0);
     for (size_t i = items0; i < s->nitems; i++)
@@ -720,26 +795,89 @@ static int consider(sel *x, const ajson_value *o, const accord_record *r)
     return 0;
 }
 
+/* A record of the body scan (filters on labels, indicator_types or creators). */
 static int on_record(void *ud, const accord_record *r)
 {
     sel *x = ud;
     ajson_error jerr;
+    ind_view v;
     ajson_arena_reset(&x->arena);
     const ajson_value *o = export_fields_parse(&x->arena, r->body, r->body_len);
     if (!o) /* an escape or an unexpected shape: the strict parser decides */
         o = ajson_parse(&x->arena, r->body, r->body_len, &jerr);
     if (!o)
         return 0; /* stored bodies were validated; an unreadable one cannot be exported */
-    return consider(x, o, r);
+    view_of_body(&v, r, o);
+    return consider(x, &v);
+}
+
+/* A row of the indicators table. */
+static int on_ind(void *ud, const store_ind *d)
+{
+    ind_view v = {.r = &d->r,
+                  .from = d->valid_from,
+                  .until = d->valid_until,
+                  .conf = d->confidence,
+                  .name = d->name,
+                  .ptype = d->pattern_type,
+                  .pattern = d->pattern,
+                  .plen = d->pattern_len};
+    return consider(ud, &v);
 }
 
 static const accord_export_filter no_filter = {.min_confidence = -1, .max_tlp = -1};
 
 /*
+ * The walk over the indicators: the latest version of each (revoked ones too: a revocation is a
+ * change), or every version with `all`; cb receives an accord_record and, from the indicators
+ * table, the store_ind around it (body filters: NULL, the record carries the body).
+ */
+typedef int (*walk_cb)(void *ud, const accord_record *r, const store_ind *d);
+
+typedef struct walk {
+    walk_cb cb;
+    void *ud;
+} walk;
+
+static int walk_rec(void *ud, const accord_record *r)
+{
+    walk *w = ud;
+    return w->cb(w->ud, r, NULL);
+}
+
+static int walk_ind(void *ud, const store_ind *d)
+{
+    walk *w = ud;
+    return w->cb(w->ud, &d->r, d);
+}
+
+int export_force_body;
+
+static int walk_indicators(accord_store *store, const accord_export_filter *f, int all, walk_cb cb,
+                           void *ud, accord_error *err)
+{
+    static const char *const types[] = {"indicator", NULL};
+    walk w = {cb, ud};
+    if (!needs_body(f) && !export_force_body)
+        return store_ind_scan(store, f->collection, f->viewer, all, walk_ind, &w, err);
+    accord_scan_filter sf = {.collection = f->collection,
+                             .types = types,
+                             .versions = all ? ACCORD_VERSIONS_ALL : ACCORD_VERSIONS_LAST,
+                             .include_revoked = 1,
+                             .viewer = f->viewer};
+    return accord_store_scan(store, &sf, walk_rec, &w, err);
+}
+
+static int sel_one(void *ud, const accord_record *r, const store_ind *d)
+{
+    return d ? on_ind(ud, d) : on_record(ud, r);
+}
+
+/*
  * The store as it was at date_added `limit` (for a cursor): every version added up to then, the
  * latest of each id by modified (the later added on a tie), unless that one is revoked.  Two
  * passes in added order: the first picks each id's version (a map id hash -> pick), the second
- * hands the picked versions to on_record.  The walk stops at the first version added after limit.
+ * hands the picked versions to consider.  The walk stops at the first version added after limit.
  */
 typedef struct asof {
     sel *x;
@@ -754,11 +892,12 @@ typedef struct asof {
 
 #define ASOF_STOP 1 /* a positive callback value: stop the walk, no error */
 
-static int asof_pick(void *ud, const accord_record *r)
+static int asof_pick(void *ud, const accord_record *r, const store_ind *d)
 {
     asof *a = ud;
     uint64_t key = u64map_key(XXH3_64bits(r->id, strlen(r->id))), i;
     int64_t mod = 0;
+    (void)d;
     if (r->added_us > a->limit)
         return ASOF_STOP;
     if (r->modified[0] && accord_timestamp_parse(r->modified, &mod) != 0)
@@ -775,7 +914,7 @@ static int asof_pick(void *ud, const accord_record *r)
     return 0;
 }
 
-static int asof_take(void *ud, const accord_record *r)
+static int asof_take(void *ud, const accord_record *r, const store_ind *d)
 {
     asof *a = ud;
     uint64_t i;
@@ -784,21 +923,25 @@ static int asof_take(void *ud, const accord_record *r)
     if (!u64map_get(&a->ids, u64map_key(XXH3_64bits(r->id, strlen(r->id))), &i) ||
         a->picks[i].seq != r->seq || a->picks[i].revoked)
         return 0;
-    return on_record(a->x, r);
+    /* as the store was then: this version was the latest, and not a replacement of anything the
+     * set's change stamps need (they are of the current store only) */
+    accord_record then = *r;
+    then.latest = then.first = 1;
+    then.revoked = 0;
+    if (!d)
+        return on_record(a->x, &then);
+    store_ind dt = *d;
+    dt.r = then;
+    return on_ind(a->x, &dt);
 }
 
-static int scan_as_of(accord_store *store, sel *x, const char *const *types, accord_error *err)
+static int scan_as_of(accord_store *store, sel *x, accord_error *err)
 {
     asof a = {.x = x, .limit = x->f->as_of_added_us};
-    accord_scan_filter sf = {.collection = x->f->collection,
-                             .types = types,
-                             .versions = ACCORD_VERSIONS_ALL,
-                             .include_revoked = 1,
-                             .viewer = x->f->viewer};
     u64map_init(&a.ids);
-    int rc = accord_store_scan(store, &sf, asof_pick, &a, err);
+    int rc = walk_indicators(store, x->f, 1, asof_pick, &a, err);
     if (rc == ASOF_STOP || rc == 0)
-        rc = accord_store_scan(store, &sf, asof_take, &a, err);
+        rc = walk_indicators(store, x->f, 1, asof_take, &a, err);
     if (rc == ASOF_STOP)
         rc = 0;
     u64map_free(&a.ids);
@@ -809,7 +952,6 @@ static int scan_as_of(accord_store *store, sel *x, const char *const *types, acc
 int accord_export_select(accord_store *store, const accord_export_filter *f,
                          accord_export_set **out, accord_error *err)
 {
-    static const char *const types[] = {"indicator", NULL};
     sel x = {.f = f ? f : &no_filter};
     *out = NULL;
     x.at = x.f->at_us ? x.f->at_us : accord_timestamp_now();
@@ -826,6 +968,8 @@ int accord_export_select(accord_store *store, const accord_export_filter *f,
         x.set->at_us = x.at;
         x.set->boundary_us = INT64_MIN;
         x.set->next_us = INT64_MAX;
+        for (int k = 0; k < ACCORD_EK_COUNT; k++)
+            x.set->kind_at[k] = x.set->kind_added[k] = INT64_MIN;
         x.set->added_us = st.last_added_us;
         if (x.f->as_of_added_us && x.f->as_of_added_us < st.last_added_us)
             x.set->added_us = x.f->as_of_added_us;
@@ -833,12 +977,10 @@ int accord_export_select(accord_store *store, const accord_export_filter *f,
         int64_t ch = accord_allowlist_changed(store);
         if (ch > x.set->serial_us)
             x.set->serial_us = ch;
-        accord_scan_filter sf = {
-            .collection = x.f->collection, .types = types, .viewer = x.f->viewer};
         if (x.f->as_of_added_us)
-            rc = scan_as_of(store, &x, types, err);
+            rc = scan_as_of(store, &x, err);
         else
-            rc = accord_store_scan(store, &sf, on_record, &x, err);
+            rc = walk_indicators(store, x.f, 0, sel_one, &x, err);
         if (rc == ACCORD_ENOMEM)
             accord_err_set(err, rc, "export: out of memory");
     }
@@ -1069,10 +1211,19 @@ int accord_export_nft_delta(const accord_export_set *prev, const accord_export_s
 
 int accord_export_nft_cursor(const accord_export_set *set, accord_export_cursor *out)
 {
-    /* No valid_from or valid_until of the store lies in (boundary, at], so selecting at the
-     * boundary gives this very set; and it does not move while nothing changes. */
-    out->at_us = set->boundary_us > 0 ? set->boundary_us : 1;
-    out->added_us = set->added_us;
+    /* The newest instant and date_added that made a difference to an address value (export.h):
+     * the store as it was then, selected then, gives this set's elements; and neither moves
+     * while the elements stay as they are, whatever else passes or arrives. */
+    out->at_us = 1;
+    out->added_us = 1;
+    for (int k = 0; k < ACCORD_EK_COUNT; k++) {
+        if (!(ACCORD_EK_IP_BITS & ACCORD_EK_BIT(k)))
+            continue;
+        if (set->kind_at[k] > out->at_us)
+            out->at_us = set->kind_at[k];
+        if (set->kind_added[k] > out->added_us)
+            out->added_us = set->kind_added[k];
+    }
     return export_nft_digest(set, &out->digest);
 }
 

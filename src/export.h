@@ -60,6 +60,17 @@ struct accord_export_set {
     int64_t boundary_us; /* the newest valid_from/valid_until at or before the export time */
     int64_t next_us;     /* the first one after it (INT64_MAX: none): the selection may change
                             then without any change to the store */
+    /*
+     * Per kind (accord_export_kind), the newest instant at or before the export time, and the
+     * newest date_added, that changed which values of that kind are selected (INT64_MIN: none):
+     * a selected indicator's valid_from and date_added, an expired one's valid_until, and the
+     * date_added of every version that replaced or revoked an older one (all kinds: the older
+     * one may have held any).  The store as it was at the newest date_added of some kinds,
+     * selected at their newest instant, selects the same values of those kinds; and the two do
+     * not move when only other kinds change, so an nft cursor (address kinds) stays the same
+     * while the addresses do (accord_export_nft_cursor).
+     */
+    int64_t kind_at[ACCORD_EK_COUNT], kind_added[ACCORD_EK_COUNT];
     int64_t at_us;    /* the export time */
     int64_t added_us; /* the newest date_added the selection could see (its cursor's) */
     size_t nuntr; /* the first indicators no format can express: "id: reason" */
@@ -137,6 +148,10 @@ int export_ipv4_canonical(const char *v, size_t len);
 /* Tests: 1 makes every pattern go through the pattern compiler (export.c reads the simplest
  * shape itself otherwise); both ways must give the same set. */
 extern int export_force_compile;
+/* Tests: 1 makes selection read every indicator's body, as it does for the filters the store's
+ * indicators table cannot answer (labels, indicator_types, creators); both ways must give the
+ * same set. */
+extern int export_force_body;
 
 /* The format writers; each returns 0 or the first error. */
 int export_zeek(export_out *w);

@@ -18,10 +18,13 @@
  * the cache answers 304 (If-None-Match) or the cached bytes without selecting anything.
  *
  * The entity tag of a file is XXH3 of its bytes (of the file names for a listing).  Exports are
- * a function of the store's state (the nft cursor names an instant of that state, not the time
- * of the build), so a rebuild after an unrelated change (a new account) writes the same bytes
- * under the same tag, and a client holding it still gets 304; any change of the bytes is a new
- * tag.  Tags do not depend on the process, so they survive a restart.
+ * a function of the store's state, never of the time of the build, so a rebuild after an
+ * unrelated change (a new account) writes the same bytes under the same tag, and a client
+ * holding it still gets 304; any change of the bytes is a new tag.  An nft script depends only
+ * on its elements: its cursor names the newest instant and date_added that changed an address
+ * (export.h: kind_at, kind_added), so a domain's validity ending or a new domain indicator leaves
+ * an nft feed's bytes and tag alone.  Tags do not depend on the process, so they survive a
+ * restart.
  *
  * Size: a build holds at most ACCORD_FEED_MAX_BYTES (256 MiB, one response body), or the feed's
  * --max-bytes, all files together; past it the writer stops before handing the bytes on and the

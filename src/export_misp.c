@@ -21,8 +21,9 @@
  *   cert-sha1, cert-sha256      x509-fingerprint-sha1/256 Network activity
  *
  * Not expressible: domain-suffix (MISP attribute types match whole names; a "*.x" value would be
- * a literal).  Each attribute carries its indicator's TLP as a tag ("tlp:amber"), and a comment
- * with the indicator id and name; the event's tag is the strictest TLP of its attributes.  A
+ * a literal).  The event's tag is the strictest TLP of its attributes; when their TLPs differ,
+ * each attribute carries its indicator's as a tag too ("tlp:amber").  Each has a comment with
+ * the indicator id and name.  A
  * value held by several indicators is one attribute (MISP refuses duplicates in one event): the
  * first indicator in id order names it, the others count as duplicates.
  *
@@ -131,7 +132,8 @@ typedef struct event_head {
     char uuid[37], org_uuid[37], date[16], ts_text[16];
     const char *source;
     uint32_t ts;
-    int tlp; /* the strictest TLP of the attributes, -1 when none */
+    int tlp;     /* the strictest TLP of the attributes, -1 when none */
+    int mixed;   /* 1 when the attributes' TLPs differ: each then carries its own tag */
 } event_head;
 
 /* The members the event and its manifest entry share (no braces). */
@@ -190,10 +192,32 @@ static void write_attribute(export_out *w, buf *tmp, size_t i, const event_head 
     } else {
         add_json(w, tmp, id);
     }
+    if (!h->mixed) {
+        ADDS(w, "}"); /* the event's tag says it for every attribute */
+        return;
+    }
     const char *tag = tlp_tags[d->tlp <= ACCORD_TLP_RED ? d->tlp : ACCORD_TLP_RED];
     ADDS(w, ",\"Tag\":[{\"name\":\"");
     export_add(w, tag, strlen(tag));
     ADDS(w, "\",\"colour\":\"#ffffff\",\"exportable\":true}]}");
+}
+
+/* The strictest TLP of the attributes (h->tlp), and whether they differ (h->mixed).  Every
+ * attribute of a whole-GREEN export carrying its own "tlp:green" tag was a fifth of the event
+ * file; MISP applies the event's tags to what it holds. */
+static void event_tlp(export_out *w, event_head *h)
+{
+    const accord_export_set *s = w->set;
+    for (size_t i = 0; i < s->nitems; i++) {
+        if (!attribute_ok(w, i)) /* counts and names what is left out, once: export_item_ok */
+            continue;
+        int tlp = export_item_ind(s, i)->tlp;
+        tlp = tlp > ACCORD_TLP_RED ? ACCORD_TLP_RED : tlp;
+        if (h->tlp >= 0 && tlp != h->tlp)
+            h->mixed = 1;
+        if (tlp > h->tlp)
+            h->tlp = tlp;
+    }
 }
 
 static void write_hashes(export_out *w, const event_head *h)
@@ -235,6 +259,7 @@ int export_misp_feed(export_out *w)
     gmtime_r(&t, &tm);
     strftime(h.date, sizeof(h.date), "%Y-%m-%d", &tm);
     buf_init(&tmp, 64 * 1024);
+    event_tlp(w, &h);
 
     snprintf(file, sizeof(file), "%s.json", h.uuid);
     export_file(w, file);
@@ -253,9 +278,6 @@ int export_misp_feed(export_out *w)
         write_attribute(w, &tmp, i, &h, first);
         first = 0;
         w->sum->values++;
-        int tlp = export_item_ind(s, i)->tlp;
-        if (tlp > h.tlp)
-            h.tlp = tlp > ACCORD_TLP_RED ? ACCORD_TLP_RED : tlp;
     }
     ADDS(w, "\n],");
     write_head(w, &tmp, &h);

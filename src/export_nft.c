@@ -176,12 +176,12 @@ int export_nft(export_out *w)
     w->supported = ACCORD_EK_IP_BITS;
     export_file(w, NULL);
     export_printf(w,
-                  "#!/usr/sbin/nft -f\n# accord indicators, serial %u\n%s%s%s"
+                  "#!/usr/sbin/nft -f\n# accord indicators\n%s%s%s"
                   "add table inet %s\n"
                   "add set inet %s ipv4 { type ipv4_addr; flags interval; }\n"
                   "add set inet %s ipv6 { type ipv6_addr; flags interval; }\n"
                   "flush set inet %s ipv4\nflush set inet %s ipv6\n",
-                  accord_export_set_serial(w->set), CURSOR_LINE(w->o), t, t, t, t, t);
+                  CURSOR_LINE(w->o), t, t, t, t, t);
     write_family(w, 4);
     write_family(w, 6);
     return w->rc;
@@ -257,8 +257,8 @@ int export_nft_delta(export_out *w, const accord_export_set *prev)
     }
     if (!rc) {
         export_file(w, NULL);
-        export_printf(w, "#!/usr/sbin/nft -f\n# accord indicators, changes, serial %u\n%s%s%s",
-                      accord_export_set_serial(w->set), CURSOR_LINE(w->o));
+        export_printf(w, "#!/usr/sbin/nft -f\n# accord indicators, changes\n%s%s%s",
+                      CURSOR_LINE(w->o));
         /* deletes first: a range that changed shape must leave before its successor arrives */
         for (int f = 0; f < 2; f++)
             write_missing(w, "delete", f ? 6 : 4, old[f], nold[f], now[f], nnow[f]);

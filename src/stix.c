@@ -2388,6 +2388,7 @@ int stix_validate(const ajson_value *obj, const char *bundle_spec, stix_info *in
     if (!sco_like && !(td && strcmp(td->type, "marking-definition") == 0))
         info->modified = ajson_str(ajson_get(obj, "modified"));
     tlp_label_json(obj, &info->label);
+    info->obj = obj;
 out:
     return rc;
 }

@@ -29,6 +29,8 @@ typedef struct stix_info {
     int revoked;
     stix_kind kind;
     tlp_label label; /* its TLP, producer, recipients, what a sighting reveals (tlp.h) */
+    const ajson_value *obj; /* the validated object (the store copies an indicator's pattern,
+                               validity, confidence and name beside its row from it) */
 } stix_info;
 
 /* Why an object is invalid: the first broken rule. */

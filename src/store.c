@@ -34,6 +34,17 @@
  *     tlp_to   TEXT         AMBER or unmarked: x_accord_recipients, space-separated, or NULL
  *     tlp_dep  TEXT         sightings: sighting_of_ref and observed_data_refs, or NULL
  *
+ *   table indicators        the columns exports read, one row per stored indicator version,
+ *                           written with its objects row (so a selection never reads bodies)
+ *     seq      INTEGER PK   objects.seq
+ *     added, id, modified, spec, flags, tlp, tlp_org, tlp_to     copies of the objects row's
+ *                           (flags follows objects.flags: trigger indicators_flags)
+ *     valid_from  INTEGER   µs; NULL when absent; INT64_MAX when unreadable (never active)
+ *     valid_until INTEGER   µs; NULL when absent (valid forever)
+ *     confidence  INTEGER   0-100, NULL when absent or out of range
+ *     pattern_type, pattern, name  TEXT   the properties as strings (JSON escapes decoded), NULL
+ *                           when absent or not strings
+ *
  *   table runs              one row per sorted run
  *     kind, run  PK         kind 0 id index, 1 value index, 2 version index; run number
  *     level                 0 for a transaction's run, L+1 for a merge of four level-L runs
@@ -129,7 +140,7 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the run chunk format is little-endian; add byte swapping for this host"
 #endif
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 static const char *const migrations[] = {
     /* 0 -> 1 */
@@ -228,6 +239,14 @@ static const char *const migrations[] = {
     " PRIMARY KEY(cid, revision, kind, name)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS vendor_profiles(vendor TEXT NOT NULL, purl TEXT NOT NULL,"
     " account TEXT, contact TEXT, PRIMARY KEY(vendor, purl)) WITHOUT ROWID;",
+    /* 5 -> 6: the indicators table (filled from the stored bodies by ind_backfill) */
+    "CREATE TABLE IF NOT EXISTS indicators(seq INTEGER PRIMARY KEY, added INTEGER NOT NULL,"
+    " id TEXT NOT NULL, modified TEXT NOT NULL, spec TEXT NOT NULL, flags INTEGER NOT NULL,"
+    " tlp INTEGER NOT NULL, tlp_org TEXT, tlp_to TEXT, valid_from INTEGER, valid_until INTEGER,"
+    " confidence INTEGER, pattern_type TEXT, pattern TEXT, name TEXT);"
+    "CREATE TRIGGER IF NOT EXISTS indicators_flags AFTER UPDATE OF flags ON objects"
+    " WHEN NEW.type = 'indicator' BEGIN"
+    " UPDATE indicators SET flags = NEW.flags WHERE seq = NEW.seq; END;",
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -270,6 +289,9 @@ static const char *const stmt_sql[S_COUNT] = {
                   " VALUES(?1, ?2, ?3, ?4, ?5)",
     [S_SIG_GET] = "SELECT sig FROM signatures WHERE object_seq = ?1 AND keyid = ?2",
     [S_SIG_ANY] = "SELECT 1 FROM signatures WHERE object_seq = ?1 LIMIT 1",
+    [S_INS_IND] = "INSERT INTO indicators(seq, added, id, modified, spec, flags, tlp, tlp_org,"
+                  " tlp_to, valid_from, valid_until, confidence, pattern_type, pattern, name)"
+                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -319,6 +341,8 @@ int store_exec(accord_store *s, const char *sql, accord_error *err)
     return 0;
 }
 
+static int ind_backfill(accord_store *s, accord_error *err);
+
 static int migrate(accord_store *s, accord_error *err)
 {
     sqlite3_stmt *st;
@@ -349,6 +373,8 @@ static int migrate(accord_store *s, accord_error *err)
     if (version == 0 && (rc = store_coll_create_defaults(s, err)))
         goto out;
     if (version == 1 && (rc = store_audit_backfill(s, err)))
+        goto out;
+    if (version >= 1 && version < 6 && (rc = ind_backfill(s, err)))
         goto out;
     rc = store_exec(s, "COMMIT", err);
 out:
@@ -996,6 +1022,103 @@ uint64_t store_content_hash(const void *data, size_t len)
     return XXH3_64bits(data, len);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* The indicators table: what exports read, beside the objects row                             */
+
+/* An optional timestamp property of o as µs into st's parameter i: NULL when absent; 0, or -1
+ * when it is not a timestamp. */
+static int ind_bind_ts(sqlite3_stmt *st, int i, const ajson_value *o, const char *key)
+{
+    const char *t = ajson_str(ajson_get(o, key));
+    int64_t us;
+    if (!t)
+        return 0;
+    if (accord_timestamp_parse(t, &us) != 0)
+        return -1;
+    sqlite3_bind_int64(st, i, us);
+    return 0;
+}
+
+static void ind_bind_str(sqlite3_stmt *st, int i, const ajson_value *o, const char *key)
+{
+    const ajson_value *v = ajson_get(o, key);
+    if (v && v->type == AJSON_STRING)
+        sqlite3_bind_text(st, i, v->u.str, (int)v->len, SQLITE_STATIC);
+}
+
+/*
+ * Writes the indicators row of version seq from its parsed object o, or, when o is NULL (a caller
+ * that holds no tree), from its body.  The other columns copy the objects row's.
+ */
+static int ind_put(accord_store *s, int64_t seq, int64_t added, const char *id,
+                   const char *modified, const char *spec, int flags, int tlp, const char *org,
+                   const char *to, const ajson_value *o, const char *body, size_t len,
+                   accord_error *err)
+{
+    ajson_arena a;
+    ajson_error jerr;
+    int rc = 0;
+    ajson_arena_init(&a, 0);
+    if (!o && !(o = ajson_parse(&a, body, len, &jerr))) {
+        rc = accord_err_set(err, ACCORD_ECORRUPT, "store: the body of %s does not parse", id);
+        goto out;
+    }
+    sqlite3_stmt *st = store_stmt(s, S_INS_IND);
+    if (!st) {
+        rc = store_db_fail(s, err, "preparing an indicator insert");
+        goto out;
+    }
+    int64_t c;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, added);
+    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, modified ? modified : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, spec ? spec : "2.1", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, flags);
+    sqlite3_bind_int(st, 7, tlp);
+    if (org)
+        sqlite3_bind_text(st, 8, org, -1, SQLITE_STATIC);
+    if (to)
+        sqlite3_bind_text(st, 9, to, -1, SQLITE_STATIC);
+    if (ind_bind_ts(st, 10, o, "valid_from") || ind_bind_ts(st, 11, o, "valid_until"))
+        sqlite3_bind_int64(st, 10, INT64_MAX); /* unreadable: never active */
+    if (ajson_int(ajson_get(o, "confidence"), &c) && c >= 0 && c <= 100)
+        sqlite3_bind_int64(st, 12, c);
+    ind_bind_str(st, 13, o, "pattern_type");
+    ind_bind_str(st, 14, o, "pattern");
+    ind_bind_str(st, 15, o, "name");
+    if (store_step_done(st))
+        rc = store_db_fail(s, err, "storing an indicator's columns");
+out:
+    ajson_arena_free(&a);
+    return rc;
+}
+
+/* Fills the indicators table from the stored indicators (the migration to schema 6). */
+static int ind_backfill(accord_store *s, accord_error *err)
+{
+    sqlite3_stmt *q;
+    int rc = 0, step;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, added, id, modified, spec, flags, tlp, tlp_org, tlp_to,"
+                           " body FROM objects WHERE type = 'indicator' AND seq NOT IN"
+                           " (SELECT seq FROM indicators) ORDER BY seq",
+                           -1, &q, NULL))
+        return store_db_fail(s, err, "preparing the indicators migration");
+    while (!rc && (step = sqlite3_step(q)) == SQLITE_ROW)
+        rc = ind_put(s, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+                     (const char *)sqlite3_column_text(q, 2),
+                     (const char *)sqlite3_column_text(q, 3),
+                     (const char *)sqlite3_column_text(q, 4), sqlite3_column_int(q, 5),
+                     sqlite3_column_int(q, 6), (const char *)sqlite3_column_text(q, 7),
+                     (const char *)sqlite3_column_text(q, 8), NULL, sqlite3_column_blob(q, 9),
+                     (size_t)sqlite3_column_bytes(q, 9), err);
+    if (!rc && step != SQLITE_DONE)
+        rc = store_db_fail(s, err, "reading indicators for the migration");
+    sqlite3_finalize(q);
+    return rc;
+}
+
 int store_put(accord_store *s, int64_t cid, const stix_info *info, const char *body, size_t len,
               const uint64_t *values, size_t nvalues, store_outcome *outcome, int64_t *seq_out,
               accord_error *err)
@@ -1073,6 +1196,10 @@ int store_put_hashed(accord_store *s, int64_t cid, const stix_info *info, const 
         rc = store_db_fail(s, err, "storing an object");
         goto out;
     }
+    if (strcmp(info->type, "indicator") == 0 &&
+        (rc = ind_put(s, seq, added, info->id, info->modified, info->spec_version, flags,
+                      info->label.level, org, to.len ? to.p : NULL, info->obj, body, len, err)))
+        goto out;
     if ((rc = index_version(s, idh, vkey, seq, values, nvalues))) {
         rc = accord_err_set(err, rc, "store: out of memory indexing %s", info->id);
         goto out;

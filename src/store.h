@@ -91,6 +91,30 @@ void store_rollback(accord_store *s);
  */
 int store_collection_resolve(accord_store *s, const char *ref, int64_t *cid, accord_error *err);
 
+/* An indicator version as the indicators table holds it (store.c's schema): the record without
+ * its body, and the properties exports read. */
+typedef struct store_ind {
+    accord_record r;          /* body NULL, body_len 0 */
+    int64_t valid_from;       /* µs; INT64_MIN when absent, INT64_MAX when unreadable */
+    int64_t valid_until;      /* µs; INT64_MAX when absent */
+    int confidence;           /* 0-100, -1 when absent */
+    const char *pattern_type; /* NULL when absent */
+    const char *pattern;      /* NULL when absent; pattern_len bytes (NUL-terminated) */
+    size_t pattern_len;
+    const char *name; /* NULL when absent */
+} store_ind;
+
+typedef int (*store_ind_cb)(void *ud, const store_ind *ind);
+
+/*
+ * Calls cb for the indicators of collection `collection` (NULL: the whole store) that viewer v
+ * (NULL: everything) may read, in added order: the latest version of each id (a revoked one
+ * too: r.revoked says), or, with all_versions, every version.  Reads the indicators table only,
+ * never a body.
+ */
+int store_ind_scan(accord_store *s, const char *collection, const accord_viewer *v,
+                   int all_versions, store_ind_cb cb, void *ud, accord_error *err);
+
 /* meta(key) into out: 0, ACCORD_ENOTFOUND, ACCORD_ELIMIT (too long), ACCORD_ESTORE. */
 int store_meta_get(accord_store *s, const char *key, char *out, size_t outlen);
 /* Sets meta(key) (inside the caller's transaction when one is open). */

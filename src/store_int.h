@@ -59,6 +59,7 @@ enum stmt_id {
     S_INS_SIG,
     S_SIG_GET,
     S_SIG_ANY,
+    S_INS_IND,
     S_COUNT
 };
 

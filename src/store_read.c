@@ -441,6 +441,69 @@ out:
     return rc;
 }
 
+/* The columns of store_ind_scan's rows: record_from_row's (body and tlp_dep NULL), then the
+ * indicator's. */
+#define IND_COLS                                                                                   \
+    " i.modified, i.spec, %sflags, NULL, i.tlp, i.tlp_org, i.tlp_to, NULL, i.valid_from,"         \
+    " i.valid_until, i.confidence, i.pattern_type, i.pattern, i.name"
+
+static void ind_from_row(sqlite3_stmt *st, store_ind *d)
+{
+    record_from_row(st, &d->r);
+    d->r.body = NULL;
+    d->r.body_len = 0;
+    d->valid_from =
+        sqlite3_column_type(st, 12) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 12);
+    d->valid_until =
+        sqlite3_column_type(st, 13) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 13);
+    d->confidence = sqlite3_column_type(st, 14) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 14);
+    d->pattern_type = (const char *)sqlite3_column_text(st, 15);
+    d->pattern = (const char *)sqlite3_column_text(st, 16);
+    d->pattern_len = (size_t)sqlite3_column_bytes(st, 16);
+    d->name = (const char *)sqlite3_column_text(st, 17);
+}
+
+int store_ind_scan(accord_store *s, const char *collection, const accord_viewer *v,
+                   int all_versions, store_ind_cb cb, void *ud, accord_error *err)
+{
+    int64_t cid = 0;
+    int rc = 0, step = SQLITE_DONE, ok = 1;
+    char sql[1024], where[64] = "";
+    if (collection && (rc = store_collection_resolve(s, collection, &cid, err)))
+        return rc;
+    if (!all_versions)
+        snprintf(where, sizeof(where), " AND (%sflags & %d) = 0", collection ? "m." : "i.",
+                 FLAG_SUPERSEDED);
+    if (collection) /* the collection's indicators by (coll, type, added), each joined by seq */
+        snprintf(sql, sizeof(sql),
+                 "SELECT i.seq, m.added, i.id, 'indicator'," IND_COLS
+                 " FROM members m INDEXED BY members_type JOIN indicators i ON i.seq = m.seq"
+                 " WHERE m.coll = ?1 AND m.type = 'indicator'%s ORDER BY m.added",
+                 "m.", where);
+    else
+        snprintf(sql, sizeof(sql),
+                 "SELECT i.seq, i.added, i.id, 'indicator'," IND_COLS
+                 " FROM indicators i WHERE ?1 = 0%s ORDER BY i.seq",
+                 "i.", where);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+        return store_db_fail(s, err, "preparing an indicator scan");
+    sqlite3_bind_int64(st, 1, cid);
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (v && (rc = row_clears(s, v, st, cid, &ok, err)))
+            break;
+        if (!ok)
+            continue;
+        store_ind d;
+        ind_from_row(st, &d);
+        rc = cb(ud, &d);
+    }
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = store_db_fail(s, err, "scanning indicators");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int64_t store_scalar(accord_store *s, const char *sql)
 {
     sqlite3_stmt *st;

@@ -102,6 +102,22 @@ if command -v nft >/dev/null 2>&1 && nft -c -f /dev/null 2>/dev/null; then
   check "nft -c -f accepts the full feed followed by its changes" nft -c -f "$T/applied.nft"
 fi
 
+# --- what an nft feed does not serve does not change its ETag --------------------------------------
+# a domain indicator arrives, then its validity ends: the feed holds addresses only, so its bytes
+# (cursor line included) and its ETag stay, and a client polling with E3 keeps getting 304
+DX=$(mkid indicator 1 9)
+DX_AT=$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)
+printf '{"type":"indicator","spec_version":"2.1","id":"%s","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","pattern":"[domain-name:value = '"'"'dx.example.top'"'"']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z","valid_until":"%s","object_marking_refs":["%s"]}' \
+  "$DX" "$DX_AT" "$CLEAR" >"$T/dx.json"
+expect_rc 0 "import a domain indicator" -- cli import --quiet "$T/dx.json"
+req GET /feeds/fw -H "If-None-Match: $E3"
+expect 304 "a domain indicator arrived: the nft feed's ETag stays"
+while [ "$(date -u +%s)" -le "$(date -u -d "$DX_AT" +%s)" ]; do sleep 0.2; done
+if [ "$(date -u +%s)" -lt "$(date -u -d "$EXP_AT" +%s)" ]; then
+  req GET /feeds/fw -H "If-None-Match: $E3"
+  expect 304 "a domain's validity ended: the nft feed's ETag stays"
+fi
+
 # --- an expiry changes it, with no change to the store --------------------------------------------
 req GET /feeds/fw -H "If-None-Match: $E3"
 if [ "$(date -u +%s)" -lt "$(date -u -d "$EXP_AT" +%s)" ]; then

@@ -831,6 +831,209 @@ static void test_boundaries(void)
     accord_store_close(s);
 }
 
+/* Selection through the store's indicators table and through the bodies gives the same set, item
+ * for item, the same counts and change stamps, and the same bytes in every format. */
+static void test_table_vs_body(accord_store *s)
+{
+    accord_export_filter f = filter_at(AT);
+    accord_export_set *tab = NULL, *body = NULL;
+    accord_error err = {0};
+    CHECK(accord_export_select(s, &f, &tab, &err) == 0);
+    export_force_body = 1;
+    CHECK(accord_export_select(s, &f, &body, &err) == 0);
+    export_force_body = 0;
+    if (!tab || !body) {
+        accord_export_set_free(tab);
+        accord_export_set_free(body);
+        return;
+    }
+    CHECK(memcmp(&tab->stats, &body->stats, sizeof(tab->stats)) == 0);
+    CHECK(tab->ninds == body->ninds && tab->nitems == body->nitems && tab->nitems > 20);
+    CHECK(tab->nuntr == body->nuntr);
+    for (size_t i = 0; i < tab->nuntr && i < body->nuntr; i++)
+        CHECK_STR(tab->untr[i], body->untr[i]);
+    for (size_t i = 0; i < tab->ninds && i < body->ninds; i++) {
+        const export_ind *a = &tab->inds[i], *b = &body->inds[i];
+        CHECK_STR(export_str(tab, a->id), export_str(body, b->id));
+        CHECK_STR(export_str(tab, a->name), export_str(body, b->name));
+        CHECK(a->valid_until == b->valid_until && a->confidence == b->confidence &&
+              a->tlp == b->tlp && a->kinds == b->kinds && a->nitems == b->nitems);
+    }
+    for (size_t i = 0; i < tab->nitems && i < body->nitems; i++)
+        CHECK(tab->items[i].kind == body->items[i].kind &&
+              strcmp(export_str(tab, tab->items[i].value), export_str(body, body->items[i].value)) ==
+                  0);
+    CHECK(memcmp(tab->kind_at, body->kind_at, sizeof(tab->kind_at)) == 0 &&
+          memcmp(tab->kind_added, body->kind_added, sizeof(tab->kind_added)) == 0);
+    CHECK(tab->boundary_us == body->boundary_us && tab->next_us == body->next_us &&
+          tab->serial_us == body->serial_us);
+    for (size_t i = 0; i < NFORMATS; i++) {
+        capture a = {.n = 0}, b = {.n = 0};
+        CHECK(export_to(tab, formats[i], &a, NULL) == 0);
+        CHECK(export_to(body, formats[i], &b, NULL) == 0);
+        CHECK(a.n == b.n && a.n > 0);
+        for (int j = 0; j < a.n && j < b.n; j++) {
+            int same = a.f[j].len == b.f[j].len && memcmp(a.f[j].p, b.f[j].p, a.f[j].len) == 0;
+            CHECK(same);
+            if (!same)
+                fprintf(stderr, "%s: table and body selections differ\n", formats[i]);
+        }
+        capture_free(&a);
+        capture_free(&b);
+    }
+    accord_export_set_free(tab);
+    accord_export_set_free(body);
+}
+
+/* The full nft script at `at`, with its cursor line, as a feed serves it (free() it). */
+static char *nft_at(accord_store *s, const char *at, accord_export_cursor *cur)
+{
+    accord_export_filter f = filter_at(at);
+    accord_export_set *set = NULL;
+    accord_error err = {0};
+    char text[ACCORD_EXPORT_CURSOR_MAX];
+    capture c = {.n = 0};
+    char *out = NULL;
+    if (accord_export_select(s, &f, &set, &err) == 0 && accord_export_nft_cursor(set, cur) == 0) {
+        accord_export_cursor_format(cur, text, sizeof(text));
+        accord_export_options o = {.format = "nft", .nft_cursor = text};
+        if (accord_export_write(set, &o, capture_cb, &c, NULL, &err) == 0 && c.n == 1) {
+            out = c.f[0].p;
+            c.f[0].p = NULL;
+        }
+    }
+    capture_free(&c);
+    accord_export_set_free(set);
+    CHECK(out != NULL);
+    return out;
+}
+
+/* 1 when the state at cursor c rebuilds (the elements' digest matches); *delta gets the changes
+ * from it to the selection at `at` (free() it). */
+static int rebuild(accord_store *s, const accord_export_cursor *c, const char *at, char **delta)
+{
+    accord_export_filter f = filter_at(at), p = {.at_us = c->at_us,
+                                                 .as_of_added_us = c->added_us,
+                                                 .min_confidence = -1,
+                                                 .max_tlp = -1};
+    accord_export_set *prev = NULL, *now = NULL;
+    accord_export_cursor got = {0};
+    accord_error err = {0};
+    capture d = {.n = 0};
+    int ok = accord_export_select(s, &p, &prev, &err) == 0 &&
+             accord_export_nft_cursor(prev, &got) == 0 && got.digest == c->digest &&
+             accord_export_select(s, &f, &now, &err) == 0 &&
+             accord_export_nft_delta(prev, now, NULL, capture_cb, &d, NULL, &err) == 0 && d.n == 1;
+    *delta = ok ? d.f[0].p : NULL;
+    if (ok)
+        d.f[0].p = NULL;
+    capture_free(&d);
+    accord_export_set_free(prev);
+    accord_export_set_free(now);
+    return ok;
+}
+
+#define DOM_FMT                                                                                    \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%s\","                   \
+    "\"created\":\"2025-01-01T00:00:00.000Z\",\"modified\":\"%s\",\"name\":\"d\","                 \
+    "\"pattern\":\"[domain-name:value = '%s']\",\"pattern_type\":\"stix\","                        \
+    "\"valid_from\":\"2025-01-01T00:00:00Z\"%s}"
+
+/*
+ * An nft export's bytes (cursor line included, so a feed's ETag) change only when its elements
+ * do: not when another kind's validity boundary passes, another kind arrives, or anything else is
+ * stored; and every cursor it printed still rebuilds, so deltas from it stay incremental.
+ */
+static void test_nft_stable(void)
+{
+    accord_store *s = new_store();
+    char doc[1024], *delta = NULL;
+    accord_export_cursor c1, c2, c3, c4;
+    snprintf(doc, sizeof(doc), IP_FMT, "5d0a1a6e-0000-4000-8000-0000000000c1",
+             "2025-01-01T00:00:00.000Z", "77.3.0.1", "");
+    CHECK(import_text(s, doc) == 0);
+    snprintf(doc, sizeof(doc), IP_FMT, "5d0a1a6e-0000-4000-8000-0000000000c2",
+             "2025-01-01T00:00:00.000Z", "77.3.1.2", ",\"valid_until\":\"2025-09-01T00:00:00Z\"");
+    CHECK(import_text(s, doc) == 0);
+    snprintf(doc, sizeof(doc), DOM_FMT, "5d0a1a6e-0000-4000-8000-0000000000c3",
+             "2025-01-01T00:00:00.000Z", "stable-a.top", ",\"valid_until\":\"2025-07-01T00:00:00Z\"");
+    CHECK(import_text(s, doc) == 0);
+    char *t1 = nft_at(s, "2025-06-01T00:00:00Z", &c1);
+    /* a domain expires, a domain arrives, an identity arrives: the same bytes */
+    char *t2 = nft_at(s, "2025-08-01T00:00:00Z", &c2);
+    CHECK(t1 && t2 && strcmp(t1, t2) == 0);
+    snprintf(doc, sizeof(doc), DOM_FMT, "5d0a1a6e-0000-4000-8000-0000000000c4",
+             "2025-01-01T00:00:00.000Z", "stable-b.top", "");
+    CHECK(import_text(s, doc) == 0);
+    CHECK(import_text(s, "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--"
+                         "5d0a1a6e-0000-4000-8000-0000000000c5\",\"created\":\"2025-01-01T00:00:"
+                         "00.000Z\",\"modified\":\"2025-01-01T00:00:00.000Z\",\"name\":\"x\"}") == 0);
+    free(t2);
+    t2 = nft_at(s, "2025-08-01T00:00:00Z", &c2);
+    CHECK(t1 && t2 && strcmp(t1, t2) == 0);
+    CHECK(rebuild(s, &c1, "2025-08-01T00:00:00Z", &delta) && delta && !strstr(delta, "element"));
+    free(delta);
+    /* an address expires: new bytes, and the old cursor gives the delete */
+    char *t3 = nft_at(s, "2025-10-01T00:00:00Z", &c3);
+    CHECK(t3 && t2 && strcmp(t3, t2) != 0 && c3.at_us == ts("2025-09-01T00:00:00Z"));
+    CHECK(rebuild(s, &c1, "2025-10-01T00:00:00Z", &delta) && delta &&
+          strstr(delta, "delete element inet accord ipv4 { 77.3.1.2 }") &&
+          !strstr(delta, "add element"));
+    free(delta);
+    /* a revocation, and a new version that is no longer an address: both leave as deletes */
+    snprintf(doc, sizeof(doc), IP_FMT, "5d0a1a6e-0000-4000-8000-0000000000c1",
+             "2025-02-01T00:00:00.000Z", "77.3.0.1", ",\"revoked\":true");
+    CHECK(import_text(s, doc) == 0);
+    snprintf(doc, sizeof(doc), IP_FMT, "5d0a1a6e-0000-4000-8000-0000000000c6",
+             "2025-01-01T00:00:00.000Z", "77.3.2.6", "");
+    CHECK(import_text(s, doc) == 0);
+    char *t4 = nft_at(s, "2025-10-01T00:00:00Z", &c4);
+    CHECK(t4 && strstr(t4, "77.3.2.6") && !strstr(t4, "77.3.0.1") && c4.added_us > c3.added_us);
+    CHECK(rebuild(s, &c3, "2025-10-01T00:00:00Z", &delta) && delta &&
+          strstr(delta, "delete element inet accord ipv4 { 77.3.0.1 }") &&
+          strstr(delta, "add element inet accord ipv4 { 77.3.2.6 }"));
+    free(delta);
+    snprintf(doc, sizeof(doc), DOM_FMT, "5d0a1a6e-0000-4000-8000-0000000000c6",
+             "2025-03-01T00:00:00.000Z", "stable-c.top", "");
+    CHECK(import_text(s, doc) == 0);
+    CHECK(rebuild(s, &c4, "2025-10-01T00:00:00Z", &delta) && delta &&
+          strstr(delta, "delete element inet accord ipv4 { 77.3.2.6 }"));
+    free(delta);
+    free(t1);
+    free(t2);
+    free(t3);
+    free(t4);
+    accord_store_close(s);
+}
+
+/* A misp-feed whose attributes share one TLP says it once, in the event's tag; the golden
+ * fixture (mixed TLPs) shows the per-attribute tags. */
+static void test_misp_uniform(void)
+{
+    accord_store *s = new_store();
+    char doc[1024];
+    for (int i = 0; i < 3; i++) {
+        char uuid[40], ip[16];
+        snprintf(uuid, sizeof(uuid), "5d0a1a6e-0000-4000-8000-0000000000d%d", i);
+        snprintf(ip, sizeof(ip), "77.4.%d.1", i);
+        snprintf(doc, sizeof(doc), IP_FMT, uuid, "2025-01-01T00:00:00.000Z", ip, "");
+        CHECK(import_text(s, doc) == 0);
+    }
+    accord_export_filter f = filter_at(AT);
+    accord_export_set *set = NULL;
+    accord_error err = {0};
+    capture c = {.n = 0};
+    CHECK(accord_export_select(s, &f, &set, &err) == 0 && export_to(set, "misp-feed", &c, NULL) == 0);
+    int tags = 0;
+    for (const char *p = c.n ? c.f[0].p : ""; (p = strstr(p, "\"tlp:")); p++)
+        tags++;
+    CHECK(c.n == 3 && tags == 1 && strstr(c.f[0].p, "77.4.2.1") &&
+          strstr(c.f[0].p, "\"Tag\":[{\"name\":\"tlp:amber\""));
+    capture_free(&c);
+    accord_export_set_free(set);
+    accord_store_close(s);
+}
+
 /* Every member of object `want` is a member of object `got` (names only). */
 static int members_cover(const ajson_value *got, const ajson_value *want, const char *what)
 {
@@ -1065,6 +1268,7 @@ int main(void)
     test_net_and_options(s);
     test_sid_stable(s);
     test_misp_shape(s);
+    test_table_vs_body(s);
     accord_store_close(s);
     test_disappears();
     test_warninglists();
@@ -1073,6 +1277,8 @@ int main(void)
     test_ipv4_canonical();
     test_sort_order();
     test_boundaries();
+    test_nft_stable();
+    test_misp_uniform();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
