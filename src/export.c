@@ -168,10 +168,51 @@ uint32_t accord_export_set_serial(const accord_export_set *set)
 /* ------------------------------------------------------------------------------------------ */
 /* Values of each kind                                                                          */
 
+/* (export.h) The form nearly every stored address has, read without the general parser (and
+ * inet_pton). */
+int export_ipv4_parse(const char *v, size_t len, uint32_t *addr, int *prefix)
+{
+    uint32_t a = 0;
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        size_t start = i;
+        unsigned n = 0;
+        for (; i < len && v[i] >= '0' && v[i] <= '9' && i - start < 3; i++)
+            n = n * 10 + (unsigned)(v[i] - '0');
+        if (i == start || n > 255 || (v[start] == '0' && i - start > 1))
+            return -1;
+        a = a << 8 | n;
+        if (part < 3 && (i >= len || v[i++] != '.'))
+            return -1;
+    }
+    *prefix = 32;
+    if (i < len) {
+        size_t start = ++i;
+        unsigned n = 0;
+        if (v[start - 1] != '/')
+            return -1;
+        for (; i < len && v[i] >= '0' && v[i] <= '9' && i - start < 2; i++)
+            n = n * 10 + (unsigned)(v[i] - '0');
+        if (i == start || i != len || n > 32 || (v[start] == '0' && i - start > 1))
+            return -1;
+        *prefix = (int)n;
+    }
+    *addr = a;
+    return 0;
+}
+
 int export_net_range(const char *s, int *family, export_u128 *lo, export_u128 *hi)
 {
     int prefix;
     unsigned char a[16];
+    uint32_t v4;
+    if (export_ipv4_parse(s, strlen(s), &v4, &prefix) == 0) {
+        uint32_t host = prefix == 0 ? 0xffffffffu : (uint32_t)((1ull << (32 - prefix)) - 1);
+        *family = 4;
+        *lo = v4 & ~host;
+        *hi = *lo | host;
+        return 0;
+    }
     if (export_net_parse(s, family, a, &prefix) < 0)
         return -1;
     int bits = *family == 4 ? 32 : 128;
@@ -405,14 +446,80 @@ int export_ipv4_canonical(const char *v, size_t len)
     return i == len;
 }
 
+/*
+ * The kind of v when value_normalize would give it back unchanged as a value of path family fam
+ * (checked by shape, an order of magnitude cheaper than the normaliser's parse and rewrite), or
+ * -1 when only the normaliser can tell.  The shapes are those shared indicators nearly always
+ * have: canonical IPv4 addresses and networks, lower-case domain names and hex digests, URLs with
+ * a lower-case scheme and host, no port, userinfo or IPv6 literal, and a path.
+ */
+int export_force_normalize;
+
+static int unchanged_kind(int fam, int hkind, const char *v, size_t len)
+{
+    static const size_t hex_len[ACCORD_EK_COUNT] = {
+        [ACCORD_EK_MD5] = 32,     [ACCORD_EK_SHA1] = 40,      [ACCORD_EK_SHA256] = 64,
+        [ACCORD_EK_SHA512] = 128, [ACCORD_EK_CERT_SHA1] = 40, [ACCORD_EK_CERT_SHA256] = 64};
+    uint32_t a;
+    int prefix;
+    size_t i = 0;
+    if (export_force_normalize)
+        return -1;
+    switch (fam) {
+    case P_IPV4: /* a network only with its host bits clear (the normaliser clears them) */
+        if (export_ipv4_parse(v, len, &a, &prefix) != 0 || (prefix == 32 && memchr(v, '/', len)) ||
+            (prefix < 32 && (a & (uint32_t)((1ull << (32 - prefix)) - 1))))
+            return -1;
+        return prefix == 32 ? ACCORD_EK_IPV4 : ACCORD_EK_CIDR4;
+    case P_DOMAIN: /* two or more labels: a single one could be another rule's (bytes, ASN) */
+        for (i = 0; i < len; i++)
+            if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-' ||
+                  v[i] == '_' || v[i] == '.'))
+                return -1;
+        return memchr(v, '.', len) && domain_ok(v, len) ? ACCORD_EK_DOMAIN : -1;
+    case P_FILE:
+    case P_CERT:
+        if (len != hex_len[hkind])
+            return -1;
+        for (i = 0; i < len; i++)
+            if (!((v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f')))
+                return -1;
+        return hkind;
+    case P_URL: {
+        if (len == 0 || v[0] < 'a' || v[0] > 'z')
+            return -1;
+        while (i < len && ((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') ||
+                           v[i] == '+' || v[i] == '-' || v[i] == '.'))
+            i++;
+        size_t scheme = i, host = i + 3;
+        if (len < host || memcmp(v + i, "://", 3) != 0)
+            return -1;
+        for (i = host; i < len && v[i] != '/' && v[i] != '?' && v[i] != '#'; i++)
+            if ((v[i] >= 'A' && v[i] <= 'Z') || v[i] == ':' || v[i] == '@' || v[i] == '[')
+                return -1;
+        /* the schemes whose empty path the normaliser writes as "/" must have a path */
+        int dflt = (scheme == 4 && memcmp(v, "http", 4) == 0) ||
+                   (scheme == 5 && memcmp(v, "https", 5) == 0) ||
+                   (scheme == 2 && memcmp(v, "ws", 2) == 0) ||
+                   (scheme == 3 && (memcmp(v, "wss", 3) == 0 || memcmp(v, "ftp", 3) == 0));
+        if (i == host || (dflt && (i == len || v[i] != '/')))
+            return -1;
+        return url_ok(v, len) ? ACCORD_EK_URL : -1;
+    }
+    default:
+        return -1;
+    }
+}
+
 /* A string constant compared with path family fam. */
 static int add_literal(sel *x, int fam, int hkind, const pattern_lit *l)
 {
     char norm[VALUE_MAX + 1];
     if (l->kind != PL_STRING)
         return x->why = WHY_VALUE, 0;
-    if (fam == P_IPV4 && export_ipv4_canonical(l->s, l->len))
-        return add_item(x, ACCORD_EK_IPV4, l->s, l->len);
+    int quick = unchanged_kind(fam, hkind, l->s, l->len);
+    if (quick >= 0)
+        return add_item(x, quick, l->s, l->len);
     long n = value_normalize(l->s, l->len, norm, sizeof(norm));
     int kind = n < 0 ? -1 : value_kind(fam, hkind, norm, (size_t)n);
     if (kind < 0)
@@ -603,24 +710,25 @@ int export_force_compile;
 
 static int simple_pattern(sel *x, const char *p, size_t len, int *rc)
 {
-    static const char *const types[] = {"ipv4-addr",  "ipv6-addr", "domain-name",     "url",
-                                        "email-addr", "file",      "x509-certificate"};
-    char type[20], key[16], value[VALUE_MAX + 1];
-    const char *e = p + len, *q;
-    size_t n = 0, k = 0, v = 0;
+    static const struct {
+        const char *name;
+        size_t len;
+    } types[] = {{"ipv4-addr", 9},  {"ipv6-addr", 9}, {"domain-name", 11},
+                 {"url", 3},        {"email-addr", 10}, {"file", 4},
+                 {"x509-certificate", 16}};
+    char key[16], value[VALUE_MAX + 1];
+    const char *e = p + len, *q, *type = NULL;
+    size_t k = 0;
     if (export_force_compile || len < 8 || p[0] != '[' || e[-1] != ']')
         return 0;
-    for (p++; p < e && ((*p >= 'a' && *p <= 'z') || *p == '-' || (*p >= '0' && *p <= '9'));)
-        if (n == sizeof(type) - 1)
-            return 0;
-        else
-            type[n++] = *p++;
-    type[n] = '\0';
-    size_t t = 0;
-    while (t < sizeof(types) / sizeof(types[0]) && strcmp(types[t], type) != 0)
-        t++;
-    if (t == sizeof(types) / sizeof(types[0]) || p >= e || *p++ != ':')
+    const char *colon = memchr(p + 1, ':', len - 1 < 20 ? len - 1 : 20);
+    size_t n = colon ? (size_t)(colon - p - 1) : 0;
+    for (size_t t = 0; colon && !type && t < sizeof(types) / sizeof(types[0]); t++)
+        if (types[t].len == n && memcmp(types[t].name, p + 1, n) == 0)
+            type = types[t].name;
+    if (!type)
         return 0;
+    p = colon + 1;
     pattern_step steps[2] = {{.kind = PS_KEY}, {.kind = PS_KEY}};
     pattern_cmp c = {.op = PO_EQ, .type = type, .steps = steps, .nsteps = 1};
     if (e - p > 6 && memcmp(p, "value ", 6) == 0) {
@@ -641,13 +749,14 @@ static int simple_pattern(sel *x, const char *p, size_t len, int *rc)
     }
     if (e - p < 6 || memcmp(p, " = '", 4) != 0)
         return 0;
-    for (p += 4, q = p; q < e - 2 && *q != '\'' && *q != '\\'; q++)
-        if ((unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e || v == VALUE_MAX)
-            return 0;
-        else
-            value[v++] = *q;
-    if (q != e - 2 || *q != '\'')
+    /* printable ASCII up to the closing quote, without escapes */
+    for (p += 4, q = p; q < e - 2; q++)
+        if (*q == '\'' || *q == '\\' || (unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
+            break;
+    size_t v = (size_t)(q - p);
+    if (q != e - 2 || *q != '\'' || v > VALUE_MAX)
         return 0;
+    memcpy(value, p, v);
     value[v] = '\0';
     pattern_lit lit = {.kind = PL_STRING, .s = value, .len = v};
     c.lits = &lit;

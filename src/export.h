@@ -118,6 +118,23 @@ static inline int export_add(export_out *w, const char *s, size_t len)
     b->p[b->len] = '\0';
     return 0;
 }
+/* export_add of a NUL-terminated string. */
+static inline int export_adds(export_out *w, const char *s)
+{
+    return export_add(w, s, strlen(s));
+}
+/* Writes v in decimal at p (at most 10 bytes, no NUL); returns the end. */
+static inline char *export_u32_text(char *p, uint32_t v)
+{
+    char tmp[10];
+    size_t n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
 /* Flushes what is pending. */
 int export_flush(export_out *w);
 /*
@@ -141,6 +158,9 @@ int export_item_dup(const accord_export_set *s, size_t i);
 /* The indicator of item i. */
 const export_ind *export_item_ind(const accord_export_set *s, size_t i);
 
+/* "a.b.c.d" or "a.b.c.d/n" written canonically (decimal parts 0-255, a prefix 0-32, no leading
+ * zeros): 0 with the address (host order) and the prefix (32 without one), else -1. */
+int export_ipv4_parse(const char *v, size_t len, uint32_t *addr, int *prefix);
 /* 1 when v[0..len) is an IPv4 address as value_normalize writes one (a.b.c.d, no leading
  * zeros): the normaliser would return it unchanged. */
 int export_ipv4_canonical(const char *v, size_t len);
@@ -152,6 +172,9 @@ extern int export_force_compile;
  * indicators table cannot answer (labels, indicator_types, creators); both ways must give the
  * same set. */
 extern int export_force_body;
+/* Tests: 1 makes every value go through value_normalize (export.c takes values that the
+ * normaliser would give back unchanged as they are otherwise); both ways must give the same set. */
+extern int export_force_normalize;
 
 /* The format writers; each returns 0 or the first error. */
 int export_zeek(export_out *w);

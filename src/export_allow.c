@@ -255,6 +255,8 @@ int export_allow_load(accord_store *store, export_allow **out, accord_error *err
 
 static int host_or_parent(const export_allow *a, const char *v, size_t len)
 {
+    if (!a->hosts.n)
+        return 0;
     for (const char *p = v; p; p = memchr(p, '.', len - (size_t)(p - v)), p = p ? p + 1 : NULL)
         if (u64map_get(&a->hosts, h(p, len - (size_t)(p - v)), NULL))
             return 1;
@@ -298,7 +300,7 @@ static int url_host(const char *v, char *out, size_t outlen)
 
 static int text_match(const export_allow *a, const char *v, size_t len)
 {
-    if (u64map_get(&a->exact, h(v, len), NULL))
+    if (a->exact.n && u64map_get(&a->exact, h(v, len), NULL)) /* no list loaded: no hashing */
         return 1;
     for (size_t i = 0; i < a->nsubs; i++)
         if (strcasestr(v, a->subs[i]))

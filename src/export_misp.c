@@ -38,6 +38,7 @@
 
 #include <nettle/md5.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <xxhash.h>
@@ -98,14 +99,21 @@ static void uuid_of(const void *data, size_t len, char out[37])
     out[36] = '\0';
 }
 
+/* 1 when s[0..n) needs no JSON escaping. */
+static int plain_json(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s[i] != '\\' && s[i] != '"' && (unsigned char)s[i] >= 0x20)
+        i++;
+    return i == n;
+}
+
 /* Appends s as a JSON string (quotes included); values without a backslash or a control byte
  * (every exported value: export.c checks them) go as they are. */
 static int add_json(export_out *w, buf *tmp, const char *s)
 {
-    size_t n = strlen(s), i = 0;
-    while (i < n && s[i] != '\\' && s[i] != '"' && (unsigned char)s[i] >= 0x20)
-        i++;
-    if (i == n) {
+    size_t n = strlen(s);
+    if (plain_json(s, n)) {
         ADDS(w, "\"");
         export_add(w, s, n);
         return ADDS(w, "\"");
@@ -134,6 +142,7 @@ typedef struct event_head {
     uint32_t ts;
     int tlp;     /* the strictest TLP of the attributes, -1 when none */
     int mixed;   /* 1 when the attributes' TLPs differ: each then carries its own tag */
+    unsigned char *attr; /* per item: 1 when it is an attribute (attribute_ok, decided once) */
 } event_head;
 
 /* The members the event and its manifest entry share (no braces). */
@@ -185,10 +194,19 @@ static void write_attribute(export_out *w, buf *tmp, size_t i, const event_head 
     ADDS(w, "\",\"value\":");
     add_json(w, tmp, export_str(s, it->value));
     ADDS(w, ",\"comment\":");
-    if (*name) {
+    if (*name) { /* "ID NAME", at most 399 bytes (ids need no escaping; export.c checks them) */
         char comment[400];
-        snprintf(comment, sizeof(comment), "%s %s", id, name);
-        add_json(w, tmp, comment);
+        size_t room = sizeof(comment) - 1 - idlen - 1, nl = strlen(name);
+        if (idlen + 1 >= sizeof(comment) || nl > room || !plain_json(name, nl)) {
+            snprintf(comment, sizeof(comment), "%s %s", id, name);
+            add_json(w, tmp, comment);
+        } else {
+            ADDS(w, "\"");
+            export_add(w, id, idlen);
+            ADDS(w, " ");
+            export_add(w, name, nl);
+            ADDS(w, "\"");
+        }
     } else {
         add_json(w, tmp, id);
     }
@@ -209,7 +227,8 @@ static void event_tlp(export_out *w, event_head *h)
 {
     const accord_export_set *s = w->set;
     for (size_t i = 0; i < s->nitems; i++) {
-        if (!attribute_ok(w, i)) /* counts and names what is left out, once: export_item_ok */
+        /* counts and names what is left out, once (export_item_ok) */
+        if (!(h->attr[i] = (unsigned char)attribute_ok(w, i)))
             continue;
         int tlp = export_item_ind(s, i)->tlp;
         tlp = tlp > ACCORD_TLP_RED ? ACCORD_TLP_RED : tlp;
@@ -225,7 +244,7 @@ static void write_hashes(export_out *w, const event_head *h)
     const accord_export_set *s = w->set;
     unsigned char md5[16];
     for (size_t i = 0; i < s->nitems && !w->rc; i++) {
-        if (!attribute_ok(w, i))
+        if (!h->attr[i])
             continue;
         const export_item *it = &s->items[i];
         struct md5_ctx ctx; /* nettle's, on the stack: no allocation per value */
@@ -259,6 +278,8 @@ int export_misp_feed(export_out *w)
     gmtime_r(&t, &tm);
     strftime(h.date, sizeof(h.date), "%Y-%m-%d", &tm);
     buf_init(&tmp, 64 * 1024);
+    if (!(h.attr = malloc(s->nitems ? s->nitems : 1)))
+        return w->rc = ACCORD_ENOMEM;
     event_tlp(w, &h);
 
     snprintf(file, sizeof(file), "%s.json", h.uuid);
@@ -270,7 +291,7 @@ int export_misp_feed(export_out *w)
     ADDS(w, "\"Attribute\":[");
     int first = 1;
     for (size_t i = 0; i < s->nitems && !w->rc; i++) {
-        if (!attribute_ok(w, i)) {
+        if (!h.attr[i]) {
             if (export_item_fits(w, i))
                 w->sum->duplicates++;
             continue;
@@ -290,6 +311,7 @@ int export_misp_feed(export_out *w)
     export_printf(w, "{\"%s\":{", h.uuid);
     write_head(w, &tmp, &h);
     ADDS(w, "}}\n");
+    free(h.attr);
     buf_free(&tmp);
     return w->rc;
 }

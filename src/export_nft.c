@@ -62,6 +62,13 @@ static void element_text(const span *r, int fam, char *out, size_t outlen)
     char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
     int bits = fam == 4 ? 32 : 128;
     export_u128 size = r->hi - r->lo; /* one less than the count of addresses */
+    if (fam == 4 && size == 0 && outlen >= 16) { /* most elements: an address, without printf */
+        char *p = out;
+        for (int i = 3; i >= 0; i--)
+            p = export_u32_text(p, (uint32_t)(r->lo >> (8 * i)) & 0xff), *p++ = '.';
+        p[-1] = '\0';
+        return;
+    }
     u128_text(r->lo, fam, a, sizeof(a));
     if (size == 0) {
         snprintf(out, outlen, "%s", a);
@@ -147,7 +154,9 @@ static int write_family(export_out *w, int fam)
         if (i % PER_STATEMENT == 0)
             export_printf(w, "%sadd element inet %s %s { ", i ? " }\n" : "", table, set);
         element_text(&v[i], fam, el, sizeof(el));
-        export_printf(w, "%s%s", i % PER_STATEMENT ? ", " : "", el);
+        if (i % PER_STATEMENT)
+            export_add(w, ", ", 2);
+        export_adds(w, el);
         w->sum->values++;
     }
     if (n)
@@ -235,7 +244,9 @@ static void write_missing(export_out *w, const char *verb, int fam, const span *
             export_printf(w, "%s%s element inet %s %s { ", written ? " }\n" : "", verb, table,
                           fam == 4 ? "ipv4" : "ipv6");
         element_text(&a[i], fam, el, sizeof(el));
-        export_printf(w, "%s%s", written % PER_STATEMENT ? ", " : "", el);
+        if (written % PER_STATEMENT)
+            export_add(w, ", ", 2);
+        export_adds(w, el);
         written++;
         w->sum->values++;
     }

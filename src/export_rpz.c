@@ -61,6 +61,14 @@ static int ip_owner(const char *v, char *out, size_t outlen)
 {
     unsigned char a[16];
     int fam, prefix, n;
+    uint32_t v4;
+    if (outlen >= 32 && export_ipv4_parse(v, strlen(v), &v4, &prefix) == 0) {
+        char *p = export_u32_text(out, (uint32_t)prefix); /* no printf: one per address */
+        for (int i = 0; i < 4; i++, v4 >>= 8)
+            *p++ = '.', p = export_u32_text(p, v4 & 0xff);
+        memcpy(p, ".rpz-ip", 8);
+        return 0;
+    }
     if (export_net_parse(v, &fam, a, &prefix) < 0)
         return -1;
     if (fam == 4)
@@ -104,7 +112,10 @@ static int record(export_out *w, u64map *seen, const char *owner, const char *ac
     if (u64map_put(seen, h, 1))
         return w->rc = ACCORD_ENOMEM;
     w->sum->values++;
-    return export_printf(w, "%s %s\n", owner, action);
+    export_adds(w, owner);
+    export_add(w, " ", 1);
+    export_adds(w, action);
+    return export_add(w, "\n", 1);
 }
 
 static int write_item(export_out *w, u64map *seen, const export_item *it, const char *v,
@@ -113,11 +124,13 @@ static int write_item(export_out *w, u64map *seen, const export_item *it, const 
     char owner[300];
     switch (it->kind) {
     case ACCORD_EK_DOMAIN:
-        record(w, seen, v, action); /* and the names below it, as for a suffix */
-        snprintf(owner, sizeof(owner), "*.%s", v);
-        return record(w, seen, owner, action);
     case ACCORD_EK_SUFFIX:
-        snprintf(owner, sizeof(owner), "*.%s", v);
+        if (it->kind == ACCORD_EK_DOMAIN) /* and the names below it, as for a suffix */
+            record(w, seen, v, action);
+        if (it->len + 3 > sizeof(owner)) /* export.c: a domain has at most 253 bytes */
+            return 0;
+        memcpy(owner, "*.", 2);
+        memcpy(owner + 2, v, it->len + 1);
         return record(w, seen, owner, action);
     default:
         if (ip_owner(v, owner, sizeof(owner)) < 0)

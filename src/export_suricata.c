@@ -223,15 +223,24 @@ static uint32_t sid_for(sids *t, const char *id, const char *purpose, const char
 static int rule_end(export_out *w, sids *t, const char *id, const char *purpose, const char *v,
                     size_t len)
 {
-    export_printf(w, "classtype:bad-unknown; metadata:accord_indicator %s; sid:%u; rev:1;)\n", id,
-                  sid_for(t, id, purpose, v, len));
+    char sid[16];
+    *export_u32_text(sid, sid_for(t, id, purpose, v, len)) = '\0';
+    export_adds(w, "classtype:bad-unknown; metadata:accord_indicator ");
+    export_adds(w, id);
+    export_adds(w, "; sid:");
+    export_adds(w, sid);
+    export_adds(w, "; rev:1;)\n");
     w->sum->values++;
     return w->rc;
 }
 
 static int rule_net(export_out *w, sids *t, const char *id, const char *v, size_t len)
 {
-    export_printf(w, "alert ip any any <> %s any (msg:\"accord %s network\"; ", v, id);
+    export_adds(w, "alert ip any any <> ");
+    export_adds(w, v);
+    export_adds(w, " any (msg:\"accord ");
+    export_adds(w, id);
+    export_adds(w, " network\"; ");
     return rule_end(w, t, id, "net", v, len);
 }
 
@@ -242,12 +251,15 @@ static int rule_suffix(export_out *w, sids *t, const char *id, const char *v, si
     } bufs[] = {
         {"dns", "dns.query", "dns"}, {"tls", "tls.sni", "sni"}, {"http", "http.host", "host"}};
     for (size_t i = 0; i < 3 && !w->rc; i++) {
-        export_printf(w,
-                      "alert %s any any -> any any (msg:\"accord %s domain suffix\"; %s; "
-                      "content:\".",
-                      bufs[i].proto, id, bufs[i].buffer);
+        export_adds(w, "alert ");
+        export_adds(w, bufs[i].proto);
+        export_adds(w, " any any -> any any (msg:\"accord ");
+        export_adds(w, id);
+        export_adds(w, " domain suffix\"; ");
+        export_adds(w, bufs[i].buffer);
+        export_adds(w, "; content:\".");
         add_content(w, v, len);
-        export_printf(w, "\"; endswith; nocase; ");
+        export_adds(w, "\"; endswith; nocase; ");
         rule_end(w, t, id, bufs[i].purpose, v, len);
     }
     return w->rc;
@@ -263,12 +275,13 @@ static int rule_url(export_out *w, sids *t, const char *id, const char *v, size_
     const char *colon = host[0] == '[' ? NULL : memchr(host, ':', hlen);
     size_t hostlen = colon ? (size_t)(colon - host) : hlen;
     const char *path = host + hlen;
-    export_printf(w, "alert http any any -> any any (msg:\"accord %s URL\"; http.host; content:\"",
-                  id);
+    export_adds(w, "alert http any any -> any any (msg:\"accord ");
+    export_adds(w, id);
+    export_adds(w, " URL\"; http.host; content:\"");
     add_content(w, host, hostlen);
-    export_printf(w, "\"; startswith; endswith; nocase; http.uri.raw; content:\"");
+    export_adds(w, "\"; startswith; endswith; nocase; http.uri.raw; content:\"");
     add_content(w, *path ? path : "/", *path ? strlen(path) : 1);
-    export_printf(w, "\"; startswith; endswith; ");
+    export_adds(w, "\"; startswith; endswith; ");
     return rule_end(w, t, id, "url", v, len);
 }
 

@@ -109,7 +109,7 @@ static int add_column(export_out *w, int col, size_t i)
         return add_field(w, export_str(s, d->name));
     case COL_CONFIDENCE:
         if (d->confidence >= 0)
-            snprintf(tmp, sizeof(tmp), "%d", (int)d->confidence);
+            *export_u32_text(tmp, (uint32_t)d->confidence) = '\0';
         return add_field(w, tmp);
     case COL_TLP:
         return add_field(w, tlp_names[d->tlp]);

@@ -74,7 +74,13 @@ int export_zeek(export_out *w)
         if (it->kind == ACCORD_EK_URL)
             v = strstr(v, "://") + 3;
         const export_ind *d = export_item_ind(s, i);
-        export_printf(w, "%s\t%s\t%s\t%s", v, zeek_type(it->kind), src, export_str(s, d->id));
+        export_adds(w, v);
+        export_add(w, "\t", 1);
+        export_adds(w, zeek_type(it->kind));
+        export_add(w, "\t", 1);
+        export_adds(w, src);
+        export_add(w, "\t", 1);
+        export_adds(w, export_str(s, d->id));
         if (*export_str(s, d->name)) {
             export_add(w, " ", 1);
             add_clean(w, export_str(s, d->name));

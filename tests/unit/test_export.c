@@ -1034,6 +1034,157 @@ static void test_misp_uniform(void)
     accord_store_close(s);
 }
 
+/* Standard base64 of s (the suricata datasets' form of strings). */
+static void b64_of(const char *s, char *out)
+{
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n = strlen(s), o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned char)s[i] << 16 | (i + 1 < n ? (unsigned char)s[i + 1] << 8 : 0) |
+                     (i + 2 < n ? (unsigned char)s[i + 2] : 0);
+        out[o++] = t[v >> 18 & 63];
+        out[o++] = t[v >> 12 & 63];
+        out[o++] = i + 1 < n ? t[v >> 6 & 63] : '=';
+        out[o++] = i + 2 < n ? t[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
+/* How many `verb element` statements of nft script text hold element v. */
+static int nft_has(const char *text, const char *verb, const char *v)
+{
+    int n = 0;
+    size_t vl = strlen(v), bl = strlen(verb);
+    for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+        const char *end = strchr(line, '\n'), *p = strchr(line, '{');
+        if (!end)
+            end = line + strlen(line);
+        if (strncmp(line, verb, bl) != 0 || line[bl] != ' ' || !p || p > end)
+            continue;
+        for (p += 2; p < end;) { /* "{ a, b, c }" */
+            size_t el = strcspn(p, ", }\n");
+            n += el == vl && memcmp(p, v, vl) == 0;
+            p += el;
+            p += strspn(p, ", ");
+            if (*p == '}')
+                break;
+        }
+    }
+    return n;
+}
+
+/* Every format's output at `at`, into c[NFORMATS]; 0 or -1. */
+static int export_all(accord_store *s, const char *at, capture *c)
+{
+    accord_export_filter f = filter_at(at);
+    accord_export_set *set = NULL;
+    accord_error err = {0};
+    int rc = accord_export_select(s, &f, &set, &err);
+    for (size_t i = 0; !rc && i < NFORMATS; i++)
+        rc = export_to(set, formats[i], &c[i], NULL);
+    accord_export_set_free(set);
+    return rc ? -1 : 0;
+}
+
+/*
+ * Property, over random indicators of every kind and fate: at the next export, every value of an
+ * indicator that expired, was revoked or was replaced by a version with another value is gone
+ * from every format (as itself, as base64, as an rpz-ip owner), what stays and what replaced it
+ * is there, and the nft changes since the cursor of the first export delete exactly the addresses
+ * that left and add those that arrived.
+ */
+static void test_disappears_random(void)
+{
+    enum { N = 64 };
+    static const char *const t1 = "2025-06-01T00:00:00Z", *const t2 = "2025-08-01T00:00:00Z";
+    uint64_t r = 0x9e3779b97f4a7c15ull;
+    accord_export_cursor cur1 = {0};
+    char *full1 = NULL, *delta = NULL;
+    int kind[N], fate[N]; /* fate 0 stays, 1 expires, 2 revoked, 3 replaced */
+    char doc[1024];
+    accord_store *s = new_store();
+    for (int i = 0; i < N; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        kind[i] = (int)(r % 4), fate[i] = (int)(r >> 8 & 3);
+    }
+    /* the value of indicator i, version v (0 or 1) */
+#define VALUE_OF(buf, i, v)                                                                        \
+    (kind[i] == 0   ? snprintf(buf, sizeof(buf), "77.%d.%d.1", 6 + (v), i)                       \
+     : kind[i] == 1 ? snprintf(buf, sizeof(buf), "d%d-%d.gone.top", i, v)                        \
+     : kind[i] == 2 ? snprintf(buf, sizeof(buf), "http://u%d-%d.gone.top/p", i, v)               \
+                    : snprintf(buf, sizeof(buf), "%062x%02x", i, v))
+    static const char *const pat[] = {"[ipv4-addr:value = '%s']", "[domain-name:value = '%s']",
+                                      "[url:value = '%s']", "[file:hashes.'SHA-256' = '%s']"};
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < N; i++) {
+            char v[100], p[160];
+            if (pass == 1 && fate[i] < 2)
+                continue; /* the second pass revokes or replaces */
+            VALUE_OF(v, i, pass == 1 && fate[i] == 3);
+            snprintf(p, sizeof(p), pat[kind[i]], v);
+            snprintf(doc, sizeof(doc),
+                     "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
+                     "5d0a1a6e-0000-4000-8000-%012x\",\"created\":\"2025-01-01T00:00:00.000Z\","
+                     "\"modified\":\"%s\",\"name\":\"r\",\"pattern\":\"%s\",\"pattern_type\":"
+                     "\"stix\",\"valid_from\":\"2025-01-01T00:00:00Z\"%s%s}",
+                     0xe00 + i, pass ? "2025-07-01T00:00:00.000Z" : "2025-01-01T00:00:00.000Z", p,
+                     fate[i] == 1 ? ",\"valid_until\":\"2025-07-01T00:00:00Z\"" : "",
+                     pass && fate[i] == 2 ? ",\"revoked\":true" : "");
+            CHECK(import_text(s, doc) == 0);
+        }
+        if (pass == 0) {
+            capture c1[NFORMATS] = {{.n = 0}};
+            CHECK(export_all(s, t1, c1) == 0);
+            for (int i = 0; i < N; i++) {
+                char v[100];
+                VALUE_OF(v, i, 0);
+                CHECK(captured(&c1[6], v)); /* plain holds every kind */
+            }
+            for (size_t f = 0; f < NFORMATS; f++)
+                capture_free(&c1[f]);
+            full1 = nft_at(s, t1, &cur1); /* what a firewall loaded before the changes */
+        }
+    }
+    capture c2[NFORMATS] = {{.n = 0}};
+    CHECK(export_all(s, t2, c2) == 0);
+    CHECK(rebuild(s, &cur1, t2, &delta) && delta && full1);
+    for (int i = 0; i < N; i++) {
+        char v[100], b[160], rpz[64];
+        int gone = 0;
+        VALUE_OF(v, i, 0);
+        b64_of(v, b);
+        snprintf(rpz, sizeof(rpz), "32.1.%d.6.77.rpz-ip", i);
+        for (size_t f = 0; f < NFORMATS; f++)
+            gone += !captured(&c2[f], v) && !captured(&c2[f], b) &&
+                    !(kind[i] == 0 && captured(&c2[f], rpz));
+        CHECK(gone == (fate[i] ? (int)NFORMATS : 0) || (!fate[i] && gone < (int)NFORMATS));
+        if (fate[i] && gone != (int)NFORMATS)
+            fprintf(stderr, "indicator %d (kind %d, fate %d): %s stays in %d formats\n", i,
+                    kind[i], fate[i], v, (int)NFORMATS - gone);
+        CHECK(fate[i] ? 1 : captured(&c2[6], v));
+        if (fate[i] == 3) {
+            VALUE_OF(v, i, 1);
+            CHECK(captured(&c2[6], v));
+        }
+        if (kind[i] != 0 || !delta || !full1)
+            continue;
+        /* the nft changes: a delete for what left, an add for what arrived, nothing else */
+        VALUE_OF(v, i, 0);
+        CHECK(nft_has(delta, "delete", v) == (fate[i] != 0) && nft_has(delta, "add", v) == 0);
+        CHECK(nft_has(full1, "add", v) == 1);
+        if (fate[i] == 3) {
+            VALUE_OF(v, i, 1);
+            CHECK(nft_has(delta, "add", v) == 1 && nft_has(delta, "delete", v) == 0);
+        }
+    }
+#undef VALUE_OF
+    for (size_t f = 0; f < NFORMATS; f++)
+        capture_free(&c2[f]);
+    free(full1);
+    free(delta);
+    accord_store_close(s);
+}
+
 /* Every member of object `want` is a member of object `got` (names only). */
 static int members_cover(const ajson_value *got, const ajson_value *want, const char *what)
 {
@@ -1168,6 +1319,65 @@ static void test_simple_patterns(void)
     accord_store_close(s);
 }
 
+/* Values taken as they are (the normaliser would give them back unchanged) and values the
+ * normaliser rewrites or refuses: the same set either way, item for item. */
+static void test_unchanged_values(void)
+{
+    static const char *const values[] = {
+        "[ipv4-addr:value = '45.33.32.156']", "[ipv4-addr:value = '45.33.32.0/24']",
+        "[ipv4-addr:value = '45.33.32.1/24']", "[ipv4-addr:value = '45.33.32.1/32']",
+        "[ipv4-addr:value = '45.33.032.1']", "[ipv4-addr:value = '0.0.0.0/0']",
+        "[ipv4-addr:value = '45.33.32.0/08']", "[ipv4-addr:value = '45.33.32.0/33']",
+        "[domain-name:value = 'a-b_c.example.org']", "[domain-name:value = 'Example.org']",
+        "[domain-name:value = 'example.org.']", "[domain-name:value = 'localhost']",
+        "[domain-name:value = 'aa-bb-cc-dd-ee-ff']", "[domain-name:value = 'x.123']",
+        "[domain-name:value = '1.2.3.4']", "[domain-name:value = 'as15169.net']",
+        "[url:value = 'http://evil.example/a?b=C']", "[url:value = 'http://evil.example']",
+        "[url:value = 'HTTP://evil.example/']", "[url:value = 'http://Evil.example/']",
+        "[url:value = 'http://evil.example:80/']", "[url:value = 'http://evil.example:8080/x']",
+        "[url:value = 'http://u:p@evil.example/']", "[url:value = 'http://[2001:db8::1]/']",
+        "[url:value = 'gopher://evil.example']", "[url:value = 'ws://evil.example?x']",
+        "[url:value = 'ftp://evil.example#f']", "[url:value = 'https:///nohost']",
+        "[url:value = 'svn+ssh://evil.example/r']",
+        "[file:hashes.'MD5' = 'd41d8cd98f00b204e9800998ecf8427e']",
+        "[file:hashes.'MD5' = 'D41D8CD98F00B204E9800998ECF8427E']",
+        "[file:hashes.'SHA-1' = 'd41d8cd98f00b204e9800998ecf8427e']",
+        "[x509-certificate:hashes.'SHA-1' = 'da39a3ee5e6b4b0d3255bfef95601890afd80709']",
+    };
+    char doc[1024];
+    accord_store *s = new_store();
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        snprintf(doc, sizeof(doc),
+                 "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
+                 "5d0a1a6e-0000-4000-8000-%012zx\",\"created\":\"2025-01-01T00:00:00.000Z\","
+                 "\"modified\":\"2025-01-01T00:00:00.000Z\",\"pattern\":\"%s\","
+                 "\"pattern_type\":\"stix\",\"valid_from\":\"2025-01-01T00:00:00Z\"}",
+                 i + 0x700, values[i]);
+        CHECK(import_text(s, doc) == 0);
+    }
+    accord_export_filter f = filter_at(AT);
+    accord_export_set *quick = NULL, *slow = NULL;
+    accord_error err = {0};
+    CHECK(accord_export_select(s, &f, &quick, &err) == 0);
+    export_force_normalize = 1;
+    CHECK(accord_export_select(s, &f, &slow, &err) == 0);
+    export_force_normalize = 0;
+    CHECK(quick && slow && quick->nitems == slow->nitems && quick->nitems >= 20);
+    CHECK(quick && slow && quick->stats.not_translatable == slow->stats.not_translatable);
+    for (size_t i = 0; quick && slow && i < quick->nitems && i < slow->nitems; i++) {
+        const export_item *a = &quick->items[i], *b = &slow->items[i];
+        int same = a->kind == b->kind &&
+                   strcmp(export_str(quick, a->value), export_str(slow, b->value)) == 0;
+        CHECK(same);
+        if (!same)
+            fprintf(stderr, "item %zu: %s vs %s\n", i, export_str(quick, a->value),
+                    export_str(slow, b->value));
+    }
+    accord_export_set_free(quick);
+    accord_export_set_free(slow);
+    accord_store_close(s);
+}
+
 /* The IPv4 shortcut agrees with the normaliser: what it takes, value_normalize gives back. */
 static void test_ipv4_canonical(void)
 {
@@ -1274,11 +1484,13 @@ int main(void)
     test_warninglists();
     test_feeds();
     test_simple_patterns();
+    test_unchanged_values();
     test_ipv4_canonical();
     test_sort_order();
     test_boundaries();
     test_nft_stable();
     test_misp_uniform();
+    test_disappears_random();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
