@@ -286,9 +286,9 @@ void console_search(api_call *c)
         api_fail(c, 404, "Not found", "no such resource");
         return;
     }
-    static const char *vals_static[1];
+    const char *one[1]; /* GET: the one value */
     const char **vals = strcmp(c->rq->method, "GET") == 0
-                            ? vals_static
+                            ? one
                             : calloc(CONSOLE_SEARCH_VALUES_MAX, sizeof(*vals));
     search_ctx x = {.c = c};
     size_t n = 0, start = 0;
@@ -351,7 +351,7 @@ void console_search(api_call *c)
     if (c->rs->body.failed || unknown.failed || invalid.failed)
         api_fail(c, 500, "Response too large", "ask for fewer values or a smaller limit");
 out:
-    if (vals != vals_static)
+    if (vals != one)
         free(vals);
     ajson_arena_free(&body);
     ajson_arena_free(&x.a);
