@@ -59,6 +59,7 @@ int cmd_roster(int argc, char **argv);
 int cmd_misp(int argc, char **argv);
 int cmd_case(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_nats(int argc, char **argv);

@@ -1,5 +1,5 @@
 /*
- * cmd_coll.c - `accord collection add|list|rm|red` and `accord root add|list`.
+ * cmd_coll.c - `accord collection add|list|rm|red|sign` and `accord root add|list`.
  */
 #include "cli.h"
 
@@ -12,10 +12,12 @@
 static int print_collection(void *ud, const accord_collection *c)
 {
     int64_t n = -1;
+    int sign = 0;
     accord_error err;
     accord_collection_count(ud, c->id, &n, &err);
-    printf("%s  %-10s %-16s %10lld  %s\n", c->id, c->root, c->alias ? c->alias : "-",
-           (long long)n, c->title);
+    accord_collection_sign_get(ud, c->id, &sign, &err);
+    printf("%s  %-10s %-16s %10lld  %s%s\n", c->id, c->root, c->alias ? c->alias : "-",
+           (long long)n, c->title, sign ? "  [signs]" : "");
     return 0;
 }
 
@@ -105,6 +107,28 @@ static int collection_red(int nargs, char **args)
     return finish(s, rc, "collection", &err);
 }
 
+/* `collection sign COLL [on|off]`: whether TAXII POSTs into COLL are signed by this node. */
+static int collection_sign(int nargs, char **args)
+{
+    accord_error err = {0};
+    accord_store *s;
+    int rc, on = 0;
+    if (nargs == 1) {
+        if (!(s = cli_open_store(ACCORD_STORE_READONLY)))
+            return EXIT_FAIL;
+        if (!(rc = accord_collection_sign_get(s, args[0], &on, &err)))
+            printf("%s\t%s\n", args[0], on ? "on" : "off");
+        return finish(s, rc, "collection", &err);
+    }
+    if (nargs != 2 || (strcmp(args[1], "on") != 0 && strcmp(args[1], "off") != 0))
+        return cli_usage("collection");
+    if (!(s = cli_open_store(0)))
+        return EXIT_FAIL;
+    rc = accord_collection_sign_set(s, cli_data_dir(), args[0], strcmp(args[1], "on") == 0,
+                                    &err);
+    return finish(s, rc, "collection", &err);
+}
+
 int cmd_collection(int argc, char **argv)
 {
     if (argc < 2)
@@ -120,6 +144,8 @@ int cmd_collection(int argc, char **argv)
     int rc;
     if (strcmp(verb, "red") == 0)
         return collection_red(nargs, args);
+    if (strcmp(verb, "sign") == 0)
+        return collection_sign(nargs, args);
     if (strcmp(verb, "list") == 0 && nargs == 0) {
         if (!(s = cli_open_store(ACCORD_STORE_READONLY)))
             return EXIT_FAIL;

@@ -230,10 +230,14 @@ static const cli_command commands[] = {
      "       accord collection rm ID|ALIAS\n"
      "       accord collection red list [ID|ALIAS]\n"
      "       accord collection red add|rm ID|ALIAS ACCOUNT\n"
+     "       accord collection sign ID|ALIAS [on|off]\n"
      "\n"
      "Collections hold object versions and are served over TAXII under their API root.\n"
      "Removing a collection keeps its objects in the store.  A collection's RED list names the\n"
-     "accounts that read its TLP:RED objects; nobody else does (admins aside).\n",
+     "accounts that read its TLP:RED objects; nobody else does (admins aside).\n"
+     "sign: objects POSTed over TAXII into the collection are signed with this node's\n"
+     "organisation (accord member init; the signing key in DATA/keys) in the transaction that\n"
+     "stores them; without on|off it prints the setting.  list marks such collections.\n",
      cmd_collection},
     {"tlp", "the TLP level unmarked objects read as",
      "usage: accord tlp default [clear|green|amber|amber+strict|red]\n"
@@ -387,6 +391,16 @@ static const cli_command commands[] = {
      "\n"
      "Exit: 0 none invalid, 3 some invalid, 1 I/O or store error.\n",
      cmd_verify},
+    {"sign", "sign objects with this node's organisation, one by one or in batches",
+     "usage: accord sign [--batch N] [-o|--output OUT] [--quiet] FILE|-\n"
+     "\n"
+     "Writes a bundle of FILE's objects, each signed with this node's organisation (accord member\n"
+     "init; the signing key in DATA/keys), in their RFC 8785 form, to stdout or OUT (replaced only\n"
+     "when every object was signed).  --batch N: one signature per N objects over the RFC 6962\n"
+     "Merkle root of their hashes, each object carrying its inclusion path (verifiers check one\n"
+     "signature per batch); otherwise one signature per object.  Signatures already on an object\n"
+     "stay; identities with key lists pass unchanged.  An invalid object stops the run (exit 2).\n",
+     cmd_sign},
     {"jcs", "print a JSON document's RFC 8785 canonical form (the bytes accord signs)",
      "usage: accord jcs [FILE|-]\n"
      "\n"

@@ -8,7 +8,8 @@
  * one-pass forms the importer uses (prov_forms, prov_stored) must equal prov_canonical's and
  * prov_write's bytes exactly.  The
  * signatures are then checked against a verifier without a store (every signer is unknown), which
- * must say "unverified" and never crash.
+ * must say "unverified" and never crash.  prov_is_shipped (a relay's test for accord's own
+ * extension-definitions) must never take another type for them.
  */
 #include "provenance.h"
 
@@ -41,6 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* a rejection names the extension */
         goto out;
     }
+    /* only accord's own extension-definitions pass a relay unsigned */
+    const char *type = ajson_str(ajson_get(content, "type"));
+    if (prov_is_shipped(content) && (!type || strcmp(type, "extension-definition") != 0))
+        abort();
     if (prov_canonical(content, &c1, &err) || prov_write(&a, content, &sigs, &w1, &err))
         goto out; /* numbers JCS refuses */
     prov_form f;

@@ -6,18 +6,72 @@
  * "Accept: ...", "Content-Type: ...", "Authorization: ..." up to an empty line, then the body.
  * Checks the handler's contract: every response has a status in 200..599, and every error
  * response is a JSON TAXII error resource with http_status.
+ *
+ * The store's directory is $TMPDIR/accord-fuzz-taxii-PID-XXXXXX (TMPDIR: /tmp when unset),
+ * removed at exit; a process that died without exiting (a crash, a timeout) leaves its
+ * directory, which the next run removes once that PID is gone, so replays and fuzzing jobs do
+ * not pile directories up.
  */
 #include "taxii.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#define DIR_PREFIX "accord-fuzz-taxii-"
+
 static accord_store *store;
+static char store_dir[4096];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void remove_tree(const char *dir)
+{
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void cleanup(void)
+{
+    accord_store_close(store);
+    store = NULL;
+    if (store_dir[0])
+        remove_tree(store_dir);
+}
+
+/* Removes the directories in tmp of runs whose process is gone. */
+static void sweep_stale(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char *end;
+        if (strncmp(e->d_name, DIR_PREFIX, sizeof DIR_PREFIX - 1) != 0)
+            continue;
+        long pid = strtol(e->d_name + sizeof DIR_PREFIX - 1, &end, 10);
+        if (pid <= 0 || *end != '-' || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* not ours, or its process lives */
+        char path[4096];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", tmp, e->d_name) < sizeof path)
+            remove_tree(path);
+    }
+    if (d)
+        closedir(d);
+}
 
 static int fake_auth(void *ud, accord_store *s, const taxii_request *rq, taxii_principal *out)
 {
@@ -62,9 +116,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!store) {
-        char dir[] = "/tmp/accord-fuzz-taxii-XXXXXX";
         accord_error err;
-        if (!mkdtemp(dir) || accord_store_open(dir, 0, &store, &err))
+        const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        sweep_stale(tmp);
+        if ((size_t)snprintf(store_dir, sizeof store_dir, "%s/" DIR_PREFIX "%ld-XXXXXX", tmp,
+                             (long)getpid()) >= sizeof store_dir ||
+            !mkdtemp(store_dir) || atexit(cleanup) ||
+            accord_store_open(store_dir, 0, &store, &err))
             abort();
     }
     char *text = malloc(size + 1), *p = text, *end = text + size;

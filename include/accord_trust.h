@@ -209,6 +209,43 @@ ACCORD_API int accord_member_keys(accord_store *store, const char *identity,
 /* ------------------------------------------------------------------------------------------ */
 /* Signed objects                                                                               */
 
+/*
+ * Whether TAXII POSTs into collection `ref` (id or alias) are signed with this node's
+ * organisation (its active signing key in data_dir/keys).  Turning it on checks that the key
+ * loads and is that key, and publishes accord's extension-definitions in the collection; one
+ * transaction with a "collection-sign" audit record.  ACCORD_ENOTFOUND (no such collection, or
+ * no organisation yet: `accord member init`), ACCORD_EINVAL.
+ */
+ACCORD_API int accord_collection_sign_set(accord_store *store, const char *data_dir,
+                                          const char *ref, int on, accord_error *err);
+/* What accord_sign_fd did. */
+typedef struct accord_sign_stats {
+    uint64_t read;           /* objects read */
+    uint64_t objects;        /* objects written */
+    uint64_t signed_objects; /* objects that got this node's signature */
+    uint64_t kept;           /* identities with key lists and accord's extension-definitions:
+                                written as they are, not signed here */
+    uint64_t signatures;     /* Ed25519 signatures made: one per object, or one per batch */
+} accord_sign_stats;
+
+/*
+ * Signs every object of a STIX input (as accord_import_fd reads it) with this node's
+ * organisation (its active signing key in data_dir/keys; store is this node's) and writes one
+ * bundle of the signed objects, in their stored form and input order, to out_fd.  batch 0: one
+ * signature per object; batch N (<= 65536): one signature per N consecutive objects over the
+ * RFC 6962 root of their hashes, each object carrying its inclusion path.  Signatures already on
+ * an object stay; identities carrying key lists and accord's extension-definitions pass
+ * unchanged.  Every object must be valid STIX: the first that is not ends the run (ACCORD_ESTIX,
+ * ACCORD_EJSON with its index and id), leaving the output truncated.  ACCORD_ENOTFOUND before
+ * `accord member init`.
+ */
+ACCORD_API int accord_sign_fd(accord_store *store, const char *data_dir, int in_fd, int out_fd,
+                              uint32_t batch, accord_sign_stats *st, accord_error *err);
+
+/* *on = 1 when collection ref signs TAXII POSTs.  ACCORD_ENOTFOUND. */
+ACCORD_API int accord_collection_sign_get(accord_store *store, const char *ref, int *on,
+                                          accord_error *err);
+
 /* What verification says of one object (src/provenance.c has the signature format). */
 typedef struct accord_verify_result {
     uint64_t index;       /* position in the input (files), or 0 */

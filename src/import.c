@@ -56,6 +56,7 @@ typedef struct import_ctx {
     buf sbody;
     accord_sign_key *skey;
     char signer[MEMBER_ID_LEN + 1], keyid[MEMBER_KEYID_HEX + 1];
+    int published; /* accord's extension-definitions are in the collection (prov_publish) */
 } import_ctx;
 
 /* What provenance() decided for one object. */
@@ -209,7 +210,9 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
         return rejected(reject(c, it, info->id, "extensions", "signature-format", perr.msg, err));
     so->identity_keys = strcmp(info->type, "identity") == 0 &&
                         ajson_get(ajson_get(so->content, "extensions"), MEMBER_KEYS_EXT);
-    if (!c->sigs->n && !c->skey && !so->identity_keys) {
+    /* accord's own extension-definitions are published unsigned (provenance_publish.c) */
+    const accord_sign_key *skey = c->skey && !prov_is_shipped(so->content) ? c->skey : NULL;
+    if (!c->sigs->n && !skey && !so->identity_keys) {
         if ((rc = signed_mismatch(c, info, 0, so)))
             return accord_err_set(err, rc, "import: cannot read the stored version of %s",
                                   info->id);
@@ -229,7 +232,7 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
     uint64_t stored_hash;
     int found = store_version_find(c->store, info, &seq, &stored_hash);
     int known = found && stored_hash == so->chash;
-    if (found && (c->sigs->n || c->skey)) {
+    if (found && (c->sigs->n || skey)) {
         int stored_signed = store_sig_any(c->store, seq);
         if (stored_signed < 0)
             return accord_err_set(err, stored_signed,
@@ -259,9 +262,9 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
     for (size_t i = 0; i < c->known->n; i++)
         prov_sigs_add(c->sigs, &c->known->v[i]);
     c->known->n = 0;
-    if (c->skey) {
+    if (skey) {
         prov_sig mine;
-        if ((rc = prov_sign(c->skey, c->signer, c->keyid, canon->p, canon->len, &mine)))
+        if ((rc = prov_sign(skey, c->signer, c->keyid, canon->p, canon->len, &mine)))
             return accord_err_set(err, rc, "import: cannot sign %s", info->id);
         prov_sigs_add(c->sigs, &mine);
     }
@@ -324,24 +327,13 @@ out:
 /* Loads the signing key and this node's organisation for ACCORD_IMPORT_SIGN. */
 static int load_signer(import_ctx *c, accord_error *err)
 {
-    member_identity *m = malloc(sizeof(*m));
-    int rc = m ? member_self(c->store, m, err) : ACCORD_ENOMEM;
-    uint8_t pk[ACCORD_SIGN_PUBLIC_LEN];
-    if (!rc && !c->opts->data_dir)
-        rc = accord_err_set(err, ACCORD_EINVAL, "import: signing needs the data directory");
-    if (!rc)
-        rc = member_key_load(c->opts->data_dir, MEMBER_SIGNING, NULL, &c->skey, err);
+    member_signer ms;
+    int rc = member_signer_load(c->store, c->opts->data_dir, &ms, err);
     if (!rc) {
-        const member_key *k = member_key_active(m, MEMBER_SIGNING);
-        accord_sign_key_public(c->skey, pk);
-        if (!k || memcmp(k->pk, pk, sizeof(pk)) != 0)
-            rc = accord_err_set(err, ACCORD_EINVAL,
-                                "import: keys/signing.seed is not the active signing key of %s",
-                                m->id);
-        else
-            memcpy(c->keyid, k->keyid, sizeof(c->keyid)), memcpy(c->signer, m->id, sizeof(c->signer));
+        c->skey = ms.key;
+        memcpy(c->signer, ms.id, sizeof(c->signer));
+        memcpy(c->keyid, ms.keyid, sizeof(c->keyid));
     }
-    free(m);
     return rc;
 }
 
@@ -391,6 +383,11 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
         body = c->body;
         so.chash = store_content_hash(body, blen);
     }
+    if ((so.is_signed || so.identity_keys) && !c->published &&
+        (rc = prov_publish(c->store, c->cid, err)) == 0)
+        c->published = 1;
+    if (rc)
+        return rc;
     c->nvalues = 0;
     values_extract(root, info.type, add_value, c);
     store_outcome outcome;

@@ -38,6 +38,9 @@
  *              count stays the number of matches (flow records): sampling scales traffic, not
  *              how often an indicator was seen.  Sums saturate at 2^53 - 1 (exact in JSON).
  *
+ * When this node has an organisation (`accord member init`) and its signing key is in the data
+ * directory, the sightings are signed with it in the transaction that stores them (import.c).
+ *
  * Not here: which collection (the caller passes it to the import), thread safety (one
  * sightings object per thread, or a lock around accord_sightings_add_match).
  */
@@ -502,6 +505,12 @@ ACCORD_API int accord_sightings_store(const accord_sightings *sg, struct accord_
     }
     o.source = "accord match sightings";
     o.collection = collection;
+    char seed[PATH_MAX];
+    if (member && data_dir && member_key_path(data_dir, MEMBER_SIGNING, seed, sizeof seed) == 0 &&
+        access(seed, F_OK) == 0) { /* this node's organisation signs what it sighted */
+        o.flags |= ACCORD_IMPORT_SIGN;
+        o.data_dir = data_dir;
+    }
     rc = accord_import_fd(store, fd, &o, st, err);
 out:
     if (fd >= 0)

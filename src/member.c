@@ -317,6 +317,37 @@ int member_self(accord_store *s, member_identity *out, accord_error *err)
     return member_keys_of(s, id, out, err);
 }
 
+int member_signer_load(accord_store *s, const char *data_dir, member_signer *out,
+                       accord_error *err)
+{
+    member_identity *m = malloc(sizeof(*m));
+    uint8_t pk[ACCORD_SIGN_PUBLIC_LEN];
+    int rc = m ? member_self(s, m, err) : accord_err_set(err, ACCORD_ENOMEM, "out of memory");
+    memset(out, 0, sizeof(*out));
+    if (!rc && !data_dir)
+        rc = accord_err_set(err, ACCORD_EINVAL, "member: signing needs the data directory");
+    if (!rc)
+        rc = member_key_load(data_dir, MEMBER_SIGNING, NULL, &out->key, err);
+    if (!rc) {
+        const member_key *k = member_key_active(m, MEMBER_SIGNING);
+        accord_sign_key_public(out->key, pk);
+        if (!k || memcmp(k->pk, pk, sizeof(pk)) != 0) {
+            rc = accord_err_set(err, ACCORD_EINVAL,
+                                "member: keys/signing.seed is not the active signing key of %s",
+                                m->id);
+        } else {
+            memcpy(out->id, m->id, sizeof(out->id));
+            memcpy(out->keyid, k->keyid, sizeof(out->keyid));
+        }
+    }
+    if (rc) {
+        accord_sign_key_free(out->key);
+        out->key = NULL;
+    }
+    free(m);
+    return rc;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Writing identity versions                                                                    */
 
@@ -404,10 +435,13 @@ static int identity_store(accord_store *s, const char *json, size_t len,
     store_outcome outcome;
     if ((rc = store_collection_resolve(s, NULL, &cid, err)) || (rc = store_begin(s, err)))
         goto out;
+    /* the extension-definitions the identity uses, ahead of it in the collection */
+    rc = prov_publish(s, cid, err);
     /* the content hash of a signed version is that of its canonical content, as import computes
        it: a copy relayed back by a peer is then the same version, not a conflict */
-    rc = store_put_hashed(s, cid, &info, body.p, body.len, store_content_hash(canon.p, canon.len),
-                          NULL, 0, &outcome, &seq, err);
+    if (!rc)
+        rc = store_put_hashed(s, cid, &info, body.p, body.len,
+                              store_content_hash(canon.p, canon.len), NULL, 0, &outcome, &seq, err);
     if (!rc && outcome != STORE_NEW && outcome != STORE_VERSION)
         rc = accord_err_set(err, ACCORD_EINVAL, "member: %s version %s is already stored", id,
                             info.modified);

@@ -116,6 +116,18 @@ int member_self(accord_store *s, member_identity *out, accord_error *err);
 /* Only the id of this node's organisation (out: MEMBER_ID_LEN + 1).  ACCORD_ENOTFOUND. */
 int member_self_id(accord_store *s, char *out, size_t outlen);
 
+/* This node's signer: the organisation's id, the key id of its active signing key and that key
+ * (DATA/keys/signing.seed, the caller frees it), refused when the seed is not that key.
+ * ACCORD_ENOTFOUND before `accord member init`; ACCORD_EINVAL; the key file's errors. */
+typedef struct member_signer {
+    accord_sign_key *key;
+    char id[MEMBER_ID_LEN + 1];
+    char keyid[MEMBER_KEYID_HEX + 1];
+} member_signer;
+
+int member_signer_load(accord_store *s, const char *data_dir, member_signer *out,
+                       accord_error *err);
+
 /* The key with this key id, or NULL. */
 const member_key *member_key_find(const member_identity *m, const char *keyid);
 /* The newest active key of purpose p (the last listed), or NULL. */

@@ -58,8 +58,9 @@
 const char prov_sig_extdef_json[] =
     "{\"type\":\"extension-definition\",\"spec_version\":\"2.1\","
     "\"id\":\"" PROV_SIG_EXT "\","
-    "\"created_by_ref\":\"identity--8c6af861-7b20-41ef-9b59-6344fd872a8f\","
+    "\"created_by_ref\":\"" PROV_ACCORD_IDENTITY "\","
     "\"created\":\"2026-11-30T00:00:00.000Z\",\"modified\":\"2026-11-30T00:00:00.000Z\","
+    "\"object_marking_refs\":[\"" PROV_TLP_CLEAR "\"],"
     "\"name\":\"accord signatures\","
     "\"description\":\"Ed25519 signatures over PAE(application/vnd.accord.stix-object+json, "
     "RFC 8785 JCS of the object without this extension), single or over a Merkle batch root.\","
@@ -82,8 +83,9 @@ const char prov_sig_extdef_json[] =
 const char prov_keys_extdef_json[] =
     "{\"type\":\"extension-definition\",\"spec_version\":\"2.1\","
     "\"id\":\"" MEMBER_KEYS_EXT "\","
-    "\"created_by_ref\":\"identity--8c6af861-7b20-41ef-9b59-6344fd872a8f\","
+    "\"created_by_ref\":\"" PROV_ACCORD_IDENTITY "\","
     "\"created\":\"2026-11-30T00:00:00.000Z\",\"modified\":\"2026-11-30T00:00:00.000Z\","
+    "\"object_marking_refs\":[\"" PROV_TLP_CLEAR "\"],"
     "\"name\":\"accord member keys\","
     "\"description\":\"The Ed25519 keys of an organisation (root, signing, node), each delegated "
     "by a root key, with status active, retired or compromised.\","

@@ -11,6 +11,10 @@
 #include "util/json.h"
 
 #define PROV_SIG_EXT "extension-definition--53c7b8eb-425d-4c94-b293-1a9751b00c31"
+/* The producer named by the extension-definitions accord ships, and the TLP 2.0 CLEAR marking
+ * they carry so that every reader of a collection may resolve them. */
+#define PROV_ACCORD_IDENTITY "identity--8c6af861-7b20-41ef-9b59-6344fd872a8f"
+#define PROV_TLP_CLEAR "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
 /* The DSSE media type of a signed object (PAE(PROV_OBJECT_TYPE, JCS(object without the
  * signature extension))) and of a signed batch root (PAE(PROV_BATCH_TYPE, root || size)). */
 #define PROV_OBJECT_TYPE "application/vnd.accord.stix-object+json"
@@ -148,5 +152,17 @@ int prov_verify_identity(prov_verifier *v, const ajson_value *content, const cha
  */
 extern const char prov_sig_extdef_json[];
 extern const char prov_keys_extdef_json[];
+
+/*
+ * Publishing them (src/provenance_publish.c).  prov_publish stores accord's extension-definitions
+ * (signatures, member keys, roster) in collection cid inside the caller's open transaction: new
+ * ones are stored, stored ones linked to the collection, ones already there left alone.  Import
+ * calls it for each collection that receives a signed object or a key list, so a TAXII client
+ * reading the collection can resolve what those objects use.  ACCORD_ENOMEM, store errors.
+ */
+int prov_publish(accord_store *s, int64_t cid, accord_error *err);
+/* 1 when obj (parsed, without signatures) is byte for byte, in canonical form, one of the
+ * extension-definitions accord ships: a relay may pass those on unsigned. */
+int prov_is_shipped(const ajson_value *obj);
 
 #endif

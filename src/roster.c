@@ -37,6 +37,7 @@
  */
 #include "roster.h"
 
+#include "provenance.h"
 #include "sign.h"
 #include "store.h"
 #include "util/json.h"
@@ -49,12 +50,30 @@
 const char roster_extdef_json[] =
     "{\"type\":\"extension-definition\",\"spec_version\":\"2.1\","
     "\"id\":\"" ROSTER_EXT "\","
-    "\"created_by_ref\":\"identity--5a4c1b38-3d2f-4c55-9e0b-6f7d8a9b0c1d\","
+    "\"created_by_ref\":\"" PROV_ACCORD_IDENTITY "\","
     "\"created\":\"2026-11-30T00:00:00.000Z\",\"modified\":\"2026-11-30T00:00:00.000Z\","
+    "\"object_marking_refs\":[\"" PROV_TLP_CLEAR "\"],"
     "\"name\":\"accord roster\","
     "\"description\":\"A coalition's membership: versioned lists of members and their root keys; "
     "version N+1 takes effect when threshold(N) members of N voted for it.\","
-    "\"schema\":\"https://accord.invalid/schemas/accord-roster.json\",\"version\":\"1.0.0\","
+    "\"schema\":\"{\\\"$schema\\\":\\\"https://json-schema.org/draft/2020-12/schema\\\",\\\"t"
+    "ype\\\":\\\"object\\\",\\\"required\\\":[\\\"type\\\",\\\"spec_version\\\",\\\"id\\\",\\\""
+    "created\\\",\\\"modified\\\",\\\"version\\\",\\\"threshold\\\",\\\"expires\\\",\\\"membe"
+    "rs\\\"],\\\"additionalProperties\\\":false,\\\"properties\\\":{\\\"type\\\":{\\\"const\\\""
+    ":\\\"accord-roster\\\"},\\\"spec_version\\\":{\\\"const\\\":\\\"2.1\\\"},\\\"id\\\":{\\\""
+    "type\\\":\\\"string\\\",\\\"pattern\\\":\\\"^accord-roster--[0-9a-f-]{36}$\\\"},\\\"crea"
+    "ted\\\":{\\\"type\\\":\\\"string\\\"},\\\"modified\\\":{\\\"type\\\":\\\"string\\\"},\\\""
+    "version\\\":{\\\"type\\\":\\\"integer\\\",\\\"minimum\\\":1},\\\"previous\\\":{\\\"type\\\""
+    ":\\\"string\\\",\\\"pattern\\\":\\\"^[0-9a-f]{64}$\\\"},\\\"threshold\\\":{\\\"type\\\":"
+    "\\\"integer\\\",\\\"minimum\\\":1},\\\"expires\\\":{\\\"type\\\":\\\"string\\\"},\\\"mem"
+    "bers\\\":{\\\"type\\\":\\\"array\\\",\\\"minItems\\\":1,\\\"items\\\":{\\\"type\\\":\\\""
+    "object\\\",\\\"required\\\":[\\\"identity_ref\\\",\\\"name\\\",\\\"root_keys\\\"],\\\"ad"
+    "ditionalProperties\\\":false,\\\"properties\\\":{\\\"identity_ref\\\":{\\\"type\\\":\\\""
+    "string\\\",\\\"pattern\\\":\\\"^identity--[0-9a-f-]{36}$\\\"},\\\"name\\\":{\\\"type\\\""
+    ":\\\"string\\\",\\\"maxLength\\\":255},\\\"root_keys\\\":{\\\"type\\\":\\\"array\\\",\\\""
+    "minItems\\\":1,\\\"maxItems\\\":8,\\\"items\\\":{\\\"type\\\":\\\"string\\\",\\\"content"
+    "Encoding\\\":\\\"base64\\\"}}}}},\\\"extensions\\\":{\\\"type\\\":\\\"object\\\"}}}\","
+    "\"version\":\"1.0.0\","
     "\"extension_types\":[\"new-sdo\"]}";
 
 static int hex_ok(const char *s, size_t n)

@@ -590,7 +590,8 @@ int accord_server_start(const accord_server_options *o, accord_server **out, cha
                            .on_ingest = on_ingest,
                            .ud = srv,
                            .writer = srv->writer,
-                           .writer_lock = &srv->writer_lock};
+                           .writer_lock = &srv->writer_lock,
+                           .data_dir = srv->data_dir};
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
     if (srv->tls_on)
         flags |= MHD_USE_TLS;

@@ -270,6 +270,9 @@ int accord_collection_remove(accord_store *s, const char *ref, accord_error *err
             rc = run_sql(s, "DELETE FROM rights WHERE coll = ?1", "i", args, err);
         if (!rc)
             rc = run_sql(s, "DELETE FROM red WHERE coll = ?1", "i", args, err);
+        if (!rc) /* its signing setting (provenance_publish.c) */
+            rc = run_sql(s, "DELETE FROM meta WHERE key = 'collection_sign:' || ?1", "i", args,
+                         err);
         if (!rc)
             rc = run_sql(s, "DELETE FROM collections WHERE cid = ?1", "i", args, err);
     }

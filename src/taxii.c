@@ -25,7 +25,10 @@
  * Writes (POST objects, DELETE object) run on the context's one writer handle under its lock: the
  * store has one writer at a time anyway, and one handle keeps one set of dedup caches.  A POST is
  * processed before the response is sent; the 202 carries a status that is already complete, and
- * the status stays answerable at /{root}/status/{id}/.
+ * the status stays answerable at /{root}/status/{id}/.  A POST into a collection that signs
+ * (accord_collection_sign_set) goes through the same import with ACCORD_IMPORT_SIGN: each object
+ * is signed with this node's organisation in the transaction that stores it; when the key cannot
+ * be loaded, nothing is stored and the answer is 500 naming why.
  *
  * It does not: speak HTTP (server.c does), decide who may log in (the ctx's authenticate does),
  * or serve STIX 2.0 media types (an Accept that asks only for those gets 406).
@@ -939,8 +942,29 @@ static void h_objects_post(call *c)
                                .ud = &p};
     accord_import_stats st;
     accord_error err;
+    int sign = 0;
     pthread_mutex_lock(c->ctx->writer_lock);
-    int rc = accord_import_fd(c->ctx->writer, fd, &o, &st, &err);
+    /* a collection that signs: this node's organisation signs each object in the transaction
+     * that stores it (import.c); without the key nothing is stored */
+    int rc = accord_collection_sign_get(c->ctx->writer, c->coll.id, &sign, &err);
+    if (!rc && sign && !c->ctx->data_dir) {
+        rc = ACCORD_EINVAL;
+        snprintf(err.msg, sizeof(err.msg), "collection %s signs, and no key is at hand",
+                 c->coll.id);
+    }
+    if (!rc && sign) {
+        o.flags |= ACCORD_IMPORT_SIGN;
+        o.data_dir = c->ctx->data_dir;
+    }
+    if (rc) {
+        pthread_mutex_unlock(c->ctx->writer_lock);
+        close(fd);
+        buf_free(&p.ok);
+        buf_free(&p.bad);
+        fail(c, 500, "Store error", "%s", err.msg);
+        return;
+    }
+    rc = accord_import_fd(c->ctx->writer, fd, &o, &st, &err);
     close(fd);
     buf *b = &c->rs->body;
     ok(c, 202);

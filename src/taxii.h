@@ -80,6 +80,9 @@ typedef struct taxii_ctx {
     /* The one writer: POST and DELETE run on this handle, one at a time. */
     accord_store *writer;
     pthread_mutex_t *writer_lock;
+    /* The data directory, for the signing key of collections that sign POSTs (NULL: none
+     * signs; a POST into one is refused). */
+    const char *data_dir;
 } taxii_ctx;
 
 void taxii_response_init(taxii_response *rs);

@@ -19,7 +19,8 @@ ID_a=$(ncli a member show | sed -n '1s/^# \([^ ]*\).*/\1/p')
 gen_indicators 5 1 "$N" clear 2026-01-10T09:10:00.000Z "$ID_a" >"$T/a.json"
 ncli a import --sign --quiet "$T/a.json" >/dev/null 2>&1
 VA=$(node_versions a)
-[ "$VA" = $((N + 1)) ] && ok || bad "setup: A holds $VA versions"
+# the objects, A's identity and accord's 3 extension-definitions
+[ "$VA" = $((N + 4)) ] && ok || bad "setup: A holds $VA versions"
 
 printf '' | ncli c import --quiet - >/dev/null 2>&1 # creates C's store
 ncli c peer add a "$(node_url a)" --collection "$(node_default a)" --pull --interval 0 \

@@ -12,9 +12,12 @@
  *    and parsing it gives back the content's canonical bytes; the importer's one-pass forms
  *    (prov_forms, prov_stored) give exactly prov_canonical's and prov_write's bytes, for single
  *    and batch signatures, with and without other extensions beside the signature's.
+ * 4. The shipped extension-definitions: recognised in any JSON layout, not with one byte of them
+ *    changed, and no other object is taken for them.
  */
 #include "member.h"
 #include "provenance.h"
+#include "roster.h"
 #include "t.h"
 
 #include <stdlib.h>
@@ -210,6 +213,31 @@ int main(void)
     obj_free(&bad);
     for (int i = 0; i < N; i++)
         obj_free(&objs[i]);
+
+    /* 4. the shipped extension-definitions pass a relay unsigned only as the exact shipped text
+     * (in any JSON layout): one changed byte, or another type, is not them */
+    const char *const shipped[] = {prov_sig_extdef_json, prov_keys_extdef_json, roster_extdef_json};
+    for (size_t i = 0; i < 3; i++) {
+        ajson_arena sa;
+        ajson_error je;
+        size_t len = strlen(shipped[i]);
+        char *copy = malloc(len + 2);
+        ajson_arena_init(&sa, 0);
+        CHECK(prov_is_shipped(ajson_parse(&sa, shipped[i], len, &je)));
+        copy[0] = ' '; /* another layout: still the same object */
+        memcpy(copy + 1, shipped[i], len + 1);
+        CHECK(prov_is_shipped(ajson_parse(&sa, copy, len + 1, &je)));
+        char *name = strstr(copy, "\"name\":\"accord");
+        CHECK(name != NULL);
+        name[9] = 'A';
+        CHECK(!prov_is_shipped(ajson_parse(&sa, copy, len + 1, &je)));
+        free(copy);
+        ajson_arena_free(&sa);
+    }
+    indicator(json, sizeof(json), 1, me.id, "203.0.113.9");
+    CHECK(obj_load(&bad, json) == 0);
+    CHECK(!prov_is_shipped(bad.content));
+    obj_free(&bad);
     free(objs);
     free(hashes);
     free(bs);
