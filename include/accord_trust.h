@@ -242,6 +242,14 @@ typedef struct accord_sign_stats {
 ACCORD_API int accord_sign_fd(accord_store *store, const char *data_dir, int in_fd, int out_fd,
                               uint32_t batch, accord_sign_stats *st, accord_error *err);
 
+/*
+ * 0 when no collection signs, or this node's signing key in data_dir/keys loads and is its
+ * organisation's active signing key (a key file readable by group or others does not load);
+ * otherwise the key's error, naming a collection that signs.  `accord serve` refuses to start
+ * on it rather than answer every POST into that collection with an error.
+ */
+ACCORD_API int accord_collection_sign_check(accord_store *store, const char *data_dir,
+                                            accord_error *err);
 /* *on = 1 when collection ref signs TAXII POSTs.  ACCORD_ENOTFOUND. */
 ACCORD_API int accord_collection_sign_get(accord_store *store, const char *ref, int *on,
                                           accord_error *err);

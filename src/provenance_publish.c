@@ -27,7 +27,9 @@
  * conflict like any other, and the shipped text is what `accord jcs` of these constants shows.
  *
  * Collection signing is a setting of the store (meta 'collection_sign:<cid>' = 1; cid is never
- * reused), changed in one transaction with its audit record; taxii.c reads it for each POST.
+ * reused), changed in one transaction with its audit record; taxii.c reads it for each POST, and
+ * `accord serve` refuses to start while a collection signs and the key does not load
+ * (accord_collection_sign_check).
  */
 #include "member.h"
 #include "provenance.h"
@@ -152,4 +154,35 @@ ACCORD_API int accord_collection_sign_set(accord_store *s, const char *data_dir,
         return store_commit(s, err);
     store_rollback(s);
     return rc;
+}
+
+typedef struct sign_scan {
+    accord_store *s;
+    char first[40]; /* a collection that signs, "" when none */
+} sign_scan;
+
+static int scan_one(void *ud, const accord_collection *c)
+{
+    sign_scan *x = ud;
+    int on = 0;
+    if (!x->first[0] && accord_collection_sign_get(x->s, c->id, &on, NULL) == 0 && on)
+        snprintf(x->first, sizeof(x->first), "%s", c->id);
+    return 0;
+}
+
+ACCORD_API int accord_collection_sign_check(accord_store *s, const char *data_dir,
+                                            accord_error *err)
+{
+    sign_scan x = {.s = s};
+    member_signer me;
+    accord_error why = {0};
+    int rc = accord_collection_list(s, NULL, scan_one, &x, err);
+    if (rc || !x.first[0])
+        return rc;
+    if ((rc = member_signer_load(s, data_dir, &me, &why)) == 0) {
+        accord_sign_key_free(me.key);
+        return 0;
+    }
+    return accord_err_set(err, rc, "collection %s signs TAXII POSTs, and the key cannot: %s",
+                          x.first, why.msg);
 }

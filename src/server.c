@@ -562,6 +562,8 @@ int accord_server_start(const accord_server_options *o, accord_server **out, cha
     pthread_mutex_init(&srv->writer_lock, NULL);
     pthread_mutex_init(&srv->log_lock, NULL);
     int rc = accord_store_open(srv->data_dir, 0, &srv->writer, err);
+    if (!rc) /* collections that sign POSTs: refuse to start without a usable key */
+        rc = accord_collection_sign_check(srv->writer, srv->data_dir, err);
     if (rc)
         goto fail;
     int created = 0;

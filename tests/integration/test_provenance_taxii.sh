@@ -12,7 +12,8 @@
 #   - an object altered after signing, POSTed to the other collection, is rejected: a failure in
 #     the status, nothing stored, an audit record with the reason;
 #   - a signing collection whose key cannot be read (mode 0640) stores nothing and answers 500
-#     naming the key file's mode; signing turned off stores the next POST unsigned.
+#     naming the key file's mode; signing turned off stores the next POST unsigned; with such a
+#     key, `accord serve` refuses to start while a collection signs.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/taxii_lib.sh"
 if ! command -v sqlite3 >/dev/null; then
@@ -148,4 +149,12 @@ expect_rc 0 "verify" -- cli verify "$S4"
 check "unverified" grep -q $'\tunverified$' "$T/out"
 stop_server
 check "server exits 0" test "$SERVER_RC" = 0
+
+# a collection that signs and a key that cannot be used: serve refuses to start, naming both
+expect_rc 0 "collection sign on again" -- cli collection sign signed on
+chmod 640 "$DATA/keys/signing.seed"
+expect_rc 1 "serve refuses to start" -- timeout 60 "$ACCORD" --data "$DATA" serve --listen 127.0.0.1:0
+check "names the collection" has "collection $(collection_id signed) signs" "$T/err"
+check "names the key file's mode" has "chmod 600" "$T/err"
+chmod 600 "$DATA/keys/signing.seed"
 finish
