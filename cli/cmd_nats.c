@@ -7,7 +7,6 @@
 #include "reader.h"
 #include "util/json.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -287,9 +286,12 @@ static int blob_file(blob *bl, const char *path)
     return rc < 0 ? -1 : 0;
 }
 
-static int name_cmp(const void *a, const void *b)
+static int indicator_file(const char *name, int is_dir)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    size_t k = strlen(name);
+    return is_dir || (k > 5 && strcmp(name + k - 5, ".json") == 0) ||
+           (k > 6 && strcmp(name + k - 6, ".jsonl") == 0) ||
+           (k > 3 && strcmp(name + k - 3, ".gz") == 0);
 }
 
 /* A file, or the .json/.jsonl/.gz files under a directory, sorted (as accord match reads
@@ -297,39 +299,18 @@ static int name_cmp(const void *a, const void *b)
 static int blob_path(blob *bl, const char *path)
 {
     struct stat st;
-    DIR *d;
-    struct dirent *e;
-    char **names = NULL;
-    size_t n = 0;
+    char **names;
+    size_t n;
     int rc = 0;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || !(d = opendir(path)))
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return blob_file(bl, path);
-    while ((e = readdir(d)) != NULL && rc == 0) {
-        size_t k = strlen(e->d_name);
-        char **nn;
-        if (e->d_name[0] == '.' ||
-            !((k > 5 && strcmp(e->d_name + k - 5, ".json") == 0) ||
-              (k > 6 && strcmp(e->d_name + k - 6, ".jsonl") == 0) ||
-              (k > 3 && strcmp(e->d_name + k - 3, ".gz") == 0) || e->d_type == DT_DIR))
-            continue;
-        if (!(nn = realloc(names, (n + 1) * sizeof *names)) ||
-            !(nn[n] = malloc(strlen(path) + k + 2))) {
-            names = nn ? nn : names;
-            rc = -1;
-            break;
-        }
-        names = nn;
-        snprintf(names[n], strlen(path) + k + 2, "%s/%s", path, e->d_name);
-        n++;
+    if (nats_dir_list(path, indicator_file, &names, &n) != 0) {
+        snprintf(bl->err, sizeof bl->err, "%s: %s", path, strerror(errno));
+        return -1;
     }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof *names, name_cmp);
-    for (size_t i = 0; i < n; i++) {
-        rc = rc ? rc : blob_path(bl, names[i]);
-        free(names[i]);
-    }
-    free(names);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = blob_path(bl, names[i]);
+    nats_dir_free(names, n);
     return rc;
 }
 

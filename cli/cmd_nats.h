@@ -23,6 +23,7 @@
 
 #include <nats/nats.h>
 #include <signal.h>
+#include <stdatomic.h>
 
 #define NATS_STREAM_TEL "ACCORD_TEL"
 #define NATS_STREAM_RES "ACCORD_RES"
@@ -47,6 +48,7 @@ typedef struct nats_link {
     natsConnection *nc;
     jsCtx *js;
     kvStore *kv;
+    atomic_uint async_errors; /* asynchronous publishes refused or not acknowledged in time */
 } nats_link;
 
 /* Set by SIGINT / SIGTERM once nats_signals() is called. */
@@ -56,9 +58,14 @@ void nats_signals(void);
 /* Takes a connection option at argv[i]: the number of arguments used (0: not one, -1: bad). */
 int nats_opt_arg(nats_opts *o, int argc, char **argv, int i);
 /* Connects (retrying while the server is down when `retry`), opens JetStream and, when the
- * bucket exists, the KV bucket.  0, or -1 after printing why. */
+ * bucket exists, the KV bucket.  0, or -1 after printing why.  l must stay where it is while
+ * open (asynchronous publish errors are counted in it). */
 int nats_link_open(const char *cmd, const nats_opts *o, int retry, nats_link *l);
 void nats_link_close(nats_link *l);
+/* Binds *sub to the durable pull consumer of stream (subjects filter).  0, or -1 after printing
+ * why. */
+int nats_pull(const char *cmd, nats_link *l, const char *stream, const char *consumer,
+              const char *filter, natsSubscription **sub);
 /* "what: status text (jetstream error N)" for a failed call */
 void nats_fail(const char *cmd, const char *what, natsStatus s, jsErrCode jerr);
 
@@ -75,6 +82,12 @@ int nats_snapshot_compile(const char *text, size_t len, int64_t now_s, accord_sn
 
 /* Appends s[0..len) as a JSON string (invalid UTF-8 as U+FFFD, controls escaped). */
 int nats_json_str(buf *b, const char *s, size_t len);
+/* The entries of directory dir that keep(name, is_dir) takes (NULL: all), as "dir/name", sorted
+ * by name, none starting with '.'; free with nats_dir_free.  0, or -1 (dir unreadable, out of
+ * memory). */
+int nats_dir_list(const char *dir, int (*keep)(const char *name, int is_dir), char ***out,
+                  size_t *n);
+void nats_dir_free(char **names, size_t n);
 /* Monotonic seconds. */
 double nats_mono(void);
 

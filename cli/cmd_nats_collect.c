@@ -391,20 +391,8 @@ int cmd_nats_collect(const nats_opts *o, int argc, char **argv)
         sqlite3_close(c.db);
         return EXIT_FAIL;
     }
-    {
-        jsSubOptions so;
-        jsErrCode jerr = 0;
-        natsStatus s;
-        jsSubOptions_Init(&so);
-        so.Stream = NATS_STREAM_RES;
-        so.Consumer = NATS_CONSUMER_COLLECTOR;
-        s = js_PullSubscribe(&sub, c.l.js, "accord.res.>", NATS_CONSUMER_COLLECTOR, NULL, &so,
-                             &jerr);
-        if (s != NATS_OK) {
-            nats_fail(c.cmd, "pull subscription (run accord nats setup)", s, jerr);
-            rc = -1;
-        }
-    }
+    if (nats_pull(c.cmd, &c.l, NATS_STREAM_RES, NATS_CONSUMER_COLLECTOR, "accord.res.>", &sub) != 0)
+        rc = -1;
     last = last_sg = nats_mono();
     while (rc == 0 && !nats_stop) {
         natsMsgList list = {NULL, 0};

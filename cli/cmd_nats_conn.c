@@ -15,6 +15,7 @@
  */
 #include "cmd_nats.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,13 @@ void nats_fail(const char *cmd, const char *what, natsStatus s, jsErrCode jerr)
         cli_error(cmd, "%s: %s", what, natsStatus_GetText(s));
 }
 
+static void on_async_error(jsCtx *js, jsPubAckErr *pae, void *closure)
+{
+    (void)js;
+    (void)pae;
+    atomic_fetch_add((atomic_uint *)closure, 1);
+}
+
 int nats_link_open(const char *cmd, const nats_opts *o, int retry, nats_link *l)
 {
     natsOptions *no = NULL;
@@ -99,6 +107,10 @@ int nats_link_open(const char *cmd, const nats_opts *o, int retry, nats_link *l)
         s = natsOptions_SetReconnectWait(no, 250);
     if (s == NATS_OK)
         s = natsOptions_SetReconnectBufSize(no, 64 << 20);
+    /* a chunk (up to 1 MiB) read whole into the read buffer is copied once into its message;
+     * with the default 32 KiB it is gathered in a second buffer first, in 32 reads */
+    if (s == NATS_OK)
+        s = natsOptions_SetIOBufSize(no, 2 << 20);
     if (s == NATS_OK && retry)
         s = natsOptions_SetRetryOnFailedConnect(no, true, NULL, NULL);
     if (s == NATS_OK && o->creds)
@@ -145,6 +157,8 @@ int nats_link_open(const char *cmd, const nats_opts *o, int retry, nats_link *l)
     }
     jsOptions_Init(&jo);
     jo.Wait = 10000;
+    jo.PublishAsync.ErrHandler = on_async_error;
+    jo.PublishAsync.ErrHandlerClosure = &l->async_errors;
     if ((s = natsConnection_JetStream(&l->js, l->nc, &jo)) != NATS_OK) {
         nats_fail(cmd, "JetStream", s, 0);
         nats_link_close(l);
@@ -301,4 +315,71 @@ int nats_json_str(buf *b, const char *s, size_t len)
     if (rc == 0)
         rc = buf_add(b, s + run, i - run);
     return rc ? rc : buf_add(b, "\"", 1);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int nats_dir_list(const char *dir, int (*keep)(const char *name, int is_dir), char ***out,
+                  size_t *n)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **names = NULL;
+    int rc = 0;
+    *n = 0;
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        char **nn;
+        if (e->d_name[0] == '.' || (keep && !keep(e->d_name, e->d_type == DT_DIR)))
+            continue;
+        if (!(nn = realloc(names, (*n + 1) * sizeof *names)) || !(nn[*n] = malloc(len))) {
+            names = nn ? nn : names;
+            rc = -1;
+            break;
+        }
+        names = nn;
+        snprintf(names[(*n)++], len, "%s/%s", dir, e->d_name);
+    }
+    closedir(d);
+    if (rc) {
+        nats_dir_free(names, *n);
+        names = NULL;
+        *n = 0;
+    } else if (*n) {
+        qsort(names, *n, sizeof *names, name_cmp);
+    }
+    *out = names;
+    return rc;
+}
+
+void nats_dir_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int nats_pull(const char *cmd, nats_link *l, const char *stream, const char *consumer,
+              const char *filter, natsSubscription **sub)
+{
+    jsSubOptions so;
+    jsErrCode jerr = 0;
+    natsStatus s;
+    char what[200];
+    jsSubOptions_Init(&so);
+    so.Stream = stream;
+    so.Consumer = consumer;
+    s = js_PullSubscribe(sub, l->js, filter, consumer, NULL, &so, &jerr);
+    if (s != NATS_OK) {
+        snprintf(what, sizeof what, "consumer %s of %s (run accord nats setup)", consumer, stream);
+        nats_fail(cmd, what, s, jerr);
+        *sub = NULL;
+        return -1;
+    }
+    return 0;
 }

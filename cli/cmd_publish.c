@@ -22,7 +22,6 @@
  */
 #include "cmd_nats.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -211,51 +210,28 @@ static int publish_input(pub *p, const char *path)
     return rc;
 }
 
-static int path_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* An input, or the regular files of a directory in name order. */
 static int publish_path(pub *p, const char *path)
 {
     struct stat st;
-    DIR *d;
-    struct dirent *e;
-    char **names = NULL;
-    size_t n = 0;
+    char **names;
+    size_t n;
     int rc = 0;
-    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
-        !(d = opendir(path)))
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return publish_input(p, path);
     if (p->source) { /* every file needs its own ids */
-        closedir(d);
         cli_error(p->cmd, "%s: --source names one file; a directory's files are named by path",
                   path);
         return -1;
     }
-    while ((e = readdir(d)) != NULL && rc == 0) {
-        char **nn;
-        size_t len = strlen(path) + strlen(e->d_name) + 2;
-        if (e->d_name[0] == '.')
-            continue;
-        if (!(nn = realloc(names, (n + 1) * sizeof *names)) || !(nn[n] = malloc(len))) {
-            names = nn ? nn : names;
-            rc = -1;
-            break;
-        }
-        names = nn;
-        snprintf(names[n++], len, "%s/%s", path, e->d_name);
+    if (nats_dir_list(path, NULL, &names, &n) != 0) {
+        cli_error(p->cmd, "%s: %s", path, strerror(errno));
+        return -1;
     }
-    closedir(d);
-    if (n)
-        qsort(names, n, sizeof *names, path_cmp);
-    for (size_t i = 0; i < n; i++) {
-        if (rc == 0 && stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (stat(names[i], &st) == 0 && S_ISREG(st.st_mode))
             rc = publish_input(p, names[i]);
-        free(names[i]);
-    }
-    free(names);
+    nats_dir_free(names, n);
     return rc;
 }
 

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <malloc.h>
 #include <sys/resource.h>
 
 #define PIECE (64u << 10)
@@ -140,6 +141,17 @@ typedef struct chunk_counts {
     uint64_t lines, events, matches, malformed;
 } chunk_counts;
 
+/* A chunk of the batch being worked on. */
+typedef struct job {
+    natsMsg *msg;
+    const char *id, *input; /* headers of msg */
+    char tenant[NATS_SOURCE_MAX + 1];
+    uint64_t line, hdr_len;
+    size_t len;
+    chunk_counts cc;
+    int given_back; /* nak sent */
+} job;
+
 /* Matches body[0..len) (first line `line`) into w->res; 0 or -1 (out of memory). */
 static int match_chunk(worker *w, natsMsg *msg, const char *chunk, const char *input,
                        uint64_t line, const char *hdr, size_t hdr_len, const char *body,
@@ -168,9 +180,8 @@ static int match_chunk(worker *w, natsMsg *msg, const char *chunk, const char *i
         }
         while (accord_matcher_next_malformed(w->m, &bad) == 1)
             cc->malformed++;
-        for (const char *p = body + at; (p = memchr(p, '\n', (size_t)(body + end - p))) != NULL;
-             p++)
-            base++;
+        accord_matcher_stats_get(w->m, &after); /* the lines of this piece, without a 2nd pass */
+        base = line + (after.lines - before.lines);
         at = end;
         if (nats_mono() - touched > w->ack_wait_s / 4) {
             natsMsg_InProgress(msg, NULL);
@@ -183,15 +194,16 @@ static int match_chunk(worker *w, natsMsg *msg, const char *chunk, const char *i
     return 0;
 }
 
-/* Publishes w->res as the results of chunk, part by part, each acknowledged by the server. */
-static int publish_results(worker *w, natsMsg *msg, const char *chunk, const char *tenant,
-                           const char *input, const chunk_counts *cc, size_t bytes)
+/* Publishes w->res as the results of chunk j, part by part: queued without waiting when async
+ * (the batch waits for all its acknowledgements at once), else each part until the server has
+ * acknowledged it.  0, or -1 (the chunk is given back). */
+static int publish_results(worker *w, const job *j, size_t bytes, int async)
 {
     char subj[200], id[300], v[32], part[48], nums[4][32], nb[32];
     size_t starts[NATS_PARTS_MAX + 1], nparts = 0, at = 0;
     const char *names[4] = {"Accord-Lines", "Accord-Events", "Accord-Matches",
                             "Accord-Malformed"};
-    uint64_t vals[4] = {cc->lines, cc->events, cc->matches, cc->malformed};
+    uint64_t vals[4] = {j->cc.lines, j->cc.events, j->cc.matches, j->cc.malformed};
     double touched = nats_mono();
     /* parts end at line ends */
     do {
@@ -206,14 +218,14 @@ static int publish_results(worker *w, natsMsg *msg, const char *chunk, const cha
         at = end;
     } while (at < w->res.len);
     starts[nparts] = w->res.len;
-    snprintf(subj, sizeof subj, "accord.res.%s", tenant);
+    snprintf(subj, sizeof subj, "accord.res.%s", j->tenant);
     snprintf(v, sizeof v, "%" PRIu64, w->version);
     snprintf(nb, sizeof nb, "%zu", bytes);
     for (int k = 0; k < 4; k++)
         snprintf(nums[k], sizeof nums[k], "%" PRIu64, vals[k]);
     for (size_t i = 0; i < nparts; i++) {
         int tries = 0;
-        snprintf(id, sizeof id, "%s@%" PRIu64 "#%zu", chunk, w->version, i + 1);
+        snprintf(id, sizeof id, "%s@%" PRIu64 "#%zu", j->id, w->version, i + 1);
         snprintf(part, sizeof part, "%zu/%zu", i + 1, nparts);
         for (;;) {
             natsMsg *m = NULL;
@@ -222,16 +234,23 @@ static int publish_results(worker *w, natsMsg *msg, const char *chunk, const cha
             jsErrCode jerr = 0;
             natsStatus s = natsMsg_Create(&m, subj, NULL, w->res.p ? w->res.p + starts[i] : "",
                                           (int)(starts[i + 1] - starts[i]));
-            s = s ? s : natsMsgHeader_Set(m, "Accord-Chunk", chunk);
+            s = s ? s : natsMsgHeader_Set(m, "Accord-Chunk", j->id);
             s = s ? s : natsMsgHeader_Set(m, "Accord-Snapshot", v);
             s = s ? s : natsMsgHeader_Set(m, "Accord-Part", part);
-            s = s ? s : natsMsgHeader_Set(m, "Accord-Input", input);
+            s = s ? s : natsMsgHeader_Set(m, "Accord-Input", j->input);
             s = s ? s : natsMsgHeader_Set(m, "Accord-Bytes", nb);
             for (int k = 0; k < 4 && s == NATS_OK; k++)
                 s = natsMsgHeader_Set(m, names[k], nums[k]);
             jsPubOptions_Init(&po);
             po.MsgId = id;
             po.MaxWait = 2000;
+            if (s == NATS_OK && async) {
+                s = js_PublishMsgAsync(w->l.js, &m, &po);
+                natsMsg_Destroy(m); /* NULL once the library took it */
+                if (s != NATS_OK)
+                    return -1; /* the batch publishes this chunk again, waiting */
+                break;
+            }
             if (s == NATS_OK)
                 s = js_PublishMsg(&pa, w->l.js, m, &po, &jerr);
             natsMsg_Destroy(m);
@@ -244,7 +263,7 @@ static int publish_results(worker *w, natsMsg *msg, const char *chunk, const cha
             }
             /* the server is away or the results stream is full: keep the chunk ours */
             if (nats_mono() - touched > w->ack_wait_s / 4) {
-                natsMsg_InProgress(msg, NULL);
+                natsMsg_InProgress(j->msg, NULL);
                 touched = nats_mono();
             }
             nats_Sleep(250);
@@ -293,70 +312,123 @@ static void dead_letter(worker *w, natsMsg *msg, const char *tenant, const char 
     natsMsg_AckSync(msg, NULL, NULL);
 }
 
-static void handle(worker *w, natsMsg *msg)
+/* Reads the headers of chunk msg into j: 0 when it is to be matched, 1 when it was refused or
+ * dead-lettered here. */
+static int job_check(worker *w, natsMsg *msg, job *j)
 {
     jsMsgMetaData *meta = NULL;
-    uint64_t delivered = 1, line = 0, hdr_len = 0;
-    const char *id = NULL, *ls = NULL, *input = NULL, *hs = NULL, *why = NULL;
-    char tenant[NATS_SOURCE_MAX + 1];
-    const char *data = natsMsg_GetData(msg);
-    size_t len = (size_t)natsMsg_GetDataLength(msg);
+    uint64_t delivered = 1;
+    const char *ls = NULL, *hs = NULL, *why = NULL;
     nats_chunk_id cid;
-    chunk_counts cc = {0, 0, 0, 0};
+    memset(j, 0, sizeof *j);
+    j->msg = msg;
+    j->len = (size_t)natsMsg_GetDataLength(msg);
     if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
         delivered = meta->NumDelivered;
         jsMsgMetaData_Destroy(meta);
     }
     w->redelivered += delivered > 1;
-    subject_tenant(natsMsg_GetSubject(msg), tenant, sizeof tenant);
-    if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) != NATS_OK)
+    subject_tenant(natsMsg_GetSubject(msg), j->tenant, sizeof j->tenant);
+    if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &j->id) != NATS_OK)
         why = "no Nats-Msg-Id (chunk id)";
-    else if (nats_chunk_id_parse(id, strlen(id), &cid, &why) != 0)
+    else if (nats_chunk_id_parse(j->id, strlen(j->id), &cid, &why) != 0)
         ;
     else if (natsMsgHeader_Get(msg, "Accord-Line", &ls) != NATS_OK ||
-             nats_u64_parse(ls, strlen(ls), &line) != 0 || line == 0)
+             nats_u64_parse(ls, strlen(ls), &j->line) != 0 || j->line == 0)
         why = "Accord-Line is not a line number";
     else if (natsMsgHeader_Get(msg, "Accord-Header-Len", &hs) != NATS_OK ||
-             nats_u64_parse(hs, strlen(hs), &hdr_len) != 0 || hdr_len > len)
+             nats_u64_parse(hs, strlen(hs), &j->hdr_len) != 0 || j->hdr_len > j->len)
         why = "Accord-Header-Len is not a length within the payload";
-    else if (natsMsgHeader_Get(msg, "Accord-Input", &input) != NATS_OK)
+    else if (natsMsgHeader_Get(msg, "Accord-Input", &j->input) != NATS_OK)
         why = "no Accord-Input";
-    else if (strcmp(tenant, "unknown") == 0)
+    else if (strcmp(j->tenant, "unknown") == 0)
         why = "subject is not accord.tel.<tenant>.<source>";
     if (why) {
         w->refused++;
         if (delivered >= (uint64_t)w->max_deliver) {
-            dead_letter(w, msg, tenant, why, delivered);
+            dead_letter(w, msg, j->tenant, why, delivered);
         } else {
             fprintf(stderr, "accord worker: %s (stream seq %" PRIu64 "): %s; refused\n",
                     natsMsg_GetSubject(msg), natsMsg_GetSequence(msg), why);
             natsMsg_NakWithDelay(msg, NAK_DELAY_MS, NULL);
         }
-        return;
+        return 1;
     }
     if (delivered >= (uint64_t)w->max_deliver && delivered > 1) {
         /* the earlier deliveries neither finished nor refused it: it may be what kills them */
-        dead_letter(w, msg, tenant, "not finished by its earlier deliveries", delivered);
-        return;
+        dead_letter(w, msg, j->tenant, "not finished by its earlier deliveries", delivered);
+        return 1;
     }
-    if (match_chunk(w, msg, id, input, line, data, (size_t)hdr_len, data + hdr_len,
-                    len - (size_t)hdr_len, &cc) != 0 ||
-        publish_results(w, msg, id, tenant, input, &cc, len - (size_t)hdr_len) != 0) {
-        natsMsg_NakWithDelay(msg, NAK_DELAY_MS, NULL);
-        return;
+    return 0;
+}
+
+/* Matches chunk j and publishes its results (see publish_results); 0, or -1 when the chunk was
+ * given back (nak). */
+static int job_run(worker *w, job *j, int async)
+{
+    const char *data = natsMsg_GetData(j->msg);
+    size_t body = j->len - (size_t)j->hdr_len;
+    memset(&j->cc, 0, sizeof j->cc);
+    if (match_chunk(w, j->msg, j->id, j->input, j->line, data, (size_t)j->hdr_len,
+                    data + j->hdr_len, body, &j->cc) != 0 ||
+        publish_results(w, j, body, async) != 0) {
+        if (!async) {
+            natsMsg_NakWithDelay(j->msg, NAK_DELAY_MS, NULL);
+            j->given_back = 1;
+        }
+        return -1;
     }
-    {
-        jsErrCode jerr = 0;
-        natsStatus s = natsMsg_AckSync(msg, NULL, &jerr);
-        if (s != NATS_OK) /* delivered again; its results are already there */
-            nats_fail(w->cmd, id, s, jerr);
+    return 0;
+}
+
+/* One fetched batch.  Each chunk is matched and its results queued for publishing; once the
+ * server acknowledged every result of the batch, the chunks are acknowledged (without waiting:
+ * an acknowledgement lost on the way only means the chunk comes again, and its results with the
+ * same ids).  When any result publish failed or timed out, every chunk of the batch is matched
+ * and published again, one part at a time until acknowledged: results are idempotent by their
+ * msg ids, so the copies that did arrive cost nothing. */
+static void run_batch(worker *w, natsMsg **msgs, int count, job *jobs)
+{
+    unsigned errs0 = atomic_load(&w->l.async_errors);
+    double touched = nats_mono();
+    int n = 0, again = 0;
+    for (int i = 0; i < count; i++) {
+        if (nats_stop) /* back to the queue for the others at once */
+            natsMsg_Nak(msgs[i], NULL);
+        else if (job_check(w, msgs[i], &jobs[n]) == 0)
+            n++;
     }
-    w->chunks++;
-    w->bytes += len - (size_t)hdr_len;
-    w->lines += cc.lines;
-    w->events += cc.events;
-    w->matches += cc.matches;
-    w->malformed += cc.malformed;
+    for (int i = 0; i < n; i++) {
+        if (job_run(w, &jobs[i], 1) != 0)
+            again = 1;
+        if (nats_mono() - touched > w->ack_wait_s / 4) { /* the rest of the batch waits */
+            for (int k = i + 1; k < n; k++)
+                natsMsg_InProgress(jobs[k].msg, NULL);
+            touched = nats_mono();
+        }
+    }
+    if (n) {
+        jsPubOptions po;
+        jsPubOptions_Init(&po);
+        po.MaxWait = 5000;
+        if (js_PublishAsyncComplete(w->l.js, &po) != NATS_OK ||
+            atomic_load(&w->l.async_errors) != errs0)
+            again = 1;
+    }
+    for (int i = 0; again && i < n; i++)
+        job_run(w, &jobs[i], 0);
+    for (int i = 0; i < n; i++) {
+        job *j = &jobs[i];
+        if (j->given_back)
+            continue;
+        natsMsg_Ack(j->msg, NULL);
+        w->chunks++;
+        w->bytes += j->len - (size_t)j->hdr_len;
+        w->lines += j->cc.lines;
+        w->events += j->cc.events;
+        w->matches += j->cc.matches;
+        w->malformed += j->cc.malformed;
+    }
 }
 
 static int consumer_limits(worker *w)
@@ -381,6 +453,7 @@ int cmd_worker(int argc, char **argv)
     nats_opts o = {.tenant = "default"};
     double idle = 0, last_work, t0;
     int batch = 2, rc = 0, k, waiting_noted = 0;
+    job *jobs;
     struct rusage ru;
     for (int i = 1; i < argc; i += k) {
         char *end;
@@ -416,27 +489,23 @@ int cmd_worker(int argc, char **argv)
         }
     }
     buf_init(&w.res, (size_t)NATS_PARTS_MAX * RESULT_PART_MAX);
+    if (!(jobs = calloc((size_t)batch, sizeof *jobs))) {
+        cli_error(w.cmd, "out of memory");
+        return EXIT_FAIL;
+    }
+    /* the client allocates every chunk (up to 1 MiB) it receives: from the heap, reused, rather
+     * than a fresh mapping whose pages the kernel clears for each chunk */
+    mallopt(M_MMAP_THRESHOLD, 8 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
     nats_signals();
     if (nats_link_open(w.cmd, &o, 1, &w.l) != 0) {
         buf_free(&w.res);
+        free(jobs);
         return EXIT_FAIL;
     }
-    if (consumer_limits(&w) != 0) {
+    if (consumer_limits(&w) != 0 ||
+        nats_pull(w.cmd, &w.l, NATS_STREAM_TEL, NATS_CONSUMER_WORKERS, "accord.tel.>", &w.sub) != 0)
         rc = -1;
-    } else {
-        jsSubOptions so;
-        jsErrCode jerr = 0;
-        natsStatus s;
-        jsSubOptions_Init(&so);
-        so.Stream = NATS_STREAM_TEL;
-        so.Consumer = NATS_CONSUMER_WORKERS;
-        s = js_PullSubscribe(&w.sub, w.l.js, "accord.tel.>", NATS_CONSUMER_WORKERS, NULL, &so,
-                             &jerr);
-        if (s != NATS_OK) {
-            nats_fail(w.cmd, "pull subscription", s, jerr);
-            rc = -1;
-        }
-    }
     /* no chunk is taken before there is a snapshot to match it with */
     while (rc == 0 && !nats_stop && snapshot_refresh(&w) != 0) {
         if (!waiting_noted++)
@@ -452,12 +521,7 @@ int cmd_worker(int argc, char **argv)
             snapshot_refresh(&w);
         s = natsSubscription_Fetch(&list, w.sub, batch, 500, &jerr);
         if (s == NATS_OK) {
-            for (int i = 0; i < list.Count; i++) {
-                if (nats_stop) /* back to the queue for the others at once */
-                    natsMsg_Nak(list.Msgs[i], NULL);
-                else
-                    handle(&w, list.Msgs[i]);
-            }
+            run_batch(&w, list.Msgs, list.Count, jobs);
             if (list.Count)
                 last_work = nats_mono();
             natsMsgList_Destroy(&list);
@@ -481,7 +545,9 @@ int cmd_worker(int argc, char **argv)
                 w.redelivered, w.refused, w.dead, w.swaps, secs, cpu,
                 w.bytes ? cpu / ((double)w.bytes / 1e9) : 0.0);
     }
+    natsConnection_FlushTimeout(w.l.nc, 2000); /* the last acknowledgements */
     natsSubscription_Destroy(w.sub);
+    free(jobs);
     accord_matcher_free(w.m);
     accord_snapshot_unref(w.snap);
     nats_link_close(&w.l);
