@@ -61,9 +61,9 @@ static int consumer_ensure(const char *cmd, nats_link *l, const char *stream,
     return 0;
 }
 
-static int setup(const char *cmd, nats_link *l, const setup_cfg *c)
+static int setup(const char *cmd, nats_link *l, const setup_cfg *c, const nats_names *nm)
 {
-    const char *tel[] = {"accord.tel.>"}, *res[] = {"accord.res.>"}, *dlq[] = {"accord.dlq.>"},
+    const char *tel[] = {nm->tel_all}, *res[] = {nm->res_subj}, *dlq[] = {nm->dlq_subj},
                *snap[] = {"accord.snap.>"};
     jsStreamConfig sc;
     jsConsumerConfig cc;
@@ -73,7 +73,7 @@ static int setup(const char *cmd, nats_link *l, const setup_cfg *c)
     int rc = 0;
 
     jsStreamConfig_Init(&sc);
-    sc.Name = NATS_STREAM_TEL;
+    sc.Name = nm->tel;
     sc.Subjects = tel;
     sc.SubjectsLen = 1;
     sc.Retention = js_WorkQueuePolicy;
@@ -86,7 +86,7 @@ static int setup(const char *cmd, nats_link *l, const setup_cfg *c)
     rc = stream_ensure(cmd, l, &sc);
 
     jsStreamConfig_Init(&sc);
-    sc.Name = NATS_STREAM_RES;
+    sc.Name = nm->res;
     sc.Subjects = res;
     sc.SubjectsLen = 1;
     sc.Storage = js_FileStorage;
@@ -97,7 +97,7 @@ static int setup(const char *cmd, nats_link *l, const setup_cfg *c)
     rc = rc ? rc : stream_ensure(cmd, l, &sc);
 
     jsStreamConfig_Init(&sc);
-    sc.Name = NATS_STREAM_DLQ;
+    sc.Name = nm->dlq;
     sc.Subjects = dlq;
     sc.SubjectsLen = 1;
     sc.Storage = js_FileStorage;
@@ -123,8 +123,8 @@ static int setup(const char *cmd, nats_link *l, const setup_cfg *c)
     cc.MaxDeliver = c->max_deliver;
     cc.MaxAckPending = c->max_ack_pending;
     cc.MaxWaiting = 512;
-    cc.FilterSubject = "accord.tel.>";
-    rc = rc ? rc : consumer_ensure(cmd, l, NATS_STREAM_TEL, &cc);
+    cc.FilterSubject = nm->tel_all;
+    rc = rc ? rc : consumer_ensure(cmd, l, nm->tel, &cc);
 
     jsConsumerConfig_Init(&cc);
     cc.Durable = NATS_CONSUMER_COLLECTOR;
@@ -132,8 +132,8 @@ static int setup(const char *cmd, nats_link *l, const setup_cfg *c)
     cc.AckWait = 30 * NS_PER_S;
     cc.MaxAckPending = 4096;
     cc.MaxWaiting = 64;
-    cc.FilterSubject = "accord.res.>";
-    rc = rc ? rc : consumer_ensure(cmd, l, NATS_STREAM_RES, &cc);
+    cc.FilterSubject = nm->res_subj;
+    rc = rc ? rc : consumer_ensure(cmd, l, nm->res, &cc);
 
     if (rc == 0) {
         kvConfig_Init(&kc);
@@ -172,6 +172,7 @@ int cmd_nats_setup(const nats_opts *o, int argc, char **argv)
                          hi[] = {INT64_MAX / 2, 86400 * 7, 3600, 1000, 100000, 5};
     int64_t *vals[] = {&c.max_bytes,   &c.dup_window_s,    &c.ack_wait_s,
                        &c.max_deliver, &c.max_ack_pending, &c.replicas};
+    nats_names nm;
     nats_link l;
     int rc;
     for (int i = 2; i < argc; i++) {
@@ -183,11 +184,11 @@ int cmd_nats_setup(const nats_opts *o, int argc, char **argv)
     }
     if (nats_link_open("nats setup", o, 0, &l) != 0)
         return EXIT_FAIL;
-    rc = setup("nats setup", &l, &c);
+    nats_names_of(o->tenant, &nm);
+    rc = setup("nats setup", &l, &c, &nm);
     if (rc == 0)
-        printf("streams %s %s %s %s, consumers %s %s, KV %s: ready\n", NATS_STREAM_TEL,
-               NATS_STREAM_RES, NATS_STREAM_DLQ, NATS_STREAM_SNAP, NATS_CONSUMER_WORKERS,
-               NATS_CONSUMER_COLLECTOR, NATS_KV_BUCKET);
+        printf("streams %s %s %s %s, consumers %s %s, KV %s: ready\n", nm.tel, nm.res, nm.dlq,
+               NATS_STREAM_SNAP, NATS_CONSUMER_WORKERS, NATS_CONSUMER_COLLECTOR, NATS_KV_BUCKET);
     nats_link_close(&l);
     return rc ? EXIT_FAIL : EXIT_OK;
 }
@@ -197,16 +198,21 @@ int cmd_nats_setup(const nats_opts *o, int argc, char **argv)
 
 int cmd_nats_status(const nats_opts *o, int argc, char **argv)
 {
-    static const char *const streams[] = {NATS_STREAM_TEL, NATS_STREAM_RES, NATS_STREAM_DLQ,
-                                          NATS_STREAM_SNAP};
-    static const char *const consumers[][2] = {{NATS_STREAM_TEL, NATS_CONSUMER_WORKERS},
-                                               {NATS_STREAM_RES, NATS_CONSUMER_COLLECTOR}};
+    nats_names nm;
+    const char *streams[4], *consumers[2][2];
     nats_link l;
     nats_pointer p;
     int rc = 0;
     (void)argv;
     if (argc > 2)
         return cli_usage("nats");
+    nats_names_of(o->tenant, &nm);
+    streams[0] = consumers[0][0] = nm.tel;
+    streams[1] = consumers[1][0] = nm.res;
+    streams[2] = nm.dlq;
+    streams[3] = NATS_STREAM_SNAP;
+    consumers[0][1] = NATS_CONSUMER_WORKERS;
+    consumers[1][1] = NATS_CONSUMER_COLLECTOR;
     if (nats_link_open("nats status", o, 0, &l) != 0)
         return EXIT_FAIL;
     for (size_t i = 0; i < 4; i++) {

@@ -2,17 +2,25 @@
  * cmd_nats.h - what the NATS JetStream commands share (accord nats, publish, worker): the
  * connection options, the streams, and the indicator snapshot kept in the stream and KV bucket.
  *
- *   stream       subjects                      retention   what
- *   ACCORD_TEL   accord.tel.<tenant>.<source>  work queue  telemetry chunks (discard new when
- *                                                          full, duplicate window for msg ids)
- *   ACCORD_RES   accord.res.<tenant>           limits      match results, one or more parts per
- *                                                          chunk, msg id <chunk>@<version>#<part>
- *   ACCORD_DLQ   accord.dlq.<tenant>           limits      chunks given up after max deliveries
- *   ACCORD_SNAP  accord.snap.<version>.<part>  limits      indicator snapshots in parts of < 1 MiB
- *   KV accord_snapshot, key current            the snapshot pointer (src/nats_msg.h)
+ *   stream           subjects                      retention   what
+ *   ACCORD_TEL_<t>   accord.tel.<t>.<source>       work queue  telemetry chunks of tenant t
+ *                                                              (discard new when full,
+ *                                                              duplicate window for msg ids)
+ *   ACCORD_RES_<t>   accord.res.<t>                limits      match results, one or more
+ *                                                              parts per chunk, msg id
+ *                                                              <chunk>@<version>#<part>
+ *   ACCORD_DLQ_<t>   accord.dlq.<t>                limits      chunks given up after max
+ *                                                              deliveries
+ *   ACCORD_SNAP      accord.snap.<version>.<part>  limits      indicator snapshots in parts
+ *                                                              of < 1 MiB (all tenants)
+ *   KV accord_snapshot, key current                the snapshot pointer (src/nats_msg.h)
  *
- * Consumers: "workers" (pull, on ACCORD_TEL, shared by every worker) and "collector" (pull, on
- * ACCORD_RES).  `accord nats setup` creates all of them; creating them again is a no-op.
+ * Each tenant (--tenant, "default" unless given) has its own three streams, so a server's
+ * permissions can give a tenant's producers, workers and collector its subjects alone (the
+ * snapshot is the node's indicators, read by every tenant's workers).  Consumers: "workers"
+ * (pull, on ACCORD_TEL_<t>, shared by every worker of the tenant) and "collector" (pull, on
+ * ACCORD_RES_<t>).  `accord nats setup --tenant t` creates them; creating them again is a
+ * no-op.
  */
 #ifndef ACCORD_CMD_NATS_H
 #define ACCORD_CMD_NATS_H
@@ -43,6 +51,13 @@ typedef struct nats_opts {
     const char *key;
     const char *tenant; /* --tenant (default "default") */
 } nats_opts;
+
+/* The names of a tenant's streams and subjects. */
+typedef struct nats_names {
+    char tel[160], res[160], dlq[160];     /* stream names */
+    char tel_all[160], res_subj[160], dlq_subj[160]; /* accord.tel.<t>.>, accord.res.<t>, ... */
+} nats_names;
+void nats_names_of(const char *tenant, nats_names *n);
 
 typedef struct nats_link {
     natsConnection *nc;
@@ -90,6 +105,35 @@ int nats_dir_list(const char *dir, int (*keep)(const char *name, int is_dir), ch
 void nats_dir_free(char **names, size_t n);
 /* Monotonic seconds. */
 double nats_mono(void);
+
+/* accord serve --nats URL: the collector of cmd_nats_collect.c in a thread beside the server,
+ * writing sightings every --nats-sightings-every seconds (60) to --nats-report COLLECTION and
+ * when the server stops. */
+typedef struct nats_serve nats_serve;
+/* Takes the NATS options (--nats*, --tenant) out of argv, the others moved down (*argc updated):
+ * 0 with *out set when --nats was given (NULL when not), -1 when one is bad. */
+int nats_serve_args(int *argc, char **argv, nats_serve **out);
+/* Connects and starts the thread: 0, or -1 after printing why. */
+int nats_serve_start(nats_serve *ns);
+/* Stops the thread, writes the sightings a last time and frees ns (NULL: nothing). */
+void nats_serve_stop(nats_serve *ns);
+
+/* accord match --listen-flows / --listen-dnstap --nats URL: records published as record chunks
+ * (Accord-Kind flow or dnstap, see nats_msg.h) for the workers instead of matched here.  Any
+ * thread may add; a chunk goes out when full (512 KiB), when nats_forward_idle finds it a
+ * second old, and at close.  Publishing waits for the server (a full stream holds the
+ * collector back). */
+typedef struct nats_forward nats_forward;
+/* Takes a connection option at argv[i] (as nats_opt_arg), *o then pointing at them. */
+int nats_forward_arg(nats_opts **o, int argc, char **argv, int i);
+/* kind "flow" or "dnstap"; input names the listener.  0, or -1 after printing why. */
+int nats_forward_open(const nats_opts *o, const char *kind, const char *input,
+                      nats_forward **out);
+int nats_forward_add(nats_forward *f, const void *rec, size_t len);
+int nats_forward_flow(nats_forward *f, const flow_rec *r);
+void nats_forward_idle(nats_forward *f);
+/* Sends what waits, reports, frees (NULL: nothing).  0, or -1 when a chunk was not stored. */
+int nats_forward_close(nats_forward *f);
 
 int cmd_nats_setup(const nats_opts *o, int argc, char **argv);
 int cmd_nats_status(const nats_opts *o, int argc, char **argv);

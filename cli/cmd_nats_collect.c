@@ -24,6 +24,7 @@
 #include "util/u64map.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@ typedef struct collector {
     sqlite3 *db;
     nats_link l;
     int print;
+    natsSubscription *sub;
     uint64_t messages, dups, chunks, matches, rejected;
 } collector;
 
@@ -319,9 +321,9 @@ static int write_sightings(collector *c, const char *report, int64_t interval_s)
             cli_error(c->cmd, "sightings: %s", err.msg[0] ? err.msg : "could not be stored");
         else
             fprintf(stderr,
-                    "accord nats collect: %zu sightings of %" PRIu64 " matches to %s (%" PRIu64
+                    "accord %s: %zu sightings of %" PRIu64 " matches to %s (%" PRIu64
                     " objects new or updated)%s\n",
-                    accord_sightings_count(sg), counted,
+                    c->cmd, accord_sightings_count(sg), counted,
                     report ? report : "the default collection", ist.accepted + ist.versions,
                     unknown ? "; matches of indicators no longer in the snapshot left out" : "");
         accord_store_close(store);
@@ -336,78 +338,66 @@ static int write_sightings(collector *c, const char *report, int64_t interval_s)
 
 /* ------------------------------------------------------------------------------------------ */
 
-int cmd_nats_collect(const nats_opts *o, int argc, char **argv)
+typedef struct collect_cfg {
+    const char *db, *report;
+    double idle, every;
+    int64_t interval_s;
+    int sightings, print;
+} collect_cfg;
+
+/* Opens the results database (created with its tables when new) and binds to the tenant's
+ * results.  0, or -1 after printing why (everything closed). */
+static int collect_open(collector *c, const nats_opts *o, const collect_cfg *cfg)
 {
-    collector c = {.cmd = "nats collect"};
-    const char *db = NULL, *report = NULL;
     char path[4096];
-    double idle = 0, every = 0, last = 0, last_sg;
-    int64_t interval_s = 3600;
-    int sightings = 0, rc = 0;
-    natsSubscription *sub = NULL;
-    for (int i = 2; i < argc; i++) {
-        char *end;
-        if (strcmp(argv[i], "--print") == 0) {
-            c.print = 1;
-        } else if (strcmp(argv[i], "--sightings") == 0) {
-            sightings = 1;
-        } else if (i + 1 >= argc) {
-            return EXIT_USAGE;
-        } else if (strcmp(argv[i], "--db") == 0) {
-            db = argv[++i];
-        } else if (strcmp(argv[i], "--report") == 0) {
-            sightings = 1;
-            report = argv[++i];
-        } else if (strcmp(argv[i], "--idle") == 0) {
-            idle = strtod(argv[++i], &end);
-            if (*end || !(idle >= 0 && idle < 1e6))
-                return EXIT_USAGE;
-        } else if (strcmp(argv[i], "--sightings-every") == 0) {
-            every = strtod(argv[++i], &end);
-            if (*end || !(every >= 1 && every < 1e6))
-                return EXIT_USAGE;
-        } else if (strcmp(argv[i], "--sightings-interval") == 0) {
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 1 || v > 31 * 86400)
-                return EXIT_USAGE;
-            interval_s = v;
-        } else {
-            return EXIT_USAGE;
-        }
-    }
+    const char *db = cfg->db;
+    nats_names nm;
+    c->print = cfg->print;
     if (!db) {
         mkdir(cli_data_dir(), 0700); /* a worker-side host may have no store yet */
         snprintf(path, sizeof path, "%s/nats-results.db", cli_data_dir());
         db = path;
     }
-    if (sqlite3_open_v2(db, &c.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        cli_error(c.cmd, "%s: %s", db, c.db ? sqlite3_errmsg(c.db) : "cannot open");
-        sqlite3_close(c.db);
-        return EXIT_FAIL;
+    if (sqlite3_open_v2(db, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        cli_error(c->cmd, "%s: %s", db, c->db ? sqlite3_errmsg(c->db) : "cannot open");
+        sqlite3_close(c->db);
+        return -1;
     }
-    sqlite3_busy_timeout(c.db, 30000);
-    nats_signals();
-    if (exec1(&c, schema) != 0 || nats_link_open(c.cmd, o, 1, &c.l) != 0) {
-        sqlite3_close(c.db);
-        return EXIT_FAIL;
+    sqlite3_busy_timeout(c->db, 30000);
+    if (exec1(c, schema) != 0 || nats_link_open(c->cmd, o, 1, &c->l) != 0) {
+        sqlite3_close(c->db);
+        return -1;
     }
-    if (nats_pull(c.cmd, &c.l, NATS_STREAM_RES, NATS_CONSUMER_COLLECTOR, "accord.res.>", &sub) != 0)
-        rc = -1;
-    last = last_sg = nats_mono();
-    while (rc == 0 && !nats_stop) {
+    nats_names_of(o->tenant, &nm);
+    if (nats_pull(c->cmd, &c->l, nm.res, NATS_CONSUMER_COLLECTOR, nm.res_subj, &c->sub) != 0) {
+        nats_link_close(&c->l);
+        sqlite3_close(c->db);
+        return -1;
+    }
+    return 0;
+}
+
+/* Takes results until nats_stop is set (or nothing came for cfg->idle seconds), writing the
+ * sightings every cfg->every seconds. */
+static void collect_loop(collector *c, const collect_cfg *cfg)
+{
+    double last = nats_mono(), last_sg = last;
+    while (!nats_stop) {
         natsMsgList list = {NULL, 0};
         jsErrCode jerr = 0;
-        natsStatus s = natsSubscription_Fetch(&list, sub, 64, 500, &jerr);
+        natsStatus s = natsSubscription_Fetch(&list, c->sub, 64, 500, &jerr);
         if (s == NATS_OK) {
             for (int i = 0; i < list.Count; i++) {
-                int t = take(&c, list.Msgs[i]);
-                c.messages++;
+                int t = take(c, list.Msgs[i]);
+                c->messages++;
                 if (t == -2) {
                     natsMsg_NakWithDelay(list.Msgs[i], 1000, NULL);
                     continue;
                 }
-                c.rejected += t == -1;
-                natsMsg_AckSync(list.Msgs[i], NULL, NULL);
+                c->rejected += t == -1;
+                /* committed: a lost acknowledgement only brings a copy the chunks table drops */
+                natsMsg_Ack(list.Msgs[i], NULL);
             }
             if (list.Count)
                 last = nats_mono();
@@ -416,21 +406,168 @@ int cmd_nats_collect(const nats_opts *o, int argc, char **argv)
         } else if (s != NATS_TIMEOUT) {
             nats_Sleep(200);
         }
-        if (sightings && every > 0 && nats_mono() - last_sg > every) {
-            write_sightings(&c, report, interval_s);
+        if (cfg->sightings && cfg->every > 0 && nats_mono() - last_sg > cfg->every) {
+            write_sightings(c, cfg->report, cfg->interval_s);
             last_sg = nats_mono();
         }
-        if (idle > 0 && nats_mono() - last > idle)
+        if (cfg->idle > 0 && nats_mono() - last > cfg->idle)
             break;
     }
+}
+
+/* Reports, writes the sightings a last time, closes.  0 or -1. */
+static int collect_close(collector *c, const collect_cfg *cfg)
+{
+    int rc = 0;
+    natsConnection_FlushTimeout(c->l.nc, 2000); /* the last acknowledgements */
     fprintf(stderr,
-            "accord nats collect: %" PRIu64 " result messages, %" PRIu64 " chunks done, %" PRIu64
+            "accord %s: %" PRIu64 " result messages, %" PRIu64 " chunks done, %" PRIu64
             " duplicates, %" PRIu64 " matches, %" PRIu64 " rejected\n",
-            c.messages, c.chunks, c.dups, c.matches, c.rejected);
-    if (rc == 0 && sightings && write_sightings(&c, report, interval_s) != 0)
+            c->cmd, c->messages, c->chunks, c->dups, c->matches, c->rejected);
+    if (cfg->sightings && write_sightings(c, cfg->report, cfg->interval_s) != 0)
         rc = -1;
-    natsSubscription_Destroy(sub);
-    nats_link_close(&c.l);
-    sqlite3_close(c.db);
-    return rc ? EXIT_FAIL : EXIT_OK;
+    natsSubscription_Destroy(c->sub);
+    nats_link_close(&c->l);
+    sqlite3_close(c->db);
+    return rc;
+}
+
+/* The collector's options at argv[i] (--db, --report, ...): the arguments used, 0 when not
+ * one, -1 when its value is bad. */
+static int collect_arg(collect_cfg *cfg, int argc, char **argv, int i, const char *prefix)
+{
+    static const char *const names[] = {"print", "sightings", "db", "report", "idle",
+                                        "sightings-every", "sightings-interval"};
+    size_t pl = strlen(prefix), k = 0;
+    char *end;
+    if (strncmp(argv[i], prefix, pl) != 0)
+        return 0;
+    while (k < sizeof names / sizeof names[0] && strcmp(argv[i] + pl, names[k]) != 0)
+        k++;
+    if (k == 0 || k == 1) {
+        *(k ? &cfg->sightings : &cfg->print) = 1;
+        return 1;
+    }
+    if (k == sizeof names / sizeof names[0])
+        return 0;
+    if (i + 1 >= argc)
+        return -1;
+    if (k == 2) {
+        cfg->db = argv[i + 1];
+    } else if (k == 3) {
+        cfg->sightings = 1;
+        cfg->report = argv[i + 1];
+    } else if (k == 4) {
+        cfg->idle = strtod(argv[i + 1], &end);
+        if (*end || !(cfg->idle >= 0 && cfg->idle < 1e6))
+            return -1;
+    } else if (k == 5) {
+        cfg->every = strtod(argv[i + 1], &end);
+        if (*end || !(cfg->every >= 1 && cfg->every < 1e6))
+            return -1;
+    } else {
+        long v = strtol(argv[i + 1], &end, 10);
+        if (*end || v < 1 || v > 31 * 86400)
+            return -1;
+        cfg->interval_s = v;
+    }
+    return 2;
+}
+
+int cmd_nats_collect(const nats_opts *o, int argc, char **argv)
+{
+    collector c = {.cmd = "nats collect"};
+    collect_cfg cfg = {.interval_s = 3600};
+    for (int i = 2, k; i < argc; i += k)
+        if ((k = collect_arg(&cfg, argc, argv, i, "--")) <= 0)
+            return EXIT_USAGE;
+    nats_signals();
+    if (collect_open(&c, o, &cfg) != 0)
+        return EXIT_FAIL;
+    collect_loop(&c, &cfg);
+    return collect_close(&c, &cfg) ? EXIT_FAIL : EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* accord serve --nats: the collector in a thread beside the server                            */
+
+struct nats_serve {
+    nats_opts o;
+    collect_cfg cfg;
+    collector c;
+    pthread_t tid;
+    int running;
+};
+
+int nats_serve_args(int *argc, char **argv, nats_serve **out)
+{
+    nats_serve *ns = calloc(1, sizeof *ns);
+    int n = 1, rc = 0;
+    *out = NULL;
+    if (!ns)
+        return -1;
+    ns->o.tenant = "default";
+    ns->cfg.interval_s = 3600;
+    ns->cfg.sightings = 1;
+    ns->cfg.every = 60;
+    ns->c.cmd = "serve";
+    /* --nats* and --tenant are the connection's, --nats-report and the like the collector's;
+     * the rest stay for serve */
+    for (int i = 1; i < *argc && rc == 0;) {
+        /* a server's collector runs until the server stops, and prints nothing */
+        int k = strcmp(argv[i], "--nats-print") == 0 || strcmp(argv[i], "--nats-idle") == 0
+                    ? -1
+                    : collect_arg(&ns->cfg, *argc, argv, i, "--nats-");
+        if (k == 0)
+            k = nats_opt_arg(&ns->o, *argc, argv, i);
+        if (k < 0)
+            rc = -1;
+        else if (k == 0)
+            argv[n++] = argv[i++];
+        else
+            i += k;
+    }
+    argv[n] = NULL;
+    *argc = n;
+    if (rc != 0 || !ns->o.url) {
+        free(ns);
+        return rc;
+    }
+    *out = ns;
+    return 0;
+}
+
+static void *serve_main(void *arg)
+{
+    nats_serve *ns = arg;
+    collect_loop(&ns->c, &ns->cfg);
+    return NULL;
+}
+
+int nats_serve_start(nats_serve *ns)
+{
+    if (collect_open(&ns->c, &ns->o, &ns->cfg) != 0)
+        return -1;
+    if (pthread_create(&ns->tid, NULL, serve_main, ns) != 0) {
+        cli_error(ns->c.cmd, "NATS collector: cannot start a thread");
+        collect_close(&ns->c, &ns->cfg);
+        return -1;
+    }
+    ns->running = 1;
+    fprintf(stderr, "accord serve: collecting results of tenant %s from %s\n", ns->o.tenant,
+            ns->o.url);
+    return 0;
+}
+
+void nats_serve_stop(nats_serve *ns)
+{
+    if (!ns)
+        return;
+    if (ns->running) {
+        nats_stop = 1;
+        pthread_join(ns->tid, NULL);
+        collect_close(&ns->c, &ns->cfg);
+        nats_Close();
+    }
+    free(ns);
 }

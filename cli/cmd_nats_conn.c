@@ -17,6 +17,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,12 +72,58 @@ int nats_opt_arg(nats_opts *o, int argc, char **argv, int i)
     return 0;
 }
 
+void nats_names_of(const char *tenant, nats_names *n)
+{
+    snprintf(n->tel, sizeof n->tel, "%s_%s", NATS_STREAM_TEL, tenant);
+    snprintf(n->res, sizeof n->res, "%s_%s", NATS_STREAM_RES, tenant);
+    snprintf(n->dlq, sizeof n->dlq, "%s_%s", NATS_STREAM_DLQ, tenant);
+    snprintf(n->tel_all, sizeof n->tel_all, "accord.tel.%s.>", tenant);
+    snprintf(n->res_subj, sizeof n->res_subj, "accord.res.%s", tenant);
+    snprintf(n->dlq_subj, sizeof n->dlq_subj, "accord.dlq.%s", tenant);
+}
+
 void nats_fail(const char *cmd, const char *what, natsStatus s, jsErrCode jerr)
 {
     if (jerr)
         cli_error(cmd, "%s: %s (JetStream error %d)", what, natsStatus_GetText(s), (int)jerr);
     else
         cli_error(cmd, "%s: %s", what, natsStatus_GetText(s));
+}
+
+/* The public key of the user nkey seed in file path (the server is told it at connect; the
+ * client signs its challenge with the seed). */
+static int nkey_public(const char *cmd, const char *path, char pub[NATS_NKEY_PUBLIC_LEN + 1])
+{
+    uint8_t seed[32], pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    const char *why = NULL;
+    size_t len;
+    char *text = cli_slurp(cmd, path, 64u << 10, &len);
+    int rc = -1;
+    if (!text)
+        return -1;
+    if (nats_nkey_seed_find(text, len, seed, &why) != 0)
+        cli_error(cmd, "--nats-nkey %s: %s", path, why);
+    else if (sodium_init() < 0 || crypto_sign_seed_keypair(pk, sk, seed) != 0)
+        cli_error(cmd, "--nats-nkey %s: cannot derive the public key", path);
+    else
+        rc = 0;
+    if (rc == 0)
+        nats_nkey_user_public(pk, pub);
+    sodium_memzero(seed, sizeof seed);
+    sodium_memzero(sk, sizeof sk);
+    sodium_memzero(text, len);
+    free(text);
+    return rc;
+}
+
+/* What the server says outside any reply (a permissions violation, a slow consumer): to stderr,
+ * since the call that caused it only sees a timeout. */
+static void on_conn_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *cmd)
+{
+    const char *text = NULL;
+    (void)sub;
+    natsConnection_GetLastError(nc, &text);
+    cli_error(cmd, "server: %s", text && *text ? text : natsStatus_GetText(err));
 }
 
 static void on_async_error(jsCtx *js, jsPubAckErr *pae, void *closure)
@@ -113,21 +160,15 @@ int nats_link_open(const char *cmd, const nats_opts *o, int retry, nats_link *l)
         s = natsOptions_SetIOBufSize(no, 2 << 20);
     if (s == NATS_OK && retry)
         s = natsOptions_SetRetryOnFailedConnect(no, true, NULL, NULL);
+    if (s == NATS_OK)
+        s = natsOptions_SetErrorHandler(no, on_conn_error, (void *)cmd);
     if (s == NATS_OK && o->creds)
         s = natsOptions_SetUserCredentialsFromFiles(no, o->creds, NULL);
     if (s == NATS_OK && o->nkey) {
-        char pub[256] = "";
-        FILE *f = fopen(o->nkey, "r");
-        /* the public key is the seed's, but the C client wants it given: read it from the
-         * line after the seed when the file has one (as nsc writes them) */
-        if (f) {
-            char line[256];
-            while (fgets(line, sizeof line, f))
-                if (line[0] == 'U' && strlen(line) > 50) {
-                    line[strcspn(line, "\r\n")] = '\0';
-                    snprintf(pub, sizeof pub, "%s", line);
-                }
-            fclose(f);
+        char pub[NATS_NKEY_PUBLIC_LEN + 1];
+        if (nkey_public(cmd, o->nkey, pub) != 0) {
+            natsOptions_Destroy(no);
+            return -1;
         }
         s = natsOptions_SetNKeyFromSeed(no, pub, o->nkey);
     }
@@ -156,7 +197,7 @@ int nats_link_open(const char *cmd, const nats_opts *o, int retry, nats_link *l)
         return -1;
     }
     jsOptions_Init(&jo);
-    jo.Wait = 10000;
+    jo.Wait = 5000;
     jo.PublishAsync.ErrHandler = on_async_error;
     jo.PublishAsync.ErrHandlerClosure = &l->async_errors;
     if ((s = natsConnection_JetStream(&l->js, l->nc, &jo)) != NATS_OK) {

@@ -25,10 +25,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -38,6 +40,7 @@ typedef struct pub {
     const char *cmd;
     nats_link l;
     const char *tenant, *source;
+    const char *kind; /* Accord-Kind of record chunks (flow, dnstap); NULL for lines */
     size_t chunk;
     buf hdr;   /* the Zeek header in effect at the next chunk */
     buf out;   /* header + chunk of the message being sent */
@@ -108,6 +111,8 @@ static int send_chunk(pub *p, const char *input, uint64_t off, uint64_t line, co
             s = natsMsgHeader_Set(m, "Accord-Input", inp);
         if (s == NATS_OK)
             s = natsMsgHeader_Set(m, "Accord-Header-Len", hlen);
+        if (s == NATS_OK && p->kind)
+            s = natsMsgHeader_Set(m, "Accord-Kind", p->kind);
         jsPubOptions_Init(&po);
         po.MsgId = id;
         po.MaxWait = 2000; /* an ack lost to a server restart costs this much */
@@ -126,8 +131,8 @@ static int send_chunk(pub *p, const char *input, uint64_t off, uint64_t line, co
             natsConnection_Status(p->l.nc) != NATS_CONN_STATUS_CONNECTED) {
             /* the stream is full (discard new) or the server is away: wait, send again */
             if (!p->full_noted && jerr) {
-                fprintf(stderr, "accord %s: stream %s full, waiting for the workers\n", p->cmd,
-                        NATS_STREAM_TEL);
+                fprintf(stderr, "accord %s: stream %s_%s full, waiting for the workers\n",
+                        p->cmd, NATS_STREAM_TEL, p->tenant);
                 p->full_noted = 1;
             }
             p->waits++;
@@ -299,4 +304,142 @@ int cmd_publish(int argc, char **argv)
     free(p.in);
     nats_Close();
     return rc ? EXIT_FAIL : EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Records of accord match --listen-flows / --listen-dnstap --nats URL                          */
+
+struct nats_forward {
+    pub p;
+    pthread_mutex_t mu;
+    char input[300], source[NATS_SOURCE_MAX + 1];
+    buf pending;     /* length-prefixed records of the next chunk */
+    uint64_t off;    /* byte offset of pending in this producer's record stream */
+    uint64_t first;  /* record number of pending's first record (1-based) */
+    uint64_t nrec;   /* records in pending */
+    double since;    /* when pending got its first record */
+    int failed;
+};
+
+int nats_forward_arg(nats_opts **o, int argc, char **argv, int i)
+{
+    static nats_opts opts = {.tenant = "default"}; /* one collector per process */
+    int k;
+    if (strncmp(argv[i], "--nats", 6) != 0 && strcmp(argv[i], "--tenant") != 0)
+        return 0;
+    k = nats_opt_arg(&opts, argc, argv, i);
+    if (k > 0)
+        *o = &opts;
+    return k;
+}
+
+int nats_forward_open(const nats_opts *o, const char *kind, const char *input, nats_forward **out)
+{
+    nats_forward *f = calloc(1, sizeof *f);
+    char name[400];
+    *out = NULL;
+    if (!f)
+        return -1;
+    f->p.cmd = "match";
+    f->p.kind = kind;
+    f->p.tenant = o->tenant;
+    f->p.chunk = 512u << 10;
+    /* ids of this run's records: the input and the start time (live records are never sent
+     * twice by a restarted collector, they are gone) */
+    snprintf(name, sizeof name, "%s-%lld", input, (long long)time(NULL));
+    nats_source_from(name, f->source);
+    f->p.source = f->source;
+    snprintf(f->input, sizeof f->input, "%s", input);
+    f->first = 1;
+    buf_init(&f->p.hdr, 1);
+    buf_init(&f->p.out, PAYLOAD_MAX + (64u << 10));
+    buf_init(&f->pending, PAYLOAD_MAX);
+    pthread_mutex_init(&f->mu, NULL);
+    if (nats_link_open(f->p.cmd, o, 1, &f->p.l) != 0) {
+        nats_forward_close(f);
+        return -1;
+    }
+    fprintf(stderr, "accord match: %s: records to accord.tel.%s.%s for the workers\n", input,
+            o->tenant, f->source);
+    *out = f;
+    return 0;
+}
+
+/* Publishes pending (f->mu held). */
+static int forward_send(nats_forward *f)
+{
+    int rc;
+    if (!f->pending.len)
+        return 0;
+    rc = send_chunk(&f->p, f->input, f->off, f->first, f->pending.p, f->pending.len);
+    f->p.bytes += f->pending.len;
+    f->p.lines += f->nrec;
+    f->off += f->pending.len;
+    f->first += f->nrec;
+    f->nrec = 0;
+    buf_reset(&f->pending);
+    if (rc)
+        f->failed = 1;
+    return rc;
+}
+
+int nats_forward_add(nats_forward *f, const void *rec, size_t len)
+{
+    uint8_t pre[4];
+    int rc = 0;
+    if (len > NATS_REC_MAX)
+        return -1;
+    nats_rec_len((uint32_t)len, pre);
+    pthread_mutex_lock(&f->mu);
+    if (f->pending.len + 4 + len > f->p.chunk)
+        rc = forward_send(f);
+    if (!f->pending.len)
+        f->since = nats_mono();
+    if (buf_add(&f->pending, pre, 4) != 0 || buf_add(&f->pending, rec, len) != 0)
+        rc = -1;
+    f->nrec++;
+    pthread_mutex_unlock(&f->mu);
+    return rc;
+}
+
+int nats_forward_flow(nats_forward *f, const flow_rec *r)
+{
+    uint8_t rec[NATS_FLOW_REC_LEN];
+    nats_flow_put(r, rec);
+    return nats_forward_add(f, rec, sizeof rec);
+}
+
+void nats_forward_idle(nats_forward *f)
+{
+    if (!f)
+        return;
+    pthread_mutex_lock(&f->mu);
+    if (f->pending.len && nats_mono() - f->since >= 1.0) /* what waits goes out within ~1 s */
+        forward_send(f);
+    pthread_mutex_unlock(&f->mu);
+}
+
+int nats_forward_close(nats_forward *f)
+{
+    int rc;
+    if (!f)
+        return 0;
+    if (f->p.l.nc) {
+        pthread_mutex_lock(&f->mu);
+        forward_send(f);
+        pthread_mutex_unlock(&f->mu);
+        fprintf(stderr,
+                "accord match: %s: %" PRIu64 " records in %" PRIu64 " chunks (%.1f MB) to "
+                "NATS%s\n",
+                f->input, f->p.lines, f->p.chunks, (double)f->p.bytes / 1e6,
+                f->failed ? "; some could not be published" : "");
+    }
+    rc = f->failed ? -1 : 0;
+    nats_link_close(&f->p.l);
+    pthread_mutex_destroy(&f->mu);
+    buf_free(&f->pending);
+    buf_free(&f->p.hdr);
+    buf_free(&f->p.out);
+    free(f);
+    return rc;
 }

@@ -7,6 +7,7 @@
  * thread signs an audit-log checkpoint every --checkpoint-interval seconds (60) and at shutdown.
  */
 #include "cli.h"
+#include "cmd_nats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +44,9 @@ int cmd_serve(int argc, char **argv)
     accord_server_options o = {.data_dir = cli_data_dir(), .log_fd = -1};
     const char *log_path = NULL;
     int c;
+    nats_serve *nats = NULL; /* --nats: results from matching workers become sightings */
+    if (nats_serve_args(&argc, argv, &nats) != 0)
+        return cli_usage("serve");
     optind = 1;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         char *end;
@@ -88,6 +92,7 @@ int cmd_serve(int argc, char **argv)
             }
             break;
         default:
+            nats_serve_stop(nats);
             return cli_usage("serve");
         }
     }
@@ -133,6 +138,11 @@ int cmd_serve(int argc, char **argv)
         memset(token, 0, sizeof(token));
     }
     fflush(stdout);
+    if (nats && nats_serve_start(nats) != 0) {
+        accord_server_stop(srv, 10000);
+        nats_serve_stop(nats);
+        return EXIT_FAIL;
+    }
     /* the audit log gets a signed checkpoint every interval and at shutdown, from this thread's
        own store handle (the server's threads keep theirs) */
     accord_store *audit = cli_open_store(0);
@@ -144,6 +154,7 @@ int cmd_serve(int argc, char **argv)
             audit_checkpoint(audit);
     } while (sig < 0 || sig == SIGHUP); /* accounts and collections are read per request */
     fprintf(stderr, "accord serve: signal %d, finishing requests in flight\n", sig);
+    nats_serve_stop(nats);
     accord_server_stop(srv, 10000);
     if (audit)
         audit_checkpoint(audit);

@@ -27,6 +27,8 @@
  * snapshot that fails its checks is refused and the current one kept.
  */
 #include "cmd_nats.h"
+#include "dnstap.h"
+#include "flow_match.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -42,9 +44,15 @@
 typedef struct worker {
     const char *cmd;
     nats_link l;
+    nats_names nm; /* the tenant's streams */
     natsSubscription *sub;
     accord_snapshot *snap;
     accord_matcher *m;
+    fmatch *fm;                /* flow and dnstap records, over the same snapshot */
+    flow_exporter *exps;       /* the exporters of a flow chunk's records until they are matched */
+    size_t nexps;
+    struct job *cur;           /* the chunk fm's matches belong to */
+    int fm_failed;
     uint64_t version;
     int64_t now_s;
     size_t event_bytes;
@@ -55,6 +63,8 @@ typedef struct worker {
     uint64_t chunks, bytes, lines, events, matches, malformed, dead, refused, redelivered, swaps;
 } worker;
 
+static void on_record_match(void *ud, const accord_match *mt);
+
 /* Takes the snapshot the pointer names when it is not the current one.  0, or -1 when there is
  * none yet or it could not be loaded (the current one stays). */
 static int snapshot_refresh(worker *w)
@@ -62,6 +72,7 @@ static int snapshot_refresh(worker *w)
     nats_pointer p;
     accord_snapshot *snap;
     accord_matcher *m;
+    fmatch *fm;
     int rc = nats_pointer_get(w->cmd, &w->l, &p, NULL);
     w->last_check = nats_mono();
     if (rc != 0)
@@ -75,9 +86,17 @@ static int snapshot_refresh(worker *w)
         cli_error(w->cmd, "out of memory");
         return -1;
     }
+    if (fmatch_new(snap, w->now_s, on_record_match, w, &fm) != 0) {
+        accord_matcher_free(m);
+        accord_snapshot_unref(snap);
+        cli_error(w->cmd, "out of memory");
+        return -1;
+    }
     accord_matcher_free(w->m);
+    fmatch_free(w->fm);
     accord_snapshot_unref(w->snap);
     w->m = m;
+    w->fm = fm;
     w->snap = snap;
     if (w->version)
         w->swaps++;
@@ -85,17 +104,6 @@ static int snapshot_refresh(worker *w)
     fprintf(stderr, "accord worker: snapshot %" PRIu64 " (%zu indicators)\n", p.version,
             accord_snapshot_count(snap));
     return 0;
-}
-
-/* The tenant token of accord.tel.<tenant>.<source>; "unknown" for another subject. */
-static void subject_tenant(const char *subj, char *out, size_t outlen)
-{
-    const char *t = strncmp(subj, "accord.tel.", 11) == 0 ? subj + 11 : NULL;
-    const char *dot = t ? strchr(t, '.') : NULL;
-    if (!dot || !nats_source_valid(t, (size_t)(dot - t)) || (size_t)(dot - t) >= outlen)
-        snprintf(out, outlen, "unknown");
-    else
-        snprintf(out, outlen, "%.*s", (int)(dot - t), t);
 }
 
 static int put_match(worker *w, const char *chunk, const char *input, uint64_t line,
@@ -137,6 +145,8 @@ static int put_match(worker *w, const char *chunk, const char *input, uint64_t l
     return rc ? rc : buf_adds(b, "}\n");
 }
 
+enum { RECS_LINES, RECS_FLOW, RECS_DNSTAP };
+
 typedef struct chunk_counts {
     uint64_t lines, events, matches, malformed;
 } chunk_counts;
@@ -145,9 +155,9 @@ typedef struct chunk_counts {
 typedef struct job {
     natsMsg *msg;
     const char *id, *input; /* headers of msg */
-    char tenant[NATS_SOURCE_MAX + 1];
     uint64_t line, hdr_len;
     size_t len;
+    int kind; /* RECS_LINES, RECS_FLOW, RECS_DNSTAP (Accord-Kind) */
     chunk_counts cc;
     int given_back; /* nak sent */
 } job;
@@ -194,12 +204,71 @@ static int match_chunk(worker *w, natsMsg *msg, const char *chunk, const char *i
     return 0;
 }
 
+static void on_record_match(void *ud, const accord_match *mt)
+{
+    worker *w = ud;
+    w->cur->cc.matches++;
+    /* records have no lines: a match names the chunk's first record number */
+    if (put_match(w, w->cur->id, w->cur->input, w->cur->line, mt) != 0)
+        w->fm_failed = 1;
+}
+
+/* Matches the flow records or dnstap messages of record chunk j (body[0..len)) into w->res, as
+ * accord match --listen-flows / --listen-dnstap would have matched them where they arrived.  0,
+ * or -1 (out of memory).  A record that cannot be read counts as malformed and is skipped; a
+ * chunk whose framing breaks is matched as far as it reads. */
+static int match_records(worker *w, job *j, const uint8_t *body, size_t len)
+{
+    fmatch_stats before, after;
+    size_t off = 0, rlen, cap = len / (4 + NATS_FLOW_REC_LEN) + 1;
+    const uint8_t *rec;
+    const char *why = NULL;
+    int r;
+    buf_reset(&w->res);
+    if (j->kind == RECS_FLOW && cap > w->nexps) {
+        flow_exporter *e = realloc(w->exps, cap * sizeof *e);
+        if (!e)
+            return -1;
+        w->exps = e;
+        w->nexps = cap;
+    }
+    w->cur = j;
+    w->fm_failed = 0;
+    fmatch_stats_get(w->fm, &before);
+    while ((r = nats_rec_next(body, len, &off, &rec, &rlen, &why)) == 1) {
+        j->cc.lines++;
+        if (j->kind == RECS_FLOW) {
+            flow_rec fr;
+            /* the exporter stays in w->exps until the flush below: fmatch keeps a copy of fr */
+            if (nats_flow_get(rec, rlen, &fr, &w->exps[j->cc.lines - 1], &why) != 0)
+                j->cc.malformed++;
+            else if (fmatch_flow(w->fm, &fr) != 0)
+                w->fm_failed = 1;
+        } else {
+            dnstap_msg m;
+            int rc = dnstap_decode(rec, rlen, &m, &why) != 0 ? ACCORD_EINVAL : fmatch_dnstap(w->fm, &m);
+            if (rc == ACCORD_EINVAL)
+                j->cc.malformed++;
+            else if (rc != 0)
+                w->fm_failed = 1;
+        }
+    }
+    if (r < 0)
+        j->cc.malformed++;
+    if (fmatch_flush(w->fm) != 0)
+        w->fm_failed = 1;
+    fmatch_stats_get(w->fm, &after);
+    j->cc.events = after.events - before.events;
+    w->cur = NULL;
+    return w->fm_failed ? -1 : 0;
+}
+
 /* Publishes w->res as the results of chunk j, part by part: queued without waiting when async
  * (the batch waits for all its acknowledgements at once), else each part until the server has
  * acknowledged it.  0, or -1 (the chunk is given back). */
 static int publish_results(worker *w, const job *j, size_t bytes, int async)
 {
-    char subj[200], id[300], v[32], part[48], nums[4][32], nb[32];
+    char id[300], v[32], part[48], nums[4][32], nb[32];
     size_t starts[NATS_PARTS_MAX + 1], nparts = 0, at = 0;
     const char *names[4] = {"Accord-Lines", "Accord-Events", "Accord-Matches",
                             "Accord-Malformed"};
@@ -218,7 +287,6 @@ static int publish_results(worker *w, const job *j, size_t bytes, int async)
         at = end;
     } while (at < w->res.len);
     starts[nparts] = w->res.len;
-    snprintf(subj, sizeof subj, "accord.res.%s", j->tenant);
     snprintf(v, sizeof v, "%" PRIu64, w->version);
     snprintf(nb, sizeof nb, "%zu", bytes);
     for (int k = 0; k < 4; k++)
@@ -232,7 +300,7 @@ static int publish_results(worker *w, const job *j, size_t bytes, int async)
             jsPubAck *pa = NULL;
             jsPubOptions po;
             jsErrCode jerr = 0;
-            natsStatus s = natsMsg_Create(&m, subj, NULL, w->res.p ? w->res.p + starts[i] : "",
+            natsStatus s = natsMsg_Create(&m, w->nm.res_subj, NULL, w->res.p ? w->res.p + starts[i] : "",
                                           (int)(starts[i + 1] - starts[i]));
             s = s ? s : natsMsgHeader_Set(m, "Accord-Chunk", j->id);
             s = s ? s : natsMsgHeader_Set(m, "Accord-Snapshot", v);
@@ -273,10 +341,10 @@ static int publish_results(worker *w, const job *j, size_t bytes, int async)
 }
 
 /* Moves msg to the dead-letter subject with the reason, then acknowledges it. */
-static void dead_letter(worker *w, natsMsg *msg, const char *tenant, const char *why,
-                        uint64_t delivered)
+static void dead_letter(worker *w, natsMsg *msg, const char *why, uint64_t delivered)
 {
-    char subj[200], id[64], n[32];
+    const char *subj = w->nm.dlq_subj;
+    char id[64], n[32];
     const char *keep[] = {"Nats-Msg-Id", "Accord-Line", "Accord-Input", "Accord-Header-Len"};
     const char *val;
     natsMsg *m = NULL;
@@ -284,7 +352,6 @@ static void dead_letter(worker *w, natsMsg *msg, const char *tenant, const char 
     jsPubOptions po;
     jsErrCode jerr = 0;
     natsStatus s;
-    snprintf(subj, sizeof subj, "accord.dlq.%s", tenant);
     snprintf(id, sizeof id, "dlq:%" PRIu64, natsMsg_GetSequence(msg));
     snprintf(n, sizeof n, "%" PRIu64, delivered);
     s = natsMsg_Create(&m, subj, NULL, natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
@@ -318,7 +385,7 @@ static int job_check(worker *w, natsMsg *msg, job *j)
 {
     jsMsgMetaData *meta = NULL;
     uint64_t delivered = 1;
-    const char *ls = NULL, *hs = NULL, *why = NULL;
+    const char *ls = NULL, *hs = NULL, *kind = NULL, *why = NULL;
     nats_chunk_id cid;
     memset(j, 0, sizeof *j);
     j->msg = msg;
@@ -328,7 +395,6 @@ static int job_check(worker *w, natsMsg *msg, job *j)
         jsMsgMetaData_Destroy(meta);
     }
     w->redelivered += delivered > 1;
-    subject_tenant(natsMsg_GetSubject(msg), j->tenant, sizeof j->tenant);
     if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &j->id) != NATS_OK)
         why = "no Nats-Msg-Id (chunk id)";
     else if (nats_chunk_id_parse(j->id, strlen(j->id), &cid, &why) != 0)
@@ -341,12 +407,15 @@ static int job_check(worker *w, natsMsg *msg, job *j)
         why = "Accord-Header-Len is not a length within the payload";
     else if (natsMsgHeader_Get(msg, "Accord-Input", &j->input) != NATS_OK)
         why = "no Accord-Input";
-    else if (strcmp(j->tenant, "unknown") == 0)
-        why = "subject is not accord.tel.<tenant>.<source>";
+    else if (natsMsgHeader_Get(msg, "Accord-Kind", &kind) == NATS_OK &&
+             (j->kind = strcmp(kind, "flow") == 0     ? RECS_FLOW
+                        : strcmp(kind, "dnstap") == 0 ? RECS_DNSTAP
+                                                      : -1) < 0)
+        why = "Accord-Kind is neither flow nor dnstap";
     if (why) {
         w->refused++;
         if (delivered >= (uint64_t)w->max_deliver) {
-            dead_letter(w, msg, j->tenant, why, delivered);
+            dead_letter(w, msg, why, delivered);
         } else {
             fprintf(stderr, "accord worker: %s (stream seq %" PRIu64 "): %s; refused\n",
                     natsMsg_GetSubject(msg), natsMsg_GetSequence(msg), why);
@@ -356,7 +425,7 @@ static int job_check(worker *w, natsMsg *msg, job *j)
     }
     if (delivered >= (uint64_t)w->max_deliver && delivered > 1) {
         /* the earlier deliveries neither finished nor refused it: it may be what kills them */
-        dead_letter(w, msg, j->tenant, "not finished by its earlier deliveries", delivered);
+        dead_letter(w, msg, "not finished by its earlier deliveries", delivered);
         return 1;
     }
     return 0;
@@ -369,8 +438,10 @@ static int job_run(worker *w, job *j, int async)
     const char *data = natsMsg_GetData(j->msg);
     size_t body = j->len - (size_t)j->hdr_len;
     memset(&j->cc, 0, sizeof j->cc);
-    if (match_chunk(w, j->msg, j->id, j->input, j->line, data, (size_t)j->hdr_len,
-                    data + j->hdr_len, body, &j->cc) != 0 ||
+    if ((j->kind == RECS_LINES ? match_chunk(w, j->msg, j->id, j->input, j->line, data,
+                                             (size_t)j->hdr_len, data + j->hdr_len, body, &j->cc)
+                               : match_records(w, j, (const uint8_t *)data + j->hdr_len, body)) !=
+            0 ||
         publish_results(w, j, body, async) != 0) {
         if (!async) {
             natsMsg_NakWithDelay(j->msg, NAK_DELAY_MS, NULL);
@@ -435,10 +506,13 @@ static int consumer_limits(worker *w)
 {
     jsConsumerInfo *ci = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = js_GetConsumerInfo(&ci, w->l.js, NATS_STREAM_TEL, NATS_CONSUMER_WORKERS, NULL,
+    natsStatus s = js_GetConsumerInfo(&ci, w->l.js, w->nm.tel, NATS_CONSUMER_WORKERS, NULL,
                                       &jerr);
     if (s != NATS_OK) {
-        nats_fail(w->cmd, "consumer " NATS_CONSUMER_WORKERS " (run accord nats setup)", s, jerr);
+        char what[300];
+        snprintf(what, sizeof what, "consumer %s of %s (run accord nats setup)",
+                 NATS_CONSUMER_WORKERS, w->nm.tel);
+        nats_fail(w->cmd, what, s, jerr);
         return -1;
     }
     w->ack_wait_s = (double)ci->Config->AckWait / 1e9;
@@ -497,6 +571,7 @@ int cmd_worker(int argc, char **argv)
      * than a fresh mapping whose pages the kernel clears for each chunk */
     mallopt(M_MMAP_THRESHOLD, 8 << 20);
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    nats_names_of(o.tenant, &w.nm);
     nats_signals();
     if (nats_link_open(w.cmd, &o, 1, &w.l) != 0) {
         buf_free(&w.res);
@@ -504,7 +579,7 @@ int cmd_worker(int argc, char **argv)
         return EXIT_FAIL;
     }
     if (consumer_limits(&w) != 0 ||
-        nats_pull(w.cmd, &w.l, NATS_STREAM_TEL, NATS_CONSUMER_WORKERS, "accord.tel.>", &w.sub) != 0)
+        nats_pull(w.cmd, &w.l, w.nm.tel, NATS_CONSUMER_WORKERS, w.nm.tel_all, &w.sub) != 0)
         rc = -1;
     /* no chunk is taken before there is a snapshot to match it with */
     while (rc == 0 && !nats_stop && snapshot_refresh(&w) != 0) {
@@ -548,6 +623,8 @@ int cmd_worker(int argc, char **argv)
     natsConnection_FlushTimeout(w.l.nc, 2000); /* the last acknowledgements */
     natsSubscription_Destroy(w.sub);
     free(jobs);
+    free(w.exps);
+    fmatch_free(w.fm);
     accord_matcher_free(w.m);
     accord_snapshot_unref(w.snap);
     nats_link_close(&w.l);

@@ -22,6 +22,7 @@ static const cli_command commands[] = {
      "usage: accord serve [--listen ADDR:PORT] [--cert FILE --key FILE] [--plain-http]\n"
      "                    [--threads N] [--access-log FILE|-] [--title T] [--public-url URL]\n"
      "                    [--checkpoint-interval S] [--ui DIR]\n"
+     "                    [--nats URL [--tenant T] [--nats-report COLLECTION] ...]\n"
      "\n"
      "Serves the store over TAXII 2.1 at https://ADDR:PORT/taxii2/ (default 127.0.0.1:8443,\n"
      "port 0 = any free port).  Without --cert/--key a self-signed certificate is created in\n"
@@ -35,6 +36,10 @@ static const cli_command commands[] = {
      "  --checkpoint-interval S  sign an audit-log checkpoint every S seconds (60) and at exit\n"
      "  --ui DIR           the web console's files, served at /ui/ (default: ui/ beside the\n"
      "                     binary, or $ACCORD_UI_DIR)\n"
+     "  --nats URL         collect matching workers' results beside the server (accord nats\n"
+     "                     collect with sightings every 60 s: --nats-report COLLECTION,\n"
+     "                     --nats-sightings-every S, --nats-db FILE; connection options:\n"
+     "                     accord help nats)\n"
      "\n"
      "Stops on SIGINT or SIGTERM after requests in flight finish.  Accounts, tokens, rights and\n"
      "collections changed with the CLI apply to the next request.\n",
@@ -352,6 +357,7 @@ static const cli_command commands[] = {
      "                   --threads); counters and kernel drops are reported at the end\n"
      "  --listen-dnstap P  accept dnstap Frame Streams connections on unix socket P\n"
      "  --listen-seconds S  stop listening after S seconds (default: at SIGINT/SIGTERM)\n"
+     "  --nats URL       listeners' records to NATS for accord worker (help nats)\n"
      "  --decode         print the decoded flow records / dnstap messages as JSON lines\n"
      "                   instead of matching\n"
      "\n"
@@ -485,10 +491,10 @@ static const cli_command commands[] = {
      "                           [--report COLLECTION] [--sightings-every S] [--sightings-interval S]\n"
      "       accord nats send    --nats URL SUBJECT [FILE] [--header NAME:VALUE]... [--msg-id ID]\n"
      "\n"
-     "setup creates (or updates) the streams ACCORD_TEL (work queue of telemetry chunks, discard\n"
-     "new when full, duplicate window), ACCORD_RES (results), ACCORD_DLQ (dead letters),\n"
-     "ACCORD_SNAP (indicator snapshots), the consumers `workers` and `collector` and the KV\n"
-     "bucket accord_snapshot; running it again changes nothing.  status prints messages, lag,\n"
+     "setup creates (or updates) the tenant's streams ACCORD_TEL_T (work queue of telemetry\n"
+     "chunks, discard new when full, duplicate window), ACCORD_RES_T (results), ACCORD_DLQ_T\n"
+     "(dead letters), the shared ACCORD_SNAP (indicator snapshots), the consumers `workers` and\n"
+     "`collector` and the KV bucket accord_snapshot; running it again changes nothing.  status prints messages, lag,\n"
      "redeliveries and dead letters.  snapshot publishes the active indicators of the store (or\n"
      "of --indicators files) as a new version for the workers, in parts of under 1 MiB, with\n"
      "its SHA-256 in KV accord_snapshot/current.  collect turns results into matches in\n"
@@ -497,7 +503,8 @@ static const cli_command commands[] = {
      "\n"
      "Connection options (every NATS command): --nats URL[,URL...]  --nats-creds FILE (JWT +\n"
      "nkey)  --nats-nkey SEEDFILE  --nats-ca FILE (TLS)  --nats-cert FILE --nats-key FILE\n"
-     "--tenant NAME (subjects accord.tel.NAME.*, accord.res.NAME; default \"default\").\n",
+     "--tenant NAME (streams ACCORD_*_NAME, subjects accord.tel.NAME.*, accord.res.NAME;\n"
+     "default \"default\").\n",
      cmd_nats},
     {"publish", "cut telemetry into chunks on a NATS JetStream work queue",
      "usage: accord publish --nats URL [--source ID] [--chunk-kib N] [--tenant T] FILE|DIR|-...\n"

@@ -29,6 +29,7 @@
  */
 #include "match_flow.h"
 #include "cli.h"
+#include "cmd_nats.h"
 #include "dnstap.h"
 #include "flow.h"
 #include "flow_match.h"
@@ -69,6 +70,9 @@ static const char *CMD = "match";
 int match_flow_arg(match_flow_opts *o, int argc, char **argv, int i)
 {
     const char *a = argv[i];
+    int k = nats_forward_arg(&o->nats, argc, argv, i);
+    if (k)
+        return k;
     if (strcmp(a, "--decode") == 0) {
         o->decode = 1;
         return 1;
@@ -105,6 +109,7 @@ typedef struct sink {
     match_flow_emit emit;
     void *ud;
     const char *input;
+    nats_forward *fwd; /* --nats: records are published, not matched */
     pthread_mutex_t mu;
     match_flow_totals *t;
     uint64_t streams, messages, malformed; /* dnstap, under mu */
@@ -138,6 +143,9 @@ static void on_record(void *ud, const flow_rec *r)
         fwrite(c->text, 1, n, stdout);
         fputc('\n', stdout);
         pthread_mutex_unlock(&c->k->mu);
+    } else if (c->k->fwd) {
+        if (nats_forward_flow(c->k->fwd, r) != 0)
+            c->failed = 1;
     } else if (fmatch_flow(c->fm, r) != 0) {
         c->failed = 1;
     }
@@ -293,7 +301,10 @@ static void dnstap_one(sink *k, fmatch *fm, const uint8_t *p, size_t len, dcount
         pthread_mutex_unlock(&k->mu);
         return;
     }
-    if (k->o->decode) {
+    if (k->fwd) {
+        if (nats_forward_add(k->fwd, p, len) != 0)
+            dc->malformed++;
+    } else if (k->o->decode) {
         size_t n = fmatch_dnstap_text(&m, text, cap);
         pthread_mutex_lock(&k->mu);
         fwrite(text, 1, n, stdout);
@@ -550,6 +561,7 @@ static void *udp_main(void *arg)
             /* idle (the receive timeout) or interrupted: match what waits */
             if (fmatch_flush(u->c.fm) != 0)
                 u->c.failed = 1;
+            nats_forward_idle(u->k->fwd);
             continue;
         }
         for (int i = 0; i < n; i++) {
@@ -686,6 +698,7 @@ static void *conn_main(void *arg)
         int pr = poll(&pf, 1, 100);
         if (pr <= 0) {
             fmatch_flush(fm);
+            nats_forward_idle(k->fwd);
             continue;
         }
         ssize_t n = read(cn->fd, b + have, cap - have);
@@ -833,7 +846,10 @@ int match_flow_listen(const match_flow_opts *o, accord_snapshot *snap, int64_t n
     snprintf(dname, sizeof dname, "dnstap:%s", o->listen_dnstap ? o->listen_dnstap : "");
     sink_init(&fk, o, snap, now_s, emit, ud, fname, t);
     sink_init(&dk, o, snap, now_s, emit, ud, dname, t);
-    if (o->listen_flows) {
+    if (o->nats && ((o->listen_flows && nats_forward_open(o->nats, "flow", fname, &fk.fwd) != 0) ||
+                    (o->listen_dnstap && nats_forward_open(o->nats, "dnstap", dname, &dk.fwd) != 0)))
+        rc = -1;
+    if (rc == 0 && o->listen_flows) {
         if (listen_flows(&fk, u, n) != 0)
             rc = -1;
         else
@@ -886,6 +902,10 @@ int match_flow_listen(const match_flow_opts *o, accord_snapshot *snap, int64_t n
                 "accord match: %s: %" PRIu64 " dnstap messages in %" PRIu64
                 " connections, %" PRIu64 " malformed\n",
                 dname, dk.messages, dk.streams, dk.malformed);
+    if (nats_forward_close(fk.fwd) != 0)
+        rc = -1;
+    if (nats_forward_close(dk.fwd) != 0)
+        rc = -1;
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     pthread_mutex_destroy(&fk.mu);

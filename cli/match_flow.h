@@ -18,6 +18,8 @@ typedef struct match_flow_opts {
     double listen_seconds;     /* stop listening after this long; 0 = until SIGINT/SIGTERM */
     int decode;                /* print decoded records instead of matching */
     unsigned threads;          /* collector sockets/threads (set by cmd_match from --threads) */
+    struct nats_opts *nats;    /* --nats URL...: the listeners' records go to NATS JetStream
+                                  workers instead (cmd_nats.h, nats_forward_*) */
 } match_flow_opts;
 
 typedef struct match_flow_totals {

@@ -4,7 +4,8 @@
  *
  * Checks: a chunk id that parses has a valid source and prints back to the same text; a part
  * that parses is within 1..parts <= NATS_PARTS_MAX; a pointer that parses formats to JSON that
- * parses to the same pointer; a source made from any text is valid.
+ * parses to the same pointer; a source made from any text is valid; a seed file that reads
+ * gives a key whose public text form is "U" and 55 base32 characters.
  */
 #include "nats_msg.h"
 
@@ -22,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nats_pointer p, q;
     uint32_t part, parts;
     uint64_t v;
-    char text[512], src[NATS_SOURCE_MAX + 1];
+    char text[512], src[NATS_SOURCE_MAX + 1], pub[NATS_NKEY_PUBLIC_LEN + 1];
+    uint8_t seed[32];
     if (nats_chunk_id_parse(s, size, &id, &why) == 0) {
         int n = snprintf(text, sizeof text, "%s:%" PRIu64, id.source, id.offset);
         if (!nats_source_valid(id.source, strlen(id.source)) || n <= 0)
@@ -43,6 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int n = nats_pointer_format(&p, text, sizeof text);
         if (n < 0 || nats_pointer_parse(text, (size_t)n, &q, &why) != 0 ||
             memcmp(&p, &q, sizeof p) != 0)
+            abort();
+    } else if (!why) {
+        abort();
+    }
+    why = NULL;
+    if (nats_nkey_seed_find(s, size, seed, &why) == 0) {
+        nats_nkey_user_public(seed, pub);
+        if (strlen(pub) != NATS_NKEY_PUBLIC_LEN || pub[0] != 'U' ||
+            strspn(pub, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") != NATS_NKEY_PUBLIC_LEN)
             abort();
     } else if (!why) {
         abort();

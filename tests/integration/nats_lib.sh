@@ -9,6 +9,16 @@ if ! command -v nats-server >/dev/null 2>&1; then
   echo "SKIP: nats-server is not installed (apt-get install nats-server)" >&2
   exit 77
 fi
+# need_tool TOOL PACKAGE WHY: skips the test when TOOL is missing (fails under CI)
+need_tool() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if [ -n "${CI:-}" ]; then
+    echo "FAIL: $1 is not installed (Debian package $2)" >&2
+    exit 1
+  fi
+  echo "SKIP: $1 is not installed (apt-get install $2; $3)" >&2
+  exit 77
+}
 NATS_PID=
 nats_stop_server() {
   if [ -n "$NATS_PID" ]; then
@@ -43,13 +53,14 @@ nats_start() {
   return 1
 }
 
-# gen_telemetry FILE LINES SEED: Zeek conn JSON lines with unique uids; every 97th line goes to
+# gen_telemetry FILE LINES SEED [T0]: Zeek conn JSON lines with unique uids, one a second from
+# T0 (1700000000); every 97th line goes to
 # 198.51.100.7 (indicator 1), every 89th asks for x.evil.example (indicator 3), every 101st
 # comes from 203.0.113.N (indicator 2)
 gen_telemetry() {
-  python3 - "$1" "$2" "$3" <<'PY'
+  python3 - "$1" "$2" "$3" "${4:-1700000000}" <<'PY'
 import sys, random
-path, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+path, n, seed, t0 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 r = random.Random(seed)
 with open(path, "w") as f:
     for i in range(n):
@@ -57,7 +68,7 @@ with open(path, "w") as f:
         src = "203.0.113.%d" % (i % 250) if i % 101 == 7 else "10.0.%d.%d" % (r.randrange(256), r.randrange(1, 255))
         extra = ',"query":"h%d.evil.example"' % i if i % 89 == 3 else ',"query":"www%d.example.com"' % r.randrange(10**6)
         f.write('{"ts":%d.%06d,"uid":"C%08d","id.orig_h":"%s","id.orig_p":%d,"id.resp_h":"%s","id.resp_p":%d,"proto":"tcp"%s,"pad":"%s"}\n'
-                % (1700000000 + i, r.randrange(10**6), i, src, r.randrange(1024, 65535), dst, r.choice([53, 80, 443]), extra, "x" * r.randrange(20, 120)))
+                % (t0 + i, r.randrange(10**6), i, src, r.randrange(1024, 65535), dst, r.choice([53, 80, 443]), extra, "x" * r.randrange(20, 120)))
 PY
 }
 
@@ -90,4 +101,26 @@ db_pairs() {
 import sys, json, sqlite3
 db = sqlite3.connect(sys.argv[1])
 print("\n".join(sorted(set(json.dumps([e, i]) for e, i in db.execute("SELECT event, indicator FROM matches")))))' "$1"
+}
+
+# nkey_gen SEEDFILE: writes a new user nkey seed to SEEDFILE and prints its public key (Ed25519
+# from libsodium, the nkey text form from Python's base32 and CRC-16/XMODEM)
+nkey_gen() {
+  python3 - "$1" <<'PY'
+import sys, os, base64, binascii, ctypes, ctypes.util
+def enc(b):
+    return base64.b32encode(b + binascii.crc_hqx(b, 0).to_bytes(2, "little")).decode().rstrip("=")
+lib = ctypes.util.find_library("sodium")
+if not lib:
+    sys.exit("libsodium not found")
+so = ctypes.CDLL(lib)
+seed = os.urandom(32)
+pk, sk = ctypes.create_string_buffer(32), ctypes.create_string_buffer(64)
+if so.crypto_sign_seed_keypair(pk, sk, seed) != 0:
+    sys.exit("crypto_sign_seed_keypair failed")
+with open(sys.argv[1], "w") as f:
+    f.write(enc(bytes([144 | (160 >> 5), (160 & 31) << 3]) + seed) + "\n")
+os.chmod(sys.argv[1], 0o600)
+print(enc(bytes([160]) + pk.raw))
+PY
 }

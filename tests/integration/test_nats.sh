@@ -3,7 +3,7 @@
 # three workers over generated telemetry give the same (event, indicator) pairs as one accord
 # match, each chunk is done once and names its snapshot, publishing again adds nothing, a poison
 # chunk lands in the dead-letter stream after the maximum deliveries, and the results become
-# sightings in the store.
+# sightings in the store, by accord nats collect and by accord serve --nats.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/nats_lib.sh"
 
@@ -23,7 +23,7 @@ expect_rc 2 "nats: unknown subcommand" -- "$ACCORD" nats frobnicate --nats "$U"
 expect_rc 0 "setup" -- "$ACCORD" nats setup --nats "$U" --ack-wait 2 --max-deliver 3
 expect_rc 0 "setup again" -- "$ACCORD" nats setup --nats "$U" --ack-wait 2 --max-deliver 3
 expect_rc 0 "status" -- "$ACCORD" nats status --nats "$U"
-check "status: work queue" grep -q "^stream	ACCORD_TEL	messages 0" "$T/out"
+check "status: work queue" grep -q "^stream	ACCORD_TEL_default	messages 0" "$T/out"
 check "status: consumers" grep -q "^consumer	workers	pending 0" "$T/out"
 
 gen_telemetry "$T/in/a.json" 12000 1
@@ -35,16 +35,18 @@ check "generated telemetry has hits" test "$(wc -l <"$T/want")" -gt 300
 
 expect_rc 0 "snapshot" -- "$ACCORD" nats snapshot --nats "$U" --indicators "$T/ind.jsonl"
 check "snapshot: version 1, 3 indicators" has "snapshot 1: 3 indicators" "$T/out"
-expect_rc 0 "publish a directory" -- "$ACCORD" publish --nats "$U" --chunk-kib 32 "$T/in"
-chunks=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/err")
-check "publish: chunks of at most 32 KiB" test "${chunks:-0}" -ge 150
-
 W=()
 for i in 1 2 3; do
-  "$ACCORD" worker --nats "$U" --idle 3 2>"$T/w$i.err" &
+  "$ACCORD" worker --nats "$U" --idle 3 --batch 1 2>"$T/w$i.err" &
   W+=($!)
 done
 BG_PIDS+=("${W[@]}")
+for i in 1 2 3; do
+  for _ in $(seq 1 100); do grep -qs "snapshot 1" "$T/w$i.err" && break; sleep 0.05; done
+done
+expect_rc 0 "publish a directory" -- "$ACCORD" publish --nats "$U" --chunk-kib 32 "$T/in"
+chunks=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/err")
+check "publish: chunks of at most 32 KiB" test "${chunks:-0}" -ge 150
 "$ACCORD" nats collect --nats "$U" --idle 5 2>"$T/collect.err"
 wait "${W[@]}"
 DB="$ACCORD_DATA/nats-results.db"
@@ -60,7 +62,7 @@ check "line numbers as in the inputs" test "$(sqlite3 "$DB" "SELECT count(*) FRO
 expect_rc 0 "publish again" -- "$ACCORD" publish --nats "$U" --chunk-kib 32 "$T/in"
 check "publish again: all already stored" has "($chunks already stored)" "$T/err"
 "$ACCORD" nats status --nats "$U" >"$T/status"
-check "publish again: queue stays empty" grep -q "^stream	ACCORD_TEL	messages 0" "$T/status"
+check "publish again: queue stays empty" grep -q "^stream	ACCORD_TEL_default	messages 0" "$T/status"
 
 # a poison chunk (no chunk id): refused, then dead-lettered on its 3rd delivery
 printf 'not a chunk\n' >"$T/poison"
@@ -69,8 +71,8 @@ expect_rc 0 "send poison" -- "$ACCORD" nats send --nats "$U" accord.tel.default.
 check "poison: refused first" grep -q "no Nats-Msg-Id (chunk id); refused" "$T/wp.err"
 check "poison: dead-lettered after 3 deliveries" grep -q "to accord.dlq.default after 3 deliveries" "$T/wp.err"
 "$ACCORD" nats status --nats "$U" >"$T/status"
-check "poison: in ACCORD_DLQ" grep -q "^stream	ACCORD_DLQ	messages 1" "$T/status"
-check "poison: gone from the queue" grep -q "^stream	ACCORD_TEL	messages 0" "$T/status"
+check "poison: in ACCORD_DLQ" grep -q "^stream	ACCORD_DLQ_default	messages 1" "$T/status"
+check "poison: gone from the queue" grep -q "^stream	ACCORD_TEL_default	messages 0" "$T/status"
 
 # the results again (nothing new) and the sightings in the store
 expect_rc 0 "collect sightings" -- "$ACCORD" nats collect --nats "$U" --idle 1 --sightings
@@ -78,4 +80,27 @@ nmatch=$(python3 -c 'import sys,json; print(sum(len(json.loads(l)["indicators"])
 check "sightings: from every match once" grep -q "sightings of $nmatch matches" "$T/err"
 expect_rc 0 "collect sightings again" -- "$ACCORD" nats collect --nats "$U" --idle 1 --sightings
 check "sightings again: nothing new" grep -q "(0 objects new or updated)" "$T/err"
+
+# accord serve --nats: the collector beside the server takes new results as they come and
+# writes their sightings (every second here, and at the end)
+gen_telemetry "$T/c.json" 3000 5 1700100000 # later than the others: the sightings move on
+"$ACCORD" match --indicators "$T/ind.jsonl" "$T/c.json" >"$T/match.c" 2>/dev/null
+nmatch_c=$(python3 -c 'import sys,json; print(sum(len(json.loads(l)["indicators"]) for l in open(sys.argv[1])))' "$T/match.c")
+expect_rc 2 "serve: --nats-idle is not for a server" -- "$ACCORD" serve --plain-http --nats "$U" --nats-idle 1
+"$ACCORD" serve --plain-http --listen 127.0.0.1:0 --nats "$U" --nats-sightings-every 1 \
+  >"$T/serve.out" 2>"$T/serve.err" &
+SPID=$!
+BG_PIDS+=("$SPID")
+for _ in $(seq 1 100); do grep -qs "collecting results of tenant default" "$T/serve.err" && break; sleep 0.1; done
+check "serve: collecting" grep -q "collecting results of tenant default from $U" "$T/serve.err"
+"$ACCORD" publish --nats "$U" --chunk-kib 32 "$T/c.json" 2>/dev/null
+"$ACCORD" worker --nats "$U" --idle 1.5 2>/dev/null
+total=$((nmatch + nmatch_c))
+for _ in $(seq 1 100); do grep -qs "sightings of $total matches" "$T/serve.err" && break; sleep 0.1; done
+check "serve: sightings of the new matches while running" grep -q "sightings of $total matches" "$T/serve.err"
+kill -TERM "$SPID"
+wait "$SPID"
+check "serve: stopped cleanly" test $? = 0
+check "serve: every new match in the results" test "$(sqlite3 "$DB" "SELECT count(*) FROM matches m JOIN chunks c USING (chunk) WHERE c.input LIKE '%c.json'")" = "$nmatch_c"
+check "serve: the last sightings at exit, nothing left" bash -c "tail -n 2 '$T/serve.err' | grep -q '(0 objects new or updated)'"
 finish

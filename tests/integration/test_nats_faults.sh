@@ -98,7 +98,7 @@ check "restart: every line once" test "$(sqlite3 "$T/restart.db" 'SELECT sum(lin
 # 3. a full queue pushes the producer back; it is killed there and started again
 tel_state() { # bytes and last sequence of the work-queue stream (a killed server may have left
                # a few acknowledged chunks in it)
-  "$ACCORD" nats status --nats "$U" | sed -n 's/^stream	ACCORD_TEL	messages [0-9]*	bytes \([0-9]*\)	first [0-9]*	last \([0-9]*\)$/\1 \2/p'
+  "$ACCORD" nats status --nats "$U" | sed -n 's/^stream	ACCORD_TEL_default	messages [0-9]*	bytes \([0-9]*\)	first [0-9]*	last \([0-9]*\)$/\1 \2/p'
 }
 read -r left last0 < <(tel_state)
 "$ACCORD" nats setup --nats "$U" --ack-wait 2 --max-deliver 5 --max-bytes $((left + 1048576)) >/dev/null
@@ -107,7 +107,7 @@ gen_telemetry "$T/prod.json" 20000 13
 P=$!
 BG_PIDS+=($P)
 for _ in $(seq 1 100); do grep -qs "full, waiting" "$T/prod.pub1" && break; sleep 0.1; done
-check "producer: waits at a full queue" grep -q "stream ACCORD_TEL full, waiting for the workers" "$T/prod.pub1"
+check "producer: waits at a full queue" grep -q "stream ACCORD_TEL_default full, waiting for the workers" "$T/prod.pub1"
 kill -9 "$P"
 wait "$P" 2>/dev/null
 read -r _ last1 < <(tel_state)

@@ -4,11 +4,7 @@
 # whole publish/worker/collect round runs over the TLS connection.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/nats_lib.sh"
-if ! command -v openssl >/dev/null 2>&1; then
-  [ -n "${CI:-}" ] && { echo "FAIL: openssl is not installed" >&2; exit 1; }
-  echo "SKIP: openssl is not installed (test certificates)" >&2
-  exit 77
-fi
+need_tool openssl openssl "test certificates"
 mkdir -p "$T/js" "$T/pki"
 cd "$T/pki" || exit 1
 ca() { # ca NAME: a self-signed CA

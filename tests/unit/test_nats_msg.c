@@ -75,6 +75,37 @@ static void test_sha256(void)
     CHECK_STR(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+/* Keys made by an independent encoder (Python's base32 and crc_hqx, libsodium's
+ * crypto_sign_seed_keypair) from the seed bytes 1..32. */
+static void test_nkey(void)
+{
+    static const char seed_text[] = "SUAACAQDAQCQMBYIBEFAWDANBYHRAEISCMKBKFQXDAMRUGY4DUPB6IC5CQ";
+    static const uint8_t pub[32] = {
+        0x79, 0xb5, 0x56, 0x2e, 0x8f, 0xe6, 0x54, 0xf9, 0x40, 0x78, 0xb1, 0x12, 0xe8, 0xa9, 0x8b, 0xa7,
+        0x90, 0x1f, 0x85, 0x3a, 0xe6, 0x95, 0xbe, 0xd7, 0xe0, 0xe3, 0x91, 0x0b, 0xad, 0x04, 0x96, 0x64};
+    char file[300], out[NATS_NKEY_PUBLIC_LEN + 1], bad[sizeof seed_text];
+    uint8_t seed[32];
+    const char *why = NULL;
+    CHECK(nats_nkey_seed_find(seed_text, strlen(seed_text), seed, &why) == 0);
+    for (int i = 0; i < 32; i++)
+        CHECK(seed[i] == i + 1);
+    /* as nsc writes a .nk file: among other lines, with CRLF */
+    snprintf(file, sizeof file, "-----BEGIN USER NKEY SEED-----\r\n  %s\r\n------END------\r\n",
+             seed_text);
+    CHECK(nats_nkey_seed_find(file, strlen(file), seed, &why) == 0 && seed[31] == 32);
+    nats_nkey_user_public(pub, out);
+    CHECK_STR(out, "UB43KVROR7TFJ6KAPCYRF2FJROTZAH4FHLTJLPWX4DRZCC5NASLGJBFE");
+    memcpy(bad, seed_text, sizeof bad);
+    bad[20] = bad[20] == 'A' ? 'B' : 'A';
+    CHECK(nats_nkey_seed_find(bad, strlen(bad), seed, &why) == -1 && strstr(why, "checksum"));
+    bad[20] = '1'; /* not in the alphabet */
+    CHECK(nats_nkey_seed_find(bad, strlen(bad), seed, &why) == -1 && strstr(why, "base32"));
+    CHECK(nats_nkey_seed_find("UB43KVROR7TFJ6KAPCYRF2FJROTZAH4FHLTJLPWX4DRZCC5NASLGJBFE", 56, seed,
+                              &why) == -1 &&
+          strstr(why, "no user nkey seed"));
+    CHECK(nats_nkey_seed_find("", 0, seed, &why) == -1);
+}
+
 int main(void)
 {
     test_chunk_id();
@@ -82,5 +113,6 @@ int main(void)
     test_part();
     test_pointer();
     test_sha256();
+    test_nkey();
     return t_done();
 }
