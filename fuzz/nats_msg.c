@@ -5,7 +5,9 @@
  * Checks: a chunk id that parses has a valid source and prints back to the same text; a part
  * that parses is within 1..parts <= NATS_PARTS_MAX; a pointer that parses formats to JSON that
  * parses to the same pointer; a source made from any text is valid; a seed file that reads
- * gives a key whose public text form is "U" and 55 base32 characters.
+ * gives a key whose public text form is "U" and 55 base32 characters; records of a record
+ * chunk stay within it, and a flow record that reads writes back to bytes that read to the
+ * same bytes again.
  */
 #include "nats_msg.h"
 
@@ -48,6 +50,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     } else if (!why) {
         abort();
+    }
+    {
+        size_t off = 0, rlen;
+        const uint8_t *rec;
+        int r;
+        while ((r = nats_rec_next(data, size, &off, &rec, &rlen, &why)) == 1) {
+            flow_rec fr, fr2;
+            flow_exporter e, e2;
+            uint8_t a[NATS_FLOW_REC_LEN], b[NATS_FLOW_REC_LEN];
+            if (rec < data || rec + rlen > data + size || off > size)
+                abort();
+            if (nats_flow_get(rec, rlen, &fr, &e, &why) != 0)
+                continue;
+            nats_flow_put(&fr, a);
+            if (nats_flow_get(a, sizeof a, &fr2, &e2, &why) != 0)
+                abort();
+            nats_flow_put(&fr2, b);
+            if (memcmp(a, b, sizeof a) != 0)
+                abort();
+        }
     }
     why = NULL;
     if (nats_nkey_seed_find(s, size, seed, &why) == 0) {

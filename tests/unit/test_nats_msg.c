@@ -106,6 +106,55 @@ static void test_nkey(void)
     CHECK(nats_nkey_seed_find("", 0, seed, &why) == -1);
 }
 
+static void test_records(void)
+{
+    flow_exporter ex = {.family = 6, .port = 2055}, e2;
+    flow_rec r = {.version = 10, .family = 4, .proto = 6, .has_ports = 1, .sport = 40000,
+                  .dport = 443, .bytes = 1ull << 40, .packets = 3, .start_ms = -5,
+                  .end_ms = 1700000000123LL, .export_s = 1700000001, .sampling = 100,
+                  .domain = 7, .template_id = 256, .exporter = &ex},
+             back;
+    uint8_t rec[NATS_FLOW_REC_LEN], chunk[2 * (4 + NATS_FLOW_REC_LEN)];
+    const uint8_t *p;
+    const char *why = NULL;
+    size_t off = 0, n;
+    ex.addr[15] = 1;
+    r.src[0] = 10;
+    memcpy(r.dst, "\xc6\x33\x64\x07", 4);
+    nats_flow_put(&r, rec);
+    CHECK(nats_flow_get(rec, sizeof rec, &back, &e2, &why) == 0);
+    CHECK(back.exporter == &e2 && e2.family == 6 && e2.port == 2055 && e2.addr[15] == 1);
+    back.exporter = r.exporter;
+    CHECK(memcmp(&back.src, &r.src, 16) == 0 && back.dst[3] == 7 && back.sport == 40000 &&
+          back.dport == 443 && back.bytes == r.bytes && back.start_ms == -5 &&
+          back.end_ms == r.end_ms && back.export_s == r.export_s && back.sampling == 100 &&
+          back.domain == 7 && back.template_id == 256 && back.has_ports == 1);
+    r.exporter = NULL; /* a record from a file has no exporter */
+    nats_flow_put(&r, rec);
+    CHECK(nats_flow_get(rec, sizeof rec, &back, &e2, &why) == 0 && back.exporter == NULL);
+    CHECK(nats_flow_get(rec, sizeof rec - 1, &back, &e2, &why) == -1 && strstr(why, "length"));
+    rec[0] = 8;
+    CHECK(nats_flow_get(rec, sizeof rec, &back, &e2, &why) == -1 && strstr(why, "version"));
+    rec[0] = 10;
+    rec[1] = 5;
+    CHECK(nats_flow_get(rec, sizeof rec, &back, &e2, &why) == -1 && strstr(why, "family"));
+    rec[1] = 4;
+    memset(rec + 8 + 80 + 12 + 16, 0x7f, 8); /* start_ms far in the future */
+    CHECK(nats_flow_get(rec, sizeof rec, &back, &e2, &why) == -1 && strstr(why, "time"));
+    /* framing: two records, then the second cut short */
+    nats_rec_len(NATS_FLOW_REC_LEN, chunk);
+    nats_rec_len(NATS_FLOW_REC_LEN, chunk + 4 + NATS_FLOW_REC_LEN);
+    CHECK(nats_rec_next(chunk, sizeof chunk, &off, &p, &n, &why) == 1 && p == chunk + 4 &&
+          n == NATS_FLOW_REC_LEN);
+    CHECK(nats_rec_next(chunk, sizeof chunk, &off, &p, &n, &why) == 1 && off == sizeof chunk);
+    CHECK(nats_rec_next(chunk, sizeof chunk, &off, &p, &n, &why) == 0);
+    off = 0;
+    CHECK(nats_rec_next(chunk, sizeof chunk - 1, &off, &p, &n, &why) == 1);
+    CHECK(nats_rec_next(chunk, sizeof chunk - 1, &off, &p, &n, &why) == -1 && strstr(why, "longer"));
+    off = sizeof chunk - 2;
+    CHECK(nats_rec_next(chunk, sizeof chunk, &off, &p, &n, &why) == -1 && strstr(why, "cut"));
+}
+
 int main(void)
 {
     test_chunk_id();
@@ -114,5 +163,6 @@ int main(void)
     test_pointer();
     test_sha256();
     test_nkey();
+    test_records();
     return t_done();
 }
