@@ -58,14 +58,22 @@ wait_drained() { # until the workers have nothing left and nothing in flight (at
 gen_telemetry "$T/kill.json" 20000 11
 "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/kill.json" 2>"$T/kill.pub"
 n1=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/kill.pub")
-# the first worker takes 64 chunks at a time: killed soon after it has its snapshot, it holds
-# chunks it has not acknowledged
-workers 3 20 kill --batch 64
-for _ in $(seq 1 200); do grep -q "snapshot 1" "$T/kill.w1.err" && break; sleep 0.02; done
-sleep 0.05
-kill -9 "${W[0]}"
+# a worker alone takes 64 chunks at a time; it is killed as soon as the server counts chunks
+# delivered to it and not acknowledged, then two others finish the queue
+workers 1 20 kill --batch 64
+held=0
+for _ in $(seq 1 300); do
+  if "$ACCORD" nats status --nats "$U" 2>/dev/null |
+     grep -q "^consumer	workers	pending [0-9]*	ack-pending [1-9]"; then
+    kill -9 "${W[0]}"
+    held=1
+    break
+  fi
+done
+kill -9 "${W[0]}" 2>/dev/null
 wait "${W[0]}" 2>/dev/null
-W=("${W[1]}" "${W[2]}")
+check "kill: killed while holding chunks" test "$held" = 1
+workers 2 20 kill
 stop_workers
 "$ACCORD" nats collect --nats "$U" --db "$T/kill.db" --idle 1 2>/dev/null
 expect_same kill "$T/kill.db" "$T/kill.json:$T/ind1.jsonl"
