@@ -26,26 +26,20 @@ if(ACCORD_CONSOLE)
     endif()
     message(STATUS "web console: Node.js ${ACCORD_NODE_VERSION} (${ACCORD_NODE}), npm ${ACCORD_NPM}")
     file(GLOB_RECURSE ACCORD_WEB_SRC CONFIGURE_DEPENDS ${ACCORD_WEB_DIR}/src/* ${ACCORD_WEB_DIR}/public/*)
-    # npm ci writes node_modules/.package-lock.json: reinstalls only when the lock file changes
+    # One step (web/scripts/build.sh): npm ci when the lock file changed, vite build, the size
+    # budget.  The stamp is written only when the console was built, so a build that had to leave
+    # it out (npm registry unreachable) tries again next time.
+    set(ACCORD_UI_STAMP ${CMAKE_BINARY_DIR}/console.stamp)
     add_custom_command(
-      OUTPUT ${ACCORD_WEB_DIR}/node_modules/.package-lock.json
-      COMMAND ${ACCORD_NPM} ci --no-audit --no-fund --loglevel=error
+      OUTPUT ${ACCORD_UI_STAMP}
+      COMMAND bash scripts/build.sh ${ACCORD_NODE} ${ACCORD_NPM} ${ACCORD_UI_OUT} ${ACCORD_UI_STAMP}
       WORKING_DIRECTORY ${ACCORD_WEB_DIR}
-      DEPENDS ${ACCORD_WEB_DIR}/package.json ${ACCORD_WEB_DIR}/package-lock.json
-      COMMENT "web console: npm ci (exact versions of web/package-lock.json)"
-      VERBATIM)
-    add_custom_command(
-      OUTPUT ${ACCORD_UI_OUT}/index.html
-      COMMAND ${CMAKE_COMMAND} -E env ACCORD_UI_OUT=${ACCORD_UI_OUT}
-              ${ACCORD_NODE} node_modules/vite/bin/vite.js build --logLevel warn
-      COMMAND ${ACCORD_NODE} scripts/size.mjs ${ACCORD_UI_OUT}
-      WORKING_DIRECTORY ${ACCORD_WEB_DIR}
-      DEPENDS ${ACCORD_WEB_DIR}/node_modules/.package-lock.json ${ACCORD_WEB_SRC}
+      DEPENDS ${ACCORD_WEB_DIR}/package.json ${ACCORD_WEB_DIR}/package-lock.json ${ACCORD_WEB_SRC}
               ${ACCORD_WEB_DIR}/index.html ${ACCORD_WEB_DIR}/vite.config.js
-              ${ACCORD_WEB_DIR}/scripts/size.mjs
-      COMMENT "web console: vite build into ${ACCORD_UI_OUT}"
+              ${ACCORD_WEB_DIR}/scripts/size.mjs ${ACCORD_WEB_DIR}/scripts/build.sh
+      COMMENT "web console: build into ${ACCORD_UI_OUT}"
       VERBATIM)
-    add_custom_target(console ALL DEPENDS ${ACCORD_UI_OUT}/index.html)
+    add_custom_target(console ALL DEPENDS ${ACCORD_UI_STAMP})
     install(DIRECTORY ${ACCORD_UI_OUT}/ DESTINATION share/accord/ui)
   endif()
 endif()
