@@ -432,18 +432,9 @@ static int add_item(sel *x, int kind, const char *v, size_t len)
  */
 int export_ipv4_canonical(const char *v, size_t len)
 {
-    size_t i = 0;
-    for (int part = 0; part < 4; part++) {
-        size_t start = i;
-        unsigned n = 0;
-        for (; i < len && v[i] >= '0' && v[i] <= '9' && i - start < 3; i++)
-            n = n * 10 + (unsigned)(v[i] - '0');
-        if (i == start || n > 255 || (v[start] == '0' && i - start > 1))
-            return 0;
-        if (part < 3 && (i >= len || v[i++] != '.'))
-            return 0;
-    }
-    return i == len;
+    uint32_t a;
+    int prefix;
+    return export_ipv4_parse(v, len, &a, &prefix) == 0 && !memchr(v, '/', len);
 }
 
 /*
@@ -509,6 +500,34 @@ static int unchanged_kind(int fam, int hkind, const char *v, size_t len)
     default:
         return -1;
     }
+}
+
+int export_value_kind(int path, const char *v, size_t len, int slow, char *out, size_t outlen)
+{
+    static const struct {
+        int fam, hkind;
+    } paths[] = {{P_IPV4, -1},
+                 {P_IPV6, -1},
+                 {P_DOMAIN, -1},
+                 {P_URL, -1},
+                 {P_EMAIL, -1},
+                 {P_FILE, ACCORD_EK_MD5},
+                 {P_FILE, ACCORD_EK_SHA1},
+                 {P_FILE, ACCORD_EK_SHA256},
+                 {P_FILE, ACCORD_EK_SHA512},
+                 {P_CERT, ACCORD_EK_CERT_SHA1},
+                 {P_CERT, ACCORD_EK_CERT_SHA256}};
+    if (path < 0 || path >= (int)(sizeof(paths) / sizeof(paths[0])) || outlen <= VALUE_MAX)
+        return -1;
+    int fam = paths[path].fam, hkind = paths[path].hkind;
+    if (!slow) {
+        int kind = len <= VALUE_MAX ? unchanged_kind(fam, hkind, v, len) : -1;
+        if (kind >= 0)
+            memcpy(out, v, len), out[len] = '\0';
+        return kind;
+    }
+    long n = value_normalize(v, len, out, outlen);
+    return n < 0 ? -1 : value_kind(fam, hkind, out, (size_t)n);
 }
 
 /* A string constant compared with path family fam. */

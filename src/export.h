@@ -175,6 +175,14 @@ extern int export_force_body;
 /* Tests: 1 makes every value go through value_normalize (export.c takes values that the
  * normaliser would give back unchanged as they are otherwise); both ways must give the same set. */
 extern int export_force_normalize;
+/*
+ * Fuzzing: the kind of value v[0..len) (NUL-terminated) compared with object path `path` (0
+ * ipv4-addr:value, 1 ipv6-addr, 2 domain-name, 3 url, 4 email-addr, 5-8 file:hashes MD5, SHA-1,
+ * SHA-256, SHA-512, 9-10 x509-certificate:hashes SHA-1, SHA-256), by the quick path (slow 0: -1
+ * when it leaves the value to the normaliser) or the normaliser (slow 1), and the value it
+ * exports in out (outlen > VALUE_MAX); -1 when not exportable.
+ */
+int export_value_kind(int path, const char *v, size_t len, int slow, char *out, size_t outlen);
 
 /* The format writers; each returns 0 or the first error. */
 int export_zeek(export_out *w);
