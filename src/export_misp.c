@@ -227,6 +227,7 @@ static void event_tlp(export_out *w, event_head *h)
 {
     const accord_export_set *s = w->set;
     for (size_t i = 0; i < s->nitems; i++) {
+        export_prefetch(s, i);
         /* counts and names what is left out, once (export_item_ok) */
         if (!(h->attr[i] = (unsigned char)attribute_ok(w, i)))
             continue;
@@ -244,6 +245,7 @@ static void write_hashes(export_out *w, const event_head *h)
     const accord_export_set *s = w->set;
     unsigned char md5[16];
     for (size_t i = 0; i < s->nitems && !w->rc; i++) {
+        export_prefetch(s, i);
         if (!h->attr[i])
             continue;
         const export_item *it = &s->items[i];
@@ -291,6 +293,7 @@ int export_misp_feed(export_out *w)
     ADDS(w, "\"Attribute\":[");
     int first = 1;
     for (size_t i = 0; i < s->nitems && !w->rc; i++) {
+        export_prefetch(s, i);
         if (!h.attr[i]) {
             if (export_item_fits(w, i))
                 w->sum->duplicates++;

@@ -155,9 +155,11 @@ int export_rpz(export_out *w)
                   "@ SOA localhost. hostmaster.localhost. %u 3600 600 604800 300\n"
                   "@ NS localhost.\n",
                   accord_export_set_serial(s));
-    for (size_t i = 0; i < s->nitems && !w->rc; i++)
+    for (size_t i = 0; i < s->nitems && !w->rc; i++) {
+        export_prefetch(s, i);
         if (export_item_ok(w, i))
             write_item(w, &seen, &s->items[i], export_str(s, s->items[i].value), action);
+    }
     u64map_free(&seen);
     return w->rc;
 }

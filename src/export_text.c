@@ -135,6 +135,7 @@ int export_csv(export_out *w, accord_error *err)
         export_printf(w, "%s%s", c ? "," : "", col_names[cols[c]]);
     export_add(w, "\n", 1);
     for (size_t i = 0; i < s->nitems && !w->rc; i++) {
+        export_prefetch(s, i);
         if (!export_item_ok(w, i))
             continue;
         if (export_item_dup(s, i) && s->items[i - 1].ind == s->items[i].ind)
@@ -157,6 +158,7 @@ int export_plain(export_out *w)
     export_file(w, NULL);
     for (size_t i = 0; i < s->nitems && !w->rc; i++) {
         const export_item *it = &s->items[i];
+        export_prefetch(s, i);
         if (!export_item_ok(w, i))
             continue;
         if (export_item_dup(s, i)) {

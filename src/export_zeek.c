@@ -66,6 +66,7 @@ int export_zeek(export_out *w)
     export_printf(w, "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url\n");
     for (size_t i = 0; i < s->nitems && !w->rc; i++) {
         const export_item *it = &s->items[i];
+        export_prefetch(s, i);
         if (!export_item_ok(w, i))
             continue;
         if (export_item_dup(s, i) && s->items[i - 1].ind == it->ind)
