@@ -28,6 +28,13 @@ static void print_item(void *ud, const char *dir, const char *id, const char *mo
     printf("%s\t%s\t%s\t%s\n", dir, r->peer, id, modified[0] ? modified : "-");
 }
 
+static void print_refused(void *ud, const char *id, const char *modified, const char *why)
+{
+    sync_run *r = ud;
+    cli_error("sync", "peer %s: refused %s%s%s: %s", r->peer, id, modified[0] ? " version " : "",
+              modified, why);
+}
+
 static int sync_one(void *ud, const peer_conf *p, const char *cursor)
 {
     (void)cursor;
@@ -35,7 +42,8 @@ static int sync_one(void *ud, const peer_conf *p, const char *cursor)
     peer_sync_stats st;
     accord_error err = {0};
     r->peer = p->name;
-    peer_round_opts o = {.dry_run = r->dry, .on_item = print_item, .ud = r};
+    peer_round_opts o = {
+        .dry_run = r->dry, .on_item = print_item, .on_refused = print_refused, .ud = r};
     int rc = peer_round(r->s, p, &o, &st, NULL, &err);
     if (r->dry)
         printf("%s\twould move %llu\talready here %llu\n", p->name,

@@ -814,14 +814,49 @@ static void policy_close(policy *pl)
     buf_free(&pl->deps);
 }
 
-/* 1 when one of sigs names a signer on the roster (or no roster is kept). */
-static int signed_by_member(policy *pl, const prov_sigs *sigs)
+/*
+ * 1 when a signature by a member of the roster verified (or no roster is kept), 0 when none did
+ * (the signer named in why), negative on errors.  res is the verification of the whole list:
+ * when it counted no unknown signer, every signature in sigs verified and any member's will do.
+ * A signature by an identity whose keys this node does not hold is counted unknown, not invalid,
+ * so beside a valid signature of a non-member it proves nothing: then each member's signature is
+ * verified on its own and only one that holds counts.
+ */
+static int signed_by_member(policy *pl, const prov_sigs *sigs, const prov_result *res,
+                            const char *jcs, size_t len, const uint8_t hash[32], int64_t now,
+                            char *why, size_t cap, accord_error *err)
 {
     if (!pl->roster)
         return 1;
-    for (size_t i = 0; i < sigs->n; i++)
-        if (roster_is_member(pl->s, sigs->v[i].signer_ref) > 0)
+    const char *unproven = NULL;
+    for (size_t i = 0; i < sigs->n; i++) {
+        const prov_sig *s = &sigs->v[i];
+        int m = roster_is_member(pl->s, s->signer_ref);
+        if (m < 0)
+            return accord_err_set(err, m, "peer %s: cannot read the roster", pl->p->name);
+        if (!m)
+            continue;
+        if (!res->unknown)
             return 1;
+        prov_sigs *one = ajson_arena_alloc(&pl->a, sizeof(*one));
+        if (!one)
+            return accord_err_set(err, ACCORD_ENOMEM, "peer %s: out of memory", pl->p->name);
+        one->n = 1;
+        one->v[0] = *s;
+        prov_result r1;
+        int rc = prov_verify(pl->pv, jcs, len, hash, NULL, one, now, &r1, err);
+        if (rc)
+            return rc;
+        if (r1.valid == 1)
+            return 1;
+        unproven = s->signer_ref;
+    }
+    if (unproven)
+        snprintf(why, cap,
+                 "no valid signature by a member of the roster (%s's keys are not known here)",
+                 unproven);
+    else
+        snprintf(why, cap, "signed by no member of the roster");
     return 0;
 }
 
@@ -898,9 +933,11 @@ static int policy_check(policy *pl, const ajson_value *obj, char *why, size_t ca
         snprintf(why, cap, "unverified: no signature by a key this node knows");
         return 1;
     }
-    if (!keys && !signed_by_member(pl, sigs)) {
-        snprintf(why, cap, "signed by no member of the roster");
-        return 1;
+    if (!keys) {
+        rc = signed_by_member(pl, sigs, &res, pl->canon.p, pl->canon.len, hash, now, why, cap,
+                              err);
+        if (rc <= 0)
+            return rc < 0 ? rc : 1;
     }
     if (keys && (rc = prov_verifier_learn(pl->pv, content, now, err)))
         return rc; /* later objects of the page may be signed by these keys */
@@ -959,9 +996,9 @@ static int cursor_commit(accord_store *s, const peer_conf *p, const char *cursor
 }
 
 /* Writes the objects policy lets through to fd as JSON lines; audits the others. */
-static int filter_page(accord_store *s, const peer_conf *p, const char *body, size_t len,
-                       const ajson_value *objs, int fd, size_t *kept, peer_sync_stats *st,
-                       accord_error *err)
+static int filter_page(accord_store *s, const peer_conf *p, const peer_round_opts *ro,
+                       const char *body, size_t len, const ajson_value *objs, int fd, size_t *kept,
+                       peer_sync_stats *st, accord_error *err)
 {
     policy pl;
     int rc = policy_open(&pl, s, p, err), in_txn = 0;
@@ -988,6 +1025,8 @@ static int filter_page(accord_store *s, const peer_conf *p, const char *body, si
         char detail[700];
         snprintf(detail, sizeof(detail), "refused from peer %s: %s%s%s", p->name, why,
                  mod ? " version " : "", mod ? mod : "");
+        if (ro->on_refused)
+            ro->on_refused(ro->ud, id ? id : "?", mod ? mod : "", why);
         if (!in_txn && !(rc = store_begin(s, err)))
             in_txn = 1;
         if (!rc)
@@ -1072,7 +1111,7 @@ static int import_page(accord_store *s, const peer_conf *p, const peer_fetch *f,
         goto out;
     }
     size_t kept;
-    if ((rc = filter_page(s, p, f->body, f->len, objs, fd, &kept, st, err)))
+    if ((rc = filter_page(s, p, o, f->body, f->len, objs, fd, &kept, st, err)))
         goto out;
     st->objects += objs->len - kept;
     if (kept == 0) {

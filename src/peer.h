@@ -65,6 +65,8 @@ typedef struct peer_round_opts {
     int dry_run; /* walk and report, store and send nothing, move no cursor */
     /* dry run: each object that would move ("pull" or "push") */
     void (*on_item)(void *ud, const char *dir, const char *id, const char *modified);
+    /* each object the accept policy refused (also audited as peer-refused), with the reason */
+    void (*on_refused)(void *ud, const char *id, const char *modified, const char *why);
     void *ud;
     const atomic_int *cancel; /* non-zero aborts transfers in flight (server shutdown) */
 } peer_round_opts;
