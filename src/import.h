@@ -7,6 +7,14 @@
 #include "accord.h"
 
 /*
+ * An accord_import_options flag for callers inside the library only: every signed object of the
+ * input was verified by the caller over the same bytes (its whole signature list, with this
+ * store's keys, rejecting invalid and unverified ones), so the pipeline does not verify again.
+ * A peer's accept policy sets it for a member's node.
+ */
+#define IMPORT_VERIFIED (1u << 30)
+
+/*
  * Walks the stream's skeleton (the bundle, envelope or array around the objects) without parsing
  * the objects: 0 with *objects counted, or ACCORD_EJSON / ACCORD_ELIMIT with the byte offset of
  * the fault in err.  The fd is read to its end; seek it back before importing.

@@ -15,6 +15,7 @@
  * page.  A full page whose first and last date_added are equal (a server with coarse timestamps)
  * is asked again with a doubled limit instead of being skipped.
  */
+#include "import.h"
 #include "member.h"
 #include "peer_int.h"
 #include "provenance.h"
@@ -371,55 +372,55 @@ static int cursor_set(accord_store *s, const peer_conf *p, const char *cursor, a
 /* ------------------------------------------------------------------------------------------ */
 /* what a peer sends                                                                           */
 
-int peer_page_parse(const char *body, size_t len, peer_page *pg, accord_error *err)
+/*
+ * peer_page_parse into the caller's arena a, which then holds the parsed envelope: *objs gets its
+ * "objects" array (NULL when absent), for the walk to hand on without parsing the page again.
+ */
+static int page_read(ajson_arena *a, const char *body, size_t len, peer_page *pg,
+                     const ajson_value **objs, accord_error *err)
 {
     memset(pg, 0, sizeof(*pg));
-    ajson_arena a;
-    ajson_arena_init(&a, 0);
+    *objs = NULL;
     ajson_error je;
-    int rc = 0;
-    const ajson_value *v = ajson_parse(&a, body, len, &je);
-    if (!v) {
-        rc = accord_err_set(err, ACCORD_EJSON, "envelope: byte %zu: %s", je.offset, je.msg);
-        goto done;
-    }
-    if (v->type != AJSON_OBJECT) {
-        rc = accord_err_set(err, ACCORD_EJSON, "envelope: a JSON %s, not an object",
-                            ajson_type_name(v->type));
-        goto done;
-    }
+    const ajson_value *v = ajson_parse(a, body, len, &je);
+    if (!v)
+        return accord_err_set(err, ACCORD_EJSON, "envelope: byte %zu: %s", je.offset, je.msg);
+    if (v->type != AJSON_OBJECT)
+        return accord_err_set(err, ACCORD_EJSON, "envelope: a JSON %s, not an object",
+                              ajson_type_name(v->type));
     const ajson_value *m = ajson_get(v, "more"), *n = ajson_get(v, "next"),
                       *o = ajson_get(v, "objects");
-    if (m && !ajson_bool(m, &pg->more)) {
-        rc = accord_err_set(err, ACCORD_EJSON, "envelope: \"more\" at byte %u is not a boolean",
-                            m->offset);
-        goto done;
-    }
+    if (m && !ajson_bool(m, &pg->more))
+        return accord_err_set(err, ACCORD_EJSON, "envelope: \"more\" at byte %u is not a boolean",
+                              m->offset);
     if (n) {
-        const char *s = ajson_str(n);
-        if (!s || !*s || n->len >= sizeof(pg->next) || strlen(s) != n->len) {
-            rc = accord_err_set(err, ACCORD_EJSON,
-                                "envelope: \"next\" at byte %u is not a string of 1 to %zu bytes",
-                                n->offset, sizeof(pg->next) - 1);
-            goto done;
-        }
-        memcpy(pg->next, s, n->len + 1);
+        const char *str = ajson_str(n);
+        if (!str || !*str || n->len >= sizeof(pg->next) || strlen(str) != n->len)
+            return accord_err_set(err, ACCORD_EJSON,
+                                  "envelope: \"next\" at byte %u is not a string of 1 to %zu bytes",
+                                  n->offset, sizeof(pg->next) - 1);
+        memcpy(pg->next, str, n->len + 1);
     }
     if (o) {
-        if (o->type != AJSON_ARRAY) {
-            rc = accord_err_set(err, ACCORD_EJSON,
-                                "envelope: \"objects\" at byte %u is not an array", o->offset);
-            goto done;
-        }
+        if (o->type != AJSON_ARRAY)
+            return accord_err_set(err, ACCORD_EJSON,
+                                  "envelope: \"objects\" at byte %u is not an array", o->offset);
         for (size_t i = 0; i < o->len; i++)
-            if (o->u.items[i].type != AJSON_OBJECT) {
-                rc =
-                    accord_err_set(err, ACCORD_EJSON, "envelope: objects[%zu] is not an object", i);
-                goto done;
-            }
+            if (o->u.items[i].type != AJSON_OBJECT)
+                return accord_err_set(err, ACCORD_EJSON, "envelope: objects[%zu] is not an object",
+                                      i);
         pg->objects = o->len;
+        *objs = o;
     }
-done:
+    return 0;
+}
+
+int peer_page_parse(const char *body, size_t len, peer_page *pg, accord_error *err)
+{
+    ajson_arena a;
+    ajson_arena_init(&a, 0);
+    const ajson_value *objs;
+    int rc = page_read(&a, body, len, pg, &objs, err);
     ajson_arena_free(&a);
     return rc;
 }
@@ -770,6 +771,20 @@ static size_t json_end(const char *t, size_t len, size_t off)
     return len;
 }
 
+/*
+ * The byte just past objs[i] in the page t[0..len): the next item starts after it, so only the
+ * separator between them is read back over; the last item is scanned (json_end).
+ */
+static size_t object_end(const char *t, size_t len, const ajson_value *objs, size_t i)
+{
+    if (i + 1 >= objs->len)
+        return json_end(t, len, objs->u.items[i].offset);
+    size_t e = objs->u.items[i + 1].offset;
+    while (e > objs->u.items[i].offset && t[e - 1] != '}')
+        e--;
+    return e;
+}
+
 typedef struct policy {
     accord_store *s;
     const peer_conf *p;
@@ -953,6 +968,7 @@ typedef struct page_ctx {
     const char *cursor;
     size_t want, seen;
     int written, failed;
+    sqlite3_stmt *origin; /* peer_origin_add's statement, prepared once per page */
 } page_ctx;
 
 static void page_count(page_ctx *c)
@@ -972,7 +988,7 @@ static void on_object(void *ud, const char *id, const char *modified, int writte
     page_ctx *c = ud;
     accord_error e;
     /* what came from this peer is never pushed back to it (in the page's transaction) */
-    if (peer_origin_add(c->s, c->p->name, id, modified ? modified : "", &e))
+    if (peer_origin_add(c->s, &c->origin, c->p->name, id, modified ? modified : "", &e))
         c->failed = 1;
     page_count(c);
 }
@@ -997,8 +1013,8 @@ static int cursor_commit(accord_store *s, const peer_conf *p, const char *cursor
 
 /* Writes the objects policy lets through to fd as JSON lines; audits the others. */
 static int filter_page(accord_store *s, const peer_conf *p, const peer_round_opts *ro,
-                       const char *body, size_t len, const ajson_value *objs, int fd, size_t *kept,
-                       peer_sync_stats *st, accord_error *err)
+                       const char *body, size_t len, const ajson_value *objs, buf *lines,
+                       size_t *kept, peer_sync_stats *st, accord_error *err)
 {
     policy pl;
     int rc = policy_open(&pl, s, p, err), in_txn = 0;
@@ -1012,10 +1028,9 @@ static int filter_page(accord_store *s, const peer_conf *p, const peer_round_opt
             break;
         }
         if (r == 0) {
-            size_t off = o->offset, end = json_end(body, len, off);
-            if (write(fd, body + off, end - off) != (ssize_t)(end - off) || write(fd, "\n", 1) != 1)
-                rc =
-                    accord_err_set(err, ACCORD_EIO, "peer %s: memfd: %s", p->name, strerror(errno));
+            size_t off = o->offset, end = object_end(body, len, objs, i);
+            if (buf_add(lines, body + off, end - off) || buf_add(lines, "\n", 1))
+                rc = accord_err_set(err, ACCORD_ENOMEM, "peer %s: out of memory", p->name);
             (*kept)++;
             continue;
         }
@@ -1086,43 +1101,68 @@ static int dry_page(accord_store *s, const peer_conf *p, const ajson_value *objs
     return rc;
 }
 
-/* Imports one page and commits the cursor with it (nothing but reports on a dry run). */
-static int import_page(accord_store *s, const peer_conf *p, const peer_fetch *f,
-                       const peer_round_opts *o, const char *cursor, peer_sync_stats *st,
-                       accord_error *err)
+/*
+ * The import pipeline reads an fd: the objects of a page that the accept policy kept go to it as
+ * JSON lines.  One memfd serves the whole walk, overwritten page after page (its pages are not
+ * allocated anew each time), filled with one write from a buffer.
+ */
+typedef struct page_file {
+    int fd; /* -1 until the first page */
+    buf lines;
+} page_file;
+
+/* pf's file holds exactly pf->lines, read from its start.  0 or ACCORD_EIO naming the peer. */
+static int page_file_fill(page_file *pf, const peer_conf *p, accord_error *err)
 {
-    ajson_arena a;
-    ajson_arena_init(&a, 0);
-    ajson_error je;
-    const ajson_value *root = ajson_parse(&a, f->body, f->len, &je);
-    const ajson_value *objs = ajson_get(root, "objects"); /* peer_page_parse checked it */
-    int rc = 0, fd = -1;
-    if (!objs) {
-        rc = accord_err_set(err, ACCORD_EJSON, "peer %s: page does not parse: %s", p->name, je.msg);
-        goto out;
+    if (pf->fd < 0 && (pf->fd = memfd_create("accord-peer-page", MFD_CLOEXEC)) < 0)
+        return accord_err_set(err, ACCORD_EIO, "peer %s: memfd: %s", p->name, strerror(errno));
+    for (size_t at = 0; at < pf->lines.len;) {
+        ssize_t n = pwrite(pf->fd, pf->lines.p + at, pf->lines.len - at, (off_t)at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return accord_err_set(err, ACCORD_EIO, "peer %s: memfd: %s", p->name,
+                                  n < 0 ? strerror(errno) : "short write");
+        at += (size_t)n;
     }
+    if (ftruncate(pf->fd, (off_t)pf->lines.len) || lseek(pf->fd, 0, SEEK_SET) != 0)
+        return accord_err_set(err, ACCORD_EIO, "peer %s: memfd: %s", p->name, strerror(errno));
+    return 0;
+}
+
+/*
+ * Imports one page (objs: its parsed "objects", never empty) through pf and commits the cursor
+ * with it (nothing but reports on a dry run).
+ */
+static int import_page(accord_store *s, const peer_conf *p, const peer_fetch *f,
+                       const ajson_value *objs, const peer_round_opts *o, const char *cursor,
+                       page_file *pf, peer_sync_stats *st, accord_error *err)
+{
+    int rc = 0;
+    page_ctx pc = {.s = s, .p = p, .cursor = cursor};
     if (o->dry_run) {
         st->objects += objs->len;
         rc = dry_page(s, p, objs, o, st, err);
         goto out;
     }
-    if ((fd = memfd_create("accord-peer-page", MFD_CLOEXEC)) < 0) {
-        rc = accord_err_set(err, ACCORD_EIO, "peer %s: memfd: %s", p->name, strerror(errno));
-        goto out;
-    }
     size_t kept;
-    if ((rc = filter_page(s, p, o, f->body, f->len, objs, fd, &kept, st, err)))
+    buf_reset(&pf->lines);
+    if ((rc = filter_page(s, p, o, f->body, f->len, objs, &pf->lines, &kept, st, err)))
         goto out;
     st->objects += objs->len - kept;
     if (kept == 0) {
         rc = cursor_commit(s, p, cursor, err);
         goto out;
     }
-    lseek(fd, 0, SEEK_SET);
+    if ((rc = page_file_fill(pf, p, err)))
+        goto out;
+    int fd = pf->fd;
     char source[200];
     snprintf(source, sizeof(source), "peer %s", p->name);
-    page_ctx pc = {.s = s, .p = p, .cursor = cursor, .want = kept};
-    accord_import_options io = {.batch_objects = UINT32_MAX,
+    pc.want = kept;
+    /* from a member's node the accept policy verified every object it kept: not again */
+    accord_import_options io = {.flags = p->org[0] ? IMPORT_VERIFIED : 0,
+                                .batch_objects = UINT32_MAX,
                                 .source = source,
                                 .collection = p->local[0] ? p->local : NULL,
                                 .on_reject = on_reject,
@@ -1152,9 +1192,8 @@ static int import_page(accord_store *s, const peer_conf *p, const peer_fetch *f,
         }
     }
 out:
-    if (fd >= 0)
-        close(fd);
-    ajson_arena_free(&a);
+    if (pc.origin)
+        sqlite3_finalize(pc.origin);
     return rc;
 }
 
@@ -1181,6 +1220,10 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
     peer_url_escape(&h, start, after, sizeof(after));
     long limit = p->page;
     next[0] = 0;
+    ajson_arena pa; /* the page being walked, parsed once */
+    ajson_arena_init(&pa, 0);
+    page_file pf = {.fd = -1};
+    buf_init(&pf.lines, PEER_MAX_PAGE_BYTES + (PEER_MAX_PAGE_BYTES >> 4));
     for (;;) {
         snprintf(url, sizeof(url),
                  "%scollections/%s/objects/?match%%5Bversion%%5D=all&limit=%ld%s%s%s%s", p->url,
@@ -1199,7 +1242,9 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
         }
         peer_page pg;
         accord_error pe;
-        if (peer_page_parse(f->body ? f->body : "", f->len, &pg, &pe)) {
+        const ajson_value *objs;
+        ajson_arena_reset(&pa);
+        if (page_read(&pa, f->body ? f->body : "", f->len, &pg, &objs, &pe)) {
             rc = accord_err_set(err, ACCORD_EJSON, "peer %s: GET %s: %s", p->name, url, pe.msg);
             break;
         }
@@ -1244,7 +1289,7 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
             st->widened++;
             continue;
         }
-        int ir = import_page(s, p, f, o, cursor, st, err);
+        int ir = import_page(s, p, f, objs, o, cursor, &pf, st, err);
         if (ir && ir != ACCORD_ESTIX) {
             rc = ir;
             break;
@@ -1262,6 +1307,10 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
         accord_err_set(err, ACCORD_ESTIX, "peer %s: %llu object(s) rejected, %llu conflict(s)",
                        p->name, (unsigned long long)st->rejected,
                        (unsigned long long)st->conflicts);
+    ajson_arena_free(&pa);
+    buf_free(&pf.lines);
+    if (pf.fd >= 0)
+        close(pf.fd);
     peer_http_close(&h);
     return rc;
 }

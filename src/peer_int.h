@@ -10,6 +10,8 @@
 
 #include <curl/curl.h>
 
+struct sqlite3_stmt;
+
 #define PEER_MAX_PAGE_BYTES ((size_t)256 << 20)
 
 /* One response being read: body (capped), the date-added range and Retry-After headers. */
@@ -50,8 +52,11 @@ void peer_http_error_text(const peer_http *h, char *out, size_t cap);
 /* curl_easy_escape into out. */
 void peer_url_escape(peer_http *h, const char *in, char *out, size_t cap);
 
-/* Records that (id, modified) came from peer (in the open transaction).  0 or a store error. */
-int peer_origin_add(accord_store *s, const char *peer, const char *id, const char *modified,
-                    accord_error *err);
+/*
+ * Records that (id, modified) came from peer (in the open transaction).  *st caches the statement
+ * across calls (NULL at first; the caller finalizes it).  0 or a store error.
+ */
+int peer_origin_add(accord_store *s, struct sqlite3_stmt **st, const char *peer, const char *id,
+                    const char *modified, accord_error *err);
 
 #endif

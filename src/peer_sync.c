@@ -70,20 +70,17 @@ int64_t peer_next_delay_ms(int interval_s, int64_t failures, int64_t retry_after
 /* ------------------------------------------------------------------------------------------ */
 /* link state                                                                                  */
 
-int peer_origin_add(accord_store *s, const char *peer, const char *id, const char *modified,
-                    accord_error *err)
+int peer_origin_add(accord_store *s, sqlite3_stmt **st, const char *peer, const char *id,
+                    const char *modified, accord_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = 0;
-    if (sqlite3_prepare_v3(s->db, "INSERT OR IGNORE INTO peer_origin VALUES(?1,?2,?3)", -1,
-                           SQLITE_PREPARE_PERSISTENT, &st, NULL))
+    if (!*st && sqlite3_prepare_v3(s->db, "INSERT OR IGNORE INTO peer_origin VALUES(?1,?2,?3)", -1,
+                                   SQLITE_PREPARE_PERSISTENT, st, NULL))
         return store_db_fail(s, err, "preparing an origin record");
-    sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, modified, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = store_db_fail(s, err, "writing an origin record");
-    sqlite3_finalize(st);
+    sqlite3_bind_text(*st, 1, peer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(*st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(*st, 3, modified, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(*st) != SQLITE_DONE ? store_db_fail(s, err, "writing an origin record") : 0;
+    sqlite3_reset(*st);
     return rc;
 }
 
