@@ -3,7 +3,7 @@
  *
  *   add NAME URL --collection ID (--pull|--push|--both) --token-file F
  *       (--cacert FILE | --pin sha256//B64) [--page N] [--interval S] [--local COLL]
- *       [--org IDENTITY]
+ *       [--org IDENTITY] [--low-speed BYTES/SECONDS]
  *   list        each peer: name, URL, collection, directions, verification, cursor
  *   status      each peer: cursor, push position, last success, lag, failures, next try, error
  *   rm NAME
@@ -92,11 +92,14 @@ static int peer_add_cmd(int argc, char **argv)
                                          {"cacert", required_argument, NULL, 'a'},
                                          {"pin", required_argument, NULL, 'p'},
                                          {"page", required_argument, NULL, 'n'},
+                                         {"low-speed", required_argument, NULL, 's'},
                                          {NULL, 0, NULL, 0}};
     peer_conf p;
     memset(&p, 0, sizeof(p));
     p.page = PEER_DEFAULT_PAGE;
     p.interval = PEER_DEFAULT_INTERVAL;
+    p.low_speed = PEER_LOW_SPEED;
+    p.low_speed_time = PEER_LOW_SPEED_TIME;
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -140,6 +143,17 @@ static int peer_add_cmd(int argc, char **argv)
             char *end;
             long v = strtol(optarg, &end, 10);
             p.page = (*end || v < 1 || v > PEER_MAX_PAGE) ? 0 : (int)v;
+            break;
+        }
+        case 's': { /* BYTES/SECONDS */
+            char *end, *end2 = NULL;
+            long b = strtol(optarg, &end, 10), t = -1;
+            if (*end == '/')
+                t = strtol(end + 1, &end2, 10);
+            int ok = end2 && !*end2 && end2 != end + 1 && b >= 1 && b <= (1L << 30) && t >= 1 &&
+                     t <= PEER_MAX_LOW_SPEED_TIME;
+            p.low_speed = ok ? (int)b : -1;
+            p.low_speed_time = ok ? (int)t : -1;
             break;
         }
         default:

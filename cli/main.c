@@ -174,7 +174,7 @@ static const cli_command commands[] = {
     {"peer", "the TAXII 2.1 servers this node pulls from and pushes to",
      "usage: accord peer add NAME URL --collection ID (--pull|--push|--both) --token-file F\n"
      "                       (--cacert FILE | --pin sha256//BASE64) [--page N] [--interval S]\n"
-     "                       [--local COLLECTION] [--org IDENTITY]\n"
+     "                       [--local COLLECTION] [--org IDENTITY] [--low-speed B/S]\n"
      "       accord peer list\n"
      "       accord peer status\n"
      "       accord peer rm NAME\n"
@@ -186,7 +186,8 @@ static const cli_command commands[] = {
      "request (default 1000).  --interval: seconds between the rounds `accord serve` runs in the\n"
      "background (default 60; 0 = only `accord sync`); failed rounds back off exponentially and a\n"
      "peer's Retry-After is honoured.  --local: the collection pulled into and pushed from\n"
-     "(default: pulls into the default collection, pushes from the whole store).  --org: the\n"
+     "(default: pulls into the default collection, pushes from the whole store).  --low-speed\n"
+     "B/S: a transfer under B bytes/s for S seconds fails the round (default 64/30).  --org: the\n"
      "peer's organisation (an identity id), making it a member's node: only signed objects are\n"
      "taken from it, and it is pushed what that organisation is cleared to read (TLP; without\n"
      "--org: CLEAR only; RED never).  Adding an existing NAME changes it and keeps its cursors.\n"

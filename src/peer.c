@@ -43,7 +43,8 @@
  *
  *   peers         name, url, collection, token_file, cacert, pin, page, added (us),
  *                 mode (1 pull, 2 push, 3 both), interval (s, 0 = by hand), local (collection
- *                 ref or ""), org (identity id or "")
+ *                 ref or ""), org (identity id or ""), low_speed (bytes/s) and low_speed_time
+ *                 (s): a transfer slower than that for that long fails
  *   peer_cursors  (peer, collection) -> cursor: the peer's X-TAXII-Date-Added-Last committed last
  *   peer_state    peer -> last_attempt, last_success, next_attempt (us), failures, last_error,
  *                 pulled, pushed, push_after (local date_added us of the last version pushed)
@@ -70,6 +71,11 @@
     "ALTER TABLE peers ADD COLUMN interval INTEGER NOT NULL DEFAULT 0;"                            \
     "ALTER TABLE peers ADD COLUMN local TEXT NOT NULL DEFAULT '';"                                 \
     "ALTER TABLE peers ADD COLUMN org TEXT NOT NULL DEFAULT '';"
+
+/* the slow-transfer limit came later still */
+#define PEER_COLUMNS_SPEED                                                                         \
+    "ALTER TABLE peers ADD COLUMN low_speed INTEGER NOT NULL DEFAULT 64;"                          \
+    "ALTER TABLE peers ADD COLUMN low_speed_time INTEGER NOT NULL DEFAULT 30;"
 
 #define MAX_TOKEN 4096
 
@@ -121,20 +127,28 @@ int peer_conf_check(const peer_conf *p, accord_error *err)
         return accord_err_set(err, ACCORD_EINVAL,
                               "peer %s: local collection \"%.100s\" is not an id or alias", p->name,
                               p->local);
+    if (p->low_speed < 0 || p->low_speed > (1 << 30) || p->low_speed_time < 0 ||
+        p->low_speed_time > PEER_MAX_LOW_SPEED_TIME || !p->low_speed != !p->low_speed_time)
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "peer %s: low speed %d bytes/s for %d s is not in 1..2^30 bytes/s "
+                              "for 1..%d s",
+                              p->name, p->low_speed, p->low_speed_time, PEER_MAX_LOW_SPEED_TIME);
     if (p->page < 1 || p->page > PEER_MAX_PAGE)
         return accord_err_set(err, ACCORD_EINVAL, "peer %s: page size %d is not in 1..%d", p->name,
                               p->page, PEER_MAX_PAGE);
     return 0;
 }
 
-/* 1 when table peers has column `mode` (the stores written before push lack it). */
-static int has_columns(accord_store *s)
+/* 1 when table peers has column `col` (older stores lack the later ones). */
+static int has_column(accord_store *s, const char *col)
 {
     sqlite3_stmt *st = NULL;
     int found = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('peers') WHERE name = 'mode'",
-                           -1, &st, NULL) == SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('peers') WHERE name = ?1", -1,
+                           &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, col, -1, SQLITE_STATIC);
         found = sqlite3_step(st) == SQLITE_ROW;
+    }
     sqlite3_finalize(st);
     return found;
 }
@@ -144,8 +158,10 @@ int peer_tables(accord_store *s, accord_error *err)
     if (s->readonly)
         return 0;
     int rc = store_exec(s, PEER_TABLES, err);
-    if (!rc && !has_columns(s))
+    if (!rc && !has_column(s, "mode"))
         rc = store_exec(s, PEER_COLUMNS, err);
+    if (!rc && !has_column(s, "low_speed"))
+        rc = store_exec(s, PEER_COLUMNS_SPEED, err);
     return rc;
 }
 
@@ -167,8 +183,9 @@ int peer_add(accord_store *s, const peer_conf *p, accord_error *err)
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(s->db,
                                "INSERT OR REPLACE INTO peers(name, url, collection, token_file,"
-                               " cacert, pin, page, added, mode, interval, local, org)"
-                               " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                               " cacert, pin, page, added, mode, interval, local, org,"
+                               " low_speed, low_speed_time)"
+                               " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
                                -1, &st, NULL))
             rc = store_db_fail(s, err, "preparing a peer change");
         else {
@@ -184,6 +201,8 @@ int peer_add(accord_store *s, const peer_conf *p, accord_error *err)
             sqlite3_bind_int(st, 10, p->interval);
             sqlite3_bind_text(st, 11, p->local, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 12, p->org, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 13, p->low_speed);
+            sqlite3_bind_int(st, 14, p->low_speed_time);
             if (sqlite3_step(st) != SQLITE_DONE)
                 rc = store_db_fail(s, err, "writing a peer");
         }
@@ -262,18 +281,25 @@ static void row_conf(sqlite3_stmt *st, peer_conf *p)
     p->interval = sqlite3_column_int(st, 9);
     copy_col(p->local, sizeof(p->local), st, 10);
     copy_col(p->org, sizeof(p->org), st, 11);
+    p->low_speed = sqlite3_column_int(st, 12);
+    p->low_speed_time = sqlite3_column_int(st, 13);
 }
 
 #define PEER_SELECT                                                                                \
     "SELECT p.name, p.url, p.collection, p.token_file, p.cacert, p.pin, p.page,"                   \
-    " coalesce(c.cursor, ''), p.mode, p.interval, p.local, p.org FROM peers p"                     \
-    " LEFT JOIN peer_cursors c"                                                                    \
-    " ON c.peer = p.name AND c.collection = p.collection"
+    " coalesce(c.cursor, ''), p.mode, p.interval, p.local, p.org, p.low_speed, p.low_speed_time"   \
+    " FROM peers p LEFT JOIN peer_cursors c ON c.peer = p.name AND c.collection = p.collection"
 
+/* what stores from before the later columns hold, opened read-only (not migrated) */
 #define PEER_SELECT_OLD                                                                            \
     "SELECT p.name, p.url, p.collection, p.token_file, p.cacert, p.pin, p.page,"                   \
-    " coalesce(c.cursor, ''), 1, 0, '', '' FROM peers p LEFT JOIN peer_cursors c"                  \
-    " ON c.peer = p.name AND c.collection = p.collection"
+    " coalesce(c.cursor, ''), 1, 0, '', '', 64, 30"                                                \
+    " FROM peers p LEFT JOIN peer_cursors c ON c.peer = p.name AND c.collection = p.collection"
+#define PEER_SELECT_MID                                                                            \
+    "SELECT p.name, p.url, p.collection, p.token_file, p.cacert, p.pin, p.page,"                   \
+    " coalesce(c.cursor, ''), p.mode, p.interval, p.local, p.org, 64, 30"                          \
+    " FROM peers p LEFT JOIN peer_cursors c ON c.peer = p.name AND c.collection = p.collection"
+_Static_assert(PEER_LOW_SPEED == 64 && PEER_LOW_SPEED_TIME == 30, "the SQL defaults above");
 
 /* Prepares sql; 1 when the peer tables do not exist yet (no peer was ever added). */
 static int prepare(accord_store *s, const char *sql, sqlite3_stmt **st, accord_error *err)
@@ -282,10 +308,14 @@ static int prepare(accord_store *s, const char *sql, sqlite3_stmt **st, accord_e
         return 0;
     if (strstr(sqlite3_errmsg(s->db), "no such table"))
         return 1;
-    if (strstr(sqlite3_errmsg(s->db), "no such column") && strstr(sql, PEER_SELECT)) {
-        /* a store from before push, opened read-only: its peers pull, by hand */
+    /* a store from before the later columns, opened read-only: before push, its peers pull by
+       hand; before the slow-transfer limit, they have the default one */
+    static const char *const older[] = {PEER_SELECT_MID, PEER_SELECT_OLD};
+    for (size_t i = 0; i < 2 && strstr(sqlite3_errmsg(s->db), "no such column") &&
+                       strncmp(sql, PEER_SELECT, strlen(PEER_SELECT)) == 0;
+         i++) {
         char old[1024];
-        snprintf(old, sizeof(old), "%s%s", PEER_SELECT_OLD, sql + strlen(PEER_SELECT));
+        snprintf(old, sizeof(old), "%s%s", older[i], sql + strlen(PEER_SELECT));
         if (sqlite3_prepare_v2(s->db, old, -1, st, NULL) == SQLITE_OK)
             return 0;
     }
@@ -660,9 +690,12 @@ int peer_http_open(peer_http *h, const peer_conf *p, const atomic_int *cancel, a
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
     /* a peer trickling bytes (a slow or hostile server) fails the round rather than holding its
-       thread: under 64 bytes/s for 30 s, or 15 minutes for one request */
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 64L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+       thread: under low_speed bytes/s for low_speed_time s (64 for 30 by default), or 15
+       minutes for one request */
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT,
+                     (long)(p->low_speed ? p->low_speed : PEER_LOW_SPEED));
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
+                     (long)(p->low_speed_time ? p->low_speed_time : PEER_LOW_SPEED_TIME));
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 900L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
@@ -949,8 +982,7 @@ static int policy_check(policy *pl, const ajson_value *obj, char *why, size_t ca
         return 1;
     }
     if (!keys) {
-        rc = signed_by_member(pl, sigs, &res, pl->canon.p, pl->canon.len, hash, now, why, cap,
-                              err);
+        rc = signed_by_member(pl, sigs, &res, pl->canon.p, pl->canon.len, hash, now, why, cap, err);
         if (rc <= 0)
             return rc < 0 ? rc : 1;
     }

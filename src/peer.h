@@ -22,20 +22,26 @@
 enum { PEER_DEFAULT_PAGE = 1000, PEER_MAX_PAGE = 100000, PEER_TS_LEN = 40 };
 enum { PEER_PULL = 1, PEER_PUSH = 2 };
 enum { PEER_DEFAULT_INTERVAL = 60, PEER_MAX_INTERVAL = 86400 };
+/* A transfer slower than low_speed bytes/s for low_speed_time s fails the round (a peer that
+   trickles, 1 byte/s, would otherwise hold the walk for the 15-minute request limit). */
+enum { PEER_LOW_SPEED = 64, PEER_LOW_SPEED_TIME = 30, PEER_MAX_LOW_SPEED_TIME = 3600 };
 
 typedef struct peer_conf {
     char name[64];
     char url[1024];       /* the API root, ending in '/' */
     char collection[128]; /* the collection id on the peer */
     char token_file[1024];
-    char cacert[1024]; /* "" when pinned */
-    char pin[128];     /* "sha256//BASE64" or "" */
-    int page;          /* objects per request */
-    int mode;          /* PEER_PULL | PEER_PUSH */
-    int interval;      /* seconds between background rounds; 0 = only `accord sync` */
-    char local[128];   /* local collection (id or alias) pulled into and pushed from; "" = the
-                          default collection for pulls, the whole store for pushes */
-    char org[80];      /* the peer's organisation (identity id); "" = not a member */
+    char cacert[1024];  /* "" when pinned */
+    char pin[128];      /* "sha256//BASE64" or "" */
+    int page;           /* objects per request */
+    int mode;           /* PEER_PULL | PEER_PUSH */
+    int interval;       /* seconds between background rounds; 0 = only `accord sync` */
+    char local[128];    /* local collection (id or alias) pulled into and pushed from; "" = the
+                           default collection for pulls, the whole store for pushes */
+    char org[80];       /* the peer's organisation (identity id); "" = not a member */
+    int low_speed;      /* bytes/s, 1..2^30: slower than that ...                     */
+    int low_speed_time; /* ... for this many seconds (1..PEER_MAX_LOW_SPEED_TIME) fails;
+                           both 0: the defaults PEER_LOW_SPEED / PEER_LOW_SPEED_TIME */
 } peer_conf;
 
 /* Checks a configuration (name, URL, pin syntax, one of cacert/pin): 0 or ACCORD_EINVAL. */

@@ -79,7 +79,8 @@ int peer_origin_add(accord_store *s, sqlite3_stmt **st, const char *peer, const 
     sqlite3_bind_text(*st, 1, peer, -1, SQLITE_STATIC);
     sqlite3_bind_text(*st, 2, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(*st, 3, modified, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(*st) != SQLITE_DONE ? store_db_fail(s, err, "writing an origin record") : 0;
+    int rc =
+        sqlite3_step(*st) != SQLITE_DONE ? store_db_fail(s, err, "writing an origin record") : 0;
     sqlite3_reset(*st);
     return rc;
 }

@@ -11,9 +11,16 @@ Serves HTTPS on 127.0.0.1 (a free port, written to PORTFILE).  Each request read
   garbage       200 with a body that is not JSON
   more-no-next  200, "more": true without "next"
   no-headers    200 with an object but no X-TAXII-Date-Added headers
+  slow          the "ok" page, its body sent one byte per second
+
+A request for collections/NAME/... reads MODEFILE.NAME instead when that file exists, so that
+several peers can misbehave differently at once.  Each request appends "MODE SECONDS" (a
+monotonic clock) to MODEFILE.log.
 """
 import email.utils
 import http.server
+import os
+import re
 import ssl
 import sys
 import time
@@ -42,11 +49,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def trickle(self, body, headers):
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/taxii+json;version=2.1")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        try:
+            for b in data:
+                self.wfile.write(bytes([b]))
+                self.wfile.flush()
+                time.sleep(1)
+        except OSError:
+            self.close_connection = True  # the client gave up
+
     def do_GET(self):
-        with open(MODEFILE) as f:
+        modefile = MODEFILE
+        m = re.search(r"/collections/([A-Za-z0-9._-]+)/", self.path)
+        if m and os.path.exists(MODEFILE + "." + m.group(1)):
+            modefile = MODEFILE + "." + m.group(1)
+        with open(modefile) as f:
             mode = f.read().strip()
+        with open(MODEFILE + ".log", "a") as f:
+            f.write("%s %.3f\n" % (mode, time.monotonic()))
         added = [("X-TAXII-Date-Added-First", ADDED), ("X-TAXII-Date-Added-Last", ADDED)]
-        if mode == "ok":
+        if mode == "slow":
+            self.trickle('{"more":false,"objects":[%s]}' % OBJ, added)
+        elif mode == "ok":
             self.send(200, '{"more":false,"objects":[%s]}' % OBJ, added)
         elif mode == "429":
             self.send(429, '{"title":"slow down"}', [("Retry-After", "30")])
@@ -71,6 +102,5 @@ ctx.load_cert_chain(CERT, KEY)
 srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 with open(PORTFILE + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
-import os
 os.rename(PORTFILE + ".tmp", PORTFILE)
 srv.serve_forever()
