@@ -74,14 +74,14 @@ tlp_ref() {
   esac
 }
 pid_of() { printf 'indicator--%08x-0000-4000-8000-%012x' "$1" "$2"; }
-gen_indicators() { # PREFIX(number) FROM TO TLP [MODIFIED] [CREATED_BY]
-  local g=$1 from=$2 to=$3 tlp=$4 mod=${5:-2026-01-10T09:10:00.000Z} by=${6:-} i m=""
+gen_indicators() { # PREFIX(number) FROM TO TLP [MODIFIED] [CREATED_BY]; one awk, no fork per line
+  local g=$1 from=$2 to=$3 tlp=$4 mod=${5:-2026-01-10T09:10:00.000Z} by=${6:-} m=""
   [ "$tlp" != none ] && m=",\"object_marking_refs\":[\"$(tlp_ref "$tlp")\"]"
   [ -n "$by" ] && m="$m,\"created_by_ref\":\"$by\""
-  for i in $(seq "$from" "$to"); do
-    printf '{"type":"indicator","spec_version":"2.1","id":"%s","created":"2026-01-10T09:10:00.000Z","modified":"%s","name":"peer test %d","indicator_types":["malicious-activity"],"pattern":"[ipv4-addr:value = '"'"'203.0.%d.%d'"'"']","pattern_type":"stix","valid_from":"2026-01-10T09:10:00Z"%s}\n' \
-      "$(pid_of "$g" "$i")" "$mod" "$i" "$((g % 250))" "$((i % 250 + 1))" "$m"
-  done
+  awk -v g="$g" -v from="$from" -v to="$to" -v mod="$mod" -v m="$m" -v q="'" 'BEGIN {
+    for (i = from; i <= to; i++)
+      printf "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%08x-0000-4000-8000-%012x\",\"created\":\"2026-01-10T09:10:00.000Z\",\"modified\":\"%s\",\"name\":\"peer test %d\",\"indicator_types\":[\"malicious-activity\"],\"pattern\":\"[ipv4-addr:value = %s203.0.%d.%d%s]\",\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-10T09:10:00Z\"%s}\n", g, i, mod, i, q, g % 250, i % 250 + 1, q, m
+  }'
 }
 wait_for() {
   local secs=$1 d=$2 i=0

@@ -6,7 +6,9 @@
 #   - object 1: X's valid signature + the forged M2 one: refused, the refusal names the object
 #     id and M2, audited, nothing stored;
 #   - object 2: X's valid signature + M1's valid endorsement + the forged M2 one: taken;
-#   - object 3: X's valid signature alone: refused (X is not a member).
+#   - object 3: X's valid signature alone: refused (X is not a member);
+#   - object 4, which X's node took unsigned (as from a public feed): refused, never relayed to a
+#     member as verified.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/peer_lib.sh"
 if ! command -v sqlite3 >/dev/null; then
@@ -30,6 +32,8 @@ O1=$(pid_of 7 1)
 O2=$(pid_of 7 2)
 O3=$(pid_of 7 3)
 gen_indicators 7 1 3 clear "$V" "$ID_x" | ncli x import --sign --quiet - >/dev/null 2>&1
+O4=$(pid_of 7 4)
+gen_indicators 7 4 4 clear "$V" | ncli x import --quiet - >/dev/null 2>&1
 # M1 endorses object 2 (its node signs what it imports) and X's node merges the endorsement
 ncli x get "$O2" >"$T/o2.json"
 ncli m1 import --sign --quiet "$T/o2.json" >/dev/null 2>&1
@@ -48,12 +52,15 @@ ncli c peer add x "$(node_url x)" --collection "$(node_default x)" --pull --inte
   --org "$ID_x" --token-file "$T/x.token" --cacert "$T/x.ca" >/dev/null
 ncli c sync x >"$T/sync" 2>"$T/sync.err"
 check "C stores one object (M1's endorsement verified)" grep -q "^x	.*	stored 1	" "$T/sync" || cat "$T/sync" "$T/sync.err" >&2
-check "C refuses two objects" grep -q "^x	.*	refused 2	" "$T/sync" || cat "$T/sync" >&2
+check "C refuses three objects" grep -q "^x	.*	refused 3	" "$T/sync" || cat "$T/sync" >&2
 check "the refusal of object 1 names it and the unproven member" \
   grep -q "refused $O1 version $V: no valid signature by a member of the roster ($ID_m2's keys" "$T/sync.err" ||
   cat "$T/sync.err" >&2
 check "object 3 (a non-member's signature only) is refused" \
   grep -q "refused $O3 version $V: signed by no member of the roster" "$T/sync.err"
+check "the unsigned object 4 is refused" \
+  grep -q "refused $O4 version $V: unsigned: a member's node relays only signed objects" "$T/sync.err"
+ncli c get "$O4" >/dev/null 2>&1 && bad "object 4 stored on C" || ok
 ncli c get "$O1" >/dev/null 2>&1 && bad "object 1 stored on C" || ok
 ncli c get "$O3" >/dev/null 2>&1 && bad "object 3 stored on C" || ok
 ncli c verify "$O2" >"$T/v" 2>&1
