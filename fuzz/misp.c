@@ -4,10 +4,12 @@
  * The input is MISP JSON as `accord misp import` reads it.  Checks: every STIX object the mapper
  * produces passes accord's own validation (so a MISP event can never make the import write, or
  * try to write, an invalid object); the mapping is deterministic (the same bytes twice give the
- * same objects, which is what makes re-imports idempotent); an invalid document is reported with
- * a line and column.
+ * same objects, which is what makes re-imports idempotent); every object is compact JSON (the
+ * import stores the mapper's bytes as they are); an invalid document is reported with a line
+ * and column.
  */
 #include "accord.h"
+#include "util/json.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +30,12 @@ static int check(void *ud, const char *json, size_t len)
         fprintf(stderr, "invalid object: %s\n%.*s\n", err.msg, (int)len, json);
         __builtin_trap();
     }
+    char *min = malloc(len + 1);
+    if (min && (ajson_minify(json, len, min) != len || memcmp(min, json, len) != 0)) {
+        fprintf(stderr, "not compact JSON:\n%.*s\n", (int)len, json);
+        __builtin_trap();
+    }
+    free(min);
     for (size_t i = 0; i < len; i++) /* FNV-1a */
         s->h = (s->h ^ (unsigned char)json[i]) * 1099511628211ull;
     s->n++;

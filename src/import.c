@@ -48,7 +48,8 @@ typedef struct import_ctx {
     uint64_t in_batch;
     int64_t cid; /* the collection objects go to */
     int strict;
-    int outer; /* the caller's transaction holds the objects: no BEGIN, COMMIT or ROLLBACK here */
+    int outer;   /* the caller's transaction holds the objects: no BEGIN, COMMIT or ROLLBACK here */
+    int compact; /* objects arrive as compact JSON (no whitespace outside strings) */
     /* provenance: verification of signed objects, signing with ACCORD_IMPORT_SIGN */
     prov_verifier *pv;
     prov_sigs *sigs, *known; /* the object's signatures; those stored already */
@@ -379,10 +380,15 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
     const char *body = c->sbody.p;
     size_t blen = c->sbody.len;
     if (!so.is_signed) {
-        if ((rc = ensure_body(c, it->len)))
-            return accord_err_set(err, rc, "import: out of memory");
-        blen = ajson_minify(it->text, it->len, c->body);
-        body = c->body;
+        if (c->compact) {
+            body = it->text;
+            blen = it->len;
+        } else {
+            if ((rc = ensure_body(c, it->len)))
+                return accord_err_set(err, rc, "import: out of memory");
+            blen = ajson_minify(it->text, it->len, c->body);
+            body = c->body;
+        }
         so.chash = store_content_hash(body, blen);
     }
     if ((so.is_signed || so.identity_keys) && !c->published &&
@@ -428,7 +434,8 @@ static int commit_batch(import_ctx *c, reader *r, accord_error *err)
     if (rc)
         return rc;
     c->st.committed = c->st.read;
-    c->st.bytes_read = reader_bytes_in(r);
+    if (r)
+        c->st.bytes_read = reader_bytes_in(r);
     c->in_batch = 0;
     if (c->opts->on_progress)
         c->opts->on_progress(c->opts->ud, &c->st);
@@ -461,37 +468,100 @@ static void rollback(accord_store *store)
         store_rollback(store);
 }
 
+/* Sets up c for an import into store (NULL validates only); ctx_free undoes it. */
+static int ctx_init(import_ctx *c, accord_store *store, int outer,
+                    const accord_import_options *opts, accord_error *err)
+{
+    static const accord_import_options dflt = {0};
+    memset(c, 0, sizeof(*c));
+    c->store = store;
+    c->opts = opts ? opts : &dflt;
+    c->outer = outer;
+    c->strict = outer || (c->opts->flags & ACCORD_IMPORT_STRICT) != 0;
+    ajson_arena_init(&c->arena, 0);
+    buf_init(&c->form.canon, (size_t)1 << 27);
+    buf_init(&c->form.skel, (size_t)1 << 27);
+    buf_init(&c->sbody, (size_t)1 << 27);
+    if (!store)
+        return 0;
+    int rc = store_collection_resolve(store, c->opts->collection, &c->cid, err);
+    if (rc)
+        return rc;
+    if (prov_verifier_new(store, &c->pv) || !(c->sigs = malloc(sizeof(*c->sigs))) ||
+        !(c->known = calloc(1, sizeof(*c->known))))
+        return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
+    if ((c->opts->flags & ACCORD_IMPORT_SIGN) && (rc = load_signer(c, err)))
+        return rc;
+    return 0;
+}
+
+static void ctx_free(import_ctx *c)
+{
+    ajson_arena_free(&c->arena);
+    free(c->body);
+    buf_free(&c->form.canon);
+    buf_free(&c->form.skel);
+    buf_free(&c->sbody);
+    free(c->sigs);
+    free(c->known);
+    prov_verifier_free(c->pv);
+    accord_sign_key_free(c->skey);
+}
+
+/*
+ * The end of an import whose objects are all read (or whose reading failed with stream_rc, or
+ * whose last object failed with rc): commits, or rolls back and audits a strict failure, and sets
+ * the outcome as accord_import_fd describes it.
+ */
+static int finish(import_ctx *c, reader *r, int rc, int stream_rc, accord_error *err)
+{
+    if (c->strict && (rc || stream_rc)) {
+        /* nothing of this input is kept: every object read counts as rejected (in the caller's
+         * transaction, the caller rolls back and records the failure) */
+        if (!c->outer) {
+            rollback(c->store);
+            audit_strict_failure(c, err ? err->msg : "rejected");
+        }
+        c->st.committed = c->st.accepted = c->st.versions = c->st.duplicates = c->st.conflicts = 0;
+        c->st.rejected = c->st.read;
+        if (err) {
+            char why[sizeof(err->msg)];
+            snprintf(why, sizeof(why), "%s", err->msg);
+            accord_err_set(err, ACCORD_ESTRICT, "%s: whole input rejected (--strict): %s",
+                           c->opts->source ? c->opts->source : "input", why);
+        }
+        return ACCORD_ESTRICT;
+    }
+    if (rc) {
+        if (!c->outer)
+            rollback(c->store);
+        return rc;
+    }
+    if ((rc = commit_batch(c, r, err)))
+        return rc;
+    if (stream_rc)
+        return stream_rc;
+    if (c->st.rejected || c->st.conflicts)
+        return accord_err_set(err, ACCORD_ESTIX, "%llu object(s) rejected, %llu conflict(s)",
+                              (unsigned long long)c->st.rejected,
+                              (unsigned long long)c->st.conflicts);
+    return 0;
+}
+
 /* The pipeline; store NULL validates only. */
 static int run_import(accord_store *store, int outer, int fd, const accord_import_options *opts,
                       accord_import_stats *out, accord_error *err)
 {
-    static const accord_import_options dflt = {0};
     import_ctx c;
-    memset(&c, 0, sizeof(c));
-    c.store = store;
-    c.outer = outer;
-    c.opts = opts ? opts : &dflt;
-    c.strict = outer || (c.opts->flags & ACCORD_IMPORT_STRICT) != 0;
+    int rc = ctx_init(&c, store, outer, opts, err), stream_rc = 0;
     uint64_t batch = c.opts->batch_objects ? c.opts->batch_objects : DEFAULT_BATCH;
-    ajson_arena_init(&c.arena, 0);
-    buf_init(&c.form.canon, (size_t)1 << 27);
-    buf_init(&c.form.skel, (size_t)1 << 27);
-    buf_init(&c.sbody, (size_t)1 << 27);
     reader *r = NULL;
-    int rc = reader_open(fd, 0, &r), stream_rc = 0;
-    if (rc) {
+    if (rc)
+        goto done;
+    if ((rc = reader_open(fd, 0, &r))) {
         accord_err_set(err, rc, "import: cannot read the input: %s", accord_strerror(rc));
         goto done;
     }
-    if (store && (rc = store_collection_resolve(store, c.opts->collection, &c.cid, err)))
-        goto done;
-    if (store && ((rc = prov_verifier_new(store, &c.pv)) ||
-                  !(c.sigs = malloc(sizeof(*c.sigs))) || !(c.known = calloc(1, sizeof(*c.known))))) {
-        rc = accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
-        goto done;
-    }
-    if (store && (c.opts->flags & ACCORD_IMPORT_SIGN) && (rc = load_signer(&c, err)))
-        goto done;
     if (!outer && (rc = begin(store, err)))
         goto done;
     for (;;) {
@@ -515,51 +585,71 @@ static int run_import(accord_store *store, int outer, int fd, const accord_impor
         if (rc)
             break;
     }
-    if (c.strict && (rc || stream_rc)) {
-        /* nothing of this input is kept: every object read counts as rejected (in the caller's
-         * transaction, the caller rolls back and records the failure) */
-        if (!outer) {
-            rollback(store);
-            audit_strict_failure(&c, err ? err->msg : "rejected");
-        }
-        c.st.committed = c.st.accepted = c.st.versions = c.st.duplicates = c.st.conflicts = 0;
-        c.st.rejected = c.st.read;
-        if (err) {
-            char why[sizeof(err->msg)];
-            snprintf(why, sizeof(why), "%s", err->msg);
-            accord_err_set(err, ACCORD_ESTRICT, "%s: whole input rejected (--strict): %s",
-                           c.opts->source ? c.opts->source : "input", why);
-        }
-        rc = ACCORD_ESTRICT;
-        goto done;
-    }
-    if (rc) {
-        if (!outer)
-            rollback(store);
-        goto done;
-    }
-    if ((rc = commit_batch(&c, r, err)))
-        goto done;
-    if (stream_rc)
-        rc = stream_rc;
-    else if (c.st.rejected || c.st.conflicts)
-        rc = accord_err_set(err, ACCORD_ESTIX, "%llu object(s) rejected, %llu conflict(s)",
-                            (unsigned long long)c.st.rejected, (unsigned long long)c.st.conflicts);
+    rc = finish(&c, r, rc, stream_rc, err);
 done:
     if (r)
         c.st.bytes_read = reader_bytes_in(r);
     if (out)
         *out = c.st;
     reader_close(r);
-    ajson_arena_free(&c.arena);
-    free(c.body);
-    buf_free(&c.form.canon);
-    buf_free(&c.form.skel);
-    buf_free(&c.sbody);
-    free(c.sigs);
-    free(c.known);
-    prov_verifier_free(c.pv);
-    accord_sign_key_free(c.skey);
+    ctx_free(&c);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Objects handed over one at a time (import.h)                                                */
+
+struct import_session {
+    import_ctx c;
+    uint64_t offset; /* where the next object would start in the equivalent JSON-lines stream */
+    int failed;      /* an object failed with an error: only a rollback remains */
+};
+
+int import_session_open(accord_store *store, const accord_import_options *opts,
+                        import_session **out, accord_error *err)
+{
+    *out = NULL;
+    if (!store)
+        return accord_err_set(err, ACCORD_EINVAL, "import: no store");
+    import_session *s = malloc(sizeof(*s));
+    if (!s)
+        return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
+    int rc = ctx_init(&s->c, store, 0, opts, err);
+    s->offset = 0;
+    s->failed = 0;
+    s->c.compact = 1;
+    if (!rc)
+        rc = begin(store, err);
+    if (rc) {
+        ctx_free(&s->c);
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int import_session_object(import_session *s, const char *text, size_t len, accord_error *err)
+{
+    if (s->failed)
+        return accord_err_set(err, ACCORD_EINVAL, "import: an earlier object failed");
+    reader_item it = {.text = text, .len = len, .offset = s->offset, .index = s->c.st.read};
+    s->offset += len + 1;
+    int rc = import_item(&s->c, &it, err);
+    s->failed = rc != 0;
+    return rc;
+}
+
+int import_session_close(import_session *s, int rc, accord_import_stats *out, accord_error *err)
+{
+    if (!s)
+        return rc;
+    rc = finish(&s->c, NULL, rc, 0, err);
+    s->c.st.bytes_read = s->offset;
+    if (out)
+        *out = s->c.st;
+    ctx_free(&s->c);
+    free(s);
     return rc;
 }
 

@@ -29,4 +29,28 @@ int import_check_skeleton(int fd, uint64_t *objects, accord_error *err);
 int import_fd_in_txn(accord_store *store, int fd, const accord_import_options *opts,
                      accord_import_stats *out, accord_error *err);
 
+/*
+ * An import whose objects are handed over one at a time as text, for producers that hold the
+ * objects already (the MISP mapper): the same parsing, validation, provenance, store and audit
+ * steps as accord_import_fd, without a stream to cut.  Everything between open and close is one
+ * transaction (opts->batch_objects is not used).
+ *
+ *   import_session_open    begins the transaction; 0 or an error (nothing open then).
+ *   import_session_object  one object, compact JSON (no whitespace outside strings: it is stored
+ *                          as given); 0 also for an object rejected and reported (unless
+ *                          ACCORD_IMPORT_STRICT), else an error after which only close remains.
+ *   import_session_close   commits when rc is 0 and rolls back otherwise (rc: the caller's own
+ *                          failure, or the last error of import_session_object), frees the
+ *                          session and returns the outcome as accord_import_fd would for the
+ *                          same objects (ACCORD_ESTIX when some were rejected, ACCORD_ESTRICT
+ *                          ...); *out gets the counts (bytes_read: the length of the objects as
+ *                          JSON lines).  Accepts NULL (returns rc).
+ */
+typedef struct import_session import_session;
+
+int import_session_open(accord_store *store, const accord_import_options *opts,
+                        import_session **out, accord_error *err);
+int import_session_object(import_session *s, const char *text, size_t len, accord_error *err);
+int import_session_close(import_session *s, int rc, accord_import_stats *out, accord_error *err);
+
 #endif

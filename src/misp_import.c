@@ -3,21 +3,21 @@
  * hand the STIX objects to the ordinary import pipeline (import.c), so that MISP content is
  * validated, indexed, audited and versioned exactly like any other STIX input.
  *
- * The mapper runs in a second thread and writes the objects as JSON lines into one end of a
- * socket pair; accord_import_fd reads the other end.  So memory holds the parsed MISP document
- * and a socket buffer, never the STIX output (an event of a million attributes maps to more
- * STIX text than MISP text).  A socket pair rather than a pipe because send(MSG_NOSIGNAL) fails
- * with EPIPE instead of raising SIGPIPE when the importer stops reading early, and a library
- * must not touch signal dispositions.
+ * The mapper hands each STIX object, as the compact JSON it writes, straight to an import
+ * session (import.h): parsed, validated, verified, stored and audited by the same code as any
+ * STIX input, without a stream to cut it from or whitespace to strip.  So memory holds the
+ * parsed MISP document and one object, never the STIX output of an event (an event of a million
+ * attributes maps to more STIX text than MISP text).
  *
- * Transactions: without STRICT, one accord_import_fd call - one transaction - per event, so a
+ * Transactions: without STRICT, one import session - one transaction - per event, so a
  * bad event never takes the others with it and a feed pull can resume after the last committed
- * event.  With STRICT, all events of the input go through one call with the STRICT flag: the first
+ * event.  With STRICT, all events of the input go through one session with the STRICT flag: the first
  * bad attribute or invalid object rejects the whole input, and nothing of it is stored.
  *
  * It does not read directories (the CLI walks them) or fetch URLs (misp_feed.c).
  */
 #include "accord.h"
+#include "import.h"
 #include "misp.h"
 #include "store.h"
 #include "util/buf.h"
@@ -25,17 +25,14 @@
 #include "util/u64map.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zlib.h>
 
 #define MISP_MAX_INPUT ((size_t)4 << 30)
-#define SEND_CHUNK (256 * 1024)
 
 
 int misp_read_all(int fd, size_t max, char **out, size_t *len, accord_error *err)
@@ -108,61 +105,6 @@ void misp_line_col(const char *text, size_t len, size_t off, unsigned long *line
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Producer: events -> JSON lines on a socket                                                 */
-
-typedef struct producer {
-    const ajson_value *const *events;
-    size_t n, first; /* events[0..n) of the input; `first` is the index of events[0] */
-    misp_map_ctx map;
-    int fd;          /* write end; closed by the producer when done */
-    buf out;         /* pending bytes */
-    int rc;          /* 0, or why mapping stopped */
-    int send_failed; /* the importer stopped reading */
-} producer;
-
-static int flush(producer *p)
-{
-    size_t off = 0;
-    while (off < p->out.len) {
-        ssize_t w = send(p->fd, p->out.p + off, p->out.len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            p->send_failed = 1;
-            return ACCORD_EIO;
-        }
-        off += (size_t)w;
-    }
-    buf_reset(&p->out);
-    return 0;
-}
-
-static int produce_obj(void *ud, const char *json, size_t len)
-{
-    producer *p = ud;
-    if (buf_add(&p->out, json, len) || buf_add(&p->out, "\n", 1))
-        return ACCORD_ENOMEM;
-    return p->out.len >= SEND_CHUNK ? flush(p) : 0;
-}
-
-static void *produce(void *arg)
-{
-    producer *p = arg;
-    for (size_t i = 0; i < p->n && p->rc == 0; i++) {
-        int rc = misp_map_event(&p->map, p->events[i], p->first + i);
-        if (rc && !p->send_failed)
-            p->rc = rc;
-    }
-    if (p->rc == 0 && !p->send_failed)
-        p->rc = flush(p);
-    else if (p->rc)
-        (void)send(p->fd, "{", 1, MSG_NOSIGNAL); /* a truncated object: the import fails */
-    close(p->fd);
-    p->fd = -1;
-    return NULL;
-}
-
-/* ------------------------------------------------------------------------------------------ */
 /* Consumer: the import pipeline                                                              */
 
 typedef struct run {
@@ -184,45 +126,33 @@ static void on_reject(void *ud, const accord_reject *r)
 }
 
 /*
- * Maps events[0..n) in a producer thread and imports the objects in one accord_import_fd call
- * (one transaction).  mst receives the mapping counts, the store counts go to mst->store.
+ * Maps events[0..n) and imports the objects in one import session (one transaction).  mst
+ * receives the mapping counts, the store counts go to mst->store.
  */
 typedef struct value_hook {
     misp_value_fn fn;
     void *ud;
 } value_hook;
 
+/* The mapper's emit callback: each object straight into the open import session. */
+typedef struct feed {
+    import_session *session;
+    accord_error *err;
+    int rc; /* the import's error, which stopped the mapping */
+} feed;
+
+static int feed_obj(void *ud, const char *json, size_t len)
+{
+    feed *f = ud;
+    return f->rc = import_session_object(f->session, json, len, f->err);
+}
+
 static int import_batch(accord_store *store, const ajson_value *const *events, size_t n,
                         size_t first, const misp_lists *lists, const value_hook *hook,
                         const accord_misp_options *opts, int strict, accord_misp_stats *mst,
                         accord_error *err)
 {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-        return accord_err_set(err, ACCORD_EIO, "misp: socketpair: %s", strerror(errno));
-    producer p;
-    memset(&p, 0, sizeof(p));
-    p.events = events;
-    p.n = n;
-    p.first = first;
-    p.map.opts = opts;
-    p.map.st = mst;
-    p.map.emit = produce_obj;
-    p.map.ud = &p;
-    p.map.strict = strict;
-    p.map.lists = lists;
-    p.map.on_value = hook ? hook->fn : NULL;
-    p.map.value_ud = hook ? hook->ud : NULL;
-    p.fd = sv[1];
-    buf_init(&p.out, (size_t)128 << 20);
-    pthread_t th;
-    if (pthread_create(&th, NULL, produce, &p) != 0) {
-        close(sv[0]);
-        close(sv[1]);
-        buf_free(&p.out);
-        return accord_err_set(err, ACCORD_ENOMEM, "misp: cannot start the mapping thread");
-    }
-    run u = {opts, mst, n == 1 ? NULL : NULL};
+    run u = {opts, mst, NULL};
     char uuid[40] = "";
     if (n == 1) {
         const ajson_value *v = ajson_get(events[0], "uuid");
@@ -232,25 +162,33 @@ static int import_batch(accord_store *store, const ajson_value *const *events, s
     accord_import_options io;
     memset(&io, 0, sizeof(io));
     io.flags = strict ? ACCORD_IMPORT_STRICT : 0;
-    io.batch_objects = UINT32_MAX; /* the whole event (or input) is one transaction */
     io.source = opts->source;
     io.collection = opts->collection;
     io.on_reject = on_reject;
     io.ud = &u;
     accord_error ierr;
     memset(&ierr, 0, sizeof(ierr));
-    int rc = accord_import_fd(store, sv[0], &io, &mst->store, &ierr);
-    /* unblock a producer still writing, then wait for it */
-    shutdown(sv[0], SHUT_RDWR);
-    pthread_join(th, NULL);
-    close(sv[0]);
-    buf_free(&p.out);
-    if (p.rc && rc != ACCORD_ESTRICT) {
-        /* mapping failed: in strict mode the truncated stream made the import roll back */
-        rc = p.rc;
+    feed f = {NULL, &ierr, 0};
+    int rc = import_session_open(store, &io, &f.session, &ierr);
+    if (rc) {
+        if (err)
+            *err = ierr;
+        return rc;
+    }
+    misp_map_ctx map = {opts, mst, feed_obj, &f, strict, lists, hook ? hook->fn : NULL,
+                        hook ? hook->ud : NULL};
+    int map_rc = 0;
+    for (size_t i = 0; i < n && map_rc == 0; i++)
+        map_rc = misp_map_event(&map, events[i], first + i);
+    if (f.rc)
+        map_rc = 0; /* the import stopped the mapping: its error is the outcome */
+    rc = import_session_close(f.session, f.rc ? f.rc : map_rc, &mst->store, &ierr);
+    if (map_rc && rc != ACCORD_ESTRICT) {
+        /* mapping failed: the event's transaction was rolled back */
+        rc = map_rc;
         accord_err_set(err, rc, "%s: mapping stopped: %s", opts->source ? opts->source : "input",
                        accord_strerror(rc));
-    } else if (rc == ACCORD_ESTRICT && p.rc) {
+    } else if (rc == ACCORD_ESTRICT && map_rc) {
         accord_err_set(err, rc, "%s: whole input rejected (--strict): an attribute was bad",
                        opts->source ? opts->source : "input");
     } else if (rc) {
@@ -559,13 +497,18 @@ static size_t skip_value(const char *t, size_t len, size_t p)
 
 typedef int (*elem_fn)(void *ud, size_t start, size_t end);
 
-/* Calls fn for each element of the array at t[p] == '['; *bad = offset of a structure error. */
-static int walk_array(const char *t, size_t len, size_t p, elem_fn fn, void *ud, size_t *bad)
+/* Calls fn for each element of the array at t[p] == '['; *bad = offset of a structure error.
+ * *endp (when not NULL) receives the offset just after the closing ']' when fn never failed. */
+static int walk_array_end(const char *t, size_t len, size_t p, elem_fn fn, void *ud, size_t *bad,
+                          size_t *endp)
 {
     int rc = 0;
     p = skip_ws(t, len, p + 1);
-    if (p < len && t[p] == ']')
+    if (p < len && t[p] == ']') {
+        if (endp)
+            *endp = p + 1;
         return 0;
+    }
     while (rc == 0) {
         size_t e = skip_value(t, len, p);
         if (e == (size_t)-1 || e == p) {
@@ -582,7 +525,14 @@ static int walk_array(const char *t, size_t len, size_t p, elem_fn fn, void *ud,
         }
         p = skip_ws(t, len, p + 1);
     }
+    if (endp)
+        *endp = p + 1;
     return rc;
+}
+
+static int walk_array(const char *t, size_t len, size_t p, elem_fn fn, void *ud, size_t *bad)
+{
+    return walk_array_end(t, len, p, fn, ud, bad, NULL);
 }
 
 /* The elements of the document: a top-level array's, {"response": [...]}'s, or the document. */
@@ -751,8 +701,7 @@ typedef struct event_scan {
     misp_lists *l;
     misp_span cut[2];   /* the value spans of the arrays to cut out */
     int have[2];
-    misp_span event;    /* the "Event" member's object, when there is one */
-    int has_event;
+    int has_event;      /* the element is {"Event": {...}} */
     int k;              /* the list being walked: 0 Attribute, 1 Object */
     int odd;            /* take the plain path */
 } event_scan;
@@ -780,40 +729,63 @@ static int on_list_element(void *ud, size_t start, size_t end)
     return 0;
 }
 
-/* One member (key t[ks..ke) with its quotes, value t[vs..ve)) of an event, or of its wrapper. */
-static int on_member(event_scan *e, size_t ks, size_t ke, size_t vs, size_t ve, int depth)
+static int scan_object(event_scan *e, size_t p, size_t end, int depth, size_t *endp);
+
+static void lists_clear(misp_lists *l)
+{
+    l->n[0] = l->n[1] = 0;
+}
+
+/*
+ * One member (key t[ks..ke) with its quotes, value starting at t[vs]) of an event (depth 1), or
+ * of its wrapper (depth 0); *ve receives the value's end.  The values the scan descends into
+ * (the wrapper's "Event", the lists) are walked once, not skipped first and walked again: the
+ * skeleton walk is a pass over the whole event text each time.
+ */
+static int on_member(event_scan *e, size_t ks, size_t ke, size_t vs, size_t end, int depth,
+                     size_t *ve)
 {
     const char *t = e->t;
     if (memchr(t + ks, '\\', ke - ks))
         return e->odd = 1, 0; /* an escaped key could spell a list's name */
     if (depth == 0 && key_is(t, ks, ke, "\"Event\"") && t[vs] == '{') {
-        e->event = (misp_span){vs, ve};
+        if (e->has_event)
+            return e->odd = 1, 0; /* twice: the parser says what is wrong */
+        /* {"Event": {...}}: the lists inside it count, not the wrapper's */
         e->has_event = 1;
-        return 0;
+        lists_clear(e->l);
+        e->have[0] = e->have[1] = 0;
+        memset(e->cut, 0, sizeof(e->cut));
+        return scan_object(e, vs, end, 1, ve);
     }
     int k = key_is(t, ks, ke, "\"Attribute\"") ? 0 : key_is(t, ks, ke, "\"Object\"") ? 1 : -1;
-    if (k < 0)
+    if (k < 0 || (depth == 0 && e->has_event)) {
+        *ve = skip_value(t, end, vs);
         return 0;
+    }
     if (t[vs] != '[' || e->have[k])
         return e->odd = 1, 0; /* not a list, or twice: the parser says what is wrong */
     e->have[k] = 1;
-    e->cut[k] = (misp_span){vs, ve};
     e->k = k;
     size_t bad = 0;
-    int rc = walk_array(t, ve, vs, on_list_element, e, &bad);
+    int rc = walk_array_end(t, end, vs, on_list_element, e, &bad, ve);
     if (rc == ACCORD_EJSON)
         return e->odd = 1, 0;
+    e->cut[k] = (misp_span){vs, *ve};
     return rc;
 }
 
-/* The members of the object t[p] == '{' ending at end; 1 when its skeleton is broken. */
-static int scan_object(event_scan *e, size_t p, size_t end, int depth)
+/* The members of the object t[p] == '{' ending by end; *endp receives the offset after its
+ * '}'.  Sets e->odd when its skeleton is broken. */
+static int scan_object(event_scan *e, size_t p, size_t end, int depth, size_t *endp)
 {
     const char *t = e->t;
     int rc = 0;
     p = skip_ws(t, end, p + 1);
-    if (p < end && t[p] == '}')
+    if (p < end && t[p] == '}') {
+        *endp = p + 1;
         return 0;
+    }
     while (rc == 0 && !e->odd) {
         size_t ks = p, ke = skip_value(t, end, p);
         if (p >= end || t[p] != '"' || ke == (size_t)-1)
@@ -821,23 +793,24 @@ static int scan_object(event_scan *e, size_t p, size_t end, int depth)
         p = skip_ws(t, end, ke);
         if (p >= end || t[p] != ':')
             return e->odd = 1, 0;
-        size_t vs = skip_ws(t, end, p + 1), ve = skip_value(t, end, vs);
+        size_t vs = skip_ws(t, end, p + 1), ve = (size_t)-1;
+        if (vs >= end)
+            return e->odd = 1, 0;
+        rc = on_member(e, ks, ke, vs, end, depth, &ve);
+        if (rc || e->odd)
+            break;
         if (ve == (size_t)-1 || ve == vs)
             return e->odd = 1, 0;
-        rc = on_member(e, ks, ke, vs, ve, depth);
         p = skip_ws(t, end, ve);
-        if (p < end && t[p] == '}')
+        if (p < end && t[p] == '}') {
+            *endp = p + 1;
             break;
+        }
         if (p >= end || t[p] != ',')
             return e->odd = 1, 0;
         p = skip_ws(t, end, p + 1);
     }
     return rc;
-}
-
-static void lists_clear(misp_lists *l)
-{
-    l->n[0] = l->n[1] = 0;
 }
 
 /*
@@ -856,13 +829,8 @@ static int read_cut(walk *w, size_t start, size_t end, const ajson_value **root)
     w->lists.text = t;
     if (start >= end || t[start] != '{') /* an empty document, or not an object */
         return 1;
-    int rc = scan_object(&e, start, end, 0);
-    if (rc == 0 && !e.odd && e.has_event) { /* {"Event": {...}}: the lists inside it count */
-        lists_clear(&w->lists);
-        e.have[0] = e.have[1] = 0;
-        memset(e.cut, 0, sizeof(e.cut));
-        rc = scan_object(&e, e.event.start, e.event.end, 1);
-    }
+    size_t stop = 0;
+    int rc = scan_object(&e, start, end, 0, &stop);
     if (rc || e.odd || (!e.have[0] && !e.have[1]))
         return rc ? rc : 1;
     /* every element checked now, so the mapping cannot stop half-way through the event */

@@ -7,6 +7,7 @@
  */
 #include "accord.h"
 #include "t.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +19,12 @@
 #define RED "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
 #define CLEAR "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
 
-/* Every object produced, as lines; and how many of them failed validation. */
+/* Every object produced, as lines; how many of them failed validation, and how many were not
+ * compact JSON (the import stores the mapper's bytes as they are, without minifying them). */
 typedef struct out {
     char *text;
     size_t len, cap;
-    int n, invalid;
+    int n, invalid, loose;
     char first_invalid[600];
 } out;
 
@@ -30,6 +32,10 @@ static int collect(void *ud, const char *json, size_t len)
 {
     out *o = ud;
     accord_error err;
+    char *min = malloc(len + 1);
+    if (!min || ajson_minify(json, len, min) != len || memcmp(min, json, len) != 0)
+        o->loose++;
+    free(min);
     if (accord_validate_json(json, len, &err) != 0) {
         if (!o->invalid++)
             snprintf(o->first_invalid, sizeof(o->first_invalid), "%s", err.msg);
@@ -175,7 +181,7 @@ static void test_proposals(void)
     out o;
     accord_misp_stats st;
     CHECK(map(ev, strlen(ev), &o, &st) == ACCORD_ESTIX); /* the last proposal has no value */
-    CHECK(o.invalid == 0 && st.proposals == 3 && st.bad == 1 && st.indicators == 1);
+    CHECK(o.invalid == 0 && o.loose == 0 && st.proposals == 3 && st.bad == 1 && st.indicators == 1);
     const char *p = find(&o, "x-misp-proposal--15151515-1515-4515-8515-151515151515");
     CHECK(p && strstr(p, "\"x_misp_value\":\"bar.pdf\"") &&
           strstr(p, "\"x_misp_attribute_ref\":\"indicator--14141414-1414-4414-8414-141414141414\"") &&
@@ -198,6 +204,7 @@ static void test_mapping(const char *text, size_t len)
     int rc = map(text, len, &o, &st);
     CHECK(rc == ACCORD_ESTIX); /* one bad value */
     CHECK(o.invalid == 0);
+    CHECK(o.loose == 0 && o.n > 40);
     if (o.invalid)
         fprintf(stderr, "first invalid: %s\n", o.first_invalid);
     CHECK(st.events == 1);
