@@ -32,7 +32,7 @@ typedef struct misp_lists {
     size_t n[2], cap[2];
 } misp_lists;
 
-/* Sees each attribute value of each event mapped (in the mapping thread); event_uuid lower case. */
+/* Sees each attribute value of each event as it is mapped; event_uuid lower case. */
 typedef void (*misp_value_fn)(void *ud, const char *event_uuid, const char *value);
 
 typedef struct misp_map_ctx {
@@ -147,6 +147,8 @@ typedef struct misp_ev {
     ajson_arena scratch;     /* split values; reset per attribute */
     u64map seen; /* ids written in this event (identities, clusters, markings, SCOs) */
     u64map sdo;  /* attribute uuid hash -> 1 indicator, 2 observed-data (for event sightings) */
+    u64map byid; /* attribute numeric id -> 1 + offset in sdo_ids (for event-level proposals) */
+    buf sdo_ids; /* the SDO ids byid points at, NUL-terminated */
     int failed;  /* strict mode met a bad attribute */
 } misp_ev;
 

@@ -406,8 +406,8 @@ typedef struct feed_hashes {
     uint64_t n;
 } feed_hashes;
 
-/* One fetched event's check against hashes.csv (the value hook runs in the mapping thread, which
- * ends before the check is read). */
+/* One fetched event's check against hashes.csv (the value hook runs while the event is mapped,
+ * before the check is read). */
 typedef struct hash_check {
     feed_hashes *h;
     uint64_t matched, unlisted;

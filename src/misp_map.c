@@ -802,6 +802,7 @@ typedef struct gsrc {
     const ajson_value *tags;
     const char *tlp;
     const ajson_value *proposals; /* ShadowAttribute lists: of the attribute, or its object's */
+    int object;                   /* a is a MISP object (its "id" numbers objects, not attributes) */
     char path[64];
 } gsrc;
 
@@ -1101,6 +1102,32 @@ static int sightings_of(ev *x, const gsrc *s, const ajson_value *list, const cha
 static int proposals(ev *x, const ajson_value *list, const char *of, const char *path,
                      const char *tlp);
 
+/*
+ * MISP numbers attributes within its instance ("id"), and an event-level proposal to change an
+ * existing attribute names it only by that number ("old_id"; 0 for a proposed new attribute).
+ * So the SDO each attribute became is noted under its number, and the event's proposals, mapped
+ * after every attribute, look it up.
+ */
+static void note_attribute_sdo(ev *x, const ajson_value *a, const char *id)
+{
+    int64_t n;
+    if (!jint(a, "id", &n) || n <= 0 || u64map_get(&x->byid, u64map_key((uint64_t)n), NULL))
+        return;
+    size_t at = x->sdo_ids.len;
+    if (buf_add(&x->sdo_ids, id, strlen(id) + 1) == 0)
+        u64map_put(&x->byid, u64map_key((uint64_t)n), at + 1);
+}
+
+/* The SDO of the attribute an event-level proposal names by "old_id", or NULL. */
+static const char *proposed_for(ev *x, const ajson_value *p)
+{
+    int64_t n;
+    uint64_t at;
+    if (!jint(p, "old_id", &n) || n <= 0 || !u64map_get(&x->byid, u64map_key((uint64_t)n), &at))
+        return NULL;
+    return x->sdo_ids.p + at - 1;
+}
+
 /* Writes group g as an indicator or an observed-data (with SCOs), then its galaxies, sightings
  * and proposals; the SDO's id into id (128 bytes).  type/value name the custom fallback. */
 static int write_group(ev *x, const gsrc *s, const group *g, const char *type,
@@ -1119,6 +1146,8 @@ static int write_group(ev *x, const gsrc *s, const group *g, const char *type,
     if (s->deleted)
         x->c->st->revoked++;
     misp_add_ref(&x->refs, id);
+    if (!s->object)
+        note_attribute_sdo(x, s->a, id);
     if (strncmp(id, "x-misp", 6) != 0 && strlen(s->uuid) == 36) {
         char lc[37];
         for (int i = 0; i < 37; i++)
@@ -1222,8 +1251,9 @@ static int proposals(ev *x, const ajson_value *list, const char *of, const char 
         custom_body(x, &s, "misp:proposal", type, value);
         if (jtrue(p, "proposal_to_delete"))
             buf_adds(&x->o, ",\"x_misp_proposal_to_delete\":true");
-        if (of)
-            plain_prop(&x->o, "x_misp_attribute_ref", of);
+        const char *target = of ? of : proposed_for(x, p);
+        if (target)
+            plain_prop(&x->o, "x_misp_attribute_ref", target);
         common_tail(x, &s, 0);
         buf_add(&x->o, "}", 1);
         x->c->st->proposals++;
@@ -1272,6 +1302,7 @@ static int map_attribute(ev *x, const ajson_value *a, const char *path)
         rc = write_vulnerability(x, &s, value, id, sizeof(id));
         if (rc == 0) {
             misp_add_ref(&x->refs, id);
+            note_attribute_sdo(x, a, id);
             rc = galaxies(x, ajson_get(a, "Galaxy"), id, 0, s.ts);
         }
         if (rc == 0)
@@ -1292,6 +1323,7 @@ static void object_src(ev *x, const ajson_value *o, size_t oi, gsrc *s, char *du
     const char *name = jstr(o, "name");
     memset(s, 0, sizeof(*s));
     s->a = o;
+    s->object = 1;
     s->uuid = jstr(o, "uuid");
     if (!uuid_ok(s->uuid)) {
         char nm[200];
@@ -1360,6 +1392,8 @@ static int map_object(ev *x, const ajson_value *o, size_t oi)
         rc = write_group(x, &s, &g, ot, ot, id);
         for (size_t i = 0; i < na && rc == 0; i++) { /* proposals about the grouped attributes */
             const ajson_value *sh = ajson_get(&attrs->u.items[i], "ShadowAttribute");
+            if (in[i] == 1)
+                note_attribute_sdo(x, &attrs->u.items[i], id);
             if (in[i] != 1 || !sh)
                 continue;
             snprintf(path, sizeof(path), "Object[%zu].Attribute[%zu]", oi, i);
@@ -1522,6 +1556,8 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
     buf_init(&x.srefs, MISP_OBJ_CAP);
     u64map_init_set(&x.seen);
     u64map_init(&x.sdo);
+    u64map_init(&x.byid);
+    buf_init(&x.sdo_ids, MISP_REFS_CAP);
     int rc = 0;
     x.tlp = tlp_of(&x, ajson_get(e, "Tag"), &rc);
     const ajson_value *org = ajson_get(e, "Orgc") ? ajson_get(e, "Orgc") : ajson_get(e, "Org");
@@ -1555,6 +1591,8 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
     ajson_arena_free(&x.scratch);
     u64map_free(&x.seen);
     u64map_free(&x.sdo);
+    u64map_free(&x.byid);
+    buf_free(&x.sdo_ids);
     return rc;
 }
 

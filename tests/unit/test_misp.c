@@ -170,18 +170,23 @@ static void test_proposals(void)
     const char *ev =
         "{\"Event\":{\"uuid\":\"12121212-1212-4212-8212-121212121212\",\"timestamp\":\"1600000000\","
         "\"Orgc\":{\"name\":\"Owner\",\"uuid\":\"13131313-1313-4313-8313-131313131313\"},"
-        "\"Tag\":[{\"name\":\"tlp:amber\"}],\"Attribute\":[{\"uuid\":\"14141414-1414-4414-8414-141414141414\","
+        "\"Tag\":[{\"name\":\"tlp:amber\"}],\"Attribute\":[{\"id\":\"77\","
+        "\"uuid\":\"14141414-1414-4414-8414-141414141414\","
         "\"type\":\"filename\",\"value\":\"bar.exe\",\"to_ids\":true,\"category\":\"Payload delivery\","
         "\"ShadowAttribute\":[{\"uuid\":\"15151515-1515-4515-8515-151515151515\",\"type\":\"filename\","
         "\"value\":\"bar.pdf\",\"to_ids\":true,\"category\":\"Payload delivery\",\"timestamp\":\"1600000100\","
         "\"Org\":{\"name\":\"Proposer\",\"uuid\":\"16161616-1616-4616-8616-161616161616\"}},"
         "{\"type\":\"filename\",\"value\":\"bar.exe\",\"proposal_to_delete\":true}]}],"
         "\"ShadowAttribute\":[{\"type\":\"domain\",\"value\":\"new.example\",\"to_ids\":\"1\","
-        "\"comment\":\"seen too\"},{\"type\":\"domain\"}]}}";
+        "\"comment\":\"seen too\"},{\"type\":\"domain\"},"
+        /* event-level proposals name the attribute they change by its number */
+        "{\"uuid\":\"17171717-1717-4717-8717-171717171717\",\"old_id\":\"77\",\"type\":\"filename\","
+        "\"value\":\"bar.dll\"},{\"uuid\":\"18181818-1818-4818-8818-181818181818\",\"old_id\":\"999\","
+        "\"type\":\"filename\",\"value\":\"baz.dll\"}]}}";
     out o;
     accord_misp_stats st;
     CHECK(map(ev, strlen(ev), &o, &st) == ACCORD_ESTIX); /* the last proposal has no value */
-    CHECK(o.invalid == 0 && o.loose == 0 && st.proposals == 3 && st.bad == 1 && st.indicators == 1);
+    CHECK(o.invalid == 0 && o.loose == 0 && st.proposals == 5 && st.bad == 1 && st.indicators == 1);
     const char *p = find(&o, "x-misp-proposal--15151515-1515-4515-8515-151515151515");
     CHECK(p && strstr(p, "\"x_misp_value\":\"bar.pdf\"") &&
           strstr(p, "\"x_misp_attribute_ref\":\"indicator--14141414-1414-4414-8414-141414141414\"") &&
@@ -189,7 +194,11 @@ static void test_proposals(void)
           strstr(p, "\"modified\":\"2020-09-13T12:28:20.000000Z\"") &&
           strstr(p, "\"object_marking_refs\":[\"marking-definition--55d920b0"));
     CHECK(count(&o, "\"x_misp_proposal_to_delete\":true") == 1);
-    CHECK(count(&o, "\"type\":\"x-misp-proposal\"") == 3);
+    CHECK(count(&o, "\"type\":\"x-misp-proposal\"") == 5);
+    p = find(&o, "x-misp-proposal--17171717-1717-4717-8717-171717171717");
+    CHECK(p && strstr(p, "\"x_misp_attribute_ref\":\"indicator--14141414-1414-4414-8414-141414141414\""));
+    p = find(&o, "x-misp-proposal--18181818-1818-4818-8818-181818181818");
+    CHECK(p && !strstr(p, "x_misp_attribute_ref")); /* no attribute 999 in the event */
     CHECK(!strstr(o.text, "'new.example'") && !strstr(o.text, "'bar.pdf'")); /* no pattern */
     const char *r = find(&o, "report--12121212-1212-4212-8212-121212121212");
     CHECK(r && strstr(r, "x-misp-proposal--15151515-1515-4515-8515-151515151515"));
