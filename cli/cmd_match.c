@@ -23,7 +23,9 @@
  * change or SIGHUP it builds a new snapshot beside the current one (both are in memory while it
  * builds) and swaps it in under the lock; a failed build keeps the current one.  Chunks filled
  * after the swap get the new snapshot, chunks already filled keep theirs, so every chunk, and so
- * every event, is matched exactly once against one snapshot.  Validity needs no reload: every
+ * every event, is matched exactly once against one snapshot.  The --listen-* collectors ask for
+ * the current snapshot between their batches (flow_current) and move to it there.  Validity
+ * needs no reload: every
  * chunk is matched at the current time (or --now), so an indicator stops matching when its
  * valid_until passes and starts when its valid_from comes; a reload drops the expired ones.
  *
@@ -1031,6 +1033,8 @@ static void notice(run *r, const char *fmt, ...)
     va_end(ap);
     pthread_mutex_lock(&r->mu);
     buf_printf(&r->notices, "accord match: %s\n", line);
+    if (atomic_load(&r->listening)) /* the main thread is in the listeners: shown now */
+        print_notices(r);
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -1054,11 +1058,8 @@ static void reload(run *r, const char *why)
     accord_snapshot_unref(old); /* freed when the last chunk matched against it is written */
     notice(r,
            "%s: indicators reloaded: %" PRIu64 " (%" PRIu64 " fast, %" PRIu64
-           " pattern engine) in %.2f s%s",
-           why, st.indicators, st.simple, st.complex, mono() - t0,
-           atomic_load(&r->listening) ? "; the --listen-flows / --listen-dnstap collectors keep "
-                                        "the indicators they started with"
-                                      : "");
+           " pattern engine) in %.2f s",
+           why, st.indicators, st.simple, st.complex, mono() - t0);
 }
 
 static void *monitor_main(void *arg)
@@ -1205,7 +1206,8 @@ static int parse_args(run *r, int argc, char **argv)
     return r->ninputs > 0 || r->flow.listen_flows || r->flow.listen_dnstap ? 0 : -1;
 }
 
-/* A flow or dnstap input matched against one snapshot (a reference taken for the input). */
+/* A flow or dnstap input matched against one snapshot (a reference taken for the input); the
+ * listeners follow the current one. */
 typedef struct flow_ctx {
     run *r;
     accord_snapshot *snap;
@@ -1213,26 +1215,41 @@ typedef struct flow_ctx {
 
 /* A match of a flow or dnstap input (match_flow.c never calls it twice at once; the main
  * thread, which writes the workers' output, is inside match_flow.c then). */
-static void flow_emit(void *ud, const char *input, const accord_match *mt)
+static void flow_emit(void *ud, const char *input, accord_snapshot *snap, const accord_match *mt)
 {
     flow_ctx *c = ud;
     run *r = c->r;
     buf b;
     if (r->sg) {
         pthread_mutex_lock(&r->sg_mu);
-        if (accord_sightings_set_snapshot(r->sg, c->snap) != 0 ||
+        if (accord_sightings_set_snapshot(r->sg, snap) != 0 ||
             accord_sightings_add_match(r->sg, mt, r->now_s * 1000000) != 0)
             r->sg_failed = 1;
         pthread_mutex_unlock(&r->sg_mu);
     }
     if (r->summary) {
-        sum_add(r, c->snap, mt->indicators, mt->nindicators);
+        sum_add(r, snap, mt->indicators, mt->nindicators);
         return;
     }
     buf_init(&b, OUT_CAP);
-    if (put_match(r, c->snap, &b, input, mt) != 0 || fwrite(b.p, 1, b.len, stdout) != b.len)
+    if (put_match(r, snap, &b, input, mt) != 0 || fwrite(b.p, 1, b.len, stdout) != b.len)
+        r->failed = 1;
+    /* a collector runs for days: its matches go out as they come (they are rare) */
+    if (atomic_load(&r->listening) && fflush(stdout) != 0)
         r->failed = 1;
     buf_free(&b);
+}
+
+/* The listeners' source of snapshots: the current one when they have another. */
+static accord_snapshot *flow_current(void *ud, const accord_snapshot *have)
+{
+    flow_ctx *c = ud;
+    accord_snapshot *s = NULL;
+    pthread_mutex_lock(&c->r->mu);
+    if (c->r->snap != have) /* have is referenced by the caller: its address is not reused */
+        s = accord_snapshot_ref(c->r->snap);
+    pthread_mutex_unlock(&c->r->mu);
+    return s;
 }
 
 /* Matches flow / dnstap file idx, or the listeners (idx -1), against the current snapshot. */
@@ -1248,7 +1265,7 @@ static int flow_input(run *r, int idx)
         rc = match_flow_file(&r->flow, c.snap, r->now_s, r->inputs[idx], flow_emit, &c, &r->ft);
     else {
         atomic_store(&r->listening, 1);
-        rc = match_flow_listen(&r->flow, c.snap, r->now_s, flow_emit, &c, &r->ft);
+        rc = match_flow_listen(&r->flow, c.snap, flow_current, r->now_s, flow_emit, &c, &r->ft);
         atomic_store(&r->listening, 0);
     }
     accord_snapshot_unref(c.snap);

@@ -23,6 +23,11 @@
  * starts with START (unidirectional) is read as well.  One thread per connection, at most
  * MAX_CONNS at once.
  *
+ * Listeners match against the current snapshot: each thread's matcher asks for it between
+ * batches (after every full batch, and when its socket has been idle for 100 ms) and moves to a
+ * new one there, so a reload reaches a collector that never stops, and every record is matched
+ * against exactly one snapshot.  The old snapshot is freed when the last thread has left it.
+ *
  * Listeners stop after --listen-seconds or at SIGINT/SIGTERM; then totals and counters (records,
  * templates, data waiting for templates and dropped, sequence losses, malformed messages,
  * kernel drops) go to stderr.
@@ -105,29 +110,57 @@ int match_flow_arg(match_flow_opts *o, int argc, char **argv, int i)
 typedef struct sink {
     const match_flow_opts *o;
     accord_snapshot *snap;
+    match_flow_current current; /* listeners: the current snapshot, asked between batches */
     int64_t now_s;
     match_flow_emit emit;
     void *ud;
     const char *input;
     nats_forward *fwd; /* --nats: records are published, not matched */
     pthread_mutex_t mu;
+    pthread_mutex_t *emit_mu; /* emit is never called twice at once: mu, or one lock shared by
+                                 the flow and dnstap listeners */
     match_flow_totals *t;
     uint64_t streams, messages, malformed; /* dnstap, under mu */
 } sink;
 
+/* One thread's matcher and its sink: the callbacks' context. */
+typedef struct mctx {
+    sink *k;
+    fmatch *fm;
+} mctx;
+
 static void on_match(void *ud, const accord_match *mt)
 {
-    sink *k = ud;
-    pthread_mutex_lock(&k->mu);
+    mctx *c = ud;
+    sink *k = c->k;
+    pthread_mutex_lock(k->emit_mu);
     k->t->matches++;
-    k->emit(k->ud, k->input, mt);
-    pthread_mutex_unlock(&k->mu);
+    k->emit(k->ud, k->input, fmatch_snapshot(c->fm), mt);
+    pthread_mutex_unlock(k->emit_mu);
+}
+
+static accord_snapshot *current_of(void *ud, const accord_snapshot *have)
+{
+    sink *k = ud;
+    return k->current(k->ud, have);
+}
+
+/* A matcher for one thread of sink k into c; a listener's follows the current snapshot. */
+static int mctx_init(mctx *c, sink *k)
+{
+    c->k = k;
+    if (fmatch_new(k->snap, k->now_s, on_match, c, &c->fm) != 0)
+        return -1;
+    if (k->current)
+        fmatch_set_source(c->fm, current_of, k);
+    return 0;
 }
 
 /* What a flow decoder and matcher of one thread share with its callbacks. */
 typedef struct fctx {
     sink *k;
     flow_decoder *d;
+    mctx mc;
     fmatch *fm;
     uint64_t datagrams;
     int failed;
@@ -156,9 +189,9 @@ static int fctx_init(fctx *c, sink *k, int udp)
     flow_opts fo = {.udp = udp};
     memset(c, 0, sizeof *c);
     c->k = k;
-    if (flow_decoder_new(&fo, &c->d) != 0 ||
-        fmatch_new(k->snap, k->now_s, on_match, k, &c->fm) != 0)
+    if (flow_decoder_new(&fo, &c->d) != 0 || mctx_init(&c->mc, k) != 0)
         return -1;
+    c->fm = c->mc.fm;
     return 0;
 }
 
@@ -334,15 +367,18 @@ static int dnstap_file(sink *k, const uint8_t *p, size_t len)
     dnstap_reader r = {.max_frame = FRAME_MAX};
     dnstap_frame f;
     fmatch *fm = NULL;
+    mctx mc;
     const char *why = NULL;
     size_t off = 0;
     dcount dc = {0};
     long n;
     char text[2048];
-    if (fmatch_new(k->snap, k->now_s, on_match, k, &fm) != 0) {
+    if (mctx_init(&mc, k) != 0) {
+        fmatch_free(mc.fm);
         cli_error(CMD, "out of memory");
         return -1;
     }
+    fm = mc.fm;
     while ((n = dnstap_frame_next(&r, p + off, len - off, &f, &why)) > 0) {
         off += (size_t)n;
         if (f.control)
@@ -369,6 +405,7 @@ static void sink_init(sink *k, const match_flow_opts *o, accord_snapshot *snap, 
     memset(k, 0, sizeof *k);
     k->o = o;
     k->snap = snap;
+    k->emit_mu = &k->mu;
     k->now_s = now_s;
     k->emit = emit;
     k->ud = ud;
@@ -687,11 +724,14 @@ static void *conn_main(void *arg)
     sink *k = cn->k;
     dnstap_reader r = {.max_frame = FRAME_MAX};
     fmatch *fm = NULL;
+    mctx mc = {k, NULL};
     size_t cap = FRAME_MAX + 64, have = 0;
     uint8_t *b = malloc(cap), ctl[128];
     dcount dc = {0};
     char text[2048];
-    if (!b || fmatch_new(k->snap, k->now_s, on_match, k, &fm) != 0)
+    int ok = b && mctx_init(&mc, k) == 0;
+    fm = mc.fm;
+    if (!ok)
         goto out;
     while (!stopping() && !r.stopped) {
         struct pollfd pf = {cn->fd, POLLIN, 0};
@@ -824,10 +864,11 @@ static int listen_flows(sink *k, ucoll *u, unsigned n)
     return 0;
 }
 
-int match_flow_listen(const match_flow_opts *o, accord_snapshot *snap, int64_t now_s,
-                      match_flow_emit emit, void *ud, match_flow_totals *t)
+int match_flow_listen(const match_flow_opts *o, accord_snapshot *snap, match_flow_current current,
+                      int64_t now_s, match_flow_emit emit, void *ud, match_flow_totals *t)
 {
     sink fk, dk;
+    pthread_mutex_t emit_mu = PTHREAD_MUTEX_INITIALIZER;
     ucoll u[MAX_THREADS];
     unsigned n = o->threads ? o->threads : 1, started = 0;
     pthread_t dtid;
@@ -846,6 +887,8 @@ int match_flow_listen(const match_flow_opts *o, accord_snapshot *snap, int64_t n
     snprintf(dname, sizeof dname, "dnstap:%s", o->listen_dnstap ? o->listen_dnstap : "");
     sink_init(&fk, o, snap, now_s, emit, ud, fname, t);
     sink_init(&dk, o, snap, now_s, emit, ud, dname, t);
+    fk.current = dk.current = current;
+    fk.emit_mu = dk.emit_mu = &emit_mu;
     if (o->nats && ((o->listen_flows && nats_forward_open(o->nats, "flow", fname, &fk.fwd) != 0) ||
                     (o->listen_dnstap && nats_forward_open(o->nats, "dnstap", dname, &dk.fwd) != 0)))
         rc = -1;

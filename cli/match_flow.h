@@ -26,8 +26,13 @@ typedef struct match_flow_totals {
     uint64_t records, bytes, matches, malformed;
 } match_flow_totals;
 
-/* Called for each match (serialised: never twice at once); input names the source. */
-typedef void (*match_flow_emit)(void *ud, const char *input, const accord_match *mt);
+/* Called for each match (serialised: never twice at once); input names the source, snap the
+ * snapshot the match was made against (its indicator numbers are of it). */
+typedef void (*match_flow_emit)(void *ud, const char *input, accord_snapshot *snap,
+                                const accord_match *mt);
+/* The current snapshot for the listeners: a new reference when it is not `have`, else NULL.
+ * Asked by every listening thread between batches (so it must be cheap), with emit's ud. */
+typedef accord_snapshot *(*match_flow_current)(void *ud, const accord_snapshot *have);
 
 /* Takes argv[i] when it is one of the options above: the number of arguments used (1 or 2), 0
  * when it is not one, -1 when its value is bad. */
@@ -37,8 +42,9 @@ int match_flow_sniff(const char *path);
 /* Matches file path (as sniffed).  0, or -1 when it could not be read (reported). */
 int match_flow_file(const match_flow_opts *o, accord_snapshot *snap, int64_t now_s,
                     const char *path, match_flow_emit emit, void *ud, match_flow_totals *t);
-/* Runs the listeners of o until their time is up or a signal comes.  0 or -1 (reported). */
-int match_flow_listen(const match_flow_opts *o, accord_snapshot *snap, int64_t now_s,
-                      match_flow_emit emit, void *ud, match_flow_totals *t);
+/* Runs the listeners of o until their time is up or a signal comes, starting with snapshot snap
+ * and moving to each new one current gives.  0 or -1 (reported). */
+int match_flow_listen(const match_flow_opts *o, accord_snapshot *snap, match_flow_current current,
+                      int64_t now_s, match_flow_emit emit, void *ud, match_flow_totals *t);
 
 #endif

@@ -51,6 +51,8 @@ struct fmatch {
     int64_t now_s;
     fmatch_cb cb;
     void *ud;
+    fmatch_current_cb cur;
+    void *cur_ud;
     fsrc *src;
     size_t nsrc;
     accord_value_event *ev;
@@ -64,6 +66,28 @@ struct fmatch {
     char text[TEXT_CAP];
     char time[32];
 };
+
+/* Matches the following batches against snap (a reference taken over); the batch is empty.
+ * Out of memory keeps the matcher it has. */
+static int use_snapshot(fmatch *f, accord_snapshot *snap)
+{
+    accord_matcher *m;
+    accord_snapshot_stats st;
+    if (accord_matcher_new(snap, &m) != 0) {
+        accord_snapshot_unref(snap);
+        return ACCORD_ENOMEM;
+    }
+    accord_matcher_free(f->m);
+    accord_snapshot_unref(f->snap);
+    f->m = m;
+    f->snap = snap;
+    /* Times and ports matter to the matcher only as the observation the pattern engine sees;
+     * the tables match values alone.  Without pattern-engine indicators they are left out (the
+     * matcher would format each as text) and a match's time is written here, for matches only. */
+    accord_snapshot_stats_get(snap, &st);
+    f->lean = st.complex == 0;
+    return 0;
+}
 
 int fmatch_new(accord_snapshot *snap, int64_t now_s, fmatch_cb cb, void *ud, fmatch **out)
 {
@@ -80,19 +104,23 @@ int fmatch_new(accord_snapshot *snap, int64_t now_s, fmatch_cb cb, void *ud, fma
     f->vals = malloc(FM_BATCH * FM_VALUES * sizeof *f->vals);
     f->names = malloc(FM_NAMES);
     if (!f->src || !f->ev || !f->ev_src || !f->vals || !f->names ||
-        accord_matcher_new(snap, &f->m) != 0) {
+        use_snapshot(f, accord_snapshot_ref(snap)) != 0) {
         fmatch_free(f);
         return ACCORD_ENOMEM;
     }
-    /* Times and ports matter to the matcher only as the observation the pattern engine sees;
-     * the tables match values alone.  Without pattern-engine indicators they are left out (the
-     * matcher would format each as text) and a match's time is written here, for matches only. */
-    accord_snapshot_stats st;
-    accord_snapshot_stats_get(snap, &st);
-    f->lean = st.complex == 0;
-    f->snap = accord_snapshot_ref(snap);
     *out = f;
     return 0;
+}
+
+void fmatch_set_source(fmatch *f, fmatch_current_cb cur, void *ud)
+{
+    f->cur = cur;
+    f->cur_ud = ud;
+}
+
+accord_snapshot *fmatch_snapshot(const fmatch *f)
+{
+    return f->snap;
 }
 
 void fmatch_free(fmatch *f)
@@ -329,6 +357,11 @@ int fmatch_flush(fmatch *f)
             f->cb(f->ud, &mt);
     }
     f->nsrc = f->nev = f->nvals = f->names_len = 0;
+    if (f->cur) { /* between batches: the only moment the snapshot may change */
+        accord_snapshot *s = f->cur(f->cur_ud, f->snap);
+        if (s && use_snapshot(f, s) != 0 && rc == 0)
+            rc = ACCORD_ENOMEM;
+    }
     return rc < 0 ? (int)rc : 0;
 }
 

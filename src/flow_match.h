@@ -37,6 +37,16 @@ typedef struct fmatch_stats {
 /* A matcher over snap (it takes a reference) calling cb for every match.  0 or ACCORD_ENOMEM. */
 int fmatch_new(accord_snapshot *snap, int64_t now_s, fmatch_cb cb, void *ud, fmatch **out);
 void fmatch_free(fmatch *f);
+
+/* Where a long-running matcher learns of a new snapshot: a new reference to the current one when
+ * it is not `have`, else NULL (it must be cheap: it is asked once per batch). */
+typedef accord_snapshot *(*fmatch_current_cb)(void *ud, const accord_snapshot *have);
+/* Asks cur, after every batch (fmatch_flush, also of an empty batch), for the current snapshot
+ * and matches the following batches against it: a reload or an expiry reaches a collector that
+ * never stops.  Matches already reported named the snapshot they were made against. */
+void fmatch_set_source(fmatch *f, fmatch_current_cb cur, void *ud);
+/* The snapshot the matches being reported were made against (valid during the callback). */
+accord_snapshot *fmatch_snapshot(const fmatch *f);
 /* Queues record r (copied), matching the batch when it is full.  0 or ACCORD_ENOMEM. */
 int fmatch_flow(fmatch *f, const flow_rec *r);
 /* Queues dnstap message m (its names and addresses copied).  0, ACCORD_ENOMEM, or ACCORD_EINVAL

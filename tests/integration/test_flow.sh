@@ -303,4 +303,82 @@ EOF
   fi
 fi
 
+# ---------------------------------------------------------------------------------------------
+# Indicators that change in the store while the collectors run (softflowd over UDP, unbound over
+# the dnstap socket): one added is matched and sighted, one that expires stops matching.  Canary
+# indicators present from the start show when each round of traffic has been matched.
+if need softflowd && need unbound && need dig; then
+  export ACCORD_DATA="$T/live"
+  P=$(port)
+  DP=$(port)
+  {
+    ind 11 "canary flow" "[ipv4-addr:value = '192.0.2.10']"
+    ind 12 "canary name" "[domain-name:value = 'www.good.test']"
+  } >"$T/live1.jsonl"
+  expect_rc 0 "import the canaries" -- "$ACCORD" import "$T/live1.jsonl"
+  sed -e "s/port: [0-9]*/port: $DP/" -e "s#/dnstap\.sock#/live.sock#" -e "s#/unbound\.pid#/live.pid#" \
+    -e "s#/unbound\.log#/live.log#" "$T/unbound.conf" >"$T/live.conf" 2>/dev/null
+  "$ACCORD" match --sightings --listen-flows 127.0.0.1:$P --listen-dnstap "$T/live.sock" \
+    --listen-seconds 120 --threads 2 >"$T/live.out" 2>"$T/live.err" &
+  APID=$!
+  for i in $(seq 100); do [ -S "$T/live.sock" ] && has "collecting flows" "$T/live.err" && break; sleep 0.1; done
+  unbound -c "$T/live.conf" &
+  UPID=$!
+  count() { grep -c -- "$1" "$2" 2>/dev/null || true; }
+  wait_for() { # wait_for N PATTERN FILE: until PATTERN is on N lines of FILE (at most 30 s)
+    for i in $(seq 300); do [ "$(count "$2" "$3")" -ge "$1" ] && return 0; sleep 0.1; done
+    return 1
+  }
+  round() { # traffic: 3 flows (2 to 198.51.100.7, 1 to 192.0.2.10) and 2 queries
+    softflowd -r "$T/tcp.pcap" -n 127.0.0.1:$P -v 10 -d >/dev/null 2>&1
+    for n in www.evil.test www.good.test; do
+      dig @127.0.0.1 -p $DP +short +tries=1 +time=1 $n >/dev/null
+    done
+  }
+  # unbound connects to the socket once it answers: queries until the canary shows it has
+  for i in $(seq 20); do
+    dig @127.0.0.1 -p $DP +short +tries=1 +time=1 www.good.test >/dev/null
+    [ "$(count '"value":"www.good.test"' "$T/live.out")" -ge 1 ] && break
+    sleep 0.5
+  done
+  G0=$(count '"value":"www.good.test"' "$T/live.out")
+  round
+  check "round 1 matched (canaries)" wait_for 1 '"value":"192.0.2.10"' "$T/live.out"
+  check "round 1 dnstap matched (canary)" wait_for $((G0 + 1)) '"value":"www.good.test"' "$T/live.out"
+  check "no indicator for the c2 address yet" test "$(count '"value":"198.51.100.7"' "$T/live.out")" = 0
+  {
+    ind 13 "c2 live" "[ipv4-addr:value = '198.51.100.7']"
+    ind 14 "evil live" "[domain-name:value = 'www.evil.test']"
+  } >"$T/live2.jsonl"
+  expect_rc 0 "import indicators while the collectors run" -- "$ACCORD" import "$T/live2.jsonl"
+  check "the collector reloads from the store" wait_for 1 "store changed: indicators reloaded: 4" "$T/live.err"
+  round
+  check "added address indicator matched by the UDP collector" wait_for 2 '"value":"198.51.100.7","indicators":\[{"id":"indicator--00000000-0000-4000-8000-000000000013"' "$T/live.out"
+  check "added domain indicator matched on the dnstap socket" wait_for 1 '"value":"www.evil.test","indicators":\[{"id":"indicator--00000000-0000-4000-8000-000000000014"' "$T/live.out"
+  # new versions that expire three seconds from now
+  until=$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%S.000Z)
+  for n in 13 14; do
+    pat="[ipv4-addr:value = '198.51.100.7']"
+    [ $n = 14 ] && pat="[domain-name:value = 'www.evil.test']"
+    printf '{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-%012d","created":"2024-01-01T00:00:00.000Z","modified":"2025-01-01T00:00:00.000Z","name":"expiring","pattern":"%s","pattern_type":"stix","valid_from":"2000-01-01T00:00:00Z","valid_until":"%s"}\n' $n "$pat" "$until"
+  done >"$T/live3.jsonl"
+  expect_rc 0 "import expiring versions" -- "$ACCORD" import "$T/live3.jsonl"
+  check "the collector reloads again" wait_for 2 "store changed: indicators reloaded" "$T/live.err"
+  while [ "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" \< "$until" ] || [ "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" = "$until" ]; do sleep 0.2; done
+  round
+  check "round 3 matched (canaries)" wait_for 3 '"value":"192.0.2.10"' "$T/live.out"
+  check "round 3 dnstap matched (canary)" wait_for $((G0 + 3)) '"value":"www.good.test"' "$T/live.out"
+  check "expired address indicator no longer matches" test "$(count '"value":"198.51.100.7"' "$T/live.out")" = 2
+  check "expired domain indicator no longer matches" test "$(count '"value":"www.evil.test"' "$T/live.out")" = 1
+  kill $UPID; wait $UPID
+  kill -INT $APID; wait $APID
+  check "collector exits 0" test $? = 0
+  check "sightings stored" has "4 sightings to the default collection" "$T/live.err"
+  expect_rc 0 "export the sightings" -- "$ACCORD" export --type sighting
+  check "sighting of the added address: its two flows" has '"count":2,[^}]*"sighting_of_ref":"indicator--00000000-0000-4000-8000-000000000013"' "$T/out"
+  check "sighting of the added name: its query" has '"count":1,[^}]*"sighting_of_ref":"indicator--00000000-0000-4000-8000-000000000014"' "$T/out"
+  unset ACCORD_DATA
+  export ACCORD_DATA="$T/data"
+fi
+
 finish
