@@ -65,6 +65,8 @@ typedef struct accord_snapshot_stats {
                             hashes and domain names, non-canonical IPv6 text, CIDR by `=`) */
     uint64_t memory;     /* bytes held by the tables and indicator records */
     double build_seconds;
+    uint64_t ports;       /* network-traffic keys: a side's port, address, or both */
+    uint64_t user_agents; /* HTTP User-Agent strings */
 } accord_snapshot_stats;
 
 /* One indicator of a snapshot. */
@@ -213,8 +215,9 @@ ACCORD_API void accord_matcher_stats_get(const accord_matcher *m, accord_matcher
  * stand for '"' and '\' ("id.orig_h" = src-ip maps the flat key of Zeek JSON); an array
  * on the way is entered element by element.  ROLE is one of: time, src-ip, dst-ip, src-port,
  * dst-port, proto, ip, domain, host, uri, url, email, md5, sha1, sha256, sha512, cert-fingerprint,
- * text (the kind is decided by the value's shape, as for plain-text lines), or none (the key is
- * ignored, also where the built-in map names it).  A host and a uri of one event make a URL.  The
+ * user-agent, text (the kind is decided by the value's shape, as for plain-text lines), or none
+ * (the key is ignored, also where the built-in map names it).  A host and a uri of one event make
+ * a URL.  The
  * field name matches show is PATH without quotes.
  */
 

@@ -47,7 +47,8 @@ typedef struct fsrc {
 struct fmatch {
     accord_matcher *m;
     accord_snapshot *snap;
-    int lean; /* no pattern-engine indicators: events carry no time or ports (see fmatch_new) */
+    int lean; /* no pattern-engine indicators: events carry no time (see use_snapshot) */
+    int ports; /* network-traffic keys: events carry their ports, and the prefilter looks */
     int64_t now_s;
     fmatch_cb cb;
     void *ud;
@@ -86,6 +87,7 @@ static int use_snapshot(fmatch *f, accord_snapshot *snap)
      * matcher would format each as text) and a match's time is written here, for matches only. */
     accord_snapshot_stats_get(snap, &st);
     f->lean = st.complex == 0;
+    f->ports = st.ports > 0;
     return 0;
 }
 
@@ -305,11 +307,25 @@ static int may_match(const fmatch *f, int family, const uint8_t *a)
     return mip_lookup6(&f->snap->ip, a, &ref, 1) > 0;
 }
 
+/* Whether a side (address, port or -1) can meet a network-traffic key. */
+static int side_may_match(const fmatch *f, int side, int family, const uint8_t *a, long port)
+{
+    uint32_t refs[3];
+    uint8_t shape[3];
+    return f->ports && mport_lookup(&f->snap->port, side, family, a, port, refs, shape) > 0;
+}
+
 static int flow_may_match(const fmatch *f, const flow_rec *r)
 {
-    return (r->family && (may_match(f, r->family, r->src) || may_match(f, r->family, r->dst))) ||
+    long sp = r->has_ports ? r->sport : -1, dp = r->has_ports ? r->dport : -1;
+    long xsp = r->has_nat_ports ? r->xsport : -1, xdp = r->has_nat_ports ? r->xdport : -1;
+    return (r->family && (may_match(f, r->family, r->src) || may_match(f, r->family, r->dst) ||
+                          side_may_match(f, MPORT_SRC, r->family, r->src, sp) ||
+                          side_may_match(f, MPORT_DST, r->family, r->dst, dp))) ||
            (r->nat_family &&
-            (may_match(f, r->nat_family, r->xsrc) || may_match(f, r->nat_family, r->xdst)));
+            (may_match(f, r->nat_family, r->xsrc) || may_match(f, r->nat_family, r->xdst) ||
+             side_may_match(f, MPORT_SRC, r->nat_family, r->xsrc, xsp) ||
+             side_may_match(f, MPORT_DST, r->nat_family, r->xdst, xdp)));
 }
 
 static void flow_events(fmatch *f, size_t i);
@@ -380,7 +396,7 @@ static accord_value *val(fmatch *f, int type, int role, const char *field)
 static void addr_val(fmatch *f, int family, const uint8_t *a, int role, int port,
                      const char *field)
 {
-    if (f->lean)
+    if (f->lean && !f->ports)
         port = -1;
     accord_value *v = val(f, family == 6 ? ACCORD_VALUE_IPV6 : ACCORD_VALUE_IPV4, role, field);
     memcpy(v->addr, a, family == 6 ? 16 : 4);

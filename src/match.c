@@ -230,6 +230,11 @@ static void expand_refs(accord_matcher *m, const uint32_t *refs, size_t n, uint3
 /* ------------------------------------------------------------------------------------------ */
 /* Lookups                                                                                      */
 
+static const mstrset *strset_of(const accord_snapshot *s, int kind)
+{
+    return kind == MK_URL ? &s->url : kind == MK_EMAIL ? &s->email : &s->ua;
+}
+
 /* Computes the hashes of an item and prefetches what its lookup reads. */
 static void prepare(accord_matcher *m, mitem *it)
 {
@@ -264,8 +269,9 @@ static void prepare(accord_matcher *m, mitem *it)
         break;
     }
     case MK_URL:
-    case MK_EMAIL: {
-        const mstrset *set = it->kind == MK_URL ? &s->url : &s->email;
+    case MK_EMAIL:
+    case MK_UA: {
+        const mstrset *set = strset_of(s, it->kind);
         if (set->n == 0)
             break;
         it->h = mstr_hash(set, it->text, it->len);
@@ -324,8 +330,9 @@ static size_t lookup(const accord_matcher *m, const mitem *it, uint32_t *refs)
     case MK_DOMAIN:
         return lookup_domain(m, it, refs);
     case MK_URL:
-    case MK_EMAIL: {
-        const mstrset *set = it->kind == MK_URL ? &s->url : &s->email;
+    case MK_EMAIL:
+    case MK_UA: {
+        const mstrset *set = strset_of(s, it->kind);
         if (set->n == 0 || !(e = mstr_find(set, it->h, it->text, it->len)))
             return 0;
         refs[0] = e->ref;
@@ -338,6 +345,83 @@ static size_t lookup(const accord_matcher *m, const mitem *it, uint32_t *refs)
         refs[0] = r;
         return r != MREF_NONE;
     }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* network-traffic keys                                                                         */
+
+/* A result of a network-traffic key: the address item's field (else the port's), the value
+ * "ADDR", "PORT" or "ADDR:PORT" ("[V6]:PORT"). */
+static void add_traffic_result(accord_matcher *m, const mline *l, mitem *a, const mfield *pf,
+                               long port, uint32_t ind0)
+{
+    char *t = ajson_arena_alloc(&m->sc, 64);
+    mres *r;
+    int n;
+    if (a && a->kind == MK_IPV6 && mitem_canon6(a, &m->sc) < 0)
+        m->oom = 1;
+    if (!t || m->oom) {
+        m->oom = 1;
+        return;
+    }
+    if (a && port >= 0)
+        n = snprintf(t, 64, a->kind == MK_IPV6 ? "[%.*s]:%ld" : "%.*s:%ld", (int)a->len, a->text,
+                     port);
+    else if (a)
+        n = snprintf(t, 64, "%.*s", (int)a->len, a->text);
+    else
+        n = snprintf(t, 64, "%ld", port);
+    /* a port alone: named after its field (decoded values: "sport" / "dport", set below) */
+    add_result(m, l, a ? a : &(mitem){.field = pf->field == MFIELD_NAMED ? 0 : pf->field}, ind0);
+    if (m->oom)
+        return;
+    r = &m->res[m->nres - 1];
+    r->value = t;
+    r->value_len = (uint32_t)(n > 0 && n < 64 ? n : 0);
+    if (!a) {
+        r->field = pf->field;
+        r->fname = pf->field == MFIELD_NAMED ? (pf->role == MR_SRC_PORT ? "sport" : "dport") : NULL;
+    }
+}
+
+/* The keys of one side of the event's network-traffic object. */
+static void match_side(accord_matcher *m, const mline *l, int side, long ai, long port,
+                       const mfield *pf)
+{
+    uint32_t refs[3];
+    uint8_t shape[3], v4[4];
+    mitem *a = ai >= 0 ? &m->items[l->item0 + ai] : NULL;
+    const uint8_t *addr = NULL;
+    size_t n;
+    if (a && a->kind == MK_IPV4) {
+        v4[0] = (uint8_t)(a->k.v4 >> 24), v4[1] = (uint8_t)(a->k.v4 >> 16);
+        v4[2] = (uint8_t)(a->k.v4 >> 8), v4[3] = (uint8_t)a->k.v4;
+        addr = v4;
+    } else if (a) {
+        addr = a->k.v6;
+    }
+    n = mport_lookup(&m->s->port, side, a ? (a->kind == MK_IPV4 ? 4 : 6) : 0, addr, port, refs,
+                     shape);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t ind0 = (uint32_t)m->ninds;
+        expand_refs(m, &refs[i], 1, ind0);
+        if (m->ninds > ind0)
+            add_traffic_result(m, l, shape[i] == MPORT_PORT ? NULL : a, pf,
+                               shape[i] == MPORT_ADDR ? -1 : port, ind0);
+    }
+}
+
+/* The network-traffic keys an event meets (the object exists: it has an address or a user
+ * agent). */
+static void match_traffic(accord_matcher *m, const mline *l)
+{
+    mtraffic t;
+    const mitem *it = &m->items[l->item0];
+    mtraffic_of(it, l->nitems, &m->fields[l->field0], l->nfields, &t);
+    if (t.src < 0 && t.dst < 0 && t.ua < 0)
+        return;
+    match_side(m, l, MPORT_SRC, t.src, t.sport, t.sport_f);
+    match_side(m, l, MPORT_DST, t.dst, t.dport, t.dport_f);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -440,6 +524,8 @@ static void match_batch(accord_matcher *m)
             if (m->ninds > ind0)
                 add_result(m, l, it, ind0);
         }
+        if (m->s->port.n)
+            match_traffic(m, l);
         if (m->pm)
             match_complex(m, l);
     }
@@ -534,10 +620,12 @@ static void read_event(accord_matcher *m, const accord_value_event *ev, uint64_t
         if ((v->type != ACCORD_VALUE_IPV4 && v->type != ACCORD_VALUE_IPV6) || v->port < 0 ||
             v->port > 65535 || nf + 1 >= MFIELDS_MAX)
             continue;
-        if (v->role == ACCORD_ROLE_SRC && !sp++)
-            nf += (size_t)number_field(m, &f[nf], MR_SRC_PORT, v->port, -1);
-        else if (v->role == ACCORD_ROLE_DST && !dp++)
-            nf += (size_t)number_field(m, &f[nf], MR_DST_PORT, v->port, -1);
+        if (v->role == ACCORD_ROLE_SRC && !sp++ &&
+            number_field(m, &f[nf], MR_SRC_PORT, v->port, -1))
+            f[nf++].field = MFIELD_NAMED; /* named "sport" in a match */
+        else if (v->role == ACCORD_ROLE_DST && !dp++ &&
+                 number_field(m, &f[nf], MR_DST_PORT, v->port, -1))
+            f[nf++].field = MFIELD_NAMED;
     }
     *l =
         (mline){NULL, 0, (uint32_t)m->nitems, (uint32_t)ni, (uint32_t)m->nfields, (uint32_t)nf, no};

@@ -7,7 +7,8 @@
  *   match_ip.c        IPv4/IPv6 addresses and prefixes (hash sets, DIR-24-8, per-length sets)
  *   match_domain.c    domain names, exact and `LIKE '%.suffix'` per label boundary
  *   match_hash.c      file and certificate digests, keyed by their bytes
- *   match_string.c    exact strings (URLs, e-mail addresses; the domain table too)
+ *   match_string.c    exact strings (URLs, e-mail addresses, user agents; the domain table too)
+ *   match_port.c      network-traffic ports, alone or with the address of their side
  *   match_input.c     telemetry lines -> fields: field maps and the hand-written JSON extractor
  *   match_snapshot.c  indicators -> snapshot: recognising simple patterns, building the kinds
  *   match.c           the matcher: batches of lines -> items -> lookups -> matches; events as
@@ -162,6 +163,8 @@ typedef struct mpairs {
 } mpairs;
 int mpairs_push(mpairs *p, uint64_t k0, uint64_t k1, uint32_t ind, uint32_t aux);
 void mpairs_free(mpairs *p);
+/* qsort order of pairs with fixed keys: by aux, key words, indicator. */
+int mpair_cmp(const void *a, const void *b);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Kinds of telemetry values and indicator keys                                                 */
@@ -173,6 +176,7 @@ typedef enum mkind {
     MK_DOMAIN,
     MK_URL,
     MK_EMAIL,
+    MK_UA,       /* an HTTP User-Agent header, exact */
     MK_FILE_MD5, /* the digest kinds, in mhash_kinds order */
     MK_FILE_SHA1,
     MK_FILE_SHA256,
@@ -294,6 +298,45 @@ long murl_norm(const char *s, size_t len, char *out, size_t outlen);
 long memail_norm(const char *s, size_t len, char *out, size_t outlen);
 
 /* ------------------------------------------------------------------------------------------ */
+/* network-traffic ports (match_port.c)                                                         */
+
+/*
+ * Keys of the network-traffic object an event makes (match_event.c): the port of one side
+ * (`dst_port = 443`), the address of one side (`dst_ref.value = 'a'`), or both together
+ * (`dst_ref.value = 'a' AND dst_port = 443`).  A key is three words: (side << 24 | family << 17
+ * | port), and the address (IPv4 in the first word, IPv6 as two big-endian words); family 0 is
+ * no address, port MPORT_ANY no port.
+ */
+#define MPORT_ANY 0x10000u
+enum { MPORT_SRC = 0, MPORT_DST = 1 };
+
+typedef struct mport_builder {
+    mpairs p; /* (address words) with aux = side << 24 | family << 17 | port */
+} mport_builder;
+
+typedef struct mportset {
+    mtab t;
+    uint64_t *key; /* 3 words per entry */
+    uint32_t *ref;
+    size_t n;
+    size_t n_port, n_addr, n_both; /* keys of each shape */
+    uint64_t *bits;                /* 2 x 65536 bits: (side, port) appears in some key */
+    int any_port;                  /* some key has an address and no port */
+} mportset;
+
+void mport_builder_free(mport_builder *b);
+/* Adds a key for indicator ind: family 0 (addr NULL) or 4/6; port 0..65535 or MPORT_ANY. */
+int mport_add(mport_builder *b, int side, int family, const uint8_t *addr, unsigned port,
+              uint32_t ind);
+int mport_build(mport_builder *b, mrefs *refs, mportset *set);
+void mport_free(mportset *set);
+/* The refs of the keys that (side, family, addr, port) meets (port -1: the side has none; addr
+ * NULL: no address) into out[0..3), the shape of each key in shape[]; returns how many. */
+enum { MPORT_PORT, MPORT_BOTH, MPORT_ADDR };
+size_t mport_lookup(const mportset *set, int side, int family, const uint8_t *addr, long port,
+                    uint32_t *out, uint8_t *shape);
+
+/* ------------------------------------------------------------------------------------------ */
 /* Domain names (match_domain.c)                                                                */
 
 #define MDOMAIN_MAX 253
@@ -373,6 +416,7 @@ typedef enum mrole {
     MR_SHA512,
     MR_CERT_FP, /* a certificate fingerprint: SHA-1 or SHA-256 by length, ':' allowed */
     MR_CERT_SHA1,
+    MR_UA,  /* an HTTP User-Agent header */
     MR_ANY, /* plain text: the kind is decided by the value's shape */
 } mrole;
 
@@ -490,8 +534,9 @@ struct accord_snapshot {
     size_t pool_len;
     mrefs refs;
     mip ip;
-    mstrset domain, url, email;
+    mstrset domain, url, email, ua;
     mhashset hash[MK_HASH_N];
+    mportset port;
     accord_pattern_set *complex; /* patterns the fast path does not take, or NULL */
     accord_snapshot_stats stats;
 };
@@ -538,6 +583,16 @@ size_t mitem_from_text(const char *s, size_t len, mitem *out, mscratch *sc);
 /* The item of a decoded value (accord_matcher_match_values): 1 with *out set (field
  * MFIELD_NAMED, text in sc), 0 when the value is not valid for its type. */
 int mitem_from_value(const accord_value *v, mitem *out, mscratch *sc);
+
+/* The network-traffic object of an event (see match_event.c): the first source and destination
+ * address items (-1: none), the ports (-1: none) and the fields they came from, the first
+ * user-agent item.  It exists when it has an address or a user agent. */
+typedef struct mtraffic {
+    long src, dst, ua;
+    long sport, dport;
+    const mfield *sport_f, *dport_f, *proto;
+} mtraffic;
+void mtraffic_of(const mitem *it, size_t n, const mfield *f, size_t nf, mtraffic *t);
 
 /* The event time of fields f[0..nf) as microseconds since the epoch; 0 when there is none. */
 int64_t mevent_time_us(const mfield *f, size_t nf);

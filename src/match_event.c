@@ -18,6 +18,7 @@
  *   MD5, SHA1, SHA256         a file digest of that length in hex
  *   CERT_FP, CERT_SHA1        a certificate digest: MD5, SHA-1 or SHA-256 by its length, ':'
  *                             separators allowed
+ *   UA                        a user agent: the string as it is (not empty; the first only)
  *   ANY (plain text)          by shape: address, 32/40/64/128 hex digits (file digest), "://"
  *                             (URL), '@' (e-mail), else a domain name
  *   TIME, ports, PROTO        no item: the event time and the network-traffic object
@@ -31,8 +32,10 @@
  *         "hashes":{"MD5"|"SHA-1"|"SHA-256"|"SHA-512":HEX}}, consecutive digests of different
  *         algorithms sharing one object
  *   next  {"type":"network-traffic","src_ref":K,"dst_ref":K,"src_port":N,"dst_port":N,
- *         "protocols":[PROTO]} when the event has a source or destination address (the first
- *         of each); ports only when they are integers 0-65535
+ *         "protocols":[PROTO],"extensions":{"http-request-ext":{"request_header":
+ *         {"User-Agent":UA}}}} when the event has a source or destination address (the first
+ *         of each) or a user agent (the first; it is no object of its own); ports only when
+ *         they are integers 0-65535 (the first such of each side)
  *
  * first_observed = last_observed = the event time (1970-01-01 when it has none), number 1.
  * Text that is not valid UTF-8 is written with U+FFFD in place of the bad bytes (a pattern
@@ -215,6 +218,13 @@ static int item_of(const mfield *f, mitem *it, mscratch *sc)
     case MR_CERT_FP:
     case MR_CERT_SHA1:
         return item_digest(f->p, f->len, 0, it, sc);
+    case MR_UA:
+        if (f->len == 0)
+            return 0;
+        it->kind = MK_UA;
+        it->text = f->p;
+        it->len = f->len;
+        return 1;
     case MR_ANY:
         return (int)mitem_from_text(f->p, f->len, it, sc);
     default:
@@ -252,12 +262,16 @@ static int item_url(const mfield *f, size_t nf, mitem *it, mscratch *sc)
 size_t mitems_from_fields(const mfield *f, size_t nf, mitem *out, size_t max, mscratch *sc)
 {
     size_t n = 0;
-    int has_uri = 0;
+    int has_uri = 0, has_ua = 0;
     for (size_t i = 0; i < nf && n < max; i++) {
         if (f[i].role == MR_URI)
             has_uri = 1;
-        if (item_of(&f[i], &out[n], sc))
+        if (f[i].role == MR_UA && has_ua) /* one network-traffic object, one user agent */
+            continue;
+        if (item_of(&f[i], &out[n], sc)) {
+            has_ua |= out[n].kind == MK_UA;
             n++;
+        }
     }
     if (has_uri && n < max && item_url(f, nf, &out[n], sc))
         n++;
@@ -487,6 +501,8 @@ static long write_items(const mitem *it, size_t n, buf *out, long *src, long *ds
         if (algos)
             rc = buf_add(out, "}}", 2);
         algos = 0;
+        if (kind == MK_UA) /* a property of the network-traffic object */
+            continue;
         if (it[i].role == MR_SRC_IP && *src < 0)
             *src = k;
         if (it[i].role == MR_DST_IP && *dst < 0)
@@ -523,19 +539,35 @@ static long port_of(const mfield *f)
     return v <= 65535 && (f->len == 1 || f->p[0] != '0') ? v : -1;
 }
 
-static int write_traffic(buf *out, long k, long src, long dst, const mfield *f, size_t nf)
+void mtraffic_of(const mitem *it, size_t n, const mfield *f, size_t nf, mtraffic *t)
 {
-    long sp = -1, dp = -1;
-    const mfield *proto = NULL;
-    int rc = buf_printf(out, "%s\"%ld\":{\"type\":\"network-traffic\"", k ? "," : "", k);
-    for (size_t i = 0; i < nf; i++) {
-        if (f[i].role == MR_SRC_PORT && sp < 0)
-            sp = port_of(&f[i]);
-        if (f[i].role == MR_DST_PORT && dp < 0)
-            dp = port_of(&f[i]);
-        if (f[i].role == MR_PROTO && f[i].str && !proto)
-            proto = &f[i];
+    *t = (mtraffic){-1, -1, -1, -1, -1, NULL, NULL, NULL};
+    for (size_t i = 0; i < n; i++) {
+        if (it[i].kind == MK_UA && t->ua < 0)
+            t->ua = (long)i;
+        if (it[i].kind != MK_IPV4 && it[i].kind != MK_IPV6)
+            continue;
+        if (it[i].role == MR_SRC_IP && t->src < 0)
+            t->src = (long)i;
+        if (it[i].role == MR_DST_IP && t->dst < 0)
+            t->dst = (long)i;
     }
+    for (size_t i = 0; i < nf; i++) {
+        if (f[i].role == MR_SRC_PORT && t->sport < 0 && (t->sport = port_of(&f[i])) >= 0)
+            t->sport_f = &f[i];
+        if (f[i].role == MR_DST_PORT && t->dport < 0 && (t->dport = port_of(&f[i])) >= 0)
+            t->dport_f = &f[i];
+        if (f[i].role == MR_PROTO && f[i].str && !t->proto)
+            t->proto = &f[i];
+    }
+}
+
+static int write_traffic(buf *out, long k, long src, long dst, const mtraffic *t,
+                         const mitem *it)
+{
+    long sp = t->sport, dp = t->dport;
+    const mfield *proto = t->proto;
+    int rc = buf_printf(out, "%s\"%ld\":{\"type\":\"network-traffic\"", k ? "," : "", k);
     if (rc == 0 && src >= 0)
         rc = buf_printf(out, ",\"src_ref\":\"%ld\"", src);
     if (rc == 0 && dst >= 0)
@@ -544,6 +576,12 @@ static int write_traffic(buf *out, long k, long src, long dst, const mfield *f, 
         rc = buf_printf(out, ",\"src_port\":%ld", sp);
     if (rc == 0 && dp >= 0)
         rc = buf_printf(out, ",\"dst_port\":%ld", dp);
+    if (rc == 0 && t->ua >= 0) {
+        rc = buf_adds(out, ",\"extensions\":{\"http-request-ext\":{\"request_header\":{"
+                           "\"User-Agent\":");
+        rc = rc ? rc : json_text(out, it[t->ua].text, it[t->ua].len);
+        rc = rc ? rc : buf_adds(out, "}}}");
+    }
     if (rc == 0 && proto) {
         char lp[32];
         size_t n = proto->len < sizeof lp ? proto->len : sizeof lp - 1;
@@ -570,10 +608,12 @@ int mobs_write(const mitem *it, size_t n, const mfield *f, size_t nf, int64_t ti
                     ts, ts);
     if (rc)
         return -1;
+    mtraffic t;
     k = write_items(it, n, out, &src, &dst);
     if (k < 0)
         return -1;
-    if ((src >= 0 || dst >= 0) && write_traffic(out, k, src, dst, f, nf))
+    mtraffic_of(it, n, f, nf, &t);
+    if ((src >= 0 || dst >= 0 || t.ua >= 0) && write_traffic(out, k, src, dst, &t, it))
         return -1;
     return buf_adds(out, "}}") ? -1 : 0;
 }

@@ -58,7 +58,8 @@ static const struct {
     {"ip", MR_IP},           {"domain", MR_NAME},       {"host", MR_HOST},
     {"uri", MR_URI},         {"url", MR_URL},           {"email", MR_EMAIL},
     {"md5", MR_MD5},         {"sha1", MR_SHA1},         {"sha256", MR_SHA256},
-    {"sha512", MR_SHA512},   {"cert-fingerprint", MR_CERT_FP}, {"text", MR_ANY},
+    {"sha512", MR_SHA512},   {"cert-fingerprint", MR_CERT_FP}, {"user-agent", MR_UA},
+    {"text", MR_ANY},
     {"none", MR_NONE},
 };
 
@@ -312,7 +313,7 @@ static int parse_line(fm_parse *p, const char *s, size_t len)
         return bad(p,
                    "unknown role '%s' (one of time, src-ip, dst-ip, src-port, dst-port, proto, "
                    "ip, domain, host, uri, url, email, md5, sha1, sha256, sha512, "
-                   "cert-fingerprint, text, none)",
+                   "cert-fingerprint, user-agent, text, none)",
                    word);
     }
     if (p->nset == FM_ENTRIES)

@@ -32,12 +32,13 @@
  *   answers [..]                     NAME      Zeek dns (names and addresses)
  *   host                             HOST      Zeek http (with uri: the URL)
  *   uri                              URI
+ *   user_agent                       UA        Zeek http
  *   md5, sha1, sha256                MD5 ...   Zeek files
  *   fingerprint, cert_chain_fps [..] CERT_FP   Zeek x509, ssl
  *   tx_hosts [..], rx_hosts [..], src, dst   IP   Zeek files, notice
  *   mailfrom, rcptto [..]            EMAIL     Zeek smtp
  *   dns: {rrname, rdata, queries [{rrname}], answers [{rrname, rdata}]}   NAME   Suricata
- *   http: {hostname HOST, url URI}   tls: {sni NAME, fingerprint CERT_FP}
+ *   http: {hostname HOST, url URI, http_user_agent UA}   tls: {sni NAME, fingerprint CERT_FP}
  *   fileinfo: {md5, sha1, sha256}
  *
  * Escapes: a key or value with a backslash is unescaped exactly as the strict parser does
@@ -101,6 +102,8 @@ enum {
     F_FI_MD5,
     F_FI_SHA1,
     F_FI_SHA256,
+    F_USER_AGENT,
+    F_HTTP_UA,
     F_COUNT
 };
 
@@ -144,6 +147,8 @@ static const char *names[F_COUNT] = {
     "fileinfo.md5",
     "fileinfo.sha1",
     "fileinfo.sha256",
+    "user_agent",
+    "http.http_user_agent",
 };
 
 #define K(s, role, field, sub)                                                                     \
@@ -173,6 +178,7 @@ static mfmap_key k_dns[] = {
 static mfmap_key k_http[] = {
     K("hostname", MR_HOST, F_HTTP_HOSTNAME, NULL),
     K("url", MR_URI, F_HTTP_URL, NULL),
+    K("http_user_agent", MR_UA, F_HTTP_UA, NULL),
 };
 static mfmap_key k_tls[] = {
     K("sni", MR_NAME, F_TLS_SNI, NULL),
@@ -204,6 +210,7 @@ static mfmap_key k_root[] = {
     K("answers", MR_NAME, F_ANSWERS, NULL),
     K("host", MR_HOST, F_HOST, NULL),
     K("uri", MR_URI, F_URI, NULL),
+    K("user_agent", MR_UA, F_USER_AGENT, NULL),
     K("server_name", MR_NAME, F_SERVER_NAME, NULL),
     K("md5", MR_MD5, F_MD5, NULL),
     K("sha1", MR_SHA1, F_SHA1, NULL),

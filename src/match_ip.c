@@ -230,18 +230,6 @@ int mip_add6(mip_builder *b, const uint8_t addr[16], int plen, uint32_t ind)
     return mpairs_push(&b->v6, hi, lo, ind, (uint32_t)plen);
 }
 
-static int pair_cmp(const void *a, const void *b)
-{
-    const mpair *x = a, *y = b;
-    if (x->aux != y->aux)
-        return x->aux < y->aux ? -1 : 1;
-    if (x->k[0] != y->k[0])
-        return x->k[0] < y->k[0] ? -1 : 1;
-    if (x->k[1] != y->k[1])
-        return x->k[1] < y->k[1] ? -1 : 1;
-    return (x->ind > y->ind) - (x->ind < y->ind);
-}
-
 static int same_key(const mpair *x, const mpair *y)
 {
     return x->aux == y->aux && x->k[0] == y->k[0] && x->k[1] == y->k[1];
@@ -309,7 +297,7 @@ static int build_exact4(mip_builder *b, mrefs *refs, mip *ip)
     int rc;
     if (b->v4.n == 0)
         return 0;
-    qsort(b->v4.v, b->v4.n, sizeof *b->v4.v, pair_cmp);
+    qsort(b->v4.v, b->v4.n, sizeof *b->v4.v, mpair_cmp);
     ip->key4 = malloc(b->v4.n * sizeof *ip->key4);
     ip->ref4 = malloc(b->v4.n * sizeof *ip->ref4);
     if (!ip->key4 || !ip->ref4)
@@ -428,7 +416,7 @@ static int build_prefix4(mip_builder *b, mrefs *refs, mip *ip)
     long n;
     if (b->v4pfx.n == 0)
         return 0;
-    qsort(b->v4pfx.v, b->v4pfx.n, sizeof *b->v4pfx.v, pair_cmp); /* by length first */
+    qsort(b->v4pfx.v, b->v4pfx.n, sizeof *b->v4pfx.v, mpair_cmp); /* by length first */
     ip->tbl24 = calloc((size_t)1 << 24, sizeof *ip->tbl24);
     ip->cover = malloc(d.cover_cap * 2 * sizeof *ip->cover);
     if (!ip->tbl24 || !ip->cover)
@@ -498,7 +486,7 @@ static int build_v6(mip_builder *b, mrefs *refs, mip *ip)
     size_t n = b->v6.n;
     if (n == 0)
         return 0;
-    qsort(v, n, sizeof *v, pair_cmp);
+    qsort(v, n, sizeof *v, mpair_cmp);
     ip->v6 = calloc(129, sizeof *ip->v6);
     if (!ip->v6)
         return ACCORD_ENOMEM;

@@ -17,6 +17,12 @@
  *   url:value, email-addr:value            =, IN                normalised text (*)
  *   file:hashes.'MD5'|'SHA-1'|'SHA-256'|'SHA-512'   =, IN       digest bytes (*)
  *   x509-certificate:hashes.'MD5'|'SHA-1'|'SHA-256' =, IN       digest bytes (*)
+ *   network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'
+ *                                          =, IN                the ASCII string, exact
+ *   network-traffic:dst_port, src_port     =, IN                (side, port)
+ *   network-traffic:dst_ref.value, src_ref.value  =, IN         (side, address) (*)
+ *   network-traffic:dst_ref.value = .. AND network-traffic:dst_port = ..  (either order, IN on
+ *                                          either side; likewise src)  (side, address, port)
  *
  * without NOT.  An OR of such comparisons matches an event when any one of them does, so each
  * becomes an independent key naming the same indicator.  Every other pattern (AND, NOT, other
@@ -66,8 +72,9 @@ struct accord_snapshot_builder {
     u64map names; /* XXH3(name) -> pool offset */
     mip_builder ip;
     mdomain_builder domain;
-    mstr_builder url, email;
+    mstr_builder url, email, ua;
     mhash_builder hash;
+    mport_builder port;
     accord_pattern_set *complex;
     accord_snapshot_stats st;
     ajson_arena tmp;
@@ -89,6 +96,9 @@ typedef struct plan {
 } plan;
 
 enum { SIMPLE = 0, NOT_SIMPLE = 1 };
+
+/* plan_key.kind of a network-traffic key: rel = side, plen = family (0: none), len = port */
+#define PK_TRAFFIC 0x80
 
 /* ------------------------------------------------------------------------------------------ */
 /* Recognising simple patterns                                                                  */
@@ -113,6 +123,8 @@ static int plan_push(plan *pl, const plan_key *k)
 /* The kind a comparison's (type, path) names, or MK_NONE. */
 static int path_kind(const pattern_cmp *c)
 {
+    static const char *const ua[] = {"extensions", "http-request-ext", "request_header",
+                                     "User-Agent"};
     static const struct {
         const char *type;
         int kind;
@@ -135,6 +147,12 @@ static int path_kind(const pattern_cmp *c)
             if (strcmp(c->type, mhash_kinds[k].type) == 0 &&
                 strcmp(c->steps[1].key, mhash_kinds[k].algo) == 0)
                 return MK_HASH_FIRST + k;
+    if (c->nsteps == 4 && strcmp(c->type, "network-traffic") == 0) {
+        for (int i = 0; i < 4; i++)
+            if (c->steps[i].kind != PS_KEY || strcmp(c->steps[i].key, ua[i]) != 0)
+                return MK_NONE;
+        return MK_UA;
+    }
     return MK_NONE;
 }
 
@@ -193,8 +211,11 @@ static int plan_string(plan *pl, ajson_arena *tmp, int kind, const char *s, size
     long n;
     if (!o)
         return ACCORD_ENOMEM;
+    if (kind == MK_UA)
+        memcpy(o, s, len); /* compared exactly */
     n = kind == MK_DOMAIN ? mdomain_norm(s, len, o, len + 2)
         : kind == MK_URL  ? murl_norm(s, len, o, len + 2)
+        : kind == MK_UA   ? (long)len
                           : memail_norm(s, len, o, len + 2);
     if (n < 0)
         return SIMPLE; /* no telemetry value normalises to it */
@@ -205,12 +226,22 @@ static int plan_string(plan *pl, ajson_arena *tmp, int kind, const char *s, size
     return plan_push(pl, &k);
 }
 
+static int is_ascii(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
 static int plan_literal(plan *pl, ajson_arena *tmp, int kind, const pattern_lit *l)
 {
     if (l->kind != PL_STRING)
         return SIMPLE; /* a number or boolean is never equal to these string values */
     if (kind == MK_IPV4 || kind == MK_IPV6)
         return plan_ip_literal(pl, kind, l);
+    if (kind == MK_UA) /* the evaluator compares text in NFC: ASCII needs no normalising */
+        return is_ascii(l->s, l->len) ? plan_string(pl, tmp, kind, l->s, l->len, 0) : NOT_SIMPLE;
     if (kind >= MK_HASH_FIRST) {
         plan_key k = {.kind = (uint8_t)kind};
         const mhash_kind *hk = &mhash_kinds[kind - MK_HASH_FIRST];
@@ -222,14 +253,6 @@ static int plan_literal(plan *pl, ajson_arena *tmp, int kind, const pattern_lit 
         return plan_push(pl, &k);
     }
     return plan_string(pl, tmp, kind, l->s, l->len, 0);
-}
-
-static int is_ascii(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] >= 0x80)
-            return 0;
-    return 1;
 }
 
 /* domain-name:value LIKE: 'name' or '%.name' without further wildcards. */
@@ -268,9 +291,115 @@ static int plan_net(plan *pl, int kind, const pattern_cmp *c)
     return plan_push(pl, &k);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* network-traffic ports and addresses                                                          */
+
+enum { TP_NONE, TP_PORT, TP_ADDR };
+
+/* What a positive = / IN comparison on network-traffic names: TP_PORT (`dst_port`), TP_ADDR
+ * (`dst_ref.value`) with its side, or TP_NONE. */
+static int traffic_path(const pattern_cmp *c, int *side)
+{
+    const char *k0 = c->nsteps >= 1 && c->steps[0].kind == PS_KEY ? c->steps[0].key : "";
+    if (c->negated || c->binary || (c->op != PO_EQ && c->op != PO_IN) ||
+        strcmp(c->type, "network-traffic") != 0)
+        return TP_NONE;
+    if (c->nsteps == 1 && (!strcmp(k0, "dst_port") || !strcmp(k0, "src_port"))) {
+        *side = k0[0] == 'd' ? MPORT_DST : MPORT_SRC;
+        return TP_PORT;
+    }
+    if (c->nsteps == 2 && (!strcmp(k0, "dst_ref") || !strcmp(k0, "src_ref")) &&
+        c->steps[1].kind == PS_KEY && !strcmp(c->steps[1].key, "value")) {
+        *side = k0[0] == 'd' ? MPORT_DST : MPORT_SRC;
+        return TP_ADDR;
+    }
+    return TP_NONE;
+}
+
+/* A port literal: 1 with *port, 0 when it can never equal a port (an integer out of range),
+ * -1 when the evaluator should decide (not an integer). */
+static int traffic_port(const pattern_lit *l, unsigned *port)
+{
+    if (l->kind != PL_INT)
+        return -1;
+    if (l->i < 0 || l->i > 65535)
+        return 0;
+    *port = (unsigned)l->i;
+    return 1;
+}
+
+/* An address literal into k (family in plen, bytes in bin): 1, or -1 when it is not one address
+ * (a CIDR, a name: the evaluator decides). */
+static int traffic_addr(plan *pl, const pattern_lit *l, plan_key *k)
+{
+    uint32_t a;
+    char canon[64];
+    if (l->kind != PL_STRING)
+        return -1;
+    if (mip_parse4(l->s, l->len, &a) == 0) {
+        k->plen = 4;
+        k->bin[0] = (uint8_t)(a >> 24), k->bin[1] = (uint8_t)(a >> 16);
+        k->bin[2] = (uint8_t)(a >> 8), k->bin[3] = (uint8_t)a;
+        return 1;
+    }
+    if (mip_parse6(l->s, l->len, k->bin) < 0)
+        return -1;
+    k->plen = 6;
+    if (mip_format(6, k->bin, canon, sizeof canon) != l->len || memcmp(canon, l->s, l->len) != 0)
+        pl->normalised = 1;
+    return 1;
+}
+
+/* addr (may be NULL) AND port (may be NULL) on one side: a key per pair of their literals. */
+static int plan_traffic(plan *pl, int side, const pattern_cmp *addr, const pattern_cmp *port)
+{
+    size_t na = addr ? addr->nlits : 1, np = port ? port->nlits : 1;
+    int rc = SIMPLE;
+    for (size_t i = 0; i < na && rc == SIMPLE; i++) {
+        plan_key k = {.kind = PK_TRAFFIC, .rel = (uint8_t)side, .len = MPORT_ANY};
+        if (addr && traffic_addr(pl, &addr->lits[i], &k) < 0)
+            return NOT_SIMPLE;
+        for (size_t j = 0; j < np && rc == SIMPLE; j++) {
+            unsigned p = MPORT_ANY;
+            int ok = port ? traffic_port(&port->lits[j], &p) : 1;
+            if (ok < 0)
+                return NOT_SIMPLE;
+            k.len = p;
+            if (ok)
+                rc = plan_push(pl, &k);
+        }
+    }
+    return rc;
+}
+
+/* A comparison of the form traffic_path takes, alone. */
+static int plan_traffic_cmp(plan *pl, const pattern_cmp *c)
+{
+    int side = 0, what = traffic_path(c, &side);
+    if (what == TP_NONE)
+        return NOT_SIMPLE;
+    return plan_traffic(pl, side, what == TP_ADDR ? c : NULL, what == TP_PORT ? c : NULL);
+}
+
+/* `side_ref.value = .. AND side_port = ..` (either order). */
+static int plan_traffic_and(plan *pl, const pattern_cexpr *e)
+{
+    int sl = 0, sr = 0, wl, wr;
+    if (e->l->kind != PC_CMP || e->r->kind != PC_CMP)
+        return NOT_SIMPLE;
+    wl = traffic_path(e->l->cmp, &sl);
+    wr = traffic_path(e->r->cmp, &sr);
+    if (wl == TP_NONE || wr == TP_NONE || wl == wr || sl != sr)
+        return NOT_SIMPLE;
+    return wl == TP_ADDR ? plan_traffic(pl, sl, e->l->cmp, e->r->cmp)
+                         : plan_traffic(pl, sl, e->r->cmp, e->l->cmp);
+}
+
 static int plan_cmp(plan *pl, ajson_arena *tmp, const pattern_cmp *c)
 {
     int kind = path_kind(c), rc = SIMPLE;
+    if (!c->negated && kind == MK_NONE && strcmp(c->type, "network-traffic") == 0)
+        return plan_traffic_cmp(pl, c);
     if (c->negated || kind == MK_NONE)
         return NOT_SIMPLE;
     switch (c->op) {
@@ -294,6 +423,8 @@ static int plan_cexpr(plan *pl, ajson_arena *tmp, const pattern_cexpr *e)
     int rc;
     if (e->kind == PC_CMP)
         return plan_cmp(pl, tmp, e->cmp);
+    if (e->kind == PC_AND)
+        return plan_traffic_and(pl, e);
     if (e->kind != PC_OR)
         return NOT_SIMPLE;
     rc = plan_cexpr(pl, tmp, e->l);
@@ -327,6 +458,7 @@ ACCORD_API int accord_snapshot_builder_new(int64_t now_s, accord_snapshot_builde
     mstr_builder_init(&b->domain.s, 0x646f6d61696e0001ull);
     mstr_builder_init(&b->url, 0x75726c0000000002ull);
     mstr_builder_init(&b->email, 0x656d61696c000003ull);
+    mstr_builder_init(&b->ua, 0x7573657261676504ull);
     mhash_builder_init(&b->hash);
     ajson_arena_init(&b->tmp, 0);
     if (accord_pattern_set_new(&b->complex) != 0) {
@@ -350,7 +482,9 @@ ACCORD_API void accord_snapshot_builder_free(accord_snapshot_builder *b)
     mstr_builder_free(&b->domain.s);
     mstr_builder_free(&b->url);
     mstr_builder_free(&b->email);
+    mstr_builder_free(&b->ua);
     mhash_builder_free(&b->hash);
+    mport_builder_free(&b->port);
     accord_pattern_set_free(b->complex);
     ajson_arena_free(&b->tmp);
     free(b);
@@ -540,6 +674,13 @@ static int apply_plan(accord_snapshot_builder *b, const plan *pl, uint32_t ind)
             break;
         case MK_EMAIL:
             rc = mstr_add(&b->email, k->s, k->len, ind, 0);
+            break;
+        case MK_UA:
+            rc = mstr_add(&b->ua, k->s, k->len, ind, 0);
+            break;
+        case PK_TRAFFIC:
+            rc = mport_add(&b->port, k->rel, k->plen, k->plen ? k->bin : NULL, (unsigned)k->len,
+                           ind);
             break;
         default:
             rc = mhash_add(&b->hash, k->kind, k->bin, ind);
@@ -766,12 +907,14 @@ static void count_memory(accord_snapshot *s)
 {
     uint64_t m = s->ninds * sizeof(mind) + s->pool_len + s->refs.n * 4;
     const mip *ip = &s->ip;
-    const mstrset *sets[] = {&s->domain, &s->url, &s->email};
+    const mstrset *sets[] = {&s->domain, &s->url, &s->email, &s->ua};
     m += mtab_bytes(&ip->t4) + ip->n_exact4 * 8 + ip->ntbl8 * 1024 + ip->ncover * 8;
     for (size_t i = 0; i < ip->nv6; i++)
         m += mtab_bytes(&ip->v6[i].t) + ip->v6[i].t.n * 20;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         m += mtab_bytes(&sets[i]->t) + sets[i]->n * sizeof(mstr_entry) + sets[i]->pool_len;
+    if (s->port.n)
+        m += mtab_bytes(&s->port.t) + s->port.n * 28 + 2 * 65536 / 8;
     for (int k = 0; k < MK_HASH_N; k++)
         m += mtab_bytes(&s->hash[k].t) + s->hash[k].n * (s->hash[k].len + 4);
     s->stats.memory = m; /* tbl24 is counted by what a process shows resident, not here */
@@ -792,6 +935,8 @@ static void fill_stats(accord_snapshot *s)
     }
     st->urls = s->url.n;
     st->emails = s->email.n;
+    st->user_agents = s->ua.n;
+    st->ports = s->port.n;
     st->hashes = 0;
     for (int k = 0; k < MK_HASH_N; k++)
         st->hashes += s->hash[k].n;
@@ -807,6 +952,10 @@ static int build_tables(accord_snapshot_builder *b, accord_snapshot *s, accord_e
         rc = mstr_build(&b->url, &s->refs, &s->url);
     if (rc == 0)
         rc = mstr_build(&b->email, &s->refs, &s->email);
+    if (rc == 0)
+        rc = mstr_build(&b->ua, &s->refs, &s->ua);
+    if (rc == 0)
+        rc = mport_build(&b->port, &s->refs, &s->port);
     if (rc == 0)
         rc = mhash_build(&b->hash, &s->refs, s->hash);
     if (rc == 0 && accord_pattern_set_count(b->complex) > 0) {
@@ -883,6 +1032,8 @@ ACCORD_API void accord_snapshot_unref(accord_snapshot *s)
     mstr_free(&s->domain);
     mstr_free(&s->url);
     mstr_free(&s->email);
+    mstr_free(&s->ua);
+    mport_free(&s->port);
     mhash_free(s->hash);
     accord_pattern_set_free(s->complex);
     free(s);

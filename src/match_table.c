@@ -130,6 +130,18 @@ int mpairs_push(mpairs *p, uint64_t k0, uint64_t k1, uint32_t ind, uint32_t aux)
     return 0;
 }
 
+int mpair_cmp(const void *a, const void *b)
+{
+    const mpair *x = a, *y = b;
+    if (x->aux != y->aux)
+        return x->aux < y->aux ? -1 : 1;
+    if (x->k[0] != y->k[0])
+        return x->k[0] < y->k[0] ? -1 : 1;
+    if (x->k[1] != y->k[1])
+        return x->k[1] < y->k[1] ? -1 : 1;
+    return (x->ind > y->ind) - (x->ind < y->ind);
+}
+
 void mpairs_free(mpairs *p)
 {
     free(p->v);

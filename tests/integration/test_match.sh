@@ -15,7 +15,7 @@ ind() { # ind N NAME PATTERN [extra JSON members]
   ind 4 "dropper" "[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']"
   ind 5 "gate url" "[url:value = 'http://gate.example/panel/gate.php']"
   ind 6 "v6 net" "[ipv6-addr:value ISSUBSET '2001:db8:bad::/48']"
-  ind 7 "dns to c2" "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 53]"
+  ind 7 "dns to c2" "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 53 AND network-traffic:protocols[*] = 'udp']"
   ind 8 "expired" "[ipv4-addr:value = '192.0.2.1']" ',"valid_until":"2024-06-01T00:00:00Z"'
   ind 9 "phish sender" "[email-addr:value = 'boss@evil.example']" ',"labels":["phishing","b\"ec"],"object_marking_refs":["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da","marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"]'
 } >"$T/ind.jsonl"
@@ -95,6 +95,28 @@ expect_rc 0 "2 threads" -- "$ACCORD" match --threads 2 --event-bytes 0 --indicat
 check "2 threads: same output as 1" cmp -s "$T/out1" "$T/out"
 check "big: 60000 matches" test "$(wc -l <"$T/out")" = 60000
 check "big: in input order" awk -F'[:,]' '$2 != NR - 1 { exit 1 }' "$T/out"
+
+# network-traffic ports and user agents in the fast tables: Zeek conn and http, Suricata http
+{
+  ind 21 "c2 https" "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 443]"
+  ind 22 "backdoor port" "[network-traffic:dst_port IN (4444, 31337)]"
+  ind 23 "webdav client" "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = 'Microsoft-WebDAV-MiniRedir/10.0.18362']"
+} >"$T/ind-traffic.jsonl"
+cat >"$T/traffic.json" <<'EOF'
+{"ts":1700000001.1,"uid":"C1","id.orig_h":"10.0.0.1","id.orig_p":50000,"id.resp_h":"198.51.100.7","id.resp_p":443,"proto":"tcp"}
+{"ts":1700000001.2,"uid":"C2","id.orig_h":"10.0.0.1","id.orig_p":50001,"id.resp_h":"198.51.100.7","id.resp_p":80,"proto":"tcp"}
+{"ts":1700000001.3,"uid":"C3","id.orig_h":"10.0.0.1","id.orig_p":50002,"id.resp_h":"192.0.2.50","id.resp_p":4444,"proto":"tcp"}
+{"ts":1700000001.4,"uid":"C4","id.orig_h":"10.0.1.4","id.orig_p":60759,"id.resp_h":"192.168.0.4","id.resp_p":80,"host":"192.168.0.4","uri":"/webdav","user_agent":"Microsoft-WebDAV-MiniRedir/10.0.18362"}
+{"timestamp":"2024-03-01T10:00:02.000000+0000","event_type":"http","src_ip":"10.1.1.1","src_port":4444,"dest_ip":"10.9.9.9","dest_port":80,"http":{"hostname":"x.example","url":"/","http_user_agent":"Microsoft-WebDAV-MiniRedir/10.0.18362"}}
+EOF
+expect_rc 0 "ports and user agents" -- "$ACCORD" match --indicators "$T/ind-traffic.jsonl" "$T/traffic.json"
+check "traffic: 3 fast indicators" grep -q "3 indicators (3 fast, 0 pattern engine)" "$T/err"
+check "traffic: 4 matches" test "$(wc -l <"$T/out")" = 4
+check "traffic: address and port" grep -q '"field":"id.resp_h","value":"198.51.100.7:443","indicators":\[{"id":"indicator--00000000-0000-4000-8000-000000000021"' "$T/out"
+check "traffic: port alone" grep -q '"field":"id.resp_p","value":"4444","indicators":\[{"id":"indicator--00000000-0000-4000-8000-000000000022"' "$T/out"
+check "traffic: Zeek user agent" grep -q '"field":"user_agent","value":"Microsoft-WebDAV-MiniRedir/10.0.18362"' "$T/out"
+check "traffic: Suricata user agent" grep -q '"field":"http.http_user_agent","value":"Microsoft-WebDAV-MiniRedir/10.0.18362"' "$T/out"
+check "traffic: a source port is not a destination port" test "$(grep -c '"value":"4444"' "$T/out")" = 1
 
 # indicators from the store (the default), a directory of indicator files
 mkdir -p "$T/inds"

@@ -12,7 +12,7 @@ ind() { # ind N NAME PATTERN
   ind 1 "c2" "[ipv4-addr:value = '198.51.100.7']"
   ind 2 "evil" "[domain-name:value LIKE '%.evil.example']"
   ind 3 "answer" "[ipv4-addr:value = '203.0.113.9']"
-  ind 4 "dns to c2" "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 53]"
+  ind 4 "dns to c2" "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 53 AND network-traffic:protocols[*] = 'udp']"
 } >"$T/ind.jsonl"
 
 tab=$'\t'

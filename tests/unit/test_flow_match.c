@@ -122,11 +122,38 @@ static void test_flows(void)
     free(h);
 }
 
-/* A network-traffic pattern needs the port: the pattern engine sees the flow as an observation. */
+/* Address and port in the fast tables: the flow's ports reach them (the prefilter passes the
+ * record for its port), and the match names the address and port. */
+static void test_fast_ports(void)
+{
+    static const char *pats[] = {
+        "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 443]",
+        "[network-traffic:dst_port = 4444]"};
+    accord_snapshot *s = snap(pats, 2);
+    hits *h = calloc(1, sizeof *h);
+    fmatch *fm;
+    CHECK(fmatch_new(s, 0, on_match, h, &fm) == 0);
+    flow_rec a = rec4("10.0.0.1", "198.51.100.7", 40000, 443);
+    flow_rec b = rec4("10.0.0.1", "198.51.100.7", 40000, 22);
+    flow_rec c = rec4("10.0.0.2", "192.0.2.9", 4444, 4444);
+    CHECK(fmatch_flow(fm, &a) == 0 && fmatch_flow(fm, &b) == 0 && fmatch_flow(fm, &c) == 0 &&
+          fmatch_flush(fm) == 0);
+    CHECK(h->n == 2);
+    CHECK(strcmp(h->v[0].field, "dst") == 0 && strcmp(h->v[0].value, "198.51.100.7:443") == 0);
+    CHECK(strcmp(h->v[1].field, "dport") == 0 && strcmp(h->v[1].value, "4444") == 0);
+    CHECK(strstr(h->v[1].event, "\"sport\":4444,\"dport\":4444") != NULL);
+    fmatch_free(fm);
+    accord_snapshot_unref(s);
+    free(h);
+}
+
+/* A network-traffic pattern the fast tables do not take: the pattern engine sees the flow as an
+ * observation, ports included. */
 static void test_ports(void)
 {
     static const char *pats[] = {
-        "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 443]"};
+        "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 443 AND "
+        "network-traffic:protocols[*] = 'tcp']"};
     accord_snapshot *s = snap(pats, 1);
     hits *h = calloc(1, sizeof *h);
     fmatch *fm;
@@ -276,6 +303,7 @@ int main(void)
     test_sightings();
     test_flows();
     test_ports();
+    test_fast_ports();
     test_dnstap();
     return t_done();
 }

@@ -907,11 +907,45 @@ static void make_pools(void)
 }
 
 static const char *paths[] = {"/", "/x", "/a/b?q=1"};
+static const unsigned ports[] = {22, 53, 80, 443, 4444, 8080};
+#define NPORTS (sizeof ports / sizeof ports[0])
+static const char *uas[] = {"Mozilla/5.0", "curl/8.5.0", "DavClnt", "Mozilla/5.0 (X11; Linux)"};
+
+static const char *rnd_addr(void)
+{
+    return rndn(4) ? v4s[rndn(NV4)] : v6s[rndn(NV6)];
+}
 
 /* One random comparison (canonical literals) appended to b. */
 static void rnd_cmp(buf *b)
 {
-    switch (rndn(12)) {
+    switch (rndn(18)) {
+    case 12:
+        buf_printf(b, "network-traffic:%s_port = %u", rndn(2) ? "dst" : "src", ports[rndn(NPORTS)]);
+        break;
+    case 13:
+        buf_printf(b, "network-traffic:dst_port IN (%u, %u)", ports[rndn(NPORTS)],
+                   ports[rndn(NPORTS)]);
+        break;
+    case 14:
+        buf_printf(b, "network-traffic:%s_ref.value = '%s'", rndn(2) ? "dst" : "src", rnd_addr());
+        break;
+    case 15: {
+        const char *side = rndn(2) ? "dst" : "src";
+        if (rndn(2))
+            buf_printf(b, "network-traffic:%s_ref.value = '%s' AND network-traffic:%s_port = %u",
+                       side, rnd_addr(), side, ports[rndn(NPORTS)]);
+        else
+            buf_printf(b, "network-traffic:%s_port IN (%u, %u) AND network-traffic:%s_ref.value "
+                          "= '%s'", side, ports[rndn(NPORTS)], ports[rndn(NPORTS)], side,
+                       rnd_addr());
+        break;
+    }
+    case 16:
+    case 17:
+        buf_printf(b, "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = "
+                      "'%s'", uas[rndn(4)]);
+        break;
     case 0:
         buf_printf(b, "ipv4-addr:value = '%s'", v4s[rndn(NV4)]);
         break;
@@ -969,7 +1003,7 @@ static char *rnd_pattern(int complex)
     if (complex) {
         static const char *c[] = {
             "[ipv4-addr:value = '%s' AND ipv4-addr:value != '1.1.1.1']",
-            "[network-traffic:dst_ref.value = '%s']",
+            "[network-traffic:dst_ref.value = '%s' AND network-traffic:src_port > 1000]",
             "[domain-name:value LIKE '%%e_il%%' OR ipv4-addr:value = '%s']",
             "[ipv4-addr:value = '%s'] OR [domain-name:value LIKE 'b%%']",
             ("[network-traffic:src_ref.value ISSUBSET '10.0.0.0/14' AND network-traffic:dst_port > "
@@ -995,11 +1029,18 @@ static void rnd_event(buf *b)
     buf_reset(b);
     buf_printf(b, "{\"ts\":%u.5", 1600000000u + rndn(1000));
     if (rndn(2))
-        buf_printf(b, ",\"id.orig_h\":\"%s\",\"id.orig_p\":%u",
-                   rndn(4) ? v4s[rndn(NV4)] : v6s[rndn(NV6)], rndn(65536));
+        buf_printf(b, ",\"id.orig_h\":\"%s\",\"id.orig_p\":%u", rnd_addr(),
+                   rndn(2) ? ports[rndn(NPORTS)] : rndn(65536));
     if (rndn(2))
-        buf_printf(b, ",\"id.resp_h\":\"%s\",\"id.resp_p\":%u,\"proto\":\"tcp\"",
-                   rndn(4) ? v4s[rndn(NV4)] : v6s[rndn(NV6)], rndn(65536));
+        buf_printf(b, ",\"id.resp_h\":\"%s\",\"id.resp_p\":%u,\"proto\":\"tcp\"", rnd_addr(),
+                   rndn(3) ? ports[rndn(NPORTS)] : rndn(65536));
+    else if (rndn(3) == 0)
+        buf_printf(b, ",\"id.resp_p\":%u", ports[rndn(NPORTS)]);
+    if (rndn(3) == 0)
+        buf_printf(b, ",\"user_agent\":\"%s\"", uas[rndn(4)]);
+    if (rndn(8) == 0)
+        buf_printf(b, ",\"http\":{\"http_user_agent\":\"%s\"},\"dest_port\":%u", uas[rndn(4)],
+                   ports[rndn(NPORTS)]);
     if (rndn(3) == 0)
         buf_printf(b, ",\"query\":\"%s\",\"answers\":[\"%s\",\"%s\"]", doms[rndn(NDOM)],
                    v4s[rndn(NV4)], doms[rndn(NDOM)]);
@@ -1191,6 +1232,58 @@ static void test_lenient_and_validity(void)
     CHECK_STR(out, "");
     matches_of(s, "1.2.3.4", 1950000000, out, sizeof out);
     CHECK_STR(out, "0;");
+    accord_snapshot_unref(s);
+}
+
+/* Ports and user agents in the fast tables: which forms go there, and what a match names. */
+static void test_traffic_keys(void)
+{
+    static const char *const pats[] = {
+        "[network-traffic:dst_port = 4444]",
+        "[network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port IN (443, 8443)]",
+        "[network-traffic:src_port = 53 AND network-traffic:src_ref.value = '2001:db8::1']",
+        "[network-traffic:dst_ref.value = '203.0.113.5']",
+        "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = 'DavClnt']",
+        "[network-traffic:dst_port > 1000]",                         /* the pattern engine's */
+        "[network-traffic:dst_ref.value = '10.0.0.0/8' AND network-traffic:dst_port = 1]", /* too */
+    };
+    static const char *lines[] = {
+        "{\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"192.0.2.1\",\"id.resp_p\":4444}",
+        "{\"src_ip\":\"10.0.0.1\",\"dest_ip\":\"198.51.100.7\",\"dest_port\":8443}",
+        "{\"id.orig_h\":\"2001:DB8::1\",\"id.orig_p\":53,\"id.resp_h\":\"10.0.0.2\"}",
+        "{\"id.resp_h\":\"203.0.113.5\",\"id.resp_p\":80}",
+        "{\"user_agent\":\"DavClnt\",\"host\":\"x.example\"}",
+        "{\"id.resp_h\":\"198.51.100.7\",\"id.resp_p\":22,\"id.orig_p\":4444}",
+        "{\"id.resp_p\":4444}", /* no address, no user agent: no network-traffic object */
+    };
+    static const char *want[][2] = {
+        {"id.resp_p", "4444"},         {"dest_ip", "198.51.100.7:8443"},
+        {"id.orig_h", "[2001:db8::1]:53"}, {"id.resp_h", "203.0.113.5"},
+        {"user_agent", "DavClnt"},     {NULL, NULL},
+        {NULL, NULL},
+    };
+    accord_snapshot *s = snap_of(pats, 7, 0);
+    accord_snapshot_stats st;
+    accord_matcher *m = NULL;
+    accord_snapshot_stats_get(s, &st);
+    CHECK(st.simple == 5 && st.complex == 2 && st.ports == 5 && st.user_agents == 1);
+    CHECK(accord_matcher_new(s, &m) == 0);
+    for (int i = 0; i < 7; i++) {
+        accord_match mt;
+        int n = 0;
+        CHECK(accord_matcher_match_lines(m, lines[i], strlen(lines[i]), 0) >= 0);
+        while (accord_matcher_next(m, &mt) == 1) {
+            if (mt.field == NULL) /* the pattern engine's > 1000 */
+                continue;
+            n++;
+            CHECK(want[i][0] && mt.nindicators == 1 && mt.indicators[0] == (uint32_t)i);
+            CHECK(want[i][0] && strcmp(mt.field, want[i][0]) == 0);
+            CHECK(want[i][1] && mt.value_len == strlen(want[i][1]) &&
+                  memcmp(mt.value, want[i][1], mt.value_len) == 0);
+        }
+        CHECK(n == (want[i][0] != NULL));
+    }
+    accord_matcher_free(m);
     accord_snapshot_unref(s);
 }
 
@@ -1386,6 +1479,7 @@ int main(void)
     test_extractor(2);
     test_extractor_modes();
     test_differential();
+    test_traffic_keys();
     test_lenient_and_validity();
     test_json_indicators();
     test_malformed();

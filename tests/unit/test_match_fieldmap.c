@@ -52,7 +52,7 @@ static void test_errors(void)
     CHECK_STR(parse_error("a = ip\nb.c = sorce-ip\n"),
               "m.conf:2: unknown role 'sorce-ip' (one of time, src-ip, dst-ip, src-port, "
               "dst-port, proto, ip, domain, host, uri, url, email, md5, sha1, sha256, sha512, "
-              "cert-fingerprint, text, none)");
+              "cert-fingerprint, user-agent, text, none)");
     CHECK_STR(parse_error("\n\na.b\n"), "m.conf:3: expected PATH = ROLE");
     CHECK_STR(parse_error("a = \n"), "m.conf:1: expected a role after '='");
     CHECK_STR(parse_error("a = ip ip\n"), "m.conf:1: unexpected text after the role");
@@ -115,12 +115,12 @@ static void test_matching(void)
     char got[2048];
     CHECK(accord_field_map_parse(conf, sizeof conf - 1, "m.conf", &fm, &err) == 0);
     matches(s, fm, lines, got, sizeof got);
-    /* line 5: the complex pattern (port and address) through the configured keys; line 6: the
+    /* line 5: the address-and-port key through the configured keys; line 6: the
      * built-in Zeek key still read, the overridden Suricata key not */
     CHECK_STR(got, "1 event.dst.address 198.51.100.7;2 lookups.qname a.evil.example;"
                    "3 url http://evil.example/a;"
                    "4 file.sum e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855;"
-                   "5 - ;6 id.orig_h 198.51.100.7;");
+                   "5 event.dst.address 203.0.113.9:4444;6 id.orig_h 198.51.100.7;");
     /* the built-in map alone sees only the Zeek and Suricata keys */
     matches(s, NULL, lines, got, sizeof got);
     CHECK_STR(got, "6 id.orig_h 198.51.100.7;6 src_ip 198.51.100.7;");

@@ -1,0 +1,171 @@
+/*
+ * match_port.c - network-traffic keys: a side's port, a side's address, or both together.
+ *
+ * Feeds write ports as `network-traffic:dst_port = 4444`, C2 endpoints as
+ * `network-traffic:dst_ref.value = '198.51.100.7' AND network-traffic:dst_port = 443`.  The
+ * pattern engine would evaluate every such indicator against every event's observation; here
+ * each is one key of a hash table, looked up with the event's network-traffic object
+ * (mtraffic_of: the first source and destination address and their ports), at most three probes
+ * per side:
+ *
+ *   key (side, family, address, port)     pattern
+ *   (dst, 0, -, 443)                      network-traffic:dst_port = 443
+ *   (dst, 4, 198.51.100.7, ANY)           network-traffic:dst_ref.value = '198.51.100.7'
+ *   (dst, 4, 198.51.100.7, 443)           ... AND network-traffic:dst_port = 443
+ *
+ * A bitmap of (side, port) over every key with a port lets a side whose port no key names skip
+ * the port probes without hashing: most traffic goes to ports no indicator lists.  Keys are
+ * unique after the build (indicators of one key share a ref, as in every kind).
+ */
+#include "match.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void mport_builder_free(mport_builder *b)
+{
+    mpairs_free(&b->p);
+}
+
+static void addr_words(int family, const uint8_t *a, uint64_t *w0, uint64_t *w1)
+{
+    *w0 = *w1 = 0;
+    if (family == 4) {
+        *w0 = (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 | (uint64_t)a[2] << 8 | a[3];
+    } else if (family == 6) {
+        for (int i = 0; i < 8; i++) {
+            *w0 = *w0 << 8 | a[i];
+            *w1 = *w1 << 8 | a[8 + i];
+        }
+    }
+}
+
+static uint32_t aux_of(int side, int family, unsigned port)
+{
+    return (uint32_t)side << 24 | (uint32_t)family << 17 | port;
+}
+
+int mport_add(mport_builder *b, int side, int family, const uint8_t *addr, unsigned port,
+              uint32_t ind)
+{
+    uint64_t w0, w1;
+    if ((side != MPORT_SRC && side != MPORT_DST) || port > MPORT_ANY ||
+        (family != 0 && family != 4 && family != 6) || (family == 0) != (addr == NULL) ||
+        (family == 0 && port == MPORT_ANY))
+        return ACCORD_EINVAL;
+    addr_words(family, addr, &w0, &w1);
+    return mpairs_push(&b->p, w0, w1, ind, aux_of(side, family, port));
+}
+
+static uint64_t key_hash(uint64_t aux, uint64_t w0, uint64_t w1)
+{
+    return mix64(aux * 0x9e3779b97f4a7c15ull ^ mix64(w0 ^ 0x2545f4914f6cdd1dull) ^
+                 (w1 * 0xc2b2ae3d27d4eb4full));
+}
+
+static void count_key(mportset *set, uint32_t aux)
+{
+    unsigned port = aux & 0x1FFFF, side = aux >> 24, family = aux >> 17 & 0x7F;
+    if (port != MPORT_ANY)
+        set->bits[(side << 16 | port) >> 6] |= 1ull << (port & 63);
+    if (family == 0)
+        set->n_port++;
+    else if (port == MPORT_ANY)
+        set->n_addr++, set->any_port = 1;
+    else
+        set->n_both++;
+}
+
+int mport_build(mport_builder *b, mrefs *refs, mportset *set)
+{
+    const mpair *v = b->p.v;
+    size_t n = b->p.n;
+    uint32_t *tmp = NULL;
+    uint64_t *h = NULL;
+    int rc = 0;
+    memset(set, 0, sizeof *set);
+    if (n == 0)
+        return 0;
+    qsort(b->p.v, n, sizeof *b->p.v, mpair_cmp);
+    tmp = malloc(n * sizeof *tmp);
+    h = malloc(n * sizeof *h);
+    set->key = malloc(n * 3 * sizeof *set->key);
+    set->ref = malloc(n * sizeof *set->ref);
+    set->bits = calloc(2 * 65536 / 64, sizeof *set->bits);
+    if (!tmp || !h || !set->key || !set->ref || !set->bits)
+        rc = ACCORD_ENOMEM;
+    for (size_t i = 0; i < n && rc == 0;) {
+        size_t j = i, k = 0;
+        for (; j < n && v[j].aux == v[i].aux && v[j].k[0] == v[i].k[0] && v[j].k[1] == v[i].k[1];
+             j++)
+            if (k == 0 || tmp[k - 1] != v[j].ind)
+                tmp[k++] = v[j].ind;
+        set->key[3 * set->n] = v[i].aux;
+        set->key[3 * set->n + 1] = v[i].k[0];
+        set->key[3 * set->n + 2] = v[i].k[1];
+        h[set->n] = key_hash(v[i].aux, v[i].k[0], v[i].k[1]);
+        count_key(set, v[i].aux);
+        rc = mrefs_add(refs, tmp, k, &set->ref[set->n]);
+        set->n++;
+        i = j;
+    }
+    if (rc == 0)
+        rc = mtab_build(&set->t, h, set->n);
+    free(tmp);
+    free(h);
+    mport_builder_free(b);
+    if (rc)
+        mport_free(set);
+    return rc;
+}
+
+void mport_free(mportset *set)
+{
+    mtab_free(&set->t);
+    free(set->key);
+    free(set->ref);
+    free(set->bits);
+    memset(set, 0, sizeof *set);
+}
+
+static uint32_t find(const mportset *set, uint32_t aux, uint64_t w0, uint64_t w1)
+{
+    uint64_t h = key_hash(aux, w0, w1);
+    size_t pos = 0;
+    uint32_t e;
+    while (mtab_next(&set->t, h, &pos, &e)) {
+        const uint64_t *k = &set->key[3 * (size_t)e];
+        if (k[0] == aux && k[1] == w0 && k[2] == w1)
+            return set->ref[e];
+    }
+    return MREF_NONE;
+}
+
+size_t mport_lookup(const mportset *set, int side, int family, const uint8_t *addr, long port,
+                    uint32_t *out, uint8_t *shape)
+{
+    size_t n = 0;
+    uint64_t w0 = 0, w1 = 0;
+    uint32_t r;
+    if (set->n == 0)
+        return 0;
+    if (addr)
+        addr_words(family, addr, &w0, &w1);
+    if (port >= 0 && port <= 65535 &&
+        (set->bits[((unsigned)side << 16 | (unsigned)port) >> 6] >> (port & 63) & 1)) {
+        if ((r = find(set, aux_of(side, 0, (unsigned)port), 0, 0)) != MREF_NONE) {
+            shape[n] = MPORT_PORT;
+            out[n++] = r;
+        }
+        if (addr && (r = find(set, aux_of(side, family, (unsigned)port), w0, w1)) != MREF_NONE) {
+            shape[n] = MPORT_BOTH;
+            out[n++] = r;
+        }
+    }
+    if (addr && set->any_port &&
+        (r = find(set, aux_of(side, family, MPORT_ANY), w0, w1)) != MREF_NONE) {
+        shape[n] = MPORT_ADDR;
+        out[n++] = r;
+    }
+    return n;
+}
