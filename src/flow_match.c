@@ -7,10 +7,11 @@
  * ev_src[i], so a match (line = event number) finds the record to describe.  Text of domain
  * names lives in an arena of the batch.  Nothing is formatted unless it matched: the event text
  * is written when a match is reported, which is rare next to records.  Likewise no address is
- * formatted unless it may match: without pattern-engine indicators, a flow record or dnstap
- * answer none of whose addresses the snapshot's address tables hold never reaches the matcher
- * (which writes every value it gets as text); with them, every record is an observation the
- * pattern engine reads, and is given whole.
+ * formatted unless it may match: a flow record none of whose addresses (and ports) the
+ * snapshot's tables hold never reaches the matcher (which writes every value it gets as text),
+ * unless a pattern-engine indicator may want it: one that needs one of its addresses, or any
+ * address or network-traffic object at all (then every record goes, whole).  A dnstap answer is
+ * left out likewise when no pattern-engine comparison names an address type.
  */
 #include "flow_match.h"
 #include "match.h" /* the snapshot's address tables, for the prefilter */
@@ -49,6 +50,10 @@ struct fmatch {
     accord_snapshot *snap;
     int lean; /* no pattern-engine indicators: events carry no time (see use_snapshot) */
     int ports; /* network-traffic keys: events carry their ports, and the prefilter looks */
+    int unfiltered;   /* fmatch_unfiltered */
+    int lean_answers; /* dnstap answers no table holds are left out of their event */
+    int prefilter; /* records that no table holds and no pattern-engine indicator can want are
+                      dropped before the matcher (see use_snapshot) */
     int64_t now_s;
     fmatch_cb cb;
     void *ud;
@@ -88,6 +93,16 @@ static int use_snapshot(fmatch *f, accord_snapshot *snap)
     accord_snapshot_stats_get(snap, &st);
     f->lean = st.complex == 0;
     f->ports = st.ports > 0;
+    /* a record makes ipv4-addr / ipv6-addr and network-traffic objects: when no pattern-engine
+     * leaf is met by any such object, only the addresses it names can interest the engine */
+    f->prefilter = !(snap->cfilter.types & (MCT_IPV4 | MCT_IPV6 | MCT_TRAFFIC));
+    /* an answer address is left out of its message's event unless something may want it: no
+     * comparison of any pattern-engine leaf names an address type (nor network-traffic) */
+    f->lean_answers = !(snap->cfilter.all_types & (MCT_IPV4 | MCT_IPV6 | MCT_TRAFFIC));
+    if (f->unfiltered) {
+        f->prefilter = f->lean_answers = 0;
+        mmatcher_unfiltered(f->m, 1);
+    }
     return 0;
 }
 
@@ -123,6 +138,13 @@ void fmatch_set_source(fmatch *f, fmatch_current_cb cur, void *ud)
 accord_snapshot *fmatch_snapshot(const fmatch *f)
 {
     return f->snap;
+}
+
+void fmatch_unfiltered(fmatch *f)
+{
+    f->unfiltered = 1;
+    f->prefilter = f->lean_answers = 0;
+    mmatcher_unfiltered(f->m, 1);
 }
 
 void fmatch_free(fmatch *f)
@@ -300,6 +322,8 @@ static int64_t flow_time_ms(const flow_rec *r)
 static int may_match(const fmatch *f, int family, const uint8_t *a)
 {
     uint32_t ref;
+    if (f->snap->cfilter.keys.n && u64map_get(&f->snap->cfilter.keys, mcf_addr_key(family, a), NULL))
+        return 1;
     if (family == 4)
         return mip_lookup4(&f->snap->ip,
                            (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3],
@@ -461,8 +485,8 @@ int fmatch_flow(fmatch *f, const flow_rec *r)
         s->exp = *r->exporter;
         s->r.exporter = &s->exp;
     }
-    s->deferred = f->lean;
-    if (!f->lean) {
+    s->deferred = f->prefilter;
+    if (!f->prefilter) {
         flow_events(f, f->nsrc - 1);
         return 0;
     }
@@ -529,7 +553,7 @@ static void on_dns(void *ud, const dns_item *it)
     case DNS_AAAA:
         /* as for flow records: without pattern-engine indicators an answer no table holds is
          * left out, so the matcher never formats it (most answers of most responses) */
-        if (!f->lean || may_match(f, it->kind == DNS_A ? 4 : 6, it->addr))
+        if (!f->lean_answers || may_match(f, it->kind == DNS_A ? 4 : 6, it->addr))
             addr_val(f, it->kind == DNS_A ? 4 : 6, it->addr, ACCORD_ROLE_NONE, -1, "dns.answer");
         break;
     case DNS_CNAME:

@@ -47,6 +47,9 @@ typedef accord_snapshot *(*fmatch_current_cb)(void *ud, const accord_snapshot *h
 void fmatch_set_source(fmatch *f, fmatch_current_cb cur, void *ud);
 /* The snapshot the matches being reported were made against (valid during the callback). */
 accord_snapshot *fmatch_snapshot(const fmatch *f);
+/* Gives every record and answer to the matcher, and every event to the pattern engine, whether
+ * or not any indicator can want it (benchmarks and tests compare with the filters). */
+void fmatch_unfiltered(fmatch *f);
 /* Queues record r (copied), matching the batch when it is full.  0 or ACCORD_ENOMEM. */
 int fmatch_flow(fmatch *f, const flow_rec *r);
 /* Queues dnstap message m (its names and addresses copied).  0, ACCORD_ENOMEM, or ACCORD_EINVAL

@@ -82,6 +82,7 @@ struct accord_matcher {
     const mline *cur; /* the line whose complex hits are being collected */
     uint32_t now;
     int oom;
+    int unfiltered; /* every event goes to the pattern engine (tests compare with the filter) */
     accord_matcher_stats st;
 };
 
@@ -102,6 +103,11 @@ ACCORD_API int accord_matcher_new(accord_snapshot *s, accord_matcher **out)
     }
     *out = m;
     return 0;
+}
+
+void mmatcher_unfiltered(accord_matcher *m, int on)
+{
+    m->unfiltered = on;
 }
 
 ACCORD_API void accord_matcher_set_field_map(accord_matcher *m, const accord_field_map *fm)
@@ -447,6 +453,8 @@ static void on_complex_hit(void *ud, uint64_t tag, size_t index)
 static void match_complex(accord_matcher *m, const mline *l)
 {
     const mfield *f = &m->fields[l->field0];
+    if (!m->unfiltered && !mcf_pass(&m->s->cfilter, &m->items[l->item0], l->nitems))
+        return; /* no leaf of any pattern-engine indicator can be true for it */
     buf_reset(&m->obs);
     if (mobs_write(&m->items[l->item0], l->nitems, f, l->nfields, mevent_time_us(f, l->nfields),
                    &m->obs) < 0) {

@@ -9,6 +9,7 @@
  *   match_hash.c      file and certificate digests, keyed by their bytes
  *   match_string.c    exact strings (URLs, e-mail addresses, user agents; the domain table too)
  *   match_port.c      network-traffic ports, alone or with the address of their side
+ *   match_complex.c   which events may interest the pattern-engine indicators
  *   match_input.c     telemetry lines -> fields: field maps and the hand-written JSON extractor
  *   match_snapshot.c  indicators -> snapshot: recognising simple patterns, building the kinds
  *   match.c           the matcher: batches of lines -> items -> lookups -> matches; events as
@@ -25,6 +26,7 @@
 #include "accord_match.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/u64map.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -514,6 +516,38 @@ int mtsv_extract(const mtsv *t, const char *line, size_t len, mfield *out, size_
                  const char **why, size_t *off);
 
 /* ------------------------------------------------------------------------------------------ */
+/* The prefilter of pattern-engine indicators (match_complex.c)                                 */
+
+/* The object types of the observations events make, as bits. */
+enum {
+    MCT_IPV4 = 1,
+    MCT_IPV6 = 2,
+    MCT_DOMAIN = 4,
+    MCT_URL = 8,
+    MCT_EMAIL = 16,
+    MCT_FILE = 32,
+    MCT_X509 = 64,
+    MCT_TRAFFIC = 128
+};
+
+typedef struct mcfilter {
+    unsigned types; /* MCT_*: a leaf is met by any object of such a type */
+    u64map keys;    /* a leaf is met only by an address (mcf_addr_key) or text (mcf_text_key) */
+    unsigned all_types; /* every type some comparison names: values of other types can be left
+                           out of an event without changing what the engine says */
+    size_t patterns;
+} mcfilter;
+
+void mcf_init(mcfilter *f);
+void mcf_free(mcfilter *f);
+/* Adds what the leaves of p need.  0 or ACCORD_ENOMEM. */
+int mcf_add_pattern(mcfilter *f, const accord_pattern *p);
+/* The MCT_* bit of an object type, 0 for a type events never make. */
+unsigned mcf_type_bit(const char *type);
+uint64_t mcf_addr_key(int family, const uint8_t *a);
+uint64_t mcf_text_key(int kind, const char *s, size_t len);
+
+/* ------------------------------------------------------------------------------------------ */
 /* The snapshot (match_snapshot.c)                                                              */
 
 typedef struct mind {
@@ -538,6 +572,7 @@ struct accord_snapshot {
     mhashset hash[MK_HASH_N];
     mportset port;
     accord_pattern_set *complex; /* patterns the fast path does not take, or NULL */
+    mcfilter cfilter;            /* which events may interest them */
     accord_snapshot_stats stats;
 };
 
@@ -605,5 +640,11 @@ int64_t mevent_time_us(const mfield *f, size_t nf);
  * 0, or -1 when out fails (its cap).
  */
 int mobs_write(const mitem *it, size_t n, const mfield *f, size_t nf, int64_t time_us, buf *out);
+
+/* 1 when an event of items it[0..n) may match a pattern-engine indicator. */
+int mcf_pass(const mcfilter *f, const mitem *it, size_t n);
+/* Turns the filter off for matcher m (on = 1): every event goes to the pattern engine, as the
+ * tests compare. */
+void mmatcher_unfiltered(accord_matcher *m, int on);
 
 #endif

@@ -76,6 +76,7 @@ struct accord_snapshot_builder {
     mhash_builder hash;
     mport_builder port;
     accord_pattern_set *complex;
+    mcfilter cf;
     accord_snapshot_stats st;
     ajson_arena tmp;
 };
@@ -461,6 +462,7 @@ ACCORD_API int accord_snapshot_builder_new(int64_t now_s, accord_snapshot_builde
     mstr_builder_init(&b->ua, 0x7573657261676504ull);
     mhash_builder_init(&b->hash);
     ajson_arena_init(&b->tmp, 0);
+    mcf_init(&b->cf);
     if (accord_pattern_set_new(&b->complex) != 0) {
         accord_snapshot_builder_free(b);
         return ACCORD_ENOMEM;
@@ -486,6 +488,7 @@ ACCORD_API void accord_snapshot_builder_free(accord_snapshot_builder *b)
     mhash_builder_free(&b->hash);
     mport_builder_free(&b->port);
     accord_pattern_set_free(b->complex);
+    mcf_free(&b->cf);
     ajson_arena_free(&b->tmp);
     free(b);
 }
@@ -712,6 +715,8 @@ static int add_pattern(accord_snapshot_builder *b, const char *id, const ind_des
     }
     ajson_arena_reset(&b->tmp);
     int simple = plan_oexpr(&pl, &b->tmp, p->root);
+    if (simple == NOT_SIMPLE && mcf_add_pattern(&b->cf, p) != 0)
+        simple = ACCORD_ENOMEM;
     accord_pattern_free(p);
     rc = simple < 0 ? simple : ind_new(b, id, d, from, until, modified_us, &ind);
     if (rc == 0 && ind == UINT32_MAX) {
@@ -963,6 +968,8 @@ static int build_tables(accord_snapshot_builder *b, accord_snapshot *s, accord_e
         if (rc == 0) {
             s->complex = b->complex;
             b->complex = NULL;
+            s->cfilter = b->cf;
+            mcf_init(&b->cf);
         }
     }
     return rc;
@@ -1036,6 +1043,7 @@ ACCORD_API void accord_snapshot_unref(accord_snapshot *s)
     mport_free(&s->port);
     mhash_free(s->hash);
     accord_pattern_set_free(s->complex);
+    mcf_free(&s->cfilter);
     free(s);
 }
 
