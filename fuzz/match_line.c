@@ -5,7 +5,8 @@
  * differentially against the strict parser: when util/json.c accepts the line as an object, the
  * extractor must accept it too and return the same fields (same order, roles, bytes), or the
  * target traps.  Second, as a buffer of lines for a matcher over a small fixed snapshot that has
- * a simple indicator of every kind and two patterns for the pattern engine, so item
+ * a simple indicator of every kind and patterns for the pattern engine (one met only by an
+ * address, one by any domain name), so item
  * normalisation, lookups and observation building all run; the matcher must never fail on input
  * and every match and malformed report must point inside the buffer.  The first line also goes
  * through the extractor's three modes (vector line index, scalar line index, byte scans), which
@@ -119,7 +120,10 @@ static accord_snapshot *snapshot(void)
         "[file:hashes.'MD5' = 'd41d8cd98f00b204e9800998ecf8427e']",
         "[x509-certificate:hashes.'SHA-1' = 'da39a3ee5e6b4b0d3255bfef95601890afd80709']",
         "[network-traffic:dst_port = 53 AND network-traffic:dst_ref.value = '10.0.0.1']",
+        "[network-traffic:src_port IN (22, 4444) OR network-traffic:src_ref.value = '::1']",
+        "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = 'curl']",
         "[domain-name:value MATCHES '^x[a-z]+\\\\.example$']",
+        "[network-traffic:dst_ref.value = '10.0.0.2' AND network-traffic:dst_port < 1024]",
     };
     if (!s)
         s = fuzz_snapshot(pats, sizeof pats / sizeof pats[0]);

@@ -265,11 +265,14 @@ static void prepare(accord_matcher *m, mitem *it)
         if (m->nhx + n > HX_MAX)
             break;
         it->hx = (uint32_t)m->nhx;
-        it->nhx = (uint8_t)n;
+        it->nhx = 0;
         for (size_t i = 0; i < n; i++) {
             uint64_t h = mstr_hash(&s->domain, it->text + offs[i], it->len - offs[i]);
+            if (!msfx_may(s, h)) /* no `%.suffix` key: the table line is not needed */
+                continue;
             m->hxo[m->nhx] = (uint8_t)offs[i];
             m->hx[m->nhx++] = h;
+            it->nhx++;
             mtab_prefetch(&s->domain.t, h);
         }
         break;
@@ -316,7 +319,8 @@ static size_t lookup_domain(const accord_matcher *m, const mitem *it, uint32_t *
     for (size_t i = 0; i < ns; i++) {
         size_t sl = it->len - offs[i];
         uint64_t h = mstr_hash(set, it->text + offs[i], sl);
-        if ((e = mstr_find(set, h, it->text + offs[i], sl)) && e->ref2 != MREF_NONE)
+        if (msfx_may(m->s, h) && (e = mstr_find(set, h, it->text + offs[i], sl)) &&
+            e->ref2 != MREF_NONE)
             refs[n++] = e->ref2;
     }
     return n;

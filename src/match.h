@@ -516,6 +516,10 @@ int mtsv_extract(const mtsv *t, const char *line, size_t len, mfield *out, size_
                  const char **why, size_t *off);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Whether suffix hash h may be a `%.suffix` key of s (no false negatives). */
+static inline int msfx_may(const struct accord_snapshot *s, uint64_t h);
+
+/* ------------------------------------------------------------------------------------------ */
 /* The prefilter of pattern-engine indicators (match_complex.c)                                 */
 
 /* The object types of the observations events make, as bits. */
@@ -569,12 +573,28 @@ struct accord_snapshot {
     mrefs refs;
     mip ip;
     mstrset domain, url, email, ua;
+    /* Names that are a `%.suffix` key, as a filter of two bits per key hash in one 64-bit word:
+     * most suffixes of a name (".com", "clean-site.net") are no key, and the filter, ~1 byte
+     * per suffix key, answers in cache where the domain table would cost a line from memory. */
+    uint64_t *sfx;
+    size_t sfx_mask; /* words - 1 (a power of two) */
     mhashset hash[MK_HASH_N];
     mportset port;
     accord_pattern_set *complex; /* patterns the fast path does not take, or NULL */
     mcfilter cfilter;            /* which events may interest them */
     accord_snapshot_stats stats;
 };
+
+static inline uint64_t msfx_bits(uint64_t h)
+{
+    return 1ull << (h >> 40 & 63) | 1ull << (h >> 46 & 63);
+}
+
+static inline int msfx_may(const struct accord_snapshot *s, uint64_t h)
+{
+    uint64_t b = msfx_bits(h);
+    return s->sfx && (s->sfx[(h >> 52 ^ h >> 20) & s->sfx_mask] & b) == b;
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Items and observations (match.c)                                                             */
@@ -595,7 +615,7 @@ typedef struct mitem {
     uint64_t h;  /* the lookup hash (strings and digests) */
     uint32_t hx; /* domains: where the suffix hashes start in the matcher's array (UINT32_MAX:
                     not prepared) */
-    uint8_t nhx; /* domains: how many suffixes */
+    uint8_t nhx; /* domains: how many suffixes may be keys (msfx_may) */
 } mitem;
 
 #define MFIELD_NAMED 0xFFFD /* a decoded value: the matcher keeps the field's name */

@@ -918,6 +918,8 @@ static void count_memory(accord_snapshot *s)
         m += mtab_bytes(&ip->v6[i].t) + ip->v6[i].t.n * 20;
     for (int i = 0; i < 4; i++)
         m += mtab_bytes(&sets[i]->t) + sets[i]->n * sizeof(mstr_entry) + sets[i]->pool_len;
+    if (s->sfx)
+        m += (s->sfx_mask + 1) * 8;
     if (s->port.n)
         m += mtab_bytes(&s->port.t) + s->port.n * 28 + 2 * 65536 / 8;
     for (int k = 0; k < MK_HASH_N; k++)
@@ -948,11 +950,39 @@ static void fill_stats(accord_snapshot *s)
     count_memory(s);
 }
 
+/* The filter of `%.suffix` keys (see accord_snapshot.sfx): 8 bits per key, at least a word. */
+static int build_sfx(accord_snapshot *s)
+{
+    const mstrset *d = &s->domain;
+    size_t n = 0, words = 1;
+    for (size_t i = 0; i < d->n; i++)
+        n += d->e[i].ref2 != MREF_NONE;
+    if (n == 0)
+        return 0;
+    while (words * 8 < n)
+        words *= 2;
+    s->sfx = calloc(words, sizeof *s->sfx);
+    if (!s->sfx)
+        return ACCORD_ENOMEM;
+    s->sfx_mask = words - 1;
+    for (size_t i = 0; i < d->n; i++) {
+        size_t end = i + 1 < d->n ? d->e[i + 1].off : d->pool_len;
+        uint64_t h;
+        if (d->e[i].ref2 == MREF_NONE)
+            continue;
+        h = mstr_hash(d, d->pool + d->e[i].off, end - d->e[i].off);
+        s->sfx[(h >> 52 ^ h >> 20) & s->sfx_mask] |= msfx_bits(h);
+    }
+    return 0;
+}
+
 static int build_tables(accord_snapshot_builder *b, accord_snapshot *s, accord_error *err)
 {
     int rc = mip_build(&b->ip, &s->refs, &s->ip);
     if (rc == 0)
         rc = mstr_build(&b->domain.s, &s->refs, &s->domain);
+    if (rc == 0)
+        rc = build_sfx(s);
     if (rc == 0)
         rc = mstr_build(&b->url, &s->refs, &s->url);
     if (rc == 0)
@@ -1037,6 +1067,7 @@ ACCORD_API void accord_snapshot_unref(accord_snapshot *s)
     mrefs_free(&s->refs);
     mip_free(&s->ip);
     mstr_free(&s->domain);
+    free(s->sfx);
     mstr_free(&s->url);
     mstr_free(&s->email);
     mstr_free(&s->ua);
