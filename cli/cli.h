@@ -58,6 +58,8 @@ int cmd_audit(int argc, char **argv);
 int cmd_roster(int argc, char **argv);
 int cmd_misp(int argc, char **argv);
 int cmd_case(int argc, char **argv);
+int cmd_csaf(int argc, char **argv);
+int cmd_osv(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_peer(int argc, char **argv);

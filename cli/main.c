@@ -159,6 +159,23 @@ static const cli_command commands[] = {
      "lifts it.  publish writes revision N of the CSAF 2.0 advisory, OSV records for affected\n"
      "packages and the STIX vulnerability (TLP:CLEAR); --out DIR also writes them as files.\n",
      cmd_case},
+    {"csaf", "import vendors' CSAF 2.0 advisories into the store as STIX",
+     "usage: accord csaf import [--collection C] FILE|DIR ...\n"
+     "\n"
+     "Each CSAF 2.0 document (a directory: its *.json files, recursively) becomes a STIX\n"
+     "vulnerability per CSAF vulnerability (CVE, CWE, products with purl, CPE, status and vendor\n"
+     "fix, CVSS vectors, references) and a note per vulnerability note, marked with the\n"
+     "document's TLP; one transaction per document.  A refused document is named with the JSON\n"
+     "path and the rule (schema, CSAF tests 6.1.1, 6.1.2, 6.1.4, 6.1.5, 6.1.8, 6.1.9, 6.1.11).\n"
+     "Exit 0: all imported; 3: some refused; 1: none imported.\n",
+     cmd_csaf},
+    {"osv", "import OSV vulnerability records into the store as STIX",
+     "usage: accord osv import [--collection C] FILE|DIR ...\n"
+     "\n"
+     "Each OSV record becomes a STIX vulnerability (named by its CVE alias, else its id) with the\n"
+     "affected packages, their introduced and fixed versions, CVSS vectors and references,\n"
+     "TLP:CLEAR; one transaction per record.  Exit codes as for accord csaf import.\n",
+     cmd_osv},
     {"allowlist", "values exports never contain: import MISP warninglists and plain lists",
      "usage: accord allowlist import [--name NAME] FILE...\n"
      "       accord allowlist list\n"

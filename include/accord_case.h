@@ -194,6 +194,22 @@ ACCORD_API int accord_csaf_provider_write(accord_store *store, const char *dir,
  */
 ACCORD_API int accord_csaf_sign_key_set(accord_store *store, const char *fpr, accord_error *err);
 
+/* Formats of vendors' advisories accord imports. */
+enum { ACCORD_ADVISORY_CSAF = 1, ACCORD_ADVISORY_OSV = 2 };
+
+/*
+ * Imports one vendor advisory (a CSAF 2.0 document or an OSV record, text[0..len)) into the store
+ * as STIX: a vulnerability per CSAF vulnerability (or the OSV record) with its products, CVSS
+ * vectors and references, and notes; marked with the document's TLP.  name names the input in
+ * errors and the audit log.  Bad input is refused before anything is stored, with the JSON path
+ * and the rule ("$.vulnerabilities[0].product_status.fixed[1]: product id X is not defined (rule
+ * 6.1.1)"); the objects of one document are one transaction.  collection: id or alias, NULL =
+ * default.  ACCORD_EINVAL for a refused document, else accord_import_fd's codes.
+ */
+ACCORD_API int accord_advisory_import(accord_store *store, int format, const char *name,
+                                      const char *text, size_t len, const char *collection,
+                                      accord_import_stats *st, accord_error *err);
+
 /* Parses an RFC 3339 instant with any offset ("...+02:00", "...Z") to microseconds. */
 ACCORD_API int accord_instant_parse(const char *text, int64_t *us);
 

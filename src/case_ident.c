@@ -319,9 +319,12 @@ int cve_id_check(const char *s, char *err, size_t errlen)
 {
     if (strncmp(s, "CVE-", 4) == 0 && isdigit((unsigned char)s[4]) &&
         isdigit((unsigned char)s[5]) && isdigit((unsigned char)s[6]) &&
-        isdigit((unsigned char)s[7]) && s[8] == '-' && digits(s + 9, 4))
+        isdigit((unsigned char)s[7]) && s[8] == '-' && digits(s + 9, 4) &&
+        (strlen(s + 9) == 4 || s[9] != '0')) /* the CVE format: no leading 0 past 4 digits */
         return 0;
-    return fail(err, errlen, "cve: \"%s\" is not CVE-YYYY-NNNN (4 or more digits)%.0zu", s, 0);
+    return fail(err, errlen,
+                "cve: \"%s\" is not CVE-YYYY-NNNN (4 digits, or more without a leading 0)%.0zu", s,
+                0);
 }
 
 int cwe_id_check(const char *s, char *err, size_t errlen)

@@ -44,7 +44,7 @@ int cpe23_check(const char *s, char *err, size_t errlen);
 /* The vendor and product components of a valid CPE 2.3 string (still quoted). */
 void cpe23_vendor_product(const char *s, char *vendor, size_t vlen, char *product, size_t plen);
 
-/* 0 when s is "CVE-YYYY-NNNN..." (4 or more digits), else -1 with err. */
+/* 0 when s is "CVE-YYYY-NNNN..." (4 digits, or more without a leading 0), else -1 with err. */
 int cve_id_check(const char *s, char *err, size_t errlen);
 /* 0 when s is "CWE-N", else -1 with err. */
 int cwe_id_check(const char *s, char *err, size_t errlen);

@@ -68,6 +68,11 @@ int case_stix_render(const case_data *d, buf *out);
 /* The CVE JSON 5 record (state PUBLISHED, CNA container) of d; ACCORD_EINVAL without a CVE id. */
 int case_cve_render(const case_data *d, buf *out, accord_error *err);
 
+/* The STIX bundle of a vendor advisory (ACCORD_ADVISORY_CSAF or _OSV; csaf_import.c): 0, or -1
+ * with err naming the JSON path and the rule.  Pure: the fuzz target's entry. */
+int advisory_to_stix(int format, const char *text, size_t len, buf *out, char *err,
+                     size_t errlen);
+
 /* Writes "key":"value" (NULL as "") without printf. */
 void case_json_kv(buf *b, const char *key, const char *v);
 /* The version after bound op (">=", "<=", "<") in an "a,b" or "a|b" list, into out; 0 when
