@@ -3,6 +3,7 @@
  *
  *   accord csaf import [--collection C] FILE|DIR ...
  *   accord osv import [--collection C] FILE|DIR ...
+ *   accord csaf export ID      (an imported vulnerability as this node's CSAF advisory)
  *
  * A directory is read recursively for *.json files, in name order.  Each document is imported on
  * its own (one transaction): a refused one is reported with its file, JSON path and rule, and the
@@ -90,8 +91,31 @@ static void import_path(run *r, const char *path, int depth)
     free(names);
 }
 
+/* accord csaf export ID: the vulnerability as this node's CSAF advisory on stdout. */
+static int export_cmd(int argc, char **argv)
+{
+    if (argc != 3)
+        return cli_usage("csaf");
+    accord_store *s = cli_open_store(ACCORD_STORE_READONLY);
+    if (!s)
+        return EXIT_FAIL;
+    accord_error err = {0};
+    char *json = NULL;
+    int rc = accord_csaf_export(s, argv[2], &json, &err);
+    accord_store_close(s);
+    if (rc) {
+        cli_error("csaf", "%s", err.msg);
+        return EXIT_FAIL;
+    }
+    printf("%s\n", json);
+    free(json);
+    return EXIT_OK;
+}
+
 static int advisory_cmd(const char *cmd, int format, int argc, char **argv)
 {
+    if (format == ACCORD_ADVISORY_CSAF && argc > 1 && strcmp(argv[1], "export") == 0)
+        return export_cmd(argc, argv);
     if (argc < 2 || cli_is_help(argv[1]) || strcmp(argv[1], "import") != 0)
         return cli_usage(cmd);
     run r = {.cmd = cmd, .format = format};

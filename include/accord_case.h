@@ -210,6 +210,14 @@ ACCORD_API int accord_advisory_import(accord_store *store, int format, const cha
                                       const char *text, size_t len, const char *collection,
                                       accord_import_stats *st, accord_error *err);
 
+/*
+ * Writes the stored vulnerability vuln_id (imported from a vendor's advisory) as this node's CSAF
+ * 2.0 csaf_security_advisory into *json (free() it): its products, statuses, CVE, CWE, CVSS and
+ * references, the source advisory's tracking id, one revision dated by its modified.
+ */
+ACCORD_API int accord_csaf_export(accord_store *store, const char *vuln_id, char **json,
+                                  accord_error *err);
+
 /* Parses an RFC 3339 instant with any offset ("...+02:00", "...Z") to microseconds. */
 ACCORD_API int accord_instant_parse(const char *text, int64_t *us);
 

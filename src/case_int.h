@@ -48,6 +48,9 @@ typedef struct case_data {
     char cve_org[37], cve_short[33]; /* the CNA's CVE Program UUID and short name, "" = unset */
 } case_data;
 
+/* Frees what a case_data holds (every string is its own) and zeroes it. */
+void case_data_free(case_data *d);
+
 /* The status a vendor shows: "no_response" when still unknown after the deadline. */
 const char *case_vendor_shown_status(const case_data *d, const case_vendor *v);
 

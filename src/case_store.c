@@ -848,7 +848,7 @@ static void product_free(case_product *p)
     free(p->fixed), free(p->status), free(p->statement);
 }
 
-static void case_data_free(case_data *d)
+void case_data_free(case_data *d)
 {
     free(d->title), free(d->summary), free(d->cve), free(d->cwe), free(d->cvss3);
     free(d->cvss4), free(d->vuln_id), free(d->embargo_text), free(d->reporter);

@@ -6,7 +6,10 @@
 # Bad documents are refused naming the file, the JSON path and the rule (the OASIS test files
 # that must fail CSAF tests 6.1.1, 6.1.2, 6.1.4, 6.1.5, 6.1.9 and 6.1.11 included), store nothing,
 # and do not stop the other documents; a re-import changes nothing; TLP labels become markings.
+# `accord csaf export` writes an imported vulnerability as this node's CSAF advisory again, and
+# those advisories pass the CSAF validator library (strict schema, every mandatory test).
 . "$(dirname "$0")/lib.sh" "$@"
+. "$(dirname "$0")/case_lib.sh"
 A=$ACCORD
 export ACCORD_DATA=$T/data
 RT="$ROOT/tests/integration/advisory_roundtrip.py"
@@ -49,6 +52,21 @@ check "purl and fixed status" has '"purl":"pkg:npm/%40acme/widget@1.5.0","status
 check "the OSV fixed version" has '"status":"affected","fixed":"1.5.0"' "$T/export.json"
 check "CLEAR marking" has '"object_marking_refs":\["marking-definition--94868c89' "$T/export.json"
 check "the vendor statements are notes" has '"type":"note"' "$T/export.json"
+# re-published as this node's advisory: the CVE, CWE, products and statuses are there again
+vulns() { python3 -c 'import json,sys; print("\n".join(o["id"] for o in json.load(open(sys.argv[1]))["objects"] if o["type"] == "vulnerability"))' "$1"; }
+mkdir -p "$T/repub"
+for v in $(vulns "$T/export.json"); do
+  expect_rc 0 "csaf export $v" -- "$A" csaf export "$v"
+  cp "$T/out" "$T/repub/${v#vulnerability--}.json"
+done
+check "re-published: CVE" grep -lq '"cve":"CVE-2026-40002"' "$T"/repub/*.json
+check "re-published: CWE" grep -lq '"cwe":{"id":"CWE-787"' "$T"/repub/*.json
+check "re-published: the fixed package" grep -lq 'pkg:npm/%40acme/widget' "$T"/repub/*.json
+check "re-published: not affected" grep -lq '"known_not_affected"' "$T"/repub/*.json
+validate_csaf "$T"/repub/*.json
+expect_rc 1 "csaf export of a note" -- "$A" csaf export "$(python3 -c 'import json,sys; print(next(o["id"] for o in json.load(open(sys.argv[1]))["objects"] if o["type"] == "note"))' "$T/export.json")"
+check "not a vulnerability" has "is not a vulnerability" "$T/err"
+
 V0=$(versions)
 check "versions counted" test "${V0:-0}" -gt 0
 expect_rc 0 "re-import" -- "$A" csaf import "$OWN/csaf.json"
@@ -116,6 +134,15 @@ expect_rc 0 "export" -- "$A" export
 cp "$T/out" "$T/real.json"
 expect_rc 0 "CSAF samples round trip" -- python3 "$RT" csaf "$T/real.json" "${CSAF[@]}"
 expect_rc 0 "OSV samples round trip" -- python3 "$RT" osv "$T/real.json" "$D"/osv-golang-vulndb/osv/*.json
+
+# every CSAF sample's vulnerabilities re-published by accord pass the validator
+mkdir -p "$T/repub-real"
+n=0
+for v in $(python3 -c 'import json,sys; print("\n".join(o["id"] for o in json.load(open(sys.argv[1]))["objects"] if o["type"] == "vulnerability" and not any(r["source_name"] == "osv" for r in o.get("external_references", []))))' "$T/real.json"); do
+  if "$A" csaf export "$v" >"$T/repub-real/$n.json" 2>"$T/err"; then n=$((n + 1)); else bad "csaf export $v: $(cat "$T/err")"; fi
+done
+check "CSAF samples re-published" test "$n" -gt 200
+validate_csaf "$T"/repub-real/*.json
 
 # the OASIS test files: valid ones (-1N) import; invalid ones for the tests accord runs are
 # refused naming the test (the file name says which: 6-1-NN-0M fails test 6.1.NN)
