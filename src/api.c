@@ -4,6 +4,7 @@
 #include "api.h"
 #include "case_api.h"
 #include "console_api.h"
+#include "console_ind.h"
 #include "export_feed.h"
 
 #include <stdarg.h>
@@ -29,6 +30,8 @@ static const struct api_route {
     {"/api/cases/", "cases", case_api_handle, 0},
     {"/api/search", "console", console_search, 0},
     {"/api/objects/", "console", console_object, 0},
+    {"/api/indicators", "console", console_indicators, 0},
+    {"/api/indicators/", "console", console_indicators, 0},
     {"/.well-known/csaf/", "csaf", csaf_provider_handle, 1},
 };
 

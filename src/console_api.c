@@ -43,7 +43,7 @@ static int viewer_of(api_call *c, accord_viewer **v)
     return 0;
 }
 
-static int limit_of(api_call *c, int *limit)
+int console_limit(api_call *c, int *limit)
 {
     const char *s = api_param(c, "limit");
     *limit = CONSOLE_LIMIT_DEFAULT;
@@ -304,7 +304,7 @@ void console_search(api_call *c)
         api_fail(c, 500, "Out of memory", "search");
         goto out;
     }
-    if (limit_of(c, &x.limit) || search_values(c, &body, vals, &n))
+    if (console_limit(c, &x.limit) || search_values(c, &body, vals, &n))
         goto out;
     if (after && search_cursor(after, &start, &start_seq)) {
         api_fail(c, 400, "Bad cursor", "after: expected the \"next\" of a previous page");
@@ -427,7 +427,7 @@ static int sig_cb(void *ud, const accord_verify_result *r)
 static void object_versions(api_call *c, const char *id, const accord_viewer *v)
 {
     versions_ctx x = {.c = c, .dflt = tlp_default(c->reader)};
-    if (limit_of(c, &x.limit))
+    if (console_limit(c, &x.limit))
         return;
     const char *after = api_param(c, "after");
     if (after && accord_timestamp_parse(after, &x.after_us) != 0) {
@@ -517,7 +517,7 @@ static int rel_cb(void *ud, const accord_record *rec)
 static void object_relationships(api_call *c, const char *id, const accord_viewer *v)
 {
     rels_ctx x = {.c = c, .id = id, .idlen = strlen(id), .dflt = tlp_default(c->reader)};
-    if (limit_of(c, &x.limit))
+    if (console_limit(c, &x.limit))
         return;
     const char *after = api_param(c, "after");
     int64_t after_seq = after ? nonneg(after, after + strlen(after)) : 0;

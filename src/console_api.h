@@ -25,6 +25,9 @@
 #define CONSOLE_LIMIT_DEFAULT 100
 #define CONSOLE_SEARCH_VALUES_MAX 1000
 
+/* The request's limit (default CONSOLE_LIMIT_DEFAULT): 0, or answered 400 outside 1 to 500. */
+int console_limit(api_call *c, int *limit);
+
 void console_search(api_call *c);
 void console_object(api_call *c);
 

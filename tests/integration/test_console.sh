@@ -22,6 +22,8 @@ missing() { # missing WHAT: skip, or fail under CI
 
 "$ACCORD" import "$ROOT/tests/browser/seed.json" >"$T/import.out" 2>&1 ||
   { echo "FATAL: seed import failed" >&2; cat "$T/import.out" >&2; exit 1; }
+"$ACCORD" import "$ROOT/tests/browser/seed_indicators.json" >"$T/import.out" 2>&1 ||
+  { echo "FATAL: indicator seed import failed" >&2; cat "$T/import.out" >&2; exit 1; }
 PASS=console-test-pass-1
 printf '%s\n' "$PASS" | "$ACCORD" user add --admin --password-stdin analyst >/dev/null
 printf '%s\n' "$PASS" | "$ACCORD" user add --password-stdin reader >/dev/null
@@ -144,6 +146,60 @@ expect 200 "TAXII with a bearer token"
 WHO=none
 req GET /api/search?value=198.51.100.7
 expect 401 "no credentials"
+
+# --- indicators: filters, keyset pagination, bulk extend whose preview count is what changes
+SRC_A=identity--5a0c4f0e-1b2a-4c3d-8e4f-5a6b7c8d9e01
+WHO=token:$TOKEN
+req GET "/api/indicators?source=$SRC_A&limit=2"
+expect 200 "indicators of source A, page 1"
+check "page 1 has 2 rows" [ "$(grep -o '"seq":' "$T/body" | wc -l)" = 2 ]
+NEXT=$(sed -n 's/.*"next":"\([0-9.]*\)".*/\1/p' "$T/body")
+check "page 1 ends with a cursor" [ -n "$NEXT" ]
+req GET "/api/indicators?source=$SRC_A&limit=2&after=$NEXT"
+body_has '"id":"indicator--5a0c4f0e-1b2a-4c3d-8e4f-0000000000a0"' "page 2 has the oldest of A"
+body_has '"next":null' "page 2 is the last"
+req GET "/api/indicators?has_sightings=true&sort=last_sighting"
+body_has '"id":"indicator--5a0c4f0e-1b2a-4c3d-8e4f-0000000000a1","modified"' "the sighted indicator"
+body_has '"sightings":2,' "with its two sightings"
+check "only the sighted indicator" [ "$(grep -o '"seq":' "$T/body" | wc -l)" = 1 ]
+req GET "/api/indicators?type=domain-name"
+check "two domain-name indicators" [ "$(grep -o '"type":"domain-name"' "$T/body" | wc -l)" = 2 ]
+req GET "/api/indicators?valid_until_before=2026-07-01T00:00:00Z"
+check "three expire before July" [ "$(grep -o '"seq":' "$T/body" | wc -l)" = 3 ]
+req GET "/api/indicators?tlp=red"
+body_has '"rows":[]' "no TLP:RED indicator"
+req GET "/api/indicators?limit=501"
+expect 400 "indicators: limit above 500"
+req GET "/api/indicators?tlp=purple"
+expect 400 "indicators: an unknown TLP"
+EXT="{\"action\":\"extend\",\"valid_until\":\"2027-01-01T00:00:00Z\",\"filter\":{\"source\":\"$SRC_A\"}}"
+req POST /api/indicators/bulk/preview -H 'Content-Type: application/json' --data-binary "$EXT"
+expect 200 "bulk preview"
+body_has '"count":3,' "the preview counts A's three indicators"
+TOK=$(sed -n 's/.*"token":"\([0-9a-f.]*\)".*/\1/p' "$T/body")
+# a fourth indicator of A arrives between the preview and the apply: it must not change
+printf '%s\n' "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--5a0c4f0e-1b2a-4c3d-8e4f-0000000000a9\",\"created\":\"2026-02-05T00:00:00.000Z\",\"modified\":\"2026-02-05T00:00:00.000Z\",\"created_by_ref\":\"$SRC_A\",\"pattern\":\"[ipv4-addr:value = '192.0.2.99']\",\"pattern_type\":\"stix\",\"valid_from\":\"2026-02-05T00:00:00Z\",\"valid_until\":\"2026-06-01T00:00:00Z\"}" >"$T/late.json"
+check "a late indicator is imported" "$ACCORD" import "$T/late.json"
+APPLY="${EXT%\}},\"token\":\"$TOK\"}"
+req POST /api/indicators/bulk -H 'Content-Type: application/json' --data-binary "$APPLY"
+expect 200 "bulk apply"
+body_has '"changed":3}' "the apply changes the three previewed"
+req GET "/api/indicators?source=$SRC_A"
+check "three of A now valid until 2027" [ "$(grep -o '"valid_until":"2027-01-01T00:00:00.000000Z"' "$T/body" | wc -l)" = 3 ]
+body_has '"id":"indicator--5a0c4f0e-1b2a-4c3d-8e4f-0000000000a9","modified":"2026-02-05T00:00:00.000Z"' "the late indicator is unchanged"
+req POST /api/indicators/bulk -H 'Content-Type: application/json' --data-binary "$APPLY"
+expect 409 "the same token again: the selection changed"
+WHO=none
+req POST /api/indicators/bulk/preview -b "$T/jar.analyst" -H "Origin: $ORIGIN" -H 'Content-Type: application/json' --data-binary "$EXT"
+expect 403 "bulk preview with the cookie and no CSRF token"
+WHO=token:$("$ACCORD" token create reader)
+req POST /api/indicators/bulk/preview -H 'Content-Type: application/json' --data-binary "$EXT"
+expect 403 "a non-admin's bulk change is refused"
+req GET "/api/indicators?sort=last_sighting"
+expect 403 "a non-admin may not sort by sightings of every TLP"
+req GET "/api/indicators"
+body_has '"rows":[]' "a non-admin without clearance sees no indicator"
+WHO=none
 
 # --- logout
 req DELETE /api/session -b "$T/jar.analyst" -H "Origin: $ORIGIN"

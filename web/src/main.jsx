@@ -5,6 +5,7 @@ import { BASE, Link, navigate, useLocation } from './router.jsx';
 import { Search } from './pages/Search.jsx';
 import { ObjectPage } from './pages/ObjectPage.jsx';
 import { Later } from './pages/Later.jsx';
+import { Indicators } from './pages/Indicators.jsx';
 import './style.css';
 
 const PAGES = [
@@ -55,11 +56,12 @@ function Login({ onLogin }) {
   );
 }
 
-function route(path, search) {
+function route(path, search, session) {
   const rest = path.startsWith(BASE) ? path.slice(BASE.length).replace(/^\/+/, '') : '';
   const [page, ...tail] = rest.split('/');
   if (page === 'object' && tail.length) return <ObjectPage id={decodeURIComponent(tail.join('/'))} />;
   if (page === '' || page === 'search') return <Search query={new URLSearchParams(search).get('q') || ''} />;
+  if (page === 'indicators') return <Indicators admin={!!session.admin} />;
   const known = PAGES.find(([p]) => p === page);
   return <Later title={known ? known[1] : 'Not found'} known={!!known} />;
 }
@@ -103,7 +105,7 @@ function App() {
           </button>
         </span>
       </header>
-      {route(path, search)}
+      {route(path, search, session)}
     </>
   );
 }

@@ -1,0 +1,45 @@
+/*
+ * store_console.h - the indicator selections of the web console's indicators page and its bulk
+ * changes: the indicators table (latest versions) with the filters the page offers, sorted by
+ * seq or by last sighting, keyset-paginated.
+ */
+#ifndef ACCORD_STORE_CONSOLE_H
+#define ACCORD_STORE_CONSOLE_H
+
+#include "accord.h"
+
+#include <stdint.h>
+
+typedef struct store_ind_sel {
+    const char *obs_type; /* the pattern's first observable type ("ipv4-addr"), or NULL */
+    const char *source;   /* created_by_ref, or NULL */
+    int tlp;              /* effective level (ACCORD_TLP_*), or -2 for any */
+    int dflt;             /* the store's level for unmarked indicators */
+    int64_t vu_before;    /* valid_until < this (µs; absent valid_until never matches); 0 any */
+    int64_t vu_after;     /* valid_until > this or absent; 0 any */
+    int has_sightings;    /* 1 with, 0 without, -1 any */
+    int revoked;          /* 1 revoked only, 0 not revoked, -1 any */
+    int by_last_sighting; /* order by (last sighting, seq) descending, else by seq descending */
+    int64_t cur_last, cur_seq; /* keyset cursor: rows after (cur_last, cur_seq); cur_seq 0 none */
+    int64_t max_seq;           /* only versions with seq <= this (a snapshot); 0 any */
+    int64_t extend_to;         /* only unrevoked rows with a valid_until before this (µs); 0 any */
+} store_ind_sel;
+
+typedef struct store_ind_row {
+    int64_t seq, added, valid_until; /* valid_until: 0 when absent */
+    int64_t last_sighting;           /* added (µs) of the newest sighting of it, 0 when none */
+    int64_t sightings;               /* latest sighting versions naming it */
+    const char *id, *modified, *pattern, *name, *source; /* NULL when absent */
+    int tlp, revoked;                                    /* tlp as stored (TLP_UNMARKED possible) */
+} store_ind_row;
+
+/* Calls cb for each latest indicator version matching f in f's order until cb returns non-zero
+ * (that value is returned).  No viewer: the caller checks clearance. */
+int store_ind_select(accord_store *s, const store_ind_sel *f,
+                     int (*cb)(void *ud, const store_ind_row *r), void *ud, accord_error *err);
+
+/* Calls cb with the id of each collection version seq belongs to. */
+int store_seq_collections(accord_store *s, int64_t seq, int (*cb)(void *ud, const char *coll),
+                          void *ud, accord_error *err);
+
+#endif
