@@ -4,21 +4,7 @@
 // dialogs (an XSS payload that ran would open one): the last test asserts there were none.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set: run tests/integration/test_console.sh`);
-  return v;
-};
-const BASE = env('ACCORD_URL');
-const ART = env('ARTIFACTS');
-const require = createRequire(import.meta.url);
-const { chromium } = require(env('PLAYWRIGHT_CORE'));
-// axe-core sits beside playwright-core in web/node_modules
-const AXE = readFileSync(join(env('PLAYWRIGHT_CORE'), '..', 'axe-core', 'axe.min.js'), 'utf8');
+import { BASE, env, launch, shot as shotOf, accessibility as axeOf, cspViolations as cspOf } from './harness.mjs';
 
 const INDICATOR = 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f';
 const MALWARE = 'malware--31b940d4-6f7f-459a-80ea-9c1f17b58abc';
@@ -30,58 +16,20 @@ const PAYLOADS = [
   '<i>evil</i>',
 ];
 
-let browser, context, page;
-const problems = []; // console errors, page errors, CSP violations, dialogs
+let browser, page;
+let problems = []; // console errors, page errors, CSP violations, dialogs
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: env('CHROMIUM'),
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
-  context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
-  // runs before the page's own scripts, outside its CSP: records every violation report
-  await context.addInitScript(() => {
-    window.__csp = [];
-    document.addEventListener('securitypolicyviolation', (e) =>
-      window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`),
-    );
-  });
-  page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('dialog', async (d) => {
-    problems.push(`dialog opened: ${d.message()}`);
-    await d.dismiss();
-  });
+  ({ browser, page, problems } = await launch());
 });
 
 after(async () => {
   await browser?.close();
 });
 
-async function shot(name) {
-  await page.screenshot({ path: join(ART, `${name}.png`), fullPage: true });
-}
-
-// axe-core's serious and critical violations on the current page.  It is evaluated through the
-// DevTools protocol, which the page's CSP does not govern (an injected <script> would be blocked).
-async function accessibility(name) {
-  await page.evaluate(AXE);
-  const found = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  assert.deepEqual(found, [], `accessibility of the ${name} page`);
-}
-
-async function cspViolations() {
-  return page.evaluate(() => window.__csp || []);
-}
+const shot = (name) => shotOf(page, name);
+const accessibility = (name) => axeOf(page, name);
+const cspViolations = () => cspOf(page);
 
 test('login', async () => {
   await page.goto(`${BASE}/ui/`);

@@ -4,47 +4,16 @@
 // checked against what the API then shows as revoked; no console error, CSP violation or dialog.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set: run tests/integration/test_console.sh`);
-  return v;
-};
-const BASE = env('ACCORD_URL');
-const ART = env('ARTIFACTS');
-const require = createRequire(import.meta.url);
-const { chromium } = require(env('PLAYWRIGHT_CORE'));
-const AXE = readFileSync(join(env('PLAYWRIGHT_CORE'), '..', 'axe-core', 'axe.min.js'), 'utf8');
+import { BASE, env, launch, shot, accessibility as axeOf, cspViolations } from './harness.mjs';
 
 const SRC_B = 'identity--5a0c4f0e-1b2a-4c3d-8e4f-5a6b7c8d9e02';
 const PAYLOADS = ["A1 <script>alert('ind-a1')</script>", "B0 <svg onload=alert('ind-b0')>"];
 
 let browser, page;
-const problems = [];
+let problems = [];
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: env('CHROMIUM'),
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
-  await context.addInitScript(() => {
-    window.__csp = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('dialog', async (d) => {
-    problems.push(`dialog opened: ${d.message()}`);
-    await d.dismiss();
-  });
+  ({ browser, page, problems } = await launch());
   await page.goto(`${BASE}/ui/indicators`);
   await page.getByLabel('Account').fill(env('ACCORD_USER'));
   await page.getByLabel('Password').fill(env('ACCORD_PASS'));
@@ -58,16 +27,7 @@ after(async () => {
   await browser?.close();
 });
 
-async function accessibility(name) {
-  await page.evaluate(AXE);
-  const found = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  assert.deepEqual(found, [], `accessibility of the ${name} page`);
-}
+const accessibility = (name) => axeOf(page, name);
 
 // The API as the page sees it (same session cookie).
 const apiGet = (path) => page.evaluate(async (p) => (await fetch(p, { credentials: 'same-origin' })).json(), path);
@@ -82,7 +42,7 @@ test('indicators page lists and filters, payloads as text', async () => {
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.waitForFunction(() => document.querySelectorAll('table.indicators tbody tr').length === 1);
   assert.ok((await table.innerText()).includes(PAYLOADS[0]), 'the sighted indicator');
-  await page.screenshot({ path: join(ART, 'indicators.png'), fullPage: true });
+  await shot(page, 'indicators');
   await accessibility('indicators');
 });
 
@@ -98,7 +58,7 @@ test('bulk revoke: the preview count is what changes', async () => {
   const count = Number(await page.getByTestId('bulk-count').innerText());
   assert.equal(count, before.rows.length, 'the preview counts the unrevoked indicators selected');
   assert.ok(count > 0);
-  await page.screenshot({ path: join(ART, 'indicators-preview.png'), fullPage: true });
+  await shot(page, 'indicators-preview');
   await accessibility('indicators preview');
   await page.getByRole('button', { name: `Apply to these ${count}` }).click();
   await page.getByTestId('bulk-done').waitFor();
@@ -109,10 +69,10 @@ test('bulk revoke: the preview count is what changes', async () => {
   assert.deepEqual(revoked.rows.map((r) => r.id).sort(), before.rows.map((r) => r.id).sort());
   assert.equal(left.rows.length, 0);
   await page.waitForFunction(() => document.querySelectorAll('table.indicators tr.revoked').length === 2);
-  await page.screenshot({ path: join(ART, 'indicators-revoked.png'), fullPage: true });
+  await shot(page, 'indicators-revoked');
 });
 
 test('indicators: no console errors, no CSP violations, no dialogs', async () => {
-  assert.deepEqual(await page.evaluate(() => window.__csp || []), []);
+  assert.deepEqual(await cspViolations(page), []);
   assert.deepEqual(problems, []);
 });
