@@ -601,6 +601,9 @@ static void *udp_main(void *arg)
             nats_forward_idle(u->k->fwd);
             continue;
         }
+        /* the wait may have begun before a reload: these records meet the current snapshot */
+        if (fmatch_refresh(u->c.fm) != 0)
+            u->c.failed = 1;
         for (int i = 0; i < n; i++) {
             flow_exporter e;
             struct msghdr *h = &msgs[i].msg_hdr;
@@ -743,6 +746,9 @@ static void *conn_main(void *arg)
         }
         ssize_t n = read(cn->fd, b + have, cap - have);
         if (n <= 0)
+            break;
+        /* the wait may have begun before a reload: these messages meet the current snapshot */
+        if (fmatch_refresh(fm) != 0)
             break;
         have += (size_t)n;
         size_t off = 0;

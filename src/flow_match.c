@@ -397,12 +397,17 @@ int fmatch_flush(fmatch *f)
             f->cb(f->ud, &mt);
     }
     f->nsrc = f->nev = f->nvals = f->names_len = 0;
-    if (f->cur) { /* between batches: the only moment the snapshot may change */
-        accord_snapshot *s = f->cur(f->cur_ud, f->snap);
-        if (s && use_snapshot(f, s) != 0 && rc == 0)
-            rc = ACCORD_ENOMEM;
-    }
+    if (fmatch_refresh(f) != 0 && rc == 0)
+        rc = ACCORD_ENOMEM;
     return rc < 0 ? (int)rc : 0;
+}
+
+int fmatch_refresh(fmatch *f)
+{
+    if (!f->cur || f->nsrc) /* between batches: the only moment the snapshot may change */
+        return 0;
+    accord_snapshot *s = f->cur(f->cur_ud, f->snap);
+    return s ? use_snapshot(f, s) : 0;
 }
 
 static accord_value *val(fmatch *f, int type, int role, const char *field)

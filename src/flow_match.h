@@ -45,6 +45,10 @@ typedef accord_snapshot *(*fmatch_current_cb)(void *ud, const accord_snapshot *h
  * and matches the following batches against it: a reload or an expiry reaches a collector that
  * never stops.  Matches already reported named the snapshot they were made against. */
 void fmatch_set_source(fmatch *f, fmatch_current_cb cur, void *ud);
+/* Between batches (nothing queued): moves to the current snapshot now.  A listener calls it when
+ * data arrives after a wait, so the data is matched against the snapshot current when it came,
+ * not the one current when the wait began.  0, or ACCORD_ENOMEM (the old snapshot is kept). */
+int fmatch_refresh(fmatch *f);
 /* The snapshot the matches being reported were made against (valid during the callback). */
 accord_snapshot *fmatch_snapshot(const fmatch *f);
 /* Gives every record and answer to the matcher, and every event to the pattern engine, whether
