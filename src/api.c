@@ -42,7 +42,11 @@ void api_fail(api_call *c, int status, const char *title, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(desc, sizeof(desc), fmt, ap);
     va_end(ap);
-    taxii_response *rs = c->rs;
+    api_error_body(c->rs, status, title, desc);
+}
+
+void api_error_body(taxii_response *rs, int status, const char *title, const char *desc)
+{
     rs->status = status;
     rs->content_type = API_JSON;
     buf_reset(&rs->body);

@@ -39,4 +39,7 @@ int api_etag_matches(const taxii_request *rq, const char *etag);
 
 #define API_JSON "application/json"
 
+/* Answers status with accord's JSON error body {title, description, http_status}. */
+void api_error_body(taxii_response *rs, int status, const char *title, const char *desc);
+
 #endif

@@ -302,14 +302,7 @@ static int from_this_origin(const taxii_ctx *ctx, const taxii_request *rq)
 
 static int api_fail_rs(taxii_response *rs, int status, const char *title, const char *desc)
 {
-    rs->status = status;
-    rs->content_type = API_JSON;
-    buf_reset(&rs->body);
-    buf_adds(&rs->body, "{\"title\":");
-    buf_json_str(&rs->body, title);
-    buf_adds(&rs->body, ",\"description\":");
-    buf_json_str(&rs->body, desc);
-    buf_printf(&rs->body, ",\"http_status\":\"%d\"}", status);
+    api_error_body(rs, status, title, desc);
     return 1;
 }
 
