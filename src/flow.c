@@ -780,6 +780,7 @@ static void pending_add(flow_decoder *d, const mctx *m, uint16_t tid, const uint
                         size_t len)
 {
     pending *e;
+    d->st.pending++; /* counted once; later it is replayed or dropped, at most one of the two */
     if (len > d->o.pending_max_bytes) {
         d->st.pending_dropped++;
         return;
@@ -807,7 +808,6 @@ static void pending_add(flow_decoder *d, const mctx *m, uint16_t tid, const uint
         d->pend_head = e;
     d->pend_tail = e;
     d->pend_bytes += len;
-    d->st.pending++;
 }
 
 /* Decodes the pending sets of (m->src, t->tid) now that t has arrived. */

@@ -56,8 +56,8 @@ typedef struct flow_stats {
     uint64_t options_records;
     uint64_t malformed;        /* messages or sets that could not be read (the rest was kept) */
     uint64_t no_template;      /* data sets that never met their template */
-    uint64_t pending;          /* data sets buffered until their template arrived */
-    uint64_t pending_dropped;  /* buffered data sets dropped when the buffer overflowed */
+    uint64_t pending;          /* data sets that came before their template */
+    uint64_t pending_dropped;  /* of those, dropped: larger than the buffer, or pushed out */
     uint64_t pending_replayed; /* buffered data sets decoded once their template came */
     uint64_t seq_lost;         /* records (IPFIX, v5) or packets (v9) missing by sequence */
     uint64_t seq_reordered;    /* messages whose sequence number went backwards */
