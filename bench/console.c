@@ -8,8 +8,7 @@
  *   - GET /api/search?value=V          one value an indicator mentions (the search page, one value)
  *   - POST /api/search                 1,000 pasted values, half of them unknown
  *   - GET /api/objects/ID              an indicator with its versions and signatures
- *   - GET /api/objects/ID/relationships  the relationships table's first page (rows or the end
- *                                      of the scan, as the page asks)
+ *   - GET /api/objects/ID/relationships  the relationships table's first page
  *   - GET /ui/ and its script          what a page load fetches before its API calls
  * and prints p50/p99 in milliseconds, with the process's CPU time (server and client together).
  * Targets (docs/console.md): API p99 <= 150 ms.  Page loads in a browser: bench/console_pages.mjs.

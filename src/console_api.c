@@ -6,12 +6,12 @@
  * versions at a modified timestamp, its relationships at a seq.  A page therefore costs the same
  * however deep into a list it is, and rows added meanwhile neither repeat nor vanish.
  *
- * Relationships have no index by endpoint yet: a page walks the relationship objects in seq order
- * from its cursor (through the type index) and stops after RELS_SCAN_BUDGET of them, returning a
- * cursor even when it found fewer rows than asked, so that no request reads the whole store.
+ * Relationships come from the store's index by endpoint (store_rels_of): a page reads its rows
+ * and one more, never the relationships of other objects.
  */
 #include "console_api.h"
 #include "store.h"
+#include "store_console.h"
 #include "tlp.h"
 #include "util/json.h"
 
@@ -22,7 +22,6 @@
 
 #define SEARCH_BODY_MAX ((size_t)1024 * 1024)
 #define VALUE_TEXT_MAX 2048
-#define RELS_SCAN_BUDGET 20000
 #define SOURCES_CACHED 32
 #define STOP 1 /* a callback's "page full": positive, unlike every ACCORD_E* code */
 
@@ -147,17 +146,14 @@ typedef struct search_ctx {
     api_call *c;
     const accord_viewer *v;
     int dflt;
-    const char *value;
-    size_t vi;         /* index of value in the request */
-    int64_t after_seq; /* of value vi: rows up to this seq were on earlier pages */
+    const char *const *vals;
+    char *state; /* per value: 0 no row yet, 1 a row, 2 not searchable */
     int limit, rows;
-    size_t hits;       /* versions found for value vi, shown or not */
     int more;
     size_t next_vi;
     int64_t next_seq;
     size_t last_vi;
     int64_t last_seq;
-    int bad;           /* the body buffer failed */
     sources src;
     ajson_arena a;
 } search_ctx;
@@ -174,27 +170,29 @@ static const char *label_of(const ajson_value *obj)
     return NULL;
 }
 
-static int search_cb(void *ud, const accord_record *rec)
+static int search_cb(void *ud, size_t vi, const accord_record *rec)
 {
     search_ctx *x = ud;
-    x->hits++;
-    if (rec->seq <= x->after_seq)
+    if (!rec) {
+        x->state[vi] = 2;
         return 0;
+    }
     if (x->rows == x->limit) {
         /* the page is full: the next one starts after the last row shown, or at this value
            when every row of the value shown last is on this page */
         x->more = 1;
-        x->next_vi = x->vi == x->last_vi ? x->last_vi : x->vi;
-        x->next_seq = x->vi == x->last_vi ? x->last_seq : 0;
+        x->next_vi = vi == x->last_vi ? x->last_vi : vi;
+        x->next_seq = vi == x->last_vi ? x->last_seq : 0;
         return STOP;
     }
+    x->state[vi] = 1;
     buf *b = &x->c->rs->body;
     ajson_arena_reset(&x->a);
     ajson_error je;
     const ajson_value *obj = ajson_parse(&x->a, rec->body, rec->body_len, &je);
     const char *by = obj ? ajson_str(ajson_get(obj, "created_by_ref")) : NULL;
     buf_adds(b, x->rows ? ",{\"value\":" : "{\"value\":");
-    buf_json_str(b, x->value);
+    buf_json_str(b, x->vals[vi]);
     buf_adds(b, ",\"id\":");
     buf_json_str(b, rec->id);
     buf_adds(b, ",\"type\":");
@@ -211,7 +209,7 @@ static int search_cb(void *ud, const accord_record *rec)
     json_str_or_null(b, source_name(&x->src, x->c->reader, x->v, by));
     buf_adds(b, "}");
     x->rows++;
-    x->last_vi = x->vi;
+    x->last_vi = vi;
     x->last_seq = rec->seq;
     return 0;
 }
@@ -266,13 +264,24 @@ static int search_values(api_call *c, ajson_arena *a, const char **vals, size_t 
     for (size_t i = 0; i < arr->len; i++) {
         const char *s = ajson_str(&arr->u.items[i]);
         if (!s || !*s || arr->u.items[i].len > VALUE_TEXT_MAX) {
-            api_fail(c, 400, "Bad value", "body.values[%zu]: a string of 1 to %d bytes expected",
-                     i, VALUE_TEXT_MAX);
+            api_fail(c, 400, "Bad value", "body.values[%zu]: a string of 1 to %d bytes expected", i,
+                     VALUE_TEXT_MAX);
             return -1;
         }
         vals[(*n)++] = s;
     }
     return 0;
+}
+
+/* The values in [from, to) in a state (0 no row, 1 rows, 2 not searchable) as JSON array items. */
+static void values_with(buf *b, const search_ctx *x, size_t from, size_t to, char state)
+{
+    int n = 0;
+    for (size_t i = from; i < to; i++)
+        if (x->state[i] == state) {
+            buf_adds(b, n++ ? "," : "");
+            buf_json_str(b, x->vals[i]);
+        }
 }
 
 void console_search(api_call *c)
@@ -286,27 +295,21 @@ void console_search(api_call *c)
         api_fail(c, 404, "Not found", "no such resource");
         return;
     }
-    const char *one[1]; /* GET: the one value */
-    const char **vals = strcmp(c->rq->method, "GET") == 0
-                            ? one
-                            : calloc(CONSOLE_SEARCH_VALUES_MAX, sizeof(*vals));
-    search_ctx x = {.c = c};
+    const char **vals = calloc(CONSOLE_SEARCH_VALUES_MAX, sizeof(*vals));
+    search_ctx x = {.c = c, .state = calloc(CONSOLE_SEARCH_VALUES_MAX, 1)};
     size_t n = 0, start = 0;
     int64_t start_seq = 0;
     ajson_arena body;
     ajson_arena_init(&body, 8 * SEARCH_BODY_MAX);
     ajson_arena_init(&x.a, 0);
-    buf unknown, invalid;
-    buf_init(&unknown, 4 * SEARCH_BODY_MAX);
-    buf_init(&invalid, 4 * SEARCH_BODY_MAX);
     const char *after = api_param(c, "after");
-    if (!vals) {
+    if (!vals || !x.state) {
         api_fail(c, 500, "Out of memory", "search");
         goto out;
     }
     if (console_limit(c, &x.limit) || search_values(c, &body, vals, &n))
         goto out;
-    if (after && search_cursor(after, &start, &start_seq)) {
+    if (after && (search_cursor(after, &start, &start_seq) || start >= n)) {
         api_fail(c, 400, "Bad cursor", "after: expected the \"next\" of a previous page");
         goto out;
     }
@@ -314,49 +317,40 @@ void console_search(api_call *c)
     if (viewer_of(c, &v))
         goto out;
     x.v = v;
+    x.vals = vals;
     x.dflt = tlp_default(c->reader);
     c->rs->status = 200;
     c->rs->content_type = API_JSON;
-    buf_adds(&c->rs->body, "{\"rows\":[");
-    size_t nunknown = 0, ninvalid = 0;
-    for (size_t i = start; i < n && !x.more; i++) {
-        x.value = vals[i];
-        x.vi = i;
-        x.hits = 0;
-        x.after_seq = i == start ? start_seq : 0;
-        accord_error err = {0};
-        int rc = accord_store_search_as(c->reader, v, vals[i], search_cb, &x, &err);
-        if (rc == ACCORD_EINVAL) {
-            buf_adds(&invalid, ninvalid++ ? "," : "");
-            buf_json_str(&invalid, vals[i]);
-        } else if (rc && rc != STOP) {
-            api_fail(c, 500, "Store error", "search %s: %s", vals[i], err.msg);
-            accord_viewer_free(v);
-            goto out;
-        } else if (x.hits == 0) {
-            buf_adds(&unknown, nunknown++ ? "," : "");
-            buf_json_str(&unknown, vals[i]);
-        }
-    }
+    buf *b = &c->rs->body;
+    buf_adds(b, "{\"rows\":[");
+    accord_error err = {0};
+    int rc = store_search_many(c->reader, v, vals, n, start, start_seq, search_cb, &x, &err);
     accord_viewer_free(v);
-    buf_adds(&c->rs->body, "],\"unknown\":[");
-    buf_add(&c->rs->body, unknown.p ? unknown.p : "", unknown.len);
-    buf_adds(&c->rs->body, "],\"invalid\":[");
-    buf_add(&c->rs->body, invalid.p ? invalid.p : "", invalid.len);
-    buf_printf(&c->rs->body, "],\"values\":%zu,\"next\":", n);
+    if (rc && rc != STOP) {
+        api_fail(c, 500, "Store error", "search: %s", err.msg);
+        goto out;
+    }
+    /* values before the one the page stopped in are complete; the cursor's own value had rows
+       on an earlier page */
+    size_t done = x.more ? x.next_vi : n;
+    if (start_seq > 0 && x.state[start] == 0)
+        x.state[start] = 1;
+    buf_adds(b, "],\"unknown\":[");
+    values_with(b, &x, start, done, 0);
+    buf_adds(b, "],\"invalid\":[");
+    values_with(b, &x, start, done, 2);
+    buf_printf(b, "],\"values\":%zu,\"next\":", n);
     if (x.more)
-        buf_printf(&c->rs->body, "\"%zu.%lld\"}", x.next_vi, (long long)x.next_seq);
+        buf_printf(b, "\"%zu.%lld\"}", x.next_vi, (long long)x.next_seq);
     else
-        buf_adds(&c->rs->body, "null}");
-    if (c->rs->body.failed || unknown.failed || invalid.failed)
+        buf_adds(b, "null}");
+    if (b->failed)
         api_fail(c, 500, "Response too large", "ask for fewer values or a smaller limit");
 out:
-    if (vals != one)
-        free(vals);
+    free(vals);
+    free(x.state);
     ajson_arena_free(&body);
     ajson_arena_free(&x.a);
-    buf_free(&unknown);
-    buf_free(&invalid);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -388,8 +382,9 @@ static int version_cb(void *ud, const accord_record *rec)
     snprintf(x->type, sizeof(x->type), "%s", rec->type);
     buf_adds(b, x->rows ? ",{\"modified\":" : "{\"modified\":");
     buf_json_str(b, rec->modified);
-    buf_printf(b, ",\"added\":\"%s\",\"seq\":%lld,\"revoked\":%s,\"latest\":%s,\"tlp\":\"%s\","
-                  "\"object\":",
+    buf_printf(b,
+               ",\"added\":\"%s\",\"seq\":%lld,\"revoked\":%s,\"latest\":%s,\"tlp\":\"%s\","
+               "\"object\":",
                added, (long long)rec->seq, rec->revoked ? "true" : "false",
                rec->latest ? "true" : "false", tlp_level_name(tlp_effective(rec->tlp, x->dflt)));
     buf_add(b, rec->body, rec->body_len);
@@ -470,27 +465,20 @@ static void object_versions(api_call *c, const char *id, const accord_viewer *v)
 
 typedef struct rels_ctx {
     api_call *c;
-    const char *id;
-    size_t idlen;
     int dflt, limit, rows, more;
-    int64_t last_seq, last_row_seq;
-    uint32_t scanned;
+    int64_t last_row_seq;
     ajson_arena a;
 } rels_ctx;
 
 static int rel_cb(void *ud, const accord_record *rec)
 {
     rels_ctx *x = ud;
-    x->scanned++;
-    x->last_seq = rec->seq;
-    if (!memmem(rec->body, rec->body_len, x->id, x->idlen))
-        return 0;
     ajson_arena_reset(&x->a);
     ajson_error je;
     const ajson_value *obj = ajson_parse(&x->a, rec->body, rec->body_len, &je);
     const char *src = obj ? ajson_str(ajson_get(obj, "source_ref")) : NULL;
     const char *dst = obj ? ajson_str(ajson_get(obj, "target_ref")) : NULL;
-    if (!src || !dst || (strcmp(src, x->id) != 0 && strcmp(dst, x->id) != 0))
+    if (!src || !dst)
         return 0;
     if (x->rows == x->limit) {
         x->more = 1;
@@ -516,7 +504,7 @@ static int rel_cb(void *ud, const accord_record *rec)
 
 static void object_relationships(api_call *c, const char *id, const accord_viewer *v)
 {
-    rels_ctx x = {.c = c, .id = id, .idlen = strlen(id), .dflt = tlp_default(c->reader)};
+    rels_ctx x = {.c = c, .dflt = tlp_default(c->reader)};
     if (console_limit(c, &x.limit))
         return;
     const char *after = api_param(c, "after");
@@ -525,27 +513,21 @@ static void object_relationships(api_call *c, const char *id, const accord_viewe
         api_fail(c, 400, "Bad cursor", "after: a seq expected");
         return;
     }
-    static const char *const types[] = {"relationship", NULL};
-    accord_scan_filter f = {.types = types,
-                            .after_seq = after_seq,
-                            .limit = RELS_SCAN_BUDGET,
-                            .viewer = v};
     ajson_arena_init(&x.a, 0);
     buf *b = &c->rs->body;
     buf_adds(b, "{\"rows\":[");
     accord_error err = {0};
-    int rc = accord_store_scan(c->reader, &f, rel_cb, &x, &err);
+    int rc = store_rels_of(c->reader, v, id, after_seq, rel_cb, &x, &err);
     ajson_arena_free(&x.a);
     if (rc && rc != STOP) {
         api_fail(c, 500, "Store error", "%s", err.msg);
         return;
     }
-    /* full page: resume after its last row; budget spent: after the last relationship read */
-    int64_t next = x.more ? x.last_row_seq : x.scanned == RELS_SCAN_BUDGET ? x.last_seq : 0;
-    if (next)
-        buf_printf(b, "],\"next\":\"%lld\",\"scanned\":%u}", (long long)next, x.scanned);
+    /* a next page only when a row beyond this one exists */
+    if (x.more)
+        buf_printf(b, "],\"next\":\"%lld\"}", (long long)x.last_row_seq);
     else
-        buf_printf(b, "],\"next\":null,\"scanned\":%u}", x.scanned);
+        buf_adds(b, "],\"next\":null}");
     c->rs->status = 200;
     c->rs->content_type = API_JSON;
     if (b->failed)

@@ -34,6 +34,10 @@
  *     tlp_to   TEXT         AMBER or unmarked: x_accord_recipients, space-separated, or NULL
  *     tlp_dep  TEXT         sightings: sighting_of_ref and observed_data_refs, or NULL
  *
+ *   indexes objects_rel_source, objects_rel_target   relationship rows (partial: type =
+ *                           'relationship') by json_extract(body, '$.source_ref' / '$.target_ref')
+ *                           and seq: the relationships of an object without a scan (schema 7)
+ *
  *   table indicators        the columns exports read, one row per stored indicator version,
  *                           written with its objects row (so a selection never reads bodies)
  *     seq      INTEGER PK   objects.seq
@@ -97,6 +101,9 @@
  *                           previous, body, state (current|superseded|proposed|equivocation),
  *                           added                                  (store_roster.c)
  *   table roster_votes      roster, keyid PK; member, sig, added (when this node accepted it)
+ *   table sessions          the web console's logged-in sessions (store_console.c, schema 7)
+ *     hash     BLOB PK      BLAKE2b-256 of the session id (the id itself is never stored)
+ *     account               the account logged in; created, used (µs): login and last use
  *   table meta              key/value: created, audit_origin (the log's checkpoint origin),
  *                           roster_pin, roster_halt, ...
  *   table allowlist         values exports never contain (store_allow.c): list, kind (string,
@@ -140,7 +147,7 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the run chunk format is little-endian; add byte swapping for this host"
 #endif
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 
 static const char *const migrations[] = {
     /* 0 -> 1 */
@@ -247,6 +254,14 @@ static const char *const migrations[] = {
     "CREATE TRIGGER IF NOT EXISTS indicators_flags AFTER UPDATE OF flags ON objects"
     " WHEN NEW.type = 'indicator' BEGIN"
     " UPDATE indicators SET flags = NEW.flags WHERE seq = NEW.seq; END;",
+    /* 6 -> 7: relationships by endpoint (built here from the stored rows; the import path needs
+     * no code: SQLite keeps expression indexes); console sessions (store_console.c) */
+    "CREATE INDEX IF NOT EXISTS objects_rel_source ON objects(json_extract(body, '$.source_ref'),"
+    " seq) WHERE type = 'relationship';"
+    "CREATE INDEX IF NOT EXISTS objects_rel_target ON objects(json_extract(body, '$.target_ref'),"
+    " seq) WHERE type = 'relationship';"
+    "CREATE TABLE IF NOT EXISTS sessions(hash BLOB PRIMARY KEY, account TEXT NOT NULL,"
+    " created INTEGER NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 static const char *const stmt_sql[S_COUNT] = {

@@ -5,11 +5,21 @@
  * sighting of each indicator is one GROUP BY over the sighting rows (objects_type index), joined
  * to the indicators table; no body is read except for created_by_ref, which the indicators table
  * does not keep.
+ *
+ * The relationships of an object come from two partial expression indexes on the relationship
+ * rows (objects_rel_source, objects_rel_target: the endpoint and seq, schema 7), merged in seq
+ * order by one compound SELECT, so a page costs its rows whatever the size of the store.
+ *
+ * A search of many values hashes them all, looks the hashes up in one pass over the value
+ * index's runs (store_runs_lookup_many: sorted keys share the chunks they fall in), then reads
+ * the rows value by value in seq order, which is the order of the search's cursor.
  */
 #include "store_console.h"
 #include "store_int.h"
+#include "values.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SQL_MAX 2048
@@ -118,5 +128,108 @@ int store_seq_collections(accord_store *s, int64_t seq, int (*cb)(void *ud, cons
     if (!rc && step != SQLITE_DONE)
         rc = store_db_fail(s, err, "reading an object's collections");
     sqlite3_finalize(st);
+    return rc;
+}
+
+int store_rels_of(accord_store *s, const accord_viewer *v, const char *id, int64_t after_seq,
+                  accord_record_cb cb, void *ud, accord_error *err)
+{
+    /* the expressions are the indexes' own, so the planner uses them; UNION drops the second
+       row of a relationship from id to itself */
+    static const char sql[] =
+        "SELECT seq FROM objects INDEXED BY objects_rel_source WHERE type = 'relationship'"
+        " AND json_extract(body, '$.source_ref') = ?1 AND seq > ?2 AND (flags & 3) = 0"
+        " UNION SELECT seq FROM objects INDEXED BY objects_rel_target"
+        " WHERE type = 'relationship' AND json_extract(body, '$.target_ref') = ?1 AND seq > ?2"
+        " AND (flags & 3) = 0 ORDER BY seq";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+        return store_db_fail(s, err, "preparing a relationships lookup");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, after_seq);
+    int rc = 0, step, emitted = 0;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = store_emit_seq(s, v, sqlite3_column_int64(st, 0), NULL, 1, cb, ud, &emitted, err);
+    if (!rc && step != SQLITE_DONE)
+        rc = store_db_fail(s, err, "reading the relationships of an object");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+typedef struct hit_ud {
+    store_hit_cb cb;
+    void *ud;
+    size_t vi;
+} hit_ud;
+
+static int hit_cb(void *ud, const accord_record *rec)
+{
+    hit_ud *h = ud;
+    return h->cb(h->ud, h->vi, rec);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The first entry of e (sorted by key, then value) with this key, or e->n. */
+static size_t first_of(const entries *e, int64_t key)
+{
+    size_t lo = 0, hi = e->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e->v[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int store_search_many(accord_store *s, const accord_viewer *v, const char *const *values, size_t n,
+                      size_t from, int64_t from_seq, store_hit_cb cb, void *ud, accord_error *err)
+{
+    int rc = 0;
+    entries hits = {0};
+    int64_t *hash = calloc(n ? n : 1, sizeof(*hash)), *keys = calloc(n ? n : 1, sizeof(*keys));
+    char *valid = calloc(n ? n : 1, 1), *norm = malloc(VALUE_MAX + 1);
+    if (!hash || !keys || !valid || !norm) {
+        rc = accord_err_set(err, ACCORD_ENOMEM, "search: out of memory");
+        goto out;
+    }
+    size_t nkeys = 0;
+    for (size_t i = from; i < n; i++) {
+        long len = value_normalize(values[i], strlen(values[i]), norm, VALUE_MAX + 1);
+        if (len < 0)
+            continue;
+        valid[i] = 1;
+        keys[nkeys++] = hash[i] = (int64_t)store_value_hash(norm, (size_t)len);
+    }
+    qsort(keys, nkeys, sizeof(*keys), cmp_i64);
+    if ((rc = store_runs_lookup_many(s, KIND_VALUE, keys, nkeys, &hits, err)))
+        goto out;
+    qsort(hits.v, hits.n, sizeof(entry), store_entry_cmp);
+    int emitted = 0;
+    for (size_t i = from; i < n && !rc; i++) {
+        hit_ud h = {cb, ud, i};
+        if (!valid[i]) {
+            rc = cb(ud, i, NULL);
+            continue;
+        }
+        for (size_t j = first_of(&hits, hash[i]); j < hits.n && hits.v[j].key == hash[i] && !rc;
+             j++)
+            if ((j == 0 || hits.v[j].val != hits.v[j - 1].val ||
+                 hits.v[j].key != hits.v[j - 1].key) &&
+                (i != from || hits.v[j].val > from_seq))
+                rc = store_emit_seq(s, v, hits.v[j].val, NULL, 0, hit_cb, &h, &emitted, err);
+    }
+out:
+    free(hits.v);
+    free(hash);
+    free(keys);
+    free(valid);
+    free(norm);
     return rc;
 }

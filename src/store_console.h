@@ -42,4 +42,24 @@ int store_ind_select(accord_store *s, const store_ind_sel *f,
 int store_seq_collections(accord_store *s, int64_t seq, int (*cb)(void *ud, const char *coll),
                           void *ud, accord_error *err);
 
+/*
+ * Calls cb, in seq order after after_seq, for each latest unrevoked relationship version whose
+ * source_ref or target_ref is id and that v may read (NULL: every one), until cb returns non-zero
+ * (that value is returned).  Two index lookups, never a scan.
+ */
+int store_rels_of(accord_store *s, const accord_viewer *v, const char *id, int64_t after_seq,
+                  accord_record_cb cb, void *ud, accord_error *err);
+
+/* A hit of store_search_many: vi is the value's index; rec is NULL (once) for a value that is not
+ * searchable (value_normalize refused it).  Non-zero stops the search and is returned. */
+typedef int (*store_hit_cb)(void *ud, size_t vi, const accord_record *rec);
+
+/*
+ * Searches values[from..n) at once: calls cb for every stored version mentioning each value that
+ * v may read (NULL: all), value by value, each value's versions in seq order, skipping those of
+ * values[from] up to from_seq (a cursor).  One pass over the value index for all of them.
+ */
+int store_search_many(accord_store *s, const accord_viewer *v, const char *const *values, size_t n,
+                      size_t from, int64_t from_seq, store_hit_cb cb, void *ud, accord_error *err);
+
 #endif

@@ -99,6 +99,11 @@ int store_exec(accord_store *s, const char *sql, accord_error *err);
 int64_t store_scalar(accord_store *s, const char *sql);
 
 uint64_t store_id_hash(const char *id);
+/* Calls cb for the row `seq` when it exists (and, when id is not NULL, has that id; when
+ * latest_only, is the latest version) and v may read it (NULL: anyone); counts it in *emitted
+ * (store_read.c). */
+int store_emit_seq(accord_store *s, const accord_viewer *v, int64_t seq, const char *id,
+                   int latest_only, accord_record_cb cb, void *ud, int *emitted, accord_error *err);
 /* Creates the default API root and collection of a new store (inside the migration). */
 int store_coll_create_defaults(accord_store *s, accord_error *err);
 /* The version key: the id and the instant of modified ("...00Z" and "...00.000Z" are equal). */
@@ -110,6 +115,11 @@ int store_entry_cmp(const void *a, const void *b);
 int store_run_write(accord_store *s, int kind, entries *e, accord_error *err);
 /* Appends the value of every committed entry of kind with this key to out. */
 int store_runs_lookup(accord_store *s, int kind, int64_t key, entries *out, accord_error *err);
+/* The same for n keys sorted ascending (repeats allowed) in one pass over the runs: each run's
+ * chunk list is sought once per chunk the keys fall in, not once per key.  Appends (key, value)
+ * pairs in no particular order. */
+int store_runs_lookup_many(accord_store *s, int kind, const int64_t *keys, size_t n, entries *out,
+                           accord_error *err);
 
 /* Signs the checkpoint of the first `size` audit records inside the open transaction, unless one
  * of that size or larger exists (store_audit.c). */

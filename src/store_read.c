@@ -131,10 +131,9 @@ static int row_clears(accord_store *s, const accord_viewer *v, sqlite3_stmt *st,
 }
 
 /* Calls cb for the row `seq` when it exists (and, when id is not NULL, has that id) and v may
- * read it. */
-static int emit_seq(accord_store *s, const accord_viewer *v, int64_t seq, const char *id,
-                    int latest_only, accord_record_cb cb, void *ud, int *emitted,
-                    accord_error *err)
+ * read it (store_int.h). */
+int store_emit_seq(accord_store *s, const accord_viewer *v, int64_t seq, const char *id,
+                   int latest_only, accord_record_cb cb, void *ud, int *emitted, accord_error *err)
 {
     sqlite3_stmt *st = store_stmt(s, S_RECORD);
     if (!st)
@@ -211,13 +210,13 @@ int accord_store_get_as(accord_store *s, const accord_viewer *v, const char *id,
         qsort(seqs.v, seqs.n, sizeof(entry), val_cmp);
     int all = (flags & ACCORD_GET_ALL_VERSIONS) != 0;
     for (size_t i = 0; i < seqs.n && !rc; i++)
-        rc = emit_seq(s, v, seqs.v[i].val, id, !all, all ? collect_version : cb,
-                      all ? &list : ud, &emitted, err);
+        rc = store_emit_seq(s, v, seqs.v[i].val, id, !all, all ? collect_version : cb,
+                            all ? &list : ud, &emitted, err);
     if (!rc && all && list.n) {
         qsort(list.v, list.n, sizeof(*list.v), vitem_cmp);
         int dummy = 0;
         for (size_t i = 0; i < list.n && !rc; i++)
-            rc = emit_seq(s, NULL, list.v[i].seq, NULL, 0, cb, ud, &dummy, err);
+            rc = store_emit_seq(s, NULL, list.v[i].seq, NULL, 0, cb, ud, &dummy, err);
     }
     if (!rc && !emitted)
         rc = accord_err_set(err, ACCORD_ENOTFOUND, "%s: no such object in the store", id);
@@ -248,7 +247,7 @@ int accord_store_search_as(accord_store *s, const accord_viewer *v, const char *
         qsort(seqs.v, seqs.n, sizeof(entry), val_cmp);
     for (size_t i = 0; i < seqs.n && !rc; i++)
         if (i == 0 || seqs.v[i].val != seqs.v[i - 1].val)
-            rc = emit_seq(s, v, seqs.v[i].val, NULL, 0, cb, ud, &emitted, err);
+            rc = store_emit_seq(s, v, seqs.v[i].val, NULL, 0, cb, ud, &emitted, err);
     free(seqs.v);
     return rc;
 }

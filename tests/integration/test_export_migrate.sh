@@ -28,7 +28,7 @@ for f in plain csv zeek-intel rpz; do
   expect_rc 0 "export $f from the old store" -- "$ACCORD" export --format "$f" --at $AT
   check "$f is what schema 5's accord exported" cmp "$T/out" "$V5/expected.$f"
 done
-check "migrated to schema 6" test "$(sqlite3 "$DB" 'PRAGMA user_version')" = 6
+check "migrated to the current schema (6 or later)" test "$(sqlite3 "$DB" 'PRAGMA user_version')" -ge 6
 expect_rc 0 "export nft" -- "$ACCORD" export --format nft --at $AT
 grep -v '^#' "$T/out" >"$T/nft-elements"
 check "nft elements as schema 5's" cmp "$T/nft-elements" "$V5/expected.nft-elements"
