@@ -4,11 +4,12 @@
  *
  * Prints one line per peer: pages, objects received, stored, duplicates (echoes of what is
  * already here), rejected by the pipeline, refused by the accept policy, pushed, refused by the
- * peer, echoes not sent back, and the cursor after the round.  With --dry-run, nothing is stored,
- * sent or moved: each object that would move is listed ("pull PEER ID MODIFIED", "push ...")
- * with a count per peer.  Exit 0 when every peer synced, 3 when some objects were rejected, 1
- * when a peer failed (the others are still tried).  The outcome is recorded for `accord peer
- * status`.
+ * peer, echoes not sent back, conflicts (copies of a stored version with other content, the
+ * stored one kept), pages asked again wider (a full page of one date_added), and the cursor
+ * after the round.  With --dry-run, nothing is stored, sent or moved: each object that would
+ * move is listed ("pull PEER ID MODIFIED", "push ...") with a count per peer.  Exit 0 when
+ * every peer synced, 3 when some objects were rejected, 1 when a peer failed (the others are
+ * still tried).  The outcome is recorded for `accord peer status`.
  */
 #include "cli.h"
 #include "peer.h"
@@ -50,12 +51,14 @@ static int sync_one(void *ud, const peer_conf *p, const char *cursor)
                (unsigned long long)st.would_move, (unsigned long long)st.duplicates);
     else
         printf("%s\tpages %llu\tobjects %llu\tstored %llu\tduplicates %llu\trejected %llu\t"
-               "refused %llu\tpushed %llu\tpush-failed %llu\techoes %llu\tcursor %s\n",
+               "refused %llu\tpushed %llu\tpush-failed %llu\techoes %llu\tconflicts %llu\t"
+               "widened %llu\tcursor %s\n",
                p->name, (unsigned long long)st.pages, (unsigned long long)st.objects,
                (unsigned long long)st.stored, (unsigned long long)st.duplicates,
                (unsigned long long)st.rejected, (unsigned long long)st.refused,
                (unsigned long long)st.pushed, (unsigned long long)st.push_failed,
-               (unsigned long long)st.echoes, st.cursor[0] ? st.cursor : "-");
+               (unsigned long long)st.echoes, (unsigned long long)st.conflicts,
+               (unsigned long long)st.widened, st.cursor[0] ? st.cursor : "-");
     fflush(stdout);
     if (rc == ACCORD_ESTIX) {
         r->partial = 1;

@@ -13,7 +13,9 @@
  * The cursor after a page is X-TAXII-Date-Added-Last when the walk ends, and the microsecond
  * before it while more pages follow: objects added at that same instant may continue on the next
  * page.  A full page whose first and last date_added are equal (a server with coarse timestamps)
- * is asked again with a doubled limit instead of being skipped.
+ * is asked again with a doubled limit instead of being skipped; when the server will not serve a
+ * wider page (its own page maximum), the page is taken with the cursor just before its instant
+ * and the walk goes on by `next`.
  */
 #include "import.h"
 #include "member.h"
@@ -491,6 +493,17 @@ static int64_t ts_us(const ts_value *t)
     return t->sec * 1000000 + t->nsec / 1000;
 }
 
+/* The last microsecond before l (l itself when l has digits beyond the microsecond): 0 or -1. */
+static int cursor_before(const ts_value *l, char *out, size_t outlen)
+{
+    int64_t us = ts_us(l);
+    if (l->nsec % 1000 == 0)
+        us--;
+    ts_format_us(us, out, outlen);
+    ts_value check;
+    return ts_parse(out, &check) ? -1 : 0;
+}
+
 int peer_next_cursor(const char *first, const char *last, int more, char *out, size_t outlen)
 {
     ts_value f, l;
@@ -503,11 +516,7 @@ int peer_next_cursor(const char *first, const char *last, int more, char *out, s
     if (ts_cmp(&f, &l) == 0)
         return 1;
     /* everything added before `last` was on this page or an earlier one */
-    int64_t us = ts_us(&l);
-    if (l.nsec % 1000 == 0)
-        us--;
-    ts_format_us(us, out, outlen);
-    return ts_parse(out, &f) ? -1 : 0;
+    return cursor_before(&l, out, outlen);
 }
 
 /* An IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") as seconds since 1970; -1 when it is not. */
@@ -1250,7 +1259,7 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
     char coll[400], after[200], next[800], url[3000];
     peer_url_escape(&h, p->collection, coll, sizeof(coll));
     peer_url_escape(&h, start, after, sizeof(after));
-    long limit = p->page;
+    long limit = p->page, most = PEER_MAX_PAGE; /* most: the largest page the peer serves */
     next[0] = 0;
     ajson_arena pa; /* the page being walked, parsed once */
     ajson_arena_init(&pa, 0);
@@ -1309,17 +1318,26 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
                                 p->name, url, f->first, f->last);
             break;
         }
-        if (nc == 1) { /* every object of a full page was added at one instant: widen */
+        /* a page shorter than asked that says more: the server's own page maximum */
+        if (pg.more && pg.objects < (size_t)limit)
+            most = (long)pg.objects;
+        if (nc == 1 && limit < most) { /* a full page all added at one instant: widen */
             st->pages--;
-            if (limit >= PEER_MAX_PAGE) {
-                rc = accord_err_set(err, ACCORD_ELIMIT,
-                                    "peer %s: more than %d objects share date_added %s", p->name,
-                                    PEER_MAX_PAGE, f->first);
-                break;
-            }
-            limit = limit * 2 > PEER_MAX_PAGE ? PEER_MAX_PAGE : limit * 2;
+            limit = limit * 2 > most ? most : limit * 2;
             st->widened++;
             continue;
+        }
+        if (nc == 1) {
+            /* the server gives no wider page: take this one with the cursor just before its
+               instant (never ahead of the data) and go on by `next`; a crash here replays the
+               objects of that instant, as duplicates */
+            ts_value l;
+            if (ts_parse(f->last, &l) || cursor_before(&l, cursor, sizeof(cursor))) {
+                rc = accord_err_set(err, ACCORD_EJSON,
+                                    "peer %s: GET %s: bad X-TAXII-Date-Added-Last %s", p->name, url,
+                                    f->last);
+                break;
+            }
         }
         int ir = import_page(s, p, f, objs, o, cursor, &pf, st, err);
         if (ir && ir != ACCORD_ESTIX) {

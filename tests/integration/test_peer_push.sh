@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Push retries: node B (`accord serve`) pushes its CLEAR objects to node A every second.  Checks:
+#   - B's first 5 objects reach A;
+#   - with A down, B's 7 new objects wait: every round fails naming the peer and the cause, the
+#     push position stays, and the waits between rounds grow by backoff (the k-th wait after k
+#     failures in a row within [2^(k-1)/2, 2^(k-1)] s: 1 s doubled, jitter in [1/2, 1], up to 8 s);
+#   - A back on the same port: the 7 arrive, the failures reset, and every one of the 12 is stored
+#     on A exactly once, with exactly one `accepted` audit record each, and counted once as
+#     pushed by B; rounds after that push nothing;
+#   - a push position lost after the POST (what a crash of B between the POST and its commit
+#     leaves): the next round sends everything again and A stores nothing twice.
+. "$(dirname "$0")/lib.sh" "$@"
+. "$(dirname "$0")/peer_lib.sh"
+if ! command -v sqlite3 >/dev/null; then
+  [ -n "${CI:-}" ] && { echo "FAIL: sqlite3 (debian-packages.txt) is missing" >&2; exit 1; }
+  echo "SKIP: sqlite3 is not installed (the test reads the nodes' audit logs)"
+  exit 77
+fi
+node_start a || { bad "node A start"; finish; }
+node_start b || { bad "node B start"; finish; }
+field() { ncli b peer status | tr '\t' '\n' | sed -n "s/^$1 //p"; }
+a_count() { [ "$(node_objects a)" = "$1" ]; }
+gen_indicators 2 1 5 clear | ncli b import --quiet - >/dev/null 2>&1
+expect_rc 0 "peer add (push every second)" -- ncli b peer add a "$(node_url a)" \
+  --collection "$(node_default a)" --push --interval 1 --token-file "$T/a.token" --cacert "$T/a.ca"
+wait_for 30 "B's first 5 objects reach A" a_count 5
+
+node_stop a
+gen_indicators 2 6 12 clear | ncli b import --quiet - >/dev/null 2>&1
+POS=$(field pushed-to)
+failed() { [ "$(field failures)" -ge "$1" ] 2>/dev/null; }
+wait_for 40 "B records 4 failed rounds while A is down" failed 4
+check "the error names the peer and the cause" sh -c "'$ACCORD' --data '$T/b' peer status |
+  grep -q 'error peer a: GET https://localhost:[0-9]*/accord/: .*\(Couldn.t connect\|Connection refused\|Failed to connect\)'"
+[ "$(field pushed-to)" = "$POS" ] && ok || bad "the push position moved while A was down"
+a_count 5 && ok || bad "A holds $(node_objects a) while down"
+# the waits B announced after each failure in a row
+sed -n 's/.*sync a: .*(next try in \([0-9]*\) ms)$/\1/p' "$T/b.out" >"$T/waits"
+k=0
+while read -r ms; do
+  k=$((k + 1))
+  [ "$k" -gt 4 ] && break
+  hi=$((1000 << (k - 1)))
+  [ "$ms" -ge $((hi / 2)) ] && [ "$ms" -le "$hi" ] && ok ||
+    bad "wait $k after $k failures: $ms ms, expected $((hi / 2))..$hi"
+done <"$T/waits"
+[ "$k" -ge 4 ] && ok || bad "B announced $k waits, expected 4 or more"
+
+node_start a || bad "node A restart"
+wait_for 40 "the 7 new objects reach A after it returns" a_count 12
+recovered() { [ "$(field failures)" = 0 ] && [ "$(field error)" = - ]; }
+wait_for 20 "failures reset after recovery" recovered
+sleep 2 # more rounds: nothing moves again
+a_count 12 && ok || bad "A holds $(node_objects a), expected 12"
+[ "$(node_versions a)" = 12 ] && ok || bad "A holds $(node_versions a) versions, expected 12"
+[ "$(field pushed)" = 12 ] && ok || bad "B counts $(field pushed) pushed, expected 12"
+sq "$T/a/accord.db" "SELECT count(*), count(DISTINCT ref) FROM audit WHERE action = 'accepted'" >"$T/acc"
+check "A has one accepted record for each of the 12" grep -qx "12|12" "$T/acc"
+
+# B loses its push position after A stored the envelope: everything is sent again, once stored
+POS_END=$(field pushed-to)
+[ "$POS_END" != "$POS" ] && ok || bad "B's push position did not move after recovery"
+sq "$T/b/accord.db" "UPDATE peer_state SET push_after = 0 WHERE peer = 'a'"
+resent() { [ "$(field pushed)" = 24 ]; } # A's status counts a duplicate as a success
+wait_for 20 "B sends the 12 again" resent
+[ "$(node_versions a)" = 12 ] && ok || bad "the resent envelope stored something twice on A ($(node_versions a) versions)"
+sq "$T/a/accord.db" "SELECT count(*) FROM audit WHERE action = 'accepted'" >"$T/acc2"
+check "the resend added no accepted record on A" grep -qx 12 "$T/acc2"
+[ "$(field pushed-to)" = "$POS_END" ] && ok ||
+  bad "B's push position is $(field pushed-to) after the resend, expected $POS_END"
+node_stop b
+node_stop a
+finish
