@@ -15,7 +15,8 @@ capN serves at most N objects a page whatever limit asks (a server's own maximum
 
 When OBJFILE.fail exists and holds a number K, the K-th request from then on is answered 500 and
 the file is removed (one simulated crash of the walk).  Each request appends
-"limit=L added_after=A next=X count=C first=F last=L more=M" (or "fail") to OBJFILE.log.
+"limit=L added_after=A next=X count=C first=F last=L more=M conn=P" (P: the client's port, one
+per connection) or "fail" to OBJFILE.log.
 """
 import datetime
 import http.server
@@ -110,9 +111,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if page:
             headers = [("X-TAXII-Date-Added-First", page[0][2]),
                        ("X-TAXII-Date-Added-Last", page[-1][2])]
-        self.log("limit=%d added_after=%s next=%d count=%d first=%s last=%s more=%s" % (
+        self.log("limit=%d added_after=%s next=%d count=%d first=%s last=%s more=%s conn=%d" % (
             limit, after or "-", start, len(page), page[0][2] if page else "-",
-            page[-1][2] if page else "-", more))
+            page[-1][2] if page else "-", more, self.client_address[1]))
         self.send(200, json.dumps(env, separators=(",", ":")), headers)
 
 

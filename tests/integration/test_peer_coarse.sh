@@ -4,8 +4,8 @@
 # 35 objects: 2, 9, 1, 20 and 3 sharing each second; pages of 4.  Checks:
 #   - one walk stores all 35 exactly once (no skip, no repeat across an equal-date_added page
 #     boundary), widening the full pages of one instant (limits 8, 16 and 32 asked), and ends
-#     with the cursor at the last date_added; a second sync moves nothing; 6 new objects sharing
-#     one new second (more than a page) arrive on the next sync;
+#     with the cursor at the last date_added, over one kept-alive connection; a second sync moves
+#     nothing; 6 new objects sharing one new second (more than a page) arrive on the next sync;
 #   - a server that caps its page at 8 whatever limit asks, with the 20-object group: widening
 #     cannot help, the walk goes on by `next` and stores all 35;
 #   - a walk cut by a failed request at 4 different points (what a crash costs): after each cut
@@ -75,6 +75,8 @@ check "the walk stores all 35 once, widening 4 times" \
 for l in 8 16 32; do
   check "a page widened to $l was asked" grep -q "^limit=$l " "$T/objs.log"
 done
+check "the walk's 7 requests share one connection (keep-alive)" \
+  [ "$(sed -n 's/.* conn=\([0-9]*\)$/\1/p' "$T/objs.log" | sort -u | wc -l)" = 1 ]
 state b f >"$T/st"
 check "B holds 35 indicators, none twice, cursor at the last second" \
   grep -qx "ids 35 dups 0 behind 0 cursor ${S}5Z" "$T/st" || cat "$T/st" >&2

@@ -8,7 +8,10 @@
 #     on A exactly once, with exactly one `accepted` audit record each, and counted once as
 #     pushed by B; rounds after that push nothing;
 #   - a push position lost after the POST (what a crash of B between the POST and its commit
-#     leaves): the next round sends everything again and A stores nothing twice.
+#     leaves): the next round sends everything again and A stores nothing twice;
+#   - to an API root whose max_content_length is 4,000 bytes, 15 versions go in envelopes within
+#     it; a version larger than that and one A refuses (A holds other content for that version)
+#     are permanent failures, audited on B with the reason, A's copy untouched, never resent.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/peer_lib.sh"
 if ! command -v sqlite3 >/dev/null; then
@@ -68,6 +71,40 @@ sq "$T/a/accord.db" "SELECT count(*) FROM audit WHERE action = 'accepted'" >"$T/
 check "the resend added no accepted record on A" grep -qx 12 "$T/acc2"
 [ "$(field pushed-to)" = "$POS_END" ] && ok ||
   bad "B's push position is $(field pushed-to) after the resend, expected $POS_END"
+
+# envelopes within the peer's max_content_length (4,000 bytes on A's root "small"), and the two
+# permanent failures: a version larger than that, and one A refuses (A holds other content for
+# it); both audited on B, neither sent again
+expect_rc 0 "B's link to A's default collection by hand" -- ncli b peer add a "$(node_url a)" \
+  --collection "$(node_default a)" --push --interval 0 --token-file "$T/a.token" --cacert "$T/a.ca"
+ncli a root add --title Small --max-content-length 4000 small >/dev/null 2>&1
+TINY=$(ncli a collection add --root small --alias tiny Tiny 2>/dev/null)
+BIG=$(pid_of 3 4)
+Z=$(pid_of 3 5)
+{
+  gen_indicators 3 1 3 clear
+  gen_indicators 3 4 4 clear | sed "s/\"name\":/\"description\":\"$(head -c 3000 /dev/zero | tr '\0' x)$(head -c 2000 /dev/zero | tr '\0' y)\",\"name\":/"
+  gen_indicators 3 5 5 clear
+} | ncli b import --quiet - >/dev/null 2>&1
+gen_indicators 3 5 5 clear | sed 's/"peer test 5"/"A says otherwise"/' | ncli a import --quiet - >/dev/null 2>&1
+ncli a get "$Z" >"$T/z.before"
+VA=$(node_versions a)
+expect_rc 0 "peer add (push to the small root)" -- ncli b peer add s "https://localhost:$(cat "$T/a.port")/small/" \
+  --collection "$TINY" --push --interval 0 --token-file "$T/a.token" --cacert "$T/a.ca"
+ncli b sync s >"$T/s1" 2>"$T/s1.err"
+# B's whole store: the 12, the 3 new small ones, and the two that fail
+check "15 pushed, 2 permanent failures" grep -q "^s	.*	pushed 15	push-failed 2	" "$T/s1" ||
+  cat "$T/s1" "$T/s1.err" >&2
+sq "$T/b/accord.db" "SELECT ref || ' ' || detail FROM audit WHERE action = 'peer-push-failed'" >"$T/pf"
+check "the large version is audited as too large" \
+  grep -q "^$BIG push to peer s refused: larger than the peer's max_content_length" "$T/pf"
+check "the version A refused is audited with A's reason" grep -q "^$Z push to peer s refused: .*conflict" "$T/pf"
+[ "$(node_versions a)" = $((VA + 3)) ] && ok || bad "A holds $(node_versions a) versions, expected $((VA + 3))"
+ncli a get "$BIG" >/dev/null 2>&1 && bad "the large version reached A" || ok
+ncli a get "$Z" >"$T/z.after"
+check "A's own copy of the refused version is untouched" cmp -s "$T/z.before" "$T/z.after"
+ncli b sync s >"$T/s2" 2>&1
+check "the next round sends nothing again" grep -q "^s	.*	pushed 0	push-failed 0	" "$T/s2" || cat "$T/s2" >&2
 node_stop b
 node_stop a
 finish
