@@ -1,6 +1,7 @@
 // Page loads of the web console in headless chromium: from navigation to the seeded data rendered,
 // for the search page (one value) and the object page (versions and the relationships table),
-// LOADS times each; prints p50/p99 in milliseconds.  Run by bench_console (bench/console.c), which
+// LOADS times each; prints p50/p99 in milliseconds, and under each page the requests it made by
+// kind with their own p50/p99 (what the load waited on).  Run by bench_console (bench/console.c), which
 // starts the server and passes:
 //   ACCORD_URL, ACCORD_USER, ACCORD_PASS, CHROMIUM, PLAYWRIGHT_CORE, LOADS, SAMPLES (a JSON file:
 //   {"values":[...],"ids":[...]}).
@@ -31,8 +32,24 @@ await page.getByLabel('Password').fill(env('ACCORD_PASS'));
 await page.getByRole('button', { name: 'Log in' }).click();
 await page.getByRole('navigation', { name: 'Pages' }).waitFor();
 
+// What a page load waits on: each request it makes, by kind (the path with ids and values cut),
+// timed from its start to its last byte in the browser.
+let calls = null;
+page.on('requestfinished', (rq) => {
+  if (!calls) return;
+  const t = rq.timing();
+  const kind = new URL(rq.url()).pathname
+    .replace(/\/(object|objects)\/[^/]+/, '/$1/ID')
+    .replace(/\/assets\/.*/, '/assets/*')
+    .replace(/^\/ui\/(search|object\/ID)$/, '/ui/ (index.html)');
+  if (t.responseEnd >= 0) (calls[`${rq.method()} ${kind}`] ??= []).push(t.responseEnd);
+});
+
+const pct = (v, p) => v[Math.min(v.length - 1, Math.floor(v.length * p))];
+
 async function time(label, url, ready) {
   const ms = [];
+  calls = {};
   for (let i = 0; i < LOADS; i++) {
     const t0 = performance.now();
     await page.goto(url(i));
@@ -40,8 +57,12 @@ async function time(label, url, ready) {
     ms.push(performance.now() - t0);
   }
   ms.sort((a, b) => a - b);
-  const p99 = ms[Math.min(ms.length - 1, Math.floor(ms.length * 0.99))];
-  console.log(`page ${label.padEnd(39)} p50 ${ms[Math.floor(ms.length / 2)].toFixed(2).padStart(8)} ms  p99 ${p99.toFixed(2).padStart(8)} ms  (${LOADS} loads)`);
+  console.log(`page ${label.padEnd(39)} p50 ${pct(ms, 0.5).toFixed(2).padStart(8)} ms  p99 ${pct(ms, 0.99).toFixed(2).padStart(8)} ms  (${LOADS} loads)`);
+  for (const [kind, v] of Object.entries(calls)) {
+    v.sort((a, b) => a - b);
+    console.log(`       ${kind.padEnd(45)} p50 ${pct(v, 0.5).toFixed(2).padStart(8)} ms  p99 ${pct(v, 0.99).toFixed(2).padStart(8)} ms  (${v.length} requests)`);
+  }
+  calls = null;
 }
 
 await time(

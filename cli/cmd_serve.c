@@ -133,6 +133,12 @@ int cmd_serve(int argc, char **argv)
     if (*fp)
         printf("certificate SHA-256 fingerprint %s%s\n", fp,
                created ? " (self-signed, created now)" : "");
+    const char *ui = accord_server_console_dir(srv);
+    if (ui)
+        printf("web console at /ui/ (files from %s)\n", ui);
+    else
+        printf("web console not available: no built console found (build it with Node.js 18+ and "
+               "npm, or pass --ui DIR); /ui/ answers 404\n");
     if (token[0]) {
         printf("created account admin; its API token (shown once, keep it):\n%s\n", token);
         memset(token, 0, sizeof(token));

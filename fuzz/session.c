@@ -8,6 +8,8 @@
  *   - a found cookie value lies inside the header and holds no ';';
  *   - an Origin accepted is exactly "SCHEME://" + the Host (any case) or the public URL's origin;
  *   - session_csrf_ok accepts only the session's own token;
+ *   - times read back from the store (the input's first 24 bytes as three int64) never overflow
+ *     session_expired, and a session restored with them is found exactly when they are live;
  *   - parsing is deterministic.
  *
  * Without ACCORD_FUZZ this file is linked with fuzz/replay.c, which runs it on every file of
@@ -90,6 +92,24 @@ static void check_csrf(const char *p, size_t len)
     free(copy);
 }
 
+static void check_restore(const uint8_t *p, size_t len)
+{
+    static session_table *t;
+    int64_t v[3];
+    if (len < sizeof(v))
+        return;
+    memcpy(v, p, sizeof(v));
+    if (!t && !(t = session_table_new()))
+        return;
+    static const char id[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
+    session_destroy(t, id, SESSION_TOKEN_LEN);
+    int live = !session_expired(v[0], v[1], v[2]);
+    int rc = session_restore(t, id, SESSION_TOKEN_LEN, "analyst", v[0], v[1], v[2]);
+    session_info si;
+    if ((rc == 0) != live || (live && session_lookup(t, id, SESSION_TOKEN_LEN, v[2], &si) != 0))
+        __builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > INPUT_MAX)
@@ -98,5 +118,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_cookie(p, size);
     check_origin(p, size);
     check_csrf(p, size);
+    check_restore(data, size);
     return 0;
 }

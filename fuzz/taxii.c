@@ -12,6 +12,7 @@
  * directory, which the next run removes once that PID is gone, so replays and fuzzing jobs do
  * not pile directories up.
  */
+#include "fuzz_common.h"
 #include "taxii.h"
 
 #include <dirent.h>
@@ -31,26 +32,12 @@ static accord_store *store;
 static char store_dir[4096];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void cleanup(void)
 {
     accord_store_close(store);
     store = NULL;
     if (store_dir[0])
-        remove_tree(store_dir);
+        fuzz_remove_tree(store_dir);
 }
 
 /* Removes the directories in tmp of runs whose process is gone. */
@@ -67,7 +54,7 @@ static void sweep_stale(const char *tmp)
             continue; /* not ours, or its process lives */
         char path[4096];
         if ((size_t)snprintf(path, sizeof path, "%s/%s", tmp, e->d_name) < sizeof path)
-            remove_tree(path);
+            fuzz_remove_tree(path);
     }
     if (d)
         closedir(d);
@@ -98,19 +85,6 @@ static int fake_rights(void *ud, accord_store *s, const taxii_principal *p, cons
     return 0;
 }
 
-/* Cuts the next line out of [*p, end); NULL at the end. */
-static char *next_line(char **p, char *end)
-{
-    if (*p >= end)
-        return NULL;
-    char *s = *p, *nl = memchr(s, '\n', (size_t)(end - s));
-    if (!nl)
-        nl = end;
-    *nl = '\0';
-    *p = nl + 1;
-    return s;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -130,10 +104,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = 0;
     taxii_param q[32];
     taxii_request rq = {.client_addr = "127.0.0.1", .query = q};
-    rq.method = next_line(&p, end);
-    rq.path = next_line(&p, end);
+    rq.method = fuzz_next_line(&p, end);
+    rq.path = fuzz_next_line(&p, end);
     char *line;
-    while ((line = next_line(&p, end)) && *line && rq.nquery < 32) {
+    while ((line = fuzz_next_line(&p, end)) && *line && rq.nquery < 32) {
         char *eq = strchr(line, '=');
         q[rq.nquery].key = line;
         q[rq.nquery].value = eq ? eq + 1 : "";
@@ -141,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             *eq = '\0';
         rq.nquery++;
     }
-    while ((line = next_line(&p, end)) && *line) {
+    while ((line = fuzz_next_line(&p, end)) && *line) {
         if (strncmp(line, "Accept: ", 8) == 0)
             rq.accept = line + 8;
         else if (strncmp(line, "Content-Type: ", 14) == 0)

@@ -393,6 +393,8 @@ ACCORD_API int accord_server_port(const accord_server *srv);
 /* The SHA-256 fingerprint of the server's certificate ("AB:CD:..."), "" without TLS; *created
  * (may be NULL) tells whether the self-signed pair was created on this start. */
 ACCORD_API const char *accord_server_fingerprint(const accord_server *srv, int *created);
+/* The directory the web console's files were loaded from, NULL when it is not available. */
+ACCORD_API const char *accord_server_console_dir(const accord_server *srv);
 /* Stops accepting, lets requests in flight finish (at most grace_ms), stops; accepts NULL. */
 ACCORD_API void accord_server_stop(accord_server *srv, unsigned grace_ms);
 

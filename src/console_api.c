@@ -59,6 +59,38 @@ int console_limit(api_call *c, int *limit)
     return 0;
 }
 
+int console_utf8_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p, n = c < 0x80                 ? 0
+                             : c >= 0xc2 && c <= 0xdf ? 1
+                             : c >= 0xe0 && c <= 0xef ? 2
+                             : c >= 0xf0 && c <= 0xf4 ? 3
+                                                      : 4;
+        if (n == 4)
+            return 0;
+        /* the second byte's range excludes overlong forms, surrogates and code points past
+           U+10FFFF */
+        unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+        unsigned hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+        p++;
+        for (unsigned i = 0; i < n; i++, p++) {
+            if (*p < (i ? 0x80u : lo) || *p > (i ? 0xbfu : hi))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* 1 when id has the characters of a STIX id (TYPE--UUID: letters, digits and '-'), so that it
+ * may be echoed in an answer. */
+static int id_chars_ok(const char *id)
+{
+    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-";
+    return strspn(id, ok) == strlen(id) && strstr(id, "--") != NULL;
+}
+
 /* A non-negative decimal integer of the whole text [s, e); -1 when it is not one. */
 static int64_t nonneg(const char *s, const char *e)
 {
@@ -236,6 +268,10 @@ static int search_values(api_call *c, ajson_arena *a, const char **vals, size_t 
         const char *v = api_param(c, "value");
         if (!v || !*v) {
             api_fail(c, 400, "No value", "search needs ?value=V (or POST {\"values\":[...]})");
+            return -1;
+        }
+        if (!console_utf8_ok(v)) {
+            api_fail(c, 400, "Bad value", "value: not UTF-8");
             return -1;
         }
         vals[(*n)++] = v;
@@ -545,12 +581,16 @@ void console_object(api_call *c)
     const char *slash = strchr(c->rest, '/');
     size_t len = slash ? (size_t)(slash - c->rest) : strlen(c->rest);
     const char *what = slash ? slash + 1 : "";
-    if (len == 0 || len >= sizeof(id) || !strstr(c->rest, "--")) {
+    if (len == 0 || len >= sizeof(id)) {
         api_fail(c, 404, "Not found", "expected /api/objects/TYPE--UUID");
         return;
     }
     memcpy(id, c->rest, len);
     id[len] = '\0';
+    if (!id_chars_ok(id)) {
+        api_fail(c, 404, "Not found", "expected /api/objects/TYPE--UUID");
+        return;
+    }
     if (*what && strcmp(what, "relationships") != 0) {
         api_fail(c, 404, "Not found", "no such resource of an object");
         return;

@@ -28,6 +28,10 @@
 /* The request's limit (default CONSOLE_LIMIT_DEFAULT): 0, or answered 400 outside 1 to 500. */
 int console_limit(api_call *c, int *limit);
 
+/* 1 when s is valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF): outside
+ * text echoed in a JSON answer must be. */
+int console_utf8_ok(const char *s);
+
 void console_search(api_call *c);
 void console_object(api_call *c);
 

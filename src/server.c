@@ -347,6 +347,10 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, req *r, taxii_
                                 "Basic realm=\"accord\", Bearer realm=\"accord\"");
     if (rs->set_cookie[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rs->set_cookie);
+    if (rs->content_encoding && strcmp(rs->content_encoding, "identity") != 0)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, rs->content_encoding);
+    if (rs->content_encoding)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
     /* no-store unless a route says otherwise (the console's static files) */
     MHD_add_response_header(resp, "Cache-Control",
                             rs->cache_control ? rs->cache_control : "no-store");
@@ -423,6 +427,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .nquery = p.n,
         .host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
         .accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
+        .accept_encoding =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING),
         .content_type =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
         .authorization =
@@ -639,6 +645,11 @@ const char *accord_server_fingerprint(const accord_server *srv, int *created)
     if (created)
         *created = srv->tls.created;
     return srv->tls_on ? srv->tls.fingerprint : "";
+}
+
+const char *accord_server_console_dir(const accord_server *srv)
+{
+    return ui_dir(srv->ui);
 }
 
 void accord_server_stop(accord_server *srv, unsigned grace_ms)

@@ -6,6 +6,10 @@
  * each a 32-byte BLAKE2b hash of its id compared with sodium_memcmp, so that neither a timing
  * difference nor a copy of the server's memory gives a usable id away.  Browsers hold a few
  * hundred sessions at most; a scan of the array costs microseconds.
+ *
+ * The CSRF token is BLAKE2b of the id keyed with a constant naming its purpose: a session
+ * brought back from the store after a restart has the same token as before, and the store
+ * needs to keep only the id's (unkeyed) hash.
  */
 #include "session.h"
 #include "auth.h"
@@ -16,14 +20,16 @@
 #include <string.h>
 #include <strings.h>
 
-#define HASH_BYTES 32
+#define HASH_BYTES SESSION_HASH_LEN
+#define CSRF_KEY "accord console CSRF token v1" /* domain separation, not a secret */
 
 typedef struct entry {
     unsigned char hash[HASH_BYTES];
     char account[ACCORD_ACCOUNT_NAME_MAX + 1];
     char csrf[SESSION_TOKEN_LEN + 1];
     int64_t created_us, used_us;
-    int used; /* 1 = the slot holds a session */
+    int64_t persisted_us; /* the last use written to the store (or the login) */
+    int used;             /* 1 = the slot holds a session */
 } entry;
 
 struct session_table {
@@ -59,32 +65,57 @@ static void random_token(char out[SESSION_TOKEN_LEN + 1])
     sodium_memzero(raw, sizeof(raw));
 }
 
-static void id_hash(const char *id, size_t len, unsigned char out[HASH_BYTES])
+void session_id_hash(const char *id, size_t len, unsigned char out[HASH_BYTES])
 {
     crypto_generichash(out, HASH_BYTES, (const unsigned char *)id, len, NULL, 0);
 }
 
+/* The CSRF token of the session id (len bytes). */
+static void csrf_of(const char *id, size_t len, char out[SESSION_TOKEN_LEN + 1])
+{
+    unsigned char raw[32];
+    crypto_generichash(raw, sizeof(raw), (const unsigned char *)id, len,
+                       (const unsigned char *)CSRF_KEY, sizeof(CSRF_KEY) - 1);
+    sodium_bin2base64(out, SESSION_TOKEN_LEN + 1, raw, sizeof(raw),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(raw, sizeof(raw));
+}
+
+int session_expired(int64_t created_us, int64_t used_us, int64_t now_us)
+{
+    /* times read back from the store are outside numbers: differences taken unsigned, after
+       checking their order, cannot overflow */
+    if (now_us < created_us || used_us < created_us)
+        return 1;
+    if ((uint64_t)now_us - (uint64_t)created_us >= (uint64_t)SESSION_MAX_US)
+        return 1;
+    return now_us >= used_us && (uint64_t)now_us - (uint64_t)used_us >= (uint64_t)SESSION_IDLE_US;
+}
+
 static int expired(const entry *e, int64_t now_us)
 {
-    return now_us - e->used_us >= SESSION_IDLE_US || now_us - e->created_us >= SESSION_MAX_US ||
-           now_us < e->created_us;
+    return session_expired(e->created_us, e->used_us, now_us);
+}
+
+/* t + d, or INT64_MAX when that would not fit (times restored from the store are outside
+ * numbers). */
+static int64_t add_sat(int64_t t, int64_t d)
+{
+    return t > INT64_MAX - d ? INT64_MAX : t + d;
 }
 
 static int64_t expiry(const entry *e)
 {
-    int64_t idle = e->used_us + SESSION_IDLE_US, max = e->created_us + SESSION_MAX_US;
+    int64_t idle = add_sat(e->used_us, SESSION_IDLE_US),
+            max = add_sat(e->created_us, SESSION_MAX_US);
     return idle < max ? idle : max;
 }
 
-int session_create(session_table *t, const char *account, int64_t now_us,
-                   char id_out[SESSION_TOKEN_LEN + 1], char csrf_out[SESSION_TOKEN_LEN + 1])
+/* Stores a session in a free or expired slot, else the one used least recently; called with
+ * the lock held. */
+static void put(session_table *t, const char *id, const char *account, int64_t created_us,
+                int64_t used_us, int64_t now_us)
 {
-    if (!account || !auth_name_ok(account, strlen(account)))
-        return ACCORD_EINVAL;
-    random_token(id_out);
-    random_token(csrf_out);
-    pthread_mutex_lock(&t->lock);
-    /* a free or expired slot, else the one used least recently */
     entry *slot = NULL;
     for (size_t i = 0; i < SESSION_MAX; i++) {
         entry *e = &t->v[i];
@@ -96,11 +127,23 @@ int session_create(session_table *t, const char *account, int64_t now_us,
             slot = e;
     }
     memset(slot, 0, sizeof(*slot));
-    id_hash(id_out, SESSION_TOKEN_LEN, slot->hash);
+    session_id_hash(id, SESSION_TOKEN_LEN, slot->hash);
     memcpy(slot->account, account, strlen(account) + 1);
-    memcpy(slot->csrf, csrf_out, SESSION_TOKEN_LEN + 1);
-    slot->created_us = slot->used_us = now_us;
+    csrf_of(id, SESSION_TOKEN_LEN, slot->csrf);
+    slot->created_us = created_us;
+    slot->used_us = slot->persisted_us = used_us;
     slot->used = 1;
+}
+
+int session_create(session_table *t, const char *account, int64_t now_us,
+                   char id_out[SESSION_TOKEN_LEN + 1], char csrf_out[SESSION_TOKEN_LEN + 1])
+{
+    if (!account || !auth_name_ok(account, strlen(account)))
+        return ACCORD_EINVAL;
+    random_token(id_out);
+    csrf_of(id_out, SESSION_TOKEN_LEN, csrf_out);
+    pthread_mutex_lock(&t->lock);
+    put(t, id_out, account, now_us, now_us, now_us);
     pthread_mutex_unlock(&t->lock);
     return 0;
 }
@@ -111,15 +154,14 @@ static entry *find(session_table *t, const char *id, size_t len)
     if (!session_token_shape(id, len))
         return NULL;
     unsigned char h[HASH_BYTES];
-    id_hash(id, len, h);
+    session_id_hash(id, len, h);
     for (size_t i = 0; i < SESSION_MAX; i++)
         if (t->v[i].used && sodium_memcmp(t->v[i].hash, h, HASH_BYTES) == 0)
             return &t->v[i];
     return NULL;
 }
 
-int session_lookup(session_table *t, const char *id, size_t len, int64_t now_us,
-                   session_info *out)
+int session_lookup(session_table *t, const char *id, size_t len, int64_t now_us, session_info *out)
 {
     int rc = ACCORD_ENOTFOUND;
     pthread_mutex_lock(&t->lock);
@@ -131,10 +173,31 @@ int session_lookup(session_table *t, const char *id, size_t len, int64_t now_us,
         memcpy(out->account, e->account, sizeof(out->account));
         memcpy(out->csrf, e->csrf, sizeof(out->csrf));
         out->expires_us = expiry(e);
+        out->created_us = e->created_us;
+        out->used_us = now_us;
+        out->persist_due =
+            now_us < e->persisted_us ||
+            (uint64_t)now_us - (uint64_t)e->persisted_us >= (uint64_t)SESSION_PERSIST_US;
+        if (out->persist_due)
+            e->persisted_us = now_us;
         rc = 0;
     }
     pthread_mutex_unlock(&t->lock);
     return rc;
+}
+
+int session_restore(session_table *t, const char *id, size_t len, const char *account,
+                    int64_t created_us, int64_t used_us, int64_t now_us)
+{
+    if (!session_token_shape(id, len) || !account || !auth_name_ok(account, strlen(account)))
+        return ACCORD_EINVAL;
+    if (session_expired(created_us, used_us, now_us))
+        return ACCORD_ENOTFOUND;
+    pthread_mutex_lock(&t->lock);
+    if (!find(t, id, len))
+        put(t, id, account, created_us, used_us, now_us);
+    pthread_mutex_unlock(&t->lock);
+    return 0;
 }
 
 int session_destroy(session_table *t, const char *id, size_t len)

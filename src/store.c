@@ -104,6 +104,7 @@
  *   table sessions          the web console's logged-in sessions (store_console.c, schema 7)
  *     hash     BLOB PK      BLAKE2b-256 of the session id (the id itself is never stored)
  *     account               the account logged in; created, used (µs): login and last use
+ *                           (indexed: sessions_used)
  *   table meta              key/value: created, audit_origin (the log's checkpoint origin),
  *                           roster_pin, roster_halt, ...
  *   table allowlist         values exports never contain (store_allow.c): list, kind (string,
@@ -261,7 +262,8 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS objects_rel_target ON objects(json_extract(body, '$.target_ref'),"
     " seq) WHERE type = 'relationship';"
     "CREATE TABLE IF NOT EXISTS sessions(hash BLOB PRIMARY KEY, account TEXT NOT NULL,"
-    " created INTEGER NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;",
+    " created INTEGER NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS sessions_used ON sessions(used);",
 };
 
 static const char *const stmt_sql[S_COUNT] = {

@@ -13,6 +13,9 @@
  * A search of many values hashes them all, looks the hashes up in one pass over the value
  * index's runs (store_runs_lookup_many: sorted keys share the chunks they fall in), then reads
  * the rows value by value in seq order, which is the order of the search's cursor.
+ *
+ * Console sessions (table sessions, schema 7) are rows keyed by the hash of their id; the
+ * server's memory holds them while it runs (session.c), this table across restarts.
  */
 #include "store_console.h"
 #include "store_int.h"
@@ -210,7 +213,8 @@ int store_search_many(accord_store *s, const accord_viewer *v, const char *const
     qsort(keys, nkeys, sizeof(*keys), cmp_i64);
     if ((rc = store_runs_lookup_many(s, KIND_VALUE, keys, nkeys, &hits, err)))
         goto out;
-    qsort(hits.v, hits.n, sizeof(entry), store_entry_cmp);
+    if (hits.n) /* hits.v is NULL when nothing was found */
+        qsort(hits.v, hits.n, sizeof(entry), store_entry_cmp);
     int emitted = 0;
     for (size_t i = from; i < n && !rc; i++) {
         hit_ud h = {cb, ud, i};
@@ -232,4 +236,108 @@ out:
     free(valid);
     free(norm);
     return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Console sessions                                                                             */
+
+/* Prepares sql, binds the hash as ?1; NULL (err set) on a failure. */
+static sqlite3_stmt *session_stmt(accord_store *s, const char *sql, const unsigned char *hash,
+                                  accord_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) {
+        store_db_fail(s, err, "preparing a session statement");
+        return NULL;
+    }
+    if (hash)
+        sqlite3_bind_blob(st, 1, hash, STORE_SESSION_HASH, SQLITE_STATIC);
+    return st;
+}
+
+/* Steps a statement without rows to its end and finalizes it. */
+static int session_done(accord_store *s, sqlite3_stmt *st, const char *what, accord_error *err)
+{
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_session_put(accord_store *s, const unsigned char *hash, const char *account,
+                      int64_t created_us, int64_t used_us, int64_t older_than_us, accord_error *err)
+{
+    int rc = store_exec(s, "BEGIN IMMEDIATE", err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = session_stmt(
+        s, "INSERT OR REPLACE INTO sessions(hash, account, created, used) VALUES(?1, ?2, ?3, ?4)",
+        hash, err);
+    if (!st) {
+        rc = ACCORD_ESTORE;
+        goto out;
+    }
+    sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, created_us);
+    sqlite3_bind_int64(st, 4, used_us);
+    if ((rc = session_done(s, st, "storing a session", err)))
+        goto out;
+    /* the expired ones, and those used less recently than the STORE_SESSIONS_MAX-th most recent
+       (ties with it stay) */
+    st = session_stmt(s,
+                      "DELETE FROM sessions WHERE used < ?2 OR used < (SELECT used FROM"
+                      " sessions ORDER BY used DESC LIMIT 1 OFFSET ?3 - 1)",
+                      NULL, err);
+    if (!st) {
+        rc = ACCORD_ESTORE;
+        goto out;
+    }
+    sqlite3_bind_int64(st, 2, older_than_us);
+    sqlite3_bind_int(st, 3, STORE_SESSIONS_MAX);
+    if ((rc = session_done(s, st, "dropping expired sessions", err)))
+        goto out;
+    rc = store_exec(s, "COMMIT", err);
+out:
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int store_session_get(accord_store *s, const unsigned char *hash, char *account, size_t cap,
+                      int64_t *created_us, int64_t *used_us, accord_error *err)
+{
+    sqlite3_stmt *st =
+        session_stmt(s, "SELECT account, created, used FROM sessions WHERE hash = ?1", hash, err);
+    if (!st)
+        return ACCORD_ESTORE;
+    int step = sqlite3_step(st), rc = 0;
+    if (step == SQLITE_ROW) {
+        snprintf(account, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+        *created_us = sqlite3_column_int64(st, 1);
+        *used_us = sqlite3_column_int64(st, 2);
+    } else if (step == SQLITE_DONE) {
+        rc = accord_err_set(err, ACCORD_ENOTFOUND, "no such session");
+    } else {
+        rc = store_db_fail(s, err, "reading a session");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_session_touch(accord_store *s, const unsigned char *hash, int64_t used_us,
+                        accord_error *err)
+{
+    sqlite3_stmt *st =
+        session_stmt(s, "UPDATE sessions SET used = max(used, ?2) WHERE hash = ?1", hash, err);
+    if (!st)
+        return ACCORD_ESTORE;
+    sqlite3_bind_int64(st, 2, used_us);
+    return session_done(s, st, "recording a session's use", err);
+}
+
+int store_session_del(accord_store *s, const unsigned char *hash, accord_error *err)
+{
+    sqlite3_stmt *st = session_stmt(s, "DELETE FROM sessions WHERE hash = ?1", hash, err);
+    if (!st)
+        return ACCORD_ESTORE;
+    return session_done(s, st, "dropping a session", err);
 }

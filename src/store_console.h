@@ -62,4 +62,30 @@ typedef int (*store_hit_cb)(void *ud, size_t vi, const accord_record *rec);
 int store_search_many(accord_store *s, const accord_viewer *v, const char *const *values, size_t n,
                       size_t from, int64_t from_seq, store_hit_cb cb, void *ud, accord_error *err);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Console sessions (ui.c): rows keyed by the BLAKE2b-256 of the session id                     */
+
+#define STORE_SESSION_HASH 32
+#define STORE_SESSIONS_MAX 4096
+
+/*
+ * Stores a session (replacing one with the same hash), then drops the sessions last used before
+ * older_than_us and all but the STORE_SESSIONS_MAX used most recently; one transaction.  Needs a
+ * writable handle with no transaction open.
+ */
+int store_session_put(accord_store *s, const unsigned char *hash, const char *account,
+                      int64_t created_us, int64_t used_us, int64_t older_than_us,
+                      accord_error *err);
+
+/* The session with this hash: its account (into cap bytes) and times; ACCORD_ENOTFOUND. */
+int store_session_get(accord_store *s, const unsigned char *hash, char *account, size_t cap,
+                      int64_t *created_us, int64_t *used_us, accord_error *err);
+
+/* Records a later use of the session (an earlier time changes nothing); none is not an error. */
+int store_session_touch(accord_store *s, const unsigned char *hash, int64_t used_us,
+                        accord_error *err);
+
+/* Drops the session (logout); none is not an error. */
+int store_session_del(accord_store *s, const unsigned char *hash, accord_error *err);
+
 #endif

@@ -246,44 +246,6 @@ static size_t lower_bound(const entry *v, size_t n, int64_t key)
     return lo;
 }
 
-/* Appends to out the values of every committed entry of `kind` with this key. */
-int store_runs_lookup(accord_store *s, int kind, int64_t key, entries *out, accord_error *err)
-{
-    int64_t runs[256];
-    int nruns = 0, rc = 0;
-    sqlite3_stmt *st = store_stmt(s, S_RUNS_OF_KIND);
-    if (!st)
-        return store_db_fail(s, err, "preparing a run listing");
-    sqlite3_bind_int(st, 1, kind);
-    while (nruns < 256 && sqlite3_step(st) == SQLITE_ROW)
-        runs[nruns++] = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    for (int r = 0; r < nruns && !rc; r++) {
-        st = store_stmt(s, S_CHUNK_FIND);
-        if (!st)
-            return store_db_fail(s, err, "preparing a chunk search");
-        sqlite3_bind_int(st, 1, kind);
-        sqlite3_bind_int64(st, 2, runs[r]);
-        sqlite3_bind_int64(st, 3, key);
-        int step;
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            if (sqlite3_column_int64(st, 0) > key)
-                break;
-            const entry *v = sqlite3_column_blob(st, 1);
-            size_t n = (size_t)sqlite3_column_bytes(st, 1) / sizeof(entry);
-            size_t i = lower_bound(v, n, key);
-            for (; i < n && v[i].key == key && !rc; i++)
-                rc = store_entries_push(out, v[i].key, v[i].val);
-            if (i < n)
-                break;
-        }
-        if (step != SQLITE_ROW && step != SQLITE_DONE)
-            rc = store_db_fail(s, err, "searching an index run");
-        sqlite3_reset(st);
-    }
-    return rc;
-}
-
 /* The chunk a batched lookup read last in one run, kept for the next (larger) keys. */
 typedef struct chunk_cache {
     entry *v;
@@ -291,15 +253,16 @@ typedef struct chunk_cache {
     int64_t first;
 } chunk_cache;
 
-/* Looks key up in run `run` of kind, reusing c when the key lies inside it (after its first key,
- * which may continue an earlier chunk) and its entries do not run on into the next chunk; else
- * seeks like store_runs_lookup and keeps the last chunk read in c. */
+/* Looks key up in run `run` of kind: seeks the first chunk whose last key is >= key through the
+ * (kind, run, last) index and reads on while equal keys continue.  With a cache c (may be NULL),
+ * reuses it when the key lies inside it (after its first key, which may continue an earlier
+ * chunk) and its entries do not run on into the next chunk, and keeps the last chunk read. */
 static int lookup_in_run(accord_store *s, int kind, int64_t run, int64_t key, chunk_cache *c,
                          entries *out, accord_error *err)
 {
     int rc = 0;
     size_t mark = out->n;
-    if (c->n && key > c->first && key <= c->v[c->n - 1].key) {
+    if (c && c->n && key > c->first && key <= c->v[c->n - 1].key) {
         size_t i = lower_bound(c->v, c->n, key);
         for (; i < c->n && c->v[i].key == key && !rc; i++)
             rc = store_entries_push(out, key, c->v[i].val);
@@ -320,7 +283,7 @@ static int lookup_in_run(accord_store *s, int kind, int64_t run, int64_t key, ch
             break;
         const entry *v = sqlite3_column_blob(st, 1);
         size_t n = (size_t)sqlite3_column_bytes(st, 1) / sizeof(entry);
-        if (n && n <= CHUNK_ENTRIES) {
+        if (c && n && n <= CHUNK_ENTRIES) {
             memcpy(c->v, v, n * sizeof(entry));
             c->n = n;
             c->first = first;
@@ -337,18 +300,37 @@ static int lookup_in_run(accord_store *s, int kind, int64_t run, int64_t key, ch
     return rc;
 }
 
-int store_runs_lookup_many(accord_store *s, int kind, const int64_t *keys, size_t n, entries *out,
-                           accord_error *err)
+/* The runs of kind (at most 256) into runs, their number into *nruns. */
+static int runs_of(accord_store *s, int kind, int64_t runs[256], int *nruns, accord_error *err)
 {
-    int64_t runs[256];
-    int nruns = 0, rc = 0;
+    *nruns = 0;
     sqlite3_stmt *st = store_stmt(s, S_RUNS_OF_KIND);
     if (!st)
         return store_db_fail(s, err, "preparing a run listing");
     sqlite3_bind_int(st, 1, kind);
-    while (nruns < 256 && sqlite3_step(st) == SQLITE_ROW)
-        runs[nruns++] = sqlite3_column_int64(st, 0);
+    while (*nruns < 256 && sqlite3_step(st) == SQLITE_ROW)
+        runs[(*nruns)++] = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
+    return 0;
+}
+
+/* Appends to out the values of every committed entry of `kind` with this key. */
+int store_runs_lookup(accord_store *s, int kind, int64_t key, entries *out, accord_error *err)
+{
+    int64_t runs[256];
+    int nruns, rc = runs_of(s, kind, runs, &nruns, err);
+    for (int r = 0; r < nruns && !rc; r++)
+        rc = lookup_in_run(s, kind, runs[r], key, NULL, out, err);
+    return rc;
+}
+
+int store_runs_lookup_many(accord_store *s, int kind, const int64_t *keys, size_t n, entries *out,
+                           accord_error *err)
+{
+    int64_t runs[256];
+    int nruns, rc = runs_of(s, kind, runs, &nruns, err);
+    if (rc)
+        return rc;
     chunk_cache c = {.v = malloc(CHUNK_ENTRIES * sizeof(entry))};
     if (!c.v)
         return accord_err_set(err, ACCORD_ENOMEM, "store: out of memory");

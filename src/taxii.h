@@ -29,6 +29,7 @@ typedef struct taxii_request {
     size_t nquery;
     const char *host;          /* Host header or NULL */
     const char *accept;        /* Accept header or NULL */
+    const char *accept_encoding; /* Accept-Encoding header or NULL (the console's files) */
     const char *content_type;  /* Content-Type header or NULL */
     const char *authorization; /* Authorization header or NULL */
     const char *if_none_match; /* If-None-Match header or NULL */
@@ -54,6 +55,8 @@ typedef struct taxii_response {
     const char *endpoint;     /* route name, for metrics and logs */
     char set_cookie[192];     /* send Set-Cookie, "" = none */
     const char *cache_control; /* static string; NULL = "no-store" */
+    const char *content_encoding; /* "gzip" or "identity": the body's encoding, chosen by the
+                                     request's Accept-Encoding (sends Vary); NULL: not chosen */
 } taxii_response;
 
 /* Who is asking, once authenticated. */

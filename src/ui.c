@@ -1,10 +1,18 @@
 /*
  * ui.c - the web console's files, login sessions and CSRF guard (see ui.h).
+ *
+ * Sessions live in session.c's table while the server runs and in the store's sessions table
+ * (store_console.c) across restarts: a login writes its row, a logout deletes it, a use is
+ * written at most once a minute (SESSION_PERSIST_US), and a cookie the table does not know is
+ * looked up in the store and brought back when it has not expired.  Writes go through the
+ * server's one writer under its lock; a failed write costs the session its survival of a
+ * restart, never the request.
  */
 #include "ui.h"
 #include "api.h"
 #include "auth.h"
 #include "store.h"
+#include "store_console.h"
 #include "util/json.h"
 
 #include <dirent.h>
@@ -15,12 +23,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <strings.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define UI_MAX_FILES 1024
 #define UI_MAX_BYTES ((size_t)64 * 1024 * 1024) /* all files together */
 #define UI_MAX_DEPTH 6
 #define LOGIN_BODY_MAX 4096
+#define GZIP_MIN 256 /* smaller files are sent as they are */
 
 const char *const ui_security_headers[][2] = {
     {"Content-Security-Policy",
@@ -37,6 +48,8 @@ typedef struct ui_file {
     size_t len;
     const char *type;
     int immutable;
+    char *gz; /* the gzip encoding of data when it is smaller, else NULL */
+    size_t gzlen;
 } ui_file;
 
 struct ui_ctx {
@@ -65,6 +78,38 @@ static const char *type_of(const char *name)
         if (strcmp(dot, types[i][0]) == 0)
             return types[i][1];
     return "application/octet-stream";
+}
+
+/* Text types worth compressing (images and fonts are compressed already). */
+static int compressible(const char *type)
+{
+    return strncmp(type, "text/", 5) == 0 || strncmp(type, "application/json", 16) == 0 ||
+           strncmp(type, "image/svg", 9) == 0 || strncmp(type, "application/manifest", 20) == 0;
+}
+
+/* Fills f->gz with the gzip encoding of f->data (best compression, once, at load) when that is
+ * smaller; leaves it NULL otherwise or when out of memory (the file is then sent as it is). */
+static void gzip_file(ui_file *f)
+{
+    if (f->len < GZIP_MIN || !compressible(f->type))
+        return;
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+        return;
+    size_t cap = deflateBound(&z, (uLong)f->len);
+    char *out = malloc(cap);
+    z.next_in = (Bytef *)f->data;
+    z.avail_in = (uInt)f->len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    if (out && deflate(&z, Z_FINISH) == Z_STREAM_END && z.total_out < f->len) {
+        f->gz = out;
+        f->gzlen = z.total_out;
+        out = NULL;
+    }
+    deflateEnd(&z);
+    free(out);
 }
 
 static int read_file(const char *path, char **out, size_t *len, size_t room, accord_error *err)
@@ -151,6 +196,7 @@ static int load_dir(ui_ctx *u, const char *rel, int depth, accord_error *err)
         }
         f->type = type_of(sub);
         f->immutable = strncmp(sub, "assets/", 7) == 0;
+        gzip_file(f);
         u->bytes += f->len;
         u->nfiles++;
     }
@@ -235,6 +281,7 @@ void ui_close(ui_ctx *u)
     for (size_t i = 0; i < u->nfiles; i++) {
         free(u->files[i].path);
         free(u->files[i].data);
+        free(u->files[i].gz);
     }
     session_table_free(u->sessions);
     free(u);
@@ -284,7 +331,59 @@ static void serve_file(ui_ctx *u, const taxii_request *rq, taxii_response *rs)
     rs->status = 200;
     rs->content_type = f->type;
     rs->cache_control = f->immutable ? "public, max-age=31536000, immutable" : "no-cache";
+    if (f->gz && ui_accepts_gzip(rq->accept_encoding)) {
+        rs->content_encoding = "gzip";
+        buf_add(&rs->body, f->gz, f->gzlen);
+        return;
+    }
+    rs->content_encoding = f->gz ? "identity" : NULL;
     buf_add(&rs->body, f->data, f->len);
+}
+
+/* 1 when the q value in [s, e) (after "q=") is above zero; a malformed one counts as zero. */
+static int q_positive(const char *s, const char *e)
+{
+    while (s < e && (*s == ' ' || *s == '\t'))
+        s++;
+    if (s == e || (*s != '0' && *s != '1'))
+        return 0;
+    if (*s == '1')
+        return 1;
+    for (s++; s < e && (*s == '.' || (*s >= '0' && *s <= '9')); s++)
+        if (*s >= '1' && *s <= '9')
+            return 1;
+    return 0;
+}
+
+int ui_accepts_gzip(const char *header)
+{
+    int gzip = -1, star = -1; /* -1 unnamed, 0 refused, 1 accepted */
+    for (const char *p = header; p && *p;) {
+        const char *end = strchr(p, ',');
+        if (!end)
+            end = p + strlen(p);
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        size_t n = 0;
+        while (p + n < end && p[n] != ';' && p[n] != ' ' && p[n] != '\t')
+            n++;
+        int ok = 1;
+        const char *q = p + n;
+        while ((q = memchr(q, ';', (size_t)(end - q)))) {
+            q++;
+            while (q < end && (*q == ' ' || *q == '\t'))
+                q++;
+            if (end - q >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=')
+                ok = q_positive(q + 2, end);
+        }
+        if ((n == 4 && strncasecmp(p, "gzip", 4) == 0) ||
+            (n == 6 && strncasecmp(p, "x-gzip", 6) == 0))
+            gzip = ok;
+        else if (n == 1 && *p == '*')
+            star = ok;
+        p = *end ? end + 1 : end;
+    }
+    return gzip == 1 || (gzip == -1 && star == 1);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -293,6 +392,45 @@ static void serve_file(ui_ctx *u, const taxii_request *rq, taxii_response *rs)
 static int cookie_of(const taxii_request *rq, const char **id, size_t *len)
 {
     return rq->cookie && session_cookie_find(rq->cookie, strlen(rq->cookie), SESSION_COOKIE, id, len);
+}
+
+/* What the store learns of sessions: 'p'ut at login, 't'ouched, 'd'eleted at logout. */
+static void persist(const taxii_ctx *ctx, char what, const char *id, size_t len,
+                    const char *account, int64_t created_us, int64_t used_us)
+{
+    if (!ctx || !ctx->writer || !ctx->writer_lock)
+        return;
+    unsigned char h[SESSION_HASH_LEN];
+    session_id_hash(id, len, h);
+    accord_error err;
+    pthread_mutex_lock(ctx->writer_lock);
+    if (what == 'p')
+        store_session_put(ctx->writer, h, account, created_us, used_us, used_us - SESSION_IDLE_US,
+                          &err);
+    else if (what == 't')
+        store_session_touch(ctx->writer, h, used_us, &err);
+    else
+        store_session_del(ctx->writer, h, &err);
+    pthread_mutex_unlock(ctx->writer_lock);
+}
+
+/* The session of the cookie id: from the table, else from the store (a restart). */
+static int lookup(ui_ctx *u, accord_store *s, const char *id, size_t len, session_info *si)
+{
+    int64_t now = accord_timestamp_now();
+    if (session_lookup(u->sessions, id, len, now, si) == 0)
+        return 0;
+    if (!s || !session_token_shape(id, len))
+        return ACCORD_ENOTFOUND;
+    unsigned char h[SESSION_HASH_LEN];
+    session_id_hash(id, len, h);
+    char account[ACCORD_ACCOUNT_NAME_MAX + 1];
+    int64_t created, used;
+    accord_error err;
+    if (store_session_get(s, h, account, sizeof(account), &created, &used, &err) != 0 ||
+        session_restore(u->sessions, id, len, account, created, used, now) != 0)
+        return ACCORD_ENOTFOUND;
+    return session_lookup(u->sessions, id, len, now, si);
 }
 
 static int from_this_origin(const taxii_ctx *ctx, const taxii_request *rq)
@@ -382,6 +520,7 @@ static void login(ui_ctx *u, const taxii_ctx *ctx, accord_store *s, const taxii_
         api_fail_rs(rs, 500, "Session error", "no session could be created");
         return;
     }
+    persist(ctx, 'p', id, SESSION_TOKEN_LEN, p.name, now, now);
     snprintf(rs->set_cookie, sizeof(rs->set_cookie),
              "%s=%s; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=%lld", SESSION_COOKIE, id,
              (long long)(SESSION_MAX_US / 1000000));
@@ -399,8 +538,7 @@ static void session_route(ui_ctx *u, const taxii_ctx *ctx, accord_store *s,
     const char *id;
     size_t len;
     session_info si;
-    int have = cookie_of(rq, &id, &len) &&
-               session_lookup(u->sessions, id, len, accord_timestamp_now(), &si) == 0;
+    int have = cookie_of(rq, &id, &len) && lookup(u, s, id, len, &si) == 0;
     int is_admin = 0;
     int rc = have ? session_account(s, si.account, &is_admin) : ACCORD_EINVAL;
     if (strcmp(rq->method, "GET") == 0) {
@@ -416,8 +554,10 @@ static void session_route(ui_ctx *u, const taxii_ctx *ctx, accord_store *s,
                         "a logout needs the session's X-CSRF-Token and this server's Origin");
             return;
         }
-        if (have)
+        if (have) {
             session_destroy(u->sessions, id, len);
+            persist(ctx, 'd', id, len, NULL, 0, 0);
+        }
         snprintf(rs->set_cookie, sizeof(rs->set_cookie),
                  "%s=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0", SESSION_COOKIE);
         rs->status = 204;
@@ -432,8 +572,8 @@ int ui_session_principal(ui_ctx *u, accord_store *s, const taxii_request *rq, ta
     const char *id;
     size_t len;
     session_info si;
-    if (!u || rq->authorization || strncmp(rq->path, "/api/", 5) != 0 || !cookie_of(rq, &id, &len) ||
-        session_lookup(u->sessions, id, len, accord_timestamp_now(), &si) != 0)
+    if (!u || rq->authorization || strncmp(rq->path, "/api/", 5) != 0 ||
+        !cookie_of(rq, &id, &len) || lookup(u, s, id, len, &si) != 0)
         return ACCORD_EINVAL;
     int is_admin = 0;
     int rc = session_account(s, si.account, &is_admin);
@@ -456,13 +596,18 @@ int ui_handle(ui_ctx *u, const taxii_ctx *ctx, accord_store *reader, const taxii
         session_route(u, ctx, reader, rq, rs);
         return 1;
     }
-    /* the guard: a change authenticated by the cookie alone must prove it comes from the page */
+    /* the session of the cookie, brought back from the store after a restart; its use recorded
+       there now and then (this runs before the request is authenticated) */
     const char *id;
     size_t len;
     session_info si;
-    if (strncmp(path, "/api/", 5) != 0 || rq->authorization || !session_method_unsafe(rq->method) ||
-        !cookie_of(rq, &id, &len) ||
-        session_lookup(u->sessions, id, len, accord_timestamp_now(), &si) != 0)
+    if (strncmp(path, "/api/", 5) != 0 || rq->authorization || !cookie_of(rq, &id, &len) ||
+        lookup(u, reader, id, len, &si) != 0)
+        return 0;
+    if (si.persist_due)
+        persist(ctx, 't', id, len, NULL, 0, si.used_us);
+    /* the guard: a change authenticated by the cookie alone must prove it comes from the page */
+    if (!session_method_unsafe(rq->method))
         return 0;
     if (from_this_origin(ctx, rq) && session_csrf_ok(&si, rq->csrf_token))
         return 0;

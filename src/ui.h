@@ -48,6 +48,13 @@ int ui_handle(ui_ctx *u, const taxii_ctx *ctx, accord_store *reader, const taxii
  */
 int ui_session_principal(ui_ctx *u, accord_store *s, const taxii_request *rq, taxii_principal *out);
 
+/*
+ * 1 when an Accept-Encoding header value (may be NULL) accepts gzip: "gzip" or "x-gzip" (any
+ * case) with no q or a q above 0, or else "*" so.  The console's text files are kept gzipped
+ * too (compressed once, at load) and sent so to clients that accept it.
+ */
+int ui_accepts_gzip(const char *header);
+
 /* The headers every response carries: NULL-terminated pairs; HSTS only over TLS (ui_hsts). */
 extern const char *const ui_security_headers[][2];
 extern const char *const ui_hsts[2];

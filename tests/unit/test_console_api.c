@@ -6,6 +6,8 @@
  *     once, a TLP:RED one invisible to an account without clearance;
  *   - a store written at schema 6 (no endpoint indexes, no sessions table) is migrated on open
  *     with every object kept, and its relationships are then found through the index;
+ *   - console sessions in the store: stored, read back, their use recorded only forward, dropped
+ *     at logout, expired ones and those beyond the newest STORE_SESSIONS_MAX dropped at a login;
  *   - the batched search of many values answers exactly what one search per value answers
  *     (accord_store_search_as), in the same order, across pages of every size; unknown and
  *     unsearchable values are listed as such.
@@ -306,7 +308,7 @@ static void test_migration(void)
     CHECK(scalar(db, "PRAGMA user_version") == 7);
     CHECK(scalar(db, "SELECT count(*) FROM objects") == objects);
     CHECK(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('objects_rel_source',"
-                     " 'objects_rel_target', 'sessions')") == 3);
+                     " 'objects_rel_target', 'sessions', 'sessions_used')") == 4);
     sqlite3_close(db);
 }
 
@@ -478,6 +480,53 @@ static void test_search_many(void)
     accord_store_close(s);
 }
 
+static void test_sessions(void)
+{
+    char dir[400];
+    accord_store *s = fresh_store(dir, sizeof(dir));
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    accord_error err;
+    unsigned char h[STORE_SESSION_HASH], h2[STORE_SESSION_HASH];
+    memset(h, 1, sizeof(h));
+    memset(h2, 2, sizeof(h2));
+    char account[80];
+    int64_t created = 0, used = 0;
+    CHECK(store_session_get(s, h, account, sizeof(account), &created, &used, &err) ==
+          ACCORD_ENOTFOUND);
+    CHECK(store_session_put(s, h, "analyst", 1000, 1000, 0, &err) == 0);
+    CHECK(store_session_get(s, h, account, sizeof(account), &created, &used, &err) == 0);
+    CHECK_STR(account, "analyst");
+    CHECK(created == 1000 && used == 1000);
+    CHECK(store_session_touch(s, h, 5000, &err) == 0);
+    CHECK(store_session_touch(s, h, 3000, &err) == 0); /* an earlier use changes nothing */
+    CHECK(store_session_get(s, h, account, sizeof(account), &created, &used, &err) == 0);
+    CHECK(used == 5000);
+    /* a login drops the sessions idle since before its bound */
+    CHECK(store_session_put(s, h2, "other", 9000, 9000, 6000, &err) == 0);
+    CHECK(store_session_get(s, h, account, sizeof(account), &created, &used, &err) ==
+          ACCORD_ENOTFOUND);
+    CHECK(store_session_get(s, h2, account, sizeof(account), &created, &used, &err) == 0);
+    CHECK(store_session_del(s, h2, &err) == 0);
+    CHECK(store_session_del(s, h2, &err) == 0);
+    CHECK(store_session_get(s, h2, account, sizeof(account), &created, &used, &err) ==
+          ACCORD_ENOTFOUND);
+    /* at most STORE_SESSIONS_MAX: the least recently used go */
+    for (int i = 0; i <= STORE_SESSIONS_MAX; i++) {
+        unsigned char hi[STORE_SESSION_HASH] = {0};
+        memcpy(hi, &i, sizeof(i));
+        CHECK(store_session_put(s, hi, "many", 10000 + i, 10000 + i, 0, &err) == 0);
+    }
+    unsigned char h0[STORE_SESSION_HASH] = {0}, hl[STORE_SESSION_HASH] = {0};
+    int last = STORE_SESSIONS_MAX;
+    memcpy(hl, &last, sizeof(last));
+    CHECK(store_session_get(s, h0, account, sizeof(account), &created, &used, &err) ==
+          ACCORD_ENOTFOUND);
+    CHECK(store_session_get(s, hl, account, sizeof(account), &created, &used, &err) == 0);
+    accord_store_close(s);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-console-api-XXXXXX");
@@ -487,6 +536,7 @@ int main(void)
     }
     test_relationships();
     test_migration();
+    test_sessions();
     test_search_many();
     char cmd[400];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

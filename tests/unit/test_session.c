@@ -1,6 +1,8 @@
 /*
  * test_session.c - the console's sessions (src/session.c): create, look up, expire, log out,
- * eviction when full, and the header parsers (Cookie, Origin, CSRF token, methods).
+ * eviction when full, a session brought back after a restart (same CSRF token, same limits,
+ * times from outside never overflowing), the once-a-minute write of its use, and the header
+ * parsers (Cookie, Origin, CSRF token, methods).
  */
 #include "session.h"
 #include "t.h"
@@ -89,6 +91,72 @@ static void test_full_table(void)
     session_table_free(t);
 }
 
+static void test_restore(void)
+{
+    session_table *t = session_table_new(), *t2 = session_table_new();
+    char id[SESSION_TOKEN_LEN + 1], csrf[SESSION_TOKEN_LEN + 1];
+    int64_t now = 9000 * SEC;
+    CHECK(session_create(t, "analyst", now, id, csrf) == 0);
+    session_info si;
+    /* written at login: not due again until SESSION_PERSIST_US later */
+    CHECK(session_lookup(t, id, SESSION_TOKEN_LEN, now + SEC, &si) == 0 && !si.persist_due);
+    CHECK(si.created_us == now && si.used_us == now + SEC);
+    CHECK(session_lookup(t, id, SESSION_TOKEN_LEN, now + SESSION_PERSIST_US, &si) == 0 &&
+          si.persist_due);
+    CHECK(session_lookup(t, id, SESSION_TOKEN_LEN, now + SESSION_PERSIST_US + SEC, &si) == 0 &&
+          !si.persist_due);
+
+    /* "restart": a new table gets it back from what the store kept, with the same token */
+    int64_t later = now + 10 * 60 * SEC;
+    CHECK(session_lookup(t2, id, SESSION_TOKEN_LEN, later, &si) == ACCORD_ENOTFOUND);
+    CHECK(session_restore(t2, id, SESSION_TOKEN_LEN, "analyst", now, now + SESSION_PERSIST_US,
+                          later) == 0);
+    CHECK(session_lookup(t2, id, SESSION_TOKEN_LEN, later, &si) == 0);
+    CHECK_STR(si.account, "analyst");
+    CHECK_STR(si.csrf, csrf);
+    CHECK(si.created_us == now);
+    /* restoring again changes nothing; a different id is another session */
+    CHECK(session_restore(t2, id, SESSION_TOKEN_LEN, "other", now, now, later) == 0);
+    CHECK(session_lookup(t2, id, SESSION_TOKEN_LEN, later, &si) == 0);
+    CHECK_STR(si.account, "analyst");
+    CHECK(session_count(t2) == 1);
+    /* the absolute limit still counts from the login */
+    CHECK(session_lookup(t2, id, SESSION_TOKEN_LEN, now + SESSION_MAX_US, &si) == ACCORD_ENOTFOUND);
+
+    /* what the store says cannot bring back an expired or malformed session */
+    session_table *t3 = session_table_new();
+    CHECK(session_restore(t3, id, SESSION_TOKEN_LEN, "analyst", now, now, now + SESSION_IDLE_US) ==
+          ACCORD_ENOTFOUND);
+    CHECK(session_restore(t3, id, SESSION_TOKEN_LEN, "analyst", now, now, now + SESSION_MAX_US) ==
+          ACCORD_ENOTFOUND);
+    CHECK(session_restore(t3, id, SESSION_TOKEN_LEN, "analyst", now + SEC, now, now + SEC) ==
+          ACCORD_ENOTFOUND); /* used before its login */
+    CHECK(session_restore(t3, id, SESSION_TOKEN_LEN, "analyst", now + SEC, now + SEC, now) ==
+          ACCORD_ENOTFOUND); /* a login after now */
+    CHECK(session_restore(t3, id, SESSION_TOKEN_LEN - 1, "analyst", now, now, now) ==
+          ACCORD_EINVAL);
+    CHECK(session_restore(t3, id, SESSION_TOKEN_LEN, "bad name!", now, now, now) == ACCORD_EINVAL);
+    CHECK(session_count(t3) == 0);
+    /* extreme times (a damaged row): expired, and no signed overflow */
+    CHECK(session_expired(INT64_MIN, INT64_MIN, INT64_MAX));
+    CHECK(session_expired(INT64_MIN, INT64_MAX, INT64_MAX));
+    CHECK(session_expired(INT64_MAX, INT64_MAX, INT64_MIN));
+    CHECK(session_expired(0, INT64_MAX, INT64_MAX - 1) == 1);
+    CHECK(!session_expired(INT64_MAX - SEC, INT64_MAX - SEC, INT64_MAX));
+    CHECK(session_restore(t3, id, SESSION_TOKEN_LEN, "analyst", INT64_MIN, INT64_MAX, now) ==
+          ACCORD_ENOTFOUND);
+    /* the hash is a function of the id only */
+    unsigned char h1[SESSION_HASH_LEN], h2[SESSION_HASH_LEN];
+    session_id_hash(id, SESSION_TOKEN_LEN, h1);
+    session_id_hash(id, SESSION_TOKEN_LEN, h2);
+    CHECK(memcmp(h1, h2, sizeof(h1)) == 0);
+    session_id_hash(csrf, SESSION_TOKEN_LEN, h2);
+    CHECK(memcmp(h1, h2, sizeof(h1)) != 0);
+    session_table_free(t);
+    session_table_free(t2);
+    session_table_free(t3);
+}
+
 static int cookie_is(const char *header, const char *want)
 {
     const char *v;
@@ -149,6 +217,7 @@ int main(void)
 {
     test_lifecycle();
     test_full_table();
+    test_restore();
     test_parsers();
     printf("%d passed, %d failed\n", t_passed, t_failed);
     return t_failed != 0;
