@@ -999,10 +999,12 @@ static accord_snapshot *load_snapshot(const run *r, char *err, size_t errlen)
     accord_snapshot *s = NULL;
     accord_error e = {0};
     loader l = {NULL, 0, ""};
+    /* --nats with listeners only: every record goes to the workers, none is matched here */
+    int none = r->flow.nats && r->ninputs == 0;
     int rc = accord_snapshot_builder_new(r->now_s, &l.b);
-    for (int i = 0; i < r->nind && rc == 0; i++)
+    for (int i = 0; i < r->nind && rc == 0 && !none; i++)
         rc = load_path(&l, r->ind[i]);
-    if (rc == 0 && r->nind == 0) {
+    if (rc == 0 && r->nind == 0 && !none) {
         accord_store *st = NULL;
         rc = accord_store_open(cli_data_dir(), ACCORD_STORE_READONLY, &st, &e);
         rc = rc ? rc : accord_snapshot_builder_add_store(l.b, st, &e);

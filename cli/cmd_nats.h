@@ -70,6 +70,15 @@ typedef struct nats_link {
 extern volatile sig_atomic_t nats_stop;
 void nats_signals(void);
 
+/* The client library's external event loop callbacks (cmd_nats_pull.c). */
+typedef struct nats_evloop {
+    void *loop;
+    natsEvLoop_Attach attach;
+    natsEvLoop_ReadAddRemove read;
+    natsEvLoop_WriteAddRemove write;
+    natsEvLoop_Detach detach;
+} nats_evloop;
+
 /* Takes a connection option at argv[i]: the number of arguments used (0: not one, -1: bad). */
 int nats_opt_arg(nats_opts *o, int argc, char **argv, int i);
 /* Connects (retrying while the server is down when `retry`), opens JetStream and, when the
@@ -77,6 +86,38 @@ int nats_opt_arg(nats_opts *o, int argc, char **argv, int i);
  * open (asynchronous publish errors are counted in it). */
 int nats_link_open(const char *cmd, const nats_opts *o, int retry, nats_link *l);
 void nats_link_close(nats_link *l);
+/* The connection alone (no JetStream context), with ev (NULL: the library's own threads). */
+int nats_connect(const char *cmd, const nats_opts *o, int retry, const nats_evloop *ev,
+                 natsConnection **nc);
+
+/* A pull consumer read by the thread that uses it (cmd_nats_pull.c): no reader thread between
+ * the socket and the caller.  One thread only. */
+typedef struct nats_puller nats_puller;
+/* Connects (retrying) and subscribes for the messages of consumer of stream.  0, or -1 after
+ * printing why. */
+int nats_puller_open(const char *cmd, const nats_opts *o, const char *stream,
+                     const char *consumer, nats_puller **out);
+/* Up to max messages into msgs (*count; the caller destroys them), waiting at most timeout_ms
+ * for the first.  0, or -1 when the request could not be sent (the connection is away). */
+int nats_puller_fetch(nats_puller *p, natsMsg **msgs, int max, int timeout_ms, int *count);
+/* Sends body (+ACK, -NAK, +WPI, ...) to m's reply subject: queued, sent at the next fetch or
+ * nats_puller_flush.  0, or -1. */
+int nats_puller_reply(nats_puller *p, natsMsg *m, const char *body);
+/* Writes what is queued, waiting at most timeout_ms (0: what the socket takes now). */
+void nats_puller_flush(nats_puller *p, int timeout_ms);
+/* Publishing with the stream's acknowledgement read in this thread too: a message whose reply
+ * subject is nats_puller_ack_to(p) (it changes after each nats_puller_published) and a
+ * Nats-Msg-Id header is sent with nats_puller_publish (0, or -1: not even queued), and
+ * nats_puller_published waits at most timeout_ms until the stream acknowledged all sent since
+ * the last call: 0, or -1 when one was refused or not acknowledged in time. */
+const char *nats_puller_ack_to(const nats_puller *p);
+int nats_puller_publish(nats_puller *p, natsMsg *m);
+int nats_puller_published(nats_puller *p, int timeout_ms);
+/* Destroys m at the next fetch, with the others: one wake of the library's collector thread
+ * for all. */
+void nats_puller_discard(nats_puller *p, natsMsg *m);
+/* Flushes (2 s at most), unsubscribes, disconnects, frees (NULL: nothing). */
+void nats_puller_close(nats_puller *p);
 /* Binds *sub to the durable pull consumer of stream (subjects filter).  0, or -1 after printing
  * why. */
 int nats_pull(const char *cmd, nats_link *l, const char *stream, const char *consumer,

@@ -133,12 +133,12 @@ static void on_async_error(jsCtx *js, jsPubAckErr *pae, void *closure)
     atomic_fetch_add((atomic_uint *)closure, 1);
 }
 
-int nats_link_open(const char *cmd, const nats_opts *o, int retry, nats_link *l)
+int nats_connect(const char *cmd, const nats_opts *o, int retry, const nats_evloop *ev,
+                 natsConnection **nc)
 {
     natsOptions *no = NULL;
     natsStatus s;
-    jsOptions jo;
-    memset(l, 0, sizeof *l);
+    *nc = NULL;
     if (!o->url) {
         cli_error(cmd, "--nats URL is required");
         return -1;
@@ -179,23 +179,40 @@ int nats_link_open(const char *cmd, const nats_opts *o, int retry, nats_link *l)
     }
     if (s == NATS_OK && o->cert)
         s = natsOptions_LoadCertificatesChain(no, o->cert, o->key ? o->key : o->cert);
+    if (s == NATS_OK && ev)
+        s = natsOptions_SetEventLoop(no, ev->loop, ev->attach, ev->read, ev->write, ev->detach);
+    /* with an event loop: a publish only asks for a write, done by the loop's next flush,
+     * instead of waking the library's flusher thread each time */
+    if (s == NATS_OK && ev)
+        s = natsOptions_SetSendAsap(no, true);
     if (s != NATS_OK) {
         nats_fail(cmd, "connection options", s, 0);
         natsOptions_Destroy(no);
         return -1;
     }
-    s = natsConnection_Connect(&l->nc, no);
+    s = natsConnection_Connect(nc, no);
     natsOptions_Destroy(no);
     if (s == NATS_NOT_YET_CONNECTED) { /* retrying in the background */
-        while (!nats_stop && natsConnection_Status(l->nc) != NATS_CONN_STATUS_CONNECTED)
+        while (!nats_stop && natsConnection_Status(*nc) != NATS_CONN_STATUS_CONNECTED)
             nats_Sleep(50);
         s = nats_stop ? NATS_CONNECTION_CLOSED : NATS_OK;
     }
     if (s != NATS_OK) {
         nats_fail(cmd, o->url, s, 0);
-        nats_link_close(l);
+        natsConnection_Destroy(*nc);
+        *nc = NULL;
         return -1;
     }
+    return 0;
+}
+
+int nats_link_open(const char *cmd, const nats_opts *o, int retry, nats_link *l)
+{
+    natsStatus s;
+    jsOptions jo;
+    memset(l, 0, sizeof *l);
+    if (nats_connect(cmd, o, retry, NULL, &l->nc) != 0)
+        return -1;
     jsOptions_Init(&jo);
     jo.Wait = 5000;
     jo.PublishAsync.ErrHandler = on_async_error;

@@ -12,6 +12,10 @@
  *      acknowledge every part;
  *   3. only then acknowledges the chunk (and waits for that acknowledgement).
  *
+ * Chunks, their acknowledgements and the results travel on one connection read by the
+ * matching thread itself (cmd_nats_pull.c), not handed over by the client library's threads;
+ * the snapshot, the dead-letter subject and the slow path of results use a second one.
+ *
  * A worker that dies between 2 and 3 leaves the chunk to be delivered again after the ack
  * wait: its results are published again under the same ids (the duplicate window drops them,
  * and the collector keeps one complete version of each chunk whatever comes twice).  A chunk
@@ -45,7 +49,7 @@ typedef struct worker {
     const char *cmd;
     nats_link l;
     nats_names nm; /* the tenant's streams */
-    natsSubscription *sub;
+    nats_puller *pl; /* the chunks, read in this thread (cmd_nats_pull.c) */
     accord_snapshot *snap;
     accord_matcher *m;
     fmatch *fm;                /* flow and dnstap records, over the same snapshot */
@@ -64,6 +68,26 @@ typedef struct worker {
 } worker;
 
 static void on_record_match(void *ud, const accord_match *mt);
+
+/* Acknowledgements go to the chunk's reply subject on the puller's connection: queued, and
+ * written with the batch's next flush (in-progress signals at once). */
+static void reply(worker *w, natsMsg *m, const char *body)
+{
+    nats_puller_reply(w->pl, m, body);
+}
+
+static void in_progress(worker *w, natsMsg *m)
+{
+    reply(w, m, "+WPI");
+    nats_puller_flush(w->pl, 0);
+}
+
+static void nak_later(worker *w, natsMsg *m)
+{
+    char body[64];
+    snprintf(body, sizeof body, "-NAK {\"delay\":%lld}", (long long)NAK_DELAY_MS * 1000000LL);
+    reply(w, m, body);
+}
 
 /* Takes the snapshot the pointer names when it is not the current one.  0, or -1 when there is
  * none yet or it could not be loaded (the current one stays). */
@@ -194,7 +218,7 @@ static int match_chunk(worker *w, natsMsg *msg, const char *chunk, const char *i
         base = line + (after.lines - before.lines);
         at = end;
         if (nats_mono() - touched > w->ack_wait_s / 4) {
-            natsMsg_InProgress(msg, NULL);
+            in_progress(w, msg);
             touched = nats_mono();
         }
     }
@@ -300,7 +324,8 @@ static int publish_results(worker *w, const job *j, size_t bytes, int async)
             jsPubAck *pa = NULL;
             jsPubOptions po;
             jsErrCode jerr = 0;
-            natsStatus s = natsMsg_Create(&m, w->nm.res_subj, NULL, w->res.p ? w->res.p + starts[i] : "",
+            natsStatus s = natsMsg_Create(&m, w->nm.res_subj, async ? nats_puller_ack_to(w->pl) : NULL,
+                                          w->res.p ? w->res.p + starts[i] : "",
                                           (int)(starts[i + 1] - starts[i]));
             s = s ? s : natsMsgHeader_Set(m, "Accord-Chunk", j->id);
             s = s ? s : natsMsgHeader_Set(m, "Accord-Snapshot", v);
@@ -313,9 +338,12 @@ static int publish_results(worker *w, const job *j, size_t bytes, int async)
             po.MsgId = id;
             po.MaxWait = 2000;
             if (s == NATS_OK && async) {
-                s = js_PublishMsgAsync(w->l.js, &m, &po);
-                natsMsg_Destroy(m); /* NULL once the library took it */
-                if (s != NATS_OK)
+                /* on the chunks' connection, its acknowledgement read in this thread */
+                int rc = natsMsgHeader_Set(m, "Nats-Msg-Id", id) == NATS_OK
+                             ? nats_puller_publish(w->pl, m)
+                             : -1;
+                nats_puller_discard(w->pl, m);
+                if (rc != 0)
                     return -1; /* the batch publishes this chunk again, waiting */
                 break;
             }
@@ -331,7 +359,7 @@ static int publish_results(worker *w, const job *j, size_t bytes, int async)
             }
             /* the server is away or the results stream is full: keep the chunk ours */
             if (nats_mono() - touched > w->ack_wait_s / 4) {
-                natsMsg_InProgress(j->msg, NULL);
+                in_progress(w, j->msg);
                 touched = nats_mono();
             }
             nats_Sleep(250);
@@ -340,8 +368,10 @@ static int publish_results(worker *w, const job *j, size_t bytes, int async)
     return 0;
 }
 
-/* Moves msg to the dead-letter subject with the reason, then acknowledges it. */
-static void dead_letter(worker *w, natsMsg *msg, const char *why, uint64_t delivered)
+/* Moves msg (stream sequence seq) to the dead-letter subject with the reason, then
+ * acknowledges it (and waits for the server to confirm). */
+static void dead_letter(worker *w, natsMsg *msg, const char *why, uint64_t seq,
+                        uint64_t delivered)
 {
     const char *subj = w->nm.dlq_subj;
     char id[64], n[32];
@@ -351,8 +381,9 @@ static void dead_letter(worker *w, natsMsg *msg, const char *why, uint64_t deliv
     jsPubAck *pa = NULL;
     jsPubOptions po;
     jsErrCode jerr = 0;
+    natsMsg *r = NULL;
     natsStatus s;
-    snprintf(id, sizeof id, "dlq:%" PRIu64, natsMsg_GetSequence(msg));
+    snprintf(id, sizeof id, "dlq:%" PRIu64, seq);
     snprintf(n, sizeof n, "%" PRIu64, delivered);
     s = natsMsg_Create(&m, subj, NULL, natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
     s = s ? s : natsMsgHeader_Set(m, "Accord-Error", why);
@@ -369,14 +400,17 @@ static void dead_letter(worker *w, natsMsg *msg, const char *why, uint64_t deliv
     jsPubAck_Destroy(pa);
     if (s != NATS_OK) { /* kept in the queue: delivered again once the server takes it */
         nats_fail(w->cmd, subj, s, jerr);
-        natsMsg_NakWithDelay(msg, NAK_DELAY_MS, NULL);
+        nak_later(w, msg);
         return;
     }
     fprintf(stderr, "accord worker: %s (stream seq %" PRIu64 ") to %s after %" PRIu64
                     " deliveries: %s\n",
-            natsMsg_GetSubject(msg), natsMsg_GetSequence(msg), subj, delivered, why);
+            natsMsg_GetSubject(msg), seq, subj, delivered, why);
     w->dead++;
-    natsMsg_AckSync(msg, NULL, NULL);
+    /* the server answers an acknowledgement that has a reply subject */
+    if (natsMsg_GetReply(msg) &&
+        natsConnection_RequestString(&r, w->l.nc, natsMsg_GetReply(msg), "+ACK", 5000) == NATS_OK)
+        natsMsg_Destroy(r);
 }
 
 /* Reads the headers of chunk msg into j: 0 when it is to be matched, 1 when it was refused or
@@ -384,7 +418,7 @@ static void dead_letter(worker *w, natsMsg *msg, const char *why, uint64_t deliv
 static int job_check(worker *w, natsMsg *msg, job *j)
 {
     jsMsgMetaData *meta = NULL;
-    uint64_t delivered = 1;
+    uint64_t delivered = 1, seq = 0;
     const char *ls = NULL, *hs = NULL, *kind = NULL, *why = NULL;
     nats_chunk_id cid;
     memset(j, 0, sizeof *j);
@@ -392,6 +426,7 @@ static int job_check(worker *w, natsMsg *msg, job *j)
     j->len = (size_t)natsMsg_GetDataLength(msg);
     if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
         delivered = meta->NumDelivered;
+        seq = meta->Sequence.Stream;
         jsMsgMetaData_Destroy(meta);
     }
     w->redelivered += delivered > 1;
@@ -415,17 +450,17 @@ static int job_check(worker *w, natsMsg *msg, job *j)
     if (why) {
         w->refused++;
         if (delivered >= (uint64_t)w->max_deliver) {
-            dead_letter(w, msg, why, delivered);
+            dead_letter(w, msg, why, seq, delivered);
         } else {
             fprintf(stderr, "accord worker: %s (stream seq %" PRIu64 "): %s; refused\n",
-                    natsMsg_GetSubject(msg), natsMsg_GetSequence(msg), why);
-            natsMsg_NakWithDelay(msg, NAK_DELAY_MS, NULL);
+                    natsMsg_GetSubject(msg), seq, why);
+            nak_later(w, msg);
         }
         return 1;
     }
     if (delivered >= (uint64_t)w->max_deliver && delivered > 1) {
         /* the earlier deliveries neither finished nor refused it: it may be what kills them */
-        dead_letter(w, msg, "not finished by its earlier deliveries", delivered);
+        dead_letter(w, msg, "not finished by its earlier deliveries", seq, delivered);
         return 1;
     }
     return 0;
@@ -444,7 +479,7 @@ static int job_run(worker *w, job *j, int async)
             0 ||
         publish_results(w, j, body, async) != 0) {
         if (!async) {
-            natsMsg_NakWithDelay(j->msg, NAK_DELAY_MS, NULL);
+            nak_later(w, j->msg);
             j->given_back = 1;
         }
         return -1;
@@ -460,12 +495,11 @@ static int job_run(worker *w, job *j, int async)
  * msg ids, so the copies that did arrive cost nothing. */
 static void run_batch(worker *w, natsMsg **msgs, int count, job *jobs)
 {
-    unsigned errs0 = atomic_load(&w->l.async_errors);
     double touched = nats_mono();
     int n = 0, again = 0;
     for (int i = 0; i < count; i++) {
         if (nats_stop) /* back to the queue for the others at once */
-            natsMsg_Nak(msgs[i], NULL);
+            reply(w, msgs[i], "-NAK");
         else if (job_check(w, msgs[i], &jobs[n]) == 0)
             n++;
     }
@@ -474,25 +508,20 @@ static void run_batch(worker *w, natsMsg **msgs, int count, job *jobs)
             again = 1;
         if (nats_mono() - touched > w->ack_wait_s / 4) { /* the rest of the batch waits */
             for (int k = i + 1; k < n; k++)
-                natsMsg_InProgress(jobs[k].msg, NULL);
+                reply(w, jobs[k].msg, "+WPI");
+            nats_puller_flush(w->pl, 0);
             touched = nats_mono();
         }
     }
-    if (n) {
-        jsPubOptions po;
-        jsPubOptions_Init(&po);
-        po.MaxWait = 5000;
-        if (js_PublishAsyncComplete(w->l.js, &po) != NATS_OK ||
-            atomic_load(&w->l.async_errors) != errs0)
-            again = 1;
-    }
+    if (n && nats_puller_published(w->pl, 5000) != 0)
+        again = 1;
     for (int i = 0; again && i < n; i++)
         job_run(w, &jobs[i], 0);
     for (int i = 0; i < n; i++) {
         job *j = &jobs[i];
         if (j->given_back)
             continue;
-        natsMsg_Ack(j->msg, NULL);
+        reply(w, j->msg, "+ACK");
         w->chunks++;
         w->bytes += j->len - (size_t)j->hdr_len;
         w->lines += j->cc.lines;
@@ -528,6 +557,7 @@ int cmd_worker(int argc, char **argv)
     double idle = 0, last_work, t0;
     int batch = 2, rc = 0, k, waiting_noted = 0;
     job *jobs;
+    natsMsg **msgs;
     struct rusage ru;
     for (int i = 1; i < argc; i += k) {
         char *end;
@@ -563,8 +593,13 @@ int cmd_worker(int argc, char **argv)
         }
     }
     buf_init(&w.res, (size_t)NATS_PARTS_MAX * RESULT_PART_MAX);
-    if (!(jobs = calloc((size_t)batch, sizeof *jobs))) {
+    jobs = calloc((size_t)batch, sizeof *jobs);
+    msgs = calloc((size_t)batch, sizeof *msgs);
+    if (!jobs || !msgs) {
         cli_error(w.cmd, "out of memory");
+        buf_free(&w.res);
+        free(jobs);
+        free(msgs);
         return EXIT_FAIL;
     }
     /* the client allocates every chunk (up to 1 MiB) it receives: from the heap, reused, rather
@@ -576,10 +611,11 @@ int cmd_worker(int argc, char **argv)
     if (nats_link_open(w.cmd, &o, 1, &w.l) != 0) {
         buf_free(&w.res);
         free(jobs);
+        free(msgs);
         return EXIT_FAIL;
     }
     if (consumer_limits(&w) != 0 ||
-        nats_pull(w.cmd, &w.l, w.nm.tel, NATS_CONSUMER_WORKERS, w.nm.tel_all, &w.sub) != 0)
+        nats_puller_open(w.cmd, &o, w.nm.tel, NATS_CONSUMER_WORKERS, &w.pl) != 0)
         rc = -1;
     /* no chunk is taken before there is a snapshot to match it with */
     while (rc == 0 && !nats_stop && snapshot_refresh(&w) != 0) {
@@ -589,18 +625,16 @@ int cmd_worker(int argc, char **argv)
     }
     t0 = last_work = nats_mono();
     while (rc == 0 && !nats_stop) {
-        natsMsgList list = {NULL, 0};
-        jsErrCode jerr = 0;
-        natsStatus s;
+        int count = 0;
         if (nats_mono() - w.last_check >= 1.0)
             snapshot_refresh(&w);
-        s = natsSubscription_Fetch(&list, w.sub, batch, 500, &jerr);
-        if (s == NATS_OK) {
-            run_batch(&w, list.Msgs, list.Count, jobs);
-            if (list.Count)
+        if (nats_puller_fetch(w.pl, msgs, batch, 500, &count) == 0) {
+            run_batch(&w, msgs, count, jobs);
+            if (count)
                 last_work = nats_mono();
-            natsMsgList_Destroy(&list);
-        } else if (s != NATS_TIMEOUT) {
+            for (int i = 0; i < count; i++)
+                nats_puller_discard(w.pl, msgs[i]);
+        } else {
             nats_Sleep(200); /* the server is away: the connection comes back by itself */
         }
         if (idle > 0 && nats_mono() - last_work > idle)
@@ -620,9 +654,9 @@ int cmd_worker(int argc, char **argv)
                 w.redelivered, w.refused, w.dead, w.swaps, secs, cpu,
                 w.bytes ? cpu / ((double)w.bytes / 1e9) : 0.0);
     }
-    natsConnection_FlushTimeout(w.l.nc, 2000); /* the last acknowledgements */
-    natsSubscription_Destroy(w.sub);
+    nats_puller_close(w.pl); /* after the last acknowledgements */
     free(jobs);
+    free(msgs);
     free(w.exps);
     fmatch_free(w.fm);
     accord_matcher_free(w.m);

@@ -69,6 +69,8 @@ collect local
 check "local: flows matched" grep -q '"value":"198.51.100.7"' "$T/local.out"
 collect viaNats --nats "$U"
 check "nats: nothing matched in the collector" test ! -s "$T/viaNats.out"
+check "nats: the indicators not compiled in the collector" grep -q "^accord match: 0 indicators" "$T/viaNats.err"
+check "local: the indicators compiled" grep -q "^accord match: 4 indicators" "$T/local.err"
 check "nats: flow records published" grep -q "^accord match: udp:127.0.0.1:[0-9]*: [1-9][0-9]* records in [1-9][0-9]* chunks" "$T/viaNats.err"
 expect_rc 0 "worker" -- "$ACCORD" worker --nats "$U" --idle 1.5
 expect_rc 0 "collect" -- "$ACCORD" nats collect --nats "$U" --db "$T/flows.db" --idle 1
