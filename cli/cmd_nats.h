@@ -122,6 +122,9 @@ void nats_puller_close(nats_puller *p);
  * why. */
 int nats_pull(const char *cmd, nats_link *l, const char *stream, const char *consumer,
               const char *filter, natsSubscription **sub);
+/* 1 when consumer of stream has nothing left to deliver and nothing delivered but not yet
+ * acknowledged, 0 when it has, -1 when it cannot be read. */
+int nats_consumer_done(nats_link *l, const char *stream, const char *consumer);
 /* "what: status text (jetstream error N)" for a failed call */
 void nats_fail(const char *cmd, const char *what, natsStatus s, jsErrCode jerr);
 

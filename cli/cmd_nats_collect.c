@@ -51,6 +51,7 @@ typedef struct collector {
     nats_link l;
     int print;
     natsSubscription *sub;
+    char stream[160]; /* the tenant's results stream */
     uint64_t messages, dups, chunks, matches, rejected;
 } collector;
 
@@ -342,7 +343,7 @@ typedef struct collect_cfg {
     const char *db, *report;
     double idle, every;
     int64_t interval_s;
-    int sightings, print;
+    int sightings, print, drain;
 } collect_cfg;
 
 /* Opens the results database (created with its tables when new) and binds to the tenant's
@@ -370,6 +371,7 @@ static int collect_open(collector *c, const nats_opts *o, const collect_cfg *cfg
         return -1;
     }
     nats_names_of(o->tenant, &nm);
+    snprintf(c->stream, sizeof c->stream, "%s", nm.res);
     if (nats_pull(c->cmd, &c->l, nm.res, NATS_CONSUMER_COLLECTOR, nm.res_subj, &c->sub) != 0) {
         nats_link_close(&c->l);
         sqlite3_close(c->db);
@@ -378,8 +380,8 @@ static int collect_open(collector *c, const nats_opts *o, const collect_cfg *cfg
     return 0;
 }
 
-/* Takes results until nats_stop is set (or nothing came for cfg->idle seconds), writing the
- * sightings every cfg->every seconds. */
+/* Takes results until nats_stop is set (or nothing came for cfg->idle seconds, or with
+ * cfg->drain the consumer has nothing left), writing the sightings every cfg->every seconds. */
 static void collect_loop(collector *c, const collect_cfg *cfg)
 {
     double last = nats_mono(), last_sg = last;
@@ -387,6 +389,9 @@ static void collect_loop(collector *c, const collect_cfg *cfg)
         natsMsgList list = {NULL, 0};
         jsErrCode jerr = 0;
         natsStatus s = natsSubscription_Fetch(&list, c->sub, 64, 500, &jerr);
+        if (cfg->drain && (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) &&
+            nats_consumer_done(&c->l, c->stream, NATS_CONSUMER_COLLECTOR) == 1)
+            break; /* every result taken, and acknowledged after its commit */
         if (s == NATS_OK) {
             for (int i = 0; i < list.Count; i++) {
                 int t = take(c, list.Msgs[i]);
@@ -436,7 +441,7 @@ static int collect_close(collector *c, const collect_cfg *cfg)
  * one, -1 when its value is bad. */
 static int collect_arg(collect_cfg *cfg, int argc, char **argv, int i, const char *prefix)
 {
-    static const char *const names[] = {"print", "sightings", "db", "report", "idle",
+    static const char *const names[] = {"print", "sightings", "drain", "db", "report", "idle",
                                         "sightings-every", "sightings-interval"};
     size_t pl = strlen(prefix), k = 0;
     char *end;
@@ -444,24 +449,24 @@ static int collect_arg(collect_cfg *cfg, int argc, char **argv, int i, const cha
         return 0;
     while (k < sizeof names / sizeof names[0] && strcmp(argv[i] + pl, names[k]) != 0)
         k++;
-    if (k == 0 || k == 1) {
-        *(k ? &cfg->sightings : &cfg->print) = 1;
+    if (k <= 2) {
+        *(k == 0 ? &cfg->print : k == 1 ? &cfg->sightings : &cfg->drain) = 1;
         return 1;
     }
     if (k == sizeof names / sizeof names[0])
         return 0;
     if (i + 1 >= argc)
         return -1;
-    if (k == 2) {
+    if (k == 3) {
         cfg->db = argv[i + 1];
-    } else if (k == 3) {
+    } else if (k == 4) {
         cfg->sightings = 1;
         cfg->report = argv[i + 1];
-    } else if (k == 4) {
+    } else if (k == 5) {
         cfg->idle = strtod(argv[i + 1], &end);
         if (*end || !(cfg->idle >= 0 && cfg->idle < 1e6))
             return -1;
-    } else if (k == 5) {
+    } else if (k == 6) {
         cfg->every = strtod(argv[i + 1], &end);
         if (*end || !(cfg->every >= 1 && cfg->every < 1e6))
             return -1;
@@ -515,7 +520,8 @@ int nats_serve_args(int *argc, char **argv, nats_serve **out)
      * the rest stay for serve */
     for (int i = 1; i < *argc && rc == 0;) {
         /* a server's collector runs until the server stops, and prints nothing */
-        int k = strcmp(argv[i], "--nats-print") == 0 || strcmp(argv[i], "--nats-idle") == 0
+        int k = strcmp(argv[i], "--nats-print") == 0 || strcmp(argv[i], "--nats-idle") == 0 ||
+                        strcmp(argv[i], "--nats-drain") == 0
                     ? -1
                     : collect_arg(&ns->cfg, *argc, argv, i, "--nats-");
         if (k == 0)

@@ -82,6 +82,17 @@ void nats_names_of(const char *tenant, nats_names *n)
     snprintf(n->dlq_subj, sizeof n->dlq_subj, "accord.dlq.%s", tenant);
 }
 
+int nats_consumer_done(nats_link *l, const char *stream, const char *consumer)
+{
+    jsConsumerInfo *ci = NULL;
+    int done;
+    if (js_GetConsumerInfo(&ci, l->js, stream, consumer, NULL, NULL) != NATS_OK)
+        return -1;
+    done = ci->NumPending == 0 && ci->NumAckPending == 0;
+    jsConsumerInfo_Destroy(ci);
+    return done;
+}
+
 void nats_fail(const char *cmd, const char *what, natsStatus s, jsErrCode jerr)
 {
     if (jerr)

@@ -555,7 +555,7 @@ int cmd_worker(int argc, char **argv)
     worker w = {.cmd = "worker", .event_bytes = 512};
     nats_opts o = {.tenant = "default"};
     double idle = 0, last_work, t0;
-    int batch = 2, rc = 0, k, waiting_noted = 0;
+    int batch = 2, rc = 0, k, waiting_noted = 0, drain = 0;
     job *jobs;
     natsMsg **msgs;
     struct rusage ru;
@@ -566,6 +566,10 @@ int cmd_worker(int argc, char **argv)
             return cli_usage("worker");
         if (k > 0)
             continue;
+        if (strcmp(argv[i], "--drain") == 0) {
+            drain = k = 1;
+            continue;
+        }
         k = 2;
         if (i + 1 >= argc)
             return cli_usage("worker");
@@ -632,6 +636,10 @@ int cmd_worker(int argc, char **argv)
             run_batch(&w, msgs, count, jobs);
             if (count)
                 last_work = nats_mono();
+            /* --drain: the queue empty and no chunk in flight anywhere (acknowledgements of
+             * this worker's last batch went with the request that came back empty) */
+            else if (drain && nats_consumer_done(&w.l, w.nm.tel, NATS_CONSUMER_WORKERS) == 1)
+                break;
             for (int i = 0; i < count; i++)
                 nats_puller_discard(w.pl, msgs[i]);
         } else {

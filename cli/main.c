@@ -506,7 +506,7 @@ static const cli_command commands[] = {
      "                           [--max-deliver N] [--max-ack-pending N] [--replicas N]\n"
      "       accord nats status  --nats URL\n"
      "       accord nats snapshot --nats URL [--indicators PATH]...\n"
-     "       accord nats collect --nats URL [--db FILE] [--print] [--idle S] [--sightings]\n"
+     "       accord nats collect --nats URL [--db FILE] [--print] [--idle S] [--drain] [--sightings]\n"
      "                           [--report COLLECTION] [--sightings-every S] [--sightings-interval S]\n"
      "       accord nats send    --nats URL SUBJECT [FILE] [--header NAME:VALUE]... [--msg-id ID]\n"
      "\n"
@@ -518,7 +518,8 @@ static const cli_command commands[] = {
      "of --indicators files) as a new version for the workers, in parts of under 1 MiB, with\n"
      "its SHA-256 in KV accord_snapshot/current.  collect turns results into matches in\n"
      "DATA/nats-results.db exactly once per chunk and, with --sightings or --report, into STIX\n"
-     "sightings in the store.  send publishes one message as it is (diagnostics).\n"
+     "sightings in the store (--drain: until every result is taken).  send publishes one\n"
+     "message as it is (diagnostics).\n"
      "\n"
      "Connection options (every NATS command): --nats URL[,URL...]  --nats-creds FILE (JWT +\n"
      "nkey)  --nats-nkey SEEDFILE  --nats-ca FILE (TLS)  --nats-cert FILE --nats-key FILE\n"
@@ -535,13 +536,14 @@ static const cli_command commands[] = {
      "makes the producer wait.  Connection options: see accord help nats.\n",
      cmd_publish},
     {"worker", "match telemetry chunks from NATS JetStream (run any number, anywhere)",
-     "usage: accord worker --nats URL [--batch N] [--idle S] [--event-bytes N] [--now TS]\n"
+     "usage: accord worker --nats URL [--batch N] [--idle S] [--drain] [--event-bytes N] [--now TS]\n"
      "\n"
      "Takes chunks from the shared consumer `workers`, matches them against the snapshot that\n"
      "KV accord_snapshot/current names (swapped between chunks when it changes), publishes the\n"
      "matches to accord.res.TENANT and then acknowledges the chunk.  A chunk delivered the\n"
      "consumer's max-deliver times goes to accord.dlq.TENANT.  --idle S: exit after S seconds\n"
-     "without a chunk (default: run until SIGINT/SIGTERM).  Connection options: see accord help\n"
+     "without a chunk (default: run until SIGINT/SIGTERM); --drain: exit once the queue is empty\n"
+     "and no chunk is in flight.  Connection options: see accord help\n"
      "nats.\n",
      cmd_worker},
     {"help", "show help for accord or a command", "usage: accord help [COMMAND]\n", cmd_help},

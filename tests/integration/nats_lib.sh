@@ -36,6 +36,21 @@ nats_cleanup() {
 }
 trap nats_cleanup EXIT
 
+# wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds; 1 when SECONDS passed first
+# (a bound for a broken run only: a loaded machine just takes longer)
+wait_until() {
+  local end=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ "$SECONDS" -ge "$end" ] && return 1
+    sleep 0.1
+  done
+}
+# consumer_idle NAME: consumer NAME has nothing left to deliver and nothing unacknowledged
+consumer_idle() {
+  "$ACCORD" nats status --nats "$NATS_URL" 2>/dev/null | grep -q "^consumer	$1	pending 0	ack-pending 0"
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

@@ -37,18 +37,21 @@ expect_rc 0 "snapshot" -- "$ACCORD" nats snapshot --nats "$U" --indicators "$T/i
 check "snapshot: version 1, 3 indicators" has "snapshot 1: 3 indicators" "$T/out"
 W=()
 for i in 1 2 3; do
-  "$ACCORD" worker --nats "$U" --idle 3 --batch 1 2>"$T/w$i.err" &
+  "$ACCORD" worker --nats "$U" --batch 1 2>"$T/w$i.err" &
   W+=($!)
 done
 BG_PIDS+=("${W[@]}")
 for i in 1 2 3; do
-  for _ in $(seq 1 100); do grep -qs "snapshot 1" "$T/w$i.err" && break; sleep 0.05; done
+  wait_until 60 grep -qs "snapshot 1" "$T/w$i.err"
 done
 expect_rc 0 "publish a directory" -- "$ACCORD" publish --nats "$U" --chunk-kib 32 "$T/in"
 chunks=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/err")
 check "publish: chunks of at most 32 KiB" test "${chunks:-0}" -ge 150
-"$ACCORD" nats collect --nats "$U" --idle 5 2>"$T/collect.err"
+# every chunk matched, its results stored and the chunk acknowledged: then the workers stop
+check "3 workers: the queue drained" wait_until 120 consumer_idle workers
+kill -TERM "${W[@]}"
 wait "${W[@]}"
+"$ACCORD" nats collect --nats "$U" --drain 2>"$T/collect.err"
 DB="$ACCORD_DATA/nats-results.db"
 db_pairs "$DB" >"$T/got"
 check "3 workers: the same pairs as accord match" cmp -s "$T/want" "$T/got"
@@ -67,7 +70,7 @@ check "publish again: queue stays empty" grep -q "^stream	ACCORD_TEL_default	mes
 # a poison chunk (no chunk id): refused, then dead-lettered on its 3rd delivery
 printf 'not a chunk\n' >"$T/poison"
 expect_rc 0 "send poison" -- "$ACCORD" nats send --nats "$U" accord.tel.default.poison "$T/poison"
-"$ACCORD" worker --nats "$U" --idle 3 2>"$T/wp.err"
+"$ACCORD" worker --nats "$U" --drain 2>"$T/wp.err"
 check "poison: refused first" grep -q "no Nats-Msg-Id (chunk id); refused" "$T/wp.err"
 check "poison: dead-lettered after 3 deliveries" grep -q "to accord.dlq.default after 3 deliveries" "$T/wp.err"
 "$ACCORD" nats status --nats "$U" >"$T/status"
@@ -91,12 +94,12 @@ expect_rc 2 "serve: --nats-idle is not for a server" -- "$ACCORD" serve --plain-
   >"$T/serve.out" 2>"$T/serve.err" &
 SPID=$!
 BG_PIDS+=("$SPID")
-for _ in $(seq 1 100); do grep -qs "collecting results of tenant default" "$T/serve.err" && break; sleep 0.1; done
+wait_until 60 grep -qs "collecting results of tenant default" "$T/serve.err"
 check "serve: collecting" grep -q "collecting results of tenant default from $U" "$T/serve.err"
 "$ACCORD" publish --nats "$U" --chunk-kib 32 "$T/c.json" 2>/dev/null
-"$ACCORD" worker --nats "$U" --idle 1.5 2>/dev/null
+"$ACCORD" worker --nats "$U" --drain 2>/dev/null
 total=$((nmatch + nmatch_c))
-for _ in $(seq 1 100); do grep -qs "sightings of $total matches" "$T/serve.err" && break; sleep 0.1; done
+wait_until 60 grep -qs "sightings of $total matches" "$T/serve.err"
 check "serve: sightings of the new matches while running" grep -q "sightings of $total matches" "$T/serve.err"
 kill -TERM "$SPID"
 wait "$SPID"

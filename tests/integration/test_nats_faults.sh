@@ -35,15 +35,19 @@ workers() { # workers N IDLE NAME [OPTIONS OF THE FIRST]: starts N workers, thei
   done
   BG_PIDS+=("${W[@]}")
 }
+tel_last() { # the last sequence of the work-queue stream
+  "$ACCORD" nats status --nats "$U" 2>/dev/null | sed -n 's/^stream	ACCORD_TEL_default	.*	last \([0-9]*\)$/\1/p'
+}
+tel_grew() { [ "$(tel_last)" -ge "$1" ] 2>/dev/null; }
 redelivered() { cat "$T"/$1.w*.err | sed -n 's/.* \([0-9]*\) redelivered.*/\1/p' | awk '{s+=$1} END {print s+0}'; }
 stop_workers() { # once everything is matched: SIGTERM, and wait for them to finish
-  wait_drained || bad "queue not drained within 60 s"
+  wait_drained || bad "queue not drained within 180 s"
   kill -TERM "${W[@]}" 2>/dev/null
   wait "${W[@]}" 2>/dev/null
 }
-wait_drained() { # until the workers have nothing left and nothing in flight (at most 60 s)
+wait_drained() { # until the workers have nothing left and nothing in flight (at most 180 s)
   local t0=$SECONDS
-  while [ $((SECONDS - t0)) -lt 60 ]; do
+  while [ $((SECONDS - t0)) -lt 180 ]; do
     "$ACCORD" nats status --nats "$U" >"$T/st" 2>/dev/null
     # (not the stream's message count: after the server was killed it may keep a few chunks
     # that were acknowledged, which the consumer never hands out again)
@@ -58,24 +62,28 @@ wait_drained() { # until the workers have nothing left and nothing in flight (at
 gen_telemetry "$T/kill.json" 20000 11
 "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/kill.json" 2>"$T/kill.pub"
 n1=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/kill.pub")
-# a worker alone takes 64 chunks at a time; it is killed as soon as the server counts chunks
-# delivered to it and not acknowledged, then two others finish the queue
-workers 1 20 kill --batch 64
+# a worker alone takes 64 chunks at a time; it is stopped (SIGSTOP) again and again until the
+# server counts chunks delivered to it and not acknowledged while it stands still, and then
+# killed there; two others finish the queue
+workers 1 600 kill --batch 64
 held=0
-for _ in $(seq 1 300); do
+for _ in $(seq 1 600); do
+  kill -STOP "${W[0]}"
+  sleep 0.2 # what it sent before it stopped reaches the server
   if "$ACCORD" nats status --nats "$U" 2>/dev/null |
      grep -q "^consumer	workers	pending [0-9]*	ack-pending [1-9]"; then
     kill -9 "${W[0]}"
     held=1
     break
   fi
+  kill -CONT "${W[0]}"
 done
 kill -9 "${W[0]}" 2>/dev/null
 wait "${W[0]}" 2>/dev/null
 check "kill: killed while holding chunks" test "$held" = 1
-workers 2 20 kill
+workers 2 600 kill
 stop_workers
-"$ACCORD" nats collect --nats "$U" --db "$T/kill.db" --idle 1 2>/dev/null
+"$ACCORD" nats collect --nats "$U" --db "$T/kill.db" --drain 2>/dev/null
 expect_same kill "$T/kill.db" "$T/kill.json:$T/ind1.jsonl"
 check "kill: every chunk done once" test "$(sqlite3 "$T/kill.db" 'SELECT count(*) FROM chunks')" = "$n1"
 check "kill: every line once" test "$(sqlite3 "$T/kill.db" 'SELECT sum(lines) FROM chunks')" = 20000
@@ -84,11 +92,13 @@ check "kill: the killed worker's chunks were delivered again" test "$(redelivere
 # 2. nats-server killed and started again on the same store while the producer and the
 #    workers run
 gen_telemetry "$T/restart.json" 30000 12
-workers 2 20 restart
+workers 2 600 restart
+last0=$(tel_last)
 "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/restart.json" 2>"$T/restart.pub" &
 P=$!
 BG_PIDS+=($P)
-sleep 0.3
+# the server goes once the producer has stored a few chunks (it has ~180 to send)
+check "restart: the producer started" wait_until 60 tel_grew "$((last0 + 5))"
 kill -9 "$NATS_PID"
 wait "$NATS_PID" 2>/dev/null
 NATS_PID=
@@ -98,7 +108,7 @@ wait "$P"
 check "restart: the producer finished" test $? = 0
 stop_workers
 n2=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/restart.pub")
-"$ACCORD" nats collect --nats "$U" --db "$T/restart.db" --idle 1 2>/dev/null
+"$ACCORD" nats collect --nats "$U" --db "$T/restart.db" --drain 2>/dev/null
 expect_same restart "$T/restart.db" "$T/restart.json:$T/ind1.jsonl"
 check "restart: every chunk done once" test "$(sqlite3 "$T/restart.db" 'SELECT count(*) FROM chunks')" = "$n2"
 check "restart: every line once" test "$(sqlite3 "$T/restart.db" 'SELECT sum(lines) FROM chunks')" = 30000
@@ -114,21 +124,21 @@ gen_telemetry "$T/prod.json" 20000 13
 "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/prod.json" 2>"$T/prod.pub1" &
 P=$!
 BG_PIDS+=($P)
-for _ in $(seq 1 100); do grep -qs "full, waiting" "$T/prod.pub1" && break; sleep 0.1; done
+wait_until 60 grep -qs "full, waiting" "$T/prod.pub1"
 check "producer: waits at a full queue" grep -q "stream ACCORD_TEL_default full, waiting for the workers" "$T/prod.pub1"
 kill -9 "$P"
 wait "$P" 2>/dev/null
 read -r _ last1 < <(tel_state)
 stored1=$((last1 - last0))
 check "producer: the killed run stored chunks" test "$stored1" -gt 0
-workers 2 20 prod
+workers 2 600 prod
 "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/prod.json" 2>"$T/prod.pub2"
 check "producer: restarted run finished" test $? = 0
 stop_workers
 n3=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/prod.pub2")
 d3=$(sed -n 's/^accord publish: [0-9]* chunks (\([0-9]*\) already stored).*/\1/p' "$T/prod.pub2")
 check "producer: chunks of the killed run not stored twice" test "${d3:-0}" -ge $((stored1 - 1)) -a "${d3:-0}" -le "$stored1"
-"$ACCORD" nats collect --nats "$U" --db "$T/prod.db" --idle 1 2>/dev/null
+"$ACCORD" nats collect --nats "$U" --db "$T/prod.db" --drain 2>/dev/null
 expect_same prod "$T/prod.db" "$T/prod.json:$T/ind1.jsonl"
 check "producer: every chunk done once" test "$(sqlite3 "$T/prod.db" 'SELECT count(*) FROM chunks')" = "$n3"
 "$ACCORD" nats setup --nats "$U" --ack-wait 2 --max-deliver 5 >/dev/null
@@ -136,16 +146,17 @@ check "producer: every chunk done once" test "$(sqlite3 "$T/prod.db" 'SELECT cou
 # 4. the snapshot replaced while the workers run: chunks before use version 1, after version 2
 gen_telemetry "$T/snap1.json" 10000 14
 gen_telemetry "$T/snap2.json" 10000 15
-workers 2 20 snap
+workers 2 600 snap
 "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/snap1.json" 2>/dev/null
 wait_drained
 check "snapshot: first half done" test $? = 0
 "$ACCORD" nats snapshot --nats "$U" --indicators "$T/ind2.jsonl" >"$T/snap.out"
 check "snapshot: version 2 published" grep -q "^snapshot 2: 4 indicators" "$T/snap.out"
-sleep 1.5
+# each worker checks the pointer every second: both on version 2 before the second input
+check "snapshot: both workers took version 2" wait_until 60 bash -c "grep -qs 'snapshot 2 ' $T/snap.w1.err && grep -qs 'snapshot 2 ' $T/snap.w2.err"
 "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/snap2.json" 2>/dev/null
 stop_workers
-"$ACCORD" nats collect --nats "$U" --db "$T/snap.db" --idle 1 2>/dev/null
+"$ACCORD" nats collect --nats "$U" --db "$T/snap.db" --drain 2>/dev/null
 expect_same snap "$T/snap.db" "$T/snap1.json:$T/ind1.jsonl" "$T/snap2.json:$T/ind2.jsonl"
 check "snapshot: first input all version 1" test "$(sqlite3 "$T/snap.db" "SELECT count(*) FROM chunks WHERE input LIKE '%snap1.json' AND version <> 1")" = 0
 check "snapshot: second input all version 2" test "$(sqlite3 "$T/snap.db" "SELECT count(*) FROM chunks WHERE input LIKE '%snap2.json' AND version <> 2")" = 0

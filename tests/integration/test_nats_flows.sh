@@ -51,7 +51,7 @@ collect() {
     --listen-dnstap "$T/$name.sock" --listen-seconds 5 "$@" >"$T/$name.out" 2>"$T/$name.err" &
   local pid=$!
   BG_PIDS+=("$pid")
-  for _ in $(seq 1 100); do [ -S "$T/$name.sock" ] && grep -qs "collecting flows" "$T/$name.err" && break; sleep 0.05; done
+  wait_until 30 bash -c "[ -S '$T/$name.sock' ] && grep -qs 'collecting flows' '$T/$name.err'"
   softflowd -r "$T/tcp.pcap" -n 127.0.0.1:"$p" -v 10 -d >/dev/null 2>&1
   if [ -f "$DNSTAP" ]; then
     for _ in 1 2 3; do dnstap_send "$T/$name.sock" "$DNSTAP"; done
@@ -72,8 +72,8 @@ check "nats: nothing matched in the collector" test ! -s "$T/viaNats.out"
 check "nats: the indicators not compiled in the collector" grep -q "^accord match: 0 indicators" "$T/viaNats.err"
 check "local: the indicators compiled" grep -q "^accord match: 4 indicators" "$T/local.err"
 check "nats: flow records published" grep -q "^accord match: udp:127.0.0.1:[0-9]*: [1-9][0-9]* records in [1-9][0-9]* chunks" "$T/viaNats.err"
-expect_rc 0 "worker" -- "$ACCORD" worker --nats "$U" --idle 1.5
-expect_rc 0 "collect" -- "$ACCORD" nats collect --nats "$U" --db "$T/flows.db" --idle 1
+expect_rc 0 "worker" -- "$ACCORD" worker --nats "$U" --drain
+expect_rc 0 "collect" -- "$ACCORD" nats collect --nats "$U" --db "$T/flows.db" --drain
 pairs "$T/local.out" >"$T/want"
 db_pairs "$T/flows.db" >"$T/got"
 check "flows and dnstap: the same pairs as matching in the collector" cmp -s "$T/want" "$T/got"
@@ -91,7 +91,7 @@ printf '\0\0\1\0short' >"$T/broken"
 "$ACCORD" nats send --nats "$U" accord.tel.default.broken "$T/broken" --msg-id broken:0 \
   --header Accord-Line:1 --header Accord-Input:x --header Accord-Header-Len:0 \
   --header Accord-Kind:ipfix >/dev/null
-"$ACCORD" worker --nats "$U" --idle 1.5 2>"$T/wb.err"
+"$ACCORD" worker --nats "$U" --drain 2>"$T/wb.err"
 check "unknown record kind: refused" grep -q "Accord-Kind is neither flow nor dnstap; refused" "$T/wb.err"
 check "unknown record kind: dead-lettered" grep -q "to accord.dlq.default after 2 deliveries" "$T/wb.err"
 finish

@@ -63,9 +63,9 @@ check "tenant b's chunks still there, none delivered" \
   grep -q "^consumer	workers	pending $nb	ack-pending 0	redelivered 0" "$T/st.b1"
 
 # with its nkey, tenant a's worker does tenant a's chunks
-expect_rc 0 "worker a on tenant a (nkey)" -- "$ACCORD" worker "${WORKER_A[@]}" --tenant a --idle 1.5
+expect_rc 0 "worker a on tenant a (nkey)" -- "$ACCORD" worker "${WORKER_A[@]}" --tenant a --drain
 check "worker a: matched chunks" grep -q "^accord worker: [1-9][0-9]* chunks, 4000 lines" "$T/err"
-expect_rc 0 "collect tenant a" -- "$ACCORD" nats collect "${ADMIN[@]}" --tenant a --db "$T/a.db" --idle 1
+expect_rc 0 "collect tenant a" -- "$ACCORD" nats collect "${ADMIN[@]}" --tenant a --db "$T/a.db" --drain
 "$ACCORD" match --indicators "$T/ind.jsonl" "$T/a.json" >"$T/match.out" 2>/dev/null
 pairs "$T/match.out" >"$T/want"
 db_pairs "$T/a.db" >"$T/got"

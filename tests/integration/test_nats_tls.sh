@@ -34,8 +34,8 @@ gen_indicators "$T/ind.jsonl"
 C=(--nats "$U" --nats-ca "$T/pki/ca.pem")
 expect_rc 0 "snapshot over TLS" -- "$ACCORD" nats snapshot "${C[@]}" --indicators "$T/ind.jsonl"
 expect_rc 0 "publish over TLS" -- "$ACCORD" publish "${C[@]}" --chunk-kib 32 "$T/tel.json"
-expect_rc 0 "worker over TLS" -- "$ACCORD" worker "${C[@]}" --idle 1.5
-expect_rc 0 "collect over TLS" -- "$ACCORD" nats collect "${C[@]}" --idle 1
+expect_rc 0 "worker over TLS" -- "$ACCORD" worker "${C[@]}" --drain
+expect_rc 0 "collect over TLS" -- "$ACCORD" nats collect "${C[@]}" --drain
 "$ACCORD" match --indicators "$T/ind.jsonl" "$T/tel.json" >"$T/match.out" 2>/dev/null
 pairs "$T/match.out" >"$T/want"
 db_pairs "$ACCORD_DATA/nats-results.db" >"$T/got"
