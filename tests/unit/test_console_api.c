@@ -512,18 +512,32 @@ static void test_sessions(void)
     CHECK(store_session_del(s, h2, &err) == 0);
     CHECK(store_session_get(s, h2, account, sizeof(account), &created, &used, &err) ==
           ACCORD_ENOTFOUND);
-    /* at most STORE_SESSIONS_MAX: the least recently used go */
-    for (int i = 0; i <= STORE_SESSIONS_MAX; i++) {
-        unsigned char hi[STORE_SESSION_HASH] = {0};
-        memcpy(hi, &i, sizeof(i));
-        CHECK(store_session_put(s, hi, "many", 10000 + i, 10000 + i, 0, &err) == 0);
-    }
-    unsigned char h0[STORE_SESSION_HASH] = {0}, hl[STORE_SESSION_HASH] = {0};
-    int last = STORE_SESSIONS_MAX;
-    memcpy(hl, &last, sizeof(last));
+    /* at most STORE_SESSIONS_MAX: with that many stored (hash "%032d" of i, used 10000 + i),
+       a login drops the least recently used one */
+    char path[500];
+    snprintf(path, sizeof(path), "%s/accord.db", dir);
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    char sql[400];
+    snprintf(sql, sizeof(sql),
+             "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+             " INSERT INTO sessions SELECT CAST(printf('%%032d', i) AS BLOB), 'many',"
+             " 10000 + i, 10000 + i FROM n",
+             STORE_SESSIONS_MAX - 1);
+    CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(scalar(db, "SELECT count(*) FROM sessions") == STORE_SESSIONS_MAX);
+    memset(h, 'x', sizeof(h));
+    CHECK(store_session_put(s, h, "newest", 20000, 20000, 0, &err) == 0);
+    CHECK(scalar(db, "SELECT count(*) FROM sessions") == STORE_SESSIONS_MAX);
+    unsigned char h0[STORE_SESSION_HASH], h1[STORE_SESSION_HASH];
+    memset(h0, '0', sizeof(h0));
+    memset(h1, '0', sizeof(h1));
+    h1[STORE_SESSION_HASH - 1] = '1';
     CHECK(store_session_get(s, h0, account, sizeof(account), &created, &used, &err) ==
           ACCORD_ENOTFOUND);
-    CHECK(store_session_get(s, hl, account, sizeof(account), &created, &used, &err) == 0);
+    CHECK(store_session_get(s, h1, account, sizeof(account), &created, &used, &err) == 0);
+    CHECK(store_session_get(s, h, account, sizeof(account), &created, &used, &err) == 0);
+    sqlite3_close(db);
     accord_store_close(s);
 }
 
