@@ -5,6 +5,7 @@
 #include "case_api.h"
 #include "console_api.h"
 #include "console_ind.h"
+#include "console_pages.h"
 #include "export_feed.h"
 
 #include <stdarg.h>
@@ -32,6 +33,7 @@ static const struct api_route {
     {"/api/objects/", "console", console_object, 0},
     {"/api/indicators", "console", console_indicators, 0},
     {"/api/indicators/", "console", console_indicators, 0},
+    {"/api/console/", "console", console_pages, 0},
     {"/.well-known/csaf/", "csaf", csaf_provider_handle, 1},
 };
 

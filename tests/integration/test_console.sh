@@ -211,7 +211,7 @@ req GET /api/whoami -b "$T/jar.analyst"
 expect 401 "the session is gone after logout"
 
 # --- the pages in a real browser
-run_browser() {
+run_browser() { # run_browser TEST-FILE...: against the server at $BASE
   command -v node >/dev/null 2>&1 || { missing "node is not installed (apt-get install nodejs)"; }
   local chromium=${CHROMIUM:-/usr/bin/chromium}
   [ -x "$chromium" ] || missing "chromium is not installed (apt-get install chromium)"
@@ -219,7 +219,7 @@ run_browser() {
   mkdir -p "$ART"
   if ACCORD_URL=$BASE ACCORD_USER=analyst ACCORD_PASS=$PASS CHROMIUM=$chromium \
     ARTIFACTS=$ART PLAYWRIGHT_CORE=$ROOT/web/node_modules/playwright-core \
-    timeout 120 node --test --test-reporter=spec "$ROOT"/tests/browser/*.test.mjs >"$T/browser.out" 2>&1; then
+    timeout 180 node --test --test-reporter=spec "${@/#/$ROOT/tests/browser/}" >"$T/browser.out" 2>&1; then
     ok
   else
     bad "browser tests (tests/browser/)"
@@ -227,5 +227,129 @@ run_browser() {
   sed 's/^/  | /' "$T/browser.out" | tail -n 60
 }
 if [ "$failed" != 0 ]; then finish; fi
-run_browser
+run_browser console.test.mjs indicators.test.mjs
+
+# --- the sightings, graph, cases, members and feeds pages: a second store, seeded with TLP:CLEAR
+# and TLP:RED objects, sightings, two cases (one embargoed, the reader outside it), a roster with
+# a pending proposal and a peer whose link fails.  `reader` has no organisation: it reads CLEAR
+# only, and takes part in one case as an observer.
+stop_server
+P=$T/pages
+pcli() { "$ACCORD" --data "$P" "$@"; }
+IND=indicator--c1ea4000-0000-4000-8000-000000000001
+RED=indicator--4ed00000-0000-4000-8000-000000000002
+HUB=infrastructure--c1ea4000-0000-4000-8000-0000000000aa
+pcli import "$ROOT/tests/browser/seed_pages.json" >"$T/import.out" 2>&1 ||
+  { echo "FATAL: pages seed import failed" >&2; cat "$T/import.out" >&2; exit 1; }
+# a hub with 320 neighbours: more than the graph's 300 nodes
+awk -v hub="$HUB" 'BEGIN {
+  c = "\"created\":\"2026-03-01T00:00:00.000Z\",\"modified\":\"2026-03-01T00:00:00.000Z\",\"object_marking_refs\":[\"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487\"]"
+  printf "{\"type\":\"bundle\",\"id\":\"bundle--c1ea4000-0000-4000-8000-0000000000fe\",\"objects\":["
+  printf "{\"type\":\"infrastructure\",\"spec_version\":\"2.1\",\"id\":\"%s\",\"name\":\"Hub\",%s}", hub, c
+  for (i = 0; i < 320; i++)
+    printf ",{\"type\":\"relationship\",\"spec_version\":\"2.1\",\"id\":\"relationship--c1ea4001-0000-4000-8000-%012d\",\"relationship_type\":\"communicates-with\",\"source_ref\":\"%s\",\"target_ref\":\"ipv4-addr--c1ea4002-0000-4000-8000-%012d\",%s}", i, hub, i, c
+  printf "]}\n" }' >"$T/hub.json"
+pcli import "$T/hub.json" >"$T/import.out" 2>&1 ||
+  { echo "FATAL: hub import failed" >&2; cat "$T/import.out" >&2; exit 1; }
+printf '%s\n' "$PASS" | pcli user add --admin --password-stdin analyst >/dev/null
+printf '%s\n' "$PASS" | pcli user add --password-stdin reader >/dev/null
+pcli user grant reader default --read >/dev/null
+# case 1: embargoed until 2030-01-15 09:00 in UTC+09:00; the vendors' deadline has passed, so a
+# vendor that never answered shows "no response"
+pcli case open --title "Parser overflow <img src=x onerror=alert('case')>" \
+  --summary "<script>alert('summary')</script> in the parser" --embargo 2030-01-15T09:00:00+09:00 \
+  --deadline 2026-01-01T00:00:00Z >"$T/out" 2>&1 || { cat "$T/out" >&2; exit 1; }
+CASE1=$(tail -n 1 "$T/out")
+pcli case add-participant "$CASE1" analyst coordinator >/dev/null
+pcli case add-vendor "$CASE1" "Acme <b>Corp</b>" --contact psirt@acme.example >/dev/null
+pcli case add-product "$CASE1" --vendor "Acme <b>Corp</b>" --name "widget <script>alert('product')</script>" \
+  --affected "<1.5.0" --fixed 1.5.0 >/dev/null
+pcli case status "$CASE1" --vendor "Acme <b>Corp</b>" --set affected --statement "Reproduced <i>here</i>." >/dev/null
+pcli case add-vendor "$CASE1" "Globex" --contact sec@globex.example >/dev/null
+pcli case status "$CASE1" --vendor Globex --set not_affected --statement "Never loads widgets." >/dev/null
+pcli case add-vendor "$CASE1" "Silent Ltd" --contact nobody@silent.example >/dev/null
+pcli case post "$CASE1" --topic widget "patch <img src=x onerror=alert('msg')> attached" >/dev/null
+pcli case post "$CASE1" --topic widget "second note on the widget" >/dev/null
+pcli case post "$CASE1" --topic general "timeline agreed" >/dev/null
+pcli case set "$CASE1" indicator "$IND" >/dev/null
+# case 2: not embargoed, reader observes it
+pcli case open --title "Reader's case" >"$T/out" 2>&1 || { cat "$T/out" >&2; exit 1; }
+CASE2=$(tail -n 1 "$T/out")
+pcli case add-participant "$CASE2" reader observer >/dev/null
+pcli case set "$CASE2" indicator "$IND" >/dev/null
+# this node's organisation, a roster of it alone, and a proposal to add a second member
+pcli member init --name "Org <script>alert('org')</script>" >/dev/null 2>&1
+SELF=$(pcli member show | awk 'NR==1{print $2}')
+pcli get "$SELF" >"$T/self.json"
+"$ACCORD" --data "$T/other" member init --name "Second Org" >/dev/null 2>&1
+OTHER=$("$ACCORD" --data "$T/other" member show | awk 'NR==1{print $2}')
+"$ACCORD" --data "$T/other" get "$OTHER" >"$T/other.json"
+pcli roster create --threshold 1 "$T/self.json" >/dev/null 2>&1 || { echo "FATAL: roster create" >&2; exit 1; }
+pcli roster propose --add "$T/other.json" --threshold 2 >/dev/null 2>&1 || { echo "FATAL: roster propose" >&2; exit 1; }
+# a peer nothing listens for: its round fails and the error is recorded
+echo not-a-token >"$T/peer.token"
+cp "$T/cacert.pem" "$T/peer-ca.pem" 2>/dev/null || echo junk >"$T/peer-ca.pem"
+pcli peer add upstream https://127.0.0.1:9/accord/ --collection 11111111-2222-4333-8444-555555555555 \
+  --pull --interval 0 --token-file "$T/peer.token" --cacert "$T/peer-ca.pem" >/dev/null
+pcli sync upstream >/dev/null 2>&1
+start_server "$P" || exit 1
+ORIGIN=$BASE
+for u in analyst reader; do
+  login "$u" "$PASS"
+  expect 200 "pages: login as $u"
+  cp "$T/jar" "$T/jar.$u"
+done
+
+# sightings: the clear indicator's four sightings in three hours; RED's only for the admin
+req GET "/api/console/sightings?indicator=$IND&bucket=hour" -b "$T/jar.reader"
+expect 200 "sightings per hour"
+body_has '"buckets":[[1772445600,5],[1772449200,4],[1772614800,1]]' "three hours: 3+2, 4, 1"
+body_has '"sightings":4,"count":10,' "four sightings, seen ten times"
+req GET "/api/console/sightings?indicator=$IND&bucket=day" -b "$T/jar.reader"
+body_has '"buckets":[[1772409600,9],[1772582400,1]]' "two days"
+req GET "/api/console/sightings?collection=default&bucket=day" -b "$T/jar.reader"
+expect 200 "a collection's sightings"
+body_has '"sightings":4,"count":10,' "reader: the RED indicator's sightings are left out of the feed"
+req GET "/api/console/sightings?collection=default&bucket=day" -b "$T/jar.analyst"
+body_has '"sightings":6,"count":130,' "admin: every sighting of the feed"
+req GET "/api/console/sightings?indicator=$RED" -b "$T/jar.reader"
+expect 404 "reader: the RED indicator's sightings are not found"
+req GET "/api/console/sightings?indicator=$RED" -b "$T/jar.analyst"
+body_has '"sightings":2,' "admin: the RED indicator's sightings"
+req GET "/api/objects/$RED" -b "$T/jar.reader"
+expect 404 "reader: the RED indicator is not found"
+req GET "/api/objects/$IND/relationships" -b "$T/jar.reader"
+body_lacks "$RED" "reader: no relationship to the RED indicator"
+req GET "/api/console/sightings?indicator=$IND&bucket=week" -b "$T/jar.reader"
+expect 400 "an unknown bucket"
+req GET "/api/console/sightings" -b "$T/jar.reader"
+expect 400 "sightings of nothing"
+# cases that link an object: the embargoed case only for its participants
+req GET "/api/console/object-cases?object=$IND" -b "$T/jar.analyst"
+body_has "\"id\":\"$CASE1\"" "admin (coordinator): the embargoed case"
+req GET "/api/console/object-cases?object=$IND" -b "$T/jar.reader"
+body_lacks "$CASE1" "reader: not the embargoed case"
+body_has "\"id\":\"$CASE2\"" "reader: the case it observes"
+req GET "/api/cases/$CASE1" -b "$T/jar.reader"
+expect 404 "reader: the embargoed case is not found"
+req GET "/api/console/object-cases?object=$RED" -b "$T/jar.reader"
+expect 404 "reader: no cases of an object it may not read"
+# roster, collections, peers
+req GET /api/console/roster -b "$T/jar.reader"
+expect 200 "roster"
+body_has "\"self\":\"$SELF\"" "this node's organisation"
+body_has '"state":"proposed"' "the pending proposal"
+body_has '"purpose":"root","status":"active"' "members' keys"
+req GET /api/console/collections -b "$T/jar.reader"
+body_has '"alias":"default"' "reader: the collection it may read"
+req GET /api/console/peers -b "$T/jar.reader"
+expect 403 "reader: peers are for admins"
+req GET /api/console/peers -b "$T/jar.analyst"
+expect 200 "admin: peers"
+body_has '"name":"upstream"' "the peer"
+body_lacks '"last_error":null' "its failed round's error"
+req POST /api/console/roster -b "$T/jar.analyst" -H "Origin: $ORIGIN" -H "X-CSRF-Token: x"
+expect 403 "POST to a read endpoint without the session's token"
+if [ "$failed" != 0 ]; then finish; fi
+CASE1=$CASE1 CASE2=$CASE2 HUB=$HUB run_browser pages.test.mjs
 finish

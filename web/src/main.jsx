@@ -6,6 +6,12 @@ import { Search } from './pages/Search.jsx';
 import { ObjectPage } from './pages/ObjectPage.jsx';
 import { Later } from './pages/Later.jsx';
 import { Indicators } from './pages/Indicators.jsx';
+import { Sightings } from './pages/Sightings.jsx';
+import { Graph } from './pages/Graph.jsx';
+import { Cases } from './pages/Cases.jsx';
+import { CasePage } from './pages/CasePage.jsx';
+import { Members } from './pages/Members.jsx';
+import { Feeds } from './pages/Feeds.jsx';
 import './style.css';
 
 const PAGES = [
@@ -62,6 +68,12 @@ function route(path, search, session) {
   if (page === 'object' && tail.length) return <ObjectPage id={decodeURIComponent(tail.join('/'))} />;
   if (page === '' || page === 'search') return <Search query={new URLSearchParams(search).get('q') || ''} />;
   if (page === 'indicators') return <Indicators admin={!!session.admin} />;
+  if (page === 'sightings') return <Sightings search={search} />;
+  if (page === 'graph' && tail.length) return <Graph id={decodeURIComponent(tail.join('/'))} />;
+  if (page === 'cases' && tail.length) return <CasePage id={decodeURIComponent(tail.join('/'))} />;
+  if (page === 'cases') return <Cases />;
+  if (page === 'members') return <Members />;
+  if (page === 'feeds') return <Feeds admin={!!session.admin} />;
   const known = PAGES.find(([p]) => p === page);
   return <Later title={known ? known[1] : 'Not found'} known={!!known} />;
 }

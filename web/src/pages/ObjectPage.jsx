@@ -5,6 +5,9 @@ import { api, qs } from '../api.js';
 import { Link, objectHref } from '../router.jsx';
 import { diffObjects } from '../diff.js';
 import { asText, ExternalLink, Tlp } from '../safe.jsx';
+import { Sparkline, sightingsHref } from './Sightings.jsx';
+import { graphHref } from './Graph.jsx';
+import { caseHref } from './Cases.jsx';
 
 const SIG_EXT = 'extension-definition--53c7b8eb-425d-4c94-b293-1a9751b00c31';
 const REL_PAGE = 50;
@@ -201,6 +204,34 @@ function Relationships({ id }) {
   );
 }
 
+// The disclosure cases that link this object and that the caller may see.
+function ObjectCases({ id }) {
+  const [rows, setRows] = useState([]);
+  useEffect(() => {
+    setRows([]);
+    api('GET', `/api/console/object-cases?${qs({ object: id })}`).then(
+      (p) => setRows(p.rows),
+      () => setRows([]),
+    );
+  }, [id]);
+  if (!rows.length) return null;
+  return (
+    <section aria-label="Cases">
+      <h2>Cases</h2>
+      <ul class="refs">
+        {rows.map((c) => (
+          <li key={c.id}>
+            <Link href={caseHref(c.id)}>
+              <span class="mono">{c.id}</span> <span class="text">{c.title}</span>
+            </Link>
+            {c.embargoed && <span class="badge embargoed">embargoed</span>}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 export function ObjectPage({ id }) {
   const [data, setData] = useState(null);
   const [error, setError] = useState(null);
@@ -218,7 +249,7 @@ export function ObjectPage({ id }) {
         </p>
       </main>
     );
-  if (!data) return <p class="muted">Loading…</p>;
+  if (!data || data.id !== id) return <p class="muted">Loading…</p>;
   const latest = data.versions[data.versions.length - 1];
   const obj = latest.object;
   return (
@@ -229,9 +260,15 @@ export function ObjectPage({ id }) {
       <p class="mono small">
         {data.type} · {id}
       </p>
-      <nav class="later" aria-label="Related pages">
-        <span class="muted">Sightings over time (soon)</span> · <span class="muted">Graph (soon)</span>
+      <nav class="related" aria-label="Related pages">
+        {data.type === 'indicator' && (
+          <>
+            <Link href={sightingsHref({ indicator: id, bucket: 'day' })}>Sightings over time</Link> <Sparkline indicator={id} /> ·{' '}
+          </>
+        )}
+        <Link href={graphHref(id)}>Relationship graph</Link>
       </nav>
+      <ObjectCases id={id} />
       <h2>Latest version</h2>
       <Properties obj={obj} />
       <h2>
