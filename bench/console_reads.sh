@@ -75,3 +75,17 @@ time_it "roster, admin" "$ADMIN" "/api/console/roster"
 time_it "collections, reader" "$READER" "/api/console/collections"
 time_it "peers, admin" "$ADMIN" "/api/console/peers"
 time_it "cases (list), admin" "$ADMIN" "/api/cases?limit=100"
+
+# the pages of a series add up to every sighting (the cursor resumes where the walk stopped)
+walk() { # walk TOKEN QUERY: the sightings counted over all pages of a series
+  local total=0 after= body pages=0
+  while :; do
+    body=$(curl -sk -H "Authorization: Bearer $1" "https://127.0.0.1:$PORT/api/console/sightings?$2${after:+&after=$after}")
+    total=$((total + $(printf '%s' "$body" | sed -n 's/.*"sightings":\([0-9]*\),.*/\1/p')))
+    pages=$((pages + 1))
+    after=$(printf '%s' "$body" | sed -n 's/.*"next":"\([0-9]*\)".*/\1/p')
+    [ -n "$after" ] || break
+  done
+  echo "$total sightings in $pages request(s)"
+}
+echo "series of the default collection: $(walk "$ADMIN" "collection=default&bucket=day") (generated: $S)"

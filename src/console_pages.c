@@ -2,7 +2,7 @@
  * console_pages.c - the read endpoints of the web console's sightings, cases, members and feeds
  * pages that accord's other APIs do not already answer (see console_pages.h):
  *
- *   GET /api/console/sightings?indicator=ID|collection=REF&bucket=hour|day[&after=SEQ]
+ *   GET /api/console/sightings?indicator=ID|collection=REF&bucket=hour|day[&after=CURSOR]
  *       sightings per hour or day: of one indicator, or of every sighting in a collection
  *   GET /api/console/object-cases?object=ID[&after=N&limit=N]
  *       the disclosure cases that link object ID (an indicator, or the case's vulnerability)
@@ -17,8 +17,9 @@
  * GET /api/cases).  Peers carry URLs and the links' errors: admins only.
  *
  * The sightings series is an aggregate, not a list: a request walks at most SIGHTINGS_SCAN
- * sighting versions from its cursor (seq order, through the type index) and says where the next
- * request resumes; the page adds the pages up.
+ * sighting versions from its cursor (store-wide: in seq order through the type index, the cursor
+ * a seq; in a collection: in the order they were added to it, the cursor that time in µs) and
+ * says where the next request resumes; the page adds the pages up.
  */
 #include "console_pages.h"
 #include "member.h"
@@ -128,7 +129,7 @@ typedef struct sight_ctx {
     size_t nb, cap;
     int64_t sightings, total;
     uint32_t scanned;
-    int64_t last_seq;
+    int64_t last_seq, last_added;
     int full;
     ajson_arena a;
 } sight_ctx;
@@ -172,6 +173,7 @@ static int sight_cb(void *ud, const accord_record *rec)
     sight_ctx *x = ud;
     x->scanned++;
     x->last_seq = rec->seq;
+    x->last_added = rec->added_us;
     if (x->indicator && !memmem(rec->body, rec->body_len, x->indicator, x->idlen))
         return 0;
     ajson_arena_reset(&x->a);
@@ -253,9 +255,12 @@ static void h_sightings(api_call *c)
     }
     sight_ctx x = {.indicator = ind, .idlen = ind ? strlen(ind) : 0, .width = width};
     static const char *const types[] = {"sighting", NULL};
+    /* a store-wide scan resumes after a seq; a collection's walks its members by the time they
+       were added to it, so there the cursor is that time (µs) */
     accord_scan_filter f = {.collection = coll,
                             .types = types,
-                            .after_seq = after,
+                            .after_seq = coll ? 0 : after,
+                            .added_after_us = coll ? after : 0,
                             .limit = SIGHTINGS_SCAN,
                             .viewer = v};
     ajson_arena_init(&x.a, 0);
@@ -287,7 +292,7 @@ static void h_sightings(api_call *c)
     buf_printf(b, "],\"sightings\":%lld,\"count\":%lld,\"scanned\":%u,\"next\":",
                (long long)x.sightings, (long long)x.total, x.scanned);
     if (x.scanned == SIGHTINGS_SCAN)
-        buf_printf(b, "\"%lld\"}", (long long)x.last_seq);
+        buf_printf(b, "\"%lld\"}", (long long)(coll ? x.last_added : x.last_seq));
     else
         buf_adds(b, "null}");
     free(x.b);
