@@ -144,7 +144,8 @@ static int bucket_cmp(const void *x, const void *y)
 static int bucket_add(sight_ctx *x, int64_t t, int64_t n)
 {
     if (x->nb == x->cap) {
-        qsort(x->b, x->nb, sizeof(*x->b), bucket_cmp);
+        if (x->nb) /* qsort wants a non-NULL array even when empty */
+            qsort(x->b, x->nb, sizeof(*x->b), bucket_cmp);
         size_t w = 0;
         for (size_t i = 0; i < x->nb; i++) {
             if (w && x->b[w - 1].t == x->b[i].t)
