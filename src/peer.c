@@ -80,6 +80,7 @@
     "ALTER TABLE peers ADD COLUMN low_speed_time INTEGER NOT NULL DEFAULT 30;"
 
 #define MAX_TOKEN 4096
+#define PEER_MAX_EMPTY_PAGES 100
 
 /* ------------------------------------------------------------------------------------------ */
 /* configuration                                                                               */
@@ -1260,6 +1261,7 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
     peer_url_escape(&h, p->collection, coll, sizeof(coll));
     peer_url_escape(&h, start, after, sizeof(after));
     long limit = p->page, most = PEER_MAX_PAGE; /* most: the largest page the peer serves */
+    int empty = 0;                              /* empty pages in a row that said more */
     next[0] = 0;
     ajson_arena pa; /* the page being walked, parsed once */
     ajson_arena_init(&pa, 0);
@@ -1297,12 +1299,22 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
         }
         st->pages++;
         if (pg.objects == 0) {
-            if (pg.more) { /* an empty page that says more: follow it */
+            /* an empty page that says more: follow it, but not forever (a server that keeps
+               answering so would hold the round and hammer itself) */
+            if (pg.more && ++empty > PEER_MAX_EMPTY_PAGES) {
+                rc = accord_err_set(err, ACCORD_EJSON,
+                                    "peer %s: GET %s: %d pages in a row without objects say "
+                                    "\"more\"",
+                                    p->name, url, PEER_MAX_EMPTY_PAGES + 1);
+                break;
+            }
+            if (pg.more) {
                 peer_url_escape(&h, pg.next, next, sizeof(next));
                 continue;
             }
             break;
         }
+        empty = 0;
         if (f->bad_header || !f->first[0] || !f->last[0]) {
             rc = accord_err_set(err, ACCORD_EJSON,
                                 "peer %s: GET %s: missing or invalid X-TAXII-Date-Added-First/Last "

@@ -11,6 +11,7 @@ Serves HTTPS on 127.0.0.1 (a free port, written to PORTFILE).  Each request read
   garbage       200 with a body that is not JSON
   more-no-next  200, "more": true without "next"
   no-headers    200 with an object but no X-TAXII-Date-Added headers
+  empty-more    200, no objects, "more": true and a "next" (the same one every time)
   slow          the "ok" page, its body sent one byte per second
 
 A request for collections/NAME/... reads MODEFILE.NAME instead when that file exists, so that
@@ -90,6 +91,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(200, "<html>not taxii</html>", added)
         elif mode == "more-no-next":
             self.send(200, '{"more":true,"objects":[%s]}' % OBJ, added)
+        elif mode == "empty-more":
+            self.send(200, '{"more":true,"next":"again","objects":[]}')
         elif mode == "no-headers":
             self.send(200, '{"more":false,"objects":[%s]}' % OBJ)
         else:

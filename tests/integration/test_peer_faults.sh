@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A peer that fails: 429 and 503 with Retry-After (seconds, HTTP date), 500 with a TAXII error,
 # a body that is not JSON, "more": true without "next", a page without the date-added headers,
-# and a peer that is down.  Each time `accord sync` fails naming the peer and the cause, stores
+# empty pages that say "more" without end (given up after 101), and a peer that is down.  Each time `accord sync` fails naming the peer and the cause, stores
 # nothing, leaves the cursor where it was, and `accord peer status` counts the failure, shows the
 # error and (429/503) a next try no sooner than the peer asked.  When the peer behaves again the
 # object arrives, the cursor moves and the failures reset.  The misbehaving peer is a small
@@ -52,6 +52,9 @@ fault 500 "HTTP 500: Internal error: database on fire"
 fault garbage "envelope: "
 fault more-no-next '"more" is true but there is no "next"'
 fault no-headers "missing or invalid X-TAXII-Date-Added-First/Last"
+: >"$T/mode.log"
+fault empty-more '101 pages in a row without objects say "more"'
+[ "$(grep -c '^empty-more ' "$T/mode.log")" = 101 ] && ok || bad "empty pages asked: $(wc -l <"$T/mode.log"), expected 101"
 kill $PY 2>/dev/null
 wait $PY 2>/dev/null
 fault down "Couldn't connect\|Connection refused\|Failed to connect"
