@@ -52,6 +52,7 @@
  * (audit_verify.c).  libsodium is used for SHA-256 and base64 only; signing goes through sign.c.
  */
 #include "audit.h"
+#include "util/json.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -60,38 +61,6 @@
 
 /* ------------------------------------------------------------------------------------------ */
 /* Leaf bytes                                                                                   */
-
-/* Length of the valid UTF-8 sequence at p (n bytes left), 0 when p starts no valid sequence. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F; /* no UTF-16 surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (n < len || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    return len;
-}
 
 /* 1 for the bytes RFC 8785 writes as they are when they start a run of ASCII. */
 static int plain_ascii(unsigned char c)
@@ -134,7 +103,7 @@ static int jcs_string(buf *b, const char *s)
             char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
             if (buf_adds(b, named ? named : esc))
                 return -1;
-        } else if ((k = utf8_seq(p, n)) == 0) {
+        } else if ((k = ajson_utf8_seq(p, n)) == 0) {
             k = 1;
             if (buf_add(b, "\xEF\xBF\xBD", 3))
                 return -1;

@@ -2,6 +2,7 @@
  * buf.c - see buf.h.  Growth doubles the allocation, so n appends cost O(n) copies in all.
  */
 #include "util/buf.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,16 +98,24 @@ int buf_json_str(buf *b, const char *s)
     static const char hex[] = "0123456789abcdef";
     if (buf_add(b, "\"", 1))
         return -1;
-    const char *run = s;
-    for (const char *p = s; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\')
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    size_t left = strlen(s);
+    while (left) {
+        unsigned char c = *p;
+        size_t k = c < 0x80 ? 1 : ajson_utf8_seq(p, left);
+        if (k && c >= 0x20 && c != '"' && c != '\\') {
+            p += k;
+            left -= k;
             continue;
+        }
         if (buf_add(b, run, (size_t)(p - run)))
             return -1;
         char esc[6] = {'\\', (char)c, 0, 0, 0, 0};
         size_t n = 2;
-        if (c < 0x20) {
+        if (!k) { /* not UTF-8: U+FFFD, so what is written is always valid JSON text */
+            memcpy(esc, "\xEF\xBF\xBD", 3);
+            n = 3;
+        } else if (c < 0x20) {
             const char *named = c == '\n' ? "n" : c == '\r' ? "r" : c == '\t' ? "t" : NULL;
             if (named) {
                 esc[1] = named[0];
@@ -121,9 +130,11 @@ int buf_json_str(buf *b, const char *s)
         }
         if (buf_add(b, esc, n))
             return -1;
-        run = p + 1;
+        p++;
+        left--;
+        run = p;
     }
-    if (buf_adds(b, run))
+    if (buf_add(b, run, (size_t)(p - run)))
         return -1;
     return buf_add(b, "\"", 1);
 }

@@ -25,7 +25,8 @@ void buf_reset(buf *b);
 int buf_add(buf *b, const void *data, size_t len);
 int buf_adds(buf *b, const char *s);
 int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends s as a JSON string literal, quotes included (s must be valid UTF-8). */
+/* Appends s as a JSON string literal, quotes included; a byte that starts no valid UTF-8
+ * sequence is written as U+FFFD, so the output is valid JSON text whatever s holds. */
 int buf_json_str(buf *b, const char *s);
 /* Hands the bytes to the caller (free() them); the buffer is then empty. */
 char *buf_take(buf *b, size_t *len);

@@ -203,15 +203,13 @@ static long read_hex4(const char *p)
     return v;
 }
 
-/*
- * Length of the valid UTF-8 sequence at p (first byte >= 0x80), or 0 when invalid: overlong
- * forms, UTF-16 surrogates and code points above U+10FFFF are invalid (RFC 3629).
- */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+size_t ajson_utf8_seq(const unsigned char *p, size_t left)
 {
     unsigned c = p[0];
     size_t n;
     unsigned lo = 0x80, hi = 0xbf;
+    if (c < 0x80)
+        return 1;
     if (c >= 0xc2 && c <= 0xdf)
         n = 2;
     else if (c >= 0xe0 && c <= 0xef) {
@@ -228,7 +226,7 @@ static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
             hi = 0x8f;
     } else
         return 0;
-    if ((size_t)(end - p) < n)
+    if (left < n)
         return 0;
     if (p[1] < lo || p[1] > hi)
         return 0;
@@ -382,7 +380,7 @@ static const char *parse_string(parser *ps, size_t *len_out)
             out[n++] = (char)c;
             p++;
         } else {
-            size_t k = utf8_seq(p, end);
+            size_t k = ajson_utf8_seq(p, (size_t)(end - p));
             if (!k) {
                 fail_at(ps, (const char *)p, "invalid UTF-8 in string");
                 return NULL;

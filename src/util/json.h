@@ -98,4 +98,11 @@ const char *ajson_type_name(ajson_type t);
  */
 size_t ajson_minify(const char *text, size_t len, char *out);
 
+/*
+ * Length of the valid UTF-8 sequence at p (left bytes available, left >= 1): 1 for ASCII, 0 when p
+ * starts no valid sequence (overlong forms, UTF-16 surrogates, code points above U+10FFFF, a
+ * sequence cut short; RFC 3629).
+ */
+size_t ajson_utf8_seq(const unsigned char *p, size_t left);
+
 #endif
