@@ -202,6 +202,14 @@ extern int export_force_normalize;
  */
 int export_value_kind(int path, const char *v, size_t len, int slow, char *out, size_t outlen);
 
+/*
+ * MD5 digests of v[i][0..len[i]) into out[i], i < n (export_md5.c): eight values at a time in
+ * vector lanes, so a MISP feed's hashes.csv costs a third of one-at-a-time digests.
+ */
+void export_md5_many(const char *const *v, const size_t *len, size_t n, unsigned char (*out)[16]);
+/* Tests: 1 makes export_md5_many use the portable vector code even where AVX2 exists. */
+extern int export_md5_scalar;
+
 /* The format writers; each returns 0 or the first error. */
 int export_zeek(export_out *w);
 int export_suricata_dataset(export_out *w);

@@ -36,7 +36,6 @@
  */
 #include "export.h"
 
-#include <nettle/md5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,20 +44,26 @@
 
 static const struct misp_type {
     const char *type, *category;
+    size_t type_len, category_len;
 } misp_types[ACCORD_EK_COUNT] = {
-    [ACCORD_EK_IPV4] = {"ip-dst", "Network activity"},
-    [ACCORD_EK_IPV6] = {"ip-dst", "Network activity"},
-    [ACCORD_EK_CIDR4] = {"ip-dst", "Network activity"},
-    [ACCORD_EK_CIDR6] = {"ip-dst", "Network activity"},
-    [ACCORD_EK_DOMAIN] = {"domain", "Network activity"},
-    [ACCORD_EK_URL] = {"url", "Network activity"},
-    [ACCORD_EK_EMAIL] = {"email-src", "Payload delivery"},
-    [ACCORD_EK_MD5] = {"md5", "Payload delivery"},
-    [ACCORD_EK_SHA1] = {"sha1", "Payload delivery"},
-    [ACCORD_EK_SHA256] = {"sha256", "Payload delivery"},
-    [ACCORD_EK_SHA512] = {"sha512", "Payload delivery"},
-    [ACCORD_EK_CERT_SHA1] = {"x509-fingerprint-sha1", "Network activity"},
-    [ACCORD_EK_CERT_SHA256] = {"x509-fingerprint-sha256", "Network activity"},
+#define MT_(t, c)                                                                                  \
+    {                                                                                              \
+        t, c, sizeof(t) - 1, sizeof(c) - 1                                                         \
+    }
+    [ACCORD_EK_IPV4] = MT_("ip-dst", "Network activity"),
+    [ACCORD_EK_IPV6] = MT_("ip-dst", "Network activity"),
+    [ACCORD_EK_CIDR4] = MT_("ip-dst", "Network activity"),
+    [ACCORD_EK_CIDR6] = MT_("ip-dst", "Network activity"),
+    [ACCORD_EK_DOMAIN] = MT_("domain", "Network activity"),
+    [ACCORD_EK_URL] = MT_("url", "Network activity"),
+    [ACCORD_EK_EMAIL] = MT_("email-src", "Payload delivery"),
+    [ACCORD_EK_MD5] = MT_("md5", "Payload delivery"),
+    [ACCORD_EK_SHA1] = MT_("sha1", "Payload delivery"),
+    [ACCORD_EK_SHA256] = MT_("sha256", "Payload delivery"),
+    [ACCORD_EK_SHA512] = MT_("sha512", "Payload delivery"),
+    [ACCORD_EK_CERT_SHA1] = MT_("x509-fingerprint-sha1", "Network activity"),
+    [ACCORD_EK_CERT_SHA256] = MT_("x509-fingerprint-sha256", "Network activity"),
+#undef MT_
 };
 
 static const char *const tlp_tags[] = {"tlp:clear", "tlp:green", "tlp:amber", "tlp:amber+strict",
@@ -67,13 +72,22 @@ static const char *const tlp_tags[] = {"tlp:clear", "tlp:green", "tlp:amber", "t
 /* Appends a string literal. */
 #define ADDS(w, lit) export_add((w), (lit), sizeof(lit) - 1)
 
+/* Two hex digits per byte value: one copy per byte (a digit at a time was a tenth of the
+ * feed's instructions: every attribute has a uuid and an MD5 in hex). */
+static const char hex_pairs[513] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 static void hex(char *out, const unsigned char *b, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
+    for (size_t i = 0; i < n; i++)
+        memcpy(out + 2 * i, hex_pairs + 2 * b[i], 2);
 }
 
 /* A version-4-shaped UUID from XXH3-128 of data. */
@@ -138,10 +152,11 @@ static int attribute_ok(export_out *w, size_t i)
 
 typedef struct event_head {
     char uuid[37], org_uuid[37], date[16], ts_text[16];
+    size_t ts_len;
     const char *source;
     uint32_t ts;
-    int tlp;     /* the strictest TLP of the attributes, -1 when none */
-    int mixed;   /* 1 when the attributes' TLPs differ: each then carries its own tag */
+    int tlp;             /* the strictest TLP of the attributes, -1 when none */
+    int mixed;           /* 1 when the attributes' TLPs differ: each then carries its own tag */
     unsigned char *attr; /* per item: 1 when it is an attribute (attribute_ok, decided once) */
 } event_head;
 
@@ -164,14 +179,13 @@ static void write_head(export_out *w, buf *tmp, const event_head *h)
     ADDS(w, "]");
 }
 
-static void write_attribute(export_out *w, buf *tmp, size_t i, const event_head *h, int first)
+/* The attribute's uuid: XXH3-128 of its indicator id, a letter for its kind and XXH3-128 of its
+ * value, shaped as a version-4 UUID (see the file's comment: it must never change). */
+static void attribute_uuid(const accord_export_set *s, const export_item *it, const char *id,
+                           size_t idlen, char uuid[37])
 {
-    const accord_export_set *s = w->set;
-    const export_item *it = &s->items[i];
-    const export_ind *d = export_item_ind(s, i);
-    const char *id = export_str(s, d->id), *name = export_str(s, d->name);
-    char key[512], uuid[37];
-    size_t idlen = strlen(id), n = 0;
+    char key[512];
+    size_t n = 0;
     if (idlen + 1 + sizeof(XXH128_hash_t) <= sizeof(key)) {
         XXH128_hash_t vh = XXH3_128bits(export_str(s, it->value), it->len);
         memcpy(key, id, idlen);
@@ -180,9 +194,30 @@ static void write_attribute(export_out *w, buf *tmp, size_t i, const event_head 
         n = idlen + 1 + sizeof(vh);
     }
     uuid_of(key, n, uuid);
+}
+
+/* Appends lit to p (a string literal). */
+#define PUTS(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) += sizeof(lit) - 1)
+
+/* 1 when item i's value may be written without escaping: export.c lets only URLs and e-mail
+ * addresses hold a backslash (and nothing else a JSON string must escape). */
+static int value_plain(const accord_export_set *s, const export_item *it)
+{
+    if (it->kind != ACCORD_EK_URL && it->kind != ACCORD_EK_EMAIL)
+        return 1;
+    return memchr(export_str(s, it->value), '\\', it->len) == NULL;
+}
+
+/* The general form of an attribute: any name, any length. */
+static void write_attribute_slow(export_out *w, buf *tmp, size_t i, const event_head *h,
+                                 const char *uuid)
+{
+    const accord_export_set *s = w->set;
+    const export_item *it = &s->items[i];
+    const export_ind *d = export_item_ind(s, i);
+    const char *id = export_str(s, d->id), *name = export_str(s, d->name);
+    size_t idlen = strlen(id);
     const struct misp_type *t = &misp_types[it->kind];
-    if (!first)
-        ADDS(w, ",");
     ADDS(w, "\n{\"uuid\":\"");
     export_add(w, uuid, 36);
     ADDS(w, "\",\"type\":\"");
@@ -220,6 +255,55 @@ static void write_attribute(export_out *w, buf *tmp, size_t i, const event_head 
     ADDS(w, "\",\"colour\":\"#ffffff\",\"exportable\":true}]}");
 }
 
+/*
+ * One attribute.  Ten million of them: the common case (a value that needs no escaping, a short
+ * plain name) is put together in one line buffer and appended once; the rest takes the general
+ * path, which writes the same bytes.
+ */
+static void write_attribute(export_out *w, buf *tmp, size_t i, const event_head *h, int first)
+{
+    const accord_export_set *s = w->set;
+    const export_item *it = &s->items[i];
+    const export_ind *d = export_item_ind(s, i);
+    const char *id = export_str(s, d->id), *name = export_str(s, d->name);
+    size_t idlen = strlen(id), nl = strlen(name);
+    char uuid[37], line[1536]; /* the fast path's longest line is about 1,060 bytes */
+    attribute_uuid(s, it, id, idlen, uuid);
+    if (!first)
+        ADDS(w, ",");
+    if (it->len > 400 || idlen + 1 + nl > 399 || !value_plain(s, it) || !plain_json(name, nl)) {
+        write_attribute_slow(w, tmp, i, h, uuid);
+        return;
+    }
+    const struct misp_type *t = &misp_types[it->kind];
+    char *p = line;
+    PUTS(p, "\n{\"uuid\":\"");
+    memcpy(p, uuid, 36), p += 36;
+    PUTS(p, "\",\"type\":\"");
+    memcpy(p, t->type, t->type_len), p += t->type_len;
+    PUTS(p, "\",\"category\":\"");
+    memcpy(p, t->category, t->category_len), p += t->category_len;
+    PUTS(p, "\",\"to_ids\":true,\"timestamp\":\"");
+    memcpy(p, h->ts_text, h->ts_len), p += h->ts_len;
+    PUTS(p, "\",\"value\":\"");
+    memcpy(p, export_str(s, it->value), it->len), p += it->len;
+    PUTS(p, "\",\"comment\":\"");
+    memcpy(p, id, idlen), p += idlen;
+    if (nl) {
+        *p++ = ' ';
+        memcpy(p, name, nl), p += nl;
+    }
+    *p++ = '"';
+    if (h->mixed) {
+        const char *tag = tlp_tags[d->tlp <= ACCORD_TLP_RED ? d->tlp : ACCORD_TLP_RED];
+        PUTS(p, ",\"Tag\":[{\"name\":\"");
+        memcpy(p, tag, strlen(tag)), p += strlen(tag);
+        PUTS(p, "\",\"colour\":\"#ffffff\",\"exportable\":true}]");
+    }
+    *p++ = '}';
+    export_add(w, line, (size_t)(p - line));
+}
+
 /* The strictest TLP of the attributes (h->tlp), and whether they differ (h->mixed).  Every
  * attribute of a whole-GREEN export carrying its own "tlp:green" tag was a fifth of the event
  * file; MISP applies the event's tags to what it holds. */
@@ -240,25 +324,37 @@ static void event_tlp(export_out *w, event_head *h)
     }
 }
 
+#define HASH_BATCH 64 /* values hashed together (export_md5_many: eight lanes at a time) */
+
+/* hashes.csv: "md5(value),event uuid" per attribute, in the event's order. */
 static void write_hashes(export_out *w, const event_head *h)
 {
     const accord_export_set *s = w->set;
-    unsigned char md5[16];
-    for (size_t i = 0; i < s->nitems && !w->rc; i++) {
-        export_prefetch(s, i);
-        if (!h->attr[i])
-            continue;
-        const export_item *it = &s->items[i];
-        struct md5_ctx ctx; /* nettle's, on the stack: no allocation per value */
-        md5_init(&ctx);
-        md5_update(&ctx, it->len, (const uint8_t *)export_str(s, it->value));
-        md5_digest(&ctx, sizeof(md5), md5);
-        char line[72];
-        hex(line, md5, 16);
-        line[32] = ',';
-        memcpy(line + 33, h->uuid, 36);
-        line[69] = '\n';
-        export_add(w, line, 70);
+    const char *v[HASH_BATCH];
+    size_t len[HASH_BATCH], n = 0;
+    unsigned char md5[HASH_BATCH][16];
+    char lines[HASH_BATCH * 70];
+    for (size_t i = 0; i <= s->nitems && !w->rc; i++) {
+        if (i < s->nitems) {
+            if (i + 16 < s->nitems)
+                __builtin_prefetch(s->str + s->items[i + 16].value);
+            if (!h->attr[i])
+                continue;
+            v[n] = export_str(s, s->items[i].value);
+            len[n++] = s->items[i].len;
+            if (n < HASH_BATCH)
+                continue;
+        }
+        export_md5_many(v, len, n, md5);
+        for (size_t k = 0; k < n; k++) {
+            char *line = lines + 70 * k;
+            hex(line, md5[k], 16);
+            line[32] = ',';
+            memcpy(line + 33, h->uuid, 36);
+            line[69] = '\n';
+        }
+        export_add(w, lines, 70 * n);
+        n = 0;
     }
 }
 
@@ -275,6 +371,7 @@ int export_misp_feed(export_out *w)
     uuid_of(seed, strlen(seed), h.org_uuid);
     h.ts = accord_export_set_serial(s);
     snprintf(h.ts_text, sizeof(h.ts_text), "%u", h.ts);
+    h.ts_len = strlen(h.ts_text);
     time_t t = (time_t)h.ts;
     struct tm tm;
     gmtime_r(&t, &tm);
