@@ -195,6 +195,24 @@ static int select_since(export_args *a, accord_store *s, accord_export_set **pre
     return rc;
 }
 
+/*
+ * --format rpz: the zone's SOA serial, kept in the store per zone (accord_export_rpz_serial), so
+ * it grows with every export whose records changed, whatever the clock says, and across restarts.
+ * A store this process cannot write still exports, with the time-based serial, and says so.
+ */
+static void rpz_serial(export_args *a, accord_store *s, const accord_export_set *set)
+{
+    accord_error err = {0};
+    a->spec.opts.rpz_serial = 0;
+    if (accord_export_rpz_serial(s, "cli", &a->spec.filter, set, &a->spec.opts,
+                                 &a->spec.opts.rpz_serial, &err) != 0 &&
+        !a->quiet)
+        fprintf(stderr,
+                "accord export: the zone's serial could not be kept in the store (%s): it is "
+                "the time of the newest change\n",
+                err.msg);
+}
+
 static int run_defender(export_args *a, accord_store *s)
 {
     int files = accord_export_format_files(a->format);
@@ -218,6 +236,8 @@ static int run_defender(export_args *a, accord_store *s)
         rc = select_since(a, s, &prev, &err);
     if (!rc && strcmp(a->format, "nft") == 0)
         rc = accord_export_nft_cursor(set, &cur);
+    if (!rc && strcmp(a->format, "rpz") == 0)
+        rpz_serial(a, s, set);
     if (!rc)
         rc = prev ? accord_export_nft_delta(prev, set, &a->spec.opts, sink_write, &k, &sum, &err)
                   : accord_export_write(set, &a->spec.opts, sink_write, &k, &sum, &err);
@@ -379,8 +399,9 @@ static int kinds_of(export_args *a)
 }
 
 /* The store, read-only; a store of an older schema is migrated first (a read-write open does
- * it), so that an upgraded node's scheduled exports do not stop at the upgrade. */
-static accord_store *open_store(void)
+ * it), so that an upgraded node's scheduled exports do not stop at the upgrade.  rpz (write 1)
+ * opens an existing store for writing, to keep the zone's serial; read-only when it cannot. */
+static accord_store *open_store(int write)
 {
     accord_store *s = NULL;
     accord_error err = {0};
@@ -389,6 +410,11 @@ static accord_store *open_store(void)
         accord_store_close(s);
         s = NULL;
         rc = accord_store_open(cli_data_dir(), ACCORD_STORE_READONLY, &s, &err);
+    }
+    accord_store *w = NULL;
+    if (!rc && write && accord_store_open(cli_data_dir(), 0, &w, &err) == 0) {
+        accord_store_close(s); /* it exists (opened above): the write open creates nothing */
+        s = w;
     }
     if (rc) {
         fprintf(stderr, "accord: %s\n", err.msg);
@@ -427,7 +453,7 @@ int cmd_export(int argc, char **argv)
     a.spec.opts.format = a.format;
     if (!stix && (rc = kinds_of(&a)))
         return rc;
-    accord_store *s = open_store();
+    accord_store *s = open_store(strcmp(a.format, "rpz") == 0);
     if (!s)
         return EXIT_FAIL;
     rc = stix ? run_stix(&a, s) : run_defender(&a, s);

@@ -86,11 +86,11 @@ typedef struct accord_export_filter {
     const char *const *labels;   /* NULL-terminated: the indicator has one of them; NULL = any */
     const char *const *creators; /* NULL-terminated created_by_ref ids; NULL = any */
     const char *const *indicator_types; /* NULL-terminated; NULL = any */
-    int min_confidence;     /* 0..100; -1 = no threshold (else indicators without one fail) */
-    int max_tlp;            /* ACCORD_TLP_*; -1 = no limit.  Unmarked counts as the store's
-                               default level (accord_tlp_default_get; AMBER unless set). */
-    int64_t as_of_added_us; /* the store as it was then: only versions added at or before this
-                               (microseconds of date_added); 0 = the store as it is */
+    int min_confidence;          /* 0..100; -1 = no threshold (else indicators without one fail) */
+    int max_tlp;                 /* ACCORD_TLP_*; -1 = no limit.  Unmarked counts as the store's
+                                    default level (accord_tlp_default_get; AMBER unless set). */
+    int64_t as_of_added_us;      /* the store as it was then: only versions added at or before this
+                                    (microseconds of date_added); 0 = the store as it is */
     const accord_viewer *viewer; /* only what this TLP clearance may read (accord_viewer_open);
                                     NULL = everything (the node's operator) */
 } accord_export_filter;
@@ -118,11 +118,18 @@ ACCORD_API int accord_export_select(accord_store *store, const accord_export_fil
 ACCORD_API void accord_export_set_free(accord_export_set *set);
 ACCORD_API void accord_export_set_stats(const accord_export_set *set, accord_export_stats *out);
 /*
- * The RPZ serial of a set: the second (since the epoch) of the last change that can alter an
- * export at its time: the newest date_added, the newest allow-list change, the newest
- * valid_from/valid_until passed.  It increases whenever the output may change.
+ * The time-based serial of a set: the second (since the epoch, modulo 2^32 as RFC 1982 serials
+ * wrap; never 0) of the last change that can alter an export at its time: the newest date_added,
+ * the newest allow-list change, the newest valid_from/valid_until passed.  It stays put while
+ * none of them moves; two changes within one second share it, and some changes (a default-TLP
+ * change) do not move it: an RPZ zone takes its serial from accord_export_rpz_serial, which
+ * builds on this one.  misp-feed timestamps use it as it is.
  */
 ACCORD_API uint32_t accord_export_set_serial(const accord_export_set *set);
+
+/* 1 when serial a is greater than serial b in RFC 1982 arithmetic (32 bits):
+ * 0 < (a - b) mod 2^32 < 2^31.  Serials that far apart (exactly 2^31) compare as neither. */
+ACCORD_API int accord_export_serial_gt(uint32_t a, uint32_t b);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Writing                                                                                      */
@@ -144,6 +151,8 @@ typedef struct accord_export_options {
     const char *nft_table;   /* nft table name (inet family); NULL = "accord" */
     const char *source;      /* a name for feeds that carry one (zeek meta.source); NULL =
                                 "accord" */
+    uint32_t rpz_serial;     /* rpz: the SOA serial (accord_export_rpz_serial); 0 = the set's
+                                time-based serial (accord_export_set_serial) */
     const char *nft_cursor;  /* nft: a cursor printed as "# cursor C" on the second line, so a
                                 fetch over HTTPS carries the --since for the next one; NULL =
                                 none */
@@ -189,6 +198,20 @@ ACCORD_API int accord_export_write(const accord_export_set *set, const accord_ex
                                    accord_export_write_cb cb, void *ud, accord_export_summary *sum,
                                    accord_error *err);
 
+/*
+ * The SOA serial of the RPZ zone that set and o write (export_serial.c): the serial kept in store
+ * for this zone when its records are the same as at the last export, else a new one, larger in
+ * RFC 1982 terms (the set's time-based serial when that is larger, else the kept one plus 1),
+ * which is kept with a digest of the records.  A zone is named by `scope` (the caller's: "cli",
+ * a feed's name and the reader's clearance), filter f (NULL: none) and o's rpz action.  Put the
+ * result in o->rpz_serial for accord_export_write.  Needs a store opened for writing, unless the
+ * records did not change.  Errors: ACCORD_ESTORE, ACCORD_ENOMEM.
+ */
+ACCORD_API int accord_export_rpz_serial(accord_store *store, const char *scope,
+                                        const accord_export_filter *f, const accord_export_set *set,
+                                        const accord_export_options *o, uint32_t *serial,
+                                        accord_error *err);
+
 /* ------------------------------------------------------------------------------------------ */
 /* A selection and format as words (export_spec.c): what `accord feed add` stores               */
 
@@ -219,8 +242,8 @@ ACCORD_API void accord_export_spec_init(accord_export_spec *sp);
  * spec's (the caller may know it), ACCORD_EINVAL for a bad value (err says what was expected),
  * ACCORD_ELIMIT past ACCORD_EXPORT_SPEC_MAX repetitions.
  */
-ACCORD_API int accord_export_spec_set(accord_export_spec *sp, const char *name,
-                                      const char *value, accord_error *err);
+ACCORD_API int accord_export_spec_set(accord_export_spec *sp, const char *name, const char *value,
+                                      accord_error *err);
 /*
  * Reads argv[0..argc) as "--name value" or "--name=value" words into sp (initialised first).
  * A format is required and must be a defender format.  ACCORD_EINVAL naming the word.

@@ -162,7 +162,8 @@ uint32_t accord_export_set_serial(const accord_export_set *set)
     int64_t s = set->serial_us / 1000000;
     if (s < 1)
         return 1;
-    return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+    uint32_t v = (uint32_t)(uint64_t)s; /* RFC 1982: serials wrap; the difference is what counts */
+    return v ? v : 1;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -391,7 +392,7 @@ typedef struct sel {
     int64_t at;
     int quiet; /* 1: an untranslatable pattern is not counted or named */
     int why;   /* WHY_* of the indicator being translated */
-    int dflt; /* the level of unmarked indicators: the store's default TLP (tlp.h) */
+    int dflt;  /* the level of unmarked indicators: the store's default TLP (tlp.h) */
 } sel;
 
 static uint64_t prefix_key(const char *v, size_t len)
@@ -425,9 +426,9 @@ static int add_item(sel *x, int kind, const char *v, size_t len)
 }
 
 /*
- * (export.h) 1 when v is an IPv4 address written canonically (four decimal parts 0-255 without leading
- * zeros): value_normalize would give it back unchanged, as an ACCORD_EK_IPV4 value.  Nearly half
- * of shared indicators are such addresses, and this check costs a tenth of the normaliser's
+ * (export.h) 1 when v is an IPv4 address written canonically (four decimal parts 0-255 without
+ * leading zeros): value_normalize would give it back unchanged, as an ACCORD_EK_IPV4 value.  Nearly
+ * half of shared indicators are such addresses, and this check costs a tenth of the normaliser's
  * parse-and-print round trip.
  */
 int export_ipv4_canonical(const char *v, size_t len)
@@ -732,9 +733,8 @@ static int simple_pattern(sel *x, const char *p, size_t len, int *rc)
     static const struct {
         const char *name;
         size_t len;
-    } types[] = {{"ipv4-addr", 9},  {"ipv6-addr", 9}, {"domain-name", 11},
-                 {"url", 3},        {"email-addr", 10}, {"file", 4},
-                 {"x509-certificate", 16}};
+    } types[] = {{"ipv4-addr", 9},   {"ipv6-addr", 9}, {"domain-name", 11},     {"url", 3},
+                 {"email-addr", 10}, {"file", 4},      {"x509-certificate", 16}};
     char key[16], value[VALUE_MAX + 1];
     const char *e = p + len, *q, *type = NULL;
     size_t k = 0;

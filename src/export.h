@@ -73,7 +73,7 @@ struct accord_export_set {
     int64_t kind_at[ACCORD_EK_COUNT], kind_added[ACCORD_EK_COUNT];
     int64_t at_us;    /* the export time */
     int64_t added_us; /* the newest date_added the selection could see (its cursor's) */
-    size_t nuntr; /* the first indicators no format can express: "id: reason" */
+    size_t nuntr;     /* the first indicators no format can express: "id: reason" */
     char untr[ACCORD_EXPORT_NAMES][160];
 };
 
@@ -209,6 +209,11 @@ int export_value_kind(int path, const char *v, size_t len, int slow, char *out, 
 void export_md5_many(const char *const *v, const size_t *len, size_t n, unsigned char (*out)[16]);
 /* Tests: 1 makes export_md5_many use the portable vector code even where AVX2 exists. */
 extern int export_md5_scalar;
+
+/* The store meta key under which the serial of an RPZ zone is kept (export_serial.c); 0 or
+ * ACCORD_ENOMEM. */
+int export_rpz_serial_key(const char *scope, const accord_export_filter *f,
+                          const accord_export_options *o, char *out, size_t outlen);
 
 /* The format writers; each returns 0 or the first error. */
 int export_zeek(export_out *w);

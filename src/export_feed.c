@@ -236,6 +236,15 @@ static int build(accord_store *s, feed_def *d, const accord_export_cursor *since
     int rc = accord_export_select(s, &d->spec.filter, &set, err);
     if (!rc && since)
         rc = select_prev(s, d, since, &prev, err);
+    if (!rc && strcmp(o.format, "rpz") == 0) {
+        /* the zone's serial, per feed and clearance (readers cleared differently get different
+         * zones); the feed's words are not part of its name, so a redefined feed goes on from
+         * the serial its secondaries hold */
+        char scope[128];
+        snprintf(scope, sizeof(scope), "feed/%s/%016llx", b->name,
+                 (unsigned long long)b->clearance);
+        rc = accord_export_rpz_serial(s, scope, NULL, set, &o, &o.rpz_serial, err);
+    }
     if (!rc && strcmp(o.format, "nft") == 0 && !(rc = accord_export_nft_cursor(set, &cur))) {
         accord_export_cursor_format(&cur, text, sizeof(text));
         o.nft_cursor = text;

@@ -21,9 +21,12 @@
  *   DROP       CNAME rpz-drop.         no answer
  *   CNAME      CNAME HOST.             local data: a walled-garden host
  *
- * SERIAL is accord_export_set_serial(): seconds of the newest change that can alter the zone
- * (store date_added, allow-list change, a valid_from/valid_until passed), so it increases with
- * every change and stays put when nothing changed; secondaries transfer only real changes.
+ * SERIAL is options.rpz_serial, which `accord export` and feeds take from
+ * accord_export_rpz_serial (export_serial.c): kept in the store per zone with a digest of its
+ * records, the same while they are, larger (RFC 1982) on every export whose records changed;
+ * secondaries transfer only real changes.  Without one, accord_export_set_serial(): seconds of
+ * the newest change that can alter the zone (store date_added, allow-list change, a
+ * valid_from/valid_until passed).
  *
  * Not expressible: url, email, file and certificate hashes.  A name is written once, even when
  * several indicators (or a domain and a suffix) ask for it.
@@ -154,7 +157,7 @@ int export_rpz(export_out *w)
                   "; accord response policy zone\n$TTL 300\n"
                   "@ SOA localhost. hostmaster.localhost. %u 3600 600 604800 300\n"
                   "@ NS localhost.\n",
-                  accord_export_set_serial(s));
+                  w->o->rpz_serial ? w->o->rpz_serial : accord_export_set_serial(s));
     for (size_t i = 0; i < s->nitems && !w->rc; i++) {
         export_prefetch(s, i);
         if (export_item_ok(w, i))

@@ -1,0 +1,259 @@
+/*
+ * test_export_rpz.c - the SOA serial of RPZ zones (export_serial.c): over a sequence of changes
+ * made back to back (several within one second), every export whose records changed carries a
+ * serial greater, in RFC 1982 arithmetic, than the one before, and an export whose records did
+ * not change carries the same serial and the same bytes; the serial survives closing and
+ * reopening the store; zones of other selections keep their own serials; a kept serial near
+ * 2^32 wraps and still compares greater; RFC 1982 comparison itself.
+ */
+#include "accord.h"
+#include "export.h"
+#include "store.h"
+#include "t.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+static int import_text(accord_store *s, const char *text)
+{
+    int fd = memfd_create("input", 0);
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+        return -1;
+    lseek(fd, 0, SEEK_SET);
+    accord_import_options o = {0};
+    accord_import_stats st;
+    accord_error err = {0};
+    int rc = accord_import_fd(s, fd, &o, &st, &err);
+    if (rc)
+        fprintf(stderr, "import: %s\n", err.msg);
+    close(fd);
+    return rc;
+}
+
+/* Indicator n (version `modified`) with pattern p and the extra members x. */
+static int add(accord_store *s, int n, const char *modified, const char *p, const char *x)
+{
+    char doc[1024];
+    snprintf(doc, sizeof(doc),
+             "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--7e57a000-0000-"
+             "4000-8000-%012d\",\"created\":\"2025-01-01T00:00:00.000Z\",\"modified\":\"%s\","
+             "\"pattern\":\"%s\",\"pattern_type\":\"stix\",\"valid_from\":\"2025-01-01T00:00:00Z\""
+             "%s}",
+             n, modified, p, x);
+    return import_text(s, doc);
+}
+
+typedef struct zone {
+    char *text;
+    size_t len;
+} zone;
+
+static int zone_cb(void *ud, const char *file, const char *data, size_t len)
+{
+    zone *z = ud;
+    (void)file;
+    char *p = realloc(z->text, z->len + len + 1);
+    if (!p)
+        return ACCORD_ENOMEM;
+    memcpy(p + z->len, data, len);
+    z->len += len;
+    p[z->len] = '\0';
+    z->text = p;
+    return 0;
+}
+
+/* Exports the rpz zone of s at `at` (scope "test", filter kinds), as `accord export` does; the
+ * zone's text into *text (free it); returns its serial, 0 on failure. */
+static uint32_t zone_export(accord_store *s, int64_t at, unsigned kinds, char **text)
+{
+    accord_export_filter f = {.at_us = at, .kinds = kinds, .min_confidence = -1, .max_tlp = -1};
+    accord_export_options o = {.format = "rpz"};
+    accord_export_set *set = NULL;
+    accord_error err = {0};
+    zone z = {0};
+    uint32_t serial = 0;
+    if (accord_export_select(s, &f, &set, &err) == 0 &&
+        accord_export_rpz_serial(s, "test", &f, set, &o, &o.rpz_serial, &err) == 0 &&
+        accord_export_write(set, &o, zone_cb, &z, NULL, &err) == 0) {
+        unsigned got = 0;
+        const char *soa = z.text ? strstr(z.text, "hostmaster.localhost. ") : NULL;
+        if (soa && sscanf(soa + 22, "%u", &got) == 1 && got == o.rpz_serial)
+            serial = got; /* the zone carries the serial it was given */
+    }
+    if (!serial)
+        fprintf(stderr, "rpz export failed: %s\n", err.msg);
+    accord_export_set_free(set);
+    *text = z.text;
+    return serial;
+}
+
+static int64_t ts(const char *t)
+{
+    int64_t us = 0;
+    accord_timestamp_parse(t, &us);
+    return us;
+}
+
+static void test_rfc1982(void)
+{
+    CHECK(accord_export_serial_gt(2, 1));
+    CHECK(!accord_export_serial_gt(1, 2));
+    CHECK(!accord_export_serial_gt(7, 7));
+    CHECK(accord_export_serial_gt(1, 0xffffffffu));  /* wrapped: 1 follows 2^32-1 */
+    CHECK(accord_export_serial_gt(0x7fffffffu, 0));  /* the largest step */
+    CHECK(!accord_export_serial_gt(0x80000000u, 0)); /* 2^31 apart: undefined, never */
+    CHECK(!accord_export_serial_gt(0, 0x80000000u));
+    CHECK(accord_export_serial_gt(1800000000u, 4000000000u)); /* 2106 wraps past 2^32 */
+}
+
+/*
+ * A sequence of changes made as fast as the store takes them (most land in the same second, so
+ * a serial of the newest change's second would repeat): after each, one export; after some, a
+ * second export with no change in between.  Changes of kinds the zone does not hold (a URL, a
+ * hash) and a second export of the same state must keep the serial and the bytes.
+ */
+static void test_sequence(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof(dir), "%s/seq", tmpdir);
+    accord_store *s = NULL;
+    accord_error err = {0};
+    CHECK(accord_store_open(dir, 0, &s, &err) == 0);
+    if (!s)
+        return;
+    static const struct {
+        int n;
+        const char *modified, *pattern, *extra;
+        int changes; /* 1: the zone's records change */
+    } steps[] = {
+        {1, "2025-01-01T00:00:00.000Z", "[domain-name:value = 'a.serial.top']", "", 1},
+        {2, "2025-01-01T00:00:00.000Z", "[domain-name:value = 'b.serial.top']", "", 1},
+        {3, "2025-01-01T00:00:00.000Z", "[url:value = 'http://c.serial.top/x']", "", 0},
+        {4, "2025-01-01T00:00:00.000Z", "[ipv4-addr:value = '77.9.0.1']", "", 1},
+        {2, "2025-02-01T00:00:00.000Z", "[domain-name:value = 'b.serial.top']", ",\"revoked\":true",
+         1},
+        {5, "2025-01-01T00:00:00.000Z",
+         "[file:hashes.'SHA-256' = '" /* a hash: not in a zone */
+         "0000000000000000000000000000000000000000000000000000000000000001']",
+         "", 0},
+        {1, "2025-02-01T00:00:00.000Z", "[domain-name:value = 'a2.serial.top']", "", 1},
+        {6, "2025-01-01T00:00:00.000Z", "[domain-name:value LIKE '%.d.serial.top']", "", 1},
+        {4, "2025-02-01T00:00:00.000Z", "[ipv4-addr:value = '77.9.0.1']",
+         ",\"valid_until\":\"2025-05-01T00:00:00Z\"", 1}, /* expired at the export time */
+    };
+    int64_t at = ts("2025-06-01T00:00:00Z");
+    char *text = NULL, *again = NULL;
+    uint32_t prev = zone_export(s, at, 0, &text); /* an empty zone has a serial too */
+    CHECK(prev != 0);
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        CHECK(add(s, steps[i].n, steps[i].modified, steps[i].pattern, steps[i].extra) == 0);
+        free(text);
+        uint32_t now = zone_export(s, at, 0, &text);
+        if (steps[i].changes)
+            CHECK(accord_export_serial_gt(now, prev));
+        else
+            CHECK(now == prev);
+        if (steps[i].changes ? !accord_export_serial_gt(now, prev) : now != prev)
+            fprintf(stderr, "step %zu: serial %u after %u\n", i, now, prev);
+        /* nothing changed since: the same serial, the same bytes */
+        CHECK(zone_export(s, at, 0, &again) == now && again && text && strcmp(again, text) == 0);
+        free(again);
+        prev = now;
+    }
+    CHECK(text && strstr(text, "\na2.serial.top CNAME .\n") && !strstr(text, "b.serial.top") &&
+          !strstr(text, "77.9.0.1") && strstr(text, "\n*.d.serial.top CNAME .\n"));
+    /* another selection (addresses only) is another zone, with its own serial */
+    uint32_t ips = zone_export(s, at, ACCORD_EK_IP_BITS, &again);
+    free(again);
+    CHECK(ips != 0 && zone_export(s, at, 0, &again) == prev);
+    free(again);
+    CHECK(add(s, 7, "2025-01-01T00:00:00.000Z", "[domain-name:value = 'e.serial.top']", "") == 0);
+    CHECK(zone_export(s, at, ACCORD_EK_IP_BITS, &again) == ips); /* its records are the same */
+    free(again);
+    /* the serial survives a restart: the same records, the same serial; then a change, larger */
+    uint32_t before = zone_export(s, at, 0, &again);
+    free(again);
+    CHECK(accord_export_serial_gt(before, prev));
+    accord_store_close(s);
+    s = NULL;
+    CHECK(accord_store_open(dir, 0, &s, &err) == 0);
+    if (!s) {
+        free(text);
+        return;
+    }
+    CHECK(zone_export(s, at, 0, &again) == before);
+    free(again);
+    CHECK(add(s, 8, "2025-01-01T00:00:00.000Z", "[ipv4-addr:value = '77.9.0.8']", "") == 0);
+    uint32_t after = zone_export(s, at, 0, &again);
+    free(again);
+    CHECK(accord_export_serial_gt(after, before));
+    /* a store opened read-only gives the kept serial while the records are the same */
+    accord_store_close(s);
+    s = NULL;
+    CHECK(accord_store_open(dir, ACCORD_STORE_READONLY, &s, &err) == 0);
+    if (s)
+        CHECK(zone_export(s, at, 0, &again) == after);
+    free(again);
+    free(text);
+    accord_store_close(s);
+}
+
+/* A kept serial at the top of the 32-bit range: the next one wraps and is still greater; a kept
+ * serial ahead of the clock (bumped by changes within one second) goes on by one. */
+static void test_wrap(void)
+{
+    char dir[300], key[64], value[64];
+    snprintf(dir, sizeof(dir), "%s/wrap", tmpdir);
+    accord_store *s = NULL;
+    accord_error err = {0};
+    CHECK(accord_store_open(dir, 0, &s, &err) == 0);
+    if (!s)
+        return;
+    int64_t at = ts("2025-06-01T00:00:00Z");
+    accord_export_filter f = {.at_us = at, .min_confidence = -1, .max_tlp = -1};
+    accord_export_options o = {.format = "rpz"};
+    char *text = NULL;
+    CHECK(add(s, 1, "2025-01-01T00:00:00.000Z", "[domain-name:value = 'w.serial.top']", "") == 0);
+    uint32_t first = zone_export(s, at, 0, &text);
+    free(text);
+    CHECK(export_rpz_serial_key("test", &f, &o, key, sizeof(key)) == 0);
+    for (int round = 0; round < 2; round++) {
+        /* the zone's row, with a planted serial (and a digest its records no longer have) */
+        uint32_t plant = round == 0 ? 0xffffffffu : first + 1000;
+        snprintf(value, sizeof(value), "%u %016llx", plant, 0x1234ull);
+        CHECK(store_meta_set(s, key, value, &err) == 0);
+        CHECK(add(s, 2 + round, "2025-01-01T00:00:00.000Z",
+                  round ? "[domain-name:value = 'y.serial.top']"
+                        : "[domain-name:value = 'x.serial.top']",
+                  "") == 0);
+        uint32_t next = zone_export(s, at, 0, &text);
+        free(text);
+        CHECK(accord_export_serial_gt(next, plant));
+        if (round == 1)
+            CHECK(next == plant + 1);
+        else
+            CHECK(next != 0 && next < 0x80000000u); /* the clock's second, past the wrap */
+    }
+    accord_store_close(s);
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-export-rpz-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_rfc1982();
+    test_sequence();
+    test_wrap();
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmpdir);
+    return t_done();
+}
