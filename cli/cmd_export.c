@@ -32,8 +32,9 @@ typedef struct export_args {
     accord_export_spec spec; /* the other formats: their selection and options */
     const char *types[MAX_LIST + 1];
     int ntypes;
-    int stix_only;     /* an option only the stix format takes was given */
-    const char *since; /* --since CURSOR (nft) */
+    int stix_only;             /* an option only the stix format takes was given */
+    const char *defender_only; /* an option only the defender formats take (stix ignored it) */
+    const char *since;         /* --since CURSOR (nft) */
     int quiet;
 } export_args;
 
@@ -328,6 +329,8 @@ static int option(export_args *a, int c, const char *name, const char *v)
     case 'A':
     case 'a': {
         int64_t *dst = c == 'A' ? &a->spec.filter.at_us : &a->scan.added_after_us;
+        if (c == 'A')
+            a->defender_only = "--at";
         if (accord_timestamp_parse(v, dst) != 0)
             return cli_error("export",
                              "%s %s: expected an RFC 3339 UTC timestamp like "
@@ -344,6 +347,7 @@ static int option(export_args *a, int c, const char *name, const char *v)
         a->scan.versions = ACCORD_VERSIONS_ALL, a->stix_only = 1;
         return 0;
     case 'x': /* the selection options every defender format and feed shares */
+        a->defender_only = name;
         if (accord_export_spec_set(&a->spec, name, v, &err) == 0)
             return 0;
         cli_error("export", "%s", err.msg);
@@ -443,6 +447,14 @@ int cmd_export(int argc, char **argv)
     if (!stix && a.stix_only) {
         cli_error("export", "--added-after, --include-revoked and --all-versions apply to "
                             "--format stix only: the other formats hold the active indicators");
+        return EXIT_USAGE;
+    }
+    if (stix && a.defender_only) { /* a bundle is the store's objects: a filter such as
+                                      --max-tlp would not hold, so it is refused, not ignored */
+        cli_error("export",
+                  "--%s applies to the defender formats (zeek-intel, suricata-dataset, "
+                  "suricata-rules, rpz, nft, csv, plain, misp-feed), not to --format stix",
+                  a.defender_only[0] == '-' ? a.defender_only + 2 : a.defender_only);
         return EXIT_USAGE;
     }
     if (a.since && strcmp(a.format, "nft") != 0) {

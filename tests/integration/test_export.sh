@@ -51,6 +51,9 @@ expect_rc 2 "unknown format" -- "$ACCORD" export --format bogus
 expect_rc 2 "bad rpz action" -- "$ACCORD" export --format rpz --rpz-action sometimes
 expect_rc 2 "bad kind" -- "$ACCORD" export --format plain --type ipv5
 expect_rc 2 "stix-only option" -- "$ACCORD" export --format csv --include-revoked
+expect_rc 2 "a selection option with stix is refused, not ignored" -- "$ACCORD" export --max-tlp green
+check "it names the option" has "max-tlp applies to the defender formats" "$T/err"
+expect_rc 2 "--at with stix is refused" -- "$ACCORD" export --format stix --at $AT
 expect_rc 0 "plain, one kind" -- "$ACCORD" export --format plain --type domain-suffix --at $AT
 check "plain domain-suffix is *.phish.top only" test "$(cat "$T/out")" = "*.phish.top"
 expect_rc 0 "max-tlp green" -- "$ACCORD" export --format plain --max-tlp green --at $AT
