@@ -46,6 +46,7 @@ typedef struct export_item {
     uint8_t kind;    /* accord_export_kind */
     uint16_t ikinds; /* the kinds of its indicator (export_ind.kinds), kept here so that writers
                         decide per item without a random access to the indicator */
+    uint8_t tlp;     /* its indicator's (export_ind.tlp), for the same reason (misp-feed) */
 } export_item;
 
 struct accord_export_set {
@@ -151,6 +152,8 @@ static inline int export_item_fits(const export_out *w, size_t i)
 }
 /* The export order of two items: kind, value, indicator id (<0, 0, >0). */
 int export_item_cmp(const accord_export_set *s, const export_item *a, const export_item *b);
+/* Advises huge pages under p[0..len) when it is large (a few MiB or more). */
+void export_huge(void *p, size_t len);
 /* Puts s->items in that order (export_sort.c); 0 or ACCORD_ENOMEM. */
 int export_sort(accord_export_set *s);
 /*

@@ -311,11 +311,10 @@ static void event_tlp(export_out *w, event_head *h)
 {
     const accord_export_set *s = w->set;
     for (size_t i = 0; i < s->nitems; i++) {
-        export_prefetch(s, i);
         /* counts and names what is left out, once (export_item_ok) */
         if (!(h->attr[i] = (unsigned char)attribute_ok(w, i)))
             continue;
-        int tlp = export_item_ind(s, i)->tlp;
+        int tlp = s->items[i].tlp; /* the item's copy: items in order, no indicator looked up */
         tlp = tlp > ACCORD_TLP_RED ? ACCORD_TLP_RED : tlp;
         if (h->tlp >= 0 && tlp != h->tlp)
             h->mixed = 1;

@@ -147,6 +147,8 @@ int export_sort(accord_export_set *s)
     int rc = ACCORD_ENOMEM;
     if (!a || !b)
         goto out;
+    export_huge(a, n * sizeof(*a));
+    export_huge(b, n * sizeof(*b));
     for (size_t i = 0; i < n; i++)
         start[s->items[i].kind + 1]++;
     for (int k = 0; k < ACCORD_EK_COUNT; k++)
@@ -161,6 +163,7 @@ int export_sort(accord_export_set *s)
     b = NULL;
     if (!(out = malloc(n * sizeof(*out))))
         goto out;
+    export_huge(out, n * sizeof(*out));
     for (size_t i = 0; i < n; i++)
         out[i] = s->items[a[i].i];
     free(s->items);
