@@ -14,7 +14,16 @@
  * normalisation, lookups and collecting matches; not output formatting (the command adds that).
  * Threads take 4 MiB line-aligned chunks from a shared counter, each with its own matcher.
  *
+ * --traffic N adds N network-traffic indicators, half a network and a port
+ * (`dst_ref.value ISSUBSET 'a.b.c.0/24' AND dst_port = 443`), half a User-Agent LIKE
+ * (`User-Agent LIKE '%evilbot-1f2e/%'`), and gives http events one of a few real user agents
+ * (or, for a hit, a listed one) and conn events a port of a few.  With --engine those
+ * indicators are written with their last comparison repeated (`... AND dst_port = 443 AND
+ * dst_port = 443`): the same matches, but a form the fast tables do not take, so the pattern
+ * engine evaluates them: the figure without the fast path.
+ *
  * Usage: bench_match [--indicators N | --10m] [--mb M] [--hit P] [--threads-max T]
+ *        [--traffic N [--engine]]
  *        bench_match --write FILE [--indicators N] [--mb M] [--hit P]   (telemetry only, kept)
  * Prints figures (wall and CPU time: the machine may be shared), no assertions: the matches
  * found are about the hits planted, plus events whose fixed addresses (a resolver, a web
@@ -85,6 +94,19 @@ static long peak_rss_mb(void)
 enum { K_V4, K_V6, K_CIDR, K_DOM, K_URL, K_SHA, K_N };
 static const double share[K_N] = {0.4, 0.1, 0.01, 0.3, 0.1, 0.1};
 static const char *tlds[] = {"com", "net", "org", "info", "ru", "cn", "io", "xyz"};
+static uint64_t traffic_n; /* --traffic */
+static int engine_form;    /* --engine */
+static const unsigned tports[] = {443, 8443, 4444, 80};
+static const char *agents[] = {
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.2 Safari/605.1.15",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+    "curl/8.5.0",
+    "python-requests/2.31.0",
+    "Microsoft-CryptoAPI/10.0",
+};
 
 static void v4(uint64_t i, int salt, char *o, size_t n)
 {
@@ -124,6 +146,54 @@ static void path(uint64_t i, int salt, char *o, size_t n)
 
 /* ------------------------------------------------------------------------------------------ */
 /* Indicators                                                                                   */
+
+/* The network of traffic indicator i (in 128-255.x, like the address indicators). */
+static uint32_t tnet(uint64_t i, int *len)
+{
+    uint32_t a = (uint32_t)mix(i + 77) | 0x80000000u;
+    *len = 20 + (int)(i % 9);
+    return a & ~(0xFFFFFFFFu >> *len);
+}
+
+/* Traffic indicator i (--traffic): a network and a port, or a User-Agent LIKE. */
+static void traffic_pattern(uint64_t i, char *pat, size_t n)
+{
+    static const char ua[] = "network-traffic:extensions.'http-request-ext'.request_header."
+                             "'User-Agent'";
+    if (i % 2 == 0) {
+        int len;
+        uint32_t a = tnet(i / 2, &len);
+        unsigned port = tports[i / 2 % 4];
+        snprintf(pat, n,
+                 engine_form ? "[network-traffic:dst_ref.value ISSUBSET '%u.%u.%u.%u/%d' AND "
+                               "network-traffic:dst_port = %u AND network-traffic:dst_port = %u]"
+                             : "[network-traffic:dst_ref.value ISSUBSET '%u.%u.%u.%u/%d' AND "
+                               "network-traffic:dst_port = %u]",
+                 a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, len, port, port);
+    } else {
+        char like[64];
+        uint64_t h = mix(i / 2 + 88);
+        if (i / 2 % 50 == 7) /* a few with '_' and no long literal run */
+            snprintf(like, sizeof like, "%%b_t/%u._%%", (unsigned)(h % 10));
+        else
+            snprintf(like, sizeof like, "%%evilbot-%06x/%%", (unsigned)(h & 0xFFFFFF));
+        if (engine_form)
+            snprintf(pat, n, "[%s LIKE '%s' AND %s LIKE '%s']", ua, like, ua, like);
+        else
+            snprintf(pat, n, "[%s LIKE '%s']", ua, like);
+    }
+}
+
+static void add_traffic(accord_snapshot_builder *b)
+{
+    char pat[512], id[64];
+    for (uint64_t i = 0; i < traffic_n; i++) {
+        snprintf(id, sizeof id, "indicator--%08x-0000-4000-8000-%012" PRIx64, 99u, i);
+        traffic_pattern(i, pat, sizeof pat);
+        if (accord_snapshot_builder_add(b, id, "traffic", pat, 0, 0, NULL) != 0)
+            fprintf(stderr, "bad pattern %s\n", pat);
+    }
+}
 
 static accord_snapshot *build_indicators(uint64_t total, double *secs)
 {
@@ -177,6 +247,7 @@ static accord_snapshot *build_indicators(uint64_t total, double *secs)
                 fprintf(stderr, "bad pattern %s\n", pat);
         }
     }
+    add_traffic(b);
     if (accord_snapshot_build(b, &s, NULL) != 0)
         s = NULL;
     accord_snapshot_builder_free(b);
@@ -221,13 +292,33 @@ static int gen_line(char *o, size_t cap, uint64_t total, double hit_rate, uint64
     if (hit && type < 40 && !which)
         value(v6e ? K_V6 : K_V4, total, 1, src, sizeof src);
     *hits += (uint64_t)hit;
+    unsigned rport = 443;
+    char agent[200];
+    snprintf(agent, sizeof agent, "Mozilla/5.0");
+    if (traffic_n) { /* ports of a few; a hit is a traffic indicator's network and port */
+        uint64_t t = rng();
+        rport = tports[t % 4];
+        snprintf(agent, sizeof agent, "%s", agents[t % 6]);
+        if (hit && type < 40 && which && traffic_n >= 2 && t % 3 == 0) {
+            int len;
+            uint64_t i = rng() % (traffic_n / 2);
+            uint32_t na = tnet(i, &len) | ((uint32_t)rng() & (0xFFFFFFFFu >> len));
+            rport = tports[i % 4];
+            snprintf(dst, sizeof dst, "%u.%u.%u.%u", na >> 24, na >> 16 & 255, na >> 8 & 255,
+                     na & 255);
+        } else if (hit && type >= 65 && type < 85 && traffic_n >= 2 && t % 3 == 0) {
+            uint64_t i = rng() % (traffic_n / 2);
+            snprintf(agent, sizeof agent, "Mozilla/5.0 evilbot-%06x/2.1",
+                     (unsigned)(mix(i + 88) & 0xFFFFFF));
+        }
+    }
     if (type < 40)
         return snprintf(o, cap,
                         "{\"ts\":%.6f,\"uid\":\"%s\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id."
-                        "resp_h\":\"%s\",\"id.resp_p\":443,\"proto\":\"tcp\",\"service\":\"ssl\","
+                        "resp_h\":\"%s\",\"id.resp_p\":%u,\"proto\":\"tcp\",\"service\":\"ssl\","
                         "\"duration\":%.6f,\"orig_bytes\":%u,\"resp_bytes\":%u,\"conn_state\":"
                         "\"SF\",\"history\":\"ShADadFf\",\"orig_pkts\":%u}\n",
-                        ts, uid, src, (unsigned)(rng() % 60000 + 1024), dst,
+                        ts, uid, src, (unsigned)(rng() % 60000 + 1024), dst, rport,
                         (double)(rng() % 100000) / 1000.0, (unsigned)(rng() % 100000),
                         (unsigned)(rng() % 1000000), (unsigned)(rng() % 100));
     if (type < 65) {
@@ -247,8 +338,8 @@ static int gen_line(char *o, size_t cap, uint64_t total, double hit_rate, uint64
         return snprintf(o, cap,
                         "{\"ts\":%.6f,\"uid\":\"%s\",\"id.orig_h\":\"%s\",\"id.orig_p\":%u,\"id."
                         "resp_h\":\"198.51.100.7\",\"id.resp_p\":80,\"method\":\"GET\",\"host\":\"%"
-                        "s\",\"uri\":\"%s\",\"user_agent\":\"Mozilla/5.0\",\"status_code\":200}\n",
-                        ts, uid, src, (unsigned)(rng() % 60000 + 1024), a, b);
+                        "s\",\"uri\":\"%s\",\"user_agent\":\"%s\",\"status_code\":200}\n",
+                        ts, uid, src, (unsigned)(rng() % 60000 + 1024), a, b, agent);
     }
     if (type < 95) {
         value(K_SHA, total, hit, a, sizeof a);
@@ -373,9 +464,13 @@ int main(int argc, char **argv)
             write_to = argv[++i];
         else if (!strcmp(argv[i], "--threads-max") && i + 1 < argc)
             tmax = (unsigned)strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--traffic") && i + 1 < argc)
+            traffic_n = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--engine"))
+            engine_form = 1;
         else {
             fprintf(stderr, "usage: bench_match [--indicators N | --10m] [--mb M] [--hit P] "
-                            "[--threads-max T] [--write FILE]\n");
+                            "[--threads-max T] [--traffic N [--engine]] [--write FILE]\n");
             return 2;
         }
     }
@@ -398,6 +493,10 @@ int main(int argc, char **argv)
     printf("  ipv4 %" PRIu64 ", ipv4 prefixes %" PRIu64 ", ipv6 %" PRIu64 ", domains %" PRIu64
            " + suffixes %" PRIu64 ", urls %" PRIu64 ", digests %" PRIu64 "\n",
            st.ipv4, st.ipv4_prefixes, st.ipv6, st.domains, st.domain_suffixes, st.urls, st.hashes);
+    if (traffic_n)
+        printf("  traffic: %" PRIu64 " network-traffic keys, %" PRIu64
+               " user-agent patterns, %" PRIu64 " indicators for the pattern engine\n",
+               st.ports, st.user_agent_patterns, st.complex);
     int fd = mkstemp(path);
     if (fd < 0)
         return 1;

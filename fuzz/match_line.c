@@ -124,6 +124,13 @@ static accord_snapshot *snapshot(void)
         "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = 'curl']",
         "[domain-name:value MATCHES '^x[a-z]+\\\\.example$']",
         "[network-traffic:dst_ref.value = '10.0.0.2' AND network-traffic:dst_port < 1024]",
+        "[network-traffic:dst_ref.value ISSUBSET '10.0.0.0/8' AND network-traffic:dst_port = 443]",
+        "[network-traffic:src_ref.value ISSUBSET '::/0' OR network-traffic:src_ref.value ISSUBSET "
+        "'0.0.0.0/0' AND network-traffic:src_port IN (0, 65535)]",
+        "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' LIKE '%curl%' "
+        "OR network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' LIKE "
+        "'caf_%']",
+        "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' LIKE '_%']",
     };
     if (!s)
         s = fuzz_snapshot(pats, sizeof pats / sizeof pats[0]);

@@ -67,6 +67,7 @@ typedef struct accord_snapshot_stats {
     double build_seconds;
     uint64_t ports;       /* network-traffic keys: a side's port, address, or both */
     uint64_t user_agents; /* HTTP User-Agent strings */
+    uint64_t user_agent_patterns; /* distinct HTTP User-Agent LIKE patterns */
 } accord_snapshot_stats;
 
 /* One indicator of a snapshot. */

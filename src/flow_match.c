@@ -334,9 +334,9 @@ static int may_match(const fmatch *f, int family, const uint8_t *a)
 /* Whether a side (address, port or -1) can meet a network-traffic key. */
 static int side_may_match(const fmatch *f, int side, int family, const uint8_t *a, long port)
 {
-    uint32_t refs[3];
-    uint8_t shape[3];
-    return f->ports && mport_lookup(&f->snap->port, side, family, a, port, refs, shape) > 0;
+    uint32_t ref;
+    uint8_t shape;
+    return f->ports && mport_lookup(&f->snap->port, side, family, a, port, &ref, &shape, 1) > 0;
 }
 
 static int flow_may_match(const fmatch *f, const flow_rec *r)

@@ -77,6 +77,8 @@ struct accord_matcher {
     accord_match_malformed *bad;
     size_t nbad, bad_cap, bad_pos;
     accord_pattern_matcher *pm;
+    mlike_scratch like;  /* User-Agent LIKE rules */
+    uint32_t *like_refs; /* room for the refs of every rule */
     mtsv tsv; /* the Zeek TSV header in effect */
     buf obs;
     const mline *cur; /* the line whose complex hits are being collected */
@@ -97,7 +99,10 @@ ACCORD_API int accord_matcher_new(accord_snapshot *s, accord_matcher **out)
     mtsv_reset(&m->tsv);
     ajson_arena_init(&m->sc, 0);
     buf_init(&m->obs, 1u << 20);
-    if (s->complex && accord_pattern_matcher_new(s->complex, &m->pm) != 0) {
+    if ((s->complex && accord_pattern_matcher_new(s->complex, &m->pm) != 0) ||
+        mlike_scratch_init(&m->like, &s->ua_like) != 0 ||
+        (s->ua_like.rules.n &&
+         !(m->like_refs = malloc(s->ua_like.rules.n * sizeof *m->like_refs)))) {
         accord_matcher_free(m);
         return ACCORD_ENOMEM;
     }
@@ -121,6 +126,8 @@ ACCORD_API void accord_matcher_free(accord_matcher *m)
     if (!m)
         return;
     accord_pattern_matcher_free(m->pm);
+    mlike_scratch_free(&m->like);
+    free(m->like_refs);
     accord_snapshot_unref(m->s);
     ajson_arena_free(&m->sc);
     buf_free(&m->obs);
@@ -357,6 +364,16 @@ static size_t lookup(const accord_matcher *m, const mitem *it, uint32_t *refs)
     }
 }
 
+/* The indicators of the User-Agent LIKE rules user agent it matches, after those of ind0. */
+static void match_ua_like(accord_matcher *m, const mitem *it, uint32_t ind0)
+{
+    long n = mlike_match(&m->s->ua_like, &m->like, it->text, it->len, m->like_refs);
+    if (n < 0)
+        m->oom = 1;
+    else
+        expand_refs(m, m->like_refs, (size_t)n, ind0);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* network-traffic keys                                                                         */
 
@@ -398,8 +415,8 @@ static void add_traffic_result(accord_matcher *m, const mline *l, mitem *a, cons
 static void match_side(accord_matcher *m, const mline *l, int side, long ai, long port,
                        const mfield *pf)
 {
-    uint32_t refs[3];
-    uint8_t shape[3], v4[4];
+    uint32_t refs[MPORT_OUT_MAX];
+    uint8_t shape[MPORT_OUT_MAX], v4[4];
     mitem *a = ai >= 0 ? &m->items[l->item0 + ai] : NULL;
     const uint8_t *addr = NULL;
     size_t n;
@@ -411,7 +428,7 @@ static void match_side(accord_matcher *m, const mline *l, int side, long ai, lon
         addr = a->k.v6;
     }
     n = mport_lookup(&m->s->port, side, a ? (a->kind == MK_IPV4 ? 4 : 6) : 0, addr, port, refs,
-                     shape);
+                     shape, MPORT_OUT_MAX);
     for (size_t i = 0; i < n; i++) {
         uint32_t ind0 = (uint32_t)m->ninds;
         expand_refs(m, &refs[i], 1, ind0);
@@ -528,7 +545,9 @@ static void match_batch(accord_matcher *m)
             mitem *it = &m->items[l->item0 + k];
             size_t n = lookup(m, it, refs);
             uint32_t ind0 = (uint32_t)m->ninds;
-            if (n == 0)
+            if (it->kind == MK_UA && m->s->ua_like.rules.n)
+                match_ua_like(m, it, ind0);
+            else if (n == 0)
                 continue;
             expand_refs(m, refs, n, ind0);
             if (m->ninds > ind0 && it->kind == MK_IPV6 && mitem_canon6(it, &m->sc) < 0)

@@ -8,7 +8,8 @@
  *   match_domain.c    domain names, exact and `LIKE '%.suffix'` per label boundary
  *   match_hash.c      file and certificate digests, keyed by their bytes
  *   match_string.c    exact strings (URLs, e-mail addresses, user agents; the domain table too)
- *   match_port.c      network-traffic ports, alone or with the address of their side
+ *   match_port.c      network-traffic ports, alone or with the address or network of their side
+ *   match_like.c      User-Agent LIKE patterns: grams of their literal runs, then LIKE itself
  *   match_complex.c   which events may interest the pattern-engine indicators
  *   match_input.c     telemetry lines -> fields: field maps and the hand-written JSON extractor
  *   match_snapshot.c  indicators -> snapshot: recognising simple patterns, building the kinds
@@ -304,16 +305,20 @@ long memail_norm(const char *s, size_t len, char *out, size_t outlen);
 
 /*
  * Keys of the network-traffic object an event makes (match_event.c): the port of one side
- * (`dst_port = 443`), the address of one side (`dst_ref.value = 'a'`), or both together
- * (`dst_ref.value = 'a' AND dst_port = 443`).  A key is three words: (side << 24 | family << 17
- * | port), and the address (IPv4 in the first word, IPv6 as two big-endian words); family 0 is
- * no address, port MPORT_ANY no port.
+ * (`dst_port = 443`), the address or network of one side (`dst_ref.value = 'a'`,
+ * `dst_ref.value ISSUBSET 'n/24'`), or both together (`... AND dst_port = 443`).  A key is three
+ * words: the aux word (side, family, prefix length, port; see match_port.c) and the address
+ * masked to its length (IPv4 in the first word, IPv6 as two big-endian words); family 0 is no
+ * address, port MPORT_ANY no port.
  */
 #define MPORT_ANY 0x10000u
 enum { MPORT_SRC = 0, MPORT_DST = 1 };
+/* The most refs one side's lookup gives: the port, and per prefix length (0..128) the
+ * network with the port and without. */
+#define MPORT_OUT_MAX (1 + 2 * 129)
 
 typedef struct mport_builder {
-    mpairs p; /* (address words) with aux = side << 24 | family << 17 | port */
+    mpairs p; /* (address words) with aux as above */
 } mport_builder;
 
 typedef struct mportset {
@@ -322,21 +327,68 @@ typedef struct mportset {
     uint32_t *ref;
     size_t n;
     size_t n_port, n_addr, n_both; /* keys of each shape */
+    size_t n_net;                  /* keys whose address is a network shorter than /32, /128 */
     uint64_t *bits;                /* 2 x 65536 bits: (side, port) appears in some key */
-    int any_port;                  /* some key has an address and no port */
+    /* [side][IPv4, IPv6]: bit L set when some address key of length L has a port / has none */
+    uint64_t lens_port[2][2][3], lens_any[2][2][3];
 } mportset;
 
 void mport_builder_free(mport_builder *b);
-/* Adds a key for indicator ind: family 0 (addr NULL) or 4/6; port 0..65535 or MPORT_ANY. */
-int mport_add(mport_builder *b, int side, int family, const uint8_t *addr, unsigned port,
-              uint32_t ind);
+/* Adds a key for indicator ind: family 0 (addr NULL, plen 0) or 4/6 with the network
+ * addr/plen (an address: plen 32 or 128; bits past plen are ignored); port 0..65535 or
+ * MPORT_ANY.  0, ACCORD_EINVAL or ACCORD_ENOMEM. */
+int mport_add(mport_builder *b, int side, int family, const uint8_t *addr, int plen,
+              unsigned port, uint32_t ind);
 int mport_build(mport_builder *b, mrefs *refs, mportset *set);
 void mport_free(mportset *set);
 /* The refs of the keys that (side, family, addr, port) meets (port -1: the side has none; addr
- * NULL: no address) into out[0..3), the shape of each key in shape[]; returns how many. */
+ * NULL: no address) into out[0..max), the shape of each key in shape[]; returns how many (all
+ * of them when max >= MPORT_OUT_MAX; max 1 answers whether any key is met). */
 enum { MPORT_PORT, MPORT_BOTH, MPORT_ADDR };
 size_t mport_lookup(const mportset *set, int side, int family, const uint8_t *addr, long port,
-                    uint32_t *out, uint8_t *shape);
+                    uint32_t *out, uint8_t *shape, size_t max);
+
+/* ------------------------------------------------------------------------------------------ */
+/* User-Agent LIKE patterns (match_like.c)                                                      */
+
+typedef struct mlike_builder {
+    mstr_builder s; /* the patterns, as keys */
+} mlike_builder;
+
+typedef struct mlike {
+    mstrset rules;    /* rule i = entry i: the pattern text and its indicators (ref) */
+    uint64_t *filt;   /* 2^(32 - fshift) bits: a gram's bit (see match_like.c) */
+    int fshift;
+    mtab t;           /* distinct grams */
+    uint32_t *gram;   /* per gram entry: its 4 bytes */
+    uint32_t *start;  /* per gram entry: its rules are byrule[start[e] .. start[e + 1]) */
+    uint32_t *byrule;
+    size_t ngram;
+    uint32_t *always; /* rules without a 4-byte literal run */
+    size_t nalways;
+} mlike;
+
+/* One matcher's working memory for mlike_match. */
+typedef struct mlike_scratch {
+    uint32_t *stamp, gen; /* per rule: gen when it became a candidate */
+    uint32_t *cand;
+    unsigned char *fix, *nfc; /* a non-ASCII text as the evaluator sees it */
+    size_t fix_cap, nfc_cap;
+} mlike_scratch;
+
+void mlike_builder_init(mlike_builder *b);
+void mlike_builder_free(mlike_builder *b);
+/* Adds LIKE pattern pat[0..len) (ASCII) for indicator ind.  0 or ACCORD_ENOMEM/ELIMIT. */
+int mlike_add(mlike_builder *b, const char *pat, size_t len, uint32_t ind);
+/* Builds l from b (b is emptied).  0 or ACCORD_ENOMEM/ELIMIT. */
+int mlike_build(mlike_builder *b, mrefs *refs, mlike *l);
+void mlike_free(mlike *l);
+size_t mlike_bytes(const mlike *l);
+int mlike_scratch_init(mlike_scratch *sc, const mlike *l);
+void mlike_scratch_free(mlike_scratch *sc);
+/* The refs of the rules user agent v[0..len) matches into out (room for l->rules.n); returns
+ * how many, or ACCORD_ENOMEM. */
+long mlike_match(const mlike *l, mlike_scratch *sc, const char *v, size_t len, uint32_t *out);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Domain names (match_domain.c)                                                                */
@@ -573,6 +625,7 @@ struct accord_snapshot {
     mrefs refs;
     mip ip;
     mstrset domain, url, email, ua;
+    mlike ua_like; /* User-Agent LIKE patterns */
     /* Names that are a `%.suffix` key, as a filter of two bits per key hash in one 64-bit word:
      * most suffixes of a name (".com", "clean-site.net") are no key, and the filter, ~1 byte
      * per suffix key, answers in cache where the domain table would cost a line from memory. */

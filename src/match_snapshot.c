@@ -19,10 +19,14 @@
  *   x509-certificate:hashes.'MD5'|'SHA-1'|'SHA-256' =, IN       digest bytes (*)
  *   network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'
  *                                          =, IN                the ASCII string, exact
+ *                                          LIKE                 an ASCII pattern (match_like.c)
  *   network-traffic:dst_port, src_port     =, IN                (side, port)
  *   network-traffic:dst_ref.value, src_ref.value  =, IN         (side, address) (*)
+ *                                          ISSUBSET             (side, network)
+ *                                          ISSUPERSET           (side, address) of a full length
  *   network-traffic:dst_ref.value = .. AND network-traffic:dst_port = ..  (either order, IN on
- *                                          either side; likewise src)  (side, address, port)
+ *                                          either side, ISSUBSET for =; likewise src)
+ *                                                               (side, address or network, port)
  *
  * without NOT.  An OR of such comparisons matches an event when any one of them does, so each
  * becomes an independent key naming the same indicator.  Every other pattern (AND, NOT, other
@@ -73,6 +77,7 @@ struct accord_snapshot_builder {
     mip_builder ip;
     mdomain_builder domain;
     mstr_builder url, email, ua;
+    mlike_builder ua_like;
     mhash_builder hash;
     mport_builder port;
     accord_pattern_set *complex;
@@ -85,6 +90,7 @@ struct accord_snapshot_builder {
 typedef struct plan_key {
     uint8_t kind, rel;
     int16_t plen;    /* IP prefixes */
+    uint8_t net;     /* network-traffic: the address's prefix length */
     uint8_t bin[64]; /* addresses, digests */
     const char *s;   /* strings (in the builder's tmp arena) */
     size_t len;
@@ -98,7 +104,8 @@ typedef struct plan {
 
 enum { SIMPLE = 0, NOT_SIMPLE = 1 };
 
-/* plan_key.kind of a network-traffic key: rel = side, plen = family (0: none), len = port */
+/* plan_key.kind of a network-traffic key: rel = side, plen = family (0: none), net = prefix
+ * length, len = port */
 #define PK_TRAFFIC 0x80
 
 /* ------------------------------------------------------------------------------------------ */
@@ -297,15 +304,16 @@ static int plan_net(plan *pl, int kind, const pattern_cmp *c)
 
 enum { TP_NONE, TP_PORT, TP_ADDR };
 
-/* What a positive = / IN comparison on network-traffic names: TP_PORT (`dst_port`), TP_ADDR
- * (`dst_ref.value`) with its side, or TP_NONE. */
+/* What a positive comparison on network-traffic names: TP_PORT (`dst_port =` / `IN`), TP_ADDR
+ * (`dst_ref.value` with = / IN, or ISSUBSET / ISSUPERSET a network) with its side, or TP_NONE. */
 static int traffic_path(const pattern_cmp *c, int *side)
 {
     const char *k0 = c->nsteps >= 1 && c->steps[0].kind == PS_KEY ? c->steps[0].key : "";
-    if (c->negated || c->binary || (c->op != PO_EQ && c->op != PO_IN) ||
+    int net = c->op == PO_ISSUBSET || c->op == PO_ISSUPERSET;
+    if (c->negated || c->binary || (c->op != PO_EQ && c->op != PO_IN && !net) ||
         strcmp(c->type, "network-traffic") != 0)
         return TP_NONE;
-    if (c->nsteps == 1 && (!strcmp(k0, "dst_port") || !strcmp(k0, "src_port"))) {
+    if (c->nsteps == 1 && !net && (!strcmp(k0, "dst_port") || !strcmp(k0, "src_port"))) {
         *side = k0[0] == 'd' ? MPORT_DST : MPORT_SRC;
         return TP_PORT;
     }
@@ -329,16 +337,35 @@ static int traffic_port(const pattern_lit *l, unsigned *port)
     return 1;
 }
 
-/* An address literal into k (family in plen, bytes in bin): 1, or -1 when it is not one address
- * (a CIDR, a name: the evaluator decides). */
-static int traffic_addr(plan *pl, const pattern_lit *l, plan_key *k)
+/* The network of an ISSUBSET / ISSUPERSET on an address into k (family in plen, bytes in bin,
+ * length in net): 1, or 0 when no address can meet it (a superset of a network shorter than
+ * an address: an address is its /32 or /128, a superset only of itself). */
+static int traffic_net(const pattern_cmp *c, plan_key *k)
 {
+    int full = c->net.family == 4 ? 32 : 128;
+    if (c->op == PO_ISSUPERSET && c->net.prefix != full)
+        return 0;
+    k->plen = (int16_t)c->net.family;
+    k->net = (uint8_t)c->net.prefix;
+    memcpy(k->bin, c->net.addr, c->net.family == 4 ? 4 : 16);
+    return 1;
+}
+
+/* The address literal i of c (or its network) into k (family in plen, bytes in bin, length in
+ * net): 1, 0 when it meets no address, or -1 when it is not one address (a CIDR text, a name:
+ * the evaluator decides). */
+static int traffic_addr(plan *pl, const pattern_cmp *c, size_t i, plan_key *k)
+{
+    const pattern_lit *l = &c->lits[i];
     uint32_t a;
     char canon[64];
+    if (c->op == PO_ISSUBSET || c->op == PO_ISSUPERSET)
+        return traffic_net(c, k);
     if (l->kind != PL_STRING)
         return -1;
     if (mip_parse4(l->s, l->len, &a) == 0) {
         k->plen = 4;
+        k->net = 32;
         k->bin[0] = (uint8_t)(a >> 24), k->bin[1] = (uint8_t)(a >> 16);
         k->bin[2] = (uint8_t)(a >> 8), k->bin[3] = (uint8_t)a;
         return 1;
@@ -346,6 +373,7 @@ static int traffic_addr(plan *pl, const pattern_lit *l, plan_key *k)
     if (mip_parse6(l->s, l->len, k->bin) < 0)
         return -1;
     k->plen = 6;
+    k->net = 128;
     if (mip_format(6, k->bin, canon, sizeof canon) != l->len || memcmp(canon, l->s, l->len) != 0)
         pl->normalised = 1;
     return 1;
@@ -354,12 +382,16 @@ static int traffic_addr(plan *pl, const pattern_lit *l, plan_key *k)
 /* addr (may be NULL) AND port (may be NULL) on one side: a key per pair of their literals. */
 static int plan_traffic(plan *pl, int side, const pattern_cmp *addr, const pattern_cmp *port)
 {
-    size_t na = addr ? addr->nlits : 1, np = port ? port->nlits : 1;
+    int anet = addr && (addr->op == PO_ISSUBSET || addr->op == PO_ISSUPERSET);
+    size_t na = addr && !anet ? addr->nlits : 1, np = port ? port->nlits : 1;
     int rc = SIMPLE;
     for (size_t i = 0; i < na && rc == SIMPLE; i++) {
         plan_key k = {.kind = PK_TRAFFIC, .rel = (uint8_t)side, .len = MPORT_ANY};
-        if (addr && traffic_addr(pl, &addr->lits[i], &k) < 0)
+        int has = addr ? traffic_addr(pl, addr, i, &k) : 1;
+        if (has < 0)
             return NOT_SIMPLE;
+        if (has == 0)
+            continue; /* never true: no key */
         for (size_t j = 0; j < np && rc == SIMPLE; j++) {
             unsigned p = MPORT_ANY;
             int ok = port ? traffic_port(&port->lits[j], &p) : 1;
@@ -413,6 +445,10 @@ static int plan_cmp(plan *pl, ajson_arena *tmp, const pattern_cmp *c)
     case PO_ISSUPERSET:
         return kind == MK_IPV4 || kind == MK_IPV6 ? plan_net(pl, kind, c) : NOT_SIMPLE;
     case PO_LIKE:
+        if (kind == MK_UA) /* any LIKE: a rule of match_like.c, ASCII (NFC is itself) */
+            return c->lits[0].kind == PL_STRING && is_ascii(c->lits[0].s, c->lits[0].len)
+                       ? plan_string(pl, tmp, MK_UA, c->lits[0].s, c->lits[0].len, 1)
+                       : NOT_SIMPLE;
         return kind == MK_DOMAIN ? plan_like(pl, tmp, &c->lits[0]) : NOT_SIMPLE;
     default:
         return NOT_SIMPLE;
@@ -460,6 +496,7 @@ ACCORD_API int accord_snapshot_builder_new(int64_t now_s, accord_snapshot_builde
     mstr_builder_init(&b->url, 0x75726c0000000002ull);
     mstr_builder_init(&b->email, 0x656d61696c000003ull);
     mstr_builder_init(&b->ua, 0x7573657261676504ull);
+    mlike_builder_init(&b->ua_like);
     mhash_builder_init(&b->hash);
     ajson_arena_init(&b->tmp, 0);
     mcf_init(&b->cf);
@@ -485,6 +522,7 @@ ACCORD_API void accord_snapshot_builder_free(accord_snapshot_builder *b)
     mstr_builder_free(&b->url);
     mstr_builder_free(&b->email);
     mstr_builder_free(&b->ua);
+    mlike_builder_free(&b->ua_like);
     mhash_builder_free(&b->hash);
     mport_builder_free(&b->port);
     accord_pattern_set_free(b->complex);
@@ -679,11 +717,12 @@ static int apply_plan(accord_snapshot_builder *b, const plan *pl, uint32_t ind)
             rc = mstr_add(&b->email, k->s, k->len, ind, 0);
             break;
         case MK_UA:
-            rc = mstr_add(&b->ua, k->s, k->len, ind, 0);
+            rc = k->rel ? mlike_add(&b->ua_like, k->s, k->len, ind)
+                        : mstr_add(&b->ua, k->s, k->len, ind, 0);
             break;
         case PK_TRAFFIC:
-            rc = mport_add(&b->port, k->rel, k->plen, k->plen ? k->bin : NULL, (unsigned)k->len,
-                           ind);
+            rc = mport_add(&b->port, k->rel, k->plen, k->plen ? k->bin : NULL, k->net,
+                           (unsigned)k->len, ind);
             break;
         default:
             rc = mhash_add(&b->hash, k->kind, k->bin, ind);
@@ -922,6 +961,7 @@ static void count_memory(accord_snapshot *s)
         m += (s->sfx_mask + 1) * 8;
     if (s->port.n)
         m += mtab_bytes(&s->port.t) + s->port.n * 28 + 2 * 65536 / 8;
+    m += mlike_bytes(&s->ua_like);
     for (int k = 0; k < MK_HASH_N; k++)
         m += mtab_bytes(&s->hash[k].t) + s->hash[k].n * (s->hash[k].len + 4);
     s->stats.memory = m; /* tbl24 is counted by what a process shows resident, not here */
@@ -943,6 +983,7 @@ static void fill_stats(accord_snapshot *s)
     st->urls = s->url.n;
     st->emails = s->email.n;
     st->user_agents = s->ua.n;
+    st->user_agent_patterns = s->ua_like.rules.n;
     st->ports = s->port.n;
     st->hashes = 0;
     for (int k = 0; k < MK_HASH_N; k++)
@@ -989,6 +1030,8 @@ static int build_tables(accord_snapshot_builder *b, accord_snapshot *s, accord_e
         rc = mstr_build(&b->email, &s->refs, &s->email);
     if (rc == 0)
         rc = mstr_build(&b->ua, &s->refs, &s->ua);
+    if (rc == 0)
+        rc = mlike_build(&b->ua_like, &s->refs, &s->ua_like);
     if (rc == 0)
         rc = mport_build(&b->port, &s->refs, &s->port);
     if (rc == 0)
@@ -1071,6 +1114,7 @@ ACCORD_API void accord_snapshot_unref(accord_snapshot *s)
     mstr_free(&s->url);
     mstr_free(&s->email);
     mstr_free(&s->ua);
+    mlike_free(&s->ua_like);
     mport_free(&s->port);
     mhash_free(s->hash);
     accord_pattern_set_free(s->complex);

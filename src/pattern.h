@@ -309,6 +309,20 @@ typedef int (*pattern_value_cb)(void *ud, const ajson_value *v);
 int pattern_path_walk(const pattern_cmp *c, const ajson_value *obj, const pattern_obs *o,
                       pattern_value_cb cb, void *ud);
 
+/*
+ * LIKE as the evaluator applies it (rule 4 of pattern_eval.c): 1 when text v[0..vn) matches
+ * pattern p[0..pn), anchored, '%' any run of code points and '_' exactly one (an invalid UTF-8
+ * byte counts as one), no escape character; both already in NFC.  0 otherwise.
+ */
+int pattern_like(const char *v, size_t vn, const char *p, size_t pn);
+/*
+ * The NFC form of str[0..n): str itself when it is ASCII, else written to *buf (grown with
+ * realloc, capacity *cap; the caller frees it); its length in *outlen.  NULL when str is not
+ * valid UTF-8 or memory runs out.
+ */
+const char *pattern_nfc(const char *str, size_t n, unsigned char **buf, size_t *cap,
+                        size_t *outlen);
+
 /* Parses an IPv4/IPv6 address or CIDR; 0, or -1. */
 int pattern_net_parse(const char *s, size_t len, pattern_net *out);
 

@@ -336,8 +336,8 @@ static int order_truth(pattern_op op, int r)
 /* ------------------------------------------------------------------------------------------ */
 /* LIKE, MATCHES, networks                                                                      */
 
-/* The NFC form of str[0..n) in s->buf (or str itself when it is ASCII); NULL on failure. */
-static const char *nfc(const char *str, size_t n, size_t *outlen, pattern_scratch *s)
+const char *pattern_nfc(const char *str, size_t n, unsigned char **buf, size_t *cap,
+                        size_t *outlen)
 {
     size_t i = 0, len;
     uint8_t *r;
@@ -346,22 +346,28 @@ static const char *nfc(const char *str, size_t n, size_t *outlen, pattern_scratc
     *outlen = n;
     if (i == n)
         return str;
-    if (grow(&s->buf, &s->cap, n * 3 + 16) < 0)
+    if (grow(buf, cap, n * 3 + 16) < 0)
         return NULL;
-    len = s->cap;
-    r = u8_normalize(UNINORM_NFC, (const uint8_t *)str, n, s->buf, &len);
+    len = *cap;
+    r = u8_normalize(UNINORM_NFC, (const uint8_t *)str, n, *buf, &len);
     if (!r)
         return NULL;
-    if (r != s->buf) {
-        int g = grow(&s->buf, &s->cap, len);
+    if (r != *buf) {
+        int g = grow(buf, cap, len);
         if (g == 0)
-            memcpy(s->buf, r, len);
+            memcpy(*buf, r, len);
         free(r);
         if (g < 0)
             return NULL;
     }
     *outlen = len;
-    return (const char *)s->buf;
+    return (const char *)*buf;
+}
+
+/* The NFC form of str[0..n) in s->buf (or str itself when it is ASCII); NULL on failure. */
+static const char *nfc(const char *str, size_t n, size_t *outlen, pattern_scratch *s)
+{
+    return pattern_nfc(str, n, &s->buf, &s->cap, outlen);
 }
 
 /* Advances *i past one code point of v (one byte if it is not valid UTF-8). */
@@ -372,8 +378,9 @@ static void next_cp(const unsigned char *v, size_t vn, size_t *i)
 }
 
 /* Anchored LIKE over code points: '%' any run, '_' one code point. */
-static int like(const unsigned char *v, size_t vn, const unsigned char *p, size_t pn)
+int pattern_like(const char *vs, size_t vn, const char *ps, size_t pn)
 {
+    const unsigned char *v = (const unsigned char *)vs, *p = (const unsigned char *)ps;
     size_t vi = 0, pi = 0, star_p = (size_t)-1, star_v = 0;
     while (vi < vn) {
         if (pi < pn && p[pi] == '%') {
@@ -434,8 +441,7 @@ static int text_op(const pattern_cmp *c, const ajson_value *v, pattern_scratch *
     if (!t)
         return ACCORD_ENOMEM;
     if (c->op == PO_LIKE)
-        return like((const unsigned char *)t, n, (const unsigned char *)c->lits[0].s,
-                    c->lits[0].len);
+        return pattern_like(t, n, c->lits[0].s, c->lits[0].len);
     rc = pcre2_match(c->re, (PCRE2_SPTR)t, n, 0, 0, s->md, s->mctx);
     if (rc >= 0)
         return 1;

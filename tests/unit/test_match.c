@@ -907,19 +907,106 @@ static void make_pools(void)
 }
 
 static const char *paths[] = {"/", "/x", "/a/b?q=1"};
-static const unsigned ports[] = {22, 53, 80, 443, 4444, 8080};
+static const unsigned ports[] = {22, 53, 80, 443, 4444, 8080, 0, 65535};
 #define NPORTS (sizeof ports / sizeof ports[0])
-static const char *uas[] = {"Mozilla/5.0", "curl/8.5.0", "DavClnt", "Mozilla/5.0 (X11; Linux)"};
+/* User agents as JSON text: the first four are also `=` literals; then escapes, a quote, a
+ * backslash, a precomposed and a decomposed e-acute (NFC makes them equal), wildcard characters
+ * in the text, invalid UTF-8 bytes (the observation has U+FFFD for each). */
+static const char *uas[] = {"Mozilla/5.0",
+                            "curl/8.5.0",
+                            "DavClnt",
+                            "Mozilla/5.0 (X11; Linux)",
+                            "O'Reilly \\\\ agent/1.0",
+                            "caf\\u00e9/2",
+                            "cafe\\u0301/2",
+                            "100% sure_x",
+                            "\xff"
+                            "curl\xfe",
+                            "python-requests/2.31",
+                            "Go-http-client/1.1",
+                            "\\\"quoted\\\" curl/7.1",
+                            "curl",
+                            "caf\xc3\xa9/2",
+                            "Mozilla/5.0 (X11; Linux) curl/8.5.0"};
+#define NUAS (sizeof uas / sizeof uas[0])
+/* User-Agent LIKE literals as STIX text (\' is a quote, \\ a backslash), all ASCII. */
+static const char *likes[] = {"%curl%",         "curl/%",
+                              "%/5.0",          "Mozilla/5.0 (X11; Linux)",
+                              "%Linux_",        "%(X11; _inux)",
+                              "_url/8.5.0",     "%",
+                              "_%",             "",
+                              "%caf_/2",        "%cafe%",
+                              "caf_/_",         "%O\\'Reilly%",
+                              "%\\\\%",         "%100_ sure%",
+                              "%sure\\\\_x",    "%requests/2._1",
+                              "%Go-http-client%", "D_vClnt",
+                              "_curl_",         "%\"quoted\"%",
+                              "%ozilla/5.0 (X11%", "Mozilla%Linux)",
+                              "curl",           "%url",
+                              "____",           "%curl/8.5.0",
+                              "%%",             "caf%/2"};
+#define NLIKES (sizeof likes / sizeof likes[0])
 
 static const char *rnd_addr(void)
 {
     return rndn(4) ? v4s[rndn(NV4)] : v6s[rndn(NV6)];
 }
 
+/* A random network of an address of the pools (host bits left set at times: the evaluator
+ * compares the first `length` bits only), as "ADDR/LEN". */
+static void rnd_net(buf *b)
+{
+    static const int l4[] = {0, 1, 8, 16, 24, 31, 32}, l6[] = {0, 1, 32, 64, 127, 128};
+    int wide = rndn(12) == 0; /* /0 and /1 hold half the addresses or more: rarely */
+    if (rndn(4)) {
+        uint32_t a;
+        const char *s = v4s[rndn(NV4)];
+        int pl = l4[wide ? rndn(2) : 2 + rndn(5)];
+        mip_parse4(s, strlen(s), &a);
+        if (rndn(3))
+            a &= pl == 0 ? 0 : pl == 32 ? 0xFFFFFFFFu : ~(0xFFFFFFFFu >> pl);
+        buf_printf(b, "%u.%u.%u.%u/%d", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255, pl);
+    } else {
+        buf_printf(b, "%s/%d", v6s[rndn(NV6)], l6[wide ? rndn(2) : 2 + rndn(4)]);
+    }
+}
+
+/* A traffic network comparison, alone or with a port: CIDR table, then port. */
+static void rnd_traffic_net(buf *b)
+{
+    const char *side = rndn(2) ? "dst" : "src";
+    int form = (int)rndn(6);
+    if (form == 5) { /* a superset of a network is only an address of full length */
+        const char *a = rnd_addr();
+        buf_printf(b, "network-traffic:%s_ref.value ISSUPERSET '%s/%s'", side, a,
+                   strchr(a, ':') ? (rndn(2) ? "128" : "64") : (rndn(2) ? "32" : "24"));
+        return;
+    }
+    if (form == 4)
+        buf_printf(b, "network-traffic:%s_port = %u AND ", side, ports[rndn(NPORTS)]);
+    buf_printf(b, "network-traffic:%s_ref.value ISSUBSET '", side);
+    rnd_net(b);
+    buf_adds(b, "'");
+    if (form == 1)
+        buf_printf(b, " AND network-traffic:%s_port = %u", side, ports[rndn(NPORTS)]);
+    else if (form == 2)
+        buf_printf(b, " AND network-traffic:%s_port IN (%u, %u)", side, ports[rndn(NPORTS)],
+                   ports[rndn(NPORTS)]);
+}
+
 /* One random comparison (canonical literals) appended to b. */
 static void rnd_cmp(buf *b)
 {
-    switch (rndn(18)) {
+    switch (rndn(22)) {
+    case 18:
+    case 19:
+        rnd_traffic_net(b);
+        break;
+    case 20:
+    case 21:
+        buf_printf(b, "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' "
+                      "LIKE '%s'", likes[rndn(NLIKES)]);
+        break;
     case 12:
         buf_printf(b, "network-traffic:%s_port = %u", rndn(2) ? "dst" : "src", ports[rndn(NPORTS)]);
         break;
@@ -1052,10 +1139,10 @@ static void rnd_event(buf *b)
     else if (rndn(3) == 0)
         buf_printf(b, ",\"id.resp_p\":%u", ports[rndn(NPORTS)]);
     if (rndn(3) == 0)
-        buf_printf(b, ",\"user_agent\":\"%s\"", uas[rndn(4)]);
+        buf_printf(b, ",\"user_agent\":\"%s\"", uas[rndn(NUAS)]);
     if (rndn(8) == 0)
-        buf_printf(b, ",\"http\":{\"http_user_agent\":\"%s\"},\"dest_port\":%u", uas[rndn(4)],
-                   ports[rndn(NPORTS)]);
+        buf_printf(b, ",\"http\":{\"http_user_agent\":\"%s\"},\"dest_port\":%u",
+                   uas[rndn(NUAS)], ports[rndn(NPORTS)]);
     if (rndn(3) == 0)
         buf_printf(b, ",\"query\":\"%s\",\"answers\":[\"%s\",\"%s\"]", doms[rndn(NDOM)],
                    v4s[rndn(NV4)], doms[rndn(NDOM)]);
@@ -1297,6 +1384,49 @@ static void test_traffic_keys(void)
                   memcmp(mt.value, want[i][1], mt.value_len) == 0);
         }
         CHECK(n == (want[i][0] != NULL));
+    }
+    accord_matcher_free(m);
+    accord_snapshot_unref(s);
+}
+
+/* Networks with ports and User-Agent LIKE patterns in the fast tables (edges: /0, IPv6, ports 0
+ * and 65535, '_' over a decomposed character that NFC composes). */
+static void test_nets_and_likes(void)
+{
+    static const char *const pats[] = {
+        "[network-traffic:dst_ref.value ISSUBSET '198.51.100.0/24' AND network-traffic:dst_port = "
+        "443]",
+        "[network-traffic:src_ref.value ISSUBSET '0.0.0.0/0']",
+        "[network-traffic:dst_port IN (0, 65535) AND network-traffic:dst_ref.value ISSUBSET "
+        "'2001:db8::/32']",
+        "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' LIKE "
+        "'%curl/%']",
+        "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' LIKE 'caf_']",
+    };
+    static const char *lines[] = {
+        "{\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"198.51.100.9\",\"id.resp_p\":443}",
+        "{\"id.orig_h\":\"2001:db8::5\",\"id.resp_h\":\"198.51.100.9\",\"id.resp_p\":444}",
+        "{\"id.orig_h\":\"10.0.0.1\",\"id.resp_h\":\"2001:db8:ffff::1\",\"id.resp_p\":65535}",
+        "{\"user_agent\":\"x curl/8\",\"id.resp_h\":\"2001:db9::1\",\"id.resp_p\":0}",
+        "{\"user_agent\":\"cafe\\u0301\"}",
+    };
+    static const unsigned want[] = {1u << 0 | 1u << 1, 0, 1u << 1 | 1u << 2, 1u << 3, 1u << 4};
+    accord_snapshot *s = snap_of(pats, 5, 0);
+    accord_snapshot_stats st;
+    accord_matcher *m = NULL;
+    accord_snapshot_stats_get(s, &st);
+    CHECK(st.simple == 5 && st.complex == 0 && st.ports == 4 && st.user_agent_patterns == 2);
+    CHECK(accord_matcher_new(s, &m) == 0);
+    for (int i = 0; i < 5; i++) {
+        accord_match mt;
+        unsigned got = 0;
+        CHECK(accord_matcher_match_lines(m, lines[i], strlen(lines[i]), 0) >= 0);
+        while (accord_matcher_next(m, &mt) == 1)
+            for (size_t k = 0; k < mt.nindicators; k++)
+                got |= 1u << mt.indicators[k];
+        if (got != want[i])
+            fprintf(stderr, "line %d: indicators %#x, want %#x\n", i, got, want[i]);
+        CHECK(got == want[i]);
     }
     accord_matcher_free(m);
     accord_snapshot_unref(s);
@@ -1572,6 +1702,7 @@ int main(void)
     test_extractor_modes();
     test_differential();
     test_traffic_keys();
+    test_nets_and_likes();
     test_complex_filter();
     test_lenient_and_validity();
     test_json_indicators();
