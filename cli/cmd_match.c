@@ -340,14 +340,20 @@ static void *worker_main(void *arg)
             s->state = WORKING;
             r->next_take++;
             pthread_mutex_unlock(&r->mu);
-            if (s->snap != msnap) { /* a new snapshot was swapped in: a matcher over it */
-                accord_matcher_free(m);
-                m = NULL;
+            if (s->snap != msnap) {
+                /* a new snapshot was swapped in: a matcher over it, with the partial matches of
+                 * the indicators it holds unchanged */
+                accord_matcher *nm = NULL;
                 msnap = s->snap;
-                if (accord_matcher_new(msnap, &m) != 0)
-                    m = NULL;
-                else
-                    accord_matcher_set_field_map(m, r->fmap);
+                if (accord_matcher_new(msnap, &nm) == 0) {
+                    accord_matcher_set_field_map(nm, r->fmap);
+                    if (m && accord_matcher_carry(nm, m) < 0) {
+                        accord_matcher_free(nm);
+                        nm = NULL;
+                    }
+                }
+                accord_matcher_free(m);
+                m = nm;
             }
             if (m)
                 process(r, s, m);

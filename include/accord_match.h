@@ -171,6 +171,15 @@ typedef struct accord_matcher_stats {
 /* A matcher over s (it takes a reference). */
 ACCORD_API int accord_matcher_new(accord_snapshot *s, accord_matcher **out);
 ACCORD_API void accord_matcher_free(accord_matcher *m);
+/*
+ * Carries the partial matches of pattern-engine indicators (the events a FOLLOWEDBY, WITHIN or
+ * REPEATS pattern has seen so far) from `from` into `to`, a new matcher over a reloaded
+ * snapshot that has matched nothing yet, for each indicator both snapshots hold unchanged: the
+ * same id, `modified` and pattern.  An indicator revoked, expired or changed at the reload
+ * starts afresh.  Call it before freeing `from`.  Returns how many indicators were carried,
+ * ACCORD_EINVAL when `to` has matched events already, or ACCORD_ENOMEM (nothing is carried).
+ */
+ACCORD_API long accord_matcher_carry(accord_matcher *to, const accord_matcher *from);
 
 /*
  * Matches every line of buf[0..len) (lines end in '\n'; a last line without one counts; empty

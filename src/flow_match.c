@@ -74,12 +74,18 @@ struct fmatch {
 };
 
 /* Matches the following batches against snap (a reference taken over); the batch is empty.
- * Out of memory keeps the matcher it has. */
+ * The partial matches of indicators that did not change go on (a FOLLOWEDBY half seen before a
+ * reload completes after it).  Out of memory keeps the matcher it has. */
 static int use_snapshot(fmatch *f, accord_snapshot *snap)
 {
     accord_matcher *m;
     accord_snapshot_stats st;
     if (accord_matcher_new(snap, &m) != 0) {
+        accord_snapshot_unref(snap);
+        return ACCORD_ENOMEM;
+    }
+    if (f->m && accord_matcher_carry(m, f->m) < 0) {
+        accord_matcher_free(m);
         accord_snapshot_unref(snap);
         return ACCORD_ENOMEM;
     }

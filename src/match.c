@@ -26,10 +26,13 @@
  * most a copy of each value, results one record per match.
  *
  * Not here: reading files, threads, output formats (cli/cmd_match.c); temporal state of complex
- * patterns across matchers (each matcher has its own: with several threads, a FOLLOWEDBY whose
- * events land in different threads' chunks is not seen).
+ * patterns shared between matchers (each matcher has its own: with several threads, a FOLLOWEDBY
+ * whose events land in different threads' chunks is not seen).  A matcher's state does move to
+ * its successor over a reloaded snapshot (accord_matcher_carry), for the indicators both
+ * snapshots hold unchanged.
  */
 #include "match.h"
+#include "pattern.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -732,4 +735,34 @@ ACCORD_API int accord_matcher_next_malformed(accord_matcher *m, accord_match_mal
 ACCORD_API void accord_matcher_stats_get(const accord_matcher *m, accord_matcher_stats *out)
 {
     *out = m->st;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Carrying partial matches to a new snapshot                                                   */
+
+ACCORD_API long accord_matcher_carry(accord_matcher *to, const accord_matcher *from)
+{
+    const accord_snapshot *ts = to->s, *fs = from->s;
+    size_t tn, fn;
+    u64map byver;
+    long *map = NULL, rc = ACCORD_ENOMEM;
+    uint64_t v;
+    if (!to->pm || !from->pm)
+        return 0;
+    tn = accord_pattern_set_count(ts->complex);
+    fn = accord_pattern_set_count(fs->complex);
+    u64map_init(&byver);
+    map = malloc(tn * sizeof *map);
+    if (!map || u64map_reserve(&byver, fn) < 0)
+        goto out;
+    for (size_t i = 0; i < fn; i++)
+        if (u64map_put(&byver, u64map_key(fs->cver[i]), i) < 0)
+            goto out;
+    for (size_t i = 0; i < tn; i++)
+        map[i] = u64map_get(&byver, u64map_key(ts->cver[i]), &v) ? (long)v : -1;
+    rc = pattern_matcher_carry(to->pm, from->pm, map);
+out:
+    free(map);
+    u64map_free(&byver);
+    return rc;
 }

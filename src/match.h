@@ -337,8 +337,8 @@ void mport_builder_free(mport_builder *b);
 /* Adds a key for indicator ind: family 0 (addr NULL, plen 0) or 4/6 with the network
  * addr/plen (an address: plen 32 or 128; bits past plen are ignored); port 0..65535 or
  * MPORT_ANY.  0, ACCORD_EINVAL or ACCORD_ENOMEM. */
-int mport_add(mport_builder *b, int side, int family, const uint8_t *addr, int plen,
-              unsigned port, uint32_t ind);
+int mport_add(mport_builder *b, int side, int family, const uint8_t *addr, int plen, unsigned port,
+              uint32_t ind);
 int mport_build(mport_builder *b, mrefs *refs, mportset *set);
 void mport_free(mportset *set);
 /* The refs of the keys that (side, family, addr, port) meets (port -1: the side has none; addr
@@ -356,12 +356,12 @@ typedef struct mlike_builder {
 } mlike_builder;
 
 typedef struct mlike {
-    mstrset rules;    /* rule i = entry i: the pattern text and its indicators (ref) */
-    uint64_t *filt;   /* 2^(32 - fshift) bits: a gram's bit (see match_like.c) */
+    mstrset rules;  /* rule i = entry i: the pattern text and its indicators (ref) */
+    uint64_t *filt; /* 2^(32 - fshift) bits: a gram's bit (see match_like.c) */
     int fshift;
-    mtab t;           /* distinct grams */
-    uint32_t *gram;   /* per gram entry: its 4 bytes */
-    uint32_t *start;  /* per gram entry: its rules are byrule[start[e] .. start[e + 1]) */
+    mtab t;          /* distinct grams */
+    uint32_t *gram;  /* per gram entry: its 4 bytes */
+    uint32_t *start; /* per gram entry: its rules are byrule[start[e] .. start[e + 1]) */
     uint32_t *byrule;
     size_t ngram;
     uint32_t *always; /* rules without a 4-byte literal run */
@@ -634,6 +634,8 @@ struct accord_snapshot {
     mhashset hash[MK_HASH_N];
     mportset port;
     accord_pattern_set *complex; /* patterns the fast path does not take, or NULL */
+    uint64_t *cver; /* per pattern of complex: a hash of its indicator's id, modified and
+                       pattern, which says whether a reloaded snapshot holds it unchanged */
     mcfilter cfilter;            /* which events may interest them */
     accord_snapshot_stats stats;
 };

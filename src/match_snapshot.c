@@ -81,6 +81,8 @@ struct accord_snapshot_builder {
     mhash_builder hash;
     mport_builder port;
     accord_pattern_set *complex;
+    uint64_t *cver; /* see accord_snapshot.cver */
+    size_t ncver, cver_cap;
     mcfilter cf;
     accord_snapshot_stats st;
     ajson_arena tmp;
@@ -526,6 +528,7 @@ ACCORD_API void accord_snapshot_builder_free(accord_snapshot_builder *b)
     mhash_builder_free(&b->hash);
     mport_builder_free(&b->port);
     accord_pattern_set_free(b->complex);
+    free(b->cver);
     mcf_free(&b->cf);
     ajson_arena_free(&b->tmp);
     free(b);
@@ -732,6 +735,26 @@ static int apply_plan(accord_snapshot_builder *b, const plan *pl, uint32_t ind)
     return rc;
 }
 
+/* Records the version of the next complex pattern: a hash of the indicator's id, its modified
+ * time and the pattern, the same in every snapshot that holds this version (the temporal state
+ * of a matcher is carried across a reload by it, see accord_matcher_carry). */
+static int cver_push(accord_snapshot_builder *b, const char *id, int64_t modified_us,
+                     const char *pattern, size_t len)
+{
+    uint64_t h = XXH3_64bits(id, strlen(id) + 1);
+    h = XXH3_64bits_withSeed(&modified_us, sizeof modified_us, h);
+    if (b->ncver == b->cver_cap) {
+        size_t cap = b->cver_cap ? b->cver_cap * 2 : 64;
+        uint64_t *v = realloc(b->cver, cap * sizeof *v);
+        if (!v)
+            return ACCORD_ENOMEM;
+        b->cver = v;
+        b->cver_cap = cap;
+    }
+    b->cver[b->ncver++] = XXH3_64bits_withSeed(pattern, len, h);
+    return 0;
+}
+
 /* Compiles pattern and files the indicator as simple or complex. */
 static int add_pattern(accord_snapshot_builder *b, const char *id, const ind_desc *d,
                        const char *pattern, int64_t from, int64_t until, int64_t modified_us,
@@ -765,7 +788,9 @@ static int add_pattern(accord_snapshot_builder *b, const char *id, const ind_des
         b->st.simple++;
         b->st.normalised += pl.normalised ? 1 : 0;
     } else if (rc == 0) {
-        rc = accord_pattern_set_add(b->complex, pattern, len, flags, ind, err);
+        rc = cver_push(b, id, modified_us, pattern, len);
+        if (rc == 0 && (rc = accord_pattern_set_add(b->complex, pattern, len, flags, ind, err)))
+            b->ncver--; /* one version per pattern of the set */
         b->st.complex++;
     }
     free(pl.v);
@@ -1041,6 +1066,9 @@ static int build_tables(accord_snapshot_builder *b, accord_snapshot *s, accord_e
         if (rc == 0) {
             s->complex = b->complex;
             b->complex = NULL;
+            s->cver = b->cver;
+            b->cver = NULL;
+            b->ncver = b->cver_cap = 0;
             s->cfilter = b->cf;
             mcf_init(&b->cf);
         }
@@ -1118,6 +1146,7 @@ ACCORD_API void accord_snapshot_unref(accord_snapshot *s)
     mport_free(&s->port);
     mhash_free(s->hash);
     accord_pattern_set_free(s->complex);
+    free(s->cver);
     mcf_free(&s->cfilter);
     free(s);
 }

@@ -323,6 +323,15 @@ int pattern_like(const char *v, size_t vn, const char *p, size_t pn);
 const char *pattern_nfc(const char *str, size_t n, unsigned char **buf, size_t *cap,
                         size_t *outlen);
 
+/*
+ * Moves the temporal state (the rings of each leaf) of patterns from matcher `from` into `to`,
+ * a matcher over another set that has fed nothing: map[i], for each pattern i of to's set, is
+ * the pattern of from's set it continues, or -1; a pair whose texts differ is skipped.  Returns
+ * the number of patterns carried, or ACCORD_EINVAL when `to` has fed observations.
+ */
+long pattern_matcher_carry(accord_pattern_matcher *to, const accord_pattern_matcher *from,
+                           const long *map);
+
 /* Parses an IPv4/IPv6 address or CIDR; 0, or -1. */
 int pattern_net_parse(const char *s, size_t len, pattern_net *out);
 

@@ -336,8 +336,7 @@ static int order_truth(pattern_op op, int r)
 /* ------------------------------------------------------------------------------------------ */
 /* LIKE, MATCHES, networks                                                                      */
 
-const char *pattern_nfc(const char *str, size_t n, unsigned char **buf, size_t *cap,
-                        size_t *outlen)
+const char *pattern_nfc(const char *str, size_t n, unsigned char **buf, size_t *cap, size_t *outlen)
 {
     size_t i = 0, len;
     uint8_t *r;

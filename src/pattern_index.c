@@ -31,7 +31,9 @@
  * pattern whose outermost qualifier is WITHIN d, entries that started d or more before the new
  * observation ended are dropped (they can no longer share a binding with anything newer, given
  * observations arrive in time order).  A binding that would need an observation older than the
- * rings hold is not found: that is the price of bounded state, written here on purpose.
+ * rings hold is not found: that is the price of bounded state, written here on purpose.  The
+ * state can be carried to a matcher over another set (a reloaded snapshot) for the patterns
+ * both sets hold (pattern_matcher_carry).
  *
  * Steady state allocates nothing per observation: the arena and scratch buffers are reused.
  */
@@ -653,4 +655,37 @@ ACCORD_API int accord_pattern_matcher_feed(accord_pattern_matcher *m, const char
         snprintf(err->msg, sizeof err->msg, "%s", rc == ACCORD_ENOMEM ? "out of memory" : msg);
     }
     return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Carrying state to a matcher over another set                                                 */
+
+/*
+ * Moves the temporal state of patterns from `from` into `to` (a matcher that has seen nothing):
+ * map[i] (i < to's pattern count) names the pattern of from's set that pattern i continues, or
+ * is -1.  A pair whose texts differ is left alone (map is a hint, the text decides).  The
+ * sequence numbers go on from from's, so the carried ring entries stay older than anything `to`
+ * records.  Returns the number of patterns carried, or ACCORD_EINVAL when `to` has fed.
+ */
+long pattern_matcher_carry(accord_pattern_matcher *to, const accord_pattern_matcher *from,
+                           const long *map)
+{
+    const accord_pattern_set *ts = to->set, *fs = from->set;
+    long n = 0;
+    if (to->stats.observations != 0)
+        return ACCORD_EINVAL;
+    to->seq = from->seq;
+    for (size_t i = 0; i < ts->n; i++) {
+        const accord_pattern *tp = ts->pats[i], *fp;
+        if (map[i] < 0 || (size_t)map[i] >= fs->n || tp->simple)
+            continue;
+        fp = fs->pats[map[i]];
+        if (fp->nleaves != tp->nleaves || fp->text_len != tp->text_len ||
+            memcmp(fp->text, tp->text, tp->text_len) != 0 || fp->v20 != tp->v20)
+            continue;
+        for (uint32_t l = 0; l < tp->nleaves; l++)
+            *to->rings[ts->leaf_base[i] + l] = *from->rings[fs->leaf_base[map[i]] + l];
+        n++;
+    }
+    return n;
 }

@@ -69,6 +69,40 @@ check "SIGTERM ends with 3 (one malformed line)" test $? = 3
 check "every match once, in order" test "$(sed 's/^{"time":\([0-9]*\),.*/\1/' "$T/m.out" | tr '\n' ' ')" = "1 3 4 5 6 7 8 9 11 12 13 "
 check "totals: 13 events, 11 matches, 1 malformed" grep -q "13 events, .* 11 matches, 1 malformed lines; indicators reloaded 2 times" "$T/m.err"
 
+# --- a FOLLOWEDBY across a reload: the first half before, the second after --------------------
+# Indicator 21's sequence goes on through a reload that adds an unrelated indicator; 22's is
+# revoked at that reload, so its second half alone reports nothing.  A canary shows when the
+# lines before the reload have been matched.
+export ACCORD_DATA="$T/seqdata"
+{
+  ind 20 "canary" "[ipv4-addr:value = '192.0.2.77']"
+  ind 21 "two-stage" "[ipv4-addr:value = '198.51.100.21'] FOLLOWEDBY [domain-name:value = 'stage2.example'] WITHIN 600 SECONDS"
+  ind 22 "revoked two-stage" "[ipv4-addr:value = '198.51.100.22'] FOLLOWEDBY [domain-name:value = 'stage2b.example']"
+} >"$T/seq1.json"
+expect_rc 0 "import the sequences" -- "$ACCORD" import "$T/seq1.json"
+: >"$T/seq.json"
+"$ACCORD" match --follow --threads 1 --sightings "$T/seq.json" >"$T/q.out" 2>"$T/q.err" &
+pid=$!
+{ conn 100 198.51.100.21; conn 101 198.51.100.22; conn 102 192.0.2.77; } >>"$T/seq.json"
+wait_for "the first halves matched (the canary after them)" grep -q canary "$T/q.out"
+{
+  ind 23 "unrelated" "[ipv4-addr:value = '203.0.113.23']"
+  printf '{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000022","created":"2024-01-01T00:00:00.000Z","modified":"2025-01-01T00:00:00.000Z","name":"revoked two-stage","pattern":"[ipv4-addr:value = '"'"'198.51.100.22'"'"'] FOLLOWEDBY [domain-name:value = '"'"'stage2b.example'"'"']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z","revoked":true}\n'
+} >"$T/seq2.json"
+expect_rc 0 "import an unrelated indicator and a revocation while running" -- "$ACCORD" import "$T/seq2.json"
+wait_for "reloaded" grep -q "store changed: indicators reloaded: 3" "$T/q.err"
+{ dns 110 stage2b.example; dns 111 stage2.example; conn 112 192.0.2.77; } >>"$T/seq.json"
+wait_for "the second canary" count_is "$T/q.out" 3
+kill -TERM $pid
+wait $pid
+check "sequence run ends with 0" test $? = 0
+check "the sequence begun before the reload is reported after it" grep -q '"time":111,.*"name":"two-stage"' "$T/q.out"
+check "the revoked sequence is not" test "$(grep -c 'revoked two-stage' "$T/q.out")" = 0
+check "its sighting is stored" has "sightings to the default collection" "$T/q.err"
+expect_rc 0 "export the sightings" -- "$ACCORD" export --type sighting
+check "a sighting of the two-stage indicator" has '"sighting_of_ref":"indicator--00000000-0000-4000-8000-000000000021"' "$T/out"
+export ACCORD_DATA="$T/data"
+
 # --- --summary across reloads: counts merged per indicator id ---------------------------------
 : >"$T/live3.json"
 "$ACCORD" match --follow --summary "$T/live3.json" >"$T/c.out" 2>"$T/c.err" &

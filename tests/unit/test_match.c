@@ -930,21 +930,36 @@ static const char *uas[] = {"Mozilla/5.0",
                             "Mozilla/5.0 (X11; Linux) curl/8.5.0"};
 #define NUAS (sizeof uas / sizeof uas[0])
 /* User-Agent LIKE literals as STIX text (\' is a quote, \\ a backslash), all ASCII. */
-static const char *likes[] = {"%curl%",         "curl/%",
-                              "%/5.0",          "Mozilla/5.0 (X11; Linux)",
-                              "%Linux_",        "%(X11; _inux)",
-                              "_url/8.5.0",     "%",
-                              "_%",             "",
-                              "%caf_/2",        "%cafe%",
-                              "caf_/_",         "%O\\'Reilly%",
-                              "%\\\\%",         "%100_ sure%",
-                              "%sure\\\\_x",    "%requests/2._1",
-                              "%Go-http-client%", "D_vClnt",
-                              "_curl_",         "%\"quoted\"%",
-                              "%ozilla/5.0 (X11%", "Mozilla%Linux)",
-                              "curl",           "%url",
-                              "____",           "%curl/8.5.0",
-                              "%%",             "caf%/2"};
+static const char *likes[] = {"%curl%",
+                              "curl/%",
+                              "%/5.0",
+                              "Mozilla/5.0 (X11; Linux)",
+                              "%Linux_",
+                              "%(X11; _inux)",
+                              "_url/8.5.0",
+                              "%",
+                              "_%",
+                              "",
+                              "%caf_/2",
+                              "%cafe%",
+                              "caf_/_",
+                              "%O\\'Reilly%",
+                              "%\\\\%",
+                              "%100_ sure%",
+                              "%sure\\\\_x",
+                              "%requests/2._1",
+                              "%Go-http-client%",
+                              "D_vClnt",
+                              "_curl_",
+                              "%\"quoted\"%",
+                              "%ozilla/5.0 (X11%",
+                              "Mozilla%Linux)",
+                              "curl",
+                              "%url",
+                              "____",
+                              "%curl/8.5.0",
+                              "%%",
+                              "caf%/2"};
 #define NLIKES (sizeof likes / sizeof likes[0])
 
 static const char *rnd_addr(void)
@@ -1004,8 +1019,10 @@ static void rnd_cmp(buf *b)
         break;
     case 20:
     case 21:
-        buf_printf(b, "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' "
-                      "LIKE '%s'", likes[rndn(NLIKES)]);
+        buf_printf(b,
+                   "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' "
+                   "LIKE '%s'",
+                   likes[rndn(NLIKES)]);
         break;
     case 12:
         buf_printf(b, "network-traffic:%s_port = %u", rndn(2) ? "dst" : "src", ports[rndn(NPORTS)]);
@@ -1141,8 +1158,8 @@ static void rnd_event(buf *b)
     if (rndn(3) == 0)
         buf_printf(b, ",\"user_agent\":\"%s\"", uas[rndn(NUAS)]);
     if (rndn(8) == 0)
-        buf_printf(b, ",\"http\":{\"http_user_agent\":\"%s\"},\"dest_port\":%u",
-                   uas[rndn(NUAS)], ports[rndn(NPORTS)]);
+        buf_printf(b, ",\"http\":{\"http_user_agent\":\"%s\"},\"dest_port\":%u", uas[rndn(NUAS)],
+                   ports[rndn(NPORTS)]);
     if (rndn(3) == 0)
         buf_printf(b, ",\"query\":\"%s\",\"answers\":[\"%s\",\"%s\"]", doms[rndn(NDOM)],
                    v4s[rndn(NV4)], doms[rndn(NDOM)]);
@@ -1432,6 +1449,105 @@ static void test_nets_and_likes(void)
     accord_snapshot_unref(s);
 }
 
+/* An indicator object as JSON: id number n, version `modified` (a year), pattern, revoked. */
+static void add_ind(accord_snapshot_builder *b, int n, int year, const char *pattern, int revoked)
+{
+    char j[1024];
+    snprintf(j, sizeof j,
+             "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-"
+             "4000-8000-%012d\",\"created\":\"2020-01-01T00:00:00Z\",\"modified\":\"%d-01-01T00:"
+             "00:00Z\",\"name\":\"i%d\",\"pattern\":\"%s\",\"pattern_type\":\"stix\","
+             "\"valid_from\":\"2020-01-01T00:00:00Z\",\"revoked\":%s}",
+             n, year, n, pattern, revoked ? "true" : "false");
+    CHECK(accord_snapshot_builder_add_json(b, j, strlen(j), NULL) == 0);
+}
+
+/* The indicators (the numbers of their ids, as bits) matcher m over s reports for text. */
+static unsigned reported(accord_matcher *m, const accord_snapshot *s, const char *text)
+{
+    accord_match mt;
+    unsigned got = 0;
+    CHECK(accord_matcher_match_lines(m, text, strlen(text), 1700000000) >= 0);
+    while (accord_matcher_next(m, &mt) == 1)
+        for (size_t k = 0; k < mt.nindicators; k++) {
+            accord_indicator_info info;
+            CHECK(accord_snapshot_indicator(s, mt.indicators[k], &info) == 0);
+            got |= 1u << strtol(info.id + strlen(info.id) - 12, NULL, 10);
+        }
+    return got;
+}
+
+/* A snapshot of indicators 0..4 in the versions years[i] (0: absent; negative: revoked). */
+static accord_snapshot *versions(const char *const *pats, const int *years)
+{
+    accord_snapshot_builder *b = NULL;
+    accord_snapshot *s = NULL;
+    CHECK(accord_snapshot_builder_new(1700000000, &b) == 0);
+    for (int i = 0; i < 5; i++)
+        if (years[i])
+            add_ind(b, i, years[i] < 0 ? -years[i] : years[i], pats[i], years[i] < 0);
+    CHECK(accord_snapshot_build(b, &s, NULL) == 0);
+    accord_snapshot_builder_free(b);
+    return s;
+}
+
+/*
+ * Partial matches survive a reload for the indicators that did not change.  Indicators 0..3 are
+ * FOLLOWEDBY sequences (an address, then a name); the first halves of all are seen, then the
+ * snapshot is rebuilt: 0 unchanged (and an unrelated indicator added), 1 revoked, 2 a new
+ * version of the same pattern, 3 unchanged.  The second halves then complete 0 and 3 only; a
+ * matcher over the new snapshot without the carried state completes none.  A third snapshot
+ * brings 1 back (a newer version, not revoked): its state was dropped at the revocation, so its
+ * second half alone completes nothing.
+ */
+static void test_carry(void)
+{
+    static const char *const seq[] = {
+        "[ipv4-addr:value = '198.51.100.1'] FOLLOWEDBY [domain-name:value = 'a.example']",
+        "[ipv4-addr:value = '198.51.100.2'] FOLLOWEDBY [domain-name:value = 'b.example']",
+        "[ipv4-addr:value = '198.51.100.3'] FOLLOWEDBY [domain-name:value = 'c.example'] WITHIN "
+        "600 SECONDS",
+        "([ipv4-addr:value = '198.51.100.4'] FOLLOWEDBY [domain-name:value = 'd.example']) "
+        "WITHIN 600 SECONDS",
+        "[ipv4-addr:value = '203.0.113.9']",
+    };
+    static const int v1[] = {2024, 2024, 2024, 2024, 0}, v2[] = {2024, -2025, 2025, 2024, 2024},
+                     v3[] = {2024, 2026, 2025, 2024, 2024};
+    const char *first = "{\"ts\":1600000000,\"id.resp_h\":\"198.51.100.1\"}\n"
+                        "{\"ts\":1600000001,\"id.resp_h\":\"198.51.100.2\"}\n"
+                        "{\"ts\":1600000002,\"id.resp_h\":\"198.51.100.3\"}\n"
+                        "{\"ts\":1600000003,\"id.resp_h\":\"198.51.100.4\"}\n";
+    const char *second = "{\"ts\":1600000010,\"query\":\"a.example\"}\n"
+                         "{\"ts\":1600000011,\"query\":\"b.example\"}\n"
+                         "{\"ts\":1600000012,\"query\":\"c.example\"}\n"
+                         "{\"ts\":1600000013,\"query\":\"d.example\"}\n";
+    accord_snapshot *s1 = versions(seq, v1), *s2 = versions(seq, v2), *s3 = versions(seq, v3);
+    accord_matcher *m1 = NULL, *m2 = NULL, *fresh = NULL, *m3 = NULL;
+    CHECK(accord_matcher_new(s1, &m1) == 0);
+    CHECK(reported(m1, s1, first) == 0);
+    /* the reload: 0 and 3 unchanged, 1 revoked, 2 a new version, 4 added */
+    CHECK(accord_matcher_new(s2, &m2) == 0);
+    CHECK(accord_matcher_new(s2, &fresh) == 0);
+    CHECK(accord_matcher_carry(m2, m1) == 2);
+    accord_matcher_free(m1);
+    CHECK(reported(fresh, s2, second) == 0);
+    CHECK(reported(m2, s2, second) == (1u << 0 | 1u << 3));
+    CHECK(accord_matcher_carry(fresh, m2) == ACCORD_EINVAL); /* fresh has matched */
+    /* 1 comes back: nothing of its first half is left */
+    CHECK(accord_matcher_new(s3, &m3) == 0);
+    CHECK(accord_matcher_carry(m3, m2) == 3); /* 0, 2 (its 2025 version) and 3 */
+    CHECK(reported(m3, s3, "{\"ts\":1600000020,\"query\":\"b.example\"}\n") == 0);
+    CHECK(reported(m3, s3,
+                   "{\"ts\":1600000021,\"id.resp_h\":\"198.51.100.2\"}\n"
+                   "{\"ts\":1600000022,\"query\":\"b.example\"}\n") == 1u << 1);
+    accord_matcher_free(m2);
+    accord_matcher_free(fresh);
+    accord_matcher_free(m3);
+    accord_snapshot_unref(s1);
+    accord_snapshot_unref(s2);
+    accord_snapshot_unref(s3);
+}
+
 /* The prefilter of pattern-engine indicators changes no match: a matcher with it and one without
  * give the same results over a stream of events, temporal patterns included; and it lets
  * through few events when the patterns name values. */
@@ -1703,6 +1819,7 @@ int main(void)
     test_differential();
     test_traffic_keys();
     test_nets_and_likes();
+    test_carry();
     test_complex_filter();
     test_lenient_and_validity();
     test_json_indicators();
