@@ -46,7 +46,7 @@ static int pool_add(char **pool, size_t *len, size_t *cap, const char *s, size_t
 {
     if (*len + n > POOL_MAX)
         return ACCORD_ELIMIT;
-    if (*len + n > *cap) {
+    if (*len + n > *cap || !*pool) { /* allocated even for an empty key: pool + 0 is valid */
         size_t c = *cap ? *cap : 4096;
         char *p;
         while (c < *len + n)

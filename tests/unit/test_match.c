@@ -920,8 +920,7 @@ static const char *uas[] = {"Mozilla/5.0",
                             "caf\\u00e9/2",
                             "cafe\\u0301/2",
                             "100% sure_x",
-                            "\xff"
-                            "curl\xfe",
+                            "\377curl\376", /* bytes 0xff and 0xfe */
                             "python-requests/2.31",
                             "Go-http-client/1.1",
                             "\\\"quoted\\\" curl/7.1",
