@@ -143,6 +143,9 @@ static int default_id(void *ud, const accord_collection *c)
     return 0;
 }
 
+/* The CPU seconds of the last run of each kind, for the ratio printed at the end. */
+static double cpu_of[2];
+
 static void run(const char *dir, size_t n, int sign)
 {
     char a_dir[600], b_dir[600], token_file[700], cacert[700];
@@ -204,6 +207,7 @@ static void run(const char *dir, size_t n, int sign)
            "second (both nodes), %.1f s\n",
            sign ? "signed" : "unsigned", n, (unsigned long long)st.pages, (double)n / w,
            (double)n / c, w);
+    cpu_of[sign] = c;
     fflush(stdout);
     accord_store_close(b);
     accord_server_stop(srv, 1000);
@@ -232,6 +236,8 @@ int main(int argc, char **argv)
         run(dir, n, 0);
     if (want_signed)
         run(dir, n, 1);
+    if (want_plain && want_signed)
+        printf("pull signed/unsigned: %.2fx CPU of both nodes\n", cpu_of[1] / cpu_of[0]);
     char cmd[700];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     if (system(cmd) != 0)

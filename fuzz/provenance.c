@@ -5,8 +5,9 @@
  * the extension, or splits it into content and signatures; then the stored form (prov_write) must
  * parse again, split into the same content bytes (JCS) and the same number of signatures, and
  * writing it again must give the same bytes (equal signature sets serialise identically).  The
- * one-pass forms the importer uses (prov_forms, prov_stored) must equal prov_canonical's and
- * prov_write's bytes exactly.  The
+ * one-pass forms the importer uses (prov_forms, prov_forms_as, prov_stored) must equal
+ * prov_canonical's and prov_write's bytes exactly, and when prov_forms_as says the received list
+ * is in stored order, its skeleton must be prov_write's bytes.  The
  * signatures are then checked against a verifier without a store (every signer is unknown), which
  * must say "unverified" and never crash.  prov_is_shipped (a relay's test for accord's own
  * extension-definitions) must never take another type for them.
@@ -55,6 +56,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (prov_forms(&a, content, &f, &err) || f.canon.len != c1.len ||
         memcmp(f.canon.p, c1.p, c1.len) || prov_stored(&f, &sigs, &w2, &err) || w2.len != w1.len ||
         memcmp(w2.p, w1.p, w1.len))
+        abort();
+    /* the importer's form of the object as received: its own list in the skeleton is, when
+     * in stored order, exactly the stored form */
+    buf_reset(&w2);
+    const ajson_value *ext = ajson_get(ajson_get(v, "extensions"), PROV_SIG_EXT);
+    if (prov_forms_as(&a, content, sigs.n ? ext : NULL, &sigs, &f, &err) ||
+        f.canon.len != c1.len || memcmp(f.canon.p, c1.p, c1.len) ||
+        (f.as_stored && (f.skel.len != w1.len || memcmp(f.skel.p, w1.p, w1.len))) ||
+        prov_stored(&f, &sigs, &w2, &err) || w2.len != w1.len || memcmp(w2.p, w1.p, w1.len))
         abort();
     buf_free(&f.canon);
     buf_free(&f.skel);

@@ -67,6 +67,7 @@ typedef struct signed_obj {
     const ajson_value *content;  /* the object without its signatures */
     uint64_t chash;              /* content hash for the store */
     const char *conflict;        /* why this copy conflicts with the stored version, or NULL */
+    const buf *body;             /* is_signed: the stored form (c->sbody or c->form.skel) */
 } signed_obj;
 
 static void add_value(void *ud, const char *value, size_t len)
@@ -195,8 +196,9 @@ static void drop_known(import_ctx *c, int64_t seq)
 
 /*
  * The signature step of one valid object: parses the signature extension, verifies it (an
- * identity's key list by the rotation rules), signs with ACCORD_IMPORT_SIGN, and writes the
- * stored form (canonical, sorted list) into c->sbody.  Returns 0, 1 when the object was rejected
+ * identity's key list by the rotation rules), signs with ACCORD_IMPORT_SIGN, and points so->body
+ * at the stored form (canonical, sorted list): c->form.skel when the list is stored as received
+ * in that form, else c->sbody, written here.  Returns 0, 1 when the object was rejected
  * (reported and audited), or a negative error.
  */
 static int provenance(import_ctx *c, const reader_item *it, const ajson_value *root,
@@ -219,7 +221,12 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
                                   info->id);
         return 0;
     }
-    if ((rc = prov_forms(&c->arena, so->content, &c->form, &perr)) == ACCORD_ENOMEM)
+    /* the received list in the skeleton: when it is stored as it came (the common case), the
+     * skeleton is the stored form and nothing is written twice */
+    const ajson_value *ext = c->sigs->n ? ajson_get(ajson_get(root, "extensions"), PROV_SIG_EXT)
+                                        : NULL;
+    if ((rc = prov_forms_as(&c->arena, so->content, ext, c->sigs, &c->form, &perr)) ==
+        ACCORD_ENOMEM)
         return accord_err_set(err, rc, "import: out of memory");
     if (rc)
         return rejected(reject(c, it, info->id, NULL, "canonical-json", perr.msg, err));
@@ -265,18 +272,25 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
     for (size_t i = 0; i < c->known->n; i++)
         prov_sigs_add(c->sigs, &c->known->v[i]);
     c->known->n = 0;
+    int grew = 0; /* the list is no longer the one received */
     if (skey) {
         prov_sig mine;
         if ((rc = prov_sign(skey, c->signer, c->keyid, canon->p, canon->len, &mine)))
             return accord_err_set(err, rc, "import: cannot sign %s", info->id);
-        prov_sigs_add(c->sigs, &mine);
+        grew = prov_sigs_add(c->sigs, &mine);
     }
     so->is_signed = c->sigs->n > 0;
+    so->body = NULL;
     buf_reset(&c->sbody);
     if (!so->is_signed) {
         so->chash = 0;
         return 0;
     }
+    if (c->form.as_stored && !grew) { /* c->sigs holds what was received, known ones back in */
+        so->body = &c->form.skel;
+        return 0;
+    }
+    so->body = &c->sbody;
     return prov_stored(&c->form, c->sigs, &c->sbody, err);
 }
 
@@ -377,8 +391,8 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
         return rc > 0 ? 0 : rc; /* > 0: rejected and reported */
     if (so.conflict)
         return conflict(c, it, &info, so.conflict, err);
-    const char *body = c->sbody.p;
-    size_t blen = c->sbody.len;
+    const char *body = so.is_signed ? so.body->p : NULL;
+    size_t blen = so.is_signed ? so.body->len : 0;
     if (!so.is_signed) {
         if (c->compact) {
             body = it->text;

@@ -450,6 +450,30 @@ int prov_write(ajson_arena *a, const ajson_value *content, const prov_sigs *sigs
 
 int prov_forms(ajson_arena *a, const ajson_value *content, prov_form *f, accord_error *err)
 {
+    return prov_forms_as(a, content, NULL, NULL, f, err);
+}
+
+/*
+ * 1 when JCS(ext), ext being the signature extension's value that prov_parse accepted and split
+ * into sigs, is byte for byte write_ext(sigs): prov_parse admits exactly the members write_ext
+ * writes (extension_type "property-extension" and a list; per entry signer_ref, keyid, sig, and
+ * the three batch members all or none), base64 only in its one canonical text, integer literals
+ * that JCS and "%llu" print alike (up to 2^53: JCS refuses larger ones), and JCS orders members
+ * as write_ext does; what remains is the order of the entries, which write_ext sorts by key id
+ * (unique within a list).
+ */
+static int ext_as_stored(const prov_sigs *sigs)
+{
+    for (size_t i = 0; i < sigs->n; i++)
+        if ((i && strcmp(sigs->v[i - 1].keyid, sigs->v[i].keyid) >= 0) ||
+            sigs->v[i].size > ((uint64_t)1 << 53))
+            return 0;
+    return sigs->n > 0;
+}
+
+int prov_forms_as(ajson_arena *a, const ajson_value *content, const ajson_value *ext,
+                  const prov_sigs *sigs, prov_form *f, accord_error *err)
+{
     ajson_value hole, root;
     jcs_watch w[2] = {{0}};
     const ajson_value *bad = NULL;
@@ -457,12 +481,17 @@ int prov_forms(ajson_arena *a, const ajson_value *content, prov_form *f, accord_
     hole.type = AJSON_NULL;
     buf_reset(&f->skel);
     buf_reset(&f->canon);
+    f->as_stored = 0;
     const ajson_value *exts = ajson_get(content, "extensions");
     if (exts && exts->type != AJSON_OBJECT) { /* no place for signatures (STIX refuses it) */
         f->hole_start = f->hole_end = SIZE_MAX;
         return prov_canonical(content, &f->canon, err);
     }
-    if (with_ext(a, content, &hole, &root, &w[0].value, &w[1].value))
+    if (ext && sigs && ext_as_stored(sigs))
+        f->as_stored = 1;
+    else
+        ext = &hole;
+    if (with_ext(a, content, ext, &root, &w[0].value, &w[1].value))
         return accord_err_set(err, ACCORD_ENOMEM, "out of memory canonicalising");
     int rc = jcs_write_watch(&f->skel, &root, w, 2, &bad);
     if (rc == ACCORD_EJSON)

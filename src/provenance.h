@@ -70,10 +70,20 @@ int prov_write(ajson_arena *a, const ajson_value *content, const prov_sigs *sigs
 typedef struct prov_form {
     buf canon, skel;
     size_t hole_start, hole_end;
+    int as_stored; /* prov_forms_as: skel is already prov_stored(f, sigs) */
 } prov_form;
 
 /* Fills f for content (prov_parse's); ACCORD_EJSON for numbers JCS refuses, ACCORD_ENOMEM. */
 int prov_forms(ajson_arena *a, const ajson_value *content, prov_form *f, accord_error *err);
+/*
+ * prov_forms for an object as received: ext is the value of its signature extension (NULL when
+ * it has none) and sigs what prov_parse read from it.  When that list is already in stored order
+ * (sorted by key id, as every accord node writes it), skel is written with it in the hole instead
+ * of null and f->as_stored is set: skel is then byte for byte prov_stored(f, sigs), so a caller
+ * storing exactly sigs stores skel as it is instead of writing the list again.
+ */
+int prov_forms_as(ajson_arena *a, const ajson_value *content, const ajson_value *ext,
+                  const prov_sigs *sigs, prov_form *f, accord_error *err);
 /* Appends the stored form of f's object with sigs to out: byte for byte prov_write's. */
 int prov_stored(const prov_form *f, const prov_sigs *sigs, buf *out, accord_error *err);
 

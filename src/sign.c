@@ -280,17 +280,31 @@ void sign_sha256(const void *data, size_t len, uint8_t out[SIGN_SHA256_LEN])
     sha256_digest(&st, SIGN_SHA256_LEN, out);
 }
 
+/* Writes " N " (N in decimal) ending at end; returns where it starts. */
+static uint8_t *decimal_field(uint64_t n, uint8_t *end)
+{
+    *--end = ' ';
+    do
+        *--end = (uint8_t)('0' + n % 10);
+    while (n /= 10);
+    *--end = ' ';
+    return end;
+}
+
 void sign_sha256_pae(const char *type, const void *body, size_t len, uint8_t out[SIGN_SHA256_LEN])
 {
+    /* every signed object is hashed here once per ingest: the two lengths are written by hand
+     * (snprintf cost as much as hashing a short object with the CPU's SHA extensions) */
     struct sha256_ctx st;
-    char head[96];
+    uint8_t head[32], *h;
     size_t tlen = strlen(type);
-    int h = snprintf(head, sizeof(head), "DSSEv1 %zu ", tlen);
     sha256_init(&st);
-    sha256_update(&st, (size_t)h, (const uint8_t *)head);
+    sha256_update(&st, 6, (const uint8_t *)"DSSEv1");
+    h = decimal_field(tlen, head + sizeof(head));
+    sha256_update(&st, (size_t)(head + sizeof(head) - h), h);
     sha256_update(&st, tlen, (const uint8_t *)type);
-    h = snprintf(head, sizeof(head), " %zu ", len);
-    sha256_update(&st, (size_t)h, (const uint8_t *)head);
+    h = decimal_field(len, head + sizeof(head));
+    sha256_update(&st, (size_t)(head + sizeof(head) - h), h);
     sha256_update(&st, len, body);
     sha256_digest(&st, SIGN_SHA256_LEN, out);
 }
@@ -319,22 +333,22 @@ int sign_b64_encode(const uint8_t *bin, size_t len, char *out, size_t outlen)
     return 0;
 }
 
-/* The 6-bit value of each base64 character (RFC 4648 table 1), 64 for anything else. */
+/* The 6-bit value of each base64 character (RFC 4648 table 1) plus one; 0 for anything else. */
 static const uint8_t b64_value[256] = {
-    ['A'] = 0,  ['B'] = 1,  ['C'] = 2,  ['D'] = 3,  ['E'] = 4,  ['F'] = 5,  ['G'] = 6,  ['H'] = 7,
-    ['I'] = 8,  ['J'] = 9,  ['K'] = 10, ['L'] = 11, ['M'] = 12, ['N'] = 13, ['O'] = 14, ['P'] = 15,
-    ['Q'] = 16, ['R'] = 17, ['S'] = 18, ['T'] = 19, ['U'] = 20, ['V'] = 21, ['W'] = 22, ['X'] = 23,
-    ['Y'] = 24, ['Z'] = 25, ['a'] = 26, ['b'] = 27, ['c'] = 28, ['d'] = 29, ['e'] = 30, ['f'] = 31,
-    ['g'] = 32, ['h'] = 33, ['i'] = 34, ['j'] = 35, ['k'] = 36, ['l'] = 37, ['m'] = 38, ['n'] = 39,
-    ['o'] = 40, ['p'] = 41, ['q'] = 42, ['r'] = 43, ['s'] = 44, ['t'] = 45, ['u'] = 46, ['v'] = 47,
-    ['w'] = 48, ['x'] = 49, ['y'] = 50, ['z'] = 51, ['0'] = 52, ['1'] = 53, ['2'] = 54, ['3'] = 55,
-    ['4'] = 56, ['5'] = 57, ['6'] = 58, ['7'] = 59, ['8'] = 60, ['9'] = 61, ['+'] = 62, ['/'] = 63,
+    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
 };
 
-/* b64_value with the table's zero entries that are not 'A' made 64 (invalid). */
-static unsigned b64_val(unsigned char c)
+/* The value of c, or a number with bits above 63 set when c is not a base64 character. */
+static inline uint32_t b64_val(unsigned char c)
 {
-    return b64_value[c] || c == 'A' ? b64_value[c] : 64;
+    return (uint32_t)b64_value[c] - 1;
 }
 
 /*
@@ -348,28 +362,30 @@ int sign_b64_decode(const char *text, size_t len, uint8_t *out, size_t want)
     const unsigned char *t = (const unsigned char *)text;
     if (len != SIGN_B64_LEN(want))
         return -1;
-    size_t full = want / 3, o = 0;
-    for (size_t i = 0; i < full; i++, t += 4) {
-        unsigned a = b64_val(t[0]), b = b64_val(t[1]), c = b64_val(t[2]), d = b64_val(t[3]);
-        if ((a | b | c | d) & 64)
-            return -1;
+    size_t full = want / 3;
+    uint32_t bad = 0;
+    for (size_t i = 0; i < full; i++, t += 4, out += 3) {
+        uint32_t a = b64_val(t[0]), b = b64_val(t[1]), c = b64_val(t[2]), d = b64_val(t[3]);
+        bad |= a | b | c | d;
         uint32_t v = a << 18 | b << 12 | c << 6 | d;
-        out[o++] = (uint8_t)(v >> 16);
-        out[o++] = (uint8_t)(v >> 8);
-        out[o++] = (uint8_t)v;
+        out[0] = (uint8_t)(v >> 16);
+        out[1] = (uint8_t)(v >> 8);
+        out[2] = (uint8_t)v;
     }
+    if (bad & ~63u) /* a character outside the alphabet ('=' included) */
+        return -1;
     size_t rest = want - 3 * full;
     if (rest == 1) {
-        unsigned a = b64_val(t[0]), b = b64_val(t[1]);
-        if ((a | b) & 64 || (b & 15) || t[2] != '=' || t[3] != '=')
+        uint32_t a = b64_val(t[0]), b = b64_val(t[1]);
+        if ((a | b) & ~63u || (b & 15) || t[2] != '=' || t[3] != '=')
             return -1;
-        out[o] = (uint8_t)(a << 2 | b >> 4);
+        out[0] = (uint8_t)(a << 2 | b >> 4);
     } else if (rest == 2) {
-        unsigned a = b64_val(t[0]), b = b64_val(t[1]), c = b64_val(t[2]);
-        if ((a | b | c) & 64 || (c & 3) || t[3] != '=')
+        uint32_t a = b64_val(t[0]), b = b64_val(t[1]), c = b64_val(t[2]);
+        if ((a | b | c) & ~63u || (c & 3) || t[3] != '=')
             return -1;
-        out[o++] = (uint8_t)(a << 2 | b >> 4);
-        out[o] = (uint8_t)((b & 15) << 4 | c >> 2);
+        out[0] = (uint8_t)(a << 2 | b >> 4);
+        out[1] = (uint8_t)((b & 15) << 4 | c >> 2);
     }
     return 0;
 }

@@ -379,6 +379,54 @@ static void test_order_and_strings(void)
                "{\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27]}");
 }
 
+/*
+ * The string writer skips 8 bytes at a time when none needs an escape: every character JCS
+ * escapes, and a few it does not (DEL, 0x80, '!', '#', ']' next to '"' and '\\'), at every place of
+ * strings of 1 to 24 characters, against a byte-by-byte reference.
+ */
+static void test_escape_places(void)
+{
+    static const unsigned char probes[] = {0x01, 0x08, 0x09, 0x0a, 0x1f, '"', '\\', 0x20, '!',
+                                            '#',  '[',  ']',  0x7f, 0xc2, 'a'};
+    int wrong = 0;
+    for (size_t len = 1; len <= 24; len++)
+        for (size_t at = 0; at < len; at++)
+            for (size_t k = 0; k < sizeof(probes); k++) {
+                /* the JSON input (escaped as JSON allows) and the JCS output expected */
+                char in[200], want[200];
+                size_t i = 0, w = 0;
+                in[i++] = want[w++] = '"';
+                for (size_t j = 0; j < len; j++) {
+                    unsigned c = j == at ? probes[k] : 'a' + (unsigned)(j % 26);
+                    if (c == 0xc2) { /* U+0080: two bytes, written as they are */
+                        memcpy(in + i, "\\u0080", 6), i += 6;
+                        memcpy(want + w, "\xc2\x80", 2), w += 2;
+                    } else if (c < 0x20 || c == '"' || c == '\\') {
+                        const char *named = c == '"'    ? "\\\""
+                                            : c == '\\' ? "\\\\"
+                                            : c == 0x08 ? "\\b"
+                                            : c == 0x09 ? "\\t"
+                                            : c == 0x0a ? "\\n"
+                                                        : NULL;
+                        char u[8];
+                        snprintf(u, sizeof(u), "\\u%04x", c);
+                        memcpy(in + i, u, 6), i += 6;
+                        size_t n = named ? 2 : 6;
+                        memcpy(want + w, named ? named : u, n), w += n;
+                    } else {
+                        in[i++] = want[w++] = (char)c;
+                    }
+                }
+                in[i++] = want[w++] = '"';
+                in[i] = want[w] = '\0';
+                accord_error err = {0};
+                char *got = jcs(in, &err);
+                wrong += !got || strcmp(got, want) != 0;
+                free(got);
+            }
+    CHECK(wrong == 0);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -388,5 +436,6 @@ int main(void)
     test_es6_numbers();
     test_rejections();
     test_order_and_strings();
+    test_escape_places();
     return t_done();
 }

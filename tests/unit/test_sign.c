@@ -261,6 +261,17 @@ static void test_base64(void)
     CHECK(sign_b64_decode("Zm9-", 4, back, 3) == -1);  /* URL-safe alphabet */
     CHECK(sign_b64_decode("Zm9\n", 4, back, 3) == -1); /* whitespace */
     CHECK(sign_b64_decode("AAAA", 4, back, 3) == 0 && !back[0] && !back[1] && !back[2]);
+    /* every byte value at every place of a 6-byte text: accepted exactly when in the alphabet */
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    int wrong = 0;
+    for (int c = 0; c < 256; c++)
+        for (int at = 0; at < 8; at++) {
+            char t[9] = "Zm9vYmFy";
+            t[at] = (char)c;
+            int ok = c && strchr(abc, c) != NULL;
+            wrong += (sign_b64_decode(t, 8, back, 6) == 0) != ok;
+        }
+    CHECK(wrong == 0);
     uint8_t h[32], want[32];
     hex_to("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", want, 32);
     sign_sha256("abc", 3, h);
@@ -270,6 +281,20 @@ static void test_base64(void)
     sign_sha256_pae("t", "abc", 3, h);
     sign_sha256("DSSEv1 1 t 3 abc", 16, h2);
     CHECK(memcmp(h, h2, 32) == 0);
+    /* lengths of every width, against the PAE bytes themselves */
+    static char body[1234567];
+    static const size_t lens[] = {0, 9, 10, 99, 100, 65535, 1234567};
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        char *pae;
+        size_t plen;
+        memset(body, 'x', lens[i]);
+        CHECK(accord_sign_pae("application/vnd.accord.stix-object+json", body, lens[i], &pae,
+                              &plen) == 0);
+        sign_sha256(pae, plen, h2);
+        sign_sha256_pae("application/vnd.accord.stix-object+json", body, lens[i], h);
+        CHECK(memcmp(h, h2, 32) == 0);
+        free(pae);
+    }
 }
 
 int main(void)
