@@ -259,10 +259,40 @@ static inline uint64_t escape_in8(uint64_t x)
     return ((x - ones * 0x20) & ~x & high) | ((q - ones) & ~q & high) | ((b - ones) & ~b & high);
 }
 
+/* 1 when no byte of s[0..len) needs an escape: 8 bytes at a time, the last 8 overlapping. */
+static inline int plain_string(const char *s, size_t len)
+{
+    uint64_t x;
+    if (len < 8) {
+        for (size_t i = 0; i < len; i++)
+            if (needs_escape((unsigned char)s[i]))
+                return 0;
+        return 1;
+    }
+    for (size_t i = 0; i + 8 < len; i += 8) {
+        memcpy(&x, s + i, 8);
+        if (escape_in8(x))
+            return 0;
+    }
+    memcpy(&x, s + len - 8, 8);
+    return !escape_in8(x);
+}
+
 static int write_string(buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     size_t run = 0; /* start of the pending literal run */
+    /* almost every string of a STIX object: quotes around the bytes as they are, in one step */
+    if (plain_string(s, len) && out->p && !out->failed && len + 2 < out->cap - out->len &&
+        out->len + len + 2 <= out->max) {
+        char *d = out->p + out->len;
+        d[0] = '"';
+        memcpy(d + 1, s, len);
+        d[len + 1] = '"';
+        out->len += len + 2;
+        out->p[out->len] = '\0';
+        return 0;
+    }
     if (put(out, "\"", 1))
         return ACCORD_ENOMEM;
     for (size_t i = 0; i < len; i++) {

@@ -133,10 +133,14 @@ static int parse_u64(const ajson_value *v, uint64_t *out)
     return 0;
 }
 
-static int parse_batch(const ajson_value *e, size_t i, prov_sig *s, accord_error *err)
+/* The members of one signature entry (the parser has refused duplicate keys). */
+typedef struct entry_members {
+    const ajson_value *signer, *keyid, *sig, *size, *index, *path;
+} entry_members;
+
+static int parse_batch(const entry_members *em, size_t i, prov_sig *s, accord_error *err)
 {
-    const ajson_value *size = ajson_get(e, "batch_size"), *index = ajson_get(e, "batch_index");
-    const ajson_value *path = ajson_get(e, "batch_path");
+    const ajson_value *size = em->size, *index = em->index, *path = em->path;
     if (!size && !index && !path)
         return 0;
     s->batch = 1;
@@ -157,34 +161,52 @@ static int parse_batch(const ajson_value *e, size_t i, prov_sig *s, accord_error
     return 0;
 }
 
+static int is_hex(const char *p, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (!((p[k] >= '0' && p[k] <= '9') || (p[k] >= 'a' && p[k] <= 'f')))
+            return 0;
+    return 1;
+}
+
 static int parse_entry(const ajson_value *e, size_t i, prov_sig *s, accord_error *err)
 {
-    static const char *const known[] = {"signer_ref", "keyid",       "sig",
-                                        "batch_size", "batch_index", "batch_path"};
-    memset(s, 0, sizeof(*s));
+    entry_members em = {0};
+    memset(s, 0, offsetof(prov_sig, path)); /* the path is written as far as npath says */
     if (e->type != AJSON_OBJECT)
         return sig_fail(err, i, ": must be an object");
+    /* one pass over the members, each taken by its name; anything else is refused */
     for (size_t m = 0; m < e->len; m++) {
-        size_t k = 0;
-        while (k < 6 && strcmp(e->u.members[m].key, known[k]) != 0)
-            k++;
-        if (k == 6)
+        const char *k = e->u.members[m].key;
+        const ajson_value *v = &e->u.members[m].value;
+        if (strcmp(k, "signer_ref") == 0)
+            em.signer = v;
+        else if (strcmp(k, "keyid") == 0)
+            em.keyid = v;
+        else if (strcmp(k, "sig") == 0)
+            em.sig = v;
+        else if (strcmp(k, "batch_size") == 0)
+            em.size = v;
+        else if (strcmp(k, "batch_index") == 0)
+            em.index = v;
+        else if (strcmp(k, "batch_path") == 0)
+            em.path = v;
+        else
             return sig_fail(err, i, ": unknown property");
     }
-    const ajson_value *signer = ajson_get(e, "signer_ref"), *keyid = ajson_get(e, "keyid");
-    const ajson_value *sig = ajson_get(e, "sig");
+    const ajson_value *signer = em.signer, *keyid = em.keyid, *sig = em.sig;
     if (!signer || signer->type != AJSON_STRING || signer->len != MEMBER_ID_LEN ||
         strncmp(signer->u.str, "identity--", 10) != 0)
         return sig_fail(err, i, ".signer_ref: must be an identity id");
     if (!keyid || keyid->type != AJSON_STRING || keyid->len != MEMBER_KEYID_HEX ||
-        strspn(keyid->u.str, "0123456789abcdef") != MEMBER_KEYID_HEX)
+        !is_hex(keyid->u.str, MEMBER_KEYID_HEX))
         return sig_fail(err, i, ".keyid: must be 32 lowercase hex digits");
     if (!sig || sig->type != AJSON_STRING ||
         sign_b64_decode(sig->u.str, sig->len, s->sig, ACCORD_SIGN_SIG_LEN))
         return sig_fail(err, i, ".sig: must be base64 of a 64-byte Ed25519 signature");
     memcpy(s->signer_ref, signer->u.str, MEMBER_ID_LEN + 1);
     memcpy(s->keyid, keyid->u.str, MEMBER_KEYID_HEX + 1);
-    return parse_batch(e, i, s, err);
+    return parse_batch(&em, i, s, err);
 }
 
 static int parse_list(const ajson_value *ext, prov_sigs *sigs, accord_error *err)
