@@ -9,6 +9,7 @@
 #include "accord.h"
 #include "accord_case.h"
 #include "util/buf.h"
+#include "util/json.h"
 
 #include <stdint.h>
 
@@ -75,6 +76,10 @@ int case_cve_render(const case_data *d, buf *out, accord_error *err);
  * with err naming the JSON path and the rule.  Pure: the fuzz target's entry. */
 int advisory_to_stix(int format, const char *text, size_t len, buf *out, char *err,
                      size_t errlen);
+
+/* The CSAF 2.0 mandatory tests 6.1.x that advisory_to_stix does not run itself (csaf_check.c),
+ * on a parsed document: 0, or -1 with "$.path: what (rule 6.1.N)" in err. */
+int csaf_mandatory_check(const ajson_value *root, char *err, size_t errlen);
 
 /* Writes "key":"value" (NULL as "") without printf. */
 void case_json_kv(buf *b, const char *key, const char *v);

@@ -19,12 +19,12 @@
  * Checks before anything is stored, each naming the JSON path and the rule: the members accord
  * needs (rule "schema"), CSAF mandatory tests 6.1.1 (missing definition of a product id), 6.1.2
  * (multiple definition of a product id), 6.1.4 / 6.1.5 (the same for group ids), 6.1.8 (invalid
- * CVSS vector), 6.1.9 (base score other than the vector's) and 6.1.11 (CWE id and name); the OSV
- * schema's shape of affected packages, ranges and events.  The STIX objects then go through the
- * import pipeline, strictly: one document is one transaction.
+ * CVSS vector), 6.1.9 (base score other than the vector's) and 6.1.11 (CWE id and name), then
+ * every other mandatory test 6.1.x (csaf_check.c); the OSV schema's shape of affected packages,
+ * ranges and events.  The STIX objects then go through the import pipeline, strictly: one
+ * document is one transaction.
  *
- * It does not implement the other mandatory CSAF tests (documents failing only those are
- * imported), fetch documents from provider directories, or verify their OpenPGP signatures.
+ * It does not fetch documents from provider directories or verify their OpenPGP signatures.
  */
 #include "case_ident.h"
 #include "case_int.h"
@@ -590,6 +590,8 @@ static int csaf_doc(conv *c, const ajson_value *root)
         if (check_vuln(c, &vs->u.items[i], path))
             return -1;
     }
+    if (csaf_mandatory_check(root, c->err, c->errlen)) /* the other mandatory tests */
+        return -1;
     /* the advisory itself: its publisher and a report of everything above */
     char pub_id[80], rep_id[80];
     make_id(c, "identity", "publisher", pub_id, sizeof(pub_id));
