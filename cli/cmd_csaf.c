@@ -4,6 +4,7 @@
  *   accord csaf import [--collection C] FILE|DIR ...
  *   accord osv import [--collection C] FILE|DIR ...
  *   accord csaf export ID      (an imported vulnerability as this node's CSAF advisory)
+ *   accord csaf export --out DIR ID...   (each into DIR/ID.json)
  *
  * A directory is read recursively for *.json files, in name order.  Each document is imported on
  * its own (one transaction): a refused one is reported with its file, JSON path and rule, and the
@@ -91,25 +92,49 @@ static void import_path(run *r, const char *path, int depth)
     free(names);
 }
 
-/* accord csaf export ID: the vulnerability as this node's CSAF advisory on stdout. */
+/* accord csaf export ID: the vulnerability as this node's CSAF advisory on stdout;
+ * accord csaf export --out DIR ID...: each into DIR/ID.json (the id without its type). */
 static int export_cmd(int argc, char **argv)
 {
-    if (argc != 3)
+    const char *dir = NULL;
+    int first = 2;
+    if (argc > 3 && strcmp(argv[2], "--out") == 0)
+        dir = argv[3], first = 4;
+    if (argc <= first || (!dir && argc != 3))
         return cli_usage("csaf");
     accord_store *s = cli_open_store(ACCORD_STORE_READONLY);
     if (!s)
         return EXIT_FAIL;
-    accord_error err = {0};
-    char *json = NULL;
-    int rc = accord_csaf_export(s, argv[2], &json, &err);
-    accord_store_close(s);
-    if (rc) {
-        cli_error("csaf", "%s", err.msg);
-        return EXIT_FAIL;
+    int failed = 0;
+    for (int i = first; i < argc; i++) {
+        accord_error err = {0};
+        char *json = NULL;
+        if (accord_csaf_export(s, argv[i], &json, &err)) {
+            cli_error("csaf", "%s", err.msg);
+            failed++;
+            continue;
+        }
+        if (!dir) {
+            printf("%s\n", json);
+        } else {
+            const char *name = strstr(argv[i], "--") ? strstr(argv[i], "--") + 2 : argv[i];
+            char path[4096];
+            FILE *f = NULL;
+            if (strchr(name, '/') ||
+                (size_t)snprintf(path, sizeof(path), "%s/%s.json", dir, name) >= sizeof(path) ||
+                !(f = fopen(path, "w")) || fprintf(f, "%s\n", json) < 0) {
+                cli_error("csaf", "%s: cannot write %s/%s.json", argv[i], dir, name);
+                failed++;
+            }
+            if (f && fclose(f) != 0 && !failed++)
+                cli_error("csaf", "%s: cannot write %s", argv[i], path);
+        }
+        free(json);
     }
-    printf("%s\n", json);
-    free(json);
-    return EXIT_OK;
+    accord_store_close(s);
+    if (!failed)
+        return EXIT_OK;
+    return failed == argc - first ? EXIT_FAIL : EXIT_PARTIAL;
 }
 
 static int advisory_cmd(const char *cmd, int format, int argc, char **argv)

@@ -162,6 +162,7 @@ static const cli_command commands[] = {
     {"csaf", "import vendors' CSAF 2.0 advisories into the store as STIX",
      "usage: accord csaf import [--collection C] FILE|DIR ...\n"
      "       accord csaf export VULNERABILITY-ID   (as this node's CSAF advisory, on stdout)\n"
+     "       accord csaf export --out DIR VULNERABILITY-ID...   (each into DIR/ID.json)\n"
      "\n"
      "Each CSAF 2.0 document (a directory: its *.json files, recursively) becomes a STIX\n"
      "vulnerability per CSAF vulnerability (CVE, CWE, products with purl, CPE, status and vendor\n"

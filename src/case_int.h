@@ -32,7 +32,7 @@ typedef struct case_revision {
 
 typedef struct case_data {
     int64_t cid;
-    char id[ACCORD_CASE_ID_MAX];
+    char id[256]; /* the case id; a re-published advisory: the source's tracking id, whole */
     char *title, *summary, *cve, *cwe, *cvss3, *cvss4, *vuln_id, *embargo_text, *reporter;
     int64_t created, embargo_end, lifted, deadline, published; /* µs, 0 = none */
     int revision;                                              /* published revisions so far */
@@ -47,6 +47,10 @@ typedef struct case_data {
     int64_t now; /* the instant the publication is rendered for */
     char publisher_name[128], publisher_namespace[256]; /* CSAF document.publisher */
     char cve_org[37], cve_short[33]; /* the CNA's CVE Program UUID and short name, "" = unset */
+    /* what an advisory re-published from a vendor's (csaf_republish.c) carries over: CSAF
+     * vulnerability notes, remediations and threats as comma-separated JSON objects naming this
+     * document's product ids; NULL = none */
+    char *x_notes, *x_remediations, *x_threats;
 } case_data;
 
 /* Frees what a case_data holds (every string is its own) and zeroes it. */

@@ -861,6 +861,7 @@ void case_data_free(case_data *d)
     for (size_t i = 0; i < d->nind; i++)
         free(d->indicators[i]);
     free(d->v), free(d->p), free(d->refs), free(d->indicators), free(d->revs);
+    free(d->x_notes), free(d->x_remediations), free(d->x_threats);
     memset(d, 0, sizeof(*d));
 }
 

@@ -340,6 +340,10 @@ static void vulnerability(const case_data *d, buf *b)
         case_json_kv(b, "text", d->cwe);
         buf_adds(b, "}");
     }
+    if (d->x_notes) {
+        buf_adds(b, ",");
+        buf_adds(b, d->x_notes);
+    }
     buf_adds(b, "],\"product_status\":{");
     int groups = 0;
     for (int g = 0; g < G_COUNT; g++) {
@@ -379,6 +383,10 @@ static void vulnerability(const case_data *d, buf *b)
         case_json_kv(b, "details", details);
         buf_printf(b, ",\"product_ids\":[\"CSAFPID-%lld\"]}", (long long)p->pid);
     }
+    if (d->x_remediations) {
+        buf_adds(b, nrem++ ? "," : ",\"remediations\":[");
+        buf_adds(b, d->x_remediations);
+    }
     if (nrem)
         buf_adds(b, "]");
     buf_free(&aff);
@@ -400,6 +408,10 @@ static void vulnerability(const case_data *d, buf *b)
         buf_adds(b, "{\"category\":\"impact\",");
         case_json_kv(b, "details", v->statement);
         buf_printf(b, ",\"product_ids\":[\"CSAFPID-V%lld\"]}", (long long)v->vid);
+    }
+    if (d->x_threats) {
+        buf_adds(b, nthr++ ? "," : ",\"threats\":[");
+        buf_adds(b, d->x_threats);
     }
     if (nthr)
         buf_adds(b, "]");

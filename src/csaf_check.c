@@ -247,23 +247,22 @@ typedef struct rev {
     int is_sv;
 } rev;
 
-/* Versions compared as the specification orders them: semantic when both are, else integers. */
-static int ver_cmp(const rev *a, const rev *b)
-{
-    if (a->is_sv && b->is_sv)
-        return sv_cmp(&a->sv, &b->sv);
-    int64_t x = lead_int(a->num), y = lead_int(b->num);
-    return x < y ? -1 : x > y;
-}
-
-/* Ascending by date, then by version, then by position: a total order, so ties never depend on
- * the sort. */
+/* Ascending by date, then by version (major number; then semantic precedence when both are
+ * semantic versions, a semantic one first otherwise), then by text and position.  Each key is a
+ * total preorder, so the order is transitive whatever the document holds (qsort needs that). */
 static int rev_order(const void *pa, const void *pb)
 {
     const rev *a = pa, *b = pb;
     if (a->date != b->date)
         return a->date < b->date ? -1 : 1;
-    int c = ver_cmp(a, b);
+    int64_t x = lead_int(a->num), y = lead_int(b->num);
+    if (x != y)
+        return x < y ? -1 : 1;
+    if (a->is_sv != b->is_sv)
+        return a->is_sv ? -1 : 1;
+    int c = a->is_sv ? sv_cmp(&a->sv, &b->sv) : 0;
+    if (!c)
+        c = strcmp(a->num, b->num);
     return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
 }
 
@@ -487,7 +486,8 @@ static int lang_tag_ok(const char *tag)
 {
     if (!tag || !*tag)
         return 0;
-    if ((tag[0] == 'x' || tag[0] == 'X') && tag[1] == '-') /* private use only */
+    int private_use = (tag[0] == 'x' || tag[0] == 'X') && tag[1] == '-';
+    if (private_use)
         tag += 2;
     else if ((tag[0] == 'i' || tag[0] == 'I') && tag[1] == '-') /* grandfathered i-xxx */
         return strlen(tag) > 2;
@@ -506,7 +506,7 @@ static int lang_tag_ok(const char *tag)
             return 0;
         p += l + 1;
     }
-    if (sub[0] != tag) /* private use: any alphanumeric subtags */
+    if (private_use) /* any alphanumeric subtags */
         return 1;
     for (size_t i = 0; i < len[0]; i++)
         if (!isalpha((unsigned char)sub[0][i]))

@@ -451,7 +451,7 @@ static const char *vendor_fix(const ajson_value *v, const char *id)
     return NULL;
 }
 
-/* Ends the products list and the vulnerability with its x_accord_cvss: the vectors (scored by
+/* Ends the products list and adds x_accord_cvss: the vectors (scored by
  * accord) of arr[i].obj.key (obj NULL: arr[i].key); vectors accord cannot parse are left out. */
 static void cvss_json(buf *b, const ajson_value *arr, const char *obj, const char *key)
 {
@@ -468,7 +468,7 @@ static void cvss_json(buf *b, const ajson_value *arr, const char *obj, const cha
         buf_json_str(b, vec);
         buf_printf(b, ",\"base_score\":%.1f}", cs.base);
     }
-    buf_adds(b, "]}");
+    buf_adds(b, "]");
 }
 
 static void product_json(buf *b, int *n, const prod *p, const char *status, const char *fixed,
@@ -487,6 +487,66 @@ static void product_json(buf *b, int *n, const prod *p, const char *status, cons
     if (introduced)
         kv(b, "introduced", introduced);
     buf_adds(b, "}");
+}
+
+/* The product ids o (a remediation or threat) names, directly and through its groups. */
+static void named_products(buf *b, const ajson_value *root, const ajson_value *o)
+{
+    const ajson_value *grp = get(get(root, "product_tree"), "product_groups"),
+                      *gids = get(o, "group_ids");
+    const ajson_value *lists[64];
+    size_t nl = 0;
+    lists[nl++] = get(o, "product_ids");
+    for (size_t i = 0; i < arr_len(gids) && nl < 64; i++)
+        for (size_t j = 0; j < arr_len(grp); j++) {
+            const char *g = str(&grp->u.items[j], "group_id");
+            if (g && ajson_str(&gids->u.items[i]) && strcmp(g, ajson_str(&gids->u.items[i])) == 0)
+                lists[nl++] = get(&grp->u.items[j], "product_ids");
+        }
+    buf_adds(b, ",\"products\":[");
+    int n = 0;
+    for (size_t l = 0; l < nl; l++)
+        for (size_t i = 0; i < arr_len(lists[l]); i++) {
+            const char *id = ajson_str(&lists[l]->u.items[i]);
+            if (!id)
+                continue;
+            buf_adds(b, n++ ? "," : "");
+            buf_json_str(b, id);
+        }
+    buf_adds(b, "]");
+}
+
+/* What a re-published advisory carries over (csaf_republish.c): the vulnerability's notes,
+ * remediations and threats, in x_accord_csaf_notes / _remediations / _threats, with the product
+ * ids of the source document (groups resolved to their products). */
+static void csaf_extras(buf *b, const ajson_value *root, const ajson_value *v)
+{
+    static const char *const lists[] = {"notes", "remediations", "threats"};
+    static const char *const keys[3][4] = {{"category", "title", "text", NULL},
+                                           {"category", "details", "url", "date"},
+                                           {"category", "details", "date", NULL}};
+    for (int l = 0; l < 3; l++) {
+        const ajson_value *arr = get(v, lists[l]);
+        int n = 0;
+        for (size_t i = 0; i < arr_len(arr); i++) {
+            const ajson_value *o = &arr->u.items[i];
+            if (!str(o, "category") || !str(o, l ? "details" : "text"))
+                continue;
+            buf_printf(b, n++ ? ",{" : ",\"x_accord_csaf_%s\":[{", lists[l]);
+            for (int k = 0; k < 4 && keys[l][k]; k++)
+                if (str(o, keys[l][k])) {
+                    buf_adds(b, k ? ",\"" : "\"");
+                    buf_adds(b, keys[l][k]);
+                    buf_adds(b, "\":");
+                    buf_json_str(b, str(o, keys[l][k]));
+                }
+            if (l)
+                named_products(b, root, o);
+            buf_adds(b, "}");
+        }
+        if (n)
+            buf_adds(b, "]");
+    }
 }
 
 static void csaf_vuln(conv *c, const ajson_value *doc, const ajson_value *v, size_t idx)
@@ -536,6 +596,8 @@ static void csaf_vuln(conv *c, const ajson_value *doc, const ajson_value *v, siz
         }
     }
     cvss_json(b, get(v, "scores"), "cvss_v3", "vectorString");
+    csaf_extras(b, doc, v);
+    buf_adds(b, "}");
     notes(c, id, what, ns);
 }
 
@@ -749,6 +811,7 @@ static int osv_doc(conv *c, const ajson_value *root)
         product_json(b, &n, &p, "affected", osv_event(a, "fixed"), osv_event(a, "introduced"));
     }
     cvss_json(b, get(root, "severity"), NULL, "score");
+    buf_adds(b, "}");
     if (summary && details && *details) {
         char note[80];
         make_id(c, "note", "osv|summary", note, sizeof(note));

@@ -10,8 +10,10 @@
  * holds the rules of the mandatory tests by construction as a case's advisory does.  The
  * publisher is this node's (`accord case publisher`); the tracking id is the source advisory's.
  *
- * It does not carry over what case_data cannot hold: notes other than the description, threats,
- * remediation texts, product groups and relationships, and scores per product.
+ * The vulnerability's other notes, its remediations and its threats (kept by csaf_import.c in
+ * x_accord_csaf_*) are carried over with their product ids mapped to this document's.  It does
+ * not carry over product groups and relationships (their products are listed one by one) or
+ * scores per product.
  */
 #include "case_ident.h"
 #include "case_int.h"
@@ -93,6 +95,95 @@ static int vendor_index(case_data *d, const char *name)
     return -1;
 }
 
+/* The CSAF product id this document gives to the source's product id: the first product of
+ * x_accord_products with that id (load makes product i CSAFPID-<i+1>); 0 when none. */
+static size_t product_pid(const ajson_value *prods, const char *id)
+{
+    for (size_t i = 0; id && prods && prods->type == AJSON_ARRAY && i < prods->len; i++) {
+        const char *p = str(&prods->u.items[i], "product_id");
+        if (p && strcmp(p, id) == 0)
+            return i + 1;
+    }
+    return 0;
+}
+
+static int one_of(const char *s, const char *const *set)
+{
+    for (; s && *set; set++)
+        if (strcmp(s, *set) == 0)
+            return 1;
+    return 0;
+}
+
+/* x_accord_csaf_notes / _remediations / _threats of v (csaf_import.c) as the CSAF JSON objects
+ * of this document: values the CSAF schema accepts, the source's product ids mapped to this
+ * document's; a remediation or threat none of whose products is here is left out (it would say
+ * something of other products).  The note that became the description is not repeated.  NULL
+ * when there is nothing. */
+static char *carried(const ajson_value *v, int which, const char *description)
+{
+    static const char *const lists[] = {"x_accord_csaf_notes", "x_accord_csaf_remediations",
+                                        "x_accord_csaf_threats"};
+    static const char *const note_cats[] = {"description", "details", "faq", "general",
+                                            "legal_disclaimer", "other", "summary", NULL};
+    static const char *const rem_cats[] = {"mitigation", "no_fix_planned", "none_available",
+                                           "vendor_fix", "workaround", NULL};
+    static const char *const thr_cats[] = {"exploit_status", "impact", "target_set", NULL};
+    const char *const *cats[] = {note_cats, rem_cats, thr_cats};
+    const ajson_value *arr = ajson_get(v, lists[which]), *prods = ajson_get(v, "x_accord_products");
+    buf b;
+    buf_init(&b, 16u << 20);
+    int n = 0;
+    for (size_t i = 0; arr && arr->type == AJSON_ARRAY && i < arr->len; i++) {
+        const ajson_value *o = &arr->u.items[i];
+        const char *cat = str(o, "category"), *text = str(o, which ? "details" : "text");
+        if (!one_of(cat, cats[which]) || !text || !*text)
+            continue;
+        if (!which && description && strcmp(text, description) == 0)
+            continue;
+        buf ids;
+        buf_init(&ids, 16u << 20);
+        const ajson_value *ps = ajson_get(o, "products");
+        int nid = 0, named = ps && ps->type == AJSON_ARRAY && ps->len;
+        for (size_t j = 0; named && j < ps->len; j++) {
+            size_t pid = product_pid(prods, ajson_str(&ps->u.items[j]));
+            char id[40];
+            snprintf(id, sizeof(id), "\"CSAFPID-%zu\"", pid);
+            if (pid && !strstr(ids.p ? ids.p : "", id)) /* each once */
+                buf_printf(&ids, "%s%s", nid++ ? "," : "", id);
+        }
+        if (which && (which == 1 || named) && !nid) {
+            buf_free(&ids);
+            continue;
+        }
+        buf_adds(&b, n++ ? ",{" : "{");
+        case_json_kv(&b, "category", cat);
+        buf_adds(&b, ",");
+        if (!which && str(o, "title")) {
+            case_json_kv(&b, "title", str(o, "title"));
+            buf_adds(&b, ",");
+        }
+        case_json_kv(&b, which ? "details" : "text", text);
+        const char *url = which == 1 ? str(o, "url") : NULL, *date = which ? str(o, "date") : NULL;
+        int64_t us;
+        if (url && (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0)) {
+            buf_adds(&b, ",");
+            case_json_kv(&b, "url", url);
+        }
+        if (date && accord_instant_parse(date, &us) == 0) {
+            buf_adds(&b, ",");
+            case_json_kv(&b, "date", date);
+        }
+        if (nid)
+            buf_printf(&b, ",\"product_ids\":[%s]", ids.p);
+        buf_adds(&b, "}");
+        buf_free(&ids);
+    }
+    char *out = n && !b.failed ? buf_take(&b, NULL) : NULL;
+    buf_free(&b);
+    return out;
+}
+
 /* Fills d from the vulnerability object v; -1 when memory ran out. */
 static int load(const ajson_value *v, case_data *d)
 {
@@ -166,6 +257,9 @@ static int load(const ajson_value *v, case_data *d)
         if (!cp->vendor || !cp->name || !cp->status)
             return -1;
     }
+    d->x_notes = carried(v, 0, d->summary);
+    d->x_remediations = carried(v, 1, NULL);
+    d->x_threats = carried(v, 2, NULL);
     return 0;
 }
 

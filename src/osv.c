@@ -47,7 +47,7 @@ int osv_render(const case_data *d, const case_product *p, buf *b)
         case_bound(p->affected, "<=", last, sizeof(last));
     }
     buf_adds(b, "{\"schema_version\":\"1.6.0\",");
-    char id[80];
+    char id[300];
     snprintf(id, sizeof(id), "x_accord-%s", d->id);
     case_json_kv(b, "id", id);
     case_time(d->now, t, sizeof(t));

@@ -63,3 +63,8 @@ validate_cve() {
   if python3 "$ROOT/tests/integration/cve_validate.py" "$CVE_SCHEMA" "$@" >"$T/cve.out" 2>&1
   then ok; else bad "CVE validation: $(head -c 2000 "$T/cve.out")"; fi
 }
+
+# csaf_samples DATA: CSAF=(the CISA advisories and OASIS examples under DATA, sorted)
+csaf_samples() {
+  mapfile -t CSAF < <(grep -l '"csaf_version"' -r "$1/csaf-cisa" "$1/csaf-oasis/csaf_2.0/examples/csaf" --include='*.json' | sort)
+}
