@@ -168,7 +168,7 @@ static const cli_command commands[] = {
      "vulnerability per CSAF vulnerability (CVE, CWE, products with purl, CPE, status and vendor\n"
      "fix, CVSS vectors, references) and a note per vulnerability note, marked with the\n"
      "document's TLP; one transaction per document.  A refused document is named with the JSON\n"
-     "path and the rule (schema, CSAF tests 6.1.1, 6.1.2, 6.1.4, 6.1.5, 6.1.8, 6.1.9, 6.1.11).\n"
+     "path and the rule (schema, or each CSAF 2.0 mandatory test 6.1.x it fails).\n"
      "Exit 0: all imported; 3: some refused; 1: none imported.\n",
      cmd_csaf},
     {"osv", "import OSV vulnerability records into the store as STIX",
