@@ -12,8 +12,7 @@
  *     share a date but are listed newest first);
  *   - 6.1.26 compares the category with every profile's name and value with '_', '-' and white
  *     space ignored, so "csafsecurityadvisory" is refused (the library compares names only).
- * Limits: 6.1.9 recomputes the CVSS v2 base score (not its temporal and environmental scores);
- * 6.1.12 checks a language tag's BCP 47 syntax and its two-letter primary language against ISO
+ * Limits: 6.1.12 checks a language tag's BCP 47 syntax and its two-letter primary language against ISO
  * 639-1 (three-letter languages, scripts and regions only by syntax).
  *
  * Inputs are outside data: every array is walked once or pairwise (the document is at most 64 MiB
@@ -751,15 +750,45 @@ static int tree_checks(chk *k)
 /* ------------------------------------------------------------------------------------------ */
 /* CVSS (6.1.7 - 6.1.10)                                                                        */
 
-/* A CVSS v2 vector's base score (CVSS v2 guide section 3.2.1); -1 when it is not one. */
-static double cvss2_base(const char *vec)
+/* A CVSS v2 metric that may follow the base metrics, its values and their weights. */
+typedef struct cvss2_opt {
+    const char *key;
+    const char *vals[6];
+    double w[6];
+} cvss2_opt;
+
+/* CVSS v2 guide sections 3.2.2 and 3.2.3; ND (not defined) weighs as the guide says. */
+static const cvss2_opt cvss2_opts[] = {
+    {"E", {"U", "POC", "F", "H", "ND"}, {0.85, 0.9, 0.95, 1.0, 1.0}},
+    {"RL", {"OF", "TF", "W", "U", "ND"}, {0.87, 0.90, 0.95, 1.0, 1.0}},
+    {"RC", {"UC", "UR", "C", "ND"}, {0.90, 0.95, 1.0, 1.0}},
+    {"CDP", {"N", "L", "LM", "MH", "H", "ND"}, {0, 0.1, 0.3, 0.4, 0.5, 0}},
+    {"TD", {"N", "L", "M", "H", "ND"}, {0, 0.25, 0.75, 1.0, 1.0}},
+    {"CR", {"L", "M", "H", "ND"}, {0.5, 1.0, 1.51, 1.0}},
+    {"IR", {"L", "M", "H", "ND"}, {0.5, 1.0, 1.51, 1.0}},
+    {"AR", {"L", "M", "H", "ND"}, {0.5, 1.0, 1.51, 1.0}},
+};
+#define CVSS2_OPTS (sizeof cvss2_opts / sizeof cvss2_opts[0])
+
+/* The base equation of the CVSS v2 guide (3.2.1) for an impact subscore. */
+static double cvss2_base_eq(double impact, double expl)
+{
+    double f = impact == 0 ? 0 : 1.176;
+    return round(((0.6 * impact) + (0.4 * expl) - 1.5) * f * 10) / 10;
+}
+
+/*
+ * A CVSS v2 vector's base, temporal and environmental scores (CVSS v2 guide section 3.2): 0 when
+ * it is one, -1 when not (a metric out of order, unknown, repeated or with an unknown value).
+ */
+static int cvss2_scores(const char *vec, double *base, double *temporal, double *env)
 {
     static const char *const keys[] = {"AV", "AC", "Au", "C", "I", "A"};
     static const char *const vals[] = {"LAN", "HML", "MSN", "NPC", "NPC", "NPC"};
     static const double w[6][3] = {{0.395, 0.646, 1.0}, {0.35, 0.61, 0.71},
                                    {0.45, 0.56, 0.704}, {0, 0.275, 0.660},
                                    {0, 0.275, 0.660},   {0, 0.275, 0.660}};
-    double m[6];
+    double m[6], o[CVSS2_OPTS];
     const char *p = vec;
     for (int i = 0; i < 6; i++) {
         size_t kl = strlen(keys[i]);
@@ -773,12 +802,45 @@ static double cvss2_base(const char *vec)
         if (i < 5 && *p++ != '/')
             return -1;
     }
-    if (*p && *p != '/') /* temporal and environmental metrics may follow */
-        return -1;
-    double impact = 10.41 * (1 - (1 - m[3]) * (1 - m[4]) * (1 - m[5]));
+    for (size_t j = 0; j < CVSS2_OPTS; j++) /* not given: as not defined (ND) */
+        for (size_t x = 0; x < 6 && cvss2_opts[j].vals[x]; x++)
+            if (strcmp(cvss2_opts[j].vals[x], "ND") == 0)
+                o[j] = cvss2_opts[j].w[x];
+    size_t next = 0; /* the guide's order: E, RL, RC, then CDP, TD, CR, IR, AR */
+    while (*p) {
+        if (*p++ != '/')
+            return -1;
+        size_t kl = strcspn(p, ":/"), vl;
+        if (p[kl] != ':')
+            return -1;
+        const char *v = p + kl + 1;
+        vl = strcspn(v, "/");
+        size_t j = next;
+        while (j < CVSS2_OPTS && (strlen(cvss2_opts[j].key) != kl ||
+                                  strncmp(cvss2_opts[j].key, p, kl) != 0))
+            j++;
+        if (j == CVSS2_OPTS)
+            return -1;
+        size_t x = 0;
+        while (x < 6 && cvss2_opts[j].vals[x] &&
+               (strlen(cvss2_opts[j].vals[x]) != vl || strncmp(cvss2_opts[j].vals[x], v, vl) != 0))
+            x++;
+        if (x == 6 || !cvss2_opts[j].vals[x])
+            return -1;
+        o[j] = cvss2_opts[j].w[x];
+        next = j + 1;
+        p = v + vl;
+    }
     double expl = 20 * m[0] * m[1] * m[2];
-    double f = impact == 0 ? 0 : 1.176;
-    return round(((0.6 * impact) + (0.4 * expl) - 1.5) * f * 10) / 10;
+    double impact = 10.41 * (1 - (1 - m[3]) * (1 - m[4]) * (1 - m[5]));
+    *base = cvss2_base_eq(impact, expl);
+    *temporal = round(*base * o[0] * o[1] * o[2] * 10) / 10;
+    double adj_impact = 10.41 * (1 - (1 - m[3] * o[5]) * (1 - m[4] * o[6]) * (1 - m[5] * o[7]));
+    if (adj_impact > 10)
+        adj_impact = 10;
+    double adj_temporal = round(cvss2_base_eq(adj_impact, expl) * o[0] * o[1] * o[2] * 10) / 10;
+    *env = round((adj_temporal + (10 - adj_temporal) * o[3]) * o[4] * 10) / 10;
+    return 0;
 }
 
 /* An attribute of a CVSS object and the vector metric it restates (6.1.10). */
@@ -952,16 +1014,21 @@ static int cvss_checks(chk *k, const ajson_value *s, const char *path)
         if (!eq(str(v2, "version"), "2.0"))
             return bad(k, p2, "6.1.8", "invalid CVSS: version \"2.0\" is required");
         snprintf(p2, sizeof(p2), "%s.vectorString", sub);
-        double base = vec ? cvss2_base(vec) : -1;
-        if (base < 0)
+        double sc[3];
+        if (!vec || cvss2_scores(vec, &sc[0], &sc[1], &sc[2]) != 0)
             return bad(k, p2, "6.1.8", "invalid CVSS: %.80s is not a CVSS v2 vector",
                        vec ? vec : "(missing)");
         snprintf(p2, sizeof(p2), "%s.baseScore", sub);
         if (!is_num(get(v2, "baseScore"), &d))
             return bad(k, p2, "6.1.8", "invalid CVSS: baseScore is required (0 to 10)");
-        if (fabs(d - base) > 0.05)
-            return bad(k, p2, "6.1.9", "invalid CVSS computation: baseScore %.1f, but %s gives %.1f",
-                       d, vec, base);
+        static const char *const score_names[3] = {"baseScore", "temporalScore",
+                                                   "environmentalScore"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(p2, sizeof(p2), "%s.%s", sub, score_names[i]);
+            if (is_num(get(v2, score_names[i]), &d) && fabs(d - sc[i]) > 0.05)
+                return bad(k, p2, "6.1.9", "invalid CVSS computation: %s %.1f, but %s gives %.1f",
+                           score_names[i], d, vec, sc[i]);
+        }
         if (attrs_consistent(k, v2, vec, cvss2_attrs, sub))
             return -1;
     }

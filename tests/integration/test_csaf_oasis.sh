@@ -87,4 +87,35 @@ if need_tool node && lib=$(csaf_lib); then
     check "library 2.0.10 refuses $n over 6.1.21" grep -q "$n.json: INVALID.*mandatoryTest_6_1_21" "$T/lib.out"
   done
 fi
+# 6.1.9 for CVSS v2: the base, temporal and environmental scores of the CVSS v2 guide's own
+# examples (section 3.3: CVE-2002-0392 and CVE-2003-0818), written into a valid document; then
+# each score off by 0.1 is refused naming the score.  A fresh store, so the counts above stay.
+export ACCORD_DATA=$T/cvss2
+python3 - "$D/optional/oasis_csaf_tc-csaf_2_0-2021-6-2-19-03.json" "$T" <<'PY'
+import json, sys
+src, out = sys.argv[1], sys.argv[2]
+ex = [("AV:N/AC:L/Au:N/C:N/I:N/A:C/E:F/RL:OF/RC:C/CDP:H/TD:H/CR:M/IR:M/AR:H", 7.8, 6.4, 9.2),
+      ("AV:N/AC:L/Au:N/C:C/I:C/A:C/E:F/RL:OF/RC:C/CDP:H/TD:H/CR:M/IR:M/AR:L", 10.0, 8.3, 9.0)]
+def write(name, vec, b, t, e):
+    d = json.load(open(src))
+    d["document"]["tracking"]["id"] = "cvss2-" + name
+    cv = {"version": "2.0", "vectorString": vec, "baseScore": b, "temporalScore": t,
+          "environmentalScore": e}
+    for v in d["vulnerabilities"]:
+        for sc in v.get("scores", []):
+            sc["cvss_v2"] = cv
+    json.dump(d, open("%s/cvss2-%s.json" % (out, name), "w"))
+for i, (vec, b, t, e) in enumerate(ex):
+    write("ok%d" % i, vec, b, t, e)
+    write("base%d" % i, vec, round(b - 0.1, 1), t, e)
+    write("temporal%d" % i, vec, b, round(t - 0.1, 1), e)
+    write("environmental%d" % i, vec, b, t, round(e + 0.1, 1))
+PY
+expect_rc 0 "CVSS v2 guide examples import" -- "$A" csaf import "$T/cvss2-ok0.json" "$T/cvss2-ok1.json"
+for s in base temporal environmental; do
+  for i in 0 1; do
+    expect_rc 1 "CVSS v2 $s score $i off by 0.1 refused" -- "$A" csaf import "$T/cvss2-$s$i.json"
+    check "CVSS v2 $s score $i: rule 6.1.9 named" grep -q "cvss_v2.${s}Score: invalid CVSS computation: ${s}Score .*(rule 6\\.1\\.9)" "$T/err"
+  done
+done
 finish
