@@ -201,7 +201,9 @@ static int take(nats_puller *p, natsMsg **msgs, int room, int *status)
     while (n < room && !*status && natsSubscription_NextMsg(&m, p->sub, 0) == NATS_OK) {
         const char *st = NULL, *desc = NULL;
         if (natsMsg_GetDataLength(m) == 0 && natsMsgHeader_Get(m, "Status", &st) == NATS_OK) {
-            int code = atoi(st);
+            char *end;
+            long v = strtol(st, &end, 10); /* a three-digit status; anything else is an error */
+            int code = end != st && v > 0 && v < 1000 ? (int)v : 0;
             if (code != 100) /* 100 is a heartbeat; the others end the request */
                 *status = code > 0 ? code : 400;
             if (code != 100 && code != 404 && code != 408 && !p->noted++) {
