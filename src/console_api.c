@@ -29,7 +29,7 @@
 /* Shared                                                                                       */
 
 /* The caller's clearance: NULL for admins (they read everything). 0, or answered an error. */
-static int viewer_of(api_call *c, accord_viewer **v)
+int console_viewer_of(api_call *c, accord_viewer **v)
 {
     *v = NULL;
     if (c->who.is_admin)
@@ -62,23 +62,13 @@ int console_limit(api_call *c, int *limit)
 int console_utf8_ok(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p, n = c < 0x80                 ? 0
-                             : c >= 0xc2 && c <= 0xdf ? 1
-                             : c >= 0xe0 && c <= 0xef ? 2
-                             : c >= 0xf0 && c <= 0xf4 ? 3
-                                                      : 4;
-        if (n == 4)
+    size_t left = strlen(s);
+    while (left) {
+        size_t k = ajson_utf8_seq(p, left);
+        if (!k)
             return 0;
-        /* the second byte's range excludes overlong forms, surrogates and code points past
-           U+10FFFF */
-        unsigned lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
-        unsigned hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
-        p++;
-        for (unsigned i = 0; i < n; i++, p++) {
-            if (*p < (i ? 0x80u : lo) || *p > (i ? 0xbfu : hi))
-                return 0;
-        }
+        p += k;
+        left -= k;
     }
     return 1;
 }
@@ -113,12 +103,23 @@ static int tlp_default(accord_store *s)
     return lvl;
 }
 
-static void json_str_or_null(buf *b, const char *s)
+void console_json_str_or_null(buf *b, const char *s)
 {
     if (s)
         buf_json_str(b, s);
     else
         buf_adds(b, "null");
+}
+
+void console_json_time_or_null(buf *b, int64_t us)
+{
+    char t[40];
+    if (!us) {
+        buf_adds(b, "null");
+        return;
+    }
+    accord_timestamp_format(us, t, sizeof(t));
+    buf_json_str(b, t);
 }
 
 /* The names of the identities rows point to, looked up once per request. */
@@ -234,11 +235,11 @@ static int search_cb(void *ud, size_t vi, const accord_record *rec)
     buf_printf(b, ",\"seq\":%lld,\"tlp\":\"%s\",\"revoked\":%s,\"latest\":%s,\"name\":",
                (long long)rec->seq, tlp_level_name(tlp_effective(rec->tlp, x->dflt)),
                rec->revoked ? "true" : "false", rec->latest ? "true" : "false");
-    json_str_or_null(b, obj ? label_of(obj) : NULL);
+    console_json_str_or_null(b, obj ? label_of(obj) : NULL);
     buf_adds(b, ",\"created_by_ref\":");
-    json_str_or_null(b, by);
+    console_json_str_or_null(b, by);
     buf_adds(b, ",\"source\":");
-    json_str_or_null(b, source_name(&x->src, x->c->reader, x->v, by));
+    console_json_str_or_null(b, source_name(&x->src, x->c->reader, x->v, by));
     buf_adds(b, "}");
     x->rows++;
     x->last_vi = vi;
@@ -350,7 +351,7 @@ void console_search(api_call *c)
         goto out;
     }
     accord_viewer *v;
-    if (viewer_of(c, &v))
+    if (console_viewer_of(c, &v))
         goto out;
     x.v = v;
     x.vals = vals;
@@ -489,7 +490,7 @@ static void object_versions(api_call *c, const char *id, const accord_viewer *v)
         if (x.rows)
             accord_verify_id(c->reader, id, ACCORD_GET_ALL_VERSIONS, sig_cb, &s, &verr);
         buf_adds(b, "],\"next\":");
-        json_str_or_null(b, x.more ? x.next : NULL);
+        console_json_str_or_null(b, x.more ? x.next : NULL);
         buf_adds(b, "}");
         c->rs->status = 200;
         c->rs->content_type = API_JSON;
@@ -524,7 +525,7 @@ static int rel_cb(void *ud, const accord_record *rec)
     buf_adds(b, x->rows ? ",{\"id\":" : "{\"id\":");
     buf_json_str(b, rec->id);
     buf_adds(b, ",\"relationship_type\":");
-    json_str_or_null(b, ajson_str(ajson_get(obj, "relationship_type")));
+    console_json_str_or_null(b, ajson_str(ajson_get(obj, "relationship_type")));
     buf_adds(b, ",\"source_ref\":");
     buf_json_str(b, src);
     buf_adds(b, ",\"target_ref\":");
@@ -596,7 +597,7 @@ void console_object(api_call *c)
         return;
     }
     accord_viewer *v;
-    if (viewer_of(c, &v))
+    if (console_viewer_of(c, &v))
         return;
     if (*what)
         object_relationships(c, id, v);

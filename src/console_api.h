@@ -31,6 +31,12 @@ int console_limit(api_call *c, int *limit);
 /* 1 when s is valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF): outside
  * text echoed in a JSON answer must be. */
 int console_utf8_ok(const char *s);
+/* The caller's clearance: NULL for admins (they read everything). 0, or answered 500. */
+int console_viewer_of(api_call *c, accord_viewer **v);
+/* s as a JSON string, or null when s is NULL. */
+void console_json_str_or_null(buf *b, const char *s);
+/* us as a STIX timestamp string, or null when 0. */
+void console_json_time_or_null(buf *b, int64_t us);
 
 void console_search(api_call *c);
 void console_object(api_call *c);

@@ -143,25 +143,6 @@ static void obs_type_of(const char *pattern, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p ? p + 1 : "");
 }
 
-static void str_or_null(buf *b, const char *s)
-{
-    if (s)
-        buf_json_str(b, s);
-    else
-        buf_adds(b, "null");
-}
-
-static void ts_or_null(buf *b, int64_t us)
-{
-    char t[40];
-    if (!us) {
-        buf_adds(b, "null");
-        return;
-    }
-    accord_timestamp_format(us, t, sizeof(t));
-    buf_json_str(b, t);
-}
-
 static int list_cb(void *ud, const store_ind_row *r)
 {
     list_ctx *x = ud;
@@ -182,24 +163,24 @@ static int list_cb(void *ud, const store_ind_row *r)
     buf_adds(b, x->rows ? ",{\"id\":" : "{\"id\":");
     buf_json_str(b, r->id);
     buf_adds(b, ",\"modified\":");
-    str_or_null(b, r->modified);
+    console_json_str_or_null(b, r->modified);
     buf_adds(b, ",\"type\":");
     buf_json_str(b, type);
     buf_adds(b, ",\"name\":");
-    str_or_null(b, r->name);
+    console_json_str_or_null(b, r->name);
     buf_adds(b, ",\"pattern\":");
-    str_or_null(b, r->pattern);
+    console_json_str_or_null(b, r->pattern);
     buf_adds(b, ",\"source\":");
-    str_or_null(b, r->source);
+    console_json_str_or_null(b, r->source);
     buf_printf(b, ",\"tlp\":\"%s\",\"revoked\":%s,\"valid_until\":",
                tlp_level_name(tlp_effective(r->tlp, x->dflt)), r->revoked ? "true" : "false");
-    ts_or_null(b, r->valid_until);
+    console_json_time_or_null(b, r->valid_until);
     /* the sighting figures count sightings whatever their TLP: for unrestricted callers only */
     if (x->v) {
         buf_adds(b, ",\"sightings\":null,\"last_sighting\":null");
     } else {
         buf_printf(b, ",\"sightings\":%lld,\"last_sighting\":", (long long)r->sightings);
-        ts_or_null(b, r->last_sighting);
+        console_json_time_or_null(b, r->last_sighting);
     }
     buf_printf(b, ",\"seq\":%lld}", (long long)r->seq);
     x->rows++;

@@ -22,6 +22,7 @@
  * says where the next request resumes; the page adds the pages up.
  */
 #include "console_pages.h"
+#include "console_api.h"
 #include "member.h"
 #include "peer.h"
 #include "store.h"
@@ -38,19 +39,6 @@
 #define BUCKETS_MAX 100000 /* distinct hours or days in one answer */
 #define ID_MAX 128
 #define STOP 1 /* a callback's "page full": positive, unlike every ACCORD_E* code */
-
-static int viewer_of(api_call *c, accord_viewer **v)
-{
-    *v = NULL;
-    if (c->who.is_admin)
-        return 0;
-    accord_error err = {0};
-    if (accord_viewer_open(c->reader, c->who.account, v, &err) != 0) {
-        api_fail(c, 500, "Store error", "the caller's clearance could not be read: %s", err.msg);
-        return -1;
-    }
-    return 0;
-}
 
 /* accord_store_get_as's callback when only "may the caller read it" matters */
 static int seen_cb(void *ud, const accord_record *rec)
@@ -84,25 +72,6 @@ static int limit_param(api_call *c)
         return -1;
     }
     return (int)n;
-}
-
-static void json_opt(buf *b, const char *s)
-{
-    if (s)
-        buf_json_str(b, s);
-    else
-        buf_adds(b, "null");
-}
-
-static void json_time(buf *b, int64_t us)
-{
-    char t[40];
-    if (!us) {
-        buf_adds(b, "null");
-        return;
-    }
-    accord_timestamp_format(us, t, sizeof(t));
-    buf_json_str(b, t);
 }
 
 static void answer(api_call *c)
@@ -241,7 +210,7 @@ static void h_sightings(api_call *c)
         }
     }
     accord_viewer *v;
-    if (viewer_of(c, &v))
+    if (console_viewer_of(c, &v))
         return;
     if (ind) { /* the indicator itself must read, as on its object page */
         int rc = accord_store_get_as(c->reader, v, ind, 0, seen_cb, NULL, &err);
@@ -315,7 +284,7 @@ static void h_object_cases(api_call *c)
     if (limit < 0 || after < 0)
         return;
     accord_viewer *v;
-    if (viewer_of(c, &v))
+    if (console_viewer_of(c, &v))
         return;
     accord_error err = {0};
     int rc = accord_store_get_as(c->reader, v, id, 0, seen_cb, NULL, &err);
@@ -361,9 +330,9 @@ static void h_object_cases(api_call *c)
         buf_json_str(b, (const char *)sqlite3_column_text(st, 2));
         buf_printf(b, ",\"embargoed\":%s,\"published\":",
                    end && now < end && !lifted ? "true" : "false");
-        json_time(b, sqlite3_column_int64(st, 5));
+        console_json_time_or_null(b, sqlite3_column_int64(st, 5));
         buf_adds(b, ",\"role\":");
-        json_opt(b, (const char *)sqlite3_column_text(st, 6));
+        console_json_str_or_null(b, (const char *)sqlite3_column_text(st, 6));
         buf_adds(b, "}");
     }
     int more = step == SQLITE_ROW;
@@ -394,7 +363,7 @@ static void member_json(buf *b, accord_store *s, const char *id, const char *nam
     buf_adds(b, "{\"id\":");
     buf_json_str(b, id);
     buf_adds(b, ",\"name\":");
-    json_opt(b, name);
+    console_json_str_or_null(b, name);
     buf_adds(b, ",\"keys\":[");
     member_identity *m = calloc(1, sizeof(*m));
     accord_error err = {0};
@@ -422,7 +391,7 @@ static int roster_cb(void *ud, const accord_roster_info *r)
     buf_adds(b, ",\"state\":");
     buf_json_str(b, r->state);
     buf_adds(b, ",\"expires\":");
-    json_opt(b, r->expires);
+    console_json_str_or_null(b, r->expires);
     buf_printf(b, ",\"threshold\":%lld", (long long)r->threshold);
     if (strcmp(r->state, "proposed") == 0)
         buf_printf(b, ",\"votes\":%zu,\"needed\":%zu,\"new_members\":%zu,\"new_voted\":%zu",
@@ -456,7 +425,7 @@ static void h_roster(api_call *c)
         return;
     }
     buf_printf(b, "],\"halted\":%s,\"reason\":", halted ? "true" : "false");
-    json_opt(b, halted ? err.msg : NULL);
+    console_json_str_or_null(b, halted ? err.msg : NULL);
     /* without a roster, this node's own organisation stands alone */
     buf_adds(b, ",\"self_member\":");
     if (!x.n && has_self)
@@ -555,17 +524,17 @@ static void h_collections(api_call *c)
         buf_adds(b, ",\"root\":");
         buf_json_str(b, o->root);
         buf_adds(b, ",\"alias\":");
-        json_opt(b, o->has_alias ? o->alias : NULL);
+        console_json_str_or_null(b, o->has_alias ? o->alias : NULL);
         buf_adds(b, ",\"title\":");
         buf_json_str(b, o->title);
         buf_adds(b, ",\"description\":");
-        json_opt(b, o->has_desc ? o->desc : NULL);
+        console_json_str_or_null(b, o->has_desc ? o->desc : NULL);
         buf_adds(b, ",\"created\":");
-        json_time(b, o->created);
+        console_json_time_or_null(b, o->created);
         buf_printf(b, ",\"can_write\":%s}", o->can_write ? "true" : "false");
     }
     buf_adds(b, "],\"next\":");
-    json_opt(b, l.n > n ? l.rows[n - 1].id : NULL);
+    console_json_str_or_null(b, l.n > n ? l.rows[n - 1].id : NULL);
     buf_adds(b, "}");
     free(l.rows);
     answer(c);
@@ -601,17 +570,17 @@ static int peer_cb(void *ud, const peer_conf *p, const char *cursor)
     buf_printf(b, ",\"pull\":%s,\"push\":%s,\"interval\":%d,\"local\":",
                p->mode & PEER_PULL ? "true" : "false", p->mode & PEER_PUSH ? "true" : "false",
                p->interval);
-    json_opt(b, p->local[0] ? p->local : NULL);
+    console_json_str_or_null(b, p->local[0] ? p->local : NULL);
     buf_adds(b, ",\"org\":");
-    json_opt(b, p->org[0] ? p->org : NULL);
+    console_json_str_or_null(b, p->org[0] ? p->org : NULL);
     buf_adds(b, ",\"cursor\":");
-    json_opt(b, cursor && *cursor ? cursor : NULL);
+    console_json_str_or_null(b, cursor && *cursor ? cursor : NULL);
     buf_adds(b, ",\"last_attempt\":");
-    json_time(b, st.last_attempt_us);
+    console_json_time_or_null(b, st.last_attempt_us);
     buf_adds(b, ",\"last_success\":");
-    json_time(b, st.last_success_us);
+    console_json_time_or_null(b, st.last_success_us);
     buf_adds(b, ",\"next_attempt\":");
-    json_time(b, st.next_attempt_us);
+    console_json_time_or_null(b, st.next_attempt_us);
     /* lag: how long since the link last worked (null when it never did) */
     if (st.last_success_us)
         buf_printf(b, ",\"lag_s\":%lld",
@@ -621,7 +590,7 @@ static int peer_cb(void *ud, const peer_conf *p, const char *cursor)
     buf_printf(b, ",\"failures\":%lld,\"pulled\":%llu,\"pushed\":%llu,\"last_error\":",
                (long long)st.failures, (unsigned long long)st.pulled,
                (unsigned long long)st.pushed);
-    json_opt(b, st.last_error[0] ? st.last_error : NULL);
+    console_json_str_or_null(b, st.last_error[0] ? st.last_error : NULL);
     buf_adds(b, "}");
     snprintf(x->last, sizeof(x->last), "%s", p->name);
     return 0;
@@ -645,7 +614,7 @@ static void h_peers(api_call *c)
         return;
     }
     buf_adds(b, "],\"next\":");
-    json_opt(b, x.more ? x.last : NULL);
+    console_json_str_or_null(b, x.more ? x.last : NULL);
     buf_adds(b, "}");
     answer(c);
 }
