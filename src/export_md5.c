@@ -16,6 +16,7 @@
  * What this file does not do: streaming input, or anything but MD5.
  */
 #include "export.h"
+#include "util/cpu.h"
 
 #include <nettle/md5.h>
 #include <stdint.h>
@@ -134,21 +135,12 @@ __attribute__((target("avx2"))) static void md5_lanes_avx2(const md5_group *g,
     md5_lanes(g, out);
 }
 
-static int have_avx2(void)
-{
-    static int v = -1;
-    if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx2") ? 1 : 0;
-    }
-    return v;
-}
 #endif
 
 static void md5_lanes_any(const md5_group *g, unsigned char out[][16])
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (have_avx2() && !export_md5_scalar) {
+    if (cpu_has_avx2() && !export_md5_scalar) {
         md5_lanes_avx2(g, out);
         return;
     }

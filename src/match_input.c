@@ -55,6 +55,7 @@
  * some lines it rejects are read anyway: a matcher should not lose an event over a stray byte.
  */
 #include "match.h"
+#include "util/cpu.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -418,21 +419,12 @@ __attribute__((target("avx2"))) static const char *find_special_avx2(const char 
     return find_special_swar(p, end);
 }
 
-static int have_avx2(void)
-{
-    static int v = -1;
-    if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx2") ? 1 : 0;
-    }
-    return v;
-}
 #endif
 
 static inline const char *find_special(const char *p, const char *end)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (!force_scalar && have_avx2())
+    if (!force_scalar && cpu_has_avx2())
         return find_special_avx2(p, end);
 #endif
     return find_special_swar(p, end);
@@ -533,7 +525,7 @@ __attribute__((target("avx2"))) static int index_avx2(const char *s, size_t len,
 static int index_line(const char *s, size_t len, uint64_t *qm, uint64_t *dm)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (!force_scalar && have_avx2())
+    if (!force_scalar && cpu_has_avx2())
         return index_avx2(s, len, qm, dm);
 #endif
     return index_scalar(s, len, qm, dm);
