@@ -1,12 +1,15 @@
 /*
- * cmd_export.c - accord export: a STIX bundle (the default), or a defender format.
+ * cmd_export.c - accord export: the store's objects as a STIX bundle (no --format), or a
+ * defender format.
  *
- * `--format stix` streams the store's objects as one bundle, as it always did.  The other
- * formats select the active indicators once (accord_export_select) and write them with
- * accord_export_write.  Output never appears half-written to a reader: a file is written as
- * NAME.tmp next to its destination and renamed over it once complete; a directory format
- * (suricata-*) renames each of its files only after all of them were written.  Standard output
- * is used when --out is not given (single-file formats only).
+ * Without --format, the store's objects (every type, filtered by --type, --added-after, ...) are
+ * streamed as one bundle, as they always were.  With --format (stix among them), the active
+ * indicators are selected once (accord_export_select) and written with accord_export_write:
+ * `--format stix` is the bundle of the selected indicators and the markings they reference.
+ * Output never appears half-written to a reader: a file is written as NAME.tmp next to its
+ * destination and renamed over it once complete; a directory format (suricata-*) renames each of
+ * its files only after all of them were written.  Standard output is used when --out is not given
+ * (single-file formats only).
  *
  * The summary on stderr counts what was selected, what was left out and why, and names the
  * first indicators no format, or not this format, can express.
@@ -28,12 +31,12 @@
 
 typedef struct export_args {
     const char *format, *out;
-    accord_scan_filter scan; /* stix */
+    accord_scan_filter scan; /* the store's bundle (no --format) */
     accord_export_spec spec; /* the other formats: their selection and options */
     const char *types[MAX_LIST + 1];
     int ntypes;
-    int stix_only;             /* an option only the stix format takes was given */
-    const char *defender_only; /* an option only the defender formats take (stix ignored it) */
+    int stix_only;             /* an option only the store's bundle takes was given */
+    const char *defender_only; /* an option only the defender formats take */
     const char *since;         /* --since CURSOR (nft) */
     int quiet;
 } export_args;
@@ -201,18 +204,23 @@ static int select_since(export_args *a, accord_store *s, accord_export_set **pre
  * it grows with every export whose records changed, whatever the clock says, and across restarts.
  * A store this process cannot write still exports, with the time-based serial, and says so.
  */
-static void rpz_serial(export_args *a, accord_store *s, const accord_export_set *set)
+static int rpz_serial(export_args *a, accord_store *s, const accord_export_set *set, int last)
 {
     accord_error err = {0};
     a->spec.opts.rpz_serial = 0;
-    if (accord_export_rpz_serial(s, "cli", &a->spec.filter, set, &a->spec.opts,
-                                 &a->spec.opts.rpz_serial, &err) != 0 &&
-        !a->quiet)
+    int rc = accord_export_rpz_serial(s, "cli", &a->spec.filter, set, &a->spec.opts,
+                                      &a->spec.opts.rpz_serial, &err);
+    if (rc == ACCORD_EBUSY && !last)
+        return rc; /* another export of the zone saw a newer state: select again */
+    if (rc && !a->quiet)
         fprintf(stderr,
                 "accord export: the zone's serial could not be kept in the store (%s): it is "
                 "the time of the newest change\n",
                 err.msg);
+    return 0;
 }
+
+#define SELECT_TRIES 8 /* rpz: selections superseded by a concurrent export before giving up */
 
 static int run_defender(export_args *a, accord_store *s)
 {
@@ -233,12 +241,17 @@ static int run_defender(export_args *a, accord_store *s)
     accord_error err = {0};
     sink k = {.dir = files ? a->out : NULL, .path = files ? NULL : a->out};
     int rc = accord_export_select(s, &a->spec.filter, &set, &err);
+    for (int t = 1; !rc && strcmp(a->format, "rpz") == 0; t++) {
+        if (rpz_serial(a, s, set, t == SELECT_TRIES) != ACCORD_EBUSY)
+            break;
+        accord_export_set_free(set);
+        set = NULL;
+        rc = accord_export_select(s, &a->spec.filter, &set, &err);
+    }
     if (!rc && a->since)
         rc = select_since(a, s, &prev, &err);
     if (!rc && strcmp(a->format, "nft") == 0)
         rc = accord_export_nft_cursor(set, &cur);
-    if (!rc && strcmp(a->format, "rpz") == 0)
-        rpz_serial(a, s, set);
     if (!rc)
         rc = prev ? accord_export_nft_delta(prev, set, &a->spec.opts, sink_write, &k, &sum, &err)
                   : accord_export_write(set, &a->spec.opts, sink_write, &k, &sum, &err);
@@ -431,12 +444,11 @@ int cmd_export(int argc, char **argv)
 {
     static export_args a;
     memset(&a, 0, sizeof(a));
-    a.format = "stix";
     accord_export_spec_init(&a.spec);
     int rc = parse_args(&a, argc, argv);
     if (rc)
         return rc;
-    int stix = strcmp(a.format, "stix") == 0;
+    int stix = !a.format; /* the store's bundle */
     if (!stix && accord_export_format_files(a.format) < 0) {
         cli_error("export",
                   "--format %s: expected stix, zeek-intel, suricata-dataset, "
@@ -445,19 +457,21 @@ int cmd_export(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (!stix && a.stix_only) {
-        cli_error("export", "--added-after, --include-revoked and --all-versions apply to "
-                            "--format stix only: the other formats hold the active indicators");
+        cli_error("export", "--added-after, --include-revoked and --all-versions apply to the "
+                            "store's bundle (no --format) only: a --format export holds the "
+                            "active indicators");
         return EXIT_USAGE;
     }
-    if (stix && a.defender_only) { /* a bundle is the store's objects: a filter such as
-                                      --max-tlp would not hold, so it is refused, not ignored */
+    if (stix && a.defender_only) { /* the store's bundle: a filter such as --max-tlp would not
+                                      hold, so it is refused, not ignored */
         cli_error("export",
-                  "--%s applies to the defender formats (zeek-intel, suricata-dataset, "
-                  "suricata-rules, rpz, nft, csv, plain, misp-feed), not to --format stix",
+                  "--%s applies to the --format exports (zeek-intel, suricata-dataset, "
+                  "suricata-rules, rpz, nft, csv, plain, misp-feed, stix), not to the store's "
+                  "bundle (no --format)",
                   a.defender_only[0] == '-' ? a.defender_only + 2 : a.defender_only);
         return EXIT_USAGE;
     }
-    if (a.since && strcmp(a.format, "nft") != 0) {
+    if (a.since && (stix || strcmp(a.format, "nft") != 0)) {
         cli_error("export", "--since applies to --format nft only");
         return EXIT_USAGE;
     }
@@ -465,7 +479,7 @@ int cmd_export(int argc, char **argv)
     a.spec.opts.format = a.format;
     if (!stix && (rc = kinds_of(&a)))
         return rc;
-    accord_store *s = open_store(strcmp(a.format, "rpz") == 0);
+    accord_store *s = open_store(!stix && strcmp(a.format, "rpz") == 0);
     if (!s)
         return EXIT_FAIL;
     rc = stix ? run_stix(&a, s) : run_defender(&a, s);

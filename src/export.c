@@ -412,9 +412,10 @@ typedef struct sel {
     unsigned kinds; /* the kinds its pattern holds */
     ajson_arena arena;
     int64_t at;
-    int quiet; /* 1: an untranslatable pattern is not counted or named */
-    int why;   /* WHY_* of the indicator being translated */
-    int dflt;  /* the level of unmarked indicators: the store's default TLP (tlp.h) */
+    int quiet;   /* 1: an untranslatable pattern is not counted or named */
+    int allowed; /* 1 once the allow-list dropped a value of the indicator being translated */
+    int why;     /* WHY_* of the indicator being translated */
+    int dflt;    /* the level of unmarked indicators: the store's default TLP (tlp.h) */
 } sel;
 
 static uint64_t prefix_key(const char *v, size_t len)
@@ -431,6 +432,7 @@ static int add_item(sel *x, int kind, const char *v, size_t len)
     x->kinds |= ACCORD_EK_BIT(kind);
     if (x->allow && export_allow_match(x->allow, kind, v, len)) {
         x->set->stats.allowlisted++;
+        x->allowed = 1;
         return 0;
     }
     accord_export_set *s = x->set;
@@ -815,6 +817,7 @@ static int translate(sel *x, const ind_view *v)
     uint64_t allow0 = s->stats.allowlisted;
     x->why = WHY_NONE;
     x->kinds = 0;
+    x->allowed = 0;
     int rc = 0;
     if (v->ptype && strcmp(v->ptype, "stix") != 0) {
         x->why = WHY_PATTERN_TYPE;
@@ -937,6 +940,8 @@ static int consider(sel *x, const ind_view *v)
     }
     note_kinds(s, x->kinds, v->from, r->added_us);
     ind->kinds = x->kinds;
+    ind->allowlisted = (uint8_t)x->allowed;
+    ind->seq = r->seq;
     ind->nitems = (uint32_t)(s->nitems - items0);
     for (size_t i = items0; i < s->nitems; i++)
         s->items[i].ikinds = (uint16_t)x->kinds, s->items[i].tlp = ind->tlp;
@@ -1104,18 +1109,24 @@ int accord_export_select(accord_store *store, const accord_export_filter *f,
 {
     sel x = {.f = f ? f : &no_filter};
     *out = NULL;
-    x.at = x.f->at_us ? x.f->at_us : accord_timestamp_now();
     if (!(x.set = calloc(1, sizeof(*x.set))))
         return accord_err_set(err, ACCORD_ENOMEM, "export: out of memory");
     ajson_arena_init(&x.arena, 0);
     accord_store_stats st;
-    int rc = accord_store_stats_light(store, &st, err);
+    /* one snapshot: a set and its change stamp must agree (accord_export_rpz_serial orders
+     * exports of one zone by it) */
+    int snap = store_feed_snapshot_begin(store, &x.set->stamp);
+    x.at = x.f->at_us ? x.f->at_us : accord_timestamp_now(); /* after: later snapshot, later now */
+    int rc = snap < 0 ? accord_err_set(err, ACCORD_ESTORE, "export: the store cannot be read")
+                      : accord_store_stats_light(store, &st, err);
     if (!rc)
         rc = accord_tlp_default_get(store, &x.dflt, err);
     if (!rc)
         rc = export_allow_load(store, &x.allow, err);
     if (!rc) {
         x.set->at_us = x.at;
+        x.set->store = store;
+        x.set->viewer = x.f->viewer;
         x.set->boundary_us = INT64_MIN;
         x.set->next_us = INT64_MAX;
         for (int k = 0; k < ACCORD_EK_COUNT; k++)
@@ -1134,6 +1145,7 @@ int accord_export_select(accord_store *store, const accord_export_filter *f,
         if (rc == ACCORD_ENOMEM)
             accord_err_set(err, rc, "export: out of memory");
     }
+    store_feed_snapshot_end(store, snap);
     ajson_arena_free(&x.arena);
     export_allow_free(x.allow);
     if (rc) {
@@ -1262,6 +1274,7 @@ static const format_def formats[] = {
     {"csv", 0},
     {"plain", 0},
     {"misp-feed", 1},
+    {"stix", 0},
 };
 
 int accord_export_format_files(const char *format)
@@ -1291,9 +1304,11 @@ static int dispatch(export_out *w, accord_error *err)
         return export_plain(w);
     if (strcmp(f, "misp-feed") == 0)
         return export_misp_feed(w);
+    if (strcmp(f, "stix") == 0)
+        return export_stix(w);
     return accord_err_set(err, ACCORD_EINVAL,
                           "export: unknown format \"%s\" (zeek-intel, suricata-dataset, "
-                          "suricata-rules, rpz, nft, csv, plain, misp-feed)",
+                          "suricata-rules, rpz, nft, csv, plain, misp-feed, stix)",
                           f);
 }
 
@@ -1322,7 +1337,8 @@ static int run_writer(const accord_export_set *set, const accord_export_set *pre
         if (!export_item_fits(&w, i))
             export_item_ok(&w, i); /* count and name what the writer never looked at */
     for (size_t i = 0; !rc && i < set->ninds; i++)
-        sum->indicators += set->inds[i].nitems && !(set->inds[i].kinds & ~w.supported);
+        sum->indicators +=
+            set->inds[i].nitems && !(set->inds[i].kinds & ~w.supported) && !w.mark[i];
     free(w.mark);
     buf_free(&w.b);
     if (rc && w.capped)

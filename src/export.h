@@ -34,7 +34,10 @@ typedef struct export_ind {
     uint8_t tlp;            /* ACCORD_TLP_* (unmarked: the store's default, tlp.h) */
     uint8_t untranslatable; /* 0, or an export_why reason: no format can express it */
     uint32_t kinds;         /* ACCORD_EK_BIT of every kind its pattern holds */
+    uint8_t allowlisted;    /* 1 when the allow-list dropped one of its values (stix leaves such
+                               an indicator out whole) */
     uint32_t nitems;        /* its items (after the allow-list) */
+    int64_t seq;            /* the selected version's seq in the store (stix reads its body) */
 } export_ind;
 
 /* One exportable value of one indicator. */
@@ -72,9 +75,12 @@ struct accord_export_set {
      * while the addresses do (accord_export_nft_cursor).
      */
     int64_t kind_at[ACCORD_EK_COUNT], kind_added[ACCORD_EK_COUNT];
-    int64_t at_us;    /* the export time */
-    int64_t added_us; /* the newest date_added the selection could see (its cursor's) */
-    size_t nuntr;     /* the first indicators no format can express: "id: reason" */
+    int64_t at_us;       /* the export time */
+    int64_t stamp;       /* the store's change stamp (store_feed_stamp) of the snapshot selected */
+    int64_t added_us;    /* the newest date_added the selection could see (its cursor's) */
+    accord_store *store; /* where it was selected from (stix reads bodies there) */
+    const accord_viewer *viewer; /* the clearance it was selected for (stix: the markings) */
+    size_t nuntr;                /* the first indicators no format can express: "id: reason" */
     char untr[ACCORD_EXPORT_NAMES][160];
 };
 
@@ -227,6 +233,7 @@ int export_nft(export_out *w);
 int export_csv(export_out *w, accord_error *err);
 int export_plain(export_out *w);
 int export_misp_feed(export_out *w);
+int export_stix(export_out *w);
 /* The nft delta from prev's elements to w->set's (export_nft.c). */
 int export_nft_delta(export_out *w, const accord_export_set *prev);
 /* The digest of a set's nft elements (see accord_export_cursor); 0 or ACCORD_ENOMEM. */
@@ -241,6 +248,25 @@ int export_net_range(const char *s, int *family, export_u128 *lo, export_u128 *h
 /* The store's change stamp for feed caching (store_feed.c): grows with every committed change;
  * -1 when the store fails. */
 int64_t store_feed_stamp(accord_store *s);
+/* One snapshot for a selection (store_feed.c): 1 when a read transaction was begun, 0 when the
+ * caller's holds, -1 on failure; *stamp = its change stamp.  End it with store_feed_snapshot_end
+ * (the value begin returned). */
+int store_feed_snapshot_begin(accord_store *s, int64_t *stamp);
+void store_feed_snapshot_end(accord_store *s, int begun);
+/* Computes a meta row's new value from its kept one (NULL: none) into out[0..outlen): 1 to write
+ * it, 0 to leave the row as it is, -1 on failure. */
+typedef int (*store_feed_decide_cb)(void *ud, const char *kept, char *out, size_t outlen);
+/* Reads meta row key, decides, writes: one BEGIN IMMEDIATE transaction (store_feed.c), so
+ * concurrent updates of one key from several processes are serialised. */
+int store_feed_meta_update(accord_store *s, const char *key, store_feed_decide_cb decide, void *ud,
+                           accord_error *err);
+
+/* Receives body i of store_feed_bodies (not NUL-terminated); 0 to go on. */
+typedef int (*store_feed_body_cb)(void *ud, size_t i, const char *body, size_t len);
+/* Calls cb with the body of each version seqs[0..n) (ascending), in order (store_feed.c);
+ * ACCORD_ENOTFOUND when one is no longer stored. */
+int store_feed_bodies(accord_store *s, const int64_t *seqs, size_t n, store_feed_body_cb cb,
+                      void *ud, accord_error *err);
 
 /* ------------------------------------------------------------------------------------------ */
 /* The allow-list matcher (export_allow.c)                                                      */

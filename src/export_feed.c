@@ -234,17 +234,23 @@ static int build(accord_store *s, feed_def *d, const accord_export_cursor *since
     accord_export_cursor cur;
     char text[ACCORD_EXPORT_CURSOR_MAX];
     int rc = accord_export_select(s, &d->spec.filter, &set, err);
-    if (!rc && since)
-        rc = select_prev(s, d, since, &prev, err);
-    if (!rc && strcmp(o.format, "rpz") == 0) {
+    for (int tries = 1; !rc && strcmp(o.format, "rpz") == 0; tries++) {
         /* the zone's serial, per feed and clearance (readers cleared differently get different
          * zones); the feed's words are not part of its name, so a redefined feed goes on from
-         * the serial its secondaries hold */
+         * the serial its secondaries hold.  EBUSY: a concurrent build of the zone saw a newer
+         * state of the store and took the serial; this selection is out of date */
         char scope[128];
         snprintf(scope, sizeof(scope), "feed/%s/%016llx", b->name,
                  (unsigned long long)b->clearance);
         rc = accord_export_rpz_serial(s, scope, NULL, set, &o, &o.rpz_serial, err);
+        if (rc != ACCORD_EBUSY || tries == 8)
+            break;
+        accord_export_set_free(set);
+        set = NULL;
+        rc = accord_export_select(s, &d->spec.filter, &set, err);
     }
+    if (!rc && since)
+        rc = select_prev(s, d, since, &prev, err);
     if (!rc && strcmp(o.format, "nft") == 0 && !(rc = accord_export_nft_cursor(set, &cur))) {
         accord_export_cursor_format(&cur, text, sizeof(text));
         o.nft_cursor = text;
@@ -267,6 +273,8 @@ static int build(accord_store *s, feed_def *d, const accord_export_cursor *since
 static const char *content_type(const char *format, const char *file)
 {
     const char *dot = strrchr(file, '.');
+    if (!*file && strcmp(format, "stix") == 0)
+        return "application/stix+json;version=2.1";
     if (dot && strcmp(dot, ".json") == 0)
         return "application/json";
     if ((dot && strcmp(dot, ".csv") == 0) || (!*file && strcmp(format, "csv") == 0))

@@ -13,19 +13,27 @@
  *                           (the caller's: "cli", "feed/NAME/CLEARANCE"), its selection (the
  *                           filter's collection, kinds, labels, creators, indicator types,
  *                           confidence, TLP) and its action
- *                    value  "SERIAL DIGEST": the serial (decimal), then XXH3-64 of the records
- *                           (16 hex digits): the action and each (kind, value) the rpz writer
- *                           holds, in the set's order
+ *                    value  "SERIAL DIGEST STAMP AT": the serial (decimal), XXH3-64 of the
+ *                           records (16 hex digits): the action and each (kind, value) the rpz
+ *                           writer holds, in the set's order; and the newest snapshot those
+ *                           records were seen in: the store's change stamp and the export time
+ *                           (decimal; a row of two fields, from before, reads as stamp 0)
  *
  * An export whose digest equals the kept one takes the kept serial (same records, same bytes,
  * same ETag).  Otherwise the serial is the time of the newest change (accord_export_set_serial,
  * seconds modulo 2^32) when that is larger, in RFC 1982 terms, than the kept one, else the kept
  * one plus 1; 0 is skipped (0 means "none" in accord_export_options).  Each step is less than
- * 2^31, so every secondary sees an increase.  Within a process the read and the write are one
- * critical section; two processes exporting the same scope at once may both take the same next
- * serial (the next change moves past both).  A store opened read-only cannot keep a serial: the
- * export of an unchanged zone still takes the kept one, a changed one fails (the caller then
- * falls back to accord_export_set_serial and says so).
+ * 2^31, so every secondary sees an increase.  The read of the kept serial and the write of the
+ * next one are one SQLite write transaction (BEGIN IMMEDIATE, store_feed_meta_update), so two
+ * exports of one zone at once - two processes, or a feed refresh beside `accord export` - take
+ * turns: the second reads the first's serial and its digest, and either takes the same serial
+ * (same records) or the next one; never the same serial for different records.  Nor a larger
+ * serial for older records: a selection is one snapshot with the store's change stamp
+ * (export.c), and a set whose snapshot is no newer (stamp and export time) than the one that
+ * took the kept serial, with other records, gets ACCORD_EBUSY: the caller selects again (the
+ * store has moved on; the zone it had is out of date).  A store opened read-only cannot keep a
+ * serial: the export of an unchanged zone still takes the kept one, a changed one fails (the caller
+ * then falls back to accord_export_set_serial and says so).
  */
 #include "export.h"
 
@@ -106,46 +114,84 @@ static int records_digest(const accord_export_set *s, const accord_export_option
     return 0;
 }
 
+/* What accord_export_rpz_serial decides from the kept row (store_feed_meta_update's callback). */
+typedef struct serial_step {
+    uint64_t digest;
+    uint32_t now;      /* the set's time-based serial */
+    int64_t stamp, at; /* the set's snapshot: the store's change stamp, the export time */
+    uint32_t serial;   /* the result */
+    int stale;         /* 1: a newer snapshot of the zone took the kept serial */
+} serial_step;
+
+static int serial_decide(void *ud, const char *kept, char *out, size_t outlen)
+{
+    serial_step *st = ud;
+    unsigned long kept_serial = 0;
+    unsigned long long kept_digest = 0;
+    long long kept_stamp = 0, kept_at = 0;
+    int have = 0;
+    if (kept) { /* "SERIAL DIGEST" (before snapshots were kept) or "SERIAL DIGEST STAMP AT" */
+        char *end;
+        kept_serial = strtoul(kept, &end, 10);
+        have = *end == ' ' && kept_serial <= UINT32_MAX && kept_serial > 0;
+        kept_digest = have ? strtoull(end + 1, &end, 16) : 0;
+        if (have && *end == ' ') {
+            kept_stamp = strtoll(end + 1, &end, 10);
+            have = *end == ' ';
+            kept_at = have ? strtoll(end + 1, &end, 10) : 0;
+        }
+        have = have && *end == '\0';
+    }
+    int64_t stamp = st->stamp > kept_stamp ? st->stamp : kept_stamp,
+            at = st->at > kept_at ? st->at : kept_at;
+    if (have && kept_digest == st->digest) {
+        st->serial = (uint32_t)kept_serial;
+        if (stamp == kept_stamp && at == kept_at)
+            return 0; /* the same records, seen no later: nothing to write */
+        /* the same records seen in a later snapshot: an older one differing from them is stale */
+        snprintf(out, outlen, "%lu %016llx %lld %lld", kept_serial, kept_digest, (long long)stamp,
+                 (long long)at);
+        return 1;
+    }
+    if (have && st->stamp <= kept_stamp && st->at <= kept_at) {
+        st->stale = 1; /* other records, from a snapshot no newer than the kept one's */
+        return 0;
+    }
+    uint32_t s = st->now;
+    if (have && !accord_export_serial_gt(s, (uint32_t)kept_serial))
+        s = (uint32_t)kept_serial + 1;
+    if (s == 0)
+        s = 1;
+    st->serial = s;
+    snprintf(out, outlen, "%u %016llx %lld %lld", s, (unsigned long long)st->digest,
+             (long long)stamp, (long long)at);
+    return 1;
+}
+
+/* Threads of one process may share one connection: a transaction is the connection's, so they
+ * take turns here; processes (other connections) take turns at BEGIN IMMEDIATE. */
 static pthread_mutex_t serial_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int accord_export_rpz_serial(accord_store *store, const char *scope, const accord_export_filter *f,
                              const accord_export_set *set, const accord_export_options *o,
                              uint32_t *serial, accord_error *err)
 {
-    char key[64], kept[64], value[64];
-    uint64_t digest, kept_digest = 0;
-    unsigned long kept_serial = 0;
-    int have = 0, rc;
+    char key[64];
+    serial_step st = {.now = accord_export_set_serial(set), .stamp = set->stamp, .at = set->at_us};
+    int rc;
     *serial = 0;
     if ((rc = export_rpz_serial_key(scope, f, o, key, sizeof(key))) ||
-        (rc = records_digest(set, o, &digest)))
+        (rc = records_digest(set, o, &st.digest)))
         return accord_err_set(err, rc, "export: out of memory");
     pthread_mutex_lock(&serial_lock);
-    rc = store_meta_get(store, key, kept, sizeof(kept));
-    if (rc == 0) {
-        char *end;
-        kept_serial = strtoul(kept, &end, 10);
-        have = *end == ' ' && kept_serial <= UINT32_MAX && kept_serial > 0;
-        kept_digest = have ? strtoull(end + 1, &end, 16) : 0;
-        have = have && *end == '\0';
-    } else if (rc != ACCORD_ENOTFOUND) {
-        pthread_mutex_unlock(&serial_lock);
-        return accord_err_set(err, ACCORD_ESTORE, "export: reading the rpz serial %s", key);
-    }
-    uint32_t now = accord_export_set_serial(set), s = now;
-    if (have && kept_digest == digest) {
-        *serial = (uint32_t)kept_serial;
-        pthread_mutex_unlock(&serial_lock);
-        return 0;
-    }
-    if (have && !accord_export_serial_gt(now, (uint32_t)kept_serial))
-        s = (uint32_t)kept_serial + 1;
-    if (s == 0)
-        s = 1;
-    snprintf(value, sizeof(value), "%u %016llx", s, (unsigned long long)digest);
-    rc = store_meta_set(store, key, value, err);
+    rc = store_feed_meta_update(store, key, serial_decide, &st, err);
     pthread_mutex_unlock(&serial_lock);
+    if (!rc && st.stale)
+        return accord_err_set(err, ACCORD_EBUSY,
+                              "export: the rpz zone %s was exported from a newer state meanwhile: "
+                              "select again",
+                              key);
     if (!rc)
-        *serial = s;
+        *serial = st.serial;
     return rc;
 }

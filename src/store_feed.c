@@ -181,3 +181,115 @@ int64_t store_feed_stamp(accord_store *s)
     }
     return v;
 }
+
+/*
+ * (export.h) Reads meta row `key`, lets decide() compute its new value, and writes that, as one
+ * write transaction: BEGIN IMMEDIATE takes the database's write lock before the read, so two
+ * processes (or connections) updating the same key run one after the other and the second reads
+ * what the first wrote.  Not audited: a kept serial is bookkeeping of exports, not a change of
+ * the store's content (and the audit log's length is the feeds' change stamp: an audit record
+ * here would make every rpz fetch rebuild every feed).  A store opened read-only only reads;
+ * decide() then must not ask for a write (ACCORD_EINVAL says so).
+ */
+int store_feed_meta_update(accord_store *s, const char *key, store_feed_decide_cb decide, void *ud,
+                           accord_error *err)
+{
+    char kept[256], value[256];
+    int rc = 0, begun = 0;
+    if (!s->readonly) {
+        if ((rc = store_exec(s, "BEGIN IMMEDIATE", err)))
+            return rc;
+        begun = 1;
+    }
+    int got = store_meta_get(s, key, kept, sizeof(kept));
+    if (got != 0 && got != ACCORD_ENOTFOUND)
+        rc = accord_err_set(err, ACCORD_ESTORE, "store: reading meta %s", key);
+    int write = rc ? 0 : decide(ud, got == 0 ? kept : NULL, value, sizeof(value));
+    if (!rc && write < 0)
+        rc = accord_err_set(err, ACCORD_ENOMEM, "store: meta %s: no value", key);
+    else if (!rc && write && !begun)
+        rc = accord_err_set(err, ACCORD_EINVAL, "store: opened read-only, cannot update %s", key);
+    else if (!rc && write)
+        rc = store_meta_set(s, key, value, err);
+    if (begun && !rc)
+        rc = store_exec(s, "COMMIT", err);
+    if (begun && rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/*
+ * (export.h) The bodies of versions seqs[0..n) (ascending), in that order.  One statement walks
+ * the objects table forward from the first; a wanted version a few rows ahead is reached by
+ * stepping (rows stepped over are not decoded: their body is never asked for), one farther away
+ * by seeking again (the statement reset at the new seq), so a dense selection reads the table
+ * once in order and a sparse one costs a look-up per version.
+ */
+#define BODY_STEP_MAX 64 /* rows to step over before seeking is cheaper */
+
+int store_feed_bodies(accord_store *s, const int64_t *seqs, size_t n, store_feed_body_cb cb,
+                      void *ud, accord_error *err)
+{
+    sqlite3_stmt *st;
+    if (n == 0)
+        return 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT seq, body FROM objects WHERE seq >= ?1 ORDER BY seq", -1,
+                           &st, NULL))
+        return store_db_fail(s, err, "preparing a read of bodies");
+    int rc = 0, step;
+    size_t i = 0;
+    sqlite3_bind_int64(st, 1, seqs[0]);
+    while (!rc && i < n) {
+        if ((step = sqlite3_step(st)) != SQLITE_ROW) {
+            rc = step == SQLITE_DONE
+                     ? accord_err_set(err, ACCORD_ENOTFOUND, "store: version %lld is gone",
+                                      (long long)seqs[i])
+                     : store_db_fail(s, err, "reading bodies");
+            break;
+        }
+        int64_t seq = sqlite3_column_int64(st, 0);
+        if (seq < seqs[i])
+            continue;
+        if (seq > seqs[i]) {
+            rc = accord_err_set(err, ACCORD_ENOTFOUND, "store: version %lld is gone",
+                                (long long)seqs[i]);
+            break;
+        }
+        rc = cb(ud, i, (const char *)sqlite3_column_blob(st, 1),
+                (size_t)sqlite3_column_bytes(st, 1));
+        if (!rc && ++i < n && seqs[i] - seq > BODY_STEP_MAX) {
+            sqlite3_reset(st);
+            sqlite3_bind_int64(st, 1, seqs[i]);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/*
+ * (export.h) Starts a read transaction unless one is open, so that what a selection reads (the
+ * clock, the allow-lists, the default TLP, the indicators) is one snapshot of the store, and
+ * *stamp receives that snapshot's change stamp.  1 when it began one (end it with
+ * store_feed_snapshot_end), 0 when the caller's transaction holds, -1 on failure.
+ */
+int store_feed_snapshot_begin(accord_store *s, int64_t *stamp)
+{
+    int begun = 0;
+    if (sqlite3_get_autocommit(s->db)) {
+        if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+            return -1;
+        begun = 1;
+    }
+    /* the first read starts the snapshot; the stamp is of that same snapshot */
+    if ((*stamp = store_feed_stamp(s)) < 0) {
+        store_feed_snapshot_end(s, begun);
+        return -1;
+    }
+    return begun;
+}
+
+void store_feed_snapshot_end(accord_store *s, int begun)
+{
+    if (begun > 0)
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+}

@@ -50,16 +50,34 @@ expect_rc 2 "a directory format needs --out" -- "$ACCORD" export --format surica
 expect_rc 2 "unknown format" -- "$ACCORD" export --format bogus
 expect_rc 2 "bad rpz action" -- "$ACCORD" export --format rpz --rpz-action sometimes
 expect_rc 2 "bad kind" -- "$ACCORD" export --format plain --type ipv5
-expect_rc 2 "stix-only option" -- "$ACCORD" export --format csv --include-revoked
-expect_rc 2 "a selection option with stix is refused, not ignored" -- "$ACCORD" export --max-tlp green
-check "it names the option" has "max-tlp applies to the defender formats" "$T/err"
-expect_rc 2 "--at with stix is refused" -- "$ACCORD" export --format stix --at $AT
+expect_rc 2 "an option of the store's bundle" -- "$ACCORD" export --format csv --include-revoked
+expect_rc 2 "a selection option without --format is refused, not ignored" -- "$ACCORD" export --max-tlp green
+check "it names the option" has "max-tlp applies to the --format exports" "$T/err"
+expect_rc 2 "--at without --format is refused" -- "$ACCORD" export --at $AT
+expect_rc 2 "--include-revoked with --format stix is refused" -- "$ACCORD" export --format stix --include-revoked
 expect_rc 0 "plain, one kind" -- "$ACCORD" export --format plain --type domain-suffix --at $AT
 check "plain domain-suffix is *.phish.top only" test "$(cat "$T/out")" = "*.phish.top"
 expect_rc 0 "max-tlp green" -- "$ACCORD" export --format plain --max-tlp green --at $AT
 if grep -q red.top "$T/out"; then bad "TLP:RED left with --max-tlp green"; else ok; fi
-expect_rc 0 "stix still the default" -- "$ACCORD" export
-check "stix bundle" has '"type":"bundle"' "$T/out"
+expect_rc 0 "the store's bundle without --format" -- "$ACCORD" export
+check "store bundle" has '"type":"bundle"' "$T/out"
+check "the store's bundle holds what --format stix leaves out" has "expired.top" "$T/out"
+# --format stix: the selected indicators as stored, and the markings they reference
+expect_rc 0 "export stix" -- "$ACCORD" export --format stix --at $AT --max-tlp amber --out "$T/out.stix"
+for v in expired.top future.top revoked.top 10.1.2.3 8.8.8.8 google.com red.top; do
+  if grep -q -- "$v" "$T/out.stix"; then bad "stix holds $v"; else ok; fi
+done
+check "stix summary names an indicator with an allow-listed value" \
+  has "holds an allow-listed value" "$T/err"
+check "stix summary names an AND pattern" has "comparisons joined by AND" "$T/err"
+expect_rc 0 "the bundle parses" -- python3 -c '
+import json, sys
+b = json.load(open(sys.argv[1]))
+ids = {o["id"] for o in b["objects"]}
+refs = {r for o in b["objects"] for r in o.get("object_marking_refs", [])}
+assert b["type"] == "bundle" and refs and refs <= ids, (refs, ids)
+assert all(o["type"] in ("indicator", "marking-definition") for o in b["objects"])
+' "$T/out.stix"
 
 # the tools members run accept what accord writes
 if need named-checkzone; then

@@ -253,6 +253,29 @@ expect_rc 1 "export --max-bytes 100: refused" -- cli export --format zeek-intel 
 check "export --max-bytes names the cap" has "passes 100 bytes" "$T/err"
 check "export --max-bytes leaves no partial file" test ! -e "$T/tiny.zeek"
 
+# --- a stix feed: the selected indicators as stored, with their markings --------------------------
+S=$(mkid indicator 1 6)
+bundle "$(ind "$S" 45.77.1.60)" >"$T/b5.json"
+expect_rc 0 "import S" -- cli import --quiet "$T/b5.json"
+expect_rc 0 "feed add stx (stix)" -- cli feed add stx --format stix --collection default --max-tlp amber
+req GET /feeds/stx
+expect 200 "GET /feeds/stx"
+body_has '"type":"bundle"' "stx is a bundle"
+body_has "$S" "stx holds S"
+body_has "\"id\":\"$CLEAR\"" "stx holds the CLEAR marking-definition S references"
+body_lacks "$A" "stx lacks revoked A"
+body_lacks "45.77.1.30" "stx lacks expired E"
+check "stx is served as STIX" grep -qi "content-type: application/stix+json" "$T/hdr"
+ST1=$(etag)
+req GET /feeds/stx -H "If-None-Match: $ST1"
+expect 304 "stx unchanged: 304"
+bundle "$(ind "$S" 45.77.1.60 ',"revoked":true' 2026-01-02T00:00:00.000Z)" >"$T/b6.json"
+expect_rc 0 "revoke S" -- cli import --quiet "$T/b6.json"
+req GET /feeds/stx -H "If-None-Match: $ST1"
+expect 200 "stx after a revocation: 200"
+body_lacks "45.77.1.60" "revoked S left the stix feed"
+check "new stx ETag after the revocation" test "$(etag)" != "$ST1"
+
 # a changed feed definition changes the ETag
 expect_rc 0 "feed fw replaced" -- cli feed add fw --format nft --collection default --nft-table other
 req GET /feeds/fw -H "If-None-Match: $E4"

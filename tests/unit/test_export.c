@@ -29,7 +29,8 @@ static char tmpdir[256];
 static int store_no;
 
 static const char *const formats[] = {
-    "zeek-intel", "suricata-dataset", "suricata-rules", "rpz", "nft", "csv", "plain", "misp-feed"};
+    "zeek-intel", "suricata-dataset", "suricata-rules", "rpz", "nft", "csv", "plain", "misp-feed",
+    "stix"};
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
 /* ------------------------------------------------------------------------------------------ */

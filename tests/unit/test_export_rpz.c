@@ -4,7 +4,9 @@
  * serial greater, in RFC 1982 arithmetic, than the one before, and an export whose records did
  * not change carries the same serial and the same bytes; the serial survives closing and
  * reopening the store; zones of other selections keep their own serials; a kept serial near
- * 2^32 wraps and still compares greater; RFC 1982 comparison itself.
+ * 2^32 wraps and still compares greater; RFC 1982 comparison itself; several processes that
+ * change the store and export the same zone at once never give one serial to two different sets
+ * of records, and a zone holding more records than another always has the greater serial.
  */
 #include "accord.h"
 #include "export.h"
@@ -14,6 +16,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char tmpdir[256];
@@ -76,9 +79,17 @@ static uint32_t zone_export(accord_store *s, int64_t at, unsigned kinds, char **
     accord_error err = {0};
     zone z = {0};
     uint32_t serial = 0;
-    if (accord_export_select(s, &f, &set, &err) == 0 &&
-        accord_export_rpz_serial(s, "test", &f, set, &o, &o.rpz_serial, &err) == 0 &&
-        accord_export_write(set, &o, zone_cb, &z, NULL, &err) == 0) {
+    int rc = ACCORD_EBUSY;
+    /* EBUSY: another export of the zone saw a newer state of the store; select again, as
+     * `accord export` and feeds do */
+    for (int tries = 0; rc == ACCORD_EBUSY && tries < 50; tries++) {
+        accord_export_set_free(set);
+        set = NULL;
+        rc = accord_export_select(s, &f, &set, &err);
+        if (!rc)
+            rc = accord_export_rpz_serial(s, "test", &f, set, &o, &o.rpz_serial, &err);
+    }
+    if (rc == 0 && accord_export_write(set, &o, zone_cb, &z, NULL, &err) == 0) {
         unsigned got = 0;
         const char *soa = z.text ? strstr(z.text, "hostmaster.localhost. ") : NULL;
         if (soa && sscanf(soa + 22, "%u", &got) == 1 && got == o.rpz_serial)
@@ -241,6 +252,106 @@ static void test_wrap(void)
     accord_store_close(s);
 }
 
+/*
+ * The race: RACE_PROCS processes, each with its own connection to one store, each RACE_ROUNDS
+ * times adds a domain of its own and exports the zone (as `accord export` and a feed refresh
+ * would, at once).  The records only grow, so each zone is a set of those domains (a bit each):
+ * one serial must never name two different sets, a zone with more records than another must have
+ * the greater serial (RFC 1982), and each process's serials strictly increase.  With the kept
+ * serial read and written outside one transaction, two processes took the same "kept + 1" for
+ * different records.
+ */
+#define RACE_PROCS 4
+#define RACE_ROUNDS 12
+
+typedef struct race_row {
+    uint32_t serial;
+    uint64_t mask; /* bit p * RACE_ROUNDS + r: domain r of process p is in the zone */
+} race_row;
+
+static void race_child(const char *dir, int p, int start_fd, int out_fd)
+{
+    accord_store *s = NULL;
+    accord_error err = {0};
+    char go, pat[128];
+    int64_t at = ts("2025-06-01T00:00:00Z");
+    if (accord_store_open(dir, 0, &s, &err) || read(start_fd, &go, 1) != 1)
+        _exit(2);
+    for (int r = 0; r < RACE_ROUNDS; r++) {
+        char *text = NULL;
+        snprintf(pat, sizeof(pat), "[domain-name:value = 'p%dr%d.race.top']", p, r);
+        if (add(s, 1000 + p * RACE_ROUNDS + r, "2025-01-01T00:00:00.000Z", pat, ""))
+            _exit(3);
+        race_row row = {.serial = zone_export(s, at, 0, &text)};
+        for (int q = 0; q < RACE_PROCS && text; q++)
+            for (int k = 0; k < RACE_ROUNDS; k++) {
+                char line[64];
+                snprintf(line, sizeof(line), "\np%dr%d.race.top CNAME .\n", q, k);
+                if (strstr(text, line))
+                    row.mask |= 1ull << (q * RACE_ROUNDS + k);
+            }
+        free(text);
+        if (!row.serial || write(out_fd, &row, sizeof(row)) != (ssize_t)sizeof(row))
+            _exit(4);
+    }
+    accord_store_close(s);
+    _exit(0);
+}
+
+static void test_race(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof(dir), "%s/race", tmpdir);
+    accord_store *s = NULL;
+    accord_error err = {0};
+    CHECK(accord_store_open(dir, 0, &s, &err) == 0); /* created before the processes start */
+    accord_store_close(s);
+    int start[2], out[RACE_PROCS][2];
+    pid_t pid[RACE_PROCS];
+    CHECK(pipe(start) == 0);
+    for (int p = 0; p < RACE_PROCS; p++) {
+        CHECK(pipe(out[p]) == 0);
+        if ((pid[p] = fork()) == 0) {
+            close(start[1]);
+            close(out[p][0]);
+            race_child(dir, p, start[0], out[p][1]);
+        }
+        close(out[p][1]);
+    }
+    close(start[0]);
+    CHECK(write(start[1], "gggg", RACE_PROCS) == RACE_PROCS); /* all at once */
+    close(start[1]);
+    static race_row rows[RACE_PROCS * RACE_ROUNDS];
+    size_t n = 0;
+    for (int p = 0; p < RACE_PROCS; p++) {
+        int status = 0;
+        size_t mine = 0;
+        while (mine < RACE_ROUNDS &&
+               read(out[p][0], &rows[n], sizeof(rows[n])) == (ssize_t)sizeof(rows[n])) {
+            /* each process's own serials strictly increase */
+            if (mine)
+                CHECK(accord_export_serial_gt(rows[n].serial, rows[n - 1].serial));
+            n++, mine++;
+        }
+        close(out[p][0]);
+        CHECK(waitpid(pid[p], &status, 0) == pid[p] && WIFEXITED(status) &&
+              WEXITSTATUS(status) == 0);
+        CHECK(mine == RACE_ROUNDS);
+    }
+    int bad = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            const race_row *a = &rows[i], *b = &rows[j];
+            int same = a->serial == b->serial && a->mask != b->mask;
+            int order = (a->mask & b->mask) == a->mask && a->mask != b->mask &&
+                        !accord_export_serial_gt(b->serial, a->serial);
+            if ((same || order) && bad++ < 5)
+                fprintf(stderr, "race: serial %u for %016llx, %u for %016llx\n", a->serial,
+                        (unsigned long long)a->mask, b->serial, (unsigned long long)b->mask);
+        }
+    CHECK(bad == 0);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-export-rpz-XXXXXX");
@@ -251,6 +362,7 @@ int main(void)
     test_rfc1982();
     test_sequence();
     test_wrap();
+    test_race();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)

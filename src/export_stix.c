@@ -1,0 +1,265 @@
+/*
+ * export_stix.c - a STIX 2.1 bundle of the selected indicators, for tools that load STIX (a
+ * TIP, an EDR, another node's import).
+ *
+ *   {"type":"bundle","id":"bundle--U","objects":[
+ *   <indicator>,          the stored version selection picked, byte for byte (its signatures,
+ *   ...                   markings and every property as the producer wrote them), in store
+ *   <marking-definition>  order (seq); then each marking-definition they reference, by id
+ *   ]}
+ *
+ * Selection is every other format's (export.c): the latest version, not revoked, valid at the
+ * export time, the filters, the reader's clearance and --max-tlp.  A bundle carries whole
+ * indicators, never rewritten patterns, so:
+ *   - an indicator one of whose values is allow-listed is left out whole, counted and named in
+ *     the summary ("holds an allow-listed value"); its other values are not exported here (a
+ *     line format would still write them);
+ *   - an indicator whose pattern cannot be translated (AND, qualifiers, other pattern types) is
+ *     left out, counted and named, as in every format: its values cannot be checked against the
+ *     allow-lists, and an export never carries an allow-listed value;
+ *   - domain-suffix values (LIKE '%.d') are expressible: the pattern is the producer's.
+ *
+ * Markings: every "marking-definition--UUID" a written indicator holds as a reference (object
+ * markings and granular markings) is written once after the indicators, as the store holds it
+ * (the latest version the reader may read), or, for the TLP 1.0 and TLP 2.0 definitions STIX
+ * predefines, as the specification writes it when the store has no copy.  A reference that is
+ * neither is counted and named in the summary; the bundle is written all the same.
+ *
+ * Stability: the bytes depend only on the store's state: the bundle id is XXH3-128 of the
+ * written versions' seqs shaped as a version-4 UUID, so an unchanged store gives the same bytes
+ * and a feed the same ETag.
+ *
+ * Memory: bodies are read one at a time from the store (store_feed_bodies) and go straight to
+ * the writer's 64 KiB buffer; beside the set, a writer holds one seq per written indicator.
+ */
+#include "export.h"
+
+#include "util/u64map.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+/* The marking-definitions STIX 2.1 predefines (section 7.2.1.4) and the TLP 2.0 extension's. */
+static const struct {
+    const char *id, *body;
+} predefined[] = {
+#define TLP1_(uuid, name, color)                                                                   \
+    {                                                                                              \
+        "marking-definition--" uuid,                                                               \
+            "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"marking-"          \
+            "definition--" uuid "\",\"created\":\"2017-01-20T00:00:00.000Z\",\"definition_type\":" \
+                                "\"tlp\",\"name\":\"" name "\",\"definition\":{\"tlp\":\"" color   \
+            "\"}}"                                                                                 \
+    }
+#define TLP2_(uuid, name, color)                                                                   \
+    {                                                                                              \
+        "marking-definition--" uuid,                                                               \
+            "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"marking-"          \
+            "definition--" uuid "\",\"created\":\"2022-10-01T00:00:00.000Z\",\"name\":\"" name     \
+            "\",\"extensions\":{"                                                                  \
+            "\"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d\":{\"extension_type\":"  \
+            "\"property-extension\",\"tlp_2_0\":\"" color "\"}}}"                                  \
+    }
+    TLP1_("613f2e26-407d-48c7-9eca-b8e91df99dc9", "TLP:WHITE", "white"),
+    TLP1_("34098fce-860f-48ae-8e50-ebd3cc5e41da", "TLP:GREEN", "green"),
+    TLP1_("f88d31f6-486f-44da-b317-01333bde0b82", "TLP:AMBER", "amber"),
+    TLP1_("5e57c739-391a-4eb3-b6be-7d15ca92d5ed", "TLP:RED", "red"),
+    TLP2_("94868c89-83c2-464b-929b-a1a8aa3c8487", "TLP:CLEAR", "clear"),
+    TLP2_("bab4a63c-aed9-4cf5-a766-dfca5abac2bb", "TLP:GREEN", "green"),
+    TLP2_("55d920b0-5e8b-4f79-9ee9-91f868d9b421", "TLP:AMBER", "amber"),
+    TLP2_("939a9414-2ddd-4d32-a0cd-375ea402b003", "TLP:AMBER+STRICT", "amber+strict"),
+    TLP2_("e828b379-4e03-4974-9ac4-e53a884c97c1", "TLP:RED", "red"),
+#undef TLP1_
+#undef TLP2_
+};
+
+#define MARKING_PREFIX "\"marking-definition--"
+#define MARKING_ID_LEN (sizeof("marking-definition--") - 1 + 36)
+#define MARKINGS_MAX 1024 /* distinct markings written; more are counted, not written */
+
+typedef struct stix_out {
+    export_out *w;
+    u64map seen; /* XXH3 of a marking id -> 1 */
+    char (*markings)[MARKING_ID_LEN + 1];
+    size_t nmarkings;
+    uint64_t dropped; /* distinct markings past MARKINGS_MAX */
+    size_t written;   /* objects written so far (for the separators) */
+} stix_out;
+
+/* 1 when p[0..36) is a UUID's text (8-4-4-4-12 hex digits). */
+static int uuid_text(const char *p)
+{
+    for (int i = 0; i < 36; i++) {
+        char c = p[i];
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+    }
+    return 1;
+}
+
+/* Notes every marking-definition id body[0..len) holds as a JSON string. */
+static int note_markings(stix_out *x, const char *body, size_t len)
+{
+    const char *p = body, *e = body + len;
+    const size_t pl = sizeof(MARKING_PREFIX) - 1;
+    while ((p = memmem(p, (size_t)(e - p), MARKING_PREFIX, pl)) != NULL) {
+        const char *id = p + 1;
+        p += pl;
+        if ((size_t)(e - id) < MARKING_ID_LEN + 1 || id[MARKING_ID_LEN] != '"' ||
+            !uuid_text(id + MARKING_ID_LEN - 36))
+            continue;
+        uint64_t key = u64map_key(XXH3_64bits(id, MARKING_ID_LEN)), one;
+        if (u64map_get(&x->seen, key, &one))
+            continue;
+        if (u64map_put(&x->seen, key, 1))
+            return ACCORD_ENOMEM;
+        if (x->nmarkings == MARKINGS_MAX) {
+            x->dropped++;
+            continue;
+        }
+        memcpy(x->markings[x->nmarkings], id, MARKING_ID_LEN);
+        x->markings[x->nmarkings++][MARKING_ID_LEN] = '\0';
+    }
+    return 0;
+}
+
+static int put_object(stix_out *x, const char *body, size_t len)
+{
+    if (x->written++)
+        export_add(x->w, ",\n", 2);
+    else
+        export_add(x->w, "\n", 1);
+    return export_add(x->w, body, len);
+}
+
+static int on_body(void *ud, size_t i, const char *body, size_t len)
+{
+    stix_out *x = ud;
+    (void)i;
+    if (x->w->rc)
+        return x->w->rc;
+    int rc = note_markings(x, body, len);
+    return rc ? (x->w->rc = rc) : put_object(x, body, len);
+}
+
+/* The stored marking-definition (the latest version the reader may read). */
+static int on_marking(void *ud, const accord_record *r)
+{
+    stix_out *x = ud;
+    return put_object(x, r->body, r->body_len);
+}
+
+static int cmp_marking(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+static int cmp64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void unexportable(export_out *w, const char *fmt, const char *id, const char *why)
+{
+    w->sum->unexportable++;
+    if (w->sum->nnames < ACCORD_EXPORT_NAMES)
+        snprintf(w->sum->names[w->sum->nnames++], sizeof(w->sum->names[0]), fmt, id, why);
+}
+
+static int write_markings(stix_out *x)
+{
+    export_out *w = x->w;
+    qsort(x->markings, x->nmarkings, sizeof(x->markings[0]), cmp_marking);
+    for (size_t m = 0; m < x->nmarkings && !w->rc; m++) {
+        const char *id = x->markings[m];
+        accord_error err = {0};
+        int rc = w->set->viewer ? accord_store_get_as(w->set->store, w->set->viewer, id, 0,
+                                                      on_marking, x, &err)
+                                : accord_store_get(w->set->store, id, 0, on_marking, x, &err);
+        if (rc != ACCORD_ENOTFOUND) {
+            if (rc)
+                w->rc = rc;
+            continue;
+        }
+        size_t k = 0;
+        while (k < sizeof(predefined) / sizeof(predefined[0]) && strcmp(predefined[k].id, id))
+            k++;
+        if (k < sizeof(predefined) / sizeof(predefined[0]))
+            put_object(x, predefined[k].body, strlen(predefined[k].body));
+        else
+            unexportable(w, "%s: %s", id, "referenced, but not in the store: not in the bundle");
+    }
+    if (x->dropped)
+        unexportable(w, "%s%s", "marking-definitions",
+                     ": more than 1024 distinct ones referenced; the rest are not in the bundle");
+    return w->rc;
+}
+
+int export_stix(export_out *w)
+{
+    const accord_export_set *s = w->set;
+    stix_out x = {.w = w};
+    w->supported = ~0u; /* the producer's pattern: every kind */
+    if (!s->store)
+        return w->rc = ACCORD_EINVAL;
+    /* the versions to write, in store order (a collection is scanned in its own order) */
+    int64_t *seqs = malloc((s->ninds ? s->ninds : 1) * sizeof(*seqs));
+    x.markings = malloc(MARKINGS_MAX * sizeof(*x.markings));
+    u64map_init_set(&x.seen);
+    size_t n = 0;
+    int sorted = 1;
+    for (size_t i = 0; seqs && i < s->ninds; i++) {
+        const export_ind *d = &s->inds[i];
+        if (!d->nitems && !d->allowlisted)
+            continue;
+        if (d->allowlisted) { /* a bundle carries whole indicators: left out, counted, named */
+            w->mark[i] = 1;
+            unexportable(w, "%s: %s", export_str(s, d->id),
+                         "holds an allow-listed value; a STIX bundle carries whole indicators");
+            continue;
+        }
+        if (n && d->seq < seqs[n - 1])
+            sorted = 0;
+        seqs[n++] = d->seq;
+        w->sum->values += d->nitems;
+    }
+    if (!seqs || !x.markings) {
+        free(seqs);
+        free(x.markings);
+        return w->rc = ACCORD_ENOMEM;
+    }
+    if (!sorted) {
+        /* only a collection's scan (its own order) gets here */
+        qsort(seqs, n, sizeof(*seqs), cmp64);
+    }
+    /* the bundle id: the written versions, nothing else */
+    XXH128_hash_t h = XXH3_128bits_withSeed(seqs, n * sizeof(*seqs), 0x5715);
+    unsigned char b[16];
+    char id[37];
+    for (int i = 0; i < 8; i++) {
+        b[i] = (unsigned char)(h.high64 >> (56 - 8 * i));
+        b[8 + i] = (unsigned char)(h.low64 >> (56 - 8 * i));
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(id, sizeof(id), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+    export_file(w, NULL);
+    export_printf(w, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", id);
+    accord_error err = {0};
+    int rc = store_feed_bodies(s->store, seqs, n, on_body, &x, &err);
+    if (rc && !w->rc)
+        w->rc = rc;
+    if (!w->rc)
+        write_markings(&x);
+    export_add(w, x.written ? "\n]}\n" : "]}\n", x.written ? 4 : 3);
+    free(seqs);
+    free(x.markings);
+    u64map_free(&x.seen);
+    return w->rc;
+}
