@@ -127,33 +127,142 @@ static int rejected(int rc)
 
 /*
  * Reports a copy of a stored version that is not that version (other content, or signed where the
- * stored one is not or the other way round): the stored one is kept, an audit record says why.
+ * stored one is not or the other way round): the stored one is kept, an audit record says why and
+ * where the copy came from (opts->source: "peer NAME (URL)" for a pull).  An equivocation, both
+ * differing copies signed by their creator, gets its own audit action and rule: it is evidence
+ * against the creator, where a plain conflict may be anyone's doing.
  */
 static int conflict(import_ctx *c, const reader_item *it, const stix_info *info, const char *why,
-                    accord_error *err)
+                    int equivocation, accord_error *err)
 {
-    char what[320];
+    const char *rule = equivocation ? "equivocation" : "version-conflict";
+    char what[640];
     c->st.conflicts++;
     snprintf(what, sizeof(what),
-             "version modified=%s is already stored %s; the stored one is kept "
-             "(rule version-conflict)",
-             info->modified ? info->modified : "(none)", why);
+             "version modified=%s is already stored %s; the stored one is kept (rule %s)%s%.300s",
+             info->modified ? info->modified : "(none)", why, rule,
+             c->opts->source ? "; received from " : "", c->opts->source ? c->opts->source : "");
     if (c->opts->on_reject) {
-        char msg[480];
+        char msg[800];
         snprintf(msg, sizeof(msg), "object %llu (%.100s): %s", (unsigned long long)it->index,
                  info->id, what);
         accord_reject r = {.index = it->index,
                            .offset = it->offset,
                            .id = info->id,
                            .property = "modified",
-                           .rule = "version-conflict",
+                           .rule = rule,
                            .message = msg};
         c->opts->on_reject(c->opts->ud, &r);
     }
     if (c->strict)
         return accord_err_set(err, ACCORD_ESTRICT, "object %llu (%s): %s",
                               (unsigned long long)it->index, info->id, what);
-    return store_audit(c->store, "conflict", 0, info->id, what, err);
+    return store_audit(c->store, equivocation ? "equivocation" : "conflict", 0, info->id, what,
+                       err);
+}
+
+/*
+ * Whether an unsigned copy whose bytes differ from the stored version's is that version after
+ * all: unsigned objects are stored as received, so a relay that reorders keys or re-serialises
+ * changes the bytes (and their hash) without changing the object.  Compares RFC 8785 canonical
+ * forms (signed copies are hashed over theirs already).  1 when equal, with *stored_hash the
+ * stored version's content hash (to store the copy as the duplicate it is); 0 when not; negative
+ * on errors.
+ */
+static int same_canonical(import_ctx *c, const stix_info *info, const ajson_value *root,
+                          uint64_t *stored_hash, accord_error *err)
+{
+    int64_t seq;
+    char *old = NULL;
+    size_t olen = 0;
+    if (!store_version_find(c->store, info, &seq, stored_hash))
+        return 0;
+    int rc = store_body_get(c->store, seq, &old, &olen, err);
+    if (rc)
+        return rc;
+    buf a, b;
+    buf_init(&a, (size_t)1 << 27);
+    buf_init(&b, (size_t)1 << 27);
+    ajson_error jerr;
+    const ajson_value *stored = ajson_parse(&c->arena, old, olen, &jerr);
+    if (!stored)
+        rc = accord_err_set(err, ACCORD_ECORRUPT, "import: stored version %lld is unreadable",
+                            (long long)seq);
+    else if (prov_canonical(stored, &a, NULL) || prov_canonical(root, &b, NULL))
+        rc = 0; /* a number JCS refuses: no canonical form, the bytes decided */
+    else
+        rc = a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
+    buf_free(&a);
+    buf_free(&b);
+    free(old);
+    return rc;
+}
+
+/*
+ * 1 when sigs hold a valid signature by creator over the content with canonical form
+ * jcs[0..len), 0 when not, negative on errors.  Each of creator's signatures is checked on its
+ * own, so a valid one is not hidden by an invalid or unknown one beside it.
+ */
+static int creator_signed(import_ctx *c, const char *creator, const char *jcs, size_t len,
+                          const prov_sigs *sigs, accord_error *err)
+{
+    uint8_t hash[32];
+    int rc = 0;
+    prov_sigs *one = malloc(sizeof(*one));
+    if (!one)
+        return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
+    prov_object_hash(jcs, len, hash);
+    for (size_t i = 0; !rc && i < sigs->n; i++) {
+        if (strcmp(sigs->v[i].signer_ref, creator) != 0)
+            continue;
+        prov_result res;
+        one->n = 1;
+        one->v[0] = sigs->v[i];
+        if (!(rc = prov_verify(c->pv, jcs, len, hash, creator, one, ts_now_us(), &res, err)))
+            rc = res.status == PROV_AUTHORED;
+    }
+    free(one);
+    return rc;
+}
+
+/*
+ * Whether a signed copy that conflicts with the stored version is an equivocation: the creator
+ * (created_by_ref) validly signed both differing copies.  The incoming copy's canonical form is
+ * c->form.canon and its signatures c->sigs; the stored one is read back.  1, 0, or negative.
+ */
+static int equivocation(import_ctx *c, const stix_info *info, const ajson_value *root,
+                        accord_error *err)
+{
+    const char *creator = ajson_str(ajson_get(root, "created_by_ref"));
+    int64_t seq;
+    uint64_t stored_hash;
+    if (!creator || !store_version_find(c->store, info, &seq, &stored_hash))
+        return 0;
+    int rc = creator_signed(c, creator, c->form.canon.p, c->form.canon.len, c->sigs, err);
+    if (rc <= 0)
+        return rc;
+    char *old = NULL;
+    size_t olen = 0;
+    if ((rc = store_body_get(c->store, seq, &old, &olen, err)))
+        return rc;
+    prov_sigs *have = malloc(sizeof(*have));
+    const ajson_value *stored, *content;
+    ajson_error jerr;
+    buf canon;
+    buf_init(&canon, (size_t)1 << 27);
+    if (!have)
+        rc = accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
+    else if (!(stored = ajson_parse(&c->arena, old, olen, &jerr)) ||
+             prov_parse(&c->arena, stored, &content, have, NULL) != 0 ||
+             prov_canonical(content, &canon, NULL) != 0)
+        rc = accord_err_set(err, ACCORD_ECORRUPT, "import: stored version %lld is unreadable",
+                            (long long)seq);
+    else
+        rc = creator_signed(c, creator, canon.p, canon.len, have, err);
+    buf_free(&canon);
+    free(have);
+    free(old);
+    return rc;
 }
 
 /*
@@ -390,7 +499,7 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
     if (rc)
         return rc > 0 ? 0 : rc; /* > 0: rejected and reported */
     if (so.conflict)
-        return conflict(c, it, &info, so.conflict, err);
+        return conflict(c, it, &info, so.conflict, 0, err);
     const char *body = so.is_signed ? so.body->p : NULL;
     size_t blen = so.is_signed ? so.body->len : 0;
     if (!so.is_signed) {
@@ -416,6 +525,13 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
     int64_t seq;
     rc = store_put_hashed(c->store, c->cid, &info, body, blen, so.chash, c->values, c->nvalues,
                           &outcome, &seq, err);
+    uint64_t stored_hash;
+    if (!rc && outcome == STORE_CONFLICT && !so.is_signed &&
+        (rc = same_canonical(c, &info, root, &stored_hash, err)) == 1)
+        rc = store_put_hashed(c->store, c->cid, &info, body, blen, stored_hash, c->values,
+                              c->nvalues, &outcome, &seq, err);
+    if (rc < 0)
+        return rc;
     if (!rc && so.is_signed && outcome != STORE_CONFLICT)
         rc = store_sigs(c, seq, outcome == STORE_NEW || outcome == STORE_VERSION, err);
     if (!rc && so.identity_keys && (outcome == STORE_NEW || outcome == STORE_VERSION))
@@ -437,7 +553,13 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
         c->st.duplicates++;
         break;
     case STORE_CONFLICT:
-        return conflict(c, it, &info, "with other content", err);
+        if (so.is_signed && (rc = equivocation(c, &info, root, err)) < 0)
+            return rc;
+        return conflict(c, it, &info,
+                        so.is_signed && rc ? "with other content, and both copies are signed by "
+                                             "their creator"
+                                           : "with other content",
+                        so.is_signed && rc, err);
     }
     return 0;
 }

@@ -1199,8 +1199,8 @@ static int import_page(accord_store *s, const peer_conf *p, const peer_fetch *f,
     if ((rc = page_file_fill(pf, p, err)))
         goto out;
     int fd = pf->fd;
-    char source[200];
-    snprintf(source, sizeof(source), "peer %s", p->name);
+    char source[1200]; /* conflict records name where the other copy came from */
+    snprintf(source, sizeof(source), "peer %s (%s)", p->name, p->url);
     pc.want = kept;
     /* from a member's node the accept policy verified every object it kept: not again */
     accord_import_options io = {.flags = p->org[0] ? IMPORT_VERIFIED : 0,
