@@ -12,8 +12,8 @@
  *   unsigned   plain objects; A is a public feed to B (no organisation: taken as they are)
  *   signed     objects batch-signed by A's organisation (one Ed25519 signature per 500 objects
  *              and an inclusion path each); A is a member's node to B (--org): every object is
- *              verified once, by the accept policy (the import pipeline is told so and
- *              does not verify again)
+ *              parsed, canonicalised, hashed and verified once: the accept policy runs inside
+ *              the import pass on what the pass computed, and the pass does not verify again
  *
  * Both nodes run in this process, so the CPU time printed is the two nodes together (server
  * threads, TLS, client, import).  The bench asserts that B ends with every object A holds.

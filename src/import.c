@@ -58,6 +58,7 @@ typedef struct import_ctx {
     accord_sign_key *skey;
     char signer[MEMBER_ID_LEN + 1], keyid[MEMBER_KEYID_HEX + 1];
     int published; /* accord's extension-definitions are in the collection (prov_publish) */
+    import_hooks hooks;
 } import_ctx;
 
 /* What provenance() decided for one object. */
@@ -68,6 +69,7 @@ typedef struct signed_obj {
     uint64_t chash;              /* content hash for the store */
     const char *conflict;        /* why this copy conflicts with the stored version, or NULL */
     const buf *body;             /* is_signed: the stored form (c->sbody or c->form.skel) */
+    const buf *canon;            /* JCS(content) when the signature step wrote it, else NULL */
 } signed_obj;
 
 static void add_value(void *ud, const char *value, size_t len)
@@ -339,7 +341,7 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
         return accord_err_set(err, rc, "import: out of memory");
     if (rc)
         return rejected(reject(c, it, info->id, NULL, "canonical-json", perr.msg, err));
-    const buf *canon = &c->form.canon;
+    const buf *canon = so->canon = &c->form.canon;
     so->chash = store_content_hash(canon->p, canon->len);
     /* signatures this node verified when it stored this very content are not checked again
      * (and a key compromised since does not undo what was accepted before) */
@@ -463,6 +465,23 @@ static int load_signer(import_ctx *c, accord_error *err)
     return rc;
 }
 
+/* The caller's accept hook on one object: 0 go on, 1 dropped, negative errors. */
+static int accept_hook(import_ctx *c, const ajson_value *root, const stix_info *info,
+                       const signed_obj *so, accord_error *err)
+{
+    import_object o = {.root = root,
+                       .content = so->content ? so->content : root,
+                       .id = info->id,
+                       .modified = info->modified,
+                       .sigs = c->sigs,
+                       .canon = so->canon ? so->canon->p : NULL,
+                       .canon_len = so->canon ? so->canon->len : 0};
+    return c->hooks.accept(c->hooks.ud, &o, err);
+}
+
+static int import_value(import_ctx *c, const reader_item *it, const ajson_value *root,
+                        accord_error *err);
+
 /* Parses, validates and stores one item.  Returns 0 also for rejected objects (unless strict). */
 static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
 {
@@ -476,6 +495,13 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
                  (unsigned long long)(it->offset + jerr.offset), jerr.msg);
         return reject(c, it, NULL, NULL, "json-syntax", what, err);
     }
+    return import_value(c, it, root, err);
+}
+
+/* import_item's steps after the parse (root: it->text parsed, in any arena). */
+static int import_value(import_ctx *c, const reader_item *it, const ajson_value *root,
+                        accord_error *err)
+{
     if (root->type != AJSON_OBJECT) {
         char what[128];
         snprintf(what, sizeof(what), "is a JSON %s, not a STIX object (rule object-type)",
@@ -498,12 +524,14 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
     int rc = provenance(c, it, root, &info, &so, err);
     if (rc)
         return rc > 0 ? 0 : rc; /* > 0: rejected and reported */
+    if (c->hooks.accept && (rc = accept_hook(c, root, &info, &so, err)))
+        return rc > 0 ? 0 : rc; /* > 0: dropped and reported by the hook */
     if (so.conflict)
         return conflict(c, it, &info, so.conflict, 0, err);
     const char *body = so.is_signed ? so.body->p : NULL;
     size_t blen = so.is_signed ? so.body->len : 0;
     if (!so.is_signed) {
-        if (c->compact) {
+        if (c->compact && !c->hooks.spaced) {
             body = it->text;
             blen = it->len;
         } else {
@@ -772,6 +800,25 @@ int import_session_object(import_session *s, const char *text, size_t len, accor
     reader_item it = {.text = text, .len = len, .offset = s->offset, .index = s->c.st.read};
     s->offset += len + 1;
     int rc = import_item(&s->c, &it, err);
+    s->failed = rc != 0;
+    return rc;
+}
+
+void import_session_hooks(import_session *s, const import_hooks *h)
+{
+    s->c.hooks = *h;
+}
+
+int import_session_parsed(import_session *s, const ajson_value *root, const char *text, size_t len,
+                          accord_error *err)
+{
+    if (s->failed)
+        return accord_err_set(err, ACCORD_EINVAL, "import: an earlier object failed");
+    reader_item it = {.text = text, .len = len, .offset = s->offset, .index = s->c.st.read};
+    s->offset += len + 1;
+    ajson_arena_reset(&s->c.arena);
+    s->c.st.read++;
+    int rc = import_value(&s->c, &it, root, err);
     s->failed = rc != 0;
     return rc;
 }

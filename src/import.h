@@ -5,6 +5,7 @@
 #define ACCORD_IMPORT_H
 
 #include "accord.h"
+#include "util/json.h"
 
 /*
  * An accord_import_options flag for callers inside the library only: every signed object of the
@@ -52,5 +53,46 @@ int import_session_open(accord_store *store, const accord_import_options *opts,
                         import_session **out, accord_error *err);
 int import_session_object(import_session *s, const char *text, size_t len, accord_error *err);
 int import_session_close(import_session *s, int rc, accord_import_stats *out, accord_error *err);
+
+/*
+ * A caller's decision on each object, taken inside the import's single pass from what the pass
+ * computed (the parse, the signature list, the canonical form), so that a caller with a policy of
+ * its own (a peer's accept policy) does not parse, canonicalise and hash each object again.
+ * accept is called for each valid object before its conflict check and store step, with:
+ *
+ *   root, content   the object as parsed; content without its signature extension
+ *   id, modified    from validation (modified NULL for unversioned objects)
+ *   sigs            its signatures (n = 0: unsigned)
+ *   canon           RFC 8785 JCS of content, the signed bytes; NULL when the pass had no need of
+ *                   it (an unsigned object)
+ *
+ * It returns 0 to go on, 1 to drop the object (the hook reported and audited it, in the import's
+ * transaction; the object counts as read only), or a negative error that ends the object as
+ * import_session_object's errors do.  Everything o points to lives until the hook returns.
+ */
+struct prov_sigs;
+typedef struct import_object {
+    const ajson_value *root, *content;
+    const char *id, *modified;
+    const struct prov_sigs *sigs;
+    const char *canon;
+    size_t canon_len;
+} import_object;
+
+typedef struct import_hooks {
+    int (*accept)(void *ud, const import_object *o, accord_error *err);
+    void *ud;
+    int spaced; /* objects may carry whitespace outside strings: minified before storing */
+} import_hooks;
+
+/* Sets the hooks of session s (before its first object; h is copied). */
+void import_session_hooks(import_session *s, const import_hooks *h);
+
+/*
+ * import_session_object for an object the caller parsed already (root, in the caller's arena,
+ * parsed from text[0..len)): the object is not parsed again.
+ */
+int import_session_parsed(import_session *s, const ajson_value *root, const char *text, size_t len,
+                          accord_error *err);
 
 #endif

@@ -3,12 +3,12 @@
  *
  * A pull round walks GET {api root}collections/{id}/objects/?match[version]=all&added_after=
  * CURSOR&limit=N (every version: each has its own date_added) and follows `next` within the walk
- * (never persisted: a server may forget it).  Each page goes through the import pipeline
- * (accord_import_fd: validation, signature verification, audit records) with the batch size above
- * the page size, so the page is one transaction; the new cursor is written from the pipeline's
- * per-object callback when the page's last object was taken, i.e. inside that same transaction.  A
- * crash therefore replays at most one page, and a replayed page stores nothing (same id and
- * version: a duplicate).
+ * (never persisted: a server may forget it).  Each page goes through one import session
+ * (import_session_parsed: validation, signature verification, audit records), which is one
+ * transaction; the new cursor is written before it commits.  A crash therefore replays at most one
+ * page, and a replayed page stores nothing (same id and version: a duplicate).  The page is parsed
+ * once, here; the accept policy runs inside the import's pass as its accept hook, on the pass's
+ * own canonical form and signature list, so no object is parsed, canonicalised or hashed twice.
  *
  * The cursor after a page is X-TAXII-Date-Added-Last when the walk ends, and the microsecond
  * before it while more pages follow: objects added at that same instant may continue on the next
@@ -919,32 +919,102 @@ static int signed_by_member(policy *pl, const prov_sigs *sigs, const prov_result
 }
 
 /*
- * Whether obj may be taken from the peer: 0 yes; 1 no, with the reason in why.  Negative on
- * errors.  Over-share: a TLP marking that does not clear this node's organisation (RED always:
- * it never leaves its node).  Unmarked objects carry no restriction from their sender.  From a
- * member peer: a valid signature by a known key of a roster member.
+ * The TLP half of the accept policy: 0 when obj may be taken, 1 for an over-share (the reason in
+ * why): a TLP marking that does not clear this node's organisation (RED always: it never leaves
+ * its node).  Unmarked objects carry no restriction from their sender.
+ */
+static int policy_tlp(policy *pl, const ajson_value *obj, char *why, size_t cap)
+{
+    tlp_label l;
+    tlp_label_json(obj, &l);
+    if (l.level == TLP_UNMARKED)
+        return 0;
+    buf_reset(&pl->recip);
+    buf_reset(&pl->deps);
+    tlp_label_text(&l, &pl->recip, &pl->deps);
+    int cleared = l.level != ACCORD_TLP_RED &&
+                  (!pl->have_self || tlp_clears(&pl->self, l.level, l.org,
+                                                pl->recip.len ? pl->recip.p : NULL, 0));
+    if (cleared)
+        return 0;
+    snprintf(why, cap, "over-share: TLP:%s not cleared for %s", tlp_level_name(l.level),
+             pl->have_self ? pl->self.org : "this node");
+    return 1;
+}
+
+/*
+ * The signature half: from a member peer, a valid signature by a known key of a roster member
+ * (a public feed's objects are taken as they are, unverified unless signed).  content and sigs
+ * are prov_parse's; jcs[0..len) the canonical form of content when the caller has it (the import
+ * pass), NULL to compute it here.  0 yes, 1 no with the reason in why, negative on errors.
+ */
+static int policy_sigs(policy *pl, const ajson_value *obj, const ajson_value *content,
+                       const prov_sigs *sigs, const char *jcs, size_t len, char *why, size_t cap,
+                       accord_error *err)
+{
+    if (!pl->p->org[0])
+        return 0;
+    const char *type = ajson_str(ajson_get(obj, "type"));
+    int keys = type && strcmp(type, "identity") == 0 &&
+               ajson_get(ajson_get(content, "extensions"), MEMBER_KEYS_EXT);
+    if (!sigs->n && prov_is_shipped(content))
+        return 0; /* accord's own extension-definitions travel unsigned (provenance_publish.c) */
+    if (!sigs->n) {
+        snprintf(why, cap, "unsigned: a member's node relays only signed objects");
+        return 1;
+    }
+    accord_error pe = {0};
+    int rc;
+    if (!jcs) {
+        buf_reset(&pl->canon);
+        if ((rc = prov_canonical(content, &pl->canon, &pe)) == ACCORD_ENOMEM)
+            return accord_err_set(err, rc, "peer %s: %s", pl->p->name, pe.msg);
+        if (rc) {
+            snprintf(why, cap, "canonical form: %.300s", pe.msg);
+            return 1;
+        }
+        jcs = pl->canon.p;
+        len = pl->canon.len;
+    }
+    uint8_t hash[32];
+    prov_object_hash(jcs, len, hash);
+    prov_result res;
+    int64_t now = ts_now_us();
+    rc = keys ? prov_verify_identity(pl->pv, content, jcs, len, hash, sigs, now, &res, err)
+              : prov_verify(pl->pv, jcs, len, hash, ajson_str(ajson_get(obj, "created_by_ref")),
+                            sigs, now, &res, err);
+    if (rc)
+        return rc;
+    if (res.status == PROV_INVALID) {
+        snprintf(why, cap, "signature: %s", res.reason);
+        return 1;
+    }
+    if (res.status == PROV_UNVERIFIED) {
+        snprintf(why, cap, "unverified: no signature by a key this node knows");
+        return 1;
+    }
+    if (!keys) {
+        rc = signed_by_member(pl, sigs, &res, jcs, len, hash, now, why, cap, err);
+        if (rc <= 0)
+            return rc < 0 ? rc : 1;
+    }
+    if (keys && (rc = prov_verifier_learn(pl->pv, content, now, err)))
+        return rc; /* later objects of the page may be signed by these keys */
+    return 0;
+}
+
+/*
+ * Whether obj may be taken from the peer, judged on its own (a dry run, which imports nothing):
+ * 0 yes; 1 no, with the reason in why.  Negative on errors.
  */
 static int policy_check(policy *pl, const ajson_value *obj, char *why, size_t cap,
                         accord_error *err)
 {
     ajson_arena_reset(&pl->a); /* what the previous object needed */
-    tlp_label l;
-    tlp_label_json(obj, &l);
-    if (l.level != TLP_UNMARKED) {
-        buf_reset(&pl->recip);
-        buf_reset(&pl->deps);
-        tlp_label_text(&l, &pl->recip, &pl->deps);
-        int cleared = l.level != ACCORD_TLP_RED &&
-                      (!pl->have_self || tlp_clears(&pl->self, l.level, l.org,
-                                                    pl->recip.len ? pl->recip.p : NULL, 0));
-        if (!cleared) {
-            snprintf(why, cap, "over-share: TLP:%s not cleared for %s", tlp_level_name(l.level),
-                     pl->have_self ? pl->self.org : "this node");
-            return 1;
-        }
-    }
+    if (policy_tlp(pl, obj, why, cap))
+        return 1;
     if (!pl->p->org[0])
-        return 0; /* a public feed: taken as it is, unverified unless signed */
+        return 0;
     const ajson_value *content;
     prov_sigs *sigs = ajson_arena_alloc(&pl->a, sizeof(*sigs));
     if (!sigs)
@@ -957,72 +1027,22 @@ static int policy_check(policy *pl, const ajson_value *obj, char *why, size_t ca
         snprintf(why, cap, "signature extension: %.300s", pe.msg);
         return 1;
     }
-    const char *type = ajson_str(ajson_get(obj, "type"));
-    int keys = type && strcmp(type, "identity") == 0 &&
-               ajson_get(ajson_get(content, "extensions"), MEMBER_KEYS_EXT);
-    if (!sigs->n && prov_is_shipped(content))
-        return 0; /* accord's own extension-definitions travel unsigned (provenance_publish.c) */
-    if (!sigs->n) {
-        snprintf(why, cap, "unsigned: a member's node relays only signed objects");
-        return 1;
-    }
-    buf_reset(&pl->canon);
-    if ((rc = prov_canonical(content, &pl->canon, &pe)) == ACCORD_ENOMEM)
-        return accord_err_set(err, rc, "peer %s: %s", pl->p->name, pe.msg);
-    if (rc) {
-        snprintf(why, cap, "canonical form: %.300s", pe.msg);
-        return 1;
-    }
-    uint8_t hash[32];
-    prov_object_hash(pl->canon.p, pl->canon.len, hash);
-    prov_result res;
-    int64_t now = ts_now_us();
-    rc = keys ? prov_verify_identity(pl->pv, content, pl->canon.p, pl->canon.len, hash, sigs, now,
-                                     &res, err)
-              : prov_verify(pl->pv, pl->canon.p, pl->canon.len, hash,
-                            ajson_str(ajson_get(obj, "created_by_ref")), sigs, now, &res, err);
-    if (rc)
-        return rc;
-    if (res.status == PROV_INVALID) {
-        snprintf(why, cap, "signature: %s", res.reason);
-        return 1;
-    }
-    if (res.status == PROV_UNVERIFIED) {
-        snprintf(why, cap, "unverified: no signature by a key this node knows");
-        return 1;
-    }
-    if (!keys) {
-        rc = signed_by_member(pl, sigs, &res, pl->canon.p, pl->canon.len, hash, now, why, cap, err);
-        if (rc <= 0)
-            return rc < 0 ? rc : 1;
-    }
-    if (keys && (rc = prov_verifier_learn(pl->pv, content, now, err)))
-        return rc; /* later objects of the page may be signed by these keys */
-    return 0;
+    return policy_sigs(pl, obj, content, sigs, NULL, 0, why, cap, err);
 }
 
 /* ------------------------------------------------------------------------------------------ */
 /* the walk                                                                                    */
 
+/* One page being imported: the accept policy runs inside the import pass (accept_object). */
 typedef struct page_ctx {
     accord_store *s;
     const peer_conf *p;
-    const char *cursor;
-    size_t want, seen;
-    int written, failed;
+    const peer_round_opts *ro;
+    peer_sync_stats *st;
+    policy pl;
+    int failed;           /* recording an origin failed */
     sqlite3_stmt *origin; /* peer_origin_add's statement, prepared once per page */
 } page_ctx;
-
-static void page_count(page_ctx *c)
-{
-    if (++c->seen == c->want && !c->written) {
-        accord_error e;
-        if (cursor_set(c->s, c->p, c->cursor, &e) == 0)
-            c->written = 1;
-        else
-            c->failed = 1;
-    }
-}
 
 static void on_object(void *ud, const char *id, const char *modified, int written)
 {
@@ -1032,71 +1052,32 @@ static void on_object(void *ud, const char *id, const char *modified, int writte
     /* what came from this peer is never pushed back to it (in the page's transaction) */
     if (peer_origin_add(c->s, &c->origin, c->p->name, id, modified ? modified : "", &e))
         c->failed = 1;
-    page_count(c);
 }
 
-static void on_reject(void *ud, const accord_reject *r)
+/*
+ * The accept policy as the import pass's hook: judged on the pass's own parse, signature list and
+ * canonical form.  A refused object is audited (peer-refused) in the page's transaction, so a
+ * crash before the page commits audits it again with the replayed page, never twice.
+ */
+static int accept_object(void *ud, const import_object *o, accord_error *err)
 {
-    (void)r;
-    page_count(ud);
-}
-
-/* Commits the cursor alone (a page whose objects were all refused before import). */
-static int cursor_commit(accord_store *s, const peer_conf *p, const char *cursor, accord_error *err)
-{
-    int rc = store_begin(s, err);
-    if (rc)
-        return rc;
-    if (!(rc = cursor_set(s, p, cursor, err)))
-        return store_commit(s, err);
-    store_rollback(s);
-    return rc;
-}
-
-/* Writes the objects policy lets through to fd as JSON lines; audits the others. */
-static int filter_page(accord_store *s, const peer_conf *p, const peer_round_opts *ro,
-                       const char *body, size_t len, const ajson_value *objs, buf *lines,
-                       size_t *kept, peer_sync_stats *st, accord_error *err)
-{
-    policy pl;
-    int rc = policy_open(&pl, s, p, err), in_txn = 0;
-    *kept = 0;
-    for (size_t i = 0; !rc && i < objs->len; i++) {
-        const ajson_value *o = &objs->u.items[i];
-        char why[400];
-        int r = policy_check(&pl, o, why, sizeof(why), err);
-        if (r < 0) {
-            rc = r;
-            break;
-        }
-        if (r == 0) {
-            size_t off = o->offset, end = object_end(body, len, objs, i);
-            if (buf_add(lines, body + off, end - off) || buf_add(lines, "\n", 1))
-                rc = accord_err_set(err, ACCORD_ENOMEM, "peer %s: out of memory", p->name);
-            (*kept)++;
-            continue;
-        }
-        /* refused: audited (at least once: a crash before the page commits audits it again) */
-        st->refused++;
-        const char *id = ajson_str(ajson_get(o, "id")), *mod = ajson_str(ajson_get(o, "modified"));
-        char detail[700];
-        snprintf(detail, sizeof(detail), "refused from peer %s: %s%s%s", p->name, why,
-                 mod ? " version " : "", mod ? mod : "");
-        if (ro->on_refused)
-            ro->on_refused(ro->ud, id ? id : "?", mod ? mod : "", why);
-        if (!in_txn && !(rc = store_begin(s, err)))
-            in_txn = 1;
-        if (!rc)
-            rc = store_audit(s, "peer-refused", 0, id ? id : "?", detail, err);
-    }
-    if (in_txn) {
-        if (!rc)
-            rc = store_commit(s, err);
-        else
-            store_rollback(s);
-    }
-    policy_close(&pl);
-    return rc;
+    page_ctx *c = ud;
+    char why[400];
+    ajson_arena_reset(&c->pl.a); /* what the previous object needed */
+    int r = policy_tlp(&c->pl, o->root, why, sizeof(why));
+    if (!r)
+        r = policy_sigs(&c->pl, o->root, o->content, o->sigs, o->canon, o->canon_len, why,
+                        sizeof(why), err);
+    if (r <= 0)
+        return r;
+    c->st->refused++;
+    char detail[700];
+    snprintf(detail, sizeof(detail), "refused from peer %s: %s%s%s", c->p->name, why,
+             o->modified ? " version " : "", o->modified ? o->modified : "");
+    if (c->ro->on_refused)
+        c->ro->on_refused(c->ro->ud, o->id, o->modified ? o->modified : "", why);
+    int rc = store_audit(c->s, "peer-refused", 0, o->id, detail, err);
+    return rc ? rc : 1;
 }
 
 /* Dry run: reports each object of the page this store does not hold yet. */
@@ -1144,98 +1125,57 @@ static int dry_page(accord_store *s, const peer_conf *p, const ajson_value *objs
 }
 
 /*
- * The import pipeline reads an fd: the objects of a page that the accept policy kept go to it as
- * JSON lines.  One memfd serves the whole walk, overwritten page after page (its pages are not
- * allocated anew each time), filled with one write from a buffer.
- */
-typedef struct page_file {
-    int fd; /* -1 until the first page */
-    buf lines;
-} page_file;
-
-/* pf's file holds exactly pf->lines, read from its start.  0 or ACCORD_EIO naming the peer. */
-static int page_file_fill(page_file *pf, const peer_conf *p, accord_error *err)
-{
-    if (pf->fd < 0 && (pf->fd = memfd_create("accord-peer-page", MFD_CLOEXEC)) < 0)
-        return accord_err_set(err, ACCORD_EIO, "peer %s: memfd: %s", p->name, strerror(errno));
-    for (size_t at = 0; at < pf->lines.len;) {
-        ssize_t n = pwrite(pf->fd, pf->lines.p + at, pf->lines.len - at, (off_t)at);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return accord_err_set(err, ACCORD_EIO, "peer %s: memfd: %s", p->name,
-                                  n < 0 ? strerror(errno) : "short write");
-        at += (size_t)n;
-    }
-    if (ftruncate(pf->fd, (off_t)pf->lines.len) || lseek(pf->fd, 0, SEEK_SET) != 0)
-        return accord_err_set(err, ACCORD_EIO, "peer %s: memfd: %s", p->name, strerror(errno));
-    return 0;
-}
-
-/*
- * Imports one page (objs: its parsed "objects", never empty) through pf and commits the cursor
- * with it (nothing but reports on a dry run).
+ * Imports one page (objs: its parsed "objects", never empty) and commits the cursor with it, in
+ * one transaction (nothing but reports on a dry run).  Each object goes to the import session as
+ * parsed here and as the peer sent its bytes; the accept policy runs inside the import's pass.
  */
 static int import_page(accord_store *s, const peer_conf *p, const peer_fetch *f,
                        const ajson_value *objs, const peer_round_opts *o, const char *cursor,
-                       page_file *pf, peer_sync_stats *st, accord_error *err)
+                       peer_sync_stats *st, accord_error *err)
 {
-    int rc = 0;
-    page_ctx pc = {.s = s, .p = p, .cursor = cursor};
     if (o->dry_run) {
         st->objects += objs->len;
-        rc = dry_page(s, p, objs, o, st, err);
-        goto out;
+        return dry_page(s, p, objs, o, st, err);
     }
-    size_t kept;
-    buf_reset(&pf->lines);
-    if ((rc = filter_page(s, p, o, f->body, f->len, objs, &pf->lines, &kept, st, err)))
-        goto out;
-    st->objects += objs->len - kept;
-    if (kept == 0) {
-        rc = cursor_commit(s, p, cursor, err);
-        goto out;
-    }
-    if ((rc = page_file_fill(pf, p, err)))
-        goto out;
-    int fd = pf->fd;
+    page_ctx pc = {.s = s, .p = p, .ro = o, .st = st};
     char source[1200]; /* conflict records name where the other copy came from */
     snprintf(source, sizeof(source), "peer %s (%s)", p->name, p->url);
-    pc.want = kept;
-    /* from a member's node the accept policy verified every object it kept: not again */
+    /* from a member's node the accept policy verifies every object it keeps: not the import */
     accord_import_options io = {.flags = p->org[0] ? IMPORT_VERIFIED : 0,
-                                .batch_objects = UINT32_MAX,
                                 .source = source,
                                 .collection = p->local[0] ? p->local : NULL,
-                                .on_reject = on_reject,
                                 .on_object = on_object,
                                 .ud = &pc};
+    import_hooks hooks = {.accept = accept_object, .ud = &pc, .spaced = 1};
+    import_session *sess = NULL;
     accord_import_stats is;
     memset(&is, 0, sizeof(is));
-    rc = accord_import_fd(s, fd, &io, &is, err);
+    int rc = policy_open(&pc.pl, s, p, err);
+    if (!rc)
+        rc = import_session_open(s, &io, &sess, err);
+    if (rc)
+        goto out;
+    import_session_hooks(sess, &hooks);
+    for (size_t i = 0; !rc && i < objs->len; i++) {
+        const ajson_value *v = &objs->u.items[i];
+        size_t off = v->offset, end = object_end(f->body, f->len, objs, i);
+        rc = import_session_parsed(sess, v, f->body + off, end - off, err);
+        if (!rc && pc.failed)
+            rc = accord_err_set(err, ACCORD_EIO, "peer %s: cannot record the page's origin",
+                                p->name);
+    }
+    if (!rc)
+        rc = cursor_set(s, p, cursor, err);
+    rc = import_session_close(sess, rc, &is, err); /* the cursor stays unless the page commits */
     st->objects += is.read;
     st->stored += is.accepted + is.versions;
     st->duplicates += is.duplicates;
     st->rejected += is.rejected;
     st->conflicts += is.conflicts;
-    if (rc && rc != ACCORD_ESTIX)
-        goto out; /* the cursor stays where it was unless the page was complete */
-    if (pc.failed) {
-        rc = accord_err_set(err, ACCORD_EIO, "peer %s: cannot record the page's origin", p->name);
-        goto out;
-    }
-    if (!pc.written) { /* the callbacks did not see every object: commit the cursor after it */
-        accord_error e2;
-        int r2 = cursor_commit(s, p, cursor, &e2);
-        if (r2) {
-            if (err)
-                *err = e2;
-            rc = r2;
-        }
-    }
 out:
     if (pc.origin)
         sqlite3_finalize(pc.origin);
+    policy_close(&pc.pl);
     return rc;
 }
 
@@ -1265,8 +1205,6 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
     next[0] = 0;
     ajson_arena pa; /* the page being walked, parsed once */
     ajson_arena_init(&pa, 0);
-    page_file pf = {.fd = -1};
-    buf_init(&pf.lines, PEER_MAX_PAGE_BYTES + (PEER_MAX_PAGE_BYTES >> 4));
     for (;;) {
         snprintf(url, sizeof(url),
                  "%scollections/%s/objects/?match%%5Bversion%%5D=all&limit=%ld%s%s%s%s", p->url,
@@ -1351,7 +1289,7 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
                 break;
             }
         }
-        int ir = import_page(s, p, f, objs, o, cursor, &pf, st, err);
+        int ir = import_page(s, p, f, objs, o, cursor, st, err);
         if (ir && ir != ACCORD_ESTIX) {
             rc = ir;
             break;
@@ -1370,9 +1308,6 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
                        p->name, (unsigned long long)st->rejected,
                        (unsigned long long)st->conflicts);
     ajson_arena_free(&pa);
-    buf_free(&pf.lines);
-    if (pf.fd >= 0)
-        close(pf.fd);
     peer_http_close(&h);
     return rc;
 }
