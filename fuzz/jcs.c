@@ -6,8 +6,12 @@
  * it again gives the same bytes (jcs(jcs(x)) == jcs(x)).  Inputs accord_jcs rejects must carry a
  * message naming a byte offset within the input.  Also checks the number formatter on the
  * input's first 8 bytes taken as a double: its output must read back as the same double.
+ * And jcs_is_canonical against the writer: whenever it calls a text canonical, jcs_write of the
+ * text's tree is that text byte for byte, and the positions it reports for a watched member (the
+ * root's last one) are jcs_write_watch's.
  */
 #include "accord.h"
+#include "jcs.h"
 #include "util/json.h"
 
 #include <math.h>
@@ -34,9 +38,34 @@ static void check_number(const uint8_t *data, size_t size)
         abort();
 }
 
+static void check_canonical(const uint8_t *data, size_t size)
+{
+    ajson_arena a;
+    ajson_error perr;
+    ajson_arena_init(&a, 0);
+    const ajson_value *v = ajson_parse(&a, (const char *)data, size, &perr);
+    jcs_watch w[1] = {{0}}, ww[1] = {{0}};
+    if (v && v->type == AJSON_OBJECT && v->len)
+        w[0].value = ww[0].value = &v->u.members[v->len - 1].value;
+    if (v && jcs_is_canonical((const char *)data, size, v, w, 1)) {
+        buf b;
+        const ajson_value *bad = NULL;
+        buf_init(&b, (size_t)1 << 26);
+        if (jcs_write_watch(&b, v, ww, 1, &bad) != 0 || b.len != size ||
+            memcmp(b.p, data, size) != 0 || w[0].found != ww[0].found ||
+            (w[0].found && (w[0].value_start != ww[0].value_start ||
+                            w[0].value_end != ww[0].value_end || w[0].alone != ww[0].alone ||
+                            w[0].cut_start != ww[0].cut_start || w[0].cut_end != ww[0].cut_end)))
+            abort();
+        buf_free(&b);
+    }
+    ajson_arena_free(&a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_number(data, size);
+    check_canonical(data, size);
     char *out = NULL, *again = NULL;
     size_t len = 0, again_len = 0;
     accord_error err = {0};

@@ -59,6 +59,7 @@ typedef struct import_ctx {
     char signer[MEMBER_ID_LEN + 1], keyid[MEMBER_KEYID_HEX + 1];
     int published; /* accord's extension-definitions are in the collection (prov_publish) */
     import_hooks hooks;
+    const struct prep_item *cur; /* import_fd_prepared: what was done for this object already */
 } import_ctx;
 
 /* What provenance() decided for one object. */
@@ -306,6 +307,54 @@ static void drop_known(import_ctx *c, int64_t seq)
 }
 
 /*
+ * What import_prepare did for one object before the store's lock was taken, so that storing it
+ * does not do it again (import_fd_prepared).  Everything points into the prepared import's arena.
+ */
+typedef struct prep_item {
+    reader_item it;          /* it.text: minified when it is stored as received (root set,
+                                not signed), else as read */
+    const ajson_value *root; /* NULL: not valid JSON or STIX, checked again and reported when
+                                stored (a rejection is reported in input order, under the lock) */
+    stix_info info;
+    const uint64_t *values; /* the observable values' hashes (values_extract) */
+    size_t nvalues;
+    int forms; /* a signed object: its signed bytes and stored form below */
+    const char *canon, *skel;
+    size_t canon_len, skel_len, hole_start, hole_end;
+    int as_stored;
+    uint8_t hash[32]; /* forms: the object hash (prov_object_hash of canon) */
+} prep_item;
+
+/* prov_object_hash of the object being stored, or what import_prepare computed. */
+static void object_hash(const import_ctx *c, const buf *canon, uint8_t out[32])
+{
+    if (c->cur && c->cur->forms)
+        memcpy(out, c->cur->hash, 32);
+    else
+        prov_object_hash(canon->p, canon->len, out);
+}
+
+/* The forms of the object being stored (prov_forms_text), or a copy of what import_prepare
+ * computed. */
+static int forms_of(import_ctx *c, const reader_item *it, const ajson_value *root,
+                    const ajson_value *content, const ajson_value *ext, accord_error *err)
+{
+    const prep_item *x = c->cur;
+    if (!x || !x->forms)
+        return prov_forms_text(&c->arena, root, it->text, it->len, content, ext, c->sigs, &c->form,
+                               err);
+    buf_reset(&c->form.canon);
+    buf_reset(&c->form.skel);
+    c->form.hole_start = x->hole_start;
+    c->form.hole_end = x->hole_end;
+    c->form.as_stored = x->as_stored;
+    if (buf_add(&c->form.canon, x->canon, x->canon_len) ||
+        buf_add(&c->form.skel, x->skel, x->skel_len))
+        return accord_err_set(err, ACCORD_ENOMEM, "out of memory canonicalising");
+    return 0;
+}
+
+/*
  * The signature step of one valid object: parses the signature extension, verifies it (an
  * identity's key list by the rotation rules), signs with ACCORD_IMPORT_SIGN, and points so->body
  * at the stored form (canonical, sorted list): c->form.skel when the list is stored as received
@@ -336,8 +385,7 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
      * skeleton is the stored form and nothing is written twice */
     const ajson_value *ext = c->sigs->n ? ajson_get(ajson_get(root, "extensions"), PROV_SIG_EXT)
                                         : NULL;
-    if ((rc = prov_forms_as(&c->arena, so->content, ext, c->sigs, &c->form, &perr)) ==
-        ACCORD_ENOMEM)
+    if ((rc = forms_of(c, it, root, so->content, ext, &perr)) == ACCORD_ENOMEM)
         return accord_err_set(err, rc, "import: out of memory");
     if (rc)
         return rejected(reject(c, it, info->id, NULL, "canonical-json", perr.msg, err));
@@ -362,7 +410,7 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
     prov_result res = {.status = PROV_ENDORSED}; /* IMPORT_VERIFIED: the caller checked */
     if (!(c->opts->flags & IMPORT_VERIFIED)) {
         uint8_t hash[32];
-        prov_object_hash(canon->p, canon->len, hash);
+        object_hash(c, canon, hash);
         if (known && c->sigs->n)
             drop_known(c, seq);
         if (so->identity_keys && !known) /* a stored key list was vetted when it was stored */
@@ -481,6 +529,8 @@ static int accept_hook(import_ctx *c, const ajson_value *root, const stix_info *
 
 static int import_value(import_ctx *c, const reader_item *it, const ajson_value *root,
                         accord_error *err);
+static int store_item(import_ctx *c, const reader_item *it, const ajson_value *root,
+                      const stix_info *valid, accord_error *err);
 
 /* Parses, validates and stores one item.  Returns 0 also for rejected objects (unless strict). */
 static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
@@ -488,6 +538,8 @@ static int import_item(import_ctx *c, const reader_item *it, accord_error *err)
     ajson_error jerr;
     ajson_arena_reset(&c->arena);
     c->st.read++;
+    if (c->cur && c->cur->root) /* parsed and validated by import_prepare */
+        return store_item(c, it, c->cur->root, &c->cur->info, err);
     const ajson_value *root = ajson_parse(&c->arena, it->text, it->len, &jerr);
     if (!root) {
         char what[256];
@@ -520,6 +572,14 @@ static int import_value(import_ctx *c, const reader_item *it, const ajson_value 
         c->st.accepted++;
         return 0;
     }
+    return store_item(c, it, root, &info, err);
+}
+
+/* Stores one valid object: its provenance step, the store, the signatures, the counts. */
+static int store_item(import_ctx *c, const reader_item *it, const ajson_value *root,
+                      const stix_info *valid, accord_error *err)
+{
+    stix_info info = *valid;
     signed_obj so;
     int rc = provenance(c, it, root, &info, &so, err);
     if (rc)
@@ -531,7 +591,7 @@ static int import_value(import_ctx *c, const reader_item *it, const ajson_value 
     const char *body = so.is_signed ? so.body->p : NULL;
     size_t blen = so.is_signed ? so.body->len : 0;
     if (!so.is_signed) {
-        if (c->compact && !c->hooks.spaced) {
+        if ((c->compact && !c->hooks.spaced) || c->cur) {
             body = it->text;
             blen = it->len;
         } else {
@@ -548,7 +608,12 @@ static int import_value(import_ctx *c, const reader_item *it, const ajson_value 
     if (rc)
         return rc;
     c->nvalues = 0;
-    values_extract(root, info.type, add_value, c);
+    if (c->cur) {
+        memcpy(c->values, c->cur->values, c->cur->nvalues * sizeof(c->values[0]));
+        c->nvalues = c->cur->nvalues;
+    } else {
+        values_extract(root, info.type, add_value, c);
+    }
     store_outcome outcome;
     int64_t seq;
     rc = store_put_hashed(c->store, c->cid, &info, body, blen, so.chash, c->values, c->nvalues,
@@ -712,17 +777,27 @@ static int finish(import_ctx *c, reader *r, int rc, int stream_rc, accord_error 
     return 0;
 }
 
-/* The pipeline; store NULL validates only. */
-static int run_import(accord_store *store, int outer, int fd, const accord_import_options *opts,
-                      accord_import_stats *out, accord_error *err)
+static int next_prepared(import_ctx *c, import_prep *p, size_t *at, reader_item *it);
+static void adopt_verifier(import_ctx *c, import_prep *p);
+static const char *prepared_errmsg(const import_prep *p);
+static uint64_t prepared_bytes(const import_prep *p);
+
+/* The pipeline; store NULL validates only.  Objects come from fd, or from p when not NULL (what
+ * import_prepare read and did; fd is not read then). */
+static int run_import(accord_store *store, int outer, int fd, import_prep *p,
+                      const accord_import_options *opts, accord_import_stats *out,
+                      accord_error *err)
 {
     import_ctx c;
     int rc = ctx_init(&c, store, outer, opts, err), stream_rc = 0;
     uint64_t batch = c.opts->batch_objects ? c.opts->batch_objects : DEFAULT_BATCH;
     reader *r = NULL;
+    size_t at = 0;
     if (rc)
         goto done;
-    if ((rc = reader_open(fd, 0, &r))) {
+    if (p) {
+        adopt_verifier(&c, p);
+    } else if ((rc = reader_open(fd, 0, &r))) {
         accord_err_set(err, rc, "import: cannot read the input: %s", accord_strerror(rc));
         goto done;
     }
@@ -730,11 +805,11 @@ static int run_import(accord_store *store, int outer, int fd, const accord_impor
         goto done;
     for (;;) {
         reader_item it;
-        int n = reader_next(r, &it);
+        int n = p ? next_prepared(&c, p, &at, &it) : reader_next(r, &it);
         if (n < 0) {
             stream_rc = n;
             accord_err_set(err, n, "%s: %s (rule %s)", c.opts->source ? c.opts->source : "input",
-                           reader_errmsg(r),
+                           p ? prepared_errmsg(p) : reader_errmsg(r),
                            n == ACCORD_ELIMIT ? "object-size"
                            : n == ACCORD_EIO  ? "io"
                                               : "json-syntax");
@@ -753,6 +828,8 @@ static int run_import(accord_store *store, int outer, int fd, const accord_impor
 done:
     if (r)
         c.st.bytes_read = reader_bytes_in(r);
+    else if (p)
+        c.st.bytes_read = prepared_bytes(p);
     if (out)
         *out = c.st;
     reader_close(r);
@@ -836,12 +913,226 @@ int import_session_close(import_session *s, int rc, accord_import_stats *out, ac
     return rc;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Work before the store's lock (import.h: import_prepare, import_fd_prepared)                  */
+
+struct import_prep {
+    ajson_arena arena; /* the trees, texts, values and forms of every object */
+    prep_item *items;
+    size_t n, cap;
+    int stream_rc; /* how the stream ended: 0, or the reader's error after the items */
+    char stream_msg[200];
+    uint64_t bytes_read;
+    prov_verifier *pv; /* what was proven: handed to the import that stores the objects */
+    prov_sigs sigs;    /* scratch */
+    prov_form form;    /* scratch */
+    uint64_t values[MAX_VALUES];
+    size_t nvalues;
+};
+
+static void prep_value(void *ud, const char *value, size_t len)
+{
+    import_prep *p = ud;
+    if (p->nvalues < MAX_VALUES)
+        p->values[p->nvalues++] = store_value_hash(value, len);
+}
+
+static char *prep_copy(import_prep *p, const char *text, size_t len)
+{
+    char *t = ajson_arena_alloc(&p->arena, len + 1);
+    if (t) {
+        memcpy(t, text, len);
+        t[len] = 0;
+    }
+    return t;
+}
+
+/*
+ * The signed bytes and stored form of a signed object, and its signatures checked (the proofs
+ * land in p->pv's cache; whether they are judged valid is decided when the object is stored, with
+ * the keys as they are then).  An identity carrying a key list is left whole to that step: how it
+ * is checked depends on what is stored.  Objects this cannot read are left to it as well, which
+ * reports them.
+ */
+static int prep_signed(import_prep *p, prep_item *x, unsigned flags, accord_error *err)
+{
+    const ajson_value *content, *ext;
+    accord_error perr;
+    if (prov_parse(&p->arena, x->root, &content, &p->sigs, &perr) || !p->sigs.n ||
+        (strcmp(x->info.type, "identity") == 0 &&
+         ajson_get(ajson_get(content, "extensions"), MEMBER_KEYS_EXT)))
+        return 0;
+    ext = ajson_get(ajson_get(x->root, "extensions"), PROV_SIG_EXT);
+    if (prov_forms_text(&p->arena, x->root, x->it.text, x->it.len, content, ext, &p->sigs, &p->form,
+                        &perr))
+        return 0;
+    if (!(x->canon = prep_copy(p, p->form.canon.p, p->form.canon.len)) ||
+        !(x->skel = prep_copy(p, p->form.skel.p, p->form.skel.len)))
+        return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
+    x->canon_len = p->form.canon.len;
+    x->skel_len = p->form.skel.len;
+    x->hole_start = p->form.hole_start;
+    x->hole_end = p->form.hole_end;
+    x->as_stored = p->form.as_stored;
+    x->forms = 1;
+    prov_object_hash(x->canon, x->canon_len, x->hash);
+    if (flags & IMPORT_VERIFIED)
+        return 0;
+    prov_result res;
+    return prov_verify(p->pv, x->canon, x->canon_len, x->hash,
+                       ajson_str(ajson_get(x->root, "created_by_ref")), &p->sigs, ts_now_us(), &res,
+                       err);
+}
+
+/* Parses, validates and prepares one object read from the stream. */
+static int prep_one(import_prep *p, const reader_item *in, unsigned flags, accord_error *err)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 256;
+        prep_item *v = realloc(p->items, cap * sizeof(*v));
+        if (!v)
+            return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
+        p->items = v;
+        p->cap = cap;
+    }
+    prep_item *x = &p->items[p->n];
+    ajson_error jerr;
+    stix_problem prob;
+    memset(x, 0, sizeof(*x));
+    x->it = *in;
+    if (in->bundle_spec &&
+        !(x->it.bundle_spec = prep_copy(p, in->bundle_spec, strlen(in->bundle_spec))))
+        return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
+    const ajson_value *root = ajson_parse(&p->arena, in->text, in->len, &jerr);
+    char *text = ajson_arena_alloc(&p->arena, in->len + 1);
+    if (!text)
+        return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
+    p->n++;
+    if (!root || root->type != AJSON_OBJECT ||
+        stix_validate(root, in->bundle_spec, &x->info, &prob) != 0) {
+        memcpy(text, in->text, in->len); /* checked again, and reported, when stored */
+        text[in->len] = 0;
+        x->it.text = text;
+        return 0;
+    }
+    x->root = root;
+    p->nvalues = 0;
+    values_extract(root, x->info.type, prep_value, p);
+    uint64_t *values = ajson_arena_alloc(&p->arena, p->nvalues * sizeof(*values) + 1);
+    if (!values)
+        return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
+    memcpy(values, p->values, p->nvalues * sizeof(*values));
+    x->values = values;
+    x->nvalues = p->nvalues;
+    int rc = prep_signed(p, x, flags, err); /* on the text as read (x->it.text is in->text) */
+    x->it.text = text;
+    if (!rc && !x->forms) /* stored as received, without whitespace */
+        x->it.len = ajson_minify(in->text, in->len, text);
+    else if (!rc) /* stored in canonical form: the text serves only messages now */
+        memcpy(text, in->text, in->len);
+    text[x->it.len] = 0;
+    return rc;
+}
+
+void import_prep_free(import_prep *p)
+{
+    if (!p)
+        return;
+    ajson_arena_free(&p->arena);
+    free(p->items);
+    prov_verifier_free(p->pv);
+    buf_free(&p->form.canon);
+    buf_free(&p->form.skel);
+    free(p);
+}
+
+int import_prepare(accord_store *reader_store, int fd, const accord_import_options *opts,
+                   import_prep **out, accord_error *err)
+{
+    import_prep *p = calloc(1, sizeof(*p));
+    reader *r = NULL;
+    int rc = p ? 0 : ACCORD_ENOMEM;
+    unsigned flags = opts ? opts->flags : 0;
+    *out = NULL;
+    if (!rc) {
+        ajson_arena_init(&p->arena, 0);
+        buf_init(&p->form.canon, (size_t)1 << 27);
+        buf_init(&p->form.skel, (size_t)1 << 27);
+        rc = prov_verifier_new(reader_store, &p->pv);
+    }
+    if (!rc)
+        rc = reader_open(fd, 0, &r);
+    if (rc) {
+        accord_err_set(err, rc, "import: cannot prepare the input: %s", accord_strerror(rc));
+        goto out;
+    }
+    reader_item it;
+    int n;
+    while ((n = reader_next(r, &it)) == 1)
+        if ((rc = prep_one(p, &it, flags, err)))
+            goto out;
+    if (n < 0) {
+        p->stream_rc = n;
+        snprintf(p->stream_msg, sizeof(p->stream_msg), "%s", reader_errmsg(r));
+    }
+    p->bytes_read = reader_bytes_in(r);
+out:
+    reader_close(r);
+    if (rc)
+        import_prep_free(p);
+    else
+        *out = p;
+    return rc;
+}
+
+/* The next prepared object as the reader gave it (1), the end (0), or the stream's error. */
+static int next_prepared(import_ctx *c, import_prep *p, size_t *at, reader_item *it)
+{
+    if (*at == p->n) {
+        c->cur = NULL;
+        return p->stream_rc;
+    }
+    c->cur = &p->items[(*at)++];
+    *it = c->cur->it;
+    return 1;
+}
+
+/* The import takes over what the preparation proved; the keys are looked up again, on its own
+ * store handle and under its transaction, when each object is judged. */
+static void adopt_verifier(import_ctx *c, import_prep *p)
+{
+    if (!c->store || !p->pv)
+        return;
+    prov_verifier_free(c->pv);
+    c->pv = p->pv;
+    p->pv = NULL;
+    prov_verifier_rebind(c->pv, c->store);
+}
+
+static const char *prepared_errmsg(const import_prep *p)
+{
+    return p->stream_msg;
+}
+
+static uint64_t prepared_bytes(const import_prep *p)
+{
+    return p->bytes_read;
+}
+
+int import_fd_prepared(accord_store *store, import_prep *p, const accord_import_options *opts,
+                       accord_import_stats *out, accord_error *err)
+{
+    if (!store || !p)
+        return accord_err_set(err, ACCORD_EINVAL, "import: no store");
+    return run_import(store, 0, -1, p, opts, out, err);
+}
+
 int accord_import_fd(accord_store *store, int fd, const accord_import_options *opts,
                      accord_import_stats *out, accord_error *err)
 {
     if (!store)
         return accord_err_set(err, ACCORD_EINVAL, "import: no store");
-    return run_import(store, 0, fd, opts, out, err);
+    return run_import(store, 0, fd, NULL, opts, out, err);
 }
 
 int import_fd_in_txn(accord_store *store, int fd, const accord_import_options *opts,
@@ -849,13 +1140,13 @@ int import_fd_in_txn(accord_store *store, int fd, const accord_import_options *o
 {
     if (!store)
         return accord_err_set(err, ACCORD_EINVAL, "import: no store");
-    return run_import(store, 1, fd, opts, out, err);
+    return run_import(store, 1, fd, NULL, opts, out, err);
 }
 
 int accord_validate_fd(int fd, const accord_import_options *opts, accord_import_stats *out,
                        accord_error *err)
 {
-    return run_import(NULL, 0, fd, opts, out, err);
+    return run_import(NULL, 0, fd, NULL, opts, out, err);
 }
 
 int accord_validate_json(const char *text, size_t len, accord_error *err)

@@ -95,4 +95,29 @@ void import_session_hooks(import_session *s, const import_hooks *h);
 int import_session_parsed(import_session *s, const ajson_value *root, const char *text, size_t len,
                           accord_error *err);
 
+/*
+ * An import in two steps, so that a server does the work of an import that needs no write access
+ * before it takes its one writer (src/taxii.c): import_prepare reads the stream from fd, parses and
+ * validates every object, finds its observable values, and for a signed object computes its
+ * signed bytes and stored form and checks its signatures' cryptography with the keys
+ * reader_store knows; import_fd_prepared then stores the objects as accord_import_fd would
+ * (store-dependent decisions, the judgement of every signature with the keys as the writer sees
+ * them, rejections reported in input order), only without repeating that work.  Memory: the
+ * whole input parsed at once, so callers prepare bounded inputs only.
+ *
+ *   import_prepare      0 with *out set (free it with import_prep_free), or ACCORD_ENOMEM /
+ *                       ACCORD_EIO (then nothing is kept: the caller may import fd directly).
+ *                       A broken stream is not an error here: import_fd_prepared reports it after
+ *                       the objects before it, as accord_import_fd does.
+ *   import_fd_prepared  accord_import_fd's outcome and counts for the prepared input; p is used
+ *                       up by it (free it afterwards).
+ */
+typedef struct import_prep import_prep;
+
+int import_prepare(accord_store *reader_store, int fd, const accord_import_options *opts,
+                   import_prep **out, accord_error *err);
+int import_fd_prepared(accord_store *store, import_prep *p, const accord_import_options *opts,
+                       accord_import_stats *out, accord_error *err);
+void import_prep_free(import_prep *p);
+
 #endif

@@ -372,8 +372,9 @@ static int write_number(buf *out, const ajson_value *v, const ajson_value **bad)
 static int write_value(buf *out, const ajson_value *v, const ajson_value **bad, jcs_watch *w,
                        size_t nw);
 
-/* Records where member i of an object of n members, value v, was written, if it is watched. */
-static void note_member(buf *out, const ajson_value *v, size_t i, size_t n, size_t key_at,
+/* Records where member i of an object of n members, value v, was written (its value ending at
+ * `end`), if it is watched. */
+static void note_member(size_t end, const ajson_value *v, size_t i, size_t n, size_t key_at,
                         size_t value_at, jcs_watch *w, size_t nw)
 {
     for (size_t k = 0; k < nw; k++) {
@@ -381,11 +382,11 @@ static void note_member(buf *out, const ajson_value *v, size_t i, size_t n, size
             continue;
         w[k].found = 1;
         w[k].value_start = value_at;
-        w[k].value_end = out->len;
+        w[k].value_end = end;
         w[k].alone = n == 1;
         /* the bytes that drop the member: its key and value with one separating comma */
         w[k].cut_start = i ? key_at - 1 : key_at;
-        w[k].cut_end = i || n == 1 ? out->len : out->len + 1;
+        w[k].cut_end = i || n == 1 ? end : end + 1;
     }
 }
 
@@ -429,7 +430,7 @@ static int write_object(buf *out, const ajson_value *v, const ajson_value **bad,
         if ((rc = write_value(out, &order[i]->value, bad, w, nw)))
             goto out;
         if (nw)
-            note_member(out, &order[i]->value, i, v->len, key_at, value_at, w, nw);
+            note_member(out->len, &order[i]->value, i, v->len, key_at, value_at, w, nw);
     }
     if (put(out, "}", 1))
         rc = ACCORD_ENOMEM;
@@ -486,6 +487,110 @@ int jcs_write_watch(buf *out, const ajson_value *v, jcs_watch *w, size_t nw,
     for (size_t k = 0; k < nw; k++)
         w[k].found = 0;
     return write_value(out, v, bad, w, nw);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Text that is canonical already                                                               */
+
+/*
+ * jcs_is_canonical compares the text with what write_value would append, byte by byte, without
+ * writing: a cursor walks the text while the tree is walked in the writer's order.  Each step
+ * either matches exactly the bytes the writer would produce or gives up, so "canonical" is only
+ * ever said of a text equal to jcs_write's output (fuzz/jcs.c checks that).  It gives up on
+ * what it cannot compare cheaply: members not already in RFC 8785 order (the writer would sort
+ * them), strings that need an escape, and numbers other than integer literals of up to 15 digits
+ * (the writer's own direct path; "-0" excepted, which it prints as "0").
+ */
+typedef struct canon_cursor {
+    const char *text;
+    size_t len, at;
+    jcs_watch *w;
+    size_t nw;
+} canon_cursor;
+
+static int canon_lit(canon_cursor *c, const char *lit, size_t n)
+{
+    if (c->len - c->at < n || memcmp(c->text + c->at, lit, n) != 0)
+        return 0;
+    c->at += n;
+    return 1;
+}
+
+static int canon_str(canon_cursor *c, const char *s, size_t n)
+{
+    if (!plain_string(s, n) || c->len - c->at < n + 2 || c->text[c->at] != '"' ||
+        memcmp(c->text + c->at + 1, s, n) != 0 || c->text[c->at + n + 1] != '"')
+        return 0;
+    c->at += n + 2;
+    return 1;
+}
+
+static int canon_num(canon_cursor *c, const ajson_value *v)
+{
+    size_t neg = v->len && v->u.str[0] == '-', digits = v->len - neg;
+    if (!digits || digits > 15 || strspn(v->u.str + neg, "0123456789") != digits ||
+        (neg && v->u.str[1] == '0'))
+        return 0;
+    return canon_lit(c, v->u.str, v->len);
+}
+
+static int canon_value(canon_cursor *c, const ajson_value *v, int depth);
+
+static int canon_object(canon_cursor *c, const ajson_value *v, int depth)
+{
+    if (!canon_lit(c, "{", 1))
+        return 0;
+    for (size_t i = 0; i < v->len; i++) {
+        const ajson_member *m = &v->u.members[i];
+        if (i && key_cmp(&v->u.members[i - 1], m) >= 0)
+            return 0; /* the writer would reorder */
+        size_t key_at = c->at + (i ? 1 : 0);
+        if ((i && !canon_lit(c, ",", 1)) || !canon_str(c, m->key, m->key_len) ||
+            !canon_lit(c, ":", 1))
+            return 0;
+        size_t value_at = c->at;
+        if (!canon_value(c, &m->value, depth + 1))
+            return 0;
+        if (c->nw)
+            note_member(c->at, &m->value, i, v->len, key_at, value_at, c->w, c->nw);
+    }
+    return canon_lit(c, "}", 1);
+}
+
+static int canon_value(canon_cursor *c, const ajson_value *v, int depth)
+{
+    if (depth > AJSON_MAX_DEPTH) /* the parser's limit: deeper is not its output */
+        return 0;
+    switch (v->type) {
+    case AJSON_NULL:
+        return canon_lit(c, "null", 4);
+    case AJSON_FALSE:
+        return canon_lit(c, "false", 5);
+    case AJSON_TRUE:
+        return canon_lit(c, "true", 4);
+    case AJSON_NUMBER:
+        return canon_num(c, v);
+    case AJSON_STRING:
+        return canon_str(c, v->u.str, v->len);
+    case AJSON_OBJECT:
+        return canon_object(c, v, depth);
+    case AJSON_ARRAY:
+        if (!canon_lit(c, "[", 1))
+            return 0;
+        for (size_t i = 0; i < v->len; i++)
+            if ((i && !canon_lit(c, ",", 1)) || !canon_value(c, &v->u.items[i], depth + 1))
+                return 0;
+        return canon_lit(c, "]", 1);
+    }
+    return 0;
+}
+
+int jcs_is_canonical(const char *text, size_t len, const ajson_value *v, jcs_watch *w, size_t nw)
+{
+    canon_cursor c = {text, len, 0, w, nw};
+    for (size_t k = 0; k < nw; k++)
+        w[k].found = 0;
+    return canon_value(&c, v, 0) && c.at == len;
 }
 
 static int set_err(accord_error *err, int code, size_t offset, const char *what)

@@ -35,6 +35,16 @@ typedef struct jcs_watch {
 int jcs_write_watch(buf *out, const ajson_value *v, jcs_watch *w, size_t nw,
                     const ajson_value **bad);
 
+/*
+ * 1 when text[0..len) is byte for byte what jcs_write would write for v (the tree ajson_parse
+ * made of it, or one with the same values), filling w[0..nw) with positions in text as
+ * jcs_write_watch would; 0 when it is not, or when telling would cost as much as writing (members
+ * out of order, strings that need escapes, numbers other than short integers): the caller then
+ * writes the form with jcs_write.  Text that accord wrote is canonical, so what accord nodes send
+ * each other is checked here instead of being written again.
+ */
+int jcs_is_canonical(const char *text, size_t len, const ajson_value *v, jcs_watch *w, size_t nw);
+
 /* Appends the RFC 8785 form of the UTF-8 string s[0..len), quotes included. */
 int jcs_write_str(buf *out, const char *s, size_t len);
 

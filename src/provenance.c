@@ -532,6 +532,32 @@ int prov_forms_as(ajson_arena *a, const ajson_value *content, const ajson_value 
     return 0;
 }
 
+int prov_forms_text(ajson_arena *a, const ajson_value *root, const char *text, size_t len,
+                    const ajson_value *content, const ajson_value *ext, const prov_sigs *sigs,
+                    prov_form *f, accord_error *err)
+{
+    jcs_watch w[2] = {{0}};
+    w[0].value = ext;
+    w[1].value = ajson_get(root, "extensions");
+    /* the stored form is the text itself when it is canonical with the list in stored order;
+     * the signed bytes are the text less the signature member (or less `extensions` when that
+     * was its only member), exactly as prov_forms_as cuts its skeleton */
+    if (!text || !ext || !sigs || !ext_as_stored(sigs) || !w[1].value ||
+        w[1].value->type != AJSON_OBJECT || !jcs_is_canonical(text, len, root, w, 2) ||
+        !w[0].found || !w[1].found)
+        return prov_forms_as(a, content, ext, sigs, f, err);
+    const jcs_watch *cut = w[0].alone ? &w[1] : &w[0];
+    buf_reset(&f->skel);
+    buf_reset(&f->canon);
+    f->as_stored = 1;
+    f->hole_start = w[0].value_start;
+    f->hole_end = w[0].value_end;
+    if (buf_add(&f->skel, text, len) || buf_add(&f->canon, text, cut->cut_start) ||
+        buf_add(&f->canon, text + cut->cut_end, len - cut->cut_end))
+        return accord_err_set(err, ACCORD_ENOMEM, "out of memory canonicalising");
+    return 0;
+}
+
 /* Appends the JCS form of the extension's value for sigs (sorted by keyid) to out. */
 static int write_ext(const prov_sigs *sigs, buf *out)
 {
@@ -681,6 +707,12 @@ void prov_verifier_forget_keys(prov_verifier *v)
     for (size_t i = 0; i < v->nids; i++)
         free(v->ids[i]);
     v->nids = v->nabsent = 0;
+}
+
+void prov_verifier_rebind(prov_verifier *v, accord_store *s)
+{
+    prov_verifier_forget_keys(v);
+    v->store = s;
 }
 
 void prov_verifier_free(prov_verifier *v)

@@ -84,6 +84,15 @@ int prov_forms(ajson_arena *a, const ajson_value *content, prov_form *f, accord_
  */
 int prov_forms_as(ajson_arena *a, const ajson_value *content, const ajson_value *ext,
                   const prov_sigs *sigs, prov_form *f, accord_error *err);
+/*
+ * prov_forms_as for an object whose text (text[0..len), parsed into root; content and sigs
+ * prov_parse's) may already be its stored form: when the text is canonical (jcs_is_canonical)
+ * and its list in stored order, the forms are cut from the text instead of written, and are the
+ * same bytes prov_forms_as would write; otherwise it is prov_forms_as.
+ */
+int prov_forms_text(ajson_arena *a, const ajson_value *root, const char *text, size_t len,
+                    const ajson_value *content, const ajson_value *ext, const prov_sigs *sigs,
+                    prov_form *f, accord_error *err);
 /* Appends the stored form of f's object with sigs to out: byte for byte prov_write's. */
 int prov_stored(const prov_form *f, const prov_sigs *sigs, buf *out, accord_error *err);
 
@@ -124,6 +133,9 @@ int prov_verifier_new(accord_store *s, prov_verifier **out);
 void prov_verifier_free(prov_verifier *v);
 /* Forgets the cached keys of identities (after an identity version was stored). */
 void prov_verifier_forget_keys(prov_verifier *v);
+/* Moves v to store s (its cache of proven signatures kept, its keys forgotten): what one store
+ * handle proved holds on another, while keys and their statuses are read again there. */
+void prov_verifier_rebind(prov_verifier *v, accord_store *s);
 /* Takes the key list of an identity version just stored (content: without signatures; stored
  * at added_us) into the cache, since the store's index shows it only once committed. */
 int prov_verifier_learn(prov_verifier *v, const ajson_value *content, int64_t added_us,

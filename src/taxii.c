@@ -23,7 +23,9 @@
  * is shown only to the account that posted it (and admins): it lists only ids that account sent.
  *
  * Writes (POST objects, DELETE object) run on the context's one writer handle under its lock: the
- * store has one writer at a time anyway, and one handle keeps one set of dedup caches.  A POST is
+ * store has one writer at a time anyway, and one handle keeps one set of dedup caches.  What a
+ * POST's import does without writing (parsing, validation, canonical forms, signature checks) is
+ * done before the lock is taken (import_prepare), on the request's own reader handle.  A POST is
  * processed before the response is sent; the 202 carries a status that is already complete, and
  * the status stays answerable at /{root}/status/{id}/.  A POST into a collection that signs
  * (accord_collection_sign_set) goes through the same import with ACCORD_IMPORT_SIGN: each object
@@ -49,6 +51,10 @@
 #include <unistd.h>
 
 #define MAX_LIST 100 /* values of one match[] field */
+/* A POST body up to this size is prepared (import_prepare) before the writer's lock is taken;
+ * its parsed trees take a few times its size in memory.  Larger ones are imported under the lock
+ * as they are read. */
+#define PREPARE_MAX_BODY ((size_t)16 << 20)
 
 /* What a path names, once matched. */
 typedef struct route_args {
@@ -928,6 +934,13 @@ static void h_objects_post(call *c)
     int fd = body_fd(c);
     if (fd < 0)
         return;
+    /* parsing, validation, canonical forms and signature checks need no writer: done here, so
+     * that concurrent POSTs use every core and only the storing waits for the lock */
+    import_prep *prep = NULL;
+    accord_error perr;
+    if (c->rq->body_len <= PREPARE_MAX_BODY &&
+        import_prepare(c->reader, fd, NULL, &prep, &perr) != 0)
+        lseek(fd, 0, SEEK_SET); /* out of memory: the import reads the body itself */
     char sid[37], ts[40];
     uuid4_make(sid);
     fmt_added(accord_timestamp_now(), ts, sizeof(ts));
@@ -959,12 +972,15 @@ static void h_objects_post(call *c)
     if (rc) {
         pthread_mutex_unlock(c->ctx->writer_lock);
         close(fd);
+        import_prep_free(prep);
         buf_free(&p.ok);
         buf_free(&p.bad);
         fail(c, 500, "Store error", "%s", err.msg);
         return;
     }
-    rc = accord_import_fd(c->ctx->writer, fd, &o, &st, &err);
+    rc = prep ? import_fd_prepared(c->ctx->writer, prep, &o, &st, &err)
+              : accord_import_fd(c->ctx->writer, fd, &o, &st, &err);
+    import_prep_free(prep);
     close(fd);
     buf *b = &c->rs->body;
     ok(c, 202);

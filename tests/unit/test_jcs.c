@@ -12,6 +12,8 @@
  *      the 10^6 and 10^7 sums).
  *   4. Rejections and edge cases: duplicate keys, lone surrogates, overflowing numbers, integer
  *      literals beyond 2^53, key order by UTF-16 code units.
+ *   5. jcs_is_canonical: canonical text is recognised, any difference from the writer's output
+ *      is not, and a watched member's positions are the writer's.
  */
 #include "accord.h"
 #include "jcs.h"
@@ -427,6 +429,66 @@ static void test_escape_places(void)
     CHECK(wrong == 0);
 }
 
+/* jcs_is_canonical(text) for text parsed; -1 when it does not parse. */
+static int is_canonical(const char *text)
+{
+    ajson_arena a;
+    ajson_error perr;
+    ajson_arena_init(&a, 0);
+    const ajson_value *v = ajson_parse(&a, text, strlen(text), &perr);
+    int r = v ? jcs_is_canonical(text, strlen(text), v, NULL, 0) : -1;
+    ajson_arena_free(&a);
+    return r;
+}
+
+/*
+ * 5. Text that is canonical already: accord's own output and the cyberphone outputs without
+ *    escapes or long numbers are recognised; a text that differs from the writer's output in
+ *    any way (whitespace, member order, an escape written otherwise, a number written otherwise)
+ *    is not; and the positions of a watched member are the writer's.
+ */
+static void test_canonical_text(void)
+{
+    static const char *yes[] = {
+        "{}",
+        "[]",
+        "{\"a\":1,\"b\":[true,false,null,\"x\"],\"c\":{\"d\":-5,\"e\":\"f\"}}",
+        "{\"\u20ac\":1,\"\U0001f600\":2}",
+        "[0,-1,123456789012345]",
+        "{\"a\":\"caf\xc3\xa9 \xe2\x82\xac\"}"};
+    static const char *no[] = {
+        " {}",       "{} ",   "{\"b\":1,\"a\":2}",  "{\"a\" :1}",    "[1.0]",
+        "[-0]",      "[1e2]", "[1234567890123456]", "[\"\\u0041\"]", "[\"a\\/b\"]",
+        "[\"\\n\"]", "[ 1]",  "{\"a\":[1,2 ]}"};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        char *c = jcs(yes[i], NULL); /* the writer agrees: it writes the text unchanged */
+        CHECK(is_canonical(yes[i]) == 1 && c && strcmp(c, yes[i]) == 0);
+        free(c);
+    }
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        CHECK(is_canonical(no[i]) == 0);
+    /* a watched member: positions as jcs_write_watch reports them */
+    const char *t = "{\"a\":1,\"ext\":{\"s\":[\"x\"]},\"z\":true}";
+    ajson_arena a;
+    ajson_error perr;
+    ajson_arena_init(&a, 0);
+    const ajson_value *v = ajson_parse(&a, t, strlen(t), &perr);
+    jcs_watch w[1] = {{0}}, ww[1] = {{0}};
+    w[0].value = ww[0].value = ajson_get(v, "ext");
+    buf b;
+    const ajson_value *bad = NULL;
+    buf_init(&b, 1 << 20);
+    CHECK(jcs_is_canonical(t, strlen(t), v, w, 1) == 1);
+    CHECK(jcs_write_watch(&b, v, ww, 1, &bad) == 0 && b.len == strlen(t) &&
+          memcmp(b.p, t, b.len) == 0);
+    CHECK(w[0].found && ww[0].found && w[0].value_start == ww[0].value_start &&
+          w[0].value_end == ww[0].value_end && w[0].cut_start == ww[0].cut_start &&
+          w[0].cut_end == ww[0].cut_end && w[0].alone == ww[0].alone);
+    CHECK(w[0].value_start == 13 && t[w[0].value_end] == ',');
+    buf_free(&b);
+    ajson_arena_free(&a);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -437,5 +499,6 @@ int main(void)
     test_rejections();
     test_order_and_strings();
     test_escape_places();
+    test_canonical_text();
     return t_done();
 }
