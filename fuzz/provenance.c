@@ -7,7 +7,8 @@
  * writing it again must give the same bytes (equal signature sets serialise identically).  The
  * one-pass forms the importer uses (prov_forms, prov_forms_as, prov_stored) must equal
  * prov_canonical's and prov_write's bytes exactly, and when prov_forms_as says the received list
- * is in stored order, its skeleton must be prov_write's bytes.  The
+ * is in stored order, its skeleton must be prov_write's bytes; prov_forms_text, which cuts the
+ * forms from a text that is canonical already, must give the same bytes and hole.  The
  * signatures are then checked against a verifier without a store (every signer is unknown), which
  * must say "unverified" and never crash.  prov_is_shipped (a relay's test for accord's own
  * extension-definitions) must never take another type for them.
@@ -64,6 +65,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (prov_forms_as(&a, content, sigs.n ? ext : NULL, &sigs, &f, &err) ||
         f.canon.len != c1.len || memcmp(f.canon.p, c1.p, c1.len) ||
         (f.as_stored && (f.skel.len != w1.len || memcmp(f.skel.p, w1.p, w1.len))) ||
+        prov_stored(&f, &sigs, &w2, &err) || w2.len != w1.len || memcmp(w2.p, w1.p, w1.len))
+        abort();
+    /* the same from the text itself (cut from it when it is canonical): the same bytes */
+    size_t hs = f.hole_start, he = f.hole_end;
+    int as = f.as_stored;
+    buf_reset(&w2);
+    if (prov_forms_text(&a, v, (const char *)data, size, content, sigs.n ? ext : NULL, &sigs, &f,
+                        &err) ||
+        f.canon.len != c1.len || memcmp(f.canon.p, c1.p, c1.len) || f.as_stored != as ||
+        (as && (f.skel.len != w1.len || memcmp(f.skel.p, w1.p, w1.len) || f.hole_start != hs ||
+                f.hole_end != he)) ||
         prov_stored(&f, &sigs, &w2, &err) || w2.len != w1.len || memcmp(w2.p, w1.p, w1.len))
         abort();
     buf_free(&f.canon);

@@ -1109,6 +1109,11 @@ static void adopt_verifier(import_ctx *c, import_prep *p)
     prov_verifier_rebind(c->pv, c->store);
 }
 
+int import_prep_stream_ok(const import_prep *p, accord_error *err)
+{
+    return p->stream_rc ? accord_err_set(err, p->stream_rc, "%s", p->stream_msg) : 0;
+}
+
 static const char *prepared_errmsg(const import_prep *p)
 {
     return p->stream_msg;

@@ -119,5 +119,7 @@ int import_prepare(accord_store *reader_store, int fd, const accord_import_optio
 int import_fd_prepared(accord_store *store, import_prep *p, const accord_import_options *opts,
                        accord_import_stats *out, accord_error *err);
 void import_prep_free(import_prep *p);
+/* 0 when the prepared stream ended cleanly; else its error (import_check_skeleton's message). */
+int import_prep_stream_ok(const import_prep *p, accord_error *err);
 
 #endif

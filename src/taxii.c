@@ -887,8 +887,15 @@ static void post_bad(void *ud, const accord_reject *r)
     buf_adds(&p->bad, "}");
 }
 
-/* Writes the body to a memory file, checks its skeleton; the fd or -1 after a failure. */
-static int body_fd(call *c)
+/* 400 for a body whose skeleton is broken (why: the reader's message). */
+static void bad_envelope(call *c, const char *why)
+{
+    fail(c, 400, "Bad envelope", "the body is not a TAXII envelope: %s", why);
+}
+
+/* Writes the body to a memory file and, unless `checked_later`, checks its skeleton; the fd or
+ * -1 after a failure (answered). */
+static int body_fd(call *c, int checked_later)
 {
     const taxii_request *rq = c->rq;
     size_t i = 0;
@@ -908,9 +915,9 @@ static int body_fd(call *c)
     uint64_t n;
     accord_error err;
     lseek(fd, 0, SEEK_SET);
-    if (import_check_skeleton(fd, &n, &err)) {
+    if (!checked_later && import_check_skeleton(fd, &n, &err)) {
         close(fd);
-        fail(c, 400, "Bad envelope", "the body is not a TAXII envelope: %s", err.msg);
+        bad_envelope(c, err.msg);
         return -1;
     }
     lseek(fd, 0, SEEK_SET);
@@ -931,16 +938,29 @@ static void h_objects_post(call *c)
              (long long)c->max_content_length);
         return;
     }
-    int fd = body_fd(c);
+    /* parsing, validation, canonical forms and signature checks need no writer: done here, so
+     * that concurrent POSTs use every core and only the storing waits for the lock; the
+     * preparation reads the whole body, so it finds a broken skeleton too */
+    int prepare = c->rq->body_len <= PREPARE_MAX_BODY, bad = 0;
+    int fd = body_fd(c, prepare);
     if (fd < 0)
         return;
-    /* parsing, validation, canonical forms and signature checks need no writer: done here, so
-     * that concurrent POSTs use every core and only the storing waits for the lock */
     import_prep *prep = NULL;
     accord_error perr;
-    if (c->rq->body_len <= PREPARE_MAX_BODY &&
-        import_prepare(c->reader, fd, NULL, &prep, &perr) != 0)
-        lseek(fd, 0, SEEK_SET); /* out of memory: the import reads the body itself */
+    if (prepare && import_prepare(c->reader, fd, NULL, &prep, &perr) == 0) {
+        bad = import_prep_stream_ok(prep, &perr) != 0;
+    } else if (prepare) { /* out of memory: the import reads the body itself, checked first */
+        uint64_t n;
+        lseek(fd, 0, SEEK_SET);
+        bad = import_check_skeleton(fd, &n, &perr) != 0;
+        lseek(fd, 0, SEEK_SET);
+    }
+    if (bad) {
+        import_prep_free(prep);
+        close(fd);
+        bad_envelope(c, perr.msg);
+        return;
+    }
     char sid[37], ts[40];
     uuid4_make(sid);
     fmt_added(accord_timestamp_now(), ts, sizeof(ts));
