@@ -29,6 +29,7 @@
 #include "util/uuid.h"
 #include "values.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,7 +313,7 @@ static void drop_known(import_ctx *c, int64_t seq)
  */
 typedef struct prep_item {
     reader_item it;          /* it.text: minified when it is stored as received (root set,
-                                not signed), else as read */
+                                not signed), the stored form when signed (forms), else as read */
     const ajson_value *root; /* NULL: not valid JSON or STIX, checked again and reported when
                                 stored (a rejection is reported in input order, under the lock) */
     stix_info info;
@@ -1004,16 +1005,13 @@ static int prep_one(import_prep *p, const reader_item *in, unsigned flags, accor
         !(x->it.bundle_spec = prep_copy(p, in->bundle_spec, strlen(in->bundle_spec))))
         return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
     const ajson_value *root = ajson_parse(&p->arena, in->text, in->len, &jerr);
-    char *text = ajson_arena_alloc(&p->arena, in->len + 1);
-    if (!text)
-        return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
     p->n++;
     if (!root || root->type != AJSON_OBJECT ||
         stix_validate(root, in->bundle_spec, &x->info, &prob) != 0) {
-        memcpy(text, in->text, in->len); /* checked again, and reported, when stored */
-        text[in->len] = 0;
-        x->it.text = text;
-        return 0;
+        x->root = NULL; /* checked again, and reported, when stored */
+        return (x->it.text = prep_copy(p, in->text, in->len))
+                   ? 0
+                   : accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
     }
     x->root = root;
     p->nvalues = 0;
@@ -1025,19 +1023,38 @@ static int prep_one(import_prep *p, const reader_item *in, unsigned flags, accor
     x->values = values;
     x->nvalues = p->nvalues;
     int rc = prep_signed(p, x, flags, err); /* on the text as read (x->it.text is in->text) */
-    x->it.text = text;
-    if (!rc && !x->forms) /* stored as received, without whitespace */
-        x->it.len = ajson_minify(in->text, in->len, text);
-    else if (!rc) /* stored in canonical form: the text serves only messages now */
-        memcpy(text, in->text, in->len);
+    if (rc)
+        return rc;
+    if (x->forms) { /* stored in its canonical form, which is all the store step reads */
+        x->it.text = x->skel;
+        x->it.len = x->skel_len;
+        return 0;
+    }
+    char *text = ajson_arena_alloc(&p->arena, in->len + 1); /* stored as received, minified */
+    if (!text)
+        return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
+    x->it.len = ajson_minify(in->text, in->len, text);
     text[x->it.len] = 0;
-    return rc;
+    x->it.text = text;
+    return 0;
 }
 
-void import_prep_free(import_prep *p)
+/*
+ * Each thread keeps the last prepared import it freed (a thread-specific value): its arena keeps
+ * its largest block across the reset, so a server thread preparing POST after POST writes into
+ * memory it has touched before, where a fresh arena would fault every page of a few megabytes in
+ * again for each request (measured: about a tenth of a signed POST's CPU time).  One whose arena
+ * grew past PREP_KEEP is not kept; a thread's is freed when the thread ends.
+ */
+#define PREP_KEEP ((size_t)32 << 20)
+
+static pthread_key_t prep_key;
+static pthread_once_t prep_once = PTHREAD_ONCE_INIT;
+static int prep_key_ok;
+
+static void prep_destroy(void *ud)
 {
-    if (!p)
-        return;
+    import_prep *p = ud;
     ajson_arena_free(&p->arena);
     free(p->items);
     prov_verifier_free(p->pv);
@@ -1046,20 +1063,56 @@ void import_prep_free(import_prep *p)
     free(p);
 }
 
+static void prep_key_init(void)
+{
+    prep_key_ok = pthread_key_create(&prep_key, prep_destroy) == 0;
+}
+
+void import_prep_free(import_prep *p)
+{
+    if (!p)
+        return;
+    pthread_once(&prep_once, prep_key_init);
+    if (prep_key_ok && p->arena.used <= PREP_KEEP && !pthread_getspecific(prep_key)) {
+        ajson_arena_reset(&p->arena);
+        prov_verifier_free(p->pv);
+        p->pv = NULL;
+        p->n = 0;
+        p->stream_rc = 0;
+        p->bytes_read = 0;
+        if (pthread_setspecific(prep_key, p) == 0)
+            return;
+    }
+    prep_destroy(p);
+}
+
+/* This thread's kept prepared import, or a new one; NULL when out of memory. */
+static import_prep *prep_take(void)
+{
+    import_prep *p = NULL;
+    pthread_once(&prep_once, prep_key_init);
+    if (prep_key_ok && (p = pthread_getspecific(prep_key)) != NULL) {
+        pthread_setspecific(prep_key, NULL);
+        return p;
+    }
+    if ((p = calloc(1, sizeof(*p))) != NULL) {
+        ajson_arena_init(&p->arena, 0);
+        buf_init(&p->form.canon, (size_t)1 << 27);
+        buf_init(&p->form.skel, (size_t)1 << 27);
+    }
+    return p;
+}
+
 int import_prepare(accord_store *reader_store, int fd, const accord_import_options *opts,
                    import_prep **out, accord_error *err)
 {
-    import_prep *p = calloc(1, sizeof(*p));
+    import_prep *p = prep_take();
     reader *r = NULL;
     int rc = p ? 0 : ACCORD_ENOMEM;
     unsigned flags = opts ? opts->flags : 0;
     *out = NULL;
-    if (!rc) {
-        ajson_arena_init(&p->arena, 0);
-        buf_init(&p->form.canon, (size_t)1 << 27);
-        buf_init(&p->form.skel, (size_t)1 << 27);
+    if (!rc)
         rc = prov_verifier_new(reader_store, &p->pv);
-    }
     if (!rc)
         rc = reader_open(fd, 0, &r);
     if (rc) {
