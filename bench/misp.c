@@ -15,7 +15,9 @@
  * No assertions: the figures are for reading.
  *
  * usage: bench_misp [--attributes N] [--per-event N] [--big N] [--dir DIR] [--map-only]
- *   --map-only: case 0 alone (the mapper without a store), for profiling it.
+ *                   [--import-only]
+ *   --map-only: case 0 alone (the mapper without a store), for profiling it;
+ *   --import-only: case 1 alone (in this process, not a child), for profiling the import.
  */
 #include "accord.h"
 
@@ -228,11 +230,13 @@ static void map_case(const char *text, size_t len, uint64_t attrs)
 
 /* Imports `text` (a JSON array of events) into the store in dir; prints the figures. */
 static void run_case(const char *label, const char *dir, const char *text, size_t len,
-                     uint64_t events, uint64_t attrs)
+                     uint64_t events, uint64_t attrs, int child)
 {
     fflush(stdout);
-    pid_t pid = fork();
+    pid_t pid = child ? fork() : 0;
     if (pid == 0) {
+        struct rusage r0;
+        getrusage(RUSAGE_SELF, &r0);
         accord_store *s = NULL;
         accord_error err;
         if (accord_store_open(dir, 0, &s, &err) != 0) {
@@ -248,8 +252,10 @@ static void run_case(const char *label, const char *dir, const char *text, size_
         accord_store_close(s);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
-        double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-                     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        double cpu = (double)(ru.ru_utime.tv_sec - r0.ru_utime.tv_sec) +
+                     (double)(ru.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1e6 +
+                     (double)(ru.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
+                     (double)(ru.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6;
         printf("%-34s %8llu events %9llu attributes  %6.2f s wall %6.2f s cpu  "
                "%9.0f attributes/s (%9.0f per cpu-s)  %7.1f events/s  peak RSS %.0f MiB "
                "(%.1fx the JSON)  (STIX: %llu objects, %llu accepted, %llu duplicates, rc %d)\n",
@@ -260,6 +266,8 @@ static void run_case(const char *label, const char *dir, const char *text, size_
                (unsigned long long)st.store.accepted, (unsigned long long)st.store.duplicates,
                rc);
         fflush(stdout);
+        if (!child)
+            return;
         _exit(rc == 0 ? 0 : 1);
     }
     int status;
@@ -270,11 +278,16 @@ int main(int argc, char **argv)
 {
     uint64_t attrs = 1000000, per = 1000, big = 350000;
     const char *base = BENCH_DIR;
-    int map_only = 0;
-    for (int i = 1; i < argc; i++)
+    int map_only = 0, import_only = 0;
+    for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--map-only") == 0)
             map_only = 1;
-    for (int i = 1; i + 1 < argc; i += 2) {
+        else if (strcmp(argv[i], "--import-only") == 0)
+            import_only = 1;
+    }
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--map-only") == 0 || strcmp(argv[i], "--import-only") == 0)
+            continue;
         if (strcmp(argv[i], "--attributes") == 0)
             attrs = strtoull(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--per-event") == 0)
@@ -283,6 +296,9 @@ int main(int argc, char **argv)
             big = strtoull(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--dir") == 0)
             base = argv[i + 1];
+        else
+            continue;
+        i++;
     }
     if (per == 0)
         per = 1;
@@ -306,14 +322,20 @@ int main(int argc, char **argv)
     char d1[4200], d2[4200];
     snprintf(d1, sizeof(d1), "%s/a", dir);
     snprintf(d2, sizeof(d2), "%s/b", dir);
+    if (import_only) {
+        run_case("1. events into an empty store", d1, g.p, g.len, events, next, 0);
+        free(g.p);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        return system(cmd) == 0 ? 0 : 1;
+    }
     map_case(g.p, g.len, next);
     if (map_only) {
         free(g.p);
         rmdir(dir);
         return 0;
     }
-    run_case("1. events into an empty store", d1, g.p, g.len, events, next);
-    run_case("3. the same again (duplicates)", d1, g.p, g.len, events, next);
+    run_case("1. events into an empty store", d1, g.p, g.len, events, next, 1);
+    run_case("3. the same again (duplicates)", d1, g.p, g.len, events, next, 1);
     g.len = 0;
     uint64_t first = 0;
     put(&g, "[");
@@ -321,7 +343,7 @@ int main(int argc, char **argv)
     put(&g, "]");
     printf("generated 1 event of %llu attributes, %.1f MiB of MISP JSON\n",
            (unsigned long long)first, (double)g.len / 1048576.0);
-    run_case("2. one big event", d2, g.p, g.len, 1, first);
+    run_case("2. one big event", d2, g.p, g.len, 1, first, 1);
     free(g.p);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : 1;

@@ -74,6 +74,29 @@ int misp_import_mem_values(accord_store *store, const char *text, size_t len,
                            const accord_misp_options *opts, accord_misp_stats *st,
                            misp_value_fn on_value, void *value_ud, accord_error *err);
 
+/*
+ * The store side of an import (misp_store.c): the mapper's objects stored in one transaction,
+ * as import.h's import_session does for any STIX input, without re-validating what the mapper
+ * built (see misp_store.c).
+ *   misp_sink_open    resolves opts->collection and begins the transaction; 0 or an error.
+ *   misp_sink_object  one object as compact JSON; 0 also for an object rejected and reported
+ *                     (unless ACCORD_IMPORT_STRICT), else an error after which only close remains.
+ *   misp_sink_close   commits when rc is 0, rolls back otherwise; returns the outcome as
+ *                     import_session_close does, *out the counts.  Accepts NULL (returns rc).
+ */
+typedef struct misp_sink misp_sink;
+int misp_sink_open(accord_store *store, const accord_import_options *opts, misp_sink **out,
+                   accord_error *err);
+int misp_sink_object(misp_sink *s, const char *text, size_t len, accord_error *err);
+int misp_sink_close(misp_sink *s, int rc, accord_import_stats *out, accord_error *err);
+/*
+ * What the store needs of one of the mapper's objects, read without validating it: 0, or -1 when
+ * the object is not of a shape the mapper writes (no id, type or spec_version 2.1), which the
+ * validator must then judge.  Equal to what stix_validate fills for every object the mapper
+ * writes (tests/unit/test_misp.c).
+ */
+struct stix_info;
+int misp_stix_info(const ajson_value *obj, struct stix_info *info);
 /* Reads all of fd (inflating gzip) into a malloc'd buffer of at most max bytes. */
 int misp_read_all(int fd, size_t max, char **out, size_t *len, accord_error *err);
 

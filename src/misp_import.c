@@ -1,23 +1,22 @@
 /*
  * misp_import.c - MISP event JSON into the store: find the events, map them (misp_map.c), and
- * hand the STIX objects to the ordinary import pipeline (import.c), so that MISP content is
- * validated, indexed, audited and versioned exactly like any other STIX input.
+ * hand the STIX objects to the store (misp_store.c), so that MISP content is indexed, audited
+ * and versioned exactly like any other STIX input.
  *
- * The mapper hands each STIX object, as the compact JSON it writes, straight to an import
- * session (import.h): parsed, validated, verified, stored and audited by the same code as any
- * STIX input, without a stream to cut it from or whitespace to strip.  So memory holds the
+ * The mapper hands each STIX object, as the compact JSON it writes, straight to misp_store.c's
+ * sink: parsed, stored and audited as import.c would, without a stream to cut it from,
+ * whitespace to strip, or a second validation of what the mapper built.  So memory holds the
  * parsed MISP document and one object, never the STIX output of an event (an event of a million
  * attributes maps to more STIX text than MISP text).
  *
- * Transactions: without STRICT, one import session - one transaction - per event, so a
+ * Transactions: without STRICT, one sink - one transaction - per event, so a
  * bad event never takes the others with it and a feed pull can resume after the last committed
- * event.  With STRICT, all events of the input go through one session with the STRICT flag: the first
+ * event.  With STRICT, all events of the input go through one sink with the STRICT flag: the first
  * bad attribute or invalid object rejects the whole input, and nothing of it is stored.
  *
  * It does not read directories (the CLI walks them) or fetch URLs (misp_feed.c).
  */
 #include "accord.h"
-#include "import.h"
 #include "misp.h"
 #include "store.h"
 #include "util/buf.h"
@@ -126,7 +125,7 @@ static void on_reject(void *ud, const accord_reject *r)
 }
 
 /*
- * Maps events[0..n) and imports the objects in one import session (one transaction).  mst
+ * Maps events[0..n) and imports the objects in one sink (one transaction).  mst
  * receives the mapping counts, the store counts go to mst->store.
  */
 typedef struct value_hook {
@@ -134,9 +133,9 @@ typedef struct value_hook {
     void *ud;
 } value_hook;
 
-/* The mapper's emit callback: each object straight into the open import session. */
+/* The mapper's emit callback: each object straight into the open sink. */
 typedef struct feed {
-    import_session *session;
+    misp_sink *sink;
     accord_error *err;
     int rc; /* the import's error, which stopped the mapping */
 } feed;
@@ -144,7 +143,7 @@ typedef struct feed {
 static int feed_obj(void *ud, const char *json, size_t len)
 {
     feed *f = ud;
-    return f->rc = import_session_object(f->session, json, len, f->err);
+    return f->rc = misp_sink_object(f->sink, json, len, f->err);
 }
 
 static int import_batch(accord_store *store, const ajson_value *const *events, size_t n,
@@ -169,7 +168,7 @@ static int import_batch(accord_store *store, const ajson_value *const *events, s
     accord_error ierr;
     memset(&ierr, 0, sizeof(ierr));
     feed f = {NULL, &ierr, 0};
-    int rc = import_session_open(store, &io, &f.session, &ierr);
+    int rc = misp_sink_open(store, &io, &f.sink, &ierr);
     if (rc) {
         if (err)
             *err = ierr;
@@ -182,7 +181,7 @@ static int import_batch(accord_store *store, const ajson_value *const *events, s
         map_rc = misp_map_event(&map, events[i], first + i);
     if (f.rc)
         map_rc = 0; /* the import stopped the mapping: its error is the outcome */
-    rc = import_session_close(f.session, f.rc ? f.rc : map_rc, &mst->store, &ierr);
+    rc = misp_sink_close(f.sink, f.rc ? f.rc : map_rc, &mst->store, &ierr);
     if (map_rc && rc != ACCORD_ESTRICT) {
         /* mapping failed: the event's transaction was rolled back */
         rc = map_rc;

@@ -44,6 +44,11 @@ check "report has 2 versions" test "$(wc -l <"$T/out")" = 2
 expect_rc 0 "dropped attribute" -- "$ACCORD" get indicator--5f6e2a1c-0000-4000-8000-000000000004
 check "dropped attribute revoked" has '"revoked":true' "$T/out"
 
+# the audit log of the imports (one record per stored version, checkpoints every 1,000) verifies
+expect_rc 0 "audit export after MISP imports" -- "$ACCORD" audit export "$T/audit"
+expect_rc 0 "audit verify after MISP imports" -- "$ACCORD" audit verify "$T/audit"
+check "audit records every accepted object" test "$(grep -c '"action":"accepted"' "$T/audit/records.jsonl")" -ge "$accepted"
+
 # match and export use what was imported
 printf '198.51.100.7\nevil.example.com\nunrelated.example.org\n' >"$T/telemetry.txt"
 expect_rc 0 "match" -- "$ACCORD" match --no-progress "$T/telemetry.txt"

@@ -76,6 +76,13 @@ check "imported the events" test "$events" -ge 50
 
 # re-importing everything changes nothing
 expect_rc 0 "import the ESET exports" -- "$ACCORD" --data "$T/s" misp import "$D/misp-eset-malware-ioc/turla" "$D/misp-eset-malware-ioc/sshdoor"
+# the import reads the mapper's objects without validating them (src/misp_store.c); validating
+# every one as well (ACCORD_MISP_VALIDATE) stores the same objects
+expect_rc 0 "import the ESET exports, every object validated" -- env ACCORD_MISP_VALIDATE=1 "$ACCORD" --data "$T/sv" misp import "$D/misp-eset-malware-ioc/turla" "$D/misp-eset-malware-ioc/sshdoor"
+"$ACCORD" --data "$T/s" export --format stix 2>/dev/null | tail -n +2 | sort >"$T/fast.txt"
+"$ACCORD" --data "$T/sv" export --format stix 2>/dev/null | tail -n +2 | sort >"$T/validated.txt"
+check "validated or not, the same objects" sh -c "test -s '$T/fast.txt' && cmp -s '$T/fast.txt' '$T/validated.txt'"
+rm -rf "$T/sv"
 expect_rc 0 "re-import the ESET exports" -- "$ACCORD" --data "$T/s" misp import "$D/misp-eset-malware-ioc/turla" "$D/misp-eset-malware-ioc/sshdoor"
 check "re-import: accepted 0" grep -qE "accepted +0$" "$T/err"
 check "re-import: no new versions" grep -qE "new versions +0$" "$T/err"

@@ -6,6 +6,8 @@
  * ../shared/data is exercised by tests/integration/test_misp_data.sh.
  */
 #include "accord.h"
+#include "misp.h"
+#include "stix.h"
 #include "t.h"
 #include "util/json.h"
 
@@ -28,6 +30,39 @@ typedef struct out {
     char first_invalid[600];
 } out;
 
+/* Objects whose misp_stix_info (what the import stores without validating) differs from what
+ * stix_validate reads, out of those compared. */
+static int info_compared, info_differs;
+
+static int same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The import's reading of a mapper object against the validator's. */
+static void compare_info(const char *json, size_t len)
+{
+    ajson_arena a;
+    ajson_error jerr;
+    ajson_arena_init(&a, 0);
+    const ajson_value *root = ajson_parse(&a, json, len, &jerr);
+    stix_info v, m;
+    stix_problem prob;
+    if (root && stix_validate(root, NULL, &v, &prob) == 0) {
+        info_compared++;
+        if (misp_stix_info(root, &m) != 0 || !same_str(v.id, m.id) || !same_str(v.type, m.type) ||
+            !same_str(v.created, m.created) || !same_str(v.modified, m.modified) ||
+            !same_str(v.spec_version, m.spec_version) || v.revoked != m.revoked ||
+            v.kind != m.kind || v.label.set != m.label.set || v.label.level != m.label.level ||
+            !same_str(v.label.org, m.label.org) || v.obj != m.obj) {
+            if (!info_differs++)
+                fprintf(stderr, "misp_stix_info differs from stix_validate: %.*s\n", (int)len,
+                        json);
+        }
+    }
+    ajson_arena_free(&a);
+}
+
 static int collect(void *ud, const char *json, size_t len)
 {
     out *o = ud;
@@ -36,6 +71,7 @@ static int collect(void *ud, const char *json, size_t len)
     if (!min || ajson_minify(json, len, min) != len || memcmp(min, json, len) != 0)
         o->loose++;
     free(min);
+    compare_info(json, len);
     if (accord_validate_json(json, len, &err) != 0) {
         if (!o->invalid++)
             snprintf(o->first_invalid, sizeof(o->first_invalid), "%s", err.msg);
@@ -492,6 +528,8 @@ int main(void)
     test_shapes();
     test_lists_as_text(v1, l1);
     test_proposals();
+    /* every object mapped above was also read as the import reads it, without validation */
+    CHECK(info_compared > 100 && info_differs == 0);
     char tmpdir[] = "/tmp/accord-misp-XXXXXX";
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
