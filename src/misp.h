@@ -23,13 +23,23 @@ typedef struct misp_span {
 
 /*
  * The Attribute and Object lists of one event kept as text: the event's tree then holds them
- * empty, and the mapper parses one element at a time (misp_import.c checked every element
- * already), so memory holds one attribute's tree instead of the event's.
+ * empty, and the mapper parses one element at a time, so memory holds one attribute's tree
+ * instead of the event's.
  */
+/* Where an element that was not checked before mapping turned out not to be JSON. */
+typedef struct misp_list_fault {
+    size_t at;     /* byte offset in the whole input */
+    char why[160]; /* the parser's message */
+} misp_list_fault;
+
 typedef struct misp_lists {
     const char *text; /* the whole input: spans index it */
     misp_span *v[2];  /* 0: the elements of "Attribute", 1: of "Object" */
     size_t n[2], cap[2];
+    /* NULL: every element was parsed once already, so only memory can fail.  Else the elements
+     * are parsed first when mapped, and one that is not JSON stops the mapping with
+     * ACCORD_EJSON and its place here (the import then rolls the event back) */
+    misp_list_fault *fault;
 } misp_lists;
 
 /* Sees each attribute value of each event as it is mapped; event_uuid lower case. */

@@ -24,6 +24,7 @@
 #include "util/u64map.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,6 +466,39 @@ static size_t skip_ws(const char *t, size_t len, size_t p)
     return p;
 }
 
+/*
+ * The offset of the '"' that closes the string whose contents start at p, or len or more when
+ * the text ends first.  Strings are nearly all the bytes of a MISP document, and the skeleton
+ * walks pass over every event's, so they are scanned eight bytes at a time for '"' and '\\'
+ * (the lowest byte of x that equals c is the lowest set bit of (y - 1s) & ~y & 80s, y = x ^ c:
+ * a borrow only ever marks bytes above the first match).
+ */
+static size_t string_end(const char *t, size_t len, size_t p)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    for (;;) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        while (p + 8 <= len) {
+            uint64_t x, a, b;
+            memcpy(&x, t + p, 8);
+            a = x ^ (ones * '"');
+            b = x ^ (ones * '\\');
+            uint64_t m = ((a - ones) & ~a & highs) | ((b - ones) & ~b & highs);
+            if (m) {
+                p += (size_t)__builtin_ctzll(m) / 8;
+                break;
+            }
+            p += 8;
+        }
+#endif
+        while (p < len && t[p] != '"' && t[p] != '\\')
+            p++;
+        if (p >= len || t[p] == '"')
+            return p;
+        p += 2; /* a backslash and the byte it escapes */
+    }
+}
+
 /* The end of the JSON value starting at p, or (size_t)-1 when the text ends first. */
 static size_t skip_value(const char *t, size_t len, size_t p)
 {
@@ -472,9 +506,7 @@ static size_t skip_value(const char *t, size_t len, size_t p)
     for (; p < len; p++) {
         char ch = t[p];
         if (ch == '"') {
-            for (p++; p < len && t[p] != '"'; p++)
-                if (t[p] == '\\')
-                    p++;
+            p = string_end(t, len, p + 1);
             if (p >= len)
                 return (size_t)-1;
             if (depth == 0)
@@ -576,6 +608,7 @@ typedef struct walk {
     ajson_arena arena;    /* the current element's tree (its lists cut out) */
     ajson_arena elem;     /* one list element, parsed to check it */
     misp_lists lists;     /* the current event's lists, when `cut` */
+    misp_list_fault fault; /* an element of them found not to be JSON while importing */
     int cut;              /* the tree of the current element has its lists as spans */
     value_hook hook;
     buf head;             /* the current element's text with its lists cut out */
@@ -586,6 +619,8 @@ typedef struct walk {
     char first_bad[400];  /* the first unreadable element's message */
     accord_error *err;
 } walk;
+
+static void bad_element(walk *w, size_t off, const char *why);
 
 /* Imports one event (its own transaction) and revokes what an update dropped. */
 static void import_event(walk *w, const ajson_value *ev)
@@ -604,8 +639,17 @@ static void import_event(walk *w, const ajson_value *ev)
     if (latest_body(w->store, report_id, &old) != 0)
         memset(&old, 0, sizeof(old));
     const ajson_value *evs[1] = {ev};
+    w->fault.why[0] = 0;
     int r = import_batch(w->store, evs, 1, w->index++, w->cut ? &w->lists : NULL, &w->hook, opts,
                          0, &one, &e1);
+    if (r == ACCORD_EJSON && w->fault.why[0]) {
+        /* an element of its lists is not JSON: the event was rolled back, and is reported and
+         * skipped as a broken element of the input */
+        free(old.p);
+        w->index--;
+        bad_element(w, w->fault.at, w->fault.why);
+        return;
+    }
     if ((r == 0 || (r == ACCORD_ESTIX && one.events)) && old.p) {
         int r2 = revoke_dropped(w->store, report_id, &old, opts, &one, &e1);
         if (r2)
@@ -832,8 +876,11 @@ static int read_cut(walk *w, size_t start, size_t end, const ajson_value **root)
     int rc = scan_object(&e, start, end, 0, &stop);
     if (rc || e.odd || (!e.have[0] && !e.have[1]))
         return rc ? rc : 1;
-    /* every element checked now, so the mapping cannot stop half-way through the event */
-    for (int k = 0; k < 2; k++)
+    /* without a store, every element is checked now, so the mapping cannot stop half-way
+     * through the event (objects already emitted cannot be taken back); an import parses each
+     * element once, when it is mapped, and rolls the event back when one is broken */
+    w->lists.fault = w->store ? &w->fault : NULL;
+    for (int k = 0; k < 2 && !w->store; k++)
         for (size_t i = 0; i < w->lists.n[k]; i++) {
             const misp_span *sp = &w->lists.v[k][i];
             ajson_error jerr;

@@ -1480,8 +1480,13 @@ static const ajson_value *list_item(ev *x, const ajson_value *l, int objects, si
     const misp_span *sp = &ls->v[objects][i];
     ajson_error jerr;
     const ajson_value *v = ajson_parse(&x->scratch, ls->text + sp->start, sp->end - sp->start, &jerr);
-    if (!v) /* checked before mapping began: only memory can fail here */
+    if (!v && ls->fault) {
+        ls->fault->at = sp->start + jerr.offset;
+        snprintf(ls->fault->why, sizeof(ls->fault->why), "%s", jerr.msg);
+        *rc = ACCORD_EJSON;
+    } else if (!v) { /* checked before mapping began: only memory can fail here */
         *rc = ACCORD_ENOMEM;
+    }
     return v;
 }
 

@@ -273,6 +273,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_INS_AUDIT] = "INSERT INTO audit(seq, ts, action, object_seq, ref, detail, leaf)"
                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_AUDIT_LAST] = "SELECT coalesce(max(seq), 0) FROM audit",
+    [S_AUDIT_TAIL] = "SELECT seq, leaf FROM audit ORDER BY seq DESC LIMIT 1",
     [S_ROW_VERSION] = "SELECT id, modified, flags FROM objects WHERE seq = ?1",
     [S_SET_FLAGS] = "UPDATE objects SET flags = ?2 WHERE seq = ?1",
     [S_LAST_ROW] = "SELECT (SELECT coalesce(max(seq), 0) FROM objects),"
@@ -558,6 +559,7 @@ void accord_store_close(accord_store *s)
     buf_free(s->leafbuf);
     free(s->leafbuf);
     accord_sign_key_free(s->node_key);
+    free(s->afront);
     free(s->dir);
     free(s);
 }
@@ -649,6 +651,7 @@ int store_begin(accord_store *s, accord_error *err)
         return rc;
     s->in_txn = 1;
     s->audit_next = 0;
+    store_audit_txn_begin(s);
     pend_clear(s);
     sqlite3_stmt *st = store_stmt(s, S_LAST_ROW);
     if (!st) {
@@ -683,6 +686,7 @@ void store_rollback(accord_store *s)
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_txn = 0;
     s->audit_next = 0;
+    store_audit_forget(s);
     pend_clear(s);
     sets_drop(s); /* they may hold versions of the abandoned transaction */
 }
@@ -758,6 +762,10 @@ int store_audit(accord_store *s, const char *action, int64_t object_seq, const c
         return store_db_fail(s, err, "writing an audit record");
     if (s->in_txn)
         s->audit_next = f.seq + 1;
+    if (s->in_txn)
+        store_audit_leaf_added(s, f.seq, leaf);
+    else
+        store_audit_forget(s); /* its transaction, if any, may still roll back */
     return f.seq % ACCORD_AUDIT_CHECKPOINT_EVERY ? 0 : store_audit_checkpoint_at(s, f.seq, err);
 }
 

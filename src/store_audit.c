@@ -107,6 +107,81 @@ int accord_audit_vkey(accord_store *s, char *out, size_t cap, accord_error *err)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* The frontier cache                                                                           */
+
+/*
+ * Signing checkpoint n needs the frontier of records 1 .. n.  Made from the previous checkpoint's
+ * frontier and the leaves since, that is up to 1,000 rows read back for every checkpoint; so the
+ * handle keeps the frontier it made last (s->afront) and adds to it each leaf it writes.  It is
+ * used only while it covers exactly the records stored:
+ *   - only records written inside a store_begin transaction extend it (no other writer can
+ *     interleave, and such a transaction ends in store_commit or store_rollback);
+ *   - store_rollback forgets it, and so does a record written outside such a transaction (the
+ *     caller's own transaction may still roll back);
+ *   - each store_begin checks it against the log's last record, seq and leaf hash (another
+ *     process may have appended records meanwhile), and then knows the next record's seq;
+ *   - a checkpoint made the slow way makes it anew.
+ */
+typedef struct audit_cache {
+    audit_frontier f;
+    accord_merkle_hash last; /* the leaf hash of record f.n */
+} audit_cache;
+
+void store_audit_forget(accord_store *s)
+{
+    s->afront_ok = 0;
+}
+
+void store_audit_txn_begin(accord_store *s)
+{
+    if (!s->afront_ok)
+        return;
+    sqlite3_stmt *st = store_stmt(s, S_AUDIT_TAIL);
+    s->afront_ok = 0;
+    if (!st)
+        return;
+    int64_t seq = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        seq = sqlite3_column_int64(st, 0);
+        s->afront_ok = (uint64_t)seq == s->afront->f.n && seq > 0 &&
+                       sqlite3_column_bytes(st, 1) == ACCORD_MERKLE_HASH_LEN &&
+                       memcmp(sqlite3_column_blob(st, 1), s->afront->last,
+                              ACCORD_MERKLE_HASH_LEN) == 0;
+    }
+    sqlite3_reset(st);
+    if (s->afront_ok)
+        s->audit_next = seq + 1;
+}
+
+void store_audit_leaf_added(accord_store *s, int64_t seq, const uint8_t leaf[32])
+{
+    if (!s->afront_ok || s->afront->f.n + 1 != (uint64_t)seq) {
+        s->afront_ok = 0;
+        return;
+    }
+    audit_frontier_add(&s->afront->f, leaf);
+    memcpy(s->afront->last, leaf, ACCORD_MERKLE_HASH_LEN);
+}
+
+/* Keeps f (records 1 .. f->n, the last one's leaf read back) as the cache. */
+static void cache_set(accord_store *s, const audit_frontier *f)
+{
+    s->afront_ok = 0;
+    if (!s->in_txn || f->n == 0 || (!s->afront && !(s->afront = malloc(sizeof(*s->afront)))))
+        return;
+    sqlite3_stmt *st = store_stmt(s, S_AUDIT_TAIL);
+    if (!st)
+        return;
+    if (sqlite3_step(st) == SQLITE_ROW && (uint64_t)sqlite3_column_int64(st, 0) == f->n &&
+        sqlite3_column_bytes(st, 1) == ACCORD_MERKLE_HASH_LEN) {
+        s->afront->f = *f;
+        memcpy(s->afront->last, sqlite3_column_blob(st, 1), ACCORD_MERKLE_HASH_LEN);
+        s->afront_ok = 1;
+    }
+    sqlite3_reset(st);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Checkpoints                                                                                  */
 
 /* The latest checkpoint's size and frontier (size 0, empty frontier when there is none). */
@@ -172,11 +247,18 @@ static int origin_get(accord_store *s, char *out, size_t cap, accord_error *err)
 int store_audit_checkpoint_at(accord_store *s, int64_t size, accord_error *err)
 {
     audit_frontier f;
-    int rc = last_checkpoint(s, &f, err);
-    if (rc || f.n >= (uint64_t)size)
-        return rc;
-    if ((rc = add_leaves(s, &f, size, err)))
-        return rc;
+    int rc = 0;
+    if (s->in_txn && s->afront_ok && s->afront->f.n == (uint64_t)size) {
+        /* record `size` was just written in this store_begin transaction (store_audit): no
+         * checkpoint of this size or larger can exist yet */
+        f = s->afront->f;
+    } else {
+        if ((rc = last_checkpoint(s, &f, err)) || f.n >= (uint64_t)size)
+            return rc;
+        if ((rc = add_leaves(s, &f, size, err)))
+            return rc;
+        cache_set(s, &f);
+    }
     const accord_sign_key *key;
     char origin[AUDIT_NAME_MAX + 1], vkey[256];
     if ((rc = origin_get(s, origin, sizeof(origin), err)) || (rc = node_key(s, &key, err)))

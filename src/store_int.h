@@ -60,6 +60,7 @@ enum stmt_id {
     S_SIG_GET,
     S_SIG_ANY,
     S_INS_IND,
+    S_AUDIT_TAIL,
     S_COUNT
 };
 
@@ -84,6 +85,9 @@ struct accord_store {
     int64_t audit_next;       /* inside a store_begin transaction: the next record's seq, 0 = ask */
     struct buf *leafbuf;      /* the leaf bytes of the record being written (util/buf.h) */
     accord_sign_key *node_key; /* loaded (or created) at the first checkpoint */
+    struct audit_cache *afront; /* the Merkle frontier of the records written, kept while
+                                   afront_ok (store_audit.c says when) */
+    int afront_ok;
 };
 
 
@@ -124,6 +128,11 @@ int store_runs_lookup_many(accord_store *s, int kind, const int64_t *keys, size_
 /* Signs the checkpoint of the first `size` audit records inside the open transaction, unless one
  * of that size or larger exists (store_audit.c). */
 int store_audit_checkpoint_at(accord_store *s, int64_t size, accord_error *err);
+/* The frontier cache (store_audit.c): after BEGIN of a store_begin transaction, record `seq`'s
+ * leaf hash written, and after a rollback or an audit write outside such a transaction. */
+void store_audit_txn_begin(accord_store *s);
+void store_audit_leaf_added(accord_store *s, int64_t seq, const uint8_t leaf[32]);
+void store_audit_forget(accord_store *s);
 /* Computes the leaf hash of every record that has none (stores from before leaves existed). */
 int store_audit_backfill(accord_store *s, accord_error *err);
 

@@ -85,6 +85,19 @@ check "directory: the non-event named" has "other.json: no MISP event" "$T/err"
 printf '{"Event": {"uuid": "0b0b0b0b-0000-4000-8000-000000000001",\n "Attribute": [\n {"type": "md5"},\n ]}}\n' >"$T/bad.json"
 expect_rc 3 "malformed" -- "$ACCORD" --data "$T/d3" misp import "$T/bad.json"
 check "malformed: line and column" has "bad.json:4:2: invalid JSON" "$T/err"
+# an attribute that is not JSON inside a well-formed list: found while the event is imported, so
+# the event is rolled back whole (its good attribute too) and the next event still imports
+printf '[{"Event": {"uuid": "0c0c0c0c-0000-4000-8000-000000000001", "timestamp": "1600000000", "Attribute": [{"uuid": "0c0c0c0c-0000-4000-8000-000000000011", "type": "domain", "value": "rolled.example", "to_ids": true},
+ {"type": "md5", "value": tru}]}},
+{"Event": {"uuid": "0c0c0c0c-0000-4000-8000-000000000002", "timestamp": "1600000000", "Attribute": [{"uuid": "0c0c0c0c-0000-4000-8000-000000000021", "type": "domain", "value": "kept.example", "to_ids": true}]}}]
+' >"$T/bad2.json"
+expect_rc 3 "broken attribute" -- "$ACCORD" --data "$T/d5" misp import "$T/bad2.json"
+check "broken attribute: line and column" has "bad2.json:2:" "$T/err"
+check "broken attribute: one event failed" grep -qE "^  events failed +1$" "$T/err"
+expect_rc 0 "the next event imported" -- "$ACCORD" --data "$T/d5" get indicator--0c0c0c0c-0000-4000-8000-000000000021
+expect_rc 1 "the broken event rolled back" -- "$ACCORD" --data "$T/d5" get indicator--0c0c0c0c-0000-4000-8000-000000000011
+expect_rc 0 "audit export after the rollback" -- "$ACCORD" --data "$T/d5" audit export "$T/audit5"
+expect_rc 0 "audit verify after the rollback" -- "$ACCORD" --data "$T/d5" audit verify "$T/audit5"
 expect_rc 4 "strict rejects the file" -- "$ACCORD" --data "$T/d4" misp import --strict "$F/event.json"
 expect_rc 0 "strict stored nothing" -- "$ACCORD" --data "$T/d4" stats
 check "strict: empty store" grep -qE "versions +0" "$T/out"

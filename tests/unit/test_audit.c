@@ -7,6 +7,7 @@
  */
 #include "accord.h"
 #include "audit.h"
+#include "store.h"
 #include "t.h"
 
 #include <sqlite3.h>
@@ -313,6 +314,62 @@ static void test_export_verify(void)
     accord_store_close(s);
 }
 
+/*
+ * Checkpoints signed from the frontier a handle keeps in memory (store_audit.c): two handles on
+ * one store append in turns, one of them after a rolled-back transaction, so each handle's cached
+ * frontier goes stale and must be noticed; every checkpoint must still be the root of the
+ * records it covers (the export verifies them all).
+ */
+static void test_cached_frontier(void)
+{
+    accord_store *a = open_store("c"), *b = open_store("c");
+    accord_error err = {0};
+    import_n(a, 0, 900);
+    import_n(b, 10000, 300);  /* b signs 1000 */
+    import_n(a, 20000, 1100); /* a signs 2000, from the leaves, and keeps the frontier */
+    import_n(a, 30000, 1000); /* a signs 3000 from the frontier it kept */
+    /* three records of a rolled back, then three of b: the same count, other records */
+    for (int round = 0; round < 2; round++) {
+        accord_store *w = round ? b : a;
+        CHECK(store_begin(w, &err) == 0);
+        for (int i = 0; i < 3; i++)
+            CHECK(store_audit(w, round ? "kept" : "rolled-back", 0, NULL, NULL, &err) == 0);
+        if (round)
+            CHECK(store_commit(w, &err) == 0);
+        else
+            store_rollback(w);
+    }
+    import_n(a, 45000, 1000); /* a signs 4000: from the leaves again */
+    /* a strict import that fails: its records vanish, then one records the failure */
+    buf bad;
+    buf_init(&bad, 0);
+    for (unsigned i = 60000; i < 60003; i++) /* three stored and audited, then a bad one */
+        buf_printf(&bad, IND_FMT, i, i, 1u, 2u, i & 255);
+    buf_adds(&bad, "{\"type\":\"indicator\"}\n");
+    int fd = memfd_create("bad", 0);
+    CHECK(fd >= 0 && write(fd, bad.p, bad.len) == (ssize_t)bad.len);
+    buf_free(&bad);
+    lseek(fd, 0, SEEK_SET);
+    accord_import_options o = {.flags = ACCORD_IMPORT_STRICT};
+    accord_import_stats st;
+    CHECK(accord_import_fd(a, fd, &o, &st, &err) == ACCORD_ESTRICT);
+    close(fd);
+    import_n(b, 40000, 1000); /* b's frontier is stale too: a wrote since */
+    import_n(a, 50000, 1000);
+    uint64_t sizes[16] = {0};
+    CHECK(accord_audit_checkpoints(a, count_cp, sizes, &err) == 0);
+    CHECK(sizes[0] == 6 && sizes[6] == 6000);
+    char dir[400];
+    snprintf(dir, sizeof(dir), "%s/exp-c", tmpdir);
+    accord_audit_summary sum;
+    CHECK(accord_audit_export(a, dir, &sum, &err) == 0 && sum.checkpoints == 7);
+    CHECK(verify("exp-c", NULL, &err) == 0);
+    if (err.msg[0])
+        fprintf(stderr, "exp-c: %s\n", err.msg);
+    accord_store_close(a);
+    accord_store_close(b);
+}
+
 /* Two copies of one store grow apart: a checkpoint of one, added to the other's export, is a fork.
  */
 static void test_fork(void)
@@ -443,6 +500,7 @@ int main(void)
     test_frontier();
     test_keys_and_notes();
     test_export_verify();
+    test_cached_frontier();
     test_fork();
     test_proofs();
     test_node_key();
