@@ -4,6 +4,7 @@
  * message, for diagnostics) and collect (cmd_nats_collect.c).
  */
 #include "cmd_nats.h"
+#include "match_serial.h"
 #include "reader.h"
 #include "util/json.h"
 
@@ -342,8 +343,8 @@ static int blob_store(blob *bl)
     return rc ? -1 : 0;
 }
 
-/* Publishes text as version v+1 and points current at it (compare-and-set on the KV
- * revision, so two publishers cannot both win). */
+/* Publishes text (the compiled snapshot's bytes) as version v+1 and points current at it
+ * (compare-and-set on the KV revision, so two publishers cannot both win). */
 static int snapshot_publish(const char *cmd, nats_link *l, const buf *text, nats_pointer *p)
 {
     nats_pointer old;
@@ -360,7 +361,8 @@ static int snapshot_publish(const char *cmd, nats_link *l, const buf *text, nats
     if (p->parts == 0)
         p->parts = 1;
     if (p->parts > NATS_PARTS_MAX) {
-        cli_error(cmd, "indicators of %zu bytes: more than %u parts", text->len, NATS_PARTS_MAX);
+        cli_error(cmd, "a compiled snapshot of %zu bytes: more than %u parts", text->len,
+                  NATS_PARTS_MAX);
         return -1;
     }
     nats_sha256_hex(text->p, text->len, p->sha256);
@@ -428,23 +430,31 @@ int cmd_nats_snapshot(const nats_opts *o, int argc, char **argv)
         buf_free(&bl.b);
         return EXIT_FAIL;
     }
-    /* compiled here once to refuse what the workers could not use, and for the counts */
+    /* compiled here, once for every worker: they load the tables (match_serial.c) */
     if (nats_snapshot_compile(bl.b.p, bl.b.len, 0, &snap, &err) != 0) {
         cli_error(cmd, "%s", err.msg);
         buf_free(&bl.b);
         return EXIT_FAIL;
     }
     accord_snapshot_stats_get(snap, &st);
+    buf_reset(&bl.b);
+    rc = msnap_serialise(snap, &bl.b);
     accord_snapshot_unref(snap);
+    if (rc) {
+        cli_error(cmd, "writing the compiled snapshot: %s", accord_strerror(rc));
+        buf_free(&bl.b);
+        return EXIT_FAIL;
+    }
     if (nats_link_open(cmd, o, 0, &l) != 0) {
         buf_free(&bl.b);
         return EXIT_FAIL;
     }
     rc = snapshot_publish(cmd, &l, &bl.b, &p);
     if (rc == 0)
-        printf("snapshot %" PRIu64 ": %" PRIu64 " indicators (%" PRIu64 " skipped), %" PRIu64
-               " bytes in %u parts, sha256 %s\n",
-               p.version, st.indicators, st.skipped, p.bytes, p.parts, p.sha256);
+        printf("snapshot %" PRIu64 ": %" PRIu64 " indicators (%" PRIu64 " skipped), compiled in "
+               "%.3f s, %" PRIu64 " bytes in %u parts, sha256 %s\n",
+               p.version, st.indicators, st.skipped, st.build_seconds, p.bytes, p.parts,
+               p.sha256);
     nats_link_close(&l);
     buf_free(&bl.b);
     return rc ? EXIT_FAIL : EXIT_OK;

@@ -7,13 +7,18 @@
  * acknowledgements, workers fetch again.  Credentials: a .creds file (user JWT and nkey seed),
  * an nkey seed, and TLS with a CA bundle and optionally a client certificate.
  *
- * Snapshots: the indicators are JSON lines (one STIX object per line), cut into parts of at
- * most NATS_PART_MAX bytes, each part the only message of subject accord.snap.<version>.<n>, so
- * a part is read back with one direct "last message of subject" request and needs no consumer.
- * The pointer (KV current) names the version, the part count, the size and the SHA-256 of the
- * whole; a reader that gets anything else refuses the snapshot and keeps the one it has.
+ * Snapshots: `accord nats snapshot` compiles the indicators once and publishes the compiled
+ * tables (src/match_serial.c, docs/scale-out.md), cut into parts of at most NATS_PART_MAX
+ * bytes, each part the only message of subject accord.snap.<version>.<n>, so a part is read
+ * back with one direct "last message of subject" request and needs no consumer.  The pointer
+ * (KV current) names the version, the part count, the size and the SHA-256 of the whole; a
+ * reader that gets anything else refuses the snapshot and keeps the one it has.  The loader
+ * checks the bytes again on its own (they are outside input whatever their digest says).  A
+ * snapshot of JSON lines (one STIX indicator per line, as earlier versions published) is still
+ * read, and compiled by the reader.
  */
 #include "cmd_nats.h"
+#include "match_serial.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -334,7 +339,12 @@ int nats_snapshot_fetch(const char *cmd, nats_link *l, const nats_pointer *p, in
             rc = -1;
         }
     }
-    if (rc == 0 && nats_snapshot_compile(all.p, all.len, now_s, out, &err) != 0) {
+    if (rc == 0 && msnap_is_serialised(all.p, all.len)) {
+        if (msnap_load(all.p, all.len, out, &err) != 0) {
+            cli_error(cmd, "snapshot %llu: %s", (unsigned long long)p->version, err.msg);
+            rc = -1;
+        }
+    } else if (rc == 0 && nats_snapshot_compile(all.p, all.len, now_s, out, &err) != 0) {
         cli_error(cmd, "snapshot %llu: %s", (unsigned long long)p->version, err.msg);
         rc = -1;
     }

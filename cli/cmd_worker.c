@@ -89,14 +89,26 @@ static void nak_later(worker *w, natsMsg *m)
     reply(w, m, body);
 }
 
-/* Takes the snapshot the pointer names when it is not the current one.  0, or -1 when there is
- * none yet or it could not be loaded (the current one stays). */
+/* The worker's current snapshot, for its record matcher (fmatch_set_source). */
+static accord_snapshot *current_snapshot(void *ud, const accord_snapshot *have)
+{
+    worker *w = ud;
+    return w->snap && w->snap != have ? accord_snapshot_ref(w->snap) : NULL;
+}
+
+/*
+ * Takes the snapshot the pointer names when it is not the current one.  0, or -1 when there is
+ * none yet or it could not be loaded (the current one stays).  Called between chunks only, so a
+ * chunk is matched with one whole version.  The partial matches of pattern-engine indicators
+ * (FOLLOWEDBY, WITHIN, REPEATS) that the new version holds unchanged (same id, modified and
+ * pattern) are carried into the new matchers, for lines and for records alike; those of
+ * indicators that changed or went are dropped with the old version.
+ */
 static int snapshot_refresh(worker *w)
 {
     nats_pointer p;
-    accord_snapshot *snap;
+    accord_snapshot *snap, *old;
     accord_matcher *m;
-    fmatch *fm;
     int rc = nats_pointer_get(w->cmd, &w->l, &p, NULL);
     w->last_check = nats_mono();
     if (rc != 0)
@@ -105,28 +117,45 @@ static int snapshot_refresh(worker *w)
         return 0;
     if (nats_snapshot_fetch(w->cmd, &w->l, &p, w->now_s, &snap) != 0)
         return -1;
-    if (accord_matcher_new(snap, &m) != 0) {
-        accord_snapshot_unref(snap);
-        cli_error(w->cmd, "out of memory");
-        return -1;
-    }
-    if (fmatch_new(snap, w->now_s, on_record_match, w, &fm) != 0) {
+    if (accord_matcher_new(snap, &m) != 0 || (w->m && accord_matcher_carry(m, w->m) < 0)) {
         accord_matcher_free(m);
         accord_snapshot_unref(snap);
         cli_error(w->cmd, "out of memory");
         return -1;
     }
+    if (!w->fm) {
+        if (fmatch_new(snap, w->now_s, on_record_match, w, &w->fm) != 0) {
+            accord_matcher_free(m);
+            accord_snapshot_unref(snap);
+            cli_error(w->cmd, "out of memory");
+            return -1;
+        }
+        fmatch_set_source(w->fm, current_snapshot, w);
+    }
     accord_matcher_free(w->m);
-    fmatch_free(w->fm);
-    accord_snapshot_unref(w->snap);
+    old = w->snap;
     w->m = m;
-    w->fm = fm;
     w->snap = snap;
+    if (fmatch_refresh(w->fm) != 0) { /* no memory to carry: a record matcher without */
+        fmatch *fm = NULL;
+        if (fmatch_new(snap, w->now_s, on_record_match, w, &fm) != 0) {
+            cli_error(w->cmd, "out of memory");
+            exit(EXIT_FAIL); /* no matcher over the version the results would name */
+        }
+        fmatch_free(w->fm);
+        w->fm = fm;
+        fmatch_set_source(w->fm, current_snapshot, w);
+    }
+    accord_snapshot_unref(old);
     if (w->version)
         w->swaps++;
     w->version = p.version;
-    fprintf(stderr, "accord worker: snapshot %" PRIu64 " (%zu indicators)\n", p.version,
-            accord_snapshot_count(snap));
+    {
+        accord_snapshot_stats st;
+        accord_snapshot_stats_get(snap, &st);
+        fprintf(stderr, "accord worker: snapshot %" PRIu64 " (%zu indicators, loaded in %.3f s)\n",
+                p.version, accord_snapshot_count(snap), st.build_seconds);
+    }
     return 0;
 }
 

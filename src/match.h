@@ -347,6 +347,10 @@ void mport_free(mportset *set);
 enum { MPORT_PORT, MPORT_BOTH, MPORT_ADDR };
 size_t mport_lookup(const mportset *set, int side, int family, const uint8_t *addr, long port,
                     uint32_t *out, uint8_t *shape, size_t max);
+/* For a set loaded from a serialised snapshot (match_serial.c): whether a key's aux word is
+ * valid, and the derived bitmap, masks and counts.  mport_index: 0 or ACCORD_ENOMEM. */
+int mport_aux_ok(uint64_t aux);
+int mport_index(mportset *set);
 
 /* ------------------------------------------------------------------------------------------ */
 /* User-Agent LIKE patterns (match_like.c)                                                      */
@@ -389,6 +393,9 @@ void mlike_scratch_free(mlike_scratch *sc);
 /* The refs of the rules user agent v[0..len) matches into out (room for l->rules.n); returns
  * how many, or ACCORD_ENOMEM. */
 long mlike_match(const mlike *l, mlike_scratch *sc, const char *v, size_t len, uint32_t *out);
+/* The grams of the rules already in l (a snapshot loaded by match_serial.c).  0 or
+ * ACCORD_ENOMEM. */
+int mlike_index(mlike *l);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Domain names (match_domain.c)                                                                */
@@ -639,6 +646,9 @@ struct accord_snapshot {
     mcfilter cfilter;            /* which events may interest them */
     accord_snapshot_stats stats;
 };
+
+/* The table counts and memory figure of a snapshot loaded by match_serial.c. */
+void msnap_fill_stats(struct accord_snapshot *s);
 
 static inline uint64_t msfx_bits(uint64_t h)
 {

@@ -216,3 +216,31 @@ size_t mport_lookup(const mportset *set, int side, int family, const uint8_t *ad
                        shape, n, max);
     return n;
 }
+
+/* The port bitmap, the per-length masks and the shape counts of the keys already in set (a
+ * snapshot loaded from its serialised form, match_serial.c); the keys' aux words must be
+ * valid (mport_aux_ok).  0 or ACCORD_ENOMEM. */
+int mport_index(mportset *set)
+{
+    set->bits = calloc(2 * 65536 / 64, sizeof *set->bits);
+    if (!set->bits)
+        return ACCORD_ENOMEM;
+    set->n_port = set->n_addr = set->n_both = set->n_net = 0;
+    memset(set->lens_port, 0, sizeof set->lens_port);
+    memset(set->lens_any, 0, sizeof set->lens_any);
+    for (size_t i = 0; i < set->n; i++)
+        count_key(set, (uint32_t)set->key[3 * i]);
+    return 0;
+}
+
+/* 1 when aux is a key's aux word mport_add could have made (side, family, a prefix length
+ * within the family, a port or none, and not neither address nor port). */
+int mport_aux_ok(uint64_t aux)
+{
+    unsigned port = aux & 0x1FFFF, fam = aux >> 17 & 3, plen = (unsigned)(aux >> 20);
+    if (aux >> 28 || port > MPORT_ANY || fam > 2)
+        return 0;
+    if (fam == 0)
+        return plen == 0 && port != MPORT_ANY;
+    return plen <= (fam == 1 ? 32u : 128u);
+}

@@ -1186,3 +1186,10 @@ ACCORD_API int accord_snapshot_indicator(const accord_snapshot *s, size_t i,
     out->valid_until_s = r->valid_until == NO_END ? INT64_MAX : r->valid_until;
     return 0;
 }
+
+/* The statistics of a snapshot loaded from its serialised form (match_serial.c): the
+ * builder's counts are set, the table counts and the memory figure are derived here. */
+void msnap_fill_stats(accord_snapshot *s)
+{
+    fill_stats(s);
+}

@@ -332,6 +332,10 @@ const char *pattern_nfc(const char *str, size_t n, unsigned char **buf, size_t *
 long pattern_matcher_carry(accord_pattern_matcher *to, const accord_pattern_matcher *from,
                            const long *map);
 
+/* Pattern i of a set (its text and grammar: accord_pattern.text, .v20) and its tag, or NULL
+ * past the end. */
+const accord_pattern *pattern_set_at(const accord_pattern_set *set, size_t i, uint64_t *tag);
+
 /* Parses an IPv4/IPv6 address or CIDR; 0, or -1. */
 int pattern_net_parse(const char *s, size_t len, pattern_net *out);
 

@@ -689,3 +689,11 @@ long pattern_matcher_carry(accord_pattern_matcher *to, const accord_pattern_matc
     }
     return n;
 }
+
+const accord_pattern *pattern_set_at(const accord_pattern_set *set, size_t i, uint64_t *tag)
+{
+    if (!set || i >= set->n)
+        return NULL;
+    *tag = set->tags[i];
+    return set->pats[i];
+}

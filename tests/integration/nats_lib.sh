@@ -139,3 +139,66 @@ os.chmod(sys.argv[1], 0o600)
 print(enc(bytes([160]) + pk.raw))
 PY
 }
+
+# creds_mint DIR: decentralised auth without nsc: an operator, a system account and account
+# "telco" with JetStream (their JWTs signed in Python with libsodium's Ed25519, nkeys as in
+# nkey_gen), and user credentials files of telco: DIR/admin.creds (no limits),
+# DIR/worker-a.creds (tenant a's worker subjects alone, as in test_nats_tenants.sh), and
+# DIR/stranger.creds (a user of an account the server does not know).  Writes
+# DIR/operator.jwt and DIR/accounts.conf (the memory resolver, preloaded) for the server.
+creds_mint() {
+  python3 - "$1" <<'PY'
+import sys, os, json, time, base64, binascii, hashlib, ctypes, ctypes.util
+d = sys.argv[1]
+lib = ctypes.util.find_library("sodium")
+if not lib:
+    sys.exit("libsodium not found")
+so = ctypes.CDLL(lib)
+def b32(b):
+    return base64.b32encode(b + binascii.crc_hqx(b, 0).to_bytes(2, "little")).decode().rstrip("=")
+def key(prefix):  # prefix byte: operator 14 << 3, account 0, user 20 << 3
+    seed = os.urandom(32)
+    pk, sk = ctypes.create_string_buffer(32), ctypes.create_string_buffer(64)
+    if so.crypto_sign_seed_keypair(pk, sk, seed) != 0:
+        sys.exit("crypto_sign_seed_keypair failed")
+    return {"pub": b32(bytes([prefix]) + pk.raw), "sk": sk.raw,
+            "seed": b32(bytes([144 | (prefix >> 5), (prefix & 31) << 3]) + seed)}
+def b64(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip("=")
+def jwt(issuer, sub, name, nats):  # NATS JWT v2: Ed25519 over "header.claims"
+    claims = {"jti": "", "iat": int(time.time()), "iss": issuer["pub"], "name": name, "sub": sub, "nats": nats}
+    claims["jti"] = base64.b32encode(hashlib.sha256(json.dumps(claims).encode()).digest()).decode().rstrip("=")
+    msg = (b64(json.dumps({"typ": "JWT", "alg": "ed25519-nkey"}).encode()) + "." + b64(json.dumps(claims).encode())).encode()
+    sig = ctypes.create_string_buffer(64)
+    so.crypto_sign_detached(sig, None, msg, ctypes.c_ulonglong(len(msg)), issuer["sk"])
+    return msg.decode() + "." + b64(sig.raw)
+free = {"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1, "wildcards": True, "conn": -1, "leaf": -1}
+js = dict(free, mem_storage=-1, disk_storage=-1, streams=-1, consumer=-1)
+op, sysacc, acc, other = key(112), key(0), key(0), key(0)
+with open(os.path.join(d, "operator.jwt"), "w") as f:
+    f.write(jwt(op, op["pub"], "accord-test", {"type": "operator", "version": 2, "system_account": sysacc["pub"]}))
+with open(os.path.join(d, "accounts.conf"), "w") as f:
+    f.write("system_account: %s\nresolver: MEMORY\nresolver_preload: {\n" % sysacc["pub"])
+    f.write("  %s: %s\n" % (sysacc["pub"], jwt(op, sysacc["pub"], "SYS", {"type": "account", "version": 2, "limits": free})))
+    f.write("  %s: %s\n}\n" % (acc["pub"], jwt(op, acc["pub"], "telco", {"type": "account", "version": 2, "limits": js})))
+def creds(name, account, perms):
+    u = key(160)
+    nats = dict({"type": "user", "version": 2, "subs": -1, "data": -1, "payload": -1}, **perms)
+    path = os.path.join(d, name + ".creds")
+    with open(path, "w") as f:
+        f.write("-----BEGIN NATS USER JWT-----\n%s\n------END NATS USER JWT------\n\n"
+                "************************* IMPORTANT *************************\n"
+                "NKEY Seed printed below can be used to sign and prove identity.\n\n"
+                "-----BEGIN USER NKEY SEED-----\n%s\n------END USER NKEY SEED------\n"
+                % (jwt(account, u["pub"], name, nats), u["seed"]))
+    os.chmod(path, 0o600)
+creds("admin", acc, {"pub": {}, "sub": {}})
+creds("worker-a", acc, {"pub": {"allow": [
+    "$JS.API.CONSUMER.INFO.ACCORD_TEL_a.workers", "$JS.API.CONSUMER.MSG.NEXT.ACCORD_TEL_a.workers",
+    "$JS.ACK.ACCORD_TEL_a.>", "accord.res.a", "accord.dlq.a",
+    "$JS.API.STREAM.INFO.KV_accord_snapshot", "$JS.API.DIRECT.GET.KV_accord_snapshot.>",
+    "$JS.API.STREAM.MSG.GET.KV_accord_snapshot", "$JS.API.STREAM.MSG.GET.ACCORD_SNAP"]},
+    "sub": {"allow": ["_INBOX.>"]}})
+creds("stranger", other, {"pub": {}, "sub": {}})
+PY
+}
