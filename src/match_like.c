@@ -136,32 +136,11 @@ static int build_grams(mlike *l, gpair *gp, size_t ng, uint64_t *h)
 
 int mlike_build(mlike_builder *b, mrefs *refs, mlike *l)
 {
-    gpair *gp = NULL;
-    uint64_t *h = NULL;
-    size_t ng = 0;
     int rc;
     memset(l, 0, sizeof *l);
     rc = mstr_build(&b->s, refs, &l->rules);
-    if (rc || l->rules.n == 0)
-        return rc;
-    gp = malloc(l->rules.n * sizeof *gp);
-    h = malloc(l->rules.n * sizeof *h);
-    l->always = malloc(l->rules.n * sizeof *l->always);
-    if (!gp || !h || !l->always)
-        rc = ACCORD_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < l->rules.n; i++) {
-        size_t len;
-        const char *p = rule_text(l, i, &len);
-        long at = pick_gram(p, len);
-        if (at < 0)
-            l->always[l->nalways++] = (uint32_t)i;
-        else
-            gp[ng++] = (gpair){gram_at(p + at), (uint32_t)i};
-    }
     if (rc == 0)
-        rc = build_grams(l, gp, ng, h);
-    free(gp);
-    free(h);
+        rc = mlike_index(l);
     if (rc)
         mlike_free(l);
     return rc;
@@ -292,8 +271,9 @@ long mlike_match(const mlike *l, mlike_scratch *sc, const char *v, size_t len, u
     return (long)n;
 }
 
-/* The gram tables of rules already in l->rules (a snapshot loaded from its serialised form,
- * match_serial.c: the rules travel, their grams are derived again).  0 or ACCORD_ENOMEM. */
+/* The gram tables of the rules in l->rules: after mlike_build's string set, or for a snapshot
+ * loaded from its serialised form (match_serial.c: the rules travel, their grams are derived
+ * again).  0 or ACCORD_ENOMEM. */
 int mlike_index(mlike *l)
 {
     gpair *gp;
