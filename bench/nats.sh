@@ -3,6 +3,7 @@
 # this machine, against one `accord match` process on the same data.
 #
 # Usage: bench/nats.sh BUILD_DIR [MB] [CHUNK_KIB]      (defaults: 256 MB, 512 KiB chunks)
+#        BATCH=N (chunks a worker fetches at once, default 4) and WORKERS="1 2" in the environment
 #
 # Starts its own nats-server (JetStream, 127.0.0.1, free port, store under a temporary directory,
 # stopped at the end), writes MB of Zeek-style telemetry with bench_match --write, 10,000 IPv4 and
@@ -15,6 +16,8 @@ set -eu
 BUILD=$(cd "${1:?usage: bench/nats.sh BUILD_DIR [MB] [CHUNK_KIB]}" && pwd)
 MB=${2:-256}
 CHUNK=${3:-512}
+BATCH=${BATCH:-4}
+WORKERS=${WORKERS:-1 2}
 A=$BUILD/accord
 command -v nats-server >/dev/null || { echo "nats-server is not installed (apt-get install nats-server)"; exit 1; }
 D=$(mktemp -d /tmp/accord-bench-nats.XXXXXX)
@@ -51,7 +54,7 @@ printf 'input: %.0f MB, %d records, %s KiB chunks; accord match --threads 1: %.1
 printf '%-8s %8s %12s %14s %14s %14s %10s\n' workers MB/s records/s "worker s/GB" "server s/GB" \
   "publish s/GB" overhead
 
-for N in 1 2; do
+for N in $WORKERS; do
   P=$(port)
   rm -rf "$D/js" "$D/data"
   nats-server -js -a 127.0.0.1 -p "$P" -sd "$D/js" -l "$D/server.log" &
@@ -62,7 +65,7 @@ for N in 1 2; do
   "$A" nats snapshot --nats "$U" --indicators "$D/ind.jsonl" >/dev/null
   W=()
   for i in $(seq 1 "$N"); do
-    "$A" worker --nats "$U" --idle 600 --batch 4 2>"$D/w$i.err" &
+    "$A" worker --nats "$U" --idle 600 --batch "$BATCH" 2>"$D/w$i.err" &
     W+=($!)
   done
   for i in $(seq 1 "$N"); do
@@ -88,6 +91,13 @@ for N in 1 2; do
       -v g="$GB" -v m="$MATCH_CPU" 'BEGIN {
         printf "%-8d %8.1f %12.0f %14.2f %14.2f %14.2f %9.0f%%\n", n, b / 1e6 / t, l / t, w / g, s / g, p / g, (w / g - m) / m * 100
       }' | tee -a "$D/rows"
+  # each worker on its own: its chunks, its CPU per GB of what it matched, its socket reads per
+  # chunk and context switches (where a second worker's extra CPU goes)
+  for i in $(seq 1 "$N"); do
+    sed -n 's/^accord worker: \([0-9]*\) chunks, .* CPU \([0-9.]*\) s (\([0-9.]*\) s\/GB); \([0-9]*\) socket reads, \([0-9]*\) voluntary and \([0-9]*\) involuntary.*/\1 \2 \3 \4 \5 \6/p' "$D/w$i.err" |
+      awk -v i="$i" '{ printf "  worker %d: %d chunks, CPU %.2f s, %.2f s/GB of its own chunks, %.1f socket reads and %.1f + %.1f context switches per chunk\n", i, $1, $2, $3, $4 / ($1 ? $1 : 1), $5 / ($1 ? $1 : 1), $6 / ($1 ? $1 : 1) }'
+    grep -o 'loaded in [0-9.]* s' "$D/w$i.err" | head -1 | sed 's/^/    snapshot /'
+  done
   kill "$SRV"; wait "$SRV" 2>/dev/null || true; SRV=
   rm -f "$D"/w*.err
 done

@@ -49,6 +49,7 @@ struct nats_puller {
     int fd;
     atomic_int want_read, want_write;
     int noted; /* a refusing status was reported (once) */
+    uint64_t reads; /* socket reads (read events handed to the library) */
 };
 
 static natsStatus ev_attach(void **ud, void *loop, natsConnection *nc, natsSock fd)
@@ -112,8 +113,15 @@ static void pump(nats_puller *p, int timeout_ms)
     }
     if (pfd.revents & POLLOUT)
         natsConnection_ProcessWriteEvent(p->nc);
-    if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+    if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+        p->reads++;
         natsConnection_ProcessReadEvent(p->nc);
+    }
+}
+
+uint64_t nats_puller_reads(const nats_puller *p)
+{
+    return p->reads;
 }
 
 void nats_puller_flush(nats_puller *p, int timeout_ms)

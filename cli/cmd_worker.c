@@ -686,10 +686,12 @@ int cmd_worker(int argc, char **argv)
                 "accord worker: %" PRIu64 " chunks, %" PRIu64 " lines, %" PRIu64 " events, %.1f MB, %" PRIu64
                 " matches, %" PRIu64 " malformed, %" PRIu64 " redelivered, %" PRIu64
                 " refused, %" PRIu64 " dead-lettered, %" PRIu64
-                " snapshot swaps; %.2f s, CPU %.2f s (%.2f s/GB)\n",
+                " snapshot swaps; %.2f s, CPU %.2f s (%.2f s/GB); %" PRIu64
+                " socket reads, %ld voluntary and %ld involuntary context switches\n",
                 w.chunks, w.lines, w.events, (double)w.bytes / 1e6, w.matches, w.malformed,
                 w.redelivered, w.refused, w.dead, w.swaps, secs, cpu,
-                w.bytes ? cpu / ((double)w.bytes / 1e9) : 0.0);
+                w.bytes ? cpu / ((double)w.bytes / 1e9) : 0.0, nats_puller_reads(w.pl),
+                ru.ru_nvcsw, ru.ru_nivcsw);
     }
     nats_puller_close(w.pl); /* after the last acknowledgements */
     free(jobs);
