@@ -11,7 +11,9 @@
 # the clock stopped when the queue is empty and nothing is in flight.  Prints end-to-end MB/s and
 # records/s, and CPU seconds per GB of telemetry for each worker, the server and the publisher
 # (user+sys: the machine is shared, wall time is noisy), the worker's transport overhead against
-# `accord match --threads 1`, and from those a table of what N GB/s needs.
+# `accord match --threads 1` (and, for N workers, against N such processes run at once, which
+# share the cores as the workers do: the part of the overhead that is transport), per worker its
+# socket reads and context switches per chunk, and from those a table of what N GB/s needs.
 set -eu
 BUILD=$(cd "${1:?usage: bench/nats.sh BUILD_DIR [MB] [CHUNK_KIB]}" && pwd)
 MB=${2:-256}
@@ -51,8 +53,25 @@ MATCH_CPU=$(awk -v u="$mu" -v s="$ms" -v g="$GB" 'BEGIN {printf "%.2f", (u + s) 
 printf 'input: %.0f MB, %d records, %s KiB chunks; accord match --threads 1: %.1f MB/s, %.2f CPU s/GB\n' \
   "$(awk -v b="$BYTES" 'BEGIN {print b / 1e6}')" "$LINES" "$CHUNK" \
   "$(awk -v b="$BYTES" -v e="$me" 'BEGIN {print b / 1e6 / e}')" "$MATCH_CPU"
-printf '%-8s %8s %12s %14s %14s %14s %10s\n' workers MB/s records/s "worker s/GB" "server s/GB" \
-  "publish s/GB" overhead
+# the same with N match processes at once on this machine's cores: what sharing the cores (caches,
+# scheduler) costs a matching process without any transport, the baseline of N workers
+declare -A MATCH_N
+MATCH_N[1]=$MATCH_CPU
+for N in $WORKERS; do
+  [ "$N" -gt 1 ] || continue
+  pids=()
+  for i in $(seq 1 "$N"); do
+    /usr/bin/time -f "%U %S" -o "$D/match$i.time" "$A" match --no-progress --summary --threads 1 \
+      --indicators "$D/ind.jsonl" "$D/tel.json" >/dev/null 2>/dev/null &
+    pids+=($!)
+  done
+  wait "${pids[@]}"
+  MATCH_N[$N]=$(cat "$D"/match[0-9]*.time | awk -v g="$GB" -v n="$N" '{s += $1 + $2} END {printf "%.2f", s / n / g}')
+  rm -f "$D"/match[0-9]*.time
+  printf '%d accord match processes at once: %.2f CPU s/GB each\n' "$N" "${MATCH_N[$N]}"
+done
+printf '%-8s %8s %12s %14s %14s %14s %10s %10s\n' workers MB/s records/s "worker s/GB" "server s/GB" \
+  "publish s/GB" overhead "vs N match"
 
 for N in $WORKERS; do
   P=$(port)
@@ -88,8 +107,8 @@ for N in $WORKERS; do
   wcpu=$(cat "$D"/w*.err | sed -n 's/.*CPU \([0-9.]*\) s.*/\1/p' | awk '{s += $1} END {print s}')
   awk -v n="$N" -v b="$BYTES" -v l="$LINES" -v t="$(awk -v a="$t0" -v z="$t1" 'BEGIN {print z - a}')" \
       -v w="$wcpu" -v s="$(awk -v a="$s0" -v z="$s1" 'BEGIN {print z - a}')" -v p="$(awk -v u="$pu" -v s="$ps" 'BEGIN {print u + s}')" \
-      -v g="$GB" -v m="$MATCH_CPU" 'BEGIN {
-        printf "%-8d %8.1f %12.0f %14.2f %14.2f %14.2f %9.0f%%\n", n, b / 1e6 / t, l / t, w / g, s / g, p / g, (w / g - m) / m * 100
+      -v g="$GB" -v m="$MATCH_CPU" -v mn="${MATCH_N[$N]}" 'BEGIN {
+        printf "%-8d %8.1f %12.0f %14.2f %14.2f %14.2f %9.0f%% %9.0f%%\n", n, b / 1e6 / t, l / t, w / g, s / g, p / g, (w / g - m) / m * 100, (w / g - mn) / mn * 100
       }' | tee -a "$D/rows"
   # each worker on its own: its chunks, its CPU per GB of what it matched, its socket reads per
   # chunk and context switches (where a second worker's extra CPU goes)

@@ -118,7 +118,7 @@ int nats_puller_published(nats_puller *p, int timeout_ms);
 void nats_puller_discard(nats_puller *p, natsMsg *m);
 /* Flushes (2 s at most), unsubscribes, disconnects, frees (NULL: nothing). */
 void nats_puller_close(nats_puller *p);
-/* Socket reads so far (each hands what waits in the socket to the library). */
+/* Socket reads so far (each hands what waits in the socket to the library); 0 for NULL. */
 uint64_t nats_puller_reads(const nats_puller *p);
 /* Binds *sub to the durable pull consumer of stream (subjects filter).  0, or -1 after printing
  * why. */

@@ -121,7 +121,7 @@ static void pump(nats_puller *p, int timeout_ms)
 
 uint64_t nats_puller_reads(const nats_puller *p)
 {
-    return p->reads;
+    return p ? p->reads : 0;
 }
 
 void nats_puller_flush(nats_puller *p, int timeout_ms)
