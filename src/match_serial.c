@@ -574,6 +574,14 @@ static void r_ip4net(rd *r, const refcheck *c, mip *ip)
     for (size_t i = 0; r->rc == 0 && i < ncell8; i++)
         if (!cell_ok(ip, ip->tbl8[i], 0))
             bad(r, "a tbl8 cell that is no cover set");
+    for (size_t i = 0; r->rc == 0 && i < nruns; i++) { /* all checked before 64 MiB are taken */
+        uint32_t v[3];
+        memcpy(v, runs + 12 * i, 12);
+        if (v[0] < at || v[0] >= CELLS24 || v[1] == 0 || v[1] > CELLS24 - v[0] || v[2] == 0 ||
+            !cell_ok(ip, v[2], 1))
+            bad(r, "a tbl24 run out of order, past 2^24 cells, or of an invalid cell");
+        at = v[0] + v[1];
+    }
     if (r->rc || ncov2 == 0)
         return;
     ip->tbl24 = calloc(CELLS24, sizeof *ip->tbl24);
@@ -584,13 +592,8 @@ static void r_ip4net(rd *r, const refcheck *c, mip *ip)
     for (size_t i = 0; i < nruns; i++) {
         uint32_t v[3];
         memcpy(v, runs + 12 * i, 12);
-        if (v[0] < at || v[0] >= CELLS24 || v[1] == 0 || v[1] > CELLS24 - v[0] || v[2] == 0 || !cell_ok(ip, v[2], 1)) {
-            bad(r, "a tbl24 run out of order, past 2^24 cells, or of an invalid cell");
-            return;
-        }
         for (uint32_t k = 0; k < v[1]; k++)
             ip->tbl24[v[0] + k] = v[2];
-        at = v[0] + v[1];
     }
 }
 
