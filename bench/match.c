@@ -25,6 +25,8 @@
  * Usage: bench_match [--indicators N | --10m] [--mb M] [--hit P] [--threads-max T]
  *        [--traffic N [--engine]]
  *        bench_match --write FILE [--indicators N] [--mb M] [--hit P]   (telemetry only, kept)
+ *        bench_match --input FILE [--indicators N] ...   (match FILE, written by --write with the
+ *                                                         same --indicators and --hit)
  * Prints figures (wall and CPU time: the machine may be shared), no assertions: the matches
  * found are about the hits planted, plus events whose fixed addresses (a resolver, a web
  * server, answers) fall in a generated CIDR.
@@ -86,6 +88,22 @@ static long peak_rss_mb(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss / 1024;
+}
+
+/* Memory on transparent huge pages (Linux), in MB, or -1 when unknown: the tables ask for them
+ * (util/hugemem.c), and without them every probe also misses the TLB. */
+static long huge_mb(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    char line[256];
+    long kb = -1;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "AnonHugePages:", 14))
+            kb = strtol(line + 14, NULL, 10);
+    fclose(f);
+    return kb < 0 ? -1 : kb / 1024;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -450,7 +468,7 @@ int main(int argc, char **argv)
     double hit_rate = 0.01, csecs;
     unsigned tmax = 2;
     char path[] = "/tmp/accord-bench-match-XXXXXX";
-    const char *write_to = NULL;
+    const char *write_to = NULL, *input = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--10m"))
             total = 10000000;
@@ -462,6 +480,8 @@ int main(int argc, char **argv)
             hit_rate = strtod(argv[++i], NULL);
         else if (!strcmp(argv[i], "--write") && i + 1 < argc)
             write_to = argv[++i];
+        else if (!strcmp(argv[i], "--input") && i + 1 < argc)
+            input = argv[++i];
         else if (!strcmp(argv[i], "--threads-max") && i + 1 < argc)
             tmax = (unsigned)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--traffic") && i + 1 < argc)
@@ -470,7 +490,7 @@ int main(int argc, char **argv)
             engine_form = 1;
         else {
             fprintf(stderr, "usage: bench_match [--indicators N | --10m] [--mb M] [--hit P] "
-                            "[--threads-max T] [--traffic N [--engine]] [--write FILE]\n");
+                            "[--threads-max T] [--traffic N [--engine]] [--write FILE | --input FILE]\n");
             return 2;
         }
     }
@@ -486,9 +506,10 @@ int main(int argc, char **argv)
     accord_snapshot_stats st;
     accord_snapshot_stats_get(s, &st);
     printf("indicators: %" PRIu64 " compiled in %.2f s, %.2f CPU s (%.0f/s); tables %.1f MB (%.1f "
-           "bytes per indicator); peak RSS %ld MB\n",
+           "bytes per indicator), %ld MB on huge pages; peak RSS %ld MB\n",
            st.indicators, csecs, ccpu, (double)st.indicators / csecs, (double)st.memory / 1e6,
-           (double)st.memory / (double)(st.indicators ? st.indicators : 1), peak_rss_mb());
+           (double)st.memory / (double)(st.indicators ? st.indicators : 1), huge_mb(),
+           peak_rss_mb());
     fflush(stdout);
     printf("  ipv4 %" PRIu64 ", ipv4 prefixes %" PRIu64 ", ipv6 %" PRIu64 ", domains %" PRIu64
            " + suffixes %" PRIu64 ", urls %" PRIu64 ", digests %" PRIu64 "\n",
@@ -497,26 +518,35 @@ int main(int argc, char **argv)
         printf("  traffic: %" PRIu64 " network-traffic keys, %" PRIu64
                " user-agent patterns, %" PRIu64 " indicators for the pattern engine\n",
                st.ports, st.user_agent_patterns, st.complex);
-    int fd = mkstemp(path);
+    double t0 = now_s();
+    int fd;
+    if (!input) {
+        if ((fd = mkstemp(path)) < 0)
+            return 1;
+        close(fd);
+        if (gen_file(path, mb << 20, total, hit_rate, &lines, &hits) != 0) {
+            unlink(path);
+            return 1;
+        }
+    }
+    fd = open(input ? input : path, O_RDONLY);
     if (fd < 0)
         return 1;
-    close(fd);
-    double t0 = now_s();
-    if (gen_file(path, mb << 20, total, hit_rate, &lines, &hits) != 0) {
-        unlink(path);
-        return 1;
-    }
-    fd = open(path, O_RDONLY);
     off_t len = lseek(fd, 0, SEEK_END);
     const char *data = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     close(fd);
-    unlink(path); /* the mapping keeps the data; nothing is left behind */
+    if (!input)
+        unlink(path); /* the mapping keeps the data; nothing is left behind */
     if (data == MAP_FAILED)
         return 1;
-    printf("telemetry: %.0f MB, %" PRIu64 " lines (%.0f bytes/line), %" PRIu64
-           " with an indicator value (%.2f%%), generated in %.1f s\n",
-           (double)len / 1e6, lines, (double)len / (double)lines, hits,
-           100.0 * (double)hits / (double)lines, now_s() - t0);
+    if (input)
+        printf("telemetry: %.0f MB from %s (written with the same --indicators and --hit?)\n",
+               (double)len / 1e6, input);
+    else
+        printf("telemetry: %.0f MB, %" PRIu64 " lines (%.0f bytes/line), %" PRIu64
+               " with an indicator value (%.2f%%), generated in %.1f s\n",
+               (double)len / 1e6, lines, (double)len / (double)lines, hits,
+               100.0 * (double)hits / (double)lines, now_s() - t0);
     madvise((void *)data, (size_t)len, MADV_SEQUENTIAL);
     for (unsigned t = 1; t <= tmax; t++)
         run(s, data, (size_t)len, t);

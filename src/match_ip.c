@@ -30,6 +30,7 @@
  * addresses as IPv4 (an event's "::ffff:1.2.3.4" is an IPv6 address, as the evaluator sees it).
  */
 #include "match.h"
+#include "util/hugemem.h"
 #include "util/u64map.h"
 
 #include <arpa/inet.h>
@@ -421,6 +422,7 @@ static int build_prefix4(mip_builder *b, mrefs *refs, mip *ip)
     ip->cover = malloc(d.cover_cap * 2 * sizeof *ip->cover);
     if (!ip->tbl24 || !ip->cover)
         return ACCORD_ENOMEM;
+    hugemem_advise(ip->tbl24, ((size_t)1 << 24) * sizeof *ip->tbl24, 0); /* fresh, sparse */
     ip->cover[0] = ip->cover[1] = 0;
     ip->ncover = 1;
     u64map_init(&d.memo);

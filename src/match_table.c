@@ -29,6 +29,7 @@
  * indicator) pairs, sorts them and groups them by key.  This file does not know the kinds.
  */
 #include "match.h"
+#include "util/hugemem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ int mtab_build(mtab *t, const uint64_t *h, size_t n)
     t->b = aligned_alloc(64, nb * sizeof(mtab_bucket));
     if (!t->b)
         return ACCORD_ENOMEM;
+    hugemem_advise(t->b, nb * sizeof(mtab_bucket), 1); /* probed at random: util/hugemem.c */
     memset(t->b, 0, nb * sizeof(mtab_bucket));
     t->nb = nb;
     for (size_t i = 0; i < n; i++) {

@@ -818,6 +818,81 @@ static void test_extractor_modes(void)
     free(c.lines);
 }
 
+/* Strings and literals of every length from 0 to 200 bytes, starting at every offset within a
+ * 64-byte word of the line index, so that their ends fall in the same word, the next one, and
+ * two words on; as keys too, and in lines padded past the index limit; with and without
+ * escapes, non-ASCII text and nested values.  All three modes agree, and agree with the strict
+ * parser. */
+static void test_extractor_lengths(void)
+{
+    static char l[4200], v[260];
+    diff_stats d = {0};
+    long lines = 0, bad = 0;
+    for (int pad = 0; pad < 64; pad++) {
+        for (int len = 0; len <= 200; len += len < 70 ? 1 : 7) {
+            for (int form = 0; form < 6; form++) {
+                int n;
+                for (int i = 0; i < len; i++)
+                    v[i] = (char)('a' + (i * 7 + pad) % 26);
+                v[len] = '\0';
+                if (form == 2 && len >= 6)
+                    memcpy(v + len / 2 - 3, "\\u00e9", 6); /* an escape */
+                if (form == 3 && len >= 2)
+                    memcpy(v + len / 2 - 1, "\xc3\xa9", 2); /* UTF-8 as it is */
+                switch (form) {
+                case 0:
+                case 2:
+                case 3:
+                    n = snprintf(l, sizeof l,
+                                 "{\"uid\":\"%.*s\",\"query\":\"%s\",\"uri\":\"/%s\","
+                                 "\"id.orig_p\":%d}",
+                                 pad, "0123456789012345678901234567890123456789012345678901234567890123",
+                                 v, v, len);
+                    break;
+                case 1: /* literals of that length, and the string as a key */
+                    n = snprintf(l, sizeof l, "{\"ts\":%.*s1,\"%s\":\"x\",\"id.resp_p\":%.*s7}",
+                                 pad, "123456789012345678901234567890123456789012345678901234567890123",
+                                 v, len, "12345678901234567890123456789012345678901234567890123456789012"
+                                 "34567890123456789012345678901234567890123456789012345678901234567"
+                                 "89012345678901234567890123456789012345678901234567890123456789012"
+                                 "3456789");
+                    break;
+                case 4: /* nested: an object and an array of the values */
+                    n = snprintf(l, sizeof l,
+                                 "{\"x\":\"%.*s\",\"id\":{\"orig_h\":\"%s\",\"resp_p\":%d},"
+                                 "\"answers\":[\"%s\",{\"a\":[\"%s\"]},\"1.2.3.4\"]}",
+                                 pad, "0123456789012345678901234567890123456789012345678901234567890123",
+                                 v, len, v, v);
+                    break;
+                default: /* past the index limit: byte scans in every mode */
+                    n = snprintf(l, sizeof l, "{\"uid\":\"%.*s%0*d\",\"query\":\"%s\"}", pad,
+                                 "0123456789012345678901234567890123456789012345678901234567890123",
+                                 2100, 0, v);
+                    break;
+                }
+                if (n <= 0 || (size_t)n >= sizeof l)
+                    continue;
+                lines++;
+                for (int cut = n; cut >= n - 3 && cut >= 0; cut--)
+                    if (!modes_agree(l, (size_t)cut) && ++bad <= 3)
+                        fprintf(stderr, "extractor modes disagree on: %.*s\n", cut, l);
+                for (int m = 0; m < 3; m++) {
+                    mjson_force_scalar(m);
+                    diff_line(&d, l, (size_t)n);
+                }
+                mjson_force_scalar(0);
+            }
+        }
+    }
+    printf("extractor lengths and offsets: %ld lines, %ld modes disagree; strict parser: %ld "
+           "valid, %ld agree, %ld disagree\n",
+           lines, bad, d.strict_ok, d.agree, d.disagree);
+    CHECK(bad == 0);
+    CHECK(d.disagree == 0);
+    CHECK(d.strict_ok == 3 * lines);
+    CHECK(d.agree == d.strict_ok);
+}
+
 static void test_extractor(int scalar)
 {
     corpus c = {0};
@@ -1815,6 +1890,7 @@ int main(void)
     test_extractor(0);
     test_extractor(2);
     test_extractor_modes();
+    test_extractor_lengths();
     test_differential();
     test_traffic_keys();
     test_nets_and_likes();
