@@ -122,7 +122,20 @@ void console_json_time_or_null(buf *b, int64_t us)
     buf_json_str(b, t);
 }
 
-/* The names of the identities rows point to, looked up once per request. */
+/* A short text to recognise an object by: its name, an SCO's value, a pattern. */
+static const char *label_of(const ajson_value *obj)
+{
+    static const char *const keys[] = {"name", "value", "pattern", "path", "body", "subject"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *s = ajson_str(ajson_get(obj, keys[i]));
+        if (s)
+            return s;
+    }
+    return NULL;
+}
+
+/* The names of the objects rows point to (identities, relationship endpoints), looked up once per
+ * request. */
 typedef struct sources {
     size_t n;
     struct {
@@ -136,6 +149,7 @@ typedef struct name_ud {
     char *out;
     size_t cap;
     int found;
+    int any; /* label_of's text, not only a name */
 } name_ud;
 
 static int name_cb(void *ud, const accord_record *rec)
@@ -145,7 +159,7 @@ static int name_cb(void *ud, const accord_record *rec)
     ajson_arena_init(&a, 4 * rec->body_len + 4096);
     ajson_error je;
     const ajson_value *obj = ajson_parse(&a, rec->body, rec->body_len, &je);
-    const char *name = obj ? ajson_str(ajson_get(obj, "name")) : NULL;
+    const char *name = !obj ? NULL : n->any ? label_of(obj) : ajson_str(ajson_get(obj, "name"));
     if (name) {
         snprintf(n->out, n->cap, "%s", name);
         n->found = 1;
@@ -154,9 +168,9 @@ static int name_cb(void *ud, const accord_record *rec)
     return 0;
 }
 
-/* The name of identity id as the viewer may read it, or NULL. */
-static const char *source_name(sources *src, accord_store *s, const accord_viewer *v,
-                               const char *id)
+/* The name of object id (any: or label_of's text) as the viewer may read it, or NULL. */
+static const char *cached_name(sources *src, accord_store *s, const accord_viewer *v,
+                               const char *id, int any)
 {
     if (!id || strlen(id) >= sizeof(src->v[0].id))
         return NULL;
@@ -165,7 +179,7 @@ static const char *source_name(sources *src, accord_store *s, const accord_viewe
             return src->v[i].found ? src->v[i].name : NULL;
     size_t i = src->n < SOURCES_CACHED ? src->n++ : SOURCES_CACHED - 1;
     snprintf(src->v[i].id, sizeof(src->v[i].id), "%s", id);
-    name_ud n = {src->v[i].name, sizeof(src->v[i].name), 0};
+    name_ud n = {src->v[i].name, sizeof(src->v[i].name), 0, any};
     accord_error err;
     accord_store_get_as(s, v, id, 0, name_cb, &n, &err);
     src->v[i].found = n.found;
@@ -190,18 +204,6 @@ typedef struct search_ctx {
     sources src;
     ajson_arena a;
 } search_ctx;
-
-/* A short text to recognise an object by: its name, an SCO's value, a pattern. */
-static const char *label_of(const ajson_value *obj)
-{
-    static const char *const keys[] = {"name", "value", "pattern", "path", "body", "subject"};
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        const char *s = ajson_str(ajson_get(obj, keys[i]));
-        if (s)
-            return s;
-    }
-    return NULL;
-}
 
 static int search_cb(void *ud, size_t vi, const accord_record *rec)
 {
@@ -239,7 +241,7 @@ static int search_cb(void *ud, size_t vi, const accord_record *rec)
     buf_adds(b, ",\"created_by_ref\":");
     console_json_str_or_null(b, by);
     buf_adds(b, ",\"source\":");
-    console_json_str_or_null(b, source_name(&x->src, x->c->reader, x->v, by));
+    console_json_str_or_null(b, cached_name(&x->src, x->c->reader, x->v, by, 0));
     buf_adds(b, "}");
     x->rows++;
     x->last_vi = vi;
@@ -502,9 +504,11 @@ static void object_versions(api_call *c, const char *id, const accord_viewer *v)
 
 typedef struct rels_ctx {
     api_call *c;
+    const accord_viewer *v;
     int dflt, limit, rows, more;
     int64_t last_row_seq;
     ajson_arena a;
+    sources names; /* of the endpoints, for the graph's labels */
 } rels_ctx;
 
 static int rel_cb(void *ud, const accord_record *rec)
@@ -530,6 +534,11 @@ static int rel_cb(void *ud, const accord_record *rec)
     buf_json_str(b, src);
     buf_adds(b, ",\"target_ref\":");
     buf_json_str(b, dst);
+    /* what the graph labels its nodes with, when the caller may read the endpoint */
+    buf_adds(b, ",\"source_name\":");
+    console_json_str_or_null(b, cached_name(&x->names, x->c->reader, x->v, src, 1));
+    buf_adds(b, ",\"target_name\":");
+    console_json_str_or_null(b, cached_name(&x->names, x->c->reader, x->v, dst, 1));
     buf_adds(b, ",\"modified\":");
     buf_json_str(b, rec->modified);
     buf_printf(b, ",\"seq\":%lld,\"tlp\":\"%s\"}", (long long)rec->seq,
@@ -541,7 +550,7 @@ static int rel_cb(void *ud, const accord_record *rec)
 
 static void object_relationships(api_call *c, const char *id, const accord_viewer *v)
 {
-    rels_ctx x = {.c = c, .dflt = tlp_default(c->reader)};
+    rels_ctx x = {.c = c, .v = v, .dflt = tlp_default(c->reader)};
     if (console_limit(c, &x.limit))
         return;
     const char *after = api_param(c, "after");

@@ -9,6 +9,7 @@
  *   GET /api/console/roster            the roster: current members with their keys, proposals
  *   GET /api/console/collections[?after=ID&limit=N]   collections the caller may read
  *   GET /api/console/peers[?after=NAME&limit=N]       peers with the health of each link (admins)
+ *   GET|POST /api/console/reads?case=ID                the caller's read markers of case threads
  *
  * Visibility is the one of the read paths these stand beside: a sighting counts only when the
  * caller's viewer reads it (TLP, and the rule that a sighting reads only with what it names), an
@@ -17,15 +18,17 @@
  * GET /api/cases).  Peers carry URLs and the links' errors: admins only.
  *
  * The sightings series is an aggregate, not a list: a request walks at most SIGHTINGS_SCAN
- * sighting versions from its cursor (store-wide: in seq order through the type index, the cursor
- * a seq; in a collection: in the order they were added to it, the cursor that time in µs) and
- * says where the next request resumes; the page adds the pages up.
+ * sighting versions from its cursor through the store's sightings table (an index range: of one
+ * indicator, or of one collection, in the order they were added; store_sightings_walk), the
+ * cursor the added time of the last one walked, and says where the next request resumes; the
+ * page adds the pages up.
  */
 #include "console_pages.h"
 #include "console_api.h"
 #include "member.h"
 #include "peer.h"
 #include "store.h"
+#include "store_console.h"
 #include "store_int.h"
 #include "util/json.h"
 #include "util/timestamp.h"
@@ -91,16 +94,11 @@ typedef struct bucket {
 } bucket;
 
 typedef struct sight_ctx {
-    const char *indicator; /* NULL: every sighting of the scan */
-    size_t idlen;
     int64_t width; /* seconds */
     bucket *b;
     size_t nb, cap;
     int64_t sightings, total;
-    uint32_t scanned;
-    int64_t last_seq, last_added;
     int full;
-    ajson_arena a;
 } sight_ctx;
 
 static int bucket_cmp(const void *x, const void *y)
@@ -138,33 +136,11 @@ static int bucket_add(sight_ctx *x, int64_t t, int64_t n)
     return 0;
 }
 
-static int sight_cb(void *ud, const accord_record *rec)
+/* One sighting seen at s (seconds since the epoch), count times. */
+static int sight_cb(void *ud, int64_t s, int64_t count)
 {
     sight_ctx *x = ud;
-    x->scanned++;
-    x->last_seq = rec->seq;
-    x->last_added = rec->added_us;
-    if (x->indicator && !memmem(rec->body, rec->body_len, x->indicator, x->idlen))
-        return 0;
-    ajson_arena_reset(&x->a);
-    ajson_error je;
-    const ajson_value *obj = ajson_parse(&x->a, rec->body, rec->body_len, &je);
-    if (!obj)
-        return 0;
-    const char *of = ajson_str(ajson_get(obj, "sighting_of_ref"));
-    if (x->indicator && (!of || strcmp(of, x->indicator) != 0))
-        return 0;
-    /* when it was seen: first_seen, else when the sighting was made */
-    const char *when = ajson_str(ajson_get(obj, "first_seen"));
-    if (!when)
-        when = ajson_str(ajson_get(obj, "created"));
-    int64_t us = 0, count = 1;
-    if (!when || accord_timestamp_parse(when, &us) != 0)
-        us = rec->added_us;
-    const ajson_value *cv = ajson_get(obj, "count");
-    if (cv && (!ajson_int(cv, &count) || count < 0 || count > 999999999))
-        count = 1; /* STIX bounds count to 0..999,999,999 */
-    int64_t s = us / 1000000 - (us % 1000000 < 0);
+    /* the table's times are unixepoch() of STIX timestamps (years 0000-9999): no overflow */
     int64_t t = s - (s % x->width + x->width) % x->width;
     if (bucket_add(x, t, count)) {
         x->full = 1;
@@ -223,19 +199,16 @@ static void h_sightings(api_call *c)
             return;
         }
     }
-    sight_ctx x = {.indicator = ind, .idlen = ind ? strlen(ind) : 0, .width = width};
-    static const char *const types[] = {"sighting", NULL};
-    /* a store-wide scan resumes after a seq; a collection's walks its members by the time they
-       were added to it, so there the cursor is that time (µs) */
-    accord_scan_filter f = {.collection = coll,
-                            .types = types,
-                            .after_seq = coll ? 0 : after,
-                            .added_after_us = coll ? after : 0,
-                            .limit = SIGHTINGS_SCAN,
-                            .viewer = v};
-    ajson_arena_init(&x.a, 0);
-    int rc = accord_store_scan(c->reader, &f, sight_cb, &x, &err);
-    ajson_arena_free(&x.a);
+    int64_t cid = 0;
+    int rc = coll ? store_collection_resolve(c->reader, coll, &cid, &err) : 0;
+    sight_ctx x = {.width = width};
+    uint32_t walked = 0;
+    int64_t last = 0;
+    /* the cursor is the added time (µs) of the last sighting walked, store-wide or in the
+       collection */
+    if (!rc)
+        rc = store_sightings_walk(c->reader, v, ind, cid, after, SIGHTINGS_SCAN, sight_cb, &x,
+                                  &walked, &last, &err);
     accord_viewer_free(v);
     if (rc && rc != STOP) {
         free(x.b);
@@ -260,9 +233,9 @@ static void h_sightings(api_call *c)
         buf_printf(b, "%s[%lld,%lld]", n++ ? "," : "", (long long)x.b[i].t, (long long)sum);
     }
     buf_printf(b, "],\"sightings\":%lld,\"count\":%lld,\"scanned\":%u,\"next\":",
-               (long long)x.sightings, (long long)x.total, x.scanned);
-    if (x.scanned == SIGHTINGS_SCAN)
-        buf_printf(b, "\"%lld\"}", (long long)(coll ? x.last_added : x.last_seq));
+               (long long)x.sightings, (long long)x.total, walked);
+    if (walked == SIGHTINGS_SCAN)
+        buf_printf(b, "\"%lld\"}", (long long)last);
     else
         buf_adds(b, "null}");
     free(x.b);
@@ -620,6 +593,112 @@ static void h_peers(api_call *c)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Read markers of case threads                                                                 */
+
+#define READS_BODY_MAX 4096
+#define TOPIC_MAX 256
+
+/* 1 when the caller sees case id (the rule of GET /api/cases), 0 after answering 404 or 500. */
+static int case_visible(api_call *c, const char *id)
+{
+    sqlite3_stmt *st = NULL;
+    accord_error err = {0};
+    if (sqlite3_prepare_v2(c->reader->db,
+                           "SELECT 1 FROM cases c LEFT JOIN case_parts p ON p.cid = c.cid AND"
+                           " p.account = ?2 WHERE c.id = ?1 AND (p.role IS NOT NULL OR"
+                           " c.published IS NOT NULL)",
+                           -1, &st, NULL)) {
+        store_db_fail(c->reader, &err, "preparing a case lookup");
+        api_fail(c, 500, "Store error", "%s", err.msg);
+        return 0;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->who.account, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        store_db_fail(c->reader, &err, "reading a case");
+        api_fail(c, 500, "Store error", "%s", err.msg);
+    } else if (step == SQLITE_DONE) {
+        api_fail(c, 404, "Not found", "no case %s that you may read", id);
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW;
+}
+
+static int read_cb(void *ud, const char *topic, int64_t seen)
+{
+    api_call *c = ud;
+    buf *b = &c->rs->body;
+    if (b->len && b->p[b->len - 1] != '{')
+        buf_adds(b, ",");
+    buf_json_str(b, topic);
+    buf_printf(b, ":%lld", (long long)seen);
+    return 0;
+}
+
+/*
+ * GET /api/console/reads?case=ID: {"case":ID,"topics":{TOPIC:SEQ,...}}, the last message the
+ * caller has read in each thread of the case.  POST {"case":ID,"topic":T,"seen":SEQ} records
+ * one (an earlier seq than the stored one changes nothing) and answers the same.  Kept per
+ * account in the store, so the markers follow the analyst to another browser.
+ */
+static void h_reads(api_call *c)
+{
+    int post = strcmp(c->rq->method, "POST") == 0;
+    const char *id = api_param(c, "case"), *topic = NULL;
+    int64_t seen = 0;
+    ajson_arena a;
+    ajson_arena_init(&a, 0);
+    if (post) {
+        if (c->rq->body_too_large || c->rq->body_len > READS_BODY_MAX) {
+            api_fail(c, 413, "Too large", "a read marker is at most %d bytes", READS_BODY_MAX);
+            goto out;
+        }
+        ajson_error je;
+        const ajson_value *doc = ajson_parse(&a, c->rq->body, c->rq->body_len, &je);
+        const ajson_value *sv = doc ? ajson_get(doc, "seen") : NULL;
+        id = doc ? ajson_str(ajson_get(doc, "case")) : NULL;
+        topic = doc ? ajson_str(ajson_get(doc, "topic")) : NULL;
+        if (!id || !topic || !*topic || strlen(topic) >= TOPIC_MAX || !sv ||
+            !ajson_int(sv, &seen) || seen < 0) {
+            api_fail(c, 400, "Bad request",
+                     "a JSON object with case (an id), topic (a string of 1 to %d bytes) and"
+                     " seen (a message seq, 0 or more) expected",
+                     TOPIC_MAX - 1);
+            goto out;
+        }
+    }
+    if (!id || strlen(id) >= ID_MAX || !console_utf8_ok(id)) {
+        api_fail(c, 400, "Bad request", "case: a case id expected");
+        goto out;
+    }
+    if (!case_visible(c, id))
+        goto out;
+    accord_error err = {0};
+    if (post) {
+        pthread_mutex_lock(c->ctx->writer_lock);
+        int rc = store_thread_read_put(c->ctx->writer, c->who.account, id, topic, seen, &err);
+        pthread_mutex_unlock(c->ctx->writer_lock);
+        if (rc) {
+            api_fail(c, 503, "Store busy", "%s", err.msg);
+            goto out;
+        }
+    }
+    buf *b = &c->rs->body;
+    buf_adds(b, "{\"case\":");
+    buf_json_str(b, id);
+    buf_adds(b, ",\"topics\":{");
+    if (store_thread_reads(c->reader, c->who.account, id, read_cb, c, &err)) {
+        api_fail(c, 500, "Store error", "%s", err.msg);
+        goto out;
+    }
+    buf_adds(b, "}}");
+    answer(c);
+out:
+    ajson_arena_free(&a);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 
 void console_pages(api_call *c)
 {
@@ -628,7 +707,11 @@ void console_pages(api_call *c)
         void (*fn)(api_call *c);
     } routes[] = {{"sightings", h_sightings},     {"object-cases", h_object_cases},
                   {"roster", h_roster},           {"collections", h_collections},
-                  {"peers", h_peers}};
+                  {"peers", h_peers},             {"reads", h_reads}};
+    if (strcmp(c->rest, "reads") == 0 && strcmp(c->rq->method, "POST") == 0) {
+        h_reads(c);
+        return;
+    }
     if (strcmp(c->rq->method, "GET") != 0 && strcmp(c->rq->method, "HEAD") != 0) {
         snprintf(c->rs->allow, sizeof(c->rs->allow), "GET");
         api_fail(c, 405, "Method not allowed", "GET");

@@ -101,6 +101,14 @@
  *                           previous, body, state (current|superseded|proposed|equivocation),
  *                           added                                  (store_roster.c)
  *   table roster_votes      roster, keyid PK; member, sig, added (when this node accepted it)
+ *   table sightings         sighting versions for the console's series (store_console.c,
+ *                           schema 8), kept by triggers on objects and members: coll 0 the
+ *                           store-wide row (objects' added, seq, flags), else one per collection
+ *                           membership (members' added, flags); t (seconds: first_seen,
+ *                           created or added), n (count), of_ref (sighting_of_ref; index sightings_of), the
+ *                           label columns copied from objects
+ *   table thread_reads      account, case_id, topic PK; seen: the last message seq of a case
+ *                           thread the account has read in the console (store_console.c)
  *   table sessions          the web console's logged-in sessions (store_console.c, schema 7)
  *     hash     BLOB PK      BLAKE2b-256 of the session id (the id itself is never stored)
  *     account               the account logged in; created, used (µs): login and last use
@@ -148,7 +156,20 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the run chunk format is little-endian; add byte swapping for this host"
 #endif
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
+
+/* A sighting's time for the console's series, in seconds: first_seen, else created, else when
+ * it was stored (SQLite's unixepoch: a STIX timestamp's fraction is dropped, which no hour or day
+ * bucket sees); and its count: STIX bounds it to 0..999,999,999, anything else counts once.
+ * P is the row's prefix ("NEW." in a trigger). */
+#define SIGHTING_TS(P, K)                                                                          \
+    "(SELECT unixepoch(v) FROM (SELECT json_extract(" P "body, '$." K "') AS v)"                   \
+    " WHERE typeof(v) = 'text' AND v GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T*')"
+#define SIGHTING_T(P)                                                                              \
+    "coalesce(" SIGHTING_TS(P, "first_seen") ", " SIGHTING_TS(P, "created") ", " P "added / 1000000)"
+#define SIGHTING_N(P)                                                                              \
+    "coalesce((SELECT v FROM (SELECT json_extract(" P "body, '$.count') AS v)"                     \
+    " WHERE typeof(v) = 'integer' AND v BETWEEN 0 AND 999999999), 1)"
 
 static const char *const migrations[] = {
     /* 0 -> 1 */
@@ -264,6 +285,46 @@ static const char *const migrations[] = {
     "CREATE TABLE IF NOT EXISTS sessions(hash BLOB PRIMARY KEY, account TEXT NOT NULL,"
     " created INTEGER NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS sessions_used ON sessions(used);",
+    /* 7 -> 8: sightings by what they sight and by collection (store_console.c), kept by
+     * triggers so the import path needs no code, filled here from the stored rows; the console's
+     * per-account read markers of case threads */
+    "CREATE TABLE IF NOT EXISTS sightings(coll INTEGER NOT NULL, added INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL, flags INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL,"
+    " of_ref TEXT, tlp INTEGER NOT NULL, tlp_org TEXT, tlp_to TEXT, tlp_dep TEXT,"
+    " PRIMARY KEY(coll, added)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS sightings_of ON sightings(of_ref, added) WHERE coll = 0;"
+    "CREATE TRIGGER IF NOT EXISTS sightings_obj AFTER INSERT ON objects"
+    " WHEN NEW.type = 'sighting' BEGIN INSERT INTO sightings VALUES(0, NEW.added, NEW.seq,"
+    " NEW.flags, " SIGHTING_T("NEW.") ", " SIGHTING_N("NEW.") ","
+    " json_extract(NEW.body, '$.sighting_of_ref'), NEW.tlp, NEW.tlp_org, NEW.tlp_to,"
+    " NEW.tlp_dep);"
+    /* the import adds the version's first membership before its objects row */
+    " INSERT OR IGNORE INTO sightings SELECT m.coll, m.added, m.seq, m.flags, g.t, g.n, g.of_ref,"
+    " g.tlp, g.tlp_org, g.tlp_to, g.tlp_dep FROM members m INDEXED BY members_seq"
+    " JOIN sightings g ON g.coll = 0 AND g.added = NEW.added WHERE m.seq = NEW.seq; END;"
+    "CREATE TRIGGER IF NOT EXISTS sightings_obj_flags AFTER UPDATE OF flags ON objects"
+    " WHEN NEW.type = 'sighting' BEGIN"
+    " UPDATE sightings SET flags = NEW.flags WHERE coll = 0 AND added = NEW.added; END;"
+    "CREATE TRIGGER IF NOT EXISTS sightings_member AFTER INSERT ON members"
+    " WHEN NEW.type = 'sighting' BEGIN INSERT OR IGNORE INTO sightings SELECT NEW.coll, NEW.added,"
+    " NEW.seq, NEW.flags, g.t, g.n, g.of_ref, g.tlp, g.tlp_org, g.tlp_to, g.tlp_dep"
+    " FROM objects o JOIN sightings g ON g.coll = 0 AND g.added = o.added WHERE o.seq = NEW.seq;"
+    " END;"
+    "CREATE TRIGGER IF NOT EXISTS sightings_member_flags AFTER UPDATE OF flags ON members"
+    " WHEN NEW.type = 'sighting' BEGIN"
+    " UPDATE sightings SET flags = NEW.flags WHERE coll = NEW.coll AND added = NEW.added; END;"
+    "CREATE TRIGGER IF NOT EXISTS sightings_member_del AFTER DELETE ON members"
+    " WHEN OLD.type = 'sighting' BEGIN"
+    " DELETE FROM sightings WHERE coll = OLD.coll AND added = OLD.added; END;"
+    "INSERT OR IGNORE INTO sightings SELECT 0, added, seq, flags, " SIGHTING_T("") ", "
+    SIGHTING_N("") ", json_extract(body, '$.sighting_of_ref'), tlp, tlp_org, tlp_to, tlp_dep"
+    " FROM objects WHERE type = 'sighting';"
+    "INSERT OR IGNORE INTO sightings SELECT m.coll, m.added, m.seq, m.flags, g.t, g.n, g.of_ref,"
+    " g.tlp, g.tlp_org, g.tlp_to, g.tlp_dep FROM members m JOIN objects o ON o.seq = m.seq"
+    " JOIN sightings g ON g.coll = 0 AND g.added = o.added WHERE m.type = 'sighting';"
+    "CREATE TABLE IF NOT EXISTS thread_reads(account TEXT NOT NULL, case_id TEXT NOT NULL,"
+    " topic TEXT NOT NULL, seen INTEGER NOT NULL, PRIMARY KEY(account, case_id, topic))"
+    " WITHOUT ROWID;",
 };
 
 static const char *const stmt_sql[S_COUNT] = {

@@ -14,12 +14,21 @@
  * index's runs (store_runs_lookup_many: sorted keys share the chunks they fall in), then reads
  * the rows value by value in seq order, which is the order of the search's cursor.
  *
+ * The sightings series reads the sightings table (schema 8, kept by triggers: store.c): one
+ * row per sighting version store-wide and per collection holding it, with its time, count, what
+ * it sights and its label columns, so a series is a range of the table's key (a collection) or
+ * of sightings_of (an indicator) and never reads a body.  Visibility is the read paths' rule
+ * (store_label_clears, store_dep_clears), what a sighting names checked once per distinct list.
+ *
  * Console sessions (table sessions, schema 7) are rows keyed by the hash of their id; the
  * server's memory holds them while it runs (session.c), this table across restarts.
  */
 #include "store_console.h"
 #include "store_int.h"
+#include "util/u64map.h"
 #include "values.h"
+
+#include <xxhash.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +244,119 @@ out:
     free(keys);
     free(valid);
     free(norm);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sightings series                                                                             */
+
+/* Whether v reads the sightings row st is on (columns 3 seq, 4 tlp, 5 tlp_org, 6 tlp_to,
+ * 7 tlp_dep); deps caches the verdict of each list of named objects (XXH3 -> 1 + ok). */
+static int sighting_clears(accord_store *s, const accord_viewer *v, sqlite3_stmt *st, int64_t cid,
+                           u64map *deps, int *ok, accord_error *err)
+{
+    int rc = store_label_clears(s, v, sqlite3_column_int64(st, 3), sqlite3_column_int(st, 4),
+                                (const char *)sqlite3_column_text(st, 5),
+                                (const char *)sqlite3_column_text(st, 6), cid, ok, err);
+    const char *dep = (const char *)sqlite3_column_text(st, 7);
+    if (rc || !*ok || !dep || !*dep)
+        return rc;
+    uint64_t key = u64map_key(XXH3_64bits(dep, strlen(dep))), val;
+    if (u64map_get(deps, key, &val)) {
+        *ok = (int)val - 1;
+        return 0;
+    }
+    while (!rc && *ok && *dep) {
+        size_t n = strcspn(dep, " ");
+        rc = store_dep_clears(s, v, dep, n, ok, err);
+        dep += n + (dep[n] == ' ');
+    }
+    if (!rc && u64map_put(deps, key, (uint64_t)*ok + 1))
+        rc = accord_err_set(err, ACCORD_ENOMEM, "sightings: out of memory");
+    return rc;
+}
+
+int store_sightings_walk(accord_store *s, const accord_viewer *v, const char *of_ref, int64_t cid,
+                         int64_t after, uint32_t limit,
+                         int (*cb)(void *ud, int64_t t, int64_t n), void *ud, uint32_t *walked,
+                         int64_t *last, accord_error *err)
+{
+    /* the latest unrevoked versions (store-wide or within the collection: the row's flags) */
+    static const char by_ref[] =
+        "SELECT t, n, added, seq, tlp, tlp_org, tlp_to, tlp_dep FROM sightings INDEXED BY"
+        " sightings_of WHERE of_ref = ?1 AND coll = 0 AND added > ?2 AND (flags & 3) = 0"
+        " ORDER BY added LIMIT ?3";
+    static const char by_coll[] =
+        "SELECT t, n, added, seq, tlp, tlp_org, tlp_to, tlp_dep FROM sightings"
+        " WHERE coll = ?4 AND added > ?2 AND (flags & 3) = 0 ORDER BY added LIMIT ?3";
+    *walked = 0;
+    *last = after;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, of_ref ? by_ref : by_coll, -1, &st, NULL))
+        return store_db_fail(s, err, "preparing a sightings series");
+    if (of_ref)
+        sqlite3_bind_text(st, 1, of_ref, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int64(st, 3, limit);
+    sqlite3_bind_int64(st, 4, cid);
+    u64map deps;
+    u64map_init(&deps);
+    int rc = 0, step, ok = 1;
+    int check = v && !v->all;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        *walked += 1;
+        *last = sqlite3_column_int64(st, 2);
+        if (check && ((rc = sighting_clears(s, v, st, of_ref ? 0 : cid, &deps, &ok, err)) || !ok))
+            continue;
+        rc = cb(ud, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = store_db_fail(s, err, "reading a sightings series");
+    sqlite3_finalize(st);
+    u64map_free(&deps);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Thread read markers                                                                          */
+
+int store_thread_reads(accord_store *s, const char *account, const char *case_id,
+                       int (*cb)(void *ud, const char *topic, int64_t seen), void *ud,
+                       accord_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT topic, seen FROM thread_reads WHERE account = ?1 AND"
+                           " case_id = ?2 ORDER BY topic",
+                           -1, &st, NULL))
+        return store_db_fail(s, err, "preparing a read markers lookup");
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = cb(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
+    if (!rc && step != SQLITE_DONE)
+        rc = store_db_fail(s, err, "reading read markers");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_thread_read_put(accord_store *s, const char *account, const char *case_id,
+                          const char *topic, int64_t seen, accord_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO thread_reads(account, case_id, topic, seen)"
+                           " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(account, case_id, topic)"
+                           " DO UPDATE SET seen = max(seen, excluded.seen)",
+                           -1, &st, NULL))
+        return store_db_fail(s, err, "preparing a read marker");
+    sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, case_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, topic, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, seen);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "storing a read marker");
+    sqlite3_finalize(st);
     return rc;
 }
 

@@ -62,6 +62,29 @@ typedef int (*store_hit_cb)(void *ud, size_t vi, const accord_record *rec);
 int store_search_many(accord_store *s, const accord_viewer *v, const char *const *values, size_t n,
                       size_t from, int64_t from_seq, store_hit_cb cb, void *ud, accord_error *err);
 
+/*
+ * The sightings series: calls cb(ud, t, n) with the time (seconds) and count of each latest
+ * unrevoked sighting version that v may read (NULL: all), in the order they were added, of
+ * indicator of_ref across the store (cid 0), or every one in collection cid (of_ref NULL), after
+ * the added time (µs) after, walking at most limit versions.  *walked and *last (the added time
+ * of the last one walked: the next call's after) say how far it went.  An index range scan of the
+ * sightings table (schema 8), no body read.  Non-zero from cb stops the walk and is returned.
+ */
+int store_sightings_walk(accord_store *s, const accord_viewer *v, const char *of_ref, int64_t cid,
+                         int64_t after, uint32_t limit,
+                         int (*cb)(void *ud, int64_t t, int64_t n), void *ud, uint32_t *walked,
+                         int64_t *last, accord_error *err);
+
+/* The last message seq account has read in each topic of case_id: cb(ud, topic, seen). */
+int store_thread_reads(accord_store *s, const char *account, const char *case_id,
+                       int (*cb)(void *ud, const char *topic, int64_t seen), void *ud,
+                       accord_error *err);
+
+/* Records that account has read topic of case_id up to message seq seen (an earlier seq changes
+ * nothing).  Needs a writable handle. */
+int store_thread_read_put(accord_store *s, const char *account, const char *case_id,
+                          const char *topic, int64_t seen, accord_error *err);
+
 /* ------------------------------------------------------------------------------------------ */
 /* Console sessions (ui.c): rows keyed by the BLAKE2b-256 of the session id                     */
 

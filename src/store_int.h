@@ -108,6 +108,14 @@ uint64_t store_id_hash(const char *id);
  * (store_read.c). */
 int store_emit_seq(accord_store *s, const accord_viewer *v, int64_t seq, const char *id,
                    int latest_only, accord_record_cb cb, void *ud, int *emitted, accord_error *err);
+/* The TLP rule over a version's label columns for v (not NULL), RED by collection cid (0: any
+ * collection holding version seq): 1 in *ok when v reads it (store_read.c). */
+int store_label_clears(accord_store *s, const accord_viewer *v, int64_t seq, int level,
+                       const char *org, const char *to, int64_t cid, int *ok, accord_error *err);
+/* 1 in *ok when the latest stored version of id (len bytes) is readable by v, or none is stored:
+ * the rule a sighting follows for what it names (store_read.c). */
+int store_dep_clears(accord_store *s, const accord_viewer *v, const char *id, size_t len, int *ok,
+                     accord_error *err);
 /* Creates the default API root and collection of a new store (inside the migration). */
 int store_coll_create_defaults(accord_store *s, accord_error *err);
 /* The version key: the id and the instant of modified ("...00Z" and "...00.000Z" are equal). */

@@ -61,7 +61,7 @@ static int red_anywhere(accord_store *s, const accord_viewer *v, int64_t seq, in
 }
 
 /* The rule for one version: its label columns, RED by collection cid (0: any collection). */
-static int label_clears(accord_store *s, const accord_viewer *v, int64_t seq, int level,
+int store_label_clears(accord_store *s, const accord_viewer *v, int64_t seq, int level,
                         const char *org, const char *to, int64_t cid, int *ok, accord_error *err)
 {
     int red = 0, rc = 0;
@@ -73,7 +73,7 @@ static int label_clears(accord_store *s, const accord_viewer *v, int64_t seq, in
 }
 
 /* 1 in *ok when the latest stored version of id is readable by v, or none is stored. */
-static int dep_clears(accord_store *s, const accord_viewer *v, const char *id, size_t len,
+int store_dep_clears(accord_store *s, const accord_viewer *v, const char *id, size_t len,
                       int *ok, accord_error *err)
 {
     char key[300];
@@ -95,7 +95,7 @@ static int dep_clears(accord_store *s, const accord_viewer *v, const char *id, s
             strcmp((const char *)sqlite3_column_text(st, 0), key) == 0 &&
             !(sqlite3_column_int(st, 1) & FLAG_SUPERSEDED)) {
             found = 1;
-            rc = label_clears(s, v, seqs.v[i].val, sqlite3_column_int(st, 2),
+            rc = store_label_clears(s, v, seqs.v[i].val, sqlite3_column_int(st, 2),
                               (const char *)sqlite3_column_text(st, 3),
                               (const char *)sqlite3_column_text(st, 4), 0, ok, err);
         }
@@ -118,13 +118,13 @@ static int row_clears(accord_store *s, const accord_viewer *v, sqlite3_stmt *st,
         *ok = 1;
         return 0;
     }
-    int rc = label_clears(s, v, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 8),
+    int rc = store_label_clears(s, v, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 8),
                           (const char *)sqlite3_column_text(st, 9),
                           (const char *)sqlite3_column_text(st, 10), cid, ok, err);
     const char *dep = (const char *)sqlite3_column_text(st, 11);
     while (!rc && *ok && dep && *dep) {
         size_t n = strcspn(dep, " ");
-        rc = dep_clears(s, v, dep, n, ok, err);
+        rc = store_dep_clears(s, v, dep, n, ok, err);
         dep += n + (dep[n] == ' ');
     }
     return rc;

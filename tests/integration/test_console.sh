@@ -298,6 +298,7 @@ for u in analyst reader; do
   login "$u" "$PASS"
   expect 200 "pages: login as $u"
   cp "$T/jar" "$T/jar.$u"
+  sed -n 's/.*"csrf_token":"\([A-Za-z0-9_-]*\)".*/\1/p' "$T/body" >"$T/csrf.$u"
 done
 
 # sightings: the clear indicator's four sightings in three hours; RED's only for the admin
@@ -334,6 +335,32 @@ req GET "/api/cases/$CASE1" -b "$T/jar.reader"
 expect 404 "reader: the embargoed case is not found"
 req GET "/api/console/object-cases?object=$RED" -b "$T/jar.reader"
 expect 404 "reader: no cases of an object it may not read"
+# read markers of case threads: the account's own, kept by the server, only for cases it sees
+mark() { # mark USER BODY
+  req POST /api/console/reads -b "$T/jar.$1" -H "Origin: $ORIGIN" -H "X-CSRF-Token: $(cat "$T/csrf.$1")" \
+    -H 'Content-Type: application/json' --data-binary "$2"
+}
+req GET "/api/console/reads?case=$CASE2" -b "$T/jar.reader"
+expect 200 "reader: the read markers of its case"
+body_has '"topics":{}}' "nothing read yet"
+mark reader "{\"case\":\"$CASE2\",\"topic\":\"general\",\"seen\":7}"
+expect 200 "reader: a thread read up to message 7"
+body_has '"topics":{"general":7}}' "the marker is stored"
+mark reader "{\"case\":\"$CASE2\",\"topic\":\"general\",\"seen\":3}"
+body_has '"topics":{"general":7}}' "an earlier message does not move the marker back"
+req GET "/api/console/reads?case=$CASE2" -b "$T/jar.analyst"
+expect 404 "the admin takes no part in the reader's unpublished case"
+req GET "/api/console/reads?case=$CASE1" -b "$T/jar.reader"
+expect 404 "reader: no markers of the embargoed case"
+mark reader "{\"case\":\"$CASE1\",\"topic\":\"widget\",\"seen\":1}"
+expect 404 "reader: no marker on the embargoed case"
+mark reader '{"case":"x","topic":"","seen":1}'
+expect 400 "an empty topic"
+mark reader "{\"case\":\"$CASE2\",\"topic\":\"general\",\"seen\":-1}"
+expect 400 "a negative seq"
+req POST /api/console/reads -b "$T/jar.reader" -H "Origin: $ORIGIN" -H 'Content-Type: application/json' \
+  --data-binary "{\"case\":\"$CASE2\",\"topic\":\"general\",\"seen\":9}"
+expect 403 "a marker without the CSRF token"
 # roster, collections, peers
 req GET /api/console/roster -b "$T/jar.reader"
 expect 200 "roster"

@@ -25,8 +25,6 @@ export function Status({ status }) {
   return <span class={`status st-${s}`}>{s === 'no_response' ? '⚠ no response' : STATUS_TEXT[s]}</span>;
 }
 
-// Messages seen in this tab, per case and topic: the unread markers.  Kept in memory only.
-const seen = new Map();
 
 function useNow(periodMs) {
   const [now, setNow] = useState(() => Date.now());
@@ -146,31 +144,38 @@ function Vendors({ id }) {
   );
 }
 
+// The unread markers: the last message read in each thread, kept per account by the server
+// (GET/POST /api/console/reads), so they follow the analyst from browser to browser.
 function Threads({ id }) {
   const [msgs, setMsgs] = useState(null);
+  const [seen, setSeen] = useState(() => new Map());
   const [open, setOpen] = useState(null);
   const [error, setError] = useState(null);
-  const [, bump] = useState(0);
   useEffect(() => {
     setMsgs(null);
-    api('GET', `/api/cases/${encodeURIComponent(id)}/messages?limit=${MSG_PAGE}`).then(
-      (p) => setMsgs(p.items),
+    setOpen(null);
+    const enc = encodeURIComponent(id);
+    Promise.all([api('GET', `/api/cases/${enc}/messages?limit=${MSG_PAGE}`), api('GET', `/api/console/reads?${qs({ case: id })}`)]).then(
+      ([p, r]) => {
+        setSeen(new Map(Object.entries(r.topics)));
+        setMsgs(p.items);
+      },
       (e) => setError(e.status === 404 ? 'The conversation is for participants.' : e.message),
     );
   }, [id]);
   if (error) return <p class="muted">{error}</p>;
   if (!msgs) return <p class="muted">Loading…</p>;
   const topics = [...new Set(msgs.map((m) => m.topic))];
-  const key = (t) => `${id}\u0000${t}`;
-  const unread = (t) => msgs.filter((m) => m.topic === t && m.seq > (seen.get(key(t)) || 0)).length;
+  const unread = (t) => msgs.filter((m) => m.topic === t && m.seq > (seen.get(t) || 0)).length;
   const show = (t) => {
     const last = Math.max(0, ...msgs.filter((m) => m.topic === t).map((m) => m.seq));
     setOpen(t);
     // what was unread stays marked while the thread is open; it counts as read from now on
-    setTimeout(() => {
-      seen.set(key(t), last);
-      bump((n) => n + 1);
-    }, 0);
+    if (last > (seen.get(t) || 0))
+      api('POST', '/api/console/reads', { case: id, topic: t, seen: last }).then(
+        (r) => setSeen(new Map(Object.entries(r.topics))),
+        (e) => setError(e.message),
+      );
   };
   if (!topics.length) return <p class="muted">No message yet.</p>;
   return (

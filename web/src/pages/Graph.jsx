@@ -14,6 +14,13 @@ export const graphHref = (id) => `${BASE}/graph/${encodeURIComponent(id)}`;
 
 const typeOf = (id) => id.split('--')[0];
 const shortOf = (id) => `${typeOf(id)} ${id.split('--')[1]?.slice(0, 8) || ''}`;
+// A node's label: its type and name (or an SCO's value, a pattern), else its type and short id.
+const MAX_LABEL = 80;
+export const labelOf = (id, name) => {
+  if (typeof name !== 'string' || !name) return shortOf(id);
+  const n = name.length > MAX_LABEL ? `${name.slice(0, MAX_LABEL - 1)}…` : name;
+  return `${typeOf(id)}: ${n}`;
+};
 
 // One page of an object's relationships with rows (the server may stop early when its scan
 // budget runs out: ask again from its cursor).
@@ -50,13 +57,18 @@ export function Graph({ id }) {
       const e2 = new Map(state.current.edges);
       let hitCap = false;
       for (const r of rows) {
-        for (const end of [r.source_ref, r.target_ref]) {
+        for (const [end, nm] of [
+          [r.source_ref, r.source_name],
+          [r.target_ref, r.target_name],
+        ]) {
           if (!n2.has(end)) {
             if (n2.size >= MAX_NODES) {
               hitCap = true;
               continue;
             }
-            n2.set(end, { id: end, label: shortOf(end), expanded: false, next: undefined });
+            n2.set(end, { id: end, label: labelOf(end, nm), expanded: false, next: undefined });
+          } else if (nm && n2.get(end).label === shortOf(end)) {
+            n2.set(end, { ...n2.get(end), label: labelOf(end, nm) });
           }
         }
         if (n2.has(r.source_ref) && n2.has(r.target_ref)) e2.set(r.id, r);
@@ -119,7 +131,7 @@ export function Graph({ id }) {
       const { nodes: ns, edges: es } = state.current;
       g.batch(() => {
         for (const n of ns.values()) {
-          const label = n.id === id && name ? name : n.label;
+          const label = n.id === id && name ? labelOf(n.id, name) : n.label;
           const ele = g.getElementById(n.id);
           if (ele.empty()) g.add({ group: 'nodes', data: { id: n.id, label } });
           else ele.data('label', label);
@@ -173,8 +185,8 @@ export function Graph({ id }) {
       <ul class="nodes" aria-label="Nodes">
         {[...nodes.values()].map((n) => (
           <li key={n.id}>
-            <Link href={objectHref(n.id)} class="mono small">
-              {n.id === id && name ? name : n.id}
+            <Link href={objectHref(n.id)} class="small">
+              <span class="text">{n.id === id && name ? labelOf(n.id, name) : n.label}</span>
             </Link>{' '}
             {(!n.expanded || n.next) && (
               <button type="button" disabled={busy !== null || (nodes.size >= MAX_NODES && !n.expanded)} onClick={() => expand(n.id)}>
