@@ -105,8 +105,10 @@
  *                           schema 8), kept by triggers on objects and members: coll 0 the
  *                           store-wide row (objects' added, seq, flags), else one per collection
  *                           membership (members' added, flags); t (seconds: first_seen,
- *                           created or added), n (count), of_ref (sighting_of_ref; index sightings_of), the
- *                           label columns copied from objects
+ *                           created or added), n (count), of_ref (sighting_of_ref; index
+ *                           sightings_of, with added and flags: an indicator's last sighting
+ *                           and count from the index alone); index indicators_id: the
+ *                           indicators rows of an id
  *   table thread_reads      account, case_id, topic PK; seen: the last message seq of a case
  *                           thread the account has read in the console (store_console.c)
  *   table sessions          the web console's logged-in sessions (store_console.c, schema 7)
@@ -290,25 +292,23 @@ static const char *const migrations[] = {
      * per-account read markers of case threads */
     "CREATE TABLE IF NOT EXISTS sightings(coll INTEGER NOT NULL, added INTEGER NOT NULL,"
     " seq INTEGER NOT NULL, flags INTEGER NOT NULL, t INTEGER NOT NULL, n INTEGER NOT NULL,"
-    " of_ref TEXT, tlp INTEGER NOT NULL, tlp_org TEXT, tlp_to TEXT, tlp_dep TEXT,"
-    " PRIMARY KEY(coll, added)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS sightings_of ON sightings(of_ref, added) WHERE coll = 0;"
+    " of_ref TEXT, PRIMARY KEY(coll, added)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS sightings_of ON sightings(of_ref, added, flags) WHERE coll = 0;"
+    "CREATE INDEX IF NOT EXISTS indicators_id ON indicators(id);"
     "CREATE TRIGGER IF NOT EXISTS sightings_obj AFTER INSERT ON objects"
     " WHEN NEW.type = 'sighting' BEGIN INSERT INTO sightings VALUES(0, NEW.added, NEW.seq,"
     " NEW.flags, " SIGHTING_T("NEW.") ", " SIGHTING_N("NEW.") ","
-    " json_extract(NEW.body, '$.sighting_of_ref'), NEW.tlp, NEW.tlp_org, NEW.tlp_to,"
-    " NEW.tlp_dep);"
+    " json_extract(NEW.body, '$.sighting_of_ref'));"
     /* the import adds the version's first membership before its objects row */
-    " INSERT OR IGNORE INTO sightings SELECT m.coll, m.added, m.seq, m.flags, g.t, g.n, g.of_ref,"
-    " g.tlp, g.tlp_org, g.tlp_to, g.tlp_dep FROM members m INDEXED BY members_seq"
+    " INSERT OR IGNORE INTO sightings SELECT m.coll, m.added, m.seq, m.flags, g.t, g.n, g.of_ref"
+    " FROM members m INDEXED BY members_seq"
     " JOIN sightings g ON g.coll = 0 AND g.added = NEW.added WHERE m.seq = NEW.seq; END;"
     "CREATE TRIGGER IF NOT EXISTS sightings_obj_flags AFTER UPDATE OF flags ON objects"
     " WHEN NEW.type = 'sighting' BEGIN"
     " UPDATE sightings SET flags = NEW.flags WHERE coll = 0 AND added = NEW.added; END;"
     "CREATE TRIGGER IF NOT EXISTS sightings_member AFTER INSERT ON members"
     " WHEN NEW.type = 'sighting' BEGIN INSERT OR IGNORE INTO sightings SELECT NEW.coll, NEW.added,"
-    " NEW.seq, NEW.flags, g.t, g.n, g.of_ref, g.tlp, g.tlp_org, g.tlp_to, g.tlp_dep"
-    " FROM objects o JOIN sightings g ON g.coll = 0 AND g.added = o.added WHERE o.seq = NEW.seq;"
+    " NEW.seq, NEW.flags, g.t, g.n, g.of_ref FROM objects o JOIN sightings g ON g.coll = 0 AND g.added = o.added WHERE o.seq = NEW.seq;"
     " END;"
     "CREATE TRIGGER IF NOT EXISTS sightings_member_flags AFTER UPDATE OF flags ON members"
     " WHEN NEW.type = 'sighting' BEGIN"
@@ -317,10 +317,10 @@ static const char *const migrations[] = {
     " WHEN OLD.type = 'sighting' BEGIN"
     " DELETE FROM sightings WHERE coll = OLD.coll AND added = OLD.added; END;"
     "INSERT OR IGNORE INTO sightings SELECT 0, added, seq, flags, " SIGHTING_T("") ", "
-    SIGHTING_N("") ", json_extract(body, '$.sighting_of_ref'), tlp, tlp_org, tlp_to, tlp_dep"
-    " FROM objects WHERE type = 'sighting';"
-    "INSERT OR IGNORE INTO sightings SELECT m.coll, m.added, m.seq, m.flags, g.t, g.n, g.of_ref,"
-    " g.tlp, g.tlp_org, g.tlp_to, g.tlp_dep FROM members m JOIN objects o ON o.seq = m.seq"
+    SIGHTING_N("") ", json_extract(body, '$.sighting_of_ref') FROM objects"
+    " WHERE type = 'sighting';"
+    "INSERT OR IGNORE INTO sightings SELECT m.coll, m.added, m.seq, m.flags, g.t, g.n, g.of_ref"
+    " FROM members m JOIN objects o ON o.seq = m.seq"
     " JOIN sightings g ON g.coll = 0 AND g.added = o.added WHERE m.type = 'sighting';"
     "CREATE TABLE IF NOT EXISTS thread_reads(account TEXT NOT NULL, case_id TEXT NOT NULL,"
     " topic TEXT NOT NULL, seen INTEGER NOT NULL, PRIMARY KEY(account, case_id, topic))"

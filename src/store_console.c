@@ -1,11 +1,12 @@
 /*
  * store_console.c - indicator selections for the web console (see store_console.h).
  *
- * Sightings name what they sight in objects.tlp_dep (sighting_of_ref first), so the last
- * sighting of each indicator is one GROUP BY over the sighting rows (objects_type index), joined
- * to the indicators table; no body is read except for created_by_ref, which the indicators table
+ * An indicator's sightings (its last one, their count) come from the sightings table's index
+ * sightings_of (what a sighting sights, when it was added, its flags): the sighted indicators are
+ * one aggregate over that index joined to the indicators table by id (indicators_id), the others
+ * an index probe each; no body is read except for created_by_ref, which the indicators table
  * does not keep.
- *
+
  * The relationships of an object come from two partial expression indexes on the relationship
  * rows (objects_rel_source, objects_rel_target: the endpoint and seq, schema 7), merged in seq
  * order by one compound SELECT, so a page costs its rows whatever the size of the store.
@@ -15,8 +16,9 @@
  * the rows value by value in seq order, which is the order of the search's cursor.
  *
  * The sightings series reads the sightings table (schema 8, kept by triggers: store.c): one
- * row per sighting version store-wide and per collection holding it, with its time, count, what
- * it sights and its label columns, so a series is a range of the table's key (a collection) or
+ * row per sighting version store-wide and per collection holding it, with its time, count and
+ * what it sights (the label columns are read from the objects row only for a viewer that needs
+ * them checked), so a series is a range of the table's key (a collection) or
  * of sightings_of (an indicator) and never reads a body.  Visibility is the read paths' rule
  * (store_label_clears, store_dep_clears), what a sighting names checked once per distinct list.
  *
@@ -34,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SQL_MAX 2048
+#define SQL_MAX 8192
 
 static void add(char *sql, const char *s)
 {
@@ -42,18 +44,29 @@ static void add(char *sql, const char *s)
     snprintf(sql + n, SQL_MAX - n, "%s", s);
 }
 
-int store_ind_select(accord_store *s, const store_ind_sel *f,
-                     int (*cb)(void *ud, const store_ind_row *r), void *ud, accord_error *err)
+/* The sighted indicators: each one's newest sighting (added) and count of latest sighting
+ * versions, from the sightings_of index alone. */
+#define SIGHTED_SQL                                                                                \
+    "(SELECT of_ref AS ind, max(added) AS last, count(*) AS n FROM sightings INDEXED BY"          \
+    " sightings_of WHERE coll = 0 AND (flags & 2) = 0 GROUP BY of_ref) ls"
+#define NO_SIGHTING                                                                                \
+    "NOT EXISTS (SELECT 1 FROM sightings INDEXED BY sightings_of WHERE of_ref = i.id AND"         \
+    " coll = 0 AND (flags & 2) = 0)"
+
+/* One SELECT of the selection: from `from`, with its last sighting and count as last_e and n_e,
+ * the filters of f and `extra`. */
+static void arm(char *sql, const store_ind_sel *f, const char *from, const char *last_e,
+                const char *n_e, const char *extra)
 {
-    char sql[SQL_MAX] =
-        "WITH ls(ind, last, n) AS (SELECT substr(tlp_dep, 1, instr(tlp_dep || ' ', ' ') - 1),"
-        " max(added), count(*) FROM objects WHERE type = 'sighting' AND (flags & 2) = 0"
-        " AND tlp_dep IS NOT NULL GROUP BY 1)"
-        " SELECT i.seq, i.added, i.id, i.modified, i.tlp, i.valid_until, i.pattern, i.name,"
-        " i.flags, coalesce(ls.last, 0) AS last, coalesce(ls.n, 0),"
-        " json_extract(o.body, '$.created_by_ref')"
-        " FROM indicators i JOIN objects o ON o.seq = i.seq LEFT JOIN ls ON ls.ind = i.id"
-        " WHERE (i.flags & 2) = 0";
+    char head[1024];
+    snprintf(head, sizeof(head),
+             "SELECT i.seq AS seq, i.added, i.id, i.modified, i.tlp, i.valid_until, i.pattern,"
+             " i.name, i.flags, %s AS last, %s, json_extract(o.body, '$.created_by_ref')"
+             " FROM %s JOIN objects o ON o.seq = i.seq WHERE (i.flags & 2) = 0",
+             last_e, n_e, from);
+    add(sql, head);
+    if (extra)
+        add(sql, extra);
     if (f->obs_type)
         add(sql, " AND (i.pattern LIKE '[' || ?2 || ':%' OR i.pattern LIKE '%[' || ?2 || ':%')");
     if (f->tlp != -2)
@@ -64,10 +77,6 @@ int store_ind_select(accord_store *s, const store_ind_sel *f,
         add(sql, " AND i.valid_until IS NOT NULL AND i.valid_until < ?5");
     if (f->vu_after)
         add(sql, " AND (i.valid_until IS NULL OR i.valid_until > ?6)");
-    if (f->has_sightings == 1)
-        add(sql, " AND ls.last IS NOT NULL");
-    else if (f->has_sightings == 0)
-        add(sql, " AND ls.last IS NULL");
     if (f->revoked == 1)
         add(sql, " AND (i.flags & 1) = 1");
     else if (f->revoked == 0)
@@ -76,11 +85,20 @@ int store_ind_select(accord_store *s, const store_ind_sel *f,
         add(sql, " AND i.seq <= ?9");
     if (f->extend_to)
         add(sql, " AND (i.flags & 1) = 0 AND i.valid_until IS NOT NULL AND i.valid_until < ?10");
-    if (f->cur_seq && f->by_last_sighting)
-        add(sql, " AND (last < ?7 OR (last = ?7 AND i.seq < ?8))");
-    else if (f->cur_seq)
+    if (f->cur_seq && f->by_last_sighting) {
+        snprintf(head, sizeof(head), " AND (%s < ?7 OR (%s = ?7 AND i.seq < ?8))", last_e,
+                 last_e);
+        add(sql, head);
+    } else if (f->cur_seq) {
         add(sql, " AND i.seq < ?8");
-    add(sql, f->by_last_sighting ? " ORDER BY last DESC, i.seq DESC" : " ORDER BY i.seq DESC");
+    }
+}
+
+/* Runs one SELECT of the selection (sql) for f, calling cb for each row until it returns
+ * non-zero (returned). */
+static int run_sel(accord_store *s, const char *sql, const store_ind_sel *f,
+                   int (*cb)(void *ud, const store_ind_row *r), void *ud, accord_error *err)
+{
     if (strlen(sql) >= SQL_MAX - 1)
         return accord_err_set(err, ACCORD_ELIMIT, "indicator selection: query too long");
     sqlite3_stmt *st = NULL;
@@ -122,6 +140,45 @@ int store_ind_select(accord_store *s, const store_ind_sel *f,
         rc = store_db_fail(s, err, "selecting indicators");
     sqlite3_finalize(st);
     return rc;
+}
+
+int store_ind_select(accord_store *s, const store_ind_sel *f,
+                     int (*cb)(void *ud, const store_ind_row *r), void *ud, accord_error *err)
+{
+    /* Sighted indicators come from the aggregate of the sightings_of index (at most one row per
+       sighted indicator, joined by id); the others from the indicators table in seq order, with
+       an index probe per row.  Ordered by last sighting, the sighted ones come first, then the
+       rest (last 0) by seq, each from its own statement (one compound SELECT would sort every
+       indicator); so a page costs the sighted indicators plus its own rows. */
+    static const char sighted_from[] = SIGHTED_SQL " JOIN indicators i INDEXED BY indicators_id"
+                                                   " ON i.id = ls.ind";
+    char sql[SQL_MAX] = "";
+    int rc = 0;
+    if (f->by_last_sighting && f->has_sightings != 0) {
+        /* a cursor at last 0 is past every sighted one */
+        if (!(f->cur_seq && f->cur_last == 0)) {
+            arm(sql, f, sighted_from, "ls.last", "ls.n", NULL);
+            add(sql, " ORDER BY last DESC, seq DESC");
+            rc = run_sel(s, sql, f, cb, ud, err);
+        }
+        if (rc || f->has_sightings == 1)
+            return rc;
+        sql[0] = '\0';
+    }
+    if (f->has_sightings == 1)
+        arm(sql, f, sighted_from, "ls.last", "ls.n", NULL);
+    else if (f->has_sightings == 0 || f->by_last_sighting)
+        arm(sql, f, "indicators i", "0", "0", " AND " NO_SIGHTING);
+    else
+        arm(sql, f, "indicators i",
+            "coalesce((SELECT max(added) FROM sightings INDEXED BY sightings_of WHERE of_ref = i.id"
+            " AND coll = 0 AND (flags & 2) = 0), 0)",
+            "(SELECT count(*) FROM sightings INDEXED BY sightings_of WHERE of_ref = i.id AND"
+            " coll = 0 AND (flags & 2) = 0)",
+            NULL);
+    /* the unsighted rows of a by-last-sighting order all have last 0: by seq */
+    add(sql, " ORDER BY seq DESC");
+    return run_sel(s, sql, f, cb, ud, err);
 }
 
 int store_seq_collections(accord_store *s, int64_t seq, int (*cb)(void *ud, const char *coll),
@@ -250,8 +307,8 @@ out:
 /* ------------------------------------------------------------------------------------------ */
 /* Sightings series                                                                             */
 
-/* Whether v reads the sightings row st is on (columns 3 seq, 4 tlp, 5 tlp_org, 6 tlp_to,
- * 7 tlp_dep); deps caches the verdict of each list of named objects (XXH3 -> 1 + ok). */
+/* Whether v reads the sighting row st is on (columns 3 seq, then the objects row's 4 tlp,
+ * 5 tlp_org, 6 tlp_to, 7 tlp_dep); deps caches the verdict of each list of named objects (XXH3 -> 1 + ok). */
 static int sighting_clears(accord_store *s, const accord_viewer *v, sqlite3_stmt *st, int64_t cid,
                            u64map *deps, int *ok, accord_error *err)
 {
@@ -282,17 +339,20 @@ int store_sightings_walk(accord_store *s, const accord_viewer *v, const char *of
                          int64_t *last, accord_error *err)
 {
     /* the latest unrevoked versions (store-wide or within the collection: the row's flags) */
-    static const char by_ref[] =
-        "SELECT t, n, added, seq, tlp, tlp_org, tlp_to, tlp_dep FROM sightings INDEXED BY"
-        " sightings_of WHERE of_ref = ?1 AND coll = 0 AND added > ?2 AND (flags & 3) = 0"
-        " ORDER BY added LIMIT ?3";
-    static const char by_coll[] =
-        "SELECT t, n, added, seq, tlp, tlp_org, tlp_to, tlp_dep FROM sightings"
-        " WHERE coll = ?4 AND added > ?2 AND (flags & 3) = 0 ORDER BY added LIMIT ?3";
+    /* the label columns (for a viewer to check) are the objects row's */
+    int check = v && !v->all;
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "SELECT g.t, g.n, g.added, g.seq%s FROM sightings g%s%s WHERE %s AND g.added > ?2"
+             " AND (g.flags & 3) = 0 ORDER BY g.added LIMIT ?3",
+             check ? ", o.tlp, o.tlp_org, o.tlp_to, o.tlp_dep" : "",
+             of_ref ? " INDEXED BY sightings_of" : "",
+             check ? " JOIN objects o ON o.seq = g.seq" : "",
+             of_ref ? "g.of_ref = ?1 AND g.coll = 0" : "g.coll = ?4");
     *walked = 0;
     *last = after;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, of_ref ? by_ref : by_coll, -1, &st, NULL))
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
         return store_db_fail(s, err, "preparing a sightings series");
     if (of_ref)
         sqlite3_bind_text(st, 1, of_ref, -1, SQLITE_STATIC);
@@ -302,7 +362,6 @@ int store_sightings_walk(accord_store *s, const accord_viewer *v, const char *of
     u64map deps;
     u64map_init(&deps);
     int rc = 0, step, ok = 1;
-    int check = v && !v->all;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         *walked += 1;
         *last = sqlite3_column_int64(st, 2);

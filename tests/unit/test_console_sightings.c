@@ -10,6 +10,8 @@
  *     it or the collection is removed;
  *   - a schema-7 store is migrated with the table filled from the stored rows;
  *   - the walks are index range scans (the query plan says so);
+ *   - the indicators page's selection counts and orders by last sighting from the table, sighted
+ *     and unsighted indicators, across pages of every size;
  *   - thread read markers are per account and only move forward.
  */
 #include "accord.h"
@@ -26,6 +28,7 @@
 
 #define I1 "indicator--00000000-0000-4000-8000-000000000001"
 #define I2 "indicator--00000000-0000-4000-8000-000000000002"
+#define I3 "indicator--00000000-0000-4000-8000-000000000003"
 #define CLEAR_M "\"object_marking_refs\":[\"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487\"]"
 #define RED_M "\"object_marking_refs\":[\"marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1\"]"
 #define MAXB 64
@@ -75,6 +78,7 @@ static void seed(accord_store *s)
     buf_init(&b, 0);
     indicator(&b, I1, CLEAR_M);
     indicator(&b, I2, RED_M);
+    indicator(&b, I3, CLEAR_M);
     sighting(&b, 1, I1, "2026-03-02T00:00:00.000Z", "2026-03-02T00:00:00.000Z",
              "\"first_seen\":\"2026-03-02T01:10:00Z\",\"count\":3,", CLEAR_M);
     sighting(&b, 2, I1, "2026-03-02T00:00:00.000Z", "2026-03-02T00:00:00.000Z",
@@ -311,6 +315,79 @@ static void test_collections(accord_store *s)
     CHECK(a.sightings == 7 && a.total == 36); /* store-wide: the new one stays */
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* The indicators page's selection: last sighting and counts from the sightings table          */
+
+typedef struct sel_rows {
+    char ids[8][64];
+    int64_t last[8], seq[8], n[8];
+    int count, limit;
+} sel_rows;
+
+static int sel_cb(void *ud, const store_ind_row *r)
+{
+    sel_rows *x = ud;
+    if (x->count == x->limit)
+        return 1;
+    snprintf(x->ids[x->count], sizeof(x->ids[0]), "%s", r->id);
+    x->last[x->count] = r->last_sighting;
+    x->seq[x->count] = r->seq;
+    x->n[x->count++] = r->sightings;
+    return 0;
+}
+
+/* the selection's ids joined by ' ', page by page of `limit` through the keyset cursor */
+static void select_all(accord_store *s, store_ind_sel f, int limit, char *out, size_t cap)
+{
+    out[0] = '\0';
+    accord_error err;
+    for (int pages = 0; pages < 10; pages++) {
+        sel_rows x = {.limit = limit};
+        int rc = store_ind_select(s, &f, sel_cb, &x, &err);
+        CHECK(rc == 0 || rc == 1);
+        for (int i = 0; i < x.count; i++) {
+            size_t n = strlen(out);
+            snprintf(out + n, cap - n, "%s%s:%lld", n ? " " : "", x.ids[i] + 35,
+                     (long long)x.n[i]);
+        }
+        if (rc != 1 || x.count == 0)
+            break;
+        f.cur_last = x.last[x.count - 1];
+        f.cur_seq = x.seq[x.count - 1];
+    }
+}
+
+static void test_ind_select(accord_store *s)
+{
+    char all[512];
+    store_ind_sel f = {.tlp = -2, .has_sightings = -1, .revoked = -1};
+    /* newest first: I3, I2, I1, with their latest sighting versions counted (a superseded one
+       not, a revoked one yes) */
+    for (int limit = 1; limit <= 4; limit++) {
+        select_all(s, f, limit, all, sizeof(all));
+        CHECK_STR(all, "000000000003:0 000000000002:1 000000000001:7");
+    }
+    /* by last sighting: I1 (its sighting 4 stored last), I2, then the unsighted I3 */
+    f.by_last_sighting = 1;
+    for (int limit = 1; limit <= 4; limit++) {
+        select_all(s, f, limit, all, sizeof(all));
+        CHECK_STR(all, "000000000001:7 000000000002:1 000000000003:0");
+    }
+    f.has_sightings = 1;
+    select_all(s, f, 1, all, sizeof(all));
+    CHECK_STR(all, "000000000001:7 000000000002:1");
+    f.has_sightings = 0;
+    select_all(s, f, 1, all, sizeof(all));
+    CHECK_STR(all, "000000000003:0");
+    f.by_last_sighting = 0;
+    f.has_sightings = 1;
+    select_all(s, f, 1, all, sizeof(all));
+    CHECK_STR(all, "000000000002:1 000000000001:7");
+    f.has_sightings = 0;
+    select_all(s, f, 2, all, sizeof(all));
+    CHECK_STR(all, "000000000003:0");
+}
+
 static void test_series(void)
 {
     char dir[400], path[500];
@@ -325,6 +402,7 @@ static void test_series(void)
     accord_viewer *reader = NULL;
     CHECK(accord_viewer_open(s, "reader", &reader, &err) == 0);
     check_series(s, reader);
+    test_ind_select(s);
     accord_viewer_free(reader);
     accord_store_close(s);
 
