@@ -1,11 +1,11 @@
 /*
- * fuzz/console.c - the web console's JSON endpoints (src/console_api.c, src/console_ind.c) on
- * arbitrary requests, against a real store in a temporary directory: query strings (limit,
- * cursors, filters, sort), search bodies of many values, object paths, bulk preview and apply
- * bodies with their tokens.
+ * fuzz/console.c - the web console's JSON endpoints (src/console_api.c, src/console_ind.c,
+ * src/console_pages.c) on arbitrary requests, against a real store in a temporary directory:
+ * query strings (limit, cursors, filters, sort, sightings series), search bodies of many values,
+ * object paths, bulk preview and apply bodies with their tokens, read markers of case threads.
  *
  * Input: "ROUTE\nMETHOD\nREST\nWHO\n" then query lines "key=value" up to an empty line, then the
- * body.  ROUTE is search, objects or indicators (the API's prefixes), REST the path after it,
+ * body.  ROUTE is search, objects, indicators or console (the API's prefixes), REST the path after it,
  * WHO "admin" for an administrator and anything else for an account without clearance.
  *
  * Checks what the pages rely on: the status is one the endpoints document (200, 400, 403, 404,
@@ -20,7 +20,10 @@
 #include "accord.h"
 #include "fuzz_common.h"
 #include "console_api.h"
+#include "accord_account.h"
+#include "accord_case.h"
 #include "console_ind.h"
+#include "console_pages.h"
 #include "ui.h"
 #include "util/json.h"
 
@@ -89,6 +92,12 @@ static void setup(void)
     if (fd < 0 || write(fd, seed, sizeof(seed) - 1) != (ssize_t)(sizeof(seed) - 1) ||
         lseek(fd, 0, SEEK_SET) != 0 || accord_import_fd(writer, fd, NULL, &st, &err) ||
         st.accepted != 6 || accord_account_add(writer, "fuzz-b", NULL, 0, &err) ||
+        accord_account_add(writer, "admin", NULL, 1, &err))
+        abort();
+    /* a case the admin coordinates, for the read markers of its threads */
+    accord_case_spec spec = {.title = "fuzz case", .role = "coordinator"};
+    char case_id[ACCORD_CASE_ID_MAX];
+    if (accord_case_open(writer, "admin", &spec, case_id, &err) ||
         accord_store_open(store_dir, ACCORD_STORE_READONLY, &reader, &err))
         abort();
     close(fd);
@@ -168,6 +177,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (route && strcmp(route, "objects") == 0) {
         console_object(&c);
         list = strstr(c.rest, "/relationships") != NULL;
+    } else if (route && strcmp(route, "console") == 0) {
+        console_pages(&c);
+        list = strcmp(c.rest, "object-cases") == 0 || strcmp(c.rest, "collections") == 0 ||
+               strcmp(c.rest, "peers") == 0;
     } else if (route && strcmp(route, "indicators") == 0) {
         console_indicators(&c);
         list = !*c.rest;
