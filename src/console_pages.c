@@ -163,6 +163,10 @@ static void h_sightings(api_call *c)
         api_fail(c, 400, "Bad request", "give one of indicator=ID or collection=ID");
         return;
     }
+    if (coll && !*coll) {
+        api_fail(c, 400, "Bad request", "collection: a collection id or alias expected");
+        return;
+    }
     if (ind && (strlen(ind) >= ID_MAX || strncmp(ind, "indicator--", 11) != 0)) {
         api_fail(c, 400, "Bad request", "indicator: an indicator id expected");
         return;
