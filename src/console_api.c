@@ -23,6 +23,7 @@
 #define SEARCH_BODY_MAX ((size_t)1024 * 1024)
 #define VALUE_TEXT_MAX 2048
 #define SOURCES_CACHED 32
+#define ID_TEXT_MAX 80 /* an id longer than this is never looked up (sources.v[].id) */
 #define STOP 1 /* a callback's "page full": positive, unlike every ACCORD_E* code */
 
 /* ------------------------------------------------------------------------------------------ */
@@ -139,7 +140,7 @@ static const char *label_of(const ajson_value *obj)
 typedef struct sources {
     size_t n;
     struct {
-        char id[80];
+        char id[ID_TEXT_MAX];
         char name[160];
         int found;
     } v[SOURCES_CACHED];
@@ -534,17 +535,25 @@ static int rel_cb(void *ud, const accord_record *rec)
     buf_json_str(b, src);
     buf_adds(b, ",\"target_ref\":");
     buf_json_str(b, dst);
-    /* what the graph labels its nodes with, when the caller may read the endpoint */
-    buf_adds(b, ",\"source_name\":");
-    console_json_str_or_null(b, cached_name(&x->names, x->c->reader, x->v, src, 1));
-    buf_adds(b, ",\"target_name\":");
-    console_json_str_or_null(b, cached_name(&x->names, x->c->reader, x->v, dst, 1));
     buf_adds(b, ",\"modified\":");
     buf_json_str(b, rec->modified);
-    buf_printf(b, ",\"seq\":%lld,\"tlp\":\"%s\"}", (long long)rec->seq,
+    buf_printf(b, ",\"seq\":%lld,\"tlp\":\"%s\"", (long long)rec->seq,
                tlp_level_name(tlp_effective(rec->tlp, x->dflt)));
     x->rows++;
     x->last_row_seq = rec->seq;
+    /* what the graph labels its nodes with, when the caller may read the endpoint; last, as
+       the lookups reuse the statement rec's memory belongs to (rec is invalid after them) */
+    char ends[2][ID_TEXT_MAX];
+    snprintf(ends[0], sizeof(ends[0]), "%s", src);
+    snprintf(ends[1], sizeof(ends[1]), "%s", dst);
+    int long0 = strlen(src) >= ID_TEXT_MAX, long1 = strlen(dst) >= ID_TEXT_MAX;
+    buf_adds(b, ",\"source_name\":");
+    console_json_str_or_null(b, cached_name(&x->names, x->c->reader, x->v,
+                                            long0 ? NULL : ends[0], 1));
+    buf_adds(b, ",\"target_name\":");
+    console_json_str_or_null(b, cached_name(&x->names, x->c->reader, x->v,
+                                            long1 ? NULL : ends[1], 1));
+    buf_adds(b, "}");
     return 0;
 }
 
