@@ -212,7 +212,7 @@ int main(int argc, char **argv)
            (unsigned long long)es.items, sel, csel, (double)es.scanned / sel, peak_rss_mb());
     static const char *const formats[] = {
         "zeek-intel", "suricata-dataset", "suricata-rules", "rpz", "nft", "csv",
-        "plain",      "misp-feed"};
+        "plain",      "misp-feed",  "stix"};
     /* total = select + write: the time of one `accord export --format F` */
     printf("%-18s %9s %9s %9s %9s %10s %14s\n", "format", "write s", "write cpu", "total s",
            "total cpu", "MB", "indicators/s");

@@ -186,12 +186,13 @@ static int select_since(export_args *a, accord_store *s, accord_export_set **pre
     f.as_of_added_us = c.added_us;
     int rc = accord_export_select(s, &f, prev, err);
     if (!rc)
-        rc = accord_export_nft_cursor(*prev, &got);
+        rc = strcmp(a->format, "stix") == 0 ? accord_export_stix_cursor(*prev, &got)
+                                            : accord_export_nft_cursor(*prev, &got);
     if (!rc && got.digest != c.digest) {
         if (!a->quiet)
             fprintf(stderr,
                     "accord export: the state at cursor %s cannot be rebuilt (allow-lists "
-                    "or filters changed since): writing the full script\n",
+                    "or filters changed since): writing the full export\n",
                     a->since);
         accord_export_set_free(*prev);
         *prev = NULL;
@@ -252,9 +253,13 @@ static int run_defender(export_args *a, accord_store *s)
         rc = select_since(a, s, &prev, &err);
     if (!rc && strcmp(a->format, "nft") == 0)
         rc = accord_export_nft_cursor(set, &cur);
+    if (!rc && strcmp(a->format, "stix") == 0)
+        rc = accord_export_stix_cursor(set, &cur);
     if (!rc)
-        rc = prev ? accord_export_nft_delta(prev, set, &a->spec.opts, sink_write, &k, &sum, &err)
-                  : accord_export_write(set, &a->spec.opts, sink_write, &k, &sum, &err);
+        rc = !prev ? accord_export_write(set, &a->spec.opts, sink_write, &k, &sum, &err)
+             : strcmp(a->format, "stix") == 0
+                 ? accord_export_stix_delta(prev, set, &a->spec.opts, sink_write, &k, &sum, &err)
+                 : accord_export_nft_delta(prev, set, &a->spec.opts, sink_write, &k, &sum, &err);
     int frc = sink_finish(&k, rc == 0);
     if (!rc && frc)
         snprintf(err.msg, sizeof(err.msg), "%s: %s", a->out ? a->out : "stdout", strerror(errno));
@@ -471,8 +476,8 @@ int cmd_export(int argc, char **argv)
                   a.defender_only[0] == '-' ? a.defender_only + 2 : a.defender_only);
         return EXIT_USAGE;
     }
-    if (a.since && (stix || strcmp(a.format, "nft") != 0)) {
-        cli_error("export", "--since applies to --format nft only");
+    if (a.since && (stix || (strcmp(a.format, "nft") != 0 && strcmp(a.format, "stix") != 0))) {
+        cli_error("export", "--since applies to --format nft and --format stix only");
         return EXIT_USAGE;
     }
     a.scan.types = a.ntypes ? a.types : NULL;

@@ -144,7 +144,9 @@ enum {
 
 typedef struct accord_export_options {
     const char *format;      /* zeek-intel, suricata-dataset, suricata-rules, rpz, nft, csv,
-                                plain, misp-feed */
+                                plain, misp-feed, stix (the selected indicators as stored, and
+                                the marking-definitions they reference; reads their bodies from
+                                the store the set was selected from, which must be open) */
     int rpz_action;          /* ACCORD_RPZ_* */
     const char *rpz_cname;   /* ACCORD_RPZ_CNAME: the walled-garden host name */
     const char *csv_columns; /* comma-separated column names; NULL = the default set */
@@ -335,6 +337,22 @@ ACCORD_API int accord_export_nft_cursor(const accord_export_set *set, accord_exp
 ACCORD_API int accord_export_nft_delta(const accord_export_set *prev, const accord_export_set *set,
                                        const accord_export_options *o, accord_export_write_cb cb,
                                        void *ud, accord_export_summary *sum, accord_error *err);
+
+/*
+ * The stix form of the same (export_stix.c).  The cursor of a stix bundle: `at` and `added` are
+ * the newest validity boundary and date_added that changed any kind (not only addresses), and
+ * `digest` is XXH3-64 of the seqs of the versions the bundle holds.  The delta is a bundle of
+ * the versions set holds and prev did not (new indicators, new versions), and the revoking
+ * version of each indicator prev held that was revoked since (when the reader may read it, its
+ * TLP passes the filter's max_tlp; for a collection's selection, the collection's latest version);
+ * an indicator that
+ * left otherwise (expired, filtered, allow-listed) cannot be retracted in STIX: it is counted in
+ * sum->unexportable and named.  Reading bodies needs the store set was selected from, open.
+ */
+ACCORD_API int accord_export_stix_cursor(const accord_export_set *set, accord_export_cursor *out);
+ACCORD_API int accord_export_stix_delta(const accord_export_set *prev, const accord_export_set *set,
+                                        const accord_export_options *o, accord_export_write_cb cb,
+                                        void *ud, accord_export_summary *sum, accord_error *err);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Allow-lists (store_allow.c, export_allow.c)                                                  */

@@ -421,16 +421,23 @@ typedef struct sel {
 static uint64_t prefix_key(const char *v, size_t len)
 {
     uint64_t k = 0;
+    if (len >= 8) { /* nearly every value: one load */
+        memcpy(&k, v, 8);
+        return __builtin_bswap64(k);
+    }
     for (size_t i = 0; i < 8; i++)
         k = k << 8 | (i < len ? (unsigned char)v[i] : 0);
     return k;
 }
 
-/* One value of one kind: checked against the allow-list, then added. */
-static int add_item(sel *x, int kind, const char *v, size_t len)
+/* One value of one kind: checked against the allow-list (allowed: 1 or 0 when the caller knows,
+ * -1 when it does not), then added. */
+static int add_item_as(sel *x, int kind, const char *v, size_t len, int allowed)
 {
     x->kinds |= ACCORD_EK_BIT(kind);
-    if (x->allow && export_allow_match(x->allow, kind, v, len)) {
+    if (allowed < 0)
+        allowed = x->allow && export_allow_match(x->allow, kind, v, len);
+    if (allowed) {
         x->set->stats.allowlisted++;
         x->allowed = 1;
         return 0;
@@ -447,6 +454,11 @@ static int add_item(sel *x, int kind, const char *v, size_t len)
     it->kind = (uint8_t)kind;
     s->nitems++;
     return 0;
+}
+
+static int add_item(sel *x, int kind, const char *v, size_t len)
+{
+    return add_item_as(x, kind, v, len, -1);
 }
 
 /*
@@ -487,11 +499,8 @@ static int unchanged_kind(int fam, int hkind, const char *v, size_t len)
             (prefix < 32 && (a & (uint32_t)((1ull << (32 - prefix)) - 1))))
             return -1;
         return prefix == 32 ? ACCORD_EK_IPV4 : ACCORD_EK_CIDR4;
-    case P_DOMAIN: /* two or more labels: a single one could be another rule's (bytes, ASN) */
-        for (i = 0; i < len; i++)
-            if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-' ||
-                  v[i] == '_' || v[i] == '.'))
-                return -1;
+    case P_DOMAIN: /* two or more labels: a single one could be another rule's (bytes, ASN);
+                      domain_ok takes only [a-z0-9_-] and dots, so upper case goes on */
         return memchr(v, '.', len) && domain_ok(v, len) ? ACCORD_EK_DOMAIN : -1;
     case P_FILE:
     case P_CERT:
@@ -559,8 +568,21 @@ int export_value_kind(int path, const char *v, size_t len, int slow, char *out, 
 static int add_literal(sel *x, int fam, int hkind, const pattern_lit *l)
 {
     char norm[VALUE_MAX + 1];
+    uint32_t a;
+    int prefix;
     if (l->kind != PL_STRING)
         return x->why = WHY_VALUE, 0;
+    /* nearly half of all values: a canonical IPv4 address or network, parsed once for both
+     * the shape (unchanged_kind's rule) and the allow-list */
+    if (fam == P_IPV4 && !export_force_normalize &&
+        export_ipv4_parse(l->s, l->len, &a, &prefix) == 0) {
+        uint32_t host = prefix == 0 ? 0xffffffffu : (uint32_t)((1ull << (32 - prefix)) - 1);
+        int slash = memchr(l->s, '/', l->len) != NULL;
+        if (prefix == 32 ? !slash : !(a & host))
+            return add_item_as(
+                x, prefix == 32 ? ACCORD_EK_IPV4 : ACCORD_EK_CIDR4, l->s, l->len,
+                x->allow && export_allow_match_v4(x->allow, l->s, l->len, a & ~host, a | host));
+    }
     int quick = unchanged_kind(fam, hkind, l->s, l->len);
     if (quick >= 0)
         return add_item(x, quick, l->s, l->len);
@@ -742,6 +764,22 @@ static void note_untranslatable(sel *x, const char *id, int why)
         snprintf(s->untr[s->nuntr++], sizeof(s->untr[0]), "%s: %s", id, why_text[why]);
 }
 
+/* 1 when the eight bytes at p are all printable ASCII (0x20-0x7e) other than a quote and a
+ * backslash (the bit tricks of "Bit Twiddling Hacks": a byte below n, a byte equal to c). */
+static int word_plain(const char *p)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t w, q, b;
+    memcpy(&w, p, 8);
+    q = w ^ (ones * '\'');
+    b = w ^ (ones * '\\');
+    uint64_t below = (w - ones * 0x20) & ~w & high;  /* a byte < 0x20 */
+    uint64_t above = ((w + ones * 0x01) | w) & high; /* a byte >= 0x7f */
+    uint64_t quote = (q - ones) & ~q & high;         /* a byte == '\'' */
+    uint64_t slash = (b - ones) & ~b & high;         /* a byte == '\\' */
+    return !(below | above | quote | slash);
+}
+
 /*
  * The shape nearly every shared indicator has, "[type:value = 'v']" or "[file:hashes.'K' = 'v']",
  * read without the pattern engine (whose compile is most of a selection's time): the comparison
@@ -754,30 +792,43 @@ int export_force_compile;
 
 static int simple_pattern(sel *x, const char *p, size_t len, int *rc)
 {
+    /* the object types, with the path family of their "value" (path_family's table) and, for
+     * "hashes.'K'", whether they are certificates (-1: no hashes) */
     static const struct {
         const char *name;
         size_t len;
-    } types[] = {{"ipv4-addr", 9},   {"ipv6-addr", 9}, {"domain-name", 11},     {"url", 3},
-                 {"email-addr", 10}, {"file", 4},      {"x509-certificate", 16}};
+        int value_fam, cert;
+    } types[] = {{"ipv4-addr", 9, P_IPV4, -1},       {"ipv6-addr", 9, P_IPV6, -1},
+                 {"domain-name", 11, P_DOMAIN, -1},  {"url", 3, P_URL, -1},
+                 {"email-addr", 10, P_EMAIL, -1},    {"file", 4, P_NONE, 0},
+                 {"x509-certificate", 16, P_NONE, 1}};
+    /* the bytes a value may hold here: printable ASCII but the quote and the backslash */
+    static const unsigned char plain[256] = {
+        /* 0x00-0x7f; the rest 0 */
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+    };
     char key[16], value[VALUE_MAX + 1];
-    const char *e = p + len, *q, *type = NULL;
-    size_t k = 0;
+    const char *e = p + len, *q;
+    size_t k = 0, t = 0, ntypes = sizeof(types) / sizeof(types[0]);
+    int fam, hkind = -1;
     if (export_force_compile || len < 8 || p[0] != '[' || e[-1] != ']')
         return 0;
     const char *colon = memchr(p + 1, ':', len - 1 < 20 ? len - 1 : 20);
     size_t n = colon ? (size_t)(colon - p - 1) : 0;
-    for (size_t t = 0; colon && !type && t < sizeof(types) / sizeof(types[0]); t++)
-        if (types[t].len == n && memcmp(types[t].name, p + 1, n) == 0)
-            type = types[t].name;
-    if (!type)
+    while (colon && t < ntypes && !(types[t].len == n && memcmp(types[t].name, p + 1, n) == 0))
+        t++;
+    if (!colon || t == ntypes)
         return 0;
     p = colon + 1;
-    pattern_step steps[2] = {{.kind = PS_KEY}, {.kind = PS_KEY}};
-    pattern_cmp c = {.op = PO_EQ, .type = type, .steps = steps, .nsteps = 1};
     if (e - p > 6 && memcmp(p, "value ", 6) == 0) {
-        steps[0].key = "value", steps[0].key_len = 5, p += 5;
+        p += 5;
+        fam = types[t].value_fam;
     } else if (e - p > 9 && memcmp(p, "hashes.'", 8) == 0) {
-        steps[0].key = "hashes", steps[0].key_len = 6, p += 8;
+        p += 8;
         for (; p < e && ((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'); p++)
             if (k == sizeof(key) - 1)
                 return 0;
@@ -786,25 +837,30 @@ static int simple_pattern(sel *x, const char *p, size_t len, int *rc)
         if (k == 0 || p >= e || *p++ != '\'')
             return 0;
         key[k] = '\0';
-        steps[1].key = key, steps[1].key_len = k, c.nsteps = 2;
+        hkind = types[t].cert < 0 ? -1 : hash_kind(key, types[t].cert);
+        fam = hkind < 0 ? P_NONE : types[t].cert ? P_CERT : P_FILE;
     } else {
         return 0;
     }
     if (e - p < 6 || memcmp(p, " = '", 4) != 0)
         return 0;
-    /* printable ASCII up to the closing quote, without escapes */
-    for (p += 4, q = p; q < e - 2; q++)
-        if (*q == '\'' || *q == '\\' || (unsigned char)*q < 0x20 || (unsigned char)*q > 0x7e)
-            break;
+    /* printable ASCII up to the closing quote, without escapes: eight bytes at a time while
+     * they all are, then byte by byte */
+    for (p += 4, q = p; e - 2 - q >= 8 && word_plain(q); q += 8)
+        ;
+    for (; q < e - 2 && plain[(unsigned char)*q]; q++)
+        ;
     size_t v = (size_t)(q - p);
     if (q != e - 2 || *q != '\'' || v > VALUE_MAX)
         return 0;
     memcpy(value, p, v);
     value[v] = '\0';
+    /* what walk_cmp does with the comparison the compiler would build: one literal, = */
     pattern_lit lit = {.kind = PL_STRING, .s = value, .len = v};
-    c.lits = &lit;
-    c.nlits = 1;
-    *rc = walk_cmp(x, &c);
+    if (fam == P_NONE)
+        x->why = WHY_PATH, *rc = 0;
+    else
+        *rc = add_literal(x, fam, hkind, &lit);
     return 1;
 }
 
@@ -859,9 +915,8 @@ static void note_boundary(sel *x, int64_t t)
 /* Raises the change stamps (export.h: kind_at, kind_added) of the kinds in `kinds`. */
 static void note_kinds(accord_export_set *s, unsigned kinds, int64_t at, int64_t added)
 {
-    for (int k = 0; k < ACCORD_EK_COUNT; k++) {
-        if (!(kinds & ACCORD_EK_BIT(k)))
-            continue;
+    for (kinds &= ACCORD_EK_BIT(ACCORD_EK_COUNT) - 1; kinds; kinds &= kinds - 1) {
+        int k = __builtin_ctz(kinds);
         if (at > s->kind_at[k])
             s->kind_at[k] = at;
         if (added > s->kind_added[k])
@@ -1127,6 +1182,9 @@ int accord_export_select(accord_store *store, const accord_export_filter *f,
         x.set->at_us = x.at;
         x.set->store = store;
         x.set->viewer = x.f->viewer;
+        x.set->collection = x.f->collection;
+        x.set->max_tlp = x.f->max_tlp;
+        x.set->dflt_tlp = x.dflt;
         x.set->boundary_us = INT64_MIN;
         x.set->next_us = INT64_MAX;
         for (int k = 0; k < ACCORD_EK_COUNT; k++)
@@ -1330,7 +1388,10 @@ static int run_writer(const accord_export_set *set, const accord_export_set *pre
     for (size_t i = 0; i < set->nuntr; i++)
         memcpy(sum->names[sum->nnames++], set->untr[i], sizeof(set->untr[i]));
     w.mark = calloc(set->ninds ? set->ninds : 1, 1);
-    int rc = !w.mark ? ACCORD_ENOMEM : prev ? export_nft_delta(&w, prev) : dispatch(&w, err);
+    int rc = !w.mark                                  ? ACCORD_ENOMEM
+             : prev && strcmp(o->format, "stix") == 0 ? export_stix_delta(&w, prev)
+             : prev                                   ? export_nft_delta(&w, prev)
+                                                      : dispatch(&w, err);
     if (!rc)
         rc = export_flush(&w);
     for (size_t i = 0; !rc && i < set->nitems; i++)
@@ -1370,6 +1431,18 @@ int accord_export_nft_delta(const accord_export_set *prev, const accord_export_s
         nft.format = "nft";
     }
     return run_writer(set, prev, &nft, cb, ud, sum, err);
+}
+
+int accord_export_stix_delta(const accord_export_set *prev, const accord_export_set *set,
+                             const accord_export_options *o, accord_export_write_cb cb, void *ud,
+                             accord_export_summary *sum, accord_error *err)
+{
+    accord_export_options stix = {.format = "stix"};
+    if (o) {
+        stix = *o;
+        stix.format = "stix";
+    }
+    return run_writer(set, prev, &stix, cb, ud, sum, err);
 }
 
 /* ------------------------------------------------------------------------------------------ */

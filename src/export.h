@@ -79,6 +79,8 @@ struct accord_export_set {
     int64_t stamp;       /* the store's change stamp (store_feed_stamp) of the snapshot selected */
     int64_t added_us;    /* the newest date_added the selection could see (its cursor's) */
     accord_store *store; /* where it was selected from (stix reads bodies there) */
+    const char *collection;      /* the filter's (borrowed, as the store is), or NULL */
+    int max_tlp, dflt_tlp;       /* the filter's max_tlp (-1: none), the store's default TLP */
     const accord_viewer *viewer; /* the clearance it was selected for (stix: the markings) */
     size_t nuntr;                /* the first indicators no format can express: "id: reason" */
     char untr[ACCORD_EXPORT_NAMES][160];
@@ -234,6 +236,8 @@ int export_csv(export_out *w, accord_error *err);
 int export_plain(export_out *w);
 int export_misp_feed(export_out *w);
 int export_stix(export_out *w);
+/* The stix bundle of what changed from prev's bundle to w->set's (export_stix.c). */
+int export_stix_delta(export_out *w, const accord_export_set *prev);
 /* The nft delta from prev's elements to w->set's (export_nft.c). */
 int export_nft_delta(export_out *w, const accord_export_set *prev);
 /* The digest of a set's nft elements (see accord_export_cursor); 0 or ACCORD_ENOMEM. */
@@ -278,5 +282,9 @@ int export_allow_load(accord_store *store, export_allow **out, accord_error *err
 void export_allow_free(export_allow *a);
 /* 1 when a value of this kind is allow-listed (or covers an allow-listed value). */
 int export_allow_match(const export_allow *a, int kind, const char *value, size_t len);
+/* export_allow_match of an ipv4 or cidr4 value v[0..len), whose addresses lo..hi (host order)
+ * the caller parsed already. */
+int export_allow_match_v4(const export_allow *a, const char *v, size_t len, uint32_t lo,
+                          uint32_t hi);
 
 #endif

@@ -315,6 +315,24 @@ static int text_match(const export_allow *a, const char *v, size_t len)
     return hit;
 }
 
+int export_allow_match_v4(const export_allow *a, const char *v, size_t len, uint32_t lo,
+                          uint32_t hi)
+{
+    return text_match(a, v, len) || ranges_overlap(&a->net[0], lo, hi);
+}
+
+/* 1 when a URL's host may be an address literal (digits and dots, or an IPv6 one with ':'):
+ * a name is never one, and parsing it as both families was most of a URL's check. */
+static int host_may_be_address(const char *host)
+{
+    if (strchr(host, ':'))
+        return 1;
+    for (const char *p = host; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || *p == '.'))
+            return 0;
+    return 1;
+}
+
 int export_allow_match(const export_allow *a, int kind, const char *v, size_t len)
 {
     char host[256];
@@ -333,7 +351,8 @@ int export_allow_match(const export_allow *a, int kind, const char *v, size_t le
     case ACCORD_EK_URL:
         if (url_host(v, host, sizeof(host)) < 0)
             return 0;
-        return net_match(a, host) || host_or_parent(a, host, strlen(host)) ||
+        return (host_may_be_address(host) && net_match(a, host)) ||
+               host_or_parent(a, host, strlen(host)) ||
                u64map_get(&a->exact, h(host, strlen(host)), NULL);
     default:
         return 0;

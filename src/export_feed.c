@@ -1,7 +1,8 @@
 /*
  * export_feed.c - feeds over HTTPS: GET /feeds/NAME (single-file formats), /feeds/NAME/FILE
  * (suricata-dataset, suricata-rules, misp-feed; /feeds/NAME lists the files), and
- * /feeds/NAME?since=CURSOR (nft: only the changes since the export that printed CURSOR).
+ * /feeds/NAME?since=CURSOR (nft, stix: only the changes since the export that printed CURSOR;
+ * a stix feed serves its cursor as /feeds/NAME/cursor, a bundle having no room for one).
  *
  * A firewall polls its feed every minute; nearly every poll must cost nothing.  A build is
  * cached under what decides its bytes:
@@ -215,7 +216,8 @@ static int select_prev(accord_store *s, const feed_def *d, const accord_export_c
     f.as_of_added_us = c->added_us;
     int rc = accord_export_select(s, &f, prev, err);
     if (!rc)
-        rc = accord_export_nft_cursor(*prev, &got);
+        rc = strcmp(d->spec.opts.format, "stix") == 0 ? accord_export_stix_cursor(*prev, &got)
+                                                      : accord_export_nft_cursor(*prev, &got);
     if (!rc && got.digest != c->digest) {
         accord_export_set_free(*prev);
         *prev = NULL;
@@ -251,13 +253,22 @@ static int build(accord_store *s, feed_def *d, const accord_export_cursor *since
     }
     if (!rc && since)
         rc = select_prev(s, d, since, &prev, err);
+    int stix = strcmp(o.format, "stix") == 0;
     if (!rc && strcmp(o.format, "nft") == 0 && !(rc = accord_export_nft_cursor(set, &cur))) {
         accord_export_cursor_format(&cur, text, sizeof(text));
         o.nft_cursor = text;
     }
+    if (!rc && stix && !(rc = accord_export_stix_cursor(set, &cur)))
+        accord_export_cursor_format(&cur, text, sizeof(text));
     if (!rc)
-        rc = prev ? accord_export_nft_delta(prev, set, &o, collect_file, b, NULL, err)
-                  : accord_export_write(set, &o, collect_file, b, NULL, err);
+        rc = !prev  ? accord_export_write(set, &o, collect_file, b, NULL, err)
+             : stix ? accord_export_stix_delta(prev, set, &o, collect_file, b, NULL, err)
+                    : accord_export_nft_delta(prev, set, &o, collect_file, b, NULL, err);
+    /* a bundle has no room for a comment: its cursor is the feed's file "cursor", built with
+     * it (a client reads /feeds/NAME/cursor first, then the bundle: a change in between is sent
+     * again by the next ?since, never lost) */
+    if (!rc && stix && !(rc = collect_file(b, "cursor", "", 0)))
+        rc = collect_file(b, "cursor", text, strlen(text));
     if (!rc) {
         b->next_us = set->next_us;
         tag_files(b);
@@ -445,10 +456,12 @@ void export_feed_handle(api_call *c)
     }
     d.spec.filter.viewer = viewer; /* the reader's TLP clearance, besides the feed's --max-tlp */
     if (since &&
-        (strcmp(d.spec.opts.format, "nft") != 0 || accord_export_cursor_parse(since, &cur) != 0)) {
+        ((strcmp(d.spec.opts.format, "nft") != 0 && strcmp(d.spec.opts.format, "stix") != 0) ||
+         accord_export_cursor_parse(since, &cur) != 0)) {
         api_fail(c, 400, "Bad cursor",
-                 "since=%.80s: incremental fetches are for nft feeds, with the cursor an nft "
-                 "feed prints (# cursor v1.AT.ADDED.DIGEST)",
+                 "since=%.80s: incremental fetches are for nft and stix feeds, with the cursor "
+                 "an nft feed prints (# cursor v1.AT.ADDED.DIGEST) or a stix feed serves as "
+                 "/feeds/NAME/cursor",
                  since);
         goto out;
     }

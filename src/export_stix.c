@@ -34,6 +34,7 @@
  */
 #include "export.h"
 
+#include "tlp.h"
 #include "util/u64map.h"
 
 #include <stdio.h>
@@ -50,8 +51,7 @@ static const struct {
         "marking-definition--" uuid,                                                               \
             "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"marking-"          \
             "definition--" uuid "\",\"created\":\"2017-01-20T00:00:00.000Z\",\"definition_type\":" \
-                                "\"tlp\",\"name\":\"" name "\",\"definition\":{\"tlp\":\"" color   \
-            "\"}}"                                                                                 \
+            "\"tlp\",\"name\":\"" name "\",\"definition\":{\"tlp\":\"" color "\"}}"                \
     }
 #define TLP2_(uuid, name, color)                                                                   \
     {                                                                                              \
@@ -199,67 +199,233 @@ static int write_markings(stix_out *x)
     return w->rc;
 }
 
-int export_stix(export_out *w)
+/* The seqs of the versions a bundle of s holds (sorted: a collection is scanned in its own
+ * order), into *out (free it); with w, indicators left out for an allow-listed value are marked,
+ * counted and named there, and values counted.  -1 when out of memory. */
+static int written_seqs(const accord_export_set *s, export_out *w, int64_t **out, size_t *n)
 {
-    const accord_export_set *s = w->set;
-    stix_out x = {.w = w};
-    w->supported = ~0u; /* the producer's pattern: every kind */
-    if (!s->store)
-        return w->rc = ACCORD_EINVAL;
-    /* the versions to write, in store order (a collection is scanned in its own order) */
     int64_t *seqs = malloc((s->ninds ? s->ninds : 1) * sizeof(*seqs));
-    x.markings = malloc(MARKINGS_MAX * sizeof(*x.markings));
-    u64map_init_set(&x.seen);
-    size_t n = 0;
     int sorted = 1;
-    for (size_t i = 0; seqs && i < s->ninds; i++) {
+    *n = 0;
+    *out = seqs;
+    if (!seqs)
+        return -1;
+    for (size_t i = 0; i < s->ninds; i++) {
         const export_ind *d = &s->inds[i];
         if (!d->nitems && !d->allowlisted)
             continue;
         if (d->allowlisted) { /* a bundle carries whole indicators: left out, counted, named */
-            w->mark[i] = 1;
-            unexportable(w, "%s: %s", export_str(s, d->id),
-                         "holds an allow-listed value; a STIX bundle carries whole indicators");
+            if (w) {
+                w->mark[i] = 1;
+                unexportable(w, "%s: %s", export_str(s, d->id),
+                             "holds an allow-listed value; a STIX bundle carries whole indicators");
+            }
             continue;
         }
-        if (n && d->seq < seqs[n - 1])
-            sorted = 0;
-        seqs[n++] = d->seq;
-        w->sum->values += d->nitems;
+        sorted &= !*n || d->seq > seqs[*n - 1];
+        seqs[(*n)++] = d->seq;
+        if (w)
+            w->sum->values += d->nitems;
     }
-    if (!seqs || !x.markings) {
-        free(seqs);
-        free(x.markings);
-        return w->rc = ACCORD_ENOMEM;
-    }
-    if (!sorted) {
-        /* only a collection's scan (its own order) gets here */
-        qsort(seqs, n, sizeof(*seqs), cmp64);
-    }
-    /* the bundle id: the written versions, nothing else */
-    XXH128_hash_t h = XXH3_128bits_withSeed(seqs, n * sizeof(*seqs), 0x5715);
+    if (!sorted)
+        qsort(seqs, *n, sizeof(*seqs), cmp64);
+    return 0;
+}
+
+/* A version-4-shaped UUID from XXH3-128 of the seqs (the bundle id: the written versions). */
+static void bundle_id(const int64_t *seqs, size_t n, uint64_t seed, char id[37])
+{
+    XXH128_hash_t h = XXH3_128bits_withSeed(seqs, n * sizeof(*seqs), seed);
     unsigned char b[16];
-    char id[37];
     for (int i = 0; i < 8; i++) {
         b[i] = (unsigned char)(h.high64 >> (56 - 8 * i));
         b[8 + i] = (unsigned char)(h.low64 >> (56 - 8 * i));
     }
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(id, sizeof(id), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+    snprintf(id, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
              b[14], b[15]);
+}
+
+/* The bundle of the versions seqs[0..n) (sorted) and, with revoked, what on_revoked wrote. */
+static int write_bundle(stix_out *x, const int64_t *seqs, size_t n, uint64_t seed,
+                        const int64_t *more, size_t nmore)
+{
+    export_out *w = x->w;
+    const accord_export_set *s = w->set;
+    char id[37];
+    accord_error err = {0};
+    bundle_id(seqs, n, seed, id);
     export_file(w, NULL);
     export_printf(w, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", id);
-    accord_error err = {0};
-    int rc = store_feed_bodies(s->store, seqs, n, on_body, &x, &err);
+    int rc = store_feed_bodies(s->store, seqs, n, on_body, x, &err);
+    if (!rc && nmore)
+        rc = store_feed_bodies(s->store, more, nmore, on_body, x, &err);
     if (rc && !w->rc)
         w->rc = rc;
     if (!w->rc)
-        write_markings(&x);
-    export_add(w, x.written ? "\n]}\n" : "]}\n", x.written ? 4 : 3);
+        write_markings(x);
+    export_add(w, x->written ? "\n]}\n" : "]}\n", x->written ? 4 : 3);
+    return w->rc;
+}
+
+static int stix_begin(stix_out *x, export_out *w)
+{
+    x->w = w;
+    w->supported = ~0u; /* the producer's pattern: every kind */
+    u64map_init_set(&x->seen);
+    if (!w->set->store)
+        return w->rc = ACCORD_EINVAL;
+    if (!(x->markings = malloc(MARKINGS_MAX * sizeof(*x->markings))))
+        return w->rc = ACCORD_ENOMEM;
+    return 0;
+}
+
+static void stix_end(stix_out *x)
+{
+    free(x->markings);
+    u64map_free(&x->seen);
+}
+
+int export_stix(export_out *w)
+{
+    stix_out x = {0};
+    int64_t *seqs = NULL;
+    size_t n = 0;
+    if (!stix_begin(&x, w) && written_seqs(w->set, w, &seqs, &n) < 0)
+        w->rc = ACCORD_ENOMEM;
+    if (!w->rc)
+        write_bundle(&x, seqs, n, 0x5715, NULL, 0);
     free(seqs);
-    free(x.markings);
-    u64map_free(&x.seen);
+    stix_end(&x);
+    return w->rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Incremental bundles: the changes since a cursor                                              */
+
+int accord_export_stix_cursor(const accord_export_set *set, accord_export_cursor *out)
+{
+    int64_t *seqs;
+    size_t n;
+    /* the newest instant and date_added that changed any kind (export.h): the store as it was
+     * then, selected then, selects these versions */
+    out->at_us = 1;
+    out->added_us = 1;
+    for (int k = 0; k < ACCORD_EK_COUNT; k++) {
+        if (set->kind_at[k] > out->at_us)
+            out->at_us = set->kind_at[k];
+        if (set->kind_added[k] > out->added_us)
+            out->added_us = set->kind_added[k];
+    }
+    if (written_seqs(set, NULL, &seqs, &n) < 0)
+        return ACCORD_ENOMEM;
+    out->digest = XXH3_64bits_withSeed(seqs, n * sizeof(*seqs), 0x5715);
+    free(seqs);
+    return 0;
+}
+
+/* 1 when sorted a[0..n) holds v. */
+static int has_seq(const int64_t *a, size_t n, int64_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && a[lo] == v;
+}
+
+/* What became of an indicator that left the selection: its latest version, when revoked. */
+typedef struct left {
+    int64_t seq; /* the revoking version, or 0 */
+    int revoked, tlp;
+} left;
+
+static int on_left(void *ud, const accord_record *r)
+{
+    left *l = ud;
+    l->seq = r->seq;
+    l->revoked = r->revoked;
+    l->tlp = r->tlp;
+    return 0;
+}
+
+/*
+ * The changes from prev's bundle to set's: every version set holds and prev did not (a new
+ * indicator, or a new version of one), and for each indicator prev held that set does not, its
+ * revoking version when it was revoked (the reader may read it, and its TLP passes the
+ * selection's --max-tlp): STIX says "withdrawn" only that way.  An indicator that left otherwise
+ * (its valid_until passed, which the consumer holding it can see; a filter or an allow-list now
+ * leaves it out) cannot be retracted in STIX: each is counted and named in the summary.
+ */
+int export_stix_delta(export_out *w, const accord_export_set *prev)
+{
+    const accord_export_set *s = w->set;
+    stix_out x = {0};
+    int64_t *now = NULL, *before = NULL, *add = NULL, *rev = NULL;
+    size_t nnow = 0, nbefore = 0, nadd = 0, nrev = 0;
+    u64map ids;
+    u64map_init_set(&ids);
+    if (stix_begin(&x, w) || written_seqs(s, w, &now, &nnow) < 0 ||
+        written_seqs(prev, NULL, &before, &nbefore) < 0 ||
+        !(add = malloc((nnow ? nnow : 1) * sizeof(*add))) ||
+        !(rev = malloc((prev->ninds ? prev->ninds : 1) * sizeof(*rev))))
+        w->rc = w->rc ? w->rc : ACCORD_ENOMEM;
+    for (size_t i = 0; !w->rc && i < nnow; i++)
+        if (!has_seq(before, nbefore, now[i]))
+            add[nadd++] = now[i];
+    /* the ids set holds (any version): an indicator whose version changed did not leave */
+    for (size_t i = 0; !w->rc && i < s->ninds; i++) {
+        const char *id = export_str(s, s->inds[i].id);
+        if ((s->inds[i].nitems || s->inds[i].allowlisted) &&
+            u64map_put(&ids, u64map_key(XXH3_64bits(id, strlen(id))), 1))
+            w->rc = ACCORD_ENOMEM;
+    }
+    for (size_t i = 0; !w->rc && i < prev->ninds; i++) {
+        const export_ind *d = &prev->inds[i];
+        const char *id = export_str(prev, d->id);
+        left l = {0};
+        accord_error err = {0};
+        if (!d->nitems || d->allowlisted ||
+            u64map_get(&ids, u64map_key(XXH3_64bits(id, strlen(id))), NULL))
+            continue;
+        /* its latest version where the selection looks (the collection), as the reader may
+         * read it */
+        const char *one[2] = {id, NULL};
+        accord_scan_filter f = {.collection = s->collection,
+                                .ids = one,
+                                .versions = ACCORD_VERSIONS_LAST,
+                                .include_revoked = 1,
+                                .viewer = s->viewer};
+        int rc = accord_store_scan(s->store, &f, on_left, &l, &err);
+        if (rc) {
+            w->rc = rc;
+            break;
+        }
+        /* a revocation, under the selection's --max-tlp */
+        if (l.revoked && l.seq > d->seq &&
+            (s->max_tlp < 0 || tlp_effective(l.tlp, s->dflt_tlp) <= s->max_tlp)) {
+            rev[nrev++] = l.seq;
+            continue;
+        }
+        unexportable(w, "%s: %s", id,
+                     "left the selection since the cursor (expired, filtered or allow-listed); "
+                     "STIX can retract only by revocation");
+    }
+    if (!w->rc) {
+        qsort(rev, nrev, sizeof(*rev), cmp64);
+        write_bundle(&x, add, nadd, 0x5716, rev, nrev);
+    }
+    free(now);
+    free(before);
+    free(add);
+    free(rev);
+    u64map_free(&ids);
+    stix_end(&x);
     return w->rc;
 }

@@ -79,9 +79,11 @@ static int parse_columns(const char *spec, int *cols, accord_error *err)
     return n;
 }
 
+static int field_plain(const char *s);
+
 static int add_field(export_out *w, const char *s)
 {
-    if (!strpbrk(s, ",\"\r\n"))
+    if (field_plain(s))
         return export_add(w, s, strlen(s));
     export_add(w, "\"", 1);
     for (const char *q; (q = strchr(s, '"')); s = q + 1) {
@@ -120,6 +122,72 @@ static int add_column(export_out *w, int col, size_t i)
     }
 }
 
+/* 1 when s (NUL-terminated) goes into a field as it is (no ',', '"', CR or LF); libc's strpbrk
+ * looks at sixteen bytes at a time. */
+static int field_plain(const char *s)
+{
+    return strpbrk(s, ",\"\r\n") == NULL;
+}
+
+#define PUT(p, src, n) (memcpy((p), (src), (n)), (p) += (n))
+
+/*
+ * Row i put together in one line buffer and appended once: the common case (a value and a name
+ * that need no quoting, short enough for the buffer).  0 when it is not that case: the caller
+ * then writes the row field by field (add_column), which writes the same bytes.  Seven appends
+ * and a quoting scan per field were most of a csv export.
+ */
+static int csv_row_fast(export_out *w, const int *cols, int n, size_t i)
+{
+    const accord_export_set *s = w->set;
+    const export_item *it = &s->items[i];
+    const export_ind *d = export_item_ind(s, i);
+    const char *id = export_str(s, d->id), *name = export_str(s, d->name);
+    size_t idlen = strlen(id), nl = strlen(name);
+    char line[2048], *p = line;
+    if (it->len + idlen + nl + (size_t)n * 48 > sizeof(line) ||
+        !field_plain(export_str(s, it->value)) || !field_plain(name) || !field_plain(id))
+        return 0;
+    for (int c = 0; c < n; c++) {
+        if (c)
+            *p++ = ',';
+        switch (cols[c]) {
+        case COL_VALUE:
+            PUT(p, export_str(s, it->value), it->len);
+            break;
+        case COL_KIND: {
+            const char *k = accord_export_kind_name(it->kind);
+            PUT(p, k, strlen(k));
+            break;
+        }
+        case COL_INDICATOR:
+            PUT(p, id, idlen);
+            break;
+        case COL_NAME:
+            PUT(p, name, nl);
+            break;
+        case COL_CONFIDENCE:
+            if (d->confidence >= 0)
+                p = export_u32_text(p, (uint32_t)d->confidence);
+            break;
+        case COL_TLP:
+            PUT(p, tlp_names[d->tlp], strlen(tlp_names[d->tlp]));
+            break;
+        default:
+            if (d->valid_until != INT64_MAX) {
+                char t[40];
+                accord_timestamp_format(d->valid_until, t, sizeof(t));
+                if (!field_plain(t))
+                    return 0;
+                PUT(p, t, strlen(t));
+            }
+        }
+    }
+    *p++ = '\n';
+    export_add(w, line, (size_t)(p - line));
+    return 1;
+}
+
 int export_csv(export_out *w, accord_error *err)
 {
     const accord_export_set *s = w->set;
@@ -140,13 +208,15 @@ int export_csv(export_out *w, accord_error *err)
             continue;
         if (export_item_dup(s, i) && s->items[i - 1].ind == s->items[i].ind)
             continue;
+        w->sum->values++;
+        if (csv_row_fast(w, cols, n, i))
+            continue;
         for (int c = 0; c < n; c++) {
             if (c)
                 export_add(w, ",", 1);
             add_column(w, cols[c], i);
         }
         export_add(w, "\n", 1);
-        w->sum->values++;
     }
     return w->rc;
 }

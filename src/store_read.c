@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* ------------------------------------------------------------------------------------------ */
 /* Readers                                                                                      */
 
@@ -164,7 +163,7 @@ typedef struct version_list {
     struct vitem {
         ts_value mod;
         int64_t seq;
-    } *v;
+    } * v;
     size_t n, cap;
 } version_list;
 
@@ -192,8 +191,8 @@ static int vitem_cmp(const void *a, const void *b)
     return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-int accord_store_get(accord_store *s, const char *id, unsigned flags, accord_record_cb cb,
-                     void *ud, accord_error *err)
+int accord_store_get(accord_store *s, const char *id, unsigned flags, accord_record_cb cb, void *ud,
+                     accord_error *err)
 {
     return accord_store_get_as(s, NULL, id, flags, cb, ud, err);
 }
@@ -241,7 +240,8 @@ int accord_store_search_as(accord_store *s, const accord_viewer *v, const char *
         return accord_err_set(err, ACCORD_EINVAL, "search: \"%.80s\" is not a value to search for",
                               value);
     entries seqs = {0};
-    int rc = store_runs_lookup(s, KIND_VALUE, (int64_t)store_value_hash(norm, (size_t)n), &seqs, err);
+    int rc =
+        store_runs_lookup(s, KIND_VALUE, (int64_t)store_value_hash(norm, (size_t)n), &seqs, err);
     int emitted = 0;
     if (!rc && seqs.n)
         qsort(seqs.v, seqs.n, sizeof(entry), val_cmp);
@@ -296,8 +296,8 @@ static int bind_list(binds *b, buf *sql, const char *col, const char *const *lis
 }
 
 /* The seqs of every stored version of the given ids, as " AND seqcol IN (...)". */
-static int bind_ids(accord_store *s, binds *b, buf *sql, const char *seqcol,
-                    const char *const *ids, accord_error *err)
+static int bind_ids(accord_store *s, binds *b, buf *sql, const char *seqcol, const char *const *ids,
+                    accord_error *err)
 {
     entries seqs = {0};
     int rc = 0, n = 0;
@@ -354,7 +354,7 @@ static int scan_sql(accord_store *s, const accord_scan_filter *f, int64_t cid, b
         return accord_err_set(err, ACCORD_ELIMIT, "scan: more than 100 ids");
     unsigned v = f->versions ? f->versions : ACCORD_VERSIONS_LAST;
     if (!(v & ACCORD_VERSIONS_ALL)) {
-        const char *or = "";
+        const char * or = "";
         buf_adds(sql, " AND (");
         if (v & ACCORD_VERSIONS_LAST) {
             buf_printf(sql, "(%sflags & %d) = 0", m, FLAG_SUPERSEDED);
@@ -443,30 +443,37 @@ out:
 /* The columns of store_ind_scan's rows with a viewer or every version: record_from_row's (body
  * and tlp_dep NULL, so row_clears reads them), then the indicator's from column 12. */
 #define IND_COLS                                                                                   \
-    " i.modified, i.spec, %sflags, NULL, i.tlp, i.tlp_org, i.tlp_to, NULL, i.valid_from,"         \
+    " i.modified, i.spec, %sflags, NULL, i.tlp, i.tlp_org, i.tlp_to, NULL, i.valid_from,"          \
     " i.valid_until, i.confidence, i.pattern_type, i.pattern, i.name"
 /* Without a viewer, of the latest versions: only what selection reads (every column read costs
  * about as much as a whole row's other work, tens of millions of times). */
 #define IND_LEAN                                                                                   \
-    " %sflags, i.spec, i.tlp, i.valid_from, i.valid_until, i.confidence, i.pattern_type,"         \
+    " %sflags, i.spec, i.tlp, i.valid_from, i.valid_until, i.confidence, i.pattern_type,"          \
     " i.pattern, i.name"
 
-static int64_t col_or(sqlite3_stmt *st, int i, int64_t dflt)
+/*
+ * Rows are read through sqlite3_column_value and the sqlite3_value_* readers: each
+ * sqlite3_column_* call takes and releases the connection's mutex and checks for a failed
+ * allocation, which at ten million rows of a dozen columns was a tenth of a selection.  The values
+ * are read before the next step, on the thread that owns the connection.
+ */
+static int64_t val_or(sqlite3_value *v, int64_t dflt)
 {
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(st, i);
+    return sqlite3_value_type(v) == SQLITE_NULL ? dflt : sqlite3_value_int64(v);
 }
 
 /* The indicator's columns, from column c on: valid_from, valid_until, confidence, pattern_type,
  * pattern, name. */
 static void ind_tail(sqlite3_stmt *st, int c, store_ind *d)
 {
-    d->valid_from = col_or(st, c, INT64_MIN);
-    d->valid_until = col_or(st, c + 1, INT64_MAX);
-    d->confidence = (int)col_or(st, c + 2, -1);
-    d->pattern_type = (const char *)sqlite3_column_text(st, c + 3);
-    d->pattern = (const char *)sqlite3_column_text(st, c + 4);
-    d->pattern_len = (size_t)sqlite3_column_bytes(st, c + 4);
-    d->name = (const char *)sqlite3_column_text(st, c + 5);
+    sqlite3_value *pat = sqlite3_column_value(st, c + 4);
+    d->valid_from = val_or(sqlite3_column_value(st, c), INT64_MIN);
+    d->valid_until = val_or(sqlite3_column_value(st, c + 1), INT64_MAX);
+    d->confidence = (int)val_or(sqlite3_column_value(st, c + 2), -1);
+    d->pattern_type = (const char *)sqlite3_value_text(sqlite3_column_value(st, c + 3));
+    d->pattern = (const char *)sqlite3_value_text(pat);
+    d->pattern_len = (size_t)sqlite3_value_bytes(pat);
+    d->name = (const char *)sqlite3_value_text(sqlite3_column_value(st, c + 5));
 }
 
 static void ind_from_row(sqlite3_stmt *st, int lean, store_ind *d)
@@ -478,17 +485,18 @@ static void ind_from_row(sqlite3_stmt *st, int lean, store_ind *d)
         ind_tail(st, 12, d);
         return;
     }
-    int flags = sqlite3_column_int(st, 3);
-    d->r = (accord_record){.seq = sqlite3_column_int64(st, 0),
-                           .added_us = sqlite3_column_int64(st, 1),
-                           .id = (const char *)sqlite3_column_text(st, 2),
+    int flags = sqlite3_value_int(sqlite3_column_value(st, 3));
+    d->r = (accord_record){.seq = sqlite3_value_int64(sqlite3_column_value(st, 0)),
+                           .added_us = sqlite3_value_int64(sqlite3_column_value(st, 1)),
+                           .id = (const char *)sqlite3_value_text(sqlite3_column_value(st, 2)),
                            .type = "indicator",
                            .modified = "",
-                           .spec_version = (const char *)sqlite3_column_text(st, 4),
+                           .spec_version =
+                               (const char *)sqlite3_value_text(sqlite3_column_value(st, 4)),
                            .revoked = (flags & FLAG_REVOKED) != 0,
                            .latest = (flags & FLAG_SUPERSEDED) == 0,
                            .first = (flags & FLAG_NOT_FIRST) == 0,
-                           .tlp = sqlite3_column_int(st, 5)};
+                           .tlp = sqlite3_value_int(sqlite3_column_value(st, 5))};
     ind_tail(st, 6, d);
 }
 
@@ -564,7 +572,7 @@ int accord_store_stats_get(accord_store *s, accord_store_stats *out, accord_type
     out->index_entries = store_scalar(s, "SELECT coalesce(sum(entries), 0) FROM runs");
     out->last_added_us = store_scalar(s, "SELECT coalesce(max(added), 0) FROM objects");
     out->file_bytes = store_scalar(s, "SELECT page_count * page_size FROM pragma_page_count(),"
-                                " pragma_page_size()");
+                                      " pragma_page_size()");
     if (cb) {
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(s->db,

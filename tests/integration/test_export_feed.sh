@@ -5,7 +5,7 @@
 # valid_until passes (no store change at all) and after an indicator leaves the feed's collection,
 # the same ETag after a change that leaves the bytes alone; the default TLP decides for unmarked
 # indicators under --max-tlp; a feed past its size cap is answered 507, nothing partial;
-# ?since=CURSOR sends nft deletes and adds;
+# ?since=CURSOR sends nft deletes and adds, and a stix feed's changes (a revocation);
 # multi-file formats list their files and serve each; 401 without credentials, 403 without read
 # rights on the feed's collection (and for a whole-store feed unless admin), 404, 400, 405; each
 # reader gets what its TLP clearance admits, under its own ETag.
@@ -269,12 +269,25 @@ check "stx is served as STIX" grep -qi "content-type: application/stix+json" "$T
 ST1=$(etag)
 req GET /feeds/stx -H "If-None-Match: $ST1"
 expect 304 "stx unchanged: 304"
+req GET /feeds/stx/cursor
+expect 200 "GET /feeds/stx/cursor"
+SCUR=$(cat "$T/body")
+check "the stix feed's cursor" test "${SCUR#v1.}" != "$SCUR"
 bundle "$(ind "$S" 45.77.1.60 ',"revoked":true' 2026-01-02T00:00:00.000Z)" >"$T/b6.json"
 expect_rc 0 "revoke S" -- cli import --quiet "$T/b6.json"
 req GET /feeds/stx -H "If-None-Match: $ST1"
 expect 200 "stx after a revocation: 200"
 body_lacks "45.77.1.60" "revoked S left the stix feed"
 check "new stx ETag after the revocation" test "$(etag)" != "$ST1"
+# the changes since the cursor: S's revocation, nothing that stayed
+req GET "/feeds/stx?since=$SCUR"
+expect 200 "GET /feeds/stx?since=CURSOR"
+body_has '"revoked":true' "since: S's revocation"
+body_has "$S" "since: names S"
+body_lacks "$AM" "since: the unchanged AMBER one is not sent again"
+req GET "/feeds/stx?since=v1.1.1.0000000000000000"
+expect 200 "a cursor whose state cannot be rebuilt: the full bundle"
+body_has "$AM" "the full bundle holds the AMBER one"
 
 # a changed feed definition changes the ETag
 expect_rc 0 "feed fw replaced" -- cli feed add fw --format nft --collection default --nft-table other

@@ -47,6 +47,7 @@ typedef struct out_file {
 typedef struct capture {
     out_file f[MAX_OUT_FILES];
     int n;
+    size_t max_chunk; /* the most bytes one callback received */
 } capture;
 
 static int capture_cb(void *ud, const char *file, const char *data, size_t len)
@@ -66,6 +67,8 @@ static int capture_cb(void *ud, const char *file, const char *data, size_t len)
     char *q = realloc(f->p, f->len + len + 1);
     if (!q)
         return ACCORD_ENOMEM;
+    if (len > c->max_chunk)
+        c->max_chunk = len;
     memcpy(q + f->len, data, len);
     f->len += len;
     q[f->len] = '\0';
@@ -534,6 +537,27 @@ static void test_net_and_options(accord_store *s)
     CHECK(accord_export_write(set, &o, capture_cb, &c, NULL, &err) == 0);
     CHECK(c.n == 1 && strncmp(c.f[0].p, "kind,value\nipv4,45.33.32.156\n", 29) == 0);
     capture_free(&c);
+    /* a name that needs quoting goes field by field; its neighbours on one line, the same */
+    {
+        accord_store *q = new_store();
+        CHECK(import_text(q,
+                          "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
+                          "\"indicator--c5c00000-0000-4000-8000-000000000001\",\"created\":"
+                          "\"2025-01-01T00:00:00.000Z\",\"modified\":\"2025-01-01T00:00:00.000Z\","
+                          "\"name\":\"a, \\\"b\\\"\",\"pattern\":\"[domain-name:value = "
+                          "'q1.top'] OR [domain-name:value = 'q2.top']\",\"pattern_type\":"
+                          "\"stix\",\"valid_from\":\"2025-01-01T00:00:00Z\",\"valid_until\":"
+                          "\"2026-01-01T00:00:00Z\",\"confidence\":7}") == 0);
+        accord_export_set *qs = NULL;
+        CHECK(accord_export_select(q, &f, &qs, &err) == 0);
+        o = (accord_export_options){.format = "csv"};
+        CHECK(qs && accord_export_write(qs, &o, capture_cb, &c, NULL, &err) == 0);
+        CHECK(c.n == 1 && strstr(c.f[0].p, "\nq1.top,domain,indicator--c5c00000-0000-4000-8000-"
+                                           "000000000001,\"a, \"\"b\"\"\",7,amber,2026-01-01"));
+        capture_free(&c);
+        accord_export_set_free(qs);
+        accord_store_close(q);
+    }
     o = (accord_export_options){.format = "csv", .csv_columns = "value,bogus"};
     CHECK(accord_export_write(set, &o, capture_cb, &c, NULL, &err) == ACCORD_EINVAL);
     CHECK(strstr(err.msg, "bogus") != NULL);
@@ -862,8 +886,8 @@ static void test_table_vs_body(accord_store *s)
     }
     for (size_t i = 0; i < tab->nitems && i < body->nitems; i++)
         CHECK(tab->items[i].kind == body->items[i].kind &&
-              strcmp(export_str(tab, tab->items[i].value), export_str(body, body->items[i].value)) ==
-                  0);
+              strcmp(export_str(tab, tab->items[i].value),
+                     export_str(body, body->items[i].value)) == 0);
     CHECK(memcmp(tab->kind_at, body->kind_at, sizeof(tab->kind_at)) == 0 &&
           memcmp(tab->kind_added, body->kind_added, sizeof(tab->kind_added)) == 0);
     CHECK(tab->boundary_us == body->boundary_us && tab->next_us == body->next_us &&
@@ -934,6 +958,41 @@ static int rebuild(accord_store *s, const accord_export_cursor *c, const char *a
     return ok;
 }
 
+/* The stix cursor of the selection at `at`. */
+static void stix_cursor_at(accord_store *s, const char *at, accord_export_cursor *cur)
+{
+    accord_export_filter f = filter_at(at);
+    accord_export_set *set = NULL;
+    accord_error err = {0};
+    CHECK(accord_export_select(s, &f, &set, &err) == 0 && accord_export_stix_cursor(set, cur) == 0);
+    accord_export_set_free(set);
+}
+
+/* rebuild() for stix: the bundle of the changes from cursor c to the selection at `at`. */
+static int stix_rebuild(accord_store *s, const accord_export_cursor *c, const char *at,
+                        char **delta, accord_export_summary *sum)
+{
+    accord_export_filter f = filter_at(at), p = {.at_us = c->at_us,
+                                                 .as_of_added_us = c->added_us,
+                                                 .min_confidence = -1,
+                                                 .max_tlp = -1};
+    accord_export_set *prev = NULL, *now = NULL;
+    accord_export_cursor got = {0};
+    accord_error err = {0};
+    capture d = {.n = 0};
+    int ok = accord_export_select(s, &p, &prev, &err) == 0 &&
+             accord_export_stix_cursor(prev, &got) == 0 && got.digest == c->digest &&
+             accord_export_select(s, &f, &now, &err) == 0 &&
+             accord_export_stix_delta(prev, now, NULL, capture_cb, &d, sum, &err) == 0 && d.n == 1;
+    *delta = ok ? d.f[0].p : NULL;
+    if (ok)
+        d.f[0].p = NULL;
+    capture_free(&d);
+    accord_export_set_free(prev);
+    accord_export_set_free(now);
+    return ok;
+}
+
 #define DOM_FMT                                                                                    \
     "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%s\","                   \
     "\"created\":\"2025-01-01T00:00:00.000Z\",\"modified\":\"%s\",\"name\":\"d\","                 \
@@ -957,7 +1016,8 @@ static void test_nft_stable(void)
              "2025-01-01T00:00:00.000Z", "77.3.1.2", ",\"valid_until\":\"2025-09-01T00:00:00Z\"");
     CHECK(import_text(s, doc) == 0);
     snprintf(doc, sizeof(doc), DOM_FMT, "5d0a1a6e-0000-4000-8000-0000000000c3",
-             "2025-01-01T00:00:00.000Z", "stable-a.top", ",\"valid_until\":\"2025-07-01T00:00:00Z\"");
+             "2025-01-01T00:00:00.000Z", "stable-a.top",
+             ",\"valid_until\":\"2025-07-01T00:00:00Z\"");
     CHECK(import_text(s, doc) == 0);
     char *t1 = nft_at(s, "2025-06-01T00:00:00Z", &c1);
     /* a domain expires, a domain arrives, an identity arrives: the same bytes */
@@ -966,9 +1026,10 @@ static void test_nft_stable(void)
     snprintf(doc, sizeof(doc), DOM_FMT, "5d0a1a6e-0000-4000-8000-0000000000c4",
              "2025-01-01T00:00:00.000Z", "stable-b.top", "");
     CHECK(import_text(s, doc) == 0);
-    CHECK(import_text(s, "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--"
-                         "5d0a1a6e-0000-4000-8000-0000000000c5\",\"created\":\"2025-01-01T00:00:"
-                         "00.000Z\",\"modified\":\"2025-01-01T00:00:00.000Z\",\"name\":\"x\"}") == 0);
+    CHECK(import_text(s,
+                      "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--"
+                      "5d0a1a6e-0000-4000-8000-0000000000c5\",\"created\":\"2025-01-01T00:00:"
+                      "00.000Z\",\"modified\":\"2025-01-01T00:00:00.000Z\",\"name\":\"x\"}") == 0);
     free(t2);
     t2 = nft_at(s, "2025-08-01T00:00:00Z", &c2);
     CHECK(t1 && t2 && strcmp(t1, t2) == 0);
@@ -1024,7 +1085,8 @@ static void test_misp_uniform(void)
     accord_export_set *set = NULL;
     accord_error err = {0};
     capture c = {.n = 0};
-    CHECK(accord_export_select(s, &f, &set, &err) == 0 && export_to(set, "misp-feed", &c, NULL) == 0);
+    CHECK(accord_export_select(s, &f, &set, &err) == 0 &&
+          export_to(set, "misp-feed", &c, NULL) == 0);
     int tags = 0;
     for (const char *p = c.n ? c.f[0].p : ""; (p = strstr(p, "\"tlp:")); p++)
         tags++;
@@ -1056,7 +1118,8 @@ static int nft_has(const char *text, const char *verb, const char *v)
 {
     int n = 0;
     size_t vl = strlen(v), bl = strlen(verb);
-    for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+    for (const char *line = text; line && *line;
+         line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
         const char *end = strchr(line, '\n'), *p = strchr(line, '{');
         if (!end)
             end = line + strlen(line);
@@ -1099,8 +1162,9 @@ static void test_disappears_random(void)
     enum { N = 64 };
     static const char *const t1 = "2025-06-01T00:00:00Z", *const t2 = "2025-08-01T00:00:00Z";
     uint64_t r = 0x9e3779b97f4a7c15ull;
-    accord_export_cursor cur1 = {0};
-    char *full1 = NULL, *delta = NULL;
+    accord_export_cursor cur1 = {0}, scur1 = {0};
+    char *full1 = NULL, *delta = NULL, *sdelta = NULL;
+    accord_export_summary ssum = {0};
     int kind[N], fate[N]; /* fate 0 stays, 1 expires, 2 revoked, 3 replaced */
     char doc[1024];
     accord_store *s = new_store();
@@ -1110,9 +1174,9 @@ static void test_disappears_random(void)
     }
     /* the value of indicator i, version v (0 or 1) */
 #define VALUE_OF(buf, i, v)                                                                        \
-    (kind[i] == 0   ? snprintf(buf, sizeof(buf), "77.%d.%d.1", 6 + (v), i)                       \
-     : kind[i] == 1 ? snprintf(buf, sizeof(buf), "d%d-%d.gone.top", i, v)                        \
-     : kind[i] == 2 ? snprintf(buf, sizeof(buf), "http://u%d-%d.gone.top/p", i, v)               \
+    (kind[i] == 0   ? snprintf(buf, sizeof(buf), "77.%d.%d.1", 6 + (v), i)                         \
+     : kind[i] == 1 ? snprintf(buf, sizeof(buf), "d%d-%d.gone.top", i, v)                          \
+     : kind[i] == 2 ? snprintf(buf, sizeof(buf), "http://u%d-%d.gone.top/p", i, v)                 \
                     : snprintf(buf, sizeof(buf), "%062x%02x", i, v))
     static const char *const pat[] = {"[ipv4-addr:value = '%s']", "[domain-name:value = '%s']",
                                       "[url:value = '%s']", "[file:hashes.'SHA-256' = '%s']"};
@@ -1143,12 +1207,15 @@ static void test_disappears_random(void)
             }
             for (size_t f = 0; f < NFORMATS; f++)
                 capture_free(&c1[f]);
-            full1 = nft_at(s, t1, &cur1); /* what a firewall loaded before the changes */
+            full1 = nft_at(s, t1, &cur1);  /* what a firewall loaded before the changes */
+            stix_cursor_at(s, t1, &scur1); /* and what a STIX consumer loaded */
         }
     }
     capture c2[NFORMATS] = {{.n = 0}};
     CHECK(export_all(s, t2, c2) == 0);
     CHECK(rebuild(s, &cur1, t2, &delta) && delta && full1);
+    CHECK(stix_rebuild(s, &scur1, t2, &sdelta, &ssum) && sdelta);
+    int expired = 0;
     for (int i = 0; i < N; i++) {
         char v[100], b[160], rpz[64];
         int gone = 0;
@@ -1160,12 +1227,26 @@ static void test_disappears_random(void)
                     !(kind[i] == 0 && captured(&c2[f], rpz));
         CHECK(gone == (fate[i] ? (int)NFORMATS : 0) || (!fate[i] && gone < (int)NFORMATS));
         if (fate[i] && gone != (int)NFORMATS)
-            fprintf(stderr, "indicator %d (kind %d, fate %d): %s stays in %d formats\n", i,
-                    kind[i], fate[i], v, (int)NFORMATS - gone);
+            fprintf(stderr, "indicator %d (kind %d, fate %d): %s stays in %d formats\n", i, kind[i],
+                    fate[i], v, (int)NFORMATS - gone);
         CHECK(fate[i] ? 1 : captured(&c2[6], v));
         if (fate[i] == 3) {
             VALUE_OF(v, i, 1);
             CHECK(captured(&c2[6], v));
+        }
+        /* the stix changes: a new version for a replaced one, the revocation of a revoked one,
+         * nothing for one that stays; an expired one is named (STIX cannot retract it) */
+        if (sdelta) {
+            char id[80];
+            snprintf(id, sizeof(id), "indicator--5d0a1a6e-0000-4000-8000-%012x\"", 0xe00 + i);
+            const char *at = strstr(sdelta, id);
+            CHECK((at != NULL) == (fate[i] >= 2));
+            if (fate[i] == 2)
+                CHECK(at && strstr(at, "\"revoked\":true") &&
+                      strstr(at, "\"revoked\":true") < strstr(at, "}"));
+            VALUE_OF(v, i, fate[i] == 3);
+            CHECK(fate[i] == 3 ? strstr(sdelta, v) != NULL : fate[i] != 0 || !strstr(sdelta, v));
+            expired += fate[i] == 1;
         }
         if (kind[i] != 0 || !delta || !full1)
             continue;
@@ -1179,6 +1260,8 @@ static void test_disappears_random(void)
         }
     }
 #undef VALUE_OF
+    CHECK(ssum.unexportable == (uint64_t)expired);
+    free(sdelta);
     for (size_t f = 0; f < NFORMATS; f++)
         capture_free(&c2[f]);
     free(full1);
@@ -1325,20 +1408,34 @@ static void test_simple_patterns(void)
 static void test_unchanged_values(void)
 {
     static const char *const values[] = {
-        "[ipv4-addr:value = '45.33.32.156']", "[ipv4-addr:value = '45.33.32.0/24']",
-        "[ipv4-addr:value = '45.33.32.1/24']", "[ipv4-addr:value = '45.33.32.1/32']",
-        "[ipv4-addr:value = '45.33.032.1']", "[ipv4-addr:value = '0.0.0.0/0']",
-        "[ipv4-addr:value = '45.33.32.0/08']", "[ipv4-addr:value = '45.33.32.0/33']",
-        "[domain-name:value = 'a-b_c.example.org']", "[domain-name:value = 'Example.org']",
-        "[domain-name:value = 'example.org.']", "[domain-name:value = 'localhost']",
-        "[domain-name:value = 'aa-bb-cc-dd-ee-ff']", "[domain-name:value = 'x.123']",
-        "[domain-name:value = '1.2.3.4']", "[domain-name:value = 'as15169.net']",
-        "[url:value = 'http://evil.example/a?b=C']", "[url:value = 'http://evil.example']",
-        "[url:value = 'HTTP://evil.example/']", "[url:value = 'http://Evil.example/']",
-        "[url:value = 'http://evil.example:80/']", "[url:value = 'http://evil.example:8080/x']",
-        "[url:value = 'http://u:p@evil.example/']", "[url:value = 'http://[2001:db8::1]/']",
-        "[url:value = 'gopher://evil.example']", "[url:value = 'ws://evil.example?x']",
-        "[url:value = 'ftp://evil.example#f']", "[url:value = 'https:///nohost']",
+        "[ipv4-addr:value = '45.33.32.156']",
+        "[ipv4-addr:value = '45.33.32.0/24']",
+        "[ipv4-addr:value = '45.33.32.1/24']",
+        "[ipv4-addr:value = '45.33.32.1/32']",
+        "[ipv4-addr:value = '45.33.032.1']",
+        "[ipv4-addr:value = '0.0.0.0/0']",
+        "[ipv4-addr:value = '45.33.32.0/08']",
+        "[ipv4-addr:value = '45.33.32.0/33']",
+        "[domain-name:value = 'a-b_c.example.org']",
+        "[domain-name:value = 'Example.org']",
+        "[domain-name:value = 'example.org.']",
+        "[domain-name:value = 'localhost']",
+        "[domain-name:value = 'aa-bb-cc-dd-ee-ff']",
+        "[domain-name:value = 'x.123']",
+        "[domain-name:value = '1.2.3.4']",
+        "[domain-name:value = 'as15169.net']",
+        "[url:value = 'http://evil.example/a?b=C']",
+        "[url:value = 'http://evil.example']",
+        "[url:value = 'HTTP://evil.example/']",
+        "[url:value = 'http://Evil.example/']",
+        "[url:value = 'http://evil.example:80/']",
+        "[url:value = 'http://evil.example:8080/x']",
+        "[url:value = 'http://u:p@evil.example/']",
+        "[url:value = 'http://[2001:db8::1]/']",
+        "[url:value = 'gopher://evil.example']",
+        "[url:value = 'ws://evil.example?x']",
+        "[url:value = 'ftp://evil.example#f']",
+        "[url:value = 'https:///nohost']",
         "[url:value = 'svn+ssh://evil.example/r']",
         "[file:hashes.'MD5' = 'd41d8cd98f00b204e9800998ecf8427e']",
         "[file:hashes.'MD5' = 'D41D8CD98F00B204E9800998ECF8427E']",
@@ -1464,6 +1561,58 @@ static void test_sort_order(void)
     accord_store_close(s);
 }
 
+/*
+ * Every format streams: its bytes reach the callback in pieces of about EXPORT_FLUSH_AT, never as
+ * one buffer of the whole output, so a misp-feed event file of gigabytes (one event holds the
+ * whole selection) costs the writer 64 KiB and a byte per value, not the file's size.
+ */
+static void test_streaming(void)
+{
+    enum { N = 4000 };
+    accord_store *s = new_store();
+    size_t cap = (size_t)N * 400 + 64, len = 0;
+    char *doc = malloc(cap);
+    CHECK(doc != NULL);
+    if (!doc)
+        return;
+    len += (size_t)snprintf(doc, cap,
+                            "{\"type\":\"bundle\",\"id\":\"bundle--5e000000-0000-4000-"
+                            "8000-000000000001\",\"objects\":[");
+    for (int i = 0; i < N; i++)
+        len += (size_t)snprintf(
+            doc + len, cap - len,
+            "%s{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--5e000000-"
+            "0000-4000-8000-%012d\",\"created\":\"2025-01-01T00:00:00.000Z\",\"modified\":"
+            "\"2025-01-01T00:00:00.000Z\",\"name\":\"s%d\",\"pattern\":\"[domain-name:value = "
+            "'s%d.stream.top']\",\"pattern_type\":\"stix\",\"valid_from\":"
+            "\"2025-01-01T00:00:00Z\"}",
+            i ? "," : "", i, i, i);
+    snprintf(doc + len, cap - len, "]}");
+    CHECK(import_text(s, doc) == 0);
+    free(doc);
+    accord_export_filter f = filter_at(AT);
+    accord_export_set *set = NULL;
+    accord_error err = {0};
+    CHECK(accord_export_select(s, &f, &set, &err) == 0);
+    for (size_t i = 0; set && i < NFORMATS; i++) {
+        capture c = {.n = 0};
+        CHECK(export_to(set, formats[i], &c, NULL) == 0);
+        size_t total = 0;
+        for (int k = 0; k < c.n; k++)
+            total += c.f[k].len;
+        /* a flush happens once 64 KiB are pending: one line more at most */
+        if (c.max_chunk > EXPORT_FLUSH_AT + 4096) {
+            fprintf(stderr, "%s: a piece of %zu bytes of %zu\n", formats[i], c.max_chunk, total);
+            CHECK(0);
+        }
+        if (strcmp(formats[i], "misp-feed") == 0 || strcmp(formats[i], "stix") == 0)
+            CHECK(total > 8 * EXPORT_FLUSH_AT); /* large enough to have been split */
+        capture_free(&c);
+    }
+    accord_export_set_free(set);
+    accord_store_close(s);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-export-XXXXXX");
@@ -1492,6 +1641,7 @@ int main(void)
     test_nft_stable();
     test_misp_uniform();
     test_disappears_random();
+    test_streaming();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
