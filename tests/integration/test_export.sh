@@ -70,6 +70,11 @@ done
 check "stix summary names an indicator with an allow-listed value" \
   has "holds an allow-listed value" "$T/err"
 check "stix summary names an AND pattern" has "comparisons joined by AND" "$T/err"
+check "stix prints its cursor" has "^cursor v1\." "$T/err"
+SC=$(sed -n 's/^cursor //p' "$T/err")
+expect_rc 0 "stix --since its own cursor" -- "$ACCORD" export --format stix --at $AT --max-tlp amber --since "$SC"
+check "nothing changed: an empty bundle" has '"objects":\[\]}' "$T/out"
+expect_rc 2 "--since with csv is refused" -- "$ACCORD" export --format csv --since "$SC"
 expect_rc 0 "the bundle parses" -- python3 -c '
 import json, sys
 b = json.load(open(sys.argv[1]))
