@@ -226,6 +226,10 @@ extern int export_md5_scalar;
 int export_rpz_serial_key(const char *scope, const accord_export_filter *f,
                           const accord_export_options *o, char *out, size_t outlen);
 
+/* A version-4-shaped UUID (36 characters and a NUL) from XXH3-128 of data[0..len) with seed
+ * (export_misp.c): names that stay the same while what they name does. */
+void export_uuid_of(const void *data, size_t len, uint64_t seed, char out[37]);
+
 /* The format writers; each returns 0 or the first error. */
 int export_zeek(export_out *w);
 int export_suricata_dataset(export_out *w);

@@ -90,10 +90,10 @@ static void hex(char *out, const unsigned char *b, size_t n)
         memcpy(out + 2 * i, hex_pairs + 2 * b[i], 2);
 }
 
-/* A version-4-shaped UUID from XXH3-128 of data. */
-static void uuid_of(const void *data, size_t len, char out[37])
+/* (export.h) A version-4-shaped UUID from XXH3-128 of data. */
+void export_uuid_of(const void *data, size_t len, uint64_t seed, char out[37])
 {
-    XXH128_hash_t h = XXH3_128bits(data, len);
+    XXH128_hash_t h = XXH3_128bits_withSeed(data, len, seed);
     unsigned char b[16];
     for (int i = 0; i < 8; i++) {
         b[i] = (unsigned char)(h.high64 >> (56 - 8 * i));
@@ -193,7 +193,7 @@ static void attribute_uuid(const accord_export_set *s, const export_item *it, co
         memcpy(key + idlen + 1, &vh, sizeof(vh));
         n = idlen + 1 + sizeof(vh);
     }
-    uuid_of(key, n, uuid);
+    export_uuid_of(key, n, 0, uuid);
 }
 
 /* Appends lit to p (a string literal). */
@@ -365,9 +365,9 @@ int export_misp_feed(export_out *w)
     buf tmp;
     w->supported = ~0u & ~ACCORD_EK_BIT(ACCORD_EK_SUFFIX);
     snprintf(seed, sizeof(seed), "accord misp-feed event|%s", h.source);
-    uuid_of(seed, strlen(seed), h.uuid);
+    export_uuid_of(seed, strlen(seed), 0, h.uuid);
     snprintf(seed, sizeof(seed), "accord misp-feed org|%s", h.source);
-    uuid_of(seed, strlen(seed), h.org_uuid);
+    export_uuid_of(seed, strlen(seed), 0, h.org_uuid);
     h.ts = accord_export_set_serial(s);
     snprintf(h.ts_text, sizeof(h.ts_text), "%u", h.ts);
     h.ts_len = strlen(h.ts_text);

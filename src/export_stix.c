@@ -232,22 +232,6 @@ static int written_seqs(const accord_export_set *s, export_out *w, int64_t **out
     return 0;
 }
 
-/* A version-4-shaped UUID from XXH3-128 of the seqs (the bundle id: the written versions). */
-static void bundle_id(const int64_t *seqs, size_t n, uint64_t seed, char id[37])
-{
-    XXH128_hash_t h = XXH3_128bits_withSeed(seqs, n * sizeof(*seqs), seed);
-    unsigned char b[16];
-    for (int i = 0; i < 8; i++) {
-        b[i] = (unsigned char)(h.high64 >> (56 - 8 * i));
-        b[8 + i] = (unsigned char)(h.low64 >> (56 - 8 * i));
-    }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(id, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
-}
-
 /* The bundle of the versions seqs[0..n) (sorted) and, with revoked, what on_revoked wrote. */
 static int write_bundle(stix_out *x, const int64_t *seqs, size_t n, uint64_t seed,
                         const int64_t *more, size_t nmore)
@@ -256,7 +240,7 @@ static int write_bundle(stix_out *x, const int64_t *seqs, size_t n, uint64_t see
     const accord_export_set *s = w->set;
     char id[37];
     accord_error err = {0};
-    bundle_id(seqs, n, seed, id);
+    export_uuid_of(seqs, n * sizeof(*seqs), seed, id); /* the written versions */
     export_file(w, NULL);
     export_printf(w, "{\"type\":\"bundle\",\"id\":\"bundle--%s\",\"objects\":[", id);
     int rc = store_feed_bodies(s->store, seqs, n, on_body, x, &err);

@@ -933,9 +933,10 @@ static char *nft_at(accord_store *s, const char *at, accord_export_cursor *cur)
     return out;
 }
 
-/* 1 when the state at cursor c rebuilds (the elements' digest matches); *delta gets the changes
- * from it to the selection at `at` (free() it). */
-static int rebuild(accord_store *s, const accord_export_cursor *c, const char *at, char **delta)
+/* 1 when the state at cursor c rebuilds (the digest matches); *delta gets the changes from it to
+ * the selection at `at` (free() it): nft statements, or with stix a bundle (*sum its summary). */
+static int rebuild_as(accord_store *s, const accord_export_cursor *c, const char *at, char **delta,
+                      int stix, accord_export_summary *sum)
 {
     accord_export_filter f = filter_at(at), p = {.at_us = c->at_us,
                                                  .as_of_added_us = c->added_us,
@@ -946,9 +947,12 @@ static int rebuild(accord_store *s, const accord_export_cursor *c, const char *a
     accord_error err = {0};
     capture d = {.n = 0};
     int ok = accord_export_select(s, &p, &prev, &err) == 0 &&
-             accord_export_nft_cursor(prev, &got) == 0 && got.digest == c->digest &&
-             accord_export_select(s, &f, &now, &err) == 0 &&
-             accord_export_nft_delta(prev, now, NULL, capture_cb, &d, NULL, &err) == 0 && d.n == 1;
+             (stix ? accord_export_stix_cursor(prev, &got)
+                   : accord_export_nft_cursor(prev, &got)) == 0 &&
+             got.digest == c->digest && accord_export_select(s, &f, &now, &err) == 0 &&
+             (stix ? accord_export_stix_delta(prev, now, NULL, capture_cb, &d, sum, &err)
+                   : accord_export_nft_delta(prev, now, NULL, capture_cb, &d, sum, &err)) == 0 &&
+             d.n == 1;
     *delta = ok ? d.f[0].p : NULL;
     if (ok)
         d.f[0].p = NULL;
@@ -956,6 +960,11 @@ static int rebuild(accord_store *s, const accord_export_cursor *c, const char *a
     accord_export_set_free(prev);
     accord_export_set_free(now);
     return ok;
+}
+
+static int rebuild(accord_store *s, const accord_export_cursor *c, const char *at, char **delta)
+{
+    return rebuild_as(s, c, at, delta, 0, NULL);
 }
 
 /* The stix cursor of the selection at `at`. */
@@ -966,31 +975,6 @@ static void stix_cursor_at(accord_store *s, const char *at, accord_export_cursor
     accord_error err = {0};
     CHECK(accord_export_select(s, &f, &set, &err) == 0 && accord_export_stix_cursor(set, cur) == 0);
     accord_export_set_free(set);
-}
-
-/* rebuild() for stix: the bundle of the changes from cursor c to the selection at `at`. */
-static int stix_rebuild(accord_store *s, const accord_export_cursor *c, const char *at,
-                        char **delta, accord_export_summary *sum)
-{
-    accord_export_filter f = filter_at(at), p = {.at_us = c->at_us,
-                                                 .as_of_added_us = c->added_us,
-                                                 .min_confidence = -1,
-                                                 .max_tlp = -1};
-    accord_export_set *prev = NULL, *now = NULL;
-    accord_export_cursor got = {0};
-    accord_error err = {0};
-    capture d = {.n = 0};
-    int ok = accord_export_select(s, &p, &prev, &err) == 0 &&
-             accord_export_stix_cursor(prev, &got) == 0 && got.digest == c->digest &&
-             accord_export_select(s, &f, &now, &err) == 0 &&
-             accord_export_stix_delta(prev, now, NULL, capture_cb, &d, sum, &err) == 0 && d.n == 1;
-    *delta = ok ? d.f[0].p : NULL;
-    if (ok)
-        d.f[0].p = NULL;
-    capture_free(&d);
-    accord_export_set_free(prev);
-    accord_export_set_free(now);
-    return ok;
 }
 
 #define DOM_FMT                                                                                    \
@@ -1214,7 +1198,7 @@ static void test_disappears_random(void)
     capture c2[NFORMATS] = {{.n = 0}};
     CHECK(export_all(s, t2, c2) == 0);
     CHECK(rebuild(s, &cur1, t2, &delta) && delta && full1);
-    CHECK(stix_rebuild(s, &scur1, t2, &sdelta, &ssum) && sdelta);
+    CHECK(rebuild_as(s, &scur1, t2, &sdelta, 1, &ssum) && sdelta);
     int expired = 0;
     for (int i = 0; i < N; i++) {
         char v[100], b[160], rpz[64];
