@@ -634,8 +634,8 @@ static void test_warninglists(void)
         "[domain-name:value = 'google.com']",
         "[domain-name:value = 'mail.google.com']",
         "[ipv4-addr:value = '1.1.1.1']",
-        "[file:hashes.'SHA-256' = "
-        "'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']",
+        ("[file:hashes.'SHA-256' = "
+         "'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']"),
         "[domain-name:value LIKE '%.com']",
         "[url:value = 'https://www.google.com/x']",
         "[domain-name:value = 'not-listed-anywhere.top']",
