@@ -39,7 +39,7 @@
 #define SIGHTED 1000 /* indicators with sightings */
 #define CASES 20
 
-static char base_url[256], auth_header[256], cacert[4096], accord_bin[4300];
+static char base_url[256], auth_header[320], cacert[4096], accord_bin[4300];
 
 static double now_s(void)
 {

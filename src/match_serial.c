@@ -50,6 +50,7 @@
 
 #include "match.h"
 #include "pattern.h"
+#include "util/hugemem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -480,6 +481,7 @@ static void r_mtab(rd *r, mtab *t, size_t n)
         return;
     }
     memcpy(t->b, p, nb * sizeof(mtab_bucket));
+    hugemem_advise(t->b, nb * sizeof(mtab_bucket), 1); /* as a compiled table: match_table.c */
     t->nb = nb;
     t->n = n;
     for (size_t i = 0; i < nb; i++)
