@@ -32,6 +32,7 @@
  * server, answers) fall in a generated CIDR.
  */
 #include "accord.h"
+#include "util/hugemem.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -94,15 +95,7 @@ static long peak_rss_mb(void)
  * (util/hugemem.c), and without them every probe also misses the TLB. */
 static long huge_mb(void)
 {
-    FILE *f = fopen("/proc/self/smaps_rollup", "r");
-    char line[256];
-    long kb = -1;
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "AnonHugePages:", 14))
-            kb = strtol(line + 14, NULL, 10);
-    fclose(f);
+    long kb = hugemem_resident_kb();
     return kb < 0 ? -1 : kb / 1024;
 }
 

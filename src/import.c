@@ -938,16 +938,6 @@ static void prep_value(void *ud, const char *value, size_t len)
         p->values[p->nvalues++] = store_value_hash(value, len);
 }
 
-static char *prep_copy(import_prep *p, const char *text, size_t len)
-{
-    char *t = ajson_arena_alloc(&p->arena, len + 1);
-    if (t) {
-        memcpy(t, text, len);
-        t[len] = 0;
-    }
-    return t;
-}
-
 /*
  * The signed bytes and stored form of a signed object, and its signatures checked (the proofs
  * land in p->pv's cache; whether they are judged valid is decided when the object is stored, with
@@ -967,8 +957,8 @@ static int prep_signed(import_prep *p, prep_item *x, unsigned flags, accord_erro
     if (prov_forms_text(&p->arena, x->root, x->it.text, x->it.len, content, ext, &p->sigs, &p->form,
                         &perr))
         return 0;
-    if (!(x->canon = prep_copy(p, p->form.canon.p, p->form.canon.len)) ||
-        !(x->skel = prep_copy(p, p->form.skel.p, p->form.skel.len)))
+    if (!(x->canon = ajson_arena_strndup(&p->arena, p->form.canon.p, p->form.canon.len)) ||
+        !(x->skel = ajson_arena_strndup(&p->arena, p->form.skel.p, p->form.skel.len)))
         return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
     x->canon_len = p->form.canon.len;
     x->skel_len = p->form.skel.len;
@@ -1002,14 +992,14 @@ static int prep_one(import_prep *p, const reader_item *in, unsigned flags, accor
     memset(x, 0, sizeof(*x));
     x->it = *in;
     if (in->bundle_spec &&
-        !(x->it.bundle_spec = prep_copy(p, in->bundle_spec, strlen(in->bundle_spec))))
+        !(x->it.bundle_spec = ajson_arena_strndup(&p->arena, in->bundle_spec, strlen(in->bundle_spec))))
         return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
     const ajson_value *root = ajson_parse(&p->arena, in->text, in->len, &jerr);
     p->n++;
     if (!root || root->type != AJSON_OBJECT ||
         stix_validate(root, in->bundle_spec, &x->info, &prob) != 0) {
         x->root = NULL; /* checked again, and reported, when stored */
-        return (x->it.text = prep_copy(p, in->text, in->len))
+        return (x->it.text = ajson_arena_strndup(&p->arena, in->text, in->len))
                    ? 0
                    : accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
     }

@@ -189,24 +189,14 @@ static int add_fact(misp_group *g, misp_prop p, const char *hkey, const char *v,
     return 0;
 }
 
-static char *scratch_dup(misp_ev *x, const char *s, size_t len)
-{
-    char *p = ajson_arena_alloc(&x->scratch, len + 1);
-    if (p) {
-        memcpy(p, s, len);
-        p[len] = 0;
-    }
-    return p;
-}
-
 /* Splits "a|b" (MISP composite values) at the first '|' into scratch copies. */
 static int split2(misp_ev *x, const char *v, const char **a, const char **b)
 {
     const char *bar = strchr(v, '|');
     if (!bar)
         return -1;
-    *a = scratch_dup(x, v, (size_t)(bar - v));
-    *b = scratch_dup(x, bar + 1, strlen(bar + 1));
+    *a = ajson_arena_strndup(&x->scratch, v, (size_t)(bar - v));
+    *b = ajson_arena_strndup(&x->scratch, bar + 1, strlen(bar + 1));
     return *a && *b ? 0 : -1;
 }
 
@@ -297,7 +287,7 @@ static int type_facts(misp_ev *x, const struct atype *t, const char *v, misp_gro
         g->root = "autonomous-system";
         return add_fact(g, P_ASN, NULL, a, 1);
     case K_MAC: {
-        char *m = scratch_dup(x, v, strlen(v));
+        char *m = ajson_arena_strndup(&x->scratch, v, strlen(v));
         if (!m || strlen(m) != 17)
             return *why = "is not a MAC address", -1;
         for (int i = 0; i < 17; i++) {

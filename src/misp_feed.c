@@ -104,11 +104,7 @@ static const char *dupstr(feed_list *l, const char *s)
 {
     if (!s)
         return NULL;
-    size_t n = strlen(s);
-    char *p = ajson_arena_alloc(&l->a, n + 1);
-    if (p)
-        memcpy(p, s, n + 1);
-    return p;
+    return ajson_arena_strndup(&l->a, s, strlen(s));
 }
 
 static int list_load(const char *dir, feed_list *l, accord_error *err)

@@ -13,6 +13,9 @@
 #include "util/hugemem.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -39,4 +42,18 @@ void hugemem_advise(void *p, size_t len, int now)
     (void)len;
     (void)now;
 #endif
+}
+
+long hugemem_resident_kb(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    char line[256];
+    long kb = -1;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "AnonHugePages:", 14))
+            kb = strtol(line + 14, NULL, 10);
+    fclose(f);
+    return kb;
 }

@@ -17,4 +17,8 @@
  */
 void hugemem_advise(void *p, size_t len, int now);
 
+/* This process's memory on transparent huge pages in KiB (AnonHugePages of
+ * /proc/self/smaps_rollup), or -1 when the system does not say. */
+long hugemem_resident_kb(void);
+
 #endif

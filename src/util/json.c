@@ -97,6 +97,16 @@ void *ajson_arena_alloc(ajson_arena *a, size_t n)
     return p;
 }
 
+char *ajson_arena_strndup(ajson_arena *a, const char *s, size_t len)
+{
+    char *p = len < SIZE_MAX ? ajson_arena_alloc(a, len + 1) : NULL;
+    if (p) {
+        memcpy(p, s, len);
+        p[len] = 0;
+    }
+    return p;
+}
+
 typedef struct parser {
     const char *start, *p, *end;
     ajson_arena *a;

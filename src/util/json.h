@@ -71,6 +71,8 @@ void ajson_arena_reset(ajson_arena *a);
 void ajson_arena_free(ajson_arena *a);
 /* Allocates n bytes aligned to 8 from the arena; NULL when the cap is reached or malloc fails. */
 void *ajson_arena_alloc(ajson_arena *a, size_t n);
+/* Copies s[0..len) into the arena with a terminating NUL; NULL as ajson_arena_alloc. */
+char *ajson_arena_strndup(ajson_arena *a, const char *s, size_t len);
 
 /*
  * Parses exactly one JSON value spanning text[0..len) (whitespace around it allowed).  On success

@@ -12,20 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static long huge_kb(void)
-{
-    FILE *f = fopen("/proc/self/smaps_rollup", "r");
-    char line[256];
-    long kb = -1;
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "AnonHugePages:", 14))
-            kb = strtol(line + 14, NULL, 10);
-    fclose(f);
-    return kb;
-}
-
 /* A region filled with a pattern of its offsets, advised (collapsed when now), then checked. */
 static void check_region(size_t len, size_t skew, int now)
 {
@@ -45,7 +31,7 @@ static void check_region(size_t len, size_t skew, int now)
 
 int main(void)
 {
-    long before = huge_kb(), during;
+    long before = hugemem_resident_kb(), during;
     unsigned char *big;
     hugemem_advise(NULL, 1u << 30, 1); /* no region: nothing happens */
     check_region(100, 0, 1);           /* far below a huge page: left alone */
@@ -58,7 +44,7 @@ int main(void)
     if (big) {
         hugemem_advise(big, (size_t)16 << 20, 1);
         memset(big, 0xA5, (size_t)16 << 20);
-        during = huge_kb();
+        during = hugemem_resident_kb();
         CHECK(big[0] == 0xA5 && big[((size_t)16 << 20) - 1] == 0xA5);
         printf("huge pages: %ld kB before, %ld kB with a 16 MiB table advised\n", before, during);
         free(big);
