@@ -539,7 +539,7 @@ static void run_ingest(const objs *o, int taxii)
     accord_error err;
     member_identity me;
     member_init_options mo = {.name = "Bench producer"};
-    accord_sign_key *key;
+    accord_sign_key *key = NULL;
     if (accord_store_open(data, 0, &s, &err) || member_init(s, data, &mo, &me, &err) ||
         member_key_load(data, MEMBER_SIGNING, NULL, &key, &err))
         die(err.msg);
