@@ -35,6 +35,7 @@
  * which is what the loader's "newer timestamp" test needs.
  */
 #include "export.h"
+#include "misp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,7 +159,54 @@ typedef struct event_head {
     int tlp;             /* the strictest TLP of the attributes, -1 when none */
     int mixed;           /* 1 when the attributes' TLPs differ: each then carries its own tag */
     unsigned char *attr; /* per item: 1 when it is an attribute (attribute_ok, decided once) */
+    misp_links *links;   /* the galaxy links of the indicators and their reports, or NULL */
+    buf *gal;            /* where the galaxy parts are put together (descriptions are long) */
 } event_head;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Galaxy links (misp_links.c): ATT&CK techniques, malware, tools ... of the attributes' indicators
+ * and of their reports, as MISP writes them: Galaxy lists and "misp-galaxy:" tags.             */
+
+/* The event's galaxy tags inside its Tag list (first: no tag before them). */
+static void galaxy_event_tags(export_out *w, const event_head *h, int first)
+{
+    buf *tmp = h->gal;
+    buf_reset(tmp);
+    misp_links_event_tags(h->links, first, tmp);
+    if (tmp->failed)
+        w->rc = ACCORD_ENOMEM;
+    else
+        export_add(w, tmp->p, tmp->len);
+}
+
+/* The event's ,"Galaxy":[...]. */
+static void galaxy_event(export_out *w, const event_head *h)
+{
+    buf *tmp = h->gal;
+    buf_reset(tmp);
+    misp_links_event(h->links, tmp);
+    if (tmp->failed)
+        w->rc = ACCORD_ENOMEM;
+    else
+        export_add(w, tmp->p, tmp->len);
+}
+
+/* The end of an attribute of an indicator with galaxy links: its Tag list (its TLP first when
+ * the attributes' TLPs differ) and Galaxy list, and the closing brace. */
+static void galaxy_attribute(export_out *w, const event_head *h, const export_ind *d, uint32_t ind)
+{
+    buf *tmp = h->gal;
+    const char *tag = h->mixed ? tlp_tags[d->tlp <= ACCORD_TLP_RED ? d->tlp : ACCORD_TLP_RED]
+                               : NULL;
+    buf_reset(tmp);
+    misp_links_attribute(h->links, ind, tag, tmp);
+    buf_adds(tmp, "}");
+    if (tmp->failed)
+        w->rc = ACCORD_ENOMEM;
+    else
+        export_add(w, tmp->p, tmp->len);
+}
+/* ------------------------------------------------------------------------------------------ */
 
 /* The members the event and its manifest entry share (no braces). */
 static void write_head(export_out *w, buf *tmp, const event_head *h)
@@ -176,6 +224,7 @@ static void write_head(export_out *w, buf *tmp, const event_head *h)
     if (h->tlp >= 0)
         export_printf(w, "{\"name\":\"%s\",\"colour\":\"#ffffff\",\"exportable\":true}",
                       tlp_tags[h->tlp]);
+    galaxy_event_tags(w, h, h->tlp < 0);
     ADDS(w, "]");
 }
 
@@ -245,6 +294,10 @@ static void write_attribute_slow(export_out *w, buf *tmp, size_t i, const event_
     } else {
         add_json(w, tmp, id);
     }
+    if (misp_links_has(h->links, it->ind)) {
+        galaxy_attribute(w, h, d, it->ind);
+        return;
+    }
     if (!h->mixed) {
         ADDS(w, "}"); /* the event's tag says it for every attribute */
         return;
@@ -271,7 +324,8 @@ static void write_attribute(export_out *w, buf *tmp, size_t i, const event_head 
     attribute_uuid(s, it, id, idlen, uuid);
     if (!first)
         ADDS(w, ",");
-    if (it->len > 400 || idlen + 1 + nl > 399 || !value_plain(s, it) || !plain_json(name, nl)) {
+    if (it->len > 400 || idlen + 1 + nl > 399 || !value_plain(s, it) || !plain_json(name, nl) ||
+        misp_links_has(h->links, it->ind)) {
         write_attribute_slow(w, tmp, i, h, uuid);
         return;
     }
@@ -379,6 +433,15 @@ int export_misp_feed(export_out *w)
     if (!(h.attr = malloc(s->nitems ? s->nitems : 1)))
         return w->rc = ACCORD_ENOMEM;
     event_tlp(w, &h);
+    buf gal;
+    buf_init(&gal, (size_t)1 << 30);
+    h.gal = &gal;
+    accord_error lerr;
+    if ((w->rc = misp_links_load(s, &h.links, &lerr)) != 0) {
+        free(h.attr);
+        buf_free(&tmp);
+        return w->rc;
+    }
 
     snprintf(file, sizeof(file), "%s.json", h.uuid);
     export_file(w, file);
@@ -401,6 +464,7 @@ int export_misp_feed(export_out *w)
     }
     ADDS(w, "\n],");
     write_head(w, &tmp, &h);
+    galaxy_event(w, &h);
     ADDS(w, "}}\n");
 
     export_file(w, "hashes.csv");
@@ -410,6 +474,8 @@ int export_misp_feed(export_out *w)
     export_printf(w, "{\"%s\":{", h.uuid);
     write_head(w, &tmp, &h);
     ADDS(w, "}}\n");
+    misp_links_free(h.links);
+    buf_free(&gal);
     free(h.attr);
     buf_free(&tmp);
     return w->rc;

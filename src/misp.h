@@ -224,4 +224,26 @@ const char *misp_ip_type(const char *v);
  * 0001..9999. */
 void misp_ts_format(int64_t s, int us, char out[28]);
 
+/* ------------------------------------------------------------------------------------------ */
+/* The galaxy links of a misp-feed export (misp_links.c)                                       */
+
+/*
+ * The clusters (attack-pattern, malware, tool, ...) linked to the indicators of an export set by
+ * relationships, and to the reports that name them, read from the set's store as its viewer and
+ * max TLP allow.  *out is NULL when there are none.  0 or an error.
+ */
+typedef struct misp_links misp_links;
+struct accord_export_set;
+int misp_links_load(const struct accord_export_set *s, misp_links **out, accord_error *err);
+void misp_links_free(misp_links *l);
+/* 1 when indicator ind (an index into the set's indicators) has clusters (l may be NULL). */
+int misp_links_has(const misp_links *l, uint32_t ind);
+/* ,"Tag":[the TLP tag (tlp_tag, when not NULL), one galaxy tag per cluster],"Galaxy":[...] of an
+ * attribute of indicator ind, appended to out. */
+void misp_links_attribute(const misp_links *l, uint32_t ind, const char *tlp_tag, buf *out);
+/* The event's galaxy tags ({"name":...} objects, comma-separated, a comma first unless first). */
+void misp_links_event_tags(const misp_links *l, int first, buf *out);
+/* ,"Galaxy":[...] of the event (nothing when it has none). */
+void misp_links_event(const misp_links *l, buf *out);
+
 #endif

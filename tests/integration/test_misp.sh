@@ -162,6 +162,14 @@ expect_rc 0 "amber values after" -- "$ACCORD" --data "$T/rt" export --format pla
 check "round trip: TLP:AMBER kept (visible at amber)" cmp -s "$T/rt-before" <(sort "$T/out")
 expect_rc 0 "green values after" -- "$ACCORD" --data "$T/rt" export --format plain --max-tlp green
 check "round trip: TLP:AMBER kept (hidden at green)" test ! -s "$T/out"
+# ... and the same galaxy links (ATT&CK ids) of the indicators and of their reports
+expect_rc 0 "bundle before" -- "$ACCORD" --data "$T/f" export
+python3 "$ROOT/tests/integration/misp_links.py" "$T/out" "$T/rt-before" >"$T/links-before"
+expect_rc 0 "bundle after" -- "$ACCORD" --data "$T/rt" export
+python3 "$ROOT/tests/integration/misp_links.py" "$T/out" "$T/rt-before" >"$T/links-after"
+check "round trip: an indicator's ATT&CK link before" has "^indicator da39a3ee5e6b4b0d3255bfef95601890afd80709 malware:S9999$" "$T/links-before"
+check "round trip: the report's ATT&CK technique before" has "^report attack-pattern:T1566$" "$T/links-before"
+check "round trip: the same galaxy links" cmp -s "$T/links-before" "$T/links-after"
 
 # resumable: a bad event does not stop the others; once fixed only it is fetched
 FR="$T/feed-resume"

@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Prints the galaxy links of a STIX bundle (accord export) as sorted lines, for a round trip
+through a MISP feed to compare:  "indicator VALUE CLUSTER" for each relationship between an
+indicator and a cluster SDO, and "report CLUSTER" for each cluster SDO a report naming such an
+indicator references.  A cluster is its type and its mitre-attack external ids (its name when it
+has none); an indicator its pattern's quoted values.  Only indicators holding a value listed in
+the file VALUES (one per line: the values a misp-feed export writes) count.
+usage: misp_links.py BUNDLE VALUES"""
+import json, re, sys
+
+objs = json.load(open(sys.argv[1]))["objects"]
+values = set(l.strip() for l in open(sys.argv[2]) if l.strip())
+byid = {o["id"]: o for o in objs}
+CLUSTERS = ("attack-pattern", "intrusion-set", "threat-actor", "malware", "tool",
+            "course-of-action", "x-misp-galaxy-cluster")
+
+def cluster(ref):
+    o = byid.get(ref)
+    if not o or o["type"] not in CLUSTERS:
+        return None
+    ext = sorted(r["external_id"] for r in o.get("external_references", [])
+                 if r.get("source_name") == "mitre-attack" and "external_id" in r)
+    return "%s:%s" % (o["type"], ",".join(ext) if ext else o.get("name"))
+
+def ind_values(ref):
+    o = byid.get(ref)
+    if not o or o["type"] != "indicator":
+        return []
+    return [v for v in re.findall(r"'((?:[^'\\]|\\.)*)'", o["pattern"]) if v in values]
+
+out = set()
+for o in objs:
+    if o["type"] == "relationship":
+        for a, b in ((o["source_ref"], o["target_ref"]), (o["target_ref"], o["source_ref"])):
+            c = cluster(b)
+            for v in ind_values(a) if c else []:
+                out.add("indicator %s %s" % (v, c))
+    elif o["type"] == "report":
+        refs = o.get("object_refs", [])
+        if any(ind_values(r) for r in refs):
+            out.update("report %s" % c for c in map(cluster, refs) if c)
+print("\n".join(sorted(out)))
