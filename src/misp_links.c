@@ -479,11 +479,36 @@ static int scan_type(misp_links *l, const char *type, accord_record_cb cb, accor
     return l->rc ? l->rc : rc;
 }
 
+static int stop_at_one(void *ud, const accord_record *rec)
+{
+    (void)rec;
+    *(int *)ud = 1;
+    return 1;
+}
+
+/* 1 when the store holds a cluster SDO the export may read, 0 when none, or an error: an export
+ * of a store without any (millions of indicators, no galaxies) then costs one index probe. */
+static int any_cluster(const accord_export_set *s, accord_error *err)
+{
+    int found = 0, rc = 0;
+    for (size_t i = 0; cluster_types[i] && !found && rc == 0; i++) {
+        /* one type per scan: the (type, seq) index answers it without a walk */
+        const char *types[] = {cluster_types[i], NULL};
+        accord_scan_filter f = {
+            .collection = s->collection, .types = types, .viewer = s->viewer, .limit = 1};
+        rc = accord_store_scan(s->store, &f, stop_at_one, &found, err);
+    }
+    return found ? 1 : rc;
+}
+
 int misp_links_load(const accord_export_set *s, misp_links **out, accord_error *err)
 {
     *out = NULL;
     if (!s->store || !s->ninds)
         return 0;
+    int rc = any_cluster(s, err);
+    if (rc <= 0)
+        return rc;
     misp_links *l = calloc(1, sizeof(*l));
     if (!l)
         return ACCORD_ENOMEM;
@@ -491,7 +516,7 @@ int misp_links_load(const accord_export_set *s, misp_links **out, accord_error *
     u64map_init(&l->inds), u64map_init(&l->clmap);
     u64map_init_set(&l->pairset), u64map_init_set(&l->eventset);
     ajson_arena_init(&l->arena, 0);
-    int rc = u64map_reserve(&l->inds, s->ninds) ? ACCORD_ENOMEM : 0;
+    rc = u64map_reserve(&l->inds, s->ninds) ? ACCORD_ENOMEM : 0;
     for (size_t i = 0; i < s->ninds && !rc; i++)
         if (u64map_put(&l->inds, id_key(export_str(s, s->inds[i].id)), i + 1))
             rc = ACCORD_ENOMEM;
