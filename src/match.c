@@ -542,6 +542,10 @@ static void read_line(accord_matcher *m, const char *p, size_t len, uint64_t lin
 static void match_batch(accord_matcher *m)
 {
     uint32_t refs[REFS_MAX];
+    if (m->s->ip.x24) /* the second prefetch of IPv4 lookups: see mip_prefetch4 */
+        for (size_t i = 0; i < m->nitems; i++)
+            if (m->items[i].kind == MK_IPV4)
+                mip_prefetch4_late(&m->s->ip, m->items[i].k.v4);
     for (size_t li = 0; li < m->nlines; li++) {
         const mline *l = &m->lines[li];
         for (uint32_t k = 0; k < l->nitems; k++) {

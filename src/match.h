@@ -253,6 +253,8 @@ typedef struct mip {
     /* exact IPv4 */
     mtab t4;
     uint32_t *key4, *ref4;
+    uint64_t *x24; /* bit a >> 8: some exact key lies in that /24 (MIP_X24_BYTES), or NULL below
+                      MIP_X24_MIN keys, where the table is small enough to stay in cache */
     /* IPv4 prefixes: DIR-24-8 over "cover sets" (see match_ip.c) */
     uint32_t *tbl24; /* 2^24 cells, or NULL when there are no prefixes */
     uint32_t *tbl8;  /* groups of 256 cells */
@@ -270,6 +272,12 @@ typedef struct mip {
     size_t n_exact4, n_prefix4, n_exact6, n_prefix6;
 } mip;
 
+/* The size of mip.x24, and the exact IPv4 keys from which it is made. */
+#define MIP_X24_BYTES (((size_t)1 << 24) / 8)
+#define MIP_X24_MIN 65536
+/* The size of mip.tbl24, allocated with hugemem_alloc. */
+#define MIP_TBL24_BYTES (((size_t)1 << 24) * sizeof(uint32_t))
+
 void mip_builder_init(mip_builder *b);
 void mip_builder_free(mip_builder *b);
 int mip_add4(mip_builder *b, uint32_t addr, int plen, uint32_t ind);
@@ -282,8 +290,18 @@ static inline uint64_t mip_hash4(uint32_t a)
 {
     return mix64((uint64_t)a ^ 0x5bd1e9955bd1e995ull);
 }
-/* Prefetches what a lookup of a will read. */
+/* Makes ip->x24 from ip->key4[0..n_exact4) (nothing below MIP_X24_MIN keys).  0 or
+ * ACCORD_ENOMEM. */
+int mip_index4(mip *ip);
+/* Prefetches what a lookup of a will read: the x24 word when there is one (mip_prefetch4_late
+ * then prefetches the hash bucket if the bit says that a probe is needed), else the bucket; and
+ * the tbl24 cell. */
 void mip_prefetch4(const mip *ip, uint32_t a);
+static inline int mip_x24(const mip *ip, uint32_t a)
+{
+    return !ip->x24 || (ip->x24[a >> 14] >> (a >> 8 & 63) & 1);
+}
+void mip_prefetch4_late(const mip *ip, uint32_t a);
 void mip_prefetch6(const mip *ip, const uint8_t a[16]);
 /* The refs of every indicator key that matches a (exact, and each containing prefix) into
  * out[0..max); returns how many (at most max). */

@@ -475,14 +475,13 @@ static void r_mtab(rd *r, mtab *t, size_t n)
     }
     if (nb == 0)
         return;
-    t->b = aligned_alloc(64, nb * sizeof(mtab_bucket));
+    t->b = hugemem_alloc(nb * sizeof(mtab_bucket)); /* as a compiled table: match_table.c */
     if (!t->b) {
         oom(r);
         return;
     }
-    memcpy(t->b, p, nb * sizeof(mtab_bucket));
-    hugemem_advise(t->b, nb * sizeof(mtab_bucket), 1); /* as a compiled table: match_table.c */
     t->nb = nb;
+    memcpy(t->b, p, nb * sizeof(mtab_bucket));
     t->n = n;
     for (size_t i = 0; i < nb; i++)
         for (unsigned s = 0; s < MTAB_SLOTS; s++) {
@@ -541,6 +540,8 @@ static void r_ip4(rd *r, const refcheck *c, mip *ip)
     if (r->rc == 0)
         refs_all_ok(r, c, ip->ref4, ip->n_exact4);
     r_mtab(r, &ip->t4, ip->n_exact4);
+    if (r->rc == 0 && mip_index4(ip) != 0)
+        oom(r);
 }
 
 /* The cell of a tbl24 or tbl8 cell: a cover set, or (tbl24 only) a tbl8 group. */
@@ -586,7 +587,7 @@ static void r_ip4net(rd *r, const refcheck *c, mip *ip)
     }
     if (r->rc || ncov2 == 0)
         return;
-    ip->tbl24 = calloc(CELLS24, sizeof *ip->tbl24);
+    ip->tbl24 = hugemem_alloc(MIP_TBL24_BYTES);
     if (!ip->tbl24) {
         oom(r);
         return;

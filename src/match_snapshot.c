@@ -977,7 +977,8 @@ static void count_memory(accord_snapshot *s)
     uint64_t m = s->ninds * sizeof(mind) + s->pool_len + s->refs.n * 4;
     const mip *ip = &s->ip;
     const mstrset *sets[] = {&s->domain, &s->url, &s->email, &s->ua};
-    m += mtab_bytes(&ip->t4) + ip->n_exact4 * 8 + ip->ntbl8 * 1024 + ip->ncover * 8;
+    m += mtab_bytes(&ip->t4) + ip->n_exact4 * 8 + ip->ntbl8 * 1024 + ip->ncover * 8 +
+         (ip->x24 ? MIP_X24_BYTES : 0);
     for (size_t i = 0; i < ip->nv6; i++)
         m += mtab_bytes(&ip->v6[i].t) + ip->v6[i].t.n * 20;
     for (int i = 0; i < 4; i++)

@@ -42,11 +42,9 @@ int mtab_build(mtab *t, const uint64_t *h, size_t n)
         return 0;
     if (nb > UINT32_MAX || n >= MTAB_PASSED)
         return ACCORD_ELIMIT;
-    t->b = aligned_alloc(64, nb * sizeof(mtab_bucket));
+    t->b = hugemem_alloc(nb * sizeof(mtab_bucket)); /* probed at random: util/hugemem.c */
     if (!t->b)
         return ACCORD_ENOMEM;
-    hugemem_advise(t->b, nb * sizeof(mtab_bucket), 1); /* probed at random: util/hugemem.c */
-    memset(t->b, 0, nb * sizeof(mtab_bucket));
     t->nb = nb;
     for (size_t i = 0; i < n; i++) {
         size_t bi = mtab_home(t, h[i]);
@@ -70,7 +68,7 @@ int mtab_build(mtab *t, const uint64_t *h, size_t n)
 
 void mtab_free(mtab *t)
 {
-    free(t->b);
+    hugemem_free(t->b, t->nb * sizeof(mtab_bucket));
     memset(t, 0, sizeof *t);
 }
 

@@ -17,6 +17,17 @@
  */
 void hugemem_advise(void *p, size_t len, int now);
 
+/*
+ * A zeroed region of len bytes, 64-byte aligned, for a table probed at random: from 2 MiB on, a
+ * private mapping of its own, 2 MiB-aligned and advised for huge pages before any page of it is
+ * touched (memory malloc hands out may have been faulted in as small pages before, and then
+ * stays so: the kernel could not collapse it on a fragmented machine); smaller regions come from
+ * the heap.  NULL when out of memory or len is 0.  Free it with hugemem_free and the same len.
+ */
+void *hugemem_alloc(size_t len);
+/* Frees a region from hugemem_alloc(len); NULL is fine. */
+void hugemem_free(void *p, size_t len);
+
 /* This process's memory on transparent huge pages in KiB (AnonHugePages of
  * /proc/self/smaps_rollup), or -1 when the system does not say. */
 long hugemem_resident_kb(void);

@@ -115,6 +115,78 @@ static void test_ip4_random(void)
     mrefs_free(&r);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Enough exact keys for the /24 occupancy bitmap (x24): its bits are exactly the /24s of the
+ * keys, and lookups of keys, of neighbours in occupied /24s and of addresses in empty ones
+ * agree with a sorted list of (key, indicator) and the prefixes. */
+static void test_ip4_x24(void)
+{
+    enum { N = MIP_X24_MIN + 5000, NP = 40, Q = 60000 };
+    static uint32_t keys[N], rr[64], got[N + NP], want[64 + NP];
+    static uint64_t sorted[N], x24[(1u << 24) / 64];
+    static ref4 pfx[NP];
+    mip_builder b;
+    mrefs r = {0};
+    mip ip;
+    size_t bits = 0, bad = 0;
+    mip_builder_init(&b);
+    for (uint32_t i = 0; i < N; i++) { /* in 10/8, one /24 in eight: the others stay empty */
+        uint64_t v = rnd();
+        keys[i] = 0x0A000000u | (uint32_t)(v >> 40 & 0xFFF8) << 8 | (uint32_t)(v >> 8 & 0xFF);
+        sorted[i] = (uint64_t)keys[i] << 32 | i;
+        x24[keys[i] >> 14] |= 1ull << (keys[i] >> 8 & 63);
+        CHECK(mip_add4(&b, keys[i], 32, i) == 0);
+    }
+    for (uint32_t i = 0; i < NP; i++) {
+        pfx[i].plen = 16 + (int)rndn(13);
+        pfx[i].a = (0x0A000000u | rndn(65536) << 8) & ~(0xFFFFFFFFu >> pfx[i].plen);
+        CHECK(mip_add4(&b, pfx[i].a, pfx[i].plen, N + i) == 0);
+    }
+    qsort(sorted, N, sizeof *sorted, cmp_u64);
+    CHECK(mip_build(&b, &r, &ip) == 0);
+    CHECK(ip.x24 != NULL);
+    if (!ip.x24) {
+        printf("x24: %zu exact keys\n", ip.n_exact4);
+        return;
+    }
+    CHECK(memcmp(ip.x24, x24, sizeof x24) == 0);
+    for (size_t w = 0; w < sizeof x24 / 8; w++)
+        bits += (size_t)__builtin_popcountll(x24[w]);
+    CHECK(bits > 4000 && bits <= 8192);
+    for (int q = 0; q < Q; q++) {
+        uint32_t a = q % 3 == 0   ? keys[rndn(N)]
+                     : q % 3 == 1 ? (keys[rndn(N)] & ~0xFFu) | rndn(256) /* an occupied /24 */
+                                  : 0x0A000000u | rndn(1u << 24);
+        size_t nw = 0, n, ng, lo = 0, hi = N;
+        mip_prefetch4(&ip, a);
+        mip_prefetch4_late(&ip, a);
+        n = mip_lookup4(&ip, a, rr, 64);
+        while (lo < hi) { /* the first (key, indicator) >= (a, 0) */
+            size_t mid = (lo + hi) / 2;
+            if (sorted[mid] >> 32 < a)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < N && sorted[lo] >> 32 == a && nw < 64; lo++)
+            want[nw++] = (uint32_t)sorted[lo];
+        for (uint32_t i = 0; i < NP; i++)
+            if (contains4(&pfx[i], a))
+                want[nw++] = N + i;
+        ng = expand(&r, rr, n, got);
+        bad += !same_sets(want, nw, got, ng);
+    }
+    CHECK(bad == 0);
+    mip_free(&ip);
+    CHECK(ip.x24 == NULL);
+    mrefs_free(&r);
+}
+
 /* The byte-loop dotted-quad parser the unrolled mip_parse4 replaced: the reference. */
 static int ref_parse4(const char *s, size_t len, uint32_t *out)
 {
@@ -1882,6 +1954,7 @@ int main(void)
     test_parse6_random();
     test_cidr_edges();
     test_ip4_random();
+    test_ip4_x24();
     test_ip6_random();
     test_domain_edges();
     test_domain_random();

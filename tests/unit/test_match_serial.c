@@ -377,6 +377,48 @@ static void test_damage(void)
     accord_snapshot_unref(s);
 }
 
+/* Enough exact IPv4 keys for the /24 occupancy bitmap: the loaded snapshot makes the same
+ * bitmap from its keys and matches the same events (keys, their neighbours, empty /24s). */
+static void test_ip4_bitmap(void)
+{
+    enum { N = MIP_X24_MIN + 1000, E = 3000 };
+    accord_snapshot_builder *b = NULL;
+    accord_snapshot *s = NULL, *l = NULL;
+    buf bytes, ev, a, c;
+    char pat[80], id[64];
+    buf_init(&bytes, 1u << 28);
+    buf_init(&ev, 1u << 20);
+    buf_init(&a, 1u << 24);
+    buf_init(&c, 1u << 24);
+    CHECK(accord_snapshot_builder_new(0, &b) == 0);
+    for (uint32_t i = 0; i < N; i++) { /* 10.x.y.z with y even: the odd /24s stay empty */
+        snprintf(id, sizeof id, "indicator--%08x-0000-4000-8000-000000000000", i);
+        snprintf(pat, sizeof pat, "[ipv4-addr:value = '10.%u.%u.%u']", i >> 15 & 255,
+                 (i >> 7 & 255) & ~1u, (i * 37) & 255);
+        CHECK(accord_snapshot_builder_add(b, id, "n", pat, 0, 0, NULL) == 0);
+    }
+    CHECK(accord_snapshot_build(b, &s, NULL) == 0);
+    accord_snapshot_builder_free(b);
+    for (int i = 0; i < E; i++)
+        buf_printf(&ev, "{\"id.orig_h\":\"10.%u.%u.%u\",\"id.resp_h\":\"10.%u.%u.%u\"}\n", rn(3),
+                   rn(256) & ~1u, rn(256), rn(3), rn(256), rn(256));
+    CHECK(s && s->ip.x24 != NULL);
+    CHECK(s && msnap_serialise(s, &bytes) == 0);
+    CHECK(msnap_load(bytes.p, bytes.len, &l, NULL) == 0);
+    CHECK(l && l->ip.x24 && s->ip.x24 && memcmp(l->ip.x24, s->ip.x24, MIP_X24_BYTES) == 0);
+    if (s && l) {
+        run(s, ev.p, ev.len, &a);
+        run(l, ev.p, ev.len, &c);
+        CHECK(a.len > 1000 && a.len == c.len && memcmp(a.p, c.p, a.len) == 0);
+    }
+    accord_snapshot_unref(l);
+    accord_snapshot_unref(s);
+    buf_free(&bytes);
+    buf_free(&ev);
+    buf_free(&a);
+    buf_free(&c);
+}
+
 /* An empty snapshot round-trips too. */
 static void test_empty(void)
 {
@@ -400,6 +442,7 @@ int main(void)
     test_differential();
     test_damage();
     test_empty();
+    test_ip4_bitmap();
     printf("%d passed, %d failed\n", t_passed, t_failed);
     return t_failed != 0;
 }
