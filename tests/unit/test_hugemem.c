@@ -29,11 +29,37 @@ static void check_region(size_t len, size_t skew, int now)
     free(base);
 }
 
+/* hugemem_alloc: zeroed, 64-byte aligned, writable to its last byte, freed by hugemem_free;
+ * large regions are 2 MiB-aligned mappings of their own. */
+static void check_alloc(size_t len)
+{
+    unsigned char *p = hugemem_alloc(len);
+    size_t nonzero = 0;
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    CHECK(((uintptr_t)p & 63) == 0);
+    if (len >= ((size_t)2 << 20))
+        CHECK(((uintptr_t)p & (((uintptr_t)2 << 20) - 1)) == 0);
+    for (size_t i = 0; i < len; i += 4093)
+        nonzero += p[i] != 0;
+    CHECK(nonzero == 0 && p[len - 1] == 0);
+    memset(p, 0x5A, len);
+    CHECK(p[0] == 0x5A && p[len - 1] == 0x5A);
+    hugemem_free(p, len);
+}
+
 int main(void)
 {
     long before = hugemem_resident_kb(), during;
     unsigned char *big;
     hugemem_advise(NULL, 1u << 30, 1); /* no region: nothing happens */
+    CHECK(hugemem_alloc(0) == NULL);
+    hugemem_free(NULL, 123);
+    check_alloc(100);
+    check_alloc(((size_t)2 << 20) - 64);
+    check_alloc((size_t)2 << 20);
+    check_alloc(((size_t)7 << 20) + 4160);
     check_region(100, 0, 1);           /* far below a huge page: left alone */
     check_region((size_t)3 << 20, 5, 1);
     check_region((size_t)9 << 20, 0, 0);
