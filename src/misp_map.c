@@ -22,8 +22,8 @@
  * relationships, which MISP does not name, take UUIDv5 ids over their group's uuid and content.
  * Versions follow MISP's timestamps: modified = the attribute's (or object's, event's) timestamp,
  * so an edited event yields new versions of what changed and duplicates of the rest; a deleted
- * attribute yields a revoked version.  Identities and galaxy clusters carry the event timestamp:
- * the newest event's view of them is their latest version.
+ * attribute yields a revoked version.  Identities and galaxy clusters carry the event timestamp;
+ * the store side (misp_store.c) writes them again only when their content changed.
  *
  * Deviations from misp-stix, on purpose: ip-src/ip-dst patterns are [ipv4-addr:value = '...']
  * (misp-stix writes network-traffic:dst_ref.value), because accord's matcher and defender

@@ -41,6 +41,7 @@ struct misp_sink {
     const accord_import_options *opts;
     accord_import_stats st;
     ajson_arena arena;
+    ajson_arena stored; /* the stored version an identity or cluster is compared with */
     int64_t cid;
     int strict;
     int validate; /* validate each object fully (see the top of the file) */
@@ -99,11 +100,13 @@ int misp_sink_open(accord_store *store, const accord_import_options *opts, misp_
     s->strict = (opts->flags & ACCORD_IMPORT_STRICT) != 0;
     s->validate = validate_all();
     ajson_arena_init(&s->arena, 0);
+    ajson_arena_init(&s->stored, 0);
     int rc = store_collection_resolve(store, opts->collection, &s->cid, err);
     if (!rc)
         rc = store_begin(store, err);
     if (rc) {
         ajson_arena_free(&s->arena);
+        ajson_arena_free(&s->stored);
         free(s);
         return rc;
     }
@@ -172,6 +175,83 @@ static void add_value(void *ud, const char *value, size_t len)
         s->values[s->nvalues++] = store_value_hash(value, len);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Identities and galaxy clusters: a new version only when the content changed                  */
+
+/*
+ * Every event writes its creator's identity and its galaxy clusters again, with the event's
+ * timestamp as created and modified.  Stored as they come, each event would add a version of the
+ * same organisation and the same ATT&CK technique, and each new version is ranked against every
+ * stored one: over a MISP instance's history (thousands of events by one org) that is quadratic.
+ * So an identity or cluster whose latest stored version says the same, apart from created and
+ * modified, is not written again: the stored one is what the event names.  One id lookup and one
+ * body parse per identity and cluster of an event.
+ */
+
+static int shared_type(const char *type)
+{
+    static const char *const t[] = {"identity",    "attack-pattern",   "intrusion-set",
+                                    "threat-actor", "malware",          "tool",
+                                    "course-of-action", "x-misp-galaxy-cluster"};
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (strcmp(type, t[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 when a and b are the same JSON value; members in the same order (the mapper's), and for
+ * objects at the top level (top 1), created and modified skipped. */
+static int same_json(const ajson_value *a, const ajson_value *b, int top)
+{
+    if (a->type != b->type || a->len != b->len)
+        return 0;
+    switch (a->type) {
+    case AJSON_NUMBER:
+    case AJSON_STRING: return memcmp(a->u.str, b->u.str, a->len) == 0;
+    case AJSON_ARRAY:
+        for (size_t i = 0; i < a->len; i++)
+            if (!same_json(&a->u.items[i], &b->u.items[i], 0))
+                return 0;
+        return 1;
+    case AJSON_OBJECT:
+        for (size_t i = 0; i < a->len; i++) {
+            const ajson_member *x = &a->u.members[i], *y = &b->u.members[i];
+            if (x->key_len != y->key_len || memcmp(x->key, y->key, x->key_len) != 0)
+                return 0;
+            if (top && (!strcmp(x->key, "created") || !strcmp(x->key, "modified")))
+                continue;
+            if (!same_json(&x->value, &y->value, 0))
+                return 0;
+        }
+        return 1;
+    default: return 1;
+    }
+}
+
+typedef struct latest_cmp {
+    misp_sink *s;
+    const ajson_value *obj;
+    int same;
+} latest_cmp;
+
+static int on_latest(void *ud, const accord_record *rec)
+{
+    latest_cmp *c = ud;
+    ajson_error jerr;
+    ajson_arena_reset(&c->s->stored);
+    const ajson_value *o = ajson_parse(&c->s->stored, rec->body, rec->body_len, &jerr);
+    c->same = o && same_json(c->obj, o, 1);
+    return 0;
+}
+
+/* 1 when obj (an identity or cluster) says what its latest stored version says. */
+static int same_as_stored(misp_sink *s, const stix_info *info)
+{
+    latest_cmp c = {s, info->obj, 0};
+    accord_error e;
+    return accord_store_get(s->store, info->id, 0, on_latest, &c, &e) == 0 && c.same;
+}
+
 /* Parses and stores one object; 0 also for an object rejected and reported (unless strict). */
 static int put_object(misp_sink *s, const char *text, size_t len, uint64_t index, uint64_t offset,
                       accord_error *err)
@@ -203,6 +283,12 @@ static int put_object(misp_sink *s, const char *text, size_t len, uint64_t index
             return accord_err_set(err, sgn, "misp: cannot read the stored version of %s", info.id);
         if (sgn)
             return conflict(s, index, offset, &info, "signed, and this copy is unsigned", err);
+    }
+    if (shared_type(info.type) && same_as_stored(s, &info)) {
+        s->st.duplicates++;
+        if (s->opts->on_object)
+            s->opts->on_object(s->opts->ud, info.id, info.modified ? info.modified : "", 0);
+        return 0;
     }
     s->nvalues = 0;
     values_extract(root, info.type, add_value, s);
@@ -279,6 +365,7 @@ int misp_sink_close(misp_sink *s, int rc, accord_import_stats *out, accord_error
     if (out)
         *out = s->st;
     ajson_arena_free(&s->arena);
+    ajson_arena_free(&s->stored);
     free(s);
     return rc;
 }

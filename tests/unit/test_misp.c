@@ -486,9 +486,31 @@ static void test_store(const char *dir, const char *v1, size_t l1, const char *v
     g = get(s, "indicator--5f6e2a1c-0000-4000-8000-000000000004", 0);
     CHECK(g.found == 1 && g.revoked && strcmp(g.modified, "2023-11-15T12:06:40.000000Z") == 0);
     CHECK(st.revoked >= 2); /* the deleted one and the dropped one */
+    /* the creator and the clusters, unchanged, are not written again with the newer timestamp */
+    g = get(s, "identity--5f6e2a1c-0b7d-4c3e-9a8b-1c2d3e4f5a6b", ACCORD_GET_ALL_VERSIONS);
+    CHECK(g.found == 1);
+    got first = get(s, "malware--5f6e2a1c-7777-4000-8000-000000000007", ACCORD_GET_ALL_VERSIONS);
+    CHECK(first.found == 1);
+    CHECK(get(s, "attack-pattern--5f6e2a1c-8888-4000-8000-000000000008", ACCORD_GET_ALL_VERSIONS)
+              .found == 1);
     /* the update again: nothing new */
     CHECK(accord_misp_import_mem(s, v2, l2, &opts, &st, &err) == ACCORD_ESTIX);
     CHECK(st.store.accepted == 0 && st.store.versions == 0 && st.store.conflicts == 0);
+    /* a cluster whose content changed is a new version (a later event edits its description) */
+    char *v3 = strdup(v2);
+    char *p = v3 ? strstr(v3, "A RAT.") : NULL, *ts = v3 ? strstr(v3, "1700050000") : NULL;
+    CHECK(p && ts);
+    if (p && ts) {
+        memcpy(p, "A BAT.", 6);
+        memcpy(ts, "1700090000", 10); /* the event's timestamp, its first one */
+        CHECK(accord_misp_import_mem(s, v3, l2, &opts, &st, &err) == ACCORD_ESTIX);
+        CHECK(st.store.conflicts == 0);
+        g = get(s, "malware--5f6e2a1c-7777-4000-8000-000000000007", ACCORD_GET_ALL_VERSIONS);
+        CHECK(g.found == 2 && strcmp(g.modified, first.modified) > 0);
+        CHECK(get(s, "identity--5f6e2a1c-0b7d-4c3e-9a8b-1c2d3e4f5a6b", ACCORD_GET_ALL_VERSIONS)
+                  .found == 1);
+    }
+    free(v3);
     accord_store_close(s);
 }
 
