@@ -99,6 +99,8 @@ int misp_sink_open(accord_store *store, const accord_import_options *opts, misp_
                    accord_error *err);
 int misp_sink_object(misp_sink *s, const char *text, size_t len, accord_error *err);
 int misp_sink_close(misp_sink *s, int rc, accord_import_stats *out, accord_error *err);
+/* The counts so far of an open sink (committed stays 0 until close). */
+void misp_sink_stats(const misp_sink *s, accord_import_stats *out);
 /*
  * What the store needs of one of the mapper's objects, read without validating it: 0, or -1 when
  * the object is not of a shape the mapper writes (no id, type or spec_version 2.1), which the

@@ -321,6 +321,11 @@ int misp_sink_object(misp_sink *s, const char *text, size_t len, accord_error *e
     return rc;
 }
 
+void misp_sink_stats(const misp_sink *s, accord_import_stats *out)
+{
+    *out = s->st;
+}
+
 /* After a strict import failed: one audit record for the whole input, in its own transaction. */
 static void audit_strict_failure(misp_sink *s, const char *why)
 {

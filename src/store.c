@@ -102,7 +102,8 @@
  *                           added                                  (store_roster.c)
  *   table roster_votes      roster, keyid PK; member, sig, added (when this node accepted it)
  *   table sightings         sighting versions for the console's series (store_console.c,
- *                           schema 8), kept by triggers on objects and members: coll 0 the
+ *                           schema 8), kept by the insert path (schema 9; triggers on
+ *                           objects and members before, see migrations[]): coll 0 the
  *                           store-wide row (objects' added, seq, flags), else one per collection
  *                           membership (members' added, flags); t (seconds: first_seen,
  *                           created or added), n (count), of_ref (sighting_of_ref; index
@@ -158,7 +159,7 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the run chunk format is little-endian; add byte swapping for this host"
 #endif
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 
 /* A sighting's time for the console's series, in seconds: first_seen, else created, else when
  * it was stored (SQLite's unixepoch: a STIX timestamp's fraction is dropped, which no hour or day
@@ -325,6 +326,12 @@ static const char *const migrations[] = {
     "CREATE TABLE IF NOT EXISTS thread_reads(account TEXT NOT NULL, case_id TEXT NOT NULL,"
     " topic TEXT NOT NULL, seen INTEGER NOT NULL, PRIMARY KEY(account, case_id, topic))"
     " WITHOUT ROWID;",
+    /* 8 -> 9: the sightings rows of an inserted objects or members row are written by
+     * store_put_hashed and member_add (S_SIGHT_*), not by INSERT triggers: SQLite gives every
+     * statement on a table with an INSERT trigger a statement journal, a copy of each page it
+     * touches, which was a third of the CPU time of a bulk import (callgrind: sqlite3PagerWrite
+     * into the in-memory journal).  The UPDATE and DELETE triggers stay (those statements are few) */
+    "DROP TRIGGER IF EXISTS sightings_obj; DROP TRIGGER IF EXISTS sightings_member;",
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -346,6 +353,18 @@ static const char *const stmt_sql[S_COUNT] = {
                      " WHERE seq = ?1 AND coll = ?2",
     [S_MEMBER_FLAGS] = "UPDATE members SET flags = ?3 WHERE coll = ?1 AND added = ?2",
     [S_INS_MEMBER] = "INSERT INTO members(coll, added, seq, type, flags) VALUES(?1, ?2, ?3, ?4, ?5)",
+    /* the sightings rows of a new sighting version (schema 9: formerly trigger sightings_obj) */
+    [S_SIGHT_OBJ] = "INSERT INTO sightings SELECT 0, added, seq, flags, " SIGHTING_T("") ", "
+                    SIGHTING_N("") ", json_extract(body, '$.sighting_of_ref') FROM objects"
+                    " WHERE seq = ?1",
+    /* the import adds the version's first membership before its objects row */
+    [S_SIGHT_OBJ_MEMBERS] = "INSERT OR IGNORE INTO sightings SELECT m.coll, m.added, m.seq,"
+                            " m.flags, g.t, g.n, g.of_ref FROM members m INDEXED BY members_seq"
+                            " JOIN sightings g ON g.coll = 0 AND g.added = ?2 WHERE m.seq = ?1",
+    /* a sighting version's new membership (formerly trigger sightings_member) */
+    [S_SIGHT_MEMBER] = "INSERT OR IGNORE INTO sightings SELECT ?1, ?2, ?3, ?4, g.t, g.n, g.of_ref"
+                       " FROM objects o JOIN sightings g ON g.coll = 0 AND g.added = o.added"
+                       " WHERE o.seq = ?3",
     [S_ROWS_AFTER] = "SELECT seq, id, modified FROM objects WHERE seq > ?1 ORDER BY seq",
     [S_RUNS_OF_KIND] = "SELECT run FROM runs WHERE kind = ?1 ORDER BY run",
     [S_RUNS_AT_LEVEL] = "SELECT run, chunks FROM runs WHERE kind = ?1 AND level = ?2 ORDER BY run",
@@ -1013,7 +1032,34 @@ static int member_add(accord_store *s, int64_t cid, int64_t seq, const char *typ
     sqlite3_bind_int64(st, 3, seq);
     sqlite3_bind_text(st, 4, type, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 5, mflags);
-    return store_step_done(st) ? store_db_fail(s, err, "adding to a collection") : 0;
+    if (store_step_done(st))
+        return store_db_fail(s, err, "adding to a collection");
+    if (strcmp(type, "sighting") != 0)
+        return 0;
+    if (!(st = store_stmt(s, S_SIGHT_MEMBER)))
+        return store_db_fail(s, err, "preparing a sightings insert");
+    sqlite3_bind_int64(st, 1, cid);
+    sqlite3_bind_int64(st, 2, *added_out);
+    sqlite3_bind_int64(st, 3, seq);
+    sqlite3_bind_int(st, 4, mflags);
+    return store_step_done(st) ? store_db_fail(s, err, "adding a sighting to a collection") : 0;
+}
+
+/* The sightings rows of sighting version seq (added), just inserted: store-wide and for the
+ * memberships added before it. */
+static int sighting_rows(accord_store *s, int64_t seq, int64_t added, accord_error *err)
+{
+    sqlite3_stmt *st = store_stmt(s, S_SIGHT_OBJ);
+    if (!st)
+        return store_db_fail(s, err, "preparing a sightings insert");
+    sqlite3_bind_int64(st, 1, seq);
+    if (store_step_done(st))
+        return store_db_fail(s, err, "storing a sighting's row");
+    if (!(st = store_stmt(s, S_SIGHT_OBJ_MEMBERS)))
+        return store_db_fail(s, err, "preparing a sightings insert");
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, added);
+    return store_step_done(st) ? store_db_fail(s, err, "storing a sighting's rows") : 0;
 }
 
 static int pend_id_add(accord_store *s, uint64_t idh, int64_t seq)
@@ -1282,6 +1328,8 @@ int store_put_hashed(accord_store *s, int64_t cid, const stix_info *info, const 
         rc = store_db_fail(s, err, "storing an object");
         goto out;
     }
+    if (strcmp(info->type, "sighting") == 0 && (rc = sighting_rows(s, seq, added, err)))
+        goto out;
     if (strcmp(info->type, "indicator") == 0 &&
         (rc = ind_put(s, seq, added, info->id, info->modified, info->spec_version, flags,
                       info->label.level, org, to.len ? to.p : NULL, info->obj, body, len, err)))

@@ -15,7 +15,7 @@
  * index's runs (store_runs_lookup_many: sorted keys share the chunks they fall in), then reads
  * the rows value by value in seq order, which is the order of the search's cursor.
  *
- * The sightings series reads the sightings table (schema 8, kept by triggers: store.c): one
+ * The sightings series reads the sightings table (schema 8, kept by store.c's insert path): one
  * row per sighting version store-wide and per collection holding it, with its time, count and
  * what it sights (the label columns are read from the objects row only for a viewer that needs
  * them checked), so a series is a range of the table's key (a collection) or

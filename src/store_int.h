@@ -61,6 +61,9 @@ enum stmt_id {
     S_SIG_ANY,
     S_INS_IND,
     S_AUDIT_TAIL,
+    S_SIGHT_OBJ,
+    S_SIGHT_OBJ_MEMBERS,
+    S_SIGHT_MEMBER,
     S_COUNT
 };
 
