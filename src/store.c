@@ -49,6 +49,28 @@
  *     pattern_type, pattern, name  TEXT   the properties as strings (JSON escapes decoded), NULL
  *                           when absent or not strings
  *
+ *   table export_rows       one row per indicators row, packed: what a selection of the latest
+ *                           versions reads, as one value (schema 10; a row of many columns costs a
+ *                           selection more to decode than all its other work)
+ *     seq      INTEGER PK   objects.seq
+ *     flags    INTEGER      objects.flags (trigger export_rows_flags)
+ *     row      BLOB         written with the indicators row (xrow_pack), little-endian:
+ *                             offset size  meaning
+ *                             0      1     layout, XROW_LAYOUT (1)
+ *                             1      1     bits XROW_*: spec 2.0, pattern_type present and
+ *                                          whether it is 'stix', pattern present, name present
+ *                             2      1     tlp, signed (ACCORD_TLP_*, -1 unmarked)
+ *                             3      1     confidence 0-100, 255 when absent
+ *                             4      4     bytes of id (I)
+ *                             8      4     bytes of pattern (P), 0 when absent
+ *                             12     4     bytes of name (N), 0 when absent
+ *                             16     8     added (µs)
+ *                             24     8     valid_from as in indicators, INT64_MIN when absent
+ *                             32     8     valid_until as in indicators, INT64_MAX when absent
+ *                             40     I+1   id and a NUL
+ *                             41+I   P+1   pattern and a NUL
+ *                             42+I+P N+1   name and a NUL
+ *
  *   table runs              one row per sorted run
  *     kind, run  PK         kind 0 id index, 1 value index, 2 version index; run number
  *     level                 0 for a transaction's run, L+1 for a merge of four level-L runs
@@ -159,7 +181,7 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the run chunk format is little-endian; add byte swapping for this host"
 #endif
-#define SCHEMA_VERSION 9
+#define SCHEMA_VERSION 10
 
 /* A sighting's time for the console's series, in seconds: first_seen, else created, else when
  * it was stored (SQLite's unixepoch: a STIX timestamp's fraction is dropped, which no hour or day
@@ -332,6 +354,15 @@ static const char *const migrations[] = {
      * touches, which was a third of the CPU time of a bulk import (callgrind: sqlite3PagerWrite
      * into the in-memory journal).  The UPDATE and DELETE triggers stay (those statements are few) */
     "DROP TRIGGER IF EXISTS sightings_obj; DROP TRIGGER IF EXISTS sightings_member;",
+    /* 9 -> 10: export_rows, one packed row per indicators row (written beside it by ind_put, not
+     * by a trigger: a statement that fires one keeps a statement journal, which made each
+     * indicator's insert cost five times as much), filled here from the indicators table */
+    "CREATE TABLE IF NOT EXISTS export_rows(seq INTEGER PRIMARY KEY, flags INTEGER NOT NULL,"
+    " row BLOB NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS export_rows_flags AFTER UPDATE OF flags ON indicators BEGIN"
+    " UPDATE export_rows SET flags = NEW.flags WHERE seq = NEW.seq; END;"
+    "INSERT OR REPLACE INTO export_rows SELECT seq, flags, ind_row(added, valid_from,"
+    " valid_until, confidence, tlp, spec, pattern_type, id, pattern, name) FROM indicators;",
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -390,6 +421,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_INS_IND] = "INSERT INTO indicators(seq, added, id, modified, spec, flags, tlp, tlp_org,"
                   " tlp_to, valid_from, valid_until, confidence, pattern_type, pattern, name)"
                   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [S_INS_XROW] = "INSERT INTO export_rows(seq, flags, row) VALUES(?1, ?2, ?3)",
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -534,6 +566,86 @@ static void sql_tlp_label(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     ajson_arena_free(&a);
 }
 
+static void put_le(unsigned char *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The fields of an export_rows row. */
+typedef struct xrow {
+    int64_t added, from, until; /* from INT64_MIN, until INT64_MAX when absent */
+    int conf, tlp;              /* conf -1 when absent */
+    const char *spec, *ptype;   /* ptype NULL when absent */
+    const char *str[3];         /* id, pattern, name (NULL: absent) */
+    size_t len[3];
+} xrow;
+
+/* The packed row of x (the layout is in the schema table above), in sqlite3_malloc64 memory;
+ * NULL when out of memory or too long. */
+static unsigned char *xrow_pack(const xrow *x, size_t *len)
+{
+    size_t total = XROW_HEAD;
+    for (int i = 0; i < 3; i++)
+        if ((total += x->len[i] + 1) > 0x7fffffff)
+            return NULL;
+    unsigned char *p = sqlite3_malloc64(total);
+    if (!p)
+        return NULL;
+    p[0] = XROW_LAYOUT;
+    p[1] = (unsigned char)((x->spec && strcmp(x->spec, "2.0") == 0 ? XROW_SPEC20 : 0) |
+                           (x->ptype ? XROW_PTYPE : 0) |
+                           (x->ptype && strcmp(x->ptype, "stix") == 0 ? XROW_PTYPE_STIX : 0) |
+                           (x->str[1] ? XROW_PATTERN : 0) | (x->str[2] ? XROW_NAME : 0));
+    p[2] = (unsigned char)(signed char)x->tlp;
+    p[3] = (unsigned char)(x->conf >= 0 && x->conf <= 100 ? x->conf : 255);
+    for (int i = 0; i < 3; i++)
+        put_le(p + 4 + 4 * i, x->len[i], 4);
+    put_le(p + 16, (uint64_t)x->added, 8);
+    put_le(p + 24, (uint64_t)x->from, 8);
+    put_le(p + 32, (uint64_t)x->until, 8);
+    size_t off = XROW_HEAD;
+    for (int i = 0; i < 3; i++) {
+        if (x->len[i])
+            memcpy(p + off, x->str[i], x->len[i]);
+        p[off + x->len[i]] = 0;
+        off += x->len[i] + 1;
+    }
+    *len = total;
+    return p;
+}
+
+static int64_t sql_int_or(sqlite3_value *v, int64_t dflt)
+{
+    return sqlite3_value_type(v) == SQLITE_NULL ? dflt : sqlite3_value_int64(v);
+}
+
+/*
+ * SQL ind_row(added, valid_from, valid_until, confidence, tlp, spec, pattern_type, id, pattern,
+ * name): the export_rows row of an indicators row, for the migration that added the table.
+ */
+static void sql_ind_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    xrow x = {.added = sqlite3_value_int64(argv[0]),
+              .from = sql_int_or(argv[1], INT64_MIN),
+              .until = sql_int_or(argv[2], INT64_MAX),
+              .conf = (int)sql_int_or(argv[3], -1),
+              .tlp = sqlite3_value_int(argv[4]),
+              .spec = (const char *)sqlite3_value_text(argv[5]),
+              .ptype = (const char *)sqlite3_value_text(argv[6])};
+    for (int i = 0; i < 3; i++) {
+        x.str[i] = (const char *)sqlite3_value_text(argv[7 + i]);
+        x.len[i] = x.str[i] ? (size_t)sqlite3_value_bytes(argv[7 + i]) : 0;
+    }
+    size_t len;
+    unsigned char *p = x.str[0] ? xrow_pack(&x, &len) : NULL;
+    if (p)
+        sqlite3_result_blob64(ctx, p, len, sqlite3_free);
+    else
+        sqlite3_result_error(ctx, "ind_row: no id, too long, or out of memory", -1);
+}
+
 int accord_store_open(const char *dir, unsigned flags, accord_store **out, accord_error *err)
 {
     *out = NULL;
@@ -578,6 +690,8 @@ int accord_store_open(const char *dir, unsigned flags, accord_store **out, accor
                             NULL, NULL);
     sqlite3_create_function(s->db, "tlp_label", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                             sql_tlp_label, NULL, NULL);
+    sqlite3_create_function(s->db, "ind_row", 10, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            sql_ind_row, NULL, NULL);
     sqlite3_extended_result_codes(s->db, 0);
     /* 16 KiB pages: a fourth of the I/O calls of the default for the same bytes (bulk import
      * writes every page twice: WAL, then checkpoint); takes effect only on a new database */
@@ -1157,30 +1271,28 @@ uint64_t store_content_hash(const void *data, size_t len)
 /* ------------------------------------------------------------------------------------------ */
 /* The indicators table: what exports read, beside the objects row                             */
 
-/* An optional timestamp property of o as µs into st's parameter i: NULL when absent; 0, or -1
- * when it is not a timestamp. */
-static int ind_bind_ts(sqlite3_stmt *st, int i, const ajson_value *o, const char *key)
+/* An optional timestamp property of o as µs: 1 present, 0 absent, -1 not a timestamp. */
+static int ind_ts(const ajson_value *o, const char *key, int64_t *us)
 {
     const char *t = ajson_str(ajson_get(o, key));
-    int64_t us;
     if (!t)
         return 0;
-    if (accord_timestamp_parse(t, &us) != 0)
-        return -1;
-    sqlite3_bind_int64(st, i, us);
-    return 0;
+    return accord_timestamp_parse(t, us) == 0 ? 1 : -1;
 }
 
-static void ind_bind_str(sqlite3_stmt *st, int i, const ajson_value *o, const char *key)
+/* An optional string property of o into x->str[i] (NULL when absent or not a string). */
+static void ind_str(xrow *x, int i, const ajson_value *o, const char *key)
 {
     const ajson_value *v = ajson_get(o, key);
-    if (v && v->type == AJSON_STRING)
-        sqlite3_bind_text(st, i, v->u.str, (int)v->len, SQLITE_STATIC);
+    int ok = v && v->type == AJSON_STRING;
+    x->str[i] = ok ? v->u.str : NULL;
+    x->len[i] = ok ? v->len : 0;
 }
 
 /*
- * Writes the indicators row of version seq from its parsed object o, or, when o is NULL (a caller
- * that holds no tree), from its body.  The other columns copy the objects row's.
+ * Writes the indicators row of version seq, and its export_rows row, from its parsed object o,
+ * or, when o is NULL (a caller that holds no tree), from its body.  The other columns copy the
+ * objects row's.
  */
 static int ind_put(accord_store *s, int64_t seq, int64_t added, const char *id,
                    const char *modified, const char *spec, int flags, int tlp, const char *org,
@@ -1190,38 +1302,76 @@ static int ind_put(accord_store *s, int64_t seq, int64_t added, const char *id,
     ajson_arena a;
     ajson_error jerr;
     int rc = 0;
+    unsigned char *packed = NULL;
     ajson_arena_init(&a, 0);
     if (!o && !(o = ajson_parse(&a, body, len, &jerr))) {
         rc = accord_err_set(err, ACCORD_ECORRUPT, "store: the body of %s does not parse", id);
         goto out;
     }
+    xrow x = {.added = added, .from = INT64_MIN, .until = INT64_MAX, .conf = -1, .tlp = tlp,
+              .spec = spec ? spec : "2.1", .str = {id}, .len = {strlen(id)}};
+    int64_t c, from, until;
+    int rf = ind_ts(o, "valid_from", &from), ru = rf < 0 ? 0 : ind_ts(o, "valid_until", &until);
+    if (rf < 0 || ru < 0)
+        x.from = INT64_MAX; /* unreadable: never active */
+    else if (rf)
+        x.from = from;
+    if (ru > 0)
+        x.until = until;
+    if (ajson_int(ajson_get(o, "confidence"), &c) && c >= 0 && c <= 100)
+        x.conf = (int)c;
+    const ajson_value *pt = ajson_get(o, "pattern_type");
+    if (pt && pt->type == AJSON_STRING) /* only whether it is "stix" is packed */
+        x.ptype = pt->u.str;
+    ind_str(&x, 1, o, "pattern");
+    ind_str(&x, 2, o, "name");
+    size_t plen;
     sqlite3_stmt *st = store_stmt(s, S_INS_IND);
     if (!st) {
         rc = store_db_fail(s, err, "preparing an indicator insert");
         goto out;
     }
-    int64_t c;
+    if (!(packed = xrow_pack(&x, &plen))) {
+        rc = accord_err_set(err, ACCORD_ENOMEM, "store: %s: out of memory or too long", id);
+        goto out;
+    }
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_int64(st, 2, added);
     sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, modified ? modified : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, spec ? spec : "2.1", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, x.spec, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 6, flags);
     sqlite3_bind_int(st, 7, tlp);
     if (org)
         sqlite3_bind_text(st, 8, org, -1, SQLITE_STATIC);
     if (to)
         sqlite3_bind_text(st, 9, to, -1, SQLITE_STATIC);
-    if (ind_bind_ts(st, 10, o, "valid_from") || ind_bind_ts(st, 11, o, "valid_until"))
-        sqlite3_bind_int64(st, 10, INT64_MAX); /* unreadable: never active */
-    if (ajson_int(ajson_get(o, "confidence"), &c) && c >= 0 && c <= 100)
-        sqlite3_bind_int64(st, 12, c);
-    ind_bind_str(st, 13, o, "pattern_type");
-    ind_bind_str(st, 14, o, "pattern");
-    ind_bind_str(st, 15, o, "name");
-    if (store_step_done(st))
+    if (x.from != INT64_MIN)
+        sqlite3_bind_int64(st, 10, x.from);
+    if (x.until != INT64_MAX)
+        sqlite3_bind_int64(st, 11, x.until);
+    if (x.conf >= 0)
+        sqlite3_bind_int64(st, 12, x.conf);
+    if (pt && pt->type == AJSON_STRING)
+        sqlite3_bind_text(st, 13, pt->u.str, (int)pt->len, SQLITE_STATIC);
+    for (int i = 1; i < 3; i++)
+        if (x.str[i])
+            sqlite3_bind_text(st, 13 + i, x.str[i], (int)x.len[i], SQLITE_STATIC);
+    if (store_step_done(st)) {
         rc = store_db_fail(s, err, "storing an indicator's columns");
+        goto out;
+    }
+    if (!(st = store_stmt(s, S_INS_XROW))) {
+        rc = store_db_fail(s, err, "preparing an indicator insert");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int(st, 2, flags);
+    sqlite3_bind_blob(st, 3, packed, (int)plen, SQLITE_STATIC);
+    if (store_step_done(st))
+        rc = store_db_fail(s, err, "storing an indicator's export row");
 out:
+    sqlite3_free(packed);
     ajson_arena_free(&a);
     return rc;
 }

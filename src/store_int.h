@@ -17,6 +17,16 @@
 #define FLAG_SUPERSEDED 2
 #define FLAG_NOT_FIRST 4
 
+/* The export_rows row (store.c's schema table has the layout): its header's size and the layout
+ * number in its first byte, and the bits of its second. */
+#define XROW_HEAD 40
+#define XROW_LAYOUT 1
+#define XROW_SPEC20 1     /* spec '2.0' */
+#define XROW_PTYPE 2      /* pattern_type present */
+#define XROW_PTYPE_STIX 4 /* ... and it is 'stix' */
+#define XROW_PATTERN 8    /* pattern present */
+#define XROW_NAME 16      /* name present */
+
 struct buf;
 
 enum { KIND_ID = 0, KIND_VALUE = 1, KIND_VERSION = 2, KIND_COUNT = 3 };
@@ -60,6 +70,7 @@ enum stmt_id {
     S_SIG_GET,
     S_SIG_ANY,
     S_INS_IND,
+    S_INS_XROW,
     S_AUDIT_TAIL,
     S_SIGHT_OBJ,
     S_SIGHT_OBJ_MEMBERS,

@@ -445,11 +445,6 @@ out:
 #define IND_COLS                                                                                   \
     " i.modified, i.spec, %sflags, NULL, i.tlp, i.tlp_org, i.tlp_to, NULL, i.valid_from,"          \
     " i.valid_until, i.confidence, i.pattern_type, i.pattern, i.name"
-/* Without a viewer, of the latest versions: only what selection reads (every column read costs
- * about as much as a whole row's other work, tens of millions of times). */
-#define IND_LEAN                                                                                   \
-    " %sflags, i.spec, i.tlp, i.valid_from, i.valid_until, i.confidence, i.pattern_type,"          \
-    " i.pattern, i.name"
 
 /*
  * Rows are read through sqlite3_column_value and the sqlite3_value_* readers: each
@@ -476,28 +471,71 @@ static void ind_tail(sqlite3_stmt *st, int c, store_ind *d)
     d->name = (const char *)sqlite3_value_text(sqlite3_column_value(st, c + 5));
 }
 
-static void ind_from_row(sqlite3_stmt *st, int lean, store_ind *d)
+static void ind_from_row(sqlite3_stmt *st, store_ind *d)
 {
-    if (!lean) {
-        record_from_row(st, &d->r);
-        d->r.body = NULL;
-        d->r.body_len = 0;
-        ind_tail(st, 12, d);
-        return;
-    }
-    int flags = sqlite3_value_int(sqlite3_column_value(st, 3));
+    record_from_row(st, &d->r);
+    d->r.body = NULL;
+    d->r.body_len = 0;
+    ind_tail(st, 12, d);
+}
+
+/* A little-endian field of a packed row (store.c refuses big-endian hosts). */
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/*
+ * A lean row: seq, the collection's added (NULL: the store's, from the packed row), flags, and the
+ * export_rows row (store.c's schema table has its layout), whose strings are handed on in place.
+ * -1 when the packed row is malformed.
+ */
+static int ind_from_xrow(sqlite3_stmt *st, store_ind *d)
+{
+    sqlite3_value *added = sqlite3_column_value(st, 1), *x = sqlite3_column_value(st, 3);
+    const unsigned char *p = sqlite3_value_blob(x);
+    size_t n = (size_t)sqlite3_value_bytes(x);
+    if (!p || n < XROW_HEAD + 3 || p[0] != XROW_LAYOUT)
+        return -1;
+    size_t len[3];
+    for (int i = 0; i < 3; i++)
+        len[i] = get_u32(p + 4 + 4 * i);
+    if (len[0] > n || len[1] > n || len[2] > n ||
+        XROW_HEAD + len[0] + len[1] + len[2] + 3 != n || p[XROW_HEAD + len[0]] ||
+        p[XROW_HEAD + len[0] + 1 + len[1]] || p[n - 1])
+        return -1;
+    int flags = sqlite3_value_int(sqlite3_column_value(st, 2)), bits = p[1];
+    const char *str = (const char *)p + XROW_HEAD;
     d->r = (accord_record){.seq = sqlite3_value_int64(sqlite3_column_value(st, 0)),
-                           .added_us = sqlite3_value_int64(sqlite3_column_value(st, 1)),
-                           .id = (const char *)sqlite3_value_text(sqlite3_column_value(st, 2)),
+                           .added_us = sqlite3_value_type(added) == SQLITE_NULL
+                                           ? (int64_t)get_u64(p + 16)
+                                           : sqlite3_value_int64(added),
+                           .id = str,
                            .type = "indicator",
                            .modified = "",
-                           .spec_version =
-                               (const char *)sqlite3_value_text(sqlite3_column_value(st, 4)),
+                           .spec_version = bits & XROW_SPEC20 ? "2.0" : "2.1",
                            .revoked = (flags & FLAG_REVOKED) != 0,
                            .latest = (flags & FLAG_SUPERSEDED) == 0,
                            .first = (flags & FLAG_NOT_FIRST) == 0,
-                           .tlp = sqlite3_value_int(sqlite3_column_value(st, 5))};
-    ind_tail(st, 6, d);
+                           .tlp = (signed char)p[2]};
+    d->valid_from = (int64_t)get_u64(p + 24);
+    d->valid_until = (int64_t)get_u64(p + 32);
+    d->confidence = p[3] == 255 ? -1 : p[3];
+    /* the type's text matters only as 'stix' or not (export.c) */
+    d->pattern_type = !(bits & XROW_PTYPE) ? NULL : bits & XROW_PTYPE_STIX ? "stix" : "";
+    d->pattern = bits & XROW_PATTERN ? str + len[0] + 1 : NULL;
+    d->pattern_len = len[1];
+    d->name = bits & XROW_NAME ? str + len[0] + 1 + len[1] + 1 : NULL;
+    return 0;
 }
 
 int store_ind_scan(accord_store *s, const char *collection, const accord_viewer *v,
@@ -511,18 +549,26 @@ int store_ind_scan(accord_store *s, const char *collection, const accord_viewer 
         return rc;
     if (!all_versions && !lean) /* lean rows are filtered here, from the flags read anyway */
         snprintf(where, sizeof(where), " AND (%sflags & %d) = 0", m, FLAG_SUPERSEDED);
-    snprintf(cols, sizeof(cols), lean ? IND_LEAN : IND_COLS, m);
-    if (collection) /* the collection's indicators by (coll, type, added), each joined by seq */
+    snprintf(cols, sizeof(cols), IND_COLS, m);
+    if (lean && collection) /* the collection's indicators by (coll, type, added), by seq */
         snprintf(sql, sizeof(sql),
-                 "SELECT i.seq, m.added, i.id,%s%s"
+                 "SELECT e.seq, m.added, m.flags, e.row"
+                 " FROM members m INDEXED BY members_type JOIN export_rows e ON e.seq = m.seq"
+                 " WHERE m.coll = ?1 AND m.type = 'indicator' ORDER BY m.added");
+    else if (lean) /* without a viewer, of the latest versions: one packed value a row */
+        snprintf(sql, sizeof(sql),
+                 "SELECT seq, NULL, flags, row FROM export_rows WHERE ?1 = 0 ORDER BY seq");
+    else if (collection)
+        snprintf(sql, sizeof(sql),
+                 "SELECT i.seq, m.added, i.id, 'indicator',%s"
                  " FROM members m INDEXED BY members_type JOIN indicators i ON i.seq = m.seq"
                  " WHERE m.coll = ?1 AND m.type = 'indicator'%s ORDER BY m.added",
-                 lean ? "" : " 'indicator',", cols, where);
+                 cols, where);
     else
         snprintf(sql, sizeof(sql),
-                 "SELECT i.seq, i.added, i.id,%s%s FROM indicators i WHERE ?1 = 0%s"
+                 "SELECT i.seq, i.added, i.id, 'indicator',%s FROM indicators i WHERE ?1 = 0%s"
                  " ORDER BY i.seq",
-                 lean ? "" : " 'indicator',", cols, where);
+                 cols, where);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
         return store_db_fail(s, err, "preparing an indicator scan");
@@ -533,7 +579,13 @@ int store_ind_scan(accord_store *s, const char *collection, const accord_viewer 
         if (!ok)
             continue;
         store_ind d;
-        ind_from_row(st, lean, &d);
+        if (!lean) {
+            ind_from_row(st, &d);
+        } else if (ind_from_xrow(st, &d)) {
+            rc = accord_err_set(err, ACCORD_ECORRUPT, "store: the export row of version %lld"
+                                " is malformed", (long long)sqlite3_column_int64(st, 0));
+            break;
+        }
         if (!all_versions && !d.r.latest)
             continue;
         rc = cb(ud, &d);
