@@ -230,6 +230,14 @@ int export_rpz_serial_key(const char *scope, const accord_export_filter *f,
  * (export_misp.c): names that stay the same while what they name does. */
 void export_uuid_of(const void *data, size_t len, uint64_t seed, char out[37]);
 
+/*
+ * Fuzzing: the marking-definition ids body[0..len) references, as the stix writer notes them
+ * (export_stix.c): cb receives each distinct one (NUL-terminated), the first 1024; returns how
+ * many distinct ones it found, or ACCORD_ENOMEM.
+ */
+int export_stix_markings(const char *body, size_t len, void (*cb)(void *ud, const char *id),
+                         void *ud);
+
 /* The format writers; each returns 0 or the first error. */
 int export_zeek(export_out *w);
 int export_suricata_dataset(export_out *w);

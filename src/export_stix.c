@@ -126,6 +126,21 @@ static int note_markings(stix_out *x, const char *body, size_t len)
     return 0;
 }
 
+int export_stix_markings(const char *body, size_t len, void (*cb)(void *ud, const char *id),
+                         void *ud)
+{
+    stix_out x = {0};
+    u64map_init_set(&x.seen);
+    int rc = (x.markings = malloc(MARKINGS_MAX * sizeof(*x.markings))) ? 0 : ACCORD_ENOMEM;
+    if (!rc)
+        rc = note_markings(&x, body, len);
+    for (size_t i = 0; !rc && i < x.nmarkings; i++)
+        cb(ud, x.markings[i]);
+    free(x.markings);
+    u64map_free(&x.seen);
+    return rc ? rc : (int)(x.nmarkings + x.dropped);
+}
+
 static int put_object(stix_out *x, const char *body, size_t len)
 {
     if (x->written++)
