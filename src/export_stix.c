@@ -23,7 +23,11 @@
  * markings and granular markings) is written once after the indicators, as the store holds it
  * (the latest version the reader may read), or, for the TLP 1.0 and TLP 2.0 definitions STIX
  * predefines, as the specification writes it when the store has no copy.  A reference that is
- * neither is counted and named in the summary; the bundle is written all the same.
+ * neither is counted and named in the summary; the bundle is written all the same.  The TLP 2.0
+ * definitions name their extension (extension-definition--60a3c5c5-...) by id only, without the
+ * extension-definition object: the extension's published schema and example bundle (OASIS
+ * cti-stix-common-objects, tlp-2.0) carry no such object either, since its id is fixed and
+ * published, and a consumer that does not know it still reads the name "TLP:GREEN".
  *
  * Stability: the bytes depend only on the store's state: the bundle id is XXH3-128 of the
  * written versions' seqs shaped as a version-4 UUID, so an unchanged store gives the same bytes

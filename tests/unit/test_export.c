@@ -1541,6 +1541,19 @@ static void test_sort_order(void)
     }
     CHECK(bad == 0);
     CHECK(dups > 100); /* the fixture does hold shared values */
+    /* the sort moves items in place: each one is still there once (per indicator, as many
+     * items as it holds, no item twice) */
+    size_t *per = set ? calloc(set->ninds + 1, sizeof(*per)) : NULL, twice = 0, wrong = 0;
+    for (size_t i = 0; per && i < set->nitems; i++) {
+        per[set->items[i].ind]++;
+        twice += i > 0 && export_item_dup(set, i) && set->items[i - 1].ind == set->items[i].ind;
+    }
+    for (size_t j = 0; per && j < set->ninds; j++)
+        wrong += per[j] != set->inds[j].nitems;
+    CHECK(per != NULL);
+    CHECK(twice == 0);
+    CHECK(wrong == 0);
+    free(per);
     accord_export_set_free(set);
     accord_store_close(s);
 }
