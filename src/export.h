@@ -120,6 +120,8 @@ int export_add_slow(export_out *w, const char *s, size_t len);
 static inline int export_add(export_out *w, const char *s, size_t len)
 {
     buf *b = &w->b;
+    if (len == 0) /* s may be NULL then (an empty buffer's), which memcpy may not receive */
+        return w->rc;
     if (w->rc || b->failed || !b->p || len >= b->cap - b->len || b->len + len >= EXPORT_FLUSH_AT)
         return export_add_slow(w, s, len);
     memcpy(b->p + b->len, s, len);
