@@ -20,7 +20,7 @@
  * browser, navigation to data rendered, for every page: bench/console_pages.mjs (run from here
  * when node, chromium and playwright-core are there).
  *
- * usage: bench_console [--objects N] [--sightings N] [--loads N] [--dir DIR]
+ * usage: bench_console [--objects N] [--sightings N] [--loads N] [--dir DIR] [--no-pages]
  */
 #include "accord.h"
 #include "accord_account.h"
@@ -505,8 +505,15 @@ static const call_def calls[] = {
 int main(int argc, char **argv)
 {
     long n = 1000000, nsight = -1;
-    int loads = 100;
+    int loads = 100, no_pages = 0;
     const char *dir = "/tmp/accord-bench-console";
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--no-pages") == 0) { /* the API calls only */
+            no_pages = 1;
+            memmove(argv + i, argv + i + 1, (size_t)(argc - i) * sizeof(*argv));
+            argc--;
+            break;
+        }
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--objects") == 0)
             n = strtol(argv[i + 1], NULL, 10);
@@ -519,7 +526,7 @@ int main(int argc, char **argv)
     }
     if (n < 1000 || loads < 1 || nsight < -1) {
         fprintf(stderr, "usage: bench_console [--objects N>=1000] [--sightings N] [--loads N] "
-                        "[--dir DIR]\n");
+                        "[--dir DIR] [--no-pages]\n");
         return 2;
     }
     if (nsight < 0)
@@ -636,7 +643,8 @@ int main(int argc, char **argv)
         call_def d = {"GET /ui/assets/index-*.js", "GET", asset_path, ARG_NONE, NULL};
         measure(&d, loads, s);
     }
-    pages(data, dir, s, loads);
+    if (!no_pages)
+        pages(data, dir, s, loads);
     accord_server_stop(srv, 1000);
     free(many_body);
     free(s);

@@ -121,10 +121,14 @@ static int cursor_of(const char *s, int64_t *last, int64_t *seq)
 /* ------------------------------------------------------------------------------------------ */
 /* The list                                                                                     */
 
+/* A viewer's page reads at most this many indicators it may not see before it answers with
+ * what it found and a cursor, so that a page's work stays bounded whatever the clearance. */
+#define LIST_SCAN_MAX 5000
+
 typedef struct list_ctx {
     api_call *c;
     accord_viewer *v;
-    int dflt, limit, rows, more;
+    int dflt, limit, rows, more, hidden;
     int64_t last, seq;
 } list_ctx;
 
@@ -135,12 +139,23 @@ static int seen_cb(void *ud, const accord_record *rec)
     return 0;
 }
 
-/* The pattern's first observable type: "[ipv4-addr:value = ...]" -> "ipv4-addr". */
+/* The pattern's first observable type: "[ipv4-addr:value = ...]" -> "ipv4-addr", the text
+ * between the first '[' and the next ':' less spaces, as the type filter reads it
+ * (STORE_IND_TYPE); "" when there is none. */
 static void obs_type_of(const char *pattern, char *out, size_t cap)
 {
     const char *p = pattern ? strchr(pattern, '[') : NULL;
-    size_t n = p ? strspn(p + 1, "abcdefghijklmnopqrstuvwxyz0123456789-") : 0;
-    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p ? p + 1 : "");
+    const char *e = p ? strchr(p + 1, ':') : NULL;
+    if (!e) {
+        snprintf(out, cap, "%s", "");
+        return;
+    }
+    for (p++; p < e && *p == ' '; p++)
+        ;
+    while (e > p && e[-1] == ' ')
+        e--;
+    size_t n = (size_t)(e - p);
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
 }
 
 static int list_cb(void *ud, const store_ind_row *r)
@@ -150,8 +165,14 @@ static int list_cb(void *ud, const store_ind_row *r)
         int seen = 0;
         accord_error err;
         accord_store_get_as(x->c->reader, x->v, r->id, 0, seen_cb, &seen, &err);
-        if (!seen)
+        if (!seen && ++x->hidden < LIST_SCAN_MAX)
             return 0;
+        if (!seen) { /* the next page goes on after this row */
+            x->more = 1;
+            x->last = r->last_sighting;
+            x->seq = r->seq;
+            return STOP;
+        }
     }
     if (x->rows == x->limit) {
         x->more = 1;
@@ -317,6 +338,7 @@ static int bulk_parse(api_call *c, bulk_req *q, int apply)
     if (filter_of(c, json_get, filter, &q->f))
         return -1;
     q->f.by_last_sighting = 0; /* the digest is over seqs in one fixed order */
+    q->f.no_source = 1;        /* only the seqs count */
     if (q->revoke)
         q->f.revoked = 0;
     else

@@ -17,7 +17,9 @@
  * grant like TAXII, and a case is listed only to its participants until published (the rule of
  * GET /api/cases).  Peers carry URLs and the links' errors: admins only.
  *
- * The sightings series is an aggregate, not a list: a request walks at most SIGHTINGS_SCAN
+ * The sightings series is an aggregate, not a list.  A collection's, for a caller who reads every
+ * sighting (an admin), is the store's hourly sums (store_sighting_hours): one row per hour, the
+ * whole series in one answer.  Otherwise a request walks at most SIGHTINGS_SCAN
  * sighting versions from its cursor through the store's sightings table (an index range: of one
  * indicator, or of one collection, in the order they were added; store_sightings_walk), the
  * cursor the added time of the last one walked, and says where the next request resumes; the
@@ -98,6 +100,7 @@ typedef struct sight_ctx {
     bucket *b;
     size_t nb, cap;
     int64_t sightings, total;
+    uint32_t hours; /* rows of sighting_hours read */
     int full;
 } sight_ctx;
 
@@ -148,6 +151,21 @@ static int sight_cb(void *ud, int64_t s, int64_t count)
     }
     x->sightings++;
     x->total += count;
+    return 0;
+}
+
+/* One hour of a collection's series: sightings versions seen n times in all. */
+static int hour_cb(void *ud, int64_t hour, int64_t sightings, int64_t n)
+{
+    sight_ctx *x = ud;
+    int64_t t = hour - (hour % x->width + x->width) % x->width;
+    if (bucket_add(x, t, n)) {
+        x->full = 1;
+        return STOP;
+    }
+    x->sightings += sightings;
+    x->total += n;
+    x->hours++;
     return 0;
 }
 
@@ -210,9 +228,16 @@ static void h_sightings(api_call *c)
     int64_t last = 0;
     /* the cursor is the added time (µs) of the last sighting walked, store-wide or in the
        collection */
-    if (!rc)
+    /* a collection's whole series for a caller who reads every sighting: its hours, kept by
+       the store; else (a viewer to check, an indicator, a cursor) a bounded walk */
+    int by_hour = coll && !v && !after;
+    if (!rc && by_hour)
+        rc = store_sighting_hours(c->reader, cid, hour_cb, &x, &err);
+    else if (!rc)
         rc = store_sightings_walk(c->reader, v, ind, cid, after, SIGHTINGS_SCAN, sight_cb, &x,
                                   &walked, &last, &err);
+    if (by_hour)
+        walked = x.hours;
     accord_viewer_free(v);
     if (rc && rc != STOP) {
         free(x.b);
@@ -238,7 +263,7 @@ static void h_sightings(api_call *c)
     }
     buf_printf(b, "],\"sightings\":%lld,\"count\":%lld,\"scanned\":%u,\"next\":",
                (long long)x.sightings, (long long)x.total, walked);
-    if (walked == SIGHTINGS_SCAN)
+    if (!by_hour && walked == SIGHTINGS_SCAN)
         buf_printf(b, "\"%lld\"}", (long long)last);
     else
         buf_adds(b, "null}");

@@ -132,6 +132,13 @@
  *                           sightings_of, with added and flags: an indicator's last sighting
  *                           and count from the index alone); index indicators_id: the
  *                           indicators rows of an id
+ *   table sighted           of_ref PK, last, n: each sighted object's newest latest sighting
+ *                           version (added) and their count (index sighted_last), and table
+ *                           sighting_hours: coll, hour PK (start, seconds), sightings, n: each
+ *                           collection's latest unrevoked sightings per hour; both kept by
+ *                           triggers on sightings (schema 11).  Indexes indicators_type
+ *                           (STORE_IND_TYPE: the first observable type), indicators_type_vu
+ *                           (with valid_until), indicators_vu: latest indicator versions only
  *   table thread_reads      account, case_id, topic PK; seen: the last message seq of a case
  *                           thread the account has read in the console (store_console.c)
  *   table sessions          the web console's logged-in sessions (store_console.c, schema 7)
@@ -181,7 +188,7 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the run chunk format is little-endian; add byte swapping for this host"
 #endif
-#define SCHEMA_VERSION 10
+#define SCHEMA_VERSION 11
 
 /* A sighting's time for the console's series, in seconds: first_seen, else created, else when
  * it was stored (SQLite's unixepoch: a STIX timestamp's fraction is dropped, which no hour or day
@@ -195,6 +202,20 @@
 #define SIGHTING_N(P)                                                                              \
     "coalesce((SELECT v FROM (SELECT json_extract(" P "body, '$.count') AS v)"                     \
     " WHERE typeof(v) = 'integer' AND v BETWEEN 0 AND 999999999), 1)"
+
+/* The sighted row of the object named by REF, from the sightings_of index (after its rows
+ * changed). */
+#define SIGHTED_OF(REF)                                                                            \
+    " INSERT INTO sighted SELECT of_ref, max(added), count(*) FROM sightings INDEXED BY"          \
+    " sightings_of WHERE of_ref = " REF " AND coll = 0 AND (flags & 2) = 0 GROUP BY of_ref;"
+/* The start (seconds) of the hour of a sightings row's time t (floored, also before 1970). */
+#define HOUR_OF(P) "(" P "t - ((" P "t % 3600) + 3600) % 3600)"
+/* Adds the sightings row P ("NEW." / "OLD.") to its collection's hour, SIGN ("+", "-", or an
+ * expression ending in "*") once. */
+#define HOURS_ADD(P, SIGN)                                                                         \
+    " INSERT INTO sighting_hours VALUES(" P "coll, " HOUR_OF(P) ", " SIGN " 1, " SIGN " " P "n)"   \
+    " ON CONFLICT(coll, hour) DO UPDATE SET sightings = sightings + excluded.sightings,"          \
+    " n = n + excluded.n;"
 
 static const char *const migrations[] = {
     /* 0 -> 1 */
@@ -363,6 +384,47 @@ static const char *const migrations[] = {
     " UPDATE export_rows SET flags = NEW.flags WHERE seq = NEW.seq; END;"
     "INSERT OR REPLACE INTO export_rows SELECT seq, flags, ind_row(added, valid_from,"
     " valid_until, confidence, tlp, spec, pattern_type, id, pattern, name) FROM indicators;",
+    /* 10 -> 11: the console's indicator filters by observable type and valid_until (latest
+     * versions only), each sighted object's last sighting and count (sighted), and each
+     * collection's sightings per hour (sighting_hours); kept by triggers on sightings, filled
+     * here from its rows; a removed account's read markers and sessions go with it */
+    "CREATE INDEX IF NOT EXISTS indicators_type ON indicators(" STORE_IND_TYPE ")"
+    " WHERE (flags & 2) = 0;"
+    "CREATE INDEX IF NOT EXISTS indicators_type_vu ON indicators(" STORE_IND_TYPE ", valid_until)"
+    " WHERE (flags & 2) = 0;"
+    "CREATE INDEX IF NOT EXISTS indicators_vu ON indicators(valid_until) WHERE (flags & 2) = 0;"
+    "CREATE TABLE IF NOT EXISTS sighted(of_ref TEXT PRIMARY KEY, last INTEGER NOT NULL,"
+    " n INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS sighted_last ON sighted(last);"
+    "CREATE TABLE IF NOT EXISTS sighting_hours(coll INTEGER NOT NULL, hour INTEGER NOT NULL,"
+    " sightings INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(coll, hour)) WITHOUT ROWID;"
+    "CREATE TRIGGER IF NOT EXISTS sighted_ins AFTER INSERT ON sightings"
+    " WHEN NEW.coll = 0 AND NEW.of_ref IS NOT NULL AND (NEW.flags & 2) = 0 BEGIN"
+    " INSERT INTO sighted VALUES(NEW.of_ref, NEW.added, 1) ON CONFLICT(of_ref) DO UPDATE"
+    " SET last = max(last, excluded.last), n = n + 1; END;"
+    "CREATE TRIGGER IF NOT EXISTS sighted_flags AFTER UPDATE OF flags ON sightings"
+    " WHEN NEW.coll = 0 AND NEW.of_ref IS NOT NULL AND (OLD.flags & 2) != (NEW.flags & 2) BEGIN"
+    " DELETE FROM sighted WHERE of_ref = NEW.of_ref;" SIGHTED_OF("NEW.of_ref") " END;"
+    "CREATE TRIGGER IF NOT EXISTS sighted_del AFTER DELETE ON sightings"
+    " WHEN OLD.coll = 0 AND OLD.of_ref IS NOT NULL BEGIN"
+    " DELETE FROM sighted WHERE of_ref = OLD.of_ref;" SIGHTED_OF("OLD.of_ref") " END;"
+    "CREATE TRIGGER IF NOT EXISTS sighting_hours_ins AFTER INSERT ON sightings"
+    " WHEN NEW.coll != 0 AND (NEW.flags & 3) = 0 BEGIN" HOURS_ADD("NEW.", "+") " END;"
+    "CREATE TRIGGER IF NOT EXISTS sighting_hours_flags AFTER UPDATE OF flags ON sightings"
+    " WHEN NEW.coll != 0 AND ((OLD.flags & 3) = 0) != ((NEW.flags & 3) = 0) BEGIN"
+    HOURS_ADD("NEW.", "CASE WHEN (NEW.flags & 3) = 0 THEN 1 ELSE -1 END *") " END;"
+    "CREATE TRIGGER IF NOT EXISTS sighting_hours_del AFTER DELETE ON sightings"
+    " WHEN OLD.coll != 0 AND (OLD.flags & 3) = 0 BEGIN" HOURS_ADD("OLD.", "-") " END;"
+    "CREATE TRIGGER IF NOT EXISTS accounts_console_del AFTER DELETE ON accounts BEGIN"
+    " DELETE FROM thread_reads WHERE account = OLD.name;"
+    " DELETE FROM sessions WHERE account = OLD.name; END;"
+    "DELETE FROM thread_reads WHERE account NOT IN (SELECT name FROM accounts);"
+    "DELETE FROM sessions WHERE account NOT IN (SELECT name FROM accounts);"
+    "INSERT OR REPLACE INTO sighted SELECT of_ref, max(added), count(*) FROM sightings"
+    " INDEXED BY sightings_of WHERE coll = 0 AND of_ref IS NOT NULL AND (flags & 2) = 0"
+    " GROUP BY of_ref;"
+    "INSERT OR REPLACE INTO sighting_hours SELECT coll, " HOUR_OF("") ", count(*), sum(n)"
+    " FROM sightings WHERE coll != 0 AND (flags & 3) = 0 GROUP BY 1, 2;",
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -513,15 +575,26 @@ out:
     return rc;
 }
 
-/* SQL ts_ns(text): a timestamp as integer nanoseconds since the epoch, NULL when not one; so
- * that versions compare as instants whatever their precision. */
+int store_ts_ns(const ts_value *t, int64_t *ns)
+{
+    /* INT64 nanoseconds span 1677-09-21T00:12:43Z to 2262-04-11T23:47:16Z; STIX allows years
+       0000-9999 */
+    if (t->sec > (INT64_MAX - t->nsec) / 1000000000 || t->sec < INT64_MIN / 1000000000)
+        return -1;
+    *ns = t->sec * 1000000000 + t->nsec;
+    return 0;
+}
+
+/* SQL ts_ns(text): a timestamp as integer nanoseconds since the epoch, NULL when not one or out
+ * of that range (store_ts_ns); so that versions compare as instants whatever their precision. */
 static void sql_ts_ns(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     ts_value t;
+    int64_t ns;
     const char *text = (const char *)sqlite3_value_text(argv[0]);
     (void)argc;
-    if (text && ts_parse(text, &t) == 0)
-        sqlite3_result_int64(ctx, t.sec * 1000000000 + t.nsec);
+    if (text && ts_parse(text, &t) == 0 && store_ts_ns(&t, &ns) == 0)
+        sqlite3_result_int64(ctx, ns);
     else
         sqlite3_result_null(ctx);
 }

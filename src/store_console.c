@@ -44,14 +44,18 @@ static void add(char *sql, const char *s)
     snprintf(sql + n, SQL_MAX - n, "%s", s);
 }
 
-/* The sighted indicators: each one's newest sighting (added) and count of latest sighting
- * versions, from the sightings_of index alone. */
-#define SIGHTED_SQL                                                                                \
-    "(SELECT of_ref AS ind, max(added) AS last, count(*) AS n FROM sightings INDEXED BY"          \
-    " sightings_of WHERE coll = 0 AND (flags & 2) = 0 GROUP BY of_ref) ls"
-#define NO_SIGHTING                                                                                \
-    "NOT EXISTS (SELECT 1 FROM sightings INDEXED BY sightings_of WHERE of_ref = i.id AND"         \
-    " coll = 0 AND (flags & 2) = 0)"
+/* The sighted objects: each one's newest sighting (added) and count of latest sighting versions,
+ * kept by triggers (table sighted, schema 11). */
+#define SIGHTED_FROM                                                                               \
+    "sighted ls CROSS JOIN indicators i INDEXED BY indicators_id ON i.id = ls.of_ref"
+#define SIGHTED_BY_LAST                                                                            \
+    "sighted ls INDEXED BY sighted_last CROSS JOIN indicators i INDEXED BY indicators_id"         \
+    " ON i.id = ls.of_ref"
+#define NO_SIGHTING "NOT EXISTS (SELECT 1 FROM sighted WHERE of_ref = i.id)"
+/* Below this many candidates in a valid_until range, a page sorts them by seq; above it, it
+ * walks the type's (or every) latest indicator by seq and filters: either way a page reads at most
+ * about this many index entries while matches are at least this dense. */
+#define RANGE_SORT_MAX 4096
 
 /* One SELECT of the selection: from `from`, with its last sighting and count as last_e and n_e,
  * the filters of f and `extra`. */
@@ -61,14 +65,14 @@ static void arm(char *sql, const store_ind_sel *f, const char *from, const char 
     char head[1024];
     snprintf(head, sizeof(head),
              "SELECT i.seq AS seq, i.added, i.id, i.modified, i.tlp, i.valid_until, i.pattern,"
-             " i.name, i.flags, %s AS last, %s, json_extract(o.body, '$.created_by_ref')"
-             " FROM %s JOIN objects o ON o.seq = i.seq WHERE (i.flags & 2) = 0",
-             last_e, n_e, from);
+             " i.name, i.flags, %s AS last, %s%s FROM %s%s WHERE (i.flags & 2) = 0",
+             last_e, n_e, f->source ? ", json_extract(o.body, '$.created_by_ref')" : "", from,
+             f->source ? " JOIN objects o ON o.seq = i.seq" : "");
     add(sql, head);
     if (extra)
         add(sql, extra);
     if (f->obs_type)
-        add(sql, " AND (i.pattern LIKE '[' || ?2 || ':%' OR i.pattern LIKE '%[' || ?2 || ':%')");
+        add(sql, " AND " STORE_IND_TYPE " = ?2");
     if (f->tlp != -2)
         add(sql, " AND (CASE WHEN i.tlp = -1 THEN ?1 ELSE i.tlp END) = ?3");
     if (f->source)
@@ -86,22 +90,43 @@ static void arm(char *sql, const store_ind_sel *f, const char *from, const char 
     if (f->extend_to)
         add(sql, " AND (i.flags & 1) = 0 AND i.valid_until IS NOT NULL AND i.valid_until < ?10");
     if (f->cur_seq && f->by_last_sighting) {
-        snprintf(head, sizeof(head), " AND (%s < ?7 OR (%s = ?7 AND i.seq < ?8))", last_e,
-                 last_e);
+        /* the range on last first, so that sighted_last bounds the walk */
+        snprintf(head, sizeof(head), " AND %s <= ?7 AND (%s < ?7 OR i.seq < ?8)", last_e, last_e);
         add(sql, head);
     } else if (f->cur_seq) {
         add(sql, " AND i.seq < ?8");
     }
 }
 
+/* The created_by_ref of the version at seq, into out (cap bytes); "" when none. */
+static int source_of(accord_store *s, sqlite3_stmt **st, int64_t seq, char *out, size_t cap,
+                     accord_error *err)
+{
+    out[0] = '\0';
+    if (!*st && sqlite3_prepare_v2(s->db,
+                                   "SELECT json_extract(body, '$.created_by_ref') FROM objects"
+                                   " WHERE seq = ?1",
+                                   -1, st, NULL))
+        return store_db_fail(s, err, "preparing a created_by_ref lookup");
+    sqlite3_reset(*st);
+    sqlite3_bind_int64(*st, 1, seq);
+    int step = sqlite3_step(*st);
+    if (step == SQLITE_ROW && sqlite3_column_type(*st, 0) == SQLITE_TEXT)
+        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(*st, 0));
+    else if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return store_db_fail(s, err, "reading a created_by_ref");
+    return 0;
+}
+
 /* Runs one SELECT of the selection (sql) for f, calling cb for each row until it returns
- * non-zero (returned). */
+ * non-zero (returned).  The rows' created_by_ref is read from the objects row of each row cb
+ * gets (the filter on it, when there is one, reads it in the SELECT), unless f->no_source. */
 static int run_sel(accord_store *s, const char *sql, const store_ind_sel *f,
                    int (*cb)(void *ud, const store_ind_row *r), void *ud, accord_error *err)
 {
     if (strlen(sql) >= SQL_MAX - 1)
         return accord_err_set(err, ACCORD_ELIMIT, "indicator selection: query too long");
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL, *src = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
         return store_db_fail(s, err, "preparing an indicator selection");
     /* binding an index the query does not use is harmless (SQLITE_RANGE, ignored) */
@@ -118,6 +143,7 @@ static int run_sel(accord_store *s, const char *sql, const store_ind_sel *f,
     sqlite3_bind_int64(st, 9, f->max_seq);
     sqlite3_bind_int64(st, 10, f->extend_to);
     int rc = 0, step;
+    char source[256];
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         int flags = sqlite3_column_int(st, 8);
         store_ind_row r = {
@@ -132,32 +158,81 @@ static int run_sel(accord_store *s, const char *sql, const store_ind_sel *f,
             .revoked = (flags & FLAG_REVOKED) != 0,
             .last_sighting = sqlite3_column_int64(st, 9),
             .sightings = sqlite3_column_int64(st, 10),
-            .source = (const char *)sqlite3_column_text(st, 11),
         };
+        if (f->source) {
+            r.source = (const char *)sqlite3_column_text(st, 11);
+        } else if (!f->no_source) {
+            if ((rc = source_of(s, &src, r.seq, source, sizeof(source), err)))
+                break;
+            r.source = source[0] ? source : NULL;
+        }
         rc = cb(ud, &r);
     }
     if (!rc && step != SQLITE_DONE)
         rc = store_db_fail(s, err, "selecting indicators");
     sqlite3_finalize(st);
+    sqlite3_finalize(src);
     return rc;
+}
+
+/* Whether fewer than RANGE_SORT_MAX latest indicators (of type f->obs_type, when given) have a
+ * valid_until before ub: one bounded range of indicators_type_vu / indicators_vu. */
+static int range_is_small(accord_store *s, const store_ind_sel *f, int64_t ub, int *small,
+                          accord_error *err)
+{
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM (SELECT 1 FROM indicators INDEXED BY %s WHERE %s"
+             " valid_until < ?2 AND (flags & 2) = 0 LIMIT %d)",
+             f->obs_type ? "indicators_type_vu" : "indicators_vu",
+             f->obs_type ? STORE_IND_TYPE " = ?1 AND" : "", RANGE_SORT_MAX);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
+        return store_db_fail(s, err, "preparing an indicator count");
+    if (f->obs_type)
+        sqlite3_bind_text(st, 1, f->obs_type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, ub);
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *small = sqlite3_column_int(st, 0) < RANGE_SORT_MAX;
+    else
+        rc = store_db_fail(s, err, "counting indicators");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The indicators table as the selection of f walks it in seq order: through the index of its
+ * type, or of its valid_until range when that range is small (then sorted), or whole. */
+static int ind_from(accord_store *s, const store_ind_sel *f, const char **from, accord_error *err)
+{
+    int64_t ub = f->vu_before;
+    if (f->extend_to && (!ub || f->extend_to < ub))
+        ub = f->extend_to;
+    int small = 0, rc = ub ? range_is_small(s, f, ub, &small, err) : 0;
+    if (rc)
+        return rc;
+    if (f->obs_type)
+        *from = small ? "indicators i INDEXED BY indicators_type_vu"
+                      : "indicators i INDEXED BY indicators_type";
+    else
+        *from = small ? "indicators i INDEXED BY indicators_vu" : "indicators i";
+    return 0;
 }
 
 int store_ind_select(accord_store *s, const store_ind_sel *f,
                      int (*cb)(void *ud, const store_ind_row *r), void *ud, accord_error *err)
 {
-    /* Sighted indicators come from the aggregate of the sightings_of index (at most one row per
-       sighted indicator, joined by id); the others from the indicators table in seq order, with
-       an index probe per row.  Ordered by last sighting, the sighted ones come first, then the
-       rest (last 0) by seq, each from its own statement (one compound SELECT would sort every
-       indicator); so a page costs the sighted indicators plus its own rows. */
-    static const char sighted_from[] = SIGHTED_SQL " JOIN indicators i INDEXED BY indicators_id"
-                                                   " ON i.id = ls.ind";
+    /* Sighted indicators come from the sighted table (one row per sighted object, joined by id);
+       the others from the indicators table in seq order (through the index of the filters),
+       with a probe of sighted per row.  Ordered by last sighting, the sighted ones come first
+       through sighted_last, then the rest (last 0) by seq, each from its own statement (one
+       compound SELECT would sort every indicator); so a page costs its own rows. */
     char sql[SQL_MAX] = "";
     int rc = 0;
     if (f->by_last_sighting && f->has_sightings != 0) {
         /* a cursor at last 0 is past every sighted one */
         if (!(f->cur_seq && f->cur_last == 0)) {
-            arm(sql, f, sighted_from, "ls.last", "ls.n", NULL);
+            arm(sql, f, SIGHTED_BY_LAST, "ls.last", "ls.n", NULL);
             add(sql, " ORDER BY last DESC, seq DESC");
             rc = run_sel(s, sql, f, cb, ud, err);
         }
@@ -165,17 +240,16 @@ int store_ind_select(accord_store *s, const store_ind_sel *f,
             return rc;
         sql[0] = '\0';
     }
+    const char *from = NULL;
+    if (f->has_sightings != 1 && (rc = ind_from(s, f, &from, err)))
+        return rc;
     if (f->has_sightings == 1)
-        arm(sql, f, sighted_from, "ls.last", "ls.n", NULL);
+        arm(sql, f, SIGHTED_FROM, "ls.last", "ls.n", NULL);
     else if (f->has_sightings == 0 || f->by_last_sighting)
-        arm(sql, f, "indicators i", "0", "0", " AND " NO_SIGHTING);
+        arm(sql, f, from, "0", "0", " AND " NO_SIGHTING);
     else
-        arm(sql, f, "indicators i",
-            "coalesce((SELECT max(added) FROM sightings INDEXED BY sightings_of WHERE of_ref = i.id"
-            " AND coll = 0 AND (flags & 2) = 0), 0)",
-            "(SELECT count(*) FROM sightings INDEXED BY sightings_of WHERE of_ref = i.id AND"
-            " coll = 0 AND (flags & 2) = 0)",
-            NULL);
+        arm(sql, f, from, "coalesce((SELECT last FROM sighted WHERE of_ref = i.id), 0)",
+            "coalesce((SELECT n FROM sighted WHERE of_ref = i.id), 0)", NULL);
     /* the unsighted rows of a by-last-sighting order all have last 0: by seq */
     add(sql, " ORDER BY seq DESC");
     return run_sel(s, sql, f, cb, ud, err);
@@ -373,6 +447,27 @@ int store_sightings_walk(accord_store *s, const accord_viewer *v, const char *of
         rc = store_db_fail(s, err, "reading a sightings series");
     sqlite3_finalize(st);
     u64map_free(&deps);
+    return rc;
+}
+
+int store_sighting_hours(accord_store *s, int64_t cid,
+                         int (*cb)(void *ud, int64_t hour, int64_t sightings, int64_t n), void *ud,
+                         accord_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT hour, sightings, n FROM sighting_hours WHERE coll = ?1"
+                           " AND sightings != 0 ORDER BY hour",
+                           -1, &st, NULL))
+        return store_db_fail(s, err, "preparing a collection's sightings per hour");
+    sqlite3_bind_int64(st, 1, cid);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = cb(ud, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                sqlite3_column_int64(st, 2));
+    if (!rc && step != SQLITE_DONE)
+        rc = store_db_fail(s, err, "reading a collection's sightings per hour");
+    sqlite3_finalize(st);
     return rc;
 }
 

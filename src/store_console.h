@@ -23,6 +23,7 @@ typedef struct store_ind_sel {
     int64_t cur_last, cur_seq; /* keyset cursor: rows after (cur_last, cur_seq); cur_seq 0 none */
     int64_t max_seq;           /* only versions with seq <= this (a snapshot); 0 any */
     int64_t extend_to;         /* only unrevoked rows with a valid_until before this (µs); 0 any */
+    int no_source;             /* rows without their source (created_by_ref): no body read */
 } store_ind_sel;
 
 typedef struct store_ind_row {
@@ -74,6 +75,16 @@ int store_sightings_walk(accord_store *s, const accord_viewer *v, const char *of
                          int64_t after, uint32_t limit,
                          int (*cb)(void *ud, int64_t t, int64_t n), void *ud, uint32_t *walked,
                          int64_t *last, accord_error *err);
+
+/*
+ * A collection's series for a caller who reads every sighting: cb(ud, hour, sightings, n) for
+ * each hour (its start, seconds) holding latest unrevoked sighting versions of collection cid,
+ * oldest first: how many, and the sum of their counts.  Table sighting_hours (schema 11, kept by
+ * triggers on sightings), one row per hour: no sighting is read.
+ */
+int store_sighting_hours(accord_store *s, int64_t cid,
+                         int (*cb)(void *ud, int64_t hour, int64_t sightings, int64_t n), void *ud,
+                         accord_error *err);
 
 /* The last message seq account has read in each topic of case_id: cb(ud, topic, seen). */
 int store_thread_reads(accord_store *s, const char *account, const char *case_id,

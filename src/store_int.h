@@ -27,7 +27,19 @@
 #define XROW_PATTERN 8    /* pattern present */
 #define XROW_NAME 16      /* name present */
 
+/* An indicator's first observable type, in SQL: the pattern's text between its first '[' and the
+ * next ':', spaces trimmed ("[ipv4-addr:value = ...]" -> "ipv4-addr").  The expression of the
+ * indexes indicators_type and indicators_type_vu: a query must spell it exactly so. */
+#define STORE_IND_TYPE                                                                             \
+    "trim(substr(pattern, instr(pattern, '[') + 1,"                                               \
+    " instr(substr(pattern, instr(pattern, '[') + 1), ':') - 1))"
+
 struct buf;
+struct ts_value;
+
+/* t as nanoseconds since the epoch (what SQL ts_ns() gives); -1 when it is outside what 64 bits
+ * of nanoseconds hold (before 1677-09-21T00:12:44Z or after 2262-04-11T23:47:16Z). */
+int store_ts_ns(const struct ts_value *t, int64_t *ns);
 
 enum { KIND_ID = 0, KIND_VALUE = 1, KIND_VERSION = 2, KIND_COUNT = 3 };
 

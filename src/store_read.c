@@ -375,10 +375,16 @@ static int scan_sql(accord_store *s, const accord_scan_filter *f, int64_t cid, b
             buf_printf(sql, "%sts_ns(%smodified) IN (", or, in_coll ? "o." : "");
             for (int i = 0; f->version_list[i]; i++) {
                 ts_value t;
+                int64_t ns;
                 if (i >= 100 || ts_parse(f->version_list[i], &t))
                     return accord_err_set(err, ACCORD_EINVAL,
                                           "scan: more than 100 versions, or not a timestamp");
-                if (bind_int(b, sql, i ? "," : "", t.sec * 1000000000 + t.nsec))
+                if (store_ts_ns(&t, &ns))
+                    return accord_err_set(err, ACCORD_EINVAL,
+                                          "scan: version %s is outside 1677-09-21T00:12:44Z to"
+                                          " 2262-04-11T23:47:16Z, where versions are matched",
+                                          f->version_list[i]);
+                if (bind_int(b, sql, i ? "," : "", ns))
                     return accord_err_set(err, ACCORD_ELIMIT, "scan: too many parameters");
             }
             buf_adds(sql, ")");

@@ -151,6 +151,23 @@ test('a change without the CSRF token is refused', async () => {
   problems.splice(0, problems.length, ...problems.filter((p) => !/status of 403/.test(p)));
 });
 
+// With a generated store beneath the seeds (ACCORD_CONSOLE_OBJECTS), one of its indicators:
+// searched by its value, then its object page, both showing what the generator wrote.
+test('a generated indicator is found and shown', { skip: !process.env.BASE_VALUE }, async () => {
+  const value = process.env.BASE_VALUE;
+  await page.goto(`${BASE}/ui/search?q=${encodeURIComponent(value)}`);
+  const table = page.locator('table.hits');
+  await table.waitFor();
+  const text = await table.innerText();
+  assert.ok(text.includes(process.env.BASE_ID), 'the generated indicator is a hit');
+  assert.ok(text.includes('TLP:GREEN'), 'with its marking');
+  await table.locator('tr', { hasText: process.env.BASE_ID }).locator('a').first().click();
+  await page.waitForURL(/\/ui\/object\/indicator--/);
+  await page.locator('ol.versions').waitFor();
+  assert.ok((await page.locator('main').innerText()).includes(value), 'its pattern is shown');
+  await shot('search-generated');
+});
+
 test('no console errors, no CSP violations, no dialogs', async () => {
   assert.deepEqual(await cspViolations(), []);
   assert.deepEqual(problems, []);

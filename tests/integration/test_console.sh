@@ -20,6 +20,34 @@ missing() { # missing WHAT: skip, or fail under CI
 }
 [ -f "$UI/index.html" ] || missing "the console is not built ($UI/index.html; cmake needs Node.js >= 18 and npm)"
 
+# ACCORD_CONSOLE_OBJECTS=N: both stores start from N generated objects (bench_import's mix: 45%
+# indicators, 30% SCOs, 20% relationships, 5% malware, TLP:GREEN), imported once and copied, so
+# that every check below runs against a store of that size (.ci/run's console stage: 1,000,000).
+BASE_N=${ACCORD_CONSOLE_OBJECTS:-0}
+BASE_SEQ=0 # the versions in the generated store: the seeds' seqs follow
+base_store() { # base_store DIR: DIR starts as the generated store (nothing without BASE_N)
+  [ "$BASE_N" -gt 0 ] || return 0
+  if [ ! -d "$T/base" ]; then
+    [ -x "$BIN_DIR/bench_import" ] || { echo "FATAL: $BIN_DIR/bench_import is not built" >&2; exit 1; }
+    local t0=$SECONDS
+    "$BIN_DIR/bench_import" --generate "$T/base.json" --objects "$BASE_N" --seed 7 >/dev/null &&
+      "$ACCORD" --data "$T/base" import "$T/base.json" >"$T/import.out" 2>&1 ||
+      { echo "FATAL: the generated store" >&2; tail -n 5 "$T/import.out" >&2; exit 1; }
+    # one generated indicator, for the pages to find: its id and the value its pattern names
+    local line
+    line=$(grep -m 1 '^{"type":"indicator"' "$T/base.json")
+    BASE_ID=$(printf '%s' "$line" | sed -n 's/.*"id":"\(indicator--[0-9a-f-]*\)".*/\1/p')
+    BASE_VALUE=$(printf '%s' "$line" | sed -n "s/.*\"pattern\":\"\[[^=]*= '\([^']*\)'\].*/\1/p")
+    export BASE_ID BASE_VALUE
+    rm -f "$T/base.json"
+    BASE_SEQ=$(awk '$1 == "accepted" {print $2}' "$T/import.out")
+    [ "$BASE_SEQ" = "$BASE_N" ] || { echo "FATAL: $BASE_SEQ of $BASE_N generated objects stored" >&2; exit 1; }
+    echo "base store: $BASE_N generated objects in $((SECONDS - t0)) s"
+  fi
+  cp -a "$T/base" "$1"
+}
+base_store "$T/data"
+
 "$ACCORD" import "$ROOT/tests/browser/seed.json" >"$T/import.out" 2>&1 ||
   { echo "FATAL: seed import failed" >&2; cat "$T/import.out" >&2; exit 1; }
 "$ACCORD" import "$ROOT/tests/browser/seed_indicators.json" >"$T/import.out" 2>&1 ||
@@ -86,13 +114,20 @@ expect 200 "search with the cookie"
 body_has '"id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"' "search finds the seeded indicator"
 hdr_has "Cache-Control: no-store" "API data is not cached"
 
+if [ "$BASE_N" -gt 0 ]; then
+  req GET "/api/search?value=$BASE_VALUE" -b "$T/jar.analyst"
+  body_has "\"id\":\"$BASE_ID\"" "search finds a generated indicator ($BASE_VALUE)"
+  req GET "/api/indicators?type=ipv4-addr&limit=500" -b "$T/jar.analyst"
+  check "a page of 500 generated ipv4-addr indicators" [ "$(grep -o '"type":"ipv4-addr"' "$T/body" | wc -l)" = 500 ]
+fi
+
 # --- keyset pagination: limit 1 walks the two versions mentioning the value, then stops
 req GET "/api/search?value=198.51.100.7&limit=1" -b "$T/jar.analyst"
-body_has '"seq":2,' "search page 1 has the first version"
-body_has '"next":"0.2"' "search page 1 ends with a cursor"
-req GET "/api/search?value=198.51.100.7&limit=1&after=0.2" -b "$T/jar.analyst"
-body_has '"seq":3,' "search page 2 has the second version"
-body_lacks '"seq":2,' "search page 2 does not repeat page 1"
+body_has "\"seq\":$((BASE_SEQ + 2))," "search page 1 has the first version"
+body_has "\"next\":\"0.$((BASE_SEQ + 2))\"" "search page 1 ends with a cursor"
+req GET "/api/search?value=198.51.100.7&limit=1&after=0.$((BASE_SEQ + 2))" -b "$T/jar.analyst"
+body_has "\"seq\":$((BASE_SEQ + 3))," "search page 2 has the second version"
+body_lacks "\"seq\":$((BASE_SEQ + 2))," "search page 2 does not repeat page 1"
 body_has '"next":null' "search page 2 is the last"
 req GET "/api/search?value=198.51.100.7&limit=501" -b "$T/jar.analyst"
 expect 400 "limit above 500"
@@ -162,8 +197,8 @@ req GET "/api/indicators?has_sightings=true&sort=last_sighting"
 body_has '"id":"indicator--5a0c4f0e-1b2a-4c3d-8e4f-0000000000a1","modified"' "the sighted indicator"
 body_has '"sightings":2,' "with its two sightings"
 check "only the sighted indicator" [ "$(grep -o '"seq":' "$T/body" | wc -l)" = 1 ]
-req GET "/api/indicators?type=domain-name"
-check "two domain-name indicators" [ "$(grep -o '"type":"domain-name"' "$T/body" | wc -l)" = 2 ]
+req GET "/api/indicators?type=domain-name&source=identity--5a0c4f0e-1b2a-4c3d-8e4f-5a6b7c8d9e02"
+check "two domain-name indicators of source B" [ "$(grep -o '"type":"domain-name"' "$T/body" | wc -l)" = 2 ]
 req GET "/api/indicators?valid_until_before=2026-07-01T00:00:00Z"
 check "three expire before July" [ "$(grep -o '"seq":' "$T/body" | wc -l)" = 3 ]
 req GET "/api/indicators?tlp=red"
@@ -239,6 +274,7 @@ pcli() { "$ACCORD" --data "$P" "$@"; }
 IND=indicator--c1ea4000-0000-4000-8000-000000000001
 RED=indicator--4ed00000-0000-4000-8000-000000000002
 HUB=infrastructure--c1ea4000-0000-4000-8000-0000000000aa
+base_store "$P"
 pcli import "$ROOT/tests/browser/seed_pages.json" >"$T/import.out" 2>&1 ||
   { echo "FATAL: pages seed import failed" >&2; cat "$T/import.out" >&2; exit 1; }
 # a hub with 320 neighbours: more than the graph's 300 nodes

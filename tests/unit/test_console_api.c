@@ -305,7 +305,7 @@ static void test_migration(void)
         accord_store_close(s);
     }
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-    CHECK(scalar(db, "PRAGMA user_version") >= 9);
+    CHECK(scalar(db, "PRAGMA user_version") >= 11);
     CHECK(scalar(db, "SELECT count(*) FROM objects") == objects);
     CHECK(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('objects_rel_source',"
                      " 'objects_rel_target', 'sessions', 'sessions_used')") == 4);

@@ -8,7 +8,11 @@
  *   - paging with any limit adds up to the same, and resumes where the walk stopped;
  *   - a stored version added to a second collection counts there, and no more once deleted from
  *     it or the collection is removed;
- *   - a schema-7 store is migrated with the table filled from the stored rows;
+ *   - a schema-7 store is migrated with the table filled from the stored rows, a schema-10 one
+ *     with the hourly sums and last sightings (schema 11) filled from it;
+ *   - each collection's hourly sums (sighting_hours) and each indicator's last sighting and count
+ *     (sighted), kept by triggers, equal what the walk and the sightings_of index give, through
+ *     new versions, revocations and membership changes;
  *   - the walks are index range scans (the query plan says so);
  *   - the indicators page's selection counts and orders by last sighting from the table, sighted
  *     and unsighted indicators, across pages of every size;
@@ -18,6 +22,7 @@
 #include "accord_account.h"
 #include "store.h"
 #include "store_console.h"
+#include "store_int.h"
 #include "t.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -209,8 +214,50 @@ static int64_t default_cid(accord_store *s)
     return cid;
 }
 
+static int hour_cb(void *ud, int64_t hour, int64_t sightings, int64_t n)
+{
+    series *x = ud;
+    CHECK(hour % 3600 == 0);
+    series_add(x, hour, n);
+    x->sightings += sightings - 1;
+    return 0;
+}
+
+/* 1 when collection cid's hourly sums are the operator's walk, hour by hour */
+static int hours_match_walk(accord_store *s, int64_t cid)
+{
+    series a, b;
+    int pages;
+    accord_error err;
+    walked(s, NULL, NULL, cid, 1000, &a, &pages);
+    memset(&b, 0, sizeof(b));
+    CHECK(store_sighting_hours(s, cid, hour_cb, &b, &err) == 0);
+    return same(&a, &b);
+}
+
+/* 1 when the sighted table is the aggregate of the sightings_of index it stands for */
+static int sighted_matches(sqlite3 *db)
+{
+    static const char agg[] = "SELECT of_ref, max(added), count(*) FROM sightings WHERE coll = 0"
+                              " AND of_ref IS NOT NULL AND (flags & 2) = 0 GROUP BY of_ref";
+    char sql[512];
+    sqlite3_stmt *st;
+    int64_t diff = -1;
+    snprintf(sql, sizeof(sql),
+             "SELECT (SELECT count(*) FROM (%s EXCEPT SELECT of_ref, last, n FROM sighted))"
+             " + (SELECT count(*) FROM (SELECT of_ref, last, n FROM sighted EXCEPT %s))",
+             agg, agg);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        diff = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return diff == 0;
+}
+
 static void check_series(accord_store *s, const accord_viewer *reader)
 {
+    /* the precomputed hours and last sightings are what the walks and the index give */
+    CHECK(hours_match_walk(s, default_cid(s)));
+    CHECK(sighted_matches(s->db));
     series a, b;
     int pages;
     /* the operator: I1's four counted sightings (5 revoked, 4's first version superseded) and
@@ -283,7 +330,8 @@ static int coll_walk_is(accord_store *s, const char *ref, int64_t sightings, int
     series a;
     int pages;
     walked(s, NULL, NULL, cid, 1000, &a, &pages);
-    return a.sightings == sightings && a.total == total;
+    return a.sightings == sightings && a.total == total && hours_match_walk(s, cid) &&
+           sighted_matches(s->db);
 }
 
 /* A version already stored, added to a second collection, counts there; deleted from it or with
@@ -429,7 +477,7 @@ static void test_series(void)
     accord_store_close(s);
 
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-    CHECK(scalar(db, "PRAGMA user_version") >= 9);
+    CHECK(scalar(db, "PRAGMA user_version") >= 11);
     /* one store-wide row and one default-collection row per sighting version */
     CHECK(scalar(db, "SELECT count(*) FROM sightings WHERE coll = 0") ==
           scalar(db, "SELECT count(*) FROM objects WHERE type = 'sighting'"));
@@ -443,7 +491,26 @@ static void test_series(void)
                     "SELECT t, n FROM sightings WHERE coll = 1 AND added > 0 AND (flags & 3) = 0"
                     " ORDER BY added LIMIT 10",
                     "USING PRIMARY KEY"));
+    /* a schema-10 store: no hours, no last sightings, no type indexes; migrated on open, the
+       tables filled from the sightings rows */
+    CHECK(sqlite3_exec(db,
+                       "DROP TABLE sighted; DROP TABLE sighting_hours; DROP INDEX indicators_type;"
+                       " DROP INDEX indicators_type_vu; DROP INDEX indicators_vu;"
+                       " DROP TRIGGER sighted_ins; DROP TRIGGER sighted_flags;"
+                       " DROP TRIGGER sighted_del; DROP TRIGGER sighting_hours_ins;"
+                       " DROP TRIGGER sighting_hours_flags; DROP TRIGGER sighting_hours_del;"
+                       " DROP TRIGGER accounts_console_del; PRAGMA user_version = 10",
+                       NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(db);
+    s = NULL;
+    CHECK(accord_store_open(dir, 0, &s, &err) == 0);
+    if (!s)
+        return;
+    CHECK(scalar(s->db, "PRAGMA user_version") >= 11);
+    CHECK(scalar(s->db, "SELECT count(*) FROM sighted") == 2);
+    CHECK(sighted_matches(s->db));
+    CHECK(hours_match_walk(s, default_cid(s)));
+    accord_store_close(s);
 }
 
 typedef struct marks {
