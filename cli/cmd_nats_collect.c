@@ -20,6 +20,7 @@
  * --sightings-every seconds), so each match is counted once however often results came.
  */
 #include "cmd_nats.h"
+#include "nats_temporal.h"
 #include "util/json.h"
 #include "util/u64map.h"
 
@@ -43,7 +44,15 @@ static const char *const schema =
     " bytes INTEGER, at INTEGER);"
     "CREATE TABLE IF NOT EXISTS matches(chunk TEXT NOT NULL, version INTEGER NOT NULL,"
     " line INTEGER, indicator TEXT NOT NULL, time TEXT, time_is_string INTEGER, field TEXT,"
-    " value TEXT, event TEXT);";
+    " value TEXT, event TEXT);"
+    /* multi-observation indicators (nats_temporal.h): the observation lines of the chunks
+     * done, the patterns they name, and per source where its combined part ends */
+    "CREATE TABLE IF NOT EXISTS observations(source TEXT NOT NULL, offset INTEGER NOT NULL,"
+    " ord INTEGER NOT NULL, chunk TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,"
+    " PRIMARY KEY(source, offset, ord));"
+    "CREATE TABLE IF NOT EXISTS patterns(key INTEGER PRIMARY KEY, v20 INTEGER NOT NULL,"
+    " text TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS sources(source TEXT PRIMARY KEY, next INTEGER NOT NULL);";
 
 typedef struct collector {
     const char *cmd;
@@ -52,7 +61,8 @@ typedef struct collector {
     int print;
     natsSubscription *sub;
     char stream[160]; /* the tenant's results stream */
-    uint64_t messages, dups, chunks, matches, rejected;
+    ntemporal *tmp;   /* multi-observation indicators: state per source, rebuilt on demand */
+    uint64_t messages, dups, chunks, matches, rejected, combined;
 } collector;
 
 static const char *hdr(natsMsg *m, const char *key)
@@ -88,9 +98,58 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s, size_t len)
         sqlite3_bind_null(st, i);
 }
 
-/* The match lines of one part into the matches table; -1 when a line is not a result. */
-static int store_lines(collector *c, sqlite3_stmt *ins, const char *chunk, int64_t version,
-                       const char *body, size_t len)
+/* A pattern line (nats_temporal.h) into the patterns table; 0, -1 when it is not one. */
+static int store_pattern(collector *c, const char *chunk, const ajson_value *o)
+{
+    uint64_t key;
+    const char *text, *why = NULL;
+    size_t len;
+    int v20, rc = -1;
+    sqlite3_stmt *st;
+    if (ntemp_pattern_read(o, &key, &text, &len, &v20, &why) != 1) {
+        cli_error(c->cmd, "chunk %s: %s", chunk, why ? why : "not a pattern line");
+        return -1;
+    }
+    if ((st = prep(c, "INSERT OR IGNORE INTO patterns VALUES(?1,?2,?3)"))) {
+        sqlite3_bind_int64(st, 1, (int64_t)key);
+        sqlite3_bind_int(st, 2, v20);
+        sqlite3_bind_text(st, 3, text, (int)len, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+/* An observation line into the observations table, as the ord-th of its chunk; 0 or -1. */
+static int store_obs(collector *c, const nats_chunk_id *cid, const char *chunk, int64_t version,
+                     int64_t ord, const ajson_value *o, const char *line, size_t n)
+{
+    ntemp_obs ob;
+    const char *why = NULL;
+    sqlite3_stmt *st;
+    int rc = -1;
+    if (ntemp_obs_read(o, &ob, &why) != 1 || cid->offset > INT64_MAX) {
+        cli_error(c->cmd, "chunk %s: %s", chunk, why ? why : "offset out of range");
+        return -1;
+    }
+    if ((st = prep(c, "INSERT OR IGNORE INTO observations VALUES(?1,?2,?3,?4,?5,?6)"))) {
+        sqlite3_bind_text(st, 1, cid->source, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (int64_t)cid->offset);
+        sqlite3_bind_int64(st, 3, ord);
+        sqlite3_bind_text(st, 4, chunk, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, version);
+        sqlite3_bind_text(st, 6, line, (int)n, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+/* The match lines of one part into the matches table (observation and pattern lines into
+ * theirs, *ord counting the chunk's observations); -1 when a line is not a result. */
+static int store_lines(collector *c, sqlite3_stmt *ins, const nats_chunk_id *cid,
+                       const char *chunk, int64_t version, const char *body, size_t len,
+                       int64_t *ord)
 {
     ajson_arena a;
     int rc = 0;
@@ -107,6 +166,12 @@ static int store_lines(collector *c, sqlite3_stmt *ins, const char *chunk, int64
             continue;
         }
         o = ajson_parse(&a, body + i, n, &je);
+        if (o && (ajson_get(o, "pattern") || ajson_get(o, "obs"))) {
+            rc = ajson_get(o, "pattern") ? store_pattern(c, chunk, o)
+                                         : store_obs(c, cid, chunk, version, (*ord)++, o, body + i, n);
+            i += n + 1;
+            continue;
+        }
         inds = ajson_get(o, "indicators");
         if (!o || !inds || inds->type != AJSON_ARRAY || ajson_int(ajson_get(o, "line"), &line) != 1) {
             cli_error(c->cmd, "chunk %s: result at byte %zu is not a match line", chunk, i);
@@ -144,6 +209,162 @@ static int store_lines(collector *c, sqlite3_stmt *ins, const char *chunk, int64
         i += n + 1;
     }
     ajson_arena_free(&a);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Multi-observation indicators, combined per source in source order                            */
+
+/* Defines pattern key in c->tmp from the patterns table; 0, or -1 when it is not there or does
+ * not compile (its observations complete nothing then, and are reported). */
+static int pattern_load(collector *c, uint64_t key)
+{
+    sqlite3_stmt *st = prep(c, "SELECT v20, text FROM patterns WHERE key = ?1");
+    accord_error err = {0};
+    int rc = -1;
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, (int64_t)key);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        rc = ntemporal_define(c->tmp, key, (const char *)sqlite3_column_text(st, 1),
+                              (size_t)sqlite3_column_bytes(st, 1), sqlite3_column_int(st, 0), &err);
+        if (rc != 0)
+            cli_error(c->cmd, "pattern %016" PRIx64 ": %s", key, err.msg[0] ? err.msg : "no memory");
+    } else {
+        cli_error(c->cmd, "pattern %016" PRIx64 " named by an observation is not known", key);
+    }
+    sqlite3_finalize(st);
+    return rc ? -1 : 0;
+}
+
+/* A combination completed by observation line o of chunk (version): one match. */
+static int combined_match(collector *c, const char *chunk, int64_t version, const ajson_value *o,
+                          const char *body, size_t len)
+{
+    const ajson_value *t = ajson_get(o, "time"), *inds = ajson_get(o, "indicators");
+    const char *id = inds && inds->type == AJSON_ARRAY && inds->len == 1
+                         ? ajson_str(ajson_get(&inds->u.items[0], "id"))
+                         : NULL,
+               *ev = ajson_str(ajson_get(o, "event"));
+    int64_t line = 0;
+    sqlite3_stmt *st;
+    int rc = -1;
+    if (!id || ajson_int(ajson_get(o, "line"), &line) != 1) {
+        cli_error(c->cmd, "chunk %s: an observation without its indicator or line", chunk);
+        return 0; /* stored as it came: it completes nothing */
+    }
+    if (!(st = prep(c, "INSERT INTO matches VALUES(?1,?2,?3,?4,?5,?6,NULL,NULL,?7)")))
+        return -1;
+    sqlite3_bind_text(st, 1, chunk, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, version);
+    sqlite3_bind_int64(st, 3, line);
+    sqlite3_bind_text(st, 4, id, -1, SQLITE_TRANSIENT);
+    bind_text(st, 5, t && (t->type == AJSON_STRING || t->type == AJSON_NUMBER) ? t->u.str : NULL,
+              t && t->u.str ? strlen(t->u.str) : 0);
+    sqlite3_bind_int(st, 6, t && t->type == AJSON_STRING);
+    bind_text(st, 7, ev, ev ? strlen(ev) : 0);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    c->matches++;
+    c->combined++;
+    if (rc == 0 && c->print) {
+        fwrite(body, 1, len, stdout);
+        fputc('\n', stdout);
+    }
+    return rc;
+}
+
+/* Feeds the observations of source at offsets [from, to) in source order; completed
+ * combinations become matches when emit.  0, or -2 on a database error. */
+static int feed(collector *c, const char *source, int64_t from, int64_t to, int emit)
+{
+    sqlite3_stmt *st = prep(c, "SELECT chunk, version, body FROM observations WHERE source = ?1"
+                               " AND offset >= ?2 AND offset < ?3 ORDER BY offset, ord");
+    ajson_arena a;
+    int rc = 0, s;
+    if (!st)
+        return -2;
+    ajson_arena_init(&a, 16u << 20);
+    sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, from);
+    sqlite3_bind_int64(st, 3, to);
+    while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *chunk = (const char *)sqlite3_column_text(st, 0), *why = NULL;
+        const char *body = (const char *)sqlite3_column_text(st, 2);
+        size_t n = (size_t)sqlite3_column_bytes(st, 2);
+        const ajson_value *o;
+        ajson_error je;
+        ntemp_obs ob;
+        int hit;
+        ajson_arena_reset(&a);
+        if (!(o = ajson_parse(&a, body, n, &je)) || ntemp_obs_read(o, &ob, &why) != 1)
+            continue; /* checked when stored */
+        if (!ntemporal_known(c->tmp, ob.key) && pattern_load(c, ob.key) != 0)
+            continue;
+        hit = ntemporal_add(c->tmp, source, &ob);
+        if (hit < 0 && hit != ACCORD_ELIMIT)
+            cli_error(c->cmd, "chunk %s: observation of pattern %016" PRIx64 ": %s", chunk,
+                      ob.key, hit == ACCORD_EINVAL ? "a leaf the pattern does not have" : "no memory");
+        if (hit == 1 && emit && combined_match(c, chunk, sqlite3_column_int64(st, 1), o, body, n) != 0)
+            rc = -2;
+        if (hit == ACCORD_ENOMEM)
+            rc = -2;
+    }
+    if (rc == 0 && s != SQLITE_DONE)
+        rc = -2;
+    sqlite3_finalize(st);
+    ajson_arena_free(&a);
+    return rc;
+}
+
+/*
+ * After a chunk of source was done: combines the observations of every chunk that now follows
+ * the source's combined part without a gap (the chunk at offset `next`, then the one at its end,
+ * ...), and moves `next` on.  A chunk not yet done holds back the ones after it, so each
+ * source's observations are combined in its order whatever order chunks were done in.  The
+ * state in memory is rebuilt from the database (everything before `next`, nothing reported)
+ * when this process has none for the source.  0, or -2 on a database error.
+ */
+static int advance(collector *c, const char *source)
+{
+    sqlite3_stmt *st = prep(c, "SELECT next FROM sources WHERE source = ?1"), *ck;
+    int64_t next = 0, start;
+    char id[NATS_SOURCE_MAX + 32];
+    int rc = 0;
+    if (!st)
+        return -2;
+    sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        next = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (!ntemporal_has_source(c->tmp, source)) {
+        rc = feed(c, source, 0, next, 0);
+        if (rc == 0 && ntemporal_mark(c->tmp, source) != 0)
+            rc = -2;
+    }
+    start = next;
+    if (rc || !(ck = prep(c, "SELECT bytes FROM chunks WHERE chunk = ?1")))
+        return -2;
+    for (;;) {
+        int64_t bytes;
+        snprintf(id, sizeof id, "%s:%" PRId64, source, next);
+        sqlite3_reset(ck);
+        sqlite3_bind_text(ck, 1, id, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(ck) != SQLITE_ROW || sqlite3_column_type(ck, 0) != SQLITE_INTEGER ||
+            (bytes = sqlite3_column_int64(ck, 0)) <= 0 || bytes > INT64_MAX - next)
+            break;
+        if ((rc = feed(c, source, next, next + 1, 1)) != 0)
+            break;
+        next += bytes;
+    }
+    sqlite3_finalize(ck);
+    if (rc == 0 && next != start &&
+        (st = prep(c, "INSERT OR REPLACE INTO sources VALUES(?1, ?2)"))) {
+        sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, next);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -2;
+        sqlite3_finalize(st);
+    }
     return rc;
 }
 
@@ -200,10 +421,12 @@ static int take(collector *c, natsMsg *m)
             while (sqlite3_step(st) == SQLITE_ROW)
                 have++;
             if (have == parts) {
+                int64_t ord = 0;
                 sqlite3_reset(st);
                 while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
-                    if (store_lines(c, ins, chunk, (int64_t)version, sqlite3_column_blob(st, 0),
-                                    (size_t)sqlite3_column_bytes(st, 0)) != 0)
+                    if (store_lines(c, ins, &cid, chunk, (int64_t)version,
+                                    sqlite3_column_blob(st, 0),
+                                    (size_t)sqlite3_column_bytes(st, 0), &ord) != 0)
                         rc = -1;
                 done = 1;
             }
@@ -239,6 +462,8 @@ static int take(collector *c, natsMsg *m)
                 rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -2;
                 sqlite3_finalize(st);
             }
+            if (rc == 0)
+                rc = advance(c, cid.source);
             c->chunks += rc == 0;
         }
     }
@@ -247,6 +472,7 @@ static int take(collector *c, natsMsg *m)
     if (rc == -2)
         cli_error(c->cmd, "results database: %s", sqlite3_errmsg(c->db));
     exec1(c, "ROLLBACK");
+    ntemporal_reset(c->tmp); /* what it was fed is rolled back: rebuilt from the database */
     return rc ? rc : -2;
 }
 
@@ -366,7 +592,9 @@ static int collect_open(collector *c, const nats_opts *o, const collect_cfg *cfg
         return -1;
     }
     sqlite3_busy_timeout(c->db, 30000);
-    if (exec1(c, schema) != 0 || nats_link_open(c->cmd, o, 1, &c->l) != 0) {
+    if (exec1(c, schema) != 0 || ntemporal_new(&c->tmp) != 0 ||
+        nats_link_open(c->cmd, o, 1, &c->l) != 0) {
+        ntemporal_free(c->tmp);
         sqlite3_close(c->db);
         return -1;
     }
@@ -374,6 +602,7 @@ static int collect_open(collector *c, const nats_opts *o, const collect_cfg *cfg
     snprintf(c->stream, sizeof c->stream, "%s", nm.res);
     if (nats_pull(c->cmd, &c->l, nm.res, NATS_CONSUMER_COLLECTOR, nm.res_subj, &c->sub) != 0) {
         nats_link_close(&c->l);
+        ntemporal_free(c->tmp);
         sqlite3_close(c->db);
         return -1;
     }
@@ -427,12 +656,14 @@ static int collect_close(collector *c, const collect_cfg *cfg)
     natsConnection_FlushTimeout(c->l.nc, 2000); /* the last acknowledgements */
     fprintf(stderr,
             "accord %s: %" PRIu64 " result messages, %" PRIu64 " chunks done, %" PRIu64
-            " duplicates, %" PRIu64 " matches, %" PRIu64 " rejected\n",
-            c->cmd, c->messages, c->chunks, c->dups, c->matches, c->rejected);
+            " duplicates, %" PRIu64 " matches (%" PRIu64 " of multi-observation indicators), %" PRIu64
+            " rejected\n",
+            c->cmd, c->messages, c->chunks, c->dups, c->matches, c->combined, c->rejected);
     if (cfg->sightings && write_sightings(c, cfg->report, cfg->interval_s) != 0)
         rc = -1;
     natsSubscription_Destroy(c->sub);
     nats_link_close(&c->l);
+    ntemporal_free(c->tmp);
     sqlite3_close(c->db);
     return rc;
 }

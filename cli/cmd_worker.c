@@ -29,10 +29,17 @@
  * snapshot, then swaps between two chunks.  A chunk is matched entirely against one snapshot
  * and its results name that version (Accord-Snapshot, and "snapshot" in each match).  A
  * snapshot that fails its checks is refused and the current one kept.
+ *
+ * Multi-observation indicators (FOLLOWEDBY, REPEATS, ...) of line chunks are not combined here:
+ * a worker sees only some chunks of a source.  Each event that meets some of their observation
+ * expressions becomes an observation line among the chunk's results (nats_temporal.h), and the
+ * collector combines them in the source's order.
  */
 #include "cmd_nats.h"
 #include "dnstap.h"
 #include "flow_match.h"
+#include "match.h"
+#include "nats_temporal.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -63,11 +70,18 @@ typedef struct worker {
     double ack_wait_s, last_check;
     int64_t max_deliver;
     buf res;
+    /* the line chunk being matched, for the observations of multi-observation indicators */
+    const char *chunk_id, *chunk_input;
+    uint64_t piece_base; /* line number of the current piece's first line */
+    uint64_t *sent;      /* version hashes of the patterns whose text this chunk's results hold */
+    size_t nsent, sent_cap;
+    int leaf_failed;
     /* totals */
     uint64_t chunks, bytes, lines, events, matches, malformed, dead, refused, redelivered, swaps;
 } worker;
 
 static void on_record_match(void *ud, const accord_match *mt);
+static void on_leaf_hit(void *ud, const mleaf_hit *h);
 
 /* Acknowledgements go to the chunk's reply subject on the puller's connection: queued, and
  * written with the batch's next flush (in-progress signals at once). */
@@ -99,10 +113,11 @@ static accord_snapshot *current_snapshot(void *ud, const accord_snapshot *have)
 /*
  * Takes the snapshot the pointer names when it is not the current one.  0, or -1 when there is
  * none yet or it could not be loaded (the current one stays).  Called between chunks only, so a
- * chunk is matched with one whole version.  The partial matches of pattern-engine indicators
- * (FOLLOWEDBY, WITHIN, REPEATS) that the new version holds unchanged (same id, modified and
- * pattern) are carried into the new matchers, for lines and for records alike; those of
- * indicators that changed or went are dropped with the old version.
+ * chunk is matched with one whole version.  For records, the partial matches of
+ * pattern-engine indicators (FOLLOWEDBY, WITHIN, REPEATS) that the new version holds unchanged
+ * (same id, modified and pattern) are carried into the new matcher; those of indicators that
+ * changed or went are dropped with the old version.  Lines keep no partial matches here (the
+ * collector combines them, keyed by the same version hash).
  */
 static int snapshot_refresh(worker *w)
 {
@@ -117,7 +132,9 @@ static int snapshot_refresh(worker *w)
         return 0;
     if (nats_snapshot_fetch(w->cmd, &w->l, &p, w->now_s, &snap) != 0)
         return -1;
-    if (accord_matcher_new(snap, &m) != 0 || (w->m && accord_matcher_carry(m, w->m) < 0)) {
+    /* multi-observation indicators: their observations are combined by the collector, in
+     * the order of each source (nats_temporal.h), not within the chunks this worker sees */
+    if (accord_matcher_new(snap, &m) != 0 || mmatcher_leaf_hits(m, on_leaf_hit, w) != 0) {
         accord_matcher_free(m);
         accord_snapshot_unref(snap);
         cli_error(w->cmd, "out of memory");
@@ -160,7 +177,7 @@ static int snapshot_refresh(worker *w)
 }
 
 static int put_match(worker *w, const char *chunk, const char *input, uint64_t line,
-                     const accord_match *mt)
+                     const accord_match *mt, const ntemp_obs *ob)
 {
     buf *b = &w->res;
     int rc = buf_adds(b, "{\"chunk\":");
@@ -195,7 +212,61 @@ static int put_match(worker *w, const char *chunk, const char *input, uint64_t l
         if (rc == 0 && n < mt->event_len)
             rc = buf_adds(b, ",\"event_truncated\":true");
     }
+    if (rc == 0 && ob)
+        rc = buf_adds(b, ",") ? -1 : ntemp_obs_write(ob, b);
     return rc ? rc : buf_adds(b, "}\n");
+}
+
+/* The text of the multi-observation pattern with version hash key (number pat of the
+ * snapshot's complex set), once per chunk, before its first observation. */
+static int put_pattern(worker *w, uint64_t key, uint32_t pat)
+{
+    uint64_t tag;
+    const accord_pattern *p = pattern_set_at(w->snap->complex, pat, &tag);
+    char hex[17];
+    int rc;
+    for (size_t i = 0; i < w->nsent; i++)
+        if (w->sent[i] == key)
+            return 0;
+    if (!p)
+        return -1;
+    if (w->nsent == w->sent_cap) {
+        size_t cap = w->sent_cap ? w->sent_cap * 2 : 16;
+        uint64_t *v = realloc(w->sent, cap * sizeof *v);
+        if (!v)
+            return -1;
+        w->sent = v;
+        w->sent_cap = cap;
+    }
+    w->sent[w->nsent++] = key;
+    snprintf(hex, sizeof hex, "%016" PRIx64, key);
+    rc = buf_printf(&w->res, "{\"pattern\":{\"key\":\"%s\",\"v20\":%s,\"text\":", hex,
+                    p->v20 ? "true" : "false");
+    rc = rc ? rc : nats_json_str(&w->res, p->text, p->text_len);
+    return rc ? rc : buf_adds(&w->res, "}}\n");
+}
+
+/* An event of the current line chunk matched observation expressions of a multi-observation
+ * indicator: an observation line (and the pattern's text, once per chunk). */
+static void on_leaf_hit(void *ud, const mleaf_hit *h)
+{
+    worker *w = ud;
+    accord_match mt;
+    ntemp_obs ob;
+    memset(&mt, 0, sizeof mt);
+    mt.time = h->time;
+    mt.time_len = h->time_len;
+    mt.time_is_string = h->time_is_string;
+    mt.event = h->event;
+    mt.event_len = h->event_len;
+    mt.indicators = &h->ind;
+    mt.nindicators = 1;
+    ob.key = w->snap->cver[h->pat];
+    ob.leaves = h->leaves;
+    ob.t = *h->t;
+    if (!w->chunk_id || put_pattern(w, ob.key, h->pat) != 0 ||
+        put_match(w, w->chunk_id, w->chunk_input, w->piece_base + h->line - 1, &mt, &ob) != 0)
+        w->leaf_failed = 1;
 }
 
 enum { RECS_LINES, RECS_FLOW, RECS_DNSTAP };
@@ -227,6 +298,10 @@ static int match_chunk(worker *w, natsMsg *msg, const char *chunk, const char *i
     accord_matcher_stats_get(w->m, &before);
     accord_matcher_set_header(w->m, hdr_len ? hdr : NULL, hdr_len);
     buf_reset(&w->res);
+    w->chunk_id = chunk;
+    w->chunk_input = input;
+    w->nsent = 0;
+    w->leaf_failed = 0;
     while (at < len) {
         size_t end = at + PIECE < len ? at + PIECE : len, n;
         const char *nl = end < len ? memchr(body + end - 1, '\n', len - end + 1) : NULL;
@@ -234,11 +309,12 @@ static int match_chunk(worker *w, natsMsg *msg, const char *chunk, const char *i
         accord_match_malformed bad;
         end = end < len ? (nl ? (size_t)(nl - body) + 1 : len) : len;
         n = end - at;
-        if (accord_matcher_match_lines(w->m, body + at, n, w->now_s) < 0)
+        w->piece_base = base;
+        if (accord_matcher_match_lines(w->m, body + at, n, w->now_s) < 0 || w->leaf_failed)
             return -1;
         while (accord_matcher_next(w->m, &mt) == 1) {
             cc->matches++;
-            if (put_match(w, chunk, input, base + mt.line - 1, &mt) != 0)
+            if (put_match(w, chunk, input, base + mt.line - 1, &mt, NULL) != 0)
                 return -1;
         }
         while (accord_matcher_next_malformed(w->m, &bad) == 1)
@@ -262,7 +338,7 @@ static void on_record_match(void *ud, const accord_match *mt)
     worker *w = ud;
     w->cur->cc.matches++;
     /* records have no lines: a match names the chunk's first record number */
-    if (put_match(w, w->cur->id, w->cur->input, w->cur->line, mt) != 0)
+    if (put_match(w, w->cur->id, w->cur->input, w->cur->line, mt, NULL) != 0)
         w->fm_failed = 1;
 }
 
@@ -697,6 +773,7 @@ int cmd_worker(int argc, char **argv)
     free(jobs);
     free(msgs);
     free(w.exps);
+    free(w.sent);
     fmatch_free(w.fm);
     accord_matcher_free(w.m);
     accord_snapshot_unref(w.snap);

@@ -7,9 +7,13 @@
  * parses to the same pointer; a source made from any text is valid; a seed file that reads
  * gives a key whose public text form is "U" and 55 base32 characters; records of a record
  * chunk stay within it, and a flow record that reads writes back to bytes that read to the
- * same bytes again.
+ * same bytes again.  As a result line (src/nats_temporal.c): an observation that reads writes
+ * back to one that reads the same; a pattern line's text, when it compiles, takes the line's
+ * observation (fed twice: the second is the same observation again) without an error other
+ * than a leaf the pattern lacks or the binding search's limit.
  */
 #include "nats_msg.h"
+#include "nats_temporal.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -79,6 +83,49 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     } else if (!why) {
         abort();
+    }
+    {
+        ajson_arena a;
+        ajson_error je;
+        const ajson_value *o;
+        ntemp_obs ob, ob2;
+        ajson_arena_init(&a, 1 << 20);
+        why = NULL;
+        if ((o = ajson_parse(&a, s, size, &je))) {
+            int r = ntemp_obs_read(o, &ob, &why);
+            const char *ptext;
+            size_t plen;
+            uint64_t key;
+            int v20;
+            if (r == -1 && !why)
+                abort();
+            if (r == 1) {
+                buf b;
+                const ajson_value *o2;
+                buf_init(&b, 1 << 12);
+                if (buf_adds(&b, "{") || ntemp_obs_write(&ob, &b) || buf_adds(&b, "}"))
+                    abort();
+                if (!(o2 = ajson_parse(&a, b.p, b.len, &je)) || ntemp_obs_read(o2, &ob2, &why) != 1 ||
+                    ob2.key != ob.key || ob2.leaves != ob.leaves || ob2.t.count != ob.t.count ||
+                    ts_cmp(&ob2.t.first, &ob.t.first) != 0 || ts_cmp(&ob2.t.last, &ob.t.last) != 0)
+                    abort();
+                buf_free(&b);
+            }
+            if (ntemp_pattern_read(o, &key, &ptext, &plen, &v20, &why) == 1 && r == 1 &&
+                plen < 4096) {
+                ntemporal *nt = NULL;
+                accord_error err;
+                ob.key = key;
+                if (ntemporal_new(&nt) == 0 && ntemporal_define(nt, key, ptext, plen, v20, &err) == 0)
+                    for (int k = 0; k < 2; k++) {
+                        int rc = ntemporal_add(nt, "fuzz", &ob);
+                        if (rc != 0 && rc != 1 && rc != ACCORD_EINVAL && rc != ACCORD_ELIMIT)
+                            abort();
+                    }
+                ntemporal_free(nt);
+            }
+        }
+        ajson_arena_free(&a);
     }
     if (size < 400) {
         memcpy(text, s, size);

@@ -88,6 +88,8 @@ struct accord_matcher {
     uint32_t now;
     int oom;
     int unfiltered; /* every event goes to the pattern engine (tests compare with the filter) */
+    mleaf_cb leaf_cb; /* mmatcher_leaf_hits */
+    void *leaf_ud;
     accord_matcher_stats st;
 };
 
@@ -472,6 +474,30 @@ static void on_complex_hit(void *ud, uint64_t tag, size_t index)
     }
     m->inds[m->ninds++] = ind;
     add_result(m, m->cur, NULL, ind0);
+}
+
+static void on_leaf_hit(void *ud, uint64_t tag, size_t index, uint64_t leaves,
+                        const pattern_tobs *t)
+{
+    accord_matcher *m = ud;
+    mres r;
+    mleaf_hit h;
+    if (!valid_now(m, (uint32_t)tag)) {
+        m->st.expired++;
+        return;
+    }
+    memset(&r, 0, sizeof r);
+    line_time(m, m->cur, &r);
+    h = (mleaf_hit){m->cur->line, (uint32_t)tag, (uint32_t)index, leaves, t, m->cur->p,
+                    r.time, m->cur->len, r.time_len, r.time_str};
+    m->leaf_cb(m->leaf_ud, &h);
+}
+
+int mmatcher_leaf_hits(accord_matcher *m, mleaf_cb cb, void *ud)
+{
+    m->leaf_cb = cb;
+    m->leaf_ud = ud;
+    return m->pm ? pattern_matcher_leaves(m->pm, cb ? on_leaf_hit : NULL, m) : 0;
 }
 
 static void match_complex(accord_matcher *m, const mline *l)

@@ -778,6 +778,28 @@ int mobs_write(const mitem *it, size_t n, const mfield *f, size_t nf, int64_t ti
 
 /* 1 when an event of items it[0..n) may match a pattern-engine indicator. */
 int mcf_pass(const mcfilter *f, const mitem *it, size_t n);
+/*
+ * A hit of leaves of a multi-observation pattern-engine indicator (FOLLOWEDBY, REPEATS, AND/OR
+ * of observations, WITHIN), reported instead of combined in this matcher, so that hits found
+ * by several matchers over parts of one source can be combined in source order elsewhere
+ * (nats_temporal.c).  line is the line number within the accord_matcher_match_lines call, pat
+ * the pattern's number in the snapshot's complex set, leaves its leaves the event matched (bit
+ * i = leaf i), t the observation's times (a struct pattern_tobs); event and time as in
+ * accord_match.  Only indicators valid now are reported.
+ */
+typedef struct mleaf_hit {
+    uint64_t line;
+    uint32_t ind, pat;
+    uint64_t leaves;
+    const struct pattern_tobs *t;
+    const char *event, *time;
+    uint32_t event_len, time_len;
+    int time_is_string;
+} mleaf_hit;
+typedef void (*mleaf_cb)(void *ud, const mleaf_hit *h);
+/* Leaf hits of matcher m go to cb (NULL: combined here, as by default).  0 or ACCORD_ENOMEM. */
+int mmatcher_leaf_hits(accord_matcher *m, mleaf_cb cb, void *ud);
+
 /* Turns the filter off for matcher m (on = 1): every event goes to the pattern engine, as the
  * tests compare. */
 void mmatcher_unfiltered(accord_matcher *m, int on);

@@ -332,6 +332,29 @@ const char *pattern_nfc(const char *str, size_t n, unsigned char **buf, size_t *
 long pattern_matcher_carry(accord_pattern_matcher *to, const accord_pattern_matcher *from,
                            const long *map);
 
+/*
+ * Hits of the leaves of multi-observation patterns reported instead of combined: with a
+ * callback set, matcher m keeps no rings and searches no bindings for those patterns; for each
+ * observation that matches leaves of such a pattern it calls cb once with the pattern's tag and
+ * number, the leaves matched (bit i = leaf i) and the observation's times.  Single-observation
+ * patterns are reported as before.  cb NULL turns it off.  0 or ACCORD_ENOMEM.
+ */
+typedef void (*pattern_leaf_cb)(void *ud, uint64_t tag, size_t pat, uint64_t leaves,
+                                 const pattern_tobs *t);
+int pattern_matcher_leaves(accord_pattern_matcher *m, pattern_leaf_cb cb, void *ud);
+
+/*
+ * The temporal state of one pattern fed with leaf hits (pattern_matcher_leaves) in the order a
+ * single matcher would have seen their observations: pattern_history_add records that an
+ * observation with times t matched the leaves in `leaves` and returns 1 when it completes a
+ * binding (as a matcher reports a hit), 0 when not, ACCORD_ELIMIT or ACCORD_ENOMEM.  p is
+ * borrowed and must outlive h.
+ */
+typedef struct pattern_history pattern_history;
+int pattern_history_new(const accord_pattern *p, pattern_history **out);
+void pattern_history_free(pattern_history *h);
+int pattern_history_add(pattern_history *h, uint64_t leaves, const pattern_tobs *t);
+
 /* Pattern i of a set (its text and grammar: accord_pattern.text, .v20) and its tag, or NULL
  * past the end. */
 const accord_pattern *pattern_set_at(const accord_pattern_set *set, size_t i, uint64_t *tag);

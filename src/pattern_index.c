@@ -394,6 +394,9 @@ struct accord_pattern_matcher {
     accord_pattern_hit_cb cb;
     void *ud;
     int rc;
+    pattern_leaf_cb leaf_cb; /* pattern_matcher_leaves: leaf hits reported, not combined here */
+    void *leaf_ud;
+    uint64_t *pat_mask; /* pattern -> leaves the current observation matched (leaf_cb only) */
 };
 
 ACCORD_API int accord_pattern_matcher_new(const accord_pattern_set *set,
@@ -440,6 +443,7 @@ ACCORD_API void accord_pattern_matcher_free(accord_pattern_matcher *m)
     free(m->leaf_stamp);
     free(m->pat_stamp);
     free(m->cand);
+    free(m->pat_mask);
     pattern_scratch_free(&m->s);
     ajson_arena_free(&m->arena);
     ajson_arena_free(&m->bind_arena);
@@ -541,14 +545,13 @@ static int view_leafmatch(void *ud, uint32_t leaf, size_t i)
     return (int)((v->mask[i] >> leaf) & 1);
 }
 
-/* Merges the pattern's rings into v (one entry per observation); the index of seq, or -1. */
-static long merge_rings(accord_pattern_matcher *m, uint32_t pat, tview *v)
+/* Merges rings rs[0..nleaves) into v (one entry per observation); the index of seq, or -1. */
+static long merge_view(ring *const *rs, uint32_t nleaves, uint64_t seq, tview *v)
 {
-    const accord_pattern *p = m->set->pats[pat];
     long must = -1;
     v->n = 0;
-    for (uint32_t l = 0; l < p->nleaves; l++) {
-        const ring *r = m->rings[m->set->leaf_base[pat] + l];
+    for (uint32_t l = 0; l < nleaves; l++) {
+        const ring *r = rs[l];
         for (uint32_t i = 0; i < r->n; i++) {
             const hist *h = &r->e[i];
             size_t j = 0;
@@ -561,11 +564,17 @@ static long merge_rings(accord_pattern_matcher *m, uint32_t pat, tview *v)
                 v->n++;
             }
             v->mask[j] |= (uint64_t)1 << l;
-            if (h->seq == m->seq)
+            if (h->seq == seq)
                 must = (long)j;
         }
     }
     return must;
+}
+
+/* Merges the pattern's rings into v; the index of the current observation, or -1. */
+static long merge_rings(accord_pattern_matcher *m, uint32_t pat, tview *v)
+{
+    return merge_view(&m->rings[m->set->leaf_base[pat]], m->set->pats[pat]->nleaves, m->seq, v);
 }
 
 static void temporal(accord_pattern_matcher *m, uint32_t pat, const pattern_obs *o)
@@ -588,6 +597,17 @@ static void temporal(accord_pattern_matcher *m, uint32_t pat, const pattern_obs 
     } else if (rc < 0) {
         m->stats.errors++;
     }
+}
+
+/* With pattern_matcher_leaves: the leaves of pattern pat that o matched, to the callback. */
+static void leaf_report(accord_pattern_matcher *m, uint32_t pat, const pattern_obs *o)
+{
+    pattern_tobs t = {o->first, o->last, o->count};
+    uint64_t mask = m->pat_mask[pat];
+    if (!mask)
+        return;
+    m->pat_mask[pat] = 0;
+    m->leaf_cb(m->leaf_ud, m->set->tags[pat], pat, mask, &t);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -617,6 +637,10 @@ static int on_obs(void *ud, pattern_obs *o)
                 m->cb(m->ud, set->tags[lr->pat], lr->pat);
             continue;
         }
+        if (m->leaf_cb) {
+            m->pat_mask[lr->pat] |= (uint64_t)1 << lr->leaf;
+            continue;
+        }
         ring_add(m->rings[m->cand[i]], m->seq, o);
     }
     /* Temporal searches after every leaf has recorded this observation, once per pattern. */
@@ -625,7 +649,10 @@ static int on_obs(void *ud, pattern_obs *o)
         if (set->pats[lr->pat]->simple || m->pat_stamp[lr->pat] == m->gen)
             continue;
         m->pat_stamp[lr->pat] = m->gen;
-        temporal(m, lr->pat, o);
+        if (m->leaf_cb)
+            leaf_report(m, lr->pat, o);
+        else
+            temporal(m, lr->pat, o);
     }
     return 0;
 }
@@ -696,4 +723,78 @@ const accord_pattern *pattern_set_at(const accord_pattern_set *set, size_t i, ui
         return NULL;
     *tag = set->tags[i];
     return set->pats[i];
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Leaf hits combined elsewhere                                                                 */
+
+int pattern_matcher_leaves(accord_pattern_matcher *m, pattern_leaf_cb cb, void *ud)
+{
+    if (cb && !m->pat_mask && !(m->pat_mask = calloc(m->set->n ? m->set->n : 1, sizeof(uint64_t))))
+        return ACCORD_ENOMEM;
+    m->leaf_cb = cb;
+    m->leaf_ud = ud;
+    return 0;
+}
+
+/*
+ * One temporal pattern's rings outside a matcher, for the leaf hits of one ordered stream of
+ * observations that several matchers found (pattern_matcher_leaves): the same rings, expiry
+ * and binding search as a matcher's, so the same observations in the same order complete the
+ * same combinations.
+ */
+struct pattern_history {
+    const accord_pattern *p;
+    uint64_t seq;
+    ajson_arena a;
+    tview *v;
+    ring rings[];
+};
+
+int pattern_history_new(const accord_pattern *p, pattern_history **out)
+{
+    pattern_history *h = calloc(1, sizeof *h + p->nleaves * sizeof(ring));
+    *out = NULL;
+    if (!h || !(h->v = malloc(sizeof *h->v))) {
+        free(h);
+        return ACCORD_ENOMEM;
+    }
+    h->p = p;
+    ajson_arena_init(&h->a, 0);
+    *out = h;
+    return 0;
+}
+
+void pattern_history_free(pattern_history *h)
+{
+    if (!h)
+        return;
+    ajson_arena_free(&h->a);
+    free(h->v);
+    free(h);
+}
+
+int pattern_history_add(pattern_history *h, uint64_t leaves, const pattern_tobs *t)
+{
+    const accord_pattern *p = h->p;
+    ring *rs[PATTERN_MAX_LEAVES];
+    pattern_obs o;
+    long must;
+    memset(&o, 0, sizeof o);
+    o.first = t->first;
+    o.last = t->last;
+    o.count = t->count;
+    h->seq++;
+    for (uint32_t l = 0; l < p->nleaves; l++) {
+        rs[l] = &h->rings[l];
+        if ((leaves >> l) & 1)
+            ring_add(rs[l], h->seq, &o);
+    }
+    if (p->root->kind == PX_WITHIN)
+        for (uint32_t l = 0; l < p->nleaves; l++)
+            ring_expire(rs[l], &o, &p->root->within);
+    must = merge_view(rs, p->nleaves, h->seq, h->v);
+    if (must < 0)
+        return 0;
+    return pattern_bind(p, h->v->t, h->v->n, view_leafmatch, h->v, must, &h->a, NULL, NULL);
 }

@@ -202,3 +202,24 @@ creds("worker-a", acc, {"pub": {"allow": [
 creds("stranger", other, {"pub": {}, "sub": {}})
 PY
 }
+
+# wait_pids SECONDS WHAT PID...: waits for the PIDs to exit; past SECONDS, kills them (SIGKILL)
+# and fails naming WHAT (a process that ignores SIGTERM must not hang the test)
+wait_pids() {
+  local secs=$1 what=$2 p end
+  shift 2
+  end=$((SECONDS + secs))
+  for p in "$@"; do
+    while kill -0 "$p" 2>/dev/null; do
+      if [ "$SECONDS" -ge "$end" ]; then
+        echo "FAIL: $what did not exit within $secs s (pid $p killed)" >&2
+        failed=$((failed + 1))
+        kill -9 "$@" 2>/dev/null
+        break 2
+      fi
+      sleep 0.1
+    done
+  done
+  for p in "$@"; do wait "$p" 2>/dev/null; done
+  return 0
+}
