@@ -546,8 +546,8 @@ static const cli_command commands[] = {
      "matches to accord.res.TENANT and then acknowledges the chunk.  A chunk delivered the\n"
      "consumer's max-deliver times goes to accord.dlq.TENANT.  --idle S: exit after S seconds\n"
      "without a chunk (default: run until SIGINT/SIGTERM); --drain: exit once the queue is empty\n"
-     "and no chunk is in flight.  Connection options: see accord help\n"
-     "nats.\n",
+     "and no chunk is in flight.  --batch N: chunks fetched at once (default 4).  Connection\n"
+     "options: see accord help nats.\n",
      cmd_worker},
     {"help", "show help for accord or a command", "usage: accord help [COMMAND]\n", cmd_help},
     {"version", "print the version", "usage: accord version\n", cmd_version},

@@ -20,12 +20,27 @@ need_tool() {
   exit 77
 }
 NATS_PID=
+# nats_stop_server: SIGTERM, at most 20 s to exit, then SIGKILL (a server that hangs in its
+# shutdown must not hang the test)
 nats_stop_server() {
   if [ -n "$NATS_PID" ]; then
     kill "$NATS_PID" 2>/dev/null
+    if ! wait_gone 20 "$NATS_PID"; then
+      echo "nats-server (pid $NATS_PID) did not stop within 20 s of SIGTERM; killed" >&2
+      kill -9 "$NATS_PID" 2>/dev/null
+    fi
     wait "$NATS_PID" 2>/dev/null
     NATS_PID=
   fi
+}
+# wait_gone SECONDS PID: 0 once PID has exited, 1 when it still runs after SECONDS
+wait_gone() {
+  local end=$((SECONDS + $1))
+  while kill -0 "$2" 2>/dev/null; do
+    [ "$SECONDS" -ge "$end" ] && return 1
+    sleep 0.1
+  done
+  return 0
 }
 # every process a test starts in the background is listed here and killed on exit
 BG_PIDS=()
@@ -56,16 +71,73 @@ free_port() {
 }
 NATS_PORT=$(free_port)
 NATS_URL="nats://127.0.0.1:$NATS_PORT"
-# nats_start: (re)starts the server on the same port and store; waits until it answers
-nats_start() {
-  nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$T/js" -l "$T/nats-server.log" &
-  NATS_PID=$!
-  for _ in $(seq 1 100); do
-    if (exec 3<>/dev/tcp/127.0.0.1/"$NATS_PORT") 2>/dev/null; then return 0; fi
+# nats_ready PID LOG: waits (at most 30 s) until the server PID, logging to LOG, says it is
+# ready on 127.0.0.1:$NATS_PORT.  Not a connect to the port: after a restart another process may
+# hold the port the server failed to bind, and a connect would reach that one.  1, with the
+# reason, when the server exited or was not ready in time.
+nats_ready() {
+  local pid=$1 log=$2 before end=$((SECONDS + 30))
+  before=${NATS_READY_SEEN:-0}
+  until [ "$(listening "$log")" -gt "$before" ] && grep -q "Server is ready" "$log" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "nats-server exited at start (port $NATS_PORT taken by another process?):" >&2
+      tail -n 3 "$log" >&2
+      return 1
+    fi
+    if [ "$SECONDS" -ge "$end" ]; then
+      echo "nats-server (pid $pid) not ready on port $NATS_PORT within 30 s" >&2
+      return 1
+    fi
     sleep 0.05
   done
-  echo "nats-server did not start" >&2
-  return 1
+  NATS_READY_SEEN=$(listening "$log")
+}
+listening() { # listening LOG: how often LOG says the server listens on $NATS_PORT
+  local n
+  n=$(grep -c "Listening for client connections on 127.0.0.1:$NATS_PORT" "$1" 2>/dev/null)
+  echo "${n:-0}"
+}
+# nats_start: (re)starts the server on the same port and store; waits until it is ready.  Its
+# output goes to its log only, so no server outlives the test holding the test's output pipe.
+nats_start() {
+  nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$T/js" -l "$T/nats-server.log" \
+    </dev/null >/dev/null 2>&1 &
+  NATS_PID=$!
+  nats_ready "$NATS_PID" "$T/nats-server.log" || { kill -9 "$NATS_PID" 2>/dev/null; NATS_PID=; return 1; }
+}
+# bounded SECONDS WHAT CMD...: runs CMD, killed after SECONDS (SIGTERM, SIGKILL 5 s later);
+# when it was, says so naming WHAT and counts a failure.  CMD's exit code (124 when stopped).
+bounded() {
+  local secs=$1 what=$2 rc
+  shift 2
+  timeout -k 5 "$secs" "$@"
+  rc=$?
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    echo "FAIL: $what did not finish within $secs s" >&2
+    failed=$((failed + 1))
+  fi
+  return "$rc"
+}
+# wait_pids SECONDS WHAT PID...: waits for the PIDs to exit; past SECONDS, kills them (SIGKILL)
+# and fails naming WHAT (a process that ignores SIGTERM must not hang the test).  The exit code
+# of the last PID.
+wait_pids() {
+  local secs=$1 what=$2 p rc=0 end
+  shift 2
+  end=$((SECONDS + secs))
+  for p in "$@"; do
+    if ! wait_gone $((end - SECONDS > 0 ? end - SECONDS : 0)) "$p"; then
+      echo "FAIL: $what did not exit within $secs s (pid $*: killed)" >&2
+      failed=$((failed + 1))
+      kill -9 "$@" 2>/dev/null
+      break
+    fi
+  done
+  for p in "$@"; do
+    wait "$p" 2>/dev/null
+    rc=$?
+  done
+  return "$rc"
 }
 
 # gen_telemetry FILE LINES SEED [T0]: Zeek conn JSON lines with unique uids, one a second from
@@ -203,23 +275,3 @@ creds("stranger", other, {"pub": {}, "sub": {}})
 PY
 }
 
-# wait_pids SECONDS WHAT PID...: waits for the PIDs to exit; past SECONDS, kills them (SIGKILL)
-# and fails naming WHAT (a process that ignores SIGTERM must not hang the test)
-wait_pids() {
-  local secs=$1 what=$2 p end
-  shift 2
-  end=$((SECONDS + secs))
-  for p in "$@"; do
-    while kill -0 "$p" 2>/dev/null; do
-      if [ "$SECONDS" -ge "$end" ]; then
-        echo "FAIL: $what did not exit within $secs s (pid $p killed)" >&2
-        failed=$((failed + 1))
-        kill -9 "$@" 2>/dev/null
-        break 2
-      fi
-      sleep 0.1
-    done
-  done
-  for p in "$@"; do wait "$p" 2>/dev/null; done
-  return 0
-}

@@ -36,22 +36,23 @@ check "generated telemetry has hits" test "$(wc -l <"$T/want")" -gt 300
 expect_rc 0 "snapshot" -- "$ACCORD" nats snapshot --nats "$U" --indicators "$T/ind.jsonl"
 check "snapshot: version 1, 3 indicators" has "snapshot 1: 3 indicators" "$T/out"
 W=()
+# --batch 1 (the default takes 4 at a time): each of the three workers takes some of the chunks
 for i in 1 2 3; do
-  "$ACCORD" worker --nats "$U" --batch 1 2>"$T/w$i.err" &
+  "$ACCORD" worker --nats "$U" --batch 1 </dev/null >/dev/null 2>"$T/w$i.err" &
   W+=($!)
 done
 BG_PIDS+=("${W[@]}")
 for i in 1 2 3; do
-  wait_until 60 grep -qs "snapshot 1" "$T/w$i.err"
+  wait_until 60 grep -qs "snapshot 1" "$T/w$i.err" || bad "worker $i: no snapshot within 60 s"
 done
-expect_rc 0 "publish a directory" -- "$ACCORD" publish --nats "$U" --chunk-kib 32 "$T/in"
+expect_rc 0 "publish a directory" -- bounded 120 "publish" "$ACCORD" publish --nats "$U" --chunk-kib 32 "$T/in"
 chunks=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/err")
 check "publish: chunks of at most 32 KiB" test "${chunks:-0}" -ge 150
 # every chunk matched, its results stored and the chunk acknowledged: then the workers stop
 check "3 workers: the queue drained" wait_until 120 consumer_idle workers
 kill -TERM "${W[@]}"
-wait "${W[@]}"
-"$ACCORD" nats collect --nats "$U" --drain 2>"$T/collect.err"
+wait_pids 60 "3 workers after SIGTERM" "${W[@]}"
+bounded 120 "collect --drain" "$ACCORD" nats collect --nats "$U" --drain 2>"$T/collect.err"
 DB="$ACCORD_DATA/nats-results.db"
 db_pairs "$DB" >"$T/got"
 check "3 workers: the same pairs as accord match" cmp -s "$T/want" "$T/got"
@@ -62,7 +63,7 @@ check "every match names snapshot 1" test "$(sqlite3 "$DB" 'SELECT count(*) FROM
 check "line numbers as in the inputs" test "$(sqlite3 "$DB" "SELECT count(*) FROM matches WHERE line < 1 OR line > 12000")" = 0
 
 # a restarted producer sends the same chunks again: the duplicate window drops them
-expect_rc 0 "publish again" -- "$ACCORD" publish --nats "$U" --chunk-kib 32 "$T/in"
+expect_rc 0 "publish again" -- bounded 120 "publish again" "$ACCORD" publish --nats "$U" --chunk-kib 32 "$T/in"
 check "publish again: all already stored" has "($chunks already stored)" "$T/err"
 "$ACCORD" nats status --nats "$U" >"$T/status"
 check "publish again: queue stays empty" grep -q "^stream	ACCORD_TEL_default	messages 0" "$T/status"
@@ -70,7 +71,7 @@ check "publish again: queue stays empty" grep -q "^stream	ACCORD_TEL_default	mes
 # a poison chunk (no chunk id): refused, then dead-lettered on its 3rd delivery
 printf 'not a chunk\n' >"$T/poison"
 expect_rc 0 "send poison" -- "$ACCORD" nats send --nats "$U" accord.tel.default.poison "$T/poison"
-"$ACCORD" worker --nats "$U" --drain 2>"$T/wp.err"
+bounded 120 "worker --drain (poison)" "$ACCORD" worker --nats "$U" --drain 2>"$T/wp.err"
 check "poison: refused first" grep -q "no Nats-Msg-Id (chunk id); refused" "$T/wp.err"
 check "poison: dead-lettered after 3 deliveries" grep -q "to accord.dlq.default after 3 deliveries" "$T/wp.err"
 "$ACCORD" nats status --nats "$U" >"$T/status"
@@ -91,18 +92,18 @@ gen_telemetry "$T/c.json" 3000 5 1700100000 # later than the others: the sightin
 nmatch_c=$(python3 -c 'import sys,json; print(sum(len(json.loads(l)["indicators"]) for l in open(sys.argv[1])))' "$T/match.c")
 expect_rc 2 "serve: --nats-idle is not for a server" -- "$ACCORD" serve --plain-http --nats "$U" --nats-idle 1
 "$ACCORD" serve --plain-http --listen 127.0.0.1:0 --nats "$U" --nats-sightings-every 1 \
-  >"$T/serve.out" 2>"$T/serve.err" &
+  </dev/null >"$T/serve.out" 2>"$T/serve.err" &
 SPID=$!
 BG_PIDS+=("$SPID")
-wait_until 60 grep -qs "collecting results of tenant default" "$T/serve.err"
+wait_until 60 grep -qs "collecting results of tenant default" "$T/serve.err" || bad "serve: not collecting within 60 s"
 check "serve: collecting" grep -q "collecting results of tenant default from $U" "$T/serve.err"
-"$ACCORD" publish --nats "$U" --chunk-kib 32 "$T/c.json" 2>/dev/null
-"$ACCORD" worker --nats "$U" --drain 2>/dev/null
+bounded 120 "publish c.json" "$ACCORD" publish --nats "$U" --chunk-kib 32 "$T/c.json" 2>/dev/null
+bounded 120 "worker --drain (c.json)" "$ACCORD" worker --nats "$U" --drain 2>/dev/null
 total=$((nmatch + nmatch_c))
 wait_until 60 grep -qs "sightings of $total matches" "$T/serve.err"
 check "serve: sightings of the new matches while running" grep -q "sightings of $total matches" "$T/serve.err"
 kill -TERM "$SPID"
-wait "$SPID"
+wait_pids 60 "accord serve after SIGTERM" "$SPID"
 check "serve: stopped cleanly" test $? = 0
 check "serve: every new match in the results" test "$(sqlite3 "$DB" "SELECT count(*) FROM matches m JOIN chunks c USING (chunk) WHERE c.input LIKE '%c.json'")" = "$nmatch_c"
 check "serve: the last sightings at exit, nothing left" bash -c "tail -n 2 '$T/serve.err' | grep -q '(0 objects new or updated)'"

@@ -17,9 +17,9 @@ jetstream { store_dir: "$T/js" }
 operator: "$T/auth/operator.jwt"
 include "auth/accounts.conf"
 CONF
-nats-server -c "$T/server.conf" -l "$T/nats-server.log" &
+nats-server -c "$T/server.conf" -l "$T/nats-server.log" </dev/null >/dev/null 2>&1 &
 NATS_PID=$!
-for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$NATS_PORT") 2>/dev/null && break; sleep 0.05; done
+nats_ready "$NATS_PID" "$T/nats-server.log" || exit 1
 U="nats://127.0.0.1:$NATS_PORT"
 ADMIN=(--nats "$U" --nats-creds "$T/auth/admin.creds")
 WORKER_A=(--nats "$U" --nats-creds "$T/auth/worker-a.creds")
@@ -32,8 +32,8 @@ gen_telemetry "$T/a.json" 3000 31
 gen_telemetry "$T/b.json" 1000 32
 gen_indicators "$T/ind.jsonl"
 expect_rc 0 "snapshot (creds)" -- "$ACCORD" nats snapshot "${ADMIN[@]}" --indicators "$T/ind.jsonl"
-expect_rc 0 "publish a (creds)" -- "$ACCORD" publish "${ADMIN[@]}" --tenant a --chunk-kib 64 "$T/a.json"
-expect_rc 0 "publish b (creds)" -- "$ACCORD" publish "${ADMIN[@]}" --tenant b --chunk-kib 64 "$T/b.json"
+expect_rc 0 "publish a (creds)" -- bounded 120 "publish a" "$ACCORD" publish "${ADMIN[@]}" --tenant a --chunk-kib 64 "$T/a.json"
+expect_rc 0 "publish b (creds)" -- bounded 120 "publish b" "$ACCORD" publish "${ADMIN[@]}" --tenant b --chunk-kib 64 "$T/b.json"
 nb=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/err")
 
 expect_rc 1 "worker a on tenant b: refused" -- "$ACCORD" worker "${WORKER_A[@]}" --tenant b --idle 1
@@ -41,9 +41,9 @@ check "worker a on tenant b: the server's permissions violation" grep -q "Permis
 "$ACCORD" nats status "${ADMIN[@]}" --tenant b >"$T/st.b"
 check "tenant b's chunks untouched" grep -q "^consumer	workers	pending $nb	ack-pending 0	redelivered 0" "$T/st.b"
 
-expect_rc 0 "worker a on tenant a (creds)" -- "$ACCORD" worker "${WORKER_A[@]}" --tenant a --drain
+expect_rc 0 "worker a on tenant a (creds)" -- bounded 120 "worker --drain" "$ACCORD" worker "${WORKER_A[@]}" --tenant a --drain
 check "worker a: every line" grep -q "^accord worker: [1-9][0-9]* chunks, 3000 lines" "$T/err"
-expect_rc 0 "collect tenant a (creds)" -- "$ACCORD" nats collect "${ADMIN[@]}" --tenant a --db "$T/a.db" --drain
+expect_rc 0 "collect tenant a (creds)" -- bounded 120 "collect --drain" "$ACCORD" nats collect "${ADMIN[@]}" --tenant a --db "$T/a.db" --drain
 "$ACCORD" match --indicators "$T/ind.jsonl" "$T/a.json" >"$T/match.out" 2>/dev/null
 pairs "$T/match.out" >"$T/want"
 db_pairs "$T/a.db" >"$T/got"

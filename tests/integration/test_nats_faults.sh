@@ -30,7 +30,8 @@ expect_same() {
 workers() { # workers N IDLE NAME [OPTIONS OF THE FIRST]: starts N workers, their pids in W
   W=()
   for i in $(seq 1 "$1"); do
-    "$ACCORD" worker --nats "$U" --idle "$2" $( [ "$i" = 1 ] && echo "${@:4}" ) 2>"$T/$3.w$i.err" &
+    "$ACCORD" worker --nats "$U" --idle "$2" $( [ "$i" = 1 ] && echo "${@:4}" ) </dev/null >/dev/null \
+      2>"$T/$3.w$i.err" &
     W+=($!)
   done
   BG_PIDS+=("${W[@]}")
@@ -43,7 +44,7 @@ redelivered() { cat "$T"/$1.w*.err | sed -n 's/.* \([0-9]*\) redelivered.*/\1/p'
 stop_workers() { # once everything is matched: SIGTERM, and wait for them to finish
   wait_drained || bad "queue not drained within 180 s"
   kill -TERM "${W[@]}" 2>/dev/null
-  wait "${W[@]}" 2>/dev/null
+  wait_pids 60 "workers after SIGTERM" "${W[@]}"
 }
 wait_drained() { # until the workers have nothing left and nothing in flight (at most 180 s)
   local t0=$SECONDS
@@ -60,7 +61,7 @@ wait_drained() { # until the workers have nothing left and nothing in flight (at
 
 # 1. SIGKILL a worker mid-run: its chunks come back after the ack wait, to the others
 gen_telemetry "$T/kill.json" 20000 11
-"$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/kill.json" 2>"$T/kill.pub"
+bounded 120 "publish kill.json" "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/kill.json" 2>"$T/kill.pub"
 n1=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/kill.pub")
 # a worker alone takes 64 chunks at a time; it is stopped (SIGSTOP) again and again until the
 # server counts chunks delivered to it and not acknowledged while it stands still, and then
@@ -83,7 +84,7 @@ wait "${W[0]}" 2>/dev/null
 check "kill: killed while holding chunks" test "$held" = 1
 workers 2 600 kill
 stop_workers
-"$ACCORD" nats collect --nats "$U" --db "$T/kill.db" --drain 2>/dev/null
+bounded 120 "collect --drain (kill)" "$ACCORD" nats collect --nats "$U" --db "$T/kill.db" --drain 2>/dev/null
 expect_same kill "$T/kill.db" "$T/kill.json:$T/ind1.jsonl"
 check "kill: every chunk done once" test "$(sqlite3 "$T/kill.db" 'SELECT count(*) FROM chunks')" = "$n1"
 check "kill: every line once" test "$(sqlite3 "$T/kill.db" 'SELECT sum(lines) FROM chunks')" = 20000
@@ -94,7 +95,7 @@ check "kill: the killed worker's chunks were delivered again" test "$(redelivere
 gen_telemetry "$T/restart.json" 30000 12
 workers 2 600 restart
 last0=$(tel_last)
-"$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/restart.json" 2>"$T/restart.pub" &
+"$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/restart.json" </dev/null >/dev/null 2>"$T/restart.pub" &
 P=$!
 BG_PIDS+=($P)
 # the server goes once the producer has stored a few chunks (it has ~180 to send)
@@ -104,11 +105,12 @@ wait "$NATS_PID" 2>/dev/null
 NATS_PID=
 sleep 0.5
 nats_start || exit 1
-wait "$P"
+# the producer sends again until the server takes each chunk: bounded, it cannot hang the test
+wait_pids 180 "the producer after the server restart" "$P"
 check "restart: the producer finished" test $? = 0
 stop_workers
 n2=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/restart.pub")
-"$ACCORD" nats collect --nats "$U" --db "$T/restart.db" --drain 2>/dev/null
+bounded 120 "collect --drain (restart)" "$ACCORD" nats collect --nats "$U" --db "$T/restart.db" --drain 2>/dev/null
 expect_same restart "$T/restart.db" "$T/restart.json:$T/ind1.jsonl"
 check "restart: every chunk done once" test "$(sqlite3 "$T/restart.db" 'SELECT count(*) FROM chunks')" = "$n2"
 check "restart: every line once" test "$(sqlite3 "$T/restart.db" 'SELECT sum(lines) FROM chunks')" = 30000
@@ -121,10 +123,10 @@ tel_state() { # bytes and last sequence of the work-queue stream (a killed serve
 read -r left last0 < <(tel_state)
 "$ACCORD" nats setup --nats "$U" --ack-wait 2 --max-deliver 5 --max-bytes $((left + 1048576)) >/dev/null
 gen_telemetry "$T/prod.json" 20000 13
-"$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/prod.json" 2>"$T/prod.pub1" &
+"$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/prod.json" </dev/null >/dev/null 2>"$T/prod.pub1" &
 P=$!
 BG_PIDS+=($P)
-wait_until 60 grep -qs "full, waiting" "$T/prod.pub1"
+wait_until 60 grep -qs "full, waiting" "$T/prod.pub1" || bad "producer: no full queue within 60 s"
 check "producer: waits at a full queue" grep -q "stream ACCORD_TEL_default full, waiting for the workers" "$T/prod.pub1"
 kill -9 "$P"
 wait "$P" 2>/dev/null
@@ -132,13 +134,13 @@ read -r _ last1 < <(tel_state)
 stored1=$((last1 - last0))
 check "producer: the killed run stored chunks" test "$stored1" -gt 0
 workers 2 600 prod
-"$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/prod.json" 2>"$T/prod.pub2"
+bounded 180 "restarted producer" "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/prod.json" 2>"$T/prod.pub2"
 check "producer: restarted run finished" test $? = 0
 stop_workers
 n3=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/prod.pub2")
 d3=$(sed -n 's/^accord publish: [0-9]* chunks (\([0-9]*\) already stored).*/\1/p' "$T/prod.pub2")
 check "producer: chunks of the killed run not stored twice" test "${d3:-0}" -ge $((stored1 - 1)) -a "${d3:-0}" -le "$stored1"
-"$ACCORD" nats collect --nats "$U" --db "$T/prod.db" --drain 2>/dev/null
+bounded 120 "collect --drain (producer)" "$ACCORD" nats collect --nats "$U" --db "$T/prod.db" --drain 2>/dev/null
 expect_same prod "$T/prod.db" "$T/prod.json:$T/ind1.jsonl"
 check "producer: every chunk done once" test "$(sqlite3 "$T/prod.db" 'SELECT count(*) FROM chunks')" = "$n3"
 "$ACCORD" nats setup --nats "$U" --ack-wait 2 --max-deliver 5 >/dev/null
@@ -147,16 +149,16 @@ check "producer: every chunk done once" test "$(sqlite3 "$T/prod.db" 'SELECT cou
 gen_telemetry "$T/snap1.json" 10000 14
 gen_telemetry "$T/snap2.json" 10000 15
 workers 2 600 snap
-"$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/snap1.json" 2>/dev/null
+bounded 120 "publish snap1.json" "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/snap1.json" 2>/dev/null
 wait_drained
 check "snapshot: first half done" test $? = 0
 "$ACCORD" nats snapshot --nats "$U" --indicators "$T/ind2.jsonl" >"$T/snap.out"
 check "snapshot: version 2 published" grep -q "^snapshot 2: 4 indicators" "$T/snap.out"
 # each worker checks the pointer every second: both on version 2 before the second input
 check "snapshot: both workers took version 2" wait_until 60 bash -c "grep -qs 'snapshot 2 ' $T/snap.w1.err && grep -qs 'snapshot 2 ' $T/snap.w2.err"
-"$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/snap2.json" 2>/dev/null
+bounded 120 "publish snap2.json" "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/snap2.json" 2>/dev/null
 stop_workers
-"$ACCORD" nats collect --nats "$U" --db "$T/snap.db" --drain 2>/dev/null
+bounded 120 "collect --drain (snapshot)" "$ACCORD" nats collect --nats "$U" --db "$T/snap.db" --drain 2>/dev/null
 expect_same snap "$T/snap.db" "$T/snap1.json:$T/ind1.jsonl" "$T/snap2.json:$T/ind2.jsonl"
 check "snapshot: first input all version 1" test "$(sqlite3 "$T/snap.db" "SELECT count(*) FROM chunks WHERE input LIKE '%snap1.json' AND version <> 1")" = 0
 check "snapshot: second input all version 2" test "$(sqlite3 "$T/snap.db" "SELECT count(*) FROM chunks WHERE input LIKE '%snap2.json' AND version <> 2")" = 0

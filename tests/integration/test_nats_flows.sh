@@ -56,7 +56,7 @@ collect() {
   if [ -f "$DNSTAP" ]; then
     for _ in 1 2 3; do dnstap_send "$T/$name.sock" "$DNSTAP"; done
   fi
-  wait "$pid"
+  wait_pids 60 "accord match --listen-seconds 5 ($name)" "$pid"
 }
 
 mkdir -p "$T/js"
@@ -72,8 +72,8 @@ check "nats: nothing matched in the collector" test ! -s "$T/viaNats.out"
 check "nats: the indicators not compiled in the collector" grep -q "^accord match: 0 indicators" "$T/viaNats.err"
 check "local: the indicators compiled" grep -q "^accord match: 4 indicators" "$T/local.err"
 check "nats: flow records published" grep -q "^accord match: udp:127.0.0.1:[0-9]*: [1-9][0-9]* records in [1-9][0-9]* chunks" "$T/viaNats.err"
-expect_rc 0 "worker" -- "$ACCORD" worker --nats "$U" --drain
-expect_rc 0 "collect" -- "$ACCORD" nats collect --nats "$U" --db "$T/flows.db" --drain
+expect_rc 0 "worker" -- bounded 120 "worker --drain" "$ACCORD" worker --nats "$U" --drain
+expect_rc 0 "collect" -- bounded 120 "collect --drain" "$ACCORD" nats collect --nats "$U" --db "$T/flows.db" --drain
 pairs "$T/local.out" >"$T/want"
 db_pairs "$T/flows.db" >"$T/got"
 check "flows and dnstap: the same pairs as matching in the collector" cmp -s "$T/want" "$T/got"
@@ -91,7 +91,7 @@ printf '\0\0\1\0short' >"$T/broken"
 "$ACCORD" nats send --nats "$U" accord.tel.default.broken "$T/broken" --msg-id broken:0 \
   --header Accord-Line:1 --header Accord-Input:x --header Accord-Header-Len:0 \
   --header Accord-Kind:ipfix >/dev/null
-"$ACCORD" worker --nats "$U" --drain 2>"$T/wb.err"
+bounded 120 "worker --drain (broken chunk)" "$ACCORD" worker --nats "$U" --drain 2>"$T/wb.err"
 check "unknown record kind: refused" grep -q "Accord-Kind is neither flow nor dnstap; refused" "$T/wb.err"
 check "unknown record kind: dead-lettered" grep -q "to accord.dlq.default after 2 deliveries" "$T/wb.err"
 finish

@@ -32,9 +32,9 @@ authorization {
   ]
 }
 CONF
-nats-server -c "$T/server.conf" -l "$T/nats-server.log" &
+nats-server -c "$T/server.conf" -l "$T/nats-server.log" </dev/null >/dev/null 2>&1 &
 NATS_PID=$!
-for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$NATS_PORT") 2>/dev/null && break; sleep 0.05; done
+nats_ready "$NATS_PID" "$T/nats-server.log" || exit 1
 ADMIN=(--nats "nats://admin:s3cret@127.0.0.1:$NATS_PORT")
 WORKER_A=(--nats "nats://127.0.0.1:$NATS_PORT" --nats-nkey "$T/worker-a.nk")
 
@@ -49,8 +49,8 @@ gen_telemetry "$T/a.json" 4000 21
 gen_telemetry "$T/b.json" 3000 22
 gen_indicators "$T/ind.jsonl"
 expect_rc 0 "snapshot" -- "$ACCORD" nats snapshot "${ADMIN[@]}" --indicators "$T/ind.jsonl"
-expect_rc 0 "publish for tenant a" -- "$ACCORD" publish "${ADMIN[@]}" --tenant a --chunk-kib 64 "$T/a.json"
-expect_rc 0 "publish for tenant b" -- "$ACCORD" publish "${ADMIN[@]}" --tenant b --chunk-kib 64 "$T/b.json"
+expect_rc 0 "publish for tenant a" -- bounded 120 "publish a" "$ACCORD" publish "${ADMIN[@]}" --tenant a --chunk-kib 64 "$T/a.json"
+expect_rc 0 "publish for tenant b" -- bounded 120 "publish b" "$ACCORD" publish "${ADMIN[@]}" --tenant b --chunk-kib 64 "$T/b.json"
 nb=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/err")
 "$ACCORD" nats status "${ADMIN[@]}" --tenant b >"$T/st.b0"
 check "tenant b's chunks in its own stream" grep -q "^stream	ACCORD_TEL_b	messages $nb	" "$T/st.b0"
@@ -63,9 +63,9 @@ check "tenant b's chunks still there, none delivered" \
   grep -q "^consumer	workers	pending $nb	ack-pending 0	redelivered 0" "$T/st.b1"
 
 # with its nkey, tenant a's worker does tenant a's chunks
-expect_rc 0 "worker a on tenant a (nkey)" -- "$ACCORD" worker "${WORKER_A[@]}" --tenant a --drain
+expect_rc 0 "worker a on tenant a (nkey)" -- bounded 120 "worker --drain" "$ACCORD" worker "${WORKER_A[@]}" --tenant a --drain
 check "worker a: matched chunks" grep -q "^accord worker: [1-9][0-9]* chunks, 4000 lines" "$T/err"
-expect_rc 0 "collect tenant a" -- "$ACCORD" nats collect "${ADMIN[@]}" --tenant a --db "$T/a.db" --drain
+expect_rc 0 "collect tenant a" -- bounded 120 "collect --drain" "$ACCORD" nats collect "${ADMIN[@]}" --tenant a --db "$T/a.db" --drain
 "$ACCORD" match --indicators "$T/ind.jsonl" "$T/a.json" >"$T/match.out" 2>/dev/null
 pairs "$T/match.out" >"$T/want"
 db_pairs "$T/a.db" >"$T/got"

@@ -20,9 +20,9 @@ cd - >/dev/null || exit 1
 check "test certificate made" test -s "$T/pki/srv.pem"
 
 nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$T/js" -l "$T/nats-server.log" \
-  --tls --tlscert "$T/pki/srv.pem" --tlskey "$T/pki/srv.key" &
+  --tls --tlscert "$T/pki/srv.pem" --tlskey "$T/pki/srv.key" </dev/null >/dev/null 2>&1 &
 NATS_PID=$!
-for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$NATS_PORT") 2>/dev/null && break; sleep 0.05; done
+nats_ready "$NATS_PID" "$T/nats-server.log" || exit 1
 U=tls://127.0.0.1:$NATS_PORT
 
 expect_rc 0 "setup over TLS with the CA" -- "$ACCORD" nats setup --nats "$U" --nats-ca "$T/pki/ca.pem" --ack-wait 2
@@ -33,9 +33,9 @@ gen_telemetry "$T/tel.json" 3000 3
 gen_indicators "$T/ind.jsonl"
 C=(--nats "$U" --nats-ca "$T/pki/ca.pem")
 expect_rc 0 "snapshot over TLS" -- "$ACCORD" nats snapshot "${C[@]}" --indicators "$T/ind.jsonl"
-expect_rc 0 "publish over TLS" -- "$ACCORD" publish "${C[@]}" --chunk-kib 32 "$T/tel.json"
-expect_rc 0 "worker over TLS" -- "$ACCORD" worker "${C[@]}" --drain
-expect_rc 0 "collect over TLS" -- "$ACCORD" nats collect "${C[@]}" --drain
+expect_rc 0 "publish over TLS" -- bounded 120 "publish" "$ACCORD" publish "${C[@]}" --chunk-kib 32 "$T/tel.json"
+expect_rc 0 "worker over TLS" -- bounded 120 "worker --drain" "$ACCORD" worker "${C[@]}" --drain
+expect_rc 0 "collect over TLS" -- bounded 120 "collect --drain" "$ACCORD" nats collect "${C[@]}" --drain
 "$ACCORD" match --indicators "$T/ind.jsonl" "$T/tel.json" >"$T/match.out" 2>/dev/null
 pairs "$T/match.out" >"$T/want"
 db_pairs "$ACCORD_DATA/nats-results.db" >"$T/got"
