@@ -24,7 +24,18 @@ A=$BUILD/accord
 command -v nats-server >/dev/null || { echo "nats-server is not installed (apt-get install nats-server)"; exit 1; }
 D=$(mktemp -d /tmp/accord-bench-nats.XXXXXX)
 SRV=
-cleanup() { [ -n "$SRV" ] && kill "$SRV" 2>/dev/null; wait 2>/dev/null; rm -rf "$D"; }
+W=()
+# stops what is left (workers first: a worker waits for its server), at most 30 s, then SIGKILL
+cleanup() {
+  local p
+  for p in ${W[@]+"${W[@]}"} $SRV; do
+    kill "$p" 2>/dev/null
+    for _ in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null
+  done
+  wait 2>/dev/null
+  rm -rf "$D"
+}
 trap cleanup EXIT
 export ACCORD_DATA=$D/data
 

@@ -737,7 +737,10 @@ int cmd_worker(int argc, char **argv)
     t0 = last_work = nats_mono();
     while (rc == 0 && !nats_stop) {
         int count = 0;
-        if (nats_mono() - w.last_check >= 1.0)
+        /* not while the server is away: the pointer's read would wait its whole timeout (5 s)
+         * each time, and a SIGTERM meanwhile with it */
+        if (nats_mono() - w.last_check >= 1.0 &&
+            natsConnection_Status(w.l.nc) == NATS_CONN_STATUS_CONNECTED)
             snapshot_refresh(&w);
         if (nats_puller_fetch(w.pl, msgs, batch, 500, &count) == 0) {
             run_batch(&w, msgs, count, jobs);
