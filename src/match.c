@@ -273,19 +273,20 @@ static void prepare(accord_matcher *m, mitem *it)
             break;
         it->h = mstr_hash(&s->domain, it->text, it->len);
         mtab_prefetch(&s->domain.t, it->h);
+        if (!s->sfx) { /* no `%.suffix` keys: no suffix to probe */
+            it->hx = (uint32_t)m->nhx;
+            break;
+        }
         n = mdomain_suffixes(it->text, it->len, offs);
         if (m->nhx + n > HX_MAX)
             break;
         it->hx = (uint32_t)m->nhx;
-        it->nhx = 0;
-        for (size_t i = 0; i < n; i++) {
+        it->nhx = (uint8_t)n;
+        for (size_t i = 0; i < n; i++) { /* filtered by prefetch_late */
             uint64_t h = mstr_hash(&s->domain, it->text + offs[i], it->len - offs[i]);
-            if (!msfx_may(s, h)) /* no `%.suffix` key: the table line is not needed */
-                continue;
             m->hxo[m->nhx] = (uint8_t)offs[i];
             m->hx[m->nhx++] = h;
-            it->nhx++;
-            mtab_prefetch(&s->domain.t, h);
+            __builtin_prefetch(msfx_word(s, h));
         }
         break;
     }
@@ -564,14 +565,35 @@ static void read_line(accord_matcher *m, const char *p, size_t len, uint64_t lin
     m->nlines++;
 }
 
+/* The second prefetch pass over a batch, for lookups that first read a small filter whose word
+ * prepare() prefetched: an IPv4 address's /24 bit (mip_prefetch4_late), and a domain's suffixes,
+ * of which only those that may be `%.suffix` keys are kept and their table lines fetched. */
+static void prefetch_late(accord_matcher *m)
+{
+    const accord_snapshot *s = m->s;
+    for (size_t i = 0; i < m->nitems; i++) {
+        mitem *it = &m->items[i];
+        if (it->kind == MK_IPV4 && s->ip.x24) {
+            mip_prefetch4_late(&s->ip, it->k.v4);
+        } else if (it->kind == MK_DOMAIN && it->hx != UINT32_MAX) {
+            size_t w = it->hx;
+            for (size_t k = it->hx; k < it->hx + it->nhx; k++) {
+                if (!msfx_may(s, m->hx[k])) /* no `%.suffix` key: no table line needed */
+                    continue;
+                m->hx[w] = m->hx[k];
+                m->hxo[w++] = m->hxo[k];
+                mtab_prefetch(&s->domain.t, m->hx[k]);
+            }
+            it->nhx = (uint8_t)(w - it->hx);
+        }
+    }
+}
+
 /* Stage B for the batch. */
 static void match_batch(accord_matcher *m)
 {
     uint32_t refs[REFS_MAX];
-    if (m->s->ip.x24) /* the second prefetch of IPv4 lookups: see mip_prefetch4 */
-        for (size_t i = 0; i < m->nitems; i++)
-            if (m->items[i].kind == MK_IPV4)
-                mip_prefetch4_late(&m->s->ip, m->items[i].k.v4);
+    prefetch_late(m);
     for (size_t li = 0; li < m->nlines; li++) {
         const mline *l = &m->lines[li];
         for (uint32_t k = 0; k < l->nitems; k++) {

@@ -705,10 +705,16 @@ static inline uint64_t msfx_bits(uint64_t h)
     return 1ull << (h >> 40 & 63) | 1ull << (h >> 46 & 63);
 }
 
+/* The filter word of suffix hash h (s->sfx set). */
+static inline const uint64_t *msfx_word(const struct accord_snapshot *s, uint64_t h)
+{
+    return &s->sfx[(h >> 52 ^ h >> 20) & s->sfx_mask];
+}
+
 static inline int msfx_may(const struct accord_snapshot *s, uint64_t h)
 {
     uint64_t b = msfx_bits(h);
-    return s->sfx && (s->sfx[(h >> 52 ^ h >> 20) & s->sfx_mask] & b) == b;
+    return s->sfx && (*msfx_word(s, h) & b) == b;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -730,7 +736,8 @@ typedef struct mitem {
     uint64_t h;  /* the lookup hash (strings and digests) */
     uint32_t hx; /* domains: where the suffix hashes start in the matcher's array (UINT32_MAX:
                     not prepared) */
-    uint8_t nhx; /* domains: how many suffixes may be keys (msfx_may) */
+    uint8_t nhx; /* domains: how many suffix hashes (after the second prefetch pass: only
+                    those that may be keys, msfx_may) */
 } mitem;
 
 #define MFIELD_NAMED 0xFFFD /* a decoded value: the matcher keeps the field's name */

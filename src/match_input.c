@@ -348,7 +348,6 @@ typedef struct xs {
     const char *why;
     const char *at;
     const uint64_t *qm, *dm; /* the line index (see below), or NULL: scan byte by byte */
-    size_t nw;               /* words of qm and dm */
 } xs;
 
 static int force_scalar;
@@ -531,21 +530,22 @@ static int index_line(const char *s, size_t len, uint64_t *qm, uint64_t *dm)
     return index_scalar(s, len, qm, dm);
 }
 
-/* The offset of the first set bit at or after pos in m[0..nw), or len when there is none (bits
- * at or past len are never set). */
-static inline size_t next_bit(const uint64_t *m, size_t nw, size_t pos, size_t len)
+/* The offset of the first set bit at or after pos (<= len) in m, or len when there is none.  m
+ * has a sentinel word after the line's words (bit 0 set, see mjson_extract), so the search
+ * always stops, and bits at or past len are never set otherwise. */
+static inline size_t next_bit(const uint64_t *m, size_t pos, size_t len)
 {
-    size_t w = pos >> 6;
-    uint64_t v;
-    if (w >= nw)
-        return len;
-    v = m[w] & (~0ull << (pos & 63));
-    while (!v) {
-        if (++w >= nw)
-            return len;
-        v = m[w];
+    size_t w = pos >> 6, r;
+    uint64_t v = m[w] >> (pos & 63);
+    if (v) {
+        r = pos + (size_t)__builtin_ctzll(v);
+    } else {
+        do
+            v = m[++w];
+        while (!v);
+        r = (w << 6) + (size_t)__builtin_ctzll(v);
     }
-    return (w << 6) + (size_t)__builtin_ctzll(v);
+    return r < len ? r : len;
 }
 
 /* Scans a string whose opening quote was consumed: *q = its closing quote, *esc = it has a
@@ -556,7 +556,7 @@ static inline __attribute__((always_inline)) int scan_string(xs *x, const char *
     *esc = 0;
     if (x->qm) {
         size_t len = (size_t)(x->end - x->start);
-        size_t at = next_bit(x->qm, x->nw, (size_t)(p - x->start), len);
+        size_t at = next_bit(x->qm, (size_t)(p - x->start), len);
         if (at >= len)
             return fail(x, x->p - 1, "unterminated string");
         *q = x->start + at;
@@ -773,7 +773,7 @@ static int parse_literal(xs *x, const mfmap_key *mk)
     const char *s = x->p;
     if (x->dm)
         x->p =
-            x->start + next_bit(x->dm, x->nw, (size_t)(s - x->start), (size_t)(x->end - x->start));
+            x->start + next_bit(x->dm, (size_t)(s - x->start), (size_t)(x->end - x->start));
     else
         while (x->p < x->end && !ends_literal[(unsigned char)*x->p])
             x->p++;
@@ -896,59 +896,66 @@ static inline const char *ws_end(const char *p, const char *end)
  */
 static int parse_object_idx(xs *x, const mfmap_node *node, int depth)
 {
-    const char *p = ws_end(x->p + 1, x->end), *end = x->end, *start = x->start;
-    size_t len = (size_t)(end - start);
-    if (p < end && *p == '}') {
-        x->p = p + 1;
+    const char *s = x->start, *end = x->end;
+    size_t len = (size_t)(end - s), i = (size_t)(ws_end(x->p + 1, end) - s), q;
+    if (i < len && s[i] == '}') {
+        x->p = s + i + 1;
         return 0;
     }
     for (;;) {
-        const char *k, *q;
         const mfmap_key *mk;
-        if (p >= end || *p != '"')
-            return fail(x, p, "expected a key");
-        k = p + 1;
-        q = start + next_bit(x->qm, x->nw, (size_t)(k - start), len);
-        if (q >= end)
-            return fail(x, p, "unterminated string");
-        mk = node_find(node, k, (size_t)(q - k));
-        p = ws_end(q + 1, end);
-        if (p >= end || *p != ':')
-            return fail(x, p, "expected ':' after a key");
-        p = ws_end(p + 1, end);
-        if (p >= end)
-            return fail(x, p, "expected a value");
-        if (*p == '"') {
-            const char *v = p + 1;
-            q = start + next_bit(x->qm, x->nw, (size_t)(v - start), len);
-            if (q >= end)
-                return fail(x, p, "unterminated string");
+        size_t k = i + 1;
+        if (i >= len || s[i] != '"')
+            return fail(x, s + i, "expected a key");
+        q = next_bit(x->qm, k, len);
+        if (q >= len)
+            return fail(x, s + i, "unterminated string");
+        mk = node_find(node, s + k, q - k);
+        i = q + 1;
+        if (i + 1 < len && s[i] == ':' && (unsigned char)s[i + 1] > ' ') { /* compact JSON */
+            i++;
+        } else {
+            i = (size_t)(ws_end(s + i, end) - s);
+            if (i >= len || s[i] != ':')
+                return fail(x, s + i, "expected ':' after a key");
+            i = (size_t)(ws_end(s + i + 1, end) - s);
+            if (i >= len)
+                return fail(x, s + i, "expected a value");
+        }
+        if (s[i] == '"') {
+            q = next_bit(x->qm, i + 1, len);
+            if (q >= len)
+                return fail(x, s + i, "unterminated string");
             if (mk && mk->role)
-                emit(x, mk, v, (size_t)(q - v), 1);
-            p = q + 1;
-        } else if (*p == '{' || *p == '[') {
-            x->p = p;
+                emit(x, mk, s + i + 1, q - i - 1, 1);
+            i = q + 1;
+        } else if (s[i] == '{' || s[i] == '[') {
+            x->p = s + i;
             if (parse_value(x, mk, depth) < 0)
                 return -1;
-            p = x->p;
+            i = (size_t)(x->p - s);
         } else {
-            const char *v = p;
-            p = start + next_bit(x->dm, x->nw, (size_t)(v - start), len);
-            if (p == v)
-                return fail(x, v, "expected a value");
+            size_t v = i;
+            i = next_bit(x->dm, v, len);
+            if (i == v)
+                return fail(x, s + v, "expected a value");
             if (mk && mk->role)
-                emit(x, mk, v, (size_t)(p - v), 0);
+                emit(x, mk, s + v, i - v, 0);
         }
-        p = ws_end(p, end);
-        if (p < end && *p == ',') {
-            p = ws_end(p + 1, end);
+        if (i + 1 < len && s[i] == ',' && s[i + 1] == '"') { /* compact JSON: the next key */
+            i++;
             continue;
         }
-        if (p < end && *p == '}') {
-            x->p = p + 1;
+        i = (size_t)(ws_end(s + i, end) - s);
+        if (i < len && s[i] == ',') {
+            i = (size_t)(ws_end(s + i + 1, end) - s);
+            continue;
+        }
+        if (i < len && s[i] == '}') {
+            x->p = s + i + 1;
             return 0;
         }
-        return fail(x, p, "expected ',' or '}'");
+        return fail(x, s + i, "expected ',' or '}'");
     }
 }
 
@@ -977,12 +984,12 @@ static int parse_object(xs *x, const mfmap_node *node, int depth)
 int mjson_extract(const mfmap *map, const char *line, size_t len, mfield *out, size_t max,
                   mscratch *sc, const char **why, size_t *off)
 {
-    uint64_t qm[IDX_WORDS], dm[IDX_WORDS];
-    xs x = {line, line + len, line, out, 0, max, sc, NULL, NULL, NULL, NULL, 0};
+    uint64_t qm[IDX_WORDS + 1], dm[IDX_WORDS + 1];
+    xs x = {line, line + len, line, out, 0, max, sc, NULL, NULL, NULL, NULL};
     if (len <= IDX_MAX && force_scalar < 2 && index_line(line, len, qm, dm) == 0) {
         x.qm = qm;
         x.dm = dm;
-        x.nw = (len + 63) / 64;
+        qm[(len + 63) / 64] = dm[(len + 63) / 64] = 1; /* the sentinel next_bit stops at */
     }
     skip_ws(&x);
     if (x.p >= x.end || *x.p != '{') {
