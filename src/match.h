@@ -254,7 +254,7 @@ typedef struct mip {
     mtab t4;
     uint32_t *key4, *ref4;
     uint64_t *x24; /* bit a >> 8: some exact key lies in that /24 (MIP_X24_BYTES), or NULL below
-                      MIP_X24_MIN keys, where the table is small enough to stay in cache */
+                      MIP_X24_MIN keys, where the table mostly stays in cache */
     /* IPv4 prefixes: DIR-24-8 over "cover sets" (see match_ip.c) */
     uint32_t *tbl24; /* 2^24 cells, or NULL when there are no prefixes */
     uint32_t *tbl8;  /* groups of 256 cells */
@@ -272,9 +272,14 @@ typedef struct mip {
     size_t n_exact4, n_prefix4, n_exact6, n_prefix6;
 } mip;
 
-/* The size of mip.x24, and the exact IPv4 keys from which it is made. */
+/* The size of mip.x24, and the exact IPv4 keys from which it is made: from 256k keys the table
+ * (2.7 MB) outgrows a core's share of cache, and the bitmap costs at most 8 bytes per key
+ * (0.2 per indicator at 10M in the issue's mix, 2 at 1M). */
 #define MIP_X24_BYTES (((size_t)1 << 24) / 8)
-#define MIP_X24_MIN 65536
+#define MIP_X24_MIN ((size_t)1 << 18)
+/* Sets the key count from which snapshots built or loaded afterwards get x24 (tests use small
+ * sets); 0 restores MIP_X24_MIN.  Not thread-safe: call it before building any. */
+void mip_set_x24_min(size_t n);
 /* The size of mip.tbl24, allocated with hugemem_alloc. */
 #define MIP_TBL24_BYTES (((size_t)1 << 24) * sizeof(uint32_t))
 

@@ -555,9 +555,16 @@ void mip_free(mip *ip)
 /* ------------------------------------------------------------------------------------------ */
 /* Lookups                                                                                      */
 
+static size_t x24_min = MIP_X24_MIN;
+
+void mip_set_x24_min(size_t n)
+{
+    x24_min = n ? n : MIP_X24_MIN;
+}
+
 int mip_index4(mip *ip)
 {
-    if (ip->n_exact4 < MIP_X24_MIN)
+    if (ip->n_exact4 < x24_min)
         return 0;
     ip->x24 = hugemem_alloc(MIP_X24_BYTES);
     if (!ip->x24)
