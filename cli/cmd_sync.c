@@ -5,7 +5,8 @@
  * Prints one line per peer: pages, objects received, stored, duplicates (echoes of what is
  * already here), rejected by the pipeline, refused by the accept policy, pushed, refused by the
  * peer, echoes not sent back, conflicts (copies of a stored version with other content, the
- * stored one kept), pages asked again wider (a full page of one date_added), and the cursor
+ * stored one kept), equivocations (such copies whose creator signed both, counted apart: evidence
+ * against the creator rather than a relay), pages asked again wider (a full page of one date_added), and the cursor
  * after the round.  With --dry-run, nothing is stored, sent or moved: each object that would
  * move is listed ("pull PEER ID MODIFIED", "push ...") with a count per peer.  Exit 0 when
  * every peer synced, 3 when some objects were rejected, 1 when a peer failed (the others are
@@ -52,12 +53,13 @@ static int sync_one(void *ud, const peer_conf *p, const char *cursor)
     else
         printf("%s\tpages %llu\tobjects %llu\tstored %llu\tduplicates %llu\trejected %llu\t"
                "refused %llu\tpushed %llu\tpush-failed %llu\techoes %llu\tconflicts %llu\t"
-               "widened %llu\tcursor %s\n",
+               "equivocations %llu\twidened %llu\tcursor %s\n",
                p->name, (unsigned long long)st.pages, (unsigned long long)st.objects,
                (unsigned long long)st.stored, (unsigned long long)st.duplicates,
                (unsigned long long)st.rejected, (unsigned long long)st.refused,
                (unsigned long long)st.pushed, (unsigned long long)st.push_failed,
                (unsigned long long)st.echoes, (unsigned long long)st.conflicts,
+               (unsigned long long)st.equivocations,
                (unsigned long long)st.widened, st.cursor[0] ? st.cursor : "-");
     fflush(stdout);
     if (rc == ACCORD_ESTIX) {

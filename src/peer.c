@@ -32,6 +32,7 @@
 #include <curl/curl.h>
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1041,6 +1042,7 @@ typedef struct page_ctx {
     peer_sync_stats *st;
     policy pl;
     int failed;           /* recording an origin failed */
+    uint64_t equivocations; /* of the page's conflicts */
     sqlite3_stmt *origin; /* peer_origin_add's statement, prepared once per page */
 } page_ctx;
 
@@ -1052,6 +1054,14 @@ static void on_object(void *ud, const char *id, const char *modified, int writte
     /* what came from this peer is never pushed back to it (in the page's transaction) */
     if (peer_origin_add(c->s, &c->origin, c->p->name, id, modified ? modified : "", &e))
         c->failed = 1;
+}
+
+/* An equivocation is counted apart from the plain conflicts the import counts with it. */
+static void on_reject(void *ud, const accord_reject *r)
+{
+    page_ctx *c = ud;
+    if (r->rule && strcmp(r->rule, "equivocation") == 0)
+        c->equivocations++;
 }
 
 /*
@@ -1145,6 +1155,7 @@ static int import_page(accord_store *s, const peer_conf *p, const peer_fetch *f,
                                 .source = source,
                                 .collection = p->local[0] ? p->local : NULL,
                                 .on_object = on_object,
+                                .on_reject = on_reject,
                                 .ud = &pc};
     import_hooks hooks = {.accept = accept_object, .ud = &pc, .spaced = 1};
     import_session *sess = NULL;
@@ -1171,12 +1182,58 @@ static int import_page(accord_store *s, const peer_conf *p, const peer_fetch *f,
     st->stored += is.accepted + is.versions;
     st->duplicates += is.duplicates;
     st->rejected += is.rejected;
-    st->conflicts += is.conflicts;
+    st->conflicts += is.conflicts - pc.equivocations;
+    st->equivocations += pc.equivocations;
 out:
     if (pc.origin)
         sqlite3_finalize(pc.origin);
     policy_close(&pc.pl);
     return rc;
+}
+
+/*
+ * The next page's GET, run on its own thread while the page before it is stored: the server
+ * prepares and sends it meanwhile.  Only the transfer overlaps; the page is parsed and stored
+ * after the one before it committed, so the cursor is never ahead of the data, and a page that
+ * fails to store discards what was fetched after it.  The curl handle belongs to this thread
+ * until it is joined.
+ */
+typedef struct prefetch {
+    pthread_t th;
+    peer_http *h;
+    char url[3000];
+    long status;
+    peer_sync_stats st; /* the status and Retry-After of a failed answer */
+    accord_error err;
+    int rc;
+} prefetch;
+
+static void *prefetch_run(void *ud)
+{
+    prefetch *pf = ud;
+    pf->rc = peer_http_do(pf->h, pf->url, NULL, 0, &pf->status, &pf->st, &pf->err);
+    return NULL;
+}
+
+/* The answer a prefetch got, as if peer_http_do had been called now. */
+static int prefetch_take(prefetch *pf, long *status, peer_sync_stats *st, accord_error *err)
+{
+    *status = pf->status;
+    if (pf->st.http_status) {
+        st->http_status = pf->st.http_status;
+        st->retry_after_s = pf->st.retry_after_s;
+    }
+    if (pf->rc)
+        *err = pf->err;
+    return pf->rc;
+}
+
+static void page_url(char *url, size_t cap, const peer_conf *p, const char *coll, long limit,
+                     const char *after, const char *next)
+{
+    snprintf(url, cap, "%scollections/%s/objects/?match%%5Bversion%%5D=all&limit=%ld%s%s%s%s",
+             p->url, coll, limit, after[0] ? "&added_after=" : "", after,
+             next[0] ? "&next=" : "", next);
 }
 
 int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, peer_sync_stats *st,
@@ -1200,18 +1257,26 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
     char coll[400], after[200], next[800], url[3000];
     peer_url_escape(&h, p->collection, coll, sizeof(coll));
     peer_url_escape(&h, start, after, sizeof(after));
+    if (!start[0])
+        after[0] = 0;
     long limit = p->page, most = PEER_MAX_PAGE; /* most: the largest page the peer serves */
     int empty = 0;                              /* empty pages in a row that said more */
     next[0] = 0;
     ajson_arena pa; /* the page being walked, parsed once */
     ajson_arena_init(&pa, 0);
+    peer_fetch cur; /* the page being stored while the next one is fetched into h.f */
+    memset(&cur, 0, sizeof(cur));
+    prefetch pf = {.h = &h};
+    int fetched = 0; /* pf holds the answer for the url of this turn */
     for (;;) {
-        snprintf(url, sizeof(url),
-                 "%scollections/%s/objects/?match%%5Bversion%%5D=all&limit=%ld%s%s%s%s", p->url,
-                 coll, limit, start[0] ? "&added_after=" : "", start[0] ? after : "",
-                 next[0] ? "&next=" : "", next);
+        page_url(url, sizeof(url), p, coll, limit, after, next);
         long status;
-        if ((rc = peer_http_do(&h, url, NULL, 0, &status, st, err)))
+        if (fetched)
+            rc = prefetch_take(&pf, &status, st, err);
+        else
+            rc = peer_http_do(&h, url, NULL, 0, &status, st, err);
+        fetched = 0;
+        if (rc)
             break;
         peer_fetch *f = &h.f;
         if (status != 200) {
@@ -1289,7 +1354,22 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
                 break;
             }
         }
-        int ir = import_page(s, p, f, objs, o, cursor, st, err);
+        const peer_fetch *stored = f;
+        int running = 0;
+        if (pg.more) {
+            peer_url_escape(&h, pg.next, next, sizeof(next));
+            limit = p->page;
+            page_url(pf.url, sizeof(pf.url), p, coll, limit, after, next);
+            peer_fetch t = cur; /* h.f's buffer stays with the page; the next lands in cur's */
+            cur = h.f;
+            h.f = t;
+            running = pthread_create(&pf.th, NULL, prefetch_run, &pf) == 0;
+            stored = &cur;
+        }
+        int ir = import_page(s, p, stored, objs, o, cursor, st, err);
+        if (running)
+            pthread_join(pf.th, NULL);
+        fetched = running;
         if (ir && ir != ACCORD_ESTIX) {
             rc = ir;
             break;
@@ -1300,14 +1380,14 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
             snprintf(st->cursor, sizeof(st->cursor), "%s", cursor);
         if (!pg.more)
             break;
-        peer_url_escape(&h, pg.next, next, sizeof(next));
-        limit = p->page;
     }
     if (rc == ACCORD_ESTIX)
-        accord_err_set(err, ACCORD_ESTIX, "peer %s: %llu object(s) rejected, %llu conflict(s)",
+        accord_err_set(err, ACCORD_ESTIX,
+                       "peer %s: %llu object(s) rejected, %llu conflict(s), %llu equivocation(s)",
                        p->name, (unsigned long long)st->rejected,
-                       (unsigned long long)st->conflicts);
+                       (unsigned long long)st->conflicts, (unsigned long long)st->equivocations);
     ajson_arena_free(&pa);
+    free(cur.body);
     peer_http_close(&h);
     return rc;
 }

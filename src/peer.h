@@ -57,7 +57,9 @@ int peer_each(accord_store *s, int (*fn)(void *ud, const peer_conf *p, const cha
 int peer_get(accord_store *s, const char *name, peer_conf *p, accord_error *err);
 
 typedef struct peer_sync_stats {
-    uint64_t pages, objects, stored, duplicates, rejected, conflicts, widened;
+    uint64_t pages, objects, stored, duplicates, rejected, widened;
+    uint64_t conflicts;     /* a stored version's id and modified, other content: not stored */
+    uint64_t equivocations; /* such a copy whose creator signed both (not in conflicts) */
     uint64_t refused; /* dropped before import: unsigned from a member, over-shared */
     uint64_t pushed, push_failed, echoes, push_envelopes; /* push half */
     uint64_t would_move;      /* dry run: objects that would be stored / pushed */

@@ -968,7 +968,10 @@ static void h_objects_post(call *c)
     memset(&p, 0, sizeof(p));
     buf_init(&p.ok, 0);
     buf_init(&p.bad, 0);
-    accord_import_options o = {.source = "taxii",
+    /* a conflict's audit record names who sent the other copy: the account a peer pushes as */
+    char source[120];
+    snprintf(source, sizeof(source), "TAXII POST by account %s", c->who.account);
+    accord_import_options o = {.source = source,
                                .collection = c->coll.id,
                                .on_object = post_ok,
                                .on_reject = post_bad,

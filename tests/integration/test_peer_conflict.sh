@@ -9,7 +9,8 @@
 #      signer is not the creator, so nothing proves the creator said both).
 # C pulls A then A2 as member peers (X and W: Y and Z are unsigned); D pulls A then A2 as public
 # feeds (all four).  Checks, on C and on D:
-#   - the second copies are refused: `accord sync` exits 3, counts them, names them;
+#   - the second copies are refused: `accord sync` exits 3, counts them (the equivocation apart
+#     from the conflicts), names them;
 #   - X is audited as an "equivocation", Y and W as a "conflict", each record naming the object,
 #     saying the stored one is kept and naming the peer (name and URL) the copy came from;
 #   - Z is a duplicate on D (no record, nothing stored);
@@ -87,12 +88,14 @@ audited() {
   check "$n: $id's record names the peer it came from" \
     grep -qF "received from peer a2 ($(node_url a2))" "$T/aud"
 }
-# conflicted NODE CONFLICTS VERSIONS: the checks above, the counts, and the stored copies
+# conflicted NODE CONFLICTS VERSIONS: the checks above, the counts (X an equivocation, counted
+# apart from the plain conflicts), and the stored copies
 conflicted() {
   local n=$1 k=$2 want=$3
-  check "$n: sync counts $k conflict(s) and stores nothing" \
-    grep -q "^a2	.*	stored 0	.*	conflicts $k	" "$T/$n.sa2"
-  check "$n: the error says $k conflict(s)" grep -q "peer a2: .*$k conflict(s)" "$T/$n.sa2.err"
+  check "$n: sync counts $k conflict(s) and 1 equivocation, and stores nothing" \
+    grep -q "^a2	.*	stored 0	.*	conflicts $k	equivocations 1	" "$T/$n.sa2"
+  check "$n: the error says $k conflict(s), 1 equivocation(s)" \
+    grep -q "peer a2: .*$k conflict(s), 1 equivocation(s)" "$T/$n.sa2.err"
   audited "$n" equivocation "$X" equivocation
   audited "$n" conflict "$W" version-conflict
   for o in X W; do
@@ -105,13 +108,14 @@ conflicted() {
   vers=$(sq "$T/$n/accord.db" "SELECT count(*) FROM objects WHERE id IN ('$X', '$Y', '$Z', '$W')")
   [ "$vers" = "$want" ] && ok || bad "$n holds $vers versions of X, Y, Z and W, not $want"
   expect_rc 0 "$n: the next sync of A2 is clean" -- ncli "$n" sync a2
-  check "$n: no conflict reported again" grep -q "^a2	.*	objects 0	.*	conflicts 0	" "$T/out"
+  check "$n: no conflict reported again" \
+    grep -q "^a2	.*	objects 0	.*	conflicts 0	equivocations 0	" "$T/out"
 }
 puller c --org "$ID_a"
 check "C refused A's unsigned Y and Z from a member peer" grep -q "^a	.*	refused 2	" "$T/c.sa"
-conflicted c 2 2
+conflicted c 1 2
 puller d
-conflicted d 3 4
+conflicted d 2 4
 audited d conflict "$Y" version-conflict
 sq "$T/d/accord.db" "SELECT count(*) FROM audit WHERE ref = '$Z' AND action IN ('conflict', 'equivocation')" >"$T/zc"
 check "D: A2's reordered Z is no conflict" test "$(cat "$T/zc")" = 0

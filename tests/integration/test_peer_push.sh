@@ -11,7 +11,8 @@
 #     leaves): the next round sends everything again and A stores nothing twice;
 #   - to an API root whose max_content_length is 4,000 bytes, 15 versions go in envelopes within
 #     it; a version larger than that and one A refuses (A holds other content for that version)
-#     are permanent failures, audited on B with the reason, A's copy untouched, never resent.
+#     are permanent failures, audited on B with the reason, A's copy untouched, never resent;
+#     A's conflict record names the account B pushed as.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/peer_lib.sh"
 if ! command -v sqlite3 >/dev/null; then
@@ -99,6 +100,9 @@ sq "$T/b/accord.db" "SELECT ref || ' ' || detail FROM audit WHERE action = 'peer
 check "the large version is audited as too large" \
   grep -q "^$BIG push to peer s refused: larger than the peer's max_content_length" "$T/pf"
 check "the version A refused is audited with A's reason" grep -q "^$Z push to peer s refused: .*conflict" "$T/pf"
+sq "$T/a/accord.db" "SELECT detail FROM audit WHERE action = 'conflict' AND ref = '$Z'" >"$T/ac"
+check "A's conflict record names who pushed the other copy (the account B pushes as)" \
+  grep -q "the stored one is kept .*; received from TAXII POST by account admin$" "$T/ac"
 [ "$(node_versions a)" = $((VA + 3)) ] && ok || bad "A holds $(node_versions a) versions, expected $((VA + 3))"
 ncli a get "$BIG" >/dev/null 2>&1 && bad "the large version reached A" || ok
 ncli a get "$Z" >"$T/z.after"
