@@ -9,6 +9,7 @@
  * page, and a replayed page stores nothing (same id and version: a duplicate).  The page is parsed
  * once, here; the accept policy runs inside the import's pass as its accept hook, on the pass's
  * own canonical form and signature list, so no object is parsed, canonicalised or hashed twice.
+ * While a page is stored, the next one is fetched on a second thread (prefetch, below).
  *
  * The cursor after a page is X-TAXII-Date-Added-Last when the walk ends, and the microsecond
  * before it while more pages follow: objects added at that same instant may continue on the next
