@@ -1,7 +1,7 @@
 /*
  * bench/sign.c - what signing costs: JCS, single Ed25519 signatures, and Merkle batch signatures.
  *
- * Usage: bench_sign [N] [--ingest] [--no-taxii]
+ * Usage: bench_sign [N] [--ingest] [--no-taxii] [--only unsigned|signed]
  *
  * Generates N (default 20,000) STIX indicator objects of about 800 bytes from a fixed seed (so
  * every run measures the same bytes), as JSON text the way the importer receives them.  Then, on
@@ -21,7 +21,8 @@
  * server started in this process: unsigned by two clients, signed by one and by two (the server
  * prepares a POST before taking its one writer, so two clients can keep two cores busy; "cores
  * busy" is CPU time over wall time, clients included).  --ingest skips the
- * primitives (for callgrind), --no-taxii the TAXII part.
+ * primitives (for callgrind), --no-taxii the TAXII part, and --only runs the import of one kind
+ * alone (for profiles of one; no TAXII part then).
  *
  * The stores live under $TMPDIR (default /tmp): TMPDIR=/dev/shm takes the disk's fsync latency
  * out of the wall figures, which on a busy disk dominate them (a POST commits, and keeps its
@@ -527,6 +528,9 @@ static void run_taxii(const objs *o, const char *dir, const char *producer,
     envelopes_free(&signd);
 }
 
+/* --only: 0 both imports, 1 the unsigned one alone, 2 the signed one alone */
+static int only;
+
 static void run_ingest(const objs *o, int taxii)
 {
     char dir[400], data[600];
@@ -545,20 +549,27 @@ static void run_ingest(const objs *o, int taxii)
         die(err.msg);
     accord_store_close(s);
     int plain = bundle_fd(o, 0, key, &me), signd = bundle_fd(o, 1, key, &me);
-    double wp, cp, sp, ws, cs, ss;
-    import_once(dir, "plain", plain, &wp, &cp, &sp, NULL);
-    import_once(dir, "signed", signd, &ws, &cs, &ss, data);
-    printf("import unsigned: %10.0f objects/s wall, %10.0f objects/s per CPU second "
-           "(%.2f us user + %.2f us sys per object)\n",
-           (double)o->n / wp, (double)o->n / cp, (cp - sp) / (double)o->n * 1e6,
-           sp / (double)o->n * 1e6);
-    printf("import signed:   %10.0f objects/s wall, %10.0f objects/s per CPU second "
-           "(%.2f us user + %.2f us sys per object; batches of %d, verified)\n",
-           (double)o->n / ws, (double)o->n / cs, (cs - ss) / (double)o->n * 1e6,
-           ss / (double)o->n * 1e6, BATCH);
-    printf("import signed/unsigned: %.2fx CPU, %.2fx wall (verification overhead %+.0f%% CPU, "
-           "%+.0f%% wall)\n",
-           cs / cp, ws / wp, (cs / cp - 1) * 100, (ws / wp - 1) * 100);
+    double wp = 1, cp = 1, sp = 0, ws = 1, cs = 1, ss = 0;
+    if (only != 2)
+        import_once(dir, "plain", plain, &wp, &cp, &sp, NULL);
+    if (only != 1)
+        import_once(dir, "signed", signd, &ws, &cs, &ss, data);
+    if (only)
+        taxii = 0;
+    if (only != 2)
+        printf("import unsigned: %10.0f objects/s wall, %10.0f objects/s per CPU second "
+               "(%.2f us user + %.2f us sys per object)\n",
+               (double)o->n / wp, (double)o->n / cp, (cp - sp) / (double)o->n * 1e6,
+               sp / (double)o->n * 1e6);
+    if (only != 1)
+        printf("import signed:   %10.0f objects/s wall, %10.0f objects/s per CPU second "
+               "(%.2f us user + %.2f us sys per object; batches of %d, verified)\n",
+               (double)o->n / ws, (double)o->n / cs, (cs - ss) / (double)o->n * 1e6,
+               ss / (double)o->n * 1e6, BATCH);
+    if (!only)
+        printf("import signed/unsigned: %.2fx CPU, %.2fx wall (verification overhead %+.0f%% "
+               "CPU, %+.0f%% wall)\n",
+               cs / cp, ws / wp, (cs / cp - 1) * 100, (ws / wp - 1) * 100);
     if (taxii)
         run_taxii(o, dir, data, key, &me);
     close(plain);
@@ -581,11 +592,15 @@ int main(int argc, char **argv)
             ingest_only = 1;
         else if (strcmp(argv[i], "--no-taxii") == 0)
             taxii = 0;
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = strcmp(argv[++i], "unsigned") == 0 ? 1 : strcmp(argv[i], "signed") == 0 ? 2 : -1;
         else if (*end || v == 0 || v > 10000000)
-            die("usage: bench_sign [N] [--ingest] [--no-taxii]");
+            die("usage: bench_sign [N] [--ingest] [--no-taxii] [--only unsigned|signed]");
         else
             n = (size_t)v;
     }
+    if (only < 0)
+        die("usage: --only unsigned|signed");
     objs o = {0};
     gen(&o, n);
     if (ingest_only) { /* the import comparison alone, e.g. under callgrind */

@@ -323,7 +323,11 @@ typedef struct prep_item {
     const char *canon, *skel;
     size_t canon_len, skel_len, hole_start, hole_end;
     int as_stored;
-    uint8_t hash[32]; /* forms: the object hash (prov_object_hash of canon) */
+    uint8_t hash[32];           /* forms: the object hash (prov_object_hash of canon) */
+    uint64_t chash;             /* forms: store_content_hash of canon */
+    const ajson_value *content; /* forms: root without its signatures (prov_parse) */
+    const prov_sig *sigs;       /* forms: its signatures as prov_parse read them */
+    size_t nsigs;
 } prep_item;
 
 /* prov_object_hash of the object being stored, or what import_prepare computed. */
@@ -355,6 +359,19 @@ static int forms_of(import_ctx *c, const reader_item *it, const ajson_value *roo
     return 0;
 }
 
+/* prov_parse of the object being stored into c->sigs, or a copy of what import_prepare read. */
+static int parse_sigs(import_ctx *c, const ajson_value *root, const ajson_value **content,
+                      accord_error *err)
+{
+    const prep_item *x = c->cur;
+    if (!x || !x->forms)
+        return prov_parse(&c->arena, root, content, c->sigs, err);
+    *content = x->content;
+    c->sigs->n = x->nsigs;
+    memcpy(c->sigs->v, x->sigs, x->nsigs * sizeof(*x->sigs));
+    return 0;
+}
+
 /*
  * The signature step of one valid object: parses the signature extension, verifies it (an
  * identity's key list by the rotation rules), signs with ACCORD_IMPORT_SIGN, and points so->body
@@ -367,7 +384,7 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
 {
     accord_error perr = {0};
     memset(so, 0, sizeof(*so));
-    int rc = prov_parse(&c->arena, root, &so->content, c->sigs, &perr);
+    int rc = parse_sigs(c, root, &so->content, &perr);
     if (rc == ACCORD_ENOMEM)
         return accord_err_set(err, rc, "import: out of memory");
     if (rc)
@@ -391,7 +408,7 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
     if (rc)
         return rejected(reject(c, it, info->id, NULL, "canonical-json", perr.msg, err));
     const buf *canon = so->canon = &c->form.canon;
-    so->chash = store_content_hash(canon->p, canon->len);
+    so->chash = c->cur && c->cur->forms ? c->cur->chash : store_content_hash(canon->p, canon->len);
     /* signatures this node verified when it stored this very content are not checked again
      * (and a key compromised since does not undo what was accepted before) */
     int64_t seq;
@@ -762,6 +779,8 @@ static int finish(import_ctx *c, reader *r, int rc, int stream_rc, accord_error 
         }
         return ACCORD_ESTRICT;
     }
+    if (!rc && c->hooks.before_commit && c->store)
+        rc = c->hooks.before_commit(c->hooks.ud, c->store, err);
     if (rc) {
         if (!c->outer)
             rollback(c->store);
@@ -786,11 +805,13 @@ static uint64_t prepared_bytes(const import_prep *p);
 /* The pipeline; store NULL validates only.  Objects come from fd, or from p when not NULL (what
  * import_prepare read and did; fd is not read then). */
 static int run_import(accord_store *store, int outer, int fd, import_prep *p,
-                      const accord_import_options *opts, accord_import_stats *out,
-                      accord_error *err)
+                      const accord_import_options *opts, const import_hooks *h,
+                      accord_import_stats *out, accord_error *err)
 {
     import_ctx c;
     int rc = ctx_init(&c, store, outer, opts, err), stream_rc = 0;
+    if (h)
+        c.hooks = *h;
     uint64_t batch = c.opts->batch_objects ? c.opts->batch_objects : DEFAULT_BATCH;
     reader *r = NULL;
     size_t at = 0;
@@ -965,8 +986,16 @@ static int prep_signed(import_prep *p, prep_item *x, unsigned flags, accord_erro
     x->hole_start = p->form.hole_start;
     x->hole_end = p->form.hole_end;
     x->as_stored = p->form.as_stored;
+    prov_sig *sigs = ajson_arena_alloc(&p->arena, p->sigs.n * sizeof(*sigs));
+    if (!sigs)
+        return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
+    memcpy(sigs, p->sigs.v, p->sigs.n * sizeof(*sigs));
+    x->sigs = sigs;
+    x->nsigs = p->sigs.n;
+    x->content = content;
     x->forms = 1;
     prov_object_hash(x->canon, x->canon_len, x->hash);
+    x->chash = store_content_hash(x->canon, x->canon_len);
     if (flags & IMPORT_VERIFIED)
         return 0;
     prov_result res;
@@ -1172,7 +1201,15 @@ int import_fd_prepared(accord_store *store, import_prep *p, const accord_import_
 {
     if (!store || !p)
         return accord_err_set(err, ACCORD_EINVAL, "import: no store");
-    return run_import(store, 0, -1, p, opts, out, err);
+    return run_import(store, 0, -1, p, opts, NULL, out, err);
+}
+
+int import_fd_hooked(accord_store *store, import_prep *p, int fd, const accord_import_options *opts,
+                     const import_hooks *h, accord_import_stats *out, accord_error *err)
+{
+    if (!store)
+        return accord_err_set(err, ACCORD_EINVAL, "import: no store");
+    return run_import(store, 0, p ? -1 : fd, p, opts, h, out, err);
 }
 
 int accord_import_fd(accord_store *store, int fd, const accord_import_options *opts,
@@ -1180,7 +1217,7 @@ int accord_import_fd(accord_store *store, int fd, const accord_import_options *o
 {
     if (!store)
         return accord_err_set(err, ACCORD_EINVAL, "import: no store");
-    return run_import(store, 0, fd, NULL, opts, out, err);
+    return run_import(store, 0, fd, NULL, opts, NULL, out, err);
 }
 
 int import_fd_in_txn(accord_store *store, int fd, const accord_import_options *opts,
@@ -1188,13 +1225,13 @@ int import_fd_in_txn(accord_store *store, int fd, const accord_import_options *o
 {
     if (!store)
         return accord_err_set(err, ACCORD_EINVAL, "import: no store");
-    return run_import(store, 1, fd, NULL, opts, out, err);
+    return run_import(store, 1, fd, NULL, opts, NULL, out, err);
 }
 
 int accord_validate_fd(int fd, const accord_import_options *opts, accord_import_stats *out,
                        accord_error *err)
 {
-    return run_import(NULL, 0, fd, NULL, opts, out, err);
+    return run_import(NULL, 0, fd, NULL, opts, NULL, out, err);
 }
 
 int accord_validate_json(const char *text, size_t len, accord_error *err)

@@ -81,6 +81,11 @@ typedef struct import_object {
 
 typedef struct import_hooks {
     int (*accept)(void *ud, const import_object *o, accord_error *err);
+    /* Called once inside the import's last transaction, after its last object and before its
+     * COMMIT (never when the import fails or rolls back), so that what the caller writes there
+     * (a TAXII status) commits or vanishes with the objects.  0, or an error that rolls the
+     * transaction back and is the import's outcome.  NULL: none. */
+    int (*before_commit)(void *ud, accord_store *s, accord_error *err);
     void *ud;
     int spaced; /* objects may carry whitespace outside strings: minified before storing */
 } import_hooks;
@@ -118,6 +123,10 @@ int import_prepare(accord_store *reader_store, int fd, const accord_import_optio
                    import_prep **out, accord_error *err);
 int import_fd_prepared(accord_store *store, import_prep *p, const accord_import_options *opts,
                        accord_import_stats *out, accord_error *err);
+/* import_fd_prepared with hooks h (NULL: none); p NULL: the objects are read from fd, as
+ * accord_import_fd does (a body too large to prepare, or a preparation that ran out of memory). */
+int import_fd_hooked(accord_store *store, import_prep *p, int fd, const accord_import_options *opts,
+                     const import_hooks *h, accord_import_stats *out, accord_error *err);
 void import_prep_free(import_prep *p);
 /* 0 when the prepared stream ended cleanly; else its error (import_check_skeleton's message). */
 int import_prep_stream_ok(const import_prep *p, accord_error *err);

@@ -80,6 +80,11 @@ int store_audit(accord_store *s, const char *action, int64_t object_seq, const c
 int store_audit_commit(accord_store *s, int rc, const char *action, const char *ref,
                        const char *detail, accord_error *err);
 
+/* A TAXII status resource (accord_status_put's row and audit record) inside the caller's open
+ * transaction, so that it commits with the objects it reports. */
+int store_status_add(accord_store *s, const char *id, const char *root, const char *account,
+                     const char *json, size_t len, accord_error *err);
+
 /* Writes the transaction's index runs, compacts them when due, and commits. */
 int store_commit(accord_store *s, accord_error *err);
 /* Abandons the transaction; nothing of it is kept. */

@@ -279,28 +279,44 @@ int accord_collection_remove(accord_store *s, const char *ref, accord_error *err
     return store_audit_commit(s, rc, "collection-remove", ref, NULL, err);
 }
 
+/* The statuses row of a POST (no audit record: the callers write it). */
+static int status_insert(accord_store *s, const char *id, const char *root, const char *account,
+                         const char *json, size_t len, accord_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO statuses(id, root, account, created, body)"
+                           " VALUES(?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL))
+        return store_db_fail(s, err, "preparing a status insert");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, ts_now_us());
+    sqlite3_bind_blob(st, 5, json, (int)len, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = store_db_fail(s, err, "storing a status");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_status_add(accord_store *s, const char *id, const char *root, const char *account,
+                     const char *json, size_t len, accord_error *err)
+{
+    if (!s->in_txn)
+        return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
+    int rc = status_insert(s, id, root, account, json, len, err);
+    return rc ? rc : store_audit(s, "status", 0, id, root, err);
+}
+
 int accord_status_put(accord_store *s, const char *id, const char *root, const char *account,
                       const char *json, size_t len, accord_error *err)
 {
     int rc = begin_config(s, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO statuses(id, root, account, created, body)"
-                           " VALUES(?1, ?2, ?3, ?4, ?5)",
-                           -1, &st, NULL)) {
-        rc = store_db_fail(s, err, "preparing a status insert");
-    } else {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, root, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, account, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, ts_now_us());
-        sqlite3_bind_blob(st, 5, json, (int)len, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = store_db_fail(s, err, "storing a status");
-        sqlite3_finalize(st);
-    }
+    rc = status_insert(s, id, root, account, json, len, err);
     return store_audit_commit(s, rc, "status", id, root, err);
 }
 

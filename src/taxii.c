@@ -27,7 +27,8 @@
  * POST's import does without writing (parsing, validation, canonical forms, signature checks) is
  * done before the lock is taken (import_prepare), on the request's own reader handle.  A POST is
  * processed before the response is sent; the 202 carries a status that is already complete, and
- * the status stays answerable at /{root}/status/{id}/.  A POST into a collection that signs
+ * the status stays answerable at /{root}/status/{id}/: it is written in the transaction that
+ * stores the objects (one commit per POST; a crash keeps both or neither).  A POST into a collection that signs
  * (accord_collection_sign_set) goes through the same import with ACCORD_IMPORT_SIGN: each object
  * is signed with this node's organisation in the transaction that stores it; when the key cannot
  * be loaded, nothing is stored and the answer is 500 naming why.
@@ -38,6 +39,7 @@
 #include "taxii.h"
 
 #include "import.h"
+#include "store.h"
 #include "util/timestamp.h"
 #include "util/uuid.h"
 
@@ -887,6 +889,42 @@ static void post_bad(void *ud, const accord_reject *r)
     buf_adds(&p->bad, "}");
 }
 
+/* What the status of a POST is written from, inside the import's transaction. */
+typedef struct post_status {
+    call *c;
+    post_ctx *p;
+    const char *sid, *ts;
+} post_status;
+
+/*
+ * The import's before_commit hook: the 202 response (the status resource, complete) and its row
+ * in the statuses table, in the transaction that commits the objects it reports, so a status is
+ * kept exactly when its objects are and a POST costs one commit.
+ */
+static int post_status_write(void *ud, accord_store *s, accord_error *err)
+{
+    post_status *ps = ud;
+    call *c = ps->c;
+    post_ctx *p = ps->p;
+    buf *b = &c->rs->body;
+    ok(c, 202);
+    buf_adds(b, "{\"id\":");
+    buf_json_str(b, ps->sid);
+    buf_printf(b,
+               ",\"status\":\"complete\",\"request_timestamp\":\"%s\",\"total_count\":%llu,"
+               "\"success_count\":%llu,\"failure_count\":%llu,\"pending_count\":0",
+               ps->ts, (unsigned long long)(p->n_ok + p->n_bad), (unsigned long long)p->n_ok,
+               (unsigned long long)p->n_bad);
+    if (p->n_ok)
+        buf_printf(b, ",\"successes\":[%s]", p->ok.p);
+    if (p->n_bad)
+        buf_printf(b, ",\"failures\":[%s]", p->bad.p);
+    buf_adds(b, "}");
+    if (b->failed || p->ok.failed || p->bad.failed)
+        return accord_err_set(err, ACCORD_ENOMEM, "out of memory writing the status");
+    return store_status_add(s, ps->sid, c->a.root, c->who.account, b->p, b->len, err);
+}
+
 /* 400 for a body whose skeleton is broken (why: the reader's message). */
 static void bad_envelope(call *c, const char *why)
 {
@@ -1001,42 +1039,19 @@ static void h_objects_post(call *c)
         fail(c, 500, "Store error", "%s", err.msg);
         return;
     }
-    rc = prep ? import_fd_prepared(c->ctx->writer, prep, &o, &st, &err)
-              : accord_import_fd(c->ctx->writer, fd, &o, &st, &err);
+    post_status ps = {.c = c, .p = &p, .sid = sid, .ts = ts};
+    import_hooks h = {.before_commit = post_status_write, .ud = &ps};
+    rc = import_fd_hooked(c->ctx->writer, prep, fd, &o, &h, &st, &err);
     import_prep_free(prep);
     close(fd);
-    buf *b = &c->rs->body;
-    ok(c, 202);
-    buf_adds(b, "{\"id\":");
-    buf_json_str(b, sid);
-    buf_printf(b,
-               ",\"status\":\"complete\",\"request_timestamp\":\"%s\",\"total_count\":%llu,"
-               "\"success_count\":%llu,\"failure_count\":%llu,\"pending_count\":0",
-               ts, (unsigned long long)(p.n_ok + p.n_bad), (unsigned long long)p.n_ok,
-               (unsigned long long)p.n_bad);
-    if (p.n_ok)
-        buf_printf(b, ",\"successes\":[%s]", p.ok.p);
-    if (p.n_bad)
-        buf_printf(b, ",\"failures\":[%s]", p.bad.p);
-    buf_adds(b, "}");
     buf_free(&p.ok);
     buf_free(&p.bad);
     if (c->ctx->on_ingest)
         c->ctx->on_ingest(c->ctx->ud, st.accepted + st.versions);
-    if (rc && rc != ACCORD_ESTIX) {
-        pthread_mutex_unlock(c->ctx->writer_lock);
-        fail(c, 500, "Store error", "%s", err.msg);
-        return;
-    }
-    if (b->failed ||
-        accord_status_put(c->ctx->writer, sid, c->a.root, c->who.account, b->p, b->len, &err)) {
-        pthread_mutex_unlock(c->ctx->writer_lock);
-        fail(c, 500, "Store error", "cannot keep the status: %s", err.msg);
-        return;
-    }
     pthread_mutex_unlock(c->ctx->writer_lock);
+    if (rc && rc != ACCORD_ESTIX)
+        fail(c, 500, "Store error", "%s", err.msg);
 }
-
 static int status_body(void *ud, const char *account, const char *json, size_t len)
 {
     call *c = ud;
