@@ -28,10 +28,10 @@
  * done before the lock is taken (import_prepare), on the request's own reader handle.  A POST is
  * processed before the response is sent; the 202 carries a status that is already complete, and
  * the status stays answerable at /{root}/status/{id}/: it is written in the transaction that
- * stores the objects (one commit per POST; a crash keeps both or neither).  A POST into a collection that signs
- * (accord_collection_sign_set) goes through the same import with ACCORD_IMPORT_SIGN: each object
- * is signed with this node's organisation in the transaction that stores it; when the key cannot
- * be loaded, nothing is stored and the answer is 500 naming why.
+ * stores the objects (one commit per POST; a crash keeps both or neither).  A POST into a
+ * collection that signs (accord_collection_sign_set) goes through the same import with
+ * ACCORD_IMPORT_SIGN: each object is signed with this node's organisation in the transaction that
+ * stores it; when the key cannot be loaded, nothing is stored and the answer is 500 naming why.
  *
  * It does not: speak HTTP (server.c does), decide who may log in (the ctx's authenticate does),
  * or serve STIX 2.0 media types (an Accept that asks only for those gets 406).
@@ -1052,6 +1052,7 @@ static void h_objects_post(call *c)
     if (rc && rc != ACCORD_ESTIX)
         fail(c, 500, "Store error", "%s", err.msg);
 }
+
 static int status_body(void *ud, const char *account, const char *json, size_t len)
 {
     call *c = ud;
