@@ -119,8 +119,9 @@ static int source_of(accord_store *s, sqlite3_stmt **st, int64_t seq, char *out,
 }
 
 /* Runs one SELECT of the selection (sql) for f, calling cb for each row until it returns
- * non-zero (returned).  The rows' created_by_ref is read from the objects row of each row cb
- * gets (the filter on it, when there is one, reads it in the SELECT), unless f->no_source. */
+ * non-zero (returned).  The rows' created_by_ref is read from the objects row of each row
+ * handed to cb (the filter on it, when there is one, reads it in the SELECT), unless
+ * f->no_source. */
 static int run_sel(accord_store *s, const char *sql, const store_ind_sel *f,
                    int (*cb)(void *ud, const store_ind_row *r), void *ud, accord_error *err)
 {
