@@ -23,6 +23,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "t_import.h"
+
 #define OBJ "malware--00000000-0000-4000-8000-00000000aaaa"
 #define ORG "identity--00000000-0000-4000-8000-00000000bbbb"
 #define RED "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1"
@@ -40,21 +42,6 @@ static accord_store *fresh_store(char *dir, size_t cap)
     if (accord_store_open(dir, 0, &s, &err) != 0)
         fprintf(stderr, "open: %s\n", err.msg);
     return s;
-}
-
-static int import_text(accord_store *s, const char *text)
-{
-    int fd = memfd_create("t", 0);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        return -1;
-    lseek(fd, 0, SEEK_SET);
-    accord_import_stats st;
-    accord_error err;
-    int rc = accord_import_fd(s, fd, NULL, &st, &err);
-    if (rc)
-        fprintf(stderr, "import: %s\n", err.msg);
-    close(fd);
-    return rc;
 }
 
 /* A relationship; TLP:CLEAR unless extra has markings (then extra is all that is added). */
@@ -183,13 +170,13 @@ static void seed_rels(accord_store *s)
     rel(&b, 8, OBJ, other, "2026-01-01T00:00:00.000Z", "");
     rel(&b, 9, OBJ, other, "2026-01-01T00:00:00.000Z", "");
     rel(&b, 10, OBJ, other, "2026-01-01T00:00:00.000Z", ",\"object_marking_refs\":[\"" RED "\"]");
-    CHECK(import_text(s, b.p) == 0);
+    CHECK(t_import_text(s, b.p) == 0);
     buf_reset(&b);
     rel(&b, 8, OBJ, other, "2026-02-01T00:00:00.000Z", ",\"revoked\":true" CLEAR);
     rel(&b, 9, other, other, "2026-02-01T00:00:00.000Z", "");
     for (int i = 1100; i < 1200; i++)
         rel(&b, i, other, other, "2026-01-01T00:00:00.000Z", "");
-    CHECK(import_text(s, b.p) == 0);
+    CHECK(t_import_text(s, b.p) == 0);
     buf_free(&b);
 }
 
@@ -399,7 +386,7 @@ static void test_search_many(void)
             snprintf(v, sizeof(v), "filler%d-%d.example.net", batch, f);
             ind(&b, ++n, v);
         }
-        CHECK(import_text(s, b.p) == 0);
+        CHECK(t_import_text(s, b.p) == 0);
     }
     /* the request: each value of k < 70 (60-69 unknown), one twice, one unsearchable */
     buf body, want, unknown, invalid, wunknown;

@@ -25,25 +25,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "t_import.h"
+
 #define N_IND 5000 /* ipv4-addr indicators: more than the 4,096 of a sorted range */
 #define N_EARLY 100 /* of them, valid until 2026-02-01; the rest until 2027-06-01 */
 
 static char tmpdir[256];
-
-static int import_text(accord_store *s, const char *text)
-{
-    int fd = memfd_create("t", 0);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        return -1;
-    lseek(fd, 0, SEEK_SET);
-    accord_import_stats st;
-    accord_error err;
-    int rc = accord_import_fd(s, fd, NULL, &st, &err);
-    if (rc)
-        fprintf(stderr, "import: %s\n", err.msg);
-    close(fd);
-    return rc;
-}
 
 static void seed(accord_store *s)
 {
@@ -77,7 +64,7 @@ static void seed(accord_store *s)
                    "\"2026-03-0%dT00:00:00.000Z\",\"sighting_of_ref\":\"indicator--00000000-0000-"
                    "4000-8000-%012d\"}\n",
                    i, i + 1, i + 1, i % 2 ? 7 : 4000);
-    CHECK(import_text(s, b.p) == 0);
+    CHECK(t_import_text(s, b.p) == 0);
     buf_free(&b);
 }
 
@@ -325,7 +312,7 @@ static void test_limits(void)
                       "\"modified\":\"2300-01-01T00:00:00.000Z\",\"pattern\":\"[ipv4-addr:value = "
                       "'10.0.0.1']\",\"pattern_type\":\"stix\","
                       "\"valid_from\":\"2300-01-01T00:00:00Z\"}";
-    CHECK(import_text(s, obj) == 0);
+    CHECK(t_import_text(s, obj) == 0);
     static const char *const far[] = {"2300-01-01T00:00:00.000Z", NULL};
     static const char *const near[] = {"2026-01-01T00:00:00Z", NULL};
     accord_scan_filter sf = {.versions = ACCORD_VERSIONS_LIST, .version_list = far};
