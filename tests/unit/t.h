@@ -55,6 +55,25 @@ static inline char *t_slurp(const char *path, size_t *len)
     return p;
 }
 
+/* Cuts the next line off *cursor (a text t_slurp read), without its "\n" or "\r\n"; NULL at the
+ * end. */
+static inline char *t_next_line(char **cursor)
+{
+    char *line = *cursor, *nl;
+    if (!line || !*line)
+        return NULL;
+    nl = strchr(line, '\n');
+    if (nl) {
+        *nl = '\0';
+        *cursor = nl + 1;
+    } else {
+        *cursor = line + strlen(line);
+    }
+    if (nl && nl > line && nl[-1] == '\r')
+        nl[-1] = '\0';
+    return line;
+}
+
 /* Data under ../shared/data, or NULL when it is not there (cases using it then skip). */
 static inline const char *t_shared_data(void)
 {
@@ -67,6 +86,26 @@ static inline const char *t_shared_data(void)
         }
     }
     return NULL;
+}
+
+/* A new directory /tmp/accord-test-NAME-XXXXXX, its path into dir; 0, or -1 (and a message). */
+static inline int t_mkdtemp(char *dir, size_t size, const char *name)
+{
+    snprintf(dir, size, "/tmp/accord-test-%s-XXXXXX", name);
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return -1;
+    }
+    return 0;
+}
+
+/* Removes dir and all it holds (a message when it cannot). */
+static inline void t_rmtree(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
 }
 
 static inline int t_done(void)

@@ -17,8 +17,11 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "t_import.h"
 
 static char tmpdir[256];
 static int store_no;
@@ -33,21 +36,10 @@ static const auth_limits test_limits = {
     .cache_ttl_us = 60000000,
 };
 
-static accord_store *open_dir(const char *dir)
-{
-    accord_store *s = NULL;
-    accord_error err;
-    int rc = accord_store_open(dir, 0, &s, &err);
-    CHECK(rc == 0);
-    if (rc)
-        fprintf(stderr, "open: %s\n", err.msg);
-    return s;
-}
-
 static accord_store *new_store(void)
 {
     snprintf(last_dir, sizeof(last_dir), "%s/s%d", tmpdir, store_no++);
-    return open_dir(last_dir);
+    return t_store_open(last_dir);
 }
 
 static void sleep_ms(long ms)
@@ -188,7 +180,7 @@ static void test_cache(void)
     CHECK(counters().pwhash_verifies == c2.pwhash_verifies + 1);
 
     /* a password change through another handle (another process) ends the cached login */
-    accord_store *other = open_dir(last_dir);
+    accord_store *other = t_store_open(last_dir);
     CHECK(accord_account_set_password(other, "carol", "pw-two", &err) == 0);
     auth_counters c3 = counters();
     CHECK(basic(s, "carol", "pw-one", NULL) == ACCORD_EINVAL);
@@ -582,11 +574,8 @@ static void test_audit(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-account-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (t_mkdtemp(tmpdir, sizeof(tmpdir), "account"))
         return 1;
-    }
     auth_test_fast_hash(1);
     auth_limits_set(&test_limits);
     test_accounts();
@@ -599,9 +588,6 @@ int main(void)
     test_bootstrap();
     test_threads();
     test_audit();
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    t_rmtree(tmpdir);
     return t_done();
 }

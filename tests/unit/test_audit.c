@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "t_import.h"
+
 static char tmpdir[256];
 
 /* ------------------------------------------------------------------------------------------ */
@@ -177,9 +179,8 @@ static void import_n(accord_store *s, unsigned first, unsigned n)
     buf_init(&b, 0);
     for (unsigned i = first; i < first + n; i++)
         buf_printf(&b, IND_FMT, i, i, (i >> 16) & 255, (i >> 8) & 255, i & 255);
-    int fd = memfd_create("input", 0);
-    CHECK(fd >= 0 && write(fd, b.p, b.len) == (ssize_t)b.len);
-    lseek(fd, 0, SEEK_SET);
+    int fd = t_memfd(b.p, b.len);
+    CHECK(fd >= 0);
     accord_import_options o = {.batch_objects = 700};
     accord_import_stats st;
     accord_error err = {0};
@@ -192,10 +193,7 @@ static accord_store *open_store(const char *name)
 {
     char dir[400];
     snprintf(dir, sizeof(dir), "%s/%s", tmpdir, name);
-    accord_store *s = NULL;
-    accord_error err = {0};
-    CHECK(accord_store_open(dir, 0, &s, &err) == 0);
-    return s;
+    return t_store_open(dir);
 }
 
 static int count_cp(void *ud, const accord_audit_checkpoint_info *c)
@@ -346,10 +344,9 @@ static void test_cached_frontier(void)
     for (unsigned i = 60000; i < 60003; i++) /* three stored and audited, then a bad one */
         buf_printf(&bad, IND_FMT, i, i, 1u, 2u, i & 255);
     buf_adds(&bad, "{\"type\":\"indicator\"}\n");
-    int fd = memfd_create("bad", 0);
-    CHECK(fd >= 0 && write(fd, bad.p, bad.len) == (ssize_t)bad.len);
+    int fd = t_memfd(bad.p, bad.len);
+    CHECK(fd >= 0);
     buf_free(&bad);
-    lseek(fd, 0, SEEK_SET);
     accord_import_options o = {.flags = ACCORD_IMPORT_STRICT};
     accord_import_stats st;
     CHECK(accord_import_fd(a, fd, &o, &st, &err) == ACCORD_ESTRICT);
@@ -493,8 +490,7 @@ static void test_node_key(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-audit.XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (t_mkdtemp(tmpdir, sizeof(tmpdir), "audit"))
         return 1;
     test_leaf();
     test_frontier();
@@ -504,9 +500,6 @@ int main(void)
     test_fork();
     test_proofs();
     test_node_key();
-    char cmd[400];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    t_rmtree(tmpdir);
     return t_done();
 }

@@ -511,20 +511,14 @@ static void test_vendor_pages(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-case-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (t_mkdtemp(tmpdir, sizeof(tmpdir), "case"))
         return 1;
-    }
     test_cvss_vectors();
     test_cvss_published();
     test_idents();
     test_case_rules();
     test_vendor_pages();
     test_publish_atomic();
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    t_rmtree(tmpdir);
     return t_done();
 }

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "t_import.h"
+
 #define DATA ACCORD_SOURCE_DIR "/tests/data/export"
 #define AT "2025-06-01T00:00:00Z"
 
@@ -99,21 +101,21 @@ static accord_store *new_store(void)
 {
     char dir[300];
     snprintf(dir, sizeof(dir), "%s/s%d", tmpdir, store_no++);
-    accord_store *s = NULL;
-    accord_error err;
-    CHECK(accord_store_open(dir, 0, &s, &err) == 0);
-    return s;
+    return t_store_open(dir);
 }
 
-static int import_fd(accord_store *s, int fd)
+/* Imports an indicator of pattern p whose id is "indicator--ID8-0000-4000-8000-" and n in 12 hex
+ * digits. */
+static int import_pattern(accord_store *s, const char *id8, size_t n, const char *p)
 {
-    accord_import_options o = {0};
-    accord_import_stats st;
-    accord_error err = {0};
-    int rc = accord_import_fd(s, fd, &o, &st, &err);
-    if (rc)
-        fprintf(stderr, "import: %s\n", err.msg);
-    return rc;
+    char doc[1024];
+    snprintf(doc, sizeof(doc),
+             "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%s-0000-4000-"
+             "8000-%012zx\",\"created\":\"2025-01-01T00:00:00.000Z\",\"modified\":"
+             "\"2025-01-01T00:00:00.000Z\",\"pattern\":\"%s\",\"pattern_type\":\"stix\","
+             "\"valid_from\":\"2025-01-01T00:00:00Z\"}",
+             id8, n, p);
+    return t_import_text(s, doc);
 }
 
 static int import_file(accord_store *s, const char *path)
@@ -121,47 +123,13 @@ static int import_file(accord_store *s, const char *path)
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return -1;
-    int rc = import_fd(s, fd);
+    accord_import_stats st;
+    accord_error err = {0};
+    int rc = accord_import_fd(s, fd, NULL, &st, &err);
+    if (rc)
+        fprintf(stderr, "import: %s\n", err.msg);
     close(fd);
     return rc;
-}
-
-static int import_text(accord_store *s, const char *text)
-{
-    int fd = memfd_create("input", 0);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        return -1;
-    lseek(fd, 0, SEEK_SET);
-    int rc = import_fd(s, fd);
-    close(fd);
-    return rc;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *p = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 65536 > cap) {
-            cap = cap ? cap * 2 : 65536 * 2;
-            char *q = realloc(p, cap + 1);
-            if (!q)
-                break;
-            p = q;
-        }
-        size_t r = fread(p + n, 1, cap - n, f);
-        n += r;
-        if (r == 0)
-            break;
-    }
-    fclose(f);
-    if (p)
-        p[n] = '\0';
-    *len = n;
-    return p;
 }
 
 typedef struct entry_list {
@@ -187,7 +155,7 @@ static int collect_entry(void *ud, const char *kind, const char *value)
 static int allow_file(accord_store *s, const char *path, const char *list)
 {
     size_t len;
-    char *text = slurp(path, &len), *name = NULL;
+    char *text = t_slurp(path, &len), *name = NULL;
     entry_list e = {.n = 0};
     accord_error err = {0};
     int rc = text ? accord_allowlist_parse(text, len, &name, collect_entry, &e, &err) : -1;
@@ -202,17 +170,24 @@ static int allow_file(accord_store *s, const char *path, const char *list)
     return rc;
 }
 
-static int64_t ts(const char *t)
-{
-    int64_t us = 0;
-    accord_timestamp_parse(t, &us);
-    return us;
-}
-
 static accord_export_filter filter_at(const char *at)
 {
-    accord_export_filter f = {.at_us = ts(at), .min_confidence = -1, .max_tlp = -1};
+    accord_export_filter f = {.at_us = t_us(at), .min_confidence = -1, .max_tlp = -1};
     return f;
+}
+
+/* CHECKs, item for item, that sets a and b hold the same kinds and values in the same order. */
+static void check_same_items(const accord_export_set *a, const accord_export_set *b)
+{
+    for (size_t i = 0; a && b && i < a->nitems && i < b->nitems; i++) {
+        const export_item *x = &a->items[i], *y = &b->items[i];
+        int same =
+            x->kind == y->kind && strcmp(export_str(a, x->value), export_str(b, y->value)) == 0;
+        CHECK(same);
+        if (!same)
+            fprintf(stderr, "item %zu: %s vs %s\n", i, export_str(a, x->value),
+                    export_str(b, y->value));
+    }
 }
 
 static int export_to(const accord_export_set *set, const char *format, capture *c,
@@ -282,7 +257,7 @@ static void check_golden(const char *format, const out_file *f, uint32_t serial)
         }
     }
     size_t len;
-    char *want = slurp(path, &len);
+    char *want = t_slurp(path, &len);
     CHECK(want != NULL);
     if (want && strcmp(want, got) != 0) {
         fprintf(stderr, "golden mismatch: %s\n--- got ---\n%s", path, got);
@@ -398,10 +373,10 @@ static void test_disappears(void)
         snprintf(doc, sizeof(doc), EXP_FMT, cases[i].uuid, "2025-01-01T00:00:00.000Z",
                  cases[i].domain, cases[i].ip,
                  i == 0 ? ",\"valid_until\":\"2025-07-01T00:00:00Z\"" : "");
-        CHECK(import_text(s, doc) == 0);
+        CHECK(t_import_text(s, doc) == 0);
         snprintf(doc, sizeof(doc), IP_FMT, cases[i].uuid2, "2025-01-01T00:00:00.000Z", cases[i].ip2,
                  i == 0 ? ",\"valid_until\":\"2025-07-01T00:00:00Z\"" : "");
-        CHECK(import_text(s, doc) == 0);
+        CHECK(t_import_text(s, doc) == 0);
         /* rpz and nft cannot hold an indicator with a domain and an address? They can: both. */
         int before = in_every_format(s, AT, cases[i].domain, cases[i].b64) +
                      in_every_format(s, AT, cases[i].ip, NULL);
@@ -412,10 +387,10 @@ static void test_disappears(void)
         if (i == 1) {
             snprintf(doc, sizeof(doc), EXP_FMT, cases[i].uuid, "2025-02-01T00:00:00.000Z",
                      cases[i].domain, cases[i].ip, ",\"revoked\":true");
-            CHECK(import_text(s, doc) == 0);
+            CHECK(t_import_text(s, doc) == 0);
             snprintf(doc, sizeof(doc), IP_FMT, cases[i].uuid2, "2025-02-01T00:00:00.000Z",
                      cases[i].ip2, ",\"revoked\":true");
-            CHECK(import_text(s, doc) == 0);
+            CHECK(t_import_text(s, doc) == 0);
         }
         const char *after_at = i == 0 ? "2025-07-01T00:00:00Z" : AT;
         /* the incremental form from the state before: the address leaves as a delete */
@@ -487,11 +462,11 @@ static void test_filters(accord_store *s)
 static void test_sid_stable(accord_store *full)
 {
     accord_store *one = new_store();
-    CHECK(import_text(one, "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
-                           "00000000-0000-4000-8000-000000000009\",\"created\":\"2025-01-01T00:"
-                           "00:00.000Z\",\"modified\":\"2025-01-01T00:00:00.000Z\",\"pattern\":"
-                           "\"[domain-name:value LIKE '%.phish.top']\",\"pattern_type\":\"stix\","
-                           "\"valid_from\":\"2025-01-01T00:00:00Z\"}") == 0);
+    CHECK(t_import_text(one, "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
+                             "00000000-0000-4000-8000-000000000009\",\"created\":\"2025-01-01T00:"
+                             "00:00.000Z\",\"modified\":\"2025-01-01T00:00:00.000Z\",\"pattern\":"
+                             "\"[domain-name:value LIKE '%.phish.top']\",\"pattern_type\":\"stix\","
+                             "\"valid_from\":\"2025-01-01T00:00:00Z\"}") == 0);
     accord_store *stores[2] = {one, full};
     char sids[2][32] = {"", ""};
     for (int i = 0; i < 2; i++) {
@@ -540,14 +515,14 @@ static void test_net_and_options(accord_store *s)
     /* a name that needs quoting goes field by field; its neighbours on one line, the same */
     {
         accord_store *q = new_store();
-        CHECK(import_text(q,
-                          "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
-                          "\"indicator--c5c00000-0000-4000-8000-000000000001\",\"created\":"
-                          "\"2025-01-01T00:00:00.000Z\",\"modified\":\"2025-01-01T00:00:00.000Z\","
-                          "\"name\":\"a, \\\"b\\\"\",\"pattern\":\"[domain-name:value = "
-                          "'q1.top'] OR [domain-name:value = 'q2.top']\",\"pattern_type\":"
-                          "\"stix\",\"valid_from\":\"2025-01-01T00:00:00Z\",\"valid_until\":"
-                          "\"2026-01-01T00:00:00Z\",\"confidence\":7}") == 0);
+        CHECK(t_import_text(
+                  q, "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":"
+                     "\"indicator--c5c00000-0000-4000-8000-000000000001\",\"created\":"
+                     "\"2025-01-01T00:00:00.000Z\",\"modified\":\"2025-01-01T00:00:00.000Z\","
+                     "\"name\":\"a, \\\"b\\\"\",\"pattern\":\"[domain-name:value = "
+                     "'q1.top'] OR [domain-name:value = 'q2.top']\",\"pattern_type\":"
+                     "\"stix\",\"valid_from\":\"2025-01-01T00:00:00Z\",\"valid_until\":"
+                     "\"2026-01-01T00:00:00Z\",\"confidence\":7}") == 0);
         accord_export_set *qs = NULL;
         CHECK(accord_export_select(q, &f, &qs, &err) == 0);
         o = (accord_export_options){.format = "csv"};
@@ -617,7 +592,7 @@ static void test_warninglists(void)
     for (size_t i = 0; i < 4; i++) {
         snprintf(path, sizeof(path), "%s/misp-warninglists/lists/%s/list.json", shared, lists[i]);
         size_t len;
-        char *text = slurp(path, &len), *name = NULL;
+        char *text = t_slurp(path, &len), *name = NULL;
         big_list e = {0};
         accord_error err = {0};
         CHECK(text && accord_allowlist_parse(text, len, &name, big_add, &e, &err) == 0);
@@ -644,7 +619,7 @@ static void test_warninglists(void)
     size_t n = 0;
     for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
         n += (size_t)snprintf(doc + n, sizeof(doc) - n, WL_IND, (int)i + 1, patterns[i]);
-    CHECK(import_text(s, doc) == 0);
+    CHECK(t_import_text(s, doc) == 0);
     accord_export_filter f = filter_at(AT);
     accord_export_set *set = NULL;
     accord_error err = {0};
@@ -841,17 +816,17 @@ static void test_boundaries(void)
     snprintf(doc, sizeof(doc), EXP_FMT, "5d0a1a6e-0000-4000-8000-0000000000b1",
              "2025-01-01T00:00:00.000Z", "bound-a.top", "77.1.2.9",
              ",\"valid_until\":\"2025-07-01T00:00:00Z\"");
-    CHECK(import_text(s, doc) == 0);
+    CHECK(t_import_text(s, doc) == 0);
     accord_export_filter f = filter_at(AT);
     accord_export_set *set = NULL;
     accord_error err = {0};
     CHECK(accord_export_select(s, &f, &set, &err) == 0);
-    CHECK(set && set->boundary_us == ts("2025-01-01T00:00:00Z"));
-    CHECK(set && set->next_us == ts("2025-07-01T00:00:00Z"));
+    CHECK(set && set->boundary_us == t_us("2025-01-01T00:00:00Z"));
+    CHECK(set && set->next_us == t_us("2025-07-01T00:00:00Z"));
     accord_export_set_free(set);
     f = filter_at("2025-07-01T00:00:00Z");
     CHECK(accord_export_select(s, &f, &set, &err) == 0);
-    CHECK(set && set->boundary_us == ts("2025-07-01T00:00:00Z") && set->next_us == INT64_MAX);
+    CHECK(set && set->boundary_us == t_us("2025-07-01T00:00:00Z") && set->next_us == INT64_MAX);
     accord_export_set_free(set);
     accord_store_close(s);
 }
@@ -995,25 +970,25 @@ static void test_nft_stable(void)
     accord_export_cursor c1, c2, c3, c4;
     snprintf(doc, sizeof(doc), IP_FMT, "5d0a1a6e-0000-4000-8000-0000000000c1",
              "2025-01-01T00:00:00.000Z", "77.3.0.1", "");
-    CHECK(import_text(s, doc) == 0);
+    CHECK(t_import_text(s, doc) == 0);
     snprintf(doc, sizeof(doc), IP_FMT, "5d0a1a6e-0000-4000-8000-0000000000c2",
              "2025-01-01T00:00:00.000Z", "77.3.1.2", ",\"valid_until\":\"2025-09-01T00:00:00Z\"");
-    CHECK(import_text(s, doc) == 0);
+    CHECK(t_import_text(s, doc) == 0);
     snprintf(doc, sizeof(doc), DOM_FMT, "5d0a1a6e-0000-4000-8000-0000000000c3",
              "2025-01-01T00:00:00.000Z", "stable-a.top",
              ",\"valid_until\":\"2025-07-01T00:00:00Z\"");
-    CHECK(import_text(s, doc) == 0);
+    CHECK(t_import_text(s, doc) == 0);
     char *t1 = nft_at(s, "2025-06-01T00:00:00Z", &c1);
     /* a domain expires, a domain arrives, an identity arrives: the same bytes */
     char *t2 = nft_at(s, "2025-08-01T00:00:00Z", &c2);
     CHECK(t1 && t2 && strcmp(t1, t2) == 0);
     snprintf(doc, sizeof(doc), DOM_FMT, "5d0a1a6e-0000-4000-8000-0000000000c4",
              "2025-01-01T00:00:00.000Z", "stable-b.top", "");
-    CHECK(import_text(s, doc) == 0);
-    CHECK(import_text(s,
-                      "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--"
-                      "5d0a1a6e-0000-4000-8000-0000000000c5\",\"created\":\"2025-01-01T00:00:"
-                      "00.000Z\",\"modified\":\"2025-01-01T00:00:00.000Z\",\"name\":\"x\"}") == 0);
+    CHECK(t_import_text(s, doc) == 0);
+    CHECK(t_import_text(s, "{\"type\":\"identity\",\"spec_version\":\"2.1\",\"id\":\"identity--"
+                           "5d0a1a6e-0000-4000-8000-0000000000c5\",\"created\":\"2025-01-01T00:00:"
+                           "00.000Z\",\"modified\":\"2025-01-01T00:00:00.000Z\",\"name\":\"x\"}") ==
+          0);
     free(t2);
     t2 = nft_at(s, "2025-08-01T00:00:00Z", &c2);
     CHECK(t1 && t2 && strcmp(t1, t2) == 0);
@@ -1021,7 +996,7 @@ static void test_nft_stable(void)
     free(delta);
     /* an address expires: new bytes, and the old cursor gives the delete */
     char *t3 = nft_at(s, "2025-10-01T00:00:00Z", &c3);
-    CHECK(t3 && t2 && strcmp(t3, t2) != 0 && c3.at_us == ts("2025-09-01T00:00:00Z"));
+    CHECK(t3 && t2 && strcmp(t3, t2) != 0 && c3.at_us == t_us("2025-09-01T00:00:00Z"));
     CHECK(rebuild(s, &c1, "2025-10-01T00:00:00Z", &delta) && delta &&
           strstr(delta, "delete element inet accord ipv4 { 77.3.1.2 }") &&
           !strstr(delta, "add element"));
@@ -1029,10 +1004,10 @@ static void test_nft_stable(void)
     /* a revocation, and a new version that is no longer an address: both leave as deletes */
     snprintf(doc, sizeof(doc), IP_FMT, "5d0a1a6e-0000-4000-8000-0000000000c1",
              "2025-02-01T00:00:00.000Z", "77.3.0.1", ",\"revoked\":true");
-    CHECK(import_text(s, doc) == 0);
+    CHECK(t_import_text(s, doc) == 0);
     snprintf(doc, sizeof(doc), IP_FMT, "5d0a1a6e-0000-4000-8000-0000000000c6",
              "2025-01-01T00:00:00.000Z", "77.3.2.6", "");
-    CHECK(import_text(s, doc) == 0);
+    CHECK(t_import_text(s, doc) == 0);
     char *t4 = nft_at(s, "2025-10-01T00:00:00Z", &c4);
     CHECK(t4 && strstr(t4, "77.3.2.6") && !strstr(t4, "77.3.0.1") && c4.added_us > c3.added_us);
     CHECK(rebuild(s, &c3, "2025-10-01T00:00:00Z", &delta) && delta &&
@@ -1041,7 +1016,7 @@ static void test_nft_stable(void)
     free(delta);
     snprintf(doc, sizeof(doc), DOM_FMT, "5d0a1a6e-0000-4000-8000-0000000000c6",
              "2025-03-01T00:00:00.000Z", "stable-c.top", "");
-    CHECK(import_text(s, doc) == 0);
+    CHECK(t_import_text(s, doc) == 0);
     CHECK(rebuild(s, &c4, "2025-10-01T00:00:00Z", &delta) && delta &&
           strstr(delta, "delete element inet accord ipv4 { 77.3.2.6 }"));
     free(delta);
@@ -1063,7 +1038,7 @@ static void test_misp_uniform(void)
         snprintf(uuid, sizeof(uuid), "5d0a1a6e-0000-4000-8000-0000000000d%d", i);
         snprintf(ip, sizeof(ip), "77.4.%d.1", i);
         snprintf(doc, sizeof(doc), IP_FMT, uuid, "2025-01-01T00:00:00.000Z", ip, "");
-        CHECK(import_text(s, doc) == 0);
+        CHECK(t_import_text(s, doc) == 0);
     }
     accord_export_filter f = filter_at(AT);
     accord_export_set *set = NULL;
@@ -1179,7 +1154,7 @@ static void test_disappears_random(void)
                      0xe00 + i, pass ? "2025-07-01T00:00:00.000Z" : "2025-01-01T00:00:00.000Z", p,
                      fate[i] == 1 ? ",\"valid_until\":\"2025-07-01T00:00:00Z\"" : "",
                      pass && fate[i] == 2 ? ",\"revoked\":true" : "");
-            CHECK(import_text(s, doc) == 0);
+            CHECK(t_import_text(s, doc) == 0);
         }
         if (pass == 0) {
             capture c1[NFORMATS] = {{.n = 0}};
@@ -1292,7 +1267,7 @@ static void test_misp_shape(accord_store *s)
     const ajson_value *man = ajson_parse(&a, c.f[2].p, c.f[2].len, &jerr);
     CHECK(ev && man && man->type == AJSON_OBJECT && man->len == 1);
     snprintf(path, sizeof(path), "%s/misp-feed-circl-sample/misp_dir/manifest.json", shared);
-    char *text = slurp(path, &len);
+    char *text = t_slurp(path, &len);
     const ajson_value *real = text ? ajson_parse(&a, text, len, &jerr) : NULL;
     CHECK(real && real->len > 0 && man && man->len == 1 &&
           members_cover(&man->u.members[0].value, &real->u.members[0].value, "manifest entry"));
@@ -1300,14 +1275,14 @@ static void test_misp_shape(accord_store *s)
     snprintf(path, sizeof(path),
              "%s/misp-feed-circl-sample/misp_dir/57e27c3d-17a8-4c3b-8195-493e950d210f.json",
              shared);
-    text = slurp(path, &len);
+    text = t_slurp(path, &len);
     real = text ? ajson_parse(&a, text, len, &jerr) : NULL;
     CHECK(members_cover(ev, real, "event file") &&
           members_cover(ajson_get(ev, "Event"), ajson_get(real, "Event"), "Event"));
     free(text);
     snprintf(path, sizeof(path), "%s/misp-pymisp/57c4445b-c548-4654-af0b-4be3950d210f.json",
              shared);
-    text = slurp(path, &len);
+    text = t_slurp(path, &len);
     real = text ? ajson_parse(&a, text, len, &jerr) : NULL;
     const ajson_value *ra = ajson_get(ajson_get(real, "Event"), "Attribute");
     const ajson_value *ga = ajson_get(ajson_get(ev, "Event"), "Attribute");
@@ -1351,16 +1326,9 @@ static void test_simple_patterns(void)
         "[ipv4-addr:value != '1.2.3.4']",
         "[ipv4-addr:value = '1.2.3.4'] WITHIN 5 SECONDS",
     };
-    char doc[1024];
     accord_store *s = new_store();
     for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
-        snprintf(doc, sizeof(doc),
-                 "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
-                 "5d0a1a6e-0000-4000-8000-%012zx\",\"created\":\"2025-01-01T00:00:00.000Z\","
-                 "\"modified\":\"2025-01-01T00:00:00.000Z\",\"pattern\":\"%s\","
-                 "\"pattern_type\":\"stix\",\"valid_from\":\"2025-01-01T00:00:00Z\"}",
-                 i + 0x500, patterns[i]);
-        if (import_text(s, doc) != 0)
+        if (import_pattern(s, "5d0a1a6e", i + 0x500, patterns[i]) != 0)
             fprintf(stderr, "simple pattern %zu not imported (invalid): %s\n", i, patterns[i]);
     }
     accord_export_filter f = filter_at(AT);
@@ -1373,15 +1341,7 @@ static void test_simple_patterns(void)
     CHECK(fast && slow && fast->nitems == slow->nitems && fast->nitems >= 10);
     CHECK(fast && slow && fast->stats.selected == slow->stats.selected &&
           fast->stats.not_translatable == slow->stats.not_translatable);
-    for (size_t i = 0; fast && slow && i < fast->nitems && i < slow->nitems; i++) {
-        const export_item *a = &fast->items[i], *b = &slow->items[i];
-        int same = a->kind == b->kind &&
-                   strcmp(export_str(fast, a->value), export_str(slow, b->value)) == 0;
-        CHECK(same);
-        if (!same)
-            fprintf(stderr, "item %zu: %s vs %s\n", i, export_str(fast, a->value),
-                    export_str(slow, b->value));
-    }
+    check_same_items(fast, slow);
     accord_export_set_free(fast);
     accord_export_set_free(slow);
     accord_store_close(s);
@@ -1426,17 +1386,9 @@ static void test_unchanged_values(void)
         "[file:hashes.'SHA-1' = 'd41d8cd98f00b204e9800998ecf8427e']",
         "[x509-certificate:hashes.'SHA-1' = 'da39a3ee5e6b4b0d3255bfef95601890afd80709']",
     };
-    char doc[1024];
     accord_store *s = new_store();
-    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-        snprintf(doc, sizeof(doc),
-                 "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
-                 "5d0a1a6e-0000-4000-8000-%012zx\",\"created\":\"2025-01-01T00:00:00.000Z\","
-                 "\"modified\":\"2025-01-01T00:00:00.000Z\",\"pattern\":\"%s\","
-                 "\"pattern_type\":\"stix\",\"valid_from\":\"2025-01-01T00:00:00Z\"}",
-                 i + 0x700, values[i]);
-        CHECK(import_text(s, doc) == 0);
-    }
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+        CHECK(import_pattern(s, "5d0a1a6e", i + 0x700, values[i]) == 0);
     accord_export_filter f = filter_at(AT);
     accord_export_set *quick = NULL, *slow = NULL;
     accord_error err = {0};
@@ -1446,15 +1398,7 @@ static void test_unchanged_values(void)
     export_force_normalize = 0;
     CHECK(quick && slow && quick->nitems == slow->nitems && quick->nitems >= 20);
     CHECK(quick && slow && quick->stats.not_translatable == slow->stats.not_translatable);
-    for (size_t i = 0; quick && slow && i < quick->nitems && i < slow->nitems; i++) {
-        const export_item *a = &quick->items[i], *b = &slow->items[i];
-        int same = a->kind == b->kind &&
-                   strcmp(export_str(quick, a->value), export_str(slow, b->value)) == 0;
-        CHECK(same);
-        if (!same)
-            fprintf(stderr, "item %zu: %s vs %s\n", i, export_str(quick, a->value),
-                    export_str(slow, b->value));
-    }
+    check_same_items(quick, slow);
     accord_export_set_free(quick);
     accord_export_set_free(slow);
     accord_store_close(s);
@@ -1491,7 +1435,7 @@ static void test_ipv4_canonical(void)
 static void test_sort_order(void)
 {
     accord_store *s = new_store();
-    char doc[1024], pat[512];
+    char pat[512];
     for (unsigned i = 0; i < 600; i++) {
         unsigned r = i * 2654435761u;
         switch (i % 6) {
@@ -1520,13 +1464,7 @@ static void test_sort_order(void)
             snprintf(pat, sizeof(pat), "[file:hashes.'MD5' = '%032x']", r % 40);
             break;
         }
-        snprintf(doc, sizeof(doc),
-                 "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--"
-                 "6e0a1a6e-0000-4000-8000-%012x\",\"created\":\"2025-01-01T00:00:00.000Z\","
-                 "\"modified\":\"2025-01-01T00:00:00.000Z\",\"pattern\":\"%s\","
-                 "\"pattern_type\":\"stix\",\"valid_from\":\"2025-01-01T00:00:00Z\"}",
-                 (r ^ 0x5bd1e995u) & 0xffffffu, pat);
-        CHECK(import_text(s, doc) == 0);
+        CHECK(import_pattern(s, "6e0a1a6e", (r ^ 0x5bd1e995u) & 0xffffffu, pat) == 0);
     }
     accord_export_filter f = filter_at(AT);
     accord_export_set *set = NULL;
@@ -1585,7 +1523,7 @@ static void test_streaming(void)
             "\"2025-01-01T00:00:00Z\"}",
             i ? "," : "", i, i, i);
     snprintf(doc + len, cap - len, "]}");
-    CHECK(import_text(s, doc) == 0);
+    CHECK(t_import_text(s, doc) == 0);
     free(doc);
     accord_export_filter f = filter_at(AT);
     accord_export_set *set = NULL;
@@ -1612,11 +1550,8 @@ static void test_streaming(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-export-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (t_mkdtemp(tmpdir, sizeof(tmpdir), "export"))
         return 1;
-    }
     test_fields();
     test_cursor();
     accord_store *s = fixture_store();
@@ -1639,9 +1574,6 @@ int main(void)
     test_misp_uniform();
     test_disappears_random();
     test_streaming();
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    t_rmtree(tmpdir);
     return t_done();
 }

@@ -19,23 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char tmpdir[256];
+#include "t_import.h"
 
-static int import_text(accord_store *s, const char *text)
-{
-    int fd = memfd_create("input", 0);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        return -1;
-    lseek(fd, 0, SEEK_SET);
-    accord_import_options o = {0};
-    accord_import_stats st;
-    accord_error err = {0};
-    int rc = accord_import_fd(s, fd, &o, &st, &err);
-    if (rc)
-        fprintf(stderr, "import: %s\n", err.msg);
-    close(fd);
-    return rc;
-}
+static char tmpdir[256];
 
 /* Indicator n (version `modified`) with pattern p and the extra members x. */
 static int add(accord_store *s, int n, const char *modified, const char *p, const char *x)
@@ -47,7 +33,7 @@ static int add(accord_store *s, int n, const char *modified, const char *p, cons
              "\"pattern\":\"%s\",\"pattern_type\":\"stix\",\"valid_from\":\"2025-01-01T00:00:00Z\""
              "%s}",
              n, modified, p, x);
-    return import_text(s, doc);
+    return t_import_text(s, doc);
 }
 
 typedef struct zone {
@@ -102,13 +88,6 @@ static uint32_t zone_export(accord_store *s, int64_t at, unsigned kinds, char **
     return serial;
 }
 
-static int64_t ts(const char *t)
-{
-    int64_t us = 0;
-    accord_timestamp_parse(t, &us);
-    return us;
-}
-
 static void test_rfc1982(void)
 {
     CHECK(accord_export_serial_gt(2, 1));
@@ -131,9 +110,8 @@ static void test_sequence(void)
 {
     char dir[300];
     snprintf(dir, sizeof(dir), "%s/seq", tmpdir);
-    accord_store *s = NULL;
+    accord_store *s = t_store_open(dir);
     accord_error err = {0};
-    CHECK(accord_store_open(dir, 0, &s, &err) == 0);
     if (!s)
         return;
     static const struct {
@@ -156,7 +134,7 @@ static void test_sequence(void)
         {4, "2025-02-01T00:00:00.000Z", "[ipv4-addr:value = '77.9.0.1']",
          ",\"valid_until\":\"2025-05-01T00:00:00Z\"", 1}, /* expired at the export time */
     };
-    int64_t at = ts("2025-06-01T00:00:00Z");
+    int64_t at = t_us("2025-06-01T00:00:00Z");
     char *text = NULL, *again = NULL;
     uint32_t prev = zone_export(s, at, 0, &text); /* an empty zone has a serial too */
     CHECK(prev != 0);
@@ -219,12 +197,11 @@ static void test_wrap(void)
 {
     char dir[300], key[64], value[64];
     snprintf(dir, sizeof(dir), "%s/wrap", tmpdir);
-    accord_store *s = NULL;
+    accord_store *s = t_store_open(dir);
     accord_error err = {0};
-    CHECK(accord_store_open(dir, 0, &s, &err) == 0);
     if (!s)
         return;
-    int64_t at = ts("2025-06-01T00:00:00Z");
+    int64_t at = t_us("2025-06-01T00:00:00Z");
     accord_export_filter f = {.at_us = at, .min_confidence = -1, .max_tlp = -1};
     accord_export_options o = {.format = "rpz"};
     char *text = NULL;
@@ -274,7 +251,7 @@ static void race_child(const char *dir, int p, int start_fd, int out_fd)
     accord_store *s = NULL;
     accord_error err = {0};
     char go, pat[128];
-    int64_t at = ts("2025-06-01T00:00:00Z");
+    int64_t at = t_us("2025-06-01T00:00:00Z");
     if (accord_store_open(dir, 0, &s, &err) || read(start_fd, &go, 1) != 1)
         _exit(2);
     for (int r = 0; r < RACE_ROUNDS; r++) {
@@ -302,10 +279,7 @@ static void test_race(void)
 {
     char dir[300];
     snprintf(dir, sizeof(dir), "%s/race", tmpdir);
-    accord_store *s = NULL;
-    accord_error err = {0};
-    CHECK(accord_store_open(dir, 0, &s, &err) == 0); /* created before the processes start */
-    accord_store_close(s);
+    accord_store_close(t_store_open(dir)); /* created before the processes start */
     int start[2], out[RACE_PROCS][2];
     pid_t pid[RACE_PROCS];
     CHECK(pipe(start) == 0);
@@ -354,18 +328,12 @@ static void test_race(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-export-rpz-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (t_mkdtemp(tmpdir, sizeof(tmpdir), "export-rpz"))
         return 1;
-    }
     test_rfc1982();
     test_sequence();
     test_wrap();
     test_race();
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    t_rmtree(tmpdir);
     return t_done();
 }

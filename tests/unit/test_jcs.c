@@ -25,35 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *p = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = (cap + 4096) * 2;
-            char *q = realloc(p, cap);
-            if (!q) {
-                free(p);
-                fclose(f);
-                return NULL;
-            }
-            p = q;
-        }
-        size_t r = fread(p + n, 1, 4096, f);
-        n += r;
-        if (r < 4096)
-            break;
-    }
-    fclose(f);
-    p[n] = '\0';
-    *len = n;
-    return p;
-}
-
 /* Canonicalises text; returns the malloc'd output or NULL (err filled). */
 static char *jcs(const char *text, accord_error *err)
 {
@@ -101,11 +72,11 @@ static void test_cyberphone(void)
         char path[512];
         size_t in_len = 0, want_len = 0, hex_len = 0, got_len = 0;
         snprintf(path, sizeof(path), "%s/jcs-cyberphone/input/%s.json", base, names[i]);
-        char *in = slurp(path, &in_len);
+        char *in = t_slurp(path, &in_len);
         snprintf(path, sizeof(path), "%s/jcs-cyberphone/output/%s.json", base, names[i]);
-        char *want = slurp(path, &want_len);
+        char *want = t_slurp(path, &want_len);
         snprintf(path, sizeof(path), "%s/jcs-cyberphone/outhex/%s.txt", base, names[i]);
-        char *hex = slurp(path, &hex_len);
+        char *hex = t_slurp(path, &hex_len);
         CHECK(in && want && hex);
         char *got = NULL;
         accord_error err = {0};

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[] = "/tmp/accord-member-XXXXXX";
+static char tmpdir[256];
 
 static int mode_of(const char *path)
 {
@@ -177,10 +177,8 @@ static void test_parse(accord_store *s, const member_identity *m)
 
 int main(void)
 {
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (t_mkdtemp(tmpdir, sizeof(tmpdir), "member"))
         return 1;
-    }
     char data[600];
     snprintf(data, sizeof(data), "%s/data", tmpdir);
     accord_store *s = NULL;
@@ -200,9 +198,6 @@ int main(void)
     CHECK(accord_node_identity(data, node, sizeof(node)) == 0);
     CHECK_STR(node, m.id);
     accord_store_close(s);
-    char cmd[700];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    t_rmtree(tmpdir);
     return t_done();
 }

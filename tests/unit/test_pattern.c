@@ -24,45 +24,6 @@
 #include <string.h>
 #include <dirent.h>
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-        if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        if (buf) {
-            buf[n] = '\0';
-            *len = (size_t)n;
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
-static char *next_line(char **cursor)
-{
-    char *line = *cursor, *nl;
-    if (!line || !*line)
-        return NULL;
-    nl = strchr(line, '\n');
-    if (nl) {
-        *nl = '\0';
-        *cursor = nl + 1;
-    } else {
-        *cursor = line + strlen(line);
-    }
-    if (nl && nl > line && nl[-1] == '\r')
-        nl[-1] = '\0';
-    return line;
-}
-
 /* Replaces \t, \n and \\ escapes in place. */
 static void unescape(char *s)
 {
@@ -116,10 +77,10 @@ static void test_parse_file(void)
 {
     const char *path = ACCORD_SOURCE_DIR "/tests/data/pattern/parse.tsv";
     size_t len;
-    char *text = read_file(path, &len), *cur = text, *line;
+    char *text = t_slurp(path, &len), *cur = text, *line;
     int lineno = 0;
     CHECK(text != NULL);
-    while ((line = next_line(&cur)) != NULL) {
+    while ((line = t_next_line(&cur)) != NULL) {
         lineno++;
         if (line[0] == '#' || line[0] == '\0')
             continue;
@@ -309,13 +270,13 @@ static void run_cases_file(const char *name)
     group g = {0};
     int lineno = 0;
     snprintf(path, sizeof path, "%s/tests/data/pattern/%s", ACCORD_SOURCE_DIR, name);
-    text = read_file(path, &len);
+    text = t_slurp(path, &len);
     CHECK(text != NULL);
     if (!text)
         return;
     CHECK(accord_pattern_obs_new(&g.obs) == 0);
     cur = text;
-    while ((line = next_line(&cur)) != NULL) {
+    while ((line = t_next_line(&cur)) != NULL) {
         lineno++;
         snprintf(where, sizeof where, "%s:%d", name, lineno);
         run_cases_line(&g, line, where);

@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[] = "/tmp/accord-roster-XXXXXX";
+static char tmpdir[256];
 
 /* ------------------------------------------------------------------------------------------ */
 /* The rule, in memory                                                                          */
@@ -384,7 +384,7 @@ static void test_store(void)
 
 int main(void)
 {
-    if (!mkdtemp(tmpdir))
+    if (t_mkdtemp(tmpdir, sizeof(tmpdir), "roster"))
         return 1;
     make_orgs();
     test_rule();
@@ -393,9 +393,6 @@ int main(void)
     for (int i = 0; i < NORG; i++)
         for (int k = 0; k < 2; k++)
             accord_sign_key_free(keys[i][k]);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    t_rmtree(tmpdir);
     return t_done();
 }

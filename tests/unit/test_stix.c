@@ -19,42 +19,6 @@
 
 static ajson_arena arena;
 
-/* Reads a whole file into a malloc'd, NUL-terminated buffer; NULL when it cannot. */
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-        if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        if (buf) {
-            buf[n] = '\0';
-            *len = (size_t)n;
-        }
-    }
-    fclose(f);
-    return buf;
-}
-
-/* Cuts the next line off *cursor (NULL at the end). */
-static char *next_line(char **cursor)
-{
-    char *line = *cursor, *nl;
-    if (!line || !*line)
-        return NULL;
-    nl = strchr(line, '\n');
-    if (nl)
-        *nl++ = '\0';
-    *cursor = nl;
-    return line;
-}
-
 static const ajson_value *parse(const char *text, size_t len)
 {
     ajson_error err;
@@ -80,10 +44,10 @@ static void check_message(const stix_problem *p)
 static void test_valid_cases(void)
 {
     size_t len, n = 0;
-    char *text = read_file(ACCORD_SOURCE_DIR "/tests/data/stix/valid.jsonl", &len);
+    char *text = t_slurp(ACCORD_SOURCE_DIR "/tests/data/stix/valid.jsonl", &len);
     char *line, *cursor = text, *what = "";
     CHECK(text != NULL);
-    while ((line = next_line(&cursor)) != NULL) {
+    while ((line = t_next_line(&cursor)) != NULL) {
         stix_info info;
         stix_problem prob;
         const ajson_value *obj;
@@ -150,10 +114,10 @@ static void run_invalid_line(char *line)
 static void test_invalid_cases(void)
 {
     size_t len, n = 0;
-    char *text = read_file(ACCORD_SOURCE_DIR "/tests/data/stix/invalid.tsv", &len);
+    char *text = t_slurp(ACCORD_SOURCE_DIR "/tests/data/stix/invalid.tsv", &len);
     char *line, *cursor = text;
     CHECK(text != NULL);
-    while ((line = next_line(&cursor)) != NULL) {
+    while ((line = t_next_line(&cursor)) != NULL) {
         if (line[0] == '#')
             continue;
         run_invalid_line(line);
@@ -399,7 +363,7 @@ static int ends_with_json(const char *name)
 static int validate_file(const char *path, tally *t)
 {
     size_t len;
-    char *text = read_file(path, &len);
+    char *text = t_slurp(path, &len);
     const ajson_value *doc;
     int before = t->rejected;
     CHECK(text != NULL);

@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "t_import.h"
+
 static char tmpdir[256];
 static int store_no;
 
@@ -19,28 +21,16 @@ static accord_store *new_store(void)
 {
     char dir[300];
     snprintf(dir, sizeof(dir), "%s/s%d", tmpdir, store_no++);
-    accord_store *s = NULL;
-    accord_error err;
-    int rc = accord_store_open(dir, 0, &s, &err);
-    CHECK(rc == 0);
-    if (rc)
-        fprintf(stderr, "open: %s\n", err.msg);
-    return s;
+    return t_store_open(dir);
 }
 
 /* Imports text into collection coll (NULL = default); returns the library's code. */
 static int import_into(accord_store *s, const char *coll, const char *text, unsigned flags,
                        uint32_t batch, accord_import_stats *st)
 {
-    int fd = memfd_create("input", 0);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        return -100;
-    lseek(fd, 0, SEEK_SET);
     accord_import_options o = {.flags = flags, .batch_objects = batch, .collection = coll};
-    accord_error err = {0};
-    int rc = accord_import_fd(s, fd, &o, st, &err);
-    close(fd);
-    return rc;
+    accord_error err = {0}; /* given: failures some cases want are not printed */
+    return t_import_with(s, text, &o, st, &err);
 }
 
 static int import_text(accord_store *s, const char *text, unsigned flags, uint32_t batch,
@@ -305,9 +295,8 @@ static void test_strict_and_broken(void)
     accord_store *t = new_store();
     size_t cut = strlen(text) - 40;
     text[cut] = '\0';
-    int fd = memfd_create("input", 0);
-    CHECK(write(fd, text, cut) == (ssize_t)cut);
-    lseek(fd, 0, SEEK_SET);
+    int fd = t_memfd(text, cut);
+    CHECK(fd >= 0);
     accord_error e2 = {0};
     CHECK(accord_import_fd(t, fd, NULL, &st, &e2) == ACCORD_EJSON);
     CHECK(strstr(e2.msg, "byte ") != NULL);
@@ -394,20 +383,14 @@ static void test_collections(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-store-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (t_mkdtemp(tmpdir, sizeof(tmpdir), "store"))
         return 1;
-    }
     test_versions();
     test_search();
     test_runs();
     test_two_writers();
     test_strict_and_broken();
     test_collections();
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    t_rmtree(tmpdir);
     return t_done();
 }

@@ -21,6 +21,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "t_import.h"
+
 #define M_CLEAR "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
 #define M_WHITE "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"
 #define M_GREEN "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
@@ -180,29 +182,13 @@ static void test_rule(void)
 static accord_store *new_store(void)
 {
     snprintf(last_dir, sizeof(last_dir), "%s/s%d", tmpdir, store_no++);
-    accord_store *s = NULL;
-    accord_error err;
-    int rc = accord_store_open(last_dir, 0, &s, &err);
-    CHECK(rc == 0);
-    if (rc)
-        fprintf(stderr, "open: %s\n", err.msg);
-    return s;
+    return t_store_open(last_dir);
 }
 
 static int import_text(accord_store *s, const char *coll, const char *text)
 {
-    int fd = memfd_create("t", 0);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        return -1;
-    lseek(fd, 0, SEEK_SET);
     accord_import_options o = {.collection = coll};
-    accord_import_stats st;
-    accord_error err;
-    int rc = accord_import_fd(s, fd, &o, &st, &err);
-    if (rc)
-        fprintf(stderr, "import: %s\n", err.msg);
-    close(fd);
-    return rc;
+    return t_import_with(s, text, &o, NULL, NULL);
 }
 
 /* An indicator line: N, marking (or NULL), producer (or NULL), extra properties (or ""). */
@@ -456,19 +442,13 @@ static void test_migration(void)
 
 int main(void)
 {
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/accord-test-tlp-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
+    if (t_mkdtemp(tmpdir, sizeof(tmpdir), "tlp"))
         return 1;
-    }
     test_marking_ids();
     test_labels();
     test_rule();
     test_store();
     test_migration();
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    t_rmtree(tmpdir);
     return t_done();
 }

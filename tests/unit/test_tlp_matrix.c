@@ -29,6 +29,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "t_import.h"
+
 #define ORG_A "identity--aaaaaaaa-0000-4000-8000-000000000001"
 #define ORG_B "identity--bbbbbbbb-0000-4000-8000-000000000002"
 #define ORG_C "identity--cccccccc-0000-4000-8000-000000000003"
@@ -148,18 +150,8 @@ static void write_version(buf *b, version *x)
 
 static int import_text(const char *coll, const char *text)
 {
-    int fd = memfd_create("t", 0);
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        return -1;
-    lseek(fd, 0, SEEK_SET);
     accord_import_options o = {.collection = coll};
-    accord_import_stats st;
-    accord_error err;
-    int rc = accord_import_fd(store, fd, &o, &st, &err);
-    if (rc)
-        fprintf(stderr, "import: %s\n", err.msg);
-    close(fd);
-    return rc;
+    return t_import_with(store, text, &o, NULL, NULL);
 }
 
 static int collect_id(void *ud, const accord_collection *c)
@@ -524,9 +516,9 @@ static void check_status(void)
 
 int main(void)
 {
-    char dir[] = "/tmp/accord-test-tlp-matrix-XXXXXX";
+    char dir[256];
     accord_error err;
-    if (!mkdtemp(dir) || accord_store_open(dir, 0, &store, &err)) {
+    if (t_mkdtemp(dir, sizeof(dir), "tlp-matrix") || accord_store_open(dir, 0, &store, &err)) {
         fprintf(stderr, "cannot make a store in %s\n", dir);
         return 1;
     }
@@ -534,9 +526,6 @@ int main(void)
     walk();
     check_status();
     accord_store_close(store);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    t_rmtree(dir);
     return t_done();
 }
