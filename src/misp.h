@@ -72,6 +72,8 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *ev, size_t index);
  */
 long misp_events(const ajson_value *root, int (*cb)(void *ud, const ajson_value *ev, size_t i),
                  void *ud, int *cb_rc);
+/* 1 with *out when v is one event ({"Event": E} or a bare event object), else 0. */
+int misp_event_of(const ajson_value *v, const ajson_value **out);
 
 /* "type--UUIDv5(accord MISP namespace, name)" into out (at least strlen(type) + 39 bytes). */
 void misp_uuid5_id(const char *type, const char *name, size_t len, char *out, size_t outlen);

@@ -618,9 +618,56 @@ typedef struct walk {
     int fatal;            /* the store failed (or strict mapping met a bad attribute): stop */
     char first_bad[400];  /* the first unreadable element's message */
     accord_error *err;
+    /* several events per transaction (see "Batches" below) */
+    int batching;               /* 0: each event its own transaction */
+    int skip_rest;              /* the current element was replayed: its events are done */
+    accord_misp_options bopts;  /* opts with on_error held back until the batch commits */
+    accord_import_options bio;  /* the batch sink's options */
+    run brun;                   /* the sink's rejection messages: names the current event */
+    misp_sink *sink;            /* the open batch, or NULL */
+    accord_error serr;          /* the sink's error */
+    struct pend_ev *pend;       /* the batch's events, in order */
+    size_t npend, cappend;
+    misp_span *bel;             /* the batch's elements, to replay it one event at a time */
+    size_t nbel, capbel;
+    size_t bindex;              /* index of the batch's first event */
+    uint64_t bobjects;          /* STIX objects in the batch */
+    buf msgs;                   /* messages held back, each NUL-terminated */
+    u64map buuids;              /* the batch's event uuids: a repeat ends the batch first */
 } walk;
 
 static void bad_element(walk *w, size_t off, const char *why);
+
+/* The end of one event's import (r its outcome, one its counts): reported, counted, told. */
+static void event_outcome(walk *w, const char *uuid, const char *info, int r,
+                          accord_misp_stats *one, const accord_error *e1)
+{
+    const accord_misp_options *opts = w->opts;
+    int failed = (r && r != ACCORD_ESTIX) || (r == ACCORD_ESTIX && one->events == 0);
+    if (failed) {
+        one->events_failed++;
+        if (r != ACCORD_ESTIX && opts->on_error && e1->msg[0])
+            opts->on_error(opts->ud, e1->msg);
+    }
+    w->partial |= r != 0 || one->bad != 0;
+    accord_misp_stats_add(w->s, one);
+    if (opts->on_event)
+        opts->on_event(opts->ud, uuid, info, failed);
+    if (r == ACCORD_ESTORE || r == ACCORD_ENOMEM || r == ACCORD_EBUSY) {
+        w->fatal = r; /* the store itself is in trouble: stop */
+        if (w->err)
+            *w->err = *e1;
+    }
+}
+
+/* The report id of an event: report--UUID, lower case. */
+static void report_id_of(const ajson_value *ev, char out[80])
+{
+    const ajson_value *uv = ajson_get(ev, "uuid");
+    snprintf(out, 80, "report--%.40s", ajson_str(uv) ? uv->u.str : "");
+    for (char *q = out; *q; q++)
+        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+}
 
 /* Imports one event (its own transaction) and revokes what an update dropped. */
 static void import_event(walk *w, const ajson_value *ev)
@@ -632,9 +679,7 @@ static void import_event(walk *w, const ajson_value *ev)
     memset(&e1, 0, sizeof(e1));
     char report_id[80];
     const ajson_value *uv = ajson_get(ev, "uuid");
-    snprintf(report_id, sizeof(report_id), "report--%.40s", ajson_str(uv) ? uv->u.str : "");
-    for (char *q = report_id; *q; q++)
-        *q = (char)(*q >= 'A' && *q <= 'Z' ? *q + 32 : *q);
+    report_id_of(ev, report_id);
     body_copy old;
     if (latest_body(w->store, report_id, &old) != 0)
         memset(&old, 0, sizeof(old));
@@ -656,23 +701,8 @@ static void import_event(walk *w, const ajson_value *ev)
             r = r2;
     }
     free(old.p);
-    int failed = (r && r != ACCORD_ESTIX) || (r == ACCORD_ESTIX && one.events == 0);
-    if (failed) {
-        one.events_failed++;
-        if (r != ACCORD_ESTIX && opts->on_error && e1.msg[0])
-            opts->on_error(opts->ud, e1.msg);
-    }
-    w->partial |= r != 0 || one.bad != 0;
-    accord_misp_stats_add(w->s, &one);
-    if (opts->on_event) {
-        const ajson_value *info = ajson_get(ev, "info");
-        opts->on_event(opts->ud, ajson_str(uv) ? uv->u.str : "", ajson_str(info), failed);
-    }
-    if (r == ACCORD_ESTORE || r == ACCORD_ENOMEM || r == ACCORD_EBUSY) {
-        w->fatal = r; /* the store itself is in trouble: stop */
-        if (w->err)
-            *w->err = e1;
-    }
+    event_outcome(w, ajson_str(uv) ? uv->u.str : "", ajson_str(ajson_get(ev, "info")), r, &one,
+                  &e1);
 }
 
 /* Maps one event to the emit callback (no store). */
@@ -694,11 +724,17 @@ static void map_event(walk *w, const ajson_value *ev)
     }
 }
 
+static void batch_event(walk *w, const ajson_value *ev);
+
 static int event_cb(void *ud, const ajson_value *ev, size_t i)
 {
     walk *w = ud;
     (void)i;
-    if (w->store)
+    if (w->skip_rest)
+        return 0;
+    if (w->store && w->batching)
+        batch_event(w, ev);
+    else if (w->store)
         import_event(w, ev);
     else
         map_event(w, ev);
@@ -921,6 +957,8 @@ static int read_cut(walk *w, size_t start, size_t end, const ajson_value **root)
     return 0;
 }
 
+static int batch_element(walk *w, const ajson_value *root, size_t start, size_t end);
+
 static int on_element(void *ud, size_t start, size_t end)
 {
     walk *w = ud;
@@ -944,11 +982,271 @@ static int on_element(void *ud, size_t start, size_t end)
             return 0;
         }
     }
-    int cb_rc;
-    long n = misp_events(root, event_cb, w, &cb_rc);
-    if (n <= 0)
+    int cb_rc, batching = w->batching;
+    w->skip_rest = 0;
+    if (batching && batch_element(w, root, start, end) != 0)
+        w->batching = 0; /* not one event: its events one transaction each */
+    long n = w->fatal ? 0 : misp_events(root, event_cb, w, &cb_rc);
+    w->batching = batching;
+    if (n <= 0 && !w->fatal)
         w->nonevent++;
     return w->fatal;
+}
+
+
+/* ------------------------------------------------------------------------------------------ */
+/* Batches: several events per transaction                                                    */
+
+/*
+ * A transaction per event costs a commit (index runs written, WAL frames) per event, most of an
+ * event's store time for events of a few hundred attributes.  So consecutive events share one
+ * sink - one transaction - until it holds BATCH_EVENTS events or BATCH_OBJECTS objects, and what
+ * the caller sees of an event (its messages, on_event, its counts) is held back until the batch
+ * commits.  A bad event must still be reported and must not take the others with it: when an
+ * event of the batch fails (its mapping stopped, a list element is not JSON, the store failed),
+ * or the commit fails, the whole batch is rolled back and its elements are imported again one
+ * event per transaction, exactly as without batches - the good ones are stored, the bad one
+ * reported with the same messages.  (The store keeps in-memory state per transaction - version
+ * and id sets, index runs - that an SQLite savepoint would not roll back, hence the replay.)
+ * Failures are rare, so the replay costs nothing in the common case.
+ *
+ * Invariants: a batch ends only between elements of the document, and holds only elements that
+ * are one event each, so a replay of its elements redoes exactly its events.  An event whose
+ * uuid is in the batch already ends the batch first, so the revocation of what an update dropped
+ * (done after the commit, in its own transaction) compares consecutive versions.  A value hook
+ * (feed pulls, one event per input) turns batches off: a replay would call it twice.
+ */
+
+#define BATCH_EVENTS 256
+#define BATCH_OBJECTS 50000
+
+typedef struct pend_ev {
+    char uuid[40];         /* as the event gives it (for on_event) */
+    char *info;            /* its info, or NULL */
+    char report_id[80];
+    body_copy old;         /* the stored report before this import (p NULL: none) */
+    accord_misp_stats one; /* its counts; store counts as deltas of the sink's */
+    size_t msgs_end;       /* the end of its messages in w->msgs */
+} pend_ev;
+
+static void held_message(void *ud, const char *msg)
+{
+    walk *w = ud;
+    buf_add(&w->msgs, msg, strlen(msg) + 1);
+}
+
+static void walk_init(walk *w, accord_store *store, const char *text, size_t len,
+                      const accord_misp_options *opts, accord_misp_stats *s,
+                      const value_hook *hook, accord_error *err)
+{
+    memset(w, 0, sizeof(*w));
+    w->store = store;
+    w->text = text;
+    w->len = len;
+    w->opts = opts;
+    w->s = s;
+    w->err = err;
+    w->hook = *hook;
+    ajson_arena_init(&w->arena, len * 16 + ((size_t)64 << 20));
+    ajson_arena_init(&w->elem, MISP_ELEMENT_CAP);
+    buf_init(&w->head, len + 16);
+    buf_init(&w->msgs, (size_t)256 << 20);
+    u64map_init_set(&w->buuids);
+    w->batching = store && !hook->fn;
+    w->bopts = *opts;
+    w->bopts.on_error = opts->on_error ? held_message : NULL;
+    w->bopts.ud = w;
+    w->brun = (run){&w->bopts, NULL, NULL};
+    w->bio.source = opts->source;
+    w->bio.collection = opts->collection;
+    w->bio.on_reject = on_reject;
+    w->bio.ud = &w->brun;
+}
+
+static void pend_clear(walk *w)
+{
+    for (size_t i = 0; i < w->npend; i++) {
+        free(w->pend[i].info);
+        free(w->pend[i].old.p);
+    }
+    w->npend = 0;
+    w->nbel = 0;
+    w->bobjects = 0;
+    buf_reset(&w->msgs);
+    u64map_free(&w->buuids);
+    u64map_init_set(&w->buuids);
+}
+
+static void walk_free(walk *w)
+{
+    pend_clear(w);
+    free(w->pend);
+    free(w->bel);
+    ajson_arena_free(&w->arena);
+    ajson_arena_free(&w->elem);
+    buf_free(&w->head);
+    buf_free(&w->msgs);
+    u64map_free(&w->buuids);
+    free(w->lists.v[0]);
+    free(w->lists.v[1]);
+}
+
+/* After the batch was rolled back: its elements again, one event per transaction. */
+static void batch_replay(walk *w)
+{
+    walk r;
+    value_hook none = {NULL, NULL};
+    walk_init(&r, w->store, w->text, w->len, w->opts, w->s, &none, w->err);
+    r.batching = 0;
+    r.index = w->bindex;
+    for (size_t i = 0; i < w->nbel && !r.fatal; i++)
+        on_element(&r, w->bel[i].start, w->bel[i].end);
+    w->index = r.index;
+    w->partial |= r.partial;
+    w->nonevent += r.nonevent;
+    w->fatal = r.fatal;
+    if (!w->first_bad[0])
+        memcpy(w->first_bad, r.first_bad, sizeof(w->first_bad));
+    walk_free(&r);
+    pend_clear(w);
+    w->skip_rest = 1; /* the current element was part of the replay */
+}
+
+/* Rolls the open batch back and replays it. */
+static void batch_fail(walk *w)
+{
+    if (w->sink)
+        misp_sink_close(w->sink, ACCORD_EINVAL, NULL, NULL); /* rc != 0: rolled back */
+    w->sink = NULL;
+    batch_replay(w);
+}
+
+/* Commits the open batch, then tells what each of its events did. */
+static void batch_end(walk *w)
+{
+    if (!w->sink) {
+        pend_clear(w);
+        return;
+    }
+    int rc = misp_sink_close(w->sink, 0, NULL, &w->serr);
+    w->sink = NULL;
+    if (rc && rc != ACCORD_ESTIX) { /* the commit failed: nothing of the batch is stored */
+        batch_replay(w);
+        w->skip_rest = 0;
+        return;
+    }
+    const accord_misp_options *opts = w->opts;
+    size_t m = 0;
+    for (size_t i = 0; i < w->npend; i++) {
+        pend_ev *p = &w->pend[i];
+        int r = p->one.store.rejected || p->one.store.conflicts ? ACCORD_ESTIX : 0;
+        accord_error e1;
+        memset(&e1, 0, sizeof(e1));
+        p->one.store.committed = p->one.store.read;
+        for (; m < p->msgs_end; m += strlen(w->msgs.p + m) + 1)
+            if (opts->on_error)
+                opts->on_error(opts->ud, w->msgs.p + m);
+        if (p->old.p) {
+            int r2 = revoke_dropped(w->store, p->report_id, &p->old, opts, &p->one, &e1);
+            if (r2)
+                r = r2;
+        }
+        event_outcome(w, p->uuid, p->info, r, &p->one, &e1);
+    }
+    pend_clear(w);
+}
+
+/*
+ * An element about to be imported while batching: 0 when it joins the batch (the batch ended
+ * first when full or when it holds the element's event already); 1 when it is not one event,
+ * after ending the batch (its events then go one per transaction).
+ */
+static int batch_element(walk *w, const ajson_value *root, size_t start, size_t end)
+{
+    const ajson_value *ev;
+    if (!misp_event_of(root, &ev)) {
+        batch_end(w);
+        return 1;
+    }
+    const ajson_value *uv = ajson_get(ev, "uuid");
+    uint64_t k = ajson_str(uv) ? u64map_key(XXH3_64bits(uv->u.str, uv->len)) : 0;
+    if (w->npend >= BATCH_EVENTS || w->bobjects >= BATCH_OBJECTS ||
+        (k && u64map_get(&w->buuids, k, NULL)))
+        batch_end(w);
+    if (w->fatal)
+        return 0;
+    if (w->nbel == w->capbel) {
+        size_t cap = w->capbel ? w->capbel * 2 : 64;
+        misp_span *v = realloc(w->bel, cap * sizeof(*v));
+        if (!v) {
+            batch_end(w);
+            return 1;
+        }
+        w->bel = v;
+        w->capbel = cap;
+    }
+    if (w->nbel == 0)
+        w->bindex = w->index;
+    w->bel[w->nbel++] = (misp_span){start, end};
+    if (k && u64map_put(&w->buuids, k, 1)) {
+        w->nbel--;
+        batch_end(w);
+        return 1;
+    }
+    return 0;
+}
+
+/* Maps one event into the open batch (opened first when none is). */
+static void batch_event(walk *w, const ajson_value *ev)
+{
+    if (w->npend == w->cappend) {
+        size_t cap = w->cappend ? w->cappend * 2 : 32;
+        pend_ev *v = realloc(w->pend, cap * sizeof(*v));
+        if (!v) {
+            batch_fail(w);
+            return;
+        }
+        w->pend = v;
+        w->cappend = cap;
+    }
+    if (!w->sink && misp_sink_open(w->store, &w->bio, &w->sink, &w->serr) != 0) {
+        batch_fail(w); /* the replay reports why */
+        return;
+    }
+    pend_ev *p = &w->pend[w->npend++];
+    memset(p, 0, sizeof(*p));
+    const ajson_value *uv = ajson_get(ev, "uuid"), *info = ajson_get(ev, "info");
+    snprintf(p->uuid, sizeof(p->uuid), "%s", ajson_str(uv) ? uv->u.str : "");
+    report_id_of(ev, p->report_id);
+    if (ajson_str(info) && !(p->info = strdup(info->u.str))) {
+        batch_fail(w);
+        return;
+    }
+    if (latest_body(w->store, p->report_id, &p->old) != 0)
+        memset(&p->old, 0, sizeof(p->old));
+    accord_import_stats before, after;
+    misp_sink_stats(w->sink, &before);
+    w->brun.event_uuid = p->uuid;
+    feed f = {w->sink, &w->serr, 0};
+    misp_map_ctx map = {&w->bopts, &p->one, feed_obj, &f, 0, w->cut ? &w->lists : NULL,
+                        NULL, NULL};
+    w->fault.why[0] = 0;
+    int r = misp_map_event(&map, ev, w->index++);
+    if (r || f.rc || w->msgs.failed) {
+        batch_fail(w);
+        return;
+    }
+    misp_sink_stats(w->sink, &after);
+    accord_import_stats *d = &p->one.store;
+    d->read = after.read - before.read;
+    d->accepted = after.accepted - before.accepted;
+    d->versions = after.versions - before.versions;
+    d->duplicates = after.duplicates - before.duplicates;
+    d->conflicts = after.conflicts - before.conflicts;
+    d->rejected = after.rejected - before.rejected;
+    d->bytes_read = after.bytes_read - before.bytes_read;
+    p->msgs_end = w->msgs.len;
+    w->bobjects += d->read;
 }
 
 /*
@@ -961,26 +1259,16 @@ static int walk_input(accord_store *store, misp_emit_fn emit, void *emit_ud, con
 {
     const char *src = opts->source ? opts->source : "input";
     walk w;
-    memset(&w, 0, sizeof(w));
-    w.store = store;
+    walk_init(&w, store, text, len, opts, s, hook, err);
     w.emit = emit;
     w.emit_ud = emit_ud;
-    w.text = text;
-    w.len = len;
-    w.opts = opts;
-    w.s = s;
-    w.err = err;
-    w.hook = *hook;
-    ajson_arena_init(&w.arena, len * 16 + ((size_t)64 << 20));
-    ajson_arena_init(&w.elem, MISP_ELEMENT_CAP);
-    buf_init(&w.head, len + 16);
     size_t bad = 0;
     int rc = walk_document(text, len, on_element, &w, &bad);
-    ajson_arena_free(&w.arena);
-    ajson_arena_free(&w.elem);
-    buf_free(&w.head);
-    free(w.lists.v[0]);
-    free(w.lists.v[1]);
+    if (!w.fatal)
+        batch_end(&w); /* also when the list broke: the events before it are kept */
+    else if (w.sink)
+        misp_sink_close(w.sink, w.fatal, NULL, NULL);
+    walk_free(&w);
     if (rc == ACCORD_EJSON) {
         unsigned long line, col;
         misp_line_col(text, len, bad, &line, &col);

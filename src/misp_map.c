@@ -1601,7 +1601,7 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
     return rc;
 }
 
-static int event_of(const ajson_value *v, const ajson_value **out)
+int misp_event_of(const ajson_value *v, const ajson_value **out)
 {
     if (!v || v->type != AJSON_OBJECT)
         return 0;
@@ -1622,7 +1622,7 @@ long misp_events(const ajson_value *root, int (*cb)(void *ud, const ajson_value 
 {
     const ajson_value *e, *list = root;
     *cb_rc = 0;
-    if (event_of(root, &e))
+    if (misp_event_of(root, &e))
         return (*cb_rc = cb(ud, e, 0)), 1;
     if (root && root->type == AJSON_OBJECT) {
         list = ajson_get(root, "response");
@@ -1633,13 +1633,13 @@ long misp_events(const ajson_value *root, int (*cb)(void *ud, const ajson_value 
         return -1;
     size_t n = 0;
     for (size_t i = 0; i < list->len; i++)
-        if (event_of(&list->u.items[i], &e))
+        if (misp_event_of(&list->u.items[i], &e))
             n++;
     if (n == 0 && list->len)
         return -1;
     n = 0;
     for (size_t i = 0; i < list->len && *cb_rc == 0; i++)
-        if (event_of(&list->u.items[i], &e))
+        if (misp_event_of(&list->u.items[i], &e))
             *cb_rc = cb(ud, e, n++);
     return (long)n;
 }

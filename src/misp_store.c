@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #define SINK_MAX_VALUES 4096
 
@@ -49,6 +50,7 @@ struct misp_sink {
     uint64_t offset;
     uint64_t values[SINK_MAX_VALUES];
     size_t nvalues;
+    u64map shared; /* identity/cluster id hash -> shared_hash of what this sink stored or kept */
 };
 
 static int validate_all(void)
@@ -101,12 +103,14 @@ int misp_sink_open(accord_store *store, const accord_import_options *opts, misp_
     s->validate = validate_all();
     ajson_arena_init(&s->arena, 0);
     ajson_arena_init(&s->stored, 0);
+    u64map_init(&s->shared);
     int rc = store_collection_resolve(store, opts->collection, &s->cid, err);
     if (!rc)
         rc = store_begin(store, err);
     if (rc) {
         ajson_arena_free(&s->arena);
         ajson_arena_free(&s->stored);
+        u64map_free(&s->shared);
         free(s);
         return rc;
     }
@@ -244,6 +248,36 @@ static int on_latest(void *ud, const accord_record *rec)
     return 0;
 }
 
+/*
+ * A hash of an identity's or cluster's text without its created and modified values, so that two
+ * events' copies of one organisation or cluster hash alike.  The store finds by id only what was
+ * committed (its id index is written at commit), so within one transaction - a batch of events -
+ * the copies are compared by this hash instead.  The mapper writes "created" and "modified" as
+ * the first top-level keys of those names (sdo_head), 24-character timestamps, and a quote inside
+ * a string is escaped, so the first unescaped "created":" is the top-level one.
+ */
+static uint64_t shared_hash(const char *text, size_t len)
+{
+    static const char *const keys[] = {"\"created\":\"", "\"modified\":\""};
+    uint64_t h = 0;
+    size_t from = 0;
+    for (int k = 0; k < 2; k++) {
+        size_t kl = strlen(keys[k]);
+        const char *p = NULL;
+        for (const char *q = text + from; q + kl <= text + len; q++)
+            if (*q == '"' && memcmp(q, keys[k], kl) == 0) {
+                p = q;
+                break;
+            }
+        if (!p || (size_t)(p - text) + kl + 24 > len)
+            break;
+        size_t at = (size_t)(p - text) + kl;
+        h = XXH3_64bits_withSeed(text + from, at - from, h);
+        from = at + 24;
+    }
+    return XXH3_64bits_withSeed(text + from, len - from, h);
+}
+
 /* 1 when obj (an identity or cluster) says what its latest stored version says. */
 static int same_as_stored(misp_sink *s, const stix_info *info)
 {
@@ -284,11 +318,19 @@ static int put_object(misp_sink *s, const char *text, size_t len, uint64_t index
         if (sgn)
             return conflict(s, index, offset, &info, "signed, and this copy is unsigned", err);
     }
-    if (shared_type(info.type) && same_as_stored(s, &info)) {
-        s->st.duplicates++;
-        if (s->opts->on_object)
-            s->opts->on_object(s->opts->ud, info.id, info.modified ? info.modified : "", 0);
-        return 0;
+    uint64_t idk = 0, sh = 0, kept;
+    if (shared_type(info.type)) {
+        idk = u64map_key(XXH3_64bits(info.id, strlen(info.id)));
+        sh = shared_hash(text, len);
+        int seen = u64map_get(&s->shared, idk, &kept);
+        if ((seen && kept == sh) || (!seen && same_as_stored(s, &info))) {
+            if (!seen && u64map_put(&s->shared, idk, sh))
+                return accord_err_set(err, ACCORD_ENOMEM, "misp: out of memory");
+            s->st.duplicates++;
+            if (s->opts->on_object)
+                s->opts->on_object(s->opts->ud, info.id, info.modified ? info.modified : "", 0);
+            return 0;
+        }
     }
     s->nvalues = 0;
     values_extract(root, info.type, add_value, s);
@@ -297,6 +339,8 @@ static int put_object(misp_sink *s, const char *text, size_t len, uint64_t index
                               s->values, s->nvalues, &outcome, &seq, err);
     if (rc)
         return rc;
+    if (idk && outcome != STORE_CONFLICT && u64map_put(&s->shared, idk, sh))
+        return accord_err_set(err, ACCORD_ENOMEM, "misp: out of memory");
     switch (outcome) {
     case STORE_NEW:
     case STORE_LINKED: s->st.accepted++; break;
@@ -324,6 +368,7 @@ int misp_sink_object(misp_sink *s, const char *text, size_t len, accord_error *e
 void misp_sink_stats(const misp_sink *s, accord_import_stats *out)
 {
     *out = s->st;
+    out->bytes_read = s->offset;
 }
 
 /* After a strict import failed: one audit record for the whole input, in its own transaction. */
@@ -371,6 +416,7 @@ int misp_sink_close(misp_sink *s, int rc, accord_import_stats *out, accord_error
         *out = s->st;
     ajson_arena_free(&s->arena);
     ajson_arena_free(&s->stored);
+    u64map_free(&s->shared);
     free(s);
     return rc;
 }

@@ -514,6 +514,80 @@ static void test_store(const char *dir, const char *v1, size_t l1, const char *v
     accord_store_close(s);
 }
 
+/* Events told through on_event, "uuid:failed" lines. */
+static char events_told[1024];
+static void on_event(void *ud, const char *uuid, const char *info, int failed)
+{
+    (void)ud;
+    (void)info;
+    size_t n = strlen(events_told);
+    snprintf(events_told + n, sizeof(events_told) - n, "%s:%d\n", uuid, failed);
+}
+
+/* A copy of text with every `from` replaced by `to` (same length). */
+static char *replaced(const char *text, const char *from, const char *to)
+{
+    char *c = strdup(text);
+    for (char *p = c; c && (p = strstr(p, from)); p += strlen(to))
+        memcpy(p, to, strlen(to));
+    return c;
+}
+
+/*
+ * Several events in one input share a transaction; one whose attribute list holds broken JSON
+ * (found only when it is mapped, after the events before it went into the transaction) is
+ * reported once and skipped, and the others are all stored, each message and each on_event
+ * once, in order; an update of an event in the same input still revokes what it dropped.
+ */
+static void test_batch(const char *dir, const char *v1, const char *v2)
+{
+    accord_store *s = NULL;
+    accord_error err;
+    CHECK(accord_store_open(dir, 0, &s, &err) == 0);
+    if (!s)
+        return;
+    char *bad = replaced(v1, EV, "5f6e2a1c-eeee-4000-8000-0000000000b1");
+    char *e3 = replaced(v1, EV, "5f6e2a1c-eeee-4000-8000-0000000000e3");
+    char *p = bad ? strstr(bad, "\"198.51.100.7\"") : NULL;
+    CHECK(p && e3);
+    if (!p || !e3) {
+        free(bad);
+        free(e3);
+        accord_store_close(s);
+        return;
+    }
+    memcpy(p, "tru           ", 14); /* not JSON, but the document's skeleton still reads */
+    size_t n = strlen(v1) * 3 + strlen(v2) + 16;
+    char *doc = malloc(n);
+    snprintf(doc, n, "[%s,%s,%s,%s]", v1, bad, e3, v2);
+    free(errors);
+    errors = NULL;
+    events_told[0] = 0;
+    accord_misp_options opts = {0};
+    opts.source = "events.json";
+    opts.on_error = on_error;
+    opts.on_event = on_event;
+    accord_misp_stats st;
+    CHECK(accord_misp_import_mem(s, doc, strlen(doc), &opts, &st, &err) == ACCORD_ESTIX);
+    /* the broken one is reported as a broken element of the input, not as an event */
+    CHECK(strcmp(events_told, EV ":0\n5f6e2a1c-eeee-4000-8000-0000000000e3:0\n" EV ":0\n") == 0);
+    out o = {.text = errors};
+    CHECK(count(&o, "invalid JSON") == 1 && count(&o, "999.1.1.1") == 3);
+    CHECK(st.events == 3 && st.events_failed == 1 && st.store.committed == st.store.read);
+    CHECK(st.store.rejected == 0 && st.store.conflicts == 0);
+    CHECK(get(s, "report--" EV, ACCORD_GET_ALL_VERSIONS).found == 2);
+    CHECK(get(s, "report--5f6e2a1c-eeee-4000-8000-0000000000e3", 0).found == 1);
+    CHECK(get(s, "report--5f6e2a1c-eeee-4000-8000-0000000000b1", 0).found == 0);
+    got g = get(s, "indicator--5f6e2a1c-0000-4000-8000-000000000004", 0);
+    CHECK(g.found == 1 && g.revoked);
+    CHECK(get(s, "identity--5f6e2a1c-0b7d-4c3e-9a8b-1c2d3e4f5a6b", ACCORD_GET_ALL_VERSIONS)
+              .found == 1);
+    free(doc);
+    free(bad);
+    free(e3);
+    accord_store_close(s);
+}
+
 static void test_strict(const char *dir, const char *v1, size_t l1)
 {
     accord_store *s = NULL;
@@ -557,11 +631,13 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
-    char d1[300], d2[300], cmd[400];
+    char d1[300], d2[300], d3[300], cmd[400];
     snprintf(d1, sizeof(d1), "%s/a", tmpdir);
     snprintf(d2, sizeof(d2), "%s/b", tmpdir);
+    snprintf(d3, sizeof(d3), "%s/c", tmpdir);
     test_store(d1, v1, l1, v2, l2);
     test_strict(d2, v1, l1);
+    test_batch(d3, v1, v2);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", tmpdir);
