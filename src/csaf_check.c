@@ -33,7 +33,8 @@
 #include <string.h>
 
 typedef struct chk {
-    const ajson_value *root, *doc, *groups;
+    const ajson_value *root, *doc, *groups, *vulns;
+    const char *cat; /* the document's category, NULL when it has none */
     char *err;
     size_t errlen;
     int failures; /* tests failed so far; each one is reported */
@@ -285,6 +286,12 @@ static size_t version_core(const char *v, int draft)
     return strcspn(v, draft ? "+-" : "+");
 }
 
+/* The path of the number of revision i of the history. */
+static void number_path(char *path, size_t size, size_t i)
+{
+    snprintf(path, size, "$.document.tracking.revision_history[%zu].number", i);
+}
+
 static int tracking_checks(chk *k)
 {
     const ajson_value *tr = get(k->doc, "tracking"), *rh = get(tr, "revision_history");
@@ -327,8 +334,7 @@ static int tracking_checks(chk *k)
         if (dup || as_semver(&r[i], &s))
             continue;
         if (have_last && sv_cmp(&s, &last) <= 0) {
-            snprintf(path, sizeof(path), "$.document.tracking.revision_history[%zu].number",
-                     r[i].idx);
+            number_path(path, sizeof(path), r[i].idx);
             rc |= bad(k, path, "6.1.14",
                      "sorted revision history: version %.40s (dated later) is not greater than "
                      "the one before it",
@@ -360,8 +366,7 @@ static int tracking_checks(chk *k)
     /* 6.1.18: a final or interim document has no revision 0 or 0.y.z */
     for (size_t i = 0; i < n && final && version; i++)
         if (eq(r[i].num, "0") || (r[i].is_sv && r[i].sv.v[0] == 0)) {
-            snprintf(path, sizeof(path), "$.document.tracking.revision_history[%zu].number",
-                     r[i].idx);
+            number_path(path, sizeof(path), r[i].idx);
             rc |= bad(k, path, "6.1.18",
                      "released revision history: version %.40s in a %s document", r[i].num,
                      status);
@@ -371,8 +376,7 @@ static int tracking_checks(chk *k)
     /* 6.1.19: no pre-release in the revision history */
     for (size_t i = 0; i < n && version && status; i++)
         if (r[i].is_sv && r[i].sv.pre) {
-            snprintf(path, sizeof(path), "$.document.tracking.revision_history[%zu].number",
-                     r[i].idx);
+            number_path(path, sizeof(path), r[i].idx);
             rc |= bad(k, path, "6.1.19", "revision history holds pre-release version %.40s",
                      r[i].num);
             break;
@@ -394,8 +398,7 @@ static int tracking_checks(chk *k)
             dup = lead_int(r[j].num) == m;
         if (dup)
             continue;
-        snprintf(path, sizeof(path), "$.document.tracking.revision_history[%zu].number",
-                 r[i].idx);
+        number_path(path, sizeof(path), r[i].idx);
         if (first == -2) {
             first = m;
             if (m != 0 && m != 1) {
@@ -421,8 +424,7 @@ static int tracking_checks(chk *k)
         for (size_t j = 0; j < i && !dup22; j++)
             if (strcmp(r[i].num, r[j].num) == 0) {
                 size_t at = r[i].idx > r[j].idx ? r[i].idx : r[j].idx;
-                snprintf(path, sizeof(path), "$.document.tracking.revision_history[%zu].number",
-                         at);
+                number_path(path, sizeof(path), at);
                 rc |= bad(k, path, "6.1.22", "multiple definition in revision history: %.40s",
                          r[i].num);
                 break;
@@ -446,7 +448,7 @@ static int versioning_mixed(chk *k)
         if (scheme < 0)
             scheme = s;
         if (s != scheme) {
-            snprintf(path, sizeof(path), "$.document.tracking.revision_history[%zu].number", i);
+            number_path(path, sizeof(path), i);
             return bad(k, path, "6.1.30",
                        "mixed integer and semantic versioning: %.40s is %s versioning", num,
                        s ? "integer" : "semantic");
@@ -1133,11 +1135,12 @@ static int involvements(chk *k, const ajson_value *v, const char *path)
 
 /* 6.1.29 / 6.1.32: each remediation and flag names products or groups; 6.1.33: one flag per
  * product. */
-static int product_refs(chk *k, const ajson_value *v, const char *path)
+static int product_refs(chk *k, size_t vi, const ajson_value *v, const char *path)
 {
     static const char *const lists[] = {"remediations", "flags"};
     static const char *const rules[] = {"6.1.29", "6.1.32"};
     char sub[300];
+    (void)vi;
     for (int l = 0; l < 2; l++) {
         const ajson_value *r = get(v, lists[l]);
         for (size_t i = 0; i < alen(r); i++)
@@ -1172,18 +1175,22 @@ static int product_refs(chk *k, const ajson_value *v, const char *path)
 }
 
 /* 6.1.27.5 - 6.1.27.10: what the profile of the document requires of each vulnerability. */
-static void profile_vuln(chk *k, const char *cat, const ajson_value *v, const char *path)
+static int profile_vuln(chk *k, size_t vi, const ajson_value *v, const char *path)
 {
+    const char *cat = k->cat;
     int adv = eq(cat, "csaf_security_advisory"), vex = eq(cat, "csaf_vex");
     const ajson_value *ps = get(v, "product_status");
     char sub[300];
+    (void)vi;
+    if (!cat)
+        return 0;
     if ((adv || vex) && !get(v, "notes"))
         bad(k, path, "6.1.27.5", "vulnerability notes are required by profile %s", cat);
     if ((adv || vex) && !ps)
         bad(k, path, adv ? "6.1.27.6" : "6.1.27.7", "product status is required by profile %s",
             cat);
     if (!vex)
-        return;
+        return 0;
     snprintf(sub, sizeof(sub), "%.200s.product_status", path);
     if (ps && !get(ps, "fixed") && !get(ps, "known_affected") && !get(ps, "known_not_affected") &&
         !get(ps, "under_investigation"))
@@ -1223,11 +1230,16 @@ static void profile_vuln(chk *k, const char *cat, const ajson_value *v, const ch
             break;
         }
     }
+    return 0;
 }
 
-/* 6.1.27.1 - 6.1.27.4 and 6.1.27.11: what the profile requires of the document. */
-static void profile_doc(chk *k, const char *cat)
+/* 6.1.26, then 6.1.27.1 - 6.1.27.4 and 6.1.27.11: what the profile requires of the document. */
+static int profile_doc(chk *k)
 {
+    const char *cat = k->cat;
+    if (!cat)
+        return 0;
+    category_check(k, cat);
     int incident = eq(cat, "csaf_security_incident_response"),
         info = eq(cat, "csaf_informational_advisory"), adv = eq(cat, "csaf_security_advisory"),
         vex = eq(cat, "csaf_vex");
@@ -1257,64 +1269,96 @@ static void profile_doc(chk *k, const char *cat)
         bad(k, "$.product_tree", "6.1.27.4", "product tree is required by profile %s", cat);
     if ((adv || vex) && !get(k->root, "vulnerabilities"))
         bad(k, "$.vulnerabilities", "6.1.27.11", "vulnerabilities are required by profile %s", cat);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ */
+
+/* 6.1.6, 6.1.7, then 6.1.8 - 6.1.10 of each score: a vulnerability's status groups and scores. */
+static int vuln_scores(chk *k, size_t vi, const ajson_value *v, const char *path)
+{
+    (void)vi;
+    contradicting(k, v, path);
+    multiple_scores(k, v, path);
+    const ajson_value *sc = get(v, "scores");
+    for (size_t j = 0; j < alen(sc); j++) {
+        char sub[96];
+        snprintf(sub, sizeof(sub), "%s.scores[%zu]", path, j);
+        cvss_checks(k, item(sc, j), sub);
+    }
+    return 0;
+}
+
+/* 6.1.23 (no CVE of an earlier vulnerability again), then 6.1.24. */
+static int vuln_cve(chk *k, size_t vi, const ajson_value *v, const char *path)
+{
+    const char *cve = str(v, "cve");
+    for (size_t j = 0; cve && j < vi; j++)
+        if (eq(cve, str(item(k->vulns, j), "cve"))) {
+            char sub[96];
+            snprintf(sub, sizeof(sub), "%s.cve", path);
+            bad(k, sub, "6.1.23", "multiple use of the same CVE %.40s", cve);
+            break;
+        }
+    return involvements(k, v, path);
+}
+
+/* 6.1.15: a translator names the source language. */
+static int translator(chk *k)
+{
+    if (eq(str(get(k->doc, "publisher"), "category"), "translator") && !str(k->doc, "source_lang"))
+        return bad(k, "$.document.source_lang", "6.1.15",
+                   "translator without source language: source_lang is required");
+    return 0;
+}
+
+/* 6.1.28: a translation is into another language. */
+static int same_lang(chk *k)
+{
+    const char *lang = str(k->doc, "lang");
+    if (lang && eq(lang, str(k->doc, "source_lang")))
+        return bad(k, "$.document.source_lang", "6.1.28",
+                   "translation into the same language: lang and source_lang are both %.40s", lang);
+    return 0;
+}
+
+/*
+ * The tests in the order they run (and so their failures are listed): each step tests the
+ * document once, or each vulnerability in turn ($.vulnerabilities[i] its path).  A step's
+ * failures are reported through bad(); every step runs whatever the ones before found.
+ */
+static const struct check_step {
+    int (*doc)(chk *k);
+    int (*vuln)(chk *k, size_t i, const ajson_value *v, const char *path);
+} check_steps[] = {
+    {circular, NULL},         /* 6.1.3 */
+    {NULL, vuln_scores},      /* 6.1.6 - 6.1.10 */
+    {document_checks, NULL},  /* 6.1.12 */
+    {tree_checks, NULL},      /* 6.1.13, 6.1.25, 6.1.31 */
+    {translator, NULL},       /* 6.1.15 */
+    {tracking_checks, NULL},  /* 6.1.14, 6.1.16 - 6.1.22 */
+    {NULL, vuln_cve},         /* 6.1.23, 6.1.24 */
+    {profile_doc, NULL},      /* 6.1.26, 6.1.27.1 - 6.1.27.4, 6.1.27.11 */
+    {NULL, profile_vuln},     /* 6.1.27.5 - 6.1.27.10 */
+    {same_lang, NULL},        /* 6.1.28 */
+    {NULL, product_refs},     /* 6.1.29, 6.1.32, 6.1.33 */
+    {versioning_mixed, NULL}, /* 6.1.30 */
+};
 
 int csaf_mandatory_check(const ajson_value *root, char *err, size_t errlen)
 {
     chk k = {.root = root, .doc = get(root, "document"), .err = err, .errlen = errlen};
     k.groups = get(get(root, "product_tree"), "product_groups");
-    const char *cat = str(k.doc, "category");
-    const ajson_value *vs = get(root, "vulnerabilities");
+    k.vulns = get(root, "vulnerabilities");
+    k.cat = str(k.doc, "category");
     char path[64];
-    circular(&k);
-    for (size_t i = 0; i < alen(vs); i++) {
-        snprintf(path, sizeof(path), "$.vulnerabilities[%zu]", i);
-        contradicting(&k, item(vs, i), path);
-        multiple_scores(&k, item(vs, i), path);
-        const ajson_value *sc = get(item(vs, i), "scores");
-        for (size_t j = 0; j < alen(sc); j++) {
-            char sub[96];
-            snprintf(sub, sizeof(sub), "%s.scores[%zu]", path, j);
-            cvss_checks(&k, item(sc, j), sub);
+    for (size_t s = 0; s < sizeof(check_steps) / sizeof(check_steps[0]); s++) {
+        if (check_steps[s].doc)
+            check_steps[s].doc(&k);
+        for (size_t i = 0; check_steps[s].vuln && i < alen(k.vulns); i++) {
+            snprintf(path, sizeof(path), "$.vulnerabilities[%zu]", i);
+            check_steps[s].vuln(&k, i, item(k.vulns, i), path);
         }
     }
-    document_checks(&k);
-    tree_checks(&k);
-    const ajson_value *pub = get(k.doc, "publisher");
-    if (eq(str(pub, "category"), "translator") && !str(k.doc, "source_lang"))
-        bad(&k, "$.document.source_lang", "6.1.15",
-                   "translator without source language: source_lang is required");
-    tracking_checks(&k);
-    for (size_t i = 0; i < alen(vs); i++) {
-        const char *cve = str(item(vs, i), "cve");
-        for (size_t j = 0; cve && j < i; j++)
-            if (eq(cve, str(item(vs, j), "cve"))) {
-                snprintf(path, sizeof(path), "$.vulnerabilities[%zu].cve", i);
-                bad(&k, path, "6.1.23", "multiple use of the same CVE %.40s", cve);
-                break;
-            }
-        snprintf(path, sizeof(path), "$.vulnerabilities[%zu]", i);
-        involvements(&k, item(vs, i), path);
-    }
-    if (cat) {
-        category_check(&k, cat);
-        profile_doc(&k, cat);
-    }
-    for (size_t i = 0; cat && i < alen(vs); i++) {
-        snprintf(path, sizeof(path), "$.vulnerabilities[%zu]", i);
-        profile_vuln(&k, cat, item(vs, i), path);
-    }
-    const char *lang = str(k.doc, "lang");
-    if (lang && eq(lang, str(k.doc, "source_lang")))
-        bad(&k, "$.document.source_lang", "6.1.28",
-                   "translation into the same language: lang and source_lang are both %.40s",
-                   lang);
-    for (size_t i = 0; i < alen(vs); i++) {
-        snprintf(path, sizeof(path), "$.vulnerabilities[%zu]", i);
-        product_refs(&k, item(vs, i), path);
-    }
-    versioning_mixed(&k);
     return k.failures ? -1 : 0;
 }
