@@ -176,6 +176,19 @@ static accord_export_filter filter_at(const char *at)
     return f;
 }
 
+/* Selects from s at AT twice: into *plain as it is, into *forced with *force set (a slower path
+ * the quick one must agree with). */
+static void select_both(accord_store *s, int *force, accord_export_set **plain,
+                        accord_export_set **forced)
+{
+    accord_export_filter f = filter_at(AT);
+    accord_error err = {0};
+    CHECK(accord_export_select(s, &f, plain, &err) == 0);
+    *force = 1;
+    CHECK(accord_export_select(s, &f, forced, &err) == 0);
+    *force = 0;
+}
+
 /* CHECKs, item for item, that sets a and b hold the same kinds and values in the same order. */
 static void check_same_items(const accord_export_set *a, const accord_export_set *b)
 {
@@ -1331,13 +1344,8 @@ static void test_simple_patterns(void)
         if (import_pattern(s, "5d0a1a6e", i + 0x500, patterns[i]) != 0)
             fprintf(stderr, "simple pattern %zu not imported (invalid): %s\n", i, patterns[i]);
     }
-    accord_export_filter f = filter_at(AT);
     accord_export_set *fast = NULL, *slow = NULL;
-    accord_error err = {0};
-    CHECK(accord_export_select(s, &f, &fast, &err) == 0);
-    export_force_compile = 1;
-    CHECK(accord_export_select(s, &f, &slow, &err) == 0);
-    export_force_compile = 0;
+    select_both(s, &export_force_compile, &fast, &slow);
     CHECK(fast && slow && fast->nitems == slow->nitems && fast->nitems >= 10);
     CHECK(fast && slow && fast->stats.selected == slow->stats.selected &&
           fast->stats.not_translatable == slow->stats.not_translatable);
@@ -1389,13 +1397,8 @@ static void test_unchanged_values(void)
     accord_store *s = new_store();
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
         CHECK(import_pattern(s, "5d0a1a6e", i + 0x700, values[i]) == 0);
-    accord_export_filter f = filter_at(AT);
     accord_export_set *quick = NULL, *slow = NULL;
-    accord_error err = {0};
-    CHECK(accord_export_select(s, &f, &quick, &err) == 0);
-    export_force_normalize = 1;
-    CHECK(accord_export_select(s, &f, &slow, &err) == 0);
-    export_force_normalize = 0;
+    select_both(s, &export_force_normalize, &quick, &slow);
     CHECK(quick && slow && quick->nitems == slow->nitems && quick->nitems >= 20);
     CHECK(quick && slow && quick->stats.not_translatable == slow->stats.not_translatable);
     check_same_items(quick, slow);
