@@ -204,9 +204,15 @@ int cmd_nats_status(const nats_opts *o, int argc, char **argv)
     nats_link l;
     nats_pointer p;
     int rc = 0;
-    (void)argv;
-    if (argc > 2)
+    double wait_s = -1;
+    if (argc == 4 && strcmp(argv[2], "--wait-drained") == 0) {
+        char *end;
+        wait_s = strtod(argv[3], &end);
+        if (*end || !(wait_s >= 0 && wait_s < 1e6))
+            return cli_usage("nats");
+    } else if (argc > 2) {
         return cli_usage("nats");
+    }
     nats_names_of(o->tenant, &nm);
     streams[0] = consumers[0][0] = nm.tel;
     streams[1] = consumers[1][0] = nm.res;
@@ -216,6 +222,20 @@ int cmd_nats_status(const nats_opts *o, int argc, char **argv)
     consumers[1][1] = NATS_CONSUMER_COLLECTOR;
     if (nats_link_open("nats status", o, 0, &l) != 0)
         return EXIT_FAIL;
+    if (wait_s >= 0) {
+        /* one consumer info a poll on this connection: a status command a poll (a connection,
+         * six stream and consumer infos and a KV read) cost the server more than the wait */
+        double end = nats_mono() + wait_s;
+        while (nats_consumer_done(&l, nm.tel, NATS_CONSUMER_WORKERS) != 1) {
+            if (nats_mono() >= end || nats_stop) {
+                cli_error("nats status", "%s: chunks still queued or in flight after %g s", nm.tel,
+                          wait_s);
+                rc = -1;
+                break;
+            }
+            nats_Sleep(20);
+        }
+    }
     for (size_t i = 0; i < 4; i++) {
         jsStreamInfo *si = NULL;
         jsErrCode jerr = 0;

@@ -90,6 +90,11 @@ void nats_link_close(nats_link *l);
 int nats_connect(const char *cmd, const nats_opts *o, int retry, const nats_evloop *ev,
                  natsConnection **nc);
 
+/* The read buffer of a puller's connection: a batch of 4 chunks of 512 KiB waiting in the socket
+ * comes in one read, each chunk copied once into its message (one split over two reads is
+ * gathered first: copied twice). */
+#define NATS_PULL_READ (4 << 20)
+
 /* A pull consumer read by the thread that uses it (cmd_nats_pull.c): no reader thread between
  * the socket and the caller.  One thread only. */
 typedef struct nats_puller nats_puller;
@@ -100,6 +105,12 @@ int nats_puller_open(const char *cmd, const nats_opts *o, const char *stream,
 /* Up to max messages into msgs (*count; the caller destroys them), waiting at most timeout_ms
  * for the first.  0, or -1 when the request could not be sent (the connection is away). */
 int nats_puller_fetch(nats_puller *p, natsMsg **msgs, int max, int timeout_ms, int *count);
+/* Asks for the next max messages now, unless a request is still in flight, so that they wait
+ * in the socket by the next nats_puller_fetch (which then sends none of its own).  0, or -1. */
+int nats_puller_request(nats_puller *p, int max, int timeout_ms);
+/* Refuses (-NAK) what was delivered but not fetched, waiting at most timeout_ms for what a
+ * request in flight still brings: for others at once, not after the ack wait. */
+void nats_puller_give_back(nats_puller *p, int timeout_ms);
 /* Sends body (+ACK, -NAK, +WPI, ...) to m's reply subject: queued, sent at the next fetch or
  * nats_puller_flush.  0, or -1. */
 int nats_puller_reply(nats_puller *p, natsMsg *m, const char *body);

@@ -173,7 +173,7 @@ int nats_connect(const char *cmd, const nats_opts *o, int retry, const nats_evlo
     /* a chunk (up to 1 MiB) read whole into the read buffer is copied once into its message;
      * with the default 32 KiB it is gathered in a second buffer first, in 32 reads */
     if (s == NATS_OK)
-        s = natsOptions_SetIOBufSize(no, 2 << 20);
+        s = natsOptions_SetIOBufSize(no, ev ? NATS_PULL_READ : 2 << 20);
     if (s == NATS_OK && retry)
         s = natsOptions_SetRetryOnFailedConnect(no, true, NULL, NULL);
     if (s == NATS_OK)
@@ -319,7 +319,12 @@ int nats_snapshot_fetch(const char *cmd, nats_link *l, const nats_pointer *p, in
         jsErrCode jerr = 0;
         natsStatus s;
         snprintf(subj, sizeof subj, "accord.snap.%llu.%u", (unsigned long long)p->version, i);
-        s = js_GetLastMsg(&m, l->js, NATS_STREAM_SNAP, subj, NULL, &jerr);
+        /* a direct get: the part as it is stored, not base64 in a JSON answer (decoding and
+         * scanning that was half of a worker's snapshot load) */
+        jsDirectGetMsgOptions dg;
+        jsDirectGetMsgOptions_Init(&dg);
+        dg.LastBySubject = subj;
+        s = js_DirectGetMsg(&m, l->js, NATS_STREAM_SNAP, NULL, &dg);
         if (s != NATS_OK) {
             nats_fail(cmd, subj, s, jerr);
             rc = -1;

@@ -26,8 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #define POLL_MAX_MS 50
+/* the socket bytes a wait for chunks wakes for (see pump) */
+#define NATS_PULL_LOWAT (256 << 10)
 
 struct nats_puller {
     const char *cmd;
@@ -47,8 +51,12 @@ struct nats_puller {
     char next[400]; /* $JS.API.CONSUMER.MSG.NEXT.<stream>.<consumer> */
     pthread_mutex_t mu; /* fd: attached and detached by the library's reconnect thread too */
     int fd;
+    int lowat, lowat_fd; /* SO_RCVLOWAT set on socket lowat_fd */
     atomic_int want_read, want_write;
     int noted; /* a refusing status was reported (once) */
+    /* the request in flight: messages it may still bring, and when the server expires it */
+    int ahead;
+    double ahead_end;
     uint64_t reads; /* socket reads (read events handed to the library) */
 };
 
@@ -86,8 +94,12 @@ static natsStatus ev_detach(void *ud)
 }
 
 /* Waits at most timeout_ms (capped at POLL_MAX_MS) for the socket and lets the library read
- * or write what it can. */
-static void pump(nats_puller *p, int timeout_ms)
+ * or write what it can.  With lowat > 1 (waiting for chunks), poll wakes only once that many
+ * bytes wait in the socket (SO_RCVLOWAT): a chunk arrives over loopback in segments of ~64 KiB,
+ * and a wake for each is a read of part of a message, gathered in a second buffer and copied
+ * twice, and a context switch; what is left under lowat (a status, a short last chunk) is read
+ * when the wait times out. */
+static void pump(nats_puller *p, int timeout_ms, int lowat)
 {
     struct pollfd pfd;
     int fd, r;
@@ -100,11 +112,27 @@ static void pump(nats_puller *p, int timeout_ms)
         nats_Sleep(timeout_ms > 0 ? timeout_ms : 1);
         return;
     }
+    if (fd != p->lowat_fd || lowat != p->lowat) {
+        /* a new connection's socket starts at 1 */
+        if (fd != p->lowat_fd)
+            p->lowat = 1;
+        if (lowat != p->lowat &&
+            setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) == 0)
+            p->lowat = lowat;
+        p->lowat_fd = fd;
+    }
     pfd.fd = fd;
     pfd.events = (short)((atomic_load(&p->want_read) ? POLLIN : 0) |
                          (atomic_load(&p->want_write) ? POLLOUT : 0));
     pfd.revents = 0;
     r = poll(&pfd, 1, timeout_ms);
+    if (r == 0 && p->lowat > 1 && (pfd.events & POLLIN)) {
+        int avail = 0;
+        if (ioctl(fd, FIONREAD, &avail) == 0 && avail > 0) {
+            pfd.revents = POLLIN;
+            r = 1;
+        }
+    }
     if (r <= 0)
         return;
     if (pfd.revents & POLLNVAL) { /* closed under us: the library is reconnecting */
@@ -130,7 +158,7 @@ void nats_puller_flush(nats_puller *p, int timeout_ms)
     /* not only when asked: the library may ask from its flusher thread, a little later */
     natsConnection_ProcessWriteEvent(p->nc);
     while (atomic_load(&p->want_write) && nats_mono() < end)
-        pump(p, (int)((end - nats_mono()) * 1e3) + 1);
+        pump(p, (int)((end - nats_mono()) * 1e3) + 1, 1);
 }
 
 int nats_puller_open(const char *cmd, const nats_opts *o, const char *stream,
@@ -145,7 +173,8 @@ int nats_puller_open(const char *cmd, const nats_opts *o, const char *stream,
         return -1;
     }
     p->cmd = cmd;
-    p->fd = -1;
+    p->fd = p->lowat_fd = -1;
+    p->lowat = 1;
     pthread_mutex_init(&p->mu, NULL);
     snprintf(p->next, sizeof p->next, "$JS.API.CONSUMER.MSG.NEXT.%s.%s", stream, consumer);
     if (nats_connect(cmd, o, 1, &ev, &p->nc) != 0) {
@@ -212,8 +241,10 @@ static int take(nats_puller *p, natsMsg **msgs, int room, int *status)
             char *end;
             long v = strtol(st, &end, 10); /* a three-digit status; anything else is an error */
             int code = end != st && v > 0 && v < 1000 ? (int)v : 0;
-            if (code != 100) /* 100 is a heartbeat; the others end the request */
+            if (code != 100) { /* 100 is a heartbeat; the others end the request */
                 *status = code > 0 ? code : 400;
+                p->ahead = 0;
+            }
             if (code != 100 && code != 404 && code != 408 && !p->noted++) {
                 natsMsgHeader_Get(m, "Description", &desc);
                 cli_error(p->cmd, "pull request: %s %s", st, desc ? desc : "");
@@ -222,45 +253,81 @@ static int take(nats_puller *p, natsMsg **msgs, int room, int *status)
             continue;
         }
         msgs[n++] = m;
+        if (p->ahead > 0)
+            p->ahead--;
     }
     return n;
 }
 
+/* 1 while the last request may still bring messages. */
+static int in_flight(const nats_puller *p)
+{
+    return p->ahead > 0 && nats_mono() < p->ahead_end;
+}
+
+int nats_puller_request(nats_puller *p, int max, int timeout_ms)
+{
+    char req[96];
+    if (in_flight(p))
+        return 0;
+    snprintf(req, sizeof req, "{\"batch\":%d,\"expires\":%lld}", max,
+             (long long)timeout_ms * 1000000LL);
+    if (natsConnection_PublishRequestString(p->nc, p->next, p->inbox, req) != NATS_OK)
+        return -1;
+    p->ahead = max;
+    /* the server's 408 comes first; a request silent past this is taken as gone */
+    p->ahead_end = nats_mono() + timeout_ms / 1e3 + 0.1;
+    nats_puller_flush(p, 0);
+    return 0;
+}
+
 int nats_puller_fetch(nats_puller *p, natsMsg **msgs, int max, int timeout_ms, int *count)
 {
-    double end = nats_mono() + timeout_ms / 1e3 + 0.1; /* the server's 408 comes first */
-    char req[96];
     int n, status = 0;
-    natsStatus s;
     bury(p);
-    /* what a request that ended early here delivered after all comes first */
+    /* what an earlier request (one sent ahead, or one that ended early here) delivered comes
+     * first */
     n = take(p, msgs, max, &status);
-    if (n == max) {
+    if (n == max || (n > 0 && !in_flight(p))) {
         *count = n;
         return 0;
     }
-    snprintf(req, sizeof req, "{\"batch\":%d,\"expires\":%lld}", max - n,
-             (long long)timeout_ms * 1000000LL);
-    s = natsConnection_PublishRequestString(p->nc, p->next, p->inbox, req);
-    if (s != NATS_OK) {
+    if (!in_flight(p) && nats_puller_request(p, max - n, timeout_ms) != 0) {
         *count = n;
         return n ? 0 : -1;
     }
-    nats_puller_flush(p, 0);
     /* a status left over from an earlier request (taken above) does not end this one; one that
      * comes now does, early at worst: what this request still brings is taken next time */
     status = 0;
-    while (n < max && !status && !nats_stop) {
-        double left = end - nats_mono();
-        if (left <= 0)
-            break;
-        pump(p, (int)(left * 1e3) + 1);
+    while (n < max && !status && in_flight(p) && !nats_stop) {
+        pump(p, (int)((p->ahead_end - nats_mono()) * 1e3) + 1, NATS_PULL_LOWAT);
         n += take(p, msgs + n, max - n, &status);
     }
     if (n == 0 && status != 0 && status != 408)
         nats_Sleep(100); /* refused at once (409): not a busy loop */
     *count = n;
     return 0;
+}
+
+void nats_puller_give_back(nats_puller *p, int timeout_ms)
+{
+    double end = nats_mono() + timeout_ms / 1e3;
+    natsMsg *m[16];
+    int n, status;
+    for (;;) {
+        status = 0;
+        n = take(p, m, 16, &status);
+        for (int i = 0; i < n; i++) {
+            nats_puller_reply(p, m[i], "-NAK");
+            nats_puller_discard(p, m[i]);
+        }
+        if (n == 0 && (!in_flight(p) || nats_mono() >= end))
+            break;
+        if (n == 0)
+            pump(p, (int)((end - nats_mono()) * 1e3) + 1, 1);
+    }
+    nats_puller_flush(p, timeout_ms);
+    bury(p);
 }
 
 int nats_puller_reply(nats_puller *p, natsMsg *m, const char *body)
@@ -312,7 +379,7 @@ int nats_puller_published(nats_puller *p, int timeout_ms)
     nats_puller_flush(p, 0);
     take_acks(p);
     while (p->acked + p->refused < p->sent && !nats_stop && nats_mono() < end) {
-        pump(p, (int)((end - nats_mono()) * 1e3) + 1);
+        pump(p, (int)((end - nats_mono()) * 1e3) + 1, 1);
         take_acks(p);
     }
     rc = p->refused || p->acked < p->sent ? -1 : 0;

@@ -507,7 +507,7 @@ static const cli_command commands[] = {
     {"nats", "matching spread over hosts with NATS JetStream: setup, status, snapshot, collect",
      "usage: accord nats setup   --nats URL [--max-bytes N] [--dup-window S] [--ack-wait S]\n"
      "                           [--max-deliver N] [--max-ack-pending N] [--replicas N]\n"
-     "       accord nats status  --nats URL\n"
+     "       accord nats status  --nats URL [--wait-drained S]\n"
      "       accord nats snapshot --nats URL [--indicators PATH]...\n"
      "       accord nats collect --nats URL [--db FILE] [--print] [--idle S] [--drain] [--sightings]\n"
      "                           [--report COLLECTION] [--sightings-every S] [--sightings-interval S]\n"
@@ -517,7 +517,7 @@ static const cli_command commands[] = {
      "chunks, discard new when full, duplicate window), ACCORD_RES_T (results), ACCORD_DLQ_T\n"
      "(dead letters), the shared ACCORD_SNAP (indicator snapshots), the consumers `workers` and\n"
      "`collector` and the KV bucket accord_snapshot; running it again changes nothing.  status prints messages, lag,\n"
-     "redeliveries and dead letters.  snapshot publishes the active indicators of the store (or\n"
+     "redeliveries and dead letters (--wait-drained: once no chunk is queued or in flight).  snapshot publishes the active indicators of the store (or\n"
      "of --indicators files) as a new version for the workers, in parts of under 1 MiB, with\n"
      "its SHA-256 in KV accord_snapshot/current.  collect turns results into matches in\n"
      "DATA/nats-results.db exactly once per chunk and, with --sightings or --report, into STIX\n"

@@ -269,7 +269,7 @@ creds("worker-a", acc, {"pub": {"allow": [
     "$JS.API.CONSUMER.INFO.ACCORD_TEL_a.workers", "$JS.API.CONSUMER.MSG.NEXT.ACCORD_TEL_a.workers",
     "$JS.ACK.ACCORD_TEL_a.>", "accord.res.a", "accord.dlq.a",
     "$JS.API.STREAM.INFO.KV_accord_snapshot", "$JS.API.DIRECT.GET.KV_accord_snapshot.>",
-    "$JS.API.STREAM.MSG.GET.KV_accord_snapshot", "$JS.API.STREAM.MSG.GET.ACCORD_SNAP"]},
+    "$JS.API.STREAM.MSG.GET.KV_accord_snapshot", "$JS.API.DIRECT.GET.ACCORD_SNAP.>"]},
     "sub": {"allow": ["_INBOX.>"]}})
 creds("stranger", other, {"pub": {}, "sub": {}})
 PY

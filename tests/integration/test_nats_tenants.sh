@@ -27,7 +27,7 @@ authorization {
           "\$JS.API.STREAM.INFO.KV_accord_snapshot",
           "\$JS.API.DIRECT.GET.KV_accord_snapshot.>",
           "\$JS.API.STREAM.MSG.GET.KV_accord_snapshot",
-          "\$JS.API.STREAM.MSG.GET.ACCORD_SNAP" ] }
+          "\$JS.API.DIRECT.GET.ACCORD_SNAP.>" ] }
         subscribe: { allow: ["_INBOX.>"] } } }
   ]
 }
