@@ -3,7 +3,8 @@
 # this machine, against one `accord match` process on the same data.
 #
 # Usage: bench/nats.sh BUILD_DIR [MB] [CHUNK_KIB]      (defaults: 256 MB, 512 KiB chunks)
-#        BATCH=N (chunks a worker fetches at once, default 4) and WORKERS="1 2" in the environment
+#        BATCH=N (chunks a worker fetches at once, default 4), WORKERS="1 2" and GOGCS="100 200"
+#        (the server's Go GOGC settings to run with, each a row per worker count) in the environment
 #
 # Starts its own nats-server (JetStream, 127.0.0.1, free port, store under a temporary directory,
 # stopped at the end), writes MB of Zeek-style telemetry with bench_match --write, 10,000 IPv4 and
@@ -12,7 +13,9 @@
 # records/s, and CPU seconds per GB of telemetry for each worker, the server and the publisher
 # (user+sys: the machine is shared, wall time is noisy), the worker's transport overhead against
 # `accord match --threads 1` (and, for N workers, against N such processes run at once, which
-# share the cores as the workers do: the part of the overhead that is transport), per worker its
+# share the cores as the workers do: the part of the overhead that is transport; and "steady":
+# both without what a process does once, i.e. its start, connections and snapshot load against
+# accord match's start and compile of the indicators on an empty input), per worker its
 # socket reads and context switches per chunk, and from those a table of what N GB/s needs.
 set -eu
 BUILD=$(cd "${1:?usage: bench/nats.sh BUILD_DIR [MB] [CHUNK_KIB]}" && pwd)
@@ -20,6 +23,9 @@ MB=${2:-256}
 CHUNK=${3:-512}
 BATCH=${BATCH:-4}
 WORKERS=${WORKERS:-1 2}
+# nats-server is a Go program: GOGC=200 halves its garbage collections, which returned memory that
+# the next 512 KiB chunks faulted back in (zeroed pages): ~15% of its CPU per GB (docs/scale-out.md)
+GOGCS=${GOGCS:-100 200}
 A=$BUILD/accord
 command -v nats-server >/dev/null || { echo "nats-server is not installed (apt-get install nats-server)"; exit 1; }
 D=$(mktemp -d /tmp/accord-bench-nats.XXXXXX)
@@ -56,14 +62,39 @@ GB=$(awk -v b="$BYTES" 'BEGIN {print b / 1e9}')
 cpu_of() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; } # user+sys seconds of a live pid
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# the baseline: one process, one matching thread
-/usr/bin/time -f "%U %S %e" -o "$D/match.time" "$A" match --no-progress --summary --threads 1 \
-  --indicators "$D/ind.jsonl" "$D/tel.json" >/dev/null 2>"$D/match.err"
-read -r mu ms me <"$D/match.time"
-MATCH_CPU=$(awk -v u="$mu" -v s="$ms" -v g="$GB" 'BEGIN {printf "%.2f", (u + s) / g}')
-printf 'input: %.0f MB, %d records, %s KiB chunks; accord match --threads 1: %.1f MB/s, %.2f CPU s/GB\n' \
+# CPU seconds (user+sys of the process and its threads) and wall seconds of a command into file
+# $1: perf stat's task clock where perf works (to the microsecond), else /usr/bin/time (10 ms)
+if perf stat -x, -e task-clock -o /dev/null true >/dev/null 2>&1; then
+  cpu_wall() {
+    local out=$1 t0 t1
+    shift
+    t0=$(date +%s.%N)
+    perf stat -x, -e task-clock -o "$out.perf" "$@" >/dev/null 2>&1
+    t1=$(date +%s.%N)
+    awk -F, -v a="$t0" -v z="$t1" '/task-clock/ {printf "%.6f %.6f\n", $1 / 1000, z - a}' "$out.perf" >"$out"
+  }
+else
+  cpu_wall() {
+    local out=$1
+    shift
+    /usr/bin/time -f "%U %S %e" -o "$out.time" "$@" >/dev/null 2>&1
+    awk '{printf "%.6f %.6f\n", $1 + $2, $3}' "$out.time" >"$out"
+  }
+fi
+
+# the baseline: one process, one matching thread; and the same process over an empty input (its
+# start and the indicators' compile, once per process), so that both the whole process and the
+# steady state per GB compare with a worker's (whose start and snapshot load it reports apart)
+: >"$D/empty.json"
+cpu_wall "$D/match.cpu" "$A" match --no-progress --summary --threads 1 --indicators "$D/ind.jsonl" "$D/tel.json"
+cpu_wall "$D/empty.cpu" "$A" match --no-progress --summary --threads 1 --indicators "$D/ind.jsonl" "$D/empty.json"
+read -r mc me <"$D/match.cpu"
+read -r m0 _ <"$D/empty.cpu"
+MATCH_CPU=$(awk -v c="$mc" -v g="$GB" 'BEGIN {printf "%.3f", c / g}')
+MATCH_RUN=$(awk -v c="$mc" -v z="$m0" -v g="$GB" 'BEGIN {printf "%.3f", (c - z) / g}')
+printf 'input: %.0f MB, %d records, %s KiB chunks; accord match --threads 1: %.1f MB/s, %.2f CPU s/GB (%.2f without its %.3f s of start and compile)\n' \
   "$(awk -v b="$BYTES" 'BEGIN {print b / 1e6}')" "$LINES" "$CHUNK" \
-  "$(awk -v b="$BYTES" -v e="$me" 'BEGIN {print b / 1e6 / e}')" "$MATCH_CPU"
+  "$(awk -v b="$BYTES" -v e="$me" 'BEGIN {print b / 1e6 / e}')" "$MATCH_CPU" "$MATCH_RUN" "$m0"
 # the same with N match processes at once on this machine's cores: what sharing the cores (caches,
 # scheduler) costs a matching process without any transport, the baseline of N workers
 declare -A MATCH_N
@@ -72,22 +103,23 @@ for N in $WORKERS; do
   [ "$N" -gt 1 ] || continue
   pids=()
   for i in $(seq 1 "$N"); do
-    /usr/bin/time -f "%U %S" -o "$D/match$i.time" "$A" match --no-progress --summary --threads 1 \
-      --indicators "$D/ind.jsonl" "$D/tel.json" >/dev/null 2>/dev/null &
+    cpu_wall "$D/match$i.cpu" "$A" match --no-progress --summary --threads 1 --indicators "$D/ind.jsonl" \
+      "$D/tel.json" &
     pids+=($!)
   done
   wait "${pids[@]}"
-  MATCH_N[$N]=$(cat "$D"/match[0-9]*.time | awk -v g="$GB" -v n="$N" '{s += $1 + $2} END {printf "%.2f", s / n / g}')
-  rm -f "$D"/match[0-9]*.time
+  MATCH_N[$N]=$(cat "$D"/match[0-9]*.cpu | awk -v g="$GB" -v n="$N" '{s += $1} END {printf "%.3f", s / n / g}')
+  rm -f "$D"/match[0-9]*.cpu*
   printf '%d accord match processes at once: %.2f CPU s/GB each\n' "$N" "${MATCH_N[$N]}"
 done
-printf '%-8s %8s %12s %14s %14s %14s %10s %10s\n' workers MB/s records/s "worker s/GB" "server s/GB" \
-  "publish s/GB" overhead "vs N match"
+printf '%-8s %8s %12s %14s %14s %14s %10s %10s %10s %6s %6s\n' workers MB/s records/s "worker s/GB" "server s/GB" \
+  "publish s/GB" overhead "vs N match" "steady" GOGC load
 
+for G in $GOGCS; do
 for N in $WORKERS; do
   P=$(port)
   rm -rf "$D/js" "$D/data"
-  nats-server -js -a 127.0.0.1 -p "$P" -sd "$D/js" -l "$D/server.log" &
+  GOGC=$G nats-server -js -a 127.0.0.1 -p "$P" -sd "$D/js" -l "$D/server.log" &
   SRV=$!
   for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$P") 2>/dev/null && break; sleep 0.05; done
   U=nats://127.0.0.1:$P
@@ -113,11 +145,12 @@ for N in $WORKERS; do
   kill -TERM "${W[@]}"
   wait "${W[@]}" 2>/dev/null || true
   read -r pu ps <"$D/pub.time"
-  wcpu=$(cat "$D"/w*.err | sed -n 's/.*CPU \([0-9.]*\) s.*/\1/p' | awk '{s += $1} END {print s}')
+  wcpu=$(cat "$D"/w*.err | sed -n 's/.*CPU \([0-9.]*\) s (.*/\1/p' | awk '{s += $1} END {print s}')
+  wrun=$(cat "$D"/w*.err | sed -n 's/.*CPU \([0-9.]*\) s after the first snapshot.*/\1/p' | awk '{s += $1} END {print s}')
   awk -v n="$N" -v b="$BYTES" -v l="$LINES" -v t="$(awk -v a="$t0" -v z="$t1" 'BEGIN {print z - a}')" \
-      -v w="$wcpu" -v s="$(awk -v a="$s0" -v z="$s1" 'BEGIN {print z - a}')" -v p="$(awk -v u="$pu" -v s="$ps" 'BEGIN {print u + s}')" \
-      -v g="$GB" -v m="$MATCH_CPU" -v mn="${MATCH_N[$N]}" 'BEGIN {
-        printf "%-8d %8.1f %12.0f %14.2f %14.2f %14.2f %9.0f%% %9.0f%%\n", n, b / 1e6 / t, l / t, w / g, s / g, p / g, (w / g - m) / m * 100, (w / g - mn) / mn * 100
+      -v w="$wcpu" -v wr="$wrun" -v mr="$MATCH_RUN" -v s="$(awk -v a="$s0" -v z="$s1" 'BEGIN {print z - a}')" -v p="$(awk -v u="$pu" -v s="$ps" 'BEGIN {print u + s}')" \
+      -v g="$GB" -v m="$MATCH_CPU" -v mn="${MATCH_N[$N]}" -v gc="$G" -v la="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+        printf "%-8d %8.1f %12.0f %14.2f %14.2f %14.2f %9.0f%% %9.0f%% %9.0f%% %6s %6s\n", n, b / 1e6 / t, l / t, w / g, s / g, p / g, (w / g - m) / m * 100, (w / g - mn) / mn * 100, (wr / g - mr) / mr * 100, gc, la
       }' | tee -a "$D/rows"
   # each worker on its own: its chunks, its CPU per GB of what it matched, its socket reads per
   # chunk and context switches (where a second worker's extra CPU goes)
@@ -129,8 +162,9 @@ for N in $WORKERS; do
   kill "$SRV"; wait "$SRV" 2>/dev/null || true; SRV=
   rm -f "$D"/w*.err
 done
+done
 
-# sizing from the 2-worker row: CPU seconds per GB are cores per GB/s
+# sizing from the last row (the most workers, the last GOGC): CPU seconds per GB are cores per GB/s
 awk 'END {
   w = $4; s = $5; p = $6
   print ""

@@ -52,7 +52,11 @@ static const char *const schema =
     " PRIMARY KEY(source, offset, ord));"
     "CREATE TABLE IF NOT EXISTS patterns(key INTEGER PRIMARY KEY, v20 INTEGER NOT NULL,"
     " text TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS sources(source TEXT PRIMARY KEY, next INTEGER NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS sources(source TEXT PRIMARY KEY, next INTEGER NOT NULL);"
+    /* chunks moved to the dead-letter subject: done without matches, so that their source's
+     * later chunks are combined past them; what they held was not matched */
+    "CREATE TABLE IF NOT EXISTS gaps(chunk TEXT PRIMARY KEY, reason TEXT NOT NULL,"
+    " bytes INTEGER, at INTEGER);";
 
 typedef struct collector {
     const char *cmd;
@@ -461,6 +465,21 @@ static int take(collector *c, natsMsg *m)
                 sqlite3_bind_text(st, 1, chunk, -1, SQLITE_STATIC);
                 rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -2;
                 sqlite3_finalize(st);
+            }
+            if (rc == 0 && hdr(m, "Accord-Dead") &&
+                (st = prep(c, "INSERT OR IGNORE INTO gaps VALUES(?1, ?2, ?3,"
+                              " CAST(strftime('%s','now') AS INTEGER))"))) {
+                const char *reason = hdr(m, "Accord-Dead"), *nb = hdr(m, "Accord-Bytes");
+                uint64_t n = 0;
+                sqlite3_bind_text(st, 1, chunk, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+                if (nb && nats_u64_parse(nb, strlen(nb), &n) == 0 && n <= INT64_MAX)
+                    sqlite3_bind_int64(st, 3, (int64_t)n);
+                rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -2;
+                sqlite3_finalize(st);
+                if (rc == 0)
+                    fprintf(stderr, "accord %s: chunk %s was dead-lettered (%s): a gap in its source,"
+                                    " the later chunks combined past it\n", c->cmd, chunk, reason);
             }
             if (rc == 0)
                 rc = advance(c, cid.source);

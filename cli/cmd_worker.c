@@ -476,6 +476,52 @@ static int publish_results(worker *w, const job *j, size_t bytes, int async)
     return 0;
 }
 
+/* The place of dead-lettered chunk msg in its source, for the collector: an empty result
+ * marked Accord-Dead (the reason), under the msg id its results would have had.  The collector
+ * records the gap and goes on combining the source's later chunks instead of waiting for this
+ * one.  Nothing for a chunk whose id or header length cannot be read: it has no place. */
+static void dead_result(worker *w, natsMsg *msg, const char *why)
+{
+    const char *id = NULL, *hs = NULL, *inp = NULL, *bad = NULL;
+    char mid[300], v[32], nb[32];
+    nats_chunk_id cid;
+    uint64_t hl = 0;
+    size_t len = (size_t)natsMsg_GetDataLength(msg);
+    natsMsg *m = NULL;
+    jsPubAck *pa = NULL;
+    jsPubOptions po;
+    jsErrCode jerr = 0;
+    natsStatus s;
+    const char *zero[] = {"Accord-Lines", "Accord-Events", "Accord-Matches", "Accord-Malformed"};
+    if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &id) != NATS_OK ||
+        nats_chunk_id_parse(id, strlen(id), &cid, &bad) != 0 ||
+        natsMsgHeader_Get(msg, "Accord-Header-Len", &hs) != NATS_OK ||
+        nats_u64_parse(hs, strlen(hs), &hl) != 0 || hl > len)
+        return;
+    if (natsMsgHeader_Get(msg, "Accord-Input", &inp) != NATS_OK)
+        inp = "";
+    snprintf(mid, sizeof mid, "%s@%" PRIu64 "#1", id, w->version);
+    snprintf(v, sizeof v, "%" PRIu64, w->version);
+    snprintf(nb, sizeof nb, "%zu", len - (size_t)hl);
+    s = natsMsg_Create(&m, w->nm.res_subj, NULL, "", 0);
+    s = s ? s : natsMsgHeader_Set(m, "Accord-Chunk", id);
+    s = s ? s : natsMsgHeader_Set(m, "Accord-Snapshot", v);
+    s = s ? s : natsMsgHeader_Set(m, "Accord-Part", "1/1");
+    s = s ? s : natsMsgHeader_Set(m, "Accord-Input", inp);
+    s = s ? s : natsMsgHeader_Set(m, "Accord-Bytes", nb);
+    s = s ? s : natsMsgHeader_Set(m, "Accord-Dead", why);
+    for (int k = 0; k < 4 && s == NATS_OK; k++)
+        s = natsMsgHeader_Set(m, zero[k], "0");
+    jsPubOptions_Init(&po);
+    po.MsgId = mid;
+    if (s == NATS_OK)
+        s = js_PublishMsg(&pa, w->l.js, m, &po, &jerr);
+    natsMsg_Destroy(m);
+    jsPubAck_Destroy(pa);
+    if (s != NATS_OK) /* the source's later combinations wait for it, as before */
+        nats_fail(w->cmd, mid, s, jerr);
+}
+
 /* Moves msg (stream sequence seq) to the dead-letter subject with the reason, then
  * acknowledges it (and waits for the server to confirm). */
 static void dead_letter(worker *w, natsMsg *msg, const char *why, uint64_t seq,
@@ -515,6 +561,7 @@ static void dead_letter(worker *w, natsMsg *msg, const char *why, uint64_t seq,
                     " deliveries: %s\n",
             natsMsg_GetSubject(msg), seq, subj, delivered, why);
     w->dead++;
+    dead_result(w, msg, why);
     /* the server answers an acknowledgement that has a reply subject */
     if (natsMsg_GetReply(msg) &&
         natsConnection_RequestString(&r, w->l.nc, natsMsg_GetReply(msg), "+ACK", 5000) == NATS_OK)
@@ -639,6 +686,12 @@ static void run_batch(worker *w, natsMsg **msgs, int count, job *jobs)
     }
 }
 
+static double cpu_of(const struct rusage *ru)
+{
+    return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
+           (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+}
+
 static int consumer_limits(worker *w)
 {
     jsConsumerInfo *ci = NULL;
@@ -662,7 +715,7 @@ int cmd_worker(int argc, char **argv)
 {
     worker w = {.cmd = "worker", .event_bytes = 512};
     nats_opts o = {.tenant = "default"};
-    double idle = 0, last_work, t0;
+    double idle = 0, last_work, t0, cpu0;
     /* 4 chunks a fetch: fewer reads and wakes per chunk than 1 or 2 (docs/scale-out.md: 4 and
      * 16 cost the same), while a batch still finishes well within the ack wait */
     int batch = 4, rc = 0, k, waiting_noted = 0, drain = 0;
@@ -738,6 +791,8 @@ int cmd_worker(int argc, char **argv)
         nats_Sleep(250);
     }
     t0 = last_work = nats_mono();
+    getrusage(RUSAGE_SELF, &ru);
+    cpu0 = cpu_of(&ru); /* starting, connecting and the first snapshot: once per process */
     while (rc == 0 && !nats_stop) {
         int count = 0;
         /* not while the server is away: the pointer's read would wait its whole timeout (5 s)
@@ -771,19 +826,19 @@ int cmd_worker(int argc, char **argv)
         nats_puller_give_back(w.pl, 1000);
     getrusage(RUSAGE_SELF, &ru);
     {
-        double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-                     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        double cpu = cpu_of(&ru);
         double secs = nats_mono() - t0;
         fprintf(stderr,
                 "accord worker: %" PRIu64 " chunks, %" PRIu64 " lines, %" PRIu64 " events, %.1f MB, %" PRIu64
                 " matches, %" PRIu64 " malformed, %" PRIu64 " redelivered, %" PRIu64
                 " refused, %" PRIu64 " dead-lettered, %" PRIu64
                 " snapshot swaps; %.2f s, CPU %.3f s (%.2f s/GB); %" PRIu64
-                " socket reads, %ld voluntary and %ld involuntary context switches\n",
+                " socket reads, %ld voluntary and %ld involuntary context switches; CPU %.3f s"
+                " after the first snapshot\n",
                 w.chunks, w.lines, w.events, (double)w.bytes / 1e6, w.matches, w.malformed,
                 w.redelivered, w.refused, w.dead, w.swaps, secs, cpu,
                 w.bytes ? cpu / ((double)w.bytes / 1e9) : 0.0, nats_puller_reads(w.pl),
-                ru.ru_nvcsw, ru.ru_nivcsw);
+                ru.ru_nvcsw, ru.ru_nivcsw, cpu - cpu0);
     }
     nats_puller_close(w.pl); /* after the last acknowledgements */
     free(jobs);

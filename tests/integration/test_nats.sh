@@ -71,12 +71,31 @@ check "publish again: queue stays empty" grep -q "^stream	ACCORD_TEL_default	mes
 # a poison chunk (no chunk id): refused, then dead-lettered on its 3rd delivery
 printf 'not a chunk\n' >"$T/poison"
 expect_rc 0 "send poison" -- "$ACCORD" nats send --nats "$U" accord.tel.default.poison "$T/poison"
+# a chunk every delivery refuses (an unknown Accord-Kind) whose place in its source is known:
+# dead-lettered too, and done without matches as a recorded gap, so that the source's next chunk
+# is combined past it instead of waiting for it
+printf '{"ts":1700000000,"note":"x"}\n' >"$T/gap1"
+printf '{"ts":1700000001,"note":"y"}\n' >"$T/gap2"
+g1=$(stat -c %s "$T/gap1")
+g2=$(stat -c %s "$T/gap2")
+expect_rc 0 "send a dead chunk" -- "$ACCORD" nats send --nats "$U" accord.tel.default.gapsrc "$T/gap1" \
+  --msg-id gapsrc:0 --header Accord-Line:1 --header Accord-Header-Len:0 --header Accord-Input:gap \
+  --header Accord-Kind:bogus
+expect_rc 0 "send the chunk after it" -- "$ACCORD" nats send --nats "$U" accord.tel.default.gapsrc \
+  "$T/gap2" --msg-id "gapsrc:$g1" --header Accord-Line:2 --header Accord-Header-Len:0 \
+  --header Accord-Input:gap
 bounded 120 "worker --drain (poison)" "$ACCORD" worker --nats "$U" --drain 2>"$T/wp.err"
 check "poison: refused first" grep -q "no Nats-Msg-Id (chunk id); refused" "$T/wp.err"
 check "poison: dead-lettered after 3 deliveries" grep -q "to accord.dlq.default after 3 deliveries" "$T/wp.err"
 "$ACCORD" nats status --nats "$U" >"$T/status"
-check "poison: in ACCORD_DLQ" grep -q "^stream	ACCORD_DLQ_default	messages 1" "$T/status"
+check "poison: in ACCORD_DLQ (with the dead chunk)" grep -q "^stream	ACCORD_DLQ_default	messages 2" "$T/status"
 check "poison: gone from the queue" grep -q "^stream	ACCORD_TEL_default	messages 0" "$T/status"
+check "dead chunk: dead-lettered" grep -q "accord.tel.default.gapsrc (stream seq [0-9]*) to accord.dlq.default after 3 deliveries: Accord-Kind" "$T/wp.err"
+expect_rc 0 "collect the dead chunk's place" -- bounded 120 "collect --drain (gap)" "$ACCORD" nats collect --nats "$U" --drain
+check "dead chunk: reported as a gap" has "chunk gapsrc:0 was dead-lettered (Accord-Kind is neither flow nor dnstap)" "$T/err"
+check "dead chunk: recorded with its size" test "$(sqlite3 "$DB" "SELECT chunk || ' ' || bytes FROM gaps")" = "gapsrc:0 $g1"
+check "dead chunk: the source combined past it" test "$(sqlite3 "$DB" "SELECT next FROM sources WHERE source = 'gapsrc'")" = "$((g1 + g2))"
+check "dead chunk: no matches" test "$(sqlite3 "$DB" "SELECT count(*) FROM matches WHERE chunk LIKE 'gapsrc:%'")" = 0
 
 # the results again (nothing new) and the sightings in the store
 expect_rc 0 "collect sightings" -- "$ACCORD" nats collect --nats "$U" --idle 1 --sightings
