@@ -3,13 +3,19 @@
  *
  * A pull round walks GET {api root}collections/{id}/objects/?match[version]=all&added_after=
  * CURSOR&limit=N (every version: each has its own date_added) and follows `next` within the walk
- * (never persisted: a server may forget it).  Each page goes through one import session
- * (import_session_parsed: validation, signature verification, audit records), which is one
- * transaction; the new cursor is written before it commits.  A crash therefore replays at most one
- * page, and a replayed page stores nothing (same id and version: a duplicate).  The page is parsed
- * once, here; the accept policy runs inside the import's pass as its accept hook, on the pass's
- * own canonical form and signature list, so no object is parsed, canonicalised or hashed twice.
- * While a page is stored, the next one is fetched on a second thread (prefetch, below).
+ * (never persisted: a server may forget it).  Each page is one import (validation, the accept
+ * policy, audit records) in one transaction, and the page's origin records and new cursor are
+ * written in its last step before COMMIT.  A crash therefore replays at most one page, and a
+ * replayed page stores nothing (same id and version: a duplicate).
+ *
+ * Two threads share a walk.  The fetch thread (peer_pipe.c) fetches page N+1, parses its
+ * envelope and prepares its objects (import_prepare: parse, validation, canonical forms, hashes:
+ * work on bytes only) while this thread stores page N (import_fd_hooked on the prepared page).
+ * The accept policy runs inside the import's pass as its accept hook, on the pass's own canonical
+ * form and signature list, with keys and roster as the page's transaction sees them; so every
+ * decision that depends on the store is taken in order, and the cursor is never ahead of the
+ * data.  For the length of the walk the store's WAL checkpoints run on a third thread
+ * (peer_ckpt.c) instead of inside this thread's commits.
  *
  * The cursor after a page is X-TAXII-Date-Added-Last when the walk ends, and the microsecond
  * before it while more pages follow: objects added at that same instant may continue on the next
@@ -33,12 +39,10 @@
 #include <curl/curl.h>
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 /*
@@ -407,12 +411,8 @@ static int cursor_set(accord_store *s, const peer_conf *p, const char *cursor, a
 /* ------------------------------------------------------------------------------------------ */
 /* what a peer sends                                                                           */
 
-/*
- * peer_page_parse into the caller's arena a, which then holds the parsed envelope: *objs gets its
- * "objects" array (NULL when absent), for the walk to hand on without parsing the page again.
- */
-static int page_read(ajson_arena *a, const char *body, size_t len, peer_page *pg,
-                     const ajson_value **objs, accord_error *err)
+int peer_page_read(ajson_arena *a, const char *body, size_t len, peer_page *pg,
+                   const ajson_value **objs, accord_error *err)
 {
     memset(pg, 0, sizeof(*pg));
     *objs = NULL;
@@ -455,7 +455,7 @@ int peer_page_parse(const char *body, size_t len, peer_page *pg, accord_error *e
     ajson_arena a;
     ajson_arena_init(&a, 0);
     const ajson_value *objs;
-    int rc = page_read(&a, body, len, pg, &objs, err);
+    int rc = peer_page_read(&a, body, len, pg, &objs, err);
     ajson_arena_free(&a);
     return rc;
 }
@@ -647,7 +647,11 @@ static int read_token(const peer_conf *p, char *tok, size_t cap, accord_error *e
 
 void peer_http_error_text(const peer_http *h, char *out, size_t cap)
 {
-    const peer_fetch *f = &h->f;
+    peer_fetch_error_text(&h->f, out, cap);
+}
+
+void peer_fetch_error_text(const peer_fetch *f, char *out, size_t cap)
+{
     out[0] = 0;
     if (!f->body)
         return;
@@ -816,11 +820,9 @@ static size_t json_end(const char *t, size_t len, size_t off)
     return len;
 }
 
-/*
- * The byte just past objs[i] in the page t[0..len): the next item starts after it, so only the
- * separator between them is read back over; the last item is scanned (json_end).
- */
-static size_t object_end(const char *t, size_t len, const ajson_value *objs, size_t i)
+/* The next item starts after objs[i], so only the separator between them is read back over; the
+ * last item is scanned (json_end). */
+size_t peer_object_end(const char *t, size_t len, const ajson_value *objs, size_t i)
 {
     if (i + 1 >= objs->len)
         return json_end(t, len, objs->u.items[i].offset);
@@ -830,6 +832,15 @@ static size_t object_end(const char *t, size_t len, const ajson_value *objs, siz
     return e;
 }
 
+/* Roster answers kept for one page: signers of a page are few (a relay's page holds the objects
+ * of a handful of organisations), and the roster does not change inside a page's transaction
+ * (an import stores no roster). */
+#define POLICY_MEMBERS 16
+
+/*
+ * The accept policy of one page: opened for the page, inside or before its transaction, so keys
+ * and roster are read as the page's store sees them.
+ */
 typedef struct policy {
     accord_store *s;
     const peer_conf *p;
@@ -837,9 +848,29 @@ typedef struct policy {
     accord_viewer self; /* this node's organisation, as a reader */
     int have_self;
     int roster; /* 1 when this node keeps a roster */
+    struct {
+        char org[MEMBER_ID_LEN + 1];
+        int member;
+    } members[POLICY_MEMBERS]; /* roster_is_member answers, oldest replaced first */
+    size_t nmembers, next_member;
     ajson_arena a;
     buf canon, recip, deps;
 } policy;
+
+/* roster_is_member(org), remembered for the page: 1, 0, or a negative store error. */
+static int policy_member(policy *pl, const char *org)
+{
+    for (size_t i = 0; i < pl->nmembers; i++)
+        if (strcmp(pl->members[i].org, org) == 0)
+            return pl->members[i].member;
+    int m = roster_is_member(pl->s, org);
+    if (m < 0 || strlen(org) > MEMBER_ID_LEN)
+        return m;
+    size_t at = pl->nmembers < POLICY_MEMBERS ? pl->nmembers++ : pl->next_member++ % POLICY_MEMBERS;
+    memcpy(pl->members[at].org, org, strlen(org) + 1);
+    pl->members[at].member = m;
+    return m;
+}
 
 static int policy_open(policy *pl, accord_store *s, const peer_conf *p, accord_error *err)
 {
@@ -891,7 +922,7 @@ static int signed_by_member(policy *pl, const prov_sigs *sigs, const prov_result
     const char *unproven = NULL;
     for (size_t i = 0; i < sigs->n; i++) {
         const prov_sig *s = &sigs->v[i];
-        int m = roster_is_member(pl->s, s->signer_ref);
+        int m = policy_member(pl, s->signer_ref);
         if (m < 0)
             return accord_err_set(err, m, "peer %s: cannot read the roster", pl->p->name);
         if (!m)
@@ -1035,26 +1066,86 @@ static int policy_check(policy *pl, const ajson_value *obj, char *why, size_t ca
 /* ------------------------------------------------------------------------------------------ */
 /* the walk                                                                                    */
 
+/*
+ * What came from the peer on one page, recorded when the page commits (page_commit): sorted by
+ * id, the rows go into peer_origin's B-tree in key order instead of at random places.
+ */
+typedef struct origin_list {
+    buf text;   /* "id\0modified\0" per object */
+    size_t *at; /* where each object's id starts in text */
+    size_t n, cap;
+} origin_list;
+
 /* One page being imported: the accept policy runs inside the import pass (accept_object). */
 typedef struct page_ctx {
     accord_store *s;
     const peer_conf *p;
     const peer_round_opts *ro;
     peer_sync_stats *st;
+    const char *cursor; /* committed with the page */
     policy pl;
-    int failed;           /* recording an origin failed */
+    int failed;             /* recording an origin failed (out of memory) */
     uint64_t equivocations; /* of the page's conflicts */
-    sqlite3_stmt *origin; /* peer_origin_add's statement, prepared once per page */
+    origin_list *origins;
 } page_ctx;
 
 static void on_object(void *ud, const char *id, const char *modified, int written)
 {
     (void)written;
     page_ctx *c = ud;
-    accord_error e;
-    /* what came from this peer is never pushed back to it (in the page's transaction) */
-    if (peer_origin_add(c->s, &c->origin, c->p->name, id, modified ? modified : "", &e))
+    origin_list *o = c->origins;
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? 2 * o->cap : 1024;
+        size_t *at = realloc(o->at, cap * sizeof(*at));
+        if (!at) {
+            c->failed = 1;
+            return;
+        }
+        o->at = at;
+        o->cap = cap;
+    }
+    o->at[o->n] = o->text.len;
+    if (buf_add(&o->text, id, strlen(id) + 1) ||
+        buf_add(&o->text, modified ? modified : "", (modified ? strlen(modified) : 0) + 1))
         c->failed = 1;
+    else
+        o->n++;
+}
+
+static const char *origin_text; /* the list being sorted (qsort has no context argument) */
+
+static int origin_cmp(const void *x, const void *y)
+{
+    const char *a = origin_text + *(const size_t *)x, *b = origin_text + *(const size_t *)y;
+    int d = strcmp(a, b);
+    return d ? d : strcmp(a + strlen(a) + 1, b + strlen(b) + 1);
+}
+
+/*
+ * The end of a page inside its transaction (the import's before_commit hook, or called before an
+ * import session closes): what came from the peer, so that it is never pushed back to it, and the
+ * cursor, so that the cursor commits with the data it follows and never without it.
+ */
+static int page_commit(void *ud, accord_store *s, accord_error *err)
+{
+    page_ctx *c = ud;
+    if (c->failed)
+        return accord_err_set(err, ACCORD_ENOMEM, "peer %s: cannot record the page's origin",
+                              c->p->name);
+    origin_list *o = c->origins;
+    if (o->n > 1 && !o->text.failed) {
+        origin_text = o->text.p;
+        qsort(o->at, o->n, sizeof(*o->at), origin_cmp);
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < o->n; i++) {
+        const char *id = o->text.p + o->at[i];
+        rc = peer_origin_add(s, &st, c->p->name, id, id + strlen(id) + 1, err);
+    }
+    if (st)
+        sqlite3_finalize(st);
+    return rc ? rc : cursor_set(s, c->p, c->cursor, err);
 }
 
 /* An equivocation is counted apart from the plain conflicts the import counts with it. */
@@ -1135,98 +1226,71 @@ static int dry_page(accord_store *s, const peer_conf *p, const ajson_value *objs
     return rc;
 }
 
+/* The page's objects through an import session, each as parsed by the walk (a page the fetch
+ * thread could not prepare). */
+static int import_parsed(accord_store *s, const peer_page_job *j,
+                         const accord_import_options *io, const import_hooks *hooks, page_ctx *pc,
+                         accord_import_stats *is, accord_error *err)
+{
+    import_session *sess = NULL;
+    int rc = import_session_open(s, io, &sess, err);
+    if (rc)
+        return rc;
+    import_session_hooks(sess, hooks);
+    for (size_t i = 0; !rc && i < j->objs->len; i++) {
+        const ajson_value *v = &j->objs->u.items[i];
+        size_t off = v->offset, end = peer_object_end(j->f.body, j->f.len, j->objs, i);
+        rc = import_session_parsed(sess, v, j->f.body + off, end - off, err);
+    }
+    if (!rc)
+        rc = page_commit(pc, s, err);
+    return import_session_close(sess, rc, is, err); /* the cursor stays unless the page commits */
+}
+
 /*
- * Imports one page (objs: its parsed "objects", never empty) and commits the cursor with it, in
- * one transaction (nothing but reports on a dry run).  Each object goes to the import session as
- * parsed here and as the peer sent its bytes; the accept policy runs inside the import's pass.
+ * Imports one page (j->objs: its parsed "objects", never empty) and commits the cursor with it,
+ * in one transaction (nothing but reports on a dry run).  The objects are those the fetch thread
+ * prepared (j->prep), else the walk's parse, as the peer sent their bytes; the accept policy runs
+ * inside the import's pass, the origins and the cursor in its last step before COMMIT.
  */
-static int import_page(accord_store *s, const peer_conf *p, const peer_fetch *f,
-                       const ajson_value *objs, const peer_round_opts *o, const char *cursor,
+static int import_page(accord_store *s, const peer_conf *p, const peer_page_job *j,
+                       const peer_round_opts *o, const char *cursor, origin_list *origins,
                        peer_sync_stats *st, accord_error *err)
 {
     if (o->dry_run) {
-        st->objects += objs->len;
-        return dry_page(s, p, objs, o, st, err);
+        st->objects += j->objs->len;
+        return dry_page(s, p, j->objs, o, st, err);
     }
-    page_ctx pc = {.s = s, .p = p, .ro = o, .st = st};
+    page_ctx pc = {.s = s, .p = p, .ro = o, .st = st, .cursor = cursor, .origins = origins};
     char source[1200]; /* conflict records name where the other copy came from */
     snprintf(source, sizeof(source), "peer %s (%s)", p->name, p->url);
     /* from a member's node the accept policy verifies every object it keeps: not the import */
     accord_import_options io = {.flags = p->org[0] ? IMPORT_VERIFIED : 0,
+                                .batch_objects = UINT32_MAX, /* the page is one transaction */
                                 .source = source,
                                 .collection = p->local[0] ? p->local : NULL,
                                 .on_object = on_object,
                                 .on_reject = on_reject,
                                 .ud = &pc};
-    import_hooks hooks = {.accept = accept_object, .ud = &pc, .spaced = 1};
-    import_session *sess = NULL;
+    import_hooks hooks = {
+        .accept = accept_object, .before_commit = page_commit, .ud = &pc, .spaced = 1};
     accord_import_stats is;
     memset(&is, 0, sizeof(is));
+    origins->n = 0;
+    buf_reset(&origins->text);
     int rc = policy_open(&pc.pl, s, p, err);
-    if (!rc)
-        rc = import_session_open(s, &io, &sess, err);
-    if (rc)
-        goto out;
-    import_session_hooks(sess, &hooks);
-    for (size_t i = 0; !rc && i < objs->len; i++) {
-        const ajson_value *v = &objs->u.items[i];
-        size_t off = v->offset, end = object_end(f->body, f->len, objs, i);
-        rc = import_session_parsed(sess, v, f->body + off, end - off, err);
-        if (!rc && pc.failed)
-            rc = accord_err_set(err, ACCORD_EIO, "peer %s: cannot record the page's origin",
-                                p->name);
-    }
-    if (!rc)
-        rc = cursor_set(s, p, cursor, err);
-    rc = import_session_close(sess, rc, &is, err); /* the cursor stays unless the page commits */
+    if (!rc && j->prep)
+        rc = import_fd_hooked(s, j->prep, -1, &io, &hooks, &is, err);
+    else if (!rc)
+        rc = import_parsed(s, j, &io, &hooks, &pc, &is, err);
     st->objects += is.read;
     st->stored += is.accepted + is.versions;
     st->duplicates += is.duplicates;
     st->rejected += is.rejected;
     st->conflicts += is.conflicts - pc.equivocations;
     st->equivocations += pc.equivocations;
-out:
-    if (pc.origin)
-        sqlite3_finalize(pc.origin);
     policy_close(&pc.pl);
     return rc;
-}
-
-/*
- * The next page's GET, run on its own thread while the page before it is stored: the server
- * prepares and sends it meanwhile.  Only the transfer overlaps; the page is parsed and stored
- * after the one before it committed, so the cursor is never ahead of the data, and a page that
- * fails to store discards what was fetched after it.  The curl handle belongs to this thread
- * until it is joined.
- */
-typedef struct prefetch {
-    pthread_t th;
-    peer_http *h;
-    char url[3000];
-    long status;
-    peer_sync_stats st; /* the status and Retry-After of a failed answer */
-    accord_error err;
-    int rc;
-} prefetch;
-
-static void *prefetch_run(void *ud)
-{
-    prefetch *pf = ud;
-    pf->rc = peer_http_do(pf->h, pf->url, NULL, 0, &pf->status, &pf->st, &pf->err);
-    return NULL;
-}
-
-/* The answer a prefetch got, as if peer_http_do had been called now. */
-static int prefetch_take(prefetch *pf, long *status, peer_sync_stats *st, accord_error *err)
-{
-    *status = pf->status;
-    if (pf->st.http_status) {
-        st->http_status = pf->st.http_status;
-        st->retry_after_s = pf->st.retry_after_s;
-    }
-    if (pf->rc)
-        *err = pf->err;
-    return pf->rc;
 }
 
 static void page_url(char *url, size_t cap, const peer_conf *p, const char *coll, long limit,
@@ -1235,6 +1299,147 @@ static void page_url(char *url, size_t cap, const peer_conf *p, const char *coll
     snprintf(url, cap, "%scollections/%s/objects/?match%%5Bversion%%5D=all&limit=%ld%s%s%s%s",
              p->url, coll, limit, after[0] ? "&added_after=" : "", after,
              next[0] ? "&next=" : "", next);
+}
+
+/* A fetched page's transport, status and envelope: 0 when it is a page to walk. */
+static int page_check(const peer_conf *p, peer_page_job *j, peer_sync_stats *st,
+                      accord_error *err)
+{
+    if (j->st.http_status) {
+        st->http_status = j->st.http_status;
+        st->retry_after_s = j->st.retry_after_s;
+    }
+    if (j->rc) {
+        *err = j->err;
+        return j->rc;
+    }
+    if (j->status != 200) {
+        char why[600];
+        peer_fetch_error_text(&j->f, why, sizeof(why));
+        return accord_err_set(err, ACCORD_EIO, "peer %s: GET %s: HTTP %ld%s", p->name, j->url,
+                              j->status, why);
+    }
+    if (j->parse_rc)
+        return accord_err_set(err, ACCORD_EJSON, "peer %s: GET %s: %s", p->name, j->url,
+                              j->perr.msg);
+    if (j->pg.more && !j->pg.next[0])
+        return accord_err_set(err, ACCORD_EJSON,
+                              "peer %s: GET %s: \"more\" is true but there is no \"next\"",
+                              p->name, j->url);
+    return 0;
+}
+
+/*
+ * The walk: pages from the cursor on, each checked, imported and committed with its cursor.
+ * Page N+1 is fetched and prepared on the fetch thread (peer_pipe.c) while page N is stored
+ * here: only work on bytes overlaps, so the cursor is never ahead of the data, and a page that
+ * fails to store discards what was fetched after it.  jobs[2] are the two pages in flight.
+ */
+static int walk(accord_store *s, const peer_conf *p, const peer_round_opts *o, peer_http *h,
+                peer_pipe *pp, peer_page_job *jobs, const char *start, peer_sync_stats *st,
+                accord_error *err)
+{
+    char coll[400], after[200], next[800];
+    peer_url_escape(h, p->collection, coll, sizeof(coll));
+    peer_url_escape(h, start, after, sizeof(after));
+    if (!start[0])
+        after[0] = 0;
+    long limit = p->page, most = PEER_MAX_PAGE; /* most: the largest page the peer serves */
+    int empty = 0;                              /* empty pages in a row that said more */
+    int rc = 0, k = 0, started = 0; /* started: jobs[k] runs for the url of this turn */
+    origin_list origins = {.at = NULL};
+    buf_init(&origins.text, PEER_MAX_PAGE_BYTES);
+    next[0] = 0;
+    for (;;) {
+        peer_page_job *j = &jobs[k];
+        if (!started) {
+            page_url(j->url, sizeof(j->url), p, coll, limit, after, next);
+            peer_pipe_run(pp, j);
+        }
+        peer_pipe_wait(pp);
+        started = 0;
+        if ((rc = page_check(p, j, st, err)))
+            break;
+        const peer_fetch *f = &j->f;
+        const peer_page *pg = &j->pg;
+        st->pages++;
+        if (pg->objects == 0) {
+            /* an empty page that says more: follow it, but not forever (a server that keeps
+               answering so would hold the round and hammer itself) */
+            if (pg->more && ++empty > PEER_MAX_EMPTY_PAGES) {
+                rc = accord_err_set(err, ACCORD_EJSON,
+                                    "peer %s: GET %s: %d pages in a row without objects say "
+                                    "\"more\"",
+                                    p->name, j->url, PEER_MAX_EMPTY_PAGES + 1);
+                break;
+            }
+            if (pg->more) {
+                peer_url_escape(h, pg->next, next, sizeof(next));
+                continue;
+            }
+            break;
+        }
+        empty = 0;
+        if (f->bad_header || !f->first[0] || !f->last[0]) {
+            rc = accord_err_set(err, ACCORD_EJSON,
+                                "peer %s: GET %s: missing or invalid X-TAXII-Date-Added-First/Last "
+                                "headers on a page of %zu objects",
+                                p->name, j->url, pg->objects);
+            break;
+        }
+        char cursor[PEER_TS_LEN];
+        int nc = peer_next_cursor(f->first, f->last, pg->more, cursor, sizeof(cursor));
+        if (nc < 0) {
+            rc = accord_err_set(err, ACCORD_EJSON,
+                                "peer %s: GET %s: X-TAXII-Date-Added-First %s after -Last %s",
+                                p->name, j->url, f->first, f->last);
+            break;
+        }
+        /* a page shorter than asked that says more: the server's own page maximum */
+        if (pg->more && pg->objects < (size_t)limit)
+            most = (long)pg->objects;
+        if (nc == 1 && limit < most) { /* a full page all added at one instant: widen */
+            st->pages--;
+            limit = limit * 2 > most ? most : limit * 2;
+            st->widened++;
+            continue;
+        }
+        if (nc == 1) {
+            /* the server gives no wider page: take this one with the cursor just before its
+               instant (never ahead of the data) and go on by `next`; a crash here replays the
+               objects of that instant, as duplicates */
+            ts_value l;
+            if (ts_parse(f->last, &l) || cursor_before(&l, cursor, sizeof(cursor))) {
+                rc = accord_err_set(err, ACCORD_EJSON,
+                                    "peer %s: GET %s: bad X-TAXII-Date-Added-Last %s", p->name,
+                                    j->url, f->last);
+                break;
+            }
+        }
+        if (pg->more) { /* the next page is fetched and prepared while this one is stored */
+            peer_url_escape(h, pg->next, next, sizeof(next));
+            limit = p->page;
+            page_url(jobs[k ^ 1].url, sizeof(jobs[k ^ 1].url), p, coll, limit, after, next);
+            peer_pipe_run(pp, &jobs[k ^ 1]);
+            started = 1;
+        }
+        int ir = import_page(s, p, j, o, cursor, &origins, st, err);
+        if (ir && ir != ACCORD_ESTIX) {
+            rc = ir;
+            break;
+        }
+        if (ir)
+            rc = ir;
+        if (!o->dry_run)
+            snprintf(st->cursor, sizeof(st->cursor), "%s", cursor);
+        if (!pg->more)
+            break;
+        k ^= 1;
+    }
+    peer_pipe_wait(pp); /* a page fetched after one that failed is dropped */
+    free(origins.at);
+    buf_free(&origins.text);
+    return rc;
 }
 
 int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, peer_sync_stats *st,
@@ -1255,140 +1460,34 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
     peer_http h;
     if ((rc = peer_http_open(&h, p, o->cancel, err)))
         return rc;
-    char coll[400], after[200], next[800], url[3000];
-    peer_url_escape(&h, p->collection, coll, sizeof(coll));
-    peer_url_escape(&h, start, after, sizeof(after));
-    if (!start[0])
-        after[0] = 0;
-    long limit = p->page, most = PEER_MAX_PAGE; /* most: the largest page the peer serves */
-    int empty = 0;                              /* empty pages in a row that said more */
-    next[0] = 0;
-    ajson_arena pa; /* the page being walked, parsed once */
-    ajson_arena_init(&pa, 0);
-    peer_fetch cur; /* the page being stored while the next one is fetched into h.f */
-    memset(&cur, 0, sizeof(cur));
-    prefetch pf = {.h = &h};
-    int fetched = 0; /* pf holds the answer for the url of this turn */
-    for (;;) {
-        page_url(url, sizeof(url), p, coll, limit, after, next);
-        long status;
-        if (fetched)
-            rc = prefetch_take(&pf, &status, st, err);
-        else
-            rc = peer_http_do(&h, url, NULL, 0, &status, st, err);
-        fetched = 0;
-        if (rc)
-            break;
-        peer_fetch *f = &h.f;
-        if (status != 200) {
-            char why[600];
-            peer_http_error_text(&h, why, sizeof(why));
-            rc = accord_err_set(err, ACCORD_EIO, "peer %s: GET %s: HTTP %ld%s", p->name, url,
-                                status, why);
-            break;
-        }
-        peer_page pg;
-        accord_error pe;
-        const ajson_value *objs;
-        ajson_arena_reset(&pa);
-        if (page_read(&pa, f->body ? f->body : "", f->len, &pg, &objs, &pe)) {
-            rc = accord_err_set(err, ACCORD_EJSON, "peer %s: GET %s: %s", p->name, url, pe.msg);
-            break;
-        }
-        if (pg.more && !pg.next[0]) {
-            rc = accord_err_set(err, ACCORD_EJSON,
-                                "peer %s: GET %s: \"more\" is true but there is no \"next\"",
-                                p->name, url);
-            break;
-        }
-        st->pages++;
-        if (pg.objects == 0) {
-            /* an empty page that says more: follow it, but not forever (a server that keeps
-               answering so would hold the round and hammer itself) */
-            if (pg.more && ++empty > PEER_MAX_EMPTY_PAGES) {
-                rc = accord_err_set(err, ACCORD_EJSON,
-                                    "peer %s: GET %s: %d pages in a row without objects say "
-                                    "\"more\"",
-                                    p->name, url, PEER_MAX_EMPTY_PAGES + 1);
-                break;
-            }
-            if (pg.more) {
-                peer_url_escape(&h, pg.next, next, sizeof(next));
-                continue;
-            }
-            break;
-        }
-        empty = 0;
-        if (f->bad_header || !f->first[0] || !f->last[0]) {
-            rc = accord_err_set(err, ACCORD_EJSON,
-                                "peer %s: GET %s: missing or invalid X-TAXII-Date-Added-First/Last "
-                                "headers on a page of %zu objects",
-                                p->name, url, pg.objects);
-            break;
-        }
-        char cursor[PEER_TS_LEN];
-        int nc = peer_next_cursor(f->first, f->last, pg.more, cursor, sizeof(cursor));
-        if (nc < 0) {
-            rc = accord_err_set(err, ACCORD_EJSON,
-                                "peer %s: GET %s: X-TAXII-Date-Added-First %s after -Last %s",
-                                p->name, url, f->first, f->last);
-            break;
-        }
-        /* a page shorter than asked that says more: the server's own page maximum */
-        if (pg.more && pg.objects < (size_t)limit)
-            most = (long)pg.objects;
-        if (nc == 1 && limit < most) { /* a full page all added at one instant: widen */
-            st->pages--;
-            limit = limit * 2 > most ? most : limit * 2;
-            st->widened++;
-            continue;
-        }
-        if (nc == 1) {
-            /* the server gives no wider page: take this one with the cursor just before its
-               instant (never ahead of the data) and go on by `next`; a crash here replays the
-               objects of that instant, as duplicates */
-            ts_value l;
-            if (ts_parse(f->last, &l) || cursor_before(&l, cursor, sizeof(cursor))) {
-                rc = accord_err_set(err, ACCORD_EJSON,
-                                    "peer %s: GET %s: bad X-TAXII-Date-Added-Last %s", p->name, url,
-                                    f->last);
-                break;
-            }
-        }
-        const peer_fetch *stored = f;
-        int running = 0;
-        if (pg.more) {
-            peer_url_escape(&h, pg.next, next, sizeof(next));
-            limit = p->page;
-            page_url(pf.url, sizeof(pf.url), p, coll, limit, after, next);
-            peer_fetch t = cur; /* h.f's buffer stays with the page; the next lands in cur's */
-            cur = h.f;
-            h.f = t;
-            running = pthread_create(&pf.th, NULL, prefetch_run, &pf) == 0;
-            stored = &cur;
-        }
-        int ir = import_page(s, p, stored, objs, o, cursor, st, err);
-        if (running)
-            pthread_join(pf.th, NULL);
-        fetched = running;
-        if (ir && ir != ACCORD_ESTIX) {
-            rc = ir;
-            break;
-        }
-        if (ir)
-            rc = ir;
-        if (!o->dry_run)
-            snprintf(st->cursor, sizeof(st->cursor), "%s", cursor);
-        if (!pg.more)
-            break;
+    peer_page_job *jobs = calloc(2, sizeof(*jobs));
+    peer_pipe *pp = NULL;
+    if (!jobs)
+        rc = accord_err_set(err, ACCORD_ENOMEM, "peer %s: out of memory", p->name);
+    else
+        rc = peer_pipe_open(&pp, &h, err);
+    for (int i = 0; jobs && i < 2; i++) {
+        ajson_arena_init(&jobs[i].a, 0);
+        jobs[i].prepare = !o->dry_run;
+        jobs[i].flags = p->org[0] ? IMPORT_VERIFIED : 0;
     }
+    peer_ckpt *ck = !rc && !o->dry_run ? peer_ckpt_start(s) : NULL;
+    if (!rc)
+        rc = walk(s, p, o, &h, pp, jobs, start, st, err);
+    peer_ckpt_stop(ck);
     if (rc == ACCORD_ESTIX)
         accord_err_set(err, ACCORD_ESTIX,
                        "peer %s: %llu object(s) rejected, %llu conflict(s), %llu equivocation(s)",
                        p->name, (unsigned long long)st->rejected,
                        (unsigned long long)st->conflicts, (unsigned long long)st->equivocations);
-    ajson_arena_free(&pa);
-    free(cur.body);
+    if (jobs) {
+        peer_pipe_close(pp, jobs, 2);
+        for (int i = 0; i < 2; i++) {
+            ajson_arena_free(&jobs[i].a);
+            free(jobs[i].f.body);
+        }
+        free(jobs);
+    }
     peer_http_close(&h);
     return rc;
 }

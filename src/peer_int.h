@@ -8,9 +8,12 @@
 
 #include "peer.h"
 
+#include "util/json.h"
+
 #include <curl/curl.h>
 
 struct sqlite3_stmt;
+struct import_prep;
 
 #define PEER_MAX_PAGE_BYTES ((size_t)256 << 20)
 
@@ -47,7 +50,9 @@ void peer_http_close(peer_http *h);
  */
 int peer_http_do(peer_http *h, const char *url, const char *body, size_t len, long *status,
                  peer_sync_stats *st, accord_error *err);
-/* The title and description of a TAXII error resource in h->f, as ": title: description". */
+/* The title and description of a TAXII error resource in f, as ": title: description". */
+void peer_fetch_error_text(const peer_fetch *f, char *out, size_t cap);
+/* peer_fetch_error_text of h->f. */
 void peer_http_error_text(const peer_http *h, char *out, size_t cap);
 /* curl_easy_escape into out. */
 void peer_url_escape(peer_http *h, const char *in, char *out, size_t cap);
@@ -58,5 +63,57 @@ void peer_url_escape(peer_http *h, const char *in, char *out, size_t cap);
  */
 int peer_origin_add(accord_store *s, struct sqlite3_stmt **st, const char *peer, const char *id,
                     const char *modified, accord_error *err);
+
+/*
+ * peer_page_parse into the caller's arena a, which then holds the parsed envelope: *objs gets its
+ * "objects" array (NULL when absent), for the walk to hand on without parsing the page again.
+ */
+int peer_page_read(ajson_arena *a, const char *body, size_t len, peer_page *pg,
+                   const ajson_value **objs, accord_error *err);
+/* The byte just past objs[i] in the page t[0..len) that objs was parsed from. */
+size_t peer_object_end(const char *t, size_t len, const ajson_value *objs, size_t i);
+
+/*
+ * One GET of a pull walk and what is done with its answer before the page is stored
+ * (peer_pipe.c).  The caller fills the inputs; the rest belongs to the fetch thread from
+ * peer_pipe_run until peer_pipe_wait returns.  Zero it and ajson_arena_init(a) before first use.
+ */
+typedef struct peer_page_job {
+    char url[3000]; /* in */
+    int prepare;    /* in: prepare the objects for import_fd_hooked (not on a dry run) */
+    unsigned flags; /* in: the import's flags (IMPORT_VERIFIED from a member's node) */
+    int rc;         /* peer_http_do's outcome (err) */
+    long status;
+    peer_sync_stats st; /* http_status and retry_after_s of a failed answer */
+    accord_error err;
+    peer_fetch f;  /* the answer */
+    int parse_rc;  /* a 200 answer's envelope: 0, or ACCORD_EJSON with the cause in perr */
+    accord_error perr;
+    peer_page pg;
+    const ajson_value *objs; /* its "objects" (in a), NULL when absent */
+    ajson_arena a;
+    struct import_prep *prep; /* the objects prepared; NULL: store them from objs */
+} peer_page_job;
+
+typedef struct peer_pipe peer_pipe;
+/* Starts the fetch thread of a walk on h (jobs then run on the caller's thread if it cannot
+ * start).  0 or ACCORD_ENOMEM. */
+int peer_pipe_open(peer_pipe **out, peer_http *h, accord_error *err);
+/* Starts j (the pipe is idle: after open or peer_pipe_wait). */
+void peer_pipe_run(peer_pipe *pp, peer_page_job *j);
+/* Returns when the job started last is done (at once when none runs). */
+void peer_pipe_wait(peer_pipe *pp);
+/* Waits, frees the prepared pages of jobs[0..n) and stops the thread; accepts NULL. */
+void peer_pipe_close(peer_pipe *pp, peer_page_job *jobs, size_t n);
+
+/*
+ * For the length of a pull: the store's WAL checkpoints run on a thread of their own (a second
+ * connection) instead of inside the walk's commits (peer_ckpt.c).  NULL when that cannot be set
+ * up: the store then checkpoints as it always does.  peer_ckpt_stop puts the store's own
+ * checkpointing back; accepts NULL.
+ */
+typedef struct peer_ckpt peer_ckpt;
+peer_ckpt *peer_ckpt_start(accord_store *s);
+void peer_ckpt_stop(peer_ckpt *c);
 
 #endif

@@ -19,13 +19,14 @@ the file is removed (one simulated crash of the walk).  Each request appends
 per connection) or "fail" to OBJFILE.log.
 """
 import datetime
-import http.server
 import json
 import os
 import re
-import ssl
 import sys
 import urllib.parse
+
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources
+from peer_httpd import TaxiiHandler, serve  # noqa: E402 (after the line above)
 
 CERT, KEY, OBJFILE, PORTFILE = sys.argv[1:5]
 COUNTER = {"n": 0}
@@ -54,22 +55,7 @@ def load():
     return rows
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def send(self, code, body, headers=()):
-        data = body.encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/taxii+json;version=2.1")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in headers:
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(TaxiiHandler):
     def log(self, text):
         with open(OBJFILE + ".log", "a") as f:
             f.write(text + "\n")
@@ -117,11 +103,4 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(200, json.dumps(env, separators=(",", ":")), headers)
 
 
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(CERT, KEY)
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-with open(PORTFILE + ".tmp", "w") as f:
-    f.write(str(srv.server_address[1]))
-os.rename(PORTFILE + ".tmp", PORTFILE)
-srv.serve_forever()
+serve(Handler, CERT, KEY, PORTFILE)

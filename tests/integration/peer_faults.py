@@ -19,12 +19,13 @@ several peers can misbehave differently at once.  Each request appends "MODE SEC
 monotonic clock) to MODEFILE.log.
 """
 import email.utils
-import http.server
 import os
 import re
-import ssl
 import sys
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources
+from peer_httpd import TaxiiHandler, serve  # noqa: E402 (after the line above)
 
 CERT, KEY, MODEFILE, PORTFILE = sys.argv[1:5]
 OBJ = ('{"type":"indicator","spec_version":"2.1","id":"indicator--0000fa17-0000-4000-8000-000000000001",'
@@ -34,30 +35,10 @@ OBJ = ('{"type":"indicator","spec_version":"2.1","id":"indicator--0000fa17-0000-
 ADDED = "2026-03-01T10:00:00.000000Z"
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def send(self, code, body, headers=()):
-        data = body.encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/taxii+json;version=2.1")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in headers:
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(TaxiiHandler):
     def trickle(self, body, headers):
         data = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/taxii+json;version=2.1")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in headers:
-            self.send_header(k, v)
-        self.end_headers()
+        self.head(200, len(data), headers)
         try:
             for b in data:
                 self.wfile.write(bytes([b]))
@@ -99,11 +80,4 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(404, '{"title":"unknown mode"}')
 
 
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(CERT, KEY)
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-with open(PORTFILE + ".tmp", "w") as f:
-    f.write(str(srv.server_address[1]))
-os.rename(PORTFILE + ".tmp", PORTFILE)
-srv.serve_forever()
+serve(Handler, CERT, KEY, PORTFILE)
