@@ -1112,11 +1112,11 @@ static void on_object(void *ud, const char *id, const char *modified, int writte
         o->n++;
 }
 
-static const char *origin_text; /* the list being sorted (qsort has no context argument) */
-
-static int origin_cmp(const void *x, const void *y)
+/* qsort_r order of two entries of an origin list (ud: its text) by id, then modified. */
+static int origin_cmp(const void *x, const void *y, void *ud)
 {
-    const char *a = origin_text + *(const size_t *)x, *b = origin_text + *(const size_t *)y;
+    const char *text = ud;
+    const char *a = text + *(const size_t *)x, *b = text + *(const size_t *)y;
     int d = strcmp(a, b);
     return d ? d : strcmp(a + strlen(a) + 1, b + strlen(b) + 1);
 }
@@ -1133,10 +1133,8 @@ static int page_commit(void *ud, accord_store *s, accord_error *err)
         return accord_err_set(err, ACCORD_ENOMEM, "peer %s: cannot record the page's origin",
                               c->p->name);
     origin_list *o = c->origins;
-    if (o->n > 1 && !o->text.failed) {
-        origin_text = o->text.p;
-        qsort(o->at, o->n, sizeof(*o->at), origin_cmp);
-    }
+    if (o->n > 1)
+        qsort_r(o->at, o->n, sizeof(*o->at), origin_cmp, o->text.p);
     sqlite3_stmt *st = NULL;
     int rc = 0;
     for (size_t i = 0; !rc && i < o->n; i++) {
