@@ -1226,9 +1226,9 @@ static int dry_page(accord_store *s, const peer_conf *p, const ajson_value *objs
 
 /* The page's objects through an import session, each as parsed by the walk (a page the fetch
  * thread could not prepare). */
-static int import_parsed(accord_store *s, const peer_page_job *j,
-                         const accord_import_options *io, const import_hooks *hooks, page_ctx *pc,
-                         accord_import_stats *is, accord_error *err)
+static int import_parsed(accord_store *s, const peer_page_job *j, const accord_import_options *io,
+                         const import_hooks *hooks, page_ctx *pc, accord_import_stats *is,
+                         accord_error *err)
 {
     import_session *sess = NULL;
     int rc = import_session_open(s, io, &sess, err);

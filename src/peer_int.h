@@ -86,8 +86,8 @@ typedef struct peer_page_job {
     long status;
     peer_sync_stats st; /* http_status and retry_after_s of a failed answer */
     accord_error err;
-    peer_fetch f;  /* the answer */
-    int parse_rc;  /* a 200 answer's envelope: 0, or ACCORD_EJSON with the cause in perr */
+    peer_fetch f; /* the answer */
+    int parse_rc; /* a 200 answer's envelope: 0, or ACCORD_EJSON with the cause in perr */
     accord_error perr;
     peer_page pg;
     const ajson_value *objs; /* its "objects" (in a), NULL when absent */

@@ -86,8 +86,8 @@ static void job_run(peer_pipe *pp, peer_page_job *j)
     if (j->rc || j->status != 200)
         return;
     ajson_arena_reset(&j->a);
-    j->parse_rc = peer_page_read(&j->a, j->f.body ? j->f.body : "", j->f.len, &j->pg, &j->objs,
-                                 &j->perr);
+    j->parse_rc =
+        peer_page_read(&j->a, j->f.body ? j->f.body : "", j->f.len, &j->pg, &j->objs, &j->perr);
     if (j->parse_rc || !j->prepare || !j->objs || !j->objs->len || pp->fd < 0)
         return;
     /* a page that cannot be prepared (out of memory) is stored from its parse instead */
