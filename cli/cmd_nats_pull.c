@@ -52,6 +52,7 @@ struct nats_puller {
     pthread_mutex_t mu; /* fd: attached and detached by the library's reconnect thread too */
     int fd;
     int lowat, lowat_fd; /* SO_RCVLOWAT set on socket lowat_fd */
+    int lowat_max;       /* NATS_PULL_LOWAT, or 1 over TLS (see pump) */
     atomic_int want_read, want_write;
     int noted; /* a refusing status was reported (once) */
     /* the request in flight: messages it may still bring, and when the server expires it */
@@ -175,6 +176,9 @@ int nats_puller_open(const char *cmd, const nats_opts *o, const char *stream,
     p->cmd = cmd;
     p->fd = p->lowat_fd = -1;
     p->lowat = 1;
+    /* over TLS a read takes one record (16 KiB at most) while the rest waits in the socket:
+     * under a low-water mark, that rest would wait for the poll's timeout */
+    p->lowat_max = o->ca || o->cert || (o->url && strstr(o->url, "tls://")) ? 1 : NATS_PULL_LOWAT;
     pthread_mutex_init(&p->mu, NULL);
     snprintf(p->next, sizeof p->next, "$JS.API.CONSUMER.MSG.NEXT.%s.%s", stream, consumer);
     if (nats_connect(cmd, o, 1, &ev, &p->nc) != 0) {
@@ -300,7 +304,7 @@ int nats_puller_fetch(nats_puller *p, natsMsg **msgs, int max, int timeout_ms, i
      * comes now does, early at worst: what this request still brings is taken next time */
     status = 0;
     while (n < max && !status && in_flight(p) && !nats_stop) {
-        pump(p, (int)((p->ahead_end - nats_mono()) * 1e3) + 1, NATS_PULL_LOWAT);
+        pump(p, (int)((p->ahead_end - nats_mono()) * 1e3) + 1, p->lowat_max);
         n += take(p, msgs + n, max - n, &status);
     }
     if (n == 0 && status != 0 && status != 408)

@@ -715,7 +715,7 @@ int cmd_worker(int argc, char **argv)
 {
     worker w = {.cmd = "worker", .event_bytes = 512};
     nats_opts o = {.tenant = "default"};
-    double idle = 0, last_work, t0, cpu0;
+    double idle = 0, last_work, t0, cpu0, batch_s = 0;
     /* 4 chunks a fetch: fewer reads and wakes per chunk than 1 or 2 (docs/scale-out.md: 4 and
      * 16 cost the same), while a batch still finishes well within the ack wait */
     int batch = 4, rc = 0, k, waiting_noted = 0, drain = 0;
@@ -804,9 +804,13 @@ int cmd_worker(int argc, char **argv)
             /* a full batch: the queue has more, so the next batch is asked for now and waits
              * in the socket while this one is matched (no wait for it, one read for most of
              * it, few chunks split over two reads and copied twice) */
-            if (count == batch && !nats_stop)
+            double b0 = nats_mono();
+            /* not when a batch takes long (a heavy snapshot): the next one's ack wait runs
+             * from its delivery, and it would wait out this one first */
+            if (count == batch && !nats_stop && batch_s < w.ack_wait_s / 8)
                 nats_puller_request(w.pl, batch, 500);
             run_batch(&w, msgs, count, jobs);
+            batch_s = nats_mono() - b0;
             if (count)
                 last_work = nats_mono();
             /* --drain: the queue empty and no chunk in flight anywhere (acknowledgements of
