@@ -48,6 +48,9 @@
  *     confidence  INTEGER   0-100, NULL when absent or out of range
  *     pattern_type, pattern, name  TEXT   the properties as strings (JSON escapes decoded), NULL
  *                           when absent or not strings
+ *     created_by  TEXT      created_by_ref, NULL when absent or not a string (schema 12; index
+ *                           indicators_src: latest versions that have one, for the console's
+ *                           source filter)
  *
  *   table export_rows       one row per indicators row, packed: what a selection of the latest
  *                           versions reads, as one value (schema 10; a row of many columns costs a
@@ -136,7 +139,9 @@
  *                           version (added) and their count (index sighted_last), and table
  *                           sighting_hours: coll, hour PK (start, seconds), sightings, n: each
  *                           collection's latest unrevoked sightings per hour; both kept by
- *                           triggers on sightings (schema 11).  Indexes indicators_type
+ *                           the insert path for a new sightings row (schema 12; an INSERT
+ *                           trigger before) and by triggers on sightings' UPDATE and DELETE
+ *                           (schema 11).  Indexes indicators_type
  *                           (STORE_IND_TYPE: the first observable type), indicators_type_vu
  *                           (with valid_until), indicators_vu: latest indicator versions only
  *   table thread_reads      account, case_id, topic PK; seen: the last message seq of a case
@@ -188,7 +193,7 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the run chunk format is little-endian; add byte swapping for this host"
 #endif
-#define SCHEMA_VERSION 11
+#define SCHEMA_VERSION 12
 
 /* A sighting's time for the console's series, in seconds: first_seen, else created, else when
  * it was stored (SQLite's unixepoch: a STIX timestamp's fraction is dropped, which no hour or day
@@ -425,6 +430,16 @@ static const char *const migrations[] = {
     " GROUP BY of_ref;"
     "INSERT OR REPLACE INTO sighting_hours SELECT coll, " HOUR_OF("") ", count(*), sum(n)"
     " FROM sightings WHERE coll != 0 AND (flags & 3) = 0 GROUP BY 1, 2;",
+    /* 11 -> 12: the console's source filter reads indicators.created_by (added by
+     * ind_add_created_by before this runs, written by ind_put) through indicators_src, not the
+     * bodies; the sighted and sighting_hours rows of a new sightings row are written by the insert
+     * path (sight_upkeep), not by INSERT triggers, for the statement journal they cost (8 -> 9) */
+    "UPDATE indicators SET created_by = (SELECT CASE WHEN json_type(o.body, '$.created_by_ref')"
+    " = 'text' THEN json_extract(o.body, '$.created_by_ref') END FROM objects o"
+    " WHERE o.seq = indicators.seq);"
+    "CREATE INDEX IF NOT EXISTS indicators_src ON indicators(created_by)"
+    " WHERE (flags & 2) = 0 AND created_by IS NOT NULL;"
+    "DROP TRIGGER IF EXISTS sighted_ins; DROP TRIGGER IF EXISTS sighting_hours_ins;",
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -449,15 +464,21 @@ static const char *const stmt_sql[S_COUNT] = {
     /* the sightings rows of a new sighting version (schema 9: formerly trigger sightings_obj) */
     [S_SIGHT_OBJ] = "INSERT INTO sightings SELECT 0, added, seq, flags, " SIGHTING_T("") ", "
                     SIGHTING_N("") ", json_extract(body, '$.sighting_of_ref') FROM objects"
-                    " WHERE seq = ?1",
+                    " WHERE seq = ?1 RETURNING coll, added, flags, t, n, of_ref",
     /* the import adds the version's first membership before its objects row */
     [S_SIGHT_OBJ_MEMBERS] = "INSERT OR IGNORE INTO sightings SELECT m.coll, m.added, m.seq,"
                             " m.flags, g.t, g.n, g.of_ref FROM members m INDEXED BY members_seq"
-                            " JOIN sightings g ON g.coll = 0 AND g.added = ?2 WHERE m.seq = ?1",
+                            " JOIN sightings g ON g.coll = 0 AND g.added = ?2 WHERE m.seq = ?1"
+                            " RETURNING coll, added, flags, t, n, of_ref",
     /* a sighting version's new membership (formerly trigger sightings_member) */
     [S_SIGHT_MEMBER] = "INSERT OR IGNORE INTO sightings SELECT ?1, ?2, ?3, ?4, g.t, g.n, g.of_ref"
                        " FROM objects o JOIN sightings g ON g.coll = 0 AND g.added = o.added"
-                       " WHERE o.seq = ?3",
+                       " WHERE o.seq = ?3 RETURNING coll, added, flags, t, n, of_ref",
+    /* what triggers sighted_ins and sighting_hours_ins did until schema 12 (sight_upkeep) */
+    [S_SIGHTED_ADD] = "INSERT INTO sighted VALUES(?1, ?2, 1) ON CONFLICT(of_ref) DO UPDATE"
+                      " SET last = max(last, excluded.last), n = n + 1",
+    [S_HOURS_ADD] = "INSERT INTO sighting_hours VALUES(?1, ?2, 1, ?3) ON CONFLICT(coll, hour)"
+                    " DO UPDATE SET sightings = sightings + 1, n = n + excluded.n",
     [S_ROWS_AFTER] = "SELECT seq, id, modified FROM objects WHERE seq > ?1 ORDER BY seq",
     [S_RUNS_OF_KIND] = "SELECT run FROM runs WHERE kind = ?1 ORDER BY run",
     [S_RUNS_AT_LEVEL] = "SELECT run, chunks FROM runs WHERE kind = ?1 AND level = ?2 ORDER BY run",
@@ -481,8 +502,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_SIG_GET] = "SELECT sig FROM signatures WHERE object_seq = ?1 AND keyid = ?2",
     [S_SIG_ANY] = "SELECT 1 FROM signatures WHERE object_seq = ?1 LIMIT 1",
     [S_INS_IND] = "INSERT INTO indicators(seq, added, id, modified, spec, flags, tlp, tlp_org,"
-                  " tlp_to, valid_from, valid_until, confidence, pattern_type, pattern, name)"
-                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                  " tlp_to, valid_from, valid_until, confidence, pattern_type, pattern, name,"
+                  " created_by)"
+                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [S_INS_XROW] = "INSERT INTO export_rows(seq, flags, row) VALUES(?1, ?2, ?3)",
 };
 
@@ -535,6 +557,20 @@ int store_exec(accord_store *s, const char *sql, accord_error *err)
 
 static int ind_backfill(accord_store *s, accord_error *err);
 
+/* Adds indicators.created_by (schema 12) unless the store has it: ALTER TABLE has no IF NOT
+ * EXISTS, and a store whose version was lowered by hand migrates again. */
+static int ind_add_created_by(accord_store *s, accord_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(
+            s->db, "SELECT 1 FROM pragma_table_info('indicators') WHERE name = 'created_by'", -1,
+            &st, NULL))
+        return store_db_fail(s, err, "reading the indicators table's columns");
+    int has = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return has ? 0 : store_exec(s, "ALTER TABLE indicators ADD COLUMN created_by TEXT", err);
+}
+
 static int migrate(accord_store *s, accord_error *err)
 {
     sqlite3_stmt *st;
@@ -556,7 +592,8 @@ static int migrate(accord_store *s, accord_error *err)
     if (rc)
         return rc;
     for (int v = version; v < SCHEMA_VERSION; v++)
-        if ((rc = store_exec(s, migrations[v], err)))
+        if ((v == 11 && (rc = ind_add_created_by(s, err))) ||
+            (rc = store_exec(s, migrations[v], err)))
             goto out;
     char sql[64];
     snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
@@ -1182,6 +1219,45 @@ static int64_t next_added(accord_store *s)
 }
 
 /*
+ * Runs st, an insert into sightings RETURNING coll, added, flags, t, n, of_ref (S_SIGHT_*), and
+ * adds each row it inserted to the aggregates: a store-wide row of a latest version to its
+ * object's sighted row, a collection's latest unrevoked one to that collection's hour.  This is
+ * what INSERT triggers on sightings did until schema 12: a statement on a table with an INSERT
+ * trigger keeps a statement journal, a copy of every page it touches (see migrations[] 8 -> 9).
+ * The UPDATE and DELETE triggers keep the aggregates through flag changes and removals.
+ */
+static int sight_upkeep(accord_store *s, sqlite3_stmt *st, const char *what, accord_error *err)
+{
+    int rc = 0, step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t coll = sqlite3_column_int64(st, 0), t = sqlite3_column_int64(st, 3);
+        int flags = sqlite3_column_int(st, 2);
+        sqlite3_stmt *up = NULL;
+        if (coll == 0 && !(flags & FLAG_SUPERSEDED) && sqlite3_column_type(st, 5) != SQLITE_NULL) {
+            if ((up = store_stmt(s, S_SIGHTED_ADD))) {
+                sqlite3_bind_value(up, 1, sqlite3_column_value(st, 5));
+                sqlite3_bind_int64(up, 2, sqlite3_column_int64(st, 1));
+            }
+        } else if (coll != 0 && !(flags & (FLAG_REVOKED | FLAG_SUPERSEDED))) {
+            if ((up = store_stmt(s, S_HOURS_ADD))) {
+                /* t is seconds from a four-digit year or from date_added: far from overflow */
+                sqlite3_bind_int64(up, 1, coll);
+                sqlite3_bind_int64(up, 2, t - ((t % 3600) + 3600) % 3600);
+                sqlite3_bind_int64(up, 3, sqlite3_column_int64(st, 4));
+            }
+        } else {
+            continue;
+        }
+        if (!up || store_step_done(up))
+            rc = store_db_fail(s, err, what);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = store_db_fail(s, err, what);
+    sqlite3_reset(st);
+    return rc;
+}
+
+/*
  * Adds version `seq` (modified `mod`) to collection cid, keeping exactly one latest version of the
  * id per collection: `others` are the id's other stored versions.  Returns its date_added.
  */
@@ -1229,7 +1305,7 @@ static int member_add(accord_store *s, int64_t cid, int64_t seq, const char *typ
     sqlite3_bind_int64(st, 2, *added_out);
     sqlite3_bind_int64(st, 3, seq);
     sqlite3_bind_int(st, 4, mflags);
-    return store_step_done(st) ? store_db_fail(s, err, "adding a sighting to a collection") : 0;
+    return sight_upkeep(s, st, "adding a sighting to a collection", err);
 }
 
 /* The sightings rows of sighting version seq (added), just inserted: store-wide and for the
@@ -1240,13 +1316,14 @@ static int sighting_rows(accord_store *s, int64_t seq, int64_t added, accord_err
     if (!st)
         return store_db_fail(s, err, "preparing a sightings insert");
     sqlite3_bind_int64(st, 1, seq);
-    if (store_step_done(st))
-        return store_db_fail(s, err, "storing a sighting's row");
+    int rc = sight_upkeep(s, st, "storing a sighting's row", err);
+    if (rc)
+        return rc;
     if (!(st = store_stmt(s, S_SIGHT_OBJ_MEMBERS)))
         return store_db_fail(s, err, "preparing a sightings insert");
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_int64(st, 2, added);
-    return store_step_done(st) ? store_db_fail(s, err, "storing a sighting's rows") : 0;
+    return sight_upkeep(s, st, "storing a sighting's rows", err);
 }
 
 static int pend_id_add(accord_store *s, uint64_t idh, int64_t seq)
@@ -1430,6 +1507,9 @@ static int ind_put(accord_store *s, int64_t seq, int64_t added, const char *id,
     for (int i = 1; i < 3; i++)
         if (x.str[i])
             sqlite3_bind_text(st, 13 + i, x.str[i], (int)x.len[i], SQLITE_STATIC);
+    const ajson_value *by = ajson_get(o, "created_by_ref");
+    if (by && by->type == AJSON_STRING)
+        sqlite3_bind_text(st, 16, by->u.str, (int)by->len, SQLITE_STATIC);
     if (store_step_done(st)) {
         rc = store_db_fail(s, err, "storing an indicator's columns");
         goto out;

@@ -1,11 +1,11 @@
 /*
  * store_console.c - indicator selections for the web console (see store_console.h).
  *
- * An indicator's sightings (its last one, their count) come from the sightings table's index
- * sightings_of (what a sighting sights, when it was added, its flags): the sighted indicators are
- * one aggregate over that index joined to the indicators table by id (indicators_id), the others
- * an index probe each; no body is read except for created_by_ref, which the indicators table
- * does not keep.
+ * An indicator's sightings (its last one, their count) come from table sighted (schema 11):
+ * the sighted indicators are its rows joined to the indicators table by id (indicators_id), the
+ * others a probe each.  Its source (created_by_ref) is the indicators row's created_by (schema
+ * 12), and a filter by source walks that member's latest indicators through indicators_src in seq
+ * order: no selection reads a body.
 
  * The relationships of an object come from two partial expression indexes on the relationship
  * rows (objects_rel_source, objects_rel_target: the endpoint and seq, schema 7), merged in seq
@@ -65,9 +65,8 @@ static void arm(char *sql, const store_ind_sel *f, const char *from, const char 
     char head[1024];
     snprintf(head, sizeof(head),
              "SELECT i.seq AS seq, i.added, i.id, i.modified, i.tlp, i.valid_until, i.pattern,"
-             " i.name, i.flags, %s AS last, %s%s FROM %s%s WHERE (i.flags & 2) = 0",
-             last_e, n_e, f->source ? ", json_extract(o.body, '$.created_by_ref')" : "", from,
-             f->source ? " JOIN objects o ON o.seq = i.seq" : "");
+             " i.name, i.flags, %s AS last, %s, i.created_by FROM %s WHERE (i.flags & 2) = 0",
+             last_e, n_e, from);
     add(sql, head);
     if (extra)
         add(sql, extra);
@@ -76,7 +75,7 @@ static void arm(char *sql, const store_ind_sel *f, const char *from, const char 
     if (f->tlp != -2)
         add(sql, " AND (CASE WHEN i.tlp = -1 THEN ?1 ELSE i.tlp END) = ?3");
     if (f->source)
-        add(sql, " AND json_extract(o.body, '$.created_by_ref') = ?4");
+        add(sql, " AND i.created_by = ?4");
     if (f->vu_before)
         add(sql, " AND i.valid_until IS NOT NULL AND i.valid_until < ?5");
     if (f->vu_after)
@@ -98,36 +97,14 @@ static void arm(char *sql, const store_ind_sel *f, const char *from, const char 
     }
 }
 
-/* The created_by_ref of the version at seq, into out (cap bytes); "" when none. */
-static int source_of(accord_store *s, sqlite3_stmt **st, int64_t seq, char *out, size_t cap,
-                     accord_error *err)
-{
-    out[0] = '\0';
-    if (!*st && sqlite3_prepare_v2(s->db,
-                                   "SELECT json_extract(body, '$.created_by_ref') FROM objects"
-                                   " WHERE seq = ?1",
-                                   -1, st, NULL))
-        return store_db_fail(s, err, "preparing a created_by_ref lookup");
-    sqlite3_reset(*st);
-    sqlite3_bind_int64(*st, 1, seq);
-    int step = sqlite3_step(*st);
-    if (step == SQLITE_ROW && sqlite3_column_type(*st, 0) == SQLITE_TEXT)
-        snprintf(out, cap, "%s", (const char *)sqlite3_column_text(*st, 0));
-    else if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return store_db_fail(s, err, "reading a created_by_ref");
-    return 0;
-}
-
 /* Runs one SELECT of the selection (sql) for f, calling cb for each row until it returns
- * non-zero (returned).  The rows' created_by_ref is read from the objects row of each row
- * handed to cb (the filter on it, when there is one, reads it in the SELECT), unless
- * f->no_source. */
+ * non-zero (returned). */
 static int run_sel(accord_store *s, const char *sql, const store_ind_sel *f,
                    int (*cb)(void *ud, const store_ind_row *r), void *ud, accord_error *err)
 {
     if (strlen(sql) >= SQL_MAX - 1)
         return accord_err_set(err, ACCORD_ELIMIT, "indicator selection: query too long");
-    sqlite3_stmt *st = NULL, *src = NULL;
+    sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
         return store_db_fail(s, err, "preparing an indicator selection");
     /* binding an index the query does not use is harmless (SQLITE_RANGE, ignored) */
@@ -144,7 +121,6 @@ static int run_sel(accord_store *s, const char *sql, const store_ind_sel *f,
     sqlite3_bind_int64(st, 9, f->max_seq);
     sqlite3_bind_int64(st, 10, f->extend_to);
     int rc = 0, step;
-    char source[256];
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         int flags = sqlite3_column_int(st, 8);
         store_ind_row r = {
@@ -160,19 +136,13 @@ static int run_sel(accord_store *s, const char *sql, const store_ind_sel *f,
             .last_sighting = sqlite3_column_int64(st, 9),
             .sightings = sqlite3_column_int64(st, 10),
         };
-        if (f->source) {
+        if (!f->no_source)
             r.source = (const char *)sqlite3_column_text(st, 11);
-        } else if (!f->no_source) {
-            if ((rc = source_of(s, &src, r.seq, source, sizeof(source), err)))
-                break;
-            r.source = source[0] ? source : NULL;
-        }
         rc = cb(ud, &r);
     }
     if (!rc && step != SQLITE_DONE)
         rc = store_db_fail(s, err, "selecting indicators");
     sqlite3_finalize(st);
-    sqlite3_finalize(src);
     return rc;
 }
 
@@ -203,7 +173,9 @@ static int range_is_small(accord_store *s, const store_ind_sel *f, int64_t ub, i
 }
 
 /* The indicators table as the selection of f walks it in seq order: through the index of its
- * type, or of its valid_until range when that range is small (then sorted), or whole. */
+ * valid_until range when that range is small (then sorted), else of its source, of its type, or
+ * whole.  With both a source and a type, the source's walk filters the type: either walk stops
+ * once a page is full, and which one reads fewer entries depends on the data. */
 static int ind_from(accord_store *s, const store_ind_sel *f, const char **from, accord_error *err)
 {
     int64_t ub = f->vu_before;
@@ -212,11 +184,13 @@ static int ind_from(accord_store *s, const store_ind_sel *f, const char **from, 
     int small = 0, rc = ub ? range_is_small(s, f, ub, &small, err) : 0;
     if (rc)
         return rc;
-    if (f->obs_type)
-        *from = small ? "indicators i INDEXED BY indicators_type_vu"
-                      : "indicators i INDEXED BY indicators_type";
+    if (small)
+        *from = f->obs_type ? "indicators i INDEXED BY indicators_type_vu"
+                            : "indicators i INDEXED BY indicators_vu";
+    else if (f->source)
+        *from = "indicators i INDEXED BY indicators_src";
     else
-        *from = small ? "indicators i INDEXED BY indicators_vu" : "indicators i";
+        *from = f->obs_type ? "indicators i INDEXED BY indicators_type" : "indicators i";
     return 0;
 }
 

@@ -23,7 +23,7 @@ typedef struct store_ind_sel {
     int64_t cur_last, cur_seq; /* keyset cursor: rows after (cur_last, cur_seq); cur_seq 0 none */
     int64_t max_seq;           /* only versions with seq <= this (a snapshot); 0 any */
     int64_t extend_to;         /* only unrevoked rows with a valid_until before this (µs); 0 any */
-    int no_source;             /* rows without their source (created_by_ref): no body read */
+    int no_source;             /* rows without their source (created_by_ref) */
 } store_ind_sel;
 
 typedef struct store_ind_row {

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "t_import.h"
+#include "t_trace.h"
 
 #define N_IND 5000 /* ipv4-addr indicators: more than the 4,096 of a sorted range */
 #define N_EARLY 100 /* of them, valid until 2026-02-01; the rest until 2027-06-01 */
@@ -68,22 +69,6 @@ static void seed(accord_store *s)
     buf_free(&b);
 }
 
-/* The statements a selection runs, captured as it runs them */
-typedef struct traced {
-    char sql[8][4096];
-    int n;
-} traced;
-
-static int trace_cb(unsigned type, void *ud, void *p, void *x)
-{
-    traced *t = ud;
-    (void)type, (void)x;
-    const char *sql = sqlite3_sql(p);
-    if (t->n < 8 && sql)
-        snprintf(t->sql[t->n++], sizeof(t->sql[0]), "%s", sql);
-    return 0;
-}
-
 typedef struct rows {
     int n, limit, bad_order;
     int64_t seq, last;
@@ -108,14 +93,14 @@ static int row_cb(void *ud, const store_ind_row *r)
 static int select_count(accord_store *s, store_ind_sel f, int limit, char *plans, size_t cap,
                         int *bad_order)
 {
-    traced t = {.n = 0};
+    t_traced t = {.n = 0};
     accord_error err;
     int total = 0;
     *bad_order = 0;
     for (int page = 0; page < 10000; page++) {
         rows x = {.limit = limit};
         if (page == 0)
-            sqlite3_trace_v2(s->db, SQLITE_TRACE_STMT, trace_cb, &t);
+            sqlite3_trace_v2(s->db, SQLITE_TRACE_STMT, t_trace_cb, &t);
         int rc = store_ind_select(s, &f, row_cb, &x, &err);
         sqlite3_trace_v2(s->db, 0, NULL, NULL);
         CHECK(rc == 0 || rc == 1);
@@ -126,18 +111,7 @@ static int select_count(accord_store *s, store_ind_sel f, int limit, char *plans
         f.cur_last = x.last;
         f.cur_seq = x.seq;
     }
-    plans[0] = '\0';
-    for (int i = 0; i < t.n; i++) {
-        char q[4200];
-        sqlite3_stmt *st;
-        snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", t.sql[i]);
-        CHECK(sqlite3_prepare_v2(s->db, q, -1, &st, NULL) == SQLITE_OK);
-        while (st && sqlite3_step(st) == SQLITE_ROW) {
-            size_t n = strlen(plans);
-            snprintf(plans + n, cap - n, "%s\n", (const char *)sqlite3_column_text(st, 3));
-        }
-        sqlite3_finalize(st);
-    }
+    CHECK(t_trace_plans(s->db, &t, plans, cap) == 0);
     return total;
 }
 
