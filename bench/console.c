@@ -4,7 +4,8 @@
  * Starts `accord serve` in this process (self-signed TLS on 127.0.0.1, any free port, the console
  * from BUILD_DIR/ui), fills the store with --objects generated objects (default 1,000,000;
  * bench_import's mix: 45% indicators, 30% SCOs, 20% relationships, 5% malware), --sightings
- * sightings (default 15% of the objects: 150,000) of 1,000 of its indicators over 90 days, 20
+ * sightings (default 15% of the objects: 150,000) of 1,000 of its indicators over 90 days, 1,000
+ * indicators created by one identity (for the source filter; the generated ones have none), 20
  * disclosure cases linking the first indicator (the first with 121 vendors, a product each, and
  * 60 messages in 6 threads), this node's organisation with a roster, and a peer whose link fails;
  * then times, each --loads times (default 100) with one client, every call of every page:
@@ -12,7 +13,8 @@
  *   object      GET /api/objects/ID (versions for the diff), its relationships page, its cases
  *   graph       GET /api/objects/ID?limit=1, expand: GET /api/objects/ID/relationships?limit=100
  *   sightings   the series of one indicator (hour) and of the whole feed (day, every page)
- *   indicators  the list newest first, filtered, sorted by last sighting; a bulk preview
+ *   indicators  the list newest first, filtered (by type, by source), sorted by last sighting; a
+ *               bulk preview
  *   cases       the list, one case, its vendors, its threads, the account's read markers
  *   members     the roster; feeds: collections, peers; the session; /ui/ and its script
  * and prints p50/p99 in milliseconds, with the CPU time (user+sys) of this process, server and
@@ -37,6 +39,8 @@
 
 #define SAMPLES 2000
 #define SIGHTED 1000 /* indicators with sightings */
+#define SOURCED 1000 /* indicators created by SOURCE, for the source filter */
+#define SOURCE "identity--5c000000-0000-4000-8000-000000000001"
 #define CASES 20
 
 static char base_url[256], auth_header[320], cacert[4096], accord_bin[4300];
@@ -218,6 +222,34 @@ static void add_sightings(const char *dir, const char *data, const samples *s, l
     unlink(path);
     printf("store   %lld sightings of %d indicators imported in %.1f s\n",
            (long long)stats.accepted, nind, now_s() - t0);
+}
+
+/* SOURCED indicators created by SOURCE (the generated ones have no creator) */
+static void add_sourced(const char *dir, const char *data)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/sourced.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    for (int i = 0; i < SOURCED; i++)
+        fprintf(f,
+                "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--5d000000-"
+                "0000-4000-8000-%012d\",\"created\":\"2026-03-01T00:00:00.000Z\",\"modified\":"
+                "\"2026-03-01T00:00:00.000Z\",\"created_by_ref\":\"" SOURCE "\",\"pattern\":"
+                "\"[ipv4-addr:value = '198.18.%d.%d']\",\"pattern_type\":\"stix\","
+                "\"valid_from\":\"2026-03-01T00:00:00Z\"}\n",
+                i, i >> 8 & 255, i & 255);
+    fclose(f);
+    accord_store *st;
+    accord_error err;
+    accord_import_stats stats = {0};
+    if (accord_store_open(data, 0, &st, &err) == 0) {
+        import_file(st, path, &stats);
+        accord_store_close(st);
+    }
+    unlink(path);
+    printf("store   %lld indicators of one source imported\n", (long long)stats.accepted);
 }
 
 /* CASES cases linking the first indicator; the first with 121 vendors (a product each) and 60
@@ -487,6 +519,8 @@ static const call_def calls[] = {
     {"GET /api/indicators?has_sightings&type&sort=last", "GET",
      "/api/indicators?has_sightings=true&type=ipv4-addr&sort=last_sighting&limit=100", ARG_NONE,
      NULL},
+    {"GET /api/indicators?source (a member's)", "GET",
+     "/api/indicators?source=" SOURCE "&limit=100", ARG_NONE, NULL},
     {"POST /api/indicators/bulk/preview (sighted ipv4)", "POST", "/api/indicators/bulk/preview",
      ARG_NONE, "{\"action\":\"revoke\",\"filter\":{\"type\":\"ipv4-addr\",\"has_sightings\":\"true\"}}"},
     {"GET /api/cases (list)", "GET", "/api/cases?limit=100", ARG_NONE, NULL},
@@ -566,6 +600,7 @@ int main(int argc, char **argv)
     }
     accord_store_close(st);
     add_sightings(dir, data, s, nsight);
+    add_sourced(dir, data);
     add_cases(data, s, ACCOUNT);
     /* this node's organisation and a roster of it; a peer nothing listens for */
     snprintf(cmd, sizeof(cmd), "%s/self.json", dir);

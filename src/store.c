@@ -462,18 +462,26 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_MEMBER_FLAGS] = "UPDATE members SET flags = ?3 WHERE coll = ?1 AND added = ?2",
     [S_INS_MEMBER] = "INSERT INTO members(coll, added, seq, type, flags) VALUES(?1, ?2, ?3, ?4, ?5)",
     /* the sightings rows of a new sighting version (schema 9: formerly trigger sightings_obj) */
-    [S_SIGHT_OBJ] = "INSERT INTO sightings SELECT 0, added, seq, flags, " SIGHTING_T("") ", "
-                    SIGHTING_N("") ", json_extract(body, '$.sighting_of_ref') FROM objects"
-                    " WHERE seq = ?1 RETURNING coll, added, flags, t, n, of_ref",
+    /* OR IGNORE: nothing can conflict (added is new), and without a constraint that aborts, the
+       statement needs no statement journal (see sight_upkeep) */
+    [S_SIGHT_OBJ] = "INSERT OR IGNORE INTO sightings SELECT 0, added, seq, flags, " SIGHTING_T("")
+                    ", " SIGHTING_N("") ", json_extract(body, '$.sighting_of_ref') FROM objects"
+                    " WHERE seq = ?1",
     /* the import adds the version's first membership before its objects row */
     [S_SIGHT_OBJ_MEMBERS] = "INSERT OR IGNORE INTO sightings SELECT m.coll, m.added, m.seq,"
                             " m.flags, g.t, g.n, g.of_ref FROM members m INDEXED BY members_seq"
-                            " JOIN sightings g ON g.coll = 0 AND g.added = ?2 WHERE m.seq = ?1"
-                            " RETURNING coll, added, flags, t, n, of_ref",
+                            " JOIN sightings g ON g.coll = 0 AND g.added = ?2 WHERE m.seq = ?1",
     /* a sighting version's new membership (formerly trigger sightings_member) */
     [S_SIGHT_MEMBER] = "INSERT OR IGNORE INTO sightings SELECT ?1, ?2, ?3, ?4, g.t, g.n, g.of_ref"
                        " FROM objects o JOIN sightings g ON g.coll = 0 AND g.added = o.added"
-                       " WHERE o.seq = ?3 RETURNING coll, added, flags, t, n, of_ref",
+                       " WHERE o.seq = ?3",
+    /* the sightings rows of version ?1 in collection ?2 (0: in every one), and its store-wide
+       row when ?3 is its added (sight_upkeep) */
+    [S_SIGHT_ROWS] = "SELECT s.coll, s.added, s.flags, s.t, s.n, s.of_ref FROM members m"
+                     " INDEXED BY members_seq JOIN sightings s ON s.coll = m.coll AND"
+                     " s.added = m.added WHERE m.seq = ?1 AND (?2 = 0 OR m.coll = ?2)"
+                     " UNION ALL SELECT coll, added, flags, t, n, of_ref FROM sightings"
+                     " WHERE coll = 0 AND added = ?3",
     /* what triggers sighted_ins and sighting_hours_ins did until schema 12 (sight_upkeep) */
     [S_SIGHTED_ADD] = "INSERT INTO sighted VALUES(?1, ?2, 1) ON CONFLICT(of_ref) DO UPDATE"
                       " SET last = max(last, excluded.last), n = n + 1",
@@ -1219,20 +1227,30 @@ static int64_t next_added(accord_store *s)
 }
 
 /*
- * Runs st, an insert into sightings RETURNING coll, added, flags, t, n, of_ref (S_SIGHT_*), and
- * adds each row it inserted to the aggregates: a store-wide row of a latest version to its
- * object's sighted row, a collection's latest unrevoked one to that collection's hour.  This is
- * what INSERT triggers on sightings did until schema 12: a statement on a table with an INSERT
- * trigger keeps a statement journal, a copy of every page it touches (see migrations[] 8 -> 9).
- * The UPDATE and DELETE triggers keep the aggregates through flag changes and removals.
+ * Adds the sightings rows of version seq just written (in collection cid only, or with cid 0 in
+ * every collection and, added being its date_added, store-wide) to the aggregates: a store-wide
+ * row of a latest version to its object's sighted row, a collection's latest unrevoked one to
+ * that collection's hour.  INSERT triggers on sightings did this until schema 12, but a
+ * statement on a table with an INSERT trigger (or a RETURNING clause, which SQLite runs as one)
+ * keeps a statement journal, a copy of every page it touches (see migrations[] 8 -> 9); the rows
+ * are read back instead and the aggregates written by one-row statements, which need none.
+ * The caller knows the rows are new: a new version has no sightings rows yet, a new membership
+ * none in its collection.  The UPDATE and DELETE triggers keep the aggregates through flag
+ * changes and removals.
  */
-static int sight_upkeep(accord_store *s, sqlite3_stmt *st, const char *what, accord_error *err)
+static int sight_upkeep(accord_store *s, int64_t seq, int64_t cid, int64_t added, const char *what,
+                        accord_error *err)
 {
+    sqlite3_stmt *st = store_stmt(s, S_SIGHT_ROWS), *up = NULL;
+    if (!st)
+        return store_db_fail(s, err, what);
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int64(st, 2, cid);
+    sqlite3_bind_int64(st, 3, added);
     int rc = 0, step = SQLITE_DONE;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t coll = sqlite3_column_int64(st, 0), t = sqlite3_column_int64(st, 3);
         int flags = sqlite3_column_int(st, 2);
-        sqlite3_stmt *up = NULL;
         if (coll == 0 && !(flags & FLAG_SUPERSEDED) && sqlite3_column_type(st, 5) != SQLITE_NULL) {
             if ((up = store_stmt(s, S_SIGHTED_ADD))) {
                 sqlite3_bind_value(up, 1, sqlite3_column_value(st, 5));
@@ -1305,7 +1323,12 @@ static int member_add(accord_store *s, int64_t cid, int64_t seq, const char *typ
     sqlite3_bind_int64(st, 2, *added_out);
     sqlite3_bind_int64(st, 3, seq);
     sqlite3_bind_int(st, 4, mflags);
-    return sight_upkeep(s, st, "adding a sighting to a collection", err);
+    if (store_step_done(st))
+        return store_db_fail(s, err, "adding a sighting to a collection");
+    /* a new version's first membership has no row yet (the objects row comes next) */
+    if (sqlite3_changes(s->db) == 0)
+        return 0;
+    return sight_upkeep(s, seq, cid, 0, "adding a sighting to a collection", err);
 }
 
 /* The sightings rows of sighting version seq (added), just inserted: store-wide and for the
@@ -1316,14 +1339,15 @@ static int sighting_rows(accord_store *s, int64_t seq, int64_t added, accord_err
     if (!st)
         return store_db_fail(s, err, "preparing a sightings insert");
     sqlite3_bind_int64(st, 1, seq);
-    int rc = sight_upkeep(s, st, "storing a sighting's row", err);
-    if (rc)
-        return rc;
+    if (store_step_done(st))
+        return store_db_fail(s, err, "storing a sighting's row");
     if (!(st = store_stmt(s, S_SIGHT_OBJ_MEMBERS)))
         return store_db_fail(s, err, "preparing a sightings insert");
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_int64(st, 2, added);
-    return sight_upkeep(s, st, "storing a sighting's rows", err);
+    if (store_step_done(st))
+        return store_db_fail(s, err, "storing a sighting's rows");
+    return sight_upkeep(s, seq, 0, added, "storing a sighting's rows", err);
 }
 
 static int pend_id_add(accord_store *s, uint64_t idh, int64_t seq)

@@ -87,6 +87,7 @@ enum stmt_id {
     S_SIGHT_OBJ,
     S_SIGHT_OBJ_MEMBERS,
     S_SIGHT_MEMBER,
+    S_SIGHT_ROWS,
     S_SIGHTED_ADD,
     S_HOURS_ADD,
     S_COUNT
