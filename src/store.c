@@ -461,12 +461,12 @@ static const char *const stmt_sql[S_COUNT] = {
                      " WHERE seq = ?1 AND coll = ?2",
     [S_MEMBER_FLAGS] = "UPDATE members SET flags = ?3 WHERE coll = ?1 AND added = ?2",
     [S_INS_MEMBER] = "INSERT INTO members(coll, added, seq, type, flags) VALUES(?1, ?2, ?3, ?4, ?5)",
-    /* the sightings rows of a new sighting version (schema 9: formerly trigger sightings_obj) */
-    /* OR IGNORE: nothing can conflict (added is new), and without a constraint that aborts, the
-       statement needs no statement journal (see sight_upkeep) */
-    [S_SIGHT_OBJ] = "INSERT OR IGNORE INTO sightings SELECT 0, added, seq, flags, " SIGHTING_T("")
-                    ", " SIGHTING_N("") ", json_extract(body, '$.sighting_of_ref') FROM objects"
-                    " WHERE seq = ?1",
+    /* the store-wide sightings row of a new sighting version (schema 9: formerly trigger
+       sightings_obj), read then written by one-row statements: an INSERT ... SELECT calling a
+       function keeps a statement journal (see sight_upkeep) */
+    [S_SIGHT_OBJ] = "SELECT added, seq, flags, " SIGHTING_T("") ", " SIGHTING_N("") ","
+                    " json_extract(body, '$.sighting_of_ref') FROM objects WHERE seq = ?1",
+    [S_SIGHT_INS] = "INSERT INTO sightings VALUES(0, ?1, ?2, ?3, ?4, ?5, ?6)",
     /* the import adds the version's first membership before its objects row */
     [S_SIGHT_OBJ_MEMBERS] = "INSERT OR IGNORE INTO sightings SELECT m.coll, m.added, m.seq,"
                             " m.flags, g.t, g.n, g.of_ref FROM members m INDEXED BY members_seq"
@@ -1332,14 +1332,21 @@ static int member_add(accord_store *s, int64_t cid, int64_t seq, const char *typ
 }
 
 /* The sightings rows of sighting version seq (added), just inserted: store-wide and for the
- * memberships added before it. */
+ * memberships added before it, and the aggregates of them (sight_upkeep). */
 static int sighting_rows(accord_store *s, int64_t seq, int64_t added, accord_error *err)
 {
-    sqlite3_stmt *st = store_stmt(s, S_SIGHT_OBJ);
-    if (!st)
+    sqlite3_stmt *st = store_stmt(s, S_SIGHT_OBJ), *ins = store_stmt(s, S_SIGHT_INS);
+    if (!st || !ins)
         return store_db_fail(s, err, "preparing a sightings insert");
     sqlite3_bind_int64(st, 1, seq);
-    if (store_step_done(st))
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return store_db_fail(s, err, "reading a sighting's row");
+    }
+    for (int i = 0; i < 6; i++)
+        sqlite3_bind_value(ins, i + 1, sqlite3_column_value(st, i));
+    sqlite3_reset(st);
+    if (store_step_done(ins))
         return store_db_fail(s, err, "storing a sighting's row");
     if (!(st = store_stmt(s, S_SIGHT_OBJ_MEMBERS)))
         return store_db_fail(s, err, "preparing a sightings insert");

@@ -85,6 +85,7 @@ enum stmt_id {
     S_INS_XROW,
     S_AUDIT_TAIL,
     S_SIGHT_OBJ,
+    S_SIGHT_INS,
     S_SIGHT_OBJ_MEMBERS,
     S_SIGHT_MEMBER,
     S_SIGHT_ROWS,
