@@ -29,9 +29,15 @@
  *                                                         same --indicators and --hit)
  *        --write-indicators FILE also writes the indicators as STIX JSON lines, for
  *        `accord match --indicators FILE`: the command's figure beside the bench's.
- * Prints figures (wall and CPU time: the machine may be shared), no assertions: the matches
- * found are about the hits planted, plus events whose fixed addresses (a resolver, a web
- * server, answers) fall in a generated CIDR.
+ * Indicators lie anywhere in the public IPv4 space (no private, documentation, multicast or
+ * reserved addresses, as real feeds) and in 2000::/3; the fresh values of events lie anywhere
+ * too, and a fresh IPv4 address that an address or network indicator lists is drawn again, so
+ * that the hit rate is the one chosen: the events' fixed addresses (a resolver, a web server,
+ * DNS answers) are documentation or private addresses no indicator lists.  An IPv4 hit is a
+ * listed address or, in the networks' share, an address inside a listed network.
+ *
+ * Prints figures (wall and CPU time and the load average: the machine may be shared), no
+ * assertions; the realised hit rate (events with a match) is printed beside the planted one.
  */
 #include "accord.h"
 #include "util/hugemem.h"
@@ -121,21 +127,72 @@ static const char *agents[] = {
     "Microsoft-CryptoAPI/10.0",
 };
 
-static void v4(uint64_t i, int salt, char *o, size_t n)
+/* Addresses real feeds do not list: private, shared, loopback, link-local, documentation,
+ * benchmarking, multicast and reserved space.  Indicators avoid them as real lists do; the
+ * events' fixed addresses (a resolver, a web server, DNS answers) lie in them. */
+static int bogon(uint32_t a)
 {
-    uint32_t a = (uint32_t)mix(i * 4 + (uint64_t)salt + 11);
-    if (salt == 0)
-        a |= 0x80000000u; /* indicators in 128-255.x, misses anywhere: misses can be hits */
-    else
-        a &= 0x7FFFFFFFu;
+    static const struct {
+        uint32_t net;
+        int len;
+    } b[] = {{0x00000000u, 8},  {0x0A000000u, 8},  {0x64400000u, 10}, {0x7F000000u, 8},
+             {0xA9FE0000u, 16}, {0xAC100000u, 12}, {0xC0000000u, 24}, {0xC0000200u, 24},
+             {0xC0A80000u, 16}, {0xC6120000u, 15}, {0xC6336400u, 24}, {0xCB007100u, 24},
+             {0xE0000000u, 3}};
+    for (size_t k = 0; k < sizeof b / sizeof b[0]; k++)
+        if ((a & ~(0xFFFFFFFFu >> b[k].len)) == b[k].net)
+            return 1;
+    return 0;
+}
+
+/* A public address from seed x (re-mixed until it is not a bogon). */
+static uint32_t public4(uint64_t x)
+{
+    uint32_t a = (uint32_t)mix(x);
+    while (bogon(a))
+        a = (uint32_t)mix(a ^ x);
+    return a;
+}
+
+/* IPv4 indicator i (salt 0) anywhere in the public space; a fresh address (salt 1) anywhere at
+ * all, which the caller rejects when it is listed (miss4). */
+static uint32_t v4a(uint64_t i, int salt)
+{
+    return salt ? (uint32_t)mix(i * 4 + 12) : public4(i * 4 + 11);
+}
+
+static void fmt4(uint32_t a, char *o, size_t n)
+{
     snprintf(o, n, "%u.%u.%u.%u", a >> 24, a >> 16 & 255, a >> 8 & 255, a & 255);
 }
 
+static void v4(uint64_t i, int salt, char *o, size_t n)
+{
+    fmt4(v4a(i, salt), o, n);
+}
+
+/* CIDR indicator i: a /16 to /28 anywhere in the public space. */
+static uint32_t cidr(uint64_t i, int *len)
+{
+    *len = 16 + (int)(i % 13);
+    return public4(i + 99) & ~(0xFFFFFFFFu >> *len);
+}
+
+/* IPv6 indicator i (salt 0) or a fresh address (salt 1): global unicast (2000::/3) as real
+ * feeds and traffic are, half with a small interface id, half with a full one. */
 static void v6(uint64_t i, int salt, char *o, size_t n)
 {
-    uint64_t h = mix(i * 4 + (uint64_t)salt + 22);
-    snprintf(o, n, "2001:db8:%x:%x::%x", (unsigned)(h >> 48), (unsigned)(h >> 32 & 0xFFFF),
-             (unsigned)(h & 0xFFFF) | (salt ? 0x1u : 0));
+    uint64_t h = mix(i * 4 + (uint64_t)salt + 22), l = mix(h);
+    unsigned g0 = 0x2000u | (unsigned)(h >> 48 & 0x1FFF);
+    if (l & 1)
+        snprintf(o, n, "%x:%x:%x:%x::%x", g0, (unsigned)(h >> 32 & 0xFFFF),
+                 (unsigned)(h >> 16 & 0xFFFF), (unsigned)(h & 0xFFFF),
+                 (unsigned)(l >> 48 & 0xFFFF) | 1u);
+    else
+        snprintf(o, n, "%x:%x:%x:%x:%x:%x:%x:%x", g0, (unsigned)(h >> 32 & 0xFFFF),
+                 (unsigned)(h >> 16 & 0xFFFF), (unsigned)(h & 0xFFFF),
+                 (unsigned)(l >> 48 & 0xFFFF), (unsigned)(l >> 32 & 0xFFFF),
+                 (unsigned)(l >> 16 & 0xFFFF), (unsigned)(l & 0xFFFF));
 }
 
 static void dom(uint64_t i, int salt, char *o, size_t n)
@@ -160,12 +217,11 @@ static void path(uint64_t i, int salt, char *o, size_t n)
 /* ------------------------------------------------------------------------------------------ */
 /* Indicators                                                                                   */
 
-/* The network of traffic indicator i (in 128-255.x, like the address indicators). */
+/* The network of traffic indicator i (in the public space, like the address indicators). */
 static uint32_t tnet(uint64_t i, int *len)
 {
-    uint32_t a = (uint32_t)mix(i + 77) | 0x80000000u;
     *len = 20 + (int)(i % 9);
-    return a & ~(0xFFFFFFFFu >> *len);
+    return public4(i + 77) & ~(0xFFFFFFFFu >> *len);
 }
 
 static FILE *ind_out; /* --write-indicators: each indicator also as a STIX JSON line */
@@ -248,9 +304,8 @@ static accord_snapshot *build_indicators(uint64_t total, double *secs)
                 snprintf(pat, sizeof pat, "[ipv6-addr:value = '%s']", v);
                 break;
             case K_CIDR: {
-                uint32_t a = (uint32_t)mix(i + 99) | 0x80000000u;
-                int len = 16 + (int)(i % 13);
-                a &= ~(0xFFFFFFFFu >> len);
+                int len;
+                uint32_t a = cidr(i, &len);
                 snprintf(pat, sizeof pat, "[ipv4-addr:value ISSUBSET '%u.%u.%u.%u/%d']", a >> 24,
                          a >> 16 & 255, a >> 8 & 255, a & 255, len);
                 break;
@@ -287,20 +342,125 @@ static accord_snapshot *build_indicators(uint64_t total, double *secs)
 /* ------------------------------------------------------------------------------------------ */
 /* Telemetry                                                                                    */
 
-/* A value of kind k for an event: an indicator's (hit) or a fresh one. */
+/* What the indicators list, to reject fresh addresses that would match (so the chosen hit rate
+ * holds with indicators and misses over the whole space): the IPv4 addresses in an
+ * open-addressing set (0, a bogon, marks an empty slot), the networks of the CIDR and traffic
+ * indicators as sorted, merged ranges. */
+static uint32_t *lset;
+static size_t lmask;
+typedef struct range {
+    uint32_t lo, hi;
+} range;
+static range *ranges;
+static size_t nranges;
+
+static int range_cmp(const void *a, const void *b)
+{
+    const range *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static void listed_build(uint64_t total)
+{
+    uint64_t n4 = (uint64_t)(share[K_V4] * (double)total);
+    uint64_t nc = (uint64_t)(share[K_CIDR] * (double)total), nt = traffic_n / 2 + 1;
+    size_t cap = 16;
+    while (cap < 2 * n4)
+        cap <<= 1;
+    lset = calloc(cap, sizeof *lset);
+    ranges = malloc((nc + nt) * sizeof *ranges);
+    if (!lset || !ranges) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    lmask = cap - 1;
+    for (uint64_t i = 0; i < n4; i++) {
+        uint32_t a = v4a(i, 0);
+        size_t h = (size_t)mix(a) & lmask;
+        while (lset[h] && lset[h] != a)
+            h = (h + 1) & lmask;
+        lset[h] = a;
+    }
+    for (uint64_t i = 0; i < nc; i++) {
+        int len;
+        uint32_t a = cidr(i, &len);
+        ranges[nranges++] = (range){a, a | (0xFFFFFFFFu >> len)};
+    }
+    for (uint64_t i = 0; traffic_n >= 2 && i < traffic_n / 2; i++) {
+        int len;
+        uint32_t a = tnet(i, &len);
+        ranges[nranges++] = (range){a, a | (0xFFFFFFFFu >> len)};
+    }
+    qsort(ranges, nranges, sizeof *ranges, range_cmp);
+    size_t m = 0;
+    for (size_t i = 0; i < nranges; i++) {
+        if (m && ranges[i].lo <= ranges[m - 1].hi) {
+            if (ranges[i].hi > ranges[m - 1].hi)
+                ranges[m - 1].hi = ranges[i].hi;
+        } else
+            ranges[m++] = ranges[i];
+    }
+    nranges = m;
+}
+
+static int listed(uint32_t a)
+{
+    size_t h = (size_t)mix(a) & lmask, lo = 0, hi = nranges;
+    for (; lset[h]; h = (h + 1) & lmask)
+        if (lset[h] == a)
+            return 1;
+    while (lo < hi) { /* the last range starting at or below a */
+        size_t mid = lo + (hi - lo) / 2;
+        if (ranges[mid].lo <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && a <= ranges[lo - 1].hi;
+}
+
+static void listed_free(void)
+{
+    free(lset);
+    free(ranges);
+    lset = NULL;
+    ranges = NULL;
+    nranges = 0;
+}
+
+/* A value of kind k for an event: an indicator's (hit) or a fresh one that no indicator lists.
+ * An IPv4 hit is an address of a listed network in the networks' share of the IPv4 indicators. */
 static void value(int k, uint64_t total, int hit, char *o, size_t n)
 {
     uint64_t count = (uint64_t)(share[k] * (double)total);
     uint64_t i = hit ? rng() % (count ? count : 1) : rng();
     switch (k) {
-    case K_V4:
-        v4(i, !hit, o, n);
+    case K_V4: {
+        uint64_t nc = (uint64_t)(share[K_CIDR] * (double)total);
+        if (hit && nc &&
+            (double)(rng() % 1000000) < 1e6 * share[K_CIDR] / (share[K_V4] + share[K_CIDR])) {
+            int len;
+            uint32_t a = cidr(rng() % nc, &len);
+            fmt4(a | ((uint32_t)rng() & (0xFFFFFFFFu >> len)), o, n);
+        } else if (hit)
+            v4(i, 0, o, n);
+        else {
+            uint32_t a = v4a(i, 1);
+            while (listed(a))
+                a = v4a(rng(), 1);
+            fmt4(a, o, n);
+        }
         break;
+    }
     case K_V6:
         v6(i, !hit, o, n);
         break;
-    case K_DOM:
-        dom(i, !hit, o, n);
+    case K_DOM: /* a hit on a `LIKE '%.x'` indicator (one in ten) is a name under it */
+        if (hit && i % 10 == 0 && n > 4) {
+            memcpy(o, "www.", 4);
+            dom(i, 0, o + 4, n - 4);
+        } else
+            dom(i, !hit, o, n);
         break;
     default:
         sha(i, !hit, o, n);
@@ -393,6 +553,7 @@ static int gen_file(const char *path, uint64_t bytes, uint64_t total, double hit
     uint64_t written = 0;
     if (!f)
         return -1;
+    listed_build(total);
     setvbuf(f, NULL, _IOFBF, 1 << 20);
     while (written < bytes) {
         int n = gen_line(line, sizeof line, total, hit_rate, hits);
@@ -400,6 +561,7 @@ static int gen_file(const char *path, uint64_t bytes, uint64_t total, double hit
         written += (uint64_t)n;
         (*lines)++;
     }
+    listed_free();
     return fclose(f);
 }
 
@@ -411,7 +573,7 @@ typedef struct job {
     const char *data;
     size_t len;
     atomic_size_t next;
-    atomic_uint_fast64_t matches, events;
+    atomic_uint_fast64_t matches, events, matched; /* matched: events with a match */
     atomic_uint_fast64_t cpu_ns; /* the workers' CPU time */
 } job;
 
@@ -421,7 +583,7 @@ static void *worker(void *arg)
     accord_matcher *m = NULL;
     accord_match mt;
     accord_matcher_stats st;
-    uint64_t matches = 0;
+    uint64_t matches = 0, matched = 0;
     double c0 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
     accord_matcher_new(j->s, &m);
     for (;;) {
@@ -438,11 +600,16 @@ static void *worker(void *arg)
         if (start >= end)
             continue;
         accord_matcher_match_lines(m, j->data + start, end - start, 0);
-        while (accord_matcher_next(m, &mt) == 1)
+        uint64_t last = 0;
+        while (accord_matcher_next(m, &mt) == 1) {
             matches++;
+            matched += mt.line != last;
+            last = mt.line;
+        }
     }
     accord_matcher_stats_get(m, &st);
     atomic_fetch_add(&j->matches, matches);
+    atomic_fetch_add(&j->matched, matched);
     atomic_fetch_add(&j->events, st.events);
     accord_matcher_free(m);
     atomic_fetch_add(&j->cpu_ns, (uint64_t)((cpu_s(CLOCK_THREAD_CPUTIME_ID) - c0) * 1e9));
@@ -458,17 +625,24 @@ static void run(accord_snapshot *s, const char *data, size_t len, unsigned threa
     atomic_init(&j.cpu_ns, 0);
     atomic_init(&j.matches, 0);
     atomic_init(&j.events, 0);
+    atomic_init(&j.matched, 0);
     for (unsigned i = 0; i < threads; i++)
         pthread_create(&t[i], NULL, worker, &j);
     for (unsigned i = 0; i < threads; i++)
         pthread_join(t[i], NULL);
     secs = now_s() - t0;
     cpu = (double)atomic_load(&j.cpu_ns) / 1e9;
+    uint64_t ev = atomic_load(&j.events), hit = atomic_load(&j.matched);
+    double load[3] = {0, 0, 0};
+    if (getloadavg(load, 3) < 1)
+        load[0] = -1;
     printf("  %u thread%s: %.2f s, %.0f MB/s (%.0f MB/s per thread), %.2f M events/s, %" PRIu64
-           " matches, peak RSS %ld MB; CPU %.2f s: %.0f MB per CPU second\n",
+           " matches in %" PRIu64 " events (realised hit rate %.3f%%), peak RSS %ld MB; CPU %.2f "
+           "s: %.0f MB per CPU second; load average %.2f\n",
            threads, threads > 1 ? "s" : " ", secs, (double)len / 1e6 / secs,
-           (double)len / 1e6 / secs / threads, (double)atomic_load(&j.events) / 1e6 / secs,
-           (uint64_t)atomic_load(&j.matches), peak_rss_mb(), cpu, (double)len / 1e6 / cpu);
+           (double)len / 1e6 / secs / threads, (double)ev / 1e6 / secs,
+           (uint64_t)atomic_load(&j.matches), hit, 100.0 * (double)hit / (double)(ev ? ev : 1),
+           peak_rss_mb(), cpu, (double)len / 1e6 / cpu, load[0]);
     fflush(stdout);
 }
 
