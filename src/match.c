@@ -573,7 +573,7 @@ static void prefetch_late(accord_matcher *m)
     const accord_snapshot *s = m->s;
     for (size_t i = 0; i < m->nitems; i++) {
         mitem *it = &m->items[i];
-        if (it->kind == MK_IPV4 && s->ip.x24) {
+        if (it->kind == MK_IPV4 && (s->ip.x24 || s->ip.p24)) {
             mip_prefetch4_late(&s->ip, it->k.v4);
         } else if (it->kind == MK_DOMAIN && it->hx != UINT32_MAX) {
             size_t w = it->hx;

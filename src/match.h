@@ -255,10 +255,22 @@ typedef struct mip {
     uint32_t *key4, *ref4;
     uint64_t *x24; /* bit a >> 8: some exact key lies in that /24 (MIP_X24_BYTES), or NULL below
                       MIP_X24_MIN keys, where the table mostly stays in cache */
-    /* IPv4 prefixes: DIR-24-8 over "cover sets" (see match_ip.c) */
-    uint32_t *tbl24; /* 2^24 cells, or NULL when there are no prefixes */
-    uint32_t *tbl8;  /* groups of 256 cells */
+    /* IPv4 prefixes: DIR-24-8 over "cover sets" (see match_ip.c), its 2^24 /24 cells stored
+     * compressed: only the cells of /24s that a prefix covers in part or whole (cell24, in /24
+     * order), found through a bitmap of those /24s (p24) and the count of set bits before each
+     * 512 /24s (rank24, one per cache line of p24).  All NULL when there are no prefixes. */
+    uint64_t *p24;    /* MIP_X24_BYTES */
+    uint32_t *rank24; /* MIP_RANK24 entries */
+    uint32_t *cell24; /* ncell24 cells */
+    size_t ncell24;
+    uint32_t *tbl24; /* the 2^24 cells uncompressed: only while building or loading */
+    uint32_t *tbl8;  /* groups of 256 cells: only while building or loading */
     size_t ntbl8;
+    /* tbl8 compressed (a group holds a few distinct cells): cell j of group g is
+     * val8[off8[g] + idx8[256 g + j]], 260 bytes per group and 4 per distinct cell, not 1 KiB */
+    uint8_t *idx8;
+    uint32_t *off8, *val8;
+    size_t nval8;
     uint32_t *cover; /* cover set i: cover[2i] = parent set (0 = none), cover[2i+1] = ref */
     size_t ncover;
     /* IPv6 by prefix length */
@@ -280,8 +292,9 @@ typedef struct mip {
 /* Sets the key count from which snapshots built or loaded afterwards get x24 (tests use small
  * sets); 0 restores MIP_X24_MIN.  Not thread-safe: call it before building any. */
 void mip_set_x24_min(size_t n);
-/* The size of mip.tbl24, allocated with hugemem_alloc. */
+/* The size of mip.tbl24, allocated with hugemem_alloc; rank24's entries. */
 #define MIP_TBL24_BYTES (((size_t)1 << 24) * sizeof(uint32_t))
+#define MIP_RANK24 ((size_t)1 << 15)
 
 void mip_builder_init(mip_builder *b);
 void mip_builder_free(mip_builder *b);
@@ -295,16 +308,29 @@ static inline uint64_t mip_hash4(uint32_t a)
 {
     return mix64((uint64_t)a ^ 0x5bd1e9955bd1e995ull);
 }
-/* Makes ip->x24 from ip->key4[0..n_exact4) (nothing below MIP_X24_MIN keys).  0 or
- * ACCORD_ENOMEM. */
+/* Makes ip->x24 from ip->key4[0..n_exact4) (nothing below MIP_X24_MIN keys), and the
+ * compressed cells (p24, rank24, cell24; idx8, off8, val8) from ip->tbl24 and ip->tbl8, which
+ * it frees.  Called once the
+ * exact keys and the prefixes are in place.  0 or ACCORD_ENOMEM. */
 int mip_index4(mip *ip);
+/* The DIR-24-8 cell of /24 number c (0: no prefix covers any of it), and cell j of tbl8 group g
+ * (g < ntbl8, j < 256). */
+uint32_t mip_cell24(const mip *ip, uint32_t c);
+static inline uint32_t mip_cell8(const mip *ip, size_t g, unsigned j)
+{
+    return ip->val8[ip->off8[g] + ip->idx8[g * 256 + j]];
+}
 /* Prefetches what a lookup of a will read: the x24 word when there is one (mip_prefetch4_late
  * then prefetches the hash bucket if the bit says that a probe is needed), else the bucket; and
- * the tbl24 cell. */
+ * the p24 word (mip_prefetch4_late then prefetches the rank when its bit is set). */
 void mip_prefetch4(const mip *ip, uint32_t a);
 static inline int mip_x24(const mip *ip, uint32_t a)
 {
     return !ip->x24 || (ip->x24[a >> 14] >> (a >> 8 & 63) & 1);
+}
+static inline int mip_p24(const mip *ip, uint32_t a)
+{
+    return ip->p24 && (ip->p24[a >> 14] >> (a >> 8 & 63) & 1);
 }
 void mip_prefetch4_late(const mip *ip, uint32_t a);
 void mip_prefetch6(const mip *ip, const uint8_t a[16]);

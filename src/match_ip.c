@@ -11,12 +11,19 @@
  *                  cost a bitmap word (cache-resident, often) instead of a table line from
  *                  memory; the matcher prefetches the word first and the line only when the
  *                  bit is set (mip_prefetch4, mip_prefetch4_late).
- *   IPv4 prefixes  DIR-24-8: tbl24 has one 32-bit cell per /24 (64 MiB of address space, but
- *                  allocated zeroed, so only the pages that hold prefixes become resident).
- *                  47-68 M lookups/s against 0.9-1.5 M for a binary trie.  A cell holds a
- *                  "cover set" number, or TBL8 | g for a /24 that holds longer prefixes, whose
- *                  256 cells are group g of tbl8 (1 KiB each: exact /32s never go here, they
- *                  are in the hash table).
+ *   IPv4 prefixes  DIR-24-8: tbl24 has one 32-bit cell per /24.  47-68 M lookups/s against
+ *                  0.9-1.5 M for a binary trie.  A cell holds a "cover set" number, or
+ *                  TBL8 | g for a /24 that holds longer prefixes, whose 256 cells are group g
+ *                  of tbl8 (1 KiB each: exact /32s never go here, they are in the hash table;
+ *                  once built, a group is stored as 256 one-byte indexes into its few distinct
+ *                  cells).
+ *                  Once built, tbl24 (64 MiB, all of it resident when the prefixes of a feed
+ *                  are spread over the address space, as real ones are) is compressed to the
+ *                  cells that are not 0 (cell24), indexed by a bitmap of their /24s (p24,
+ *                  2 MiB) and the rank of each 512 /24s (rank24): 100k prefixes of /16 to /28
+ *                  cover ~3.5M /24s, 14 MB of cells.  A lookup reads the p24 word first, like
+ *                  the x24 word, so an address in no listed network (most of them) costs one
+ *                  bitmap word, not a random line of 64 MiB.
  *   IPv6           one hash table per prefix length present (128 = exact addresses), probed
  *                  longest first.  Feeds use few lengths (/128, /64, /48, /32), so a lookup is
  *                  a handful of probes; a trie would be deeper for the same job.
@@ -320,8 +327,6 @@ static int build_exact4(mip_builder *b, mrefs *refs, mip *ip)
     rc = mtab_build(&ip->t4, h, (size_t)n);
     free(h);
     ip->n_exact4 = (size_t)n;
-    if (rc == 0)
-        rc = mip_index4(ip);
     mpairs_free(&b->v4);
     return rc;
 }
@@ -525,6 +530,8 @@ int mip_build(mip_builder *b, mrefs *refs, mip *ip)
     if (rc == 0)
         rc = build_prefix4(b, refs, ip);
     if (rc == 0)
+        rc = mip_index4(ip);
+    if (rc == 0)
         rc = build_v6(b, refs, ip);
     mip_builder_free(b);
     if (rc)
@@ -541,7 +548,13 @@ void mip_free(mip *ip)
     free(ip->ref4);
     hugemem_free(ip->x24, MIP_X24_BYTES);
     hugemem_free(ip->tbl24, MIP_TBL24_BYTES);
+    hugemem_free(ip->p24, MIP_X24_BYTES);
+    free(ip->rank24);
+    hugemem_free(ip->cell24, ip->ncell24 * sizeof *ip->cell24);
     free(ip->tbl8);
+    free(ip->idx8);
+    free(ip->off8);
+    free(ip->val8);
     free(ip->cover);
     for (size_t i = 0; i < ip->nv6; i++) {
         mtab_free(&ip->v6[i].t);
@@ -562,8 +575,91 @@ void mip_set_x24_min(size_t n)
     x24_min = n ? n : MIP_X24_MIN;
 }
 
+/* tbl24 -> p24, rank24, cell24 (tbl24 freed). */
+static int compress24(mip *ip)
+{
+    size_t n = 0;
+    const uint32_t *t = ip->tbl24;
+    ip->p24 = hugemem_alloc(MIP_X24_BYTES);
+    ip->rank24 = malloc(MIP_RANK24 * sizeof *ip->rank24);
+    if (!ip->p24 || !ip->rank24)
+        return ACCORD_ENOMEM;
+    for (size_t w = 0; w < MIP_X24_BYTES / 8; w++) {
+        uint64_t bits = 0;
+        if (w % 8 == 0)
+            ip->rank24[w / 8] = (uint32_t)n;
+        for (unsigned b = 0; b < 64; b++)
+            bits |= (uint64_t)(t[w * 64 + b] != 0) << b;
+        ip->p24[w] = bits;
+        n += (size_t)__builtin_popcountll(bits);
+    }
+    ip->cell24 = n ? hugemem_alloc(n * sizeof *ip->cell24) : NULL;
+    if (n && !ip->cell24)
+        return ACCORD_ENOMEM;
+    ip->ncell24 = n;
+    n = 0;
+    for (size_t c = 0; c < (size_t)1 << 24; c++)
+        if (t[c])
+            ip->cell24[n++] = t[c];
+    hugemem_free(ip->tbl24, MIP_TBL24_BYTES);
+    ip->tbl24 = NULL;
+    return 0;
+}
+
+/* tbl8 -> idx8, off8, val8 (tbl8 freed).  Cells come in runs (a prefix covers consecutive
+ * ones), so the previous cell's index is tried before a search of the group's values. */
+static int compress8(mip *ip)
+{
+    size_t ng = ip->ntbl8, nv = 0, cap = ng * 4;
+    if (ng == 0)
+        return 0;
+    ip->idx8 = malloc(ng * 256);
+    ip->off8 = malloc(ng * sizeof *ip->off8);
+    ip->val8 = malloc(cap * sizeof *ip->val8);
+    if (!ip->idx8 || !ip->off8 || !ip->val8)
+        return ACCORD_ENOMEM;
+    for (size_t g = 0; g < ng; g++) {
+        const uint32_t *t = &ip->tbl8[g * 256];
+        ip->off8[g] = (uint32_t)nv;
+        for (unsigned j = 0; j < 256; j++) {
+            size_t k = 0, n = nv - ip->off8[g];
+            const uint32_t *v = &ip->val8[ip->off8[g]];
+            if (j && t[j] == t[j - 1]) {
+                ip->idx8[g * 256 + j] = ip->idx8[g * 256 + j - 1];
+                continue;
+            }
+            while (k < n && v[k] != t[j])
+                k++;
+            if (k == n) {
+                if (nv == cap) {
+                    uint32_t *nv8 = realloc(ip->val8, cap * 2 * sizeof *nv8);
+                    if (!nv8)
+                        return ACCORD_ENOMEM;
+                    ip->val8 = nv8;
+                    cap *= 2;
+                }
+                ip->val8[nv++] = t[j];
+            }
+            ip->idx8[g * 256 + j] = (uint8_t)k; /* k < 256: a group has 256 cells */
+        }
+        if (nv > UINT32_MAX)
+            return ACCORD_ELIMIT;
+    }
+    ip->nval8 = nv;
+    free(ip->tbl8);
+    ip->tbl8 = NULL;
+    return 0;
+}
+
 int mip_index4(mip *ip)
 {
+    if (ip->tbl24) {
+        int rc = compress24(ip);
+        if (rc == 0)
+            rc = compress8(ip);
+        if (rc)
+            return rc;
+    }
     if (ip->n_exact4 < x24_min)
         return 0;
     ip->x24 = hugemem_alloc(MIP_X24_BYTES);
@@ -574,20 +670,40 @@ int mip_index4(mip *ip)
     return 0;
 }
 
+/* The cell of a /24 whose p24 bit is set: the rank of its cache line of p24, plus the bits set
+ * before it in that line. */
+static inline uint32_t cell_at(const mip *ip, uint32_t c)
+{
+    size_t w = c >> 6, r = ip->rank24[c >> 9];
+    for (size_t k = w & ~(size_t)7; k < w; k++)
+        r += (size_t)__builtin_popcountll(ip->p24[k]);
+    r += (size_t)__builtin_popcountll(ip->p24[w] & ((1ull << (c & 63)) - 1));
+    return ip->cell24[r];
+}
+
+uint32_t mip_cell24(const mip *ip, uint32_t c)
+{
+    if (c >= (uint32_t)1 << 24 || !ip->p24 || !(ip->p24[c >> 6] >> (c & 63) & 1))
+        return 0;
+    return cell_at(ip, c);
+}
+
 void mip_prefetch4(const mip *ip, uint32_t a)
 {
     if (ip->x24)
         __builtin_prefetch(&ip->x24[a >> 14]);
     else
         mtab_prefetch(&ip->t4, mip_hash4(a));
-    if (ip->tbl24)
-        __builtin_prefetch(&ip->tbl24[a >> 8]);
+    if (ip->p24)
+        __builtin_prefetch(&ip->p24[a >> 14]);
 }
 
 void mip_prefetch4_late(const mip *ip, uint32_t a)
 {
     if (ip->x24 && mip_x24(ip, a))
         mtab_prefetch(&ip->t4, mip_hash4(a));
+    if (mip_p24(ip, a))
+        __builtin_prefetch(&ip->rank24[a >> 17]);
 }
 
 void mip_prefetch6(const mip *ip, const uint8_t a[16])
@@ -612,10 +728,10 @@ size_t mip_lookup4(const mip *ip, uint32_t a, uint32_t *out, size_t max)
                 out[n++] = ip->ref4[e];
                 break;
             }
-    if (ip->tbl24) {
-        uint32_t s = ip->tbl24[a >> 8];
+    if (mip_p24(ip, a)) { /* most addresses lie in no listed network */
+        uint32_t s = cell_at(ip, a >> 8);
         if (s & TBL8)
-            s = ip->tbl8[(size_t)(s & ~TBL8) * 256 + (a & 0xFF)];
+            s = mip_cell8(ip, s & ~TBL8, a & 0xFF);
         for (; s && n < max; s = ip->cover[2 * s])
             out[n++] = ip->cover[2 * s + 1];
     }

@@ -144,14 +144,24 @@ static void w_ip4net(wr *w, const mip *ip)
     size_t nruns = 0;
     uint32_t *runs = NULL;
     w_u64(w, ip->n_prefix4);
-    w_arr(w, ip->cover, ip->tbl24 ? ip->ncover * 2 : 0, 4);
-    w_arr(w, ip->tbl8, ip->tbl24 ? ip->ntbl8 * 256 : 0, 4);
-    if (ip->tbl24) {
+    w_arr(w, ip->cover, ip->p24 ? ip->ncover * 2 : 0, 4);
+    size_t n8 = ip->p24 ? ip->ntbl8 * 256 : 0; /* the groups as they were built */
+    uint32_t *t8 = n8 ? malloc(n8 * sizeof *t8) : NULL;
+    if (n8 && !t8) {
+        if (w->rc == 0)
+            w->rc = ACCORD_ENOMEM;
+        n8 = 0;
+    }
+    for (size_t i = 0; i < n8; i++)
+        t8[i] = mip_cell8(ip, i / 256, (unsigned)(i % 256));
+    w_arr(w, t8, n8, 4);
+    free(t8);
+    if (ip->p24) {
         size_t cap = 1024;
         runs = malloc(cap * 3 * sizeof *runs);
         for (uint32_t c = 0; runs && c < CELLS24;) {
-            uint32_t v = ip->tbl24[c], e = c + 1;
-            while (e < CELLS24 && ip->tbl24[e] == v)
+            uint32_t v = mip_cell24(ip, c), e = c + 1;
+            while (e < CELLS24 && mip_cell24(ip, e) == v)
                 e++;
             if (v && nruns == cap) {
                 uint32_t *r = realloc(runs, cap * 2 * 3 * sizeof *runs);
@@ -540,8 +550,6 @@ static void r_ip4(rd *r, const refcheck *c, mip *ip)
     if (r->rc == 0)
         refs_all_ok(r, c, ip->ref4, ip->n_exact4);
     r_mtab(r, &ip->t4, ip->n_exact4);
-    if (r->rc == 0 && mip_index4(ip) != 0)
-        oom(r);
 }
 
 /* The cell of a tbl24 or tbl8 cell: a cover set, or (tbl24 only) a tbl8 group. */
@@ -882,6 +890,8 @@ int msnap_load(const void *p, size_t len, accord_snapshot **out, accord_error *e
     r_leave(&r);
     r_enter(&r, p, secs, SEC_IP4NET);
     r_ip4net(&r, &rc, &s->ip);
+    if (r.rc == 0 && mip_index4(&s->ip) != 0) /* x24, and tbl24 compressed */
+        oom(&r);
     r_leave(&r);
     r_enter(&r, p, secs, SEC_IP6);
     r_ip6(&r, &rc, &s->ip);

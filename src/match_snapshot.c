@@ -977,8 +977,9 @@ static void count_memory(accord_snapshot *s)
     uint64_t m = s->ninds * sizeof(mind) + s->pool_len + s->refs.n * 4;
     const mip *ip = &s->ip;
     const mstrset *sets[] = {&s->domain, &s->url, &s->email, &s->ua};
-    m += mtab_bytes(&ip->t4) + ip->n_exact4 * 8 + ip->ntbl8 * 1024 + ip->ncover * 8 +
-         (ip->x24 ? MIP_X24_BYTES : 0);
+    m += mtab_bytes(&ip->t4) + ip->n_exact4 * 8 + ip->ntbl8 * 260 + ip->nval8 * 4 + ip->ncover * 8 +
+         (ip->x24 ? MIP_X24_BYTES : 0) +
+         (ip->p24 ? MIP_X24_BYTES + MIP_RANK24 * 4 + ip->ncell24 * 4 : 0);
     for (size_t i = 0; i < ip->nv6; i++)
         m += mtab_bytes(&ip->v6[i].t) + ip->v6[i].t.n * 20;
     for (int i = 0; i < 4; i++)
@@ -990,7 +991,7 @@ static void count_memory(accord_snapshot *s)
     m += mlike_bytes(&s->ua_like);
     for (int k = 0; k < MK_HASH_N; k++)
         m += mtab_bytes(&s->hash[k].t) + s->hash[k].n * (s->hash[k].len + 4);
-    s->stats.memory = m; /* tbl24 is counted by what a process shows resident, not here */
+    s->stats.memory = m;
 }
 
 static void fill_stats(accord_snapshot *s)

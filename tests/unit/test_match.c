@@ -115,6 +115,64 @@ static void test_ip4_random(void)
     mrefs_free(&r);
 }
 
+/* Prefixes spread over the whole space, as real feeds are: the compressed /24 cells (p24, rank24,
+ * cell24) hold exactly the /24s that a prefix touches, and lookups anywhere, inside the prefixes
+ * and at their edges agree with the naive list. */
+static void test_ip4_p24(void)
+{
+    enum { N = 4000, Q = 40000 };
+    static ref4 refs[N];
+    static uint32_t want[N + 1], got[N + 1], rr[64];
+    mip_builder b;
+    mrefs r = {0};
+    mip ip;
+    size_t bad = 0, bits = 0, touched = 0;
+    mip_builder_init(&b);
+    for (uint32_t i = 0; i < N; i++) {
+        refs[i].plen = 8 + (int)rndn(24); /* /32s are exact keys, not cells */
+        refs[i].a = (uint32_t)rnd();
+        CHECK(mip_add4(&b, refs[i].a, refs[i].plen, i) == 0);
+    }
+    CHECK(mip_build(&b, &r, &ip) == 0);
+    CHECK(ip.p24 != NULL && ip.rank24 != NULL && ip.tbl24 == NULL);
+    if (!ip.p24)
+        return;
+    for (size_t w = 0; w < MIP_X24_BYTES / 8; w++)
+        bits += (size_t)__builtin_popcountll(ip.p24[w]);
+    CHECK(bits == ip.ncell24);
+    for (uint32_t c = 0; c < (1u << 24); c += 1 + rndn(64)) { /* bit set <=> some prefix touches c */
+        int any = 0;
+        for (uint32_t i = 0; i < N && !any; i++) {
+            uint32_t lo = refs[i].a & ~(0xFFFFFFFFu >> refs[i].plen);
+            uint32_t hi = lo | (0xFFFFFFFFu >> refs[i].plen);
+            any = (lo >> 8) <= c && c <= (hi >> 8);
+        }
+        touched += (size_t)any;
+        bad += (size_t)(any != (mip_cell24(&ip, c) != 0));
+    }
+    CHECK(touched > 0);
+    for (int q = 0; q < Q; q++) {
+        const ref4 *p = &refs[rndn(N)];
+        uint32_t m = 0xFFFFFFFFu >> p->plen;
+        uint32_t a = q % 4 == 0   ? (uint32_t)rnd()
+                     : q % 4 == 1 ? (p->a & ~m) | ((uint32_t)rnd() & m)
+                     : q % 4 == 2 ? (p->a & ~m) - 1 /* just below, just above */
+                                  : (p->a | m) + 1;
+        size_t nw = 0, n;
+        mip_prefetch4(&ip, a);
+        mip_prefetch4_late(&ip, a);
+        n = mip_lookup4(&ip, a, rr, 64);
+        for (uint32_t i = 0; i < N; i++)
+            if (contains4(&refs[i], a))
+                want[nw++] = i;
+        bad += !same_sets(want, nw, got, expand(&r, rr, n, got));
+    }
+    CHECK(bad == 0);
+    mip_free(&ip);
+    CHECK(ip.p24 == NULL && ip.cell24 == NULL);
+    mrefs_free(&r);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -1957,6 +2015,7 @@ int main(void)
     test_cidr_edges();
     test_ip4_random();
     test_ip4_x24();
+    test_ip4_p24();
     test_ip6_random();
     test_domain_edges();
     test_domain_random();
