@@ -29,6 +29,14 @@ static void check_node(const mfmap *m, const mfmap_node *n, int depth)
         const mfmap_key *k = &n->keys[i];
         if (mfmap_find(n, k->key, k->key_len) != k || (k->role && k->field >= m->nnames))
             __builtin_trap();
+        if (n->fseed && k->key_len >= 1 && k->key_len <= 16) { /* the perfect hash agrees */
+            char pad[32];
+            memset(pad, '"', sizeof pad);
+            memcpy(pad, k->key, k->key_len);
+            if (mfmap_find16(n, pad, k->key_len) != k ||
+                mfmap_find16(n, pad, k->key_len - 1) != mfmap_find(n, pad, k->key_len - 1))
+                __builtin_trap();
+        }
         if (k->sub)
             check_node(m, k->sub, depth + 1);
     }

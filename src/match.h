@@ -32,6 +32,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -263,7 +264,7 @@ typedef struct mip {
     uint32_t *rank24; /* MIP_RANK24 entries */
     uint32_t *cell24; /* ncell24 cells */
     size_t ncell24;
-    uint32_t *tbl24; /* the 2^24 cells uncompressed: only while building or loading */
+    uint32_t *tbl24; /* the 2^24 cells uncompressed: only while building */
     uint32_t *tbl8;  /* groups of 256 cells: only while building or loading */
     size_t ntbl8;
     /* tbl8 compressed (a group holds a few distinct cells): cell j of group g is
@@ -309,10 +310,18 @@ static inline uint64_t mip_hash4(uint32_t a)
     return mix64((uint64_t)a ^ 0x5bd1e9955bd1e995ull);
 }
 /* Makes ip->x24 from ip->key4[0..n_exact4) (nothing below MIP_X24_MIN keys), and the
- * compressed cells (p24, rank24, cell24; idx8, off8, val8) from ip->tbl24 and ip->tbl8, which
- * it frees.  Called once the
+ * compressed tbl8 groups (idx8, off8, val8) from ip->tbl8, which it frees.  Called once the
  * exact keys and the prefixes are in place.  0 or ACCORD_ENOMEM. */
 int mip_index4(mip *ip);
+/* The compressed /24 cells, made from the non-zero cells in /24 order: begin (room for n
+ * cells; 0 or ACCORD_ENOMEM), put each, end (the ranks). */
+int mip_cells24_begin(mip *ip, size_t n);
+static inline void mip_cells24_put(mip *ip, uint32_t c, uint32_t v)
+{
+    ip->p24[c >> 6] |= 1ull << (c & 63);
+    ip->cell24[ip->ncell24++] = v;
+}
+void mip_cells24_end(mip *ip);
 /* The DIR-24-8 cell of /24 number c (0: no prefix covers any of it), and cell j of tbl8 group g
  * (g < ntbl8, j < 256). */
 uint32_t mip_cell24(const mip *ip, uint32_t c);
@@ -569,6 +578,9 @@ typedef struct mfmap_key {
     uint16_t role;          /* MR_* for a value, MR_NONE when only `sub` matters */
     uint16_t field;         /* index of the field's name in mfmap.names */
     struct mfmap_node *sub; /* the keys of an object value (or of objects in an array) */
+    uint64_t w[2];          /* a key of up to 16 bytes as two little-endian words, zero-padded
+                               (mfmap_node_index sets them): compared with a key read from a line
+                               without a pointer chase or a byte loop */
 } mfmap_key;
 
 #define MFMAP_HASH 64
@@ -578,6 +590,11 @@ typedef struct mfmap_node {
     uint8_t slot[MFMAP_HASH][4]; /* key index + 1 by (len, first, last) hash; 0 = none */
     uint8_t linear; /* some key has no slot (a full slot, or index past 254): a miss in the slot
                        table is confirmed by a scan of every key */
+    /* A perfect hash of the keys of 1 to 16 bytes (mfmap_find16): fslot[h(words) >> 56] = key
+     * index + 1, 0 = none; fseed 0 when no seed in the few tried gave every key its own slot
+     * (or on a big-endian machine). */
+    uint64_t fseed;
+    uint8_t fslot[256];
 } mfmap_node;
 
 typedef struct mfmap {
@@ -597,6 +614,36 @@ const mfmap *mfmap_of(const accord_field_map *fm);
 
 /* The key k[0..len) of node n, or NULL. */
 const mfmap_key *mfmap_find(const mfmap_node *n, const char *k, size_t len);
+
+/* The bytes k[0..len) (len <= 16) as two words, zero-padded: k[0..16) must be readable. */
+static inline void mfmap_words16(const char *k, size_t len, uint64_t w[2])
+{
+    uint64_t a, b;
+    memcpy(&a, k, 8);
+    memcpy(&b, k + 8, 8);
+    w[0] = len >= 8 ? a : a & ((1ull << (8 * len)) - 1);
+    w[1] = len >= 16 ? b : len <= 8 ? 0 : b & ((1ull << (8 * (len - 8))) - 1);
+}
+
+static inline unsigned mfmap_fslot(const mfmap_node *n, const uint64_t w[2], size_t len)
+{
+    return (unsigned)(((w[0] ^ (w[1] * 0x9E3779B97F4A7C15ull) ^ len) * n->fseed) >> 56);
+}
+
+/* mfmap_find for a key of 1 to 16 bytes in a node with n->fseed, where k[0..16) is readable
+ * (the key lies inside a longer line): one hash, one slot, one compare of two words. */
+static inline const mfmap_key *mfmap_find16(const mfmap_node *n, const char *k, size_t len)
+{
+    uint64_t w[2];
+    const mfmap_key *mk;
+    unsigned i;
+    mfmap_words16(k, len, w);
+    i = n->fslot[mfmap_fslot(n, w, len)];
+    if (!i)
+        return NULL;
+    mk = &n->keys[i - 1];
+    return mk->key_len == len && mk->w[0] == w[0] && mk->w[1] == w[1] ? mk : NULL;
+}
 
 /* One value the extractor found. */
 typedef struct mfield {

@@ -93,7 +93,7 @@ static long node_add(mfmap_node *n, const char *k, size_t len)
     }
     memcpy(s, k, len);
     s[len] = '\0';
-    nk[n->n] = (mfmap_key){s, (uint32_t)len, MR_NONE, 0, NULL};
+    nk[n->n] = (mfmap_key){s, (uint32_t)len, MR_NONE, 0, NULL, {0, 0}};
     return (long)n->n++;
 }
 

@@ -424,6 +424,75 @@ static int emit_prefix(void *ud, const mpair *p, uint32_t ref)
     return insert_prefix(d, (uint32_t)p->k[0], (int)p->aux);
 }
 
+int mip_cells24_begin(mip *ip, size_t n)
+{
+    ip->p24 = hugemem_alloc(MIP_X24_BYTES);
+    ip->rank24 = malloc(MIP_RANK24 * sizeof *ip->rank24);
+    ip->cell24 = n ? hugemem_alloc(n * sizeof *ip->cell24) : NULL;
+    if (!ip->p24 || !ip->rank24 || (n && !ip->cell24)) {
+        hugemem_free(ip->cell24, n * sizeof *ip->cell24);
+        ip->cell24 = NULL; /* ncell24 stays 0: what mip_free frees */
+        return ACCORD_ENOMEM;
+    }
+    ip->ncell24 = 0;
+    return 0;
+}
+
+void mip_cells24_end(mip *ip)
+{
+    size_t r = 0;
+    for (size_t w = 0; w < MIP_X24_BYTES / 8; w++) {
+        if (w % 8 == 0)
+            ip->rank24[w / 8] = (uint32_t)r;
+        r += (size_t)__builtin_popcountll(ip->p24[w]);
+    }
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* tbl24 -> p24, rank24, cell24 (tbl24 freed), reading only the /24s the prefixes v[0..n)
+ * touch: a few prefixes cost a few cells, not a pass over 2^24. */
+static int compress24(mip *ip, const mpair *v, size_t n)
+{
+    uint64_t *rg = malloc((n ? n : 1) * sizeof *rg); /* (first /24) << 32 | last /24 */
+    size_t m = 0, cells = 0;
+    int rc;
+    if (!rg)
+        return ACCORD_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = (uint32_t)v[i].k[0], last = a | (0xFFFFFFFFu >> v[i].aux);
+        rg[i] = (uint64_t)(a >> 8) << 32 | (last >> 8);
+    }
+    qsort(rg, n, sizeof *rg, range_cmp);
+    for (size_t i = 0; i < n; i++) { /* merged: disjoint, in order */
+        if (m && (rg[i] >> 32) <= (rg[m - 1] & 0xFFFFFFFFu) + 1) {
+            if ((rg[i] & 0xFFFFFFFFu) > (rg[m - 1] & 0xFFFFFFFFu))
+                rg[m - 1] = (rg[m - 1] & ~0xFFFFFFFFull) | (rg[i] & 0xFFFFFFFFu);
+        } else {
+            rg[m++] = rg[i];
+        }
+    }
+    for (size_t i = 0; i < m; i++)
+        for (uint32_t c = (uint32_t)(rg[i] >> 32); c <= (uint32_t)rg[i]; c++)
+            cells += ip->tbl24[c] != 0;
+    rc = mip_cells24_begin(ip, cells);
+    for (size_t i = 0; rc == 0 && i < m; i++)
+        for (uint32_t c = (uint32_t)(rg[i] >> 32); c <= (uint32_t)rg[i]; c++)
+            if (ip->tbl24[c])
+                mip_cells24_put(ip, c, ip->tbl24[c]);
+    free(rg);
+    if (rc)
+        return rc;
+    mip_cells24_end(ip);
+    hugemem_free(ip->tbl24, MIP_TBL24_BYTES);
+    ip->tbl24 = NULL;
+    return 0;
+}
+
 static int build_prefix4(mip_builder *b, mrefs *refs, mip *ip)
 {
     dir_builder d = {.ip = ip, .cover_cap = 1024};
@@ -443,8 +512,9 @@ static int build_prefix4(mip_builder *b, mrefs *refs, mip *ip)
     if (n < 0)
         return (int)n;
     ip->n_prefix4 = (size_t)n;
+    n = compress24(ip, b->v4pfx.v, b->v4pfx.n);
     mpairs_free(&b->v4pfx);
-    return 0;
+    return (int)n;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -575,37 +645,6 @@ void mip_set_x24_min(size_t n)
     x24_min = n ? n : MIP_X24_MIN;
 }
 
-/* tbl24 -> p24, rank24, cell24 (tbl24 freed). */
-static int compress24(mip *ip)
-{
-    size_t n = 0;
-    const uint32_t *t = ip->tbl24;
-    ip->p24 = hugemem_alloc(MIP_X24_BYTES);
-    ip->rank24 = malloc(MIP_RANK24 * sizeof *ip->rank24);
-    if (!ip->p24 || !ip->rank24)
-        return ACCORD_ENOMEM;
-    for (size_t w = 0; w < MIP_X24_BYTES / 8; w++) {
-        uint64_t bits = 0;
-        if (w % 8 == 0)
-            ip->rank24[w / 8] = (uint32_t)n;
-        for (unsigned b = 0; b < 64; b++)
-            bits |= (uint64_t)(t[w * 64 + b] != 0) << b;
-        ip->p24[w] = bits;
-        n += (size_t)__builtin_popcountll(bits);
-    }
-    ip->cell24 = n ? hugemem_alloc(n * sizeof *ip->cell24) : NULL;
-    if (n && !ip->cell24)
-        return ACCORD_ENOMEM;
-    ip->ncell24 = n;
-    n = 0;
-    for (size_t c = 0; c < (size_t)1 << 24; c++)
-        if (t[c])
-            ip->cell24[n++] = t[c];
-    hugemem_free(ip->tbl24, MIP_TBL24_BYTES);
-    ip->tbl24 = NULL;
-    return 0;
-}
-
 /* tbl8 -> idx8, off8, val8 (tbl8 freed).  Cells come in runs (a prefix covers consecutive
  * ones), so the previous cell's index is tried before a search of the group's values. */
 static int compress8(mip *ip)
@@ -653,10 +692,8 @@ static int compress8(mip *ip)
 
 int mip_index4(mip *ip)
 {
-    if (ip->tbl24) {
-        int rc = compress24(ip);
-        if (rc == 0)
-            rc = compress8(ip);
+    if (ip->tbl8) {
+        int rc = compress8(ip);
         if (rc)
             return rc;
     }

@@ -595,17 +595,23 @@ static void r_ip4net(rd *r, const refcheck *c, mip *ip)
     }
     if (r->rc || ncov2 == 0)
         return;
-    ip->tbl24 = hugemem_alloc(MIP_TBL24_BYTES);
-    if (!ip->tbl24) {
-        oom(r);
-        return;
-    }
+    size_t cells = 0;
     for (size_t i = 0; i < nruns; i++) {
         uint32_t v[3];
         memcpy(v, runs + 12 * i, 12);
-        for (uint32_t k = 0; k < v[1]; k++)
-            ip->tbl24[v[0] + k] = v[2];
+        cells += v[1]; /* disjoint runs: at most 2^24 in all */
     }
+    if (mip_cells24_begin(ip, cells) != 0) {
+        oom(r);
+        return;
+    }
+    for (size_t i = 0; i < nruns; i++) { /* in order, so the cells come in /24 order */
+        uint32_t v[3];
+        memcpy(v, runs + 12 * i, 12);
+        for (uint32_t k = 0; k < v[1]; k++)
+            mip_cells24_put(ip, v[0] + k, v[2]);
+    }
+    mip_cells24_end(ip);
 }
 
 static void r_ip6(rd *r, const refcheck *c, mip *ip)
@@ -890,7 +896,7 @@ int msnap_load(const void *p, size_t len, accord_snapshot **out, accord_error *e
     r_leave(&r);
     r_enter(&r, p, secs, SEC_IP4NET);
     r_ip4net(&r, &rc, &s->ip);
-    if (r.rc == 0 && mip_index4(&s->ip) != 0) /* x24, and tbl24 compressed */
+    if (r.rc == 0 && mip_index4(&s->ip) != 0) /* x24, and tbl8 compressed */
         oom(&r);
     r_leave(&r);
     r_enter(&r, p, secs, SEC_IP6);

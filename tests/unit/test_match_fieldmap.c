@@ -128,6 +128,50 @@ static void test_matching(void)
     accord_snapshot_unref(s);
 }
 
+/* The perfect hash of short keys (mfmap_find16, what the JSON extractor uses) finds exactly what
+ * mfmap_find finds: every key of every built-in node, and random near misses (a key cut short,
+ * one byte changed, one byte added, random bytes). */
+static void check_find16(const mfmap_node *n, int depth, size_t *checked, size_t *bad)
+{
+    uint64_t r = 0x9E3779B97F4A7C15ull ^ (uint64_t)depth;
+    CHECK(n->fseed != 0);
+    for (size_t i = 0; i < n->n; i++) {
+        const mfmap_key *k = &n->keys[i];
+        if (k->sub)
+            check_find16(k->sub, depth + 1, checked, bad);
+        if (k->key_len > 16)
+            continue;
+        for (int t = 0; t < 200; t++) {
+            char kb[40];
+            size_t len = k->key_len;
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            memset(kb, (int)(r >> 56), sizeof kb); /* what follows the key: anything */
+            memcpy(kb, k->key, len);
+            if (t % 4 == 1 && len > 1)
+                len--;
+            else if (t % 4 == 2)
+                kb[r % len] = (char)(r >> 8);
+            else if (t % 4 == 3 && len < 16)
+                kb[len++] = (char)(r >> 16);
+            if (t >= 100) { /* random bytes of a random length */
+                len = 1 + (size_t)(r >> 20) % 16;
+                for (size_t j = 0; j < len; j++)
+                    kb[j] = "abcdeghimnoprstu_.0123"[(r >> (j * 3)) % 22];
+            }
+            *bad += mfmap_find16(n, kb, len) != mfmap_find(n, kb, len);
+            ++*checked;
+        }
+    }
+}
+
+static void test_find16(void)
+{
+    size_t checked = 0, bad = 0;
+    check_find16(&mfmap_builtin()->root, 0, &checked, &bad);
+    CHECK(checked > 5000);
+    CHECK(bad == 0);
+}
+
 /* Keys whose (length, first, last) slot is full are found by the scan. */
 static void test_collisions(void)
 {
@@ -153,5 +197,6 @@ int main(void)
     test_errors();
     test_matching();
     test_collisions();
+    test_find16();
     return t_done();
 }
