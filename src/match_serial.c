@@ -156,32 +156,38 @@ static void w_ip4net(wr *w, const mip *ip)
         t8[i] = mip_cell8(ip, i / 256, (unsigned)(i % 256));
     w_arr(w, t8, n8, 4);
     free(t8);
-    if (ip->p24) {
-        size_t cap = 1024;
+    if (ip->p24) { /* the /24s of p24's set bits, in order, with their cells: runs of equal ones */
+        size_t cap = 1024, k = 0;
         runs = malloc(cap * 3 * sizeof *runs);
-        for (uint32_t c = 0; runs && c < CELLS24;) {
-            uint32_t v = mip_cell24(ip, c), e = c + 1;
-            while (e < CELLS24 && mip_cell24(ip, e) == v)
-                e++;
-            if (v && nruns == cap) {
-                uint32_t *r = realloc(runs, cap * 2 * 3 * sizeof *runs);
-                if (!r) {
-                    free(runs);
-                    runs = NULL;
-                    break;
+        for (size_t wi = 0; runs && wi < MIP_X24_BYTES / 8; wi++) {
+            for (uint64_t bits = ip->p24[wi]; runs && bits; bits &= bits - 1) {
+                uint32_t c = (uint32_t)(wi * 64 + (size_t)__builtin_ctzll(bits));
+                uint32_t v = ip->cell24[k++];
+                uint32_t *last = nruns ? &runs[3 * (nruns - 1)] : NULL;
+                if (last && last[0] + last[1] == c && last[2] == v) {
+                    last[1]++;
+                    continue;
                 }
-                runs = r;
-                cap *= 2;
-            }
-            if (v) {
+                if (nruns == cap) {
+                    uint32_t *r = realloc(runs, cap * 2 * 3 * sizeof *runs);
+                    if (!r) {
+                        free(runs);
+                        runs = NULL;
+                        break;
+                    }
+                    runs = r;
+                    cap *= 2;
+                }
                 runs[3 * nruns] = c;
-                runs[3 * nruns + 1] = e - c;
+                runs[3 * nruns + 1] = 1;
                 runs[3 * nruns++ + 2] = v;
             }
-            c = e;
         }
-        if (!runs && w->rc == 0)
-            w->rc = ACCORD_ENOMEM;
+        if (!runs) {
+            nruns = 0;
+            if (w->rc == 0)
+                w->rc = ACCORD_ENOMEM;
+        }
     }
     w_arr(w, runs, nruns, 12);
     free(runs);

@@ -284,6 +284,15 @@ static void test_parse4_random(void)
         if (k % 3 == 0) {
             len = (size_t)snprintf(t, sizeof t, "%u.%u.%u.%u", rndn(300), rndn(300), rndn(1100),
                                    rndn(256));
+        } else if (k % 3 == 1) { /* four parts of 0 to 4 digits, leading zeros, odd separators */
+            len = 0;
+            for (int p = 0; p < 4; p++) {
+                size_t nd = rndn(5) + (rndn(4) ? 1 : 0);
+                if (p && len < 19)
+                    t[len++] = rndn(40) ? '.' : "0:/."[rndn(4)];
+                for (size_t i = 0; i < nd && len < 19; i++)
+                    t[len++] = (char)('0' + (i == 0 ? rndn(4) : rndn(10)));
+            }
         } else {
             for (size_t i = 0; i < len; i++)
                 t[i] = alpha[rndn(sizeof alpha - 1)];
