@@ -1,7 +1,8 @@
 /*
  * bench/sign.c - what signing costs: JCS, single Ed25519 signatures, and Merkle batch signatures.
  *
- * Usage: bench_sign [N] [--ingest] [--no-taxii] [--only unsigned|signed]
+ * Usage: bench_sign [N] [--ingest] [--no-taxii] [--taxii-only] [--only unsigned|signed]
+ *                   [--clients C]
  *
  * Generates N (default 20,000) STIX indicator objects of about 800 bytes from a fixed seed (so
  * every run measures the same bytes), as JSON text the way the importer receives them.  Then, on
@@ -18,11 +19,16 @@
  * Then the same objects are imported unsigned and batch-signed (accord_import_fd into new stores,
  * the signer's identity known to the receiving one), reporting objects/s wall and per CPU second
  * and user/sys microseconds per object, and POSTed over HTTPS as TAXII envelopes of 500 to a
- * server started in this process: unsigned by two clients, signed by one and by two (the server
- * prepares a POST before taking its one writer, so two clients can keep two cores busy; "cores
- * busy" is CPU time over wall time, clients included).  --ingest skips the
- * primitives (for callgrind), --no-taxii the TAXII part, and --only runs the import of one kind
- * alone (for profiles of one; no TAXII part then).
+ * server started in this process: unsigned by C clients, signed by one and by C (default 4: the
+ * server prepares a POST before taking its one writer, so concurrent POSTs overlap the
+ * preparation of one with the storing of another; "cores busy" is CPU time over wall time,
+ * clients included).  For each TAXII run the server's own figures per object: thread CPU of the
+ * preparation, and CPU and wall time holding the writer's lock; with P the process's CPU per
+ * object (clients included) and H the lock's CPU per object, 2 idle cores ingest at most
+ * min(2 / P, 1 / H) objects per second, printed as "bound".  --ingest skips the primitives (for
+ * callgrind), --no-taxii the TAXII part, --taxii-only the imports, and --only runs the import of
+ * one kind alone (for profiles of one; no TAXII part then, unless --taxii-only: then the TAXII
+ * runs of that kind alone).
  *
  * The stores live under $TMPDIR (default /tmp): TMPDIR=/dev/shm takes the disk's fsync latency
  * out of the wall figures, which on a busy disk dominate them (a POST commits, and keeps its
@@ -35,6 +41,7 @@
 #include "accord.h"
 #include "member.h"
 #include "provenance.h"
+#include "taxii.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -256,6 +263,15 @@ static double run_batch_verify(const objs *o, const uint8_t *pk, const batch_out
     return now() - t0;
 }
 
+static int atoi_checked(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || v < 1 || v > 64)
+        die("--clients: a number from 1 to 64");
+    return (int)v;
+}
+
 static double best(double a, double b)
 {
     return a < b || b == 0 ? a : b;
@@ -455,7 +471,7 @@ static void *post_thread(void *ud)
 
 /* POSTs e to a new server on dir/name (knowing member_from's identity when not NULL). */
 static void taxii_once(const char *dir, const char *name, envelopes *e, const char *member_from,
-                       int clients, double *wall, double *cpu)
+                       int clients, double *wall, double *cpu, taxii_post_stats *ps)
 {
     char data[600], cacert[700], url[300], auth[300], token[200];
     accord_store *s;
@@ -479,7 +495,9 @@ static void taxii_once(const char *dir, const char *name, envelopes *e, const ch
     e->cacert = cacert;
     atomic_store(&e->next, 0);
     atomic_store(&e->failures, 0);
-    pthread_t t[2];
+    pthread_t t[64];
+    taxii_post_stats p0, p1;
+    taxii_post_stats_get(&p0);
     double t0 = now(), c0 = cpu_now();
     for (int i = 0; i < clients; i++)
         pthread_create(&t[i], NULL, post_thread, e);
@@ -487,6 +505,13 @@ static void taxii_once(const char *dir, const char *name, envelopes *e, const ch
         pthread_join(t[i], NULL);
     *wall = now() - t0;
     *cpu = cpu_now() - c0;
+    taxii_post_stats_get(&p1);
+    ps->posts = p1.posts - p0.posts;
+    ps->objects = p1.objects - p0.objects;
+    ps->prep_cpu_ns = p1.prep_cpu_ns - p0.prep_cpu_ns;
+    ps->held_ns = p1.held_ns - p0.held_ns;
+    ps->held_cpu_ns = p1.held_cpu_ns - p0.held_cpu_ns;
+    ps->held_sys_ns = p1.held_sys_ns - p0.held_sys_ns;
     accord_server_stop(srv, 2000);
     if (atomic_load(&e->failures))
         die("a TAXII POST failed");
@@ -500,38 +525,65 @@ static void envelopes_free(envelopes *e)
     free(e->len);
 }
 
+/* --only: 0 both imports, 1 the unsigned one alone, 2 the signed one alone */
+static int only;
+static int clients = 4;
+
+/* One TAXII run's line: the client side, then the server's figures per object and the bound. */
+static void taxii_line(const char *what, size_t n, double wall, double cpu,
+                       const taxii_post_stats *ps)
+{
+    double per = 1e3 * (double)(ps->objects ? ps->objects : 1);
+    double held_cpu = (double)ps->held_cpu_ns / per, cpu_obj = cpu / (double)n * 1e6;
+    double bound_cpu = 2e6 / cpu_obj, bound_lock = held_cpu > 0 ? 1e6 / held_cpu : 0;
+    printf("%s %8.0f objects/s wall, %8.0f objects/s per CPU second, %.2f us CPU per object, "
+           "%.2f cores busy\n",
+           what, (double)n / wall, (double)n / cpu, cpu_obj, cpu / wall);
+    printf("    server per object: prepare %.2f us CPU; writer's lock held %.2f us CPU (%.2f "
+           "sys), %.2f us wall; bound on 2 idle cores min(%.0f, %.0f) = %.0f objects/s\n",
+           (double)ps->prep_cpu_ns / per, held_cpu, (double)ps->held_sys_ns / per,
+           (double)ps->held_ns / per, bound_cpu, bound_lock,
+           bound_cpu < bound_lock ? bound_cpu : bound_lock);
+}
+
 static void run_taxii(const objs *o, const char *dir, const char *producer,
                       const accord_sign_key *key, const member_identity *me)
 {
     envelopes plain = {0}, signd = {0};
     make_envelopes(o, 0, key, me, &plain);
     make_envelopes(o, 1, key, me, &signd);
-    double wp, cp, ws1, cs1, ws, cs;
+    double wp = 0, cp = 0, ws1 = 0, cs1 = 0, ws = 0, cs = 0;
+    taxii_post_stats pp = {0}, ps1 = {0}, ps = {0};
+    char what[80];
     curl_global_init(CURL_GLOBAL_ALL);
-    taxii_once(dir, "taxii-plain", &plain, NULL, 2, &wp, &cp);
-    taxii_once(dir, "taxii-signed-1", &signd, producer, 1, &ws1, &cs1);
-    taxii_once(dir, "taxii-signed", &signd, producer, 2, &ws, &cs);
+    if (only != 2)
+        taxii_once(dir, "taxii-plain", &plain, NULL, clients, &wp, &cp, &pp);
+    if (only != 1) {
+        taxii_once(dir, "taxii-signed-1", &signd, producer, 1, &ws1, &cs1, &ps1);
+        taxii_once(dir, "taxii-signed", &signd, producer, clients, &ws, &cs, &ps);
+    }
     curl_global_cleanup();
-    printf("TAXII unsigned:  %10.0f objects/s wall, %10.0f objects/s per CPU second, %.2f us "
-           "CPU per object (HTTPS, envelopes of %d, 2 clients, server and clients in this "
-           "process)\n",
-           (double)o->n / wp, (double)o->n / cp, cp / (double)o->n * 1e6, BATCH);
-    printf("TAXII signed, 1 client:  %10.0f objects/s wall, %10.0f objects/s per CPU second, "
-           "%.2f us CPU per object, %.2f cores busy (one batch signature per envelope, "
-           "verified)\n",
-           (double)o->n / ws1, (double)o->n / cs1, cs1 / (double)o->n * 1e6, cs1 / ws1);
-    printf("TAXII signed, 2 clients: %10.0f objects/s wall, %10.0f objects/s per CPU second, "
-           "%.2f us CPU per object, %.2f cores busy\n",
-           (double)o->n / ws, (double)o->n / cs, cs / (double)o->n * 1e6, cs / ws);
-    printf("TAXII signed/unsigned (2 clients): %.2fx CPU, %.2fx wall\n", cs / cp, ws / wp);
+    printf("TAXII over HTTPS, envelopes of %d, server and clients in this process; signed: one "
+           "batch signature per envelope, verified\n",
+           BATCH);
+    if (only != 2) {
+        snprintf(what, sizeof(what), "TAXII unsigned, %d clients:", clients);
+        taxii_line(what, o->n, wp, cp, &pp);
+    }
+    if (only != 1) {
+        taxii_line("TAXII signed, 1 client:  ", o->n, ws1, cs1, &ps1);
+        snprintf(what, sizeof(what), "TAXII signed, %d clients:  ", clients);
+        taxii_line(what, o->n, ws, cs, &ps);
+    }
+    if (!only)
+        printf("TAXII signed/unsigned (%d clients): %.2fx CPU, %.2fx wall, %.2fx lock CPU\n",
+               clients, cs / cp, ws / wp,
+               (double)ps.held_cpu_ns / (double)(pp.held_cpu_ns ? pp.held_cpu_ns : 1));
     envelopes_free(&plain);
     envelopes_free(&signd);
 }
 
-/* --only: 0 both imports, 1 the unsigned one alone, 2 the signed one alone */
-static int only;
-
-static void run_ingest(const objs *o, int taxii)
+static void run_ingest(const objs *o, int taxii, int imports)
 {
     char dir[400], data[600];
     const char *tmp = getenv("TMPDIR");
@@ -550,23 +602,23 @@ static void run_ingest(const objs *o, int taxii)
     accord_store_close(s);
     int plain = bundle_fd(o, 0, key, &me), signd = bundle_fd(o, 1, key, &me);
     double wp = 1, cp = 1, sp = 0, ws = 1, cs = 1, ss = 0;
-    if (only != 2)
+    if (imports && only != 2)
         import_once(dir, "plain", plain, &wp, &cp, &sp, NULL);
-    if (only != 1)
+    if (imports && only != 1)
         import_once(dir, "signed", signd, &ws, &cs, &ss, data);
-    if (only)
+    if (only && imports)
         taxii = 0;
-    if (only != 2)
+    if (imports && only != 2)
         printf("import unsigned: %10.0f objects/s wall, %10.0f objects/s per CPU second "
                "(%.2f us user + %.2f us sys per object)\n",
                (double)o->n / wp, (double)o->n / cp, (cp - sp) / (double)o->n * 1e6,
                sp / (double)o->n * 1e6);
-    if (only != 1)
+    if (imports && only != 1)
         printf("import signed:   %10.0f objects/s wall, %10.0f objects/s per CPU second "
                "(%.2f us user + %.2f us sys per object; batches of %d, verified)\n",
                (double)o->n / ws, (double)o->n / cs, (cs - ss) / (double)o->n * 1e6,
                ss / (double)o->n * 1e6, BATCH);
-    if (!only)
+    if (imports && !only)
         printf("import signed/unsigned: %.2fx CPU, %.2fx wall (verification overhead %+.0f%% "
                "CPU, %+.0f%% wall)\n",
                cs / cp, ws / wp, (cs / cp - 1) * 100, (ws / wp - 1) * 100);
@@ -584,7 +636,7 @@ static void run_ingest(const objs *o, int taxii)
 int main(int argc, char **argv)
 {
     size_t n = 20000;
-    int ingest_only = 0, taxii = 1;
+    int ingest_only = 0, taxii = 1, imports = 1;
     for (int i = 1; i < argc; i++) {
         char *end;
         unsigned long long v = strtoull(argv[i], &end, 10);
@@ -592,10 +644,15 @@ int main(int argc, char **argv)
             ingest_only = 1;
         else if (strcmp(argv[i], "--no-taxii") == 0)
             taxii = 0;
+        else if (strcmp(argv[i], "--taxii-only") == 0)
+            imports = 0, ingest_only = 1;
+        else if (strcmp(argv[i], "--clients") == 0 && i + 1 < argc)
+            clients = atoi_checked(argv[++i]);
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
             only = strcmp(argv[++i], "unsigned") == 0 ? 1 : strcmp(argv[i], "signed") == 0 ? 2 : -1;
         else if (*end || v == 0 || v > 10000000)
-            die("usage: bench_sign [N] [--ingest] [--no-taxii] [--only unsigned|signed]");
+            die("usage: bench_sign [N] [--ingest] [--no-taxii] [--taxii-only] "
+                "[--only unsigned|signed] [--clients C]");
         else
             n = (size_t)v;
     }
@@ -604,7 +661,7 @@ int main(int argc, char **argv)
     objs o = {0};
     gen(&o, n);
     if (ingest_only) { /* the import comparison alone, e.g. under callgrind */
-        run_ingest(&o, taxii);
+        run_ingest(&o, taxii, imports);
         return 0;
     }
     accord_sign_key *k;
@@ -644,7 +701,7 @@ int main(int argc, char **argv)
     printf("batch verify:   %10.0f objects/s  (one signature per batch, JCS + inclusion path "
            "per object)\n",
            (double)n / t_bv);
-    run_ingest(&o, taxii);
+    run_ingest(&o, taxii, imports);
     for (size_t i = 0; i < nb; i++) {
         free(b[i].paths);
         free(b[i].path_len);

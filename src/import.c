@@ -986,22 +986,22 @@ static int prep_signed(import_prep *p, prep_item *x, unsigned flags, accord_erro
     x->hole_start = p->form.hole_start;
     x->hole_end = p->form.hole_end;
     x->as_stored = p->form.as_stored;
+    prov_object_hash(x->canon, x->canon_len, x->hash);
+    x->chash = store_content_hash(x->canon, x->canon_len);
+    /* the signatures' cryptography, done here once: the store step judges each proven one by
+     * its key's status then and does not hash or verify again (prov_prove) */
+    int rc = flags & IMPORT_VERIFIED
+                 ? 0
+                 : prov_prove(p->pv, x->canon, x->canon_len, x->hash, &p->sigs, err);
     prov_sig *sigs = ajson_arena_alloc(&p->arena, p->sigs.n * sizeof(*sigs));
-    if (!sigs)
-        return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
+    if (rc || !sigs)
+        return rc ? rc : accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
     memcpy(sigs, p->sigs.v, p->sigs.n * sizeof(*sigs));
     x->sigs = sigs;
     x->nsigs = p->sigs.n;
     x->content = content;
     x->forms = 1;
-    prov_object_hash(x->canon, x->canon_len, x->hash);
-    x->chash = store_content_hash(x->canon, x->canon_len);
-    if (flags & IMPORT_VERIFIED)
-        return 0;
-    prov_result res;
-    return prov_verify(p->pv, x->canon, x->canon_len, x->hash,
-                       ajson_str(ajson_get(x->root, "created_by_ref")), &p->sigs, ts_now_us(), &res,
-                       err);
+    return 0;
 }
 
 /* Parses, validates and prepares one object read from the stream. */

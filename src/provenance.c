@@ -900,12 +900,30 @@ static int judge(prov_verifier *v, size_t i, const prov_sig *s, const member_ide
                  k->status_us ? when : "by the object itself");
         return invalid(out, i, s, why);
     }
-    if (check_sig(v, s, jcs, len, hash, k->pk))
+    int proven = s->proven && memcmp(s->proven_pk, k->pk, 32) == 0; /* prov_prove */
+    if (!proven && check_sig(v, s, jcs, len, hash, k->pk))
         return invalid(out, i, s,
                        s->batch ? "does not verify (content changed, or not in the signed batch)"
                                 : "does not verify (content changed, or not the signer's)");
     out->valid++;
     return 1;
+}
+
+int prov_prove(prov_verifier *v, const char *jcs, size_t len, const uint8_t hash[32],
+               prov_sigs *sigs, accord_error *err)
+{
+    int rc = 0;
+    for (size_t i = 0; i < sigs->n; i++) {
+        prov_sig *s = &sigs->v[i];
+        const member_identity *m = keys_of(v, s->signer_ref, err, &rc);
+        if (rc)
+            return rc;
+        const member_key *k = m ? member_key_find(m, s->keyid) : NULL;
+        s->proven = k && check_sig(v, s, jcs, len, hash, k->pk) == 0;
+        if (s->proven)
+            memcpy(s->proven_pk, k->pk, 32);
+    }
+    return 0;
 }
 
 int prov_verify(prov_verifier *v, const char *jcs, size_t len, const uint8_t hash[32],

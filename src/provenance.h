@@ -30,6 +30,10 @@ typedef struct prov_sig {
     int batch;            /* 0: sig signs the object; 1: sig signs a Merkle root */
     uint64_t index, size; /* batch: the object's leaf index and the batch's size */
     size_t npath;         /* batch: hashes in path, leaf side first */
+    /* set by prov_prove only (zero wherever a signature is parsed or made): the Ed25519 and
+     * Merkle checks of this signature over its object held under public key proven_pk */
+    int proven;
+    uint8_t proven_pk[32];
     uint8_t path[PROV_MAX_PATH * ACCORD_MERKLE_HASH_LEN];
 } prov_sig;
 
@@ -152,6 +156,17 @@ uint64_t prov_verifier_hits(const prov_verifier *v);
  * must carry a valid signature by a root key of the version before it).  0 with *out filled;
  * ACCORD_ENOMEM or store errors.
  */
+/*
+ * The cryptography of prov_verify ahead of it, for an import prepared before the writer's lock
+ * (import.c): marks each signature in sigs that holds over the object (jcs, hash) under the key
+ * its signer has in v, whatever that key's status, as proven with that public key.  A later
+ * prov_verify, with the keys as they are then, judges a proven signature on its key's status as
+ * always and skips the Ed25519 and Merkle work when its key has the same public key.  0, or
+ * ACCORD_ENOMEM or store errors.
+ */
+int prov_prove(prov_verifier *v, const char *jcs, size_t len, const uint8_t hash[32],
+               prov_sigs *sigs, accord_error *err);
+
 int prov_verify(prov_verifier *v, const char *jcs, size_t len, const uint8_t hash[32],
                 const char *created_by, const prov_sigs *sigs, int64_t accepted_us,
                 prov_result *out, accord_error *err);

@@ -26,6 +26,7 @@
 #include "accord.h"
 #include "api.h"
 #include "peer.h"
+#include "store.h"
 #include "taxii.h"
 #include "tls.h"
 #include "ui.h"
@@ -568,6 +569,8 @@ int accord_server_start(const accord_server_options *o, accord_server **out, cha
     pthread_mutex_init(&srv->writer_lock, NULL);
     pthread_mutex_init(&srv->log_lock, NULL);
     int rc = accord_store_open(srv->data_dir, 0, &srv->writer, err);
+    if (!rc) /* the writer's WAL is checkpointed by request threads outside its lock (taxii.c) */
+        store_wal_defer(srv->writer);
     if (!rc) /* collections that sign POSTs: refuse to start without a usable key */
         rc = accord_collection_sign_check(srv->writer, srv->data_dir, err);
     if (rc)

@@ -563,6 +563,46 @@ int store_exec(accord_store *s, const char *sql, accord_error *err)
     return 0;
 }
 
+/*
+ * Deferred WAL checkpoints.  By default the connection that commits checkpoints the WAL into the
+ * database when the WAL has passed wal_autocheckpoint frames, inside that COMMIT: copying tens of
+ * megabytes (and, on a disk, syncing the database) while the server's one writer holds its lock,
+ * which no other core can share.  A deferring handle instead only records the WAL's size after
+ * each commit (wal_hook below) and checkpoints itself only past STORE_WAL_BACKSTOP frames, the
+ * bound on the WAL's size when nobody else checkpoints; anyone else, on another handle and
+ * outside the writer's lock, runs the PASSIVE checkpoint when store_wal_frames says the WAL has
+ * reached STORE_WAL_CHECKPOINT frames (taxii.c, after a POST).  A PASSIVE checkpoint never blocks
+ * the writer, and the writer starts the WAL over at its next transaction once a checkpoint has
+ * copied every frame.
+ */
+#define STORE_WAL_BACKSTOP 10000
+
+static int wal_hook(void *ud, sqlite3 *db, const char *name, int frames)
+{
+    accord_store *s = ud;
+    atomic_store(&s->wal_frames, frames);
+    if (frames >= STORE_WAL_BACKSTOP)
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
+void store_wal_defer(accord_store *s)
+{
+    if (!s->readonly)
+        sqlite3_wal_hook(s->db, wal_hook, s);
+}
+
+int store_wal_frames(accord_store *s)
+{
+    return atomic_load(&s->wal_frames);
+}
+
+void store_wal_checkpoint(accord_store *s)
+{
+    if (s && !s->readonly)
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+}
+
 static int ind_backfill(accord_store *s, accord_error *err);
 
 /* Adds indicators.created_by (schema 12) unless the store has it: ALTER TABLE has no IF NOT

@@ -132,4 +132,18 @@ uint64_t store_value_hash(const char *value, size_t len);
 int accord_err_set(accord_error *err, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * WAL checkpoints off the writer (store.c says why): store_wal_defer makes handle s (a server's
+ * one writer) leave checkpoints to others until its WAL passes a backstop size;
+ * store_wal_frames is the WAL's size in frames after the last commit on s (0 before any), safe to
+ * read from any thread; store_wal_checkpoint runs a PASSIVE checkpoint on handle s (any handle on
+ * the same store but the writer's, so that the copy runs outside the writer's lock; it waits for
+ * nothing, and errors are left to the next one).  STORE_WAL_CHECKPOINT is the size at which
+ * callers should run one.
+ */
+#define STORE_WAL_CHECKPOINT 2500
+void store_wal_defer(accord_store *s);
+int store_wal_frames(accord_store *s);
+void store_wal_checkpoint(accord_store *s);
+
 #endif

@@ -9,6 +9,7 @@
 #include "util/u64map.h"
 
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define CHUNK_ENTRIES 1024
@@ -118,6 +119,9 @@ struct accord_store {
     struct audit_cache *afront; /* the Merkle frontier of the records written, kept while
                                    afront_ok (store_audit.c says when) */
     int afront_ok;
+    /* WAL frames after the last commit on this handle, kept when its checkpoints are deferred
+     * (store_wal_defer); read by other threads without the writer's lock */
+    _Atomic int wal_frames;
 };
 
 

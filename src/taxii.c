@@ -45,11 +45,14 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_LIST 100 /* values of one match[] field */
@@ -962,6 +965,35 @@ static int body_fd(call *c, int checked_later)
     return fd;
 }
 
+/* taxii_post_stats: what POSTs cost so far */
+static _Atomic uint64_t post_posts, post_objects, post_prep_cpu, post_held, post_held_cpu,
+    post_held_sys;
+
+/* The calling thread's system CPU time so far, in nanoseconds. */
+static uint64_t thread_sys_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return (uint64_t)ru.ru_stime.tv_sec * 1000000000u + (uint64_t)ru.ru_stime.tv_usec * 1000u;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void taxii_post_stats_get(taxii_post_stats *out)
+{
+    out->posts = atomic_load(&post_posts);
+    out->objects = atomic_load(&post_objects);
+    out->prep_cpu_ns = atomic_load(&post_prep_cpu);
+    out->held_ns = atomic_load(&post_held);
+    out->held_cpu_ns = atomic_load(&post_held_cpu);
+    out->held_sys_ns = atomic_load(&post_held_sys);
+}
+
 static void h_objects_post(call *c)
 {
     if (load_collection(c, 'w'))
@@ -980,6 +1012,7 @@ static void h_objects_post(call *c)
      * that concurrent POSTs use every core and only the storing waits for the lock; the
      * preparation reads the whole body, so it finds a broken skeleton too */
     int prepare = c->rq->body_len <= PREPARE_MAX_BODY, bad = 0;
+    uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     int fd = body_fd(c, prepare);
     if (fd < 0)
         return;
@@ -1014,10 +1047,13 @@ static void h_objects_post(call *c)
                                .on_object = post_ok,
                                .on_reject = post_bad,
                                .ud = &p};
-    accord_import_stats st;
+    accord_import_stats st = {0};
     accord_error err;
     int sign = 0;
+    uint64_t cpu1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     pthread_mutex_lock(c->ctx->writer_lock);
+    uint64_t held0 = clock_ns(CLOCK_MONOTONIC), held_cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID),
+             held_sys0 = thread_sys_ns();
     /* a collection that signs: this node's organisation signs each object in the transaction
      * that stores it (import.c); without the key nothing is stored */
     int rc = accord_collection_sign_get(c->ctx->writer, c->coll.id, &sign, &err);
@@ -1048,7 +1084,17 @@ static void h_objects_post(call *c)
     buf_free(&p.bad);
     if (c->ctx->on_ingest)
         c->ctx->on_ingest(c->ctx->ud, st.accepted + st.versions);
+    atomic_fetch_add(&post_held_cpu, clock_ns(CLOCK_THREAD_CPUTIME_ID) - held_cpu0);
+    atomic_fetch_add(&post_held, clock_ns(CLOCK_MONOTONIC) - held0);
+    atomic_fetch_add(&post_held_sys, thread_sys_ns() - held_sys0);
     pthread_mutex_unlock(c->ctx->writer_lock);
+    atomic_fetch_add(&post_posts, 1);
+    atomic_fetch_add(&post_objects, st.accepted + st.versions + st.duplicates);
+    atomic_fetch_add(&post_prep_cpu, cpu1 - cpu0);
+    /* the writer leaves WAL checkpoints to others (store_wal_defer): this thread copies the WAL
+     * into the database on its own handle, outside the lock, while the writer goes on */
+    if (store_wal_frames(c->ctx->writer) >= STORE_WAL_CHECKPOINT)
+        store_wal_checkpoint(c->reader);
     if (rc && rc != ACCORD_ESTIX)
         fail(c, 500, "Store error", "%s", err.msg);
 }
