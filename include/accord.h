@@ -303,7 +303,7 @@ typedef struct accord_reject {
 
 typedef struct accord_import_options {
     unsigned flags;                /* ACCORD_IMPORT_* */
-    uint32_t batch_objects;        /* objects per transaction; 0 = default (20,000) */
+    uint32_t batch_objects;        /* objects per transaction; 0 = default (20,000 or 12 MiB) */
     const char *source;            /* name of the input for messages and the audit log */
     const char *collection;        /* collection id or alias to add objects to; NULL = default */
     /* Called for each rejected object (may be NULL). */

@@ -35,6 +35,12 @@
 #include <string.h>
 
 #define DEFAULT_BATCH 20000
+/* A default batch also ends after this many bytes of input, so that the rows of one transaction
+ * stay well inside SQLite's page cache (64 MiB, store.c); past it SQLite spills dirty pages to
+ * the WAL in the middle of the transaction and reads them back.  Measured on 20,000 batch-signed
+ * indicators (29 MB as received): 5.7-11.8 us of system time per object in one transaction,
+ * 3.7-4.7 in transactions of 12 MB (unsigned ones, 17 MB: 1.4-2.6 either way). */
+#define DEFAULT_BATCH_BYTES ((uint64_t)12 << 20)
 #define MAX_VALUES 4096
 
 typedef struct import_ctx {
@@ -47,6 +53,8 @@ typedef struct import_ctx {
     uint64_t values[MAX_VALUES];
     size_t nvalues;
     uint64_t in_batch;
+    /* input bytes of the objects in the open batch */
+    uint64_t batch_bytes;
     int64_t cid; /* the collection objects go to */
     int strict;
     int outer;   /* the caller's transaction holds the objects: no BEGIN, COMMIT or ROLLBACK here */
@@ -684,6 +692,7 @@ static int commit_batch(import_ctx *c, reader *r, accord_error *err)
     if (r)
         c->st.bytes_read = reader_bytes_in(r);
     c->in_batch = 0;
+    c->batch_bytes = 0;
     if (c->opts->on_progress)
         c->opts->on_progress(c->opts->ud, &c->st);
     return 0;
@@ -813,6 +822,9 @@ static int run_import(accord_store *store, int outer, int fd, import_prep *p,
     if (h)
         c.hooks = *h;
     uint64_t batch = c.opts->batch_objects ? c.opts->batch_objects : DEFAULT_BATCH;
+    /* the byte bound applies to default batches of an import without hooks: a caller with a
+     * before_commit hook (a TAXII POST) relies on one transaction for its input */
+    uint64_t batch_bytes = c.opts->batch_objects || h ? UINT64_MAX : DEFAULT_BATCH_BYTES;
     reader *r = NULL;
     size_t at = 0;
     if (rc)
@@ -841,7 +853,9 @@ static int run_import(accord_store *store, int outer, int fd, import_prep *p,
             break;
         if ((rc = import_item(&c, &it, err)))
             break;
-        if (!c.strict && ++c.in_batch >= batch && (rc = commit_batch(&c, r, err)) == 0)
+        c.batch_bytes += it.len;
+        if (!c.strict && (++c.in_batch >= batch || c.batch_bytes >= batch_bytes) &&
+            (rc = commit_batch(&c, r, err)) == 0)
             rc = begin(store, err);
         if (rc)
             break;
