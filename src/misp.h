@@ -186,7 +186,12 @@ typedef struct misp_ev {
     u64map sdo;  /* attribute uuid hash -> 1 indicator, 2 observed-data (for event sightings) */
     u64map byid; /* attribute numeric id -> 1 + offset in sdo_ids (for event-level proposals) */
     buf sdo_ids; /* the SDO ids byid points at, NUL-terminated */
+    u64map cltype; /* cluster uuid hash -> 1 + its STIX type's index (misp_map.c) */
+    buf crels;     /* cluster relations to write once every cluster is known: "src\0type\0uuid\0" */
     int failed;  /* strict mode met a bad attribute */
+    /* the event lists sightings (sdo) / proposals (byid, sdo_ids) at its level: only then are
+     * those maps kept (a million-attribute event would hold them for nothing) */
+    int need_sdo, need_byid;
 } misp_ev;
 
 /* misp_map.c: 1 the first time id is written in this event; emits x->o. */

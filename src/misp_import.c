@@ -9,9 +9,10 @@
  * parsed MISP document and one object, never the STIX output of an event (an event of a million
  * attributes maps to more STIX text than MISP text).
  *
- * Transactions: without STRICT, one sink - one transaction - per event, so a
- * bad event never takes the others with it and a feed pull can resume after the last committed
- * event.  With STRICT, all events of the input go through one sink with the STRICT flag: the first
+ * Transactions: without STRICT, consecutive events share one sink - one transaction - (see
+ * "Batches"), and a batch with a bad event is rolled back and imported again one event per
+ * transaction, so a bad event never takes the others with it; a feed pull imports one event per
+ * call and resumes after the last committed event.  With STRICT, all events of the input go through one sink with the STRICT flag: the first
  * bad attribute or invalid object rejects the whole input, and nothing of it is stored.
  *
  * It does not read directories (the CLI walks them) or fetch URLs (misp_feed.c).

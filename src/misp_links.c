@@ -25,8 +25,14 @@
  * index walks.  Links whose relationship, report or cluster is above the export's max TLP, or
  * revoked, are left out.
  *
- * What it does not do: write relationships between clusters (MISP's cluster relations), or
- * sightings, opinions and notes.
+ * Relationships between two cluster SDOs ("uses", "similar", ...) become the source cluster's
+ * GalaxyClusterRelation list (referenced_galaxy_cluster_uuid = the target's uuid,
+ * referenced_galaxy_cluster_type = the relationship type), as MISP writes its cluster relations;
+ * the importer turns each back into the relationship when the event carries the target cluster
+ * too (a uuid alone does not say the target's STIX type).  They are collected in the same scan
+ * of relationships, at most RELS_MAX, and at most 64 are written per cluster.
+ *
+ * What it does not do: write sightings, opinions and notes.
  */
 #include "misp.h"
 
@@ -40,6 +46,13 @@
 
 #define LINKS_MAX ((size_t)1 << 24) /* (indicator, cluster) pairs kept; more are left out */
 #define CLUSTERS_MAX 65536          /* distinct clusters kept */
+#define RELS_MAX 262144             /* cluster-to-cluster relationships kept */
+
+typedef struct cluster_rel {
+    char type[101];    /* the relationship type */
+    char target[37];   /* the target cluster's uuid */
+    uint32_t next;     /* 1 + index of the source's next relation, 0 at the end */
+} cluster_rel;
 
 typedef struct link_cluster {
     char *id;
@@ -67,6 +80,9 @@ struct misp_links {
     uint32_t *byrank;              /* rank -> cluster */
     size_t nevent, eventcap;
     u64map eventset;
+    cluster_rel *rels; /* relationships between clusters, chained per source */
+    size_t nrels, relcap;
+    u64map relhead; /* XXH3 of a source cluster id -> 1 + index of its last relation */
     ajson_arena arena;
     int rc;
 };
@@ -188,16 +204,47 @@ static const ajson_value *parse_rec(misp_links *l, const accord_record *rec)
     return o && o->type == AJSON_OBJECT && tlp_ok(l, o) ? o : NULL;
 }
 
-/* A relationship between an exported indicator and a cluster (either way round). */
+/* A relationship from cluster src to cluster dst, kept for src's GalaxyClusterRelation. */
+static void add_cluster_rel(misp_links *l, const char *src, const char *type, const char *dst)
+{
+    const char *sep = strstr(dst, "--");
+    if (!type || strlen(type) > 100 || !sep || strlen(sep + 2) != 36 || l->nrels >= RELS_MAX)
+        return;
+    if (l->nrels == l->relcap) {
+        size_t cap = l->relcap ? 2 * l->relcap : 64;
+        cluster_rel *p = realloc(l->rels, cap * sizeof(*p));
+        if (!p) {
+            l->rc = ACCORD_ENOMEM;
+            return;
+        }
+        l->rels = p, l->relcap = cap;
+    }
+    uint64_t head = 0, k = id_key(src);
+    u64map_get(&l->relhead, k, &head);
+    cluster_rel *r = &l->rels[l->nrels];
+    snprintf(r->type, sizeof(r->type), "%s", type);
+    memcpy(r->target, sep + 2, 37);
+    r->next = (uint32_t)head;
+    if (u64map_put(&l->relhead, k, l->nrels + 1) != 0) {
+        l->rc = ACCORD_ENOMEM;
+        return;
+    }
+    l->nrels++;
+}
+
+/* A relationship between an exported indicator and a cluster (either way round), or between
+ * two clusters. */
 static int on_relationship(void *ud, const accord_record *rec)
 {
     misp_links *l = ud;
-    const ajson_value *o = parse_rec(l, rec);
+    const ajson_value *o = rec->revoked ? NULL : parse_rec(l, rec);
     const char *src = o ? ajson_str(ajson_get(o, "source_ref")) : NULL;
     const char *dst = o ? ajson_str(ajson_get(o, "target_ref")) : NULL;
     if (!src || !dst)
         return 0;
-    if (cluster_id(dst) && strncmp(src, "indicator--", 11) == 0)
+    if (cluster_id(src) && cluster_id(dst))
+        add_cluster_rel(l, src, ajson_str(ajson_get(o, "relationship_type")), dst);
+    else if (cluster_id(dst) && strncmp(src, "indicator--", 11) == 0)
         add_pair(l, ind_index(l, src), cluster_index(l, dst));
     else if (cluster_id(src) && strncmp(dst, "indicator--", 11) == 0)
         add_pair(l, ind_index(l, dst), cluster_index(l, src));
@@ -315,6 +362,24 @@ typedef struct cluster_read {
     link_cluster *c;
 } cluster_read;
 
+/* ,"GalaxyClusterRelation":[...] of cluster id (uuid its uuid), when it has relations. */
+static void cluster_rels(const misp_links *l, const char *id, const char *uuid, buf *b)
+{
+    uint64_t at = 0;
+    if (!u64map_get(&l->relhead, id_key(id), &at))
+        return;
+    buf_adds(b, ",\"GalaxyClusterRelation\":[");
+    for (int n = 0; at && n < 64; at = l->rels[at - 1].next, n++) {
+        const cluster_rel *r = &l->rels[at - 1];
+        buf_printf(b, "%s{\"galaxy_cluster_uuid\":\"%s\",\"referenced_galaxy_cluster_uuid\":"
+                      "\"%s\",\"referenced_galaxy_cluster_type\":",
+                   n ? "," : "", uuid, r->target);
+        buf_json_str(b, r->type);
+        buf_adds(b, "}");
+    }
+    buf_adds(b, "]");
+}
+
 /* The latest version of a cluster: its entry and tag (left NULL when it cannot be used). */
 static int on_cluster(void *ud, const accord_record *rec)
 {
@@ -359,7 +424,9 @@ static int on_cluster(void *ud, const accord_record *rec)
     json_list(&b, &members, "refs", ext, pick_url);
     json_list(&b, &members, "synonyms", ajson_get(o, "aliases"), pick_str);
     json_list(&b, &members, "kill_chain", ajson_get(o, "kill_chain_phases"), pick_phase);
-    buf_adds(&b, "}}");
+    buf_adds(&b, "}");
+    cluster_rels(l, rec->id, sep + 2, &b);
+    buf_adds(&b, "}");
     buf tagq;
     buf_init(&tagq, 8192);
     buf_json_str(&tagq, t.failed ? name : t.p);
@@ -465,6 +532,8 @@ void misp_links_free(misp_links *l)
     free(l->cl), free(l->pairs), free(l->event_cl), free(l->byrank);
     u64map_free(&l->inds), u64map_free(&l->clmap), u64map_free(&l->pairset);
     u64map_free(&l->eventset);
+    free(l->rels);
+    u64map_free(&l->relhead);
     ajson_arena_free(&l->arena);
     free(l);
 }
@@ -515,6 +584,7 @@ int misp_links_load(const accord_export_set *s, misp_links **out, accord_error *
     l->set = s;
     u64map_init(&l->inds), u64map_init(&l->clmap);
     u64map_init_set(&l->pairset), u64map_init_set(&l->eventset);
+    u64map_init(&l->relhead);
     ajson_arena_init(&l->arena, 0);
     rc = u64map_reserve(&l->inds, s->ninds) ? ACCORD_ENOMEM : 0;
     for (size_t i = 0; i < s->ninds && !rc; i++)

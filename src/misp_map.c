@@ -693,6 +693,82 @@ static void kill_chain(ev *x, const ajson_value *kc)
         buf_adds(&x->o, "]");
 }
 
+/* The SDO types of clusters, for the relations between them (cltype holds 1 + an index). */
+static const char *const cluster_sdo_types[] = {
+    "attack-pattern", "intrusion-set", "threat-actor", "course-of-action",
+    "malware",        "tool",          "x-misp-galaxy-cluster",
+};
+
+static uint64_t uuid_key(const char *uuid)
+{
+    char lc[36];
+    for (int i = 0; i < 36; i++)
+        lc[i] = (char)tolower((unsigned char)uuid[i]);
+    return u64map_key(XXH3_64bits(lc, 36));
+}
+
+/* A MISP relation type as a STIX relationship_type: lower-case words and hyphens, else
+ * related-to. */
+static const char *relation_type(const char *t)
+{
+    size_t n = t ? strlen(t) : 0;
+    if (n == 0 || n > 100 || t[0] == '-')
+        return "related-to";
+    for (size_t i = 0; i < n; i++)
+        if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= '0' && t[i] <= '9') || t[i] == '-'))
+            return "related-to";
+    return t;
+}
+
+/*
+ * Notes cluster `id` (of SDO type `type`, MISP uuid `uuid`) and its GalaxyClusterRelation list
+ * (relations to other clusters: "similar", "uses", ...).  A relation names the other cluster by
+ * uuid only, so its STIX id, which holds the type, is known only when the event carries that
+ * cluster too: the relations are written once the whole event is read (cluster_relations), and
+ * one to a cluster the event does not carry is left out.
+ */
+static void note_cluster(ev *x, const ajson_value *cl, const char *type, const char *uuid,
+                         const char *id)
+{
+    for (size_t i = 0; uuid_ok(uuid) && i < sizeof(cluster_sdo_types) / sizeof(*cluster_sdo_types);
+         i++)
+        if (strcmp(type, cluster_sdo_types[i]) == 0)
+            u64map_put(&x->cltype, uuid_key(uuid), i + 1);
+    const ajson_value *rels = ajson_get(cl, "GalaxyClusterRelation");
+    for (size_t i = 0; rels && rels->type == AJSON_ARRAY && i < rels->len && i < 256; i++) {
+        const ajson_value *r = &rels->u.items[i];
+        const char *to = jstr(r, "referenced_galaxy_cluster_uuid");
+        if (!uuid_ok(to))
+            continue;
+        const char *rt = relation_type(jstr(r, "referenced_galaxy_cluster_type"));
+        buf_add(&x->crels, id, strlen(id) + 1);
+        buf_add(&x->crels, rt, strlen(rt) + 1);
+        buf_add(&x->crels, to, 37);
+    }
+}
+
+/* The relations noted by note_cluster whose other cluster the event carries, as relationships. */
+static int relationship(ev *x, const char *src, const char *type, const char *dst, int64_t ts);
+
+static int cluster_relations(ev *x)
+{
+    if (x->crels.failed)
+        return ACCORD_ENOMEM;
+    int rc = 0;
+    for (size_t at = 0; at < x->crels.len && rc == 0;) {
+        const char *src = x->crels.p + at, *rt = src + strlen(src) + 1, *to = rt + strlen(rt) + 1;
+        at = (size_t)(to - x->crels.p) + 37;
+        uint64_t t;
+        if (!u64map_get(&x->cltype, uuid_key(to), &t))
+            continue;
+        char dst[128];
+        sdo_id(cluster_sdo_types[t - 1], to, dst, sizeof(dst));
+        if (strcmp(dst, src) != 0)
+            rc = relationship(x, src, rt, dst, x->ts);
+    }
+    return rc;
+}
+
 /* Writes galaxy cluster cl (of galaxy gal) once per event; its id into id, "" when unusable. */
 static int write_cluster(ev *x, const ajson_value *gal, const ajson_value *cl, char *id,
                          size_t idlen)
@@ -713,6 +789,7 @@ static int write_cluster(ev *x, const ajson_value *gal, const ajson_value *cl, c
     }
     if (!misp_first_time(x, id))
         return 0;
+    note_cluster(x, cl, type, uuid, id);
     x->c->st->clusters++;
     sdo_head(x, type, id, x->ts, x->ts);
     buf_adds(&x->o, ",\"name\":");
@@ -1111,7 +1188,8 @@ static int proposals(ev *x, const ajson_value *list, const char *of, const char 
 static void note_attribute_sdo(ev *x, const ajson_value *a, const char *id)
 {
     int64_t n;
-    if (!jint(a, "id", &n) || n <= 0 || u64map_get(&x->byid, u64map_key((uint64_t)n), NULL))
+    if (!x->need_byid || !jint(a, "id", &n) || n <= 0 ||
+        u64map_get(&x->byid, u64map_key((uint64_t)n), NULL))
         return;
     size_t at = x->sdo_ids.len;
     if (buf_add(&x->sdo_ids, id, strlen(id) + 1) == 0)
@@ -1148,7 +1226,7 @@ static int write_group(ev *x, const gsrc *s, const group *g, const char *type,
     misp_add_ref(&x->refs, id);
     if (!s->object)
         note_attribute_sdo(x, s->a, id);
-    if (strncmp(id, "x-misp", 6) != 0 && strlen(s->uuid) == 36) {
+    if (x->need_sdo && strncmp(id, "x-misp", 6) != 0 && strlen(s->uuid) == 36) {
         char lc[37];
         for (int i = 0; i < 37; i++)
             lc[i] = (char)tolower((unsigned char)s->uuid[i]);
@@ -1435,6 +1513,7 @@ static int write_report(ev *x)
     buf_adds(&x->o, ",\"object_refs\":[");
     buf_add(&x->o, x->refs.p, x->refs.len);
     buf_adds(&x->o, "]");
+    buf_free(&x->refs); /* a big event's list: not held twice while the store reads the report */
     char l1[64], l2[64];
     int64_t tl = 0, an = 0;
     jint(x->e, "threat_level_id", &tl);
@@ -1563,7 +1642,12 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
     u64map_init(&x.sdo);
     u64map_init(&x.byid);
     buf_init(&x.sdo_ids, MISP_REFS_CAP);
+    u64map_init(&x.cltype);
+    buf_init(&x.crels, MISP_REFS_CAP);
     int rc = 0;
+    const ajson_value *esi = ajson_get(e, "Sighting"), *esh = ajson_get(e, "ShadowAttribute");
+    x.need_sdo = esi && esi->type == AJSON_ARRAY && esi->len;
+    x.need_byid = esh && esh->type == AJSON_ARRAY && esh->len;
     x.tlp = tlp_of(&x, ajson_get(e, "Tag"), &rc);
     const ajson_value *org = ajson_get(e, "Orgc") ? ajson_get(e, "Orgc") : ajson_get(e, "Org");
     char creator[sizeof(x.creator)];
@@ -1584,6 +1668,8 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
         rc = sightings_of(&x, &s, ajson_get(e, "Sighting"), NULL, 1);
     }
     if (rc == 0)
+        rc = cluster_relations(&x);
+    if (rc == 0)
         rc = write_report(&x);
     if (rc == 0)
         c->st->events++;
@@ -1598,6 +1684,8 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
     u64map_free(&x.sdo);
     u64map_free(&x.byid);
     buf_free(&x.sdo_ids);
+    u64map_free(&x.cltype);
+    buf_free(&x.crels);
     return rc;
 }
 

@@ -311,7 +311,8 @@ static int put_object(misp_sink *s, const char *text, size_t len, uint64_t index
     /* a signed copy of this version stored before is another claim (import.c's rule) */
     int64_t seq;
     uint64_t stored;
-    if (store_version_find(s->store, &info, &seq, &stored)) {
+    int known = store_version_find(s->store, &info, &seq, &stored);
+    if (known) {
         int sgn = store_sig_any(s->store, seq);
         if (sgn < 0)
             return accord_err_set(err, sgn, "misp: cannot read the stored version of %s", info.id);
@@ -333,7 +334,8 @@ static int put_object(misp_sink *s, const char *text, size_t len, uint64_t index
         }
     }
     s->nvalues = 0;
-    values_extract(root, info.type, add_value, s);
+    if (!known) /* a stored version is compared by content hash: its values are indexed already */
+        values_extract(root, info.type, add_value, s);
     store_outcome outcome;
     int rc = store_put_hashed(s->store, s->cid, &info, text, len, store_content_hash(text, len),
                               s->values, s->nvalues, &outcome, &seq, err);

@@ -169,6 +169,7 @@ expect_rc 0 "bundle after" -- "$ACCORD" --data "$T/rt" export
 python3 "$ROOT/tests/integration/misp_links.py" "$T/out" "$T/rt-before" >"$T/links-after"
 check "round trip: an indicator's ATT&CK link before" has "^indicator da39a3ee5e6b4b0d3255bfef95601890afd80709 malware:S9999$" "$T/links-before"
 check "round trip: the report's ATT&CK technique before" has "^report attack-pattern:T1566$" "$T/links-before"
+check "round trip: a cluster relation before" has "^cluster threat-actor:Example Panda uses malware:S9999$" "$T/links-before"
 check "round trip: the same galaxy links" cmp -s "$T/links-before" "$T/links-after"
 
 # resumable: a bad event does not stop the others; once fixed only it is fetched

@@ -261,7 +261,8 @@ static void test_mapping(const char *text, size_t len)
     CHECK(st.revoked == 1);
     CHECK(st.sightings == 2);
     CHECK(st.clusters == 3);
-    CHECK(st.relationships == 1);
+    CHECK(st.relationships == 2); /* indicates, and one cluster relation (the other's target is
+                                     not in the event) */
     CHECK(st.nunmapped == 2 && strcmp(st.unmapped[0].type, "btc") == 0 && st.unmapped[0].n == 1 &&
           strcmp(st.unmapped[1].type, "text") == 0 && st.unmapped[1].n == 3);
     /* the bad value is named with the event, the path and the attribute uuid */
@@ -322,6 +323,11 @@ static void test_mapping(const char *text, size_t len)
     CHECK(strstr(o.text, "\"relationship_type\":\"indicates\",\"source_ref\":\"indicator--5f6e2a1c-"
                          "0000-4000-8000-000000000018\",\"target_ref\":\"malware--5f6e2a1c-7777-"
                          "4000-8000-000000000007\"") != NULL);
+    /* a cluster relation to a cluster the event carries: a relationship between the SDOs */
+    CHECK(strstr(o.text, "\"relationship_type\":\"uses\",\"source_ref\":\"threat-actor--5f6e2a1c-"
+                         "6666-4000-8000-000000000006\",\"target_ref\":\"malware--5f6e2a1c-7777-"
+                         "4000-8000-000000000007\"") != NULL);
+    CHECK(strstr(o.text, "5f6e2a1c-9999-4000-8000-000000000099") == NULL);
     l = find(&o, "vulnerability--5f6e2a1c-0000-4000-8000-000000000019");
     CHECK(l && strstr(l, "{\"source_name\":\"cve\",\"external_id\":\"CVE-2021-44228\"}"));
     l = find(&o, "indicator--5f6e2a1c-0000-4000-8000-000000000020");
