@@ -191,6 +191,23 @@ static int import_file(accord_store *st, const char *path, accord_import_stats *
     return rc;
 }
 
+/* imports the generated file at path into the store at data, then removes the file; returns
+   the number of objects accepted */
+static long long import_generated(const char *data, const char *path)
+{
+    accord_store *st;
+    accord_error err;
+    accord_import_stats stats = {0};
+    if (accord_store_open(data, 0, &st, &err) == 0) {
+        import_file(st, path, &stats);
+        accord_store_close(st);
+    } else {
+        printf("open %s: %s\n", data, err.msg);
+    }
+    unlink(path);
+    return (long long)stats.accepted;
+}
+
 /* nsight sightings of the first SIGHTED sampled indicators, over 90 days from 2026-03-02 */
 static void add_sightings(const char *dir, const char *data, const samples *s, long nsight)
 {
@@ -212,16 +229,9 @@ static void add_sightings(const char *dir, const char *data, const samples *s, l
                 i, ts, ts, ts, i % 5 + 1, s->ids[i % nind]);
     }
     fclose(f);
-    accord_store *st;
-    accord_error err;
-    accord_import_stats stats = {0};
-    if (accord_store_open(data, 0, &st, &err) == 0) {
-        import_file(st, path, &stats);
-        accord_store_close(st);
-    }
-    unlink(path);
-    printf("store   %lld sightings of %d indicators imported in %.1f s\n",
-           (long long)stats.accepted, nind, now_s() - t0);
+    long long accepted = import_generated(data, path);
+    printf("store   %lld sightings of %d indicators imported in %.1f s\n", accepted, nind,
+           now_s() - t0);
 }
 
 /* SOURCED indicators created by SOURCE (the generated ones have no creator) */
@@ -241,15 +251,7 @@ static void add_sourced(const char *dir, const char *data)
                 "\"valid_from\":\"2026-03-01T00:00:00Z\"}\n",
                 i, i >> 8 & 255, i & 255);
     fclose(f);
-    accord_store *st;
-    accord_error err;
-    accord_import_stats stats = {0};
-    if (accord_store_open(data, 0, &st, &err) == 0) {
-        import_file(st, path, &stats);
-        accord_store_close(st);
-    }
-    unlink(path);
-    printf("store   %lld indicators of one source imported\n", (long long)stats.accepted);
+    printf("store   %lld indicators of one source imported\n", import_generated(data, path));
 }
 
 /* CASES cases linking the first indicator; the first with 121 vendors (a product each) and 60
