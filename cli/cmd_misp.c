@@ -54,14 +54,15 @@ static void print_stats(const misp_run *r, double dt)
     const accord_misp_stats *s = &r->total;
     fprintf(stderr,
             "%s: %d input(s), %llu event(s) in %.2f s\n"
-            "  events          %10llu\n  events failed   %10llu\n  attributes      %10llu\n"
+            "  events          %10llu\n  events failed   %10llu\n  unchanged       %10llu\n"
+            "  attributes      %10llu\n"
             "  objects         %10llu\n  indicators      %10llu  (%llu pattern terms)\n"
             "  observed-data   %10llu\n  x-misp-attribute %9llu\n  revoked         %10llu\n"
             "  sightings       %10llu\n  galaxy clusters %10llu\n  relationships   %10llu\n"
             "  proposals       %10llu\n  bad values      %10llu\n",
             r->cmd, r->inputs, (unsigned long long)s->events, dt,
             (unsigned long long)s->events, (unsigned long long)s->events_failed,
-            (unsigned long long)s->attributes, (unsigned long long)s->objects,
+            (unsigned long long)s->unchanged, (unsigned long long)s->attributes, (unsigned long long)s->objects,
             (unsigned long long)s->indicators, (unsigned long long)s->terms,
             (unsigned long long)s->observed, (unsigned long long)s->custom,
             (unsigned long long)s->revoked, (unsigned long long)s->sightings,

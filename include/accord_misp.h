@@ -39,6 +39,8 @@ typedef struct accord_misp_stats {
     uint64_t relationships; /* relationships written */
     uint64_t proposals;     /* proposals (ShadowAttribute) written as x-misp-proposal */
     uint64_t bad;           /* attributes or sightings skipped for a bad value (each reported) */
+    uint64_t unchanged;     /* events of `events` not mapped again: this store took the same
+                               text cleanly before (docs/MISP.md "Unchanged events") */
     /* Attribute types kept as x-misp-attribute, with counts; further types add to `other`. */
     struct {
         char type[48];

@@ -13,6 +13,13 @@
 
 #include <stdint.h>
 
+/*
+ * The version of the mapping: bumped whenever the mapper writes other objects for the same event
+ * text, so that an import does not take an event for unchanged on the word of an earlier mapping
+ * (misp_import.c, "Unchanged events").
+ */
+#define MISP_MAP_VERSION 1
+
 /* Receives each STIX object (compact JSON); non-zero stops the mapping with that code. */
 typedef int (*misp_emit_fn)(void *ud, const char *json, size_t len);
 

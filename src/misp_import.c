@@ -635,6 +635,10 @@ typedef struct walk {
     uint64_t bobjects;          /* STIX objects in the batch */
     buf msgs;                   /* messages held back, each NUL-terminated */
     u64map buuids;              /* the batch's event uuids: a repeat ends the batch first */
+    /* unchanged events (see "Unchanged events" below) */
+    int seen_ok;                /* look elements up, and note clean ones */
+    int64_t cid;                /* the collection the objects go to */
+    char ekey[48];              /* the current element's meta key */
 } walk;
 
 static void bad_element(walk *w, size_t off, const char *why);
@@ -959,12 +963,15 @@ static int read_cut(walk *w, size_t start, size_t end, const ajson_value **root)
 }
 
 static int batch_element(walk *w, const ajson_value *root, size_t start, size_t end);
+static int seen_element(walk *w, size_t start, size_t end);
 
 static int on_element(void *ud, size_t start, size_t end)
 {
     walk *w = ud;
     const ajson_value *root = NULL;
     w->cut = 0;
+    if (w->seen_ok && w->batching && seen_element(w, start, end) == 0)
+        return w->fatal; /* unchanged: counted, not mapped */
     int r = read_cut(w, start, end, &root);
     if (r < 0) {
         if (r != -1) {
@@ -1023,12 +1030,219 @@ static int on_element(void *ud, size_t start, size_t end)
 
 typedef struct pend_ev {
     char uuid[40];         /* as the event gives it (for on_event) */
+    int unchanged;         /* not mapped: `one` is what its clean import counted */
+    char key[48];          /* its element's meta key */
     char *info;            /* its info, or NULL */
     char report_id[80];
     body_copy old;         /* the stored report before this import (p NULL: none) */
     accord_misp_stats one; /* its counts; store counts as deltas of the sink's */
     size_t msgs_end;       /* the end of its messages in w->msgs */
 } pend_ev;
+
+/* Room for one more element / pending event of the batch: 0, or -1 when out of memory. */
+static int grow_bel(walk *w)
+{
+    if (w->nbel < w->capbel)
+        return 0;
+    size_t cap = w->capbel ? w->capbel * 2 : 64;
+    misp_span *v = realloc(w->bel, cap * sizeof(*v));
+    if (!v)
+        return -1;
+    w->bel = v;
+    w->capbel = cap;
+    return 0;
+}
+
+static int grow_pend(walk *w)
+{
+    if (w->npend < w->cappend)
+        return 0;
+    size_t cap = w->cappend ? w->cappend * 2 : 32;
+    pend_ev *v = realloc(w->pend, cap * sizeof(*v));
+    if (!v)
+        return -1;
+    w->pend = v;
+    w->cappend = cap;
+    return 0;
+}
+
+static void batch_end(walk *w);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Unchanged events: a re-import that maps nothing                                             */
+
+/*
+ * A MISP instance's history, or a directory of exports, is imported again and again, and most of
+ * its events have not changed since: mapping them again stores every object as a duplicate, at a
+ * third of a first import's cost.  So once an event was imported cleanly - no bad attribute, no
+ * message, every object stored, its revocations written - the store's meta table notes its
+ * element's text:
+ *
+ *   key    "misp-seen:" and the XXH3-128 (32 hex digits) of the element's bytes, seeded with the
+ *          collection's number and MISP_MAP_VERSION
+ *   value  "uuid read bytes events attributes objects indicators terms observed custom revoked
+ *          sightings clusters relationships proposals", then " type=n" per unmapped type: what
+ *          that import counted (read and bytes: its STIX objects and their bytes)
+ *
+ * and an element whose key is noted is neither parsed nor mapped again: it counts as its clean
+ * import did, its objects as duplicates (what mapping it again would find), and `unchanged` says
+ * so.  This holds because stored versions are never removed and a note is written only after the
+ * event's transaction and its revocations committed; a mapper that writes other objects for the
+ * same text bumps MISP_MAP_VERSION.  An element that is not one event, an import with a value
+ * hook (feed pulls, which decide by the manifest's timestamps) and a strict import neither look
+ * up nor note; an event with a problem is never noted, so it is reported again each time.
+ */
+
+#define SEEN_FIELDS 14
+#define SEEN_MAX 4096 /* a note's value: 14 numbers, a uuid, 32 unmapped types of 47 bytes */
+
+/* The counters a note holds, in its order. */
+static void seen_fields(accord_misp_stats *s, uint64_t *f[SEEN_FIELDS])
+{
+    uint64_t *v[SEEN_FIELDS] = {&s->store.read, &s->store.bytes_read, &s->events, &s->attributes,
+                                &s->objects,    &s->indicators,       &s->terms,  &s->observed,
+                                &s->custom,     &s->revoked,          &s->sightings,
+                                &s->clusters,   &s->relationships,    &s->proposals};
+    memcpy(f, v, sizeof(v));
+}
+
+/* The meta key of element [start, end) into w->ekey. */
+static void seen_key(walk *w, size_t start, size_t end)
+{
+    uint64_t seed = (uint64_t)w->cid * 0x9e3779b97f4a7c15ull + MISP_MAP_VERSION;
+    XXH128_hash_t h = XXH3_128bits_withSeed(w->text + start, end - start, seed);
+    snprintf(w->ekey, sizeof(w->ekey), "misp-seen:%016llx%016llx", (unsigned long long)h.high64,
+             (unsigned long long)h.low64);
+}
+
+/* 1 when s holds no byte a note cannot carry (space, '=', control characters). */
+static int seen_word(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || *s == '=')
+            return 0;
+    return 1;
+}
+
+/* The note of event p's clean import (its counts one, before revocations) into out; 0, or -1
+ * when it cannot be written as one. */
+static int seen_format(const char *uuid, accord_misp_stats *one, char *out, size_t outlen)
+{
+    uint64_t *f[SEEN_FIELDS];
+    if (!uuid[0] || !seen_word(uuid) || one->unmapped_other)
+        return -1;
+    seen_fields(one, f);
+    size_t n = (size_t)snprintf(out, outlen, "%s", uuid);
+    for (int i = 0; i < SEEN_FIELDS && n < outlen; i++)
+        n += (size_t)snprintf(out + n, outlen - n, " %llu", (unsigned long long)*f[i]);
+    for (unsigned i = 0; i < one->nunmapped && n < outlen; i++) {
+        if (!seen_word(one->unmapped[i].type))
+            return -1;
+        n += (size_t)snprintf(out + n, outlen - n, " %s=%llu", one->unmapped[i].type,
+                              (unsigned long long)one->unmapped[i].n);
+    }
+    return n < outlen ? 0 : -1;
+}
+
+/* A number of a note at *p, moving *p past it; 0, or -1. */
+static int seen_num(const char **p, uint64_t *out)
+{
+    char *end;
+    if (**p != ' ' || (*p)[1] < '0' || (*p)[1] > '9')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(*p + 1, &end, 10);
+    if (errno)
+        return -1;
+    *out = v;
+    *p = end;
+    return 0;
+}
+
+/* Reads note v into p (uuid, counts as a re-import counts them); 0, or -1 when it is not one. */
+static int seen_parse(const char *v, pend_ev *p)
+{
+    uint64_t *f[SEEN_FIELDS];
+    const char *sp = strchr(v, ' ');
+    accord_misp_stats *one = &p->one;
+    if (!sp || sp == v || (size_t)(sp - v) >= sizeof(p->uuid))
+        return -1;
+    memcpy(p->uuid, v, (size_t)(sp - v));
+    p->uuid[sp - v] = 0;
+    seen_fields(one, f);
+    for (int i = 0; i < SEEN_FIELDS; i++)
+        if (seen_num(&sp, f[i]))
+            return -1;
+    while (*sp == ' ' && one->nunmapped < ACCORD_MISP_MAX_UNMAPPED) {
+        const char *eq = strchr(sp + 1, '=');
+        size_t tl = eq ? (size_t)(eq - sp - 1) : 0;
+        if (!tl || tl >= sizeof(one->unmapped[0].type))
+            return -1;
+        memcpy(one->unmapped[one->nunmapped].type, sp + 1, tl);
+        one->unmapped[one->nunmapped].type[tl] = 0;
+        sp = eq;
+        const char *q = eq;
+        if (*q != '=')
+            return -1;
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(q + 1, &end, 10);
+        if (errno || end == q + 1)
+            return -1;
+        one->unmapped[one->nunmapped++].n = n;
+        sp = end;
+    }
+    if (*sp || one->events != 1)
+        return -1;
+    one->unchanged = 1;
+    one->store.duplicates = one->store.committed = one->store.read;
+    return 0;
+}
+
+/*
+ * Element [start, end) while batching: 1 when it is to be imported; 0 when its note says it is
+ * unchanged and it joined the batch as such (the batch ended first when full).
+ */
+static int seen_element(walk *w, size_t start, size_t end)
+{
+    char v[SEEN_MAX];
+    pend_ev p;
+    memset(&p, 0, sizeof(p));
+    seen_key(w, start, end);
+    if (store_meta_get(w->store, w->ekey, v, sizeof(v)) != 0 || seen_parse(v, &p) != 0)
+        return 1;
+    if (w->npend >= BATCH_EVENTS || w->bobjects >= BATCH_OBJECTS)
+        batch_end(w);
+    if (w->fatal)
+        return 0;
+    if (grow_bel(w) || grow_pend(w))
+        return 1; /* imported as usual */
+    if (w->nbel == 0)
+        w->bindex = w->index;
+    w->bel[w->nbel++] = (misp_span){start, end};
+    p.unchanged = 1;
+    p.msgs_end = w->msgs.len;
+    w->pend[w->npend++] = p;
+    w->index++;
+    return 0;
+}
+
+/* Notes the clean events of a committed batch (notes: "key\0value\0" each), in a transaction of
+ * their own; a failure only costs the next import its shortcut. */
+static void seen_note(walk *w, const buf *notes)
+{
+    accord_error e;
+    if (!notes->len || notes->failed || store_begin(w->store, &e) != 0)
+        return;
+    int rc = 0;
+    for (size_t at = 0; rc == 0 && at < notes->len;) {
+        const char *k = notes->p + at, *v = k + strlen(k) + 1;
+        rc = store_meta_set(w->store, k, v, &e);
+        at = (size_t)(v - notes->p) + strlen(v) + 1;
+    }
+    if (rc || store_commit(w->store, &e) != 0)
+        store_rollback(w->store);
+}
 
 static void held_message(void *ud, const char *msg)
 {
@@ -1054,6 +1268,8 @@ static void walk_init(walk *w, accord_store *store, const char *text, size_t len
     buf_init(&w->msgs, (size_t)256 << 20);
     u64map_init_set(&w->buuids);
     w->batching = store && !hook->fn;
+    accord_error e;
+    w->seen_ok = w->batching && store_collection_resolve(store, opts->collection, &w->cid, &e) == 0;
     w->bopts = *opts;
     w->bopts.on_error = opts->on_error ? held_message : NULL;
     w->bopts.ud = w;
@@ -1099,6 +1315,7 @@ static void batch_replay(walk *w)
     value_hook none = {NULL, NULL};
     walk_init(&r, w->store, w->text, w->len, w->opts, w->s, &none, w->err);
     r.batching = 0;
+    r.seen_ok = 0;
     r.index = w->bindex;
     for (size_t i = 0; i < w->nbel && !r.fatal; i++)
         on_element(&r, w->bel[i].start, w->bel[i].end);
@@ -1125,36 +1342,46 @@ static void batch_fail(walk *w)
 /* Commits the open batch, then tells what each of its events did. */
 static void batch_end(walk *w)
 {
-    if (!w->sink) {
-        pend_clear(w);
-        return;
-    }
-    int rc = misp_sink_close(w->sink, 0, NULL, &w->serr);
-    w->sink = NULL;
-    if (rc && rc != ACCORD_ESTIX) { /* the commit failed: nothing of the batch is stored */
-        batch_replay(w);
-        w->skip_rest = 0;
-        return;
+    if (w->sink) {
+        int rc = misp_sink_close(w->sink, 0, NULL, &w->serr);
+        w->sink = NULL;
+        if (rc && rc != ACCORD_ESTIX) { /* the commit failed: nothing of the batch is stored */
+            batch_replay(w);
+            w->skip_rest = 0;
+            return;
+        }
     }
     const accord_misp_options *opts = w->opts;
     size_t m = 0;
+    buf notes;
+    buf_init(&notes, (size_t)4 << 20);
     for (size_t i = 0; i < w->npend; i++) {
         pend_ev *p = &w->pend[i];
         int r = p->one.store.rejected || p->one.store.conflicts ? ACCORD_ESTIX : 0;
         accord_error e1;
         memset(&e1, 0, sizeof(e1));
         p->one.store.committed = p->one.store.read;
+        int quiet = m == p->msgs_end;
         for (; m < p->msgs_end; m += strlen(w->msgs.p + m) + 1)
             if (opts->on_error)
                 opts->on_error(opts->ud, w->msgs.p + m);
+        char note[SEEN_MAX];
+        int noted = !p->unchanged && p->key[0] && quiet && r == 0 && p->one.bad == 0 &&
+                    p->one.events == 1 && seen_format(p->uuid, &p->one, note, sizeof(note)) == 0;
         if (p->old.p) {
             int r2 = revoke_dropped(w->store, p->report_id, &p->old, opts, &p->one, &e1);
             if (r2)
                 r = r2;
         }
+        if (noted && r == 0) {
+            buf_add(&notes, p->key, strlen(p->key) + 1);
+            buf_add(&notes, note, strlen(note) + 1);
+        }
         event_outcome(w, p->uuid, p->info, r, &p->one, &e1);
     }
     pend_clear(w);
+    seen_note(w, &notes);
+    buf_free(&notes);
 }
 
 /*
@@ -1176,15 +1403,9 @@ static int batch_element(walk *w, const ajson_value *root, size_t start, size_t 
         batch_end(w);
     if (w->fatal)
         return 0;
-    if (w->nbel == w->capbel) {
-        size_t cap = w->capbel ? w->capbel * 2 : 64;
-        misp_span *v = realloc(w->bel, cap * sizeof(*v));
-        if (!v) {
-            batch_end(w);
-            return 1;
-        }
-        w->bel = v;
-        w->capbel = cap;
+    if (grow_bel(w)) {
+        batch_end(w);
+        return 1;
     }
     if (w->nbel == 0)
         w->bindex = w->index;
@@ -1200,15 +1421,9 @@ static int batch_element(walk *w, const ajson_value *root, size_t start, size_t 
 /* Maps one event into the open batch (opened first when none is). */
 static void batch_event(walk *w, const ajson_value *ev)
 {
-    if (w->npend == w->cappend) {
-        size_t cap = w->cappend ? w->cappend * 2 : 32;
-        pend_ev *v = realloc(w->pend, cap * sizeof(*v));
-        if (!v) {
-            batch_fail(w);
-            return;
-        }
-        w->pend = v;
-        w->cappend = cap;
+    if (grow_pend(w)) {
+        batch_fail(w);
+        return;
     }
     if (!w->sink && misp_sink_open(w->store, &w->bio, &w->sink, &w->serr) != 0) {
         batch_fail(w); /* the replay reports why */
@@ -1216,6 +1431,8 @@ static void batch_event(walk *w, const ajson_value *ev)
     }
     pend_ev *p = &w->pend[w->npend++];
     memset(p, 0, sizeof(*p));
+    if (w->seen_ok)
+        memcpy(p->key, w->ekey, sizeof(p->key));
     const ajson_value *uv = ajson_get(ev, "uuid"), *info = ajson_get(ev, "info");
     snprintf(p->uuid, sizeof(p->uuid), "%s", ajson_str(uv) ? uv->u.str : "");
     report_id_of(ev, p->report_id);

@@ -445,6 +445,7 @@ void accord_misp_stats_add(accord_misp_stats *a, const accord_misp_stats *b)
     a->relationships += b->relationships;
     a->proposals += b->proposals;
     a->bad += b->bad;
+    a->unchanged += b->unchanged;
     for (unsigned i = 0; i < b->nunmapped; i++)
         count_unmapped(a, b->unmapped[i].type, b->unmapped[i].n);
     a->unmapped_other += b->unmapped_other;

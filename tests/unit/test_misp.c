@@ -594,6 +594,66 @@ static void test_batch(const char *dir, const char *v1, const char *v2)
     accord_store_close(s);
 }
 
+/*
+ * An event imported cleanly before is not mapped again when its text comes again: it counts as
+ * its first import did, its objects as duplicates, and `unchanged` says so.  A text that differs
+ * in any byte is mapped again (all duplicates still), and an event with a bad attribute is never
+ * taken for unchanged: its problem is reported each time.
+ */
+static void test_unchanged(const char *dir, const char *v1)
+{
+    accord_store *s = NULL;
+    accord_error err;
+    CHECK(accord_store_open(dir, 0, &s, &err) == 0);
+    if (!s)
+        return;
+    char *clean = replaced(v1, "999.1.1.1", "192.0.2.1");
+    char *other = clean ? replaced(clean, EV, "5f6e2a1c-eeee-4000-8000-0000000000e3") : NULL;
+    char *edited = clean ? replaced(clean, "\"id\": \"42\"", "\"id\": \"43\"") : NULL;
+    size_t n = clean && other ? strlen(clean) + strlen(other) + 8 : 0;
+    char *doc = n ? malloc(n) : NULL;
+    CHECK(doc && edited);
+    if (!doc || !edited)
+        goto out;
+    snprintf(doc, n, "[%s,%s]", clean, other);
+    accord_misp_options opts = {0};
+    opts.on_error = on_error;
+    opts.on_event = on_event;
+    accord_misp_stats first, st;
+    CHECK(accord_misp_import_mem(s, doc, strlen(doc), &opts, &first, &err) == 0);
+    CHECK(first.events == 2 && first.unchanged == 0 && first.store.accepted > 40 &&
+          first.store.read > 80 && first.store.rejected == 0);
+    events_told[0] = 0;
+    CHECK(accord_misp_import_mem(s, doc, strlen(doc), &opts, &st, &err) == 0);
+    CHECK(st.events == 2 && st.unchanged == 2 && st.events_failed == 0);
+    CHECK(st.attributes == first.attributes && st.indicators == first.indicators &&
+          st.observed == first.observed && st.clusters == first.clusters &&
+          st.nunmapped == first.nunmapped && st.terms == first.terms);
+    CHECK(st.store.read == first.store.read && st.store.duplicates == st.store.read &&
+          st.store.accepted == 0 && st.store.versions == 0 && st.store.committed == st.store.read);
+    CHECK(strcmp(events_told, EV ":0\n5f6e2a1c-eeee-4000-8000-0000000000e3:0\n") == 0);
+    /* one byte of the text changed: mapped again, nothing new */
+    size_t el = strlen(edited);
+    CHECK(accord_misp_import_mem(s, edited, el, &opts, &st, &err) == 0);
+    CHECK(st.unchanged == 0 && st.events == 1 && st.store.accepted == 0 &&
+          st.store.versions == 0 && st.store.duplicates == st.store.read && st.store.read > 40);
+    CHECK(accord_misp_import_mem(s, edited, el, &opts, &st, &err) == 0 && st.unchanged == 1);
+    /* an event with a bad attribute: reported again on every import */
+    for (int i = 0; i < 2; i++) {
+        free(errors);
+        errors = NULL;
+        CHECK(accord_misp_import_mem(s, v1, strlen(v1), &opts, &st, &err) == ACCORD_ESTIX);
+        out o = {.text = errors};
+        CHECK(st.unchanged == 0 && st.bad == 1 && count(&o, "999.1.1.1") == 1);
+    }
+out:
+    free(doc);
+    free(clean);
+    free(other);
+    free(edited);
+    accord_store_close(s);
+}
+
 static void test_strict(const char *dir, const char *v1, size_t l1)
 {
     accord_store *s = NULL;
@@ -637,13 +697,15 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
-    char d1[300], d2[300], d3[300], cmd[400];
+    char d1[300], d2[300], d3[300], d4[300], cmd[400];
     snprintf(d1, sizeof(d1), "%s/a", tmpdir);
     snprintf(d2, sizeof(d2), "%s/b", tmpdir);
     snprintf(d3, sizeof(d3), "%s/c", tmpdir);
+    snprintf(d4, sizeof(d4), "%s/d", tmpdir);
     test_store(d1, v1, l1, v2, l2);
     test_strict(d2, v1, l1);
     test_batch(d3, v1, v2);
+    test_unchanged(d4, v1);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", tmpdir);
