@@ -177,9 +177,9 @@ void nats_serve_stop(nats_serve *ns);
 
 /* accord match --listen-flows / --listen-dnstap --nats URL: records published as record chunks
  * (Accord-Kind flow or dnstap, see nats_msg.h) for the workers instead of matched here.  Any
- * thread may add; a chunk goes out when full (512 KiB), when nats_forward_idle finds it a
- * second old, and at close.  Publishing waits for the server (a full stream holds the
- * collector back). */
+ * thread may add; a chunk goes out when full (512 KiB, --nats-chunk-kib), when
+ * nats_forward_idle finds it a second old, and at close.  Publishing waits for the server (a
+ * full stream holds the collector back). */
 typedef struct nats_forward nats_forward;
 /* Takes a connection option at argv[i] (as nats_opt_arg), *o then pointing at them. */
 int nats_forward_arg(nats_opts **o, int argc, char **argv, int i);

@@ -321,12 +321,24 @@ struct nats_forward {
     int failed;
 };
 
+/* --nats-chunk-kib: the record chunks' size (one collector per process) */
+static size_t forward_chunk = 512u << 10;
+
 int nats_forward_arg(nats_opts **o, int argc, char **argv, int i)
 {
     static nats_opts opts = {.tenant = "default"}; /* one collector per process */
     int k;
     if (strncmp(argv[i], "--nats", 6) != 0 && strcmp(argv[i], "--tenant") != 0)
         return 0;
+    if (strcmp(argv[i], "--nats-chunk-kib") == 0) {
+        char *end;
+        long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : 0;
+        /* down to 1 KiB: a few records a chunk, for tests of chunk boundaries */
+        if (i + 1 >= argc || *end || v < 1 || v > 960)
+            return -1;
+        forward_chunk = (size_t)v << 10;
+        return 2;
+    }
     k = nats_opt_arg(&opts, argc, argv, i);
     if (k > 0)
         *o = &opts;
@@ -343,7 +355,7 @@ int nats_forward_open(const nats_opts *o, const char *kind, const char *input, n
     f->p.cmd = "match";
     f->p.kind = kind;
     f->p.tenant = o->tenant;
-    f->p.chunk = 512u << 10;
+    f->p.chunk = forward_chunk;
     /* ids of this run's records: the input and the start time (live records are never sent
      * twice by a restarted collector, they are gone) */
     snprintf(name, sizeof name, "%s-%lld", input, (long long)time(NULL));

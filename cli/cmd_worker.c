@@ -30,10 +30,10 @@
  * and its results name that version (Accord-Snapshot, and "snapshot" in each match).  A
  * snapshot that fails its checks is refused and the current one kept.
  *
- * Multi-observation indicators (FOLLOWEDBY, REPEATS, ...) of line chunks are not combined here:
- * a worker sees only some chunks of a source.  Each event that meets some of their observation
- * expressions becomes an observation line among the chunk's results (nats_temporal.h), and the
- * collector combines them in the source's order.
+ * Multi-observation indicators (FOLLOWEDBY, REPEATS, ...) are not combined here, in line chunks
+ * as in flow and dnstap record chunks: a worker sees only some chunks of a source.  Each event
+ * that meets some of their observation expressions becomes an observation line among the
+ * chunk's results (nats_temporal.h), and the collector combines them in the source's order.
  */
 #include "cmd_nats.h"
 #include "dnstap.h"
@@ -73,7 +73,7 @@ typedef struct worker {
     double ack_wait_s, last_check;
     int64_t max_deliver;
     buf res;
-    /* the line chunk being matched, for the observations of multi-observation indicators */
+    /* the chunk being matched (lines or records), for the observations of multi-observation indicators */
     const char *chunk_id, *chunk_input;
     uint64_t piece_base; /* line number of the current piece's first line */
     uint64_t *sent;      /* version hashes of the patterns whose text this chunk's results hold */
@@ -85,6 +85,7 @@ typedef struct worker {
 
 static void on_record_match(void *ud, const accord_match *mt);
 static void on_leaf_hit(void *ud, const mleaf_hit *h);
+static void on_record_leaf(void *ud, const mleaf_hit *h);
 
 /* Acknowledgements go to the chunk's reply subject on the puller's connection: queued, and
  * written with the batch's next flush (in-progress signals at once). */
@@ -144,7 +145,10 @@ static int snapshot_refresh(worker *w)
         return -1;
     }
     if (!w->fm) {
-        if (fmatch_new(snap, w->now_s, on_record_match, w, &w->fm) != 0) {
+        if (fmatch_new(snap, w->now_s, on_record_match, w, &w->fm) != 0 ||
+            fmatch_leaf_hits(w->fm, on_record_leaf, w) != 0) {
+            fmatch_free(w->fm);
+            w->fm = NULL;
             accord_matcher_free(m);
             accord_snapshot_unref(snap);
             cli_error(w->cmd, "out of memory");
@@ -158,7 +162,8 @@ static int snapshot_refresh(worker *w)
     w->snap = snap;
     if (fmatch_refresh(w->fm) != 0) { /* no memory to carry: a record matcher without */
         fmatch *fm = NULL;
-        if (fmatch_new(snap, w->now_s, on_record_match, w, &fm) != 0) {
+        if (fmatch_new(snap, w->now_s, on_record_match, w, &fm) != 0 ||
+            fmatch_leaf_hits(fm, on_record_leaf, w) != 0) {
             cli_error(w->cmd, "out of memory");
             exit(EXIT_FAIL); /* no matcher over the version the results would name */
         }
@@ -249,11 +254,11 @@ static int put_pattern(worker *w, uint64_t key, uint32_t pat)
     return rc ? rc : buf_adds(&w->res, "}}\n");
 }
 
-/* An event of the current line chunk matched observation expressions of a multi-observation
- * indicator: an observation line (and the pattern's text, once per chunk). */
-static void on_leaf_hit(void *ud, const mleaf_hit *h)
+/* An event of the current chunk (line `line` as its matches name it) matched observation
+ * expressions of a multi-observation indicator: an observation line (and the pattern's text,
+ * once per chunk). */
+static void put_obs(worker *w, uint64_t line, const mleaf_hit *h)
 {
-    worker *w = ud;
     accord_match mt;
     ntemp_obs ob;
     memset(&mt, 0, sizeof mt);
@@ -268,9 +273,16 @@ static void on_leaf_hit(void *ud, const mleaf_hit *h)
     ob.leaves = h->leaves;
     ob.t = *h->t;
     if (!w->chunk_id || put_pattern(w, ob.key, h->pat) != 0 ||
-        put_match(w, w->chunk_id, w->chunk_input, w->piece_base + h->line - 1, &mt, &ob) != 0)
+        put_match(w, w->chunk_id, w->chunk_input, line, &mt, &ob) != 0)
         w->leaf_failed = 1;
 }
+
+static void on_leaf_hit(void *ud, const mleaf_hit *h)
+{
+    worker *w = ud;
+    put_obs(w, w->piece_base + h->line - 1, h);
+}
+
 
 enum { RECS_LINES, RECS_FLOW, RECS_DNSTAP };
 
@@ -345,6 +357,13 @@ static void on_record_match(void *ud, const accord_match *mt)
         w->fm_failed = 1;
 }
 
+/* Records have no lines: an observation names the chunk's first record number, as a match. */
+static void on_record_leaf(void *ud, const mleaf_hit *h)
+{
+    worker *w = ud;
+    put_obs(w, w->cur ? w->cur->line : 0, h);
+}
+
 /* Matches the flow records or dnstap messages of record chunk j (body[0..len)) into w->res, as
  * accord match --listen-flows / --listen-dnstap would have matched them where they arrived.  0,
  * or -1 (out of memory).  A record that cannot be read counts as malformed and is skipped; a
@@ -366,6 +385,10 @@ static int match_records(worker *w, job *j, const uint8_t *body, size_t len)
     }
     w->cur = j;
     w->fm_failed = 0;
+    w->chunk_id = j->id;
+    w->chunk_input = j->input;
+    w->nsent = 0;
+    w->leaf_failed = 0;
     fmatch_stats_get(w->fm, &before);
     while ((r = nats_rec_next(body, len, &off, &rec, &rlen, &why)) == 1) {
         j->cc.lines++;
@@ -392,7 +415,7 @@ static int match_records(worker *w, job *j, const uint8_t *body, size_t len)
     fmatch_stats_get(w->fm, &after);
     j->cc.events = after.events - before.events;
     w->cur = NULL;
-    return w->fm_failed ? -1 : 0;
+    return w->fm_failed || w->leaf_failed ? -1 : 0;
 }
 
 /* Publishes w->res as the results of chunk j, part by part: queued without waiting when async

@@ -813,8 +813,11 @@ static void *dnstap_accept_main(void *arg)
     }
     while (!stopping()) {
         struct pollfd pf = {lfd, POLLIN, 0};
-        if (poll(&pf, 1, 100) <= 0)
+        if (poll(&pf, 1, 100) <= 0) {
+            /* records of connections that ended go out within ~1 s too */
+            nats_forward_idle(k->fwd);
             continue;
+        }
         int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
         if (cfd < 0)
             continue;

@@ -59,6 +59,8 @@ struct fmatch {
     void *ud;
     fmatch_current_cb cur;
     void *cur_ud;
+    fmatch_leaf_cb leaf_cb; /* fmatch_leaf_hits */
+    void *leaf_ud;
     fsrc *src;
     size_t nsrc;
     accord_value_event *ev;
@@ -73,6 +75,8 @@ struct fmatch {
     char time[32];
 };
 
+static void on_leaf(void *ud, const mleaf_hit *h);
+
 /* Matches the following batches against snap (a reference taken over); the batch is empty.
  * The partial matches of indicators that did not change go on (a FOLLOWEDBY half seen before a
  * reload completes after it).  Out of memory keeps the matcher it has. */
@@ -84,7 +88,8 @@ static int use_snapshot(fmatch *f, accord_snapshot *snap)
         accord_snapshot_unref(snap);
         return ACCORD_ENOMEM;
     }
-    if (f->m && accord_matcher_carry(m, f->m) < 0) {
+    if ((f->leaf_cb && mmatcher_leaf_hits(m, on_leaf, f) != 0) ||
+        (f->m && accord_matcher_carry(m, f->m) < 0)) {
         accord_matcher_free(m);
         accord_snapshot_unref(snap);
         return ACCORD_ENOMEM;
@@ -406,6 +411,27 @@ int fmatch_flush(fmatch *f)
     if (fmatch_refresh(f) != 0 && rc == 0)
         rc = ACCORD_ENOMEM;
     return rc < 0 ? (int)rc : 0;
+}
+
+/* A leaf hit of event h->line of the batch being matched: the record's event text. */
+static void on_leaf(void *ud, const mleaf_hit *h)
+{
+    fmatch *f = ud;
+    uint32_t i = f->ev_src[h->line - 1];
+    const fsrc *s = &f->src[i];
+    mleaf_hit x = *h;
+    x.event = f->text;
+    x.event_len = (uint32_t)(s->kind == SRC_FLOW ? fmatch_flow_text(&s->r, f->text, sizeof f->text)
+                                                 : dnstap_text(f->names, s, f->text, sizeof f->text));
+    x.line = i + 1;
+    f->leaf_cb(f->leaf_ud, &x);
+}
+
+int fmatch_leaf_hits(fmatch *f, fmatch_leaf_cb cb, void *ud)
+{
+    f->leaf_cb = cb;
+    f->leaf_ud = ud;
+    return mmatcher_leaf_hits(f->m, cb ? on_leaf : NULL, f);
 }
 
 int fmatch_refresh(fmatch *f)

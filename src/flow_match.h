@@ -61,6 +61,18 @@ int fmatch_flow(fmatch *f, const flow_rec *r);
 int fmatch_dnstap(fmatch *f, const dnstap_msg *m);
 /* Matches what is queued. */
 int fmatch_flush(fmatch *f);
+/*
+ * Leaf hits of multi-observation indicators (FOLLOWEDBY, REPEATS, WITHIN, AND/OR of
+ * observations) go to cb instead of being combined here (mmatcher_leaf_hits, match.h), for
+ * every snapshot this matcher moves to, so that the observations of one source matched by
+ * several matchers in pieces can be combined in the source's order elsewhere (nats_temporal.h).
+ * The hit's event is the record's event text (valid during the call) and its time the one a
+ * match of the record has; its line is the record's number in the batch (1-based), nothing to
+ * the caller.  NULL: combined here again.  0 or ACCORD_ENOMEM.
+ */
+struct mleaf_hit;
+typedef void (*fmatch_leaf_cb)(void *ud, const struct mleaf_hit *h);
+int fmatch_leaf_hits(fmatch *f, fmatch_leaf_cb cb, void *ud);
 void fmatch_stats_get(const fmatch *f, fmatch_stats *out);
 
 /* The event text of a flow record / dnstap message into out (cap bytes); its length. */

@@ -190,6 +190,19 @@ db = sqlite3.connect(sys.argv[1])
 print("\n".join(sorted(set(json.dumps([e, i]) for e, i in db.execute("SELECT event, indicator FROM matches")))))' "$1"
 }
 
+# collect_compare DB ERR NMATCH: accord nats collect --drain into DB (stderr to ERR), then checks
+# that it combined observations of multi-observation indicators and that its (event, indicator)
+# pairs are those of $T/want, each match once (NMATCH rows)
+collect_compare() {
+  bounded 120 "collect --drain" "$ACCORD" nats collect --nats "$NATS_URL" --db "$1" --drain 2>"$2"
+  check "collect: finished" test $? = 0
+  check "collect: combinations of multi-observation indicators" grep -q "matches ([1-9][0-9]* of multi-observation indicators)" "$2"
+  db_pairs "$1" >"$T/got"
+  check "the same pairs as accord match" cmp -s "$T/want" "$T/got"
+  if ! cmp -s "$T/want" "$T/got"; then diff "$T/want" "$T/got" | head -n 10 >&2; fi
+  check "each match once (rows = matches of accord match)" test "$(sqlite3 "$1" 'SELECT count(*) FROM matches')" = "$3"
+}
+
 # nkey_gen SEEDFILE: writes a new user nkey seed to SEEDFILE and prints its public key (Ed25519
 # from libsodium, the nkey text form from Python's base32 and CRC-16/XMODEM)
 nkey_gen() {

@@ -83,13 +83,7 @@ wait "$C" 2>/dev/null
 check "workers: the queue drained" wait_until 180 consumer_idle workers
 kill -TERM "${W[2]}" "${W[3]}" "${W[4]}"
 wait_pids 30 "workers 2-4" "${W[2]}" "${W[3]}" "${W[4]}"
-bounded 120 "collect --drain" "$ACCORD" nats collect --nats "$U" --db "$T/res.db" --drain 2>"$T/c2.err"
-check "collect: finished" test $? = 0
-check "collect: combinations of multi-observation indicators" grep -q "matches ([1-9][0-9]* of multi-observation indicators)" "$T/c2.err"
-db_pairs "$T/res.db" >"$T/got"
-check "the same pairs as accord match per input" cmp -s "$T/want" "$T/got"
-if ! cmp -s "$T/want" "$T/got"; then diff "$T/want" "$T/got" | head -n 10 >&2; fi
-check "each match once (rows = matches of accord match)" test "$(sqlite3 "$T/res.db" 'SELECT count(*) FROM matches')" = "$nmatch"
+collect_compare "$T/res.db" "$T/c2.err" "$nmatch"
 check "every chunk done once" test "$(sqlite3 "$T/res.db" 'SELECT count(*) FROM chunks')" = "$chunks"
 check "both sources combined to their end" test "$(sqlite3 "$T/res.db" 'SELECT count(*) FROM sources')" = 2
 check "killed worker's chunks delivered again" bash -c "cat $T/w[234].err | grep -q ' [1-9][0-9]* redelivered'"
