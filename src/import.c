@@ -540,8 +540,8 @@ static int load_signer(import_ctx *c, accord_error *err)
 }
 
 /* The caller's accept hook on one object: 0 go on, 1 dropped, negative errors. */
-static int accept_hook(import_ctx *c, const ajson_value *root, const stix_info *info,
-                       const signed_obj *so, accord_error *err)
+static int accept_hook(import_ctx *c, const reader_item *it, const ajson_value *root,
+                       const stix_info *info, const signed_obj *so, accord_error *err)
 {
     import_object o = {.root = root,
                        .content = so->content ? so->content : root,
@@ -549,7 +549,9 @@ static int accept_hook(import_ctx *c, const ajson_value *root, const stix_info *
                        .modified = info->modified,
                        .sigs = c->sigs,
                        .canon = so->canon ? so->canon->p : NULL,
-                       .canon_len = so->canon ? so->canon->len : 0};
+                       .canon_len = so->canon ? so->canon->len : 0,
+                       .hash = so->canon && c->cur && c->cur->forms ? c->cur->hash : NULL,
+                       .index = it->index};
     return c->hooks.accept(c->hooks.ud, &o, err);
 }
 
@@ -610,7 +612,7 @@ static int store_item(import_ctx *c, const reader_item *it, const ajson_value *r
     int rc = provenance(c, it, root, &info, &so, err);
     if (rc)
         return rc > 0 ? 0 : rc; /* > 0: rejected and reported */
-    if (c->hooks.accept && (rc = accept_hook(c, root, &info, &so, err)))
+    if (c->hooks.accept && (rc = accept_hook(c, it, root, &info, &so, err)))
         return rc > 0 ? 0 : rc; /* > 0: dropped and reported by the hook */
     if (so.conflict)
         return conflict(c, it, &info, so.conflict, 0, err);
@@ -960,6 +962,7 @@ struct import_prep {
     char stream_msg[200];
     uint64_t bytes_read;
     prov_verifier *pv; /* what was proven: handed to the import that stores the objects */
+    int prove;         /* prove signatures under IMPORT_VERIFIED too (import_prepare_parsed) */
     prov_sigs sigs;    /* scratch */
     prov_form form;    /* scratch */
     uint64_t values[MAX_VALUES];
@@ -1004,7 +1007,7 @@ static int prep_signed(import_prep *p, prep_item *x, unsigned flags, accord_erro
     x->chash = store_content_hash(x->canon, x->canon_len);
     /* the signatures' cryptography, done here once: the store step judges each proven one by
      * its key's status then and does not hash or verify again (prov_prove) */
-    int rc = flags & IMPORT_VERIFIED
+    int rc = flags & IMPORT_VERIFIED && !p->prove
                  ? 0
                  : prov_prove(p->pv, x->canon, x->canon_len, x->hash, &p->sigs, err);
     prov_sig *sigs = ajson_arena_alloc(&p->arena, p->sigs.n * sizeof(*sigs));
@@ -1018,8 +1021,9 @@ static int prep_signed(import_prep *p, prep_item *x, unsigned flags, accord_erro
     return 0;
 }
 
-/* Parses, validates and prepares one object read from the stream. */
-static int prep_one(import_prep *p, const reader_item *in, unsigned flags, accord_error *err)
+/* Parses (unless the caller did: parsed, from in->text), validates and prepares one object. */
+static int prep_one(import_prep *p, const reader_item *in, const ajson_value *parsed,
+                    unsigned flags, accord_error *err)
 {
     if (p->n == p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 256;
@@ -1037,7 +1041,7 @@ static int prep_one(import_prep *p, const reader_item *in, unsigned flags, accor
     if (in->bundle_spec &&
         !(x->it.bundle_spec = ajson_arena_strndup(&p->arena, in->bundle_spec, strlen(in->bundle_spec))))
         return accord_err_set(err, ACCORD_ENOMEM, "import: out of memory");
-    const ajson_value *root = ajson_parse(&p->arena, in->text, in->len, &jerr);
+    const ajson_value *root = parsed ? parsed : ajson_parse(&p->arena, in->text, in->len, &jerr);
     p->n++;
     if (!root || root->type != AJSON_OBJECT ||
         stix_validate(root, in->bundle_spec, &x->info, &prob) != 0) {
@@ -1155,7 +1159,7 @@ int import_prepare(accord_store *reader_store, int fd, const accord_import_optio
     reader_item it;
     int n;
     while ((n = reader_next(r, &it)) == 1)
-        if ((rc = prep_one(p, &it, flags, err)))
+        if ((rc = prep_one(p, &it, NULL, flags, err)))
             goto out;
     if (n < 0) {
         p->stream_rc = n;
@@ -1164,6 +1168,35 @@ int import_prepare(accord_store *reader_store, int fd, const accord_import_optio
     p->bytes_read = reader_bytes_in(r);
 out:
     reader_close(r);
+    if (rc)
+        import_prep_free(p);
+    else
+        *out = p;
+    return rc;
+}
+
+int import_prepare_parsed(accord_store *reader_store, const import_text *objs, size_t n,
+                          const accord_import_options *opts, import_prep **out,
+                          accord_error *err)
+{
+    import_prep *p = prep_take();
+    unsigned flags = opts ? opts->flags : 0;
+    int rc = p ? prov_verifier_new(reader_store, &p->pv) : ACCORD_ENOMEM;
+    uint64_t offset = 0;
+    *out = NULL;
+    if (rc) {
+        import_prep_free(p);
+        return accord_err_set(err, rc, "import: cannot prepare the input: %s", accord_strerror(rc));
+    }
+    p->prove = reader_store != NULL;
+    for (size_t i = 0; !rc && i < n; i++) {
+        /* offsets and indexes as in a JSON-lines stream of the same texts */
+        reader_item it = {.text = objs[i].text, .len = objs[i].len, .offset = offset, .index = i};
+        offset += objs[i].len + 1;
+        rc = prep_one(p, &it, objs[i].root, flags, err);
+    }
+    p->bytes_read = offset;
+    p->prove = 0;
     if (rc)
         import_prep_free(p);
     else

@@ -65,6 +65,9 @@ int import_session_close(import_session *s, int rc, accord_import_stats *out, ac
  *   sigs            its signatures (n = 0: unsigned)
  *   canon           RFC 8785 JCS of content, the signed bytes; NULL when the pass had no need of
  *                   it (an unsigned object)
+ *   hash            prov_object_hash of canon when the object was prepared (import_prepare),
+ *                   else NULL
+ *   index           the object's index in the input (reader_item.index)
  *
  * It returns 0 to go on, 1 to drop the object (the hook reported and audited it, in the import's
  * transaction; the object counts as read only), or a negative error that ends the object as
@@ -77,6 +80,8 @@ typedef struct import_object {
     const struct prov_sigs *sigs;
     const char *canon;
     size_t canon_len;
+    const uint8_t *hash;
+    uint64_t index;
 } import_object;
 
 typedef struct import_hooks {
@@ -127,6 +132,23 @@ int import_fd_prepared(accord_store *store, import_prep *p, const accord_import_
  * accord_import_fd does (a body too large to prepare, or a preparation that ran out of memory). */
 int import_fd_hooked(accord_store *store, import_prep *p, int fd, const accord_import_options *opts,
                      const import_hooks *h, accord_import_stats *out, accord_error *err);
+/*
+ * import_prepare for objects the caller parsed already (a pull's page): objs[i].root was parsed
+ * from objs[i].text[0..len) into an arena of the caller's that outlives *out, and is not parsed
+ * again.  Each object is prepared as import_prepare prepares the same texts read as JSON lines
+ * (the same offsets and indexes).  With a reader_store, signatures are proven (prov_prove) under
+ * IMPORT_VERIFIED too: a caller that verifies them itself, in an accept hook, is handed the
+ * proven list and the object hash, and judges the keys' statuses without the cryptography.
+ * 0 with *out set, or ACCORD_ENOMEM (nothing kept).
+ */
+typedef struct import_text {
+    const ajson_value *root;
+    const char *text;
+    size_t len;
+} import_text;
+
+int import_prepare_parsed(accord_store *reader_store, const import_text *objs, size_t n,
+                          const accord_import_options *opts, import_prep **out, accord_error *err);
 void import_prep_free(import_prep *p);
 /* 0 when the prepared stream ended cleanly; else its error (import_check_skeleton's message). */
 int import_prep_stream_ok(const import_prep *p, accord_error *err);

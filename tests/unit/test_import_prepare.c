@@ -16,6 +16,11 @@
  *    transaction: a status it writes is kept with the objects; when it fails, the objects are
  *    rolled back with it (nothing of the import kept) and its error is the outcome.  The same
  *    holds for an import read from the fd, unprepared.
+ * 5. Objects parsed by the caller (import_prepare_parsed, a pull's page) under IMPORT_VERIFIED,
+ *    judged by an accept hook as a peer's accept policy judges them: with a reader handle the
+ *    hook is handed each object's hash and its signatures proven, except the changed object's,
+ *    which the hook's own verification refuses; without one nothing is proven and the outcome
+ *    is the same.  Indexes are the objects' places in the input.
  */
 #include "import.h"
 #include "member.h"
@@ -197,6 +202,62 @@ static int has_status(accord_store *s, const char *id)
     return seen;
 }
 
+/* An accept hook doing a peer's signature check on what the pass hands it. */
+typedef struct verify_hook {
+    prov_verifier *pv;
+    int calls, with_hash, proven, refused, bad_index, bad_hash;
+} verify_hook;
+
+static int verify_object(void *ud, const import_object *o, accord_error *err)
+{
+    verify_hook *h = ud;
+    uint8_t hash[32];
+    h->bad_index += o->index != (uint64_t)h->calls;
+    h->calls++;
+    if (!o->canon || !o->sigs->n)
+        return 1;
+    prov_object_hash(o->canon, o->canon_len, hash);
+    if (o->hash) {
+        h->with_hash++;
+        h->bad_hash += memcmp(hash, o->hash, 32) != 0;
+    }
+    for (size_t i = 0; i < o->sigs->n; i++)
+        h->proven += o->sigs->v[i].proven;
+    prov_result res;
+    int rc = prov_verify(h->pv, o->canon, o->canon_len, hash, NULL, o->sigs, 0, &res, err);
+    if (rc)
+        return rc;
+    h->refused += res.status != PROV_ENDORSED;
+    return res.status != PROV_ENDORSED;
+}
+
+/* Prepares objs[0..N) parsed here (on rd, or on no store) and stores them through wr with the
+ * hook h under IMPORT_VERIFIED; the import's outcome. */
+static int parsed_import(accord_store *rd, accord_store *wr, char **objs, verify_hook *h,
+                         accord_import_stats *st)
+{
+    ajson_arena a;
+    import_text texts[N];
+    accord_error err;
+    ajson_arena_init(&a, 0);
+    for (int i = 0; i < N; i++) {
+        ajson_error je;
+        texts[i] =
+            (import_text){ajson_parse(&a, objs[i], strlen(objs[i]), &je), objs[i], strlen(objs[i])};
+        CHECK(texts[i].root != NULL);
+    }
+    accord_import_options o = {.source = "test", .flags = IMPORT_VERIFIED};
+    import_hooks hooks = {.accept = verify_object, .ud = h};
+    import_prep *p = NULL;
+    CHECK(import_prepare_parsed(rd, texts, N, &o, &p, &err) == 0);
+    CHECK(prov_verifier_new(wr, &h->pv) == 0);
+    int rc = p ? import_fd_hooked(wr, p, -1, &o, &hooks, st, &err) : -1;
+    import_prep_free(p);
+    prov_verifier_free(h->pv);
+    ajson_arena_free(&a);
+    return rc;
+}
+
 /* Prepares fd on rd and stores it through wr; the import's outcome. */
 static int prepared_import(accord_store *rd, accord_store *wr, int fd, rejects *rj,
                            accord_import_stats *st, accord_error *err)
@@ -247,6 +308,28 @@ int main(void)
     for (int i = 0; i < N; i++)
         same += i != TAMPERED && stored_as(wr, objs[i]);
     CHECK(same == N - 1);
+
+    /* 5. (before the key is compromised in 2) */
+    char *parsed[N];
+    signed_objects(parsed, 5, key, &me);
+    verify_hook vh = {0};
+    CHECK(parsed_import(rd, wr, parsed, &vh, &st) == 0);
+    CHECK(vh.calls == N && vh.bad_index == 0 && vh.with_hash == N && vh.bad_hash == 0);
+    CHECK(vh.proven == N - 1 && vh.refused == 1);
+    CHECK(st.read == N && st.accepted == N - 1 && !stored(wr, parsed[TAMPERED]));
+    same = 0;
+    for (int i = 0; i < N; i++)
+        same += i != TAMPERED && stored_as(wr, parsed[i]);
+    CHECK(same == N - 1);
+    for (int i = 0; i < N; i++)
+        free(parsed[i]);
+    signed_objects(parsed, 6, key, &me); /* no reader handle: nothing proven, same outcome */
+    vh = (verify_hook){0};
+    CHECK(parsed_import(NULL, wr, parsed, &vh, &st) == 0);
+    CHECK(vh.calls == N && vh.with_hash == N && vh.proven == 0 && vh.refused == 1);
+    CHECK(st.accepted == N - 1 && !stored(wr, parsed[TAMPERED]));
+    for (int i = 0; i < N; i++)
+        free(parsed[i]);
 
     /* 2. */
     signed_objects(later, 2, key, &me);
