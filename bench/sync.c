@@ -19,7 +19,10 @@
  * Printed for each: objects/s of wall time; objects per CPU second of the whole process (both
  * nodes run in this process: server threads, TLS, client threads, import); and objects per CPU
  * second of the thread that stores the pages, the part of a pull that cannot run in parallel
- * (what the wall rate approaches on idle cores).  The bench asserts that B ends with every
+ * (what the wall rate approaches on idle cores).  Then the CPU time per object of the storing
+ * thread, of the fetch thread (transfers, parse, validation, canonical forms, signature proofs,
+ * the over-share check) and of the rest (node A's server threads, the WAL checkpoints), with the
+ * load average.  The bench asserts that B ends with every
  * object A holds.  "started" lines on stderr mark each pull, for a profiler to attach to.
  */
 #include "accord.h"
@@ -64,6 +67,19 @@ static double cpu_of_who(int who)
 static double cpu(void)
 {
     return cpu_of_who(RUSAGE_SELF);
+}
+
+/* The 1-minute load average (figures mean little without it). */
+static double load1(void)
+{
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1)
+            l = -1;
+        fclose(f);
+    }
+    return l;
 }
 
 /* Indicator i of a fixed set: about 600 bytes, CLEAR, created by org. */
@@ -217,10 +233,15 @@ static void run(const char *dir, size_t n, int sign, int page)
     accord_store_stats bs;
     if (accord_store_stats_light(b, &bs, &err) || bs.versions != as.versions)
         die("B does not hold every object of A");
+    double f = (double)st.fetch_cpu_us / 1e6;
     printf("pull %-8s %zu objects in %llu pages: %9.0f objects/s wall, %9.0f objects/s per CPU "
            "second (both nodes), %9.0f objects/s of the storing thread's CPU, %.1f s\n",
            sign ? "signed" : "unsigned", n, (unsigned long long)st.pages, (double)n / w,
            (double)n / c, (double)n / t, w);
+    printf("pull %-8s CPU us per object: storing thread %.1f, fetch thread %.1f, the rest (A's "
+           "server, checkpoints) %.1f; load average %.2f\n",
+           sign ? "signed" : "unsigned", t * 1e6 / (double)n, f * 1e6 / (double)n,
+           (c - t - f) * 1e6 / (double)n, load1());
     cpu_of[sign] = c;
     fflush(stdout);
     accord_store_close(b);

@@ -8,14 +8,15 @@
  * written in its last step before COMMIT.  A crash therefore replays at most one page, and a
  * replayed page stores nothing (same id and version: a duplicate).
  *
- * Two threads share a walk.  The fetch thread (peer_pipe.c) fetches page N+1, parses its
- * envelope and prepares its objects (import_prepare: parse, validation, canonical forms, hashes:
- * work on bytes only) while this thread stores page N (import_fd_hooked on the prepared page).
- * The accept policy runs inside the import's pass as its accept hook, on the pass's own canonical
- * form and signature list, with keys and roster as the page's transaction sees them; so every
- * decision that depends on the store is taken in order, and the cursor is never ahead of the
- * data.  For the length of the walk the store's WAL checkpoints run on a third thread
- * (peer_ckpt.c) instead of inside this thread's commits.
+ * Two threads share a walk.  The fetch thread (peer_pipe.c) fetches page N+1, parses it once
+ * and prepares its objects on that parse (import_prepare_parsed: validation, canonical forms,
+ * hashes, signature proofs; the over-share check) while this thread stores page N
+ * (import_fd_hooked on the prepared page).  The accept policy runs inside the import's pass as
+ * its accept hook, on the pass's own canonical form, object hash and proven signature list, with
+ * keys and roster as the page's transaction sees them; so every decision that depends on the
+ * store is taken in order, and the cursor is never ahead of the data.  For the length of the walk
+ * the store's WAL checkpoints run on a third thread (peer_ckpt.c) instead of inside this thread's
+ * commits.
  *
  * The cursor after a page is X-TAXII-Date-Added-Last when the walk ends, and the microsecond
  * before it while more pages follow: objects added at that same instant may continue on the next
@@ -845,8 +846,7 @@ typedef struct policy {
     accord_store *s;
     const peer_conf *p;
     prov_verifier *pv;
-    accord_viewer self; /* this node's organisation, as a reader */
-    int have_self;
+    peer_tlp_gate tlp;
     int roster; /* 1 when this node keeps a roster */
     struct {
         char org[MEMBER_ID_LEN + 1];
@@ -854,7 +854,7 @@ typedef struct policy {
     } members[POLICY_MEMBERS]; /* roster_is_member answers, oldest replaced first */
     size_t nmembers, next_member;
     ajson_arena a;
-    buf canon, recip, deps;
+    buf canon;
 } policy;
 
 /* roster_is_member(org), remembered for the page: 1, 0, or a negative store error. */
@@ -872,6 +872,28 @@ static int policy_member(policy *pl, const char *org)
     return m;
 }
 
+void peer_tlp_gate_open(peer_tlp_gate *g, accord_store *s)
+{
+    memset(g, 0, sizeof(*g));
+    buf_init(&g->recip, 1 << 20);
+    buf_init(&g->deps, 1 << 20);
+    char self[MEMBER_ID_LEN + 1];
+    if (member_self_id(s, self, sizeof(self)) == 0) {
+        snprintf(g->self.org, sizeof(g->self.org), "%s", self);
+        g->self.member = 1;
+        g->have_self = 1;
+    }
+    int d = TLP_DEFAULT_LEVEL;
+    accord_tlp_default_get(s, &d, NULL);
+    g->self.dflt = d;
+}
+
+void peer_tlp_gate_close(peer_tlp_gate *g)
+{
+    buf_free(&g->recip);
+    buf_free(&g->deps);
+}
+
 static int policy_open(policy *pl, accord_store *s, const peer_conf *p, accord_error *err)
 {
     memset(pl, 0, sizeof(*pl));
@@ -879,17 +901,7 @@ static int policy_open(policy *pl, accord_store *s, const peer_conf *p, accord_e
     pl->p = p;
     ajson_arena_init(&pl->a, 64 << 20);
     buf_init(&pl->canon, PEER_MAX_PAGE_BYTES);
-    buf_init(&pl->recip, 1 << 20);
-    buf_init(&pl->deps, 1 << 20);
-    char self[MEMBER_ID_LEN + 1];
-    if (member_self_id(s, self, sizeof(self)) == 0) {
-        snprintf(pl->self.org, sizeof(pl->self.org), "%s", self);
-        pl->self.member = 1;
-        pl->have_self = 1;
-    }
-    int d = TLP_DEFAULT_LEVEL;
-    accord_tlp_default_get(s, &d, NULL);
-    pl->self.dflt = d;
+    peer_tlp_gate_open(&pl->tlp, s);
     pl->roster = roster_kept(s) > 0;
     if (p->org[0] && prov_verifier_new(s, &pl->pv))
         return accord_err_set(err, ACCORD_ENOMEM, "peer %s: out of memory", p->name);
@@ -901,8 +913,7 @@ static void policy_close(policy *pl)
     prov_verifier_free(pl->pv);
     ajson_arena_free(&pl->a);
     buf_free(&pl->canon);
-    buf_free(&pl->recip);
-    buf_free(&pl->deps);
+    peer_tlp_gate_close(&pl->tlp);
 }
 
 /*
@@ -952,26 +963,25 @@ static int signed_by_member(policy *pl, const prov_sigs *sigs, const prov_result
 }
 
 /*
- * The TLP half of the accept policy: 0 when obj may be taken, 1 for an over-share (the reason in
- * why): a TLP marking that does not clear this node's organisation (RED always: it never leaves
- * its node).  Unmarked objects carry no restriction from their sender.
+ * The TLP half of the accept policy (peer_int.h): what the marking says is read from obj alone,
+ * whom it clears from this node's organisation as g was opened with.
  */
-static int policy_tlp(policy *pl, const ajson_value *obj, char *why, size_t cap)
+int peer_tlp_refuses(peer_tlp_gate *g, const ajson_value *obj, char *why, size_t cap)
 {
     tlp_label l;
     tlp_label_json(obj, &l);
     if (l.level == TLP_UNMARKED)
         return 0;
-    buf_reset(&pl->recip);
-    buf_reset(&pl->deps);
-    tlp_label_text(&l, &pl->recip, &pl->deps);
+    buf_reset(&g->recip);
+    buf_reset(&g->deps);
+    tlp_label_text(&l, &g->recip, &g->deps);
     int cleared = l.level != ACCORD_TLP_RED &&
-                  (!pl->have_self || tlp_clears(&pl->self, l.level, l.org,
-                                                pl->recip.len ? pl->recip.p : NULL, 0));
+                  (!g->have_self ||
+                   tlp_clears(&g->self, l.level, l.org, g->recip.len ? g->recip.p : NULL, 0));
     if (cleared)
         return 0;
     snprintf(why, cap, "over-share: TLP:%s not cleared for %s", tlp_level_name(l.level),
-             pl->have_self ? pl->self.org : "this node");
+             g->have_self ? g->self.org : "this node");
     return 1;
 }
 
@@ -982,8 +992,8 @@ static int policy_tlp(policy *pl, const ajson_value *obj, char *why, size_t cap)
  * pass), NULL to compute it here.  0 yes, 1 no with the reason in why, negative on errors.
  */
 static int policy_sigs(policy *pl, const ajson_value *obj, const ajson_value *content,
-                       const prov_sigs *sigs, const char *jcs, size_t len, char *why, size_t cap,
-                       accord_error *err)
+                       const prov_sigs *sigs, const char *jcs, size_t len, const uint8_t *ohash,
+                       char *why, size_t cap, accord_error *err)
 {
     if (!pl->p->org[0])
         return 0;
@@ -1010,7 +1020,10 @@ static int policy_sigs(policy *pl, const ajson_value *obj, const ajson_value *co
         len = pl->canon.len;
     }
     uint8_t hash[32];
-    prov_object_hash(jcs, len, hash);
+    if (ohash) /* the import's preparation hashed it (and proved its signatures) */
+        memcpy(hash, ohash, 32);
+    else
+        prov_object_hash(jcs, len, hash);
     prov_result res;
     int64_t now = ts_now_us();
     rc = keys ? prov_verify_identity(pl->pv, content, jcs, len, hash, sigs, now, &res, err)
@@ -1044,7 +1057,7 @@ static int policy_check(policy *pl, const ajson_value *obj, char *why, size_t ca
                         accord_error *err)
 {
     ajson_arena_reset(&pl->a); /* what the previous object needed */
-    if (policy_tlp(pl, obj, why, cap))
+    if (peer_tlp_refuses(&pl->tlp, obj, why, cap))
         return 1;
     if (!pl->p->org[0])
         return 0;
@@ -1060,7 +1073,7 @@ static int policy_check(policy *pl, const ajson_value *obj, char *why, size_t ca
         snprintf(why, cap, "signature extension: %.300s", pe.msg);
         return 1;
     }
-    return policy_sigs(pl, obj, content, sigs, NULL, 0, why, cap, err);
+    return policy_sigs(pl, obj, content, sigs, NULL, 0, NULL, why, cap, err);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1083,6 +1096,7 @@ typedef struct page_ctx {
     const peer_round_opts *ro;
     peer_sync_stats *st;
     const char *cursor; /* committed with the page */
+    const peer_page_job *job;
     policy pl;
     int failed;             /* recording an origin failed (out of memory) */
     uint64_t equivocations; /* of the page's conflicts */
@@ -1135,14 +1149,7 @@ static int page_commit(void *ud, accord_store *s, accord_error *err)
     origin_list *o = c->origins;
     if (o->n > 1)
         qsort_r(o->at, o->n, sizeof(*o->at), origin_cmp, o->text.p);
-    sqlite3_stmt *st = NULL;
-    int rc = 0;
-    for (size_t i = 0; !rc && i < o->n; i++) {
-        const char *id = o->text.p + o->at[i];
-        rc = peer_origin_add(s, &st, c->p->name, id, id + strlen(id) + 1, err);
-    }
-    if (st)
-        sqlite3_finalize(st);
+    int rc = o->n ? peer_origins_add(s, c->p->name, o->text.p, o->at, o->n, err) : 0;
     return rc ? rc : cursor_set(s, c->p, c->cursor, err);
 }
 
@@ -1164,9 +1171,14 @@ static int accept_object(void *ud, const import_object *o, accord_error *err)
     page_ctx *c = ud;
     char why[400];
     ajson_arena_reset(&c->pl.a); /* what the previous object needed */
-    int r = policy_tlp(&c->pl, o->root, why, sizeof(why));
+    /* the fetch thread judged the marking already (j->tlp_refused): an object it cleared is not
+     * read again here; one it refused is judged again, for the reason, with this page's view */
+    const peer_page_job *j = c->job;
+    int r = j && j->tlp_judged && o->index < j->objs->len && !j->tlp_refused[o->index]
+                ? 0
+                : peer_tlp_refuses(&c->pl.tlp, o->root, why, sizeof(why));
     if (!r)
-        r = policy_sigs(&c->pl, o->root, o->content, o->sigs, o->canon, o->canon_len, why,
+        r = policy_sigs(&c->pl, o->root, o->content, o->sigs, o->canon, o->canon_len, o->hash, why,
                         sizeof(why), err);
     if (r <= 0)
         return r;
@@ -1259,7 +1271,8 @@ static int import_page(accord_store *s, const peer_conf *p, const peer_page_job 
         st->objects += j->objs->len;
         return dry_page(s, p, j->objs, o, st, err);
     }
-    page_ctx pc = {.s = s, .p = p, .ro = o, .st = st, .cursor = cursor, .origins = origins};
+    page_ctx pc = {
+        .s = s, .p = p, .ro = o, .st = st, .cursor = cursor, .job = j, .origins = origins};
     char source[1200]; /* conflict records name where the other copy came from */
     snprintf(source, sizeof(source), "peer %s (%s)", p->name, p->url);
     /* from a member's node the accept policy verifies every object it keeps: not the import */
@@ -1463,7 +1476,7 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
     if (!jobs)
         rc = accord_err_set(err, ACCORD_ENOMEM, "peer %s: out of memory", p->name);
     else
-        rc = peer_pipe_open(&pp, &h, err);
+        rc = peer_pipe_open(&pp, &h, o->dry_run ? NULL : s, err);
     for (int i = 0; jobs && i < 2; i++) {
         ajson_arena_init(&jobs[i].a, 0);
         jobs[i].prepare = !o->dry_run;
@@ -1472,6 +1485,7 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
     peer_ckpt *ck = !rc && !o->dry_run ? peer_ckpt_start(s) : NULL;
     if (!rc)
         rc = walk(s, p, o, &h, pp, jobs, start, st, err);
+    st->fetch_cpu_us += peer_pipe_cpu_us(pp);
     peer_ckpt_stop(ck);
     if (rc == ACCORD_ESTIX)
         accord_err_set(err, ACCORD_ESTIX,
@@ -1483,6 +1497,7 @@ int peer_pull(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
         for (int i = 0; i < 2; i++) {
             ajson_arena_free(&jobs[i].a);
             free(jobs[i].f.body);
+            free(jobs[i].tlp_refused);
         }
         free(jobs);
     }

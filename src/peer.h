@@ -66,6 +66,7 @@ typedef struct peer_sync_stats {
     char cursor[PEER_TS_LEN]; /* the cursor after the round */
     long http_status;         /* of the request that failed, 0 when none */
     int64_t retry_after_s;    /* the peer's Retry-After on that failure, -1 when none */
+    uint64_t fetch_cpu_us;    /* CPU time of the pull's fetch thread (transfers, preparation) */
 } peer_sync_stats;
 
 /* What a round does besides its work (all optional). */

@@ -7,12 +7,13 @@
 #define ACCORD_PEER_INT_H
 
 #include "peer.h"
+#include "tlp.h"
 
+#include "util/buf.h"
 #include "util/json.h"
 
 #include <curl/curl.h>
 
-struct sqlite3_stmt;
 struct import_prep;
 
 #define PEER_MAX_PAGE_BYTES ((size_t)256 << 20)
@@ -58,11 +59,11 @@ void peer_http_error_text(const peer_http *h, char *out, size_t cap);
 void peer_url_escape(peer_http *h, const char *in, char *out, size_t cap);
 
 /*
- * Records that (id, modified) came from peer (in the open transaction).  *st caches the statement
- * across calls (NULL at first; the caller finalizes it).  0 or a store error.
+ * Records, in the open transaction, that the versions listed in text came from peer: entry i
+ * at text + at[i] is "id\0modified\0".  Many rows go in one statement.  0 or a store error.
  */
-int peer_origin_add(accord_store *s, struct sqlite3_stmt **st, const char *peer, const char *id,
-                    const char *modified, accord_error *err);
+int peer_origins_add(accord_store *s, const char *peer, const char *text, const size_t *at,
+                     size_t n, accord_error *err);
 
 /*
  * peer_page_parse into the caller's arena a, which then holds the parsed envelope: *objs gets its
@@ -72,6 +73,23 @@ int peer_page_read(ajson_arena *a, const char *body, size_t len, peer_page *pg,
                    const ajson_value **objs, accord_error *err);
 /* The byte just past objs[i] in the page t[0..len) that objs was parsed from. */
 size_t peer_object_end(const char *t, size_t len, const ajson_value *objs, size_t i);
+
+/*
+ * The over-share half of the accept policy: this node's organisation as a reader of TLP
+ * markings, read from a store by peer_tlp_gate_open (its identity and default TLP level, which
+ * no import changes).  peer_tlp_refuses: 1 when obj's marking does not clear this node (RED
+ * always: it never leaves its node), with the reason in why; 0 when it may be taken (unmarked
+ * objects carry no restriction from their sender).
+ */
+typedef struct peer_tlp_gate {
+    accord_viewer self;
+    int have_self;
+    buf recip, deps;
+} peer_tlp_gate;
+
+void peer_tlp_gate_open(peer_tlp_gate *g, accord_store *s);
+void peer_tlp_gate_close(peer_tlp_gate *g);
+int peer_tlp_refuses(peer_tlp_gate *g, const ajson_value *obj, char *why, size_t cap);
 
 /*
  * One GET of a pull walk and what is done with its answer before the page is stored
@@ -93,16 +111,24 @@ typedef struct peer_page_job {
     const ajson_value *objs; /* its "objects" (in a), NULL when absent */
     ajson_arena a;
     struct import_prep *prep; /* the objects prepared; NULL: store them from objs */
+    /* the over-share check of each object, done with the fetch thread's view of this node
+     * (tlp_judged 0: not done, the storing thread does it) */
+    int tlp_judged;
+    unsigned char *tlp_refused; /* [objs->len]: 1 when refused */
+    size_t tlp_cap;
 } peer_page_job;
 
 typedef struct peer_pipe peer_pipe;
 /* Starts the fetch thread of a walk on h (jobs then run on the caller's thread if it cannot
- * start).  0 or ACCORD_ENOMEM. */
-int peer_pipe_open(peer_pipe **out, peer_http *h, accord_error *err);
+ * start), with a read-only handle of its own on store s (NULL: none) for the keys that prove
+ * signatures.  0 or ACCORD_ENOMEM. */
+int peer_pipe_open(peer_pipe **out, peer_http *h, accord_store *s, accord_error *err);
 /* Starts j (the pipe is idle: after open or peer_pipe_wait). */
 void peer_pipe_run(peer_pipe *pp, peer_page_job *j);
 /* Returns when the job started last is done (at once when none runs). */
 void peer_pipe_wait(peer_pipe *pp);
+/* The fetch thread's CPU time so far, in microseconds (0 when jobs run on the caller's). */
+uint64_t peer_pipe_cpu_us(peer_pipe *pp);
 /* Waits, frees the prepared pages of jobs[0..n) and stops the thread; accepts NULL. */
 void peer_pipe_close(peer_pipe *pp, peer_page_job *jobs, size_t n);
 

@@ -70,18 +70,49 @@ int64_t peer_next_delay_ms(int interval_s, int64_t failures, int64_t retry_after
 /* ------------------------------------------------------------------------------------------ */
 /* link state                                                                                  */
 
-int peer_origin_add(accord_store *s, sqlite3_stmt **st, const char *peer, const char *id,
-                    const char *modified, accord_error *err)
+/* Rows per statement of peer_origins_add: one statement's bind, step and reset serve this many
+ * rows (SQLite allows 32,766 parameters). */
+#define ORIGIN_ROWS 64
+
+/* "INSERT OR IGNORE INTO peer_origin VALUES(?1,?2,?3),(?1,?4,?5),...": n rows of one peer. */
+static int origin_insert(accord_store *s, size_t n, sqlite3_stmt **st, accord_error *err)
 {
-    if (!*st && sqlite3_prepare_v3(s->db, "INSERT OR IGNORE INTO peer_origin VALUES(?1,?2,?3)", -1,
-                                   SQLITE_PREPARE_PERSISTENT, st, NULL))
+    char sql[40 + ORIGIN_ROWS * 24];
+    size_t at = (size_t)snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO peer_origin VALUES");
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(sql + at, sizeof(sql) - at, "%s(?1,?%zu,?%zu)", i ? "," : "",
+                               2 + 2 * i, 3 + 2 * i);
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL))
         return store_db_fail(s, err, "preparing an origin record");
-    sqlite3_bind_text(*st, 1, peer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(*st, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(*st, 3, modified, -1, SQLITE_STATIC);
-    int rc =
-        sqlite3_step(*st) != SQLITE_DONE ? store_db_fail(s, err, "writing an origin record") : 0;
-    sqlite3_reset(*st);
+    return 0;
+}
+
+int peer_origins_add(accord_store *s, const char *peer, const char *text, const size_t *at,
+                     size_t n, accord_error *err)
+{
+    sqlite3_stmt *many = NULL, *one = NULL;
+    int rc = 0;
+    size_t i = 0;
+    if (n >= ORIGIN_ROWS && (rc = origin_insert(s, ORIGIN_ROWS, &many, err)))
+        return rc;
+    while (!rc && i < n) {
+        size_t k = n - i >= ORIGIN_ROWS ? ORIGIN_ROWS : 1;
+        sqlite3_stmt *st = k > 1 ? many : one;
+        if (!st && (rc = origin_insert(s, 1, &one, err)))
+            break;
+        st = k > 1 ? many : one;
+        sqlite3_bind_text(st, 1, peer, -1, SQLITE_STATIC);
+        for (size_t r = 0; r < k; r++, i++) {
+            const char *id = text + at[i];
+            sqlite3_bind_text(st, (int)(2 + 2 * r), id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, (int)(3 + 2 * r), id + strlen(id) + 1, -1, SQLITE_STATIC);
+        }
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = store_db_fail(s, err, "writing an origin record");
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(many);
+    sqlite3_finalize(one);
     return rc;
 }
 
