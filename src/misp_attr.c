@@ -481,17 +481,17 @@ static const char *fact_path(const misp_fact *f)
 /* A STIX pattern string literal: quotes and backslashes escaped, runs copied whole. */
 static void pattern_lit(buf *b, const char *v)
 {
-    buf_add(b, "'", 1);
+    misp_put(b, "'", 1);
     for (;;) {
         size_t n = strcspn(v, "'\\");
-        buf_add(b, v, n);
+        misp_put(b, v, n);
         if (!v[n])
             break;
-        buf_add(b, "\\", 1);
-        buf_add(b, v + n, 1);
+        misp_put(b, "\\", 1);
+        misp_put(b, v + n, 1);
         v += n + 1;
     }
-    buf_add(b, "'", 1);
+    misp_put(b, "'", 1);
 }
 
 /* A protocol name in lower case (MISP writes TCP, STIX wants tcp). */
@@ -506,22 +506,22 @@ static void lower_proto(const char *v, char lc[32])
 void misp_pattern(const group *g, buf *out)
 {
     buf_reset(out);
-    buf_add(out, "[", 1);
+    misp_put(out, "[", 1);
     for (size_t i = 0; i < g->n; i++) {
         const misp_fact *f = &g->f[i];
         if (i)
-            buf_add(out, " AND ", 5);
-        buf_adds(out, g->root);
-        buf_add(out, ":", 1);
-        buf_adds(out, fact_path(f));
+            misp_put(out, " AND ", 5);
+        misp_puts(out, g->root);
+        misp_put(out, ":", 1);
+        misp_puts(out, fact_path(f));
         if (f->p == P_HASH) {
-            buf_add(out, ".'", 2);
-            buf_adds(out, f->hkey);
-            buf_add(out, "'", 1);
+            misp_put(out, ".'", 2);
+            misp_puts(out, f->hkey);
+            misp_put(out, "'", 1);
         }
-        buf_add(out, " = ", 3);
+        misp_put(out, " = ", 3);
         if (f->num) {
-            buf_adds(out, f->v);
+            misp_puts(out, f->v);
         } else if (f->p == P_PROTO) {
             char lc[32];
             lower_proto(f->v, lc);
@@ -530,7 +530,7 @@ void misp_pattern(const group *g, buf *out)
             pattern_lit(out, f->v);
         }
     }
-    buf_add(out, "]", 1);
+    misp_put(out, "]", 1);
 }
 
 /* "type--UUIDv5(group uuid/type/value)": the SCO's id, the same for the same attribute. */
@@ -554,27 +554,27 @@ static void sco_id(const char *type, const char *guuid, const char *v, char *out
 /* ,"key": */
 static void key(buf *b, const char *k)
 {
-    buf_add(b, ",\"", 2);
-    buf_adds(b, k);
-    buf_add(b, "\":", 2);
+    misp_put(b, ",\"", 2);
+    misp_puts(b, k);
+    misp_put(b, "\":", 2);
 }
 
 /* ,"key":"id" */
 static void key_id(buf *b, const char *k, const char *id)
 {
     key(b, k);
-    buf_add(b, "\"", 1);
-    buf_adds(b, id);
-    buf_add(b, "\"", 1);
+    misp_put(b, "\"", 1);
+    misp_puts(b, id);
+    misp_put(b, "\"", 1);
 }
 
 /* {"type":"T","spec_version":"2.1","id":"ID" into x->o (reset first). */
 static void sco_head(ev *x, const char *type, const char *id)
 {
     buf_reset(&x->o);
-    buf_add(&x->o, "{\"type\":\"", 9);
-    buf_adds(&x->o, type);
-    buf_adds(&x->o, "\",\"spec_version\":\"2.1\"");
+    misp_put(&x->o, "{\"type\":\"", 9);
+    misp_puts(&x->o, type);
+    misp_puts(&x->o, "\",\"spec_version\":\"2.1\"");
     key_id(&x->o, "id", id);
 }
 
@@ -588,7 +588,7 @@ static int value_sco(ev *x, const char *type, const char *guuid, const char *v, 
     sco_head(x, type, id);
     key(&x->o, "value");
     buf_json_str(&x->o, v);
-    buf_add(&x->o, "}", 1);
+    misp_put(&x->o, "}", 1);
     return misp_emit(x);
 }
 
@@ -617,9 +617,9 @@ static int sco_fact(ev *x, const misp_fact *f, const char *guuid, buf *ids, cons
         buf_json_str(body, f->v);
         break;
     case P_HASH:
-        buf_adds(&x->hashes, x->hashes.len ? ",\"" : "\"");
-        buf_adds(&x->hashes, f->hkey);
-        buf_add(&x->hashes, "\":", 2);
+        misp_puts(&x->hashes, x->hashes.len ? ",\"" : "\"");
+        misp_puts(&x->hashes, f->hkey);
+        misp_put(&x->hashes, "\":", 2);
         buf_json_str(&x->hashes, f->v);
         break;
     case P_SIZE:
@@ -627,12 +627,12 @@ static int sco_fact(ev *x, const misp_fact *f, const char *guuid, buf *ids, cons
     case P_SPORT:
     case P_DPORT:
         key(body, fact_path(f));
-        buf_adds(body, f->v);
+        misp_puts(body, f->v);
         break;
     case P_REGDATA:
-        buf_adds(body, ",\"values\":[{\"data\":");
+        misp_puts(body, ",\"values\":[{\"data\":");
         buf_json_str(body, f->v);
-        buf_add(body, "}]", 2);
+        misp_put(body, "}]", 2);
         break;
     case P_PROTO:
     case P_UA:
@@ -680,39 +680,39 @@ int misp_scos(ev *x, const group *g, const char *guuid, buf *ids)
     if (strcmp(g->root, "network-traffic") == 0) {
         if (!have_end)
             return 1;
-        buf_adds(&x->body, ",\"protocols\":[");
+        misp_puts(&x->body, ",\"protocols\":[");
         int np = 0;
         for (size_t i = 0; i < g->n; i++)
             if (g->f[i].p == P_PROTO) {
                 char lc[32];
                 lower_proto(g->f[i].v, lc);
                 if (np++)
-                    buf_add(&x->body, ",", 1);
+                    misp_put(&x->body, ",", 1);
                 buf_json_str(&x->body, lc);
             }
-        buf_adds(&x->body, np ? "]" : "\"tcp\"]");
+        misp_puts(&x->body, np ? "]" : "\"tcp\"]");
     }
     if (strcmp(g->root, "file") == 0 && !x->hashes.len && !has_name)
         return 1; /* a file SCO needs a name or hashes */
     if (strcmp(g->root, "email-message") == 0)
-        buf_adds(&x->body, ",\"is_multipart\":false");
+        misp_puts(&x->body, ",\"is_multipart\":false");
     sco_id(g->root, guuid, first, id, sizeof(id));
     if (misp_first_time(x, id)) {
         sco_head(x, g->root, id);
         if (x->body.len)
-            buf_add(&x->o, x->body.p, x->body.len);
+            misp_put(&x->o, x->body.p, x->body.len);
         if (x->hashes.len) {
-            buf_adds(&x->o, ",\"hashes\":{");
-            buf_add(&x->o, x->hashes.p, x->hashes.len);
-            buf_add(&x->o, "}", 1);
+            misp_puts(&x->o, ",\"hashes\":{");
+            misp_put(&x->o, x->hashes.p, x->hashes.len);
+            misp_put(&x->o, "}", 1);
         }
         if (list_prop) {
             key(&x->o, list_prop);
-            buf_add(&x->o, "[", 1);
-            buf_add(&x->o, x->srefs.p, x->srefs.len);
-            buf_add(&x->o, "]", 1);
+            misp_put(&x->o, "[", 1);
+            misp_put(&x->o, x->srefs.p, x->srefs.len);
+            misp_put(&x->o, "]", 1);
         }
-        buf_add(&x->o, "}", 1);
+        misp_put(&x->o, "}", 1);
         rc = x->body.failed || x->hashes.failed || x->srefs.failed ? ACCORD_ENOMEM : misp_emit(x);
     }
     misp_add_ref(ids, id);

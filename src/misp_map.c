@@ -393,10 +393,10 @@ int misp_first_time(ev *x, const char *id)
 void misp_add_ref(buf *b, const char *id)
 {
     if (b->len)
-        buf_add(b, ",", 1);
-    buf_add(b, "\"", 1);
-    buf_adds(b, id);
-    buf_add(b, "\"", 1);
+        misp_put(b, ",", 1);
+    misp_put(b, "\"", 1);
+    misp_puts(b, id);
+    misp_put(b, "\"", 1);
 }
 
 static void report_error(ev *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -521,11 +521,11 @@ static const char *tlp_of(ev *x, const ajson_value *tags, int *rc)
 /* ,"key":"text" for a text known to need no escaping (ids, timestamps, fixed words). */
 static void plain_prop(buf *b, const char *key, const char *text)
 {
-    buf_add(b, ",\"", 2);
-    buf_adds(b, key);
-    buf_add(b, "\":\"", 3);
-    buf_adds(b, text);
-    buf_add(b, "\"", 1);
+    misp_put(b, ",\"", 2);
+    misp_puts(b, key);
+    misp_put(b, "\":\"", 3);
+    misp_puts(b, text);
+    misp_put(b, "\"", 1);
 }
 
 /* ,"key":"text" escaped as JSON, when text is not empty. */
@@ -533,9 +533,9 @@ static void text_prop(buf *b, const char *key, const char *text)
 {
     if (!text || !*text)
         return;
-    buf_add(b, ",\"", 2);
-    buf_adds(b, key);
-    buf_add(b, "\":", 2);
+    misp_put(b, ",\"", 2);
+    misp_puts(b, key);
+    misp_put(b, "\":", 2);
     buf_json_str(b, text);
 }
 
@@ -546,9 +546,9 @@ static void sdo_head(ev *x, const char *type, const char *id, int64_t created, i
     misp_epoch_ts(created, cr, sizeof(cr));
     misp_epoch_ts(modified, mo, sizeof(mo));
     buf_reset(&x->o);
-    buf_add(&x->o, "{\"type\":\"", 9);
-    buf_adds(&x->o, type);
-    buf_adds(&x->o, "\",\"spec_version\":\"2.1\"");
+    misp_put(&x->o, "{\"type\":\"", 9);
+    misp_puts(&x->o, type);
+    misp_puts(&x->o, "\",\"spec_version\":\"2.1\"");
     plain_prop(&x->o, "id", id);
     if (x->creator[0])
         plain_prop(&x->o, "created_by_ref", x->creator);
@@ -560,10 +560,10 @@ static void sdo_head(ev *x, const char *type, const char *id, int64_t created, i
 static void labels(ev *x, const char *const *fixed, size_t nfixed, const ajson_value *tags)
 {
     int n = 0;
-    buf_adds(&x->o, ",\"labels\":[");
+    misp_puts(&x->o, ",\"labels\":[");
     for (size_t i = 0; i < nfixed; i++) {
         if (n++)
-            buf_add(&x->o, ",", 1);
+            misp_put(&x->o, ",", 1);
         buf_json_str(&x->o, fixed[i]);
     }
     for (size_t i = 0; tags && tags->type == AJSON_ARRAY && i < tags->len; i++) {
@@ -571,19 +571,19 @@ static void labels(ev *x, const char *const *fixed, size_t nfixed, const ajson_v
         if (!name || !*name)
             continue;
         if (n++)
-            buf_add(&x->o, ",", 1);
+            misp_put(&x->o, ",", 1);
         buf_json_str(&x->o, name);
     }
-    buf_add(&x->o, "]", 1);
+    misp_put(&x->o, "]", 1);
 }
 
 static void marking(ev *x, const char *tlp)
 {
     if (!tlp)
         return;
-    buf_adds(&x->o, ",\"object_marking_refs\":[\"");
-    buf_adds(&x->o, tlp);
-    buf_add(&x->o, "\"]", 2);
+    misp_puts(&x->o, ",\"object_marking_refs\":[\"");
+    misp_puts(&x->o, tlp);
+    misp_put(&x->o, "\"]", 2);
 }
 
 /* The identity of an org (Orgc, Organisation of a sighting) once per event; its id into id. */
@@ -604,9 +604,9 @@ static int org_identity(ev *x, const ajson_value *org, char *id, size_t idlen)
     x->creator[0] = 0;
     sdo_head(x, "identity", id, x->ts, x->ts);
     snprintf(x->creator, sizeof(x->creator), "%s", saved);
-    buf_adds(&x->o, ",\"name\":");
+    misp_puts(&x->o, ",\"name\":");
     buf_json_str(&x->o, name);
-    buf_adds(&x->o, ",\"identity_class\":\"organization\"}");
+    misp_puts(&x->o, ",\"identity_class\":\"organization\"}");
     return misp_emit(x);
 }
 
@@ -650,7 +650,7 @@ static void cluster_refs(ev *x, const ajson_value *meta, const char *value)
 {
     const ajson_value *ext = ajson_get(meta, "external_id"), *refs = ajson_get(meta, "refs");
     int n = 0;
-    buf_adds(&x->o, ",\"external_references\":[");
+    misp_puts(&x->o, ",\"external_references\":[");
     for (size_t i = 0; ext && ext->type == AJSON_ARRAY && i < ext->len; i++) {
         const char *e = ajson_str(&ext->u.items[i]);
         if (!e || !*e)
@@ -658,7 +658,7 @@ static void cluster_refs(ev *x, const ajson_value *meta, const char *value)
         buf_printf(&x->o, "%s{\"source_name\":\"%s\",\"external_id\":", n++ ? "," : "",
                    attack_id_ok(e) ? "mitre-attack" : "misp-galaxy");
         buf_json_str(&x->o, e);
-        buf_adds(&x->o, "}");
+        misp_puts(&x->o, "}");
     }
     for (size_t i = 0; refs && refs->type == AJSON_ARRAY && i < refs->len && i < 16; i++) {
         const char *u = ajson_str(&refs->u.items[i]);
@@ -666,14 +666,14 @@ static void cluster_refs(ev *x, const ajson_value *meta, const char *value)
             continue;
         buf_printf(&x->o, "%s{\"source_name\":\"url\",\"url\":", n++ ? "," : "");
         buf_json_str(&x->o, u);
-        buf_adds(&x->o, "}");
+        misp_puts(&x->o, "}");
     }
     if (!n) { /* the galaxy itself is the source */
-        buf_adds(&x->o, "{\"source_name\":\"misp-galaxy\",\"description\":");
+        misp_puts(&x->o, "{\"source_name\":\"misp-galaxy\",\"description\":");
         buf_json_str(&x->o, value);
-        buf_adds(&x->o, "}");
+        misp_puts(&x->o, "}");
     }
-    buf_adds(&x->o, "]");
+    misp_puts(&x->o, "]");
 }
 
 /* ,"kill_chain_phases" from MISP's "chain:phase" or "chain:matrix:phase" strings. */
@@ -685,13 +685,13 @@ static void kill_chain(ev *x, const ajson_value *kc)
         const char *first = k ? strchr(k, ':') : NULL, *last = k ? strrchr(k, ':') : NULL;
         if (!first || first == k || !last[1] || strpbrk(k, " \t"))
             continue;
-        buf_adds(&x->o, n++ ? "," : ",\"kill_chain_phases\":[");
+        misp_puts(&x->o, n++ ? "," : ",\"kill_chain_phases\":[");
         buf_printf(&x->o, "{\"kill_chain_name\":\"%.*s\",\"phase_name\":", (int)(first - k), k);
         buf_json_str(&x->o, last + 1);
-        buf_adds(&x->o, "}");
+        misp_puts(&x->o, "}");
     }
     if (n)
-        buf_adds(&x->o, "]");
+        misp_puts(&x->o, "]");
 }
 
 /* The SDO types of clusters, for the relations between them (cltype holds 1 + an index). */
@@ -742,9 +742,9 @@ static void note_cluster(ev *x, const ajson_value *cl, const char *type, const c
         if (!uuid_ok(to))
             continue;
         const char *rt = relation_type(jstr(r, "referenced_galaxy_cluster_type"));
-        buf_add(&x->crels, id, strlen(id) + 1);
-        buf_add(&x->crels, rt, strlen(rt) + 1);
-        buf_add(&x->crels, to, 37);
+        misp_put(&x->crels, id, strlen(id) + 1);
+        misp_put(&x->crels, rt, strlen(rt) + 1);
+        misp_put(&x->crels, to, 37);
     }
 }
 
@@ -793,11 +793,11 @@ static int write_cluster(ev *x, const ajson_value *gal, const ajson_value *cl, c
     note_cluster(x, cl, type, uuid, id);
     x->c->st->clusters++;
     sdo_head(x, type, id, x->ts, x->ts);
-    buf_adds(&x->o, ",\"name\":");
+    misp_puts(&x->o, ",\"name\":");
     buf_json_str(&x->o, value);
     const char *desc = jstr(cl, "description");
     if (desc && *desc) {
-        buf_adds(&x->o, ",\"description\":");
+        misp_puts(&x->o, ",\"description\":");
         buf_json_str(&x->o, desc);
     }
     char l1[300], l2[300];
@@ -807,25 +807,25 @@ static int write_cluster(ev *x, const ajson_value *gal, const ajson_value *cl, c
     labels(x, fixed, 2, NULL);
     const ajson_value *meta = ajson_get(cl, "meta");
     if (strcmp(type, "malware") == 0)
-        buf_adds(&x->o, ",\"is_family\":true");
+        misp_puts(&x->o, ",\"is_family\":true");
     const ajson_value *syn = ajson_get(meta, "synonyms");
     if (st && strcmp(type, "course-of-action") && syn && syn->type == AJSON_ARRAY && syn->len) {
         int n = 0;
-        buf_adds(&x->o, ",\"aliases\":[");
+        misp_puts(&x->o, ",\"aliases\":[");
         for (size_t i = 0; i < syn->len; i++)
             if (ajson_str(&syn->u.items[i]) && syn->u.items[i].len) {
-                buf_adds(&x->o, n++ ? "," : "");
+                misp_puts(&x->o, n++ ? "," : "");
                 buf_json_str(&x->o, syn->u.items[i].u.str);
             }
         if (!n)
             buf_json_str(&x->o, value);
-        buf_adds(&x->o, "]");
+        misp_puts(&x->o, "]");
     }
     cluster_refs(x, meta, value);
     if (!strcmp(type, "attack-pattern") || !strcmp(type, "malware") || !strcmp(type, "tool"))
         kill_chain(x, ajson_get(meta, "kill_chain"));
     marking(x, x->tlp);
-    buf_adds(&x->o, "}");
+    misp_puts(&x->o, "}");
     misp_add_ref(&x->refs, id);
     return misp_emit(x);
 }
@@ -842,7 +842,7 @@ static int relationship(ev *x, const char *src, const char *type, const char *ds
     buf_printf(&x->o, ",\"relationship_type\":\"%s\",\"source_ref\":\"%s\",\"target_ref\":\"%s\"",
                type, src, dst);
     marking(x, x->tlp);
-    buf_adds(&x->o, "}");
+    misp_puts(&x->o, "}");
     misp_add_ref(&x->refs, id);
     return misp_emit(x);
 }
@@ -919,8 +919,8 @@ static void src_labels(ev *x, const gsrc *s, const char *extra)
 /* ,"x_misp_distribution" of a MISP "distribution" written as a string. */
 static void distribution_str(ev *x, const char *dist)
 {
-    buf_adds(&x->o, ",\"x_misp_distribution\":");
-    buf_add(&x->o, misp_uint_ok(dist, 5) ? dist + strlen(dist) - 1 : "5", 1);
+    misp_puts(&x->o, ",\"x_misp_distribution\":");
+    misp_put(&x->o, misp_uint_ok(dist, 5) ? dist + strlen(dist) - 1 : "5", 1);
 }
 
 /* with_attr: the attribute's description and distribution; then revoked and the marking. */
@@ -936,7 +936,7 @@ static void common_tail(ev *x, const gsrc *s, int with_attr)
             buf_printf(&x->o, ",\"x_misp_distribution\":%lld", (long long)d);
     }
     if (s->deleted)
-        buf_adds(&x->o, ",\"revoked\":true");
+        misp_puts(&x->o, ",\"revoked\":true");
     marking(x, s->tlp);
 }
 
@@ -946,7 +946,7 @@ static int write_indicator(ev *x, const gsrc *s, const group *g, char *id, size_
     seen_times_of(s, &t);
     sdo_open(x, s, "indicator", id, idlen);
     if (g->pattern_type) {
-        buf_adds(&x->o, ",\"pattern\":");
+        misp_puts(&x->o, ",\"pattern\":");
         buf_json_str(&x->o, g->sig);
         plain_prop(&x->o, "pattern_type", g->pattern_type);
     } else {
@@ -954,7 +954,7 @@ static int write_indicator(ev *x, const gsrc *s, const group *g, char *id, size_
         if (x->tmp.failed)
             return ACCORD_ENOMEM;
         text_prop(&x->o, "pattern", x->tmp.p);
-        buf_adds(&x->o, ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\"");
+        misp_puts(&x->o, ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\"");
         x->c->st->terms += g->n;
     }
     char vf[40], vu[40];
@@ -970,14 +970,14 @@ static int write_indicator(ev *x, const gsrc *s, const group *g, char *id, size_
     }
     const char *cat = jstr(s->a, "category") ? jstr(s->a, "category") : jstr(s->a, "meta-category");
     if (cat && *cat) {
-        buf_adds(&x->o, ",\"kill_chain_phases\":[{\"kill_chain_name\":\"misp-category\","
+        misp_puts(&x->o, ",\"kill_chain_phases\":[{\"kill_chain_name\":\"misp-category\","
                         "\"phase_name\":");
         buf_json_str(&x->o, cat);
-        buf_adds(&x->o, "}]");
+        misp_puts(&x->o, "}]");
     }
     src_labels(x, s, "misp:to_ids=\"True\"");
     common_tail(x, s, 1);
-    buf_add(&x->o, "}", 1);
+    misp_put(&x->o, "}", 1);
     x->c->st->indicators++;
     return misp_emit(x);
 }
@@ -1005,9 +1005,9 @@ static int write_observed(ev *x, const gsrc *s, const group *g, char *id, size_t
         copy_text(lo, sizeof(lo), fo);
     plain_prop(&x->o, "first_observed", fo);
     plain_prop(&x->o, "last_observed", lo);
-    buf_adds(&x->o, ",\"number_observed\":1,\"object_refs\":[");
-    buf_add(&x->o, x->tmp.p, x->tmp.len);
-    buf_add(&x->o, "]", 1);
+    misp_puts(&x->o, ",\"number_observed\":1,\"object_refs\":[");
+    misp_put(&x->o, x->tmp.p, x->tmp.len);
+    misp_put(&x->o, "]", 1);
     src_labels(x, s, NULL);
     /* observed-data has no description: the comment goes to x_misp_comment */
     text_prop(&x->o, "x_misp_comment", jstr(s->a, "comment"));
@@ -1015,7 +1015,7 @@ static int write_observed(ev *x, const gsrc *s, const group *g, char *id, size_t
     const char *dist = jstr(s->a, "distribution");
     if (dist)
         distribution_str(x, dist);
-    buf_add(&x->o, "}", 1);
+    misp_put(&x->o, "}", 1);
     x->c->st->observed++;
     return *rc = misp_emit(x);
 }
@@ -1025,16 +1025,16 @@ static void custom_body(ev *x, const gsrc *s, const char *extra_label, const cha
                         const char *value)
 {
     src_labels(x, s, extra_label);
-    buf_adds(&x->o, ",\"x_misp_type\":");
+    misp_puts(&x->o, ",\"x_misp_type\":");
     buf_json_str(&x->o, type);
     const char *cat = jstr(s->a, "category");
     if (cat) {
-        buf_adds(&x->o, ",\"x_misp_category\":");
+        misp_puts(&x->o, ",\"x_misp_category\":");
         buf_json_str(&x->o, cat);
     }
-    buf_adds(&x->o, ",\"x_misp_value\":");
+    misp_puts(&x->o, ",\"x_misp_value\":");
     buf_json_str(&x->o, value);
-    buf_adds(&x->o, s->to_ids ? ",\"x_misp_to_ids\":true" : ",\"x_misp_to_ids\":false");
+    misp_puts(&x->o, s->to_ids ? ",\"x_misp_to_ids\":true" : ",\"x_misp_to_ids\":false");
     text_prop(&x->o, "x_misp_comment", jstr(s->a, "comment"));
 }
 
@@ -1045,7 +1045,7 @@ static int write_custom(ev *x, const gsrc *s, const char *type, const char *valu
     sdo_open(x, s, "x-misp-attribute", id, idlen);
     custom_body(x, s, NULL, type, value);
     common_tail(x, s, 0);
-    buf_add(&x->o, "}", 1);
+    misp_put(&x->o, "}", 1);
     x->c->st->custom++;
     count_unmapped(x->c->st, type, 1);
     return misp_emit(x);
@@ -1069,16 +1069,16 @@ static int cve_ok(const char *v)
 static int write_vulnerability(ev *x, const gsrc *s, const char *value, char *id, size_t idlen)
 {
     sdo_open(x, s, "vulnerability", id, idlen);
-    buf_adds(&x->o, ",\"name\":");
+    misp_puts(&x->o, ",\"name\":");
     buf_json_str(&x->o, value);
     if (cve_ok(value)) {
-        buf_adds(&x->o, ",\"external_references\":[{\"source_name\":\"cve\",\"external_id\":");
+        misp_puts(&x->o, ",\"external_references\":[{\"source_name\":\"cve\",\"external_id\":");
         buf_json_str(&x->o, value);
-        buf_adds(&x->o, "}]");
+        misp_puts(&x->o, "}]");
     }
     src_labels(x, s, NULL);
     common_tail(x, s, 1);
-    buf_add(&x->o, "}", 1);
+    misp_put(&x->o, "}", 1);
     return misp_emit(x);
 }
 
@@ -1166,11 +1166,11 @@ static int sightings_of(ev *x, const gsrc *s, const ajson_value *list, const cha
         }
         const char *src = jstr(si, "source");
         if (src && *src) {
-            buf_adds(&x->o, ",\"x_misp_source\":");
+            misp_puts(&x->o, ",\"x_misp_source\":");
             buf_json_str(&x->o, src);
         }
         marking(x, s->tlp);
-        buf_adds(&x->o, "}");
+        misp_puts(&x->o, "}");
         x->c->st->sightings++;
         rc = misp_emit(x);
     }
@@ -1193,7 +1193,7 @@ static void note_attribute_sdo(ev *x, const ajson_value *a, const char *id)
         u64map_get(&x->byid, u64map_key((uint64_t)n), NULL))
         return;
     size_t at = x->sdo_ids.len;
-    if (buf_add(&x->sdo_ids, id, strlen(id) + 1) == 0)
+    if (misp_put(&x->sdo_ids, id, strlen(id) + 1) == 0)
         u64map_put(&x->byid, u64map_key((uint64_t)n), at + 1);
 }
 
@@ -1329,12 +1329,12 @@ static int proposals(ev *x, const ajson_value *list, const char *of, const char 
         snprintf(x->creator, sizeof(x->creator), "%s", saved);
         custom_body(x, &s, "misp:proposal", type, value);
         if (jtrue(p, "proposal_to_delete"))
-            buf_adds(&x->o, ",\"x_misp_proposal_to_delete\":true");
+            misp_puts(&x->o, ",\"x_misp_proposal_to_delete\":true");
         const char *target = of ? of : proposed_for(x, p);
         if (target)
             plain_prop(&x->o, "x_misp_attribute_ref", target);
         common_tail(x, &s, 0);
-        buf_add(&x->o, "}", 1);
+        misp_put(&x->o, "}", 1);
         x->c->st->proposals++;
         misp_add_ref(&x->refs, id);
         rc = misp_emit(x);
@@ -1501,7 +1501,7 @@ static int write_report(ev *x)
     sdo_id("report", x->uuid, id, sizeof(id));
     sdo_head(x, "report", id, created, x->ts);
     const char *info = jstr(x->e, "info");
-    buf_adds(&x->o, ",\"name\":");
+    misp_puts(&x->o, ",\"name\":");
     buf_json_str(&x->o, info && *info ? info : x->uuid);
     if (!jepoch(x->e, "publish_timestamp", &pub) || pub <= 0)
         pub = x->ts;
@@ -1511,9 +1511,9 @@ static int write_report(ev *x)
         misp_add_ref(&x->refs, x->creator[0] ? x->creator : id);
     if (x->refs.failed)
         return ACCORD_ENOMEM;
-    buf_adds(&x->o, ",\"object_refs\":[");
-    buf_add(&x->o, x->refs.p, x->refs.len);
-    buf_adds(&x->o, "]");
+    misp_puts(&x->o, ",\"object_refs\":[");
+    misp_put(&x->o, x->refs.p, x->refs.len);
+    misp_puts(&x->o, "]");
     buf_free(&x->refs); /* a big event's list: not held twice while the store reads the report */
     char l1[64], l2[64];
     int64_t tl = 0, an = 0;
@@ -1528,7 +1528,7 @@ static int write_report(ev *x)
     if (jint(x->e, "distribution", &d))
         buf_printf(&x->o, ",\"x_misp_distribution\":%lld", (long long)d);
     marking(x, x->tlp);
-    buf_adds(&x->o, "}");
+    misp_puts(&x->o, "}");
     return misp_emit(x);
 }
 
