@@ -1083,6 +1083,7 @@ static int on_element(void *ud, size_t start, size_t end)
 typedef struct pend_ev {
     char uuid[40];         /* as the event gives it (for on_event) */
     int unchanged;         /* not mapped: `one` is what its clean import counted */
+    int noted;             /* its note is written in the batch's transaction */
     char key[48];          /* its element's meta key */
     char *info;            /* its info, or NULL */
     char report_id[80];
@@ -1138,9 +1139,10 @@ static void batch_end(walk *w);
  *
  * and an element whose key is noted is neither parsed nor mapped again: it counts as its clean
  * import did, its objects as duplicates (what mapping it again would find), and `unchanged` says
- * so.  This holds because stored versions are never removed and a note is written only after the
- * event's transaction and its revocations committed; a mapper that writes other objects for the
- * same text bumps MISP_MAP_VERSION.  An element that is not one event, an import with a value
+ * so.  This holds because stored versions are never removed and a note commits with the event's
+ * objects (an event with nothing to revoke: in the batch's transaction) or after its revocations
+ * committed (in a transaction of its own); a mapper that writes other objects for the same text
+ * bumps MISP_MAP_VERSION.  An element that is not one event, an import with a value
  * hook (feed pulls, which decide by the manifest's timestamps) and a strict import neither look
  * up nor note; an event with a problem is never noted, so it is reported again each time.
  */
@@ -1277,6 +1279,13 @@ static int seen_element(walk *w, size_t start, size_t end)
     w->pend[w->npend++] = p;
     w->index++;
     return 0;
+}
+
+/* 1 when event p (quiet: it had no message) may be noted, once its revocations are written. */
+static int seen_clean(const pend_ev *p, int quiet)
+{
+    return !p->unchanged && !p->noted && p->key[0] && quiet && p->one.bad == 0 &&
+           p->one.events == 1 && p->one.store.rejected == 0 && p->one.store.conflicts == 0;
 }
 
 /* Notes the clean events of a committed batch (notes: "key\0value\0" each), in a transaction of
@@ -1418,8 +1427,7 @@ static void batch_end(walk *w)
             if (opts->on_error)
                 opts->on_error(opts->ud, w->msgs.p + m);
         char note[SEEN_MAX];
-        int noted = !p->unchanged && p->key[0] && quiet && r == 0 && p->one.bad == 0 &&
-                    p->one.events == 1 && seen_format(p->uuid, &p->one, note, sizeof(note)) == 0;
+        int noted = seen_clean(p, quiet) && seen_format(p->uuid, &p->one, note, sizeof(note)) == 0;
         if (p->old.p) {
             int r2 = revoke_dropped(w->store, p->report_id, &p->old, opts, &p->one, &e1);
             if (r2)
@@ -1501,6 +1509,7 @@ static void batch_event(walk *w, const ajson_value *ev)
     misp_map_ctx map = {&w->bopts, &p->one, feed_obj, &f, 0, w->cut ? &w->lists : NULL,
                         NULL, NULL};
     w->fault.why[0] = 0;
+    size_t m0 = w->msgs.len;
     int r = misp_map_event(&map, ev, w->index++);
     if (r || f.rc || w->msgs.failed) {
         batch_fail(w);
@@ -1517,6 +1526,15 @@ static void batch_event(walk *w, const ajson_value *ev)
     d->bytes_read = after.bytes_read - before.bytes_read;
     p->msgs_end = w->msgs.len;
     w->bobjects += d->read;
+    /* an event with nothing to revoke (its first import) is noted inside the batch's
+     * transaction, so a batch of first imports costs no transaction more; the others are noted
+     * after their revocations (batch_end) */
+    char note[SEEN_MAX];
+    accord_error e;
+    if (!p->old.p && seen_clean(p, m0 == w->msgs.len) &&
+        seen_format(p->uuid, &p->one, note, sizeof(note)) == 0 &&
+        store_meta_set(w->store, p->key, note, &e) == 0)
+        p->noted = 1;
 }
 
 /*
