@@ -924,7 +924,7 @@ static int pre_scan(void *ud, size_t start, size_t *end)
     const char *t = w->text;
     event_scan e;
     w->pre_ok = 0;
-    if (t[start] != '{')
+    if (start >= w->len || t[start] != '{') /* "[" alone: the text ends where an element would */
         return -1;
     memset(&e, 0, sizeof(e));
     e.t = t;
