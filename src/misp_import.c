@@ -1142,7 +1142,8 @@ static void batch_end(walk *w);
  * so.  This holds because stored versions are never removed and a note commits with the event's
  * objects (an event with nothing to revoke: in the batch's transaction) or after its revocations
  * committed (in a transaction of its own); a mapper that writes other objects for the same text
- * bumps MISP_MAP_VERSION.  An element that is not one event, an import with a value
+ * bumps MISP_MAP_VERSION.  (A version deleted from the collection since is not linked back by an
+ * unchanged event, where mapping it again would link it.)  An element that is not one event, an import with a value
  * hook (feed pulls, which decide by the manifest's timestamps) and a strict import neither look
  * up nor note; an event with a problem is never noted, so it is reported again each time.
  */
