@@ -1,14 +1,18 @@
 /*
  * bench/sign.c - what signing costs: JCS, single Ed25519 signatures, and Merkle batch signatures.
  *
- * Usage: bench_sign [N] [--ingest] [--no-taxii] [--taxii-only] [--only unsigned|signed]
- *                   [--clients C]
+ * Usage: bench_sign [N] [--ingest | --primitives] [--no-taxii] [--taxii-only]
+ *                   [--only unsigned|signed] [--clients C]
  *
  * Generates N (default 20,000) STIX indicator objects of about 800 bytes from a fixed seed (so
  * every run measures the same bytes), as JSON text the way the importer receives them.  Then, on
- * one core, best of three runs each:
+ * one core, best of three runs each, timed in the thread's CPU time:
  *
  *   jcs            accord_jcs of every object (parse + canonicalise): bytes/s and objects/s
+ *   jcs write      jcs_write of a parsed canonical form, without the parse (the forms of the
+ *                  first 256 objects, parsed once and kept in the cache, as ingest has them)
+ *   jcs check      jcs_is_canonical of those canonical forms against their trees: how ingest
+ *                  tells that an object a node signed or relayed is canonical already
  *   single sign    JCS, then one Ed25519 signature over PAE(type, JCS) per object
  *   single verify  JCS, then one verification per object
  *   batch sign     per 500 objects: JCS and leaf hash of each, the RFC 6962 tree, one signature
@@ -25,10 +29,10 @@
  * clients included).  For each TAXII run the server's own figures per object: thread CPU of the
  * preparation, and CPU and wall time holding the writer's lock; with P the process's CPU per
  * object (clients included) and H the lock's CPU per object, 2 idle cores ingest at most
- * min(2 / P, 1 / H) objects per second, printed as "bound".  --ingest skips the primitives (for
- * callgrind), --no-taxii the TAXII part, --taxii-only the imports, and --only runs the import of
- * one kind alone (for profiles of one; no TAXII part then, unless --taxii-only: then the TAXII
- * runs of that kind alone).
+ * min(2 / P, 1 / H) objects per second, printed as "bound".  --primitives runs the primitives
+ * alone, --ingest skips them (for callgrind), --no-taxii the TAXII part, --taxii-only the
+ * imports, and --only runs the import of one kind alone (for profiles of one; no TAXII part
+ * then, unless --taxii-only: then the TAXII runs of that kind alone).
  *
  * The stores live under $TMPDIR (default /tmp): TMPDIR=/dev/shm takes the disk's fsync latency
  * out of the wall figures, which on a busy disk dominate them (a POST commits, and keeps its
@@ -39,6 +43,7 @@
  * prints figures and asserts only that every signature and path it made verifies.
  */
 #include "accord.h"
+#include "jcs.h"
 #include "member.h"
 #include "provenance.h"
 #include "taxii.h"
@@ -76,6 +81,15 @@ static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds of the calling thread: the primitives' clock, which a busy machine inflates far
+ * less than the wall clock. */
+static double thread_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -154,19 +168,19 @@ static void jcs_of(const objs *o, size_t i, char **out, size_t *len)
 
 static double run_jcs(const objs *o)
 {
-    double t0 = now();
+    double t0 = thread_now();
     for (size_t i = 0; i < o->n; i++) {
         char *c;
         size_t len;
         jcs_of(o, i, &c, &len);
         free(c);
     }
-    return now() - t0;
+    return thread_now() - t0;
 }
 
 static double run_single_sign(const objs *o, const accord_sign_key *k, uint8_t (*sigs)[64])
 {
-    double t0 = now();
+    double t0 = thread_now();
     for (size_t i = 0; i < o->n; i++) {
         char *c;
         size_t len;
@@ -175,12 +189,12 @@ static double run_single_sign(const objs *o, const accord_sign_key *k, uint8_t (
             die("sign");
         free(c);
     }
-    return now() - t0;
+    return thread_now() - t0;
 }
 
 static double run_single_verify(const objs *o, const uint8_t *pk, uint8_t (*sigs)[64])
 {
-    double t0 = now();
+    double t0 = thread_now();
     for (size_t i = 0; i < o->n; i++) {
         char *c;
         size_t len;
@@ -189,7 +203,82 @@ static double run_single_verify(const objs *o, const uint8_t *pk, uint8_t (*sigs
             die("a signature did not verify");
         free(c);
     }
-    return now() - t0;
+    return thread_now() - t0;
+}
+
+/*
+ * The canonical forms of the first WARM objects, parsed once: what the two JCS passes below work
+ * on, each pass going round them until it has done as many objects as there are.  Ingest checks
+ * or writes an object it has just parsed, so its tree is in the cache; a pass over thousands of
+ * trees parsed long before would measure memory instead.
+ */
+#define WARM 256
+
+typedef struct canon_set {
+    ajson_arena arena;
+    char **text;
+    size_t *len;
+    const ajson_value **tree;
+    size_t n, bytes; /* bytes: of the pass over o->n objects */
+} canon_set;
+
+static void canon_set_init(const objs *o, canon_set *cs)
+{
+    ajson_arena_init(&cs->arena, 0);
+    cs->n = o->n < WARM ? o->n : WARM;
+    cs->text = calloc(cs->n, sizeof(*cs->text));
+    cs->len = calloc(cs->n, sizeof(*cs->len));
+    cs->tree = calloc(cs->n, sizeof(*cs->tree));
+    cs->bytes = 0;
+    if (!cs->text || !cs->len || !cs->tree)
+        die("out of memory");
+    for (size_t i = 0; i < cs->n; i++) {
+        ajson_error jerr;
+        jcs_of(o, i, &cs->text[i], &cs->len[i]);
+        if (!(cs->tree[i] = ajson_parse(&cs->arena, cs->text[i], cs->len[i], &jerr)))
+            die("canonical form does not parse");
+    }
+    for (size_t i = 0; i < o->n; i++)
+        cs->bytes += cs->len[i % cs->n];
+}
+
+static void canon_set_free(canon_set *cs)
+{
+    for (size_t i = 0; i < cs->n; i++)
+        free(cs->text[i]);
+    free(cs->text);
+    free(cs->len);
+    free(cs->tree);
+    ajson_arena_free(&cs->arena);
+}
+
+/* jcs_write of every parsed tree into one reused buffer (RFC 8785 without the parse). */
+static double run_jcs_write(const objs *o, const canon_set *cs)
+{
+    buf b;
+    buf_init(&b, (size_t)1 << 24);
+    double t0 = thread_now();
+    for (size_t i = 0; i < o->n; i++) {
+        const ajson_value *bad;
+        buf_reset(&b);
+        if (jcs_write(&b, cs->tree[i % cs->n], &bad) != 0 || b.len != cs->len[i % cs->n])
+            die("jcs_write");
+    }
+    double secs = thread_now() - t0;
+    buf_free(&b);
+    return secs;
+}
+
+/* jcs_is_canonical of every canonical text against its tree (what ingest does for objects that
+ * accord nodes wrote, instead of writing their form again). */
+static double run_jcs_check(const objs *o, const canon_set *cs)
+{
+    double t0 = thread_now();
+    for (size_t i = 0; i < o->n; i++)
+        if (!jcs_is_canonical(cs->text[i % cs->n], cs->len[i % cs->n], cs->tree[i % cs->n], NULL,
+                              0))
+            die("a canonical text was not recognised");
+    return thread_now() - t0;
 }
 
 /* What a batch producer hands out: one signature per batch, a path per object. */
@@ -212,7 +301,7 @@ static double run_batch_sign(const objs *o, const accord_sign_key *k, batch_out 
     uint8_t *leaves = malloc(BATCH * 32);
     if (!leaves)
         die("out of memory");
-    double t0 = now();
+    double t0 = thread_now();
     for (size_t s = 0, bi = 0; s < o->n; s += BATCH, bi++) {
         size_t n = o->n - s < BATCH ? o->n - s : BATCH;
         for (size_t i = 0; i < n; i++) {
@@ -234,14 +323,14 @@ static double run_batch_sign(const objs *o, const accord_sign_key *k, batch_out 
             accord_merkle_tree_inclusion(t, i, b[bi].paths[i], &b[bi].path_len[i]);
         accord_merkle_tree_free(t);
     }
-    double secs = now() - t0;
+    double secs = thread_now() - t0;
     free(leaves);
     return secs;
 }
 
 static double run_batch_verify(const objs *o, const uint8_t *pk, const batch_out *b)
 {
-    double t0 = now();
+    double t0 = thread_now();
     for (size_t s = 0, bi = 0; s < o->n; s += BATCH, bi++) {
         size_t n = o->n - s < BATCH ? o->n - s : BATCH;
         uint8_t msg[40];
@@ -260,7 +349,7 @@ static double run_batch_verify(const objs *o, const uint8_t *pk, const batch_out
                 die("an inclusion path did not verify");
         }
     }
-    return now() - t0;
+    return thread_now() - t0;
 }
 
 static int atoi_checked(const char *s)
@@ -636,12 +725,14 @@ static void run_ingest(const objs *o, int taxii, int imports)
 int main(int argc, char **argv)
 {
     size_t n = 20000;
-    int ingest_only = 0, taxii = 1, imports = 1;
+    int ingest_only = 0, taxii = 1, imports = 1, ingest = 1;
     for (int i = 1; i < argc; i++) {
         char *end;
         unsigned long long v = strtoull(argv[i], &end, 10);
         if (strcmp(argv[i], "--ingest") == 0)
             ingest_only = 1;
+        else if (strcmp(argv[i], "--primitives") == 0)
+            ingest = 0;
         else if (strcmp(argv[i], "--no-taxii") == 0)
             taxii = 0;
         else if (strcmp(argv[i], "--taxii-only") == 0)
@@ -651,7 +742,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
             only = strcmp(argv[++i], "unsigned") == 0 ? 1 : strcmp(argv[i], "signed") == 0 ? 2 : -1;
         else if (*end || v == 0 || v > 10000000)
-            die("usage: bench_sign [N] [--ingest] [--no-taxii] [--taxii-only] "
+            die("usage: bench_sign [N] [--ingest | --primitives] [--no-taxii] [--taxii-only] "
                 "[--only unsigned|signed] [--clients C]");
         else
             n = (size_t)v;
@@ -681,9 +772,13 @@ int main(int argc, char **argv)
         if (!b[i].paths || !b[i].path_len)
             die("out of memory");
     }
-    double t_jcs = 0, t_ss = 0, t_sv = 0, t_bs = 0, t_bv = 0;
+    canon_set cs;
+    canon_set_init(&o, &cs);
+    double t_jcs = 0, t_jw = 0, t_jc = 0, t_ss = 0, t_sv = 0, t_bs = 0, t_bv = 0;
     for (int r = 0; r < RUNS; r++) {
         t_jcs = best(run_jcs(&o), t_jcs);
+        t_jw = best(run_jcs_write(&o, &cs), t_jw);
+        t_jc = best(run_jcs_check(&o, &cs), t_jc);
         t_ss = best(run_single_sign(&o, k, sigs), t_ss);
         t_sv = best(run_single_verify(&o, pk, sigs), t_sv);
         t_bs = best(run_batch_sign(&o, k, b), t_bs);
@@ -693,6 +788,11 @@ int main(int argc, char **argv)
            (double)o.bytes / (double)n, RUNS);
     printf("jcs:            %10.1f MB/s  %10.0f objects/s\n", (double)o.bytes / t_jcs / 1e6,
            (double)n / t_jcs);
+    printf("jcs write:      %10.1f MB/s  %10.0f objects/s  (parsed tree to canonical bytes)\n",
+           (double)cs.bytes / t_jw / 1e6, (double)n / t_jw);
+    printf("jcs check:      %10.1f MB/s  %10.0f objects/s  (canonical text against its tree)\n",
+           (double)cs.bytes / t_jc / 1e6, (double)n / t_jc);
+    canon_set_free(&cs);
     printf("single sign:    %10.0f objects/s  (JCS + Ed25519 over PAE)\n", (double)n / t_ss);
     printf("single verify:  %10.0f objects/s\n", (double)n / t_sv);
     printf("batch sign:     %10.0f objects/s  (batches of %d: JCS, leaf hashes, tree, one "
@@ -701,7 +801,8 @@ int main(int argc, char **argv)
     printf("batch verify:   %10.0f objects/s  (one signature per batch, JCS + inclusion path "
            "per object)\n",
            (double)n / t_bv);
-    run_ingest(&o, taxii, imports);
+    if (ingest)
+        run_ingest(&o, taxii, imports);
     for (size_t i = 0; i < nb; i++) {
         free(b[i].paths);
         free(b[i].path_len);

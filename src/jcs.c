@@ -50,6 +50,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* 2^53 as decimal digits: the largest integer literal accepted. */
 static const char max_int_digits[] = "9007199254740992";
@@ -259,23 +262,86 @@ static inline uint64_t escape_in8(uint64_t x)
     return ((x - ones * 0x20) & ~x & high) | ((q - ones) & ~q & high) | ((b - ones) & ~b & high);
 }
 
-/* 1 when no byte of s[0..len) needs an escape: 8 bytes at a time, the last 8 overlapping. */
+/* escape_in8 for 4 bytes (strings of 4 to 7 bytes: two overlapping words). */
+static inline uint32_t escape_in4(uint32_t x)
+{
+    const uint32_t ones = 0x01010101u, high = 0x80808080u;
+    uint32_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    return ((x - ones * 0x20) & ~x & high) | ((q - ones) & ~q & high) | ((b - ones) & ~b & high);
+}
+
+#ifdef __SSE2__
+/* Per byte of x, 0xff where it needs an escape: '"', '\\', or at most 0x1f (unsigned). */
+static inline __m128i escape_in16(__m128i x)
+{
+    __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+    return _mm_or_si128(low, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+}
+#endif
+
+/*
+ * 1 when no byte of s[0..len) needs an escape and, when t is not NULL, t[0..len) holds the same
+ * bytes: the writer's test for a string it can copy whole, and jcs_is_canonical's for a string of
+ * the text.  Blocks of 16 bytes with SSE2 (every x86-64), else 8 and 4, the last block
+ * overlapping the one before, so no byte past len is read; the strings of a STIX object are
+ * mostly short (keys, identifiers, timestamps) or long runs of plain text.
+ */
+static inline int plain_same(const char *s, const char *t, size_t len)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    if (len >= 16) {
+        for (;; i += 16) {
+            if (i + 16 > len)
+                i = len - 16;
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            __m128i bad = escape_in16(x);
+            if (t)
+                bad = _mm_or_si128(bad, _mm_xor_si128(_mm_cmpeq_epi8(
+                                                          x, _mm_loadu_si128((const __m128i *)(
+                                                                 const void *)(t + i))),
+                                                      _mm_set1_epi8(-1)));
+            if (_mm_movemask_epi8(bad))
+                return 0;
+            if (i + 16 == len)
+                return 1;
+        }
+    }
+#endif
+    if (len >= 8) {
+        uint64_t x, y;
+        for (;; i += 8) {
+            if (i + 8 > len)
+                i = len - 8;
+            memcpy(&x, s + i, 8);
+            if (escape_in8(x) || (t && (memcpy(&y, t + i, 8), x != y)))
+                return 0;
+            if (i + 8 == len)
+                return 1;
+        }
+    }
+    if (len >= 4) {
+        uint32_t x, y, z, w;
+        memcpy(&x, s, 4);
+        memcpy(&z, s + len - 4, 4);
+        if (escape_in4(x) || escape_in4(z))
+            return 0;
+        if (!t)
+            return 1;
+        memcpy(&y, t, 4);
+        memcpy(&w, t + len - 4, 4);
+        return x == y && z == w;
+    }
+    for (; i < len; i++)
+        if (needs_escape((unsigned char)s[i]) || (t && s[i] != t[i]))
+            return 0;
+    return 1;
+}
+
 static inline int plain_string(const char *s, size_t len)
 {
-    uint64_t x;
-    if (len < 8) {
-        for (size_t i = 0; i < len; i++)
-            if (needs_escape((unsigned char)s[i]))
-                return 0;
-        return 1;
-    }
-    for (size_t i = 0; i + 8 < len; i += 8) {
-        memcpy(&x, s + i, 8);
-        if (escape_in8(x))
-            return 0;
-    }
-    memcpy(&x, s + len - 8, 8);
-    return !escape_in8(x);
+    return plain_same(s, NULL, len);
 }
 
 static int write_string(buf *out, const char *s, size_t len)
@@ -517,24 +583,22 @@ static int canon_lit(canon_cursor *c, const char *lit, size_t n)
 }
 
 /* The string, as the writer's one-step path writes it: quotes around bytes that need no escape;
- * the comparison and the escape test in one pass, 8 bytes at a time. */
+ * the comparison and the escape test in one pass (plain_same). */
 static int canon_str(canon_cursor *c, const char *s, size_t n)
 {
-    if (c->len - c->at < n + 2 || c->text[c->at] != '"' || c->text[c->at + n + 1] != '"')
+    if (c->len - c->at < n + 2 || c->text[c->at] != '"' || c->text[c->at + n + 1] != '"' ||
+        !plain_same(s, c->text + c->at + 1, n))
         return 0;
-    const char *t = c->text + c->at + 1;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x, y;
-        memcpy(&x, s + i, 8);
-        memcpy(&y, t + i, 8);
-        if (x != y || escape_in8(x))
-            return 0;
-    }
-    for (; i < n; i++)
-        if (s[i] != t[i] || needs_escape((unsigned char)s[i]))
-            return 0;
     c->at += n + 2;
+    return 1;
+}
+
+/* canon_lit of one byte, the punctuation between values. */
+static inline int canon_ch(canon_cursor *c, char ch)
+{
+    if (c->at >= c->len || c->text[c->at] != ch)
+        return 0;
+    c->at++;
     return 1;
 }
 
@@ -551,15 +615,14 @@ static int canon_value(canon_cursor *c, const ajson_value *v, int depth);
 
 static int canon_object(canon_cursor *c, const ajson_value *v, int depth)
 {
-    if (!canon_lit(c, "{", 1))
+    if (!canon_ch(c, '{'))
         return 0;
     for (size_t i = 0; i < v->len; i++) {
         const ajson_member *m = &v->u.members[i];
         if (i && key_cmp(&v->u.members[i - 1], m) >= 0)
             return 0; /* the writer would reorder */
         size_t key_at = c->at + (i ? 1 : 0);
-        if ((i && !canon_lit(c, ",", 1)) || !canon_str(c, m->key, m->key_len) ||
-            !canon_lit(c, ":", 1))
+        if ((i && !canon_ch(c, ',')) || !canon_str(c, m->key, m->key_len) || !canon_ch(c, ':'))
             return 0;
         size_t value_at = c->at;
         if (!canon_value(c, &m->value, depth + 1))
@@ -567,7 +630,7 @@ static int canon_object(canon_cursor *c, const ajson_value *v, int depth)
         if (c->nw)
             note_member(c->at, &m->value, i, v->len, key_at, value_at, c->w, c->nw);
     }
-    return canon_lit(c, "}", 1);
+    return canon_ch(c, '}');
 }
 
 static int canon_value(canon_cursor *c, const ajson_value *v, int depth)
@@ -588,12 +651,12 @@ static int canon_value(canon_cursor *c, const ajson_value *v, int depth)
     case AJSON_OBJECT:
         return canon_object(c, v, depth);
     case AJSON_ARRAY:
-        if (!canon_lit(c, "[", 1))
+        if (!canon_ch(c, '['))
             return 0;
         for (size_t i = 0; i < v->len; i++)
-            if ((i && !canon_lit(c, ",", 1)) || !canon_value(c, &v->u.items[i], depth + 1))
+            if ((i && !canon_ch(c, ',')) || !canon_value(c, &v->u.items[i], depth + 1))
                 return 0;
-        return canon_lit(c, "]", 1);
+        return canon_ch(c, ']');
     }
     return 0;
 }

@@ -14,6 +14,11 @@
  *      literals beyond 2^53, key order by UTF-16 code units.
  *   5. jcs_is_canonical: canonical text is recognised, any difference from the writer's output
  *      is not, and a watched member's positions are the writer's.
+ *   6. The same, differentially on random documents (strings of every length around the 4-, 8-
+ *      and 16-byte blocks the comparison works in, escapes, non-ASCII keys, numbers, nesting,
+ *      whitespace) and on one-byte mutations of their canonical forms, against their own trees
+ *      and against the original's: jcs_is_canonical says yes only of jcs_write's output, and
+ *      says it of every output it can tell cheaply.
  */
 #include "accord.h"
 #include "jcs.h"
@@ -460,6 +465,254 @@ static void test_canonical_text(void)
     ajson_arena_free(&a);
 }
 
+
+/* ------------------------------------------------------------------------------------------ */
+/* Random documents                                                                             */
+
+static uint64_t rnd_state = 0x243f6a8885a308d3ULL;
+
+static uint64_t rnd(void)
+{
+    uint64_t x = rnd_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rnd_state = x;
+}
+
+static size_t rnd_below(size_t n)
+{
+    return (size_t)(rnd() % n);
+}
+
+/* What a generated document holds beyond what jcs_is_canonical compares (it gives up there). */
+typedef struct gen_doc {
+    buf b;
+    int slow; /* a string that needs an escape, or a number other than a short integer */
+} gen_doc;
+
+static void gen_ws(gen_doc *g, int ws)
+{
+    if (ws && rnd_below(6) == 0)
+        buf_adds(&g->b, rnd_below(2) ? " " : "\n\t ");
+}
+
+/* A JSON string: plain bytes mostly, sometimes characters that must be escaped, escapes the
+ * canonical form writes differently, or UTF-8 of 2 to 4 bytes. */
+static void gen_string(gen_doc *g, size_t len, int odd)
+{
+    static const char *multi[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xe2\x80\xa8"};
+    buf_add(&g->b, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        size_t k = odd ? rnd_below(40) : 10;
+        if (k == 0) {
+            buf_adds(&g->b, rnd_below(2) ? "\\\"" : "\\\\");
+            g->slow = 1;
+        } else if (k == 1) {
+            buf_adds(&g->b, rnd_below(2) ? "\\n" : "\\u001f");
+            g->slow = 1;
+        } else if (k == 2) {
+            buf_adds(&g->b, rnd_below(2) ? "\\u0041" : "\\/"); /* written back as "A" and "/" */
+        } else if (k == 3) {
+            buf_adds(&g->b, multi[rnd_below(4)]);
+        } else {
+            char c = (char)(' ' + 1 + rnd_below(94)); /* printable ASCII, no space */
+            if (c == '"' || c == '\\')
+                c = 'q';
+            buf_add(&g->b, &c, 1);
+        }
+    }
+    buf_add(&g->b, "\"", 1);
+}
+
+static void gen_number(gen_doc *g)
+{
+    static const char *odd[] = {"-0", "1.5", "1e2", "-2.5e-3", "123456789012345678", "0.1",
+                                "9007199254740992"};
+    char num[32];
+    if (rnd_below(8)) {
+        snprintf(num, sizeof(num), "%s%llu", rnd_below(4) ? "" : "-",
+                 (unsigned long long)(rnd() % 100000000000ULL));
+        buf_adds(&g->b, num);
+        return;
+    }
+    buf_adds(&g->b, odd[rnd_below(sizeof(odd) / sizeof(odd[0]))]);
+    g->slow = 1;
+}
+
+static void gen_value(gen_doc *g, int depth, int ws, int odd);
+
+static void gen_object(gen_doc *g, int depth, int ws, int odd)
+{
+    /* distinct keys from a pool whose order by UTF-16 code units differs from UTF-8 byte order
+     * (U+1F600 before U+FFxx), shuffled or sorted */
+    static const char *keys[] = {"a",  "b",         "id",       "type",         "created",
+                                 "ab", "\xc3\xa9",  "\xef\xbd\xa1", "\xf0\x9f\x98\x80", "extensions",
+                                 "",   "spec_version", "Z",     "a_b",          "labels"};
+    size_t nk = sizeof(keys) / sizeof(keys[0]), order[16], n = rnd_below(depth > 3 ? 3 : 8);
+    for (size_t i = 0; i < nk; i++)
+        order[i] = i;
+    for (size_t i = nk - 1; i > 0; i--) {
+        size_t j = rnd_below(i + 1), t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    if (rnd_below(2)) { /* often already in canonical order, as accord writes it */
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j && strcmp(keys[order[j - 1]], keys[order[j]]) > 0; j--) {
+                size_t t = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = t;
+            }
+    }
+    buf_add(&g->b, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_add(&g->b, ",", 1);
+        gen_ws(g, ws);
+        buf_adds(&g->b, "\"");
+        buf_adds(&g->b, keys[order[i]]);
+        buf_adds(&g->b, "\"");
+        gen_ws(g, ws);
+        buf_add(&g->b, ":", 1);
+        gen_ws(g, ws);
+        gen_value(g, depth + 1, ws, odd);
+        gen_ws(g, ws);
+    }
+    buf_add(&g->b, "}", 1);
+}
+
+static void gen_value(gen_doc *g, int depth, int ws, int odd)
+{
+    size_t k = rnd_below(depth > 4 ? 5 : 8);
+    if (k <= 1) {
+        size_t len = rnd_below(4) ? rnd_below(40) : rnd_below(300);
+        gen_string(g, len, odd);
+    } else if (k == 2) {
+        gen_number(g);
+    } else if (k == 3) {
+        static const char *lits[] = {"true", "false", "null"};
+        buf_adds(&g->b, lits[rnd_below(3)]);
+    } else if (k == 4 || k == 5) {
+        gen_object(g, depth, ws, odd);
+    } else {
+        size_t n = rnd_below(5);
+        buf_add(&g->b, "[", 1);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                buf_add(&g->b, ",", 1);
+            gen_ws(g, ws);
+            gen_value(g, depth + 1, ws, odd);
+        }
+        buf_add(&g->b, "]", 1);
+    }
+}
+
+/* jcs_write_watch of v into out, watching the root's last member; the watch in *w. */
+static int write_watched(const ajson_value *v, buf *out, jcs_watch *w)
+{
+    const ajson_value *bad = NULL;
+    memset(w, 0, sizeof(*w));
+    if (v->type == AJSON_OBJECT && v->len)
+        w->value = &v->u.members[v->len - 1].value;
+    buf_reset(out);
+    return jcs_write_watch(out, v, w, 1, &bad);
+}
+
+/*
+ * text (parsed: v) against the writer: when jcs_is_canonical says yes, the writer's output is
+ * the text and the watched positions agree.  Returns jcs_is_canonical's answer, or -1 when the
+ * writer refuses the tree.
+ */
+static int differential(const char *text, size_t len, const ajson_value *v, buf *out)
+{
+    jcs_watch w, ww;
+    if (write_watched(v, out, &ww) != 0)
+        return -1;
+    w = ww;
+    w.found = 0;
+    int yes = jcs_is_canonical(text, len, v, &w, 1);
+    int same = out->len == len && memcmp(out->p, text, len) == 0;
+    if (yes && !(same && w.found == ww.found &&
+                 (!w.found || (w.value_start == ww.value_start && w.value_end == ww.value_end &&
+                               w.cut_start == ww.cut_start && w.cut_end == ww.cut_end &&
+                               w.alone == ww.alone)))) {
+        fprintf(stderr, "jcs_is_canonical said yes of a text the writer writes otherwise: %.*s\n",
+                (int)(len < 300 ? len : 300), text);
+        t_failed++;
+    }
+    return yes;
+}
+
+static void test_canonical_random(void)
+{
+    ajson_arena a;
+    buf canon, again;
+    size_t docs = 0, yes_canon = 0, yes_text = 0, mutants = 0, bad = 0;
+    ajson_arena_init(&a, 0);
+    buf_init(&canon, (size_t)1 << 24);
+    buf_init(&again, (size_t)1 << 24);
+    for (int round = 0; round < 6000; round++) {
+        gen_doc g = {.slow = 0};
+        buf_init(&g.b, (size_t)1 << 24);
+        int ws = rnd_below(3) == 0, odd = rnd_below(3) == 0;
+        gen_object(&g, 0, ws, odd);
+        ajson_error perr;
+        ajson_arena_reset(&a);
+        const ajson_value *v = ajson_parse(&a, g.b.p, g.b.len, &perr);
+        if (!v) {
+            fprintf(stderr, "generated text does not parse (%s): %.*s\n", perr.msg,
+                    (int)(g.b.len < 300 ? g.b.len : 300), g.b.p);
+            t_failed++;
+            buf_free(&g.b);
+            continue;
+        }
+        docs++;
+        int r = differential(g.b.p, g.b.len, v, &canon);
+        if (r < 0) {
+            buf_free(&g.b);
+            continue;
+        }
+        yes_text += r == 1;
+        /* the canonical form, parsed: recognised whenever it holds only what the comparison
+         * handles (no string needing an escape, integers of up to 15 digits) */
+        const ajson_value *cv = ajson_parse(&a, canon.p, canon.len, &perr);
+        int cr = cv ? differential(canon.p, canon.len, cv, &again) : -1;
+        yes_canon += cr == 1;
+        if (!cv || cr < 0 || (!g.slow && cr != 1)) {
+            fprintf(stderr, "canonical form not recognised (slow %d): %.*s\n", g.slow,
+                    (int)(canon.len < 300 ? canon.len : 300), canon.p);
+            t_failed++;
+        }
+        /* one byte of the canonical form changed: whatever parses is judged soundly */
+        for (int m = 0; m < 4 && canon.len; m++) {
+            static const char repl[] = " \"\\{}[],:0-eaz\x01\xc3";
+            char *mut = malloc(canon.len);
+            memcpy(mut, canon.p, canon.len);
+            mut[rnd_below(canon.len)] = repl[rnd_below(sizeof(repl) - 1)];
+            /* against the tree of the canonical form, whose output it no longer is */
+            if (cr == 1 && memcmp(mut, canon.p, canon.len) != 0)
+                bad += jcs_is_canonical(mut, canon.len, cv, NULL, 0) != 0;
+            const ajson_value *mv = ajson_parse(&a, mut, canon.len, &perr);
+            if (mv) {
+                mutants++;
+                bad += differential(mut, canon.len, mv, &again) == 1 &&
+                       (again.len != canon.len || memcmp(again.p, mut, canon.len) != 0);
+            }
+            free(mut);
+        }
+        buf_free(&g.b);
+    }
+    CHECK(docs == 6000);
+    CHECK(bad == 0);
+    /* the cases are not vacuous: most canonical forms and some generated texts are recognised,
+     * and mutants are exercised */
+    CHECK(yes_canon > docs / 2 && yes_text > docs / 20 && mutants > docs);
+    buf_free(&canon);
+    buf_free(&again);
+    ajson_arena_free(&a);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -471,5 +724,6 @@ int main(void)
     test_order_and_strings();
     test_escape_places();
     test_canonical_text();
+    test_canonical_random();
     return t_done();
 }
