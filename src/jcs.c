@@ -438,6 +438,15 @@ static int write_number(buf *out, const ajson_value *v, const ajson_value **bad)
 static int write_value(buf *out, const ajson_value *v, const ajson_value **bad, jcs_watch *w,
                        size_t nw);
 
+/* 1 when v is one of the watched values (a handful: tested before note_member is called). */
+static inline int watched(const ajson_value *v, const jcs_watch *w, size_t nw)
+{
+    for (size_t k = 0; k < nw; k++)
+        if (w[k].value == v)
+            return 1;
+    return 0;
+}
+
 /* Records where member i of an object of n members, value v, was written (its value ending at
  * `end`), if it is watched. */
 static void note_member(size_t end, const ajson_value *v, size_t i, size_t n, size_t key_at,
@@ -495,7 +504,7 @@ static int write_object(buf *out, const ajson_value *v, const ajson_value **bad,
         size_t value_at = out->len;
         if ((rc = write_value(out, &order[i]->value, bad, w, nw)))
             goto out;
-        if (nw)
+        if (nw && watched(&order[i]->value, w, nw))
             note_member(out->len, &order[i]->value, i, v->len, key_at, value_at, w, nw);
     }
     if (put(out, "}", 1))
@@ -627,7 +636,7 @@ static int canon_object(canon_cursor *c, const ajson_value *v, int depth)
         size_t value_at = c->at;
         if (!canon_value(c, &m->value, depth + 1))
             return 0;
-        if (c->nw)
+        if (c->nw && watched(&m->value, c->w, c->nw))
             note_member(c->at, &m->value, i, v->len, key_at, value_at, c->w, c->nw);
     }
     return canon_ch(c, '}');

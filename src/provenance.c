@@ -138,6 +138,26 @@ typedef struct entry_members {
     const ajson_value *signer, *keyid, *sig, *size, *index, *path;
 } entry_members;
 
+/* Where member key[0..len) of an entry goes in em, or NULL for a name no entry has. */
+static const ajson_value **member_slot(entry_members *em, const char *key, size_t len)
+{
+#define PROV_IS(name) (len == sizeof(name) - 1 && memcmp(key, name, len) == 0)
+    if (PROV_IS("sig"))
+        return &em->sig;
+    if (PROV_IS("keyid"))
+        return &em->keyid;
+    if (PROV_IS("signer_ref"))
+        return &em->signer;
+    if (PROV_IS("batch_path"))
+        return &em->path;
+    if (PROV_IS("batch_size"))
+        return &em->size;
+    if (PROV_IS("batch_index"))
+        return &em->index;
+    return NULL;
+#undef PROV_IS
+}
+
 static int parse_batch(const entry_members *em, size_t i, prov_sig *s, accord_error *err)
 {
     const ajson_value *size = em->size, *index = em->index, *path = em->path;
@@ -177,22 +197,11 @@ static int parse_entry(const ajson_value *e, size_t i, prov_sig *s, accord_error
         return sig_fail(err, i, ": must be an object");
     /* one pass over the members, each taken by its name; anything else is refused */
     for (size_t m = 0; m < e->len; m++) {
-        const char *k = e->u.members[m].key;
-        const ajson_value *v = &e->u.members[m].value;
-        if (strcmp(k, "signer_ref") == 0)
-            em.signer = v;
-        else if (strcmp(k, "keyid") == 0)
-            em.keyid = v;
-        else if (strcmp(k, "sig") == 0)
-            em.sig = v;
-        else if (strcmp(k, "batch_size") == 0)
-            em.size = v;
-        else if (strcmp(k, "batch_index") == 0)
-            em.index = v;
-        else if (strcmp(k, "batch_path") == 0)
-            em.path = v;
-        else
+        const ajson_member *mb = &e->u.members[m];
+        const ajson_value **slot = member_slot(&em, mb->key, mb->key_len);
+        if (!slot)
             return sig_fail(err, i, ": unknown property");
+        *slot = &mb->value;
     }
     const ajson_value *signer = em.signer, *keyid = em.keyid, *sig = em.sig;
     if (!signer || signer->type != AJSON_STRING || signer->len != MEMBER_ID_LEN ||

@@ -333,23 +333,28 @@ int sign_b64_encode(const uint8_t *bin, size_t len, char *out, size_t outlen)
     return 0;
 }
 
-/* The 6-bit value of each base64 character (RFC 4648 table 1) plus one; 0 for anything else. */
-static const uint8_t b64_value[256] = {
-    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
-    ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
-    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
-    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
-    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
-    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
-    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
-    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
-};
+/* The base64 alphabet (RFC 4648 table 1): X(character, 6-bit value). */
+#define B64_ALPHABET(X)                                                                            \
+    X('A', 0) X('B', 1) X('C', 2) X('D', 3) X('E', 4) X('F', 5) X('G', 6) X('H', 7) X('I', 8)     \
+    X('J', 9) X('K', 10) X('L', 11) X('M', 12) X('N', 13) X('O', 14) X('P', 15) X('Q', 16)        \
+    X('R', 17) X('S', 18) X('T', 19) X('U', 20) X('V', 21) X('W', 22) X('X', 23) X('Y', 24)       \
+    X('Z', 25) X('a', 26) X('b', 27) X('c', 28) X('d', 29) X('e', 30) X('f', 31) X('g', 32)       \
+    X('h', 33) X('i', 34) X('j', 35) X('k', 36) X('l', 37) X('m', 38) X('n', 39) X('o', 40)       \
+    X('p', 41) X('q', 42) X('r', 43) X('s', 44) X('t', 45) X('u', 46) X('v', 47) X('w', 48)       \
+    X('x', 49) X('y', 50) X('z', 51) X('0', 52) X('1', 53) X('2', 54) X('3', 55) X('4', 56)       \
+    X('5', 57) X('6', 58) X('7', 59) X('8', 60) X('9', 61) X('+', 62) X('/', 63)
 
-/* The value of c, or a number with bits above 63 set when c is not a base64 character. */
-static inline uint32_t b64_val(unsigned char c)
-{
-    return (uint32_t)b64_value[c] - 1;
-}
+/*
+ * For character position k of a group of four, each character's value already shifted into
+ * place (18 - 6k bits) with bit 31 set; 0 for anything outside the alphabet.  A group decodes to
+ * the OR of its four entries, and is valid when bit 31 survives their AND.
+ */
+#define B64_AT0(c, v) [c] = 0x80000000u | (uint32_t)(v) << 18,
+#define B64_AT1(c, v) [c] = 0x80000000u | (uint32_t)(v) << 12,
+#define B64_AT2(c, v) [c] = 0x80000000u | (uint32_t)(v) << 6,
+#define B64_AT3(c, v) [c] = 0x80000000u | (uint32_t)(v),
+static const uint32_t b64_at[4][256] = {{B64_ALPHABET(B64_AT0)}, {B64_ALPHABET(B64_AT1)},
+                                        {B64_ALPHABET(B64_AT2)}, {B64_ALPHABET(B64_AT3)}};
 
 /*
  * A table decoder rather than sodium_base642bin: every batch-signed object carries a dozen
@@ -362,30 +367,30 @@ int sign_b64_decode(const char *text, size_t len, uint8_t *out, size_t want)
     const unsigned char *t = (const unsigned char *)text;
     if (len != SIGN_B64_LEN(want))
         return -1;
-    size_t full = want / 3;
-    uint32_t bad = 0;
+    size_t full = want / 3, rest = want - 3 * full;
+    uint32_t ok = 0x80000000u;
     for (size_t i = 0; i < full; i++, t += 4, out += 3) {
-        uint32_t a = b64_val(t[0]), b = b64_val(t[1]), c = b64_val(t[2]), d = b64_val(t[3]);
-        bad |= a | b | c | d;
-        uint32_t v = a << 18 | b << 12 | c << 6 | d;
+        uint32_t a = b64_at[0][t[0]], b = b64_at[1][t[1]], c = b64_at[2][t[2]],
+                 d = b64_at[3][t[3]];
+        uint32_t v = a | b | c | d;
+        ok &= a & b & c & d;
         out[0] = (uint8_t)(v >> 16);
         out[1] = (uint8_t)(v >> 8);
         out[2] = (uint8_t)v;
     }
-    if (bad & ~63u) /* a character outside the alphabet ('=' included) */
+    if (!ok) /* a character outside the alphabet ('=' included) */
         return -1;
-    size_t rest = want - 3 * full;
     if (rest == 1) {
-        uint32_t a = b64_val(t[0]), b = b64_val(t[1]);
-        if ((a | b) & ~63u || (b & 15) || t[2] != '=' || t[3] != '=')
+        uint32_t a = b64_at[0][t[0]], b = b64_at[1][t[1]], v = a | b;
+        if (!(a & b) || (v & 0xffff) || t[2] != '=' || t[3] != '=')
             return -1;
-        out[0] = (uint8_t)(a << 2 | b >> 4);
+        out[0] = (uint8_t)(v >> 16);
     } else if (rest == 2) {
-        uint32_t a = b64_val(t[0]), b = b64_val(t[1]), c = b64_val(t[2]);
-        if ((a | b | c) & ~63u || (c & 3) || t[3] != '=')
+        uint32_t a = b64_at[0][t[0]], b = b64_at[1][t[1]], c = b64_at[2][t[2]], v = a | b | c;
+        if (!(a & b & c) || (v & 0xff) || t[3] != '=')
             return -1;
-        out[0] = (uint8_t)(a << 2 | b >> 4);
-        out[1] = (uint8_t)((b & 15) << 4 | c >> 2);
+        out[0] = (uint8_t)(v >> 16);
+        out[1] = (uint8_t)(v >> 8);
     }
     return 0;
 }
