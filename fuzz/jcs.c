@@ -8,7 +8,8 @@
  * input's first 8 bytes taken as a double: its output must read back as the same double.
  * And jcs_is_canonical against the writer: whenever it calls a text canonical, jcs_write of the
  * text's tree is that text byte for byte, and the positions it reports for a watched member (the
- * root's last one) are jcs_write_watch's.
+ * root's last one) are jcs_write_watch's; jcs_is_canonical_parsed gives the same answers and
+ * positions as jcs_is_canonical, for the input and for its minified form.
  */
 #include "accord.h"
 #include "jcs.h"
@@ -47,6 +48,29 @@ static void check_canonical(const uint8_t *data, size_t size)
     jcs_watch w[1] = {{0}}, ww[1] = {{0}};
     if (v && v->type == AJSON_OBJECT && v->len)
         w[0].value = ww[0].value = &v->u.members[v->len - 1].value;
+    /* the parsed-tree variant gives the same answers and positions, on the text and on its
+     * minified form */
+    if (v) {
+        jcs_watch wp[1] = {{0}}, wg[1] = {{0}};
+        wp[0].value = wg[0].value = w[0].value;
+        char *m = malloc(size + 1);
+        if (!m)
+            abort();
+        size_t mlen = ajson_minify((const char *)data, size, m);
+        for (int pass = 0; pass < 2; pass++) {
+            const char *t = pass ? m : (const char *)data;
+            size_t tlen = pass ? mlen : size;
+            int p = jcs_is_canonical_parsed(t, tlen, v, wp, 1);
+            int g = jcs_is_canonical(t, tlen, v, wg, 1);
+            if (p != g || wp[0].found != wg[0].found ||
+                (wp[0].found &&
+                 (wp[0].value_start != wg[0].value_start || wp[0].value_end != wg[0].value_end ||
+                  wp[0].cut_start != wg[0].cut_start || wp[0].cut_end != wg[0].cut_end ||
+                  wp[0].alone != wg[0].alone)))
+                abort();
+        }
+        free(m);
+    }
     if (v && jcs_is_canonical((const char *)data, size, v, w, 1)) {
         buf b;
         const ajson_value *bad = NULL;

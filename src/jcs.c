@@ -581,6 +581,7 @@ typedef struct canon_cursor {
     size_t len, at;
     jcs_watch *w;
     size_t nw;
+    int parsed; /* jcs_is_canonical_parsed: the tree was parsed from this text */
 } canon_cursor;
 
 static int canon_lit(canon_cursor *c, const char *lit, size_t n)
@@ -609,6 +610,28 @@ static inline int canon_ch(canon_cursor *c, char ch)
         return 0;
     c->at++;
     return 1;
+}
+
+/*
+ * A string value of a tree parsed from this text, judged by where it lies instead of by its
+ * bytes.  When the parser found v where the cursor is, the text there is v's source: an opening
+ * quote, then raw bytes that the parser unescaped into v's len bytes.  An escape sequence is
+ * longer than what it stands for, so the source is exactly len bytes long, and holds no escape,
+ * when its closing quote is at len + 1: a quote there not preceded by a backslash is that
+ * closing quote (inside a string a quote is always escaped).  Raw bytes without escapes are
+ * what the writer writes (JSON text holds no raw control character, quote or backslash inside a
+ * string).  Anything else is left to canon_str.
+ */
+static int canon_parsed_str(canon_cursor *c, const ajson_value *v)
+{
+    size_t n = v->len, at = c->at;
+    const char *t = c->text + at;
+    if (v->offset == at && c->len - at >= n + 2 && t[0] == '"' && t[n + 1] == '"' &&
+        (n == 0 || t[n] != '\\')) {
+        c->at += n + 2;
+        return 1;
+    }
+    return canon_str(c, v->u.str, n);
 }
 
 static int canon_num(canon_cursor *c, const ajson_value *v)
@@ -656,7 +679,7 @@ static int canon_value(canon_cursor *c, const ajson_value *v, int depth)
     case AJSON_NUMBER:
         return canon_num(c, v);
     case AJSON_STRING:
-        return canon_str(c, v->u.str, v->len);
+        return c->parsed ? canon_parsed_str(c, v) : canon_str(c, v->u.str, v->len);
     case AJSON_OBJECT:
         return canon_object(c, v, depth);
     case AJSON_ARRAY:
@@ -670,12 +693,25 @@ static int canon_value(canon_cursor *c, const ajson_value *v, int depth)
     return 0;
 }
 
-int jcs_is_canonical(const char *text, size_t len, const ajson_value *v, jcs_watch *w, size_t nw)
+static int is_canonical(const char *text, size_t len, const ajson_value *v, jcs_watch *w, size_t nw,
+                        int parsed)
 {
-    canon_cursor c = {text, len, 0, w, nw};
+    /* offsets are 32-bit: beyond that the parser's positions cannot be compared */
+    canon_cursor c = {text, len, 0, w, nw, parsed && len <= UINT32_MAX};
     for (size_t k = 0; k < nw; k++)
         w[k].found = 0;
     return canon_value(&c, v, 0) && c.at == len;
+}
+
+int jcs_is_canonical(const char *text, size_t len, const ajson_value *v, jcs_watch *w, size_t nw)
+{
+    return is_canonical(text, len, v, w, nw, 0);
+}
+
+int jcs_is_canonical_parsed(const char *text, size_t len, const ajson_value *v, jcs_watch *w,
+                            size_t nw)
+{
+    return is_canonical(text, len, v, w, nw, 1);
 }
 
 static int set_err(accord_error *err, int code, size_t offset, const char *what)

@@ -45,6 +45,17 @@ int jcs_write_watch(buf *out, const ajson_value *v, jcs_watch *w, size_t nw,
  */
 int jcs_is_canonical(const char *text, size_t len, const ajson_value *v, jcs_watch *w, size_t nw);
 
+/*
+ * jcs_is_canonical for a tree that ajson_parse made of text[0..len) itself, or of a text that
+ * ajson_minify turned into text[0..len) (minifying leaves every value the parser found at the
+ * same offset, with the same bytes, until the first whitespace it removed): the same answers
+ * and positions, but a string value found where the parser found it is judged from its place
+ * and length in the text, without reading its bytes.  Never for a tree of some other text with
+ * the same values: that is jcs_is_canonical's.
+ */
+int jcs_is_canonical_parsed(const char *text, size_t len, const ajson_value *v, jcs_watch *w,
+                            size_t nw);
+
 /* Appends the RFC 8785 form of the UTF-8 string s[0..len), quotes included. */
 int jcs_write_str(buf *out, const char *s, size_t len);
 

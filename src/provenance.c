@@ -552,7 +552,7 @@ int prov_forms_text(ajson_arena *a, const ajson_value *root, const char *text, s
      * the signed bytes are the text less the signature member (or less `extensions` when that
      * was its only member), exactly as prov_forms_as cuts its skeleton */
     if (!text || !ext || !sigs || !ext_as_stored(sigs) || !w[1].value ||
-        w[1].value->type != AJSON_OBJECT || !jcs_is_canonical(text, len, root, w, 2) ||
+        w[1].value->type != AJSON_OBJECT || !jcs_is_canonical_parsed(text, len, root, w, 2) ||
         !w[0].found || !w[1].found)
         return prov_forms_as(a, content, ext, sigs, f, err);
     const jcs_watch *cut = w[0].alone ? &w[1] : &w[0];

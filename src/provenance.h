@@ -89,10 +89,11 @@ int prov_forms(ajson_arena *a, const ajson_value *content, prov_form *f, accord_
 int prov_forms_as(ajson_arena *a, const ajson_value *content, const ajson_value *ext,
                   const prov_sigs *sigs, prov_form *f, accord_error *err);
 /*
- * prov_forms_as for an object whose text (text[0..len), parsed into root; content and sigs
- * prov_parse's) may already be its stored form: when the text is canonical (jcs_is_canonical)
- * and its list in stored order, the forms are cut from the text instead of written, and are the
- * same bytes prov_forms_as would write; otherwise it is prov_forms_as.
+ * prov_forms_as for an object whose text (text[0..len), parsed into root, or the ajson_minify
+ * output of the text root was parsed from; content and sigs prov_parse's) may already be its
+ * stored form: when the text is canonical (jcs_is_canonical_parsed) and its list in stored
+ * order, the forms are cut from the text instead of written, and are the same bytes
+ * prov_forms_as would write; otherwise it is prov_forms_as.
  */
 int prov_forms_text(ajson_arena *a, const ajson_value *root, const char *text, size_t len,
                     const ajson_value *content, const ajson_value *ext, const prov_sigs *sigs,

@@ -16,9 +16,10 @@
  *      is not, and a watched member's positions are the writer's.
  *   6. The same, differentially on random documents (strings of every length around the 4-, 8-
  *      and 16-byte blocks the comparison works in, escapes, non-ASCII keys, numbers, nesting,
- *      whitespace) and on one-byte mutations of their canonical forms, against their own trees
- *      and against the original's: jcs_is_canonical says yes only of jcs_write's output, and
- *      says it of every output it can tell cheaply.
+ *      whitespace), their minified forms and one-byte mutations of their canonical forms,
+ *      against their own trees and against the original's: jcs_is_canonical says yes only of
+ *      jcs_write's output, and says it of every output it can tell cheaply;
+ *      jcs_is_canonical_parsed answers as it does wherever the tree is the text's.
  */
 #include "accord.h"
 #include "jcs.h"
@@ -443,6 +444,19 @@ static void test_canonical_text(void)
     }
     for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
         CHECK(is_canonical(no[i]) == 0);
+    /* strings whose source has a quote where an unescaped string of that length would end: the
+     * parsed-tree variant must not take it for the closing quote */
+    static const char *quotes[] = {"[\"a\\\"\"]", "{\"a\":\"x\\\"\",\"b\":1}", "[\"\\\"\",\"\\\"\"]",
+                                   "[\"ab\\\\\\\"c\"]", "[\"\\n\\\"\"]", "[\"\\u0041\\\"\"]"};
+    for (size_t i = 0; i < sizeof(quotes) / sizeof(quotes[0]); i++) {
+        ajson_arena qa;
+        ajson_error qerr;
+        ajson_arena_init(&qa, 0);
+        const ajson_value *qv = ajson_parse(&qa, quotes[i], strlen(quotes[i]), &qerr);
+        CHECK(qv && jcs_is_canonical_parsed(quotes[i], strlen(quotes[i]), qv, NULL, 0) == 0 &&
+              jcs_is_canonical(quotes[i], strlen(quotes[i]), qv, NULL, 0) == 0);
+        ajson_arena_free(&qa);
+    }
     /* a watched member: positions as jcs_write_watch reports them */
     const char *t = "{\"a\":1,\"ext\":{\"s\":[\"x\"]},\"z\":true}";
     ajson_arena a;
@@ -619,24 +633,35 @@ static int write_watched(const ajson_value *v, buf *out, jcs_watch *w)
     return jcs_write_watch(out, v, w, 1, &bad);
 }
 
+static int same_watch(const jcs_watch *a, const jcs_watch *b)
+{
+    return a->found == b->found &&
+           (!a->found || (a->value_start == b->value_start && a->value_end == b->value_end &&
+                          a->cut_start == b->cut_start && a->cut_end == b->cut_end &&
+                          a->alone == b->alone));
+}
+
 /*
- * text (parsed: v) against the writer: when jcs_is_canonical says yes, the writer's output is
- * the text and the watched positions agree.  Returns jcs_is_canonical's answer, or -1 when the
- * writer refuses the tree.
+ * text (v: the tree of text, or of the text it was minified from) against the writer: when
+ * jcs_is_canonical says yes, the writer's output is the text and the watched positions agree,
+ * and jcs_is_canonical_parsed answers the same with the same positions.  Returns
+ * jcs_is_canonical's answer, or -1 when the writer refuses the tree.
  */
 static int differential(const char *text, size_t len, const ajson_value *v, buf *out)
 {
-    jcs_watch w, ww;
+    jcs_watch w, ww, wp;
     if (write_watched(v, out, &ww) != 0)
         return -1;
-    w = ww;
-    w.found = 0;
+    w = wp = ww;
+    w.found = wp.found = 0;
     int yes = jcs_is_canonical(text, len, v, &w, 1);
+    if (jcs_is_canonical_parsed(text, len, v, &wp, 1) != yes || !same_watch(&w, &wp)) {
+        fprintf(stderr, "jcs_is_canonical_parsed disagrees (%d): %.*s\n", yes,
+                (int)(len < 300 ? len : 300), text);
+        t_failed++;
+    }
     int same = out->len == len && memcmp(out->p, text, len) == 0;
-    if (yes && !(same && w.found == ww.found &&
-                 (!w.found || (w.value_start == ww.value_start && w.value_end == ww.value_end &&
-                               w.cut_start == ww.cut_start && w.cut_end == ww.cut_end &&
-                               w.alone == ww.alone)))) {
+    if (yes && !(same && same_watch(&w, &ww))) {
         fprintf(stderr, "jcs_is_canonical said yes of a text the writer writes otherwise: %.*s\n",
                 (int)(len < 300 ? len : 300), text);
         t_failed++;
@@ -674,6 +699,11 @@ static void test_canonical_random(void)
             continue;
         }
         yes_text += r == 1;
+        /* its minified form against the same tree (what the importer stores unsigned objects as) */
+        char *mini = malloc(g.b.len + 1);
+        size_t mlen = ajson_minify(g.b.p, g.b.len, mini);
+        yes_text += differential(mini, mlen, v, &again) == 1;
+        free(mini);
         /* the canonical form, parsed: recognised whenever it holds only what the comparison
          * handles (no string needing an escape, integers of up to 15 digits) */
         const ajson_value *cv = ajson_parse(&a, canon.p, canon.len, &perr);
