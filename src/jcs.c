@@ -581,7 +581,8 @@ typedef struct canon_cursor {
     size_t len, at;
     jcs_watch *w;
     size_t nw;
-    int parsed; /* jcs_is_canonical_parsed: the tree was parsed from this text */
+    int parsed;    /* jcs_is_canonical_parsed: the tree was parsed from this text */
+    uint32_t base; /* parsed: the tree's root's offset, where text[0] was in the parsed text */
 } canon_cursor;
 
 static int canon_lit(canon_cursor *c, const char *lit, size_t n)
@@ -614,7 +615,9 @@ static inline int canon_ch(canon_cursor *c, char ch)
 
 /*
  * A string value of a tree parsed from this text, judged by where it lies instead of by its
- * bytes.  When the parser found v where the cursor is, the text there is v's source: an opening
+ * bytes (offsets counted from the root's, so a tree parsed as part of a larger text, an object
+ * of a page, works on that object's bytes alone).  When the parser found v where the cursor
+ * is, the text there is v's source: an opening
  * quote, then raw bytes that the parser unescaped into v's len bytes.  An escape sequence is
  * longer than what it stands for, so the source is exactly len bytes long, and holds no escape,
  * when its closing quote is at len + 1: a quote there not preceded by a backslash is that
@@ -626,7 +629,7 @@ static int canon_parsed_str(canon_cursor *c, const ajson_value *v)
 {
     size_t n = v->len, at = c->at;
     const char *t = c->text + at;
-    if (v->offset == at && c->len - at >= n + 2 && t[0] == '"' && t[n + 1] == '"' &&
+    if (v->offset - c->base == at && c->len - at >= n + 2 && t[0] == '"' && t[n + 1] == '"' &&
         (n == 0 || t[n] != '\\')) {
         c->at += n + 2;
         return 1;
@@ -697,7 +700,7 @@ static int is_canonical(const char *text, size_t len, const ajson_value *v, jcs_
                         int parsed)
 {
     /* offsets are 32-bit: beyond that the parser's positions cannot be compared */
-    canon_cursor c = {text, len, 0, w, nw, parsed && len <= UINT32_MAX};
+    canon_cursor c = {text, len, 0, w, nw, parsed && len <= UINT32_MAX, v->offset};
     for (size_t k = 0; k < nw; k++)
         w[k].found = 0;
     return canon_value(&c, v, 0) && c.at == len;

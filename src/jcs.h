@@ -46,12 +46,13 @@ int jcs_write_watch(buf *out, const ajson_value *v, jcs_watch *w, size_t nw,
 int jcs_is_canonical(const char *text, size_t len, const ajson_value *v, jcs_watch *w, size_t nw);
 
 /*
- * jcs_is_canonical for a tree that ajson_parse made of text[0..len) itself, or of a text that
- * ajson_minify turned into text[0..len) (minifying leaves every value the parser found at the
- * same offset, with the same bytes, until the first whitespace it removed): the same answers
- * and positions, but a string value found where the parser found it is judged from its place
- * and length in the text, without reading its bytes.  Never for a tree of some other text with
- * the same values: that is jcs_is_canonical's.
+ * jcs_is_canonical for a tree v that ajson_parse made of text[0..len) itself, of a larger text
+ * in which text[0..len) are the bytes of v (an object of a page parsed whole), or of a text
+ * that ajson_minify turned into text[0..len) (minifying leaves every value at the same offset,
+ * with the same bytes, until the first whitespace it removed): the same answers and positions,
+ * but a string value found where the parser found it (offsets counted from v's) is judged from
+ * its place and length in the text, without reading its bytes.  Never for a tree of some other
+ * text with the same values: that is jcs_is_canonical's.
  */
 int jcs_is_canonical_parsed(const char *text, size_t len, const ajson_value *v, jcs_watch *w,
                             size_t nw);

@@ -89,8 +89,9 @@ int prov_forms(ajson_arena *a, const ajson_value *content, prov_form *f, accord_
 int prov_forms_as(ajson_arena *a, const ajson_value *content, const ajson_value *ext,
                   const prov_sigs *sigs, prov_form *f, accord_error *err);
 /*
- * prov_forms_as for an object whose text (text[0..len), parsed into root, or the ajson_minify
- * output of the text root was parsed from; content and sigs prov_parse's) may already be its
+ * prov_forms_as for an object whose text (text[0..len): what root was parsed from, or root's
+ * bytes in a larger text parsed whole, or the ajson_minify output of either (as
+ * jcs_is_canonical_parsed allows); content and sigs prov_parse's) may already be its
  * stored form: when the text is canonical (jcs_is_canonical_parsed) and its list in stored
  * order, the forms are cut from the text instead of written, and are the same bytes
  * prov_forms_as would write; otherwise it is prov_forms_as.

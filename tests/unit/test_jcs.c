@@ -16,7 +16,8 @@
  *      is not, and a watched member's positions are the writer's.
  *   6. The same, differentially on random documents (strings of every length around the 4-, 8-
  *      and 16-byte blocks the comparison works in, escapes, non-ASCII keys, numbers, nesting,
- *      whitespace), their minified forms and one-byte mutations of their canonical forms,
+ *      whitespace), their minified forms, their canonical forms inside a page parsed whole, and
+ *      one-byte mutations of their canonical forms,
  *      against their own trees and against the original's: jcs_is_canonical says yes only of
  *      jcs_write's output, and says it of every output it can tell cheaply;
  *      jcs_is_canonical_parsed answers as it does wherever the tree is the text's.
@@ -709,6 +710,20 @@ static void test_canonical_random(void)
         const ajson_value *cv = ajson_parse(&a, canon.p, canon.len, &perr);
         int cr = cv ? differential(canon.p, canon.len, cv, &again) : -1;
         yes_canon += cr == 1;
+        /* the canonical form as the second item of a page parsed whole (a peer's page): its
+         * tree's offsets count from the page's start */
+        buf page;
+        buf_init(&page, (size_t)1 << 24);
+        buf_adds(&page, "[0,");
+        buf_add(&page, canon.p, canon.len);
+        buf_adds(&page, "]");
+        const ajson_value *pv = ajson_parse(&a, page.p, page.len, &perr);
+        if (!pv || pv->len != 2 || pv->u.items[1].offset != 3 ||
+            jcs_is_canonical_parsed(canon.p, canon.len, &pv->u.items[1], NULL, 0) != cr) {
+            fprintf(stderr, "canonical form inside a page judged otherwise\n");
+            t_failed++;
+        }
+        buf_free(&page);
         if (!cv || cr < 0 || (!g.slow && cr != 1)) {
             fprintf(stderr, "canonical form not recognised (slow %d): %.*s\n", g.slow,
                     (int)(canon.len < 300 ? canon.len : 300), canon.p);
