@@ -388,14 +388,16 @@ static int cursor_get(accord_store *s, const peer_conf *p, char *out, size_t cap
     return 0;
 }
 
-/* Writes the cursor in the open transaction. */
+/* Writes the cursor in the open transaction, with a "peer-cursor" audit record when it moved
+ * (a change like any other; a page that leaves it where it was writes nothing). */
 static int cursor_set(accord_store *s, const peer_conf *p, const char *cursor, accord_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = 0;
+    int rc = 0, moved = 0;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO peer_cursors(peer, collection, cursor) VALUES(?1,?2,?3)"
-                           " ON CONFLICT(peer, collection) DO UPDATE SET cursor = excluded.cursor",
+                           " ON CONFLICT(peer, collection) DO UPDATE SET cursor = excluded.cursor"
+                           " WHERE cursor IS NOT excluded.cursor",
                            -1, &st, NULL))
         rc = store_db_fail(s, err, "preparing a cursor write");
     else {
@@ -404,8 +406,16 @@ static int cursor_set(accord_store *s, const peer_conf *p, const char *cursor, a
         sqlite3_bind_text(st, 3, cursor, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = store_db_fail(s, err, "writing a cursor");
+        else
+            moved = sqlite3_changes(s->db) > 0;
     }
     sqlite3_finalize(st);
+    if (!rc && moved) {
+        char detail[400];
+        snprintf(detail, sizeof(detail), "pull cursor of collection %.100s: %.60s", p->collection,
+                 cursor);
+        rc = store_audit(s, "peer-cursor", 0, p->name, detail, err);
+    }
     return rc;
 }
 

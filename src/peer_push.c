@@ -210,9 +210,11 @@ static int advance(push_ctx *c, int64_t pos, const buf *failures, accord_error *
     if (rc)
         return rc;
     sqlite3_stmt *q = NULL;
+    int moved = 0;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO peer_state(peer, push_after) VALUES(?1, ?2)"
-                           " ON CONFLICT(peer) DO UPDATE SET push_after = excluded.push_after",
+                           " ON CONFLICT(peer) DO UPDATE SET push_after = excluded.push_after"
+                           " WHERE push_after != excluded.push_after",
                            -1, &q, NULL))
         rc = store_db_fail(s, err, "preparing the push position");
     else {
@@ -220,8 +222,16 @@ static int advance(push_ctx *c, int64_t pos, const buf *failures, accord_error *
         sqlite3_bind_int64(q, 2, pos);
         if (sqlite3_step(q) != SQLITE_DONE)
             rc = store_db_fail(s, err, "writing the push position");
+        else
+            moved = sqlite3_changes(s->db) > 0;
     }
     sqlite3_finalize(q);
+    if (!rc && moved) { /* a federation cursor: audited like the pull's (peer.c cursor_set) */
+        char detail[120], ts[40];
+        ts_format_us(pos, ts, sizeof(ts));
+        snprintf(detail, sizeof(detail), "push position: %s", ts);
+        rc = store_audit(s, "peer-cursor", 0, c->p->name, detail, err);
+    }
     const buf *lists[2] = {failures, &c->skipped};
     for (int k = 0; k < 2 && !rc; k++) {
         const char *line = lists[k]->len ? lists[k]->p : "";

@@ -119,9 +119,10 @@
  *     signer                the signer's identity id
  *     sig                   the 64-byte Ed25519 signature (of the object, or of its batch root)
  *     added                 when this node stored it (µs); an endorsement added later rewrites
- *                           objects.body in place (same seq, same date_added, audit "signature
- *                           added") and keeps objects.chash, which for a signed object hashes
- *                           its content without the signature list
+ *                           objects.body in place (same seq and objects.added, audit "signature
+ *                           added", a new members.added in each collection: member_readd) and
+ *                           keeps objects.chash, which for a signed object hashes its content
+ *                           without the signature list
  *   table rosters           roster versions: hash PK (SHA-256 of the canonical JSON), id, version,
  *                           previous, body, state (current|superseded|proposed|equivocation),
  *                           added                                  (store_roster.c)
@@ -1826,6 +1827,68 @@ int store_sig_any(accord_store *s, int64_t seq)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : ACCORD_ESTORE;
 }
 
+/*
+ * Gives version seq a new date_added in every collection holding it (its sightings rows follow
+ * their membership), because its signature set grew: TAXII added_after walks and peers' pulls
+ * then see the endorsement, and a peer whose set is already equal stores nothing and bumps
+ * nothing, so the echo dies.  objects.added, the store-wide date_added, stays: seq and added
+ * increase together.
+ */
+static int member_readd(accord_store *s, int64_t seq, accord_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct mrow {
+        int64_t coll, added;
+        int sighting;
+    } *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0, step = SQLITE_DONE;
+    /* read first, then update: the update moves the rows within the index being read */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT coll, added, type = 'sighting' FROM members INDEXED BY"
+                           " members_seq WHERE seq = ?1",
+                           -1, &st, NULL))
+        return store_db_fail(s, err, "preparing a date_added update");
+    sqlite3_bind_int64(st, 1, seq);
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            struct mrow *r = realloc(rows, (cap = cap ? 2 * cap : 8) * sizeof(*rows));
+            if (!r) {
+                rc = accord_err_set(err, ACCORD_ENOMEM, "store: out of memory");
+                break;
+            }
+            rows = r;
+        }
+        rows[n].coll = sqlite3_column_int64(st, 0);
+        rows[n].added = sqlite3_column_int64(st, 1);
+        rows[n++].sighting = sqlite3_column_int(st, 2);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = store_db_fail(s, err, "reading a version's collections");
+    sqlite3_finalize(st);
+    st = NULL;
+    static const char *const sql[2] = {
+        "UPDATE members SET added = ?3 WHERE coll = ?1 AND added = ?2",
+        "UPDATE sightings SET added = ?3 WHERE coll = ?1 AND added = ?2"};
+    for (size_t i = 0; i < n && !rc; i++) {
+        int64_t now = next_added(s);
+        for (int k = 0; k <= rows[i].sighting && !rc; k++) {
+            if (sqlite3_prepare_v2(s->db, sql[k], -1, &st, NULL)) {
+                rc = store_db_fail(s, err, "preparing a date_added update");
+                break;
+            }
+            sqlite3_bind_int64(st, 1, rows[i].coll);
+            sqlite3_bind_int64(st, 2, rows[i].added);
+            sqlite3_bind_int64(st, 3, now);
+            if (store_step_done(st))
+                rc = store_db_fail(s, err, "giving an endorsed version a new date_added");
+            sqlite3_finalize(st);
+        }
+    }
+    free(rows);
+    return rc;
+}
+
 int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t len,
                          const store_sig *sigs, size_t n, int endorse, accord_error *err)
 {
@@ -1833,7 +1896,7 @@ int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t 
     int rc = 0;
     if (!s->in_txn)
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
-    if (endorse) { /* the same version, its list rewritten: no new version, no date_added */
+    if (endorse) { /* the same version, its list rewritten: no new version, a new date_added */
         if (sqlite3_prepare_v2(s->db, "UPDATE objects SET body = ?2 WHERE seq = ?1", -1, &st,
                                NULL))
             return store_db_fail(s, err, "preparing a signature update");
@@ -1841,7 +1904,7 @@ int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t 
         sqlite3_bind_blob(st, 2, body, (int)len, SQLITE_STATIC);
         rc = store_step_done(st) ? store_db_fail(s, err, "adding a signature") : 0;
         sqlite3_finalize(st);
-        if (rc)
+        if (rc || (rc = member_readd(s, seq, err)))
             return rc;
     }
     /* a cached statement: every signed object of an import passes here */

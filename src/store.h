@@ -60,8 +60,9 @@ int store_sig_any(accord_store *s, int64_t seq);
 /*
  * Records the signatures of version seq (rows of the signatures table; ones already there are
  * kept).  endorse: the version was stored before and body is its new form with the merged list:
- * the body is replaced in place (no new version) and each new signature gets a "signature added"
- * audit record.
+ * the body is replaced in place (no new version), each new signature gets a "signature added"
+ * audit record, and the version gets a new date_added in each of its collections (the caller
+ * passes endorse only when the set grew: an equal set changes nothing).
  */
 int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t len,
                          const store_sig *sigs, size_t n, int endorse, accord_error *err);
