@@ -1,9 +1,14 @@
 /*
  * cmd_peer.c - accord peer: the TAXII 2.1 servers this node pulls from and pushes to.
  *
- *   add NAME URL --collection ID (--pull|--push|--both) --token-file F
- *       (--cacert FILE | --pin sha256//B64) [--page N] [--interval S] [--local COLL]
- *       [--org IDENTITY] [--low-speed BYTES/SECONDS]
+ *   add NAME URL --collection ID (--pull|--push|--both) (--token-file F | --user-file F)
+ *       (--cacert FILE | --pin sha256//B64 | --insecure-http) [--page N] [--interval S]
+ *       [--local COLL] [--org IDENTITY] [--low-speed BYTES/SECONDS]
+ *
+ * --user-file: HTTP Basic credentials ("user:password", one line) instead of a bearer token, for
+ * TAXII servers such as medallion; the secret is read from the file at each round, never taken
+ * on the command line.  --insecure-http: the URL may be plain http:// (no TLS: the credentials
+ * and the intelligence cross the network in clear), with a warning here and at each sync.
  *   list        each peer: name, URL, collection, directions, verification, cursor
  *   status      each peer: cursor, push position, last success, lag, failures, next try, error
  *   rm NAME
@@ -22,8 +27,12 @@ static int print_peer(void *ud, const peer_conf *p, const char *cursor)
 {
     (void)ud;
     static const char *const modes[] = {"-", "pull", "push", "both"};
-    printf("%s\t%s\t%s\t%s\t%s %s\tcursor %s\n", p->name, p->url, p->collection, modes[p->mode & 3],
-           p->cacert[0] ? "cacert" : "pin", p->cacert[0] ? p->cacert : p->pin,
+    printf("%s\t%s\t%s\t%s\t%s %s%s\tcursor %s\n", p->name, p->url, p->collection,
+           modes[p->mode & 3],
+           p->cacert[0] ? "cacert"
+           : p->pin[0]  ? "pin"
+                        : "plain-http",
+           p->cacert[0] ? p->cacert : p->pin, p->flags & PEER_BASIC ? "\tbasic-auth" : "",
            cursor && cursor[0] ? cursor : "-");
     return 0;
 }
@@ -93,7 +102,10 @@ static int peer_add_cmd(int argc, char **argv)
                                          {"pin", required_argument, NULL, 'p'},
                                          {"page", required_argument, NULL, 'n'},
                                          {"low-speed", required_argument, NULL, 's'},
+                                         {"user-file", required_argument, NULL, 'u'},
+                                         {"insecure-http", no_argument, NULL, 'H'},
                                          {NULL, 0, NULL, 0}};
+    int token_files = 0;
     peer_conf p;
     memset(&p, 0, sizeof(p));
     p.page = PEER_DEFAULT_PAGE;
@@ -129,8 +141,15 @@ static int peer_add_cmd(int argc, char **argv)
             snprintf(p.org, sizeof(p.org), "%s", optarg);
             break;
         case 't':
-            if (abs_file(optarg, p.token_file, sizeof(p.token_file), "token file"))
+        case 'u':
+            if (abs_file(optarg, p.token_file, sizeof(p.token_file),
+                         ch == 'u' ? "user file" : "token file"))
                 return EXIT_USAGE;
+            p.flags |= ch == 'u' ? PEER_BASIC : 0;
+            token_files++;
+            break;
+        case 'H':
+            p.flags |= PEER_INSECURE_HTTP;
             break;
         case 'a':
             if (abs_file(optarg, p.cacert, sizeof(p.cacert), "CA file"))
@@ -162,6 +181,10 @@ static int peer_add_cmd(int argc, char **argv)
     }
     if (argc - optind != 2 || !p.mode)
         return cli_usage("peer");
+    if (token_files > 1) {
+        cli_error("peer", "give one of --token-file and --user-file");
+        return EXIT_USAGE;
+    }
     snprintf(p.name, sizeof(p.name), "%s", argv[optind]);
     const char *url = argv[optind + 1];
     size_t ul = strlen(url);
@@ -171,6 +194,10 @@ static int peer_add_cmd(int argc, char **argv)
         cli_error("peer", "%s", err.msg);
         return EXIT_USAGE;
     }
+    if (p.flags & PEER_INSECURE_HTTP)
+        fprintf(stderr, "accord peer: warning: peer %s may use plain http://: no TLS, so its %s "
+                        "and everything exchanged cross the network readable and alterable\n",
+                p.name, p.flags & PEER_BASIC ? "password" : "token");
     accord_store *s = cli_open_store(0);
     if (!s)
         return EXIT_FAIL;

@@ -2,13 +2,15 @@
  * cmd_serve.c - `accord serve`: runs the TAXII 2.1 server until SIGINT or SIGTERM.
  *
  * Signals are blocked before the server's threads start, so they inherit the mask and only this
- * thread receives them, in sigwait.  On the first start of an empty store the admin token is
+ * thread receives them, in sigwait.  It refuses to start while a key file under DATA/keys is
+ * readable by group or others (key_files_private).  On the first start of an empty store the admin token is
  * printed once, with the certificate's fingerprint for clients to pin.  While it runs, the main
  * thread signs an audit-log checkpoint every --checkpoint-interval seconds (60) and at shutdown.
  */
 #include "cli.h"
 #include "cmd_nats.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -16,8 +18,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/*
+ * Refuses a key file (DATA/keys/NAME.seed: the node, signing and root keys, whichever this node
+ * holds) that group or others may access, before anything starts: the server would otherwise run
+ * and fail only when it first signs (an audit checkpoint, a signed POST).  -1 after naming the
+ * file and its mode; 0 when every key file is private or there is none.
+ */
+static int key_files_private(const char *data_dir)
+{
+    char dir[4096];
+    if ((size_t)snprintf(dir, sizeof(dir), "%s/keys", data_dir) >= sizeof(dir))
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0; /* no member yet: nothing is signed */
+    int rc = 0;
+    struct dirent *e;
+    while (!rc && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".seed") != 0)
+            continue;
+        char path[4400];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (lstat(path, &st) != 0 || !(st.st_mode & (S_IRWXG | S_IRWXO)))
+            continue;
+        cli_error("serve",
+                  "key file %s: mode %04o gives group or others access; refusing to start "
+                  "(chmod 600 %s)",
+                  path, (unsigned)(st.st_mode & 07777), path);
+        rc = -1;
+    }
+    closedir(d);
+    return rc;
+}
 
 /* Signs an audit checkpoint when records were added since the last one. */
 static void audit_checkpoint(accord_store *s)
@@ -100,6 +138,10 @@ int cmd_serve(int argc, char **argv)
         if (!o.cert_file != !o.key_file)
             cli_error("serve", "--cert and --key go together");
         return cli_usage("serve");
+    }
+    if (key_files_private(o.data_dir) != 0) {
+        nats_serve_stop(nats);
+        return EXIT_FAIL;
     }
     if (log_path) {
         o.log_fd = strcmp(log_path, "-") == 0

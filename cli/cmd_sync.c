@@ -44,6 +44,9 @@ static int sync_one(void *ud, const peer_conf *p, const char *cursor)
     peer_sync_stats st;
     accord_error err = {0};
     r->peer = p->name;
+    if ((p->flags & PEER_INSECURE_HTTP) && strncmp(p->url, "http://", 7) == 0)
+        cli_error("sync", "warning: peer %s is reached over plain http:// (--insecure-http): no TLS",
+                  p->name);
     peer_round_opts o = {
         .dry_run = r->dry, .on_item = print_item, .on_refused = print_refused, .ud = r};
     int rc = peer_round(r->s, p, &o, &st, NULL, &err);

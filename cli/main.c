@@ -193,15 +193,19 @@ static const cli_command commands[] = {
      "special-purpose ranges are always allowed.\n",
      cmd_allowlist},
     {"peer", "the TAXII 2.1 servers this node pulls from and pushes to",
-     "usage: accord peer add NAME URL --collection ID (--pull|--push|--both) --token-file F\n"
-     "                       (--cacert FILE | --pin sha256//BASE64) [--page N] [--interval S]\n"
+     "usage: accord peer add NAME URL --collection ID (--pull|--push|--both)\n"
+     "                       (--token-file F | --user-file F)\n"
+     "                       (--cacert FILE | --pin sha256//BASE64 | --insecure-http)\n"
+     "                       [--page N] [--interval S]\n"
      "                       [--local COLLECTION] [--org IDENTITY] [--low-speed B/S]\n"
      "       accord peer list\n"
      "       accord peer status\n"
      "       accord peer rm NAME\n"
      "\n"
      "URL is the peer's TAXII API root (https://HOST:PORT/ROOT/), ID a collection there.  The\n"
-     "token file holds the bearer token (read at each sync).  The peer's certificate is verified\n"
+     "token file holds the bearer token (read at each sync); a user file instead holds\n"
+     "user:password for HTTP Basic (servers such as medallion).  --insecure-http allows a plain\n"
+     "http:// URL (no TLS; warned at each sync).  The peer's certificate is verified\n"
      "against FILE, or only by its public key's SHA-256 (`openssl x509 -pubkey -noout | openssl\n"
      "pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`).  --page: objects per\n"
      "request (default 1000).  --interval: seconds between the rounds `accord serve` runs in the\n"

@@ -53,7 +53,8 @@
  *   peers         name, url, collection, token_file, cacert, pin, page, added (us),
  *                 mode (1 pull, 2 push, 3 both), interval (s, 0 = by hand), local (collection
  *                 ref or ""), org (identity id or ""), low_speed (bytes/s) and low_speed_time
- *                 (s): a transfer slower than that for that long fails
+ *                 (s): a transfer slower than that for that long fails, flags (PEER_BASIC:
+ *                 token_file holds HTTP Basic credentials; PEER_INSECURE_HTTP: plain http://)
  *   peer_cursors  (peer, collection) -> cursor: the peer's X-TAXII-Date-Added-Last committed last
  *   peer_state    peer -> last_attempt, last_success, next_attempt (us), failures, last_error,
  *                 pulled, pushed, push_after (local date_added us of the last version pushed)
@@ -86,6 +87,9 @@
     "ALTER TABLE peers ADD COLUMN low_speed INTEGER NOT NULL DEFAULT 64;"                          \
     "ALTER TABLE peers ADD COLUMN low_speed_time INTEGER NOT NULL DEFAULT 30;"
 
+/* and HTTP Basic credentials and plain http:// last */
+#define PEER_COLUMNS_FLAGS "ALTER TABLE peers ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;"
+
 #define MAX_TOKEN 4096
 #define PEER_MAX_EMPTY_PAGES 100
 
@@ -102,19 +106,30 @@ int peer_conf_check(const peer_conf *p, accord_error *err)
                                   "peer name \"%s\": only letters, digits, '-', '_' and '.'",
                                   p->name);
     size_t n = strlen(p->url);
-    if (strncmp(p->url, "https://", 8) != 0 || n < 10 || p->url[n - 1] != '/')
+    int plain = (p->flags & PEER_INSECURE_HTTP) && strncmp(p->url, "http://", 7) == 0;
+    if ((strncmp(p->url, "https://", 8) != 0 && !plain) || n < 10 || p->url[n - 1] != '/')
         return accord_err_set(err, ACCORD_EINVAL,
                               "peer %s: URL \"%.200s\" is not an https:// TAXII API root ending "
-                              "in '/'",
-                              p->name, p->url);
+                              "in '/'%s",
+                              p->name, p->url,
+                              strncmp(p->url, "http://", 7) == 0
+                                  ? " (plain http:// only with --insecure-http)"
+                                  : "");
+    if (p->flags & ~(PEER_BASIC | PEER_INSECURE_HTTP))
+        return accord_err_set(err, ACCORD_EINVAL, "peer %s: unknown flags %d", p->name, p->flags);
     if (!p->collection[0] ||
         strspn(p->collection, "abcdefghijklmnopqrstuvwxyz"
                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(p->collection))
         return accord_err_set(err, ACCORD_EINVAL, "peer %s: collection \"%.100s\" is not an id",
                               p->name, p->collection);
     if (!p->token_file[0])
-        return accord_err_set(err, ACCORD_EINVAL, "peer %s: a token file is required", p->name);
-    if (!!p->cacert[0] == !!p->pin[0])
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "peer %s: a token file (or a user file for HTTP Basic) is required",
+                              p->name);
+    if (plain && (p->cacert[0] || p->pin[0]))
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "peer %s: a CA file or pin means nothing over plain http://", p->name);
+    if (!plain && !!p->cacert[0] == !!p->pin[0])
         return accord_err_set(err, ACCORD_EINVAL,
                               "peer %s: give exactly one of a CA file and a pinned key", p->name);
     if (p->pin[0] && (strncmp(p->pin, "sha256//", 8) != 0 || strlen(p->pin) != 8 + 44))
@@ -172,6 +187,8 @@ int peer_tables(accord_store *s, accord_error *err)
         rc = store_exec(s, PEER_COLUMNS, err);
     if (!rc && !has_column(s, "low_speed"))
         rc = store_exec(s, PEER_COLUMNS_SPEED, err);
+    if (!rc && !has_column(s, "flags"))
+        rc = store_exec(s, PEER_COLUMNS_FLAGS, err);
     return rc;
 }
 
@@ -194,8 +211,8 @@ int peer_add(accord_store *s, const peer_conf *p, accord_error *err)
         if (sqlite3_prepare_v2(s->db,
                                "INSERT OR REPLACE INTO peers(name, url, collection, token_file,"
                                " cacert, pin, page, added, mode, interval, local, org,"
-                               " low_speed, low_speed_time)"
-                               " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+                               " low_speed, low_speed_time, flags)"
+                               " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
                                -1, &st, NULL))
             rc = store_db_fail(s, err, "preparing a peer change");
         else {
@@ -213,6 +230,7 @@ int peer_add(accord_store *s, const peer_conf *p, accord_error *err)
             sqlite3_bind_text(st, 12, p->org, -1, SQLITE_STATIC);
             sqlite3_bind_int(st, 13, p->low_speed);
             sqlite3_bind_int(st, 14, p->low_speed_time);
+            sqlite3_bind_int(st, 15, p->flags);
             if (sqlite3_step(st) != SQLITE_DONE)
                 rc = store_db_fail(s, err, "writing a peer");
         }
@@ -220,9 +238,11 @@ int peer_add(accord_store *s, const peer_conf *p, accord_error *err)
     }
     if (!rc) {
         char detail[1400];
-        snprintf(detail, sizeof(detail), "peer added: %s collection %s%s%s%s%s", p->url,
+        snprintf(detail, sizeof(detail), "peer added: %s collection %s%s%s%s%s%s%s", p->url,
                  p->collection, p->mode & PEER_PULL ? " pull" : "",
-                 p->mode & PEER_PUSH ? " push" : "", p->org[0] ? " org " : "", p->org);
+                 p->mode & PEER_PUSH ? " push" : "", p->org[0] ? " org " : "", p->org,
+                 p->flags & PEER_BASIC ? " basic-auth" : "",
+                 p->flags & PEER_INSECURE_HTTP ? " insecure-http" : "");
         rc = store_audit(s, "peer", 0, p->name, detail, err);
     }
     if (!rc)
@@ -293,22 +313,28 @@ static void row_conf(sqlite3_stmt *st, peer_conf *p)
     copy_col(p->org, sizeof(p->org), st, 11);
     p->low_speed = sqlite3_column_int(st, 12);
     p->low_speed_time = sqlite3_column_int(st, 13);
+    p->flags = sqlite3_column_int(st, 14);
 }
 
 #define PEER_SELECT                                                                                \
     "SELECT p.name, p.url, p.collection, p.token_file, p.cacert, p.pin, p.page,"                   \
-    " coalesce(c.cursor, ''), p.mode, p.interval, p.local, p.org, p.low_speed, p.low_speed_time"   \
-    " FROM peers p LEFT JOIN peer_cursors c ON c.peer = p.name AND c.collection = p.collection"
+    " coalesce(c.cursor, ''), p.mode, p.interval, p.local, p.org, p.low_speed, p.low_speed_time,"  \
+    " p.flags FROM peers p LEFT JOIN peer_cursors c ON c.peer = p.name"                            \
+    " AND c.collection = p.collection"
 
 /* what stores from before the later columns hold, opened read-only (not migrated) */
 #define PEER_SELECT_OLD                                                                            \
     "SELECT p.name, p.url, p.collection, p.token_file, p.cacert, p.pin, p.page,"                   \
-    " coalesce(c.cursor, ''), 1, 0, '', '', 64, 30"                                                \
+    " coalesce(c.cursor, ''), 1, 0, '', '', 64, 30, 0"                                             \
     " FROM peers p LEFT JOIN peer_cursors c ON c.peer = p.name AND c.collection = p.collection"
 #define PEER_SELECT_MID                                                                            \
     "SELECT p.name, p.url, p.collection, p.token_file, p.cacert, p.pin, p.page,"                   \
-    " coalesce(c.cursor, ''), p.mode, p.interval, p.local, p.org, 64, 30"                          \
+    " coalesce(c.cursor, ''), p.mode, p.interval, p.local, p.org, 64, 30, 0"                       \
     " FROM peers p LEFT JOIN peer_cursors c ON c.peer = p.name AND c.collection = p.collection"
+#define PEER_SELECT_SPEED                                                                          \
+    "SELECT p.name, p.url, p.collection, p.token_file, p.cacert, p.pin, p.page,"                   \
+    " coalesce(c.cursor, ''), p.mode, p.interval, p.local, p.org, p.low_speed, p.low_speed_time,"  \
+    " 0 FROM peers p LEFT JOIN peer_cursors c ON c.peer = p.name AND c.collection = p.collection"
 _Static_assert(PEER_LOW_SPEED == 64 && PEER_LOW_SPEED_TIME == 30, "the SQL defaults above");
 
 /* Prepares sql; 1 when the peer tables do not exist yet (no peer was ever added). */
@@ -320,8 +346,8 @@ static int prepare(accord_store *s, const char *sql, sqlite3_stmt **st, accord_e
         return 1;
     /* a store from before the later columns, opened read-only: before push, its peers pull by
        hand; before the slow-transfer limit, they have the default one */
-    static const char *const older[] = {PEER_SELECT_MID, PEER_SELECT_OLD};
-    for (size_t i = 0; i < 2 && strstr(sqlite3_errmsg(s->db), "no such column") &&
+    static const char *const older[] = {PEER_SELECT_SPEED, PEER_SELECT_MID, PEER_SELECT_OLD};
+    for (size_t i = 0; i < 3 && strstr(sqlite3_errmsg(s->db), "no such column") &&
                        strncmp(sql, PEER_SELECT, strlen(PEER_SELECT)) == 0;
          i++) {
         char old[1024];
@@ -651,7 +677,12 @@ static int read_token(const peer_conf *p, char *tok, size_t cap, accord_error *e
     memmove(tok, tok + lead, n - lead + 1);
     if (!tok[0] || strpbrk(tok, " \t\r\n"))
         return accord_err_set(err, ACCORD_EINVAL,
-                              "peer %s: token file %s must hold one token on one line", p->name,
+                              "peer %s: %s file %s must hold one %s on one line", p->name,
+                              p->flags & PEER_BASIC ? "user" : "token", p->token_file,
+                              p->flags & PEER_BASIC ? "user:password" : "token");
+    if ((p->flags & PEER_BASIC) && (tok[0] == ':' || !strchr(tok, ':')))
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "peer %s: user file %s must hold user:password on one line", p->name,
                               p->token_file);
     return 0;
 }
@@ -693,12 +724,24 @@ int peer_http_open(peer_http *h, const peer_conf *p, const atomic_int *cancel, a
     int rc = read_token(p, token, sizeof(token), err);
     if (rc)
         return rc;
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
     h->c = curl_easy_init();
     struct curl_slist *l = curl_slist_append(NULL, "Accept: application/taxii+json;version=2.1");
     h->hdrs = l;
-    if (l && (l = curl_slist_append(h->hdrs, auth)))
-        h->hdrs = l;
+    if (p->flags & PEER_BASIC) {
+        /* HTTP Basic (a TAXII server such as medallion): libcurl encodes the pair, sent with
+           every request; libcurl keeps its own copy, this one is wiped below */
+        char *colon = strchr(token, ':');
+        *colon = 0;
+        if (h->c) {
+            curl_easy_setopt(h->c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+            curl_easy_setopt(h->c, CURLOPT_USERNAME, token);
+            curl_easy_setopt(h->c, CURLOPT_PASSWORD, colon + 1);
+        }
+    } else {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        if (l && (l = curl_slist_append(h->hdrs, auth)))
+            h->hdrs = l;
+    }
     explicit_bzero(token, sizeof(token));
     explicit_bzero(auth, sizeof(auth));
     if (!h->c || !l) {
@@ -708,7 +751,9 @@ int peer_http_open(peer_http *h, const peer_conf *p, const atomic_int *cancel, a
     CURL *c = h->c;
     /* one handle for the whole round: the connection stays open between requests */
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->hdrs);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    /* plain http only for a peer added with --insecure-http (and its http:// URL) */
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
+                     p->flags & PEER_INSECURE_HTTP ? "http,https" : "https");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &h->f);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -734,7 +779,7 @@ int peer_http_open(peer_http *h, const peer_conf *p, const atomic_int *cancel, a
     }
     if (p->cacert[0]) {
         curl_easy_setopt(c, CURLOPT_CAINFO, p->cacert);
-    } else {
+    } else if (p->pin[0]) {
         /* the pinned public key is the whole verification: a self-signed peer has no CA */
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);

@@ -42,7 +42,12 @@ typedef struct peer_conf {
     int low_speed;      /* bytes/s, 1..2^30: slower than that ...                     */
     int low_speed_time; /* ... for this many seconds (1..PEER_MAX_LOW_SPEED_TIME) fails;
                            both 0: the defaults PEER_LOW_SPEED / PEER_LOW_SPEED_TIME */
+    int flags;          /* PEER_BASIC: token_file holds "user:password" for HTTP Basic instead
+                           of a bearer token; PEER_INSECURE_HTTP: an http:// URL is allowed */
 } peer_conf;
+
+#define PEER_BASIC 1
+#define PEER_INSECURE_HTTP 2
 
 /* Checks a configuration (name, URL, pin syntax, one of cacert/pin): 0 or ACCORD_EINVAL. */
 int peer_conf_check(const peer_conf *p, accord_error *err);
