@@ -38,6 +38,11 @@ typedef struct peer_http {
     char ebuf[CURL_ERROR_SIZE];
 } peer_http;
 
+/* 1 when a TAXII status failure message names a reason that passes (busy, locked, overloaded,
+ * timed out, try again, 429/503): peer_push.c sends such versions again, a bounded number of
+ * times; 0 for a permanent failure. */
+int peer_push_transient(const char *msg);
+
 /* Creates and migrates the peer tables.  0 or a store error. */
 int peer_tables(accord_store *s, accord_error *err);
 

@@ -10,9 +10,13 @@
  * version pushed to a peer and pulled back is a duplicate that nothing pushes again.
  *
  * How: envelopes of at most the peer's page size and its API root's max_content_length; each
- * POST's status resource is polled until complete; then the position moves past the envelope
- * in one transaction with an audit record of each version the peer refused (a permanent
- * failure: sending it again would be refused again).  A transport error, a 4xx/5xx answer or a
+ * POST's status resource is polled until complete.  A failure the status reports for a reason
+ * that passes (push_transient: the server busy, locked, overloaded, timed out, or asking to try
+ * again) is sent again, alone with the other such versions of the envelope, after 0.2, 0.4 and
+ * 0.8 s, at most PUSH_ATTEMPTS times in all; any other failure is permanent (sending it again
+ * would be refused again).  Then the position moves past the envelope in one transaction with an
+ * audit record of each version the peer refused for good (a transient failure that outlived its
+ * attempts included, named so).  A transport error, a 4xx/5xx answer or a
  * status still pending after the polling budget leaves the position where it was: the next round
  * sends the envelope again, which the peer stores as duplicates.  A single version larger than
  * max_content_length is a permanent failure too (audited, skipped).
@@ -33,6 +37,13 @@
 
 #define DEFAULT_MAX_CONTENT ((int64_t)10 << 20)
 #define STATUS_POLLS 20
+#define PUSH_ATTEMPTS 4 /* sends of a version whose failures are transient, the first included */
+
+/* Where one version sits in the envelope being built, to send it again on its own. */
+typedef struct push_item {
+    size_t off, len;
+    char id[128], modified[40];
+} push_item;
 
 typedef struct push_ctx {
     accord_store *s;
@@ -46,7 +57,32 @@ typedef struct push_ctx {
     int64_t last_us; /* added_us of the last record taken into (or skipped for) this envelope */
     int full;
     buf skipped; /* versions too large for the peer, "id modified\n" each */
+    push_item *items; /* the envelope's versions, in order (n of them) */
+    size_t items_cap;
 } push_ctx;
+
+/*
+ * 1 when a failure message of a status resource names a reason that passes: the server was busy
+ * or locked (a database lock, a full queue), overloaded, timed out, or asks to try again / says
+ * the service is unavailable (HTTP 429 or 503 quoted in the message).  The TAXII status
+ * resource has no field for this, so the words decide; anything else is permanent.
+ */
+int peer_push_transient(const char *msg)
+{
+    static const char *const words[] = {"busy",        "locked",  "lock timeout", "timed out",
+                                        "timeout",     "try again", "retry",      "temporar",
+                                        "unavailable", "overload",  "too many requests",
+                                        "throttl",     "429",       "503"};
+    char low[320];
+    size_t n = 0;
+    for (; msg && msg[n] && n < sizeof(low) - 1; n++)
+        low[n] = (char)(msg[n] >= 'A' && msg[n] <= 'Z' ? msg[n] - 'A' + 'a' : msg[n]);
+    low[n] = 0;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strstr(low, words[i]))
+            return 1;
+    return 0;
+}
 
 static int is_echo(push_ctx *c, const accord_record *r)
 {
@@ -78,7 +114,22 @@ static int take(void *ud, const accord_record *r)
         if (c->o->on_item)
             c->o->on_item(c->o->ud, "push", r->id, r->modified);
     }
-    if (buf_add(&c->env, c->n ? "," : "", c->n ? 1 : 0) || buf_add(&c->env, r->body, r->body_len))
+    if (buf_add(&c->env, c->n ? "," : "", c->n ? 1 : 0))
+        return ACCORD_ENOMEM;
+    if (c->n == c->items_cap) {
+        size_t cap = c->items_cap ? 2 * c->items_cap : 64;
+        push_item *v = realloc(c->items, cap * sizeof(*v));
+        if (!v)
+            return ACCORD_ENOMEM;
+        c->items = v;
+        c->items_cap = cap;
+    }
+    push_item *it = &c->items[c->n];
+    it->off = c->env.len;
+    it->len = r->body_len;
+    snprintf(it->id, sizeof(it->id), "%s", r->id);
+    snprintf(it->modified, sizeof(it->modified), "%s", r->modified ? r->modified : "");
+    if (buf_add(&c->env, r->body, r->body_len))
         return ACCORD_ENOMEM;
     c->n++;
     c->last_us = r->added_us;
@@ -160,13 +211,13 @@ out:
     return rc;
 }
 
-/* POSTs the envelope and waits for its status.  0 when complete. */
-static int post_envelope(push_ctx *c, peer_http *h, const char *url, buf *failures,
-                         accord_error *err)
+/* POSTs env and waits for its status.  0 when complete. */
+static int post_envelope(push_ctx *c, peer_http *h, const char *url, const buf *env,
+                         buf *failures, accord_error *err)
 {
     const peer_conf *p = c->p;
     long status;
-    int rc = peer_http_do(h, url, c->env.p, c->env.len, &status, c->st, err);
+    int rc = peer_http_do(h, url, env->p, env->len, &status, c->st, err);
     if (rc)
         return rc;
     if (status != 202 && status != 200) {
@@ -200,6 +251,84 @@ static int post_envelope(push_ctx *c, peer_http *h, const char *url, buf *failur
                               p->name, sid, STATUS_POLLS);
     c->st->pushed += ok;
     return 0;
+}
+
+/* The envelope item that a failure line "id\tversion\t..." names, or NULL. */
+static const push_item *item_of(const push_ctx *c, const char *line, size_t len)
+{
+    const char *tab = memchr(line, '\t', len);
+    if (!tab)
+        return NULL;
+    size_t idl = (size_t)(tab - line);
+    const char *ver = tab + 1, *tab2 = memchr(ver, '\t', len - idl - 1);
+    size_t vl = tab2 ? (size_t)(tab2 - ver) : 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const push_item *it = &c->items[i];
+        if (strlen(it->id) == idl && memcmp(it->id, line, idl) == 0 &&
+            (vl == 0 || (strlen(it->modified) == vl && memcmp(it->modified, ver, vl) == 0)))
+            return it;
+    }
+    return NULL;
+}
+
+/*
+ * Sends again, alone, the versions whose failures in `failures` are transient, up to
+ * PUSH_ATTEMPTS sends in all; on return `failures` holds the permanent failures and those of
+ * the last attempt, each transient one that outlived its attempts marked so.
+ */
+static int retry_transient(push_ctx *c, peer_http *h, const char *url, buf *failures,
+                           accord_error *err)
+{
+    buf env, keep;
+    buf_init(&env, PEER_MAX_PAGE_BYTES);
+    buf_init(&keep, 16 << 20);
+    int rc = 0;
+    for (int attempt = 1; !rc; attempt++) {
+        buf_reset(&env);
+        buf_adds(&env, "{\"objects\":[");
+        size_t n = 0;
+        const char *line = failures->len ? failures->p : "";
+        while (*line) {
+            const char *nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            const char *msg = memchr(line, '\t', len);
+            msg = msg ? memchr(msg + 1, '\t', len - (size_t)(msg + 1 - line)) : NULL;
+            char m[320];
+            snprintf(m, sizeof(m), "%.*s", msg ? (int)(len - (size_t)(msg + 1 - line)) : 0,
+                     msg ? msg + 1 : "");
+            const push_item *it = peer_push_transient(m) ? item_of(c, line, len) : NULL;
+            if (it && attempt < PUSH_ATTEMPTS) {
+                if (n++)
+                    buf_adds(&env, ",");
+                buf_add(&env, c->env.p + it->off, it->len);
+            } else {
+                buf_add(&keep, line, len);
+                if (it)
+                    buf_printf(&keep, " (transient, %d attempts)", PUSH_ATTEMPTS);
+                buf_adds(&keep, "\n");
+            }
+            line += len + (nl != NULL);
+        }
+        if (!n)
+            break;
+        if (env.failed || keep.failed || buf_adds(&env, "]}")) {
+            rc = accord_err_set(err, ACCORD_ENOMEM, "peer %s: out of memory", c->p->name);
+            break;
+        }
+        sleep_ms(100L << attempt);
+        if (c->o->cancel && atomic_load(c->o->cancel))
+            rc = accord_err_set(err, ACCORD_EIO, "peer %s: stopped", c->p->name);
+        else
+            rc = post_envelope(c, h, url, &env, failures, err);
+    }
+    if (!rc) {
+        buf_reset(failures);
+        if (keep.len && buf_add(failures, keep.p, keep.len))
+            rc = accord_err_set(err, ACCORD_ENOMEM, "peer %s: out of memory", c->p->name);
+    }
+    buf_free(&env);
+    buf_free(&keep);
+    return rc;
 }
 
 /* Moves the push position to pos and audits the refused versions, in one transaction. */
@@ -324,7 +453,8 @@ int peer_push(accord_store *s, const peer_conf *p, const peer_round_opts *o, pee
                 rc = accord_err_set(err, ACCORD_ENOMEM, "peer %s: out of memory", p->name);
                 goto out;
             }
-            if ((rc = post_envelope(&c, &h, url, &failures, err)))
+            if ((rc = post_envelope(&c, &h, url, &c.env, &failures, err)) ||
+                (rc = retry_transient(&c, &h, url, &failures, err)))
                 goto out;
         }
         if (!o->dry_run && (rc = advance(&c, c.last_us, &failures, err)))
@@ -339,5 +469,6 @@ out:
     buf_free(&c.env);
     buf_free(&c.skipped);
     buf_free(&failures);
+    free(c.items);
     return rc;
 }

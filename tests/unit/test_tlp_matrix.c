@@ -12,11 +12,15 @@
  *
  * The endpoints, through taxii_handle (the protocol without HTTP): objects (latest, and every
  * version) and manifest paged 3 at a time with `next`, object/{id} and versions/{id} for every
- * object, status of a POST; and the library reads the CLI uses: get (latest) and search.  The
- * expected answer comes from this file's own statement of the rule (visible() below), not from
- * tlp.c.
+ * object, status of a POST; the library reads the CLI uses: get (latest) and search; and the
+ * defender exports: `accord export` (accord_export_select with the account's viewer, written as
+ * plain values) and the feeds `accord serve` publishes (GET /feeds/NAME through api_handle, one
+ * feed per collection), whose values must be exactly those of the latest versions the account
+ * may read.  The expected answer comes from this file's own statement of the rule (visible()
+ * below), not from tlp.c.
  */
 #include "accord.h"
+#include "api.h"
 #include "t.h"
 #include "taxii.h"
 #include "util/buf.h"
@@ -122,6 +126,13 @@ static int visible(const struct account *a, const version *x)
     return 1;
 }
 
+/* The value an export writes for the indicators of object obj of collection coll (11.0.0.0/8:
+ * no special-purpose range, which exports always leave out). */
+static void value_of(int coll, int obj, char *out, size_t cap)
+{
+    snprintf(out, cap, "11.18.%d.%d", coll, obj);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Building the store                                                                           */
 
@@ -138,7 +149,7 @@ static void write_version(buf *b, version *x)
         buf_adds(b, ",\"sighting_of_ref\":\"indicator--99999999-0000-4000-8000-000000000000\"");
     else
         buf_printf(b,
-                   ",\"pattern\":\"[ipv4-addr:value = '198.18.%d.%d']\",\"pattern_type\":"
+                   ",\"pattern\":\"[ipv4-addr:value = '11.18.%d.%d']\",\"pattern_type\":"
                    "\"stix\",\"valid_from\":\"2026-02-01T00:00:00Z\"",
                    x->coll, x->obj);
     if (marking_of[x->level])
@@ -419,7 +430,7 @@ static void check_library(const struct account *a, accord_viewer *v, int k, int 
             visible(a, &vers[i]))
             strs_add(&want, vers[i].id, vers[i].modified);
     char value[40];
-    snprintf(value, sizeof(value), "198.18.%d.%d", k, obj);
+    snprintf(value, sizeof(value), "11.18.%d.%d", k, obj);
     CHECK(accord_store_search_as(store, v, value, on_rec, &got, &err) == 0);
     if (!strs_eq(&got, &want))
         strs_show(value, &got, &want);
@@ -460,6 +471,112 @@ static void walk(void)
         }
         accord_viewer_free(v);
     }
+}
+
+
+/* ------------------------------------------------------------------------------------------ */
+/* Defender exports: accord export and the feeds                                                */
+
+static int str_cmp(const void *x, const void *y)
+{
+    return strcmp(x, y);
+}
+
+/* The plain-format values of an export, one per line, sorted, as a strs. */
+static void values_of_text(const char *text, size_t len, strs *out)
+{
+    out->n = 0;
+    size_t i = 0;
+    while (i < len && out->n < 256) {
+        size_t e = i;
+        while (e < len && text[e] != '\n')
+            e++;
+        if (e > i && text[i] != '#')
+            snprintf(out->v[out->n++], sizeof(out->v[0]), "%.*s", (int)(e - i), text + i);
+        i = e + 1;
+    }
+    qsort(out->v, (size_t)out->n, sizeof(out->v[0]), str_cmp);
+}
+
+/* The values account a must find in an export of collection k: the latest version of each
+ * indicator it may read (exports hold no sightings). */
+static void expected_values(const struct account *a, int k, strs *out)
+{
+    out->n = 0;
+    for (int i = 0; i < NOBJ; i++) {
+        const version *x = latest_of(k, i);
+        if (x && visible(a, x))
+            value_of(k, i, out->v[out->n++], sizeof(out->v[0]));
+    }
+    qsort(out->v, (size_t)out->n, sizeof(out->v[0]), str_cmp);
+}
+
+static int on_export(void *ud, const char *file, const char *data, size_t len)
+{
+    (void)file;
+    return buf_add(ud, data, len) ? ACCORD_ENOMEM : 0;
+}
+
+static void check_exports(void)
+{
+    accord_error err;
+    for (int k = 0; k < NCOLL; k++) {
+        char name[32];
+        const char *argv[] = {"--format", "plain", "--collection", coll_alias[k]};
+        snprintf(name, sizeof(name), "f-%s", coll_alias[k]);
+        CHECK(accord_feed_put(store, name, 4, argv, &err) == 0);
+    }
+    buf out;
+    buf_init(&out, 1 << 22);
+    for (int ai = 0; ai < NACC; ai++) {
+        const struct account *a = &accounts[ai];
+        accord_viewer *v = NULL;
+        CHECK(accord_viewer_open(store, a->name, &v, &err) == 0);
+        for (int k = 0; k < NCOLL; k++) {
+            strs want, got;
+            expected_values(a, k, &want);
+            /* accord export --as ACCOUNT --collection K --format plain */
+            accord_export_spec sp;
+            accord_export_spec_init(&sp);
+            CHECK(accord_export_spec_set(&sp, "format", "plain", &err) == 0);
+            CHECK(accord_export_spec_set(&sp, "collection", coll_alias[k], &err) == 0);
+            sp.filter.viewer = v;
+            accord_export_set *set = NULL;
+            buf_reset(&out);
+            CHECK(accord_export_select(store, &sp.filter, &set, &err) == 0);
+            CHECK(set && accord_export_write(set, &sp.opts, on_export, &out, NULL, &err) == 0);
+            accord_export_set_free(set);
+            values_of_text(out.p ? out.p : "", out.len, &got);
+            if (!strs_eq(&got, &want)) {
+                fprintf(stderr, "export as %s of %s:\n", a->name, coll_alias[k]);
+                strs_show("export", &got, &want);
+                CHECK(0);
+            }
+            /* GET /feeds/f-K as the account */
+            char path[64];
+            snprintf(path, sizeof(path), "/feeds/f-%s", coll_alias[k]);
+            taxii_ctx c = ctx;
+            c.writer = store;
+            taxii_request rq = {.method = "GET",
+                                .path = path,
+                                .authorization = a->name,
+                                .client_addr = "127.0.0.1"};
+            taxii_response rs;
+            taxii_response_init(&rs);
+            CHECK(api_handle(&c, store, &rq, &rs) == 1);
+            CHECK(rs.status == 200);
+            values_of_text(rs.body.p ? rs.body.p : "", rs.body.len, &got);
+            if (!strs_eq(&got, &want)) {
+                fprintf(stderr, "feed f-%s as %s (HTTP %d):\n", coll_alias[k], a->name,
+                        rs.status);
+                strs_show("feed", &got, &want);
+                CHECK(0);
+            }
+            taxii_response_free(&rs);
+        }
+        accord_viewer_free(v);
+    }
+    buf_free(&out);
 }
 
 /* A status lists the ids its POST sent: only that account (and admins) may read it. */
@@ -524,6 +641,7 @@ int main(void)
     }
     build();
     walk();
+    check_exports();
     check_status();
     accord_store_close(store);
     t_rmtree(dir);
