@@ -81,18 +81,18 @@ run() { # LABEL DATA-DIR PEER: one timed `accord sync PEER`, its CPU from /usr/b
 }
 URL="http://127.0.0.1:$PORT/trustgroup1/"
 gen "$N" | "$ACCORD" --data "$T/src" import --quiet - >/dev/null || { echo "import failed" >&2; exit 1; }
-"$ACCORD" --data "$T/src" peer add medallion "$URL" --collection "$COLL" --push --interval 0 \
-  --insecure-http --user-file "$T/user" 2>/dev/null >/dev/null || { echo "peer add failed" >&2; exit 1; }
-run push "$T/src" medallion || { echo "push failed:" >&2; cat "$T/push.out" "$T/push.err" >&2; exit 1; }
-PUSHED=$(sed -n 's/.*	pushed \([0-9]*\)	.*/\1/p' "$T/push.out")
-printf 'push  %6d objects to medallion: %.1f s wall, %.2f s accord CPU, %.0f objects/s wall\n' \
-  "$PUSHED" "$WALL" "$CPU" "$(echo "$PUSHED / $WALL" | bc -l)"
-"$ACCORD" --data "$T/dst" peer add medallion "$URL" --collection "$COLL" --pull --interval 0 \
-  --insecure-http --user-file "$T/user" 2>/dev/null >/dev/null || { echo "peer add failed" >&2; exit 1; }
-run pull "$T/dst" medallion || { echo "pull failed:" >&2; cat "$T/pull.out" "$T/pull.err" >&2; exit 1; }
-STORED=$(sed -n 's/.*	stored \([0-9]*\)	.*/\1/p' "$T/pull.out")
-printf 'pull  %6d objects from medallion: %.1f s wall, %.2f s accord CPU, %.0f objects/s wall\n' \
-  "$STORED" "$WALL" "$CPU" "$(echo "$STORED / $WALL" | bc -l)"
+leg() { # push|pull DATA-DIR COUNTED-FIELD: adds the peer, runs one sync, prints the figures
+  "$ACCORD" --data "$2" peer add medallion "$URL" --collection "$COLL" "--$1" --interval 0 \
+    --insecure-http --user-file "$T/user" >/dev/null 2>&1 || { echo "peer add failed" >&2; exit 1; }
+  run "$1" "$2" medallion || { echo "$1 failed:" >&2; cat "$T/$1.out" "$T/$1.err" >&2; exit 1; }
+  COUNT=$(sed -n "s/.*	$3 \([0-9]*\)	.*/\1/p" "$T/$1.out")
+  printf '%s  %6d objects, medallion: %.1f s wall, %.2f s accord CPU, %.0f objects/s wall\n' \
+    "$1" "$COUNT" "$WALL" "$CPU" "$(echo "$COUNT / $WALL" | bc -l)"
+}
+leg push "$T/src" pushed
+PUSHED=$COUNT
+leg pull "$T/dst" stored
+STORED=$COUNT
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$PUSHED" = "$N" ] && [ "$STORED" = "$N" ]; then
   echo "interop: OK ($N indicators accord -> medallion -> accord)"
