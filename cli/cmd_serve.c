@@ -54,6 +54,13 @@ static int key_files_private(const char *data_dir)
         rc = -1;
     }
     closedir(d);
+    if (rc) { /* a collection that signs cannot with such a key: name it too */
+        accord_store *s = cli_open_store(ACCORD_STORE_READONLY);
+        accord_error err = {0};
+        if (s && accord_collection_sign_check(s, data_dir, &err) != 0)
+            cli_error("serve", "%s", err.msg);
+        accord_store_close(s);
+    }
     return rc;
 }
 
