@@ -48,9 +48,16 @@
  *     confidence  INTEGER   0-100, NULL when absent or out of range
  *     pattern_type, pattern, name  TEXT   the properties as strings (JSON escapes decoded), NULL
  *                           when absent or not strings
- *     created_by  TEXT      created_by_ref, NULL when absent or not a string (schema 12; index
- *                           indicators_src: latest versions that have one, for the console's
- *                           source filter)
+ *     created_by  TEXT      created_by_ref, NULL when absent or not a string (schema 12)
+ *     otype    TEXT         the pattern's first observable type (store_ind_otype), NULL without
+ *                           a pattern (schema 13; indexes indicators_type and, with
+ *                           valid_until, indicators_type_vu)
+ *     idh      INTEGER      store_id_hash(id) (schema 13; index indicators_id: the sighted join)
+ *     srch     INTEGER      store_id_hash(created_by), NULL without one (schema 13; index
+ *                           indicators_src: the console's source filter)
+ *                           The four indexes and indicators_vu hold the latest versions only;
+ *                           none has a text key longer than a type name (a random text key of
+ *                           ~50 bytes cost a page rewritten per indicator at each commit)
  *
  *   table export_rows       one row per indicators row, packed: what a selection of the latest
  *                           versions reads, as one value (schema 10; a row of many columns costs a
@@ -134,17 +141,14 @@
  *                           membership (members' added, flags); t (seconds: first_seen,
  *                           created or added), n (count), of_ref (sighting_of_ref; index
  *                           sightings_of, with added and flags: an indicator's last sighting
- *                           and count from the index alone); index indicators_id: the
- *                           indicators rows of an id
+ *                           and count from the index alone)
  *   table sighted           of_ref PK, last, n: each sighted object's newest latest sighting
  *                           version (added) and their count (index sighted_last), and table
  *                           sighting_hours: coll, hour PK (start, seconds), sightings, n: each
  *                           collection's latest unrevoked sightings per hour; both kept by
  *                           the insert path for a new sightings row (schema 12; an INSERT
  *                           trigger before) and by triggers on sightings' UPDATE and DELETE
- *                           (schema 11).  Indexes indicators_type
- *                           (STORE_IND_TYPE: the first observable type), indicators_type_vu
- *                           (with valid_until), indicators_vu: latest indicator versions only
+ *                           (schema 11)
  *   table thread_reads      account, case_id, topic PK; seen: the last message seq of a case
  *                           thread the account has read in the console (store_console.c)
  *   table sessions          the web console's logged-in sessions (store_console.c, schema 7)
@@ -194,7 +198,7 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the run chunk format is little-endian; add byte swapping for this host"
 #endif
-#define SCHEMA_VERSION 12
+#define SCHEMA_VERSION 13
 
 /* A sighting's time for the console's series, in seconds: first_seen, else created, else when
  * it was stored (SQLite's unixepoch: a STIX timestamp's fraction is dropped, which no hour or day
@@ -394,9 +398,9 @@ static const char *const migrations[] = {
      * versions only), each sighted object's last sighting and count (sighted), and each
      * collection's sightings per hour (sighting_hours); kept by triggers on sightings, filled
      * here from its rows; a removed account's read markers and sessions go with it */
-    "CREATE INDEX IF NOT EXISTS indicators_type ON indicators(" STORE_IND_TYPE ")"
+    "CREATE INDEX IF NOT EXISTS indicators_type ON indicators(" STORE_IND_TYPE_V11 ")"
     " WHERE (flags & 2) = 0;"
-    "CREATE INDEX IF NOT EXISTS indicators_type_vu ON indicators(" STORE_IND_TYPE ", valid_until)"
+    "CREATE INDEX IF NOT EXISTS indicators_type_vu ON indicators(" STORE_IND_TYPE_V11 ", valid_until)"
     " WHERE (flags & 2) = 0;"
     "CREATE INDEX IF NOT EXISTS indicators_vu ON indicators(valid_until) WHERE (flags & 2) = 0;"
     "CREATE TABLE IF NOT EXISTS sighted(of_ref TEXT PRIMARY KEY, last INTEGER NOT NULL,"
@@ -441,6 +445,20 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS indicators_src ON indicators(created_by)"
     " WHERE (flags & 2) = 0 AND created_by IS NOT NULL;"
     "DROP TRIGGER IF EXISTS sighted_ins; DROP TRIGGER IF EXISTS sighting_hours_ins;",
+    /* 12 -> 13: the indicators table's indexes on short integer and text columns (added by
+     * ind_add_columns before this runs, written by ind_put) instead of the id, the creator's id
+     * and the type expression: an index on a random text key of ~50 bytes rewrote a page per
+     * indicator at each commit, and the type expression called six SQL functions twice per
+     * insert.  indicators_id becomes the latest versions' id hashes (what the sighted join
+     * reads), indicators_src the latest versions' creator hashes */
+    "UPDATE indicators SET otype = ind_otype(pattern), idh = id_hash(id), srch = id_hash(created_by);"
+    "DROP INDEX IF EXISTS indicators_id; DROP INDEX IF EXISTS indicators_type;"
+    "DROP INDEX IF EXISTS indicators_type_vu; DROP INDEX IF EXISTS indicators_src;"
+    "CREATE INDEX indicators_id ON indicators(idh) WHERE (flags & 2) = 0;"
+    "CREATE INDEX indicators_type ON indicators(otype) WHERE (flags & 2) = 0;"
+    "CREATE INDEX indicators_type_vu ON indicators(otype, valid_until) WHERE (flags & 2) = 0;"
+    "CREATE INDEX indicators_src ON indicators(srch)"
+    " WHERE (flags & 2) = 0 AND srch IS NOT NULL;",
 };
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -512,8 +530,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_SIG_ANY] = "SELECT 1 FROM signatures WHERE object_seq = ?1 LIMIT 1",
     [S_INS_IND] = "INSERT INTO indicators(seq, added, id, modified, spec, flags, tlp, tlp_org,"
                   " tlp_to, valid_from, valid_until, confidence, pattern_type, pattern, name,"
-                  " created_by)"
-                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                  " created_by, otype, idh, srch) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                  " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
     [S_INS_XROW] = "INSERT INTO export_rows(seq, flags, row) VALUES(?1, ?2, ?3)",
 };
 
@@ -606,18 +624,33 @@ void store_wal_checkpoint(accord_store *s)
 
 static int ind_backfill(accord_store *s, accord_error *err);
 
-/* Adds indicators.created_by (schema 12) unless the store has it: ALTER TABLE has no IF NOT
- * EXISTS, and a store whose version was lowered by hand migrates again. */
-static int ind_add_created_by(accord_store *s, accord_error *err)
+/* Adds column `col` (with its type) to the indicators table unless the store has it: ALTER TABLE
+ * has no IF NOT EXISTS, and a store whose version was lowered by hand migrates again. */
+static int ind_add_column(accord_store *s, const char *col, const char *type, accord_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(
-            s->db, "SELECT 1 FROM pragma_table_info('indicators') WHERE name = 'created_by'", -1,
-            &st, NULL))
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info('indicators') WHERE name = ?1",
+                           -1, &st, NULL))
         return store_db_fail(s, err, "reading the indicators table's columns");
+    sqlite3_bind_text(st, 1, col, -1, SQLITE_STATIC);
     int has = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
-    return has ? 0 : store_exec(s, "ALTER TABLE indicators ADD COLUMN created_by TEXT", err);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "ALTER TABLE indicators ADD COLUMN %s %s", col, type);
+    return has ? 0 : store_exec(s, sql, err);
+}
+
+/* The columns migration v -> v + 1 reads: created_by (schema 12), otype, idh, srch (13). */
+static int ind_add_columns(accord_store *s, int v, accord_error *err)
+{
+    if (v == 11)
+        return ind_add_column(s, "created_by", "TEXT", err);
+    if (v != 12)
+        return 0;
+    int rc = ind_add_column(s, "otype", "TEXT", err);
+    if (!rc)
+        rc = ind_add_column(s, "idh", "INTEGER", err);
+    return rc ? rc : ind_add_column(s, "srch", "INTEGER", err);
 }
 
 static int migrate(accord_store *s, accord_error *err)
@@ -641,7 +674,7 @@ static int migrate(accord_store *s, accord_error *err)
     if (rc)
         return rc;
     for (int v = version; v < SCHEMA_VERSION; v++)
-        if ((v == 11 && (rc = ind_add_created_by(s, err))) ||
+        if ((rc = ind_add_columns(s, v, err)) ||
             (rc = store_exec(s, migrations[v], err)))
             goto out;
     char sql[64];
@@ -774,6 +807,58 @@ static unsigned char *xrow_pack(const xrow *x, size_t *len)
     return p;
 }
 
+void store_ind_otype(const char *p, size_t n, size_t *off, size_t *len)
+{
+    /* instr finds the '[' anywhere, but substr, which cuts the text after it, stops at a NUL */
+    size_t z = strnlen(p, n), a = 0, e = 0;
+    const char *lb = memchr(p, '[', n);
+    size_t start = lb ? (size_t)(lb - p) + 1 : 0;
+    const char *colon = start < z ? memchr(p + start, ':', z - start) : NULL;
+    if (colon) {
+        a = start;
+        e = (size_t)(colon - p);
+    } else if (lb) { /* substr(p, a + 1, -1): the character before, the '[' itself */
+        a = (size_t)(lb - p);
+        e = a + 1;
+    }
+    if (e > z)
+        e = z;
+    if (a > e)
+        a = e;
+    while (a < e && p[a] == ' ')
+        a++;
+    while (e > a && p[e - 1] == ' ')
+        e--;
+    *off = a;
+    *len = e - a;
+}
+
+/* SQL ind_otype(pattern): store_ind_otype's text, NULL for NULL (the migration to schema 13). */
+static void sql_ind_otype(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *p = (const char *)sqlite3_value_text(argv[0]);
+    size_t off, len;
+    if (!p) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    store_ind_otype(p, (size_t)sqlite3_value_bytes(argv[0]), &off, &len);
+    sqlite3_result_text(ctx, p + off, (int)len, SQLITE_TRANSIENT);
+}
+
+/* SQL id_hash(text): store_id_hash of the text as a signed integer, NULL for NULL: the keys of
+ * indicators_id and indicators_src (schema 13), which every connection's queries compute. */
+static void sql_id_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    if (t)
+        sqlite3_result_int64(ctx, (int64_t)store_id_hash(t));
+    else
+        sqlite3_result_null(ctx);
+}
+
 static int64_t sql_int_or(sqlite3_value *v, int64_t dflt)
 {
     return sqlite3_value_type(v) == SQLITE_NULL ? dflt : sqlite3_value_int64(v);
@@ -851,6 +936,10 @@ int accord_store_open(const char *dir, unsigned flags, accord_store **out, accor
                             sql_tlp_label, NULL, NULL);
     sqlite3_create_function(s->db, "ind_row", 10, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                             sql_ind_row, NULL, NULL);
+    sqlite3_create_function(s->db, "ind_otype", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            sql_ind_otype, NULL, NULL);
+    sqlite3_create_function(s->db, "id_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            sql_id_hash, NULL, NULL);
     sqlite3_extended_result_codes(s->db, 0);
     /* 16 KiB pages: a fourth of the I/O calls of the default for the same bytes (bulk import
      * writes every page twice: WAL, then checkpoint); takes effect only on a new database */
@@ -1580,8 +1669,16 @@ static int ind_put(accord_store *s, int64_t seq, int64_t added, const char *id,
         if (x.str[i])
             sqlite3_bind_text(st, 13 + i, x.str[i], (int)x.len[i], SQLITE_STATIC);
     const ajson_value *by = ajson_get(o, "created_by_ref");
-    if (by && by->type == AJSON_STRING)
+    if (by && by->type == AJSON_STRING) {
         sqlite3_bind_text(st, 16, by->u.str, (int)by->len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 19, (int64_t)store_id_hash(by->u.str));
+    }
+    if (x.str[1]) {
+        size_t off, olen;
+        store_ind_otype(x.str[1], x.len[1], &off, &olen);
+        sqlite3_bind_text(st, 17, x.str[1] + off, (int)olen, SQLITE_STATIC);
+    }
+    sqlite3_bind_int64(st, 18, (int64_t)store_id_hash(id));
     if (store_step_done(st)) {
         rc = store_db_fail(s, err, "storing an indicator's columns");
         goto out;

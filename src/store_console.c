@@ -2,10 +2,11 @@
  * store_console.c - indicator selections for the web console (see store_console.h).
  *
  * An indicator's sightings (its last one, their count) come from table sighted (schema 11):
- * the sighted indicators are its rows joined to the indicators table by id (indicators_id), the
- * others a probe each.  Its source (created_by_ref) is the indicators row's created_by (schema
- * 12), and a filter by source walks that member's latest indicators through indicators_src in seq
- * order: no selection reads a body.
+ * the sighted indicators are its rows joined to the latest indicators by the hash of their id
+ * (indicators_id, schema 13), the others a probe each.  Its source (created_by_ref) is the
+ * indicators row's created_by (schema 12), and a filter by source walks that member's latest
+ * indicators through indicators_src (the hash of created_by, schema 13) in seq order: no
+ * selection reads a body.
 
  * The relationships of an object come from two partial expression indexes on the relationship
  * rows (objects_rel_source, objects_rel_target: the endpoint and seq, schema 7), merged in seq
@@ -47,10 +48,11 @@ static void add(char *sql, const char *s)
 /* The sighted objects: each one's newest sighting (added) and count of latest sighting versions,
  * kept by triggers (table sighted, schema 11). */
 #define SIGHTED_FROM                                                                               \
-    "sighted ls CROSS JOIN indicators i INDEXED BY indicators_id ON i.id = ls.of_ref"
+    "sighted ls CROSS JOIN indicators i INDEXED BY indicators_id"                                 \
+    " ON i.idh = id_hash(ls.of_ref) AND i.id = ls.of_ref"
 #define SIGHTED_BY_LAST                                                                            \
     "sighted ls INDEXED BY sighted_last CROSS JOIN indicators i INDEXED BY indicators_id"         \
-    " ON i.id = ls.of_ref"
+    " ON i.idh = id_hash(ls.of_ref) AND i.id = ls.of_ref"
 #define NO_SIGHTING "NOT EXISTS (SELECT 1 FROM sighted WHERE of_ref = i.id)"
 /* Below this many candidates in a valid_until range, a page sorts them by seq; above it, it
  * walks the type's (or every) latest indicator by seq and filters: either way a page reads at most
@@ -75,7 +77,7 @@ static void arm(char *sql, const store_ind_sel *f, const char *from, const char 
     if (f->tlp != -2)
         add(sql, " AND (CASE WHEN i.tlp = -1 THEN ?1 ELSE i.tlp END) = ?3");
     if (f->source)
-        add(sql, " AND i.created_by = ?4");
+        add(sql, " AND i.srch = ?11 AND i.created_by = ?4");
     if (f->vu_before)
         add(sql, " AND i.valid_until IS NOT NULL AND i.valid_until < ?5");
     if (f->vu_after)
@@ -112,8 +114,10 @@ static int run_sel(accord_store *s, const char *sql, const store_ind_sel *f,
     if (f->obs_type)
         sqlite3_bind_text(st, 2, f->obs_type, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, f->tlp);
-    if (f->source)
+    if (f->source) {
         sqlite3_bind_text(st, 4, f->source, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 11, (int64_t)store_id_hash(f->source));
+    }
     sqlite3_bind_int64(st, 5, f->vu_before);
     sqlite3_bind_int64(st, 6, f->vu_after);
     sqlite3_bind_int64(st, 7, f->cur_last);

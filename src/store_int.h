@@ -28,12 +28,19 @@
 #define XROW_PATTERN 8    /* pattern present */
 #define XROW_NAME 16      /* name present */
 
-/* An indicator's first observable type, in SQL: the pattern's text between its first '[' and the
- * next ':', spaces trimmed ("[ipv4-addr:value = ...]" -> "ipv4-addr").  The expression of the
- * indexes indicators_type and indicators_type_vu: a query must spell it exactly so. */
-#define STORE_IND_TYPE                                                                             \
+/* An indicator's first observable type: the pattern's text between its first '[' and the next
+ * ':', spaces trimmed ("[ipv4-addr:value = ...]" -> "ipv4-addr").  Schema 13 keeps it in column
+ * indicators.otype (store_ind_otype, indexes indicators_type and indicators_type_vu); schemas 11
+ * and 12 indexed the expression STORE_IND_TYPE_V11, whose value store_ind_otype reproduces. */
+#define STORE_IND_TYPE "otype"
+#define STORE_IND_TYPE_V11                                                                         \
     "trim(substr(pattern, instr(pattern, '[') + 1,"                                               \
     " instr(substr(pattern, instr(pattern, '[') + 1), ':') - 1))"
+
+/* The first observable type of pattern p (n bytes) as STORE_IND_TYPE_V11 gives it: *off and *len
+ * locate it in p.  SQLite's substr stops at a NUL byte, and a '[' with no ':' after it gives
+ * "[" (a negative substr length reads the character before). */
+void store_ind_otype(const char *p, size_t n, size_t *off, size_t *len);
 
 struct buf;
 struct ts_value;
