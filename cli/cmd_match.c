@@ -9,7 +9,10 @@
  * and goes into a ring of slots.  N workers, each with its own matcher, take filled slots in
  * sequence order, match them against the slot's snapshot and format their output into the slot.
  * The main thread writes finished slots strictly in sequence order, so the output of one input
- * is in input order whatever the thread count.
+ * is in input order whatever the thread count.  An INPUT that is a directory stands for the
+ * regular files under it, recursively, sorted by name at each level (so a run over a directory
+ * is repeatable); hidden entries, symbolic links to directories (loops) and fifos, sockets and
+ * devices are left out (expand_inputs).
  *
  *   slot state   set by   meaning
  *   FREE         main     may be filled
@@ -42,8 +45,11 @@
  * events/s, matches), updated as slots are written, at most twice a second, and cleared before
  * other messages.  Malformed lines are reported on stderr as FILE:LINE: reason (the first
  * MAX_REPORTS per input, all of them counted), and a closing line gives events, bytes, MB/s,
- * matches and malformed lines.  Exit: 0, 3 when some lines were malformed, 1 on I/O or store
- * errors, 2 on usage errors.
+ * matches and malformed lines.  An indicator of an --indicators file that the builder rejects
+ * (invalid pattern) is reported as FILE:LINE: ID: reason and counted in that line; it does not
+ * stop the run.  Every error names the file and the reason (a cut or corrupt .gz too); a bad
+ * option names the option and its value.  Exit: 0, 3 when some lines were malformed or some
+ * indicators invalid, 1 on I/O or store errors, 2 on usage errors.
  *
  * Sightings (--sightings, --report COLLECTION): workers count every match into one
  * accord_sightings under a lock (matches are rare next to lines, so the lock is not contended),
@@ -53,7 +59,9 @@
  */
 #include "cli.h"
 #include "match_flow.h"
+#include "reader.h"
 #include "util/buf.h"
+#include "util/json.h"
 #include "util/u64map.h"
 
 #include <dirent.h>
@@ -83,6 +91,7 @@
 #define OUT_CAP (1ull << 32)
 #define POLL_MS 1000 /* how often the monitor looks for changed indicators */
 #define IDLE_MS 100  /* how long --follow sleeps when no input grew */
+#define DIR_DEPTH 32 /* directory levels read under a telemetry directory */
 
 enum { FREE, FILLED, WORKING, DONE };
 
@@ -130,8 +139,10 @@ typedef struct run {
     size_t event_bytes;
     int64_t now_s;
     unsigned threads;
-    char **inputs;
+    char **inputs; /* the files to read: the INPUT arguments, directories expanded */
     int ninputs;
+    char **paths; /* owned: what inputs points to once expanded */
+    int npaths;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     slot *slots;
@@ -151,6 +162,7 @@ typedef struct run {
     u64map sum_ids; /* XXH3(id) -> index in sums */
     /* totals, written by the main thread */
     uint64_t bytes, events, matches, malformed, reloads;
+    uint64_t invalid; /* indicators of --indicators files rejected by the current snapshot */
     uint64_t *lines_base, *reports; /* per input */
     int failed;
     int progress;           /* a progress line on stderr (a terminal, not --no-progress) */
@@ -676,6 +688,16 @@ static int fill(slot *s, gzFile gz, buf *carry, int *eof)
     }
 }
 
+/* zlib's message for the error of gz (its code in *zerr), without the "<fd:N>: " it names a
+ * descriptor with. */
+static const char *gz_why(gzFile gz, int *zerr)
+{
+    const char *why = gzerror(gz, zerr), *p = why;
+    if (strncmp(p, "<fd:", 4) == 0 && (p = strstr(p, ">: ")) != NULL)
+        return p + 3;
+    return why;
+}
+
 static int open_input(const char *path)
 {
     return strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
@@ -695,6 +717,7 @@ static int read_input(run *r, int idx)
     }
     gz = gzdopen(fd, "rb");
     if (!gz) {
+        cli_error(r->cmd, "%s: out of memory opening it", path);
         close(fd);
         return -1;
     }
@@ -704,11 +727,27 @@ static int read_input(run *r, int idx)
     while (!eof && rc == 0) {
         slot *s = next_slot(r);
         if (fill(s, gz, &carry, &eof) < 0) {
-            cli_error(r->cmd, "%s: read error", path);
+            int zerr = Z_OK;
+            const char *why = gz_why(gz, &zerr);
+            if (zerr == Z_ERRNO)
+                cli_error(r->cmd, "%s: %s", path, strerror(errno));
+            else if (zerr != Z_OK)
+                cli_error(r->cmd, "%s: gzip: %s; what came before was matched", path, why);
+            else
+                cli_error(r->cmd, "%s: out of memory for a line", path);
             rc = -1;
         }
         if (s->len > 0)
             submit(r, s, idx, 0, &hdr);
+    }
+    if (rc == 0) { /* zlib ends a cut gzip stream as if it were whole, with this mark */
+        int zerr = Z_OK;
+        const char *why = gz_why(gz, &zerr);
+        if (zerr == Z_BUF_ERROR) {
+            cli_error(r->cmd, "%s: gzip: %s (the file is cut); what came before was matched", path,
+                      why);
+            rc = -1;
+        }
     }
     buf_free(&carry);
     buf_free(&hdr);
@@ -900,16 +939,110 @@ static int follow_inputs(run *r)
 /* Indicators                                                                                   */
 
 
-/* What is done with each indicator file: added to a builder, or hashed into a fingerprint. */
+/* What is done with each indicator file: added to a builder, or hashed into a fingerprint.
+ * Indicators the builder rejects (an invalid pattern, an object that is not JSON) are counted
+ * in invalid and reported in rep as FILE:LINE: ID: reason, at most MAX_REPORTS per file. */
 typedef struct loader {
     accord_snapshot_builder *b; /* or NULL: fingerprint only */
     uint64_t fp;
     char err[600];
+    uint64_t invalid;
+    buf *rep;
 } loader;
+
+/* One rejected indicator of a file, until its line is known. */
+typedef struct bad_ind {
+    uint64_t offset, line;
+    char id[160];
+    char why[sizeof(((accord_error *)0)->msg) + 32];
+} bad_ind;
+
+/* The line (1-based) of each byte offset bad[0..n).offset (ascending) of the input in fd,
+ * plain or gzip; 0 where the input could not be read again. */
+static void lines_of(int fd, bad_ind *bad, size_t n)
+{
+    char b[1 << 16];
+    uint64_t pos = 0, nl = 0;
+    size_t k = 0;
+    int got, dfd = lseek(fd, 0, SEEK_SET) == 0 ? dup(fd) : -1;
+    gzFile gz = dfd >= 0 ? gzdopen(dfd, "rb") : NULL;
+    if (!gz && dfd >= 0)
+        close(dfd);
+    while (gz && k < n && (got = gzread(gz, b, sizeof b)) > 0) {
+        for (int i = 0; i < got && k < n; i++) {
+            while (k < n && bad[k].offset == pos + (uint64_t)i)
+                bad[k++].line = nl + 1;
+            nl += b[i] == '\n';
+        }
+        pos += (uint64_t)got;
+    }
+    if (gz)
+        gzclose(gz);
+}
+
+/* The id of the indicator object text[0..len), or "(no id)". */
+static void id_of(const char *text, size_t len, char *id, size_t idlen)
+{
+    ajson_arena a;
+    ajson_error je;
+    const ajson_value *o;
+    const char *v;
+    ajson_arena_init(&a, 0);
+    o = ajson_parse(&a, text, len, &je);
+    v = o ? ajson_str(ajson_get(o, "id")) : NULL;
+    snprintf(id, idlen, "%s", v ? v : "(no id)");
+    ajson_arena_free(&a);
+}
+
+/* Adds the indicators of the STIX input in fd (path names it) one by one, as
+ * accord_snapshot_builder_add_fd does, but keeping the reason of each one rejected. */
+static int add_indicators(loader *l, const char *path, int fd)
+{
+    reader *rd = NULL;
+    reader_item it;
+    bad_ind *bad = NULL;
+    size_t nbad = 0;
+    uint64_t nfile = 0;
+    int rc = reader_open(fd, 0, &rd);
+    while (rc == 0 && (rc = reader_next(rd, &it)) == 1) {
+        accord_error e = {0};
+        rc = accord_snapshot_builder_add_json(l->b, it.text, it.len, &e);
+        if (rc == ACCORD_ENOMEM || rc == ACCORD_ELIMIT)
+            break;
+        if (rc != 0 && nfile++ < MAX_REPORTS) {
+            if (!bad && !(bad = calloc(MAX_REPORTS, sizeof *bad))) {
+                rc = ACCORD_ENOMEM;
+                break;
+            }
+            bad[nbad].offset = it.offset;
+            snprintf(bad[nbad].why, sizeof bad[nbad].why, "%s: %s",
+                     rc == ACCORD_EINVAL  ? "invalid pattern"
+                     : rc == ACCORD_EJSON ? "not JSON"
+                                          : "rejected",
+                     e.msg[0] ? e.msg : accord_strerror(rc));
+            id_of(it.text, it.len, bad[nbad].id, sizeof bad[nbad].id);
+            nbad++;
+        }
+        rc = 0;
+    }
+    if (rc < 0)
+        snprintf(l->err, sizeof l->err, "%s: %s", path,
+                 rd ? reader_errmsg(rd) : accord_strerror(rc));
+    reader_close(rd);
+    l->invalid += nfile;
+    lines_of(fd, bad, nbad);
+    for (size_t i = 0; i < nbad; i++)
+        buf_printf(l->rep, "%s:%" PRIu64 ": %s: %s; not used\n", path, bad[i].line, bad[i].id,
+                   bad[i].why);
+    if (nfile > MAX_REPORTS)
+        buf_printf(l->rep, "%s: %" PRIu64 " more invalid indicators, counted, not shown\n", path,
+                   nfile - MAX_REPORTS);
+    free(bad);
+    return rc < 0 ? -1 : 0;
+}
 
 static int load_file(loader *l, const char *path)
 {
-    accord_error err = {0};
     struct stat st;
     int fd, rc;
     if (!l->b) { /* what changes when a file is rewritten, replaced or touched */
@@ -928,11 +1061,9 @@ static int load_file(loader *l, const char *path)
         snprintf(l->err, sizeof l->err, "%s: %s", path, strerror(errno));
         return -1;
     }
-    rc = accord_snapshot_builder_add_fd(l->b, fd, &err);
+    rc = add_indicators(l, path, fd);
     close(fd);
-    if (rc)
-        snprintf(l->err, sizeof l->err, "%s: %s", path, err.msg);
-    return rc ? -1 : 0;
+    return rc;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -940,49 +1071,85 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A file, or every STIX file under a directory (sorted, recursively). */
-static int load_path(loader *l, const char *path)
+/* Which entries of a directory are listed: keep(full path, its stat) is 1 for those. */
+typedef int (*dir_keep)(const char *full, const struct stat *st);
+
+/* The entries of directory path that keep takes, as full paths sorted by name, in *out (*n of
+ * them, each to be freed, and the array).  Hidden entries (a leading '.') are never listed.
+ * 0, or -1 with errno (opendir) or ENOMEM. */
+static int dir_list(const char *path, dir_keep keep, char ***out, size_t *n)
 {
     struct stat st;
-    DIR *d;
     struct dirent *e;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
+    size_t cap = 0;
     int rc = 0;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || !(d = opendir(path)))
-        return load_file(l, path);
+    DIR *d = opendir(path);
+    *out = NULL;
+    *n = 0;
+    if (!d)
+        return -1;
     while ((e = readdir(d)) != NULL && rc == 0) {
         char full[4096];
         if (e->d_name[0] == '.')
             continue;
-        snprintf(full, sizeof full, "%s/%s", path, e->d_name);
-        if (stat(full, &st) != 0 || (!S_ISDIR(st.st_mode) && !has_suffix(full, ".json") &&
-                                     !has_suffix(full, ".jsonl") && !has_suffix(full, ".gz")))
-            continue;
-        if (grow_array((void **)&names, &cap, n + 1, sizeof *names) != 0 ||
-            !(names[n] = strdup(full)))
+        if (snprintf(full, sizeof full, "%s/%s", path, e->d_name) >= (int)sizeof full) {
+            errno = ENAMETOOLONG;
             rc = -1;
-        else
-            n++;
+        } else if (stat(full, &st) != 0 || !keep(full, &st)) {
+            continue;
+        } else if (grow_array((void **)out, &cap, *n + 1, sizeof **out) != 0 ||
+                   !((*out)[*n] = strdup(full))) {
+            errno = ENOMEM;
+            rc = -1;
+        } else {
+            (*n)++;
+        }
     }
     closedir(d);
-    if (n)
-        qsort(names, n, sizeof *names, name_cmp);
-    for (size_t i = 0; i < n; i++) {
-        if (rc == 0)
-            rc = load_path(l, names[i]);
+    if (*n)
+        qsort(*out, *n, sizeof **out, name_cmp);
+    return rc;
+}
+
+static void names_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
         free(names[i]);
-    }
     free(names);
-    if (rc && !l->err[0])
-        snprintf(l->err, sizeof l->err, "%s: out of memory", path);
+}
+
+/* --indicators DIR: subdirectories and STIX files (.json, .jsonl, .gz). */
+static int indicator_entry(const char *full, const struct stat *st)
+{
+    return S_ISDIR(st->st_mode) || has_suffix(full, ".json") || has_suffix(full, ".jsonl") ||
+           has_suffix(full, ".gz");
+}
+
+/* A file, or every STIX file under a directory (sorted, recursively). */
+static int load_path(loader *l, const char *path)
+{
+    struct stat st;
+    char **names;
+    size_t n;
+    int rc;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return load_file(l, path);
+    if (dir_list(path, indicator_entry, &names, &n) != 0) {
+        snprintf(l->err, sizeof l->err, "%s: %s", path, strerror(errno));
+        names_free(names, n);
+        return -1;
+    }
+    rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = load_path(l, names[i]);
+    names_free(names, n);
     return rc;
 }
 
 /* The fingerprint of the indicator files (0 when they come from the store). */
 static uint64_t files_fingerprint(const run *r)
 {
-    loader l = {NULL, 0, ""};
+    loader l = {NULL, 0, "", 0, NULL};
     for (int i = 0; i < r->nind; i++)
         load_path(&l, r->ind[i]);
     return l.fp;
@@ -999,12 +1166,14 @@ static int store_mark(accord_store *st, uint64_t *seq, uint64_t *added)
     return 0;
 }
 
-/* A snapshot of the current indicators, or NULL with the reason in err. */
-static accord_snapshot *load_snapshot(const run *r, char *err, size_t errlen)
+/* A snapshot of the current indicators, or NULL with the reason in err.  The indicators of
+ * --indicators files that were rejected are counted in *invalid and reported in rep. */
+static accord_snapshot *load_snapshot(const run *r, char *err, size_t errlen, buf *rep,
+                                      uint64_t *invalid)
 {
     accord_snapshot *s = NULL;
     accord_error e = {0};
-    loader l = {NULL, 0, ""};
+    loader l = {NULL, 0, "", 0, rep};
     /* --nats with listeners only: every record goes to the workers, none is matched here */
     int none = r->flow.nats && r->ninputs == 0;
     int rc = accord_snapshot_builder_new(r->now_s, &l.b);
@@ -1023,6 +1192,7 @@ static accord_snapshot *load_snapshot(const run *r, char *err, size_t errlen)
         s = NULL;
     }
     accord_snapshot_builder_free(l.b);
+    *invalid = l.invalid;
     if (!s)
         snprintf(err, errlen, "%s", l.err[0] ? l.err : "out of memory");
     return s;
@@ -1047,12 +1217,32 @@ static void notice(run *r, const char *fmt, ...)
 }
 
 /* Builds a snapshot of the current indicators and swaps it in; the reason goes in the notice. */
+/* Appends the lines of rep to out, each as a message of accord match. */
+static void put_reports(buf *out, const buf *rep)
+{
+    const char *p = rep->p, *end = rep->p + rep->len;
+    while (p && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)((nl ? nl : end) - p);
+        buf_printf(out, "accord match: %.*s\n", (int)n, p);
+        p = nl ? nl + 1 : end;
+    }
+}
+
 static void reload(run *r, const char *why)
 {
     char err[700];
     double t0 = mono();
-    accord_snapshot *s = load_snapshot(r, err, sizeof err), *old;
+    buf rep;
+    uint64_t invalid = 0;
+    accord_snapshot *s, *old;
     accord_snapshot_stats st;
+    buf_init(&rep, 1u << 20);
+    s = load_snapshot(r, err, sizeof err, &rep, &invalid);
+    pthread_mutex_lock(&r->mu);
+    put_reports(&r->notices, &rep);
+    pthread_mutex_unlock(&r->mu);
+    buf_free(&rep);
     if (!s) {
         notice(r, "%s: reloading the indicators failed (%s); keeping the current ones", why, err);
         return;
@@ -1061,13 +1251,14 @@ static void reload(run *r, const char *why)
     pthread_mutex_lock(&r->mu);
     old = r->snap;
     r->snap = s;
+    r->invalid = invalid;
     r->reloads++;
     pthread_mutex_unlock(&r->mu);
     accord_snapshot_unref(old); /* freed when the last chunk matched against it is written */
     notice(r,
            "%s: indicators reloaded: %" PRIu64 " (%" PRIu64 " fast, %" PRIu64
-           " pattern engine) in %.2f s",
-           why, st.indicators, st.simple, st.complex, mono() - t0);
+           " pattern engine; %" PRIu64 " invalid, not used) in %.2f s",
+           why, st.indicators, st.simple, st.complex, invalid, mono() - t0);
 }
 
 static void *monitor_main(void *arg)
@@ -1133,6 +1324,68 @@ static int signals_setup(run *r, sigset_t *old)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Telemetry directories                                                                        */
+
+/* Under a telemetry directory: regular files, and subdirectories that are not symbolic links (a
+ * link to a directory could make a loop).  Fifos, sockets and devices are left out. */
+static int telemetry_entry(const char *full, const struct stat *st)
+{
+    struct stat lst;
+    if (S_ISREG(st->st_mode))
+        return 1;
+    return S_ISDIR(st->st_mode) && lstat(full, &lst) == 0 && S_ISDIR(lst.st_mode);
+}
+
+/* Adds path to r->paths: a file (or -, or a path that does not exist: opening it reports
+ * that) as it is, a directory as the files under it, recursively, sorted by name at every
+ * level.  0, or -1 after reporting a directory that cannot be read (the rest is added). */
+static int add_input(run *r, const char *path, int depth, size_t *cap)
+{
+    struct stat st;
+    char **names;
+    size_t n;
+    int rc = 0;
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        if (grow_array((void **)&r->paths, cap, (size_t)r->npaths + 1, sizeof *r->paths) != 0 ||
+            !(r->paths[r->npaths] = strdup(path))) {
+            cli_error(r->cmd, "%s: out of memory listing the inputs", path);
+            return -1;
+        }
+        r->npaths++;
+        return 0;
+    }
+    if (depth >= DIR_DEPTH) {
+        cli_error(r->cmd, "%s: more than %d directory levels; not read", path, DIR_DEPTH);
+        return -1;
+    }
+    if (dir_list(path, telemetry_entry, &names, &n) != 0) {
+        cli_error(r->cmd, "%s: %s", path, strerror(errno));
+        rc = -1;
+    } else if (n == 0 && depth == 0) {
+        fprintf(stderr, "accord match: %s: no files in this directory\n", path);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (add_input(r, names[i], depth + 1, cap) != 0)
+            rc = -1;
+    names_free(names, n);
+    return rc;
+}
+
+/* Replaces the INPUT arguments by the files to read (directories expanded); 0 or -1 when some
+ * could not be listed (reported; the others are read). */
+static int expand_inputs(run *r)
+{
+    size_t cap = 0;
+    int rc = 0;
+    for (int i = 0; i < r->ninputs; i++)
+        if (add_input(r, r->inputs[i], 0, &cap) != 0)
+            rc = -1;
+    r->inputs = r->paths;
+    r->ninputs = r->npaths;
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* The command                                                                                  */
 
 static void report_totals(const run *r, double secs)
@@ -1145,11 +1398,30 @@ static void report_totals(const run *r, double secs)
             " matches, %" PRIu64 " malformed lines",
             st.indicators, st.simple, st.complex, r->events, (double)r->bytes / 1e6, secs,
             secs > 0 ? (double)r->bytes / 1e6 / secs : 0.0, r->matches, r->malformed);
+    if (r->invalid)
+        fprintf(stderr, "; %" PRIu64 " invalid indicators not used", r->invalid);
     if (r->reloads)
         fprintf(stderr, "; indicators reloaded %" PRIu64 " times", r->reloads);
     fputc('\n', stderr);
 }
 
+/* A whole number from lo to hi in *v; 0, or -1 (not a number, or out of range). */
+static int int_arg(const char *s, long lo, long hi, long *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtol(s, &end, 10);
+    return errno || end == s || *end || *v < lo || *v > hi ? -1 : 0;
+}
+
+/* Reports a bad option value: the option, the value and what was expected; -1. */
+static int bad_value(const run *r, const char *opt, const char *val, const char *want)
+{
+    cli_error(r->cmd, "%s '%s': %s", opt, val, want);
+    return -1;
+}
+
+/* Reads the options into r; 0, or -1 after naming the option and its bad value on stderr. */
 static int parse_args(run *r, int argc, char **argv)
 {
     int i = 1, n;
@@ -1158,8 +1430,8 @@ static int parse_args(run *r, int argc, char **argv)
     if (!r->ind)
         return -1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-        const char *a = argv[i];
-        char *end;
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long num;
         if (strcmp(a, "--") == 0) {
             i++;
             break;
@@ -1171,47 +1443,58 @@ static int parse_args(run *r, int argc, char **argv)
             r->progress = 0;
         } else if (strcmp(a, "--sightings") == 0) {
             r->sightings = 1;
-        } else if (strcmp(a, "--report") == 0 && i + 1 < argc) {
-            r->sightings = 1;
-            r->report = argv[++i];
-        } else if (strcmp(a, "--sightings-interval") == 0 && i + 1 < argc) {
-            errno = 0;
-            long v = strtol(argv[++i], &end, 10);
-            if (errno || *end || v < 1 || v > 31 * 86400)
-                return -1;
-            r->interval_s = v;
-        } else if (strcmp(a, "--field-map") == 0 && i + 1 < argc) {
-            r->fmap_path = argv[++i];
-        } else if (strcmp(a, "--indicators") == 0 && i + 1 < argc) {
-            r->ind[r->nind++] = argv[++i];
-        } else if (strcmp(a, "--threads") == 0 && i + 1 < argc) {
-            errno = 0;
-            long v = strtol(argv[++i], &end, 10);
-            if (errno || *end || v < 1 || v > MAX_THREADS)
-                return -1;
-            r->threads = (unsigned)v;
-        } else if (strcmp(a, "--event-bytes") == 0 && i + 1 < argc) {
-            errno = 0;
-            long v = strtol(argv[++i], &end, 10);
-            if (errno || *end || v < 0 || v > (1 << 20))
-                return -1;
-            r->event_bytes = (size_t)v;
-        } else if (strcmp(a, "--now") == 0 && i + 1 < argc) {
-            int64_t us;
-            if (accord_timestamp_parse(argv[++i], &us) != 0)
-                return -1;
-            r->now_s = us / 1000000;
         } else if ((n = match_flow_arg(&r->flow, argc, argv, i)) != 0) {
+            if (n < 0 && !v)
+                cli_error(r->cmd, "%s: needs a value", a);
+            else if (n < 0)
+                bad_value(r, a, v,
+                          strcmp(a, "--listen-seconds") == 0 ? "expected seconds greater than 0"
+                          : strcmp(a, "--tenant") == 0       ? "not a valid tenant name"
+                                                             : "not a valid value");
             if (n < 0)
                 return -1;
             i += n - 1;
+        } else if (!v) {
+            cli_error(r->cmd, "%s: %s", a,
+                      strncmp(a, "--", 2) == 0 ? "unknown option, or its value is missing"
+                                               : "unknown option");
+            return -1;
+        } else if (strcmp(a, "--report") == 0) {
+            r->sightings = 1;
+            r->report = argv[++i];
+        } else if (strcmp(a, "--sightings-interval") == 0) {
+            if (int_arg(argv[++i], 1, 31 * 86400, &num) != 0)
+                return bad_value(r, a, v, "expected seconds from 1 to 2678400 (31 days)");
+            r->interval_s = num;
+        } else if (strcmp(a, "--field-map") == 0) {
+            r->fmap_path = argv[++i];
+        } else if (strcmp(a, "--indicators") == 0) {
+            r->ind[r->nind++] = argv[++i];
+        } else if (strcmp(a, "--threads") == 0) {
+            if (int_arg(argv[++i], 1, MAX_THREADS, &num) != 0)
+                return bad_value(r, a, v, "expected a whole number from 1 to 64");
+            r->threads = (unsigned)num;
+        } else if (strcmp(a, "--event-bytes") == 0) {
+            if (int_arg(argv[++i], 0, 1 << 20, &num) != 0)
+                return bad_value(r, a, v, "expected a whole number from 0 to 1048576");
+            r->event_bytes = (size_t)num;
+        } else if (strcmp(a, "--now") == 0) {
+            int64_t us;
+            if (accord_timestamp_parse(argv[++i], &us) != 0)
+                return bad_value(r, a, v,
+                                 "expected an RFC 3339 timestamp such as 2024-05-01T00:00:00Z");
+            r->now_s = us / 1000000;
         } else {
+            cli_error(r->cmd, "%s: unknown option", a);
             return -1;
         }
     }
     r->inputs = argv + i;
     r->ninputs = argc - i;
-    return r->ninputs > 0 || r->flow.listen_flows || r->flow.listen_dnstap ? 0 : -1;
+    if (r->ninputs > 0 || r->flow.listen_flows || r->flow.listen_dnstap)
+        return 0;
+    cli_error(r->cmd, "no INPUT: give files, directories or - (stdin)");
+    return -1;
 }
 
 /* A flow or dnstap input matched against one snapshot (a reference taken for the input); the
@@ -1284,8 +1567,8 @@ static int start(run *r, pthread_t *tids)
 {
     r->nslots = (size_t)r->threads * 2 + 2;
     r->slots = calloc(r->nslots, sizeof *r->slots);
-    r->lines_base = calloc((size_t)r->ninputs, sizeof *r->lines_base);
-    r->reports = calloc((size_t)r->ninputs, sizeof *r->reports);
+    r->lines_base = calloc((size_t)r->ninputs + 1, sizeof *r->lines_base);
+    r->reports = calloc((size_t)r->ninputs + 1, sizeof *r->reports);
     if (!r->slots || !r->lines_base || !r->reports)
         return -1;
     for (size_t i = 0; i < r->nslots; i++)
@@ -1317,6 +1600,9 @@ static void cleanup(run *r)
     accord_snapshot_unref(r->sum_snap);
     free(r->lines_base);
     free(r->reports);
+    for (int i = 0; i < r->npaths; i++)
+        free(r->paths[i]);
+    free(r->paths);
     free(r->ind);
     buf_free(&r->notices);
     accord_sightings_free(r->sg);
@@ -1380,8 +1666,11 @@ int cmd_match(int argc, char **argv)
     u64map_init(&r.sum_ids);
     if (parse_args(&r, argc, argv) != 0) {
         cleanup(&r);
-        return cli_usage("match");
+        fprintf(stderr, "usage: accord match [OPTION]... INPUT... (accord help match)\n");
+        return EXIT_USAGE;
     }
+    if (expand_inputs(&r) != 0)
+        r.failed = 1;
     if (load_field_map(&r) != 0) {
         cleanup(&r);
         return EXIT_USAGE;
@@ -1398,7 +1687,18 @@ int cmd_match(int argc, char **argv)
             store_mark(st, &r.store_seq, &r.store_added);
         accord_store_close(st);
     }
-    if (!(r.snap = load_snapshot(&r, err, sizeof err))) {
+    {
+        buf rep, msgs;
+        buf_init(&rep, 1u << 20);
+        buf_init(&msgs, 2u << 20);
+        r.snap = load_snapshot(&r, err, sizeof err, &rep, &r.invalid);
+        put_reports(&msgs, &rep);
+        if (msgs.len)
+            fwrite(msgs.p, 1, msgs.len, stderr);
+        buf_free(&rep);
+        buf_free(&msgs);
+    }
+    if (!r.snap) {
         cli_error(r.cmd, "%s", err);
         cleanup(&r);
         return EXIT_FAIL;
@@ -1457,7 +1757,7 @@ int cmd_match(int argc, char **argv)
     report_totals(&r, mono() - t0);
     if (r.sg && store_sightings(&r) != 0)
         r.failed = 1;
-    rc = r.failed ? EXIT_FAIL : r.malformed ? EXIT_PARTIAL : EXIT_OK;
+    rc = r.failed ? EXIT_FAIL : r.malformed || r.invalid ? EXIT_PARTIAL : EXIT_OK;
     cleanup(&r);
     close(r.sigfd);
     close(r.stopfd);
