@@ -35,11 +35,13 @@
  *   user_agent                       UA        Zeek http
  *   md5, sha1, sha256                MD5 ...   Zeek files
  *   fingerprint, cert_chain_fps [..] CERT_FP   Zeek x509, ssl
+ *   san.dns [..], san.ip [..], san.email [..]  NAME, IP, EMAIL   Zeek x509 (also nested san: {..})
  *   tx_hosts [..], rx_hosts [..], src, dst   IP   Zeek files, notice
  *   mailfrom, rcptto [..]            EMAIL     Zeek smtp
  *   dns: {rrname, rdata, queries [{rrname}], answers [{rrname, rdata}]}   NAME   Suricata
  *   http: {hostname HOST, url URI, http_user_agent UA}   tls: {sni NAME, fingerprint CERT_FP}
  *   fileinfo: {md5, sha1, sha256}
+ *   smtp: {mail_from, rcpt_to [..]}   email: {from, to [..], cc [..]}   EMAIL   Suricata
  *
  * Escapes: a key or value with a backslash is unescaped exactly as the strict parser does
  * (\uXXXX with surrogate pairs to UTF-8; \u0000, lone surrogates and unknown escapes make the
@@ -105,6 +107,14 @@ enum {
     F_FI_SHA256,
     F_USER_AGENT,
     F_HTTP_UA,
+    F_SMTP_MAIL_FROM,
+    F_SMTP_RCPT_TO,
+    F_EMAIL_FROM,
+    F_EMAIL_TO,
+    F_EMAIL_CC,
+    F_SAN_DNS,
+    F_SAN_IP,
+    F_SAN_EMAIL,
     F_COUNT
 };
 
@@ -150,6 +160,14 @@ static const char *names[F_COUNT] = {
     "fileinfo.sha256",
     "user_agent",
     "http.http_user_agent",
+    "smtp.mail_from",
+    "smtp.rcpt_to",
+    "email.from",
+    "email.to",
+    "email.cc",
+    "san.dns",
+    "san.ip",
+    "san.email",
 };
 
 #define K(s, role, field, sub)                                                                     \
@@ -157,7 +175,7 @@ static const char *names[F_COUNT] = {
         s, sizeof(s) - 1, role, field, sub, {0, 0}                                                 \
     }
 
-static mfmap_node n_id, n_dns, n_dns_q, n_dns_a, n_http, n_tls, n_fileinfo;
+static mfmap_node n_id, n_dns, n_dns_q, n_dns_a, n_http, n_tls, n_fileinfo, n_smtp, n_email, n_san;
 
 static mfmap_key k_id[] = {
     K("orig_h", MR_SRC_IP, F_ORIG_H, NULL),
@@ -189,6 +207,20 @@ static mfmap_key k_fileinfo[] = {
     K("md5", MR_MD5, F_FI_MD5, NULL),
     K("sha1", MR_SHA1, F_FI_SHA1, NULL),
     K("sha256", MR_SHA256, F_FI_SHA256, NULL),
+};
+static mfmap_key k_smtp[] = {
+    K("mail_from", MR_EMAIL, F_SMTP_MAIL_FROM, NULL),
+    K("rcpt_to", MR_EMAIL, F_SMTP_RCPT_TO, NULL),
+};
+static mfmap_key k_email[] = {
+    K("from", MR_EMAIL, F_EMAIL_FROM, NULL),
+    K("to", MR_EMAIL, F_EMAIL_TO, NULL),
+    K("cc", MR_EMAIL, F_EMAIL_CC, NULL),
+};
+static mfmap_key k_san[] = {
+    K("dns", MR_NAME, F_SAN_DNS, NULL),
+    K("ip", MR_IP, F_SAN_IP, NULL),
+    K("email", MR_EMAIL, F_SAN_EMAIL, NULL),
 };
 static mfmap_key k_root[] = {
     K("ts", MR_TIME, F_TS, NULL),
@@ -228,6 +260,12 @@ static mfmap_key k_root[] = {
     K("http", MR_NONE, 0, &n_http),
     K("tls", MR_NONE, 0, &n_tls),
     K("fileinfo", MR_NONE, 0, &n_fileinfo),
+    K("smtp", MR_NONE, 0, &n_smtp),
+    K("email", MR_NONE, 0, &n_email),
+    K("san.dns", MR_NAME, F_SAN_DNS, NULL),
+    K("san.ip", MR_IP, F_SAN_IP, NULL),
+    K("san.email", MR_EMAIL, F_SAN_EMAIL, NULL),
+    K("san", MR_NONE, 0, &n_san),
 };
 
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
@@ -318,6 +356,9 @@ static void builtin_init(void)
     node_init(&n_http, k_http, NKEYS(k_http));
     node_init(&n_tls, k_tls, NKEYS(k_tls));
     node_init(&n_fileinfo, k_fileinfo, NKEYS(k_fileinfo));
+    node_init(&n_smtp, k_smtp, NKEYS(k_smtp));
+    node_init(&n_email, k_email, NKEYS(k_email));
+    node_init(&n_san, k_san, NKEYS(k_san));
     node_init(&builtin.root, k_root, NKEYS(k_root));
     builtin.names = names;
     builtin.nnames = F_COUNT;

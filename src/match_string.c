@@ -286,9 +286,11 @@ long murl_norm(const char *s, size_t len, char *out, size_t outlen)
 
 long memail_norm(const char *s, size_t len, char *out, size_t outlen)
 {
-    if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
-        s++;
-        len -= 2;
+    /* <addr>, or a header's "Display Name" <addr> (Suricata email.from/to): the address */
+    const char *lt = len >= 2 && s[len - 1] == '>' ? memrchr(s, '<', len) : NULL;
+    if (lt) {
+        len = (size_t)(s + len - 1 - (lt + 1));
+        s = lt + 1;
     }
     if (len == 0 || len + 1 > outlen || !memchr(s, '@', len))
         return -1;
