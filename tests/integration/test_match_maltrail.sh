@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # accord match on real data: Maltrail's static trails (../shared/data/ioc-maltrail: domains, IPv4
 # addresses, ADDRESS:PORT pairs, mass-scanner CIDRs) as indicators, against Stratosphere's
-# malicious Suricata eve.json and the WRCCDC Zeek JSON logs.  The expected number of matches
+# malicious Suricata eve.json and the WRCCDC Zeek JSON logs, and (for the ADDRESS:PORT pairs,
+# which that traffic never meets) flows built from some of the pairs.  The expected number of matches
 # of every field is computed here, independently, with awk over the same files (address in a
 # listed CIDR or equal to a listed address; a name equal to or below a listed domain), and
 # compared with what accord reports for that field.
@@ -118,17 +119,33 @@ for fk in eve.json:src_ip eve.json:dest_ip dns.json:id.orig_h dns.json:id.resp_h
   check "$f $k: accord reports $got, the trails match $want" test "$got" = "$want"
 done
 check "the trails match something in this data (CIDRs, names)" test "$total" -gt 100
-# ADDRESS:PORT trails: the Suricata flows to a listed pair
+# ADDRESS:PORT trails.  The Slips capture has no flow to a listed pair (0 of 0 would prove
+# nothing), so flows are built here: for one pair in 40, a Suricata flow and a Zeek conn line to
+# it, and decoys to the same address on the next port and to the same port on the next address.
+# The expected count is computed independently from the trails (a decoy that happens to be a
+# listed pair counts too) and must be more than zero.
+grep '^ipport ' "$T/trails" | awk 'NR % 40 == 1' >"$T/planted"
+awk '
+  function eve(a, p) { printf "{\"timestamp\":\"2024-01-01T00:00:00.000000+0000\",\"event_type\":\"flow\",\"src_ip\":\"10.0.0.1\",\"src_port\":40000,\"dest_ip\":\"%s\",\"dest_port\":%d,\"proto\":\"TCP\"}\n", a, p }
+  function conn(a, p) { printf "{\"ts\":1700000000.0,\"uid\":\"C1\",\"id.orig_h\":\"10.0.0.1\",\"id.orig_p\":40000,\"id.resp_h\":\"%s\",\"id.resp_p\":%d,\"proto\":\"tcp\"}\n", a, p }
+  {
+    split($2, o, "."); next_a = o[1] "." o[2] "." o[3] "." (o[4] + 1) % 256
+    eve($2, $3); conn($2, $3)
+    eve($2, $3 % 65535 + 1); conn(next_a, $3)
+  }' "$T/planted" >"$T/pairs.json"
 want=$(awk -v trails="$T/trails" '
   BEGIN { while ((getline l < trails) > 0) { split(l, f, " "); if (f[1] == "ipport") pp[f[2] ":" f[3]] = 1 } }
   {
-    if (!match($0, /"dest_ip":"[0-9.]*"/)) next
-    a = substr($0, RSTART + 11, RLENGTH - 12)
-    if (!match($0, /"dest_port":[0-9]+/)) next
-    if ((a ":" substr($0, RSTART + 12, RLENGTH - 12)) in pp) n++
+    if (match($0, /"(dest_ip|id\.resp_h)":"[0-9.]*"/)) { s = substr($0, RSTART, RLENGTH); sub(/^"[^"]*":"/, "", s); sub(/"$/, "", s) } else next
+    if (match($0, /"(dest_port|id\.resp_p)":[0-9]+/)) { p = substr($0, RSTART, RLENGTH); sub(/^"[^"]*":/, "", p) } else next
+    if ((s ":" p) in pp) n++
   }
-  END { print n + 0 }' "$T/eve.json")
-got=$(grep -F "\"input\":\"$T/eve.json\"" "$T/matches" | grep -c '"field":"dest_ip","value":"[0-9.]*:[0-9]*"' || true)
-check "eve.json dest_ip:dest_port: accord reports $got, the trails match $want" test "$got" = "$want"
-
+  END { print n + 0 }' "$T/eve.json" "$T/pairs.json")
+planted=$(wc -l <"$T/planted")
+check "ADDRESS:PORT: $planted pairs planted" test "$planted" -gt 5
+check "ADDRESS:PORT: the expected count ($want) counts the planted flows" test "$want" -ge $((2 * planted))
+expect_rc 0 "ADDRESS:PORT flows" -- "$ACCORD" match --threads 2 --event-bytes 0 \
+  --indicators "$T/ind.jsonl" "$T/eve.json" "$T/pairs.json"
+got=$(grep -c '"field":"\(dest_ip\|id.resp_h\)","value":"[0-9.]*:[0-9]*"' "$T/out" || true)
+check "ADDRESS:PORT: accord reports $got flows to a listed pair, the trails match $want" test "$got" = "$want"
 finish

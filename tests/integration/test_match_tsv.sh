@@ -72,23 +72,43 @@ rows=$(wc -l <"$T/rows")
 check "big TSV: c2 on every row of C1 ($((rows / 4)))" grep -q "\"name\":\"c2\",\"matches\":$((rows / 4))}" "$T/out"
 check "big TSV: several chunks" test "$(stat -c %s "$T/big.log")" -gt 8000000
 
-# real logs: the same traffic as TSV and as JSON; indicators from a third of the query names
-# and half of the answering servers
+# real logs: the same traffic as TSV and as JSON; indicators from a third of the query names,
+# half of the answering servers, half of the SMTP and notice servers and a third of the
+# certificate fingerprints, so that every log has matches to compare (an empty summary on both
+# sides would prove nothing)
 D="$ROOT/../shared/data/zeek-zed-sample-data"
+[ -d "$D" ] || D="$ROOT/../../shared/data/zeek-zed-sample-data"
 if [ -d "$D" ]; then
   zcat "$D/zeek-json/dns.json.gz" | grep -o '"query":"[^"]*"' | cut -d'"' -f4 | sort -u | awk 'NR % 3 == 0' >"$T/q"
-  zcat "$D/zeek-json/dns.json.gz" | grep -o '"id.resp_h":"[^"]*"' | cut -d'"' -f4 | sort -u | awk 'NR % 2 == 0' >"$T/a"
+  { zcat "$D/zeek-json/dns.json.gz" | grep -o '"id.resp_h":"[^"]*"' | cut -d'"' -f4 | sort -u | awk 'NR % 2 == 0'
+    for l in smtp notice; do
+      zcat "$D/zeek-json/$l.json.gz" | grep -o '"id.resp_h":"[^"]*"' | cut -d'"' -f4 | sort -u | awk 'NR % 2 == 1'
+    done; } | sort -u >"$T/a"
+  zcat "$D/zeek-json/x509.json.gz" | grep -o '"fingerprint":"[0-9a-f]*"' | cut -d'"' -f4 | sort -u | awk 'NR % 3 == 0' >"$T/fp"
   i=100
   { while read -r q; do i=$((i + 1)); ind $i "q$i" "[domain-name:value = '$q']"; done <"$T/q"
-    while read -r a; do i=$((i + 1)); ind $i "a$i" "[ipv4-addr:value = '$a']"; done <"$T/a"; } >"$T/real.jsonl"
+    while read -r a; do i=$((i + 1)); ind $i "a$i" "[ipv4-addr:value = '$a']"; done <"$T/a"
+    while read -r f; do i=$((i + 1)); ind $i "f$i" "[x509-certificate:hashes.'SHA-256' = '$f']"; done <"$T/fp"; } >"$T/real.jsonl"
   for log in dns ssl smtp notice x509; do
     expect_rc 0 "real $log (JSON)" -- "$ACCORD" match --summary --indicators "$T/real.jsonl" "$D/zeek-json/$log.json.gz"
     mv "$T/out" "$T/rj"
     jm=$(grep -o '[0-9]* matches' "$T/err")
+    check "real $log: the JSON log has matches ($jm)" test "${jm% matches}" -gt 0
     expect_rc 0 "real $log (TSV)" -- "$ACCORD" match --summary --threads 2 --indicators "$T/real.jsonl" "$D/zeek-default/$log.log.gz"
     check "real $log: TSV and JSON give the same summary" cmp -s "$T/rj" "$T/out"
     check "real $log: the same totals ($jm)" grep -q "$jm" "$T/err"
   done
+  # counted independently: SMTP sessions to a listed server, certificates with a listed
+  # fingerprint (the only fields of those logs these indicators can meet: no name or address
+  # of the lists is anywhere else in them, checked by the totals above)
+  want=$(zcat "$D/zeek-json/smtp.json.gz" | grep -o '"id.resp_h":"[^"]*"' | cut -d'"' -f4 | grep -cxFf "$T/a")
+  expect_rc 0 "real smtp, listed servers" -- "$ACCORD" match --event-bytes 0 --indicators "$T/real.jsonl" "$D/zeek-default/smtp.log.gz"
+  check "real smtp: $want sessions to a listed server" test "$(grep -c '"field":"id.resp_h"' "$T/out")" = "$want"
+  check "real smtp: some" test "$want" -gt 10
+  want=$(zcat "$D/zeek-json/x509.json.gz" | grep -o '"fingerprint":"[0-9a-f]*"' | cut -d'"' -f4 | grep -cxFf "$T/fp")
+  expect_rc 0 "real x509, listed fingerprints" -- "$ACCORD" match --event-bytes 0 --indicators "$T/real.jsonl" "$D/zeek-default/x509.log.gz"
+  check "real x509: $want certificates with a listed fingerprint" test "$(grep -c '"field":"fingerprint"' "$T/out")" = "$want"
+  check "real x509: some" test "$want" -gt 10
   expect_rc 0 "real dns again" -- "$ACCORD" match --summary --indicators "$T/real.jsonl" "$D/zeek-default/dns.log.gz"
   check "real dns: hundreds of indicators matched" test "$(wc -l <"$T/out")" -gt 300
 fi
