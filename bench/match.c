@@ -24,7 +24,8 @@
  *
  * Usage: bench_match [--indicators N | --10m] [--mb M] [--hit P] [--threads-max T]
  *        [--traffic N [--engine]]
- *        bench_match --write FILE [--indicators N] [--mb M] [--hit P]   (telemetry only, kept)
+ *        bench_match --write FILE [--indicators N] [--mb M] [--hit P]   (telemetry only, kept;
+ *                    with --write-indicators the indicators too: bench/gen-telemetry)
  *        bench_match --input FILE [--indicators N] ...   (match FILE, written by --write with the
  *                                                         same --indicators and --hit)
  *        --write-indicators FILE also writes the indicators as STIX JSON lines, for
@@ -36,8 +37,9 @@
  * DNS answers) are documentation or private addresses no indicator lists.  An IPv4 hit is a
  * listed address or, in the networks' share, an address inside a listed network.
  *
- * Prints figures (wall and CPU time and the load average: the machine may be shared), no
- * assertions; the realised hit rate (events with a match) is printed beside the planted one.
+ * Prints figures (wall and CPU time and the load average: the machine may be shared), for the
+ * run and for each thread over its own run (its bytes and events over its own wall and CPU
+ * time, not the total divided by the threads), no assertions; the realised hit rate (events with a match) is printed beside the planted one.
  */
 #include "accord.h"
 #include "util/hugemem.h"
@@ -568,6 +570,12 @@ static int gen_file(const char *path, uint64_t bytes, uint64_t total, double hit
 /* ------------------------------------------------------------------------------------------ */
 /* Matching                                                                                     */
 
+/* One thread's own figures: its bytes and events, from its start to its end. */
+typedef struct tfig {
+    uint64_t bytes, events;
+    double secs, cpu;
+} tfig;
+
 typedef struct job {
     accord_snapshot *s;
     const char *data;
@@ -575,6 +583,8 @@ typedef struct job {
     atomic_size_t next;
     atomic_uint_fast64_t matches, events, matched; /* matched: events with a match */
     atomic_uint_fast64_t cpu_ns; /* the workers' CPU time */
+    atomic_uint nth;             /* the next thread's index into fig */
+    tfig fig[16];
 } job;
 
 static void *worker(void *arg)
@@ -583,8 +593,9 @@ static void *worker(void *arg)
     accord_matcher *m = NULL;
     accord_match mt;
     accord_matcher_stats st;
-    uint64_t matches = 0, matched = 0;
-    double c0 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
+    uint64_t matches = 0, matched = 0, bytes = 0;
+    double c0 = cpu_s(CLOCK_THREAD_CPUTIME_ID), w0 = now_s();
+    tfig *fig = &j->fig[atomic_fetch_add(&j->nth, 1)];
     accord_matcher_new(j->s, &m);
     for (;;) {
         size_t start = atomic_fetch_add(&j->next, CHUNK), end;
@@ -600,6 +611,7 @@ static void *worker(void *arg)
         if (start >= end)
             continue;
         accord_matcher_match_lines(m, j->data + start, end - start, 0);
+        bytes += end - start;
         uint64_t last = 0;
         while (accord_matcher_next(m, &mt) == 1) {
             matches++;
@@ -612,7 +624,8 @@ static void *worker(void *arg)
     atomic_fetch_add(&j->matched, matched);
     atomic_fetch_add(&j->events, st.events);
     accord_matcher_free(m);
-    atomic_fetch_add(&j->cpu_ns, (uint64_t)((cpu_s(CLOCK_THREAD_CPUTIME_ID) - c0) * 1e9));
+    *fig = (tfig){bytes, st.events, now_s() - w0, cpu_s(CLOCK_THREAD_CPUTIME_ID) - c0};
+    atomic_fetch_add(&j->cpu_ns, (uint64_t)(fig->cpu * 1e9));
     return NULL;
 }
 
@@ -626,6 +639,7 @@ static void run(accord_snapshot *s, const char *data, size_t len, unsigned threa
     atomic_init(&j.matches, 0);
     atomic_init(&j.events, 0);
     atomic_init(&j.matched, 0);
+    atomic_init(&j.nth, 0);
     for (unsigned i = 0; i < threads; i++)
         pthread_create(&t[i], NULL, worker, &j);
     for (unsigned i = 0; i < threads; i++)
@@ -636,13 +650,21 @@ static void run(accord_snapshot *s, const char *data, size_t len, unsigned threa
     double load[3] = {0, 0, 0};
     if (getloadavg(load, 3) < 1)
         load[0] = -1;
-    printf("  %u thread%s: %.2f s, %.0f MB/s (%.0f MB/s per thread), %.2f M events/s, %" PRIu64
+    printf("  %u thread%s: %.2f s, %.0f MB/s, %.2f M events/s in total, %" PRIu64
            " matches in %" PRIu64 " events (realised hit rate %.3f%%), peak RSS %ld MB; CPU %.2f "
            "s: %.0f MB per CPU second; load average %.2f\n",
            threads, threads > 1 ? "s" : " ", secs, (double)len / 1e6 / secs,
-           (double)len / 1e6 / secs / threads, (double)ev / 1e6 / secs,
+           (double)ev / 1e6 / secs,
            (uint64_t)atomic_load(&j.matches), hit, 100.0 * (double)hit / (double)(ev ? ev : 1),
            peak_rss_mb(), cpu, (double)len / 1e6 / cpu, load[0]);
+    for (unsigned i = 0; i < threads; i++) { /* each thread measured over its own run */
+        const tfig *f = &j.fig[i];
+        printf("    thread %u: %.0f MB, %.2f M events in %.2f s: %.0f MB/s, %.2f M events/s; CPU "
+               "%.2f s: %.0f MB, %.2f M events per CPU second\n",
+               i + 1, (double)f->bytes / 1e6, (double)f->events / 1e6, f->secs,
+               (double)f->bytes / 1e6 / f->secs, (double)f->events / 1e6 / f->secs, f->cpu,
+               (double)f->bytes / 1e6 / f->cpu, (double)f->events / 1e6 / f->cpu);
+    }
     fflush(stdout);
 }
 
@@ -687,6 +709,12 @@ int main(int argc, char **argv)
     }
     if (tmax < 1 || tmax > 16)
         tmax = 2;
+    if (write_to && ind_out) { /* the indicators too (bench/gen-telemetry) */
+        accord_snapshot *w = build_indicators(total, &csecs);
+        accord_snapshot_unref(w);
+        if (!w || fclose(ind_out) != 0)
+            return 1;
+    }
     if (write_to)
         return gen_file(write_to, mb << 20, total, hit_rate, &lines, &hits) != 0;
     double c0 = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
