@@ -16,6 +16,7 @@
  *     network-traffic:dst_ref.value                           address can never be met)
  *   positive = / IN of strings on domain-name:value,          the text, exact (the observation
  *     url:value, email-addr:value                             holds the items' normalised text)
+ *   a positive comparison on a custom property (x_...)       none: events never have one
  *   any other comparison on type T                            "some object of type T"
  *   A AND B                                                   the atoms of one side: the one
  *                                                             without type atoms if there is one
@@ -157,11 +158,19 @@ static int cmp_values(const pattern_cmp *c, req *r)
     return 1;
 }
 
+/* A comparison that no observation of an event can meet: a positive one on a custom property
+ * (x_...: an indicator imported from MISP's ja3-fingerprint-md5, say), which events never have. */
+static int cmp_never(const pattern_cmp *c)
+{
+    return !c->negated && c->op != PO_NEQ && c->nsteps >= 1 && c->steps[0].kind == PS_KEY &&
+           strncmp(c->steps[0].key, "x_", 2) == 0;
+}
+
 static void cexpr_req(const pattern_cexpr *e, req *r)
 {
     req a = {0}, b = {0};
     if (e->kind == PC_CMP) {
-        if (!cmp_values(e->cmp, r))
+        if (!cmp_never(e->cmp) && !cmp_values(e->cmp, r))
             r->types |= mcf_type_bit(e->cmp->type);
         return;
     }

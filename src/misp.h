@@ -178,6 +178,7 @@ typedef enum misp_prop {
     P_ISSUER,   /* x509-certificate:issuer */
     P_SERIAL,   /* x509-certificate:serial_number */
     P_IMPHASH,  /* file:extensions.'windows-pebinary-ext'.imphash (patterns only) */
+    P_XPROP,    /* a custom property of the root, named by hkey (x_misp_...; patterns only) */
 } misp_prop;
 
 typedef struct misp_fact {

@@ -33,7 +33,7 @@ typedef misp_prop prop;
 enum kind {
     K_IP = 1, K_IP_PORT, K_DOMAIN, K_DOMAIN_IP, K_HOST_PORT, K_URL, K_EMAIL, K_EMAIL_SUBJECT,
     K_HASH, K_FILE_HASH, K_FILENAME, K_MUTEX, K_REGKEY, K_REGKEY_VALUE, K_AS, K_MAC, K_X509,
-    K_PORT, K_UA, K_SIG, K_VULN, K_IMPHASH,
+    K_PORT, K_UA, K_SIG, K_VULN, K_IMPHASH, K_NETFP,
 };
 
 static const struct atype {
@@ -67,6 +67,7 @@ static const struct atype {
     {"sha3-512", K_HASH, "SHA3-512"},
     {"ssdeep", K_HASH, "SSDEEP"},
     {"tlsh", K_HASH, "TLSH"},
+    {"pehash", K_HASH, "PEHASH"},
     {"filename|md5", K_FILE_HASH, "MD5"},
     {"filename|sha1", K_FILE_HASH, "SHA-1"},
     {"filename|sha256", K_FILE_HASH, "SHA-256"},
@@ -75,6 +76,7 @@ static const struct atype {
     {"filename|sha3-512", K_FILE_HASH, "SHA3-512"},
     {"filename|ssdeep", K_FILE_HASH, "SSDEEP"},
     {"filename|tlsh", K_FILE_HASH, "TLSH"},
+    {"filename|pehash", K_FILE_HASH, "PEHASH"},
     {"malware-sample", K_FILE_HASH, "MD5"},
     {"filename", K_FILENAME, NULL},
     {"email-attachment", K_FILENAME, NULL},
@@ -89,6 +91,12 @@ static const struct atype {
     {"imphash", K_IMPHASH, NULL},
     {"port", K_PORT, NULL},
     {"user-agent", K_UA, NULL},
+    /* network fingerprints: STIX has no property for them and misp-stix writes them as custom
+     * objects; a custom network-traffic property keeps them indicators (docs/MISP.md) */
+    {"ja3-fingerprint-md5", K_NETFP, "x_misp_ja3_fingerprint_md5"},
+    {"jarm-fingerprint", K_NETFP, "x_misp_jarm_fingerprint"},
+    {"hassh-md5", K_NETFP, "x_misp_hassh_md5"},
+    {"hasshserver-md5", K_NETFP, "x_misp_hasshserver_md5"},
     {"snort", K_SIG, "snort"},
     {"yara", K_SIG, "yara"},
     {"sigma", K_SIG, "sigma"},
@@ -131,8 +139,8 @@ static int hash_ok(const char *key, const char *v)
     static const struct {
         const char *k;
         size_t len;
-    } lens[] = {{"MD5", 32},      {"SHA-1", 40},    {"SHA-256", 64},
-                {"SHA-512", 128}, {"SHA3-256", 64}, {"SHA3-512", 128}};
+    } lens[] = {{"MD5", 32},      {"SHA-1", 40},    {"SHA-256", 64},   {"SHA-512", 128},
+                {"SHA3-256", 64}, {"SHA3-512", 128}, {"PEHASH", 40}, {"JARM", 62}};
     for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
         if (strcmp(lens[i].k, key))
             continue;
@@ -316,6 +324,11 @@ static int type_facts(misp_ev *x, const struct atype *t, const char *v, misp_gro
             return *why = "is not an MD5 imphash", -1;
         g->root = "file";
         return add_fact(g, P_IMPHASH, NULL, v, 0);
+    case K_NETFP: /* JARM: 62 hex digits; JA3, HASSH: an MD5 */
+        if (!hash_ok(strstr(t->arg, "jarm") ? "JARM" : "MD5", v))
+            return *why = "is not a fingerprint of that kind", -1;
+        g->root = "network-traffic";
+        return add_fact(g, P_XPROP, t->arg, v, 0);
     case K_SIG:
         g->pattern_type = t->arg;
         g->sig = v;
@@ -474,6 +487,7 @@ static const char *fact_path(const misp_fact *f)
     case P_ISSUER: return "issuer";
     case P_SERIAL: return "serial_number";
     case P_IMPHASH: return "extensions.'windows-pebinary-ext'.imphash";
+    case P_XPROP: return f->hkey;
     }
     return "value";
 }
@@ -636,6 +650,7 @@ static int sco_fact(ev *x, const misp_fact *f, const char *guuid, buf *ids, cons
         break;
     case P_PROTO:
     case P_UA:
+    case P_XPROP:
     case P_IMPHASH: /* the extension needs pe_type, which MISP does not say */
         break;
     case P_RESOLVES:

@@ -1,10 +1,30 @@
 #!/usr/bin/env bash
 # The real MISP data under ../shared/data: every event of the PyMISP test files, the ESET
 # exports and the CIRCL feed excerpt imports with zero rejected objects; each to_ids attribute
-# is exactly one indicator (standalone: indicator--ATTRIBUTE-UUID; in an object: a term of
-# indicator--OBJECT-UUID); the files that hold no event, and the ESET export with a trailing
-# comma, are named with file and position; the feed's withheld event is reported missing.
+# is exactly one indicator pattern term (misp_terms.py: standalone, indicator--ATTRIBUTE-UUID
+# with one term per part of its value, never an x-misp-attribute; in an object, one term of
+# indicator--OBJECT-UUID), and the checker saw as many as jq counts in the sources; the files
+# that hold no event, and the ESET export with a trailing comma, are named with file and
+# position; the feed's withheld event is reported missing.
 . "$(dirname "$0")/lib.sh" "$@"
+
+# Network fingerprints and pehash, which the real data lacks, on a fixture: each to_ids one is an
+# indicator with one term (JA3/JARM/HASSH on a custom network-traffic property, pehash as a
+# file hash), a non-to_ids one a custom object (no SCO can hold it), a bad value reported.
+F="$ROOT/fuzz/corpus/misp/attr-netfp-pehash.json"
+expect_rc 3 "fingerprints: convert (one bad value)" -- "$ACCORD" misp convert "$F"
+cp "$T/out" "$T/fp.jsonl"
+check "fingerprints: the bad JA3 named" has "5f6e2a1c-0000-4000-8000-000000000105.*is not a fingerprint of that kind" "$T/err"
+check "fingerprints: JA3 pattern" grep -q "\"id\":\"indicator--5f6e2a1c-0000-4000-8000-000000000101\".*\"pattern\":\"\[network-traffic:x_misp_ja3_fingerprint_md5 = 'e7eca2baf4458d095b7f45da28c16c34'\]\"" "$T/fp.jsonl"
+check "fingerprints: JARM pattern" grep -q "\"pattern\":\"\[network-traffic:x_misp_jarm_fingerprint = '27d27d27d00027d27d27d27d27d27d1e37e6e7b4e43afc3fc4e5f36b07c0e8'\]\"" "$T/fp.jsonl"
+check "fingerprints: pehash pattern" grep -q "\"pattern\":\"\[file:hashes.'PEHASH' = 'ffb7a38174aab4744cc4a509e34800aee9be8e57'\]\"" "$T/fp.jsonl"
+check "fingerprints: HASSH without to_ids is a custom object" grep -q '"id":"x-misp-attribute--5f6e2a1c-0000-4000-8000-000000000103"' "$T/fp.jsonl"
+check "fingerprints: 3 indicators" test "$(grep -c '"type":"indicator"' "$T/fp.jsonl")" = 3
+check "fingerprints: every to_ids one is exactly one indicator term" sh -c "python3 '$ROOT/tests/integration/misp_terms.py' '$F' '$T/fp.jsonl' | grep -qx 'to_ids 4, exactly one indicator term 3'"
+check "fingerprints: the objects validate" sh -c "'$ACCORD' validate '$T/fp.jsonl' >/dev/null 2>&1"
+expect_rc 0 "fingerprints: the indicators load for matching" -- "$ACCORD" match --no-progress --indicators "$T/fp.jsonl" "$F"
+check "fingerprints: 3 indicators, none invalid" sh -c "grep -q ' 3 indicators (0 fast, 3 pattern engine); ' '$T/err' && ! grep -q invalid '$T/err'"
+
 D="$ROOT/../shared/data"
 [ -d "$D/misp-pymisp" ] || D="$ROOT/../../shared/data"
 [ -d "$D/misp-pymisp" ] || { echo "skipped: shared data not present"; exit 77; }
@@ -12,44 +32,8 @@ command -v python3 >/dev/null || {
   [ -n "${CI:-}" ] && { echo "FAIL: python3 needed" >&2; exit 1; }
   echo "skipped: python3 missing"; exit 77; }
 
-cat >"$T/check.py" <<'EOF'
-import json, sys
-src, out = sys.argv[1], sys.argv[2]
-objs = {}
-for line in open(out):
-    o = json.loads(line)
-    objs[o["id"]] = o
-def events(r):
-    if isinstance(r, dict) and "Event" in r: return [r["Event"]]
-    if isinstance(r, dict) and "response" in r: return sum((events(x) for x in r["response"]), [])
-    if isinstance(r, list): return sum((events(x) for x in r), [])
-    return [r]
-def true(v): return v in (True, 1, "1", "true", "True")
-def lit(v): return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
-n = bad = 0
-for e in events(json.load(open(src))):
-    if "uuid" not in e: continue
-    for a in e.get("Attribute", []):
-        if not true(a.get("to_ids")) or "uuid" not in a: continue
-        n += 1
-        i = objs.get("indicator--" + a["uuid"].lower())
-        c = objs.get("x-misp-attribute--" + a["uuid"].lower())
-        if not (i or (c and c.get("x_misp_to_ids"))):
-            bad += 1; print("no indicator for attribute", a["uuid"], a["type"])
-    for o in e.get("Object", []):
-        for a in o.get("Attribute", []):
-            if not true(a.get("to_ids")) or "uuid" not in a: continue
-            n += 1
-            i = objs.get("indicator--" + o["uuid"].lower())
-            alone = objs.get("indicator--" + a["uuid"].lower()) or objs.get("x-misp-attribute--" + a["uuid"].lower())
-            if alone or (i and any(lit(p) in i["pattern"] for p in [a["value"]] + a["value"].split("|"))):
-                continue
-            bad += 1; print("no indicator term for object attribute", a["uuid"], a["type"])
-print("to_ids %d, missing %d" % (n, bad))
-sys.exit(1 if bad else 0)
-EOF
 
-events=0 files=0
+events=0 files=0 total_ids=0
 while IFS= read -r f; do
   case "$f" in
     */pypi_backdoor/*|*/galaxy.json|*/sighting.json|*/definition.json|*/simple.json|*/sharing_groups.json|*/dnsbirthday/*|*/manifest.json) continue ;;
@@ -66,13 +50,28 @@ while IFS= read -r f; do
   n=$(sed -nE 's/^  events +([0-9]+)$/\1/p' "$T/err")
   events=$((events + ${n:-0}))
   "$ACCORD" misp convert "$f" >"$T/conv.jsonl" 2>/dev/null
-  check "$name: each to_ids attribute is one indicator" sh -c "python3 '$T/check.py' '$f' '$T/conv.jsonl' >'$T/chk' 2>&1"
+  check "$name: each to_ids attribute is exactly one indicator term" sh -c "python3 '$ROOT/tests/integration/misp_terms.py' '$f' '$T/conv.jsonl' >'$T/chk' 2>&1"
   grep -v "^to_ids" "$T/chk" | head -3 >&2
+  ids=$(sed -n 's/^to_ids \([0-9]*\), .*/\1/p' "$T/chk")
+  total_ids=$((total_ids + ${ids:-0}))
   check "$name: converted objects validate" sh -c "'$ACCORD' validate '$T/conv.jsonl' >/dev/null 2>&1"
   rm -rf "$T/s$files"
 done < <(find "$D/misp-pymisp" "$D/misp-eset-malware-ioc" "$D/misp-feed-circl-sample" -name '*.json' | sort)
 check "found the MISP files" test "$files" -ge 50
 check "imported the events" test "$events" -ge 50
+# the to_ids attributes of the source events, counted with jq apart from the checker: as many
+# as it checked
+want_ids=0
+while IFS= read -r f; do
+  case "$f" in
+    */pypi_backdoor/*|*/galaxy.json|*/sighting.json|*/definition.json|*/simple.json|*/sharing_groups.json|*/dnsbirthday/*|*/manifest.json) continue ;;
+  esac
+  k=$(jq '[(if type == "array" then .[] else . end) | (.response[]? // .) | (.Event // .) | select(type == "object" and has("uuid"))
+          | (.Attribute[]?, .Object[]?.Attribute[]?) | select(has("uuid") and (.to_ids == true or .to_ids == 1 or .to_ids == "1"))] | length' "$f" 2>/dev/null)
+  want_ids=$((want_ids + ${k:-0}))
+done < <(find "$D/misp-pymisp" "$D/misp-eset-malware-ioc" "$D/misp-feed-circl-sample" -name '*.json' | sort)
+check "every to_ids attribute checked: $total_ids of $want_ids" test "$total_ids" = "$want_ids"
+check "hundreds of to_ids attributes" test "$want_ids" -gt 300
 
 # re-importing everything changes nothing
 expect_rc 0 "import the ESET exports" -- "$ACCORD" --data "$T/s" misp import "$D/misp-eset-malware-ioc/turla" "$D/misp-eset-malware-ioc/sshdoor"
