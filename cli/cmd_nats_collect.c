@@ -46,7 +46,8 @@ static const char *const schema =
     " line INTEGER, indicator TEXT NOT NULL, time TEXT, time_is_string INTEGER, field TEXT,"
     " value TEXT, event TEXT);"
     /* multi-observation indicators (nats_temporal.h): the observation lines of the chunks
-     * done, the patterns they name, and per source where its combined part ends */
+     * done (less those pruned: no state can use them any more), the patterns they name, and
+     * per source where its combined part ends */
     "CREATE TABLE IF NOT EXISTS observations(source TEXT NOT NULL, offset INTEGER NOT NULL,"
     " ord INTEGER NOT NULL, chunk TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,"
     " PRIMARY KEY(source, offset, ord));"
@@ -66,8 +67,13 @@ typedef struct collector {
     natsSubscription *sub;
     char stream[160]; /* the tenant's results stream */
     ntemporal *tmp;   /* multi-observation indicators: state per source, rebuilt on demand */
-    uint64_t messages, dups, chunks, matches, rejected, combined;
+    uint64_t messages, dups, chunks, matches, rejected, combined, pruned;
+    u64map advanced; /* XXH3(source) -> times it advanced since its last prune */
 } collector;
+
+/* a source's combined observations are pruned every PRUNE_EVERY times it advances, and every
+ * source's when the collector stops */
+#define PRUNE_EVERY 16
 
 static const char *hdr(natsMsg *m, const char *key)
 {
@@ -321,6 +327,94 @@ static int feed(collector *c, const char *source, int64_t from, int64_t to, int 
     return rc;
 }
 
+typedef struct pobs {
+    uint64_t key;
+    size_t seq; /* order in the source */
+    int64_t rowid;
+    pattern_tobs t;
+} pobs;
+
+static int pobs_cmp(const void *a, const void *b)
+{
+    const pobs *x = a, *y = b;
+    return x->key != y->key ? (x->key > y->key) - (x->key < y->key)
+                            : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/*
+ * Deletes the observations of source before next (those combined) that no temporal state
+ * holds any more nor ever will (ntemporal_prunable, per pattern: what its outermost WITHIN has
+ * left behind every later observation), so the table keeps about a window's worth per source
+ * and pattern.  A rebuild from what is left reaches the same state.  0, or -2.
+ */
+static int prune(collector *c, const char *source, int64_t next)
+{
+    sqlite3_stmt *st = prep(c, "SELECT rowid, body FROM observations WHERE source = ?1"
+                               " AND offset < ?2 ORDER BY offset, ord"),
+                 *del = st ? prep(c, "DELETE FROM observations WHERE rowid = ?1") : NULL;
+    ajson_arena a;
+    pobs *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0, s;
+    if (!st || !del) {
+        sqlite3_finalize(st);
+        return -2;
+    }
+    ajson_arena_init(&a, 1u << 20);
+    sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, next);
+    while (rc == 0 && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        const ajson_value *o;
+        const char *why;
+        ajson_error je;
+        ntemp_obs ob;
+        ajson_arena_reset(&a);
+        o = ajson_parse(&a, (const char *)sqlite3_column_text(st, 1),
+                        (size_t)sqlite3_column_bytes(st, 1), &je);
+        if (!o || ntemp_obs_read(o, &ob, &why) != 1)
+            continue; /* checked when stored */
+        if (n == cap) {
+            pobs *nv = realloc(v, (cap = cap ? cap * 2 : 256) * sizeof *v);
+            if (!nv) {
+                rc = -2;
+                break;
+            }
+            v = nv;
+        }
+        v[n] = (pobs){ob.key, n, sqlite3_column_int64(st, 0), ob.t};
+        n++;
+    }
+    sqlite3_finalize(st);
+    ajson_arena_free(&a);
+    if (n)
+        qsort(v, n, sizeof *v, pobs_cmp);
+    for (size_t i = 0, j; rc == 0 && i < n; i = j) {
+        pattern_tobs *t;
+        size_t k = 0;
+        for (j = i; j < n && v[j].key == v[i].key; j++)
+            ;
+        if (!ntemporal_known(c->tmp, v[i].key) && pattern_load(c, v[i].key) != 0)
+            continue;
+        if (!(t = malloc((j - i) * sizeof *t))) {
+            rc = -2;
+            break;
+        }
+        for (size_t q = i; q < j; q++)
+            t[q - i] = v[q].t;
+        k = ntemporal_prunable(c->tmp, v[i].key, t, j - i);
+        free(t);
+        for (size_t q = i; rc == 0 && q < i + k; q++) {
+            sqlite3_reset(del);
+            sqlite3_bind_int64(del, 1, v[q].rowid);
+            rc = sqlite3_step(del) == SQLITE_DONE ? 0 : -2;
+        }
+        c->pruned += rc == 0 ? k : 0;
+    }
+    sqlite3_finalize(del);
+    free(v);
+    return rc;
+}
+
 /*
  * After a chunk of source was done: combines the observations of every chunk that now follows
  * the source's combined part without a gap (the chunk at offset `next`, then the one at its end,
@@ -368,6 +462,16 @@ static int advance(collector *c, const char *source)
         sqlite3_bind_int64(st, 2, next);
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -2;
         sqlite3_finalize(st);
+        if (rc == 0) {
+            uint64_t h = u64map_key(XXH3_64bits(source, strlen(source))), k = 0;
+            u64map_get(&c->advanced, h, &k);
+            if (++k >= PRUNE_EVERY) {
+                k = 0;
+                rc = prune(c, source, next);
+            }
+            if (u64map_put(&c->advanced, h, k) != 0)
+                rc = -2;
+        }
     }
     return rc;
 }
@@ -611,6 +715,7 @@ static int collect_open(collector *c, const nats_opts *o, const collect_cfg *cfg
         return -1;
     }
     sqlite3_busy_timeout(c->db, 30000);
+    u64map_init(&c->advanced);
     if (exec1(c, schema) != 0 || ntemporal_new(&c->tmp) != 0 ||
         nats_link_open(c->cmd, o, 1, &c->l) != 0) {
         ntemporal_free(c->tmp);
@@ -668,21 +773,39 @@ static void collect_loop(collector *c, const collect_cfg *cfg)
     }
 }
 
+/* Prunes every source (one transaction); what fails stays for the next time. */
+static void prune_all(collector *c)
+{
+    sqlite3_stmt *st;
+    int rc = 0;
+    if (exec1(c, "BEGIN IMMEDIATE") != 0)
+        return;
+    if ((st = prep(c, "SELECT source, next FROM sources"))) {
+        while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+            rc = prune(c, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
+        sqlite3_finalize(st);
+    }
+    exec1(c, rc == 0 && st ? "COMMIT" : "ROLLBACK");
+}
+
 /* Reports, writes the sightings a last time, closes.  0 or -1. */
 static int collect_close(collector *c, const collect_cfg *cfg)
 {
     int rc = 0;
     natsConnection_FlushTimeout(c->l.nc, 2000); /* the last acknowledgements */
+    prune_all(c);
     fprintf(stderr,
             "accord %s: %" PRIu64 " result messages, %" PRIu64 " chunks done, %" PRIu64
             " duplicates, %" PRIu64 " matches (%" PRIu64 " of multi-observation indicators), %" PRIu64
-            " rejected\n",
-            c->cmd, c->messages, c->chunks, c->dups, c->matches, c->combined, c->rejected);
+            " rejected, %" PRIu64 " observations pruned\n",
+            c->cmd, c->messages, c->chunks, c->dups, c->matches, c->combined, c->rejected,
+            c->pruned);
     if (cfg->sightings && write_sightings(c, cfg->report, cfg->interval_s) != 0)
         rc = -1;
     natsSubscription_Destroy(c->sub);
     nats_link_close(&c->l);
     ntemporal_free(c->tmp);
+    u64map_free(&c->advanced);
     sqlite3_close(c->db);
     return rc;
 }

@@ -299,3 +299,29 @@ int ntemporal_add(ntemporal *t, const char *source, const ntemp_obs *o)
         return ACCORD_ENOMEM;
     return pattern_history_add(h, o->leaves, &o->t);
 }
+
+size_t ntemporal_prunable(const ntemporal *t, uint64_t key, const pattern_tobs *obs, size_t n)
+{
+    const accord_pattern *p = pattern_of(t, key);
+    ts_value *lim;
+    size_t k = 0;
+    if (!p || p->root->kind != PX_WITHIN || n == 0 || !(lim = malloc(n * sizeof *lim)))
+        return 0;
+    /* lim[i]: the latest end at or after i, less the window; what started at or before it is
+     * gone from the rings */
+    for (size_t i = n; i-- > 0;) {
+        const ts_value *e = i + 1 < n && ts_cmp(&lim[i + 1], &obs[i].last) > 0 ? &lim[i + 1]
+                                                                               : &obs[i].last;
+        lim[i] = *e;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ts_value l = {lim[i].sec - p->root->within.sec, lim[i].nsec - p->root->within.nsec, 0};
+        if (l.nsec < 0)
+            l.sec--, l.nsec += 1000000000;
+        if (ts_cmp(&obs[i].first, &l) > 0)
+            break;
+        k = i + 1;
+    }
+    free(lim);
+    return k;
+}

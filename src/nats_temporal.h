@@ -66,6 +66,16 @@ int ntemporal_define(ntemporal *t, uint64_t key, const char *text, size_t len, i
  * names a leaf the pattern does not have, ACCORD_ELIMIT, ACCORD_ENOMEM.
  */
 int ntemporal_add(ntemporal *t, const char *source, const ntemp_obs *o);
+/*
+ * How many of obs[0..n), the observations of pattern key fed to one source in that order, no
+ * state holds any more nor ever will: the longest prefix each of whose members started at or
+ * before the end of an observation at or after it minus the pattern's outermost WITHIN (the
+ * history dropped it when that observation came, and a ring drops its oldest first).  Feeding
+ * obs[k..n) to an empty state leaves the state that feeding obs[0..n) left, so what later
+ * observations complete is the same; the collector deletes those k and rebuilds from the rest.
+ * 0 when the pattern is not defined or has no outermost WITHIN (its rings drop by count only).
+ */
+size_t ntemporal_prunable(const ntemporal *t, uint64_t key, const pattern_tobs *obs, size_t n);
 /* Forgets the state of every source (they are fed again from their start). */
 void ntemporal_reset(ntemporal *t);
 /* 1 when source has state here (it was fed since the last reset or ntemporal_mark). */

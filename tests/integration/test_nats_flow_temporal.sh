@@ -6,7 +6,8 @@
 # the observations of a hit lie in chunks that different workers matched.  The collector
 # combines them per source in the source's order, and the (event, indicator) pairs equal those
 # of one accord match over the same records (a capture of the same datagrams, a Frame Streams
-# file of the same messages).
+# file of the same messages).  A collector runs after each phase, pruning the observations no
+# state can use any more; the next one rebuilds its state from what is left.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/nats_lib.sh"
 GEN="$(dirname "$0")/nats_records.py"
@@ -67,6 +68,11 @@ for k in 1 2 3; do
   # the listener sends a chunk once full or a second after its first record
   wait_until 120 phase_drained "$k" "$want" "$workers" || bad "phase $k: $want records not matched within 120 s (got $(matched))"
   check "phase $k: its worker matched chunks" grep -q '^accord worker: [1-9][0-9]* chunks' "$T/w$k.1.err"
+  # a collector per phase: each one rebuilds the state from what the one before kept (pruned)
+  if [ "$k" != 3 ]; then
+    bounded 120 "collect --drain (phase $k)" "$ACCORD" nats collect --nats "$U" --db "$T/res.db" --drain 2>"$T/c$k.err"
+    check "phase $k: collected" test $? = 0
+  fi
 done
 check "phase 3: the second worker matched chunks too" grep -q '^accord worker: [1-9][0-9]* chunks' "$T/w3.2.err"
 kill -TERM "$L"
@@ -75,7 +81,14 @@ check "listener: every flow record published" grep -q "udp:127.0.0.1:$P: 900 rec
 check "listener: every dnstap message published" grep -q "dnstap:$T/d.sock: 600 records in [0-9]* chunks" "$T/listen.err"
 check "listener: nothing matched itself" test ! -s "$T/listen.out"
 
-collect_compare "$T/res.db" "$T/c.err" "$nmatch"
+collect_compare "$T/res.db" "$T/c3.err" "$nmatch"
+# pruning: what no state can use any more is deleted as sources advance; the collectors of
+# phases 2 and 3 rebuilt their state from the rest and still combined what one accord match did
+pruned() { sed -n 's/.* \([0-9]*\) observations pruned$/\1/p' "$T"/c[123].err | awk '{s += $1} END {print s + 0}'; }
+echo "$(pruned) observations pruned"
+check "observations pruned" test "$(pruned)" -gt 20
+kept6=$(sqlite3 "$T/res.db" "SELECT count(*) FROM observations WHERE body LIKE '%-000000000006\"%'")
+check "REPEATS ... WITHIN 300 SECONDS: about a window's observations kept ($kept6 of 22)" test "$kept6" -lt 15
 check "both sources combined" test "$(sqlite3 "$T/res.db" 'SELECT count(*) FROM sources')" = 2
 # hits whose observations the workers of two phases matched: flow record 335 (phase 2) repeats
 # records 253 and 294 (phase 1); dnstap message 220 (phase 2) repeats 158 and 189 (phase 1)

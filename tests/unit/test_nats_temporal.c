@@ -6,7 +6,8 @@
  * one pattern matcher, which combines them itself, and, cut into chunks of 7, to two matchers
  * in leaf mode that take the chunks alternately (as two workers would); their leaf hits, put
  * back in observation order, go through ntemporal.  Both must report the same (observation,
- * pattern) hits, for FOLLOWEDBY, REPEATS, AND, OR and WITHIN patterns.
+ * pattern) hits, for FOLLOWEDBY, REPEATS, AND, OR and WITHIN patterns.  The observations that
+ * ntemporal_prunable lets the collector delete change nothing that later ones complete.
  */
 #include "nats_temporal.h"
 #include "t.h"
@@ -248,11 +249,78 @@ static void test_state_errors(void)
     ntemporal_free(NULL);
 }
 
+/*
+ * Pruning (ntemporal_prunable): leaf hits of one source with times that mostly rise, some out of
+ * order, fed whole to one state; and cut at c, the prunable prefix of obs[0..c) left out, the
+ * rest fed to another state, then both fed obs[c..n): every later observation must complete in
+ * both or in neither.
+ */
+static void test_prune_keeps_state(unsigned seed)
+{
+    static const char *const wp[] = {
+        "([ipv4-addr:value = '10.0.0.2'] FOLLOWEDBY [domain-name:value = 'evil.example']) WITHIN 5 "
+        "SECONDS",
+        "[ipv4-addr:value = '10.0.0.3'] REPEATS 3 TIMES WITHIN 20 SECONDS",
+        "([ipv4-addr:value = '10.0.0.3'] AND [domain-name:value = 'a.example'] AND "
+        "[domain-name:value = 'b.example']) WITHIN 30 SECONDS",
+        "[ipv4-addr:value = '10.0.0.1'] FOLLOWEDBY [domain-name:value = 'evil.example']",
+    };
+    enum { N = 900 };
+    static ntemp_obs o[N];
+    static int whole[N];
+    static pattern_tobs t[N];
+    accord_error err;
+    size_t pruned = 0, nhits = 0;
+    unsigned r = seed;
+    for (uint64_t key = 0; key < 4; key++) {
+        ntemporal *a = NULL;
+        uint32_t nleaves = key == 2 ? 3 : key == 1 ? 1 : 2;
+        CHECK(ntemporal_new(&a) == 0);
+        CHECK(ntemporal_define(a, key, wp[key], strlen(wp[key]), 0, &err) == 0);
+        for (size_t i = 0; i < N; i++) {
+            int64_t s;
+            r = r * 1103515245u + 12345u;
+            s = 1700000000 + (int64_t)i - (int64_t)((r >> 8) % 8); /* up to 7 s out of order */
+            o[i].key = key;
+            o[i].leaves = 1 + (r >> 16) % ((1u << nleaves) - 1);
+            o[i].t.first = (ts_value){s, (int32_t)((r >> 4) % 1000) * 1000000, 9};
+            o[i].t.last = (ts_value){s + (int64_t)((r >> 20) % 3), 0, 9};
+            o[i].t.count = 1;
+            t[i] = o[i].t;
+            whole[i] = ntemporal_add(a, "a", &o[i]);
+            CHECK(whole[i] == 0 || whole[i] == 1);
+            nhits += whole[i] == 1;
+        }
+        for (size_t c = 0; c <= N; c += 37) {
+            ntemporal *b = NULL;
+            size_t k = ntemporal_prunable(a, key, t, c);
+            int same = 1;
+            CHECK(k <= c);
+            CHECK(ntemporal_new(&b) == 0);
+            CHECK(ntemporal_define(b, key, wp[key], strlen(wp[key]), 0, &err) == 0);
+            for (size_t i = k; i < c; i++)
+                ntemporal_add(b, "b", &o[i]);
+            for (size_t i = c; i < N; i++)
+                same &= ntemporal_add(b, "b", &o[i]) == whole[i];
+            CHECK(same);
+            if (key == 3)
+                CHECK(k == 0); /* no outermost WITHIN: nothing is pruned */
+            pruned += k;
+            ntemporal_free(b);
+        }
+        ntemporal_free(a);
+    }
+    CHECK(nhits > 100);
+    CHECK(pruned > 1000); /* most of each WITHIN pattern's prefix goes */
+}
+
 int main(void)
 {
     test_lines();
     test_state_errors();
     test_split_equals_whole(1);
     test_split_equals_whole(0x5bd1e995u);
+    test_prune_keeps_state(1);
+    test_prune_keeps_state(0x9e3779b9u);
     return t_done();
 }
