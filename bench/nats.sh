@@ -4,7 +4,10 @@
 #
 # Usage: bench/nats.sh BUILD_DIR [MB] [CHUNK_KIB]      (defaults: 256 MB, 512 KiB chunks)
 #        BATCH=N (chunks a worker fetches at once, default 4), WORKERS="1 2" and GOGCS="100 200"
-#        (the server's Go GOGC settings to run with, each a row per worker count) in the environment
+#        (the server's Go GOGC settings to run with, each a row per worker count), WINDOW=N (the
+#        publisher's chunks in flight, accord publish --window, default 8) and PUB_WINDOWS="1 8"
+#        (first, the publisher alone into the queue, no workers, a row per window, GOGC 200) in
+#        the environment
 #
 # Starts its own nats-server (JetStream, 127.0.0.1, free port, store under a temporary directory,
 # stopped at the end), writes MB of Zeek-style telemetry with bench_match --write, 10,000 IPv4 and
@@ -23,6 +26,8 @@ MB=${2:-256}
 CHUNK=${3:-512}
 BATCH=${BATCH:-4}
 WORKERS=${WORKERS:-1 2}
+WINDOW=${WINDOW:-8}
+PUB_WINDOWS=${PUB_WINDOWS:-}
 # nats-server is a Go program: GOGC=200 halves its garbage collections, which returned memory that
 # the next 512 KiB chunks faulted back in (zeroed pages): ~15% of its CPU per GB (docs/scale-out.md)
 GOGCS=${GOGCS:-100 200}
@@ -112,19 +117,41 @@ for N in $WORKERS; do
   rm -f "$D"/match[0-9]*.cpu*
   printf '%d accord match processes at once: %.2f CPU s/GB each\n' "$N" "${MATCH_N[$N]}"
 done
-printf '%-8s %8s %12s %14s %14s %14s %10s %10s %10s %6s %6s\n' workers MB/s records/s "worker s/GB" "server s/GB" \
-  "publish s/GB" overhead "vs N match" "steady" GOGC load
-
-for G in $GOGCS; do
-for N in $WORKERS; do
+# start_server GOGC: a fresh nats-server (SRV, U) with the streams and the snapshot
+start_server() {
+  local P
   P=$(port)
   rm -rf "$D/js" "$D/data"
-  GOGC=$G nats-server -js -a 127.0.0.1 -p "$P" -sd "$D/js" -l "$D/server.log" &
+  GOGC=$1 nats-server -js -a 127.0.0.1 -p "$P" -sd "$D/js" -l "$D/server.log" &
   SRV=$!
   for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$P") 2>/dev/null && break; sleep 0.05; done
   U=nats://127.0.0.1:$P
   "$A" nats setup --nats "$U" --max-bytes $((4 << 30)) >/dev/null
   "$A" nats snapshot --nats "$U" --indicators "$D/ind.jsonl" >/dev/null
+}
+# the publisher alone: its chunks in flight (--window) against one round trip per chunk
+for PW in $PUB_WINDOWS; do
+  start_server 200
+  s0=$(cpu_of "$SRV")
+  t0=$(date +%s.%N)
+  /usr/bin/time -f "%U %S" -o "$D/pub.time" "$A" publish --nats "$U" --chunk-kib "$CHUNK" --window "$PW" \
+    --source bench "$D/tel.json" 2>/dev/null
+  t1=$(date +%s.%N)
+  s1=$(cpu_of "$SRV")
+  read -r pu ps <"$D/pub.time"
+  awk -v w="$PW" -v b="$BYTES" -v t="$(awk -v a="$t0" -v z="$t1" 'BEGIN {print z - a}')" -v g="$GB" \
+      -v s="$(awk -v a="$s0" -v z="$s1" 'BEGIN {print z - a}')" -v p="$(awk -v u="$pu" -v s="$ps" 'BEGIN {print u + s}')" \
+      -v la="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN {
+        printf "publisher alone, window %2d: %7.1f MB/s, publisher %.2f CPU s/GB, server %.2f CPU s/GB, load %s\n", w, b / 1e6 / t, p / g, s / g, la
+      }'
+  kill "$SRV"; wait "$SRV" 2>/dev/null || true; SRV=
+done
+printf '%-8s %8s %12s %14s %14s %14s %10s %10s %10s %6s %6s\n' workers MB/s records/s "worker s/GB" "server s/GB" \
+  "publish s/GB" overhead "vs N match" "steady" GOGC load
+
+for G in $GOGCS; do
+for N in $WORKERS; do
+  start_server "$G"
   W=()
   for i in $(seq 1 "$N"); do
     "$A" worker --nats "$U" --idle 600 --batch "$BATCH" 2>"$D/w$i.err" &
@@ -136,7 +163,7 @@ for N in $WORKERS; do
   s0=$(cpu_of "$SRV")
   t0=$(date +%s.%N)
   /usr/bin/time -f "%U %S" -o "$D/pub.time" "$A" publish --nats "$U" --chunk-kib "$CHUNK" \
-    --source bench "$D/tel.json" 2>/dev/null
+    --window "$WINDOW" --source bench "$D/tel.json" 2>/dev/null
   # one connection polling the consumer: a status command every 50 ms cost the server ~10% of
   # its CPU per GB here (a connection, six infos and a KV read each)
   "$A" nats status --nats "$U" --wait-drained 3600 >"$D/st"

@@ -15,10 +15,13 @@
  *   Accord-Header-Len  bytes of the payload before the chunk: the Zeek TSV header lines in
  *                      effect at the chunk's start (0 when none)
  *
- * Every publish waits for the server's acknowledgement.  A full stream (discard new) answers
- * with an error: the producer waits and sends the same chunk again, so nothing is dropped and
- * the producer runs at the workers' pace.  While the server is away (restart, fail-over) the
- * same chunk is sent again until it is stored; its id makes that harmless.
+ * Up to --window chunks (8) are in flight at once: published without waiting, their
+ * acknowledgements read by the client's thread (on_ack); --window 1 waits for each.  A full
+ * stream (discard new) answers with an error: the producer stops, waits and sends the refused
+ * chunks again (drain), so nothing is dropped and the producer runs at the workers' pace.
+ * While the server is away (restart, fail-over) the chunks not acknowledged are taken back and
+ * sent again until stored; their ids make that harmless.  Listeners (nats_forward) wait for
+ * each chunk.
  */
 #include "cmd_nats.h"
 
@@ -35,6 +38,7 @@
 #include <zlib.h>
 
 #define PAYLOAD_MAX (1000u << 10) /* under the server's 1 MiB max_payload, headers aside */
+#define PUBLISH_WINDOW 8          /* chunks in flight (--window) */
 
 typedef struct pub {
     const char *cmd;
@@ -47,6 +51,15 @@ typedef struct pub {
     char *in; /* the input read so far */
     uint64_t chunks, dups, bytes, lines, waits, failed;
     int full_noted;
+    /* --window N > 1: chunks published without waiting, up to N unacknowledged (ajs); those
+     * the server refused or did not acknowledge are sent again by drain() */
+    int window;
+    jsCtx *ajs;
+    pthread_mutex_t mu;  /* what on_ack shares with the publishing thread: */
+    natsMsg **retry;     /*   chunks to send again */
+    size_t nretry, retry_cap;
+    natsStatus last_err; /*   why the last one was refused */
+    jsErrCode last_jerr;
 } pub;
 
 /* The Zeek TSV header lines of d[0..n) applied to hdr: a #separator line starts a new header,
@@ -84,6 +97,126 @@ static void header_value(char *out, size_t outlen, const char *s)
     out[n] = '\0';
 }
 
+/* Whether a publish failed for a reason that passes: the stream is full (discard new) or the
+ * server is away. */
+static int publish_retryable(pub *p, natsStatus s, jsErrCode jerr)
+{
+    return jerr == JSStreamStoreFailedErr || s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS ||
+           natsConnection_Status(p->l.nc) != NATS_CONN_STATUS_CONNECTED;
+}
+
+static void note_wait(pub *p, jsErrCode jerr, int tries)
+{
+    if (!p->full_noted && jerr) {
+        fprintf(stderr, "accord %s: stream %s_%s full, waiting for the workers\n", p->cmd,
+                NATS_STREAM_TEL, p->tenant);
+        p->full_noted = 1;
+    }
+    p->waits++;
+    nats_Sleep(tries < 10 ? 50 : 250);
+}
+
+/* Asynchronous acknowledgements (the library's thread): a chunk stored is counted, one refused
+ * kept to be sent again. */
+static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *ud)
+{
+    pub *p = ud;
+    (void)js;
+    pthread_mutex_lock(&p->mu);
+    if (pa) {
+        p->chunks++;
+        p->dups += pa->Duplicate;
+    } else if (pae) {
+        p->last_err = pae->Err;
+        p->last_jerr = pae->ErrCode;
+        if (p->nretry == p->retry_cap) {
+            size_t cap = p->retry_cap ? p->retry_cap * 2 : 16;
+            natsMsg **r = realloc(p->retry, cap * sizeof *r);
+            if (r) {
+                p->retry = r;
+                p->retry_cap = cap;
+            }
+        }
+        if (p->nretry < p->retry_cap) {
+            p->retry[p->nretry++] = m;
+            m = NULL;
+        } else {
+            p->failed++;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    natsMsg_Destroy(m);
+}
+
+/* Keeps m (not sent) to be sent again by drain(). */
+static void keep_for_retry(pub *p, natsMsg *m, natsStatus s, jsErrCode jerr)
+{
+    jsPubAckErr pae = {m, s, jerr, NULL};
+    on_ack(p->ajs, m, NULL, &pae, p);
+}
+
+/*
+ * Waits until every chunk published asynchronously is stored: chunks refused (stream full) or
+ * not acknowledged within 2 s (server away; taken back from the library) are sent again, with
+ * their msg ids, after 50 ms (250 ms after ten tries), until stored.  0, or -1 (a refusal that
+ * does not pass, or SIGINT/SIGTERM).
+ */
+static int drain(pub *p)
+{
+    for (int tries = 0;; tries++) {
+        jsPubOptions po;
+        natsMsg **again;
+        size_t n;
+        natsStatus s, why;
+        jsErrCode jerr;
+        int rc = 0;
+        jsPubOptions_Init(&po);
+        po.MaxWait = 2000;
+        s = js_PublishAsyncComplete(p->ajs, &po);
+        if (s != NATS_OK) { /* acknowledgements lost: those chunks are ours to send again */
+            natsMsgList pend = {NULL, 0};
+            if (js_PublishAsyncGetPendingList(&pend, p->ajs) == NATS_OK) {
+                for (int i = 0; i < pend.Count; i++) {
+                    keep_for_retry(p, pend.Msgs[i], NATS_TIMEOUT, 0);
+                    pend.Msgs[i] = NULL;
+                }
+                natsMsgList_Destroy(&pend);
+            }
+        }
+        pthread_mutex_lock(&p->mu);
+        again = p->retry;
+        n = p->nretry;
+        why = p->last_err;
+        jerr = p->last_jerr;
+        p->retry = NULL;
+        p->nretry = p->retry_cap = 0;
+        pthread_mutex_unlock(&p->mu);
+        if (n == 0 && (s == NATS_OK || s == NATS_NOT_FOUND))
+            return p->failed ? -1 : 0;
+        if (n == 0 && !nats_stop) { /* not acknowledged and not taken back: wait again */
+            nats_Sleep(50);
+            continue;
+        }
+        if (nats_stop || (n && !publish_retryable(p, why, jerr))) {
+            if (!nats_stop)
+                nats_fail(p->cmd, "publish", why, jerr);
+            rc = -1;
+        } else if (n) {
+            note_wait(p, jerr, tries);
+        }
+        for (size_t i = 0; i < n; i++) {
+            natsStatus ps = rc ? NATS_ERR : js_PublishMsgAsync(p->ajs, &again[i], NULL);
+            if (ps != NATS_OK && !rc)
+                keep_for_retry(p, again[i], ps, 0);
+            else
+                natsMsg_Destroy(again[i]); /* NULL when the library took it */
+        }
+        free(again);
+        if (rc)
+            return -1;
+    }
+}
+
 /* Sends chunk d[0..n) (offset off, first line line) until the server has stored it. */
 static int send_chunk(pub *p, const char *input, uint64_t off, uint64_t line, const char *d,
                       size_t n)
@@ -116,6 +249,19 @@ static int send_chunk(pub *p, const char *input, uint64_t off, uint64_t line, co
         jsPubOptions_Init(&po);
         po.MsgId = id;
         po.MaxWait = 2000; /* an ack lost to a server restart costs this much */
+        if (s == NATS_OK && p->ajs) {
+            /* the window: sent now, acknowledged later (on_ack), what fails sent again */
+            int pending;
+            pthread_mutex_lock(&p->mu);
+            pending = p->nretry > 0;
+            pthread_mutex_unlock(&p->mu);
+            s = natsMsgHeader_Set(m, "Nats-Msg-Id", id);
+            if (s == NATS_OK)
+                s = js_PublishMsgAsync(p->ajs, &m, NULL);
+            if (m)
+                keep_for_retry(p, m, s, 0);
+            return pending || s != NATS_OK ? drain(p) : 0;
+        }
         if (s == NATS_OK)
             s = js_PublishMsg(&pa, p->l.js, m, &po, &jerr);
         natsMsg_Destroy(m);
@@ -127,17 +273,9 @@ static int send_chunk(pub *p, const char *input, uint64_t off, uint64_t line, co
         }
         if (nats_stop)
             return -1;
-        if (jerr == JSStreamStoreFailedErr || s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS ||
-            natsConnection_Status(p->l.nc) != NATS_CONN_STATUS_CONNECTED) {
+        if (publish_retryable(p, s, jerr)) {
             /* the stream is full (discard new) or the server is away: wait, send again */
-            if (!p->full_noted && jerr) {
-                fprintf(stderr, "accord %s: stream %s_%s full, waiting for the workers\n",
-                        p->cmd, NATS_STREAM_TEL, p->tenant);
-                p->full_noted = 1;
-            }
-            p->waits++;
-            nats_Sleep(tries < 10 ? 50 : 250);
-            tries++;
+            note_wait(p, jerr, tries++);
             continue;
         }
         nats_fail(p->cmd, id, s, jerr);
@@ -242,7 +380,7 @@ static int publish_path(pub *p, const char *path)
 
 int cmd_publish(int argc, char **argv)
 {
-    pub p = {.cmd = "publish", .chunk = 512u << 10};
+    pub p = {.cmd = "publish", .chunk = 512u << 10, .window = PUBLISH_WINDOW};
     nats_opts o = {.tenant = "default"};
     int i = 1, rc = 0, k;
     double t0;
@@ -256,6 +394,12 @@ int cmd_publish(int argc, char **argv)
         if (strcmp(argv[i], "--source") == 0 && i + 1 < argc &&
             nats_source_valid(argv[i + 1], strlen(argv[i + 1]))) {
             p.source = argv[i + 1];
+        } else if (strcmp(argv[i], "--window") == 0 && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[i + 1], &end, 10);
+            if (*end || v < 1 || v > 64)
+                return cli_usage("publish");
+            p.window = (int)v;
         } else if (strcmp(argv[i], "--chunk-kib") == 0 && i + 1 < argc) {
             char *end;
             long v = strtol(argv[i + 1], &end, 10);
@@ -285,9 +429,25 @@ int cmd_publish(int argc, char **argv)
         free(p.in);
         return EXIT_FAIL;
     }
+    pthread_mutex_init(&p.mu, NULL);
+    if (p.window > 1) {
+        jsOptions jo;
+        natsStatus s;
+        jsOptions_Init(&jo);
+        jo.PublishAsync.MaxPending = p.window;
+        jo.PublishAsync.AckHandler = on_ack;
+        jo.PublishAsync.AckHandlerClosure = &p;
+        jo.PublishAsync.StallWait = 5000;
+        if ((s = natsConnection_JetStream(&p.ajs, p.l.nc, &jo)) != NATS_OK) {
+            nats_fail(p.cmd, "JetStream", s, 0);
+            rc = -1;
+        }
+    }
     t0 = nats_mono();
     for (; i < argc && rc == 0; i++)
         rc = publish_path(&p, argv[i]);
+    if (p.ajs && drain(&p) != 0) /* the last window */
+        rc = -1;
     {
         double secs = nats_mono() - t0;
         fprintf(stderr,
@@ -298,6 +458,8 @@ int cmd_publish(int argc, char **argv)
     }
     if (nats_stop)
         rc = -1;
+    jsCtx_Destroy(p.ajs);
+    pthread_mutex_destroy(&p.mu);
     nats_link_close(&p.l);
     buf_free(&p.hdr);
     buf_free(&p.out);

@@ -533,13 +533,16 @@ static const cli_command commands[] = {
      "default \"default\").\n",
      cmd_nats},
     {"publish", "cut telemetry into chunks on a NATS JetStream work queue",
-     "usage: accord publish --nats URL [--source ID] [--chunk-kib N] [--tenant T] FILE|DIR|-...\n"
+     "usage: accord publish --nats URL [--source ID] [--chunk-kib N] [--window N] [--tenant T]\n"
+     "                      FILE|DIR|-...\n"
      "\n"
      "Cuts each input (plain or gzip; a directory: its files in name order) into chunks ending\n"
      "at a line end, of at most N KiB (512), published to accord.tel.TENANT.SOURCE with the id\n"
      "SOURCE:OFFSET, so publishing the same input again (a restarted producer) adds nothing.\n"
      "SOURCE is --source or made from the path; standard input needs --source.  A full stream\n"
-     "makes the producer wait.  Connection options: see accord help nats.\n",
+     "makes the producer wait.  Up to --window chunks (8) wait for the server's acknowledgement\n"
+     "at once; one refused or not acknowledged is sent again.  Connection options: see accord\n"
+     "help nats.\n",
      cmd_publish},
     {"worker", "match telemetry chunks from NATS JetStream (run any number, anywhere)",
      "usage: accord worker --nats URL [--batch N] [--idle S] [--drain] [--event-bytes N] [--now TS]\n"
