@@ -169,6 +169,7 @@ static int drain(pub *p)
         size_t n;
         natsStatus s, why;
         jsErrCode jerr;
+        uint64_t failed;
         int rc = 0;
         jsPubOptions_Init(&po);
         po.MaxWait = 2000;
@@ -188,11 +189,12 @@ static int drain(pub *p)
         n = p->nretry;
         why = p->last_err;
         jerr = p->last_jerr;
+        failed = p->failed;
         p->retry = NULL;
         p->nretry = p->retry_cap = 0;
         pthread_mutex_unlock(&p->mu);
         if (n == 0 && (s == NATS_OK || s == NATS_NOT_FOUND))
-            return p->failed ? -1 : 0;
+            return failed ? -1 : 0;
         if (n == 0 && !nats_stop) { /* not acknowledged and not taken back: wait again */
             nats_Sleep(50);
             continue;

@@ -291,7 +291,7 @@ static void test_prune_keeps_state(unsigned seed)
             CHECK(whole[i] == 0 || whole[i] == 1);
             nhits += whole[i] == 1;
         }
-        for (size_t c = 0; c <= N; c += 37) {
+        for (size_t c = 0; c <= N; c += 113) {
             ntemporal *b = NULL;
             size_t k = ntemporal_prunable(a, key, t, c);
             int same = 1;
