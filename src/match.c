@@ -73,6 +73,7 @@ struct accord_matcher {
     size_t nfields, nitems, nhx;
     mline lines[BATCH];
     size_t nlines;
+    mjson_win win; /* the index of the lines being read (accord_matcher_match_lines) */
     mres *res;
     size_t nres, res_cap, res_pos;
     uint32_t *inds;
@@ -520,8 +521,8 @@ static void match_complex(accord_matcher *m, const mline *l)
 /* ------------------------------------------------------------------------------------------ */
 /* Batches                                                                                      */
 
-/* Stage A for one line. */
-static void read_line(accord_matcher *m, const char *p, size_t len, uint64_t lineno)
+/* Stage A for one line; wo is its offset in m->win when the window holds it, else -1. */
+static void read_line(accord_matcher *m, const char *p, size_t len, uint64_t lineno, long wo)
 {
     mline *l = &m->lines[m->nlines];
     mfield *f = &m->fields[m->nfields];
@@ -537,7 +538,11 @@ static void read_line(accord_matcher *m, const char *p, size_t len, uint64_t lin
         return;
     }
     m->st.events++;
-    if (p[i] == '{') {
+    if (p[i] == '{' && wo >= 0 &&
+        !(m->win.any_bs && mbits_any(m->win.bs, (size_t)wo, (size_t)wo + len))) {
+        nf = mjson_extract_win(m->map, &m->win, (size_t)wo, len, f, MFIELDS_MAX, &m->sc, &why,
+                               &off); /* no backslash: straight from the window's index */
+    } else if (p[i] == '{') {
         nf = mjson_extract(m->map, p, len, f, MFIELDS_MAX, &m->sc, &why, &off);
     } else if (m->tsv.active) {
         nf = mtsv_extract(&m->tsv, p, len, f, MFIELDS_MAX, &m->sc, &why, &off);
@@ -625,27 +630,59 @@ static uint32_t clamp_now(int64_t now_s)
     return now_s <= 0 ? 0 : now_s >= 0xFFFFFFFEll ? 0xFFFFFFFEu : (uint32_t)now_s;
 }
 
+/* One line of the buffer: its bytes without the newline (and a '\r' before it). */
+static void one_line(accord_matcher *m, const char *p, size_t n, uint64_t lineno, long wo)
+{
+    if (n && p[n - 1] == '\r')
+        n--;
+    m->st.lines++;
+    read_line(m, p, n, lineno, wo);
+    if (m->nlines == BATCH)
+        match_batch(m);
+}
+
+/*
+ * Lines are found through the window's newline map: the window covers up to MWIN_BYTES from the
+ * start of a line, every line that ends inside it is read from its index, and the first line
+ * that does not is where the next window starts.  A line longer than a window is found by
+ * memchr and read on its own.
+ */
 ACCORD_API long accord_matcher_match_lines(accord_matcher *m, const char *b, size_t len,
                                            int64_t now_s)
 {
-    const char *p = b, *end = b + len;
+    mjson_win *w = &m->win;
+    size_t pos = 0, wpos = 0; /* wpos: the window's offset in b */
     uint64_t lineno = 0;
     ajson_arena_reset(&m->sc);
     m->nres = m->res_pos = m->ninds = m->nbad = m->bad_pos = 0;
     m->oom = 0;
     m->now = clamp_now(now_s);
     m->st.bytes += len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *e = nl ? nl : end;
-        size_t n = (size_t)(e - p);
-        if (n && p[n - 1] == '\r')
-            n--;
-        m->st.lines++;
-        read_line(m, p, n, ++lineno);
-        if (m->nlines == BATCH)
-            match_batch(m);
-        p = nl ? nl + 1 : end;
+    w->len = 0;
+    while (pos < len) {
+        size_t rel, e;
+        if (pos >= wpos + w->len || w->len == 0) {
+            wpos = pos;
+            mjson_win_index(w, b + pos, len - pos < MWIN_BYTES ? len - pos : MWIN_BYTES);
+        }
+        rel = pos - wpos;
+        e = mbits_next(w->nl, rel, w->len);
+        if (e == w->len && wpos + w->len < len) { /* the line goes on past the window */
+            const char *nl;
+            size_t n;
+            if (rel > 0) {
+                w->len = 0; /* a new window from this line */
+                continue;
+            }
+            nl = memchr(b + pos + w->len, '\n', len - pos - w->len);
+            n = nl ? (size_t)(nl - (b + pos)) : len - pos;
+            one_line(m, b + pos, n, ++lineno, -1);
+            pos += n + 1;
+            w->len = 0;
+            continue;
+        }
+        one_line(m, b + pos, e - rel, ++lineno, (long)rel);
+        pos = wpos + e + 1; /* past the newline, or len + 1 after the last line without one */
     }
     match_batch(m);
     return m->oom ? ACCORD_ENOMEM : (long)m->nres;

@@ -331,7 +331,7 @@ static inline uint32_t mip_cell8(const mip *ip, size_t g, unsigned j)
 }
 /* Prefetches what a lookup of a will read: the x24 word when there is one (mip_prefetch4_late
  * then prefetches the hash bucket if the bit says that a probe is needed), else the bucket; and
- * the p24 word (mip_prefetch4_late then prefetches the rank when its bit is set). */
+ * the p24 word (mip_prefetch4_late then prefetches the /24's cell when its bit is set). */
 void mip_prefetch4(const mip *ip, uint32_t a);
 static inline int mip_x24(const mip *ip, uint32_t a)
 {
@@ -673,6 +673,61 @@ int mjson_extract(const mfmap *map, const char *line, size_t len, mfield *out, s
 /* The scalar and (when the CPU has it) vector scanners; tests force each: 0 = vector when the
  * CPU has it, 1 = scalar, 2 = scalar without the line index (byte scans only). */
 void mjson_force_scalar(int on);
+
+/* The offset of the first set bit at or after pos in bitmap m (bit i of byte i), clamped to
+ * len; m must have a set bit at or after pos somewhere (a sentinel word after its last byte). */
+static inline size_t mbits_next(const uint64_t *m, size_t pos, size_t len)
+{
+    size_t w = pos >> 6, r;
+    uint64_t v = m[w] >> (pos & 63);
+    if (v) {
+        r = pos + (size_t)__builtin_ctzll(v);
+    } else {
+        do
+            v = m[++w];
+        while (!v);
+        r = (w << 6) + (size_t)__builtin_ctzll(v);
+    }
+    return r < len ? r : len;
+}
+
+/*
+ * A structural index of a stretch of a buffer of lines (a window): bit i of each map for byte
+ * p[i], quotes (q), the bytes that end a literal (d: , } ] and whitespace), newlines (nl) and
+ * backslashes (bs), each with a sentinel word (bit 0 set) after its last byte.  The matcher
+ * indexes ~16 KiB of lines in one vector pass instead of each line on its own: the line ends
+ * come from nl (no memchr per line), and a line without a backslash is extracted straight
+ * from q and d (mjson_extract_win).
+ */
+#define MWIN_BYTES ((size_t)16 << 10)
+#define MWIN_WORDS (MWIN_BYTES / 64)
+typedef struct mjson_win {
+    const char *p;
+    size_t len; /* p[0..len) indexed, len <= MWIN_BYTES */
+    int any_bs; /* some byte is a backslash */
+    uint64_t q[MWIN_WORDS + 1], d[MWIN_WORDS + 1], nl[MWIN_WORDS + 1], bs[MWIN_WORDS + 1];
+} mjson_win;
+
+/* 1 when some bit of m in [from, to) is set (from < to). */
+static inline int mbits_any(const uint64_t *m, size_t from, size_t to)
+{
+    size_t a = from >> 6, z = (to - 1) >> 6;
+    uint64_t lo = ~0ull << (from & 63), hi = ~0ull >> (63 - ((to - 1) & 63));
+    if (a == z)
+        return (m[a] & lo & hi) != 0;
+    if (m[a] & lo)
+        return 1;
+    for (size_t k = a + 1; k < z; k++)
+        if (m[k])
+            return 1;
+    return (m[z] & hi) != 0;
+}
+
+/* Indexes p[0..len) (len <= MWIN_BYTES) into w. */
+void mjson_win_index(mjson_win *w, const char *p, size_t len);
+/* mjson_extract for the line w->p[off..off + len), which must hold no backslash (see w->bs). */
+int mjson_extract_win(const mfmap *map, const mjson_win *w, size_t off, size_t len, mfield *out,
+                      size_t max, mscratch *sc, const char **why, size_t *erroff);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Zeek TSV logs (match_tsv.c)                                                                  */

@@ -523,10 +523,10 @@ static inline const char *find_special(const char *p, const char *end)
 #define IDX_MAX 2048
 #define IDX_WORDS (IDX_MAX / 64)
 
-enum { C_QUOTE = 1, C_DELIM = 2, C_BSLASH = 4 };
+enum { C_QUOTE = 1, C_DELIM = 2, C_BSLASH = 4, C_NL = 8 };
 static const uint8_t byte_class[256] = {
     ['"'] = C_QUOTE, ['\\'] = C_BSLASH, [','] = C_DELIM,  ['}'] = C_DELIM,  [']'] = C_DELIM,
-    [' '] = C_DELIM, ['\t'] = C_DELIM,  ['\r'] = C_DELIM, ['\n'] = C_DELIM,
+    [' '] = C_DELIM, ['\t'] = C_DELIM,  ['\r'] = C_DELIM, ['\n'] = C_DELIM | C_NL,
 };
 
 /* The scalar index of s[0..len) (len <= IDX_MAX); 0, or -1 when s has a backslash. */
@@ -563,8 +563,7 @@ static int index_scalar(const char *s, size_t len, uint64_t *qm, uint64_t *dm)
  * Every other (hi, lo) pair ANDs to 0 (bytes >= 0x80 have no hi bits); the unit tests compare
  * this with the scalar table on every byte value.
  */
-__attribute__((target("avx2"))) static int index_avx2(const char *s, size_t len, uint64_t *qm,
-                                                      uint64_t *dm)
+__attribute__((target("avx2"))) static inline __m256i classify_avx2(__m256i v)
 {
     const __m256i lo_t =
         _mm256_setr_epi8(0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x01, 0, 0x22, 0x0D, 0, 0, 0x02, 0, 0,
@@ -572,9 +571,17 @@ __attribute__((target("avx2"))) static int index_avx2(const char *s, size_t len,
     const __m256i hi_t =
         _mm256_setr_epi8(0x01, 0, 0x02, 0, 0, 0x24, 0, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0x02,
                          0, 0, 0x24, 0, 0x08, 0, 0, 0, 0, 0, 0, 0, 0);
-    const __m256i nib = _mm256_set1_epi8(0x0F), dbits = _mm256_set1_epi8(0x0F),
-                  bsbit = _mm256_set1_epi8(0x20), q = _mm256_set1_epi8('"'),
-                  zero = _mm256_setzero_si256();
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    __m256i lo = _mm256_shuffle_epi8(lo_t, _mm256_and_si256(v, nib));
+    __m256i hi = _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
+    return _mm256_and_si256(lo, hi);
+}
+
+__attribute__((target("avx2"))) static int index_avx2(const char *s, size_t len, uint64_t *qm,
+                                                      uint64_t *dm)
+{
+    const __m256i dbits = _mm256_set1_epi8(0x0F), bsbit = _mm256_set1_epi8(0x20),
+                  q = _mm256_set1_epi8('"'), zero = _mm256_setzero_si256();
     __m256i bsany = zero;
     char tail[64];
     for (size_t w = 0; w * 64 < len; w++) {
@@ -587,9 +594,7 @@ __attribute__((target("avx2"))) static int index_avx2(const char *s, size_t len,
         }
         for (int h = 0; h < 2; h++) {
             __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32 * h));
-            __m256i lo = _mm256_shuffle_epi8(lo_t, _mm256_and_si256(v, nib));
-            __m256i hi = _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
-            __m256i c = _mm256_and_si256(lo, hi);
+            __m256i c = classify_avx2(v);
             bsany = _mm256_or_si256(bsany, _mm256_and_si256(c, bsbit));
             qw |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, q)) << (32 * h);
             dw |= (uint64_t)(uint32_t)~_mm256_movemask_epi8(
@@ -612,23 +617,11 @@ static int index_line(const char *s, size_t len, uint64_t *qm, uint64_t *dm)
     return index_scalar(s, len, qm, dm);
 }
 
-/* The offset of the first set bit at or after pos (<= len) in m, or len when there is none.  m
- * has a sentinel word after the line's words (bit 0 set, see mjson_extract), so the search
- * always stops, and bits at or past len are never set otherwise. */
-static inline size_t next_bit(const uint64_t *m, size_t pos, size_t len)
-{
-    size_t w = pos >> 6, r;
-    uint64_t v = m[w] >> (pos & 63);
-    if (v) {
-        r = pos + (size_t)__builtin_ctzll(v);
-    } else {
-        do
-            v = m[++w];
-        while (!v);
-        r = (w << 6) + (size_t)__builtin_ctzll(v);
-    }
-    return r < len ? r : len;
-}
+/* The offset of the first set bit at or after pos (<= len) in m, or len when there is none.
+ * Offsets count from x->start: the line's first byte when it was indexed alone, the window's
+ * when it lies in one (mjson_extract_win), where the bits of the lines after it are clamped
+ * to len like any past a line's end.  m has a sentinel word after the indexed bytes. */
+#define next_bit_x(x, m, pos, len) mbits_next(m, pos, len)
 
 /* Scans a string whose opening quote was consumed: *q = its closing quote, *esc = it has a
  * backslash.  0, or -1 when it is not terminated. */
@@ -638,7 +631,7 @@ static inline __attribute__((always_inline)) int scan_string(xs *x, const char *
     *esc = 0;
     if (x->qm) {
         size_t len = (size_t)(x->end - x->start);
-        size_t at = next_bit(x->qm, (size_t)(p - x->start), len);
+        size_t at = next_bit_x(x, x->qm, (size_t)(p - x->start), len);
         if (at >= len)
             return fail(x, x->p - 1, "unterminated string");
         *q = x->start + at;
@@ -855,7 +848,7 @@ static int parse_literal(xs *x, const mfmap_key *mk)
     const char *s = x->p;
     if (x->dm)
         x->p =
-            x->start + next_bit(x->dm, (size_t)(s - x->start), (size_t)(x->end - x->start));
+            x->start + next_bit_x(x, x->dm, (size_t)(s - x->start), (size_t)(x->end - x->start));
     else
         while (x->p < x->end && !ends_literal[(unsigned char)*x->p])
             x->p++;
@@ -989,7 +982,7 @@ static int parse_object_idx(xs *x, const mfmap_node *node, int depth)
         size_t k = i + 1;
         if (i >= len || s[i] != '"')
             return fail(x, s + i, "expected a key");
-        q = next_bit(x->qm, k, len);
+        q = next_bit_x(x, x->qm, k, len);
         if (q >= len)
             return fail(x, s + i, "unterminated string");
         if (node->fseed && q > k && q - k <= 16 && k + 16 <= len) /* the usual key */
@@ -1008,7 +1001,7 @@ static int parse_object_idx(xs *x, const mfmap_node *node, int depth)
                 return fail(x, s + i, "expected a value");
         }
         if (s[i] == '"') {
-            q = next_bit(x->qm, i + 1, len);
+            q = next_bit_x(x, x->qm, i + 1, len);
             if (q >= len)
                 return fail(x, s + i, "unterminated string");
             if (mk && mk->role)
@@ -1021,7 +1014,7 @@ static int parse_object_idx(xs *x, const mfmap_node *node, int depth)
             i = (size_t)(x->p - s);
         } else {
             size_t v = i;
-            i = next_bit(x->dm, v, len);
+            i = next_bit_x(x, x->dm, v, len);
             if (i == v)
                 return fail(x, s + v, "expected a value");
             if (mk && mk->role)
@@ -1066,6 +1059,25 @@ static int parse_object(xs *x, const mfmap_node *node, int depth)
     return more;
 }
 
+/* The object at x->p to its end, and the result of the extraction. */
+static int extract_run(xs *x, const mfmap *map, const char *line, const char **why, size_t *off)
+{
+    skip_ws(x);
+    if (x->p >= x->end || *x->p != '{') {
+        fail(x, x->p, "not a JSON object");
+    } else if (parse_object(x, &map->root, 1) == 0) {
+        skip_ws(x);
+        if (x->p != x->end)
+            fail(x, x->p, "bytes after the JSON object");
+    }
+    if (x->why) {
+        *why = x->why;
+        *off = (size_t)(x->at - line);
+        return -1;
+    }
+    return (int)x->n;
+}
+
 int mjson_extract(const mfmap *map, const char *line, size_t len, mfield *out, size_t max,
                   mscratch *sc, const char **why, size_t *off)
 {
@@ -1076,18 +1088,92 @@ int mjson_extract(const mfmap *map, const char *line, size_t len, mfield *out, s
         x.dm = dm;
         qm[(len + 63) / 64] = dm[(len + 63) / 64] = 1; /* the sentinel next_bit stops at */
     }
-    skip_ws(&x);
-    if (x.p >= x.end || *x.p != '{') {
-        fail(&x, x.p, "not a JSON object");
-    } else if (parse_object(&x, &map->root, 1) == 0) {
-        skip_ws(&x);
-        if (x.p != x.end)
-            fail(&x, x.p, "bytes after the JSON object");
+    return extract_run(&x, map, line, why, off);
+}
+
+int mjson_extract_win(const mfmap *map, const mjson_win *w, size_t off, size_t len, mfield *out,
+                      size_t max, mscratch *sc, const char **why, size_t *erroff)
+{
+    const char *line = w->p + off;
+    /* offsets from the window's start: its maps need no shift */
+    xs x = {line, line + len, w->p, out, 0, max, sc, NULL, NULL, w->q, w->d};
+    if (force_scalar >= 2) /* byte scans only, as the tests compare */
+        return mjson_extract(map, line, len, out, max, sc, why, erroff);
+    return extract_run(&x, map, line, why, erroff);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Windows                                                                                      */
+
+static void win_scalar(const char *s, size_t len, mjson_win *w)
+{
+    for (size_t k = 0; k * 64 < len; k++) {
+        uint64_t q = 0, d = 0, n = 0, b = 0;
+        size_t cnt = len - k * 64 < 64 ? len - k * 64 : 64;
+        for (size_t i = 0; i < cnt; i++) {
+            uint64_t c = byte_class[(unsigned char)s[k * 64 + i]];
+            q |= (c & C_QUOTE) << i;
+            d |= (c >> 1 & 1) << i;
+            b |= (c >> 2 & 1) << i;
+            n |= (c >> 3 & 1) << i;
+        }
+        w->q[k] = q;
+        w->d[k] = d;
+        w->nl[k] = n;
+        w->bs[k] = b;
     }
-    if (x.why) {
-        *why = x.why;
-        *off = (size_t)(x.at - line);
-        return -1;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The four maps of 32 bytes at p (the classification of index_avx2, plus newlines and
+ * backslashes by a compare each). */
+__attribute__((target("avx2"))) static inline void win32_avx2(const char *p, uint32_t *q,
+                                                              uint32_t *d, uint32_t *n,
+                                                              uint32_t *b)
+{
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    __m256i c = _mm256_and_si256(classify_avx2(v), _mm256_set1_epi8(0x0F));
+    *q = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')));
+    *d = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, zero));
+    *n = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n')));
+    *b = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\')));
+}
+
+__attribute__((target("avx2"))) static void win_avx2(const char *s, size_t len, mjson_win *w)
+{
+    char tail[64];
+    for (size_t k = 0; k * 64 < len; k++) {
+        const char *p = s + k * 64;
+        uint32_t q0, d0, n0, b0, q1, d1, n1, b1;
+        if (len - k * 64 < 64) {
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, p, len - k * 64);
+            p = tail;
+        }
+        win32_avx2(p, &q0, &d0, &n0, &b0);
+        win32_avx2(p + 32, &q1, &d1, &n1, &b1);
+        w->q[k] = (uint64_t)q1 << 32 | q0;
+        w->d[k] = (uint64_t)d1 << 32 | d0;
+        w->nl[k] = (uint64_t)n1 << 32 | n0;
+        w->bs[k] = (uint64_t)b1 << 32 | b0;
     }
-    return (int)x.n;
+}
+#endif
+
+void mjson_win_index(mjson_win *w, const char *p, size_t len)
+{
+    size_t end = (len + 63) / 64;
+    w->p = p;
+    w->len = len;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!force_scalar && cpu_has_avx2())
+        win_avx2(p, len, w);
+    else
+#endif
+        win_scalar(p, len, w);
+    w->any_bs = 0;
+    for (size_t k = 0; k < end; k++)
+        w->any_bs |= w->bs[k] != 0;
+    w->q[end] = w->d[end] = w->nl[end] = w->bs[end] = 1; /* the sentinels */
 }

@@ -52,19 +52,64 @@
 
 #define TBL8 0x80000000u
 
+/* Bits set in x: the instruction when the build may use it, else a few multiplies (the
+ * compiler's fallback is a library call). */
+static inline size_t pop64(uint64_t x)
+{
+#if defined(__POPCNT__)
+    return (size_t)__builtin_popcountll(x);
+#else
+    x -= x >> 1 & 0x5555555555555555ull;
+    x = (x & 0x3333333333333333ull) + (x >> 2 & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (size_t)((x * 0x0101010101010101ull) >> 56);
+#endif
+}
+
+/* One part of a dotted quad: q is just past its last digit, n its digits (b + 4 holds the text,
+ * so q[-3] is readable); sets *bad for no digit or more than three, a leading zero, or > 255. */
+static inline unsigned part4(const unsigned char *q, unsigned n, unsigned *bad)
+{
+    unsigned v = (unsigned)(q[-1] - '0') + (n >= 2 ? (unsigned)(q[-2] - '0') * 10 : 0) +
+                 (n >= 3 ? (unsigned)(q[-3] - '0') * 100 : 0);
+    *bad |= (n - 1 > 2) | (n >= 2 && q[-(ptrdiff_t)n] == '0') | (v > 255);
+    return v & 255;
+}
+
 int mip_parse4(const char *s, size_t len, uint32_t *out)
 {
     /* This runs for every address field of every event, so without a branch per byte: the text
-     * is classified sixteen bytes at once (digits, dots), the three dots are found by counting
-     * zero bits, and each part is read right-aligned from its last digit, its length choosing
+     * is read by two overlapping word loads (no copy of a variable length), classified sixteen
+     * bytes at once (digits, dots), the three dots are found by clearing the lowest set bit
+     * three times, and each part is read right-aligned from its last digit, its length choosing
      * which of the three digits before count.  A part of no digit or of four, a leading zero
      * (octal to some, decimal to others) or a part above 255 rejects the text. */
     unsigned char b[24] = {0}; /* the text at b + 4: three readable bytes before any part */
-    unsigned dots = 0, digs = 0, all, e[4], start = 0, bad = 0;
-    uint32_t a = 0;
+    unsigned dots = 0, digs = 0, all, e0, e1, e2, bad = 0;
+    uint32_t a;
+    uint64_t w0, w1 = 0;
     if (len < 7 || len > 15)
         return -1;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (len >= 8) { /* s[0..8) and s[8..len), the latter from the load that ends at len */
+        memcpy(&w0, s, 8);
+        if (len > 8) {
+            memcpy(&w1, s + len - 8, 8);
+            w1 >>= 8 * (16 - len);
+        }
+    } else { /* s[0..4) and s[3..7): byte 3 comes from both, the same */
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + 3, 4);
+        w0 = (uint64_t)lo | (uint64_t)hi << 24;
+    }
+    memcpy(b + 4, &w0, 8);
+    memcpy(b + 12, &w1, 8);
+#else
+    (void)w0;
+    (void)w1;
     memcpy(b + 4, s, len);
+#endif
     all = (1u << len) - 1;
 #if defined(__SSE2__)
     {
@@ -80,23 +125,19 @@ int mip_parse4(const char *s, size_t len, uint32_t *out)
     }
 #endif
     dots &= all;
-    if ((dots | (digs & all)) != all || __builtin_popcount(dots) != 3)
+    if ((dots | (digs & all)) != all || dots == 0)
         return -1;
-    e[0] = (unsigned)__builtin_ctz(dots);
+    e0 = (unsigned)__builtin_ctz(dots);
     dots &= dots - 1;
-    e[1] = (unsigned)__builtin_ctz(dots);
+    if (dots == 0)
+        return -1;
+    e1 = (unsigned)__builtin_ctz(dots);
     dots &= dots - 1;
-    e[2] = (unsigned)__builtin_ctz(dots);
-    e[3] = (unsigned)len;
-    for (int p = 0; p < 4; p++) {
-        unsigned n = e[p] - start; /* the part's digits */
-        const unsigned char *q = b + 4 + e[p]; /* just past them */
-        unsigned v = (unsigned)(q[-1] - '0') + (n >= 2 ? (unsigned)(q[-2] - '0') * 10 : 0) +
-                     (n >= 3 ? (unsigned)(q[-3] - '0') * 100 : 0);
-        bad |= (n - 1 > 2) | (n >= 2 && q[-(ptrdiff_t)n] == '0') | (v > 255);
-        a = a << 8 | (v & 255);
-        start = e[p] + 1;
-    }
+    if (dots == 0 || (dots & (dots - 1)) != 0) /* exactly three dots */
+        return -1;
+    e2 = (unsigned)__builtin_ctz(dots);
+    a = part4(b + 4 + e0, e0, &bad) << 24 | part4(b + 4 + e1, e1 - e0 - 1, &bad) << 16 |
+        part4(b + 4 + e2, e2 - e1 - 1, &bad) << 8 | part4(b + 4 + len, (unsigned)len - e2 - 1, &bad);
     if (bad)
         return -1;
     *out = a;
@@ -458,7 +499,7 @@ void mip_cells24_end(mip *ip)
     for (size_t w = 0; w < MIP_X24_BYTES / 8; w++) {
         if (w % 8 == 0)
             ip->rank24[w / 8] = (uint32_t)r;
-        r += (size_t)__builtin_popcountll(ip->p24[w]);
+        r += pop64(ip->p24[w]);
     }
 }
 
@@ -721,15 +762,19 @@ int mip_index4(mip *ip)
     return 0;
 }
 
-/* The cell of a /24 whose p24 bit is set: the rank of its cache line of p24, plus the bits set
- * before it in that line. */
-static inline uint32_t cell_at(const mip *ip, uint32_t c)
+/* The index in cell24 of a /24 whose p24 bit is set: the rank of its cache line of p24, plus
+ * the bits set before it in that line. */
+static inline size_t cell_rank(const mip *ip, uint32_t c)
 {
     size_t w = c >> 6, r = ip->rank24[c >> 9];
     for (size_t k = w & ~(size_t)7; k < w; k++)
-        r += (size_t)__builtin_popcountll(ip->p24[k]);
-    r += (size_t)__builtin_popcountll(ip->p24[w] & ((1ull << (c & 63)) - 1));
-    return ip->cell24[r];
+        r += pop64(ip->p24[k]);
+    return r + pop64(ip->p24[w] & ((1ull << (c & 63)) - 1));
+}
+
+static inline uint32_t cell_at(const mip *ip, uint32_t c)
+{
+    return ip->cell24[cell_rank(ip, c)];
 }
 
 uint32_t mip_cell24(const mip *ip, uint32_t c)
@@ -753,8 +798,8 @@ void mip_prefetch4_late(const mip *ip, uint32_t a)
 {
     if (ip->x24 && mip_x24(ip, a))
         mtab_prefetch(&ip->t4, mip_hash4(a));
-    if (mip_p24(ip, a))
-        __builtin_prefetch(&ip->rank24[a >> 17]);
+    if (mip_p24(ip, a)) /* rank24 (128 KiB) is mostly in cache; the cell line (one of MBs) not */
+        __builtin_prefetch(&ip->cell24[cell_rank(ip, a >> 8)]);
 }
 
 void mip_prefetch6(const mip *ip, const uint8_t a[16])

@@ -1909,6 +1909,146 @@ static void test_malformed(void)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Windows and batches: a buffer read in one call against each of its lines read alone          */
+
+/* Matches (into out) and malformed lines (into bad) of text[0..len) as text, line numbers
+ * counted from base. */
+static void results_of(accord_matcher *m, const char *text, size_t len, uint64_t base, buf *out,
+                       buf *bad)
+{
+    accord_match mt;
+    accord_match_malformed bm;
+    char t[96];
+    CHECK(accord_matcher_match_lines(m, text, len, 1700000000) >= 0);
+    while (accord_matcher_next(m, &mt) == 1) {
+        snprintf(t, sizeof t, "%llu %s %.*s %u+%zu|", (unsigned long long)(base + mt.line),
+                 mt.field ? mt.field : "-", (int)(mt.value_len < 40 ? mt.value_len : 40),
+                 mt.value ? mt.value : "", mt.nindicators ? mt.indicators[0] : 0u, mt.nindicators);
+        buf_add(out, t, strlen(t));
+    }
+    while (accord_matcher_next_malformed(m, &bm) == 1) {
+        snprintf(t, sizeof t, "bad %llu @%llu %s|", (unsigned long long)(base + bm.line),
+                 (unsigned long long)bm.offset, bm.reason);
+        buf_add(bad, t, strlen(t));
+    }
+}
+
+/* A line of one of the shapes the window code must get right: ordinary events (some matching),
+ * events padded to lengths around a window (MWIN_BYTES), escapes, CRLF, blank, comment and
+ * malformed lines. */
+static void window_line(buf *b, int i)
+{
+    static const char *const vals[] = {"w.example", "10.9.8.7", "clean.example", "192.0.2.1"};
+    char t[256];
+    unsigned shape = rndn(20);
+    const char *v = vals[rndn(4)];
+    if (shape == 0) { /* a long line: just under, at, or past a window, or several windows */
+        static const size_t around[] = {MWIN_BYTES - 40, MWIN_BYTES - 1, MWIN_BYTES,
+                                        MWIN_BYTES + 1, 2 * MWIN_BYTES + 77, 3000};
+        size_t want = around[rndn(6)], n;
+        n = (size_t)snprintf(t, sizeof t, "{\"query\":\"%s\",\"pad\":\"", v);
+        buf_add(b, t, n);
+        for (; n + 3 < want; n++)
+            buf_add(b, "x", 1);
+        buf_add(b, "\"}\n", 3);
+        return;
+    }
+    switch (shape) {
+    case 1:
+        snprintf(t, sizeof t, "{\"query\":\"w.exa\\u006dple\",\"id.orig_h\":\"%s\"}\n", v);
+        break;
+    case 2:
+        snprintf(t, sizeof t, "{\"id.resp_h\":\"%s\", \"n\": %d}\r\n", v, i);
+        break;
+    case 3:
+        snprintf(t, sizeof t, "%s", rndn(2) ? "\n" : "   \n");
+        break;
+    case 4:
+        snprintf(t, sizeof t, "# comment %d\n", i);
+        break;
+    case 5:
+        snprintf(t, sizeof t, "{\"query\":\"%s\",\"x\":[1,2\n", v);
+        break;
+    case 6:
+        snprintf(t, sizeof t, "%s\n", v);
+        break;
+    default:
+        snprintf(t, sizeof t, "{\"ts\":%d.5,\"query\":\"%s\",\"answers\":[\"%s\"]}\n", i,
+                 v, vals[rndn(4)]);
+        break;
+    }
+    buf_add(b, t, strlen(t));
+}
+
+static void test_windows(void)
+{
+    static const char *const pats[] = {"[domain-name:value = 'w.example']",
+                                       "[ipv4-addr:value = '10.9.8.7']",
+                                       "[ipv4-addr:value ISSUBSET '192.0.2.0/24']"};
+    accord_snapshot *s = snap_of(pats, 3, 0);
+    accord_matcher *m = NULL;
+    buf text, whole, alone, wbad, abad;
+    long bad = 0, lines = 0;
+    buf_init(&text, 1u << 26);
+    buf_init(&whole, 1u << 26);
+    buf_init(&alone, 1u << 26);
+    buf_init(&wbad, 1u << 26);
+    buf_init(&abad, 1u << 26);
+    CHECK(accord_matcher_new(s, &m) == 0);
+    for (int round = 0; round < 6; round++) {
+        size_t nl = 200 + rndn(400);
+        uint64_t no = 0;
+        buf_reset(&text);
+        for (size_t i = 0; i < nl; i++)
+            window_line(&text, (int)i);
+        if (round % 2 && text.len && text.p[text.len - 1] == '\n')
+            text.len--; /* the last line without its newline */
+        for (int mode = 0; mode < 3; mode++) {
+            mjson_force_scalar(mode);
+            buf_reset(&whole);
+            buf_reset(&alone);
+            buf_reset(&wbad);
+            buf_reset(&abad);
+            results_of(m, text.p, text.len, 0, &whole, &wbad);
+            /* the same lines one call each: batches of one, no window past the line */
+            no = 0;
+            for (size_t a = 0; a < text.len;) {
+                const char *e = memchr(text.p + a, '\n', text.len - a);
+                size_t z = e ? (size_t)(e - text.p) : text.len;
+                results_of(m, text.p + a, z - a, no, &alone, &abad);
+                no++;
+                a = z + 1;
+            }
+            buf_add(&whole, wbad.p, wbad.len);
+            buf_add(&alone, abad.p, abad.len);
+            if ((whole.len != alone.len || memcmp(whole.p, alone.p, whole.len) != 0) &&
+                bad++ < 2)
+            {
+                size_t d = 0;
+                while (d < whole.len && d < alone.len && whole.p[d] == alone.p[d])
+                    d++;
+                d = d > 100 ? d - 100 : 0;
+                fprintf(stderr, "windows: mode %d round %d differ (%zu, %zu bytes):\n  %.*s\n  %.*s\n",
+                        mode, round, whole.len, alone.len, (int)(whole.len - d < 300 ? whole.len - d : 300),
+                        whole.p + d, (int)(alone.len - d < 300 ? alone.len - d : 300), alone.p + d);
+            }
+        }
+        mjson_force_scalar(0);
+        lines += (long)no;
+    }
+    printf("windows: %ld lines in one call and alone, %ld differ\n", lines, bad);
+    CHECK(bad == 0);
+    CHECK(whole.len > 1000 && wbad.len > 100); /* matches and malformed lines were seen */
+    buf_free(&text);
+    buf_free(&whole);
+    buf_free(&alone);
+    buf_free(&wbad);
+    buf_free(&abad);
+    accord_matcher_free(m);
+    accord_snapshot_unref(s);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Sightings                                                                                    */
 
 static size_t count_of(const char *hay, const char *needle)
@@ -2042,6 +2182,7 @@ int main(void)
     test_lenient_and_validity();
     test_json_indicators();
     test_malformed();
+    test_windows();
     test_sightings();
     return t_done();
 }
