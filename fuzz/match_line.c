@@ -8,9 +8,11 @@
  * a simple indicator of every kind and patterns for the pattern engine (one met only by an
  * address, one by any domain name), so item
  * normalisation, lookups and observation building all run; the matcher must never fail on input
- * and every match and malformed report must point inside the buffer.  The first line also goes
- * through the extractor's three modes (vector line index, scalar line index, byte scans), which
- * must agree exactly, errors included.
+ * and every match and malformed report must point inside the buffer, and the buffer read in one
+ * call (lines found and indexed per window) must give as many matches and malformed lines as
+ * its lines read one call each.  The first line also goes through the extractor's three modes
+ * (vector line index, scalar line index, byte scans) and, between other lines, through the
+ * window index (vector and scalar), which must all agree exactly, errors included.
  *
  * Without ACCORD_FUZZ this file is linked with fuzz/replay.c, which runs it on every file of
  * fuzz/corpus/match_line/.
@@ -137,23 +139,84 @@ static accord_snapshot *snapshot(void)
     return s;
 }
 
-static void check_matcher(const char *text, size_t len)
+/* Reads text[0..len) with m: the matches and malformed lines it reports (each must point inside
+ * the buffer) are added to *nm and *nb. */
+static void match_count(accord_matcher *m, const char *text, size_t len, size_t *nm, size_t *nb)
 {
-    static accord_matcher *m;
     accord_match mt;
     accord_match_malformed bm;
-    if (!m && accord_matcher_new(snapshot(), &m) != 0)
-        __builtin_trap();
-    accord_matcher_set_header(m, NULL, 0); /* no Zeek TSV header from an earlier input */
     if (accord_matcher_match_lines(m, text, len, 1700000000) < 0)
         __builtin_trap();
-    while (accord_matcher_next(m, &mt) == 1)
+    while (accord_matcher_next(m, &mt) == 1) {
         if (mt.event < text || mt.event + mt.event_len > text + len || mt.nindicators == 0 ||
             (mt.time && (mt.time_len > len)))
             __builtin_trap();
-    while (accord_matcher_next_malformed(m, &bm) == 1)
+        (*nm)++;
+    }
+    while (accord_matcher_next_malformed(m, &bm) == 1) {
         if (!bm.reason || bm.line == 0)
             __builtin_trap();
+        (*nb)++;
+    }
+}
+
+/* The buffer read in one call (lines found and indexed per window) and each of its lines read
+ * alone must give the same number of matches and malformed lines. */
+static void check_matcher(const char *text, size_t len)
+{
+    static accord_matcher *m;
+    size_t nm = 0, nb = 0, am = 0, ab = 0;
+    if (!m && accord_matcher_new(snapshot(), &m) != 0)
+        __builtin_trap();
+    accord_matcher_set_header(m, NULL, 0); /* no Zeek TSV header from an earlier input */
+    match_count(m, text, len, &nm, &nb);
+    accord_matcher_set_header(m, NULL, 0);
+    for (size_t a = 0; a < len;) {
+        const char *e = memchr(text + a, '\n', len - a);
+        size_t z = e ? (size_t)(e - text) : len;
+        match_count(m, text + a, z - a, &am, &ab);
+        a = z + 1;
+    }
+    if (nm != am || nb != ab)
+        __builtin_trap();
+}
+
+/* The extractor on a line inside a window (mjson_extract_win), with lines before and after it,
+ * must give what mjson_extract gives on the line alone (n0, f0, why0, off0). */
+static void check_window(const char *line, size_t len, int n0, const mfield *f0,
+                         const char *why0, size_t off0)
+{
+    static mjson_win w;
+    static ajson_arena sc;
+    static int init;
+    static char text[MWIN_BYTES];
+    static const char before[] = "{\"query\":\"a.example\"}\n", after[] = "\n{\"x\":\"\"}";
+    mfield f[MFIELDS_MAX];
+    const char *why = NULL;
+    size_t off = 0, at = sizeof before - 1;
+    int n;
+    if (memchr(line, '\\', len) || at + len + sizeof after - 1 > sizeof text)
+        return; /* windows take lines without a backslash */
+    if (!init) {
+        ajson_arena_init(&sc, 1u << 26);
+        init = 1;
+    }
+    memcpy(text, before, at);
+    memcpy(text + at, line, len);
+    memcpy(text + at + len, after, sizeof after - 1);
+    for (int mode = 0; mode < 2; mode++) {
+        mjson_force_scalar(mode);
+        mjson_win_index(&w, text, at + len + sizeof after - 1);
+        ajson_arena_reset(&sc);
+        n = mjson_extract_win(mfmap_builtin(), &w, at, len, f, MFIELDS_MAX, &sc, &why, &off);
+        if (n != n0 || (n0 < 0 && (off != off0 || strcmp(why, why0) != 0)))
+            __builtin_trap();
+        for (int i = 0; i < n0; i++)
+            if (f[i].len != f0[i].len || f[i].field != f0[i].field || f[i].str != f0[i].str ||
+                memcmp(f[i].p, f0[i].p, f0[i].len) != 0)
+                __builtin_trap();
+    }
+    mjson_force_scalar(0);
 }
 
 /* The extractor's modes (vector index, scalar index, byte scans) must agree on every line, valid
@@ -178,6 +241,7 @@ static void check_modes(const char *line, size_t len)
             mjson_extract(mfmap_builtin(), line, len, f[m], MFIELDS_MAX, &sc[m], &why[m], &off[m]);
     }
     mjson_force_scalar(0);
+    check_window(line, len, n[0], f[0], why[0], off[0]);
     for (int m = 1; m < 3; m++) {
         if (n[m] != n[0] || (n[0] < 0 && (off[m] != off[0] || strcmp(why[m], why[0]) != 0)))
             __builtin_trap();

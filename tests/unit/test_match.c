@@ -14,8 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
+#if defined(__linux__) && defined(__x86_64__)
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#endif
 
 static uint64_t rng_s = 0x243F6A8885A308D3ull;
 
@@ -2049,6 +2058,112 @@ static void test_windows(void)
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* Huge pages refused: the tables work the same on small pages                                  */
+
+/* The matches and malformed lines of a fixed set of events over a snapshot whose tables are
+ * big enough for mappings of their own (util/hugemem.c: from 2 MiB): 60,000 exact IPv4
+ * addresses with the /24 bitmap in front of them (from 1,000 keys here) and a few networks. */
+static void big_tables_results(buf *out)
+{
+    enum { N = 60000 };
+    accord_snapshot_builder *b = NULL;
+    accord_snapshot *s = NULL;
+    accord_matcher *m = NULL;
+    buf bad, text;
+    char pat[96], id[64];
+    buf_init(&bad, 1u << 24);
+    buf_init(&text, 1u << 24);
+    mip_set_x24_min(1000);
+    CHECK(accord_snapshot_builder_new(0, &b) == 0);
+    for (unsigned i = 0; i < N + 8; i++) {
+        uint32_t a = (uint32_t)(mix64(i) >> 8) | 0x01000000u;
+        if (i < N)
+            snprintf(pat, sizeof pat, "[ipv4-addr:value = '%u.%u.%u.%u']", a >> 24, a >> 16 & 255,
+                     a >> 8 & 255, a & 255);
+        else
+            snprintf(pat, sizeof pat, "[ipv4-addr:value ISSUBSET '%u.%u.0.0/%u']", a >> 24,
+                     a >> 16 & 255, 16 + i % 8);
+        snprintf(id, sizeof id, "indicator--00000000-0000-4000-8000-%012u", i);
+        CHECK(accord_snapshot_builder_add(b, id, "n", pat, 0, 0, NULL) == 0);
+    }
+    CHECK(accord_snapshot_build(b, &s, NULL) == 0);
+    accord_snapshot_builder_free(b);
+    mip_set_x24_min(0);
+    for (unsigned i = 0; i < 20000; i++) { /* one event in four carries a listed address */
+        uint32_t a = i % 4 ? (uint32_t)mix64(i + 7777) : (uint32_t)(mix64(i % N) >> 8) | 0x01000000u;
+        buf_printf(&text, "{\"id.orig_h\":\"%u.%u.%u.%u\",\"n\":%u}\n", a >> 24, a >> 16 & 255,
+                   a >> 8 & 255, a & 255, i);
+    }
+    CHECK(accord_matcher_new(s, &m) == 0);
+    results_of(m, text.p, text.len, 0, out, &bad);
+    buf_add(out, bad.p, bad.len);
+    accord_matcher_free(m);
+    accord_snapshot_unref(s);
+    buf_free(&bad);
+    buf_free(&text);
+}
+
+/* In a child whose madvise calls all fail (a seccomp filter answers EINVAL), the snapshot is
+ * built and matched as in this process: huge pages are advice, never a condition. */
+static void test_madvise_refused(void)
+{
+#if defined(__linux__) && defined(__x86_64__)
+    struct sock_filter filt[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_madvise, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 22 /* EINVAL */),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof filt / sizeof filt[0], filt};
+    buf here, there;
+    int fd[2], st = 0;
+    pid_t pid;
+    buf_init(&here, 1u << 26);
+    buf_init(&there, 1u << 26);
+    big_tables_results(&here);
+    CHECK(pipe(fd) == 0);
+    fflush(NULL);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        close(fd[0]);
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+            prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+            _exit(3);
+        if (madvise(NULL, 0, MADV_HUGEPAGE) == 0) /* the filter is in force */
+            _exit(4);
+        big_tables_results(&there);
+        for (size_t k = 0; k < there.len;) {
+            ssize_t w = write(fd[1], there.p + k, there.len - k);
+            if (w <= 0)
+                _exit(5);
+            k += (size_t)w;
+        }
+        _exit(0);
+    }
+    close(fd[1]);
+    for (;;) {
+        char t[65536];
+        ssize_t r = read(fd[0], t, sizeof t);
+        if (r <= 0)
+            break;
+        buf_add(&there, t, (size_t)r);
+    }
+    close(fd[0]);
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    printf("madvise refused: %zu bytes of results, %s\n", there.len,
+           there.len == here.len && memcmp(there.p, here.p, here.len) == 0 ? "the same" : "differ");
+    CHECK(here.len > 10000);
+    CHECK(there.len == here.len && memcmp(there.p, here.p, here.len) == 0);
+    buf_free(&here);
+    buf_free(&there);
+#endif
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* Sightings                                                                                    */
 
 static size_t count_of(const char *hay, const char *needle)
@@ -2183,6 +2298,7 @@ int main(void)
     test_json_indicators();
     test_malformed();
     test_windows();
+    test_madvise_refused();
     test_sightings();
     return t_done();
 }
