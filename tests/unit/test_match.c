@@ -556,6 +556,31 @@ static void test_domain_random(void)
     mrefs_free(&r);
 }
 
+/* mdomain_is_norm (words of eight bytes) against its definition: a valid name that
+ * mdomain_norm leaves as it is; on random texts of the bytes that decide it (dots, upper case
+ * and its neighbours, control bytes, DEL, UTF-8). */
+static int ref_is_norm(const char *s, size_t len)
+{
+    char o[MDOMAIN_MAX + 2];
+    return mdomain_norm(s, len, o, sizeof o) == (long)len && memcmp(o, s, len) == 0;
+}
+
+static void test_domain_is_norm(void)
+{
+    static const char alpha[] = "abz09-..@[`{AZ\x20\x21\x7f\x80\xc3\xff\x01";
+    long bad = 0, yes = 0;
+    char t[300];
+    for (int k = 0; k < 400000; k++) {
+        size_t len = k % 4 ? rndn(40) : rndn(300);
+        for (size_t i = 0; i < len; i++)
+            t[i] = rndn(4) ? (char)('a' + rndn(26)) : alpha[rndn(sizeof alpha - 1)];
+        bad += mdomain_is_norm(t, len) != ref_is_norm(t, len);
+        yes += ref_is_norm(t, len);
+    }
+    printf("mdomain_is_norm vs mdomain_norm: %ld normal, %ld disagree\n", yes, bad);
+    CHECK(bad == 0 && yes > 1000);
+}
+
 static void test_domain_edges(void)
 {
     mdomain_builder b;
@@ -2282,6 +2307,7 @@ int main(void)
     test_ip4_p24();
     test_ip6_random();
     test_domain_edges();
+    test_domain_is_norm();
     test_domain_random();
     test_hash_random();
     test_extractor(1);
