@@ -7,7 +7,10 @@
  *
  * The pipeline of one call, per batch of BATCH lines:
  *
- *   A. read   each line: JSON (first byte '{') through the field extractor (match_input.c),
+ *   A. read   the buffer ~16 KiB at a time through one vector pass (mjson_win: quotes, literal
+ *             ends, newlines, backslashes), which gives the line ends; then each line: JSON
+ *             (first byte '{') through the field extractor (match_input.c), from the window's
+ *             index when the line has no backslash,
  *             anything else as one plain-text value; a line that cannot be read is recorded as
  *             malformed (line, offset, reason) and skipped.  Fields become items
  *             (match_event.c); each item's hash is computed and the cache line(s) its lookup
