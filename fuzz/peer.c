@@ -5,9 +5,14 @@
  * Checks: no crash or overread; an accepted envelope's "next" is a NUL-terminated string that fits
  * its buffer; an accepted header value parses as a timestamp and the cursor rule on it never
  * moves a cursor past the page's last date_added; an accepted Retry-After is 0 to a day, and the
- * wait computed from it is at least that and at most a day.
+ * wait computed from it is at least that and at most a day.  An accepted envelope's objects are
+ * handed on as the pull's fetch thread hands them: each one's bytes (peer_object_end) lie inside
+ * the page, in order, from its '{' to its '}', and import_prepare_parsed prepares them all from
+ * the page's parse.
  */
+#include "import.h"
 #include "peer.h"
+#include "peer_int.h"
 #include "util/timestamp.h"
 
 #include <stdint.h>
@@ -16,8 +21,37 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The objects of an accepted envelope, cut and prepared as the fetch thread does (peer_pipe.c). */
+static void objects(const char *t, size_t len)
+{
+    ajson_arena a;
+    peer_page pg;
+    const ajson_value *objs;
+    accord_error err;
+    ajson_arena_init(&a, 0);
+    if (peer_page_read(&a, t, len, &pg, &objs, &err) == 0 && objs && objs->len) {
+        import_text *texts = malloc(objs->len * sizeof(*texts));
+        size_t prev = 0;
+        for (size_t i = 0; texts && i < objs->len; i++) {
+            size_t off = objs->u.items[i].offset, end = peer_object_end(t, len, objs, i);
+            if (off < prev || end <= off || end > len || t[off] != '{' || t[end - 1] != '}')
+                __builtin_trap();
+            texts[i] = (import_text){&objs->u.items[i], t + off, end - off};
+            prev = end;
+        }
+        import_prep *p = NULL;
+        accord_import_options io = {.flags = IMPORT_VERIFIED};
+        if (texts && import_prepare_parsed(NULL, texts, objs->len, &io, &p, &err) == 0 && !p)
+            __builtin_trap();
+        import_prep_free(p);
+        free(texts);
+    }
+    ajson_arena_free(&a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    objects((const char *)data, size);
     peer_page pg;
     accord_error err;
     if (peer_page_parse((const char *)data, size, &pg, &err) == 0) {
