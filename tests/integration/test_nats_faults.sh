@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Failures of the NATS JetStream scale-out, each ending with the same (event, indicator) pairs
-# as one accord match over the same input and every chunk done exactly once:
+# as one accord match over the same input and every chunk done exactly once, with three workers:
 #   a worker killed with SIGKILL mid-run; nats-server killed and restarted mid-run with its
 #   store kept; a producer killed while the full queue pushes back, then started again; the
 #   snapshot replaced while the workers run (each chunk matched with one whole version).
@@ -93,7 +93,7 @@ check "kill: the killed worker's chunks were delivered again" test "$(redelivere
 # 2. nats-server killed and started again on the same store while the producer and the
 #    workers run
 gen_telemetry "$T/restart.json" 30000 12
-workers 2 600 restart
+workers 3 600 restart
 last0=$(tel_last)
 "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/restart.json" </dev/null >/dev/null 2>"$T/restart.pub" &
 P=$!
@@ -133,7 +133,7 @@ wait "$P" 2>/dev/null
 read -r _ last1 < <(tel_state)
 stored1=$((last1 - last0))
 check "producer: the killed run stored chunks" test "$stored1" -gt 0
-workers 2 600 prod
+workers 3 600 prod
 bounded 180 "restarted producer" "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/prod.json" 2>"$T/prod.pub2"
 check "producer: restarted run finished" test $? = 0
 stop_workers
@@ -148,14 +148,14 @@ check "producer: every chunk done once" test "$(sqlite3 "$T/prod.db" 'SELECT cou
 # 4. the snapshot replaced while the workers run: chunks before use version 1, after version 2
 gen_telemetry "$T/snap1.json" 10000 14
 gen_telemetry "$T/snap2.json" 10000 15
-workers 2 600 snap
+workers 3 600 snap
 bounded 120 "publish snap1.json" "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/snap1.json" 2>/dev/null
 wait_drained
 check "snapshot: first half done" test $? = 0
 "$ACCORD" nats snapshot --nats "$U" --indicators "$T/ind2.jsonl" >"$T/snap.out"
 check "snapshot: version 2 published" grep -q "^snapshot 2: 4 indicators" "$T/snap.out"
-# each worker checks the pointer every second: both on version 2 before the second input
-check "snapshot: both workers took version 2" wait_until 60 bash -c "grep -qs 'snapshot 2 ' $T/snap.w1.err && grep -qs 'snapshot 2 ' $T/snap.w2.err"
+# each worker checks the pointer every second: all three on version 2 before the second input
+check "snapshot: all workers took version 2" wait_until 60 bash -c "grep -qs 'snapshot 2 ' $T/snap.w1.err && grep -qs 'snapshot 2 ' $T/snap.w2.err && grep -qs 'snapshot 2 ' $T/snap.w3.err"
 bounded 120 "publish snap2.json" "$ACCORD" publish --nats "$U" --chunk-kib 16 "$T/snap2.json" 2>/dev/null
 stop_workers
 bounded 120 "collect --drain (snapshot)" "$ACCORD" nats collect --nats "$U" --db "$T/snap.db" --drain 2>/dev/null
@@ -163,5 +163,5 @@ expect_same snap "$T/snap.db" "$T/snap1.json:$T/ind1.jsonl" "$T/snap2.json:$T/in
 check "snapshot: first input all version 1" test "$(sqlite3 "$T/snap.db" "SELECT count(*) FROM chunks WHERE input LIKE '%snap1.json' AND version <> 1")" = 0
 check "snapshot: second input all version 2" test "$(sqlite3 "$T/snap.db" "SELECT count(*) FROM chunks WHERE input LIKE '%snap2.json' AND version <> 2")" = 0
 check "snapshot: matches name their version" test "$(sqlite3 "$T/snap.db" "SELECT count(*) FROM matches m JOIN chunks c USING (chunk) WHERE m.version <> c.version")" = 0
-check "snapshot: each worker swapped once" test "$(cat "$T"/snap.w*.err | grep -c ' 1 snapshot swaps')" = 2
+check "snapshot: each worker swapped once" test "$(cat "$T"/snap.w*.err | grep -c ' 1 snapshot swaps')" = 3
 finish
