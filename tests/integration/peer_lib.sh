@@ -98,3 +98,17 @@ wait_for() {
 }
 # sq DB SQL...: the sqlite3 shell, waiting for a node's writer instead of failing on its lock
 sq() { sqlite3 -cmd '.timeout 10000' "$@"; }
+# member_nodes NODE...: starts each node with its own organisation (member init --name Org-NODE,
+# TLP default green) and sets ID_NODE to that organisation's identity id
+member_nodes() {
+  local n id all=1
+  for n in "$@"; do
+    node_start "$n" || { bad "node $n start"; finish; }
+    ncli "$n" member init --name "Org-$n" >/dev/null 2>&1
+    ncli "$n" tlp default green >/dev/null 2>&1
+    id=$(ncli "$n" member show | sed -n '1s/^# \([^ ]*\).*/\1/p')
+    [ -n "$id" ] || all=0
+    eval "ID_$n=\$id"
+  done
+  [ "$all" = 1 ] && ok || bad "member init on every node"
+}

@@ -21,13 +21,7 @@ if ! command -v sqlite3 >/dev/null; then
   exit 77
 fi
 
-for n in a b c; do
-  node_start "$n" || { bad "node $n start"; finish; }
-  ncli "$n" member init --name "Org-$n" >/dev/null 2>&1
-  ncli "$n" tlp default green >/dev/null 2>&1
-  eval "ID_$n=\$(ncli $n member show | sed -n '1s/^# \([^ ]*\).*/\1/p')"
-done
-[ -n "$ID_a" ] && [ -n "$ID_b" ] && [ -n "$ID_c" ] && ok || bad "member init on every node"
+member_nodes a b c
 
 # account NODE PULLER: an account on NODE for node PULLER, with PULLER's organisation
 account() {
