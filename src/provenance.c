@@ -533,8 +533,8 @@ int prov_forms_as(ajson_arena *a, const ajson_value *content, const ajson_value 
     f->hole_start = w[0].value_start;
     f->hole_end = w[0].value_end;
     /* the signed bytes: the skeleton less the signature member, or less `extensions` when the
-     * signature was its only member */
-    const jcs_watch *cut = w[0].alone ? &w[1] : &w[0];
+     * signature was its only member (an empty `extensions` of the content itself stays) */
+    const jcs_watch *cut = w[0].alone && !exts ? &w[1] : &w[0];
     if (buf_add(&f->canon, f->skel.p, cut->cut_start) ||
         buf_add(&f->canon, f->skel.p + cut->cut_end, f->skel.len - cut->cut_end))
         return accord_err_set(err, ACCORD_ENOMEM, "out of memory canonicalising");
