@@ -23,4 +23,12 @@ expect_rc() {
   fi
 }
 has() { grep -q -- "$1" "$2"; }
+# require_tool TOOL [WHY]: a tool from debian-packages.txt; missing, it fails the test in CI and
+# skips it (exit 77) elsewhere
+require_tool() {
+  command -v "$1" >/dev/null && return 0
+  [ -n "${CI:-}" ] && { echo "FAIL: $1 (debian-packages.txt) is missing" >&2; exit 1; }
+  echo "SKIP: $1 is not installed${2:+ ($2)}"
+  exit 77
+}
 finish() { echo "$passed passed, $failed failed"; [ "$failed" = 0 ]; exit $?; }

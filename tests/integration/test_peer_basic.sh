@@ -10,11 +10,7 @@
 #   - --token-file and --user-file together are refused; a CA file over plain http is refused.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/peer_lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-  [ -n "${CI:-}" ] && { echo "FAIL: sqlite3 (debian-packages.txt) is missing" >&2; exit 1; }
-  echo "SKIP: sqlite3 is not installed"
-  exit 77
-fi
+require_tool sqlite3
 
 # node A serves plain HTTP (peer_lib's node_start expects https)
 : >"$T/a.out"

@@ -9,11 +9,7 @@
 # change the sizes.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/peer_lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-  [ -n "${CI:-}" ] && { echo "FAIL: sqlite3 (debian-packages.txt) is missing" >&2; exit 1; }
-  echo "SKIP: sqlite3 is not installed (the test compares the nodes' databases)"
-  exit 77
-fi
+require_tool sqlite3 "the test compares the nodes' databases"
 N=${PEER_CRASH_OBJECTS:-50000}
 K=${PEER_CRASH_KILLS:-10}
 SECONDS=0

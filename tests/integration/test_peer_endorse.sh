@@ -12,11 +12,7 @@
 #   - every node holds the version once, and verifies it as A's (authored) with B's signature.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/peer_lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-  [ -n "${CI:-}" ] && { echo "FAIL: sqlite3 (debian-packages.txt) is missing" >&2; exit 1; }
-  echo "SKIP: sqlite3 is not installed (date_added is read from the stores)"
-  exit 77
-fi
+require_tool sqlite3 "date_added is read from the stores"
 
 member_nodes a b c
 

@@ -11,11 +11,7 @@
 #     member as verified.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/peer_lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-  [ -n "${CI:-}" ] && { echo "FAIL: sqlite3 (debian-packages.txt) is missing" >&2; exit 1; }
-  echo "SKIP: sqlite3 is not installed (the test forges signatures in X's database)"
-  exit 77
-fi
+require_tool sqlite3 "the test forges signatures in X's database"
 node_start x || { bad "node X start"; finish; }
 for n in x m1 m2 c; do
   ncli "$n" member init --name "Org-$n" >/dev/null 2>&1

@@ -15,11 +15,7 @@
 #     everything accepted before stay.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/peer_lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-  [ -n "${CI:-}" ] && { echo "FAIL: sqlite3 (debian-packages.txt) is missing" >&2; exit 1; }
-  echo "SKIP: sqlite3 is not installed (the tampering relay edits B's database)"
-  exit 77
-fi
+require_tool sqlite3 "the tampering relay edits B's database"
 
 member_nodes a b c
 

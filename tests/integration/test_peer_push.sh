@@ -15,11 +15,7 @@
 #     A's conflict record names the account B pushed as.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/peer_lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-  [ -n "${CI:-}" ] && { echo "FAIL: sqlite3 (debian-packages.txt) is missing" >&2; exit 1; }
-  echo "SKIP: sqlite3 is not installed (the test reads the nodes' audit logs)"
-  exit 77
-fi
+require_tool sqlite3 "the test reads the nodes' audit logs"
 node_start a || { bad "node A start"; finish; }
 node_start b || { bad "node B start"; finish; }
 field() { ncli b peer status | tr '\t' '\n' | sed -n "s/^$1 //p"; }

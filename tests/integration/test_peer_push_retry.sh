@@ -10,11 +10,7 @@
 #   - the push position moves past the envelope; the next round sends nothing again.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/peer_lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-  [ -n "${CI:-}" ] && { echo "FAIL: sqlite3 (debian-packages.txt) is missing" >&2; exit 1; }
-  echo "SKIP: sqlite3 is not installed (the test reads the audit log)"
-  exit 77
-fi
+require_tool sqlite3 "the test reads the audit log"
 node_start b || { bad "node B start"; finish; }
 node_stop b # its certificate and key serve the busy peer
 python3 "$ROOT/tests/integration/peer_busy.py" "$T/b/tls/cert.pem" "$T/b/tls/key.pem" \

@@ -11,10 +11,7 @@
 #   - a signed and an unsigned copy of one version conflict, in either order: the stored copy
 #     stays as it was, and the audit record says which was signed.
 . "$(dirname "$0")/lib.sh" "$@"
-if ! command -v sqlite3 >/dev/null; then
-  [ -n "${CI:-}" ] && { echo "FAIL: sqlite3 (debian-packages.txt) is missing" >&2; exit 1; }
-  echo "skip: sqlite3 not installed"; exit 77
-fi
+require_tool sqlite3
 A="$T/a" B="$T/b" C="$T/c"
 acc() { local d=$1; shift; "$ACCORD" --data "$d" "$@"; }
 audit() { sqlite3 "$1/accord.db" "$2"; }

@@ -8,10 +8,7 @@
 #     by a node after it learnt the revocation, is refused with the reason audited and nothing
 #     stored; the node that accepted it before the revocation still verifies it as authored.
 . "$(dirname "$0")/lib.sh" "$@"
-if ! command -v sqlite3 >/dev/null; then
-  [ -n "${CI:-}" ] && { echo "FAIL: sqlite3 (debian-packages.txt) is missing" >&2; exit 1; }
-  echo "skip: sqlite3 not installed"; exit 77
-fi
+require_tool sqlite3
 A="$T/a" B="$T/b" C="$T/c"
 acc() { local d=$1; shift; "$ACCORD" --data "$d" "$@"; }
 ind() { # ID-SUFFIX: an indicator created by A

@@ -11,10 +11,7 @@
 #   - kill -9 during a signed import: every stored version has exactly one `accepted` record,
 #     every imported object carries its signature, and the audit log verifies.
 . "$(dirname "$0")/lib.sh" "$@"
-if ! command -v sqlite3 >/dev/null; then
-  [ -n "${CI:-}" ] && { echo "FAIL: sqlite3 (debian-packages.txt) is missing" >&2; exit 1; }
-  echo "skip: sqlite3 not installed"; exit 77
-fi
+require_tool sqlite3
 A="$T/a"
 acc() { local d=$1; shift; "$ACCORD" --data "$d" "$@"; }
 sq() { sqlite3 "$1/accord.db" "$2"; }

@@ -16,10 +16,7 @@
 #     key, `accord serve` refuses to start while a collection signs.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/taxii_lib.sh"
-if ! command -v sqlite3 >/dev/null; then
-  [ -n "${CI:-}" ] && { echo "FAIL: sqlite3 (debian-packages.txt) is missing" >&2; exit 1; }
-  echo "skip: sqlite3 not installed"; exit 77
-fi
+require_tool sqlite3
 DATA=$T/data
 SIGEXT=extension-definition--53c7b8eb-425d-4c94-b293-1a9751b00c31
 KEYSEXT=extension-definition--d199fcc8-2064-4b35-a710-3bbd6393645a
