@@ -896,7 +896,8 @@ static void sql_ind_row(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * allocation and free of the library takes a global mutex and looks up the block's size, and a
  * statement allocates and frees a record buffer per B-tree entry it writes (this build has no
  * lookaside allocator): ~7,000 of the ~100,000 instructions of an indicator's store step
- * (callgrind).  accord reads no such statistic.  When the host program has used SQLite already the call fails, harmlessly.
+ * (callgrind).  accord reads no such statistic.  When the host program has used SQLite
+ * already the call fails, harmlessly.
  */
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
 
@@ -1979,25 +1980,25 @@ static int member_readd(accord_store *s, int64_t seq, accord_error *err)
     if (!rc && step != SQLITE_DONE)
         rc = store_db_fail(s, err, "reading a version's collections");
     sqlite3_finalize(st);
-    st = NULL;
     static const char *const sql[2] = {
         "UPDATE members SET added = ?3 WHERE coll = ?1 AND added = ?2",
         "UPDATE sightings SET added = ?3 WHERE coll = ?1 AND added = ?2"};
+    sqlite3_stmt *up[2] = {NULL, NULL};
+    for (int k = 0; k < 2 && n && !rc; k++)
+        if (sqlite3_prepare_v2(s->db, sql[k], -1, &up[k], NULL))
+            rc = store_db_fail(s, err, "preparing a date_added update");
     for (size_t i = 0; i < n && !rc; i++) {
         int64_t now = next_added(s);
         for (int k = 0; k <= rows[i].sighting && !rc; k++) {
-            if (sqlite3_prepare_v2(s->db, sql[k], -1, &st, NULL)) {
-                rc = store_db_fail(s, err, "preparing a date_added update");
-                break;
-            }
-            sqlite3_bind_int64(st, 1, rows[i].coll);
-            sqlite3_bind_int64(st, 2, rows[i].added);
-            sqlite3_bind_int64(st, 3, now);
-            if (store_step_done(st))
+            sqlite3_bind_int64(up[k], 1, rows[i].coll);
+            sqlite3_bind_int64(up[k], 2, rows[i].added);
+            sqlite3_bind_int64(up[k], 3, now);
+            if (store_step_done(up[k]))
                 rc = store_db_fail(s, err, "giving an endorsed version a new date_added");
-            sqlite3_finalize(st);
         }
     }
+    sqlite3_finalize(up[0]);
+    sqlite3_finalize(up[1]);
     free(rows);
     return rc;
 }
