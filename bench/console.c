@@ -25,6 +25,7 @@
  * usage: bench_console [--objects N] [--sightings N] [--loads N] [--dir DIR] [--no-pages]
  */
 #include "accord.h"
+#include "bench.h"
 #include "accord_account.h"
 #include "accord_case.h"
 
@@ -45,46 +46,6 @@
 
 static char base_url[256], auth_header[320], cacert[4096], accord_bin[4300];
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-typedef struct sink {
-    char *p;
-    size_t len, cap;
-} sink;
-
-static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
-{
-    sink *s = ud;
-    size_t add = size * n;
-    if (s->len + add + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 65536;
-        while (cap < s->len + add + 1)
-            cap *= 2;
-        char *p = realloc(s->p, cap);
-        if (!p)
-            return 0;
-        s->p = p;
-        s->cap = cap;
-    }
-    memcpy(s->p + s->len, ptr, add);
-    s->len += add;
-    s->p[s->len] = '\0';
-    return add;
-}
-
 static CURL *client(struct curl_slist **hdrs)
 {
     CURL *c = curl_easy_init();
@@ -97,7 +58,7 @@ static CURL *client(struct curl_slist **hdrs)
     return c;
 }
 
-static long request(CURL *c, const char *path, const char *post, sink *s)
+static long request(CURL *c, const char *path, const char *post, http_body *s)
 {
     char url[8192];
     snprintf(url, sizeof(url), "%s%s", base_url, path);
@@ -369,7 +330,7 @@ static const char *arg_of(const samples *s, arg_kind k, int i)
     }
 }
 
-static long call_one(CURL *c, const call_def *d, int i, const samples *s, sink *out)
+static long call_one(CURL *c, const call_def *d, int i, const samples *s, http_body *out)
 {
     char path[2048];
     const char *arg = arg_of(s, d->arg, i);
@@ -388,7 +349,7 @@ static void measure(const call_def *d, int loads, const samples *s)
 {
     struct curl_slist *h;
     CURL *c = client(&h);
-    sink out = {0};
+    http_body out = {0};
     double *ms = calloc((size_t)loads, sizeof(double));
     int failures = 0;
     double cpu0 = cpu_s();
@@ -412,7 +373,7 @@ static void measure_feed_series(int loads)
 {
     struct curl_slist *h;
     CURL *c = client(&h);
-    sink out = {0};
+    http_body out = {0};
     double *ms = calloc((size_t)loads, sizeof(double));
     int failures = 0, pages = 0;
     double cpu0 = cpu_s();
@@ -542,7 +503,7 @@ int main(int argc, char **argv)
 {
     long n = 1000000, nsight = -1;
     int loads = 100, no_pages = 0;
-    const char *dir = "/tmp/accord-bench-console";
+    const char *dir = "/tmp";
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--no-pages") == 0) { /* the API calls only */
             no_pages = 1;
@@ -568,9 +529,7 @@ int main(int argc, char **argv)
     if (nsight < 0)
         nsight = n * 15 / 100;
     char cmd[4200], data[3000], ui[3000];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", dir, dir);
-    if (system(cmd) != 0)
-        return 1;
+    dir = bench_workdir(dir, "accord-bench-console");
     snprintf(data, sizeof(data), "%s/data", dir);
     snprintf(ui, sizeof(ui), "%s/ui", BENCH_DIR);
     snprintf(cacert, sizeof(cacert), "%s/tls/cert.pem", data);
@@ -657,7 +616,7 @@ int main(int argc, char **argv)
     /* the script index.html loads */
     struct curl_slist *h;
     CURL *c = client(&h);
-    sink out = {0};
+    http_body out = {0};
     if (request(c, "/ui/", NULL, &out) == 200 && out.p) {
         const char *a = strstr(out.p, "/ui/assets/");
         const char *e = a ? strchr(a, '"') : NULL;
@@ -686,5 +645,6 @@ int main(int argc, char **argv)
     free(many_body);
     free(s);
     curl_global_cleanup();
-    return 0;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : 1;
 }

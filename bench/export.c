@@ -18,6 +18,7 @@
  * usage: bench_export [--objects N] [--dir DIR] [--keep] [--check] [--formats F,F,...|none]
  */
 #include "accord.h"
+#include "bench.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -36,13 +37,6 @@ static uint64_t rnd(void)
     x ^= x >> 7;
     x ^= x << 17;
     return rng_state = x;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* The pattern of indicator i. */
@@ -115,14 +109,6 @@ static int count_cb(void *ud, const char *file, const char *data, size_t len)
 
 /* CPU seconds (user + system) of this process so far: the machine is shared, so wall time
  * alone says little. */
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 /* The system part of cpu_s (page faults of a growing selection, reads of the store's pages): on
  * a virtual machine under load it is a large and variable share, so it is printed apart. */
 static double sys_s(void)

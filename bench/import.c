@@ -16,6 +16,7 @@
  *        bench_import --generate FILE [--objects N] [--seed S]    (only write the bundle)
  */
 #include "accord.h"
+#include "bench.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -157,13 +158,6 @@ static int generate(const char *path, uint64_t n)
 
 static char count_file[600] = "/tmp/accord-bench-count";
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Imports `file` into the store at `dir` in a child; prints one line. */
 static void phase(const char *label, const char *dir, const char *file)
 {
@@ -245,7 +239,7 @@ static void timed_phase(const char *label, const char *dir, const char *file, ui
 int main(int argc, char **argv)
 {
     uint64_t n = 1000000;
-    const char *base = "/tmp/accord-bench", *gen = NULL;
+    const char *base = "/tmp", *gen = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--objects") == 0)
             n = strtoull(argv[i + 1], NULL, 10);
@@ -259,9 +253,7 @@ int main(int argc, char **argv)
     if (gen)
         return generate(gen, n) ? 1 : 0;
     char cmd[512], big[512], small[512], tenth[512], store[512], store2[512];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", base, base);
-    if (system(cmd) != 0)
-        return 1;
+    base = bench_workdir(base, "accord-bench");
     snprintf(big, sizeof(big), "%s/bundle-%llu.json", base, (unsigned long long)n);
     snprintf(small, sizeof(small), "%s/append-%llu.json", base, (unsigned long long)(n / 10));
     snprintf(tenth, sizeof(tenth), "%s/tenth-%llu.json", base, (unsigned long long)(n / 10));

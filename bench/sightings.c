@@ -18,6 +18,7 @@
  * usage: bench_sightings [--indicators N] [--sightings N] [--dir DIR]
  */
 #include "accord.h"
+#include "bench.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -29,21 +30,6 @@
 
 #define SIGHTED 1000
 #define SOURCES 8
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
 
 static void indicator_id(long i, char *out, size_t cap)
 {

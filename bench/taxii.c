@@ -14,6 +14,7 @@
  * usage: bench_taxii [--objects N] [--big N] [--dir DIR]
  */
 #include "accord.h"
+#include "bench.h"
 
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -31,38 +32,6 @@
 static char base_url[256], auth_header[256], cacert[4096];
 static atomic_ullong uuid_counter;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-typedef struct sink {
-    char *p;
-    size_t len, cap;
-} sink;
-
-static size_t on_data(char *ptr, size_t size, size_t n, void *ud)
-{
-    sink *s = ud;
-    size_t add = size * n;
-    if (s->len + add + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 65536;
-        while (cap < s->len + add + 1)
-            cap *= 2;
-        char *p = realloc(s->p, cap);
-        if (!p)
-            return 0;
-        s->p = p;
-        s->cap = cap;
-    }
-    memcpy(s->p + s->len, ptr, add);
-    s->len += add;
-    s->p[s->len] = '\0';
-    return add;
-}
-
 static CURL *client(struct curl_slist **hdrs)
 {
     CURL *c = curl_easy_init();
@@ -77,7 +46,7 @@ static CURL *client(struct curl_slist **hdrs)
 }
 
 /* One request; returns the HTTP status (body in s). */
-static long request(CURL *c, const char *url, const char *post, size_t post_len, sink *s)
+static long request(CURL *c, const char *url, const char *post, size_t post_len, http_body *s)
 {
     s->len = 0;
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -127,7 +96,7 @@ static void *ingest_thread(void *ud)
     ingest_arg *a = ud;
     struct curl_slist *h;
     CURL *c = client(&h);
-    sink s = {0};
+    http_body s = {0};
     size_t cap = 600 * 1024;
     char *body = malloc(cap), url[512];
     snprintf(url, sizeof(url), "%s/accord/collections/default/objects/", base_url);
@@ -164,7 +133,7 @@ static long walk(const char *filter, double *secs)
 {
     struct curl_slist *h;
     CURL *c = client(&h);
-    sink s = {0};
+    http_body s = {0};
     char url[1024], next[64] = "";
     long total = 0;
     double t0 = now_s();
@@ -198,7 +167,7 @@ static void page_latency(const char *label, const char *filter, int64_t lo, int6
 {
     struct curl_slist *h;
     CURL *c = client(&h);
-    sink s = {0};
+    http_body s = {0};
     double *ms = calloc((size_t)n, sizeof(double));
     char url[1024], ts[40];
     int ok = 0;
@@ -277,7 +246,7 @@ static void grow(const char *dir, long target, long have)
 int main(int argc, char **argv)
 {
     long n = 100000, big = 1000000;
-    const char *dir = "/tmp/accord-bench-taxii";
+    const char *dir = "/tmp";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--objects") == 0)
             n = strtol(argv[i + 1], NULL, 10);
@@ -287,9 +256,7 @@ int main(int argc, char **argv)
             dir = argv[i + 1];
     }
     char cmd[4200], data[3000];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", dir, dir);
-    if (system(cmd) != 0)
-        return 1;
+    dir = bench_workdir(dir, "accord-bench-taxii");
     snprintf(data, sizeof(data), "%s/data", dir);
     snprintf(cacert, sizeof(cacert), "%s/tls/cert.pem", data);
     curl_global_init(CURL_GLOBAL_ALL);
