@@ -19,11 +19,13 @@
  * No assertions: the figures are for reading.
  *
  * usage: bench_misp [--attributes N] [--per-event N] [--big N] [--dir DIR] [--map-only]
- *                   [--import-only] [--edited-only]
+ *                   [--import-only] [--edited-only] [--dump FILE]
  *   --map-only: case 0 alone (the mapper without a store), for profiling it;
  *   --import-only: case 1 alone (in this process, not a child), for profiling the import;
  *   --edited-only: cases 1 and 4 in this process, for profiling case 4 (callgrind
- *                  --dump-before=run_case puts each case in a file of its own).
+ *                  --dump-before=run_case puts each case in a file of its own);
+ *   --dump FILE: also writes case 1's generated MISP JSON to FILE (to compare the mapper's
+ *                output across builds: accord misp convert FILE).
  */
 #include "accord.h"
 
@@ -290,7 +292,7 @@ static void edit_events(gen *g)
 int main(int argc, char **argv)
 {
     uint64_t attrs = 1000000, per = 1000, big = 350000;
-    const char *base = BENCH_DIR;
+    const char *base = BENCH_DIR, *dump = NULL;
     int map_only = 0, import_only = 0, edited_only = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--map-only") == 0)
@@ -312,6 +314,8 @@ int main(int argc, char **argv)
             big = strtoull(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--dir") == 0)
             base = argv[i + 1];
+        else if (strcmp(argv[i], "--dump") == 0)
+            dump = argv[i + 1];
         else
             continue;
         i++;
@@ -335,6 +339,13 @@ int main(int argc, char **argv)
     put(&g, "]");
     printf("generated %llu events, %llu attributes, %.1f MiB of MISP JSON\n",
            (unsigned long long)events, (unsigned long long)next, (double)g.len / 1048576.0);
+    if (dump) {
+        FILE *f = fopen(dump, "wb");
+        if (!f || fwrite(g.p, 1, g.len, f) != g.len || fclose(f) != 0) {
+            perror(dump);
+            return 1;
+        }
+    }
     char d1[4200], d2[4200];
     snprintf(d1, sizeof(d1), "%s/a", dir);
     snprintf(d2, sizeof(d2), "%s/b", dir);

@@ -601,7 +601,7 @@ static int value_sco(ev *x, const char *type, const char *guuid, const char *v, 
         return 0;
     sco_head(x, type, id);
     key(&x->o, "value");
-    buf_json_str(&x->o, v);
+    misp_json_str(&x->o, v);
     misp_put(&x->o, "}", 1);
     return misp_emit(x);
 }
@@ -628,13 +628,13 @@ static int sco_fact(ev *x, const misp_fact *f, const char *guuid, buf *ids, cons
     case P_ISSUER:
     case P_SERIAL:
         key(body, fact_path(f));
-        buf_json_str(body, f->v);
+        misp_json_str(body, f->v);
         break;
     case P_HASH:
         misp_puts(&x->hashes, x->hashes.len ? ",\"" : "\"");
         misp_puts(&x->hashes, f->hkey);
         misp_put(&x->hashes, "\":", 2);
-        buf_json_str(&x->hashes, f->v);
+        misp_json_str(&x->hashes, f->v);
         break;
     case P_SIZE:
     case P_ASN:
@@ -645,7 +645,7 @@ static int sco_fact(ev *x, const misp_fact *f, const char *guuid, buf *ids, cons
         break;
     case P_REGDATA:
         misp_puts(body, ",\"values\":[{\"data\":");
-        buf_json_str(body, f->v);
+        misp_json_str(body, f->v);
         misp_put(body, "}]", 2);
         break;
     case P_PROTO:
@@ -703,7 +703,7 @@ int misp_scos(ev *x, const group *g, const char *guuid, buf *ids)
                 lower_proto(g->f[i].v, lc);
                 if (np++)
                     misp_put(&x->body, ",", 1);
-                buf_json_str(&x->body, lc);
+                misp_json_str(&x->body, lc);
             }
         misp_puts(&x->body, np ? "]" : "\"tcp\"]");
     }

@@ -653,6 +653,10 @@ typedef struct walk {
     size_t pre_start, pre_end;
     misp_span pre_cut[2];
     int pre_have[2];
+    /* mapping without a store: the current event's output held back (see map_event) */
+    int holding;                /* 1: held in `held`; 0: passed straight on */
+    buf held;                   /* 'o' or 'm', a size_t length, the bytes; in emission order */
+    accord_misp_options hopts;  /* opts with on_error held */
 } walk;
 
 static void bad_element(walk *w, size_t off, const char *why);
@@ -724,14 +728,122 @@ static void import_event(walk *w, const ajson_value *ev)
                   &e1);
 }
 
+/*
+ * Mapping without a store cannot take back what it emitted, so an event whose list elements
+ * are parsed lazily (w->cut) must not emit before they are all known to be JSON.  They used to
+ * be parsed once to check them and once more to map them (27% of the mapper's instructions);
+ * now the event's objects and messages are held, in order, and passed on when the event mapped
+ * without meeting a broken element, or dropped with its counts when it met one (the element is
+ * then reported as before).  An event whose output passes MAP_HOLD_CAP bytes (hundreds of
+ * thousands of attributes) checks its elements the old way once, and streams the rest, so
+ * memory stays bounded.
+ */
+#define MAP_HOLD_CAP ((size_t)64 << 20)
+
+static int hold_add(walk *w, char kind, const char *p, size_t len)
+{
+    misp_put(&w->held, &kind, 1);
+    misp_put(&w->held, &len, sizeof(len));
+    misp_put(&w->held, p, len);
+    return w->held.failed ? ACCORD_ENOMEM : 0;
+}
+
+/* Passes the held objects and messages on, in order; the emit callback's code stops it. */
+static int hold_flush(walk *w)
+{
+    int rc = 0;
+    for (size_t at = 0; at < w->held.len && rc == 0;) {
+        char kind = w->held.p[at];
+        size_t len;
+        memcpy(&len, w->held.p + at + 1, sizeof(len));
+        const char *p = w->held.p + at + 1 + sizeof(len);
+        if (kind == 'o')
+            rc = w->emit(w->emit_ud, p, len);
+        else if (w->opts->on_error)
+            w->opts->on_error(w->opts->ud, p);
+        at += 1 + sizeof(len) + len;
+    }
+    buf_reset(&w->held);
+    return rc;
+}
+
+/* The first element of the event's lists that is not JSON, into w->fault: 1; else 0. */
+static int lists_check(walk *w)
+{
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < w->lists.n[k]; i++) {
+            const misp_span *sp = &w->lists.v[k][i];
+            ajson_error jerr;
+            ajson_arena_reset(&w->elem);
+            if (!ajson_parse(&w->elem, w->text + sp->start, sp->end - sp->start, &jerr)) {
+                w->fault.at = sp->start + jerr.offset;
+                snprintf(w->fault.why, sizeof(w->fault.why), "%s", jerr.msg);
+                return 1;
+            }
+        }
+    return 0;
+}
+
+static int hold_emit(void *ud, const char *json, size_t len)
+{
+    walk *w = ud;
+    if (!w->holding)
+        return w->emit(w->emit_ud, json, len);
+    int rc = hold_add(w, 'o', json, len);
+    if (rc == 0 && w->held.len > MAP_HOLD_CAP) {
+        if (lists_check(w))
+            return ACCORD_EJSON; /* the event stops; map_event drops what it held */
+        w->holding = 0;
+        rc = hold_flush(w);
+    }
+    return rc;
+}
+
+static void hold_message(void *ud, const char *msg)
+{
+    walk *w = ud;
+    if (!w->holding) {
+        if (w->opts->on_error)
+            w->opts->on_error(w->opts->ud, msg);
+    } else if (hold_add(w, 'm', msg, strlen(msg) + 1) != 0) {
+        w->holding = 0; /* out of memory: the mapping fails on its next object */
+    }
+}
+
 /* Maps one event to the emit callback (no store). */
 static void map_event(walk *w, const ajson_value *ev)
 {
     int strict = (w->opts->flags & ACCORD_IMPORT_STRICT) != 0;
     misp_map_ctx c = {w->opts, w->s, w->emit, w->emit_ud, strict, w->cut ? &w->lists : NULL,
                       w->hook.fn, w->hook.ud};
+    accord_misp_stats before;
+    if (w->cut) {
+        before = *w->s;
+        w->hopts = *w->opts;
+        w->hopts.on_error = w->opts->on_error ? hold_message : NULL;
+        w->hopts.ud = w;
+        c.opts = &w->hopts;
+        c.emit = hold_emit;
+        c.ud = w;
+        w->holding = 1;
+        w->fault.why[0] = 0;
+        buf_reset(&w->held);
+    }
     uint64_t bad = w->s->bad;
     int r = misp_map_event(&c, ev, w->index++);
+    if (w->cut && r == ACCORD_EJSON && w->fault.why[0]) {
+        /* an element of its lists is not JSON: the event is reported and skipped whole */
+        *w->s = before;
+        w->index--;
+        buf_reset(&w->held);
+        bad_element(w, w->fault.at, w->fault.why);
+        return;
+    }
+    if (w->cut && w->holding) {
+        int r2 = hold_flush(w);
+        if (r2 && (r == 0 || r == ACCORD_ESTIX))
+            r = r2;
+    }
     w->partial |= w->s->bad != bad;
     if (r == ACCORD_ESTIX && !strict) {
         w->s->events_failed++;
@@ -969,20 +1081,9 @@ static int read_cut(walk *w, size_t start, size_t end, const ajson_value **root)
     }
     if (rc || e.odd || (!e.have[0] && !e.have[1]))
         return rc ? rc : 1;
-    /* without a store, every element is checked now, so the mapping cannot stop half-way
-     * through the event (objects already emitted cannot be taken back); an import parses each
-     * element once, when it is mapped, and rolls the event back when one is broken */
-    w->lists.fault = w->store ? &w->fault : NULL;
-    for (int k = 0; k < 2 && !w->store; k++)
-        for (size_t i = 0; i < w->lists.n[k]; i++) {
-            const misp_span *sp = &w->lists.v[k][i];
-            ajson_error jerr;
-            ajson_arena_reset(&w->elem);
-            if (!ajson_parse(&w->elem, t + sp->start, sp->end - sp->start, &jerr)) {
-                bad_element(w, sp->start + jerr.offset, jerr.msg);
-                return -1;
-            }
-        }
+    /* each element is parsed once, when it is mapped: an import rolls the event back when one
+     * is broken, a mapping without a store drops the output it held back (map_event) */
+    w->lists.fault = &w->fault;
     /* the element's text less the lists' contents: the cuts in text order */
     misp_span c[2] = {e.cut[0], e.cut[1]};
     int nc = 0;
@@ -1328,6 +1429,7 @@ static void walk_init(walk *w, accord_store *store, const char *text, size_t len
     ajson_arena_init(&w->elem, MISP_ELEMENT_CAP);
     buf_init(&w->head, len + 16);
     buf_init(&w->msgs, (size_t)256 << 20);
+    buf_init(&w->held, MAP_HOLD_CAP + MISP_OBJ_CAP + ((size_t)1 << 20));
     u64map_init_set(&w->buuids);
     w->batching = store && !hook->fn;
     accord_error e;
@@ -1365,6 +1467,7 @@ static void walk_free(walk *w)
     ajson_arena_free(&w->elem);
     buf_free(&w->head);
     buf_free(&w->msgs);
+    buf_free(&w->held);
     u64map_free(&w->buuids);
     free(w->lists.v[0]);
     free(w->lists.v[1]);

@@ -265,19 +265,27 @@ static void ts_text(int64_t s, int us, char *out, size_t outlen)
     copy_text(out, outlen, t);
 }
 
+/* 1 for the bytes of a hex digit (uuid_ok checks 32 per SDO). */
+static const unsigned char is_hex[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+};
+
 static int uuid_ok(const char *u)
 {
-    if (!u || strlen(u) != 36)
+    if (!u)
         return 0;
     for (int i = 0; i < 36; i++) {
+        unsigned char c = (unsigned char)u[i];
         if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (u[i] != '-')
+            if (c != '-')
                 return 0;
-        } else if (!isxdigit((unsigned char)u[i])) {
+        } else if (!is_hex[c]) { /* also stops at the NUL of a short string */
             return 0;
         }
     }
-    return u[14] >= '1' && u[14] <= '5' && strchr("89abAB", u[19]) != NULL;
+    return u[36] == 0 && u[14] >= '1' && u[14] <= '5' && strchr("89abAB", u[19]) != NULL;
 }
 
 void misp_uuid5_id(const char *type, const char *name, size_t len, char *out, size_t outlen)
@@ -374,8 +382,8 @@ static void sdo_id(const char *type, const char *uuid, char *out, size_t outlen)
     if (uuid_ok(uuid) && outlen >= tl + 2 + 37) {
         memcpy(out, type, tl);
         memcpy(out + tl, "--", 2);
-        for (int i = 0; i < 37; i++)
-            out[tl + 2 + i] = (char)tolower((unsigned char)uuid[i]);
+        for (int i = 0; i < 37; i++) /* hex digits and hyphens: ASCII lower case */
+            out[tl + 2 + i] = (char)(uuid[i] >= 'A' && uuid[i] <= 'Z' ? uuid[i] + 32 : uuid[i]);
     } else {
         misp_uuid5_id(type, uuid ? uuid : "", uuid ? strlen(uuid) : 0, out, outlen);
     }
@@ -536,15 +544,35 @@ static void text_prop(buf *b, const char *key, const char *text)
     misp_put(b, ",\"", 2);
     misp_puts(b, key);
     misp_put(b, "\":", 2);
-    buf_json_str(b, text);
+    misp_json_str(b, text);
+}
+
+/*
+ * misp_epoch_ts of s, from a cache of the last two: the attributes of an event share a handful
+ * of timestamps (created is mostly the event's date), and each SDO writes two or three.
+ */
+static const char *ev_ts(ev *x, int64_t s)
+{
+    if (s < 0)
+        s = 0;
+    if (s > MISP_EPOCH_MAX)
+        s = MISP_EPOCH_MAX;
+    for (int i = 0; i < 2; i++)
+        if (x->tsc[i] == s)
+            return x->tsc_text[i];
+    int k = x->tsc_next;
+    x->tsc_next ^= 1;
+    x->tsc[k] = s;
+    misp_ts_format(s, 0, x->tsc_text[k]);
+    return x->tsc_text[k];
 }
 
 /* "type","spec_version","id","created_by_ref","created","modified" of an SDO, opening brace. */
 static void sdo_head(ev *x, const char *type, const char *id, int64_t created, int64_t modified)
 {
     char cr[28], mo[28];
-    misp_epoch_ts(created, cr, sizeof(cr));
-    misp_epoch_ts(modified, mo, sizeof(mo));
+    memcpy(cr, ev_ts(x, created), sizeof(cr));
+    memcpy(mo, ev_ts(x, modified), sizeof(mo));
     buf_reset(&x->o);
     misp_put(&x->o, "{\"type\":\"", 9);
     misp_puts(&x->o, type);
@@ -564,7 +592,7 @@ static void labels(ev *x, const char *const *fixed, size_t nfixed, const ajson_v
     for (size_t i = 0; i < nfixed; i++) {
         if (n++)
             misp_put(&x->o, ",", 1);
-        buf_json_str(&x->o, fixed[i]);
+        misp_json_str(&x->o, fixed[i]);
     }
     for (size_t i = 0; tags && tags->type == AJSON_ARRAY && i < tags->len; i++) {
         const char *name = jstr(&tags->u.items[i], "name");
@@ -572,7 +600,7 @@ static void labels(ev *x, const char *const *fixed, size_t nfixed, const ajson_v
             continue;
         if (n++)
             misp_put(&x->o, ",", 1);
-        buf_json_str(&x->o, name);
+        misp_json_str(&x->o, name);
     }
     misp_put(&x->o, "]", 1);
 }
@@ -605,7 +633,7 @@ static int org_identity(ev *x, const ajson_value *org, char *id, size_t idlen)
     sdo_head(x, "identity", id, x->ts, x->ts);
     snprintf(x->creator, sizeof(x->creator), "%s", saved);
     misp_puts(&x->o, ",\"name\":");
-    buf_json_str(&x->o, name);
+    misp_json_str(&x->o, name);
     misp_puts(&x->o, ",\"identity_class\":\"organization\"}");
     return misp_emit(x);
 }
@@ -657,7 +685,7 @@ static void cluster_refs(ev *x, const ajson_value *meta, const char *value)
             continue;
         buf_printf(&x->o, "%s{\"source_name\":\"%s\",\"external_id\":", n++ ? "," : "",
                    attack_id_ok(e) ? "mitre-attack" : "misp-galaxy");
-        buf_json_str(&x->o, e);
+        misp_json_str(&x->o, e);
         misp_puts(&x->o, "}");
     }
     for (size_t i = 0; refs && refs->type == AJSON_ARRAY && i < refs->len && i < 16; i++) {
@@ -665,12 +693,12 @@ static void cluster_refs(ev *x, const ajson_value *meta, const char *value)
         if (!u || strncmp(u, "http", 4) != 0 || strpbrk(u, " \t\r\n"))
             continue;
         buf_printf(&x->o, "%s{\"source_name\":\"url\",\"url\":", n++ ? "," : "");
-        buf_json_str(&x->o, u);
+        misp_json_str(&x->o, u);
         misp_puts(&x->o, "}");
     }
     if (!n) { /* the galaxy itself is the source */
         misp_puts(&x->o, "{\"source_name\":\"misp-galaxy\",\"description\":");
-        buf_json_str(&x->o, value);
+        misp_json_str(&x->o, value);
         misp_puts(&x->o, "}");
     }
     misp_puts(&x->o, "]");
@@ -687,7 +715,7 @@ static void kill_chain(ev *x, const ajson_value *kc)
             continue;
         misp_puts(&x->o, n++ ? "," : ",\"kill_chain_phases\":[");
         buf_printf(&x->o, "{\"kill_chain_name\":\"%.*s\",\"phase_name\":", (int)(first - k), k);
-        buf_json_str(&x->o, last + 1);
+        misp_json_str(&x->o, last + 1);
         misp_puts(&x->o, "}");
     }
     if (n)
@@ -794,11 +822,11 @@ static int write_cluster(ev *x, const ajson_value *gal, const ajson_value *cl, c
     x->c->st->clusters++;
     sdo_head(x, type, id, x->ts, x->ts);
     misp_puts(&x->o, ",\"name\":");
-    buf_json_str(&x->o, value);
+    misp_json_str(&x->o, value);
     const char *desc = jstr(cl, "description");
     if (desc && *desc) {
         misp_puts(&x->o, ",\"description\":");
-        buf_json_str(&x->o, desc);
+        misp_json_str(&x->o, desc);
     }
     char l1[300], l2[300];
     snprintf(l1, sizeof(l1), "misp:galaxy-name=\"%s\"", gname ? gname : "");
@@ -815,10 +843,10 @@ static int write_cluster(ev *x, const ajson_value *gal, const ajson_value *cl, c
         for (size_t i = 0; i < syn->len; i++)
             if (ajson_str(&syn->u.items[i]) && syn->u.items[i].len) {
                 misp_puts(&x->o, n++ ? "," : "");
-                buf_json_str(&x->o, syn->u.items[i].u.str);
+                misp_json_str(&x->o, syn->u.items[i].u.str);
             }
         if (!n)
-            buf_json_str(&x->o, value);
+            misp_json_str(&x->o, value);
         misp_puts(&x->o, "]");
     }
     cluster_refs(x, meta, value);
@@ -947,7 +975,7 @@ static int write_indicator(ev *x, const gsrc *s, const group *g, char *id, size_
     sdo_open(x, s, "indicator", id, idlen);
     if (g->pattern_type) {
         misp_puts(&x->o, ",\"pattern\":");
-        buf_json_str(&x->o, g->sig);
+        misp_json_str(&x->o, g->sig);
         plain_prop(&x->o, "pattern_type", g->pattern_type);
     } else {
         misp_pattern(g, &x->tmp);
@@ -961,7 +989,7 @@ static int write_indicator(ev *x, const gsrc *s, const group *g, char *id, size_
     if (t.has_fs)
         ts_text(t.fs, t.fs_us, vf, sizeof(vf));
     else
-        misp_epoch_ts(created_of(x, s), vf, sizeof(vf));
+        memcpy(vf, ev_ts(x, created_of(x, s)), 28);
     plain_prop(&x->o, "valid_from", vf);
     if (t.has_ls && (!t.has_fs || t.ls > t.fs || (t.ls == t.fs && t.ls_us > t.fs_us))) {
         ts_text(t.ls, t.ls_us, vu, sizeof(vu));
@@ -972,7 +1000,7 @@ static int write_indicator(ev *x, const gsrc *s, const group *g, char *id, size_
     if (cat && *cat) {
         misp_puts(&x->o, ",\"kill_chain_phases\":[{\"kill_chain_name\":\"misp-category\","
                         "\"phase_name\":");
-        buf_json_str(&x->o, cat);
+        misp_json_str(&x->o, cat);
         misp_puts(&x->o, "}]");
     }
     src_labels(x, s, "misp:to_ids=\"True\"");
@@ -998,7 +1026,7 @@ static int write_observed(ev *x, const gsrc *s, const group *g, char *id, size_t
     if (t.has_fs)
         ts_text(t.fs, t.fs_us, fo, sizeof(fo));
     else
-        misp_epoch_ts(s->ts, fo, sizeof(fo));
+        memcpy(fo, ev_ts(x, s->ts), 28);
     if (t.has_ls)
         ts_text(t.ls, t.ls_us, lo, sizeof(lo));
     if (!t.has_ls || strcmp(lo, fo) < 0)
@@ -1026,14 +1054,14 @@ static void custom_body(ev *x, const gsrc *s, const char *extra_label, const cha
 {
     src_labels(x, s, extra_label);
     misp_puts(&x->o, ",\"x_misp_type\":");
-    buf_json_str(&x->o, type);
+    misp_json_str(&x->o, type);
     const char *cat = jstr(s->a, "category");
     if (cat) {
         misp_puts(&x->o, ",\"x_misp_category\":");
-        buf_json_str(&x->o, cat);
+        misp_json_str(&x->o, cat);
     }
     misp_puts(&x->o, ",\"x_misp_value\":");
-    buf_json_str(&x->o, value);
+    misp_json_str(&x->o, value);
     misp_puts(&x->o, s->to_ids ? ",\"x_misp_to_ids\":true" : ",\"x_misp_to_ids\":false");
     text_prop(&x->o, "x_misp_comment", jstr(s->a, "comment"));
 }
@@ -1070,10 +1098,10 @@ static int write_vulnerability(ev *x, const gsrc *s, const char *value, char *id
 {
     sdo_open(x, s, "vulnerability", id, idlen);
     misp_puts(&x->o, ",\"name\":");
-    buf_json_str(&x->o, value);
+    misp_json_str(&x->o, value);
     if (cve_ok(value)) {
         misp_puts(&x->o, ",\"external_references\":[{\"source_name\":\"cve\",\"external_id\":");
-        buf_json_str(&x->o, value);
+        misp_json_str(&x->o, value);
         misp_puts(&x->o, "}]");
     }
     src_labels(x, s, NULL);
@@ -1167,7 +1195,7 @@ static int sightings_of(ev *x, const gsrc *s, const ajson_value *list, const cha
         const char *src = jstr(si, "source");
         if (src && *src) {
             misp_puts(&x->o, ",\"x_misp_source\":");
-            buf_json_str(&x->o, src);
+            misp_json_str(&x->o, src);
         }
         marking(x, s->tlp);
         misp_puts(&x->o, "}");
@@ -1502,7 +1530,7 @@ static int write_report(ev *x)
     sdo_head(x, "report", id, created, x->ts);
     const char *info = jstr(x->e, "info");
     misp_puts(&x->o, ",\"name\":");
-    buf_json_str(&x->o, info && *info ? info : x->uuid);
+    misp_json_str(&x->o, info && *info ? info : x->uuid);
     if (!jepoch(x->e, "publish_timestamp", &pub) || pub <= 0)
         pub = x->ts;
     misp_epoch_ts(pub, pt, sizeof(pt));
@@ -1605,6 +1633,7 @@ int misp_map_event(misp_map_ctx *c, const ajson_value *e, size_t index)
     x.e = e;
     x.index = index;
     ajson_arena_init(&x.scratch, MISP_ELEMENT_CAP);
+    x.tsc[0] = x.tsc[1] = -1;
     const char *uuid = jstr(e, "uuid");
     if (uuid_ok(uuid)) {
         snprintf(x.uuid, sizeof(x.uuid), "%s", uuid);

@@ -188,7 +188,8 @@ static void test_lists_as_text(const char *v1, size_t l1)
         free(b.text);
     }
     const char *broken = "[{\"Event\":{\"uuid\":\"99999999-9999-4999-8999-999999999999\",\"Attribute\":"
-                         "[{\"type\":\"domain\",\"value\":\"a.example\"},\n{\"type\":\"domain\",\"value\":"
+                         "[{\"type\":\"domain\",\"value\":\"a.example\"},{\"type\":\"ip-dst\",\"value\":"
+                         "\"999.1.1.1\"},\n{\"type\":\"domain\",\"value\":"
                          "\"b.example\",}]}},{\"Event\":{\"uuid\":\"99999999-9999-4999-8999-999999999998\","
                          "\"Attribute\":[{\"type\":\"domain\",\"value\":\"c.example\"}]}}]";
     out o;
@@ -197,6 +198,8 @@ static void test_lists_as_text(const char *v1, size_t l1)
     CHECK(st.events == 1 && st.events_failed == 1);
     CHECK(o.text && !strstr(o.text, "a.example") && strstr(o.text, "c.example"));
     CHECK(errors && strstr(errors, "event.json:2:"));
+    /* what the broken event said before its broken element is dropped with it */
+    CHECK(st.bad == 0 && st.attributes == 1 && !strstr(errors, "999.1.1.1"));
     free(o.text);
 }
 
