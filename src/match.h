@@ -618,11 +618,20 @@ const mfmap_key *mfmap_find(const mfmap_node *n, const char *k, size_t len);
 /* The bytes k[0..len) (len <= 16) as two words, zero-padded: k[0..16) must be readable. */
 static inline void mfmap_words16(const char *k, size_t len, uint64_t w[2])
 {
+    /* the bytes of each word that lie inside the key, by its length: a load, not a shift and
+     * two branches */
+#define MW_(n) ((n) >= 8 ? ~0ull : (1ull << (8 * (n))) - 1)
+    static const uint64_t m0[17] = {MW_(0), MW_(1), MW_(2), MW_(3), MW_(4), MW_(5),
+                                    MW_(6), MW_(7), MW_(8), ~0ull,  ~0ull,  ~0ull,
+                                    ~0ull,  ~0ull,  ~0ull,  ~0ull,  ~0ull};
+    static const uint64_t m1[17] = {0,      0,      0,      0,      0,      0,      0,      0,    0,
+                                    MW_(1), MW_(2), MW_(3), MW_(4), MW_(5), MW_(6), MW_(7), ~0ull};
+#undef MW_
     uint64_t a, b;
     memcpy(&a, k, 8);
     memcpy(&b, k + 8, 8);
-    w[0] = len >= 8 ? a : a & ((1ull << (8 * len)) - 1);
-    w[1] = len >= 16 ? b : len <= 8 ? 0 : b & ((1ull << (8 * (len - 8))) - 1);
+    w[0] = a & m0[len];
+    w[1] = b & m1[len];
 }
 
 static inline unsigned mfmap_fslot(const mfmap_node *n, const uint64_t w[2], size_t len)

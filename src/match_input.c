@@ -966,16 +966,30 @@ static inline const char *ws_end(const char *p, const char *end)
     return p;
 }
 
+/* The two bytes at p as a little-endian number, and the pairs the compact loop looks for. */
+static inline uint16_t load16(const char *p)
+{
+    return (uint16_t)((unsigned char)p[0] | (unsigned)(unsigned char)p[1] << 8);
+}
+#define COLON_QUOTE (':' | '"' << 8)
+#define COMMA_QUOTE (',' | '"' << 8)
+
 /*
  * parse_object for an indexed line (x->qm set): the same grammar, checks, results and error
- * offsets as the parse_key / parse_value / next_element loop, with the position in a local and
- * the ends of keys, strings and literals taken from the index.  Nested objects and arrays go
- * through parse_value.
+ * offsets as the parse_key / parse_value / next_element loop, with the position and the fields
+ * found in locals and the ends of keys, strings and literals taken from the index.  Nested
+ * objects and arrays go through parse_value.  Not inlined into parse_object: the byte-scan loop
+ * there would take the registers this loop needs.
  */
-static int parse_object_idx(xs *x, const mfmap_node *node, int depth)
+static __attribute__((noinline)) int parse_object_idx(xs *x, const mfmap_node *node, int depth)
 {
     const char *s = x->start, *end = x->end;
+    const uint64_t *qm = x->qm;
+    mfield *out = x->out;
+    size_t n = x->n, max = x->max;
     size_t len = (size_t)(end - s), i = (size_t)(ws_end(x->p + 1, end) - s), q;
+    /* a key at k may take the perfect hash when k <= klim (its 16 bytes lie in the line) */
+    size_t klim = node->fseed && len >= 16 ? len - 16 : 0;
     if (i < len && s[i] == '}') {
         x->p = s + i + 1;
         return 0;
@@ -985,14 +999,23 @@ static int parse_object_idx(xs *x, const mfmap_node *node, int depth)
         size_t k = i + 1;
         if (i >= len || s[i] != '"')
             return fail(x, s + i, "expected a key");
-        q = next_bit_x(x, x->qm, k, len);
+        q = mbits_next(qm, k, len);
         if (q >= len)
             return fail(x, s + i, "unterminated string");
-        if (node->fseed && q > k && q - k <= 16 && k + 16 <= len) /* the usual key */
+        if (q - k - 1 < 16 && k <= klim) /* the usual key: 1 to 16 bytes */
             mk = mfmap_find16(node, s + k, q - k);
         else
             mk = node_find(node, s + k, q - k);
         i = q + 1;
+        if (i + 1 < len && load16(s + i) == COLON_QUOTE) { /* compact JSON, a string value */
+            q = mbits_next(qm, i + 2, len);
+            if (q >= len)
+                return fail(x, s + i + 1, "unterminated string");
+            if (mk && mk->role && n < max)
+                out[n++] = (mfield){s + i + 2, (uint32_t)(q - i - 2), mk->role, mk->field, 1};
+            i = q + 1;
+            goto next;
+        }
         if (i + 1 < len && s[i] == ':' && (unsigned char)s[i + 1] > ' ') { /* compact JSON */
             i++;
         } else {
@@ -1004,26 +1027,29 @@ static int parse_object_idx(xs *x, const mfmap_node *node, int depth)
                 return fail(x, s + i, "expected a value");
         }
         if (s[i] == '"') {
-            q = next_bit_x(x, x->qm, i + 1, len);
+            q = mbits_next(qm, i + 1, len);
             if (q >= len)
                 return fail(x, s + i, "unterminated string");
-            if (mk && mk->role)
-                emit(x, mk, s + i + 1, q - i - 1, 1);
+            if (mk && mk->role && n < max)
+                out[n++] = (mfield){s + i + 1, (uint32_t)(q - i - 1), mk->role, mk->field, 1};
             i = q + 1;
         } else if (s[i] == '{' || s[i] == '[') {
             x->p = s + i;
+            x->n = n;
             if (parse_value(x, mk, depth) < 0)
                 return -1;
+            n = x->n;
             i = (size_t)(x->p - s);
         } else {
             size_t v = i;
-            i = next_bit_x(x, x->dm, v, len);
+            i = mbits_next(x->dm, v, len);
             if (i == v)
                 return fail(x, s + v, "expected a value");
-            if (mk && mk->role)
-                emit(x, mk, s + v, i - v, 0);
+            if (mk && mk->role && n < max)
+                out[n++] = (mfield){s + v, (uint32_t)(i - v), mk->role, mk->field, 0};
         }
-        if (i + 1 < len && s[i] == ',' && s[i + 1] == '"') { /* compact JSON: the next key */
+    next:
+        if (i + 1 < len && load16(s + i) == COMMA_QUOTE) { /* compact JSON: the next key */
             i++;
             continue;
         }
@@ -1034,6 +1060,7 @@ static int parse_object_idx(xs *x, const mfmap_node *node, int depth)
         }
         if (i < len && s[i] == '}') {
             x->p = s + i + 1;
+            x->n = n;
             return 0;
         }
         return fail(x, s + i, "expected ',' or '}'");
@@ -1110,6 +1137,7 @@ int mjson_extract_win(const mfmap *map, const mjson_win *w, size_t off, size_t l
 
 static void win_scalar(const char *s, size_t len, mjson_win *w)
 {
+    uint64_t any = 0;
     for (size_t k = 0; k * 64 < len; k++) {
         uint64_t q = 0, d = 0, n = 0, b = 0;
         size_t cnt = len - k * 64 < 64 ? len - k * 64 : 64;
@@ -1124,7 +1152,9 @@ static void win_scalar(const char *s, size_t len, mjson_win *w)
         w->d[k] = d;
         w->nl[k] = n;
         w->bs[k] = b;
+        any |= b;
     }
+    w->any_bs = any != 0;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -1146,6 +1176,7 @@ __attribute__((target("avx2"))) static inline void win32_avx2(const char *p, uin
 __attribute__((target("avx2"))) static void win_avx2(const char *s, size_t len, mjson_win *w)
 {
     char tail[64];
+    uint32_t any = 0;
     for (size_t k = 0; k * 64 < len; k++) {
         const char *p = s + k * 64;
         uint32_t q0, d0, n0, b0, q1, d1, n1, b1;
@@ -1160,7 +1191,9 @@ __attribute__((target("avx2"))) static void win_avx2(const char *s, size_t len, 
         w->d[k] = (uint64_t)d1 << 32 | d0;
         w->nl[k] = (uint64_t)n1 << 32 | n0;
         w->bs[k] = (uint64_t)b1 << 32 | b0;
+        any |= b0 | b1;
     }
+    w->any_bs = any != 0;
 }
 #endif
 
@@ -1175,8 +1208,5 @@ void mjson_win_index(mjson_win *w, const char *p, size_t len)
     else
 #endif
         win_scalar(p, len, w);
-    w->any_bs = 0;
-    for (size_t k = 0; k < end; k++)
-        w->any_bs |= w->bs[k] != 0;
     w->q[end] = w->d[end] = w->nl[end] = w->bs[end] = 1; /* the sentinels */
 }
