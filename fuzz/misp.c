@@ -8,7 +8,9 @@
  * import stores the mapper's bytes as they are); an invalid document is reported with a line
  * and column; a document that is one object maps to the same objects as the list [document],
  * whose element the skeleton walk measures and scans in one pass (misp_import.c pre_scan)
- * where a whole document is scanned by read_cut alone.
+ * where a whole document is scanned by read_cut alone; and an emit callback that fails stops the
+ * mapping with its code, and is never called again (the mapping holds an event's objects back
+ * until its list elements have parsed, and passes them on after: misp_import.c map_event).
  */
 #include "accord.h"
 #include "util/json.h"
@@ -44,6 +46,26 @@ static int check(void *ud, const char *json, size_t len)
     return 0;
 }
 
+typedef struct stopper {
+    size_t left; /* objects to accept before failing */
+    int stopped;
+} stopper;
+
+static int stop_after(void *ud, const char *json, size_t len)
+{
+    stopper *s = ud;
+    (void)json;
+    (void)len;
+    if (s->stopped)
+        __builtin_trap(); /* called again after it failed */
+    if (s->left == 0) {
+        s->stopped = 1;
+        return ACCORD_EIO;
+    }
+    s->left--;
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     seen a = {1469598103934665603ull, 0}, b = {1469598103934665603ull, 0};
@@ -63,6 +85,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     accord_misp_map_mem((const char *)data, size, &opts, check, &b, &st, &err);
     if (a.h != b.h || a.n != b.n)
         __builtin_trap();
+    if (a.n) {
+        stopper sp = {(size_t)(a.h % a.n), 0};
+        int rs = accord_misp_map_mem((const char *)data, size, &opts, stop_after, &sp, &st, &err);
+        if (!sp.stopped || rs != ACCORD_EIO)
+            __builtin_trap();
+    }
     size_t p = 0;
     while (p < size && (data[p] == ' ' || data[p] == '\n' || data[p] == '\r' || data[p] == '\t'))
         p++;

@@ -50,29 +50,38 @@ static inline int misp_puts(buf *b, const char *s)
  * character, a byte >= 0x80) goes to buf_json_str, so the output is the same byte for byte.
  * Labels ("misp:type=\"ip-dst\"") made buf_json_str's slow path 5% of the mapper.
  */
+/* 0 when s[0..n) holds a byte < 0x20 or >= 0x80; else 1, or 2 when it holds '"' or '\\'. */
 static inline int misp_ascii_plain(const char *s, size_t n)
 {
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t quotes = 0;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        uint64_t x;
+        uint64_t x, q, b;
         memcpy(&x, s + i, 8);
-        if (((x - ones * 0x20) | x) & highs) /* a byte < 0x20 or >= 0x80 */
+        if (((x - ones * 0x20) | x) & highs) /* the lowest such byte borrows: exact */
             return 0;
+        q = x ^ (ones * '"');
+        b = x ^ (ones * '\\');
+        quotes |= ((q - ones) & ~q) | ((b - ones) & ~b);
     }
-    for (; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x80)
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x80)
             return 0;
-    return 1;
+        quotes |= c == '"' || c == '\\' ? highs : 0;
+    }
+    return quotes & highs ? 2 : 1;
 }
 
 static inline int misp_json_str(buf *b, const char *s)
 {
     size_t n = strlen(s);
-    if (!misp_ascii_plain(s, n))
+    int plain = misp_ascii_plain(s, n);
+    if (!plain)
         return buf_json_str(b, s);
     misp_put(b, "\"", 1);
-    for (;;) {
+    while (plain == 2) {
         size_t k = 0;
         while (k < n && s[k] != '"' && s[k] != '\\')
             k++;
@@ -84,6 +93,8 @@ static inline int misp_json_str(buf *b, const char *s)
         s += k + 1;
         n -= k + 1;
     }
+    if (plain == 1)
+        misp_put(b, s, n);
     return misp_put(b, "\"", 1);
 }
 

@@ -500,28 +500,42 @@ static size_t string_end(const char *t, size_t len, size_t p)
     }
 }
 
-/* The end of the JSON value starting at p, or (size_t)-1 when the text ends first. */
+/* What skip_value does at each byte outside strings: nothing for most of them. */
+enum { SK_OTHER, SK_QUOTE, SK_OPEN, SK_CLOSE, SK_STOP };
+static const unsigned char skip_class[256] = {
+    ['"'] = SK_QUOTE, ['{'] = SK_OPEN,  ['['] = SK_OPEN,  ['}'] = SK_CLOSE, [']'] = SK_CLOSE,
+    [','] = SK_STOP,  [' '] = SK_STOP,  ['\n'] = SK_STOP, ['\r'] = SK_STOP, ['\t'] = SK_STOP,
+};
+
+/* The end of the JSON value starting at p, or (size_t)-1 when the text ends first.  One table
+ * lookup per byte between strings (this walk passes over every list element of the input). */
 static size_t skip_value(const char *t, size_t len, size_t p)
 {
     size_t depth = 0;
     for (; p < len; p++) {
-        char ch = t[p];
-        if (ch == '"') {
+        switch (skip_class[(unsigned char)t[p]]) {
+        case SK_OTHER:
+            break;
+        case SK_QUOTE:
             p = string_end(t, len, p + 1);
             if (p >= len)
                 return (size_t)-1;
             if (depth == 0)
                 return p + 1;
-        } else if (ch == '{' || ch == '[') {
+            break;
+        case SK_OPEN:
             depth++;
-        } else if (ch == '}' || ch == ']') {
+            break;
+        case SK_CLOSE:
             if (depth == 0)
                 return p; /* the end of an enclosing container: a scalar stopped here */
             if (--depth == 0)
                 return p + 1;
-        } else if (depth == 0 && (ch == ',' || ch == ' ' || ch == '\n' || ch == '\r' ||
-                                  ch == '\t')) {
-            return p;
+            break;
+        default: /* SK_STOP: a comma or whitespace ends a scalar */
+            if (depth == 0)
+                return p;
+            break;
         }
     }
     return depth == 0 ? p : (size_t)-1;
