@@ -568,6 +568,8 @@ static int walk_array_end(const char *t, size_t len, size_t p, elem_fn fn, measu
             return ACCORD_EJSON;
         }
         rc = fn(ud, p, e);
+        if (rc)
+            return rc; /* fn's code, even when the text after the element is broken */
         p = skip_ws(t, len, e);
         if (p < len && t[p] == ']')
             break;
