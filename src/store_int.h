@@ -164,6 +164,8 @@ uint64_t store_version_key(uint64_t idh, const char *modified);
 
 int store_entries_push(entries *e, int64_t key, int64_t val);
 int store_entry_cmp(const void *a, const void *b);
+/* Sorts v[0..n) in store_entry_cmp's order (a radix sort when the values do not decrease). */
+void store_entries_sort(entry *v, size_t n);
 /* Sorts e and writes it as a new level-0 run of kind, merging runs when due. */
 int store_run_write(accord_store *s, int kind, entries *e, accord_error *err);
 /* Appends the value of every committed entry of kind with this key to out. */
