@@ -239,6 +239,9 @@ extern const mhash_kind mhash_kinds[MK_HASH_N];
 
 /* Parses a dotted-quad IPv4 address (no leading zeros, no CIDR); 0 or -1. */
 int mip_parse4(const char *s, size_t len, uint32_t *out);
+/* Which mip_parse4 runs: 0 as the CPU allows (SSSE3 where present), 2 the portable one (tests
+ * compare them).  Call it while no other thread parses. */
+void mip_parse4_force(int mode);
 /* Parses an IPv6 address (inet_pton syntax, no zone, no CIDR) into 16 bytes; 0 or -1. */
 int mip_parse6(const char *s, size_t len, uint8_t out[16]);
 /* Canonical text of an address (inet_ntop); returns the length. out >= 46 bytes. */

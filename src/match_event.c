@@ -89,13 +89,22 @@ static size_t strip_port(const char *s, size_t len)
     return (size_t)(c - s);
 }
 
+/* Whether a text ending in c may be an address: a dotted quad ends in a digit, an IPv6 text in
+ * a hex digit, ':' or a dotted quad's digit.  Most names end in a letter after f and skip both
+ * parses. */
+static inline int may_be_ip(char c)
+{
+    unsigned l = (unsigned char)c | 0x20;    /* 'A'-'F' as 'a'-'f'; '0'-'9' and ':' stay */
+    return (l - '0' <= 10) | (l - 'a' <= 5); /* '0'..'9' and ':' are contiguous */
+}
+
 static int item_name(const char *s, size_t len, int host, mitem *it, mscratch *sc)
 {
     char *o;
     long n;
     if (host)
         len = strip_port(s, len);
-    if (item_ip(s, len, it, sc))
+    if (len && may_be_ip(s[len - 1]) && item_ip(s, len, it, sc))
         return 1;
     if (mdomain_is_norm(s, len)) { /* the usual case: no copy */
         it->kind = MK_DOMAIN;
@@ -185,12 +194,16 @@ int mitem_canon6(mitem *it, mscratch *sc)
     return 0;
 }
 
-/* The item of one string field by its role: 1, or 0 for none. */
+/* The roles whose string fields are items of their own (item_of), one bit each. */
+#define ITEM_ROLES                                                                                 \
+    (1u << MR_SRC_IP | 1u << MR_DST_IP | 1u << MR_IP | 1u << MR_NAME | 1u << MR_HOST |             \
+     1u << MR_URL | 1u << MR_EMAIL | 1u << MR_MD5 | 1u << MR_SHA1 | 1u << MR_SHA256 |              \
+     1u << MR_SHA512 | 1u << MR_CERT_FP | 1u << MR_CERT_SHA1 | 1u << MR_UA | 1u << MR_ANY)
+_Static_assert(MR_ANY < 32, "ITEM_ROLES holds a bit per role");
+
+/* The item of one string field whose role is in ITEM_ROLES: 1, or 0 for none. */
 static int item_of(const mfield *f, mitem *it, mscratch *sc)
 {
-    if (f->role == MR_TIME || f->role == MR_SRC_PORT || f->role == MR_DST_PORT ||
-        f->role == MR_PROTO || f->role == MR_URI || !f->str)
-        return 0;
     memset(it, 0, sizeof *it);
     it->role = (uint8_t)f->role;
     it->field = f->field;
@@ -232,6 +245,37 @@ static int item_of(const mfield *f, mitem *it, mscratch *sc)
     }
 }
 
+/* Host bytes for url_plain: 1 for 'A'-'Z' (lower-cased), 2 for those that end or split an
+ * authority ('/', '?', '#'), start userinfo ('@') or a port (':'). */
+static const uint8_t host_class[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['/'] = 2, ['?'] = 2, ['#'] = 2, ['@'] = 2, [':'] = 2};
+
+/*
+ * The usual HTTP event: "http://" HOST URI where the host has no userinfo, port or bracket and
+ * the target starts with '/'.  murl_norm of that text lower-cases the host and keeps the rest,
+ * so it is written here in one pass (out has 7 + hlen + ulen + 1 bytes): 1, or 0 (out
+ * unfinished) for any other shape, which takes the general way.
+ */
+static int url_plain(const char *h, size_t hlen, const char *u, size_t ulen, char *out)
+{
+    unsigned bad = (h[0] == '[') << 1; /* a bracketed IPv6 literal: host_end's own rule */
+    memcpy(out, "http://", 7);
+    for (size_t i = 0; i < hlen; i++) {
+        unsigned char c = (unsigned char)h[i];
+        unsigned t = host_class[c];
+        bad |= t;
+        out[7 + i] = (char)(c + ((t & 1) << 5));
+    }
+    if (bad & ~1u)
+        return 0;
+    memcpy(out + 7 + hlen, u, ulen);
+    out[7 + hlen + ulen] = '\0';
+    return 1;
+}
+
 /* The URL of an event with a request target (and maybe a host). */
 static int item_url(const mfield *f, size_t nf, mitem *it, mscratch *sc)
 {
@@ -252,6 +296,12 @@ static int item_url(const mfield *f, size_t nf, mitem *it, mscratch *sc)
         return memmem(uri->p, uri->len, "://", 3) ? item_norm(uri->p, uri->len, MK_URL, it, sc) : 0;
     if (!host || host->len == 0 || !(u = ajson_arena_alloc(sc, host->len + uri->len + 8)))
         return 0;
+    if (url_plain(host->p, host->len, uri->p, uri->len, u)) { /* murl_norm's result, directly */
+        it->kind = MK_URL;
+        it->text = u;
+        it->len = (uint32_t)(7 + host->len + uri->len);
+        return 1;
+    }
     memcpy(u, "http://", 7);
     memcpy(u + 7, host->p, host->len);
     memcpy(u + 7 + host->len, uri->p, uri->len);
@@ -264,9 +314,11 @@ size_t mitems_from_fields(const mfield *f, size_t nf, mitem *out, size_t max, ms
     size_t n = 0;
     int has_uri = 0, has_ua = 0;
     for (size_t i = 0; i < nf && n < max; i++) {
-        if (f[i].role == MR_URI)
-            has_uri = 1;
-        if (f[i].role == MR_UA && has_ua) /* one network-traffic object, one user agent */
+        unsigned r = f[i].role;
+        has_uri |= r == MR_URI;
+        if (r >= 32 || !(ITEM_ROLES >> r & 1) || !f[i].str)
+            continue;
+        if (r == MR_UA && has_ua) /* one network-traffic object, one user agent */
             continue;
         if (item_of(&f[i], &out[n], sc)) {
             has_ua |= out[n].kind == MK_UA;

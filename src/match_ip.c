@@ -43,6 +43,7 @@
  * addresses as IPv4 (an event's "::ffff:1.2.3.4" is an IPv6 address, as the evaluator sees it).
  */
 #include "match.h"
+#include "util/cpu.h"
 #include "util/hugemem.h"
 #include "util/u64map.h"
 
@@ -76,7 +77,30 @@ static inline unsigned part4(const unsigned char *q, unsigned n, unsigned *bad)
     return v & 255;
 }
 
-int mip_parse4(const char *s, size_t len, uint32_t *out)
+/* s[0..len) (7 <= len <= 15) as two little-endian words, zero past len, read by loads that stay
+ * inside the text: s[0..8) and s[8..len) from the load that ends at len, or for seven bytes
+ * s[0..4) and s[3..7) (byte 3 comes from both, the same). */
+static inline void load15(const char *s, size_t len, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t w0, w1 = 0;
+    if (len >= 8) {
+        memcpy(&w0, s, 8);
+        if (len > 8) {
+            memcpy(&w1, s + len - 8, 8);
+            w1 >>= 8 * (16 - len);
+        }
+    } else {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + 3, 4);
+        w0 = (uint64_t)a | (uint64_t)b << 24;
+    }
+    *lo = w0;
+    *hi = w1;
+}
+
+/* The portable parse (SSE2 classification where the build has it); len is 7..15. */
+static int parse4_sse2(const char *s, size_t len, uint32_t *out)
 {
     /* This runs for every address field of every event, so without a branch per byte: the text
      * is read by two overlapping word loads (no copy of a variable length), classified sixteen
@@ -88,21 +112,8 @@ int mip_parse4(const char *s, size_t len, uint32_t *out)
     unsigned dots = 0, digs = 0, all, e0, e1, e2, bad = 0;
     uint32_t a;
     uint64_t w0, w1 = 0;
-    if (len < 7 || len > 15)
-        return -1;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (len >= 8) { /* s[0..8) and s[8..len), the latter from the load that ends at len */
-        memcpy(&w0, s, 8);
-        if (len > 8) {
-            memcpy(&w1, s + len - 8, 8);
-            w1 >>= 8 * (16 - len);
-        }
-    } else { /* s[0..4) and s[3..7): byte 3 comes from both, the same */
-        uint32_t lo, hi;
-        memcpy(&lo, s, 4);
-        memcpy(&hi, s + 3, 4);
-        w0 = (uint64_t)lo | (uint64_t)hi << 24;
-    }
+    load15(s, len, &w0, &w1);
     memcpy(b + 4, &w0, 8);
     memcpy(b + 12, &w1, 8);
 #else
@@ -137,11 +148,106 @@ int mip_parse4(const char *s, size_t len, uint32_t *out)
         return -1;
     e2 = (unsigned)__builtin_ctz(dots);
     a = part4(b + 4 + e0, e0, &bad) << 24 | part4(b + 4 + e1, e1 - e0 - 1, &bad) << 16 |
-        part4(b + 4 + e2, e2 - e1 - 1, &bad) << 8 | part4(b + 4 + len, (unsigned)len - e2 - 1, &bad);
+        part4(b + 4 + e2, e2 - e1 - 1, &bad) << 8 |
+        part4(b + 4 + len, (unsigned)len - e2 - 1, &bad);
     if (bad)
         return -1;
     *out = a;
     return 0;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MIP_PARSE4_SSSE3 1
+#include <tmmintrin.h>
+
+/* The shapes of a dotted quad: part lengths a, b, c, d of 1 to 3 digits, 81 shapes.  A shape's
+ * key is its dot mask with bit len added; a multiplicative hash (the multiplier found by a search)
+ * gives the 81 keys 81 different slots of 256, so one compare with the key stored at the slot
+ * checks the dots and the part lengths at once.  The designated initialisers below would repeat
+ * a slot if two keys shared one, which -Werror (-Woverride-init) stops at compile time.
+ *
+ * shuf4[row] moves part i's hundreds, tens and ones digit to bytes 4i, 4i+1, 4i+2 (0x80, a
+ * zero, where the part has no such digit); byte 4i+3 is zero. */
+#define P4KEY(a, b, c, d)                                                                          \
+    (1u << (a) | 1u << ((a) + (b) + 1) | 1u << ((a) + (b) + (c) + 2) |                             \
+     1u << ((a) + (b) + (c) + (d) + 3))
+#define P4SLOT(k) ((uint32_t)((k)*0x86E5B70Du) >> 24)
+#define P4ROW(a, b, c, d) (((a)-1) * 27 + ((b)-1) * 9 + ((c)-1) * 3 + (d)-1)
+#define P4EACH3(F, a, b, c) F(a, b, c, 1), F(a, b, c, 2), F(a, b, c, 3)
+#define P4EACH9(F, a, b) P4EACH3(F, a, b, 1), P4EACH3(F, a, b, 2), P4EACH3(F, a, b, 3)
+#define P4EACH27(F, a) P4EACH9(F, a, 1), P4EACH9(F, a, 2), P4EACH9(F, a, 3)
+#define P4EACH(F) P4EACH27(F, 1), P4EACH27(F, 2), P4EACH27(F, 3)
+#define P4KEY_AT(a, b, c, d) [P4SLOT(P4KEY(a, b, c, d))] = (uint16_t)P4KEY(a, b, c, d)
+#define P4ROW_AT(a, b, c, d) [P4SLOT(P4KEY(a, b, c, d))] = (uint8_t)P4ROW(a, b, c, d)
+#define SH4B(l, st, k) ((l) >= (k) ? (st) + (l) - (k) : 0x80)
+#define SH4(l, st) SH4B(l, st, 3), SH4B(l, st, 2), SH4B(l, st, 1), 0x80
+#define SH4ROW(a, b, c, d)                                                                         \
+    {                                                                                              \
+        SH4(a, 0), SH4(b, a + 1), SH4(c, a + b + 2), SH4(d, a + b + c + 3)                         \
+    }
+static const uint16_t key4[256] = {P4EACH(P4KEY_AT)};
+static const uint8_t row4[256] = {P4EACH(P4ROW_AT)};
+static const uint8_t shuf4[81][16] __attribute__((aligned(16))) = {P4EACH(SH4ROW)};
+
+/*
+ * The same result as parse4_sse2 with the parts converted together: the key of the dot mask
+ * checks the shape, the shape's shuffle puts each part's digits right-aligned into a 32-bit
+ * lane, and two multiply-adds (x100, x10, x1, then the sum of the lane's halves) give the four
+ * values; one compare rejects a value above 255, and a leading zero is a '0' that starts a part
+ * of two or more digits, found on the bit masks.  About half the instructions of parse4_sse2,
+ * whose per-part arithmetic is scalar.
+ */
+__attribute__((target("ssse3"))) static int parse4_ssse3(const char *s, size_t len, uint32_t *out)
+{
+    uint64_t w0, w1;
+    unsigned all = (1u << len) - 1, dots, digs, zero, key, slot;
+    __m128i v, d, x;
+    load15(s, len, &w0, &w1);
+    v = _mm_set_epi64x((long long)w1, (long long)w0);
+    d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))) & all;
+    digs = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+    zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(d, _mm_setzero_si128()));
+    key = dots | 1u << len;
+    slot = P4SLOT(key);
+    if (key4[slot] != key || ((dots | digs) & all) != all ||
+        (zero & (1u | dots << 1) & (all & ~dots) >> 1)) /* a leading zero */
+        return -1;
+    x = _mm_shuffle_epi8(d, _mm_load_si128((const __m128i *)(const void *)shuf4[row4[slot]]));
+    x = _mm_maddubs_epi16(x, _mm_set1_epi32(0x00010A64)); /* bytes 100, 10, 1, 0 */
+    x = _mm_madd_epi16(x, _mm_set1_epi16(1));
+    if (_mm_movemask_epi8(_mm_cmpgt_epi32(x, _mm_set1_epi32(255))))
+        return -1;
+    x = _mm_shuffle_epi8(x, _mm_set_epi8(-128, -128, -128, -128, -128, -128, -128, -128, -128, -128,
+                                         -128, -128, 0, 4, 8, 12));
+    *out = (uint32_t)_mm_cvtsi128_si32(x);
+    return 0;
+}
+#endif
+
+/* 0: not yet asked, 1: the SSSE3 parse, 2: the portable one.  Relaxed atomics: every thread
+ * that asks stores the same answer. */
+static int parse4_mode;
+
+void mip_parse4_force(int mode)
+{
+    __atomic_store_n(&parse4_mode, mode, __ATOMIC_RELAXED);
+}
+
+int mip_parse4(const char *s, size_t len, uint32_t *out)
+{
+    if (len < 7 || len > 15)
+        return -1;
+#if defined(MIP_PARSE4_SSSE3)
+    int mode = __atomic_load_n(&parse4_mode, __ATOMIC_RELAXED);
+    if (mode == 0) {
+        mode = cpu_has_ssse3() ? 1 : 2;
+        __atomic_store_n(&parse4_mode, mode, __ATOMIC_RELAXED);
+    }
+    if (mode == 1)
+        return parse4_ssse3(s, len, out);
+#endif
+    return parse4_sse2(s, len, out);
 }
 
 /* The dotted quad ending an IPv6 text (inet_pton's rules: 1-3 digits, no leading zero). */

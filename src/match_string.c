@@ -24,6 +24,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+/* XXH3 compiled into this file: the same hashes as the library's, without a call through the
+ * PLT and the library's dispatch for every domain suffix and URL of every event. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #define POOL_MAX 0xFFFFFFF0u /* offsets are 32-bit */

@@ -8,6 +8,7 @@
 #include "match.h"
 #include "pattern.h"
 #include "t.h"
+#include "util/cpu.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -281,15 +282,45 @@ static int ref_parse4(const char *s, size_t len, uint32_t *out)
     return 0;
 }
 
+/* One text through both mip_parse4 paths (the CPU's and the portable one), the reference and
+ * inet_pton: 0 when all four agree (address included), else 1. */
+static int parse4_disagree(const char *t, size_t len, long *ok)
+{
+    char z[32];
+    uint32_t a = 1, b = 2, c = 3;
+    uint8_t p[4];
+    int ra, rb, rc, rp;
+    mip_parse4_force(0);
+    ra = mip_parse4(t, len, &a);
+    mip_parse4_force(2);
+    rc = mip_parse4(t, len, &c);
+    mip_parse4_force(0);
+    rb = ref_parse4(t, len, &b);
+    memcpy(z, t, len < sizeof z ? len : sizeof z - 1);
+    z[len < sizeof z ? len : sizeof z - 1] = '\0';
+    rp = len < sizeof z && !memchr(t, 0, len) && inet_pton(AF_INET, z, p) == 1 ? 0 : -1;
+    *ok += ra == 0;
+    return ra != rb || ra != rc || ra != rp ||
+           (ra == 0 && (a != b || a != c ||
+                        a != ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | p[2] << 8 | p[3])));
+}
+
 static void test_parse4_random(void)
 {
     static const char alpha[] = "0123456789...12a";
+    static const char *edges[] = {
+        "0.0.0.0",          "255.255.255.255", "256.0.0.0",    "1.2.3.256",  "01.2.3.4",
+        "1.2.3.04",         "1.2.3.0",         "0.0.0.00",     "1.2.3",      "1.2.3.4.",
+        ".1.2.3.4",         "1..2.3",          "1.2.3.4.5",    "1234.1.1.1", "1.1.1.1234",
+        "999.999.999.999",  "100.200.250.255", "9.99.199.249", "1.2.3.4 ",   " 1.2.3.4",
+        "1.2.3.-4",         "1.2.3./4",        "1.2.3.:4",     "1.2.3.4\n",  "00.0.0.0",
+        "255.255.255.2555", "1:2.3.4.5",       "300.1.1.1"};
     long bad = 0, ok = 0;
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        bad += parse4_disagree(edges[i], strlen(edges[i]), &ok);
     for (int k = 0; k < 300000; k++) {
         char t[20];
         size_t len = rndn(19);
-        uint32_t a = 1, b = 2;
-        int ra, rb;
         if (k % 3 == 0) {
             len = (size_t)snprintf(t, sizeof t, "%u.%u.%u.%u", rndn(300), rndn(300), rndn(1100),
                                    rndn(256));
@@ -306,13 +337,54 @@ static void test_parse4_random(void)
             for (size_t i = 0; i < len; i++)
                 t[i] = alpha[rndn(sizeof alpha - 1)];
         }
-        ra = mip_parse4(t, len, &a);
-        rb = ref_parse4(t, len, &b);
-        if (ra != rb || (ra == 0 && a != b))
-            bad++;
-        ok += ra == 0;
+        bad += parse4_disagree(t, len, &ok);
     }
-    printf("mip_parse4 vs reference: %ld valid, %ld disagree\n", ok, bad);
+    printf("mip_parse4 (%s and portable) vs reference and inet_pton: %ld valid, %ld disagree\n",
+           cpu_has_ssse3() ? "SSSE3" : "portable", ok, bad);
+    CHECK(ok > 10000);
+    CHECK(bad == 0);
+}
+
+/* The URL item of a host and a request target against murl_norm of "http://" host target, on
+ * random hosts (case, ports, userinfo, brackets, separators, high bytes) and targets. */
+static void test_url_items(void)
+{
+    static const char hostc[] = "abcXYZ09.-.:@[]/?#\x80\xff";
+    ajson_arena sc;
+    long bad = 0, plain = 0;
+    ajson_arena_init(&sc, 0);
+    for (int k = 0; k < 200000; k++) {
+        char host[24], uri[24], url[64], want[80];
+        size_t hl = 1 + rndn(20), ul = 1 + rndn(20);
+        mitem it[4];
+        mfield f[2];
+        size_t n;
+        long wl;
+        for (size_t i = 0; i < hl; i++)
+            host[i] = rndn(4) ? "abcdefghijKLMNOPQRSTuvwxyz0123456789.-"[rndn(38)]
+                              : hostc[rndn(sizeof hostc - 1)];
+        uri[0] = '/';
+        for (size_t i = 1; i < ul; i++)
+            uri[i] = "aB/?#%:.=&"[rndn(10)];
+        f[0] = (mfield){host, (uint32_t)hl, MR_HOST, 0, 1};
+        f[1] = (mfield){uri, (uint32_t)ul, MR_URI, 1, 1};
+        ajson_arena_reset(&sc);
+        n = mitems_from_fields(f, 2, it, 4, &sc);
+        memcpy(url, "http://", 7);
+        memcpy(url + 7, host, hl);
+        memcpy(url + 7 + hl, uri, ul);
+        wl = murl_norm(url, 7 + hl + ul, want, sizeof want);
+        if (n == 0 || it[n - 1].kind != MK_URL) {
+            bad += wl >= 0;
+            continue;
+        }
+        plain += !memchr(host, ':', hl) && !memchr(host, '@', hl);
+        bad += wl < 0 || it[n - 1].len != (uint32_t)wl ||
+               memcmp(it[n - 1].text, want, (size_t)wl) != 0 || it[n - 1].text[wl] != '\0';
+    }
+    ajson_arena_free(&sc);
+    printf("URL items vs murl_norm: %ld without port or userinfo, %ld disagree\n", plain, bad);
+    CHECK(plain > 10000);
     CHECK(bad == 0);
 }
 
@@ -2300,6 +2372,7 @@ int main(void)
 {
     test_odd_ids();
     test_parse4_random();
+    test_url_items();
     test_parse6_random();
     test_cidr_edges();
     test_ip4_random();

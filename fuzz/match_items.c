@@ -1,0 +1,97 @@
+/*
+ * fuzz/match_items.c - libFuzzer target for the making of items from telemetry values
+ * (src/match_event.c, src/match_ip.c).
+ *
+ * Each line of an input is checked three ways.  As a dotted quad: mip_parse4 on the CPU's path
+ * (SSSE3 where present) and on the portable one must agree with inet_pton, the address
+ * included.  As an HTTP host and request target (the line cut at its first '/', the target from
+ * there): the URL item mitems_from_fields makes must be murl_norm of "http://" host target,
+ * byte for byte, and exist exactly when murl_norm accepts that text.  As a plain-text value:
+ * mitem_from_text must not fail on it.
+ *
+ * Without ACCORD_FUZZ this file is linked with fuzz/replay.c, which runs it on every file of
+ * fuzz/corpus/match_items/.
+ */
+#include "match.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_quad(const char *s, size_t len)
+{
+    char z[16];
+    uint8_t p[4];
+    uint32_t a = 1, b = 2;
+    int ra, rb, rp = -1;
+    mip_parse4_force(0);
+    ra = mip_parse4(s, len, &a);
+    mip_parse4_force(2);
+    rb = mip_parse4(s, len, &b);
+    mip_parse4_force(0);
+    if (len < sizeof z && !memchr(s, 0, len)) {
+        memcpy(z, s, len);
+        z[len] = '\0';
+        rp = inet_pton(AF_INET, z, p) == 1 ? 0 : -1;
+    }
+    if (ra != rb || ra != rp ||
+        (ra == 0 && (a != b || a != ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+                                     (uint32_t)p[2] << 8 | p[3]))))
+        __builtin_trap();
+}
+
+static void check_url(const char *s, size_t len, mscratch *sc)
+{
+    const char *slash = memchr(s, '/', len);
+    size_t hl = slash ? (size_t)(slash - s) : len, ul = len - hl;
+    char *url, *want;
+    mfield f[2];
+    mitem it[2];
+    size_t n;
+    long wl;
+    if (!slash || hl == 0)
+        return;
+    f[0] = (mfield){s, (uint32_t)hl, MR_HOST, 0, 1};
+    f[1] = (mfield){slash, (uint32_t)ul, MR_URI, 1, 1};
+    n = mitems_from_fields(f, 2, it, 2, sc);
+    url = malloc(len + 8);
+    want = malloc(len + 16);
+    if (!url || !want)
+        __builtin_trap();
+    memcpy(url, "http://", 7);
+    memcpy(url + 7, s, len);
+    wl = murl_norm(url, len + 7, want, len + 16);
+    if (n == 0 || it[n - 1].kind != MK_URL) {
+        if (wl >= 0)
+            __builtin_trap();
+    } else if (wl < 0 || it[n - 1].len != (uint32_t)wl ||
+               memcmp(it[n - 1].text, want, (size_t)wl) != 0 || it[n - 1].text[wl] != '\0') {
+        __builtin_trap();
+    }
+    free(url);
+    free(want);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static mscratch sc;
+    static int init;
+    const char *p = (const char *)data, *end = p + size;
+    if (!init) {
+        ajson_arena_init(&sc, 1u << 26);
+        init = 1;
+    }
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = (size_t)((nl ? nl : end) - p);
+        mitem it;
+        ajson_arena_reset(&sc);
+        check_quad(p, len);
+        check_url(p, len, &sc);
+        (void)mitem_from_text(p, len, &it, &sc);
+        p += len + 1;
+    }
+    return 0;
+}
