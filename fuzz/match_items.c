@@ -2,12 +2,13 @@
  * fuzz/match_items.c - libFuzzer target for the making of items from telemetry values
  * (src/match_event.c, src/match_ip.c).
  *
- * Each line of an input is checked three ways.  As a dotted quad: mip_parse4 on the CPU's path
+ * Each line of an input is checked four ways.  As a dotted quad: mip_parse4 on the CPU's path
  * (SSSE3 where present) and on the portable one must agree with inet_pton, the address
  * included.  As an HTTP host and request target (the line cut at its first '/', the target from
  * there): the URL item mitems_from_fields makes must be murl_norm of "http://" host target,
- * byte for byte, and exist exactly when murl_norm accepts that text.  As a plain-text value:
- * mitem_from_text must not fail on it.
+ * byte for byte, and exist exactly when murl_norm accepts that text.  A line of 32, 40, 64 or
+ * 128 bytes as a file digest: the CPU's path (SSSE3) and the portable one must make the same
+ * item.  As a plain-text value: mitem_from_text must not fail on it.
  *
  * Without ACCORD_FUZZ this file is linked with fuzz/replay.c, which runs it on every file of
  * fuzz/corpus/match_items/.
@@ -17,6 +18,27 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A line of a digest's length as that digest: the item made on the CPU's path and on the
+ * portable one must be the same (present or not, text, bytes). */
+static void check_digest(const char *s, size_t len, mscratch *sc)
+{
+    mfield f = {s, (uint32_t)len, 0, 0, 1};
+    mitem it[2];
+    size_t n[2];
+    f.role = len == 32 ? MR_MD5 : len == 40 ? MR_SHA1 : len == 64 ? MR_SHA256 : MR_SHA512;
+    if (len != 32 && len != 40 && len != 64 && len != 128)
+        return;
+    for (int m = 0; m < 2; m++) {
+        mitems_force_portable(m);
+        n[m] = mitems_from_fields(&f, 1, &it[m], 1, sc);
+    }
+    mitems_force_portable(0);
+    if (n[0] != n[1] || (n[0] && (it[0].len != len || it[1].len != len ||
+                                  memcmp(it[0].text, it[1].text, len + 1) != 0 ||
+                                  memcmp(it[0].k.digest, it[1].k.digest, len / 2) != 0)))
+        __builtin_trap();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -90,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ajson_arena_reset(&sc);
         check_quad(p, len);
         check_url(p, len, &sc);
+        check_digest(p, len, &sc);
         (void)mitem_from_text(p, len, &it, &sc);
         p += len + 1;
     }

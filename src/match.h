@@ -899,6 +899,9 @@ size_t mitems_from_fields(const mfield *f, size_t nf, mitem *out, size_t max, ms
 /* IPv6 items carry the text as written; this replaces it with the canonical text (in sc), as
  * matches show it.  0, or -1 when sc is full. */
 int mitem_canon6(mitem *it, mscratch *sc);
+/* 1: items are made on the portable paths only (digests, dotted quads); 0: as the CPU allows
+ * (SSSE3 where present).  For tests; call it while no other thread makes items. */
+void mitems_force_portable(int on);
 /* The item of a plain-text line (role MR_ANY): 1 with *out set, 0 when it is no value. */
 size_t mitem_from_text(const char *s, size_t len, mitem *out, mscratch *sc);
 

@@ -43,6 +43,7 @@
  */
 #include "match.h"
 #include "pattern.h"
+#include "util/cpu.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -145,12 +146,87 @@ static const uint8_t hexv[256] = {
     ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
+/* The hex text s[0..n) (n even) as n / 2 bytes at d and lower-case text at t (NUL-terminated):
+ * 0, or -1 for a byte that is no hex digit.  The portable way, a byte at a time. */
+static int hex_bytes(const char *s, size_t n, char *t, uint8_t *d)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned hi = hexv[(unsigned char)s[2 * i]], lo = hexv[(unsigned char)s[2 * i + 1]];
+        if (!hi || !lo)
+            return -1;
+        d[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+        t[2 * i] = digits[hi - 1];
+        t[2 * i + 1] = digits[lo - 1];
+    }
+    t[n] = '\0';
+    return 0;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HEX_SSSE3 1
+#include <tmmintrin.h>
+
+/* hex_bytes sixteen digits at a time, for n >= 16 (every digest length): the last block is the
+ * one that ends at n, overlapping the one before when n is no multiple of 16 (its bytes are
+ * written twice, the same).  A digit is lower-cased by setting bit 5 (which digits have), its
+ * value is a digit's less '0' or a letter's less 'a' plus 10, and one multiply-add makes a
+ * byte of each pair (x16, x1). */
+__attribute__((target("ssse3"))) static int hex_ssse3(const char *s, size_t n, char *t,
+                                                      uint8_t *d)
+{
+    for (size_t i = 0;; i += 16) {
+        size_t at = i + 16 <= n ? i : n - 16;
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+        __m128i lw = _mm_or_si128(v, _mm_set1_epi8(0x20));
+        __m128i dg = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+        __m128i lt = _mm_sub_epi8(lw, _mm_set1_epi8('a'));
+        __m128i isd = _mm_cmpeq_epi8(_mm_min_epu8(dg, _mm_set1_epi8(9)), dg);
+        __m128i isl = _mm_cmpeq_epi8(_mm_min_epu8(lt, _mm_set1_epi8(5)), lt);
+        __m128i nib;
+        if (_mm_movemask_epi8(_mm_or_si128(isd, isl)) != 0xFFFF)
+            return -1;
+        nib = _mm_or_si128(_mm_and_si128(isd, dg),
+                           _mm_andnot_si128(isd, _mm_add_epi8(lt, _mm_set1_epi8(10))));
+        nib = _mm_maddubs_epi16(nib, _mm_set1_epi16(0x0110)); /* bytes 16, 1 */
+        _mm_storeu_si128((__m128i *)(void *)(t + at), lw);
+        _mm_storel_epi64((__m128i *)(void *)(d + at / 2), _mm_packus_epi16(nib, nib));
+        if (at + 16 >= n)
+            break;
+    }
+    t[n] = '\0';
+    return 0;
+}
+#endif
+
+/* 0: not yet asked, 1: hex_ssse3, 2: hex_bytes (relaxed atomics, as in match_ip.c). */
+static int hex_mode;
+
+void mitems_force_portable(int on)
+{
+    __atomic_store_n(&hex_mode, on ? 2 : 0, __ATOMIC_RELAXED);
+    mip_parse4_force(on ? 2 : 0);
+}
+
+static int hex_decode(const char *s, size_t n, char *t, uint8_t *d)
+{
+#if defined(HEX_SSSE3)
+    int mode = __atomic_load_n(&hex_mode, __ATOMIC_RELAXED);
+    if (mode == 0) {
+        mode = cpu_has_ssse3() ? 1 : 2;
+        __atomic_store_n(&hex_mode, mode, __ATOMIC_RELAXED);
+    }
+    if (mode == 1 && n >= 16)
+        return hex_ssse3(s, n, t, d);
+#endif
+    return hex_bytes(s, n, t, d);
+}
+
 /* A digest of kind (or, for kind 0, of the certificate kind its length says).  One pass decodes
  * the bytes and writes the lower-case text; ':' separators are dropped first only for
  * certificate fingerprints that have them. */
 static int item_digest(const char *s, size_t len, int kind, mitem *it, mscratch *sc)
 {
-    static const char digits[] = "0123456789abcdef";
     char hex[129], *t;
     size_t n = len;
     uint8_t *d;
@@ -168,15 +244,8 @@ static int item_digest(const char *s, size_t len, int kind, mitem *it, mscratch 
     if (!(t = ajson_arena_alloc(sc, n + 1 + n / 2)))
         return 0;
     d = (uint8_t *)t + n + 1;
-    for (size_t i = 0; i < n / 2; i++) {
-        unsigned hi = hexv[(unsigned char)s[2 * i]], lo = hexv[(unsigned char)s[2 * i + 1]];
-        if (!hi || !lo)
-            return 0;
-        d[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
-        t[2 * i] = digits[hi - 1];
-        t[2 * i + 1] = digits[lo - 1];
-    }
-    t[n] = '\0';
+    if (hex_decode(s, n, t, d) < 0)
+        return 0;
     it->kind = (uint8_t)kind;
     it->k.digest = d;
     it->text = t;

@@ -388,6 +388,53 @@ static void test_url_items(void)
     CHECK(bad == 0);
 }
 
+/* Digest items made on the SSSE3 path and the portable one against mhash_decode, on random
+ * digests of every length in mixed case, some with a byte that is no hex digit. */
+static void test_digest_items(void)
+{
+    static const int roles[] = {MR_MD5, MR_SHA1, MR_SHA256, MR_SHA512};
+    static const unsigned lens[] = {16, 20, 32, 64};
+    static const char odd[] = "gG:/@`\x80 \0";
+    ajson_arena sc;
+    long bad = 0, valid = 0;
+    ajson_arena_init(&sc, 0);
+    for (int k = 0; k < 100000; k++) {
+        int r = (int)rndn(4);
+        size_t n = 2 * lens[r];
+        char hex[129], lower[129];
+        uint8_t want[64];
+        mitem it[2][2];
+        size_t got[2];
+        mfield f;
+        int ok;
+        for (size_t i = 0; i < n; i++)
+            hex[i] = "0123456789abcdefABCDEF"[rndn(22)];
+        if (rndn(3) == 0)
+            hex[rndn((unsigned)n)] = odd[rndn(sizeof odd - 1)];
+        for (size_t i = 0; i < n; i++)
+            lower[i] = hex[i] >= 'A' && hex[i] <= 'F' ? (char)(hex[i] + 32) : hex[i];
+        ok = mhash_decode(hex, n, want, lens[r]) == 0;
+        f = (mfield){hex, (uint32_t)n, (uint16_t)roles[r], 0, 1};
+        ajson_arena_reset(&sc);
+        for (int m = 0; m < 2; m++) {
+            mitems_force_portable(m);
+            got[m] = mitems_from_fields(&f, 1, it[m], 2, &sc);
+        }
+        mitems_force_portable(0);
+        valid += ok;
+        for (int m = 0; m < 2; m++)
+            bad += got[m] != (size_t)ok ||
+                   (ok && (it[m][0].len != n || memcmp(it[m][0].text, lower, n) != 0 ||
+                           it[m][0].text[n] != '\0' ||
+                           memcmp(it[m][0].k.digest, want, lens[r]) != 0));
+    }
+    ajson_arena_free(&sc);
+    printf("digest items (%s and portable) vs mhash_decode: %ld valid, %ld disagree\n",
+           cpu_has_ssse3() ? "SSSE3" : "portable", valid, bad);
+    CHECK(valid > 30000);
+    CHECK(bad == 0);
+}
+
 /* mip_parse6 against inet_pton on random texts of hex digits, colons and dots, and on mutated
  * real addresses. */
 static void test_parse6_random(void)
@@ -2373,6 +2420,7 @@ int main(void)
     test_odd_ids();
     test_parse4_random();
     test_url_items();
+    test_digest_items();
     test_parse6_random();
     test_cidr_edges();
     test_ip4_random();
