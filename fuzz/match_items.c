@@ -2,13 +2,14 @@
  * fuzz/match_items.c - libFuzzer target for the making of items from telemetry values
  * (src/match_event.c, src/match_ip.c).
  *
- * Each line of an input is checked four ways.  As a dotted quad: mip_parse4 on the CPU's path
+ * Each line of an input is checked five ways.  As a dotted quad: mip_parse4 on the CPU's path
  * (SSSE3 where present) and on the portable one must agree with inet_pton, the address
  * included.  As an HTTP host and request target (the line cut at its first '/', the target from
  * there): the URL item mitems_from_fields makes must be murl_norm of "http://" host target,
  * byte for byte, and exist exactly when murl_norm accepts that text.  A line of 32, 40, 64 or
  * 128 bytes as a file digest: the CPU's path (SSSE3) and the portable one must make the same
- * item.  As a plain-text value: mitem_from_text must not fail on it.
+ * item.  As a domain name: mdomain_is_norm must agree with mdomain_norm, and mdomain_suffixes
+ * with a byte loop.  As a plain-text value: mitem_from_text must not fail on it.
  *
  * Without ACCORD_FUZZ this file is linked with fuzz/replay.c, which runs it on every file of
  * fuzz/corpus/match_items/.
@@ -37,6 +38,23 @@ static void check_digest(const char *s, size_t len, mscratch *sc)
     if (n[0] != n[1] || (n[0] && (it[0].len != len || it[1].len != len ||
                                   memcmp(it[0].text, it[1].text, len + 1) != 0 ||
                                   memcmp(it[0].k.digest, it[1].k.digest, len / 2) != 0)))
+        __builtin_trap();
+}
+
+/* A line as a domain name: mdomain_is_norm must say whether mdomain_norm leaves it as it is,
+ * and mdomain_suffixes must give the offsets after each dot but a final one. */
+static void check_name(const char *s, size_t len)
+{
+    char o[MDOMAIN_MAX + 2];
+    uint32_t offs[MDOMAIN_LABELS];
+    size_t n = mdomain_suffixes(s, len, offs), w = 0;
+    int norm = mdomain_norm(s, len, o, sizeof o) == (long)len && memcmp(o, s, len) == 0;
+    if (mdomain_is_norm(s, len) != norm)
+        __builtin_trap();
+    for (size_t i = 0; i + 1 < len && w < MDOMAIN_LABELS; i++)
+        if (s[i] == '.' && (w >= n || offs[w++] != i + 1))
+            __builtin_trap();
+    if (w != n)
         __builtin_trap();
 }
 
@@ -113,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_quad(p, len);
         check_url(p, len, &sc);
         check_digest(p, len, &sc);
+        check_name(p, len);
         (void)mitem_from_text(p, len, &it, &sc);
         p += len + 1;
     }

@@ -237,6 +237,28 @@ extern const mhash_kind mhash_kinds[MK_HASH_N];
 /* ------------------------------------------------------------------------------------------ */
 /* IP addresses and prefixes (match_ip.c)                                                       */
 
+/* s[0..len) (7 <= len <= 15) as two little-endian words, zero past len, read by loads that stay
+ * inside the text: s[0..8) and s[8..len) from the load that ends at len, or for seven bytes
+ * s[0..4) and s[3..7) (byte 3 comes from both, the same). */
+static inline void mtext_load15(const char *s, size_t len, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t w0, w1 = 0;
+    if (len >= 8) {
+        memcpy(&w0, s, 8);
+        if (len > 8) {
+            memcpy(&w1, s + len - 8, 8);
+            w1 >>= 8 * (16 - len);
+        }
+    } else {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + 3, 4);
+        w0 = (uint64_t)a | (uint64_t)b << 24;
+    }
+    *lo = w0;
+    *hi = w1;
+}
+
 /* Parses a dotted-quad IPv4 address (no leading zeros, no CIDR); 0 or -1. */
 int mip_parse4(const char *s, size_t len, uint32_t *out);
 /* Which mip_parse4 runs: 0 as the CPU allows (SSSE3 where present), 2 the portable one (tests

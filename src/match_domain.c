@@ -88,15 +88,53 @@ static int is_norm_bytes(const char *s, size_t len)
     return label != 0;
 }
 
-/* This runs for nearly every name of every event: eight bytes per step, words at offsets 0, 7,
- * 14 ... and the last at len - 8, so that every pair of neighbouring bytes lies inside one word
- * (two dots in a row: an empty label). */
-int mdomain_is_norm(const char *s, size_t len)
+#if defined(__SSE2__)
+/* Sixteen bytes of a name: their dots, bit i for byte i, in *dots; returns a bit per byte no
+ * normalised name holds (below 0x21, 0x7F, A-Z). */
+static inline unsigned scan16(__m128i v, unsigned *dots)
 {
-    if (len == 0 || len > MDOMAIN_MAX || s[0] == '.' || s[len - 1] == '.')
-        return 0;
-    if (len < 8)
-        return is_norm_bytes(s, len);
+    __m128i up = _mm_sub_epi8(v, _mm_set1_epi8('A'));
+    __m128i odd = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v),
+                               _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
+    odd = _mm_or_si128(odd, _mm_cmpeq_epi8(_mm_min_epu8(up, _mm_set1_epi8(25)), up));
+    *dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+    return (unsigned)_mm_movemask_epi8(odd);
+}
+
+/* The dots of s[0..len) (7 <= len <= 64), bit i for s[i], in *dots; returns nonzero when a byte
+ * no normalised name holds is there.  A name shorter than 16 bytes is read by mtext_load15
+ * (zero bytes past len, masked off); a longer one by blocks of sixteen, the last block the one
+ * that ends at len (overlapping the one before). */
+__attribute__((always_inline)) static inline unsigned scan_name(const char *s, size_t len,
+                                                                uint64_t *dots)
+{
+    unsigned d, odd, dl, oddl;
+    uint64_t dm;
+    if (len < 16) {
+        uint64_t w0, w1;
+        unsigned keep = (1u << len) - 1;
+        mtext_load15(s, len, &w0, &w1);
+        odd = scan16(_mm_set_epi64x((long long)w1, (long long)w0), &d) & keep;
+        *dots = d & keep;
+        return odd;
+    }
+    odd = scan16(_mm_loadu_si128((const __m128i *)(const void *)s), &d);
+    oddl = scan16(_mm_loadu_si128((const __m128i *)(const void *)(s + len - 16)), &dl);
+    dm = d | (uint64_t)dl << (len - 16);
+    odd |= oddl;
+    for (size_t at = 16; at + 16 < len; at += 16) {
+        odd |= scan16(_mm_loadu_si128((const __m128i *)(const void *)(s + at)), &d);
+        dm |= (uint64_t)d << at;
+    }
+    *dots = dm;
+    return odd;
+}
+#endif
+
+/* is_norm_bytes for len >= 8, eight bytes per step: words at offsets 0, 7, 14 ... and the last
+ * at len - 8, so that every pair of neighbouring bytes lies inside one word. */
+static int is_norm_words(const char *s, size_t len)
+{
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     for (size_t k = 0;; k += 7) {
         size_t at = k + 8 <= len ? k : len - 8;
@@ -113,9 +151,37 @@ int mdomain_is_norm(const char *s, size_t len)
 #endif
 }
 
+/* This runs for nearly every name of every event.  Names of 8 to 64 bytes (nearly all) are read
+ * sixteen bytes at a time (scan_name); an empty label is two neighbouring dots in the mask.
+ * Longer ones go eight bytes per step (is_norm_words). */
+int mdomain_is_norm(const char *s, size_t len)
+{
+    if (len == 0 || len > MDOMAIN_MAX || s[0] == '.' || s[len - 1] == '.')
+        return 0;
+    if (len < 8)
+        return is_norm_bytes(s, len);
+#if defined(__SSE2__)
+    if (len <= 64) {
+        uint64_t dots;
+        return scan_name(s, len, &dots) == 0 && (dots & dots >> 1) == 0;
+    }
+#endif
+    return is_norm_words(s, len);
+}
+
 size_t mdomain_suffixes(const char *name, size_t len, uint32_t *offs)
 {
     size_t n = 0;
+#if defined(__SSE2__)
+    if (len >= 7 && len <= 64) { /* the dots from the mask, but one that ends the name */
+        uint64_t dots;
+        (void)scan_name(name, len, &dots);
+        dots &= ~(1ull << (len - 1));
+        for (; dots && n < MDOMAIN_LABELS; dots &= dots - 1)
+            offs[n++] = (uint32_t)__builtin_ctzll(dots) + 1;
+        return n;
+    }
+#endif
     for (size_t i = 0; i + 1 < len && n < MDOMAIN_LABELS; i++)
         if (name[i] == '.')
             offs[n++] = (uint32_t)(i + 1);

@@ -77,28 +77,6 @@ static inline unsigned part4(const unsigned char *q, unsigned n, unsigned *bad)
     return v & 255;
 }
 
-/* s[0..len) (7 <= len <= 15) as two little-endian words, zero past len, read by loads that stay
- * inside the text: s[0..8) and s[8..len) from the load that ends at len, or for seven bytes
- * s[0..4) and s[3..7) (byte 3 comes from both, the same). */
-static inline void load15(const char *s, size_t len, uint64_t *lo, uint64_t *hi)
-{
-    uint64_t w0, w1 = 0;
-    if (len >= 8) {
-        memcpy(&w0, s, 8);
-        if (len > 8) {
-            memcpy(&w1, s + len - 8, 8);
-            w1 >>= 8 * (16 - len);
-        }
-    } else {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + 3, 4);
-        w0 = (uint64_t)a | (uint64_t)b << 24;
-    }
-    *lo = w0;
-    *hi = w1;
-}
-
 /* The portable parse (SSE2 classification where the build has it); len is 7..15. */
 static int parse4_sse2(const char *s, size_t len, uint32_t *out)
 {
@@ -113,7 +91,7 @@ static int parse4_sse2(const char *s, size_t len, uint32_t *out)
     uint32_t a;
     uint64_t w0, w1 = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    load15(s, len, &w0, &w1);
+    mtext_load15(s, len, &w0, &w1);
     memcpy(b + 4, &w0, 8);
     memcpy(b + 12, &w1, 8);
 #else
@@ -202,7 +180,7 @@ __attribute__((target("ssse3"))) static int parse4_ssse3(const char *s, size_t l
     uint64_t w0, w1;
     unsigned all = (1u << len) - 1, dots, digs, zero, key, slot;
     __m128i v, d, x;
-    load15(s, len, &w0, &w1);
+    mtext_load15(s, len, &w0, &w1);
     v = _mm_set_epi64x((long long)w1, (long long)w0);
     d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
     dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))) & all;

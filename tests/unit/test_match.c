@@ -684,10 +684,21 @@ static int ref_is_norm(const char *s, size_t len)
     return mdomain_norm(s, len, o, sizeof o) == (long)len && memcmp(o, s, len) == 0;
 }
 
+/* mdomain_suffixes against the byte loop it replaced: 1 when they agree. */
+static int same_suffixes(const char *s, size_t len)
+{
+    uint32_t got[MDOMAIN_LABELS], want[MDOMAIN_LABELS];
+    size_t n = mdomain_suffixes(s, len, got), w = 0;
+    for (size_t i = 0; i + 1 < len && w < MDOMAIN_LABELS; i++)
+        if (s[i] == '.')
+            want[w++] = (uint32_t)(i + 1);
+    return n == w && memcmp(got, want, n * sizeof *got) == 0;
+}
+
 static void test_domain_is_norm(void)
 {
     static const char alpha[] = "abz09-..@[`{AZ\x20\x21\x7f\x80\xc3\xff\x01";
-    long bad = 0, yes = 0;
+    long bad = 0, yes = 0, sbad = 0;
     char t[300];
     for (int k = 0; k < 400000; k++) {
         size_t len = k % 4 ? rndn(40) : rndn(300);
@@ -695,9 +706,12 @@ static void test_domain_is_norm(void)
             t[i] = rndn(4) ? (char)('a' + rndn(26)) : alpha[rndn(sizeof alpha - 1)];
         bad += mdomain_is_norm(t, len) != ref_is_norm(t, len);
         yes += ref_is_norm(t, len);
+        sbad += !same_suffixes(t, len);
     }
-    printf("mdomain_is_norm vs mdomain_norm: %ld normal, %ld disagree\n", yes, bad);
+    printf("mdomain_is_norm vs mdomain_norm: %ld normal, %ld disagree; suffixes: %ld disagree\n",
+           yes, bad, sbad);
     CHECK(bad == 0 && yes > 1000);
+    CHECK(sbad == 0);
 }
 
 static void test_domain_edges(void)
