@@ -2,14 +2,15 @@
  * fuzz/match_items.c - libFuzzer target for the making of items from telemetry values
  * (src/match_event.c, src/match_ip.c).
  *
- * Each line of an input is checked five ways.  As a dotted quad: mip_parse4 on the CPU's path
+ * Each line of an input is checked six ways.  As a dotted quad: mip_parse4 on the CPU's path
  * (SSSE3 where present) and on the portable one must agree with inet_pton, the address
- * included.  As an HTTP host and request target (the line cut at its first '/', the target from
- * there): the URL item mitems_from_fields makes must be murl_norm of "http://" host target,
- * byte for byte, and exist exactly when murl_norm accepts that text.  A line of 32, 40, 64 or
- * 128 bytes as a file digest: the CPU's path (SSSE3) and the portable one must make the same
- * item.  As a domain name: mdomain_is_norm must agree with mdomain_norm, and mdomain_suffixes
- * with a byte loop.  As a plain-text value: mitem_from_text must not fail on it.
+ * included; as an IPv6 address, mip_parse6 too.  As an HTTP host and request target (the line
+ * cut at its first '/', the target from there): the URL item mitems_from_fields makes must be
+ * murl_norm of "http://" host target, byte for byte, and exist exactly when murl_norm accepts
+ * that text.  A line of 32, 40, 64 or 128 bytes as a file digest: the CPU's path (SSSE3) and
+ * the portable one must make the same item.  As a domain name: mdomain_is_norm must agree with
+ * mdomain_norm, and mdomain_suffixes with a byte loop.  As a plain-text value: mitem_from_text
+ * must not fail on it.
  *
  * Without ACCORD_FUZZ this file is linked with fuzz/replay.c, which runs it on every file of
  * fuzz/corpus/match_items/.
@@ -59,6 +60,21 @@ static void check_name(const char *s, size_t len)
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* mip_parse6 must agree with inet_pton(AF_INET6), the address included. */
+static void check_six(const char *s, size_t len)
+{
+    char z[64];
+    uint8_t a[16], p[16];
+    int ra = mip_parse6(s, len, a), rp = -1;
+    if (len < sizeof z && !memchr(s, 0, len)) {
+        memcpy(z, s, len);
+        z[len] = '\0';
+        rp = inet_pton(AF_INET6, z, p) == 1 ? 0 : -1;
+    }
+    if (ra != rp || (ra == 0 && memcmp(a, p, 16) != 0))
+        __builtin_trap();
+}
 
 static void check_quad(const char *s, size_t len)
 {
@@ -129,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mitem it;
         ajson_arena_reset(&sc);
         check_quad(p, len);
+        check_six(p, len);
         check_url(p, len, &sc);
         check_digest(p, len, &sc);
         check_name(p, len);

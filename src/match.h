@@ -552,6 +552,8 @@ typedef struct mhash_builder {
     size_t keys_len[MK_HASH_N], keys_cap[MK_HASH_N];
 } mhash_builder;
 
+/* Hex digit values plus one, 0 for a byte that is no hex digit (either case). */
+extern const uint8_t mhex_v1[256];
 /* Decodes hex text of exactly 2*len digits (either case) into out; 0 or -1. */
 int mhash_decode(const char *s, size_t slen, uint8_t *out, unsigned len);
 static inline uint64_t mhash_hash(const uint8_t *d)

@@ -139,20 +139,13 @@ static int item_norm(const char *s, size_t len, int kind, mitem *it, mscratch *s
     return 1;
 }
 
-/* Hex digit values plus one (0: not a hex digit). */
-static const uint8_t hexv[256] = {
-    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
-    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-};
-
 /* The hex text s[0..n) (n even) as n / 2 bytes at d and lower-case text at t (NUL-terminated):
  * 0, or -1 for a byte that is no hex digit.  The portable way, a byte at a time. */
 static int hex_bytes(const char *s, size_t n, char *t, uint8_t *d)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n / 2; i++) {
-        unsigned hi = hexv[(unsigned char)s[2 * i]], lo = hexv[(unsigned char)s[2 * i + 1]];
+        unsigned hi = mhex_v1[(unsigned char)s[2 * i]], lo = mhex_v1[(unsigned char)s[2 * i + 1]];
         if (!hi || !lo)
             return -1;
         d[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));

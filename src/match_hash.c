@@ -27,23 +27,21 @@ const mhash_kind mhash_kinds[MK_HASH_N] = {
     {"x509-certificate", "SHA-256", 32},
 };
 
-static int hexval(int c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
+const uint8_t mhex_v1[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 int mhash_decode(const char *s, size_t slen, uint8_t *out, unsigned len)
 {
     if (slen != (size_t)len * 2)
         return -1;
     for (unsigned i = 0; i < len; i++) {
-        int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
+        unsigned hi = mhex_v1[(unsigned char)s[2 * i]], lo = mhex_v1[(unsigned char)s[2 * i + 1]];
+        if (!hi || !lo)
             return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
+        out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
     }
     return 0;
 }

@@ -78,7 +78,7 @@ static inline unsigned part4(const unsigned char *q, unsigned n, unsigned *bad)
 }
 
 /* The portable parse (SSE2 classification where the build has it); len is 7..15. */
-static int parse4_sse2(const char *s, size_t len, uint32_t *out)
+__attribute__((noinline)) static int parse4_sse2(const char *s, size_t len, uint32_t *out)
 {
     /* This runs for every address field of every event, so without a branch per byte: the text
      * is read by two overlapping word loads (no copy of a variable length), classified sixteen
@@ -241,14 +241,6 @@ static int parse6_tail4(const char *s, size_t len, uint8_t *out)
     return 0;
 }
 
-static int hexdig(unsigned char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 /*
  * Accepts what inet_pton(AF_INET6) accepts, without its copy to a NUL-terminated buffer: groups
  * of 1-4 hex digits, one "::", a dotted quad in the last 32 bits.  (It did run for every address
@@ -266,11 +258,11 @@ int mip_parse6(const char *s, size_t len, uint8_t out[16])
     tok = i;
     while (i < len) {
         unsigned char c = (unsigned char)s[i++];
-        int d = hexdig(c);
-        if (d >= 0) {
+        unsigned d = mhex_v1[c];
+        if (d) {
             if (nd == 4)
                 return -1;
-            val = val << 4 | (unsigned)d;
+            val = val << 4 | (d - 1);
             nd++;
             continue;
         }
