@@ -662,6 +662,47 @@ static void test_strings(void)
     CHECK(v && ajson_get(v, "\xC3\xA9\n") != NULL);
 }
 
+/*
+ * The plain-run scan reads strings eight bytes at a time: a quote, a backslash, a control
+ * character or a UTF-8 lead byte at every position of strings of 0-24 bytes (each word offset,
+ * the tail after the last whole word), each compared with jansson.  A control character must be
+ * refused, the others decoded exactly.
+ */
+static void test_string_positions(void)
+{
+    static const char *const specials[] = {"\\\"", "\\\\", "\x01", "\x1f", "\xC3\xA9", "\\n"};
+    static const char *const want[] = {"\"", "\\", NULL, NULL, "\xC3\xA9", "\n"};
+    char text[64], bytes[64];
+    for (size_t n = 0; n <= 24; n++)
+        for (size_t at = 0; at <= n; at++)
+            for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+                size_t len = 0, blen = 0;
+                text[len++] = '"';
+                for (size_t i = 0; i < n; i++) {
+                    if (i == at) {
+                        memcpy(text + len, specials[k], strlen(specials[k]));
+                        len += strlen(specials[k]);
+                        if (want[k]) {
+                            memcpy(bytes + blen, want[k], strlen(want[k]));
+                            blen += strlen(want[k]);
+                        }
+                    }
+                    text[len++] = (char)('a' + i % 26);
+                    bytes[blen++] = (char)('a' + i % 26);
+                }
+                text[len++] = '"';
+                ajson_error err;
+                const ajson_value *v = parse_text(text, len, &err);
+                int ok = want[k] || at == n ? v && v->type == AJSON_STRING && v->len == blen &&
+                                                  memcmp(v->u.str, bytes, blen) == 0
+                                            : !v;
+                CHECK(ok);
+                if (!ok)
+                    print_input("string position case", text, len);
+                diff_check("string position case", text, len);
+            }
+}
+
 /* ---- documented differences from jansson ---- */
 
 static const struct diff_case {
@@ -1195,6 +1236,7 @@ int main(void)
     test_rejects();
     test_accepts();
     test_strings();
+    test_string_positions();
     test_documented_differences();
     test_int();
     test_double();
