@@ -8,9 +8,9 @@
  * The pipeline of one call, per batch of BATCH lines:
  *
  *   A. read   the buffer ~16 KiB at a time through one vector pass (mjson_win: quotes, literal
- *             ends, newlines, backslashes), which gives the line ends; then each line: JSON
- *             (first byte '{') through the field extractor (match_input.c), from the window's
- *             index when the line has no backslash,
+ *             ends, newlines, whether any byte is a backslash), which gives the line ends; then
+ *             each line: JSON (first byte '{') through the field extractor (match_input.c),
+ *             from the window's index when the line has no backslash,
  *             anything else as one plain-text value; a line that cannot be read is recorded as
  *             malformed (line, offset, reason) and skipped.  Fields become items
  *             (match_event.c); each item's hash is computed and the cache line(s) its lookup
@@ -542,7 +542,7 @@ static void read_line(accord_matcher *m, const char *p, size_t len, uint64_t lin
     }
     m->st.events++;
     if (p[i] == '{' && wo >= 0 &&
-        !(m->win.any_bs && mbits_any(m->win.bs, (size_t)wo, (size_t)wo + len))) {
+        !(m->win.any_bs && memchr(p, '\\', len))) {
         nf = mjson_extract_win(m->map, &m->win, (size_t)wo, len, f, MFIELDS_MAX, &m->sc, &why,
                                &off); /* no backslash: straight from the window's index */
     } else if (p[i] == '{') {

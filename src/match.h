@@ -729,11 +729,11 @@ static inline size_t mbits_next(const uint64_t *m, size_t pos, size_t len)
 
 /*
  * A structural index of a stretch of a buffer of lines (a window): bit i of each map for byte
- * p[i], quotes (q), the bytes that end a literal (d: , } ] and whitespace), newlines (nl) and
- * backslashes (bs), each with a sentinel word (bit 0 set) after its last byte.  The matcher
- * indexes ~16 KiB of lines in one vector pass instead of each line on its own: the line ends
- * come from nl (no memchr per line), and a line without a backslash is extracted straight
- * from q and d (mjson_extract_win).
+ * p[i], quotes (q), the bytes that end a literal (d: , } ] and whitespace) and newlines (nl),
+ * each with a sentinel word (bit 0 set) after its last byte, and whether any byte is a
+ * backslash.  The matcher indexes ~16 KiB of lines in one vector pass instead of each line on
+ * its own: the line ends come from nl (no memchr per line), and a line without a backslash
+ * (every line, unless any_bs) is extracted straight from q and d (mjson_extract_win).
  */
 #define MWIN_BYTES ((size_t)16 << 10)
 #define MWIN_WORDS (MWIN_BYTES / 64)
@@ -741,27 +741,12 @@ typedef struct mjson_win {
     const char *p;
     size_t len; /* p[0..len) indexed, len <= MWIN_BYTES */
     int any_bs; /* some byte is a backslash */
-    uint64_t q[MWIN_WORDS + 1], d[MWIN_WORDS + 1], nl[MWIN_WORDS + 1], bs[MWIN_WORDS + 1];
+    uint64_t q[MWIN_WORDS + 1], d[MWIN_WORDS + 1], nl[MWIN_WORDS + 1];
 } mjson_win;
-
-/* 1 when some bit of m in [from, to) is set (from < to). */
-static inline int mbits_any(const uint64_t *m, size_t from, size_t to)
-{
-    size_t a = from >> 6, z = (to - 1) >> 6;
-    uint64_t lo = ~0ull << (from & 63), hi = ~0ull >> (63 - ((to - 1) & 63));
-    if (a == z)
-        return (m[a] & lo & hi) != 0;
-    if (m[a] & lo)
-        return 1;
-    for (size_t k = a + 1; k < z; k++)
-        if (m[k])
-            return 1;
-    return (m[z] & hi) != 0;
-}
 
 /* Indexes p[0..len) (len <= MWIN_BYTES) into w. */
 void mjson_win_index(mjson_win *w, const char *p, size_t len);
-/* mjson_extract for the line w->p[off..off + len), which must hold no backslash (see w->bs). */
+/* mjson_extract for the line w->p[off..off + len), which must hold no backslash. */
 int mjson_extract_win(const mfmap *map, const mjson_win *w, size_t off, size_t len, mfield *out,
                       size_t max, mscratch *sc, const char **why, size_t *erroff);
 

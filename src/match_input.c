@@ -9,8 +9,9 @@
  * matching bracket).  A line without a backslash is first indexed in one vector pass (bitmaps
  * of quotes and literal ends, see "The line index"), so the ends of its keys, strings and
  * literals are found with a count of trailing zeros instead of a scan.  The matcher indexes
- * ~16 KiB of lines at a time (a window, see "Windows": newlines and backslashes too, so lines
- * are found without a memchr each) and hands each line's place in it to mjson_extract_win;
+ * ~16 KiB of lines at a time (a window, see "Windows": newlines too, so lines are found
+ * without a memchr each, and whether it has a backslash at all, so its lines are looked at for
+ * one only when it does) and hands each line's place in it to mjson_extract_win;
  * mjson_extract indexes a line of up to 2 KiB on its own.  Measured on this machine class:
  * ~1.2 GB/s scalar for a 3-field extractor.
  *
@@ -966,6 +967,21 @@ static inline const char *ws_end(const char *p, const char *end)
     return p;
 }
 
+/* mbits_next without the clamp: the offset of the first set bit at or after pos, which may lie
+ * past the line (in a window, the lines after it; or the sentinel word), for callers that
+ * compare it with the line's end anyway. */
+static inline size_t bits_from(const uint64_t *m, size_t pos)
+{
+    size_t w = pos >> 6;
+    uint64_t v = m[w] >> (pos & 63);
+    if (v)
+        return pos + (unsigned)__builtin_ctzll(v);
+    do
+        v = m[++w];
+    while (!v);
+    return (w << 6) + (unsigned)__builtin_ctzll(v);
+}
+
 /* The two bytes at p as a little-endian number, and the pairs the compact loop looks for. */
 static inline uint16_t load16(const char *p)
 {
@@ -981,6 +997,51 @@ static inline uint16_t load16(const char *p)
  * objects and arrays go through parse_value.  Not inlined into parse_object: the byte-scan loop
  * there would take the registers this loop needs.
  */
+/* A compact array of strings and literals at s[*at] of an indexed line ("answers":["a","b"],
+ * "TTLs":[300.0]), read from the index; its values are added to x->out[*n..] as parse_array
+ * adds them (when mk has a role).  1 with *at past the ']' and *n updated; 0, with neither
+ * touched, for anything else (whitespace, nested values, an empty or malformed array), which
+ * the caller then reads through parse_value: the same values, or the same error.  Only for a
+ * key of the map (mk): an array of another key is skipped by skip_nested, which reads a literal
+ * with a quote or a bracket in it another way. */
+static inline int compact_array(xs *x, const mfmap_key *mk, size_t *at, size_t *n)
+{
+    const char *s = x->start;
+    size_t len = (size_t)(x->end - s), i = *at + 1, k = *n, q;
+    const int take = mk->role != 0;
+    for (;;) {
+        if (i >= len)
+            return 0;
+        if (s[i] == '"') {
+            q = bits_from(x->qm, i + 1);
+            if (q >= len)
+                return 0;
+            if (take && k < x->max)
+                x->out[k++] = (mfield){s + i + 1, (uint32_t)(q - i - 1), mk->role, mk->field, 1};
+            i = q + 1;
+        } else if (s[i] == '{' || s[i] == '[' || (unsigned char)s[i] <= ' ') {
+            return 0;
+        } else {
+            size_t v = i;
+            i = mbits_next(x->dm, v, len);
+            if (i == v)
+                return 0;
+            if (take && k < x->max)
+                x->out[k++] = (mfield){s + v, (uint32_t)(i - v), mk->role, mk->field, 0};
+        }
+        if (i < len && s[i] == ',') {
+            i++;
+            continue;
+        }
+        if (i < len && s[i] == ']')
+            break;
+        return 0;
+    }
+    *at = i + 1;
+    *n = k;
+    return 1;
+}
+
 static __attribute__((noinline)) int parse_object_idx(xs *x, const mfmap_node *node, int depth)
 {
     const char *s = x->start, *end = x->end;
@@ -996,10 +1057,12 @@ static __attribute__((noinline)) int parse_object_idx(xs *x, const mfmap_node *n
     }
     for (;;) {
         const mfmap_key *mk;
-        size_t k = i + 1;
+        size_t k;
         if (i >= len || s[i] != '"')
             return fail(x, s + i, "expected a key");
-        q = mbits_next(qm, k, len);
+    key: /* s[i] is the key's opening quote */
+        k = i + 1;
+        q = bits_from(qm, k);
         if (q >= len)
             return fail(x, s + i, "unterminated string");
         if (q - k - 1 < 16 && k <= klim) /* the usual key: 1 to 16 bytes */
@@ -1008,7 +1071,7 @@ static __attribute__((noinline)) int parse_object_idx(xs *x, const mfmap_node *n
             mk = node_find(node, s + k, q - k);
         i = q + 1;
         if (i + 1 < len && load16(s + i) == COLON_QUOTE) { /* compact JSON, a string value */
-            q = mbits_next(qm, i + 2, len);
+            q = bits_from(qm, i + 2);
             if (q >= len)
                 return fail(x, s + i + 1, "unterminated string");
             if (mk && mk->role && n < max)
@@ -1027,12 +1090,14 @@ static __attribute__((noinline)) int parse_object_idx(xs *x, const mfmap_node *n
                 return fail(x, s + i, "expected a value");
         }
         if (s[i] == '"') {
-            q = mbits_next(qm, i + 1, len);
+            q = bits_from(qm, i + 1);
             if (q >= len)
                 return fail(x, s + i, "unterminated string");
             if (mk && mk->role && n < max)
                 out[n++] = (mfield){s + i + 1, (uint32_t)(q - i - 1), mk->role, mk->field, 1};
             i = q + 1;
+        } else if (s[i] == '[' && mk && depth + 1 < MAX_NEST && compact_array(x, mk, &i, &n)) {
+            /* read */
         } else if (s[i] == '{' || s[i] == '[') {
             x->p = s + i;
             x->n = n;
@@ -1051,7 +1116,7 @@ static __attribute__((noinline)) int parse_object_idx(xs *x, const mfmap_node *n
     next:
         if (i + 1 < len && load16(s + i) == COMMA_QUOTE) { /* compact JSON: the next key */
             i++;
-            continue;
+            goto key;
         }
         i = (size_t)(ws_end(s + i, end) - s);
         if (i < len && s[i] == ',') {
@@ -1139,30 +1204,27 @@ static void win_scalar(const char *s, size_t len, mjson_win *w)
 {
     uint64_t any = 0;
     for (size_t k = 0; k * 64 < len; k++) {
-        uint64_t q = 0, d = 0, n = 0, b = 0;
+        uint64_t q = 0, d = 0, n = 0;
         size_t cnt = len - k * 64 < 64 ? len - k * 64 : 64;
         for (size_t i = 0; i < cnt; i++) {
             uint64_t c = byte_class[(unsigned char)s[k * 64 + i]];
             q |= (c & C_QUOTE) << i;
             d |= (c >> 1 & 1) << i;
-            b |= (c >> 2 & 1) << i;
+            any |= c & C_BSLASH;
             n |= (c >> 3 & 1) << i;
         }
         w->q[k] = q;
         w->d[k] = d;
         w->nl[k] = n;
-        w->bs[k] = b;
-        any |= b;
     }
     w->any_bs = any != 0;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-/* The four maps of 32 bytes at p (the classification of index_avx2, plus newlines and
- * backslashes by a compare each). */
+/* The three maps of 32 bytes at p (the classification of index_avx2, plus newlines by a
+ * compare), and its backslashes ORed into *bs. */
 __attribute__((target("avx2"))) static inline void win32_avx2(const char *p, uint32_t *q,
-                                                              uint32_t *d, uint32_t *n,
-                                                              uint32_t *b)
+                                                              uint32_t *d, uint32_t *n, __m256i *bs)
 {
     const __m256i zero = _mm256_setzero_si256();
     __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
@@ -1170,30 +1232,28 @@ __attribute__((target("avx2"))) static inline void win32_avx2(const char *p, uin
     *q = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')));
     *d = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, zero));
     *n = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n')));
-    *b = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\')));
+    *bs = _mm256_or_si256(*bs, _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\')));
 }
 
 __attribute__((target("avx2"))) static void win_avx2(const char *s, size_t len, mjson_win *w)
 {
     char tail[64];
-    uint32_t any = 0;
+    __m256i bs = _mm256_setzero_si256();
     for (size_t k = 0; k * 64 < len; k++) {
         const char *p = s + k * 64;
-        uint32_t q0, d0, n0, b0, q1, d1, n1, b1;
+        uint32_t q0, d0, n0, q1, d1, n1;
         if (len - k * 64 < 64) {
             memset(tail, 0, sizeof tail);
             memcpy(tail, p, len - k * 64);
             p = tail;
         }
-        win32_avx2(p, &q0, &d0, &n0, &b0);
-        win32_avx2(p + 32, &q1, &d1, &n1, &b1);
+        win32_avx2(p, &q0, &d0, &n0, &bs);
+        win32_avx2(p + 32, &q1, &d1, &n1, &bs);
         w->q[k] = (uint64_t)q1 << 32 | q0;
         w->d[k] = (uint64_t)d1 << 32 | d0;
         w->nl[k] = (uint64_t)n1 << 32 | n0;
-        w->bs[k] = (uint64_t)b1 << 32 | b0;
-        any |= b0 | b1;
     }
-    w->any_bs = any != 0;
+    w->any_bs = !_mm256_testz_si256(bs, bs);
 }
 #endif
 
@@ -1208,5 +1268,5 @@ void mjson_win_index(mjson_win *w, const char *p, size_t len)
     else
 #endif
         win_scalar(p, len, w);
-    w->q[end] = w->d[end] = w->nl[end] = w->bs[end] = 1; /* the sentinels */
+    w->q[end] = w->d[end] = w->nl[end] = 1; /* the sentinels */
 }
