@@ -171,6 +171,7 @@ void accord_export_set_free(accord_export_set *set)
     free(set->str);
     free(set->inds);
     free(set->items);
+    free(set->others);
     free(set);
 }
 
@@ -940,6 +941,18 @@ static int kinds_quietly(sel *x, const ind_view *v, unsigned *kinds)
     return rc;
 }
 
+/* Keeps untranslatable indicator *ind (its strings stay in the set) in s->others. */
+static int keep_other(accord_export_set *s, const export_ind *ind, int why, int64_t seq)
+{
+    if (grow((void **)&s->others, &s->others_cap, s->nothers + 1, sizeof(*s->others)))
+        return ACCORD_ENOMEM;
+    export_ind *o = &s->others[s->nothers++];
+    *o = *ind;
+    o->untranslatable = (uint8_t)why;
+    o->seq = seq;
+    return 0;
+}
+
 /*
  * Adds indicator v when active and passing; 0 or an error.  Besides, it keeps for each kind the
  * newest instant at or before the export time and the newest date_added that can make a
@@ -986,6 +999,8 @@ static int consider(sel *x, const ind_view *v)
     x->ind = (uint32_t)s->ninds;
     size_t items0 = s->nitems;
     int rc = translate(x, v);
+    if (!rc && x->why && !x->f->kinds) /* kept aside for misp-feed (export.h: others) */
+        return keep_other(s, ind, x->why, r->seq);
     if (rc || x->why)
         return s->str_len = str_before, rc; /* untranslatable: not selected */
     if (x->f->kinds && (x->kinds & ~x->f->kinds)) {

@@ -59,6 +59,12 @@ struct accord_export_set {
     size_t ninds, inds_cap;
     export_item *items; /* sorted by (kind, value, indicator id) */
     size_t nitems, items_cap;
+    /* Active indicators that passed the filters but whose pattern no value format expresses
+     * (untranslatable = the reason; no items): counted and named as not translatable all the
+     * same, kept for the formats that express whole patterns (misp-feed: MISP objects and
+     * composite attributes).  Scan order; none when the filter selects kinds. */
+    export_ind *others;
+    size_t nothers, others_cap;
     accord_export_stats stats;
     int64_t serial_us;
     int64_t boundary_us; /* the newest valid_from/valid_until at or before the export time */

@@ -19,7 +19,7 @@
  * text, so that an import does not take an event for unchanged on the word of an earlier mapping
  * (misp_import.c, "Unchanged events").
  */
-#define MISP_MAP_VERSION 1
+#define MISP_MAP_VERSION 2
 
 /*
  * buf_add and buf_adds with their common case - room in the buffer - inline: the mapper appends a
@@ -314,6 +314,30 @@ void misp_pattern(const misp_group *g, buf *out);
  * valid SCO (a network-traffic without an end, a file without name or hash); or an emit error.
  */
 int misp_scos(misp_ev *x, const misp_group *g, const char *guuid, buf *ids);
+/*
+ * The way back, for the misp-feed export: adds to g the fact a comparison "root:path = v" of a
+ * STIX pattern states (path as misp_pattern writes it, keys with other bytes than [a-z0-9_]
+ * quoted: "hashes.'SHA-1'", "values[*].data"; num: v is an integer literal's digits).  v is
+ * borrowed.  0, or -1 when no MISP value says it, g is full or its root is another.
+ */
+int misp_group_term(misp_group *g, const char *root, const char *path, const char *v, int num);
+
+/* How MISP holds a group (misp_form_of): one attribute, or one object of attributes. */
+typedef struct misp_form {
+    const char *object; /* the object's name; NULL: one attribute of type a[0].type whose value
+                           is the parts a[0..n).v joined by '|' (a composite when n is 2) */
+    const char *meta;   /* the object's meta-category */
+    size_t n;
+    struct {
+        const char *relation, *type, *category, *v; /* relation: NULL for a lone attribute */
+    } a[MISP_MAX_FACTS];
+} misp_form;
+/*
+ * The MISP attribute (ip-dst, filename|sha256, domain|ip, ...) or object (file, domain-ip,
+ * network-connection, ...) that the importer maps to exactly g's facts, into out: 0, or -1 when
+ * none does (a fact no object's table holds, a composite part with a '|', a bad value).
+ */
+int misp_form_of(const misp_group *g, misp_form *out);
 /* 1 when v is decimal digits (at most 10) of a number <= max. */
 int misp_uint_ok(const char *v, uint64_t max);
 /* "ipv4-addr" or "ipv6-addr" for an address or CIDR, NULL for anything else. */

@@ -492,6 +492,233 @@ static const char *fact_path(const misp_fact *f)
     return "value";
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* The way back: pattern terms to MISP attributes and objects (the misp-feed export)           */
+
+/* The hash names of the tables above, so that a fact's hkey is one of their strings. */
+static const char *const hash_keys[] = {"MD5",      "SHA-1",    "SHA-256", "SHA-512", "SHA3-256",
+                                        "SHA3-512", "SSDEEP",   "TLSH",    "PEHASH"};
+
+int misp_group_term(misp_group *g, const char *root, const char *path, const char *v, int num)
+{
+    const char *hkey = NULL;
+    misp_prop p;
+    size_t n = strlen(path);
+    if (g->root && strcmp(g->root, root) != 0)
+        return -1;
+    if (n > 9 && memcmp(path, "hashes.'", 8) == 0 && path[n - 1] == '\'') {
+        for (size_t k = 0; !hkey && k < sizeof(hash_keys) / sizeof(hash_keys[0]); k++)
+            if (strlen(hash_keys[k]) == n - 9 && memcmp(hash_keys[k], path + 8, n - 9) == 0)
+                hkey = hash_keys[k];
+        if (!hkey)
+            return -1;
+        p = P_HASH;
+    } else if (strncmp(path, "x_misp_", 7) == 0) {
+        for (size_t k = 0; !hkey && k < sizeof(atypes) / sizeof(atypes[0]); k++)
+            if (atypes[k].kind == K_NETFP && strcmp(atypes[k].arg, path) == 0)
+                hkey = atypes[k].arg;
+        if (!hkey)
+            return -1;
+        p = P_XPROP;
+    } else {
+        for (p = P_VALUE; p < P_XPROP; p++)
+            if (p != P_HASH && strcmp(fact_path(&(misp_fact){.p = p}), path) == 0)
+                break;
+        if (p == P_XPROP)
+            return -1;
+    }
+    if (add_fact(g, p, hkey, v, num))
+        return -1;
+    g->root = root;
+    return 0;
+}
+
+/* The category MISP files an attribute of type t under. */
+static const char *type_category(const char *t)
+{
+    static const char *const cats[][2] = {
+        {"ip-", "Network activity"},        {"domain", "Network activity"},
+        {"hostname", "Network activity"},   {"url", "Network activity"},
+        {"port", "Network activity"},       {"AS", "Network activity"},
+        {"user-agent", "Network activity"}, {"x509-", "Network activity"},
+        {"ja3-", "Network activity"},       {"jarm-", "Network activity"},
+        {"hassh", "Network activity"},      {"mac-", "Network activity"},
+        {"mutex", "Artifacts dropped"},     {"regkey", "Persistence mechanism"},
+        {"text", "Other"},                  {"size-in-bytes", "Other"},
+    };
+    for (size_t i = 0; i < sizeof(cats) / sizeof(cats[0]); i++)
+        if (strncmp(t, cats[i][0], strlen(cats[i][0])) == 0)
+            return cats[i][1];
+    return "Payload delivery"; /* hashes, file names, e-mail */
+}
+
+/* The attribute type of an object relation (MISP's object templates). */
+static const char *relation_type(const struct orel *r)
+{
+    static const char *const types[][3] = {
+        {"domain-ip", "ip", "ip-dst"},          {"ip-port", "ip", "ip-dst"},
+        {NULL, "dst-port", "port"},             {NULL, "src-port", "port"},
+        {NULL, "hostname-dst", "hostname"},     {NULL, "layer4-protocol", "text"},
+        {NULL, "from", "email-src"},            {NULL, "to", "email-dst"},
+        {"email", "subject", "email-subject"},  {"x509", "subject", "text"},
+        {NULL, "issuer", "text"},               {NULL, "serial-number", "text"},
+        {NULL, "key", "regkey"},                {NULL, "data", "text"},
+    };
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if ((!types[i][0] || strcmp(types[i][0], r->object) == 0) &&
+            strcmp(types[i][1], r->relation) == 0)
+            return types[i][2];
+    return r->relation;
+}
+
+/* The one attribute type of a one-fact group, NULL when there is none. */
+static const char *single_type(const misp_group *g)
+{
+    const misp_fact *f = &g->f[0];
+    const char *root = g->root;
+    for (size_t i = 0; i < sizeof(atypes) / sizeof(atypes[0]); i++) {
+        const struct atype *t = &atypes[i];
+        int same_key = f->hkey && t->arg && strcmp(f->hkey, t->arg) == 0;
+        if ((t->kind == K_HASH && f->p == P_HASH && same_key && !strcmp(root, "file") &&
+             hash_ok(t->arg, f->v)) ||
+            (t->kind == K_X509 && f->p == P_HASH && same_key &&
+             !strcmp(root, "x509-certificate") && hash_ok(t->arg, f->v)) ||
+            (t->kind == K_NETFP && f->p == P_XPROP && same_key))
+            return t->name;
+    }
+    static const struct {
+        const char *root;
+        misp_prop p;
+        const char *type;
+    } one[] = {
+        {"ipv4-addr", P_VALUE, "ip-dst"},         {"ipv6-addr", P_VALUE, "ip-dst"},
+        {"domain-name", P_VALUE, "domain"},       {"url", P_VALUE, "url"},
+        {"email-addr", P_VALUE, "email-src"},     {"email-message", P_SUBJECT, "email-subject"},
+        {"file", P_NAME, "filename"},             {"file", P_IMPHASH, "imphash"},
+        {"mutex", P_NAME, "mutex"},               {"windows-registry-key", P_KEY, "regkey"},
+        {"autonomous-system", P_ASN, "AS"},       {"mac-addr", P_VALUE, "mac-address"},
+        {"network-traffic", P_DPORT, "port"},     {"network-traffic", P_UA, "user-agent"},
+    };
+    for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++)
+        if (one[i].p == f->p && strcmp(one[i].root, root) == 0)
+            return one[i].type;
+    return NULL;
+}
+
+/* The composite type ("a|b") of a two-fact group; *swap 1 when its parts go the other way. */
+static const char *pair_type(const misp_group *g, int *swap)
+{
+    static const struct {
+        const char *root;
+        misp_prop a, b;
+        const char *type; /* NULL: filename|<hash> */
+    } pairs[] = {
+        {"file", P_NAME, P_HASH, NULL},
+        {"domain-name", P_VALUE, P_RESOLVES, "domain|ip"},
+        {"network-traffic", P_SRC, P_SPORT, "ip-src|port"},
+        {"network-traffic", P_DST, P_DPORT, "ip-dst|port"}, /* hostname|port: not an address */
+        {"windows-registry-key", P_KEY, P_REGDATA, "regkey|value"},
+    };
+    const misp_fact *f = g->f;
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        if (strcmp(pairs[i].root, g->root) != 0)
+            continue;
+        if (f[0].p == pairs[i].a && f[1].p == pairs[i].b)
+            *swap = 0;
+        else if (f[1].p == pairs[i].a && f[0].p == pairs[i].b)
+            *swap = 1;
+        else
+            continue;
+        const misp_fact *a = &f[*swap], *b = &f[!*swap];
+        if (strchr(a->v, '|') || !*a->v)
+            return NULL; /* the importer splits at the first '|' */
+        if (pairs[i].a == P_SRC && !misp_ip_type(a->v))
+            return NULL;
+        if (pairs[i].a == P_DST)
+            return misp_ip_type(a->v) ? "ip-dst|port" : "hostname|port";
+        if (pairs[i].a == P_VALUE && !misp_ip_type(b->v))
+            return NULL;
+        if (pairs[i].type)
+            return pairs[i].type;
+        for (size_t k = 0; k < sizeof(atypes) / sizeof(atypes[0]); k++)
+            if (atypes[k].kind == K_FILE_HASH && strcmp(atypes[k].arg, b->hkey) == 0 &&
+                hash_ok(b->hkey, b->v))
+                return atypes[k].name; /* filename|md5 comes before malware-sample */
+        return NULL;
+    }
+    return NULL;
+}
+
+/* The object of the table whose relations hold every fact of g, in out; -1 when none does. */
+static int object_form(const misp_group *g, misp_form *out)
+{
+    static const char *const objects[][2] = {
+        {"file", "file"},       {"pe", "file"},         {"domain-ip", "network"},
+        {"url", "network"},     {"ip-port", "network"}, {"network-connection", "network"},
+        {"email", "network"},   {"x509", "network"},    {"registry-key", "misc"},
+    };
+    for (size_t o = 0; o < sizeof(objects) / sizeof(objects[0]); o++) {
+        size_t i = 0, first = 0;
+        for (; i < g->n; i++) {
+            const misp_fact *f = &g->f[i];
+            const struct orel *r = NULL;
+            for (size_t k = 0; !r && k < sizeof(orels) / sizeof(orels[0]); k++)
+                if (strcmp(orels[k].object, objects[o][0]) == 0 && orels[k].p == f->p &&
+                    strcmp(orels[k].root, g->root) == 0 &&
+                    (!f->hkey || (orels[k].hkey && strcmp(orels[k].hkey, f->hkey) == 0)))
+                    r = &orels[k];
+            if (!r || fact_check(r, f->v))
+                break;
+            for (size_t j = 0; j < i && !multi_valued(f->p); j++)
+                if (g->f[j].p == f->p && (!f->hkey || g->f[j].hkey == f->hkey))
+                    goto next; /* a second sha1: the importer maps it on its own */
+            if (r->p == P_DST && !misp_ip_type(f->v) && strcmp(r->object, "network-connection") == 0)
+                r = orel_find(r->object, "hostname-dst");
+            out->a[i].relation = r->relation;
+            out->a[i].type = relation_type(r);
+            out->a[i].category = type_category(out->a[i].type);
+            out->a[i].v = f->v;
+            if (f->p == P_VALUE)
+                first = i;
+        }
+        if (i < g->n)
+            continue;
+        out->object = objects[o][0];
+        out->meta = objects[o][1];
+        out->n = g->n;
+        if (first) { /* a domain-ip begins with its domain (misp_map.c maps it so only then) */
+            __typeof__(out->a[0]) t = out->a[0];
+            out->a[0] = out->a[first];
+            out->a[first] = t;
+        }
+        return 0;
+    next:;
+    }
+    return -1;
+}
+
+int misp_form_of(const misp_group *g, misp_form *out)
+{
+    int swap = 0;
+    const char *t = NULL;
+    memset(out, 0, sizeof(*out));
+    if (!g->root || g->n == 0)
+        return -1;
+    if (g->n == 1)
+        t = single_type(g);
+    else if (g->n == 2)
+        t = pair_type(g, &swap);
+    if (!t)
+        return object_form(g, out);
+    out->n = g->n;
+    for (size_t i = 0; i < g->n; i++) {
+        out->a[i].type = t;
+        out->a[i].category = type_category(t);
+        out->a[i].v = g->f[i ^ (size_t)swap].v;
+    }
+    return 0;
+}
+
 /* A STIX pattern string literal: quotes and backslashes escaped, runs copied whole. */
 static void pattern_lit(buf *b, const char *v)
 {

@@ -114,7 +114,9 @@ static long ind_index(const misp_links *l, const char *id)
     uint64_t v;
     if (!id || !u64map_get(&l->inds, id_key(id), &v))
         return -1;
-    const char *have = export_str(l->set, l->set->inds[v - 1].id);
+    const accord_export_set *s = l->set; /* indexes past the indicators: set->others */
+    const export_ind *d = v - 1 < s->ninds ? &s->inds[v - 1] : &s->others[v - 1 - s->ninds];
+    const char *have = export_str(s, d->id);
     return strcmp(have, id) == 0 ? (long)(v - 1) : -1;
 }
 
@@ -573,7 +575,7 @@ static int any_cluster(const accord_export_set *s, accord_error *err)
 int misp_links_load(const accord_export_set *s, misp_links **out, accord_error *err)
 {
     *out = NULL;
-    if (!s->store || !s->ninds)
+    if (!s->store || (!s->ninds && !s->nothers))
         return 0;
     int rc = any_cluster(s, err);
     if (rc <= 0)
@@ -586,9 +588,12 @@ int misp_links_load(const accord_export_set *s, misp_links **out, accord_error *
     u64map_init_set(&l->pairset), u64map_init_set(&l->eventset);
     u64map_init(&l->relhead);
     ajson_arena_init(&l->arena, 0);
-    rc = u64map_reserve(&l->inds, s->ninds) ? ACCORD_ENOMEM : 0;
+    rc = u64map_reserve(&l->inds, s->ninds + s->nothers) ? ACCORD_ENOMEM : 0;
     for (size_t i = 0; i < s->ninds && !rc; i++)
         if (u64map_put(&l->inds, id_key(export_str(s, s->inds[i].id)), i + 1))
+            rc = ACCORD_ENOMEM;
+    for (size_t i = 0; i < s->nothers && !rc; i++) /* the ones written whole follow */
+        if (u64map_put(&l->inds, id_key(export_str(s, s->others[i].id)), s->ninds + i + 1))
             rc = ACCORD_ENOMEM;
     if (!rc)
         rc = scan_type(l, "relationship", on_relationship, err);

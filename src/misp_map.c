@@ -508,6 +508,15 @@ int misp_emit(ev *x)
     return x->c->emit(x->c->ud, x->o.p, x->o.len);
 }
 
+/* The place of marking id t in tlps (its strictness), -1 for none. */
+static int tlp_rank(const char *t)
+{
+    for (int k = 0; t && k < (int)(sizeof(tlps) / sizeof(tlps[0])); k++)
+        if (tlps[k].id == t || strcmp(tlps[k].id, t) == 0)
+            return k;
+    return -1;
+}
+
 /* The TLP 2.0 marking of a Tag list (the strictest when several), written once per event. */
 static const char *tlp_of(ev *x, const ajson_value *tags, int *rc)
 {
@@ -965,6 +974,7 @@ typedef struct gsrc {
     int64_t ts;
     const ajson_value *tags;
     const char *tlp;
+    int own_tlp; /* an object: tlp comes from its attributes' tags (group_tlp) */
     const ajson_value *proposals; /* ShadowAttribute lists: of the attribute, or its object's */
     int object;                   /* a is a MISP object (its "id" numbers objects, not attributes) */
     char path[64];
@@ -1522,6 +1532,21 @@ static void object_src(ev *x, const ajson_value *o, size_t oi, gsrc *s, char *du
     snprintf(s->path, sizeof(s->path), "Object[%zu]", oi);
 }
 
+/*
+ * An object's attributes carry its TLP, as MISP tags them (objects have no tags of their own):
+ * the strictest TLP tag of the attributes in its group marks the group's SDO instead of the
+ * event's.  s->tlp starts as the event's; the first tag found replaces it, a stricter one after.
+ */
+static void group_tlp(ev *x, gsrc *s, const ajson_value *tags, int *rc)
+{
+    const char *t = tags ? tlp_of(x, tags, rc) : NULL;
+    if (!t)
+        return;
+    if (!s->own_tlp || tlp_rank(t) > tlp_rank(s->tlp))
+        s->tlp = t;
+    s->own_tlp = 1;
+}
+
 /* One MISP object: a table's group, and its other attributes one by one. */
 static int map_object(ev *x, const ajson_value *o, size_t oi)
 {
@@ -1561,6 +1586,7 @@ static int map_object(ev *x, const ajson_value *o, size_t oi)
         }
         ingroup++;
         s.to_ids |= jtrue(a, "to_ids");
+        group_tlp(x, &s, ajson_get(a, "Tag"), &rc);
         int64_t ats;
         if (jepoch(a, "timestamp", &ats) && ats > s.ts)
             s.ts = ats;

@@ -9,19 +9,14 @@ the file VALUES (one per line: the values a misp-feed export writes) count.
 usage: misp_links.py BUNDLE VALUES"""
 import json, re, sys
 
+import misp_stix
+
 objs = json.load(open(sys.argv[1]))["objects"]
 values = set(l.strip() for l in open(sys.argv[2]) if l.strip())
 byid = {o["id"]: o for o in objs}
-CLUSTERS = ("attack-pattern", "intrusion-set", "threat-actor", "malware", "tool",
-            "course-of-action", "x-misp-galaxy-cluster")
 
 def cluster(ref):
-    o = byid.get(ref)
-    if not o or o["type"] not in CLUSTERS:
-        return None
-    ext = sorted(r["external_id"] for r in o.get("external_references", [])
-                 if r.get("source_name") == "mitre-attack" and "external_id" in r)
-    return "%s:%s" % (o["type"], ",".join(ext) if ext else o.get("name"))
+    return misp_stix.cluster(byid, ref)
 
 def ind_values(ref):
     o = byid.get(ref)

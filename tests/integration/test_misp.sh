@@ -144,9 +144,14 @@ check "update: new versions" grep -qE "new versions +[1-9]" "$T/err"
 expect_rc 0 "feed list after pulls" -- "$ACCORD" --data "$T/f" misp feed list
 check "feed list: last pull and events" grep -qE "last pull 20[0-9-]+T.*	2 event\(s\)" "$T/out"
 
-# round trip through accord's own misp-feed export: the same indicator values and TLP
+# round trip through accord's own misp-feed export: the same indicators (every pattern, the
+# ANDs of MISP objects and composite attributes too), TLP and galaxy links
 expect_rc 0 "export misp-feed" -- "$ACCORD" --data "$T/f" export --format misp-feed --out "$T/rt-feed"
 check "misp-feed export has a manifest" test -f "$T/rt-feed/manifest.json"
+check "misp-feed export: only the allow-listed object left out" grep -qE "unexportable indicators 1$" "$T/err"
+check "misp-feed export: the allow-listed object named" has "indicator--5f6e2a1c-1111-4000-8000-000000000003: holds an allow-listed value" "$T/err"
+check "misp-feed export: a MISP object" grep -q '"Object":\[' "$T/rt-feed"/*-*.json
+check "misp-feed export: a composite attribute" grep -q '"type":"filename|sha256"' "$T/rt-feed"/*-*.json
 expect_rc 0 "add the exported feed" -- "$ACCORD" --data "$T/rt" misp feed add rt "$T/rt-feed"
 expect_rc 0 "pull the exported feed" -- "$ACCORD" --data "$T/rt" misp feed pull rt
 expect_rc 0 "values before" -- "$ACCORD" --data "$T/f" export --format plain
@@ -171,6 +176,18 @@ check "round trip: an indicator's ATT&CK link before" has "^indicator da39a3ee5e
 check "round trip: the report's ATT&CK technique before" has "^report attack-pattern:T1566$" "$T/links-before"
 check "round trip: a cluster relation before" has "^cluster threat-actor:Example Panda uses malware:S9999$" "$T/links-before"
 check "round trip: the same galaxy links" cmp -s "$T/links-before" "$T/links-after"
+# every indicator of the store (not only those of a plain value) comes back with its pattern,
+# TLP and links: the sets of normalised patterns of the import and of the re-import are equal
+expect_rc 0 "bundle before (patterns)" -- "$ACCORD" --data "$T/f" export
+python3 "$ROOT/tests/integration/misp_patterns.py" "$T/out" >"$T/pat-before"
+expect_rc 0 "bundle after (patterns)" -- "$ACCORD" --data "$T/rt" export
+python3 "$ROOT/tests/integration/misp_patterns.py" "$T/out" >"$T/pat-after"
+check "round trip: indicators before" test "$(grep -c '^indicator ' "$T/pat-before")" -ge 9
+check "round trip: an object's AND before" has "^indicator stix \[file:hashes.'MD5' = '0cc175b9c0f1b6a831c399e269772661' AND file:hashes.'SHA-1' = .* AND file:size = 1024\]" "$T/pat-before"
+check "round trip: a composite's AND before" has "^indicator stix \[network-traffic:dst_port = 8443 AND network-traffic:dst_ref.value = " "$T/pat-before"
+check "round trip: a snort rule before" grep -q "^indicator snort " "$T/pat-before"
+check "round trip: a link before" grep -q "^link " "$T/pat-before"
+check "round trip: no indicator lost or changed" diff "$T/pat-before" "$T/pat-after"
 
 # resumable: a bad event does not stop the others; once fixed only it is fetched
 FR="$T/feed-resume"

@@ -127,6 +127,25 @@ sort -u "$T/out" >"$T/exported.txt"
 gone=$(sort -u "$T/vals.txt" | comm -23 - "$T/exported.txt" | wc -l)
 check "the export holds the domains and addresses" test "$gone" = 0
 
+# the ESET and PyMISP events through the misp-feed export and back: every indicator the export
+# selects (MISP objects and composite attributes - ANDs - included) comes back with the same
+# normalised pattern, TLP and galaxy links
+"$ACCORD" --data "$T/rt" misp import -q "$D/misp-eset-malware-ioc" "$D/misp-pymisp" >/dev/null 2>&1
+expect_rc 0 "real events: export misp-feed" -- "$ACCORD" --data "$T/rt" export --format misp-feed --out "$T/rt-feed"
+check "real events: no indicator left out" grep -qE "unexportable indicators 0$" "$T/err"
+n=$(sed -nE 's/^accord export: misp-feed: ([0-9]+) indicators.*/\1/p' "$T/err")
+check "real events: hundreds of indicators exported ($n)" test "${n:-0}" -ge 300
+expect_rc 0 "real events: feed add" -- "$ACCORD" --data "$T/rt2" misp feed add rt "$T/rt-feed"
+expect_rc 0 "real events: pull the exported feed" -- "$ACCORD" --data "$T/rt2" misp feed pull rt
+check "real events: the pull in step with hashes.csv" grep -qE "0 failed; hashes.csv: [1-9][0-9]* line\(s\), 0 event\(s\) out of step" "$T/err"
+expect_rc 0 "real events: bundle before" -- "$ACCORD" --data "$T/rt" export
+python3 "$ROOT/tests/integration/misp_patterns.py" "$T/out" >"$T/rt-before"
+expect_rc 0 "real events: bundle after" -- "$ACCORD" --data "$T/rt2" export
+python3 "$ROOT/tests/integration/misp_patterns.py" "$T/out" >"$T/rt-after"
+check "real events: ANDs before" test "$(grep -c '^indicator stix .* AND ' "$T/rt-before")" -ge 100
+check "real events: no indicator lost or changed" diff "$T/rt-before" "$T/rt-after"
+rm -rf "$T/rt" "$T/rt2" "$T/rt-feed"
+
 # the CIRCL feed excerpt: one event, one withheld
 expect_rc 0 "feed add circl" -- "$ACCORD" --data "$T/f" misp feed add circl "$D/misp-feed-circl-sample/misp_dir"
 expect_rc 3 "feed pull circl" -- "$ACCORD" --data "$T/f" misp feed pull
