@@ -8,8 +8,11 @@
  * input's first 8 bytes taken as a double: its output must read back as the same double.
  * And jcs_is_canonical against the writer: whenever it calls a text canonical, jcs_write of the
  * text's tree is that text byte for byte, and the positions it reports for a watched member (the
- * root's last one) are jcs_write_watch's; jcs_is_canonical_parsed gives the same answers and
- * positions as jcs_is_canonical, for the input and for its minified form.
+ * root's last one) are jcs_write_watch's; jcs_is_canonical_parsed says yes wherever
+ * jcs_is_canonical does, and only of the writer's output with the writer's positions, for the
+ * input and for its minified form.  And the parser's flags: jcs_parsed_canonical of the tree is
+ * 1 exactly when jcs_write writes the value's text back byte for byte (the input without the
+ * whitespace around the value).
  */
 #include "accord.h"
 #include "jcs.h"
@@ -39,6 +42,38 @@ static void check_number(const uint8_t *data, size_t size)
         abort();
 }
 
+static int json_ws(uint8_t c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* jcs_parsed_canonical(v) is jcs_write(v) == the bytes of v (data less surrounding whitespace). */
+static void check_flag(const uint8_t *data, size_t size, const ajson_value *v)
+{
+    size_t lo = 0, hi = size;
+    while (lo < hi && json_ws(data[lo]))
+        lo++;
+    while (hi > lo && json_ws(data[hi - 1]))
+        hi--;
+    buf b;
+    const ajson_value *bad = NULL;
+    buf_init(&b, (size_t)1 << 26);
+    int same =
+        jcs_write(&b, v, &bad) == 0 && b.len == hi - lo && memcmp(b.p, data + lo, b.len) == 0;
+    if (jcs_parsed_canonical(v) != same)
+        abort();
+    buf_free(&b);
+}
+
+/* The positions of two watches agree. */
+static int same_watch(const jcs_watch *a, const jcs_watch *b)
+{
+    return a->found == b->found &&
+           (!a->found ||
+            (a->value_start == b->value_start && a->value_end == b->value_end &&
+             a->cut_start == b->cut_start && a->cut_end == b->cut_end && a->alone == b->alone));
+}
+
 static void check_canonical(const uint8_t *data, size_t size)
 {
     ajson_arena a;
@@ -50,8 +85,15 @@ static void check_canonical(const uint8_t *data, size_t size)
         w[0].value = ww[0].value = &v->u.members[v->len - 1].value;
     /* the parsed-tree variant gives the same answers and positions, on the text and on its
      * minified form */
+    if (v)
+        check_flag(data, size, v);
     if (v) {
-        jcs_watch wp[1] = {{0}}, wg[1] = {{0}};
+        jcs_watch wp[1] = {{0}}, wg[1] = {{0}}, wt[1] = {{0}};
+        buf out;
+        const ajson_value *bad = NULL;
+        buf_init(&out, (size_t)1 << 26);
+        wt[0].value = w[0].value;
+        int wrc = jcs_write_watch(&out, v, wt, 1, &bad);
         wp[0].value = wg[0].value = w[0].value;
         char *m = malloc(size + 1);
         if (!m)
@@ -62,13 +104,11 @@ static void check_canonical(const uint8_t *data, size_t size)
             size_t tlen = pass ? mlen : size;
             int p = jcs_is_canonical_parsed(t, tlen, v, wp, 1);
             int g = jcs_is_canonical(t, tlen, v, wg, 1);
-            if (p != g || wp[0].found != wg[0].found ||
-                (wp[0].found &&
-                 (wp[0].value_start != wg[0].value_start || wp[0].value_end != wg[0].value_end ||
-                  wp[0].cut_start != wg[0].cut_start || wp[0].cut_end != wg[0].cut_end ||
-                  wp[0].alone != wg[0].alone)))
+            int same = wrc == 0 && out.len == tlen && memcmp(out.p, t, tlen) == 0;
+            if ((g && !p) || (g && !same_watch(wg, wp)) || (p && !(same && same_watch(wp, wt))))
                 abort();
         }
+        buf_free(&out);
         free(m);
     }
     if (v && jcs_is_canonical((const char *)data, size, v, w, 1)) {

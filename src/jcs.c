@@ -40,6 +40,11 @@
  *     jcs(x) (fuzz/jcs.c checks it).  From 1e21 up ECMAScript prints exponent notation, which
  *     states a double, and such numbers are accepted, as are fractions and all of |x| <= 2^53.
  *
+ * Text that is canonical already is recognised instead of written again: from the flags the
+ * parser leaves on a tree (jcs_parsed_canonical; json.c checks whitespace, key order, escapes
+ * and integer literals while it parses, this file the spelling of other numbers), else by a
+ * comparison of the text with what the writer would write (jcs_is_canonical).
+ *
  * What this file does not do: parse (json.c does), or decide what is signed (sign.c, later the
  * signature extension code).
  */
@@ -696,6 +701,152 @@ static int canon_value(canon_cursor *c, const ajson_value *v, int depth)
     return 0;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Text the parser found canonical                                                              */
+
+/*
+ * ajson_parse marks each value whose text is RFC 8785 already (AJSON_CANON), except for the
+ * spelling of numbers with a fraction or an exponent (AJSON_FLOATS), which is judged here as
+ * write_number would write them.  For such a tree the text need not be read again: its length
+ * and the places of watched members follow from the parser's offsets, because canonical text
+ * has no whitespace and each token's length is known from the tree.
+ */
+
+/* A number with a fraction or exponent is canonical when write_number would write its text. */
+static int float_canonical(const ajson_value *v)
+{
+    char s[40];
+    int n = accord_jcs_number(strtod(v->u.str, NULL), s, sizeof(s));
+    return n > 0 && !jcs_integer_too_big(s, (size_t)n) && (size_t)n == v->len &&
+           memcmp(s, v->u.str, v->len) == 0;
+}
+
+/* The AJSON_FLOATS numbers under v (a value marked AJSON_CANON) all canonical. */
+static int floats_canonical(const ajson_value *v)
+{
+    if (!(v->flags & AJSON_FLOATS))
+        return 1;
+    switch (v->type) {
+    case AJSON_NUMBER:
+        return float_canonical(v);
+    case AJSON_OBJECT:
+        for (size_t i = 0; i < v->len; i++)
+            if (!floats_canonical(&v->u.members[i].value))
+                return 0;
+        return 1;
+    case AJSON_ARRAY:
+        for (size_t i = 0; i < v->len; i++)
+            if (!floats_canonical(&v->u.items[i]))
+                return 0;
+        return 1;
+    default:
+        return 0; /* no other value holds a number */
+    }
+}
+
+int jcs_parsed_canonical(const ajson_value *v)
+{
+    return (v->flags & AJSON_CANON) && floats_canonical(v);
+}
+
+/* Bytes of the RFC 8785 form of the string s[0..len), quotes excluded (write_string's count). */
+static size_t escaped_len(const char *s, size_t len)
+{
+    size_t n = len;
+    if (plain_string(s, len))
+        return n;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\' || c == '\b' || c == '\t' || c == '\n' || c == '\f' || c == '\r')
+            n += 1;
+        else if (c < 0x20)
+            n += 5;
+    }
+    return n;
+}
+
+/*
+ * The offset just past v's text in the parsed text, for v marked AJSON_CANON: a container ends
+ * one byte after its last item (no whitespace between), so only the chain of last items is
+ * followed.
+ */
+static size_t parsed_end(const ajson_value *v)
+{
+    size_t closers = 0;
+    for (;;) {
+        switch (v->type) {
+        case AJSON_NULL:
+        case AJSON_TRUE:
+            return v->offset + 4 + closers;
+        case AJSON_FALSE:
+            return v->offset + 5 + closers;
+        case AJSON_NUMBER:
+            return v->offset + v->len + closers;
+        case AJSON_STRING:
+            return v->offset + 2 + escaped_len(v->u.str, v->len) + closers;
+        case AJSON_OBJECT:
+        case AJSON_ARRAY:
+            if (!v->len)
+                return v->offset + 2 + closers;
+            closers++;
+            v = v->type == AJSON_OBJECT ? &v->u.members[v->len - 1].value : &v->u.items[v->len - 1];
+            break;
+        default:
+            return v->offset + closers; /* not a parser's value */
+        }
+    }
+}
+
+/* 1 when some watch is still to be found. */
+static int watches_left(const jcs_watch *w, size_t nw)
+{
+    for (size_t k = 0; k < nw; k++)
+        if (!w[k].found)
+            return 1;
+    return 0;
+}
+
+/*
+ * Fills the watches for the members under v (marked AJSON_CANON, offsets counted from base) as
+ * canon_object would: a member's key starts one byte after its object's '{' or after the end of
+ * the member before it (the comma), its value where the parser found it.  Stops when every
+ * watch is found.
+ */
+static void find_watched(const ajson_value *v, uint32_t base, jcs_watch *w, size_t nw)
+{
+    if (v->type == AJSON_ARRAY) {
+        for (size_t i = 0; i < v->len && watches_left(w, nw); i++)
+            find_watched(&v->u.items[i], base, w, nw);
+        return;
+    }
+    if (v->type != AJSON_OBJECT)
+        return;
+    for (size_t i = 0; i < v->len && watches_left(w, nw); i++) {
+        const ajson_value *mv = &v->u.members[i].value;
+        if (watched(mv, w, nw)) {
+            size_t key_at = (i ? parsed_end(&v->u.members[i - 1].value) : v->offset) + 1 - base;
+            note_member(parsed_end(mv) - base, mv, i, v->len, key_at, mv->offset - base, w, nw);
+        }
+        find_watched(mv, base, w, nw);
+    }
+}
+
+/*
+ * For a container v that ajson_parse marked canonical, of which text[0..len) is the text: 1,
+ * with the watches filled.  0 when that cannot be said this way (the caller compares then).
+ */
+static int parsed_is_canonical(const char *text, size_t len, const ajson_value *v, jcs_watch *w,
+                               size_t nw)
+{
+    char open = v->type == AJSON_OBJECT ? '{' : '[', close = open == '{' ? '}' : ']';
+    if ((v->type != AJSON_OBJECT && v->type != AJSON_ARRAY) || len < 2 || len > UINT32_MAX ||
+        text[0] != open || text[len - 1] != close || !jcs_parsed_canonical(v) ||
+        parsed_end(v) - v->offset != len)
+        return 0;
+    find_watched(v, v->offset, w, nw);
+    return 1;
+}
+
 static int is_canonical(const char *text, size_t len, const ajson_value *v, jcs_watch *w, size_t nw,
                         int parsed)
 {
@@ -703,6 +854,8 @@ static int is_canonical(const char *text, size_t len, const ajson_value *v, jcs_
     canon_cursor c = {text, len, 0, w, nw, parsed && len <= UINT32_MAX, v->offset};
     for (size_t k = 0; k < nw; k++)
         w[k].found = 0;
+    if (parsed && parsed_is_canonical(text, len, v, w, nw))
+        return 1;
     return canon_value(&c, v, 0) && c.at == len;
 }
 

@@ -49,13 +49,25 @@ int jcs_is_canonical(const char *text, size_t len, const ajson_value *v, jcs_wat
  * jcs_is_canonical for a tree v that ajson_parse made of text[0..len) itself, of a larger text
  * in which text[0..len) are the bytes of v (an object of a page parsed whole), or of a text
  * that ajson_minify turned into text[0..len) (minifying leaves every value at the same offset,
- * with the same bytes, until the first whitespace it removed): the same answers and positions,
- * but a string value found where the parser found it (offsets counted from v's) is judged from
- * its place and length in the text, without reading its bytes.  Never for a tree of some other
- * text with the same values: that is jcs_is_canonical's.
+ * with the same bytes, until the first whitespace it removed): jcs_is_canonical's answers and
+ * positions, and more: an object or array the parser marked canonical (jcs_parsed_canonical)
+ * whose text is len bytes long is canonical whatever it holds (escapes, any number), told and
+ * its watches placed from the tree alone, without reading the text; otherwise a string value
+ * found where the parser found it (offsets counted from v's) is judged from its place and length
+ * in the text, without reading its bytes.  Never for a tree of some other text with the same
+ * values, nor for a tree edited since it was parsed: that is jcs_is_canonical's.
  */
 int jcs_is_canonical_parsed(const char *text, size_t len, const ajson_value *v, jcs_watch *w,
                             size_t nw);
+
+/*
+ * 1 when the text ajson_parse made v of is, over v's own bytes, exactly what jcs_write writes for
+ * v; 0 when it is not, or when jcs_write refuses v.  Read from the flags the parser left on the
+ * tree (AJSON_CANON), and for numbers with a fraction or an exponent from their text; so for a
+ * tree as ajson_parse returned it only, never one edited or built since.  jcs_is_canonical_parsed
+ * answers from it for an object or array whose text it is given, without reading the text.
+ */
+int jcs_parsed_canonical(const ajson_value *v);
 
 /* Appends the RFC 8785 form of the UTF-8 string s[0..len), quotes included. */
 int jcs_write_str(buf *out, const char *s, size_t len);

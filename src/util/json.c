@@ -13,6 +13,11 @@
  *   - arena memory is bounded by the arena's cap, so a huge document fails cleanly;
  *   - on failure the tree built so far is garbage in the arena, and the caller must not use it.
  *
+ * While it parses, it also tells for every value whether its text is already in RFC 8785 form
+ * (AJSON_CANON, json.h), so a signed object that arrives canonical, as every accord node sends
+ * it, is known to be its own signed bytes without being written again or compared (src/jcs.c).
+ * The cost is a compare per token and a key comparison per member: see `struct parser`.
+ *
  * It does not: accept comments, trailing commas, NaN/Infinity, single quotes, or a BOM; convert
  * numbers eagerly; or keep an index of object keys (STIX objects have tens of members, and a
  * linear ajson_get is faster than building a table for them).
@@ -25,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(sizeof(ajson_value) == 24, "a value's flags fit in its padding");
 
 #define ARENA_BLOCK (64 * 1024)
 #define ARENA_DEFAULT_CAP ((size_t)256 * 1024 * 1024)
@@ -107,11 +114,19 @@ char *ajson_arena_strndup(ajson_arena *a, const char *s, size_t len)
     return p;
 }
 
+/*
+ * `odd` counts what the parser has met so far that RFC 8785 writes otherwise (whitespace between
+ * tokens, an escape written another way, members out of order, -0, an integer beyond 2^53), and
+ * `floats` the numbers with a fraction or an exponent: a value is AJSON_CANON when `odd` did not
+ * change while it was parsed, and AJSON_FLOATS when `floats` did.  Counting keeps the common
+ * case (nothing odd) to a compare per token instead of a flag merged into every container.
+ */
 typedef struct parser {
     const char *start, *p, *end;
     ajson_arena *a;
     ajson_error *err;
     int failed;
+    unsigned odd, floats;
 } parser;
 
 static void fail_at(parser *ps, const char *at, const char *fmt, ...)
@@ -149,12 +164,20 @@ static void fail_unexpected(parser *ps, const char *what)
     fail_at(ps, ps->p, "expected %s, found %s", what, d);
 }
 
-static void skip_ws(parser *ps)
+static void skip_ws_run(parser *ps)
 {
     const char *p = ps->p, *end = ps->end;
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
+    ps->odd += p != ps->p; /* RFC 8785 text has no whitespace between tokens */
     ps->p = p;
+}
+
+/* Whitespace is at most ' ', and so is no byte that may start a token: one compare decides. */
+static inline void skip_ws(parser *ps)
+{
+    if (ps->p < ps->end && (unsigned char)*ps->p <= ' ')
+        skip_ws_run(ps);
 }
 
 static void *stack_push(parser *ps, size_t n)
@@ -270,7 +293,11 @@ static size_t utf8_put(char *out, unsigned long cp)
     return 4;
 }
 
-/* Decodes the escape at ps->p (just after the backslash) into out; returns bytes written or 0. */
+/*
+ * Decodes the escape at ps->p (just after the backslash) into out; returns bytes written or 0.
+ * Counts it odd unless it is the one RFC 8785 writes for that character: \" \\ \b \t \n \f \r,
+ * or \u00xx in lower case for the other C0 controls (so never \/ nor any other \u).
+ */
 static size_t parse_escape(parser *ps, char *out)
 {
     const char *p = ps->p;
@@ -284,6 +311,7 @@ static size_t parse_escape(parser *ps, char *out)
     if (s) {
         ps->p = p;
         out[0] = simple_out[s - simple_in];
+        ps->odd += c == '/';
         return 1;
     }
     if (c != 'u') {
@@ -295,6 +323,9 @@ static size_t parse_escape(parser *ps, char *out)
         fail_at(ps, p - 2, "invalid \\u escape: expected 4 hex digits");
         return 0;
     }
+    /* 8, 9, 10, 12 and 13 have short names; 0 is refused below */
+    if (cp >= 0x20 || (cp >= 8 && cp <= 13 && cp != 11) || (p[3] >= 'A' && p[3] <= 'F'))
+        ps->odd++;
     p += 4;
     if (cp == 0) {
         fail_at(ps, p - 6, "\\u0000 is not allowed in strings");
@@ -420,9 +451,21 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/* 2^53, the largest integer magnitude RFC 8785 writes as it is (jcs.c refuses larger ones). */
+static const char max_exact_int[] = "9007199254740992";
+
+/* 1 when the integer literal s[0..n) (JSON: no leading zeros) is -0 (written 0) or beyond 2^53. */
+static int int_odd(const char *s, size_t n)
+{
+    size_t neg = s[0] == '-', digits = n - neg, max = sizeof(max_exact_int) - 1;
+    return (neg && s[1] == '0') || digits > max ||
+           (digits == max && memcmp(s + neg, max_exact_int, max) > 0);
+}
+
 static int parse_number(parser *ps, ajson_value *v)
 {
     const char *s = ps->p, *p = s, *end = ps->end;
+    int plain = 1; /* no fraction, no exponent */
     if (p < end && *p == '-')
         p++;
     if (p < end && *p == '0')
@@ -435,6 +478,7 @@ static int parse_number(parser *ps, ajson_value *v)
         return -1;
     }
     if (p < end && *p == '.') {
+        plain = 0;
         p++;
         if (p >= end || !is_digit(*p)) {
             fail_at(ps, p, "invalid number: expected a digit after '.'");
@@ -444,6 +488,7 @@ static int parse_number(parser *ps, ajson_value *v)
             p++;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
+        plain = 0;
         p++;
         if (p < end && (*p == '+' || *p == '-'))
             p++;
@@ -455,6 +500,10 @@ static int parse_number(parser *ps, ajson_value *v)
             p++;
     }
     size_t n = (size_t)(p - s);
+    if (plain)
+        ps->odd += int_odd(s, n);
+    else
+        ps->floats++;
     char *text = alloc_or_fail(ps, n + 1);
     if (!text)
         return -1;
@@ -512,9 +561,34 @@ static int find_duplicate(const ajson_member *m, size_t n, const ajson_member **
     return 0;
 }
 
+/*
+ * 1 when key a sorts strictly before key b in RFC 8785's order, by UTF-16 code units.  UTF-8
+ * byte order is code point order, and the two differ only where one key has a character above
+ * U+FFFF (lead byte F0-F4; a surrogate pair D800-DBFF in UTF-16) and the other one in
+ * U+E000..U+FFFF (lead byte EE or EF) at their first difference.  Both keys are valid UTF-8 with
+ * a common prefix, so their first differing bytes are both lead bytes, or both continuation
+ * bytes (80-BF) of characters with the same lead byte, where byte order is right.
+ */
+static int key_before(const char *a, size_t alen, const char *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen, i = 0;
+    while (i < n && a[i] == b[i])
+        i++;
+    if (i == n)
+        return alen < blen;
+    unsigned x = (unsigned char)a[i], y = (unsigned char)b[i];
+    if (x >= 0xf0 && (y == 0xee || y == 0xef))
+        return 1;
+    if (y >= 0xf0 && (x == 0xee || x == 0xef))
+        return 0;
+    return x < y;
+}
+
 static int parse_object(parser *ps, ajson_value *v, int depth)
 {
     size_t base = ps->a->stack_len, n = 0;
+    const char *prev_key = NULL;
+    size_t prev_len = 0;
     ps->p++;
     skip_ws(ps);
     if (ps->p < ps->end && *ps->p == '}') {
@@ -526,11 +600,15 @@ static int parse_object(parser *ps, ajson_value *v, int depth)
             fail_unexpected(ps, n ? "a string key after ','" : "a string key or '}'");
             return -1;
         }
-        const char *key_at = ps->p;
         size_t klen;
         const char *key = parse_string(ps, &klen);
         if (!key)
             return -1;
+        /* members out of RFC 8785 order (duplicates are refused below) */
+        if (prev_key && !key_before(prev_key, prev_len, key, klen))
+            ps->odd++;
+        prev_key = key;
+        prev_len = klen;
         skip_ws(ps);
         if (ps->p >= ps->end || *ps->p != ':') {
             fail_unexpected(ps, "':' after object key");
@@ -550,7 +628,6 @@ static int parse_object(parser *ps, ajson_value *v, int depth)
         m = (ajson_member *)(ps->a->stack + at); /* the stack may have moved */
         m->value = tmp;
         n++;
-        (void)key_at;
         skip_ws(ps);
         if (ps->p < ps->end && *ps->p == ',') {
             ps->p++;
@@ -661,11 +738,15 @@ static int parse_value(parser *ps, ajson_value *v, int depth)
         return -1;
     }
     v->offset = (uint32_t)(ps->p - ps->start);
+    unsigned odd = ps->odd, floats = ps->floats;
+    int rc;
     switch (*ps->p) {
     case '{':
-        return parse_object(ps, v, depth);
+        rc = parse_object(ps, v, depth);
+        break;
     case '[':
-        return parse_array(ps, v, depth);
+        rc = parse_array(ps, v, depth);
+        break;
     case '"': {
         size_t n;
         const char *s = parse_string(ps, &n);
@@ -674,20 +755,29 @@ static int parse_value(parser *ps, ajson_value *v, int depth)
         v->type = AJSON_STRING;
         v->len = n;
         v->u.str = s;
-        return 0;
+        rc = 0;
+        break;
     }
     case 't':
-        return parse_literal(ps, v, "true", AJSON_TRUE);
+        rc = parse_literal(ps, v, "true", AJSON_TRUE);
+        break;
     case 'f':
-        return parse_literal(ps, v, "false", AJSON_FALSE);
+        rc = parse_literal(ps, v, "false", AJSON_FALSE);
+        break;
     case 'n':
-        return parse_literal(ps, v, "null", AJSON_NULL);
+        rc = parse_literal(ps, v, "null", AJSON_NULL);
+        break;
     default:
-        if (*ps->p == '-' || is_digit(*ps->p))
-            return parse_number(ps, v);
+        if (*ps->p == '-' || is_digit(*ps->p)) {
+            rc = parse_number(ps, v);
+            break;
+        }
         fail_unexpected(ps, "a value");
         return -1;
     }
+    v->flags =
+        (uint8_t)((ps->odd == odd ? AJSON_CANON : 0) | (ps->floats != floats ? AJSON_FLOATS : 0));
+    return rc;
 }
 
 const ajson_value *ajson_parse(ajson_arena *a, const char *text, size_t len, ajson_error *err)

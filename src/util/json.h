@@ -21,7 +21,8 @@
 
 #define AJSON_MAX_DEPTH 100
 
-typedef enum ajson_type {
+/* One byte (a GNU attribute both gcc and clang take), so a value keeps its 24 bytes with flags. */
+typedef enum __attribute__((packed)) ajson_type {
     AJSON_NULL = 0,
     AJSON_FALSE,
     AJSON_TRUE,
@@ -34,8 +35,24 @@ typedef enum ajson_type {
 typedef struct ajson_value ajson_value;
 typedef struct ajson_member ajson_member;
 
+/*
+ * Flags ajson_parse sets on every value it makes (a value built otherwise has none):
+ *   AJSON_CANON   the value's bytes in the parsed text are already in RFC 8785 form, as far as
+ *                 the parser tells: no whitespace between its tokens, object members in the
+ *                 order of the UTF-16 code units of their keys, strings escaped exactly as RFC
+ *                 8785 escapes them (only '"', '\\' and C0 controls; \b \t \n \f \r by name,
+ *                 the others as \u00xx in lower case), integer literals other than -0 of at
+ *                 most 2^53 in magnitude; numbers with a fraction or exponent are left to
+ *   AJSON_FLOATS  the value holds a number with a fraction or an exponent, whose spelling the
+ *                 parser does not judge (src/jcs.c does, jcs_parsed_canonical).
+ * A copy of a value keeps its flags, so they speak of a tree only as ajson_parse returned it.
+ */
+#define AJSON_CANON 0x01u
+#define AJSON_FLOATS 0x02u
+
 struct ajson_value {
     ajson_type type;
+    uint8_t flags;   /* AJSON_CANON, AJSON_FLOATS */
     uint32_t offset; /* byte offset of the value's first byte in the parsed text */
     size_t len;      /* STRING: bytes; NUMBER: bytes of its text; ARRAY: items; OBJECT: members */
     union {
