@@ -726,21 +726,32 @@ static const char *new_object_ext(const ajson_value *o)
     return NULL;
 }
 
-static int check_extdef_ext(vctx *c, const char *path, const ajson_member *m)
+/* sub = path + "." + key, or "" while paths are not built (path NULL: see check_extdef_ext). */
+static void lazy_path_key(char *sub, const char *path, const char *key)
+{
+    if (path)
+        stix_path_key(sub, path, key);
+    else
+        sub[0] = '\0';
+}
+
+/* check_extdef_ext's checks; with path NULL, the failures name no property. */
+static int extdef_ext(vctx *c, const char *path, const ajson_member *m)
 {
     static const prop et_prop = PA("extension_type", K_ENUM, 0, EXTENSION_TYPES);
     char sub[PATH_LEN];
+    const char *at = path ? path : "";
     const ajson_value *et;
     int rc;
 
     if (id_type_len(m->key) != strlen("extension-definition"))
-        return stix_fail(c, path, "extension-key", NULL,
+        return stix_fail(c, at, "extension-key", NULL,
                          "is not an extension-definition identifier");
-    rc = stix_want(c, path, &m->value, AJSON_OBJECT, "an object");
+    rc = stix_want(c, at, &m->value, AJSON_OBJECT, "an object");
     if (rc)
         return rc;
     et = ajson_get(&m->value, "extension_type");
-    stix_path_key(sub, path, "extension_type");
+    lazy_path_key(sub, path, "extension_type");
     if (!et)
         return c->v20 ? 0 : stix_fail(c, sub, "required-property", NULL, "is missing");
     rc = stix_check_value(c, sub, et, &et_prop);
@@ -750,9 +761,28 @@ static int check_extdef_ext(vctx *c, const char *path, const ajson_member *m)
                          "may not redefine the specification's type \"%.60s\"", c->type);
     for (size_t i = 0; i < m->value.len && rc == 0; i++) {
         const ajson_member *pm = &m->value.u.members[i];
-        stix_path_key(sub, path, pm->key);
-        if (strcmp(pm->key, "extension_type") != 0)
+        if (strcmp(pm->key, "extension_type") != 0) {
+            lazy_path_key(sub, path, pm->key);
             rc = check_custom(c, sub, pm);
+        }
+    }
+    return rc;
+}
+
+/*
+ * An extension-definition extension m of the object, at base.extensions.  Every signed object
+ * has one (the signature), and its key is a 58-byte identifier, so its paths cost more to build
+ * than its checks: they are built for a report only.  The checks run first without paths, and
+ * again with them when one fails; stix_fail writes the whole problem, so the report is the one a
+ * first run with paths would have written.
+ */
+static int check_extdef_ext(vctx *c, const char *base, const ajson_member *m)
+{
+    char path[PATH_LEN];
+    int rc = extdef_ext(c, NULL, m);
+    if (rc) {
+        stix_path_key(path, base, m->key);
+        rc = extdef_ext(c, path, m);
     }
     return rc;
 }
@@ -784,11 +814,12 @@ static int k_exts(vctx *c, const char *path, const ajson_value *v, const prop *p
     int rc = k_dict(c, path, v, p);
     for (size_t i = 0; i < v->len && rc == 0; i++) {
         const ajson_member *m = &v->u.members[i];
-        stix_path_key(sub, path, m->key);
-        if (strncmp(m->key, EXTDEF_PREFIX, sizeof EXTDEF_PREFIX - 1) == 0)
-            rc = check_extdef_ext(c, sub, m);
-        else
+        if (strncmp(m->key, EXTDEF_PREFIX, sizeof EXTDEF_PREFIX - 1) == 0) {
+            rc = check_extdef_ext(c, path, m);
+        } else {
+            stix_path_key(sub, path, m->key);
             rc = check_predefined_ext(c, sub, m);
+        }
     }
     return rc;
 }
