@@ -59,7 +59,7 @@ static void print_stats(const misp_run *r, double dt)
             "  objects         %10llu\n  indicators      %10llu  (%llu pattern terms)\n"
             "  observed-data   %10llu\n  x-misp-attribute %9llu\n  revoked         %10llu\n"
             "  sightings       %10llu\n  galaxy clusters %10llu\n  relationships   %10llu\n"
-            "  proposals       %10llu\n  bad values      %10llu\n",
+            "  proposals       %10llu\n  bad values      %10llu\n  warnings        %10llu\n",
             r->cmd, r->inputs, (unsigned long long)s->events, dt,
             (unsigned long long)s->events, (unsigned long long)s->events_failed,
             (unsigned long long)s->unchanged, (unsigned long long)s->attributes, (unsigned long long)s->objects,
@@ -67,7 +67,8 @@ static void print_stats(const misp_run *r, double dt)
             (unsigned long long)s->observed, (unsigned long long)s->custom,
             (unsigned long long)s->revoked, (unsigned long long)s->sightings,
             (unsigned long long)s->clusters, (unsigned long long)s->relationships,
-            (unsigned long long)s->proposals, (unsigned long long)s->bad);
+            (unsigned long long)s->proposals, (unsigned long long)s->bad,
+            (unsigned long long)s->warnings);
     if (s->nunmapped) {
         fprintf(stderr, "  kept as x-misp-attribute (no STIX equivalent):");
         for (unsigned i = 0; i < s->nunmapped; i++)
@@ -275,6 +276,10 @@ static int misp_convert(int argc, char **argv)
     int rc = accord_misp_read_fd(fd, &text, &len, &err);
     if (fd)
         close(fd);
+    if (rc) {
+        cli_error(r.cmd, "%s: %s", argv[1], err.msg);
+        return exit_code(rc);
+    }
     if (rc == 0) {
         rc = accord_misp_map_mem(text, len, &o, print_obj, NULL, &r.total, &err);
         free(text);
@@ -324,7 +329,12 @@ static int feed_add(int argc, char **argv)
     if (strstr(f.url, "://") == NULL && stat(f.url, &st) == 0 && realpath(f.url, abs))
         f.url = abs;
     accord_error err = {0};
-    if (accord_misp_feed_add(cli_data_dir(), &f, &err) != 0) {
+    accord_store *store = cli_open_store(0);
+    if (!store)
+        return EXIT_FAIL;
+    int rc = accord_misp_feed_add(store, cli_data_dir(), &f, &err);
+    accord_store_close(store);
+    if (rc != 0) {
         cli_error("misp feed add", "%s", err.msg);
         return err.code == ACCORD_EINVAL ? EXIT_USAGE : EXIT_FAIL;
     }
@@ -395,7 +405,12 @@ static int misp_feed(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(sub, "remove") == 0 && argc == 3) {
-        if (accord_misp_feed_remove(cli_data_dir(), argv[2], &err) != 0) {
+        accord_store *store = cli_open_store(0);
+        if (!store)
+            return EXIT_FAIL;
+        int rc = accord_misp_feed_remove(store, cli_data_dir(), argv[2], &err);
+        accord_store_close(store);
+        if (rc != 0) {
             cli_error("misp feed remove", "%s", err.msg);
             return EXIT_FAIL;
         }

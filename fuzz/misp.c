@@ -10,7 +10,9 @@
  * whose element the skeleton walk measures and scans in one pass (misp_import.c pre_scan)
  * where a whole document is scanned by read_cut alone; and an emit callback that fails stops the
  * mapping with its code, and is never called again (the mapping holds an event's objects back
- * until its list elements have parsed, and passes them on after: misp_import.c map_event).
+ * until its list elements have parsed, and passes them on after: misp_import.c map_event); every
+ * bad value and every warning (no uuid, a to_ids that is no boolean, an attribute where an object
+ * is expected) is told through on_error.
  */
 #include "accord.h"
 #include "util/json.h"
@@ -66,6 +68,13 @@ static int stop_after(void *ud, const char *json, size_t len)
     return 0;
 }
 
+/* Counts the problems told (every bad value and every warning is one message). */
+static void count_msg(void *ud, const char *msg)
+{
+    (void)msg;
+    (*(uint64_t *)ud)++;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     seen a = {1469598103934665603ull, 0}, b = {1469598103934665603ull, 0};
@@ -74,8 +83,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&err, 0, sizeof(err));
     accord_misp_options opts = {0};
     opts.source = "fuzz";
+    uint64_t told = 0;
+    opts.on_error = count_msg;
+    opts.ud = &told;
     int rc = accord_misp_map_mem((const char *)data, size, &opts, check, &a, &st, &err);
     if (rc == ACCORD_EJSON && strncmp(err.msg, "fuzz", 4) != 0)
+        __builtin_trap();
+    if (told < st.warnings + st.bad) /* a warning or a bad value that nobody was told of */
         __builtin_trap();
     if (rc != 0 && rc != ACCORD_ESTIX && rc != ACCORD_EJSON && rc != ACCORD_ENOMEM &&
         rc != ACCORD_ELIMIT)

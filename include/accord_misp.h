@@ -41,6 +41,10 @@ typedef struct accord_misp_stats {
     uint64_t bad;           /* attributes or sightings skipped for a bad value (each reported) */
     uint64_t unchanged;     /* events of `events` not mapped again: this store took the same
                                text cleanly before (docs/MISP.md "Unchanged events") */
+    uint64_t warnings;      /* things taken in but not as MISP writes them (each reported):
+                               an attribute without a uuid or with a malformed one, a to_ids
+                               that is no boolean, an attribute where an object is expected,
+                               an Attribute or Object member that is not a list */
     /* Attribute types kept as x-misp-attribute, with counts; further types add to `other`. */
     struct {
         char type[48];
@@ -105,11 +109,16 @@ typedef struct accord_misp_feed {
 
 /*
  * Adds or replaces feed `f` (name, url, ca_file, pin) in data directory dir's feed list
- * (DIR/misp-feeds.json, written atomically).  Errors: ACCORD_EINVAL (name, url), ACCORD_EIO.
+ * (DIR/misp-feeds.json, written atomically), with one audit record in store (the store of dir;
+ * action "misp-feed-add", ref the feed's name, detail "added: URL" or "replaced: URL").
+ * Errors: ACCORD_EINVAL (name, url, no store), ACCORD_EIO, the store's.
  */
-ACCORD_API int accord_misp_feed_add(const char *dir, const accord_misp_feed *f, accord_error *err);
-/* Removes feed `name`; ACCORD_ENOTFOUND when there is none. */
-ACCORD_API int accord_misp_feed_remove(const char *dir, const char *name, accord_error *err);
+ACCORD_API int accord_misp_feed_add(accord_store *store, const char *dir,
+                                    const accord_misp_feed *f, accord_error *err);
+/* Removes feed `name`, with one audit record ("misp-feed-remove"); ACCORD_ENOTFOUND when there
+ * is none (nothing recorded). */
+ACCORD_API int accord_misp_feed_remove(accord_store *store, const char *dir, const char *name,
+                                       accord_error *err);
 /* Calls cb for every feed of dir, in name order; cb returning non-zero stops the walk. */
 ACCORD_API int accord_misp_feed_list(const char *dir,
                                      int (*cb)(void *ud, const accord_misp_feed *f), void *ud,

@@ -196,8 +196,12 @@ void misp_sink_stats(const misp_sink *s, accord_import_stats *out);
  */
 struct stix_info;
 int misp_stix_info(const ajson_value *obj, struct stix_info *info);
-/* Reads all of fd (inflating gzip) into a malloc'd buffer of at most max bytes. */
+/* Reads all of fd (inflating gzip) into a malloc'd buffer of at most max bytes.  A gzip stream
+ * that ends before its end (a cut file) or does not inflate is an error (ACCORD_EIO), never text
+ * handed on to the JSON parser. */
 int misp_read_all(int fd, size_t max, char **out, size_t *len, accord_error *err);
+/* Prefixes err's message with "source: " (source may be NULL: unchanged); returns rc. */
+int misp_err_named(accord_error *err, const char *source, int rc);
 
 /* Line and column (1-based) of byte offset off in text. */
 void misp_line_col(const char *text, size_t len, size_t off, unsigned long *line,

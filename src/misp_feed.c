@@ -196,7 +196,25 @@ static accord_misp_feed *list_find(feed_list *l, const char *name)
     return NULL;
 }
 
-int accord_misp_feed_add(const char *dir, const accord_misp_feed *f, accord_error *err)
+/*
+ * Ends a change of the feed list begun with store_begin: its audit record (action, the feed's
+ * name, detail) and the commit when rc is 0, else the rollback.  The list file is written inside
+ * the transaction, so a list that could not be written leaves no record; a commit that fails
+ * after it was renamed into place is reported (the list then says more than the log).
+ */
+static int feed_audit_end(accord_store *store, int rc, const char *action, const char *name,
+                          const char *detail, accord_error *err)
+{
+    if (!rc)
+        rc = store_audit(store, action, 0, name, detail, err);
+    if (!rc)
+        return store_commit(store, err);
+    store_rollback(store);
+    return rc;
+}
+
+int accord_misp_feed_add(accord_store *store, const char *dir, const accord_misp_feed *f,
+                         accord_error *err)
 {
     if (!f || !name_ok(f->name))
         return accord_err_set(err, ACCORD_EINVAL,
@@ -207,10 +225,18 @@ int accord_misp_feed_add(const char *dir, const accord_misp_feed *f, accord_erro
                               "feed %s: \"%.200s\" is not https://..., http:// to a loopback "
                               "host, or an absolute directory",
                               f->name, f->url ? f->url : "");
+    if (!store)
+        return accord_err_set(err, ACCORD_EINVAL, "feed %s: no store for the audit record",
+                              f->name);
     feed_list l;
-    int rc = list_load(dir, &l, err);
+    int rc = store_begin(store, err);
+    if (rc)
+        return rc;
+    rc = list_load(dir, &l, err);
+    int replaced = 0;
     if (rc == 0) {
         accord_misp_feed *e = list_find(&l, f->name);
+        replaced = e != NULL;
         if (!e && l.n == MAX_FEEDS)
             rc = accord_err_set(err, ACCORD_ELIMIT, "at most %d feeds", MAX_FEEDS);
         else {
@@ -225,13 +251,23 @@ int accord_misp_feed_add(const char *dir, const accord_misp_feed *f, accord_erro
         }
     }
     list_free(&l);
-    return rc;
+    char detail[4200];
+    snprintf(detail, sizeof(detail), "%s %s%s%s%s%s", replaced ? "replaced:" : "added:", f->url,
+             f->ca_file ? " ca " : "", f->ca_file ? f->ca_file : "", f->pin ? " pin " : "",
+             f->pin ? f->pin : "");
+    return feed_audit_end(store, rc, "misp-feed-add", f->name, detail, err);
 }
 
-int accord_misp_feed_remove(const char *dir, const char *name, accord_error *err)
+int accord_misp_feed_remove(accord_store *store, const char *dir, const char *name,
+                            accord_error *err)
 {
+    if (!store)
+        return accord_err_set(err, ACCORD_EINVAL, "feed removal: no store for the audit record");
     feed_list l;
-    int rc = list_load(dir, &l, err);
+    int rc = store_begin(store, err);
+    if (rc)
+        return rc;
+    rc = list_load(dir, &l, err);
     accord_misp_feed *e = rc ? NULL : list_find(&l, name ? name : "");
     if (rc == 0 && !e)
         rc = accord_err_set(err, ACCORD_ENOTFOUND, "no feed named \"%.80s\"", name ? name : "");
@@ -242,7 +278,7 @@ int accord_misp_feed_remove(const char *dir, const char *name, accord_error *err
         rc = list_save(dir, &l, err);
     }
     list_free(&l);
-    return rc;
+    return feed_audit_end(store, rc, "misp-feed-remove", name, NULL, err);
 }
 
 static int feed_cmp(const void *a, const void *b)
@@ -289,7 +325,7 @@ static int fetch(const accord_misp_feed *f, CURL *c, const char *name, size_t ma
                                   url, strerror(errno));
         int rc = misp_read_all(fd, max, text, len, err);
         close(fd);
-        return rc;
+        return rc ? misp_err_named(err, url, rc) : 0;
     }
     if (!c)
         return accord_err_set(err, ACCORD_ENOMEM, "cannot start libcurl");

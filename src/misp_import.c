@@ -36,6 +36,16 @@
 #define MISP_MAX_INPUT ((size_t)4 << 30)
 
 
+int misp_err_named(accord_error *err, const char *source, int rc)
+{
+    if (err && source) {
+        char msg[sizeof(err->msg)];
+        snprintf(msg, sizeof(msg), "%s", err->msg);
+        accord_err_set(err, rc, "%s: %s", source, msg);
+    }
+    return rc;
+}
+
 int misp_read_all(int fd, size_t max, char **out, size_t *len, accord_error *err)
 {
     int dfd = dup(fd);
@@ -69,12 +79,24 @@ int misp_read_all(int fd, size_t max, char **out, size_t *len, accord_error *err
         if (got < 0) {
             int zerr;
             const char *m = gzerror(gz, &zerr);
-            rc = accord_err_set(err, ACCORD_EIO, "cannot read the input: %s",
-                                zerr == Z_ERRNO ? strerror(errno) : m);
+            rc = zerr == Z_ERRNO ? accord_err_set(err, ACCORD_EIO, "cannot read the input: %s",
+                                                  strerror(errno))
+                                 : accord_err_set(err, ACCORD_EIO, "corrupt gzip: %s",
+                                                  strstr(m, ": ") ? strstr(m, ": ") + 2 : m);
             break;
         }
-        if (got == 0)
+        if (got == 0) { /* zlib ends a cut gzip stream as if it were whole, with this mark */
+            int zerr = Z_OK;
+            const char *m = gzerror(gz, &zerr);
+            const char *colon = m ? strstr(m, ": ") : NULL; /* past gzerror's "<fd:N>: " */
+            m = colon ? colon + 2 : m;
+            if (zerr == Z_BUF_ERROR)
+                rc = accord_err_set(err, ACCORD_EIO,
+                                    "truncated or corrupt gzip (%s): %zu byte(s) inflated before "
+                                    "the end of the file",
+                                    m && *m ? m : "unexpected end of file", n);
             break;
+        }
         n += (size_t)got;
     }
     gzclose(gz);
@@ -1696,6 +1718,8 @@ static int walk_input(accord_store *store, misp_emit_fn emit, void *emit_ud, con
                               "%s: no MISP event ({\"Event\": ...}, a list of them, or "
                               "{\"response\": [...]})",
                               src);
+    if (w.index == 0 && w.first_bad[0] && opts->on_error) /* it told the JSON error already */
+        return accord_err_set(err, ACCORD_EJSON, "%s: no MISP event could be read", src);
     if (w.index == 0)
         return accord_err_set(err, ACCORD_EJSON, "%s; no MISP event could be read",
                               w.first_bad[0] ? w.first_bad : src);
@@ -1764,8 +1788,8 @@ int accord_misp_import_fd(accord_store *store, int fd, const accord_misp_options
     if (st)
         memset(st, 0, sizeof(*st));
     int rc = misp_read_all(fd, MISP_MAX_INPUT, &text, &len, err);
-    if (rc)
-        return rc;
+    if (rc) /* named with the input, as the JSON errors are */
+        return misp_err_named(err, opts ? opts->source : NULL, rc);
     rc = accord_misp_import_mem(store, text, len, opts, st, err);
     free(text);
     return rc;

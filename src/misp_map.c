@@ -435,6 +435,43 @@ static void report_error(ev *x, const char *fmt, ...)
         o->on_error(o->ud, msg);
 }
 
+/* A problem that does not stop the element: reported like an error, counted as a warning. */
+#define report_warning(x, ...) ((x)->c->st->warnings++, report_error((x), __VA_ARGS__))
+
+/* 1 when to_ids value v is a boolean as MISP versions write one: true/false, 0/1, "0"/"1",
+ * "true"/"false" (absent counts as false too). */
+static int bool_ok(const ajson_value *v)
+{
+    if (!v || v->type == AJSON_TRUE || v->type == AJSON_FALSE)
+        return 1;
+    if (v->type == AJSON_NUMBER || v->type == AJSON_STRING)
+        return strcmp(v->u.str, "0") == 0 || strcmp(v->u.str, "1") == 0 ||
+               (v->type == AJSON_STRING &&
+                (strcasecmp(v->u.str, "true") == 0 || strcasecmp(v->u.str, "false") == 0));
+    return 0;
+}
+
+/*
+ * The checks of an attribute element that do not stop it (path: where it is): its uuid (absent
+ * or malformed: it is named by its place and content instead, so it is stored under another id
+ * than MISP's) and its to_ids (a value that is no boolean is taken as false: not an indicator).
+ */
+static void attribute_warnings(ev *x, const ajson_value *u, const ajson_value *t, const char *path)
+{
+    const char *us = ajson_str(u);
+    if (!u)
+        report_warning(x, "%s: no uuid; named by its place and content", path);
+    else if (!uuid_ok(us))
+        report_warning(x, "%s: uuid \"%.60s\" is not a UUID; named by its place and content", path,
+                       us ? us : ajson_type_name(u->type));
+    if (!bool_ok(t))
+        report_warning(x, "%s: to_ids %s%.40s%s is not a boolean; taken as false", path,
+                       t->type == AJSON_STRING ? "\"" : "",
+                       t->type == AJSON_STRING || t->type == AJSON_NUMBER ? t->u.str
+                                                                        : ajson_type_name(t->type),
+                       t->type == AJSON_STRING ? "\"" : "");
+}
+
 static void count_unmapped(accord_misp_stats *st, const char *type, uint64_t n)
 {
     for (unsigned i = 0; i < st->nunmapped; i++)
@@ -467,6 +504,7 @@ void accord_misp_stats_add(accord_misp_stats *a, const accord_misp_stats *b)
     a->proposals += b->proposals;
     a->bad += b->bad;
     a->unchanged += b->unchanged;
+    a->warnings += b->warnings;
     for (unsigned i = 0; i < b->nunmapped; i++)
         count_unmapped(a, b->unmapped[i].type, b->unmapped[i].n);
     a->unmapped_other += b->unmapped_other;
@@ -1462,6 +1500,7 @@ static int map_attribute(ev *x, const ajson_value *a, const char *path)
     int rc = 0;
     x->c->st->attributes++;
     attr_src(x, a, &s, l1, l2, sizeof(l1), &rc);
+    attribute_warnings(x, s.f[F_UUID], s.f[F_TO_IDS], path); /* members read once, above */
     copy_text(s.path, sizeof(s.path), path);
     if (rc)
         return rc;
@@ -1585,6 +1624,8 @@ static int map_object(ev *x, const ajson_value *o, size_t oi)
             continue;
         }
         ingroup++;
+        snprintf(path, sizeof(path), "Object[%zu].Attribute[%zu]", oi, i);
+        attribute_warnings(x, ajson_get(a, "uuid"), ajson_get(a, "to_ids"), path);
         s.to_ids |= jtrue(a, "to_ids");
         group_tlp(x, &s, ajson_get(a, "Tag"), &rc);
         int64_t ats;
@@ -1702,6 +1743,8 @@ static const ajson_value *list_item(ev *x, const ajson_value *l, int objects, si
 static int map_list(ev *x, const char *key, int objects)
 {
     const ajson_value *l = ajson_get(x->e, key);
+    if (l && l->type != AJSON_ARRAY && !x->c->lists)
+        report_warning(x, "%s: is a JSON %s, not a list; ignored", key, ajson_type_name(l->type));
     size_t n = x->c->lists ? x->c->lists->n[objects] : l && l->type == AJSON_ARRAY ? l->len : 0;
     int rc = 0;
     char path[48];
@@ -1714,6 +1757,12 @@ static int map_list(ev *x, const char *key, int objects)
             x->c->st->bad++;
             report_error(x, "%s[%zu]: is a JSON %s, not an object; skipped", key, i,
                          ajson_type_name(it->type));
+            continue;
+        }
+        if (objects && !ajson_get(it, "Attribute") && !ajson_get(it, "name") &&
+            (ajson_get(it, "type") || ajson_get(it, "value"))) {
+            report_warning(x, "%s[%zu]: an attribute (type, value) where an object (name, "
+                              "Attribute list) is expected; skipped", key, i);
             continue;
         }
         if (objects) {

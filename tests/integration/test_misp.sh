@@ -85,6 +85,48 @@ check "directory: the non-event named" has "other.json: no MISP event" "$T/err"
 printf '{"Event": {"uuid": "0b0b0b0b-0000-4000-8000-000000000001",\n "Attribute": [\n {"type": "md5"},\n ]}}\n' >"$T/bad.json"
 expect_rc 3 "malformed" -- "$ACCORD" --data "$T/d3" misp import "$T/bad.json"
 check "malformed: line and column" has "bad.json:4:2: invalid JSON" "$T/err"
+check "malformed: the JSON error printed once" test "$(grep -c 'invalid JSON' "$T/err")" = 1
+# a cut .gz is a truncated gzip, named with its file, not invalid JSON; a directory goes on
+mkdir -p "$T/gzdir"
+gzip -c "$F/event.json" | head -c 900 >"$T/gzdir/cut.json.gz"
+gzip -c "$F/event-v2.json" >"$T/gzdir/whole.json.gz"
+expect_rc 1 "cut .gz" -- "$ACCORD" --data "$T/d6" misp import "$T/gzdir/cut.json.gz"
+check "cut .gz: named as a truncated gzip with its file" has "cut.json.gz: truncated or corrupt gzip (unexpected end of file)" "$T/err"
+check "cut .gz: not called invalid JSON" sh -c "! grep -q 'invalid JSON' '$T/err'"
+expect_rc 1 "a directory with a cut .gz" -- "$ACCORD" --data "$T/d7" misp import "$T/gzdir"
+check "cut .gz in a directory: named" has "cut.json.gz: truncated or corrupt gzip" "$T/err"
+check "cut .gz in a directory: the other file imported" grep -qE "^  events +1$" "$T/err"
+printf '\037\213\010\000\000\000\000\000\000\003garbage-not-deflate' >"$T/corrupt.json.gz"
+expect_rc 1 "corrupt .gz" -- "$ACCORD" --data "$T/d6" misp import "$T/corrupt.json.gz"
+check "corrupt .gz: named as gzip with its file" grep -qE "corrupt.json.gz: (truncated or )?corrupt gzip" "$T/err"
+expect_rc 1 "convert a cut .gz" -- "$ACCORD" misp convert "$T/gzdir/cut.json.gz"
+check "convert a cut .gz: named" has "cut.json.gz: truncated or corrupt gzip" "$T/err"
+
+# taken in, not as MISP writes it: warned with file, event and path, counted, the rest intact
+cat >"$T/warn.json" <<'EOW'
+{"Event": {"uuid": "0f0f0f0f-0000-4000-8000-000000000001", "timestamp": "1600000000",
+ "Attribute": [
+  {"type": "domain", "value": "nouuid.example", "to_ids": true},
+  {"uuid": "not-a-uuid", "type": "domain", "value": "baduuid.example", "to_ids": true},
+  {"uuid": "0f0f0f0f-0000-4000-8000-000000000013", "type": "domain", "value": "yes.example", "to_ids": "yes"},
+  {"uuid": "0f0f0f0f-0000-4000-8000-000000000014", "type": "domain", "value": "good.example", "to_ids": true}],
+ "Object": [{"uuid": "0f0f0f0f-0000-4000-8000-000000000015", "type": "domain", "value": "misplaced.example", "to_ids": true},
+  {"uuid": "0f0f0f0f-0000-4000-8000-000000000016", "name": "file", "Attribute": [
+   {"uuid": "0f0f0f0f-0000-4000-8000-000000000017", "object_relation": "md5", "type": "md5", "value": "0cc175b9c0f1b6a831c399e269772661", "to_ids": "yes"}]}]}}
+EOW
+expect_rc 0 "warnings: import" -- "$ACCORD" --data "$T/d8" misp import "$T/warn.json"
+W="warn.json: event 0f0f0f0f-0000-4000-8000-000000000001"
+check "warning: no uuid" has "$W: Attribute\[0\]: no uuid" "$T/err"
+check "warning: malformed uuid" has "$W: Attribute\[1\]: uuid \"not-a-uuid\" is not a UUID" "$T/err"
+check "warning: to_ids \"yes\"" has "$W: Attribute\[2\]: to_ids \"yes\" is not a boolean; taken as false" "$T/err"
+check "warning: an object's attribute's to_ids" has "$W: Object\[1\].Attribute\[0\]: to_ids \"yes\" is not a boolean" "$T/err"
+check "warning: an attribute where an object is expected" has "$W: Object\[0\]: an attribute (type, value) where an object" "$T/err"
+check "warnings counted" grep -qE "^  warnings +5$" "$T/err"
+expect_rc 0 "warnings: the good attribute stored" -- "$ACCORD" --data "$T/d8" get indicator--0f0f0f0f-0000-4000-8000-000000000014
+expect_rc 0 "warnings: \"yes\" is not an indicator" -- "$ACCORD" --data "$T/d8" get observed-data--0f0f0f0f-0000-4000-8000-000000000013
+expect_rc 1 "warnings: nothing of the misplaced attribute" -- "$ACCORD" --data "$T/d8" get indicator--0f0f0f0f-0000-4000-8000-000000000015
+expect_rc 0 "warnings: the plain export" -- "$ACCORD" --data "$T/d8" export --format plain
+check "warnings: the accepted values exported, the others not" test "$(sort "$T/out" | tr '\n' ' ')" = "baduuid.example good.example nouuid.example "
 # an attribute that is not JSON inside a well-formed list: found while the event is imported, so
 # the event is rolled back whole (its good attribute too) and the next event still imports
 printf '[{"Event": {"uuid": "0c0c0c0c-0000-4000-8000-000000000001", "timestamp": "1600000000", "Attribute": [{"uuid": "0c0c0c0c-0000-4000-8000-000000000011", "type": "domain", "value": "rolled.example", "to_ids": true},
@@ -128,6 +170,10 @@ mkfeed "$FD" "$F/event.json"
 expect_rc 0 "feed add" -- "$ACCORD" --data "$T/f" misp feed add local "$FD"
 expect_rc 2 "feed add refuses plain http to a remote host" -- "$ACCORD" --data "$T/f" misp feed add bad http://example.com/feed
 expect_rc 2 "feed add refuses a bad name" -- "$ACCORD" --data "$T/f" misp feed add "a b" "$FD"
+# every change of the feed list is one audit record; a refused one none
+expect_rc 0 "audit export after feed add" -- "$ACCORD" --data "$T/f" audit export "$T/audit-f"
+check "feed add: one audit record" test "$(grep -c '"action":"misp-feed-add"' "$T/audit-f/records.jsonl")" = 1
+check "feed add: the record names the feed and its directory" grep -qF "\"action\":\"misp-feed-add\",\"detail\":\"added: $FD\",\"ref\":\"local\"" "$T/audit-f/records.jsonl"
 expect_rc 0 "feed list" -- "$ACCORD" --data "$T/f" misp feed list
 check "feed listed" has "^local	$FD	last pull never" "$T/out"
 expect_rc 3 "feed pull" -- "$ACCORD" --data "$T/f" misp feed pull
@@ -217,7 +263,81 @@ json.dump({'Event':{'uuid':u,'info':'r1','timestamp':'1600000000','Attribute':[{
 expect_rc 0 "pull after the fix" -- "$ACCORD" --data "$T/r" misp feed pull resume
 check "only the fixed event fetched" has "3 event(s) listed, 2 current (not fetched), 1 fetched, 0 missing, 0 failed" "$T/err"
 expect_rc 0 "feed remove" -- "$ACCORD" --data "$T/r" misp feed remove resume
+expect_rc 1 "feed remove of an unknown feed" -- "$ACCORD" --data "$T/r" misp feed remove nosuch
+expect_rc 0 "audit export after feed remove" -- "$ACCORD" --data "$T/r" audit export "$T/audit-r"
+check "feed remove: one audit record" test "$(grep -c '"action":"misp-feed-remove"' "$T/audit-r/records.jsonl")" = 1
+expect_rc 0 "audit verify after feed changes" -- "$ACCORD" --data "$T/r" audit verify "$T/audit-r"
 expect_rc 1 "pull a removed feed" -- "$ACCORD" --data "$T/r" misp feed pull resume
+
+# killed mid-pull (kill -9 while an event file is being fetched), then pulled again: the store
+# ends as a pull that was never interrupted leaves it (the same object versions), and the
+# second pull fetches only what the first did not commit
+FK="$T/feed-kill"
+mkdir -p "$FK"
+python3 - "$FK" <<'EOF'
+import json, sys
+d, m = sys.argv[1], {}
+for i in range(40):
+    u = "0a1a2a3a-0000-4000-8000-%012d" % i
+    attrs = [{"uuid": "0a1a2a3a-%04d-4000-8000-%012d" % (k + 1, i), "type": t, "to_ids": True,
+              "value": v, "timestamp": "1600000000"}
+             for k, (t, v) in enumerate([("domain", "k%d.example.com" % i),
+                                         ("ip-dst|port", "203.0.114.%d|443" % i),
+                                         ("md5", "%032x" % (i + 1))])]
+    ev = {"Event": {"uuid": u, "info": "k%d" % i, "timestamp": "1600000000",
+                    "Orgc": {"name": "K", "uuid": "0a1a2a3a-ffff-4000-8000-000000000000"},
+                    "Attribute": attrs}}
+    m[u] = {"info": "k%d" % i, "timestamp": "1600000000"}
+    json.dump(ev, open("%s/%s.json" % (d, u), "w"))
+json.dump(m, open(d + "/manifest.json", "w"))
+EOF
+# a loopback server that stops answering at the 15th event file, until the client is killed
+python3 - "$FK" "$T/kport" "$T/kblocked" <<'EOF' &
+import functools, http.server, os, sys, threading, time
+d, portfile, blocked = sys.argv[1:4]
+n = [0]
+lock = threading.Lock()
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        if self.path.endswith(".json") and "manifest" not in self.path:
+            with lock:
+                n[0] += 1
+                hold = n[0] == 15
+            if hold:
+                open(blocked, "w").write(self.path)
+                time.sleep(20)
+                return
+        super().do_GET()
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(H, directory=d))
+open(portfile + ".tmp", "w").write(str(srv.server_address[1]))
+os.rename(portfile + ".tmp", portfile)
+srv.serve_forever()
+EOF
+KSRV=$!
+for _ in $(seq 50); do [ -f "$T/kport" ] && break; sleep 0.1; done
+KURL="http://127.0.0.1:$(cat "$T/kport")"
+expect_rc 0 "kill: feed add" -- "$ACCORD" --data "$T/k" misp feed add kfeed "$KURL"
+"$ACCORD" --data "$T/k" misp feed pull kfeed >"$T/kpull.out" 2>"$T/kpull.err" &
+KPULL=$!
+for _ in $(seq 150); do [ -f "$T/kblocked" ] && break; sleep 0.1; done
+check "kill: the pull reached the 15th event" test -f "$T/kblocked"
+kill -9 "$KPULL" 2>/dev/null
+wait "$KPULL" 2>/dev/null
+expect_rc 0 "kill: pull again" -- "$ACCORD" --data "$T/k" misp feed pull kfeed
+check "kill: only the events not committed fetched" has "40 event(s) listed, 14 current (not fetched), 26 fetched, 0 missing, 0 failed" "$T/err"
+expect_rc 0 "kill: a clean pull into another store" -- "$ACCORD" --data "$T/k2" misp feed add kfeed "$KURL"
+expect_rc 0 "kill: the clean pull" -- "$ACCORD" --data "$T/k2" misp feed pull kfeed
+kill $KSRV 2>/dev/null
+for s in k k2; do
+  python3 -c 'import sqlite3, sys
+for r in sqlite3.connect(sys.argv[1]).execute("SELECT id, modified, flags, body FROM objects ORDER BY id, modified"):
+    print(r[0], r[1], r[2], bytes(r[3]).decode())' "$T/$s/accord.db" >"$T/$s.objects"
+done
+check "kill: the objects of 40 events" test "$(grep -c '^report--' "$T/k.objects")" = 40
+check "kill: the same objects as an uninterrupted pull" cmp -s "$T/k.objects" "$T/k2.objects"
+expect_rc 0 "kill: audit export" -- "$ACCORD" --data "$T/k" audit export "$T/kaudit"
+expect_rc 0 "kill: audit verifies" -- "$ACCORD" --data "$T/k" audit verify "$T/kaudit"
 
 # hashes.csv: each fetched event checked against it; a difference is reported, not fatal
 FH="$T/feed-hashes"

@@ -204,6 +204,80 @@ static void test_lists_as_text(const char *v1, size_t l1)
 }
 
 /* Proposals (ShadowAttribute) are custom objects of their proposer, never indicators. */
+/*
+ * Galaxy clusters of every SDO kind: intrusion-set and tool (mitre-intrusion-set, mitre-tool,
+ * exploit-kit) besides the attack-pattern, malware and threat-actor of the fixture, a
+ * course-of-action and an unknown galaxy type; each with its ATT&CK id and the relationship
+ * from the attribute's indicator.  And an object whose attributes carry a TLP tag: the strictest
+ * marks its SDO instead of the event's.
+ */
+static void test_galaxy_kinds(void)
+{
+    const char *ev =
+        "{\"Event\":{\"uuid\":\"21212121-2121-4212-8212-212121212121\",\"timestamp\":\"1600000000\","
+        "\"Tag\":[{\"name\":\"tlp:green\"}],\"Attribute\":[{"
+        "\"uuid\":\"22222222-2222-4222-8222-222222222222\",\"type\":\"domain\","
+        "\"value\":\"apt.example\",\"to_ids\":true,\"Galaxy\":["
+        "{\"type\":\"mitre-intrusion-set\",\"name\":\"Intrusion Set\",\"GalaxyCluster\":[{"
+        "\"uuid\":\"23232323-2323-4323-8323-232323232323\",\"type\":\"mitre-intrusion-set\","
+        "\"value\":\"APT28 - G0007\",\"meta\":{\"external_id\":[\"G0007\"]}}]},"
+        "{\"type\":\"mitre-tool\",\"name\":\"Tool\",\"GalaxyCluster\":[{"
+        "\"uuid\":\"24242424-2424-4424-8424-242424242424\",\"type\":\"mitre-tool\","
+        "\"value\":\"Mimikatz - S0002\",\"meta\":{\"external_id\":[\"S0002\"]}}]},"
+        "{\"type\":\"exploit-kit\",\"name\":\"Exploit-Kit\",\"GalaxyCluster\":[{"
+        "\"uuid\":\"25252525-2525-4525-8525-252525252525\",\"type\":\"exploit-kit\","
+        "\"value\":\"Angler\"}]},"
+        "{\"type\":\"mitre-course-of-action\",\"name\":\"Course of Action\",\"GalaxyCluster\":[{"
+        "\"uuid\":\"26262626-2626-4626-8626-262626262626\",\"type\":\"mitre-course-of-action\","
+        "\"value\":\"Audit - M1047\",\"meta\":{\"external_id\":[\"M1047\"]}}]},"
+        "{\"type\":\"sector\",\"name\":\"Sector\",\"GalaxyCluster\":[{"
+        "\"uuid\":\"27272727-2727-4727-8727-272727272727\",\"type\":\"sector\","
+        "\"value\":\"Finance\"}]}]}],"
+        "\"Object\":[{\"uuid\":\"28282828-2828-4828-8828-282828282828\",\"name\":\"file\","
+        "\"Attribute\":[{\"object_relation\":\"filename\",\"type\":\"filename\",\"value\":\"a.exe\","
+        "\"to_ids\":true,\"Tag\":[{\"name\":\"tlp:clear\"}]},{\"object_relation\":\"md5\","
+        "\"type\":\"md5\",\"value\":\"0cc175b9c0f1b6a831c399e269772661\",\"to_ids\":true,"
+        "\"Tag\":[{\"name\":\"tlp:amber\"}]}]},"
+        "{\"uuid\":\"29292929-2929-4929-8929-292929292929\",\"name\":\"file\","
+        "\"Attribute\":[{\"object_relation\":\"filename\",\"type\":\"filename\",\"value\":\"b.exe\","
+        "\"to_ids\":true},{\"object_relation\":\"md5\",\"type\":\"md5\","
+        "\"value\":\"92eb5ffee6ae2fec3ad71c777531578f\",\"to_ids\":true}]}]}}";
+    static const struct {
+        const char *id, *ext, *rel; /* rel: an indicator indicates what it is evidence of */
+    } want[] = {
+        {"intrusion-set--23232323-2323-4323-8323-232323232323", "G0007", "indicates"},
+        {"tool--24242424-2424-4424-8424-242424242424", "S0002", "indicates"},
+        {"tool--25252525-2525-4525-8525-252525252525", NULL, "indicates"},
+        {"course-of-action--26262626-2626-4626-8626-262626262626", "M1047", "related-to"},
+        {"x-misp-galaxy-cluster--27272727-2727-4727-8727-272727272727", NULL, "related-to"},
+    };
+    out o;
+    accord_misp_stats st;
+    CHECK(map(ev, strlen(ev), &o, &st) == 0);
+    CHECK(o.invalid == 0 && st.clusters == 5);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const char *l = find(&o, want[i].id);
+        char ext[100], rel[300];
+        CHECK(l != NULL);
+        if (want[i].ext) {
+            snprintf(ext, sizeof(ext), "{\"source_name\":\"mitre-attack\",\"external_id\":\"%s\"}",
+                     want[i].ext);
+            CHECK(l && strstr(l, ext));
+        }
+        snprintf(rel, sizeof(rel),
+                 "\"relationship_type\":\"%s\",\"source_ref\":\"indicator--22222222-2222-"
+                 "4222-8222-222222222222\",\"target_ref\":\"%s\"",
+                 want[i].rel, want[i].id);
+        CHECK(strstr(o.text, rel) != NULL);
+    }
+    CHECK(count(&o, "\"type\":\"intrusion-set\"") == 1 && count(&o, "\"type\":\"tool\"") == 2);
+    const char *l = find(&o, "indicator--28282828-2828-4828-8828-282828282828");
+    CHECK(l && strstr(l, "\"object_marking_refs\":[\"marking-definition--55d920b0")); /* amber */
+    l = find(&o, "indicator--29292929-2929-4929-8929-292929292929");
+    CHECK(l && strstr(l, "\"object_marking_refs\":[\"marking-definition--bab4a63c")); /* green */
+    free(o.text);
+}
+
 static void test_proposals(void)
 {
     const char *ev =
@@ -693,6 +767,7 @@ int main(void)
     test_shapes();
     test_lists_as_text(v1, l1);
     test_proposals();
+    test_galaxy_kinds();
     /* every object mapped above was also read as the import reads it, without validation */
     CHECK(info_compared > 100 && info_differs == 0);
     char tmpdir[] = "/tmp/accord-misp-XXXXXX";
