@@ -156,6 +156,8 @@ int cmd_collection(int argc, char **argv)
             return EXIT_FAIL;
         char id[37];
         rc = accord_collection_add(s, o.root, args[0], o.alias, o.description, id, &err);
+        if (!rc) /* it holds the signature extension-definition from the start */
+            rc = accord_collection_extdef_publish(s, &err);
         if (!rc)
             printf("%s\n", id);
     } else if (strcmp(verb, "rm") == 0 && nargs == 1) {

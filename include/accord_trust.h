@@ -250,6 +250,13 @@ ACCORD_API int accord_sign_fd(accord_store *store, const char *data_dir, int in_
  */
 ACCORD_API int accord_collection_sign_check(accord_store *store, const char *data_dir,
                                             accord_error *err);
+/*
+ * Stores the signature list's extension-definition (the shipped constant, TLP:CLEAR) in every
+ * collection that does not hold it yet, in one transaction; collections holding it are left
+ * alone.  `accord collection add` and `accord serve` run it, so a TAXII client finds it in
+ * every collection, empty ones included.  Store errors.
+ */
+ACCORD_API int accord_collection_extdef_publish(accord_store *store, accord_error *err);
 /* *on = 1 when collection ref signs TAXII POSTs.  ACCORD_ENOTFOUND. */
 ACCORD_API int accord_collection_sign_get(accord_store *store, const char *ref, int *on,
                                           accord_error *err);

@@ -13,11 +13,21 @@
  *   | d199fcc8-2064-4b35-a710-3bbd6393645a  | an organisation's keys   | prov_keys_extdef_json |
  *   | 0c6f4d8e-7a43-4b5e-9f0e-2d1c8b6a5e37  | the accord-roster SDO    | roster_extdef_json    |
  *
- * When: import stores them in a collection, in the transaction of the first signed object (or
- * key list) it puts there in a run, ahead of that object (prov_publish); `accord member init`
- * with the identity; `accord collection sign COLL on` when it turns signing on.  A collection
- * that never held such an object does not get them: nothing in it needs resolving, and a plain
- * collection's contents stay exactly what was put in it.
+ * When: the signature one is in every collection (accord_collection_extdef_publish, run by
+ * `accord collection add` and at `accord serve`'s start), so a client can resolve a signature
+ * in whatever collection an object reaches it through, and anyone reading a collection learns
+ * that its objects may carry them.  A store's default collection, made with the store by
+ * whichever command opens it first, gets it at the first `accord serve`: a TAXII client reads a
+ * collection only through a server, which publishes it before it answers, and a store only the
+ * other commands have used holds exactly what was put in it (`accord import` then `accord
+ * export` gives the same objects back).  A peer that pulls into a collection which lacks it gets
+ * it like any other object (prov_is_shipped lets it in unsigned).
+ *
+ * All three: import stores them in a collection, in the transaction of the first signed object
+ * (or key list) it puts there in a run, ahead of that object (prov_publish); `accord member
+ * init` with the identity; `accord collection sign COLL on` when it turns signing on.  The
+ * key-list and roster ones are not published in a collection that never held such an object:
+ * nothing in it needs them.
  *
  * The texts are constants with one `modified`, so every node stores the same bytes and a copy
  * relayed by a peer is a duplicate, never a new version.  They are not signed (their producer
@@ -73,6 +83,38 @@ int prov_publish(accord_store *s, int64_t cid, accord_error *err)
         rc = publish_one(s, cid, &a, shipped[i], err);
     }
     ajson_arena_free(&a);
+    return rc;
+}
+
+typedef struct extdef_scan {
+    accord_store *s;
+    ajson_arena a;
+    int rc;
+    accord_error *err;
+} extdef_scan;
+
+static int extdef_one(void *ud, const accord_collection *c)
+{
+    extdef_scan *x = ud;
+    ajson_arena_reset(&x->a);
+    x->rc = publish_one(x->s, c->cid, &x->a, prov_sig_extdef_json, x->err);
+    return x->rc;
+}
+
+ACCORD_API int accord_collection_extdef_publish(accord_store *s, accord_error *err)
+{
+    extdef_scan x = {.s = s, .err = err};
+    int rc = store_begin(s, err);
+    if (rc)
+        return rc;
+    ajson_arena_init(&x.a, 0);
+    rc = accord_collection_list(s, NULL, extdef_one, &x, err);
+    ajson_arena_free(&x.a);
+    if (!rc)
+        rc = x.rc;
+    if (!rc)
+        return store_commit(s, err);
+    store_rollback(s);
     return rc;
 }
 

@@ -573,6 +573,8 @@ int accord_server_start(const accord_server_options *o, accord_server **out, cha
         store_wal_defer(srv->writer);
     if (!rc) /* collections that sign POSTs: refuse to start without a usable key */
         rc = accord_collection_sign_check(srv->writer, srv->data_dir, err);
+    if (!rc) /* the signature extension-definition in every collection, older ones included */
+        rc = accord_collection_extdef_publish(srv->writer, err);
     if (rc)
         goto fail;
     int created = 0;

@@ -47,7 +47,11 @@ check "peer list shows plain http and Basic" grep -q "plain-http.*basic-auth" "$
 gen_indicators 4 1 2 clear | ncli b import --quiet - >/dev/null 2>&1
 expect_rc 0 "sync over plain http with Basic credentials" -- ncli b sync a
 check "sync warns about plain http" has "warning: peer a is reached over plain http://" "$T/err"
-check "pulled A's 5 indicators" grep -q "^a	.*	stored 5	" "$T/out" || cat "$T/out" "$T/err" >&2
+# B's store never served, so its default collection lacks accord's signature
+# extension-definition: it arrives from A with the 5
+check "pulled A's 5 indicators and the extension-definition" grep -q "^a	.*	objects 6	stored 6	" "$T/out" || cat "$T/out" "$T/err" >&2
+ncli b get extension-definition--53c7b8eb-425d-4c94-b293-1a9751b00c31 >/dev/null 2>&1 && ok ||
+  bad "B lacks the extension-definition it pulled"
 check "pushed B's 2 indicators" grep -q "	pushed 2	" "$T/out"
 ncli a get "$(pid_of 4 1)" >/dev/null 2>&1 && ok || bad "A holds what B pushed"
 for f in "$T/list" "$T/out" "$T/err"; do

@@ -19,7 +19,10 @@ require_tool sqlite3 "the test reads the nodes' audit logs"
 node_start a || { bad "node A start"; finish; }
 node_start b || { bad "node B start"; finish; }
 field() { ncli b peer status | tr '\t' '\n' | sed -n "s/^$1 //p"; }
-a_count() { [ "$(node_objects a)" = "$1" ]; }
+# accord's signature extension-definition: both default collections hold it from their node's
+# start; B pushes it like its other CLEAR objects, and it is a duplicate on A
+EXT=1
+a_count() { [ "$(node_objects a)" = $(($1 + EXT)) ]; } # N of B's objects on A
 gen_indicators 2 1 5 clear | ncli b import --quiet - >/dev/null 2>&1
 expect_rc 0 "peer add (push every second)" -- ncli b peer add a "$(node_url a)" \
   --collection "$(node_default a)" --push --interval 1 --token-file "$T/a.token" --cacert "$T/a.ca"
@@ -33,7 +36,7 @@ wait_for 40 "B records 4 failed rounds while A is down" failed 4
 check "the error names the peer and the cause" sh -c "'$ACCORD' --data '$T/b' peer status |
   grep -q 'error peer a: GET https://localhost:[0-9]*/accord/: .*\(Couldn.t connect\|Connection refused\|Failed to connect\)'"
 [ "$(field pushed-to)" = "$POS" ] && ok || bad "the push position moved while A was down"
-a_count 5 && ok || bad "A holds $(node_objects a) while down"
+a_count 5 && ok || bad "A holds $(node_objects a) while down, expected 5 + $EXT"
 # the waits B announced after each failure in a row
 sed -n 's/.*sync a: .*(next try in \([0-9]*\) ms)$/\1/p' "$T/b.out" >"$T/waits"
 k=0
@@ -51,21 +54,24 @@ wait_for 40 "the 7 new objects reach A after it returns" a_count 12
 recovered() { [ "$(field failures)" = 0 ] && [ "$(field error)" = - ]; }
 wait_for 20 "failures reset after recovery" recovered
 sleep 2 # more rounds: nothing moves again
-a_count 12 && ok || bad "A holds $(node_objects a), expected 12"
-[ "$(node_versions a)" = 12 ] && ok || bad "A holds $(node_versions a) versions, expected 12"
-[ "$(field pushed)" = 12 ] && ok || bad "B counts $(field pushed) pushed, expected 12"
-sq "$T/a/accord.db" "SELECT count(*), count(DISTINCT ref) FROM audit WHERE action = 'accepted'" >"$T/acc"
+a_count 12 && ok || bad "A holds $(node_objects a), expected 12 + $EXT"
+[ "$(node_versions a)" = $((12 + EXT)) ] && ok || bad "A holds $(node_versions a) versions, expected 12 + $EXT"
+[ "$(field pushed)" = $((12 + EXT)) ] && ok || bad "B counts $(field pushed) pushed, expected 12 + $EXT"
+NOT_EXT="ref NOT LIKE 'extension-definition--%'"
+sq "$T/a/accord.db" "SELECT count(*), count(DISTINCT ref) FROM audit WHERE action = 'accepted' AND $NOT_EXT" >"$T/acc"
 check "A has one accepted record for each of the 12" grep -qx "12|12" "$T/acc"
+sq "$T/a/accord.db" "SELECT count(*) FROM audit WHERE action = 'accepted' AND NOT ($NOT_EXT)" >"$T/acc"
+check "and one for the extension-definition (its start), none for B's copy" grep -qx "$EXT" "$T/acc"
 
 # B loses its push position after A stored the envelope: everything is sent again, once stored
 POS_END=$(field pushed-to)
 [ "$POS_END" != "$POS" ] && ok || bad "B's push position did not move after recovery"
 sq "$T/b/accord.db" "UPDATE peer_state SET push_after = 0 WHERE peer = 'a'"
-resent() { [ "$(field pushed)" = 24 ]; } # A's status counts a duplicate as a success
+resent() { [ "$(field pushed)" = $((2 * (12 + EXT))) ]; } # A counts a duplicate as a success
 wait_for 20 "B sends the 12 again" resent
-[ "$(node_versions a)" = 12 ] && ok || bad "the resent envelope stored something twice on A ($(node_versions a) versions)"
+[ "$(node_versions a)" = $((12 + EXT)) ] && ok || bad "the resent envelope stored something twice on A ($(node_versions a) versions)"
 sq "$T/a/accord.db" "SELECT count(*) FROM audit WHERE action = 'accepted'" >"$T/acc2"
-check "the resend added no accepted record on A" grep -qx 12 "$T/acc2"
+check "the resend added no accepted record on A" grep -qx $((12 + EXT)) "$T/acc2"
 [ "$(field pushed-to)" = "$POS_END" ] && ok ||
   bad "B's push position is $(field pushed-to) after the resend, expected $POS_END"
 
@@ -89,8 +95,8 @@ VA=$(node_versions a)
 expect_rc 0 "peer add (push to the small root)" -- ncli b peer add s "https://localhost:$(cat "$T/a.port")/small/" \
   --collection "$TINY" --push --interval 0 --token-file "$T/a.token" --cacert "$T/a.ca"
 ncli b sync s >"$T/s1" 2>"$T/s1.err"
-# B's whole store: the 12, the 3 new small ones, and the two that fail
-check "15 pushed, 2 permanent failures" grep -q "^s	.*	pushed 15	push-failed 2	" "$T/s1" ||
+# B's whole store: the 12, the extension-definition, the 3 new small ones, and the two that fail
+check "16 pushed, 2 permanent failures" grep -q "^s	.*	pushed $((15 + EXT))	push-failed 2	" "$T/s1" ||
   cat "$T/s1" "$T/s1.err" >&2
 sq "$T/b/accord.db" "SELECT ref || ' ' || detail FROM audit WHERE action = 'peer-push-failed'" >"$T/pf"
 check "the large version is audited as too large" \

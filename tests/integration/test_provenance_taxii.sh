@@ -8,7 +8,8 @@
 #     organisation's identity; a POST into another collection stores them unsigned;
 #   - accord's extension-definitions (signatures, member keys, roster) are readable in the signing
 #     collection by an account that is not an administrator, are not signed, and carry JSON
-#     schemas (checked with python3-jsonschema) that the objects' extensions satisfy;
+#     schemas (checked with python3-jsonschema) that the objects' extensions satisfy; the plain
+#     collection holds the signature one only;
 #   - an object altered after signing, POSTed to the other collection, is rejected: a failure in
 #     the status, nothing stored, an audit record with the reason;
 #   - a signing collection whose key cannot be read (mode 0640) stores nothing and answers 500
@@ -114,7 +115,13 @@ check "C: S2 endorsed" grep -q "^$S2"$'\t.*\tendorsed$' "$T/out"
 check "C: the extension-definitions are not signed" grep -q "^$SIGEXT"$'\t.*\tunverified$' "$T/out"
 WHO=token:$(cat "$T/tok.reader") get "$PLAIN/objects/"
 expect 200 "reader reads the plain collection"
-body_lacks "$SIGEXT" "the plain collection holds no signature and no extension-definition"
+# the plain collection holds the signature extension-definition (every collection does) and no
+# signature nor the other two: nothing in it needs them
+check "the plain collection holds the signature extension-definition and no other" \
+  [ "$(body_ids | grep -c '^extension-definition--'):$(body_ids | grep -c "^$SIGEXT\$")" = 1:1 ]
+check "and no signature: its id appears once, as the definition's" [ "$(grep -o "$SIGEXT" "$T/body" | wc -l)" = 1 ]
+body_lacks "$KEYSEXT" "the plain collection lacks the member-keys extension-definition"
+body_lacks "$ROSTEREXT" "the plain collection lacks the roster extension-definition"
 
 # an object altered after signing is refused by TAXII POST, nothing stored
 S3=$(mkid indicator 1 3)

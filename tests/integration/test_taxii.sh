@@ -74,6 +74,9 @@ I2=$(mkid indicator 1 2)
 M1=$(mkid malware 1 3)
 S1=ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd
 L20=indicator--00000064-17d4-4cbf-938f-98ee46b3cd3f
+# accord's signature extension-definition: published in every collection at the server's start,
+# so it is the default collection's first object
+X=extension-definition--53c7b8eb-425d-4c94-b293-1a9751b00c31
 BADR=$(mkid indicator 1 4)
 BADP=$(mkid indicator 1 5)
 O_I1V1=$(indicator "$I1" "$V1" 1)
@@ -129,7 +132,7 @@ body_has '"total_count":0' "empty envelope: total_count 0"
 get "/accord/collections/$DEF/objects/"
 expect 200 "GET objects"
 check "GET objects content type" test "$CTYPE" = "$TAXII_CT"
-check "latest versions in date_added order" test "$(body_ids | tr '\n' ' ')" = "$I2 $M1 $S1 $L20 $I1 "
+check "latest versions in date_added order" test "$(body_ids | tr '\n' ' ')" = "$X $I2 $M1 $S1 $L20 $I1 "
 body_has "$O_I1V3" "the latest version, as stored"
 body_lacks "$O_I1V1" "no older version by default"
 body_has "$O_L20" "a STIX 2.0 object, as stored"
@@ -147,7 +150,7 @@ done
 # manifest
 get "/accord/collections/$DEF/manifest/"
 expect 200 "manifest"
-check "manifest ids in date_added order" test "$(body_ids | tr '\n' ' ')" = "$I2 $M1 $S1 $L20 $I1 "
+check "manifest ids in date_added order" test "$(body_ids | tr '\n' ' ')" = "$X $I2 $M1 $S1 $L20 $I1 "
 check "manifest record for I1: id, date_added, version, media_type" \
   grep -q "{\"id\":\"$I1\",\"date_added\":\"20[0-9-]*T[0-9:.]*Z\",\"version\":\"$V3\",\"media_type\":\"application/stix+json;version=2.1\"}" "$T/body"
 body_has "{\"id\":\"$L20\"" "manifest lists the 2.0 object"
@@ -203,7 +206,7 @@ check "percent-encoded match[id] and match[version]" test "$(body_count)" = 1
 body_has "$O_I1V1" "percent-encoded match[version]=first"
 
 get "$O?match[version]=last"
-check "match[version]=last = default" test "$(ids)" = "$I2 $M1 $S1 $L20 $I1"
+check "match[version]=last = default" test "$(ids)" = "$X $I2 $M1 $S1 $L20 $I1"
 body_has "$O_I1V3" "last: the latest version"
 get "$O?match[id]=$I1&match[version]=first"
 check "first: one object" test "$(body_count)" = 1
@@ -237,11 +240,11 @@ get "$O?match[id]=$I1&match[version]=2026-02-10T09:10:00Z"
 check "match[version] timestamp in another precision names the same version" test "$(body_count)" = 1
 
 get "$O?match[spec_version]=2.1"
-check "match[spec_version]=2.1" test "$(ids)" = "$I2 $M1 $S1 $I1"
+check "match[spec_version]=2.1" test "$(ids)" = "$X $I2 $M1 $S1 $I1"
 get "$O?match[spec_version]=2.0"
 check "match[spec_version]=2.0: the object without spec_version" test "$(ids)" = "$L20"
 get "$O?match[spec_version]=2.0,2.1"
-check "match[spec_version] a,b" test "$(body_count)" = 5
+check "match[spec_version] a,b" test "$(body_count)" = 6
 
 # added_after: strictly after, with date_added from the manifest
 get "/accord/collections/$DEF/manifest/"
@@ -254,7 +257,7 @@ check "added_after: Date-Added-First is after it" test "$(hdr_value X-TAXII-Date
 get "$O?added_after=$(echo "$D_M1" | sed 's/:/%3A/g')"
 check "added_after percent-encoded" test "$(ids)" = "$S1 $L20 $I1"
 get "$O?added_after=2000-01-01T00:00:00Z"
-check "added_after long ago: everything" test "$(body_count)" = 5
+check "added_after long ago: everything" test "$(body_count)" = 6
 get "$O?added_after=2999-01-01T00:00:00.000000Z"
 expect 200 "added_after in the future"
 check "added_after in the future: nothing" test "$(body_count)" = 0
@@ -265,20 +268,21 @@ check "added_after AND match[type]" test "$(ids)" = "$L20 $I1"
 # limit, more, next
 get "$O?limit=2"
 expect 200 "limit=2"
-check "limit=2: two objects" test "$(ids)" = "$I2 $M1"
+check "limit=2: two objects" test "$(ids)" = "$X $I2"
 body_has '"more":true' "limit: more true"
 N1=$(body_next)
 check "limit: next given" test -n "$N1"
 get "$O?limit=2&next=$N1"
 expect 200 "next"
-check "next: the following page" test "$(ids)" = "$S1 $L20"
+check "next: the following page" test "$(ids)" = "$M1 $S1"
+body_has '"more":true' "next: more true"
 N2=$(body_next)
 get "$O?limit=2&next=$N2"
-check "next: the last page" test "$(ids)" = "$I1"
+check "next: the last page" test "$(ids)" = "$L20 $I1"
 body_has '"more":false' "last page: more false"
 body_lacks '"next"' "last page: no next"
-get "$O?limit=5"
-check "limit = count: one page" test "$(body_count)" = 5
+get "$O?limit=6"
+check "limit = count: one page" test "$(body_count)" = 6
 body_has '"more":false' "limit = count: more false"
 get "$O?limit=2&match[type]=indicator"
 check "limit with a filter" test "$(ids)" = "$I2 $L20"

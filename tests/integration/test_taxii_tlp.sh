@@ -84,13 +84,15 @@ tok() { echo "token:$(cat "$T/tok.$1")"; }
 DEF=$(collection_id default)
 C="/accord/collections/$DEF"
 
-# ids listed by objects and manifest, per account
+# ids listed by objects and manifest, per account; last, accord's signature
+# extension-definition, which the server's start published (TLP:CLEAR: every reader sees it)
+X=extension-definition--53c7b8eb-425d-4c94-b293-1a9751b00c31
 declare -A WANT=(
-  [admin]="$I_CLEAR $I_GREEN $I_AMBER $I_RED $I_NONE $S_RED"
-  [alice]="$I_CLEAR $I_GREEN $I_AMBER $I_NONE"
-  [bob]="$I_CLEAR $I_GREEN"
-  [carol]="$I_CLEAR $I_GREEN"
-  [dave]="$I_CLEAR $I_RED $S_RED"
+  [admin]="$I_CLEAR $I_GREEN $I_AMBER $I_RED $I_NONE $S_RED $X"
+  [alice]="$I_CLEAR $I_GREEN $I_AMBER $I_NONE $X"
+  [bob]="$I_CLEAR $I_GREEN $X"
+  [carol]="$I_CLEAR $I_GREEN $X"
+  [dave]="$I_CLEAR $I_RED $S_RED $X"
 )
 for who in admin alice bob carol dave; do
   if [ "$who" = admin ]; then WHO=admin; else WHO=$(tok "$who"); fi
@@ -111,7 +113,7 @@ for who in admin alice bob carol dave; do
     n=$((n + 1))
   done
   check "$who: paging by 1 lists the same" test "$(echo $ids)" = "${WANT[$who]}"
-  for id in $I_CLEAR $I_GREEN $I_AMBER $I_RED $I_NONE $S_RED; do
+  for id in $I_CLEAR $I_GREEN $I_AMBER $I_RED $I_NONE $S_RED $X; do
     case " ${WANT[$who]} " in *" $id "*) want=200 ;; *) want=404 ;; esac
     get "$C/objects/$id/"
     expect $want "$who: object $id"
