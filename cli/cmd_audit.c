@@ -74,6 +74,35 @@ static int print_summary(const char *verb, const accord_audit_summary *s)
     return EXIT_OK;
 }
 
+/*
+ * What `audit verify` could check: the signed records are intact; records after the latest
+ * checkpoint are said to be covered by none (and how far leaves.bin vouches for them); without
+ * leaves.bin, the checkpoint ranges whose records were checked only as a whole.
+ */
+static void print_verified(const accord_audit_summary *s)
+{
+    unsigned long long n = s->records, sz = s->signed_size, lv = s->leaves;
+    if (sz)
+        printf("intact: records 1..%llu, signed by %llu checkpoints (latest %s, root %s) of %s\n",
+               sz, (unsigned long long)s->checkpoints, s->latest, s->root, s->origin);
+    else
+        printf("intact: no record is signed yet (%llu checkpoints of the empty log) of %s\n",
+               (unsigned long long)s->checkpoints, s->origin);
+    unsigned long long to = lv < n ? (lv > sz ? lv : sz) : n; /* leaves.bin vouches up to here */
+    if (to > sz)
+        printf("NOT COVERED by a checkpoint yet: records %llu..%llu after %s; they match the hashes "
+               "in leaves.bin, which nothing signs\n",
+               sz + 1, to, s->latest);
+    if (to < n)
+        printf("NOT CHECKED: records %llu..%llu after %s: no checkpoint covers them and leaves.bin "
+               "%s\n",
+               to + 1, n, s->latest, lv ? "stops before them" : "is missing");
+    if (lv < sz)
+        printf("leaves.bin %s: records %llu..%llu were checked only as whole checkpoint ranges "
+               "(%s to %s), so an edit there would be named by its range, not its record\n",
+               lv ? "is short" : "is missing", lv + 1, sz, s->unleaved, s->latest);
+}
+
 static int fail(int rc, const accord_error *err)
 {
     cli_error("audit", "%s", err->msg);
@@ -109,7 +138,7 @@ static int do_verify(int argc, char **argv)
         printf("FAILED: %s\n", err.msg);
         return EXIT_FAIL;
     }
-    print_summary("intact", &sum);
+    print_verified(&sum);
     printf("checkpoints verified with %s\n", sum.keys);
     return EXIT_OK;
 }

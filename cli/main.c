@@ -463,7 +463,10 @@ static const cli_command commands[] = {
      "verify names the first bad record (edited, missing, out of order), says \"truncated\" when\n"
      "the records stop short of a checkpoint and \"fork\" for inconsistent checkpoints.  --key K\n"
      "pins the signer: a verifier key (name+keyid+base64, from `accord audit key`) or a file of\n"
-     "them; without it the keys file of the export is trusted.  Exit 0 intact, 1 not.\n",
+     "them; without it the keys file of the export is trusted.  Exit 0 intact, 1 not.  Records\n"
+     "after the latest checkpoint are reported as covered by none (\"NOT COVERED\" when they match\n"
+     "leaves.bin, \"NOT CHECKED\" past its end); without leaves.bin, the checkpoint ranges checked\n"
+     "only as a whole are named.\n",
      cmd_audit},
     {"roster", "the coalition's members: propose, vote, admit, air-gapped signing",
      "usage: accord roster create --threshold N IDENTITY-FILE...   version 1 (pinned here)\n"

@@ -35,6 +35,10 @@ typedef struct accord_audit_summary {
     char origin[128];          /* the log's origin line, "accord.audit/<32 hex digits>" */
     char root[48];             /* the base64 root hash of the largest checkpoint */
     char keys[64];             /* where the verifying keys came from */
+    /* verify only: what could be checked record by record */
+    uint64_t leaves;     /* records compared with leaves.bin's logged hashes (0: no leaves.bin) */
+    char latest[96];     /* the largest checkpoint's file, "checkpoints/<name>" */
+    char unleaved[96];   /* when leaves < signed_size: the checkpoint covering record leaves + 1 */
 } accord_audit_summary;
 
 /*
@@ -61,6 +65,10 @@ ACCORD_API int accord_audit_export(accord_store *store, const char *dir, accord_
  * "record 43: out of order ..."), "truncated: ..." when the records stop short of a checkpoint,
  * or "fork: ..." for checkpoints that no single log can have signed.  ACCORD_EIO, ACCORD_ENOMEM.
  */
+/* On success the records up to signed_size are intact; records after it (unsigned_records) are
+ * covered by no checkpoint: they were compared with leaves.bin (unsigned) up to `leaves`, and not
+ * checked at all beyond it.  Records up to signed_size beyond `leaves` were checked only as whole
+ * checkpoint ranges (from `unleaved` on), so an edit there is named by range, not by record. */
 ACCORD_API int accord_audit_verify(const char *dir, const char *keys, accord_audit_summary *out,
                                    accord_error *err);
 

@@ -22,6 +22,12 @@
  *   | two checkpoints of one size, different roots   | fork                                    |
  *   | a checkpoint larger than the records           | truncated                               |
  *
+ * Success says how far each record was checked (the summary's leaves, latest and unleaved):
+ * records up to the largest checkpoint are intact, signed; records after it are covered by no
+ * checkpoint and were only compared with leaves.bin, which is not signed (whoever can append a
+ * line can append its hash), and past leaves.bin's end not checked at all; without leaves.bin,
+ * records under checkpoints are checked per checkpoint range, not one by one.
+ *
  * A checkpoint's signature must verify under a trusted key (the caller's, else the export's own
  * keys file: that proves integrity against the keys the export names, so pinning a key given out
  * of band is what proves origin).  Memory is bounded by the number of checkpoints, never the
@@ -88,6 +94,7 @@ typedef struct verifier {
     uint64_t bad_line; /* first structural problem, 0 = none */
     char bad_msg[400];
     uint64_t mismatch; /* first record whose hash differs from leaves.bin, 0 = none */
+    uint64_t leaves;   /* records compared with leaves.bin (it may be missing or short) */
 } verifier;
 
 static int cp_cmp(const void *a, const void *b)
@@ -281,6 +288,7 @@ static int scan_records(verifier *v, accord_error *err)
         v->n = l;
         note_roots(v, &next, &fr, &fs);
     }
+    v->leaves = fs.n;
     free(line);
     ajson_arena_free(&arena);
     buf_free(&scratch);
@@ -377,8 +385,15 @@ int accord_audit_verify(const char *dir, const char *keys, accord_audit_summary 
         audit_b64_hash(last->cp.root, sum.root, sizeof(sum.root));
         sum.signed_size = last->cp.size;
         sum.checkpoints = v.ncps;
+        snprintf(sum.latest, sizeof(sum.latest), "%s", last->file);
+        for (size_t i = 0; i < v.ncps; i++)
+            if (v.cps[i].cp.size > v.leaves) {
+                snprintf(sum.unleaved, sizeof(sum.unleaved), "%s", v.cps[i].file);
+                break;
+            }
     }
     sum.records = v.n;
+    sum.leaves = v.leaves;
     sum.unsigned_records = v.n > sum.signed_size ? v.n - sum.signed_size : 0;
     if (out)
         *out = sum;

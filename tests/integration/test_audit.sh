@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The audit log through the CLI: export and offline verify (also with the node key pinned, and
-# after tampering: tail dropped, a record edited or swapped), proofs printed and checked, the
+# after tampering: tail dropped, a record edited or swapped; a record appended after the latest
+# checkpoint is said to be covered by none, and without leaves.bin the ranges checked only as a
+# whole and the records not checked at all are named), proofs printed and checked, the
 # checkpoint format checked with an independent implementation (Python: hashlib and the
 # cryptography package's Ed25519), `accord serve` signing checkpoints on its timer and at
 # shutdown, and kill -9 during an import: every stored version has exactly one `accepted`
@@ -29,6 +31,37 @@ has "record 3: edited" "$T/out" && ok || bad "edited: names record 3"
 cp -r "$T/exp" "$T/t3" && sed -i '2{h;d};3{G}' "$T/t3/records.jsonl"
 expect_rc 1 "records swapped" -- "$ACCORD" audit verify "$T/t3"
 has "record 2: missing or moved" "$T/out" && ok || bad "swapped: names record 2"
+
+# records after the latest checkpoint: intact only up to it, the rest said to be uncovered
+"$ACCORD" audit verify "$T/exp" >"$T/v0"
+check "the untouched export: every record signed" grep -q "^intact: records 1\.\.$n, signed by " "$T/v0" || cat "$T/v0" >&2
+check "and nothing said to be uncovered or unchecked" sh -c "! grep -q -e '^NOT' -e '^leaves.bin' '$T/v0'"
+cat >"$T/append.py" <<'EOF'
+import hashlib, json, sys
+d = sys.argv[1]
+last = json.loads(open(d + "/records.jsonl", "rb").read().split(b"\n")[-2])
+rec = {"action": "accepted", "ref": "indicator--00000000-0000-4000-8000-0000000000ff",
+       "seq": last["seq"] + 1, "ts": last["ts"] + 1}
+line = json.dumps(rec, sort_keys=True, separators=(",", ":")).encode()
+open(d + "/records.jsonl", "ab").write(line + b"\n")
+if len(sys.argv) < 3:
+    open(d + "/leaves.bin", "ab").write(hashlib.sha256(b"\0" + line).digest())
+EOF
+cp -r "$T/exp" "$T/u1" && python3 "$T/append.py" "$T/u1"
+expect_rc 0 "a record appended after the latest checkpoint" -- "$ACCORD" audit verify "$T/u1"
+check "intact names only the signed records" grep -q "^intact: records 1\.\.$n, signed by " "$T/out" || cat "$T/out" >&2
+check "the appended record is not covered by a checkpoint" \
+  grep -q "^NOT COVERED by a checkpoint yet: records $((n + 1))\.\.$((n + 1)) after checkpoints/" "$T/out"
+cp -r "$T/exp" "$T/u2" && rm "$T/u2/leaves.bin" && python3 "$T/append.py" "$T/u2" no-leaf
+expect_rc 0 "an appended record and no leaves.bin" -- "$ACCORD" audit verify "$T/u2"
+check "the appended record is not checked at all" \
+  grep -q "^NOT CHECKED: records $((n + 1))\.\.$((n + 1)) after checkpoints/.*leaves.bin is missing" "$T/out" || cat "$T/out" >&2
+check "and the checkpoint range checked only as a whole is named" \
+  grep -q "^leaves.bin is missing: records 1\.\.$n were checked only as whole checkpoint ranges (checkpoints/[^ ]* to checkpoints/[^ ]*)" "$T/out" || cat "$T/out" >&2
+cp -r "$T/exp" "$T/u3" && rm "$T/u3/leaves.bin"
+expect_rc 0 "no leaves.bin" -- "$ACCORD" audit verify "$T/u3"
+check "no leaves.bin: the range is named, nothing unchecked" sh -c \
+  "grep -q '^leaves.bin is missing: records 1\.\.$n ' '$T/out' && ! grep -q '^NOT' '$T/out'"
 
 # proofs, printed and checked offline
 expect_rc 0 "prove" -- "$ACCORD" audit prove 2
