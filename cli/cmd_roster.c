@@ -190,6 +190,27 @@ static int do_sign(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* What an import changed; a file whose every part was stored before says so, and only that. */
+static void print_imported(const accord_roster_imported *r)
+{
+    if (!r->version_new && !r->votes_new) {
+        printf("already recorded: ");
+        if (r->version_known)
+            printf("the roster version%s", r->votes_known ? " and " : "");
+        if (r->votes_known)
+            printf("%zu vote%s", r->votes_known, r->votes_known == 1 ? "" : "s");
+        printf(" stored before; nothing changed\n");
+        return;
+    }
+    printf("imported: ");
+    if (r->version_new)
+        printf("the roster version, ");
+    printf("%zu new vote%s", r->votes_new, r->votes_new == 1 ? "" : "s");
+    if (r->votes_known)
+        printf(" (%zu already recorded)", r->votes_known);
+    printf("%s\n", r->effective ? "; a proposal took effect" : "");
+}
+
 static int do_import(int argc, char **argv)
 {
     if (argc != 3)
@@ -204,10 +225,20 @@ static int do_import(int argc, char **argv)
         return EXIT_FAIL;
     }
     accord_error err = {0};
-    int effective = 0;
-    int rc = accord_roster_import(s, text, len, 0, &effective, &err);
-    if (!rc)
-        printf("imported%s\n", effective ? "; a proposal took effect" : "");
+    accord_roster_imported res;
+    int rc = accord_roster_import(s, text, len, 0, &res, &err);
+    if (!rc) {
+        print_imported(&res);
+    } else { /* name the file: several votes may be imported in a row */
+        char msg[sizeof(err.msg)];
+        const char *why = strncmp(err.msg, "roster: ", 8) == 0 ? err.msg + 8 : err.msg;
+        size_t n = strlen(argv[2]);
+        if (n > sizeof(msg) / 2)
+            n = sizeof(msg) / 2;
+        memcpy(msg, argv[2], n); /* the file's name, then why, cut to the buffer */
+        snprintf(msg + n, sizeof(msg) - n, ": %.*s", (int)(sizeof(msg) - n - 3), why);
+        memcpy(err.msg, msg, sizeof(msg));
+    }
     free(text);
     return finish(s, rc, &err);
 }

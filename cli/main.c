@@ -487,7 +487,9 @@ static const cli_command commands[] = {
      "voted for that exact proposal with a root key, every member it adds voted too, before its\n"
      "expires, and threshold(N+1) is more than half its members.  Two versions N+1 that both reach\n"
      "quorum are recorded as equivocation, and governance stops.  IDENTITY-FILE is an identity\n"
-     "with a key list (`accord get IDENTITY-ID` on the member's node).  ORG: identity id or name.\n",
+     "with a key list (`accord get IDENTITY-ID` on the member's node).  ORG: identity id or name.\n"
+     "status shows a proposal whose vote ended without quorum as expired; an import of what is\n"
+     "stored already says \"already recorded\" and changes nothing.\n",
      cmd_roster},
     {"misp", "import MISP events (files, directories, stdin) and follow MISP feeds",
      "usage: accord misp import [--strict] [--collection C] [--quiet] FILE|DIR|- ...\n"

@@ -64,14 +64,24 @@ ACCORD_API int accord_roster_sign(const char *export_json, size_t len, const cha
                                   const char *member, char **out, size_t *out_len,
                                   accord_error *err);
 
+/* What accord_roster_import did. */
+typedef struct accord_roster_imported {
+    int effective;      /* a proposal took effect (as for accord_roster_vote) */
+    int version_new;    /* the text's roster version was stored now */
+    int version_known;  /* the text's roster version was stored already */
+    size_t votes_new;   /* votes stored now */
+    size_t votes_known; /* votes stored already: skipped, nothing changed for them */
+} accord_roster_imported;
+
 /*
  * Imports a roster export ({"roster": ..., "votes": [...]}), a bare roster version, or one vote
  * line: version 1 only with the pinned hash; later versions when their predecessor is known; each
  * vote only when it verifies, is for a stored proposal and arrives before its expires.  Votes
- * already stored are skipped.  One transaction.  *effective as for accord_roster_vote.
+ * already stored are skipped (and counted).  One transaction.  *out may be NULL.
  */
 ACCORD_API int accord_roster_import(accord_store *store, const char *text, size_t len,
-                                    int64_t now_us, int *effective, accord_error *err);
+                                    int64_t now_us, accord_roster_imported *out,
+                                    accord_error *err);
 
 /* The version `hash` (NULL: the newest open proposal, else the current version) with its votes,
  * as JSON {"roster": ..., "votes": [...]} (malloc'd). */
@@ -91,7 +101,8 @@ ACCORD_API int accord_roster_resolve(accord_store *store, const char *hash, acco
 /* One roster version as accord_roster_status reports it. */
 typedef struct accord_roster_info {
     int64_t version;
-    const char *hash, *state; /* current, superseded, proposed, equivocation, rejected */
+    const char *hash, *state; /* current, superseded, proposed, expired (a proposal whose vote
+                                 ended without quorum), equivocation, rejected */
     const char *expires, *previous;
     int64_t threshold;
     size_t members;

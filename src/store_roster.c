@@ -9,7 +9,9 @@
  *         current       the version in effect (at most one row)
  *         superseded    was current, a successor took effect
  *         proposed      waiting for votes (also when its predecessor was superseded meanwhile:
- *                       its votes still count, so a second quorum shows as equivocation)
+ *                       its votes still count, so a second quorum shows as equivocation);
+ *                       accord_roster_status shows it as "expired" once its expires has passed
+ *                       (the row keeps "proposed": expiry is a matter of the clock, not a change)
  *         equivocation  reached quorum as a second successor of one version
  *         rejected      set aside by the operator resolving an equivocation (accord_roster_
  *                       resolve), with every version built on it
@@ -263,15 +265,25 @@ static int try_apply(accord_store *s, pair *x, int *effective, accord_error *err
     return rc;
 }
 
-/* Stores one vote on proposal x->p (loaded) after checking it; skips a vote already stored. */
-static int vote_add(accord_store *s, pair *x, const roster_vote *v, int64_t now, accord_error *err)
+/* 1 when voting on proposal p ended before now (microseconds). */
+static int vote_ended(const roster *p, int64_t now)
+{
+    ts_value exp;
+    return ts_parse(p->expires, &exp) == 0 && now >= exp.sec * 1000000 + exp.nsec / 1000;
+}
+
+/*
+ * Stores one vote on proposal x->p (loaded) after checking it; skips a vote already stored.
+ * *added (may be NULL): 1 when stored now, 0 when it was stored already.
+ */
+static int vote_add(accord_store *s, pair *x, const roster_vote *v, int64_t now, int *added_out,
+                    accord_error *err)
 {
     int is_new;
-    ts_value exp;
     int rc = roster_vote_check(&x->cur, &x->p, x->canon.p, x->canon.len, v, &is_new, err);
     if (rc)
         return rc;
-    if (ts_parse(x->p.expires, &exp) == 0 && now >= exp.sec * 1000000 + exp.nsec / 1000)
+    if (vote_ended(&x->p, now))
         return accord_err_set(err, ACCORD_EINVAL,
                               "vote by %s: the vote on version %lld (%.12s) ended at %s", v->member,
                               (long long)x->p.version, x->p.hash, x->p.expires);
@@ -289,6 +301,8 @@ static int vote_add(accord_store *s, pair *x, const roster_vote *v, int64_t now,
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_fail(s, err, "storing a vote");
     int added = sqlite3_changes(s->db) > 0;
     sqlite3_finalize(st);
+    if (added_out)
+        *added_out = added;
     if (rc || !added)
         return rc;
     char detail[200];
@@ -499,7 +513,7 @@ int accord_roster_vote(accord_store *s, const char *data_dir, const char *hash,
         }
         if (!rc && !(rc = pair_load(s, x, h, err)) &&
             !(rc = roster_vote_sign(&x->p, x->canon.p, x->canon.len, key, self, &v, err)) &&
-            !(rc = vote_add(s, x, &v, now_or(now_us), err)))
+            !(rc = vote_add(s, x, &v, now_or(now_us), NULL, err)))
             rc = try_apply(s, x, effective, err);
         rc = end(s, rc, err);
     }
@@ -558,7 +572,8 @@ int accord_roster_sign(const char *text, size_t len, const char *root_path, cons
 /* Import and export                                                                            */
 
 /* Stores a roster version from another node: version 1 when pinned, later ones as proposals. */
-static int import_version(accord_store *s, const buf *text, char *hash, accord_error *err)
+static int import_version(accord_store *s, const buf *text, char *hash,
+                          accord_roster_imported *res, accord_error *err)
 {
     roster *r = malloc(sizeof(*r));
     buf canon;
@@ -568,8 +583,10 @@ static int import_version(accord_store *s, const buf *text, char *hash, accord_e
                : accord_err_set(err, ACCORD_ENOMEM, "roster: out of memory");
     if (!rc)
         memcpy(hash, r->hash, ROSTER_HASH_HEX + 1);
-    if (!rc && load(s, r->hash, r, NULL, state, NULL) == 0)
+    if (!rc && load(s, r->hash, r, NULL, state, NULL) == 0) {
+        res->version_known = 1;
         goto out; /* stored already */
+    }
     if (!rc && r->version == 1) {
         if (store_meta_get(s, "roster_pin", pin, sizeof(pin)) != 0 || strcmp(pin, r->hash) != 0)
             rc = accord_err_set(err, ACCORD_EINVAL,
@@ -593,6 +610,8 @@ static int import_version(accord_store *s, const buf *text, char *hash, accord_e
         if (!rc && !(rc = insert(s, r, &canon, "proposed", err)))
             rc = store_audit(s, "roster-propose", 0, r->id, "proposal imported", err);
     }
+    if (!rc)
+        res->version_new = 1;
 out:
     buf_free(&canon);
     free(r);
@@ -601,7 +620,7 @@ out:
 
 /* Adds the votes of an export (or one vote) to the proposal they name, then applies it. */
 static int import_votes(accord_store *s, const ajson_value *votes, size_t n, int64_t now,
-                        int *effective, accord_error *err)
+                        accord_roster_imported *res, accord_error *err)
 {
     buf t;
     buf_init(&t, 1 << 16);
@@ -616,29 +635,29 @@ static int import_votes(accord_store *s, const ajson_value *votes, size_t n, int
             rc = rc ? rc : accord_err_set(err, ACCORD_EINVAL, "roster: votes[%zu]: not a vote", i);
         if (!rc && strcmp(loaded, v.roster) != 0) {
             if (loaded[0])
-                rc = try_apply(s, x, effective, err);
+                rc = try_apply(s, x, &res->effective, err);
             if (!rc && !(rc = pair_load(s, x, v.roster, err)))
                 memcpy(loaded, v.roster, sizeof(loaded));
         }
-        if (!rc)
-            rc = vote_add(s, x, &v, now, err);
+        int added = 0;
+        if (!rc && !(rc = vote_add(s, x, &v, now, &added, err)))
+            *(added ? &res->votes_new : &res->votes_known) += 1;
     }
     if (!rc && loaded[0])
-        rc = try_apply(s, x, effective, err);
+        rc = try_apply(s, x, &res->effective, err);
     buf_free(&t);
     pair_free(x);
     return rc;
 }
 
 int accord_roster_import(accord_store *s, const char *text, size_t len, int64_t now_us,
-                         int *effective, accord_error *err)
+                         accord_roster_imported *out, accord_error *err)
 {
     ajson_arena a;
     ajson_error jerr;
     buf rtext;
     char hash[ROSTER_HASH_HEX + 1];
-    if (effective)
-        *effective = 0;
+    accord_roster_imported res = {0};
     ajson_arena_init(&a, 1 << 24);
     buf_init(&rtext, 1 << 22);
     const ajson_value *o = ajson_parse(&a, text, len, &jerr);
@@ -649,18 +668,20 @@ int accord_roster_import(accord_store *s, const char *text, size_t len, int64_t 
         const ajson_value *votes = ajson_get(o, "votes"), *bad;
         rc = halted(s, err);
         if (!rc && ajson_get(o, "sig")) { /* one vote */
-            rc = import_votes(s, o, 1, now_or(now_us), effective, err);
+            rc = import_votes(s, o, 1, now_or(now_us), &res, err);
         } else if (!rc) {
             const ajson_value *ros = ajson_get(o, "roster");
             if (jcs_write(&rtext, ros ? ros : o, &bad))
                 rc = accord_err_set(err, ACCORD_EINVAL, "roster: import: not canonicalisable");
             if (!rc)
-                rc = import_version(s, &rtext, hash, err);
+                rc = import_version(s, &rtext, hash, &res, err);
             if (!rc && votes && votes->type == AJSON_ARRAY)
-                rc = import_votes(s, votes->u.items, votes->len, now_or(now_us), effective, err);
+                rc = import_votes(s, votes->u.items, votes->len, now_or(now_us), &res, err);
         }
         rc = end(s, rc, err);
     }
+    if (out)
+        *out = rc ? (accord_roster_imported){0} : res;
     ajson_arena_free(&a);
     buf_free(&rtext);
     return rc;
@@ -859,6 +880,7 @@ int accord_roster_status(accord_store *s, accord_roster_cb cb, void *ud, int *ha
     sqlite3_stmt *st;
     pair *x = pair_new();
     char why[400];
+    int64_t now = ts_now_us();
     if (halted_out)
         *halted_out = store_meta_get(s, "roster_halt", why, sizeof(why)) == 0;
     if (halted_out && *halted_out)
@@ -882,8 +904,12 @@ int accord_roster_status(accord_store *s, accord_roster_cb cb, void *ud, int *ha
             continue;
         }
         if (!(rc = pair_load(s, x, hash, err)) && !(rc = votes_of(s, hash, &v, &n, err)) &&
-            !(rc = roster_count(&x->cur, &x->p, x->canon.p, x->canon.len, v, n, &t, err)))
+            !(rc = roster_count(&x->cur, &x->p, x->canon.p, x->canon.len, v, n, &t, err))) {
+            /* an open proposal whose vote ended without quorum can no longer take effect */
+            if (strcmp(state, "proposed") == 0 && vote_ended(&x->p, now))
+                state = "expired";
             rc = report(x, state, &t, cb, ud);
+        }
         free(v);
     }
     sqlite3_finalize(st);

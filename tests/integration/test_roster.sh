@@ -40,10 +40,29 @@ has "took effect" "$T/out" && ok || bad "the proposal took effect"
 expect_rc 0 "status after" -- "$ACCORD" --data "$T/a" roster status
 check "version 2 current" grep -q "^version 2  current  $H2" "$T/out"
 has "$ID_d" "$T/out" && ok || bad "d is a member"
-# the same vote again is a no-op; a vote for another member's key is refused
+# the same vote again is a no-op, and says so; a vote for another member's key is refused
 expect_rc 0 "duplicate vote" -- "$ACCORD" --data "$T/a" roster import-signature "$T/vote-d"
+check "a duplicate vote is already recorded" grep -q "^already recorded: 1 vote stored before; nothing changed$" "$T/out" || cat "$T/out" >&2
+check "and not imported again" sh -c "! grep -q imported '$T/out'"
+expect_rc 0 "the export again (version and votes)" -- "$ACCORD" --data "$T/b" roster import "$T/v1.json"
+check "an export imported twice is already recorded" grep -q "^already recorded: the roster version stored before" "$T/out" || cat "$T/out" >&2
+printf 'this is not a vote\n' >"$T/junk-vote"
+expect_rc 2 "a junk vote file" -- "$ACCORD" --data "$T/a" roster import-signature "$T/junk-vote"
+check "the error names the file" grep -q "roster: $T/junk-vote: " "$T/err" || cat "$T/err" >&2
 sed "s/$ID_d/$ID_c/" "$T/vote-d" >"$T/vote-forged"
 expect_rc 2 "forged vote" -- "$ACCORD" --data "$T/a" roster import-signature "$T/vote-forged"
+
+# a proposal whose vote ended without quorum shows as expired, not as proposed
+EXP=$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%S.000Z)
+expect_rc 0 "propose with a short vote" -- "$ACCORD" --data "$T/a" roster propose --remove "$ID_c" --expires "$EXP"
+H3=$(grep -o '[0-9a-f]\{64\}' "$T/out")
+expect_rc 0 "status while the vote is open" -- "$ACCORD" --data "$T/a" roster status
+check "open: proposed" grep -q "^version 3  proposed  $H3" "$T/out" || cat "$T/out" >&2
+while [ "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" \< "$EXP" ] || [ "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" = "$EXP" ]; do sleep 0.2; done
+sleep 0.1
+expect_rc 0 "status after the vote ended" -- "$ACCORD" --data "$T/a" roster status
+check "ended without quorum: expired" grep -q "^version 3  expired  $H3" "$T/out" || cat "$T/out" >&2
+check "not shown as proposed" sh -c "! grep -q '  proposed  ' '$T/out'"
 
 expect_rc 0 "audit export" -- "$ACCORD" --data "$T/a" audit export "$T/exp"
 expect_rc 0 "audit verify" -- "$ACCORD" audit verify "$T/exp"

@@ -267,6 +267,8 @@ static void node_open(node *n, const char *name)
     CHECK(accord_store_get(n->s, n->id, 0, grab_body, n, &err) == 0);
 }
 
+static accord_roster_imported last_import; /* what vote_offline's import did */
+
 /* n votes offline on the proposal exported from at, and at imports the vote. */
 static int vote_offline(node *at, const node *n, const char *hash, int64_t now, int *eff,
                         accord_error *err)
@@ -276,8 +278,11 @@ static int vote_offline(node *at, const node *n, const char *hash, int64_t now, 
     int rc = accord_roster_export(at->s, hash, &exp, &el, err);
     if (!rc)
         rc = accord_roster_sign(exp, el, n->root, n->id, &v, &vl, err);
+    memset(&last_import, 0xff, sizeof(last_import)); /* the import must set every field */
     if (!rc)
-        rc = accord_roster_import(at->s, v, vl, now, eff, err);
+        rc = accord_roster_import(at->s, v, vl, now, &last_import, err);
+    if (!rc)
+        *eff = last_import.effective;
     free(exp);
     free(v);
     return rc;
@@ -288,6 +293,20 @@ static int count_state(void *ud, const accord_roster_info *r)
     int *cur = ud;
     if (strcmp(r->state, "current") == 0)
         *cur = (int)r->version;
+    return 0;
+}
+
+/* The state accord_roster_status shows for one version. */
+typedef struct state_of {
+    const char *hash;
+    char state[16];
+} state_of;
+
+static int find_state(void *ud, const accord_roster_info *r)
+{
+    state_of *x = ud;
+    if (strcmp(r->hash, x->hash) == 0)
+        snprintf(x->state, sizeof(x->state), "%s", r->state);
     return 0;
 }
 
@@ -327,9 +346,12 @@ static void test_store(void)
     CHECK(strcmp(h2, h2b) != 0);
     int eff = 0;
     CHECK(accord_roster_vote(n[0].s, n[0].dir, h2, NULL, 0, &eff, &err) == 0 && !eff);
-    /* a duplicate vote changes nothing */
+    /* a duplicate vote changes nothing, and the import says it was stored before */
     CHECK(vote_offline(&n[0], &n[0], h2, 0, &eff, &err) == 0 && !eff);
+    CHECK(last_import.votes_known == 1 && last_import.votes_new == 0);
+    CHECK(!last_import.version_new && !last_import.version_known);
     CHECK(vote_offline(&n[0], &n[1], h2, 0, &eff, &err) == 0 && !eff); /* delta has not voted */
+    CHECK(last_import.votes_new == 1 && last_import.votes_known == 0);
     /* a vote replayed into the other proposal does not verify */
     char *e = NULL, *v = NULL;
     size_t el, vl;
@@ -337,7 +359,7 @@ static void test_store(void)
     CHECK(accord_roster_sign(e, el, n[2].root, n[2].id, &v, &vl, &err) == 0);
     char *at = strstr(v, h2);
     memcpy(at, h2b, 64);
-    CHECK(accord_roster_import(n[0].s, v, vl, 0, &eff, &err) == ACCORD_EINVAL);
+    CHECK(accord_roster_import(n[0].s, v, vl, 0, NULL, &err) == ACCORD_EINVAL);
     CHECK(strstr(err.msg, "does not verify") != NULL);
     free(e);
     free(v);
@@ -376,6 +398,16 @@ static void test_store(void)
      */
     CHECK(accord_roster_propose(n[0].s, n[3].identity, n[3].len, NULL, 3, NULL, 0, h3, &err) == 0);
     CHECK(strcmp(h3, h2) != 0);
+    /* an open proposal shows as proposed until its vote ends, then as expired: one proposed in
+     * 2020 (a week to vote) beside the one just proposed */
+    char h4[ACCORD_ROSTER_HASH_BUFLEN];
+    CHECK(accord_roster_propose(n[0].s, NULL, 0, "bravo", 1, NULL, 1577836800000000LL, h4, &err) ==
+          0);
+    state_of s3 = {.hash = h3}, s4 = {.hash = h4};
+    CHECK(accord_roster_status(n[0].s, find_state, &s3, &halted, &err) == 0);
+    CHECK(accord_roster_status(n[0].s, find_state, &s4, &halted, &err) == 0);
+    CHECK(strcmp(s3.state, "proposed") == 0);
+    CHECK(strcmp(s4.state, "expired") == 0);
     for (int i = 0; i < 4; i++) {
         accord_store_close(n[i].s);
         free(n[i].identity);
