@@ -16,11 +16,12 @@
  * When: the signature one is in every collection (accord_collection_extdef_publish, run by
  * `accord collection add` and at `accord serve`'s start), so a client can resolve a signature
  * in whatever collection an object reaches it through, and anyone reading a collection learns
- * that its objects may carry them.  A store's default collection, made with the store by
- * whichever command opens it first, gets it at the first `accord serve`: a TAXII client reads a
- * collection only through a server, which publishes it before it answers, and a store only the
- * other commands have used holds exactly what was put in it (`accord import` then `accord
- * export` gives the same objects back).  A peer that pulls into a collection which lacks it gets
+ * that its objects may carry them.  Both store it in every collection that lacks it, so a
+ * store's default collection, made with the store by whichever command opens it first, gets it
+ * at the first `accord serve` or `accord collection add`: a TAXII client reads a collection only
+ * through a server, which publishes it before it answers, and a store only the other commands
+ * have used holds exactly what was put in it (`accord import` then `accord export` gives the
+ * same objects back).  A peer that pulls into a collection which lacks it gets
  * it like any other object (prov_is_shipped lets it in unsigned).
  *
  * All three: import stores them in a collection, in the transaction of the first signed object
