@@ -55,7 +55,10 @@
  * accord_sightings under a lock (matches are rare next to lines, so the lock is not contended),
  * moving it to the slot's snapshot first; at the end the aggregated sightings and this node's
  * identity go to the store through the normal import, into COLLECTION (or the default
- * collection), where TAXII clients read them.
+ * collection), where TAXII clients read them.  COLLECTION is checked before anything is read.
+ * With --follow the monitor also writes each interval (of event time) once it has ended by the
+ * clock (flush_sightings), so a run that is killed loses at most the open intervals; a late
+ * match for a written interval writes its sighting again with the whole count.
  */
 #include "cli.h"
 #include "match_flow.h"
@@ -136,6 +139,7 @@ typedef struct run {
     accord_sightings *sg; /* with sightings: guarded by sg_mu */
     pthread_mutex_t sg_mu;
     int sg_failed;
+    int sg_flush_failed; /* --follow: the last write of closed intervals failed (told once) */
     size_t event_bytes;
     int64_t now_s;
     unsigned threads;
@@ -1261,6 +1265,50 @@ static void reload(run *r, const char *why)
            why, st.indicators, st.simple, st.complex, invalid, mono() - t0);
 }
 
+/* --follow: writes the sightings of the intervals that ended by now_us (each as it closes, so a
+ * killed run loses at most the open ones); the rest are written at the end.  The lock is held
+ * while they are stored, so a worker that matches meanwhile waits (matches are rare, the
+ * writes once an interval).  A failed write keeps them for the next try.  The write is a store
+ * change, but no change of indicators: when the store's marks (ro, the monitor's read-only
+ * handle, NULL with --indicators) moved by exactly the versions it wrote, they are taken as
+ * the current ones, so it does not rebuild the snapshot; another writer's change at the same
+ * time moves them further and is reloaded as usual. */
+static void flush_sightings(run *r, accord_store *ro, int64_t now_us)
+{
+    accord_error err = {0};
+    accord_import_stats ist = {0};
+    accord_store *st = NULL;
+    uint64_t seq0 = 0, added0 = 0, seq1 = 0, added1 = 0;
+    size_t n = 0;
+    int rc, mine;
+    pthread_mutex_lock(&r->sg_mu);
+    if (r->sg_failed || !accord_sightings_due(r->sg, now_us)) {
+        pthread_mutex_unlock(&r->sg_mu);
+        return;
+    }
+    mine = store_mark(ro, &seq0, &added0) == 0 && seq0 == r->store_seq && added0 == r->store_added;
+    rc = accord_store_open(cli_data_dir(), 0, &st, &err);
+    rc = rc ? rc
+            : accord_sightings_store_closed(r->sg, st, cli_data_dir(), r->report, now_us, &n, &ist,
+                                            &err);
+    pthread_mutex_unlock(&r->sg_mu);
+    accord_store_close(st);
+    if (!rc && mine && store_mark(ro, &seq1, &added1) == 0 &&
+        seq1 - seq0 == ist.accepted + ist.versions) {
+        r->store_seq = seq1;
+        r->store_added = added1;
+    }
+    if (rc && !r->sg_flush_failed)
+        notice(r, "sightings: %s; kept, to be written again", err.msg[0] ? err.msg : "not stored");
+    else if (!rc)
+        notice(r,
+               "%zu sightings of closed intervals to %s (%" PRIu64
+               " objects new or updated, %" PRIu64 " unchanged)",
+               n, r->report ? r->report : "the default collection", ist.accepted + ist.versions,
+               ist.duplicates);
+    r->sg_flush_failed = rc != 0;
+}
+
 static void *monitor_main(void *arg)
 {
     run *r = arg;
@@ -1282,6 +1330,11 @@ static void *monitor_main(void *arg)
                     atomic_store(&r->stop, 1);
             }
         }
+        if (!r->nind && !st &&
+            accord_store_open(cli_data_dir(), ACCORD_STORE_READONLY, &st, NULL) != 0)
+            st = NULL;
+        if (r->follow && r->sg)
+            flush_sightings(r, st, accord_timestamp_now());
         /* the marks are taken before the build, so a change during it is seen next time */
         if (r->nind) {
             fp = files_fingerprint(r);
@@ -1289,8 +1342,6 @@ static void *monitor_main(void *arg)
                 why = "indicator files changed";
             r->files_fp = fp;
         } else {
-            if (!st && accord_store_open(cli_data_dir(), ACCORD_STORE_READONLY, &st, NULL) != 0)
-                st = NULL;
             if (store_mark(st, &seq, &added) == 0) {
                 if (!why && (seq != r->store_seq || added != r->store_added))
                     why = "store changed";
@@ -1626,12 +1677,32 @@ static int load_field_map(run *r)
     return r->fmap ? 0 : -1;
 }
 
+/* With sightings: the collection they go to exists (checked at the start, not when the first
+ * are written, maybe hours later).  0, or -1 naming it (reported). */
+static int check_report(run *r)
+{
+    accord_error err = {0};
+    accord_store *st;
+    int rc;
+    if (!r->sightings)
+        return 0;
+    if (!(st = cli_open_store(0)))
+        return -1;
+    rc = accord_sightings_check_collection(st, r->report, &err);
+    if (rc)
+        cli_error(r->cmd, "--report %s: %s", r->report ? r->report : "(default)",
+                  err.msg[0] ? err.msg : "no such collection");
+    accord_store_close(st);
+    return rc ? -1 : 0;
+}
+
 /* Writes the sightings to the store; 0 or -1 (reported). */
 static int store_sightings(run *r)
 {
     accord_error err = {0};
     accord_import_stats ist = {0};
     accord_store *st;
+    size_t n = 0;
     int rc;
     if (r->sg_failed) {
         cli_error(r->cmd, "sightings: out of memory or too many groups; none written");
@@ -1639,15 +1710,17 @@ static int store_sightings(run *r)
     }
     if (!(st = cli_open_store(0)))
         return -1;
-    rc = accord_sightings_store(r->sg, st, cli_data_dir(), r->report, &ist, &err);
+    /* all of them, or with --follow those not written as their intervals closed */
+    rc = accord_sightings_store_closed(r->sg, st, cli_data_dir(), r->report, INT64_MAX, &n, &ist,
+                                       &err);
     if (rc)
         cli_error(r->cmd, "sightings: %s", err.msg[0] ? err.msg : "could not be stored");
     else
         fprintf(stderr,
                 "accord match: %zu sightings to %s (%" PRIu64 " objects new or updated, %" PRIu64
                 " unchanged)\n",
-                accord_sightings_count(r->sg), r->report ? r->report : "the default collection",
-                ist.accepted + ist.versions, ist.duplicates);
+                n, r->report ? r->report : "the default collection", ist.accepted + ist.versions,
+                ist.duplicates);
     accord_store_close(st);
     return rc ? -1 : 0;
 }
@@ -1674,6 +1747,10 @@ int cmd_match(int argc, char **argv)
     if (load_field_map(&r) != 0) {
         cleanup(&r);
         return EXIT_USAGE;
+    }
+    if (check_report(&r) != 0) {
+        cleanup(&r);
+        return EXIT_FAIL;
     }
     /* not when matches go to the same terminal (they would tear the line) */
     r.progress = r.progress && isatty(STDERR_FILENO) && (r.summary || !isatty(STDOUT_FILENO));

@@ -338,6 +338,26 @@ ACCORD_API int accord_sightings_bundle(const accord_sightings *sg, const char *i
 ACCORD_API int accord_sightings_store(const accord_sightings *sg, struct accord_store *store,
                                       const char *data_dir, const char *collection,
                                       struct accord_import_stats *st, struct accord_error *err);
+/* 1 when a group counted since it was last written by accord_sightings_store_closed lies in an
+ * interval that ended at or before before_us (microseconds since the epoch): a cheap test of
+ * whether that call has something to write. */
+ACCORD_API int accord_sightings_due(const accord_sightings *sg, int64_t before_us);
+/* Writes, as accord_sightings_store does, the groups of the intervals that ended at or before
+ * before_us (INT64_MAX: every interval) that were counted since they were last written by this
+ * function, with their whole counts so far (the sighting ids are stable, so a group written
+ * again is a new version of its sighting); they are then clean until counted again.  For a
+ * long run (following logs) to write each interval as it closes.  *nstored: how many were
+ * written; none due writes nothing.  On failure nothing is marked written. */
+ACCORD_API int accord_sightings_store_closed(accord_sightings *sg, struct accord_store *store,
+                                             const char *data_dir, const char *collection,
+                                             int64_t before_us, size_t *nstored,
+                                             struct accord_import_stats *st,
+                                             struct accord_error *err);
+/* 0 when `collection` (id or alias; NULL = the default collection) exists in store, so that
+ * sightings can be written to it; ACCORD_ENOTFOUND (or ACCORD_EINVAL for an alias of several
+ * API roots) with err naming it.  A long run checks it before it starts. */
+ACCORD_API int accord_sightings_check_collection(struct accord_store *store, const char *collection,
+                                                 struct accord_error *err);
 
 #ifdef __cplusplus
 }

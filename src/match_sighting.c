@@ -41,11 +41,19 @@
  * When this node has an organisation (`accord member init`) and its signing key is in the data
  * directory, the sightings are signed with it in the transaction that stores them (import.c).
  *
+ * Writing as intervals close (accord_sightings_store_closed, for a run that follows logs): a
+ * group is dirty from when it is counted until it is written; dirty_min, the lowest bucket of a
+ * dirty group, makes accord_sightings_due one comparison.  A written group keeps its counts, so
+ * a late event for an interval already written writes the whole count again as a new version of
+ * the same sighting (never a smaller count over a larger one).  The groups of a run stay in
+ * memory (SIGHT_MAX bounds them): about 80 bytes per (indicator, interval) that matched.
+ *
  * Not here: which collection (the caller passes it to the import), thread safety (one
  * sightings object per thread, or a lock around accord_sightings_add_match).
  */
 #include "match.h"
 #include "member.h"
+#include "store.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -67,6 +75,7 @@ typedef struct straffic {
 
 typedef struct sgroup {
     uint32_t ind; /* UINT32_MAX = empty slot */
+    int dirty;    /* counted since it was last written (accord_sightings_store_closed) */
     int64_t bucket;
     uint64_t count;
     int64_t first_us, last_us;
@@ -76,6 +85,7 @@ typedef struct sgroup {
 /* A group counted under an earlier snapshot, or (in a bundle) a merged group. */
 typedef struct rgroup {
     char *id;
+    int dirty;
     int64_t bucket;
     uint64_t count;
     int64_t first_us, last_us;
@@ -116,6 +126,7 @@ struct accord_sightings {
     size_t cap, n; /* cap: a power of two */
     rgroup *old;   /* retired groups (owned ids) */
     size_t nold, old_cap;
+    int64_t dirty_min; /* the lowest bucket of a dirty group, INT64_MAX when none is */
 };
 
 ACCORD_API int accord_sightings_new(accord_snapshot *snap, int64_t interval_s,
@@ -129,6 +140,7 @@ ACCORD_API int accord_sightings_new(accord_snapshot *snap, int64_t interval_s,
         return ACCORD_ENOMEM;
     sg->snap = accord_snapshot_ref(snap);
     sg->interval_us = interval_s * 1000000;
+    sg->dirty_min = INT64_MAX;
     *out = sg;
     return 0;
 }
@@ -171,7 +183,8 @@ ACCORD_API int accord_sightings_set_snapshot(accord_sightings *sg, accord_snapsh
         rgroup r;
         if (g->ind == UINT32_MAX || accord_snapshot_indicator(sg->snap, g->ind, &info) != 0)
             continue;
-        r = (rgroup){strdup(info.id), g->bucket, g->count, g->first_us, g->last_us, g->tr};
+        r = (rgroup){strdup(info.id), g->dirty,   g->bucket, g->count,
+                     g->first_us,     g->last_us, g->tr};
         if (!r.id || push_old(&sg->old, &sg->nold, &sg->old_cap, &r) != 0) {
             free(r.id);
             return ACCORD_ENOMEM;
@@ -213,7 +226,8 @@ static int merged(const accord_sightings *sg, rgroup **out, size_t *nout, char *
         if (g->ind == UINT32_MAX || accord_snapshot_indicator(sg->snap, g->ind, &info) != 0)
             continue;
         memcpy(ids + k * 160, info.id, sizeof info.id);
-        v[n++] = (rgroup){ids + k++ * 160, g->bucket, g->count, g->first_us, g->last_us, g->tr};
+        v[n++] = (rgroup){ids + k++ * 160, g->dirty,   g->bucket, g->count,
+                          g->first_us,     g->last_us, g->tr};
     }
     if (sg->nold) /* sg->old is NULL when nothing was merged yet */
         memcpy(v + n, sg->old, sg->nold * sizeof *v);
@@ -224,6 +238,7 @@ static int merged(const accord_sightings *sg, rgroup **out, size_t *nout, char *
         if (k && rgroup_cmp(&v[k - 1], &v[i]) == 0) {
             rgroup *g = &v[k - 1];
             g->count += v[i].count;
+            g->dirty |= v[i].dirty;
             g->first_us = v[i].first_us < g->first_us ? v[i].first_us : g->first_us;
             g->last_us = v[i].last_us > g->last_us ? v[i].last_us : g->last_us;
             traffic_merge(&g->tr, &v[i].tr);
@@ -286,6 +301,8 @@ static int add_one(accord_sightings *sg, uint32_t ind, int64_t t_us, const straf
 {
     int64_t bucket = t_us / sg->interval_us;
     size_t s;
+    if (bucket < sg->dirty_min)
+        sg->dirty_min = bucket;
     if (sg->n * 2 >= sg->cap) {
         if (sg->n + sg->nold >= SIGHT_MAX)
             return ACCORD_ELIMIT;
@@ -296,6 +313,7 @@ static int add_one(accord_sightings *sg, uint32_t ind, int64_t t_us, const straf
         sgroup *g = &sg->g[s];
         if (g->ind == ind && g->bucket == bucket) {
             g->count++;
+            g->dirty = 1;
             if (t_us < g->first_us)
                 g->first_us = t_us;
             if (t_us > g->last_us)
@@ -304,7 +322,7 @@ static int add_one(accord_sightings *sg, uint32_t ind, int64_t t_us, const straf
             return 0;
         }
     }
-    sg->g[s] = (sgroup){ind, bucket, 1, t_us, t_us, *tr};
+    sg->g[s] = (sgroup){ind, 1, bucket, 1, t_us, t_us, *tr};
     sg->n++;
     return 0;
 }
@@ -428,19 +446,32 @@ static int put_sighting(const accord_sightings *sg, const rgroup *g, const char 
                       last, g->id, identity, traffic);
 }
 
+/* Which groups a bundle holds: those of buckets below `below`, and with only_dirty only those
+ * counted since they were last written. */
+typedef struct sselect {
+    int64_t below;
+    int only_dirty;
+} sselect;
+
+static int selected(const sselect *sel, int64_t bucket, int dirty)
+{
+    return bucket < sel->below && (dirty || !sel->only_dirty);
+}
+
 /* with_identity: 0 when identity is this node's organisation (member.h), whose signed identity
- * object is stored already and must not be replaced by a plain one. */
+ * object is stored already and must not be replaced by a plain one.  *nsel: the sightings in it. */
 static int sightings_bundle(const accord_sightings *sg, const char *identity, int with_identity,
-                            char **out, size_t *len)
+                            const sselect *sel, char **out, size_t *len, size_t *nsel)
 {
     buf b;
     char bid[37], *names;
     const char *parts[2] = {"bundle", identity};
     rgroup *v;
-    size_t n;
+    size_t n, k = 0;
     int rc;
     *out = NULL;
     *len = 0;
+    *nsel = 0;
     if (!identity || strncmp(identity, "identity--", 10) != 0 || strlen(identity) != 46)
         return ACCORD_EINVAL;
     if (merged(sg, &v, &n, &names) != 0)
@@ -451,7 +482,9 @@ static int sightings_bundle(const accord_sightings *sg, const char *identity, in
     if (with_identity)
         rc = rc ? rc : put_identity(&b, identity);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (i || with_identity)
+        if (!selected(sel, v[i].bucket, v[i].dirty))
+            continue;
+        if (k++ || with_identity)
             rc = buf_add(&b, ",", 1);
         rc = rc ? rc : put_sighting(sg, &v[i], identity, &b);
     }
@@ -464,18 +497,23 @@ static int sightings_bundle(const accord_sightings *sg, const char *identity, in
     }
     *len = b.len - 1;
     *out = b.p; /* the caller frees it */
+    *nsel = k;
     return 0;
 }
 
 ACCORD_API int accord_sightings_bundle(const accord_sightings *sg, const char *identity, char **out,
                                        size_t *len)
 {
-    return sightings_bundle(sg, identity, 1, out, len);
+    sselect all = {INT64_MAX, 0};
+    size_t n;
+    return sightings_bundle(sg, identity, 1, &all, out, len, &n);
 }
 
-ACCORD_API int accord_sightings_store(const accord_sightings *sg, struct accord_store *store,
-                                      const char *data_dir, const char *collection,
-                                      struct accord_import_stats *st, struct accord_error *err)
+/* Writes the selected groups as a bundle through the import (see accord_sightings_store);
+ * *nsel: how many; none selected writes nothing. */
+static int store_selected(const accord_sightings *sg, struct accord_store *store,
+                          const char *data_dir, const char *collection, const sselect *sel,
+                          size_t *nsel, struct accord_import_stats *st, struct accord_error *err)
 {
     char identity[64], *json = NULL;
     size_t len = 0;
@@ -483,8 +521,8 @@ ACCORD_API int accord_sightings_store(const accord_sightings *sg, struct accord_
     accord_import_options o = {0};
     int member = member_self_id(store, identity, sizeof identity) == 0;
     rc = member ? 0 : accord_node_identity(data_dir, identity, sizeof identity);
-    rc = rc ? rc : sightings_bundle(sg, identity, !member, &json, &len);
-    if (rc)
+    rc = rc ? rc : sightings_bundle(sg, identity, !member, sel, &json, &len, nsel);
+    if (rc || (*nsel == 0 && sel->only_dirty))
         goto out;
     fd = memfd_create("accord-sightings", MFD_CLOEXEC);
     if (fd < 0) {
@@ -517,4 +555,55 @@ out:
         close(fd);
     free(json);
     return rc;
+}
+
+ACCORD_API int accord_sightings_store(const accord_sightings *sg, struct accord_store *store,
+                                      const char *data_dir, const char *collection,
+                                      struct accord_import_stats *st, struct accord_error *err)
+{
+    sselect all = {INT64_MAX, 0};
+    size_t n;
+    return store_selected(sg, store, data_dir, collection, &all, &n, st, err);
+}
+
+ACCORD_API int accord_sightings_due(const accord_sightings *sg, int64_t before_us)
+{
+    return sg && sg->dirty_min != INT64_MAX && before_us >= 0 &&
+           sg->dirty_min < before_us / sg->interval_us;
+}
+
+ACCORD_API int accord_sightings_store_closed(accord_sightings *sg, struct accord_store *store,
+                                             const char *data_dir, const char *collection,
+                                             int64_t before_us, size_t *nstored,
+                                             struct accord_import_stats *st,
+                                             struct accord_error *err)
+{
+    sselect sel = {before_us == INT64_MAX ? INT64_MAX : before_us / sg->interval_us, 1};
+    int rc;
+    *nstored = 0;
+    if (before_us < 0)
+        return ACCORD_EINVAL;
+    rc = store_selected(sg, store, data_dir, collection, &sel, nstored, st, err);
+    if (rc)
+        return rc; /* still dirty: written by the next call */
+    sg->dirty_min = INT64_MAX;
+    for (size_t i = 0; i < sg->cap; i++) {
+        sgroup *g = &sg->g[i];
+        if (g->ind != UINT32_MAX && g->dirty && (g->dirty = g->bucket >= sel.below) != 0 &&
+            g->bucket < sg->dirty_min)
+            sg->dirty_min = g->bucket;
+    }
+    for (size_t i = 0; i < sg->nold; i++) {
+        rgroup *g = &sg->old[i];
+        if (g->dirty && (g->dirty = g->bucket >= sel.below) != 0 && g->bucket < sg->dirty_min)
+            sg->dirty_min = g->bucket;
+    }
+    return 0;
+}
+
+ACCORD_API int accord_sightings_check_collection(struct accord_store *store, const char *collection,
+                                                 struct accord_error *err)
+{
+    int64_t cid;
+    return store_collection_resolve(store, collection, &cid, err);
 }

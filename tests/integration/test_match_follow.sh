@@ -4,6 +4,7 @@
 # rotation by rename and by copytruncate; a partial line waits for its end; expiry while
 # running; SIGTERM ends the run with its totals; a .gz input beside followed ones is read once.
 . "$(dirname "$0")/lib.sh" "$@"
+. "$(dirname "$0")/match_lib.sh"
 
 ind() { # ind N NAME PATTERN [extra JSON members]
   printf '{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-%012d","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"%s","pattern":"%s","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"%s}\n' "$1" "$2" "$3" "${4:-}"
@@ -11,16 +12,6 @@ ind() { # ind N NAME PATTERN [extra JSON members]
 conn() { printf '{"ts":%s,"id.orig_h":"10.0.0.1","id.resp_h":"%s","id.resp_p":443}\n' "$1" "$2"; }
 dns() { printf '{"ts":%s,"id.orig_h":"10.0.0.1","query":"%s"}\n' "$1" "$2"; }
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
-# wait_for DESCRIPTION CMD...: up to 20 s for CMD to succeed
-wait_for() {
-  local d=$1 i=0; shift
-  while ! "$@" >/dev/null 2>&1; do
-    i=$((i + 1))
-    if [ $i -ge 200 ]; then bad "$d (timed out)"; return 1; fi
-    sleep 0.1
-  done
-  ok
-}
 count_is() { [ "$(lines "$1")" = "$2" ]; }
 
 # --- the store: an import and SIGHUP while following, rotation, copytruncate -----------------

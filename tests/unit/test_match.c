@@ -2355,6 +2355,10 @@ static void test_sightings(void)
         CHECK(accord_sightings_add_match(sg, &mt, 1700001000ll * 1000000) == 0);
     /* 198.51.100.7: hour 22 (2 events + the untimed one at 22:30), hour 23 (1); domain: 1 */
     CHECK(accord_sightings_count(sg) == 3);
+    /* due once the first interval with counts (hour 22) has ended: at 23:00:00, not before */
+    CHECK(accord_sightings_due(sg, 1700002799999999ll) == 0);
+    CHECK(accord_sightings_due(sg, 1700002800ll * 1000000) == 1);
+    CHECK(accord_sightings_due(sg, -1) == 0 && accord_sightings_due(NULL, INT64_MAX) == 0);
 
     CHECK(accord_node_identity("/nonexistent/accord-a", id1, sizeof id1) == 0);
     CHECK(accord_node_identity("/nonexistent/accord-a", id2, sizeof id2) == 0);
