@@ -43,7 +43,9 @@
  *   tx_hosts [..], rx_hosts [..], src, dst   IP   Zeek files, notice
  *   mailfrom, rcptto [..]            EMAIL     Zeek smtp
  *   dns: {rrname, rdata, queries [{rrname}], answers [{rrname, rdata}]}   NAME   Suricata
+ *   dns.grouped: {A [..], AAAA [..] IP; CNAME, MX, NS, PTR [..], SRV [{name}], SOA [{mname}] NAME}
  *   http: {hostname HOST, url URI, http_user_agent UA}   tls: {sni NAME, fingerprint CERT_FP}
+ *   quic: {sni NAME}
  *   fileinfo: {md5, sha1, sha256}
  *   smtp: {mail_from, rcpt_to [..]}   email: {from, to [..], cc [..]}   EMAIL   Suricata
  *
@@ -119,6 +121,15 @@ enum {
     F_SAN_DNS,
     F_SAN_IP,
     F_SAN_EMAIL,
+    F_QUIC_SNI,
+    F_DNS_G_A,
+    F_DNS_G_AAAA,
+    F_DNS_G_CNAME,
+    F_DNS_G_MX,
+    F_DNS_G_NS,
+    F_DNS_G_PTR,
+    F_DNS_G_SRV,
+    F_DNS_G_SOA_MNAME,
     F_COUNT
 };
 
@@ -172,6 +183,15 @@ static const char *names[F_COUNT] = {
     "san.dns",
     "san.ip",
     "san.email",
+    "quic.sni",
+    "dns.grouped.A",
+    "dns.grouped.AAAA",
+    "dns.grouped.CNAME",
+    "dns.grouped.MX",
+    "dns.grouped.NS",
+    "dns.grouped.PTR",
+    "dns.grouped.SRV.name",
+    "dns.grouped.SOA.mname",
 };
 
 #define K(s, role, field, sub)                                                                     \
@@ -179,7 +199,8 @@ static const char *names[F_COUNT] = {
         s, sizeof(s) - 1, role, field, sub, {0, 0}                                                 \
     }
 
-static mfmap_node n_id, n_dns, n_dns_q, n_dns_a, n_http, n_tls, n_fileinfo, n_smtp, n_email, n_san;
+static mfmap_node n_id, n_dns, n_dns_q, n_dns_a, n_dns_g, n_dns_srv, n_dns_soa, n_http, n_tls,
+    n_quic, n_fileinfo, n_smtp, n_email, n_san;
 
 static mfmap_key k_id[] = {
     K("orig_h", MR_SRC_IP, F_ORIG_H, NULL),
@@ -192,11 +213,26 @@ static mfmap_key k_dns_a[] = {
     K("rrname", MR_NAME, F_DNS_A_RRNAME, NULL),
     K("rdata", MR_NAME, F_DNS_A_RDATA, NULL),
 };
+/* eve dns v2/v3 "grouped": the answers' data by record type, arrays of strings (SRV and SOA
+ * records as objects).  TXT and the rest carry no name or address. */
+static mfmap_key k_dns_srv[] = {K("name", MR_NAME, F_DNS_G_SRV, NULL)};
+static mfmap_key k_dns_soa[] = {K("mname", MR_NAME, F_DNS_G_SOA_MNAME, NULL)};
+static mfmap_key k_dns_g[] = {
+    K("A", MR_IP, F_DNS_G_A, NULL),
+    K("AAAA", MR_IP, F_DNS_G_AAAA, NULL),
+    K("CNAME", MR_NAME, F_DNS_G_CNAME, NULL),
+    K("MX", MR_NAME, F_DNS_G_MX, NULL),
+    K("NS", MR_NAME, F_DNS_G_NS, NULL),
+    K("PTR", MR_NAME, F_DNS_G_PTR, NULL),
+    K("SRV", MR_NONE, 0, &n_dns_srv),
+    K("SOA", MR_NONE, 0, &n_dns_soa),
+};
 static mfmap_key k_dns[] = {
     K("rrname", MR_NAME, F_DNS_RRNAME, NULL),
     K("rdata", MR_NAME, F_DNS_RDATA, NULL),
     K("queries", MR_NONE, 0, &n_dns_q),
     K("answers", MR_NONE, 0, &n_dns_a),
+    K("grouped", MR_NONE, 0, &n_dns_g),
 };
 static mfmap_key k_http[] = {
     K("hostname", MR_HOST, F_HTTP_HOSTNAME, NULL),
@@ -207,6 +243,7 @@ static mfmap_key k_tls[] = {
     K("sni", MR_NAME, F_TLS_SNI, NULL),
     K("fingerprint", MR_CERT_SHA1, F_TLS_FINGERPRINT, NULL),
 };
+static mfmap_key k_quic[] = {K("sni", MR_NAME, F_QUIC_SNI, NULL)};
 static mfmap_key k_fileinfo[] = {
     K("md5", MR_MD5, F_FI_MD5, NULL),
     K("sha1", MR_SHA1, F_FI_SHA1, NULL),
@@ -263,6 +300,7 @@ static mfmap_key k_root[] = {
     K("dns", MR_NONE, 0, &n_dns),
     K("http", MR_NONE, 0, &n_http),
     K("tls", MR_NONE, 0, &n_tls),
+    K("quic", MR_NONE, 0, &n_quic),
     K("fileinfo", MR_NONE, 0, &n_fileinfo),
     K("smtp", MR_NONE, 0, &n_smtp),
     K("email", MR_NONE, 0, &n_email),
@@ -356,9 +394,13 @@ static void builtin_init(void)
     node_init(&n_id, k_id, NKEYS(k_id));
     node_init(&n_dns_q, k_dns_q, NKEYS(k_dns_q));
     node_init(&n_dns_a, k_dns_a, NKEYS(k_dns_a));
+    node_init(&n_dns_srv, k_dns_srv, NKEYS(k_dns_srv));
+    node_init(&n_dns_soa, k_dns_soa, NKEYS(k_dns_soa));
+    node_init(&n_dns_g, k_dns_g, NKEYS(k_dns_g));
     node_init(&n_dns, k_dns, NKEYS(k_dns));
     node_init(&n_http, k_http, NKEYS(k_http));
     node_init(&n_tls, k_tls, NKEYS(k_tls));
+    node_init(&n_quic, k_quic, NKEYS(k_quic));
     node_init(&n_fileinfo, k_fileinfo, NKEYS(k_fileinfo));
     node_init(&n_smtp, k_smtp, NKEYS(k_smtp));
     node_init(&n_email, k_email, NKEYS(k_email));

@@ -984,6 +984,12 @@ static const char *hand_lines[] = {
     "{\"dns\":{\"queries\":[{\"rrname\":\"q.example\"}],\"answers\":[{\"rrname\":\"r\",\"rdata\":"
     "\"1.2.3.4\"},{\"x\":{}}]},\"http\":{\"hostname\":\"H\",\"url\":\"\\/p\"},\"tls\":[]}",
     "  {\"a\":{\"b\":[1,{\"c\":\"}\"}]},\"host\":\"\"}  ",
+    "{\"quic\":{\"sni\":\"q.example\",\"ja3\":{\"sni\":\"no\"}},\"dns\":{\"grouped\":{\"A\":"
+    "[\"1.2.3.4\",\"5.6.7.8\"],\"AAAA\":[\"::1\"],\"CNAME\":[\"c.example\"],\"TXT\":[\"t\"],"
+    "\"SRV\":[{\"port\":1,\"name\":\"s.example\"}],\"SOA\":[{\"mname\":\"m\",\"rname\":\"r\"}],"
+    "\"MX\":[],\"NS\":\"ns.example\",\"PTR\":[\"p\\u002eexample\"]}}}",
+    "{\"dns\":{\"grouped\":{\"A\":{\"x\":\"1.2.3.4\"},\"SRV\":{\"name\":\"s\"},\"SOA\":[[{}]]}},"
+    "\"quic\":[\"sni\"]}",
     "{}",
     "{\"query\":{\"nested\":\"no\"},\"id\":{\"orig_h\":\"::1\",\"resp_p\":-0.5E-3}}",
     "{\"query\":\"a\"",
