@@ -37,7 +37,13 @@
  * created again) the old one is read to its end and the new one from its start, and when the
  * file shrank (copytruncate) it is read again from its start; line numbers restart with each
  * new file.  SIGINT or SIGTERM ends the run as the end of the inputs does (summary, sightings,
- * totals).  Matches are flushed whenever the inputs are idle.
+ * totals).  Matches are flushed whenever the inputs are idle.  An INPUT directory is listed again
+ * every SCAN_S seconds of idleness (scan_dirs): new files are added to inputs in place (its
+ * array is allocated for FOLLOW_MAX before the workers start, since they read it unlocked).
+ * A file already read under another path (rotation renames app.log to app.log.1, and both
+ * names are under the directory) is never read twice: r->opened maps each file's (device,
+ * inode) to the bytes read of it, and a path that comes to name such a file, no shorter than
+ * that, is not read from its start (a shorter one is a new file that reused the inode).
  *
  * Output: one JSON object per match (see usage), or with --summary one per matched indicator
  * with its count, counted by indicator id across snapshots.  When stderr is a terminal (and
@@ -92,9 +98,11 @@
 #define MAX_REPORTS 100
 #define MAX_THREADS 64
 #define OUT_CAP (1ull << 32)
-#define POLL_MS 1000 /* how often the monitor looks for changed indicators */
-#define IDLE_MS 100  /* how long --follow sleeps when no input grew */
-#define DIR_DEPTH 32 /* directory levels read under a telemetry directory */
+#define POLL_MS 1000    /* how often the monitor looks for changed indicators */
+#define IDLE_MS 100     /* how long --follow sleeps when no input grew */
+#define DIR_DEPTH 32    /* directory levels read under a telemetry directory */
+#define FOLLOW_MAX 4096 /* --follow: files under the INPUT directories, those found later too */
+#define SCAN_S 1.0      /* --follow: how often the INPUT directories are listed again */
 
 enum { FREE, FILLED, WORKING, DONE };
 
@@ -147,6 +155,12 @@ typedef struct run {
     int ninputs;
     char **paths; /* owned: what inputs points to once expanded */
     int npaths;
+    size_t paths_cap;  /* with dirs: fixed before the workers start (they read inputs) */
+    const char **dirs; /* --follow: the INPUT directories, listed again for new files */
+    int ndirs;
+    u64map known;  /* --follow with dirs: XXH3 of every path seen under them */
+    u64map opened; /* --follow: file_key of every file a tail opened -> bytes read of it */
+    int full_told; /* FOLLOW_MAX reached: said once */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     slot *slots;
@@ -773,10 +787,27 @@ typedef struct tail {
     int missing; /* told that the path does not exist */
     dev_t dev;
     ino_t ino;
+    uint64_t key; /* file_key: its entry in r->opened */
     off_t off;
     buf carry;
     buf hdr; /* the Zeek TSV header in effect */
 } tail;
+
+/* The key of a file in r->opened: its device and inode. */
+static uint64_t file_key(const struct stat *st)
+{
+    uint64_t v[2] = {(uint64_t)st->st_dev, (uint64_t)st->st_ino};
+    return u64map_key(XXH3_64bits(v, sizeof v));
+}
+
+/* 1 when this run has read the file of st under some path: its inode is in r->opened and it is
+ * at least as long as what was read of it (a shorter one is a new file that got the inode of
+ * one deleted since, and is read). */
+static int read_elsewhere(const run *r, const struct stat *st)
+{
+    uint64_t off;
+    return u64map_get(&r->opened, file_key(st), &off) && off > 0 && (uint64_t)st->st_size >= off;
+}
 
 static int tail_open(run *r, tail *t, int idx)
 {
@@ -796,6 +827,9 @@ static int tail_open(run *r, tail *t, int idx)
     t->stream = !S_ISREG(st.st_mode);
     t->dev = st.st_dev;
     t->ino = st.st_ino;
+    t->key = file_key(&st);
+    if (!t->stream && !u64map_get(&r->opened, t->key, NULL))
+        u64map_put(&r->opened, t->key, 0); /* no memory: only a rename is read again */
     t->off = 0;
     t->restart = 1;
     t->missing = 0;
@@ -848,6 +882,8 @@ static int tail_step(run *r, tail *t, int idx)
         buf_reset(&t->carry);
         s->len += (size_t)n;
         t->off += n;
+        if (!t->stream)
+            u64map_put(&r->opened, t->key, (uint64_t)t->off);
         if ((rc = cut_lines(s, &t->carry)) < 0)
             r->failed = 1;
         if (rc > 0) {
@@ -870,12 +906,17 @@ static int tail_step(run *r, tail *t, int idx)
         }
         return 0;
     }
-    /* at the end of the file: was it rotated (a new file at the path) or truncated? */
+    /* at the end of the file: was it rotated (a new file at the path) or truncated?  A file
+     * this run has read under another path (app.log renamed to app.log.1 while both are
+     * followed) was read there: here only what is appended from now on */
     if (stat(path, &st) == 0 && (st.st_ino != t->ino || st.st_dev != t->dev)) {
+        int seen = read_elsewhere(r, &st);
+        off_t end;
         tail_flush(r, t, idx);
         close(t->fd);
         t->fd = -1;
-        tail_open(r, t, idx);
+        if (tail_open(r, t, idx) == 0 && seen && (end = lseek(t->fd, 0, SEEK_END)) > 0)
+            t->off = end;
         return 1;
     }
     if (fstat(t->fd, &st) == 0 && st.st_size < t->off) {
@@ -889,18 +930,28 @@ static int tail_step(run *r, tail *t, int idx)
     return 0;
 }
 
-/* --follow: tails every input until SIGINT or SIGTERM. */
+static void tail_init(tail *t)
+{
+    t->fd = -1;
+    buf_init(&t->carry, LINE_MAX_BYTES + CHUNK);
+    buf_init(&t->hdr, 2u << 20);
+}
+
+static int scan_dirs(run *r, tail *t);
+
+/* --follow: tails every input until SIGINT or SIGTERM; every SCAN_S seconds without input the
+ * INPUT directories are listed for files created since (scan_dirs). */
 static int follow_inputs(run *r)
 {
-    if (r->ninputs <= 0)
+    size_t ntail = r->ndirs ? r->paths_cap : (size_t)r->ninputs;
+    double scanned = mono();
+    if (ntail == 0)
         return -1;
-    tail *t = calloc((unsigned)r->ninputs, sizeof *t);
+    tail *t = calloc(ntail, sizeof *t);
     if (!t)
         return -1;
     for (int i = 0; i < r->ninputs; i++) {
-        t[i].fd = -1;
-        buf_init(&t[i].carry, LINE_MAX_BYTES + CHUNK);
-        buf_init(&t[i].hdr, 2u << 20);
+        tail_init(&t[i]);
         if (has_suffix(r->inputs[i], ".gz")) {
             /* read whole by cmd_match before: a compressed log is a finished one (rotated
              * away), and a gzip writer flushes whole blocks, so there is nothing to tail */
@@ -920,7 +971,12 @@ static int follow_inputs(run *r)
             }
         if (busy)
             continue;
-        if (!open) /* every input was a pipe, and each has ended */
+        if (r->ndirs && mono() - scanned >= SCAN_S) {
+            scanned = mono();
+            if (scan_dirs(r, t))
+                continue;
+        }
+        if (!open && !r->ndirs) /* every input was a pipe, and each has ended */
             break;
         pthread_mutex_lock(&r->mu);
         drain(r, 0, 0);
@@ -1387,50 +1443,122 @@ static int telemetry_entry(const char *full, const struct stat *st)
     return S_ISDIR(st->st_mode) && lstat(full, &lst) == 0 && S_ISDIR(lst.st_mode);
 }
 
-/* Adds path to r->paths: a file (or -, or a path that does not exist: opening it reports
- * that) as it is, a directory as the files under it, recursively, sorted by name at every
- * level.  0, or -1 after reporting a directory that cannot be read (the rest is added). */
-static int add_input(run *r, const char *path, int depth, size_t *cap)
+/* A list of paths: the files to read. */
+typedef struct path_list {
+    char **v;
+    int n;
+    size_t cap;
+} path_list;
+
+/* Adds path to l: a file (or -, or a path that does not exist: opening it reports that) as it
+ * is, a directory as the files under it, recursively, sorted by name at every level.  0, or -1
+ * when a directory cannot be read (the rest is added), reported as command cmd (NULL: not). */
+static int add_input(const char *cmd, path_list *l, const char *path, int depth)
 {
     struct stat st;
     char **names;
     size_t n;
     int rc = 0;
     if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        if (grow_array((void **)&r->paths, cap, (size_t)r->npaths + 1, sizeof *r->paths) != 0 ||
-            !(r->paths[r->npaths] = strdup(path))) {
-            cli_error(r->cmd, "%s: out of memory listing the inputs", path);
+        if (grow_array((void **)&l->v, &l->cap, (size_t)l->n + 1, sizeof *l->v) != 0 ||
+            !(l->v[l->n] = strdup(path))) {
+            if (cmd)
+                cli_error(cmd, "%s: out of memory listing the inputs", path);
             return -1;
         }
-        r->npaths++;
+        l->n++;
         return 0;
     }
     if (depth >= DIR_DEPTH) {
-        cli_error(r->cmd, "%s: more than %d directory levels; not read", path, DIR_DEPTH);
+        if (cmd)
+            cli_error(cmd, "%s: more than %d directory levels; not read", path, DIR_DEPTH);
         return -1;
     }
     if (dir_list(path, telemetry_entry, &names, &n) != 0) {
-        cli_error(r->cmd, "%s: %s", path, strerror(errno));
+        if (cmd)
+            cli_error(cmd, "%s: %s", path, strerror(errno));
         rc = -1;
-    } else if (n == 0 && depth == 0) {
+    } else if (n == 0 && depth == 0 && cmd) {
         fprintf(stderr, "accord match: %s: no files in this directory\n", path);
     }
     for (size_t i = 0; i < n; i++)
-        if (add_input(r, names[i], depth + 1, cap) != 0)
+        if (add_input(cmd, l, names[i], depth + 1) != 0)
             rc = -1;
     names_free(names, n);
     return rc;
 }
 
+static uint64_t path_key(const char *path)
+{
+    return u64map_key(XXH3_64bits(path, strlen(path)));
+}
+
+/* --follow: the files under the INPUT directories that were not there before, added as inputs
+ * read from their start (in the slots of paths kept free for them: the workers read inputs
+ * without the lock, so the array never moves).  Left out, said once: compressed files and files
+ * this run has opened under another path (a log renamed by rotation: its lines were matched
+ * already).  1 when some were added. */
+static int scan_dirs(run *r, tail *t)
+{
+    int added = 0;
+    for (int d = 0; d < r->ndirs; d++) {
+        path_list l = {NULL, 0, 0};
+        add_input(NULL, &l, r->dirs[d], 0);
+        for (int i = 0; i < l.n; i++) {
+            struct stat st;
+            uint64_t k = path_key(l.v[i]);
+            if (u64map_get(&r->known, k, NULL) || stat(l.v[i], &st) != 0 ||
+                u64map_put(&r->known, k, 1) != 0)
+                continue;
+            if (has_suffix(l.v[i], ".gz") || read_elsewhere(r, &st)) {
+                notice(r, "%s: %s; not read", l.v[i],
+                       has_suffix(l.v[i], ".gz") ? "new, compressed (a rotated log)"
+                                                 : "a file read under another name (rotated)");
+            } else if ((size_t)r->npaths >= r->paths_cap) {
+                if (!r->full_told++)
+                    notice(r, "%s: more than %d files followed; new ones are not read", l.v[i],
+                           FOLLOW_MAX);
+            } else {
+                notice(r, "%s: new file, followed", l.v[i]);
+                tail_init(&t[r->npaths]);
+                r->paths[r->npaths++] = l.v[i];
+                l.v[i] = NULL;
+                r->ninputs = r->npaths;
+                added = 1;
+            }
+        }
+        names_free(l.v, (size_t)l.n);
+    }
+    return added;
+}
+
 /* Replaces the INPUT arguments by the files to read (directories expanded); 0 or -1 when some
- * could not be listed (reported; the others are read). */
+ * could not be listed (reported; the others are read).  With --follow the directories are kept
+ * in dirs, the paths in known, and paths gets room for FOLLOW_MAX files. */
 static int expand_inputs(run *r)
 {
-    size_t cap = 0;
+    path_list l = {NULL, 0, 0};
+    struct stat st;
     int rc = 0;
-    for (int i = 0; i < r->ninputs; i++)
-        if (add_input(r, r->inputs[i], 0, &cap) != 0)
+    if (r->follow && !(r->dirs = calloc((size_t)r->ninputs + 1, sizeof *r->dirs)))
+        return -1;
+    for (int i = 0; i < r->ninputs; i++) {
+        if (r->follow && strcmp(r->inputs[i], "-") != 0 && stat(r->inputs[i], &st) == 0 &&
+            S_ISDIR(st.st_mode))
+            r->dirs[r->ndirs++] = r->inputs[i];
+        if (add_input(r->cmd, &l, r->inputs[i], 0) != 0)
             rc = -1;
+    }
+    if (r->ndirs && grow_array((void **)&l.v, &l.cap, FOLLOW_MAX, sizeof *l.v) != 0) {
+        cli_error(r->cmd, "out of memory listing the inputs");
+        r->ndirs = 0; /* the directories are not looked at again */
+        rc = -1;
+    }
+    for (int i = 0; r->ndirs && i < l.n; i++)
+        u64map_put(&r->known, path_key(l.v[i]), 1);
+    r->paths = l.v;
+    r->npaths = l.n;
+    r->paths_cap = l.cap;
     r->inputs = r->paths;
     r->ninputs = r->npaths;
     return rc;
@@ -1618,8 +1746,9 @@ static int start(run *r, pthread_t *tids)
 {
     r->nslots = (size_t)r->threads * 2 + 2;
     r->slots = calloc(r->nslots, sizeof *r->slots);
-    r->lines_base = calloc((size_t)r->ninputs + 1, sizeof *r->lines_base);
-    r->reports = calloc((size_t)r->ninputs + 1, sizeof *r->reports);
+    size_t nin = (r->ndirs ? r->paths_cap : (size_t)r->ninputs) + 1; /* found later too */
+    r->lines_base = calloc(nin, sizeof *r->lines_base);
+    r->reports = calloc(nin, sizeof *r->reports);
     if (!r->slots || !r->lines_base || !r->reports)
         return -1;
     for (size_t i = 0; i < r->nslots; i++)
@@ -1654,6 +1783,9 @@ static void cleanup(run *r)
     for (int i = 0; i < r->npaths; i++)
         free(r->paths[i]);
     free(r->paths);
+    free(r->dirs);
+    u64map_free(&r->known);
+    u64map_free(&r->opened);
     free(r->ind);
     buf_free(&r->notices);
     accord_sightings_free(r->sg);
@@ -1737,6 +1869,8 @@ int cmd_match(int argc, char **argv)
     r.sigfd = r.stopfd = -1;
     buf_init(&r.notices, 1 << 20);
     u64map_init(&r.sum_ids);
+    u64map_init_set(&r.known);
+    u64map_init(&r.opened); /* -> the bytes read of the file */
     if (parse_args(&r, argc, argv) != 0) {
         cleanup(&r);
         fprintf(stderr, "usage: accord match [OPTION]... INPUT... (accord help match)\n");

@@ -2,7 +2,8 @@
 # accord match --follow: a growing file matched as it grows; indicators reloaded while running
 # (a store import, SIGHUP, a changed indicator file) with every event matched exactly once;
 # rotation by rename and by copytruncate; a partial line waits for its end; expiry while
-# running; SIGTERM ends the run with its totals; a .gz input beside followed ones is read once.
+# running; SIGTERM ends the run with its totals; a .gz input beside followed ones is read once;
+# a directory's files created later are followed.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/match_lib.sh"
 
@@ -144,4 +145,29 @@ wait $pid
 check "gz with --follow: exit 0, no malformed line" test $? = 0
 check "gz with --follow: told it is not followed" grep -q "old.json.gz: compressed; read to its end, not followed" "$T/g.err"
 check "gz with --follow: 3 events, 2 matches" grep -q "3 events, .* 2 matches, 0 malformed" "$T/g.err"
+
+# --- a directory: files created later are followed from their start (subdirectories too); a
+# file renamed by rotation and a compressed one are told, not read again ---------------------
+mkdir -p "$T/logs/sub"
+conn 1 198.51.100.7 >"$T/logs/a.json"
+"$ACCORD" match --follow --event-bytes 0 "$T/logs" >"$T/d.out" 2>"$T/d.err" &
+pid=$!
+wait_for "the file there at the start" count_is "$T/d.out" 1
+{ conn 2 198.51.100.7; dns 3 x.evil.example; } >"$T/logs/sub/b.json"
+wait_for "a file created later, in a subdirectory, read from its start" count_is "$T/d.out" 3
+wait_for "said so" grep -q "sub/b.json: new file, followed" "$T/d.err"
+conn 4 198.51.100.7 >>"$T/logs/sub/b.json"
+wait_for "the new file followed as it grows" count_is "$T/d.out" 4
+mv "$T/logs/a.json" "$T/logs/a.json.1"
+conn 5 198.51.100.7 >"$T/logs/a.json"
+wait_for "the new file at the rotated path" count_is "$T/d.out" 5
+conn 6 198.51.100.7 | gzip >"$T/logs/a.json.2.gz"
+wait_for "the renamed file: told, not read again" grep -q "a.json.1: a file read under another name (rotated); not read" "$T/d.err"
+wait_for "the compressed file: told, not read" grep -q "a.json.2.gz: new, compressed (a rotated log); not read" "$T/d.err"
+conn 7 198.51.100.7 >>"$T/logs/a.json"
+wait_for "the new a.json followed" count_is "$T/d.out" 6
+kill -TERM $pid
+wait $pid
+check "directory run ends with 0" test $? = 0
+check "directory: every event once, in order" test "$(sed 's/^{"time":\([0-9]*\),.*/\1/' "$T/d.out" | tr '\n' ' ')" = "1 2 3 4 5 7 "
 finish
