@@ -578,11 +578,13 @@ ACCORD_API int accord_sightings_store_closed(accord_sightings *sg, struct accord
                                              struct accord_import_stats *st,
                                              struct accord_error *err)
 {
-    sselect sel = {before_us == INT64_MAX ? INT64_MAX : before_us / sg->interval_us, 1};
+    sselect sel = {INT64_MAX, 1};
     int rc;
     *nstored = 0;
-    if (before_us < 0)
+    if (!sg || !store || before_us < 0)
         return ACCORD_EINVAL;
+    if (before_us != INT64_MAX)
+        sel.below = before_us / sg->interval_us;
     rc = store_selected(sg, store, data_dir, collection, &sel, nstored, st, err);
     if (rc)
         return rc; /* still dirty: written by the next call */

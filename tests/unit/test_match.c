@@ -2365,6 +2365,12 @@ static void test_sightings(void)
     CHECK(accord_sightings_due(sg, 1700002799999999ll) == 0);
     CHECK(accord_sightings_due(sg, 1700002800ll * 1000000) == 1);
     CHECK(accord_sightings_due(sg, -1) == 0 && accord_sightings_due(NULL, INT64_MAX) == 0);
+    {
+        size_t n = 1;
+        CHECK(accord_sightings_store_closed(NULL, NULL, NULL, NULL, 0, &n, NULL, NULL) ==
+                  ACCORD_EINVAL &&
+              n == 0);
+    }
 
     CHECK(accord_node_identity("/nonexistent/accord-a", id1, sizeof id1) == 0);
     CHECK(accord_node_identity("/nonexistent/accord-a", id2, sizeof id2) == 0);
