@@ -409,6 +409,7 @@ typedef struct whole_part {
 } whole_part;
 
 typedef struct whole {
+    const char *id;            /* its indicator's id (in the set's strings): the output order */
     uint32_t other;            /* index into set->others */
     const char *object, *meta; /* NULL: one attribute whose value is its parts joined by '|' */
     uint32_t part, n;          /* its parts: wholes.parts[part .. part + n) */
@@ -532,7 +533,7 @@ static int whole_add(wholes *x, uint32_t k, const misp_form *f)
         wgrow((void **)&x->parts, &x->partcap, x->nparts + f->n, sizeof(*x->parts)))
         return ACCORD_ENOMEM;
     whole *o = &x->w[x->n++];
-    *o = (whole){.other = k, .object = f->object, .meta = f->meta,
+    *o = (whole){.id = export_str(x->set, x->set->others[k].id), .other = k, .object = f->object, .meta = f->meta,
                  .part = (uint32_t)x->nparts, .n = (uint32_t)f->n, .allowed = allowed};
     if (allowed) /* left out whole, as the stix format leaves such an indicator */
         return 0;
@@ -583,20 +584,21 @@ static int whole_body(void *ud, size_t i, const char *body, size_t len)
     return rc;
 }
 
-static const accord_export_set *sort_set; /* qsort has no context argument */
+/* The read order: others by seq (store_feed_bodies wants them ascending). */
+typedef struct seq_ix {
+    int64_t seq;
+    uint32_t i;
+} seq_ix;
 
 static int by_seq(const void *a, const void *b)
 {
-    int64_t x = sort_set->others[*(const uint32_t *)a].seq;
-    int64_t y = sort_set->others[*(const uint32_t *)b].seq;
+    int64_t x = ((const seq_ix *)a)->seq, y = ((const seq_ix *)b)->seq;
     return x < y ? -1 : x > y;
 }
 
 static int by_id(const void *a, const void *b)
 {
-    const whole *x = a, *y = b;
-    return strcmp(export_str(sort_set, sort_set->others[x->other].id),
-                  export_str(sort_set, sort_set->others[y->other].id));
+    return strcmp(((const whole *)a)->id, ((const whole *)b)->id);
 }
 
 static void wholes_free(wholes *x)
@@ -658,8 +660,9 @@ static int wholes_load(const accord_export_set *s, wholes **out, accord_error *e
     wholes *x = calloc(1, sizeof(*x));
     uint32_t *order = malloc(s->nothers * sizeof(*order));
     int64_t *seqs = malloc(s->nothers * sizeof(*seqs));
+    seq_ix *si = malloc(s->nothers * sizeof(*si));
     int rc = 0;
-    if (!x || !order || !seqs) {
+    if (!x || !order || !seqs || !si) {
         rc = ACCORD_ENOMEM;
         goto out;
     }
@@ -667,11 +670,10 @@ static int wholes_load(const accord_export_set *s, wholes **out, accord_error *e
     buf_init(&x->text, (size_t)1 << 31);
     ajson_arena_init(&x->arena, 0);
     for (size_t i = 0; i < s->nothers; i++)
-        order[i] = (uint32_t)i;
-    sort_set = s;
-    qsort(order, s->nothers, sizeof(*order), by_seq);
+        si[i] = (seq_ix){s->others[i].seq, (uint32_t)i};
+    qsort(si, s->nothers, sizeof(*si), by_seq);
     for (size_t i = 0; i < s->nothers; i++)
-        seqs[i] = s->others[order[i]].seq;
+        seqs[i] = si[i].seq, order[i] = si[i].i;
     x->order = order;
     rc = export_allow_load(s->store, &x->allow, err);
     if (!rc)
@@ -679,10 +681,12 @@ static int wholes_load(const accord_export_set *s, wholes **out, accord_error *e
     if (!rc)
         rc = x->rc;
     if (!rc) {
-        qsort(x->w, x->n, sizeof(*x->w), by_id);
+        if (x->n)
+            qsort(x->w, x->n, sizeof(*x->w), by_id);
         rc = wholes_dedup(x);
     }
 out:
+    free(si);
     free(order);
     free(seqs);
     if (x)

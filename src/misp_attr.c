@@ -599,10 +599,19 @@ static const char *single_type(const misp_group *g)
         {"autonomous-system", P_ASN, "AS"},       {"mac-addr", P_VALUE, "mac-address"},
         {"network-traffic", P_DPORT, "port"},     {"network-traffic", P_UA, "user-agent"},
     };
-    for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++)
+    size_t i = 0;
+    for (; i < sizeof(one) / sizeof(one[0]); i++)
         if (one[i].p == f->p && strcmp(one[i].root, root) == 0)
-            return one[i].type;
-    return NULL;
+            break;
+    if (i == sizeof(one) / sizeof(one[0]))
+        return NULL;
+    /* a value the importer would refuse for the type (type_facts) is not written as one */
+    const char *t = one[i].type;
+    if ((!strcmp(t, "ip-dst") && !misp_ip_type(f->v)) ||
+        (!strcmp(t, "domain") && (!*f->v || strpbrk(f->v, " /\t"))) ||
+        (!strcmp(t, "email-src") && !strchr(f->v, '@')) || !*f->v)
+        return NULL;
+    return t;
 }
 
 /* The composite type ("a|b") of a two-fact group; *swap 1 when its parts go the other way. */

@@ -505,13 +505,15 @@ static int read_clusters(misp_links *l, accord_error *err)
             l->pairs[k++].rank = l->cl[l->pairs[i].cluster].rank;
         }
     l->npairs = k;
-    qsort(l->pairs, l->npairs, sizeof(*l->pairs), pair_cmp);
+    if (l->npairs) /* pairs is NULL without them, which qsort may not receive */
+        qsort(l->pairs, l->npairs, sizeof(*l->pairs), pair_cmp);
     k = 0;
     for (size_t i = 0; i < l->nevent; i++) /* event_cl then holds ranks */
         if (l->cl[l->event_cl[i]].entry)
             l->event_cl[k++] = l->cl[l->event_cl[i]].rank;
     l->nevent = k;
-    qsort(l->event_cl, l->nevent, sizeof(*l->event_cl), u32_by_rank_cmp);
+    if (l->nevent)
+        qsort(l->event_cl, l->nevent, sizeof(*l->event_cl), u32_by_rank_cmp);
     l->byrank = malloc((l->ncl ? l->ncl : 1) * sizeof(*l->byrank));
     if (!l->byrank)
         return ACCORD_ENOMEM;
