@@ -30,6 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 _Static_assert(sizeof(ajson_value) == 24, "a value's flags fit in its padding");
 
@@ -357,9 +360,25 @@ static size_t parse_escape(parser *ps, char *out)
  * c is found as a zero byte of w ^ c*0x01..01, a byte below 0x20 borrows into its own high bit
  * after subtracting 0x20 from every byte.  Borrows and carries only run upwards, so the lowest
  * byte flagged is a true one (every flag below it would be true too), and it is the one taken.
+ * With SSE2 (every x86-64), 16 bytes at a time first: a signed compare with 0x20 flags the
+ * control characters and, as negative numbers, the bytes of 0x80 and above in one step.  Long
+ * strings (descriptions, patterns, the hashes and signatures of a signed object) go 16 bytes for
+ * about what 8 cost in the word at a time.
  */
 static const unsigned char *plain_end(const unsigned char *p, const unsigned char *end)
 {
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    for (; end - p >= 16; p += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i m = _mm_or_si128(_mm_cmplt_epi8(x, space),
+                                 _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits)
+            return p + __builtin_ctz(bits);
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
     for (; end - p >= 8; p += 8) {
