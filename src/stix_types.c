@@ -1271,7 +1271,7 @@ static int marking_tlp_rule(vctx *c, const ajson_value *o, const char *dt)
     const ajson_value *id = ajson_get(o, "id");
     const ajson_value *ext = ajson_get(ajson_get(o, "extensions"), TLP2_EXT);
     const tlp_def *d;
-    char path[PATH_LEN];
+    char ext_path[PATH_LEN], path[PATH_LEN];
     int rc = 0;
     if (dt && strcmp(dt, "tlp") == 0) {
         rc = check_tlp(c, o, tlp1, 4, "definition.tlp",
@@ -1279,8 +1279,8 @@ static int marking_tlp_rule(vctx *c, const ajson_value *o, const char *dt)
         return rc ? rc : check_tlp1_created(c, o);
     }
     if (ext) {
-        stix_path_key(path, "extensions", TLP2_EXT);
-        stix_path_key(path, path, "tlp_2_0");
+        stix_path_key(ext_path, "extensions", TLP2_EXT);
+        stix_path_key(path, ext_path, "tlp_2_0");
         return check_tlp(c, o, tlp2, 5, path, ajson_get(ext, "tlp_2_0"), "2.0");
     }
     /* The reverse: an object bearing a fixed TLP id must be that marking. */
