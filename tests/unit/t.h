@@ -74,11 +74,14 @@ static inline char *t_next_line(char **cursor)
     return line;
 }
 
-/* Data under ../shared/data, or NULL when it is not there (cases using it then skip). */
+/*
+ * Data under $ACCORD_SHARED_DATA (as the integration tests read it) or else ../shared/data, or
+ * NULL when it is not there (cases using it then skip).
+ */
 static inline const char *t_shared_data(void)
 {
-    static const char *dirs[] = {ACCORD_SOURCE_DIR "/../shared/data", NULL};
-    for (int i = 0; dirs[i]; i++) {
+    const char *dirs[] = {getenv("ACCORD_SHARED_DATA"), ACCORD_SOURCE_DIR "/../shared/data", NULL};
+    for (int i = dirs[0] ? 0 : 1; dirs[i]; i++) {
         FILE *f = fopen(dirs[i], "r");
         if (f) {
             fclose(f);
