@@ -107,6 +107,8 @@ int misp_sink_open(accord_store *store, const accord_import_options *opts, misp_
     int rc = store_collection_resolve(store, opts->collection, &s->cid, err);
     if (!rc)
         rc = store_begin(store, err);
+    if (!rc)
+        store_rows_defer(store); /* a batch adds many versions: their rows in bulk */
     if (rc) {
         ajson_arena_free(&s->arena);
         ajson_arena_free(&s->stored);

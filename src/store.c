@@ -551,8 +551,40 @@ int store_db_fail(accord_store *s, accord_error *err, const char *what)
     return accord_err_set(err, rc, "store: %s: %s", what, sqlite3_errmsg(s->db));
 }
 
+const char *store_stmt_sql(enum stmt_id id)
+{
+    return stmt_sql[id];
+}
+
+/* 1 for the statements that may run while rows are pending: they touch none of the deferred
+ * tables (the sorted runs, the clock) or are their inserts. */
+static int stmt_defer_safe(enum stmt_id id)
+{
+    switch (id) {
+    case S_INS_OBJ:
+    case S_INS_MEMBER:
+    case S_INS_AUDIT:
+    case S_INS_IND:
+    case S_INS_XROW:
+    case S_CLOCK_SET:
+    case S_RUNS_OF_KIND:
+    case S_RUNS_AT_LEVEL:
+    case S_CHUNK_FIND:
+    case S_CHUNK_GET:
+    case S_CHUNK_INS:
+    case S_RUN_INS:
+    case S_RUN_DEL:
+    case S_CHUNK_DEL:
+    case S_MAX_RUN:
+    case S_CHUNKS_OF_KIND: return 1;
+    default: return 0;
+    }
+}
+
 sqlite3_stmt *store_stmt(accord_store *s, enum stmt_id id)
 {
+    if (s->rows_pending && !stmt_defer_safe(id) && store_rows_flush_quiet(s))
+        return NULL;
     sqlite3_stmt *st = s->st[id];
     if (!st && sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL))
         return NULL;
@@ -575,6 +607,9 @@ int store_step_done(sqlite3_stmt *st)
 int store_exec(accord_store *s, const char *sql, accord_error *err)
 {
     char *msg = NULL;
+    int frc = s->rows_pending ? store_rows_flush(s, err) : 0;
+    if (frc)
+        return frc;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         int rc = store_db_fail(s, err, msg ? msg : sql);
         sqlite3_free(msg);
@@ -958,6 +993,10 @@ int accord_store_open(const char *dir, unsigned flags, accord_store **out, accor
     sqlite3_create_function(s->db, "id_hash", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                             sql_id_hash, NULL, NULL);
     sqlite3_extended_result_codes(s->db, 0);
+    if ((rc = store_rows_init(s))) {
+        rc = accord_err_set(err, rc, "store: cannot register the bulk row tables");
+        goto out;
+    }
     /* 16 KiB pages: a fourth of the I/O calls of the default for the same bytes (bulk import
      * writes every page twice: WAL, then checkpoint); takes effect only on a new database */
     if (!ro && (rc = store_exec(s, "PRAGMA page_size=16384; PRAGMA journal_mode=WAL", err)))
@@ -1005,6 +1044,7 @@ void accord_store_close(accord_store *s)
         store_rollback(s);
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->st[i]);
+    store_rows_free(s);
     if (s->db) {
         if (!s->readonly)
             sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
@@ -1142,6 +1182,7 @@ void store_rollback(accord_store *s)
 {
     if (!s->in_txn)
         return;
+    store_rows_discard(s);
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_txn = 0;
     s->audit_next = 0;
@@ -1154,7 +1195,7 @@ int store_commit(accord_store *s, accord_error *err)
 {
     if (!s->in_txn)
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
-    int rc = 0;
+    int rc = store_rows_flush(s, err);
     for (int k = 0; k < KIND_COUNT && !rc; k++)
         rc = store_run_write(s, k, &s->pend[k], err);
     sqlite3_stmt *st = rc ? NULL : store_stmt(s, S_CLOCK_SET);
@@ -1173,6 +1214,7 @@ int store_commit(accord_store *s, accord_error *err)
     s->audit_next = 0;
     s->sets_seq = s->last_seq;
     pend_clear(s);
+    store_rows_discard(s); /* nothing is pending: this ends deferring */
     return 0;
 }
 
@@ -1204,28 +1246,32 @@ int store_audit(accord_store *s, const char *action, int64_t object_seq, const c
     if (audit_leaf_write(s->leafbuf, &f))
         return accord_err_set(err, ACCORD_ENOMEM, "store: out of memory writing an audit record");
     accord_merkle_leaf_hash(s->leafbuf->p, s->leafbuf->len, leaf);
-    sqlite3_stmt *st = store_stmt(s, S_INS_AUDIT);
-    if (!st)
+    store_row r;
+    if (store_row_begin(s, STORE_ROWS_AUDIT, &r))
         return store_db_fail(s, err, "preparing an audit insert");
-    sqlite3_bind_int64(st, 1, f.seq);
-    sqlite3_bind_int64(st, 2, f.ts);
-    sqlite3_bind_text(st, 3, action, -1, SQLITE_STATIC);
+    store_row_int(&r, 0, f.seq);
+    store_row_int(&r, 1, f.ts);
+    store_row_text(&r, 2, action, strlen(action));
     if (object_seq)
-        sqlite3_bind_int64(st, 4, object_seq);
+        store_row_int(&r, 3, object_seq);
     if (ref)
-        sqlite3_bind_text(st, 5, ref, -1, SQLITE_STATIC);
+        store_row_text(&r, 4, ref, strlen(ref));
     if (detail)
-        sqlite3_bind_text(st, 6, detail, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 7, leaf, sizeof(leaf), SQLITE_STATIC);
-    if (store_step_done(st))
-        return store_db_fail(s, err, "writing an audit record");
+        store_row_text(&r, 5, detail, strlen(detail));
+    store_row_blob(&r, 6, leaf, sizeof(leaf));
+    int rc = store_row_end(&r, "writing an audit record", err);
+    if (rc)
+        return rc;
     if (s->in_txn)
         s->audit_next = f.seq + 1;
     if (s->in_txn)
         store_audit_leaf_added(s, f.seq, leaf);
     else
         store_audit_forget(s); /* its transaction, if any, may still roll back */
-    return f.seq % ACCORD_AUDIT_CHECKPOINT_EVERY ? 0 : store_audit_checkpoint_at(s, f.seq, err);
+    if (f.seq % ACCORD_AUDIT_CHECKPOINT_EVERY)
+        return 0;
+    /* the checkpoint may read the records back */
+    return (rc = store_rows_flush(s, err)) ? rc : store_audit_checkpoint_at(s, f.seq, err);
 }
 
 int store_audit_commit(accord_store *s, int rc, const char *action, const char *ref,
@@ -1451,19 +1497,20 @@ static int member_add(accord_store *s, int64_t cid, int64_t seq, const char *typ
     }
     if (rc)
         return rc;
-    sqlite3_stmt *st = store_stmt(s, S_INS_MEMBER);
-    if (!st)
+    store_row r;
+    if (store_row_begin(s, STORE_ROWS_MEMBERS, &r))
         return store_db_fail(s, err, "preparing a membership insert");
     *added_out = next_added(s);
-    sqlite3_bind_int64(st, 1, cid);
-    sqlite3_bind_int64(st, 2, *added_out);
-    sqlite3_bind_int64(st, 3, seq);
-    sqlite3_bind_text(st, 4, type, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, mflags);
-    if (store_step_done(st))
-        return store_db_fail(s, err, "adding to a collection");
+    store_row_int(&r, 0, cid);
+    store_row_int(&r, 1, *added_out);
+    store_row_int(&r, 2, seq);
+    store_row_text(&r, 3, type, strlen(type));
+    store_row_int(&r, 4, mflags);
+    if ((rc = store_row_end(&r, "adding to a collection", err)))
+        return rc;
     if (strcmp(type, "sighting") != 0)
         return 0;
+    sqlite3_stmt *st;
     if (!(st = store_stmt(s, S_SIGHT_MEMBER)))
         return store_db_fail(s, err, "preparing a sightings insert");
     sqlite3_bind_int64(st, 1, cid);
@@ -1654,61 +1701,60 @@ static int ind_put(accord_store *s, int64_t seq, int64_t added, const char *id,
     ind_str(&x, 1, o, "pattern");
     ind_str(&x, 2, o, "name");
     size_t plen;
-    sqlite3_stmt *st = store_stmt(s, S_INS_IND);
-    if (!st) {
-        rc = store_db_fail(s, err, "preparing an indicator insert");
-        goto out;
-    }
     if (!(packed = xrow_pack(&x, &plen))) {
         rc = accord_err_set(err, ACCORD_ENOMEM, "store: %s: out of memory or too long", id);
         goto out;
     }
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_int64(st, 2, added);
-    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, modified ? modified : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, x.spec, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 6, flags);
-    sqlite3_bind_int(st, 7, tlp);
+    if (!modified)
+        modified = "";
+    store_row r;
+    if (store_row_begin(s, STORE_ROWS_INDICATORS, &r)) {
+        rc = store_db_fail(s, err, "preparing an indicator insert");
+        goto out;
+    }
+    store_row_int(&r, 0, seq);
+    store_row_int(&r, 1, added);
+    store_row_text(&r, 2, id, x.len[0]);
+    store_row_text(&r, 3, modified, strlen(modified));
+    store_row_text(&r, 4, x.spec, strlen(x.spec));
+    store_row_int(&r, 5, flags);
+    store_row_int(&r, 6, tlp);
     if (org)
-        sqlite3_bind_text(st, 8, org, -1, SQLITE_STATIC);
+        store_row_text(&r, 7, org, strlen(org));
     if (to)
-        sqlite3_bind_text(st, 9, to, -1, SQLITE_STATIC);
+        store_row_text(&r, 8, to, strlen(to));
     if (x.from != INT64_MIN)
-        sqlite3_bind_int64(st, 10, x.from);
+        store_row_int(&r, 9, x.from);
     if (x.until != INT64_MAX)
-        sqlite3_bind_int64(st, 11, x.until);
+        store_row_int(&r, 10, x.until);
     if (x.conf >= 0)
-        sqlite3_bind_int64(st, 12, x.conf);
+        store_row_int(&r, 11, x.conf);
     if (pt && pt->type == AJSON_STRING)
-        sqlite3_bind_text(st, 13, pt->u.str, (int)pt->len, SQLITE_STATIC);
+        store_row_text(&r, 12, pt->u.str, pt->len);
     for (int i = 1; i < 3; i++)
         if (x.str[i])
-            sqlite3_bind_text(st, 13 + i, x.str[i], (int)x.len[i], SQLITE_STATIC);
+            store_row_text(&r, 12 + i, x.str[i], x.len[i]);
     const ajson_value *by = ajson_get(o, "created_by_ref");
     if (by && by->type == AJSON_STRING) {
-        sqlite3_bind_text(st, 16, by->u.str, (int)by->len, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 19, (int64_t)store_id_hash(by->u.str));
+        store_row_text(&r, 15, by->u.str, by->len);
+        store_row_int(&r, 18, (int64_t)store_id_hash(by->u.str));
     }
     if (x.str[1]) {
         size_t off, olen;
         store_ind_otype(x.str[1], x.len[1], &off, &olen);
-        sqlite3_bind_text(st, 17, x.str[1] + off, (int)olen, SQLITE_STATIC);
+        store_row_text(&r, 16, x.str[1] + off, olen);
     }
-    sqlite3_bind_int64(st, 18, (int64_t)store_id_hash(id));
-    if (store_step_done(st)) {
-        rc = store_db_fail(s, err, "storing an indicator's columns");
+    store_row_int(&r, 17, (int64_t)store_id_hash(id));
+    if ((rc = store_row_end(&r, "storing an indicator's columns", err)))
         goto out;
-    }
-    if (!(st = store_stmt(s, S_INS_XROW))) {
+    if (store_row_begin(s, STORE_ROWS_XROWS, &r)) {
         rc = store_db_fail(s, err, "preparing an indicator insert");
         goto out;
     }
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_int(st, 2, flags);
-    sqlite3_bind_blob(st, 3, packed, (int)plen, SQLITE_STATIC);
-    if (store_step_done(st))
-        rc = store_db_fail(s, err, "storing an indicator's export row");
+    store_row_int(&r, 0, seq);
+    store_row_int(&r, 1, flags);
+    store_row_blob(&r, 2, packed, plen);
+    rc = store_row_end(&r, "storing an indicator's export row", err);
 out:
     sqlite3_free(packed);
     ajson_arena_free(&a);
@@ -1787,36 +1833,36 @@ int store_put_hashed(accord_store *s, int64_t cid, const stix_info *info, const 
     int64_t seq = ++s->last_seq, added;
     if ((rc = member_add(s, cid, seq, info->type, info->revoked, &mod, &others, &added, err)))
         goto out;
-    sqlite3_stmt *st = store_stmt(s, S_INS_OBJ);
-    if (!st) {
-        rc = store_db_fail(s, err, "preparing an object insert");
-        goto out;
-    }
-    sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_int64(st, 2, added);
-    sqlite3_bind_text(st, 3, info->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, info->type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, info->modified ? info->modified : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, info->spec_version ? info->spec_version : "2.1", -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, flags);
-    sqlite3_bind_int64(st, 8, (int64_t)chash);
-    sqlite3_bind_blob(st, 9, body, (int)len, SQLITE_STATIC);
     const char *org;
     if (label_columns(&info->label, &org, &to, &dep)) {
         rc = accord_err_set(err, ACCORD_ENOMEM, "store: out of memory labelling %s", info->id);
         goto out;
     }
-    sqlite3_bind_int(st, 10, info->label.level);
-    if (org)
-        sqlite3_bind_text(st, 11, org, -1, SQLITE_STATIC);
-    if (to.len)
-        sqlite3_bind_text(st, 12, to.p, (int)to.len, SQLITE_STATIC);
-    if (dep.len)
-        sqlite3_bind_text(st, 13, dep.p, (int)dep.len, SQLITE_STATIC);
-    if (store_step_done(st)) {
-        rc = store_db_fail(s, err, "storing an object");
+    const char *modified = info->modified ? info->modified : "";
+    const char *spec = info->spec_version ? info->spec_version : "2.1";
+    store_row r;
+    if (store_row_begin(s, STORE_ROWS_OBJECTS, &r)) {
+        rc = store_db_fail(s, err, "preparing an object insert");
         goto out;
     }
+    store_row_int(&r, 0, seq);
+    store_row_int(&r, 1, added);
+    store_row_text(&r, 2, info->id, strlen(info->id));
+    store_row_text(&r, 3, info->type, strlen(info->type));
+    store_row_text(&r, 4, modified, strlen(modified));
+    store_row_text(&r, 5, spec, strlen(spec));
+    store_row_int(&r, 6, flags);
+    store_row_int(&r, 7, (int64_t)chash);
+    store_row_blob(&r, 8, body, len);
+    store_row_int(&r, 9, info->label.level);
+    if (org)
+        store_row_text(&r, 10, org, strlen(org));
+    if (to.len)
+        store_row_text(&r, 11, to.p, to.len);
+    if (dep.len)
+        store_row_text(&r, 12, dep.p, dep.len);
+    if ((rc = store_row_end(&r, "storing an object", err)))
+        goto out;
     if (strcmp(info->type, "sighting") == 0 && (rc = sighting_rows(s, seq, added, err)))
         goto out;
     if (strcmp(info->type, "indicator") == 0 &&
@@ -1843,7 +1889,8 @@ int store_meta_get(accord_store *s, const char *key, char *out, size_t outlen)
 {
     sqlite3_stmt *st;
     int rc = ACCORD_ENOTFOUND;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL))
+    if (store_rows_flush_quiet(s) ||
+        sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL))
         return ACCORD_ESTORE;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
@@ -1857,6 +1904,9 @@ int store_meta_get(accord_store *s, const char *key, char *out, size_t outlen)
 int store_meta_set(accord_store *s, const char *key, const char *value, accord_error *err)
 {
     sqlite3_stmt *st;
+    int frc = store_rows_flush(s, err);
+    if (frc)
+        return frc;
     if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", -1,
                            &st, NULL))
         return store_db_fail(s, err, "preparing a meta update");
@@ -1896,6 +1946,9 @@ int store_body_get(accord_store *s, int64_t seq, char **body, size_t *len, accor
     int rc = ACCORD_ENOTFOUND;
     *body = NULL;
     *len = 0;
+    if ((rc = store_rows_flush(s, err)))
+        return rc;
+    rc = ACCORD_ENOTFOUND;
     if (sqlite3_prepare_v2(s->db, "SELECT body FROM objects WHERE seq = ?1", -1, &st, NULL))
         return store_db_fail(s, err, "preparing a body read");
     sqlite3_bind_int64(st, 1, seq);
@@ -1956,7 +2009,9 @@ static int member_readd(accord_store *s, int64_t seq, accord_error *err)
         int sighting;
     } *rows = NULL;
     size_t n = 0, cap = 0;
-    int rc = 0, step = SQLITE_DONE;
+    int rc = store_rows_flush(s, err), step = SQLITE_DONE;
+    if (rc)
+        return rc;
     /* read first, then update: the update moves the rows within the index being read */
     if (sqlite3_prepare_v2(s->db,
                            "SELECT coll, added, type = 'sighting' FROM members INDEXED BY"
@@ -2010,6 +2065,8 @@ int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t 
     int rc = 0;
     if (!s->in_txn)
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
+    if ((rc = store_rows_flush(s, err)))
+        return rc;
     if (endorse) { /* the same version, its list rewritten: no new version, a new date_added */
         if (sqlite3_prepare_v2(s->db, "UPDATE objects SET body = ?2 WHERE seq = ?1", -1, &st,
                                NULL))

@@ -86,6 +86,14 @@ int store_audit_commit(accord_store *s, int rc, const char *action, const char *
 int store_status_add(accord_store *s, const char *id, const char *root, const char *account,
                      const char *json, size_t len, accord_error *err);
 
+/*
+ * Defers the rows of the open transaction's new versions (objects, memberships, audit records,
+ * indicators' rows) and writes them in bulk, each table by one statement, before any other
+ * statement of the store reads or changes those tables, and at the commit (store_rows.c).  For
+ * a writer that adds many versions in one transaction; ends with the transaction.
+ */
+void store_rows_defer(accord_store *s);
+
 /* Writes the transaction's index runs, compacts them when due, and commits. */
 int store_commit(accord_store *s, accord_error *err);
 /* Abandons the transaction; nothing of it is kept. */

@@ -102,6 +102,18 @@ enum stmt_id {
     S_COUNT
 };
 
+/* The tables whose rows a bulk writer defers (store_rows.c). */
+enum {
+    STORE_ROWS_OBJECTS,
+    STORE_ROWS_MEMBERS,
+    STORE_ROWS_AUDIT,
+    STORE_ROWS_INDICATORS,
+    STORE_ROWS_XROWS,
+    STORE_ROWS_COUNT
+};
+
+struct store_rows;
+
 struct accord_store {
     sqlite3 *db;
     sqlite3_stmt *st[S_COUNT];
@@ -129,7 +141,43 @@ struct accord_store {
     /* WAL frames after the last commit on this handle, kept when its checkpoints are deferred
      * (store_wal_defer); read by other threads without the writer's lock */
     _Atomic int wal_frames;
+    /* deferred rows (store_rows.c): on for the open transaction when its writer asked */
+    struct store_rows *rows;
+    int rows_defer;
+    size_t rows_pending;
 };
+
+/* One row being written to one of the STORE_ROWS_* tables: bound to its insert statement, or,
+ * when the transaction defers rows, copied into the pending rows.  Columns count from 0 (the
+ * insert's ?1).  Text and blobs are borrowed until store_row_end. */
+typedef struct store_row {
+    accord_store *s;
+    int table, failed;
+    sqlite3_stmt *st;
+    struct cell *cells;
+} store_row;
+
+/* The text of statement id (for the bulk form of the inserts). */
+const char *store_stmt_sql(enum stmt_id id);
+
+/* Registers the pending rows' virtual tables on s->db; 0 or ACCORD_ENOMEM / ACCORD_ESTORE. */
+int store_rows_init(accord_store *s);
+/* Finalizes the flush statements and frees the pending rows (before the connection closes). */
+void store_rows_free(accord_store *s);
+/* Drops the pending rows and ends deferring (a rollback, or after the commit). */
+void store_rows_discard(accord_store *s);
+/* Writes the pending rows, each table by one statement.  store_rows_flush_quiet: without an
+ * error message, ACCORD_ESTORE on failure. */
+int store_rows_flush(accord_store *s, accord_error *err);
+int store_rows_flush_quiet(accord_store *s);
+/* Starts a row of table (STORE_ROWS_*): 0, ACCORD_ENOMEM or ACCORD_ESTORE (no statement). */
+int store_row_begin(accord_store *s, int table, store_row *r);
+void store_row_int(store_row *r, int col, int64_t v);
+void store_row_text(store_row *r, int col, const char *p, size_t len);
+void store_row_blob(store_row *r, int col, const void *p, size_t len);
+/* Writes the row (or adds it to the pending ones, flushing when they are many); what names the
+ * step in an error message. */
+int store_row_end(store_row *r, const char *what, accord_error *err);
 
 
 /* Sets err from the connection's last error ("store: WHAT: sqlite message"); returns the code. */

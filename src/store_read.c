@@ -420,6 +420,8 @@ int accord_store_scan(accord_store *s, const accord_scan_filter *f, accord_recor
     }
     if ((rc = scan_sql(s, f, cid, &sql, b, err)))
         goto out;
+    if ((rc = store_rows_flush(s, err)))
+        goto out;
     if (sqlite3_prepare_v2(s->db, sql.p, -1, &st, NULL)) {
         rc = store_db_fail(s, err, "preparing a scan");
         goto out;
@@ -581,6 +583,8 @@ int store_ind_scan(accord_store *s, const char *collection, const accord_viewer 
                  " ORDER BY i.seq",
                  cols, where);
     sqlite3_stmt *st = NULL;
+    if ((rc = store_rows_flush(s, err)))
+        return rc;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL))
         return store_db_fail(s, err, "preparing an indicator scan");
     sqlite3_bind_int64(st, 1, cid);
@@ -611,7 +615,7 @@ int64_t store_scalar(accord_store *s, const char *sql)
 {
     sqlite3_stmt *st;
     int64_t v = 0;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+    if (store_rows_flush_quiet(s) == 0 && sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW)
             v = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
