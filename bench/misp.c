@@ -13,13 +13,15 @@
  *      it is counted, not mapped (docs/MISP.md "Unchanged events");
  *   4. re-import of case 1's events with one byte of each event's text changed in a property the
  *      mapping ignores: every event mapped again, every object a duplicate (what an edited event
- *      costs for its unchanged attributes).
+ *      costs for its unchanged attributes);
+ *   5. NEW attributes (default ATTRS / 10) in new events into the store of case 1: an incremental
+ *      import into a store that holds a large one already, to compare with case 1's rate.
  * Prints events/s and attributes/s per wall second and per CPU second (user+sys), and peak RSS
  * (the child's: the generated JSON it reads is part of it) with its ratio to the JSON's size.
  * No assertions: the figures are for reading.
  *
- * usage: bench_misp [--attributes N] [--per-event N] [--big N] [--dir DIR] [--map-only]
- *                   [--import-only] [--edited-only] [--dump FILE]
+ * usage: bench_misp [--attributes N] [--per-event N] [--big N] [--new N] [--dir DIR]
+ *                   [--map-only] [--import-only] [--edited-only] [--dump FILE]
  *   --map-only: case 0 alone (the mapper without a store), for profiling it;
  *   --import-only: case 1 alone (in this process, not a child), for profiling the import;
  *   --edited-only: cases 1 and 4 in this process, for profiling case 4 (callgrind
@@ -291,7 +293,7 @@ static void edit_events(gen *g)
 
 int main(int argc, char **argv)
 {
-    uint64_t attrs = 1000000, per = 1000, big = 350000;
+    uint64_t attrs = 1000000, per = 1000, big = 350000, fresh = 0;
     const char *base = BENCH_DIR, *dump = NULL;
     int map_only = 0, import_only = 0, edited_only = 0;
     for (int i = 1; i < argc; i++) {
@@ -312,6 +314,8 @@ int main(int argc, char **argv)
             per = strtoull(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--big") == 0)
             big = strtoull(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--new") == 0)
+            fresh = strtoull(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--dir") == 0)
             base = argv[i + 1];
         else if (strcmp(argv[i], "--dump") == 0)
@@ -369,6 +373,19 @@ int main(int argc, char **argv)
     run_case("3. the same again (unchanged)", d1, g.p, g.len, events, next, 1);
     edit_events(&g);
     run_case("4. edited text (duplicates)", d1, g.p, g.len, events, next, 1);
+    /* events numbered after case 1's, so their uuids and attribute uuids are new */
+    if (!fresh)
+        fresh = attrs / 10 ? attrs / 10 : 1;
+    uint64_t nev = (fresh + per - 1) / per, first_new = next;
+    g.len = 0;
+    put(&g, "[");
+    for (uint64_t e = 0; e < nev; e++) {
+        if (e)
+            put(&g, ",");
+        event(&g, events + e + 1, fresh - e * per < per ? fresh - e * per : per, &next);
+    }
+    put(&g, "]");
+    run_case("5. new events, store of case 1", d1, g.p, g.len, nev, next - first_new, 1);
     g.len = 0;
     uint64_t first = 0;
     put(&g, "[");
