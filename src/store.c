@@ -15,6 +15,8 @@
  *   - duplicates are found in memory: the writer keeps a set of stored ids and a map of stored
  *     versions to content hashes, loaded from the runs at its first transaction and brought up to
  *     date at each later one from the rows other processes appended meanwhile.
+ *   - a bulk writer's rows (objects, members, audit, indicators, export_rows) may be deferred to
+ *     one INSERT ... SELECT per table (store_rows.c: when, and which statements flush them).
  *
  * The schema (PRAGMA user_version = SCHEMA_VERSION; migrations[] upgrades older stores):
  *
