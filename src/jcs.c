@@ -9,7 +9,7 @@
  *   2. Object members sorted by the UTF-16 code units of their keys, not by
  *      UTF-8 bytes: the two orders differ only when a key holds a character
  *      above U+FFFF (a surrogate pair, 0xD800..0xDBFF) beside one in
- *      U+E000..U+FFFF.                                                     (utf16_cmp)
+ *      U+E000..U+FFFF.                                                 (ajson_key_cmp)
  *   3. Strings: the parsed (unescaped) UTF-8, with only '"', '\\' and the
  *      C0 controls escaped; \b \t \n \f \r by name, the others as \u00xx in
  *      lower-case hex.  Everything else, U+2028 and DEL included, is literal. (write_string)
@@ -169,66 +169,10 @@ int accord_jcs_number(double d, char *out, size_t outlen)
     return es_layout(neg, digits, k, n, out, outlen);
 }
 
-/* The next UTF-16 code unit of the UTF-8 key at *p (< end), keeping a pending low surrogate. */
-static unsigned next_unit(const unsigned char **p, const unsigned char *end, unsigned *pending)
-{
-    if (*pending) {
-        unsigned u = *pending;
-        *pending = 0;
-        return u;
-    }
-    const unsigned char *s = *p;
-    unsigned c = s[0];
-    size_t n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    if ((size_t)(end - s) < n)
-        n = (size_t)(end - s); /* cannot happen for parser output; stay in bounds */
-    if (n == 2)
-        c = ((c & 0x1F) << 6) | (s[1] & 0x3F);
-    else if (n == 3)
-        c = ((c & 0x0F) << 12) | ((unsigned)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-    else if (n == 4)
-        c = ((c & 0x07) << 18) | ((unsigned)(s[1] & 0x3F) << 12) | ((unsigned)(s[2] & 0x3F) << 6) |
-            (s[3] & 0x3F);
-    *p = s + n;
-    if (c >= 0x10000) {
-        c -= 0x10000;
-        *pending = 0xDC00 | (c & 0x3FF);
-        return 0xD800 | (c >> 10);
-    }
-    return c;
-}
-
-/* Compares two UTF-8 strings by their UTF-16 code units, as RFC 8785 section 3.2.3 orders keys. */
-static int utf16_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-    const unsigned char *p = (const unsigned char *)a, *pe = p + alen;
-    const unsigned char *q = (const unsigned char *)b, *qe = q + blen;
-    unsigned pp = 0, qp = 0;
-    while ((p < pe || pp) && (q < qe || qp)) {
-        unsigned x = next_unit(&p, pe, &pp), y = next_unit(&q, qe, &qp);
-        if (x != y)
-            return x < y ? -1 : 1;
-    }
-    int a_more = p < pe || pp, b_more = q < qe || qp;
-    return a_more - b_more;
-}
-
-/*
- * Key order.  UTF-8 byte order is code point order, which differs from UTF-16 order only between
- * two non-ASCII characters; so the first differing byte decides when either side is ASCII there
- * (the shared prefix puts both at the same character boundary), and utf16_cmp only when not.
- */
+/* Key order: RFC 8785's, by UTF-16 code units (json.c, which also checks it while parsing). */
 static int key_cmp(const ajson_member *a, const ajson_member *b)
 {
-    size_t n = a->key_len < b->key_len ? a->key_len : b->key_len, i = 0;
-    const unsigned char *p = (const unsigned char *)a->key, *q = (const unsigned char *)b->key;
-    while (i < n && p[i] == q[i])
-        i++;
-    if (i == n)
-        return (a->key_len > n) - (b->key_len > n);
-    if (p[i] < 0x80 || q[i] < 0x80)
-        return p[i] < q[i] ? -1 : 1;
-    return utf16_cmp(a->key, a->key_len, b->key, b->key_len);
+    return ajson_key_cmp(a->key, a->key_len, b->key, b->key_len);
 }
 
 static int member_cmp(const void *x, const void *y)

@@ -581,26 +581,26 @@ static int find_duplicate(const ajson_member *m, size_t n, const ajson_member **
 }
 
 /*
- * 1 when key a sorts strictly before key b in RFC 8785's order, by UTF-16 code units.  UTF-8
- * byte order is code point order, and the two differ only where one key has a character above
- * U+FFFF (lead byte F0-F4; a surrogate pair D800-DBFF in UTF-16) and the other one in
- * U+E000..U+FFFF (lead byte EE or EF) at their first difference.  Both keys are valid UTF-8 with
- * a common prefix, so their first differing bytes are both lead bytes, or both continuation
- * bytes (80-BF) of characters with the same lead byte, where byte order is right.
+ * RFC 8785's key order, by UTF-16 code units.  UTF-8 byte order is code point order, and the two
+ * differ only where one key has a character above U+FFFF (lead byte F0-F4; a surrogate pair
+ * D800-DBFF in UTF-16) and the other one in U+E000..U+FFFF (lead byte EE or EF) at their first
+ * difference.  Both keys are valid UTF-8 with a common prefix, so their first differing bytes
+ * are both lead bytes, or both continuation bytes (80-BF) of characters with the same lead
+ * byte, where byte order is right.
  */
-static int key_before(const char *a, size_t alen, const char *b, size_t blen)
+int ajson_key_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
     size_t n = alen < blen ? alen : blen, i = 0;
     while (i < n && a[i] == b[i])
         i++;
     if (i == n)
-        return alen < blen;
+        return (alen > n) - (blen > n);
     unsigned x = (unsigned char)a[i], y = (unsigned char)b[i];
     if (x >= 0xf0 && (y == 0xee || y == 0xef))
-        return 1;
+        return -1;
     if (y >= 0xf0 && (x == 0xee || x == 0xef))
-        return 0;
-    return x < y;
+        return 1;
+    return x < y ? -1 : 1;
 }
 
 static int parse_object(parser *ps, ajson_value *v, int depth)
@@ -624,7 +624,7 @@ static int parse_object(parser *ps, ajson_value *v, int depth)
         if (!key)
             return -1;
         /* members out of RFC 8785 order (duplicates are refused below) */
-        if (prev_key && !key_before(prev_key, prev_len, key, klen))
+        if (prev_key && ajson_key_cmp(prev_key, prev_len, key, klen) >= 0)
             ps->odd++;
         prev_key = key;
         prev_len = klen;

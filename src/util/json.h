@@ -98,6 +98,8 @@ char *ajson_arena_strndup(ajson_arena *a, const char *s, size_t len);
  */
 const ajson_value *ajson_parse(ajson_arena *a, const char *text, size_t len, ajson_error *err);
 
+/* RFC 8785 key order (UTF-16 code units) of UTF-8 keys a and b: <0, 0 or >0. */
+int ajson_key_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* Member `key` of an object, or NULL (also when obj is NULL or not an object). */
 const ajson_value *ajson_get(const ajson_value *obj, const char *key);
 /* The string of a STRING value, or NULL when v is NULL or not a string. */
