@@ -609,7 +609,7 @@ int store_step_done(sqlite3_stmt *st)
 int store_exec(accord_store *s, const char *sql, accord_error *err)
 {
     char *msg = NULL;
-    int frc = s->rows_pending ? store_rows_flush(s, err) : 0;
+    int frc = store_rows_flush(s, err);
     if (frc)
         return frc;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -1891,8 +1891,7 @@ int store_meta_get(accord_store *s, const char *key, char *out, size_t outlen)
 {
     sqlite3_stmt *st;
     int rc = ACCORD_ENOTFOUND;
-    if (store_rows_flush_quiet(s) ||
-        sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL))
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL))
         return ACCORD_ESTORE;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
@@ -1906,9 +1905,6 @@ int store_meta_get(accord_store *s, const char *key, char *out, size_t outlen)
 int store_meta_set(accord_store *s, const char *key, const char *value, accord_error *err)
 {
     sqlite3_stmt *st;
-    int frc = store_rows_flush(s, err);
-    if (frc)
-        return frc;
     if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", -1,
                            &st, NULL))
         return store_db_fail(s, err, "preparing a meta update");
@@ -1948,9 +1944,9 @@ int store_body_get(accord_store *s, int64_t seq, char **body, size_t *len, accor
     int rc = ACCORD_ENOTFOUND;
     *body = NULL;
     *len = 0;
-    if ((rc = store_rows_flush(s, err)))
-        return rc;
-    rc = ACCORD_ENOTFOUND;
+    int frc = store_rows_flush(s, err);
+    if (frc)
+        return frc;
     if (sqlite3_prepare_v2(s->db, "SELECT body FROM objects WHERE seq = ?1", -1, &st, NULL))
         return store_db_fail(s, err, "preparing a body read");
     sqlite3_bind_int64(st, 1, seq);

@@ -291,7 +291,7 @@ int store_rows_flush(accord_store *s, accord_error *err)
 int store_rows_flush_quiet(accord_store *s)
 {
     accord_error e;
-    return s->rows_pending ? store_rows_flush(s, &e) : 0;
+    return store_rows_flush(s, &e);
 }
 
 /* ------------------------------------------------------------------------------------------ */
