@@ -828,8 +828,6 @@ static int tail_open(run *r, tail *t, int idx)
     t->dev = st.st_dev;
     t->ino = st.st_ino;
     t->key = file_key(&st);
-    if (!t->stream && !u64map_get(&r->opened, t->key, NULL))
-        u64map_put(&r->opened, t->key, 0); /* no memory: only a rename is read again */
     t->off = 0;
     t->restart = 1;
     t->missing = 0;
@@ -1510,10 +1508,11 @@ static int scan_dirs(run *r, tail *t)
             if (u64map_get(&r->known, k, NULL) || stat(l.v[i], &st) != 0 ||
                 u64map_put(&r->known, k, 1) != 0)
                 continue;
-            if (has_suffix(l.v[i], ".gz") || read_elsewhere(r, &st)) {
+            int gz = has_suffix(l.v[i], ".gz");
+            if (gz || read_elsewhere(r, &st)) {
                 notice(r, "%s: %s; not read", l.v[i],
-                       has_suffix(l.v[i], ".gz") ? "new, compressed (a rotated log)"
-                                                 : "a file read under another name (rotated)");
+                       gz ? "new, compressed (a rotated log)"
+                          : "a file read under another name (rotated)");
             } else if ((size_t)r->npaths >= r->paths_cap) {
                 if (!r->full_told++)
                     notice(r, "%s: more than %d files followed; new ones are not read", l.v[i],

@@ -280,10 +280,8 @@ static int misp_convert(int argc, char **argv)
         cli_error(r.cmd, "%s: %s", argv[1], err.msg);
         return exit_code(rc);
     }
-    if (rc == 0) {
-        rc = accord_misp_map_mem(text, len, &o, print_obj, NULL, &r.total, &err);
-        free(text);
-    }
+    rc = accord_misp_map_mem(text, len, &o, print_obj, NULL, &r.total, &err);
+    free(text);
     if (rc && rc != ACCORD_ESTIX)
         cli_error(r.cmd, "%s", err.msg);
     fflush(stdout);

@@ -35,6 +35,12 @@
 
 #define MISP_MAX_INPUT ((size_t)4 << 30)
 
+/* zlib's message m without gzerror's "<fd:N>: " in front. */
+static const char *gz_msg(const char *m)
+{
+    const char *colon = m ? strstr(m, ": ") : NULL;
+    return colon ? colon + 2 : m;
+}
 
 int misp_err_named(accord_error *err, const char *source, int rc)
 {
@@ -81,15 +87,12 @@ int misp_read_all(int fd, size_t max, char **out, size_t *len, accord_error *err
             const char *m = gzerror(gz, &zerr);
             rc = zerr == Z_ERRNO ? accord_err_set(err, ACCORD_EIO, "cannot read the input: %s",
                                                   strerror(errno))
-                                 : accord_err_set(err, ACCORD_EIO, "corrupt gzip: %s",
-                                                  strstr(m, ": ") ? strstr(m, ": ") + 2 : m);
+                                 : accord_err_set(err, ACCORD_EIO, "corrupt gzip: %s", gz_msg(m));
             break;
         }
         if (got == 0) { /* zlib ends a cut gzip stream as if it were whole, with this mark */
             int zerr = Z_OK;
-            const char *m = gzerror(gz, &zerr);
-            const char *colon = m ? strstr(m, ": ") : NULL; /* past gzerror's "<fd:N>: " */
-            m = colon ? colon + 2 : m;
+            const char *m = gz_msg(gzerror(gz, &zerr));
             if (zerr == Z_BUF_ERROR)
                 rc = accord_err_set(err, ACCORD_EIO,
                                     "truncated or corrupt gzip (%s): %zu byte(s) inflated before "
