@@ -1628,6 +1628,8 @@ static int map_object(ev *x, const ajson_value *o, size_t oi)
         attribute_warnings(x, ajson_get(a, "uuid"), ajson_get(a, "to_ids"), path);
         s.to_ids |= jtrue(a, "to_ids");
         group_tlp(x, &s, ajson_get(a, "Tag"), &rc);
+        if (rc) /* the marking's emit failed: nothing more may be emitted */
+            break;
         int64_t ats;
         if (jepoch(a, "timestamp", &ats) && ats > s.ts)
             s.ts = ats;
