@@ -136,7 +136,8 @@ void export_huge(void *p, size_t len)
 #endif
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
+/* (export.h) Grows an array of `size`-byte elements to hold `need`, doubling from 1024. */
+int export_grow(void **p, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
         return 0;
@@ -155,7 +156,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 /* Appends s[0..len) and a NUL; *off receives its offset. */
 static int str_add(accord_export_set *s, const char *v, size_t len, uint64_t *off)
 {
-    if (grow((void **)&s->str, &s->str_cap, s->str_len + len + 1, 1))
+    if (export_grow((void **)&s->str, &s->str_cap, s->str_len + len + 1, 1))
         return ACCORD_ENOMEM;
     memcpy(s->str + s->str_len, v, len);
     s->str[s->str_len + len] = '\0';
@@ -444,7 +445,7 @@ static int add_item_as(sel *x, int kind, const char *v, size_t len, int allowed)
         return 0;
     }
     accord_export_set *s = x->set;
-    if (grow((void **)&s->items, &s->items_cap, s->nitems + 1, sizeof(*s->items)))
+    if (export_grow((void **)&s->items, &s->items_cap, s->nitems + 1, sizeof(*s->items)))
         return ACCORD_ENOMEM;
     export_item *it = &s->items[s->nitems];
     if (str_add(s, v, len, &it->value))
@@ -944,7 +945,7 @@ static int kinds_quietly(sel *x, const ind_view *v, unsigned *kinds)
 /* Keeps untranslatable indicator *ind (its strings stay in the set) in s->others. */
 static int keep_other(accord_export_set *s, const export_ind *ind, int why, int64_t seq)
 {
-    if (grow((void **)&s->others, &s->others_cap, s->nothers + 1, sizeof(*s->others)))
+    if (export_grow((void **)&s->others, &s->others_cap, s->nothers + 1, sizeof(*s->others)))
         return ACCORD_ENOMEM;
     export_ind *o = &s->others[s->nothers++];
     *o = *ind;
@@ -985,7 +986,7 @@ static int consider(sel *x, const ind_view *v)
         note_kinds(s, kinds, v->until, INT64_MIN);
         return rc ? rc : (s->stats.expired++, 0);
     }
-    if (grow((void **)&s->inds, &s->inds_cap, s->ninds + 1, sizeof(*s->inds)))
+    if (export_grow((void **)&s->inds, &s->inds_cap, s->ninds + 1, sizeof(*s->inds)))
         return ACCORD_ENOMEM;
     export_ind *ind = &s->inds[s->ninds];
     memset(ind, 0, sizeof(*ind));
@@ -1128,7 +1129,7 @@ static int asof_pick(void *ud, const accord_record *r, const store_ind *d)
     if (r->modified[0] && accord_timestamp_parse(r->modified, &mod) != 0)
         mod = 0;
     if (!u64map_get(&a->ids, key, &i)) {
-        if (grow((void **)&a->picks, &a->cap, a->n + 1, sizeof(*a->picks)) ||
+        if (export_grow((void **)&a->picks, &a->cap, a->n + 1, sizeof(*a->picks)) ||
             u64map_put(&a->ids, key, a->n))
             return ACCORD_ENOMEM;
         i = a->n++;

@@ -170,6 +170,9 @@ static inline int export_item_fits(const export_out *w, size_t i)
 int export_item_cmp(const accord_export_set *s, const export_item *a, const export_item *b);
 /* Advises huge pages under p[0..len) when it is large (a few MiB or more). */
 void export_huge(void *p, size_t len);
+/* Grows *p, an array of *cap elements of `size` bytes, to hold at least `need` (doubling, from
+ * 1024; huge pages once large); 0, or ACCORD_ENOMEM with *p and *cap as they were. */
+int export_grow(void **p, size_t *cap, size_t need, size_t size);
 /* Puts s->items in that order (export_sort.c); 0 or ACCORD_ENOMEM. */
 int export_sort(accord_export_set *s);
 /*

@@ -83,6 +83,12 @@ static const struct misp_type {
 static const char *const tlp_tags[] = {"tlp:clear", "tlp:green", "tlp:amber", "tlp:amber+strict",
                                        "tlp:red"};
 
+/* The tag of TLP level tlp (a level past RED reads as RED). */
+static const char *tlp_tag(int tlp)
+{
+    return tlp_tags[tlp <= ACCORD_TLP_RED ? tlp : ACCORD_TLP_RED];
+}
+
 /* Appends a string literal. */
 #define ADDS(w, lit) export_add((w), (lit), sizeof(lit) - 1)
 
@@ -181,44 +187,40 @@ typedef struct event_head {
 /* Galaxy links (misp_links.c): ATT&CK techniques, malware, tools ... of the attributes' indicators
  * and of their reports, as MISP writes them: Galaxy lists and "misp-galaxy:" tags.             */
 
+/* Writes what a misp_links_* call put together in h->gal (a failure to put it: ENOMEM). */
+static void galaxy_put(export_out *w, const event_head *h)
+{
+    if (h->gal->failed)
+        w->rc = ACCORD_ENOMEM;
+    else
+        export_add(w, h->gal->p, h->gal->len);
+}
+
 /* The event's galaxy tags inside its Tag list (first: no tag before them). */
 static void galaxy_event_tags(export_out *w, const event_head *h, int first)
 {
-    buf *tmp = h->gal;
-    buf_reset(tmp);
-    misp_links_event_tags(h->links, first, tmp);
-    if (tmp->failed)
-        w->rc = ACCORD_ENOMEM;
-    else
-        export_add(w, tmp->p, tmp->len);
+    buf_reset(h->gal);
+    misp_links_event_tags(h->links, first, h->gal);
+    galaxy_put(w, h);
 }
 
 /* The event's ,"Galaxy":[...]. */
 static void galaxy_event(export_out *w, const event_head *h)
 {
-    buf *tmp = h->gal;
-    buf_reset(tmp);
-    misp_links_event(h->links, tmp);
-    if (tmp->failed)
-        w->rc = ACCORD_ENOMEM;
-    else
-        export_add(w, tmp->p, tmp->len);
+    buf_reset(h->gal);
+    misp_links_event(h->links, h->gal);
+    galaxy_put(w, h);
 }
 
-/* The end of an attribute of an indicator with galaxy links: its Tag list (its TLP first when
- * the attributes' TLPs differ) and Galaxy list, and the closing brace. */
-static void galaxy_attribute(export_out *w, const event_head *h, const export_ind *d, uint32_t ind)
+/* The Tag list (tag first, when not NULL) and Galaxy list of indicator ind, which has galaxy
+ * links, and then `close` ("}" for an attribute, "" for an object). */
+static void galaxy_lists(export_out *w, const event_head *h, uint32_t ind, const char *tag,
+                         const char *close)
 {
-    buf *tmp = h->gal;
-    const char *tag = h->mixed ? tlp_tags[d->tlp <= ACCORD_TLP_RED ? d->tlp : ACCORD_TLP_RED]
-                               : NULL;
-    buf_reset(tmp);
-    misp_links_attribute(h->links, ind, tag, tmp);
-    buf_adds(tmp, "}");
-    if (tmp->failed)
-        w->rc = ACCORD_ENOMEM;
-    else
-        export_add(w, tmp->p, tmp->len);
+    buf_reset(h->gal);
+    misp_links_attribute(h->links, ind, tag, h->gal);
+    buf_adds(h->gal, close);
+    galaxy_put(w, h);
 }
 /* ------------------------------------------------------------------------------------------ */
 
@@ -303,7 +305,7 @@ static void write_tlp_tail(export_out *w, const event_head *h, const export_ind 
         ADDS(w, "}"); /* the event's tag says it for every attribute */
         return;
     }
-    const char *tag = tlp_tags[d->tlp <= ACCORD_TLP_RED ? d->tlp : ACCORD_TLP_RED];
+    const char *tag = tlp_tag(d->tlp);
     ADDS(w, ",\"Tag\":[{\"name\":\"");
     export_add(w, tag, strlen(tag));
     ADDS(w, "\",\"colour\":\"#ffffff\",\"exportable\":true}]}");
@@ -312,8 +314,8 @@ static void write_tlp_tail(export_out *w, const event_head *h, const export_ind 
 /* The end of an attribute of indicator d (ind: its index for the galaxy links). */
 static void write_tail(export_out *w, const event_head *h, const export_ind *d, uint32_t ind)
 {
-    if (misp_links_has(h->links, ind))
-        galaxy_attribute(w, h, d, ind);
+    if (misp_links_has(h->links, ind)) /* its TLP first when the attributes' TLPs differ */
+        galaxy_lists(w, h, ind, h->mixed ? tlp_tag(d->tlp) : NULL, "}");
     else
         write_tlp_tail(w, h, d);
 }
@@ -388,7 +390,7 @@ static void write_attribute(export_out *w, buf *tmp, size_t i, const event_head 
     }
     *p++ = '"';
     if (h->mixed) {
-        const char *tag = tlp_tags[d->tlp <= ACCORD_TLP_RED ? d->tlp : ACCORD_TLP_RED];
+        const char *tag = tlp_tag(d->tlp);
         PUTS(p, ",\"Tag\":[{\"name\":\"");
         memcpy(p, tag, strlen(tag)), p += strlen(tag);
         PUTS(p, "\",\"colour\":\"#ffffff\",\"exportable\":true}]");
@@ -429,19 +431,6 @@ typedef struct wholes {
     export_allow *allow;   /* a whole holding an allow-listed value is left out whole */
     int rc;
 } wholes;
-
-static int wgrow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : 64;
-    void *q = realloc(*p, c * size);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = c;
-    return 0;
-}
 
 /* A comparison's object path as misp_pattern writes it ("hashes.'SHA-1'", "values[*].data"). */
 static int path_text(const pattern_cmp *c, char *out, size_t cap)
@@ -529,8 +518,8 @@ static int whole_add(wholes *x, uint32_t k, const misp_form *f)
     int allowed = 0;
     for (size_t i = 0; x->allow && i < f->n && !allowed; i++)
         allowed = whole_allowed(x->allow, part_type(f, i), f->a[i].v);
-    if (wgrow((void **)&x->w, &x->cap, x->n + 1, sizeof(*x->w)) ||
-        wgrow((void **)&x->parts, &x->partcap, x->nparts + f->n, sizeof(*x->parts)))
+    if (export_grow((void **)&x->w, &x->cap, x->n + 1, sizeof(*x->w)) ||
+        export_grow((void **)&x->parts, &x->partcap, x->nparts + f->n, sizeof(*x->parts)))
         return ACCORD_ENOMEM;
     whole *o = &x->w[x->n++];
     *o = (whole){.id = export_str(x->set, x->set->others[k].id), .other = k, .object = f->object, .meta = f->meta,
@@ -768,15 +757,8 @@ static void write_whole_object(export_out *w, buf *tmp, const event_head *h, con
         write_tlp_tail(w, h, d);
     }
     ADDS(w, "]");
-    if (misp_links_has(h->links, ind)) {
-        buf *g = h->gal;
-        buf_reset(g);
-        misp_links_attribute(h->links, ind, NULL, g);
-        if (g->failed)
-            w->rc = ACCORD_ENOMEM;
-        else
-            export_add(w, g->p, g->len);
-    }
+    if (misp_links_has(h->links, ind))
+        galaxy_lists(w, h, ind, NULL, "");
     ADDS(w, "}");
 }
 
@@ -843,33 +825,30 @@ static void wholes_count(export_out *w, const wholes *x)
     }
 }
 
+/* Notes one attribute's TLP in h->tlp and h->mixed (event_tlp). */
+static void event_tlp_note(event_head *h, int tlp)
+{
+    tlp = tlp > ACCORD_TLP_RED ? ACCORD_TLP_RED : tlp;
+    if (h->tlp >= 0 && tlp != h->tlp)
+        h->mixed = 1;
+    if (tlp > h->tlp)
+        h->tlp = tlp;
+}
+
 /* The strictest TLP of the attributes (h->tlp), and whether they differ (h->mixed).  Every
  * attribute of a whole-GREEN export carrying its own "tlp:green" tag was a fifth of the event
  * file; MISP applies the event's tags to what it holds. */
 static void event_tlp(export_out *w, event_head *h)
 {
     const accord_export_set *s = w->set;
-    for (size_t i = 0; i < s->nitems; i++) {
-        /* counts and names what is left out, once (export_item_ok) */
-        if (!(h->attr[i] = (unsigned char)attribute_ok(w, i)))
-            continue;
-        int tlp = s->items[i].tlp; /* the item's copy: items in order, no indicator looked up */
-        tlp = tlp > ACCORD_TLP_RED ? ACCORD_TLP_RED : tlp;
-        if (h->tlp >= 0 && tlp != h->tlp)
-            h->mixed = 1;
-        if (tlp > h->tlp)
-            h->tlp = tlp;
-    }
-    for (size_t i = 0; h->wh && i < h->wh->n; i++) {
-        if (h->wh->w[i].allowed)
-            continue;
-        int tlp = s->others[h->wh->w[i].other].tlp;
-        tlp = tlp > ACCORD_TLP_RED ? ACCORD_TLP_RED : tlp;
-        if (h->tlp >= 0 && tlp != h->tlp)
-            h->mixed = 1;
-        if (tlp > h->tlp)
-            h->tlp = tlp;
-    }
+    for (size_t i = 0; i < s->nitems; i++)
+        /* counts and names what is left out, once (export_item_ok); the item's copy of the TLP:
+         * items in order, no indicator looked up */
+        if ((h->attr[i] = (unsigned char)attribute_ok(w, i)))
+            event_tlp_note(h, s->items[i].tlp);
+    for (size_t i = 0; h->wh && i < h->wh->n; i++)
+        if (!h->wh->w[i].allowed)
+            event_tlp_note(h, s->others[h->wh->w[i].other].tlp);
 }
 
 #define HASH_BATCH 64 /* values hashed together (export_md5_many: eight lanes at a time) */
