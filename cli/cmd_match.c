@@ -937,11 +937,18 @@ static void tail_init(tail *t)
 
 static int scan_dirs(run *r, tail *t);
 
+/* How many inputs a run may read: with directories, the room made for the files found in them
+ * (paths_cap, fixed before the workers start); else the inputs named. */
+static size_t input_room(const run *r)
+{
+    return r->ndirs ? r->paths_cap : (size_t)r->ninputs;
+}
+
 /* --follow: tails every input until SIGINT or SIGTERM; every SCAN_S seconds without input the
  * INPUT directories are listed for files created since (scan_dirs). */
 static int follow_inputs(run *r)
 {
-    size_t ntail = r->ndirs ? r->paths_cap : (size_t)r->ninputs;
+    size_t ntail = input_room(r);
     double scanned = mono();
     if (ntail == 0)
         return -1;
@@ -1319,6 +1326,17 @@ static void reload(run *r, const char *why)
            why, st.indicators, st.simple, st.complex, invalid, mono() - t0);
 }
 
+/* The line that says n sightings (`which`: what they are, after the word) were written, and
+ * what the import made of them, into out. */
+static void sightings_summary(const run *r, size_t n, const char *which,
+                              const accord_import_stats *ist, char *out, size_t cap)
+{
+    snprintf(out, cap,
+             "%zu sightings%s to %s (%" PRIu64 " objects new or updated, %" PRIu64 " unchanged)",
+             n, which, r->report ? r->report : "the default collection",
+             ist->accepted + ist->versions, ist->duplicates);
+}
+
 /* --follow: writes the sightings of the intervals that ended by now_us (each as it closes, so a
  * killed run loses at most the open ones); the rest are written at the end.  The lock is held
  * while they are stored, so a worker that matches meanwhile waits (matches are rare, the
@@ -1354,12 +1372,11 @@ static void flush_sightings(run *r, accord_store *ro, int64_t now_us)
     }
     if (rc && !r->sg_flush_failed)
         notice(r, "sightings: %s; kept, to be written again", err.msg[0] ? err.msg : "not stored");
-    else if (!rc)
-        notice(r,
-               "%zu sightings of closed intervals to %s (%" PRIu64
-               " objects new or updated, %" PRIu64 " unchanged)",
-               n, r->report ? r->report : "the default collection", ist.accepted + ist.versions,
-               ist.duplicates);
+    else if (!rc) {
+        char line[512];
+        sightings_summary(r, n, " of closed intervals", &ist, line, sizeof line);
+        notice(r, "%s", line);
+    }
     r->sg_flush_failed = rc != 0;
 }
 
@@ -1745,7 +1762,7 @@ static int start(run *r, pthread_t *tids)
 {
     r->nslots = (size_t)r->threads * 2 + 2;
     r->slots = calloc(r->nslots, sizeof *r->slots);
-    size_t nin = (r->ndirs ? r->paths_cap : (size_t)r->ninputs) + 1; /* found later too */
+    size_t nin = input_room(r) + 1; /* found later too */
     r->lines_base = calloc(nin, sizeof *r->lines_base);
     r->reports = calloc(nin, sizeof *r->reports);
     if (!r->slots || !r->lines_base || !r->reports)
@@ -1846,12 +1863,11 @@ static int store_sightings(run *r)
                                        &err);
     if (rc)
         cli_error(r->cmd, "sightings: %s", err.msg[0] ? err.msg : "could not be stored");
-    else
-        fprintf(stderr,
-                "accord match: %zu sightings to %s (%" PRIu64 " objects new or updated, %" PRIu64
-                " unchanged)\n",
-                n, r->report ? r->report : "the default collection", ist.accepted + ist.versions,
-                ist.duplicates);
+    else {
+        char line[512];
+        sightings_summary(r, n, "", &ist, line, sizeof line);
+        fprintf(stderr, "accord match: %s\n", line);
+    }
     accord_store_close(st);
     return rc ? -1 : 0;
 }

@@ -572,6 +572,14 @@ ACCORD_API int accord_sightings_due(const accord_sightings *sg, int64_t before_u
            sg->dirty_min < before_us / sg->interval_us;
 }
 
+/* After the groups of buckets below `below` were written: a group of such a bucket is clean, and
+ * one still dirty (a later bucket) lowers dirty_min to its bucket. */
+static void still_dirty(accord_sightings *sg, int *dirty, int64_t bucket, int64_t below)
+{
+    if (*dirty && (*dirty = bucket >= below) != 0 && bucket < sg->dirty_min)
+        sg->dirty_min = bucket;
+}
+
 ACCORD_API int accord_sightings_store_closed(accord_sightings *sg, struct accord_store *store,
                                              const char *data_dir, const char *collection,
                                              int64_t before_us, size_t *nstored,
@@ -589,17 +597,11 @@ ACCORD_API int accord_sightings_store_closed(accord_sightings *sg, struct accord
     if (rc)
         return rc; /* still dirty: written by the next call */
     sg->dirty_min = INT64_MAX;
-    for (size_t i = 0; i < sg->cap; i++) {
-        sgroup *g = &sg->g[i];
-        if (g->ind != UINT32_MAX && g->dirty && (g->dirty = g->bucket >= sel.below) != 0 &&
-            g->bucket < sg->dirty_min)
-            sg->dirty_min = g->bucket;
-    }
-    for (size_t i = 0; i < sg->nold; i++) {
-        rgroup *g = &sg->old[i];
-        if (g->dirty && (g->dirty = g->bucket >= sel.below) != 0 && g->bucket < sg->dirty_min)
-            sg->dirty_min = g->bucket;
-    }
+    for (size_t i = 0; i < sg->cap; i++)
+        if (sg->g[i].ind != UINT32_MAX)
+            still_dirty(sg, &sg->g[i].dirty, sg->g[i].bucket, sel.below);
+    for (size_t i = 0; i < sg->nold; i++)
+        still_dirty(sg, &sg->old[i].dirty, sg->old[i].bucket, sel.below);
     return 0;
 }
 
