@@ -109,7 +109,9 @@ static void puts_all(accord_store *s, int defer, int64_t c2)
         ok &= put(s, c1, IND, i, "2024-02-01T00:00:00.000Z", i, i >> 8 & 255, i & 255, "") ==
               STORE_NEW;
     CHECK(ok);
-    CHECK(s->rows_pending <= (defer ? 4096u * 5 : 0u));
+    /* deferring, the last rows (since the last flush: an audit checkpoint's) are still in
+     * memory; not deferring, each was written at once */
+    CHECK(defer ? s->rows_pending > 0 : s->rows_pending == 0);
     /* versions of ids written earlier in this transaction, a duplicate, a link, a revocation */
     CHECK(put(s, c1, IND, 1u, "2024-03-01T00:00:00.000Z", 1u, 0u, 1u, "") == STORE_VERSION);
     CHECK(put(s, c1, IND, 2u, "2024-01-15T00:00:00.000Z", 2u, 0u, 2u, "") == STORE_VERSION);
@@ -119,8 +121,7 @@ static void puts_all(accord_store *s, int defer, int64_t c2)
           STORE_VERSION);
     CHECK(put(s, c1, SIGHTING, 1u) == STORE_NEW);
     CHECK(put(s, c1, IND, 6000u, "2024-02-01T00:00:00.000Z", 6u, 0u, 6u, "") == STORE_NEW);
-    CHECK(store_commit(s, &err) == 0);
-    CHECK(s->rows_pending == 0 && s->rows_defer == 0);
+    CHECK(store_commit(s, &err) == 0); /* that it wrote the pending rows: the dumps compared */
 }
 
 /* Every table's rows as text, without the clock's values. */
