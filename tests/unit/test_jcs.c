@@ -32,6 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define T_RNG_SEED 0x243f6a8885a308d3ULL
+#include "t_rng.h"
+
 /* Canonicalises text; returns the malloc'd output or NULL (err filled). */
 static char *jcs(const char *text, accord_error *err)
 {
@@ -541,25 +544,8 @@ static void test_canonical_text(void)
     ajson_arena_free(&a);
 }
 
-
 /* ------------------------------------------------------------------------------------------ */
 /* Random documents                                                                             */
-
-static uint64_t rnd_state = 0x243f6a8885a308d3ULL;
-
-static uint64_t rnd(void)
-{
-    uint64_t x = rnd_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return rnd_state = x;
-}
-
-static size_t rnd_below(size_t n)
-{
-    return (size_t)(rnd() % n);
-}
 
 /* What a generated document holds beyond what jcs_is_canonical compares (it gives up there). */
 typedef struct gen_doc {
@@ -569,8 +555,8 @@ typedef struct gen_doc {
 
 static void gen_ws(gen_doc *g, int ws)
 {
-    if (ws && rnd_below(6) == 0)
-        buf_adds(&g->b, rnd_below(2) ? " " : "\n\t ");
+    if (ws && t_rnd_below(6) == 0)
+        buf_adds(&g->b, t_rnd_below(2) ? " " : "\n\t ");
 }
 
 /* A JSON string: plain bytes mostly, sometimes characters that must be escaped, escapes the
@@ -580,27 +566,27 @@ static void gen_string(gen_doc *g, size_t len, int odd)
     static const char *multi[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xe2\x80\xa8"};
     buf_add(&g->b, "\"", 1);
     for (size_t i = 0; i < len; i++) {
-        size_t k = odd ? rnd_below(40) : 10;
+        size_t k = odd ? t_rnd_below(40) : 10;
         if (k == 0) {
-            buf_adds(&g->b, rnd_below(2) ? "\\\"" : "\\\\");
+            buf_adds(&g->b, t_rnd_below(2) ? "\\\"" : "\\\\");
             g->slow = 1;
         } else if (k == 1) {
-            buf_adds(&g->b, rnd_below(2) ? "\\n" : "\\u001f");
+            buf_adds(&g->b, t_rnd_below(2) ? "\\n" : "\\u001f");
             g->slow = 1;
         } else if (k == 2) {
-            buf_adds(&g->b, rnd_below(2) ? "\\u0041" : "\\/"); /* written back as "A" and "/" */
+            buf_adds(&g->b, t_rnd_below(2) ? "\\u0041" : "\\/"); /* written back as "A" and "/" */
         } else if (k == 4) {
             /* escapes the canonical form writes otherwise (\b, \u001f, raw DEL, raw U+00E9) or
              * the same (\b, \t, \u0001) */
             static const char *esc[] = {"\\u0008", "\\u001F", "\\u007f", "\\u00e9",
                                         "\\b",     "\\t",     "\\u0001", "\\u000a"};
-            size_t e = rnd_below(8);
+            size_t e = t_rnd_below(8);
             buf_adds(&g->b, esc[e]);
             g->slow |= e != 2 && e != 3;
         } else if (k == 3) {
-            buf_adds(&g->b, multi[rnd_below(4)]);
+            buf_adds(&g->b, multi[t_rnd_below(4)]);
         } else {
-            char c = (char)(' ' + 1 + rnd_below(94)); /* printable ASCII, no space */
+            char c = (char)(' ' + 1 + t_rnd_below(94)); /* printable ASCII, no space */
             if (c == '"' || c == '\\')
                 c = 'q';
             buf_add(&g->b, &c, 1);
@@ -636,13 +622,13 @@ static void gen_number(gen_doc *g)
                                 "2.5e-7",
                                 "0.000001"};
     char num[32];
-    if (rnd_below(8)) {
-        snprintf(num, sizeof(num), "%s%llu", rnd_below(4) ? "" : "-",
-                 (unsigned long long)(rnd() % 100000000000ULL));
+    if (t_rnd_below(8)) {
+        snprintf(num, sizeof(num), "%s%llu", t_rnd_below(4) ? "" : "-",
+                 (unsigned long long)(t_rnd() % 100000000000ULL));
         buf_adds(&g->b, num);
         return;
     }
-    buf_adds(&g->b, odd[rnd_below(sizeof(odd) / sizeof(odd[0]))]);
+    buf_adds(&g->b, odd[t_rnd_below(sizeof(odd) / sizeof(odd[0]))]);
     g->slow = 1;
 }
 
@@ -655,15 +641,15 @@ static void gen_object(gen_doc *g, int depth, int ws, int odd)
     static const char *keys[] = {"a",  "b",         "id",       "type",         "created",
                                  "ab", "\xc3\xa9",  "\xef\xbd\xa1", "\xf0\x9f\x98\x80", "extensions",
                                  "",   "spec_version", "Z",     "a_b",          "labels"};
-    size_t nk = sizeof(keys) / sizeof(keys[0]), order[16], n = rnd_below(depth > 3 ? 3 : 8);
+    size_t nk = sizeof(keys) / sizeof(keys[0]), order[16], n = t_rnd_below(depth > 3 ? 3 : 8);
     for (size_t i = 0; i < nk; i++)
         order[i] = i;
     for (size_t i = nk - 1; i > 0; i--) {
-        size_t j = rnd_below(i + 1), t = order[i];
+        size_t j = t_rnd_below(i + 1), t = order[i];
         order[i] = order[j];
         order[j] = t;
     }
-    if (rnd_below(2)) { /* often already in canonical order, as accord writes it */
+    if (t_rnd_below(2)) { /* often already in canonical order, as accord writes it */
         for (size_t i = 1; i < n; i++)
             for (size_t j = i; j && strcmp(keys[order[j - 1]], keys[order[j]]) > 0; j--) {
                 size_t t = order[j];
@@ -690,19 +676,19 @@ static void gen_object(gen_doc *g, int depth, int ws, int odd)
 
 static void gen_value(gen_doc *g, int depth, int ws, int odd)
 {
-    size_t k = rnd_below(depth > 4 ? 5 : 8);
+    size_t k = t_rnd_below(depth > 4 ? 5 : 8);
     if (k <= 1) {
-        size_t len = rnd_below(4) ? rnd_below(40) : rnd_below(300);
+        size_t len = t_rnd_below(4) ? t_rnd_below(40) : t_rnd_below(300);
         gen_string(g, len, odd);
     } else if (k == 2) {
         gen_number(g);
     } else if (k == 3) {
         static const char *lits[] = {"true", "false", "null"};
-        buf_adds(&g->b, lits[rnd_below(3)]);
+        buf_adds(&g->b, lits[t_rnd_below(3)]);
     } else if (k == 4 || k == 5) {
         gen_object(g, depth, ws, odd);
     } else {
-        size_t n = rnd_below(5);
+        size_t n = t_rnd_below(5);
         buf_add(&g->b, "[", 1);
         for (size_t i = 0; i < n; i++) {
             if (i)
@@ -783,7 +769,7 @@ static void test_canonical_random(void)
     for (int round = 0; round < 6000; round++) {
         gen_doc g = {.slow = 0};
         buf_init(&g.b, (size_t)1 << 24);
-        int ws = rnd_below(3) == 0, odd = rnd_below(3) == 0;
+        int ws = t_rnd_below(3) == 0, odd = t_rnd_below(3) == 0;
         gen_object(&g, 0, ws, odd);
         ajson_error perr;
         ajson_arena_reset(&a);
@@ -836,7 +822,7 @@ static void test_canonical_random(void)
             static const char repl[] = " \"\\{}[],:0-eaz\x01\xc3";
             char *mut = malloc(canon.len);
             memcpy(mut, canon.p, canon.len);
-            mut[rnd_below(canon.len)] = repl[rnd_below(sizeof(repl) - 1)];
+            mut[t_rnd_below(canon.len)] = repl[t_rnd_below(sizeof(repl) - 1)];
             /* against the tree of the canonical form, whose output it no longer is */
             if (cr == 1 && memcmp(mut, canon.p, canon.len) != 0)
                 bad += jcs_is_canonical(mut, canon.len, cv, NULL, 0) != 0;

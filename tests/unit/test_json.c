@@ -41,6 +41,8 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "t_rng.h"
+
 #define T(s) s, sizeof(s) - 1 /* a literal and its length, embedded NUL bytes included */
 #define JANSSON_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY)
 #define SHARED_FILE_MAX ((size_t)50 * 1024 * 1024)
@@ -1045,22 +1047,6 @@ static void test_minify(void)
 
 /* ---- mutations ---- */
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
-
-static uint64_t rng(void)
-{
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return rng_state = x;
-}
-
-static size_t rng_below(size_t n)
-{
-    return n ? (size_t)(rng() % n) : 0;
-}
-
 static const char *const seeds[] = {
     "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--8e2e2d2b-17d4-4cbf-938f-"
     "98ee46b3cd3f\",\"created\":\"2016-04-06T20:03:48.000Z\",\"modified\":\"2016-04-06T20:03:48."
@@ -1094,12 +1080,12 @@ static const char interesting[] = "{}[],:\"\\ 0123456789-+.eEu\0\x7f\x80\xbf\xc0
 /* Applies one random edit to buf[0..*len) (capacity cap). */
 static void mutate_once(char *buf, size_t *len, size_t cap)
 {
-    size_t n = *len, at = rng_below(n + 1);
-    char c = interesting[rng_below(sizeof(interesting) - 1)];
-    switch (rng_below(6)) {
+    size_t n = *len, at = t_rnd_below(n + 1);
+    char c = interesting[t_rnd_below(sizeof(interesting) - 1)];
+    switch (t_rnd_below(6)) {
     case 0: /* flip a bit */
         if (at < n)
-            buf[at] = (char)(buf[at] ^ (1 << rng_below(8)));
+            buf[at] = (char)(buf[at] ^ (1 << t_rnd_below(8)));
         break;
     case 1: /* overwrite with an interesting byte */
         if (at < n)
@@ -1109,19 +1095,19 @@ static void mutate_once(char *buf, size_t *len, size_t cap)
     case 3:
         if (n < cap) {
             memmove(buf + at + 1, buf + at, n - at);
-            buf[at] = (rng() & 7) ? c : (char)rng();
+            buf[at] = (t_rnd() & 7) ? c : (char)t_rnd();
             n++;
         }
         break;
     case 4: /* delete a run */
         if (at < n) {
-            size_t k = 1 + rng_below(n - at < 4 ? n - at : 4);
+            size_t k = 1 + t_rnd_below(n - at < 4 ? n - at : 4);
             memmove(buf + at, buf + at + k, n - at - k);
             n -= k;
         }
         break;
     default: { /* copy a slice of the buffer over another place */
-        size_t from = rng_below(n), k = rng_below(16);
+        size_t from = t_rnd_below(n), k = t_rnd_below(16);
         if (from + k <= n && at + k <= n)
             memmove(buf + at, buf + from, k);
         break;
@@ -1137,10 +1123,10 @@ static void test_mutations(void)
     unsigned long before[DIFF_N];
     memcpy(before, diff_counts, sizeof(before));
     for (int i = 0; i < MUTATIONS; i++) {
-        const char *seed = seeds[rng_below(nseeds)];
+        const char *seed = seeds[t_rnd_below(nseeds)];
         size_t len = strlen(seed);
         memcpy(buf, seed, len);
-        for (size_t k = 1 + rng_below(3); k > 0; k--)
+        for (size_t k = 1 + t_rnd_below(3); k > 0; k--)
             mutate_once(buf, &len, sizeof(buf));
         diff_check("mutation", buf, len);
     }

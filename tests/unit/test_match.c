@@ -27,19 +27,12 @@
 #include <sys/syscall.h>
 #endif
 
-static uint64_t rng_s = 0x243F6A8885A308D3ull;
-
-static uint64_t rnd(void)
-{
-    rng_s ^= rng_s << 13;
-    rng_s ^= rng_s >> 7;
-    rng_s ^= rng_s << 17;
-    return rng_s;
-}
+#define T_RNG_SEED 0x243F6A8885A308D3ull
+#include "t_rng.h"
 
 static unsigned rndn(unsigned n)
 {
-    return (unsigned)(rnd() % n);
+    return (unsigned)(t_rnd() % n);
 }
 
 /* Sorted, distinct indicator numbers of refs[0..n). */
@@ -140,7 +133,7 @@ static void test_ip4_p24(void)
     mip_builder_init(&b);
     for (uint32_t i = 0; i < N; i++) {
         refs[i].plen = 8 + (int)rndn(24); /* /32s are exact keys, not cells */
-        refs[i].a = (uint32_t)rnd();
+        refs[i].a = (uint32_t)t_rnd();
         CHECK(mip_add4(&b, refs[i].a, refs[i].plen, i) == 0);
     }
     CHECK(mip_build(&b, &r, &ip) == 0);
@@ -164,8 +157,8 @@ static void test_ip4_p24(void)
     for (int q = 0; q < Q; q++) {
         const ref4 *p = &refs[rndn(N)];
         uint32_t m = 0xFFFFFFFFu >> p->plen;
-        uint32_t a = q % 4 == 0   ? (uint32_t)rnd()
-                     : q % 4 == 1 ? (p->a & ~m) | ((uint32_t)rnd() & m)
+        uint32_t a = q % 4 == 0   ? (uint32_t)t_rnd()
+                     : q % 4 == 1 ? (p->a & ~m) | ((uint32_t)t_rnd() & m)
                      : q % 4 == 2 ? (p->a & ~m) - 1 /* just below, just above */
                                   : (p->a | m) + 1;
         size_t nw = 0, n;
@@ -205,7 +198,7 @@ static void test_ip4_x24(void)
     mip_set_x24_min(N - 5000); /* duplicates take a few */
     mip_builder_init(&b);
     for (uint32_t i = 0; i < N; i++) { /* in 10/8, one /24 in eight: the others stay empty */
-        uint64_t v = rnd();
+        uint64_t v = t_rnd();
         keys[i] = 0x0A000000u | (uint32_t)(v >> 40 & 0xFFF8) << 8 | (uint32_t)(v >> 8 & 0xFF);
         sorted[i] = (uint64_t)keys[i] << 32 | i;
         x24[keys[i] >> 14] |= 1ull << (keys[i] >> 8 & 63);
@@ -763,7 +756,7 @@ static void test_hash_random(void)
     for (uint32_t i = 0; i < N; i++) {
         kinds[i] = MK_FILE_MD5 + (int)rndn(3);
         for (int j = 0; j < 32; j++)
-            keys[i][j] = (uint8_t)(j < 2 ? rndn(4) : rnd());
+            keys[i][j] = (uint8_t)(j < 2 ? rndn(4) : t_rnd());
         if (i > 10 && rndn(10) == 0) /* some keys named twice, some by two kinds */
             memcpy(keys[i], keys[rndn(i)], 32);
         CHECK(mhash_add(&b, kinds[i], keys[i], i) == 0);
@@ -779,7 +772,7 @@ static void test_hash_random(void)
             memcpy(d, keys[rndn(N)], 32);
         else
             for (int j = 0; j < 32; j++)
-                d[j] = (uint8_t)rnd();
+                d[j] = (uint8_t)t_rnd();
         for (uint32_t i = 0; i < N; i++)
             if (kinds[i] == kind && memcmp(keys[i], d, len) == 0)
                 want[nw++] = i;
@@ -1267,7 +1260,7 @@ static void hex(char *out, size_t bytes)
 {
     static const char d[] = "0123456789abcdef";
     for (size_t i = 0; i < bytes; i++) {
-        unsigned v = (unsigned)rnd() & 0xFF;
+        unsigned v = (unsigned)t_rnd() & 0xFF;
         out[2 * i] = d[v >> 4];
         out[2 * i + 1] = d[v & 15];
     }

@@ -16,14 +16,11 @@
 
 #include <stdint.h>
 
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
+#include "t_rng.h"
 
 static unsigned rn(unsigned n)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
+    return (unsigned)t_rnd_below(n);
 }
 
 static const char *const doms[] = {"evil.example", "c2.bad.net", "x.y.z.org", "mail.corp.test",

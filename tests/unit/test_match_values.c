@@ -13,19 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rng_s = 0x9E3779B97F4A7C15ull;
-
-static uint64_t rnd(void)
-{
-    rng_s ^= rng_s << 13;
-    rng_s ^= rng_s >> 7;
-    rng_s ^= rng_s << 17;
-    return rng_s;
-}
+#include "t_rng.h"
 
 static unsigned rndn(unsigned n)
 {
-    return (unsigned)(rnd() % n);
+    return (unsigned)(t_rnd() % n);
 }
 
 #define NV4 40

@@ -9,15 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rng = 0x2545f4914f6cdd1dULL;
-
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+#define T_RNG_SEED 0x2545f4914f6cdd1dULL
+#include "t_rng.h"
 
 /* Sorts n entries made by fill both ways and compares. */
 static void check(size_t n, int vals_in_order, int key_bits)
@@ -27,13 +20,13 @@ static void check(size_t n, int vals_in_order, int key_bits)
     if (!a || !b)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        uint64_t k = rnd();
+        uint64_t k = t_rnd();
         if (key_bits < 64) /* few distinct keys: repeated ones, their values must stay ordered */
             k = (k & ((1ULL << key_bits) - 1)) - (1ULL << (key_bits - 1));
         if (i % 97 == 0)
             k = i % 2 ? (uint64_t)INT64_MIN : (uint64_t)INT64_MAX;
         a[i].key = (int64_t)k;
-        a[i].val = vals_in_order ? (int64_t)(i / 3) : (int64_t)(rnd() % 1000) - 500;
+        a[i].val = vals_in_order ? (int64_t)(i / 3) : (int64_t)(t_rnd() % 1000) - 500;
     }
     memcpy(b, a, n * sizeof(*a));
     store_entries_sort(a, n);
