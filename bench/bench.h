@@ -25,6 +25,15 @@ static inline double cpu_s(void)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/* The calling thread's CPU time, seconds: what one worker of several spent, whatever the others
+ * and the neighbours on a shared machine do. */
+static inline double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* A response body, NUL-terminated; on_data is a CURLOPT_WRITEFUNCTION appending to one. */
 typedef struct http_body {
     char *p;

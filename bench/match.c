@@ -42,6 +42,7 @@
  * time, not the total divided by the threads), no assertions; the realised hit rate (events with a match) is printed beside the planted one.
  */
 #include "accord.h"
+#include "bench.h"
 #include "util/hugemem.h"
 
 #include <fcntl.h>
@@ -76,22 +77,6 @@ static uint64_t rng(void)
     rng_state ^= rng_state >> 7;
     rng_state ^= rng_state << 17;
     return rng_state;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* CPU seconds of the calling thread, or of the whole process: on a shared machine the wall
- * clock says more about the neighbours than about the matcher. */
-static double cpu_s(clockid_t c)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static long peak_rss_mb(void)
@@ -594,7 +579,7 @@ static void *worker(void *arg)
     accord_match mt;
     accord_matcher_stats st;
     uint64_t matches = 0, matched = 0, bytes = 0;
-    double c0 = cpu_s(CLOCK_THREAD_CPUTIME_ID), w0 = now_s();
+    double c0 = thread_cpu_s(), w0 = now_s();
     tfig *fig = &j->fig[atomic_fetch_add(&j->nth, 1)];
     accord_matcher_new(j->s, &m);
     for (;;) {
@@ -624,7 +609,7 @@ static void *worker(void *arg)
     atomic_fetch_add(&j->matched, matched);
     atomic_fetch_add(&j->events, st.events);
     accord_matcher_free(m);
-    *fig = (tfig){bytes, st.events, now_s() - w0, cpu_s(CLOCK_THREAD_CPUTIME_ID) - c0};
+    *fig = (tfig){bytes, st.events, now_s() - w0, thread_cpu_s() - c0};
     atomic_fetch_add(&j->cpu_ns, (uint64_t)(fig->cpu * 1e9));
     return NULL;
 }
@@ -717,9 +702,9 @@ int main(int argc, char **argv)
     }
     if (write_to)
         return gen_file(write_to, mb << 20, total, hit_rate, &lines, &hits) != 0;
-    double c0 = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
+    double c0 = cpu_s();
     accord_snapshot *s = build_indicators(total, &csecs);
-    double ccpu = cpu_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    double ccpu = cpu_s() - c0;
     if (ind_out && fclose(ind_out) != 0)
         return 1;
     if (!s)
