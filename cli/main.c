@@ -363,6 +363,8 @@ static const cli_command commands[] = {
      "  --threads N      matching threads (default 1); output order is kept\n"
      "  --follow, -f     keep reading the inputs as they grow (rotation by rename or\n"
      "                   copytruncate followed) until SIGINT or SIGTERM\n"
+     "                   (with --sightings, each interval is written within about a second\n"
+     "                   of its end, and the open ones at SIGINT or SIGTERM)\n"
      "  --event-bytes N  bytes of the event to include (default 512, 0 = none)\n"
      "  --now TS         evaluate validity at TS instead of the current time\n"
      "  --sightings      also store STIX 2.1 sightings: per indicator and interval, the count\n"
@@ -373,26 +375,8 @@ static const cli_command commands[] = {
      "                   see them; implies --sightings (default: the default collection)\n"
      "  --no-progress    no progress line (shown on stderr when it is a terminal and the\n"
      "                   matches do not go to it too)\n"
-     "\n"
-     "Flows and DNS: an INPUT that is a pcap file (NetFlow v5/v9 or IPFIX datagrams), an\n"
-     "IPFIX file (RFC 5655) or a dnstap Frame Streams file (.gz too) is recognised by its\n"
-     "first bytes; what is matched and counted there: docs/TELEMETRY.md.\n"
-     "  --listen-flows A:P  collect NetFlow/IPFIX over UDP on A:P (one SO_REUSEPORT socket per\n"
-     "                   --threads); counters and kernel drops are reported at the end\n"
-     "  --listen-dnstap P  accept dnstap Frame Streams connections on unix socket P\n"
-     "  --listen-seconds S  stop listening after S seconds (default: at SIGINT/SIGTERM)\n"
-     "  --nats URL       listeners' records to NATS for accord worker (help nats)\n"
-     "  --decode         print the decoded flow records / dnstap messages as JSON lines\n"
-     "                   instead of matching\n"
-     "\n"
-     "The indicators are reloaded while running, without losing or repeating an event, when\n"
-     "the store or an --indicators file changes (looked at every second) and on SIGHUP;\n"
-     "validity is evaluated as each chunk of input is matched.  The --listen-* collectors\n"
-     "keep the indicators they started with (a reload says so).\n"
-     "\n"
-     "Exit: 0 done, 3 some lines were malformed or some indicators invalid, 1 I/O or store\n"
-     "error (an input that cannot be read, a cut .gz), 2 usage error.\n",
-     cmd_match},
+     "\n",
+     cmd_match}, /* its help goes on in usage_more, below: flows and DNS, reloads, exit codes */
     {"member", "this node's organisation: identity and Ed25519 keys",
      "usage: accord member init --name ORG [--root-out PATH]\n"
      "       accord member show [IDENTITY]\n"
@@ -566,6 +550,32 @@ static const cli_command commands[] = {
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+/* The rest of the help texts longer than one string literal may be (C11 promises 4095 bytes),
+ * printed after the command's usage. */
+static const struct {
+    const char *name, *text;
+} usage_more[] = {
+    {"match",
+"Flows and DNS: an INPUT that is a pcap file (NetFlow v5/v9 or IPFIX datagrams), an\n"
+     "IPFIX file (RFC 5655) or a dnstap Frame Streams file (.gz too) is recognised by its\n"
+     "first bytes; what is matched and counted there: docs/TELEMETRY.md.\n"
+     "  --listen-flows A:P  collect NetFlow/IPFIX over UDP on A:P (one SO_REUSEPORT socket per\n"
+     "                   --threads); counters and kernel drops are reported at the end\n"
+     "  --listen-dnstap P  accept dnstap Frame Streams connections on unix socket P\n"
+     "  --listen-seconds S  stop listening after S seconds (default: at SIGINT/SIGTERM)\n"
+     "  --nats URL       listeners' records to NATS for accord worker (help nats)\n"
+     "  --decode         print the decoded flow records / dnstap messages as JSON lines\n"
+     "                   instead of matching\n"
+     "\n"
+     "The indicators are reloaded while running, without losing or repeating an event, when\n"
+     "the store or an --indicators file changes (looked at every second) and on SIGHUP;\n"
+     "validity is evaluated as each chunk of input is matched.  The --listen-* collectors\n"
+     "keep the indicators they started with (a reload says so).\n"
+     "\n"
+     "Exit: 0 done, 3 some lines were malformed or some indicators invalid, 1 I/O or store\n"
+     "error (an input that cannot be read, a cut .gz), 2 usage error.\n"},
+};
+
 static const cli_command *find_command(const char *name)
 {
     for (size_t i = 0; i < NCOMMANDS; i++)
@@ -608,11 +618,20 @@ int cli_is_help(const char *arg)
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
+/* Prints c's help text to f. */
+static void put_usage(const cli_command *c, FILE *f)
+{
+    fputs(c->usage, f);
+    for (size_t i = 0; i < sizeof(usage_more) / sizeof(usage_more[0]); i++)
+        if (strcmp(usage_more[i].name, c->name) == 0)
+            fputs(usage_more[i].text, f);
+}
+
 int cli_usage(const char *cmd)
 {
     const cli_command *c = find_command(cmd);
     if (c)
-        fputs(c->usage, stderr);
+        put_usage(c, stderr);
     return EXIT_USAGE;
 }
 
@@ -639,7 +658,7 @@ static int cmd_help(int argc, char **argv)
         cli_error("help", "no command \"%s\"; `accord help` lists them", argv[1]);
         return EXIT_USAGE;
     }
-    fputs(c->usage, stdout);
+    put_usage(c, stdout);
     return EXIT_OK;
 }
 
@@ -683,7 +702,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[j], "--") == 0)
             break;
         if (cli_is_help(argv[j])) {
-            fputs(c->usage, stdout);
+            put_usage(c, stdout);
             return EXIT_OK;
         }
     }

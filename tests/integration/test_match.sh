@@ -38,6 +38,10 @@ printf '198.51.100.7\n# a comment\n\nnot a value at all\n203.0.113.200\nEVIL.exa
 # help and usage
 expect_rc 0 "help match" -- "$ACCORD" help match
 check "help shows --indicators" has "--indicators" "$T/out"
+check "help goes on past one string literal (flows, exit codes)" has "^Exit: 0 done" "$T/out"
+check "help says when --follow writes sightings" has "within about a second" "$T/out"
+expect_rc 0 "match --help" -- "$ACCORD" match --help
+check "match --help ends as help match does" has "^Exit: 0 done" "$T/out"
 expect_rc 2 "match without input" -- "$ACCORD" match --indicators "$T/ind.jsonl"
 expect_rc 2 "bad --threads" -- "$ACCORD" match --threads 0 --indicators "$T/ind.jsonl" "$T/zeek.json"
 
