@@ -17,6 +17,8 @@
  *   | detail  | string    | when any     | the reason or detail line (never a secret)           |
  *   | object  | integer   | when stored  | objects.seq of the version concerned (>= 1)          |
  *   | ref     | string    | when any     | what it concerns: a STIX id, account, token id, ...  |
+ *   |         |           |              | a record with an object names its STIX id here       |
+ *   |         |           |              | (older `linked` records lack it and still verify)    |
  *   | seq     | integer   | always       | the record's position, 1, 2, 3 ... without gaps      |
  *   | ts      | integer   | always       | when, microseconds since 1970-01-01T00:00:00Z        |
  *

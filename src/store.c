@@ -1637,7 +1637,7 @@ static int put_known_version(accord_store *s, int64_t cid, const stix_info *info
         rc = member_add(s, cid, seq, info->type, info->revoked, &mod, &others, &added, err);
     free(others.v);
     *outcome = STORE_LINKED;
-    return rc ? rc : store_audit(s, "linked", seq, NULL, NULL, err);
+    return rc ? rc : store_audit(s, "linked", seq, info->id, NULL, err);
 }
 
 uint64_t store_content_hash(const void *data, size_t len)

@@ -172,8 +172,9 @@ static void test_keys_and_notes(void)
     "\"pattern\":\"[ipv4-addr:value = '10.%u.%u.%u']\",\"pattern_type\":\"stix\","                 \
     "\"valid_from\":\"2024-01-01T00:00:00Z\"}\n"
 
-/* Imports n generated indicators numbered from first (a batch per call). */
-static void import_n(accord_store *s, unsigned first, unsigned n)
+/* Imports n generated indicators numbered from first (a batch per call) into collection coll
+ * (NULL: the default one). */
+static void import_into(accord_store *s, unsigned first, unsigned n, const char *coll)
 {
     buf b;
     buf_init(&b, 0);
@@ -181,12 +182,17 @@ static void import_n(accord_store *s, unsigned first, unsigned n)
         buf_printf(&b, IND_FMT, i, i, (i >> 16) & 255, (i >> 8) & 255, i & 255);
     int fd = t_memfd(b.p, b.len);
     CHECK(fd >= 0);
-    accord_import_options o = {.batch_objects = 700};
+    accord_import_options o = {.batch_objects = 700, .collection = coll};
     accord_import_stats st;
     accord_error err = {0};
     CHECK(accord_import_fd(s, fd, &o, &st, &err) == 0);
     close(fd);
     buf_free(&b);
+}
+
+static void import_n(accord_store *s, unsigned first, unsigned n)
+{
+    import_into(s, first, n, NULL);
 }
 
 static accord_store *open_store(const char *name)
@@ -466,6 +472,41 @@ static void test_proofs(void)
     accord_store_close(s);
 }
 
+/*
+ * A version already stored and added to a second collection gets a `linked` record that names
+ * its STIX id, as every record about an object does.  A `linked` record without it (as stores
+ * wrote them before) still verifies.
+ */
+static void test_linked_ref(void)
+{
+    accord_store *s = open_store("l");
+    accord_error err = {0};
+    import_n(s, 1, 3);
+    CHECK(accord_collection_add(s, NULL, "second", "second", NULL, NULL, &err) == 0);
+    import_into(s, 1, 3, "second");
+    CHECK(store_begin(s, &err) == 0); /* a record as older stores wrote it: no ref */
+    CHECK(store_audit(s, "linked", 1, NULL, NULL, &err) == 0);
+    CHECK(store_commit(s, &err) == 0);
+    char dir[400], *text = NULL;
+    snprintf(dir, sizeof(dir), "%s/exp-l", tmpdir);
+    accord_audit_summary sum;
+    CHECK(accord_audit_export(s, dir, &sum, &err) == 0);
+    CHECK(verify("exp-l", NULL, &err) == 0);
+    snprintf(dir, sizeof(dir), "%s/exp-l/records.jsonl", tmpdir);
+    size_t len = 0;
+    CHECK((text = t_slurp(dir, &len)) != NULL);
+    CHECK(strstr(text, "{\"action\":\"linked\",\"object\":2,"
+                       "\"ref\":\"indicator--00000002-0000-4000-8000-000000000002\"") != NULL);
+    int named = 0, bare = 0;
+    char *cur = text, *line;
+    while ((line = t_next_line(&cur)))
+        if (strncmp(line, "{\"action\":\"linked\"", 18) == 0)
+            *(strstr(line, ",\"ref\":\"indicator--") ? &named : &bare) += 1;
+    CHECK(named == 3 && bare == 1);
+    free(text);
+    accord_store_close(s);
+}
+
 /* Key file: created 0600 at the first checkpoint; a readable one is refused. */
 static void test_node_key(void)
 {
@@ -500,6 +541,7 @@ int main(void)
     test_fork();
     test_proofs();
     test_node_key();
+    test_linked_ref();
     t_rmtree(tmpdir);
     return t_done();
 }
