@@ -32,19 +32,26 @@ static int print_roster(void *ud, const accord_roster_info *r)
     printf("version %lld  %s  %s  threshold %lld  %zu members", (long long)r->version, r->state,
            r->hash, (long long)r->threshold, r->members);
     if (strcmp(r->state, "current") != 0)
-        printf("  votes %zu/%zu, new members voted %zu/%zu, until %s%s", r->votes, r->needed,
-               r->new_voted, r->new_members, r->expires, r->effective ? " (quorum)" : "");
+        printf("  votes %zu/%zu, new members voted %zu/%zu, %s %s%s", r->votes, r->needed,
+               r->new_voted, r->new_members, strcmp(r->state, "expired") == 0 ? "ended" : "until",
+               r->expires, r->effective ? " (quorum)" : "");
     printf("\n");
     for (size_t i = 0; i < r->members; i++)
         printf("  %s  %s\n", r->member_ids[i], r->member_names[i]);
     return 0;
 }
 
+/* The library's message without its "roster: " prefix: cli_error prints the command's name. */
+static const char *why(const accord_error *err)
+{
+    return strncmp(err->msg, "roster: ", 8) == 0 ? err->msg + 8 : err->msg;
+}
+
 static int finish(accord_store *s, int rc, const accord_error *err)
 {
     accord_store_close(s);
     if (rc) {
-        cli_error("roster", "%s", err->msg);
+        cli_error("roster", "%s", why(err));
         return rc == ACCORD_EINVAL || rc == ACCORD_ENOTFOUND ? EXIT_USAGE : EXIT_FAIL;
     }
     return EXIT_OK;
@@ -136,6 +143,27 @@ static int do_propose(int argc, char **argv)
     return finish(s, rc, &err);
 }
 
+/* What an import changed; a file whose every part was stored before says so, and only that. */
+static void print_imported(const accord_roster_imported *r)
+{
+    if (!r->version_new && !r->votes_new) {
+        printf("already recorded: ");
+        if (r->version_known)
+            printf("the roster version%s", r->votes_known ? " and " : "");
+        if (r->votes_known)
+            printf("%zu vote%s", r->votes_known, r->votes_known == 1 ? "" : "s");
+        printf(" stored before; nothing changed\n");
+        return;
+    }
+    printf("imported: ");
+    if (r->version_new)
+        printf("the roster version, ");
+    printf("%zu new vote%s", r->votes_new, r->votes_new == 1 ? "" : "s");
+    if (r->votes_known)
+        printf(" (%zu already recorded)", r->votes_known);
+    printf("%s\n", r->effective ? "; a proposal took effect" : "");
+}
+
 static int do_vote(int argc, char **argv)
 {
     const char *root = NULL, *hash = NULL;
@@ -150,10 +178,12 @@ static int do_vote(int argc, char **argv)
     if (!s)
         return EXIT_FAIL;
     accord_error err = {0};
-    int effective = 0;
-    int rc = accord_roster_vote(s, cli_data_dir(), hash, root, 0, &effective, &err);
-    if (!rc)
-        printf("voted%s\n", effective ? "; the proposal took effect" : "");
+    accord_roster_imported res;
+    int rc = accord_roster_vote(s, cli_data_dir(), hash, root, 0, &res, &err);
+    if (!rc && res.votes_known) /* this key voted for it before: as import-signature says */
+        print_imported(&res);
+    else if (!rc)
+        printf("voted%s\n", res.effective ? "; the proposal took effect" : "");
     return finish(s, rc, &err);
 }
 
@@ -182,33 +212,12 @@ static int do_sign(int argc, char **argv)
     int rc = accord_roster_sign(text, len, root, member, &out, &out_len, &err);
     free(text);
     if (rc) {
-        cli_error("roster", "%s", err.msg);
+        cli_error("roster", "%s", why(&err));
         return EXIT_FAIL;
     }
     fwrite(out, 1, out_len, stdout);
     free(out);
     return EXIT_OK;
-}
-
-/* What an import changed; a file whose every part was stored before says so, and only that. */
-static void print_imported(const accord_roster_imported *r)
-{
-    if (!r->version_new && !r->votes_new) {
-        printf("already recorded: ");
-        if (r->version_known)
-            printf("the roster version%s", r->votes_known ? " and " : "");
-        if (r->votes_known)
-            printf("%zu vote%s", r->votes_known, r->votes_known == 1 ? "" : "s");
-        printf(" stored before; nothing changed\n");
-        return;
-    }
-    printf("imported: ");
-    if (r->version_new)
-        printf("the roster version, ");
-    printf("%zu new vote%s", r->votes_new, r->votes_new == 1 ? "" : "s");
-    if (r->votes_known)
-        printf(" (%zu already recorded)", r->votes_known);
-    printf("%s\n", r->effective ? "; a proposal took effect" : "");
 }
 
 static int do_import(int argc, char **argv)
@@ -231,12 +240,12 @@ static int do_import(int argc, char **argv)
         print_imported(&res);
     } else { /* name the file: several votes may be imported in a row */
         char msg[sizeof(err.msg)];
-        const char *why = strncmp(err.msg, "roster: ", 8) == 0 ? err.msg + 8 : err.msg;
+        const char *reason = why(&err);
         size_t n = strlen(argv[2]);
         if (n > sizeof(msg) / 2)
             n = sizeof(msg) / 2;
         memcpy(msg, argv[2], n); /* the file's name, then why, cut to the buffer */
-        snprintf(msg + n, sizeof(msg) - n, ": %.*s", (int)(sizeof(msg) - n - 3), why);
+        snprintf(msg + n, sizeof(msg) - n, ": %.*s", (int)(sizeof(msg) - n - 3), reason);
         memcpy(err.msg, msg, sizeof(msg));
     }
     free(text);

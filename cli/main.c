@@ -472,8 +472,10 @@ static const cli_command commands[] = {
      "expires, and threshold(N+1) is more than half its members.  Two versions N+1 that both reach\n"
      "quorum are recorded as equivocation, and governance stops.  IDENTITY-FILE is an identity\n"
      "with a key list (`accord get IDENTITY-ID` on the member's node).  ORG: identity id or name.\n"
-     "status shows a proposal whose vote ended without quorum as expired; an import of what is\n"
-     "stored already says \"already recorded\" and changes nothing.\n",
+     "status shows a proposal whose vote ended without quorum as expired; an import or a vote of\n"
+     "what is stored already says \"already recorded\" and changes nothing.  Without HASH, vote\n"
+     "and export take the open proposal (an expired one is not open; export: else the current\n"
+     "version).\n",
      cmd_roster},
     {"misp", "import MISP events (files, directories, stdin) and follow MISP feeds",
      "usage: accord misp import [--strict] [--collection C] [--quiet] FILE|DIR|- ...\n"

@@ -46,14 +46,28 @@ ACCORD_API int accord_roster_propose(accord_store *store, const char *add_identi
                                      int64_t now_us, char hash[ACCORD_ROSTER_HASH_BUFLEN],
                                      accord_error *err);
 
+/* What accord_roster_vote and accord_roster_import did. */
+typedef struct accord_roster_imported {
+    int effective;      /* a proposal took effect */
+    int version_new;    /* the text's roster version was stored now (import only) */
+    int version_known;  /* the text's roster version was stored already (import only) */
+    size_t votes_new;   /* votes stored now */
+    size_t votes_known; /* votes stored already: skipped, nothing changed for them */
+} accord_roster_imported;
+
 /*
- * Votes for proposal `hash` (NULL: the only open one) as this node's organisation with its root
- * key (root_path, NULL = DATA/keys/root.seed).  The proposal takes effect when the vote completes
- * its quorum.  *effective (may be NULL) says whether it did.
+ * Votes for proposal `hash` (NULL: the open one: the only proposal on the current version whose
+ * vote has not ended; ACCORD_EINVAL naming them when several are open or naming the newest one
+ * as expired when every one's vote ended, ACCORD_ENOTFOUND when there is none) as this node's
+ * organisation with its root key (root_path, NULL = DATA/keys/root.seed).  Only a version in
+ * state proposed is voted on.  The proposal takes effect when the vote completes its quorum.
+ * *out (may be NULL): votes_new 1 when the vote was stored now; votes_known 1 when this key's
+ * vote on the proposal was stored before (nothing changed, no audit record); effective when the
+ * proposal took effect.
  */
 ACCORD_API int accord_roster_vote(accord_store *store, const char *data_dir, const char *hash,
-                                  const char *root_path, int64_t now_us, int *effective,
-                                  accord_error *err);
+                                  const char *root_path, int64_t now_us,
+                                  accord_roster_imported *out, accord_error *err);
 
 /*
  * Offline voting (no store): signs the proposal in an export (accord_roster_export's JSON) with
@@ -63,15 +77,6 @@ ACCORD_API int accord_roster_vote(accord_store *store, const char *data_dir, con
 ACCORD_API int accord_roster_sign(const char *export_json, size_t len, const char *root_path,
                                   const char *member, char **out, size_t *out_len,
                                   accord_error *err);
-
-/* What accord_roster_import did. */
-typedef struct accord_roster_imported {
-    int effective;      /* a proposal took effect (as for accord_roster_vote) */
-    int version_new;    /* the text's roster version was stored now */
-    int version_known;  /* the text's roster version was stored already */
-    size_t votes_new;   /* votes stored now */
-    size_t votes_known; /* votes stored already: skipped, nothing changed for them */
-} accord_roster_imported;
 
 /*
  * Imports a roster export ({"roster": ..., "votes": [...]}), a bare roster version, or one vote
@@ -83,8 +88,11 @@ ACCORD_API int accord_roster_import(accord_store *store, const char *text, size_
                                     int64_t now_us, accord_roster_imported *out,
                                     accord_error *err);
 
-/* The version `hash` (NULL: the newest open proposal, else the current version) with its votes,
- * as JSON {"roster": ..., "votes": [...]} (malloc'd). */
+/*
+ * The version `hash` with its votes, as JSON {"roster": ..., "votes": [...]} (malloc'd).  hash
+ * NULL: the open proposal as accord_roster_vote picks it (an expired one is not open: the same
+ * errors), or the current version when there is no proposal on it at all.
+ */
 ACCORD_API int accord_roster_export(accord_store *store, const char *hash, char **out,
                                     size_t *out_len, accord_error *err);
 

@@ -265,11 +265,17 @@ static int try_apply(accord_store *s, pair *x, int *effective, accord_error *err
     return rc;
 }
 
+/* 1 when a vote that ends at `expires` (a proposal's) ended before now (microseconds). */
+static int ended(const char *expires, int64_t now)
+{
+    ts_value exp;
+    return expires && ts_parse(expires, &exp) == 0 && now >= exp.sec * 1000000 + exp.nsec / 1000;
+}
+
 /* 1 when voting on proposal p ended before now (microseconds). */
 static int vote_ended(const roster *p, int64_t now)
 {
-    ts_value exp;
-    return ts_parse(p->expires, &exp) == 0 && now >= exp.sec * 1000000 + exp.nsec / 1000;
+    return ended(p->expires, now);
 }
 
 /*
@@ -285,8 +291,8 @@ static int vote_add(accord_store *s, pair *x, const roster_vote *v, int64_t now,
         return rc;
     if (vote_ended(&x->p, now))
         return accord_err_set(err, ACCORD_EINVAL,
-                              "vote by %s: the vote on version %lld (%.12s) ended at %s", v->member,
-                              (long long)x->p.version, x->p.hash, x->p.expires);
+                              "vote by %s: the vote on version %lld (%.12s) ended at %s (expired)",
+                              v->member, (long long)x->p.version, x->p.hash, x->p.expires);
     sqlite3_stmt *st;
     if ((rc = prep(s,
                    "INSERT OR IGNORE INTO roster_votes(roster, keyid, member, sig, added)"
@@ -469,34 +475,69 @@ out:
 /* ------------------------------------------------------------------------------------------ */
 /* Votes                                                                                        */
 
-/* The only open proposal (its predecessor current).  ACCORD_ENOTFOUND / ACCORD_EINVAL. */
-static int only_proposal(accord_store *s, char out[ROSTER_HASH_HEX + 1], accord_error *err)
+/*
+ * The open proposal, for a vote or an export that names none: the only proposal whose
+ * predecessor is current and whose vote has not ended at now.  A proposal whose vote ended
+ * without quorum (expired) is not open: when only such ones are left, the error names the
+ * newest as expired, so nobody signs a proposal that can no longer take effect.
+ * ACCORD_ENOTFOUND when there is no proposal at all, ACCORD_EINVAL when the only ones expired or
+ * several are open (the message names them).
+ */
+static int open_proposal(accord_store *s, int64_t now, char out[ROSTER_HASH_HEX + 1],
+                         accord_error *err)
 {
+    enum { NAMED = 4 };
     sqlite3_stmt *st;
     int rc = prep(s,
-                  "SELECT p.hash FROM rosters p JOIN rosters c ON c.hash = p.previous"
-                  " WHERE p.state = 'proposed' AND c.state = 'current'",
+                  "SELECT p.hash, p.version, json_extract(p.body, '$.expires') FROM rosters p"
+                  " JOIN rosters c ON c.hash = p.previous"
+                  " WHERE p.state = 'proposed' AND c.state = 'current' ORDER BY p.version, p.added",
                   &st, err);
+    char names[NAMED * 14 + 8] = "", expired[ROSTER_HASH_HEX + 1] = "", exp_at[40] = "";
+    size_t used = 0;
+    int64_t exp_version = 0;
     int n = 0;
-    while (!rc && sqlite3_step(st) == SQLITE_ROW)
-        if (n++ == 0)
-            snprintf(out, ROSTER_HASH_HEX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        const char *hash = (const char *)sqlite3_column_text(st, 0);
+        const char *expires = (const char *)sqlite3_column_text(st, 2);
+        if (ended(expires, now)) { /* the newest expired one is named */
+            snprintf(expired, sizeof(expired), "%s", hash);
+            snprintf(exp_at, sizeof(exp_at), "%s", expires);
+            exp_version = sqlite3_column_int64(st, 1);
+            continue;
+        }
+        if (n == 0)
+            snprintf(out, ROSTER_HASH_HEX + 1, "%s", hash);
+        if (n <= NAMED)
+            used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%.12s", n ? ", " : "",
+                                     n < NAMED ? hash : "...");
+        n++;
+    }
     sqlite3_finalize(st);
-    if (!rc && n != 1)
-        rc = n ? accord_err_set(err, ACCORD_EINVAL, "roster: %d open proposals: name one", n)
-               : accord_err_set(err, ACCORD_ENOTFOUND, "roster: no open proposal");
-    return rc;
+    if (rc || n == 1)
+        return rc;
+    if (n > 1)
+        return accord_err_set(err, ACCORD_EINVAL, "roster: %d open proposals (%s): name one", n,
+                              names);
+    if (expired[0])
+        return accord_err_set(err, ACCORD_EINVAL,
+                              "roster: no open proposal: version %lld (%.12s) expired, its vote "
+                              "ended at %s without quorum",
+                              (long long)exp_version, expired, exp_at);
+    return accord_err_set(err, ACCORD_ENOTFOUND, "roster: no open proposal");
 }
 
 int accord_roster_vote(accord_store *s, const char *data_dir, const char *hash,
-                       const char *root_path, int64_t now_us, int *effective, accord_error *err)
+                       const char *root_path, int64_t now_us, accord_roster_imported *out,
+                       accord_error *err)
 {
     char h[ROSTER_HASH_HEX + 1], self[MEMBER_ID_LEN + 1];
     accord_sign_key *key = NULL;
+    accord_roster_imported res = {0};
     pair *x = pair_new();
     roster_vote v;
-    if (effective)
-        *effective = 0;
+    int64_t now = now_or(now_us);
+    int added = 0;
     if (!x)
         return accord_err_set(err, ACCORD_ENOMEM, "roster: out of memory");
     int rc = member_self_id(s, self, sizeof(self));
@@ -509,14 +550,21 @@ int accord_roster_vote(accord_store *s, const char *data_dir, const char *hash,
             if (hash)
                 snprintf(h, sizeof(h), "%s", hash);
             else
-                rc = only_proposal(s, h, err);
+                rc = open_proposal(s, now, h, err);
         }
-        if (!rc && !(rc = pair_load(s, x, h, err)) &&
-            !(rc = roster_vote_sign(&x->p, x->canon.p, x->canon.len, key, self, &v, err)) &&
-            !(rc = vote_add(s, x, &v, now_or(now_us), NULL, err)))
-            rc = try_apply(s, x, effective, err);
+        if (!rc && !(rc = pair_load(s, x, h, err)) && strcmp(x->state, "proposed") != 0)
+            rc = accord_err_set(err, ACCORD_EINVAL,
+                                "roster: version %lld (%.12s) is %s: only a proposal is voted on",
+                                (long long)x->p.version, x->p.hash, x->state);
+        if (!rc && !(rc = roster_vote_sign(&x->p, x->canon.p, x->canon.len, key, self, &v, err)) &&
+            !(rc = vote_add(s, x, &v, now, &added, err)) && added)
+            rc = try_apply(s, x, &res.effective, err);
         rc = end(s, rc, err);
     }
+    if (!rc)
+        *(added ? &res.votes_new : &res.votes_known) = 1;
+    if (out)
+        *out = rc ? (accord_roster_imported){0} : res;
     accord_sign_key_free(key);
     pair_free(x);
     return rc;
@@ -549,6 +597,16 @@ int accord_roster_sign(const char *text, size_t len, const char *root_path, cons
         rc = accord_err_set(err, ACCORD_EINVAL, "roster: not an export of accord roster export");
     if (!rc)
         rc = roster_parse(rtext.p, rtext.len, r, NULL, err);
+    /* a vote no node would accept is not made: version 1 is pinned, an expired one is closed */
+    if (!rc && r->version == 1)
+        rc = accord_err_set(err, ACCORD_EINVAL,
+                            "roster: version 1 (%.12s) is not voted on (it is "
+                            "pinned)",
+                            r->hash);
+    if (!rc && vote_ended(r, ts_now_us()))
+        rc = accord_err_set(err, ACCORD_EINVAL,
+                            "roster: version %lld (%.12s) expired: its vote ended at %s",
+                            (long long)r->version, r->hash, r->expires);
     if (!rc && (!member || strlen(member) != MEMBER_ID_LEN))
         rc =
             accord_err_set(err, ACCORD_EINVAL, "roster: --member: this organisation's identity id");
@@ -700,7 +758,7 @@ int accord_roster_export(accord_store *s, const char *hash, char **out, size_t *
     int rc = 0;
     if (hash)
         snprintf(h, sizeof(h), "%s", hash);
-    else if (!(rc = hash_in_state(s, "proposed", h, err)) && !h[0] &&
+    else if ((rc = open_proposal(s, ts_now_us(), h, err)) == ACCORD_ENOTFOUND &&
              !(rc = hash_in_state(s, "current", h, err)) && !h[0])
         rc = accord_err_set(err, ACCORD_ENOTFOUND, "roster: no roster yet");
     if (!rc && !(rc = prep(s, "SELECT body FROM rosters WHERE hash = ?1", &st, err))) {

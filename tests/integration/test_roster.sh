@@ -2,7 +2,9 @@
 # accord roster through the CLI on four nodes: create and pin version 1, another node refuses it
 # until pinned, propose adding a member, vote here, vote offline with root keys kept outside the
 # store (roster sign + import-signature), the proposal takes effect only when the new member voted
-# too; the audit log records each step and still verifies.
+# too; a vote repeated is already recorded; a proposal whose vote ended is expired, not open: vote
+# and export without a hash name it, or pick the open one beside it; the audit log records each
+# step and still verifies.
 . "$(dirname "$0")/lib.sh" "$@"
 
 for o in a b c d; do
@@ -26,6 +28,10 @@ expect_rc 0 "import version 1" -- "$ACCORD" --data "$T/b" roster import "$T/v1.j
 expect_rc 0 "propose adding d" -- "$ACCORD" --data "$T/a" roster propose --add "$T/d.json" --threshold 3
 H2=$(grep -o '[0-9a-f]\{64\}' "$T/out")
 expect_rc 0 "a votes" -- "$ACCORD" --data "$T/a" roster vote
+check "the vote is stored" grep -q "^voted$" "$T/out"
+expect_rc 0 "a votes again" -- "$ACCORD" --data "$T/a" roster vote
+check "the same vote again is already recorded" grep -q "^already recorded: 1 vote stored before; nothing changed$" "$T/out" || cat "$T/out" >&2
+check "and not said to be voted" sh -c "! grep -q voted '$T/out'"
 "$ACCORD" --data "$T/a" roster export >"$T/p.json"
 expect_rc 0 "b signs offline" -- "$ACCORD" roster sign --root "$T/b/keys/root.seed" --member "$ID_b" "$T/p.json"
 cp "$T/out" "$T/vote-b"
@@ -63,6 +69,23 @@ sleep 0.1
 expect_rc 0 "status after the vote ended" -- "$ACCORD" --data "$T/a" roster status
 check "ended without quorum: expired" grep -q "^version 3  expired  $H3" "$T/out" || cat "$T/out" >&2
 check "not shown as proposed" sh -c "! grep -q '  proposed  ' '$T/out'"
+check "its vote ended" grep -q "votes 0/3, new members voted 0/0, ended $EXP" "$T/out" || cat "$T/out" >&2
+# an expired proposal is not open: vote and export without a hash name it as expired
+expect_rc 2 "vote with only an expired proposal" -- "$ACCORD" --data "$T/a" roster vote
+check "the vote names the expired proposal" grep -q "^accord roster: no open proposal: version 3 (${H3:0:12}) expired, its vote ended at $EXP without quorum$" "$T/err" || cat "$T/err" >&2
+expect_rc 2 "export with only an expired proposal" -- "$ACCORD" --data "$T/a" roster export
+check "the export names the expired proposal" grep -q "version 3 (${H3:0:12}) expired" "$T/err" || cat "$T/err" >&2
+check "and exports nothing" test ! -s "$T/out"
+# with an expired one and an open one, both pick the open one
+expect_rc 0 "propose again" -- "$ACCORD" --data "$T/a" roster propose --remove "$ID_c"
+H4=$(grep -o '[0-9a-f]\{64\}' "$T/out")
+"$ACCORD" --data "$T/a" roster export "$H4" >"$T/p4.json"
+expect_rc 0 "export picks the open proposal" -- "$ACCORD" --data "$T/a" roster export
+check "the open one is exported" cmp -s "$T/out" "$T/p4.json"
+expect_rc 0 "vote picks the open proposal" -- "$ACCORD" --data "$T/a" roster vote
+expect_rc 0 "status" -- "$ACCORD" --data "$T/a" roster status
+check "the vote counts for the open one" grep -q "^version 3  proposed  $H4 .* votes 1/3" "$T/out" || cat "$T/out" >&2
+check "and not for the expired one" grep -q "^version 3  expired  $H3 .* votes 0/3" "$T/out" || cat "$T/out" >&2
 
 expect_rc 0 "audit export" -- "$ACCORD" --data "$T/a" audit export "$T/exp"
 expect_rc 0 "audit verify" -- "$ACCORD" audit verify "$T/exp"

@@ -17,6 +17,8 @@
  *    version 2 makes it current and sets the first aside as rejected (its added member is no
  *    longer one), governance resumes (a new proposal is taken), and a second resolve is refused
  *    as nothing is stopped.
+ * 5, 6. test_open_proposal: a repeated vote; which proposal a vote or export without a hash
+ *    picks when one expired.
  */
 #include "accord.h"
 #include "roster.h"
@@ -345,7 +347,9 @@ static void test_store(void)
     CHECK(accord_roster_propose(n[0].s, NULL, 0, "charlie", 0, NULL, 0, h2b, &err) == 0);
     CHECK(strcmp(h2, h2b) != 0);
     int eff = 0;
-    CHECK(accord_roster_vote(n[0].s, n[0].dir, h2, NULL, 0, &eff, &err) == 0 && !eff);
+    accord_roster_imported voted;
+    CHECK(accord_roster_vote(n[0].s, n[0].dir, h2, NULL, 0, &voted, &err) == 0);
+    CHECK(!voted.effective && voted.votes_new == 1 && voted.votes_known == 0);
     /* a duplicate vote changes nothing, and the import says it was stored before */
     CHECK(vote_offline(&n[0], &n[0], h2, 0, &eff, &err) == 0 && !eff);
     CHECK(last_import.votes_known == 1 && last_import.votes_new == 0);
@@ -414,6 +418,111 @@ static void test_store(void)
     }
 }
 
+/* The size of n's audit log (a checkpoint of all of it). */
+static uint64_t audit_size(const node *n)
+{
+    uint64_t size = 0;
+    accord_error err = {0};
+    CHECK(accord_audit_checkpoint(n->s, &size, &err) == 0);
+    return size;
+}
+
+/* The export of version hash (NULL: the one export picks); its code, the text in *out. */
+static int export_of(const node *n, const char *hash, char **out, accord_error *err)
+{
+    size_t len;
+    *out = NULL;
+    return accord_roster_export(n->s, hash, out, &len, err);
+}
+
+/*
+ * 5. A vote repeated with the same key is already recorded: nothing stored, no audit record.
+ * 6. Vote and export without a hash pick the open proposal: one whose vote ended without quorum
+ *    (expired) is not open; with only such one both fail naming it as expired; with an expired
+ *    one and an open one they pick the open one; with two open ones they name both.  A version
+ *    that is not a proposal (the current one) is not voted on.
+ */
+static void test_open_proposal(void)
+{
+    node n[3];
+    memset(n, 0, sizeof(n));
+    static const char *names[] = {"echo", "foxtrot", "golf"};
+    for (int i = 0; i < 3; i++)
+        node_open(&n[i], names[i]);
+    accord_error err = {0};
+    const char *texts[3] = {n[0].identity, n[1].identity, n[2].identity};
+    size_t lens[3] = {n[0].len, n[1].len, n[2].len};
+    char h1[ACCORD_ROSTER_HASH_BUFLEN], old[ACCORD_ROSTER_HASH_BUFLEN],
+        open1[ACCORD_ROSTER_HASH_BUFLEN], open2[ACCORD_ROSTER_HASH_BUFLEN], at[80];
+    CHECK(accord_roster_create(n[0].s, texts, lens, 3, 2, h1, &err) == 0);
+    accord_roster_imported r;
+    char *e = NULL, *e2 = NULL;
+
+    /* only an expired proposal (proposed in 2020, a week to vote) */
+    CHECK(accord_roster_propose(n[0].s, NULL, 0, "golf", 0, NULL, 1577836800000000LL, old, &err) ==
+          0);
+    snprintf(at, sizeof(at), "version 2 (%.12s) expired", old);
+    CHECK(accord_roster_vote(n[0].s, n[0].dir, NULL, NULL, 0, &r, &err) == ACCORD_EINVAL);
+    CHECK(strstr(err.msg, at) != NULL && strstr(err.msg, "2020-01-08T00:00:00.000Z"));
+    CHECK(export_of(&n[0], NULL, &e, &err) == ACCORD_EINVAL && !e);
+    CHECK(strstr(err.msg, at) != NULL);
+    CHECK(accord_roster_vote(n[0].s, n[0].dir, old, NULL, 0, &r, &err) == ACCORD_EINVAL);
+    CHECK(strstr(err.msg, "ended at 2020-01-08T00:00:00.000Z (expired)") != NULL);
+    /* offline signing refuses it too (no node would accept the vote), and version 1 */
+    size_t el, vl;
+    char *v = NULL;
+    CHECK(accord_roster_export(n[0].s, old, &e, &el, &err) == 0);
+    CHECK(accord_roster_sign(e, el, n[1].root, n[1].id, &v, &vl, &err) == ACCORD_EINVAL && !v);
+    snprintf(at, sizeof(at), "version 2 (%.12s) expired: its vote ended at 2020-01-08", old);
+    CHECK(strstr(err.msg, at) != NULL);
+    free(e);
+    CHECK(accord_roster_export(n[0].s, h1, &e, &el, &err) == 0);
+    CHECK(accord_roster_sign(e, el, n[1].root, n[1].id, &v, &vl, &err) == ACCORD_EINVAL && !v);
+    CHECK(strstr(err.msg, "version 1") && strstr(err.msg, "not voted on"));
+    free(e);
+
+    /* an expired one and an open one: the open one */
+    CHECK(accord_roster_propose(n[0].s, NULL, 0, NULL, 3, NULL, 0, open1, &err) == 0);
+    CHECK(export_of(&n[0], NULL, &e, &err) == 0 && export_of(&n[0], open1, &e2, &err) == 0);
+    CHECK(e && e2 && strcmp(e, e2) == 0 && strstr(e, "\"votes\":[]"));
+    free(e);
+    free(e2);
+    uint64_t before = audit_size(&n[0]);
+    CHECK(accord_roster_vote(n[0].s, n[0].dir, NULL, NULL, 0, &r, &err) == 0);
+    CHECK(r.votes_new == 1 && r.votes_known == 0 && !r.effective);
+    CHECK(audit_size(&n[0]) == before + 1); /* the roster-vote record */
+    CHECK(export_of(&n[0], open1, &e, &err) == 0 && strstr(e, n[0].id));
+    free(e);
+
+    /* 5. the same vote again: already recorded, nothing changed */
+    memset(&r, 0xff, sizeof(r));
+    CHECK(accord_roster_vote(n[0].s, n[0].dir, NULL, NULL, 0, &r, &err) == 0);
+    CHECK(r.votes_new == 0 && r.votes_known == 1 && !r.effective);
+    CHECK(audit_size(&n[0]) == before + 1);
+    CHECK(accord_roster_vote(n[0].s, n[0].dir, open1, NULL, 0, &r, &err) == 0 && r.votes_known);
+    CHECK(audit_size(&n[0]) == before + 1);
+
+    /* two open ones: both named */
+    CHECK(accord_roster_propose(n[0].s, NULL, 0, "foxtrot", 0, NULL, 0, open2, &err) == 0);
+    CHECK(accord_roster_vote(n[0].s, n[0].dir, NULL, NULL, 0, &r, &err) == ACCORD_EINVAL);
+    snprintf(at, sizeof(at), "2 open proposals (%.12s, %.12s)", open1, open2);
+    CHECK(strstr(err.msg, at) != NULL);
+    CHECK(export_of(&n[0], NULL, &e, &err) == ACCORD_EINVAL && strstr(err.msg, at));
+
+    /* foxtrot's vote completes the first: a version in effect is not voted on any more */
+    int eff = 0;
+    CHECK(vote_offline(&n[0], &n[1], open1, 0, &eff, &err) == 0 && eff);
+    CHECK(accord_roster_vote(n[0].s, n[0].dir, open1, NULL, 0, &r, &err) == ACCORD_EINVAL);
+    snprintf(at, sizeof(at), "version 2 (%.12s) is current: only a proposal is voted on", open1);
+    CHECK(strstr(err.msg, at) != NULL);
+    CHECK(accord_roster_vote(n[0].s, n[0].dir, h1, NULL, 0, &r, &err) == ACCORD_EINVAL);
+    CHECK(strstr(err.msg, "version 1 is not voted on") != NULL);
+    for (int i = 0; i < 3; i++) {
+        accord_store_close(n[i].s);
+        free(n[i].identity);
+    }
+}
+
 int main(void)
 {
     if (t_mkdtemp(tmpdir, sizeof(tmpdir), "roster"))
@@ -422,6 +531,7 @@ int main(void)
     test_rule();
     test_format();
     test_store();
+    test_open_proposal();
     for (int i = 0; i < NORG; i++)
         for (int k = 0; k < 2; k++)
             accord_sign_key_free(keys[i][k]);
