@@ -8,7 +8,9 @@
  *   - reads inside the deferring transaction see its rows (a get after puts, a body read, the
  *     indicator scan), and a version stored earlier in the transaction is superseded in place;
  *   - a rollback drops the pending rows: nothing of the transaction is stored, the next
- *     transaction stores its own, and the audit log verifies.
+ *     transaction stores its own, and the audit log verifies;
+ *   - a bulk insert that fails part way (INSERT OR FAIL keeps the rows before the failing one)
+ *     fails the commit: nothing of the transaction is stored, and the next one stores its own.
  */
 #include "accord.h"
 #include "stix.h"
@@ -214,16 +216,26 @@ static int on_ind(void *ud, const store_ind *d)
     return 0;
 }
 
-static void test_reads_and_rollback(void)
+/* A store in tmpdir/name inside a deferring transaction; *c1 its default collection. */
+static accord_store *open_deferring(const char *name, int64_t *c1)
 {
-    accord_store *s = open_at("reads");
-    if (!s)
-        return;
+    accord_store *s = open_at(name);
     accord_error err;
-    int64_t c1 = 0;
-    CHECK(store_collection_resolve(s, NULL, &c1, &err) == 0 && c1 > 0);
+    if (!s)
+        return NULL;
+    CHECK(store_collection_resolve(s, NULL, c1, &err) == 0 && *c1 > 0);
     CHECK(store_begin(s, &err) == 0);
     store_rows_defer(s);
+    return s;
+}
+
+static void test_reads_and_rollback(void)
+{
+    accord_error err;
+    int64_t c1 = 0;
+    accord_store *s = open_deferring("reads", &c1);
+    if (!s)
+        return;
     CHECK(put(s, c1, IND, 7u, "2024-02-01T00:00:00.000Z", 70u, 0u, 7u, "") == STORE_NEW);
     CHECK(put(s, c1, IND, 8u, "2024-02-01T00:00:00.000Z", 80u, 0u, 8u, "") == STORE_NEW);
     CHECK(s->rows_pending > 0);
@@ -262,12 +274,59 @@ static void test_reads_and_rollback(void)
     accord_store_close(s);
 }
 
+static long long count_of(accord_store *s, const char *table)
+{
+    char sql[96];
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void test_failed_flush(void)
+{
+    accord_error err;
+    int64_t c1 = 0;
+    accord_store *s = open_deferring("fail", &c1);
+    if (!s)
+        return;
+    for (unsigned i = 1; i <= 3; i++)
+        CHECK(put(s, c1, IND, 20u + i, "2024-02-01T00:00:00.000Z", 200u + i, 0u, 20u + i, "") ==
+              STORE_NEW);
+    /* the second indicator's export row is taken, behind the pending rows' back: its flush
+     * writes the first row, then fails */
+    char sql[128];
+    snprintf(sql, sizeof(sql), "INSERT INTO export_rows VALUES(%lld, 0, x'00')",
+             (long long)(s->last_seq - 1));
+    CHECK(sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(s->rows_pending > 0);
+    CHECK(store_commit(s, &err) != 0);
+    CHECK(s->rows_pending == 0 && !s->in_txn);
+    accord_scan_filter all = {.collection = "default", .versions = ACCORD_VERSIONS_ALL};
+    seen x = {0};
+    CHECK(accord_store_scan(s, &all, on_rec, &x, &err) == 0 && x.n == 0);
+    CHECK(count_of(s, "export_rows") == 0 && count_of(s, "objects") == 0);
+    CHECK(store_begin(s, &err) == 0);
+    store_rows_defer(s);
+    CHECK(put(s, c1, IND, 24u, "2024-02-01T00:00:00.000Z", 204u, 0u, 24u, "") == STORE_NEW);
+    CHECK(store_commit(s, &err) == 0);
+    accord_store_stats st;
+    CHECK(accord_store_stats_get(s, &st, NULL, NULL, &err) == 0);
+    CHECK(st.versions == 1 && st.audit_records == 1);
+    CHECK(count_of(s, "export_rows") == 1 && count_of(s, "objects") == 1);
+    accord_store_close(s);
+}
+
 int main(void)
 {
     if (t_mkdtemp(tmpdir, sizeof(tmpdir), "store_rows"))
         return 1;
     test_same_rows();
     test_reads_and_rollback();
+    test_failed_flush();
     t_rmtree(tmpdir);
     return t_done();
 }
