@@ -1625,8 +1625,9 @@ static int map_object(ev *x, const ajson_value *o, size_t oi)
         }
         ingroup++;
         snprintf(path, sizeof(path), "Object[%zu].Attribute[%zu]", oi, i);
-        attribute_warnings(x, ajson_get(a, "uuid"), ajson_get(a, "to_ids"), path);
-        s.to_ids |= jtrue(a, "to_ids");
+        const ajson_value *to_ids = ajson_get(a, "to_ids"); /* looked up once for both */
+        attribute_warnings(x, ajson_get(a, "uuid"), to_ids, path);
+        s.to_ids |= vtrue(to_ids);
         group_tlp(x, &s, ajson_get(a, "Tag"), &rc);
         if (rc) /* the marking's emit failed: nothing more may be emitted */
             break;

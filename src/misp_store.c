@@ -19,7 +19,7 @@
  *     kept);
  *   - an object that does not parse or is not valid (validating builds) is rejected: reported
  *     through on_reject and audited, or, with ACCORD_IMPORT_STRICT, the end of the import;
- *   - one audit record per stored version (store_put_hashed writes it).
+ *   - one audit record per stored version (store_put_ref writes it).
  *
  * What it does not do: sign or verify signatures (MISP content arrives unsigned; a signed import
  * goes through import.c), or commit on its own: open, objects, close is one transaction.
@@ -312,10 +312,10 @@ static int put_object(misp_sink *s, const char *text, size_t len, uint64_t index
     }
     /* a signed copy of this version stored before is another claim (import.c's rule) */
     int64_t seq;
-    uint64_t stored;
-    int known = store_version_find(s->store, &info, &seq, &stored);
+    store_vref ref; /* looked up once here, for the check below and the put */
+    int known = store_version_ref(s->store, &info, &ref);
     if (known) {
-        int sgn = store_sig_any(s->store, seq);
+        int sgn = store_sig_any(s->store, ref.seq);
         if (sgn < 0)
             return accord_err_set(err, sgn, "misp: cannot read the stored version of %s", info.id);
         if (sgn)
@@ -339,8 +339,9 @@ static int put_object(misp_sink *s, const char *text, size_t len, uint64_t index
     if (!known) /* a stored version is compared by content hash: its values are indexed already */
         values_extract(root, info.type, add_value, s);
     store_outcome outcome;
-    int rc = store_put_hashed(s->store, s->cid, &info, text, len, store_content_hash(text, len),
-                              s->values, s->nvalues, &outcome, &seq, err);
+    int rc = store_put_ref(s->store, s->cid, &info, &ref, text, len,
+                           store_content_hash(text, len), s->values, s->nvalues, &outcome, &seq,
+                           err);
     if (rc)
         return rc;
     if (idk && outcome != STORE_CONFLICT && u64map_put(&s->shared, idk, sh))

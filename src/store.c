@@ -1800,18 +1800,33 @@ int store_put_hashed(accord_store *s, int64_t cid, const stix_info *info, const 
                      size_t len, uint64_t chash, const uint64_t *values, size_t nvalues,
                      store_outcome *outcome, int64_t *seq_out, accord_error *err)
 {
+    store_vref ref;
+    store_version_ref(s, info, &ref);
+    return store_put_ref(s, cid, info, &ref, body, len, chash, values, nvalues, outcome, seq_out,
+                         err);
+}
+
+int store_version_ref(accord_store *s, const stix_info *info, store_vref *ref)
+{
+    uint64_t known = 0;
+    ref->idh = store_id_hash(info->id);
+    ref->vkey = store_version_key(ref->idh, info->modified);
+    ref->seq = s->in_txn && u64map_get(&s->verset, ref->vkey, &known) ? (int64_t)known : 0;
+    return ref->seq != 0;
+}
+
+int store_put_ref(accord_store *s, int64_t cid, const stix_info *info, const store_vref *ref,
+                  const char *body, size_t len, uint64_t chash, const uint64_t *values,
+                  size_t nvalues, store_outcome *outcome, int64_t *seq_out, accord_error *err)
+{
     if (!s->in_txn)
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
     if (!info->label.set)
         return accord_err_set(err, ACCORD_EINVAL, "store: %s has no TLP label", info->id);
-    uint64_t idh = store_id_hash(info->id);
-    uint64_t vkey = store_version_key(idh, info->modified);
-    uint64_t known;
-    *seq_out = 0;
-    if (u64map_get(&s->verset, vkey, &known)) {
-        *seq_out = (int64_t)known;
-        return put_known_version(s, cid, info, idh, (int64_t)known, chash, outcome, err);
-    }
+    uint64_t idh = ref->idh, vkey = ref->vkey;
+    *seq_out = ref->seq;
+    if (ref->seq)
+        return put_known_version(s, cid, info, idh, ref->seq, chash, outcome, err);
     int flags = info->revoked ? FLAG_REVOKED : 0, rc = 0;
     ts_value mod = {0};
     if (info->modified)

@@ -42,6 +42,21 @@ int store_put_hashed(accord_store *s, int64_t cid, const stix_info *info, const 
 /* The content hash store_put uses (XXH3-64). */
 uint64_t store_content_hash(const void *data, size_t len);
 
+/* The version (id, modified) of an object: its index keys, and its seq when it is stored. */
+typedef struct store_vref {
+    uint64_t idh, vkey; /* store_id_hash(id), store_version_key(idh, modified) */
+    int64_t seq;        /* the stored version, 0 when none (or outside a transaction) */
+} store_vref;
+
+/* Fills *ref for info's version from the in-memory version set (no SQL): 1 when it is stored. */
+int store_version_ref(accord_store *s, const stix_info *info, store_vref *ref);
+
+/* store_put_hashed for a version whose *ref store_version_ref filled in this transaction with no
+ * put since: the version is hashed and looked up once, not once by the caller and once here. */
+int store_put_ref(accord_store *s, int64_t cid, const stix_info *info, const store_vref *ref,
+                  const char *body, size_t len, uint64_t chash, const uint64_t *values,
+                  size_t nvalues, store_outcome *outcome, int64_t *seq, accord_error *err);
+
 /* 1 with *seq and *chash when the version (id, modified) of info is stored (inside a
  * transaction), else 0. */
 int store_version_find(accord_store *s, const stix_info *info, int64_t *seq, uint64_t *chash);
