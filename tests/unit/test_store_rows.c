@@ -2,7 +2,7 @@
  * test_store_rows.c - deferred row writes (src/store_rows.c): a transaction that defers its rows
  * stores exactly what one that writes each row at once stores.
  *   - the same sequence of puts (new ids, newer and older versions of an id, a revoked version,
- *     a duplicate, a link into a second collection, a sighting, more rows than one flush holds)
+ *     a duplicate, a link into a second collection, a sighting, rows of several flushes)
  *     into two stores, one deferring: every table's rows are equal but for the clock's values
  *     (date_added, audit times and the audit leaves, which hash them);
  *   - reads inside the deferring transaction see its rows (a get after puts, a body read, the
@@ -105,7 +105,9 @@ static void puts_all(accord_store *s, int defer, int64_t c2)
     CHECK(store_begin(s, &err) == 0);
     if (defer)
         store_rows_defer(s);
-    unsigned n = 5000; /* more than one flush's rows */
+    /* several flushes' rows: each audit checkpoint (every 1000 records) flushes the pending rows,
+     * before any table reaches store_rows.c's ROWS_MAX */
+    unsigned n = 5000;
     int ok = 1;
     for (unsigned i = 1; i <= n; i++)
         ok &= put(s, c1, IND, i, "2024-02-01T00:00:00.000Z", i, i >> 8 & 255, i & 255, "") ==
