@@ -464,6 +464,12 @@ static const char *const migrations[] = {
     " WHERE (flags & 2) = 0 AND srch IS NOT NULL;",
 };
 
+/* S_INS_SIGS: SIG_ROWS rows of S_INS_SIG's five values in one INSERT (store_signatures_add) */
+#define SIG_ROWS 32
+#define SIG_VALUES "(?, ?, ?, ?, ?)"
+#define SIG_VALUES4 SIG_VALUES "," SIG_VALUES "," SIG_VALUES "," SIG_VALUES
+#define SIG_VALUES16 SIG_VALUES4 "," SIG_VALUES4 "," SIG_VALUES4 "," SIG_VALUES4
+
 static const char *const stmt_sql[S_COUNT] = {
     [S_INS_OBJ] = "INSERT INTO objects(seq, added, id, type, modified, spec, flags, chash, body,"
                   " tlp, tlp_org, tlp_to, tlp_dep)"
@@ -529,6 +535,8 @@ static const char *const stmt_sql[S_COUNT] = {
                   " ON r.coll = m.coll AND r.account = ?2 WHERE m.seq = ?1 LIMIT 1",
     [S_INS_SIG] = "INSERT OR IGNORE INTO signatures(object_seq, keyid, signer, sig, added)"
                   " VALUES(?1, ?2, ?3, ?4, ?5)",
+    [S_INS_SIGS] = "INSERT OR IGNORE INTO signatures(object_seq, keyid, signer, sig, added)"
+                   " VALUES" SIG_VALUES16 "," SIG_VALUES16,
     [S_SIG_GET] = "SELECT sig FROM signatures WHERE object_seq = ?1 AND keyid = ?2",
     [S_SIG_ANY] = "SELECT 1 FROM signatures WHERE object_seq = ?1 LIMIT 1",
     [S_INS_IND] = "INSERT INTO indicators(seq, added, id, modified, spec, flags, tlp, tlp_org,"
@@ -1022,6 +1030,9 @@ out:
     return rc;
 }
 
+static int sig_rows_flush(accord_store *s, accord_error *err);
+static void sig_rows_drop(accord_store *s);
+
 static void pend_clear(accord_store *s)
 {
     for (int k = 0; k < KIND_COUNT; k++)
@@ -1047,6 +1058,7 @@ void accord_store_close(accord_store *s)
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->st[i]);
     store_rows_free(s);
+    free(s->sig_rows);
     if (s->db) {
         if (!s->readonly)
             sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
@@ -1185,6 +1197,7 @@ void store_rollback(accord_store *s)
     if (!s->in_txn)
         return;
     store_rows_discard(s);
+    sig_rows_drop(s);
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_txn = 0;
     s->audit_next = 0;
@@ -1198,6 +1211,8 @@ int store_commit(accord_store *s, accord_error *err)
     if (!s->in_txn)
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
     int rc = store_rows_flush(s, err);
+    if (!rc)
+        rc = sig_rows_flush(s, err);
     for (int k = 0; k < KIND_COUNT && !rc; k++)
         rc = store_run_write(s, k, &s->pend[k], err);
     sqlite3_stmt *st = rc ? NULL : store_stmt(s, S_CLOCK_SET);
@@ -1982,9 +1997,96 @@ int store_body_get(accord_store *s, int64_t seq, char **body, size_t *len, accor
                                   : rc;
 }
 
+/*
+ * Grouped signature rows.  A bulk import stores one signature row per signed version, and a
+ * one-row INSERT pays a statement's run for it (bind, the program's prologue, a cursor opened on
+ * the table and a seek from its root, halt, reset): about 7k of the 9k instructions the row
+ * costs.  So the rows of new versions wait here and are written SIG_ROWS at a time by one
+ * INSERT (S_INS_SIGS), whose cursor stays on the last leaf while the appended keys follow each
+ * other.  Unused rows of that statement keep their NULL bindings (store_stmt clears them), and
+ * OR IGNORE skips a row with a NULL object_seq as it skips a duplicate key.
+ *
+ * Invariant: while rows wait, only the three signature statements touch the table, and each
+ * reader (store_sig_has, store_sig_any) and the endorsement path write the waiting rows first;
+ * store_commit writes them before COMMIT, store_rollback drops them.  A key id or signer longer
+ * than a row holds (none that accord writes) is inserted at once instead.
+ */
+typedef struct sig_row {
+    int64_t seq, added;
+    int has_signer;
+    char keyid[48], signer[80];
+    uint8_t sig[64];
+} sig_row;
+
+struct sig_rows {
+    size_t n;
+    sig_row v[SIG_ROWS];
+};
+
+/* Binds one signature row to the five parameters of st from `at` (1-based). */
+static void sig_bind(sqlite3_stmt *st, int at, int64_t seq, const char *keyid,
+                     const char *signer, const uint8_t *sig, int64_t added)
+{
+    sqlite3_bind_int64(st, at, seq);
+    sqlite3_bind_text(st, at + 1, keyid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, at + 2, signer, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, at + 3, sig, 64, SQLITE_STATIC);
+    sqlite3_bind_int64(st, at + 4, added);
+}
+
+/* Writes the waiting signature rows: 0, or ACCORD_ESTORE with err set. */
+static int sig_rows_flush(accord_store *s, accord_error *err)
+{
+    struct sig_rows *w = s->sig_rows;
+    if (!w || !w->n)
+        return 0;
+    sqlite3_stmt *st = store_stmt(s, S_INS_SIGS);
+    if (!st)
+        return store_db_fail(s, err, "preparing a signature insert");
+    for (size_t i = 0; i < w->n; i++) {
+        const sig_row *r = &w->v[i];
+        sig_bind(st, (int)(5 * i + 1), r->seq, r->keyid, r->has_signer ? r->signer : NULL,
+                 r->sig, r->added);
+    }
+    w->n = 0;
+    return store_step_done(st) ? store_db_fail(s, err, "storing a signature") : 0;
+}
+
+/* Drops the waiting signature rows (their transaction rolled back). */
+static void sig_rows_drop(accord_store *s)
+{
+    if (s->sig_rows)
+        s->sig_rows->n = 0;
+}
+
+/* Queues one row of a new version: 1 queued, 0 when it does not fit a row (insert it at once),
+ * or ACCORD_ENOMEM / ACCORD_ESTORE with err set. */
+static int sig_rows_add(accord_store *s, int64_t seq, const store_sig *g, int64_t added,
+                        accord_error *err)
+{
+    size_t klen = strlen(g->keyid), slen = g->signer ? strlen(g->signer) : 0;
+    if (klen >= sizeof(((sig_row *)0)->keyid) || slen >= sizeof(((sig_row *)0)->signer))
+        return 0;
+    if (!s->sig_rows && !(s->sig_rows = calloc(1, sizeof(*s->sig_rows))))
+        return accord_err_set(err, ACCORD_ENOMEM, "store: out of memory");
+    int rc = s->sig_rows->n == SIG_ROWS ? sig_rows_flush(s, err) : 0;
+    if (rc)
+        return rc;
+    sig_row *r = &s->sig_rows->v[s->sig_rows->n++];
+    r->seq = seq;
+    r->added = added;
+    r->has_signer = g->signer != NULL;
+    memcpy(r->keyid, g->keyid, klen + 1);
+    if (g->signer)
+        memcpy(r->signer, g->signer, slen + 1);
+    memcpy(r->sig, g->sig, 64);
+    return 1;
+}
+
 int store_sig_has(accord_store *s, int64_t seq, const char *keyid, const uint8_t sig[64])
 {
-    sqlite3_stmt *st = store_stmt(s, S_SIG_GET);
+    accord_error e;
+    sqlite3_stmt *st = sig_rows_flush(s, &e) ? NULL : store_stmt(s, S_SIG_GET);
     int has = 0;
     if (!st)
         return 0;
@@ -1998,7 +2100,8 @@ int store_sig_has(accord_store *s, int64_t seq, const char *keyid, const uint8_t
 
 int store_sig_any(accord_store *s, int64_t seq)
 {
-    sqlite3_stmt *st = store_stmt(s, S_SIG_ANY);
+    accord_error e;
+    sqlite3_stmt *st = sig_rows_flush(s, &e) ? NULL : store_stmt(s, S_SIG_ANY);
     if (!st)
         return ACCORD_ESTORE;
     sqlite3_bind_int64(st, 1, seq);
@@ -2080,6 +2183,20 @@ int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t 
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
     if ((rc = store_rows_flush(s, err)))
         return rc;
+    int64_t now = ts_now_us();
+    if (!endorse) { /* a new version: its rows wait for the group's INSERT */
+        size_t i = 0;
+        while (i < n && (rc = sig_rows_add(s, seq, &sigs[i], now, err)) == 1)
+            i++;
+        if (rc < 0 || i == n)
+            return rc < 0 ? rc : 0;
+        sigs += i; /* a row too long to wait: this one and the rest now */
+        n -= i;
+        rc = 0;
+    }
+    /* an endorsement reads sqlite3_changes of its own rows: none may wait behind them */
+    if ((rc = sig_rows_flush(s, err)))
+        return rc;
     if (endorse) { /* the same version, its list rewritten: no new version, a new date_added */
         if (sqlite3_prepare_v2(s->db, "UPDATE objects SET body = ?2 WHERE seq = ?1", -1, &st,
                                NULL))
@@ -2091,17 +2208,11 @@ int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t 
         if (rc || (rc = member_readd(s, seq, err)))
             return rc;
     }
-    /* a cached statement: every signed object of an import passes here */
     if (!(st = store_stmt(s, S_INS_SIG)))
         return store_db_fail(s, err, "preparing a signature insert");
-    int64_t now = ts_now_us();
     for (size_t i = 0; i < n && !rc; i++) {
         sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, seq);
-        sqlite3_bind_text(st, 2, sigs[i].keyid, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, sigs[i].signer, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(st, 4, sigs[i].sig, 64, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, now);
+        sig_bind(st, 1, seq, sigs[i].keyid, sigs[i].signer, sigs[i].sig, now);
         if (sqlite3_step(st) != SQLITE_DONE)
             rc = store_db_fail(s, err, "storing a signature");
         else if (endorse && sqlite3_changes(s->db) == 1) {
