@@ -11,9 +11,12 @@
  * forms from a text that is canonical already, must give the same bytes and hole.  The
  * signatures are then checked against a verifier without a store (every signer is unknown), which
  * must say "unverified" and never crash.  prov_is_shipped (a relay's test for accord's own
- * extension-definitions) must never take another type for them.
+ * extension-definitions) must never take another type for them.  Each parsed entry must hold
+ * what its text says read the plain way (sign_b64_decode of sig, ajson_int of batch_index and
+ * batch_size): the parser's memo of the last signature and its digit loop are shortcuts only.
  */
 #include "provenance.h"
+#include "sign.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +25,25 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static prov_sigs sigs, again;
+
+/* 0 when every entry of ext's list reads as s says, decoded without the parser's shortcuts. */
+static int entries_plain(const ajson_value *ext, const prov_sigs *s)
+{
+    const ajson_value *list = ajson_get(ext, "signatures");
+    for (size_t i = 0; i < s->n; i++) {
+        const ajson_value *e = &list->u.items[i], *sig = ajson_get(e, "sig");
+        const ajson_value *index = ajson_get(e, "batch_index"), *size = ajson_get(e, "batch_size");
+        uint8_t bin[ACCORD_SIGN_SIG_LEN];
+        int64_t x, y;
+        if (sign_b64_decode(sig->u.str, sig->len, bin, sizeof(bin)) ||
+            memcmp(bin, s->v[i].sig, sizeof(bin)))
+            return -1;
+        if (s->v[i].batch && (!ajson_int(index, &x) || (uint64_t)x != s->v[i].index ||
+                              !ajson_int(size, &y) || (uint64_t)y != s->v[i].size))
+            return -1;
+    }
+    return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -62,6 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * in stored order, exactly the stored form */
     buf_reset(&w2);
     const ajson_value *ext = ajson_get(ajson_get(v, "extensions"), PROV_SIG_EXT);
+    if (sigs.n && entries_plain(ext, &sigs))
+        abort();
     if (prov_forms_as(&a, content, sigs.n ? ext : NULL, &sigs, &f, &err) ||
         f.canon.len != c1.len || memcmp(f.canon.p, c1.p, c1.len) ||
         (f.as_stored && (f.skel.len != w1.len || memcmp(f.skel.p, w1.p, w1.len))) ||

@@ -124,8 +124,20 @@ static int sig_fail(accord_error *err, size_t i, const char *what)
                           what);
 }
 
+/* A non-negative integer member.  The literals accord writes (batch_size, batch_index) are
+ * short runs of digits, read here directly; anything else goes through ajson_int (strtoll). */
 static int parse_u64(const ajson_value *v, uint64_t *out)
 {
+    if (v->type == AJSON_NUMBER && v->len > 0 && v->len <= 15) {
+        uint64_t x = 0;
+        size_t k = 0;
+        for (; k < v->len && v->u.str[k] >= '0' && v->u.str[k] <= '9'; k++)
+            x = x * 10 + (uint64_t)(v->u.str[k] - '0');
+        if (k == v->len) {
+            *out = x;
+            return 0;
+        }
+    }
     int64_t x;
     if (!ajson_int(v, &x) || x < 0)
         return -1;
@@ -190,6 +202,32 @@ static int path_hash(size_t level, const char *text, size_t len, uint8_t *out)
     return 0;
 }
 
+/* The signature text last decoded: the objects of a batch carry the same one. */
+#define SIG_B64 SIGN_B64_LEN(ACCORD_SIGN_SIG_LEN)
+static _Thread_local struct {
+    int valid;
+    char text[SIG_B64];
+    uint8_t bin[ACCORD_SIGN_SIG_LEN];
+} sig_memo;
+
+/* sign_b64_decode of a signature (a string of len bytes) into out: 0, or -1 when it is not
+ * base64 of 64 bytes. */
+static int sig_bytes(const char *text, size_t len, uint8_t *out)
+{
+    if (len != SIG_B64)
+        return -1;
+    if (sig_memo.valid && memcmp(sig_memo.text, text, SIG_B64) == 0) {
+        memcpy(out, sig_memo.bin, ACCORD_SIGN_SIG_LEN);
+        return 0;
+    }
+    if (sign_b64_decode(text, len, out, ACCORD_SIGN_SIG_LEN))
+        return -1;
+    memcpy(sig_memo.text, text, SIG_B64);
+    memcpy(sig_memo.bin, out, ACCORD_SIGN_SIG_LEN);
+    sig_memo.valid = 1;
+    return 0;
+}
+
 static int parse_batch(const entry_members *em, size_t i, prov_sig *s, accord_error *err)
 {
     const ajson_value *size = em->size, *index = em->index, *path = em->path;
@@ -240,8 +278,7 @@ static int parse_entry(const ajson_value *e, size_t i, prov_sig *s, accord_error
     if (!keyid || keyid->type != AJSON_STRING || keyid->len != MEMBER_KEYID_HEX ||
         !is_hex(keyid->u.str, MEMBER_KEYID_HEX))
         return sig_fail(err, i, ".keyid: must be 32 lowercase hex digits");
-    if (!sig || sig->type != AJSON_STRING ||
-        sign_b64_decode(sig->u.str, sig->len, s->sig, ACCORD_SIGN_SIG_LEN))
+    if (!sig || sig->type != AJSON_STRING || sig_bytes(sig->u.str, sig->len, s->sig))
         return sig_fail(err, i, ".sig: must be base64 of a 64-byte Ed25519 signature");
     memcpy(s->signer_ref, signer->u.str, MEMBER_ID_LEN + 1);
     memcpy(s->keyid, keyid->u.str, MEMBER_KEYID_HEX + 1);
