@@ -47,26 +47,38 @@ wait_until 30 bash -c "[ -S '$T/d.sock' ] && grep -qs 'collecting flows' '$T/lis
 
 # records the workers of phases 1..K matched, from their reports
 matched() { cat "$T"/w*.err 2>/dev/null | sed -n 's/^accord worker: [0-9]* chunks, \([0-9]*\) lines.*/\1/p' | awk '{s += $1} END {print s + 0}'; }
-# phase_drained K WANT [WORKERS]: workers of phase K (one, or WORKERS at once) take what is
-# queued and exit; 0 once the records of phases 1..K (WANT) were all matched
+# phase_drained K WANT: a worker of phase K takes what is queued and exits (its report in
+# w$k.1.err; in phase 3, whose own workers ran before, in w3.d.err); 0 once the records of
+# phases 1..K (WANT) were all matched
 phase_drained() {
-  local k=$1 want=$2 n=${3:-1} pids=() i
-  for i in $(seq 1 "$n"); do
-    timeout -k 5 60 "$ACCORD" worker --nats "$U" --drain --batch 1 </dev/null >/dev/null 2>>"$T/w$k.$i.err" &
-    pids+=($!)
-  done
-  wait "${pids[@]}"
+  local k=$1 want=$2 f=1
+  [ "$k" = 3 ] && f=d
+  timeout -k 5 60 "$ACCORD" worker --nats "$U" --drain --batch 1 </dev/null >/dev/null 2>>"$T/w$k.$f.err"
   [ "$(matched)" -ge "$want" ]
 }
 want=0
 for k in 1 2 3; do
+  if [ "$k" = 3 ]; then
+    # the third phase's two workers wait on the consumer before its records come: the server
+    # hands each chunk to the oldest pull waiting, so the two take chunks in turn (two --drain
+    # workers started after the records could see one of them take all before the other ran)
+    p3=()
+    for i in 1 2; do
+      timeout -k 5 120 "$ACCORD" worker --nats "$U" --idle 10 --batch 1 </dev/null >/dev/null 2>>"$T/w3.$i.err" &
+      p3+=($!)
+      BG_PIDS+=($!)
+    done
+    wait_until 30 bash -c "grep -qs '^accord worker: snapshot' '$T/w3.1.err' && grep -qs '^accord worker: snapshot' '$T/w3.2.err'" ||
+      bad "phase 3: workers not waiting"
+  fi
   python3 "$GEN" send-flows "$P" "$T/in/flows.$k" || bad "phase $k: flows not sent"
   python3 "$GEN" send-dnstap "$T/d.sock" "$T/in/dnstap.$k" || bad "phase $k: dnstap not sent"
   want=$((want + FLOWS[k - 1] + DNS[k - 1]))
-  workers=1
-  [ "$k" = 3 ] && workers=2
+  # the third phase's workers exit 10 s after their last chunk; a --drain worker takes the rest
+  # (redelivered chunks) if they left any
+  [ "$k" = 3 ] && wait "${p3[@]}"
   # the listener sends a chunk once full or a second after its first record
-  wait_until 120 phase_drained "$k" "$want" "$workers" || bad "phase $k: $want records not matched within 120 s (got $(matched))"
+  wait_until 120 phase_drained "$k" "$want" || bad "phase $k: $want records not matched within 120 s (got $(matched))"
   check "phase $k: its worker matched chunks" grep -q '^accord worker: [1-9][0-9]* chunks' "$T/w$k.1.err"
   # a collector per phase: each one rebuilds the state from what the one before kept (pruned)
   if [ "$k" != 3 ]; then
