@@ -9,10 +9,11 @@
  * and column; a document that is one object maps to the same objects as the list [document],
  * whose element the skeleton walk measures and scans in one pass (misp_import.c pre_scan)
  * where a whole document is scanned by read_cut alone; and an emit callback that fails stops the
- * mapping with its code, and is never called again (the mapping holds an event's objects back
- * until its list elements have parsed, and passes them on after: misp_import.c map_event); every
- * bad value and every warning (no uuid, a to_ids that is no boolean, an attribute where an object
- * is expected) is told through on_error.
+ * mapping with its code (ACCORD_ESTIX too, which is no bad event of the input), and is never
+ * called again (the mapping holds an event's objects back until its list elements have parsed,
+ * and passes them on after: misp_import.c map_event); every bad value and every warning (no
+ * uuid, a to_ids that is no boolean, an attribute where an object is expected) is told through
+ * on_error.
  */
 #include "accord.h"
 #include "util/json.h"
@@ -50,6 +51,8 @@ static int check(void *ud, const char *json, size_t len)
 
 typedef struct stopper {
     size_t left; /* objects to accept before failing */
+    int code;    /* the failure: ACCORD_EIO, or ACCORD_ESTIX (which the walk must not take for
+                  * a bad event of the input and go on to the next) */
     int stopped;
 } stopper;
 
@@ -62,7 +65,7 @@ static int stop_after(void *ud, const char *json, size_t len)
         __builtin_trap(); /* called again after it failed */
     if (s->left == 0) {
         s->stopped = 1;
-        return ACCORD_EIO;
+        return s->code;
     }
     s->left--;
     return 0;
@@ -100,9 +103,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (a.h != b.h || a.n != b.n)
         __builtin_trap();
     if (a.n) {
-        stopper sp = {(size_t)(a.h % a.n), 0};
+        stopper sp = {(size_t)(a.h % a.n), (a.h >> 63) ? ACCORD_ESTIX : ACCORD_EIO, 0};
         int rs = accord_misp_map_mem((const char *)data, size, &opts, stop_after, &sp, &st, &err);
-        if (!sp.stopped || rs != ACCORD_EIO)
+        if (!sp.stopped || rs != sp.code)
             __builtin_trap();
     }
     size_t p = 0;

@@ -698,6 +698,7 @@ typedef struct walk {
     int holding;                /* 1: held in `held`; 0: passed straight on */
     buf held;                   /* 'o' or 'm', a size_t length, the bytes; in emission order */
     accord_misp_options hopts;  /* opts with on_error held */
+    int emit_rc;                /* the emit callback's first failure: the walk ends with it */
 } walk;
 
 static void bad_element(walk *w, size_t off, const char *why);
@@ -789,6 +790,19 @@ static int hold_add(walk *w, char kind, const char *p, size_t len)
     return w->held.failed ? ACCORD_ENOMEM : 0;
 }
 
+/*
+ * The caller's emit.  Its failure is kept in w->emit_rc and ends the walk whatever the code: an
+ * ACCORD_ESTIX from emit is no bad event of the input, after which the next event would be
+ * mapped and emit called again.
+ */
+static int walk_emit(walk *w, const char *json, size_t len)
+{
+    int rc = w->emit(w->emit_ud, json, len);
+    if (rc && !w->emit_rc)
+        w->emit_rc = rc;
+    return rc;
+}
+
 /* Passes the held objects and messages on, in order; the emit callback's code stops it. */
 static int hold_flush(walk *w)
 {
@@ -799,7 +813,7 @@ static int hold_flush(walk *w)
         memcpy(&len, w->held.p + at + 1, sizeof(len));
         const char *p = w->held.p + at + 1 + sizeof(len);
         if (kind == 'o')
-            rc = w->emit(w->emit_ud, p, len);
+            rc = walk_emit(w, p, len);
         else if (w->opts->on_error)
             w->opts->on_error(w->opts->ud, p);
         at += 1 + sizeof(len) + len;
@@ -829,7 +843,7 @@ static int hold_emit(void *ud, const char *json, size_t len)
 {
     walk *w = ud;
     if (!w->holding)
-        return w->emit(w->emit_ud, json, len);
+        return walk_emit(w, json, len);
     int rc = hold_add(w, 'o', json, len);
     if (rc == 0 && w->held.len > MAP_HOLD_CAP) {
         if (lists_check(w))
@@ -855,17 +869,16 @@ static void hold_message(void *ud, const char *msg)
 static void map_event(walk *w, const ajson_value *ev)
 {
     int strict = (w->opts->flags & ACCORD_IMPORT_STRICT) != 0;
-    misp_map_ctx c = {w->opts, w->s, w->emit, w->emit_ud, strict, w->cut ? &w->lists : NULL,
+    misp_map_ctx c = {w->opts, w->s, hold_emit, w, strict, w->cut ? &w->lists : NULL,
                       w->hook.fn, w->hook.ud};
     accord_misp_stats before;
+    w->holding = 0;
     if (w->cut) {
         before = *w->s;
         w->hopts = *w->opts;
         w->hopts.on_error = w->opts->on_error ? hold_message : NULL;
         w->hopts.ud = w;
         c.opts = &w->hopts;
-        c.emit = hold_emit;
-        c.ud = w;
         w->holding = 1;
         w->fault.why[0] = 0;
         buf_reset(&w->held);
@@ -886,7 +899,9 @@ static void map_event(walk *w, const ajson_value *ev)
             r = r2;
     }
     w->partial |= w->s->bad != bad;
-    if (r == ACCORD_ESTIX && !strict) {
+    if (w->emit_rc)
+        r = w->emit_rc;
+    if (r == ACCORD_ESTIX && !strict && !w->emit_rc) {
         w->s->events_failed++;
         w->partial = 1;
     } else if (r) {

@@ -211,6 +211,44 @@ static void test_lists_as_text(const char *v1, size_t l1)
  * from the attribute's indicator.  And an object whose attributes carry a TLP tag: the strictest
  * marks its SDO instead of the event's.
  */
+/* An emit callback that fails with code `code` after `left` objects; counts its calls. */
+typedef struct refuser {
+    int left, code, calls;
+} refuser;
+
+static int refuse(void *ud, const char *json, size_t len)
+{
+    refuser *r = ud;
+    (void)json;
+    (void)len;
+    r->calls++;
+    return r->left-- > 0 ? 0 : r->code;
+}
+
+/*
+ * An emit callback's failure ends the mapping with its code, wherever it happens, and emit is not
+ * called again: ACCORD_ESTIX from emit included, which the walk once took for an event that
+ * failed to map, and went on to the next event, calling emit again.
+ */
+static void test_emit_fails(void)
+{
+    const char *two = "[{\"Event\":{\"uuid\":\"11111111-1111-4111-8111-111111111111\","
+                      "\"Attribute\":[{\"type\":\"domain\",\"value\":\"a.example\"}]}},"
+                      "{\"Event\":{\"uuid\":\"22222222-2222-4222-8222-222222222222\","
+                      "\"Attribute\":[{\"type\":\"domain\",\"value\":\"b.example\"}]}}]";
+    refuser all = {1 << 30, 0, 0};
+    accord_misp_stats st;
+    accord_error err;
+    CHECK(accord_misp_map_mem(two, strlen(two), NULL, refuse, &all, &st, &err) == 0);
+    CHECK(all.calls >= 4 && st.events == 2);
+    for (int code = 0; code < 2; code++)
+        for (int k = 0; k < all.calls; k++) {
+            refuser r = {k, code ? ACCORD_ESTIX : ACCORD_EIO, 0};
+            CHECK(accord_misp_map_mem(two, strlen(two), NULL, refuse, &r, &st, &err) == r.code);
+            CHECK(r.calls == k + 1);
+        }
+}
+
 static void test_galaxy_kinds(void)
 {
     const char *ev =
@@ -768,6 +806,7 @@ int main(void)
     test_lists_as_text(v1, l1);
     test_proposals();
     test_galaxy_kinds();
+    test_emit_fails();
     /* every object mapped above was also read as the import reads it, without validation */
     CHECK(info_compared > 100 && info_differs == 0);
     char tmpdir[] = "/tmp/accord-misp-XXXXXX";
