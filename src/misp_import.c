@@ -696,6 +696,7 @@ typedef struct walk {
     int pre_have[2];
     /* mapping without a store: the current event's output held back (see map_event) */
     int holding;                /* 1: held in `held`; 0: passed straight on */
+    int hold_oom;               /* a message could not be held: the event's mapping fails */
     buf held;                   /* 'o' or 'm', a size_t length, the bytes; in emission order */
     accord_misp_options hopts;  /* opts with on_error held */
     int emit_rc;                /* the emit callback's first failure: the walk ends with it */
@@ -844,6 +845,8 @@ static int hold_emit(void *ud, const char *json, size_t len)
     walk *w = ud;
     if (!w->holding)
         return walk_emit(w, json, len);
+    if (w->hold_oom)
+        return ACCORD_ENOMEM;
     int rc = hold_add(w, 'o', json, len);
     if (rc == 0 && w->held.len > MAP_HOLD_CAP) {
         if (lists_check(w))
@@ -861,7 +864,7 @@ static void hold_message(void *ud, const char *msg)
         if (w->opts->on_error)
             w->opts->on_error(w->opts->ud, msg);
     } else if (hold_add(w, 'm', msg, strlen(msg) + 1) != 0) {
-        w->holding = 0; /* out of memory: the mapping fails on its next object */
+        w->hold_oom = 1; /* out of memory: the mapping fails, at its next object or its end */
     }
 }
 
@@ -873,6 +876,7 @@ static void map_event(walk *w, const ajson_value *ev)
                       w->hook.fn, w->hook.ud};
     accord_misp_stats before;
     w->holding = 0;
+    w->hold_oom = 0;
     if (w->cut) {
         before = *w->s;
         w->hopts = *w->opts;
@@ -885,6 +889,11 @@ static void map_event(walk *w, const ajson_value *ev)
     }
     uint64_t bad = w->s->bad;
     int r = misp_map_event(&c, ev, w->index++);
+    if (w->hold_oom) { /* a message lost: neither it nor the objects held are passed on */
+        r = ACCORD_ENOMEM;
+        w->holding = 0;
+        buf_reset(&w->held);
+    }
     if (w->cut && r == ACCORD_EJSON && w->fault.why[0]) {
         /* an element of its lists is not JSON: the event is reported and skipped whole */
         *w->s = before;

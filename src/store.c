@@ -2179,6 +2179,7 @@ int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t 
 {
     sqlite3_stmt *st = NULL;
     int rc = 0;
+    char obj_id[300] = ""; /* a STIX id: a type of at most 250 characters, "--", a UUID */
     if (!s->in_txn)
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
     if ((rc = store_rows_flush(s, err)))
@@ -2207,6 +2208,13 @@ int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t 
         sqlite3_finalize(st);
         if (rc || (rc = member_readd(s, seq, err)))
             return rc;
+        /* the audit record names the object, as every record about one does */
+        if (sqlite3_prepare_v2(s->db, "SELECT id FROM objects WHERE seq = ?1", -1, &st, NULL))
+            return store_db_fail(s, err, "preparing an object's id lookup");
+        sqlite3_bind_int64(st, 1, seq);
+        const unsigned char *id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+        snprintf(obj_id, sizeof(obj_id), "%s", id ? (const char *)id : "");
+        sqlite3_finalize(st);
     }
     if (!(st = store_stmt(s, S_INS_SIG)))
         return store_db_fail(s, err, "preparing a signature insert");
@@ -2218,7 +2226,7 @@ int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t 
         else if (endorse && sqlite3_changes(s->db) == 1) {
             char detail[160];
             snprintf(detail, sizeof(detail), "key %s of %s", sigs[i].keyid, sigs[i].signer);
-            rc = store_audit(s, "signature added", seq, NULL, detail, err);
+            rc = store_audit(s, "signature added", seq, obj_id[0] ? obj_id : NULL, detail, err);
         }
     }
     sqlite3_reset(st);

@@ -66,7 +66,7 @@ ncli b get "$OBJ" >"$T/obj.json"
 expect_rc 0 "B endorses" -- ncli b import --quiet --sign "$T/obj.json"
 grep -q "\"signer_ref\":\"$ID_b\"" <(ncli b get "$OBJ") && ok || bad "B holds its own signature"
 check "B's grown set gave the version a new date_added" [ "$(added b)" -gt "$BEFORE_b" ]
-[ "$(sq "$T/b/accord.db" "SELECT count(*) FROM audit WHERE action = 'signature added' AND ref IS NULL AND object_seq = (SELECT seq FROM objects WHERE id = '$OBJ')")" = 1 ] && ok || bad "B audited the signature added once"
+[ "$(sq "$T/b/accord.db" "SELECT count(*) FROM audit WHERE action = 'signature added' AND ref = '$OBJ' AND object_seq = (SELECT seq FROM objects WHERE id = '$OBJ')")" = 1 ] && ok || bad "B audited the signature added once, naming the object"
 
 round
 [ "$LAST" -gt 0 ] && ok || bad "the endorsement moved nothing"

@@ -130,6 +130,9 @@ static void test_groups(accord_store *s)
     CHECK(store_sig_has(s, seqs[66], KEY_B, sig_b) == 1);
     CHECK(store_sig_has(s, seqs[0], long_key, sig_long) == 1);
     CHECK(scalar(s, "SELECT count(*) FROM audit WHERE action = 'signature added'") == 1);
+    /* the record names the endorsed object */
+    CHECK(scalar(s, "SELECT count(*) FROM audit a JOIN objects o ON o.seq = a.object_seq "
+                    "WHERE a.action = 'signature added' AND a.ref = o.id") == 1);
 }
 
 static void test_rollback(accord_store *s)
