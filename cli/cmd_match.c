@@ -1373,7 +1373,7 @@ static void flush_sightings(run *r, accord_store *ro, int64_t now_us)
     if (rc && !r->sg_flush_failed)
         notice(r, "sightings: %s; kept, to be written again", err.msg[0] ? err.msg : "not stored");
     else if (!rc) {
-        char line[512];
+        char line[1024];
         sightings_summary(r, n, " of closed intervals", &ist, line, sizeof line);
         notice(r, "%s", line);
     }
@@ -1864,7 +1864,7 @@ static int store_sightings(run *r)
     if (rc)
         cli_error(r->cmd, "sightings: %s", err.msg[0] ? err.msg : "could not be stored");
     else {
-        char line[512];
+        char line[1024];
         sightings_summary(r, n, "", &ist, line, sizeof line);
         fprintf(stderr, "accord match: %s\n", line);
     }

@@ -2048,8 +2048,12 @@ static int sig_rows_flush(accord_store *s, accord_error *err)
         sig_bind(st, (int)(5 * i + 1), r->seq, r->keyid, r->has_signer ? r->signer : NULL,
                  r->sig, r->added);
     }
+    /* the rows wait until written: a failed INSERT leaves them, so every later flush and the
+     * commit fail too, and the transaction can only roll back (which drops them) */
+    if (store_step_done(st))
+        return store_db_fail(s, err, "storing a signature");
     w->n = 0;
-    return store_step_done(st) ? store_db_fail(s, err, "storing a signature") : 0;
+    return 0;
 }
 
 /* Drops the waiting signature rows (their transaction rolled back). */

@@ -77,7 +77,9 @@ int store_sig_any(accord_store *s, int64_t seq);
  * kept).  endorse: the version was stored before and body is its new form with the merged list:
  * the body is replaced in place (no new version), each new signature gets a "signature added"
  * audit record, and the version gets a new date_added in each of its collections (the caller
- * passes endorse only when the set grew: an equal set changes nothing).
+ * passes endorse only when the set grew: an equal set changes nothing).  A new version's rows
+ * may wait in the store and be written at the next read of the signatures table, endorsement or
+ * commit, so an error writing them can show at store_commit.
  */
 int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t len,
                          const store_sig *sigs, size_t n, int endorse, accord_error *err);

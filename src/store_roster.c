@@ -496,8 +496,8 @@ static int open_proposal(accord_store *s, int64_t now, char out[ROSTER_HASH_HEX 
     char names[NAMED * 14 + 8] = "", expired[ROSTER_HASH_HEX + 1] = "", exp_at[40] = "";
     size_t used = 0;
     int64_t exp_version = 0;
-    int n = 0;
-    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+    int n = 0, step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *hash = (const char *)sqlite3_column_text(st, 0);
         const char *expires = (const char *)sqlite3_column_text(st, 2);
         if (ended(expires, now)) { /* the newest expired one is named */
@@ -514,6 +514,8 @@ static int open_proposal(accord_store *s, int64_t now, char out[ROSTER_HASH_HEX 
         n++;
     }
     sqlite3_finalize(st);
+    if (!rc && step != SQLITE_DONE) /* a read error is not "no open proposal" */
+        rc = store_db_fail(s, err, "reading the roster's proposals");
     if (rc || n == 1)
         return rc;
     if (n > 1)

@@ -64,7 +64,7 @@ for k in 1 2 3; do
     # workers started after the records could see one of them take all before the other ran)
     p3=()
     for i in 1 2; do
-      timeout -k 5 120 "$ACCORD" worker --nats "$U" --idle 10 --batch 1 </dev/null >/dev/null 2>>"$T/w3.$i.err" &
+      timeout -k 5 120 "$ACCORD" worker --nats "$U" --idle 20 --batch 1 </dev/null >/dev/null 2>>"$T/w3.$i.err" &
       p3+=($!)
       BG_PIDS+=($!)
     done
@@ -74,7 +74,7 @@ for k in 1 2 3; do
   python3 "$GEN" send-flows "$P" "$T/in/flows.$k" || bad "phase $k: flows not sent"
   python3 "$GEN" send-dnstap "$T/d.sock" "$T/in/dnstap.$k" || bad "phase $k: dnstap not sent"
   want=$((want + FLOWS[k - 1] + DNS[k - 1]))
-  # the third phase's workers exit 10 s after their last chunk; a --drain worker takes the rest
+  # the third phase's workers exit 20 s after their last chunk; a --drain worker takes the rest
   # (redelivered chunks) if they left any
   [ "$k" = 3 ] && wait "${p3[@]}"
   # the listener sends a chunk once full or a second after its first record

@@ -59,7 +59,7 @@ sed "s/$ID_d/$ID_c/" "$T/vote-d" >"$T/vote-forged"
 expect_rc 2 "forged vote" -- "$ACCORD" --data "$T/a" roster import-signature "$T/vote-forged"
 
 # a proposal whose vote ended without quorum shows as expired, not as proposed
-EXP=$(date -u -d '+2 seconds' +%Y-%m-%dT%H:%M:%S.000Z)
+EXP=$(date -u -d '+4 seconds' +%Y-%m-%dT%H:%M:%S.000Z)
 expect_rc 0 "propose with a short vote" -- "$ACCORD" --data "$T/a" roster propose --remove "$ID_c" --expires "$EXP"
 H3=$(grep -o '[0-9a-f]\{64\}' "$T/out")
 expect_rc 0 "status while the vote is open" -- "$ACCORD" --data "$T/a" roster status
