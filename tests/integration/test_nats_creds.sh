@@ -21,29 +21,45 @@ nats-server -c "$T/server.conf" -l "$T/nats-server.log" </dev/null >/dev/null 2>
 NATS_PID=$!
 nats_ready "$NATS_PID" "$T/nats-server.log" || exit 1
 U="nats://127.0.0.1:$NATS_PORT"
+# admin CMD...: runs CMD, which uses the administrator's valid credentials; when the server
+# refused them as "Authentication Violation", that is said with the server log's tail and CMD
+# runs again (twice more at most).  Seen rarely under load with nothing wrong in the
+# credentials (cause not found yet); what this test checks is who may do what, not that.
+admin() {
+  local n rc
+  for n in 1 2 3; do
+    "$@" 2>"$T/admin.err"
+    rc=$?
+    [ "$rc" != 0 ] && [ "$n" -lt 3 ] && grep -q "Authentication Violation" "$T/admin.err" || break
+    echo "NOTE: valid credentials refused (Authentication Violation), attempt $n; server log:" >&2
+    tail -n 5 "$T/nats-server.log" >&2
+  done
+  cat "$T/admin.err" >&2
+  return "$rc"
+}
 ADMIN=(--nats "$U" --nats-creds "$T/auth/admin.creds")
 WORKER_A=(--nats "$U" --nats-creds "$T/auth/worker-a.creds")
 
 expect_rc 1 "no credentials: refused" -- "$ACCORD" nats status --nats "$U"
 check "no credentials: the server says why" grep -q "Authorization Violation\|Authentication Violation" "$T/err"
-expect_rc 0 "setup tenant a (creds)" -- "$ACCORD" nats setup "${ADMIN[@]}" --tenant a --ack-wait 5
-expect_rc 0 "setup tenant b (creds)" -- "$ACCORD" nats setup "${ADMIN[@]}" --tenant b --ack-wait 5
+expect_rc 0 "setup tenant a (creds)" -- admin "$ACCORD" nats setup "${ADMIN[@]}" --tenant a --ack-wait 5
+expect_rc 0 "setup tenant b (creds)" -- admin "$ACCORD" nats setup "${ADMIN[@]}" --tenant b --ack-wait 5
 gen_telemetry "$T/a.json" 3000 31
 gen_telemetry "$T/b.json" 1000 32
 gen_indicators "$T/ind.jsonl"
-expect_rc 0 "snapshot (creds)" -- "$ACCORD" nats snapshot "${ADMIN[@]}" --indicators "$T/ind.jsonl"
-expect_rc 0 "publish a (creds)" -- bounded 120 "publish a" "$ACCORD" publish "${ADMIN[@]}" --tenant a --chunk-kib 64 "$T/a.json"
-expect_rc 0 "publish b (creds)" -- bounded 120 "publish b" "$ACCORD" publish "${ADMIN[@]}" --tenant b --chunk-kib 64 "$T/b.json"
+expect_rc 0 "snapshot (creds)" -- admin "$ACCORD" nats snapshot "${ADMIN[@]}" --indicators "$T/ind.jsonl"
+expect_rc 0 "publish a (creds)" -- admin bounded 120 "publish a" "$ACCORD" publish "${ADMIN[@]}" --tenant a --chunk-kib 64 "$T/a.json"
+expect_rc 0 "publish b (creds)" -- admin bounded 120 "publish b" "$ACCORD" publish "${ADMIN[@]}" --tenant b --chunk-kib 64 "$T/b.json"
 nb=$(sed -n 's/^accord publish: \([0-9]*\) chunks.*/\1/p' "$T/err")
 
 expect_rc 1 "worker a on tenant b: refused" -- "$ACCORD" worker "${WORKER_A[@]}" --tenant b --idle 1
 check "worker a on tenant b: the server's permissions violation" grep -q "Permissions Violation" "$T/err"
-"$ACCORD" nats status "${ADMIN[@]}" --tenant b >"$T/st.b"
+admin "$ACCORD" nats status "${ADMIN[@]}" --tenant b >"$T/st.b"
 check "tenant b's chunks untouched" grep -q "^consumer	workers	pending $nb	ack-pending 0	redelivered 0" "$T/st.b"
 
 expect_rc 0 "worker a on tenant a (creds)" -- bounded 120 "worker --drain" "$ACCORD" worker "${WORKER_A[@]}" --tenant a --drain
 check "worker a: every line" grep -q "^accord worker: [1-9][0-9]* chunks, 3000 lines" "$T/err"
-expect_rc 0 "collect tenant a (creds)" -- bounded 120 "collect --drain" "$ACCORD" nats collect "${ADMIN[@]}" --tenant a --db "$T/a.db" --drain
+expect_rc 0 "collect tenant a (creds)" -- admin bounded 120 "collect --drain" "$ACCORD" nats collect "${ADMIN[@]}" --tenant a --db "$T/a.db" --drain
 "$ACCORD" match --indicators "$T/ind.jsonl" "$T/a.json" >"$T/match.out" 2>/dev/null
 pairs "$T/match.out" >"$T/want"
 db_pairs "$T/a.db" >"$T/got"
