@@ -480,24 +480,17 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
 }
 
 /*
- * Records the signatures of a stored version: all of them for a new version; for one stored
- * before, the union with its stored list, the body rewritten in place when that list grew.
+ * Records the signatures of a version stored before: the union with its stored list (verified
+ * when it was stored), the body rewritten in place when that list grew.  (A new version's list
+ * is in the body it was stored with.)
  */
-static int store_sigs(import_ctx *c, int64_t seq, int is_new,
-                      accord_error *err)
+static int store_endorsements(import_ctx *c, int64_t seq, accord_error *err)
 {
     store_sig rows[PROV_MAX_SIGS];
     size_t n = 0;
     char *old = NULL;
     size_t olen = 0;
     int rc = 0;
-    if (is_new) {
-        for (size_t i = 0; i < c->sigs->n; i++)
-            rows[n++] = (store_sig){c->sigs->v[i].keyid, c->sigs->v[i].signer_ref,
-                                    c->sigs->v[i].sig};
-        return store_signatures_add(c->store, seq, NULL, 0, rows, n, 0, err);
-    }
-    /* an endorsement: merge into the stored list (verified when it was stored) */
     prov_sigs *have = malloc(sizeof(*have));
     const ajson_value *stored, *content;
     ajson_error jerr;
@@ -519,7 +512,7 @@ static int store_sigs(import_ctx *c, int64_t seq, int is_new,
         goto out;
     buf_reset(&c->sbody);
     if (!(rc = prov_write(&c->arena, content, have, &c->sbody, err)))
-        rc = store_signatures_add(c->store, seq, c->sbody.p, c->sbody.len, rows, n, 1, err);
+        rc = store_signatures_endorse(c->store, seq, c->sbody.p, c->sbody.len, rows, n, err);
 out:
     free(old);
     free(have);
@@ -653,8 +646,9 @@ static int store_item(import_ctx *c, const reader_item *it, const ajson_value *r
                               c->nvalues, &outcome, &seq, err);
     if (rc < 0)
         return rc;
-    if (!rc && so.is_signed && outcome != STORE_CONFLICT)
-        rc = store_sigs(c, seq, outcome == STORE_NEW || outcome == STORE_VERSION, err);
+    if (!rc && so.is_signed && outcome != STORE_CONFLICT && outcome != STORE_NEW &&
+        outcome != STORE_VERSION)
+        rc = store_endorsements(c, seq, err);
     if (!rc && so.identity_keys && (outcome == STORE_NEW || outcome == STORE_VERSION))
         rc = prov_verifier_learn(c->pv, so.content, ts_now_us(), err);
     if (rc)

@@ -445,9 +445,6 @@ static int identity_store(accord_store *s, const char *json, size_t len,
     if (!rc && outcome != STORE_NEW && outcome != STORE_VERSION)
         rc = accord_err_set(err, ACCORD_EINVAL, "member: %s version %s is already stored", id,
                             info.modified);
-    store_sig row = {sigs->v[0].keyid, sigs->v[0].signer_ref, sigs->v[0].sig};
-    if (!rc)
-        rc = store_signatures_add(s, seq, NULL, 0, &row, 1, 0, err);
     if (!rc && is_new)
         rc = store_meta_set(s, "member_identity", id, err);
     if (!rc)

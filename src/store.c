@@ -123,7 +123,9 @@
  *                           account, created, body (the status resource as JSON)
  *   table clock             one row: the last date_added handed out, so added values increase
  *                           strictly across objects, collections and processes
- *   table signatures        who signed which version (provenance.c; the list itself is in body)
+ *   view signatures         who signed which version: one row per entry of the signature list in
+ *                           a version's body (provenance.c; SIGNATURES_VIEW, schema 14; a table
+ *                           written beside the body before)
  *     object_seq, keyid PK  objects.seq; the signing key's id (member.h)
  *     signer                the signer's identity id
  *     sig                   the 64-byte Ed25519 signature (of the object, or of its batch root)
@@ -183,6 +185,8 @@
 #include "store_int.h"
 
 #include "audit.h"
+#include "provenance.h"
+#include "sign.h"
 #include "tlp.h"
 #include "util/buf.h"
 #include "util/timestamp.h"
@@ -201,7 +205,7 @@
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the run chunk format is little-endian; add byte swapping for this host"
 #endif
-#define SCHEMA_VERSION 13
+#define SCHEMA_VERSION 14
 
 /* A sighting's time for the console's series, in seconds: first_seen, else created, else when
  * it was stored (SQLite's unixepoch: a STIX timestamp's fraction is dropped, which no hour or day
@@ -229,6 +233,18 @@
     " INSERT INTO sighting_hours VALUES(" P "coll, " HOUR_OF(P) ", " SIGN " 1, " SIGN " " P "n)"   \
     " ON CONFLICT(coll, hour) DO UPDATE SET sightings = sightings + excluded.sightings,"          \
     " n = n + excluded.n;"
+
+/* The signatures view: one row per entry of a version's signature list (provenance.c), read
+ * from its body; a body without the extension's id is not parsed.  keyid, signer and sig (base64)
+ * as in the list; added is the version's date_added (an endorsement's time is in its audit
+ * record).  For operators' queries and store_sig_has; a scan parses every signed body. */
+#define SIG_LIST_PATH "'$.extensions.\"" PROV_SIG_EXT "\".signatures'"
+#define SIGNATURES_VIEW                                                                            \
+    "CREATE VIEW signatures(object_seq, keyid, signer, sig, added) AS SELECT o.seq,"               \
+    " json_extract(j.value, '$.keyid'), json_extract(j.value, '$.signer_ref'),"                    \
+    " json_extract(j.value, '$.sig'), o.added FROM objects o,"                                     \
+    " json_each(CAST(o.body AS TEXT), " SIG_LIST_PATH ") j"                                        \
+    " WHERE instr(o.body, '\"" PROV_SIG_EXT "\"') > 0;"
 
 static const char *const migrations[] = {
     /* 0 -> 1 */
@@ -449,7 +465,7 @@ static const char *const migrations[] = {
     " WHERE (flags & 2) = 0 AND created_by IS NOT NULL;"
     "DROP TRIGGER IF EXISTS sighted_ins; DROP TRIGGER IF EXISTS sighting_hours_ins;",
     /* 12 -> 13: the indicators table's indexes on short integer and text columns (added by
-     * ind_add_columns before this runs, written by ind_put) instead of the id, the creator's id
+     * migrate_prepare before this runs, written by ind_put) instead of the id, the creator's id
      * and the type expression: an index on a random text key of ~50 bytes rewrote a page per
      * indicator at each commit, and the type expression called six SQL functions twice per
      * insert.  indicators_id becomes the latest versions' id hashes (what the sighted join
@@ -462,13 +478,12 @@ static const char *const migrations[] = {
     "CREATE INDEX indicators_type_vu ON indicators(otype, valid_until) WHERE (flags & 2) = 0;"
     "CREATE INDEX indicators_src ON indicators(srch)"
     " WHERE (flags & 2) = 0 AND srch IS NOT NULL;",
+    /* 13 -> 14: who signed which version is read from the signature list in the body (a view)
+     * instead of a table written beside it: a signature row cost a signed import about a micro-
+     * second per object, to repeat what the body holds */
+    SIGNATURES_VIEW, /* after sigs_table_drop */
 };
 
-/* S_INS_SIGS: SIG_ROWS rows of S_INS_SIG's five values in one INSERT (store_signatures_add) */
-#define SIG_ROWS 32
-#define SIG_VALUES "(?, ?, ?, ?, ?)"
-#define SIG_VALUES4 SIG_VALUES "," SIG_VALUES "," SIG_VALUES "," SIG_VALUES
-#define SIG_VALUES16 SIG_VALUES4 "," SIG_VALUES4 "," SIG_VALUES4 "," SIG_VALUES4
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_INS_OBJ] = "INSERT INTO objects(seq, added, id, type, modified, spec, flags, chash, body,"
@@ -533,12 +548,10 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_LABEL] = "SELECT id, flags, tlp, tlp_org, tlp_to FROM objects WHERE seq = ?1",
     [S_RED_ANY] = "SELECT 1 FROM members m INDEXED BY members_seq JOIN red r"
                   " ON r.coll = m.coll AND r.account = ?2 WHERE m.seq = ?1 LIMIT 1",
-    [S_INS_SIG] = "INSERT OR IGNORE INTO signatures(object_seq, keyid, signer, sig, added)"
-                  " VALUES(?1, ?2, ?3, ?4, ?5)",
-    [S_INS_SIGS] = "INSERT OR IGNORE INTO signatures(object_seq, keyid, signer, sig, added)"
-                   " VALUES" SIG_VALUES16 "," SIG_VALUES16,
-    [S_SIG_GET] = "SELECT sig FROM signatures WHERE object_seq = ?1 AND keyid = ?2",
-    [S_SIG_ANY] = "SELECT 1 FROM signatures WHERE object_seq = ?1 LIMIT 1",
+    /* the signatures view narrowed to one version: a rowid lookup, then its body's list */
+    [S_SIG_GET] = "SELECT 1 FROM signatures WHERE object_seq = ?1 AND keyid = ?2 AND sig = ?3",
+    [S_SIG_ANY] = "SELECT instr(body, '\"" PROV_SIG_EXT "\"') > 0 AND json_type(CAST(body AS TEXT),"
+                  " " SIG_LIST_PATH ") = 'array' FROM objects WHERE seq = ?1",
     [S_INS_IND] = "INSERT INTO indicators(seq, added, id, modified, spec, flags, tlp, tlp_org,"
                   " tlp_to, valid_from, valid_until, confidence, pattern_type, pattern, name,"
                   " created_by, otype, idh, srch) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
@@ -686,9 +699,27 @@ static int ind_add_column(accord_store *s, const char *col, const char *type, ac
     return has ? 0 : store_exec(s, sql, err);
 }
 
-/* The columns migration v -> v + 1 reads: created_by (schema 12), otype, idh, srch (13). */
-static int ind_add_columns(accord_store *s, int v, accord_error *err)
+/* Before migration 13 -> 14: drops the signatures table, or the view of a store whose schema
+ * version was set back below 14 after it had the view. */
+static int sigs_table_drop(accord_store *s, accord_error *err)
 {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT type FROM sqlite_master WHERE name = 'signatures'", -1,
+                           &st, NULL))
+        return store_db_fail(s, err, "reading the schema");
+    const unsigned char *type = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    int view = type && strcmp((const char *)type, "view") == 0, table = type && !view;
+    sqlite3_finalize(st);
+    return view ? store_exec(s, "DROP VIEW signatures", err)
+                : table ? store_exec(s, "DROP TABLE signatures", err) : 0;
+}
+
+/* What migration v -> v + 1 needs before its SQL: the columns it reads, created_by (schema 12),
+ * otype, idh, srch (13); no signatures table or view (14). */
+static int migrate_prepare(accord_store *s, int v, accord_error *err)
+{
+    if (v == 13)
+        return sigs_table_drop(s, err);
     if (v == 11)
         return ind_add_column(s, "created_by", "TEXT", err);
     if (v != 12)
@@ -720,7 +751,7 @@ static int migrate(accord_store *s, accord_error *err)
     if (rc)
         return rc;
     for (int v = version; v < SCHEMA_VERSION; v++)
-        if ((rc = ind_add_columns(s, v, err)) ||
+        if ((rc = migrate_prepare(s, v, err)) ||
             (rc = store_exec(s, migrations[v], err)))
             goto out;
     char sql[64];
@@ -1030,8 +1061,6 @@ out:
     return rc;
 }
 
-static int sig_rows_flush(accord_store *s, accord_error *err);
-static void sig_rows_drop(accord_store *s);
 
 static void pend_clear(accord_store *s)
 {
@@ -1058,7 +1087,6 @@ void accord_store_close(accord_store *s)
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->st[i]);
     store_rows_free(s);
-    free(s->sig_rows);
     if (s->db) {
         if (!s->readonly)
             sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
@@ -1197,7 +1225,6 @@ void store_rollback(accord_store *s)
     if (!s->in_txn)
         return;
     store_rows_discard(s);
-    sig_rows_drop(s);
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     s->in_txn = 0;
     s->audit_next = 0;
@@ -1211,8 +1238,6 @@ int store_commit(accord_store *s, accord_error *err)
     if (!s->in_txn)
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
     int rc = store_rows_flush(s, err);
-    if (!rc)
-        rc = sig_rows_flush(s, err);
     for (int k = 0; k < KIND_COUNT && !rc; k++)
         rc = store_run_write(s, k, &s->pend[k], err);
     sqlite3_stmt *st = rc ? NULL : store_stmt(s, S_CLOCK_SET);
@@ -1997,121 +2022,36 @@ int store_body_get(accord_store *s, int64_t seq, char **body, size_t *len, accor
                                   : rc;
 }
 
-/*
- * Grouped signature rows.  A bulk import stores one signature row per signed version, and a
- * one-row INSERT pays a statement's run for it (bind, the program's prologue, a cursor opened on
- * the table and a seek from its root, halt, reset): about 7k of the 9k instructions the row
- * costs.  So the rows of new versions wait here and are written SIG_ROWS at a time by one
- * INSERT (S_INS_SIGS), whose cursor stays on the last leaf while the appended keys follow each
- * other.  Unused rows of that statement keep their NULL bindings (store_stmt clears them), and
- * OR IGNORE skips a row with a NULL object_seq as it skips a duplicate key.
- *
- * Invariant: while rows wait, only the three signature statements touch the table, and each
- * reader (store_sig_has, store_sig_any) and the endorsement path write the waiting rows first;
- * store_commit writes them before COMMIT, store_rollback drops them.  A key id or signer longer
- * than a row holds (none that accord writes) is inserted at once instead.
- */
-typedef struct sig_row {
-    int64_t seq, added;
-    int has_signer;
-    char keyid[48], signer[80];
-    uint8_t sig[64];
-} sig_row;
-
-struct sig_rows {
-    size_t n;
-    sig_row v[SIG_ROWS];
-};
-
-/* Binds one signature row to the five parameters of st from `at` (1-based). */
-static void sig_bind(sqlite3_stmt *st, int at, int64_t seq, const char *keyid,
-                     const char *signer, const uint8_t *sig, int64_t added)
+/* base64 of a 64-byte signature as the stored list holds it (sign_b64_encode), for the view */
+static int sig_text(const uint8_t sig[64], char out[96])
 {
-    sqlite3_bind_int64(st, at, seq);
-    sqlite3_bind_text(st, at + 1, keyid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, at + 2, signer, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, at + 3, sig, 64, SQLITE_STATIC);
-    sqlite3_bind_int64(st, at + 4, added);
-}
-
-/* Writes the waiting signature rows: 0, or ACCORD_ESTORE with err set. */
-static int sig_rows_flush(accord_store *s, accord_error *err)
-{
-    struct sig_rows *w = s->sig_rows;
-    if (!w || !w->n)
-        return 0;
-    sqlite3_stmt *st = store_stmt(s, S_INS_SIGS);
-    if (!st)
-        return store_db_fail(s, err, "preparing a signature insert");
-    for (size_t i = 0; i < w->n; i++) {
-        const sig_row *r = &w->v[i];
-        sig_bind(st, (int)(5 * i + 1), r->seq, r->keyid, r->has_signer ? r->signer : NULL,
-                 r->sig, r->added);
-    }
-    /* the rows wait until written: a failed INSERT leaves them, so every later flush and the
-     * commit fail too, and the transaction can only roll back (which drops them) */
-    if (store_step_done(st))
-        return store_db_fail(s, err, "storing a signature");
-    w->n = 0;
-    return 0;
-}
-
-/* Drops the waiting signature rows (their transaction rolled back). */
-static void sig_rows_drop(accord_store *s)
-{
-    if (s->sig_rows)
-        s->sig_rows->n = 0;
-}
-
-/* Queues one row of a new version: 1 queued, 0 when it does not fit a row (insert it at once),
- * or ACCORD_ENOMEM / ACCORD_ESTORE with err set. */
-static int sig_rows_add(accord_store *s, int64_t seq, const store_sig *g, int64_t added,
-                        accord_error *err)
-{
-    size_t klen = strlen(g->keyid), slen = g->signer ? strlen(g->signer) : 0;
-    if (klen >= sizeof(((sig_row *)0)->keyid) || slen >= sizeof(((sig_row *)0)->signer))
-        return 0;
-    if (!s->sig_rows && !(s->sig_rows = calloc(1, sizeof(*s->sig_rows))))
-        return accord_err_set(err, ACCORD_ENOMEM, "store: out of memory");
-    int rc = s->sig_rows->n == SIG_ROWS ? sig_rows_flush(s, err) : 0;
-    if (rc)
-        return rc;
-    sig_row *r = &s->sig_rows->v[s->sig_rows->n++];
-    r->seq = seq;
-    r->added = added;
-    r->has_signer = g->signer != NULL;
-    memcpy(r->keyid, g->keyid, klen + 1);
-    if (g->signer)
-        memcpy(r->signer, g->signer, slen + 1);
-    memcpy(r->sig, g->sig, 64);
-    return 1;
+    return sign_b64_encode(sig, 64, out, 96);
 }
 
 int store_sig_has(accord_store *s, int64_t seq, const char *keyid, const uint8_t sig[64])
 {
-    accord_error e;
-    sqlite3_stmt *st = sig_rows_flush(s, &e) ? NULL : store_stmt(s, S_SIG_GET);
+    char text[96];
+    sqlite3_stmt *st = sig_text(sig, text) ? NULL : store_stmt(s, S_SIG_GET);
     int has = 0;
     if (!st)
         return 0;
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_text(st, 2, keyid, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 64)
-        has = memcmp(sqlite3_column_blob(st, 0), sig, 64) == 0;
+    sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+    has = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_reset(st);
     return has;
 }
 
 int store_sig_any(accord_store *s, int64_t seq)
 {
-    accord_error e;
-    sqlite3_stmt *st = sig_rows_flush(s, &e) ? NULL : store_stmt(s, S_SIG_ANY);
+    sqlite3_stmt *st = store_stmt(s, S_SIG_ANY);
     if (!st)
         return ACCORD_ESTORE;
     sqlite3_bind_int64(st, 1, seq);
-    int rc = sqlite3_step(st);
+    int rc = sqlite3_step(st), any = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : ACCORD_ESTORE;
+    return rc == SQLITE_ROW ? any : rc == SQLITE_DONE ? 0 : ACCORD_ESTORE;
 }
 
 /*
@@ -2178,8 +2118,8 @@ static int member_readd(accord_store *s, int64_t seq, accord_error *err)
     return rc;
 }
 
-int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t len,
-                         const store_sig *sigs, size_t n, int endorse, accord_error *err)
+int store_signatures_endorse(accord_store *s, int64_t seq, const char *body, size_t len,
+                             const store_sig *sigs, size_t n, accord_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = 0;
@@ -2188,51 +2128,32 @@ int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t 
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
     if ((rc = store_rows_flush(s, err)))
         return rc;
-    int64_t now = ts_now_us();
-    if (!endorse) { /* a new version: its rows wait for the group's INSERT */
-        size_t i = 0;
-        while (i < n && (rc = sig_rows_add(s, seq, &sigs[i], now, err)) == 1)
-            i++;
-        if (rc < 0 || i == n)
-            return rc < 0 ? rc : 0;
-        sigs += i; /* a row too long to wait: this one and the rest now */
-        n -= i;
-        rc = 0;
-    }
-    /* an endorsement reads sqlite3_changes of its own rows: none may wait behind them */
-    if ((rc = sig_rows_flush(s, err)))
+    /* the same version, its list rewritten: no new version, a new date_added */
+    if (sqlite3_prepare_v2(s->db, "UPDATE objects SET body = ?2 WHERE seq = ?1", -1, &st, NULL))
+        return store_db_fail(s, err, "preparing a signature update");
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_blob(st, 2, body, (int)len, SQLITE_STATIC);
+    rc = store_step_done(st) ? store_db_fail(s, err, "adding a signature") : 0;
+    sqlite3_finalize(st);
+    if (rc || (rc = member_readd(s, seq, err)))
         return rc;
-    if (endorse) { /* the same version, its list rewritten: no new version, a new date_added */
-        if (sqlite3_prepare_v2(s->db, "UPDATE objects SET body = ?2 WHERE seq = ?1", -1, &st,
-                               NULL))
-            return store_db_fail(s, err, "preparing a signature update");
-        sqlite3_bind_int64(st, 1, seq);
-        sqlite3_bind_blob(st, 2, body, (int)len, SQLITE_STATIC);
-        rc = store_step_done(st) ? store_db_fail(s, err, "adding a signature") : 0;
-        sqlite3_finalize(st);
-        if (rc || (rc = member_readd(s, seq, err)))
-            return rc;
-        /* the audit record names the object, as every record about one does */
-        if (sqlite3_prepare_v2(s->db, "SELECT id FROM objects WHERE seq = ?1", -1, &st, NULL))
-            return store_db_fail(s, err, "preparing an object's id lookup");
-        sqlite3_bind_int64(st, 1, seq);
-        const unsigned char *id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-        snprintf(obj_id, sizeof(obj_id), "%s", id ? (const char *)id : "");
-        sqlite3_finalize(st);
-    }
-    if (!(st = store_stmt(s, S_INS_SIG)))
-        return store_db_fail(s, err, "preparing a signature insert");
+    /* the audit record names the object, as every record about one does */
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM objects WHERE seq = ?1", -1, &st, NULL))
+        return store_db_fail(s, err, "preparing an object's id lookup");
+    sqlite3_bind_int64(st, 1, seq);
+    int step = sqlite3_step(st);
+    const unsigned char *id = step == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    if (id)
+        snprintf(obj_id, sizeof(obj_id), "%s", (const char *)id);
+    else
+        rc = step == SQLITE_DONE
+                 ? accord_err_set(err, ACCORD_ENOTFOUND, "store: no version %lld", (long long)seq)
+                 : store_db_fail(s, err, "reading the endorsed object's id");
+    sqlite3_finalize(st);
     for (size_t i = 0; i < n && !rc; i++) {
-        sqlite3_reset(st);
-        sig_bind(st, 1, seq, sigs[i].keyid, sigs[i].signer, sigs[i].sig, now);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = store_db_fail(s, err, "storing a signature");
-        else if (endorse && sqlite3_changes(s->db) == 1) {
-            char detail[160];
-            snprintf(detail, sizeof(detail), "key %s of %s", sigs[i].keyid, sigs[i].signer);
-            rc = store_audit(s, "signature added", seq, obj_id[0] ? obj_id : NULL, detail, err);
-        }
+        char detail[160];
+        snprintf(detail, sizeof(detail), "key %s of %s", sigs[i].keyid, sigs[i].signer);
+        rc = store_audit(s, "signature added", seq, obj_id, detail, err);
     }
-    sqlite3_reset(st);
     return rc;
 }

@@ -68,21 +68,20 @@ typedef struct store_sig {
     const uint8_t *sig; /* 64 bytes */
 } store_sig;
 
-/* 1 when version seq holds a signature by keyid with exactly these bytes (verified before). */
+/* 1 when version seq's stored list holds a signature by keyid with exactly these bytes (it was
+ * verified before). */
 int store_sig_has(accord_store *s, int64_t seq, const char *keyid, const uint8_t sig[64]);
 /* 1 when version seq holds any signature (it was stored signed), 0 when not, or ACCORD_ESTORE. */
 int store_sig_any(accord_store *s, int64_t seq);
 /*
- * Records the signatures of version seq (rows of the signatures table; ones already there are
- * kept).  endorse: the version was stored before and body is its new form with the merged list:
- * the body is replaced in place (no new version), each new signature gets a "signature added"
- * audit record, and the version gets a new date_added in each of its collections (the caller
- * passes endorse only when the set grew: an equal set changes nothing).  A new version's rows
- * may wait in the store and be written at the next read of the signatures table, endorsement or
- * commit, so an error writing them can show at store_commit.
+ * An endorsement of version seq, stored before: body is its new form with the merged signature
+ * list, which replaces the old in place (no new version); each of the n new signatures gets a
+ * "signature added" audit record, and the version gets a new date_added in each of its
+ * collections (the caller calls this only when the set grew: an equal set changes nothing).
+ * A new version's signatures need no call: its body holds the list (the signatures view).
  */
-int store_signatures_add(accord_store *s, int64_t seq, const char *body, size_t len,
-                         const store_sig *sigs, size_t n, int endorse, accord_error *err);
+int store_signatures_endorse(accord_store *s, int64_t seq, const char *body, size_t len,
+                             const store_sig *sigs, size_t n, accord_error *err);
 
 /*
  * Appends an audit record: action ("accepted", "version", "rejected", "conflict", ...), the

@@ -86,8 +86,6 @@ enum stmt_id {
     S_AUDIT_LAST,
     S_LABEL,
     S_RED_ANY,
-    S_INS_SIG,
-    S_INS_SIGS,
     S_SIG_GET,
     S_SIG_ANY,
     S_INS_IND,
@@ -146,8 +144,6 @@ struct accord_store {
     struct store_rows *rows;
     int rows_defer;
     size_t rows_pending;
-    /* signature rows of new versions not yet written (store.c, store_signatures_add) */
-    struct sig_rows *sig_rows;
 };
 
 /* One row being written to one of the STORE_ROWS_* tables: bound to its insert statement, or,

@@ -1,6 +1,7 @@
 /*
  * t_schema.h - unit tests' stores set back to an older schema, to test their migration on open:
- * the SQL that undoes schema 13's indicators columns and indexes, and a one-value query.
+ * the SQL that undoes schema 13's indicators columns and indexes, the version a migrated store
+ * reaches, and a one-value query.
  * Include after <sqlite3.h>, <stdlib.h>, <string.h> and store_int.h.
  */
 #ifndef ACCORD_TEST_T_SCHEMA_H
@@ -18,6 +19,9 @@
     "CREATE INDEX indicators_type_vu ON indicators(" STORE_IND_TYPE_V11 ", valid_until)"          \
     " WHERE (flags & 2) = 0;"
 
+/* The schema version a store has after its migration on open. */
+#define T_SCHEMA_CURRENT "14"
+
 /* The text of the first column of the first row of sql ("" when none); the caller frees it. */
 static inline char *t_scalar_text(sqlite3 *db, const char *sql)
 {
@@ -29,5 +33,13 @@ static inline char *t_scalar_text(sqlite3 *db, const char *sql)
     sqlite3_finalize(st);
     return v ? v : strdup("");
 }
+
+/* Checks that store s reached the current schema version (after its migration on open). */
+#define T_CHECK_SCHEMA_CURRENT(s)                                                                  \
+    do {                                                                                           \
+        char *t_v = t_scalar_text((s)->db, "PRAGMA user_version");                               \
+        CHECK_STR(t_v, T_SCHEMA_CURRENT);                                                          \
+        free(t_v);                                                                                 \
+    } while (0)
 
 #endif

@@ -270,14 +270,12 @@ static void test_source(void)
     sqlite3_close(db);
     if (!(s = t_store_open(dir)))
         return;
-    char *v = t_scalar_text(s->db, "PRAGMA user_version");
-    CHECK_STR(v, "13");
-    free(v);
+    T_CHECK_SCHEMA_CURRENT(s);
     char *cols_after = t_scalar_text(s->db, cols);
     CHECK_STR(cols_after, cols_before);
     check_sources(s, &after);
     CHECK_STR(after.p, before.p);
-    v = t_scalar_text(s->db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND"
+    char *v = t_scalar_text(s->db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND"
                            " tbl_name = 'sightings' AND name LIKE '%_ins'");
     CHECK_STR(v, "0");
     free(v);

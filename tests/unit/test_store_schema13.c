@@ -290,9 +290,7 @@ static void test_migrate(void)
 
     if (!(s = t_store_open(dir)))
         return;
-    char *v = t_scalar_text(s->db, "PRAGMA user_version");
-    CHECK_STR(v, "13");
-    free(v);
+    T_CHECK_SCHEMA_CURRENT(s);
     char *cols_after = t_scalar_text(s->db, cols);
     CHECK_STR(cols_after, cols_before);
     selections(s, &after, 1);
@@ -307,7 +305,7 @@ static void test_migrate(void)
     indicator(&b, 3, "2026-03-01T00:00:00.000Z", sources[0]);
     CHECK(t_import_text(s, b.p) == 0);
     buf_free(&b);
-    v = t_scalar_text(s->db, "SELECT count(*) FROM indicators INDEXED BY indicators_id"
+    char *v = t_scalar_text(s->db, "SELECT count(*) FROM indicators INDEXED BY indicators_id"
                            " WHERE idh = id_hash('indicator--00000000-0000-4000-8000-000000000003')"
                            " AND (flags & 2) = 0");
     CHECK_STR(v, "1");

@@ -1,43 +1,96 @@
 /*
- * test_store_sigs.c - the signature rows of src/store.c (store_signatures_add, store_sig_has,
- * store_sig_any), whose rows of new versions wait and are written in groups:
- *   - 70 new versions (more than two groups) each get their row: inside the transaction
- *     store_sig_any and store_sig_has see a row still waiting, and after the commit the table
- *     holds exactly the 70 rows with their key ids, signers, signatures and seqs;
- *   - a second row with the same (version, key id) is ignored, as one INSERT OR IGNORE would;
- *   - an endorsement in the transaction that queued rows writes them first: its new key is
- *     audited as "signature added" once, the key already there is not;
- *   - a key id too long to wait is stored at once;
- *   - a rollback drops the waiting rows: nothing of the transaction is stored, and the next
- *     transaction stores its own.
+ * test_store_sigs.c - who signed which version, as src/store.c reads it from the signature list
+ * in each version's body (store_sig_has, store_sig_any, the signatures view) and as an
+ * endorsement rewrites it (store_signatures_endorse):
+ *   - versions stored with a list of one or two signatures: store_sig_any says signed, the view
+ *     has one row per entry with its key id, signer, base64 signature and the version's
+ *     date_added, store_sig_has finds exactly the stored bytes under their key id, inside the
+ *     transaction and after the commit;
+ *   - an unsigned version, and one that names the extension's id only as a custom property's
+ *     key, are not signed and have no rows;
+ *   - an endorsement replaces the body in place (no new version), writes one "signature added"
+ *     audit record per new signature, naming the object, and the view then lists the new set;
+ *   - a rollback leaves nothing of its versions or their signatures;
+ *   - a store of schema 13, whose signatures table holds rows, migrates on open to the view:
+ *     its rows are what the bodies hold, whatever the table held.
  */
 #include "accord.h"
+#include "provenance.h"
+#include "sign.h"
 #include "stix.h"
 #include "store.h"
 #include "store_int.h"
 #include "t.h"
 
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "t_import.h"
+#include "t_schema.h"
 
 static char tmpdir[256];
 
-#define IND                                                                                        \
+#define IND_HEAD                                                                                   \
     "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%08x-0000-4000-8000-"    \
     "000000000000\",\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00."  \
     "000Z\",\"pattern\":\"[ipv4-addr:value = '10.0.0.1']\",\"pattern_type\":\"stix\","             \
-    "\"valid_from\":\"2024-01-01T00:00:00Z\"}"
+    "\"valid_from\":\"2024-01-01T00:00:00Z\""
+
+static const char *KEY_A = "0123456789abcdef0123456789abcdef";
+static const char *KEY_B = "fedcba9876543210fedcba9876543210";
+static const char *SIGNER = "identity--8882dfe7-e74b-4219-b638-52c88cc0a294";
+
+/* The signature of version i by key k: 64 bytes that differ per version and key. */
+static void sig_of(unsigned i, unsigned k, uint8_t sig[64])
+{
+    for (unsigned b = 0; b < 64; b++)
+        sig[b] = (uint8_t)(i * 7 + k * 13 + b);
+}
+
+/* One list entry for key `key` with signature sig_of(i, k), appended at out + *at. */
+static void sig_entry(char *out, size_t cap, size_t *at, const char *key, unsigned i, unsigned k)
+{
+    uint8_t sig[64];
+    char text[96];
+    sig_of(i, k, sig);
+    CHECK(sign_b64_encode(sig, 64, text, sizeof(text)) == 0);
+    *at += (size_t)snprintf(out + *at, cap - *at,
+                            "%s{\"keyid\":\"%s\",\"sig\":\"%s\",\"signer_ref\":\"%s\"}",
+                            out[*at - 1] == '[' ? "" : ",", key, text, SIGNER);
+}
+
+/*
+ * Indicator i's text: nsig 0 unsigned, 1 signed by KEY_A, 2 by KEY_A and KEY_B; decoy: unsigned,
+ * with the extension's id as the key of a custom property.
+ */
+static size_t text_of(char *out, size_t cap, unsigned i, int nsig, int decoy)
+{
+    size_t at = (size_t)snprintf(out, cap, IND_HEAD, i);
+    if (decoy)
+        at += (size_t)snprintf(out + at, cap - at, ",\"x_note\":{\"" PROV_SIG_EXT "\":[1]}");
+    if (nsig) {
+        at += (size_t)snprintf(out + at, cap - at,
+                               ",\"extensions\":{\"" PROV_SIG_EXT "\":{\"extension_type\":"
+                               "\"property-extension\",\"signatures\":[");
+        sig_entry(out, cap, &at, KEY_A, i, 0);
+        if (nsig > 1)
+            sig_entry(out, cap, &at, KEY_B, i, 1);
+        at += (size_t)snprintf(out + at, cap - at, "]}}");
+    }
+    at += (size_t)snprintf(out + at, cap - at, "}");
+    return at;
+}
 
 /* Stores indicator i as a new version in the default collection: its seq, or -1. */
-static int64_t put(accord_store *s, unsigned i)
+static int64_t put(accord_store *s, unsigned i, int nsig, int decoy)
 {
-    char text[1024];
-    int len = snprintf(text, sizeof(text), IND, i);
+    char text[2048];
+    size_t len = text_of(text, sizeof(text), i, nsig, decoy);
     int64_t seq = -1, cid = 0;
     stix_info info;
     stix_problem prob;
@@ -46,10 +99,12 @@ static int64_t put(accord_store *s, unsigned i)
     ajson_error jerr;
     ajson_arena a;
     ajson_arena_init(&a, 0);
-    const ajson_value *root = ajson_parse(&a, text, (size_t)len, &jerr);
+    const ajson_value *root = ajson_parse(&a, text, len, &jerr);
     int ok = root && stix_validate(root, NULL, &info, &prob) == 0 &&
              store_collection_resolve(s, NULL, &cid, &err) == 0 &&
-             store_put(s, cid, &info, text, (size_t)len, NULL, 0, &out, &seq, &err) == 0;
+             store_put(s, cid, &info, text, len, NULL, 0, &out, &seq, &err) == 0;
+    if (root && !ok)
+        fprintf(stderr, "put %u: %s\n", i, prob.message);
     ajson_arena_free(&a);
     return ok && out == STORE_NEW ? seq : -1;
 }
@@ -65,101 +120,116 @@ static int64_t scalar(accord_store *s, const char *sql)
     return v;
 }
 
-/* The signature of version i by key k: 64 bytes that differ per version and key. */
-static void sig_of(unsigned i, unsigned k, uint8_t sig[64])
+/* 1 when version seq's signatures are exactly sig_of(i, 0) by KEY_A and, when two, sig_of(i, 1)
+ * by KEY_B, and no other pairing of key and bytes. */
+static int holds(accord_store *s, int64_t seq, unsigned i, int nsig)
 {
-    for (unsigned b = 0; b < 64; b++)
-        sig[b] = (uint8_t)(i * 7 + k * 13 + b);
+    uint8_t a[64], b[64];
+    sig_of(i, 0, a);
+    sig_of(i, 1, b);
+    return store_sig_any(s, seq) == (nsig > 0) && store_sig_has(s, seq, KEY_A, a) == (nsig > 0) &&
+           store_sig_has(s, seq, KEY_B, b) == (nsig > 1) && store_sig_has(s, seq, KEY_B, a) == 0 &&
+           store_sig_has(s, seq, KEY_A, b) == 0;
 }
 
-static const char *KEY_A = "0123456789abcdef0123456789abcdef";
-static const char *KEY_B = "fedcba9876543210fedcba9876543210";
-static const char *SIGNER = "identity--8882dfe7-e74b-4219-b638-52c88cc0a294";
-
-static void test_groups(accord_store *s)
+static void test_read(accord_store *s, int64_t seqs[6])
 {
     accord_error err;
-    int64_t seqs[70];
-    uint8_t sig[64];
+    static const int nsig[6] = {1, 2, 0, 0, 1, 2};
     CHECK(store_begin(s, &err) == 0);
+    for (unsigned i = 0; i < 6; i++)
+        CHECK((seqs[i] = put(s, i + 1, nsig[i], i == 3)) > 0);
     int ok = 1;
-    for (unsigned i = 0; i < 70; i++) {
-        seqs[i] = put(s, i + 1);
-        sig_of(i, 0, sig);
-        store_sig row = {KEY_A, SIGNER, sig};
-        ok &= seqs[i] > 0 && store_signatures_add(s, seqs[i], NULL, 0, &row, 1, 0, &err) == 0;
-    }
-    CHECK(ok);
-    /* a row still waiting is seen by the readers */
-    CHECK(store_sig_any(s, seqs[69]) == 1);
-    sig_of(68, 0, sig);
-    CHECK(store_sig_has(s, seqs[68], KEY_A, sig) == 1);
-    sig_of(68, 1, sig);
-    CHECK(store_sig_has(s, seqs[68], KEY_A, sig) == 0);
-    /* the same (version, key) again: ignored, the first signature stays */
-    sig_of(67, 1, sig);
-    store_sig again = {KEY_A, SIGNER, sig};
-    CHECK(store_signatures_add(s, seqs[67], NULL, 0, &again, 1, 0, &err) == 0);
-    /* an endorsement behind waiting rows: KEY_A is there, KEY_B is new */
-    sig_of(66, 0, sig);
-    store_sig one = {KEY_A, SIGNER, sig};
-    CHECK(store_signatures_add(s, seqs[66], NULL, 0, &one, 1, 0, &err) == 0);
-    uint8_t sig_b[64];
-    sig_of(66, 1, sig_b);
-    store_sig both[2] = {{KEY_A, SIGNER, sig}, {KEY_B, SIGNER, sig_b}};
-    CHECK(store_signatures_add(s, seqs[66], "{}", 2, both, 2, 1, &err) == 0);
-    /* a key id longer than a waiting row holds */
-    char long_key[100];
-    memset(long_key, 'a', 80);
-    long_key[80] = 0;
-    uint8_t sig_long[64];
-    sig_of(0, 5, sig_long);
-    CHECK(store_signatures_add(s, seqs[0], NULL, 0, &(store_sig){long_key, SIGNER, sig_long}, 1, 0,
-                               &err) == 0);
+    for (unsigned i = 0; i < 6; i++)
+        ok &= holds(s, seqs[i], i + 1, nsig[i]);
+    CHECK(ok); /* inside the transaction */
     CHECK(store_commit(s, &err) == 0);
-
-    CHECK(scalar(s, "SELECT count(*) FROM signatures") == 72);
-    CHECK(scalar(s, "SELECT count(*) FROM signatures WHERE keyid = '0123456789abcdef0123456789"
-                    "abcdef' AND signer = 'identity--8882dfe7-e74b-4219-b638-52c88cc0a294'") == 70);
     ok = 1;
-    for (unsigned i = 0; i < 70; i++) {
-        sig_of(i, 0, sig);
-        ok &= store_sig_has(s, seqs[i], KEY_A, sig) == 1 && store_sig_any(s, seqs[i]) == 1;
-    }
+    for (unsigned i = 0; i < 6; i++)
+        ok &= holds(s, seqs[i], i + 1, nsig[i]);
     CHECK(ok);
-    CHECK(store_sig_has(s, seqs[66], KEY_B, sig_b) == 1);
-    CHECK(store_sig_has(s, seqs[0], long_key, sig_long) == 1);
+    CHECK(store_sig_any(s, 999999) == 0);
+    CHECK(scalar(s, "SELECT count(*) FROM signatures") == 6);
+    CHECK(scalar(s, "SELECT count(*) FROM signatures WHERE keyid = 'fedcba9876543210fedcba9876"
+                    "543210' AND signer = 'identity--8882dfe7-e74b-4219-b638-52c88cc0a294'") == 2);
+    CHECK(scalar(s, "SELECT count(*) FROM signatures g JOIN objects o ON o.seq = g.object_seq"
+                    " WHERE g.added = o.added AND length(g.sig) = 88") == 6);
+    char sql[200];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM signatures WHERE object_seq IN (%lld, %lld)",
+             (long long)seqs[2], (long long)seqs[3]);
+    CHECK(scalar(s, sql) == 0);
+}
+
+static void test_endorse(accord_store *s, const int64_t seqs[6])
+{
+    accord_error err;
+    char text[2048];
+    int64_t versions = scalar(s, "SELECT count(*) FROM objects");
+    size_t len = text_of(text, sizeof(text), 1, 2, 0); /* version 1 gains KEY_B's signature */
+    uint8_t sig_b[64];
+    sig_of(1, 1, sig_b);
+    store_sig added = {KEY_B, SIGNER, sig_b};
+    CHECK(holds(s, seqs[0], 1, 1));
+    CHECK(store_begin(s, &err) == 0);
+    CHECK(store_signatures_endorse(s, seqs[0], text, len, &added, 1, &err) == 0);
+    CHECK(store_commit(s, &err) == 0);
+    CHECK(holds(s, seqs[0], 1, 2));
+    CHECK(scalar(s, "SELECT count(*) FROM objects") == versions);
+    CHECK(scalar(s, "SELECT count(*) FROM signatures") == 7);
     CHECK(scalar(s, "SELECT count(*) FROM audit WHERE action = 'signature added'") == 1);
-    /* the record names the endorsed object */
     CHECK(scalar(s, "SELECT count(*) FROM audit a JOIN objects o ON o.seq = a.object_seq "
-                    "WHERE a.action = 'signature added' AND a.ref = o.id") == 1);
+                    "WHERE a.action = 'signature added' AND a.ref = o.id AND a.detail = 'key "
+                    "fedcba9876543210fedcba9876543210 of identity--8882dfe7-e74b-4219-b638-"
+                    "52c88cc0a294'") == 1);
+    /* outside a transaction: refused, nothing changed */
+    CHECK(store_signatures_endorse(s, seqs[4], text, len, &added, 1, &err) == ACCORD_EINVAL);
+    CHECK(holds(s, seqs[4], 5, 1));
 }
 
 static void test_rollback(accord_store *s)
 {
     accord_error err;
-    uint8_t sig[64];
     int64_t before = scalar(s, "SELECT count(*) FROM signatures");
     CHECK(store_begin(s, &err) == 0);
     int ok = 1;
-    for (unsigned i = 0; i < 40; i++) {
-        int64_t seq = put(s, 1000 + i);
-        sig_of(i, 2, sig);
-        store_sig row = {KEY_B, SIGNER, sig};
-        ok &= seq > 0 && store_signatures_add(s, seq, NULL, 0, &row, 1, 0, &err) == 0;
-    }
+    for (unsigned i = 0; i < 40; i++)
+        ok &= put(s, 1000 + i, 2, 0) > 0;
     CHECK(ok);
+    CHECK(scalar(s, "SELECT count(*) FROM signatures") == before + 80);
     store_rollback(s);
     CHECK(scalar(s, "SELECT count(*) FROM signatures") == before);
-    /* the next transaction stores its own rows only */
     CHECK(store_begin(s, &err) == 0);
-    int64_t seq = put(s, 2000);
-    sig_of(0, 3, sig);
-    store_sig row = {KEY_B, SIGNER, sig};
-    CHECK(seq > 0 && store_signatures_add(s, seq, NULL, 0, &row, 1, 0, &err) == 0);
+    int64_t seq = put(s, 2000, 1, 0);
+    CHECK(seq > 0);
     CHECK(store_commit(s, &err) == 0);
     CHECK(scalar(s, "SELECT count(*) FROM signatures") == before + 1);
-    CHECK(store_sig_has(s, seq, KEY_B, sig) == 1);
+    CHECK(holds(s, seq, 2000, 1));
+}
+
+static void test_migrate(const char *dir)
+{
+    accord_store *s;
+    sqlite3 *db;
+    char path[400];
+    snprintf(path, sizeof(path), "%s/accord.db", dir);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+                       "DROP VIEW signatures; CREATE TABLE signatures(object_seq INTEGER NOT NULL,"
+                       " keyid TEXT NOT NULL, signer TEXT, sig BLOB NOT NULL, added INTEGER NOT"
+                       " NULL, PRIMARY KEY(object_seq, keyid)) WITHOUT ROWID;"
+                       "INSERT INTO signatures VALUES(1, 'k1', 's', x'00', 1), (2, 'k2', 's', x'00',"
+                       " 2), (3, 'k3', 's', x'00', 3); PRAGMA user_version = 13",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    if (!(s = t_store_open(dir)))
+        return;
+    T_CHECK_SCHEMA_CURRENT(s);
+    char *v = t_scalar_text(s->db, "SELECT type FROM sqlite_master WHERE name = 'signatures'");
+    CHECK_STR(v, "view");
+    free(v);
+    CHECK(scalar(s, "SELECT count(*) FROM signatures") == 8); /* as after test_rollback */
+    CHECK(scalar(s, "SELECT count(*) FROM signatures WHERE keyid LIKE 'k_'") == 0);
+    accord_store_close(s);
 }
 
 int main(void)
@@ -171,9 +241,12 @@ int main(void)
     accord_store *s = t_store_open(dir);
     CHECK(s != NULL);
     if (s) {
-        test_groups(s);
+        int64_t seqs[6];
+        test_read(s, seqs);
+        test_endorse(s, seqs);
         test_rollback(s);
         accord_store_close(s);
+        test_migrate(dir);
     }
     t_rmtree(tmpdir);
     return t_done();
