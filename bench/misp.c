@@ -15,22 +15,29 @@
  *      mapping ignores: every event mapped again, every object a duplicate (what an edited event
  *      costs for its unchanged attributes);
  *   5. NEW attributes (default ATTRS / 10) in new events into the store of case 1: an incremental
- *      import into a store that holds a large one already, to compare with case 1's rate.
+ *      import into a store that holds a large one already, to compare with case 1's rate;
+ *   6. SQLite alone: the rows case 1 wrote (objects, collection members, indicators, export
+ *      rows, audit records and their checkpoints, the sorted runs, meta) copied into an empty
+ *      store by one INSERT ... SELECT per table in one transaction, with the store's settings:
+ *      what storing those rows costs SQLite with no mapping, parsing, hashing or other accord
+ *      work, in the most favourable order.  No import of the same rows can beat it.
  * Prints events/s and attributes/s per wall second and per CPU second (user+sys), and peak RSS
  * (the child's: the generated JSON it reads is part of it) with its ratio to the JSON's size.
  * No assertions: the figures are for reading.
  *
  * usage: bench_misp [--attributes N] [--per-event N] [--big N] [--new N] [--dir DIR]
- *                   [--map-only] [--import-only] [--edited-only] [--dump FILE]
+ *                   [--map-only] [--import-only] [--edited-only] [--floor] [--dump FILE]
  *   --map-only: case 0 alone (the mapper without a store), for profiling it;
  *   --import-only: case 1 alone (in this process, not a child), for profiling the import;
  *   --edited-only: cases 1 and 4 in this process, for profiling case 4 (callgrind
  *                  --dump-before=run_case puts each case in a file of its own);
+ *   --floor: cases 1 and 6 alone;
  *   --dump FILE: also writes case 1's generated MISP JSON to FILE (to compare the mapper's
  *                output across builds: accord misp convert FILE).
  */
 #include "accord.h"
 
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,6 +291,62 @@ static void run_case(const char *label, const char *dir, const char *text, size_
     waitpid(pid, &status, 0);
 }
 
+/* CPU seconds (user + sys) this process has used. */
+static double cpu_used(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Case 6: the rows of the store in `from` copied into a new store in dir by SQLite alone. */
+static void floor_case(const char *from, const char *dir, uint64_t attrs)
+{
+    accord_store *s = NULL;
+    accord_error err;
+    sqlite3 *db = NULL;
+    char path[4300], *sql, *msg = NULL;
+    if (accord_store_open(dir, 0, &s, &err) != 0) { /* the schema and its defaults */
+        fprintf(stderr, "%s\n", err.msg);
+        return;
+    }
+    accord_store_close(s);
+    snprintf(path, sizeof(path), "%s/accord.db", dir);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
+        fprintf(stderr, "%s: %s\n", path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return;
+    }
+    double t0 = now_s(), c0 = cpu_used();
+    /* the store's settings (src/store.c), the source attached read-only */
+    sql = sqlite3_mprintf(
+        "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=2500;"
+        "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=8589934592;"
+        "ATTACH 'file:%q/accord.db?mode=ro' AS s; BEGIN;"
+        "INSERT INTO main.objects SELECT * FROM s.objects ORDER BY seq;"
+        "INSERT INTO main.members SELECT * FROM s.members ORDER BY coll, added;"
+        "INSERT INTO main.indicators SELECT * FROM s.indicators ORDER BY seq;"
+        "INSERT INTO main.export_rows SELECT * FROM s.export_rows ORDER BY seq;"
+        "INSERT INTO main.audit SELECT * FROM s.audit ORDER BY seq;"
+        "INSERT INTO main.checkpoints SELECT * FROM s.checkpoints ORDER BY size;"
+        "INSERT INTO main.runs SELECT * FROM s.runs; INSERT INTO main.chunks SELECT * FROM s.chunks;"
+        "INSERT OR REPLACE INTO main.meta SELECT * FROM s.meta; COMMIT;",
+        from);
+    int rc = sql ? sqlite3_exec(db, sql, NULL, NULL, &msg) : SQLITE_NOMEM;
+    sqlite3_free(sql);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "6. copying the rows: %s\n", msg ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    sqlite3_close(db); /* its last checkpoint counted, as case 1 counts the store's close */
+    double dt = now_s() - t0, cpu = cpu_used() - c0;
+    if (rc == SQLITE_OK)
+        printf("%-34s %8s %9llu attributes  %6.2f s wall %6.2f s cpu  %9.0f attributes/s "
+               "(%9.0f per cpu-s)  the same rows copied by SQLite alone\n",
+               "6. SQLite alone, case 1's rows", "", (unsigned long long)attrs, dt, cpu,
+               (double)attrs / dt, (double)attrs / cpu);
+}
+
 /* One byte of each event's text changed in a property the mapping ignores (orgc_id). */
 static void edit_events(gen *g)
 {
@@ -295,18 +358,20 @@ int main(int argc, char **argv)
 {
     uint64_t attrs = 1000000, per = 1000, big = 350000, fresh = 0;
     const char *base = BENCH_DIR, *dump = NULL;
-    int map_only = 0, import_only = 0, edited_only = 0;
+    int map_only = 0, import_only = 0, edited_only = 0, floor_only = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--map-only") == 0)
             map_only = 1;
         else if (strcmp(argv[i], "--import-only") == 0)
             import_only = 1;
+        else if (strcmp(argv[i], "--floor") == 0)
+            floor_only = 1;
         else if (strcmp(argv[i], "--edited-only") == 0)
             edited_only = 1;
     }
     for (int i = 1; i + 1 < argc; i++) {
         if (strcmp(argv[i], "--map-only") == 0 || strcmp(argv[i], "--import-only") == 0 ||
-            strcmp(argv[i], "--edited-only") == 0)
+            strcmp(argv[i], "--edited-only") == 0 || strcmp(argv[i], "--floor") == 0)
             continue;
         if (strcmp(argv[i], "--attributes") == 0)
             attrs = strtoull(argv[i + 1], NULL, 10);
@@ -350,11 +415,14 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    char d1[4200], d2[4200];
+    char d1[4200], d2[4200], d3[4200];
     snprintf(d1, sizeof(d1), "%s/a", dir);
     snprintf(d2, sizeof(d2), "%s/b", dir);
-    if (import_only || edited_only) {
+    snprintf(d3, sizeof(d3), "%s/c", dir);
+    if (import_only || edited_only || floor_only) {
         run_case("1. events into an empty store", d1, g.p, g.len, events, next, 0);
+        if (floor_only)
+            floor_case(d1, d3, next);
         if (edited_only) {
             edit_events(&g);
             run_case("4. edited text (duplicates)", d1, g.p, g.len, events, next, 0);
@@ -370,6 +438,7 @@ int main(int argc, char **argv)
         return 0;
     }
     run_case("1. events into an empty store", d1, g.p, g.len, events, next, 1);
+    floor_case(d1, d3, next);
     run_case("3. the same again (unchanged)", d1, g.p, g.len, events, next, 1);
     edit_events(&g);
     run_case("4. edited text (duplicates)", d1, g.p, g.len, events, next, 1);
