@@ -540,10 +540,8 @@ int accord_roster_vote(accord_store *s, const char *data_dir, const char *hash,
     roster_vote v;
     int64_t now = now_or(now_us);
     int added = 0;
-    if (!x)
-        return accord_err_set(err, ACCORD_ENOMEM, "roster: out of memory");
-    int rc = member_self_id(s, self, sizeof(self));
-    if (rc)
+    int rc = x ? 0 : accord_err_set(err, ACCORD_ENOMEM, "roster: out of memory");
+    if (!rc && (rc = member_self_id(s, self, sizeof(self))))
         rc = accord_err_set(err, rc, "roster: this node has no organisation (accord member init)");
     if (!rc)
         rc = member_key_load(data_dir, MEMBER_ROOT, root_path, &key, err);
@@ -760,9 +758,12 @@ int accord_roster_export(accord_store *s, const char *hash, char **out, size_t *
     int rc = 0;
     if (hash)
         snprintf(h, sizeof(h), "%s", hash);
-    else if ((rc = open_proposal(s, ts_now_us(), h, err)) == ACCORD_ENOTFOUND &&
-             !(rc = hash_in_state(s, "current", h, err)) && !h[0])
-        rc = accord_err_set(err, ACCORD_ENOTFOUND, "roster: no roster yet");
+    else if ((rc = open_proposal(s, ts_now_us(), h, err)) == ACCORD_ENOTFOUND) {
+        if (err) /* no open proposal is no error here: the current version is exported */
+            *err = (accord_error){0};
+        if (!(rc = hash_in_state(s, "current", h, err)) && !h[0])
+            rc = accord_err_set(err, ACCORD_ENOTFOUND, "roster: no roster yet");
+    }
     if (!rc && !(rc = prep(s, "SELECT body FROM rosters WHERE hash = ?1", &st, err))) {
         sqlite3_bind_text(st, 1, h, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_ROW)

@@ -203,14 +203,6 @@ static void test_lists_as_text(const char *v1, size_t l1)
     free(o.text);
 }
 
-/* Proposals (ShadowAttribute) are custom objects of their proposer, never indicators. */
-/*
- * Galaxy clusters of every SDO kind: intrusion-set and tool (mitre-intrusion-set, mitre-tool,
- * exploit-kit) besides the attack-pattern, malware and threat-actor of the fixture, a
- * course-of-action and an unknown galaxy type; each with its ATT&CK id and the relationship
- * from the attribute's indicator.  And an object whose attributes carry a TLP tag: the strictest
- * marks its SDO instead of the event's.
- */
 /* An emit callback that fails with code `code` after `left` objects; counts its calls. */
 typedef struct refuser {
     int left, code, calls;
@@ -249,6 +241,13 @@ static void test_emit_fails(void)
         }
 }
 
+/*
+ * Galaxy clusters of every SDO kind: intrusion-set and tool (mitre-intrusion-set, mitre-tool,
+ * exploit-kit) besides the attack-pattern, malware and threat-actor of the fixture, a
+ * course-of-action and an unknown galaxy type; each with its ATT&CK id and the relationship
+ * from the attribute's indicator.  And an object whose attributes carry a TLP tag: the strictest
+ * marks its SDO instead of the event's.
+ */
 static void test_galaxy_kinds(void)
 {
     const char *ev =
@@ -316,6 +315,7 @@ static void test_galaxy_kinds(void)
     free(o.text);
 }
 
+/* Proposals (ShadowAttribute) are custom objects of their proposer, never indicators. */
 static void test_proposals(void)
 {
     const char *ev =

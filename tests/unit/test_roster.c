@@ -439,8 +439,9 @@ static int export_of(const node *n, const char *hash, char **out, accord_error *
  * 5. A vote repeated with the same key is already recorded: nothing stored, no audit record.
  * 6. Vote and export without a hash pick the open proposal: one whose vote ended without quorum
  *    (expired) is not open; with only such one both fail naming it as expired; with an expired
- *    one and an open one they pick the open one; with two open ones they name both.  A version
- *    that is not a proposal (the current one) is not voted on.
+ *    one and an open one they pick the open one; with two open ones they name both; with none
+ *    export picks the current version and leaves no error.  A version that is not a proposal
+ *    (the current one) is not voted on.
  */
 static void test_open_proposal(void)
 {
@@ -517,6 +518,12 @@ static void test_open_proposal(void)
     CHECK(strstr(err.msg, at) != NULL);
     CHECK(accord_roster_vote(n[0].s, n[0].dir, h1, NULL, 0, &r, &err) == ACCORD_EINVAL);
     CHECK(strstr(err.msg, "version 1 is not voted on") != NULL);
+    /* no open proposal left (the second was made on version 1): export picks the current
+     * version, and that is no error */
+    CHECK(export_of(&n[0], NULL, &e, &err) == 0 && err.code == 0 && err.msg[0] == '\0');
+    CHECK(export_of(&n[0], open1, &e2, &err) == 0 && e && e2 && strcmp(e, e2) == 0);
+    free(e);
+    free(e2);
     for (int i = 0; i < 3; i++) {
         accord_store_close(n[i].s);
         free(n[i].identity);

@@ -10,7 +10,9 @@
  *   - a rollback drops the pending rows: nothing of the transaction is stored, the next
  *     transaction stores its own, and the audit log verifies;
  *   - a bulk insert that fails part way (INSERT OR FAIL keeps the rows before the failing one)
- *     fails the commit: nothing of the transaction is stored, and the next one stores its own.
+ *     fails the read that flushed it; every later flush fails without writing ("an earlier bulk
+ *     insert failed"), and so does the commit: nothing of the transaction is stored, and the
+ *     next one stores its own.
  */
 #include "accord.h"
 #include "stix.h"
@@ -305,6 +307,15 @@ static void test_failed_flush(void)
              (long long)(s->last_seq - 1));
     CHECK(sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK);
     CHECK(s->rows_pending > 0);
+    /* a read flushes the pending rows and fails; the rows stay pending, the transaction open */
+    char *body = NULL;
+    size_t len = 0;
+    CHECK(store_body_get(s, s->last_seq, &body, &len, &err) != 0 && !body);
+    CHECK(s->rows_pending > 0 && s->in_txn);
+    /* the next flush does not try again: the rows before the failing one may be written */
+    memset(&err, 0, sizeof(err));
+    CHECK(store_body_get(s, s->last_seq, &body, &len, &err) != 0 && !body);
+    CHECK(strstr(err.msg, "an earlier bulk insert failed") != NULL);
     CHECK(store_commit(s, &err) != 0);
     CHECK(s->rows_pending == 0 && !s->in_txn);
     accord_scan_filter all = {.collection = "default", .versions = ACCORD_VERSIONS_ALL};
