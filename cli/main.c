@@ -30,7 +30,7 @@ static const cli_command commands[] = {
      "store an admin account is created and its API token printed once.\n"
      "\n"
      "  --plain-http       HTTP without TLS, only on a loopback address\n"
-     "  --threads N        request threads (default: one per CPU)\n"
+     "  --threads N        a pool of N request threads (default: a thread per connection)\n"
      "  --access-log F     JSON lines access log to F (- = stderr)\n"
      "  --public-url URL   the base URL clients use, for the discovery resource\n"
      "  --checkpoint-interval S  sign an audit-log checkpoint every S seconds (60) and at exit\n"

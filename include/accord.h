@@ -371,7 +371,7 @@ typedef struct accord_server_options {
     const char *cert_file;      /* PEM certificate and key; both NULL = the self-signed pair in */
     const char *key_file;       /* DATA/tls/, created on the first start */
     int plain_http;             /* no TLS: refused unless `listen` is a loopback address */
-    unsigned threads;           /* request threads; 0 = two per CPU */
+    unsigned threads;           /* 0: a thread per connection; N: a pool of N request threads */
     unsigned max_connections;   /* 0 = 256 */
     unsigned timeout_s;         /* a connection idle this long is closed; 0 = 30 */
     const char *title, *description, *contact; /* discovery resource; NULL = defaults */
