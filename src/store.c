@@ -126,10 +126,10 @@
  *   view signatures         who signed which version: one row per entry of the signature list in
  *                           a version's body (provenance.c; SIGNATURES_VIEW, schema 14; a table
  *                           written beside the body before)
- *     object_seq, keyid PK  objects.seq; the signing key's id (member.h)
+ *     object_seq, keyid     objects.seq; the signing key's id (member.h), one per key
  *     signer                the signer's identity id
- *     sig                   the 64-byte Ed25519 signature (of the object, or of its batch root)
- *     added                 when this node stored it (µs); an endorsement added later rewrites
+ *     sig                   the base64 Ed25519 signature (of the object, or of its batch root)
+ *     added                 objects.added, the version's date_added (µs); an endorsement rewrites
  *                           objects.body in place (same seq and objects.added, audit "signature
  *                           added", a new members.added in each collection: member_readd) and
  *                           keeps objects.chash, which for a signed object hashes its content
@@ -483,7 +483,6 @@ static const char *const migrations[] = {
      * second per object, to repeat what the body holds */
     SIGNATURES_VIEW, /* after sigs_table_drop */
 };
-
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_INS_OBJ] = "INSERT INTO objects(seq, added, id, type, modified, spec, flags, chash, body,"
@@ -1060,7 +1059,6 @@ out:
     accord_store_close(s);
     return rc;
 }
-
 
 static void pend_clear(accord_store *s)
 {
