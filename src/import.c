@@ -709,9 +709,14 @@ static void audit_strict_failure(import_ctx *c, const char *why)
     }
 }
 
+/* Opens an import transaction; a batch adds many versions, so their rows are written in bulk
+ * (store_rows.c: every other statement on the store writes them first). */
 static int begin(accord_store *store, accord_error *err)
 {
-    return store ? store_begin(store, err) : 0;
+    int rc = store ? store_begin(store, err) : 0;
+    if (!rc && store)
+        store_rows_defer(store);
+    return rc;
 }
 
 static void rollback(accord_store *store)
