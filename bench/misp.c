@@ -330,7 +330,8 @@ static void floor_case(const char *from, const char *dir, uint64_t attrs)
         "INSERT INTO main.export_rows SELECT * FROM s.export_rows ORDER BY seq;"
         "INSERT INTO main.audit SELECT * FROM s.audit ORDER BY seq;"
         "INSERT INTO main.checkpoints SELECT * FROM s.checkpoints ORDER BY size;"
-        "INSERT INTO main.runs SELECT * FROM s.runs; INSERT INTO main.chunks SELECT * FROM s.chunks;"
+        "INSERT INTO main.runs SELECT * FROM s.runs;"
+        "INSERT INTO main.chunks SELECT * FROM s.chunks;"
         "INSERT OR REPLACE INTO main.meta SELECT * FROM s.meta; COMMIT;",
         from);
     int rc = sql ? sqlite3_exec(db, sql, NULL, NULL, &msg) : SQLITE_NOMEM;

@@ -22,8 +22,8 @@
  * inserts reads or changes those tables.  So rows are deferred only when the writer asks for it
  * (store_rows_defer, for one store_begin transaction: an import's or a MISP import's), and
  * every other statement the store runs flushes first: store_stmt for any statement but these
- * inserts and the sorted runs', store_exec, store_scalar, and the store's reads that prepare their own
- * statements (store_rows_flush calls in store.c and store_read.c).  A commit flushes before it
+ * inserts and the sorted runs', store_exec, store_scalar, and the store's reads that prepare
+ * their own statements (store_rows_flush calls in store.c and store_read.c).  A commit flushes before it
  * writes the runs, a rollback drops the pending rows.
  *
  * It does not: defer anything outside such a transaction, or rows other statements would read

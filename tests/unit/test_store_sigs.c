@@ -217,8 +217,9 @@ static void test_migrate(const char *dir)
                        "DROP VIEW signatures; CREATE TABLE signatures(object_seq INTEGER NOT NULL,"
                        " keyid TEXT NOT NULL, signer TEXT, sig BLOB NOT NULL, added INTEGER NOT"
                        " NULL, PRIMARY KEY(object_seq, keyid)) WITHOUT ROWID;"
-                       "INSERT INTO signatures VALUES(1, 'k1', 's', x'00', 1), (2, 'k2', 's', x'00',"
-                       " 2), (3, 'k3', 's', x'00', 3); PRAGMA user_version = 13",
+                       "INSERT INTO signatures VALUES(1, 'k1', 's', x'00', 1),"
+                       " (2, 'k2', 's', x'00', 2), (3, 'k3', 's', x'00', 3);"
+                       "PRAGMA user_version = 13",
                        NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(db);
     if (!(s = t_store_open(dir)))
