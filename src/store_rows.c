@@ -168,15 +168,13 @@ static int vt_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
 {
     const table_rows *t = ((rows_vtab *)c->pVtab)->t;
     const cell *x = &t->cells[((rows_cursor *)c)->row * (size_t)t->ncols + (size_t)col];
-    /* the bytes stay put until the flush statement is reset */
+    /* the bytes stay put until the flush statement is reset; a table whose values so far are
+     * all empty has no buffer yet, and an empty value must stay '' (not NULL) */
+    const char *at = t->bytes ? t->bytes + x->off : "";
     switch (x->type) {
     case SQLITE_INTEGER: sqlite3_result_int64(ctx, x->i); break;
-    case SQLITE_TEXT:
-        sqlite3_result_text(ctx, t->bytes + x->off, (int)x->len, SQLITE_STATIC);
-        break;
-    case SQLITE_BLOB:
-        sqlite3_result_blob(ctx, t->bytes + x->off, (int)x->len, SQLITE_STATIC);
-        break;
+    case SQLITE_TEXT: sqlite3_result_text(ctx, at, (int)x->len, SQLITE_STATIC); break;
+    case SQLITE_BLOB: sqlite3_result_blob(ctx, at, (int)x->len, SQLITE_STATIC); break;
     default: sqlite3_result_null(ctx); break;
     }
     return SQLITE_OK;

@@ -280,7 +280,7 @@ static void test_reads_and_rollback(void)
 
 static long long count_of(accord_store *s, const char *table)
 {
-    char sql[96];
+    char sql[256];
     sqlite3_stmt *st = NULL;
     long long n = -1;
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
@@ -333,6 +333,28 @@ static void test_failed_flush(void)
     accord_store_close(s);
 }
 
+/* An empty value as the first bytes a table's pending rows hold (no byte buffer yet) is written
+ * as an empty value, not NULL: export_rows.row is NOT NULL, so a NULL fails the commit. */
+static void test_empty_first(void)
+{
+    accord_error err;
+    int64_t c1 = 0;
+    accord_store *s = open_deferring("empty", &c1);
+    if (!s)
+        return;
+    store_row r;
+    CHECK(store_row_begin(s, STORE_ROWS_XROWS, &r) == 0);
+    store_row_int(&r, 0, 424242);
+    store_row_int(&r, 1, 0);
+    store_row_blob(&r, 2, "", 0);
+    CHECK(store_row_end(&r, "an export row", &err) == 0);
+    CHECK(s->rows_pending == 1);
+    CHECK(store_commit(s, &err) == 0);
+    CHECK(count_of(s, "export_rows WHERE seq = 424242 AND typeof(row) = 'blob' AND"
+                      " length(row) = 0") == 1);
+    accord_store_close(s);
+}
+
 int main(void)
 {
     if (t_mkdtemp(tmpdir, sizeof(tmpdir), "store_rows"))
@@ -340,6 +362,7 @@ int main(void)
     test_same_rows();
     test_reads_and_rollback();
     test_failed_flush();
+    test_empty_first();
     t_rmtree(tmpdir);
     return t_done();
 }
