@@ -67,7 +67,6 @@
 #include <time.h>
 
 #define BATCH 500
-#define BATCH_TEXT "500"
 #define RUNS 3
 #define TYPE "application/vnd.accord.stix+json"
 
@@ -770,9 +769,11 @@ static void run_ingest(const objs *o, int taxii, int imports)
         taxii = 0;
     if (imports && only != 2)
         report_import("import unsigned:", o->n, rounds, wp, cp, sp, "");
-    if (imports && only != 1)
-        report_import("import signed:  ", o->n, rounds, ws, cs, ss, "; batches of " BATCH_TEXT
-                      ", verified");
+    if (imports && only != 1) {
+        char note[64];
+        snprintf(note, sizeof(note), "; batches of %d, verified", BATCH);
+        report_import("import signed:  ", o->n, rounds, ws, cs, ss, note);
+    }
     if (imports && !only) {
         double mc = median(cs, rounds) / median(cp, rounds);
         double mw = median(ws, rounds) / median(wp, rounds);

@@ -484,7 +484,7 @@ static int provenance(import_ctx *c, const reader_item *it, const ajson_value *r
  * when it was stored), the body rewritten in place when that list grew.  (A new version's list
  * is in the body it was stored with.)
  */
-static int store_endorsements(import_ctx *c, int64_t seq, accord_error *err)
+static int store_endorsements(import_ctx *c, int64_t seq, const char *id, accord_error *err)
 {
     store_sig rows[PROV_MAX_SIGS];
     size_t n = 0;
@@ -512,7 +512,7 @@ static int store_endorsements(import_ctx *c, int64_t seq, accord_error *err)
         goto out;
     buf_reset(&c->sbody);
     if (!(rc = prov_write(&c->arena, content, have, &c->sbody, err)))
-        rc = store_signatures_endorse(c->store, seq, c->sbody.p, c->sbody.len, rows, n, err);
+        rc = store_signatures_endorse(c->store, seq, id, c->sbody.p, c->sbody.len, rows, n, err);
 out:
     free(old);
     free(have);
@@ -648,7 +648,7 @@ static int store_item(import_ctx *c, const reader_item *it, const ajson_value *r
         return rc;
     if (!rc && so.is_signed && outcome != STORE_CONFLICT && outcome != STORE_NEW &&
         outcome != STORE_VERSION)
-        rc = store_endorsements(c, seq, err);
+        rc = store_endorsements(c, seq, info.id, err);
     if (!rc && so.identity_keys && (outcome == STORE_NEW || outcome == STORE_VERSION))
         rc = prov_verifier_learn(c->pv, so.content, ts_now_us(), err);
     if (rc)

@@ -549,8 +549,7 @@ static const char *const stmt_sql[S_COUNT] = {
                   " ON r.coll = m.coll AND r.account = ?2 WHERE m.seq = ?1 LIMIT 1",
     /* the signatures view narrowed to one version: a rowid lookup, then its body's list */
     [S_SIG_GET] = "SELECT 1 FROM signatures WHERE object_seq = ?1 AND keyid = ?2 AND sig = ?3",
-    [S_SIG_ANY] = "SELECT instr(body, '\"" PROV_SIG_EXT "\"') > 0 AND json_type(CAST(body AS TEXT),"
-                  " " SIG_LIST_PATH ") = 'array' FROM objects WHERE seq = ?1",
+    [S_SIG_ANY] = "SELECT 1 FROM signatures WHERE object_seq = ?1 LIMIT 1",
     [S_INS_IND] = "INSERT INTO indicators(seq, added, id, modified, spec, flags, tlp, tlp_org,"
                   " tlp_to, valid_from, valid_until, confidence, pattern_type, pattern, name,"
                   " created_by, otype, idh, srch) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
@@ -2020,16 +2019,11 @@ int store_body_get(accord_store *s, int64_t seq, char **body, size_t *len, accor
                                   : rc;
 }
 
-/* base64 of a 64-byte signature as the stored list holds it (sign_b64_encode), for the view */
-static int sig_text(const uint8_t sig[64], char out[96])
-{
-    return sign_b64_encode(sig, 64, out, 96);
-}
-
 int store_sig_has(accord_store *s, int64_t seq, const char *keyid, const uint8_t sig[64])
 {
-    char text[96];
-    sqlite3_stmt *st = sig_text(sig, text) ? NULL : store_stmt(s, S_SIG_GET);
+    char text[SIGN_B64_LEN(64) + 1]; /* base64, as the stored list holds it */
+    sqlite3_stmt *st = sign_b64_encode(sig, 64, text, sizeof(text)) ? NULL
+                                                                    : store_stmt(s, S_SIG_GET);
     int has = 0;
     if (!st)
         return 0;
@@ -2047,9 +2041,9 @@ int store_sig_any(accord_store *s, int64_t seq)
     if (!st)
         return ACCORD_ESTORE;
     sqlite3_bind_int64(st, 1, seq);
-    int rc = sqlite3_step(st), any = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? any : rc == SQLITE_DONE ? 0 : ACCORD_ESTORE;
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : ACCORD_ESTORE;
 }
 
 /*
@@ -2116,12 +2110,11 @@ static int member_readd(accord_store *s, int64_t seq, accord_error *err)
     return rc;
 }
 
-int store_signatures_endorse(accord_store *s, int64_t seq, const char *body, size_t len,
-                             const store_sig *sigs, size_t n, accord_error *err)
+int store_signatures_endorse(accord_store *s, int64_t seq, const char *id, const char *body,
+                             size_t len, const store_sig *sigs, size_t n, accord_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = 0;
-    char obj_id[300] = ""; /* a STIX id: a type of at most 250 characters, "--", a UUID */
     if (!s->in_txn)
         return accord_err_set(err, ACCORD_EINVAL, "store: no transaction is open");
     if ((rc = store_rows_flush(s, err)))
@@ -2131,27 +2124,17 @@ int store_signatures_endorse(accord_store *s, int64_t seq, const char *body, siz
         return store_db_fail(s, err, "preparing a signature update");
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_blob(st, 2, body, (int)len, SQLITE_STATIC);
-    rc = store_step_done(st) ? store_db_fail(s, err, "adding a signature") : 0;
+    rc = store_step_done(st) ? store_db_fail(s, err, "adding a signature")
+         : sqlite3_changes(s->db) != 1
+             ? accord_err_set(err, ACCORD_ENOTFOUND, "store: no version %lld", (long long)seq)
+             : 0;
     sqlite3_finalize(st);
     if (rc || (rc = member_readd(s, seq, err)))
         return rc;
-    /* the audit record names the object, as every record about one does */
-    if (sqlite3_prepare_v2(s->db, "SELECT id FROM objects WHERE seq = ?1", -1, &st, NULL))
-        return store_db_fail(s, err, "preparing an object's id lookup");
-    sqlite3_bind_int64(st, 1, seq);
-    int step = sqlite3_step(st);
-    const unsigned char *id = step == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
-    if (id)
-        snprintf(obj_id, sizeof(obj_id), "%s", (const char *)id);
-    else
-        rc = step == SQLITE_DONE
-                 ? accord_err_set(err, ACCORD_ENOTFOUND, "store: no version %lld", (long long)seq)
-                 : store_db_fail(s, err, "reading the endorsed object's id");
-    sqlite3_finalize(st);
     for (size_t i = 0; i < n && !rc; i++) {
         char detail[160];
         snprintf(detail, sizeof(detail), "key %s of %s", sigs[i].keyid, sigs[i].signer);
-        rc = store_audit(s, "signature added", seq, obj_id, detail, err);
+        rc = store_audit(s, "signature added", seq, id, detail, err);
     }
     return rc;
 }

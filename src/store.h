@@ -74,14 +74,15 @@ int store_sig_has(accord_store *s, int64_t seq, const char *keyid, const uint8_t
 /* 1 when version seq holds any signature (it was stored signed), 0 when not, or ACCORD_ESTORE. */
 int store_sig_any(accord_store *s, int64_t seq);
 /*
- * An endorsement of version seq, stored before: body is its new form with the merged signature
- * list, which replaces the old in place (no new version); each of the n new signatures gets a
- * "signature added" audit record, and the version gets a new date_added in each of its
+ * An endorsement of version seq (STIX id `id`), stored before: body is its new form with the
+ * merged signature list, which replaces the old in place (no new version; ACCORD_ENOTFOUND when
+ * seq is not stored); each of the n new signatures gets a "signature added" audit record naming
+ * id, and the version gets a new date_added in each of its
  * collections (the caller calls this only when the set grew: an equal set changes nothing).
  * A new version's signatures need no call: its body holds the list (the signatures view).
  */
-int store_signatures_endorse(accord_store *s, int64_t seq, const char *body, size_t len,
-                             const store_sig *sigs, size_t n, accord_error *err);
+int store_signatures_endorse(accord_store *s, int64_t seq, const char *id, const char *body,
+                             size_t len, const store_sig *sigs, size_t n, accord_error *err);
 
 /*
  * Appends an audit record: action ("accepted", "version", "rejected", "conflict", ...), the

@@ -41,6 +41,9 @@ static char tmpdir[256];
     "000Z\",\"pattern\":\"[ipv4-addr:value = '10.0.0.1']\",\"pattern_type\":\"stix\","             \
     "\"valid_from\":\"2024-01-01T00:00:00Z\""
 
+/* The id of indicator i (as IND_HEAD writes it). */
+#define ID_OF(i) "indicator--0000000" #i "-0000-4000-8000-000000000000"
+
 static const char *KEY_A = "0123456789abcdef0123456789abcdef";
 static const char *KEY_B = "fedcba9876543210fedcba9876543210";
 static const char *SIGNER = "identity--8882dfe7-e74b-4219-b638-52c88cc0a294";
@@ -171,7 +174,7 @@ static void test_endorse(accord_store *s, const int64_t seqs[6])
     store_sig added = {KEY_B, SIGNER, sig_b};
     CHECK(holds(s, seqs[0], 1, 1));
     CHECK(store_begin(s, &err) == 0);
-    CHECK(store_signatures_endorse(s, seqs[0], text, len, &added, 1, &err) == 0);
+    CHECK(store_signatures_endorse(s, seqs[0], ID_OF(1), text, len, &added, 1, &err) == 0);
     CHECK(store_commit(s, &err) == 0);
     CHECK(holds(s, seqs[0], 1, 2));
     CHECK(scalar(s, "SELECT count(*) FROM objects") == versions);
@@ -182,7 +185,8 @@ static void test_endorse(accord_store *s, const int64_t seqs[6])
                     "fedcba9876543210fedcba9876543210 of identity--8882dfe7-e74b-4219-b638-"
                     "52c88cc0a294'") == 1);
     /* outside a transaction: refused, nothing changed */
-    CHECK(store_signatures_endorse(s, seqs[4], text, len, &added, 1, &err) == ACCORD_EINVAL);
+    CHECK(store_signatures_endorse(s, seqs[4], ID_OF(5), text, len, &added, 1, &err) ==
+          ACCORD_EINVAL);
     CHECK(holds(s, seqs[4], 5, 1));
 }
 
