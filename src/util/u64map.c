@@ -112,3 +112,13 @@ int u64map_get(const u64map *m, uint64_t key, uint64_t *val)
         *val = m->vals ? m->vals[i] : 1;
     return 1;
 }
+
+void u64map_prefetch(const u64map *m, uint64_t key)
+{
+    if (!m->cap)
+        return;
+    size_t i = slot_of(u64map_key(key), m->cap);
+    __builtin_prefetch(&m->keys[i], 1);
+    if (m->vals)
+        __builtin_prefetch(&m->vals[i], 1);
+}

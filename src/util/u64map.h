@@ -35,5 +35,10 @@ int u64map_reserve(u64map *m, size_t n);
 int u64map_put(u64map *m, uint64_t key, uint64_t val);
 /* 1 with *val set when key is present, else 0.  val may be NULL. */
 int u64map_get(const u64map *m, uint64_t key, uint64_t *val);
+/*
+ * Starts loading the slot where a get or put of key looks first (and its value), so that work
+ * done in between hides the cache miss of a large map.  Changes nothing.
+ */
+void u64map_prefetch(const u64map *m, uint64_t key);
 
 #endif
