@@ -201,6 +201,17 @@ int mpairs_push(mpairs *p, uint64_t k0, uint64_t k1, uint32_t ind, uint32_t aux)
 void mpairs_free(mpairs *p);
 /* qsort order of pairs with fixed keys: by aux, key words, indicator. */
 int mpair_cmp(const void *a, const void *b);
+/* mpair_cmp for qsort_r and mpairs_sort (the last argument is not used). */
+int mpair_cmp_r(const void *a, const void *b, void *unused);
+/*
+ * Sorts v[0..n) into the order of cmp (a total order, as for qsort_r with cctx), given a
+ * primary key that agrees with it: pkey(x, kctx) < pkey(y, kctx) only when cmp(x, y, cctx) < 0.
+ * A radix sort by the primary keys (digits all pairs share are skipped), then cmp over each run
+ * of pairs with the same primary key; the result is the one qsort_r gives.  Small arrays, and
+ * any for which memory runs short, are sorted with qsort_r.
+ */
+void mpairs_sort(mpair *v, size_t n, uint64_t (*pkey)(const mpair *, const void *),
+                 const void *kctx, int (*cmp)(const void *, const void *, void *), void *cctx);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Kinds of telemetry values and indicator keys                                                 */

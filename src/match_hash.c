@@ -93,6 +93,18 @@ static int pair_cmp(const void *a, const void *b, void *ud)
     return r ? r : (x->ind > y->ind) - (x->ind < y->ind);
 }
 
+/* The primary key for mpairs_sort: the digest's first eight bytes (big-endian, as memcmp
+ * orders them). */
+static uint64_t pkey_digest(const mpair *p, const void *ud)
+{
+    const sort_ctx *c = ud;
+    const uint8_t *d = c->keys + p->k[0];
+    uint64_t k = 0;
+    for (unsigned i = 0; i < 8; i++)
+        k = k << 8 | (i < c->len ? d[i] : 0);
+    return k;
+}
+
 /* Groups the sorted pairs of one kind into set (keys, refs, table). */
 static int build_one(const mpair *v, size_t n, const sort_ctx *c, mrefs *refs, mhashset *set)
 {
@@ -132,7 +144,7 @@ int mhash_build(mhash_builder *b, mrefs *refs, mhashset sets[MK_HASH_N])
         sets[k].len = c.len;
         if (b->p[k].n == 0)
             continue;
-        qsort_r(b->p[k].v, b->p[k].n, sizeof *b->p[k].v, pair_cmp, &c);
+        mpairs_sort(b->p[k].v, b->p[k].n, pkey_digest, &c, pair_cmp, &c);
         rc = build_one(b->p[k].v, b->p[k].n, &c, refs, &sets[k]);
     }
     mhash_builder_free(b);

@@ -434,6 +434,20 @@ static int emit4(void *ud, const mpair *p, uint32_t ref)
     return 0;
 }
 
+/* The primary key of an IPv4 pair for mpairs_sort: its length (aux), then its address. */
+static uint64_t pkey4(const mpair *p, const void *unused)
+{
+    (void)unused;
+    return (uint64_t)p->aux << 32 | (uint32_t)p->k[0];
+}
+
+/* Of an IPv6 pair: its length, then the top 56 bits of its address. */
+static uint64_t pkey6(const mpair *p, const void *unused)
+{
+    (void)unused;
+    return (uint64_t)p->aux << 56 | p->k[0] >> 8;
+}
+
 static int build_exact4(mip_builder *b, mrefs *refs, mip *ip)
 {
     fill4 f = {ip, 0};
@@ -442,7 +456,7 @@ static int build_exact4(mip_builder *b, mrefs *refs, mip *ip)
     int rc;
     if (b->v4.n == 0)
         return 0;
-    qsort(b->v4.v, b->v4.n, sizeof *b->v4.v, mpair_cmp);
+    mpairs_sort(b->v4.v, b->v4.n, pkey4, NULL, mpair_cmp_r, NULL);
     ip->key4 = malloc(b->v4.n * sizeof *ip->key4);
     ip->ref4 = malloc(b->v4.n * sizeof *ip->ref4);
     if (!ip->key4 || !ip->ref4)
@@ -630,7 +644,7 @@ static int build_prefix4(mip_builder *b, mrefs *refs, mip *ip)
     long n;
     if (b->v4pfx.n == 0)
         return 0;
-    qsort(b->v4pfx.v, b->v4pfx.n, sizeof *b->v4pfx.v, mpair_cmp); /* by length first */
+    mpairs_sort(b->v4pfx.v, b->v4pfx.n, pkey4, NULL, mpair_cmp_r, NULL); /* by length first */
     ip->tbl24 = hugemem_alloc(MIP_TBL24_BYTES); /* probed at random: util/hugemem.c */
     ip->cover = malloc(d.cover_cap * 2 * sizeof *ip->cover);
     if (!ip->tbl24 || !ip->cover)
@@ -701,7 +715,7 @@ static int build_v6(mip_builder *b, mrefs *refs, mip *ip)
     size_t n = b->v6.n;
     if (n == 0)
         return 0;
-    qsort(v, n, sizeof *v, mpair_cmp);
+    mpairs_sort(v, n, pkey6, NULL, mpair_cmp_r, NULL);
     ip->v6 = calloc(129, sizeof *ip->v6);
     if (!ip->v6)
         return ACCORD_ENOMEM;

@@ -102,6 +102,13 @@ static int pair_cmp(const void *a, const void *b, void *ud)
     return (x->ind > y->ind) - (x->ind < y->ind);
 }
 
+/* The primary key for mpairs_sort: the hash pair_cmp orders by first. */
+static uint64_t pkey_hash(const mpair *p, const void *unused)
+{
+    (void)unused;
+    return p->k[0];
+}
+
 static int same_key(const mpair *x, const mpair *y, const char *pool)
 {
     return x->k[0] == y->k[0] && x->aux >> 1 == y->aux >> 1 &&
@@ -166,7 +173,7 @@ int mstr_build(mstr_builder *b, mrefs *refs, mstrset *set)
     set->seed = b->seed;
     if (b->p.n == 0)
         goto out;
-    qsort_r(b->p.v, b->p.n, sizeof *b->p.v, pair_cmp, b->pool);
+    mpairs_sort(b->p.v, b->p.n, pkey_hash, NULL, pair_cmp, b->pool);
     set->e = malloc(b->p.n * sizeof *set->e);
     h = malloc(b->p.n * sizeof *h);
     if (!set->e || !h) {

@@ -142,6 +142,83 @@ int mpair_cmp(const void *a, const void *b)
     return (x->ind > y->ind) - (x->ind < y->ind);
 }
 
+int mpair_cmp_r(const void *a, const void *b, void *unused)
+{
+    (void)unused;
+    return mpair_cmp(a, b);
+}
+
+/* A pair's primary key and its place, sorted in place of the pair (16 bytes, not 24). */
+typedef struct rkey {
+    uint64_t k;
+    uint32_t i;
+} rkey;
+
+enum { RBITS = 11, RBUCKETS = 1 << RBITS, RPASSES = (64 + RBITS - 1) / RBITS };
+
+/* Radix passes over a[0..n) by the digits where the keys differ; the result in *a. */
+static void radix_keys(rkey **a, rkey **tmp, size_t n, size_t (*hist)[RBUCKETS])
+{
+    for (int p = 0; p < RPASSES; p++) {
+        size_t *h = hist[p], sum = 0;
+        int shift = p * RBITS;
+        if (h[((*a)[0].k >> shift) & (RBUCKETS - 1)] == n)
+            continue; /* every key has the same digit here */
+        for (size_t d = 0; d < RBUCKETS; d++) {
+            size_t c = h[d];
+            h[d] = sum;
+            sum += c;
+        }
+        for (size_t j = 0; j < n; j++)
+            (*tmp)[h[((*a)[j].k >> shift) & (RBUCKETS - 1)]++] = (*a)[j];
+        rkey *t = *a;
+        *a = *tmp;
+        *tmp = t;
+    }
+}
+
+void mpairs_sort(mpair *v, size_t n, uint64_t (*pkey)(const mpair *, const void *),
+                 const void *kctx, int (*cmp)(const void *, const void *, void *), void *cctx)
+{
+    rkey *a = NULL, *tmp = NULL;
+    mpair *out = NULL;
+    size_t(*hist)[RBUCKETS] = NULL;
+    if (n >= 1024 && n <= UINT32_MAX) { /* below, qsort is as quick */
+        a = malloc(n * sizeof *a);
+        tmp = malloc(n * sizeof *tmp);
+        out = malloc(n * sizeof *out);
+        hist = calloc(RPASSES, sizeof *hist);
+    }
+    if (!a || !tmp || !out || !hist) { /* or out of memory: the same order, more slowly */
+        free(a);
+        free(tmp);
+        free(out);
+        free(hist);
+        qsort_r(v, n, sizeof *v, cmp, cctx);
+        return;
+    }
+    for (size_t j = 0; j < n; j++) {
+        uint64_t k = pkey(&v[j], kctx);
+        a[j] = (rkey){k, (uint32_t)j};
+        for (int p = 0; p < RPASSES; p++)
+            hist[p][(k >> (p * RBITS)) & (RBUCKETS - 1)]++;
+    }
+    radix_keys(&a, &tmp, n, hist);
+    for (size_t j = 0; j < n; j++)
+        out[j] = v[a[j].i];
+    memcpy(v, out, n * sizeof *v);
+    for (size_t j = 0, e; j < n; j = e) { /* runs of one primary key: in cmp's order */
+        for (e = j + 1; e < n && a[e].k == a[j].k; e++)
+            ;
+        if (e - j > 1)
+            qsort_r(v + j, e - j, sizeof *v, cmp, cctx);
+    }
+    free(a);
+    free(tmp);
+    free(out);
+    free(hist);
+}
+
 void mpairs_free(mpairs *p)
 {
     free(p->v);
