@@ -86,6 +86,8 @@ struct accord_snapshot_builder {
     mcfilter cf;
     accord_snapshot_stats st;
     ajson_arena tmp;
+    ajson_arena json; /* the object being added (accord_snapshot_builder_add_json) */
+    buf labels;       /* its labels as a JSON array text */
 };
 
 /* A key a simple pattern compiles to. */
@@ -501,6 +503,8 @@ ACCORD_API int accord_snapshot_builder_new(int64_t now_s, accord_snapshot_builde
     mlike_builder_init(&b->ua_like);
     mhash_builder_init(&b->hash);
     ajson_arena_init(&b->tmp, 0);
+    ajson_arena_init(&b->json, 0);
+    buf_init(&b->labels, 1u << 20);
     mcf_init(&b->cf);
     if (accord_pattern_set_new(&b->complex) != 0) {
         accord_snapshot_builder_free(b);
@@ -531,6 +535,8 @@ ACCORD_API void accord_snapshot_builder_free(accord_snapshot_builder *b)
     free(b->cver);
     mcf_free(&b->cf);
     ajson_arena_free(&b->tmp);
+    ajson_arena_free(&b->json);
+    buf_free(&b->labels);
     free(b);
 }
 
@@ -898,43 +904,30 @@ static int add_object(accord_snapshot_builder *b, const ajson_value *o, accord_e
         return 0;
     }
     until = until ? (until + 999999) / 1000000 : 0;
-    {
-        buf lb;
-        ind_desc d = {ajson_str(ajson_get(o, "name")), NULL, tlp_of(o)};
-        int rc;
-        buf_init(&lb, 1u << 20);
-        if (labels_of(o, &lb) != 0) {
-            buf_free(&lb);
-            return ACCORD_ENOMEM;
-        }
-        d.labels = lb.p;
-        rc = add_pattern(b, id, &d, pattern, from / 1000000, until, modified, err);
-        buf_free(&lb);
-        return rc;
-    }
+    ind_desc d = {ajson_str(ajson_get(o, "name")), NULL, tlp_of(o)};
+    buf_reset(&b->labels);
+    if (labels_of(o, &b->labels) != 0)
+        return ACCORD_ENOMEM;
+    d.labels = b->labels.p;
+    return add_pattern(b, id, &d, pattern, from / 1000000, until, modified, err);
 }
 
 ACCORD_API int accord_snapshot_builder_add_json(accord_snapshot_builder *b, const char *json,
                                                 size_t len, accord_error *err)
 {
-    ajson_arena a;
     ajson_error je;
     const ajson_value *root;
-    int rc;
-    ajson_arena_init(&a, 0);
-    root = ajson_parse(&a, json, len, &je);
+    ajson_arena_reset(&b->json); /* one arena for every object: no malloc and free per object */
+    root = ajson_parse(&b->json, json, len, &je);
     if (!root) {
         if (err) {
             err->code = ACCORD_EJSON;
             snprintf(err->msg, sizeof err->msg, "offset %zu: %s", je.offset, je.msg);
         }
         b->st.skipped++;
-        ajson_arena_free(&a);
         return ACCORD_EJSON;
     }
-    rc = add_object(b, root, err);
-    ajson_arena_free(&a);
-    return rc;
+    return add_object(b, root, err);
 }
 
 static int on_store_record(void *ud, const accord_record *rec)
