@@ -92,7 +92,8 @@ ACCORD_API void accord_snapshot_builder_free(accord_snapshot_builder *b);
  * Adds one indicator: id ("indicator--<uuid>"), name (may be NULL), its STIX pattern, and its
  * validity (seconds; valid_until_s 0 = no end).  An indicator already expired at now_s is
  * skipped; an indicator added twice keeps the last.  ACCORD_EINVAL with the compile error in err
- * when the pattern is not valid (the builder stays usable).
+ * when the pattern is not valid, or with the reason when the id is empty or longer than 159
+ * bytes (accord_indicator_info.id could not give it back); the builder stays usable.
  */
 ACCORD_API int accord_snapshot_builder_add(accord_snapshot_builder *b, const char *id,
                                            const char *name, const char *pattern,

@@ -811,6 +811,13 @@ static int add_pattern(accord_snapshot_builder *b, const char *id, const ind_des
     return rc;
 }
 
+/* An id the snapshot can give back whole (accord_indicator_info.id): 1 to 159 bytes. */
+static int id_ok(const char *id)
+{
+    return id[0] && strnlen(id, sizeof ((accord_indicator_info *)0)->id) <
+                        sizeof ((accord_indicator_info *)0)->id;
+}
+
 ACCORD_API int accord_snapshot_builder_add(accord_snapshot_builder *b, const char *id,
                                            const char *name, const char *pattern,
                                            int64_t valid_from_s, int64_t valid_until_s,
@@ -818,6 +825,15 @@ ACCORD_API int accord_snapshot_builder_add(accord_snapshot_builder *b, const cha
 {
     if (!b || !id || !pattern)
         return ACCORD_EINVAL;
+    if (!id_ok(id)) {
+        b->st.skipped++;
+        if (err) {
+            err->code = ACCORD_EINVAL;
+            snprintf(err->msg, sizeof err->msg, "indicator id \"%.40s%s\": %s", id,
+                     strlen(id) > 40 ? "..." : "", id[0] ? "longer than 159 bytes" : "empty");
+        }
+        return ACCORD_EINVAL;
+    }
     if (valid_until_s && valid_until_s <= b->now_s) {
         b->st.skipped++;
         return 0;
@@ -897,7 +913,7 @@ static int add_object(accord_snapshot_builder *b, const ajson_value *o, accord_e
     if (!type || strcmp(type, "indicator") != 0)
         return 0;
     ajson_bool(ajson_get(o, "revoked"), &revoked);
-    if (!id || !pattern || revoked || (ptype && strcmp(ptype, "stix") != 0) ||
+    if (!id || !id_ok(id) || !pattern || revoked || (ptype && strcmp(ptype, "stix") != 0) ||
         ts_prop(o, "valid_from", &from) < 0 || ts_prop(o, "valid_until", &until) < 0 ||
         ts_prop(o, "modified", &modified) < 0 || (until && until / 1000000 <= b->now_s)) {
         b->st.skipped++;

@@ -2438,9 +2438,47 @@ static void test_odd_ids(void)
     accord_snapshot_unref(s);
 }
 
+/* An id the snapshot could not give back whole (empty, or 160 bytes and more) is refused with
+ * the reason, by the API and in an indicator file; 159 bytes are kept whole. */
+static void test_id_lengths(void)
+{
+    accord_snapshot_builder *b = NULL;
+    accord_snapshot *s = NULL;
+    accord_indicator_info info;
+    accord_error err = {0};
+    accord_snapshot_stats st;
+    char id[200];
+    static const char file[] =
+        "{\"type\":\"indicator\",\"id\":\"\",\"pattern\":\"[ipv4-addr:value = '192.0.2.9']\"}\n";
+    memset(id, 'a', sizeof id);
+    memcpy(id, "indicator--", 11);
+    id[159] = '\0';
+    CHECK(accord_snapshot_builder_new(1700000000, &b) == 0);
+    CHECK(accord_snapshot_builder_add(b, "", "n", "[ipv4-addr:value = '192.0.2.1']", 0, 0, &err) ==
+          ACCORD_EINVAL);
+    CHECK(strstr(err.msg, "empty") != NULL);
+    CHECK(accord_snapshot_builder_add(b, id, "n", "[ipv4-addr:value = '192.0.2.2']", 0, 0, NULL) ==
+          0);
+    id[159] = 'b';
+    id[160] = '\0';
+    CHECK(accord_snapshot_builder_add(b, id, "n", "[ipv4-addr:value = '192.0.2.3']", 0, 0, &err) ==
+          ACCORD_EINVAL);
+    CHECK(strstr(err.msg, "longer than 159 bytes") != NULL);
+    CHECK(accord_snapshot_builder_add_json(b, file, sizeof file - 1, NULL) == 0);
+    CHECK(accord_snapshot_build(b, &s, NULL) == 0);
+    accord_snapshot_builder_free(b);
+    CHECK(accord_snapshot_count(s) == 1);
+    accord_snapshot_stats_get(s, &st);
+    CHECK(st.skipped == 3);
+    CHECK(accord_snapshot_indicator(s, 0, &info) == 0);
+    CHECK(strlen(info.id) == 159 && info.id[158] == 'a');
+    accord_snapshot_unref(s);
+}
+
 int main(void)
 {
     test_odd_ids();
+    test_id_lengths();
     test_parse4_random();
     test_url_items();
     test_digest_items();
