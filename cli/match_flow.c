@@ -354,7 +354,7 @@ static void dnstap_one(sink *k, fmatch *fm, const uint8_t *p, size_t len, dcount
 static void dcount_add(sink *k, const dcount *dc)
 {
     pthread_mutex_lock(&k->mu);
-    k->t->records += dc->no;
+    k->t->records += dc->no - dc->malformed; /* the events: malformed ones are counted apart */
     k->t->malformed += dc->malformed;
     k->streams++;
     k->messages += dc->no;

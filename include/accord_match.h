@@ -165,8 +165,18 @@ typedef struct accord_match_malformed {
     const char *reason; /* static text */
 } accord_match_malformed;
 
+/* A matcher's counters (accord_matcher_stats_get).  Every line given is one of: empty, a '#'
+ * line (a header or a comment), an event or malformed; so lines >= events + malformed. */
 typedef struct accord_matcher_stats {
-    uint64_t lines, events, bytes, values, matches, malformed, expired, complex_errors;
+    uint64_t lines;          /* lines given, empty and '#' lines too */
+    uint64_t events;         /* lines read as events (JSON objects, TSV rows, plain values), and
+                                events given to accord_matcher_match_values; not malformed lines */
+    uint64_t bytes;          /* bytes given to accord_matcher_match_lines */
+    uint64_t values;         /* values looked up (addresses, names, URLs, digests ...) */
+    uint64_t matches;        /* results reported */
+    uint64_t malformed;      /* lines skipped because they could not be read */
+    uint64_t expired;        /* hits of indicators not valid at the time given, not reported */
+    uint64_t complex_errors; /* events the pattern engine could not take (no memory) */
 } accord_matcher_stats;
 
 /* A matcher over s (it takes a reference). */

@@ -540,7 +540,6 @@ static void read_line(accord_matcher *m, const char *p, size_t len, uint64_t lin
         mtsv_header(&m->tsv, m->map, p + i, len - i);
         return;
     }
-    m->st.events++;
     if (p[i] == '{' && wo >= 0 &&
         !(m->win.any_bs && memchr(p, '\\', len))) {
         nf = mjson_extract_win(m->map, &m->win, (size_t)wo, len, f, MFIELDS_MAX, &m->sc, &why,
@@ -565,6 +564,7 @@ static void read_line(accord_matcher *m, const char *p, size_t len, uint64_t lin
         add_malformed(m, lineno, i, "not an address, domain name, URL, e-mail address or digest");
         return;
     }
+    m->st.events++; /* a line read as an event: malformed ones are counted apart */
     for (uint32_t k = 0; k < l->nitems; k++)
         prepare(m, &m->items[m->nitems + k]);
     m->st.values += l->nitems;
