@@ -4,7 +4,8 @@
  *
  * The indicators come from the store (the active ones) or from STIX files (--indicators), and
  * are compiled into a snapshot that every worker thread shares.  Inputs are read by the main
- * thread (zlib reads plain and gzip files alike) and cut into chunks of about CHUNK bytes that
+ * thread (match_gz.c reads plain and gzip files alike, told by their first bytes, and keeps
+ * what inflate gave before a fault) and cut into chunks of about CHUNK bytes that
  * end at a line end; each chunk gets a sequence number, a reference to the current snapshot,
  * and goes into a ring of slots.  N workers, each with its own matcher, take filled slots in
  * sequence order, match them against the slot's snapshot and format their output into the slot.
@@ -24,7 +25,10 @@
  * and, every POLL_MS, looks whether the indicators changed: the store's last seq and last
  * date_added (two cheap reads), or the size, mtime and inode of every --indicators file.  On a
  * change or SIGHUP it builds a new snapshot beside the current one (both are in memory while it
- * builds) and swaps it in under the lock; a failed build keeps the current one.  Chunks filled
+ * builds) and swaps it in under the lock; a failed build keeps the current one.  A changed file
+ * is read once it has settled (unchanged for SETTLE_MS), not while its last line has no end or
+ * while it is empty (unless it stays so for EMPTY_S), and a snapshot of files that changed while
+ * they were read is not used (files_check): a file being written is never read in part.  Chunks filled
  * after the swap get the new snapshot, chunks already filled keep theirs, so every chunk, and so
  * every event, is matched exactly once against one snapshot.  The --listen-* collectors ask for
  * the current snapshot between their batches (flow_current) and move to it there.  Validity
@@ -32,7 +36,8 @@
  * chunk is matched at the current time (or --now), so an indicator stops matching when its
  * valid_until passes and starts when its valid_from comes; a reload drops the expired ones.
  *
- * --follow: every input is tailed (as tail -F does): complete lines are matched as they come,
+ * --follow: every input is tailed (as tail -F does), but a gzip one (by its first bytes) is read
+ * once to its end, and a file whose first bytes turn out to be gzip is left: complete lines are matched as they come,
  * a partial last line waits for its end; when the path names a new file (renamed away and
  * created again) the old one is read to its end and the new one from its start, and when the
  * file shrank (copytruncate) it is read again from its start; line numbers restart with each
@@ -51,10 +56,10 @@
  * events/s, matches), updated as slots are written, at most twice a second, and cleared before
  * other messages.  Malformed lines are reported on stderr as FILE:LINE: reason (the first
  * MAX_REPORTS per input, all of them counted), and a closing line gives events, bytes, MB/s,
- * matches and malformed lines.  An indicator of an --indicators file that the builder rejects
- * (invalid pattern) is reported as FILE:LINE: ID: reason and counted in that line; it does not
- * stop the run.  Every error names the file and the reason (a cut or corrupt .gz too); a bad
- * option names the option and its value.  Exit: 0, 3 when some lines were malformed or some
+ * matches and malformed lines (a malformed line is no event).  An indicator of an --indicators
+ * file that the builder rejects (invalid pattern) is reported as FILE:LINE: ID: reason and
+ * counted in that line; it does not stop the run.  Every error names the file and the reason
+ * (a cut or corrupt .gz too: how far it was read); a bad option names the option and its value.  Exit: 0, 3 when some lines were malformed or some
  * indicators invalid, 1 on I/O or store errors, 2 on usage errors.
  *
  * Sightings (--sightings, --report COLLECTION): workers count every match into one
@@ -68,6 +73,7 @@
  */
 #include "cli.h"
 #include "match_flow.h"
+#include "match_gz.h"
 #include "reader.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -99,6 +105,8 @@
 #define MAX_THREADS 64
 #define OUT_CAP (1ull << 32)
 #define POLL_MS 1000    /* how often the monitor looks for changed indicators */
+#define SETTLE_MS 500   /* a changed --indicators file is read when it has not changed for this */
+#define EMPTY_S 3.0     /* and when it is empty, once it has stayed so for this long */
 #define IDLE_MS 100     /* how long --follow sleeps when no input grew */
 #define DIR_DEPTH 32    /* directory levels read under a telemetry directory */
 #define FOLLOW_MAX 4096 /* --follow: files under the INPUT directories, those found later too */
@@ -679,8 +687,9 @@ static int cut_lines(slot *s, buf *carry)
     return keep > 0;
 }
 
-/* Fills slot s from gz: the carried partial line, then input up to a line end. */
-static int fill(slot *s, gzFile gz, buf *carry, int *eof)
+/* Fills slot s from z: the carried partial line, then input up to a line end.  0, or -1 on a
+ * fault of the input (what came before it is in s) or no memory. */
+static int fill(slot *s, mgz *z, buf *carry, int *eof)
 {
     size_t want = CHUNK;
     for (;;) {
@@ -691,7 +700,7 @@ static int fill(slot *s, gzFile gz, buf *carry, int *eof)
         s->len = carry->len;
         buf_reset(carry);
         while (s->len < s->cap && !*eof) {
-            int n = gzread(gz, s->data + s->len, (unsigned)(s->cap - s->len));
+            long n = mgz_read(z, s->data + s->len, s->cap - s->len);
             if (n < 0)
                 return -1;
             if (n == 0)
@@ -706,70 +715,84 @@ static int fill(slot *s, gzFile gz, buf *carry, int *eof)
     }
 }
 
-/* zlib's message for the error of gz (its code in *zerr), without the "<fd:N>: " it names a
- * descriptor with. */
-static const char *gz_why(gzFile gz, int *zerr)
-{
-    const char *why = gzerror(gz, zerr), *p = why;
-    if (strncmp(p, "<fd:", 4) == 0 && (p = strstr(p, ">: ")) != NULL)
-        return p + 3;
-    return why;
-}
-
 static int open_input(const char *path)
 {
     return strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
 }
 
-/* Reads input idx to its end. */
+/* --follow: 1 when the file at path is gzip (by its first bytes, as read_input tells it; not
+ * stdin, whose bytes cannot be looked at before they are read). */
+static int compressed(const char *path)
+{
+    return strcmp(path, "-") != 0 && mgz_sniff(path);
+}
+
+/* Reports that input path cannot be read (errno err), and where a symbolic link leads when it is
+ * one (a dangling link in a directory of inputs). */
+static void open_error(const run *r, const char *path, int err)
+{
+    char to[1024];
+    struct stat st;
+    ssize_t n =
+        lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ? readlink(path, to, sizeof to - 1) : -1;
+    if (n < 0)
+        cli_error(r->cmd, "%s: %s", path, strerror(err));
+    else
+        cli_error(r->cmd, "%s: %s (a symbolic link to %.*s)", path, strerror(err), (int)n, to);
+}
+
+/* Reports the fault that ended reading input idx through z (after the slots before it are
+ * written, so that the line it came after is known), or no memory when z has none. */
+static void read_fault(run *r, int idx, const mgz *z)
+{
+    const char *path = r->inputs[idx];
+    int err, checksum;
+    const char *why = mgz_error(z, &err, &checksum);
+    uint64_t line;
+    pthread_mutex_lock(&r->mu);
+    drain(r, r->next_fill, 1);
+    line = r->lines_base[idx];
+    pthread_mutex_unlock(&r->mu);
+    if (err)
+        cli_error(r->cmd, "%s: %s", path, strerror(err));
+    else if (!why)
+        cli_error(r->cmd, "%s: out of memory for a line", path);
+    else
+        cli_error(r->cmd,
+                  "%s: gzip: %s%s, after %" PRIu64 " bytes of uncompressed data (line %" PRIu64
+                  "); %s",
+                  path, why, strcmp(why, "unexpected end of file") == 0 ? " (the file is cut)" : "",
+                  mgz_given(z), line,
+                  checksum ? "what came before was matched, but some of it is damaged (it "
+                             "fails the gzip check)"
+                           : "what came before was matched");
+}
+
+/* Reads input idx (plain or gzip, by its first bytes) to its end. */
 static int read_input(run *r, int idx)
 {
     const char *path = r->inputs[idx];
     int fd = open_input(path);
-    gzFile gz;
+    mgz *z;
     buf carry, hdr;
     int eof = 0, rc = 0;
-    if (fd < 0) {
-        cli_error(r->cmd, "%s: %s", path, strerror(errno));
+    if (fd < 0 || mgz_open(fd, &z) != 0) {
+        open_error(r, path, errno);
         return -1;
     }
-    gz = gzdopen(fd, "rb");
-    if (!gz) {
-        cli_error(r->cmd, "%s: out of memory opening it", path);
-        close(fd);
-        return -1;
-    }
-    gzbuffer(gz, 1u << 20);
     buf_init(&carry, LINE_MAX_BYTES + CHUNK);
     buf_init(&hdr, 2u << 20);
     while (!eof && rc == 0) {
         slot *s = next_slot(r);
-        if (fill(s, gz, &carry, &eof) < 0) {
-            int zerr = Z_OK;
-            const char *why = gz_why(gz, &zerr);
-            if (zerr == Z_ERRNO)
-                cli_error(r->cmd, "%s: %s", path, strerror(errno));
-            else if (zerr != Z_OK)
-                cli_error(r->cmd, "%s: gzip: %s; what came before was matched", path, why);
-            else
-                cli_error(r->cmd, "%s: out of memory for a line", path);
-            rc = -1;
-        }
+        rc = fill(s, z, &carry, &eof);
         if (s->len > 0)
             submit(r, s, idx, 0, &hdr);
     }
-    if (rc == 0) { /* zlib ends a cut gzip stream as if it were whole, with this mark */
-        int zerr = Z_OK;
-        const char *why = gz_why(gz, &zerr);
-        if (zerr == Z_BUF_ERROR) {
-            cli_error(r->cmd, "%s: gzip: %s (the file is cut); what came before was matched", path,
-                      why);
-            rc = -1;
-        }
-    }
+    if (rc)
+        read_fault(r, idx, z);
     buf_free(&carry);
     buf_free(&hdr);
-    gzclose(gz);
+    mgz_close(z);
     return rc;
 }
 
@@ -853,6 +876,8 @@ static void tail_flush(run *r, tail *t, int idx)
     t->restart = 0;
 }
 
+static void notice(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Reads what input idx has now: 1 when it gave lines (or switched files), 0 when idle. */
 static int tail_step(run *r, tail *t, int idx)
 {
@@ -876,6 +901,17 @@ static int tail_step(run *r, tail *t, int idx)
     memcpy(s->data, t->carry.p ? t->carry.p : "", t->carry.len);
     s->len = t->carry.len;
     n = read(t->fd, s->data + s->len, CHUNK);
+    if (n >= 2 && t->off == 0 && !t->stream && (unsigned char)s->data[s->len] == 0x1f &&
+        (unsigned char)s->data[s->len + 1] == 0x8b) {
+        /* a file that became gzip after it was first looked at (written after it was created,
+         * or a compressed file at a rotated path): its bytes would be read as lines */
+        notice(r, "%s: compressed (gzip); not followed (--follow tails plain files and pipes)",
+               path);
+        close(t->fd);
+        t->fd = -1;
+        t->stream = 2;
+        return 1;
+    }
     if (n > 0) {
         buf_reset(&t->carry);
         s->len += (size_t)n;
@@ -957,10 +993,12 @@ static int follow_inputs(run *r)
         return -1;
     for (int i = 0; i < r->ninputs; i++) {
         tail_init(&t[i]);
-        if (has_suffix(r->inputs[i], ".gz")) {
-            /* read whole by cmd_match before: a compressed log is a finished one (rotated
-             * away), and a gzip writer flushes whole blocks, so there is nothing to tail */
+        if (compressed(r->inputs[i])) {
+            /* read whole first: a compressed log is a finished one (rotated away), and a gzip
+             * writer flushes whole blocks, so there is nothing to tail */
             t[i].stream = 2;
+            if (read_input(r, i) != 0)
+                r->failed = 1;
             fprintf(stderr,
                     "accord match: %s: compressed; read to its end, not followed (--follow tails "
                     "plain files and pipes)\n",
@@ -1013,6 +1051,9 @@ typedef struct loader {
     char err[600];
     uint64_t invalid;
     buf *rep;
+    /* fingerprint only: the first file found empty, and the first whose last line has no end
+     * (written as it is read?), or "" */
+    char empty[512], partial[512];
 } loader;
 
 /* One rejected indicator of a file, until its line is known. */
@@ -1021,6 +1062,45 @@ typedef struct bad_ind {
     char id[160];
     char why[sizeof(((accord_error *)0)->msg) + 32];
 } bad_ind;
+
+/* 1 when the plain file fd (size bytes) ends inside a line: its last byte is not a newline and
+ * the last one that is not white space closes no JSON value either (a bundle or a last object
+ * written without a newline ends in '}' or ']').  A .gz file is left to the reader. */
+static int ends_partial(int fd, off_t size)
+{
+    char b[64];
+    off_t at = size > (off_t)sizeof b ? size - (off_t)sizeof b : 0;
+    ssize_t n = size > 0 ? pread(fd, b, (size_t)(size - at), at) : 0;
+    if (n <= 0 || b[n - 1] == '\n')
+        return 0;
+    while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t' || b[n - 1] == '\r'))
+        n--;
+    return n > 0 && b[n - 1] != '}' && b[n - 1] != ']';
+}
+
+/* Fingerprint mode of load_file: path's size, mtime and inode mixed into l->fp (what changes
+ * when a file is rewritten, replaced or touched), and whether it is empty or ends inside a line
+ * noted in l. */
+static void fingerprint_file(loader *l, const char *path)
+{
+    struct stat st;
+    uint64_t v[4] = {0, 0, 0, 0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+        v[0] = (uint64_t)st.st_size;
+        v[1] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+        v[2] = (uint64_t)st.st_ino;
+        v[3] = (uint64_t)st.st_dev;
+        if (st.st_size == 0 && !l->empty[0])
+            snprintf(l->empty, sizeof l->empty, "%s", path);
+        if (!l->partial[0] && !has_suffix(path, ".gz") && ends_partial(fd, st.st_size))
+            snprintf(l->partial, sizeof l->partial, "%s", path);
+    }
+    if (fd >= 0)
+        close(fd);
+    l->fp = XXH3_64bits_withSeed(path, strlen(path), l->fp) ^ XXH3_64bits(v, sizeof v);
+    l->fp = l->fp * 0x9E3779B97F4A7C15ull + 1;
+}
 
 /* The line (1-based) of each byte offset bad[0..n).offset (ascending) of the input in fd,
  * plain or gzip; 0 where the input could not be read again. */
@@ -1108,18 +1188,9 @@ static int add_indicators(loader *l, const char *path, int fd)
 
 static int load_file(loader *l, const char *path)
 {
-    struct stat st;
     int fd, rc;
-    if (!l->b) { /* what changes when a file is rewritten, replaced or touched */
-        uint64_t v[4] = {0, 0, 0, 0};
-        if (stat(path, &st) == 0) {
-            v[0] = (uint64_t)st.st_size;
-            v[1] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
-            v[2] = (uint64_t)st.st_ino;
-            v[3] = (uint64_t)st.st_dev;
-        }
-        l->fp = XXH3_64bits_withSeed(path, strlen(path), l->fp) ^ XXH3_64bits(v, sizeof v);
-        l->fp = l->fp * 0x9E3779B97F4A7C15ull + 1;
+    if (!l->b) {
+        fingerprint_file(l, path);
         return 0;
     }
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -1136,7 +1207,8 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Which entries of a directory are listed: keep(full path, its stat) is 1 for those. */
+/* Which entries of a directory are listed: keep(full path, its stat) is 1 for those; st is NULL
+ * when the entry cannot be looked at (a dangling symbolic link, no permission). */
 typedef int (*dir_keep)(const char *full, const struct stat *st);
 
 /* The entries of directory path that keep takes, as full paths sorted by name, in *out (*n of
@@ -1160,7 +1232,7 @@ static int dir_list(const char *path, dir_keep keep, char ***out, size_t *n)
         if (snprintf(full, sizeof full, "%s/%s", path, e->d_name) >= (int)sizeof full) {
             errno = ENAMETOOLONG;
             rc = -1;
-        } else if (stat(full, &st) != 0 || !keep(full, &st)) {
+        } else if (!keep(full, stat(full, &st) == 0 ? &st : NULL)) {
             continue;
         } else if (grow_array((void **)out, &cap, *n + 1, sizeof **out) != 0 ||
                    !((*out)[*n] = strdup(full))) {
@@ -1186,8 +1258,8 @@ static void names_free(char **names, size_t n)
 /* --indicators DIR: subdirectories and STIX files (.json, .jsonl, .gz). */
 static int indicator_entry(const char *full, const struct stat *st)
 {
-    return S_ISDIR(st->st_mode) || has_suffix(full, ".json") || has_suffix(full, ".jsonl") ||
-           has_suffix(full, ".gz");
+    return st && (S_ISDIR(st->st_mode) || has_suffix(full, ".json") || has_suffix(full, ".jsonl") ||
+                  has_suffix(full, ".gz"));
 }
 
 /* A file, or every STIX file under a directory (sorted, recursively). */
@@ -1211,12 +1283,19 @@ static int load_path(loader *l, const char *path)
     return rc;
 }
 
-/* The fingerprint of the indicator files (0 when they come from the store). */
+/* The fingerprint of the indicator files (0 when they come from the store), in l->fp, and the
+ * first of them found empty or ending inside a line in l->empty, l->partial. */
+static void files_look(const run *r, loader *l)
+{
+    memset(l, 0, sizeof *l);
+    for (int i = 0; i < r->nind; i++)
+        load_path(l, r->ind[i]);
+}
+
 static uint64_t files_fingerprint(const run *r)
 {
-    loader l = {NULL, 0, "", 0, NULL};
-    for (int i = 0; i < r->nind; i++)
-        load_path(&l, r->ind[i]);
+    loader l;
+    files_look(r, &l);
     return l.fp;
 }
 
@@ -1238,7 +1317,7 @@ static accord_snapshot *load_snapshot(const run *r, char *err, size_t errlen, bu
 {
     accord_snapshot *s = NULL;
     accord_error e = {0};
-    loader l = {NULL, 0, "", 0, rep};
+    loader l = {NULL, 0, "", 0, rep, "", ""};
     /* --nats with listeners only: every record goes to the workers, none is matched here */
     int none = r->flow.nats && r->ninputs == 0;
     int rc = accord_snapshot_builder_new(r->now_s, &l.b);
@@ -1266,7 +1345,6 @@ static accord_snapshot *load_snapshot(const run *r, char *err, size_t errlen, bu
 /* ------------------------------------------------------------------------------------------ */
 /* The monitor: signals, and reloading the indicators when they change                         */
 
-static void notice(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void notice(run *r, const char *fmt, ...)
 {
     char line[1024];
@@ -1281,7 +1359,6 @@ static void notice(run *r, const char *fmt, ...)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Builds a snapshot of the current indicators and swaps it in; the reason goes in the notice. */
 /* Appends the lines of rep to out, each as a message of accord match. */
 static void put_reports(buf *out, const buf *rep)
 {
@@ -1294,7 +1371,11 @@ static void put_reports(buf *out, const buf *rep)
     }
 }
 
-static void reload(run *r, const char *why)
+/* Builds a snapshot of the current indicators and swaps it in (the reason, why, goes in the
+ * notice); a failed build keeps the current one.  With --indicators files, fp is their
+ * fingerprint before they were read: when they changed while they were read, the snapshot is
+ * not used and -1 is returned (they are read again once they settle); else 0. */
+static int reload(run *r, const char *why, uint64_t fp)
 {
     char err[700];
     double t0 = mono();
@@ -1310,7 +1391,15 @@ static void reload(run *r, const char *why)
     buf_free(&rep);
     if (!s) {
         notice(r, "%s: reloading the indicators failed (%s); keeping the current ones", why, err);
-        return;
+        return 0;
+    }
+    if (r->nind && files_fingerprint(r) != fp) {
+        notice(r,
+               "%s: the indicator files changed while they were read; keeping the current "
+               "indicators until they settle",
+               why);
+        accord_snapshot_unref(s);
+        return -1;
     }
     accord_snapshot_stats_get(s, &st);
     pthread_mutex_lock(&r->mu);
@@ -1324,6 +1413,7 @@ static void reload(run *r, const char *why)
            "%s: indicators reloaded: %" PRIu64 " (%" PRIu64 " fast, %" PRIu64
            " pattern engine; %" PRIu64 " invalid, not used) in %.2f s",
            why, st.indicators, st.simple, st.complex, invalid, mono() - t0);
+    return 0;
 }
 
 /* The line that says n sightings (`which`: what they are, after the word) were written, and
@@ -1380,15 +1470,65 @@ static void flush_sightings(run *r, accord_store *ro, int64_t now_us)
     r->sg_flush_failed = rc != 0;
 }
 
+/* --indicators files: what the monitor saw of them. */
+typedef struct files_watch {
+    uint64_t seen;  /* the fingerprint last seen */
+    double seen_at; /* since when (monotonic seconds) it has been seen */
+    uint64_t told;  /* the fingerprint a wait was said for (once) */
+} files_watch;
+
+/* Whether the indicator files as looked at in l (unchanged for SETTLE_MS at least, or asked
+ * for by SIGHUP) are to be read now: not while one ends inside a line (being written), nor
+ * while one is empty (truncated to be written again) until it has stayed empty for EMPTY_S
+ * (then it is taken as emptied on purpose); a wait is said once. */
+static int files_ready(run *r, files_watch *w, const loader *l, int asked)
+{
+    const char *path = l->partial[0] ? l->partial : l->empty;
+    int empty_long = mono() - w->seen_at >= EMPTY_S;
+    if (l->partial[0] || (l->empty[0] && !asked && !empty_long)) {
+        if (w->told != l->fp)
+            notice(r, "%s: %s; keeping the current indicators", path,
+                   l->partial[0] ? "its last line is incomplete (being written?)"
+                                 : "empty (being written again?), for now");
+        w->told = l->fp;
+        return 0;
+    }
+    if (l->empty[0] && empty_long)
+        notice(r, "%s: empty for %.0f s: read as it is, with no indicators", path, EMPTY_S);
+    else if (l->empty[0])
+        notice(r, "%s: empty: read as it is (SIGHUP), with no indicators", path);
+    return 1;
+}
+
+/* --indicators files: reloads them when they changed and settled, or with SIGHUP (why). */
+static void files_check(run *r, files_watch *w, const char *why)
+{
+    loader l;
+    files_look(r, &l);
+    if (l.fp != w->seen) {
+        w->seen = l.fp;
+        w->seen_at = mono();
+    }
+    if (!why && (l.fp == r->files_fp || mono() - w->seen_at < SETTLE_MS / 1000.0))
+        return; /* unchanged, or changed and not settled yet */
+    if (!files_ready(r, w, &l, why != NULL))
+        return;
+    if (reload(r, why ? why : "indicator files changed", l.fp) == 0)
+        r->files_fp = l.fp;
+}
+
 static void *monitor_main(void *arg)
 {
     run *r = arg;
     accord_store *st = NULL;
+    files_watch w = {r->files_fp, 0, 0};
     for (;;) {
         struct pollfd p[2] = {{r->sigfd, POLLIN, 0}, {r->stopfd, POLLIN, 0}};
         const char *why = NULL;
-        uint64_t seq = 0, added = 0, fp = 0;
-        if (poll(p, 2, POLL_MS) < 0 && errno != EINTR)
+        uint64_t seq = 0, added = 0;
+        /* a change of the files is looked at again sooner, to see whether it settled */
+        if (poll(p, 2, r->nind && w.seen != r->files_fp ? SETTLE_MS : POLL_MS) < 0 &&
+            errno != EINTR)
             break;
         if (p[1].revents)
             break;
@@ -1408,20 +1548,17 @@ static void *monitor_main(void *arg)
             flush_sightings(r, st, accord_timestamp_now());
         /* the marks are taken before the build, so a change during it is seen next time */
         if (r->nind) {
-            fp = files_fingerprint(r);
-            if (!why && fp != r->files_fp)
-                why = "indicator files changed";
-            r->files_fp = fp;
-        } else {
-            if (store_mark(st, &seq, &added) == 0) {
-                if (!why && (seq != r->store_seq || added != r->store_added))
-                    why = "store changed";
-                r->store_seq = seq;
-                r->store_added = added;
-            }
+            files_check(r, &w, why);
+            continue;
+        }
+        if (store_mark(st, &seq, &added) == 0) {
+            if (!why && (seq != r->store_seq || added != r->store_added))
+                why = "store changed";
+            r->store_seq = seq;
+            r->store_added = added;
         }
         if (why)
-            reload(r, why);
+            reload(r, why, 0);
     }
     accord_store_close(st);
     return NULL;
@@ -1449,11 +1586,12 @@ static int signals_setup(run *r, sigset_t *old)
 /* Telemetry directories                                                                        */
 
 /* Under a telemetry directory: regular files, and subdirectories that are not symbolic links (a
- * link to a directory could make a loop).  Fifos, sockets and devices are left out. */
+ * link to a directory could make a loop).  Fifos, sockets and devices are left out.  An entry
+ * that cannot be looked at (a dangling link) is listed: opening it reports why. */
 static int telemetry_entry(const char *full, const struct stat *st)
 {
     struct stat lst;
-    if (S_ISREG(st->st_mode))
+    if (!st || S_ISREG(st->st_mode))
         return 1;
     return S_ISDIR(st->st_mode) && lstat(full, &lst) == 0 && S_ISDIR(lst.st_mode);
 }
@@ -1525,7 +1663,7 @@ static int scan_dirs(run *r, tail *t)
             if (u64map_get(&r->known, k, NULL) || stat(l.v[i], &st) != 0 ||
                 u64map_put(&r->known, k, 1) != 0)
                 continue;
-            int gz = has_suffix(l.v[i], ".gz");
+            int gz = compressed(l.v[i]);
             if (gz || read_elsewhere(r, &st)) {
                 notice(r, "%s: %s; not read", l.v[i],
                        gz ? "new, compressed (a rotated log)"
@@ -1944,10 +2082,7 @@ int cmd_match(int argc, char **argv)
         return EXIT_FAIL; /* threads already started keep the process until exit */
     }
     if (r.follow) {
-        /* compressed inputs are read whole first; the others are tailed */
-        for (int i = 0; i < r.ninputs; i++)
-            if (has_suffix(r.inputs[i], ".gz") && read_input(&r, i) != 0)
-                r.failed = 1;
+        /* compressed inputs are read whole first, the others are tailed (follow_inputs) */
         if (follow_inputs(&r) != 0)
             r.failed = 1;
     } else {

@@ -50,6 +50,17 @@ check "big directory: 120000 matches in file and line order" \
   awk -F'[:,]' 'BEGIN { p = -1 } $2 <= p { exit 1 } { p = $2; n++ } END { exit n != 120000 }' "$T/out"
 
 # --- errors name the file and the reason ---------------------------------------------------
+# a malformed line is counted as malformed, not as an event
+{ ev 7; printf '{"ts":8,\n'; ev 9; } >"$T/one-bad.json"
+expect_rc 3 "one malformed line" -- "$ACCORD" match --no-progress --summary --indicators "$T/ind.jsonl" "$T/one-bad.json"
+check "malformed line: not an event" has "; 2 events, .* 2 matches, 1 malformed lines" "$T/err"
+# a dangling symbolic link in a directory: reported as an input that cannot be read, the rest read
+mkdir -p "$T/dl"
+ev 6 >"$T/dl/a.json"
+ln -s "$T/nowhere.json" "$T/dl/b.json"
+expect_rc 1 "a dangling link in a directory" -- "$ACCORD" match --no-progress --summary --indicators "$T/ind.jsonl" "$T/dl"
+check "dangling link: named, with where it leads" has "accord match: $T/dl/b.json: No such file or directory (a symbolic link to $T/nowhere.json)" "$T/err"
+check "dangling link: the other file read" grep -q '"name":"c2","matches":1}' "$T/out"
 for i in $(seq 1 3000); do ev 5; done | gzip >"$T/full.json.gz"
 head -c 200 "$T/full.json.gz" >"$L/cut.json.gz"
 printf '\037\213\010\000\000\000\000\000\000\003garbage, not deflate' >"$T/corrupt.gz"
@@ -61,6 +72,27 @@ want=$(( $(zcat "$L/cut.json.gz" 2>/dev/null | grep -c '}$') + 5 ))
 check "cut gzip: the rest still read ($want c2 matches)" grep -q "\"name\":\"c2\",\"matches\":$want}" "$T/out"
 check "cut gzip: some of it was read" test "$want" -gt 10
 rm "$L/cut.json.gz"
+
+# --- a gzip fault after much good data: everything inflated before it is matched ----------------
+# (zlib's gzread dropped the up to 4 MiB it inflated in the call that met the fault)
+awk 'BEGIN { for (j = 1; j <= 20000; j++) printf "{\"ts\":%d,\"id.resp_h\":\"198.51.100.7\"}\n", j }' >"$T/good.json"
+gzip -c "$T/good.json" >"$T/good.json.gz"
+# a whole member, then a second one whose deflate data is not deflate: a fault at a known point
+{ cat "$T/good.json.gz"; printf '\037\213\010\000\000\000\000\000\000\003garbage'; } >"$T/twomembers.gz"
+expect_rc 1 "a corrupt second member" -- "$ACCORD" match --no-progress --summary --indicators "$T/ind.jsonl" "$T/twomembers.gz"
+check "corrupt second member: the whole first one matched" grep -q '"name":"c2","matches":20000}' "$T/out"
+check "corrupt second member: where, and the reason" has "accord match: $T/twomembers.gz: gzip: invalid block type, after $(wc -c <"$T/good.json") bytes of uncompressed data (line 20000); what came before was matched" "$T/err"
+check "corrupt second member: 20000 events" has "; 20000 events, " "$T/err"
+# 8 bytes overwritten in the middle of a member: gzip -dc gives what it can, and so does accord
+cp "$T/good.json.gz" "$T/mid.json.gz"
+printf '\377\000\377\000\377\000\377\000' | dd of="$T/mid.json.gz" bs=1 seek=$(($(wc -c <"$T/good.json.gz") / 2)) conv=notrunc 2>/dev/null
+gzip -dc "$T/mid.json.gz" >"$T/mid.out" 2>/dev/null
+good=$(grep -c '^{"ts":[0-9]*,"id.resp_h":"198.51.100.7"}$' "$T/mid.out")
+expect_rc 1 "a member damaged in the middle" -- "$ACCORD" match --no-progress --summary --indicators "$T/ind.jsonl" "$T/mid.json.gz"
+check "damaged member: gzip -dc gave much good data ($good lines)" test "$good" -gt 5000
+got=$(sed -n 's/.*"name":"c2","matches":\([0-9]*\)}.*/\1/p' "$T/out")
+check "damaged member: every good line matched (${got:-0} >= $good)" test "${got:-0}" -ge "$good"
+check "damaged member: as far as gzip -dc goes" has "accord match: $T/mid.json.gz: gzip: .*, after $(wc -c <"$T/mid.out") bytes of uncompressed data" "$T/err"
 
 # --- bad option values: the option and the value --------------------------------------------
 badopt() { # badopt MESSAGE ARGS...
