@@ -629,7 +629,7 @@ static void track_header(buf *hdr, const char *d, size_t n)
         } else {
             int known = 0;
             for (size_t k = 0; k < sizeof keys / sizeof keys[0] && !known; k++)
-                known = len > strlen(keys[k]) && memcmp(p, keys[k], strlen(keys[k])) == 0;
+                known = len >= strlen(keys[k]) && memcmp(p, keys[k], strlen(keys[k])) == 0;
             if (!known || hdr->len + len > (1u << 20))
                 len = 0;
         }

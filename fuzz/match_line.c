@@ -12,7 +12,12 @@
  * call (lines found and indexed per window) must give as many matches and malformed lines as
  * its lines read one call each.  The first line also goes through the extractor's three modes
  * (vector line index, scalar line index, byte scans) and, between other lines, through the
- * window index (vector and scalar), which must all agree exactly, errors included.
+ * window index (vector and scalar), which must all agree exactly, errors included.  Zeek TSV
+ * headers (the corpus's zeek-*.tsv, good and rejected): the buffer cut at a line in
+ * its middle, its second half read by a new matcher given the '#' lines of the first half with
+ * accord_matcher_set_header (as cmd_match hands each chunk the header in effect) must give what
+ * the matcher that read the first half gives, and a rejected header is reported once, where it
+ * is read, not again by set_header.
  *
  * Without ACCORD_FUZZ this file is linked with fuzz/replay.c, which runs it on every file of
  * fuzz/corpus/match_line/.
@@ -181,6 +186,42 @@ static void check_matcher(const char *text, size_t len)
         __builtin_trap();
 }
 
+/* The second half of text (from the first line that starts at len / 2 or later) read after its
+ * first half, and read by a new matcher given the first half's '#' lines: the same matches and
+ * malformed lines. */
+static void check_replay(const char *text, size_t len)
+{
+    static accord_matcher *a, *b;
+    const char *nl = len > 1 ? memchr(text + len / 2, '\n', len - len / 2) : NULL;
+    size_t cut = nl ? (size_t)(nl - text) + 1 : 0, hlen = 0, nm[2] = {0, 0}, nb[2] = {0, 0};
+    size_t skip_m = 0, skip_b = 0;
+    char *hdr;
+    if (!nl || cut >= len || !(hdr = malloc(cut + 1)))
+        return;
+    if ((!a && accord_matcher_new(snapshot(), &a) != 0) ||
+        (!b && accord_matcher_new(snapshot(), &b) != 0))
+        __builtin_trap();
+    for (size_t p = 0; p < cut;) { /* the '#' lines of the first half, leading blanks left out */
+        const char *e = memchr(text + p, '\n', cut - p);
+        size_t z = (size_t)(e - text), i = p;
+        while (i < z && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r'))
+            i++;
+        if (i < z && text[i] == '#') {
+            memcpy(hdr + hlen, text + i, z - i + 1);
+            hlen += z - i + 1;
+        }
+        p = z + 1;
+    }
+    accord_matcher_set_header(a, NULL, 0);
+    match_count(a, text, cut, &skip_m, &skip_b);
+    match_count(a, text + cut, len - cut, &nm[0], &nb[0]);
+    accord_matcher_set_header(b, hdr, hlen);
+    match_count(b, text + cut, len - cut, &nm[1], &nb[1]);
+    free(hdr);
+    if (nm[0] != nm[1] || nb[0] != nb[1])
+        __builtin_trap();
+}
+
 /* The extractor on a line inside a window (mjson_extract_win), with lines before and after it,
  * must give what mjson_extract gives on the line alone (n0, f0, why0, off0). */
 static void check_window(const char *line, size_t len, int n0, const mfield *f0,
@@ -259,5 +300,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_extractor(text, nl ? (size_t)(nl - text) : size);
     check_modes(text, nl ? (size_t)(nl - text) : size);
     check_matcher(text, size);
+    check_replay(text, size);
     return 0;
 }

@@ -536,8 +536,9 @@ static void read_line(accord_matcher *m, const char *p, size_t len, uint64_t lin
         i++;
     if (i == len)
         return;
-    if (p[i] == '#') {
-        mtsv_header(&m->tsv, m->map, p + i, len - i);
+    if (p[i] == '#') { /* a Zeek TSV header line that cannot be used is reported once, here */
+        if (mtsv_header(&m->tsv, m->map, p + i, len - i, &why) && why)
+            add_malformed(m, lineno, i, why);
         return;
     }
     if (p[i] == '{' && wo >= 0 &&
@@ -789,7 +790,7 @@ ACCORD_API void accord_matcher_set_header(accord_matcher *m, const char *text, s
         if (n && p[n - 1] == '\r')
             n--;
         if (n && p[0] == '#')
-            mtsv_header(&m->tsv, m->map, p, n);
+            mtsv_header(&m->tsv, m->map, p, n, NULL); /* reported where it was read */
         p = nl ? nl + 1 : end;
     }
 }

@@ -764,7 +764,7 @@ int mjson_extract_win(const mfmap *map, const mjson_win *w, size_t off, size_t l
 /* ------------------------------------------------------------------------------------------ */
 /* Zeek TSV logs (match_tsv.c)                                                                  */
 
-#define MTSV_COLS 256
+#define MTSV_COLS 1024 /* a #fields line naming more is rejected (Zeek's logs name < 100) */
 typedef struct mtsv_col {
     uint16_t role, field; /* from the field map, by column name; role 0 = not used */
     uint8_t str;          /* given as a string (else a number) */
@@ -776,16 +776,21 @@ typedef struct mtsv {
     char sep, set_sep;
     char empty[32], unset[32];
     uint8_t empty_len, unset_len;
+    const char *bad;     /* a header line was rejected: why each row under it is malformed */
+    const char *sep_bad; /* #separator or #set_separator rejected (until the next #separator) */
     size_t ncols;
     mtsv_col cols[MTSV_COLS];
 } mtsv;
 
 /* No header: TSV rows are not recognised until a #fields line. */
 void mtsv_reset(mtsv *t);
-/* Reads a '#' line: 1 when it is a header line (the state is updated), 0 for another comment. */
-int mtsv_header(mtsv *t, const mfmap *map, const char *line, size_t len);
+/* Reads a '#' line: 1 when it is a header line (the state is updated), 0 for another comment.
+ * A header line that cannot be used (#separator not one byte, #fields without column names or
+ * with more than MTSV_COLS, #types not one per column) sets *why (when why is not NULL) to the
+ * reason, and the rows under it are malformed (mtsv_extract says why) until a new header. */
+int mtsv_header(mtsv *t, const mfmap *map, const char *line, size_t len, const char **why);
 /* The fields of a row (as mjson_extract), or -1 with *why, *off when its column count is not
- * the header's. */
+ * the header's, or its header was rejected. */
 int mtsv_extract(const mtsv *t, const char *line, size_t len, mfield *out, size_t max, mscratch *sc,
                  const char **why, size_t *off);
 

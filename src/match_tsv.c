@@ -21,9 +21,15 @@
  * or vector gives one field per element; the unset and empty markers give none.  Zeek writes
  * bytes that are not printable as \xHH: such values are unescaped into the scratch.
  *
- * A row whose column count differs from #fields is malformed.  Lines that are not TSV rows
- * (JSON objects, and plain values before any #fields) are read as before: the header state
- * only applies to lines that start with neither '{' nor '#'.
+ * A row whose column count differs from #fields is malformed.  A header line that cannot be
+ * read as Zeek writes it is reported (mtsv_header's why, once, at its line) and every row under
+ * it is malformed, with a reason that names the rejected line, until a new header: a #separator
+ * or #set_separator value that is not one byte, a #fields line without column names (empty,
+ * another separator, an empty name) or with more than MTSV_COLS, a #types line without one type
+ * per column.  Rows under a rejected #separator or #set_separator stay malformed until the next
+ * #separator (their values cannot be told apart); the others until the next #fields.  Lines that
+ * are not TSV rows (JSON objects, and plain values before any #fields) are read as before: the
+ * header state only applies to lines that start with neither '{' nor '#'.
  */
 #include "match.h"
 
@@ -107,6 +113,8 @@ static void each_item(const char *s, size_t n, char sep,
 typedef struct hdr_ctx {
     mtsv *t;
     const mfmap *map;
+    size_t n;       /* items seen */
+    int empty_name; /* one of them is empty */
 } hdr_ctx;
 
 static void on_field_name(void *ud, size_t i, const char *s, size_t n)
@@ -114,6 +122,8 @@ static void on_field_name(void *ud, size_t i, const char *s, size_t n)
     hdr_ctx *c = ud;
     const mfmap_key *mk;
     mtsv_col *col;
+    c->n = i + 1;
+    c->empty_name |= n == 0;
     if (i >= MTSV_COLS)
         return;
     col = &c->t->cols[i];
@@ -131,6 +141,7 @@ static void on_type(void *ud, size_t i, const char *s, size_t n)
 {
     hdr_ctx *c = ud;
     mtsv_col *col;
+    c->n = i + 1;
     if (i >= c->t->ncols)
         return;
     col = &c->t->cols[i];
@@ -149,49 +160,88 @@ static int starts(const char *s, size_t n, const char *w)
     return n >= k && memcmp(s, w, k) == 0;
 }
 
-int mtsv_header(mtsv *t, const mfmap *map, const char *s, size_t n)
+/* Why a header line is rejected (reported at it), and why each row under it is malformed. */
+static const char SEP_BAD[] = "#separator: not one byte (a byte or \\xHH)",
+                  SEP_ROW[] = "a row under a #separator line that was rejected",
+                  SETSEP_BAD[] = "#set_separator: not one byte (a byte or \\xHH)",
+                  SETSEP_ROW[] = "a row under a #set_separator line that was rejected",
+                  FIELDS_NONE[] = "#fields: no column names separated by the #separator byte",
+                  FIELDS_EMPTY[] = "#fields: an empty column name",
+                  FIELDS_MANY[] = "#fields: more than 1024 columns",
+                  FIELDS_ROW[] = "a row under a #fields line that was rejected",
+                  TYPES_BAD[] = "#types: not one type for each #fields column",
+                  TYPES_ROW[] = "a row under a #types line that was rejected";
+_Static_assert(MTSV_COLS == 1024, "FIELDS_MANY names MTSV_COLS");
+
+/* The #fields line s[0..n) (at = 1: its value starts at s[8]): the columns, or the reason it is
+ * rejected. */
+static const char *fields_line(mtsv *t, const mfmap *map, const char *s, size_t n, int at)
 {
-    hdr_ctx c = {t, map};
+    hdr_ctx c = {t, map, 0, 0};
+    const char *err = NULL;
+    t->ncols = 0;
+    if (!at)
+        err = FIELDS_NONE;
+    else
+        each_item(s + 8, n - 8, t->sep, on_field_name, &c);
+    if (!err && c.n > MTSV_COLS)
+        err = FIELDS_MANY;
+    else if (!err && c.empty_name)
+        err = FIELDS_EMPTY;
+    t->active = 1;
+    t->bad = t->sep_bad ? t->sep_bad : err ? FIELDS_ROW : NULL;
+    return t->sep_bad ? NULL : err; /* under a rejected separator: said there */
+}
+
+int mtsv_header(mtsv *t, const mfmap *map, const char *s, size_t n, const char **why)
+{
+    hdr_ctx c = {t, map, 0, 0};
+    const char *err = NULL;
     char sep[8];
     size_t k;
-    if (starts(s, n, "#separator") && n > 11) {
-        mtsv_reset(t);
-        k = header_value(s + 11, n - 11, sep, sizeof sep);
-        if (k == 1)
-            t->sep = sep[0];
-        return 1;
-    }
-    if (starts(s, n, "#close")) {
-        t->active = 0;
-        return 1;
-    }
+    int rc = 1;
 #define VALUE_AT(w) (starts(s, n, w) && n > strlen(w) && s[strlen(w)] == t->sep)
-    if (VALUE_AT("#set_separator")) {
+    if (starts(s, n, "#separator")) {
+        mtsv_reset(t);
+        k = n > 11 ? header_value(s + 11, n - 11, sep, sizeof sep) : 0;
+        if (k == 1) {
+            t->sep = sep[0];
+        } else {
+            err = SEP_BAD;
+            t->sep_bad = SEP_ROW;
+        }
+    } else if (starts(s, n, "#close")) {
+        t->active = 0;
+        t->bad = NULL;
+    } else if (VALUE_AT("#set_separator")) {
         k = header_value(s + 15, n - 15, sep, sizeof sep);
-        if (k == 1)
+        if (k == 1) {
             t->set_sep = sep[0];
-        return 1;
-    }
-    if (VALUE_AT("#empty_field")) {
+        } else if (!t->sep_bad) {
+            err = SETSEP_BAD;
+            t->sep_bad = SETSEP_ROW;
+            t->bad = t->active ? SETSEP_ROW : t->bad;
+        }
+    } else if (VALUE_AT("#empty_field")) {
         t->empty_len = (uint8_t)header_value(s + 13, n - 13, t->empty, sizeof t->empty);
-        return 1;
-    }
-    if (VALUE_AT("#unset_field")) {
+    } else if (VALUE_AT("#unset_field")) {
         t->unset_len = (uint8_t)header_value(s + 13, n - 13, t->unset, sizeof t->unset);
-        return 1;
-    }
-    if (VALUE_AT("#fields")) {
-        t->ncols = 0;
-        each_item(s + 8, n - 8, t->sep, on_field_name, &c);
-        t->active = t->ncols > 0;
-        return 1;
-    }
-    if (VALUE_AT("#types") && t->active) {
-        each_item(s + 7, n - 7, t->sep, on_type, &c);
-        return 1;
+    } else if (starts(s, n, "#fields")) {
+        err = fields_line(t, map, s, n, VALUE_AT("#fields"));
+    } else if (starts(s, n, "#types") && t->active) {
+        if (VALUE_AT("#types"))
+            each_item(s + 7, n - 7, t->sep, on_type, &c);
+        if (!t->bad && c.n != t->ncols) {
+            err = TYPES_BAD;
+            t->bad = TYPES_ROW;
+        }
+    } else {
+        rc = 0;
     }
 #undef VALUE_AT
-    return 0;
+    if (why)
+        *why = err;
+    return rc;
 }
 
 static int same(const char *a, size_t an, const char *b, size_t bn)
@@ -222,6 +272,11 @@ int mtsv_extract(const mtsv *t, const char *line, size_t len, mfield *out, size_
                  const char **why, size_t *off)
 {
     size_t i = 0, col = 0, n = 0;
+    if (t->bad) {
+        *why = t->bad;
+        *off = 0;
+        return -1;
+    }
     for (;; col++) {
         const char *e = memchr(line + i, t->sep, len - i);
         size_t vl = e ? (size_t)(e - (line + i)) : len - i;
