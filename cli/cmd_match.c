@@ -67,9 +67,10 @@
  * moving it to the slot's snapshot first; at the end the aggregated sightings and this node's
  * identity go to the store through the normal import, into COLLECTION (or the default
  * collection), where TAXII clients read them.  COLLECTION is checked before anything is read.
- * With --follow the monitor also writes each interval (of event time) once it has ended by the
- * clock (flush_sightings), so a run that is killed loses at most the open intervals; a late
- * match for a written interval writes its sighting again with the whole count.
+ * With --follow, and while the --listen-* collectors run, the monitor also writes each interval
+ * (of event time) once it has ended by the clock (flush_sightings), so a run that is killed
+ * loses at most the open intervals; a late match for a written interval writes its sighting
+ * again with the whole count.
  */
 #include "cli.h"
 #include "match_flow.h"
@@ -1427,8 +1428,8 @@ static void sightings_summary(const run *r, size_t n, const char *which,
              ist->accepted + ist->versions, ist->duplicates);
 }
 
-/* --follow: writes the sightings of the intervals that ended by now_us (each as it closes, so a
- * killed run loses at most the open ones); the rest are written at the end.  The lock is held
+/* --follow and the collectors: writes the sightings of the intervals that ended by now_us (each
+ * as it closes, so a killed run loses at most the open ones); the rest are written at the end.  The lock is held
  * while they are stored, so a worker that matches meanwhile waits (matches are rare, the
  * writes once an interval).  A failed write keeps them for the next try.  The write is a store
  * change, but no change of indicators: when the store's marks (ro, the monitor's read-only
@@ -1544,7 +1545,7 @@ static void *monitor_main(void *arg)
         if (!r->nind && !st &&
             accord_store_open(cli_data_dir(), ACCORD_STORE_READONLY, &st, NULL) != 0)
             st = NULL;
-        if (r->follow && r->sg)
+        if ((r->follow || atomic_load(&r->listening)) && r->sg)
             flush_sightings(r, st, accord_timestamp_now());
         /* the marks are taken before the build, so a change during it is seen next time */
         if (r->nind) {
