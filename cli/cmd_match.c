@@ -2,18 +2,18 @@
  * cmd_match.c - `accord match`: apply the indicators to telemetry files, in parallel, once or
  * following growing files, with the indicators reloaded while running.
  *
- * The indicators come from the store (the active ones) or from STIX files (--indicators), and
- * are compiled into a snapshot that every worker thread shares.  Inputs are read by the main
- * thread (match_gz.c reads plain and gzip files alike, told by their first bytes, and keeps
- * what inflate gave before a fault) and cut into chunks of about CHUNK bytes that
- * end at a line end; each chunk gets a sequence number, a reference to the current snapshot,
+ * The indicators come from the store (the active ones) or from STIX files (--indicators, read and
+ * watched by match_ind.c), and are compiled into a snapshot that every worker thread shares.
+ * Inputs are read by the main thread (match_gz.c reads plain and gzip files alike, told by their
+ * first bytes, and keeps what inflate gave before a fault) and cut into chunks of about CHUNK bytes
+ * that end at a line end; each chunk gets a sequence number, a reference to the current snapshot,
  * and goes into a ring of slots.  N workers, each with its own matcher, take filled slots in
  * sequence order, match them against the slot's snapshot and format their output into the slot.
- * The main thread writes finished slots strictly in sequence order, so the output of one input
- * is in input order whatever the thread count.  An INPUT that is a directory stands for the
- * regular files under it, recursively, sorted by name at each level (so a run over a directory
- * is repeatable); hidden entries, symbolic links to directories (loops) and fifos, sockets and
- * devices are left out (expand_inputs).
+ * The main thread writes finished slots strictly in sequence order, so the output of one input is
+ * in input order whatever the thread count.  An INPUT that is a directory stands for the regular
+ * files under it, recursively, sorted by name at each level (so a run over a directory is
+ * repeatable); hidden entries, symbolic links to directories (loops) and fifos, sockets and devices
+ * are left out (expand_inputs).
  *
  *   slot state   set by   meaning
  *   FREE         main     may be filled
@@ -21,34 +21,33 @@
  *   WORKING      worker   being matched
  *   DONE         worker   holds output, waits to be written (then FREE)
  *
- * Reloading: a monitor thread waits on a signalfd (SIGHUP, and with --follow SIGINT / SIGTERM)
- * and, every POLL_MS, looks whether the indicators changed: the store's last seq and last
- * date_added (two cheap reads), or the size, mtime and inode of every --indicators file.  On a
- * change or SIGHUP it builds a new snapshot beside the current one (both are in memory while it
- * builds) and swaps it in under the lock; a failed build keeps the current one.  A changed file
- * is read once it has settled (unchanged for SETTLE_MS), not while its last line has no end or
- * while it is empty (unless it stays so for EMPTY_S), and a snapshot of files that changed while
- * they were read is not used (files_check): a file being written is never read in part.  Chunks filled
- * after the swap get the new snapshot, chunks already filled keep theirs, so every chunk, and so
- * every event, is matched exactly once against one snapshot.  The --listen-* collectors ask for
- * the current snapshot between their batches (flow_current) and move to it there.  Validity
- * needs no reload: every
- * chunk is matched at the current time (or --now), so an indicator stops matching when its
+ * Reloading: a monitor thread waits on a signalfd (SIGHUP, and with --follow SIGINT / SIGTERM) and,
+ * every POLL_MS, looks whether the indicators changed: the store's last seq and last date_added
+ * (two cheap reads), or the size, mtime and inode of every --indicators file.  On a change or
+ * SIGHUP it builds a new snapshot beside the current one (both are in memory while it builds) and
+ * swaps it in under the lock; a failed build keeps the current one.  A changed file is read once it
+ * has settled (unchanged for SETTLE_MS), not while its last line has no end or while it is empty
+ * (unless it stays so for EMPTY_S), and a snapshot of files that changed while they were read is
+ * not used (files_check): a file being written is never read in part.  Chunks filled after the swap
+ * get the new snapshot, chunks already filled keep theirs, so every chunk, and so every event, is
+ * matched exactly once against one snapshot.  The --listen-* collectors ask for the current
+ * snapshot between their batches (flow_current) and move to it there.  Validity needs no reload:
+ * every chunk is matched at the current time (or --now), so an indicator stops matching when its
  * valid_until passes and starts when its valid_from comes; a reload drops the expired ones.
  *
  * --follow: every input is tailed (as tail -F does), but a gzip one (by its first bytes) is read
- * once to its end, and a file whose first bytes turn out to be gzip is left: complete lines are matched as they come,
- * a partial last line waits for its end; when the path names a new file (renamed away and
- * created again) the old one is read to its end and the new one from its start, and when the
- * file shrank (copytruncate) it is read again from its start; line numbers restart with each
- * new file.  SIGINT or SIGTERM ends the run as the end of the inputs does (summary, sightings,
- * totals).  Matches are flushed whenever the inputs are idle.  An INPUT directory is listed again
- * every SCAN_S seconds of idleness (scan_dirs): new files are added to inputs in place (its
- * array is allocated for FOLLOW_MAX before the workers start, since they read it unlocked).
- * A file already read under another path (rotation renames app.log to app.log.1, and both
- * names are under the directory) is never read twice: r->opened maps each file's (device,
- * inode) to the bytes read of it, and a path that comes to name such a file, no shorter than
- * that, is not read from its start (a shorter one is a new file that reused the inode).
+ * once to its end, and a file whose first bytes turn out to be gzip is left: complete lines are
+ * matched as they come, a partial last line waits for its end; when the path names a new file
+ * (renamed away and created again) the old one is read to its end and the new one from its start,
+ * and when the file shrank (copytruncate) it is read again from its start; line numbers restart
+ * with each new file.  SIGINT or SIGTERM ends the run as the end of the inputs does (summary,
+ * sightings, totals).  Matches are flushed whenever the inputs are idle.  An INPUT directory is
+ * listed again every SCAN_S seconds of idleness (scan_dirs): new files are added to inputs in place
+ * (its array is allocated for FOLLOW_MAX before the workers start, since they read it unlocked).  A
+ * file already read under another path (rotation renames app.log to app.log.1, and both names are
+ * under the directory) is never read twice: r->opened maps each file's (device, inode) to the bytes
+ * read of it, and a path that comes to name such a file, no shorter than that, is not read from its
+ * start (a shorter one is a new file that reused the inode).
  *
  * Output: one JSON object per match (see usage), or with --summary one per matched indicator
  * with its count, counted by indicator id across snapshots.  When stderr is a terminal (and
@@ -59,8 +58,9 @@
  * matches and malformed lines (a malformed line is no event).  An indicator of an --indicators
  * file that the builder rejects (invalid pattern) is reported as FILE:LINE: ID: reason and
  * counted in that line; it does not stop the run.  Every error names the file and the reason
- * (a cut or corrupt .gz too: how far it was read); a bad option names the option and its value.  Exit: 0, 3 when some lines were malformed or some
- * indicators invalid, 1 on I/O or store errors, 2 on usage errors.
+ * (a cut or corrupt .gz too: how far it was read); a bad option names the option and its value.
+ * Exit: 0, 3 when some lines were malformed or some indicators invalid, 1 on I/O or store errors, 2
+ * on usage errors.
  *
  * Sightings (--sightings, --report COLLECTION): workers count every match into one
  * accord_sightings under a lock (matches are rare next to lines, so the lock is not contended),
@@ -75,12 +75,10 @@
 #include "cli.h"
 #include "match_flow.h"
 #include "match_gz.h"
-#include "reader.h"
+#include "match_ind.h"
 #include "util/buf.h"
-#include "util/json.h"
 #include "util/u64map.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -98,11 +96,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
-#include <zlib.h>
 
 #define CHUNK (4u << 20)
 #define LINE_MAX_BYTES (64u << 20)
-#define MAX_REPORTS 100
+#define MAX_REPORTS MATCH_REPORTS_MAX
 #define MAX_THREADS 64
 #define OUT_CAP (1ull << 32)
 #define POLL_MS 1000    /* how often the monitor looks for changed indicators */
@@ -797,12 +794,6 @@ static int read_input(run *r, int idx)
     return rc;
 }
 
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), k = strlen(suf);
-    return n >= k && strcmp(s + n - k, suf) == 0;
-}
-
 /* --follow: one tailed input. */
 typedef struct tail {
     int fd;      /* -1 while the path does not exist */
@@ -1042,260 +1033,16 @@ static int follow_inputs(run *r)
 /* ------------------------------------------------------------------------------------------ */
 /* Indicators                                                                                   */
 
-
-/* What is done with each indicator file: added to a builder, or hashed into a fingerprint.
- * Indicators the builder rejects (an invalid pattern, an object that is not JSON) are counted
- * in invalid and reported in rep as FILE:LINE: ID: reason, at most MAX_REPORTS per file. */
-typedef struct loader {
-    accord_snapshot_builder *b; /* or NULL: fingerprint only */
-    uint64_t fp;
-    char err[600];
-    uint64_t invalid;
-    buf *rep;
-    /* fingerprint only: the first file found empty, and the first whose last line has no end
-     * (written as it is read?), or "" */
-    char empty[512], partial[512];
-} loader;
-
-/* One rejected indicator of a file, until its line is known. */
-typedef struct bad_ind {
-    uint64_t offset, line;
-    char id[160];
-    char why[sizeof(((accord_error *)0)->msg) + 32];
-} bad_ind;
-
-/* 1 when the plain file fd (size bytes) ends inside a line: its last byte is not a newline and
- * the last one that is not white space closes no JSON value either (a bundle or a last object
- * written without a newline ends in '}' or ']').  A .gz file is left to the reader. */
-static int ends_partial(int fd, off_t size)
-{
-    char b[64];
-    off_t at = size > (off_t)sizeof b ? size - (off_t)sizeof b : 0;
-    ssize_t n = size > 0 ? pread(fd, b, (size_t)(size - at), at) : 0;
-    if (n <= 0 || b[n - 1] == '\n')
-        return 0;
-    while (n > 0 && (b[n - 1] == ' ' || b[n - 1] == '\t' || b[n - 1] == '\r'))
-        n--;
-    return n > 0 && b[n - 1] != '}' && b[n - 1] != ']';
-}
-
-/* Fingerprint mode of load_file: path's size, mtime and inode mixed into l->fp (what changes
- * when a file is rewritten, replaced or touched), and whether it is empty or ends inside a line
- * noted in l. */
-static void fingerprint_file(loader *l, const char *path)
-{
-    struct stat st;
-    uint64_t v[4] = {0, 0, 0, 0};
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0 && fstat(fd, &st) == 0) {
-        v[0] = (uint64_t)st.st_size;
-        v[1] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
-        v[2] = (uint64_t)st.st_ino;
-        v[3] = (uint64_t)st.st_dev;
-        if (st.st_size == 0 && !l->empty[0])
-            snprintf(l->empty, sizeof l->empty, "%s", path);
-        if (!l->partial[0] && !has_suffix(path, ".gz") && ends_partial(fd, st.st_size))
-            snprintf(l->partial, sizeof l->partial, "%s", path);
-    }
-    if (fd >= 0)
-        close(fd);
-    l->fp = XXH3_64bits_withSeed(path, strlen(path), l->fp) ^ XXH3_64bits(v, sizeof v);
-    l->fp = l->fp * 0x9E3779B97F4A7C15ull + 1;
-}
-
-/* The line (1-based) of each byte offset bad[0..n).offset (ascending) of the input in fd,
- * plain or gzip; 0 where the input could not be read again. */
-static void lines_of(int fd, bad_ind *bad, size_t n)
-{
-    char b[1 << 16];
-    uint64_t pos = 0, nl = 0;
-    size_t k = 0;
-    int got, dfd = lseek(fd, 0, SEEK_SET) == 0 ? dup(fd) : -1;
-    gzFile gz = dfd >= 0 ? gzdopen(dfd, "rb") : NULL;
-    if (!gz && dfd >= 0)
-        close(dfd);
-    while (gz && k < n && (got = gzread(gz, b, sizeof b)) > 0) {
-        for (int i = 0; i < got && k < n; i++) {
-            while (k < n && bad[k].offset == pos + (uint64_t)i)
-                bad[k++].line = nl + 1;
-            nl += b[i] == '\n';
-        }
-        pos += (uint64_t)got;
-    }
-    if (gz)
-        gzclose(gz);
-}
-
-/* The id of the indicator object text[0..len), or "(no id)". */
-static void id_of(const char *text, size_t len, char *id, size_t idlen)
-{
-    ajson_arena a;
-    ajson_error je;
-    const ajson_value *o;
-    const char *v;
-    ajson_arena_init(&a, 0);
-    o = ajson_parse(&a, text, len, &je);
-    v = o ? ajson_str(ajson_get(o, "id")) : NULL;
-    snprintf(id, idlen, "%s", v ? v : "(no id)");
-    ajson_arena_free(&a);
-}
-
-/* Adds the indicators of the STIX input in fd (path names it) one by one, as
- * accord_snapshot_builder_add_fd does, but keeping the reason of each one rejected. */
-static int add_indicators(loader *l, const char *path, int fd)
-{
-    reader *rd = NULL;
-    reader_item it;
-    bad_ind *bad = NULL;
-    size_t nbad = 0;
-    uint64_t nfile = 0;
-    int rc = reader_open(fd, 0, &rd);
-    while (rc == 0 && (rc = reader_next(rd, &it)) == 1) {
-        accord_error e = {0};
-        rc = accord_snapshot_builder_add_json(l->b, it.text, it.len, &e);
-        if (rc == ACCORD_ENOMEM || rc == ACCORD_ELIMIT)
-            break;
-        if (rc != 0 && nfile++ < MAX_REPORTS) {
-            if (!bad && !(bad = calloc(MAX_REPORTS, sizeof *bad))) {
-                rc = ACCORD_ENOMEM;
-                break;
-            }
-            bad[nbad].offset = it.offset;
-            snprintf(bad[nbad].why, sizeof bad[nbad].why, "%s: %s",
-                     rc == ACCORD_EINVAL  ? "invalid pattern"
-                     : rc == ACCORD_EJSON ? "not JSON"
-                                          : "rejected",
-                     e.msg[0] ? e.msg : accord_strerror(rc));
-            id_of(it.text, it.len, bad[nbad].id, sizeof bad[nbad].id);
-            nbad++;
-        }
-        rc = 0;
-    }
-    if (rc < 0)
-        snprintf(l->err, sizeof l->err, "%s: %s", path,
-                 rd ? reader_errmsg(rd) : accord_strerror(rc));
-    reader_close(rd);
-    l->invalid += nfile;
-    lines_of(fd, bad, nbad);
-    for (size_t i = 0; i < nbad; i++)
-        buf_printf(l->rep, "%s:%" PRIu64 ": %s: %s; not used\n", path, bad[i].line, bad[i].id,
-                   bad[i].why);
-    if (nfile > MAX_REPORTS)
-        buf_printf(l->rep, "%s: %" PRIu64 " more invalid indicators, counted, not shown\n", path,
-                   nfile - MAX_REPORTS);
-    free(bad);
-    return rc < 0 ? -1 : 0;
-}
-
-static int load_file(loader *l, const char *path)
-{
-    int fd, rc;
-    if (!l->b) {
-        fingerprint_file(l, path);
-        return 0;
-    }
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-        snprintf(l->err, sizeof l->err, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    rc = add_indicators(l, path, fd);
-    close(fd);
-    return rc;
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Which entries of a directory are listed: keep(full path, its stat) is 1 for those; st is NULL
- * when the entry cannot be looked at (a dangling symbolic link, no permission). */
-typedef int (*dir_keep)(const char *full, const struct stat *st);
-
-/* The entries of directory path that keep takes, as full paths sorted by name, in *out (*n of
- * them, each to be freed, and the array).  Hidden entries (a leading '.') are never listed.
- * 0, or -1 with errno (opendir) or ENOMEM. */
-static int dir_list(const char *path, dir_keep keep, char ***out, size_t *n)
-{
-    struct stat st;
-    struct dirent *e;
-    size_t cap = 0;
-    int rc = 0;
-    DIR *d = opendir(path);
-    *out = NULL;
-    *n = 0;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)) != NULL && rc == 0) {
-        char full[4096];
-        if (e->d_name[0] == '.')
-            continue;
-        if (snprintf(full, sizeof full, "%s/%s", path, e->d_name) >= (int)sizeof full) {
-            errno = ENAMETOOLONG;
-            rc = -1;
-        } else if (!keep(full, stat(full, &st) == 0 ? &st : NULL)) {
-            continue;
-        } else if (grow_array((void **)out, &cap, *n + 1, sizeof **out) != 0 ||
-                   !((*out)[*n] = strdup(full))) {
-            errno = ENOMEM;
-            rc = -1;
-        } else {
-            (*n)++;
-        }
-    }
-    closedir(d);
-    if (*n)
-        qsort(*out, *n, sizeof **out, name_cmp);
-    return rc;
-}
-
-static void names_free(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-}
-
-/* --indicators DIR: subdirectories and STIX files (.json, .jsonl, .gz). */
-static int indicator_entry(const char *full, const struct stat *st)
-{
-    return st && (S_ISDIR(st->st_mode) || has_suffix(full, ".json") || has_suffix(full, ".jsonl") ||
-                  has_suffix(full, ".gz"));
-}
-
-/* A file, or every STIX file under a directory (sorted, recursively). */
-static int load_path(loader *l, const char *path)
-{
-    struct stat st;
-    char **names;
-    size_t n;
-    int rc;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return load_file(l, path);
-    if (dir_list(path, indicator_entry, &names, &n) != 0) {
-        snprintf(l->err, sizeof l->err, "%s: %s", path, strerror(errno));
-        names_free(names, n);
-        return -1;
-    }
-    rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = load_path(l, names[i]);
-    names_free(names, n);
-    return rc;
-}
-
 /* The fingerprint of the indicator files (0 when they come from the store), in l->fp, and the
  * first of them found empty or ending inside a line in l->empty, l->partial. */
-static void files_look(const run *r, loader *l)
+static void files_look(const run *r, match_ind_look *l)
 {
-    memset(l, 0, sizeof *l);
-    for (int i = 0; i < r->nind; i++)
-        load_path(l, r->ind[i]);
+    match_ind_look_at(r->ind, r->nind, l);
 }
 
 static uint64_t files_fingerprint(const run *r)
 {
-    loader l;
+    match_ind_look l;
     files_look(r, &l);
     return l.fp;
 }
@@ -1317,29 +1064,30 @@ static accord_snapshot *load_snapshot(const run *r, char *err, size_t errlen, bu
                                       uint64_t *invalid)
 {
     accord_snapshot *s = NULL;
+    accord_snapshot_builder *b = NULL;
     accord_error e = {0};
-    loader l = {NULL, 0, "", 0, rep, "", ""};
+    char why[600] = "";
     /* --nats with listeners only: every record goes to the workers, none is matched here */
     int none = r->flow.nats && r->ninputs == 0;
-    int rc = accord_snapshot_builder_new(r->now_s, &l.b);
-    for (int i = 0; i < r->nind && rc == 0 && !none; i++)
-        rc = load_path(&l, r->ind[i]);
+    int rc = accord_snapshot_builder_new(r->now_s, &b);
+    *invalid = 0;
+    if (rc == 0 && r->nind && !none)
+        rc = match_ind_add(b, r->ind, r->nind, rep, invalid, why, sizeof why);
     if (rc == 0 && r->nind == 0 && !none) {
         accord_store *st = NULL;
         rc = accord_store_open(cli_data_dir(), ACCORD_STORE_READONLY, &st, &e);
-        rc = rc ? rc : accord_snapshot_builder_add_store(l.b, st, &e);
+        rc = rc ? rc : accord_snapshot_builder_add_store(b, st, &e);
         if (rc)
-            snprintf(l.err, sizeof l.err, "%s", e.msg);
+            snprintf(why, sizeof why, "%s", e.msg);
         accord_store_close(st);
     }
-    if (rc == 0 && accord_snapshot_build(l.b, &s, &e) != 0) {
-        snprintf(l.err, sizeof l.err, "%s", e.msg);
+    if (rc == 0 && accord_snapshot_build(b, &s, &e) != 0) {
+        snprintf(why, sizeof why, "%s", e.msg);
         s = NULL;
     }
-    accord_snapshot_builder_free(l.b);
-    *invalid = l.invalid;
+    accord_snapshot_builder_free(b);
     if (!s)
-        snprintf(err, errlen, "%s", l.err[0] ? l.err : "out of memory");
+        snprintf(err, errlen, "%s", why[0] ? why : "out of memory");
     return s;
 }
 
@@ -1482,7 +1230,7 @@ typedef struct files_watch {
  * for by SIGHUP) are to be read now: not while one ends inside a line (being written), nor
  * while one is empty (truncated to be written again) until it has stayed empty for EMPTY_S
  * (then it is taken as emptied on purpose); a wait is said once. */
-static int files_ready(run *r, files_watch *w, const loader *l, int asked)
+static int files_ready(run *r, files_watch *w, const match_ind_look *l, int asked)
 {
     const char *path = l->partial[0] ? l->partial : l->empty;
     int empty_long = mono() - w->seen_at >= EMPTY_S;
@@ -1504,7 +1252,7 @@ static int files_ready(run *r, files_watch *w, const loader *l, int asked)
 /* --indicators files: reloads them when they changed and settled, or with SIGHUP (why). */
 static void files_check(run *r, files_watch *w, const char *why)
 {
-    loader l;
+    match_ind_look l;
     files_look(r, &l);
     if (l.fp != w->seen) {
         w->seen = l.fp;
@@ -1628,7 +1376,7 @@ static int add_input(const char *cmd, path_list *l, const char *path, int depth)
             cli_error(cmd, "%s: more than %d directory levels; not read", path, DIR_DEPTH);
         return -1;
     }
-    if (dir_list(path, telemetry_entry, &names, &n) != 0) {
+    if (match_dir_list(path, telemetry_entry, &names, &n) != 0) {
         if (cmd)
             cli_error(cmd, "%s: %s", path, strerror(errno));
         rc = -1;
@@ -1638,7 +1386,7 @@ static int add_input(const char *cmd, path_list *l, const char *path, int depth)
     for (size_t i = 0; i < n; i++)
         if (add_input(cmd, l, names[i], depth + 1) != 0)
             rc = -1;
-    names_free(names, n);
+    match_names_free(names, n);
     return rc;
 }
 
@@ -1682,7 +1430,7 @@ static int scan_dirs(run *r, tail *t)
                 added = 1;
             }
         }
-        names_free(l.v, (size_t)l.n);
+        match_names_free(l.v, (size_t)l.n);
     }
     return added;
 }
