@@ -475,6 +475,17 @@ static int64_t ms_of_s(uint64_t v)
     return v > (uint64_t)(MAX_MS / 1000) ? 0 : (int64_t)v * 1000;
 }
 
+/*
+ * The time of sysUpTime reading `at` in a message exported at export_ms, when the counter read
+ * `now`.  The counter is 32 bits of milliseconds and wraps every 49.7 days; a flow lies before its
+ * export, so the distance back is (now - at) modulo 2^32, taken as signed (a router up for longer
+ * has flows that began before its counter wrapped; one that reads a few ms past `now` is jitter).
+ */
+static int64_t uptime_ms_at(int64_t export_ms, uint32_t now, uint32_t at)
+{
+    return export_ms - (int32_t)(now - at);
+}
+
 static void ntp_ms(const uint8_t *v, int64_t *out)
 {
     uint64_t sec = rd32(v), frac = rd32(v + 4);
@@ -665,16 +676,15 @@ static void data_record(flow_decoder *d, mctx *m, xrec *x)
                 r->sampling = s->sampler_rate[i];
     if (!r->sampling)
         r->sampling = s->sampling;
-    if (x->has_up) {
-        /* sysUpTime offsets: v9 from the header's uptime, IPFIX from systemInitTime */
-        int64_t base = m->version == 9 ? m->export_s * 1000 - (int64_t)m->uptime_ms
-                                       : s->sys_init_ms;
-        if (base) {
-            if (x->has_up & 1)
-                r->start_ms = base + x->start_up;
-            if (x->has_up & 2)
-                r->end_ms = base + x->end_up;
-        }
+    if (x->has_up && (m->version == 9 || s->sys_init_ms)) {
+        /* sysUpTime readings: v9 against the header's uptime, IPFIX against the uptime that
+         * systemInitTime gives at the export time */
+        int64_t ex = m->export_s * 1000;
+        uint32_t now = m->version == 9 ? m->uptime_ms : (uint32_t)(ex - s->sys_init_ms);
+        if (x->has_up & 1)
+            r->start_ms = uptime_ms_at(ex, now, (uint32_t)x->start_up);
+        if (x->has_up & 2)
+            r->end_ms = uptime_ms_at(ex, now, (uint32_t)x->end_up);
     }
     m->records++;
     d->st.records++;
@@ -1064,7 +1074,7 @@ static int decode_v5(flow_decoder *d, mctx *m, const uint8_t *p, size_t len)
     s->next_seq = seq + count;
     if (sampling)
         s->sampling = sampling;
-    int64_t boot_ms = (int64_t)secs * 1000 + nsecs / 1000000 - uptime;
+    int64_t export_ms = (int64_t)secs * 1000 + nsecs / 1000000;
     for (uint32_t i = 0; i < count; i++) {
         const uint8_t *q = p + 24 + (size_t)i * 48;
         flow_rec r;
@@ -1075,8 +1085,8 @@ static int decode_v5(flow_decoder *d, mctx *m, const uint8_t *p, size_t len)
         memcpy(r.dst, q + 4, 4);
         r.packets = rd32(q + 16);
         r.bytes = rd32(q + 20);
-        r.start_ms = boot_ms + rd32(q + 24);
-        r.end_ms = boot_ms + rd32(q + 28);
+        r.start_ms = uptime_ms_at(export_ms, uptime, rd32(q + 24));
+        r.end_ms = uptime_ms_at(export_ms, uptime, rd32(q + 28));
         r.sport = (uint16_t)rd16(q + 32);
         r.dport = (uint16_t)rd16(q + 34);
         r.has_ports = 1;

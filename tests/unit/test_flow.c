@@ -634,12 +634,26 @@ static void test_v5(void)
     CHECK(out.n == 2 && out.r[1].version == 5 && out.r[1].src[3] == 2 && out.r[1].dport == 53);
     CHECK(out.r[0].bytes == 700 && out.r[0].packets == 7 && out.r[0].proto == 17);
     CHECK(out.r[0].sampling == 10 && out.r[0].start_ms == 1000000 - 1000);
+    CHECK(out.r[0].end_ms == 1000000 - 500);
     /* flow_sequence 50 + 2 expected; 60 means 8 lost */
     g.b[16] = 0, g.b[17] = 0, g.b[18] = 0, g.b[19] = 60;
     CHECK(run(d, &EXP_A, &g, &out) == 0);
     flow_stats st;
     flow_decoder_stats(d, &st);
     CHECK(st.seq_lost == 8);
+    /* an exporter up for more than 49.7 days: its uptime wrapped after the flow began, and one
+     * flow's end reads 5 ms past the header's uptime (jitter): both times lie around the export,
+     * not 49.7 days after it */
+    fgen w = g;
+    w.b[4] = 0, w.b[5] = 0, w.b[6] = 0x03, w.b[7] = 0xe8;                        /* uptime 1000 */
+    w.b[24 + 24] = 0xff, w.b[25 + 24] = 0xff, w.b[26 + 24] = 0xfc, w.b[27 + 24] = 0x18; /* -1000 */
+    w.b[24 + 28] = 0, w.b[25 + 28] = 0, w.b[26 + 28] = 0x01, w.b[27 + 28] = 0xf4;   /* 500 */
+    w.b[72 + 28] = 0, w.b[73 + 28] = 0, w.b[74 + 28] = 0x03, w.b[75 + 28] = 0xed;   /* 1005 */
+    w.b[16] = 0, w.b[17] = 0, w.b[18] = 0, w.b[19] = 62;
+    out.n = 0;
+    CHECK(run(d, &EXP_A, &w, &out) == 0);
+    CHECK(out.n == 2 && out.r[0].start_ms == 1000000 - 2000 && out.r[0].end_ms == 1000000 - 500);
+    CHECK(out.r[1].end_ms == 1000000 + 5);
     g.len = 24 + 47; /* cut short */
     CHECK(run(d, &EXP_A, &g, &out) == ACCORD_EINVAL);
     flow_decoder_free(d);
