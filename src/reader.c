@@ -154,7 +154,10 @@ static int refill(reader *r)
     if (n == 0) {
         int zerr;
         const char *msg = gzerror(r->gz, &zerr);
-        if (zerr != Z_OK && zerr != Z_BUF_ERROR)
+        if (zerr == Z_BUF_ERROR) /* zlib's "unexpected end of file" */
+            return fail(r, ACCORD_EIO, r->base + r->len,
+                        "gzip: the compressed data ends before its stream does (truncated file?)");
+        if (zerr != Z_OK)
             return fail(r, ACCORD_EIO, r->base + r->len, "gzip error: %s", msg);
         r->eof = 1;
         return 0;

@@ -61,6 +61,10 @@ mkdir -p "$T/dir/sub"
 gzip -c "$SAMPLE" >"$T/dir/sub/sample.json.gz"
 expect_rc 0 "import .gz" -- "$ACCORD" --data "$T/data3" import "$T/dir/sub/sample.json.gz"
 check "gz: 8 accepted" grep -qE "accepted +8$" "$T/err"
+# a .gz cut short (its trailer and the end of its data gone): an error that says so, not a quiet end
+head -c $(($(stat -c %s "$T/dir/sub/sample.json.gz") - 12)) "$T/dir/sub/sample.json.gz" >"$T/cut.json.gz"
+expect_rc 1 "import a cut .gz" -- "$ACCORD" --data "$T/data3" import "$T/cut.json.gz"
+check "cut .gz: named as truncated" grep -q "cut.json.gz: byte [0-9]*: gzip: the compressed data ends before its stream does (truncated file?)" "$T/err"
 "$ACCORD" get "$IND" >"$T/line1"
 printf '%s\n' "$(cat "$T/line1")" \
   '{"type":"ipv4-addr","spec_version":"2.1","id":"ipv4-addr--1d0c5c67-7d8b-5b2e-8f3a-2c1b0e9d8f77","value":"203.0.113.9"}' \
