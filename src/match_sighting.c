@@ -22,10 +22,9 @@
  *              identity_class       "system"
  *   sighting   id                   sighting--U(identity, indicator id, interval start)
  *              created              the interval's start
- *              modified             last_seen (a later run that adds to an interval writes a
- *                                   new version; the same run twice writes nothing new); a
- *                                   rewrite in one run (a late match) at least 1 us after the
- *                                   version it replaces, whose last_seen may be the same
+ *              modified             last_seen + (count - 1) us (a later run that adds to an
+ *                                   interval writes a new version; the same run twice writes
+ *                                   nothing new; a rewrite in one run is always newer)
  *              count                matches (at most 999999999, the STIX limit)
  *              first_seen/last_seen the first and last event times in the interval
  *              sighting_of_ref      the indicator
@@ -82,7 +81,6 @@ typedef struct sgroup {
     uint64_t count;
     int64_t first_us, last_us;
     straffic tr;
-    int64_t wmod_us; /* the modified time its sighting was last written with; 0: not written */
 } sgroup;
 
 /* A group counted under an earlier snapshot, or (in a bundle) a merged group. */
@@ -93,7 +91,6 @@ typedef struct rgroup {
     uint64_t count;
     int64_t first_us, last_us;
     straffic tr;
-    int64_t wmod_us;
 } rgroup;
 
 #define TRAFFIC_MAX ((1ull << 53) - 1)
@@ -188,7 +185,7 @@ ACCORD_API int accord_sightings_set_snapshot(accord_sightings *sg, accord_snapsh
         if (g->ind == UINT32_MAX || accord_snapshot_indicator(sg->snap, g->ind, &info) != 0)
             continue;
         r = (rgroup){strdup(info.id), g->dirty,   g->bucket, g->count,
-                     g->first_us,     g->last_us, g->tr,     g->wmod_us};
+                     g->first_us,     g->last_us, g->tr};
         if (!r.id || push_old(&sg->old, &sg->nold, &sg->old_cap, &r) != 0) {
             free(r.id);
             return ACCORD_ENOMEM;
@@ -231,7 +228,7 @@ static int merged(const accord_sightings *sg, rgroup **out, size_t *nout, char *
             continue;
         memcpy(ids + k * 160, info.id, sizeof info.id);
         v[n++] = (rgroup){ids + k++ * 160, g->dirty,   g->bucket, g->count,
-                          g->first_us,     g->last_us, g->tr,     g->wmod_us};
+                          g->first_us,     g->last_us, g->tr};
     }
     if (sg->nold) /* sg->old is NULL when nothing was merged yet */
         memcpy(v + n, sg->old, sg->nold * sizeof *v);
@@ -246,7 +243,6 @@ static int merged(const accord_sightings *sg, rgroup **out, size_t *nout, char *
             g->first_us = v[i].first_us < g->first_us ? v[i].first_us : g->first_us;
             g->last_us = v[i].last_us > g->last_us ? v[i].last_us : g->last_us;
             traffic_merge(&g->tr, &v[i].tr);
-            g->wmod_us = v[i].wmod_us > g->wmod_us ? v[i].wmod_us : g->wmod_us;
         } else {
             v[k++] = v[i];
         }
@@ -327,7 +323,7 @@ static int add_one(accord_sightings *sg, uint32_t ind, int64_t t_us, const straf
             return 0;
         }
     }
-    sg->g[s] = (sgroup){ind, 1, bucket, 1, t_us, t_us, *tr, 0};
+    sg->g[s] = (sgroup){ind, 1, bucket, 1, t_us, t_us, *tr};
     sg->n++;
     return 0;
 }
@@ -433,18 +429,14 @@ static void traffic_props(const straffic *t, char *out, size_t cap)
 }
 
 /*
- * The modified time a merged group's sighting is written with: its last_seen the first time;
- * when it was counted again after a write, later than the version written then (a late match
- * may carry the same time as the last one, and two versions with one modified time and different
- * counts would conflict); when it was not, that version's again.
+ * The modified time of a group's sighting: its last_seen plus count - 1 microseconds.  Each
+ * rewrite in a run (a late match; count grows, last_seen never falls) is a newer version, even
+ * when the late event has the last one's time: one modified time with two counts would conflict.
+ * A run over the same events gives the same time, so writing them again changes nothing.
  */
 static int64_t modified_of(const rgroup *g)
 {
-    if (!g->wmod_us)
-        return g->last_us;
-    if (!g->dirty)
-        return g->wmod_us;
-    return g->last_us > g->wmod_us ? g->last_us : g->wmod_us + 1;
+    return g->last_us + (int64_t)(g->count > 999999999 ? 999999999 : g->count) - 1;
 }
 
 static int put_sighting(const accord_sightings *sg, const rgroup *g, const char *identity, buf *b)
@@ -601,45 +593,6 @@ static void still_dirty(accord_sightings *sg, int *dirty, int64_t bucket, int64_
         sg->dirty_min = bucket;
 }
 
-/* The merged group of (id, bucket) in v[0..n) (sorted by merged), or NULL. */
-static const rgroup *find_merged(const rgroup *v, size_t n, const char *id, int64_t bucket)
-{
-    rgroup key = {0};
-    key.id = (char *)id;
-    key.bucket = bucket;
-    return bsearch(&key, v, n, sizeof *v, rgroup_cmp);
-}
-
-/*
- * After the dirty groups of buckets below `below` were written: each keeps the modified time its
- * sighting was written with (modified_of its merged group), so that a later write of it is a
- * newer version.  Out of memory, they keep none: written again, unchanged, they are duplicates.
- */
-static void mark_written(accord_sightings *sg, int64_t below)
-{
-    rgroup *v;
-    char *names;
-    size_t n;
-    const rgroup *m;
-    if (merged(sg, &v, &n, &names) != 0)
-        return;
-    for (size_t i = 0; i < sg->cap; i++) {
-        sgroup *g = &sg->g[i];
-        accord_indicator_info info;
-        if (g->ind != UINT32_MAX && g->dirty && g->bucket < below &&
-            accord_snapshot_indicator(sg->snap, g->ind, &info) == 0 &&
-            (m = find_merged(v, n, info.id, g->bucket)) != NULL)
-            g->wmod_us = modified_of(m);
-    }
-    for (size_t i = 0; i < sg->nold; i++) {
-        rgroup *g = &sg->old[i];
-        if (g->dirty && g->bucket < below && (m = find_merged(v, n, g->id, g->bucket)) != NULL)
-            g->wmod_us = modified_of(m);
-    }
-    free(v);
-    free(names);
-}
-
 ACCORD_API int accord_sightings_store_closed(accord_sightings *sg, struct accord_store *store,
                                              const char *data_dir, const char *collection,
                                              int64_t before_us, size_t *nstored,
@@ -656,7 +609,6 @@ ACCORD_API int accord_sightings_store_closed(accord_sightings *sg, struct accord
     rc = store_selected(sg, store, data_dir, collection, &sel, nstored, st, err);
     if (rc)
         return rc; /* still dirty: written by the next call */
-    mark_written(sg, sel.below);
     sg->dirty_min = INT64_MAX;
     for (size_t i = 0; i < sg->cap; i++)
         if (sg->g[i].ind != UINT32_MAX)

@@ -37,7 +37,7 @@ wait_for "the next interval written" stored "\"count\":1,\"first_seen\":\"2023-1
 wait_for "the late event: the whole count, a new version" stored "\"count\":3,\"first_seen\":\"2023-11-14T22:13:20.100000Z\",\"last_seen\":\"2023-11-14T22:13:22.000000Z\",$C2"
 # a late event with the same time as the last one: a newer version all the same (not a conflict)
 conn 1700000002.0 198.51.100.7 >>"$T/live.json"
-wait_for "a late event of the same time: the whole count, a newer version" stored "\"modified\":\"2023-11-14T22:13:22.000001Z\",.*\"count\":4,\"first_seen\":\"2023-11-14T22:13:20.100000Z\",\"last_seen\":\"2023-11-14T22:13:22.000000Z\",$C2"
+wait_for "a late event of the same time: the whole count, a newer version" stored "\"modified\":\"2023-11-14T22:13:22.000003Z\",.*\"count\":4,\"first_seen\":\"2023-11-14T22:13:20.100000Z\",\"last_seen\":\"2023-11-14T22:13:22.000000Z\",$C2"
 check "no conflict reported" sh -c "! grep -q conflict '$T/a.err'"
 check "no sighting with the late event's count alone" sh -c "! \"$ACCORD\" export --collection live | tr '{' '\n' | grep -q '\"count\":1,\"first_seen\":\"2023-11-14T22:13:22'"
 check "its own writes are no indicator change (no reload)" sh -c "! grep -q 'store changed' '$T/a.err'"
@@ -48,6 +48,9 @@ check "after SIGKILL the store passes integrity_check" sh -c "[ \"\$(sqlite3 -cm
 expect_rc 0 "after SIGKILL the store opens for writing" -- "$ACCORD" collection add --alias after "After the kill"
 check "after SIGKILL the first interval is there with its whole count" stored "\"count\":4,\"first_seen\":\"2023-11-14T22:13:20.100000Z\",\"last_seen\":\"2023-11-14T22:13:22.000000Z\",$C2"
 check "after SIGKILL the second interval is there with its count" stored "\"count\":1,\"first_seen\":\"2023-11-14T22:15:00.000000Z\",.*$C2"
+# the same events again, by a new run: the same sightings, nothing new and no conflict
+expect_rc 0 "a second run over the same events" -- "$ACCORD" match --report live --sightings-interval 60 "$T/live.json"
+check "it writes nothing new" has "2 sightings to live (0 objects new or updated, 3 unchanged)" "$T/err"
 
 # --- an open interval: written when SIGTERM ends the run, not before ----------------------------
 # the hour of now, not close to its end (the test needs a few seconds inside it)
