@@ -676,11 +676,13 @@ static void data_record(flow_decoder *d, mctx *m, xrec *x)
                 r->sampling = s->sampler_rate[i];
     if (!r->sampling)
         r->sampling = s->sampling;
-    if (x->has_up && (m->version == 9 || s->sys_init_ms)) {
+    /* systemInitTimeMilliseconds: the record's own, else the one an options record gave */
+    int64_t init = x->sys_init_ms ? x->sys_init_ms : s->sys_init_ms;
+    if (x->has_up && (m->version == 9 || init)) {
         /* sysUpTime readings: v9 against the header's uptime, IPFIX against the uptime that
          * systemInitTime gives at the export time */
         int64_t ex = m->export_s * 1000;
-        uint32_t now = m->version == 9 ? m->uptime_ms : (uint32_t)(ex - s->sys_init_ms);
+        uint32_t now = m->version == 9 ? m->uptime_ms : (uint32_t)(ex - init);
         if (x->has_up & 1)
             r->start_ms = uptime_ms_at(ex, now, (uint32_t)x->start_up);
         if (x->has_up & 2)

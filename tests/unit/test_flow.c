@@ -552,6 +552,36 @@ static void test_options_sampling(void)
     flow_decoder_free(d);
 }
 
+/* IPFIX sysUpTime readings against systemInitTimeMilliseconds: an exporter up for more than
+ * 49.7 days (its counter wrapped after the flow began) and one whose init time is past the
+ * export (clock skew) both give times around the export. */
+static void test_ipfix_uptime(void)
+{
+    flow_decoder *d = dec(1, 0);
+    fgen g;
+    got out = {0};
+    static const uint16_t f[] = {8, 4, 12, 4, 160, 8, 22, 4, 21, 4};
+    const int64_t ex = 1700000000000ll, wrap = 4294967296ll;
+    fg_ipfix(&g, 1700000000, 0, 1);
+    fg_set(&g, 2);
+    fg_template(&g, 300, 5, f);
+    fg_end_set(&g);
+    fg_set(&g, 300);
+    /* up 2^32 + 5000 ms: the counter reads 5000 at the export, the flow began at 2^32 - 1000 */
+    fg_u32(&g, 0x0a000001), fg_u32(&g, 0x0a000002), fg_u64(&g, (uint64_t)(ex - wrap - 5000));
+    fg_u32(&g, 0xFFFFFC18u), fg_u32(&g, 4000);
+    /* init 2 s after the export */
+    fg_u32(&g, 0x0a000003), fg_u32(&g, 0x0a000004), fg_u64(&g, (uint64_t)(ex + 2000));
+    fg_u32(&g, 100), fg_u32(&g, 300);
+    fg_end_set(&g);
+    fg_end(&g);
+    CHECK(run(d, &EXP_A, &g, &out) == 0);
+    CHECK(out.n == 2);
+    CHECK(out.r[0].start_ms == ex - 6000 && out.r[0].end_ms == ex - 1000);
+    CHECK(out.r[1].start_ms == ex + 2100 && out.r[1].end_ms == ex + 2300);
+    flow_decoder_free(d);
+}
+
 static void test_sequence(void)
 {
     flow_decoder *d = dec(0, 0);
@@ -947,6 +977,7 @@ int main(void)
     test_sequence();
     test_nat();
     test_v5();
+    test_ipfix_uptime();
     test_bad();
     test_pcap();
     test_pcapng();
