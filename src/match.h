@@ -212,6 +212,8 @@ int mpair_cmp_r(const void *a, const void *b, void *unused);
  */
 void mpairs_sort(mpair *v, size_t n, uint64_t (*pkey)(const mpair *, const void *),
                  const void *kctx, int (*cmp)(const void *, const void *, void *), void *cctx);
+/* Nonzero: mpairs_sort is qsort_r (for tests that compare the two on whole snapshots). */
+extern int mpairs_sort_qsort;
 
 /* ------------------------------------------------------------------------------------------ */
 /* Kinds of telemetry values and indicator keys                                                 */

@@ -177,22 +177,22 @@ static void radix_keys(rkey **a, rkey **tmp, size_t n, size_t (*hist)[RBUCKETS])
     }
 }
 
+int mpairs_sort_qsort;
+
 void mpairs_sort(mpair *v, size_t n, uint64_t (*pkey)(const mpair *, const void *),
                  const void *kctx, int (*cmp)(const void *, const void *, void *), void *cctx)
 {
     rkey *a = NULL, *tmp = NULL;
     mpair *out = NULL;
     size_t(*hist)[RBUCKETS] = NULL;
-    if (n >= 1024 && n <= UINT32_MAX) { /* below, qsort is as quick */
+    if (n >= 1024 && n <= UINT32_MAX && !mpairs_sort_qsort) { /* below, qsort is as quick */
         a = malloc(n * sizeof *a);
         tmp = malloc(n * sizeof *tmp);
-        out = malloc(n * sizeof *out);
         hist = calloc(RPASSES, sizeof *hist);
     }
-    if (!a || !tmp || !out || !hist) { /* or out of memory: the same order, more slowly */
+    if (!a || !tmp || !hist) { /* or out of memory: the same order, more slowly */
         free(a);
         free(tmp);
-        free(out);
         free(hist);
         qsort_r(v, n, sizeof *v, cmp, cctx);
         return;
@@ -204,9 +204,18 @@ void mpairs_sort(mpair *v, size_t n, uint64_t (*pkey)(const mpair *, const void 
             hist[p][(k >> (p * RBITS)) & (RBUCKETS - 1)]++;
     }
     radix_keys(&a, &tmp, n, hist);
+    free(tmp); /* before out: the pairs, their keys and the sorted copy at most at once */
+    free(hist);
+    out = malloc(n * sizeof *out);
+    if (!out) {
+        free(a);
+        qsort_r(v, n, sizeof *v, cmp, cctx);
+        return;
+    }
     for (size_t j = 0; j < n; j++)
         out[j] = v[a[j].i];
     memcpy(v, out, n * sizeof *v);
+    free(out);
     for (size_t j = 0, e; j < n; j = e) { /* runs of one primary key: in cmp's order */
         for (e = j + 1; e < n && a[e].k == a[j].k; e++)
             ;
@@ -214,9 +223,6 @@ void mpairs_sort(mpair *v, size_t n, uint64_t (*pkey)(const mpair *, const void 
             qsort_r(v + j, e - j, sizeof *v, cmp, cctx);
     }
     free(a);
-    free(tmp);
-    free(out);
-    free(hist);
 }
 
 void mpairs_free(mpairs *p)
