@@ -1177,13 +1177,13 @@ static void sightings_summary(const run *r, size_t n, const char *which,
 }
 
 /* --follow and the collectors: writes the sightings of the intervals that ended by now_us (each
- * as it closes, so a killed run loses at most the open ones); the rest are written at the end.  The lock is held
- * while they are stored, so a worker that matches meanwhile waits (matches are rare, the
- * writes once an interval).  A failed write keeps them for the next try.  The write is a store
- * change, but no change of indicators: when the store's marks (ro, the monitor's read-only
- * handle, NULL with --indicators) moved by exactly the versions it wrote, they are taken as
- * the current ones, so it does not rebuild the snapshot; another writer's change at the same
- * time moves them further and is reloaded as usual. */
+ * as it closes, so a killed run loses at most the open ones); the rest are written at the end.
+ * The lock is held while they are stored, so a worker that matches meanwhile waits (matches are
+ * rare, the writes once an interval).  A failed write keeps them for the next try.  The write
+ * is a store change, but no change of indicators: when the store's marks (ro, the monitor's
+ * read-only handle, NULL with --indicators) moved by exactly the versions it wrote, they are
+ * taken as the current ones, so it does not rebuild the snapshot; another writer's change at
+ * the same time moves them further and is reloaded as usual. */
 static void flush_sightings(run *r, accord_store *ro, int64_t now_us)
 {
     accord_error err = {0};

@@ -814,8 +814,8 @@ static int add_pattern(accord_snapshot_builder *b, const char *id, const ind_des
 /* An id the snapshot can give back whole (accord_indicator_info.id): 1 to 159 bytes. */
 static int id_ok(const char *id)
 {
-    return id[0] && strnlen(id, sizeof ((accord_indicator_info *)0)->id) <
-                        sizeof ((accord_indicator_info *)0)->id;
+    const size_t cap = sizeof(((accord_indicator_info *)0)->id);
+    return id[0] && strnlen(id, cap) < cap;
 }
 
 ACCORD_API int accord_snapshot_builder_add(accord_snapshot_builder *b, const char *id,
