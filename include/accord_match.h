@@ -236,8 +236,9 @@ ACCORD_API void accord_matcher_stats_get(const accord_matcher *m, accord_matcher
  * stand for '"' and '\' ("id.orig_h" = src-ip maps the flat key of Zeek JSON); an array
  * on the way is entered element by element.  ROLE is one of: time, src-ip, dst-ip, src-port,
  * dst-port, proto, ip, domain, host, uri, url, email, md5, sha1, sha256, sha512, cert-fingerprint,
- * user-agent, text (the kind is decided by the value's shape, as for plain-text lines), or none
- * (the key is ignored, also where the built-in map names it).  A host and a uri of one event make
+ * user-agent, text (the kind is decided by the value's shape, as for plain-text lines), url-host
+ * (a URL, and its host as a domain name or address), fqdn (a host's own name: a domain name only
+ * when it has a dot), or none (the key is ignored, also where the built-in map names it).  A host and a uri of one event make
  * a URL.  The
  * field name matches show is PATH without quotes.
  */

@@ -14,6 +14,12 @@
  *   URI (+ HOST)              the URL "http://" HOST URI (or URI itself when it is absolute),
  *                             normalised (match_string.c)
  *   URL                       the URL, normalised
+ *   URL_HOST                  the URL, normalised, and then its host as a NAME item (a
+ *                             referrer's, a redirect's)
+ *   FQDN                      as NAME, but a name without a dot gives no item (a host's own
+ *                             name: DHCP, HELO)
+ *   HDR_NAME, HDR_HOST        a header's name and value: the value after the name
+ *                             ":authority" is a HOST item, other headers give none
  *   EMAIL                     an e-mail address, lower case, <> removed
  *   MD5, SHA1, SHA256         a file digest of that length in hex
  *   CERT_FP, CERT_SHA1        a certificate digest: MD5, SHA-1 or SHA-256 by its length, ':'
@@ -47,6 +53,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *mfield_name(const mfmap *map, unsigned f)
 {
@@ -260,8 +267,14 @@ int mitem_canon6(mitem *it, mscratch *sc)
 #define ITEM_ROLES                                                                                 \
     (1u << MR_SRC_IP | 1u << MR_DST_IP | 1u << MR_IP | 1u << MR_NAME | 1u << MR_HOST |             \
      1u << MR_URL | 1u << MR_EMAIL | 1u << MR_MD5 | 1u << MR_SHA1 | 1u << MR_SHA256 |              \
-     1u << MR_SHA512 | 1u << MR_CERT_FP | 1u << MR_CERT_SHA1 | 1u << MR_UA | 1u << MR_ANY)
-_Static_assert(MR_ANY < 32, "ITEM_ROLES holds a bit per role");
+     1u << MR_SHA512 | 1u << MR_CERT_FP | 1u << MR_CERT_SHA1 | 1u << MR_UA | 1u << MR_ANY |        \
+     1u << MR_FQDN)
+_Static_assert(MR_HDR_HOST < 32, "ITEM_ROLES holds a bit per role");
+/* URL_HOST (two items) and HDR_HOST (an item after the right header name) are no ITEM_ROLES:
+ * they take the branch of the roles without items (items_more), so the usual roles pay nothing
+ * for them. */
+_Static_assert(MR_URL_HOST > MR_ANY && MR_HDR_NAME > MR_URL_HOST && MR_HDR_HOST > MR_HDR_NAME,
+               "the roles items_more serves come last");
 
 /* The item of one string field whose role is in ITEM_ROLES: 1, or 0 for none. */
 static int item_of(const mfield *f, mitem *it, mscratch *sc)
@@ -301,10 +314,77 @@ static int item_of(const mfield *f, mitem *it, mscratch *sc)
         it->len = f->len;
         return 1;
     case MR_ANY:
-        return (int)mitem_from_text(f->p, f->len, it, sc);
+        if (!mitem_from_text(f->p, f->len, it, sc))
+            return 0;
+        it->field = f->field; /* the key's name where a map gave one, else "value" */
+        return 1;
+    case MR_FQDN: /* a single label is a host's local name, not a name in the DNS */
+        return item_name(f->p, f->len, 0, it, sc) &&
+               (it->kind != MK_DOMAIN || memchr(it->text, '.', it->len) != NULL);
     default:
         return 0;
     }
+}
+
+/*
+ * The host of the normalised URL u (murl_norm's form: lower-case scheme and host, a '/' after
+ * the authority) as an item of its own, a name or an address, with u's field: 1, or 0 when
+ * it has none (an empty host).
+ */
+static int item_url_host(const mitem *u, mitem *it, mscratch *sc)
+{
+    const char *s = u->text, *end = s + u->len, *h = memmem(s, u->len, "://", 3), *e;
+    if (!h)
+        return 0;
+    h += 3;
+    e = h;
+    while (e < end && *e != '/' && *e != '?' && *e != '#')
+        e++;
+    for (const char *a = h; a < e; a++) /* userinfo@ */
+        if (*a == '@')
+            h = a + 1;
+    if (h < e && *h == '[') { /* an IPv6 literal, without its brackets */
+        const char *c = memchr(h, ']', (size_t)(e - h));
+        if (!c)
+            return 0;
+        h++;
+        e = c;
+    } else {
+        const char *c = memchr(h, ':', (size_t)(e - h));
+        if (c)
+            e = c;
+    }
+    memset(it, 0, sizeof *it);
+    it->role = MR_NAME;
+    it->field = u->field;
+    return e > h && item_name(h, (size_t)(e - h), 0, it, sc);
+}
+
+/* Whether f is the name of an HTTP/2 request's ":authority" pseudo-header. */
+static int is_authority(const mfield *f)
+{
+    return f->role == MR_HDR_NAME && f->len == 10 && strncasecmp(f->p, ":authority", 10) == 0;
+}
+
+/* The items of string field f[i] whose role is URL_HOST, HDR_NAME or HDR_HOST, into out[0..room)
+ * (room >= 1): their number. */
+static size_t items_more(const mfield *f, size_t i, mitem *out, size_t room, mscratch *sc)
+{
+    const mfield *x = &f[i];
+    if (x->role == MR_URL_HOST) {
+        memset(out, 0, sizeof *out);
+        out->role = MR_URL_HOST;
+        out->field = x->field;
+        if (!item_norm(x->p, x->len, MK_URL, out, sc))
+            return 0;
+        return 1 + (room > 1 && item_url_host(out, &out[1], sc));
+    }
+    if (x->role != MR_HDR_HOST || i == 0 || !is_authority(&f[i - 1])) /* another header */
+        return 0;
+    memset(out, 0, sizeof *out);
+    out->role = MR_HOST;
+    out->field = x->field;
+    return (size_t)item_name(x->p, x->len, 1, out, sc);
 }
 
 /* Host bytes for url_plain: 1 for 'A'-'Z' (lower-cased), 2 for those that end or split an
@@ -378,8 +458,11 @@ size_t mitems_from_fields(const mfield *f, size_t nf, mitem *out, size_t max, ms
     for (size_t i = 0; i < nf && n < max; i++) {
         unsigned r = f[i].role;
         has_uri |= r == MR_URI;
-        if (r >= 32 || !(ITEM_ROLES >> r & 1) || !f[i].str)
+        if (r >= 32 || !(ITEM_ROLES >> r & 1) || !f[i].str) {
+            if (r >= MR_URL_HOST && f[i].str)
+                n += items_more(f, i, &out[n], max - n, sc);
             continue;
+        }
         if (r == MR_UA && has_ua) /* one network-traffic object, one user agent */
             continue;
         if (item_of(&f[i], &out[n], sc)) {

@@ -59,7 +59,7 @@ static const struct {
     {"uri", MR_URI},         {"url", MR_URL},           {"email", MR_EMAIL},
     {"md5", MR_MD5},         {"sha1", MR_SHA1},         {"sha256", MR_SHA256},
     {"sha512", MR_SHA512},   {"cert-fingerprint", MR_CERT_FP}, {"user-agent", MR_UA},
-    {"text", MR_ANY},
+    {"text", MR_ANY},        {"url-host", MR_URL_HOST}, {"fqdn", MR_FQDN},
     {"none", MR_NONE},
 };
 
@@ -313,7 +313,7 @@ static int parse_line(fm_parse *p, const char *s, size_t len)
         return bad(p,
                    "unknown role '%s' (one of time, src-ip, dst-ip, src-port, dst-port, proto, "
                    "ip, domain, host, uri, url, email, md5, sha1, sha256, sha512, "
-                   "cert-fingerprint, user-agent, text, none)",
+                   "cert-fingerprint, user-agent, text, url-host, fqdn, none)",
                    word);
     }
     if (p->nset == FM_ENTRIES)

@@ -18,8 +18,9 @@
  * The field map is a tree of nodes, one per JSON object level that matters.  A node lists its
  * keys; a key has a role (what its value is: an address, a name, a digest ...) and/or a
  * sub-node (the keys of its object value, or of the objects in its array value).  Arrays of
- * strings give one field per string.  A node finds a key through a 64-slot table by (length,
- * first byte, last byte), then memcmp.
+ * strings give one field per string.  A node finds a key through a perfect hash of its
+ * 16-byte words (mfmap_find16) or, for a longer key or one near the line's end, a table of
+ * MFMAP_HASH slots by (length, first byte, last byte), then memcmp.
  *
  * The built-in map (match_map.c) serves Zeek JSON logs and Suricata eve.json at once: their keys
  * do not collide, so an event is recognised by the keys it has and needs no format detection.
@@ -56,7 +57,7 @@ static unsigned slot_of(const char *k, size_t len)
  * byte) is left out of the table and the node marked for a scan on a miss: the built-in nodes
  * never need it, a configured node with unlucky keys costs a scan per unmapped key. */
 /* The perfect hash of n's keys of 1 to 16 bytes (see mfmap_node.fseed): the first of a few
- * seeds that gives each its own one of 256 slots (with 40 keys, one seed in ~25 does). */
+ * seeds that gives each its own one of the 2^MFMAP_FBITS slots (match.h). */
 static void node_fast_index(mfmap_node *n)
 {
     n->fseed = 0;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The built-in field map on small fixture lines: Suricata smtp (mail_from, rcpt_to) and email
-# (from, to, cc, with display names) addresses, Suricata quic.sni and dns "grouped" answers, Zeek x509 subject alternative names (san.dns,
-# san.ip, san.email) flat, nested and in a TSV log.  Every expected match is listed; nothing else
-# may match.
+# The built-in field map on small fixture lines: Suricata smtp (mail_from, rcpt_to, helo) and
+# email (from, to, cc, with display names; url) addresses, quic (sni, ua), dns "grouped" answers,
+# SRV answers and authorities, http (http_refer, redirect, xff, HTTP/2 :authority), files
+# digests and dhcp; Zeek http (referrer, origin), smtp, dhcp, ntlm, intel, radius and socks keys,
+# x509 subject alternative names (san.dns, san.ip, san.email) flat, nested and in a TSV log.
+# Every expected match is listed; nothing else may match (a bare host name is no domain name).
 . "$(dirname "$0")/lib.sh" "$@"
 
 ind() { # ind N NAME PATTERN
@@ -16,6 +18,12 @@ ind() { # ind N NAME PATTERN
   ind 5 "c2" "[ipv4-addr:value = '198.51.100.9']"
   ind 6 "ca mail" "[email-addr:value = 'ca@evil.example']"
   ind 7 "v6" "[ipv6-addr:value = '2001:db8::9']"
+  ind 8 "landing" "[url:value = 'http://ref.evil.example/landing?x=1']"
+  ind 9 "quic ua" "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = 'EvilQuic/1.0']"
+  ind 10 "md5" "[file:hashes.MD5 = '0123456789abcdef0123456789abcdef']"
+  ind 11 "sha256" "[file:hashes.'SHA-256' = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff']"
+  ind 12 "sha1" "[file:hashes.'SHA-1' = '0123456789abcdef0123456789abcdef01234567']"
+  ind 13 "bare host names" "[domain-name:value = 'john-pc' OR domain-name:value = 'win-box']"
 } >"$T/ind.jsonl"
 # matches_of FROM: the matches in $T/out from the member FROM on, without the input, with the
 # number of the (first) indicator instead of the indicators
@@ -64,6 +72,89 @@ expect_matches "Suricata quic and dns grouped" "$T/eve2.json" '"field"' <<'EOF'
 "field":"dns.grouped.SOA.mname","value":"soa.evil.example",4
 "field":"dns.answers.rdata","value":"198.51.100.9",5
 "field":"dns.grouped.NS","value":"ns.evil.example",4
+EOF
+
+# Suricata http (HTTP/1 with a referrer, a redirect, X-Forwarded-For and the files of the
+# transaction; HTTP/2 with its request headers: only :authority names the host), quic user agent,
+# smtp helo and e-mail body URLs (one without a scheme is no URL), dhcp (a bare host name is no
+# domain name), dns SRV answers and authorities
+cat >"$T/eve3.json" <<'EOF'
+{"timestamp":"2024-03-01T10:00:07.000000+0000","event_type":"http","src_ip":"10.0.0.1","dest_ip":"10.0.0.80","http":{"hostname":"ok.example","url":"/a","http_user_agent":"curl/8","http_refer":"http://REF.evil.example/landing?x=1","redirect":"https://redir.evil.example:8443/next","xff":"198.51.100.9","status":302},"files":[{"filename":"a.exe","md5":"0123456789ABCDEF0123456789abcdef","sha1":"0123456789abcdef0123456789abcdef01234567","sha256":"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}]}
+{"timestamp":"2024-03-01T10:00:08.000000+0000","event_type":"http","src_ip":"10.0.0.1","dest_ip":"10.0.0.80","http":{"version":"2","request_headers":[{"name":":method","value":"GET"},{"name":":authority","value":"h2.evil.example:443"},{"name":":path","value":"/"},{"name":"x-host","value":"x.evil.example"}],"response_headers":[{"name":":status","value":"200"}],"http_method":"GET","url":"/","http2":{"stream_id":1}}}
+{"timestamp":"2024-03-01T10:00:09.000000+0000","event_type":"quic","src_ip":"10.0.0.1","dest_ip":"10.0.0.9","quic":{"version":"Q046","sni":"ok.example","ua":"EvilQuic/1.0"}}
+{"timestamp":"2024-03-01T10:00:10.000000+0000","event_type":"smtp","smtp":{"helo":"mx.evil.example","mail_from":"<a@ok.example>","rcpt_to":["<b@ok.example>"]},"email":{"status":"PARSE_DONE","from":"a@ok.example","to":["b@ok.example"],"url":["http://ref.evil.example/landing?x=1","www.evil.example/x"]}}
+{"timestamp":"2024-03-01T10:00:11.000000+0000","event_type":"smtp","smtp":{"helo":"WIN-BOX","mail_from":"<a@ok.example>"}}
+{"timestamp":"2024-03-01T10:00:12.000000+0000","event_type":"dhcp","src_ip":"10.0.0.67","dest_ip":"10.0.0.68","dhcp":{"type":"reply","id":1,"client_mac":"08:00:27:7f:09:e1","assigned_ip":"198.51.100.9","client_ip":"0.0.0.0","relay_ip":"198.51.100.9","next_server_ip":"198.51.100.9","dhcp_type":"ack","routers":["10.0.0.1","198.51.100.9"],"dns_servers":["2001:db8::9"],"hostname":"John-PC"}}
+{"timestamp":"2024-03-01T10:00:13.000000+0000","event_type":"dhcp","dhcp":{"type":"request","client_ip":"198.51.100.9","hostname":"laptop.evil.example"}}
+{"timestamp":"2024-03-01T10:00:14.000000+0000","event_type":"dns","dns":{"version":2,"type":"answer","rrname":"_x._tcp.ok.example","rrtype":"SRV","answers":[{"rrname":"_x._tcp.ok.example","rrtype":"SRV","ttl":60,"srv":{"priority":0,"weight":5,"port":443,"name":"srv2.evil.example"}}],"authorities":[{"rrname":"ok.example","rrtype":"NS","ttl":60,"rdata":"ns.evil.example"}]}}
+EOF
+expect_matches "Suricata http, quic, smtp, dhcp, dns" "$T/eve3.json" '"field"' <<'EOF'
+"field":"http.http_refer","value":"http://ref.evil.example/landing?x=1",8
+"field":"http.http_refer","value":"ref.evil.example",4
+"field":"http.redirect","value":"redir.evil.example",4
+"field":"http.xff","value":"198.51.100.9",5
+"field":"files.md5","value":"0123456789abcdef0123456789abcdef",10
+"field":"files.sha1","value":"0123456789abcdef0123456789abcdef01234567",12
+"field":"files.sha256","value":"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",11
+"field":"http.request_headers.:authority","value":"h2.evil.example",4
+"field":"quic.ua","value":"EvilQuic/1.0",9
+"field":"smtp.helo","value":"mx.evil.example",4
+"field":"email.url","value":"http://ref.evil.example/landing?x=1",8
+"field":"email.url","value":"ref.evil.example",4
+"field":"dhcp.assigned_ip","value":"198.51.100.9",5
+"field":"dhcp.relay_ip","value":"198.51.100.9",5
+"field":"dhcp.next_server_ip","value":"198.51.100.9",5
+"field":"dhcp.routers","value":"198.51.100.9",5
+"field":"dhcp.dns_servers","value":"2001:db8::9",7
+"field":"dhcp.client_ip","value":"198.51.100.9",5
+"field":"dhcp.hostname","value":"laptop.evil.example",4
+"field":"dns.answers.srv.name","value":"srv2.evil.example",4
+"field":"dns.authorities.rdata","value":"ns.evil.example",4
+EOF
+
+# Zeek http (referrer and origin: the URL and its host), smtp (header addresses with display
+# names, x_originating_ip, path, helo), dhcp, ntlm, intel (flat and nested seen), radius and
+# socks (flat and nested); bare host names (dhcp host_name, a HELO) are no domain names
+cat >"$T/zeek.json" <<'EOF'
+{"ts":1700000001.0,"uid":"C1","id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.80","method":"GET","host":"ok.example","uri":"/","referrer":"http://ref.evil.example/landing?x=1","origin":"https://Origin.Evil.Example:8443","user_agent":"Mozilla/5.0"}
+{"ts":1700000002.0,"uid":"C2","helo":"mx.evil.example","mailfrom":"<x@ok.example>","rcptto":["<y@ok.example>"],"from":"\"The Boss\" <Boss@Evil.Example>","to":["\"CFO\" <cfo@corp.example>","z@ok.example"],"cc":["phish@evil.example"],"reply_to":"\"Reply\" <boss@evil.example>","x_originating_ip":"198.51.100.9","path":["10.0.0.25","198.51.100.9"]}
+{"ts":1700000003.0,"uid":"C3","helo":"WIN-BOX","mailfrom":"<x@ok.example>"}
+{"ts":1700000004.0,"uids":["C4"],"client_addr":"198.51.100.9","server_addr":"2001:db8::9","mac":"08:00:27:7f:09:e1","host_name":"John-PC","client_fqdn":"john-pc.dhcp.evil.example","domain":"corp.evil.example","requested_addr":"198.51.100.9","assigned_addr":"198.51.100.9","msg_types":["REQUEST","ACK"]}
+{"ts":1700000005.0,"uid":"C5","domainname":"CORP","server_nb_computer_name":"DC1","server_dns_computer_name":"dc1.corp.evil.example","server_tree_name":"corp.evil.example"}
+{"ts":1700000006.0,"seen.indicator":"198.51.100.9","seen.indicator_type":"Intel::ADDR","seen.where":"Conn::IN_RESP","sources":["feed"]}
+{"ts":1700000007.0,"seen":{"indicator":"www.evil.example","indicator_type":"Intel::DOMAIN"}}
+{"ts":1700000008.0,"uid":"C8","username":"u","framed_addr":"198.51.100.9"}
+{"ts":1700000009.0,"uid":"C9","request.host":"198.51.100.9","request.name":"c2.evil.example","request_p":443,"bound.host":"2001:db8::9"}
+{"ts":1700000010.0,"uid":"C10","request":{"host":"198.51.100.9","name":"c2.evil.example"},"bound":{"host":"198.51.100.9"}}
+EOF
+expect_matches "Zeek http, smtp, dhcp, ntlm, intel, radius, socks" "$T/zeek.json" '"time"' <<'EOF'
+"time":1700000001.0,"field":"referrer","value":"http://ref.evil.example/landing?x=1",8
+"time":1700000001.0,"field":"referrer","value":"ref.evil.example",4
+"time":1700000001.0,"field":"origin","value":"origin.evil.example",4
+"time":1700000002.0,"field":"helo","value":"mx.evil.example",4
+"time":1700000002.0,"field":"from","value":"boss@evil.example",1
+"time":1700000002.0,"field":"to","value":"cfo@corp.example",2
+"time":1700000002.0,"field":"cc","value":"phish@evil.example",3
+"time":1700000002.0,"field":"reply_to","value":"boss@evil.example",1
+"time":1700000002.0,"field":"x_originating_ip","value":"198.51.100.9",5
+"time":1700000002.0,"field":"path","value":"198.51.100.9",5
+"time":1700000004.0,"field":"client_addr","value":"198.51.100.9",5
+"time":1700000004.0,"field":"server_addr","value":"2001:db8::9",7
+"time":1700000004.0,"field":"client_fqdn","value":"john-pc.dhcp.evil.example",4
+"time":1700000004.0,"field":"domain","value":"corp.evil.example",4
+"time":1700000004.0,"field":"requested_addr","value":"198.51.100.9",5
+"time":1700000004.0,"field":"assigned_addr","value":"198.51.100.9",5
+"time":1700000005.0,"field":"server_dns_computer_name","value":"dc1.corp.evil.example",4
+"time":1700000005.0,"field":"server_tree_name","value":"corp.evil.example",4
+"time":1700000006.0,"field":"seen.indicator","value":"198.51.100.9",5
+"time":1700000007.0,"field":"seen.indicator","value":"www.evil.example",4
+"time":1700000008.0,"field":"framed_addr","value":"198.51.100.9",5
+"time":1700000009.0,"field":"request.host","value":"198.51.100.9",5
+"time":1700000009.0,"field":"request.name","value":"c2.evil.example",4
+"time":1700000009.0,"field":"bound.host","value":"2001:db8::9",7
+"time":1700000010.0,"field":"request.host","value":"198.51.100.9",5
+"time":1700000010.0,"field":"request.name","value":"c2.evil.example",4
+"time":1700000010.0,"field":"bound.host","value":"198.51.100.9",5
 EOF
 
 # Zeek x509: flat keys (Zeek's JSON writer), nested records, arrays

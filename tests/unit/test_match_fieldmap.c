@@ -52,7 +52,7 @@ static void test_errors(void)
     CHECK_STR(parse_error("a = ip\nb.c = sorce-ip\n"),
               "m.conf:2: unknown role 'sorce-ip' (one of time, src-ip, dst-ip, src-port, "
               "dst-port, proto, ip, domain, host, uri, url, email, md5, sha1, sha256, sha512, "
-              "cert-fingerprint, user-agent, text, none)");
+              "cert-fingerprint, user-agent, text, url-host, fqdn, none)");
     CHECK_STR(parse_error("\n\na.b\n"), "m.conf:3: expected PATH = ROLE");
     CHECK_STR(parse_error("a = \n"), "m.conf:1: expected a role after '='");
     CHECK_STR(parse_error("a = ip ip\n"), "m.conf:1: unexpected text after the role");
@@ -100,7 +100,9 @@ static void test_matching(void)
                                "req.h = host\n"
                                "req.u = uri\n"
                                "\"file.sum\" = sha256\n"
-                               "src_ip = none\n";
+                               "src_ip = none\n"
+                               "ref = url-host\n"
+                               "who = fqdn\n";
     static const char lines[] =
         "{\"@timestamp\":\"2026-01-01T00:00:00Z\",\"event\":{\"src\":{\"address\":\"10.0.0.1\"},"
         "\"dst\":{\"address\":\"198.51.100.7\"}}}\n"
@@ -108,7 +110,9 @@ static void test_matching(void)
         "{\"req\":{\"h\":\"EVIL.example\",\"u\":\"/a\"}}\n"
         "{\"file.sum\":\"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\"}\n"
         "{\"event\":{\"dst\":{\"address\":\"203.0.113.9\",\"port\":4444}}}\n"
-        "{\"ts\":1,\"id.orig_h\":\"198.51.100.7\",\"src_ip\":\"198.51.100.7\"}\n";
+        "{\"ts\":1,\"id.orig_h\":\"198.51.100.7\",\"src_ip\":\"198.51.100.7\"}\n"
+        "{\"ref\":\"HTTP://Evil.Example/a\",\"who\":\"x.evil.example\"}\n"
+        "{\"ref\":\"https://u@c2.evil.example:8443\",\"who\":\"evil\"}\n";
     accord_snapshot *s = snap();
     accord_field_map *fm = NULL;
     accord_error err = {0};
@@ -120,7 +124,9 @@ static void test_matching(void)
     CHECK_STR(got, "1 event.dst.address 198.51.100.7;2 lookups.qname a.evil.example;"
                    "3 url http://evil.example/a;"
                    "4 file.sum e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855;"
-                   "5 event.dst.address 203.0.113.9:4444;6 id.orig_h 198.51.100.7;");
+                   "5 event.dst.address 203.0.113.9:4444;6 id.orig_h 198.51.100.7;"
+                   /* a URL and its host; a host's own name only with a dot */
+                   "7 ref http://evil.example/a;7 who x.evil.example;8 ref c2.evil.example;");
     /* the built-in map alone sees only the Zeek and Suricata keys */
     matches(s, NULL, lines, got, sizeof got);
     CHECK_STR(got, "6 id.orig_h 198.51.100.7;6 src_ip 198.51.100.7;");
@@ -164,12 +170,27 @@ static void check_find16(const mfmap_node *n, int depth, size_t *checked, size_t
     }
 }
 
+/* Every node of the built-in map has its perfect hash and needs no scan on a miss (the root's
+ * ~70 keys need the 512-slot table to find a seed). */
+static void check_indexed(const mfmap_node *n, size_t *nodes, size_t *bad)
+{
+    ++*nodes;
+    *bad += n->fseed == 0 || n->linear != 0;
+    for (size_t i = 0; i < n->n; i++)
+        if (n->keys[i].sub)
+            check_indexed(n->keys[i].sub, nodes, bad);
+}
+
 static void test_find16(void)
 {
-    size_t checked = 0, bad = 0;
+    size_t checked = 0, bad = 0, nodes = 0;
     check_find16(&mfmap_builtin()->root, 0, &checked, &bad);
     CHECK(checked > 5000);
     CHECK(bad == 0);
+    check_indexed(&mfmap_builtin()->root, &nodes, &bad);
+    CHECK(nodes >= 20);
+    CHECK(bad == 0);
+    CHECK(mfmap_builtin()->root.n >= 70);
 }
 
 /* Keys whose (length, first, last) slot is full are found by the scan. */
