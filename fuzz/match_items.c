@@ -10,7 +10,11 @@
  * that text.  A line of 32, 40, 64 or 128 bytes as a file digest: the CPU's path (SSSE3) and
  * the portable one must make the same item.  As a domain name: mdomain_is_norm must agree with
  * mdomain_norm, and mdomain_suffixes with a byte loop.  As a plain-text value: mitem_from_text
- * must not fail on it.
+ * must not fail on it.  As a referrer (role URL_HOST): the URL item must be murl_norm of the
+ * line, present exactly when murl_norm accepts it, and the host item after it a name or address
+ * lying in that URL's authority.  As the value after an HTTP/2 header name: after ":authority"
+ * the item a HOST field makes of it, after any other name none.  As a host's own name (FQDN): a
+ * domain name only with a dot, else the item a NAME field makes of it.
  *
  * Without ACCORD_FUZZ this file is linked with fuzz/replay.c, which runs it on every file of
  * fuzz/corpus/match_items/.
@@ -130,6 +134,62 @@ static void check_url(const char *s, size_t len, mscratch *sc)
     free(want);
 }
 
+static int same_item(const mitem *a, const mitem *b)
+{
+    return a->kind == b->kind && a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
+}
+
+static void check_url_host(const char *s, size_t len, mscratch *sc)
+{
+    mfield f = {s, (uint32_t)len, MR_URL_HOST, 0, 1};
+    mitem it[3];
+    char *want = malloc(len + 2);
+    long wl;
+    size_t n;
+    if (!want)
+        __builtin_trap();
+    wl = murl_norm(s, len, want, len + 2);
+    n = mitems_from_fields(&f, 1, it, 3, sc);
+    if (n > 2 || (wl >= 0) != (n >= 1))
+        __builtin_trap();
+    if (n >= 1 && (it[0].kind != MK_URL || it[0].len != (uint32_t)wl ||
+                   memcmp(it[0].text, want, (size_t)wl) != 0))
+        __builtin_trap();
+    if (n == 2) { /* the host: in the authority, between "://" and the next '/' */
+        const char *a = memmem(it[0].text, it[0].len, "://", 3), *e;
+        if (!a || (it[1].kind != MK_DOMAIN && it[1].kind != MK_IPV4 && it[1].kind != MK_IPV6))
+            __builtin_trap();
+        a += 3;
+        e = memchr(a, '/', (size_t)(it[0].text + it[0].len - a));
+        if (!e || !memmem(a, (size_t)(e - a), it[1].text, it[1].len))
+            __builtin_trap();
+    }
+    free(want);
+}
+
+static void check_headers(const char *s, size_t len, mscratch *sc)
+{
+    mfield f[2] = {{":authority", 10, MR_HDR_NAME, 0, 1}, {s, (uint32_t)len, MR_HDR_HOST, 0, 1}};
+    mfield h = {s, (uint32_t)len, MR_HOST, 0, 1};
+    mitem it[3];
+    size_t n = mitems_from_fields(f, 2, it, 2, sc), nh = mitems_from_fields(&h, 1, &it[2], 1, sc);
+    if (n != nh || (n && !same_item(&it[0], &it[2])))
+        __builtin_trap();
+    f[0] = (mfield){":path", 5, MR_HDR_NAME, 0, 1};
+    if (mitems_from_fields(f, 2, it, 2, sc) != 0 || mitems_from_fields(&f[1], 1, it, 2, sc) != 0)
+        __builtin_trap();
+}
+
+static void check_fqdn(const char *s, size_t len, mscratch *sc)
+{
+    mfield q = {s, (uint32_t)len, MR_FQDN, 0, 1}, d = {s, (uint32_t)len, MR_NAME, 0, 1};
+    mitem a, b;
+    size_t na = mitems_from_fields(&q, 1, &a, 1, sc), nb = mitems_from_fields(&d, 1, &b, 1, sc);
+    int bare = nb && b.kind == MK_DOMAIN && !memchr(b.text, '.', b.len);
+    if (na != (nb && !bare) || (na && !same_item(&a, &b)))
+        __builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static mscratch sc;
@@ -149,6 +209,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_url(p, len, &sc);
         check_digest(p, len, &sc);
         check_name(p, len);
+        check_url_host(p, len, &sc);
+        check_headers(p, len, &sc);
+        check_fqdn(p, len, &sc);
         (void)mitem_from_text(p, len, &it, &sc);
         p += len + 1;
     }

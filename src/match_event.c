@@ -329,7 +329,7 @@ static int item_of(const mfield *f, mitem *it, mscratch *sc)
 /*
  * The host of the normalised URL u (murl_norm's form: lower-case scheme and host, a '/' after
  * the authority) as an item of its own, a name or an address, with u's field: 1, or 0 when
- * it has none (an empty host).
+ * it has none (an empty host).  The host is what murl_norm took for it (and lower-cased).
  */
 static int item_url_host(const mitem *u, mitem *it, mscratch *sc)
 {
@@ -340,9 +340,11 @@ static int item_url_host(const mitem *u, mitem *it, mscratch *sc)
     e = h;
     while (e < end && *e != '/' && *e != '?' && *e != '#')
         e++;
-    for (const char *a = h; a < e; a++) /* userinfo@ */
-        if (*a == '@')
+    for (const char *a = h; a < e; a++) /* userinfo@, to the first '@' as murl_norm has it */
+        if (*a == '@') {
             h = a + 1;
+            break;
+        }
     if (h < e && *h == '[') { /* an IPv6 literal, without its brackets */
         const char *c = memchr(h, ']', (size_t)(e - h));
         if (!c)

@@ -82,7 +82,7 @@ lib='
       if (!match(s, /^[^:\/]+:\/\//)) return ""
       s = substr(s, RLENGTH + 1)
       e = match(s, /[\/?#]/); if (e) s = substr(s, 1, e - 1)
-      while ((i = index(s, "@")) > 0) s = substr(s, i + 1)
+      if ((i = index(s, "@")) > 0) s = substr(s, i + 1)
       if (substr(s, 1, 1) == "[") return ""
       c = index(s, ":"); if (c) s = substr(s, 1, c - 1)
     }
@@ -193,10 +193,10 @@ check "ADDRESS:PORT: accord reports $got flows to a listed pair, the trails matc
 # key the built-in map reads as an address, a name, a host, a host's own name or a URL is
 # counted here with the matcher's rules: an address key takes dotted quads only; a host drops a
 # ":port"; a host's own name (dhcp, helo) is no domain name without a dot; a URL's host lies
-# between "://" and the next '/', '?' or '#', without userinfo and port.  They are matched twice:
-# against the trails (which they seldom meet), and against every third distinct address and
-# name they hold themselves and the first of each key, taken as trails (so every key with values
-# is exercised).
+# between "://" and the next '/', '?' or '#', without userinfo (to the first '@') and port.
+# They are matched twice: against the trails (which they seldom meet), and against every third
+# distinct address and name they hold themselves and the first of each key, taken as trails (so
+# every key with values is exercised).
 Z=$T/zeek
 mkdir "$Z"
 for f in conn dns http ssl smtp dhcp files notice software; do cp "$SL/$f.log" "$Z/slips_$f.json"; done
