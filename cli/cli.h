@@ -35,6 +35,11 @@ int cli_usage(const char *cmd);
 char *cli_slurp(const char *cmd, const char *path, size_t max, size_t *len);
 /* 1 when argv[i] is -h or --help. */
 int cli_is_help(const char *arg);
+/* 1 when s ends with suf. */
+int cli_has_suffix(const char *s, const char *suf);
+/* Room for at least need elements of size bytes in *v (*cap of them now; grown by doubling from
+ * 64): 0, or -1 when memory runs out (*v unchanged). */
+int cli_grow_array(void **v, size_t *cap, size_t need, size_t size);
 
 int cmd_import(int argc, char **argv);
 int cmd_get(int argc, char **argv);

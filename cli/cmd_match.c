@@ -300,21 +300,6 @@ static int put_match(const run *r, const accord_snapshot *snap, buf *b, const ch
 /* ------------------------------------------------------------------------------------------ */
 /* Workers                                                                                      */
 
-static int grow_array(void **v, size_t *cap, size_t need, size_t size)
-{
-    size_t c = *cap ? *cap : 64;
-    void *nv;
-    if (need <= *cap)
-        return 0;
-    while (c < need)
-        c *= 2;
-    if (!(nv = realloc(*v, c * size)))
-        return -1;
-    *v = nv;
-    *cap = c;
-    return 0;
-}
-
 static void collect(run *r, slot *s, accord_matcher *m)
 {
     accord_match mt;
@@ -330,8 +315,8 @@ static void collect(run *r, slot *s, accord_matcher *m)
             pthread_mutex_unlock(&r->sg_mu);
         }
         if (r->summary) {
-            if (grow_array((void **)&s->hits, &s->hits_cap, s->nhits + mt.nindicators,
-                           sizeof *s->hits) != 0) {
+            if (cli_grow_array((void **)&s->hits, &s->hits_cap, s->nhits + mt.nindicators,
+                               sizeof *s->hits) != 0) {
                 s->failed = 1;
                 continue;
             }
@@ -343,7 +328,7 @@ static void collect(run *r, slot *s, accord_matcher *m)
     }
     while (accord_matcher_next_malformed(m, &bm) == 1) {
         s->malformed++;
-        if (grow_array((void **)&s->bad, &s->bad_cap, s->nbad + 1, sizeof *s->bad) != 0)
+        if (cli_grow_array((void **)&s->bad, &s->bad_cap, s->nbad + 1, sizeof *s->bad) != 0)
             continue;
         s->bad[s->nbad++] = (bad_line){bm.line, bm.offset, bm.reason};
     }
@@ -429,7 +414,8 @@ static int sum_fold(run *r)
         while (u64map_get(&r->sum_ids, u64map_key(h), &v) && strcmp(r->sums[v].id, info.id))
             h += 0x9E3779B97F4A7C15ull;
         if (!u64map_get(&r->sum_ids, u64map_key(h), &v)) {
-            if (grow_array((void **)&r->sums, &r->sums_cap, r->nsums + 1, sizeof *r->sums) != 0)
+            if (cli_grow_array((void **)&r->sums, &r->sums_cap, r->nsums + 1,
+                               sizeof *r->sums) != 0)
                 return -1;
             buf_init(&b, 1 << 20);
             buf_adds(&b, "{\"indicator\":");
@@ -642,7 +628,7 @@ static void track_header(buf *hdr, const char *d, size_t n)
 static void submit(run *r, slot *s, int idx, int restart, buf *hdr)
 {
     s->hdr_len = 0;
-    if (hdr->len && grow_array((void **)&s->hdr, &s->hdr_cap, hdr->len, 1) == 0) {
+    if (hdr->len && cli_grow_array((void **)&s->hdr, &s->hdr_cap, hdr->len, 1) == 0) {
         memcpy(s->hdr, hdr->p, hdr->len);
         s->hdr_len = hdr->len;
     }
@@ -1362,7 +1348,7 @@ static int add_input(const char *cmd, path_list *l, const char *path, int depth)
     size_t n;
     int rc = 0;
     if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        if (grow_array((void **)&l->v, &l->cap, (size_t)l->n + 1, sizeof *l->v) != 0 ||
+        if (cli_grow_array((void **)&l->v, &l->cap, (size_t)l->n + 1, sizeof *l->v) != 0 ||
             !(l->v[l->n] = strdup(path))) {
             if (cmd)
                 cli_error(cmd, "%s: out of memory listing the inputs", path);
@@ -1452,7 +1438,7 @@ static int expand_inputs(run *r)
         if (add_input(r->cmd, &l, r->inputs[i], 0) != 0)
             rc = -1;
     }
-    if (r->ndirs && grow_array((void **)&l.v, &l.cap, FOLLOW_MAX, sizeof *l.v) != 0) {
+    if (r->ndirs && cli_grow_array((void **)&l.v, &l.cap, FOLLOW_MAX, sizeof *l.v) != 0) {
         cli_error(r->cmd, "out of memory listing the inputs");
         r->ndirs = 0; /* the directories are not looked at again */
         rc = -1;

@@ -87,12 +87,6 @@ static void print_stats(const misp_run *r, double dt)
             (unsigned long long)t->conflicts, (unsigned long long)t->rejected);
 }
 
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t a = strlen(s), b = strlen(suf);
-    return a >= b && strcmp(s + a - b, suf) == 0;
-}
-
 static int name_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -134,7 +128,7 @@ static int collect(const char *dir, paths *out)
             continue;
         if (S_ISDIR(st.st_mode))
             rc = collect(path, out);
-        else if ((has_suffix(e->d_name, ".json") || has_suffix(e->d_name, ".json.gz")) &&
+        else if ((cli_has_suffix(e->d_name, ".json") || cli_has_suffix(e->d_name, ".json.gz")) &&
                  strcmp(e->d_name, "manifest.json") != 0)
             rc = paths_add(out, path);
     }

@@ -138,16 +138,10 @@ static int import_one(import_run *run, accord_store *store, int fd, const char *
     return rc;
 }
 
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), m = strlen(suf);
-    return n >= m && strcmp(s + n - m, suf) == 0;
-}
-
 static int is_input_name(const char *name)
 {
-    return has_suffix(name, ".json") || has_suffix(name, ".jsonl") ||
-           has_suffix(name, ".json.gz") || has_suffix(name, ".jsonl.gz");
+    return cli_has_suffix(name, ".json") || cli_has_suffix(name, ".jsonl") ||
+           cli_has_suffix(name, ".json.gz") || cli_has_suffix(name, ".jsonl.gz");
 }
 
 static int name_cmp(const void *a, const void *b)

@@ -622,6 +622,27 @@ int cli_is_help(const char *arg)
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
 }
 
+int cli_has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+int cli_grow_array(void **v, size_t *cap, size_t need, size_t size)
+{
+    size_t c = *cap ? *cap : 64;
+    void *nv;
+    if (need <= *cap)
+        return 0;
+    while (c < need)
+        c *= 2;
+    if (!(nv = realloc(*v, c * size)))
+        return -1;
+    *v = nv;
+    *cap = c;
+    return 0;
+}
+
 /* Prints c's help text to f. */
 static void put_usage(const cli_command *c, FILE *f)
 {

@@ -15,6 +15,7 @@
  */
 #include "match_ind.h"
 
+#include "cli.h"
 #include "reader.h"
 #include "util/json.h"
 
@@ -28,12 +29,6 @@
 #include <unistd.h>
 #include <xxhash.h>
 #include <zlib.h>
-
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), k = strlen(suf);
-    return n >= k && strcmp(s + n - k, suf) == 0;
-}
 
 /* What is done with each indicator file: added to a builder, or hashed into a fingerprint.
  * Indicators the builder rejects (an invalid pattern, an object that is not JSON) are counted
@@ -86,7 +81,7 @@ static void fingerprint_file(loader *l, const char *path)
         v[3] = (uint64_t)st.st_dev;
         if (st.st_size == 0 && !l->empty[0])
             snprintf(l->empty, sizeof l->empty, "%s", path);
-        if (!l->partial[0] && !has_suffix(path, ".gz") && ends_partial(fd, st.st_size))
+        if (!l->partial[0] && !cli_has_suffix(path, ".gz") && ends_partial(fd, st.st_size))
             snprintf(l->partial, sizeof l->partial, "%s", path);
     }
     if (fd >= 0)
@@ -200,18 +195,6 @@ static int name_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Room for twice as many names in *v (64 at first); 0 or -1. */
-static int grow_names(char ***v, size_t *cap)
-{
-    size_t c = *cap ? *cap * 2 : 64;
-    char **nv = realloc(*v, c * sizeof *nv);
-    if (!nv)
-        return -1;
-    *v = nv;
-    *cap = c;
-    return 0;
-}
-
 int match_dir_list(const char *path, match_dir_keep keep, char ***out, size_t *n)
 {
     struct stat st;
@@ -232,7 +215,8 @@ int match_dir_list(const char *path, match_dir_keep keep, char ***out, size_t *n
             rc = -1;
         } else if (!keep(full, stat(full, &st) == 0 ? &st : NULL)) {
             continue;
-        } else if ((*n == cap && grow_names(out, &cap) != 0) || !((*out)[*n] = strdup(full))) {
+        } else if (cli_grow_array((void **)out, &cap, *n + 1, sizeof **out) != 0 ||
+                   !((*out)[*n] = strdup(full))) {
             errno = ENOMEM;
             rc = -1;
         } else {
@@ -255,8 +239,8 @@ void match_names_free(char **names, size_t n)
 /* --indicators DIR: subdirectories and STIX files (.json, .jsonl, .gz). */
 static int indicator_entry(const char *full, const struct stat *st)
 {
-    return st && (S_ISDIR(st->st_mode) || has_suffix(full, ".json") || has_suffix(full, ".jsonl") ||
-                  has_suffix(full, ".gz"));
+    return st && (S_ISDIR(st->st_mode) || cli_has_suffix(full, ".json") ||
+                  cli_has_suffix(full, ".jsonl") || cli_has_suffix(full, ".gz"));
 }
 
 /* A file, or every STIX file under a directory (sorted, recursively). */
